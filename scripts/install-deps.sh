@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# install-deps.sh: installs the Debian packages Cardinal builds and tests with
+# (docs/design.md section 5). Idempotent: it asks dpkg what is missing and runs
+# apt-get (update + install) only when something is.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  clang libclang-rt-14-dev          # libFuzzer + sanitizer runtimes
+  libsodium-dev                     # Ed25519, Blake2b
+  libssl-dev                        # SHA3-256
+  zlib1g-dev                        # CRC32
+  libcbor-dev                       # CBOR items
+  libjansson-dev                    # JSON
+  libzstd-dev zstd                  # the compressed mainnet chunk
+  libcmocka-dev                     # unit tests
+  libuv1-dev libmicrohttpd-dev libncurses-dev   # io driver, metrics, live view
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,58 @@
+/*
+ * internal.h: helpers shared by the Byron codec files (not public API).
+ */
+#ifndef CARDINAL_BYRON_INTERNAL_H
+#define CARDINAL_BYRON_INTERNAL_H
+
+#include "cardinal/byron.h"
+#include "cardinal/crypto.h"
+
+/* Allocates count items of type T from the context's arena or fails the
+ * decode with CDL_E_NOMEM. */
+#define BYRON_ALLOC(ctx, cur, ptr, count)                                   \
+  do {                                                                      \
+    (ptr) = cdl_arena_calloc((ctx)->arena, (count), sizeof *(ptr));         \
+    if ((ptr) == NULL && (count) > 0)                                       \
+      return cdl_cbor_fail((cur), CDL_E_NOMEM, "decoder memory bound reached"); \
+  } while (0)
+
+#define TRY(expr)              \
+  do {                         \
+    int rc_ = (expr);          \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
+/* Attributes map (section 1.7). */
+int byron_attrs_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                     cdl_byron_attrs *attrs, const char *what);
+
+/* An indefinite list of byte strings (SSC shares and proofs). */
+int byron_bytes_list_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                          cdl_byron_bytes_list *list, const char *what);
+void byron_bytes_list_encode(cdl_buf *b, const cdl_byron_bytes_list *list);
+
+/* Counts the items of an indefinite list at the cursor without consuming
+ * it, so arrays can be sized before decoding (bounded by input length). */
+int byron_count_indef(cdl_cbor_cursor *cur, size_t *count, const char *what);
+
+/* [major, minor, alt] and [appName, number]. */
+int byron_version_read(cdl_cbor_cursor *cur, cdl_byron_version *v);
+void byron_version_encode(cdl_buf *b, const cdl_byron_version *v);
+int byron_software_version_read(cdl_cbor_cursor *cur,
+                                cdl_byron_software_version *sv);
+void byron_software_version_encode(cdl_buf *b,
+                                   const cdl_byron_software_version *sv);
+
+/* A uint that must fit the given width, as Haskell's decodeWordN does. */
+int byron_read_u32(cdl_cbor_cursor *cur, uint32_t *out, const char *what);
+int byron_read_u16(cdl_cbor_cursor *cur, uint16_t *out, const char *what);
+int byron_read_u8(cdl_cbor_cursor *cur, uint8_t *out, const char *what);
+
+/* Blake2b-256, answering the few constant encodings every block carries
+ * (empty payloads and proofs) from a table instead of hashing them. */
+void byron_hash(const uint8_t *data, size_t len, uint8_t out[32]);
+
+/* Hash of a main header or EBB header: H(82 tag || header bytes). */
+void byron_header_hash(uint8_t tag, cdl_span header_raw, uint8_t out[32]);
+
+#endif /* CARDINAL_BYRON_INTERNAL_H */

@@ -1,0 +1,266 @@
+/*
+ * ssc.c: the shared-seed-computation payload of main blocks (docs/byron.md
+ * section 1.4) and its proof.
+ *   ssc = [0, commitments, certs] / [1, openings, certs]
+ *       / [2, shares, certs]      / [3, certs]
+ * Strictness follows cardano-ledger's Cardano.Chain.Ssc droppers: sets are
+ * any tag plus a definite list, lists are indefinite, maps definite (key
+ * order unchecked), records definite with exact sizes.
+ *
+ * Proof (cardano-sl Pos.Chain.Ssc.Proof.mkSscProof): the first hash is over
+ * the primary item's bytes; the certificates hash is over a CBOR map from
+ * stakeholder id (address hash of the signing key) to certificate, sorted
+ * by id, because cardano-sl hashed the underlying HashMap, not the set.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int read_set_head(cdl_cbor_cursor *cur, uint64_t *tag, size_t *n,
+                         const char *what) {
+  cdl_cbor_head h;
+  TRY(cdl_cbor_next(cur, &h));
+  if (h.major != CDL_CBOR_TAG)
+    return cdl_cbor_fail(cur, CDL_E_TYPE, "%s: expected a tagged set", what);
+  *tag = h.value;
+  TRY(cdl_cbor_read_array(cur, n, what));
+  if (*n > cdl_cbor_remaining(cur))
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "%s: set longer than the input", what);
+  return CDL_OK;
+}
+
+static int read_vss_cert(cdl_cbor_cursor *cur, cdl_byron_vss_cert *c) {
+  size_t start = cur->pos;
+  TRY(cdl_cbor_expect_array(cur, 4, "VSS certificate"));
+  TRY(cdl_cbor_read_bytes(cur, &c->vss_key, "VSS key"));
+  TRY(cdl_cbor_read_uint(cur, &c->expiry_epoch, "VSS expiry epoch"));
+  TRY(cdl_cbor_read_bytes(cur, &c->signature, "VSS signature"));
+  TRY(cdl_cbor_read_bytes(cur, &c->signing_key, "VSS signing key"));
+  c->raw = cdl_cbor_span_since(cur, start);
+  return CDL_OK;
+}
+
+static int read_certs(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                      cdl_byron_ssc *ssc) {
+  size_t n;
+  TRY(read_set_head(cur, &ssc->certs_set_tag, &n, "VSS certificates"));
+  BYRON_ALLOC(ctx, cur, ssc->certs, n);
+  for (size_t i = 0; i < n; i++) TRY(read_vss_cert(cur, &ssc->certs[i]));
+  ssc->n_certs = n;
+  return CDL_OK;
+}
+
+static int read_commitment(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                           cdl_byron_ssc_commitment *c) {
+  size_t start = cur->pos, n;
+  TRY(cdl_cbor_expect_array(cur, 3, "signed commitment"));
+  TRY(cdl_cbor_read_bytes(cur, &c->public_key, "commitment key"));
+  TRY(cdl_cbor_expect_array(cur, 2, "commitment"));
+  TRY(cdl_cbor_read_map(cur, &n, "commitment shares"));
+  if (n > cdl_cbor_remaining(cur) / 2)
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "commitment shares longer than the input");
+  BYRON_ALLOC(ctx, cur, c->share_keys, n);
+  BYRON_ALLOC(ctx, cur, c->shares, n);
+  for (size_t i = 0; i < n; i++) {
+    TRY(cdl_cbor_read_bytes(cur, &c->share_keys[i], "commitment VSS key"));
+    TRY(byron_bytes_list_read(cur, ctx, &c->shares[i], "encrypted shares"));
+  }
+  c->n_shares = n;
+  TRY(cdl_cbor_expect_array(cur, 4, "secret proof"));
+  TRY(cdl_cbor_read_bytes(cur, &c->proof_extra_gen, "secret proof"));
+  TRY(cdl_cbor_read_bytes(cur, &c->proof_proof, "secret proof"));
+  TRY(cdl_cbor_read_bytes(cur, &c->proof_parallel, "secret proof"));
+  TRY(byron_bytes_list_read(cur, ctx, &c->proof_commitments, "secret proof commitments"));
+  TRY(cdl_cbor_read_bytes(cur, &c->signature, "commitment signature"));
+  c->raw = cdl_cbor_span_since(cur, start);
+  return CDL_OK;
+}
+
+static int read_commitments(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                            cdl_byron_ssc *ssc) {
+  size_t n;
+  TRY(read_set_head(cur, &ssc->commitments_set_tag, &n, "commitments"));
+  BYRON_ALLOC(ctx, cur, ssc->commitments, n);
+  for (size_t i = 0; i < n; i++) TRY(read_commitment(cur, ctx, &ssc->commitments[i]));
+  ssc->n_commitments = n;
+  return CDL_OK;
+}
+
+static int read_openings(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                         cdl_byron_ssc *ssc) {
+  size_t n;
+  TRY(cdl_cbor_read_map(cur, &n, "openings"));
+  if (n > cdl_cbor_remaining(cur) / 2)
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "openings longer than the input");
+  BYRON_ALLOC(ctx, cur, ssc->openings, n);
+  for (size_t i = 0; i < n; i++) {
+    TRY(cdl_cbor_read_bytes(cur, &ssc->openings[i].stakeholder, "opening key"));
+    TRY(cdl_cbor_read_bytes(cur, &ssc->openings[i].secret, "opening"));
+  }
+  ssc->n_openings = n;
+  return CDL_OK;
+}
+
+static int read_inner_shares(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                             cdl_byron_ssc_shares *s) {
+  size_t n;
+  TRY(cdl_cbor_read_map(cur, &n, "inner shares"));
+  if (n > cdl_cbor_remaining(cur) / 2)
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "inner shares longer than the input");
+  BYRON_ALLOC(ctx, cur, s->inner, n);
+  for (size_t i = 0; i < n; i++) {
+    TRY(cdl_cbor_read_bytes(cur, &s->inner[i].stakeholder, "share key"));
+    TRY(byron_bytes_list_read(cur, ctx, &s->inner[i].shares, "decrypted shares"));
+  }
+  s->n_inner = n;
+  return CDL_OK;
+}
+
+static int read_shares(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                       cdl_byron_ssc *ssc) {
+  size_t n;
+  TRY(cdl_cbor_read_map(cur, &n, "shares"));
+  if (n > cdl_cbor_remaining(cur) / 2)
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "shares longer than the input");
+  BYRON_ALLOC(ctx, cur, ssc->shares, n);
+  for (size_t i = 0; i < n; i++) {
+    TRY(cdl_cbor_read_bytes(cur, &ssc->shares[i].stakeholder, "shares key"));
+    TRY(read_inner_shares(cur, ctx, &ssc->shares[i]));
+  }
+  ssc->n_shares = n;
+  return CDL_OK;
+}
+
+int cdl_byron_ssc_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                       cdl_byron_ssc *ssc) {
+  size_t start = cur->pos, n, primary;
+  uint8_t tag;
+  memset(ssc, 0, sizeof *ssc);
+  TRY(cdl_cbor_read_array(cur, &n, "SSC payload"));
+  TRY(byron_read_u8(cur, &tag, "SSC payload tag"));
+  if (tag > CDL_BYRON_SSC_CERTIFICATES)
+    return cdl_cbor_fail(cur, CDL_E_TAG, "SSC payload: unknown tag %u", tag);
+  if (n != (tag == CDL_BYRON_SSC_CERTIFICATES ? 2u : 3u))
+    return cdl_cbor_fail(cur, CDL_E_TYPE, "SSC payload %u: wrong length %zu", tag, n);
+  ssc->tag = tag;
+  primary = cur->pos;
+  if (tag == CDL_BYRON_SSC_COMMITMENTS) TRY(read_commitments(cur, ctx, ssc));
+  if (tag == CDL_BYRON_SSC_OPENINGS) TRY(read_openings(cur, ctx, ssc));
+  if (tag == CDL_BYRON_SSC_SHARES) TRY(read_shares(cur, ctx, ssc));
+  ssc->primary_raw = cdl_cbor_span_since(cur, primary);
+  TRY(read_certs(cur, ctx, ssc));
+  ssc->raw = cdl_cbor_span_since(cur, start);
+  return CDL_OK;
+}
+
+/* ---- Encoding ---- */
+
+static void encode_bytes(cdl_buf *b, cdl_span s) { cdl_cbor_enc_bytes(b, s.ptr, s.len); }
+
+static void encode_commitment(cdl_buf *b, const cdl_byron_ssc_commitment *c) {
+  cdl_cbor_enc_array(b, 3);
+  encode_bytes(b, c->public_key);
+  cdl_cbor_enc_array(b, 2);
+  cdl_cbor_enc_map(b, c->n_shares);
+  for (size_t i = 0; i < c->n_shares; i++) {
+    encode_bytes(b, c->share_keys[i]);
+    byron_bytes_list_encode(b, &c->shares[i]);
+  }
+  cdl_cbor_enc_array(b, 4);
+  encode_bytes(b, c->proof_extra_gen);
+  encode_bytes(b, c->proof_proof);
+  encode_bytes(b, c->proof_parallel);
+  byron_bytes_list_encode(b, &c->proof_commitments);
+  encode_bytes(b, c->signature);
+}
+
+static void encode_primary(cdl_buf *b, const cdl_byron_ssc *ssc) {
+  if (ssc->tag == CDL_BYRON_SSC_COMMITMENTS) {
+    cdl_cbor_enc_tag(b, ssc->commitments_set_tag);
+    cdl_cbor_enc_array(b, ssc->n_commitments);
+    for (size_t i = 0; i < ssc->n_commitments; i++) encode_commitment(b, &ssc->commitments[i]);
+  } else if (ssc->tag == CDL_BYRON_SSC_OPENINGS) {
+    cdl_cbor_enc_map(b, ssc->n_openings);
+    for (size_t i = 0; i < ssc->n_openings; i++) {
+      encode_bytes(b, ssc->openings[i].stakeholder);
+      encode_bytes(b, ssc->openings[i].secret);
+    }
+  } else if (ssc->tag == CDL_BYRON_SSC_SHARES) {
+    cdl_cbor_enc_map(b, ssc->n_shares);
+    for (size_t i = 0; i < ssc->n_shares; i++) {
+      const cdl_byron_ssc_shares *s = &ssc->shares[i];
+      encode_bytes(b, s->stakeholder);
+      cdl_cbor_enc_map(b, s->n_inner);
+      for (size_t j = 0; j < s->n_inner; j++) {
+        encode_bytes(b, s->inner[j].stakeholder);
+        byron_bytes_list_encode(b, &s->inner[j].shares);
+      }
+    }
+  }
+}
+
+void cdl_byron_ssc_encode(cdl_buf *b, const cdl_byron_ssc *ssc) {
+  cdl_cbor_enc_array(b, ssc->tag == CDL_BYRON_SSC_CERTIFICATES ? 2 : 3);
+  cdl_cbor_enc_uint(b, ssc->tag);
+  encode_primary(b, ssc);
+  cdl_cbor_enc_tag(b, ssc->certs_set_tag);
+  cdl_cbor_enc_array(b, ssc->n_certs);
+  for (size_t i = 0; i < ssc->n_certs; i++) {
+    const cdl_byron_vss_cert *c = &ssc->certs[i];
+    cdl_cbor_enc_array(b, 4);
+    encode_bytes(b, c->vss_key);
+    cdl_cbor_enc_uint(b, c->expiry_epoch);
+    encode_bytes(b, c->signature);
+    encode_bytes(b, c->signing_key);
+  }
+}
+
+/* ---- Proof ---- */
+
+typedef struct {
+  uint8_t id[28];
+  const cdl_byron_vss_cert *cert;
+} keyed_cert;
+
+static int compare_keyed(const void *a, const void *b) {
+  return memcmp(((const keyed_cert *)a)->id, ((const keyed_cert *)b)->id, 28);
+}
+
+int cdl_byron_ssc_proof(const cdl_byron_ssc *ssc, cdl_arena *arena,
+                        uint8_t h1[32], uint8_t certs_hash[32]) {
+  if (ssc->tag != CDL_BYRON_SSC_CERTIFICATES)
+    byron_hash(ssc->primary_raw.ptr, ssc->primary_raw.len, h1);
+  if (ssc->n_certs == 0) {
+    static const uint8_t empty_map = 0xa0;
+    byron_hash(&empty_map, 1, certs_hash);
+    return CDL_OK;
+  }
+  keyed_cert *keyed = cdl_arena_calloc(arena, ssc->n_certs, sizeof *keyed);
+  if (keyed == NULL && ssc->n_certs > 0) return CDL_E_NOMEM;
+  for (size_t i = 0; i < ssc->n_certs; i++) {
+    uint8_t storage[80];
+    cdl_buf enc;
+    cdl_buf_init_fixed(&enc, storage, sizeof storage);
+    encode_bytes(&enc, ssc->certs[i].signing_key);
+    if (enc.failed) return CDL_E_RANGE; /* not a real key: no such id */
+    cdl_address_hash(keyed[i].id, enc.data, enc.len);
+    keyed[i].cert = &ssc->certs[i];
+  }
+  if (ssc->n_certs > 1) qsort(keyed, ssc->n_certs, sizeof *keyed, compare_keyed);
+  uint8_t head[9];
+  cdl_buf hb;
+  cdl_buf_init_fixed(&hb, head, sizeof head);
+  cdl_cbor_enc_map(&hb, ssc->n_certs);
+  cdl_blake2b h;
+  cdl_blake2b_256_init(&h);
+  cdl_blake2b_update(&h, hb.data, hb.len);
+  for (size_t i = 0; i < ssc->n_certs; i++) {
+    static const uint8_t key_head[2] = {0x58, 0x1c};
+    cdl_blake2b_update(&h, key_head, 2);
+    cdl_blake2b_update(&h, keyed[i].id, 28);
+    cdl_blake2b_update(&h, keyed[i].cert->raw.ptr, keyed[i].cert->raw.len);
+  }
+  cdl_blake2b_256_final(&h, certs_hash);
+  return CDL_OK;
+}

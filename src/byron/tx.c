@@ -1,0 +1,228 @@
+/*
+ * tx.c: Byron transactions (docs/byron.md section 1.5):
+ *   txaux = [tx, [* witness]]            ; witness list definite (Vector)
+ *   tx    = [9f +txin ff, 9f +txout ff, attributes]
+ *   txin  = [0, 24(bytes .cbor [txid, index])]
+ *   txout = [address, lovelace]
+ *   witness = [0|2, 24(bytes .cbor [key, sig])]  (1 = script, legacy only)
+ * The tx id is Blake2b-256 of the tx's original bytes.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+static int read_txin(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                     cdl_byron_txin *in) {
+  size_t start = cur->pos;
+  uint8_t tag;
+  cdl_span payload;
+  TRY(cdl_cbor_expect_array(cur, 2, "tx input"));
+  TRY(byron_read_u8(cur, &tag, "tx input tag"));
+  if (tag != 0)
+    return cdl_cbor_fail(cur, CDL_E_TAG, "tx input: unknown tag %u", tag);
+  TRY(cdl_cbor_read_tag24(cur, &payload, "tx input"));
+  in->raw = cdl_cbor_span_since(cur, start);
+
+  cdl_cbor_cursor inner;
+  cdl_cbor_cursor_sub(&inner, cur, payload);
+  uint64_t index, max = ctx->flags & CDL_BYRON_LEGACY ? UINT32_MAX : UINT16_MAX;
+  TRY(cdl_cbor_expect_array(&inner, 2, "tx input"));
+  TRY(cdl_cbor_read_bytes_fixed(&inner, 32, &in->tx_id, "tx input id"));
+  TRY(cdl_cbor_read_uint_max(&inner, max, &index, "tx input index"));
+  in->index = (uint32_t)index;
+  return cdl_cbor_expect_end(&inner, "tx input");
+}
+
+static int read_txout(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                      cdl_byron_txout *out) {
+  size_t start = cur->pos, at;
+  TRY(cdl_cbor_expect_array(cur, 2, "tx output"));
+  at = cur->pos;
+  TRY(cdl_byron_address_read(cur, ctx, &out->address));
+  if (!(ctx->flags & CDL_BYRON_LEGACY) && out->address.type != CDL_BYRON_ADDR_PUBKEY &&
+      out->address.type != CDL_BYRON_ADDR_REDEEM) {
+    cur->pos = at;
+    return cdl_cbor_fail(cur, CDL_E_TAG, "tx output: address type %llu is not accepted",
+                         (unsigned long long)out->address.type);
+  }
+  TRY(cdl_cbor_read_uint_max(cur, CDL_BYRON_MAX_LOVELACE, &out->lovelace,
+                             "tx output lovelace"));
+  out->raw = cdl_cbor_span_since(cur, start);
+  return CDL_OK;
+}
+
+/* A non-empty indefinite list, each item read by the callback. */
+typedef int (*item_reader)(cdl_cbor_cursor *, cdl_byron_ctx *, void *);
+
+static int read_nonempty_list(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                              item_reader read, size_t item_size, void **items,
+                              size_t *count, const char *what) {
+  size_t n;
+  TRY(byron_count_indef(cur, &n, what));
+  if (n == 0) return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: empty list", what);
+  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
+  if (arr == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+  TRY(cdl_cbor_read_indef_array(cur, what));
+  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
+  TRY(cdl_cbor_read_break(cur, what));
+  *items = arr;
+  *count = n;
+  return CDL_OK;
+}
+
+static int read_txin_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *p) {
+  return read_txin(cur, ctx, p);
+}
+static int read_txout_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *p) {
+  return read_txout(cur, ctx, p);
+}
+
+int cdl_byron_tx_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                      cdl_byron_tx *tx) {
+  size_t start = cur->pos;
+  memset(tx, 0, sizeof *tx);
+  TRY(cdl_cbor_expect_array(cur, 3, "tx"));
+  TRY(read_nonempty_list(cur, ctx, read_txin_item, sizeof(cdl_byron_txin),
+                         (void **)&tx->inputs, &tx->n_inputs, "tx inputs"));
+  TRY(read_nonempty_list(cur, ctx, read_txout_item, sizeof(cdl_byron_txout),
+                         (void **)&tx->outputs, &tx->n_outputs, "tx outputs"));
+  TRY(byron_attrs_read(cur, ctx, &tx->attrs, "tx attributes"));
+  tx->raw = cdl_cbor_span_since(cur, start);
+  cdl_blake2b_256(tx->id, tx->raw.ptr, tx->raw.len);
+  return CDL_OK;
+}
+
+static int read_script(cdl_cbor_cursor *cur, cdl_byron_script *s) {
+  TRY(cdl_cbor_expect_array(cur, 2, "script"));
+  TRY(byron_read_u16(cur, &s->version, "script version"));
+  return cdl_cbor_read_bytes(cur, &s->script, "script");
+}
+
+static int read_witness_payload(cdl_cbor_cursor *cur, cdl_byron_witness *w) {
+  if (w->type == CDL_BYRON_WIT_SCRIPT) {
+    TRY(cdl_cbor_expect_array(cur, 2, "script witness"));
+    TRY(read_script(cur, &w->validator));
+    return read_script(cur, &w->redeemer);
+  }
+  w->key_len = w->type == CDL_BYRON_WIT_PUBKEY ? 64 : 32;
+  TRY(cdl_cbor_expect_array(cur, 2, "witness"));
+  TRY(cdl_cbor_read_bytes_fixed(cur, w->key_len, &w->key, "witness key"));
+  return cdl_cbor_read_bytes_fixed(cur, 64, &w->signature, "witness signature");
+}
+
+static int read_witness(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                        cdl_byron_witness *w) {
+  size_t start = cur->pos;
+  uint8_t tag;
+  cdl_span payload;
+  TRY(cdl_cbor_expect_array(cur, 2, "witness"));
+  TRY(byron_read_u8(cur, &tag, "witness tag"));
+  bool script_ok = ctx->flags & CDL_BYRON_LEGACY;
+  if (tag != CDL_BYRON_WIT_PUBKEY && tag != CDL_BYRON_WIT_REDEEM &&
+      !(tag == CDL_BYRON_WIT_SCRIPT && script_ok))
+    return cdl_cbor_fail(cur, CDL_E_TAG, "witness: unsupported tag %u", tag);
+  w->type = tag;
+  TRY(cdl_cbor_read_tag24(cur, &payload, "witness"));
+  w->raw = cdl_cbor_span_since(cur, start);
+  cdl_cbor_cursor inner;
+  cdl_cbor_cursor_sub(&inner, cur, payload);
+  TRY(read_witness_payload(&inner, w));
+  return cdl_cbor_expect_end(&inner, "witness");
+}
+
+int cdl_byron_txaux_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+                         cdl_byron_txaux *aux) {
+  size_t start = cur->pos, n, wstart;
+  memset(aux, 0, sizeof *aux);
+  TRY(cdl_cbor_expect_array(cur, 2, "tx aux"));
+  TRY(cdl_byron_tx_read(cur, ctx, &aux->tx));
+  wstart = cur->pos;
+  TRY(cdl_cbor_read_array(cur, &n, "tx witnesses"));
+  if (n > cdl_cbor_remaining(cur) / 4)
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "tx witnesses: list longer than the input");
+  BYRON_ALLOC(ctx, cur, aux->witnesses, n);
+  for (size_t i = 0; i < n; i++) TRY(read_witness(cur, ctx, &aux->witnesses[i]));
+  aux->n_witnesses = n;
+  aux->witnesses_raw = cdl_cbor_span_since(cur, wstart);
+  aux->raw = cdl_cbor_span_since(cur, start);
+  return CDL_OK;
+}
+
+int cdl_byron_txaux_decode(const uint8_t *data, size_t len, cdl_byron_ctx *ctx,
+                           cdl_byron_txaux *aux) {
+  cdl_cbor_cursor cur;
+  cdl_cbor_cursor_init(&cur, data, len, ctx->err);
+  cdl_cbor_head h;
+  TRY(cdl_cbor_peek(&cur, &h));
+  if (h.major == CDL_CBOR_ARRAY && !h.indefinite && h.value == 3) {
+    memset(aux, 0, sizeof *aux); /* a bare tx, without witnesses */
+    TRY(cdl_byron_tx_read(&cur, ctx, &aux->tx));
+    aux->raw = aux->tx.raw;
+  } else {
+    TRY(cdl_byron_txaux_read(&cur, ctx, aux));
+  }
+  return cdl_cbor_expect_end(&cur, "transaction");
+}
+
+/* ---- Encoding ---- */
+
+static void encode_txin(cdl_buf *b, const cdl_byron_txin *in) {
+  uint8_t storage[48];
+  cdl_buf inner;
+  cdl_buf_init_fixed(&inner, storage, sizeof storage);
+  cdl_cbor_enc_array(&inner, 2);
+  cdl_cbor_enc_bytes(&inner, in->tx_id, 32);
+  cdl_cbor_enc_uint(&inner, in->index);
+  CDL_ASSERT(!inner.failed);
+  cdl_cbor_enc_array(b, 2);
+  cdl_cbor_enc_uint(b, 0);
+  cdl_cbor_enc_tag(b, 24);
+  cdl_cbor_enc_bytes(b, inner.data, inner.len);
+}
+
+void cdl_byron_tx_encode(cdl_buf *b, const cdl_byron_tx *tx) {
+  cdl_cbor_enc_array(b, 3);
+  cdl_cbor_enc_indef_array(b);
+  for (size_t i = 0; i < tx->n_inputs; i++) encode_txin(b, &tx->inputs[i]);
+  cdl_cbor_enc_break(b);
+  cdl_cbor_enc_indef_array(b);
+  for (size_t i = 0; i < tx->n_outputs; i++) {
+    cdl_cbor_enc_array(b, 2);
+    cdl_byron_address_encode(b, &tx->outputs[i].address);
+    cdl_cbor_enc_uint(b, tx->outputs[i].lovelace);
+  }
+  cdl_cbor_enc_break(b);
+  cdl_byron_attrs_encode(b, &tx->attrs);
+}
+
+static void encode_witness_payload(cdl_buf *b, const cdl_byron_witness *w) {
+  cdl_cbor_enc_array(b, 2);
+  if (w->type == CDL_BYRON_WIT_SCRIPT) {
+    const cdl_byron_script *s[2] = {&w->validator, &w->redeemer};
+    for (int i = 0; i < 2; i++) {
+      cdl_cbor_enc_array(b, 2);
+      cdl_cbor_enc_uint(b, s[i]->version);
+      cdl_cbor_enc_bytes(b, s[i]->script.ptr, s[i]->script.len);
+    }
+    return;
+  }
+  cdl_cbor_enc_bytes(b, w->key, w->key_len);
+  cdl_cbor_enc_bytes(b, w->signature, 64);
+}
+
+void cdl_byron_txaux_encode(cdl_buf *b, const cdl_byron_txaux *aux) {
+  cdl_cbor_enc_array(b, 2);
+  cdl_byron_tx_encode(b, &aux->tx);
+  cdl_cbor_enc_array(b, aux->n_witnesses);
+  for (size_t i = 0; i < aux->n_witnesses; i++) {
+    cdl_buf inner;
+    cdl_buf_init(&inner, 0);
+    encode_witness_payload(&inner, &aux->witnesses[i]);
+    if (inner.failed) b->failed = true;
+    cdl_cbor_enc_array(b, 2);
+    cdl_cbor_enc_uint(b, aux->witnesses[i].type);
+    cdl_cbor_enc_tag(b, 24);
+    cdl_cbor_enc_bytes(b, inner.data, inner.len);
+    cdl_buf_free(&inner);
+  }
+}

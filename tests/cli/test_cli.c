@@ -1,0 +1,241 @@
+/*
+ * test_cli.c: cardinal-cli end to end (docs/cli.md): runs the real binary on
+ * real vectors and checks its JSON output, error JSON and exit codes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../unit/support.h"
+
+static char stdout_buf[1 << 24], stderr_buf[8192];
+
+/* Runs `cardinal-cli ARGS`; returns the exit code, output in the buffers. */
+static int cli(const char *args) {
+  char cmd[4096], err_path[] = "/tmp/cdl-cli-err-XXXXXX";
+  int fd = mkstemp(err_path);
+  assert_true(fd >= 0);
+  snprintf(cmd, sizeof cmd, "%s %s 2>%s", CDL_CLI, args, err_path);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(stdout_buf, 1, sizeof stdout_buf - 1, p);
+  stdout_buf[n] = '\0';
+  int status = pclose(p);
+  FILE *e = fdopen(fd, "r");
+  n = fread(stderr_buf, 1, sizeof stderr_buf - 1, e);
+  stderr_buf[n] = '\0';
+  fclose(e);
+  unlink(err_path);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static json_t *parse(const char *text) {
+  json_error_t jerr;
+  json_t *j = json_loads(text, 0, &jerr);
+  if (j == NULL) fail_msg("not JSON (%s): %.200s", jerr.text, text);
+  return j;
+}
+
+static const char *str(json_t *obj, const char *key) {
+  const char *s = json_string_value(json_object_get(obj, key));
+  if (s == NULL) fail_msg("no string field %s", key);
+  return s;
+}
+
+static json_int_t num(json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
+  if (!json_is_integer(v)) fail_msg("no integer field %s", key);
+  return json_integer_value(v);
+}
+
+/* The rule named in the error JSON on stderr. */
+static const char *error_rule(void) {
+  static char rule[64];
+  json_t *j = parse(stderr_buf);
+  const char *r = str(json_object_get(j, "error"), "rule");
+  snprintf(rule, sizeof rule, "%s", r ? r : "");
+  json_decref(j);
+  return rule;
+}
+
+static void test_genesis_commands(void **state) {
+  (void)state;
+  char args[512];
+  snprintf(args, sizeof args, "genesis hash --genesis %s", vec_path("genesis/mainnet/mainnet-byron-genesis.json"));
+  assert_int_equal(cli(args), 0);
+  assert_string_equal(stdout_buf, "5f20df933584822601f9e3f8c024eb5eb252fe8cefb24d1317dc3d432e940ebb\n");
+  snprintf(args, sizeof args, "genesis utxo --genesis %s", vec_path("genesis/mainnet/mainnet-byron-genesis.json"));
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  assert_int_equal(num(j, "entries"), 14505);
+  assert_true(num(j, "lovelace") == 31112484745000000ll);
+  json_decref(j);
+  snprintf(args, sizeof args, "genesis utxo --list --genesis %s", vec_path("genesis/preprod/byron-genesis.json"));
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  json_t *list = json_object_get(j, "utxo");
+  assert_int_equal(json_array_size(list), 8);
+  json_t *first = json_array_get(list, 0);
+  assert_int_equal(strlen(str(first, "tx_id")), 64);
+  assert_int_equal(num(first, "index"), 0);
+  assert_memory_equal(str(first, "address"), "FHnt4NL7yP", 10);
+  json_decref(j);
+  assert_int_equal(cli("genesis hash --genesis /nonexistent/genesis.json"), 3);
+  assert_string_equal(error_rule(), "io.failure");
+  assert_int_equal(cli("genesis hash"), 2);
+  assert_int_equal(cli("genesis frobnicate --genesis x"), 2);
+}
+
+static void test_block_show(void **state) {
+  (void)state;
+  char args[512];
+  snprintf(args, sizeof args, "block show %s", vec_path("blocks/daedalus-turbo/mainnet-block-0.cbor"));
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  assert_string_equal(str(j, "kind"), "ebb");
+  assert_string_equal(str(j, "hash"), "89d9b5a5b8ddc8d7e5a6795e9774d97faf1efea59b2caf7eaf9f8c5b32059df4");
+  assert_string_equal(str(j, "prev_hash"), "5f20df933584822601f9e3f8c024eb5eb252fe8cefb24d1317dc3d432e940ebb");
+  assert_int_equal(num(j, "block_no"), 0);
+  assert_true(json_is_null(json_object_get(j, "ssc")));
+  json_t *checks = json_object_get(j, "checks");
+  assert_true(json_is_true(json_object_get(checks, "body_proof")));
+  assert_true(json_is_null(json_object_get(checks, "signature")));
+  json_decref(j);
+
+  snprintf(args, sizeof args, "block show %s", vec_path("blocks/pallas/byron2.block.hex"));
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_string_equal(str(j, "kind"), "main");
+  assert_int_equal(num(j, "slot"), 3241381);
+  assert_int_equal(num(j, "slot_in_epoch"), 1381);
+  assert_int_equal(num(j, "epoch"), 150);
+  assert_int_equal(num(j, "block_no"), 3239842);
+  assert_int_equal(num(j, "protocol_magic"), 764824073);
+  assert_int_equal(num(j, "tx_count"), 2);
+  assert_string_equal(str(j, "ssc"), "commitments");
+  json_t *tx = json_array_get(json_object_get(j, "txs"), 0);
+  assert_string_equal(str(tx, "id"), "a06e5a0150e09f8983be2deafab9e04afc60d92e7110999eb672c903343f1e26");
+  assert_int_equal(num(tx, "size"), 220);
+  json_t *in = json_array_get(json_object_get(tx, "inputs"), 0);
+  assert_int_equal(num(in, "index"), 14);
+  json_t *out = json_array_get(json_object_get(tx, "outputs"), 0);
+  assert_true(num(out, "lovelace") > 0);
+  assert_memory_equal(str(out, "address"), "DdzFF", 5);
+  assert_string_equal(str(json_array_get(json_object_get(tx, "witnesses"), 0), "type"), "pubkey");
+  checks = json_object_get(j, "checks");
+  assert_true(json_is_true(json_object_get(checks, "body_proof")));
+  assert_true(json_is_true(json_object_get(checks, "signature")));
+  json_decref(j);
+}
+
+static void test_block_show_options_and_errors(void **state) {
+  (void)state;
+  char args[512];
+  /* Preprod: checked with the header's magic by default, or as given. */
+  snprintf(args, sizeof args, "block show %s", vec_path("blocks/pallas/byron8.block.hex"));
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  json_t *prop = json_object_get(j, "update_proposal");
+  assert_string_equal(str(prop, "id"), "5474e0cf8e8f6b97b6fb962cc1d144c31707279cb655b6f0f83bda64d396fbeb");
+  assert_int_equal(num(j, "update_votes"), 7);
+  assert_true(json_is_true(json_object_get(json_object_get(j, "checks"), "signature")));
+  json_decref(j);
+  snprintf(args, sizeof args, "block show --protocol-magic 764824073 %s", vec_path("blocks/pallas/byron8.block.hex"));
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_true(json_is_false(json_object_get(json_object_get(j, "checks"), "signature")));
+  json_decref(j);
+  /* A bare (unwrapped) block and a different epoch length. */
+  snprintf(args, sizeof args, "block show --epoch-slots 4320 %s", vec_path("blocks/gouroboros/mainnet-Epoch1Slot21601.hex"));
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_int_equal(num(j, "slot"), 4320 + 1);
+  assert_int_equal(num(j, "size"), 3901 / 2);
+  json_decref(j);
+  /* Invalid input: exit 1 with the rule; bad options: exit 2. */
+  char path[] = "/tmp/cdl-cli-block-XXXXXX";
+  int fd = mkstemp(path);
+  assert_int_equal(write(fd, "\x82\x01\x83", 3), 3);
+  close(fd);
+  snprintf(args, sizeof args, "block show %s", path);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "cbor.truncated");
+  unlink(path);
+  assert_int_equal(cli("block show --epoch-slots 0 x"), 2);
+  assert_int_equal(cli("block show"), 2);
+}
+
+static void test_block_list(void **state) {
+  (void)state;
+  cdl_buf chunk;
+  char path[] = "/tmp/cdl-cli-chunk-XXXXXX", args[512];
+  vec_epoch0_chunk(&chunk);
+  int fd = mkstemp(path);
+  assert_int_equal(write(fd, chunk.data, chunk.len), (ssize_t)chunk.len);
+  close(fd);
+  snprintf(args, sizeof args, "block list %s", path);
+  assert_int_equal(cli(args), 0);
+  size_t lines = 0;
+  json_int_t next_offset = 0;
+  json_t *last = NULL;
+  for (char *line = strtok(stdout_buf, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    json_decref(last);
+    last = parse(line);
+    assert_int_equal(num(last, "offset"), next_offset);
+    next_offset += num(last, "size");
+    if (lines == 0) assert_string_equal(str(last, "kind"), "ebb");
+    lines++;
+  }
+  assert_int_equal(lines, 21587);
+  assert_int_equal(next_offset, (json_int_t)chunk.len);
+  assert_string_equal(str(last, "hash"), "3bd04916b6bc2ad849d519cfae4ffe3b1a1660c098dbcd3e884073dd54bc8911");
+  assert_int_equal(num(last, "slot"), 21599);
+  assert_int_equal(num(last, "block_no"), 21586);
+  json_decref(last);
+  unlink(path);
+  cdl_buf_free(&chunk);
+}
+
+static void test_tx_and_address(void **state) {
+  (void)state;
+  char args[512];
+  snprintf(args, sizeof args, "tx show %s", vec_path("txs/byron2.tx.hex"));
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  assert_string_equal(str(j, "id"), "a9e4413a5fb61a7a43c7df006ffcaaf3f2ffc9541f54757023968c5a8f8294fd");
+  assert_int_equal(num(j, "size"), 130);
+  assert_string_equal(str(json_array_get(json_object_get(j, "witnesses"), 0), "type"), "redeem");
+  json_decref(j);
+  assert_int_equal(cli("address show 37btjrVyb4KDXBNC4haBVPCrro8AQPHwvCMp3RFhhSVWwfFmZ6wwzSK6JK1hY6wHNmtrpTf1kdbva8TCneM2YsiXT7mrzT21EacHnPpz5YyUdj64na"), 0);
+  j = parse(stdout_buf);
+  assert_string_equal(str(j, "type"), "pubkey");
+  json_t *attrs = json_object_get(j, "attributes");
+  assert_int_equal(num(attrs, "network_magic"), 1097911063);
+  assert_non_null(json_object_get(attrs, "hd_payload"));
+  assert_int_equal(strlen(str(j, "root")), 56);
+  json_decref(j);
+  assert_int_equal(cli("address show 5FCjkr138i9wjRVwawmYMd4Vc9KxU7TuQhMyjMGpnykg9yb2qMpUCerDFzXvfAJMFgJTHyD7Sn4ybLXm2M6zeWAaWe7ctjq5QjVL427vGRx"), 0);
+  j = parse(stdout_buf);
+  assert_string_equal(str(j, "type"), "unknown:7");
+  json_decref(j);
+  assert_int_equal(cli("address show FHnt4NHDYS3mWHPRvgbJio3nHma3qW76bo7z9oYfDsie9GpqdUT5VFrQrVkhie5"), 1);
+  assert_string_equal(error_rule(), "cbor.trailing_bytes");
+  assert_int_equal(cli("address show Ae2tdPwUPEZDoUnyXuAgqzhkjNXNJeiZ5nqwprg9sArZmRNjySfJ5uz4Fj0"), 1);
+  assert_string_equal(error_rule(), "text.base58");
+  assert_int_equal(cli("address show Ae2tdPwUPEZDoUnyXuAgqzhkjNXNJeiZ5nqwprg9sArZmRNjySfJ5uz4Fjc"), 1);
+  assert_string_equal(error_rule(), "address.crc");
+  assert_int_equal(cli("address show"), 2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_genesis_commands),   cmocka_unit_test(test_block_show),
+      cmocka_unit_test(test_block_show_options_and_errors),
+      cmocka_unit_test(test_block_list),         cmocka_unit_test(test_tx_and_address),
+  };
+  return cmocka_run_group_tests(tests, test_group_setup, NULL);
+}

@@ -1,0 +1,38 @@
+/*
+ * cli.h: shared helpers of cardinal-cli (docs/cli.md): exit codes, input
+ * files (binary or hex), JSON output, option parsing.
+ */
+#ifndef CARDINAL_CLI_H
+#define CARDINAL_CLI_H
+
+#include <jansson.h>
+
+#include "cardinal/base.h"
+
+/* Exit codes (docs/design.md section 6). */
+enum { EXIT_OK = 0, EXIT_REJECTED = 1, EXIT_USAGE = 2, EXIT_FAILURE_IO = 3 };
+
+#define CLI_MAX_INPUT ((size_t)512 << 20)
+
+/* Maps an error code to an exit code: I/O and memory are 3, usage 2, any
+ * rule about the input 1. */
+int cli_exit_code(int code);
+/* Prints {"error": {"rule", "message", "offset"}} on stderr; returns the
+ * exit code for err->code. */
+int cli_report(const cdl_error *err);
+/* Prints a usage error on stderr and returns EXIT_USAGE. */
+int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Reads a file; when it is hex text (ASCII hex and whitespace only) it is
+ * decoded to bytes. */
+int cli_read_input(const char *path, cdl_buf *out, cdl_error *err);
+/* Prints a JSON value on stdout (pretty or one line) and releases it. */
+int cli_print(json_t *value, bool one_line);
+/* Parses a decimal option value into [min, max]. */
+bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+int cmd_genesis(int argc, char **argv);
+int cmd_block(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
+int cmd_address(int argc, char **argv);
+
+#endif /* CARDINAL_CLI_H */

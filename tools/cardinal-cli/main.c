@@ -1,0 +1,44 @@
+/*
+ * main.c: cardinal-cli, the command-line tool (docs/cli.md). Subcommands
+ * are grouped by noun; machine output is JSON on stdout, errors go to
+ * stderr, exit codes follow docs/design.md section 6.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cardinal/crypto.h"
+#include "cli.h"
+
+static const char USAGE[] =
+    "usage: cardinal-cli <noun> <verb> [options]\n"
+    "\n"
+    "  genesis hash --genesis FILE              canonical-JSON hash of a Byron genesis\n"
+    "  genesis utxo --genesis FILE [--list]     the genesis UTxO (entries, lovelace)\n"
+    "               [--requires-magic | --no-magic]\n"
+    "  block show FILE [--epoch-slots N] [--protocol-magic N]\n"
+    "                                           one block (binary or hex, wrapped or bare)\n"
+    "  block list FILE [--epoch-slots N]        every block of a chunk file, one per line\n"
+    "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
+    "  address show ADDRESS                     a Base58 Byron address\n"
+    "\n"
+    "Exit codes: 0 ok, 1 invalid input (JSON error on stderr), 2 usage, 3 I/O failure.\n";
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(USAGE, argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (cdl_crypto_init() != CDL_OK) {
+    fprintf(stderr, "cardinal-cli: cannot initialise libsodium/OpenSSL\n");
+    return EXIT_FAILURE_IO;
+  }
+  static const struct {
+    const char *noun;
+    int (*run)(int, char **);
+  } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block}, {"tx", cmd_tx},
+               {"address", cmd_address}};
+  for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
+    if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
+  }
+  return cli_usage("unknown command '%s'", argv[1]);
+}

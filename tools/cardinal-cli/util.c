@@ -1,0 +1,76 @@
+/*
+ * util.c: cardinal-cli's shared helpers (see cli.h).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cli_exit_code(int code) {
+  switch (code) {
+    case CDL_OK: return EXIT_OK;
+    case CDL_E_IO:
+    case CDL_E_NOMEM: return EXIT_FAILURE_IO;
+    case CDL_E_USAGE: return EXIT_USAGE;
+    default: return EXIT_REJECTED;
+  }
+}
+
+int cli_report(const cdl_error *err) {
+  json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "error", "rule", cdl_error_name(err->code),
+                        "message", err->message, "offset", (json_int_t)err->offset);
+  char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  fprintf(stderr, "%s\n", text ? text : err->message);
+  free(text);
+  json_decref(j);
+  return cli_exit_code(err->code);
+}
+
+int cli_usage(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "cardinal-cli: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n(see cardinal-cli --help)\n");
+  va_end(ap);
+  return EXIT_USAGE;
+}
+
+int cli_read_input(const char *path, cdl_buf *out, cdl_error *err) {
+  cdl_buf raw;
+  cdl_buf_init(&raw, 0);
+  int rc = cdl_file_read_all(path, CLI_MAX_INPUT, &raw, err);
+  if (rc == CDL_OK && cdl_hex_is_text(raw.data, raw.len)) {
+    rc = cdl_hex_decode_loose(raw.data, raw.len, out, err);
+  } else if (rc == CDL_OK) {
+    cdl_buf_free(out);
+    *out = raw;
+    return CDL_OK;
+  }
+  cdl_buf_free(&raw);
+  return rc;
+}
+
+int cli_print(json_t *value, bool one_line) {
+  if (value == NULL) {
+    fprintf(stderr, "cardinal-cli: out of memory building the output\n");
+    return EXIT_FAILURE_IO;
+  }
+  size_t flags = JSON_PRESERVE_ORDER | (one_line ? JSON_COMPACT : JSON_INDENT(2));
+  int rc = json_dumpf(value, stdout, flags);
+  json_decref(value);
+  fputc('\n', stdout);
+  return rc == 0 && !ferror(stdout) ? EXIT_OK : EXIT_FAILURE_IO;
+}
+
+bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) {
+  char *end = NULL;
+  errno = 0;
+  if (text == NULL || *text < '0' || *text > '9') return false;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (errno != 0 || *end != '\0' || v < min || v > max) return false;
+  *out = v;
+  return true;
+}
