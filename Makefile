@@ -44,7 +44,7 @@ demo: deps build
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-bench -j $(JOBS) --target bench_decode
-	./build-bench/bench/bench_decode tests/vectors/blocks/mainnet-epoch0-chunk-00000.zstd
+	./build-bench/bench/bench_decode tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
 
 $(FUZZ_BUILD)/build.ninja:
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

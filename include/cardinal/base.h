@@ -38,7 +38,8 @@ enum {
   CDL_E_GENESIS = -25,    /* genesis file content breaks a rule */
   CDL_E_BODY_PROOF = -30, /* header body proof does not match the body */
   CDL_E_SIGNATURE = -31,  /* a signature does not verify */
-  CDL_E_CERTIFICATE = -32 /* delegation certificate invalid or mismatched */
+  CDL_E_CERTIFICATE = -32, /* delegation certificate invalid or mismatched */
+  CDL_E_PREV_HASH = -33    /* block does not follow the previous one */
 };
 
 #define CDL_ERROR_MESSAGE_MAX 200

@@ -263,12 +263,16 @@ typedef struct cdl_byron_bytes_list { /* an indefinite list of byte strings */
   size_t count;
 } cdl_byron_bytes_list;
 
+typedef struct cdl_byron_keyed_shares { /* one entry of a map key -> [bytes] */
+  cdl_span key;
+  cdl_byron_bytes_list shares;
+} cdl_byron_keyed_shares;
+
 typedef struct cdl_byron_ssc_commitment { /* a signed commitment */
   cdl_span raw;
   cdl_span public_key;
-  size_t n_shares; /* map VSS key -> encrypted shares */
-  cdl_span *share_keys;
-  cdl_byron_bytes_list *shares;
+  cdl_byron_keyed_shares *shares; /* VSS key -> encrypted shares */
+  size_t n_shares;
   cdl_span proof_extra_gen, proof_proof, proof_parallel;
   cdl_byron_bytes_list proof_commitments;
   cdl_span signature;
@@ -278,14 +282,9 @@ typedef struct cdl_byron_ssc_opening {
   cdl_span stakeholder, secret;
 } cdl_byron_ssc_opening;
 
-typedef struct cdl_byron_ssc_inner_share {
-  cdl_span stakeholder;
-  cdl_byron_bytes_list shares;
-} cdl_byron_ssc_inner_share;
-
 typedef struct cdl_byron_ssc_shares {
   cdl_span stakeholder;
-  cdl_byron_ssc_inner_share *inner;
+  cdl_byron_keyed_shares *inner; /* stakeholder -> decrypted shares */
   size_t n_inner;
 } cdl_byron_ssc_shares;
 

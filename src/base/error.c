@@ -52,6 +52,7 @@ const char *cdl_error_name(int code) {
     case CDL_E_BODY_PROOF: return "block.body_proof";
     case CDL_E_SIGNATURE: return "block.signature";
     case CDL_E_CERTIFICATE: return "block.delegation_certificate";
+    case CDL_E_PREV_HASH: return "block.prev_hash";
     default: return "unknown";
   }
 }

@@ -20,26 +20,15 @@ static int read_extra(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   return CDL_OK;
 }
 
-static int read_ebb_body(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                         cdl_byron_block *blk) {
-  size_t start = cur->pos, n;
-  TRY(byron_count_indef(cur, &n, "EBB body"));
-  BYRON_ALLOC(ctx, cur, blk->ebb_leaders, n);
-  TRY(cdl_cbor_read_indef_array(cur, "EBB body"));
-  for (size_t i = 0; i < n; i++) TRY(cdl_cbor_read_bytes(cur, &blk->ebb_leaders[i], "EBB slot leader"));
-  TRY(cdl_cbor_read_break(cur, "EBB body"));
-  blk->n_ebb_leaders = n;
-  blk->ebb_body_raw = cdl_cbor_span_since(cur, start);
-  return CDL_OK;
-}
-
 static int read_unwrapped(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                           cdl_byron_block *blk) {
   size_t start = cur->pos;
   TRY(cdl_cbor_expect_array(cur, 3, "block"));
   if (blk->is_ebb) {
     TRY(cdl_byron_ebb_header_read(cur, ctx, &blk->ebb));
-    TRY(read_ebb_body(cur, ctx, blk));
+    TRY(byron_read_list(cur, ctx, byron_read_bytes_item, sizeof(cdl_span), false,
+                        (void **)&blk->ebb_leaders, &blk->n_ebb_leaders, &blk->ebb_body_raw,
+                        "EBB body"));
   } else {
     TRY(cdl_byron_header_read(cur, ctx, &blk->header));
     TRY(cdl_byron_body_read(cur, ctx, &blk->body));

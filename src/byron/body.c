@@ -7,30 +7,18 @@
 
 #include "internal.h"
 
-static int read_tx_payload(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                           cdl_byron_body *body) {
-  size_t start = cur->pos, n;
-  TRY(byron_count_indef(cur, &n, "tx payload"));
-  BYRON_ALLOC(ctx, cur, body->txs, n);
-  TRY(cdl_cbor_read_indef_array(cur, "tx payload"));
-  for (size_t i = 0; i < n; i++) TRY(cdl_byron_txaux_read(cur, ctx, &body->txs[i]));
-  TRY(cdl_cbor_read_break(cur, "tx payload"));
-  body->n_txs = n;
-  body->tx_payload_raw = cdl_cbor_span_since(cur, start);
-  return CDL_OK;
+static int read_txaux_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  return cdl_byron_txaux_read(cur, ctx, item);
 }
 
-static int read_dlg_payload(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                            cdl_byron_body *body) {
-  size_t start = cur->pos, n;
-  TRY(byron_count_indef(cur, &n, "delegation payload"));
-  BYRON_ALLOC(ctx, cur, body->certs, n);
-  TRY(cdl_cbor_read_indef_array(cur, "delegation payload"));
-  for (size_t i = 0; i < n; i++) TRY(cdl_byron_dlg_cert_read(cur, &body->certs[i]));
-  TRY(cdl_cbor_read_break(cur, "delegation payload"));
-  body->n_certs = n;
-  body->dlg_payload_raw = cdl_cbor_span_since(cur, start);
-  return CDL_OK;
+static int read_cert_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  (void)ctx;
+  return cdl_byron_dlg_cert_read(cur, item);
+}
+
+static int read_vote_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  (void)ctx;
+  return cdl_byron_vote_read(cur, item);
 }
 
 static int read_upd_payload(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
@@ -43,12 +31,8 @@ static int read_upd_payload(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
     BYRON_ALLOC(ctx, cur, body->proposal, 1);
     TRY(cdl_byron_proposal_read(cur, ctx, body->proposal));
   }
-  TRY(byron_count_indef(cur, &n, "update votes"));
-  BYRON_ALLOC(ctx, cur, body->votes, n);
-  TRY(cdl_cbor_read_indef_array(cur, "update votes"));
-  for (size_t i = 0; i < n; i++) TRY(cdl_byron_vote_read(cur, &body->votes[i]));
-  TRY(cdl_cbor_read_break(cur, "update votes"));
-  body->n_votes = n;
+  TRY(byron_read_list(cur, ctx, read_vote_item, sizeof *body->votes, false,
+                      (void **)&body->votes, &body->n_votes, NULL, "update votes"));
   body->upd_payload_raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -58,9 +42,12 @@ int cdl_byron_body_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos;
   memset(body, 0, sizeof *body);
   TRY(cdl_cbor_expect_array(cur, 4, "body"));
-  TRY(read_tx_payload(cur, ctx, body));
+  TRY(byron_read_list(cur, ctx, read_txaux_item, sizeof *body->txs, false,
+                      (void **)&body->txs, &body->n_txs, &body->tx_payload_raw, "tx payload"));
   TRY(cdl_byron_ssc_read(cur, ctx, &body->ssc));
-  TRY(read_dlg_payload(cur, ctx, body));
+  TRY(byron_read_list(cur, ctx, read_cert_item, sizeof *body->certs, false,
+                      (void **)&body->certs, &body->n_certs, &body->dlg_payload_raw,
+                      "delegation payload"));
   TRY(read_upd_payload(cur, ctx, body));
   body->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;

@@ -71,15 +71,32 @@ void cdl_byron_attrs_encode(cdl_buf *b, const cdl_byron_attrs *attrs) {
   }
 }
 
+int byron_read_list(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
+                    size_t item_size, bool nonempty, void **items, size_t *count,
+                    cdl_span *raw, const char *what) {
+  size_t start = cur->pos, n;
+  TRY(byron_count_indef(cur, &n, what));
+  if (nonempty && n == 0) return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: empty list", what);
+  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
+  if (arr == NULL && n > 0) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+  TRY(cdl_cbor_read_indef_array(cur, what));
+  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
+  TRY(cdl_cbor_read_break(cur, what));
+  *items = arr;
+  *count = n;
+  if (raw != NULL) *raw = cdl_cbor_span_since(cur, start);
+  return CDL_OK;
+}
+
+int byron_read_bytes_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  (void)ctx;
+  return cdl_cbor_read_bytes(cur, item, "list item");
+}
+
 int byron_bytes_list_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                           cdl_byron_bytes_list *list, const char *what) {
-  size_t n;
-  TRY(byron_count_indef(cur, &n, what));
-  BYRON_ALLOC(ctx, cur, list->items, n);
-  TRY(cdl_cbor_read_indef_array(cur, what));
-  for (size_t i = 0; i < n; i++) TRY(cdl_cbor_read_bytes(cur, &list->items[i], what));
-  list->count = n;
-  return cdl_cbor_read_break(cur, what);
+  return byron_read_list(cur, ctx, byron_read_bytes_item, sizeof(cdl_span), false,
+                         (void **)&list->items, &list->count, NULL, what);
 }
 
 void byron_bytes_list_encode(cdl_buf *b, const cdl_byron_bytes_list *list) {

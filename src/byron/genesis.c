@@ -75,7 +75,7 @@ static int read_b64(cdl_span s, const char *field, uint8_t *out, size_t n,
 static int read_protocol_consts(const cdl_cjson *root, cdl_byron_genesis *g,
                                 cdl_error *err) {
   const cdl_cjson *pc = get_typed(root, "protocolConsts", CDL_CJSON_OBJECT);
-  uint64_t magic, start;
+  uint64_t magic = 0, start = 0;
   if (pc == NULL) return schema_error(err, "protocolConsts", "missing object");
   TRY(read_u64(cdl_cjson_get(pc, "k"), "protocolConsts.k", &g->k, err));
   if (g->k == 0) return schema_error(err, "protocolConsts.k", "must be positive");

@@ -26,6 +26,19 @@
 int byron_attrs_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                      cdl_byron_attrs *attrs, const char *what);
 
+/* Reads one list item into |item| (an element of the array being filled). */
+typedef int (*byron_item_reader)(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item);
+
+/* A Haskell list as Byron encodes it: indefinite (9f ... ff), items read by
+ * |read| into a new arena array of |item_size| elements. |raw| (may be
+ * NULL) receives the list's bytes; |nonempty| rejects an empty list. */
+int byron_read_list(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
+                    size_t item_size, bool nonempty, void **items, size_t *count,
+                    cdl_span *raw, const char *what);
+
+/* A byron_item_reader for byte strings (item: a cdl_span). */
+int byron_read_bytes_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item);
+
 /* An indefinite list of byte strings (SSC shares and proofs). */
 int byron_bytes_list_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                           cdl_byron_bytes_list *list, const char *what);

@@ -17,21 +17,46 @@
 
 #include "internal.h"
 
-static int read_set_head(cdl_cbor_cursor *cur, uint64_t *tag, size_t *n,
-                         const char *what) {
+/* A set as the reference's dropSet reads it: any tag, a definite list. */
+static int read_set(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
+                    size_t item_size, uint64_t *tag, void **items, size_t *count,
+                    const char *what) {
   cdl_cbor_head h;
+  size_t n;
   TRY(cdl_cbor_next(cur, &h));
   if (h.major != CDL_CBOR_TAG)
     return cdl_cbor_fail(cur, CDL_E_TYPE, "%s: expected a tagged set", what);
   *tag = h.value;
-  TRY(cdl_cbor_read_array(cur, n, what));
-  if (*n > cdl_cbor_remaining(cur))
+  TRY(cdl_cbor_read_array(cur, &n, what));
+  if (n > cdl_cbor_remaining(cur))
     return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "%s: set longer than the input", what);
+  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
+  if (arr == NULL && n > 0) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
+  *items = arr;
+  *count = n;
   return CDL_OK;
 }
 
-static int read_vss_cert(cdl_cbor_cursor *cur, cdl_byron_vss_cert *c) {
+/* A definite map (dropMap: key order unchecked); |read| reads one entry. */
+static int read_map(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
+                    size_t item_size, void **items, size_t *count, const char *what) {
+  size_t n;
+  TRY(cdl_cbor_read_map(cur, &n, what));
+  if (n > cdl_cbor_remaining(cur) / 2)
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "%s: map longer than the input", what);
+  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
+  if (arr == NULL && n > 0) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
+  *items = arr;
+  *count = n;
+  return CDL_OK;
+}
+
+static int read_vss_cert(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  cdl_byron_vss_cert *c = item;
   size_t start = cur->pos;
+  (void)ctx;
   TRY(cdl_cbor_expect_array(cur, 4, "VSS certificate"));
   TRY(cdl_cbor_read_bytes(cur, &c->vss_key, "VSS key"));
   TRY(cdl_cbor_read_uint(cur, &c->expiry_epoch, "VSS expiry epoch"));
@@ -41,32 +66,21 @@ static int read_vss_cert(cdl_cbor_cursor *cur, cdl_byron_vss_cert *c) {
   return CDL_OK;
 }
 
-static int read_certs(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                      cdl_byron_ssc *ssc) {
-  size_t n;
-  TRY(read_set_head(cur, &ssc->certs_set_tag, &n, "VSS certificates"));
-  BYRON_ALLOC(ctx, cur, ssc->certs, n);
-  for (size_t i = 0; i < n; i++) TRY(read_vss_cert(cur, &ssc->certs[i]));
-  ssc->n_certs = n;
-  return CDL_OK;
+/* key bytes -> indefinite list of bytes */
+static int read_keyed_shares(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  cdl_byron_keyed_shares *k = item;
+  TRY(cdl_cbor_read_bytes(cur, &k->key, "shares key"));
+  return byron_bytes_list_read(cur, ctx, &k->shares, "shares");
 }
 
-static int read_commitment(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                           cdl_byron_ssc_commitment *c) {
-  size_t start = cur->pos, n;
+static int read_commitment(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  cdl_byron_ssc_commitment *c = item;
+  size_t start = cur->pos;
   TRY(cdl_cbor_expect_array(cur, 3, "signed commitment"));
   TRY(cdl_cbor_read_bytes(cur, &c->public_key, "commitment key"));
   TRY(cdl_cbor_expect_array(cur, 2, "commitment"));
-  TRY(cdl_cbor_read_map(cur, &n, "commitment shares"));
-  if (n > cdl_cbor_remaining(cur) / 2)
-    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "commitment shares longer than the input");
-  BYRON_ALLOC(ctx, cur, c->share_keys, n);
-  BYRON_ALLOC(ctx, cur, c->shares, n);
-  for (size_t i = 0; i < n; i++) {
-    TRY(cdl_cbor_read_bytes(cur, &c->share_keys[i], "commitment VSS key"));
-    TRY(byron_bytes_list_read(cur, ctx, &c->shares[i], "encrypted shares"));
-  }
-  c->n_shares = n;
+  TRY(read_map(cur, ctx, read_keyed_shares, sizeof *c->shares, (void **)&c->shares,
+               &c->n_shares, "commitment shares"));
   TRY(cdl_cbor_expect_array(cur, 4, "secret proof"));
   TRY(cdl_cbor_read_bytes(cur, &c->proof_extra_gen, "secret proof"));
   TRY(cdl_cbor_read_bytes(cur, &c->proof_proof, "secret proof"));
@@ -77,59 +91,35 @@ static int read_commitment(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   return CDL_OK;
 }
 
-static int read_commitments(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                            cdl_byron_ssc *ssc) {
-  size_t n;
-  TRY(read_set_head(cur, &ssc->commitments_set_tag, &n, "commitments"));
-  BYRON_ALLOC(ctx, cur, ssc->commitments, n);
-  for (size_t i = 0; i < n; i++) TRY(read_commitment(cur, ctx, &ssc->commitments[i]));
-  ssc->n_commitments = n;
-  return CDL_OK;
+static int read_opening(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  cdl_byron_ssc_opening *o = item;
+  (void)ctx;
+  TRY(cdl_cbor_read_bytes(cur, &o->stakeholder, "opening key"));
+  return cdl_cbor_read_bytes(cur, &o->secret, "opening");
 }
 
-static int read_openings(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                         cdl_byron_ssc *ssc) {
-  size_t n;
-  TRY(cdl_cbor_read_map(cur, &n, "openings"));
-  if (n > cdl_cbor_remaining(cur) / 2)
-    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "openings longer than the input");
-  BYRON_ALLOC(ctx, cur, ssc->openings, n);
-  for (size_t i = 0; i < n; i++) {
-    TRY(cdl_cbor_read_bytes(cur, &ssc->openings[i].stakeholder, "opening key"));
-    TRY(cdl_cbor_read_bytes(cur, &ssc->openings[i].secret, "opening"));
-  }
-  ssc->n_openings = n;
-  return CDL_OK;
+static int read_shares_entry(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
+  cdl_byron_ssc_shares *s = item;
+  TRY(cdl_cbor_read_bytes(cur, &s->stakeholder, "shares key"));
+  return read_map(cur, ctx, read_keyed_shares, sizeof *s->inner, (void **)&s->inner,
+                  &s->n_inner, "inner shares");
 }
 
-static int read_inner_shares(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                             cdl_byron_ssc_shares *s) {
-  size_t n;
-  TRY(cdl_cbor_read_map(cur, &n, "inner shares"));
-  if (n > cdl_cbor_remaining(cur) / 2)
-    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "inner shares longer than the input");
-  BYRON_ALLOC(ctx, cur, s->inner, n);
-  for (size_t i = 0; i < n; i++) {
-    TRY(cdl_cbor_read_bytes(cur, &s->inner[i].stakeholder, "share key"));
-    TRY(byron_bytes_list_read(cur, ctx, &s->inner[i].shares, "decrypted shares"));
+static int read_primary(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_ssc *ssc) {
+  switch (ssc->tag) {
+    case CDL_BYRON_SSC_COMMITMENTS:
+      return read_set(cur, ctx, read_commitment, sizeof *ssc->commitments,
+                      &ssc->commitments_set_tag, (void **)&ssc->commitments,
+                      &ssc->n_commitments, "commitments");
+    case CDL_BYRON_SSC_OPENINGS:
+      return read_map(cur, ctx, read_opening, sizeof *ssc->openings,
+                      (void **)&ssc->openings, &ssc->n_openings, "openings");
+    case CDL_BYRON_SSC_SHARES:
+      return read_map(cur, ctx, read_shares_entry, sizeof *ssc->shares,
+                      (void **)&ssc->shares, &ssc->n_shares, "shares");
+    default:
+      return CDL_OK;
   }
-  s->n_inner = n;
-  return CDL_OK;
-}
-
-static int read_shares(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                       cdl_byron_ssc *ssc) {
-  size_t n;
-  TRY(cdl_cbor_read_map(cur, &n, "shares"));
-  if (n > cdl_cbor_remaining(cur) / 2)
-    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "shares longer than the input");
-  BYRON_ALLOC(ctx, cur, ssc->shares, n);
-  for (size_t i = 0; i < n; i++) {
-    TRY(cdl_cbor_read_bytes(cur, &ssc->shares[i].stakeholder, "shares key"));
-    TRY(read_inner_shares(cur, ctx, &ssc->shares[i]));
-  }
-  ssc->n_shares = n;
-  return CDL_OK;
 }
 
 int cdl_byron_ssc_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
@@ -145,11 +135,10 @@ int cdl_byron_ssc_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
     return cdl_cbor_fail(cur, CDL_E_TYPE, "SSC payload %u: wrong length %zu", tag, n);
   ssc->tag = tag;
   primary = cur->pos;
-  if (tag == CDL_BYRON_SSC_COMMITMENTS) TRY(read_commitments(cur, ctx, ssc));
-  if (tag == CDL_BYRON_SSC_OPENINGS) TRY(read_openings(cur, ctx, ssc));
-  if (tag == CDL_BYRON_SSC_SHARES) TRY(read_shares(cur, ctx, ssc));
+  TRY(read_primary(cur, ctx, ssc));
   ssc->primary_raw = cdl_cbor_span_since(cur, primary);
-  TRY(read_certs(cur, ctx, ssc));
+  TRY(read_set(cur, ctx, read_vss_cert, sizeof *ssc->certs, &ssc->certs_set_tag,
+               (void **)&ssc->certs, &ssc->n_certs, "VSS certificates"));
   ssc->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -158,15 +147,19 @@ int cdl_byron_ssc_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 
 static void encode_bytes(cdl_buf *b, cdl_span s) { cdl_cbor_enc_bytes(b, s.ptr, s.len); }
 
+static void encode_keyed_shares(cdl_buf *b, const cdl_byron_keyed_shares *k, size_t n) {
+  cdl_cbor_enc_map(b, n);
+  for (size_t i = 0; i < n; i++) {
+    encode_bytes(b, k[i].key);
+    byron_bytes_list_encode(b, &k[i].shares);
+  }
+}
+
 static void encode_commitment(cdl_buf *b, const cdl_byron_ssc_commitment *c) {
   cdl_cbor_enc_array(b, 3);
   encode_bytes(b, c->public_key);
   cdl_cbor_enc_array(b, 2);
-  cdl_cbor_enc_map(b, c->n_shares);
-  for (size_t i = 0; i < c->n_shares; i++) {
-    encode_bytes(b, c->share_keys[i]);
-    byron_bytes_list_encode(b, &c->shares[i]);
-  }
+  encode_keyed_shares(b, c->shares, c->n_shares);
   cdl_cbor_enc_array(b, 4);
   encode_bytes(b, c->proof_extra_gen);
   encode_bytes(b, c->proof_proof);
@@ -191,11 +184,7 @@ static void encode_primary(cdl_buf *b, const cdl_byron_ssc *ssc) {
     for (size_t i = 0; i < ssc->n_shares; i++) {
       const cdl_byron_ssc_shares *s = &ssc->shares[i];
       encode_bytes(b, s->stakeholder);
-      cdl_cbor_enc_map(b, s->n_inner);
-      for (size_t j = 0; j < s->n_inner; j++) {
-        encode_bytes(b, s->inner[j].stakeholder);
-        byron_bytes_list_encode(b, &s->inner[j].shares);
-      }
+      encode_keyed_shares(b, s->inner, s->n_inner);
     }
   }
 }

@@ -51,25 +51,6 @@ static int read_txout(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   return CDL_OK;
 }
 
-/* A non-empty indefinite list, each item read by the callback. */
-typedef int (*item_reader)(cdl_cbor_cursor *, cdl_byron_ctx *, void *);
-
-static int read_nonempty_list(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                              item_reader read, size_t item_size, void **items,
-                              size_t *count, const char *what) {
-  size_t n;
-  TRY(byron_count_indef(cur, &n, what));
-  if (n == 0) return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: empty list", what);
-  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
-  if (arr == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
-  TRY(cdl_cbor_read_indef_array(cur, what));
-  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
-  TRY(cdl_cbor_read_break(cur, what));
-  *items = arr;
-  *count = n;
-  return CDL_OK;
-}
-
 static int read_txin_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *p) {
   return read_txin(cur, ctx, p);
 }
@@ -82,10 +63,10 @@ int cdl_byron_tx_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos;
   memset(tx, 0, sizeof *tx);
   TRY(cdl_cbor_expect_array(cur, 3, "tx"));
-  TRY(read_nonempty_list(cur, ctx, read_txin_item, sizeof(cdl_byron_txin),
-                         (void **)&tx->inputs, &tx->n_inputs, "tx inputs"));
-  TRY(read_nonempty_list(cur, ctx, read_txout_item, sizeof(cdl_byron_txout),
-                         (void **)&tx->outputs, &tx->n_outputs, "tx outputs"));
+  TRY(byron_read_list(cur, ctx, read_txin_item, sizeof *tx->inputs, true,
+                      (void **)&tx->inputs, &tx->n_inputs, NULL, "tx inputs"));
+  TRY(byron_read_list(cur, ctx, read_txout_item, sizeof *tx->outputs, true,
+                      (void **)&tx->outputs, &tx->n_outputs, NULL, "tx outputs"));
   TRY(byron_attrs_read(cur, ctx, &tx->attrs, "tx attributes"));
   tx->raw = cdl_cbor_span_since(cur, start);
   cdl_blake2b_256(tx->id, tx->raw.ptr, tx->raw.len);

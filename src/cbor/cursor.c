@@ -119,6 +119,34 @@ int cdl_cbor_fail(cdl_cbor_cursor *cur, int code, const char *fmt, ...) {
   return cdl_error_set(cur->err, code, cdl_cbor_offset(cur), "%s", msg);
 }
 
+/* libcbor 0.8 refuses some heads that RFC 8949 calls well-formed: tags 6-20
+ * in their one-byte form (0xc6-0xd4) and simple values 0-19 or given in a
+ * following byte (0xe0-0xf3, 0xf8 xx with xx >= 32). The reference decoder
+ * (cborg) reads them, and Byron sets accept any tag, so we decode them
+ * here. Returns true when |head| was filled. */
+static bool peek_libcbor_gap(const cdl_cbor_cursor *cur, cdl_cbor_head *head) {
+  uint8_t b = cur->buf[cur->pos];
+  if (b >= 0xc6 && b <= 0xd4) {
+    head->major = CDL_CBOR_TAG;
+    head->value = b - 0xc0u;
+    head->size = 1;
+    return true;
+  }
+  if (b >= 0xe0 && b <= 0xf3) {
+    head->major = CDL_CBOR_SIMPLE;
+    head->value = b - 0xe0u;
+    head->size = 1;
+    return true;
+  }
+  if (b == 0xf8 && cur->len - cur->pos >= 2 && cur->buf[cur->pos + 1] >= 32) {
+    head->major = CDL_CBOR_SIMPLE;
+    head->value = cur->buf[cur->pos + 1];
+    head->size = 2;
+    return true;
+  }
+  return false;
+}
+
 int cdl_cbor_peek(cdl_cbor_cursor *cur, cdl_cbor_head *head) {
   if (cur->pos >= cur->len)
     return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "input ends where an item should start");
@@ -130,9 +158,13 @@ int cdl_cbor_peek(cdl_cbor_cursor *cur, cdl_cbor_head *head) {
   if (r.status == CBOR_DECODER_NEDATA)
     return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "input ends inside an item (%zu more bytes needed)",
                          r.required);
-  if (r.status != CBOR_DECODER_FINISHED)
+  if (r.status != CBOR_DECODER_FINISHED) {
+    if (peek_libcbor_gap(cur, head)) return CDL_OK;
+    if (cur->buf[cur->pos] == 0xf8 && cur->len - cur->pos < 2)
+      return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "input ends inside an item (1 more byte needed)");
     return cdl_cbor_fail(cur, CDL_E_CBOR, "malformed CBOR head 0x%02x",
                          cur->buf[cur->pos]);
+  }
   head->size = r.read;
   return CDL_OK;
 }

@@ -196,8 +196,28 @@ static void test_block_list(void **state) {
   assert_int_equal(num(last, "slot"), 21599);
   assert_int_equal(num(last, "block_no"), 21586);
   json_decref(last);
+  /* verify: from the genesis hash through every proof and signature. */
+  snprintf(args, sizeof args, "block verify --genesis %s %s",
+           vec_path("genesis/mainnet/mainnet-byron-genesis.json"), path);
+  assert_int_equal(cli(args), 0);
+  json_t *v = parse(stdout_buf);
+  assert_int_equal(num(v, "blocks"), 21587);
+  assert_int_equal(num(v, "ebbs"), 1);
+  assert_int_equal(num(v, "txs"), 33);
+  assert_string_equal(str(json_object_get(v, "tip"), "hash"),
+                      "3bd04916b6bc2ad849d519cfae4ffe3b1a1660c098dbcd3e884073dd54bc8911");
+  json_decref(v);
+  snprintf(args, sizeof args, "block verify --genesis %s %s",
+           vec_path("genesis/preprod/byron-genesis.json"), path);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "block.prev_hash");
   unlink(path);
   cdl_buf_free(&chunk);
+  /* A piece of a chunk with blocks missing between its blocks. */
+  snprintf(args, sizeof args, "block verify %s",
+           vec_path("blocks/daedalus-turbo/chunk-registry-new/0-0.chunk"));
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "block.prev_hash");
 }
 
 static void test_tx_and_address(void **state) {

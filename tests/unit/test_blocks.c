@@ -235,6 +235,39 @@ static void test_chunk_pieces(void **state) {
   }
 }
 
+/* cardano-ledger reads the VSS-certificate set with any tag, and cborg
+ * accepts tags 6-20 in their one-byte form (libcbor 0.8 alone does not):
+ * the real block with its set tag d9 0102 written as c7 still decodes and
+ * passes every check, as it would on cardano-node. (Found by fuzz_block.) */
+static void test_short_form_set_tag(void **state) {
+  (void)state;
+  cdl_buf data, copy;
+  test_ctx t;
+  cdl_byron_block blk;
+  vec_read("blocks/daedalus-turbo/mainnet-block-1.cbor", &data);
+  test_ctx_init(&t, 0);
+  assert_int_equal(cdl_byron_block_decode(data.data, data.len, &t.ctx, &blk), CDL_OK);
+  const cdl_byron_ssc *ssc = &blk.body.ssc;
+  size_t at = (size_t)(ssc->primary_raw.ptr + ssc->primary_raw.len - data.data);
+  assert_memory_equal(data.data + at, "\xd9\x01\x02", 3);
+  cdl_buf_init(&copy, 0);
+  cdl_buf_append(&copy, data.data, at);
+  cdl_buf_append_byte(&copy, 0xc7);
+  cdl_buf_append(&copy, data.data + at + 3, data.len - at - 3);
+  cdl_byron_block changed;
+  assert_int_equal(cdl_byron_block_decode(copy.data, copy.len, &t.ctx, &changed), CDL_OK);
+  assert_int_equal(changed.body.ssc.certs_set_tag, 7);
+  assert_memory_equal(cdl_byron_block_hash(&changed), cdl_byron_block_hash(&blk), 32);
+  assert_int_equal(cdl_byron_block_check_body_proof(&changed, CDL_BYRON_PROOFS_ALL, &t.arena, &t.err), CDL_OK);
+  assert_int_equal(cdl_byron_block_check_signature(&changed, MAINNET, NULL, &t.err), CDL_OK);
+  cdl_buf enc;
+  cdl_buf_init(&enc, 0);
+  cdl_byron_block_encode(&enc, &changed, true);
+  assert_int_equal(enc.len, copy.len);
+  assert_memory_equal(enc.data, copy.data, copy.len);
+  cdl_buf_free(&enc), cdl_buf_free(&copy), cdl_buf_free(&data), test_ctx_free(&t);
+}
+
 /* The real preprod chain-sync/block-fetch capture (gerolamo). */
 static void test_preprod_capture(void **state) {
   (void)state;
@@ -279,6 +312,7 @@ int main(void) {
       cmocka_unit_test(test_real_blocks),    cmocka_unit_test(test_block_contents),
       cmocka_unit_test(test_header_only),    cmocka_unit_test(test_update_payload),
       cmocka_unit_test(test_chunk_pieces),   cmocka_unit_test(test_preprod_capture),
+      cmocka_unit_test(test_short_form_set_tag),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -14,7 +14,7 @@
 #define LAST_HASH "3bd04916b6bc2ad849d519cfae4ffe3b1a1660c098dbcd3e884073dd54bc8911"
 
 typedef struct {
-  size_t blocks, ebbs, txs, reencoded;
+  size_t blocks, ebbs, txs, reencoded, witnesses;
   uint8_t tip[32];
   uint8_t by_number[21587][32]; /* hash of each main block by block number */
   uint64_t tx_slots[64];
@@ -61,7 +61,12 @@ static void scan_block(const cdl_byron_block *blk, size_t offset, size_t size,
     uint64_t no = blk->header.difficulty;
     assert_true(no == scan.blocks - scan.ebbs + 1 && no < 21587);
     memcpy(scan.by_number[no], scan.tip, 32);
-    for (size_t i = 0; i < blk->body.n_txs && scan.txs < 64; i++) scan.tx_slots[scan.txs++] = slot;
+    for (size_t i = 0; i < blk->body.n_txs && scan.txs < 64; i++) {
+      const cdl_byron_txaux *tx = &blk->body.txs[i];
+      for (size_t w = 0; w < tx->n_witnesses; w++, scan.witnesses++)
+        assert_true(cdl_byron_witness_verify(&tx->witnesses[w], tx->tx.id, CDL_BYRON_MAINNET_MAGIC));
+      scan.tx_slots[scan.txs++] = slot;
+    }
   }
   scan.blocks++;
 }
@@ -93,6 +98,7 @@ static void test_epoch0_chunk(void **state) {
   assert_int_equal(scan.ebbs, 1);
   assert_int_equal(scan.reencoded, 21587);
   assert_int_equal(scan.txs, 33);
+  assert_true(scan.witnesses >= 33); /* every tx witness signature verified */
   assert_hash_hex(scan.tip, LAST_HASH);
   /* The stated slots (in epoch) of the 33 blocks with a transaction. */
   static const uint64_t tx_slots[33] = {3313,  3336,  3351,  3369,  3489,  6315,  6326,  6341,  6359,

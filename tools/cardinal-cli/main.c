@@ -18,6 +18,8 @@ static const char USAGE[] =
     "  block show FILE [--epoch-slots N] [--protocol-magic N]\n"
     "                                           one block (binary or hex, wrapped or bare)\n"
     "  block list FILE [--epoch-slots N]        every block of a chunk file, one per line\n"
+    "  block verify FILE [--genesis FILE] [--protocol-magic N] [--epoch-slots N]\n"
+    "                                           check links, proofs and signatures of a chunk\n"
     "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
     "  address show ADDRESS                     a Base58 Byron address\n"
     "\n"
