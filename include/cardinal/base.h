@@ -30,6 +30,9 @@ enum {
   CDL_E_MAP_ORDER = -16,  /* map keys not strictly ascending */
   CDL_E_RANGE = -17,      /* integer or length outside the allowed range */
   CDL_E_TAG = -18,        /* unknown or unsupported variant tag */
+  CDL_E_NONCANONICAL = -19, /* a head not in its shortest form where the
+                               reference requires it (keys, address parts) */
+  CDL_E_UTF8 = -26,       /* a text string that is not valid UTF-8 */
   CDL_E_HEX = -20,        /* bad hex text */
   CDL_E_BASE58 = -21,     /* bad Base58 text */
   CDL_E_BASE64 = -22,     /* bad Base64 text */

@@ -69,8 +69,9 @@ typedef struct cdl_byron_address {
   uint32_t crc;
 } cdl_byron_address;
 
-/* Decodes one address item at the cursor. Any address type is accepted
- * here; the tx-output decoder applies the ledger's restriction. */
+/* Decodes one address item at the cursor. Strictly (the default) only
+ * types 0 and 2, with canonical type and attribute encodings; with
+ * CDL_BYRON_LEGACY any type, as cardano-sl had them. */
 int cdl_byron_address_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                            cdl_byron_address *addr);
 /* Decodes exactly one address from bytes (no trailing data). */
@@ -203,13 +204,28 @@ enum {
   CDL_BYRON_PP_UPDATE_IMPLICIT, CDL_BYRON_PP_COUNT_SCALAR
 };
 
+/* A CBOR Integer as Haskell's decodeInteger reads it: a uint, a negative
+ * int, or a bignum (tag 2 positive, tag 3 negative). */
+typedef struct cdl_byron_integer {
+  bool negative;  /* the value is -1 - magnitude */
+  bool is_bignum;
+  uint64_t small; /* the magnitude when not a bignum */
+  cdl_span big;   /* the bignum's big-endian magnitude bytes */
+} cdl_byron_integer;
+
+/* The value as int64, when it fits. */
+bool cdl_byron_integer_to_i64(const cdl_byron_integer *n, int64_t *out);
+
+/* LovelacePortion values (thresholds) are numerators over this. */
+#define CDL_BYRON_PORTION_DENOMINATOR 1000000000000000ull
+
 typedef struct cdl_byron_param_update {
   cdl_span raw;
   cdl_byron_opt_u64 scalar[CDL_BYRON_PP_COUNT_SCALAR];
   bool has_softfork_rule;
   uint64_t softfork_init, softfork_min, softfork_decrement;
   bool has_fee_policy;
-  int64_t fee_summand_nano, fee_multiplier_nano; /* TxSizeLinear, x1e9 */
+  cdl_byron_integer fee_summand_nano, fee_multiplier_nano; /* TxSizeLinear, x1e9 */
   cdl_byron_opt_u64 unlock_stake_epoch;
 } cdl_byron_param_update;
 
@@ -340,8 +356,8 @@ typedef struct cdl_byron_header {
   const uint8_t *signature;        /* by cert.delegate_pk */
   cdl_byron_version block_version;
   cdl_byron_software_version software_version;
-  cdl_byron_attrs attrs;
-  const uint8_t *extra_proof;
+  cdl_byron_attrs attrs;           /* must be empty */
+  cdl_span extra_proof;            /* any length on the wire (dropBytes) */
   /* sub-spans covered by the block signature (section 3.3) */
   cdl_span prev_raw, proof_raw, slot_raw, difficulty_raw, extra_raw;
   uint8_t hash[32];
@@ -351,7 +367,7 @@ typedef struct cdl_byron_ebb_header {
   cdl_span raw;
   int32_t protocol_magic;          /* decoded as Int32 by the reference */
   const uint8_t *prev_hash;
-  const uint8_t *body_proof;
+  cdl_span body_proof;             /* any length on the wire (dropBytes) */
   uint64_t epoch;
   uint64_t difficulty;
   cdl_byron_attrs attrs;

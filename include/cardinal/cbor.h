@@ -94,12 +94,23 @@ int cdl_cbor_read_uint_max(cdl_cbor_cursor *cur, uint64_t max, uint64_t *out,
                            const char *what);
 /* Any integer that fits int64_t. */
 int cdl_cbor_read_int64(cdl_cbor_cursor *cur, int64_t *out, const char *what);
-/* A definite byte string; indefinite ones are a CDL_E_LIST_FORM error, as
- * in the reference decoder. */
+/* A definite byte string; an indefinite one is a CDL_E_TYPE error, as in
+ * the reference decoder. */
 int cdl_cbor_read_bytes(cdl_cbor_cursor *cur, cdl_span *out, const char *what);
+/* The same, requiring the shortest head (cborg's decodeBytesCanonical):
+ * CDL_E_NONCANONICAL otherwise. */
+int cdl_cbor_read_bytes_canonical(cdl_cbor_cursor *cur, cdl_span *out,
+                                  const char *what);
+/* A uint no larger than |max| in its shortest head (decodeWordNCanonical). */
+int cdl_cbor_read_uint_canonical(cdl_cbor_cursor *cur, uint64_t max,
+                                 uint64_t *out, const char *what);
+/* True when |head| uses the fewest bytes its value allows. */
+bool cdl_cbor_head_is_shortest(const cdl_cbor_head *head);
 /* A definite byte string of exactly |len| bytes. */
 int cdl_cbor_read_bytes_fixed(cdl_cbor_cursor *cur, size_t len,
                               const uint8_t **out, const char *what);
+/* A definite text string holding valid UTF-8 (cborg's decodeString checks
+ * it); CDL_E_UTF8 otherwise. */
 int cdl_cbor_read_text(cdl_cbor_cursor *cur, cdl_span *out, const char *what);
 int cdl_cbor_read_bool(cdl_cbor_cursor *cur, bool *out, const char *what);
 /* Tag with exactly this number. */
@@ -114,8 +125,10 @@ int cdl_cbor_read_array(cdl_cbor_cursor *cur, size_t *n, const char *what);
 int cdl_cbor_expect_array(cdl_cbor_cursor *cur, size_t n, const char *what);
 /* Indefinite array start (9f). Definite: CDL_E_LIST_FORM. */
 int cdl_cbor_read_indef_array(cdl_cbor_cursor *cur, const char *what);
-/* Definite or indefinite array: *n = length, or SIZE_MAX if indefinite. */
-int cdl_cbor_read_array_any(cdl_cbor_cursor *cur, size_t *n, const char *what);
+/* Definite or indefinite array: *indefinite says which; *n is the length
+ * of a definite one. */
+int cdl_cbor_read_array_any(cdl_cbor_cursor *cur, size_t *n, bool *indefinite,
+                            const char *what);
 /* Definite map; *n pairs. */
 int cdl_cbor_read_map(cdl_cbor_cursor *cur, size_t *n, const char *what);
 /* True when the next byte is a break (ff). Never fails. */
@@ -127,6 +140,8 @@ int cdl_cbor_read_break(cdl_cbor_cursor *cur, const char *what);
  * (buf->failed); check once at the end with cdl_cbor_enc_status. */
 void cdl_cbor_enc_uint(cdl_buf *b, uint64_t v);
 void cdl_cbor_enc_int(cdl_buf *b, int64_t v);
+/* The negative integer -1 - arg (covers down to -2^64). */
+void cdl_cbor_enc_negint(cdl_buf *b, uint64_t arg);
 void cdl_cbor_enc_bytes(cdl_buf *b, const uint8_t *data, size_t len);
 void cdl_cbor_enc_text(cdl_buf *b, const uint8_t *data, size_t len);
 void cdl_cbor_enc_array(cdl_buf *b, size_t n);

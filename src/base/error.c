@@ -43,6 +43,8 @@ const char *cdl_error_name(int code) {
     case CDL_E_MAP_ORDER: return "decode.map_order";
     case CDL_E_RANGE: return "decode.range";
     case CDL_E_TAG: return "decode.unknown_tag";
+    case CDL_E_NONCANONICAL: return "decode.non_canonical";
+    case CDL_E_UTF8: return "decode.utf8";
     case CDL_E_HEX: return "text.hex";
     case CDL_E_BASE58: return "text.base58";
     case CDL_E_BASE64: return "text.base64";

@@ -10,23 +10,45 @@
 
 #define ADDRESS_MAX_BYTES 4096 /* far above any real address */
 
-/* Attribute values are themselves CBOR: 1 holds a byte string, 2 a uint32. */
-static int read_known_attrs(cdl_cbor_cursor *outer, cdl_byron_address *addr) {
+/* Attribute values are themselves CBOR: 1 holds a byte string, 2 a uint32,
+ * each in its shortest form (decodeBytesCanonical, decodeWord32Canonical). */
+static int read_known_attrs(cdl_cbor_cursor *outer, cdl_byron_ctx *ctx,
+                            cdl_byron_address *addr) {
+  bool strict = !(ctx->flags & CDL_BYRON_LEGACY);
   for (size_t i = 0; i < addr->attrs.count; i++) {
     const cdl_byron_attr *a = &addr->attrs.items[i];
     cdl_cbor_cursor cur;
+    uint64_t magic;
     cdl_cbor_cursor_sub(&cur, outer, a->value);
     if (a->key == 1) {
-      TRY(cdl_cbor_read_bytes(&cur, &addr->hd_payload, "address HD payload"));
+      TRY(strict ? cdl_cbor_read_bytes_canonical(&cur, &addr->hd_payload, "address HD payload")
+                 : cdl_cbor_read_bytes(&cur, &addr->hd_payload, "address HD payload"));
       TRY(cdl_cbor_expect_end(&cur, "address HD payload"));
       addr->has_hd_payload = true;
     } else if (a->key == 2) {
-      TRY(byron_read_u32(&cur, &addr->network_magic, "address network magic"));
+      TRY(strict ? cdl_cbor_read_uint_canonical(&cur, UINT32_MAX, &magic, "address network magic")
+                 : cdl_cbor_read_uint_max(&cur, UINT32_MAX, &magic, "address network magic"));
       TRY(cdl_cbor_expect_end(&cur, "address network magic"));
+      addr->network_magic = (uint32_t)magic;
       addr->has_network_magic = true;
     } else {
       addr->unknown_attr_bytes += a->value.len;
     }
+  }
+  return CDL_OK;
+}
+
+/* The ledger decoder reads the type with decodeWord8Canonical and knows
+ * only 0 (public key) and 2 (redeem); cardano-sl also had 1 (script) and
+ * kept unknown types, which CDL_BYRON_LEGACY shows. */
+static int read_type(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, uint64_t *type) {
+  if (ctx->flags & CDL_BYRON_LEGACY) return cdl_cbor_read_uint_max(cur, UINT8_MAX, type, "address type");
+  size_t at = cur->pos;
+  TRY(cdl_cbor_read_uint_canonical(cur, UINT8_MAX, type, "address type"));
+  if (*type != CDL_BYRON_ADDR_PUBKEY && *type != CDL_BYRON_ADDR_REDEEM) {
+    cur->pos = at;
+    return cdl_cbor_fail(cur, CDL_E_TAG, "address type %llu is not accepted by the ledger",
+                         (unsigned long long)*type);
   }
   return CDL_OK;
 }
@@ -37,13 +59,9 @@ static int read_payload(cdl_cbor_cursor *outer, cdl_byron_ctx *ctx,
   cdl_cbor_cursor_sub(&cur, outer, addr->payload);
   TRY(cdl_cbor_expect_array(&cur, 3, "address payload"));
   TRY(cdl_cbor_read_bytes_fixed(&cur, 28, &addr->root, "address root"));
-  TRY(byron_attrs_read(&cur, ctx, &addr->attrs, "address attributes"));
-  TRY(read_known_attrs(&cur, addr));
-  /* The type is a Word8 on the wire; the ledger decoder accepts only 0
-   * and 2, which cdl_byron_tx_read enforces for outputs. */
-  uint8_t type;
-  TRY(byron_read_u8(&cur, &type, "address type"));
-  addr->type = type;
+  TRY(byron_attrs_read(&cur, ctx, ATTRS_ORDERED, &addr->attrs, "address attributes"));
+  TRY(read_known_attrs(&cur, ctx, addr));
+  TRY(read_type(&cur, ctx, &addr->type));
   return cdl_cbor_expect_end(&cur, "address payload");
 }
 
@@ -74,7 +92,8 @@ int cdl_byron_address_decode(const uint8_t *data, size_t len,
 int cdl_byron_address_from_base58(const char *text, cdl_buf *out_bytes,
                                   cdl_byron_ctx *ctx, cdl_byron_address *addr) {
   size_t text_len = strlen(text), n = 0;
-  TRY(cdl_buf_reserve(out_bytes, ADDRESS_MAX_BYTES));
+  if (cdl_buf_reserve(out_bytes, ADDRESS_MAX_BYTES) != CDL_OK)
+    return cdl_error_set(ctx->err, CDL_E_NOMEM, 0, "out of memory decoding an address");
   uint8_t *dst = out_bytes->data + out_bytes->len;
   TRY(cdl_base58_decode(text, text_len, dst, ADDRESS_MAX_BYTES, &n, ctx->err));
   out_bytes->len += n;

@@ -14,8 +14,11 @@
 static int read_extra(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                       cdl_byron_block *blk) {
   size_t start = cur->pos;
+  /* A main block's extra attributes must be empty; an EBB's are dropped
+   * unchecked (dropEmptyAttributes and dropAttributes in the reference). */
   TRY(cdl_cbor_expect_array(cur, 1, "block extra data"));
-  TRY(byron_attrs_read(cur, ctx, &blk->extra_attrs, "block extra attributes"));
+  TRY(byron_attrs_read(cur, ctx, blk->is_ebb ? ATTRS_UNORDERED : ATTRS_EMPTY, &blk->extra_attrs,
+                       "block extra attributes"));
   blk->extra_raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }

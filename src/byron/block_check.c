@@ -81,8 +81,10 @@ static int check_ssc(const cdl_byron_block *blk, cdl_arena *scratch,
   const cdl_byron_ssc *ssc = &blk->body.ssc;
   uint8_t h1[32], certs[32];
   if (p->ssc_tag != ssc->tag) return proof_mismatch(err, "SSC proof variant");
-  if (cdl_byron_ssc_proof(ssc, scratch, h1, certs) != CDL_OK)
-    return proof_mismatch(err, "SSC proof");
+  int rc = cdl_byron_ssc_proof(ssc, scratch, h1, certs);
+  if (rc == CDL_E_NOMEM)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory computing the SSC proof");
+  if (rc != CDL_OK) return proof_mismatch(err, "SSC proof");
   if (ssc->tag != CDL_BYRON_SSC_CERTIFICATES && !hash_is(p->ssc_hash1, h1))
     return proof_mismatch(err, "SSC payload hash");
   if (!hash_is(p->ssc_certs_hash, certs)) return proof_mismatch(err, "SSC certificates hash");
@@ -106,7 +108,7 @@ static int check_main(const cdl_byron_block *blk, int which, cdl_arena *scratch,
   if (memcmp(h, p->upd_hash, 32) != 0) return proof_mismatch(err, "update proof");
   if (which == CDL_BYRON_PROOFS_ALL) {
     byron_hash(blk->extra_raw.ptr, blk->extra_raw.len, h);
-    if (memcmp(h, blk->header.extra_proof, 32) != 0) return proof_mismatch(err, "extra body proof");
+    if (!hash_is(blk->header.extra_proof, h)) return proof_mismatch(err, "extra body proof");
   }
   return CDL_OK;
 }
@@ -117,7 +119,7 @@ int cdl_byron_block_check_body_proof(const cdl_byron_block *blk, int which,
   if (which != CDL_BYRON_PROOFS_ALL) return CDL_OK; /* ignored by the ledger */
   uint8_t h[32];
   cdl_blake2b_256(h, blk->ebb_body_raw.ptr, blk->ebb_body_raw.len);
-  if (memcmp(h, blk->ebb.body_proof, 32) != 0) return proof_mismatch(err, "EBB body proof");
+  if (!hash_is(blk->ebb.body_proof, h)) return proof_mismatch(err, "EBB body proof");
   return CDL_OK;
 }
 

@@ -7,6 +7,18 @@
 
 #include "internal.h"
 
+int byron_read_xpub(cdl_cbor_cursor *cur, const uint8_t **key, const char *what) {
+  size_t at = cur->pos;
+  cdl_span s;
+  TRY(cdl_cbor_read_bytes_canonical(cur, &s, what));
+  if (s.len != 64) {
+    cur->pos = at;
+    return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: expected 64 bytes, found %zu", what, s.len);
+  }
+  *key = s.ptr;
+  return CDL_OK;
+}
+
 int byron_read_u32(cdl_cbor_cursor *cur, uint32_t *out, const char *what) {
   uint64_t v;
   TRY(cdl_cbor_read_uint_max(cur, UINT32_MAX, &v, what));
@@ -28,24 +40,26 @@ int byron_read_u8(cdl_cbor_cursor *cur, uint8_t *out, const char *what) {
   return CDL_OK;
 }
 
-int byron_count_indef(cdl_cbor_cursor *cur, size_t *count, const char *what) {
-  size_t saved = cur->pos;
-  int rc = cdl_cbor_read_indef_array(cur, what);
-  size_t n = 0;
-  while (rc == CDL_OK && !cdl_cbor_at_break(cur)) {
-    rc = cdl_cbor_skip(cur, NULL);
-    n++;
+void *byron_vec_push(cdl_arena *arena, byron_vec *v) {
+  if (v->count == v->cap) {
+    size_t cap = v->cap ? 2 * v->cap : 4;
+    uint8_t *grown = cdl_arena_calloc(arena, cap, v->item_size);
+    if (grown == NULL) return NULL;
+    if (v->count) memcpy(grown, v->items, v->count * v->item_size);
+    v->items = grown;
+    v->cap = cap;
   }
-  if (rc == CDL_OK) rc = cdl_cbor_read_break(cur, what);
-  cur->pos = saved;
-  *count = n;
-  return rc;
+  return v->items + v->count++ * v->item_size;
 }
 
-int byron_attrs_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
+int byron_attrs_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, attrs_form form,
                      cdl_byron_attrs *attrs, const char *what) {
   size_t start = cur->pos, n;
   TRY(cdl_cbor_read_map(cur, &n, what));
+  if (form == ATTRS_EMPTY && n != 0) {
+    cur->pos = start;
+    return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: must be empty", what);
+  }
   /* Each entry takes at least two bytes: bound n before allocating. */
   if (n > cdl_cbor_remaining(cur) / 2)
     return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "%s: map longer than the input", what);
@@ -53,7 +67,7 @@ int byron_attrs_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   for (size_t i = 0; i < n; i++) {
     uint8_t key;
     TRY(byron_read_u8(cur, &key, what));
-    if (i > 0 && key <= attrs->items[i - 1].key)
+    if (form == ATTRS_ORDERED && i > 0 && key <= attrs->items[i - 1].key)
       return cdl_cbor_fail(cur, CDL_E_MAP_ORDER, "%s: keys not strictly ascending", what);
     attrs->items[i].key = key;
     TRY(cdl_cbor_read_bytes(cur, &attrs->items[i].value, what));
@@ -74,16 +88,21 @@ void cdl_byron_attrs_encode(cdl_buf *b, const cdl_byron_attrs *attrs) {
 int byron_read_list(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
                     size_t item_size, bool nonempty, void **items, size_t *count,
                     cdl_span *raw, const char *what) {
-  size_t start = cur->pos, n;
-  TRY(byron_count_indef(cur, &n, what));
-  if (nonempty && n == 0) return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: empty list", what);
-  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
-  if (arr == NULL && n > 0) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+  size_t start = cur->pos;
+  byron_vec v = {NULL, 0, 0, item_size};
   TRY(cdl_cbor_read_indef_array(cur, what));
-  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
+  while (!cdl_cbor_at_break(cur)) {
+    void *item = byron_vec_push(ctx->arena, &v);
+    if (item == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+    TRY(read(cur, ctx, item));
+  }
   TRY(cdl_cbor_read_break(cur, what));
-  *items = arr;
-  *count = n;
+  if (nonempty && v.count == 0) {
+    cur->pos = start;
+    return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: empty list", what);
+  }
+  *items = v.items;
+  *count = v.count;
   if (raw != NULL) *raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }

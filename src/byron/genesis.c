@@ -15,6 +15,10 @@ static int schema_error(cdl_error *err, const char *field, const char *problem) 
   return cdl_error_set(err, CDL_E_GENESIS, 0, "genesis field \"%s\": %s", field, problem);
 }
 
+static int out_of_memory(cdl_error *err, const char *what) {
+  return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory reading %s", what);
+}
+
 static const cdl_cjson *get_typed(const cdl_cjson *obj, const char *key,
                                   uint8_t type) {
   const cdl_cjson *v = cdl_cjson_get(obj, key);
@@ -119,7 +123,7 @@ static int read_boot_stakeholders(const cdl_cjson *root, cdl_arena *arena,
   const cdl_cjson *bs = get_typed(root, "bootStakeholders", CDL_CJSON_OBJECT);
   if (bs == NULL) return schema_error(err, "bootStakeholders", "missing object");
   g->boot_stakeholders = cdl_arena_calloc(arena, bs->count, 28);
-  if (g->boot_stakeholders == NULL && bs->count) return CDL_E_NOMEM;
+  if (g->boot_stakeholders == NULL && bs->count) return out_of_memory(err, "bootStakeholders");
   for (size_t i = 0; i < bs->count; i++) {
     uint64_t weight;
     TRY(read_hex(bs->keys[i], "bootStakeholders", g->boot_stakeholders[i], 28, err));
@@ -158,7 +162,7 @@ static int read_delegations(const cdl_cjson *root, cdl_arena *arena,
   const cdl_cjson *hd = get_typed(root, "heavyDelegation", CDL_CJSON_OBJECT);
   if (hd == NULL) return schema_error(err, "heavyDelegation", "missing object");
   g->delegations = cdl_arena_calloc(arena, hd->count, sizeof *g->delegations);
-  if (g->delegations == NULL && hd->count) return CDL_E_NOMEM;
+  if (g->delegations == NULL && hd->count) return out_of_memory(err, "heavyDelegation");
   for (size_t i = 0; i < hd->count; i++) {
     if (hd->items[i]->type != CDL_CJSON_OBJECT)
       return schema_error(err, "heavyDelegation", "entry is not an object");
@@ -173,7 +177,7 @@ static int read_avvm(const cdl_cjson *root, cdl_arena *arena, cdl_byron_genesis 
   const cdl_cjson *av = get_typed(root, "avvmDistr", CDL_CJSON_OBJECT);
   if (av == NULL) return schema_error(err, "avvmDistr", "missing object");
   g->avvm = cdl_arena_calloc(arena, av->count, sizeof *g->avvm);
-  if (g->avvm == NULL && av->count) return CDL_E_NOMEM;
+  if (g->avvm == NULL && av->count) return out_of_memory(err, "avvmDistr");
   for (size_t i = 0; i < av->count; i++) {
     TRY(read_b64(av->keys[i], "avvmDistr key", g->avvm[i].pk, 32, err));
     TRY(read_u64_max(av->items[i], "avvmDistr balance", CDL_BYRON_MAX_LOVELACE,
@@ -188,17 +192,18 @@ static int read_balances(const cdl_cjson *root, cdl_arena *arena,
   const cdl_cjson *nb = get_typed(root, "nonAvvmBalances", CDL_CJSON_OBJECT);
   if (nb == NULL) return schema_error(err, "nonAvvmBalances", "missing object");
   g->balances = cdl_arena_calloc(arena, nb->count, sizeof *g->balances);
-  if (g->balances == NULL && nb->count) return CDL_E_NOMEM;
+  if (g->balances == NULL && nb->count) return out_of_memory(err, "nonAvvmBalances");
   for (size_t i = 0; i < nb->count; i++) {
     cdl_byron_genesis_balance *b = &g->balances[i];
-    uint8_t *bytes = cdl_arena_alloc(arena, 4096);
+    uint8_t decoded[512], *bytes;
     size_t n = 0;
     char text[512];
-    if (bytes == NULL) return CDL_E_NOMEM;
     if (nb->keys[i].len >= sizeof text) return schema_error(err, "nonAvvmBalances", "address too long");
     memcpy(text, nb->keys[i].ptr, nb->keys[i].len);
     text[nb->keys[i].len] = '\0';
-    TRY(cdl_base58_decode(text, nb->keys[i].len, bytes, 4096, &n, err));
+    TRY(cdl_base58_decode(text, nb->keys[i].len, decoded, sizeof decoded, &n, err));
+    if ((bytes = cdl_arena_alloc(arena, n)) == NULL) return out_of_memory(err, "nonAvvmBalances");
+    memcpy(bytes, decoded, n);
     cdl_byron_address addr;
     cdl_byron_ctx ctx = {arena, err, 0};
     TRY(cdl_byron_address_decode(bytes, n, &ctx, &addr));
@@ -254,7 +259,7 @@ int cdl_byron_genesis_utxo(const cdl_byron_genesis *g, bool requires_magic,
                            size_t *n, cdl_error *err) {
   size_t total = g->n_avvm + g->n_balances;
   cdl_byron_utxo_entry *u = cdl_arena_calloc(arena, total, sizeof *u);
-  if (u == NULL && total) return CDL_E_NOMEM;
+  if (u == NULL && total) return out_of_memory(err, "the genesis UTxO");
   for (size_t i = 0; i < g->n_avvm; i++) {
     cdl_buf addr;
     cdl_buf_init(&addr, 0);
@@ -264,7 +269,7 @@ int cdl_byron_genesis_utxo(const cdl_byron_genesis *g, bool requires_magic,
     if (copy != NULL) memcpy(copy, addr.data, addr.len);
     u[i].address = cdl_span_of(copy, addr.len);
     cdl_buf_free(&addr);
-    if (copy == NULL) return CDL_E_NOMEM;
+    if (copy == NULL) return out_of_memory(err, "the genesis UTxO");
     u[i].lovelace = g->avvm[i].lovelace;
   }
   for (size_t i = 0; i < g->n_balances; i++) {

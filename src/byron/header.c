@@ -59,7 +59,7 @@ static int read_consensus(cdl_cbor_cursor *cur, cdl_byron_header *h) {
   TRY(cdl_cbor_read_uint(cur, &h->epoch, "epoch"));
   TRY(cdl_cbor_read_uint(cur, &h->slot_in_epoch, "slot in epoch"));
   h->slot_raw = cdl_cbor_span_since(cur, at);
-  TRY(cdl_cbor_read_bytes_fixed(cur, 64, &h->leader_key, "leader key"));
+  TRY(byron_read_xpub(cur, &h->leader_key, "leader key"));
   at = cur->pos;
   TRY(cdl_cbor_expect_array(cur, 1, "difficulty"));
   TRY(cdl_cbor_read_uint(cur, &h->difficulty, "difficulty"));
@@ -73,8 +73,8 @@ static int read_extra(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   TRY(cdl_cbor_expect_array(cur, 4, "header extra data"));
   TRY(byron_version_read(cur, &h->block_version));
   TRY(byron_software_version_read(cur, &h->software_version));
-  TRY(byron_attrs_read(cur, ctx, &h->attrs, "header attributes"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &h->extra_proof, "extra body proof"));
+  TRY(byron_attrs_read(cur, ctx, ATTRS_EMPTY, &h->attrs, "header attributes"));
+  TRY(cdl_cbor_read_bytes(cur, &h->extra_proof, "extra body proof"));
   h->extra_raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -109,13 +109,13 @@ int cdl_byron_ebb_header_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
     return cdl_cbor_fail(cur, CDL_E_RANGE, "EBB protocol magic does not fit Int32");
   h->protocol_magic = (int32_t)magic;
   TRY(cdl_cbor_read_bytes_fixed(cur, 32, &h->prev_hash, "EBB previous hash"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &h->body_proof, "EBB body proof"));
+  TRY(cdl_cbor_read_bytes(cur, &h->body_proof, "EBB body proof"));
   TRY(cdl_cbor_expect_array(cur, 2, "EBB consensus data"));
   TRY(cdl_cbor_read_uint(cur, &h->epoch, "EBB epoch"));
   TRY(cdl_cbor_expect_array(cur, 1, "EBB difficulty"));
   TRY(cdl_cbor_read_uint(cur, &h->difficulty, "EBB difficulty"));
   TRY(cdl_cbor_expect_array(cur, 1, "EBB extra data"));
-  TRY(byron_attrs_read(cur, ctx, &h->attrs, "EBB attributes"));
+  TRY(byron_attrs_read(cur, ctx, ATTRS_UNORDERED, &h->attrs, "EBB attributes"));
   h->raw = cdl_cbor_span_since(cur, start);
   byron_header_hash(0, h->raw, h->hash);
   return CDL_OK;
@@ -159,14 +159,14 @@ void cdl_byron_header_encode(cdl_buf *b, const cdl_byron_header *h) {
   byron_version_encode(b, &h->block_version);
   byron_software_version_encode(b, &h->software_version);
   cdl_byron_attrs_encode(b, &h->attrs);
-  cdl_cbor_enc_bytes(b, h->extra_proof, 32);
+  cdl_cbor_enc_bytes(b, h->extra_proof.ptr, h->extra_proof.len);
 }
 
 void cdl_byron_ebb_header_encode(cdl_buf *b, const cdl_byron_ebb_header *h) {
   cdl_cbor_enc_array(b, 5);
   cdl_cbor_enc_int(b, h->protocol_magic);
   cdl_cbor_enc_bytes(b, h->prev_hash, 32);
-  cdl_cbor_enc_bytes(b, h->body_proof, 32);
+  cdl_cbor_enc_bytes(b, h->body_proof.ptr, h->body_proof.len);
   cdl_cbor_enc_array(b, 2);
   cdl_cbor_enc_uint(b, h->epoch);
   cdl_cbor_enc_array(b, 1);

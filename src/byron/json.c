@@ -98,6 +98,14 @@ static json_t *version_json(const cdl_byron_version *v) {
   return json_string(text);
 }
 
+/* An integer too large for JSON numbers here is shown as its bignum bytes. */
+static json_t *integer_json(const cdl_byron_integer *n) {
+  int64_t v;
+  if (cdl_byron_integer_to_i64(n, &v)) return json_integer(v);
+  return json_pack("{s:b,s:o}", "negative", n->negative, "bignum",
+                   n->is_bignum ? span_hex(n->big) : cdl_json_u64(n->small));
+}
+
 static json_t *param_update_json(const cdl_byron_param_update *u) {
   static const char *names[CDL_BYRON_PP_COUNT_SCALAR] = {
       "script_version", "slot_duration_ms", "max_block_size", "max_header_size",
@@ -114,8 +122,8 @@ static json_t *param_update_json(const cdl_byron_param_update *u) {
                                   cdl_json_u64(u->softfork_decrement)));
   if (u->has_fee_policy)
     json_object_set_new(j, "tx_fee_policy",
-                        json_pack("{s:I,s:I}", "summand_nano", (json_int_t)u->fee_summand_nano,
-                                  "multiplier_nano", (json_int_t)u->fee_multiplier_nano));
+                        json_pack("{s:o,s:o}", "summand_nano", integer_json(&u->fee_summand_nano),
+                                  "multiplier_nano", integer_json(&u->fee_multiplier_nano)));
   if (u->unlock_stake_epoch.present)
     json_object_set_new(j, "unlock_stake_epoch", cdl_json_u64(u->unlock_stake_epoch.value));
   return j;

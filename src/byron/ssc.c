@@ -17,6 +17,20 @@
 
 #include "internal.h"
 
+/* n items of a definite container, in an array that grows as they decode. */
+static int read_items(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
+                      size_t item_size, size_t n, void **items, size_t *count) {
+  byron_vec v = {NULL, 0, 0, item_size};
+  for (size_t i = 0; i < n; i++) {
+    void *item = byron_vec_push(ctx->arena, &v);
+    if (item == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+    TRY(read(cur, ctx, item));
+  }
+  *items = v.items;
+  *count = v.count;
+  return CDL_OK;
+}
+
 /* A set as the reference's dropSet reads it: any tag, a definite list. */
 static int read_set(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
                     size_t item_size, uint64_t *tag, void **items, size_t *count,
@@ -28,14 +42,7 @@ static int read_set(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader 
     return cdl_cbor_fail(cur, CDL_E_TYPE, "%s: expected a tagged set", what);
   *tag = h.value;
   TRY(cdl_cbor_read_array(cur, &n, what));
-  if (n > cdl_cbor_remaining(cur))
-    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "%s: set longer than the input", what);
-  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
-  if (arr == NULL && n > 0) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
-  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
-  *items = arr;
-  *count = n;
-  return CDL_OK;
+  return read_items(cur, ctx, read, item_size, n, items, count);
 }
 
 /* A definite map (dropMap: key order unchecked); |read| reads one entry. */
@@ -43,14 +50,7 @@ static int read_map(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader 
                     size_t item_size, void **items, size_t *count, const char *what) {
   size_t n;
   TRY(cdl_cbor_read_map(cur, &n, what));
-  if (n > cdl_cbor_remaining(cur) / 2)
-    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "%s: map longer than the input", what);
-  uint8_t *arr = cdl_arena_calloc(ctx->arena, n, item_size);
-  if (arr == NULL && n > 0) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
-  for (size_t i = 0; i < n; i++) TRY(read(cur, ctx, arr + i * item_size));
-  *items = arr;
-  *count = n;
-  return CDL_OK;
+  return read_items(cur, ctx, read, item_size, n, items, count);
 }
 
 static int read_vss_cert(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
@@ -226,7 +226,7 @@ int cdl_byron_ssc_proof(const cdl_byron_ssc *ssc, cdl_arena *arena,
     return CDL_OK;
   }
   keyed_cert *keyed = cdl_arena_calloc(arena, ssc->n_certs, sizeof *keyed);
-  if (keyed == NULL && ssc->n_certs > 0) return CDL_E_NOMEM;
+  if (keyed == NULL && ssc->n_certs > 0) return CDL_E_NOMEM; /* the caller reports it */
   for (size_t i = 0; i < ssc->n_certs; i++) {
     uint8_t storage[80];
     cdl_buf enc;

@@ -35,16 +35,9 @@ static int read_txin(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 
 static int read_txout(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                       cdl_byron_txout *out) {
-  size_t start = cur->pos, at;
+  size_t start = cur->pos;
   TRY(cdl_cbor_expect_array(cur, 2, "tx output"));
-  at = cur->pos;
   TRY(cdl_byron_address_read(cur, ctx, &out->address));
-  if (!(ctx->flags & CDL_BYRON_LEGACY) && out->address.type != CDL_BYRON_ADDR_PUBKEY &&
-      out->address.type != CDL_BYRON_ADDR_REDEEM) {
-    cur->pos = at;
-    return cdl_cbor_fail(cur, CDL_E_TAG, "tx output: address type %llu is not accepted",
-                         (unsigned long long)out->address.type);
-  }
   TRY(cdl_cbor_read_uint_max(cur, CDL_BYRON_MAX_LOVELACE, &out->lovelace,
                              "tx output lovelace"));
   out->raw = cdl_cbor_span_since(cur, start);
@@ -67,7 +60,7 @@ int cdl_byron_tx_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                       (void **)&tx->inputs, &tx->n_inputs, NULL, "tx inputs"));
   TRY(byron_read_list(cur, ctx, read_txout_item, sizeof *tx->outputs, true,
                       (void **)&tx->outputs, &tx->n_outputs, NULL, "tx outputs"));
-  TRY(byron_attrs_read(cur, ctx, &tx->attrs, "tx attributes"));
+  TRY(byron_attrs_read(cur, ctx, ATTRS_ORDERED, &tx->attrs, "tx attributes"));
   tx->raw = cdl_cbor_span_since(cur, start);
   cdl_blake2b_256(tx->id, tx->raw.ptr, tx->raw.len);
   return CDL_OK;
@@ -87,7 +80,10 @@ static int read_witness_payload(cdl_cbor_cursor *cur, cdl_byron_witness *w) {
   }
   w->key_len = w->type == CDL_BYRON_WIT_PUBKEY ? 64 : 32;
   TRY(cdl_cbor_expect_array(cur, 2, "witness"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, w->key_len, &w->key, "witness key"));
+  if (w->type == CDL_BYRON_WIT_PUBKEY)
+    TRY(byron_read_xpub(cur, &w->key, "witness key"));
+  else
+    TRY(cdl_cbor_read_bytes_fixed(cur, 32, &w->key, "redeem witness key"));
   return cdl_cbor_read_bytes_fixed(cur, 64, &w->signature, "witness signature");
 }
 
@@ -119,11 +115,14 @@ int cdl_byron_txaux_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   TRY(cdl_byron_tx_read(cur, ctx, &aux->tx));
   wstart = cur->pos;
   TRY(cdl_cbor_read_array(cur, &n, "tx witnesses"));
-  if (n > cdl_cbor_remaining(cur) / 4)
-    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "tx witnesses: list longer than the input");
-  BYRON_ALLOC(ctx, cur, aux->witnesses, n);
-  for (size_t i = 0; i < n; i++) TRY(read_witness(cur, ctx, &aux->witnesses[i]));
-  aux->n_witnesses = n;
+  byron_vec v = {NULL, 0, 0, sizeof(cdl_byron_witness)};
+  for (size_t i = 0; i < n; i++) {
+    cdl_byron_witness *w = byron_vec_push(ctx->arena, &v);
+    if (w == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
+    TRY(read_witness(cur, ctx, w));
+  }
+  aux->witnesses = (cdl_byron_witness *)v.items;
+  aux->n_witnesses = v.count;
   aux->witnesses_raw = cdl_cbor_span_since(cur, wstart);
   aux->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;

@@ -53,6 +53,11 @@ static bool field_is_natural(unsigned i) {
   return i >= CDL_BYRON_PP_SLOT_DURATION && i <= CDL_BYRON_PP_MAX_PROPOSAL_SIZE;
 }
 
+/* A LovelacePortion: a Word64 numerator over 10^15, at most 10^15. */
+static int read_portion(cdl_cbor_cursor *cur, uint64_t *out, const char *what) {
+  return cdl_cbor_read_uint_max(cur, CDL_BYRON_PORTION_DENOMINATOR, out, what);
+}
+
 static int read_fee_policy(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
   uint8_t tag;
   cdl_span payload;
@@ -63,8 +68,13 @@ static int read_fee_policy(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
   cdl_cbor_cursor inner;
   cdl_cbor_cursor_sub(&inner, cur, payload);
   TRY(cdl_cbor_expect_array(&inner, 2, "fee policy"));
-  TRY(cdl_cbor_read_int64(&inner, &u->fee_summand_nano, "fee summand"));
-  TRY(cdl_cbor_read_int64(&inner, &u->fee_multiplier_nano, "fee multiplier"));
+  size_t at = inner.pos;
+  TRY(byron_integer_read(&inner, &u->fee_summand_nano, "fee summand"));
+  if (!byron_fee_summand_ok(&u->fee_summand_nano)) {
+    inner.pos = at;
+    return cdl_cbor_fail(&inner, CDL_E_RANGE, "fee summand is not a lovelace amount");
+  }
+  TRY(byron_integer_read(&inner, &u->fee_multiplier_nano, "fee multiplier"));
   u->has_fee_policy = true;
   return cdl_cbor_expect_end(&inner, "fee policy");
 }
@@ -76,6 +86,8 @@ static int read_param_scalar(cdl_cbor_cursor *cur, unsigned i,
   if (!present) return CDL_OK;
   f->present = true;
   if (field_is_natural(i)) return read_natural(cur, f, "parameter update field");
+  if (i >= CDL_BYRON_PP_MPC_THD && i <= CDL_BYRON_PP_UPDATE_PROPOSAL_THD)
+    return read_portion(cur, &f->value, "parameter update threshold");
   uint64_t max = i == CDL_BYRON_PP_SCRIPT_VERSION ? UINT16_MAX : UINT64_MAX;
   return cdl_cbor_read_uint_max(cur, max, &f->value, "parameter update field");
 }
@@ -89,9 +101,9 @@ static int read_param_update(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
   TRY(read_maybe(cur, &present, "softfork rule"));
   if (present) {
     TRY(cdl_cbor_expect_array(cur, 3, "softfork rule"));
-    TRY(cdl_cbor_read_uint(cur, &u->softfork_init, "softfork init threshold"));
-    TRY(cdl_cbor_read_uint(cur, &u->softfork_min, "softfork min threshold"));
-    TRY(cdl_cbor_read_uint(cur, &u->softfork_decrement, "softfork decrement"));
+    TRY(read_portion(cur, &u->softfork_init, "softfork init threshold"));
+    TRY(read_portion(cur, &u->softfork_min, "softfork min threshold"));
+    TRY(read_portion(cur, &u->softfork_decrement, "softfork decrement"));
     u->has_softfork_rule = true;
   }
   TRY(read_maybe(cur, &present, "fee policy"));
@@ -141,9 +153,9 @@ int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   TRY(read_param_update(cur, &p->params));
   TRY(byron_software_version_read(cur, &p->software_version));
   TRY(read_metadata(cur, ctx, p));
-  TRY(byron_attrs_read(cur, ctx, &p->attrs, "proposal attributes"));
+  TRY(byron_attrs_read(cur, ctx, ATTRS_EMPTY, &p->attrs, "proposal attributes"));
   p->signed_fields = cdl_cbor_span_since(cur, fields_start);
-  TRY(cdl_cbor_read_bytes_fixed(cur, 64, &p->issuer, "proposal issuer"));
+  TRY(byron_read_xpub(cur, &p->issuer, "proposal issuer"));
   TRY(cdl_cbor_read_bytes_fixed(cur, 64, &p->signature, "proposal signature"));
   p->raw = cdl_cbor_span_since(cur, start);
   cdl_blake2b_256(p->id, p->raw.ptr, p->raw.len);
@@ -153,7 +165,7 @@ int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 int cdl_byron_vote_read(cdl_cbor_cursor *cur, cdl_byron_vote *v) {
   size_t start = cur->pos, id_start;
   TRY(cdl_cbor_expect_array(cur, 4, "update vote"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 64, &v->voter, "vote voter"));
+  TRY(byron_read_xpub(cur, &v->voter, "vote voter"));
   id_start = cur->pos;
   TRY(cdl_cbor_read_bytes_fixed(cur, 32, &v->proposal_id, "vote proposal id"));
   v->proposal_id_raw = cdl_cbor_span_since(cur, id_start);
@@ -181,17 +193,17 @@ static void encode_param_update(cdl_buf *b, const cdl_byron_param_update *u) {
   }
   cdl_cbor_enc_array(b, u->has_fee_policy ? 1 : 0);
   if (u->has_fee_policy) {
-    uint8_t storage[24];
     cdl_buf inner;
-    cdl_buf_init_fixed(&inner, storage, sizeof storage);
+    cdl_buf_init(&inner, 0); /* bignums make this unbounded */
     cdl_cbor_enc_array(&inner, 2);
-    cdl_cbor_enc_int(&inner, u->fee_summand_nano);
-    cdl_cbor_enc_int(&inner, u->fee_multiplier_nano);
-    CDL_ASSERT(!inner.failed);
+    byron_integer_encode(&inner, &u->fee_summand_nano);
+    byron_integer_encode(&inner, &u->fee_multiplier_nano);
+    if (inner.failed) b->failed = true;
     cdl_cbor_enc_array(b, 2);
     cdl_cbor_enc_uint(b, 0);
     cdl_cbor_enc_tag(b, 24);
     cdl_cbor_enc_bytes(b, inner.data, inner.len);
+    cdl_buf_free(&inner);
   }
   cdl_cbor_enc_array(b, u->unlock_stake_epoch.present ? 1 : 0);
   if (u->unlock_stake_epoch.present) cdl_cbor_enc_uint(b, u->unlock_stake_epoch.value);

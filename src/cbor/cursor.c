@@ -341,8 +341,69 @@ int cdl_cbor_read_bytes(cdl_cbor_cursor *cur, cdl_span *out, const char *what) {
   return read_string(cur, CDL_CBOR_BYTES, out, what);
 }
 
+bool cdl_cbor_head_is_shortest(const cdl_cbor_head *h) {
+  uint64_t v = h->value;
+  size_t head = h->size;
+  if (!h->indefinite && (h->major == CDL_CBOR_BYTES || h->major == CDL_CBOR_TEXT))
+    head = h->size - (size_t)h->value;
+  if (h->indefinite || h->major == CDL_CBOR_SIMPLE || h->major == CDL_CBOR_BREAK)
+    return true;
+  size_t shortest = v < 24 ? 1 : v <= UINT8_MAX ? 2 : v <= UINT16_MAX ? 3 : v <= UINT32_MAX ? 5 : 9;
+  return head == shortest;
+}
+
+static int reject_noncanonical(cdl_cbor_cursor *cur, size_t at, const char *what) {
+  cur->pos = at;
+  return cdl_cbor_fail(cur, CDL_E_NONCANONICAL, "%s: not in its shortest encoding", what);
+}
+
+int cdl_cbor_read_bytes_canonical(cdl_cbor_cursor *cur, cdl_span *out,
+                                  const char *what) {
+  size_t at = cur->pos;
+  cdl_cbor_head h;
+  int rc = cdl_cbor_peek(cur, &h);
+  if (rc == CDL_OK) rc = cdl_cbor_read_bytes(cur, out, what);
+  if (rc == CDL_OK && !cdl_cbor_head_is_shortest(&h)) return reject_noncanonical(cur, at, what);
+  return rc;
+}
+
+int cdl_cbor_read_uint_canonical(cdl_cbor_cursor *cur, uint64_t max,
+                                 uint64_t *out, const char *what) {
+  size_t at = cur->pos;
+  cdl_cbor_head h;
+  int rc = cdl_cbor_peek(cur, &h);
+  if (rc == CDL_OK) rc = cdl_cbor_read_uint_max(cur, max, out, what);
+  if (rc == CDL_OK && !cdl_cbor_head_is_shortest(&h)) return reject_noncanonical(cur, at, what);
+  return rc;
+}
+
+/* Strict UTF-8 (RFC 3629): no overlongs, no surrogates, at most U+10FFFF. */
+static bool valid_utf8(const uint8_t *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = s[i];
+    size_t extra = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+    if (extra == 9 || extra > n - i - 1) return false;
+    uint32_t cp = extra == 0 ? c : c & (0x3fu >> extra);
+    for (size_t k = 1; k <= extra; k++) {
+      if ((s[i + k] & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (s[i + k] & 0x3f);
+    }
+    static const uint32_t min_cp[4] = {0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
 int cdl_cbor_read_text(cdl_cbor_cursor *cur, cdl_span *out, const char *what) {
-  return read_string(cur, CDL_CBOR_TEXT, out, what);
+  size_t at = cur->pos;
+  int rc = read_string(cur, CDL_CBOR_TEXT, out, what);
+  if (rc == CDL_OK && !valid_utf8(out->ptr, out->len)) {
+    cur->pos = at;
+    return cdl_cbor_fail(cur, CDL_E_UTF8, "%s: not valid UTF-8", what);
+  }
+  return rc;
 }
 
 int cdl_cbor_read_bytes_fixed(cdl_cbor_cursor *cur, size_t len,
@@ -391,18 +452,33 @@ int cdl_cbor_read_tag24(cdl_cbor_cursor *cur, cdl_span *payload,
   return cdl_cbor_read_bytes(cur, payload, what);
 }
 
-int cdl_cbor_read_array_any(cdl_cbor_cursor *cur, size_t *n, const char *what) {
-  cdl_cbor_head h;
-  int rc = read_major(cur, &h, CDL_CBOR_ARRAY, what);
-  if (rc != CDL_OK) return rc;
-  *n = h.indefinite ? SIZE_MAX : (size_t)h.value;
+/* A container length as size_t (it cannot exceed the input on any
+ * platform, but a claimed 2^64-1 must not wrap on 32-bit ones). */
+static int container_length(cdl_cbor_cursor *cur, const cdl_cbor_head *h,
+                            size_t *n, const char *what) {
+  if (h->value > SIZE_MAX) {
+    cur->pos -= h->size;
+    return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "%s: length longer than any input", what);
+  }
+  *n = (size_t)h->value;
   return CDL_OK;
 }
 
-int cdl_cbor_read_array(cdl_cbor_cursor *cur, size_t *n, const char *what) {
-  int rc = cdl_cbor_read_array_any(cur, n, what);
+int cdl_cbor_read_array_any(cdl_cbor_cursor *cur, size_t *n, bool *indefinite,
+                            const char *what) {
+  cdl_cbor_head h;
+  int rc = read_major(cur, &h, CDL_CBOR_ARRAY, what);
   if (rc != CDL_OK) return rc;
-  if (*n == SIZE_MAX) {
+  *indefinite = h.indefinite;
+  *n = 0;
+  return h.indefinite ? CDL_OK : container_length(cur, &h, n, what);
+}
+
+int cdl_cbor_read_array(cdl_cbor_cursor *cur, size_t *n, const char *what) {
+  bool indefinite = false;
+  int rc = cdl_cbor_read_array_any(cur, n, &indefinite, what);
+  if (rc != CDL_OK) return rc;
+  if (indefinite) {
     cur->pos -= 1;
     return cdl_cbor_fail(cur, CDL_E_LIST_FORM,
                          "%s: indefinite array where a definite one is required", what);
@@ -424,9 +500,10 @@ int cdl_cbor_expect_array(cdl_cbor_cursor *cur, size_t n, const char *what) {
 
 int cdl_cbor_read_indef_array(cdl_cbor_cursor *cur, const char *what) {
   size_t at = cur->pos, n;
-  int rc = cdl_cbor_read_array_any(cur, &n, what);
+  bool indefinite = false;
+  int rc = cdl_cbor_read_array_any(cur, &n, &indefinite, what);
   if (rc != CDL_OK) return rc;
-  if (n != SIZE_MAX) {
+  if (!indefinite) {
     cur->pos = at;
     return cdl_cbor_fail(cur, CDL_E_LIST_FORM,
                          "%s: definite array where an indefinite one is required", what);
@@ -443,8 +520,7 @@ int cdl_cbor_read_map(cdl_cbor_cursor *cur, size_t *n, const char *what) {
     return cdl_cbor_fail(cur, CDL_E_LIST_FORM,
                          "%s: indefinite map where a definite one is required", what);
   }
-  *n = (size_t)h.value;
-  return CDL_OK;
+  return container_length(cur, &h, n, what);
 }
 
 bool cdl_cbor_at_break(const cdl_cbor_cursor *cur) {

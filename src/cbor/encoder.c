@@ -42,6 +42,8 @@ static size_t enc_tag(uint64_t v, unsigned char *o, size_t n) {
 
 void cdl_cbor_enc_uint(cdl_buf *b, uint64_t v) { put_head(b, enc_uint, v); }
 
+void cdl_cbor_enc_negint(cdl_buf *b, uint64_t arg) { put_head(b, enc_negint, arg); }
+
 void cdl_cbor_enc_int(cdl_buf *b, int64_t v) {
   if (v >= 0)
     put_head(b, enc_uint, (uint64_t)v);

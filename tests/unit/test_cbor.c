@@ -188,6 +188,9 @@ static void test_malformed(void **state) {
   assert_int_equal(cdl_cbor_skip(&cur, NULL), CDL_E_TRUNCATED);
   cursor_on(&cur, huge_bytes, sizeof huge_bytes, &err);
   assert_int_equal(cdl_cbor_skip(&cur, NULL), CDL_E_TRUNCATED);
+  /* A definite array claiming 2^64-1 items is not an indefinite one. */
+  cursor_on(&cur, huge_array, sizeof huge_array, &err);
+  assert_int_equal(cdl_cbor_read_indef_array(&cur, "x"), CDL_E_LIST_FORM);
   cursor_on(&cur, trailing, sizeof trailing, &err);
   assert_int_equal(cdl_cbor_read_uint(&cur, &v, "x"), CDL_OK);
   assert_int_equal(cdl_cbor_expect_end(&cur, "x"), CDL_E_TRAILING);

@@ -72,7 +72,7 @@ static void test_flipped_signature_body_header(void **state) {
   expect_flip(&r, offset_of(&r, h->leader_key) + 3, CDL_E_CERTIFICATE);
   expect_flip(&r, offset_of(&r, h->prev_hash) + 7, CDL_E_SIGNATURE);
   expect_flip(&r, offset_of(&r, h->slot_raw.ptr) + 2, CDL_E_SIGNATURE);
-  expect_flip(&r, offset_of(&r, h->extra_proof), CDL_E_BODY_PROOF);
+  expect_flip(&r, offset_of(&r, h->extra_proof.ptr), CDL_E_BODY_PROOF);
   expect_flip(&r, offset_of(&r, h->proof.tx_merkle_root) + 31, CDL_E_BODY_PROOF);
   expect_flip(&r, offset_of(&r, tx->tx.inputs[0].tx_id) + 4, CDL_E_BODY_PROOF);
   expect_flip(&r, offset_of(&r, tx->witnesses[0].signature) + 60, CDL_E_BODY_PROOF);
@@ -186,6 +186,46 @@ static void test_definite_lists_rejected(void **state) {
   free_block(&r);
 }
 
+/* Replaces |len| bytes at |at| of a copy of |r| with |with|. */
+static int judge_spliced(const real_block *r, size_t at, size_t len, const char *with_hex,
+                         cdl_error *err) {
+  uint8_t with[16];
+  size_t n = hex_to_bytes(with_hex, with, sizeof with);
+  cdl_buf copy;
+  cdl_buf_init(&copy, 0);
+  cdl_buf_append(&copy, r->data.data, at);
+  cdl_buf_append(&copy, with, n);
+  cdl_buf_append(&copy, r->data.data + at + len, r->data.len - at - len);
+  int rc = judge(copy.data, copy.len, err);
+  cdl_buf_free(&copy);
+  return rc;
+}
+
+/* The reference decoder's exact strictness on real blocks: a main block's
+ * extra attributes must be empty (else its bytes could change under the
+ * same hash), keys must be in their shortest encoding; an EBB's extra
+ * attributes are dropped unchecked. */
+static void test_reference_strictness(void **state) {
+  (void)state;
+  real_block r, e;
+  cdl_error err;
+  load_block("blocks/pallas/byron1.block.hex", &r);
+  size_t extra = offset_of(&r, r.blk.extra_raw.ptr);
+  assert_int_equal(judge_spliced(&r, extra, 2, "81a1004100", &err), CDL_E_RANGE);
+  assert_int_equal(judge_spliced(&r, extra, 2, "81a0", &err), CDL_OK);
+  size_t key = offset_of(&r, r.blk.header.leader_key) - 2;
+  assert_int_equal(judge_spliced(&r, key, 2, "590040", &err), CDL_E_NONCANONICAL);
+  size_t attrs = offset_of(&r, r.blk.header.attrs.raw.ptr);
+  assert_int_equal(judge_spliced(&r, attrs, 1, "a1004100", &err), CDL_E_RANGE);
+  free_block(&r);
+  vec_read("blocks/daedalus-turbo/mainnet-block-0.cbor", &e.data);
+  test_ctx_init(&e.t, 0);
+  assert_int_equal(cdl_byron_block_decode(e.data.data, e.data.len, &e.t.ctx, &e.blk), CDL_OK);
+  extra = offset_of(&e, e.blk.extra_raw.ptr);
+  assert_int_equal(judge_spliced(&e, extra, 2, "81a201400140", &err), CDL_OK);
+  free_block(&e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_flipped_signature_body_header),
@@ -194,6 +234,7 @@ int main(void) {
       cmocka_unit_test(test_truncation_everywhere),
       cmocka_unit_test(test_trailing_garbage),
       cmocka_unit_test(test_definite_lists_rejected),
+      cmocka_unit_test(test_reference_strictness),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -66,7 +66,7 @@ static int genesis_utxo(const genesis_opts *o) {
   cdl_buf text;
   cdl_error err = {0};
   cdl_arena arena;
-  cdl_byron_genesis g;
+  cdl_byron_genesis g = {0};
   cdl_byron_utxo_entry *u = NULL;
   size_t n = 0;
   cdl_buf_init(&text, 0);

@@ -19,13 +19,17 @@ int cli_exit_code(int code) {
 }
 
 int cli_report(const cdl_error *err) {
-  json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "error", "rule", cdl_error_name(err->code),
-                        "message", err->message, "offset", (json_int_t)err->offset);
+  /* A failure that reached here without a recorded cause is a bug in the
+   * library, but must still not exit 0. */
+  int code = err->code != CDL_OK ? err->code : CDL_E_IO;
+  json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "error", "rule", cdl_error_name(code),
+                        "message", err->message[0] ? err->message : "unexplained failure",
+                        "offset", (json_int_t)err->offset);
   char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   fprintf(stderr, "%s\n", text ? text : err->message);
   free(text);
   json_decref(j);
-  return cli_exit_code(err->code);
+  return cli_exit_code(code);
 }
 
 int cli_usage(const char *fmt, ...) {
