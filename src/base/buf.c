@@ -84,6 +84,7 @@ struct cdl_arena_block {
 };
 
 #define ARENA_BLOCK_MIN ((size_t)64 << 10)
+#define ARENA_KEEP_MAX ((size_t)4 << 20) /* reset keeps at most this much */
 #define ARENA_ALIGN 16
 
 void cdl_arena_init(cdl_arena *a, size_t max_bytes) {
@@ -127,7 +128,12 @@ void *cdl_arena_calloc(cdl_arena *a, size_t count, size_t size) {
 void cdl_arena_reset(cdl_arena *a) {
   cdl_arena_block *blk = a->head;
   if (blk == NULL) return;
-  /* Keep the newest (largest recent) block; free the rest. */
+  /* Keep the newest block for reuse unless it is large (one hostile input
+   * must not pin its memory for the rest of the run); free the rest. */
+  if (blk->cap > ARENA_KEEP_MAX) {
+    cdl_arena_free(a);
+    return;
+  }
   cdl_arena_block *rest = blk->next;
   while (rest != NULL) {
     cdl_arena_block *next = rest->next;

@@ -7,32 +7,30 @@
 
 #include "cardinal/base.h"
 
+#define READ_STEP ((size_t)64 << 10)
+
 int cdl_file_read_all(const char *path, size_t max_bytes, cdl_buf *out,
                       cdl_error *err) {
   FILE *f = fopen(path, "rb");
   if (f == NULL)
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot open %s: %s", path,
-                         strerror(errno));
+    return cdl_error_set(err, CDL_E_IO, 0, "cannot open %s: %s", path, strerror(errno));
   int rc = CDL_OK;
-  uint8_t chunk[1 << 16];
   for (;;) {
-    size_t n = fread(chunk, 1, sizeof chunk, f);
-    if (n > 0) {
-      if (n > max_bytes - out->len) {
-        rc = cdl_error_set(err, CDL_E_LIMIT, out->len,
-                           "%s is larger than %zu bytes", path, max_bytes);
-        break;
-      }
-      rc = cdl_buf_append(out, chunk, n);
-      if (rc != CDL_OK) {
-        cdl_error_set(err, rc, out->len, "reading %s: out of memory", path);
-        break;
-      }
+    int grown = cdl_buf_reserve(out, READ_STEP);
+    if (grown != CDL_OK) {
+      rc = cdl_error_set(err, grown, out->len, "reading %s: %s", path,
+                         grown == CDL_E_LIMIT ? "over the buffer bound" : "out of memory");
+      break;
     }
-    if (n < sizeof chunk) {
+    size_t n = fread(out->data + out->len, 1, READ_STEP, f);
+    if (n > max_bytes - out->len) {
+      rc = cdl_error_set(err, CDL_E_LIMIT, out->len, "%s is larger than %zu bytes", path, max_bytes);
+      break;
+    }
+    out->len += n;
+    if (n < READ_STEP) {
       if (ferror(f))
-        rc = cdl_error_set(err, CDL_E_IO, out->len, "cannot read %s: %s", path,
-                           strerror(errno));
+        rc = cdl_error_set(err, CDL_E_IO, out->len, "cannot read %s: %s", path, strerror(errno));
       break;
     }
   }
