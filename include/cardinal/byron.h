@@ -135,6 +135,8 @@ typedef struct cdl_byron_witness {
   size_t key_len;
   const uint8_t *signature;
   cdl_byron_script validator, redeemer; /* script witnesses */
+  int8_t memo;            /* signature verdict cache: 0 unknown, 1 valid,
+                             -1 invalid (cdl_ledger_precheck_signatures) */
 } cdl_byron_witness;
 
 typedef struct cdl_byron_txaux {
@@ -166,6 +168,8 @@ typedef struct cdl_byron_dlg_cert {
   const uint8_t *issuer_pk;   /* 64 */
   const uint8_t *delegate_pk; /* 64 */
   const uint8_t *signature;   /* 64 */
+  int8_t memo;            /* signature verdict cache: 0 unknown, 1 valid,
+                             -1 invalid (cdl_ledger_precheck_signatures) */
 } cdl_byron_dlg_cert;
 
 int cdl_byron_dlg_cert_read(cdl_cbor_cursor *cur, cdl_byron_dlg_cert *cert);
@@ -247,6 +251,8 @@ typedef struct cdl_byron_proposal {
   cdl_byron_attrs attrs;
   const uint8_t *issuer;     /* 64 */
   const uint8_t *signature;  /* 64 */
+  int8_t memo;            /* signature verdict cache: 0 unknown, 1 valid,
+                             -1 invalid (cdl_ledger_precheck_signatures) */
 } cdl_byron_proposal;
 
 typedef struct cdl_byron_vote {
@@ -256,6 +262,8 @@ typedef struct cdl_byron_vote {
   cdl_span proposal_id_raw;   /* the field's bytes, covered by the signature */
   bool decision;
   const uint8_t *signature;   /* 64 */
+  int8_t memo;            /* signature verdict cache: 0 unknown, 1 valid,
+                             -1 invalid (cdl_ledger_precheck_signatures) */
 } cdl_byron_vote;
 
 int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
@@ -361,6 +369,7 @@ typedef struct cdl_byron_header {
   /* sub-spans covered by the block signature (section 3.3) */
   cdl_span prev_raw, proof_raw, slot_raw, difficulty_raw, extra_raw;
   uint8_t hash[32];
+  int8_t memo;                     /* block-signature verdict cache, as above */
 } cdl_byron_header;
 
 typedef struct cdl_byron_ebb_header {
@@ -460,6 +469,11 @@ typedef struct cdl_byron_cert_cache {
  * header's ToSign, the embedded certificate's own signature, and that the
  * certificate's issuer is the header's leader key. cache may be NULL.
  * EBBs carry no signature and pass. */
+/* Only the block signature: the delegate key (from the embedded
+ * certificate) over the header's ToSign, under the given magic. This is
+ * all cardano-node checks (docs/byron.md 3.4). */
+bool cdl_byron_header_signature_valid(const cdl_byron_header *h,
+                                      uint32_t protocol_magic);
 int cdl_byron_block_check_signature(const cdl_byron_block *blk,
                                     uint32_t protocol_magic,
                                     cdl_byron_cert_cache *cache,

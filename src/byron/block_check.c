@@ -154,6 +154,22 @@ static bool cert_valid(const cdl_byron_dlg_cert *cert, uint32_t magic,
   return true;
 }
 
+bool cdl_byron_header_signature_valid(const cdl_byron_header *h,
+                                      uint32_t protocol_magic) {
+  uint8_t storage[1024];
+  cdl_buf msg;
+  cdl_buf_init_fixed(&msg, storage, sizeof storage);
+  cdl_byron_msg_block(&msg, h, protocol_magic);
+  if (msg.failed) { /* a header with large fields: build it on the heap */
+    cdl_buf_init(&msg, 0);
+    cdl_byron_msg_block(&msg, h, protocol_magic);
+  }
+  bool ok = !msg.failed &&
+            cdl_ed25519_verify(h->cert.delegate_pk, msg.data, msg.len, h->signature);
+  cdl_buf_free(&msg);
+  return ok;
+}
+
 int cdl_byron_block_check_signature(const cdl_byron_block *blk,
                                     uint32_t protocol_magic,
                                     cdl_byron_cert_cache *cache,
@@ -166,12 +182,7 @@ int cdl_byron_block_check_signature(const cdl_byron_block *blk,
   if (!cert_valid(&h->cert, protocol_magic, cache))
     return cdl_error_set(err, CDL_E_CERTIFICATE, 0,
                          "the delegation certificate's signature does not verify");
-  cdl_buf msg;
-  cdl_buf_init(&msg, 0);
-  cdl_byron_msg_block(&msg, h, protocol_magic);
-  bool ok = !msg.failed && cdl_ed25519_verify(h->cert.delegate_pk, msg.data, msg.len,
-                                              h->signature);
-  cdl_buf_free(&msg);
+  bool ok = cdl_byron_header_signature_valid(h, protocol_magic);
   if (!ok)
     return cdl_error_set(err, CDL_E_SIGNATURE, 0,
                          "the block signature does not verify with the delegate key");

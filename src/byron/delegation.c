@@ -4,10 +4,13 @@
  * used in delegation payloads, in every main block's signature, and in the
  * genesis file.
  */
+#include <string.h>
+
 #include "internal.h"
 
 int cdl_byron_dlg_cert_read(cdl_cbor_cursor *cur, cdl_byron_dlg_cert *cert) {
   size_t start = cur->pos;
+  memset(cert, 0, sizeof *cert);
   TRY(cdl_cbor_expect_array(cur, 4, "delegation certificate"));
   TRY(cdl_cbor_read_uint(cur, &cert->epoch, "certificate epoch"));
   TRY(byron_read_xpub(cur, &cert->issuer_pk, "certificate issuer key"));

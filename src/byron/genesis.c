@@ -151,7 +151,8 @@ static int read_delegation(const cdl_cjson *entry, cdl_span key, uint32_t magic,
   cdl_byron_key_hash(d->issuer_pk, id);
   if (memcmp(id, d->issuer_id, 28) != 0)
     return schema_error(err, "heavyDelegation", "key is not the hash of issuerPk");
-  cdl_byron_dlg_cert c = {{NULL, 0}, d->omega, d->issuer_pk, d->delegate_pk, d->signature};
+  cdl_byron_dlg_cert c = {.epoch = d->omega, .issuer_pk = d->issuer_pk,
+                          .delegate_pk = d->delegate_pk, .signature = d->signature};
   if (!cdl_byron_dlg_cert_verify(&c, magic))
     return schema_error(err, "heavyDelegation", "certificate signature does not verify");
   return CDL_OK;

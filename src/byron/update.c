@@ -164,6 +164,7 @@ int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 
 int cdl_byron_vote_read(cdl_cbor_cursor *cur, cdl_byron_vote *v) {
   size_t start = cur->pos, id_start;
+  memset(v, 0, sizeof *v);
   TRY(cdl_cbor_expect_array(cur, 4, "update vote"));
   TRY(byron_read_xpub(cur, &v->voter, "vote voter"));
   id_start = cur->pos;

@@ -34,5 +34,6 @@ int cmd_genesis(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_tx(int argc, char **argv);
 int cmd_address(int argc, char **argv);
+int cmd_chain(int argc, char **argv);
 
 #endif /* CARDINAL_CLI_H */

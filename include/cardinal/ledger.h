@@ -1,0 +1,188 @@
+/*
+ * cardinal/ledger.h: the Byron ledger and chain validation
+ * (docs/byron.md sections 4.2, 5 and 6).
+ *
+ * A cdl_ledger holds the state the reference node keeps for judging the
+ * next block: the UTxO, delegation (genesis key -> delegate, scheduled
+ * certificates), the update mechanism (adopted and candidate protocol
+ * versions, proposals, votes, endorsements, software versions), the chain
+ * tip and the PBFT window of recent signers. Blocks are applied one at a
+ * time; a block is either applied whole or rejected with the state left
+ * exactly as it was. A rejection is a value naming a stable rule.
+ *
+ * The rules are those cardano-ledger and ouroboros-consensus apply when
+ * judging blocks (the lenient column of docs/byron.md 5.4.1); the stricter
+ * rules for producing blocks belong to the producer and the mempool.
+ */
+#ifndef CARDINAL_LEDGER_H
+#define CARDINAL_LEDGER_H
+
+#include "cardinal/byron.h"
+
+/* ---- Rejections ---------------------------------------------------------
+ * Rule names are stable: tests, logs and `chain validate` use them. */
+#define CDL_RULE_PREV_HASH "chain.prev_hash"
+#define CDL_RULE_BLOCK_NUMBER "chain.block_number"
+#define CDL_RULE_SLOT_ORDER "chain.slot_order"
+#define CDL_RULE_PROTOCOL_MAGIC "chain.protocol_magic"
+#define CDL_RULE_HEADER_SIZE "chain.header_size"
+#define CDL_RULE_BLOCK_SIZE "chain.block_size"
+#define CDL_RULE_BODY_PROOF "block.body_proof"
+#define CDL_RULE_PBFT_SIGNATURE "pbft.signature"
+#define CDL_RULE_PBFT_NOT_DELEGATE "pbft.not_delegate"
+#define CDL_RULE_PBFT_THRESHOLD "pbft.threshold"
+#define CDL_RULE_MISSING_INPUT "utxo.missing_input"
+#define CDL_RULE_WITNESS_SIGNATURE "utxo.witness_signature"
+#define CDL_RULE_WITNESS_ADDRESS "utxo.witness_address"
+#define CDL_RULE_TX_SIZE "utxo.tx_size"
+#define CDL_RULE_FEE_TOO_LOW "utxo.fee_too_low"
+#define CDL_RULE_VALUE_NOT_PRESERVED "utxo.value_not_preserved"
+#define CDL_RULE_LOVELACE_OVERFLOW "utxo.lovelace_overflow"
+#define CDL_RULE_ATTRIBUTES_SIZE "utxo.attributes_size"
+#define CDL_RULE_OUTPUT_NETWORK "utxo.output_network"
+#define CDL_RULE_OUTPUT_EXISTS "utxo.output_exists"
+#define CDL_RULE_DLG_NON_GENESIS "delegation.non_genesis_delegator"
+#define CDL_RULE_DLG_WRONG_EPOCH "delegation.wrong_epoch"
+#define CDL_RULE_DLG_EPOCH_REPEAT "delegation.multiple_per_epoch"
+#define CDL_RULE_DLG_SLOT_REPEAT "delegation.multiple_per_slot"
+#define CDL_RULE_DLG_SIGNATURE "delegation.signature"
+#define CDL_RULE_UPD_PROPOSER "update.proposer_not_delegate"
+#define CDL_RULE_UPD_PROPOSAL_SIGNATURE "update.proposal_signature"
+#define CDL_RULE_UPD_NULL "update.null_proposal"
+#define CDL_RULE_UPD_DUPLICATE_VERSION "update.duplicate_protocol_version"
+#define CDL_RULE_UPD_VERSION_CANNOT_FOLLOW "update.protocol_version_cannot_follow"
+#define CDL_RULE_UPD_PROPOSAL_SIZE "update.proposal_too_large"
+#define CDL_RULE_UPD_BLOCK_SIZE "update.max_block_size_too_large"
+#define CDL_RULE_UPD_TX_SIZE "update.max_tx_size_too_large"
+#define CDL_RULE_UPD_SCRIPT_VERSION "update.script_version"
+#define CDL_RULE_UPD_APP_NAME "update.application_name"
+#define CDL_RULE_UPD_SYSTEM_TAG "update.system_tag"
+#define CDL_RULE_UPD_DUPLICATE_SOFTWARE "update.duplicate_software_proposal"
+#define CDL_RULE_UPD_SOFTWARE_CANNOT_FOLLOW "update.software_version_cannot_follow"
+#define CDL_RULE_UPD_VOTE_UNKNOWN "update.vote_for_unknown_proposal"
+#define CDL_RULE_UPD_VOTER "update.voter_not_delegate"
+#define CDL_RULE_UPD_VOTE_REPEAT "update.duplicate_vote"
+#define CDL_RULE_UPD_VOTE_SIGNATURE "update.vote_signature"
+#define CDL_RULE_UPD_ENDORSEMENT "update.multiple_proposals_for_version"
+#define CDL_RULE_LIMIT "ledger.limit"
+
+typedef struct cdl_rejection {
+  const char *rule;           /* one of CDL_RULE_*, or a decode error's name */
+  bool has_block;             /* block_no, slot and hash are known */
+  uint64_t block_no, slot;
+  uint8_t hash[32];
+  bool has_tx;
+  uint8_t tx_id[32];
+  bool has_input;
+  uint8_t input_tx_id[32];
+  uint32_t input_index;
+  char detail[200];
+} cdl_rejection;
+
+/* ---- Configuration ---------------------------------------------------- */
+enum {
+  /* Re-apply trusted blocks: skip every signature check (block, witness,
+   * certificate, proposal, vote). All other rules still hold. */
+  CDL_LEDGER_NO_SIGNATURES = 1u << 0
+};
+
+#define CDL_LEDGER_MAX_GENESIS_KEYS 255 /* the reference counts them in a Word8 */
+
+typedef struct cdl_ledger_config {
+  uint32_t protocol_magic;
+  bool requires_magic;          /* addresses carry the network magic */
+  uint64_t k;
+  double pbft_threshold;        /* PBftSignatureThreshold; 0 = 0.22 */
+  unsigned flags;
+} cdl_ledger_config;
+
+/* ---- The ledger ------------------------------------------------------- */
+typedef struct cdl_ledger cdl_ledger;
+
+/* The state at genesis (4.2). The genesis must come from
+ * cdl_byron_genesis_load, which has already checked its certificates.
+ * Fails with CDL_E_GENESIS on a genesis this ledger cannot hold (more than
+ * CDL_LEDGER_MAX_GENESIS_KEYS keys, a duplicate UTxO address). */
+int cdl_ledger_new(const cdl_byron_genesis *g, const cdl_ledger_config *cfg,
+                   cdl_ledger **out, cdl_error *err);
+void cdl_ledger_del(cdl_ledger *l);
+
+/* Applies one decoded block (EBB or main). 0 on success; otherwise
+ * CDL_E_REJECTED with |rej| filled and the state unchanged, or
+ * CDL_E_NOMEM. The block's signature memos (cdl_byron_block_verify_all)
+ * are used when set. */
+#define CDL_E_REJECTED (-40)
+int cdl_ledger_apply_block(cdl_ledger *l, const cdl_byron_block *blk,
+                           cdl_rejection *rej);
+
+/* ---- Inspection ---- */
+typedef struct cdl_ledger_tip {
+  bool at_genesis;
+  uint8_t hash[32];
+  uint64_t slot, block_no;
+  bool is_ebb;
+} cdl_ledger_tip;
+
+typedef struct cdl_ledger_totals {
+  uint64_t blocks, ebbs, txs;
+  uint64_t fees_lovelace;
+  uint64_t utxo_entries, utxo_lovelace;
+} cdl_ledger_totals;
+
+void cdl_ledger_get_tip(const cdl_ledger *l, cdl_ledger_tip *tip);
+void cdl_ledger_get_totals(const cdl_ledger *l, cdl_ledger_totals *t);
+uint64_t cdl_ledger_epoch(const cdl_ledger *l);
+const cdl_byron_protocol_params *cdl_ledger_params(const cdl_ledger *l);
+cdl_byron_version cdl_ledger_protocol_version(const cdl_ledger *l);
+/* The delegate key hash of a genesis key, if it has one. */
+bool cdl_ledger_delegate_of(const cdl_ledger *l, const uint8_t genesis_key[28],
+                            uint8_t delegate[28]);
+/* The lovelace of an unspent output, if present. */
+bool cdl_ledger_utxo_get(const cdl_ledger *l, const uint8_t tx_id[32],
+                         uint32_t index, uint64_t *lovelace);
+/* The version an application has reached through the update mechanism. */
+bool cdl_ledger_app_version(const cdl_ledger *l, const char *app_name,
+                            uint32_t *version);
+/* Update-mechanism bookkeeping, for tests and `db info`. */
+typedef struct cdl_ledger_update_view {
+  size_t registered, confirmed, candidates, endorsements;
+} cdl_ledger_update_view;
+void cdl_ledger_update_view_get(const cdl_ledger *l, cdl_ledger_update_view *v);
+
+/* ---- The parts of a block, for tests of the rules on constructed
+ * payloads. Each runs inside its own transaction: on a rejection the
+ * state is unchanged. |slot| is the block's slot. ---- */
+int cdl_ledger_tick(cdl_ledger *l, uint64_t slot);
+int cdl_ledger_apply_certificates(cdl_ledger *l, const cdl_byron_dlg_cert *certs,
+                                  size_t n, uint64_t slot, cdl_rejection *rej);
+int cdl_ledger_apply_tx(cdl_ledger *l, const cdl_byron_txaux *tx, cdl_rejection *rej);
+/* Proposal (may be NULL), votes, and the endorsement of |block_version| by
+ * the block's signer (the delegate key). */
+int cdl_ledger_apply_update(cdl_ledger *l, const cdl_byron_proposal *proposal,
+                            const cdl_byron_vote *votes, size_t n_votes,
+                            cdl_byron_version block_version,
+                            const uint8_t signer_delegate_pk[64], uint64_t slot,
+                            cdl_rejection *rej);
+
+/* ---- Parallel signature checks ----------------------------------------
+ * Verifies every signature of a block (block, witnesses, certificates,
+ * proposal, votes) and records the verdicts in the block's memo fields so
+ * that cdl_ledger_apply_block does not verify them again. Pure: blocks may
+ * be checked on any thread, in any order, with the same final result. */
+void cdl_ledger_precheck_signatures(cdl_byron_block *blk, uint32_t protocol_magic);
+
+/* ---- Replaying a block stream with several threads (replay.c) ----
+ * Decoding, hashing and signature checks run on |threads| threads (the
+ * caller's included); blocks are applied in order on the caller's thread,
+ * so the outcome does not depend on the thread count. */
+typedef struct cdl_replay cdl_replay;
+int cdl_replay_new(cdl_ledger *l, unsigned threads, cdl_replay **out);
+void cdl_replay_del(cdl_replay *r);
+/* Decodes and applies blocks[0..n) in order and stops at the first that
+ * fails: CDL_E_REJECTED with |rej| filled (a block that does not decode is
+ * rejected with the decoder's rule and has_block false), or CDL_E_NOMEM.
+ * *applied counts the blocks applied. */
+int cdl_replay_batch(cdl_replay *r, const cdl_span *blocks, size_t n, size_t *applied,
+                     cdl_rejection *rej);
+
+#endif /* CARDINAL_LEDGER_H */

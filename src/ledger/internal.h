@@ -1,0 +1,247 @@
+/*
+ * internal.h: the Byron ledger's state and the helpers its rule files
+ * share (not public API). The state follows docs/byron.md 5.5, 5.6 and
+ * 5.8; each part has a journal so that a rejected block leaves no trace.
+ */
+#ifndef CARDINAL_LEDGER_INTERNAL_H
+#define CARDINAL_LEDGER_INTERNAL_H
+
+#include <string.h>
+
+#include "cardinal/crypto.h"
+#include "cardinal/ledger.h"
+
+#define TRY(expr)                  \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
+static inline bool ver_eq(cdl_byron_version a, cdl_byron_version b) {
+  return a.major == b.major && a.minor == b.minor && a.alt == b.alt;
+}
+
+static inline bool ver_less(cdl_byron_version a, cdl_byron_version b) {
+  if (a.major != b.major) return a.major < b.major;
+  if (a.minor != b.minor) return a.minor < b.minor;
+  return a.alt < b.alt;
+}
+
+/* A heap copy of count items (never NULL for count 0 unless out of memory). */
+void *ledger_dup(const void *src, size_t count, size_t size);
+/* Appends one zeroed item to a growable array; NULL when out of memory. */
+void *ledger_push(void **items, size_t *n, size_t *cap, size_t size);
+
+/* ---- UTxO: open addressing, linear probing, backward-shift deletion ---- */
+typedef struct utxo_entry {
+  uint8_t tx_id[32];
+  uint32_t index;
+  uint32_t addr_len;
+  uint64_t lovelace;
+  uint8_t *addr;   /* heap copy of the address bytes; NULL marks a free slot */
+  /* What witness checks need, kept so spending never re-decodes. */
+  uint8_t addr_type;
+  uint8_t root[28];
+  uint32_t attrs_off, attrs_len; /* the attributes' bytes within addr */
+} utxo_entry;
+
+/* One change made while a block is applied, undone in reverse order. */
+typedef struct utxo_undo {
+  bool added;      /* undo by deleting the key; otherwise re-insert entry */
+  utxo_entry entry;
+} utxo_undo;
+
+typedef struct utxo {
+  utxo_entry *slots;
+  size_t cap, count;   /* cap is a power of two */
+  uint64_t lovelace;
+  uint8_t hash_key[16];
+  utxo_undo *journal;
+  size_t n_journal, cap_journal;
+} utxo;
+
+int utxo_init(utxo *u);
+void utxo_free(utxo *u);
+const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index);
+/* Insert takes a copy of the address; fails on a present key or memory. */
+int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
+                const cdl_byron_address *addr, uint64_t lovelace);
+int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index);
+void utxo_commit(utxo *u);   /* forget the journal */
+void utxo_rollback(utxo *u); /* undo everything since the last commit */
+
+/* ---- Delegation (5.5) ---- */
+typedef struct dlg_scheduled {
+  uint64_t slot;
+  uint16_t delegator;   /* genesis key index */
+  uint8_t delegate[28];
+} dlg_scheduled;
+
+typedef struct dlg_epoch_key {
+  uint64_t epoch;
+  uint16_t delegator;
+} dlg_epoch_key;
+
+typedef struct dlg_state {
+  size_t n;                   /* genesis keys */
+  uint8_t (*delegate)[28];    /* per genesis key: its delegate, if has[i] */
+  bool *has;
+  uint64_t *last_slot;        /* delegationSlots (0 when never set) */
+  dlg_scheduled *sched;
+  size_t n_sched, cap_sched;
+  dlg_epoch_key *keys;
+  size_t n_keys, cap_keys;
+} dlg_state;
+
+int dlg_init(dlg_state *d, size_t n);
+void dlg_free(dlg_state *d);
+int dlg_copy(dlg_state *dst, const dlg_state *src);
+/* Genesis key index whose current delegate has this hash, or -1. */
+int dlg_delegator_of(const dlg_state *d, const uint8_t delegate[28]);
+/* Activates scheduled delegations due at |slot| and prunes (5.2 step 2). */
+void dlg_tick(dlg_state *d, uint64_t slot, uint64_t epoch);
+
+/* ---- Update mechanism (5.6) ---- */
+#define VOTER_BYTES ((CDL_LEDGER_MAX_GENESIS_KEYS + 7) / 8)
+
+typedef struct upd_proposal {
+  uint8_t id[32];
+  bool has_protocol;          /* registered protocol part */
+  cdl_byron_version pv;
+  cdl_byron_protocol_params pp;
+  bool has_software;          /* registered software part */
+  char app[13];
+  uint32_t app_version;
+  uint64_t reg_slot;
+  bool confirmed;
+  uint64_t confirm_slot;
+  uint8_t voters[VOTER_BYTES]; /* genesis key indices that voted */
+  size_t n_voters;
+} upd_proposal;
+
+typedef struct upd_app {
+  char name[13];
+  uint32_t version;
+  uint64_t slot;
+} upd_app;
+
+typedef struct upd_candidate {
+  uint64_t slot;
+  cdl_byron_version pv;
+  cdl_byron_protocol_params pp;
+} upd_candidate;
+
+typedef struct upd_endorsement {
+  cdl_byron_version pv;
+  uint16_t genesis;
+} upd_endorsement;
+
+typedef struct upd_state {
+  cdl_byron_version adopted_pv;
+  cdl_byron_protocol_params adopted_pp;
+  upd_proposal *props;
+  size_t n_props, cap_props;
+  upd_app *apps;
+  size_t n_apps, cap_apps;
+  upd_candidate *cands;       /* oldest first */
+  size_t n_cands, cap_cands;
+  upd_endorsement *ends;
+  size_t n_ends, cap_ends;
+} upd_state;
+
+void upd_init(upd_state *u, const cdl_byron_protocol_params *pp);
+void upd_free(upd_state *u);
+int upd_copy(upd_state *dst, const upd_state *src);
+/* registerEpoch (5.6.4), run when the tick crosses into a new epoch. */
+void upd_register_epoch(upd_state *u, uint64_t first_slot, uint64_t k);
+upd_proposal *upd_find(upd_state *u, const uint8_t id[32]);
+int upd_set_app(upd_state *u, const char *name, uint32_t version, uint64_t slot);
+/* floor(minThd * genesis keys): votes to confirm, endorsements to adopt. */
+uint32_t upd_threshold(const cdl_ledger *l);
+/* Endorsement of the block's version by its signer (5.6.3). */
+int upd_endorse(cdl_ledger *l, cdl_byron_version pv, const uint8_t signer[64],
+                uint64_t slot, cdl_rejection *rej);
+/* Drops proposals past their TTL that are not confirmed (end of 5.6.3). */
+void upd_prune(upd_state *u, uint64_t slot);
+bool params_equal(const cdl_byron_protocol_params *a, const cdl_byron_protocol_params *b);
+
+/* ---- PBFT window (section 6) ---- */
+typedef struct pbft_window {
+  uint16_t *signers;    /* ring of the last |size| signers' genesis indices */
+  size_t size, used, next;
+  uint32_t *counts;     /* per genesis key, within the ring */
+  uint64_t last_signed_slot;
+  bool has_signed;
+} pbft_window;
+
+int pbft_init(pbft_window *w, size_t window, size_t n_genesis);
+void pbft_free(pbft_window *w);
+/* How many of the window's blocks genesis key g would have signed after
+ * appending one more by g. */
+uint32_t pbft_count_after(const pbft_window *w, uint16_t g);
+void pbft_push(pbft_window *w, uint16_t g, uint64_t slot);
+
+/* ---- The ledger ---- */
+struct cdl_ledger {
+  cdl_ledger_config cfg;
+  uint64_t epoch_slots;       /* 10k */
+  uint32_t pbft_threshold;    /* floor(t * k) */
+  uint8_t genesis_hash[32];
+  uint8_t (*genesis_keys)[28];
+  size_t n_genesis;
+
+  cdl_ledger_tip tip;
+  uint64_t last_slot;         /* the ledger's lastSlot (5.2) */
+  uint64_t epoch;
+  utxo utxo;
+  dlg_state dlg;
+  upd_state upd;
+  pbft_window pbft;
+  cdl_ledger_totals totals;
+
+  /* Journals for the block being applied. */
+  bool dlg_saved, upd_saved;
+  dlg_state dlg_backup;
+  upd_state upd_backup;
+  uint64_t saved_last_slot;
+  cdl_ledger_totals saved_totals;
+};
+
+int ledger_genesis_index(const cdl_ledger *l, const uint8_t hash[28]);
+/* Take a copy of the part before its first change in this block. */
+int ledger_save_dlg(cdl_ledger *l);
+int ledger_save_upd(cdl_ledger *l);
+void ledger_begin(cdl_ledger *l);
+void ledger_commit(cdl_ledger *l);
+void ledger_rollback(cdl_ledger *l);
+/* The chain tick of 5.2: epoch transition, then delegation activation. */
+int ledger_tick(cdl_ledger *l, uint64_t slot);
+bool ledger_checks_signatures(const cdl_ledger *l);
+
+/* Rejection helpers: fill |rej| (may be NULL) and return CDL_E_REJECTED. */
+int reject(cdl_rejection *rej, const char *rule, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void reject_tx(cdl_rejection *rej, const uint8_t tx_id[32]);
+void reject_input(cdl_rejection *rej, const uint8_t tx_id[32], uint32_t index);
+
+/* Signature checks honouring the memo and CDL_LEDGER_NO_SIGNATURES. */
+bool ledger_witness_ok(const cdl_ledger *l, const cdl_byron_witness *w,
+                       const uint8_t tx_id[32]);
+bool ledger_cert_ok(const cdl_ledger *l, const cdl_byron_dlg_cert *c);
+bool ledger_proposal_ok(const cdl_ledger *l, const cdl_byron_proposal *p);
+bool ledger_vote_ok(const cdl_ledger *l, const cdl_byron_vote *v);
+bool ledger_header_ok(const cdl_ledger *l, const cdl_byron_header *h);
+
+/* Rules applied within the current transaction (no commit/rollback). */
+/* Schedules certificates for slot + delay (2k; 0 for the genesis ones). */
+int dlg_apply_certs(cdl_ledger *l, const cdl_byron_dlg_cert *certs, size_t n,
+                    uint64_t slot, uint64_t delay, cdl_rejection *rej);
+int tx_apply(cdl_ledger *l, const cdl_byron_txaux *aux, cdl_rejection *rej);
+int upd_apply(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *votes,
+              size_t n_votes, cdl_byron_version block_version,
+              const uint8_t signer[64], uint64_t slot, cdl_rejection *rej);
+
+/* Protocol parameters after applying an update's present fields. */
+void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u);
+
+#endif /* CARDINAL_LEDGER_INTERNAL_H */

@@ -1,0 +1,186 @@
+/*
+ * tx_rules.c: the UTxO rules for one transaction (docs/byron.md 5.4.1;
+ * cardano-ledger Cardano.Chain.UTxO.Validation): inputs resolve, each
+ * witness signs the tx and owns the address it is paired with, size and
+ * fee limits, attribute and network checks, then the UTxO update.
+ *
+ * As in cardano-ledger, witnesses pair with inputs by position and any
+ * surplus on either side is ignored; duplicate inputs count once.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define MAX_UNKNOWN_ATTR_BYTES 128
+
+/* Resolved inputs of the tx being checked: distinct entries only. */
+typedef struct resolved {
+  const utxo_entry **entries; /* per input, in tx order */
+  uint64_t value;             /* over distinct inputs */
+  bool all_redeem;
+} resolved;
+
+static bool earlier_duplicate(const cdl_byron_tx *tx, size_t i) {
+  for (size_t j = 0; j < i; j++)
+    if (tx->inputs[j].index == tx->inputs[i].index &&
+        memcmp(tx->inputs[j].tx_id, tx->inputs[i].tx_id, 32) == 0)
+      return true;
+  return false;
+}
+
+static int resolve_inputs(cdl_ledger *l, const cdl_byron_tx *tx, resolved *r,
+                          cdl_rejection *rej) {
+  r->value = 0;
+  r->all_redeem = true;
+  for (size_t i = 0; i < tx->n_inputs; i++) {
+    const cdl_byron_txin *in = &tx->inputs[i];
+    const utxo_entry *e = utxo_find(&l->utxo, in->tx_id, in->index);
+    if (e == NULL) {
+      reject_input(rej, in->tx_id, in->index);
+      return reject(rej, CDL_RULE_MISSING_INPUT, "input %zu is not in the UTxO", i);
+    }
+    r->entries[i] = e;
+    r->all_redeem &= e->addr_type == CDL_BYRON_ADDR_REDEEM;
+    if (earlier_duplicate(tx, i)) continue;
+    r->value += e->lovelace;
+    if (r->value > CDL_BYRON_MAX_LOVELACE)
+      return reject(rej, CDL_RULE_LOVELACE_OVERFLOW, "the inputs sum above 45e15 lovelace");
+  }
+  return CDL_OK;
+}
+
+/* The witness key must hash to the spent address's root, with the type
+ * its witness kind implies (5.4.1 step 2). */
+static bool witness_owns(const cdl_byron_witness *w, const utxo_entry *e) {
+  uint64_t type;
+  if (w->type == CDL_BYRON_WIT_PUBKEY) type = CDL_BYRON_ADDR_PUBKEY;
+  else if (w->type == CDL_BYRON_WIT_REDEEM) type = CDL_BYRON_ADDR_REDEEM;
+  else return false; /* script witnesses: not in the ledger's grammar */
+  if (e->addr_type != type) return false;
+  uint8_t root[28];
+  cdl_byron_address_root(type, w->key, w->key_len,
+                         cdl_span_of(e->addr + e->attrs_off, e->attrs_len), root);
+  return memcmp(root, e->root, 28) == 0;
+}
+
+static int check_witnesses(cdl_ledger *l, const cdl_byron_txaux *aux, const resolved *r,
+                           cdl_rejection *rej) {
+  size_t n = aux->tx.n_inputs < aux->n_witnesses ? aux->tx.n_inputs : aux->n_witnesses;
+  for (size_t i = 0; i < n; i++) {
+    const cdl_byron_witness *w = &aux->witnesses[i];
+    const cdl_byron_txin *in = &aux->tx.inputs[i];
+    if (!witness_owns(w, r->entries[i])) {
+      reject_input(rej, in->tx_id, in->index);
+      return reject(rej, CDL_RULE_WITNESS_ADDRESS,
+                    "witness %zu's key does not own the address of input %zu", i, i);
+    }
+    if (!ledger_witness_ok(l, w, aux->tx.id)) {
+      reject_input(rej, in->tx_id, in->index);
+      return reject(rej, CDL_RULE_WITNESS_SIGNATURE,
+                    "witness %zu's signature over the tx id does not verify", i);
+    }
+  }
+  return CDL_OK;
+}
+
+/* a + ceil(b * size), a and b from the fee policy (docs/byron.md 4.1). */
+static uint64_t min_fee(const cdl_byron_protocol_params *pp, size_t size) {
+  const uint64_t nano = 1000000000u;
+  unsigned __int128 b = (unsigned __int128)pp->fee_multiplier_nano * size;
+  uint64_t a = pp->fee_summand_nano / nano, rem = pp->fee_summand_nano % nano;
+  /* The summand was rounded half to even when read (byron_fee_summand_ok). */
+  if (rem > nano / 2 || (rem == nano / 2 && (a & 1))) a++;
+  unsigned __int128 var = (b + nano - 1) / nano;
+  unsigned __int128 total = a + var;
+  return total > UINT64_MAX ? UINT64_MAX : (uint64_t)total;
+}
+
+static int check_value(cdl_ledger *l, const cdl_byron_txaux *aux, const resolved *r,
+                       uint64_t *fee, cdl_rejection *rej) {
+  const cdl_byron_tx *tx = &aux->tx;
+  uint64_t out = 0;
+  for (size_t i = 0; i < tx->n_outputs; i++) {
+    out += tx->outputs[i].lovelace; /* each at most 45e15: no wrap */
+    if (out > CDL_BYRON_MAX_LOVELACE)
+      return reject(rej, CDL_RULE_LOVELACE_OVERFLOW, "the outputs sum above 45e15 lovelace");
+  }
+  if (out > r->value)
+    return reject(rej, CDL_RULE_VALUE_NOT_PRESERVED,
+                  "outputs %llu exceed inputs %llu lovelace", (unsigned long long)out,
+                  (unsigned long long)r->value);
+  *fee = r->value - out;
+  uint64_t need = r->all_redeem ? 0 : min_fee(&l->upd.adopted_pp, aux->raw.len);
+  if (*fee < need)
+    return reject(rej, CDL_RULE_FEE_TOO_LOW, "fee %llu is below the minimum %llu lovelace",
+                  (unsigned long long)*fee, (unsigned long long)need);
+  return CDL_OK;
+}
+
+static size_t unknown_attr_bytes(const cdl_byron_attrs *a) {
+  size_t n = 0;
+  for (size_t i = 0; i < a->count; i++) n += a->items[i].value.len;
+  return n;
+}
+
+static int check_outputs(cdl_ledger *l, const cdl_byron_tx *tx, cdl_rejection *rej) {
+  if (unknown_attr_bytes(&tx->attrs) >= MAX_UNKNOWN_ATTR_BYTES)
+    return reject(rej, CDL_RULE_ATTRIBUTES_SIZE, "the tx attributes hold %zu unknown bytes",
+                  unknown_attr_bytes(&tx->attrs));
+  for (size_t i = 0; i < tx->n_outputs; i++) {
+    const cdl_byron_address *a = &tx->outputs[i].address;
+    if (a->unknown_attr_bytes >= MAX_UNKNOWN_ATTR_BYTES)
+      return reject(rej, CDL_RULE_ATTRIBUTES_SIZE,
+                    "output %zu's address holds %zu unknown attribute bytes", i,
+                    a->unknown_attr_bytes);
+    bool ok = l->cfg.requires_magic
+                  ? a->has_network_magic && a->network_magic == l->cfg.protocol_magic
+                  : !a->has_network_magic;
+    if (!ok)
+      return reject(rej, CDL_RULE_OUTPUT_NETWORK,
+                    "output %zu's address is not for this network", i);
+  }
+  return CDL_OK;
+}
+
+static int update_utxo(cdl_ledger *l, const cdl_byron_tx *tx, cdl_rejection *rej) {
+  for (size_t i = 0; i < tx->n_inputs; i++) {
+    if (earlier_duplicate(tx, i)) continue;
+    TRY(utxo_remove(&l->utxo, tx->inputs[i].tx_id, tx->inputs[i].index));
+  }
+  for (size_t i = 0; i < tx->n_outputs; i++) {
+    if (utxo_find(&l->utxo, tx->id, (uint32_t)i) != NULL)
+      return reject(rej, CDL_RULE_OUTPUT_EXISTS, "output %zu of this tx id is already unspent", i);
+    TRY(utxo_insert(&l->utxo, tx->id, (uint32_t)i, &tx->outputs[i].address,
+                    tx->outputs[i].lovelace));
+  }
+  return CDL_OK;
+}
+
+static int apply_checked(cdl_ledger *l, const cdl_byron_txaux *aux, resolved *r,
+                         cdl_rejection *rej) {
+  TRY(resolve_inputs(l, &aux->tx, r, rej));
+  TRY(check_witnesses(l, aux, r, rej));
+  if (aux->raw.len > l->upd.adopted_pp.max_tx_size)
+    return reject(rej, CDL_RULE_TX_SIZE, "tx of %zu bytes exceeds maxTxSize %llu",
+                  aux->raw.len, (unsigned long long)l->upd.adopted_pp.max_tx_size);
+  uint64_t fee = 0;
+  TRY(check_value(l, aux, r, &fee, rej));
+  TRY(check_outputs(l, &aux->tx, rej));
+  TRY(update_utxo(l, &aux->tx, rej));
+  l->totals.fees_lovelace += fee;
+  l->totals.txs++;
+  return CDL_OK;
+}
+
+int tx_apply(cdl_ledger *l, const cdl_byron_txaux *aux, cdl_rejection *rej) {
+  const utxo_entry *stack[16];
+  resolved r = {.entries = stack};
+  if (aux->tx.n_inputs > 16) {
+    r.entries = calloc(aux->tx.n_inputs, sizeof *r.entries);
+    if (r.entries == NULL) return CDL_E_NOMEM;
+  }
+  int rc = apply_checked(l, aux, &r, rej);
+  if (rc == CDL_E_REJECTED) reject_tx(rej, aux->tx.id);
+  if (r.entries != stack) free(r.entries);
+  return rc;
+}

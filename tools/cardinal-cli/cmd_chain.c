@@ -1,0 +1,208 @@
+/*
+ * cmd_chain.c: `cardinal-cli chain validate` (docs/cli.md): replays chunk
+ * files through the Byron ledger from a genesis (docs/byron.md section 5)
+ * and prints a summary, or the first rejected block and its rule.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cardinal/byron_json.h"
+#include "cardinal/ledger.h"
+#include "cardinal/storage.h"
+#include "cli.h"
+
+#define BATCH_BLOCKS 512
+#define MAX_CHUNKS 4096
+
+typedef struct {
+  const char *genesis;
+  const char *chunks[MAX_CHUNKS];
+  size_t n_chunks;
+  uint64_t threads;
+  bool no_signatures;
+  double pbft_threshold;
+} chain_opts;
+
+static int parse_opts(int argc, char **argv, chain_opts *o) {
+  static const struct option LONG[] = {{"genesis", required_argument, 0, 'g'},
+                                       {"chunk", required_argument, 0, 'c'},
+                                       {"db", required_argument, 0, 'd'},
+                                       {"threads", required_argument, 0, 't'},
+                                       {"no-signatures", no_argument, 0, 'n'},
+                                       {"pbft-threshold", required_argument, 0, 'p'},
+                                       {0, 0, 0, 0}};
+  int c;
+  memset(o, 0, sizeof *o);
+  o->threads = 1;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    if (c == 'g') o->genesis = optarg;
+    else if (c == 'c' && o->n_chunks < MAX_CHUNKS) o->chunks[o->n_chunks++] = optarg;
+    else if (c == 'd') return cli_usage("chain: --db needs the ChainDB, which is not built yet; use --chunk");
+    else if (c == 't' && cli_parse_u64(optarg, 1, 64, &o->threads)) continue;
+    else if (c == 'n') o->no_signatures = true;
+    else if (c == 'p' && (o->pbft_threshold = strtod(optarg, NULL)) > 0 && o->pbft_threshold <= 1) continue;
+    else return cli_usage("chain: bad or unknown option '%s'", argv[optind - 1]);
+  }
+  if (o->genesis == NULL || o->n_chunks == 0)
+    return cli_usage("chain validate: --genesis FILE and at least one --chunk FILE are required");
+  if (optind != argc) return cli_usage("chain: unexpected argument '%s'", argv[optind]);
+  return EXIT_OK;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Loads the genesis and builds the ledger; the genesis text and its parse
+ * are released once the ledger holds what it needs. */
+static int open_ledger(const chain_opts *o, cdl_ledger **out, cdl_error *err) {
+  cdl_buf text;
+  cdl_arena arena;
+  cdl_byron_genesis g;
+  cdl_buf_init(&text, 0);
+  cdl_arena_init(&arena, 0);
+  int rc = cdl_file_read_all(o->genesis, CLI_MAX_INPUT, &text, err);
+  if (rc == CDL_OK) rc = cdl_byron_genesis_load(text.data, text.len, &arena, &g, err);
+  if (rc == CDL_OK) {
+    cdl_ledger_config cfg = {.protocol_magic = g.protocol_magic,
+                             .requires_magic = cdl_byron_requires_magic(g.protocol_magic),
+                             .k = g.k, .pbft_threshold = o->pbft_threshold,
+                             .flags = o->no_signatures ? CDL_LEDGER_NO_SIGNATURES : 0};
+    rc = cdl_ledger_new(&g, &cfg, out, err);
+  }
+  cdl_arena_free(&arena);
+  cdl_buf_free(&text);
+  return rc;
+}
+
+typedef struct progress {
+  bool tty;
+  double start, last;
+} progress;
+
+static void show_progress(progress *p, const cdl_ledger *l, const char *chunk,
+                          const cdl_chunk_reader *r, bool final) {
+  double t = now_seconds();
+  if (!final && t - p->last < (p->tty ? 0.2 : 10.0)) return;
+  p->last = t;
+  cdl_ledger_tip tip;
+  cdl_ledger_get_tip(l, &tip);
+  uint64_t size = cdl_chunk_reader_file_size(r), at = cdl_chunk_reader_file_position(r);
+  double frac = size ? (double)at / (double)size : 0;
+  if (frac > 1) frac = 1;
+  if (p->tty) {
+    char bar[31];
+    int fill = (int)(frac * 30);
+    for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r[%s] %3.0f%% %s  block %llu  slot %llu", bar, frac * 100, chunk,
+            (unsigned long long)tip.block_no, (unsigned long long)tip.slot);
+    if (final) fputc('\n', stderr);
+  } else {
+    fprintf(stderr, "chain validate: %s %.0f%%, block %llu, slot %llu, %.1f s\n", chunk,
+            frac * 100, (unsigned long long)tip.block_no, (unsigned long long)tip.slot,
+            t - p->start);
+  }
+}
+
+static int validate_chunk(cdl_replay *rp, const cdl_ledger *l, const char *path,
+                          progress *p, cdl_rejection *rej, cdl_error *err) {
+  cdl_chunk_reader *r;
+  int rc = cdl_chunk_reader_open(path, &r, err);
+  if (rc != CDL_OK) return rc;
+  cdl_span spans[BATCH_BLOCKS];
+  size_t n, applied;
+  while ((rc = cdl_chunk_reader_next(r, spans, NULL, BATCH_BLOCKS, &n, err)) == CDL_OK && n > 0) {
+    rc = cdl_replay_batch(rp, spans, n, &applied, rej);
+    if (rc == CDL_E_NOMEM) rc = cdl_error_set(err, rc, 0, "out of memory validating blocks");
+    if (rc != CDL_OK) break;
+    show_progress(p, l, path, r, false);
+  }
+  if (rc == CDL_OK) show_progress(p, l, path, r, true);
+  cdl_chunk_reader_close(r);
+  return rc;
+}
+
+static json_t *summary_json(const cdl_ledger *l, const chain_opts *o, double seconds) {
+  cdl_ledger_tip tip;
+  cdl_ledger_totals t;
+  cdl_ledger_get_tip(l, &tip);
+  cdl_ledger_get_totals(l, &t);
+  json_t *tip_json = tip.at_genesis ? json_null()
+                                    : json_pack("{s:o,s:o,s:o}", "hash", cdl_json_hex(tip.hash, 32),
+                                                "slot", cdl_json_u64(tip.slot), "block_no",
+                                                cdl_json_u64(tip.block_no));
+  return json_pack("{s:o,s:o,s:o,s:o,s:{s:o,s:o},s:o,s:f,s:f,s:I,s:b}", "blocks",
+                   cdl_json_u64(t.blocks), "ebbs", cdl_json_u64(t.ebbs), "txs",
+                   cdl_json_u64(t.txs), "tip", tip_json, "utxo", "entries",
+                   cdl_json_u64(t.utxo_entries), "lovelace", cdl_json_u64(t.utxo_lovelace),
+                   "fees_lovelace", cdl_json_u64(t.fees_lovelace), "seconds", seconds,
+                   "blocks_per_second", seconds > 0 ? (double)t.blocks / seconds : 0.0,
+                   "threads", (json_int_t)o->threads, "signatures", !o->no_signatures);
+}
+
+static int report_rejection(const cdl_rejection *rej, const cdl_ledger *l) {
+  json_t *e = json_object();
+  json_object_set_new(e, "rule", json_string(rej->rule));
+  cdl_ledger_tip tip;
+  cdl_ledger_get_tip(l, &tip);
+  /* A block that does not decode has no number of its own: name the
+   * position it would have taken. */
+  uint64_t no = rej->has_block ? rej->block_no : tip.at_genesis ? 0 : tip.block_no + 1;
+  json_object_set_new(e, "block_no", cdl_json_u64(no));
+  json_object_set_new(e, "slot", rej->has_block ? cdl_json_u64(rej->slot) : json_null());
+  json_object_set_new(e, "hash", rej->has_block ? cdl_json_hex(rej->hash, 32) : json_null());
+  if (rej->has_tx) json_object_set_new(e, "tx_id", cdl_json_hex(rej->tx_id, 32));
+  if (rej->has_input)
+    json_object_set_new(e, "input", json_pack("{s:o,s:I}", "tx_id", cdl_json_hex(rej->input_tx_id, 32),
+                                              "index", (json_int_t)rej->input_index));
+  json_object_set_new(e, "detail", json_string(rej->detail));
+  json_t *j = json_pack("{s:o}", "error", e);
+  char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  fprintf(stderr, "%s\n", text ? text : rej->rule);
+  free(text);
+  json_decref(j);
+  return EXIT_REJECTED;
+}
+
+static int chain_validate(const chain_opts *o) {
+  cdl_error err = {0};
+  cdl_ledger *l = NULL;
+  cdl_replay *rp = NULL;
+  int rc = open_ledger(o, &l, &err);
+  if (rc == CDL_OK && cdl_replay_new(l, (unsigned)o->threads, &rp) != CDL_OK)
+    rc = cdl_error_set(&err, CDL_E_NOMEM, 0, "out of memory starting threads");
+  if (rc != CDL_OK) {
+    cdl_ledger_del(l);
+    return cli_report(&err);
+  }
+  double start = now_seconds();
+  progress p = {isatty(STDERR_FILENO), start, start};
+  cdl_rejection rej = {0};
+  for (size_t i = 0; i < o->n_chunks && rc == CDL_OK; i++)
+    rc = validate_chunk(rp, l, o->chunks[i], &p, &rej, &err);
+  int exit_code;
+  if (rc == CDL_E_REJECTED) exit_code = report_rejection(&rej, l);
+  else if (rc != CDL_OK) exit_code = cli_report(&err);
+  else exit_code = cli_print(summary_json(l, o, now_seconds() - p.start), false);
+  cdl_replay_del(rp);
+  cdl_ledger_del(l);
+  return exit_code;
+}
+
+int cmd_chain(int argc, char **argv) {
+  if (argc < 2) return cli_usage("chain: expected 'validate'");
+  chain_opts o;
+  int rc = parse_opts(argc - 1, argv + 1, &o);
+  if (rc != EXIT_OK) return rc;
+  if (strcmp(argv[1], "validate") == 0) return chain_validate(&o);
+  return cli_usage("chain: unknown verb '%s'", argv[1]);
+}
