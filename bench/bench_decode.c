@@ -20,14 +20,7 @@
 
 #include "cardinal/byron.h"
 #include "cardinal/crypto.h"
-
-#define RUNS 5
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "bench_common.h"
 
 static int load_chunk(const char *path, cdl_buf *out) {
   cdl_buf z;
@@ -79,31 +72,12 @@ static size_t pass(const cdl_buf *chunk, bool signatures) {
 
 static double best_pass(const cdl_buf *chunk, bool signatures, size_t *blocks) {
   double best = 1e30;
-  for (int i = 0; i < RUNS; i++) {
-    double t = now_s();
+  for (int i = 0; i < BENCH_RUNS; i++) {
+    double t = bench_now_s();
     *blocks = pass(chunk, signatures);
-    t = now_s() - t;
+    t = bench_now_s() - t;
     if (*blocks == 0) return -1;
     if (t < best) best = t;
-  }
-  return best;
-}
-
-/* Verifications per second of one real block signature, via libsodium. */
-static double verify_rate(void) {
-  uint8_t seed[32] = {7}, pk[32], sig[64], msg[600];
-  memset(msg, 0x5a, sizeof msg);
-  cdl_ed25519_seed_public(seed, pk);
-  cdl_ed25519_seed_sign(seed, msg, sizeof msg, sig);
-  double best = 0;
-  for (int r = 0; r < RUNS; r++) {
-    const int n = 4000;
-    double t = now_s();
-    for (int i = 0; i < n; i++) {
-      if (!cdl_ed25519_verify(pk, msg, sizeof msg, sig)) abort();
-    }
-    double rate = n / (now_s() - t);
-    if (rate > best) best = rate;
   }
   return best;
 }
@@ -122,7 +96,7 @@ int main(int argc, char **argv) {
   double t_plain = best_pass(&chunk, false, &blocks);
   double t_sig = best_pass(&chunk, true, &blocks);
   if (t_plain < 0 || t_sig < 0) return 1;
-  double rate = verify_rate();
+  double rate = bench_verify_rate();
   double sig_bps = (double)blocks / t_sig;
   printf("chunk: %zu blocks, %.2f MB (mainnet epoch 0)\n", blocks, mb);
   printf("decode+hash:       %8.1f MB/s %10.0f blocks/s\n", mb / t_plain, blocks / t_plain);

@@ -447,6 +447,8 @@ int cdl_byron_block_slot(const cdl_byron_block *blk, uint64_t epoch_slots,
 /* Merkle root over the txs' original bytes. */
 void cdl_byron_tx_merkle_root(const cdl_byron_txaux *txs, size_t n,
                               uint8_t out[32]);
+/* H(9f || each tx's witness list || ff): the tx proof's witnesses hash. */
+void cdl_byron_tx_witnesses_hash(const cdl_byron_body *body, uint8_t out[32]);
 int cdl_byron_ssc_proof(const cdl_byron_ssc *ssc, cdl_arena *arena,
                         uint8_t h1[32], uint8_t certs_hash[32]);
 /* Which proofs to check: the ledger (cardano-ledger) checks the tx,

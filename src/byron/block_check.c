@@ -51,7 +51,7 @@ void cdl_byron_tx_merkle_root(const cdl_byron_txaux *txs, size_t n,
 }
 
 /* H(9f || witness list_1 || ... || witness list_n || ff) */
-static void witnesses_hash(const cdl_byron_body *body, uint8_t out[32]) {
+void cdl_byron_tx_witnesses_hash(const cdl_byron_body *body, uint8_t out[32]) {
   static const uint8_t open = 0x9f, close = 0xff, empty[2] = {0x9f, 0xff};
   if (body->n_txs == 0) {
     byron_hash(empty, 2, out);
@@ -99,7 +99,7 @@ static int check_main(const cdl_byron_block *blk, int which, cdl_arena *scratch,
   if (p->tx_count != body->n_txs) return proof_mismatch(err, "tx count");
   cdl_byron_tx_merkle_root(body->txs, body->n_txs, h);
   if (memcmp(h, p->tx_merkle_root, 32) != 0) return proof_mismatch(err, "tx Merkle root");
-  witnesses_hash(body, h);
+  cdl_byron_tx_witnesses_hash(body, h);
   if (memcmp(h, p->tx_witnesses_hash, 32) != 0) return proof_mismatch(err, "tx witnesses hash");
   if (which == CDL_BYRON_PROOFS_ALL) TRY(check_ssc(blk, scratch, err));
   byron_hash(body->dlg_payload_raw.ptr, body->dlg_payload_raw.len, h);

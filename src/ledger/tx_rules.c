@@ -142,15 +142,40 @@ static int check_outputs(cdl_ledger *l, const cdl_byron_tx *tx, cdl_rejection *r
   return CDL_OK;
 }
 
+/* The id under which the outputs are stored. The reference hashes the tx
+ * re-serialized from its decoded fields (serializeCborHash), while
+ * witnesses sign the hash of the bytes received; the two differ only for
+ * a tx whose encoding is not canonical (a wide integer head, say). */
+static int output_tx_id(const cdl_byron_tx *tx, uint8_t id[32]) {
+  uint8_t storage[4096];
+  cdl_buf b;
+  cdl_buf_init_fixed(&b, storage, sizeof storage);
+  cdl_byron_tx_encode(&b, tx);
+  if (b.failed) {
+    cdl_buf_init(&b, 0);
+    cdl_byron_tx_encode(&b, tx);
+    if (b.failed) {
+      cdl_buf_free(&b);
+      return CDL_E_NOMEM;
+    }
+  }
+  if (b.len == tx->raw.len && memcmp(b.data, tx->raw.ptr, b.len) == 0) memcpy(id, tx->id, 32);
+  else cdl_blake2b_256(id, b.data, b.len);
+  cdl_buf_free(&b);
+  return CDL_OK;
+}
+
 static int update_utxo(cdl_ledger *l, const cdl_byron_tx *tx, cdl_rejection *rej) {
+  uint8_t id[32];
+  TRY(output_tx_id(tx, id));
   for (size_t i = 0; i < tx->n_inputs; i++) {
     if (earlier_duplicate(tx, i)) continue;
     TRY(utxo_remove(&l->utxo, tx->inputs[i].tx_id, tx->inputs[i].index));
   }
   for (size_t i = 0; i < tx->n_outputs; i++) {
-    if (utxo_find(&l->utxo, tx->id, (uint32_t)i) != NULL)
+    if (utxo_find(&l->utxo, id, (uint32_t)i) != NULL)
       return reject(rej, CDL_RULE_OUTPUT_EXISTS, "output %zu of this tx id is already unspent", i);
-    TRY(utxo_insert(&l->utxo, tx->id, (uint32_t)i, &tx->outputs[i].address,
+    TRY(utxo_insert(&l->utxo, id, (uint32_t)i, &tx->outputs[i].address,
                     tx->outputs[i].lovelace));
   }
   return CDL_OK;

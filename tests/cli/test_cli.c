@@ -55,7 +55,11 @@ static json_int_t num(json_t *obj, const char *key) {
 /* The rule named in the error JSON on stderr. */
 static const char *error_rule(void) {
   static char rule[64];
-  json_t *j = parse(stderr_buf);
+  /* Progress lines may precede the error: it is the last line. */
+  size_t len = strlen(stderr_buf);
+  while (len > 0 && stderr_buf[len - 1] == '\n') stderr_buf[--len] = '\0';
+  const char *last = strrchr(stderr_buf, '\n');
+  json_t *j = parse(last ? last + 1 : stderr_buf);
   const char *r = str(json_object_get(j, "error"), "rule");
   snprintf(rule, sizeof rule, "%s", r ? r : "");
   json_decref(j);
@@ -251,11 +255,52 @@ static void test_tx_and_address(void **state) {
   assert_int_equal(cli("address show"), 2);
 }
 
+#define MAINNET_GENESIS "genesis/mainnet/mainnet-byron-genesis.json"
+#define EPOCH0_ZSTD "blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd"
+
+static void test_chain_validate(void **state) {
+  (void)state;
+  char args[2048], genesis[1024];
+  snprintf(genesis, sizeof genesis, "%s", vec_path(MAINNET_GENESIS)); /* static storage */
+  snprintf(args, sizeof args, "chain validate --genesis %s --chunk %s --threads 2", genesis,
+           vec_path(EPOCH0_ZSTD));
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  assert_int_equal(num(j, "blocks"), 21587);
+  assert_int_equal(num(j, "ebbs"), 1);
+  assert_int_equal(num(j, "txs"), 33);
+  assert_string_equal(str(json_object_get(j, "tip"), "hash"),
+                      "3bd04916b6bc2ad849d519cfae4ffe3b1a1660c098dbcd3e884073dd54bc8911");
+  assert_int_equal(num(json_object_get(j, "utxo"), "lovelace") + num(j, "fees_lovelace"),
+                   31112484745000000ll);
+  json_decref(j);
+
+  /* A chunk cut inside its last block: exit 1 naming the block's place. */
+  cdl_buf chunk;
+  vec_epoch0_chunk(&chunk);
+  char path[] = "/tmp/cdl-cli-cut-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, chunk.data, chunk.len - 10), (ssize_t)(chunk.len - 10));
+  close(fd);
+  snprintf(args, sizeof args, "chain validate --genesis %s --chunk %s --no-signatures",
+           genesis, path);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "cbor.truncated");
+  assert_non_null(strstr(stderr_buf, "\"block_no\":21586"));
+  unlink(path);
+  cdl_buf_free(&chunk);
+
+  assert_int_equal(cli("chain validate --genesis x --db /tmp"), 2);
+  assert_int_equal(cli("chain validate --chunk x"), 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_genesis_commands),   cmocka_unit_test(test_block_show),
       cmocka_unit_test(test_block_show_options_and_errors),
       cmocka_unit_test(test_block_list),         cmocka_unit_test(test_tx_and_address),
+      cmocka_unit_test(test_chain_validate),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }
