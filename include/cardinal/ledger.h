@@ -64,7 +64,6 @@
 #define CDL_RULE_UPD_VOTE_REPEAT "update.duplicate_vote"
 #define CDL_RULE_UPD_VOTE_SIGNATURE "update.vote_signature"
 #define CDL_RULE_UPD_ENDORSEMENT "update.multiple_proposals_for_version"
-#define CDL_RULE_LIMIT "ledger.limit"
 
 typedef struct cdl_rejection {
   const char *rule;           /* one of CDL_RULE_*, or a decode error's name */
