@@ -80,18 +80,18 @@ static void *worker_main(void *p) {
   return NULL;
 }
 
-static int start_workers(cdl_replay *r) {
+/* Starts the workers; when memory or the OS refuses one, the replay runs
+ * with the threads already started (the result does not depend on it). */
+static void start_workers(cdl_replay *r) {
   for (unsigned t = 1; t < r->n_threads; t++) {
     worker_arg *a = malloc(sizeof *a);
-    if (a == NULL) return CDL_E_NOMEM;
-    *a = (worker_arg){r, t};
-    if (pthread_create(&r->threads[t], NULL, worker_main, a) != 0) {
+    if (a != NULL) *a = (worker_arg){r, t};
+    if (a == NULL || pthread_create(&r->threads[t], NULL, worker_main, a) != 0) {
       free(a);
-      r->n_threads = t; /* run with the threads we have */
-      break;
+      r->n_threads = t; /* only threads 1..t-1 exist to be joined */
+      return;
     }
   }
-  return CDL_OK;
 }
 
 int cdl_replay_new(cdl_ledger *l, unsigned threads, cdl_replay **out) {
@@ -112,10 +112,7 @@ int cdl_replay_new(cdl_ledger *l, unsigned threads, cdl_replay **out) {
   }
   r->n_arenas = r->n_threads;
   for (unsigned t = 0; t < r->n_arenas; t++) cdl_arena_init(&r->arenas[t], 0);
-  if (start_workers(r) != CDL_OK) {
-    cdl_replay_del(r);
-    return CDL_E_NOMEM;
-  }
+  start_workers(r);
   *out = r;
   return CDL_OK;
 }

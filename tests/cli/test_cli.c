@@ -293,6 +293,8 @@ static void test_chain_validate(void **state) {
 
   assert_int_equal(cli("chain validate --genesis x --db /tmp"), 2);
   assert_int_equal(cli("chain validate --chunk x"), 2);
+  assert_int_equal(cli("chain validate --genesis x --chunk y --pbft-threshold 0.2x"), 2);
+  assert_int_equal(cli("chain validate --genesis x --chunk y --pbft-threshold 1.5"), 2);
 }
 
 int main(void) {

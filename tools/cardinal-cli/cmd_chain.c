@@ -27,6 +27,15 @@ typedef struct {
   double pbft_threshold;
 } chain_opts;
 
+/* A PBFT signature threshold: a decimal number in (0, 1]. */
+static bool parse_threshold(const char *text, double *out) {
+  char *end = NULL;
+  double v = strtod(text, &end);
+  if (end == text || *end != '\0' || !(v > 0 && v <= 1)) return false;
+  *out = v;
+  return true;
+}
+
 static int parse_opts(int argc, char **argv, chain_opts *o) {
   static const struct option LONG[] = {{"genesis", required_argument, 0, 'g'},
                                        {"chunk", required_argument, 0, 'c'},
@@ -46,7 +55,7 @@ static int parse_opts(int argc, char **argv, chain_opts *o) {
     else if (c == 'd') return cli_usage("chain: --db needs the ChainDB, which is not built yet; use --chunk");
     else if (c == 't' && cli_parse_u64(optarg, 1, 64, &o->threads)) continue;
     else if (c == 'n') o->no_signatures = true;
-    else if (c == 'p' && (o->pbft_threshold = strtod(optarg, NULL)) > 0 && o->pbft_threshold <= 1) continue;
+    else if (c == 'p' && parse_threshold(optarg, &o->pbft_threshold)) continue;
     else return cli_usage("chain: bad or unknown option '%s'", argv[optind - 1]);
   }
   if (o->genesis == NULL || o->n_chunks == 0)
