@@ -36,3 +36,21 @@ echo "   envelope, PBFT (signatures, delegates, signing threshold), proofs,"
 echo "   every transaction and witness. Tip must be 3bd04916...; UTxO lovelace"
 echo "   plus fees must equal the genesis total 31112484745000000."
 "$cli" chain validate --genesis "$genesis" --chunk "$work/00000.chunk" --threads 2
+
+echo
+echo "== A network of our own: a genesis with 7 core keys (k = 10, so 100-slot"
+echo "   epochs), three epochs forged with payments, a re-delegation per epoch and"
+echo "   an update that gets adopted, then validated from that genesis."
+"$cli" genesis create --out-dir "$work/devnet" --protocol-magic 42 --k 10 \
+  --slot-duration-ms 1000 --genesis-keys 7 --poor-addresses 5 \
+  --poor-balance 1000000000000 --seed 1
+"$cli" chain generate --genesis-dir "$work/devnet" --out "$work/devnet.chunk" --slots 300 \
+  --txs-per-block 2 --delegation --updates --seed 1
+"$cli" chain validate --genesis "$work/devnet/genesis.json" --chunk "$work/devnet.chunk"
+
+echo
+echo "== The same chain with one defect (a fee of 1 lovelace): refused at the"
+echo "   reported block with the reported rule."
+"$cli" chain generate-invalid --from "$work/devnet.chunk" --genesis-dir "$work/devnet" \
+  --case fee-too-low --seed 1 --out "$work/bad.chunk"
+"$cli" chain validate --genesis "$work/devnet/genesis.json" --chunk "$work/bad.chunk" || true

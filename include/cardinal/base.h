@@ -21,6 +21,7 @@ enum {
   CDL_E_IO = -2,          /* file or OS failure */
   CDL_E_USAGE = -3,       /* bad argument from a caller or the command line */
   CDL_E_LIMIT = -4,       /* input over a configured size bound */
+  CDL_E_NOT_FOUND = -5,   /* what was asked for is not there */
   CDL_E_CBOR = -10,       /* malformed CBOR (reserved values, bad break...) */
   CDL_E_TRUNCATED = -11,  /* input ends inside an item */
   CDL_E_TRAILING = -12,   /* bytes left after the item */

@@ -484,6 +484,8 @@ int cdl_byron_block_check_signature(const cdl_byron_block *blk,
 /* ---- Signing messages (section 3.2) ---- */
 /* Protocol magic as CBOR uint (max 5 bytes); returns its length. */
 size_t cdl_byron_magic_cbor(uint32_t magic, uint8_t out[9]);
+/* Resets b to tag || CBOR(magic), the start of every signed message. */
+void cdl_byron_msg_prefix(cdl_buf *b, uint8_t tag, uint32_t magic);
 /* Builds tag-prefixed messages into b (reset first). */
 void cdl_byron_msg_tx(cdl_buf *b, uint8_t tag, uint32_t magic,
                       const uint8_t tx_id[32]);

@@ -142,6 +142,12 @@ bool cdl_ledger_utxo_get(const cdl_ledger *l, const uint8_t tx_id[32],
 /* The version an application has reached through the update mechanism. */
 bool cdl_ledger_app_version(const cdl_ledger *l, const char *app_name,
                             uint32_t *version);
+/* The minimum fee of a tx of |size| bytes: a + ceil(b * size). */
+uint64_t cdl_ledger_min_fee(const cdl_byron_protocol_params *pp, size_t size);
+/* Whether genesis key |genesis_key| may sign the next block without
+ * exceeding the PBFT signature threshold (what a core node checks before
+ * it forges). */
+bool cdl_ledger_pbft_may_sign(const cdl_ledger *l, const uint8_t genesis_key[28]);
 /* Update-mechanism bookkeeping, for tests and `db info`. */
 typedef struct cdl_ledger_update_view {
   size_t registered, confirmed, candidates, endorsements;

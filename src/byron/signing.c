@@ -25,7 +25,7 @@ size_t cdl_byron_magic_cbor(uint32_t magic, uint8_t out[9]) {
   return b.len;
 }
 
-static void put_prefix(cdl_buf *b, uint8_t tag, uint32_t magic) {
+void cdl_byron_msg_prefix(cdl_buf *b, uint8_t tag, uint32_t magic) {
   uint8_t pm[9];
   size_t n = cdl_byron_magic_cbor(magic, pm);
   cdl_buf_reset(b);
@@ -35,7 +35,7 @@ static void put_prefix(cdl_buf *b, uint8_t tag, uint32_t magic) {
 
 void cdl_byron_msg_tx(cdl_buf *b, uint8_t tag, uint32_t magic,
                       const uint8_t tx_id[32]) {
-  put_prefix(b, tag, magic);
+  cdl_byron_msg_prefix(b, tag, magic);
   cdl_cbor_enc_bytes(b, tx_id, 32);
 }
 
@@ -50,7 +50,7 @@ void cdl_byron_msg_cert(cdl_buf *b, uint32_t magic, const uint8_t delegate[64],
   cdl_buf_append(&payload, delegate, 64);
   cdl_cbor_enc_uint(&payload, epoch);
   CDL_ASSERT(!payload.failed);
-  put_prefix(b, TAG_CERTIFICATE, magic);
+  cdl_byron_msg_prefix(b, TAG_CERTIFICATE, magic);
   cdl_cbor_enc_bytes(b, payload.data, payload.len);
 }
 
@@ -103,7 +103,7 @@ bool cdl_byron_dlg_cert_verify(const cdl_byron_dlg_cert *cert,
 bool cdl_byron_proposal_verify(const cdl_byron_proposal *p, uint32_t magic) {
   cdl_buf b;
   cdl_buf_init(&b, 0);
-  put_prefix(&b, TAG_PROPOSAL, magic);
+  cdl_byron_msg_prefix(&b, TAG_PROPOSAL, magic);
   cdl_cbor_enc_array(&b, 5);
   cdl_cbor_enc_raw(&b, p->signed_fields);
   bool ok = verify_buf(&b, p->issuer, p->signature);
@@ -117,7 +117,7 @@ bool cdl_byron_vote_verify(const cdl_byron_vote *v, uint32_t magic) {
   cdl_buf_init_fixed(&b, storage, sizeof storage);
   /* Only a positive vote can carry a valid signature: the reference
    * verifies (proposal id, True) whatever the decision field says. */
-  put_prefix(&b, TAG_VOTE, magic);
+  cdl_byron_msg_prefix(&b, TAG_VOTE, magic);
   cdl_cbor_enc_array(&b, 2);
   cdl_cbor_enc_raw(&b, v->proposal_id_raw); /* original bytes, as signed */
   cdl_cbor_enc_bool(&b, true);

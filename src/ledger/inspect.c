@@ -29,6 +29,11 @@ bool cdl_ledger_delegate_of(const cdl_ledger *l, const uint8_t genesis_key[28],
   return true;
 }
 
+bool cdl_ledger_pbft_may_sign(const cdl_ledger *l, const uint8_t genesis_key[28]) {
+  int g = ledger_genesis_index(l, genesis_key);
+  return g >= 0 && pbft_count_after(&l->pbft, (uint16_t)g) <= l->pbft_threshold;
+}
+
 bool cdl_ledger_utxo_get(const cdl_ledger *l, const uint8_t tx_id[32], uint32_t index,
                          uint64_t *lovelace) {
   const utxo_entry *e = utxo_find(&l->utxo, tx_id, index);

@@ -84,7 +84,7 @@ static int check_witnesses(cdl_ledger *l, const cdl_byron_txaux *aux, const reso
 }
 
 /* a + ceil(b * size), a and b from the fee policy (docs/byron.md 4.1). */
-static uint64_t min_fee(const cdl_byron_protocol_params *pp, size_t size) {
+uint64_t cdl_ledger_min_fee(const cdl_byron_protocol_params *pp, size_t size) {
   const uint64_t nano = 1000000000u;
   unsigned __int128 b = (unsigned __int128)pp->fee_multiplier_nano * size;
   uint64_t a = pp->fee_summand_nano / nano, rem = pp->fee_summand_nano % nano;
@@ -109,7 +109,7 @@ static int check_value(cdl_ledger *l, const cdl_byron_txaux *aux, const resolved
                   "outputs %llu exceed inputs %llu lovelace", (unsigned long long)out,
                   (unsigned long long)r->value);
   *fee = r->value - out;
-  uint64_t need = r->all_redeem ? 0 : min_fee(&l->upd.adopted_pp, aux->raw.len);
+  uint64_t need = r->all_redeem ? 0 : cdl_ledger_min_fee(&l->upd.adopted_pp, aux->raw.len);
   if (*fee < need)
     return reject(rej, CDL_RULE_FEE_TOO_LOW, "fee %llu is below the minimum %llu lovelace",
                   (unsigned long long)*fee, (unsigned long long)need);

@@ -297,12 +297,102 @@ static void test_chain_validate(void **state) {
   assert_int_equal(cli("chain validate --genesis x --chunk y --pbft-threshold 1.5"), 2);
 }
 
+/* genesis create -> genesis hash / print-secrets -> chain generate ->
+ * chain validate -> chain generate-invalid -> chain validate refuses. */
+static void test_generators(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-gen-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char net[128], chunk[160], bad[160], args[1024];
+  snprintf(net, sizeof net, "%s/net", dir);
+  snprintf(chunk, sizeof chunk, "%s/chain.chunk", dir);
+  snprintf(bad, sizeof bad, "%s/bad.chunk", dir);
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s --protocol-magic 7 --k 5 --slot-duration-ms 1000 "
+           "--start-time 1700000000 --genesis-keys 5 --avvm-entries 2 --avvm-balance 5000000 "
+           "--poor-addresses 4 --poor-balance 3000000000000 --seed 11", net);
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  char hash[65];
+  snprintf(hash, sizeof hash, "%s", str(j, "genesis_hash"));
+  assert_int_equal(num(json_object_get(j, "utxo"), "entries"), 6);
+  assert_int_equal(num(json_object_get(j, "utxo"), "lovelace"), 2 * 5000000ll + 4 * 3000000000000ll);
+  json_decref(j);
+  snprintf(args, sizeof args, "genesis hash --genesis %s/genesis.json", net);
+  assert_int_equal(cli(args), 0);
+  assert_non_null(strstr(stdout_buf, hash));
+  snprintf(args, sizeof args, "genesis print-secrets --dir %s", net);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_int_equal(json_array_size(json_object_get(j, "genesis_keys")), 5);
+  assert_int_equal(json_array_size(json_object_get(j, "poor")), 4);
+  assert_int_equal(num(json_array_get(json_object_get(j, "poor"), 0), "lovelace"), 3000000000000ll);
+  json_decref(j);
+  /* Two epochs (50 slots each) with every payload kind, then validated. */
+  snprintf(args, sizeof args,
+           "chain generate --genesis-dir %s --out %s --slots 120 --txs-per-block 2 "
+           "--delegation --updates --seed 4", net, chunk);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_true(json_is_true(json_object_get(j, "update_adopted")));
+  json_int_t blocks = num(j, "blocks") + num(j, "ebbs");
+  json_decref(j);
+  snprintf(args, sizeof args, "chain validate --genesis %s/genesis.json --chunk %s", net, chunk);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_int_equal(num(j, "blocks"), blocks);
+  json_decref(j);
+  /* One defect: refused at exactly the reported block with its rule. */
+  snprintf(args, sizeof args,
+           "chain generate-invalid --from %s --genesis-dir %s --case wrong-witness --seed 3 "
+           "--out %s", chunk, net, bad);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  char expect[64];
+  snprintf(expect, sizeof expect, "\"block_no\":%lld", (long long)num(j, "block_no"));
+  assert_string_equal(str(j, "expected_rule"), "utxo.witness_address");
+  json_decref(j);
+  snprintf(args, sizeof args, "chain validate --genesis %s/genesis.json --chunk %s", net, bad);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "utxo.witness_address");
+  assert_non_null(strstr(stderr_buf, expect));
+  assert_int_equal(cli("chain generate-invalid --list"), 0);
+  j = parse(stdout_buf);
+  assert_true(json_array_size(j) >= 20);
+  json_decref(j);
+  assert_int_equal(cli("chain generate-invalid --list --case"), 2);
+  /* key migrate: envelope -> raw -> legacy -> envelope keeps the key. */
+  char raw[160], legacy[160], back[160];
+  snprintf(raw, sizeof raw, "%s/delegate.raw", dir);
+  snprintf(legacy, sizeof legacy, "%s/delegate.legacy", dir);
+  snprintf(back, sizeof back, "%s/delegate.skey", dir);
+  snprintf(args, sizeof args, "key migrate --in %s/delegate-keys.000.skey --out %s", net, raw);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_string_equal(str(j, "out_format"), "raw");
+  char pk[129];
+  snprintf(pk, sizeof pk, "%s", str(j, "public_key"));
+  json_decref(j);
+  snprintf(args, sizeof args, "key migrate --in %s --out %s --to legacy", raw, legacy);
+  assert_int_equal(cli(args), 0);
+  assert_int_equal(cli(args), 2); /* --out exists now */
+  snprintf(args, sizeof args, "key migrate --in %s --out %s", legacy, back);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_string_equal(str(j, "in_format"), "legacy");
+  assert_string_equal(str(j, "out_format"), "envelope");
+  assert_string_equal(str(j, "public_key"), pk);
+  json_decref(j);
+  snprintf(args, sizeof args, "rm -rf %s", dir);
+  assert_int_equal(system(args), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_genesis_commands),   cmocka_unit_test(test_block_show),
       cmocka_unit_test(test_block_show_options_and_errors),
       cmocka_unit_test(test_block_list),         cmocka_unit_test(test_tx_and_address),
-      cmocka_unit_test(test_chain_validate),
+      cmocka_unit_test(test_chain_validate),    cmocka_unit_test(test_generators),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -35,5 +35,11 @@ int cmd_block(int argc, char **argv);
 int cmd_tx(int argc, char **argv);
 int cmd_address(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+/* Verbs with options of their own; argv[0] is the verb. */
+int genesis_create(int argc, char **argv);
+int genesis_print_secrets(int argc, char **argv);
+int chain_generate(int argc, char **argv);
+int chain_generate_invalid(int argc, char **argv);
 
 #endif /* CARDINAL_CLI_H */

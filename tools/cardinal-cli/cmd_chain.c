@@ -208,7 +208,9 @@ static int chain_validate(const chain_opts *o) {
 }
 
 int cmd_chain(int argc, char **argv) {
-  if (argc < 2) return cli_usage("chain: expected 'validate'");
+  if (argc < 2) return cli_usage("chain: expected 'validate', 'generate' or 'generate-invalid'");
+  if (strcmp(argv[1], "generate") == 0) return chain_generate(argc - 1, argv + 1);
+  if (strcmp(argv[1], "generate-invalid") == 0) return chain_generate_invalid(argc - 1, argv + 1);
   chain_opts o;
   int rc = parse_opts(argc - 1, argv + 1, &o);
   if (rc != EXIT_OK) return rc;

@@ -94,7 +94,9 @@ static int genesis_utxo(const genesis_opts *o) {
 }
 
 int cmd_genesis(int argc, char **argv) {
-  if (argc < 2) return cli_usage("genesis: expected 'hash' or 'utxo'");
+  if (argc < 2) return cli_usage("genesis: expected 'hash', 'utxo', 'create' or 'print-secrets'");
+  if (strcmp(argv[1], "create") == 0) return genesis_create(argc - 1, argv + 1);
+  if (strcmp(argv[1], "print-secrets") == 0) return genesis_print_secrets(argc - 1, argv + 1);
   genesis_opts o;
   const char *verb = argv[1];
   int rc = parse_opts(argc - 1, argv + 1, &o);

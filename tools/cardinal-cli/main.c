@@ -22,6 +22,8 @@ static const char USAGE[] =
     "                                           check links, proofs and signatures of a chunk\n"
     "  chain validate --genesis FILE --chunk FILE... [--threads N] [--no-signatures]\n"
     "                 [--pbft-threshold T]      replay chunks through the Byron ledger\n"
+    "  key migrate --in FILE --out FILE [--to envelope|legacy|raw]\n"
+    "                                           convert a Byron signing key file\n"
     "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
     "  address show ADDRESS                     a Base58 Byron address\n"
     "\n"
@@ -40,7 +42,7 @@ int main(int argc, char **argv) {
     const char *noun;
     int (*run)(int, char **);
   } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block}, {"tx", cmd_tx},
-               {"address", cmd_address}, {"chain", cmd_chain}};
+               {"address", cmd_address}, {"chain", cmd_chain}, {"key", cmd_key}};
   for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
     if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
   }
