@@ -41,6 +41,7 @@ echo
 echo "== A network of our own: a genesis with 7 core keys (k = 10, so 100-slot"
 echo "   epochs), three epochs forged with payments, a re-delegation per epoch and"
 echo "   an update that gets adopted, then validated from that genesis."
+rm -rf "$work/devnet"
 "$cli" genesis create --out-dir "$work/devnet" --protocol-magic 42 --k 10 \
   --slot-duration-ms 1000 --genesis-keys 7 --poor-addresses 5 \
   --poor-balance 1000000000000 --seed 1
