@@ -258,7 +258,6 @@ int cdl_gen_chain(const cdl_gen_dir *d, const cdl_gen_chain_opts *o, FILE *out,
   if (o->fill <= 0 || o->fill > 1)
     return cdl_error_set(err, CDL_E_USAGE, 0, "--fill must be in (0, 1]");
   chain_gen c;
-  memset(&c, 0, sizeof c);
   memset(stats, 0, sizeof *stats);
   memset(rej, 0, sizeof *rej);
   c = (chain_gen){.d = d, .o = o, .st = stats, .rej = rej, .err = err, .out = out};

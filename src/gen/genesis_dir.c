@@ -65,6 +65,8 @@ static int match_delegation(cdl_gen_dir *d, cdl_gen_key *delegates, size_t n_del
                             cdl_error *err) {
   cdl_gen_secrets *s = &d->secrets;
   const cdl_byron_genesis *g = &d->genesis;
+  if (g->n_boot_stakeholders == 0)
+    return cdl_error_set(err, CDL_E_GENESIS, 0, "the genesis has no genesis keys: nobody can sign");
   if (s->n_genesis != g->n_boot_stakeholders)
     return cdl_error_set(err, CDL_E_GENESIS, 0, "%zu genesis key files for %zu genesis keys",
                          s->n_genesis, g->n_boot_stakeholders);

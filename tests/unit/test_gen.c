@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cardinal/gen.h"
 #include "chain_support.h"
 
@@ -128,6 +130,19 @@ static void test_genesis_dir_rejects_foreign_keys(void **state) {
   cdl_gen_dir d;
   assert_int_equal(cdl_gen_dir_load(dir_b, &d, &err), CDL_E_GENESIS);
   assert_non_null(strstr(err.message, "poor-keys.000"));
+  /* A genesis with no genesis keys: no chain can be signed from it. */
+  char path[128];
+  snprintf(path, sizeof path, "%s/genesis.json", other);
+  json_error_t jerr;
+  json_t *root = json_load_file(path, 0, &jerr);
+  assert_non_null(root);
+  json_object_set_new(root, "bootStakeholders", json_object());
+  json_object_set_new(root, "heavyDelegation", json_object());
+  assert_int_equal(json_dump_file(root, path, JSON_SORT_KEYS), 0);
+  json_decref(root);
+  cdl_error_clear(&err);
+  assert_int_equal(cdl_gen_dir_load(other, &d, &err), CDL_E_GENESIS);
+  assert_non_null(strstr(err.message, "no genesis keys"));
   snprintf(cmd, sizeof cmd, "rm -rf %s", other);
   assert_int_equal(system(cmd), 0);
 }

@@ -29,6 +29,10 @@ int cli_read_input(const char *path, cdl_buf *out, cdl_error *err);
 int cli_print(json_t *value, bool one_line);
 /* Parses a decimal option value into [min, max]. */
 bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+/* Parses a decimal number in (0, 1] (a PBFT threshold, a fill share). */
+bool cli_parse_fraction(const char *text, double *out);
+/* Monotonic seconds, for the timings commands report. */
+double cli_now_seconds(void);
 
 int cmd_genesis(int argc, char **argv);
 int cmd_block(int argc, char **argv);

@@ -109,11 +109,6 @@ typedef struct {
   uint64_t tip_slot, tip_block_no;
 } verify_totals;
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Loads the genesis hash that the first block must point to, if asked. */
 static int expected_first_prev(const block_opts *o, verify_totals *v, cdl_error *err) {
@@ -184,7 +179,7 @@ static int block_verify(const block_opts *o) {
   if (rc == CDL_OK) rc = expected_first_prev(o, &v, &err);
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, data.data, data.len, &err);
-  double start = now_seconds();
+  double start = cli_now_seconds();
   size_t offset = 0;
   while (rc == CDL_OK && cdl_cbor_remaining(&cur) > 0) {
     cdl_byron_block blk;
@@ -198,7 +193,7 @@ static int block_verify(const block_opts *o) {
     name_block(&err, v.blocks, offset);
     exit_code = cli_report(&err);
   } else {
-    exit_code = cli_print(verify_summary(&v, data.len, now_seconds() - start), false);
+    exit_code = cli_print(verify_summary(&v, data.len, cli_now_seconds() - start), false);
   }
   cdl_arena_free(&arena);
   cdl_buf_free(&data);

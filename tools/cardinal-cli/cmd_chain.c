@@ -27,14 +27,6 @@ typedef struct {
   double pbft_threshold;
 } chain_opts;
 
-/* A PBFT signature threshold: a decimal number in (0, 1]. */
-static bool parse_threshold(const char *text, double *out) {
-  char *end = NULL;
-  double v = strtod(text, &end);
-  if (end == text || *end != '\0' || !(v > 0 && v <= 1)) return false;
-  *out = v;
-  return true;
-}
 
 static int parse_opts(int argc, char **argv, chain_opts *o) {
   static const struct option LONG[] = {{"genesis", required_argument, 0, 'g'},
@@ -55,7 +47,7 @@ static int parse_opts(int argc, char **argv, chain_opts *o) {
     else if (c == 'd') return cli_usage("chain: --db needs the ChainDB, which is not built yet; use --chunk");
     else if (c == 't' && cli_parse_u64(optarg, 1, 64, &o->threads)) continue;
     else if (c == 'n') o->no_signatures = true;
-    else if (c == 'p' && parse_threshold(optarg, &o->pbft_threshold)) continue;
+    else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold)) continue;
     else return cli_usage("chain: bad or unknown option '%s'", argv[optind - 1]);
   }
   if (o->genesis == NULL || o->n_chunks == 0)
@@ -64,11 +56,6 @@ static int parse_opts(int argc, char **argv, chain_opts *o) {
   return EXIT_OK;
 }
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Loads the genesis and builds the ledger; the genesis text and its parse
  * are released once the ledger holds what it needs. */
@@ -99,7 +86,7 @@ typedef struct progress {
 
 static void show_progress(progress *p, const cdl_ledger *l, const char *chunk,
                           const cdl_chunk_reader *r, bool final) {
-  double t = now_seconds();
+  double t = cli_now_seconds();
   if (!final && t - p->last < (p->tty ? 0.2 : 10.0)) return;
   p->last = t;
   cdl_ledger_tip tip;
@@ -193,7 +180,7 @@ static int chain_validate(const chain_opts *o) {
     cdl_ledger_del(l);
     return cli_report(&err);
   }
-  double start = now_seconds();
+  double start = cli_now_seconds();
   progress p = {isatty(STDERR_FILENO), start, start};
   cdl_rejection rej = {0};
   for (size_t i = 0; i < o->n_chunks && rc == CDL_OK; i++)
@@ -201,7 +188,7 @@ static int chain_validate(const chain_opts *o) {
   int exit_code;
   if (rc == CDL_E_REJECTED) exit_code = report_rejection(&rej, l);
   else if (rc != CDL_OK) exit_code = cli_report(&err);
-  else exit_code = cli_print(summary_json(l, o, now_seconds() - p.start), false);
+  else exit_code = cli_print(summary_json(l, o, cli_now_seconds() - p.start), false);
   cdl_replay_del(rp);
   cdl_ledger_del(l);
   return exit_code;

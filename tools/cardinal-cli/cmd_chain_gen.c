@@ -13,19 +13,7 @@
 #include "cardinal/gen.h"
 #include "cli.h"
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-static bool parse_fraction(const char *text, double *out) {
-  char *end = NULL;
-  double v = strtod(text, &end);
-  if (end == text || *end != '\0' || !(v > 0 && v <= 1)) return false;
-  *out = v;
-  return true;
-}
 
 static int parse_generate(int argc, char **argv, const char **dir, const char **out,
                           cdl_gen_chain_opts *o) {
@@ -52,7 +40,7 @@ static int parse_generate(int argc, char **argv, const char **dir, const char **
     else if (c == 's')
       ok = cli_parse_u64(optarg, 1, UINT32_MAX, &o->slots);
     else if (c == 'f')
-      ok = parse_fraction(optarg, &o->fill);
+      ok = cli_parse_fraction(optarg, &o->fill);
     else if (c == 't')
       ok = cli_parse_u64(optarg, 0, 10000, &v), o->txs_per_block = (uint32_t)v;
     else if (c == 'd')
@@ -62,7 +50,7 @@ static int parse_generate(int argc, char **argv, const char **dir, const char **
     else if (c == 'S')
       ok = cli_parse_u64(optarg, 0, UINT64_MAX, &o->seed);
     else if (c == 'p')
-      ok = parse_fraction(optarg, &o->pbft_threshold);
+      ok = cli_parse_fraction(optarg, &o->pbft_threshold);
     else
       return cli_usage("chain generate: unknown option");
     if (!ok) return cli_usage("chain generate: bad value '%s' for --%s", optarg, LONG[at].name);
@@ -115,9 +103,9 @@ int chain_generate(int argc, char **argv) {
   }
   cdl_gen_chain_stats stats;
   cdl_rejection rej;
-  double start = now_seconds();
+  double start = cli_now_seconds();
   rc = cdl_gen_chain(&d, &o, out, &stats, &rej, &err);
-  double seconds = now_seconds() - start;
+  double seconds = cli_now_seconds() - start;
   if (fclose(out) != 0 && rc == CDL_OK)
     rc = cdl_error_set(&err, CDL_E_IO, 0, "cannot write %s", out_path);
   cdl_gen_dir_free(&d);
@@ -169,7 +157,7 @@ static int parse_invalid(int argc, char **argv, invalid_opts *o) {
     else if (c == 's')
       ok = cli_parse_u64(optarg, 0, UINT64_MAX, &o->seed);
     else if (c == 'p')
-      ok = parse_fraction(optarg, &o->pbft_threshold);
+      ok = cli_parse_fraction(optarg, &o->pbft_threshold);
     else
       return cli_usage("chain generate-invalid: unknown option");
     if (!ok) return cli_usage("chain generate-invalid: bad value '%s'", optarg);

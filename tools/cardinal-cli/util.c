@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -77,4 +78,18 @@ bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out) 
   if (errno != 0 || *end != '\0' || v < min || v > max) return false;
   *out = v;
   return true;
+}
+
+bool cli_parse_fraction(const char *text, double *out) {
+  char *end = NULL;
+  double v = strtod(text, &end);
+  if (end == text || *end != '\0' || !(v > 0 && v <= 1)) return false;
+  *out = v;
+  return true;
+}
+
+double cli_now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
