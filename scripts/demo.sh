@@ -55,3 +55,16 @@ echo "   reported block with the reported rule."
 "$cli" chain generate-invalid --from "$work/devnet.chunk" --genesis-dir "$work/devnet" \
   --case fee-too-low --seed 1 --out "$work/bad.chunk"
 "$cli" chain validate --genesis "$work/devnet/genesis.json" --chunk "$work/bad.chunk" || true
+
+echo
+echo "== The ChainDB: epoch 0 imported (validated, stored, the last k = 2160 blocks"
+echo "   kept volatile), then damaged on disk, found by db validate, and repaired"
+echo "   back to the last good block (docs/storage.md)."
+rm -rf "$work/db"
+"$cli" db import --db "$work/db" --genesis "$genesis" "$work/00000.chunk" \
+  | sed -n '/"adopted"/p;/"tip"/,/}/p;/immutable_blocks/,$p'
+printf '\132' | dd of="$work/db/immutable/00000.chunk" bs=1 seek=3000000 conv=notrunc status=none
+echo "-- one byte changed at offset 3000000 of immutable/00000.chunk:"
+"$cli" db validate --db "$work/db" || true
+"$cli" db repair --db "$work/db" | sed -n '/"structure"/,/}/p;/"tip"/,/}/p'
+"$cli" db validate --db "$work/db" | sed -n '1,3p'

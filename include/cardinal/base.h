@@ -34,10 +34,12 @@ enum {
   CDL_E_NONCANONICAL = -19, /* a head not in its shortest form where the
                                reference requires it (keys, address parts) */
   CDL_E_UTF8 = -26,       /* a text string that is not valid UTF-8 */
+  CDL_E_CHECKSUM = -27,   /* stored data fails its checksum or its own
+                             structure (damaged on disk) */
   CDL_E_HEX = -20,        /* bad hex text */
   CDL_E_BASE58 = -21,     /* bad Base58 text */
   CDL_E_BASE64 = -22,     /* bad Base64 text */
-  CDL_E_CRC = -23,        /* address CRC32 mismatch */
+  CDL_E_CRC = -23,        /* address CRC32 mismatch (storage uses CDL_E_CHECKSUM) */
   CDL_E_JSON = -24,       /* bad or non-canonical JSON */
   CDL_E_GENESIS = -25,    /* genesis file content breaks a rule */
   CDL_E_BODY_PROOF = -30, /* header body proof does not match the body */

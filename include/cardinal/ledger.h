@@ -169,6 +169,33 @@ int cdl_ledger_apply_update(cdl_ledger *l, const cdl_byron_proposal *proposal,
                             const uint8_t signer_delegate_pk[64], uint64_t slot,
                             cdl_rejection *rej);
 
+/* ---- Snapshots ------------------------------------------------------------
+ * A snapshot is a self-contained binary image of the whole ledger state
+ * between blocks, so that a ChainDB can write the ledger to disk and later
+ * resume from it instead of replaying from genesis. The format is
+ * Cardinal's own (src/ledger/snapshot.c, docs/storage.md): a header naming
+ * the genesis, network and tip, the state, and a trailing CRC32. The same
+ * state always gives the same bytes. */
+
+/* Appends the image of |l| to |out|. Not between the parts of a block
+ * (there is none in progress when no cdl_ledger_* call is running). 0, or
+ * CDL_E_NOMEM, or CDL_E_LIMIT past the buffer's bound, with nothing appended. */
+int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out);
+
+/* Builds a new ledger from an image (borrowed for the call). The bytes are
+ * untrusted: a corrupt or hostile image is refused with |err| filled and
+ * nothing allocated: CDL_E_TAG (not a snapshot, unknown version),
+ * CDL_E_TRUNCATED, CDL_E_TRAILING, CDL_E_CHECKSUM, CDL_E_RANGE (a field out of
+ * its range or inconsistent), CDL_E_GENESIS (another genesis, protocol
+ * magic, address-magic policy or k than |cfg| and |genesis_hash|), or
+ * CDL_E_NOMEM. The flags and PBFT threshold come from |cfg|, not the image. */
+int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
+                             const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err);
+
+/* Replaces the configuration flags (CDL_LEDGER_NO_SIGNATURES), e.g. to
+ * replay already-validated blocks fast and then check signatures again. */
+void cdl_ledger_set_flags(cdl_ledger *l, unsigned flags);
+
 /* ---- Parallel signature checks ----------------------------------------
  * Verifies every signature of a block (block, witnesses, certificates,
  * proposal, votes) and records the verdicts in the block's memo fields so

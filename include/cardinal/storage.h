@@ -1,7 +1,9 @@
 /*
- * cardinal/storage.h: on-disk block storage (docs/design.md section 2).
- * So far: a streaming reader of chunk files, the immutable-DB format of
- * cardano-node (wrapped blocks back to back), plain or zstd-compressed.
+ * cardinal/storage.h: on-disk block storage (docs/design.md section 2 and
+ * docs/storage.md): a streaming reader of chunk files (cardano-node's
+ * immutable-DB format: wrapped blocks back to back, plain or zstd), the
+ * file interface every storage file goes through, the immutable DB, the
+ * volatile DB, ledger snapshot files and the ChainDB that joins them.
  */
 #ifndef CARDINAL_STORAGE_H
 #define CARDINAL_STORAGE_H
@@ -9,6 +11,7 @@
 #include <stdio.h>
 
 #include "cardinal/base.h"
+#include "cardinal/ledger.h"
 
 /* No single block in a chunk may exceed this (Byron blocks are at most
  * 2,000,000 bytes; the bound keeps a hostile file from claiming memory). */
@@ -33,5 +36,326 @@ int cdl_chunk_reader_next(cdl_chunk_reader *r, cdl_span *spans, uint64_t *offset
 uint64_t cdl_chunk_reader_position(const cdl_chunk_reader *r);
 uint64_t cdl_chunk_reader_file_size(const cdl_chunk_reader *r);
 uint64_t cdl_chunk_reader_file_position(const cdl_chunk_reader *r);
+
+/* ---- File interface (docs/design.md section 3) --------------------------
+ * Every storage file operation goes through a cdl_fs so that tests and the
+ * simulator can inject faults and so that open handles are counted and
+ * bounded: past |max_open| an open fails with CDL_E_LIMIT, and EMFILE or
+ * ENFILE from the OS is CDL_E_IO naming the cause; neither leaks anything.
+ * Files are small integer handles. Paths are plain POSIX paths. */
+enum {
+  CDL_FS_READ = 0,          /* read only */
+  CDL_FS_WRITE = 1u << 0,   /* read and write */
+  CDL_FS_CREATE = 1u << 1,  /* create when missing (mode 0644) */
+  CDL_FS_TRUNC = 1u << 2    /* empty it on open */
+};
+
+typedef struct cdl_fs cdl_fs;
+typedef struct cdl_fs_ops {
+  int (*open)(cdl_fs *fs, const char *path, unsigned flags, int *handle, cdl_error *err);
+  void (*close)(cdl_fs *fs, int handle);
+  /* Reads up to |len| bytes at |offset|; *got < len only at the end. */
+  int (*read_at)(cdl_fs *fs, int handle, void *buf, size_t len, uint64_t offset,
+                 size_t *got, cdl_error *err);
+  /* Writes all |len| bytes at |offset|. */
+  int (*write_at)(cdl_fs *fs, int handle, const void *buf, size_t len, uint64_t offset,
+                  cdl_error *err);
+  int (*size)(cdl_fs *fs, int handle, uint64_t *size, cdl_error *err);
+  int (*sync)(cdl_fs *fs, int handle, cdl_error *err);
+  int (*truncate)(cdl_fs *fs, int handle, uint64_t size, cdl_error *err);
+  int (*rename)(cdl_fs *fs, const char *from, const char *to, cdl_error *err);
+  /* Removing a missing file is not an error. */
+  int (*remove)(cdl_fs *fs, const char *path, cdl_error *err);
+  int (*mkdir)(cdl_fs *fs, const char *path, cdl_error *err); /* existing is fine */
+  int (*sync_dir)(cdl_fs *fs, const char *path, cdl_error *err);
+  /* Calls |fn| with each entry name of |dir| (not . or ..); a non-zero
+   * return from |fn| stops the walk and is returned. */
+  int (*list)(cdl_fs *fs, const char *dir, int (*fn)(void *ctx, const char *name),
+              void *ctx, cdl_error *err);
+  bool (*exists)(cdl_fs *fs, const char *path);
+} cdl_fs_ops;
+
+struct cdl_fs {
+  const cdl_fs_ops *ops;
+  void *impl;
+  size_t open_files;   /* handles open now */
+  size_t max_open;     /* bound on open_files; 0 = CDL_FS_DEFAULT_MAX_OPEN */
+};
+
+#define CDL_FS_DEFAULT_MAX_OPEN 64
+
+/* The real file system. */
+void cdl_fs_posix_init(cdl_fs *fs, size_t max_open);
+
+/* Wrappers that keep the handle count (use these, not ops directly). */
+int cdl_fs_open(cdl_fs *fs, const char *path, unsigned flags, int *handle, cdl_error *err);
+void cdl_fs_close(cdl_fs *fs, int handle);
+/* Reads exactly |len| bytes at |offset|; a short file is CDL_E_TRUNCATED. */
+int cdl_fs_read_exact(cdl_fs *fs, int handle, void *buf, size_t len, uint64_t offset,
+                      cdl_error *err);
+/* Reads a whole file of at most |max_bytes| into |out|. */
+int cdl_fs_read_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_buf *out,
+                     cdl_error *err);
+/* Writes |len| bytes to |path| atomically and durably: a temporary file,
+ * fsync, rename, fsync of the directory |dir|. */
+int cdl_fs_write_file_atomic(cdl_fs *fs, const char *dir, const char *path,
+                             const void *data, size_t len, cdl_error *err);
+
+/* ---- Blocks as storage sees them ---------------------------------------- */
+typedef struct cdl_block_info {
+  uint8_t hash[32];
+  uint8_t prev_hash[32];
+  uint64_t slot, block_no;
+  bool is_ebb;
+  uint32_t size;                      /* bytes of the stored (wrapped) block */
+  uint32_t header_offset, header_size; /* the header item within those bytes */
+} cdl_block_info;
+
+/* Decodes a stored block (wrapped [0|1, block], as in chunk files) far
+ * enough to fill |info|; |epoch_slots| is 10k. Fails on anything that is
+ * not exactly one Byron block. */
+int cdl_block_info_read(const uint8_t *bytes, size_t len, uint64_t epoch_slots,
+                        cdl_block_info *info, cdl_error *err);
+/* The same from a block already decoded from |bytes|. */
+int cdl_block_info_of(const cdl_byron_block *blk, const uint8_t *bytes, size_t len,
+                      uint64_t epoch_slots, cdl_block_info *info, cdl_error *err);
+
+/* ---- Volatile DB (volatile.c) -------------------------------------------
+ * The blocks that may still be rolled back: less than k deep, possibly on
+ * several forks at once. Files `blocks-NNNNNNNNNN.dat` in one directory,
+ * each holding up to |blocks_per_file| records appended back to back:
+ *   "CDLV" | u32 LE length | u32 LE CRC32 of the bytes | the block bytes.
+ * Kept in memory: for each block its cdl_block_info and where it lies,
+ * indexed by hash and by predecessor. On open every file is parsed; a
+ * record that is torn, fails its CRC or does not decode ends that file:
+ * the file is cut back to its valid prefix (removed if nothing is left)
+ * and the damage is counted, never fatal. */
+typedef struct cdl_volatile cdl_volatile;
+
+typedef struct cdl_volatile_config {
+  uint64_t epoch_slots;       /* 10k */
+  uint32_t blocks_per_file;   /* 0 = 1000 */
+  size_t max_blocks;          /* bound on blocks held; 0 = 100,000 */
+  bool cache_read_handle;     /* keep one read handle open between reads */
+} cdl_volatile_config;
+
+typedef struct cdl_volatile_stats {
+  size_t blocks, files;
+  uint64_t bytes;             /* of records on disk */
+  size_t damaged_files;       /* cut back or removed at open */
+  uint64_t dropped_bytes;     /* bytes dropped from them */
+} cdl_volatile_stats;
+
+/* Creates |dir| when missing. */
+int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cfg,
+                      cdl_volatile **out, cdl_error *err);
+void cdl_volatile_close(cdl_volatile *v);
+/* Stores a block; |info| must be cdl_block_info_read of the bytes. A block
+ * already held is a no-op. CDL_E_LIMIT past max_blocks. */
+int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
+                     const cdl_block_info *info, cdl_error *err);
+bool cdl_volatile_info(const cdl_volatile *v, const uint8_t hash[32], cdl_block_info *info);
+/* The block's bytes into |out| (appended); the CRC is checked again, a
+ * mismatch is CDL_E_CHECKSUM. */
+int cdl_volatile_read(cdl_volatile *v, const uint8_t hash[32], cdl_buf *out, cdl_error *err);
+/* Hashes of the blocks whose predecessor is |prev_hash|, at most |max|;
+ * returns how many there are in all. */
+size_t cdl_volatile_successors(const cdl_volatile *v, const uint8_t prev_hash[32],
+                               uint8_t (*out)[32], size_t max);
+/* Forgets every block with slot < |slot| and removes the files that hold
+ * only such blocks. */
+int cdl_volatile_gc(cdl_volatile *v, uint64_t slot, cdl_error *err);
+/* fsync of the file being appended to. */
+int cdl_volatile_sync(cdl_volatile *v, cdl_error *err);
+void cdl_volatile_stats_get(const cdl_volatile *v, cdl_volatile_stats *s);
+
+/* ---- Immutable DB (immutable.c, immutable_scan.c) -----------------------
+ * Blocks at least k deep, which can never be rolled back. One chunk file
+ * per epoch, `NNNNN.chunk`, holding the stored blocks back to back: the
+ * format of cardano-node's chunk files, so a real chunk can be copied in.
+ * Next to each, `NNNNN.cidx`, Cardinal's index (docs/storage.md): per block
+ * its slot, block number, offset, size, header offset and size, hash, EBB
+ * flag and CRC32, each entry with its own CRC. The index can always be
+ * rebuilt from the chunk. On open the tail is checked (every block with
+ * validate_all): a torn or corrupt block and everything after it is cut
+ * off, a missing or corrupt index is rebuilt, and the report says what was
+ * done. Appends write the chunk first, then the index; cdl_immutable_sync
+ * makes them durable. */
+typedef struct cdl_immutable cdl_immutable;
+
+typedef struct cdl_immutable_config {
+  uint64_t epoch_slots;   /* 10k */
+  bool validate_all;      /* check every block on open, not only the tail */
+  bool read_only;         /* report damage but change nothing: loading stops
+                             at the first damage (db validate) */
+  bool check_genesis;     /* the first block must follow genesis_hash */
+  uint8_t genesis_hash[32];
+  size_t cached_chunks;   /* chunk indexes kept in memory; 0 = 8 */
+} cdl_immutable_config;
+
+typedef struct cdl_immutable_report {
+  uint32_t chunks;
+  uint64_t blocks;
+  uint32_t indexes_rebuilt;
+  uint64_t truncated_bytes;  /* cut from the chunk where damage was found */
+  uint32_t removed_chunks;   /* chunks after the damage */
+  char problem[200];         /* the first damage found, empty when none */
+} cdl_immutable_report;
+
+/* Where a block is: the chunk (its place among the chunk files present,
+ * not the epoch: an epoch without blocks has no chunk) and its index
+ * within that chunk. */
+typedef struct cdl_immutable_pos {
+  uint32_t chunk, index;
+} cdl_immutable_pos;
+
+/* Creates |dir| when missing. */
+int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *cfg,
+                       cdl_immutable **out, cdl_immutable_report *rep, cdl_error *err);
+void cdl_immutable_close(cdl_immutable *im);
+/* false when empty. */
+bool cdl_immutable_tip(const cdl_immutable *im, cdl_block_info *tip, cdl_immutable_pos *pos);
+uint64_t cdl_immutable_count(const cdl_immutable *im);
+uint64_t cdl_immutable_bytes(const cdl_immutable *im);
+/* Appends a block after the tip; it must follow it (previous hash, slot
+ * not decreasing, block number): otherwise CDL_E_PREV_HASH / CDL_E_RANGE. */
+int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
+                         const cdl_block_info *info, cdl_error *err);
+int cdl_immutable_sync(cdl_immutable *im, cdl_error *err);
+/* Look-ups; CDL_E_NOT_FOUND when absent. By block number: the first block
+ * with that number (a main block before the EBB that repeats it). */
+int cdl_immutable_find(cdl_immutable *im, uint64_t slot, const uint8_t hash[32],
+                       cdl_immutable_pos *pos, cdl_block_info *info, cdl_error *err);
+int cdl_immutable_find_block_no(cdl_immutable *im, uint64_t block_no, cdl_immutable_pos *pos,
+                                cdl_block_info *info, cdl_error *err);
+/* The first block with slot >= |slot|. */
+int cdl_immutable_find_slot(cdl_immutable *im, uint64_t slot, cdl_immutable_pos *pos,
+                            cdl_block_info *info, cdl_error *err);
+/* The block (or only its header item) at |pos|, appended to |out|; its
+ * CRC is checked (CDL_E_CHECKSUM names the chunk and offset). |info| may be
+ * NULL. */
+int cdl_immutable_read(cdl_immutable *im, cdl_immutable_pos pos, cdl_buf *out,
+                       cdl_block_info *info, cdl_error *err);
+int cdl_immutable_read_header(cdl_immutable *im, cdl_immutable_pos pos, cdl_buf *out,
+                              cdl_block_info *info, cdl_error *err);
+int cdl_immutable_info(cdl_immutable *im, cdl_immutable_pos pos, cdl_block_info *info,
+                       cdl_error *err);
+/* Moves |pos| to the next block; false past the tip. */
+bool cdl_immutable_next(cdl_immutable *im, cdl_immutable_pos *pos);
+/* Keeps the blocks with slot <= |slot| and removes the rest. */
+int cdl_immutable_truncate_slot(cdl_immutable *im, uint64_t slot, cdl_error *err);
+/* Keeps the blocks before |pos| and removes it and the rest. */
+int cdl_immutable_truncate_before(cdl_immutable *im, cdl_immutable_pos pos, cdl_error *err);
+/* Checks every block: CRC, decode, index entry, links. On the first bad
+ * block CDL_E_CHECKSUM / a decode error, with |bad| set to its position. */
+int cdl_immutable_check_all(cdl_immutable *im, cdl_immutable_pos *bad, cdl_error *err);
+
+/* ---- ChainDB (chaindb.c, chaindb_select.c, chaindb_follow.c, snapshots.c)
+ * The immutable DB, the volatile DB and ledger snapshots under one
+ * directory (docs/storage.md):
+ *   DIR/genesis.hash   the genesis this database belongs to (hex)
+ *   DIR/immutable/     chunk files and indexes
+ *   DIR/volatile/      recent blocks, every fork
+ *   DIR/ledger/        snapshot-<slot>-<hash>.lsnap
+ * Adding a block runs chain selection: the longest valid chain (block
+ * number, then a chain ending in an EBB over one that does not), switching
+ * forks only within k blocks of the tip; blocks more than k deep move to
+ * the immutable DB. The ledger at the tip of the selected chain is kept;
+ * the ledger at a fork point is rebuilt from the newest snapshot before it
+ * (kept in memory, on disk, or the genesis) by replaying blocks. */
+typedef struct cdl_chaindb cdl_chaindb;
+
+typedef struct cdl_chaindb_config {
+  const char *dir;
+  const cdl_byron_genesis *genesis;  /* read during open only */
+  cdl_ledger_config ledger;          /* k, magic, threshold, flags */
+  uint64_t snapshot_interval;        /* blocks between snapshots; 0 = 10k (an epoch) */
+  size_t snapshots_kept;             /* on disk; 0 = 2 */
+  uint64_t sync_interval;            /* immutable blocks between fsyncs; 0 = 1000 */
+  bool validate_all;                 /* re-parse every chunk on open */
+  size_t max_open_files;             /* 0 = CDL_FS_DEFAULT_MAX_OPEN */
+  cdl_fs *fs;                        /* NULL: the real file system */
+} cdl_chaindb_config;
+
+typedef struct cdl_chaindb_report {
+  cdl_immutable_report immutable;
+  cdl_volatile_stats volatile_db;
+  char snapshot[160];                /* the snapshot loaded; empty: genesis */
+  size_t snapshots_skipped;          /* corrupt or off the chain */
+  uint64_t replayed_blocks;          /* from the snapshot to the immutable tip */
+  uint64_t immutable_truncated;      /* blocks the ledger refused at open */
+  uint64_t volatile_adopted;         /* blocks selected from the volatile DB */
+} cdl_chaindb_report;
+
+int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chaindb_report *rep,
+                     cdl_error *err);
+/* Syncs, writes a ledger snapshot of the tip, releases every handle. */
+int cdl_chaindb_close(cdl_chaindb *db, cdl_error *err);
+/* Releases everything without writing (what a crash leaves, for tests). */
+void cdl_chaindb_abandon(cdl_chaindb *db);
+
+typedef enum cdl_chaindb_outcome {
+  CDL_ADD_ADOPTED = 0,   /* the selected chain changed */
+  CDL_ADD_STORED,        /* kept in the volatile DB, not (yet) selected */
+  CDL_ADD_DUPLICATE,     /* already known */
+  CDL_ADD_INVALID,       /* refused: |rej| says why */
+  CDL_ADD_TOO_OLD        /* not newer than the immutable tip: ignored */
+} cdl_chaindb_outcome;
+
+typedef struct cdl_chaindb_add_result {
+  cdl_chaindb_outcome outcome;
+  uint64_t rollback;     /* blocks rolled back by a fork switch */
+} cdl_chaindb_add_result;
+
+/* Adds one stored-form block ([0|1, block]) and runs chain selection.
+ * Returns 0 with the outcome, or a failure (I/O, memory). */
+int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
+                          cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err);
+/* fsync of the immutable DB (also done every sync_interval blocks). */
+int cdl_chaindb_sync(cdl_chaindb *db, cdl_error *err);
+int cdl_chaindb_snapshot_now(cdl_chaindb *db, cdl_error *err);
+
+/* false at genesis (empty chain). */
+bool cdl_chaindb_tip(const cdl_chaindb *db, cdl_block_info *tip);
+bool cdl_chaindb_immutable_tip(const cdl_chaindb *db, cdl_block_info *tip);
+const cdl_ledger *cdl_chaindb_ledger(const cdl_chaindb *db);
+cdl_immutable *cdl_chaindb_immutable(cdl_chaindb *db);
+cdl_volatile *cdl_chaindb_volatile(cdl_chaindb *db);
+/* Blocks on the selected chain after the immutable tip. */
+size_t cdl_chaindb_volatile_length(const cdl_chaindb *db);
+
+/* A point on a chain: the origin, or a block's slot and hash. */
+typedef struct cdl_point {
+  bool origin;
+  uint64_t slot;
+  uint8_t hash[32];
+} cdl_point;
+
+/* Any stored block by point (immutable or volatile, any fork). */
+int cdl_chaindb_read_block(cdl_chaindb *db, const cdl_point *p, cdl_buf *out,
+                           cdl_block_info *info, cdl_error *err);
+/* The block on the selected chain with this number. */
+int cdl_chaindb_find_block_no(cdl_chaindb *db, uint64_t block_no, cdl_block_info *info,
+                              cdl_error *err);
+
+/* ---- Followers: what a chain-sync server walks (chaindb_follow.c) ----
+ * A follower has a position on some chain. next() gives the following
+ * block of the selected chain, or, when the selected chain no longer holds
+ * the position (a fork switch), a roll-backward to the newest point both
+ * share. A follower must not outlive its ChainDB. */
+typedef struct cdl_follower cdl_follower;
+typedef enum { CDL_FOLLOW_AWAIT = 0, CDL_FOLLOW_FORWARD, CDL_FOLLOW_BACKWARD } cdl_follow_kind;
+
+int cdl_follower_new(cdl_chaindb *db, cdl_follower **out, cdl_error *err);
+void cdl_follower_del(cdl_follower *f);
+/* Moves to the first of |points| on the selected chain; *found is false
+ * (and the position unchanged) when none is. */
+int cdl_follower_intersect(cdl_follower *f, const cdl_point *points, size_t n,
+                           cdl_point *found, bool *found_any, cdl_error *err);
+/* FORWARD: |info| and, when |block| is not NULL, the block's bytes
+ * appended to it. BACKWARD: |to| is the point rolled back to. AWAIT: at
+ * the tip. */
+int cdl_follower_next(cdl_follower *f, cdl_follow_kind *kind, cdl_block_info *info,
+                      cdl_point *to, cdl_buf *block, cdl_error *err);
 
 #endif /* CARDINAL_STORAGE_H */

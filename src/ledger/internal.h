@@ -207,6 +207,9 @@ struct cdl_ledger {
   cdl_ledger_totals saved_totals;
 };
 
+/* Sets l->cfg and what derives from it (epoch length, PBFT threshold);
+ * CDL_E_GENESIS for a k the ledger cannot hold. */
+int ledger_configure(cdl_ledger *l, const cdl_ledger_config *cfg, cdl_error *err);
 int ledger_genesis_index(const cdl_ledger *l, const uint8_t hash[28]);
 /* Take a copy of the part before its first change in this block. */
 int ledger_save_dlg(cdl_ledger *l);
@@ -243,5 +246,26 @@ int upd_apply(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *
 
 /* Protocol parameters after applying an update's present fields. */
 void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u);
+
+/* ---- Snapshots (snapshot.c writes, snapshot_read.c reads) ---- */
+#define SNAPSHOT_MAGIC "CDLSNAP1"
+#define SNAPSHOT_VERSION 1u
+#define SNAPSHOT_LENGTH_OFFSET 12 /* the u64 total length, after magic and version */
+#define SNAPSHOT_HEADER_BYTES 115
+#define SNAPSHOT_APP_NAME_BYTES 12 /* NUL-padded; names are ASCII of at most 12 */
+#define SNAPSHOT_PARAM_U64S 16
+
+/* The u64 protocol parameters in snapshot order (script_version, a u16,
+ * comes first on its own). */
+static inline void snapshot_param_fields(cdl_byron_protocol_params *pp,
+                                         uint64_t *f[SNAPSHOT_PARAM_U64S]) {
+  uint64_t *all[SNAPSHOT_PARAM_U64S] = {
+      &pp->slot_duration_ms, &pp->max_block_size, &pp->max_header_size, &pp->max_tx_size,
+      &pp->max_proposal_size, &pp->mpc_thd, &pp->heavy_del_thd, &pp->update_vote_thd,
+      &pp->update_proposal_thd, &pp->update_implicit, &pp->softfork_init, &pp->softfork_min,
+      &pp->softfork_decrement, &pp->fee_summand_nano, &pp->fee_multiplier_nano,
+      &pp->unlock_stake_epoch};
+  memcpy(f, all, sizeof all);
+}
 
 #endif /* CARDINAL_LEDGER_INTERNAL_H */

@@ -101,19 +101,26 @@ static int genesis_utxo(cdl_ledger *l, const cdl_byron_genesis *g, cdl_error *er
   return rc;
 }
 
-static int ledger_init(cdl_ledger *l, const cdl_byron_genesis *g, cdl_error *err) {
+int ledger_configure(cdl_ledger *l, const cdl_ledger_config *cfg, cdl_error *err) {
+  if (cfg->k == 0 || cfg->k > UINT32_MAX)
+    return cdl_error_set(err, CDL_E_GENESIS, 0, "security parameter k out of range");
+  l->cfg = *cfg;
+  l->epoch_slots = 10 * cfg->k;
+  double t = cfg->pbft_threshold > 0 ? cfg->pbft_threshold : 0.22;
+  l->pbft_threshold = (uint32_t)floor(t * (double)cfg->k);
+  return CDL_OK;
+}
+
+static int ledger_init(cdl_ledger *l, const cdl_byron_genesis *g, const cdl_ledger_config *cfg,
+                       cdl_error *err) {
   if (g->n_boot_stakeholders == 0 || g->n_boot_stakeholders > CDL_LEDGER_MAX_GENESIS_KEYS)
     return cdl_error_set(err, CDL_E_GENESIS, 0, "the ledger takes 1 to %d genesis keys, not %zu",
                          CDL_LEDGER_MAX_GENESIS_KEYS, g->n_boot_stakeholders);
-  if (l->cfg.k == 0 || l->cfg.k > UINT32_MAX)
-    return cdl_error_set(err, CDL_E_GENESIS, 0, "security parameter k out of range");
+  TRY(ledger_configure(l, cfg, err));
   l->n_genesis = g->n_boot_stakeholders;
   l->genesis_keys = ledger_dup(g->boot_stakeholders, l->n_genesis, 28);
   if (l->genesis_keys == NULL) return CDL_E_NOMEM;
   memcpy(l->genesis_hash, g->hash, 32);
-  l->epoch_slots = 10 * l->cfg.k;
-  double t = l->cfg.pbft_threshold > 0 ? l->cfg.pbft_threshold : 0.22;
-  l->pbft_threshold = (uint32_t)floor(t * (double)l->cfg.k);
   l->tip.at_genesis = true;
   memcpy(l->tip.hash, g->hash, 32);
   TRY(utxo_init(&l->utxo));
@@ -129,8 +136,7 @@ int cdl_ledger_new(const cdl_byron_genesis *g, const cdl_ledger_config *cfg,
                    cdl_ledger **out, cdl_error *err) {
   cdl_ledger *l = calloc(1, sizeof *l);
   if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for the ledger");
-  l->cfg = *cfg;
-  int rc = ledger_init(l, g, err);
+  int rc = ledger_init(l, g, cfg, err);
   if (rc != CDL_OK) {
     if (rc == CDL_E_NOMEM) cdl_error_set(err, rc, 0, "out of memory building the ledger");
     cdl_ledger_del(l);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cardinal/base.h"
+#include "cardinal/ledger.h"
 
 /* Exit codes (docs/design.md section 6). */
 enum { EXIT_OK = 0, EXIT_REJECTED = 1, EXIT_USAGE = 2, EXIT_FAILURE_IO = 3 };
@@ -31,6 +32,10 @@ int cli_print(json_t *value, bool one_line);
 bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
 /* Parses a decimal number in (0, 1] (a PBFT threshold, a fill share). */
 bool cli_parse_fraction(const char *text, double *out);
+/* Prints a ledger rejection as {"error": {rule, block_no, slot, hash, ...}}
+ * on stderr; |l| is the ledger that refused it (for the block number of a
+ * block that did not decode). Returns EXIT_REJECTED. */
+int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l);
 /* Monotonic seconds, for the timings commands report. */
 double cli_now_seconds(void);
 
@@ -40,6 +45,7 @@ int cmd_tx(int argc, char **argv);
 int cmd_address(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_db(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int genesis_create(int argc, char **argv);
 int genesis_print_secrets(int argc, char **argv);

@@ -13,13 +13,14 @@
 #include "cardinal/byron_json.h"
 #include "cardinal/ledger.h"
 #include "cardinal/storage.h"
-#include "cli.h"
+#include "db.h"
 
 #define BATCH_BLOCKS 512
 #define MAX_CHUNKS 4096
 
 typedef struct {
   const char *genesis;
+  const char *db;
   const char *chunks[MAX_CHUNKS];
   size_t n_chunks;
   uint64_t threads;
@@ -44,14 +45,16 @@ static int parse_opts(int argc, char **argv, chain_opts *o) {
   while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
     if (c == 'g') o->genesis = optarg;
     else if (c == 'c' && o->n_chunks < MAX_CHUNKS) o->chunks[o->n_chunks++] = optarg;
-    else if (c == 'd') return cli_usage("chain: --db needs the ChainDB, which is not built yet; use --chunk");
+    else if (c == 'd') o->db = optarg;
     else if (c == 't' && cli_parse_u64(optarg, 1, 64, &o->threads)) continue;
     else if (c == 'n') o->no_signatures = true;
     else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold)) continue;
     else return cli_usage("chain: bad or unknown option '%s'", argv[optind - 1]);
   }
-  if (o->genesis == NULL || o->n_chunks == 0)
-    return cli_usage("chain validate: --genesis FILE and at least one --chunk FILE are required");
+  if ((o->db == NULL) == (o->n_chunks == 0))
+    return cli_usage("chain validate: either --db DIR or at least one --chunk FILE is needed");
+  if (o->genesis == NULL && o->db == NULL)
+    return cli_usage("chain validate: --genesis FILE is required with --chunk");
   if (optind != argc) return cli_usage("chain: unexpected argument '%s'", argv[optind]);
   return EXIT_OK;
 }
@@ -65,7 +68,9 @@ static int open_ledger(const chain_opts *o, cdl_ledger **out, cdl_error *err) {
   cdl_byron_genesis g;
   cdl_buf_init(&text, 0);
   cdl_arena_init(&arena, 0);
-  int rc = cdl_file_read_all(o->genesis, CLI_MAX_INPUT, &text, err);
+  char kept[4200];
+  snprintf(kept, sizeof kept, "%s/genesis.json", o->db ? o->db : ".");
+  int rc = cdl_file_read_all(o->genesis ? o->genesis : kept, CLI_MAX_INPUT, &text, err);
   if (rc == CDL_OK) rc = cdl_byron_genesis_load(text.data, text.len, &arena, &g, err);
   if (rc == CDL_OK) {
     cdl_ledger_config cfg = {.protocol_magic = g.protocol_magic,
@@ -127,6 +132,54 @@ static int validate_chunk(cdl_replay *rp, const cdl_ledger *l, const char *path,
   return rc;
 }
 
+/* The selected chain of a ChainDB, read through a follower, in batches. */
+static int validate_db_blocks(cdl_replay *rp, cdl_chaindb *db, cdl_rejection *rej,
+                              cdl_error *err) {
+  cdl_follower *f;
+  int rc = cdl_follower_new(db, &f, err);
+  cdl_buf buf;
+  cdl_buf_init(&buf, 0);
+  size_t offs[BATCH_BLOCKS];
+  cdl_span spans[BATCH_BLOCKS];
+  bool more = rc == CDL_OK;
+  while (more && rc == CDL_OK) {
+    size_t n = 0, applied;
+    cdl_buf_reset(&buf);
+    while (n < BATCH_BLOCKS) {
+      cdl_follow_kind kind;
+      cdl_block_info info;
+      cdl_point to;
+      offs[n] = buf.len;
+      rc = cdl_follower_next(f, &kind, &info, &to, &buf, err);
+      if (rc != CDL_OK || kind != CDL_FOLLOW_FORWARD) {
+        more = false;
+        break;
+      }
+      n++;
+    }
+    for (size_t i = 0; i < n; i++)
+      spans[i] = cdl_span_of(buf.data + offs[i], (i + 1 < n ? offs[i + 1] : buf.len) - offs[i]);
+    if (rc == CDL_OK && n > 0) rc = cdl_replay_batch(rp, spans, n, &applied, rej);
+    if (rc == CDL_E_NOMEM) rc = cdl_error_set(err, rc, 0, "out of memory validating blocks");
+  }
+  cdl_buf_free(&buf);
+  cdl_follower_del(f);
+  return rc;
+}
+
+static int validate_db(cdl_replay *rp, const chain_opts *o, cdl_rejection *rej,
+                       cdl_error *err) {
+  db_opts dbo = {.db = o->db, .genesis = o->genesis, .pbft_threshold = o->pbft_threshold,
+                 .no_signatures = true};
+  db_genesis dg;
+  cdl_chaindb *db = NULL;
+  int rc = db_open(&dbo, &dg, false, &db, NULL, err);
+  if (rc == CDL_OK) rc = validate_db_blocks(rp, db, rej, err);
+  cdl_chaindb_abandon(db);
+  db_genesis_free(&dg);
+  return rc;
+}
+
 static json_t *summary_json(const cdl_ledger *l, const chain_opts *o, double seconds) {
   cdl_ledger_tip tip;
   cdl_ledger_totals t;
@@ -145,30 +198,6 @@ static json_t *summary_json(const cdl_ledger *l, const chain_opts *o, double sec
                    "threads", (json_int_t)o->threads, "signatures", !o->no_signatures);
 }
 
-static int report_rejection(const cdl_rejection *rej, const cdl_ledger *l) {
-  json_t *e = json_object();
-  json_object_set_new(e, "rule", json_string(rej->rule));
-  cdl_ledger_tip tip;
-  cdl_ledger_get_tip(l, &tip);
-  /* A block that does not decode has no number of its own: name the
-   * position it would have taken. */
-  uint64_t no = rej->has_block ? rej->block_no : tip.at_genesis ? 0 : tip.block_no + 1;
-  json_object_set_new(e, "block_no", cdl_json_u64(no));
-  json_object_set_new(e, "slot", rej->has_block ? cdl_json_u64(rej->slot) : json_null());
-  json_object_set_new(e, "hash", rej->has_block ? cdl_json_hex(rej->hash, 32) : json_null());
-  if (rej->has_tx) json_object_set_new(e, "tx_id", cdl_json_hex(rej->tx_id, 32));
-  if (rej->has_input)
-    json_object_set_new(e, "input", json_pack("{s:o,s:I}", "tx_id", cdl_json_hex(rej->input_tx_id, 32),
-                                              "index", (json_int_t)rej->input_index));
-  json_object_set_new(e, "detail", json_string(rej->detail));
-  json_t *j = json_pack("{s:o}", "error", e);
-  char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  fprintf(stderr, "%s\n", text ? text : rej->rule);
-  free(text);
-  json_decref(j);
-  return EXIT_REJECTED;
-}
-
 static int chain_validate(const chain_opts *o) {
   cdl_error err = {0};
   cdl_ledger *l = NULL;
@@ -185,8 +214,9 @@ static int chain_validate(const chain_opts *o) {
   cdl_rejection rej = {0};
   for (size_t i = 0; i < o->n_chunks && rc == CDL_OK; i++)
     rc = validate_chunk(rp, l, o->chunks[i], &p, &rej, &err);
+  if (o->db != NULL) rc = validate_db(rp, o, &rej, &err);
   int exit_code;
-  if (rc == CDL_E_REJECTED) exit_code = report_rejection(&rej, l);
+  if (rc == CDL_E_REJECTED) exit_code = cli_report_rejection(&rej, l);
   else if (rc != CDL_OK) exit_code = cli_report(&err);
   else exit_code = cli_print(summary_json(l, o, cli_now_seconds() - p.start), false);
   cdl_replay_del(rp);

@@ -22,6 +22,13 @@ static const char USAGE[] =
     "                                           check links, proofs and signatures of a chunk\n"
     "  chain validate --genesis FILE --chunk FILE... [--threads N] [--no-signatures]\n"
     "                 [--pbft-threshold T]      replay chunks through the Byron ledger\n"
+    "  chain validate --db DIR [--threads N]     replay a database's selected chain\n"
+    "  db import --db DIR --genesis FILE CHUNK...  validate chunk files and store them\n"
+    "  db info --db DIR                         tip, block counts, sizes, snapshots\n"
+    "  db validate --db DIR [--threads N]       check every block and index entry\n"
+    "  db repair --db DIR                       cut back to the last good block, rebuild indexes\n"
+    "  db export --db DIR [--from SLOT] [--to SLOT] --out FILE.chunk\n"
+    "  db truncate --db DIR --to-slot N         drop every block after slot N\n"
     "  key migrate --in FILE --out FILE [--to envelope|legacy|raw]\n"
     "                                           convert a Byron signing key file\n"
     "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
@@ -42,7 +49,8 @@ int main(int argc, char **argv) {
     const char *noun;
     int (*run)(int, char **);
   } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block}, {"tx", cmd_tx},
-               {"address", cmd_address}, {"chain", cmd_chain}, {"key", cmd_key}};
+               {"address", cmd_address}, {"chain", cmd_chain}, {"key", cmd_key},
+               {"db", cmd_db}};
   for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
     if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
   }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cardinal/byron_json.h"
 #include "cli.h"
 
 int cli_exit_code(int code) {
@@ -92,4 +93,28 @@ double cli_now_seconds(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l) {
+  json_t *e = json_object();
+  json_object_set_new(e, "rule", json_string(rej->rule));
+  cdl_ledger_tip tip;
+  cdl_ledger_get_tip(l, &tip);
+  /* A block that does not decode has no number of its own: name the
+   * position it would have taken. */
+  uint64_t no = rej->has_block ? rej->block_no : tip.at_genesis ? 0 : tip.block_no + 1;
+  json_object_set_new(e, "block_no", cdl_json_u64(no));
+  json_object_set_new(e, "slot", rej->has_block ? cdl_json_u64(rej->slot) : json_null());
+  json_object_set_new(e, "hash", rej->has_block ? cdl_json_hex(rej->hash, 32) : json_null());
+  if (rej->has_tx) json_object_set_new(e, "tx_id", cdl_json_hex(rej->tx_id, 32));
+  if (rej->has_input)
+    json_object_set_new(e, "input", json_pack("{s:o,s:I}", "tx_id", cdl_json_hex(rej->input_tx_id, 32),
+                                              "index", (json_int_t)rej->input_index));
+  json_object_set_new(e, "detail", json_string(rej->detail));
+  json_t *j = json_pack("{s:o}", "error", e);
+  char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  fprintf(stderr, "%s\n", text ? text : rej->rule);
+  free(text);
+  json_decref(j);
+  return EXIT_REJECTED;
 }

@@ -1,0 +1,411 @@
+/*
+ * snapshot_read.c: ledger state snapshots, the reader (the format, which is
+ * Cardinal's own, is at the top of snapshot.c; docs/storage.md describes
+ * it too). Every byte is untrusted: a file may be torn, rotted or crafted.
+ * The envelope (magic, version, length, CRC) is checked before anything
+ * else; then every count is bounded by the bytes left before anything is
+ * allocated, every genesis index by the number of genesis keys, and the
+ * parts are rebuilt with the ledger's own helpers (each address decoded and
+ * put back with utxo_insert, the window refilled with pbft_push) so that
+ * what derives from them is exactly what applying the blocks gave.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+typedef struct reader {
+  const uint8_t *p;
+  size_t pos, end;  /* end: where the CRC begins */
+  const char *part; /* for messages: the part being read */
+  cdl_error *err;
+  int rc;           /* the first failure; later reads do nothing */
+} reader;
+
+static int fail(reader *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(reader *r, int code, const char *fmt, ...) {
+  if (r->rc != CDL_OK) return r->rc;
+  char msg[CDL_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  r->rc = code;
+  return cdl_error_set(r->err, code, r->pos, "snapshot: %s", msg);
+}
+
+static const uint8_t *take(reader *r, size_t n) {
+  if (r->rc != CDL_OK) return NULL;
+  if (n > r->end - r->pos) {
+    fail(r, CDL_E_TRUNCATED, "the image ends inside %s", r->part);
+    return NULL;
+  }
+  const uint8_t *at = r->p + r->pos;
+  r->pos += n;
+  return at;
+}
+
+static uint64_t load_le(const uint8_t *at, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = n; i-- > 0;) v = v << 8 | at[i];
+  return v;
+}
+
+/* Reads of fixed-width integers give 0 once the reader has failed. */
+static uint64_t get_le(reader *r, size_t n) {
+  const uint8_t *at = take(r, n);
+  return at == NULL ? 0 : load_le(at, n);
+}
+
+static uint8_t get_u8(reader *r) { return (uint8_t)get_le(r, 1); }
+static uint16_t get_u16(reader *r) { return (uint16_t)get_le(r, 2); }
+static uint32_t get_u32(reader *r) { return (uint32_t)get_le(r, 4); }
+static uint64_t get_u64(reader *r) { return get_le(r, 8); }
+
+static void get_bytes(reader *r, void *out, size_t n) {
+  const uint8_t *at = take(r, n);
+  if (at != NULL) memcpy(out, at, n);
+  else memset(out, 0, n);
+}
+
+static bool get_bool(reader *r) {
+  uint8_t v = get_u8(r);
+  if (v > 1) fail(r, CDL_E_RANGE, "a flag in %s is %u, not 0 or 1", r->part, v);
+  return v == 1;
+}
+
+/* A count of items of at least |item_bytes| each: no more than the bytes
+ * left can hold, so that nothing is allocated for what is not there. */
+static size_t get_count(reader *r, size_t item_bytes) {
+  uint64_t n = get_u64(r);
+  if (r->rc == CDL_OK && n > (r->end - r->pos) / item_bytes)
+    fail(r, CDL_E_RANGE, "%s claims %llu items, more than the %zu bytes left can hold", r->part,
+         (unsigned long long)n, r->end - r->pos);
+  return r->rc == CDL_OK ? (size_t)n : 0;
+}
+
+/* A genesis key index; 0 (harmless) once the reader has failed. */
+static uint16_t get_index(reader *r, size_t n_genesis) {
+  uint16_t g = get_u16(r);
+  if (r->rc == CDL_OK && g >= n_genesis)
+    fail(r, CDL_E_RANGE, "genesis key index %u in %s, of %zu keys", g, r->part, n_genesis);
+  return r->rc == CDL_OK ? g : 0;
+}
+
+static cdl_byron_version get_version(reader *r) {
+  cdl_byron_version v;
+  v.major = get_u16(r);
+  v.minor = get_u16(r);
+  v.alt = get_u8(r);
+  return v;
+}
+
+static void get_params(reader *r, cdl_byron_protocol_params *pp) {
+  uint64_t *f[SNAPSHOT_PARAM_U64S];
+  snapshot_param_fields(pp, f);
+  pp->script_version = get_u16(r);
+  for (size_t i = 0; i < SNAPSHOT_PARAM_U64S; i++) *f[i] = get_u64(r);
+}
+
+/* An application name: ASCII, NUL-padded to 12 bytes, as the writer puts
+ * it (so that reading and writing again gives the same bytes). */
+static void get_name(reader *r, char out[SNAPSHOT_APP_NAME_BYTES + 1]) {
+  uint8_t raw[SNAPSHOT_APP_NAME_BYTES];
+  get_bytes(r, raw, sizeof raw);
+  bool ended = false;
+  for (size_t i = 0; i < sizeof raw; i++) {
+    if (raw[i] >= 0x80 || (ended && raw[i] != 0))
+      fail(r, CDL_E_RANGE, "an application name in %s is not NUL-padded ASCII", r->part);
+    ended |= raw[i] == 0;
+  }
+  memcpy(out, raw, sizeof raw);
+  out[SNAPSHOT_APP_NAME_BYTES] = '\0';
+}
+
+/* ---- The envelope and the header ---- */
+
+static int check_envelope(const uint8_t *data, size_t len, cdl_error *err) {
+  size_t have = len < 8 ? len : 8;
+  if (have > 0 && memcmp(data, SNAPSHOT_MAGIC, have) != 0)
+    return cdl_error_set(err, CDL_E_TAG, 0, "not a Cardinal ledger snapshot (no CDLSNAP1 magic)");
+  if (len < SNAPSHOT_HEADER_BYTES + 4)
+    return cdl_error_set(err, CDL_E_TRUNCATED, len,
+                         "snapshot: %zu bytes cannot hold even the header", len);
+  uint32_t version = (uint32_t)load_le(data + 8, 4);
+  if (version != SNAPSHOT_VERSION)
+    return cdl_error_set(err, CDL_E_TAG, 8, "snapshot format version %u; this build reads %u",
+                         version, SNAPSHOT_VERSION);
+  uint64_t total = load_le(data + SNAPSHOT_LENGTH_OFFSET, 8);
+  if (total > len)
+    return cdl_error_set(err, CDL_E_TRUNCATED, len,
+                         "snapshot: %zu bytes of the %llu its header names", len,
+                         (unsigned long long)total);
+  if (total < len)
+    return cdl_error_set(err, CDL_E_TRAILING, total,
+                         "snapshot: %zu bytes where its header names %llu", len,
+                         (unsigned long long)total);
+  if ((uint32_t)load_le(data + len - 4, 4) != cdl_crc32(data, len - 4))
+    return cdl_error_set(err, CDL_E_CHECKSUM, len - 4,
+                         "snapshot: CRC32 mismatch (the image is corrupt)");
+  return CDL_OK;
+}
+
+/* The header must name the caller's network; then its configuration
+ * applies (ledger_configure, as for a ledger built from the genesis). */
+static int read_header(reader *r, cdl_ledger *l, const cdl_ledger_config *cfg,
+                       const uint8_t genesis_hash[32]) {
+  r->part = "the header";
+  r->pos = SNAPSHOT_LENGTH_OFFSET + 8;
+  get_bytes(r, l->genesis_hash, 32);
+  uint32_t magic = get_u32(r);
+  bool requires_magic = get_bool(r);
+  uint64_t k = get_u64(r);
+  if (r->rc != CDL_OK) return r->rc;
+  if (memcmp(l->genesis_hash, genesis_hash, 32) != 0)
+    return fail(r, CDL_E_GENESIS, "the image belongs to another genesis");
+  if (magic != cfg->protocol_magic || requires_magic != cfg->requires_magic)
+    return fail(r, CDL_E_GENESIS, "protocol magic %u (%s) where the node runs %u (%s)", magic,
+                requires_magic ? "RequiresMagic" : "RequiresNoMagic", cfg->protocol_magic,
+                cfg->requires_magic ? "RequiresMagic" : "RequiresNoMagic");
+  if (k != cfg->k)
+    return fail(r, CDL_E_GENESIS, "security parameter k %llu where the node runs %llu",
+                (unsigned long long)k, (unsigned long long)cfg->k);
+  int rc = ledger_configure(l, cfg, r->err);
+  if (rc != CDL_OK) return r->rc = rc;
+  cdl_ledger_tip *tip = &l->tip;
+  tip->at_genesis = get_bool(r);
+  get_bytes(r, tip->hash, 32);
+  tip->slot = get_u64(r);
+  tip->block_no = get_u64(r);
+  tip->is_ebb = get_bool(r);
+  bool genesis_tip = memcmp(tip->hash, genesis_hash, 32) == 0 && tip->slot == 0 &&
+                     tip->block_no == 0 && !tip->is_ebb;
+  if (r->rc == CDL_OK && tip->at_genesis && !genesis_tip)
+    return fail(r, CDL_E_RANGE, "a tip at genesis that is not the genesis");
+  return r->rc;
+}
+
+static int read_chain(reader *r, cdl_ledger *l) {
+  r->part = "the genesis keys";
+  uint32_t n = get_u32(r);
+  if (r->rc == CDL_OK && (n == 0 || n > CDL_LEDGER_MAX_GENESIS_KEYS))
+    return fail(r, CDL_E_RANGE, "%u genesis keys (the ledger takes 1 to %d)", n,
+                CDL_LEDGER_MAX_GENESIS_KEYS);
+  const uint8_t *keys = take(r, 28 * (size_t)n);
+  if (keys == NULL) return r->rc;
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = 0; j < i; j++)
+      if (memcmp(keys + 28 * i, keys + 28 * j, 28) == 0)
+        return fail(r, CDL_E_RANGE, "genesis keys %zu and %zu are the same", j, i);
+  l->genesis_keys = ledger_dup(keys, n, 28);
+  if (l->genesis_keys == NULL) return fail(r, CDL_E_NOMEM, "out of memory for the genesis keys");
+  l->n_genesis = n;
+  r->part = "the chain position";
+  l->last_slot = get_u64(r);
+  l->epoch = get_u64(r);
+  l->totals.blocks = get_u64(r);
+  l->totals.ebbs = get_u64(r);
+  l->totals.txs = get_u64(r);
+  l->totals.fees_lovelace = get_u64(r);
+  if (r->rc == CDL_OK && l->last_slot < l->tip.slot)
+    return fail(r, CDL_E_RANGE, "last slot %llu is before the tip's slot %llu",
+                (unsigned long long)l->last_slot, (unsigned long long)l->tip.slot);
+  return r->rc;
+}
+
+/* ---- The UTxO ---- */
+
+/* One entry. Keys strictly ascend (no duplicates, one order for one set);
+ * the address is decoded as the ledger decoded it when the output was made,
+ * so that utxo_insert derives the same type, root and attributes. */
+static int read_entry(reader *r, utxo *u, cdl_arena *arena, uint8_t last[36], uint64_t i,
+                      uint64_t *sum) {
+  uint8_t key[36];
+  get_bytes(r, key, 32);
+  uint32_t index = get_u32(r);
+  uint64_t lovelace = get_u64(r);
+  uint32_t addr_len = get_u32(r);
+  const uint8_t *addr = take(r, addr_len);
+  if (addr == NULL) return r->rc;
+  for (size_t b = 0; b < 4; b++) key[32 + b] = (uint8_t)(index >> (24 - 8 * b));
+  if (i > 0 && memcmp(key, last, 36) <= 0)
+    return fail(r, CDL_E_RANGE, "UTxO entry %llu does not follow the one before it in order",
+                (unsigned long long)i);
+  memcpy(last, key, 36);
+  if (lovelace > CDL_BYRON_MAX_LOVELACE || lovelace > UINT64_MAX - *sum)
+    return fail(r, CDL_E_RANGE, "UTxO entry %llu holds %llu lovelace", (unsigned long long)i,
+                (unsigned long long)lovelace);
+  *sum += lovelace;
+  cdl_error derr = {0};
+  cdl_byron_ctx ctx = {arena, &derr, 0};
+  cdl_byron_address a;
+  cdl_arena_reset(arena);
+  int rc = cdl_byron_address_decode(addr, addr_len, &ctx, &a);
+  if (rc == CDL_OK) rc = utxo_insert(u, key, index, &a, lovelace);
+  utxo_commit(u); /* keeps the journal at one entry */
+  if (rc == CDL_E_NOMEM) return fail(r, rc, "out of memory for the UTxO");
+  if (rc != CDL_OK)
+    return fail(r, CDL_E_RANGE, "UTxO entry %llu's address does not decode: %s",
+                (unsigned long long)i, derr.message);
+  return CDL_OK;
+}
+
+static int read_utxo(reader *r, utxo *u) {
+  r->part = "the UTxO";
+  size_t n = get_count(r, 48);
+  uint64_t lovelace = get_u64(r), sum = 0;
+  if (r->rc != CDL_OK) return r->rc;
+  if (utxo_init(u) != CDL_OK) return fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  uint8_t last[36];
+  for (size_t i = 0; i < n && r->rc == CDL_OK; i++) read_entry(r, u, &arena, last, i, &sum);
+  cdl_arena_free(&arena);
+  if (r->rc == CDL_OK && (u->count != n || sum != lovelace || u->lovelace != sum))
+    return fail(r, CDL_E_RANGE, "the UTxO's total is not the sum of its entries");
+  return r->rc;
+}
+
+/* ---- Delegation and update states ---- */
+
+/* calloc for |n| items read next (n already bounded by get_count). */
+static void *items(reader *r, size_t n, size_t size, size_t *cap) {
+  *cap = 0;
+  if (n == 0 || r->rc != CDL_OK) return NULL;
+  void *p = calloc(n, size);
+  if (p == NULL) fail(r, CDL_E_NOMEM, "out of memory for %s", r->part);
+  else *cap = n;
+  return p;
+}
+
+static int read_dlg(reader *r, dlg_state *d, size_t n_genesis) {
+  r->part = "the delegation state";
+  if (dlg_init(d, n_genesis) != CDL_OK) return fail(r, CDL_E_NOMEM, "out of memory");
+  for (size_t g = 0; g < n_genesis; g++) {
+    d->has[g] = get_bool(r);
+    get_bytes(r, d->delegate[g], 28);
+    d->last_slot[g] = get_u64(r);
+  }
+  d->sched = items(r, get_count(r, 38), sizeof *d->sched, &d->cap_sched);
+  for (; d->n_sched < d->cap_sched && r->rc == CDL_OK; d->n_sched++) {
+    dlg_scheduled *e = &d->sched[d->n_sched];
+    e->slot = get_u64(r);
+    e->delegator = get_index(r, n_genesis);
+    get_bytes(r, e->delegate, 28);
+  }
+  d->keys = items(r, get_count(r, 10), sizeof *d->keys, &d->cap_keys);
+  for (; d->n_keys < d->cap_keys && r->rc == CDL_OK; d->n_keys++) {
+    d->keys[d->n_keys].epoch = get_u64(r);
+    d->keys[d->n_keys].delegator = get_index(r, n_genesis);
+  }
+  return r->rc;
+}
+
+static void read_proposal(reader *r, upd_proposal *p, size_t n_genesis) {
+  get_bytes(r, p->id, 32);
+  uint8_t flags = get_u8(r);
+  if (flags > 7) fail(r, CDL_E_RANGE, "proposal flags 0x%02x", flags);
+  p->has_protocol = flags & 1;
+  p->has_software = flags & 2;
+  p->confirmed = flags & 4;
+  p->pv = get_version(r);
+  get_params(r, &p->pp);
+  get_name(r, p->app);
+  p->app_version = get_u32(r);
+  p->reg_slot = get_u64(r);
+  p->confirm_slot = get_u64(r);
+  get_bytes(r, p->voters, VOTER_BYTES);
+  for (size_t g = 0; g < 8 * VOTER_BYTES; g++) {
+    if (!(p->voters[g / 8] & (1u << (g % 8)))) continue;
+    if (g >= n_genesis) fail(r, CDL_E_RANGE, "a vote by genesis key %zu of %zu", g, n_genesis);
+    p->n_voters++;
+  }
+}
+
+static int read_upd(reader *r, upd_state *u, size_t n_genesis) {
+  r->part = "the update state";
+  cdl_byron_version pv = get_version(r);
+  cdl_byron_protocol_params pp;
+  get_params(r, &pp);
+  upd_init(u, &pp);
+  u->adopted_pv = pv;
+  size_t n = get_count(r, 232);
+  u->props = items(r, n, sizeof *u->props, &u->cap_props);
+  for (; u->n_props < u->cap_props && r->rc == CDL_OK; u->n_props++)
+    read_proposal(r, &u->props[u->n_props], n_genesis);
+  n = get_count(r, SNAPSHOT_APP_NAME_BYTES + 12);
+  u->apps = items(r, n, sizeof *u->apps, &u->cap_apps);
+  for (; u->n_apps < u->cap_apps && r->rc == CDL_OK; u->n_apps++) {
+    get_name(r, u->apps[u->n_apps].name);
+    u->apps[u->n_apps].version = get_u32(r);
+    u->apps[u->n_apps].slot = get_u64(r);
+  }
+  n = get_count(r, 8 + 5 + 2 + 8 * SNAPSHOT_PARAM_U64S);
+  u->cands = items(r, n, sizeof *u->cands, &u->cap_cands);
+  for (; u->n_cands < u->cap_cands && r->rc == CDL_OK; u->n_cands++) {
+    u->cands[u->n_cands].slot = get_u64(r);
+    u->cands[u->n_cands].pv = get_version(r);
+    get_params(r, &u->cands[u->n_cands].pp);
+  }
+  n = get_count(r, 7);
+  u->ends = items(r, n, sizeof *u->ends, &u->cap_ends);
+  for (; u->n_ends < u->cap_ends && r->rc == CDL_OK; u->n_ends++) {
+    u->ends[u->n_ends].pv = get_version(r);
+    u->ends[u->n_ends].genesis = get_index(r, n_genesis);
+  }
+  return r->rc;
+}
+
+/* ---- The PBFT window ---- */
+
+static int read_pbft(reader *r, cdl_ledger *l) {
+  r->part = "the PBFT window";
+  uint64_t size = get_u64(r), used = get_u64(r);
+  if (r->rc == CDL_OK && size != l->cfg.k)
+    return fail(r, CDL_E_RANGE, "a window of %llu blocks where k is %llu",
+                (unsigned long long)size, (unsigned long long)l->cfg.k);
+  if (r->rc == CDL_OK && used > size)
+    return fail(r, CDL_E_RANGE, "%llu signers in a window of %llu", (unsigned long long)used,
+                (unsigned long long)size);
+  if (r->rc != CDL_OK) return r->rc;
+  if (pbft_init(&l->pbft, l->cfg.k, l->n_genesis) != CDL_OK)
+    return fail(r, CDL_E_NOMEM, "out of memory for the PBFT window");
+  for (uint64_t i = 0; i < used && r->rc == CDL_OK; i++)
+    pbft_push(&l->pbft, get_index(r, l->n_genesis), 0); /* oldest first */
+  bool has_signed = get_bool(r);
+  uint64_t last = get_u64(r);
+  if (r->rc == CDL_OK && (has_signed != (used > 0) || (!has_signed && last != 0)))
+    return fail(r, CDL_E_RANGE, "the last signed slot does not match the signers");
+  l->pbft.has_signed = has_signed;
+  l->pbft.last_signed_slot = last;
+  return r->rc;
+}
+
+static int read_state(reader *r, cdl_ledger *l, const cdl_ledger_config *cfg,
+                      const uint8_t genesis_hash[32]) {
+  TRY(read_header(r, l, cfg, genesis_hash));
+  TRY(read_chain(r, l));
+  TRY(read_utxo(r, &l->utxo));
+  TRY(read_dlg(r, &l->dlg, l->n_genesis));
+  TRY(read_upd(r, &l->upd, l->n_genesis));
+  TRY(read_pbft(r, l));
+  if (r->pos != r->end)
+    return fail(r, CDL_E_TRAILING, "%zu bytes after the PBFT window", r->end - r->pos);
+  return CDL_OK;
+}
+
+int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
+                             const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err) {
+  TRY(check_envelope(data, len, err));
+  cdl_ledger *l = calloc(1, sizeof *l);
+  if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for the ledger");
+  reader r = {.p = data, .end = len - 4, .err = err};
+  int rc = read_state(&r, l, cfg, genesis_hash);
+  if (rc != CDL_OK) {
+    cdl_ledger_del(l);
+    return rc;
+  }
+  *out = l;
+  return CDL_OK;
+}

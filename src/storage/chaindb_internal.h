@@ -1,0 +1,103 @@
+/*
+ * chaindb_internal.h: the ChainDB's state (docs/storage.md, "ChainDB"),
+ * shared by chaindb.c, chaindb_select.c, chaindb_follow.c and snapshots.c.
+ * Not public API.
+ */
+#ifndef CARDINAL_STORAGE_CHAINDB_INTERNAL_H
+#define CARDINAL_STORAGE_CHAINDB_INTERNAL_H
+
+#include "cardinal/storage.h"
+
+#define CDB_PATH_MAX 4096
+#define CDB_DIR_MAX 3900
+#define CDB_IMAGES 2          /* ledger images kept in memory */
+#define CDB_INVALID_MAX 4096  /* remembered invalid block hashes */
+#define CDB_MAX_CANDIDATES 64 /* fork paths weighed per selection */
+
+#define TRY_CDB(expr)              \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
+/* A ledger image (a snapshot's bytes) at a point of the chain. */
+typedef struct cdb_image {
+  bool used, at_genesis;
+  cdl_block_info point;
+  cdl_buf bytes;
+  uint64_t tick;
+} cdb_image;
+
+struct cdl_chaindb {
+  cdl_fs posix_fs, *fs;
+  char dir[CDB_DIR_MAX];
+  cdl_chaindb_config cfg;
+  uint8_t genesis_hash[32];
+  cdl_buf genesis_image;    /* the ledger at genesis */
+  cdl_immutable *imm;
+  cdl_volatile *vol;
+  cdl_ledger *ledger;       /* at the tip of the selected chain */
+  /* The selected chain after the immutable tip, oldest first: chain[off]
+   * to chain[off + n_chain - 1] (CHAIN(db, i)); off grows as blocks move
+   * to the immutable DB and is compacted now and then. */
+  cdl_block_info *chain;
+  size_t off, n_chain, cap_chain;
+  uint64_t generation;      /* bumped on every fork switch (followers) */
+  cdb_image images[CDB_IMAGES];
+  uint64_t image_tick;
+  uint64_t blocks_since_snapshot, since_sync, since_gc;
+  uint8_t (*invalid)[32];   /* a ring of refused block hashes */
+  size_t n_invalid, next_invalid;
+  cdl_arena arena;          /* one decoded block at a time */
+  /* The block being added, decoded once: applied from here, not re-read. */
+  const cdl_byron_block *pending;
+  uint8_t pending_hash[32];
+  cdl_buf scratch;
+};
+
+#define CHAIN(db, i) ((db)->chain[(db)->off + (i)])
+
+/* Orders points along one chain: an EBB comes after the main block whose
+ * number it repeats. */
+static inline uint64_t cdb_key(const cdl_block_info *b) {
+  return 2 * b->block_no + (b->is_ebb ? 1 : 0);
+}
+
+/* chaindb.c */
+/* Appends a block to the selected chain (memory only). */
+int cdb_chain_push(cdl_chaindb *db, const cdl_block_info *b);
+bool cdb_tip(const cdl_chaindb *db, cdl_block_info *tip);
+int cdb_read(cdl_chaindb *db, const cdl_block_info *b, cdl_buf *out, cdl_error *err);
+/* Decodes and applies one stored block to |l| (the pending block is
+ * applied as it is when |hash| names it; |hash| may be NULL). */
+int cdb_apply_block(cdl_chaindb *db, cdl_ledger *l, const uint8_t *hash, cdl_rejection *rej,
+                    cdl_error *err);
+int cdb_apply(cdl_chaindb *db, cdl_ledger *l, const uint8_t *bytes, size_t len,
+              cdl_rejection *rej, cdl_error *err);
+/* Moves blocks more than k deep to the immutable DB. */
+int cdb_move_immutable(cdl_chaindb *db, cdl_error *err);
+bool cdb_is_invalid(const cdl_chaindb *db, const uint8_t hash[32]);
+void cdb_mark_invalid(cdl_chaindb *db, const uint8_t hash[32]);
+/* Position of |hash| in the selected volatile chain, or -1. */
+long cdb_chain_index(const cdl_chaindb *db, const uint8_t hash[32], long hint);
+/* Whether a point is on the selected chain (immutable or volatile part). */
+bool cdb_on_chain(cdl_chaindb *db, const cdl_block_info *b, long *index);
+
+/* chaindb_select.c */
+/* Chain selection from the immutable tip over everything in the volatile
+ * DB (at open), or after |added| arrived. */
+int cdb_select_all(cdl_chaindb *db, uint64_t *adopted, cdl_error *err);
+/* The ledger at a point of the selected chain (NULL: the genesis), rebuilt
+ * from the newest image before it and a replay. */
+int cdb_ledger_at(cdl_chaindb *db, const cdl_block_info *point, cdl_ledger **out,
+                  cdl_error *err);
+
+/* snapshots.c */
+int cdb_image_take(cdl_chaindb *db, cdl_error *err);  /* of the tip; also written to disk */
+int cdb_snapshot_open(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err);
+void cdb_images_free(cdl_chaindb *db);
+/* Loads into memory the newest snapshot on disk at or before |target| on
+ * the selected chain, if there is one (for a fork older than every image). */
+int cdb_disk_image_before(cdl_chaindb *db, const cdl_block_info *target, cdl_error *err);
+
+#endif /* CARDINAL_STORAGE_CHAINDB_INTERNAL_H */

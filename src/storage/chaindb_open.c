@@ -1,0 +1,129 @@
+/*
+ * chaindb_open.c: opening and closing a ChainDB (docs/storage.md, "Opening
+ * and recovery"): the genesis check, the immutable and volatile DBs (each
+ * repairing its own damage), the newest usable ledger snapshot, a replay of
+ * the immutable blocks after it, and chain selection over the volatile DB.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chaindb_internal.h"
+
+static int path_in(const cdl_chaindb *db, const char *name, char *out, cdl_error *err) {
+  if ((size_t)snprintf(out, CDB_PATH_MAX, "%s/%s", db->dir, name) >= CDB_PATH_MAX)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "database path too long");
+  return CDL_OK;
+}
+
+/* DIR/genesis.hash names the genesis; another genesis is refused. */
+static int check_genesis(cdl_chaindb *db, cdl_error *err) {
+  char path[CDB_PATH_MAX], hex[65];
+  TRY_CDB(path_in(db, "genesis.hash", path, err));
+  cdl_hex_encode(db->genesis_hash, 32, hex);
+  if (!db->fs->ops->exists(db->fs, path))
+    return cdl_fs_write_file_atomic(db->fs, db->dir, path, hex, 64, err);
+  cdl_buf text;
+  cdl_buf_init(&text, 0);
+  int rc = cdl_fs_read_file(db->fs, path, 256, &text, err);
+  bool same = rc == CDL_OK && text.len >= 64 && memcmp(text.data, hex, 64) == 0;
+  cdl_buf_free(&text);
+  if (rc == CDL_OK && !same)
+    rc = cdl_error_set(err, CDL_E_GENESIS, 0,
+                       "%s belongs to another genesis (genesis.hash differs from %s)", db->dir,
+                       hex);
+  return rc;
+}
+
+static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
+  char path[CDB_PATH_MAX];
+  uint64_t epoch_slots = 10 * db->cfg.ledger.k;
+  TRY_CDB(path_in(db, "immutable", path, err));
+  cdl_immutable_config ic = {.epoch_slots = epoch_slots, .validate_all = db->cfg.validate_all,
+                             .check_genesis = true};
+  memcpy(ic.genesis_hash, db->genesis_hash, 32);
+  TRY_CDB(cdl_immutable_open(db->fs, path, &ic, &db->imm, &rep->immutable, err));
+  TRY_CDB(path_in(db, "volatile", path, err));
+  cdl_volatile_config vc = {.epoch_slots = epoch_slots, .cache_read_handle = true};
+  TRY_CDB(cdl_volatile_open(db->fs, path, &vc, &db->vol, err));
+  cdl_volatile_stats_get(db->vol, &rep->volatile_db);
+  return CDL_OK;
+}
+
+static int genesis_ledger(cdl_chaindb *db, cdl_error *err) {
+  cdl_ledger *l;
+  TRY_CDB(cdl_ledger_new(db->cfg.genesis, &db->cfg.ledger, &l, err));
+  cdl_buf_init(&db->genesis_image, 0);
+  int rc = cdl_ledger_snapshot_write(l, &db->genesis_image);
+  cdl_ledger_del(l);
+  if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "cannot image the genesis ledger");
+  return CDL_OK;
+}
+
+static void apply_defaults(cdl_chaindb_config *c) {
+  if (c->snapshot_interval == 0) c->snapshot_interval = 10 * c->ledger.k; /* an epoch */
+  if (c->snapshots_kept == 0) c->snapshots_kept = 2;
+  if (c->sync_interval == 0) c->sync_interval = 1000;
+}
+
+int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chaindb_report *rep,
+                     cdl_error *err) {
+  cdl_chaindb_report ignored;
+  if (rep == NULL) rep = &ignored;
+  memset(rep, 0, sizeof *rep);
+  if (cfg->dir == NULL || strlen(cfg->dir) >= CDB_DIR_MAX || cfg->genesis == NULL ||
+      cfg->ledger.k == 0)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "chaindb: a directory, a genesis and k are needed");
+  cdl_chaindb *db = calloc(1, sizeof *db);
+  if (db == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  db->cfg = *cfg;
+  apply_defaults(&db->cfg);
+  snprintf(db->dir, sizeof db->dir, "%s", cfg->dir);
+  db->cfg.dir = db->dir;
+  db->cfg.genesis = NULL; /* not kept past open */
+  cdl_fs_posix_init(&db->posix_fs, cfg->max_open_files);
+  db->fs = cfg->fs ? cfg->fs : &db->posix_fs;
+  memcpy(db->genesis_hash, cfg->genesis->hash, 32);
+  cdl_arena_init(&db->arena, 0);
+  cdl_buf_init(&db->scratch, 0);
+  db->invalid = calloc(CDB_INVALID_MAX, 32);
+  int rc = db->invalid ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  db->cfg.genesis = cfg->genesis;
+  if (rc == CDL_OK) rc = genesis_ledger(db, err);
+  db->cfg.genesis = NULL;
+  if (rc == CDL_OK) rc = db->fs->ops->mkdir(db->fs, db->dir, err);
+  if (rc == CDL_OK) rc = check_genesis(db, err);
+  if (rc == CDL_OK) rc = open_stores(db, rep, err);
+  if (rc == CDL_OK) rc = cdb_snapshot_open(db, rep, err);
+  if (rc == CDL_OK) rc = cdb_select_all(db, &rep->volatile_adopted, err);
+  if (rc == CDL_OK) rc = cdb_move_immutable(db, err);
+  if (rc != CDL_OK) {
+    cdl_chaindb_abandon(db);
+    return rc;
+  }
+  *out = db;
+  return CDL_OK;
+}
+
+void cdl_chaindb_abandon(cdl_chaindb *db) {
+  if (db == NULL) return;
+  cdl_immutable_close(db->imm);
+  cdl_volatile_close(db->vol);
+  cdl_ledger_del(db->ledger);
+  cdb_images_free(db);
+  cdl_buf_free(&db->genesis_image);
+  cdl_buf_free(&db->scratch);
+  cdl_arena_free(&db->arena);
+  free(db->chain);
+  free(db->invalid);
+  free(db);
+}
+
+int cdl_chaindb_close(cdl_chaindb *db, cdl_error *err) {
+  if (db == NULL) return CDL_OK;
+  int rc = cdl_chaindb_sync(db, err);
+  if (rc == CDL_OK) rc = cdl_volatile_sync(db->vol, err);
+  if (rc == CDL_OK && db->blocks_since_snapshot > 0) rc = cdb_image_take(db, err);
+  cdl_chaindb_abandon(db);
+  return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * immutable_internal.h: the immutable DB's in-memory state and its index
+ * entry format (docs/storage.md, "Immutable DB"), shared by immutable.c
+ * and immutable_scan.c. Not public API.
+ */
+#ifndef CARDINAL_STORAGE_IMMUTABLE_INTERNAL_H
+#define CARDINAL_STORAGE_IMMUTABLE_INTERNAL_H
+
+#include "cardinal/storage.h"
+
+#define TRY_STORAGE(expr)          \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
+#define IMM_PATH_MAX 4096
+#define IMM_DIR_MAX 4000  /* leaves room for the file names */
+#define IMM_INDEX_MAGIC "CDLIDX01"
+#define IMM_INDEX_HEADER 16  /* magic, u32 chunk number, u32 CRC of the 12 bytes */
+#define IMM_ENTRY_SIZE 112
+#define IMM_MAX_CHUNK_NO 99999999u
+
+/* One block of a chunk, as the index records it. */
+typedef struct imm_entry {
+  uint64_t slot, block_no, offset;
+  uint32_t size, header_size, crc;
+  uint32_t header_crc;  /* of the header item alone, for header-only reads */
+  uint16_t header_offset;
+  bool is_ebb;
+  bool is_root;         /* not a block: the genesis, which the first block follows */
+  uint8_t hash[32], prev_hash[32];
+} imm_entry;
+
+typedef struct imm_chunk {
+  uint32_t no;
+  uint32_t count;
+  uint64_t size;        /* bytes of the chunk file covered by entries */
+  imm_entry first, last;
+  imm_entry *entries;   /* loaded on demand; NULL when not in memory */
+  uint64_t used_tick;
+} imm_chunk;
+
+struct cdl_immutable {
+  cdl_fs *fs;
+  char dir[IMM_DIR_MAX];
+  cdl_immutable_config cfg;
+  imm_chunk *chunks;    /* ascending chunk numbers, none empty */
+  size_t n_chunks, cap_chunks;
+  size_t cap_tip;       /* capacity of the tip chunk's entries */
+  uint64_t blocks, bytes, tick;
+  int chunk_handle, index_handle; /* the tip chunk's, open for appends; -1 */
+  uint32_t handle_chunk;          /* which chunk they belong to */
+  int read_handle;                /* the last chunk read from; -1 */
+  uint32_t read_chunk;
+};
+
+void imm_chunk_path(const cdl_immutable *im, uint32_t no, const char *ext, char *out);
+void imm_entry_encode(const imm_entry *e, uint8_t out[IMM_ENTRY_SIZE]);
+/* false when the entry's own CRC does not match. */
+bool imm_entry_decode(const uint8_t in[IMM_ENTRY_SIZE], imm_entry *e);
+bool imm_entry_equal(const imm_entry *a, const imm_entry *b);
+void imm_entry_to_info(const imm_entry *e, cdl_block_info *info);
+void imm_index_header(uint32_t no, uint8_t out[IMM_INDEX_HEADER]);
+
+/* The outcome of parsing a chunk file from its start. */
+typedef struct imm_scan {
+  imm_entry *entries;
+  size_t count;
+  uint64_t valid_bytes;  /* length of the prefix of whole, good blocks */
+  uint64_t file_bytes;
+  char problem[200];     /* why the scan stopped early; empty if it did not */
+} imm_scan;
+
+/* Parses chunk |no| block by block from byte |from| (where |prev| ends,
+ * or 0): each block must decode, belong to this chunk, and follow |prev|
+ * (NULL for the first block of the DB). */
+int imm_scan_chunk(cdl_immutable *im, uint32_t no, uint64_t from, const imm_entry *prev,
+                   imm_scan *scan, cdl_error *err);
+/* Reads chunk |no|'s index; *count entries that are well-formed and
+ * consistent with each other and |prev|; *clean false when the file held
+ * anything else (then it needs rebuilding). A missing file gives 0. */
+int imm_index_load(cdl_immutable *im, uint32_t no, const imm_entry *prev, imm_entry **entries,
+                   size_t *count, bool *clean, cdl_error *err);
+int imm_index_write(cdl_immutable *im, uint32_t no, const imm_entry *entries, size_t count,
+                    cdl_error *err);
+/* The entries of chunk |ci| (index into im->chunks), through the cache. */
+int imm_chunk_entries(cdl_immutable *im, size_t ci, const imm_entry **out, cdl_error *err);
+/* Whether |e| may follow |prev| (NULL: anything may start the DB). */
+bool imm_entry_follows(const imm_entry *prev, const imm_entry *e, const char **why);
+
+#endif /* CARDINAL_STORAGE_IMMUTABLE_INTERNAL_H */

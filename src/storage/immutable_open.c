@@ -1,0 +1,299 @@
+/*
+ * immutable_open.c: opening the immutable DB (docs/storage.md, "Opening
+ * and recovery"). Each chunk's index is read and checked against the
+ * chunk; the last chunk's tail block is re-read and its CRC checked (every
+ * chunk is re-parsed with validate_all). Damage is repaired, never fatal:
+ * a torn or corrupt block and everything after it are cut off, indexes
+ * that disagree with their chunk are rebuilt from it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "immutable_internal.h"
+
+typedef struct name_list {
+  uint32_t *nos;
+  size_t n, cap;
+  bool failed;
+} name_list;
+
+/* Chunk files are NNNNN.chunk (five or more digits, as cardano-node). */
+static bool parse_chunk_name(const char *name, const char *ext, uint32_t *no) {
+  size_t digits = strspn(name, "0123456789");
+  if (digits < 5 || digits > 8 || name[digits] != '.' || strcmp(name + digits + 1, ext) != 0)
+    return false;
+  *no = (uint32_t)strtoul(name, NULL, 10);
+  return true;
+}
+
+static int collect_chunk(void *ctx, const char *name) {
+  name_list *l = ctx;
+  uint32_t no;
+  if (!parse_chunk_name(name, "chunk", &no)) return CDL_OK;
+  if (l->n == l->cap) {
+    size_t ncap = l->cap ? 2 * l->cap : 64;
+    uint32_t *grown = realloc(l->nos, ncap * sizeof *grown);
+    if (grown == NULL) return l->failed = true, CDL_E_NOMEM;
+    l->nos = grown;
+    l->cap = ncap;
+  }
+  l->nos[l->n++] = no;
+  return CDL_OK;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int remove_chunk_files(cdl_immutable *im, uint32_t no, cdl_error *err) {
+  char path[IMM_PATH_MAX];
+  imm_chunk_path(im, no, "chunk", path);
+  int rc = im->fs->ops->remove(im->fs, path, err);
+  imm_chunk_path(im, no, "cidx", path);
+  if (rc == CDL_OK) rc = im->fs->ops->remove(im->fs, path, err);
+  return rc;
+}
+
+static int file_size(cdl_immutable *im, uint32_t no, uint64_t *size, cdl_error *err) {
+  char path[IMM_PATH_MAX];
+  imm_chunk_path(im, no, "chunk", path);
+  int h;
+  int rc = cdl_fs_open(im->fs, path, CDL_FS_READ, &h, err);
+  if (rc != CDL_OK) return rc;
+  rc = im->fs->ops->size(im->fs, h, size, err);
+  cdl_fs_close(im->fs, h);
+  return rc;
+}
+
+static int cut_chunk(cdl_immutable *im, uint32_t no, uint64_t size, cdl_error *err) {
+  char path[IMM_PATH_MAX];
+  imm_chunk_path(im, no, "chunk", path);
+  int h;
+  int rc = cdl_fs_open(im->fs, path, CDL_FS_WRITE, &h, err);
+  if (rc != CDL_OK) return rc;
+  rc = im->fs->ops->truncate(im->fs, h, size, err);
+  if (rc == CDL_OK) rc = im->fs->ops->sync(im->fs, h, err);
+  cdl_fs_close(im->fs, h);
+  return rc;
+}
+
+/* Whether the last indexed block is whole and matches its CRC; a failure
+ * to look (no descriptor, I/O) is an error, not damage. */
+static int tail_ok(cdl_immutable *im, uint32_t no, const imm_entry *last, bool *ok,
+                   cdl_error *err) {
+  char path[IMM_PATH_MAX];
+  imm_chunk_path(im, no, "chunk", path);
+  int h;
+  *ok = false;
+  TRY_STORAGE(cdl_fs_open(im->fs, path, CDL_FS_READ, &h, err));
+  uint8_t *buf = malloc(last->size);
+  int rc = buf ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  cdl_error local = {0};
+  if (rc == CDL_OK) rc = cdl_fs_read_exact(im->fs, h, buf, last->size, last->offset, &local);
+  if (rc == CDL_E_TRUNCATED) rc = CDL_OK; /* damage: *ok stays false */
+  else if (rc == CDL_OK) *ok = (uint32_t)crc32(0L, buf, last->size) == last->crc;
+  else if (rc != CDL_E_NOMEM) rc = cdl_error_set(err, rc, 0, "%s", local.message);
+  free(buf);
+  cdl_fs_close(im->fs, h);
+  return rc;
+}
+
+static int push_chunk(cdl_immutable *im, uint32_t no, imm_entry *entries, size_t count) {
+  if (im->n_chunks == im->cap_chunks) {
+    size_t ncap = im->cap_chunks ? 2 * im->cap_chunks : 64;
+    imm_chunk *grown = realloc(im->chunks, ncap * sizeof *grown);
+    if (grown == NULL) return CDL_E_NOMEM;
+    im->chunks = grown;
+    im->cap_chunks = ncap;
+  }
+  imm_chunk *c = &im->chunks[im->n_chunks++];
+  *c = (imm_chunk){.no = no, .count = (uint32_t)count, .first = entries[0],
+                   .last = entries[count - 1], .entries = entries, .used_tick = ++im->tick};
+  c->size = c->last.offset + c->last.size;
+  im->blocks += count;
+  im->bytes += c->size;
+  return CDL_OK;
+}
+
+typedef struct recovery {
+  imm_entry *entries;
+  size_t count;
+  bool damaged;      /* blocks were cut: later chunks cannot follow */
+} recovery;
+
+/* Re-parses the chunk (from |from|, after the |keep| good entries). */
+static int rescan(cdl_immutable *im, uint32_t no, const imm_entry *prev, recovery *r,
+                  size_t keep, uint64_t size, cdl_immutable_report *rep, cdl_error *err) {
+  imm_scan scan;
+  uint64_t from = keep ? r->entries[keep - 1].offset + r->entries[keep - 1].size : 0;
+  int rc = imm_scan_chunk(im, no, from, keep ? &r->entries[keep - 1] : prev, &scan, err);
+  if (rc != CDL_OK) return rc;
+  if (scan.valid_bytes < size) {
+    if (rep->problem[0] == '\0') snprintf(rep->problem, sizeof rep->problem, "%s", scan.problem);
+    /* A chunk with nothing valid is removed, not truncated (removed_chunks). */
+    if (scan.valid_bytes > 0) rep->truncated_bytes += size - scan.valid_bytes;
+    r->damaged = true;
+    if (!im->cfg.read_only) rc = cut_chunk(im, no, scan.valid_bytes, err);
+  }
+  imm_entry *all = realloc(r->entries, (keep + scan.count + 1) * sizeof *all);
+  if (all == NULL) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for chunk %05u", no);
+  else {
+    if (scan.count) memcpy(all + keep, scan.entries, scan.count * sizeof *all);
+    r->entries = all;
+    r->count = keep + scan.count;
+  }
+  free(scan.entries);
+  return rc;
+}
+
+static bool same_entries(const imm_entry *a, const imm_entry *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!imm_entry_equal(&a[i], &b[i])) return false;
+  return true;
+}
+
+/* A block that differs from its index entry (each entry carries its own
+ * CRC, so the entry is what was written) was damaged where neither its
+ * structure nor its proofs show it: cut there. */
+static int cut_at_crc_mismatch(cdl_immutable *im, uint32_t no, const imm_entry *old,
+                               size_t n_old, recovery *r, cdl_immutable_report *rep,
+                               cdl_error *err) {
+  for (size_t i = 0; i < n_old && i < r->count; i++) {
+    const imm_entry *b = &r->entries[i];
+    if (imm_entry_equal(&old[i], b)) continue;
+    /* Earlier than wherever the parse stopped: this is the first damage. */
+    snprintf(rep->problem, sizeof rep->problem,
+             "chunk %05u: block %zu at offset %llu differs from its index entry", no, i,
+             (unsigned long long)b->offset);
+    uint64_t size = r->entries[r->count - 1].offset + r->entries[r->count - 1].size;
+    rep->truncated_bytes += size - b->offset;
+    r->count = i;
+    r->damaged = true;
+    return im->cfg.read_only ? CDL_OK : cut_chunk(im, no, b->offset, err);
+  }
+  return CDL_OK;
+}
+
+/* Brings one chunk and its index into agreement. */
+static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, bool last,
+                         recovery *r, cdl_immutable_report *rep, cdl_error *err) {
+  bool clean;
+  uint64_t size;
+  TRY_STORAGE(imm_index_load(im, no, prev, &r->entries, &r->count, &clean, err));
+  TRY_STORAGE(file_size(im, no, &size, err));
+  size_t indexed = r->count;
+  uint64_t covered = indexed ? r->entries[indexed - 1].offset + r->entries[indexed - 1].size : 0;
+  bool tail_good = true;
+  if (last && indexed && covered <= size)
+    TRY_STORAGE(tail_ok(im, no, &r->entries[indexed - 1], &tail_good, err));
+  bool whole = im->cfg.validate_all || !clean || covered > size || !tail_good;
+  imm_entry *old = NULL;
+  if (whole && indexed) {
+    old = r->entries; /* kept to tell whether the index changes */
+    r->entries = NULL;
+    r->count = 0;
+  }
+  int rc = CDL_OK;
+  if (whole || covered < size) rc = rescan(im, no, prev, r, whole ? 0 : indexed, size, rep, err);
+  if (rc == CDL_OK && old != NULL) rc = cut_at_crc_mismatch(im, no, old, indexed, r, rep, err);
+  bool changed = whole ? !(clean && r->count == indexed && same_entries(old, r->entries, indexed))
+                       : r->count != indexed;
+  free(old);
+  if (rc == CDL_OK && changed && r->count > 0) {
+    if (!im->cfg.read_only) rc = imm_index_write(im, no, r->entries, r->count, err);
+    if (im->cfg.read_only && rep->problem[0] == '\0')
+      snprintf(rep->problem, sizeof rep->problem, "chunk %05u: index disagrees with the chunk", no);
+    rep->indexes_rebuilt++;
+  }
+  return rc;
+}
+
+/* Chunks are taken in order while each links to the one before (its first
+ * block follows the previous chunk's last, the first chunk's follows the
+ * genesis): a chunk cut short, or lost, leaves every later chunk without
+ * a link, and they are removed (read-only: left out). */
+static int load_chunks(cdl_immutable *im, const name_list *names, cdl_immutable_report *rep,
+                       cdl_error *err) {
+  imm_entry root = {.is_root = true};
+  memcpy(root.hash, im->cfg.genesis_hash, 32);
+  const imm_entry *prev = im->cfg.check_genesis ? &root : NULL;
+  bool broken = false;
+  for (size_t i = 0; i < names->n; i++) {
+    uint32_t no = names->nos[i];
+    recovery r = {0};
+    int rc = CDL_OK;
+    if (!broken && no <= IMM_MAX_CHUNK_NO)
+      rc = recover_chunk(im, no, prev, i + 1 == names->n, &r, rep, err);
+    if (rc == CDL_OK && r.count == 0) {
+      broken = true; /* nothing after this can link */
+      if (rep->problem[0] == '\0')
+        snprintf(rep->problem, sizeof rep->problem, "chunk %05u does not follow the chain", no);
+      rep->removed_chunks++;
+      if (!im->cfg.read_only) rc = remove_chunk_files(im, no, err);
+    } else if (rc == CDL_OK && push_chunk(im, no, r.entries, r.count) != CDL_OK) {
+      rc = cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for chunk %05u", no);
+    } else if (rc == CDL_OK) {
+      r.entries = NULL; /* the chunk owns them */
+    }
+    free(r.entries);
+    if (rc != CDL_OK) return rc;
+    if (im->n_chunks) prev = &im->chunks[im->n_chunks - 1].last;
+  }
+  return CDL_OK;
+}
+
+static void drop_cached_entries(cdl_immutable *im) {
+  /* Keep only the tip chunk's entries in memory after open. */
+  for (size_t i = 0; i + 1 < im->n_chunks; i++) {
+    free(im->chunks[i].entries);
+    im->chunks[i].entries = NULL;
+  }
+  if (im->n_chunks) im->cap_tip = im->chunks[im->n_chunks - 1].count;
+}
+
+int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *cfg,
+                       cdl_immutable **out, cdl_immutable_report *rep, cdl_error *err) {
+  cdl_immutable_report ignored;
+  if (rep == NULL) rep = &ignored;
+  memset(rep, 0, sizeof *rep);
+  if (cfg->epoch_slots == 0 || strlen(dir) >= IMM_DIR_MAX)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "immutable: epoch_slots 0 or path too long");
+  cdl_immutable *im = calloc(1, sizeof *im);
+  if (im == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  im->fs = fs;
+  im->cfg = *cfg;
+  if (im->cfg.cached_chunks == 0) im->cfg.cached_chunks = 8;
+  im->chunk_handle = im->index_handle = im->read_handle = -1;
+  snprintf(im->dir, sizeof im->dir, "%s", dir);
+  name_list names = {0};
+  int rc = cfg->read_only ? CDL_OK : fs->ops->mkdir(fs, dir, err);
+  if (rc == CDL_OK) rc = fs->ops->list(fs, dir, collect_chunk, &names, err);
+  if (rc != CDL_OK && names.failed) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  if (rc == CDL_OK) {
+    if (names.n > 1) qsort(names.nos, names.n, sizeof *names.nos, cmp_u32);
+    rc = load_chunks(im, &names, rep, err);
+  }
+  free(names.nos);
+  if (rc != CDL_OK) {
+    cdl_immutable_close(im);
+    return rc;
+  }
+  drop_cached_entries(im);
+  rep->chunks = (uint32_t)im->n_chunks;
+  rep->blocks = im->blocks;
+  *out = im;
+  return CDL_OK;
+}
+
+void cdl_immutable_close(cdl_immutable *im) {
+  if (im == NULL) return;
+  if (im->chunk_handle >= 0) cdl_fs_close(im->fs, im->chunk_handle);
+  if (im->index_handle >= 0) cdl_fs_close(im->fs, im->index_handle);
+  if (im->read_handle >= 0) cdl_fs_close(im->fs, im->read_handle);
+  for (size_t i = 0; i < im->n_chunks; i++) free(im->chunks[i].entries);
+  free(im->chunks);
+  free(im);
+}

@@ -1,0 +1,340 @@
+/*
+ * snapshots.c: ledger snapshots of a ChainDB (docs/storage.md, "Ledger
+ * snapshots"). A snapshot is the ledger image of cdl_ledger_snapshot_write
+ * (its own CRC inside) in DIR/ledger/snapshot-<slot>-<hash>.lsnap, written
+ * atomically every snapshot_interval blocks and on a clean close; the
+ * newest few are kept on disk and in memory. On open the newest snapshot
+ * whose block is in the immutable DB, or on a complete path of volatile
+ * blocks after it, is loaded; a corrupt one is removed and the next tried.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chaindb_internal.h"
+
+#define SNAPSHOT_MAX_BYTES ((size_t)4 << 30)
+#define MAX_SNAPSHOTS 256
+
+typedef struct snap_name {
+  uint64_t slot;
+  uint8_t hash[32];
+  char name[104];
+} snap_name;
+
+typedef struct snap_list {
+  snap_name items[MAX_SNAPSHOTS];
+  size_t n;
+} snap_list;
+
+static void ledger_dir(const cdl_chaindb *db, char *out) {
+  snprintf(out, CDB_PATH_MAX, "%s/ledger", db->dir);
+}
+
+static int collect(void *ctx, const char *name) {
+  snap_list *l = ctx;
+  unsigned long long slot;
+  char hex[65];
+  int used = 0;
+  if (strlen(name) > 100 || sscanf(name, "snapshot-%20llu-%64[0-9a-f].lsnap%n", &slot, hex, &used) != 2 ||
+      name[used] != '\0' || strlen(hex) != 64 || l->n == MAX_SNAPSHOTS)
+    return CDL_OK;
+  snap_name *s = &l->items[l->n];
+  size_t got;
+  if (cdl_hex_decode(hex, 64, s->hash, 32, &got, NULL) != CDL_OK) return CDL_OK;
+  s->slot = slot;
+  snprintf(s->name, sizeof s->name, "%s", name);
+  l->n++;
+  return CDL_OK;
+}
+
+static int newest_first(const void *a, const void *b) {
+  uint64_t x = ((const snap_name *)a)->slot, y = ((const snap_name *)b)->slot;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static int list_snapshots(cdl_chaindb *db, snap_list *l, cdl_error *err) {
+  char dir[CDB_PATH_MAX];
+  ledger_dir(db, dir);
+  l->n = 0;
+  TRY_CDB(db->fs->ops->mkdir(db->fs, dir, err));
+  TRY_CDB(db->fs->ops->list(db->fs, dir, collect, l, err));
+  qsort(l->items, l->n, sizeof *l->items, newest_first);
+  return CDL_OK;
+}
+
+/* ---- In-memory images ----------------------------------------------- */
+
+void cdb_images_free(cdl_chaindb *db) {
+  for (size_t i = 0; i < CDB_IMAGES; i++) {
+    cdl_buf_free(&db->images[i].bytes);
+    db->images[i].used = false;
+  }
+}
+
+/* Keeps |bytes| (taken over) as the image at |point|, replacing the oldest. */
+static void image_keep(cdl_chaindb *db, const cdl_block_info *point, cdl_buf *bytes) {
+  cdb_image *slot = &db->images[0];
+  for (size_t i = 0; i < CDB_IMAGES; i++) {
+    if (!db->images[i].used) { slot = &db->images[i]; break; }
+    if (db->images[i].tick < slot->tick) slot = &db->images[i];
+  }
+  cdl_buf_free(&slot->bytes);
+  *slot = (cdb_image){.used = true, .point = *point, .bytes = *bytes, .tick = ++db->image_tick};
+  cdl_buf_init(bytes, 0);
+}
+
+static void prune(cdl_chaindb *db) {
+  snap_list l;
+  cdl_error ignored = {0};
+  if (list_snapshots(db, &l, &ignored) != CDL_OK) return;
+  char path[CDB_PATH_MAX + 256], dir[CDB_PATH_MAX];
+  ledger_dir(db, dir);
+  for (size_t i = db->cfg.snapshots_kept; i < l.n; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, l.items[i].name);
+    db->fs->ops->remove(db->fs, path, &ignored);
+  }
+}
+
+int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
+  cdl_block_info tip;
+  db->blocks_since_snapshot = 0;
+  if (!cdb_tip(db, &tip)) return CDL_OK; /* the genesis image is always there */
+  cdl_buf bytes;
+  cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
+  if (cdl_ledger_snapshot_write(db->ledger, &bytes) != CDL_OK) {
+    cdl_buf_free(&bytes);
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "cannot image the ledger");
+  }
+  char dir[CDB_PATH_MAX], hex[65], path[CDB_PATH_MAX + 256];
+  ledger_dir(db, dir);
+  cdl_hex_encode(tip.hash, 32, hex);
+  snprintf(path, sizeof path, "%s/snapshot-%020" PRIu64 "-%s.lsnap", dir, tip.slot, hex);
+  int rc = db->fs->ops->mkdir(db->fs, dir, err);
+  if (rc == CDL_OK) rc = cdl_fs_write_file_atomic(db->fs, dir, path, bytes.data, bytes.len, err);
+  if (rc == CDL_OK) prune(db);
+  image_keep(db, &tip, &bytes);
+  cdl_buf_free(&bytes);
+  return rc;
+}
+
+/* ---- Open ------------------------------------------------------------- */
+
+static int load_image(cdl_chaindb *db, const cdl_buf *bytes, const uint8_t *want_hash,
+                      cdl_ledger **out, cdl_error *err) {
+  TRY_CDB(cdl_ledger_snapshot_read(bytes->data, bytes->len, &db->cfg.ledger, db->genesis_hash,
+                                   out, err));
+  cdl_ledger_tip tip;
+  cdl_ledger_get_tip(*out, &tip);
+  if (want_hash != NULL && (tip.at_genesis || memcmp(tip.hash, want_hash, 32) != 0)) {
+    cdl_ledger_del(*out);
+    *out = NULL;
+    return cdl_error_set(err, CDL_E_CHECKSUM, 0, "snapshot holds another tip than its name");
+  }
+  return CDL_OK;
+}
+
+/* The volatile blocks from the immutable tip to |hash|, oldest first. */
+static bool volatile_path(cdl_chaindb *db, const uint8_t hash[32], cdl_block_info **path,
+                          size_t *n) {
+  cdl_block_info anchor;
+  const uint8_t *root = cdl_immutable_tip(db->imm, &anchor, NULL) ? anchor.hash : db->genesis_hash;
+  size_t cap = 0;
+  *path = NULL;
+  *n = 0;
+  cdl_block_info b;
+  const uint8_t *at = hash;
+  while (cdl_volatile_info(db->vol, at, &b)) {
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 64;
+      cdl_block_info *grown = realloc(*path, cap * sizeof *grown);
+      if (grown == NULL) break;
+      *path = grown;
+    }
+    (*path)[(*n)++] = b;
+    if (memcmp(b.prev_hash, root, 32) == 0) {
+      for (size_t i = 0; i < *n / 2; i++) {
+        cdl_block_info t = (*path)[i];
+        (*path)[i] = (*path)[*n - 1 - i];
+        (*path)[*n - 1 - i] = t;
+      }
+      return true;
+    }
+    cdl_volatile_stats st;
+    cdl_volatile_stats_get(db->vol, &st);
+    if (*n > st.blocks) break;
+    at = (*path)[*n - 1].prev_hash;
+  }
+  free(*path);
+  *path = NULL;
+  return false;
+}
+
+/* Applies the immutable blocks after |from| (NULL: all) without signature
+ * checks: they were validated when they were added. A block the ledger
+ * refuses (a DB built under other rules, or damage a CRC cannot see) and
+ * everything after it is cut off. */
+static int replay_immutable(cdl_chaindb *db, const cdl_block_info *from, cdl_chaindb_report *rep,
+                            cdl_error *err) {
+  cdl_immutable_pos pos = {0, 0};
+  bool more = cdl_immutable_count(db->imm) > 0;
+  if (from != NULL) {
+    TRY_CDB(cdl_immutable_find(db->imm, from->slot, from->hash, &pos, NULL, err));
+    more = cdl_immutable_next(db->imm, &pos);
+  }
+  cdl_ledger_set_flags(db->ledger, db->cfg.ledger.flags | CDL_LEDGER_NO_SIGNATURES);
+  int rc = CDL_OK;
+  cdl_block_info bad;
+  for (; more && rc == CDL_OK; more = cdl_immutable_next(db->imm, &pos)) {
+    cdl_rejection rej;
+    cdl_error rerr = {0};
+    cdl_buf_reset(&db->scratch);
+    rc = cdl_immutable_read(db->imm, pos, &db->scratch, &bad, &rerr);
+    if (rc == CDL_OK) rc = cdb_apply(db, db->ledger, db->scratch.data, db->scratch.len, &rej, err);
+    if (rc == CDL_OK) rep->replayed_blocks++;
+    /* Only damage or a refusal cuts; a failure to read (no descriptor,
+     * I/O, memory) fails the open and leaves the files alone. */
+    if (rc != CDL_OK && rc != CDL_E_REJECTED && rc != CDL_E_CHECKSUM) {
+      if (rerr.code != 0) cdl_error_set(err, rc, 0, "%s", rerr.message);
+      break;
+    }
+    if (rc != CDL_OK) {  /* cut here */
+      uint64_t before = cdl_immutable_count(db->imm);
+      rc = cdl_immutable_truncate_before(db->imm, pos, err);
+      rep->immutable_truncated = before - cdl_immutable_count(db->imm);
+      break;
+    }
+  }
+  cdl_ledger_set_flags(db->ledger, db->cfg.ledger.flags);
+  return rc;
+}
+
+/* A failure to read (no memory, no descriptor, I/O) says nothing about the
+ * snapshot: it is not skipped or removed, the caller fails instead. */
+static bool is_failure(int rc) {
+  return rc == CDL_E_NOMEM || rc == CDL_E_IO || rc == CDL_E_LIMIT;
+}
+
+static int read_snapshot(cdl_chaindb *db, const snap_name *s, cdl_buf *bytes, cdl_ledger **l,
+                         cdl_error *err) {
+  char path[CDB_PATH_MAX + 256], dir[CDB_PATH_MAX];
+  ledger_dir(db, dir);
+  snprintf(path, sizeof path, "%s/%s", dir, s->name);
+  cdl_buf_reset(bytes);
+  int rc = cdl_fs_read_file(db->fs, path, SNAPSHOT_MAX_BYTES, bytes, err);
+  if (rc == CDL_OK) rc = load_image(db, bytes, s->hash, l, err);
+  if (rc != CDL_OK && !is_failure(rc)) {
+    cdl_error ignored = {0};
+    db->fs->ops->remove(db->fs, path, &ignored); /* corrupt: never tried again */
+  }
+  return rc;
+}
+
+typedef struct base_choice {
+  bool found, in_immutable;
+  cdl_block_info point;
+  cdl_block_info *path;  /* volatile blocks up to the point */
+  size_t n_path;
+} base_choice;
+
+/* Where snapshot |s| lies: the immutable DB or a complete volatile path. */
+static bool locate(cdl_chaindb *db, const snap_name *s, base_choice *c) {
+  cdl_immutable_pos pos;
+  cdl_error ignored = {0};
+  if (cdl_immutable_find(db->imm, s->slot, s->hash, &pos, &c->point, &ignored) == CDL_OK)
+    return c->in_immutable = true;
+  if (!volatile_path(db, s->hash, &c->path, &c->n_path)) return false;
+  c->point = c->path[c->n_path - 1];
+  c->in_immutable = false;
+  return true;
+}
+
+static int choose_base(cdl_chaindb *db, const snap_list *l, base_choice *c,
+                       cdl_chaindb_report *rep, cdl_error *err) {
+  cdl_buf bytes;
+  cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
+  int rc = CDL_OK;
+  for (size_t i = 0; i < l->n && rc == CDL_OK; i++) {
+    base_choice here = {0};
+    if (!locate(db, &l->items[i], &here)) {
+      /* Its block is gone (the DB was cut back): it can never be used, and
+       * left there it would outrank every new snapshot when pruning. */
+      char path[CDB_PATH_MAX + 256], dir[CDB_PATH_MAX];
+      cdl_error ignored = {0};
+      ledger_dir(db, dir);
+      snprintf(path, sizeof path, "%s/%s", dir, l->items[i].name);
+      db->fs->ops->remove(db->fs, path, &ignored);
+      rep->snapshots_skipped++;
+      continue;
+    }
+    cdl_ledger *ledger = NULL;
+    cdl_error local = {0};
+    int lrc = read_snapshot(db, &l->items[i], &bytes, &ledger, &local);
+    if (is_failure(lrc)) rc = cdl_error_set(err, lrc, 0, "%s", local.message);
+    if (lrc != CDL_OK) {
+      free(here.path);
+      rep->snapshots_skipped += !is_failure(lrc);
+      continue;
+    }
+    image_keep(db, &here.point, &bytes);
+    *c = here;
+    c->found = true;
+    db->ledger = ledger;
+    snprintf(rep->snapshot, sizeof rep->snapshot, "%s", l->items[i].name);
+    break; /* older snapshots are read only if a fork needs them */
+  }
+  cdl_buf_free(&bytes);
+  return rc;
+}
+
+int cdb_snapshot_open(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
+  snap_list *l = malloc(sizeof *l);
+  if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  base_choice c = {0};
+  int rc = list_snapshots(db, l, err);
+  if (rc == CDL_OK) rc = choose_base(db, l, &c, rep, err);
+  free(l);
+  if (rc == CDL_OK && !c.found) rc = load_image(db, &db->genesis_image, NULL, &db->ledger, err);
+  if (rc == CDL_OK && (!c.found || c.in_immutable))
+    rc = replay_immutable(db, c.found ? &c.point : NULL, rep, err);
+  for (size_t i = 0; rc == CDL_OK && !c.in_immutable && i < c.n_path; i++)
+    if (cdb_chain_push(db, &c.path[i]) != CDL_OK)
+      rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  free(c.path);
+  return rc;
+}
+
+/* ---- Older snapshots, for a fork point before every image in memory ---- */
+
+int cdb_disk_image_before(cdl_chaindb *db, const cdl_block_info *target, cdl_error *err) {
+  snap_list *l = malloc(sizeof *l);
+  if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  cdl_buf bytes;
+  cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
+  int rc = list_snapshots(db, l, err);
+  for (size_t i = 0; rc == CDL_OK && i < l->n; i++) {
+    cdl_block_info point;
+    cdl_immutable_pos pos;
+    cdl_error ignored = {0};
+    long index;
+    if (l->items[i].slot > target->slot) continue;
+    bool on_chain = cdl_immutable_find(db->imm, l->items[i].slot, l->items[i].hash, &pos, &point,
+                                       &ignored) == CDL_OK;
+    if (!on_chain && (index = cdb_chain_index(db, l->items[i].hash, -1)) >= 0) {
+      point = CHAIN(db, index);
+      on_chain = true;
+    }
+    if (!on_chain || cdb_key(&point) > cdb_key(target)) continue;
+    cdl_ledger *ledger = NULL;
+    int lrc = read_snapshot(db, &l->items[i], &bytes, &ledger, &ignored);
+    if (is_failure(lrc)) rc = cdl_error_set(err, lrc, 0, "%s", ignored.message);
+    if (lrc != CDL_OK) continue;
+    cdl_ledger_del(ledger);
+    image_keep(db, &point, &bytes);
+    break;
+  }
+  cdl_buf_free(&bytes);
+  free(l);
+  return rc;
+}

@@ -1,0 +1,1246 @@
+/*
+ * test_corrupt.c: the storage corruption test (docs/design.md section 8,
+ * tier 6; include/cardinal/storage.h "Immutable DB", "Volatile DB",
+ * "ChainDB"). Acceptance point: "random byte flips, truncations, deleted or
+ * damaged index files and damaged snapshots in copies of a DB: always
+ * detected, the DB reopens at the last good block, never a crash (ASan
+ * clean)."
+ *
+ * A base DB is built once from a generated k = 10 chain of six epochs (six
+ * chunks with their indexes, volatile files, two snapshots) and closed
+ * cleanly. Each case damages a copy and opens it; the source index of the
+ * damaged block is computed from the chain itself, not from the DB:
+ *  (a) a flipped byte in an immutable block: the immutable DB keeps exactly
+ *      the blocks before it (validate_all unless it is the tail block),
+ *      reports a problem and cut bytes;
+ *  (b) a chunk cut inside a block, a chunk deleted, junk after a chunk's
+ *      last block: exactly the blocks before the damage are kept;
+ *  (c) a deleted index, (d) an index with a flipped byte, cut inside an
+ *      entry or with a garbage header: rebuilt, nothing else changes;
+ *  (e) the newest snapshot (or both) flipped or cut: skipped, the ledger
+ *      is the same as after an undamaged open;
+ *  (f) a volatile file flipped or cut: the records from the damage on are
+ *      dropped and the tip is the last block before the first one lost;
+ *  (g) 240 seeded random cases, 200 under AddressSanitizer (any file but
+ *      genesis.hash; a byte or bytes flipped, cut, deleted, a range zeroed,
+ *      junk appended, the start overwritten): the immutable DB keeps
+ *      exactly the blocks before the first damaged byte;
+ * and in every case: the open succeeds, the tip and the ledger's tip are
+ * one block of the source (exactly the block before the damage when the
+ * volatile files do not hold the damaged block), every immutable block is
+ * the source's byte for byte, cdl_immutable_check_all passes, the DB
+ * closes, and a second open repairs nothing and has the same tip. The
+ * first 3,000 blocks of the real mainnet epoch 0 (k = 2160, one chunk) get
+ * a few cases of each kind; a damaged genesis.hash is refused; after a
+ * cut that leaves the snapshots unusable the DB keeps the new ones it
+ * takes; and a cut back to a chunk's start followed by a fork's block in
+ * the chunk before it reads back right. Failures are collected and
+ * reported together with their seeds.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../unit/chain_support.h"
+#include "cardinal/gen.h"
+#include "cardinal/storage.h"
+
+#define GEN_K 10
+#define GEN_SLOTS 600 /* six epochs of 100 slots, six chunks */
+#define MAINNET_BLOCKS 3000 /* 840 immutable (k = 2160), one chunk */
+#if defined(__SANITIZE_ADDRESS__)
+#define CDL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CDL_ASAN 1
+#endif
+#endif
+#ifdef CDL_ASAN
+#define RANDOM_CASES 200 /* each case is about ten times slower */
+#else
+#define RANDOM_CASES 240
+#endif
+#define MAX_FILES 256
+#define MAX_RECORDS 2048
+
+/* A source chain and the undamaged base DB built from it. */
+typedef struct world {
+  const char *name;
+  const cdl_byron_genesis *genesis;
+  cdl_ledger_config ledger;
+  uint64_t epoch_slots, snapshot_interval;
+  const cdl_span *blocks;
+  size_t n_blocks;
+  cdl_block_info *info;
+  uint64_t *chunk_offset; /* each block's offset in its chunk file */
+  bool *in_volatile;      /* the block is in a volatile file of the base */
+  struct base {
+    char dir[64];
+    size_t imm_count; /* blocks in the immutable DB */
+    long tip;         /* source index of the tip */
+    cdl_ledger_totals totals;
+    char snaps[2][160];         /* newest first */
+    char files[MAX_FILES][128]; /* relative paths of every file but genesis.hash */
+    size_t n_files;
+  } base;
+} world;
+
+static world GEN, MAIN;
+static world *W; /* the one the running test damages */
+
+static char gen_dir[64];
+static cdl_gen_dir gen;
+static cdl_buf gen_chunk;
+static cdl_span *gen_blocks;
+static genesis_fixture mainnet;
+static epoch0 epoch;
+
+/* ---- Failures, collected per test ----------------------------------------- */
+
+typedef struct failures {
+  unsigned n, cases;
+  char first[10][320];
+} failures;
+
+typedef struct kase {
+  const char *name;
+  uint64_t seed;
+  failures *f;
+  char dir[64];
+  bool bad;
+} kase;
+
+static void kase_fail(kase *k, const char *fmt, ...) {
+  if (k->bad) return; /* the first failure of a case says most */
+  k->bad = true;
+  if (k->f->n < 10) {
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(k->f->first[k->f->n], sizeof k->f->first[0], "%s seed %llu: %s", k->name,
+             (unsigned long long)k->seed, msg);
+  }
+  k->f->n++;
+}
+
+#define EXPECT(k, cond, ...)               \
+  do {                                     \
+    if (!(cond)) kase_fail(k, __VA_ARGS__); \
+  } while (0)
+
+static void report(const failures *f, const char *what) {
+  printf("%s: %u cases, %u failed\n", what, f->cases, f->n);
+  for (unsigned i = 0; i < f->n && i < 10; i++) printf("  %s\n", f->first[i]);
+  if (f->n > 0)
+    fail_msg("%s: %u of %u cases failed; first: %s", what, f->n, f->cases, f->first[0]);
+}
+
+/* ---- Small helpers ------------------------------------------------------- */
+
+static uint64_t key_of(const cdl_block_info *b) { return 2 * b->block_no + (b->is_ebb ? 1 : 0); }
+
+/* The source index of |b| when it is that block of the source, else -1. */
+static long index_of(const cdl_block_info *b) {
+  size_t lo = 0, hi = W->n_blocks;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (key_of(&W->info[mid]) < key_of(b)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < W->n_blocks && memcmp(W->info[lo].hash, b->hash, 32) == 0 ? (long)lo : -1;
+}
+
+static uint32_t chunk_of(size_t i) { return (uint32_t)(W->info[i].slot / W->epoch_slots); }
+
+static void shell(const char *fmt, const char *a, const char *b) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, fmt, a, b);
+  if (system(cmd) != 0) fail_msg("command failed: %s", cmd);
+}
+
+static void path_in(const char *dir, const char *rel, char *out, size_t cap) {
+  if ((size_t)snprintf(out, cap, "%s/%s", dir, rel) >= cap) fail_msg("path too long: %s", rel);
+}
+
+static uint64_t file_size(const char *path) {
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  return (uint64_t)st.st_size;
+}
+
+static void read_whole(const char *path, cdl_buf *out) {
+  cdl_error err = {0};
+  cdl_buf_init(out, 0);
+  if (cdl_file_read_all(path, (size_t)1 << 30, out, &err) != CDL_OK)
+    fail_msg("read %s: %s", path, err.message);
+}
+
+static void write_whole(const char *path, const uint8_t *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, len, f), len);
+  assert_int_equal(fclose(f), 0);
+}
+
+static void flip_at(const char *path, uint64_t offset, uint8_t mask) {
+  cdl_buf b;
+  read_whole(path, &b);
+  assert_true(offset < b.len && mask != 0);
+  b.data[offset] ^= mask;
+  write_whole(path, b.data, b.len);
+  cdl_buf_free(&b);
+}
+
+static void cut_to(const char *path, uint64_t size) {
+  assert_int_equal(truncate(path, (off_t)size), 0);
+}
+
+static uint8_t nonzero_byte(cdl_gen_rng *r) { return (uint8_t)(1 + cdl_gen_rng_below(r, 255)); }
+
+/* Copies the files of |from| and of its subdirectories (a DB is no deeper)
+ * to |to|, which exists; in-process, as a shell's cp would cost more than
+ * the case. */
+static void copy_tree(const char *from, const char *to, int depth) {
+  DIR *d = opendir(from);
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char src[256], dst[256];
+    path_in(from, e->d_name, src, sizeof src);
+    path_in(to, e->d_name, dst, sizeof dst);
+    struct stat st;
+    assert_int_equal(stat(src, &st), 0);
+    if (S_ISDIR(st.st_mode)) {
+      assert_true(depth < 2);
+      assert_int_equal(mkdir(dst, 0755), 0);
+      copy_tree(src, dst, depth + 1);
+    } else {
+      cdl_buf b;
+      read_whole(src, &b);
+      write_whole(dst, b.data, b.len);
+      cdl_buf_free(&b);
+    }
+  }
+  closedir(d);
+}
+
+static void remove_tree(const char *dir, int depth) {
+  DIR *d = opendir(dir);
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    char path[256];
+    path_in(dir, e->d_name, path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    if (S_ISDIR(st.st_mode) && depth < 2) remove_tree(path, depth + 1);
+    else assert_int_equal(unlink(path), 0);
+  }
+  closedir(d);
+  assert_int_equal(rmdir(dir), 0);
+}
+
+static void kase_begin(kase *k, failures *f, const char *name, uint64_t seed) {
+  *k = (kase){.name = name, .seed = seed, .f = f};
+  snprintf(k->dir, sizeof k->dir, "/tmp/cdl-corrupt-XXXXXX");
+  assert_non_null(mkdtemp(k->dir));
+  copy_tree(W->base.dir, k->dir, 0);
+  f->cases++;
+}
+
+static void kase_end(kase *k) { remove_tree(k->dir, 0); }
+
+static cdl_chaindb_config config_of(const char *dir, bool validate_all) {
+  return (cdl_chaindb_config){.dir = dir, .genesis = W->genesis, .ledger = W->ledger,
+                              .snapshot_interval = W->snapshot_interval, .sync_interval = 50,
+                              .validate_all = validate_all};
+}
+
+typedef struct vrec {
+  uint64_t offset, end;
+  long block; /* source index */
+} vrec;
+
+/* The records of a volatile file ("CDLV" | u32 length | u32 CRC | block). */
+static size_t parse_volatile(const char *path, vrec *out, size_t max) {
+  cdl_buf b;
+  read_whole(path, &b);
+  size_t n = 0;
+  for (uint64_t at = 0; at < b.len; n++) {
+    assert_true(n < max && b.len - at >= 12 && memcmp(b.data + at, "CDLV", 4) == 0);
+    uint32_t len = (uint32_t)b.data[at + 4] | (uint32_t)b.data[at + 5] << 8 |
+                   (uint32_t)b.data[at + 6] << 16 | (uint32_t)b.data[at + 7] << 24;
+    cdl_block_info bi;
+    cdl_error err = {0};
+    assert_int_equal(cdl_block_info_read(b.data + at + 12, len, W->epoch_slots, &bi, &err), CDL_OK);
+    out[n] = (vrec){at, at + 12 + len, index_of(&bi)};
+    assert_true(out[n].block >= 0);
+    at = out[n].end;
+  }
+  cdl_buf_free(&b);
+  return n;
+}
+
+/* ---- Opening a damaged copy and judging it -------------------------------- */
+
+static cdl_chaindb *open_case(kase *k, bool validate_all, cdl_chaindb_report *rep) {
+  cdl_chaindb_config cfg = config_of(k->dir, validate_all);
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  if (cdl_chaindb_open(&cfg, &db, rep, &err) != CDL_OK) {
+    kase_fail(k, "open failed: %s", err.message);
+    return NULL;
+  }
+  return db;
+}
+
+/* Every immutable block equals the source's block at its height. */
+static void check_contents(kase *k, cdl_chaindb *db) {
+  cdl_immutable *im = cdl_chaindb_immutable(db);
+  cdl_immutable_pos pos = {0, 0};
+  cdl_buf buf;
+  cdl_buf_init(&buf, 0);
+  size_t i = 0;
+  for (bool more = cdl_immutable_count(im) > 0; more && !k->bad;
+       more = cdl_immutable_next(im, &pos), i++) {
+    cdl_error err = {0};
+    cdl_buf_reset(&buf);
+    int rc = cdl_immutable_read(im, pos, &buf, NULL, &err);
+    EXPECT(k, rc == CDL_OK, "immutable block %zu cannot be read after open: %s", i, err.message);
+    EXPECT(k, rc != CDL_OK || (i < W->n_blocks && buf.len == W->blocks[i].len &&
+                               memcmp(buf.data, W->blocks[i].ptr, buf.len) == 0),
+           "immutable block %zu is not the block written (damage kept)", i);
+  }
+  cdl_buf_free(&buf);
+}
+
+/* The tip's source index (-1: empty); checks that it and the ledger's tip
+ * are one block of the source, that the immutable blocks are intact and
+ * that db validate (cdl_immutable_check_all) passes. */
+static long check_db(kase *k, cdl_chaindb *db) {
+  cdl_block_info tip;
+  cdl_ledger_tip lt;
+  cdl_ledger_get_tip(cdl_chaindb_ledger(db), &lt);
+  long t = -1;
+  if (cdl_chaindb_tip(db, &tip)) {
+    t = index_of(&tip);
+    EXPECT(k, t >= 0, "the tip (block %llu, slot %llu) is not a block of the source",
+           (unsigned long long)tip.block_no, (unsigned long long)tip.slot);
+    EXPECT(k, !lt.at_genesis && memcmp(lt.hash, tip.hash, 32) == 0, "the ledger is not at the tip");
+  } else {
+    EXPECT(k, lt.at_genesis, "an empty chain with a ledger past the genesis");
+  }
+  cdl_immutable_pos bad;
+  cdl_error err = {0};
+  int rc = cdl_immutable_check_all(cdl_chaindb_immutable(db), &bad, &err);
+  EXPECT(k, rc == CDL_OK, "db validate fails after open: %s", err.message);
+  check_contents(k, db);
+  return t;
+}
+
+static void close_case(kase *k, cdl_chaindb *db) {
+  cdl_error err = {0};
+  EXPECT(k, cdl_chaindb_close(db, &err) == CDL_OK, "close failed: %s", err.message);
+}
+
+/* A second open repairs nothing and has tip |tip| (every block was checked
+ * against its index by cdl_immutable_check_all after the first). */
+static void second_open(kase *k, long tip) {
+  if (k->bad) return;
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(k, false, &rep);
+  if (db == NULL) return;
+  const cdl_immutable_report *im = &rep.immutable;
+  EXPECT(k, im->problem[0] == '\0' && im->truncated_bytes == 0 && im->indexes_rebuilt == 0 &&
+                im->removed_chunks == 0,
+         "the second open repaired the immutable DB again: %s (%llu bytes cut, %u indexes)",
+         im->problem, (unsigned long long)im->truncated_bytes, im->indexes_rebuilt);
+  EXPECT(k, rep.volatile_db.damaged_files == 0, "the second open found %zu damaged volatile files",
+         rep.volatile_db.damaged_files);
+  EXPECT(k, rep.immutable_truncated == 0, "the second open cut %llu blocks the ledger refused",
+         (unsigned long long)rep.immutable_truncated);
+  cdl_block_info t;
+  long now = cdl_chaindb_tip(db, &t) ? index_of(&t) : -1;
+  EXPECT(k, now == tip, "the second open has tip %ld, the first had %ld", now, tip);
+  cdl_chaindb_abandon(db);
+}
+
+/* After damage at source block |d|: the immutable DB kept exactly the
+ * blocks before it, and the chain ends before it unless the volatile
+ * files still hold it (then chain selection takes it up again: a volatile
+ * GC forgets blocks but removes only files holding nothing newer). */
+static void expect_cut_at(kase *k, cdl_chaindb *db, const cdl_chaindb_report *rep, size_t d,
+                          long tip) {
+  EXPECT(k, rep->immutable.blocks == d,
+         "the immutable DB kept %llu blocks, the damage is in block %zu",
+         (unsigned long long)rep->immutable.blocks, d);
+  EXPECT(k, rep->immutable.problem[0] != '\0', "no problem reported");
+  (void)db;
+  if (W->in_volatile[d])
+    EXPECT(k, tip >= (long)d - 1, "tip %ld is before the damage at %zu", tip, d);
+  else
+    EXPECT(k, tip == (long)d - 1, "tip %ld, expected the block before the damage, %zu", tip,
+           d - 1);
+}
+
+/* ---- The source chain and the base DB ------------------------------------ */
+
+static void make_gen_world(void) {
+  cdl_gen_genesis_spec s = {0};
+  cdl_gen_default_params(&s.params);
+  s.params.slot_duration_ms = 1000;
+  s.protocol_magic = 42;
+  s.k = GEN_K;
+  s.start_time = 1700000000;
+  s.genesis_keys = 7;
+  s.poor_addresses = 4;
+  s.poor_balance = 1000000000000ull;
+  s.has_seed = true;
+  s.seed = 12;
+  cdl_error err = {0};
+  snprintf(gen_dir, sizeof gen_dir, "/tmp/cdl-corrupt-genesis-XXXXXX");
+  assert_non_null(mkdtemp(gen_dir));
+  if (cdl_gen_genesis_create(&s, gen_dir, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
+  if (cdl_gen_dir_load(gen_dir, &gen, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
+  cdl_gen_chain_opts o = {.slots = GEN_SLOTS, .fill = 0.9, .txs_per_block = 1,
+                          .delegation = true, .updates = true, .seed = 4};
+  char *mem = NULL;
+  size_t len = 0, n;
+  FILE *f = open_memstream(&mem, &len);
+  assert_non_null(f);
+  cdl_gen_chain_stats st;
+  cdl_rejection rej;
+  int rc = cdl_gen_chain(&gen, &o, f, &st, &rej, &err);
+  fclose(f);
+  if (rc != CDL_OK) fail_msg("generate: %s", err.message);
+  cdl_buf_init(&gen_chunk, 0);
+  assert_int_equal(cdl_buf_append(&gen_chunk, mem, len), CDL_OK);
+  free(mem);
+  assert_int_equal(cdl_gen_split_chunk(gen_chunk.data, gen_chunk.len, &gen_blocks, &n, &err),
+                   CDL_OK);
+  const cdl_byron_genesis *g = &gen.genesis;
+  GEN = (world){.name = "generated k=10", .genesis = g, .blocks = gen_blocks, .n_blocks = n,
+                .ledger = {g->protocol_magic, gen.requires_magic, g->k, 0,
+                           CDL_LEDGER_NO_SIGNATURES},
+                .epoch_slots = 10 * g->k, .snapshot_interval = 40};
+}
+
+static void make_mainnet_world(void) {
+  mainnet_genesis(&mainnet);
+  epoch0_load(&epoch);
+  const cdl_byron_genesis *g = &mainnet.g;
+  MAIN = (world){.name = "mainnet epoch 0", .genesis = g, .blocks = epoch.blocks,
+                 .n_blocks = MAINNET_BLOCKS,
+                 .ledger = {g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic), g->k,
+                            0, CDL_LEDGER_NO_SIGNATURES},
+                 .epoch_slots = 10 * g->k, .snapshot_interval = 500};
+}
+
+static void index_chain(void) {
+  W->info = calloc(W->n_blocks, sizeof *W->info);
+  W->chunk_offset = calloc(W->n_blocks, sizeof *W->chunk_offset);
+  assert_true(W->info != NULL && W->chunk_offset != NULL);
+  for (size_t i = 0; i < W->n_blocks; i++) {
+    cdl_error err = {0};
+    if (cdl_block_info_read(W->blocks[i].ptr, W->blocks[i].len, W->epoch_slots, &W->info[i],
+                            &err) != CDL_OK)
+      fail_msg("%s block %zu: %s", W->name, i, err.message);
+    bool same = i > 0 && chunk_of(i) == chunk_of(i - 1);
+    W->chunk_offset[i] = same ? W->chunk_offset[i - 1] + W->blocks[i - 1].len : 0;
+  }
+}
+
+static int list_into(const char *dir, const char *sub) {
+  char path[128];
+  path_in(dir, sub, path, sizeof path);
+  DIR *d = opendir(path);
+  assert_non_null(d);
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || strstr(e->d_name, ".tmp") != NULL) continue;
+    assert_true(W->base.n_files < MAX_FILES);
+    snprintf(W->base.files[W->base.n_files++], sizeof W->base.files[0], "%s/%.110s", sub,
+             e->d_name);
+    if (strncmp(e->d_name, "snapshot-", 9) != 0) continue;
+    /* Names carry the slot in 20 digits: the larger name is the newer. */
+    if (strcmp(e->d_name, W->base.snaps[0]) > 0) {
+      memcpy(W->base.snaps[1], W->base.snaps[0], sizeof W->base.snaps[0]);
+      snprintf(W->base.snaps[0], sizeof W->base.snaps[0], "%.150s", e->d_name);
+    } else if (strcmp(e->d_name, W->base.snaps[1]) > 0) {
+      snprintf(W->base.snaps[1], sizeof W->base.snaps[1], "%.150s", e->d_name);
+    }
+  }
+  closedir(d);
+  return 0;
+}
+
+static void build_base(void) {
+  snprintf(W->base.dir, sizeof W->base.dir, "/tmp/cdl-corrupt-base-XXXXXX");
+  assert_non_null(mkdtemp(W->base.dir));
+  cdl_chaindb_config cfg = config_of(W->base.dir, false);
+  cdl_chaindb *db;
+  cdl_error err = {0};
+  assert_int_equal(cdl_chaindb_open(&cfg, &db, NULL, &err), CDL_OK);
+  for (size_t i = 0; i < W->n_blocks; i++) {
+    cdl_chaindb_add_result res;
+    cdl_rejection rej = {0};
+    const cdl_span *b = &W->blocks[i];
+    assert_int_equal(cdl_chaindb_add_block(db, b->ptr, b->len, &res, &rej, &err), CDL_OK);
+    if (res.outcome != CDL_ADD_ADOPTED) fail_msg("block %zu not adopted: %s", i, rej.rule);
+  }
+  assert_int_equal(cdl_chaindb_close(db, &err), CDL_OK);
+  list_into(W->base.dir, "immutable");
+  list_into(W->base.dir, "volatile");
+  list_into(W->base.dir, "ledger");
+  W->in_volatile = calloc(W->n_blocks, sizeof *W->in_volatile);
+  vrec *recs = calloc(MAX_RECORDS, sizeof *recs);
+  assert_true(W->in_volatile != NULL && recs != NULL);
+  for (size_t i = 0; i < W->base.n_files; i++) {
+    if (strncmp(W->base.files[i], "volatile/", 9) != 0) continue;
+    char path[256];
+    path_in(W->base.dir, W->base.files[i], path, sizeof path);
+    size_t n = parse_volatile(path, recs, MAX_RECORDS);
+    for (size_t j = 0; j < n; j++) W->in_volatile[recs[j].block] = true;
+  }
+  free(recs);
+}
+
+/* What an undamaged open gives: the reference for every case. */
+static void base_facts(void) {
+  failures f = {0};
+  kase k;
+  kase_begin(&k, &f, "undamaged", 0);
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, true, &rep);
+  assert_non_null(db);
+  W->base.tip = check_db(&k, db);
+  W->base.imm_count = cdl_immutable_count(cdl_chaindb_immutable(db));
+  cdl_ledger_get_totals(cdl_chaindb_ledger(db), &W->base.totals);
+  assert_string_equal(rep.immutable.problem, "");
+  assert_string_equal(rep.snapshot, W->base.snaps[0]);
+  cdl_chaindb_abandon(db);
+  kase_end(&k);
+  report(&f, "undamaged base");
+  assert_int_equal(W->base.tip, (long)W->n_blocks - 1);
+  assert_int_equal(W->base.imm_count, W->n_blocks - W->ledger.k);
+  assert_true(W->base.snaps[1][0] != '\0');
+}
+
+static void setup_world(world *w) {
+  W = w;
+  index_chain();
+  build_base();
+  base_facts();
+  printf("%s base: %zu blocks, %zu immutable in %u chunks, %zu files, snapshots %.30s..., "
+         "%.30s...\n", W->name, W->n_blocks, W->base.imm_count,
+         chunk_of(W->base.imm_count - 1) + 1, W->base.n_files, W->base.snaps[0],
+         W->base.snaps[1]);
+}
+
+static int group_setup(void **state) {
+  test_group_setup(state);
+  make_gen_world();
+  make_mainnet_world();
+  setup_world(&MAIN);
+  setup_world(&GEN);
+  assert_true(chunk_of(GEN.base.imm_count - 1) >= 5);
+  return 0;
+}
+
+static void free_world(world *w) {
+  remove_tree(w->base.dir, 0);
+  free(w->info);
+  free(w->chunk_offset);
+  free(w->in_volatile);
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  free_world(&GEN);
+  free_world(&MAIN);
+  shell("rm -rf %s%s", gen_dir, "");
+  free(gen_blocks);
+  cdl_buf_free(&gen_chunk);
+  cdl_gen_dir_free(&gen);
+  epoch0_free(&epoch);
+  cdl_arena_free(&mainnet.arena);
+  return 0;
+}
+
+/* ---- (a), (b): damage in chunk files ---------------------------------------- */
+
+static void chunk_path(const char *dir, uint32_t no, const char *ext, char *out, size_t cap) {
+  snprintf(out, cap, "%s/immutable/%05u.%s", dir, no, ext);
+}
+
+static long tip_of(cdl_chaindb *db) {
+  cdl_block_info t;
+  return cdl_chaindb_tip(db, &t) ? index_of(&t) : -1;
+}
+
+/* (a) One byte of immutable block |d| flipped; validate_all unless |d| is
+ * the tail block, which every open checks. */
+static void flip_case(failures *f, uint64_t seed) {
+  cdl_gen_rng r;
+  cdl_gen_rng_seed(&r, seed);
+  size_t n = W->base.imm_count;
+  size_t d = seed % 4 == 0 ? n - 1 : (size_t)cdl_gen_rng_below(&r, n);
+  bool tail = d == W->base.imm_count - 1;
+  uint64_t in_block = cdl_gen_rng_below(&r, W->blocks[d].len);
+  kase k;
+  kase_begin(&k, f, "(a) flipped chunk byte", seed);
+  char path[256];
+  chunk_path(k.dir, chunk_of(d), "chunk", path, sizeof path);
+  flip_at(path, W->chunk_offset[d] + in_block, nonzero_byte(&r));
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, !tail, &rep);
+  if (db != NULL) {
+    EXPECT(&k, rep.immutable.truncated_bytes > 0,
+           "byte %llu of the %zu-byte block %zu (chunk %u%s) flipped: nothing cut, "
+           "problem \"%s\"", (unsigned long long)in_block, W->blocks[d].len, d, chunk_of(d),
+           tail ? ", tail block" : "", rep.immutable.problem);
+    expect_cut_at(&k, db, &rep, d, tip_of(db));
+    long tip = check_db(&k, db);
+    close_case(&k, db);
+    second_open(&k, tip);
+  }
+  kase_end(&k);
+}
+
+/* The immutable blocks of chunk |c|: [*lo, *hi). */
+static void blocks_of_chunk(uint32_t c, size_t *lo, size_t *hi) {
+  *lo = 0;
+  while (*lo < W->base.imm_count && chunk_of(*lo) < c) (*lo)++;
+  *hi = *lo;
+  while (*hi < W->base.imm_count && chunk_of(*hi) == c) (*hi)++;
+  assert_true(*hi > *lo);
+}
+
+/* (b) A chunk cut inside one of its blocks: the last chunk, or (odd seeds)
+ * any chunk, whose successors then go too. */
+static void cut_case(failures *f, uint64_t seed) {
+  cdl_gen_rng r;
+  cdl_gen_rng_seed(&r, seed);
+  uint32_t last = chunk_of(W->base.imm_count - 1);
+  uint32_t c = seed % 2 ? (uint32_t)cdl_gen_rng_below(&r, last + 1) : last;
+  size_t lo, hi;
+  blocks_of_chunk(c, &lo, &hi);
+  size_t d = lo + (size_t)cdl_gen_rng_below(&r, hi - lo);
+  uint64_t keep = 1 + cdl_gen_rng_below(&r, W->blocks[d].len - 1); /* bytes of block d left */
+  kase k;
+  kase_begin(&k, f, "(b) chunk cut mid-block", seed);
+  char path[256];
+  chunk_path(k.dir, c, "chunk", path, sizeof path);
+  cut_to(path, W->chunk_offset[d] + keep);
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, false, &rep);
+  if (db != NULL) {
+    EXPECT(&k, rep.immutable.truncated_bytes == keep,
+           "chunk %u cut %llu bytes into block %zu: %llu bytes cut at open", c,
+           (unsigned long long)keep, d, (unsigned long long)rep.immutable.truncated_bytes);
+    EXPECT(&k, rep.immutable.removed_chunks == last - c, "%u chunks removed after chunk %u of %u",
+           rep.immutable.removed_chunks, c, last);
+    expect_cut_at(&k, db, &rep, d, tip_of(db));
+    long tip = check_db(&k, db);
+    close_case(&k, db);
+    second_open(&k, tip);
+  }
+  kase_end(&k);
+}
+
+static void test_chunk_flip(void **state) {
+  (void)state;
+  failures f = {0};
+  for (uint64_t seed = 1; seed <= 40; seed++) flip_case(&f, seed);
+  report(&f, "(a) flipped byte in a chunk");
+}
+
+static void test_chunk_cut(void **state) {
+  (void)state;
+  failures f = {0};
+  for (uint64_t seed = 1; seed <= 24; seed++) cut_case(&f, seed);
+  report(&f, "(b) chunk cut inside a block");
+}
+
+/* A deleted chunk file (any of them, its index left behind): the blocks
+ * before it are kept, the chunks after it no longer follow and go. */
+static void test_chunk_deleted(void **state) {
+  (void)state;
+  failures f = {0};
+  uint32_t last = chunk_of(W->base.imm_count - 1);
+  for (uint32_t c = 0; c <= last; c++) {
+    size_t lo, hi;
+    blocks_of_chunk(c, &lo, &hi);
+    kase k;
+    kase_begin(&k, &f, "(b) chunk deleted", c);
+    char path[256];
+    chunk_path(k.dir, c, "chunk", path, sizeof path);
+    assert_int_equal(unlink(path), 0);
+    cdl_chaindb_report rep;
+    cdl_chaindb *db = open_case(&k, false, &rep);
+    if (db != NULL) {
+      EXPECT(&k, rep.immutable.blocks == lo,
+             "chunk %u deleted: the immutable DB kept %llu blocks, %zu come before the chunk", c,
+             (unsigned long long)rep.immutable.blocks, lo);
+      long tip = check_db(&k, db);
+      EXPECT(&k, tip >= (long)lo - 1 && (W->in_volatile[lo] || tip == (long)lo - 1),
+             "chunk %u deleted: tip %ld", c, tip);
+      close_case(&k, db);
+      second_open(&k, tip);
+    }
+    kase_end(&k);
+  }
+  report(&f, "(b) deleted chunk");
+}
+
+/* Bytes after a chunk's last block (a torn append, or junk): they are cut
+ * and nothing else is lost, whichever chunk it is. */
+static void test_chunk_tail_junk(void **state) {
+  (void)state;
+  failures f = {0};
+  for (uint32_t c = 0; c <= chunk_of(W->base.imm_count - 1); c++) {
+    cdl_gen_rng r;
+    cdl_gen_rng_seed(&r, c);
+    kase k;
+    kase_begin(&k, &f, "(b) junk after a chunk's last block", c);
+    char path[256];
+    chunk_path(k.dir, c, "chunk", path, sizeof path);
+    cdl_buf b;
+    read_whole(path, &b);
+    uint8_t junk[200];
+    size_t n = 1 + (size_t)cdl_gen_rng_below(&r, sizeof junk);
+    cdl_gen_rng_bytes(&r, junk, n);
+    assert_int_equal(cdl_buf_append(&b, junk, n), CDL_OK);
+    write_whole(path, b.data, b.len);
+    cdl_buf_free(&b);
+    cdl_chaindb_report rep;
+    cdl_chaindb *db = open_case(&k, false, &rep);
+    if (db != NULL) {
+      EXPECT(&k, rep.immutable.truncated_bytes == n, "%zu junk bytes after chunk %u: %llu cut", n,
+             c, (unsigned long long)rep.immutable.truncated_bytes);
+      EXPECT(&k, rep.immutable.blocks == W->base.imm_count && rep.immutable.removed_chunks == 0,
+             "%zu junk bytes after chunk %u: %llu immutable blocks kept of %zu, %u chunks removed",
+             n, c, (unsigned long long)rep.immutable.blocks, W->base.imm_count,
+             rep.immutable.removed_chunks);
+      long tip = check_db(&k, db);
+      EXPECT(&k, tip == W->base.tip, "tip %ld, was %ld", tip, W->base.tip);
+      close_case(&k, db);
+      second_open(&k, tip);
+    }
+    kase_end(&k);
+  }
+  report(&f, "(b) junk after a chunk");
+}
+
+/* ---- (c), (d): damaged indexes ------------------------------------------------ */
+
+/* Opens a copy whose index of chunk |c| was damaged: rebuilt, nothing else changes. */
+static void expect_index_rebuilt(kase *k, uint32_t c) {
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(k, false, &rep);
+  if (db == NULL) return;
+  EXPECT(k, rep.immutable.indexes_rebuilt == 1, "index of chunk %u: %u indexes rebuilt", c,
+         rep.immutable.indexes_rebuilt);
+  EXPECT(k, rep.immutable.truncated_bytes == 0 && rep.immutable.blocks == W->base.imm_count,
+         "index of chunk %u: %llu bytes cut, %llu blocks kept of %zu", c,
+         (unsigned long long)rep.immutable.truncated_bytes,
+         (unsigned long long)rep.immutable.blocks, W->base.imm_count);
+  long tip = check_db(k, db);
+  EXPECT(k, tip == W->base.tip, "index of chunk %u: tip %ld, was %ld", c, tip, W->base.tip);
+  close_case(k, db);
+  second_open(k, tip);
+}
+
+static void index_deleted_case(failures *f, uint32_t c) {
+  kase k;
+  kase_begin(&k, f, "(c) index deleted", c);
+  char path[256];
+  chunk_path(k.dir, c, "cidx", path, sizeof path);
+  assert_int_equal(unlink(path), 0);
+  expect_index_rebuilt(&k, c);
+  kase_end(&k);
+}
+
+static void test_index_deleted(void **state) {
+  (void)state;
+  failures f = {0};
+  for (uint32_t c = 0; c <= chunk_of(W->base.imm_count - 1); c++) index_deleted_case(&f, c);
+  report(&f, "(c) deleted index");
+}
+
+#define INDEX_HEADER 16
+#define INDEX_ENTRY 112
+
+static void damage_index(const char *path, int kind, cdl_gen_rng *r) {
+  uint64_t size = file_size(path), entries = (size - INDEX_HEADER) / INDEX_ENTRY;
+  assert_true(entries > 0);
+  if (kind == 0) {
+    flip_at(path, INDEX_HEADER + cdl_gen_rng_below(r, entries * INDEX_ENTRY), nonzero_byte(r));
+  } else if (kind == 1) {
+    cut_to(path, INDEX_HEADER + cdl_gen_rng_below(r, entries) * INDEX_ENTRY + 1 +
+                     cdl_gen_rng_below(r, INDEX_ENTRY - 1));
+  } else {
+    cdl_buf b;
+    read_whole(path, &b);
+    for (size_t i = 0; i < INDEX_HEADER; i++) b.data[i] ^= nonzero_byte(r);
+    write_whole(path, b.data, b.len);
+    cdl_buf_free(&b);
+  }
+}
+
+/* Seeds cycle through: an entry flipped, the file cut inside an entry, a
+ * garbage header. */
+static void index_damaged_case(failures *f, uint64_t seed) {
+  static const char *const names[] = {"(d) index entry flipped", "(d) index cut mid-entry",
+                                      "(d) index header garbage"};
+  cdl_gen_rng r;
+  cdl_gen_rng_seed(&r, seed);
+  int kind = (int)(seed % 3);
+  uint32_t c = (uint32_t)cdl_gen_rng_below(&r, chunk_of(W->base.imm_count - 1) + 1);
+  kase k;
+  kase_begin(&k, f, names[kind], seed);
+  char path[256];
+  chunk_path(k.dir, c, "cidx", path, sizeof path);
+  damage_index(path, kind, &r);
+  expect_index_rebuilt(&k, c);
+  kase_end(&k);
+}
+
+static void test_index_damaged(void **state) {
+  (void)state;
+  failures f = {0};
+  for (uint64_t seed = 1; seed <= 24; seed++) index_damaged_case(&f, seed);
+  report(&f, "(d) damaged index");
+}
+
+/* ---- (e): damaged snapshots ---------------------------------------------------- */
+
+static void damage_snapshot(const char *dir, const char *name, bool cut, cdl_gen_rng *r) {
+  char path[320];
+  snprintf(path, sizeof path, "%s/ledger/%s", dir, name);
+  uint64_t size = file_size(path);
+  if (cut) cut_to(path, cdl_gen_rng_below(r, size));
+  else flip_at(path, cdl_gen_rng_below(r, size), nonzero_byte(r));
+}
+
+static bool same_totals(const cdl_ledger_totals *a, const cdl_ledger_totals *b) {
+  return a->blocks == b->blocks && a->ebbs == b->ebbs && a->txs == b->txs &&
+         a->fees_lovelace == b->fees_lovelace && a->utxo_entries == b->utxo_entries &&
+         a->utxo_lovelace == b->utxo_lovelace;
+}
+
+/* Seeds 1-8: the newest snapshot flipped (odd) or cut (even); 9-12: both. */
+static void snapshot_case(failures *f, uint64_t seed) {
+  cdl_gen_rng r;
+  cdl_gen_rng_seed(&r, seed);
+  bool both = seed > 8;
+  kase k;
+  kase_begin(&k, f, both ? "(e) both snapshots damaged" : "(e) newest snapshot damaged", seed);
+  damage_snapshot(k.dir, W->base.snaps[0], seed % 2 == 0, &r);
+  if (both) damage_snapshot(k.dir, W->base.snaps[1], seed % 2 == 1, &r);
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, false, &rep);
+  if (db != NULL) {
+    EXPECT(&k, rep.snapshots_skipped >= (both ? 2u : 1u), "%zu snapshots skipped",
+           rep.snapshots_skipped);
+    EXPECT(&k, strcmp(rep.snapshot, W->base.snaps[0]) != 0, "the damaged snapshot was loaded");
+    EXPECT(&k, both ? rep.snapshot[0] == '\0' : strcmp(rep.snapshot, W->base.snaps[1]) == 0,
+           "loaded \"%s\"", rep.snapshot);
+    long tip = check_db(&k, db);
+    EXPECT(&k, tip == W->base.tip, "tip %ld, was %ld", tip, W->base.tip);
+    cdl_ledger_totals t;
+    cdl_ledger_get_totals(cdl_chaindb_ledger(db), &t);
+    EXPECT(&k, same_totals(&t, &W->base.totals), "the ledger differs from an undamaged open's");
+    close_case(&k, db);
+    second_open(&k, tip);
+  }
+  kase_end(&k);
+}
+
+static void test_snapshot_damaged(void **state) {
+  (void)state;
+  failures f = {0};
+  for (uint64_t seed = 1; seed <= 12; seed++) snapshot_case(&f, seed);
+  report(&f, "(e) damaged snapshot");
+}
+
+/* ---- (f): damaged volatile files ------------------------------------------------ */
+
+/* The tip expected when the volatile records from |first| on are lost. */
+static long tip_without(const vrec *recs, size_t n, size_t first) {
+  long lost = (long)W->n_blocks;
+  for (size_t i = first; i < n; i++)
+    if (recs[i].block >= (long)W->base.imm_count && recs[i].block < lost) lost = recs[i].block;
+  return lost - 1;
+}
+
+static void volatile_case(failures *f, uint64_t seed, vrec *recs) {
+  cdl_gen_rng r;
+  cdl_gen_rng_seed(&r, seed);
+  size_t nv = 0, pick;
+  for (size_t i = 0; i < W->base.n_files; i++) nv += strncmp(W->base.files[i], "volatile/", 9) == 0;
+  assert_true(nv > 0);
+  pick = (size_t)cdl_gen_rng_below(&r, nv);
+  const char *rel = NULL;
+  for (size_t i = 0; rel == NULL; i++)
+    if (strncmp(W->base.files[i], "volatile/", 9) == 0 && pick-- == 0) rel = W->base.files[i];
+  kase k;
+  kase_begin(&k, f, seed % 2 ? "(f) volatile byte flipped" : "(f) volatile file cut", seed);
+  char path[256];
+  path_in(k.dir, rel, path, sizeof path);
+  size_t n = parse_volatile(path, recs, MAX_RECORDS), hit = 0;
+  uint64_t at = cdl_gen_rng_below(&r, file_size(path));
+  while (recs[hit].end <= at) hit++;
+  if (seed % 2) flip_at(path, at, nonzero_byte(&r));
+  else cut_to(path, at == recs[hit].offset ? at + 1 : at); /* inside record |hit| */
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, false, &rep);
+  if (db != NULL) {
+    EXPECT(&k, rep.volatile_db.damaged_files == 1, "%s damaged at %llu: %zu damaged files", rel,
+           (unsigned long long)at, rep.volatile_db.damaged_files);
+    long tip = check_db(&k, db), want = tip_without(recs, n, hit);
+    EXPECT(&k, tip == want, "%s damaged in record %zu: tip %ld, expected %ld", rel, hit, tip,
+           want);
+    close_case(&k, db);
+    second_open(&k, tip);
+  }
+  kase_end(&k);
+}
+
+static void test_volatile_damaged(void **state) {
+  (void)state;
+  failures f = {0};
+  vrec *recs = calloc(MAX_RECORDS, sizeof *recs);
+  assert_non_null(recs);
+  for (uint64_t seed = 1; seed <= 24; seed++) volatile_case(&f, seed, recs);
+  free(recs);
+  report(&f, "(f) damaged volatile file");
+}
+
+/* ---- (g): random damage ------------------------------------------------------------ */
+
+enum { D_FLIP, D_FLIPS, D_CUT, D_DELETE, D_ZERO, D_APPEND, D_HEADER, D_KINDS };
+static const char *const DAMAGE[D_KINDS] = {"one byte flipped", "bytes flipped", "cut",
+                                            "deleted", "range zeroed", "garbage appended",
+                                            "start overwritten"};
+
+static uint64_t first_diff(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
+  size_t n = na < nb ? na : nb;
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != b[i]) return i;
+  return na == nb ? UINT64_MAX : n;
+}
+
+/* Damages |path|. Returns the offset of the first byte that is not what
+ * it was (0 when deleted, UINT64_MAX when nothing changed); *in_place says
+ * whether bytes were changed in place, which in a chunk only a check of
+ * every block can see. */
+static uint64_t damage(const char *path, int kind, cdl_gen_rng *r, bool *in_place) {
+  *in_place = false;
+  if (kind == D_DELETE) return assert_int_equal(unlink(path), 0), 0;
+  cdl_buf b, old;
+  read_whole(path, &b);
+  read_whole(path, &old);
+  size_t n = b.len;
+  if (n == 0) kind = D_APPEND;
+  if (kind == D_FLIP || kind == D_FLIPS) {
+    size_t times = kind == D_FLIP ? 1 : 2 + (size_t)cdl_gen_rng_below(r, 7);
+    for (size_t i = 0; i < times; i++) b.data[cdl_gen_rng_below(r, n)] ^= nonzero_byte(r);
+  } else if (kind == D_CUT) {
+    b.len = (size_t)cdl_gen_rng_below(r, n);
+  } else if (kind == D_ZERO) {
+    size_t at = (size_t)cdl_gen_rng_below(r, n), len = 1 + (size_t)cdl_gen_rng_below(r, 512);
+    memset(b.data + at, 0, len < n - at ? len : n - at);
+  } else if (kind == D_APPEND) {
+    uint8_t junk[300];
+    size_t len = 1 + (size_t)cdl_gen_rng_below(r, sizeof junk);
+    cdl_gen_rng_bytes(r, junk, len);
+    assert_int_equal(cdl_buf_append(&b, junk, len), CDL_OK);
+  } else {
+    uint8_t junk[32];
+    cdl_gen_rng_bytes(r, junk, sizeof junk);
+    memcpy(b.data, junk, n < sizeof junk ? n : sizeof junk);
+  }
+  *in_place = kind != D_CUT && kind != D_APPEND;
+  uint64_t first = first_diff(old.data, old.len, b.data, b.len);
+  write_whole(path, b.data, b.len);
+  cdl_buf_free(&b);
+  cdl_buf_free(&old);
+  return first;
+}
+
+/* The immutable blocks that must survive damage to |rel| from byte |first|
+ * on: in a chunk, the blocks that end before it (and, when they are all of
+ * the chunk's, every later chunk too); elsewhere, all of them. */
+static size_t must_keep(const char *rel, uint64_t first) {
+  unsigned no;
+  int used = 0;
+  if (sscanf(rel, "immutable/%5u.chunk%n", &no, &used) != 1 || rel[used] != '\0')
+    return W->base.imm_count;
+  size_t lo, hi, keep;
+  blocks_of_chunk(no, &lo, &hi);
+  for (keep = lo; keep < hi && W->chunk_offset[keep] + W->blocks[keep].len <= first; keep++)
+    continue;
+  return keep == hi ? W->base.imm_count : keep;
+}
+
+static void random_case(failures *f, uint64_t seed) {
+  cdl_gen_rng r;
+  cdl_gen_rng_seed(&r, seed * 7919);
+  const char *rel = W->base.files[cdl_gen_rng_below(&r, W->base.n_files)];
+  int kind = (int)cdl_gen_rng_below(&r, D_KINDS);
+  char name[160];
+  snprintf(name, sizeof name, "(g) %s: %s", rel, DAMAGE[kind]);
+  kase k;
+  kase_begin(&k, f, name, seed);
+  char path[256];
+  path_in(k.dir, rel, path, sizeof path);
+  bool in_place;
+  uint64_t first = damage(path, kind, &r, &in_place);
+  bool validate_all = (in_place && strstr(rel, ".chunk") != NULL) || cdl_gen_rng_below(&r, 4) == 0;
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, validate_all, &rep);
+  if (db != NULL) {
+    size_t keep = must_keep(rel, first);
+    EXPECT(&k, rep.immutable.blocks == keep,
+           "damage from byte %lld: the immutable DB kept %llu blocks, the last good one is %zu",
+           first == UINT64_MAX ? -1ll : (long long)first,
+           (unsigned long long)rep.immutable.blocks, keep);
+    long tip = check_db(&k, db);
+    close_case(&k, db);
+    second_open(&k, tip);
+  }
+  kase_end(&k);
+}
+
+static void test_random_damage(void **state) {
+  (void)state;
+  failures f = {0};
+  for (uint64_t seed = 1; seed <= RANDOM_CASES; seed++) random_case(&f, seed);
+  report(&f, "(g) random damage");
+}
+
+/* After damage cuts the immutable DB (the last three chunks and the
+ * volatile files lost), the snapshots past the cut cannot be used; the DB
+ * must still keep the snapshots it takes as it grows again, so that an
+ * open after a crash does not replay from the genesis. The chain regrows
+ * to slot 500 only: at the old snapshots' slots they would be usable
+ * again. */
+static void test_snapshots_after_cut(void **state) {
+  (void)state;
+  failures f = {0};
+  kase k;
+  kase_begin(&k, &f, "snapshots after a cut", 0);
+  char cmd[256];
+  snprintf(cmd, sizeof cmd, "cd %s && rm immutable/0000[345].* volatile/*", k.dir);
+  assert_int_equal(system(cmd), 0);
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, false, &rep);
+  assert_non_null(db);
+  long tip = check_db(&k, db);
+  size_t lo, hi;
+  blocks_of_chunk(2, &lo, &hi);
+  EXPECT(&k, tip == (long)hi - 1, "tip %ld after the cut, expected %zu", tip, hi - 1);
+  size_t added = 0;
+  for (size_t i = (size_t)(tip + 1); i < W->n_blocks && W->info[i].slot <= 500; i++, added++) {
+    cdl_chaindb_add_result res;
+    cdl_rejection rej = {0};
+    cdl_error err = {0};
+    assert_int_equal(cdl_chaindb_add_block(db, W->blocks[i].ptr, W->blocks[i].len, &res, &rej,
+                                           &err), CDL_OK);
+  }
+  assert_true(added >= 3 * W->snapshot_interval);
+  cdl_chaindb_abandon(db); /* a crash */
+  db = open_case(&k, false, &rep);
+  if (db != NULL) {
+    EXPECT(&k, rep.snapshot[0] != '\0',
+           "%zu blocks added after the cut, yet no snapshot is left to open from (%zu skipped, "
+           "%llu blocks replayed from the genesis)", added, rep.snapshots_skipped,
+           (unsigned long long)rep.replayed_blocks);
+    check_db(&k, db);
+    cdl_chaindb_abandon(db);
+  }
+  kase_end(&k);
+  report(&f, "snapshots after a cut");
+}
+
+/* ---- Cutting back, then a fork ------------------------------------------------------
+ * What `db repair` and a ChainDB open do when the ledger refuses an
+ * immutable block that starts a chunk: cdl_immutable_truncate_before drops
+ * the chunk; blocks of a fork may then go to the chunk before it. With two
+ * chains of one genesis (the same EBB, then different blocks) and chunks of
+ * two slots (epoch_slots 2: every block here is in epoch 0, whose slots
+ * read the same either way), chain A fills chunks 0 (only the EBB) to n,
+ * the DB is reopened, and after the cut back to the EBB the first block of
+ * chain B (slot 0 or 1) joins chunk 0. */
+
+/* A 60-slot chain of the generated genesis; false when the generator
+ * refuses the options. *blocks points into |out|. */
+static bool small_chain(double fill, uint64_t seed, cdl_buf *out, cdl_span **blocks, size_t *n) {
+  cdl_gen_chain_opts o = {.slots = 60, .fill = fill, .seed = seed};
+  char *mem = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&mem, &len);
+  assert_non_null(f);
+  cdl_gen_chain_stats st;
+  cdl_rejection rej;
+  cdl_error err = {0};
+  int rc = cdl_gen_chain(&gen, &o, f, &st, &rej, &err);
+  fclose(f);
+  cdl_buf_init(out, 0);
+  assert_int_equal(cdl_buf_append(out, mem, len), CDL_OK);
+  free(mem);
+  if (rc == CDL_OK) rc = cdl_gen_split_chunk(out->data, out->len, blocks, n, &err);
+  if (rc != CDL_OK) cdl_buf_free(out);
+  return rc == CDL_OK;
+}
+
+static cdl_block_info info_at(const cdl_span *b, size_t i) {
+  cdl_block_info bi;
+  cdl_error err = {0};
+  assert_int_equal(cdl_block_info_read(b[i].ptr, b[i].len, 100, &bi, &err), CDL_OK);
+  return bi;
+}
+
+/* How many blocks of |a| to store: through the first two-block chunk
+ * after a chunk 0 that holds only the EBB; 0 when |a| has no such shape. */
+static size_t fork_prefix(const cdl_span *a, size_t n) {
+  if (n < 4 || info_at(a, 1).slot < 2) return 0;
+  for (size_t i = 2; i < n; i++)
+    if (info_at(a, i).slot / 2 == info_at(a, i - 1).slot / 2) return i + 1;
+  return 0;
+}
+
+static void append_all(cdl_immutable *im, const cdl_span *b, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    cdl_block_info bi = info_at(b, i);
+    cdl_error err = {0};
+    if (cdl_immutable_append(im, b[i].ptr, b[i].len, &bi, &err) != CDL_OK)
+      fail_msg("append %zu: %s", i, err.message);
+  }
+}
+
+static void cut_then_fork(const cdl_span *a, size_t na, const cdl_span *b, bool touch) {
+  char dir[64];
+  snprintf(dir, sizeof dir, "/tmp/cdl-corrupt-fork-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  cdl_fs fs;
+  cdl_fs_posix_init(&fs, 0);
+  cdl_immutable_config cfg = {.epoch_slots = 2};
+  cdl_immutable *im;
+  cdl_error err = {0};
+  assert_int_equal(cdl_immutable_open(&fs, dir, &cfg, &im, NULL, &err), CDL_OK);
+  append_all(im, a, na);
+  cdl_immutable_close(im);
+  assert_int_equal(cdl_immutable_open(&fs, dir, &cfg, &im, NULL, &err), CDL_OK);
+  cdl_block_info bi;
+  if (touch) assert_int_equal(cdl_immutable_info(im, (cdl_immutable_pos){0, 0}, &bi, &err), 0);
+  assert_int_equal(cdl_immutable_truncate_before(im, (cdl_immutable_pos){1, 0}, &err), CDL_OK);
+  assert_int_equal(cdl_immutable_count(im), 1);
+  append_all(im, b + 1, 1);
+  char bad[200] = "";
+  for (uint32_t i = 0; i < 2 && bad[0] == '\0'; i++) {
+    cdl_buf out;
+    cdl_buf_init(&out, 0);
+    int rc = cdl_immutable_read(im, (cdl_immutable_pos){0, i}, &out, &bi, &err);
+    const cdl_span *want = i == 0 ? &a[0] : &b[1];
+    if (rc != CDL_OK || out.len != want->len || memcmp(out.data, want->ptr, out.len) != 0)
+      snprintf(bad, sizeof bad, "block %u of chunk 0 reads back wrong: %.120s", i,
+               rc ? err.message : "other bytes");
+    cdl_buf_free(&out);
+  }
+  cdl_immutable_close(im);
+  remove_tree(dir, 0);
+  if (bad[0] != '\0')
+    fail_msg("after the cut back to chunk 0 (%s before) and a fork's block: %s",
+             touch ? "read" : "not read", bad);
+}
+
+static void test_cut_then_fork(void **state) {
+  (void)state;
+  cdl_buf abuf = {0}, bbuf = {0};
+  cdl_span *a = NULL, *b = NULL;
+  size_t na = 0, nb = 0, keep = 0;
+  for (uint64_t seed = 1; seed < 200 && keep == 0; seed++) {
+    if (a != NULL) free(a), cdl_buf_free(&abuf), a = NULL;
+    if (small_chain(0.5, seed, &abuf, &a, &na)) keep = fork_prefix(a, na);
+  }
+  assert_true(keep > 0);
+  for (uint64_t seed = 1; seed < 200 && b == NULL; seed++) {
+    if (!small_chain(1.0, seed, &bbuf, &b, &nb)) continue;
+    if (nb >= 2 && info_at(b, 1).slot < 2 && !info_at(b, 1).is_ebb) break;
+    free(b), cdl_buf_free(&bbuf), b = NULL;
+  }
+  assert_non_null(b);
+  assert_memory_equal(info_at(a, 0).hash, info_at(b, 0).hash, 32); /* one EBB */
+  cut_then_fork(a, keep, b, false);
+  cut_then_fork(a, keep, b, true);
+  free(a), free(b);
+  cdl_buf_free(&abuf), cdl_buf_free(&bbuf);
+}
+
+/* The real chain (one chunk, k = 2160, real transactions): a few cases of
+ * each kind. */
+static void test_mainnet(void **state) {
+  (void)state;
+  W = &MAIN;
+  failures f = {0};
+  vrec *recs = calloc(MAX_RECORDS, sizeof *recs);
+  assert_non_null(recs);
+  for (uint64_t seed = 1; seed <= 4; seed++) flip_case(&f, seed);
+  for (uint64_t seed = 1; seed <= 2; seed++) cut_case(&f, seed);
+  index_deleted_case(&f, 0);
+  for (uint64_t seed = 1; seed <= 3; seed++) index_damaged_case(&f, seed);
+  for (uint64_t seed = 1; seed <= 2; seed++) snapshot_case(&f, seed);
+  snapshot_case(&f, 9);
+  for (uint64_t seed = 1; seed <= 2; seed++) volatile_case(&f, seed, recs);
+  for (uint64_t seed = 1; seed <= 8; seed++) random_case(&f, seed);
+  free(recs);
+  W = &GEN;
+  report(&f, "mainnet epoch 0, every kind of damage");
+}
+
+/* A damaged genesis.hash is refused, never a crash. */
+static void test_genesis_hash_damaged(void **state) {
+  (void)state;
+  failures f = {0};
+  kase k;
+  kase_begin(&k, &f, "genesis.hash flipped", 1);
+  char path[256];
+  path_in(k.dir, "genesis.hash", path, sizeof path);
+  flip_at(path, 3, 0x01);
+  cdl_chaindb_config cfg = config_of(k.dir, false);
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  assert_int_equal(cdl_chaindb_open(&cfg, &db, NULL, &err), CDL_E_GENESIS);
+  assert_null(db);
+  kase_end(&k);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_chunk_flip),
+      cmocka_unit_test(test_chunk_cut),
+      cmocka_unit_test(test_chunk_deleted),
+      cmocka_unit_test(test_chunk_tail_junk),
+      cmocka_unit_test(test_index_deleted),
+      cmocka_unit_test(test_index_damaged),
+      cmocka_unit_test(test_snapshot_damaged),
+      cmocka_unit_test(test_volatile_damaged),
+      cmocka_unit_test(test_random_damage),
+      cmocka_unit_test(test_snapshots_after_cut),
+      cmocka_unit_test(test_cut_then_fork),
+      cmocka_unit_test(test_mainnet),
+      cmocka_unit_test(test_genesis_hash_damaged),
+  };
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,359 @@
+/*
+ * cmd_db_check.c: `cardinal-cli db validate | repair | export | truncate`
+ * (docs/cli.md, "db"; docs/storage.md). validate changes nothing and exits
+ * 1 naming the first bad block or index entry; repair cuts the database
+ * back to its last good block and rebuilds indexes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardinal/byron_json.h"
+#include "db.h"
+
+#define BATCH_BLOCKS 256
+
+static void immutable_dir(const db_opts *o, char *out, size_t size) {
+  snprintf(out, size, "%s/immutable", o->db);
+}
+
+/* Replays the immutable DB through a fresh ledger with every rule and
+ * signature; on a refusal |bad| is the refused block's position. */
+static int replay_immutable(cdl_immutable *im, cdl_ledger *l, unsigned threads,
+                            cdl_immutable_pos *bad, cdl_rejection *rej, cdl_error *err) {
+  cdl_replay *rp;
+  if (cdl_replay_new(l, threads, &rp) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory starting threads");
+  cdl_buf buf;
+  cdl_buf_init(&buf, 0);
+  cdl_span spans[BATCH_BLOCKS];
+  size_t offs[BATCH_BLOCKS];
+  cdl_immutable_pos pos = {0, 0}, first = pos;
+  bool more = cdl_immutable_count(im) > 0;
+  int rc = CDL_OK;
+  while (more && rc == CDL_OK) {
+    size_t n = 0;
+    cdl_buf_reset(&buf);
+    first = pos;
+    for (; more && n < BATCH_BLOCKS && rc == CDL_OK; more = cdl_immutable_next(im, &pos)) {
+      offs[n++] = buf.len;
+      rc = cdl_immutable_read(im, pos, &buf, NULL, err);
+    }
+    for (size_t i = 0; i < n; i++)
+      spans[i] = cdl_span_of(buf.data + offs[i], (i + 1 < n ? offs[i + 1] : buf.len) - offs[i]);
+    size_t applied = 0;
+    if (rc == CDL_OK) rc = cdl_replay_batch(rp, spans, n, &applied, rej);
+    if (rc == CDL_E_NOMEM) rc = cdl_error_set(err, rc, 0, "out of memory validating blocks");
+    *bad = first;
+    for (size_t i = 0; i < applied; i++) cdl_immutable_next(im, bad);
+  }
+  cdl_buf_free(&buf);
+  cdl_replay_del(rp);
+  return rc;
+}
+
+static int collect_name(void *ctx, const char *name) {
+  if (strncmp(name, "snapshot-", 9) == 0 && strstr(name, ".lsnap") != NULL)
+    json_array_append_new((json_t *)ctx, json_string(name));
+  return CDL_OK;
+}
+
+/* Each snapshot file with whether it loads (a damaged one would be skipped). */
+static json_t *snapshots_json(const db_opts *o, const db_genesis *dg) {
+  json_t *names = json_array(), *list = json_array();
+  char dir[4200], path[4400];
+  snprintf(dir, sizeof dir, "%s/ledger", o->db);
+  cdl_ledger_config cfg = db_ledger_config(o, &dg->g);
+  cdl_fs fs;
+  cdl_fs_posix_init(&fs, 0);
+  fs.ops->list(&fs, dir, collect_name, names, NULL);
+  size_t i;
+  json_t *name;
+  json_array_foreach(names, i, name) {
+    snprintf(path, sizeof path, "%s/%s", dir, json_string_value(name));
+    cdl_buf bytes;
+    cdl_buf_init(&bytes, 0);
+    cdl_error err = {0};
+    cdl_ledger *l = NULL;
+    int rc = cdl_fs_read_file(&fs, path, (size_t)4 << 30, &bytes, &err);
+    if (rc == CDL_OK) rc = cdl_ledger_snapshot_read(bytes.data, bytes.len, &cfg, dg->g.hash, &l, &err);
+    cdl_ledger_del(l);
+    cdl_buf_free(&bytes);
+    json_array_append_new(list, json_pack("{s:O,s:b,s:s?}", "name", name, "ok", rc == CDL_OK,
+                                          "error", rc == CDL_OK ? NULL : err.message));
+  }
+  json_decref(names);
+  return list;
+}
+
+static int open_immutable(const db_opts *o, const db_genesis *dg, bool read_only, cdl_fs *fs,
+                          cdl_immutable **im, cdl_immutable_report *rep, cdl_error *err) {
+  char dir[4200];
+  immutable_dir(o, dir, sizeof dir);
+  cdl_fs_posix_init(fs, 0);
+  cdl_immutable_config cfg = {.epoch_slots = 10 * dg->g.k, .validate_all = true,
+                              .read_only = read_only, .check_genesis = true};
+  memcpy(cfg.genesis_hash, dg->g.hash, 32);
+  return cdl_immutable_open(fs, dir, &cfg, im, rep, err);
+}
+
+static int report_damage(const cdl_immutable_report *rep) {
+  cdl_error err = {0};
+  cdl_error_set(&err, CDL_E_CHECKSUM, 0, "%s", rep->problem);
+  return cli_report(&err);
+}
+
+/* Prints |out|, or the error when |rc| failed (then |out| is dropped). */
+static int finish(int rc, json_t *out, const cdl_error *err) {
+  if (rc == CDL_OK) return cli_print(out, false);
+  json_decref(out);
+  return cli_report(err);
+}
+
+/* ---- db validate --------------------------------------------------------- */
+
+int db_validate(const db_opts *o) {
+  db_genesis dg;
+  db_genesis_init(&dg);
+  cdl_error err = {0};
+  cdl_fs fs;
+  cdl_immutable *im = NULL;
+  cdl_immutable_report rep;
+  cdl_ledger *l = NULL;
+  double start = cli_now_seconds();
+  int rc = db_genesis_load(o, &dg, &err);
+  if (rc == CDL_OK) rc = open_immutable(o, &dg, true, &fs, &im, &rep, &err);
+  int exit_code = EXIT_OK;
+  if (rc == CDL_OK && rep.problem[0] != '\0') exit_code = report_damage(&rep);
+  cdl_immutable_pos bad;
+  if (rc == CDL_OK && exit_code == EXIT_OK) rc = cdl_immutable_check_all(im, &bad, &err);
+  cdl_ledger_config cfg = db_ledger_config(o, &dg.g);
+  if (rc == CDL_OK && exit_code == EXIT_OK) rc = cdl_ledger_new(&dg.g, &cfg, &l, &err);
+  cdl_rejection rej;
+  if (rc == CDL_OK && exit_code == EXIT_OK)
+    rc = replay_immutable(im, l, (unsigned)o->threads, &bad, &rej, &err);
+  if (rc == CDL_E_REJECTED) exit_code = cli_report_rejection(&rej, l);
+  else if (rc != CDL_OK) exit_code = cli_report(&err);
+  if (exit_code == EXIT_OK) {
+    cdl_block_info tip;
+    bool has = cdl_immutable_tip(im, &tip, NULL);
+    exit_code = cli_print(
+        json_pack("{s:I,s:I,s:o,s:o,s:f}", "blocks", (json_int_t)cdl_immutable_count(im), "chunks",
+                  (json_int_t)rep.chunks, "tip", has ? db_block_json(&tip, dg.g.k) : json_null(),
+                  "snapshots", snapshots_json(o, &dg), "seconds", cli_now_seconds() - start),
+        false);
+  }
+  cdl_ledger_del(l);
+  cdl_immutable_close(im);
+  db_genesis_free(&dg);
+  return exit_code;
+}
+
+/* ---- db repair ------------------------------------------------------------ */
+
+/* Cuts the immutable DB before the first block the ledger refuses. */
+static int repair_immutable(const db_opts *o, const db_genesis *dg, json_t *out,
+                            cdl_error *err) {
+  cdl_fs fs;
+  cdl_immutable *im;
+  cdl_immutable_report rep;
+  TRY_CLI(open_immutable(o, dg, false, &fs, &im, &rep, err));
+  cdl_ledger_config cfg = db_ledger_config(o, &dg->g);
+  cdl_ledger *l = NULL;
+  cdl_immutable_pos bad;
+  cdl_rejection rej = {0};
+  int rc = cdl_ledger_new(&dg->g, &cfg, &l, err);
+  if (rc == CDL_OK) rc = replay_immutable(im, l, (unsigned)o->threads, &bad, &rej, err);
+  uint64_t before = cdl_immutable_count(im);
+  if (rc == CDL_E_REJECTED) rc = cdl_immutable_truncate_before(im, bad, err);
+  json_object_set_new(out, "structure", json_pack("{s:I,s:I,s:I,s:s}", "indexes_rebuilt",
+                                                  (json_int_t)rep.indexes_rebuilt, "truncated_bytes",
+                                                  (json_int_t)rep.truncated_bytes, "removed_chunks",
+                                                  (json_int_t)rep.removed_chunks, "problem",
+                                                  rep.problem));
+  json_object_set_new(out, "refused_by_ledger",
+                      rej.rule ? json_pack("{s:s,s:s,s:I}", "rule", rej.rule, "detail", rej.detail,
+                                           "blocks_removed",
+                                           (json_int_t)(before - cdl_immutable_count(im)))
+                               : json_null());
+  cdl_ledger_del(l);
+  cdl_immutable_close(im);
+  return rc;
+}
+
+int db_repair(const db_opts *o) {
+  db_genesis dg;
+  db_genesis_init(&dg);
+  cdl_error err = {0};
+  json_t *out = json_object();
+  int rc = db_genesis_load(o, &dg, &err);
+  if (rc == CDL_OK) rc = repair_immutable(o, &dg, out, &err);
+  db_genesis_free(&dg);
+  cdl_chaindb *db = NULL;
+  cdl_chaindb_report rep;
+  if (rc == CDL_OK) rc = db_open(o, &dg, false, &db, &rep, &err);
+  if (rc == CDL_OK) {
+    cdl_block_info tip;
+    bool has = cdl_chaindb_tip(db, &tip);
+    json_object_set_new(out, "opened", db_report_json(&rep));
+    json_object_set_new(out, "tip", has ? db_block_json(&tip, dg.g.k) : json_null());
+    rc = cdl_chaindb_close(db, &err);
+    db = NULL;
+  }
+  cdl_chaindb_abandon(db);
+  db_genesis_free(&dg);
+  return finish(rc, out, &err);
+}
+
+/* ---- db export ------------------------------------------------------------ */
+
+static int export_blocks(cdl_chaindb *db, const db_opts *o, uint64_t k, FILE *f, json_t *out,
+                         cdl_error *err) {
+  cdl_follower *fl;
+  TRY_CLI(cdl_follower_new(db, &fl, err));
+  cdl_buf block;
+  cdl_buf_init(&block, 0);
+  uint64_t from = o->has_from ? o->from : 0, to = o->has_to ? o->to : UINT64_MAX;
+  uint64_t n = 0, bytes = 0;
+  int rc = CDL_OK;
+  for (;;) {
+    cdl_follow_kind kind;
+    cdl_block_info info;
+    cdl_point point;
+    cdl_buf_reset(&block);
+    rc = cdl_follower_next(fl, &kind, &info, &point, &block, err);
+    if (rc != CDL_OK || kind != CDL_FOLLOW_FORWARD || info.slot > to) break;
+    if (info.slot < from) continue;
+    if (fwrite(block.data, 1, block.len, f) != block.len) {
+      rc = cdl_error_set(err, CDL_E_IO, 0, "cannot write %s", o->out);
+      break;
+    }
+    if (n == 0) json_object_set_new(out, "first", db_block_json(&info, k));
+    json_object_set_new(out, "last", db_block_json(&info, k));
+    n++;
+    bytes += block.len;
+  }
+  json_object_set_new(out, "blocks", json_integer((json_int_t)n));
+  json_object_set_new(out, "bytes", json_integer((json_int_t)bytes));
+  cdl_buf_free(&block);
+  cdl_follower_del(fl);
+  return rc;
+}
+
+int db_export(const db_opts *o) {
+  if (o->out == NULL) return cli_usage("db export: --out FILE is required");
+  db_genesis dg;
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  json_t *out = json_object();
+  FILE *f = NULL;
+  int rc = db_open(o, &dg, false, &db, NULL, &err);
+  if (rc == CDL_OK && (f = fopen(o->out, "wb")) == NULL)
+    rc = cdl_error_set(&err, CDL_E_IO, 0, "cannot create %s", o->out);
+  if (rc == CDL_OK) rc = export_blocks(db, o, dg.g.k, f, out, &err);
+  if (f != NULL && fclose(f) != 0 && rc == CDL_OK)
+    rc = cdl_error_set(&err, CDL_E_IO, 0, "cannot write %s", o->out);
+  cdl_chaindb_abandon(db);
+  db_genesis_free(&dg);
+  return finish(rc, out, &err);
+}
+
+/* ---- db truncate ------------------------------------------------------------ */
+
+typedef struct kept_blocks {
+  cdl_buf bytes;
+  size_t offs[4096 * 4];
+  size_t n;
+} kept_blocks;
+
+/* The selected chain's volatile blocks up to the slot, to be stored again. */
+static int keep_volatile(cdl_chaindb *db, uint64_t slot, kept_blocks *kb, cdl_error *err) {
+  cdl_follower *f;
+  TRY_CLI(cdl_follower_new(db, &f, err));
+  cdl_block_info imm;
+  int rc = CDL_OK;
+  if (cdl_chaindb_immutable_tip(db, &imm)) {
+    cdl_point p = {.slot = imm.slot}, found;
+    memcpy(p.hash, imm.hash, 32);
+    bool any;
+    rc = cdl_follower_intersect(f, &p, 1, &found, &any, err);
+  }
+  while (rc == CDL_OK && kb->n < sizeof kb->offs / sizeof kb->offs[0]) {
+    cdl_follow_kind kind;
+    cdl_block_info info;
+    cdl_point to;
+    size_t at = kb->bytes.len;
+    rc = cdl_follower_next(f, &kind, &info, &to, &kb->bytes, err);
+    if (rc != CDL_OK || kind != CDL_FOLLOW_FORWARD || info.slot > slot) {
+      kb->bytes.len = at;
+      break;
+    }
+    kb->offs[kb->n++] = at;
+  }
+  cdl_follower_del(f);
+  return rc;
+}
+
+static int remove_entry(void *ctx, const char *name) {
+  const char **dir = ctx;
+  char path[4400];
+  snprintf(path, sizeof path, "%s/%s", dir[0], name);
+  bool snapshot = strncmp(name, "snapshot-", 9) == 0;
+  unsigned long long slot = 0;
+  if (snapshot && sscanf(name, "snapshot-%20llu", &slot) == 1 &&
+      slot <= strtoull(dir[1], NULL, 10))
+    return CDL_OK; /* a snapshot at or before the slot stays */
+  remove(path);
+  return CDL_OK;
+}
+
+static int cut_stores(const db_opts *o, const db_genesis *dg, cdl_error *err) {
+  cdl_fs fs;
+  cdl_immutable *im;
+  TRY_CLI(open_immutable(o, dg, false, &fs, &im, NULL, err));
+  int rc = cdl_immutable_truncate_slot(im, o->to_slot, err);
+  cdl_immutable_close(im);
+  char dir[4200], slot[32];
+  snprintf(slot, sizeof slot, "%llu", (unsigned long long)o->to_slot);
+  const char *ctx[2] = {dir, slot};
+  snprintf(dir, sizeof dir, "%s/volatile", o->db);
+  if (rc == CDL_OK) fs.ops->list(&fs, dir, remove_entry, ctx, NULL);
+  snprintf(dir, sizeof dir, "%s/ledger", o->db);
+  if (rc == CDL_OK) fs.ops->list(&fs, dir, remove_entry, ctx, NULL);
+  return rc;
+}
+
+int db_truncate(const db_opts *o) {
+  if (!o->has_to_slot) return cli_usage("db truncate: --to-slot N is required");
+  db_genesis dg;
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  kept_blocks *kb = calloc(1, sizeof *kb);
+  if (kb == NULL) return cli_usage("db truncate: out of memory");
+  cdl_buf_init(&kb->bytes, 0);
+  int rc = db_open(o, &dg, false, &db, NULL, &err);
+  if (rc == CDL_OK) rc = keep_volatile(db, o->to_slot, kb, &err);
+  cdl_chaindb_abandon(db);
+  db = NULL;
+  if (rc == CDL_OK) rc = cut_stores(o, &dg, &err);
+  db_genesis_free(&dg);
+  if (rc == CDL_OK) rc = db_open(o, &dg, false, &db, NULL, &err);
+  for (size_t i = 0; rc == CDL_OK && i < kb->n; i++) {
+    size_t end = i + 1 < kb->n ? kb->offs[i + 1] : kb->bytes.len;
+    cdl_chaindb_add_result res;
+    cdl_rejection rej;
+    rc = cdl_chaindb_add_block(db, kb->bytes.data + kb->offs[i], end - kb->offs[i], &res, &rej,
+                               &err);
+  }
+  json_t *out = NULL;
+  cdl_block_info tip;
+  if (rc == CDL_OK)
+    out = json_pack("{s:o}", "tip", cdl_chaindb_tip(db, &tip) ? db_block_json(&tip, dg.g.k)
+                                                              : json_null());
+  if (db != NULL && cdl_chaindb_close(db, rc == CDL_OK ? &err : NULL) != CDL_OK && rc == CDL_OK)
+    rc = CDL_E_IO;
+  db_genesis_free(&dg);
+  cdl_buf_free(&kb->bytes);
+  free(kb);
+  return finish(rc, out, &err);
+}

@@ -1,0 +1,60 @@
+/*
+ * db.h: what the `db` commands and `chain validate --db` share
+ * (docs/cli.md, "db"): their options, and opening a ChainDB with the
+ * genesis kept in the database directory.
+ */
+#ifndef CARDINAL_CLI_DB_H
+#define CARDINAL_CLI_DB_H
+
+#include "cardinal/storage.h"
+#include "cli.h"
+
+#define DB_MAX_CHUNKS 4096
+
+#define TRY_CLI(expr)              \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
+typedef struct db_opts {
+  const char *db, *genesis, *out;
+  const char *chunks[DB_MAX_CHUNKS];
+  size_t n_chunks;
+  double pbft_threshold;
+  bool no_signatures, validate_all;
+  bool has_from, has_to, has_to_slot;
+  uint64_t from, to, to_slot, threads;
+  uint64_t sync_interval;  /* 0: the ChainDB's default */
+} db_opts;
+
+/* The genesis a database was created with, loaded. */
+typedef struct db_genesis {
+  cdl_buf text;
+  cdl_arena arena;
+  cdl_byron_genesis g;
+} db_genesis;
+
+int db_parse_opts(int argc, char **argv, db_opts *o);
+void db_genesis_init(db_genesis *dg);
+/* Loads --genesis, or DIR/genesis.json when it is not given (after
+ * db_genesis_init). */
+int db_genesis_load(const db_opts *o, db_genesis *dg, cdl_error *err);
+void db_genesis_free(db_genesis *dg);
+cdl_ledger_config db_ledger_config(const db_opts *o, const cdl_byron_genesis *g);
+/* Opens the ChainDB of --db (creating it, and keeping a copy of the
+ * genesis file in it, when |create|). |dg| is initialised here and must be
+ * freed by the caller whatever the result. */
+int db_open(const db_opts *o, db_genesis *dg, bool create, cdl_chaindb **db,
+            cdl_chaindb_report *rep, cdl_error *err);
+json_t *db_block_json(const cdl_block_info *b, uint64_t k);
+json_t *db_report_json(const cdl_chaindb_report *rep);
+
+int db_import(const db_opts *o);
+int db_info(const db_opts *o);
+int db_validate(const db_opts *o);
+int db_repair(const db_opts *o);
+int db_export(const db_opts *o);
+int db_truncate(const db_opts *o);
+
+#endif /* CARDINAL_CLI_DB_H */
