@@ -76,8 +76,10 @@ static int apply_and_write(chain_gen *c, const cdl_buf *bytes) {
 static int forge_ebb(chain_gen *c, uint64_t epoch) {
   cdl_ledger_tip tip;
   const uint8_t *prev = tip_hash(c, &tip);
-  gen_forge_ebb(c->d->genesis.protocol_magic, prev, epoch, tip.at_genesis ? 0 : tip.block_no,
-                &c->block);
+  /* An EBB repeats the number of the main block before it; after another
+   * EBB (an epoch without main blocks) the number goes up. */
+  uint64_t no = tip.at_genesis ? 0 : tip.is_ebb ? tip.block_no + 1 : tip.block_no;
+  gen_forge_ebb(c->d->genesis.protocol_magic, prev, epoch, no, &c->block);
   return apply_and_write(c, &c->block);
 }
 

@@ -67,6 +67,8 @@ const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t ind
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
                 const cdl_byron_address *addr, uint64_t lovelace);
 int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index);
+/* Grows the table once for |count| entries (no rehash while they arrive). */
+int utxo_reserve(utxo *u, size_t count);
 void utxo_commit(utxo *u);   /* forget the journal */
 void utxo_rollback(utxo *u); /* undo everything since the last commit */
 

@@ -256,7 +256,9 @@ static int read_utxo(reader *r, utxo *u) {
   size_t n = get_count(r, 48);
   uint64_t lovelace = get_u64(r), sum = 0;
   if (r->rc != CDL_OK) return r->rc;
-  if (utxo_init(u) != CDL_OK) return fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
+  /* n is bounded by the bytes left (48 per entry at least). */
+  if (utxo_init(u) != CDL_OK || utxo_reserve(u, n) != CDL_OK)
+    return fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
   cdl_arena arena;
   cdl_arena_init(&arena, 0);
   uint8_t last[36];

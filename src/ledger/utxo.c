@@ -108,6 +108,11 @@ static void take_slot(utxo *u, size_t i) {
   memset(&u->slots[hole], 0, sizeof u->slots[hole]);
 }
 
+int utxo_reserve(utxo *u, size_t count) {
+  while (count * 4 > u->cap * 3) TRY(grow(u));
+  return CDL_OK;
+}
+
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
                 const cdl_byron_address *addr, uint64_t lovelace) {
   if (utxo_find(u, tx_id, index) != NULL) return CDL_E_USAGE;

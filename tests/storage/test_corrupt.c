@@ -31,11 +31,11 @@
  * the source's byte for byte, cdl_immutable_check_all passes, the DB
  * closes, and a second open repairs nothing and has the same tip. The
  * first 3,000 blocks of the real mainnet epoch 0 (k = 2160, one chunk) get
- * a few cases of each kind; a damaged genesis.hash is refused; after a
+ * a few cases of each kind; a damaged genesis.hash is refused; and after a
  * cut that leaves the snapshots unusable the DB keeps the new ones it
- * takes; and a cut back to a chunk's start followed by a fork's block in
- * the chunk before it reads back right. Failures are collected and
- * reported together with their seeds.
+ * takes. Failures are collected and reported together with their seeds.
+ * (A cut back to a chunk's start followed by a fork's block in the chunk
+ * before it: test_immutable.c.)
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -43,24 +43,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "../unit/chain_support.h"
-#include "cardinal/gen.h"
-#include "cardinal/storage.h"
+#include "storage_support.h"
 
 #define GEN_K 10
 #define GEN_SLOTS 600 /* six epochs of 100 slots, six chunks */
 #define MAINNET_BLOCKS 3000 /* 840 immutable (k = 2160), one chunk */
-#if defined(__SANITIZE_ADDRESS__)
-#define CDL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CDL_ASAN 1
-#endif
-#endif
-#ifdef CDL_ASAN
+#if UNDER_ASAN
 #define RANDOM_CASES 200 /* each case is about ten times slower */
 #else
 #define RANDOM_CASES 240
@@ -95,8 +85,7 @@ static world *W; /* the one the running test damages */
 
 static char gen_dir[64];
 static cdl_gen_dir gen;
-static cdl_buf gen_chunk;
-static cdl_span *gen_blocks;
+static gchain gen_chain;
 static genesis_fixture mainnet;
 static epoch0 epoch;
 
@@ -142,61 +131,24 @@ static void report(const failures *f, const char *what) {
     fail_msg("%s: %u of %u cases failed; first: %s", what, f->n, f->cases, f->first[0]);
 }
 
+/* Runs |one| for seeds first..last (chunk numbers for some) and reports
+ * the failures together as |what|. */
+static void run_cases(void (*one)(failures *f, uint64_t seed), uint64_t first, uint64_t last,
+                      const char *what) {
+  failures f = {0};
+  for (uint64_t seed = first; seed <= last; seed++) one(&f, seed);
+  report(&f, what);
+}
+
 /* ---- Small helpers ------------------------------------------------------- */
 
-static uint64_t key_of(const cdl_block_info *b) { return 2 * b->block_no + (b->is_ebb ? 1 : 0); }
-
 /* The source index of |b| when it is that block of the source, else -1. */
-static long index_of(const cdl_block_info *b) {
-  size_t lo = 0, hi = W->n_blocks;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (key_of(&W->info[mid]) < key_of(b)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < W->n_blocks && memcmp(W->info[lo].hash, b->hash, 32) == 0 ? (long)lo : -1;
-}
+static long index_of(const cdl_block_info *b) { return find_block(W->info, W->n_blocks, b); }
 
 static uint32_t chunk_of(size_t i) { return (uint32_t)(W->info[i].slot / W->epoch_slots); }
 
-static void shell(const char *fmt, const char *a, const char *b) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, fmt, a, b);
-  if (system(cmd) != 0) fail_msg("command failed: %s", cmd);
-}
-
-static void path_in(const char *dir, const char *rel, char *out, size_t cap) {
-  if ((size_t)snprintf(out, cap, "%s/%s", dir, rel) >= cap) fail_msg("path too long: %s", rel);
-}
-
-static uint64_t file_size(const char *path) {
-  struct stat st;
-  assert_int_equal(stat(path, &st), 0);
-  return (uint64_t)st.st_size;
-}
-
-static void read_whole(const char *path, cdl_buf *out) {
-  cdl_error err = {0};
-  cdl_buf_init(out, 0);
-  if (cdl_file_read_all(path, (size_t)1 << 30, out, &err) != CDL_OK)
-    fail_msg("read %s: %s", path, err.message);
-}
-
-static void write_whole(const char *path, const uint8_t *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, len, f), len);
-  assert_int_equal(fclose(f), 0);
-}
-
-static void flip_at(const char *path, uint64_t offset, uint8_t mask) {
-  cdl_buf b;
-  read_whole(path, &b);
-  assert_true(offset < b.len && mask != 0);
-  b.data[offset] ^= mask;
-  write_whole(path, b.data, b.len);
-  cdl_buf_free(&b);
-}
+/* The last chunk of the base DB. */
+static uint32_t last_chunk(void) { return chunk_of(W->base.imm_count - 1); }
 
 static void cut_to(const char *path, uint64_t size) {
   assert_int_equal(truncate(path, (off_t)size), 0);
@@ -204,60 +156,14 @@ static void cut_to(const char *path, uint64_t size) {
 
 static uint8_t nonzero_byte(cdl_gen_rng *r) { return (uint8_t)(1 + cdl_gen_rng_below(r, 255)); }
 
-/* Copies the files of |from| and of its subdirectories (a DB is no deeper)
- * to |to|, which exists; in-process, as a shell's cp would cost more than
- * the case. */
-static void copy_tree(const char *from, const char *to, int depth) {
-  DIR *d = opendir(from);
-  assert_non_null(d);
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    char src[256], dst[256];
-    path_in(from, e->d_name, src, sizeof src);
-    path_in(to, e->d_name, dst, sizeof dst);
-    struct stat st;
-    assert_int_equal(stat(src, &st), 0);
-    if (S_ISDIR(st.st_mode)) {
-      assert_true(depth < 2);
-      assert_int_equal(mkdir(dst, 0755), 0);
-      copy_tree(src, dst, depth + 1);
-    } else {
-      cdl_buf b;
-      read_whole(src, &b);
-      write_whole(dst, b.data, b.len);
-      cdl_buf_free(&b);
-    }
-  }
-  closedir(d);
-}
-
-static void remove_tree(const char *dir, int depth) {
-  DIR *d = opendir(dir);
-  assert_non_null(d);
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-    char path[256];
-    path_in(dir, e->d_name, path, sizeof path);
-    struct stat st;
-    assert_int_equal(stat(path, &st), 0);
-    if (S_ISDIR(st.st_mode) && depth < 2) remove_tree(path, depth + 1);
-    else assert_int_equal(unlink(path), 0);
-  }
-  closedir(d);
-  assert_int_equal(rmdir(dir), 0);
-}
-
 static void kase_begin(kase *k, failures *f, const char *name, uint64_t seed) {
   *k = (kase){.name = name, .seed = seed, .f = f};
-  snprintf(k->dir, sizeof k->dir, "/tmp/cdl-corrupt-XXXXXX");
-  assert_non_null(mkdtemp(k->dir));
-  copy_tree(W->base.dir, k->dir, 0);
+  make_dir(k->dir, sizeof k->dir, "corrupt");
+  copy_tree(W->base.dir, k->dir);
   f->cases++;
 }
 
-static void kase_end(kase *k) { remove_tree(k->dir, 0); }
+static void kase_end(kase *k) { remove_tree(k->dir); }
 
 static cdl_chaindb_config config_of(const char *dir, bool validate_all) {
   return (cdl_chaindb_config){.dir = dir, .genesis = W->genesis, .ledger = W->ledger,
@@ -273,7 +179,7 @@ typedef struct vrec {
 /* The records of a volatile file ("CDLV" | u32 length | u32 CRC | block). */
 static size_t parse_volatile(const char *path, vrec *out, size_t max) {
   cdl_buf b;
-  read_whole(path, &b);
+  read_file(path, &b);
   size_t n = 0;
   for (uint64_t at = 0; at < b.len; n++) {
     assert_true(n < max && b.len - at >= 12 && memcmp(b.data + at, "CDLV", 4) == 0);
@@ -303,26 +209,6 @@ static cdl_chaindb *open_case(kase *k, bool validate_all, cdl_chaindb_report *re
   return db;
 }
 
-/* Every immutable block equals the source's block at its height. */
-static void check_contents(kase *k, cdl_chaindb *db) {
-  cdl_immutable *im = cdl_chaindb_immutable(db);
-  cdl_immutable_pos pos = {0, 0};
-  cdl_buf buf;
-  cdl_buf_init(&buf, 0);
-  size_t i = 0;
-  for (bool more = cdl_immutable_count(im) > 0; more && !k->bad;
-       more = cdl_immutable_next(im, &pos), i++) {
-    cdl_error err = {0};
-    cdl_buf_reset(&buf);
-    int rc = cdl_immutable_read(im, pos, &buf, NULL, &err);
-    EXPECT(k, rc == CDL_OK, "immutable block %zu cannot be read after open: %s", i, err.message);
-    EXPECT(k, rc != CDL_OK || (i < W->n_blocks && buf.len == W->blocks[i].len &&
-                               memcmp(buf.data, W->blocks[i].ptr, buf.len) == 0),
-           "immutable block %zu is not the block written (damage kept)", i);
-  }
-  cdl_buf_free(&buf);
-}
-
 /* The tip's source index (-1: empty); checks that it and the ledger's tip
  * are one block of the source, that the immutable blocks are intact and
  * that db validate (cdl_immutable_check_all) passes. */
@@ -343,7 +229,10 @@ static long check_db(kase *k, cdl_chaindb *db) {
   cdl_error err = {0};
   int rc = cdl_immutable_check_all(cdl_chaindb_immutable(db), &bad, &err);
   EXPECT(k, rc == CDL_OK, "db validate fails after open: %s", err.message);
-  check_contents(k, db);
+  char why[300];
+  if (!k->bad && !immutable_matches(cdl_chaindb_immutable(db), W->blocks, W->n_blocks, why,
+                                    sizeof why))
+    kase_fail(k, "after open, %s (damage kept)", why);
   return t;
 }
 
@@ -395,42 +284,14 @@ static void expect_cut_at(kase *k, cdl_chaindb *db, const cdl_chaindb_report *re
 /* ---- The source chain and the base DB ------------------------------------ */
 
 static void make_gen_world(void) {
-  cdl_gen_genesis_spec s = {0};
-  cdl_gen_default_params(&s.params);
-  s.params.slot_duration_ms = 1000;
-  s.protocol_magic = 42;
-  s.k = GEN_K;
-  s.start_time = 1700000000;
-  s.genesis_keys = 7;
-  s.poor_addresses = 4;
-  s.poor_balance = 1000000000000ull;
-  s.has_seed = true;
-  s.seed = 12;
-  cdl_error err = {0};
-  snprintf(gen_dir, sizeof gen_dir, "/tmp/cdl-corrupt-genesis-XXXXXX");
-  assert_non_null(mkdtemp(gen_dir));
-  if (cdl_gen_genesis_create(&s, gen_dir, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
-  if (cdl_gen_dir_load(gen_dir, &gen, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
+  make_dir(gen_dir, sizeof gen_dir, "corrupt-genesis");
+  gen_genesis(gen_dir, GEN_K, 4, 12, &gen);
   cdl_gen_chain_opts o = {.slots = GEN_SLOTS, .fill = 0.9, .txs_per_block = 1,
                           .delegation = true, .updates = true, .seed = 4};
-  char *mem = NULL;
-  size_t len = 0, n;
-  FILE *f = open_memstream(&mem, &len);
-  assert_non_null(f);
-  cdl_gen_chain_stats st;
-  cdl_rejection rej;
-  int rc = cdl_gen_chain(&gen, &o, f, &st, &rej, &err);
-  fclose(f);
-  if (rc != CDL_OK) fail_msg("generate: %s", err.message);
-  cdl_buf_init(&gen_chunk, 0);
-  assert_int_equal(cdl_buf_append(&gen_chunk, mem, len), CDL_OK);
-  free(mem);
-  assert_int_equal(cdl_gen_split_chunk(gen_chunk.data, gen_chunk.len, &gen_blocks, &n, &err),
-                   CDL_OK);
+  gchain_make(&gen, &o, &gen_chain);
   const cdl_byron_genesis *g = &gen.genesis;
-  GEN = (world){.name = "generated k=10", .genesis = g, .blocks = gen_blocks, .n_blocks = n,
-                .ledger = {g->protocol_magic, gen.requires_magic, g->k, 0,
-                           CDL_LEDGER_NO_SIGNATURES},
+  GEN = (world){.name = "generated k=10", .genesis = g, .blocks = gen_chain.blocks,
+                .n_blocks = gen_chain.n, .ledger = ledger_of(g, CDL_LEDGER_NO_SIGNATURES),
                 .epoch_slots = 10 * g->k, .snapshot_interval = 40};
 }
 
@@ -439,9 +300,7 @@ static void make_mainnet_world(void) {
   epoch0_load(&epoch);
   const cdl_byron_genesis *g = &mainnet.g;
   MAIN = (world){.name = "mainnet epoch 0", .genesis = g, .blocks = epoch.blocks,
-                 .n_blocks = MAINNET_BLOCKS,
-                 .ledger = {g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic), g->k,
-                            0, CDL_LEDGER_NO_SIGNATURES},
+                 .n_blocks = MAINNET_BLOCKS, .ledger = ledger_of(g, CDL_LEDGER_NO_SIGNATURES),
                  .epoch_slots = 10 * g->k, .snapshot_interval = 500};
 }
 
@@ -484,20 +343,11 @@ static int list_into(const char *dir, const char *sub) {
 }
 
 static void build_base(void) {
-  snprintf(W->base.dir, sizeof W->base.dir, "/tmp/cdl-corrupt-base-XXXXXX");
-  assert_non_null(mkdtemp(W->base.dir));
+  make_dir(W->base.dir, sizeof W->base.dir, "corrupt-base");
   cdl_chaindb_config cfg = config_of(W->base.dir, false);
-  cdl_chaindb *db;
-  cdl_error err = {0};
-  assert_int_equal(cdl_chaindb_open(&cfg, &db, NULL, &err), CDL_OK);
-  for (size_t i = 0; i < W->n_blocks; i++) {
-    cdl_chaindb_add_result res;
-    cdl_rejection rej = {0};
-    const cdl_span *b = &W->blocks[i];
-    assert_int_equal(cdl_chaindb_add_block(db, b->ptr, b->len, &res, &rej, &err), CDL_OK);
-    if (res.outcome != CDL_ADD_ADOPTED) fail_msg("block %zu not adopted: %s", i, rej.rule);
-  }
-  assert_int_equal(cdl_chaindb_close(db, &err), CDL_OK);
+  cdl_chaindb *db = db_open(&cfg, NULL);
+  for (size_t i = 0; i < W->n_blocks; i++) add_expect(db, W->blocks[i], CDL_ADD_ADOPTED);
+  db_close(db);
   list_into(W->base.dir, "immutable");
   list_into(W->base.dir, "volatile");
   list_into(W->base.dir, "ledger");
@@ -542,7 +392,7 @@ static void setup_world(world *w) {
   base_facts();
   printf("%s base: %zu blocks, %zu immutable in %u chunks, %zu files, snapshots %.30s..., "
          "%.30s...\n", W->name, W->n_blocks, W->base.imm_count,
-         chunk_of(W->base.imm_count - 1) + 1, W->base.n_files, W->base.snaps[0],
+         last_chunk() + 1, W->base.n_files, W->base.snaps[0],
          W->base.snaps[1]);
 }
 
@@ -552,12 +402,12 @@ static int group_setup(void **state) {
   make_mainnet_world();
   setup_world(&MAIN);
   setup_world(&GEN);
-  assert_true(chunk_of(GEN.base.imm_count - 1) >= 5);
+  assert_true(last_chunk() >= 5); /* W is GEN */
   return 0;
 }
 
 static void free_world(world *w) {
-  remove_tree(w->base.dir, 0);
+  remove_tree(w->base.dir);
   free(w->info);
   free(w->chunk_offset);
   free(w->in_volatile);
@@ -567,9 +417,8 @@ static int group_teardown(void **state) {
   (void)state;
   free_world(&GEN);
   free_world(&MAIN);
-  shell("rm -rf %s%s", gen_dir, "");
-  free(gen_blocks);
-  cdl_buf_free(&gen_chunk);
+  remove_dir(gen_dir);
+  gchain_free(&gen_chain);
   cdl_gen_dir_free(&gen);
   epoch0_free(&epoch);
   cdl_arena_free(&mainnet.arena);
@@ -630,7 +479,7 @@ static void blocks_of_chunk(uint32_t c, size_t *lo, size_t *hi) {
 static void cut_case(failures *f, uint64_t seed) {
   cdl_gen_rng r;
   cdl_gen_rng_seed(&r, seed);
-  uint32_t last = chunk_of(W->base.imm_count - 1);
+  uint32_t last = last_chunk();
   uint32_t c = seed % 2 ? (uint32_t)cdl_gen_rng_below(&r, last + 1) : last;
   size_t lo, hi;
   blocks_of_chunk(c, &lo, &hi);
@@ -657,88 +506,65 @@ static void cut_case(failures *f, uint64_t seed) {
   kase_end(&k);
 }
 
-static void test_chunk_flip(void **state) {
-  (void)state;
-  failures f = {0};
-  for (uint64_t seed = 1; seed <= 40; seed++) flip_case(&f, seed);
-  report(&f, "(a) flipped byte in a chunk");
-}
-
-static void test_chunk_cut(void **state) {
-  (void)state;
-  failures f = {0};
-  for (uint64_t seed = 1; seed <= 24; seed++) cut_case(&f, seed);
-  report(&f, "(b) chunk cut inside a block");
-}
-
-/* A deleted chunk file (any of them, its index left behind): the blocks
+/* A deleted chunk file (chunk |c|, its index left behind): the blocks
  * before it are kept, the chunks after it no longer follow and go. */
-static void test_chunk_deleted(void **state) {
-  (void)state;
-  failures f = {0};
-  uint32_t last = chunk_of(W->base.imm_count - 1);
-  for (uint32_t c = 0; c <= last; c++) {
-    size_t lo, hi;
-    blocks_of_chunk(c, &lo, &hi);
-    kase k;
-    kase_begin(&k, &f, "(b) chunk deleted", c);
-    char path[256];
-    chunk_path(k.dir, c, "chunk", path, sizeof path);
-    assert_int_equal(unlink(path), 0);
-    cdl_chaindb_report rep;
-    cdl_chaindb *db = open_case(&k, false, &rep);
-    if (db != NULL) {
-      EXPECT(&k, rep.immutable.blocks == lo,
-             "chunk %u deleted: the immutable DB kept %llu blocks, %zu come before the chunk", c,
-             (unsigned long long)rep.immutable.blocks, lo);
-      long tip = check_db(&k, db);
-      EXPECT(&k, tip >= (long)lo - 1 && (W->in_volatile[lo] || tip == (long)lo - 1),
-             "chunk %u deleted: tip %ld", c, tip);
-      close_case(&k, db);
-      second_open(&k, tip);
-    }
-    kase_end(&k);
+static void deleted_case(failures *f, uint64_t seed) {
+  uint32_t c = (uint32_t)seed;
+  size_t lo, hi;
+  blocks_of_chunk(c, &lo, &hi);
+  kase k;
+  kase_begin(&k, f, "(b) chunk deleted", c);
+  char path[256];
+  chunk_path(k.dir, c, "chunk", path, sizeof path);
+  assert_int_equal(unlink(path), 0);
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, false, &rep);
+  if (db != NULL) {
+    EXPECT(&k, rep.immutable.blocks == lo,
+           "chunk %u deleted: the immutable DB kept %llu blocks, %zu come before the chunk", c,
+           (unsigned long long)rep.immutable.blocks, lo);
+    long tip = check_db(&k, db);
+    EXPECT(&k, tip >= (long)lo - 1 && (W->in_volatile[lo] || tip == (long)lo - 1),
+           "chunk %u deleted: tip %ld", c, tip);
+    close_case(&k, db);
+    second_open(&k, tip);
   }
-  report(&f, "(b) deleted chunk");
+  kase_end(&k);
 }
 
-/* Bytes after a chunk's last block (a torn append, or junk): they are cut
- * and nothing else is lost, whichever chunk it is. */
-static void test_chunk_tail_junk(void **state) {
-  (void)state;
-  failures f = {0};
-  for (uint32_t c = 0; c <= chunk_of(W->base.imm_count - 1); c++) {
-    cdl_gen_rng r;
-    cdl_gen_rng_seed(&r, c);
-    kase k;
-    kase_begin(&k, &f, "(b) junk after a chunk's last block", c);
-    char path[256];
-    chunk_path(k.dir, c, "chunk", path, sizeof path);
-    cdl_buf b;
-    read_whole(path, &b);
-    uint8_t junk[200];
-    size_t n = 1 + (size_t)cdl_gen_rng_below(&r, sizeof junk);
-    cdl_gen_rng_bytes(&r, junk, n);
-    assert_int_equal(cdl_buf_append(&b, junk, n), CDL_OK);
-    write_whole(path, b.data, b.len);
-    cdl_buf_free(&b);
-    cdl_chaindb_report rep;
-    cdl_chaindb *db = open_case(&k, false, &rep);
-    if (db != NULL) {
-      EXPECT(&k, rep.immutable.truncated_bytes == n, "%zu junk bytes after chunk %u: %llu cut", n,
-             c, (unsigned long long)rep.immutable.truncated_bytes);
-      EXPECT(&k, rep.immutable.blocks == W->base.imm_count && rep.immutable.removed_chunks == 0,
-             "%zu junk bytes after chunk %u: %llu immutable blocks kept of %zu, %u chunks removed",
-             n, c, (unsigned long long)rep.immutable.blocks, W->base.imm_count,
-             rep.immutable.removed_chunks);
-      long tip = check_db(&k, db);
-      EXPECT(&k, tip == W->base.tip, "tip %ld, was %ld", tip, W->base.tip);
-      close_case(&k, db);
-      second_open(&k, tip);
-    }
-    kase_end(&k);
+/* Bytes after the last block of chunk |c| (a torn append, or junk): they
+ * are cut and nothing else is lost, whichever chunk it is. */
+static void junk_case(failures *f, uint64_t seed) {
+  uint32_t c = (uint32_t)seed;
+  cdl_gen_rng r;
+  cdl_gen_rng_seed(&r, c);
+  kase k;
+  kase_begin(&k, f, "(b) junk after a chunk's last block", c);
+  char path[256];
+  chunk_path(k.dir, c, "chunk", path, sizeof path);
+  cdl_buf b;
+  read_file(path, &b);
+  uint8_t junk[200];
+  size_t n = 1 + (size_t)cdl_gen_rng_below(&r, sizeof junk);
+  cdl_gen_rng_bytes(&r, junk, n);
+  assert_int_equal(cdl_buf_append(&b, junk, n), CDL_OK);
+  write_file(path, b.data, b.len);
+  cdl_buf_free(&b);
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, false, &rep);
+  if (db != NULL) {
+    EXPECT(&k, rep.immutable.truncated_bytes == n, "%zu junk bytes after chunk %u: %llu cut", n,
+           c, (unsigned long long)rep.immutable.truncated_bytes);
+    EXPECT(&k, rep.immutable.blocks == W->base.imm_count && rep.immutable.removed_chunks == 0,
+           "%zu junk bytes after chunk %u: %llu immutable blocks kept of %zu, %u chunks removed",
+           n, c, (unsigned long long)rep.immutable.blocks, W->base.imm_count,
+           rep.immutable.removed_chunks);
+    long tip = check_db(&k, db);
+    EXPECT(&k, tip == W->base.tip, "tip %ld, was %ld", tip, W->base.tip);
+    close_case(&k, db);
+    second_open(&k, tip);
   }
-  report(&f, "(b) junk after a chunk");
+  kase_end(&k);
 }
 
 /* ---- (c), (d): damaged indexes ------------------------------------------------ */
@@ -760,7 +586,8 @@ static void expect_index_rebuilt(kase *k, uint32_t c) {
   second_open(k, tip);
 }
 
-static void index_deleted_case(failures *f, uint32_t c) {
+static void index_deleted_case(failures *f, uint64_t seed) {
+  uint32_t c = (uint32_t)seed;
   kase k;
   kase_begin(&k, f, "(c) index deleted", c);
   char path[256];
@@ -768,13 +595,6 @@ static void index_deleted_case(failures *f, uint32_t c) {
   assert_int_equal(unlink(path), 0);
   expect_index_rebuilt(&k, c);
   kase_end(&k);
-}
-
-static void test_index_deleted(void **state) {
-  (void)state;
-  failures f = {0};
-  for (uint32_t c = 0; c <= chunk_of(W->base.imm_count - 1); c++) index_deleted_case(&f, c);
-  report(&f, "(c) deleted index");
 }
 
 #define INDEX_HEADER 16
@@ -790,9 +610,9 @@ static void damage_index(const char *path, int kind, cdl_gen_rng *r) {
                      cdl_gen_rng_below(r, INDEX_ENTRY - 1));
   } else {
     cdl_buf b;
-    read_whole(path, &b);
+    read_file(path, &b);
     for (size_t i = 0; i < INDEX_HEADER; i++) b.data[i] ^= nonzero_byte(r);
-    write_whole(path, b.data, b.len);
+    write_file(path, b.data, b.len);
     cdl_buf_free(&b);
   }
 }
@@ -805,7 +625,7 @@ static void index_damaged_case(failures *f, uint64_t seed) {
   cdl_gen_rng r;
   cdl_gen_rng_seed(&r, seed);
   int kind = (int)(seed % 3);
-  uint32_t c = (uint32_t)cdl_gen_rng_below(&r, chunk_of(W->base.imm_count - 1) + 1);
+  uint32_t c = (uint32_t)cdl_gen_rng_below(&r, last_chunk() + 1);
   kase k;
   kase_begin(&k, f, names[kind], seed);
   char path[256];
@@ -813,13 +633,6 @@ static void index_damaged_case(failures *f, uint64_t seed) {
   damage_index(path, kind, &r);
   expect_index_rebuilt(&k, c);
   kase_end(&k);
-}
-
-static void test_index_damaged(void **state) {
-  (void)state;
-  failures f = {0};
-  for (uint64_t seed = 1; seed <= 24; seed++) index_damaged_case(&f, seed);
-  report(&f, "(d) damaged index");
 }
 
 /* ---- (e): damaged snapshots ---------------------------------------------------- */
@@ -866,13 +679,6 @@ static void snapshot_case(failures *f, uint64_t seed) {
   kase_end(&k);
 }
 
-static void test_snapshot_damaged(void **state) {
-  (void)state;
-  failures f = {0};
-  for (uint64_t seed = 1; seed <= 12; seed++) snapshot_case(&f, seed);
-  report(&f, "(e) damaged snapshot");
-}
-
 /* ---- (f): damaged volatile files ------------------------------------------------ */
 
 /* The tip expected when the volatile records from |first| on are lost. */
@@ -883,7 +689,9 @@ static long tip_without(const vrec *recs, size_t n, size_t first) {
   return lost - 1;
 }
 
-static void volatile_case(failures *f, uint64_t seed, vrec *recs) {
+static void volatile_case(failures *f, uint64_t seed) {
+  vrec *recs = calloc(MAX_RECORDS, sizeof *recs);
+  assert_non_null(recs);
   cdl_gen_rng r;
   cdl_gen_rng_seed(&r, seed);
   size_t nv = 0, pick;
@@ -914,16 +722,7 @@ static void volatile_case(failures *f, uint64_t seed, vrec *recs) {
     second_open(&k, tip);
   }
   kase_end(&k);
-}
-
-static void test_volatile_damaged(void **state) {
-  (void)state;
-  failures f = {0};
-  vrec *recs = calloc(MAX_RECORDS, sizeof *recs);
-  assert_non_null(recs);
-  for (uint64_t seed = 1; seed <= 24; seed++) volatile_case(&f, seed, recs);
   free(recs);
-  report(&f, "(f) damaged volatile file");
 }
 
 /* ---- (g): random damage ------------------------------------------------------------ */
@@ -948,8 +747,8 @@ static uint64_t damage(const char *path, int kind, cdl_gen_rng *r, bool *in_plac
   *in_place = false;
   if (kind == D_DELETE) return assert_int_equal(unlink(path), 0), 0;
   cdl_buf b, old;
-  read_whole(path, &b);
-  read_whole(path, &old);
+  read_file(path, &b);
+  read_file(path, &old);
   size_t n = b.len;
   if (n == 0) kind = D_APPEND;
   if (kind == D_FLIP || kind == D_FLIPS) {
@@ -972,7 +771,7 @@ static uint64_t damage(const char *path, int kind, cdl_gen_rng *r, bool *in_plac
   }
   *in_place = kind != D_CUT && kind != D_APPEND;
   uint64_t first = first_diff(old.data, old.len, b.data, b.len);
-  write_whole(path, b.data, b.len);
+  write_file(path, b.data, b.len);
   cdl_buf_free(&b);
   cdl_buf_free(&old);
   return first;
@@ -1022,12 +821,24 @@ static void random_case(failures *f, uint64_t seed) {
   kase_end(&k);
 }
 
-static void test_random_damage(void **state) {
-  (void)state;
-  failures f = {0};
-  for (uint64_t seed = 1; seed <= RANDOM_CASES; seed++) random_case(&f, seed);
-  report(&f, "(g) random damage");
-}
+/* ---- The tests ----------------------------------------------------------------------- */
+
+/* A test running |one| for seeds |first| to |last| (chunk numbers for some). */
+#define CASES_TEST(name, one, first, last, what) \
+  static void name(void **state) {               \
+    (void)state;                                 \
+    run_cases(one, first, last, what);           \
+  }
+
+CASES_TEST(test_chunk_flip, flip_case, 1, 40, "(a) flipped byte in a chunk")
+CASES_TEST(test_chunk_cut, cut_case, 1, 24, "(b) chunk cut inside a block")
+CASES_TEST(test_chunk_deleted, deleted_case, 0, last_chunk(), "(b) deleted chunk")
+CASES_TEST(test_chunk_tail_junk, junk_case, 0, last_chunk(), "(b) junk after a chunk")
+CASES_TEST(test_index_deleted, index_deleted_case, 0, last_chunk(), "(c) deleted index")
+CASES_TEST(test_index_damaged, index_damaged_case, 1, 24, "(d) damaged index")
+CASES_TEST(test_snapshot_damaged, snapshot_case, 1, 12, "(e) damaged snapshot")
+CASES_TEST(test_volatile_damaged, volatile_case, 1, 24, "(f) damaged volatile file")
+CASES_TEST(test_random_damage, random_case, 1, RANDOM_CASES, "(g) random damage")
 
 /* After damage cuts the immutable DB (the last three chunks and the
  * volatile files lost), the snapshots past the cut cannot be used; the DB
@@ -1040,9 +851,7 @@ static void test_snapshots_after_cut(void **state) {
   failures f = {0};
   kase k;
   kase_begin(&k, &f, "snapshots after a cut", 0);
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "cd %s && rm immutable/0000[345].* volatile/*", k.dir);
-  assert_int_equal(system(cmd), 0);
+  shell("cd %s && rm immutable/0000[345].* volatile/*", k.dir);
   cdl_chaindb_report rep;
   cdl_chaindb *db = open_case(&k, false, &rep);
   assert_non_null(db);
@@ -1073,138 +882,20 @@ static void test_snapshots_after_cut(void **state) {
   report(&f, "snapshots after a cut");
 }
 
-/* ---- Cutting back, then a fork ------------------------------------------------------
- * What `db repair` and a ChainDB open do when the ledger refuses an
- * immutable block that starts a chunk: cdl_immutable_truncate_before drops
- * the chunk; blocks of a fork may then go to the chunk before it. With two
- * chains of one genesis (the same EBB, then different blocks) and chunks of
- * two slots (epoch_slots 2: every block here is in epoch 0, whose slots
- * read the same either way), chain A fills chunks 0 (only the EBB) to n,
- * the DB is reopened, and after the cut back to the EBB the first block of
- * chain B (slot 0 or 1) joins chunk 0. */
-
-/* A 60-slot chain of the generated genesis; false when the generator
- * refuses the options. *blocks points into |out|. */
-static bool small_chain(double fill, uint64_t seed, cdl_buf *out, cdl_span **blocks, size_t *n) {
-  cdl_gen_chain_opts o = {.slots = 60, .fill = fill, .seed = seed};
-  char *mem = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&mem, &len);
-  assert_non_null(f);
-  cdl_gen_chain_stats st;
-  cdl_rejection rej;
-  cdl_error err = {0};
-  int rc = cdl_gen_chain(&gen, &o, f, &st, &rej, &err);
-  fclose(f);
-  cdl_buf_init(out, 0);
-  assert_int_equal(cdl_buf_append(out, mem, len), CDL_OK);
-  free(mem);
-  if (rc == CDL_OK) rc = cdl_gen_split_chunk(out->data, out->len, blocks, n, &err);
-  if (rc != CDL_OK) cdl_buf_free(out);
-  return rc == CDL_OK;
-}
-
-static cdl_block_info info_at(const cdl_span *b, size_t i) {
-  cdl_block_info bi;
-  cdl_error err = {0};
-  assert_int_equal(cdl_block_info_read(b[i].ptr, b[i].len, 100, &bi, &err), CDL_OK);
-  return bi;
-}
-
-/* How many blocks of |a| to store: through the first two-block chunk
- * after a chunk 0 that holds only the EBB; 0 when |a| has no such shape. */
-static size_t fork_prefix(const cdl_span *a, size_t n) {
-  if (n < 4 || info_at(a, 1).slot < 2) return 0;
-  for (size_t i = 2; i < n; i++)
-    if (info_at(a, i).slot / 2 == info_at(a, i - 1).slot / 2) return i + 1;
-  return 0;
-}
-
-static void append_all(cdl_immutable *im, const cdl_span *b, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    cdl_block_info bi = info_at(b, i);
-    cdl_error err = {0};
-    if (cdl_immutable_append(im, b[i].ptr, b[i].len, &bi, &err) != CDL_OK)
-      fail_msg("append %zu: %s", i, err.message);
-  }
-}
-
-static void cut_then_fork(const cdl_span *a, size_t na, const cdl_span *b, bool touch) {
-  char dir[64];
-  snprintf(dir, sizeof dir, "/tmp/cdl-corrupt-fork-XXXXXX");
-  assert_non_null(mkdtemp(dir));
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_immutable_config cfg = {.epoch_slots = 2};
-  cdl_immutable *im;
-  cdl_error err = {0};
-  assert_int_equal(cdl_immutable_open(&fs, dir, &cfg, &im, NULL, &err), CDL_OK);
-  append_all(im, a, na);
-  cdl_immutable_close(im);
-  assert_int_equal(cdl_immutable_open(&fs, dir, &cfg, &im, NULL, &err), CDL_OK);
-  cdl_block_info bi;
-  if (touch) assert_int_equal(cdl_immutable_info(im, (cdl_immutable_pos){0, 0}, &bi, &err), 0);
-  assert_int_equal(cdl_immutable_truncate_before(im, (cdl_immutable_pos){1, 0}, &err), CDL_OK);
-  assert_int_equal(cdl_immutable_count(im), 1);
-  append_all(im, b + 1, 1);
-  char bad[200] = "";
-  for (uint32_t i = 0; i < 2 && bad[0] == '\0'; i++) {
-    cdl_buf out;
-    cdl_buf_init(&out, 0);
-    int rc = cdl_immutable_read(im, (cdl_immutable_pos){0, i}, &out, &bi, &err);
-    const cdl_span *want = i == 0 ? &a[0] : &b[1];
-    if (rc != CDL_OK || out.len != want->len || memcmp(out.data, want->ptr, out.len) != 0)
-      snprintf(bad, sizeof bad, "block %u of chunk 0 reads back wrong: %.120s", i,
-               rc ? err.message : "other bytes");
-    cdl_buf_free(&out);
-  }
-  cdl_immutable_close(im);
-  remove_tree(dir, 0);
-  if (bad[0] != '\0')
-    fail_msg("after the cut back to chunk 0 (%s before) and a fork's block: %s",
-             touch ? "read" : "not read", bad);
-}
-
-static void test_cut_then_fork(void **state) {
-  (void)state;
-  cdl_buf abuf = {0}, bbuf = {0};
-  cdl_span *a = NULL, *b = NULL;
-  size_t na = 0, nb = 0, keep = 0;
-  for (uint64_t seed = 1; seed < 200 && keep == 0; seed++) {
-    if (a != NULL) free(a), cdl_buf_free(&abuf), a = NULL;
-    if (small_chain(0.5, seed, &abuf, &a, &na)) keep = fork_prefix(a, na);
-  }
-  assert_true(keep > 0);
-  for (uint64_t seed = 1; seed < 200 && b == NULL; seed++) {
-    if (!small_chain(1.0, seed, &bbuf, &b, &nb)) continue;
-    if (nb >= 2 && info_at(b, 1).slot < 2 && !info_at(b, 1).is_ebb) break;
-    free(b), cdl_buf_free(&bbuf), b = NULL;
-  }
-  assert_non_null(b);
-  assert_memory_equal(info_at(a, 0).hash, info_at(b, 0).hash, 32); /* one EBB */
-  cut_then_fork(a, keep, b, false);
-  cut_then_fork(a, keep, b, true);
-  free(a), free(b);
-  cdl_buf_free(&abuf), cdl_buf_free(&bbuf);
-}
-
 /* The real chain (one chunk, k = 2160, real transactions): a few cases of
  * each kind. */
 static void test_mainnet(void **state) {
   (void)state;
   W = &MAIN;
   failures f = {0};
-  vrec *recs = calloc(MAX_RECORDS, sizeof *recs);
-  assert_non_null(recs);
   for (uint64_t seed = 1; seed <= 4; seed++) flip_case(&f, seed);
   for (uint64_t seed = 1; seed <= 2; seed++) cut_case(&f, seed);
   index_deleted_case(&f, 0);
   for (uint64_t seed = 1; seed <= 3; seed++) index_damaged_case(&f, seed);
   for (uint64_t seed = 1; seed <= 2; seed++) snapshot_case(&f, seed);
   snapshot_case(&f, 9);
-  for (uint64_t seed = 1; seed <= 2; seed++) volatile_case(&f, seed, recs);
+  for (uint64_t seed = 1; seed <= 2; seed++) volatile_case(&f, seed);
   for (uint64_t seed = 1; seed <= 8; seed++) random_case(&f, seed);
-  free(recs);
   W = &GEN;
   report(&f, "mainnet epoch 0, every kind of damage");
 }
@@ -1238,7 +929,6 @@ int main(void) {
       cmocka_unit_test(test_volatile_damaged),
       cmocka_unit_test(test_random_damage),
       cmocka_unit_test(test_snapshots_after_cut),
-      cmocka_unit_test(test_cut_then_fork),
       cmocka_unit_test(test_mainnet),
       cmocka_unit_test(test_genesis_hash_damaged),
   };

@@ -47,22 +47,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cardinal/gen.h"
-#include "cardinal/storage.h"
-#include "../unit/chain_support.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define CDL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define CDL_ASAN 1
-#endif
-#endif
+#include "storage_support.h"
 
 #define GEN_K 10
 #define GEN_SLOTS 1500 /* 15 epochs of 100 slots */
 #define MAINNET_BLOCKS 4500
-#ifdef CDL_ASAN /* about ten times slower: fewer seeds, still over 200 kills */
+#if UNDER_ASAN /* about ten times slower: fewer seeds, still over 200 kills */
 #define GEN_ITERATIONS 200
 #define MAINNET_ITERATIONS 20
 #else
@@ -92,47 +82,10 @@ static genesis_fixture mainnet;
 static epoch0 epoch;
 static char gen_dir[64];
 static cdl_gen_dir gen;
-static cdl_buf gen_chunk;
-static cdl_span *gen_blocks;
+static gchain gen_chain;
 static source gen_src, main_src;
 
 /* ---- Helpers ------------------------------------------------------------- */
-
-static uint64_t key_of(const cdl_block_info *b) { return 2 * b->block_no + (b->is_ebb ? 1 : 0); }
-
-/* The source index of the block with this key, or -1. */
-static long index_of_key(const source *s, uint64_t key) {
-  size_t lo = 0, hi = s->n;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    if (key_of(&s->info[mid]) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < s->n && key_of(&s->info[lo]) == key ? (long)lo : -1;
-}
-
-/* The source index of |b| when it is that block of the source (same hash), else -1. */
-static long index_of(const source *s, const cdl_block_info *b) {
-  long i = index_of_key(s, key_of(b));
-  return i >= 0 && memcmp(s->info[i].hash, b->hash, 32) == 0 ? i : -1;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static void make_dir(char *out, size_t cap, const char *what) {
-  snprintf(out, cap, "/tmp/cdl-%s-XXXXXX", what);
-  assert_non_null(mkdtemp(out));
-}
-
-static void shell(const char *fmt, const char *a, const char *b) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, fmt, a, b);
-  if (system(cmd) != 0) fail_msg("command failed: %s", cmd);
-}
 
 static cdl_chaindb_config config_of(const source *s, const char *dir, bool validate_all) {
   return (cdl_chaindb_config){.dir = dir, .genesis = s->genesis, .ledger = s->ledger,
@@ -148,49 +101,21 @@ static void fill_info(source *s) {
     if (cdl_block_info_read(s->blocks[i].ptr, s->blocks[i].len, 10 * s->ledger.k, &s->info[i],
                             &err) != CDL_OK)
       fail_msg("%s block %zu: %s", s->name, i, err.message);
-    if (i > 0) assert_true(key_of(&s->info[i]) > key_of(&s->info[i - 1]));
+    if (i > 0) assert_true(chain_key(&s->info[i]) > chain_key(&s->info[i - 1]));
   }
 }
 
 /* ---- Sources ------------------------------------------------------------- */
 
 static void make_gen_chain(void) {
-  cdl_gen_genesis_spec s = {0};
-  cdl_gen_default_params(&s.params);
-  s.params.slot_duration_ms = 1000;
-  s.protocol_magic = 42;
-  s.k = GEN_K; /* 100 slots an epoch */
-  s.start_time = 1700000000;
-  s.genesis_keys = 7;
-  s.poor_addresses = 4;
-  s.poor_balance = 1000000000000ull;
-  s.has_seed = true;
-  s.seed = 11;
-  cdl_error err = {0};
   make_dir(gen_dir, sizeof gen_dir, "crash-genesis");
-  if (cdl_gen_genesis_create(&s, gen_dir, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
-  if (cdl_gen_dir_load(gen_dir, &gen, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
+  gen_genesis(gen_dir, GEN_K, 4, 11, &gen); /* 100 slots an epoch */
   cdl_gen_chain_opts o = {.slots = GEN_SLOTS, .fill = 0.9, .txs_per_block = 1,
                           .delegation = true, .updates = true, .seed = 3};
-  char *mem = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&mem, &len);
-  assert_non_null(f);
-  cdl_gen_chain_stats st;
-  cdl_rejection rej;
-  int rc = cdl_gen_chain(&gen, &o, f, &st, &rej, &err);
-  fclose(f);
-  if (rc != CDL_OK) fail_msg("generate: %s", err.message);
-  cdl_buf_init(&gen_chunk, 0);
-  assert_int_equal(cdl_buf_append(&gen_chunk, mem, len), CDL_OK);
-  free(mem);
-  size_t n;
-  assert_int_equal(cdl_gen_split_chunk(gen_chunk.data, gen_chunk.len, &gen_blocks, &n, &err),
-                   CDL_OK);
-  const cdl_byron_genesis *g = &gen.genesis;
-  gen_src = (source){.name = "generated k=10", .genesis = g, .blocks = gen_blocks, .n = n,
-                     .ledger = {g->protocol_magic, gen.requires_magic, g->k, 0,
-                                CDL_LEDGER_NO_SIGNATURES},
+  gchain_make(&gen, &o, &gen_chain);
+  gen_src = (source){.name = "generated k=10", .genesis = &gen.genesis,
+                     .blocks = gen_chain.blocks, .n = gen_chain.n,
+                     .ledger = ledger_of(&gen.genesis, CDL_LEDGER_NO_SIGNATURES),
                      .sync_interval = 20, .snapshot_interval = 25};
   fill_info(&gen_src);
 }
@@ -202,9 +127,7 @@ static int group_setup(void **state) {
   epoch0_load(&epoch);
   const cdl_byron_genesis *g = &mainnet.g;
   main_src = (source){.name = "mainnet epoch 0", .genesis = g, .blocks = epoch.blocks,
-                      .n = MAINNET_BLOCKS,
-                      .ledger = {g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic),
-                                 g->k, 0, CDL_LEDGER_NO_SIGNATURES},
+                      .n = MAINNET_BLOCKS, .ledger = ledger_of(g, CDL_LEDGER_NO_SIGNATURES),
                       .sync_interval = 50, .snapshot_interval = 500};
   fill_info(&main_src);
   return 0;
@@ -214,12 +137,11 @@ static int group_teardown(void **state) {
   (void)state;
   free(gen_src.info);
   free(main_src.info);
-  free(gen_blocks);
-  cdl_buf_free(&gen_chunk);
+  gchain_free(&gen_chain);
   cdl_gen_dir_free(&gen);
   epoch0_free(&epoch);
   cdl_arena_free(&mainnet.arena);
-  shell("rm -rf %s%s", gen_dir, "");
+  remove_dir(gen_dir);
   return 0;
 }
 
@@ -330,7 +252,7 @@ static void send_msg(int fd, uint64_t v, uint64_t seed) {
 /* The immutable tip as a message: its key + 1, 0 when empty. */
 static uint64_t immutable_mark(const cdl_chaindb *db) {
   cdl_block_info t;
-  return cdl_chaindb_immutable_tip(db, &t) ? key_of(&t) + 1 : 0;
+  return cdl_chaindb_immutable_tip(db, &t) ? chain_key(&t) + 1 : 0;
 }
 
 static _Noreturn void child_main(const source *s, const char *dir, uint64_t seed, int fd,
@@ -343,7 +265,7 @@ static _Noreturn void child_main(const source *s, const char *dir, uint64_t seed
   send_msg(fd, MSG_OPENED, seed);
   cdl_block_info tip;
   long next = 0;
-  if (cdl_chaindb_tip(db, &tip) && (next = index_of(s, &tip) + 1) == 0)
+  if (cdl_chaindb_tip(db, &tip) && (next = find_block(s->info, s->n, &tip) + 1) == 0)
     die(EXIT_NOT_SOURCE, seed, "open", "the tip is not a block of the source");
   cdl_gen_rng rng;
   cdl_gen_rng_seed(&rng, seed ^ 0x5eedc41dull);
@@ -408,7 +330,7 @@ static void read_until(int fd, uint64_t deadline, bool until_open, watch *w) {
  * while it opens, two in six at a file operation (the child kills itself,
  * the timer being a backstop), the rest 0-30 ms into the import. True when
  * it finished the source first. */
-static bool run_child(run *r, uint64_t seed) {
+static bool run_and_kill(run *r, uint64_t seed) {
   cdl_gen_rng rng;
   cdl_gen_rng_seed(&rng, seed);
   uint64_t mode = cdl_gen_rng_below(&rng, 6);
@@ -457,25 +379,6 @@ static bool run_child(run *r, uint64_t seed) {
            (snprintf(msg_, sizeof msg_, __VA_ARGS__), msg_), (r)->dir)
 static char msg_[512];
 
-/* Every immutable block is the source's block at that height, byte for byte. */
-static void check_contents(run *r, uint64_t seed, cdl_chaindb *db) {
-  cdl_immutable *im = cdl_chaindb_immutable(db);
-  cdl_immutable_pos pos = {0, 0};
-  cdl_buf buf;
-  cdl_buf_init(&buf, 0);
-  size_t i = 0;
-  for (bool more = cdl_immutable_count(im) > 0; more; more = cdl_immutable_next(im, &pos), i++) {
-    cdl_error err = {0};
-    cdl_buf_reset(&buf);
-    if (cdl_immutable_read(im, pos, &buf, NULL, &err) != CDL_OK)
-      FAIL(r, seed, "immutable block %zu cannot be read: %s", i, err.message);
-    if (i >= r->s->n || buf.len != r->s->blocks[i].len ||
-        memcmp(buf.data, r->s->blocks[i].ptr, buf.len) != 0)
-      FAIL(r, seed, "immutable block %zu differs from the block written", i);
-  }
-  cdl_buf_free(&buf);
-}
-
 /* The tip (and the ledger's) is a block of the source; returns its index or -1. */
 static long check_tip(run *r, uint64_t seed, cdl_chaindb *db) {
   cdl_block_info tip;
@@ -485,7 +388,7 @@ static long check_tip(run *r, uint64_t seed, cdl_chaindb *db) {
     if (!lt.at_genesis) FAIL(r, seed, "an empty chain with a ledger past the genesis");
     return -1;
   }
-  long t = index_of(r->s, &tip);
+  long t = find_block(r->s->info, r->s->n, &tip);
   if (t < 0)
     FAIL(r, seed, "the tip (block %llu, slot %llu) is not a block that was written",
          (unsigned long long)tip.block_no, (unsigned long long)tip.slot);
@@ -497,7 +400,7 @@ static long check_tip(run *r, uint64_t seed, cdl_chaindb *db) {
 /* The last block reported synced is still in the immutable DB. */
 static void check_synced(run *r, uint64_t seed, cdl_chaindb *db) {
   if (r->synced == 0) return;
-  long si = index_of_key(r->s, r->synced - 1);
+  long si = find_key(r->s->info, r->s->n, r->synced - 1);
   if (si < 0) FAIL(r, seed, "the child reported an immutable tip not in the source");
   cdl_immutable_pos pos;
   cdl_error err = {0};
@@ -526,27 +429,29 @@ static void verify(run *r, const char *dir, uint64_t seed, bool validate_all, bo
   cdl_immutable_pos bad;
   if (cdl_immutable_check_all(cdl_chaindb_immutable(db), &bad, &err) != CDL_OK)
     FAIL(r, seed, "db validate: %s (chunk %u, block %u)", err.message, bad.chunk, bad.index);
-  check_contents(r, seed, db);
+  char why[300]; /* every immutable block is the source's, byte for byte */
+  if (!immutable_matches(cdl_chaindb_immutable(db), r->s->blocks, r->s->n, why, sizeof why))
+    FAIL(r, seed, "%s", why);
   cdl_chaindb_abandon(db); /* what the next child finds is what this open left */
 }
 
 /* One seed: a child killed (or finishing), then the checks. */
 static void crash_once(run *r, uint64_t seed) {
-  bool finished = run_child(r, seed);
+  bool finished = run_and_kill(r, seed);
   bool validate_all = seed % 20 == 0;
   if (seed % 2 == 1 && !finished) {
     char copy[80];
     snprintf(copy, sizeof copy, "%s.copy", r->dir);
     shell("cp -a %s %s", r->dir, copy);
     verify(r, copy, seed, validate_all, false);
-    shell("rm -rf %s%s", copy, "");
+    remove_dir(copy);
   } else {
     verify(r, r->dir, seed, validate_all, finished);
   }
   if (finished) { /* start over so that kills keep landing mid-import */
     r->completed++;
     r->synced = 0;
-    shell("rm -rf %s/%s", r->dir, "*");
+    shell("rm -rf %s/*", r->dir);
   }
 }
 
@@ -555,7 +460,7 @@ static void crash_run(const source *s, uint64_t first_seed, unsigned iterations)
   make_dir(r.dir, sizeof r.dir, "crash");
   uint64_t start = now_ns();
   for (unsigned i = 0; i < iterations; i++) crash_once(&r, first_seed + i);
-  shell("rm -rf %s%s", r.dir, "");
+  remove_dir(r.dir);
   printf("%s: %u kills (%u during open, %u at a file operation), %u imports finished, "
          "%u opens repaired damage, %u with validate_all; furthest tip %zu of %zu blocks; "
          "%.1f s\n", s->name, r.kills_in_open + r.kills_in_import + r.kills_io, r.kills_in_open,

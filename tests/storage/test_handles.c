@@ -37,20 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cardinal/gen.h"
-#include "cardinal/storage.h"
-#include "../unit/chain_support.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
+#include "storage_support.h"
 
 #define GEN_K 5
 #define GEN_EPOCH (10 * GEN_K)
@@ -62,37 +49,21 @@
 static char WORK[64];      /* everything of this test lives under it */
 static char TEMPLATE[128]; /* the database every case copies */
 static cdl_gen_dir GEN;
-static cdl_buf CHAIN;
-static cdl_span *BLOCKS;
-static cdl_block_info *INFO;
-static size_t N;
+static gchain CHAIN;
+static const cdl_span *BLOCKS;      /* CHAIN's blocks, */
+static const cdl_block_info *INFO; /* their infos */
+static size_t N;                    /* and how many */
 
 /* ---- Helpers ------------------------------------------------------------------ */
 
-static void shell(const char *fmt, ...) {
-  char cmd[600];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  assert_true(n > 0 && (size_t)n < sizeof cmd);
-  assert_int_equal(system(cmd), 0);
-}
-
 static cdl_chaindb_config config_for(const char *dir, cdl_fs *fs) {
-  const cdl_byron_genesis *g = &GEN.genesis;
-  cdl_chaindb_config c = {.dir = dir, .genesis = g, .fs = fs};
-  c.ledger = (cdl_ledger_config){g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic),
-                                 g->k, 0, 0};
-  return c;
+  return chaindb_config(dir, &GEN.genesis, fs);
 }
 
-static cdl_chaindb *db_open(const char *dir, cdl_fs *fs) {
+/* The database at |dir|, opened on |fs|. */
+static cdl_chaindb *open_at(const char *dir, cdl_fs *fs) {
   cdl_chaindb_config cfg = config_for(dir, fs);
-  cdl_chaindb *db = NULL;
-  cdl_error err = {0};
-  if (cdl_chaindb_open(&cfg, &db, NULL, &err) != CDL_OK) fail_msg("open %s: %s", dir, err.message);
-  return db;
+  return db_open(&cfg, NULL);
 }
 
 /* A fresh copy of the template at WORK/|name|. */
@@ -103,22 +74,18 @@ static const char *copy_template(const char *name) {
   return dir;
 }
 
-/* Entries of /proc/self/fd (without the one listing them). */
-static size_t open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  assert_non_null(d);
-  size_t n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL)
-    if (e->d_name[0] != '.') n++;
-  closedir(d);
-  return n - 1;
-}
+static double seconds(void) { return (double)now_ns() / 1e9; }
 
-static double seconds(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+/* Reads block |i| by its point; *same (if asked) is false only when
+ * something else than block |i| was read. */
+static int read_block(cdl_chaindb *db, size_t i, bool *same, cdl_error *err) {
+  cdl_point p = point_of(&INFO[i]);
+  cdl_buf out;
+  cdl_buf_init(&out, 0);
+  int rc = cdl_chaindb_read_block(db, &p, &out, NULL, err);
+  if (same != NULL) *same = rc != CDL_OK || cdl_span_eq(cdl_span_of(out.data, out.len), BLOCKS[i]);
+  cdl_buf_free(&out);
+  return rc;
 }
 
 /* The database at |dir| opens, its immutable part checks out and its tip is
@@ -126,7 +93,7 @@ static double seconds(void) {
 static void assert_intact(const char *dir) {
   cdl_fs fs;
   cdl_fs_posix_init(&fs, 0);
-  cdl_chaindb *db = db_open(dir, &fs);
+  cdl_chaindb *db = open_at(dir, &fs);
   cdl_block_info tip;
   assert_true(cdl_chaindb_tip(db, &tip));
   assert_true(tip.block_no >= INFO[N - HELD_BACK - 1].block_no);
@@ -137,83 +104,51 @@ static void assert_intact(const char *dir) {
   cdl_error err = {0};
   if (cdl_immutable_check_all(cdl_chaindb_immutable(db), &bad, &err) != CDL_OK)
     fail_msg("immutable DB damaged: %s", err.message);
-  assert_int_equal(cdl_chaindb_close(db, &err), CDL_OK);
+  db_close(db);
   assert_int_equal(fs.open_files, 0);
 }
 
 /* ---- Fixture ------------------------------------------------------------------- */
 
 static void generate_chain(void) {
-  cdl_gen_genesis_spec s = {.protocol_magic = 42, .k = GEN_K, .start_time = 1700000000,
-                            .genesis_keys = 7, .poor_addresses = 3,
-                            .poor_balance = 1000000000000ull, .has_seed = true, .seed = 4};
-  cdl_gen_default_params(&s.params);
-  s.params.slot_duration_ms = 1000;
   char gdir[128];
   snprintf(gdir, sizeof gdir, "%s/genesis", WORK);
-  cdl_error err = {0};
-  if (cdl_gen_genesis_create(&s, gdir, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
-  if (cdl_gen_dir_load(gdir, &GEN, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
+  gen_genesis(gdir, GEN_K, 3, 4, &GEN);
   cdl_gen_chain_opts o = {.slots = EPOCHS * GEN_EPOCH, .fill = 0.8, .seed = 3};
-  char *mem = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&mem, &len);
-  assert_non_null(f);
-  cdl_gen_chain_stats st;
-  cdl_rejection rej;
-  int rc = cdl_gen_chain(&GEN, &o, f, &st, &rej, &err);
-  fclose(f);
-  if (rc != CDL_OK) fail_msg("chain: %s", err.message);
-  cdl_buf_init(&CHAIN, 0);
-  assert_int_equal(cdl_buf_append(&CHAIN, mem, len), CDL_OK);
-  free(mem);
-  assert_int_equal(cdl_gen_split_chunk(CHAIN.data, CHAIN.len, &BLOCKS, &N, &err), CDL_OK);
-  INFO = calloc(N, sizeof *INFO);
-  assert_non_null(INFO);
-  for (size_t i = 0; i < N; i++)
-    assert_int_equal(cdl_block_info_read(BLOCKS[i].ptr, BLOCKS[i].len, GEN_EPOCH, &INFO[i], &err),
-                     CDL_OK);
+  gchain_make(&GEN, &o, &CHAIN);
+  BLOCKS = CHAIN.blocks;
+  INFO = CHAIN.info;
+  N = CHAIN.n;
 }
 
 static void add_range(cdl_chaindb *db, size_t from, size_t to) {
-  for (size_t i = from; i < to; i++) {
-    cdl_chaindb_add_result res;
-    cdl_rejection rej = {0};
-    cdl_error err = {0};
-    if (cdl_chaindb_add_block(db, BLOCKS[i].ptr, BLOCKS[i].len, &res, &rej, &err) != CDL_OK)
-      fail_msg("add %zu: %s", i, err.message);
-    assert_int_equal(res.outcome, CDL_ADD_ADOPTED);
-  }
+  for (size_t i = from; i < to; i++) add_expect(db, BLOCKS[i], CDL_ADD_ADOPTED);
 }
 
 static int group_setup(void **state) {
   test_group_setup(state);
-  snprintf(WORK, sizeof WORK, "/tmp/cdl-handles-XXXXXX");
-  assert_non_null(mkdtemp(WORK));
+  make_dir(WORK, sizeof WORK, "handles");
   generate_chain();
   snprintf(TEMPLATE, sizeof TEMPLATE, "%s/template", WORK);
   cdl_fs fs;
   cdl_fs_posix_init(&fs, 0);
-  cdl_chaindb *db = db_open(TEMPLATE, &fs);
+  cdl_chaindb *db = open_at(TEMPLATE, &fs);
   add_range(db, 0, N - HELD_BACK - RECENT);
-  cdl_error err = {0};
-  assert_int_equal(cdl_chaindb_close(db, &err), CDL_OK);
+  db_close(db);
   /* The volatile DB of a node that has run a while holds only recent
    * blocks (older files are collected): start it again with a few. */
   shell("rm -f '%s'/volatile/*", TEMPLATE);
-  db = db_open(TEMPLATE, &fs);
+  db = open_at(TEMPLATE, &fs);
   add_range(db, N - HELD_BACK - RECENT - GEN_K, N - HELD_BACK); /* k were in the volatile DB */
-  assert_int_equal(cdl_chaindb_close(db, &err), CDL_OK);
+  db_close(db);
   assert_true(INFO[N - 1].slot / GEN_EPOCH + 1 >= EPOCHS - 1); /* the chunks are there */
   return 0;
 }
 
 static int group_teardown(void **state) {
   (void)state;
-  shell("rm -rf '%s'", WORK);
-  free(INFO);
-  free(BLOCKS);
-  cdl_buf_free(&CHAIN);
+  remove_dir(WORK);
+  gchain_free(&CHAIN);
   cdl_gen_dir_free(&GEN);
   return 0;
 }
@@ -242,16 +177,12 @@ static size_t session(cdl_chaindb *db, int code) {
     failed += rc != CDL_OK;
   }
   for (size_t i = 0; i < N; i += 7) {
-    cdl_point p = {.slot = INFO[i].slot};
-    memcpy(p.hash, INFO[i].hash, 32);
-    cdl_buf out;
-    cdl_buf_init(&out, 0);
+    bool same;
     cdl_error err = {0};
-    int rc = cdl_chaindb_read_block(db, &p, &out, NULL, &err);
+    int rc = read_block(db, i, &same, &err);
     if (rc != CDL_E_NOT_FOUND) assert_true(ok_or(rc, &err, code)); /* a held-back block */
-    if (rc == CDL_OK) assert_true(cdl_span_eq(cdl_span_of(out.data, out.len), BLOCKS[i]));
+    assert_true(same);
     failed += rc != CDL_OK && rc != CDL_E_NOT_FOUND;
-    cdl_buf_free(&out);
   }
   cdl_follower *f;
   cdl_error err = {0};
@@ -335,14 +266,9 @@ static int child_adds(cdl_chaindb *db, child_log *log) {
 
 static int child_reads(cdl_chaindb *db, child_log *log) {
   for (size_t i = 0; i < N; i += 5) {
-    cdl_point p = {.slot = INFO[i].slot};
-    memcpy(p.hash, INFO[i].hash, 32);
-    cdl_buf out;
-    cdl_buf_init(&out, 0);
+    bool same;
     cdl_error err = {0};
-    int rc = cdl_chaindb_read_block(db, &p, &out, NULL, &err);
-    bool same = rc != CDL_OK || cdl_span_eq(cdl_span_of(out.data, out.len), BLOCKS[i]);
-    cdl_buf_free(&out);
+    int rc = read_block(db, i, &same, &err);
     if (!same) return CHILD_BAD_DATA;
     if (rc != CDL_E_NOT_FOUND && fd_failure(rc, &err, "read", log) != CHILD_OK)
       return CHILD_WRONG_ERROR;
@@ -386,14 +312,23 @@ static rlim_t limit_for(size_t spare) {
   return 0;
 }
 
-/* Opens, adds, reads, follows and closes with |spare| descriptors to spare. */
-static int rlimit_child(const char *dir, size_t spare, child_log *log) {
+typedef struct rlimit_case {
+  const char *dir;
+  size_t spare;
+  child_log log; /* what the child did, sent back to the parent */
+} rlimit_case;
+
+/* In the child: opens, adds, reads, follows and closes with |spare|
+ * descriptors to spare. */
+static int rlimit_child(void *arg) {
+  rlimit_case *c = arg;
+  child_log *log = &c->log;
   struct rlimit old, low;
   if (getrlimit(RLIMIT_NOFILE, &old) != 0) return CHILD_LIMIT;
   low = old;
-  low.rlim_cur = limit_for(spare);
+  low.rlim_cur = limit_for(c->spare);
   if (setrlimit(RLIMIT_NOFILE, &low) != 0) return CHILD_LIMIT;
-  cdl_chaindb_config cfg = config_for(dir, NULL); /* the DB's own file system */
+  cdl_chaindb_config cfg = config_for(c->dir, NULL); /* the DB's own file system */
   cdl_chaindb *db = NULL;
   cdl_error err = {0};
   int rc = cdl_chaindb_open(&cfg, &db, NULL, &err);
@@ -413,35 +348,16 @@ static int rlimit_child(const char *dir, size_t spare, child_log *log) {
 static void test_rlimit(void **state) {
   (void)state;
   for (size_t spare = 0; spare <= 6; spare++) {
-    const char *dir = copy_template("rlimit");
-    int pipefd[2];
-    assert_int_equal(pipe(pipefd), 0);
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-      close(pipefd[0]);
-      child_log log = {0};
-      int rc = rlimit_child(dir, spare, &log);
-      if (write(pipefd[1], &log, sizeof log) != (ssize_t)sizeof log) rc = CHILD_LIMIT;
-      close(pipefd[1]);
-      exit(rc); /* exit, not _exit: sanitizer builds check the child for leaks */
-    }
-    close(pipefd[1]);
-    child_log log = {0};
-    ssize_t got = read(pipefd[0], &log, sizeof log);
-    close(pipefd[0]);
-    int status = 0;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    rlimit_case c = {.dir = copy_template("rlimit"), .spare = spare};
+    size_t got = 0;
+    int rc = run_child(rlimit_child, &c, &c.log, sizeof c.log, &got);
+    if (rc != 0)
       fail_msg("%zu spare descriptors: the child %s %d", spare,
-               WIFEXITED(status) ? "exited with" : "died of signal",
-               WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    assert_int_equal(got, sizeof log);
+               rc > 128 ? "died of signal" : "exited with", rc > 128 ? rc - 128 : rc);
+    assert_int_equal(got, sizeof c.log);
     printf("  %zu spare descriptors: open %s, %zu operations refused\n", spare,
-           log.opened ? "worked" : "refused", log.refused);
-    assert_intact(dir);
+           c.log.opened ? "worked" : "refused", c.log.refused);
+    assert_intact(c.dir);
   }
 }
 
@@ -450,13 +366,8 @@ static void test_rlimit(void **state) {
 /* Every 500th cycle also reads blocks of several chunks and follows. */
 static void cycle_activity(cdl_chaindb *db) {
   for (size_t i = 0; i < N - HELD_BACK; i += N / 10) {
-    cdl_point p = {.slot = INFO[i].slot};
-    memcpy(p.hash, INFO[i].hash, 32);
-    cdl_buf out;
-    cdl_buf_init(&out, 0);
     cdl_error err = {0};
-    assert_int_equal(cdl_chaindb_read_block(db, &p, &out, NULL, &err), CDL_OK);
-    cdl_buf_free(&out);
+    assert_int_equal(read_block(db, i, NULL, &err), CDL_OK);
   }
   cdl_follower *f;
   cdl_error err = {0};
@@ -480,10 +391,9 @@ static void test_open_close_cycles(void **state) {
   size_t before = open_fds();
   double t0 = seconds();
   for (int i = 0; i < CYCLES; i++) {
-    cdl_chaindb *db = db_open(dir, &fs);
+    cdl_chaindb *db = open_at(dir, &fs);
     if (i % 500 == 0) cycle_activity(db);
-    cdl_error err = {0};
-    assert_int_equal(cdl_chaindb_close(db, &err), CDL_OK);
+    db_close(db);
     if (fs.open_files != 0) fail_msg("cycle %d: %zu files left open", i, fs.open_files);
   }
   double t1 = seconds();
@@ -627,12 +537,11 @@ static void test_follower_lookup_failure(void **state) {
   const char *dir = copy_template("follower");
   cdl_fs fs;
   cdl_fs_posix_init(&fs, 0);
-  cdl_chaindb *db = db_open(dir, &fs);
+  cdl_chaindb *db = open_at(dir, &fs);
   cdl_follower *f;
   cdl_error err = {0};
   assert_int_equal(cdl_follower_new(db, &f, &err), CDL_OK);
-  cdl_point at = {.slot = INFO[3].slot}, found;
-  memcpy(at.hash, INFO[3].hash, 32);
+  cdl_point at = point_of(&INFO[3]), found;
   bool any;
   assert_int_equal(cdl_follower_intersect(f, &at, 1, &found, &any, &err), CDL_OK);
   assert_true(any);
@@ -640,12 +549,7 @@ static void test_follower_lookup_failure(void **state) {
   for (uint64_t c = 1; c <= 10; c++) {
     size_t i = 0;
     while (INFO[i].slot / GEN_EPOCH < c) i++;
-    cdl_point p = {.slot = INFO[i].slot};
-    memcpy(p.hash, INFO[i].hash, 32);
-    cdl_buf out;
-    cdl_buf_init(&out, 0);
-    assert_int_equal(cdl_chaindb_read_block(db, &p, &out, NULL, &err), CDL_OK);
-    cdl_buf_free(&out);
+    assert_int_equal(read_block(db, i, NULL, &err), CDL_OK);
   }
   assert_true(fs.open_files > 0);
   fs.max_open = fs.open_files; /* no descriptor to spare from here */
@@ -680,7 +584,6 @@ int main(void) {
       cmocka_unit_test(test_fault_during_open),
       cmocka_unit_test(test_follower_lookup_failure),
   };
-  const char *only = getenv("CDL_TEST_FILTER"); /* e.g. "test_model" or "*follower*" */
-  if (only != NULL) cmocka_set_test_filter(only);
+  filter_tests_from_env();
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

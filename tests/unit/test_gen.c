@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cardinal/gen.h"
+#include "cardinal/storage.h"
 #include "chain_support.h"
 
 #define AVVM_BALANCE 1000000000ull    /* 1,000 ada */
@@ -262,6 +263,47 @@ static void test_chain_generate_respects_threshold(void **state) {
   assert_int_equal(system(cmd), 0);
 }
 
+/* An epoch in which no main block is forged: the next EBB follows the
+ * previous EBB and takes the next block number (the ledger's rule). */
+static void test_chain_generate_empty_epoch(void **state) {
+  (void)state;
+  cdl_gen_genesis_spec s;
+  spec_for(&s, 10);
+  char dir[64];
+  make_dir(dir, sizeof dir);
+  cdl_error err = {0};
+  assert_int_equal(cdl_gen_genesis_create(&s, dir, &err), CDL_OK);
+  cdl_gen_dir d;
+  assert_int_equal(cdl_gen_dir_load(dir, &d, &err), CDL_OK);
+  size_t ebb_after_ebb = 0;
+  for (uint64_t seed = 1; seed <= 20; seed++) {
+    cdl_gen_chain_opts o = {.slots = 300, .fill = 0.02, .txs_per_block = 0, .seed = seed};
+    cdl_gen_chain_stats st;
+    cdl_buf c;
+    generate(&d, &o, &c, &st);
+    cdl_span *blocks;
+    size_t n;
+    split(&c, &blocks, &n);
+    cdl_ledger *l = ledger_for(&d.genesis, 0, 0);
+    apply_all(l, blocks, n);
+    bool prev_ebb = false;
+    for (size_t i = 0; i < n; i++) {
+      cdl_block_info info;
+      assert_int_equal(cdl_block_info_read(blocks[i].ptr, blocks[i].len, 100, &info, &err), CDL_OK);
+      ebb_after_ebb += prev_ebb && info.is_ebb;
+      prev_ebb = info.is_ebb;
+    }
+    cdl_ledger_del(l);
+    free(blocks);
+    cdl_buf_free(&c);
+  }
+  assert_true(ebb_after_ebb > 0);
+  cdl_gen_dir_free(&d);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 /* Every case, three seeds: the output's last block is refused with the
  * case's rule by an independent ledger, every block before it accepted,
  * and the result names that block. */
@@ -328,6 +370,7 @@ int main(void) {
       cmocka_unit_test(test_genesis_dir_rejects_foreign_keys),
       cmocka_unit_test(test_chain_generate_valid),
       cmocka_unit_test(test_chain_generate_respects_threshold),
+      cmocka_unit_test(test_chain_generate_empty_epoch),
       cmocka_unit_test(test_invalid_cases),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

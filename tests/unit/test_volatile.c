@@ -7,16 +7,13 @@
  * or descriptor leak over thousands of calls.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cardinal/gen.h"
-#include "cardinal/storage.h"
-#include "chain_support.h"
+#include "../storage/storage_support.h"
 
 #define EPOCH_SLOTS 21600
 #define N_INFO 10000 /* blocks of epoch 0 whose info the fixture holds */
@@ -47,27 +44,10 @@ static int group_teardown(void **state) {
 
 /* ---- Helpers ---------------------------------------------------------------- */
 
-static void make_dir(char *out, size_t cap) {
-  snprintf(out, cap, "/tmp/cdl-volatile-XXXXXX");
-  assert_non_null(mkdtemp(out));
-}
-
-static void remove_dir(const char *dir) {
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
-}
-
 static const char *file_path(const char *dir, uint32_t number) {
   static char path[256];
   snprintf(path, sizeof path, "%s/blocks-%010u.dat", dir, (unsigned)number);
   return path;
-}
-
-/* The size of a file, -1 when it does not exist. */
-static long long disk_size(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 ? (long long)st.st_size : -1;
 }
 
 static cdl_volatile *vopen_with(cdl_fs *fs, const char *dir, uint32_t per_file, size_t max,
@@ -94,17 +74,6 @@ static void put_range(cdl_volatile *v, size_t from, size_t to) {
   for (size_t i = from; i < to; i++) put_block(v, i);
 }
 
-static void assert_info_equal(const cdl_block_info *a, const cdl_block_info *b) {
-  assert_memory_equal(a->hash, b->hash, 32);
-  assert_memory_equal(a->prev_hash, b->prev_hash, 32);
-  assert_int_equal(a->slot, b->slot);
-  assert_int_equal(a->block_no, b->block_no);
-  assert_int_equal(a->is_ebb, b->is_ebb);
-  assert_int_equal(a->size, b->size);
-  assert_int_equal(a->header_offset, b->header_offset);
-  assert_int_equal(a->header_size, b->header_size);
-}
-
 static bool held(const cdl_volatile *v, size_t i) {
   return cdl_volatile_info(v, INFO[i].hash, NULL);
 }
@@ -113,7 +82,7 @@ static bool held(const cdl_volatile *v, size_t i) {
 static void assert_block(cdl_volatile *v, size_t i) {
   cdl_block_info info;
   assert_true(cdl_volatile_info(v, INFO[i].hash, &info));
-  assert_info_equal(&info, &INFO[i]);
+  assert_same_info(&info, &INFO[i]);
   cdl_buf out;
   cdl_buf_init(&out, 0);
   cdl_error err = {0};
@@ -123,6 +92,11 @@ static void assert_block(cdl_volatile *v, size_t i) {
   cdl_buf_free(&out);
 }
 
+/* Blocks [from, to) are held, with the right infos and bytes. */
+static void assert_blocks(cdl_volatile *v, size_t from, size_t to) {
+  for (size_t i = from; i < to; i++) assert_block(v, i);
+}
+
 /* Offset of record |k| in a file whose first record is block |first|. */
 static uint64_t record_offset(size_t first, size_t k) {
   uint64_t off = 0;
@@ -130,36 +104,57 @@ static uint64_t record_offset(size_t first, size_t k) {
   return off;
 }
 
-static void stats_of(const cdl_volatile *v, cdl_volatile_stats *s) {
-  cdl_volatile_stats_get(v, s);
+static cdl_volatile_stats stats(const cdl_volatile *v) {
+  cdl_volatile_stats s;
+  cdl_volatile_stats_get(v, &s);
+  return s;
 }
 
-/* Entries in /proc/self/fd (0 where there is no /proc). */
-static size_t open_fds(void) {
-  DIR *d = opendir("/proc/self/fd");
-  if (d == NULL) return 0;
-  size_t n = 0;
-  while (readdir(d) != NULL) n++;
-  closedir(d);
-  return n;
+#define ANY UINT64_MAX /* a count assert_counts does not check */
+
+/* The store holds |blocks| blocks in |files| files and found |damaged|
+ * damaged files at its open (ANY: not checked). */
+static void assert_counts(const cdl_volatile *v, uint64_t blocks, uint64_t files,
+                          uint64_t damaged) {
+  cdl_volatile_stats s = stats(v);
+  assert_int_equal(s.blocks, blocks);
+  if (files != ANY) assert_int_equal(s.files, files);
+  if (damaged != ANY) assert_int_equal(s.damaged_files, damaged);
 }
 
-static void write_file(const char *path, const void *data, size_t len) {
-  FILE *f = fopen(path, "wb");
-  assert_non_null(f);
-  assert_int_equal(fwrite(data, 1, len, f), len);
-  assert_int_equal(fclose(f), 0);
+/* Flips one bit (0x40) of the byte at |offset| of a file. */
+static void flip_byte(const char *path, uint64_t offset) { flip_at(path, offset, 0x40); }
+
+/* A test's store: its directory and a file system counting handles. */
+typedef struct store {
+  char dir[64];
+  cdl_fs fs;
+} store;
+
+/* A fresh directory and the POSIX file system for |s|. */
+static void store_init(store *s) {
+  make_dir(s->dir, sizeof s->dir, "volatile");
+  cdl_fs_posix_init(&s->fs, 0);
 }
 
-static void flip_byte(const char *path, uint64_t offset) {
-  FILE *f = fopen(path, "r+b");
-  assert_non_null(f);
-  assert_int_equal(fseek(f, (long)offset, SEEK_SET), 0);
-  int c = fgetc(f);
-  assert_true(c != EOF);
-  assert_int_equal(fseek(f, (long)offset, SEEK_SET), 0);
-  assert_int_equal(fputc(c ^ 0x40, f), c ^ 0x40);
-  assert_int_equal(fclose(f), 0);
+/* Closes |v| and opens the store again (files of 100 records). */
+static cdl_volatile *store_reopen(store *s, cdl_volatile *v) {
+  cdl_volatile_close(v);
+  return vopen(&s->fs, s->dir, 100);
+}
+
+/* Closes |v| and removes the store's directory. */
+static void store_end(store *s, cdl_volatile *v) {
+  cdl_volatile_close(v);
+  remove_dir(s->dir);
+}
+
+/* A new store in files of |per_file| records, holding blocks [0, n); open. */
+static cdl_volatile *store_fill(store *s, uint32_t per_file, size_t n) {
+  store_init(s);
+  cdl_volatile *v = vopen(&s->fs, s->dir, per_file);
+  put_range(v, 0, n);
+  return v;
 }
 
 /* A file system over POSIX that records the largest read and can fail a
@@ -204,29 +199,19 @@ static void fault_fs_init(cdl_fs *fs, fault_state *st) {
 
 static void test_round_trip(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen(&fs, dir, 100);
-  put_range(v, 0, 2500);
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 2500);
   put_block(v, 7); /* already held: nothing happens */
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 2500);
-  assert_int_equal(s.files, 25);
-  assert_int_equal(s.bytes, record_offset(0, 2500));
-  assert_int_equal(disk_size(file_path(dir, 25)), -1);
+  assert_counts(v, 2500, 25, ANY);
+  assert_int_equal(stats(v).bytes, record_offset(0, 2500));
+  assert_int_equal(disk_size(file_path(d.dir, 25)), -1);
   cdl_volatile_close(v);
-  assert_int_equal(fs.open_files, 0);
+  assert_int_equal(d.fs.open_files, 0);
 
-  v = vopen(&fs, dir, 100);
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 2500);
-  assert_int_equal(s.files, 25);
-  assert_int_equal(s.bytes, record_offset(0, 2500));
-  assert_int_equal(s.damaged_files, 0);
-  assert_int_equal(s.dropped_bytes, 0);
+  v = vopen(&d.fs, d.dir, 100);
+  assert_counts(v, 2500, 25, 0);
+  assert_int_equal(stats(v).bytes, record_offset(0, 2500));
+  assert_int_equal(stats(v).dropped_bytes, 0);
   for (size_t i = 0; i < 2500; i++) {
     assert_block(v, i);
     uint8_t succ[4][32];
@@ -247,104 +232,65 @@ static void test_round_trip(void **state) {
   cdl_error_clear(&err);
   assert_int_equal(cdl_volatile_put(v, E.blocks[2500].ptr, E.blocks[2500].len - 1,
                                     &INFO[2500], &err), CDL_E_USAGE);
-  assert_int_equal(fs.open_files, 0);
+  assert_int_equal(d.fs.open_files, 0);
   /* New writes go to a fresh file after the highest. */
   put_block(v, 2500);
-  assert_int_equal(fs.open_files, 1);
-  assert_int_equal(disk_size(file_path(dir, 25)), (long long)(12 + E.blocks[2500].len));
+  assert_int_equal(d.fs.open_files, 1);
+  assert_int_equal(disk_size(file_path(d.dir, 25)), (long long)(12 + E.blocks[2500].len));
   assert_int_equal(cdl_volatile_sync(v, &err), CDL_OK);
   assert_block(v, 2500);
   cdl_volatile_close(v);
-  assert_int_equal(fs.open_files, 0);
-  remove_dir(dir);
+  assert_int_equal(d.fs.open_files, 0);
+  remove_dir(d.dir);
 }
 
 /* ---- Forks ------------------------------------------------------------------ */
 
-static void generate(const cdl_gen_dir *d, uint64_t seed, double fill, cdl_buf *out,
-                     cdl_span **blocks, size_t *n) {
-  cdl_gen_chain_opts o = {.slots = 12, .fill = fill, .txs_per_block = 1, .seed = seed};
-  char *mem = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&mem, &len);
-  assert_non_null(f);
-  cdl_gen_chain_stats st;
-  cdl_rejection rej;
+/* Stores block |i| of a generated chain. */
+static void put_gen(cdl_volatile *v, const gchain *c, size_t i) {
   cdl_error err = {0};
-  int rc = cdl_gen_chain(d, &o, f, &st, &rej, &err);
-  fclose(f);
-  if (rc != CDL_OK) fail_msg("generate: %s", err.message);
-  cdl_buf_init(out, 0);
-  assert_int_equal(cdl_buf_append(out, mem, len), CDL_OK);
-  free(mem);
-  assert_int_equal(cdl_gen_split_chunk(out->data, out->len, blocks, n, &err), CDL_OK);
-}
-
-static void put_span(cdl_volatile *v, cdl_span b, uint64_t epoch_slots, cdl_block_info *info) {
-  cdl_error err = {0};
-  assert_int_equal(cdl_block_info_read(b.ptr, b.len, epoch_slots, info, &err), CDL_OK);
-  assert_int_equal(cdl_volatile_put(v, b.ptr, b.len, info, &err), CDL_OK);
-}
-
-static void make_genesis(const char *dir, cdl_gen_dir *d) {
-  cdl_gen_genesis_spec s = {0};
-  cdl_gen_default_params(&s.params);
-  s.params.slot_duration_ms = 1000;
-  s.protocol_magic = 42;
-  s.k = 10; /* 100 slots an epoch */
-  s.start_time = 1700000000;
-  s.genesis_keys = 7;
-  s.poor_addresses = 3;
-  s.poor_balance = 1000000000000ull;
-  s.has_seed = true;
-  s.seed = 5;
-  cdl_error err = {0};
-  if (cdl_gen_genesis_create(&s, dir, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
-  if (cdl_gen_dir_load(dir, d, &err) != CDL_OK) fail_msg("genesis load: %s", err.message);
+  assert_int_equal(cdl_volatile_put(v, c->blocks[i].ptr, c->blocks[i].len, &c->info[i], &err),
+                   CDL_OK);
 }
 
 /* Two chains of one genesis: the same EBB, then different first blocks. */
 static void test_forks(void **state) {
   (void)state;
-  char gdir[64], dir[64];
-  make_dir(gdir, sizeof gdir);
-  make_dir(dir, sizeof dir);
-  cdl_gen_dir d;
-  make_genesis(gdir, &d);
-  cdl_buf ca, cb;
-  cdl_span *a, *b;
-  size_t na, nb;
-  generate(&d, 1, 1.0, &ca, &a, &na);
-  generate(&d, 3, 0.3, &cb, &b, &nb); /* its first block comes later */
+  char gdir[64];
+  make_dir(gdir, sizeof gdir, "volatile");
+  cdl_gen_dir g;
+  gen_genesis(gdir, 10, 3, 5, &g); /* 100 slots an epoch */
+  gchain a, b;
+  cdl_gen_chain_opts o = {.slots = 12, .fill = 1.0, .txs_per_block = 1, .seed = 1};
+  gchain_make(&g, &o, &a);
+  o.fill = 0.3, o.seed = 3;
+  gchain_make(&g, &o, &b); /* its first block comes later */
+  size_t na = a.n, nb = b.n;
   assert_true(na >= 3 && nb >= 3);
-  assert_true(cdl_span_eq(a[0], b[0]));   /* the EBB */
-  assert_false(cdl_span_eq(a[1], b[1])); /* the fork */
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen_with(&fs, dir, 4, 0, 100);
-  cdl_block_info ebb, ia[64], ib[64];
-  assert_true(na <= 64 && nb <= 64);
-  for (size_t i = 0; i < na; i++) put_span(v, a[i], 100, &ia[i]);
-  for (size_t i = 0; i < nb; i++) put_span(v, b[i], 100, &ib[i]);
-  ebb = ia[0];
+  assert_true(cdl_span_eq(a.blocks[0], b.blocks[0]));   /* the EBB */
+  assert_false(cdl_span_eq(a.blocks[1], b.blocks[1])); /* the fork */
+  store d;
+  store_init(&d);
+  cdl_volatile *v = vopen_with(&d.fs, d.dir, 4, 0, 100);
+  for (size_t i = 0; i < na; i++) put_gen(v, &a, i);
+  for (size_t i = 0; i < nb; i++) put_gen(v, &b, i);
+  const cdl_block_info *ia = a.info, *ib = b.info, ebb = a.info[0];
   assert_true(ebb.is_ebb);
   for (int round = 0; round < 2; round++) {
-    cdl_volatile_stats s;
-    stats_of(v, &s);
-    assert_int_equal(s.blocks, na + nb - 1);
+    assert_counts(v, na + nb - 1, ANY, ANY);
     uint8_t succ[4][32];
     assert_int_equal(cdl_volatile_successors(v, ebb.hash, succ, 4), 2);
     assert_memory_equal(succ[0], ia[1].hash, 32); /* in arrival order */
     assert_memory_equal(succ[1], ib[1].hash, 32);
     assert_int_equal(cdl_volatile_successors(v, ebb.hash, succ, 1), 2); /* count beyond max */
-    assert_int_equal(cdl_volatile_successors(v, d.genesis.hash, succ, 4), 1);
+    assert_int_equal(cdl_volatile_successors(v, g.genesis.hash, succ, 4), 1);
     assert_memory_equal(succ[0], ebb.hash, 32);
     for (size_t i = 1; i + 1 < na; i++) {
       assert_int_equal(cdl_volatile_successors(v, ia[i].hash, succ, 4), 1);
       assert_memory_equal(succ[0], ia[i + 1].hash, 32);
     }
     cdl_volatile_close(v);
-    v = vopen_with(&fs, dir, 4, 0, 100);
+    v = vopen_with(&d.fs, d.dir, 4, 0, 100);
   }
   /* Collection forgets one side of the fork (the first to arrive) and
    * keeps the other. */
@@ -360,14 +306,12 @@ static void test_forks(void **state) {
   assert_int_equal(cdl_volatile_successors(v, ebb.hash, succ, 4), 0);
   assert_true(cdl_volatile_info(v, ia[na - 1].hash, NULL));
   cdl_volatile_close(v);
-  assert_int_equal(fs.open_files, 0);
-  free(a);
-  free(b);
-  cdl_buf_free(&ca);
-  cdl_buf_free(&cb);
-  cdl_gen_dir_free(&d);
+  assert_int_equal(d.fs.open_files, 0);
+  gchain_free(&a);
+  gchain_free(&b);
+  cdl_gen_dir_free(&g);
   remove_dir(gdir);
-  remove_dir(dir);
+  remove_dir(d.dir);
 }
 
 /* ---- Garbage collection ------------------------------------------------------ */
@@ -385,12 +329,8 @@ static uint64_t max_slot_of_file(size_t k) {
 
 static void test_gc(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen(&fs, dir, 100);
-  put_range(v, 0, 2500);
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 2500);
   cdl_error err = {0};
   /* At a file boundary: files 0-9 go, and reopening gives the same set. */
   uint64_t cut = INFO[1000].slot;
@@ -398,18 +338,12 @@ static void test_gc(void **state) {
   assert_int_equal(cdl_volatile_gc(v, cut, &err), CDL_OK);
   assert_held_iff_slot_at_least(v, 2500, cut);
   for (uint32_t k = 0; k < 25; k++)
-    assert_int_equal(disk_size(file_path(dir, k)) >= 0, k >= 10);
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 1500);
-  assert_int_equal(s.files, 15);
-  assert_int_equal(s.bytes, record_offset(1000, 1500));
-  cdl_volatile_close(v);
-  v = vopen(&fs, dir, 100);
+    assert_int_equal(disk_size(file_path(d.dir, k)) >= 0, k >= 10);
+  assert_counts(v, 1500, 15, ANY);
+  assert_int_equal(stats(v).bytes, record_offset(1000, 1500));
+  v = store_reopen(&d, v);
   assert_held_iff_slot_at_least(v, 2500, cut);
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 1500);
-  assert_int_equal(s.files, 15);
+  assert_counts(v, 1500, 15, ANY);
 
   /* Inside a file: its blocks below the slot are forgotten, the file
    * stays (collection removes whole files) and they come back on open
@@ -417,200 +351,157 @@ static void test_gc(void **state) {
   cut = INFO[1050].slot;
   assert_int_equal(cdl_volatile_gc(v, cut, &err), CDL_OK);
   assert_held_iff_slot_at_least(v, 2500, cut);
-  assert_true(disk_size(file_path(dir, 10)) > 0);
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 1450);
-  assert_int_equal(s.files, 15);
-  cdl_volatile_close(v);
-  v = vopen(&fs, dir, 100);
+  assert_true(disk_size(file_path(d.dir, 10)) > 0);
+  assert_counts(v, 1450, 15, ANY);
+  v = store_reopen(&d, v);
   assert_held_iff_slot_at_least(v, 2500, INFO[1000].slot);
   assert_int_equal(cdl_volatile_gc(v, cut, &err), CDL_OK);
   assert_held_iff_slot_at_least(v, 2500, cut);
 
   /* Past everything, the file being written included. */
   put_block(v, 2500);
-  assert_int_equal(fs.open_files, 1);
+  assert_int_equal(d.fs.open_files, 1);
   assert_int_equal(cdl_volatile_gc(v, INFO[2500].slot + 1, &err), CDL_OK);
-  assert_int_equal(fs.open_files, 0);
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 0);
-  assert_int_equal(s.files, 0);
-  assert_int_equal(disk_size(file_path(dir, 25)), -1);
-  assert_int_equal(disk_size(file_path(dir, 24)), -1);
+  assert_int_equal(d.fs.open_files, 0);
+  assert_counts(v, 0, 0, ANY);
+  assert_int_equal(disk_size(file_path(d.dir, 25)), -1);
+  assert_int_equal(disk_size(file_path(d.dir, 24)), -1);
   put_block(v, 2501); /* a new file, numbered after every earlier one */
-  assert_int_equal(disk_size(file_path(dir, 26)), (long long)(12 + E.blocks[2501].len));
+  assert_int_equal(disk_size(file_path(d.dir, 26)), (long long)(12 + E.blocks[2501].len));
   cdl_volatile_close(v);
-  assert_int_equal(fs.open_files, 0);
-  remove_dir(dir);
+  assert_int_equal(d.fs.open_files, 0);
+  remove_dir(d.dir);
 }
 
 /* ---- Damage ------------------------------------------------------------------ */
 
 static void test_torn_tail(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen(&fs, dir, 100);
-  put_range(v, 0, 250);
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 250);
   cdl_volatile_close(v);
   /* Cut file 2 in the middle of its record 30 (block 230). */
   uint64_t keep = record_offset(200, 30), torn = keep + 12 + E.blocks[230].len / 2;
-  assert_int_equal(truncate(file_path(dir, 2), (off_t)torn), 0);
-  v = vopen(&fs, dir, 100);
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 230);
-  assert_int_equal(s.files, 3);
-  assert_int_equal(s.damaged_files, 1);
-  assert_int_equal(s.dropped_bytes, torn - keep);
-  assert_int_equal(disk_size(file_path(dir, 2)), (long long)keep);
+  assert_int_equal(truncate(file_path(d.dir, 2), (off_t)torn), 0);
+  v = vopen(&d.fs, d.dir, 100);
+  assert_counts(v, 230, 3, 1);
+  assert_int_equal(stats(v).dropped_bytes, torn - keep);
+  assert_int_equal(disk_size(file_path(d.dir, 2)), (long long)keep);
   for (size_t i = 0; i < 250; i++) assert_int_equal(held(v, i), i < 230);
   assert_block(v, 229);
   cdl_volatile_close(v);
   /* A cut in a record header, then the file is clean again. */
-  assert_int_equal(truncate(file_path(dir, 2), (off_t)(keep - E.blocks[229].len - 6)), 0);
-  v = vopen(&fs, dir, 100);
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 229);
-  assert_int_equal(s.damaged_files, 1);
-  assert_int_equal(disk_size(file_path(dir, 2)), (long long)record_offset(200, 29));
-  cdl_volatile_close(v);
-  v = vopen(&fs, dir, 100);
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 229);
-  assert_int_equal(s.damaged_files, 0);
-  cdl_volatile_close(v);
-  remove_dir(dir);
+  assert_int_equal(truncate(file_path(d.dir, 2), (off_t)(keep - E.blocks[229].len - 6)), 0);
+  v = vopen(&d.fs, d.dir, 100);
+  assert_counts(v, 229, ANY, 1);
+  assert_int_equal(disk_size(file_path(d.dir, 2)), (long long)record_offset(200, 29));
+  v = store_reopen(&d, v);
+  assert_counts(v, 229, ANY, 0);
+  store_end(&d, v);
 }
 
 static void test_flipped_byte_in_middle_file(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen(&fs, dir, 100);
-  put_range(v, 0, 300);
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 300);
   cdl_volatile_close(v);
-  long long size1 = disk_size(file_path(dir, 1));
+  long long size1 = disk_size(file_path(d.dir, 1));
   uint64_t bad = record_offset(100, 40); /* block 140 */
-  flip_byte(file_path(dir, 1), bad + 12 + 20);
-  v = vopen(&fs, dir, 100);
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 240);
-  assert_int_equal(s.files, 3);
-  assert_int_equal(s.damaged_files, 1);
-  assert_int_equal(s.dropped_bytes, (uint64_t)size1 - bad);
-  assert_int_equal(disk_size(file_path(dir, 1)), (long long)bad);
+  flip_byte(file_path(d.dir, 1), bad + 12 + 20);
+  v = vopen(&d.fs, d.dir, 100);
+  assert_counts(v, 240, 3, 1);
+  assert_int_equal(stats(v).dropped_bytes, (uint64_t)size1 - bad);
+  assert_int_equal(disk_size(file_path(d.dir, 1)), (long long)bad);
   for (size_t i = 0; i < 300; i++) assert_int_equal(held(v, i), i < 140 || i >= 200);
   assert_block(v, 139);
   assert_block(v, 200);
   assert_block(v, 299);
   cdl_volatile_close(v);
   /* A bad magic, a bad length and a bad stored CRC cut the same way. */
-  flip_byte(file_path(dir, 2), record_offset(200, 10) + 1);
-  flip_byte(file_path(dir, 0), record_offset(0, 90) + 7); /* length's high byte */
-  flip_byte(file_path(dir, 1), record_offset(100, 20) + 9);
-  v = vopen(&fs, dir, 100);
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 90 + 20 + 10);
-  assert_int_equal(s.damaged_files, 3);
-  assert_int_equal(disk_size(file_path(dir, 1)), (long long)record_offset(100, 20));
-  cdl_volatile_close(v);
-  remove_dir(dir);
+  flip_byte(file_path(d.dir, 2), record_offset(200, 10) + 1);
+  flip_byte(file_path(d.dir, 0), record_offset(0, 90) + 7); /* length's high byte */
+  flip_byte(file_path(d.dir, 1), record_offset(100, 20) + 9);
+  v = vopen(&d.fs, d.dir, 100);
+  assert_counts(v, 90 + 20 + 10, ANY, 3);
+  assert_int_equal(disk_size(file_path(d.dir, 1)), (long long)record_offset(100, 20));
+  store_end(&d, v);
 }
 
 static void test_garbage_files(void **state) {
   (void)state;
-  char dir[64], path[256];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen(&fs, dir, 100);
-  put_range(v, 0, 10);
+  char path[256];
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 10);
   cdl_volatile_close(v);
   uint8_t junk[1000];
   for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)(i * 7 + 3);
-  write_file(file_path(dir, 99), junk, sizeof junk);
+  write_file(file_path(d.dir, 99), junk, sizeof junk);
   /* A record claiming 2^31 bytes, and one claiming more than a block may. */
   uint8_t huge[16] = {'C', 'D', 'L', 'V', 0, 0, 0, 0x80, 0, 0, 0, 0, 1, 2, 3, 4};
-  write_file(file_path(dir, 50), huge, sizeof huge);
+  write_file(file_path(d.dir, 50), huge, sizeof huge);
   uint8_t big[12] = {'C', 'D', 'L', 'V', 0, 0, 0x41, 0};
-  write_file(file_path(dir, 51), big, sizeof big);
-  write_file(file_path(dir, 52), "", 0); /* created, never written: not damage */
+  write_file(file_path(d.dir, 51), big, sizeof big);
+  write_file(file_path(d.dir, 52), "", 0); /* created, never written: not damage */
   const char *ignored[] = {"blocks-1.dat", "notes.txt", "blocks-0000000001.dat.tmp",
                            "blocks-9999999999.dat", "blocks-00000000x1.dat"};
   for (size_t i = 0; i < 5; i++) {
-    snprintf(path, sizeof path, "%s/%s", dir, ignored[i]);
+    snprintf(path, sizeof path, "%s/%s", d.dir, ignored[i]);
     write_file(path, junk, 100);
   }
-  v = vopen(&fs, dir, 100);
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 10);
-  assert_int_equal(s.files, 1);
-  assert_int_equal(s.damaged_files, 3);
-  assert_int_equal(s.dropped_bytes, sizeof junk + sizeof huge + sizeof big);
-  for (uint32_t k = 50; k <= 52; k++) assert_int_equal(disk_size(file_path(dir, k)), -1);
-  assert_int_equal(disk_size(file_path(dir, 99)), -1);
+  v = vopen(&d.fs, d.dir, 100);
+  assert_counts(v, 10, 1, 3);
+  assert_int_equal(stats(v).dropped_bytes, sizeof junk + sizeof huge + sizeof big);
+  for (uint32_t k = 50; k <= 52; k++) assert_int_equal(disk_size(file_path(d.dir, k)), -1);
+  assert_int_equal(disk_size(file_path(d.dir, 99)), -1);
   for (size_t i = 0; i < 5; i++) {
-    snprintf(path, sizeof path, "%s/%s", dir, ignored[i]);
+    snprintf(path, sizeof path, "%s/%s", d.dir, ignored[i]);
     assert_int_equal(disk_size(path), 100);
   }
   put_block(v, 10); /* numbered after the garbage file */
-  assert_int_equal(disk_size(file_path(dir, 100)), (long long)(12 + E.blocks[10].len));
+  assert_int_equal(disk_size(file_path(d.dir, 100)), (long long)(12 + E.blocks[10].len));
   cdl_volatile_close(v);
   /* A file that cannot be read is an error, not damage. */
-  assert_int_equal(mkdir(file_path(dir, 120), 0755), 0);
+  assert_int_equal(mkdir(file_path(d.dir, 120), 0755), 0);
   cdl_volatile_config cfg = {EPOCH_SLOTS, 100, 0, false};
   cdl_error err = {0};
-  assert_int_equal(cdl_volatile_open(&fs, dir, &cfg, &v, &err), CDL_E_IO);
+  assert_int_equal(cdl_volatile_open(&d.fs, d.dir, &cfg, &v, &err), CDL_E_IO);
   assert_null(v);
   assert_non_null(strstr(err.message, "blocks-0000000120.dat"));
-  assert_int_equal(fs.open_files, 0);
-  remove_dir(dir);
+  assert_int_equal(d.fs.open_files, 0);
+  remove_dir(d.dir);
 }
 
 /* A record claiming more than a block may hold is damage before any of it
  * is read, even when the file is long enough to hold the claim. */
 static void test_oversized_record(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
+  store d;
+  store_init(&d);
   size_t claim = CDL_CHUNK_MAX_BLOCK + 1, size = 12 + claim;
   uint8_t *data = calloc(1, size);
   assert_non_null(data);
   memcpy(data, "CDLV", 4);
   for (int i = 0; i < 4; i++) data[4 + i] = (uint8_t)(claim >> (8 * i));
-  write_file(file_path(dir, 3), data, size);
+  write_file(file_path(d.dir, 3), data, size);
   free(data);
-  cdl_fs fs;
   fault_state st;
-  fault_fs_init(&fs, &st);
-  cdl_volatile *v = vopen(&fs, dir, 100);
+  fault_fs_init(&d.fs, &st);
+  cdl_volatile *v = vopen(&d.fs, d.dir, 100);
   assert_true(st.max_read <= ((size_t)1 << 20));
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 0);
-  assert_int_equal(s.damaged_files, 1);
-  assert_int_equal(s.dropped_bytes, size);
-  assert_int_equal(disk_size(file_path(dir, 3)), -1);
-  cdl_volatile_close(v);
-  remove_dir(dir);
+  assert_counts(v, 0, ANY, 1);
+  assert_int_equal(stats(v).dropped_bytes, size);
+  assert_int_equal(disk_size(file_path(d.dir, 3)), -1);
+  store_end(&d, v);
 }
 
 /* A failed append leaves no partial record and the store usable. */
 static void test_write_failure(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
+  store d;
+  store_init(&d);
   fault_state st;
-  fault_fs_init(&fs, &st);
-  cdl_volatile *v = vopen(&fs, dir, 100);
+  fault_fs_init(&d.fs, &st);
+  cdl_volatile *v = vopen(&d.fs, d.dir, 100);
   put_range(v, 0, 5);
   cdl_error err = {0};
   /* A record is one write (header and bytes together): fail it. */
@@ -619,93 +510,70 @@ static void test_write_failure(void **state) {
   assert_int_equal(cdl_volatile_put(v, E.blocks[5].ptr, E.blocks[5].len, &INFO[5], &err),
                    CDL_E_IO);
   assert_false(held(v, 5));
-  assert_int_equal(fs.open_files, 0);
+  assert_int_equal(d.fs.open_files, 0);
   put_block(v, 5); /* into a fresh file */
-  assert_int_equal(fs.open_files, 1);
+  assert_int_equal(d.fs.open_files, 1);
   put_block(v, 6);
-  assert_int_equal(disk_size(file_path(dir, 0)), (long long)record_offset(0, 5));
-  assert_int_equal(disk_size(file_path(dir, 1)),
+  assert_int_equal(disk_size(file_path(d.dir, 0)), (long long)record_offset(0, 5));
+  assert_int_equal(disk_size(file_path(d.dir, 1)),
                    (long long)(12 + E.blocks[5].len + 12 + E.blocks[6].len));
   put_range(v, 7, 10);
-  cdl_volatile_close(v);
-  v = vopen(&fs, dir, 100);
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 10);
-  assert_int_equal(s.files, 2);
-  assert_int_equal(s.damaged_files, 0);
-  for (size_t i = 0; i < 10; i++) assert_block(v, i);
-  cdl_volatile_close(v);
-  remove_dir(dir);
+  v = store_reopen(&d, v);
+  assert_counts(v, 10, 2, 0);
+  assert_blocks(v, 0, 10);
+  store_end(&d, v);
 }
 
 /* The same block in two files (a copy, or a crash between writes): the
  * first file's record is the one used. */
 static void test_duplicates(void **state) {
   (void)state;
-  char dir[64], cmd[256];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen(&fs, dir, 100);
-  put_range(v, 0, 10);
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 10);
   cdl_volatile_close(v);
-  snprintf(cmd, sizeof cmd, "cp %s/blocks-0000000000.dat %s/blocks-0000000007.dat", dir, dir);
-  assert_int_equal(system(cmd), 0);
-  v = vopen(&fs, dir, 100);
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 10);
-  assert_int_equal(s.files, 2);
-  assert_int_equal(s.damaged_files, 0);
+  shell("cp %s/blocks-0000000000.dat %s/blocks-0000000007.dat", d.dir, d.dir);
+  v = vopen(&d.fs, d.dir, 100);
+  assert_counts(v, 10, 2, 0);
   uint8_t succ[4][32];
   assert_int_equal(cdl_volatile_successors(v, INFO[3].prev_hash, succ, 4), 1);
-  assert_int_equal(truncate(file_path(dir, 7), 0), 0); /* only file 0 is read */
-  for (size_t i = 0; i < 10; i++) assert_block(v, i);
-  cdl_volatile_close(v);
-  remove_dir(dir);
+  assert_int_equal(truncate(file_path(d.dir, 7), 0), 0); /* only file 0 is read */
+  assert_blocks(v, 0, 10);
+  store_end(&d, v);
 }
 
 static void test_changed_under_us(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen(&fs, dir, 100);
-  put_range(v, 0, 150);
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 150);
   cdl_buf out;
   cdl_buf_init(&out, 0);
   cdl_error err = {0};
-  flip_byte(file_path(dir, 0), record_offset(0, 5) + 12 + 3); /* block 5's bytes */
+  flip_byte(file_path(d.dir, 0), record_offset(0, 5) + 12 + 3); /* block 5's bytes */
   assert_int_equal(cdl_volatile_read(v, INFO[5].hash, &out, &err), CDL_E_CHECKSUM);
   assert_non_null(strstr(err.message, "blocks-0000000000.dat"));
   assert_int_equal(out.len, 0);
-  flip_byte(file_path(dir, 1), record_offset(100, 20)); /* block 120's magic */
+  flip_byte(file_path(d.dir, 1), record_offset(100, 20)); /* block 120's magic */
   cdl_error_clear(&err);
   assert_int_equal(cdl_volatile_read(v, INFO[120].hash, &out, &err), CDL_E_CHECKSUM);
   assert_non_null(strstr(err.message, "blocks-0000000001.dat"));
-  assert_int_equal(truncate(file_path(dir, 1), (off_t)record_offset(100, 30)), 0);
+  assert_int_equal(truncate(file_path(d.dir, 1), (off_t)record_offset(100, 30)), 0);
   cdl_error_clear(&err);
   assert_int_equal(cdl_volatile_read(v, INFO[140].hash, &out, &err), CDL_E_CHECKSUM);
   assert_int_equal(out.len, 0);
-  assert_int_equal(fs.open_files, 1);
+  assert_int_equal(d.fs.open_files, 1);
   assert_block(v, 4); /* the rest reads as before */
   assert_block(v, 129);
   cdl_buf_free(&out);
-  cdl_volatile_close(v);
-  remove_dir(dir);
+  store_end(&d, v);
 }
 
 /* ---- Bounds --------------------------------------------------------------------- */
 
 static void test_max_blocks(void **state) {
   (void)state;
-  char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  cdl_volatile *v = vopen_with(&fs, dir, 16, 50, EPOCH_SLOTS);
+  store d;
+  store_init(&d);
+  cdl_volatile *v = vopen_with(&d.fs, d.dir, 16, 50, EPOCH_SLOTS);
   put_range(v, 0, 50);
   cdl_error err = {0};
   assert_int_equal(cdl_volatile_put(v, E.blocks[50].ptr, E.blocks[50].len, &INFO[50], &err),
@@ -714,25 +582,23 @@ static void test_max_blocks(void **state) {
   cdl_error_clear(&err);
   assert_int_equal(cdl_volatile_gc(v, INFO[10].slot, &err), CDL_OK);
   put_range(v, 50, 60); /* room again */
-  cdl_volatile_stats s;
-  stats_of(v, &s);
-  assert_int_equal(s.blocks, 50);
+  assert_counts(v, 50, ANY, ANY);
   cdl_volatile_close(v);
   /* Reopening with a lower bound than the disk holds is refused cleanly. */
   cdl_volatile_config cfg = {EPOCH_SLOTS, 16, 20, false};
   cdl_error_clear(&err);
-  assert_int_equal(cdl_volatile_open(&fs, dir, &cfg, &v, &err), CDL_E_LIMIT);
+  assert_int_equal(cdl_volatile_open(&d.fs, d.dir, &cfg, &v, &err), CDL_E_LIMIT);
   assert_null(v);
-  assert_int_equal(fs.open_files, 0);
+  assert_int_equal(d.fs.open_files, 0);
   cfg.epoch_slots = 0;
-  assert_int_equal(cdl_volatile_open(&fs, dir, &cfg, &v, &err), CDL_E_USAGE);
-  remove_dir(dir);
+  assert_int_equal(cdl_volatile_open(&d.fs, d.dir, &cfg, &v, &err), CDL_E_USAGE);
+  remove_dir(d.dir);
 }
 
 static void test_handle_bound(void **state) {
   (void)state;
   char dir[64];
-  make_dir(dir, sizeof dir);
+  make_dir(dir, sizeof dir, "volatile");
   cdl_buf out;
   cdl_buf_init(&out, 0);
   cdl_error err = {0};
@@ -776,7 +642,7 @@ static void test_handle_bound(void **state) {
 static void test_no_leaks(void **state) {
   (void)state;
   char dir[64];
-  make_dir(dir, sizeof dir);
+  make_dir(dir, sizeof dir, "volatile");
   cdl_fs fs;
   cdl_fs_posix_init(&fs, 0);
   size_t fds = open_fds();
@@ -791,13 +657,13 @@ static void test_no_leaks(void **state) {
       fail_msg("read %zu: %s", i, err.message);
     if (fs.open_files != 1) fail_msg("%zu handles after cycle %zu", fs.open_files, i);
   }
-  if (fds > 0) assert_int_equal(open_fds(), fds + 1);
+  assert_int_equal(open_fds(), fds + 1);
   cdl_volatile_close(v);
   assert_int_equal(fs.open_files, 0);
   assert_int_equal(open_fds(), fds);
   /* Open and close cycles over a small store with a damaged file. */
   char small[64];
-  make_dir(small, sizeof small);
+  make_dir(small, sizeof small, "volatile");
   v = vopen(&fs, small, 1);
   put_range(v, 100, 103); /* small blocks: epoch 0's EBB lists 21,600 slot leaders */
   cdl_volatile_close(v);
