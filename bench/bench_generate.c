@@ -52,19 +52,9 @@ int main(void) {
   if (mkdtemp(dir) == NULL) return 1;
   char net[64];
   snprintf(net, sizeof net, "%s/net", dir);
-  cdl_gen_genesis_spec spec = {.protocol_magic = 1097911063,
-                               .k = 2160,
-                               .start_time = 1700000000,
-                               .genesis_keys = 7,
-                               .poor_addresses = 20,
-                               .poor_balance = 100000000000000ull,
-                               .has_seed = true,
-                               .seed = 1};
-  cdl_gen_default_params(&spec.params);
   cdl_error err = {0};
   cdl_gen_dir d;
-  if (cdl_gen_genesis_create(&spec, net, &err) != CDL_OK) die("genesis", &err);
-  if (cdl_gen_dir_load(net, &d, &err) != CDL_OK) die("load", &err);
+  bench_make_network(net, 2160, &d);
   cdl_gen_chain_opts o = {.slots = 21600,
                           .fill = 1.0,
                           .txs_per_block = 2,

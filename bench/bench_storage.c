@@ -189,18 +189,7 @@ static void bench_import(const char *genesis_path, const char *chunk_path) {
 static void make_network(cdl_gen_dir *d) {
   char net[128];
   path_in(net, sizeof net, "net");
-  cdl_gen_genesis_spec spec = {.protocol_magic = 1097911063,
-                               .k = GEN_K,
-                               .start_time = 1700000000,
-                               .genesis_keys = 7,
-                               .poor_addresses = 20,
-                               .poor_balance = 100000000000000ull,
-                               .has_seed = true,
-                               .seed = 1};
-  cdl_gen_default_params(&spec.params);
-  cdl_error err = {0};
-  if (cdl_gen_genesis_create(&spec, net, &err) != CDL_OK) die("genesis", &err);
-  if (cdl_gen_dir_load(net, d, &err) != CDL_OK) die("genesis load", &err);
+  bench_make_network(net, GEN_K, d);
 }
 
 static double generate_chain(const cdl_gen_dir *d, const char *path, cdl_gen_chain_stats *st) {

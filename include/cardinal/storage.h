@@ -167,6 +167,10 @@ size_t cdl_volatile_successors(const cdl_volatile *v, const uint8_t prev_hash[32
 int cdl_volatile_gc(cdl_volatile *v, uint64_t slot, cdl_error *err);
 /* fsync of the file being appended to. */
 int cdl_volatile_sync(cdl_volatile *v, cdl_error *err);
+/* Removes every block with slot > |slot| from disk: each file holding one
+ * is rewritten (its other blocks stored again, synced, then the old file
+ * removed), so a crash part way loses nothing. */
+int cdl_volatile_drop_after(cdl_volatile *v, uint64_t slot, cdl_error *err);
 void cdl_volatile_stats_get(const cdl_volatile *v, cdl_volatile_stats *s);
 
 /* ---- Immutable DB (immutable.c, immutable_scan.c) -----------------------

@@ -35,6 +35,28 @@ static int check_genesis(cdl_chaindb *db, cdl_error *err) {
   return rc;
 }
 
+/* DIR/pbft-threshold: the PBFT signature threshold the database was
+ * built under. Opening it under another would make the ledger refuse
+ * stored blocks and the open cut them, so that is refused instead. */
+static int check_threshold(cdl_chaindb *db, cdl_error *err) {
+  char path[CDB_PATH_MAX], text[32];
+  TRY_CDB(path_in(db, "pbft-threshold", path, err));
+  double t = db->cfg.ledger.pbft_threshold > 0 ? db->cfg.ledger.pbft_threshold : 0.22;
+  int n = snprintf(text, sizeof text, "%.6f", t);
+  if (!db->fs->ops->exists(db->fs, path))
+    return cdl_fs_write_file_atomic(db->fs, db->dir, path, text, (size_t)n, err);
+  cdl_buf stored;
+  cdl_buf_init(&stored, 0);
+  int rc = cdl_fs_read_file(db->fs, path, 31, &stored, err);
+  bool same = rc == CDL_OK && stored.len == (size_t)n && memcmp(stored.data, text, (size_t)n) == 0;
+  if (rc == CDL_OK && !same)
+    rc = cdl_error_set(err, CDL_E_USAGE, 0,
+                       "%s was built with PBFT signature threshold %.*s, not %s", db->dir,
+                       (int)(stored.len < 20 ? stored.len : 20), (const char *)stored.data, text);
+  cdl_buf_free(&stored);
+  return rc;
+}
+
 static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
   char path[CDB_PATH_MAX];
   uint64_t epoch_slots = 10 * db->cfg.ledger.k;
@@ -93,6 +115,7 @@ int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chain
   db->cfg.genesis = NULL;
   if (rc == CDL_OK) rc = db->fs->ops->mkdir(db->fs, db->dir, err);
   if (rc == CDL_OK) rc = check_genesis(db, err);
+  if (rc == CDL_OK) rc = check_threshold(db, err);
   if (rc == CDL_OK) rc = open_stores(db, rep, err);
   if (rc == CDL_OK) rc = cdb_snapshot_open(db, rep, err);
   if (rc == CDL_OK) rc = cdb_select_all(db, &rep->volatile_adopted, err);

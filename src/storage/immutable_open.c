@@ -121,7 +121,6 @@ static int push_chunk(cdl_immutable *im, uint32_t no, imm_entry *entries, size_t
 typedef struct recovery {
   imm_entry *entries;
   size_t count;
-  bool damaged;      /* blocks were cut: later chunks cannot follow */
 } recovery;
 
 /* Re-parses the chunk (from |from|, after the |keep| good entries). */
@@ -135,7 +134,6 @@ static int rescan(cdl_immutable *im, uint32_t no, const imm_entry *prev, recover
     if (rep->problem[0] == '\0') snprintf(rep->problem, sizeof rep->problem, "%s", scan.problem);
     /* A chunk with nothing valid is removed, not truncated (removed_chunks). */
     if (scan.valid_bytes > 0) rep->truncated_bytes += size - scan.valid_bytes;
-    r->damaged = true;
     if (!im->cfg.read_only) rc = cut_chunk(im, no, scan.valid_bytes, err);
   }
   imm_entry *all = realloc(r->entries, (keep + scan.count + 1) * sizeof *all);
@@ -171,7 +169,6 @@ static int cut_at_crc_mismatch(cdl_immutable *im, uint32_t no, const imm_entry *
     uint64_t size = r->entries[r->count - 1].offset + r->entries[r->count - 1].size;
     rep->truncated_bytes += size - b->offset;
     r->count = i;
-    r->damaged = true;
     return im->cfg.read_only ? CDL_OK : cut_chunk(im, no, b->offset, err);
   }
   return CDL_OK;

@@ -504,3 +504,59 @@ void cdl_volatile_stats_get(const cdl_volatile *v, cdl_volatile_stats *s) {
   s->damaged_files = v->damaged_files;
   s->dropped_bytes = v->dropped_bytes;
 }
+
+/* ---- Dropping the blocks after a slot (db truncate) ---------------------- */
+
+/* Stores the blocks of file |number| with slot <= |slot| again (in the
+ * file being written) and forgets the whole file's entries. */
+static int restore_kept(cdl_volatile *v, uint32_t number, uint64_t slot, cdl_buf *bytes,
+                        cdl_error *err) {
+  cdl_volatile_index *x = &v->idx;
+  for (uint32_t i = 0; i < x->used; i++) {
+    if (!x->e[i].live || x->e[i].file != number) continue;
+    cdl_block_info info = x->e[i].info;
+    bool keep = info.slot <= slot;
+    cdl_buf_reset(bytes);
+    int rc = keep ? cdl_volatile_read(v, info.hash, bytes, err) : CDL_OK;
+    if (rc != CDL_OK) return rc;
+    vfile *f = find_file(v, number);
+    if (f != NULL) f->live--;
+    cdl_volatile_index_remove(x, i);
+    if (keep && (rc = cdl_volatile_put(v, bytes->data, bytes->len, &info, err)) != CDL_OK)
+      return rc;
+  }
+  return CDL_OK;
+}
+
+static void forget_file(cdl_volatile *v, uint32_t number) {
+  size_t kept = 0;
+  for (size_t k = 0; k < v->n_files; k++)
+    if (v->files[k].number != number) v->files[kept++] = v->files[k];
+  v->n_files = kept;
+}
+
+int cdl_volatile_drop_after(cdl_volatile *v, uint64_t slot, cdl_error *err) {
+  close_writer(v); /* kept blocks go to a fresh file, never one being rewritten */
+  uint32_t *affected = malloc((v->n_files ? v->n_files : 1) * sizeof *affected);
+  if (affected == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
+  size_t n = 0;
+  for (size_t k = 0; k < v->n_files; k++)
+    if (v->files[k].max_slot > slot) affected[n++] = v->files[k].number;
+  cdl_buf bytes;
+  cdl_buf_init(&bytes, 0);
+  int rc = CDL_OK;
+  for (size_t a = 0; a < n && rc == CDL_OK; a++) {
+    rc = restore_kept(v, affected[a], slot, &bytes, err);
+    /* The copies are durable before the old file goes: a crash leaves
+     * both, never neither. */
+    if (rc == CDL_OK) rc = cdl_volatile_sync(v, err);
+    char path[PATH_CAP];
+    file_path(v, affected[a], path);
+    if (v->rh >= 0 && v->rh_file == affected[a]) close_reader(v);
+    if (rc == CDL_OK) rc = v->fs->ops->remove(v->fs, path, err);
+    if (rc == CDL_OK) forget_file(v, affected[a]);
+  }
+  cdl_buf_free(&bytes);
+  free(affected);
+  return rc;
+}

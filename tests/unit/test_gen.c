@@ -227,17 +227,30 @@ static void test_chain_generate_valid(void **state) {
 
 /* Three genesis keys cannot carry a 0.22 threshold: the generator skips
  * slots whose key would exceed it, as a core node would not forge. */
-static void test_chain_generate_respects_threshold(void **state) {
-  (void)state;
+/* A new genesis directory (spec_for(k), |keys| genesis keys or the
+ * default when 0), loaded. */
+static void fresh_network(uint64_t k, uint32_t keys, char *dir, size_t cap, cdl_gen_dir *d) {
   cdl_gen_genesis_spec s;
-  spec_for(&s, 3);
-  s.genesis_keys = 3;
-  char dir[64];
-  make_dir(dir, sizeof dir);
+  spec_for(&s, k);
+  if (keys) s.genesis_keys = keys;
+  make_dir(dir, cap);
   cdl_error err = {0};
   assert_int_equal(cdl_gen_genesis_create(&s, dir, &err), CDL_OK);
+  assert_int_equal(cdl_gen_dir_load(dir, d, &err), CDL_OK);
+}
+
+static void drop_network(const char *dir, cdl_gen_dir *d) {
+  cdl_gen_dir_free(d);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
+static void test_chain_generate_respects_threshold(void **state) {
+  (void)state;
+  char dir[64];
   cdl_gen_dir d;
-  assert_int_equal(cdl_gen_dir_load(dir, &d, &err), CDL_OK);
+  fresh_network(3, 3, dir, sizeof dir, &d);
   cdl_gen_chain_opts o = {.slots = 120, .fill = 1.0, .txs_per_block = 0, .seed = 1};
   cdl_gen_chain_stats st;
   cdl_buf c;
@@ -257,24 +270,17 @@ static void test_chain_generate_respects_threshold(void **state) {
   cdl_ledger_del(l);
   free(blocks);
   cdl_buf_free(&c);
-  cdl_gen_dir_free(&d);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  drop_network(dir, &d);
 }
 
 /* An epoch in which no main block is forged: the next EBB follows the
  * previous EBB and takes the next block number (the ledger's rule). */
 static void test_chain_generate_empty_epoch(void **state) {
   (void)state;
-  cdl_gen_genesis_spec s;
-  spec_for(&s, 10);
   char dir[64];
-  make_dir(dir, sizeof dir);
-  cdl_error err = {0};
-  assert_int_equal(cdl_gen_genesis_create(&s, dir, &err), CDL_OK);
   cdl_gen_dir d;
-  assert_int_equal(cdl_gen_dir_load(dir, &d, &err), CDL_OK);
+  fresh_network(10, 0, dir, sizeof dir, &d);
+  cdl_error err = {0};
   size_t ebb_after_ebb = 0;
   for (uint64_t seed = 1; seed <= 20; seed++) {
     cdl_gen_chain_opts o = {.slots = 300, .fill = 0.02, .txs_per_block = 0, .seed = seed};
@@ -298,10 +304,7 @@ static void test_chain_generate_empty_epoch(void **state) {
     cdl_buf_free(&c);
   }
   assert_true(ebb_after_ebb > 0);
-  cdl_gen_dir_free(&d);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  assert_int_equal(system(cmd), 0);
+  drop_network(dir, &d);
 }
 
 /* Every case, three seeds: the output's last block is refused with the

@@ -375,6 +375,27 @@ static void test_gc(void **state) {
 
 /* ---- Damage ------------------------------------------------------------------ */
 
+/* db truncate's drop: every block after the slot gone from disk, every
+ * block up to it kept with its bytes, files without later blocks untouched. */
+static void test_drop_after(void **state) {
+  (void)state;
+  store d;
+  cdl_volatile *v = store_fill(&d, 100, 500);
+  cdl_error err = {0};
+  uint64_t cut = INFO[250].slot; /* inside file 2 */
+  long long file1 = disk_size(file_path(d.dir, 1));
+  assert_int_equal(cdl_volatile_drop_after(v, cut, &err), CDL_OK);
+  for (size_t i = 0; i < 500; i++) assert_int_equal(held(v, i), INFO[i].slot <= cut);
+  assert_blocks(v, 0, 251);
+  assert_int_equal(disk_size(file_path(d.dir, 1)), file1);
+  for (uint32_t k = 2; k < 5; k++) assert_int_equal(disk_size(file_path(d.dir, k)), -1);
+  v = store_reopen(&d, v);
+  for (size_t i = 0; i < 500; i++) assert_int_equal(held(v, i), INFO[i].slot <= cut);
+  assert_blocks(v, 0, 251);
+  assert_counts(v, 251, 3, 0); /* files 0, 1 and the one holding 200-250 again */
+  store_end(&d, v);
+}
+
 static void test_torn_tail(void **state) {
   (void)state;
   store d;
@@ -691,6 +712,7 @@ int main(void) {
       cmocka_unit_test(test_duplicates),
       cmocka_unit_test(test_write_failure),
       cmocka_unit_test(test_changed_under_us),
+      cmocka_unit_test(test_drop_after),
       cmocka_unit_test(test_max_blocks),
       cmocka_unit_test(test_handle_bound),
       cmocka_unit_test(test_no_leaks),

@@ -65,10 +65,21 @@ void db_genesis_free(db_genesis *dg) {
   cdl_buf_free(&dg->text);
 }
 
+double db_threshold(const char *db, double given) {
+  if (given > 0) return given;
+  char path[4200], text[32] = {0};
+  snprintf(path, sizeof path, "%s/pbft-threshold", db);
+  FILE *f = fopen(path, "rb");
+  double t = 0;
+  if (f != NULL && fread(text, 1, sizeof text - 1, f) > 0 && !cli_parse_fraction(text, &t)) t = 0;
+  if (f != NULL) fclose(f);
+  return t;
+}
+
 cdl_ledger_config db_ledger_config(const db_opts *o, const cdl_byron_genesis *g) {
   return (cdl_ledger_config){.protocol_magic = g->protocol_magic,
                              .requires_magic = cdl_byron_requires_magic(g->protocol_magic),
-                             .k = g->k, .pbft_threshold = o->pbft_threshold,
+                             .k = g->k, .pbft_threshold = db_threshold(o->db, o->pbft_threshold),
                              .flags = o->no_signatures ? CDL_LEDGER_NO_SIGNATURES : 0};
 }
 

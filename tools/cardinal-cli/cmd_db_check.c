@@ -260,53 +260,21 @@ int db_export(const db_opts *o) {
 
 /* ---- db truncate ------------------------------------------------------------ */
 
-typedef struct kept_blocks {
-  cdl_buf bytes;
-  size_t offs[4096 * 4];
-  size_t n;
-} kept_blocks;
-
-/* The selected chain's volatile blocks up to the slot, to be stored again. */
-static int keep_volatile(cdl_chaindb *db, uint64_t slot, kept_blocks *kb, cdl_error *err) {
-  cdl_follower *f;
-  TRY_CLI(cdl_follower_new(db, &f, err));
-  cdl_block_info imm;
-  int rc = CDL_OK;
-  if (cdl_chaindb_immutable_tip(db, &imm)) {
-    cdl_point p = {.slot = imm.slot}, found;
-    memcpy(p.hash, imm.hash, 32);
-    bool any;
-    rc = cdl_follower_intersect(f, &p, 1, &found, &any, err);
-  }
-  while (rc == CDL_OK && kb->n < sizeof kb->offs / sizeof kb->offs[0]) {
-    cdl_follow_kind kind;
-    cdl_block_info info;
-    cdl_point to;
-    size_t at = kb->bytes.len;
-    rc = cdl_follower_next(f, &kind, &info, &to, &kb->bytes, err);
-    if (rc != CDL_OK || kind != CDL_FOLLOW_FORWARD || info.slot > slot) {
-      kb->bytes.len = at;
-      break;
-    }
-    kb->offs[kb->n++] = at;
-  }
-  cdl_follower_del(f);
-  return rc;
-}
-
-static int remove_entry(void *ctx, const char *name) {
+/* Removes a snapshot taken after the slot (ctx: the ledger dir and slot). */
+static int remove_later_snapshot(void *ctx, const char *name) {
   const char **dir = ctx;
+  unsigned long long slot = 0;
+  if (strncmp(name, "snapshot-", 9) != 0 || sscanf(name, "snapshot-%20llu", &slot) != 1 ||
+      slot <= strtoull(dir[1], NULL, 10))
+    return CDL_OK;
   char path[4400];
   snprintf(path, sizeof path, "%s/%s", dir[0], name);
-  bool snapshot = strncmp(name, "snapshot-", 9) == 0;
-  unsigned long long slot = 0;
-  if (snapshot && sscanf(name, "snapshot-%20llu", &slot) == 1 &&
-      slot <= strtoull(dir[1], NULL, 10))
-    return CDL_OK; /* a snapshot at or before the slot stays */
   remove(path);
   return CDL_OK;
 }
 
+/* The immutable DB cut after the slot, the volatile DB's later blocks
+ * dropped (its other blocks kept), later snapshots removed. */
 static int cut_stores(const db_opts *o, const db_genesis *dg, cdl_error *err) {
   cdl_fs fs;
   cdl_immutable *im;
@@ -314,38 +282,30 @@ static int cut_stores(const db_opts *o, const db_genesis *dg, cdl_error *err) {
   int rc = cdl_immutable_truncate_slot(im, o->to_slot, err);
   cdl_immutable_close(im);
   char dir[4200], slot[32];
-  snprintf(slot, sizeof slot, "%llu", (unsigned long long)o->to_slot);
-  const char *ctx[2] = {dir, slot};
   snprintf(dir, sizeof dir, "%s/volatile", o->db);
-  if (rc == CDL_OK) fs.ops->list(&fs, dir, remove_entry, ctx, NULL);
+  cdl_volatile_config vc = {.epoch_slots = 10 * dg->g.k};
+  cdl_volatile *v = NULL;
+  if (rc == CDL_OK) rc = cdl_volatile_open(&fs, dir, &vc, &v, err);
+  if (rc == CDL_OK) rc = cdl_volatile_drop_after(v, o->to_slot, err);
+  cdl_volatile_close(v);
+  snprintf(slot, sizeof slot, "%llu", (unsigned long long)o->to_slot);
   snprintf(dir, sizeof dir, "%s/ledger", o->db);
-  if (rc == CDL_OK) fs.ops->list(&fs, dir, remove_entry, ctx, NULL);
+  const char *ctx[2] = {dir, slot};
+  if (rc == CDL_OK) fs.ops->list(&fs, dir, remove_later_snapshot, ctx, NULL);
   return rc;
 }
 
 int db_truncate(const db_opts *o) {
   if (!o->has_to_slot) return cli_usage("db truncate: --to-slot N is required");
   db_genesis dg;
-  cdl_chaindb *db = NULL;
+  db_genesis_init(&dg);
   cdl_error err = {0};
-  kept_blocks *kb = calloc(1, sizeof *kb);
-  if (kb == NULL) return cli_usage("db truncate: out of memory");
-  cdl_buf_init(&kb->bytes, 0);
-  int rc = db_open(o, &dg, false, &db, NULL, &err);
-  if (rc == CDL_OK) rc = keep_volatile(db, o->to_slot, kb, &err);
-  cdl_chaindb_abandon(db);
-  db = NULL;
+  int rc = db_genesis_load(o, &dg, &err);
   if (rc == CDL_OK) rc = cut_stores(o, &dg, &err);
   db_genesis_free(&dg);
-  if (rc == CDL_OK) rc = db_open(o, &dg, false, &db, NULL, &err);
-  for (size_t i = 0; rc == CDL_OK && i < kb->n; i++) {
-    size_t end = i + 1 < kb->n ? kb->offs[i + 1] : kb->bytes.len;
-    cdl_chaindb_add_result res;
-    cdl_rejection rej;
-    rc = cdl_chaindb_add_block(db, kb->bytes.data + kb->offs[i], end - kb->offs[i], &res, &rej,
-                               &err);
-  }
+  cdl_chaindb *db = NULL;
   json_t *out = NULL;
+  if (rc == CDL_OK) rc = db_open(o, &dg, false, &db, NULL, &err);
   cdl_block_info tip;
   if (rc == CDL_OK)
     out = json_pack("{s:o}", "tip", cdl_chaindb_tip(db, &tip) ? db_block_json(&tip, dg.g.k)
@@ -353,7 +313,5 @@ int db_truncate(const db_opts *o) {
   if (db != NULL && cdl_chaindb_close(db, rc == CDL_OK ? &err : NULL) != CDL_OK && rc == CDL_OK)
     rc = CDL_E_IO;
   db_genesis_free(&dg);
-  cdl_buf_free(&kb->bytes);
-  free(kb);
   return finish(rc, out, &err);
 }

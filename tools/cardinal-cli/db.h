@@ -41,6 +41,10 @@ void db_genesis_init(db_genesis *dg);
  * db_genesis_init). */
 int db_genesis_load(const db_opts *o, db_genesis *dg, cdl_error *err);
 void db_genesis_free(db_genesis *dg);
+/* |given| when set, else the threshold the database was built with
+ * (DIR/pbft-threshold), else 0 (the default). */
+double db_threshold(const char *db, double given);
+/* The ledger configuration for the database (threshold as above). */
 cdl_ledger_config db_ledger_config(const db_opts *o, const cdl_byron_genesis *g);
 /* Opens the ChainDB of --db (creating it, and keeping a copy of the
  * genesis file in it, when |create|). |dg| is initialised here and must be
