@@ -184,7 +184,9 @@ int cdl_fs_read_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_buf *ou
   if (rc == CDL_OK && cdl_buf_reserve(out, (size_t)size) != CDL_OK)
     rc = cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for %s (%llu bytes)", path,
                        (unsigned long long)size);
-  if (rc == CDL_OK) rc = cdl_fs_read_exact(fs, h, out->data + out->len, (size_t)size, 0, err);
+  /* An empty file (one a crash left just created) reads as nothing. */
+  if (rc == CDL_OK && size > 0)
+    rc = cdl_fs_read_exact(fs, h, out->data + out->len, (size_t)size, 0, err);
   if (rc == CDL_OK) out->len += (size_t)size;
   cdl_fs_close(fs, h);
   return rc;
