@@ -9,7 +9,8 @@ packages=(
   clang libclang-rt-14-dev          # libFuzzer + sanitizer runtimes
   libsodium-dev                     # Ed25519, Blake2b
   libssl-dev                        # SHA3-256
-  zlib1g-dev                        # CRC32
+  libisal-dev                       # CRC32 (ISA-L)
+  zlib1g-dev                        # tests: the reference CRC32
   libcbor-dev                       # CBOR items
   libjansson-dev                    # JSON
   libzstd-dev zstd                  # the compressed mainnet chunk

@@ -73,6 +73,12 @@ typedef struct cdl_fs_ops {
   int (*list)(cdl_fs *fs, const char *dir, int (*fn)(void *ctx, const char *name),
               void *ctx, cdl_error *err);
   bool (*exists)(cdl_fs *fs, const char *path);
+  /* Optional (NULL: whole files are read instead): maps |len| bytes of an
+   * open file read-only; the mapping outlives the handle. A file must not
+   * shrink while mapped, which holds for the files mapped here: they are
+   * written once to a temporary name and renamed into place. */
+  int (*map)(cdl_fs *fs, int handle, size_t len, const void **addr, cdl_error *err);
+  void (*unmap)(cdl_fs *fs, const void *addr, size_t len);
 } cdl_fs_ops;
 
 struct cdl_fs {
@@ -96,6 +102,23 @@ int cdl_fs_read_exact(cdl_fs *fs, int handle, void *buf, size_t len, uint64_t of
 /* Reads a whole file of at most |max_bytes| into |out|. */
 int cdl_fs_read_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_buf *out,
                      cdl_error *err);
+/* A whole file's bytes, mapped where the file system can (no copy, no
+ * fresh memory: a large snapshot opens in a few milliseconds), read into a
+ * buffer where it cannot, or a buffer taken over. */
+typedef struct cdl_fs_view {
+  const uint8_t *data;
+  size_t len;
+  cdl_fs *mapped_by; /* non-NULL: data is a mapping of this file system */
+  cdl_buf buf;       /* otherwise the bytes live here */
+} cdl_fs_view;
+
+/* Views a whole file of at most |max_bytes|. */
+int cdl_fs_view_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_fs_view *out,
+                     cdl_error *err);
+/* Takes over |bytes| (left empty) as a view. */
+void cdl_fs_view_of_buf(cdl_fs_view *out, cdl_buf *bytes);
+void cdl_fs_view_free(cdl_fs_view *v);
+
 /* Writes |len| bytes to |path| atomically and durably: a temporary file,
  * fsync, rename, fsync of the directory |dir|. */
 int cdl_fs_write_file_atomic(cdl_fs *fs, const char *dir, const char *path,
@@ -137,7 +160,13 @@ typedef struct cdl_volatile_config {
   uint32_t blocks_per_file;   /* 0 = 1000 */
   size_t max_blocks;          /* bound on blocks held; 0 = 100,000 */
   bool cache_read_handle;     /* keep one read handle open between reads */
+  /* Bytes of the blocks written last kept in memory, so that reading a
+   * block back (to move it to the immutable DB) needs no file read;
+   * 0 = none. A ChainDB keeps CDL_VOLATILE_RECENT_BYTES. */
+  size_t recent_bytes;
 } cdl_volatile_config;
+
+#define CDL_VOLATILE_RECENT_BYTES ((size_t)8 << 20)
 
 typedef struct cdl_volatile_stats {
   size_t blocks, files;
@@ -225,6 +254,12 @@ uint64_t cdl_immutable_bytes(const cdl_immutable *im);
  * not decreasing, block number): otherwise CDL_E_PREV_HASH / CDL_E_RANGE. */
 int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
                          const cdl_block_info *info, cdl_error *err);
+/* Appends are written behind, in batches of about a megabyte: reads see
+ * them at once, the files after a flush. A failed write keeps them, to be
+ * tried again; an append that would need a flush that fails changes
+ * nothing. Sync, truncation, the full check, a new chunk and close flush. */
+int cdl_immutable_flush(cdl_immutable *im, cdl_error *err);
+/* Flushes, then fsyncs the tip chunk, its index and the directory. */
 int cdl_immutable_sync(cdl_immutable *im, cdl_error *err);
 /* Look-ups; CDL_E_NOT_FOUND when absent. By block number: the first block
  * with that number (a main block before the EBB that repeats it). */

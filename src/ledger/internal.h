@@ -32,18 +32,22 @@ void *ledger_dup(const void *src, size_t count, size_t size);
 /* Appends one zeroed item to a growable array; NULL when out of memory. */
 void *ledger_push(void **items, size_t *n, size_t *cap, size_t size);
 
-/* ---- UTxO: open addressing, linear probing, backward-shift deletion ---- */
+/* ---- UTxO: a dense entry array under an open-addressing index ---- */
 typedef struct utxo_entry {
   uint8_t tx_id[32];
   uint32_t index;
   uint32_t addr_len;
   uint64_t lovelace;
-  uint8_t *addr;   /* heap copy of the address bytes; NULL marks a free slot */
-  /* What witness checks need, kept so spending never re-decodes. */
-  uint8_t addr_type;
-  uint8_t root[28];
-  uint32_t attrs_off, attrs_len; /* the attributes' bytes within addr */
+  uint8_t *addr; /* the address bytes: its own allocation, or in the slab */
+  /* What witness checks need, kept so spending never re-decodes: the
+   * type, and where the root and the attributes lie within addr. */
+  uint32_t attrs_off, attrs_len;
+  uint16_t root_off;
+  uint8_t addr_type; /* 0xff for a type above 254 (legacy decoding only) */
+  bool addr_in_slab; /* loaded from a snapshot: freed with the slab */
 } utxo_entry;
+
+static inline const uint8_t *utxo_root(const utxo_entry *e) { return e->addr + e->root_off; }
 
 /* One change made while a block is applied, undone in reverse order. */
 typedef struct utxo_undo {
@@ -51,11 +55,23 @@ typedef struct utxo_undo {
   utxo_entry entry;
 } utxo_undo;
 
+/* A slot of the index: the key's 32-bit hash and the entry's position + 1
+ * (0: free). Probing compares hashes before touching an entry, and the
+ * index grows and shifts without looking at the entries at all. */
+typedef struct utxo_slot {
+  uint32_t hash;
+  uint32_t ref;
+} utxo_slot;
+
 typedef struct utxo {
-  utxo_entry *slots;
-  size_t cap, count;   /* cap is a power of two */
+  utxo_entry *entries; /* dense: count in use, cap_entries allocated */
+  size_t count, cap_entries;
+  utxo_slot *slots;
+  size_t cap;          /* a power of two, 2^bits */
+  unsigned bits;
   uint64_t lovelace;
-  uint8_t hash_key[16];
+  uint64_t seed[5];    /* the hash's random multipliers and addend */
+  uint8_t *slab;       /* addresses of entries read from a snapshot */
   utxo_undo *journal;
   size_t n_journal, cap_journal;
 } utxo;
@@ -67,8 +83,11 @@ const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t ind
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
                 const cdl_byron_address *addr, uint64_t lovelace);
 int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index);
-/* Grows the table once for |count| entries (no rehash while they arrive). */
+/* Room for |count| entries in all (no growth while they arrive). */
 int utxo_reserve(utxo *u, size_t count);
+/* Adds an entry whose key the caller knows is absent, unjournaled, after
+ * utxo_reserve (so it cannot fail); the snapshot reader's bulk path. */
+void utxo_load(utxo *u, const utxo_entry *e);
 void utxo_commit(utxo *u);   /* forget the journal */
 void utxo_rollback(utxo *u); /* undo everything since the last commit */
 
@@ -251,11 +270,12 @@ void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u
 
 /* ---- Snapshots (snapshot.c writes, snapshot_read.c reads) ---- */
 #define SNAPSHOT_MAGIC "CDLSNAP1"
-#define SNAPSHOT_VERSION 1u
+#define SNAPSHOT_VERSION 2u
 #define SNAPSHOT_LENGTH_OFFSET 12 /* the u64 total length, after magic and version */
 #define SNAPSHOT_HEADER_BYTES 115
 #define SNAPSHOT_APP_NAME_BYTES 12 /* NUL-padded; names are ASCII of at most 12 */
 #define SNAPSHOT_PARAM_U64S 16
+#define SNAPSHOT_UTXO_ENTRY_BYTES 59 /* before the address bytes */
 
 /* The u64 protocol parameters in snapshot order (script_version, a u16,
  * comes first on its own). */

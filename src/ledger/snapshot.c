@@ -6,15 +6,16 @@
  * replaying the chain from genesis. The format is Cardinal's own, not the
  * reference node's (docs/storage.md describes it for operators):
  *
- *   header   "CDLSNAP1", version u32 (1), total length u64 (the whole
+ *   header   "CDLSNAP1", version u32 (2), total length u64 (the whole
  *            image, CRC included), genesis hash [32], protocol magic u32,
  *            requires_magic u8, k u64, tip: at_genesis u8, hash [32],
  *            slot u64, block_no u64, is_ebb u8             (115 bytes)
  *   genesis  n u32 (1..255), n key hashes [28]
  *   chain    last_slot u64, epoch u64, totals: blocks, ebbs, txs, fees u64
- *   utxo     count u64, lovelace u64, then count entries in ascending
- *            (tx id, index) order: tx_id [32], index u32, lovelace u64,
- *            addr_len u32, the address bytes
+ *   utxo     count u64, lovelace u64, address bytes in all u64, then
+ *            count entries in ascending (tx id, index) order: tx_id [32],
+ *            index u32, lovelace u64, addr_type u8, root_off u16,
+ *            attrs_off u32, attrs_len u32, addr_len u32, the address bytes
  *   dlg      per genesis key: has u8, delegate [28], last_slot u64;
  *            n u64 scheduled: slot u64, delegator u16, delegate [28];
  *            n u64 epoch keys: epoch u64, delegator u16
@@ -35,7 +36,9 @@
  * outcomes: activation, candidates); the UTxO, a hash table seeded at
  * random, is sorted. So one state always gives the same bytes. What derives
  * from the rest (per-key PBFT counts, vote counts, UTxO witness data) is
- * not stored but recomputed on reading.
+ * not stored but recomputed on reading; the UTxO's witness data (address
+ * type, where the root and attributes lie) is stored, so that reading
+ * needs no address decoding (the reader bounds it within the address).
  */
 #include <stdlib.h>
 
@@ -113,22 +116,30 @@ static int entry_order(const void *a, const void *b) {
 static const utxo_entry **sorted_entries(const utxo *u) {
   const utxo_entry **sorted = malloc((u->count ? u->count : 1) * sizeof *sorted);
   if (sorted == NULL) return NULL;
-  size_t n = 0;
-  for (size_t i = 0; i < u->cap; i++)
-    if (u->slots[i].addr != NULL) sorted[n++] = &u->slots[i];
-  CDL_ASSERT(n == u->count);
-  qsort(sorted, n, sizeof *sorted, entry_order);
+  for (size_t i = 0; i < u->count; i++) sorted[i] = &u->entries[i];
+  qsort(sorted, u->count, sizeof *sorted, entry_order);
   return sorted;
+}
+
+static size_t address_bytes(const utxo *u) {
+  size_t n = 0;
+  for (size_t i = 0; i < u->count; i++) n += u->entries[i].addr_len;
+  return n;
 }
 
 static void put_utxo(cdl_buf *b, const utxo *u, const utxo_entry **sorted) {
   put_u64(b, u->count);
   put_u64(b, u->lovelace);
+  put_u64(b, address_bytes(u));
   for (size_t i = 0; i < u->count; i++) {
     const utxo_entry *e = sorted[i];
     put_bytes(b, e->tx_id, 32);
     put_u32(b, e->index);
     put_u64(b, e->lovelace);
+    put_u8(b, e->addr_type);
+    put_u16(b, e->root_off);
+    put_u32(b, e->attrs_off);
+    put_u32(b, e->attrs_len);
     put_u32(b, e->addr_len);
     put_bytes(b, e->addr, e->addr_len);
   }
@@ -204,9 +215,7 @@ static size_t image_size(const cdl_ledger *l) {
   const size_t version = 5, params = 2 + 8 * SNAPSHOT_PARAM_U64S;
   const upd_state *u = &l->upd;
   size_t n = SNAPSHOT_HEADER_BYTES + 4 + 28 * l->n_genesis + 6 * 8;
-  n += 16 + 48 * l->utxo.count;
-  for (size_t i = 0; i < l->utxo.cap; i++)
-    if (l->utxo.slots[i].addr != NULL) n += l->utxo.slots[i].addr_len;
+  n += 24 + SNAPSHOT_UTXO_ENTRY_BYTES * l->utxo.count + address_bytes(&l->utxo);
   n += 37 * l->dlg.n + 8 + 38 * l->dlg.n_sched + 8 + 10 * l->dlg.n_keys;
   n += version + params + 4 * 8;
   n += u->n_props * (32 + 1 + version + params + SNAPSHOT_APP_NAME_BYTES + 4 + 16 + VOTER_BYTES);

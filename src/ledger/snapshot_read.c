@@ -5,9 +5,11 @@
  * The envelope (magic, version, length, CRC) is checked before anything
  * else; then every count is bounded by the bytes left before anything is
  * allocated, every genesis index by the number of genesis keys, and the
- * parts are rebuilt with the ledger's own helpers (each address decoded and
- * put back with utxo_insert, the window refilled with pbft_push) so that
- * what derives from them is exactly what applying the blocks gave.
+ * parts are rebuilt with the ledger's own helpers (the window refilled with
+ * pbft_push) so that what derives from them is exactly what applying the
+ * blocks gave. The UTxO is the bulk of an image and is read without
+ * decoding addresses: its stored witness data is bounded within each
+ * address, and the CRC, not a re-derivation, is what guards it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,55 +218,86 @@ static int read_chain(reader *r, cdl_ledger *l) {
 
 /* ---- The UTxO ---- */
 
-/* One entry. Keys strictly ascend (no duplicates, one order for one set);
- * the address is decoded as the ledger decoded it when the output was made,
- * so that utxo_insert derives the same type, root and attributes. */
-static int read_entry(reader *r, utxo *u, cdl_arena *arena, uint8_t last[36], uint64_t i,
-                      uint64_t *sum) {
+/* Where the next entry's address bytes go: the UTxO's slab, sized by the
+ * total the image names, so that the entries can point into it. */
+typedef struct slab_fill {
+  uint8_t *at;
+  uint64_t left;
+} slab_fill;
+
+/* Keys strictly ascend: no duplicates, and one order for one set. */
+static int check_order(reader *r, const utxo_entry *e, uint8_t last[36], size_t i) {
   uint8_t key[36];
-  get_bytes(r, key, 32);
-  uint32_t index = get_u32(r);
-  uint64_t lovelace = get_u64(r);
-  uint32_t addr_len = get_u32(r);
-  const uint8_t *addr = take(r, addr_len);
-  if (addr == NULL) return r->rc;
-  for (size_t b = 0; b < 4; b++) key[32 + b] = (uint8_t)(index >> (24 - 8 * b));
+  memcpy(key, e->tx_id, 32);
+  for (size_t b = 0; b < 4; b++) key[32 + b] = (uint8_t)(e->index >> (24 - 8 * b));
   if (i > 0 && memcmp(key, last, 36) <= 0)
-    return fail(r, CDL_E_RANGE, "UTxO entry %llu does not follow the one before it in order",
-                (unsigned long long)i);
+    return fail(r, CDL_E_RANGE, "UTxO entry %zu does not follow the one before it in order", i);
   memcpy(last, key, 36);
-  if (lovelace > CDL_BYRON_MAX_LOVELACE || lovelace > UINT64_MAX - *sum)
-    return fail(r, CDL_E_RANGE, "UTxO entry %llu holds %llu lovelace", (unsigned long long)i,
-                (unsigned long long)lovelace);
-  *sum += lovelace;
-  cdl_error derr = {0};
-  cdl_byron_ctx ctx = {arena, &derr, 0};
-  cdl_byron_address a;
-  cdl_arena_reset(arena);
-  int rc = cdl_byron_address_decode(addr, addr_len, &ctx, &a);
-  if (rc == CDL_OK) rc = utxo_insert(u, key, index, &a, lovelace);
-  utxo_commit(u); /* keeps the journal at one entry */
-  if (rc == CDL_E_NOMEM) return fail(r, rc, "out of memory for the UTxO");
-  if (rc != CDL_OK)
-    return fail(r, CDL_E_RANGE, "UTxO entry %llu's address does not decode: %s",
-                (unsigned long long)i, derr.message);
+  return CDL_OK;
+}
+
+/* The value and the witness data, bounded: the root and the attributes
+ * must lie within the entry's own address bytes. */
+static int check_entry(reader *r, const utxo_entry *e, size_t i, uint64_t *sum) {
+  if (e->lovelace > CDL_BYRON_MAX_LOVELACE || e->lovelace > UINT64_MAX - *sum)
+    return fail(r, CDL_E_RANGE, "UTxO entry %zu holds %llu lovelace", i,
+                (unsigned long long)e->lovelace);
+  *sum += e->lovelace;
+  if (e->addr_len < 28 || e->root_off > e->addr_len - 28 || e->attrs_off > e->addr_len ||
+      e->attrs_len > e->addr_len - e->attrs_off)
+    return fail(r, CDL_E_RANGE,
+                "UTxO entry %zu's root or attributes lie outside its %u address bytes", i,
+                e->addr_len);
+  return CDL_OK;
+}
+
+/* One entry: the fixed part (snapshot.c's layout), then the address. */
+static int read_entry(reader *r, utxo *u, slab_fill *slab, uint8_t last[36], size_t i,
+                      uint64_t *sum) {
+  const uint8_t *at = take(r, SNAPSHOT_UTXO_ENTRY_BYTES);
+  if (at == NULL) return r->rc;
+  utxo_entry e = {.index = (uint32_t)load_le(at + 32, 4),
+                  .lovelace = load_le(at + 36, 8),
+                  .addr_type = at[44],
+                  .root_off = (uint16_t)load_le(at + 45, 2),
+                  .attrs_off = (uint32_t)load_le(at + 47, 4),
+                  .attrs_len = (uint32_t)load_le(at + 51, 4),
+                  .addr_len = (uint32_t)load_le(at + 55, 4),
+                  .addr_in_slab = true};
+  memcpy(e.tx_id, at, 32);
+  const uint8_t *addr = take(r, e.addr_len);
+  if (addr == NULL) return r->rc;
+  TRY(check_order(r, &e, last, i));
+  TRY(check_entry(r, &e, i, sum));
+  if (e.addr_len > slab->left)
+    return fail(r, CDL_E_RANGE, "the UTxO's addresses exceed the byte total its header names");
+  e.addr = slab->at;
+  memcpy(slab->at, addr, e.addr_len);
+  slab->at += e.addr_len;
+  slab->left -= e.addr_len;
+  utxo_load(u, &e);
   return CDL_OK;
 }
 
 static int read_utxo(reader *r, utxo *u) {
   r->part = "the UTxO";
-  size_t n = get_count(r, 48);
-  uint64_t lovelace = get_u64(r), sum = 0;
+  size_t n = get_count(r, SNAPSHOT_UTXO_ENTRY_BYTES);
+  uint64_t lovelace = get_u64(r), addr_bytes = get_u64(r), sum = 0;
   if (r->rc != CDL_OK) return r->rc;
-  /* n is bounded by the bytes left (48 per entry at least). */
-  if (utxo_init(u) != CDL_OK || utxo_reserve(u, n) != CDL_OK)
+  if (addr_bytes > r->end - r->pos)
+    return fail(r, CDL_E_RANGE, "the UTxO claims %llu address bytes, more than are left",
+                (unsigned long long)addr_bytes);
+  /* n and addr_bytes are bounded by the bytes left. */
+  if (utxo_init(u) != CDL_OK || utxo_reserve(u, n) != CDL_OK ||
+      (u->slab = cdl_alloc_large(addr_bytes)) == NULL)
     return fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
-  cdl_arena arena;
-  cdl_arena_init(&arena, 0);
+  slab_fill slab = {u->slab, addr_bytes};
   uint8_t last[36];
-  for (size_t i = 0; i < n && r->rc == CDL_OK; i++) read_entry(r, u, &arena, last, i, &sum);
-  cdl_arena_free(&arena);
-  if (r->rc == CDL_OK && (u->count != n || sum != lovelace || u->lovelace != sum))
+  for (size_t i = 0; i < n && r->rc == CDL_OK; i++) read_entry(r, u, &slab, last, i, &sum);
+  if (r->rc == CDL_OK && slab.left != 0)
+    return fail(r, CDL_E_RANGE, "the UTxO's addresses fall short of the byte total its header "
+                "names");
+  if (r->rc == CDL_OK && (sum != lovelace || u->lovelace != sum))
     return fail(r, CDL_E_RANGE, "the UTxO's total is not the sum of its entries");
   return r->rc;
 }

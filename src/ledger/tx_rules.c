@@ -60,7 +60,7 @@ static bool witness_owns(const cdl_byron_witness *w, const utxo_entry *e) {
   uint8_t root[28];
   cdl_byron_address_root(type, w->key, w->key_len,
                          cdl_span_of(e->addr + e->attrs_off, e->attrs_len), root);
-  return memcmp(root, e->root, 28) == 0;
+  return memcmp(root, utxo_root(e), 28) == 0;
 }
 
 static int check_witnesses(cdl_ledger *l, const cdl_byron_txaux *aux, const resolved *r,

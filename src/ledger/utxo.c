@@ -1,82 +1,133 @@
 /*
- * utxo.c: the unspent-output set (docs/byron.md 5.4.1 step 9): a hash
- * table keyed by (tx id, index) holding each output's address bytes and
- * value, with a journal so a block's changes can be undone.
+ * utxo.c: the unspent-output set (docs/byron.md 5.4.1 step 9): each
+ * output's key (tx id, index), address bytes and value, with a journal so
+ * that a block's changes can be undone.
  *
- * Open addressing with linear probing and backward-shift deletion (no
- * tombstones, so look-ups stay short however many outputs come and go).
- * Keys are hashed with keyed SipHash (libsodium crypto_shorthash): tx ids
- * come from peers, and a keyed hash keeps a crafted set of ids from
- * piling into one probe run.
+ * The entries live in one dense array (a removal moves the last entry into
+ * the gap), found through an open-addressing index of (hash, position)
+ * slots with linear probing and backward-shift deletion: no tombstones, so
+ * look-ups stay short however many outputs come and go, and growing or
+ * shifting the index never touches the entries. The dense array keeps a
+ * snapshot's entries contiguous and the index small (8 bytes a slot), which
+ * is what makes opening a large ledger fast (docs/storage.md).
+ *
+ * The hash is pair-multiply-shift over the first 16 bytes of the tx id and
+ * the index (Thorup, "High Speed Hashing for Integers and Strings", 2015),
+ * with multipliers drawn at random per table: a universal family, so two
+ * distinct keys share a home slot with chance about 1/cap whatever the
+ * keys, and a peer grinding tx ids cannot pile them into one probe run
+ * without knowing the seed. Tx ids are Blake2b-256 digests, so distinct ids
+ * that agree in 16 bytes do not occur; the full key is compared anyway.
  */
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "internal.h"
 
-#define INITIAL_CAP 1024
+#define INITIAL_BITS 10
+#define MAX_ENTRIES ((size_t)UINT32_MAX - 1) /* a slot's ref is position + 1 */
 
-static size_t slot_of(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
-  uint8_t key[36], out[8];
-  memcpy(key, tx_id, 32);
-  memcpy(key + 32, &index, 4);
-  crypto_shorthash(out, key, sizeof key, u->hash_key);
-  uint64_t h;
-  memcpy(&h, out, 8);
-  return (size_t)h & (u->cap - 1);
+static uint32_t key_hash(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
+  uint32_t x[4];
+  memcpy(x, tx_id, sizeof x);
+  x[3] ^= index;
+  uint64_t h = (u->seed[0] + x[1]) * (u->seed[1] + x[0]) +
+               (u->seed[2] + x[3]) * (u->seed[3] + x[2]) + u->seed[4];
+  return (uint32_t)(h >> 32); /* the high bits are the well-mixed ones */
 }
+
+static size_t home_of(const utxo *u, uint32_t hash) { return hash >> (32 - u->bits); }
+static size_t next_slot(const utxo *u, size_t i) { return (i + 1) & (u->cap - 1); }
 
 static bool same_key(const utxo_entry *e, const uint8_t tx_id[32], uint32_t index) {
   return e->index == index && memcmp(e->tx_id, tx_id, 32) == 0;
 }
 
+static void free_addr(utxo_entry *e) {
+  if (!e->addr_in_slab) free(e->addr);
+}
+
 int utxo_init(utxo *u) {
   memset(u, 0, sizeof *u);
-  u->slots = calloc(INITIAL_CAP, sizeof *u->slots);
+  u->slots = calloc((size_t)1 << INITIAL_BITS, sizeof *u->slots);
   if (u->slots == NULL) return CDL_E_NOMEM;
-  u->cap = INITIAL_CAP;
-  randombytes_buf(u->hash_key, sizeof u->hash_key);
+  u->bits = INITIAL_BITS;
+  u->cap = (size_t)1 << INITIAL_BITS;
+  randombytes_buf(u->seed, sizeof u->seed);
   return CDL_OK;
 }
 
 void utxo_free(utxo *u) {
   utxo_commit(u);
-  for (size_t i = 0; i < u->cap; i++) free(u->slots[i].addr);
+  for (size_t i = 0; i < u->count; i++) free_addr(&u->entries[i]);
+  free(u->entries);
   free(u->slots);
+  free(u->slab);
   free(u->journal);
   memset(u, 0, sizeof *u);
 }
 
-const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
-  for (size_t i = slot_of(u, tx_id, index);; i = (i + 1) & (u->cap - 1)) {
-    const utxo_entry *e = &u->slots[i];
-    if (e->addr == NULL) return NULL;
-    if (same_key(e, tx_id, index)) return e;
+/* The slot holding the key, or SIZE_MAX. */
+static size_t find_slot(const utxo *u, const uint8_t tx_id[32], uint32_t index, uint32_t h) {
+  for (size_t i = home_of(u, h);; i = next_slot(u, i)) {
+    utxo_slot s = u->slots[i];
+    if (s.ref == 0) return SIZE_MAX;
+    if (s.hash == h && same_key(&u->entries[s.ref - 1], tx_id, index)) return i;
   }
 }
 
-/* Places an entry (known absent) without journaling. */
-static void place(utxo *u, const utxo_entry *entry) {
-  size_t i = slot_of(u, entry->tx_id, entry->index);
-  while (u->slots[i].addr != NULL) i = (i + 1) & (u->cap - 1);
-  u->slots[i] = *entry;
-  u->count++;
-  u->lovelace += entry->lovelace;
+const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
+  size_t i = find_slot(u, tx_id, index, key_hash(u, tx_id, index));
+  return i == SIZE_MAX ? NULL : &u->entries[u->slots[i].ref - 1];
 }
 
-static int grow(utxo *u) {
+static void link_slot(utxo *u, uint32_t hash, uint32_t ref) {
+  size_t i = home_of(u, hash);
+  while (u->slots[i].ref != 0) i = next_slot(u, i);
+  u->slots[i] = (utxo_slot){hash, ref};
+}
+
+static int grow_slots(utxo *u) {
+  utxo_slot *old = u->slots;
   size_t old_cap = u->cap;
-  utxo_entry *old = u->slots;
-  utxo_entry *fresh = calloc(old_cap * 2, sizeof *fresh);
+  utxo_slot *fresh = cdl_alloc_large(old_cap * 2 * sizeof *fresh);
   if (fresh == NULL) return CDL_E_NOMEM;
+  memset(fresh, 0, old_cap * 2 * sizeof *fresh);
   u->slots = fresh;
   u->cap = old_cap * 2;
-  u->count = 0;
-  u->lovelace = 0;
+  u->bits++;
   for (size_t i = 0; i < old_cap; i++)
-    if (old[i].addr != NULL) place(u, &old[i]);
+    if (old[i].ref != 0) link_slot(u, old[i].hash, old[i].ref);
   free(old);
   return CDL_OK;
+}
+
+int utxo_reserve(utxo *u, size_t count) {
+  if (count > MAX_ENTRIES) return CDL_E_NOMEM;
+  while (count > u->cap / 4 * 3) TRY(grow_slots(u)); /* load factor at most 3/4 */
+  if (count <= u->cap_entries) return CDL_OK;
+  size_t cap = u->cap_entries ? u->cap_entries : 1024;
+  while (cap < count) cap *= 2;
+  utxo_entry *e = cdl_alloc_large(cap * sizeof *e);
+  if (e == NULL) return CDL_E_NOMEM;
+  if (u->count > 0) memcpy(e, u->entries, u->count * sizeof *e);
+  free(u->entries);
+  u->entries = e;
+  u->cap_entries = cap;
+  return CDL_OK;
+}
+
+/* Appends an entry known absent, room reserved. */
+static void place(utxo *u, const utxo_entry *entry, uint32_t hash) {
+  u->entries[u->count++] = *entry;
+  u->lovelace += entry->lovelace;
+  link_slot(u, hash, (uint32_t)u->count);
+}
+
+void utxo_load(utxo *u, const utxo_entry *entry) {
+  CDL_ASSERT(u->count < u->cap_entries && u->count < u->cap / 4 * 3);
+  place(u, entry, key_hash(u, entry->tx_id, entry->index));
 }
 
 static int journal(utxo *u, bool added, const utxo_entry *entry) {
@@ -91,40 +142,60 @@ static int journal(utxo *u, bool added, const utxo_entry *entry) {
   return CDL_OK;
 }
 
-/* Removes the entry in slot i and closes the gap (backward shift). */
-static void take_slot(utxo *u, size_t i) {
-  u->count--;
-  u->lovelace -= u->slots[i].lovelace;
+/* Empties slot i and closes the gap (backward shift). */
+static void unlink_slot(utxo *u, size_t i) {
   size_t hole = i;
-  for (size_t j = (i + 1) & (u->cap - 1); u->slots[j].addr != NULL;
-       j = (j + 1) & (u->cap - 1)) {
-    size_t home = slot_of(u, u->slots[j].tx_id, u->slots[j].index);
+  for (size_t j = next_slot(u, i); u->slots[j].ref != 0; j = next_slot(u, j)) {
+    size_t home = home_of(u, u->slots[j].hash);
     /* Move j into the hole unless its home lies cyclically in (hole, j]. */
     bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
     if (stays) continue;
     u->slots[hole] = u->slots[j];
     hole = j;
   }
-  memset(&u->slots[hole], 0, sizeof u->slots[hole]);
+  u->slots[hole] = (utxo_slot){0, 0};
 }
 
-int utxo_reserve(utxo *u, size_t count) {
-  while (count * 4 > u->cap * 3) TRY(grow(u));
-  return CDL_OK;
+/* Removes the entry of slot i; the last entry moves into its place. */
+static void take_slot(utxo *u, size_t i) {
+  uint32_t ref = u->slots[i].ref, last = (uint32_t)u->count;
+  u->lovelace -= u->entries[ref - 1].lovelace;
+  unlink_slot(u, i);
+  u->count--;
+  if (ref == last) return;
+  const utxo_entry *moved = &u->entries[last - 1];
+  size_t j = home_of(u, key_hash(u, moved->tx_id, moved->index));
+  while (u->slots[j].ref != last) j = next_slot(u, j);
+  u->slots[j].ref = ref;
+  u->entries[ref - 1] = *moved;
+}
+
+/* Where the root's 28 bytes lie within the address's encoding: at the
+ * decoded pointer, or (for an address built rather than decoded) wherever
+ * its bytes occur, as they must, the root being part of the payload. */
+static uint16_t root_offset(const cdl_byron_address *a) {
+  uintptr_t raw = (uintptr_t)a->raw.ptr, root = (uintptr_t)a->root;
+  size_t off = 0;
+  if (root >= raw && root - raw + 28 <= a->raw.len) off = root - raw;
+  else
+    while (off + 28 <= a->raw.len && memcmp(a->raw.ptr + off, a->root, 28) != 0) off++;
+  CDL_ASSERT(off + 28 <= a->raw.len && off <= UINT16_MAX);
+  return (uint16_t)off;
 }
 
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
                 const cdl_byron_address *addr, uint64_t lovelace) {
-  if (utxo_find(u, tx_id, index) != NULL) return CDL_E_USAGE;
-  if ((u->count + 1) * 4 > u->cap * 3) TRY(grow(u));
+  uint32_t hash = key_hash(u, tx_id, index);
+  if (find_slot(u, tx_id, index, hash) != SIZE_MAX) return CDL_E_USAGE;
+  TRY(utxo_reserve(u, u->count + 1));
   cdl_span raw = addr->raw, attrs = addr->attrs.raw;
   CDL_ASSERT(attrs.ptr >= raw.ptr && attrs.ptr + attrs.len <= raw.ptr + raw.len);
   utxo_entry e = {.index = index, .addr_len = (uint32_t)raw.len, .lovelace = lovelace,
-                  .addr_type = (uint8_t)addr->type,
+                  .addr_type = addr->type > 254 ? 0xff : (uint8_t)addr->type,
+                  .root_off = root_offset(addr),
                   .attrs_off = (uint32_t)(attrs.ptr - raw.ptr),
                   .attrs_len = (uint32_t)attrs.len};
   memcpy(e.tx_id, tx_id, 32);
-  memcpy(e.root, addr->root, 28);
   e.addr = malloc(raw.len ? raw.len : 1);
   if (e.addr == NULL) return CDL_E_NOMEM;
   memcpy(e.addr, raw.ptr, raw.len);
@@ -132,41 +203,36 @@ int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
     free(e.addr);
     return CDL_E_NOMEM;
   }
-  place(u, &e);
+  place(u, &e, hash);
   return CDL_OK;
 }
 
 int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index) {
-  for (size_t i = slot_of(u, tx_id, index);; i = (i + 1) & (u->cap - 1)) {
-    utxo_entry *e = &u->slots[i];
-    if (e->addr == NULL) return CDL_E_USAGE;
-    if (!same_key(e, tx_id, index)) continue;
-    TRY(journal(u, false, e)); /* the journal now owns the address copy */
-    take_slot(u, i);
-    return CDL_OK;
-  }
+  size_t i = find_slot(u, tx_id, index, key_hash(u, tx_id, index));
+  if (i == SIZE_MAX) return CDL_E_USAGE;
+  /* The journal now owns the address (freed on commit). */
+  TRY(journal(u, false, &u->entries[u->slots[i].ref - 1]));
+  take_slot(u, i);
+  return CDL_OK;
 }
 
 void utxo_commit(utxo *u) {
   for (size_t i = 0; i < u->n_journal; i++)
-    if (!u->journal[i].added) free(u->journal[i].entry.addr);
+    if (!u->journal[i].added) free_addr(&u->journal[i].entry);
   u->n_journal = 0;
 }
 
 void utxo_rollback(utxo *u) {
   while (u->n_journal > 0) {
     utxo_undo *op = &u->journal[--u->n_journal];
+    uint32_t hash = key_hash(u, op->entry.tx_id, op->entry.index);
     if (op->added) {
-      for (size_t i = slot_of(u, op->entry.tx_id, op->entry.index);;
-           i = (i + 1) & (u->cap - 1)) {
-        CDL_ASSERT(u->slots[i].addr != NULL); /* added in this block: present */
-        if (!same_key(&u->slots[i], op->entry.tx_id, op->entry.index)) continue;
-        free(u->slots[i].addr);
-        take_slot(u, i);
-        break;
-      }
+      size_t i = find_slot(u, op->entry.tx_id, op->entry.index, hash);
+      CDL_ASSERT(i != SIZE_MAX); /* added in this block: present */
+      free_addr(&u->entries[u->slots[i].ref - 1]);
+      take_slot(u, i);
     } else {
-      place(u, &op->entry); /* capacity suffices: it held this entry before */
+      place(u, &op->entry, hash); /* room suffices: it held this entry before */
     }
   }
 }

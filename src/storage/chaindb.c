@@ -133,6 +133,10 @@ int cdb_move_immutable(cdl_chaindb *db, cdl_error *err) {
   cdl_block_info tip;
   if (db->since_gc >= GC_EVERY && cdl_immutable_tip(db->imm, &tip, NULL)) {
     db->since_gc = 0;
+    /* Blocks leave the volatile DB only once the immutable DB's files
+     * hold them: its appends are written behind, and a crash in between
+     * would take them from both. */
+    TRY_CDB(cdl_immutable_flush(db->imm, err));
     return cdl_volatile_gc(db->vol, tip.slot, err);
   }
   return CDL_OK;

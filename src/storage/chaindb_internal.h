@@ -20,11 +20,12 @@
     if (rc_ != CDL_OK) return rc_; \
   } while (0)
 
-/* A ledger image (a snapshot's bytes) at a point of the chain. */
+/* A ledger image (a snapshot's bytes, mapped from its file or in memory)
+ * at a point of the chain. */
 typedef struct cdb_image {
   bool used, at_genesis;
   cdl_block_info point;
-  cdl_buf bytes;
+  cdl_fs_view view;
   uint64_t tick;
 } cdb_image;
 

@@ -66,7 +66,8 @@ static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err)
   memcpy(ic.genesis_hash, db->genesis_hash, 32);
   TRY_CDB(cdl_immutable_open(db->fs, path, &ic, &db->imm, &rep->immutable, err));
   TRY_CDB(path_in(db, "volatile", path, err));
-  cdl_volatile_config vc = {.epoch_slots = epoch_slots, .cache_read_handle = true};
+  cdl_volatile_config vc = {.epoch_slots = epoch_slots, .cache_read_handle = true,
+                            .recent_bytes = CDL_VOLATILE_RECENT_BYTES};
   TRY_CDB(cdl_volatile_open(db->fs, path, &vc, &db->vol, err));
   cdl_volatile_stats_get(db->vol, &rep->volatile_db);
   return CDL_OK;

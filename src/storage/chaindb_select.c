@@ -147,9 +147,9 @@ int cdb_ledger_at(cdl_chaindb *db, const cdl_block_info *point, cdl_ledger **out
     TRY_CDB(cdb_disk_image_before(db, point, err));
     im = best_image(db, point);
   }
-  const cdl_buf *bytes = im ? &im->bytes : &db->genesis_image;
-  TRY_CDB(cdl_ledger_snapshot_read(bytes->data, bytes->len, &db->cfg.ledger, db->genesis_hash,
-                                   out, err));
+  const uint8_t *data = im ? im->view.data : db->genesis_image.data;
+  size_t len = im ? im->view.len : db->genesis_image.len;
+  TRY_CDB(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
   cdl_ledger_set_flags(*out, db->cfg.ledger.flags | CDL_LEDGER_NO_SIGNATURES);
   int rc = replay_between(db, *out, im ? &im->point : NULL, point, err);
   cdl_ledger_set_flags(*out, db->cfg.ledger.flags);

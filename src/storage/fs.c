@@ -4,11 +4,13 @@
  * through here so that a simulated file system can take its place and so
  * that running out of descriptors is an error the caller handles.
  */
+#define _DEFAULT_SOURCE /* MAP_POPULATE */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,9 +137,27 @@ static bool px_exists(cdl_fs *fs, const char *path) {
   return stat(path, &st) == 0;
 }
 
+/* MAP_POPULATE (Linux) maps the whole file (from the page cache) in one
+ * call rather than a fault per page as it is read. */
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0
+#endif
+static int px_map(cdl_fs *fs, int handle, size_t len, const void **addr, cdl_error *err) {
+  (void)fs;
+  void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, handle, 0);
+  if (p == MAP_FAILED) return fail_errno(err, "cannot map", "file");
+  *addr = p;
+  return CDL_OK;
+}
+
+static void px_unmap(cdl_fs *fs, const void *addr, size_t len) {
+  (void)fs;
+  munmap((void *)addr, len);
+}
+
 static const cdl_fs_ops POSIX_OPS = {px_open,   px_close,  px_read_at, px_write_at, px_size,
                                      px_sync,   px_truncate, px_rename, px_remove,  px_mkdir,
-                                     px_sync_dir, px_list,  px_exists};
+                                     px_sync_dir, px_list,  px_exists, px_map,   px_unmap};
 
 void cdl_fs_posix_init(cdl_fs *fs, size_t max_open) {
   memset(fs, 0, sizeof *fs);
@@ -172,16 +192,27 @@ int cdl_fs_read_exact(cdl_fs *fs, int handle, void *buf, size_t len, uint64_t of
   return rc;
 }
 
+/* Opens |path| for reading and gives its size, at most |max_bytes|. On
+ * failure the handle is closed again. */
+static int open_sized(cdl_fs *fs, const char *path, size_t max_bytes, int *h, uint64_t *size,
+                      cdl_error *err) {
+  int rc = cdl_fs_open(fs, path, CDL_FS_READ, h, err);
+  if (rc != CDL_OK) return rc;
+  *size = 0;
+  rc = fs->ops->size(fs, *h, size, err);
+  if (rc == CDL_OK && *size > max_bytes)
+    rc = cdl_error_set(err, CDL_E_LIMIT, 0, "%s is larger than %zu bytes", path, max_bytes);
+  if (rc != CDL_OK) cdl_fs_close(fs, *h);
+  return rc;
+}
+
 int cdl_fs_read_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_buf *out,
                      cdl_error *err) {
   int h;
-  int rc = cdl_fs_open(fs, path, CDL_FS_READ, &h, err);
+  uint64_t size;
+  int rc = open_sized(fs, path, max_bytes, &h, &size, err);
   if (rc != CDL_OK) return rc;
-  uint64_t size = 0;
-  rc = fs->ops->size(fs, h, &size, err);
-  if (rc == CDL_OK && size > max_bytes)
-    rc = cdl_error_set(err, CDL_E_LIMIT, 0, "%s is larger than %zu bytes", path, max_bytes);
-  if (rc == CDL_OK && cdl_buf_reserve(out, (size_t)size) != CDL_OK)
+  if (cdl_buf_reserve(out, (size_t)size) != CDL_OK)
     rc = cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for %s (%llu bytes)", path,
                        (unsigned long long)size);
   /* An empty file (one a crash left just created) reads as nothing. */
@@ -190,6 +221,49 @@ int cdl_fs_read_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_buf *ou
   if (rc == CDL_OK) out->len += (size_t)size;
   cdl_fs_close(fs, h);
   return rc;
+}
+
+static int map_whole(cdl_fs *fs, const char *path, size_t max_bytes, cdl_fs_view *out,
+                     cdl_error *err) {
+  int h;
+  uint64_t size;
+  int rc = open_sized(fs, path, max_bytes, &h, &size, err);
+  if (rc != CDL_OK) return rc;
+  const void *addr = NULL;
+  /* An empty file (one a crash left just created) views as nothing. */
+  if (size > 0) rc = fs->ops->map(fs, h, (size_t)size, &addr, err);
+  cdl_fs_close(fs, h);
+  if (rc != CDL_OK) return rc;
+  out->data = addr;
+  out->len = (size_t)size;
+  out->mapped_by = size > 0 ? fs : NULL;
+  return CDL_OK;
+}
+
+int cdl_fs_view_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_fs_view *out,
+                     cdl_error *err) {
+  memset(out, 0, sizeof *out);
+  cdl_buf_init(&out->buf, max_bytes);
+  if (fs->ops->map != NULL) return map_whole(fs, path, max_bytes, out, err);
+  int rc = cdl_fs_read_file(fs, path, max_bytes, &out->buf, err);
+  if (rc != CDL_OK) return rc;
+  out->data = out->buf.data;
+  out->len = out->buf.len;
+  return CDL_OK;
+}
+
+void cdl_fs_view_of_buf(cdl_fs_view *out, cdl_buf *bytes) {
+  memset(out, 0, sizeof *out);
+  out->buf = *bytes;
+  out->data = out->buf.data;
+  out->len = out->buf.len;
+  cdl_buf_init(bytes, 0);
+}
+
+void cdl_fs_view_free(cdl_fs_view *v) {
+  if (v->mapped_by != NULL) v->mapped_by->ops->unmap(v->mapped_by, v->data, v->len);
+  cdl_buf_free(&v->buf);
+  memset(v, 0, sizeof *v);
 }
 
 int cdl_fs_write_file_atomic(cdl_fs *fs, const char *dir, const char *path, const void *data,

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "cardinal/crypto.h"
 #include "immutable_internal.h"
 
 bool cdl_immutable_tip(const cdl_immutable *im, cdl_block_info *tip, cdl_immutable_pos *pos) {
@@ -202,8 +202,6 @@ static int read_span(cdl_immutable *im, cdl_immutable_pos pos, bool header_only,
   TRY_STORAGE(entry_at(im, pos, &e, err));
   imm_entry entry = *e; /* the cache may move while we read */
   uint32_t no = im->chunks[pos.chunk].no;
-  int h;
-  TRY_STORAGE(read_handle(im, no, &h, err));
   /* A header-only read reads and checks the header alone (its own CRC). */
   uint32_t len = header_only ? entry.header_size : entry.size,
            want = header_only ? entry.header_crc : entry.crc;
@@ -211,8 +209,14 @@ static int read_span(cdl_immutable *im, cdl_immutable_pos pos, bool header_only,
   if (cdl_buf_reserve(out, len) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for a %u-byte block", len);
   uint8_t *dst = out->data + out->len;
-  TRY_STORAGE(cdl_fs_read_exact(im->fs, h, dst, len, at, err));
-  if ((uint32_t)crc32(0L, dst, len) != want)
+  if (pos.chunk + 1 == im->n_chunks && entry.offset >= im->flushed_size) {
+    memcpy(dst, im->pend_chunk.data + (at - im->flushed_size), len); /* not written yet */
+  } else {
+    int h;
+    TRY_STORAGE(read_handle(im, no, &h, err));
+    TRY_STORAGE(cdl_fs_read_exact(im->fs, h, dst, len, at, err));
+  }
+  if (cdl_crc32(dst, len) != want)
     return cdl_error_set(err, CDL_E_CHECKSUM, (size_t)at,
                          "chunk %05u: block at offset %llu fails its CRC", no,
                          (unsigned long long)entry.offset);

@@ -53,7 +53,17 @@ struct cdl_immutable {
   uint32_t handle_chunk;          /* which chunk they belong to */
   int read_handle;                /* the last chunk read from; -1 */
   uint32_t read_chunk;
+  /* Write-behind: appends to the tip chunk not yet written, its bytes and
+   * index entries after the first flushed_count entries (flushed_size
+   * bytes). Written when they pass IMM_WRITE_BEHIND bytes and before a
+   * sync, a truncation, a check or a chunk switch; reads are served from
+   * here. A failed write keeps them, to be tried again. */
+  cdl_buf pend_chunk, pend_index;
+  uint32_t flushed_count;
+  uint64_t flushed_size;
 };
+
+#define IMM_WRITE_BEHIND ((size_t)1 << 20)
 
 void imm_chunk_path(const cdl_immutable *im, uint32_t no, const char *ext, char *out);
 void imm_entry_encode(const imm_entry *e, uint8_t out[IMM_ENTRY_SIZE]);
@@ -86,6 +96,9 @@ int imm_index_write(cdl_immutable *im, uint32_t no, const imm_entry *entries, si
                     cdl_error *err);
 /* The entries of chunk |ci| (index into im->chunks), through the cache. */
 int imm_chunk_entries(cdl_immutable *im, size_t ci, const imm_entry **out, cdl_error *err);
+/* Nothing pending (see IMM_WRITE_BEHIND and cdl_immutable_flush): the
+ * tip chunk is on disk as it is in memory. */
+void imm_mark_flushed(cdl_immutable *im);
 /* Whether |e| may follow |prev| (NULL: anything may start the DB). */
 bool imm_entry_follows(const imm_entry *prev, const imm_entry *e, const char **why);
 

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "cardinal/crypto.h"
 #include "immutable_internal.h"
 
 typedef struct name_list {
@@ -94,7 +94,7 @@ static int tail_ok(cdl_immutable *im, uint32_t no, const imm_entry *last, bool *
   cdl_error local = {0};
   if (rc == CDL_OK) rc = cdl_fs_read_exact(im->fs, h, buf, last->size, last->offset, &local);
   if (rc == CDL_E_TRUNCATED) rc = CDL_OK; /* damage: *ok stays false */
-  else if (rc == CDL_OK) *ok = (uint32_t)crc32(0L, buf, last->size) == last->crc;
+  else if (rc == CDL_OK) *ok = cdl_crc32(buf, last->size) == last->crc;
   else if (rc != CDL_E_NOMEM) rc = cdl_error_set(err, rc, 0, "%s", local.message);
   free(buf);
   cdl_fs_close(im->fs, h);
@@ -208,6 +208,15 @@ static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, 
   return rc;
 }
 
+/* Only the tip chunk's entries stay in memory; freeing the others as soon
+ * as the next chunk is in lets the allocator reuse their memory rather than
+ * fault in fresh pages for every chunk. */
+static void drop_before_tip(cdl_immutable *im) {
+  if (im->n_chunks < 2) return;
+  free(im->chunks[im->n_chunks - 2].entries);
+  im->chunks[im->n_chunks - 2].entries = NULL;
+}
+
 /* Chunks are taken in order while each links to the one before (its first
  * block follows the previous chunk's last, the first chunk's follows the
  * genesis): a chunk cut short, or lost, leaves every later chunk without
@@ -234,6 +243,7 @@ static int load_chunks(cdl_immutable *im, const name_list *names, cdl_immutable_
       rc = cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for chunk %05u", no);
     } else if (rc == CDL_OK) {
       r.entries = NULL; /* the chunk owns them */
+      drop_before_tip(im);
     }
     free(r.entries);
     if (rc != CDL_OK) return rc;
@@ -264,6 +274,8 @@ int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *
   im->cfg = *cfg;
   if (im->cfg.cached_chunks == 0) im->cfg.cached_chunks = 8;
   im->chunk_handle = im->index_handle = im->read_handle = -1;
+  cdl_buf_init(&im->pend_chunk, 0);
+  cdl_buf_init(&im->pend_index, 0);
   snprintf(im->dir, sizeof im->dir, "%s", dir);
   name_list names = {0};
   int rc = cfg->read_only ? CDL_OK : fs->ops->mkdir(fs, dir, err);
@@ -279,6 +291,7 @@ int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *
     return rc;
   }
   drop_cached_entries(im);
+  imm_mark_flushed(im);
   rep->chunks = (uint32_t)im->n_chunks;
   rep->blocks = im->blocks;
   *out = im;
@@ -287,6 +300,10 @@ int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *
 
 void cdl_immutable_close(cdl_immutable *im) {
   if (im == NULL) return;
+  cdl_error ignored = {0};
+  (void)cdl_immutable_flush(im, &ignored); /* best effort: a caller that must know syncs first */
+  cdl_buf_free(&im->pend_chunk);
+  cdl_buf_free(&im->pend_index);
   if (im->chunk_handle >= 0) cdl_fs_close(im->fs, im->chunk_handle);
   if (im->index_handle >= 0) cdl_fs_close(im->fs, im->index_handle);
   if (im->read_handle >= 0) cdl_fs_close(im->fs, im->read_handle);

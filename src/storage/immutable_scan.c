@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "cardinal/byron.h"
 #include "cardinal/cbor.h"
+#include "cardinal/crypto.h"
 #include "immutable_internal.h"
 
 #define SCAN_WINDOW ((size_t)8 << 20)
@@ -32,7 +32,7 @@ static uint64_t get64(const uint8_t *p) {
   for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
   return v;
 }
-static uint32_t crc(const uint8_t *p, size_t n) { return (uint32_t)crc32(0L, p, (uInt)n); }
+static uint32_t crc(const uint8_t *p, size_t n) { return cdl_crc32(p, n); }
 
 void imm_chunk_path(const cdl_immutable *im, uint32_t no, const char *ext, char *out) {
   snprintf(out, IMM_PATH_MAX, "%s/%05u.%s", im->dir, no, ext);
@@ -129,11 +129,10 @@ int imm_index_load(cdl_immutable *im, uint32_t no, const imm_entry *prev, imm_en
   *count = 0;
   *clean = false;
   if (!im->fs->ops->exists(im->fs, path)) return CDL_OK;
-  cdl_buf raw;
-  cdl_buf_init(&raw, 0);
-  int rc = cdl_fs_read_file(im->fs, path, (size_t)1 << 30, &raw, err);
+  cdl_fs_view raw; /* mapped: an index is read once, so not copied */
+  int rc = cdl_fs_view_file(im->fs, path, (size_t)1 << 30, &raw, err);
   if (rc != CDL_OK) {
-    cdl_buf_free(&raw);
+    cdl_fs_view_free(&raw);
     return rc;
   }
   uint8_t want[IMM_INDEX_HEADER];
@@ -142,7 +141,7 @@ int imm_index_load(cdl_immutable *im, uint32_t no, const imm_entry *prev, imm_en
   bool header_ok = raw.len >= IMM_INDEX_HEADER && memcmp(raw.data, want, IMM_INDEX_HEADER) == 0;
   imm_entry *out = n && header_ok ? malloc(n * sizeof *out) : NULL;
   if (n && header_ok && out == NULL) {
-    cdl_buf_free(&raw);
+    cdl_fs_view_free(&raw);
     return cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for index %s", path);
   }
   size_t good = 0;
@@ -159,7 +158,7 @@ int imm_index_load(cdl_immutable *im, uint32_t no, const imm_entry *prev, imm_en
   *clean = header_ok && good == n && raw.len == IMM_INDEX_HEADER + n * IMM_ENTRY_SIZE;
   *entries = out;
   *count = good;
-  cdl_buf_free(&raw);
+  cdl_fs_view_free(&raw);
   return CDL_OK;
 }
 

@@ -1,15 +1,15 @@
 /*
  * immutable_write.c: changes to the immutable DB (docs/storage.md):
- * appending after the tip (the chunk first, then its index entry, so that
- * a crash leaves at worst a block the index does not know yet, which open
- * re-indexes), syncing, truncating to a slot, and the full check behind
- * `db validate`.
+ * appending after the tip (written behind, in batches: the chunk bytes
+ * first, then their index entries, so that a crash leaves at worst blocks
+ * the index does not know yet, which open re-indexes), syncing, truncating
+ * to a slot, and the full check behind `db validate`.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "cardinal/crypto.h"
 #include "immutable_internal.h"
 
 static void close_tip_handles(cdl_immutable *im) {
@@ -52,6 +52,23 @@ static int grow_tip(cdl_immutable *im, imm_chunk *c) {
   return CDL_OK;
 }
 
+int cdl_immutable_flush(cdl_immutable *im, cdl_error *err) {
+  if (im->pend_chunk.len == 0) return CDL_OK;
+  const imm_chunk *c = &im->chunks[im->n_chunks - 1];
+  CDL_ASSERT(im->chunk_handle >= 0 && im->handle_chunk == c->no);
+  const cdl_fs_ops *ops = im->fs->ops;
+  TRY_STORAGE(ops->write_at(im->fs, im->chunk_handle, im->pend_chunk.data, im->pend_chunk.len,
+                            im->flushed_size, err));
+  TRY_STORAGE(ops->write_at(im->fs, im->index_handle, im->pend_index.data, im->pend_index.len,
+                            IMM_INDEX_HEADER + (uint64_t)im->flushed_count * IMM_ENTRY_SIZE,
+                            err));
+  im->flushed_count = c->count;
+  im->flushed_size = c->size;
+  cdl_buf_reset(&im->pend_chunk);
+  cdl_buf_reset(&im->pend_index);
+  return CDL_OK;
+}
+
 /* Makes room for a block of chunk |no| at the end: a new chunk when the
  * block starts one. The tip chunk's entries stay in memory. */
 static int tip_chunk_for(cdl_immutable *im, uint32_t no, imm_chunk **out, cdl_error *err) {
@@ -60,6 +77,7 @@ static int tip_chunk_for(cdl_immutable *im, uint32_t no, imm_chunk **out, cdl_er
     *out = tip;
     return open_tip_handles(im, no, false, err);
   }
+  TRY_STORAGE(cdl_immutable_flush(im, err)); /* what is pending belongs to the old tip */
   if (im->n_chunks == im->cap_chunks) {
     size_t ncap = im->cap_chunks ? 2 * im->cap_chunks : 64;
     imm_chunk *grown = realloc(im->chunks, ncap * sizeof *grown);
@@ -70,6 +88,8 @@ static int tip_chunk_for(cdl_immutable *im, uint32_t no, imm_chunk **out, cdl_er
   TRY_STORAGE(open_tip_handles(im, no, true, err));
   imm_chunk *c = &im->chunks[im->n_chunks];
   *c = (imm_chunk){.no = no};
+  im->flushed_count = 0;
+  im->flushed_size = 0;
   im->cap_tip = 0;
   if (grow_tip(im, c) != CDL_OK) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   im->n_chunks++;  /* count 0 until the first append lands */
@@ -81,8 +101,8 @@ static void entry_of(const cdl_block_info *info, const uint8_t *bytes, uint64_t 
                      imm_entry *e) {
   *e = (imm_entry){.slot = info->slot, .block_no = info->block_no, .offset = offset,
                    .size = info->size, .header_size = info->header_size,
-                   .crc = (uint32_t)crc32(0L, bytes, info->size),
-                   .header_crc = (uint32_t)crc32(0L, bytes + info->header_offset,
+                   .crc = cdl_crc32(bytes, info->size),
+                   .header_crc = cdl_crc32(bytes + info->header_offset,
                                                  info->header_size),
                    .header_offset = (uint16_t)info->header_offset, .is_ebb = info->is_ebb};
   memcpy(e->hash, info->hash, 32);
@@ -115,21 +135,24 @@ int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
   uint64_t no64 = info->slot / im->cfg.epoch_slots;
   if (no64 > IMM_MAX_CHUNK_NO)
     return cdl_error_set(err, CDL_E_RANGE, 0, "immutable append: slot beyond the last chunk");
+  /* Room first, so that a failure changes nothing. */
+  if (im->pend_chunk.len + len > IMM_WRITE_BEHIND) TRY_STORAGE(cdl_immutable_flush(im, err));
   imm_chunk *c = NULL;
   TRY_STORAGE(tip_chunk_for(im, (uint32_t)no64, &c, err));
   e.offset = c->size;
   uint8_t raw[IMM_ENTRY_SIZE];
   imm_entry_encode(&e, raw);
-  int rc = grow_tip(im, c) == CDL_OK ? CDL_OK
-                                     : cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  if (rc == CDL_OK) rc = im->fs->ops->write_at(im->fs, im->chunk_handle, bytes, len, c->size, err);
-  if (rc == CDL_OK)
-    rc = im->fs->ops->write_at(im->fs, im->index_handle, raw, sizeof raw,
-                               IMM_INDEX_HEADER + (uint64_t)c->count * IMM_ENTRY_SIZE, err);
+  int rc = grow_tip(im, c) == CDL_OK &&
+                   cdl_buf_reserve(&im->pend_chunk, len) == CDL_OK &&
+                   cdl_buf_reserve(&im->pend_index, sizeof raw) == CDL_OK
+               ? CDL_OK
+               : cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   if (rc != CDL_OK) {
     drop_empty_tip(im);
     return rc;
   }
+  cdl_buf_append(&im->pend_chunk, bytes, len); /* reserved: cannot fail */
+  cdl_buf_append(&im->pend_index, raw, sizeof raw);
   c->entries[c->count++] = e;
   if (c->count == 1) c->first = e;
   c->last = e;
@@ -142,6 +165,7 @@ int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
 
 int cdl_immutable_sync(cdl_immutable *im, cdl_error *err) {
   if (im->chunk_handle < 0) return CDL_OK;
+  TRY_STORAGE(cdl_immutable_flush(im, err));
   TRY_STORAGE(im->fs->ops->sync(im->fs, im->chunk_handle, err));
   TRY_STORAGE(im->fs->ops->sync(im->fs, im->index_handle, err));
   return im->fs->ops->sync_dir(im->fs, im->dir, err);
@@ -192,8 +216,23 @@ static int load_tip(cdl_immutable *im, cdl_error *err) {
   return CDL_OK;
 }
 
+void imm_mark_flushed(cdl_immutable *im) {
+  const imm_chunk *tip = im->n_chunks ? &im->chunks[im->n_chunks - 1] : NULL;
+  im->flushed_count = tip ? tip->count : 0;
+  im->flushed_size = tip ? tip->size : 0;
+}
+
+static int truncate_flushed(cdl_immutable *im, cdl_immutable_pos pos, cdl_error *err);
+
 int cdl_immutable_truncate_before(cdl_immutable *im, cdl_immutable_pos pos, cdl_error *err) {
   if (pos.chunk >= im->n_chunks) return CDL_OK;
+  TRY_STORAGE(cdl_immutable_flush(im, err)); /* then the files are the whole truth */
+  int rc = truncate_flushed(im, pos, err);
+  imm_mark_flushed(im);
+  return rc;
+}
+
+static int truncate_flushed(cdl_immutable *im, cdl_immutable_pos pos, cdl_error *err) {
   bool removed = im->n_chunks > pos.chunk + 1;
   while (im->n_chunks > pos.chunk + 1) TRY_STORAGE(remove_last_chunk(im, err));
   imm_chunk *c = &im->chunks[im->n_chunks - 1];
@@ -223,6 +262,7 @@ int cdl_immutable_truncate_slot(cdl_immutable *im, uint64_t slot, cdl_error *err
 /* ---- The full check ------------------------------------------------------ */
 
 int cdl_immutable_check_all(cdl_immutable *im, cdl_immutable_pos *bad, cdl_error *err) {
+  TRY_STORAGE(cdl_immutable_flush(im, err));
   for (size_t ci = 0; ci < im->n_chunks; ci++) {
     imm_chunk *c = &im->chunks[ci];
     imm_entry root = {.is_root = true};

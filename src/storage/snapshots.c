@@ -68,21 +68,21 @@ static int list_snapshots(cdl_chaindb *db, snap_list *l, cdl_error *err) {
 
 void cdb_images_free(cdl_chaindb *db) {
   for (size_t i = 0; i < CDB_IMAGES; i++) {
-    cdl_buf_free(&db->images[i].bytes);
+    cdl_fs_view_free(&db->images[i].view);
     db->images[i].used = false;
   }
 }
 
-/* Keeps |bytes| (taken over) as the image at |point|, replacing the oldest. */
-static void image_keep(cdl_chaindb *db, const cdl_block_info *point, cdl_buf *bytes) {
+/* Keeps |view| (taken over) as the image at |point|, replacing the oldest. */
+static void image_keep(cdl_chaindb *db, const cdl_block_info *point, cdl_fs_view *view) {
   cdb_image *slot = &db->images[0];
   for (size_t i = 0; i < CDB_IMAGES; i++) {
     if (!db->images[i].used) { slot = &db->images[i]; break; }
     if (db->images[i].tick < slot->tick) slot = &db->images[i];
   }
-  cdl_buf_free(&slot->bytes);
-  *slot = (cdb_image){.used = true, .point = *point, .bytes = *bytes, .tick = ++db->image_tick};
-  cdl_buf_init(bytes, 0);
+  cdl_fs_view_free(&slot->view);
+  *slot = (cdb_image){.used = true, .point = *point, .view = *view, .tick = ++db->image_tick};
+  memset(view, 0, sizeof *view);
 }
 
 static void prune(cdl_chaindb *db) {
@@ -114,17 +114,24 @@ int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
   int rc = db->fs->ops->mkdir(db->fs, dir, err);
   if (rc == CDL_OK) rc = cdl_fs_write_file_atomic(db->fs, dir, path, bytes.data, bytes.len, err);
   if (rc == CDL_OK) prune(db);
-  image_keep(db, &tip, &bytes);
+  /* Kept mapped from the file just written where possible: page cache the
+   * kernel can reclaim, rather than the process's own memory. */
+  cdl_fs_view view;
+  cdl_error ignored = {0};
+  bool mapped = rc == CDL_OK &&
+                cdl_fs_view_file(db->fs, path, SNAPSHOT_MAX_BYTES, &view, &ignored) == CDL_OK;
+  if (mapped && view.len != bytes.len) cdl_fs_view_free(&view);
+  if (!mapped || view.len != bytes.len) cdl_fs_view_of_buf(&view, &bytes);
   cdl_buf_free(&bytes);
+  image_keep(db, &tip, &view);
   return rc;
 }
 
 /* ---- Open ------------------------------------------------------------- */
 
-static int load_image(cdl_chaindb *db, const cdl_buf *bytes, const uint8_t *want_hash,
-                      cdl_ledger **out, cdl_error *err) {
-  TRY_CDB(cdl_ledger_snapshot_read(bytes->data, bytes->len, &db->cfg.ledger, db->genesis_hash,
-                                   out, err));
+static int load_image(cdl_chaindb *db, const uint8_t *data, size_t len,
+                      const uint8_t *want_hash, cdl_ledger **out, cdl_error *err) {
+  TRY_CDB(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
   cdl_ledger_tip tip;
   cdl_ledger_get_tip(*out, &tip);
   if (want_hash != NULL && (tip.at_genesis || memcmp(tip.hash, want_hash, 32) != 0)) {
@@ -216,14 +223,15 @@ static bool is_failure(int rc) {
   return rc == CDL_E_NOMEM || rc == CDL_E_IO || rc == CDL_E_LIMIT;
 }
 
-static int read_snapshot(cdl_chaindb *db, const snap_name *s, cdl_buf *bytes, cdl_ledger **l,
+/* On success *view holds the snapshot's bytes, to be kept as an image. */
+static int read_snapshot(cdl_chaindb *db, const snap_name *s, cdl_fs_view *view, cdl_ledger **l,
                          cdl_error *err) {
   char path[CDB_PATH_MAX + 256], dir[CDB_PATH_MAX];
   ledger_dir(db, dir);
   snprintf(path, sizeof path, "%s/%s", dir, s->name);
-  cdl_buf_reset(bytes);
-  int rc = cdl_fs_read_file(db->fs, path, SNAPSHOT_MAX_BYTES, bytes, err);
-  if (rc == CDL_OK) rc = load_image(db, bytes, s->hash, l, err);
+  int rc = cdl_fs_view_file(db->fs, path, SNAPSHOT_MAX_BYTES, view, err);
+  if (rc == CDL_OK) rc = load_image(db, view->data, view->len, s->hash, l, err);
+  if (rc != CDL_OK) cdl_fs_view_free(view);
   if (rc != CDL_OK && !is_failure(rc)) {
     cdl_error ignored = {0};
     db->fs->ops->remove(db->fs, path, &ignored); /* corrupt: never tried again */
@@ -252,8 +260,6 @@ static bool locate(cdl_chaindb *db, const snap_name *s, base_choice *c) {
 
 static int choose_base(cdl_chaindb *db, const snap_list *l, base_choice *c,
                        cdl_chaindb_report *rep, cdl_error *err) {
-  cdl_buf bytes;
-  cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
   int rc = CDL_OK;
   for (size_t i = 0; i < l->n && rc == CDL_OK; i++) {
     base_choice here = {0};
@@ -270,21 +276,21 @@ static int choose_base(cdl_chaindb *db, const snap_list *l, base_choice *c,
     }
     cdl_ledger *ledger = NULL;
     cdl_error local = {0};
-    int lrc = read_snapshot(db, &l->items[i], &bytes, &ledger, &local);
+    cdl_fs_view view;
+    int lrc = read_snapshot(db, &l->items[i], &view, &ledger, &local);
     if (is_failure(lrc)) rc = cdl_error_set(err, lrc, 0, "%s", local.message);
     if (lrc != CDL_OK) {
       free(here.path);
       rep->snapshots_skipped += !is_failure(lrc);
       continue;
     }
-    image_keep(db, &here.point, &bytes);
+    image_keep(db, &here.point, &view);
     *c = here;
     c->found = true;
     db->ledger = ledger;
     snprintf(rep->snapshot, sizeof rep->snapshot, "%s", l->items[i].name);
     break; /* older snapshots are read only if a fork needs them */
   }
-  cdl_buf_free(&bytes);
   return rc;
 }
 
@@ -295,7 +301,8 @@ int cdb_snapshot_open(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) 
   int rc = list_snapshots(db, l, err);
   if (rc == CDL_OK) rc = choose_base(db, l, &c, rep, err);
   free(l);
-  if (rc == CDL_OK && !c.found) rc = load_image(db, &db->genesis_image, NULL, &db->ledger, err);
+  if (rc == CDL_OK && !c.found)
+    rc = load_image(db, db->genesis_image.data, db->genesis_image.len, NULL, &db->ledger, err);
   if (rc == CDL_OK && (!c.found || c.in_immutable))
     rc = replay_immutable(db, c.found ? &c.point : NULL, rep, err);
   for (size_t i = 0; rc == CDL_OK && !c.in_immutable && i < c.n_path; i++)
@@ -310,8 +317,6 @@ int cdb_snapshot_open(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) 
 int cdb_disk_image_before(cdl_chaindb *db, const cdl_block_info *target, cdl_error *err) {
   snap_list *l = malloc(sizeof *l);
   if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  cdl_buf bytes;
-  cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
   int rc = list_snapshots(db, l, err);
   for (size_t i = 0; rc == CDL_OK && i < l->n; i++) {
     cdl_block_info point;
@@ -327,14 +332,14 @@ int cdb_disk_image_before(cdl_chaindb *db, const cdl_block_info *target, cdl_err
     }
     if (!on_chain || cdb_key(&point) > cdb_key(target)) continue;
     cdl_ledger *ledger = NULL;
-    int lrc = read_snapshot(db, &l->items[i], &bytes, &ledger, &ignored);
+    cdl_fs_view view;
+    int lrc = read_snapshot(db, &l->items[i], &view, &ledger, &ignored);
     if (is_failure(lrc)) rc = cdl_error_set(err, lrc, 0, "%s", ignored.message);
     if (lrc != CDL_OK) continue;
     cdl_ledger_del(ledger);
-    image_keep(db, &point, &bytes);
+    image_keep(db, &point, &view);
     break;
   }
-  cdl_buf_free(&bytes);
   free(l);
   return rc;
 }

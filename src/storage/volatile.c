@@ -15,6 +15,7 @@
 
 #include "cardinal/crypto.h"
 #include "volatile_index.h"
+#include "volatile_recent.h"
 
 #define RECORD_HEADER 12
 #define SCAN_WINDOW ((size_t)1 << 20)
@@ -44,6 +45,7 @@ struct cdl_volatile {
   int rh;             /* cached read handle, -1 when none */
   uint32_t rh_file;   /* the file rh reads */
   cdl_buf record;     /* a record being written */
+  vrecent recent;     /* the blocks written last, in memory */
   uint64_t next_number; /* for the next new file; past UINT32_MAX: none left */
   bool dir_dirty;     /* a file was created since the last sync */
   size_t damaged_files;
@@ -294,6 +296,7 @@ int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cf
   v->rh = -1;
   v->cache_reads = cfg->cache_read_handle;
   cdl_buf_init(&v->record, 0);
+  vrecent_init(&v->recent, cfg->recent_bytes);
   v->epoch_slots = cfg->epoch_slots;
   v->blocks_per_file = cfg->blocks_per_file ? cfg->blocks_per_file : 1000;
   cdl_volatile_index_init(&v->idx, max);
@@ -312,6 +315,7 @@ void cdl_volatile_close(cdl_volatile *v) {
   close_writer(v);
   close_reader(v);
   cdl_buf_free(&v->record);
+  vrecent_free(&v->recent);
   cdl_volatile_index_free(&v->idx);
   free(v->files);
   free(v->dir);
@@ -378,6 +382,7 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
   if ((rc = writer_ready(v, err)) != CDL_OK) return rc;
   vfile *f = &v->files[v->n_files - 1];
   if ((rc = append_record(v, f, bytes, len, err)) != CDL_OK) return rc;
+  vrecent_put(&v->recent, info->hash, bytes, len);
   cdl_volatile_index_add(&v->idx, info, f->number, f->size);
   if (f->records == 0 || info->slot > f->max_slot) f->max_slot = info->slot;
   f->records++;
@@ -449,6 +454,13 @@ int cdl_volatile_read(cdl_volatile *v, const uint8_t hash[32], cdl_buf *out, cdl
   if (cdl_buf_reserve(out, (size_t)e->info.size + RECORD_HEADER) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: no room for a %u-byte block",
                          (unsigned)e->info.size);
+  size_t len;
+  const uint8_t *kept = vrecent_get(&v->recent, hash, &len);
+  if (kept != NULL && len == e->info.size) { /* written by this process: as it was put */
+    memcpy(out->data + out->len, kept, len);
+    out->len += len;
+    return CDL_OK;
+  }
   char path[PATH_CAP];
   file_path(v, e->file, path);
   int h;

@@ -228,7 +228,8 @@ static bool k_exists(cdl_fs *fs, const char *path) {
 
 static const cdl_fs_ops KILLER_OPS = {k_open,  k_close,  k_read_at, k_write_at, k_size,
                                       k_sync,  k_truncate, k_rename, k_remove,  k_mkdir,
-                                      k_sync_dir, k_list, k_exists};
+                                      k_sync_dir, k_list, k_exists,
+                                      NULL,    NULL}; /* no mapping: every read is seen */
 
 /* Arms the killer: the |countdown|-th change kills (UINT64_MAX: never). */
 static cdl_fs *killer_fs(uint64_t countdown, uint64_t seed, int fd) {

@@ -517,8 +517,15 @@ typedef struct layout {
   size_t n_genesis, utxo, entry0, entry1, dlg, sched, keys, upd, props, pbft, used;
 } layout;
 
+/* A UTxO entry: tx id, index, lovelace, type, root offset, attributes'
+ * offset and length, address length (59 bytes), then the address. */
+#define ENTRY_FIXED 59
+#define ENTRY_ROOT_OFF 45
+#define ENTRY_ATTRS_LEN 51
+#define ENTRY_ADDR_LEN 55
+
 static size_t skip_entry(const uint8_t *p, size_t off) {
-  return off + 48 + (size_t)load_le(p + off + 44, 4);
+  return off + ENTRY_FIXED + (size_t)load_le(p + off + ENTRY_ADDR_LEN, 4);
 }
 
 static void walk(const cdl_buf *img, layout *o) {
@@ -527,7 +534,7 @@ static void walk(const cdl_buf *img, layout *o) {
   o->utxo = HEADER_BYTES + 4 + 28 * o->n_genesis + 48;
   uint64_t n = load_le(p + o->utxo, 8);
   assert_true(n >= 2);
-  o->entry0 = o->utxo + 16;
+  o->entry0 = o->utxo + 24; /* after count, total lovelace, address bytes */
   o->entry1 = skip_entry(p, o->entry0);
   size_t off = o->entry0;
   for (uint64_t i = 0; i < n; i++) off = skip_entry(p, off);
@@ -583,12 +590,23 @@ static void test_hostile_content(void **state) {
   expect_repeat(&gen_mid, g, HEADER_BYTES + 4 + 28, HEADER_BYTES + 4, 28, "genesis key twice");
   expect_edit(&gen_mid, g, 65, 2, 1, CDL_E_RANGE, "tip flag 2");
   expect_edit(&gen_mid, g, 65, 1, 1, CDL_E_RANGE, "a tip at genesis after blocks");
-  expect_edit(&gen_mid, g, o.entry0 + 44, UINT32_MAX, 4, CDL_E_TRUNCATED, "address 4 GB");
+  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ADDR_LEN, UINT32_MAX, 4, CDL_E_TRUNCATED,
+              "address 4 GB");
   expect_edit(&gen_mid, g, o.entry0 + 36, CDL_BYRON_MAX_LOVELACE + 1, 8, CDL_E_RANGE, "lovelace");
   expect_edit(&gen_mid, g, o.entry1, 0, 8, CDL_E_RANGE, "entries out of order");
   expect_repeat(&gen_mid, g, o.entry1, o.entry0, 36, "the same UTxO key twice");
-  size_t addr_end = o.entry1 - 1; /* the last byte of entry 0's address: its CRC */
-  expect_edit(&gen_mid, g, addr_end, gen_mid.data[addr_end] ^ 1, 1, CDL_E_RANGE, "address CRC");
+  /* The witness data must lie within the entry's own address. */
+  uint64_t addr_len = load_le(gen_mid.data + o.entry0 + ENTRY_ADDR_LEN, 4);
+  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ROOT_OFF, addr_len - 27, 2, CDL_E_RANGE,
+              "root past the address");
+  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ATTRS_LEN, addr_len + 1, 4, CDL_E_RANGE,
+              "attributes past the address");
+  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ATTRS_LEN - 4, UINT32_MAX, 4, CDL_E_RANGE,
+              "attributes' offset 2^32-1");
+  uint64_t addr_total = load_le(gen_mid.data + o.utxo + 16, 8);
+  expect_edit(&gen_mid, g, o.utxo + 16, addr_total + 1, 8, CDL_E_RANGE, "address total + 1");
+  expect_edit(&gen_mid, g, o.utxo + 16, addr_total - 1, 8, CDL_E_RANGE, "address total - 1");
+  expect_edit(&gen_mid, g, o.utxo + 16, UINT64_MAX, 8, CDL_E_RANGE, "address total 2^64-1");
   expect_edit(&gen_mid, g, o.dlg, 3, 1, CDL_E_RANGE, "delegation flag 3");
   expect_edit(&gen_mid, g, o.sched, 1ull << 40, 8, CDL_E_RANGE, "scheduled count");
   expect_edit(&gen_mid, g, o.keys, 1ull << 62, 8, CDL_E_RANGE, "epoch key count");

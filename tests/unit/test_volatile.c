@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../storage/storage_support.h"
+#include "storage/volatile_recent.h"
 
 #define EPOCH_SLOTS 21600
 #define N_INFO 10000 /* blocks of epoch 0 whose info the fixture holds */
@@ -52,7 +53,7 @@ static const char *file_path(const char *dir, uint32_t number) {
 
 static cdl_volatile *vopen_with(cdl_fs *fs, const char *dir, uint32_t per_file, size_t max,
                                 uint64_t epoch_slots) {
-  cdl_volatile_config cfg = {epoch_slots, per_file, max, false};
+  cdl_volatile_config cfg = {epoch_slots, per_file, max, false, 0};
   cdl_volatile *v = NULL;
   cdl_error err = {0};
   int rc = cdl_volatile_open(fs, dir, &cfg, &v, &err);
@@ -483,7 +484,7 @@ static void test_garbage_files(void **state) {
   cdl_volatile_close(v);
   /* A file that cannot be read is an error, not damage. */
   assert_int_equal(mkdir(file_path(d.dir, 120), 0755), 0);
-  cdl_volatile_config cfg = {EPOCH_SLOTS, 100, 0, false};
+  cdl_volatile_config cfg = {EPOCH_SLOTS, 100, 0, false, 0};
   cdl_error err = {0};
   assert_int_equal(cdl_volatile_open(&d.fs, d.dir, &cfg, &v, &err), CDL_E_IO);
   assert_null(v);
@@ -606,7 +607,7 @@ static void test_max_blocks(void **state) {
   assert_counts(v, 50, ANY, ANY);
   cdl_volatile_close(v);
   /* Reopening with a lower bound than the disk holds is refused cleanly. */
-  cdl_volatile_config cfg = {EPOCH_SLOTS, 16, 20, false};
+  cdl_volatile_config cfg = {EPOCH_SLOTS, 16, 20, false, 0};
   cdl_error_clear(&err);
   assert_int_equal(cdl_volatile_open(&d.fs, d.dir, &cfg, &v, &err), CDL_E_LIMIT);
   assert_null(v);
@@ -700,6 +701,47 @@ static void test_no_leaks(void **state) {
   remove_dir(small);
 }
 
+/* The ring of recent blocks: 3,000 blocks of random sizes through 1,000
+ * bytes. After each put the newest is remembered, and whatever the ring
+ * still gives for the last 40 (asked oldest first, as moves ask) has the
+ * bytes that were put: no block ever overwrites one still remembered. */
+static void test_recent_ring(void **state) {
+  (void)state;
+  enum { PUTS = 3000, LOOK = 40, CAP = 1000, MAX = 400 };
+  static uint8_t blocks[PUTS][MAX];
+  static size_t sizes[PUTS];
+  vrecent r;
+  vrecent_init(&r, CAP);
+  cdl_gen_rng rng;
+  cdl_gen_rng_seed(&rng, 77);
+  size_t remembered = 0;
+  for (size_t i = 0; i < PUTS; i++) {
+    sizes[i] = 1 + (size_t)cdl_gen_rng_below(&rng, MAX);
+    for (size_t b = 0; b < sizes[i]; b++) blocks[i][b] = (uint8_t)cdl_gen_rng_below(&rng, 256);
+    uint8_t hash[32] = {0};
+    memcpy(hash, &i, sizeof i);
+    vrecent_put(&r, hash, blocks[i], sizes[i]);
+    for (size_t j = i >= LOOK ? i - LOOK : 0; j <= i; j++) {
+      memcpy(hash, &j, sizeof j);
+      size_t len;
+      const uint8_t *got = vrecent_get(&r, hash, &len);
+      if (j == i) assert_non_null(got);
+      if (got == NULL) continue;
+      remembered++;
+      assert_int_equal(len, sizes[j]);
+      assert_memory_equal(got, blocks[j], len);
+    }
+  }
+  assert_true(remembered > PUTS * 3); /* about 5 of 400-byte-average blocks fit */
+  uint8_t absent[32];
+  memset(absent, 0xee, sizeof absent);
+  size_t len;
+  assert_null(vrecent_get(&r, absent, &len));
+  vrecent_put(&r, absent, blocks[0], CAP + 1); /* larger than the ring: not kept */
+  assert_null(vrecent_get(&r, absent, &len));
+  vrecent_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_round_trip),
@@ -716,6 +758,7 @@ int main(void) {
       cmocka_unit_test(test_max_blocks),
       cmocka_unit_test(test_handle_bound),
       cmocka_unit_test(test_no_leaks),
+      cmocka_unit_test(test_recent_ring),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
