@@ -28,7 +28,7 @@
  *            n u64 endorsements: version, genesis u16
  *   pbft     window u64 (= k), used u64, the used signers' genesis indices
  *            u16 oldest first, has_signed u8, last_signed_slot u64
- *   trailer  CRC32 (zlib) u32 of every byte before it
+ *   trailer  CRC32 (IEEE, as zlib's) u32 of every byte before it
  *
  * A version is major u16, minor u16, alt u8; params are script_version u16
  * then 16 u64 (snapshot_param_fields). Integers are little-endian and fixed
