@@ -5,7 +5,7 @@
  *             added block by block to a fresh ChainDB as `cardinal-cli db
  *             import` does (no fsync until the close, which is timed),
  *             every signature checked, against validation alone (decode +
- *             cdl_ledger_apply_block) of the same blocks; best of 2 each;
+ *             cdl_ledger_apply_block) of the same blocks; best of 3 each;
  *   open      a generated chain of 10 epochs of k = 2160: cdl_chaindb_open
  *             from the snapshot a clean close wrote (best of 5), against
  *             an open that replays the immutable DB from the genesis;
@@ -31,7 +31,7 @@
 #include "cardinal/gen.h"
 #include "cardinal/storage.h"
 
-#define IMPORT_RUNS 2
+#define IMPORT_RUNS 3
 #define OPEN_RUNS 5
 #define REPLAY_RUNS 2
 #define LOOKUPS 100000

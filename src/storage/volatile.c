@@ -9,6 +9,13 @@
  *
  * Handles: between calls at most one is held, for the file being appended
  * to. Reads and the scan at open take one more and give it back.
+ *
+ * Writes go behind: records are gathered in memory (|pend|, at most about
+ * VOLATILE_WRITE_BEHIND bytes) and written to the current file in one
+ * system call, before a sync, a switch to a new file, a drop_after and a
+ * close. Reads of gathered records come from memory. A crash may lose what
+ * was not written, as it may lose what was written and not synced: the
+ * volatile DB promises nothing about blocks that were not synced.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +28,7 @@
 #define SCAN_WINDOW ((size_t)1 << 20)
 #define PATH_CAP 4096
 #define NAME_LEN 21 /* "blocks-" + 10 digits + ".dat" */
+#define VOLATILE_WRITE_BEHIND ((size_t)256 << 10)
 
 static const uint8_t MAGIC[4] = {'C', 'D', 'L', 'V'};
 
@@ -44,7 +52,8 @@ struct cdl_volatile {
   bool cache_reads;   /* keep rh open between reads */
   int rh;             /* cached read handle, -1 when none */
   uint32_t rh_file;   /* the file rh reads */
-  cdl_buf record;     /* a record being written */
+  cdl_buf pend;       /* records of the last file not written yet */
+  uint64_t pend_off;  /* where they go in it */
   vrecent recent;     /* the blocks written last, in memory */
   uint64_t next_number; /* for the next new file; past UINT32_MAX: none left */
   bool dir_dirty;     /* a file was created since the last sync */
@@ -94,7 +103,10 @@ static int reserve_file(cdl_volatile *v, cdl_error *err) {
   return CDL_OK;
 }
 
+/* Forgets the records not written yet: callers that keep the file flush
+ * first (flush_pending); gc closes a file it removes. */
 static void close_writer(cdl_volatile *v) {
+  cdl_buf_reset(&v->pend);
   if (v->wh < 0) return;
   cdl_fs_close(v->fs, v->wh);
   v->wh = -1;
@@ -104,6 +116,21 @@ static void close_reader(cdl_volatile *v) {
   if (v->rh < 0) return;
   cdl_fs_close(v->fs, v->rh);
   v->rh = -1;
+}
+
+/* Writes the gathered records to the end of the last file. When that
+ * fails they stay gathered, to be written again at the same place. */
+static int flush_pending(cdl_volatile *v, cdl_error *err) {
+  if (v->pend.len == 0) return CDL_OK;
+  const cdl_fs_ops *ops = v->fs->ops;
+  int rc = ops->write_at(v->fs, v->wh, v->pend.data, v->pend.len, v->pend_off, err);
+  if (rc != CDL_OK) {
+    ops->truncate(v->fs, v->wh, v->pend_off, NULL); /* leave no torn record if we can */
+    return rc;
+  }
+  v->pend_off += v->pend.len;
+  cdl_buf_reset(&v->pend);
+  return CDL_OK;
 }
 
 /* ---- Open: parse every file ----------------------------------------------- */
@@ -295,7 +322,7 @@ int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cf
   v->wh = -1;
   v->rh = -1;
   v->cache_reads = cfg->cache_read_handle;
-  cdl_buf_init(&v->record, 0);
+  cdl_buf_init(&v->pend, 0);
   vrecent_init(&v->recent, cfg->recent_bytes);
   v->epoch_slots = cfg->epoch_slots;
   v->blocks_per_file = cfg->blocks_per_file ? cfg->blocks_per_file : 1000;
@@ -312,9 +339,10 @@ int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cf
 
 void cdl_volatile_close(cdl_volatile *v) {
   if (v == NULL) return;
+  (void)flush_pending(v, NULL); /* best effort: a caller that must know syncs first */
   close_writer(v);
   close_reader(v);
-  cdl_buf_free(&v->record);
+  cdl_buf_free(&v->pend);
   vrecent_free(&v->recent);
   cdl_volatile_index_free(&v->idx);
   free(v->files);
@@ -328,12 +356,13 @@ void cdl_volatile_close(cdl_volatile *v) {
  * else a fresh one numbered after every file seen. */
 static int writer_ready(cdl_volatile *v, cdl_error *err) {
   if (v->wh >= 0 && v->files[v->n_files - 1].records < v->blocks_per_file) return CDL_OK;
+  int rc = flush_pending(v, err);
+  if (rc != CDL_OK) return rc;
   close_writer(v);
   if (v->next_number > UINT32_MAX)
     return cdl_error_set(err, CDL_E_LIMIT, 0, "volatile DB: no file numbers left in %s",
                          v->dir);
-  int rc = reserve_file(v, err);
-  if (rc != CDL_OK) return rc;
+  if ((rc = reserve_file(v, err)) != CDL_OK) return rc;
   char path[PATH_CAP];
   file_path(v, (uint32_t)v->next_number, path);
   rc = cdl_fs_open(v->fs, path, CDL_FS_WRITE | CDL_FS_CREATE | CDL_FS_TRUNC, &v->wh, err);
@@ -343,30 +372,29 @@ static int writer_ready(cdl_volatile *v, cdl_error *err) {
   }
   v->files[v->n_files++] = (vfile){.number = (uint32_t)v->next_number};
   v->next_number++;
+  v->pend_off = 0;
   v->dir_dirty = true;
   return CDL_OK;
 }
 
-static int append_record(cdl_volatile *v, vfile *f, const uint8_t *bytes, size_t len,
-                         cdl_error *err) {
-  uint8_t head[RECORD_HEADER];
+/* Adds the record of |bytes| to the gathered ones, after writing those
+ * out when it would make them too many. Changes nothing when it fails. */
+static int gather_record(cdl_volatile *v, const uint8_t *bytes, size_t len, cdl_error *err) {
+  size_t need = RECORD_HEADER + len;
+  int rc = CDL_OK;
+  if (v->pend.len > 0 && v->pend.len + need > VOLATILE_WRITE_BEHIND) rc = flush_pending(v, err);
+  if (rc != CDL_OK) return rc;
+  if (cdl_buf_reserve(&v->pend, need) != CDL_OK) {
+    v->pend.failed = false; /* what is gathered stays good */
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
+  }
+  uint8_t *head = v->pend.data + v->pend.len;
   memcpy(head, MAGIC, 4);
   put_le32(head + 4, (uint32_t)len);
   put_le32(head + 8, cdl_crc32(bytes, len));
-  const cdl_fs_ops *ops = v->fs->ops;
-  /* One write for header and body: one system call per block. */
-  cdl_buf_reset(&v->record);
-  int rc = cdl_buf_append(&v->record, head, sizeof head);
-  if (rc == CDL_OK) rc = cdl_buf_append(&v->record, bytes, len);
-  if (rc != CDL_OK) return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
-  rc = ops->write_at(v->fs, v->wh, v->record.data, v->record.len, f->size, err);
-  if (rc != CDL_OK) {
-    /* Leave no partial record behind if we can; a later put starts a new
-     * file either way, and open would cut what remains. */
-    ops->truncate(v->fs, v->wh, f->size, NULL);
-    close_writer(v);
-  }
-  return rc;
+  memcpy(head + RECORD_HEADER, bytes, len);
+  v->pend.len += need;
+  return CDL_OK;
 }
 
 int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
@@ -380,8 +408,8 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
     return cdl_error_set(err, rc, 0, "volatile DB holds %zu blocks (the bound)", v->idx.max);
   if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "volatile DB: out of memory");
   if ((rc = writer_ready(v, err)) != CDL_OK) return rc;
+  if ((rc = gather_record(v, bytes, len, err)) != CDL_OK) return rc;
   vfile *f = &v->files[v->n_files - 1];
-  if ((rc = append_record(v, f, bytes, len, err)) != CDL_OK) return rc;
   vrecent_put(&v->recent, info->hash, bytes, len);
   cdl_volatile_index_add(&v->idx, info, f->number, f->size);
   if (f->records == 0 || info->slot > f->max_slot) f->max_slot = info->slot;
@@ -393,7 +421,8 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
 
 int cdl_volatile_sync(cdl_volatile *v, cdl_error *err) {
   if (v->wh < 0) return CDL_OK;
-  int rc = v->fs->ops->sync(v->fs, v->wh, err);
+  int rc = flush_pending(v, err);
+  if (rc == CDL_OK) rc = v->fs->ops->sync(v->fs, v->wh, err);
   if (rc == CDL_OK && v->dir_dirty) rc = v->fs->ops->sync_dir(v->fs, v->dir, err);
   if (rc == CDL_OK) v->dir_dirty = false;
   return rc;
@@ -431,6 +460,13 @@ static int read_record(cdl_volatile *v, int h, const cdl_volatile_entry *e, uint
   return CDL_OK;
 }
 
+/* The body of |e| while its record is still gathered in memory, or NULL. */
+static const uint8_t *pending_record(const cdl_volatile *v, const cdl_volatile_entry *e) {
+  if (v->pend.len == 0 || e->file != v->files[v->n_files - 1].number || e->offset < v->pend_off)
+    return NULL;
+  return v->pend.data + (e->offset - v->pend_off) + RECORD_HEADER;
+}
+
 /* A handle on file |number|: opened for this read, or (with cache_reads)
  * the writer's or the cached reader's. */
 static int read_handle(cdl_volatile *v, uint32_t number, const char *path, int *h,
@@ -459,6 +495,12 @@ int cdl_volatile_read(cdl_volatile *v, const uint8_t hash[32], cdl_buf *out, cdl
   if (kept != NULL && len == e->info.size) { /* written by this process: as it was put */
     memcpy(out->data + out->len, kept, len);
     out->len += len;
+    return CDL_OK;
+  }
+  const uint8_t *gathered = pending_record(v, e);
+  if (gathered != NULL) { /* not written yet */
+    memcpy(out->data + out->len, gathered, e->info.size);
+    out->len += e->info.size;
     return CDL_OK;
   }
   char path[PATH_CAP];
@@ -548,6 +590,8 @@ static void forget_file(cdl_volatile *v, uint32_t number) {
 }
 
 int cdl_volatile_drop_after(cdl_volatile *v, uint64_t slot, cdl_error *err) {
+  int rc = flush_pending(v, err);
+  if (rc != CDL_OK) return rc;
   close_writer(v); /* kept blocks go to a fresh file, never one being rewritten */
   uint32_t *affected = malloc((v->n_files ? v->n_files : 1) * sizeof *affected);
   if (affected == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
@@ -556,7 +600,6 @@ int cdl_volatile_drop_after(cdl_volatile *v, uint64_t slot, cdl_error *err) {
     if (v->files[k].max_slot > slot) affected[n++] = v->files[k].number;
   cdl_buf bytes;
   cdl_buf_init(&bytes, 0);
-  int rc = CDL_OK;
   for (size_t a = 0; a < n && rc == CDL_OK; a++) {
     rc = restore_kept(v, affected[a], slot, &bytes, err);
     /* The copies are durable before the old file goes: a crash leaves

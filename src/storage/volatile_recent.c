@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardinal/base.h"
 #include "volatile_recent.h"
 
 void vrecent_init(vrecent *r, size_t cap) {
@@ -48,7 +49,8 @@ static bool room_for_item(vrecent *r) {
 
 void vrecent_put(vrecent *r, const uint8_t hash[32], const uint8_t *bytes, size_t len) {
   if (len == 0 || len > r->cap) return;
-  if (r->ring == NULL && (r->ring = malloc(r->cap)) == NULL) return;
+  /* Huge pages when large: first touches of fresh 4 KiB pages are dear. */
+  if (r->ring == NULL && (r->ring = cdl_alloc_large(r->cap)) == NULL) return;
   if (!room_for_item(r)) return;
   bool wrap = r->head + len > r->cap;
   size_t off = wrap ? 0 : r->head;
