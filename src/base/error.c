@@ -57,6 +57,9 @@ const char *cdl_error_name(int code) {
     case CDL_E_SIGNATURE: return "block.signature";
     case CDL_E_CERTIFICATE: return "block.delegation_certificate";
     case CDL_E_PREV_HASH: return "block.prev_hash";
+    case CDL_E_PROTOCOL: return "net.protocol_violation";
+    case CDL_E_TIMEOUT: return "net.timeout";
+    case CDL_E_REFUSED: return "net.handshake_refused";
     default: return "unknown";
   }
 }
