@@ -26,29 +26,37 @@ bool cdl_hs_known(uint32_t v) {
 /* Fields of a version's data: a bare magic is 0. */
 static size_t data_fields(uint32_t v) {
   uint32_t n = v & ~(uint32_t)CDL_HS_N2C_BIT;
-  if (n2c_number(v)) return n >= 15 ? 2 : 0;
+  if (n2c_number(v))
+    return n >= 15 ? 2 : 0;
   return n <= 10 ? 2 : n <= 15 ? 4 : 5;
 }
 
-int cdl_hs_decode_data(uint32_t v, cdl_span raw, cdl_hs_data *d, cdl_error *err) {
+int cdl_hs_decode_data(uint32_t v, cdl_span raw, cdl_hs_data *d,
+                       cdl_error *err) {
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, raw.ptr, raw.len, err);
   memset(d, 0, sizeof *d);
   size_t fields = data_fields(v);
   uint64_t magic = 0, sharing = 0;
-  int rc = fields ? cdl_cbor_expect_array(&cur, fields, "version data") : CDL_OK;
-  if (rc == CDL_OK) rc = cdl_cbor_read_uint_max(&cur, UINT32_MAX, &magic, "network magic");
+  int rc =
+      fields ? cdl_cbor_expect_array(&cur, fields, "version data") : CDL_OK;
+  if (rc == CDL_OK)
+    rc = cdl_cbor_read_uint_max(&cur, UINT32_MAX, &magic, "network magic");
   bool n2c = n2c_number(v);
   if (rc == CDL_OK && fields >= 2)
     rc = cdl_cbor_read_bool(&cur, n2c ? &d->query : &d->initiator_only,
                             n2c ? "query" : "initiator only");
   uint32_t n = v & ~(uint32_t)CDL_HS_N2C_BIT;
   if (rc == CDL_OK && fields >= 4)
-    rc = cdl_cbor_read_uint_max(&cur, n <= 12 ? 2 : 1, &sharing, "peer sharing");
-  if (rc == CDL_OK && fields >= 4) rc = cdl_cbor_read_bool(&cur, &d->query, "query");
+    rc =
+        cdl_cbor_read_uint_max(&cur, n <= 12 ? 2 : 1, &sharing, "peer sharing");
+  if (rc == CDL_OK && fields >= 4)
+    rc = cdl_cbor_read_bool(&cur, &d->query, "query");
   bool peras;
-  if (rc == CDL_OK && fields >= 5) rc = cdl_cbor_read_bool(&cur, &peras, "peras support");
-  if (rc == CDL_OK) rc = cdl_cbor_expect_end(&cur, "version data");
+  if (rc == CDL_OK && fields >= 5)
+    rc = cdl_cbor_read_bool(&cur, &peras, "peras support");
+  if (rc == CDL_OK)
+    rc = cdl_cbor_expect_end(&cur, "version data");
   d->magic = (uint32_t)magic;
   d->peer_sharing = (uint8_t)sharing;
   return rc;
@@ -56,30 +64,37 @@ int cdl_hs_decode_data(uint32_t v, cdl_span raw, cdl_hs_data *d, cdl_error *err)
 
 void cdl_hs_encode_data(cdl_buf *b, uint32_t v, const cdl_hs_data *d) {
   size_t fields = data_fields(v);
-  if (fields) cdl_cbor_enc_array(b, fields);
+  if (fields)
+    cdl_cbor_enc_array(b, fields);
   cdl_cbor_enc_uint(b, d->magic);
-  if (fields == 0) return;
+  if (fields == 0)
+    return;
   if (n2c_number(v)) {
     cdl_cbor_enc_bool(b, d->query);
     return;
   }
   cdl_cbor_enc_bool(b, d->initiator_only);
-  if (fields < 4) return;
+  if (fields < 4)
+    return;
   cdl_cbor_enc_uint(b, d->peer_sharing);
   cdl_cbor_enc_bool(b, d->query);
-  if (fields == 5) cdl_cbor_enc_bool(b, false); /* no Peras */
+  if (fields == 5)
+    cdl_cbor_enc_bool(b, false); /* no Peras */
 }
 
-/* ---- Messages --------------------------------------------------------------- */
+/* ---- Messages ---------------------------------------------------------------
+ */
 
-static int keep_version(cdl_cbor_cursor *cur, cdl_hs_msg *m, uint32_t v, cdl_span data) {
+static int keep_version(cdl_cbor_cursor *cur, cdl_hs_msg *m, uint32_t v,
+                        cdl_span data) {
   if (!cdl_hs_known(v)) {
     m->n_unknown++;
     return CDL_OK;
   }
   for (size_t i = 0; i < m->n_versions; i++)
     if (m->versions[i].number == v)
-      return cdl_cbor_fail(cur, CDL_E_MAP_ORDER, "handshake: version %u twice", (unsigned)v);
+      return cdl_cbor_fail(cur, CDL_E_MAP_ORDER, "handshake: version %u twice",
+                           (unsigned)v);
   m->versions[m->n_versions++] = (cdl_hs_version){v, data};
   return CDL_OK;
 }
@@ -91,9 +106,12 @@ static int read_table(cdl_cbor_cursor *cur, cdl_hs_msg *m) {
     uint64_t v;
     cdl_span data;
     rc = cdl_cbor_read_uint(cur, &v, "version number");
-    if (rc == CDL_OK) rc = cdl_cbor_skip(cur, &data);
-    if (rc == CDL_OK && v <= UINT32_MAX) rc = keep_version(cur, m, (uint32_t)v, data);
-    else if (rc == CDL_OK) m->n_unknown++;
+    if (rc == CDL_OK)
+      rc = cdl_cbor_skip(cur, &data);
+    if (rc == CDL_OK && v <= UINT32_MAX)
+      rc = keep_version(cur, m, (uint32_t)v, data);
+    else if (rc == CDL_OK)
+      m->n_unknown++;
   }
   return rc;
 }
@@ -102,45 +120,57 @@ static int read_refuse(cdl_cbor_cursor *cur, cdl_hs_msg *m) {
   size_t fields, n;
   uint64_t reason, v = 0;
   int rc = cdl_cbor_read_array(cur, &fields, "refuse reason");
-  if (rc == CDL_OK) rc = cdl_cbor_read_uint_max(cur, 2, &reason, "refuse reason");
-  if (rc != CDL_OK) return rc;
+  if (rc == CDL_OK)
+    rc = cdl_cbor_read_uint_max(cur, 2, &reason, "refuse reason");
+  if (rc != CDL_OK)
+    return rc;
   m->reason = (uint8_t)reason;
   if (fields != (reason == 0 ? 2u : 3u))
-    return cdl_cbor_fail(cur, CDL_E_TYPE, "refuse reason %u: %zu fields", m->reason, fields);
+    return cdl_cbor_fail(cur, CDL_E_TYPE, "refuse reason %u: %zu fields",
+                         m->reason, fields);
   if (reason != 0) {
     rc = cdl_cbor_read_uint_max(cur, UINT32_MAX, &v, "refused version");
-    if (rc == CDL_OK) rc = cdl_cbor_read_text(cur, &m->text, "refuse text");
+    if (rc == CDL_OK)
+      rc = cdl_cbor_read_text(cur, &m->text, "refuse text");
     m->version = (uint32_t)v;
     return rc;
   }
   rc = cdl_cbor_read_array(cur, &n, "versions");
   for (size_t i = 0; i < n && rc == CDL_OK; i++) {
     rc = cdl_cbor_read_uint_max(cur, UINT32_MAX, &v, "version number");
-    if (rc == CDL_OK) rc = keep_version(cur, m, (uint32_t)v, cdl_span_of(NULL, 0));
+    if (rc == CDL_OK)
+      rc = keep_version(cur, m, (uint32_t)v, cdl_span_of(NULL, 0));
   }
   return rc;
 }
 
 static const uint8_t FIELDS[] = {2, 3, 2, 2};
-static const char *const NAMES[] = {"MsgProposeVersions", "MsgAcceptVersion", "MsgRefuse",
-                                    "MsgQueryReply"};
+static const char *const NAMES[] = {"MsgProposeVersions", "MsgAcceptVersion",
+                                    "MsgRefuse", "MsgQueryReply"};
 static const cdl_net_shape SHAPE = {"handshake", NAMES, FIELDS, 4};
 
-int cdl_hs_decode(const uint8_t *p, size_t n, cdl_hs_msg *m, size_t *used, cdl_error *err) {
+int cdl_hs_decode(const uint8_t *p, size_t n, cdl_hs_msg *m, size_t *used,
+                  cdl_error *err) {
   cdl_cbor_cursor cur;
   memset(m, 0, sizeof *m);
   int rc = cdl_net_open_kind(p, n, &SHAPE, &cur, used, &m->kind, err);
-  if (rc != CDL_OK) return rc;
+  if (rc != CDL_OK)
+    return rc;
   uint64_t v;
   switch (m->kind) {
-    case CDL_HS_PROPOSE:
-    case CDL_HS_QUERY_REPLY: rc = read_table(&cur, m); break;
-    case CDL_HS_ACCEPT:
-      rc = cdl_cbor_read_uint_max(&cur, UINT32_MAX, &v, "accepted version");
-      m->version = (uint32_t)v;
-      if (rc == CDL_OK) rc = cdl_cbor_skip(&cur, &m->data);
-      break;
-    default: rc = read_refuse(&cur, m); break;
+  case CDL_HS_PROPOSE:
+  case CDL_HS_QUERY_REPLY:
+    rc = read_table(&cur, m);
+    break;
+  case CDL_HS_ACCEPT:
+    rc = cdl_cbor_read_uint_max(&cur, UINT32_MAX, &v, "accepted version");
+    m->version = (uint32_t)v;
+    if (rc == CDL_OK)
+      rc = cdl_cbor_skip(&cur, &m->data);
+    break;
+  default:
+    rc = read_refuse(&cur, m);
+    break;
   }
   return cdl_net_close_message(&cur, rc, NAMES[m->kind]);
 }

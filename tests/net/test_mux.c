@@ -19,10 +19,14 @@
 static void pair(cdl_mux *client, cdl_mux *server) {
   cdl_mux_init(client, 30 * SEC);
   cdl_mux_init(server, 30 * SEC);
-  assert_int_equal(cdl_mux_add_channel(client, CDL_PROTO_CHAIN_SYNC, true, 1 << 20), 0);
-  assert_int_equal(cdl_mux_add_channel(client, CDL_PROTO_KEEP_ALIVE, true, 1408), 1);
-  assert_int_equal(cdl_mux_add_channel(server, CDL_PROTO_CHAIN_SYNC, false, 1 << 20), 0);
-  assert_int_equal(cdl_mux_add_channel(server, CDL_PROTO_KEEP_ALIVE, false, 1408), 1);
+  assert_int_equal(
+      cdl_mux_add_channel(client, CDL_PROTO_CHAIN_SYNC, true, 1 << 20), 0);
+  assert_int_equal(
+      cdl_mux_add_channel(client, CDL_PROTO_KEEP_ALIVE, true, 1408), 1);
+  assert_int_equal(
+      cdl_mux_add_channel(server, CDL_PROTO_CHAIN_SYNC, false, 1 << 20), 0);
+  assert_int_equal(
+      cdl_mux_add_channel(server, CDL_PROTO_KEEP_ALIVE, false, 1408), 1);
 }
 
 /* Everything |from| has queued, as one byte stream of SDUs. */
@@ -32,7 +36,8 @@ static void drain(cdl_mux *from, cdl_buf *wire) {
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed) {
-  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(i * 31 + seed);
+  for (size_t i = 0; i < n; i++)
+    p[i] = (uint8_t)(i * 31 + seed);
 }
 
 static void test_round_trip_any_split(void **state) {
@@ -48,7 +53,8 @@ static void test_round_trip_any_split(void **state) {
     cdl_buf wire;
     cdl_buf_init(&wire, 0);
     drain(&c, &wire);
-    assert_int_equal(c.sdus_out, 5); /* 4 chain-sync SDUs (3 x 12288 + 3136), 1 keep-alive */
+    assert_int_equal(
+        c.sdus_out, 5); /* 4 chain-sync SDUs (3 x 12288 + 3136), 1 keep-alive */
     cdl_error err = {0};
     for (size_t off = 0; off < wire.len; off += splits[s]) {
       size_t n = wire.len - off < splits[s] ? wire.len - off : splits[s];
@@ -110,7 +116,11 @@ static int feed_hex(cdl_mux *m, const char *hex, cdl_error *err) {
 
 static void test_violations(void **state) {
   (void)state;
-  static const struct { const char *hex; int code; const char *words; } cases[] = {
+  static const struct {
+    const char *hex;
+    int code;
+    const char *words;
+  } cases[] = {
       {"0000000000020000", CDL_E_PROTOCOL, "no payload"},
       {"00000000000b000181", CDL_E_PROTOCOL, "unknown mini-protocol 11"},
       /* Chain-sync sent with M = 1 to a server, which only responds. */
@@ -154,7 +164,8 @@ static void test_ingress_bound(void **state) {
   cdl_mux_free(&sv);
   /* 65,535 bytes in one SDU on a channel with room. */
   cdl_mux_init(&sv, 0);
-  assert_int_equal(cdl_mux_add_channel(&sv, CDL_PROTO_BLOCK_FETCH, true, 1 << 20), 0);
+  assert_int_equal(
+      cdl_mux_add_channel(&sv, CDL_PROTO_BLOCK_FETCH, true, 1 << 20), 0);
   cdl_sdu_header big = {0, CDL_PROTO_BLOCK_FETCH, true, 65535};
   cdl_sdu_header_encode(&big, head);
   cdl_error_clear(&err);

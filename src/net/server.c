@@ -1,0 +1,210 @@
+/*
+ * server.c: one inbound node-to-node connection, the responder side of
+ * every mini-protocol, without I/O (include/cardinal/net.h "Node-to-node
+ * server"; docs/network.md "Serving"; network spec miniprotocols.tex and
+ * the per-state limits of ouroboros-network's codecs, ../shared/docs/
+ * ouroboros-network.md section 5.1).
+ *
+ * Only the handshake channel exists until a version is accepted, so any
+ * other protocol's data before that is an unknown protocol. Then:
+ *   chain-sync   a follower of the ChainDB; the first reply after a new
+ *                start or an intersection is a roll-backward to it;
+ *   block-fetch  inclusive ranges of the selected chain, streamed while
+ *                the channel's egress stays under a bound;
+ *   keep-alive   the cookie echoed;
+ *   tx-submission MsgInit, then idle (this node pulls no transactions).
+ * A message is read only in a state where the client has agency; there
+ * its byte limit and time limit apply. Anything else is a violation that
+ * ends the connection: the caller closes it on any error returned.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "server_internal.h"
+
+#define HANDSHAKE_LIMIT 5760
+#define SMALL_LIMIT 65535
+#define SEC 1000000ull
+
+void srv_tip(cdl_n2n_server *s, cdl_tip *t) {
+  cdl_block_info b;
+  memset(t, 0, sizeof *t);
+  t->point.origin = true;
+  if (!cdl_chaindb_tip(s->db, &b))
+    return;
+  t->point.origin = false;
+  t->point.slot = b.slot;
+  memcpy(t->point.hash, b.hash, 32);
+  t->block_no = b.block_no;
+}
+
+int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err) {
+  if (cdl_cbor_enc_status(&s->msg) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0,
+                         "server: out of memory encoding a message");
+  if (cdl_mux_queue(&s->mux, ch, s->msg.data, s->msg.len) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "server: egress queue full");
+  return CDL_OK;
+}
+
+int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs,
+                       uint64_t now_us, cdl_n2n_server **out, cdl_error *err) {
+  cdl_n2n_server *s = calloc(1, sizeof *s);
+  if (s == NULL)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "server: out of memory");
+  s->db = db;
+  s->hs = *hs;
+  s->started_us = now_us;
+  cdl_mux_init(&s->mux, 10 * SEC); /* 10 s per SDU during the handshake */
+  s->ch_hs =
+      cdl_mux_add_channel(&s->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
+  s->ch_cs = s->ch_bf = s->ch_ka = s->ch_tx = -1;
+  cdl_buf_init(&s->msg, 0);
+  cdl_buf_init(&s->block, 0);
+  *out = s;
+  return CDL_OK;
+}
+
+void cdl_n2n_server_del(cdl_n2n_server *s) {
+  if (s == NULL)
+    return;
+  cdl_follower_del(s->cs.f);
+  cdl_follower_del(s->bf.f);
+  cdl_mux_free(&s->mux);
+  cdl_buf_free(&s->msg);
+  cdl_buf_free(&s->block);
+  free(s);
+}
+
+bool cdl_n2n_server_finished(const cdl_n2n_server *s) { return s->finished; }
+bool cdl_n2n_server_ready(const cdl_n2n_server *s) { return s->ready; }
+uint32_t cdl_n2n_server_version(const cdl_n2n_server *s) { return s->version; }
+
+/* ---- Handshake
+ * ---------------------------------------------------------------- */
+
+/* The channels of the agreed connection, with their ingress bounds
+ * (docs/network.md "Serving"). */
+static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
+  s->ch_cs = cdl_mux_add_channel(&s->mux, CDL_PROTO_CHAIN_SYNC, false, 462000);
+  s->ch_bf =
+      cdl_mux_add_channel(&s->mux, CDL_PROTO_BLOCK_FETCH, false, 1000000);
+  s->ch_ka = cdl_mux_add_channel(&s->mux, CDL_PROTO_KEEP_ALIVE, false, 1408);
+  s->ch_tx =
+      cdl_mux_add_channel(&s->mux, CDL_PROTO_TX_SUBMISSION, false, 721424);
+  if (s->ch_cs < 0 || s->ch_bf < 0 || s->ch_ka < 0 || s->ch_tx < 0)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
+  s->mux.sdu_timeout_us = 30 * SEC;
+  s->cs.state = CS_IDLE;
+  s->bf.state = BF_IDLE;
+  s->cs.since = s->bf.since = s->ka.since = now_us;
+  s->cs.rollback_pending =
+      true; /* a new reader starts with "back to the origin" */
+  s->cs.rollback_to.origin = true;
+  int rc = cdl_follower_new(s->db, &s->cs.f, err);
+  if (rc == CDL_OK)
+    rc = cdl_follower_new(s->db, &s->bf.f, err);
+  return rc;
+}
+
+static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
+  cdl_span in = cdl_mux_ingress(&s->mux, s->ch_hs);
+  cdl_hs_msg m;
+  size_t used;
+  int rc = cdl_hs_decode(in.ptr, in.len, &m, &used, err);
+  if (rc == CDL_E_TRUNCATED)
+    return CDL_OK; /* the mux bounds it at 5,760 bytes */
+  if (rc != CDL_OK)
+    return cdl_error_set(err, rc, 0, "handshake: undecodable proposal");
+  cdl_mux_consume(&s->mux, s->ch_hs, used);
+  if (m.kind != CDL_HS_PROPOSE)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "handshake: the client sent message %u", m.kind);
+  cdl_buf_reset(&s->msg);
+  cdl_hs_respond(&s->hs, &m, &s->msg, &s->hs_result);
+  TRY_NET(srv_queue(s, s->ch_hs, err));
+  s->handshake_done = true;
+  if (s->hs_result.outcome != CDL_HS_ACCEPTED) {
+    s->finished = true; /* refused or queried: the reply, then the end */
+    return CDL_OK;
+  }
+  s->version = s->hs_result.version;
+  s->ready = true;
+  return open_channels(s, now_us, err);
+}
+
+/* ---- Driving
+ * ------------------------------------------------------------------ */
+
+int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len,
+                        uint64_t now_us, cdl_error *err) {
+  if (s->finished)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "data after the handshake ended");
+  TRY_NET(cdl_mux_recv(&s->mux, data, len, now_us, err));
+  if (!s->handshake_done) {
+    TRY_NET(handshake(s, now_us, err));
+    if (!s->ready) {
+      if (s->handshake_done && cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
+        return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                             "handshake: a second message");
+      return CDL_OK;
+    }
+  }
+  if (cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "handshake: a message after the handshake");
+  TRY_NET(srv_chain_sync(s, now_us, err));
+  TRY_NET(srv_block_fetch(s, now_us, err));
+  TRY_NET(srv_keep_alive(s, now_us, err));
+  return srv_tx_submission(s, err);
+}
+
+/* The time limit of a state where the client has agency. */
+static int check_wait(uint64_t since, uint64_t limit_us, uint64_t now_us,
+                      const char *what, cdl_error *err) {
+  if (limit_us == 0 || now_us < since + limit_us)
+    return CDL_OK;
+  return cdl_error_set(err, CDL_E_TIMEOUT, 0, "%s: no message within %llu s",
+                       what, (unsigned long long)(limit_us / SEC));
+}
+
+int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
+  TRY_NET(cdl_mux_check_time(&s->mux, now_us, err));
+  if (!s->handshake_done) {
+    uint64_t limit = s->hs.node_to_client ? 0 : 10 * SEC;
+    return check_wait(s->started_us, limit, now_us, "handshake", err);
+  }
+  if (!s->ready)
+    return CDL_OK;
+  if (s->cs.state == CS_IDLE)
+    TRY_NET(check_wait(s->cs.since, 3373 * SEC, now_us, "chain-sync", err));
+  if (s->ka.state == KA_CLIENT)
+    TRY_NET(check_wait(s->ka.since, 97 * SEC, now_us, "keep-alive", err));
+  TRY_NET(srv_chain_sync_wake(s, now_us, err));
+  TRY_NET(srv_block_fetch_stream(s, now_us, err));
+  /* Requests that waited while we had agency. */
+  TRY_NET(srv_chain_sync(s, now_us, err));
+  return srv_block_fetch(s, now_us, err);
+}
+
+bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out) {
+  return cdl_mux_next_sdu(&s->mux, now_us, out);
+}
+
+uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
+  uint64_t d = cdl_mux_deadline(&s->mux);
+  uint64_t hs = s->started_us + 10 * SEC;
+  if (!s->handshake_done && !s->hs.node_to_client && hs < d)
+    d = hs;
+  if (s->ready && s->cs.state == CS_IDLE && s->cs.since + 3373 * SEC < d)
+    d = s->cs.since + 3373 * SEC;
+  if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + 97 * SEC < d)
+    d = s->ka.since + 97 * SEC;
+  return d;
+}
+
+bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
+  return s->ready &&
+         (s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING);
+}

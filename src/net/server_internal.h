@@ -1,0 +1,67 @@
+/*
+ * server_internal.h: the state of one node-to-node responder connection
+ * (server.c drives it, server_protocols.c holds its mini-protocols).
+ */
+#ifndef CARDINAL_NET_SERVER_INTERNAL_H
+#define CARDINAL_NET_SERVER_INTERNAL_H
+
+#include "cardinal/net.h"
+
+#define TRY_NET(x)                                                             \
+  do {                                                                         \
+    int rc_ = (x);                                                             \
+    if (rc_ != CDL_OK)                                                         \
+      return rc_;                                                              \
+  } while (0)
+
+/* States; "client" states are where we read, with their limits. */
+enum { CS_IDLE = 1, CS_MUST_REPLY, CS_DONE };
+enum { BF_IDLE = 1, BF_STREAMING, BF_DONE };
+enum { KA_CLIENT = 0, KA_DONE };
+enum { TX_INIT = 0, TX_IDLE, TX_DONE };
+
+struct cdl_n2n_server {
+  cdl_chaindb *db;
+  cdl_hs_config hs;
+  cdl_hs_result hs_result;
+  cdl_mux mux;
+  bool handshake_done, ready, finished;
+  uint32_t version;
+  uint64_t started_us;
+  int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx;
+  struct {
+    int state;
+    cdl_follower *f;
+    bool rollback_pending;
+    cdl_point rollback_to;
+    uint64_t since; /* when Idle began */
+  } cs;
+  struct {
+    int state;
+    cdl_follower *f;
+    cdl_point to;
+    bool first_pending; /* the range's first block is not sent yet */
+    cdl_point from;
+    uint64_t since;
+  } bf;
+  struct {
+    int state;
+    uint64_t since;
+  } ka;
+  struct {
+    int state;
+  } tx;
+  cdl_buf msg;   /* a message being encoded */
+  cdl_buf block; /* a block being sent */
+};
+
+void srv_tip(cdl_n2n_server *s, cdl_tip *t);
+int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err);
+int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+int srv_block_fetch(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+int srv_block_fetch_stream(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+int srv_tx_submission(cdl_n2n_server *s, cdl_error *err);
+
+#endif

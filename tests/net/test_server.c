@@ -1,0 +1,585 @@
+/*
+ * test_server.c: the node-to-node server (include/cardinal/net.h "Node-to-
+ * node server", src/net/server*.c) over a ChainDB of the first 3,000 real
+ * mainnet blocks (840 immutable, 2,160 volatile), driven by a scripted
+ * client made of our codecs and a client mux:
+ *  - what clients rely on: a v14 handshake as the TS library proposes it;
+ *    intersect at the origin, then roll back to it, then every header in
+ *    order (hashes checked against the real blocks), pipelined; await at
+ *    the tip; block-fetch ranges byte for byte, a bad range gets no
+ *    blocks; keep-alive echoes;
+ *  - the same session split at every byte gives the same replies;
+ *  - hostile peers: an oversize message in each client state, messages
+ *    without agency, silence past each time limit, a zero-length SDU, an
+ *    unknown protocol, a garbage handshake, a flood of SDUs; each is a
+ *    violation with its rule.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../storage/storage_support.h"
+#include "cardinal/crypto.h"
+#include "cardinal/net.h"
+
+#define N_BLOCKS 3000
+#define SEC 1000000ull
+#define MAINNET 764824073u
+
+static epoch0 E;
+static cdl_block_info INFO[N_BLOCKS];
+static genesis_fixture G;
+static char DIR_[256];
+static cdl_chaindb *DB;
+
+static int group_setup(void **state) {
+  test_group_setup(state);
+  epoch0_load(&E);
+  mainnet_genesis(&G);
+  make_dir(DIR_, sizeof DIR_, "server");
+  cdl_chaindb_config cfg = chaindb_config(DIR_, &G.g, NULL);
+  cfg.ledger.flags |=
+      CDL_LEDGER_NO_SIGNATURES; /* the ledger is not under test here */
+  DB = db_open(&cfg, NULL);
+  for (size_t i = 0; i < N_BLOCKS; i++) {
+    INFO[i] = info_of(E.blocks[i].ptr, E.blocks[i].len, 21600);
+    add_expect(DB, E.blocks[i], CDL_ADD_ADOPTED);
+  }
+  return 0;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  db_close(DB);
+  remove_dir(DIR_);
+  epoch0_free(&E);
+  cdl_arena_free(&G.arena);
+  return 0;
+}
+
+/* ---- A scripted client
+ * -------------------------------------------------------- */
+
+typedef struct client {
+  cdl_mux mux;
+  cdl_n2n_server *srv;
+  uint64_t now;
+  size_t split;  /* bytes per recv call into the server; 0: all at once */
+  cdl_error err; /* the server's error, once it failed */
+  int rc;
+  cdl_buf wire, msg;
+  cdl_buf last; /* the last chain-sync reply, copied out of the ingress */
+} client;
+
+static const cdl_hs_config SERVER_HS = {
+    false, 7, 15, {MAINNET, false, 0, false}};
+
+static void client_init(client *c) {
+  memset(c, 0, sizeof *c);
+  cdl_mux_init(&c->mux, 0);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_HANDSHAKE, true, 1 << 16);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_CHAIN_SYNC, true, 1 << 26);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_BLOCK_FETCH, true, 1 << 26);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_KEEP_ALIVE, true, 1 << 16);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_TX_SUBMISSION, true, 1 << 16);
+  cdl_buf_init(&c->wire, 0);
+  cdl_buf_init(&c->msg, 0);
+  cdl_buf_init(&c->last, 0);
+  c->now = 1000 * SEC;
+  cdl_error err = {0};
+  assert_int_equal(cdl_n2n_server_new(DB, &SERVER_HS, c->now, &c->srv, &err),
+                   CDL_OK);
+}
+
+static void client_free(client *c) {
+  cdl_n2n_server_del(c->srv);
+  cdl_mux_free(&c->mux);
+  cdl_buf_free(&c->wire);
+  cdl_buf_free(&c->msg);
+  cdl_buf_free(&c->last);
+}
+
+/* Raw bytes to the server, in pieces of c->split. */
+static int to_server(client *c, const uint8_t *p, size_t n) {
+  for (size_t off = 0; off < n && c->rc == CDL_OK;) {
+    size_t take = c->split && n - off > c->split ? c->split : n - off;
+    c->rc = cdl_n2n_server_recv(c->srv, p + off, take, c->now, &c->err);
+    off += take;
+  }
+  return c->rc;
+}
+
+/* Everything queued both ways moves, the server polled in between. */
+static int pump(client *c) {
+  for (int round = 0; round < 100000 && c->rc == CDL_OK; round++) {
+    cdl_buf_reset(&c->wire);
+    while (cdl_mux_next_sdu(&c->mux, 0, &c->wire)) {
+    }
+    if (c->wire.len > 0 && to_server(c, c->wire.data, c->wire.len) != CDL_OK)
+      break;
+    if ((c->rc = cdl_n2n_server_poll(c->srv, c->now, &c->err)) != CDL_OK)
+      break;
+    cdl_buf_reset(&c->wire);
+    while (cdl_n2n_server_next_sdu(c->srv, 0, &c->wire)) {
+    }
+    if (c->wire.len == 0 && !cdl_n2n_server_wants_poll(c->srv))
+      break;
+    cdl_error err = {0};
+    assert_int_equal(cdl_mux_recv(&c->mux, c->wire.data, c->wire.len, 0, &err),
+                     CDL_OK);
+  }
+  return c->rc;
+}
+
+static void send_msg(client *c, int ch) {
+  assert_int_equal(cdl_mux_queue(&c->mux, ch, c->msg.data, c->msg.len), CDL_OK);
+  cdl_buf_reset(&c->msg);
+}
+
+static void send_cs(client *c, cdl_cs_msg m) {
+  cdl_cs_encode(&c->msg, &m);
+  send_msg(c, 1);
+}
+
+/* The next chain-sync reply (fails the test when none). */
+static cdl_cs_msg recv_cs(client *c) {
+  cdl_span in = cdl_mux_ingress(&c->mux, 1);
+  cdl_cs_msg m;
+  size_t used;
+  cdl_error err = {0};
+  if (cdl_cs_decode(in.ptr, in.len, &m, &used, &err) != CDL_OK)
+    fail_msg("no reply: %s", err.message);
+  /* Consuming may move the ingress: keep the reply's own copy. */
+  cdl_buf_reset(&c->last);
+  cdl_buf_append(&c->last, in.ptr, used);
+  cdl_mux_consume(&c->mux, 1, used);
+  assert_int_equal(cdl_cs_decode(c->last.data, c->last.len, &m, &used, &err),
+                   CDL_OK);
+  return m;
+}
+
+static void handshake(client *c) {
+  cdl_hs_config mine = {false, 7, 14, {MAINNET, true, 0, false}};
+  cdl_hs_encode_propose(&c->msg, &mine);
+  send_msg(c, 0);
+  assert_int_equal(pump(c), CDL_OK);
+  cdl_span in = cdl_mux_ingress(&c->mux, 0);
+  cdl_hs_msg m;
+  size_t used;
+  cdl_hs_result r;
+  cdl_error err = {0};
+  assert_int_equal(cdl_hs_decode(in.ptr, in.len, &m, &used, &err), CDL_OK);
+  assert_int_equal(cdl_hs_check_reply(&mine, &m, &r, &err), CDL_OK);
+  assert_int_equal(r.version, 14);
+  assert_true(r.agreed.initiator_only);
+  cdl_mux_consume(&c->mux, 0, used);
+  assert_true(cdl_n2n_server_ready(c->srv));
+}
+
+static cdl_point point_of_block(size_t i) { return point_of(&INFO[i]); }
+
+/* A roll-forward carries block i's header. */
+static void assert_header_of(const cdl_cs_msg *m, size_t i) {
+  assert_int_equal(m->kind, CDL_CS_ROLL_FORWARD);
+  cdl_net_header h;
+  cdl_error err = {0};
+  assert_int_equal(cdl_net_read_byron_header(m->content, &h, &err), CDL_OK);
+  assert_int_equal(h.size_hint, E.blocks[i].len);
+  uint8_t buf[4096], hash[32];
+  buf[0] = 0x82;
+  buf[1] = h.subtag;
+  memcpy(buf + 2, h.header.ptr, h.header.len);
+  cdl_blake2b_256(hash, buf, h.header.len + 2);
+  assert_memory_equal(hash, INFO[i].hash, 32);
+  assert_int_equal(m->tip.block_no, INFO[N_BLOCKS - 1].block_no);
+}
+
+/* ---- What clients rely on
+ * ------------------------------------------------------ */
+
+static void test_chain_sync(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  handshake(&c);
+  cdl_point origin = {.origin = true};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
+                           .point_list = &origin,
+                           .n_points = 1});
+  assert_int_equal(pump(&c), CDL_OK);
+  cdl_cs_msg m = recv_cs(&c);
+  assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
+  assert_true(m.point.origin);
+  assert_memory_equal(m.tip.point.hash, INFO[N_BLOCKS - 1].hash, 32);
+  /* Pipelined: 200 requests at a time. */
+  size_t next = 0;
+  bool rolled_back = false;
+  while (next < N_BLOCKS) {
+    for (int k = 0; k < 200; k++)
+      send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+    assert_int_equal(pump(&c), CDL_OK);
+    for (int k = 0; k < 200; k++) {
+      m = recv_cs(&c);
+      if (!rolled_back) {
+        assert_int_equal(m.kind, CDL_CS_ROLL_BACKWARD);
+        assert_true(m.point.origin);
+        rolled_back = true;
+        continue;
+      }
+      if (next == N_BLOCKS) { /* at the tip: await */
+        assert_int_equal(m.kind, CDL_CS_AWAIT_REPLY);
+        break;
+      }
+      assert_header_of(&m, next++);
+    }
+  }
+  client_free(&c);
+}
+
+static void test_intersections(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  handshake(&c);
+  /* No points: not found, with the tip (how tools read the tip). */
+  cdl_point none[1];
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
+                           .point_list = none,
+                           .n_points = 0});
+  assert_int_equal(pump(&c), CDL_OK);
+  cdl_cs_msg m = recv_cs(&c);
+  assert_int_equal(m.kind, CDL_CS_INTERSECT_NOT_FOUND);
+  assert_int_equal(m.tip.point.slot, INFO[N_BLOCKS - 1].slot);
+  /* The first listed point on the chain wins; the next reply rolls back to it.
+   */
+  cdl_point pts[3] = {
+      {.slot = 5, .hash = {1}}, point_of_block(2500), point_of_block(10)};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
+                           .point_list = pts,
+                           .n_points = 3});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+  assert_int_equal(pump(&c), CDL_OK);
+  m = recv_cs(&c);
+  assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
+  assert_memory_equal(m.point.hash, INFO[2500].hash, 32);
+  m = recv_cs(&c);
+  assert_int_equal(m.kind, CDL_CS_ROLL_BACKWARD);
+  assert_memory_equal(m.point.hash, INFO[2500].hash, 32);
+  m = recv_cs(&c);
+  assert_header_of(&m, 2501);
+  /* MsgDone ends chain-sync only: keep-alive still answers. */
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_DONE});
+  cdl_ka_msg ka = {.kind = CDL_KA_KEEP_ALIVE, .cookie = 4242};
+  cdl_ka_encode(&c.msg, &ka);
+  send_msg(&c, 3);
+  assert_int_equal(pump(&c), CDL_OK);
+  cdl_span in = cdl_mux_ingress(&c.mux, 3);
+  size_t used;
+  cdl_error err = {0};
+  assert_int_equal(cdl_ka_decode(in.ptr, in.len, &ka, &used, &err), CDL_OK);
+  assert_int_equal(ka.kind, CDL_KA_RESPONSE);
+  assert_int_equal(ka.cookie, 4242);
+  client_free(&c);
+}
+
+/* Requests block-fetch [from, to]; returns the blocks' count, checking
+ * each against the real chain from |from|, or -1 for MsgNoBlocks. */
+static long fetch(client *c, cdl_point from, cdl_point to, size_t first) {
+  cdl_bf_msg req = {.kind = CDL_BF_REQUEST_RANGE, .from = from, .to = to};
+  cdl_bf_encode(&c->msg, &req);
+  send_msg(c, 2);
+  assert_int_equal(pump(c), CDL_OK);
+  long got = -1;
+  for (;;) {
+    cdl_span in = cdl_mux_ingress(&c->mux, 2);
+    cdl_bf_msg m;
+    size_t used;
+    cdl_error err = {0};
+    int rc = cdl_bf_decode(in.ptr, in.len, &m, &used, &err);
+    if (rc != CDL_OK)
+      fail_msg("block-fetch reply %ld: %d %s (%zu bytes)", got, rc, err.message,
+               in.len);
+    if (m.kind == CDL_BF_BLOCK) {
+      size_t i = first + (size_t)got;
+      assert_int_equal(m.block.len, E.blocks[i].len);
+      assert_memory_equal(m.block.ptr, E.blocks[i].ptr, m.block.len);
+      got++;
+    }
+    cdl_mux_consume(&c->mux, 2, used);
+    if (m.kind == CDL_BF_START_BATCH)
+      got = 0;
+    if (m.kind == CDL_BF_NO_BLOCKS || m.kind == CDL_BF_BATCH_DONE)
+      return got;
+  }
+}
+
+static void test_block_fetch(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  handshake(&c);
+  assert_int_equal(fetch(&c, point_of_block(10), point_of_block(2600), 10),
+                   2591);
+  assert_int_equal(fetch(&c, point_of_block(7), point_of_block(7), 7), 1);
+  assert_int_equal(fetch(&c, point_of_block(2999), point_of_block(2999), 2999),
+                   1);
+  assert_int_equal(fetch(&c, point_of_block(20), point_of_block(10), 0),
+                   -1); /* reversed */
+  cdl_point nowhere = {.slot = 3, .hash = {9}};
+  assert_int_equal(fetch(&c, point_of_block(1), nowhere, 0), -1);
+  cdl_point origin = {.origin = true};
+  assert_int_equal(fetch(&c, origin, point_of_block(3), 0), -1);
+  client_free(&c);
+}
+
+/* ---- The same session, split at every byte
+ * ------------------------------------ */
+
+/* Handshake, intersect at the origin, 5 requests, a ping and a 3-block
+ * range; every reply byte of every protocol, in |out|. */
+static void session(size_t split, cdl_buf *out) {
+  client c;
+  client_init(&c);
+  c.split = split;
+  handshake(&c);
+  cdl_point origin = {.origin = true};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
+                           .point_list = &origin,
+                           .n_points = 1});
+  for (int k = 0; k < 5; k++)
+    send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+  cdl_ka_msg ka = {.kind = CDL_KA_KEEP_ALIVE, .cookie = 7};
+  cdl_ka_encode(&c.msg, &ka);
+  send_msg(&c, 3);
+  cdl_bf_msg req = {.kind = CDL_BF_REQUEST_RANGE,
+                    .from = point_of_block(4),
+                    .to = point_of_block(6)};
+  cdl_bf_encode(&c.msg, &req);
+  send_msg(&c, 2);
+  assert_int_equal(pump(&c), CDL_OK);
+  for (int ch = 1; ch <= 3; ch++) {
+    cdl_span in = cdl_mux_ingress(&c.mux, ch);
+    cdl_buf_append(out, in.ptr, in.len);
+  }
+  client_free(&c);
+}
+
+static void test_any_split(void **state) {
+  (void)state;
+  cdl_buf whole;
+  cdl_buf_init(&whole, 0);
+  session(0, &whole);
+  assert_true(whole.len > 3 * 600);
+  size_t splits[] = {1, 2, 3, 5, 7, 8, 9, 13, 64, 1000};
+  for (size_t i = 0; i < sizeof splits / sizeof *splits; i++) {
+    cdl_buf again;
+    cdl_buf_init(&again, 0);
+    session(splits[i], &again);
+    assert_int_equal(again.len, whole.len);
+    assert_memory_equal(again.data, whole.data, whole.len);
+    cdl_buf_free(&again);
+  }
+  cdl_buf_free(&whole);
+}
+
+/* ---- Hostile peers
+ * ------------------------------------------------------------ */
+
+/* One SDU from the client's initiator side, raw. */
+static int raw_sdu(client *c, uint16_t proto, const uint8_t *payload,
+                   size_t n) {
+  uint8_t head[CDL_SDU_HEADER];
+  cdl_sdu_header h = {0, proto, false, (uint16_t)n};
+  cdl_sdu_header_encode(&h, head);
+  if (to_server(c, head, sizeof head) != CDL_OK)
+    return c->rc;
+  return n ? to_server(c, payload, n) : c->rc;
+}
+
+/* A message that never ends: a byte string of 100,000 declared bytes in
+ * an array, sent in full SDUs until the server gives up. */
+static int oversize(client *c, uint16_t proto) {
+  static uint8_t chunk[12288];
+  const uint8_t start[] = {0x82, 0x04, 0x5a, 0x00, 0x01, 0x86, 0xa0};
+  memcpy(chunk, start, sizeof start);
+  int rc = raw_sdu(c, proto, chunk, sizeof chunk);
+  memset(chunk, 0, sizeof start);
+  for (int k = 0; k < 10 && rc == CDL_OK; k++)
+    rc = raw_sdu(c, proto, chunk, sizeof chunk);
+  return rc;
+}
+
+static void expect_violation(client *c, int rc, int code, const char *words) {
+  if (rc != code)
+    fail_msg("got %d (%s), expected %d", rc, c->err.message, code);
+  if (strstr(c->err.message, words) == NULL)
+    fail_msg("'%s' lacks '%s'", c->err.message, words);
+  client_free(c);
+}
+
+static void test_oversize_messages(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  expect_violation(&c, oversize(&c, CDL_PROTO_HANDSHAKE), CDL_E_LIMIT,
+                   "ingress overrun on protocol 0");
+  static const struct {
+    uint16_t proto;
+    const char *words;
+  } cases[] = {
+      {CDL_PROTO_CHAIN_SYNC, "chain-sync: a message over 65535"},
+      {CDL_PROTO_BLOCK_FETCH, "block-fetch: a message over 65535"},
+      {CDL_PROTO_KEEP_ALIVE,
+       "ingress overrun on protocol 8"}, /* 1,408 bytes first */
+      {CDL_PROTO_TX_SUBMISSION, "tx-submission: a message over 65535"},
+  };
+  for (size_t i = 0; i < 4; i++) {
+    client_init(&c);
+    handshake(&c);
+    expect_violation(&c, oversize(&c, cases[i].proto), CDL_E_LIMIT,
+                     cases[i].words);
+  }
+}
+
+static void test_without_agency(void **state) {
+  (void)state;
+  static const struct {
+    uint16_t proto;
+    const char *hex;
+    const char *words;
+  } cases[] = {
+      {CDL_PROTO_CHAIN_SYNC, "8101", "may not send MsgAwaitReply"},
+      {CDL_PROTO_CHAIN_SYNC, "830580828000", "may not send MsgIntersectFound"},
+      {CDL_PROTO_BLOCK_FETCH, "8102", "may not send MsgStartBatch"},
+      {CDL_PROTO_KEEP_ALIVE, "8201182a", "may not send MsgKeepAliveResponse"},
+      {CDL_PROTO_TX_SUBMISSION, "8400f50101", "may not send MsgRequestTxIds"},
+      {CDL_PROTO_TX_SUBMISSION, "81068104",
+       "while the server has agency"}, /* Init, then Done */
+  };
+  for (size_t i = 0; i < 6; i++) {
+    client c;
+    client_init(&c);
+    handshake(&c);
+    uint8_t b[32];
+    size_t n = hex_to_bytes(cases[i].hex, b, sizeof b);
+    expect_violation(&c, raw_sdu(&c, cases[i].proto, b, n), CDL_E_PROTOCOL,
+                     cases[i].words);
+  }
+}
+
+static void test_silence(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  uint64_t t0 = c.now;
+  assert_int_equal(cdl_n2n_server_deadline(c.srv), t0 + 10 * SEC);
+  assert_int_equal(cdl_n2n_server_poll(c.srv, t0 + 10 * SEC - 1, &c.err),
+                   CDL_OK);
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 10 * SEC, &c.err),
+                   CDL_E_TIMEOUT, "handshake: no message within 10 s");
+  /* After the handshake: keep-alive 97 s, chain-sync idle 3,373 s. */
+  client_init(&c);
+  handshake(&c);
+  t0 = c.now;
+  assert_int_equal(cdl_n2n_server_deadline(c.srv), t0 + 97 * SEC);
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 97 * SEC, &c.err),
+                   CDL_E_TIMEOUT, "keep-alive: no message within 97 s");
+  client_init(&c);
+  handshake(&c);
+  uint8_t done[] = {0x81, 0x02};
+  assert_int_equal(raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, done, 2),
+                   CDL_OK); /* keep-alive ends */
+  assert_int_equal(cdl_n2n_server_poll(c.srv, t0 + 3372 * SEC, &c.err), CDL_OK);
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 3373 * SEC, &c.err),
+                   CDL_E_TIMEOUT, "chain-sync: no message within 3373 s");
+  /* Half an SDU, then nothing for 30 s. */
+  client_init(&c);
+  handshake(&c);
+  uint8_t half[5] = {0};
+  assert_int_equal(to_server(&c, half, 5), CDL_OK);
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, c.now + 30 * SEC, &c.err),
+                   CDL_E_TIMEOUT, "SDU took longer than 30000 ms");
+}
+
+static void test_bad_framing(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  expect_violation(&c, raw_sdu(&c, CDL_PROTO_HANDSHAKE, NULL, 0),
+                   CDL_E_PROTOCOL, "no payload");
+  client_init(&c);
+  uint8_t req[] = {0x81, 0x00};
+  expect_violation(&c, raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, req, 2),
+                   CDL_E_PROTOCOL,
+                   "unknown mini-protocol 2"); /* before the handshake */
+  client_init(&c);
+  handshake(&c);
+  expect_violation(&c, raw_sdu(&c, 11, req, 2), CDL_E_PROTOCOL,
+                   "unknown mini-protocol 11");
+  /* Garbage handshakes: not CBOR, a reply instead of a proposal, trailing junk.
+   */
+  static const char *garbage[] = {"ffffffff", "83010e841a2d964a09f500f4",
+                                  "8200a0ff"};
+  for (size_t i = 0; i < 3; i++) {
+    client_init(&c);
+    uint8_t b[32];
+    size_t n = hex_to_bytes(garbage[i], b, sizeof b);
+    int rc = raw_sdu(&c, CDL_PROTO_HANDSHAKE, b, n);
+    assert_true(rc != CDL_OK);
+    assert_false(cdl_n2n_server_ready(c.srv));
+    client_free(&c);
+  }
+  /* A refused handshake ends the connection after the reply. */
+  client_init(&c);
+  cdl_hs_config testnet = {false, 7, 14, {1097911063, true, 0, false}};
+  cdl_hs_encode_propose(&c.msg, &testnet);
+  send_msg(&c, 0);
+  assert_int_equal(pump(&c), CDL_OK);
+  assert_true(cdl_n2n_server_finished(c.srv));
+  expect_violation(&c, raw_sdu(&c, CDL_PROTO_HANDSHAKE, req, 2), CDL_E_PROTOCOL,
+                   "after the handshake ended");
+}
+
+/* Requests piling up while the server waits at the tip overrun the
+ * chain-sync ingress (462,000 bytes). */
+static void test_flood(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  handshake(&c);
+  cdl_point tip = point_of_block(N_BLOCKS - 1);
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
+                           .point_list = &tip,
+                           .n_points = 1});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+  assert_int_equal(pump(&c), CDL_OK);
+  assert_int_equal(recv_cs(&c).kind, CDL_CS_INTERSECT_FOUND);
+  assert_int_equal(recv_cs(&c).kind, CDL_CS_ROLL_BACKWARD);
+  assert_int_equal(recv_cs(&c).kind, CDL_CS_AWAIT_REPLY);
+  static uint8_t many[12288];
+  for (size_t i = 0; i < sizeof many; i += 2)
+    many[i] = 0x81, many[i + 1] = 0x00;
+  int rc = CDL_OK;
+  int sdus = 0;
+  while (rc == CDL_OK && sdus < 100)
+    rc = raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, many, sizeof many), sdus++;
+  assert_int_equal(sdus, 38); /* 37 x 12,288 = 454,656 fit; the 38th does not */
+  expect_violation(&c, rc, CDL_E_LIMIT, "ingress overrun on protocol 2");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_chain_sync),
+      cmocka_unit_test(test_intersections),
+      cmocka_unit_test(test_block_fetch),
+      cmocka_unit_test(test_any_split),
+      cmocka_unit_test(test_oversize_messages),
+      cmocka_unit_test(test_without_agency),
+      cmocka_unit_test(test_silence),
+      cmocka_unit_test(test_bad_framing),
+      cmocka_unit_test(test_flood),
+  };
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
