@@ -47,8 +47,7 @@ typedef struct cdl_sdu_header {
   uint16_t length;     /* payload bytes; 0 is refused on receipt */
 } cdl_sdu_header;
 
-void cdl_sdu_header_encode(const cdl_sdu_header *h,
-                           uint8_t out[CDL_SDU_HEADER]);
+void cdl_sdu_header_encode(const cdl_sdu_header *h, uint8_t out[CDL_SDU_HEADER]);
 void cdl_sdu_header_decode(const uint8_t in[CDL_SDU_HEADER], cdl_sdu_header *h);
 
 /* ---- Multiplexer ---------------------------------------------------------
@@ -90,15 +89,13 @@ typedef struct cdl_mux {
 void cdl_mux_init(cdl_mux *m, uint64_t sdu_timeout_us);
 void cdl_mux_free(cdl_mux *m);
 /* Adds a channel; its index, or CDL_E_LIMIT / CDL_E_USAGE. */
-int cdl_mux_add_channel(cdl_mux *m, uint16_t protocol, bool initiator,
-                        size_t ingress_limit);
+int cdl_mux_add_channel(cdl_mux *m, uint16_t protocol, bool initiator, size_t ingress_limit);
 int cdl_mux_find(const cdl_mux *m, uint16_t protocol, bool initiator);
 
 /* Takes any split of the byte stream. Fails (a violation that ends the
  * connection) on a zero-length SDU, an unknown protocol or direction, or
  * an ingress overrun; on failure the mux must not be fed again. */
-int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us,
-                 cdl_error *err);
+int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us, cdl_error *err);
 /* CDL_E_TIMEOUT when an SDU started arriving longer ago than the SDU
  * timeout and is still incomplete. */
 int cdl_mux_check_time(const cdl_mux *m, uint64_t now_us, cdl_error *err);
@@ -133,9 +130,8 @@ void cdl_net_enc_tip(cdl_buf *b, const cdl_tip *t);
 /* Reads one whole message from the front of [p, p+n): on success a cursor
  * over exactly its bytes and its first (tag) element, the array length
  * in *fields. CDL_E_TRUNCATED when it is not all there. */
-int cdl_net_open_message(const uint8_t *p, size_t n, cdl_cbor_cursor *cur,
-                         size_t *used, uint64_t *tag, size_t *fields,
-                         cdl_error *err);
+int cdl_net_open_message(const uint8_t *p, size_t n, cdl_cbor_cursor *cur, size_t *used,
+                         uint64_t *tag, size_t *fields, cdl_error *err);
 
 /* What a protocol's messages look like: for each tag, its name and the
  * length of its array (0: no such tag). */
@@ -148,9 +144,8 @@ typedef struct cdl_net_shape {
 
 /* cdl_net_open_message, then the tag and array length checked against
  * |shape|: CDL_E_TAG for an unknown tag, CDL_E_TYPE for a wrong length. */
-int cdl_net_open_kind(const uint8_t *p, size_t n, const cdl_net_shape *shape,
-                      cdl_cbor_cursor *cur, size_t *used, uint8_t *kind,
-                      cdl_error *err);
+int cdl_net_open_kind(const uint8_t *p, size_t n, const cdl_net_shape *shape, cdl_cbor_cursor *cur,
+                      size_t *used, uint8_t *kind, cdl_error *err);
 /* After reading the fields (|rc| their outcome): nothing may follow. */
 int cdl_net_close_message(cdl_cbor_cursor *cur, int rc, const char *what);
 void cdl_net_enc_head(cdl_buf *b, const cdl_net_shape *shape, uint8_t kind);
@@ -168,13 +163,11 @@ typedef struct cdl_net_header {
 } cdl_net_header;
 
 /* The tag and raw header of a stored block. */
-int cdl_net_byron_block_parts(const uint8_t *block, size_t len, uint8_t *subtag,
-                              cdl_span *header, cdl_error *err);
-/* The wrapped header of a stored block. */
-int cdl_net_enc_byron_header(cdl_buf *b, const uint8_t *block, size_t len,
-                             cdl_error *err);
-int cdl_net_read_byron_header(cdl_span content, cdl_net_header *h,
+int cdl_net_byron_block_parts(const uint8_t *block, size_t len, uint8_t *subtag, cdl_span *header,
                               cdl_error *err);
+/* The wrapped header of a stored block. */
+int cdl_net_enc_byron_header(cdl_buf *b, const uint8_t *block, size_t len, cdl_error *err);
+int cdl_net_read_byron_header(cdl_span content, cdl_net_header *h, cdl_error *err);
 void cdl_net_enc_block(cdl_buf *b, const uint8_t *block, size_t len);
 int cdl_net_read_block(cdl_cbor_cursor *cur, cdl_span *block);
 
@@ -202,8 +195,7 @@ typedef struct cdl_cs_msg {
 } cdl_cs_msg;
 
 const char *cdl_cs_name(unsigned kind);
-int cdl_cs_decode(const uint8_t *p, size_t n, cdl_cs_msg *m, size_t *used,
-                  cdl_error *err);
+int cdl_cs_decode(const uint8_t *p, size_t n, cdl_cs_msg *m, size_t *used, cdl_error *err);
 void cdl_cs_encode(cdl_buf *b, const cdl_cs_msg *m);
 /* The first |max| points of a decoded find-intersect, in order. */
 int cdl_cs_points(const cdl_cs_msg *m, cdl_point *out, size_t max, size_t *n);
@@ -227,8 +219,7 @@ typedef struct cdl_bf_msg {
 } cdl_bf_msg;
 
 const char *cdl_bf_name(unsigned kind);
-int cdl_bf_decode(const uint8_t *p, size_t n, cdl_bf_msg *m, size_t *used,
-                  cdl_error *err);
+int cdl_bf_decode(const uint8_t *p, size_t n, cdl_bf_msg *m, size_t *used, cdl_error *err);
 void cdl_bf_encode(cdl_buf *b, const cdl_bf_msg *m);
 
 /* ---- Keep-alive (8) --------------------------------------------------------
@@ -242,8 +233,7 @@ typedef struct cdl_ka_msg {
 } cdl_ka_msg;
 
 const char *cdl_ka_name(unsigned kind);
-int cdl_ka_decode(const uint8_t *p, size_t n, cdl_ka_msg *m, size_t *used,
-                  cdl_error *err);
+int cdl_ka_decode(const uint8_t *p, size_t n, cdl_ka_msg *m, size_t *used, cdl_error *err);
 void cdl_ka_encode(cdl_buf *b, const cdl_ka_msg *m);
 
 /* ---- Tx-submission v2 (4) --------------------------------------------------
@@ -262,13 +252,12 @@ typedef struct cdl_tx2_msg {
   uint8_t kind;
   bool blocking;     /* request-tx-ids */
   uint16_t ack, req; /* request-tx-ids */
-  cdl_span items; /* the raw indefinite list of ids, [id, size] pairs or txs */
+  cdl_span items;    /* the raw indefinite list of ids, [id, size] pairs or txs */
   size_t n_items;
 } cdl_tx2_msg;
 
 const char *cdl_tx2_name(unsigned kind);
-int cdl_tx2_decode(const uint8_t *p, size_t n, cdl_tx2_msg *m, size_t *used,
-                   cdl_error *err);
+int cdl_tx2_decode(const uint8_t *p, size_t n, cdl_tx2_msg *m, size_t *used, cdl_error *err);
 void cdl_tx2_encode(cdl_buf *b, const cdl_tx2_msg *m);
 
 /* ---- Handshake (0) --------------------------------------------------------
@@ -279,18 +268,9 @@ void cdl_tx2_encode(cdl_buf *b, const cdl_tx2_msg *m);
 #define CDL_HS_N2C_BIT 0x8000u
 #define CDL_HS_MAX_VERSIONS 32
 
-enum {
-  CDL_HS_PROPOSE = 0,
-  CDL_HS_ACCEPT = 1,
-  CDL_HS_REFUSE = 2,
-  CDL_HS_QUERY_REPLY = 3
-};
+enum { CDL_HS_PROPOSE = 0, CDL_HS_ACCEPT = 1, CDL_HS_REFUSE = 2, CDL_HS_QUERY_REPLY = 3 };
 /* Refuse reasons. */
-enum {
-  CDL_HS_VERSION_MISMATCH = 0,
-  CDL_HS_DECODE_ERROR = 1,
-  CDL_HS_REFUSED_REASON = 2
-};
+enum { CDL_HS_VERSION_MISMATCH = 0, CDL_HS_DECODE_ERROR = 1, CDL_HS_REFUSED_REASON = 2 };
 
 typedef struct cdl_hs_data {
   uint32_t magic;
@@ -306,8 +286,7 @@ typedef struct cdl_hs_version {
 
 typedef struct cdl_hs_msg {
   uint8_t kind;
-  cdl_hs_version
-      versions[CDL_HS_MAX_VERSIONS]; /* propose, query reply, mismatch */
+  cdl_hs_version versions[CDL_HS_MAX_VERSIONS]; /* propose, query reply, mismatch */
   size_t n_versions;
   size_t n_unknown; /* versions not understood, skipped */
   uint32_t version; /* accept; refuse with a decode error or refused */
@@ -333,18 +312,18 @@ typedef struct cdl_hs_result {
 } cdl_hs_result;
 
 bool cdl_hs_known(uint32_t version);
-int cdl_hs_decode(const uint8_t *p, size_t n, cdl_hs_msg *m, size_t *used,
-                  cdl_error *err);
-int cdl_hs_decode_data(uint32_t version, cdl_span raw, cdl_hs_data *d,
-                       cdl_error *err);
+int cdl_hs_decode(const uint8_t *p, size_t n, cdl_hs_msg *m, size_t *used, cdl_error *err);
+int cdl_hs_decode_data(uint32_t version, cdl_span raw, cdl_hs_data *d, cdl_error *err);
 void cdl_hs_encode_data(cdl_buf *b, uint32_t version, const cdl_hs_data *d);
+/* Any handshake message from its fields (tables and data as held: raw). */
+void cdl_hs_encode(cdl_buf *b, const cdl_hs_msg *m);
 void cdl_hs_encode_propose(cdl_buf *b, const cdl_hs_config *cfg);
 /* Server: the reply to |propose| into |reply|, and what it means. */
-void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose,
-                    cdl_buf *reply, cdl_hs_result *res);
+void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose, cdl_buf *reply,
+                    cdl_hs_result *res);
 /* Client: the server's reply. CDL_E_REFUSED when refused. */
-int cdl_hs_check_reply(const cdl_hs_config *cfg, const cdl_hs_msg *reply,
-                       cdl_hs_result *res, cdl_error *err);
+int cdl_hs_check_reply(const cdl_hs_config *cfg, const cdl_hs_msg *reply, cdl_hs_result *res,
+                       cdl_error *err);
 
 /* ---- Node-to-node server: one inbound connection (server.c) ---------------
  * The responder side of the handshake, chain-sync (headers of the ChainDB's
@@ -357,11 +336,11 @@ int cdl_hs_check_reply(const cdl_hs_config *cfg, const cdl_hs_msg *reply,
 
 typedef struct cdl_n2n_server cdl_n2n_server;
 
-int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs,
-                       uint64_t now_us, cdl_n2n_server **out, cdl_error *err);
+int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us,
+                       cdl_n2n_server **out, cdl_error *err);
 void cdl_n2n_server_del(cdl_n2n_server *s);
-int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len,
-                        uint64_t now_us, cdl_error *err);
+int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
+                        cdl_error *err);
 int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out);
 /* When _poll must run at the latest (a time limit); UINT64_MAX: none. */

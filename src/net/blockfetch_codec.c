@@ -8,26 +8,20 @@
 #include "cardinal/net.h"
 
 static const uint8_t FIELDS[] = {3, 1, 1, 1, 2, 1};
-static const char *const NAMES[] = {"MsgRequestRange", "MsgClientDone",
-                                    "MsgStartBatch",   "MsgNoBlocks",
-                                    "MsgBlock",        "MsgBatchDone"};
+static const char *const NAMES[] = {"MsgRequestRange", "MsgClientDone", "MsgStartBatch",
+                                    "MsgNoBlocks",     "MsgBlock",      "MsgBatchDone"};
 static const cdl_net_shape SHAPE = {"block-fetch", NAMES, FIELDS, 6};
 
-const char *cdl_bf_name(unsigned kind) {
-  return cdl_net_kind_name(&SHAPE, kind);
-}
+const char *cdl_bf_name(unsigned kind) { return cdl_net_kind_name(&SHAPE, kind); }
 
-int cdl_bf_decode(const uint8_t *p, size_t n, cdl_bf_msg *m, size_t *used,
-                  cdl_error *err) {
+int cdl_bf_decode(const uint8_t *p, size_t n, cdl_bf_msg *m, size_t *used, cdl_error *err) {
   cdl_cbor_cursor cur;
   memset(m, 0, sizeof *m);
   int rc = cdl_net_open_kind(p, n, &SHAPE, &cur, used, &m->kind, err);
-  if (rc != CDL_OK)
-    return rc;
+  if (rc != CDL_OK) return rc;
   if (m->kind == CDL_BF_REQUEST_RANGE) {
     rc = cdl_net_read_point(&cur, &m->from);
-    if (rc == CDL_OK)
-      rc = cdl_net_read_point(&cur, &m->to);
+    if (rc == CDL_OK) rc = cdl_net_read_point(&cur, &m->to);
   } else if (m->kind == CDL_BF_BLOCK) {
     rc = cdl_net_read_block(&cur, &m->block);
   }

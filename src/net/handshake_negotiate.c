@@ -17,8 +17,7 @@
 
 static bool ours(const cdl_hs_config *cfg, uint32_t v) {
   uint32_t bit = cfg->node_to_client ? CDL_HS_N2C_BIT : 0;
-  if ((v & CDL_HS_N2C_BIT) != bit)
-    return false;
+  if ((v & CDL_HS_N2C_BIT) != bit) return false;
   uint32_t n = v & ~(uint32_t)CDL_HS_N2C_BIT;
   return n >= cfg->min_version && n <= cfg->max_version;
 }
@@ -26,31 +25,26 @@ static bool ours(const cdl_hs_config *cfg, uint32_t v) {
 static cdl_hs_data agree(const cdl_hs_data *local, const cdl_hs_data *remote) {
   cdl_hs_data d = *local;
   d.initiator_only = local->initiator_only || remote->initiator_only;
-  d.peer_sharing =
-      local->peer_sharing && remote->peer_sharing ? local->peer_sharing : 0;
+  d.peer_sharing = local->peer_sharing && remote->peer_sharing ? local->peer_sharing : 0;
   d.query = local->query || remote->query;
   return d;
 }
 
-static void encode_refuse_text(cdl_buf *b, uint8_t reason, uint32_t v,
-                               const char *text) {
-  cdl_cbor_enc_array(b, 2);
-  cdl_cbor_enc_uint(b, CDL_HS_REFUSE);
-  cdl_cbor_enc_array(b, 3);
-  cdl_cbor_enc_uint(b, reason);
-  cdl_cbor_enc_uint(b, v);
-  cdl_cbor_enc_text(b, (const uint8_t *)text, strlen(text));
+static void encode_refuse_text(cdl_buf *b, uint8_t reason, uint32_t v, const char *text) {
+  cdl_hs_msg m = {.kind = CDL_HS_REFUSE,
+                  .reason = reason,
+                  .version = v,
+                  .text = cdl_span_of((const uint8_t *)text, strlen(text))};
+  cdl_hs_encode(b, &m);
 }
 
 static void encode_mismatch(cdl_buf *b, const cdl_hs_config *cfg) {
   uint32_t bit = cfg->node_to_client ? CDL_HS_N2C_BIT : 0;
-  cdl_cbor_enc_array(b, 2);
-  cdl_cbor_enc_uint(b, CDL_HS_REFUSE);
-  cdl_cbor_enc_array(b, 2);
-  cdl_cbor_enc_uint(b, CDL_HS_VERSION_MISMATCH);
-  cdl_cbor_enc_array(b, cfg->max_version - cfg->min_version + 1);
-  for (uint32_t n = cfg->min_version; n <= cfg->max_version; n++)
-    cdl_cbor_enc_uint(b, n | bit);
+  cdl_hs_msg m = {.kind = CDL_HS_REFUSE, .reason = CDL_HS_VERSION_MISMATCH};
+  for (uint32_t n = cfg->min_version; n <= cfg->max_version && m.n_versions < CDL_HS_MAX_VERSIONS;
+       n++)
+    m.versions[m.n_versions++].number = n | bit;
+  cdl_hs_encode(b, &m);
 }
 
 static void encode_accept(cdl_buf *b, uint32_t v, const cdl_hs_data *d) {
@@ -70,8 +64,8 @@ static void encode_query_reply(cdl_buf *b, const cdl_hs_config *cfg) {
   cdl_buf_free(&table);
 }
 
-void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose,
-                    cdl_buf *reply, cdl_hs_result *res) {
+void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose, cdl_buf *reply,
+                    cdl_hs_result *res) {
   memset(res, 0, sizeof *res);
   const cdl_hs_version *best = NULL;
   for (size_t i = 0; i < propose->n_versions; i++)
@@ -97,8 +91,8 @@ void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose,
   }
   if (remote.magic != cfg->data.magic) {
     res->outcome = CDL_HS_REFUSED;
-    snprintf(res->why, sizeof res->why, "network magic %u, ours is %u",
-             (unsigned)remote.magic, (unsigned)cfg->data.magic);
+    snprintf(res->why, sizeof res->why, "network magic %u, ours is %u", (unsigned)remote.magic,
+             (unsigned)cfg->data.magic);
     encode_refuse_text(reply, CDL_HS_REFUSED_REASON, best->number, res->why);
     return;
   }
@@ -112,8 +106,8 @@ void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose,
   encode_accept(reply, best->number, &res->agreed);
 }
 
-int cdl_hs_check_reply(const cdl_hs_config *cfg, const cdl_hs_msg *reply,
-                       cdl_hs_result *res, cdl_error *err) {
+int cdl_hs_check_reply(const cdl_hs_config *cfg, const cdl_hs_msg *reply, cdl_hs_result *res,
+                       cdl_error *err) {
   memset(res, 0, sizeof *res);
   if (reply->kind == CDL_HS_QUERY_REPLY) {
     res->outcome = CDL_HS_QUERIED;
@@ -122,24 +116,18 @@ int cdl_hs_check_reply(const cdl_hs_config *cfg, const cdl_hs_msg *reply,
   if (reply->kind == CDL_HS_REFUSE) {
     res->outcome = CDL_HS_REFUSED;
     res->version = reply->version;
-    return cdl_error_set(err, CDL_E_REFUSED, 0,
-                         "handshake refused (reason %u): %.*s", reply->reason,
-                         (int)reply->text.len, (const char *)reply->text.ptr);
+    return cdl_error_set(err, CDL_E_REFUSED, 0, "handshake refused (reason %u): %.*s",
+                         reply->reason, (int)reply->text.len, (const char *)reply->text.ptr);
   }
   if (reply->kind != CDL_HS_ACCEPT)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "handshake: the server proposed versions");
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: the server proposed versions");
   if (!ours(cfg, reply->version))
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "handshake: accepted version %u, never proposed",
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: accepted version %u, never proposed",
                          (unsigned)reply->version);
   int rc = cdl_hs_decode_data(reply->version, reply->data, &res->agreed, err);
-  if (rc != CDL_OK)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "handshake: bad accepted data");
+  if (rc != CDL_OK) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: bad accepted data");
   if (res->agreed.magic != cfg->data.magic)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "handshake: accepted with network magic %u",
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: accepted with network magic %u",
                          (unsigned)res->agreed.magic);
   res->outcome = CDL_HS_ACCEPTED;
   res->version = reply->version;

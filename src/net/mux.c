@@ -22,10 +22,8 @@
 
 #define EGRESS_BOUND ((size_t)64 << 20) /* engines produce lazily; a guard */
 
-void cdl_sdu_header_encode(const cdl_sdu_header *h,
-                           uint8_t out[CDL_SDU_HEADER]) {
-  uint16_t word =
-      (uint16_t)((h->protocol & 0x7fff) | (h->from_responder ? 0x8000 : 0));
+void cdl_sdu_header_encode(const cdl_sdu_header *h, uint8_t out[CDL_SDU_HEADER]) {
+  uint16_t word = (uint16_t)((h->protocol & 0x7fff) | (h->from_responder ? 0x8000 : 0));
   out[0] = (uint8_t)(h->time_us >> 24);
   out[1] = (uint8_t)(h->time_us >> 16);
   out[2] = (uint8_t)(h->time_us >> 8);
@@ -36,10 +34,8 @@ void cdl_sdu_header_encode(const cdl_sdu_header *h,
   out[7] = (uint8_t)h->length;
 }
 
-void cdl_sdu_header_decode(const uint8_t in[CDL_SDU_HEADER],
-                           cdl_sdu_header *h) {
-  h->time_us = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 |
-               (uint32_t)in[2] << 8 | in[3];
+void cdl_sdu_header_decode(const uint8_t in[CDL_SDU_HEADER], cdl_sdu_header *h) {
+  h->time_us = (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
   h->from_responder = (in[4] & 0x80) != 0;
   h->protocol = (uint16_t)((in[4] & 0x7f) << 8 | in[5]);
   h->length = (uint16_t)(in[6] << 8 | in[7]);
@@ -61,18 +57,14 @@ void cdl_mux_free(cdl_mux *m) {
 
 int cdl_mux_find(const cdl_mux *m, uint16_t protocol, bool initiator) {
   for (size_t i = 0; i < m->n_ch; i++)
-    if (m->ch[i].protocol == protocol && m->ch[i].initiator == initiator)
-      return (int)i;
+    if (m->ch[i].protocol == protocol && m->ch[i].initiator == initiator) return (int)i;
   return -1;
 }
 
-int cdl_mux_add_channel(cdl_mux *m, uint16_t protocol, bool initiator,
-                        size_t ingress_limit) {
-  if (protocol > 0x7fff || ingress_limit == 0 ||
-      cdl_mux_find(m, protocol, initiator) >= 0)
+int cdl_mux_add_channel(cdl_mux *m, uint16_t protocol, bool initiator, size_t ingress_limit) {
+  if (protocol > 0x7fff || ingress_limit == 0 || cdl_mux_find(m, protocol, initiator) >= 0)
     return CDL_E_USAGE;
-  if (m->n_ch == CDL_MUX_MAX_CHANNELS)
-    return CDL_E_LIMIT;
+  if (m->n_ch == CDL_MUX_MAX_CHANNELS) return CDL_E_LIMIT;
   cdl_mux_channel *c = &m->ch[m->n_ch];
   memset(c, 0, sizeof *c);
   c->protocol = protocol;
@@ -87,36 +79,32 @@ int cdl_mux_add_channel(cdl_mux *m, uint16_t protocol, bool initiator,
 /* ---- Receiving --------------------------------------------------------------
  */
 
-static size_t queued_in(const cdl_mux_channel *c) {
-  return c->in.len - c->in_head;
-}
+static size_t queued_in(const cdl_mux_channel *c) { return c->in.len - c->in_head; }
 
 /* The header is complete: find the SDU's channel and check its bounds. */
 static int start_payload(cdl_mux *m, cdl_error *err) {
   cdl_sdu_header_decode(m->head, &m->cur);
   const cdl_sdu_header *h = &m->cur;
   if (h->length == 0)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "mux: an SDU with no payload (protocol %u)",
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "mux: an SDU with no payload (protocol %u)",
                          (unsigned)h->protocol);
   /* M = 1: sent by the peer's responder, so for our initiator. */
   int c = cdl_mux_find(m, h->protocol, h->from_responder);
   if (c < 0) {
     bool other = cdl_mux_find(m, h->protocol, !h->from_responder) >= 0;
-    return cdl_error_set(
-        err, CDL_E_PROTOCOL, 0,
-        other ? "mux: protocol %u does not run in the %s direction here"
-              : "mux: unknown mini-protocol %u%s",
-        (unsigned)h->protocol,
-        other ? (h->from_responder ? "responder" : "initiator") : "");
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         other ? "mux: protocol %u does not run in the %s direction here"
+                               : "mux: unknown mini-protocol %u%s",
+                         (unsigned)h->protocol,
+                         other ? (h->from_responder ? "responder" : "initiator") : "");
   }
   cdl_mux_channel *ch = &m->ch[c];
   if (queued_in(ch) + h->length > ch->ingress_limit)
     return cdl_error_set(err, CDL_E_LIMIT, 0,
                          "mux: ingress overrun on protocol %u (%zu bytes "
                          "queued, %u more, limit %zu)",
-                         (unsigned)h->protocol, queued_in(ch),
-                         (unsigned)h->length, ch->ingress_limit);
+                         (unsigned)h->protocol, queued_in(ch), (unsigned)h->length,
+                         ch->ingress_limit);
   m->cur_ch = c;
   m->cur_left = h->length;
   m->sdus_in++;
@@ -126,36 +114,29 @@ static int start_payload(cdl_mux *m, cdl_error *err) {
 /* Drops consumed bytes at the front once they are most of the buffer, or
  * when |need| more bytes would not fit behind them. */
 static void compact_in(cdl_mux_channel *c, size_t need) {
-  if (c->in_head == 0)
-    return;
+  if (c->in_head == 0) return;
   if (c->in_head == c->in.len) {
     c->in.len = c->in_head = 0;
-  } else if (c->in_head >= c->in.len / 2 ||
-             c->in.len + need > c->in.max_bytes) {
+  } else if (c->in_head >= c->in.len / 2 || c->in.len + need > c->in.max_bytes) {
     memmove(c->in.data, c->in.data + c->in_head, c->in.len - c->in_head);
     c->in.len -= c->in_head;
     c->in_head = 0;
   }
 }
 
-int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us,
-                 cdl_error *err) {
+int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us, cdl_error *err) {
   while (len > 0) {
-    if (m->head_len == 0 && m->cur_left == 0)
-      m->sdu_started_us = now_us;
+    if (m->head_len == 0 && m->cur_left == 0) m->sdu_started_us = now_us;
     if (m->cur_left == 0) { /* in a header */
       size_t take = CDL_SDU_HEADER - m->head_len;
-      if (take > len)
-        take = len;
+      if (take > len) take = len;
       memcpy(m->head + m->head_len, data, take);
       m->head_len += take;
       data += take;
       len -= take;
-      if (m->head_len < CDL_SDU_HEADER)
-        break;
+      if (m->head_len < CDL_SDU_HEADER) break;
       int rc = start_payload(m, err);
-      if (rc != CDL_OK)
-        return rc;
+      if (rc != CDL_OK) return rc;
       continue;
     }
     cdl_mux_channel *c = &m->ch[m->cur_ch];
@@ -167,31 +148,26 @@ int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us,
     m->cur_left -= take;
     data += take;
     len -= take;
-    if (m->cur_left == 0)
-      m->head_len = 0;
+    if (m->cur_left == 0) m->head_len = 0;
   }
   return CDL_OK;
 }
 
 uint64_t cdl_mux_deadline(const cdl_mux *m) {
   bool inside = m->head_len > 0 || m->cur_left > 0;
-  if (!inside || m->sdu_timeout_us == 0)
-    return UINT64_MAX;
+  if (!inside || m->sdu_timeout_us == 0) return UINT64_MAX;
   return m->sdu_started_us + m->sdu_timeout_us;
 }
 
 int cdl_mux_check_time(const cdl_mux *m, uint64_t now_us, cdl_error *err) {
-  if (now_us < cdl_mux_deadline(m))
-    return CDL_OK;
-  return cdl_error_set(err, CDL_E_TIMEOUT, 0,
-                       "mux: an SDU took longer than %llu ms to arrive",
+  if (now_us < cdl_mux_deadline(m)) return CDL_OK;
+  return cdl_error_set(err, CDL_E_TIMEOUT, 0, "mux: an SDU took longer than %llu ms to arrive",
                        (unsigned long long)(m->sdu_timeout_us / 1000));
 }
 
 cdl_span cdl_mux_ingress(const cdl_mux *m, int c) {
   const cdl_mux_channel *ch = &m->ch[c];
-  if (ch->in.data == NULL)
-    return cdl_span_of(NULL, 0); /* nothing received yet */
+  if (ch->in.data == NULL) return cdl_span_of(NULL, 0); /* nothing received yet */
   return cdl_span_of(ch->in.data + ch->in_head, queued_in(ch));
 }
 
@@ -207,29 +183,22 @@ void cdl_mux_consume(cdl_mux *m, int c, size_t n) {
 
 int cdl_mux_queue(cdl_mux *m, int c, const uint8_t *msg, size_t len) {
   cdl_mux_channel *ch = &m->ch[c];
-  if (ch->out_head == ch->out.len)
-    ch->out.len = ch->out_head = 0;
+  if (ch->out_head == ch->out.len) ch->out.len = ch->out_head = 0;
   int rc = cdl_buf_append(&ch->out, msg, len);
-  if (rc != CDL_OK)
-    cdl_buf_reset(&ch->out), ch->out_head = 0;
+  if (rc != CDL_OK) ch->out.failed = false; /* refused whole; what was queued stays intact */
   return rc;
 }
 
-size_t cdl_mux_pending(const cdl_mux *m, int c) {
-  return m->ch[c].out.len - m->ch[c].out_head;
-}
+size_t cdl_mux_pending(const cdl_mux *m, int c) { return m->ch[c].out.len - m->ch[c].out_head; }
 
 bool cdl_mux_next_sdu(cdl_mux *m, uint64_t now_us, cdl_buf *out) {
   for (size_t k = 0; k < m->n_ch; k++) {
     size_t i = (m->next_out + k) % m->n_ch;
     cdl_mux_channel *c = &m->ch[i];
     size_t n = cdl_mux_pending(m, (int)i);
-    if (n == 0)
-      continue;
-    if (n > CDL_SDU_MAX_SEND)
-      n = CDL_SDU_MAX_SEND;
-    cdl_sdu_header h = {(uint32_t)now_us, c->protocol, !c->initiator,
-                        (uint16_t)n};
+    if (n == 0) continue;
+    if (n > CDL_SDU_MAX_SEND) n = CDL_SDU_MAX_SEND;
+    cdl_sdu_header h = {(uint32_t)now_us, c->protocol, !c->initiator, (uint16_t)n};
     uint8_t head[CDL_SDU_HEADER];
     cdl_sdu_header_encode(&h, head);
     if (cdl_buf_append(out, head, sizeof head) != CDL_OK ||
@@ -237,8 +206,7 @@ bool cdl_mux_next_sdu(cdl_mux *m, uint64_t now_us, cdl_buf *out) {
       return false;
     c->out_head += n;
     c->bytes_out += n;
-    if (c->out_head == c->out.len)
-      c->out.len = c->out_head = 0;
+    if (c->out_head == c->out.len) c->out.len = c->out_head = 0;
     m->next_out = i + 1;
     m->sdus_out++;
     return true;

@@ -23,15 +23,13 @@
 #include "server_internal.h"
 
 #define HANDSHAKE_LIMIT 5760
-#define SMALL_LIMIT 65535
-#define SEC 1000000ull
+#define SEC SEC_US
 
 void srv_tip(cdl_n2n_server *s, cdl_tip *t) {
   cdl_block_info b;
   memset(t, 0, sizeof *t);
   t->point.origin = true;
-  if (!cdl_chaindb_tip(s->db, &b))
-    return;
+  if (!cdl_chaindb_tip(s->db, &b)) return;
   t->point.origin = false;
   t->point.slot = b.slot;
   memcpy(t->point.hash, b.hash, 32);
@@ -40,39 +38,37 @@ void srv_tip(cdl_n2n_server *s, cdl_tip *t) {
 
 int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err) {
   if (cdl_cbor_enc_status(&s->msg) != CDL_OK)
-    return cdl_error_set(err, CDL_E_NOMEM, 0,
-                         "server: out of memory encoding a message");
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "server: out of memory encoding a message");
   if (cdl_mux_queue(&s->mux, ch, s->msg.data, s->msg.len) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: egress queue full");
   return CDL_OK;
 }
 
-int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs,
-                       uint64_t now_us, cdl_n2n_server **out, cdl_error *err) {
+int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us,
+                       cdl_n2n_server **out, cdl_error *err) {
   cdl_n2n_server *s = calloc(1, sizeof *s);
-  if (s == NULL)
-    return cdl_error_set(err, CDL_E_NOMEM, 0, "server: out of memory");
+  if (s == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "server: out of memory");
   s->db = db;
   s->hs = *hs;
   s->started_us = now_us;
-  cdl_mux_init(&s->mux, 10 * SEC); /* 10 s per SDU during the handshake */
-  s->ch_hs =
-      cdl_mux_add_channel(&s->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
+  cdl_mux_init(&s->mux, HANDSHAKE_TIMEOUT_US); /* 10 s per SDU during the handshake */
+  s->ch_hs = cdl_mux_add_channel(&s->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
   s->ch_cs = s->ch_bf = s->ch_ka = s->ch_tx = -1;
   cdl_buf_init(&s->msg, 0);
   cdl_buf_init(&s->block, 0);
+  cdl_buf_init(&s->header, 0);
   *out = s;
   return CDL_OK;
 }
 
 void cdl_n2n_server_del(cdl_n2n_server *s) {
-  if (s == NULL)
-    return;
+  if (s == NULL) return;
   cdl_follower_del(s->cs.f);
   cdl_follower_del(s->bf.f);
   cdl_mux_free(&s->mux);
   cdl_buf_free(&s->msg);
   cdl_buf_free(&s->block);
+  cdl_buf_free(&s->header);
   free(s);
 }
 
@@ -87,23 +83,19 @@ uint32_t cdl_n2n_server_version(const cdl_n2n_server *s) { return s->version; }
  * (docs/network.md "Serving"). */
 static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   s->ch_cs = cdl_mux_add_channel(&s->mux, CDL_PROTO_CHAIN_SYNC, false, 462000);
-  s->ch_bf =
-      cdl_mux_add_channel(&s->mux, CDL_PROTO_BLOCK_FETCH, false, 1000000);
+  s->ch_bf = cdl_mux_add_channel(&s->mux, CDL_PROTO_BLOCK_FETCH, false, 1000000);
   s->ch_ka = cdl_mux_add_channel(&s->mux, CDL_PROTO_KEEP_ALIVE, false, 1408);
-  s->ch_tx =
-      cdl_mux_add_channel(&s->mux, CDL_PROTO_TX_SUBMISSION, false, 721424);
+  s->ch_tx = cdl_mux_add_channel(&s->mux, CDL_PROTO_TX_SUBMISSION, false, 721424);
   if (s->ch_cs < 0 || s->ch_bf < 0 || s->ch_ka < 0 || s->ch_tx < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
   s->mux.sdu_timeout_us = 30 * SEC;
   s->cs.state = CS_IDLE;
   s->bf.state = BF_IDLE;
-  s->cs.since = s->bf.since = s->ka.since = now_us;
-  s->cs.rollback_pending =
-      true; /* a new reader starts with "back to the origin" */
+  s->cs.since = s->ka.since = now_us;
+  s->cs.rollback_pending = true; /* a new reader starts with "back to the origin" */
   s->cs.rollback_to.origin = true;
   int rc = cdl_follower_new(s->db, &s->cs.f, err);
-  if (rc == CDL_OK)
-    rc = cdl_follower_new(s->db, &s->bf.f, err);
+  if (rc == CDL_OK) rc = cdl_follower_new(s->db, &s->bf.f, err);
   return rc;
 }
 
@@ -112,14 +104,11 @@ static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   cdl_hs_msg m;
   size_t used;
   int rc = cdl_hs_decode(in.ptr, in.len, &m, &used, err);
-  if (rc == CDL_E_TRUNCATED)
-    return CDL_OK; /* the mux bounds it at 5,760 bytes */
-  if (rc != CDL_OK)
-    return cdl_error_set(err, rc, 0, "handshake: undecodable proposal");
+  if (rc == CDL_E_TRUNCATED) return CDL_OK; /* the mux bounds it at 5,760 bytes */
+  if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "handshake: undecodable proposal");
   cdl_mux_consume(&s->mux, s->ch_hs, used);
   if (m.kind != CDL_HS_PROPOSE)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "handshake: the client sent message %u", m.kind);
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: the client sent message %u", m.kind);
   cdl_buf_reset(&s->msg);
   cdl_hs_respond(&s->hs, &m, &s->msg, &s->hs_result);
   TRY_NET(srv_queue(s, s->ch_hs, err));
@@ -136,56 +125,50 @@ static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 /* ---- Driving
  * ------------------------------------------------------------------ */
 
-int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len,
-                        uint64_t now_us, cdl_error *err) {
-  if (s->finished)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "data after the handshake ended");
+int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
+                        cdl_error *err) {
+  if (s->finished) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "data after the handshake ended");
   TRY_NET(cdl_mux_recv(&s->mux, data, len, now_us, err));
   if (!s->handshake_done) {
     TRY_NET(handshake(s, now_us, err));
     if (!s->ready) {
       if (s->handshake_done && cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
-        return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                             "handshake: a second message");
+        return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a second message");
       return CDL_OK;
     }
   }
   if (cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "handshake: a message after the handshake");
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
   TRY_NET(srv_chain_sync(s, now_us, err));
-  TRY_NET(srv_block_fetch(s, now_us, err));
+  TRY_NET(srv_block_fetch(s, err));
   TRY_NET(srv_keep_alive(s, now_us, err));
   return srv_tx_submission(s, err);
 }
 
 /* The time limit of a state where the client has agency. */
-static int check_wait(uint64_t since, uint64_t limit_us, uint64_t now_us,
-                      const char *what, cdl_error *err) {
-  if (limit_us == 0 || now_us < since + limit_us)
-    return CDL_OK;
-  return cdl_error_set(err, CDL_E_TIMEOUT, 0, "%s: no message within %llu s",
-                       what, (unsigned long long)(limit_us / SEC));
+static int check_wait(uint64_t since, uint64_t limit_us, uint64_t now_us, const char *what,
+                      cdl_error *err) {
+  if (limit_us == 0 || now_us < since + limit_us) return CDL_OK;
+  return cdl_error_set(err, CDL_E_TIMEOUT, 0, "%s: no message within %llu s", what,
+                       (unsigned long long)(limit_us / SEC));
 }
 
 int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   TRY_NET(cdl_mux_check_time(&s->mux, now_us, err));
   if (!s->handshake_done) {
-    uint64_t limit = s->hs.node_to_client ? 0 : 10 * SEC;
+    uint64_t limit = s->hs.node_to_client ? 0 : HANDSHAKE_TIMEOUT_US;
     return check_wait(s->started_us, limit, now_us, "handshake", err);
   }
-  if (!s->ready)
-    return CDL_OK;
+  if (!s->ready) return CDL_OK;
   if (s->cs.state == CS_IDLE)
-    TRY_NET(check_wait(s->cs.since, 3373 * SEC, now_us, "chain-sync", err));
+    TRY_NET(check_wait(s->cs.since, CS_IDLE_TIMEOUT_US, now_us, "chain-sync", err));
   if (s->ka.state == KA_CLIENT)
-    TRY_NET(check_wait(s->ka.since, 97 * SEC, now_us, "keep-alive", err));
+    TRY_NET(check_wait(s->ka.since, KA_CLIENT_TIMEOUT_US, now_us, "keep-alive", err));
   TRY_NET(srv_chain_sync_wake(s, now_us, err));
-  TRY_NET(srv_block_fetch_stream(s, now_us, err));
+  TRY_NET(srv_block_fetch_stream(s, err));
   /* Requests that waited while we had agency. */
   TRY_NET(srv_chain_sync(s, now_us, err));
-  return srv_block_fetch(s, now_us, err);
+  return srv_block_fetch(s, err);
 }
 
 bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out) {
@@ -194,17 +177,15 @@ bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out) {
 
 uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
   uint64_t d = cdl_mux_deadline(&s->mux);
-  uint64_t hs = s->started_us + 10 * SEC;
-  if (!s->handshake_done && !s->hs.node_to_client && hs < d)
-    d = hs;
-  if (s->ready && s->cs.state == CS_IDLE && s->cs.since + 3373 * SEC < d)
-    d = s->cs.since + 3373 * SEC;
-  if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + 97 * SEC < d)
-    d = s->ka.since + 97 * SEC;
+  uint64_t hs = s->started_us + HANDSHAKE_TIMEOUT_US;
+  if (!s->handshake_done && !s->hs.node_to_client && hs < d) d = hs;
+  if (s->ready && s->cs.state == CS_IDLE && s->cs.since + CS_IDLE_TIMEOUT_US < d)
+    d = s->cs.since + CS_IDLE_TIMEOUT_US;
+  if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + KA_CLIENT_TIMEOUT_US < d)
+    d = s->ka.since + KA_CLIENT_TIMEOUT_US;
   return d;
 }
 
 bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
-  return s->ready &&
-         (s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING);
+  return s->ready && (s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING);
 }

@@ -7,12 +7,18 @@
 
 #include "cardinal/net.h"
 
-#define TRY_NET(x)                                                             \
-  do {                                                                         \
-    int rc_ = (x);                                                             \
-    if (rc_ != CDL_OK)                                                         \
-      return rc_;                                                              \
+#define TRY_NET(x)                 \
+  do {                             \
+    int rc_ = (x);                 \
+    if (rc_ != CDL_OK) return rc_; \
   } while (0)
+
+#define SEC_US 1000000ull
+/* Time limits of the states where the client has agency (../shared/docs/
+ * ouroboros-network.md 5.1). */
+#define HANDSHAKE_TIMEOUT_US (10 * SEC_US)
+#define CS_IDLE_TIMEOUT_US (3373 * SEC_US)
+#define KA_CLIENT_TIMEOUT_US (97 * SEC_US)
 
 /* States; "client" states are where we read, with their limits. */
 enum { CS_IDLE = 1, CS_MUST_REPLY, CS_DONE };
@@ -42,7 +48,6 @@ struct cdl_n2n_server {
     cdl_point to;
     bool first_pending; /* the range's first block is not sent yet */
     cdl_point from;
-    uint64_t since;
   } bf;
   struct {
     int state;
@@ -51,16 +56,17 @@ struct cdl_n2n_server {
   struct {
     int state;
   } tx;
-  cdl_buf msg;   /* a message being encoded */
-  cdl_buf block; /* a block being sent */
+  cdl_buf msg;    /* a message being encoded */
+  cdl_buf block;  /* a block being sent */
+  cdl_buf header; /* a wrapped header being sent */
 };
 
 void srv_tip(cdl_n2n_server *s, cdl_tip *t);
 int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err);
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
-int srv_block_fetch(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
-int srv_block_fetch_stream(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+int srv_block_fetch(cdl_n2n_server *s, cdl_error *err);
+int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err);
 int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_tx_submission(cdl_n2n_server *s, cdl_error *err);
 

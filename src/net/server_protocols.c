@@ -15,26 +15,20 @@
 
 /* After decoding the ingress (|have| bytes, at most |limit| shown to the
  * decoder) with outcome |rc|: *got when a message is there. */
-static int judge(int rc, size_t have, const char *proto, bool *got,
-                 cdl_error *err) {
+static int judge(int rc, size_t have, const char *proto, bool *got, cdl_error *err) {
   *got = rc == CDL_OK;
-  if (rc == CDL_OK)
-    return CDL_OK;
-  if (rc != CDL_E_TRUNCATED)
-    return rc;
+  if (rc == CDL_OK) return CDL_OK;
+  if (rc != CDL_E_TRUNCATED) return rc;
   if (have >= SMALL_LIMIT)
-    return cdl_error_set(err, CDL_E_LIMIT, 0, "%s: a message over %u bytes",
-                         proto, (unsigned)SMALL_LIMIT);
+    return cdl_error_set(err, CDL_E_LIMIT, 0, "%s: a message over %u bytes", proto,
+                         (unsigned)SMALL_LIMIT);
   return CDL_OK; /* wait for the rest */
 }
 
-static size_t shown(size_t have) {
-  return have < SMALL_LIMIT ? have : SMALL_LIMIT;
-}
+static size_t shown(size_t have) { return have < SMALL_LIMIT ? have : SMALL_LIMIT; }
 
 static int no_agency(const char *proto, const char *msg, cdl_error *err) {
-  return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                       "%s: the client may not send %s here", proto, msg);
+  return cdl_error_set(err, CDL_E_PROTOCOL, 0, "%s: the client may not send %s here", proto, msg);
 }
 
 /* ---- Chain-sync
@@ -61,37 +55,28 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
   cdl_block_info info;
   cdl_buf_reset(&s->block);
   TRY_NET(cdl_follower_next(s->cs.f, &kind, &info, &m.point, &s->block, err));
-  if (kind == CDL_FOLLOW_AWAIT)
-    return *sent = false, CDL_OK;
+  if (kind == CDL_FOLLOW_AWAIT) return *sent = false, CDL_OK;
   if (kind == CDL_FOLLOW_BACKWARD) {
     m.kind = CDL_CS_ROLL_BACKWARD;
     return cs_send(s, &m, err);
   }
-  cdl_buf header;
-  cdl_buf_init(&header, 0);
-  int rc = cdl_net_enc_byron_header(&header, s->block.data, s->block.len, err);
+  cdl_buf_reset(&s->header);
+  TRY_NET(cdl_net_enc_byron_header(&s->header, s->block.data, s->block.len, err));
   m.kind = CDL_CS_ROLL_FORWARD;
-  m.content = cdl_span_of(header.data, header.len);
-  if (rc == CDL_OK)
-    rc = cs_send(s, &m, err);
-  cdl_buf_free(&header);
-  return rc;
+  m.content = cdl_span_of(s->header.data, s->header.len);
+  return cs_send(s, &m, err);
 }
 
-static int cs_intersect(cdl_n2n_server *s, const cdl_cs_msg *req,
-                        cdl_error *err) {
+static int cs_intersect(cdl_n2n_server *s, const cdl_cs_msg *req, cdl_error *err) {
   size_t n = req->n_points < MAX_POINTS ? req->n_points : MAX_POINTS;
   cdl_point *pts = malloc((n ? n : 1) * sizeof *pts);
-  if (pts == NULL)
-    return cdl_error_set(err, CDL_E_NOMEM, 0, "chain-sync: out of memory");
+  if (pts == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "chain-sync: out of memory");
   bool found = false;
   cdl_cs_msg m = {0};
   int rc = cdl_cs_points(req, pts, n, &n);
-  if (rc == CDL_OK)
-    rc = cdl_follower_intersect(s->cs.f, pts, n, &m.point, &found, err);
+  if (rc == CDL_OK) rc = cdl_follower_intersect(s->cs.f, pts, n, &m.point, &found, err);
   free(pts);
-  if (rc != CDL_OK)
-    return rc;
+  if (rc != CDL_OK) return rc;
   srv_tip(s, &m.tip);
   m.kind = found ? CDL_CS_INTERSECT_FOUND : CDL_CS_INTERSECT_NOT_FOUND;
   if (found) { /* the next reply rolls back to it (what clients expect) */
@@ -101,54 +86,48 @@ static int cs_intersect(cdl_n2n_server *s, const cdl_cs_msg *req,
   return cs_send(s, &m, err);
 }
 
-static int cs_handle(cdl_n2n_server *s, const cdl_cs_msg *m, uint64_t now_us,
-                     cdl_error *err) {
+static int cs_handle(cdl_n2n_server *s, const cdl_cs_msg *m, uint64_t now_us, cdl_error *err) {
   s->cs.since = now_us;
   switch (m->kind) {
-  case CDL_CS_REQUEST_NEXT: {
-    bool sent;
-    TRY_NET(cs_step(s, &sent, err));
-    if (sent)
+    case CDL_CS_REQUEST_NEXT: {
+      bool sent;
+      TRY_NET(cs_step(s, &sent, err));
+      if (sent) return CDL_OK;
+      cdl_cs_msg wait = {.kind = CDL_CS_AWAIT_REPLY};
+      s->cs.state = CS_MUST_REPLY;
+      return cs_send(s, &wait, err);
+    }
+    case CDL_CS_FIND_INTERSECT:
+      return cs_intersect(s, m, err);
+    case CDL_CS_DONE:
+      s->cs.state = CS_DONE;
       return CDL_OK;
-    cdl_cs_msg wait = {.kind = CDL_CS_AWAIT_REPLY};
-    s->cs.state = CS_MUST_REPLY;
-    return cs_send(s, &wait, err);
-  }
-  case CDL_CS_FIND_INTERSECT:
-    return cs_intersect(s, m, err);
-  case CDL_CS_DONE:
-    s->cs.state = CS_DONE;
-    return CDL_OK;
-  default:
-    return no_agency("chain-sync", cdl_cs_name(m->kind), err);
+    default:
+      return no_agency("chain-sync", cdl_cs_name(m->kind), err);
   }
 }
 
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   while (s->cs.state == CS_IDLE) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_cs);
-    if (in.len == 0)
-      return CDL_OK;
+    if (in.len == 0) return CDL_OK;
     cdl_cs_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_cs_decode(in.ptr, shown(in.len), &m, &used, err), in.len,
-                  "chain-sync", &got, err));
-    if (!got)
-      return CDL_OK;
+    TRY_NET(judge(cdl_cs_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "chain-sync", &got,
+                  err));
+    if (!got) return CDL_OK;
     int rc = cs_handle(s, &m, now_us, err); /* |m| points into the ingress */
     cdl_mux_consume(&s->mux, s->ch_cs, used);
     TRY_NET(rc);
   }
   if (s->cs.state == CS_DONE && cdl_mux_ingress(&s->mux, s->ch_cs).len > 0)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "chain-sync: a message after MsgDone");
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "chain-sync: a message after MsgDone");
   return CDL_OK;
 }
 
 int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  if (s->cs.state != CS_MUST_REPLY)
-    return CDL_OK;
+  if (s->cs.state != CS_MUST_REPLY) return CDL_OK;
   bool sent;
   TRY_NET(cs_step(s, &sent, err));
   if (sent) {
@@ -161,8 +140,7 @@ int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 /* ---- Block-fetch
  * ------------------------------------------------------------- */
 
-static int bf_send(cdl_n2n_server *s, uint8_t kind, cdl_span block,
-                   cdl_error *err) {
+static int bf_send(cdl_n2n_server *s, uint8_t kind, cdl_span block, cdl_error *err) {
   cdl_bf_msg m = {.kind = kind, .block = block};
   cdl_buf_reset(&s->msg);
   cdl_bf_encode(&s->msg, &m);
@@ -171,22 +149,19 @@ static int bf_send(cdl_n2n_server *s, uint8_t kind, cdl_span block,
 
 /* Whether [from, to] is a segment of the selected chain; leaves the
  * follower at |from| and |from|'s block in s->block. */
-static int bf_range_ok(cdl_n2n_server *s, const cdl_point *from,
-                       const cdl_point *to, bool *ok, cdl_error *err) {
+static int bf_range_ok(cdl_n2n_server *s, const cdl_point *from, const cdl_point *to, bool *ok,
+                       cdl_error *err) {
   *ok = false;
-  if (from->origin || to->origin || from->slot > to->slot)
-    return CDL_OK;
+  if (from->origin || to->origin || from->slot > to->slot) return CDL_OK;
   cdl_point at;
   bool found;
   cdl_block_info a, b;
   TRY_NET(cdl_follower_intersect(s->bf.f, to, 1, &at, &found, err));
-  if (!found)
-    return CDL_OK;
+  if (!found) return CDL_OK;
   cdl_buf_reset(&s->block);
   TRY_NET(cdl_chaindb_read_block(s->db, to, &s->block, &b, err));
   TRY_NET(cdl_follower_intersect(s->bf.f, from, 1, &at, &found, err));
-  if (!found)
-    return CDL_OK;
+  if (!found) return CDL_OK;
   cdl_buf_reset(&s->block);
   TRY_NET(cdl_chaindb_read_block(s->db, from, &s->block, &a, err));
   *ok = a.block_no <= b.block_no;
@@ -198,12 +173,10 @@ static int bf_handle(cdl_n2n_server *s, const cdl_bf_msg *m, cdl_error *err) {
     s->bf.state = BF_DONE;
     return CDL_OK;
   }
-  if (m->kind != CDL_BF_REQUEST_RANGE)
-    return no_agency("block-fetch", cdl_bf_name(m->kind), err);
+  if (m->kind != CDL_BF_REQUEST_RANGE) return no_agency("block-fetch", cdl_bf_name(m->kind), err);
   bool ok;
   TRY_NET(bf_range_ok(s, &m->from, &m->to, &ok, err));
-  if (!ok)
-    return bf_send(s, CDL_BF_NO_BLOCKS, cdl_span_of(NULL, 0), err);
+  if (!ok) return bf_send(s, CDL_BF_NO_BLOCKS, cdl_span_of(NULL, 0), err);
   s->bf.from = m->from;
   s->bf.to = m->to;
   s->bf.first_pending = true;
@@ -211,27 +184,23 @@ static int bf_handle(cdl_n2n_server *s, const cdl_bf_msg *m, cdl_error *err) {
   return bf_send(s, CDL_BF_START_BATCH, cdl_span_of(NULL, 0), err);
 }
 
-int srv_block_fetch(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  (void)now_us;
+int srv_block_fetch(cdl_n2n_server *s, cdl_error *err) {
   while (s->bf.state == BF_IDLE) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_bf);
-    if (in.len == 0)
-      return CDL_OK;
+    if (in.len == 0) return CDL_OK;
     cdl_bf_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_bf_decode(in.ptr, shown(in.len), &m, &used, err), in.len,
-                  "block-fetch", &got, err));
-    if (!got)
-      return CDL_OK;
+    TRY_NET(judge(cdl_bf_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "block-fetch", &got,
+                  err));
+    if (!got) return CDL_OK;
     int rc = bf_handle(s, &m, err);
     cdl_mux_consume(&s->mux, s->ch_bf, used);
     TRY_NET(rc);
-    TRY_NET(srv_block_fetch_stream(s, now_us, err));
+    TRY_NET(srv_block_fetch_stream(s, err));
   }
   if (s->bf.state == BF_DONE && cdl_mux_ingress(&s->mux, s->ch_bf).len > 0)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "block-fetch: a message after MsgClientDone");
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: a message after MsgClientDone");
   return CDL_OK;
 }
 
@@ -240,8 +209,7 @@ static int bf_next_block(cdl_n2n_server *s, bool *end, cdl_error *err) {
   if (s->bf.first_pending) { /* read by bf_range_ok */
     s->bf.first_pending = false;
     *end = memcmp(s->bf.from.hash, s->bf.to.hash, 32) == 0;
-    return bf_send(s, CDL_BF_BLOCK, cdl_span_of(s->block.data, s->block.len),
-                   err);
+    return bf_send(s, CDL_BF_BLOCK, cdl_span_of(s->block.data, s->block.len), err);
   }
   cdl_follow_kind kind;
   cdl_block_info info;
@@ -249,22 +217,17 @@ static int bf_next_block(cdl_n2n_server *s, bool *end, cdl_error *err) {
   cdl_buf_reset(&s->block);
   TRY_NET(cdl_follower_next(s->bf.f, &kind, &info, &back, &s->block, err));
   /* The chain changed under the batch: end it with what was sent. */
-  if (kind != CDL_FOLLOW_FORWARD || info.slot > s->bf.to.slot)
-    return *end = true, CDL_OK;
+  if (kind != CDL_FOLLOW_FORWARD || info.slot > s->bf.to.slot) return *end = true, CDL_OK;
   *end = memcmp(info.hash, s->bf.to.hash, 32) == 0;
-  return bf_send(s, CDL_BF_BLOCK, cdl_span_of(s->block.data, s->block.len),
-                 err);
+  return bf_send(s, CDL_BF_BLOCK, cdl_span_of(s->block.data, s->block.len), err);
 }
 
-int srv_block_fetch_stream(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  while (s->bf.state == BF_STREAMING &&
-         cdl_mux_pending(&s->mux, s->ch_bf) < STREAM_BOUND) {
+int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err) {
+  while (s->bf.state == BF_STREAMING && cdl_mux_pending(&s->mux, s->ch_bf) < STREAM_BOUND) {
     bool end;
     TRY_NET(bf_next_block(s, &end, err));
-    if (!end)
-      continue;
+    if (!end) continue;
     s->bf.state = BF_IDLE;
-    s->bf.since = now_us;
     TRY_NET(bf_send(s, CDL_BF_BATCH_DONE, cdl_span_of(NULL, 0), err));
   }
   return CDL_OK;
@@ -276,52 +239,44 @@ int srv_block_fetch_stream(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   while (s->ka.state == KA_CLIENT) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ka);
-    if (in.len == 0)
-      return CDL_OK;
+    if (in.len == 0) return CDL_OK;
     cdl_ka_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_ka_decode(in.ptr, shown(in.len), &m, &used, err), in.len,
-                  "keep-alive", &got, err));
-    if (!got)
-      return CDL_OK;
+    TRY_NET(judge(cdl_ka_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "keep-alive", &got,
+                  err));
+    if (!got) return CDL_OK;
     cdl_mux_consume(&s->mux, s->ch_ka, used);
     s->ka.since = now_us;
     if (m.kind == CDL_KA_DONE) {
       s->ka.state = KA_DONE;
       continue;
     }
-    if (m.kind != CDL_KA_KEEP_ALIVE)
-      return no_agency("keep-alive", cdl_ka_name(m.kind), err);
+    if (m.kind != CDL_KA_KEEP_ALIVE) return no_agency("keep-alive", cdl_ka_name(m.kind), err);
     cdl_ka_msg reply = {.kind = CDL_KA_RESPONSE, .cookie = m.cookie};
     cdl_buf_reset(&s->msg);
     cdl_ka_encode(&s->msg, &reply);
     TRY_NET(srv_queue(s, s->ch_ka, err));
   }
   if (cdl_mux_ingress(&s->mux, s->ch_ka).len > 0)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "keep-alive: a message after MsgDone");
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: a message after MsgDone");
   return CDL_OK;
 }
 
 int srv_tx_submission(cdl_n2n_server *s, cdl_error *err) {
   cdl_span in = cdl_mux_ingress(&s->mux, s->ch_tx);
-  if (in.len == 0)
-    return CDL_OK;
+  if (in.len == 0) return CDL_OK;
   /* After MsgInit the server has agency for ever: it asks for nothing. */
   if (s->tx.state != TX_INIT)
-    return cdl_error_set(
-        err, CDL_E_PROTOCOL, 0,
-        "tx-submission: a message while the server has agency");
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "tx-submission: a message while the server has agency");
   cdl_tx2_msg m;
   size_t used;
   bool got;
-  TRY_NET(judge(cdl_tx2_decode(in.ptr, shown(in.len), &m, &used, err), in.len,
-                "tx-submission", &got, err));
-  if (!got)
-    return CDL_OK;
-  if (m.kind != CDL_TX2_INIT)
-    return no_agency("tx-submission", cdl_tx2_name(m.kind), err);
+  TRY_NET(judge(cdl_tx2_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "tx-submission",
+                &got, err));
+  if (!got) return CDL_OK;
+  if (m.kind != CDL_TX2_INIT) return no_agency("tx-submission", cdl_tx2_name(m.kind), err);
   cdl_mux_consume(&s->mux, s->ch_tx, used);
   s->tx.state = TX_IDLE;
   return srv_tx_submission(s, err);

@@ -19,14 +19,10 @@
 static void pair(cdl_mux *client, cdl_mux *server) {
   cdl_mux_init(client, 30 * SEC);
   cdl_mux_init(server, 30 * SEC);
-  assert_int_equal(
-      cdl_mux_add_channel(client, CDL_PROTO_CHAIN_SYNC, true, 1 << 20), 0);
-  assert_int_equal(
-      cdl_mux_add_channel(client, CDL_PROTO_KEEP_ALIVE, true, 1408), 1);
-  assert_int_equal(
-      cdl_mux_add_channel(server, CDL_PROTO_CHAIN_SYNC, false, 1 << 20), 0);
-  assert_int_equal(
-      cdl_mux_add_channel(server, CDL_PROTO_KEEP_ALIVE, false, 1408), 1);
+  assert_int_equal(cdl_mux_add_channel(client, CDL_PROTO_CHAIN_SYNC, true, 1 << 20), 0);
+  assert_int_equal(cdl_mux_add_channel(client, CDL_PROTO_KEEP_ALIVE, true, 1408), 1);
+  assert_int_equal(cdl_mux_add_channel(server, CDL_PROTO_CHAIN_SYNC, false, 1 << 20), 0);
+  assert_int_equal(cdl_mux_add_channel(server, CDL_PROTO_KEEP_ALIVE, false, 1408), 1);
 }
 
 /* Everything |from| has queued, as one byte stream of SDUs. */
@@ -36,8 +32,7 @@ static void drain(cdl_mux *from, cdl_buf *wire) {
 }
 
 static void fill(uint8_t *p, size_t n, unsigned seed) {
-  for (size_t i = 0; i < n; i++)
-    p[i] = (uint8_t)(i * 31 + seed);
+  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(i * 31 + seed);
 }
 
 static void test_round_trip_any_split(void **state) {
@@ -53,8 +48,7 @@ static void test_round_trip_any_split(void **state) {
     cdl_buf wire;
     cdl_buf_init(&wire, 0);
     drain(&c, &wire);
-    assert_int_equal(
-        c.sdus_out, 5); /* 4 chain-sync SDUs (3 x 12288 + 3136), 1 keep-alive */
+    assert_int_equal(c.sdus_out, 5); /* 4 chain-sync SDUs (3 x 12288 + 3136), 1 keep-alive */
     cdl_error err = {0};
     for (size_t off = 0; off < wire.len; off += splits[s]) {
       size_t n = wire.len - off < splits[s] ? wire.len - off : splits[s];
@@ -103,6 +97,12 @@ static void test_sdu_shape_and_fairness(void **state) {
   assert_true(cdl_mux_next_sdu(&sv, 0, &wire));
   assert_false(cdl_mux_next_sdu(&sv, 0, &wire));
   assert_int_equal(cdl_mux_pending(&sv, 0), 0);
+  /* A message over the egress bound is refused whole; what was queued stays. */
+  assert_int_equal(cdl_mux_queue(&sv, 1, ping, 3), CDL_OK);
+  assert_int_equal(cdl_mux_queue(&sv, 1, big, (size_t)65 << 20), CDL_E_LIMIT);
+  assert_int_equal(cdl_mux_pending(&sv, 1), 3);
+  assert_int_equal(cdl_mux_queue(&sv, 1, ping, 3), CDL_OK);
+  assert_int_equal(cdl_mux_pending(&sv, 1), 6);
   cdl_buf_free(&wire);
   cdl_mux_free(&c);
   cdl_mux_free(&sv);
@@ -164,8 +164,7 @@ static void test_ingress_bound(void **state) {
   cdl_mux_free(&sv);
   /* 65,535 bytes in one SDU on a channel with room. */
   cdl_mux_init(&sv, 0);
-  assert_int_equal(
-      cdl_mux_add_channel(&sv, CDL_PROTO_BLOCK_FETCH, true, 1 << 20), 0);
+  assert_int_equal(cdl_mux_add_channel(&sv, CDL_PROTO_BLOCK_FETCH, true, 1 << 20), 0);
   cdl_sdu_header big = {0, CDL_PROTO_BLOCK_FETCH, true, 65535};
   cdl_sdu_header_encode(&big, head);
   cdl_error_clear(&err);
@@ -202,10 +201,8 @@ static void test_sdu_timeout(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_round_trip_any_split),
-      cmocka_unit_test(test_sdu_shape_and_fairness),
-      cmocka_unit_test(test_violations),
-      cmocka_unit_test(test_ingress_bound),
+      cmocka_unit_test(test_round_trip_any_split), cmocka_unit_test(test_sdu_shape_and_fairness),
+      cmocka_unit_test(test_violations),           cmocka_unit_test(test_ingress_bound),
       cmocka_unit_test(test_sdu_timeout),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

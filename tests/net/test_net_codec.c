@@ -19,75 +19,58 @@
 #include "cardinal/net.h"
 
 /* Decodes one message of |proto| ("chainsync", ...); re-encodes it. */
-typedef int (*roundtrip_fn)(const uint8_t *p, size_t n, size_t *used,
-                            cdl_buf *again, cdl_error *err);
+typedef int (*roundtrip_fn)(const uint8_t *p, size_t n, size_t *used, cdl_buf *again,
+                            cdl_error *err);
 
-static int rt_cs(const uint8_t *p, size_t n, size_t *used, cdl_buf *again,
-                 cdl_error *err) {
+static int rt_cs(const uint8_t *p, size_t n, size_t *used, cdl_buf *again, cdl_error *err) {
   cdl_cs_msg m;
   int rc = cdl_cs_decode(p, n, &m, used, err);
-  if (rc == CDL_OK && again)
-    cdl_cs_encode(again, &m);
+  if (rc == CDL_OK && again) cdl_cs_encode(again, &m);
   return rc;
 }
-static int rt_bf(const uint8_t *p, size_t n, size_t *used, cdl_buf *again,
-                 cdl_error *err) {
+static int rt_bf(const uint8_t *p, size_t n, size_t *used, cdl_buf *again, cdl_error *err) {
   cdl_bf_msg m;
   int rc = cdl_bf_decode(p, n, &m, used, err);
-  if (rc == CDL_OK && again)
-    cdl_bf_encode(again, &m);
+  if (rc == CDL_OK && again) cdl_bf_encode(again, &m);
   return rc;
 }
-static int rt_ka(const uint8_t *p, size_t n, size_t *used, cdl_buf *again,
-                 cdl_error *err) {
+static int rt_ka(const uint8_t *p, size_t n, size_t *used, cdl_buf *again, cdl_error *err) {
   cdl_ka_msg m;
   int rc = cdl_ka_decode(p, n, &m, used, err);
-  if (rc == CDL_OK && again)
-    cdl_ka_encode(again, &m);
+  if (rc == CDL_OK && again) cdl_ka_encode(again, &m);
   return rc;
 }
-static int rt_tx(const uint8_t *p, size_t n, size_t *used, cdl_buf *again,
-                 cdl_error *err) {
+static int rt_tx(const uint8_t *p, size_t n, size_t *used, cdl_buf *again, cdl_error *err) {
   cdl_tx2_msg m;
   int rc = cdl_tx2_decode(p, n, &m, used, err);
-  if (rc == CDL_OK && again)
-    cdl_tx2_encode(again, &m);
+  if (rc == CDL_OK && again) cdl_tx2_encode(again, &m);
   return rc;
 }
-static int rt_hs(const uint8_t *p, size_t n, size_t *used, cdl_buf *again,
-                 cdl_error *err) {
+static int rt_hs(const uint8_t *p, size_t n, size_t *used, cdl_buf *again, cdl_error *err) {
   cdl_hs_msg m;
   int rc = cdl_hs_decode(p, n, &m, used, err);
-  if (rc == CDL_OK && again)
-    cdl_cbor_enc_raw(again, cdl_span_of(p, *used)); /* checked apart */
+  if (rc == CDL_OK && again) cdl_hs_encode(again, &m);
   return rc;
 }
 
 static roundtrip_fn codec_for(const char *name) {
-  if (strncmp(name, "chainsync", 9) == 0)
-    return rt_cs;
-  if (strncmp(name, "blockfetch", 10) == 0)
-    return rt_bf;
-  if (strncmp(name, "keepalive", 9) == 0)
-    return rt_ka;
-  if (strncmp(name, "txsubmission", 12) == 0)
-    return rt_tx;
-  if (strncmp(name, "handshake", 9) == 0)
-    return rt_hs;
+  if (strncmp(name, "chainsync", 9) == 0) return rt_cs;
+  if (strncmp(name, "blockfetch", 10) == 0) return rt_bf;
+  if (strncmp(name, "keepalive", 9) == 0) return rt_ka;
+  if (strncmp(name, "txsubmission", 12) == 0) return rt_tx;
+  if (strncmp(name, "handshake", 9) == 0) return rt_hs;
   return NULL;
 }
 
 /* |msg| decodes whole, re-encodes to itself, every proper prefix is
  * "truncated", and trailing bytes are left for the next message. */
-static void check_message(roundtrip_fn fn, const uint8_t *msg, size_t len,
-                          const char *what) {
+static void check_message(roundtrip_fn fn, const uint8_t *msg, size_t len, const char *what) {
   cdl_buf again, twice;
   cdl_buf_init(&again, 0);
   cdl_buf_init(&twice, 0);
   cdl_error err = {0};
   size_t used = 0;
-  if (fn(msg, len, &used, &again, &err) != CDL_OK)
-    fail_msg("%s: %s", what, err.message);
+  if (fn(msg, len, &used, &again, &err) != CDL_OK) fail_msg("%s: %s", what, err.message);
   assert_int_equal(used, len);
   assert_int_equal(again.len, len);
   assert_memory_equal(again.data, msg, len);
@@ -111,8 +94,7 @@ static void test_gouroboros_examples(void **state) {
   struct dirent *e;
   size_t checked = 0;
   while ((e = readdir(d)) != NULL) {
-    if (strstr(e->d_name, ".hex") == NULL)
-      continue;
+    if (strstr(e->d_name, ".hex") == NULL) continue;
     roundtrip_fn fn = codec_for(e->d_name);
     assert_non_null(fn);
     char rel[300];
@@ -143,8 +125,7 @@ static void test_example_values(void **state) {
   cdl_buf_init(&b, 0);
   cdl_error err = {0};
   size_t used;
-  vec_read_hex(
-      "network/gouroboros-messages/chainsync-L339-NewMsgFindIntersect.hex", &b);
+  vec_read_hex("network/gouroboros-messages/chainsync-L339-NewMsgFindIntersect.hex", &b);
   cdl_cs_msg cs;
   assert_int_equal(cdl_cs_decode(b.data, b.len, &cs, &used, &err), CDL_OK);
   assert_int_equal(cs.kind, CDL_CS_FIND_INTERSECT);
@@ -152,35 +133,27 @@ static void test_example_values(void **state) {
   size_t n;
   assert_int_equal(cdl_cs_points(&cs, pts, 4, &n), CDL_OK);
   assert_int_equal(n, 1);
-  assert_int_equal(pts[0].slot,
-                   1598399); /* the last legacy-testnet Byron block */
-  assert_hash_hex(
-      pts[0].hash,
-      "7e16781b40ebf8b6da18f7b5e8ade855d6738095ef2f1c58c77e88b6e45997a4");
+  assert_int_equal(pts[0].slot, 1598399); /* the last legacy-testnet Byron block */
+  assert_hash_hex(pts[0].hash, "7e16781b40ebf8b6da18f7b5e8ade855d6738095ef2f1c58c77e88b6e45997a4");
   cdl_buf_free(&b); /* vec_read_hex starts a new buffer */
-  vec_read_hex(
-      "network/gouroboros-messages/chainsync-L381-NewMsgIntersectNotFound.hex",
-      &b);
+  vec_read_hex("network/gouroboros-messages/chainsync-L381-NewMsgIntersectNotFound.hex", &b);
   assert_int_equal(cdl_cs_decode(b.data, b.len, &cs, &used, &err), CDL_OK);
   assert_int_equal(cs.tip.point.slot, 0x03520ff4);
   assert_int_equal(cs.tip.block_no, 0x351333);
   cdl_buf_free(&b); /* vec_read_hex starts a new buffer */
-  vec_read_hex("network/gouroboros-messages/keepalive-L35-NewMsgKeepAlive.hex",
-               &b);
+  vec_read_hex("network/gouroboros-messages/keepalive-L35-NewMsgKeepAlive.hex", &b);
   cdl_ka_msg ka;
   assert_int_equal(cdl_ka_decode(b.data, b.len, &ka, &used, &err), CDL_OK);
   assert_int_equal(ka.cookie, 12345);
   cdl_buf_free(&b); /* vec_read_hex starts a new buffer */
-  vec_read_hex(
-      "network/gouroboros-messages/txsubmission-L36-MsgRequestTxIds.hex", &b);
+  vec_read_hex("network/gouroboros-messages/txsubmission-L36-MsgRequestTxIds.hex", &b);
   cdl_tx2_msg tx;
   assert_int_equal(cdl_tx2_decode(b.data, b.len, &tx, &used, &err), CDL_OK);
   assert_true(tx.blocking);
   assert_int_equal(tx.ack, 10);
   assert_int_equal(tx.req, 20);
   cdl_buf_free(&b); /* vec_read_hex starts a new buffer */
-  vec_read_hex("network/gouroboros-messages/txsubmission-L72-MsgReplyTxs.hex",
-               &b);
+  vec_read_hex("network/gouroboros-messages/txsubmission-L72-MsgReplyTxs.hex", &b);
   assert_int_equal(cdl_tx2_decode(b.data, b.len, &tx, &used, &err), CDL_OK);
   assert_int_equal(tx.n_items, 2);
   cdl_buf_free(&b);
@@ -211,25 +184,21 @@ static void test_sdu_header(void **state) {
  * ---------------------------------------------------------------- */
 
 static cdl_hs_config n2n_server(uint32_t magic) {
-  cdl_hs_config c = {.node_to_client = false,
-                     .min_version = 7,
-                     .max_version = 15,
-                     .data = {.magic = magic}};
+  cdl_hs_config c = {
+      .node_to_client = false, .min_version = 7, .max_version = 15, .data = {.magic = magic}};
   return c;
 }
 
 /* Decodes |hex| as a proposal and answers it with |cfg|; the reply bytes
  * must be |want_hex|. */
-static cdl_hs_result respond_hex(const cdl_hs_config *cfg, const char *hex,
-                                 const char *want_hex) {
+static cdl_hs_result respond_hex(const cdl_hs_config *cfg, const char *hex, const char *want_hex) {
   uint8_t in[512], want[512];
   size_t n = hex_to_bytes(hex, in, sizeof in),
          wn = want_hex ? hex_to_bytes(want_hex, want, sizeof want) : 0;
   cdl_hs_msg m;
   size_t used;
   cdl_error err = {0};
-  if (cdl_hs_decode(in, n, &m, &used, &err) != CDL_OK)
-    fail_msg("%s", err.message);
+  if (cdl_hs_decode(in, n, &m, &used, &err) != CDL_OK) fail_msg("%s", err.message);
   assert_int_equal(m.kind, CDL_HS_PROPOSE);
   cdl_buf reply;
   cdl_buf_init(&reply, 0);
@@ -247,8 +216,7 @@ static void test_handshake_negotiation(void **state) {
   (void)state;
   cdl_hs_config mainnet = n2n_server(764824073);
   /* docs/network.md 3.1: V14, mainnet, initiator-only, no sharing, no query. */
-  cdl_hs_result r = respond_hex(&mainnet, "8200a10e841a2d964a09f500f4",
-                                "83010e841a2d964a09f500f4");
+  cdl_hs_result r = respond_hex(&mainnet, "8200a10e841a2d964a09f500f4", "83010e841a2d964a09f500f4");
   assert_int_equal(r.outcome, CDL_HS_ACCEPTED);
   assert_int_equal(r.version, 14);
   assert_true(r.agreed.initiator_only);
@@ -270,8 +238,7 @@ static void test_handshake_negotiation(void **state) {
   assert_int_equal(r.outcome, CDL_HS_REFUSED);
   /* ... and against 7-15 it picks V10. */
   modern.min_version = 7;
-  r = respond_hex(&modern, "8200a4078202f4088202f4098202f40a8202f4",
-                  "83010a8202f4");
+  r = respond_hex(&modern, "8200a4078202f4088202f4098202f40a8202f4", "83010a8202f4");
   assert_int_equal(r.version, 10);
   /* Peer sharing only when both want it; the blueprint's test-2 (magic 0) asks
    * for it. */
@@ -285,25 +252,21 @@ static void test_handshake_negotiation(void **state) {
   /* A query gets our whole table back. */
   cdl_hs_config small = n2n_server(1);
   small.min_version = 14;
-  r = respond_hex(&small, "8200a10e8401f400f5",
-                  "8203a20e8401f400f40f8401f400f4");
+  r = respond_hex(&small, "8200a10e8401f400f5", "8203a20e8401f400f40f8401f400f4");
   assert_int_equal(r.outcome, CDL_HS_QUERIED);
   /* Bad data for the chosen version: refused as a decode error, naming it. */
   r = respond_hex(&small, "8200a10e8301f400", NULL);
   assert_int_equal(r.outcome, CDL_HS_REFUSED);
   assert_non_null(strstr(r.why, "bad version data"));
   /* Unknown versions and their data are skipped. */
-  r = respond_hex(&small, "8200a30e8401f400f41864a0190400f6",
-                  "83010e8401f400f4");
+  r = respond_hex(&small, "8200a30e8401f400f41864a0190400f6", "83010e8401f400f4");
   assert_int_equal(r.outcome, CDL_HS_ACCEPTED);
 }
 
 static void test_handshake_node_to_client(void **state) {
   (void)state;
-  cdl_hs_config srv = {.node_to_client = true,
-                       .min_version = 16,
-                       .max_version = 23,
-                       .data = {.magic = 764824073}};
+  cdl_hs_config srv = {
+      .node_to_client = true, .min_version = 16, .max_version = 23, .data = {.magic = 764824073}};
   /* N2C 16..19 as the TS library proposes them, [magic, false]. */
   cdl_buf p;
   cdl_buf_init(&p, 0);
@@ -322,14 +285,12 @@ static void test_handshake_node_to_client(void **state) {
   cdl_hs_respond(&srv, &m, &reply, &r);
   assert_int_equal(r.outcome, CDL_HS_ACCEPTED);
   assert_int_equal(r.version, 0x8013);
-  const uint8_t want[] = {0x83, 0x01, 0x19, 0x80, 0x13, 0x82,
-                          0x1a, 0x2d, 0x96, 0x4a, 0x09, 0xf4};
+  const uint8_t want[] = {0x83, 0x01, 0x19, 0x80, 0x13, 0x82, 0x1a, 0x2d, 0x96, 0x4a, 0x09, 0xf4};
   assert_int_equal(reply.len, sizeof want);
   assert_memory_equal(reply.data, want, sizeof want);
   /* The client side checks that reply. */
   cdl_hs_msg back;
-  assert_int_equal(cdl_hs_decode(reply.data, reply.len, &back, &used, &err),
-                   CDL_OK);
+  assert_int_equal(cdl_hs_decode(reply.data, reply.len, &back, &used, &err), CDL_OK);
   cdl_hs_result cr;
   assert_int_equal(cdl_hs_check_reply(&cli, &back, &cr, &err), CDL_OK);
   assert_int_equal(cr.version, 0x8013);
@@ -341,8 +302,7 @@ static void test_handshake_node_to_client(void **state) {
   assert_int_equal(cdl_hs_decode(p.data, p.len, &m, &used, &err), CDL_OK);
   cdl_hs_respond(&srv, &m, &reply, &r);
   assert_int_equal(r.outcome, CDL_HS_REFUSED);
-  assert_int_equal(cdl_hs_decode(reply.data, reply.len, &back, &used, &err),
-                   CDL_OK);
+  assert_int_equal(cdl_hs_decode(reply.data, reply.len, &back, &used, &err), CDL_OK);
   assert_int_equal(cdl_hs_check_reply(&n2n, &back, &cr, &err), CDL_E_REFUSED);
   assert_int_equal(back.reason, CDL_HS_VERSION_MISMATCH);
   assert_int_equal(back.n_versions, 8);
@@ -427,10 +387,8 @@ static void check_capture_block(json_t *root, size_t i) {
   assert_int_equal(cs.tip.block_no, 5130466);
   cdl_net_header h;
   assert_int_equal(cdl_net_read_byron_header(cs.content, &h, &err), CDL_OK);
-  assert_int_equal(h.subtag,
-                   json_integer_value(json_object_get(hdr, "byronType")));
-  assert_int_equal(h.size_hint,
-                   json_integer_value(json_object_get(hdr, "sizeHint")));
+  assert_int_equal(h.subtag, json_integer_value(json_object_get(hdr, "byronType")));
+  assert_int_equal(h.size_hint, json_integer_value(json_object_get(hdr, "sizeHint")));
   /* The header hash: Blake2b-256 of [subtag, raw header]. */
   uint8_t wrapped[4096], hash[32];
   wrapped[0] = 0x82;
@@ -440,13 +398,11 @@ static void check_capture_block(json_t *root, size_t i) {
   assert_hash_hex(hash, json_string_value(json_object_get(hdr, "hash")));
   /* Our wrapping of the stored block is the captured header, and our
    * roll-forward with the captured tip is the captured message. */
-  assert_int_equal(cdl_net_enc_byron_header(&mine, block.data, block.len, &err),
-                   CDL_OK);
+  assert_int_equal(cdl_net_enc_byron_header(&mine, block.data, block.len, &err), CDL_OK);
   assert_int_equal(mine.len, cs.content.len);
   assert_memory_equal(mine.data, cs.content.ptr, mine.len);
-  cdl_cs_msg out = {.kind = CDL_CS_ROLL_FORWARD,
-                    .content = cdl_span_of(mine.data, mine.len),
-                    .tip = cs.tip};
+  cdl_cs_msg out = {
+      .kind = CDL_CS_ROLL_FORWARD, .content = cdl_span_of(mine.data, mine.len), .tip = cs.tip};
   cdl_cs_encode(&msg, &out);
   assert_int_equal(msg.len, rf.len);
   assert_memory_equal(msg.data, rf.data, rf.len);
@@ -458,8 +414,7 @@ static void check_capture_block(json_t *root, size_t i) {
   assert_int_equal(bf.block.len, block.len);
   assert_memory_equal(bf.block.ptr, block.data, block.len);
   cdl_buf_reset(&msg);
-  cdl_bf_msg again = {.kind = CDL_BF_BLOCK,
-                      .block = cdl_span_of(block.data, block.len)};
+  cdl_bf_msg again = {.kind = CDL_BF_BLOCK, .block = cdl_span_of(block.data, block.len)};
   cdl_bf_encode(&msg, &again);
   assert_int_equal(msg.len, rf.len);
   assert_memory_equal(msg.data, rf.data, rf.len);
@@ -472,11 +427,9 @@ static void check_capture_block(json_t *root, size_t i) {
 static void test_preprod_capture(void **state) {
   (void)state;
   json_error_t jerr;
-  json_t *root = json_load_file(
-      vec_path("network/gerolamo-preprod/byron-preprod.json"), 0, &jerr);
+  json_t *root = json_load_file(vec_path("network/gerolamo-preprod/byron-preprod.json"), 0, &jerr);
   assert_non_null(root);
-  for (size_t i = 0; i < 3; i++)
-    check_capture_block(root, i);
+  for (size_t i = 0; i < 3; i++) check_capture_block(root, i);
   json_decref(root);
 }
 
@@ -488,35 +441,28 @@ static void expect_refused(roundtrip_fn fn, const char *hex, int code) {
   size_t n = hex_to_bytes(hex, b, sizeof b), used;
   cdl_error err = {0};
   int rc = fn(b, n, &used, NULL, &err);
-  if (rc != code)
-    fail_msg("%s: got %d (%s), expected %d", hex, rc, err.message, code);
-  assert_int_equal(
-      err.code, code == CDL_E_TRUNCATED ? 0 : code); /* waiting is no error */
+  if (rc != code) fail_msg("%s: got %d (%s), expected %d", hex, rc, err.message, code);
+  assert_int_equal(err.code, code == CDL_E_TRUNCATED ? 0 : code); /* waiting is no error */
 }
 
 static void test_hostile_messages(void **state) {
   (void)state;
-  expect_refused(rt_cs, "820000", CDL_E_TYPE); /* RequestNext with a field */
-  expect_refused(rt_cs, "8108", CDL_E_TAG);    /* no tag 8 */
-  expect_refused(rt_cs, "80", CDL_E_TYPE);     /* no tag at all */
+  expect_refused(rt_cs, "820000", CDL_E_TYPE);      /* RequestNext with a field */
+  expect_refused(rt_cs, "8108", CDL_E_TAG);         /* no tag 8 */
+  expect_refused(rt_cs, "80", CDL_E_TYPE);          /* no tag at all */
   expect_refused(rt_cs, "9f00ff", CDL_E_LIST_FORM); /* indefinite message */
-  expect_refused(
-      rt_cs,
-      "8204818201581f"
-      "00000000000000000000000000000000000000000000000000000000000000",
-      CDL_E_RANGE); /* 31-byte hash */
-  expect_refused(rt_cs, "8204818301020304",
-                 CDL_E_TYPE); /* a point of 3 fields */
-  expect_refused(rt_bf, "82044401020304",
-                 CDL_E_TYPE); /* a block without its tag 24 */
-  expect_refused(rt_ka, "82001a00010000",
-                 CDL_E_RANGE);                      /* cookie over 16 bits */
-  expect_refused(rt_tx, "820180", CDL_E_LIST_FORM); /* a definite list of ids */
+  expect_refused(rt_cs,
+                 "8204818201581f"
+                 "00000000000000000000000000000000000000000000000000000000000000",
+                 CDL_E_RANGE);                           /* 31-byte hash */
+  expect_refused(rt_cs, "8204818301020304", CDL_E_TYPE); /* a point of 3 fields */
+  expect_refused(rt_bf, "82044401020304", CDL_E_TYPE);   /* a block without its tag 24 */
+  expect_refused(rt_ka, "82001a00010000", CDL_E_RANGE);  /* cookie over 16 bits */
+  expect_refused(rt_tx, "820180", CDL_E_LIST_FORM);      /* a definite list of ids */
   expect_refused(rt_tx, "8105", CDL_E_TAG);
   expect_refused(rt_hs, "8200a10e", CDL_E_TRUNCATED); /* just not all there */
   expect_refused(rt_hs, "8204a0", CDL_E_TAG);
-  expect_refused(rt_hs, "8200a20e000e00",
-                 CDL_E_MAP_ORDER); /* version 14 twice */
+  expect_refused(rt_hs, "8200a20e000e00", CDL_E_MAP_ORDER); /* version 14 twice */
   expect_refused(rt_cs, "ff", CDL_E_CBOR);
 }
 

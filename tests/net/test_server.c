@@ -38,8 +38,7 @@ static int group_setup(void **state) {
   mainnet_genesis(&G);
   make_dir(DIR_, sizeof DIR_, "server");
   cdl_chaindb_config cfg = chaindb_config(DIR_, &G.g, NULL);
-  cfg.ledger.flags |=
-      CDL_LEDGER_NO_SIGNATURES; /* the ledger is not under test here */
+  cfg.ledger.flags |= CDL_LEDGER_NO_SIGNATURES; /* the ledger is not under test here */
   DB = db_open(&cfg, NULL);
   for (size_t i = 0; i < N_BLOCKS; i++) {
     INFO[i] = info_of(E.blocks[i].ptr, E.blocks[i].len, 21600);
@@ -71,8 +70,7 @@ typedef struct client {
   cdl_buf last; /* the last chain-sync reply, copied out of the ingress */
 } client;
 
-static const cdl_hs_config SERVER_HS = {
-    false, 7, 15, {MAINNET, false, 0, false}};
+static const cdl_hs_config SERVER_HS = {false, 7, 15, {MAINNET, false, 0, false}};
 
 static void client_init(client *c) {
   memset(c, 0, sizeof *c);
@@ -87,8 +85,7 @@ static void client_init(client *c) {
   cdl_buf_init(&c->last, 0);
   c->now = 1000 * SEC;
   cdl_error err = {0};
-  assert_int_equal(cdl_n2n_server_new(DB, &SERVER_HS, c->now, &c->srv, &err),
-                   CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(DB, &SERVER_HS, c->now, &c->srv, &err), CDL_OK);
 }
 
 static void client_free(client *c) {
@@ -115,18 +112,14 @@ static int pump(client *c) {
     cdl_buf_reset(&c->wire);
     while (cdl_mux_next_sdu(&c->mux, 0, &c->wire)) {
     }
-    if (c->wire.len > 0 && to_server(c, c->wire.data, c->wire.len) != CDL_OK)
-      break;
-    if ((c->rc = cdl_n2n_server_poll(c->srv, c->now, &c->err)) != CDL_OK)
-      break;
+    if (c->wire.len > 0 && to_server(c, c->wire.data, c->wire.len) != CDL_OK) break;
+    if ((c->rc = cdl_n2n_server_poll(c->srv, c->now, &c->err)) != CDL_OK) break;
     cdl_buf_reset(&c->wire);
     while (cdl_n2n_server_next_sdu(c->srv, 0, &c->wire)) {
     }
-    if (c->wire.len == 0 && !cdl_n2n_server_wants_poll(c->srv))
-      break;
+    if (c->wire.len == 0 && !cdl_n2n_server_wants_poll(c->srv)) break;
     cdl_error err = {0};
-    assert_int_equal(cdl_mux_recv(&c->mux, c->wire.data, c->wire.len, 0, &err),
-                     CDL_OK);
+    assert_int_equal(cdl_mux_recv(&c->mux, c->wire.data, c->wire.len, 0, &err), CDL_OK);
   }
   return c->rc;
 }
@@ -153,8 +146,7 @@ static cdl_cs_msg recv_cs(client *c) {
   cdl_buf_reset(&c->last);
   cdl_buf_append(&c->last, in.ptr, used);
   cdl_mux_consume(&c->mux, 1, used);
-  assert_int_equal(cdl_cs_decode(c->last.data, c->last.len, &m, &used, &err),
-                   CDL_OK);
+  assert_int_equal(cdl_cs_decode(c->last.data, c->last.len, &m, &used, &err), CDL_OK);
   return m;
 }
 
@@ -203,9 +195,7 @@ static void test_chain_sync(void **state) {
   client_init(&c);
   handshake(&c);
   cdl_point origin = {.origin = true};
-  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
-                           .point_list = &origin,
-                           .n_points = 1});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &origin, .n_points = 1});
   assert_int_equal(pump(&c), CDL_OK);
   cdl_cs_msg m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
@@ -215,8 +205,7 @@ static void test_chain_sync(void **state) {
   size_t next = 0;
   bool rolled_back = false;
   while (next < N_BLOCKS) {
-    for (int k = 0; k < 200; k++)
-      send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+    for (int k = 0; k < 200; k++) send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
     assert_int_equal(pump(&c), CDL_OK);
     for (int k = 0; k < 200; k++) {
       m = recv_cs(&c);
@@ -243,20 +232,15 @@ static void test_intersections(void **state) {
   handshake(&c);
   /* No points: not found, with the tip (how tools read the tip). */
   cdl_point none[1];
-  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
-                           .point_list = none,
-                           .n_points = 0});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = none, .n_points = 0});
   assert_int_equal(pump(&c), CDL_OK);
   cdl_cs_msg m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_NOT_FOUND);
   assert_int_equal(m.tip.point.slot, INFO[N_BLOCKS - 1].slot);
   /* The first listed point on the chain wins; the next reply rolls back to it.
    */
-  cdl_point pts[3] = {
-      {.slot = 5, .hash = {1}}, point_of_block(2500), point_of_block(10)};
-  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
-                           .point_list = pts,
-                           .n_points = 3});
+  cdl_point pts[3] = {{.slot = 5, .hash = {1}}, point_of_block(2500), point_of_block(10)};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = pts, .n_points = 3});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   assert_int_equal(pump(&c), CDL_OK);
@@ -298,8 +282,7 @@ static long fetch(client *c, cdl_point from, cdl_point to, size_t first) {
     cdl_error err = {0};
     int rc = cdl_bf_decode(in.ptr, in.len, &m, &used, &err);
     if (rc != CDL_OK)
-      fail_msg("block-fetch reply %ld: %d %s (%zu bytes)", got, rc, err.message,
-               in.len);
+      fail_msg("block-fetch reply %ld: %d %s (%zu bytes)", got, rc, err.message, in.len);
     if (m.kind == CDL_BF_BLOCK) {
       size_t i = first + (size_t)got;
       assert_int_equal(m.block.len, E.blocks[i].len);
@@ -307,10 +290,8 @@ static long fetch(client *c, cdl_point from, cdl_point to, size_t first) {
       got++;
     }
     cdl_mux_consume(&c->mux, 2, used);
-    if (m.kind == CDL_BF_START_BATCH)
-      got = 0;
-    if (m.kind == CDL_BF_NO_BLOCKS || m.kind == CDL_BF_BATCH_DONE)
-      return got;
+    if (m.kind == CDL_BF_START_BATCH) got = 0;
+    if (m.kind == CDL_BF_NO_BLOCKS || m.kind == CDL_BF_BATCH_DONE) return got;
   }
 }
 
@@ -319,13 +300,10 @@ static void test_block_fetch(void **state) {
   client c;
   client_init(&c);
   handshake(&c);
-  assert_int_equal(fetch(&c, point_of_block(10), point_of_block(2600), 10),
-                   2591);
+  assert_int_equal(fetch(&c, point_of_block(10), point_of_block(2600), 10), 2591);
   assert_int_equal(fetch(&c, point_of_block(7), point_of_block(7), 7), 1);
-  assert_int_equal(fetch(&c, point_of_block(2999), point_of_block(2999), 2999),
-                   1);
-  assert_int_equal(fetch(&c, point_of_block(20), point_of_block(10), 0),
-                   -1); /* reversed */
+  assert_int_equal(fetch(&c, point_of_block(2999), point_of_block(2999), 2999), 1);
+  assert_int_equal(fetch(&c, point_of_block(20), point_of_block(10), 0), -1); /* reversed */
   cdl_point nowhere = {.slot = 3, .hash = {9}};
   assert_int_equal(fetch(&c, point_of_block(1), nowhere, 0), -1);
   cdl_point origin = {.origin = true};
@@ -344,17 +322,13 @@ static void session(size_t split, cdl_buf *out) {
   c.split = split;
   handshake(&c);
   cdl_point origin = {.origin = true};
-  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
-                           .point_list = &origin,
-                           .n_points = 1});
-  for (int k = 0; k < 5; k++)
-    send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &origin, .n_points = 1});
+  for (int k = 0; k < 5; k++) send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   cdl_ka_msg ka = {.kind = CDL_KA_KEEP_ALIVE, .cookie = 7};
   cdl_ka_encode(&c.msg, &ka);
   send_msg(&c, 3);
-  cdl_bf_msg req = {.kind = CDL_BF_REQUEST_RANGE,
-                    .from = point_of_block(4),
-                    .to = point_of_block(6)};
+  cdl_bf_msg req = {
+      .kind = CDL_BF_REQUEST_RANGE, .from = point_of_block(4), .to = point_of_block(6)};
   cdl_bf_encode(&c.msg, &req);
   send_msg(&c, 2);
   assert_int_equal(pump(&c), CDL_OK);
@@ -387,13 +361,11 @@ static void test_any_split(void **state) {
  * ------------------------------------------------------------ */
 
 /* One SDU from the client's initiator side, raw. */
-static int raw_sdu(client *c, uint16_t proto, const uint8_t *payload,
-                   size_t n) {
+static int raw_sdu(client *c, uint16_t proto, const uint8_t *payload, size_t n) {
   uint8_t head[CDL_SDU_HEADER];
   cdl_sdu_header h = {0, proto, false, (uint16_t)n};
   cdl_sdu_header_encode(&h, head);
-  if (to_server(c, head, sizeof head) != CDL_OK)
-    return c->rc;
+  if (to_server(c, head, sizeof head) != CDL_OK) return c->rc;
   return n ? to_server(c, payload, n) : c->rc;
 }
 
@@ -405,16 +377,13 @@ static int oversize(client *c, uint16_t proto) {
   memcpy(chunk, start, sizeof start);
   int rc = raw_sdu(c, proto, chunk, sizeof chunk);
   memset(chunk, 0, sizeof start);
-  for (int k = 0; k < 10 && rc == CDL_OK; k++)
-    rc = raw_sdu(c, proto, chunk, sizeof chunk);
+  for (int k = 0; k < 10 && rc == CDL_OK; k++) rc = raw_sdu(c, proto, chunk, sizeof chunk);
   return rc;
 }
 
 static void expect_violation(client *c, int rc, int code, const char *words) {
-  if (rc != code)
-    fail_msg("got %d (%s), expected %d", rc, c->err.message, code);
-  if (strstr(c->err.message, words) == NULL)
-    fail_msg("'%s' lacks '%s'", c->err.message, words);
+  if (rc != code) fail_msg("got %d (%s), expected %d", rc, c->err.message, code);
+  if (strstr(c->err.message, words) == NULL) fail_msg("'%s' lacks '%s'", c->err.message, words);
   client_free(c);
 }
 
@@ -430,15 +399,13 @@ static void test_oversize_messages(void **state) {
   } cases[] = {
       {CDL_PROTO_CHAIN_SYNC, "chain-sync: a message over 65535"},
       {CDL_PROTO_BLOCK_FETCH, "block-fetch: a message over 65535"},
-      {CDL_PROTO_KEEP_ALIVE,
-       "ingress overrun on protocol 8"}, /* 1,408 bytes first */
+      {CDL_PROTO_KEEP_ALIVE, "ingress overrun on protocol 8"}, /* 1,408 bytes first */
       {CDL_PROTO_TX_SUBMISSION, "tx-submission: a message over 65535"},
   };
   for (size_t i = 0; i < 4; i++) {
     client_init(&c);
     handshake(&c);
-    expect_violation(&c, oversize(&c, cases[i].proto), CDL_E_LIMIT,
-                     cases[i].words);
+    expect_violation(&c, oversize(&c, cases[i].proto), CDL_E_LIMIT, cases[i].words);
   }
 }
 
@@ -454,8 +421,7 @@ static void test_without_agency(void **state) {
       {CDL_PROTO_BLOCK_FETCH, "8102", "may not send MsgStartBatch"},
       {CDL_PROTO_KEEP_ALIVE, "8201182a", "may not send MsgKeepAliveResponse"},
       {CDL_PROTO_TX_SUBMISSION, "8400f50101", "may not send MsgRequestTxIds"},
-      {CDL_PROTO_TX_SUBMISSION, "81068104",
-       "while the server has agency"}, /* Init, then Done */
+      {CDL_PROTO_TX_SUBMISSION, "81068104", "while the server has agency"}, /* Init, then Done */
   };
   for (size_t i = 0; i < 6; i++) {
     client c;
@@ -463,8 +429,7 @@ static void test_without_agency(void **state) {
     handshake(&c);
     uint8_t b[32];
     size_t n = hex_to_bytes(cases[i].hex, b, sizeof b);
-    expect_violation(&c, raw_sdu(&c, cases[i].proto, b, n), CDL_E_PROTOCOL,
-                     cases[i].words);
+    expect_violation(&c, raw_sdu(&c, cases[i].proto, b, n), CDL_E_PROTOCOL, cases[i].words);
   }
 }
 
@@ -474,53 +439,47 @@ static void test_silence(void **state) {
   client_init(&c);
   uint64_t t0 = c.now;
   assert_int_equal(cdl_n2n_server_deadline(c.srv), t0 + 10 * SEC);
-  assert_int_equal(cdl_n2n_server_poll(c.srv, t0 + 10 * SEC - 1, &c.err),
-                   CDL_OK);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 10 * SEC, &c.err),
-                   CDL_E_TIMEOUT, "handshake: no message within 10 s");
+  assert_int_equal(cdl_n2n_server_poll(c.srv, t0 + 10 * SEC - 1, &c.err), CDL_OK);
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 10 * SEC, &c.err), CDL_E_TIMEOUT,
+                   "handshake: no message within 10 s");
   /* After the handshake: keep-alive 97 s, chain-sync idle 3,373 s. */
   client_init(&c);
   handshake(&c);
   t0 = c.now;
   assert_int_equal(cdl_n2n_server_deadline(c.srv), t0 + 97 * SEC);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 97 * SEC, &c.err),
-                   CDL_E_TIMEOUT, "keep-alive: no message within 97 s");
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 97 * SEC, &c.err), CDL_E_TIMEOUT,
+                   "keep-alive: no message within 97 s");
   client_init(&c);
   handshake(&c);
   uint8_t done[] = {0x81, 0x02};
-  assert_int_equal(raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, done, 2),
-                   CDL_OK); /* keep-alive ends */
+  assert_int_equal(raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, done, 2), CDL_OK); /* keep-alive ends */
   assert_int_equal(cdl_n2n_server_poll(c.srv, t0 + 3372 * SEC, &c.err), CDL_OK);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 3373 * SEC, &c.err),
-                   CDL_E_TIMEOUT, "chain-sync: no message within 3373 s");
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 3373 * SEC, &c.err), CDL_E_TIMEOUT,
+                   "chain-sync: no message within 3373 s");
   /* Half an SDU, then nothing for 30 s. */
   client_init(&c);
   handshake(&c);
   uint8_t half[5] = {0};
   assert_int_equal(to_server(&c, half, 5), CDL_OK);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, c.now + 30 * SEC, &c.err),
-                   CDL_E_TIMEOUT, "SDU took longer than 30000 ms");
+  expect_violation(&c, cdl_n2n_server_poll(c.srv, c.now + 30 * SEC, &c.err), CDL_E_TIMEOUT,
+                   "SDU took longer than 30000 ms");
 }
 
 static void test_bad_framing(void **state) {
   (void)state;
   client c;
   client_init(&c);
-  expect_violation(&c, raw_sdu(&c, CDL_PROTO_HANDSHAKE, NULL, 0),
-                   CDL_E_PROTOCOL, "no payload");
+  expect_violation(&c, raw_sdu(&c, CDL_PROTO_HANDSHAKE, NULL, 0), CDL_E_PROTOCOL, "no payload");
   client_init(&c);
   uint8_t req[] = {0x81, 0x00};
-  expect_violation(&c, raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, req, 2),
-                   CDL_E_PROTOCOL,
+  expect_violation(&c, raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, req, 2), CDL_E_PROTOCOL,
                    "unknown mini-protocol 2"); /* before the handshake */
   client_init(&c);
   handshake(&c);
-  expect_violation(&c, raw_sdu(&c, 11, req, 2), CDL_E_PROTOCOL,
-                   "unknown mini-protocol 11");
+  expect_violation(&c, raw_sdu(&c, 11, req, 2), CDL_E_PROTOCOL, "unknown mini-protocol 11");
   /* Garbage handshakes: not CBOR, a reply instead of a proposal, trailing junk.
    */
-  static const char *garbage[] = {"ffffffff", "83010e841a2d964a09f500f4",
-                                  "8200a0ff"};
+  static const char *garbage[] = {"ffffffff", "83010e841a2d964a09f500f4", "8200a0ff"};
   for (size_t i = 0; i < 3; i++) {
     client_init(&c);
     uint8_t b[32];
@@ -549,9 +508,7 @@ static void test_flood(void **state) {
   client_init(&c);
   handshake(&c);
   cdl_point tip = point_of_block(N_BLOCKS - 1);
-  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT,
-                           .point_list = &tip,
-                           .n_points = 1});
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &tip, .n_points = 1});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   assert_int_equal(pump(&c), CDL_OK);
@@ -559,8 +516,7 @@ static void test_flood(void **state) {
   assert_int_equal(recv_cs(&c).kind, CDL_CS_ROLL_BACKWARD);
   assert_int_equal(recv_cs(&c).kind, CDL_CS_AWAIT_REPLY);
   static uint8_t many[12288];
-  for (size_t i = 0; i < sizeof many; i += 2)
-    many[i] = 0x81, many[i + 1] = 0x00;
+  for (size_t i = 0; i < sizeof many; i += 2) many[i] = 0x81, many[i + 1] = 0x00;
   int rc = CDL_OK;
   int sdus = 0;
   while (rc == CDL_OK && sdus < 100)
