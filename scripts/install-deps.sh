@@ -16,7 +16,11 @@ packages=(
   libzstd-dev zstd                  # the compressed mainnet chunk
   libcmocka-dev                     # unit tests
   libuv1-dev libmicrohttpd-dev libncurses-dev   # io driver, metrics, live view
+  nodejs                            # tests/interop: a third-party Ouroboros client
 )
+# npm comes with nodejs from NodeSource and separately on Debian; ask for the
+# Debian package only when the command is missing.
+if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
 
 missing=()
 for p in "${packages[@]}"; do

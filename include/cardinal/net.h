@@ -353,4 +353,52 @@ uint32_t cdl_n2n_server_version(const cdl_n2n_server *s);
 /* Refused or queried: close once the reply is written. */
 bool cdl_n2n_server_finished(const cdl_n2n_server *s);
 
+/* ---- Node-to-node client: one outbound connection (client.c) -------------
+ * The initiator side: handshake, chain-sync of headers with up to
+ * |pipeline| requests in flight, block-fetch of the announced headers in
+ * ranges of |fetch_batch| blocks (up to |fetch_ranges| in flight), and
+ * keep-alive every 10 s with the round trip measured. Each header must
+ * extend the one before it; each block must be the one its header
+ * announced. Blocks go to |on_block| in chain order; an error from it (an
+ * invalid block) ends the connection like a violation. Driven like the
+ * server: _recv, _poll at the deadline, _next_sdu. */
+
+#define CDL_CLIENT_MAX_PIPELINE 1000
+
+typedef int (*cdl_n2n_block_fn)(void *ctx, const uint8_t *block, size_t len, cdl_error *err);
+
+typedef struct cdl_n2n_client_config {
+  cdl_hs_config hs;
+  uint64_t epoch_slots;  /* 10 k */
+  size_t pipeline;       /* chain-sync requests in flight; 1: no pipelining */
+  size_t fetch_batch;    /* blocks per range; 0: 256 */
+  size_t fetch_ranges;   /* ranges in flight; 0: 2 */
+  const cdl_point *known; /* intersection candidates, best first; none: origin */
+  size_t n_known;
+  cdl_n2n_block_fn on_block;
+  void *ctx;
+} cdl_n2n_client_config;
+
+typedef struct cdl_n2n_client_stats {
+  uint64_t headers, blocks, block_bytes, rollbacks;
+  uint64_t ka_rtt_us;      /* the last keep-alive round trip; 0: none yet */
+  uint64_t ka_rtt_samples;
+  cdl_tip peer_tip;        /* as the peer last said */
+  cdl_point intersection;  /* where chain-sync started */
+} cdl_n2n_client_stats;
+
+typedef struct cdl_n2n_client cdl_n2n_client;
+
+int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2n_client **out,
+                       cdl_error *err);
+void cdl_n2n_client_del(cdl_n2n_client *c);
+int cdl_n2n_client_recv(cdl_n2n_client *c, const uint8_t *data, size_t len, uint64_t now_us,
+                        cdl_error *err);
+int cdl_n2n_client_poll(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
+bool cdl_n2n_client_next_sdu(cdl_n2n_client *c, uint64_t now_us, cdl_buf *out);
+uint64_t cdl_n2n_client_deadline(const cdl_n2n_client *c);
+/* At the peer's tip: it said "await", and every announced block is in. */
+bool cdl_n2n_client_synced(const cdl_n2n_client *c);
+cdl_n2n_client_stats cdl_n2n_client_stats_get(const cdl_n2n_client *c);
+
 #endif /* CARDINAL_NET_H */

@@ -397,4 +397,41 @@ int cdl_follower_intersect(cdl_follower *f, const cdl_point *points, size_t n,
 int cdl_follower_next(cdl_follower *f, cdl_follow_kind *kind, cdl_block_info *info,
                       cdl_point *to, cdl_buf *block, cdl_error *err);
 
+/* ---- A database directory (docs/storage.md "Layout") ---------------------
+ * What `cardinal-cli db`, `cardinal-cli sync` and `cardinal-node` share:
+ * DIR holds the ChainDB, genesis.json (a copy of the genesis it was
+ * created with) and optionally pbft-threshold (the threshold it was built
+ * with, a fraction in (0, 1]). */
+
+#define CDL_DB_GENESIS_MAX (64u << 20) /* bytes of a genesis file */
+
+typedef struct cdl_db_genesis {
+  cdl_buf text;
+  cdl_arena arena;
+  cdl_byron_genesis g;
+} cdl_db_genesis;
+
+typedef struct cdl_db_dir_options {
+  const char *dir;
+  const char *genesis;    /* NULL: DIR/genesis.json */
+  double pbft_threshold;  /* 0: DIR/pbft-threshold, else the default */
+  bool no_signatures;     /* CDL_LEDGER_NO_SIGNATURES */
+  bool validate_all;      /* re-parse every chunk on open */
+  bool create;            /* make DIR and keep a copy of the genesis in it */
+  uint64_t sync_interval; /* 0: the ChainDB's default */
+} cdl_db_dir_options;
+
+void cdl_db_genesis_init(cdl_db_genesis *dg);
+void cdl_db_genesis_free(cdl_db_genesis *dg);
+/* Loads o->genesis, or DIR/genesis.json (after cdl_db_genesis_init). */
+int cdl_db_genesis_load(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_error *err);
+/* |given| when set, else DIR/pbft-threshold when it holds a fraction in
+ * (0, 1], else 0 (the ledger's default). */
+double cdl_db_threshold(const char *dir, double given);
+cdl_ledger_config cdl_db_ledger_config(const cdl_db_dir_options *o, const cdl_byron_genesis *g);
+/* Opens the ChainDB of DIR. |dg| is initialised here, must outlive the
+ * ChainDB, and is freed by the caller whatever the result. */
+int cdl_db_dir_open(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_chaindb **db,
+                    cdl_chaindb_report *rep, cdl_error *err);
+
 #endif /* CARDINAL_STORAGE_H */

@@ -46,6 +46,7 @@ int cmd_address(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int genesis_create(int argc, char **argv);
 int genesis_print_secrets(int argc, char **argv);

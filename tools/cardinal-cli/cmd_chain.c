@@ -200,7 +200,7 @@ static json_t *summary_json(const cdl_ledger *l, const chain_opts *o, double sec
 
 static int chain_validate(const chain_opts *given) {
   chain_opts copy = *given; /* a database brings its own PBFT threshold */
-  if (given->db != NULL) copy.pbft_threshold = db_threshold(given->db, given->pbft_threshold);
+  if (given->db != NULL) copy.pbft_threshold = cdl_db_threshold(given->db, given->pbft_threshold);
   const chain_opts *o = &copy;
   cdl_error err = {0};
   cdl_ledger *l = NULL;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cardinal/byron_json.h"
 #include "db.h"
@@ -48,72 +47,33 @@ int db_parse_opts(int argc, char **argv, db_opts *o) {
   return EXIT_OK;
 }
 
+cdl_db_dir_options db_dir_options(const db_opts *o, bool create) {
+  return (cdl_db_dir_options){.dir = o->db,
+                              .genesis = o->genesis,
+                              .pbft_threshold = o->pbft_threshold,
+                              .no_signatures = o->no_signatures,
+                              .validate_all = o->validate_all,
+                              .create = create,
+                              .sync_interval = o->sync_interval};
+}
+
+void db_genesis_init(db_genesis *dg) { cdl_db_genesis_init(dg); }
+void db_genesis_free(db_genesis *dg) { cdl_db_genesis_free(dg); }
+
 int db_genesis_load(const db_opts *o, db_genesis *dg, cdl_error *err) {
-  char path[4200];
-  const char *file = o->genesis;
-  if (file == NULL) {
-    snprintf(path, sizeof path, "%s/genesis.json", o->db);
-    file = path;
-  }
-  int rc = cdl_file_read_all(file, CLI_MAX_INPUT, &dg->text, err);
-  if (rc == CDL_OK) rc = cdl_byron_genesis_load(dg->text.data, dg->text.len, &dg->arena, &dg->g, err);
-  return rc;
-}
-
-void db_genesis_free(db_genesis *dg) {
-  cdl_arena_free(&dg->arena);
-  cdl_buf_free(&dg->text);
-}
-
-double db_threshold(const char *db, double given) {
-  if (given > 0) return given;
-  char path[4200], text[32] = {0};
-  snprintf(path, sizeof path, "%s/pbft-threshold", db);
-  FILE *f = fopen(path, "rb");
-  double t = 0;
-  if (f != NULL && fread(text, 1, sizeof text - 1, f) > 0 && !cli_parse_fraction(text, &t)) t = 0;
-  if (f != NULL) fclose(f);
-  return t;
+  cdl_db_dir_options d = db_dir_options(o, false);
+  return cdl_db_genesis_load(&d, dg, err);
 }
 
 cdl_ledger_config db_ledger_config(const db_opts *o, const cdl_byron_genesis *g) {
-  return (cdl_ledger_config){.protocol_magic = g->protocol_magic,
-                             .requires_magic = cdl_byron_requires_magic(g->protocol_magic),
-                             .k = g->k, .pbft_threshold = db_threshold(o->db, o->pbft_threshold),
-                             .flags = o->no_signatures ? CDL_LEDGER_NO_SIGNATURES : 0};
-}
-
-/* Keeps the genesis next to the data so later commands need only --db. */
-static int keep_genesis_copy(const db_opts *o, const db_genesis *dg, cdl_error *err) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/genesis.json", o->db);
-  struct stat st;
-  if (stat(path, &st) == 0) return CDL_OK;
-  cdl_fs fs;
-  cdl_fs_posix_init(&fs, 0);
-  return cdl_fs_write_file_atomic(&fs, o->db, path, dg->text.data, dg->text.len, err);
-}
-
-void db_genesis_init(db_genesis *dg) {
-  cdl_buf_init(&dg->text, 0);
-  cdl_arena_init(&dg->arena, 0);
+  cdl_db_dir_options d = db_dir_options(o, false);
+  return cdl_db_ledger_config(&d, g);
 }
 
 int db_open(const db_opts *o, db_genesis *dg, bool create, cdl_chaindb **db,
             cdl_chaindb_report *rep, cdl_error *err) {
-  db_genesis_init(dg);
-  *db = NULL;
-  struct stat st;
-  if (!create && stat(o->db, &st) != 0)
-    return cdl_error_set(err, CDL_E_IO, 0, "no database at %s", o->db);
-  int rc = db_genesis_load(o, dg, err);
-  if (rc != CDL_OK) return rc;
-  cdl_chaindb_config cfg = {.dir = o->db, .genesis = &dg->g,
-                            .ledger = db_ledger_config(o, &dg->g),
-                            .validate_all = o->validate_all, .sync_interval = o->sync_interval};
-  rc = cdl_chaindb_open(&cfg, db, rep, err);
-  if (rc == CDL_OK && create) rc = keep_genesis_copy(o, dg, err);
-  return rc;
+  cdl_db_dir_options d = db_dir_options(o, create);
+  return cdl_db_dir_open(&d, dg, db, rep, err);
 }
 
 json_t *db_block_json(const cdl_block_info *b, uint64_t k) {

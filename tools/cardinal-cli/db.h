@@ -29,11 +29,7 @@ typedef struct db_opts {
 } db_opts;
 
 /* The genesis a database was created with, loaded. */
-typedef struct db_genesis {
-  cdl_buf text;
-  cdl_arena arena;
-  cdl_byron_genesis g;
-} db_genesis;
+typedef cdl_db_genesis db_genesis;
 
 int db_parse_opts(int argc, char **argv, db_opts *o);
 void db_genesis_init(db_genesis *dg);
@@ -41,9 +37,8 @@ void db_genesis_init(db_genesis *dg);
  * db_genesis_init). */
 int db_genesis_load(const db_opts *o, db_genesis *dg, cdl_error *err);
 void db_genesis_free(db_genesis *dg);
-/* |given| when set, else the threshold the database was built with
- * (DIR/pbft-threshold), else 0 (the default). */
-double db_threshold(const char *db, double given);
+/* The library's database-directory options for these command options. */
+cdl_db_dir_options db_dir_options(const db_opts *o, bool create);
 /* The ledger configuration for the database (threshold as above). */
 cdl_ledger_config db_ledger_config(const db_opts *o, const cdl_byron_genesis *g);
 /* Opens the ChainDB of --db (creating it, and keeping a copy of the

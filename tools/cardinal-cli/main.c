@@ -29,6 +29,8 @@ static const char USAGE[] =
     "  db repair --db DIR                       cut back to the last good block, rebuild indexes\n"
     "  db export --db DIR [--from SLOT] [--to SLOT] --out FILE.chunk\n"
     "  db truncate --db DIR --to-slot N         drop every block after slot N\n"
+    "  sync --from HOST:PORT --db DIR [--genesis FILE] [--pipeline N] [--batch N] [--follow]\n"
+    "                                           fetch, validate and store a peer's chain\n"
     "  key migrate --in FILE --out FILE [--to envelope|legacy|raw]\n"
     "                                           convert a Byron signing key file\n"
     "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
@@ -50,7 +52,7 @@ int main(int argc, char **argv) {
     int (*run)(int, char **);
   } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block}, {"tx", cmd_tx},
                {"address", cmd_address}, {"chain", cmd_chain}, {"key", cmd_key},
-               {"db", cmd_db}};
+               {"db", cmd_db}, {"sync", cmd_sync}};
   for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
     if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
   }

@@ -1,0 +1,149 @@
+/*
+ * sync.c: one outbound connection driving a node-to-node client until it
+ * is synced with its peer (include/cardinal/io.h "Syncing from one
+ * peer"; docs/network.md "Syncing"). The same shape as a server
+ * connection (conn.c): bytes read go to the engine, its SDUs are written
+ * one per uv_write under a bound, a timer follows its deadline.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "io_internal.h"
+
+typedef struct sync_run {
+  uv_loop_t loop;
+  uv_tcp_t tcp;
+  uv_timer_t timer;
+  uv_connect_t connect;
+  const cdl_io_sync_config *cfg;
+  cdl_n2n_client *engine;
+  cdl_buf sdu;
+  size_t writing;
+  bool closing;
+  int rc;
+  cdl_error *err;
+  uint8_t rbuf[IO_READ_BYTES];
+} sync_run;
+
+static void finish(sync_run *r, int rc) {
+  if (r->closing) return;
+  r->closing = true;
+  r->rc = rc;
+  uv_close((uv_handle_t *)&r->tcp, NULL);
+  uv_close((uv_handle_t *)&r->timer, NULL);
+}
+
+static void fail_io(sync_run *r, int uv_rc, const char *what) {
+  cdl_error_set(r->err, CDL_E_IO, 0, "%s: %s", what, uv_strerror(uv_rc));
+  finish(r, CDL_E_IO);
+}
+
+static void service(sync_run *r);
+
+static void on_write(uv_write_t *req, int status) {
+  io_write *w = (io_write *)req;
+  sync_run *r = w->owner;
+  r->writing -= w->len;
+  free(w);
+  if (r->closing) return;
+  if (status < 0) return fail_io(r, status, "write");
+  service(r);
+}
+
+static void flush(sync_run *r) {
+  uint64_t now = cdl_io_now_us();
+  while (!r->closing && r->writing < IO_WRITE_BOUND) {
+    cdl_buf_reset(&r->sdu);
+    if (!cdl_n2n_client_next_sdu(r->engine, now, &r->sdu)) return;
+    int rc = io_write_copy((uv_stream_t *)&r->tcp, &r->sdu, r, on_write);
+    if (rc < 0) return fail_io(r, rc, "write");
+    r->writing += r->sdu.len;
+  }
+}
+
+static void on_timer(uv_timer_t *t) {
+  sync_run *r = t->data;
+  int rc = cdl_n2n_client_poll(r->engine, cdl_io_now_us(), r->err);
+  if (rc != CDL_OK) return finish(r, rc);
+  service(r);
+}
+
+static void service(sync_run *r) {
+  if (!r->cfg->follow && cdl_n2n_client_synced(r->engine)) return finish(r, CDL_OK);
+  flush(r);
+  if (r->closing) return;
+  io_timer_arm(&r->timer, cdl_n2n_client_deadline(r->engine), on_timer);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  (void)suggested;
+  sync_run *r = h->data;
+  *b = uv_buf_init((char *)r->rbuf, sizeof r->rbuf);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  sync_run *r = st->data;
+  if (r->closing || n == 0) return;
+  if (n < 0) {
+    cdl_error_set(r->err, CDL_E_IO, 0, "the peer closed the connection%s%s",
+                  n == UV_EOF ? "" : ": ", n == UV_EOF ? "" : uv_strerror((int)n));
+    return finish(r, CDL_E_IO);
+  }
+  int rc =
+      cdl_n2n_client_recv(r->engine, (const uint8_t *)b->base, (size_t)n, cdl_io_now_us(), r->err);
+  if (rc != CDL_OK) return finish(r, rc);
+  service(r);
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+  sync_run *r = req->data;
+  if (r->closing) return;
+  if (status < 0) return fail_io(r, status, "connect");
+  uv_tcp_nodelay(&r->tcp, 1);
+  cdl_log(r->cfg->log, CDL_LOG_INFO, "sync", "connected", "%s:%u", r->cfg->host, r->cfg->port);
+  int rc = uv_read_start((uv_stream_t *)&r->tcp, on_alloc, on_read);
+  if (rc < 0) return fail_io(r, rc, "read");
+  service(r);
+}
+
+static int start(sync_run *r) {
+  char service_name[8];
+  snprintf(service_name, sizeof service_name, "%u", r->cfg->port);
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+  uv_getaddrinfo_t gai;
+  int rc = uv_getaddrinfo(&r->loop, &gai, NULL, r->cfg->host, service_name, &hints);
+  if (rc != 0)
+    return cdl_error_set(r->err, CDL_E_IO, 0, "cannot resolve %s: %s", r->cfg->host,
+                         uv_strerror(rc));
+  uv_tcp_init(&r->loop, &r->tcp);
+  uv_timer_init(&r->loop, &r->timer);
+  r->tcp.data = r->timer.data = r->connect.data = r;
+  rc = uv_tcp_connect(&r->connect, &r->tcp, gai.addrinfo->ai_addr, on_connect);
+  uv_freeaddrinfo(gai.addrinfo);
+  if (rc != 0) {
+    fail_io(r, rc, "connect");
+    return CDL_E_IO;
+  }
+  return CDL_OK;
+}
+
+int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_n2n_client_stats *stats, cdl_error *err) {
+  sync_run *r = calloc(1, sizeof *r);
+  if (r == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "sync: out of memory");
+  r->cfg = cfg;
+  r->err = err;
+  cdl_buf_init(&r->sdu, 0);
+  uv_loop_init(&r->loop);
+  int rc = cdl_n2n_client_new(&cfg->client, cdl_io_now_us(), &r->engine, err);
+  if (rc == CDL_OK) rc = start(r);
+  if (rc == CDL_OK || r->closing) {
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    if (rc == CDL_OK) rc = r->rc;
+  }
+  uv_loop_close(&r->loop);
+  if (stats && r->engine) *stats = cdl_n2n_client_stats_get(r->engine);
+  cdl_n2n_client_del(r->engine);
+  cdl_buf_free(&r->sdu);
+  free(r);
+  return rc;
+}

@@ -1,0 +1,182 @@
+/*
+ * client.c: one outbound node-to-node connection, the initiator side,
+ * without I/O (include/cardinal/net.h "Node-to-node client"; docs/
+ * network.md "Syncing"; network spec miniprotocols.tex; the time limits
+ * of ../shared/docs/ouroboros-network.md section 5.1).
+ *
+ * The handshake proposal goes out at once; once a version is accepted,
+ * chain-sync, block-fetch and keep-alive start (client_protocols.c). The
+ * server's messages are taken as they come, so each channel's ingress
+ * holds at most one partial message and one read's worth of bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_internal.h"
+
+#define HANDSHAKE_LIMIT 5760
+#define READ_SLACK 65536 /* bytes one read may add before they are decoded */
+
+int cl_queue(cdl_n2n_client *c, int ch, cdl_error *err) {
+  if (cdl_cbor_enc_status(&c->msg) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "client: out of memory encoding a message");
+  if (cdl_mux_queue(&c->mux, ch, c->msg.data, c->msg.len) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "client: egress queue full");
+  return CDL_OK;
+}
+
+static int check_config(const cdl_n2n_client_config *cfg, cdl_error *err) {
+  if (cfg->pipeline < 1 || cfg->pipeline > CDL_CLIENT_MAX_PIPELINE || cfg->on_block == NULL ||
+      cfg->epoch_slots == 0 || cfg->fetch_ranges > CLIENT_MAX_RANGES ||
+      cfg->fetch_batch * (cfg->fetch_ranges ? cfg->fetch_ranges : 2) + cfg->pipeline >
+          CLIENT_RING / 2)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "client: bad configuration");
+  return CDL_OK;
+}
+
+int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2n_client **out,
+                       cdl_error *err) {
+  *out = NULL;
+  TRY_NET(check_config(cfg, err));
+  cdl_n2n_client *c = calloc(1, sizeof *c);
+  hdr_entry *ring = malloc(CLIENT_RING * sizeof *ring);
+  cdl_point *known = malloc((cfg->n_known ? cfg->n_known : 1) * sizeof *known);
+  if (c == NULL || ring == NULL || known == NULL) {
+    free(c), free(ring), free(known);
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "client: out of memory");
+  }
+  c->cfg = *cfg;
+  if (c->cfg.fetch_batch == 0) c->cfg.fetch_batch = 256;
+  if (c->cfg.fetch_ranges == 0) c->cfg.fetch_ranges = 2;
+  if (cfg->n_known) memcpy(known, cfg->known, cfg->n_known * sizeof *known);
+  c->known = known;
+  c->cfg.known = known;
+  c->ring = ring;
+  c->started_us = now_us;
+  cdl_buf_init(&c->msg, 0);
+  cdl_arena_init(&c->arena, 0);
+  cdl_mux_init(&c->mux, CL_HANDSHAKE_TIMEOUT_US);
+  c->ch_hs = cdl_mux_add_channel(&c->mux, CDL_PROTO_HANDSHAKE, true, HANDSHAKE_LIMIT);
+  c->ch_cs = c->ch_bf = c->ch_ka = -1;
+  *out = c;
+  cdl_hs_encode_propose(&c->msg, &cfg->hs);
+  int rc = cl_queue(c, c->ch_hs, err);
+  if (rc != CDL_OK) {
+    cdl_n2n_client_del(c);
+    *out = NULL;
+  }
+  return rc;
+}
+
+void cdl_n2n_client_del(cdl_n2n_client *c) {
+  if (c == NULL) return;
+  cdl_mux_free(&c->mux);
+  cdl_buf_free(&c->msg);
+  cdl_arena_free(&c->arena);
+  free(c->ring);
+  free(c->known);
+  free(c);
+}
+
+static int open_channels(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  c->ch_cs = cdl_mux_add_channel(&c->mux, CDL_PROTO_CHAIN_SYNC, true, 65535 + READ_SLACK);
+  c->ch_bf = cdl_mux_add_channel(&c->mux, CDL_PROTO_BLOCK_FETCH, true, 2500000 + READ_SLACK);
+  c->ch_ka = cdl_mux_add_channel(&c->mux, CDL_PROTO_KEEP_ALIVE, true, 65535 + READ_SLACK);
+  if (c->ch_cs < 0 || c->ch_bf < 0 || c->ch_ka < 0)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "client: cannot open channels");
+  c->mux.sdu_timeout_us = 30 * SEC_US;
+  c->ready = true;
+  c->cs.state = CL_CS_INTERSECT;
+  c->cs.since = now_us;
+  c->ka.next_us = now_us; /* the first keep-alive at once: an early round trip */
+  cdl_cs_msg m = {
+      .kind = CDL_CS_FIND_INTERSECT, .point_list = c->known, .n_points = c->cfg.n_known};
+  cdl_point origin = {.origin = true};
+  if (c->cfg.n_known == 0) m.point_list = &origin, m.n_points = 1;
+  cdl_buf_reset(&c->msg);
+  cdl_cs_encode(&c->msg, &m);
+  return cl_queue(c, c->ch_cs, err);
+}
+
+static int handshake(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  cdl_span in = cdl_mux_ingress(&c->mux, c->ch_hs);
+  cdl_hs_msg m;
+  size_t used;
+  int rc = cdl_hs_decode(in.ptr, in.len, &m, &used, err);
+  if (rc == CDL_E_TRUNCATED) return CDL_OK;
+  if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "handshake: undecodable reply");
+  if (used != in.len) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a second message");
+  cdl_hs_result res;
+  rc = cdl_hs_check_reply(&c->cfg.hs, &m, &res, err);
+  cdl_mux_consume(&c->mux, c->ch_hs, used);
+  if (rc != CDL_OK) return rc;
+  if (res.outcome != CDL_HS_ACCEPTED)
+    return cdl_error_set(err, CDL_E_REFUSED, 0, "handshake: %s", res.why);
+  return open_channels(c, now_us, err);
+}
+
+int cdl_n2n_client_recv(cdl_n2n_client *c, const uint8_t *data, size_t len, uint64_t now_us,
+                        cdl_error *err) {
+  TRY_NET(cdl_mux_recv(&c->mux, data, len, now_us, err));
+  if (!c->ready) {
+    TRY_NET(handshake(c, now_us, err));
+    if (!c->ready) return CDL_OK;
+  }
+  if (cdl_mux_ingress(&c->mux, c->ch_hs).len > 0)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
+  TRY_NET(cl_chain_sync(c, now_us, err));
+  TRY_NET(cl_block_fetch(c, now_us, err));
+  TRY_NET(cl_keep_alive(c, now_us, err));
+  return cl_drive(c, now_us, err);
+}
+
+/* The limit of a state where the server has agency. */
+static uint64_t wait_end(bool waiting, uint64_t since, uint64_t limit) {
+  return waiting ? since + limit : UINT64_MAX;
+}
+
+static uint64_t cs_limit(const cdl_n2n_client *c) {
+  if (c->cs.state == CL_CS_INTERSECT) return CL_CS_INTERSECT_TIMEOUT_US;
+  return c->cs.awaiting ? CL_CS_MUST_REPLY_TIMEOUT_US : CL_CS_CAN_AWAIT_TIMEOUT_US;
+}
+
+uint64_t cdl_n2n_client_deadline(const cdl_n2n_client *c) {
+  uint64_t d = cdl_mux_deadline(&c->mux);
+  uint64_t t[4] = {wait_end(!c->ready, c->started_us, CL_HANDSHAKE_TIMEOUT_US), UINT64_MAX,
+                   UINT64_MAX, UINT64_MAX};
+  if (c->ready) {
+    bool cs_wait = c->cs.state == CL_CS_INTERSECT || c->cs.in_flight > 0;
+    t[1] = wait_end(cs_wait, c->cs.since, cs_limit(c));
+    t[2] = wait_end(c->bf.n > 0, c->bf.since, CL_BF_TIMEOUT_US);
+    t[3] = c->ka.waiting ? c->ka.sent_us + CL_KA_TIMEOUT_US : c->ka.next_us;
+  }
+  for (int i = 0; i < 4; i++)
+    if (t[i] < d) d = t[i];
+  return d;
+}
+
+static int late(uint64_t end, uint64_t now_us, const char *what, cdl_error *err) {
+  if (now_us < end) return CDL_OK;
+  return cdl_error_set(err, CDL_E_TIMEOUT, 0, "%s: the server did not answer in time", what);
+}
+
+int cdl_n2n_client_poll(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  TRY_NET(cdl_mux_check_time(&c->mux, now_us, err));
+  if (!c->ready) return late(c->started_us + CL_HANDSHAKE_TIMEOUT_US, now_us, "handshake", err);
+  bool cs_wait = c->cs.state == CL_CS_INTERSECT || c->cs.in_flight > 0;
+  TRY_NET(late(wait_end(cs_wait, c->cs.since, cs_limit(c)), now_us, "chain-sync", err));
+  TRY_NET(late(wait_end(c->bf.n > 0, c->bf.since, CL_BF_TIMEOUT_US), now_us, "block-fetch", err));
+  TRY_NET(
+      late(wait_end(c->ka.waiting, c->ka.sent_us, CL_KA_TIMEOUT_US), now_us, "keep-alive", err));
+  return cl_drive(c, now_us, err);
+}
+
+bool cdl_n2n_client_next_sdu(cdl_n2n_client *c, uint64_t now_us, cdl_buf *out) {
+  return cdl_mux_next_sdu(&c->mux, now_us, out);
+}
+
+bool cdl_n2n_client_synced(const cdl_n2n_client *c) {
+  return c->ready && c->cs.awaiting && c->head == c->tail && c->bf.n == 0;
+}
+
+cdl_n2n_client_stats cdl_n2n_client_stats_get(const cdl_n2n_client *c) { return c->st; }

@@ -1,0 +1,76 @@
+/*
+ * client_internal.h: the state of one node-to-node initiator connection
+ * (client.c drives it and runs the handshake; client_protocols.c holds
+ * chain-sync, block-fetch and keep-alive).
+ */
+#ifndef CARDINAL_NET_CLIENT_INTERNAL_H
+#define CARDINAL_NET_CLIENT_INTERNAL_H
+
+#include "cardinal/net.h"
+#include "server_internal.h" /* TRY_NET, SEC_US */
+
+/* Headers announced and not yet fetched, and those being fetched. */
+#define CLIENT_RING 8192
+#define CLIENT_MAX_RANGES 8
+/* Time limits where the server has agency (../shared/docs/
+ * ouroboros-network.md 5.1). MustReply: the top of the real node's range
+ * for untrusted peers. */
+#define CL_HANDSHAKE_TIMEOUT_US (10 * SEC_US)
+#define CL_CS_INTERSECT_TIMEOUT_US (10 * SEC_US)
+#define CL_CS_CAN_AWAIT_TIMEOUT_US (10 * SEC_US)
+#define CL_CS_MUST_REPLY_TIMEOUT_US (911 * SEC_US)
+#define CL_BF_TIMEOUT_US (60 * SEC_US)
+#define CL_KA_TIMEOUT_US (60 * SEC_US)
+#define CL_KA_INTERVAL_US (10 * SEC_US)
+
+enum { CL_CS_INTERSECT = 1, CL_CS_RUNNING };
+
+typedef struct hdr_entry {
+  uint64_t slot, block_no;
+  uint32_t size_hint;
+  uint8_t hash[32];
+} hdr_entry;
+
+struct cdl_n2n_client {
+  cdl_n2n_client_config cfg;
+  cdl_point *known;
+  cdl_mux mux;
+  int ch_hs, ch_cs, ch_bf, ch_ka;
+  bool ready;
+  uint64_t started_us;
+  struct {
+    int state;
+    size_t in_flight; /* requests not yet answered by a roll */
+    bool awaiting;    /* the oldest of them got MsgAwaitReply */
+    uint64_t since;   /* the wait for the next message began */
+    bool has_last;
+    uint8_t last_hash[32]; /* the header the next one must extend */
+  } cs;
+  /* Ring positions, counted from the start: [head, req) requested,
+   * [req, tail) announced, not requested. */
+  hdr_entry *ring;
+  uint64_t head, req, tail;
+  struct {
+    size_t left[CLIENT_MAX_RANGES]; /* blocks still due per range, oldest first */
+    size_t n;
+    bool streaming;
+    uint64_t since;
+  } bf;
+  struct {
+    bool waiting;
+    uint16_t cookie;
+    uint64_t sent_us, next_us;
+  } ka;
+  cdl_n2n_client_stats st;
+  cdl_buf msg;
+  cdl_arena arena;
+};
+
+int cl_queue(cdl_n2n_client *c, int ch, cdl_error *err);
+int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
+int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
+int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
+/* Sends what the state allows: requests, ranges, a keep-alive. */
+int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
+
+#endif

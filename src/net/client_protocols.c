@@ -1,0 +1,302 @@
+/*
+ * client_protocols.c: the initiator side of chain-sync (pipelined),
+ * block-fetch and keep-alive on one connection (client_internal.h;
+ * network spec miniprotocols.tex; docs/network.md "Syncing").
+ *
+ * Headers from chain-sync go into a ring in chain order, each checked to
+ * extend the one before it. Block-fetch asks for the oldest announced
+ * headers in ranges; each block that comes must hash to the header
+ * expected next, then goes to the caller. A roll-backward drops announced
+ * headers that were not requested yet; blocks already requested still
+ * arrive and go to the caller, whose chain selection sorts forks out.
+ */
+#include <string.h>
+
+#include "cardinal/crypto.h"
+#include "client_internal.h"
+
+#define SMALL_LIMIT 65535
+#define BLOCK_LIMIT 2500000
+
+/* Decoding outcome |rc| for |have| bytes: a message, wait, or a failure
+ * (a message over |limit| or undecodable). */
+static int judge(int rc, size_t have, size_t limit, const char *proto, bool *got, cdl_error *err) {
+  *got = rc == CDL_OK;
+  if (rc == CDL_OK || (rc == CDL_E_TRUNCATED && have < limit)) return CDL_OK;
+  if (rc == CDL_E_TRUNCATED)
+    return cdl_error_set(err, CDL_E_LIMIT, 0, "%s: a message over %zu bytes", proto, limit);
+  return rc;
+}
+
+static int unexpected(const char *proto, const char *msg, cdl_error *err) {
+  return cdl_error_set(err, CDL_E_PROTOCOL, 0, "%s: the server may not send %s now", proto, msg);
+}
+
+static hdr_entry *at(cdl_n2n_client *c, uint64_t pos) { return &c->ring[pos % CLIENT_RING]; }
+
+/* ---- Chain-sync ------------------------------------------------------------ */
+
+/* Slot, number and hash of a wrapped Byron header; its previous hash. */
+static int read_header(cdl_n2n_client *c, cdl_span content, hdr_entry *e, uint8_t prev[32],
+                       cdl_error *err) {
+  cdl_net_header h;
+  TRY_NET(cdl_net_read_byron_header(content, &h, err));
+  cdl_arena_reset(&c->arena);
+  cdl_byron_ctx ctx = {.arena = &c->arena, .err = err};
+  cdl_cbor_cursor cur;
+  cdl_cbor_cursor_init(&cur, h.header.ptr, h.header.len, err);
+  if (h.subtag == 0) {
+    cdl_byron_ebb_header eh;
+    TRY_NET(cdl_byron_ebb_header_read(&cur, &ctx, &eh));
+    e->slot = eh.epoch * c->cfg.epoch_slots;
+    e->block_no = eh.difficulty;
+    memcpy(prev, eh.prev_hash, 32);
+  } else {
+    cdl_byron_header mh;
+    TRY_NET(cdl_byron_header_read(&cur, &ctx, &mh));
+    if (mh.slot_in_epoch >= c->cfg.epoch_slots)
+      return cdl_error_set(err, CDL_E_RANGE, 0, "chain-sync: slot %llu past the epoch",
+                           (unsigned long long)mh.slot_in_epoch);
+    e->slot = mh.epoch * c->cfg.epoch_slots + mh.slot_in_epoch;
+    e->block_no = mh.difficulty;
+    memcpy(prev, mh.prev_hash, 32);
+  }
+  e->size_hint = h.size_hint;
+  cdl_blake2b hb;
+  uint8_t wrap[2] = {0x82, h.subtag};
+  cdl_blake2b_256_init(&hb);
+  cdl_blake2b_update(&hb, wrap, 2);
+  cdl_blake2b_update(&hb, h.header.ptr, h.header.len);
+  cdl_blake2b_256_final(&hb, e->hash);
+  return CDL_OK;
+}
+
+static int roll_forward(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
+  hdr_entry e;
+  uint8_t prev[32];
+  int rc = read_header(c, m->content, &e, prev, err);
+  if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "chain-sync: bad header: %s", err->message);
+  if (c->cs.has_last && memcmp(prev, c->cs.last_hash, 32) != 0)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "chain-sync: header %llu does not extend the previous one",
+                         (unsigned long long)e.block_no);
+  *at(c, c->tail++) = e;
+  c->cs.has_last = true;
+  memcpy(c->cs.last_hash, e.hash, 32);
+  c->st.headers++;
+  return CDL_OK;
+}
+
+/* Announced headers after |p| that were not requested yet are dropped. */
+static void roll_backward(cdl_n2n_client *c, const cdl_point *p) {
+  uint64_t keep = c->req;
+  for (uint64_t pos = c->tail; pos > c->req; pos--)
+    if (!p->origin && memcmp(at(c, pos - 1)->hash, p->hash, 32) == 0) {
+      keep = pos;
+      break;
+    }
+  bool moved =
+      keep != c->tail || !c->cs.has_last || p->origin || memcmp(c->cs.last_hash, p->hash, 32) != 0;
+  if (moved && c->st.headers > 0) c->st.rollbacks++;
+  c->tail = keep;
+  c->cs.has_last = !p->origin;
+  if (!p->origin) memcpy(c->cs.last_hash, p->hash, 32);
+}
+
+static int cs_message(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
+  const char *name = cdl_cs_name(m->kind);
+  bool intersecting = c->cs.state == CL_CS_INTERSECT;
+  if (m->kind == CDL_CS_INTERSECT_FOUND || m->kind == CDL_CS_INTERSECT_NOT_FOUND) {
+    if (!intersecting) return unexpected("chain-sync", name, err);
+    c->cs.state = CL_CS_RUNNING;
+    c->st.peer_tip = m->tip;
+    c->st.intersection.origin = true;
+    if (m->kind == CDL_CS_INTERSECT_FOUND) c->st.intersection = m->point;
+    roll_backward(c, &c->st.intersection); /* the server's read pointer is there now */
+    return CDL_OK;
+  }
+  bool roll = m->kind == CDL_CS_ROLL_FORWARD || m->kind == CDL_CS_ROLL_BACKWARD;
+  if (intersecting || c->cs.in_flight == 0 || !(roll || m->kind == CDL_CS_AWAIT_REPLY) ||
+      (m->kind == CDL_CS_AWAIT_REPLY && c->cs.awaiting))
+    return unexpected("chain-sync", name, err);
+  if (m->kind == CDL_CS_AWAIT_REPLY) {
+    c->cs.awaiting = true;
+    return CDL_OK;
+  }
+  c->cs.in_flight--;
+  c->cs.awaiting = false;
+  c->st.peer_tip = m->tip;
+  if (m->kind == CDL_CS_ROLL_BACKWARD) {
+    roll_backward(c, &m->point);
+    return CDL_OK;
+  }
+  return roll_forward(c, m, err);
+}
+
+int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  for (;;) {
+    cdl_span in = cdl_mux_ingress(&c->mux, c->ch_cs);
+    cdl_cs_msg m;
+    size_t used;
+    bool got;
+    TRY_NET(judge(cdl_cs_decode(in.ptr, in.len, &m, &used, err), in.len, SMALL_LIMIT, "chain-sync",
+                  &got, err));
+    if (!got) return CDL_OK;
+    if (used > SMALL_LIMIT)
+      return cdl_error_set(err, CDL_E_LIMIT, 0, "chain-sync: a message over %u bytes", SMALL_LIMIT);
+    TRY_NET(cs_message(c, &m, err));
+    cdl_mux_consume(&c->mux, c->ch_cs, used);
+    c->cs.since = now_us;
+  }
+}
+
+/* ---- Block-fetch ----------------------------------------------------------- */
+
+static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
+  if (!c->bf.streaming || c->bf.left[0] == 0) return unexpected("block-fetch", "MsgBlock", err);
+  uint8_t subtag;
+  cdl_span header;
+  TRY_NET(cdl_net_byron_block_parts(block.ptr, block.len, &subtag, &header, err));
+  uint8_t hash[32], wrap[2] = {0x82, subtag};
+  cdl_blake2b hb;
+  cdl_blake2b_256_init(&hb);
+  cdl_blake2b_update(&hb, wrap, 2);
+  cdl_blake2b_update(&hb, header.ptr, header.len);
+  cdl_blake2b_256_final(&hb, hash);
+  const hdr_entry *want = at(c, c->head);
+  if (memcmp(hash, want->hash, 32) != 0)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: block %llu is not the one asked for",
+                         (unsigned long long)want->block_no);
+  TRY_NET(c->cfg.on_block(c->cfg.ctx, block.ptr, block.len, err));
+  c->head++;
+  c->bf.left[0]--;
+  c->st.blocks++;
+  c->st.block_bytes += block.len;
+  return CDL_OK;
+}
+
+static void pop_range(cdl_n2n_client *c) {
+  memmove(c->bf.left, c->bf.left + 1, (c->bf.n - 1) * sizeof c->bf.left[0]);
+  c->bf.n--;
+  c->bf.streaming = false;
+}
+
+static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
+  const char *name = cdl_bf_name(m->kind);
+  if (c->bf.n == 0) return unexpected("block-fetch", name, err);
+  switch (m->kind) {
+    case CDL_BF_START_BATCH:
+      if (c->bf.streaming) return unexpected("block-fetch", name, err);
+      c->bf.streaming = true;
+      return CDL_OK;
+    case CDL_BF_NO_BLOCKS: /* the server left that chain: forget the range */
+      if (c->bf.streaming) return unexpected("block-fetch", name, err);
+      c->head += c->bf.left[0];
+      pop_range(c);
+      return CDL_OK;
+    case CDL_BF_BLOCK:
+      return bf_block(c, m->block, err);
+    case CDL_BF_BATCH_DONE:
+      if (!c->bf.streaming || c->bf.left[0] != 0)
+        return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: a batch ended %zu blocks early",
+                             c->bf.left[0]);
+      pop_range(c);
+      return CDL_OK;
+    default:
+      return unexpected("block-fetch", name, err);
+  }
+}
+
+int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  for (;;) {
+    cdl_span in = cdl_mux_ingress(&c->mux, c->ch_bf);
+    cdl_bf_msg m;
+    size_t used;
+    bool got;
+    TRY_NET(judge(cdl_bf_decode(in.ptr, in.len, &m, &used, err), in.len, BLOCK_LIMIT, "block-fetch",
+                  &got, err));
+    if (!got) return CDL_OK;
+    if (used > BLOCK_LIMIT)
+      return cdl_error_set(err, CDL_E_LIMIT, 0, "block-fetch: a message over %u bytes",
+                           BLOCK_LIMIT);
+    TRY_NET(bf_message(c, &m, err)); /* the block is handed over before it is consumed */
+    cdl_mux_consume(&c->mux, c->ch_bf, used);
+    c->bf.since = now_us;
+  }
+}
+
+/* ---- Keep-alive ------------------------------------------------------------ */
+
+int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  for (;;) {
+    cdl_span in = cdl_mux_ingress(&c->mux, c->ch_ka);
+    cdl_ka_msg m;
+    size_t used;
+    bool got;
+    TRY_NET(judge(cdl_ka_decode(in.ptr, in.len, &m, &used, err), in.len, SMALL_LIMIT, "keep-alive",
+                  &got, err));
+    if (!got) return CDL_OK;
+    if (!c->ka.waiting || m.kind != CDL_KA_RESPONSE)
+      return unexpected("keep-alive", cdl_ka_name(m.kind), err);
+    if (m.cookie != c->ka.cookie)
+      return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: cookie %u, sent %u", m.cookie,
+                           c->ka.cookie);
+    cdl_mux_consume(&c->mux, c->ch_ka, used);
+    c->ka.waiting = false;
+    c->st.ka_rtt_us = now_us - c->ka.sent_us;
+    c->st.ka_rtt_samples++;
+    c->ka.next_us = now_us + CL_KA_INTERVAL_US;
+  }
+}
+
+/* ---- Sending --------------------------------------------------------------- */
+
+static int request_next(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  cdl_cs_msg m = {.kind = CDL_CS_REQUEST_NEXT};
+  cdl_buf_reset(&c->msg);
+  cdl_cs_encode(&c->msg, &m);
+  TRY_NET(cl_queue(c, c->ch_cs, err));
+  if (c->cs.in_flight++ == 0) c->cs.since = now_us;
+  return CDL_OK;
+}
+
+static int request_range(cdl_n2n_client *c, size_t n, uint64_t now_us, cdl_error *err) {
+  const hdr_entry *a = at(c, c->req), *b = at(c, c->req + n - 1);
+  cdl_bf_msg m = {.kind = CDL_BF_REQUEST_RANGE};
+  m.from.slot = a->slot;
+  memcpy(m.from.hash, a->hash, 32);
+  m.to.slot = b->slot;
+  memcpy(m.to.hash, b->hash, 32);
+  cdl_buf_reset(&c->msg);
+  cdl_bf_encode(&c->msg, &m);
+  TRY_NET(cl_queue(c, c->ch_bf, err));
+  if (c->bf.n == 0) c->bf.since = now_us;
+  c->bf.left[c->bf.n++] = n;
+  c->req += n;
+  return CDL_OK;
+}
+
+int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  if (!c->ready) return CDL_OK;
+  size_t room = CLIENT_RING / 2; /* headers held or asked for */
+  while (c->cs.state == CL_CS_RUNNING && c->cs.in_flight < c->cfg.pipeline &&
+         (c->tail - c->head) + c->cs.in_flight < room)
+    TRY_NET(request_next(c, now_us, err));
+  size_t batch = c->cfg.fetch_batch;
+  while (c->bf.n < c->cfg.fetch_ranges && c->tail > c->req) {
+    size_t pending = (size_t)(c->tail - c->req);
+    /* A short range only when no more headers are coming soon. */
+    bool idle = c->cs.awaiting || c->cs.in_flight == 0;
+    if (pending < batch && !idle) break;
+    TRY_NET(request_range(c, pending < batch ? pending : batch, now_us, err));
+  }
+  if (!c->ka.waiting && now_us >= c->ka.next_us) {
+    cdl_ka_msg m = {.kind = CDL_KA_KEEP_ALIVE, .cookie = ++c->ka.cookie};
+    cdl_buf_reset(&c->msg);
+    cdl_ka_encode(&c->msg, &m);
+    TRY_NET(cl_queue(c, c->ch_ka, err));
+    c->ka.waiting = true;
+    c->ka.sent_us = now_us;
+  }
+  return CDL_OK;
+}

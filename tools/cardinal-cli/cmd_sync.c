@@ -1,0 +1,190 @@
+/*
+ * cmd_sync.c: `cardinal-cli sync --from HOST:PORT --db DIR [--genesis FILE]`
+ * (docs/cli.md "sync"; docs/network.md "Syncing"): follows a peer's chain
+ * over node-to-node chain-sync and block-fetch, validating each block
+ * through the ChainDB and storing it, until synced with the peer. An
+ * invalid block ends the sync with the rejection (exit 1).
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardinal/io.h"
+#include "db.h"
+
+#define MAX_KNOWN 40
+
+typedef struct sync_opts {
+  db_opts db;
+  char host[256];
+  uint64_t port, pipeline, batch;
+  bool follow;
+  cdl_log_level level;
+} sync_opts;
+
+static bool parse_from(const char *text, sync_opts *o) {
+  const char *colon = strrchr(text, ':');
+  if (colon == NULL || colon == text || (size_t)(colon - text) >= sizeof o->host) return false;
+  size_t n = (size_t)(colon - text);
+  const char *h = text;
+  if (text[0] == '[' && colon[-1] == ']') h++, n -= 2; /* [v6]:port */
+  memcpy(o->host, h, n);
+  o->host[n] = '\0';
+  return cli_parse_u64(colon + 1, 1, 65535, &o->port);
+}
+
+static int parse_opts(int argc, char **argv, sync_opts *o) {
+  static const struct option LONG[] = {{"from", required_argument, 0, 'f'},
+                                       {"db", required_argument, 0, 'd'},
+                                       {"genesis", required_argument, 0, 'g'},
+                                       {"pipeline", required_argument, 0, 'p'},
+                                       {"batch", required_argument, 0, 'b'},
+                                       {"no-signatures", no_argument, 0, 'n'},
+                                       {"follow", no_argument, 0, 'F'},
+                                       {"log-level", required_argument, 0, 'l'},
+                                       {"pbft-threshold", required_argument, 0, 't'},
+                                       {0, 0, 0, 0}};
+  memset(o, 0, sizeof *o);
+  o->pipeline = 200;
+  o->batch = 256;
+  o->level = CDL_LOG_WARN;
+  optind = 1;
+  opterr = 0;
+  bool has_from = false;
+  int c;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    if (c == 'f' && parse_from(optarg, o))
+      has_from = true;
+    else if (c == 'd')
+      o->db.db = optarg;
+    else if (c == 'g')
+      o->db.genesis = optarg;
+    else if (c == 'p' && cli_parse_u64(optarg, 1, CDL_CLIENT_MAX_PIPELINE, &o->pipeline))
+      continue;
+    else if (c == 'b' && cli_parse_u64(optarg, 1, 1000, &o->batch))
+      continue;
+    else if (c == 'n')
+      o->db.no_signatures = true;
+    else if (c == 'F')
+      o->follow = true;
+    else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
+      continue;
+    else if (c == 't' && cli_parse_fraction(optarg, &o->db.pbft_threshold))
+      continue;
+    else
+      return cli_usage("sync: bad or unknown option '%s'", argv[optind - 1]);
+  }
+  if (optind < argc) return cli_usage("sync: unexpected argument '%s'", argv[optind]);
+  if (!has_from || o->db.db == NULL) return cli_usage("sync: --from HOST:PORT and --db DIR");
+  return EXIT_OK;
+}
+
+/* Our chain as intersection candidates: the tip, then ever further back
+ * (1, 2, 4, ... blocks), then the first block. */
+static size_t known_points(cdl_chaindb *db, cdl_point *out) {
+  cdl_block_info tip, b;
+  size_t n = 0;
+  if (!cdl_chaindb_tip(db, &tip)) return 0;
+  cdl_error err = {0};
+  for (uint64_t back = 0; n < MAX_KNOWN - 1; back = back ? back * 2 : 1) {
+    if (back > tip.block_no) back = tip.block_no;
+    if (cdl_chaindb_find_block_no(db, tip.block_no - back, &b, &err) == CDL_OK) {
+      out[n] = (cdl_point){.slot = b.slot};
+      memcpy(out[n++].hash, b.hash, 32);
+    }
+    if (back == tip.block_no) break;
+  }
+  return n;
+}
+
+typedef struct sync_sink {
+  cdl_chaindb *db;
+  cdl_rejection rej;
+  uint64_t adopted, stored, duplicate, invalid;
+} sync_sink;
+
+static int store_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+  sync_sink *s = ctx;
+  cdl_chaindb_add_result res;
+  int rc = cdl_chaindb_add_block(s->db, block, len, &res, &s->rej, err);
+  if (rc != CDL_OK) return rc;
+  if (res.outcome == CDL_ADD_INVALID) {
+    s->invalid++;
+    return cdl_error_set(err, CDL_E_REJECTED, 0, "the peer sent an invalid block: %s",
+                         s->rej.rule ? s->rej.rule : "?");
+  }
+  if (res.outcome == CDL_ADD_ADOPTED)
+    s->adopted++;
+  else if (res.outcome == CDL_ADD_STORED)
+    s->stored++;
+  else
+    s->duplicate++;
+  return CDL_OK;
+}
+
+static json_t *tip_json(cdl_chaindb *db, uint64_t k) {
+  cdl_block_info tip;
+  return cdl_chaindb_tip(db, &tip) ? db_block_json(&tip, k) : json_null();
+}
+
+static json_t *sync_json(const sync_sink *s, const cdl_n2n_client_stats *st, cdl_chaindb *db,
+                         uint64_t k, const sync_opts *o, double seconds) {
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I}", "headers",
+                   (json_int_t)st->headers, "blocks", (json_int_t)st->blocks, "adopted",
+                   (json_int_t)s->adopted, "stored", (json_int_t)s->stored, "duplicate",
+                   (json_int_t)s->duplicate, "rollbacks", (json_int_t)st->rollbacks, "block_bytes",
+                   (json_int_t)st->block_bytes, "tip", tip_json(db, k), "seconds", seconds,
+                   "blocks_per_second", seconds > 0 ? (double)st->blocks / seconds : 0.0,
+                   "headers_per_second", seconds > 0 ? (double)st->headers / seconds : 0.0,
+                   "keepalive_rtt_ms", (double)st->ka_rtt_us / 1000.0, "pipeline",
+                   (json_int_t)o->pipeline, "batch", (json_int_t)o->batch);
+}
+
+static int run_sync(const sync_opts *o, cdl_chaindb *db, const cdl_byron_genesis *g,
+                    sync_sink *sink, cdl_n2n_client_stats *st, cdl_error *err) {
+  cdl_point known[MAX_KNOWN];
+  cdl_logger lg = {.out = stderr, .min = o->level};
+  cdl_io_sync_config cfg = {.host = o->host,
+                            .port = (uint16_t)o->port,
+                            .client = {.hs = {false, 7, 14, {g->protocol_magic, true, 0, false}},
+                                       .epoch_slots = 10 * g->k,
+                                       .pipeline = o->pipeline,
+                                       .fetch_batch = o->batch,
+                                       .known = known,
+                                       .n_known = known_points(db, known),
+                                       .on_block = store_block,
+                                       .ctx = sink},
+                            .follow = o->follow,
+                            .log = &lg};
+  return cdl_io_sync(&cfg, st, err);
+}
+
+int cmd_sync(int argc, char **argv) {
+  sync_opts o;
+  TRY_CLI(parse_opts(argc, argv, &o));
+  o.db.sync_interval = UINT64_MAX; /* like an import: an interrupted sync is run again */
+  db_genesis dg;
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  sync_sink sink = {0};
+  cdl_n2n_client_stats st = {0};
+  double start = cli_now_seconds();
+  int rc = db_open(&o.db, &dg, true, &db, NULL, &err);
+  if (rc == CDL_OK) {
+    sink.db = db;
+    rc = run_sync(&o, db, &dg.g, &sink, &st, &err);
+  }
+  double seconds = cli_now_seconds() - start;
+  json_t *out = db ? sync_json(&sink, &st, db, dg.g.k, &o, seconds) : NULL;
+  int code = EXIT_OK;
+  if (rc == CDL_E_REJECTED && sink.invalid)
+    code = cli_report_rejection(&sink.rej, cdl_chaindb_ledger(db));
+  else if (rc != CDL_OK)
+    code = cli_report(&err);
+  cdl_error close_err = {0};
+  if (db && cdl_chaindb_close(db, &close_err) != CDL_OK && code == EXIT_OK)
+    code = cli_report(&close_err);
+  if (out) cli_print(out, false);
+  db_genesis_free(&dg);
+  return code;
+}

@@ -1,0 +1,177 @@
+/*
+ * main.c: cardinal-node (docs/node.md). For now one command, `serve`: a
+ * read-only node over an existing database that serves chain-sync,
+ * block-fetch, keep-alive and tx-submission over TCP and the
+ * node-to-client protocols over a Unix socket (docs/network.md
+ * "Serving"), until SIGINT or SIGTERM.
+ *
+ * Once listening it prints one JSON line on stdout, {"port", "socket",
+ * "tip"}, so scripts can use --port 0 and learn the port. Logs are JSON
+ * lines on stderr. Exit codes as cardinal-cli's: 0 ok, 2 usage, 3 I/O.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardinal/crypto.h"
+#include "cardinal/io.h"
+
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
+
+static const char USAGE[] =
+    "usage: cardinal-node serve --db DIR [--host ADDR] [--port P] [--socket-path S]\n"
+    "                           [--max-connections N] [--log-level debug|info|warn|error]\n"
+    "\n"
+    "  Serves the chain of DIR (made by `cardinal-cli db import` or `sync`):\n"
+    "  node-to-node on ADDR:P (default 127.0.0.1, port 3001; 0 picks a free port),\n"
+    "  node-to-client on the Unix socket S. Stops on SIGINT or SIGTERM.\n";
+
+typedef struct serve_opts {
+  const char *db, *host, *socket_path;
+  unsigned long port, max_connections;
+  bool has_port;
+  cdl_log_level level;
+} serve_opts;
+
+static int usage(const char *why) {
+  fprintf(stderr, "cardinal-node: %s\n%s", why, USAGE);
+  return EXIT_USAGE;
+}
+
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *out) {
+  char *end = NULL;
+  unsigned long v = strtoul(s, &end, 10);
+  if (end == s || *end != '\0' || s[0] == '-' || v > max) return false;
+  *out = v;
+  return true;
+}
+
+static int parse_opts(int argc, char **argv, serve_opts *o) {
+  static const struct option LONG[] = {{"db", required_argument, 0, 'd'},
+                                       {"host", required_argument, 0, 'h'},
+                                       {"port", required_argument, 0, 'p'},
+                                       {"socket-path", required_argument, 0, 's'},
+                                       {"max-connections", required_argument, 0, 'm'},
+                                       {"log-level", required_argument, 0, 'l'},
+                                       {0, 0, 0, 0}};
+  *o = (serve_opts){.host = "127.0.0.1", .port = 3001, .level = CDL_LOG_INFO};
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    if (c == 'd')
+      o->db = optarg;
+    else if (c == 'h')
+      o->host = optarg;
+    else if (c == 'p' && parse_ulong(optarg, 65535, &o->port))
+      o->has_port = true;
+    else if (c == 's')
+      o->socket_path = optarg;
+    else if (c == 'm' && parse_ulong(optarg, 100000, &o->max_connections))
+      continue;
+    else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
+      continue;
+    else
+      return usage("bad or unknown option");
+  }
+  if (optind < argc) return usage("unexpected argument");
+  if (o->db == NULL) return usage("--db DIR is required");
+  return EXIT_OK;
+}
+
+typedef struct node_run {
+  cdl_io_server *server;
+  uv_signal_t sigint, sigterm;
+  const cdl_logger *log;
+} node_run;
+
+static void on_signal(uv_signal_t *h, int signum) {
+  node_run *r = h->data;
+  cdl_log(r->log, CDL_LOG_INFO, "node", "stopping", "signal %d", signum);
+  cdl_io_server_stop(r->server);
+  uv_close((uv_handle_t *)&r->sigint, NULL);
+  uv_close((uv_handle_t *)&r->sigterm, NULL);
+}
+
+static void print_ready(const cdl_io_server *s, const serve_opts *o, cdl_chaindb *db) {
+  cdl_block_info tip;
+  char hash[65] = "";
+  bool has = cdl_chaindb_tip(db, &tip);
+  if (has) cdl_hex_encode(tip.hash, 32, hash);
+  printf("{\"port\":%u,\"socket\":\"%s\",\"tip\":{\"slot\":%" PRIu64 ",\"block_no\":%" PRIu64
+         ",\"hash\":\"%s\"}}\n",
+         cdl_io_server_port(s), o->socket_path ? o->socket_path : "", has ? tip.slot : 0,
+         has ? tip.block_no : 0, hash);
+  fflush(stdout);
+}
+
+static cdl_hs_config hs_config(bool node_to_client, uint32_t magic) {
+  /* Node-to-node 7..14 are the versions third-party clients propose;
+   * node-to-client 9..23 covers every version whose data we decode. */
+  if (node_to_client) return (cdl_hs_config){true, 9, 23, {magic, false, 0, false}};
+  return (cdl_hs_config){false, 7, 14, {magic, false, 0, false}};
+}
+
+static int serve_loop(const serve_opts *o, cdl_chaindb *db, uint32_t magic, const cdl_logger *lg,
+                      cdl_error *err) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  cdl_io_server_config cfg = {.db = db,
+                              .n2n = hs_config(false, magic),
+                              .n2c = hs_config(true, magic),
+                              .host = o->host,
+                              .port = (uint16_t)o->port,
+                              .socket_path = o->socket_path,
+                              .max_connections = o->max_connections,
+                              .log = lg};
+  node_run r = {.log = lg};
+  int rc = cdl_io_server_start(&loop, &cfg, &r.server, err);
+  if (rc == CDL_OK) {
+    uv_signal_init(&loop, &r.sigint);
+    uv_signal_init(&loop, &r.sigterm);
+    r.sigint.data = r.sigterm.data = &r;
+    uv_signal_start(&r.sigint, on_signal, SIGINT);
+    uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+    print_ready(r.server, o, db);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  return rc;
+}
+
+static int serve(int argc, char **argv) {
+  serve_opts o;
+  int code = parse_opts(argc, argv, &o);
+  if (code != EXIT_OK) return code;
+  cdl_logger lg = {.out = stderr, .min = o.level};
+  cdl_db_dir_options dopt = {.dir = o.db};
+  cdl_db_genesis dg;
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  int rc = cdl_db_dir_open(&dopt, &dg, &db, NULL, &err);
+  if (rc == CDL_OK) rc = serve_loop(&o, db, dg.g.protocol_magic, &lg, &err);
+  cdl_error close_err = {0};
+  if (db != NULL && cdl_chaindb_close(db, &close_err) != CDL_OK && rc == CDL_OK) {
+    rc = close_err.code;
+    err = close_err;
+  }
+  cdl_db_genesis_free(&dg);
+  if (rc == CDL_OK) return EXIT_OK;
+  cdl_log(&lg, CDL_LOG_ERROR, "node", cdl_error_name(rc), "%s", err.message);
+  return rc == CDL_E_IO || rc == CDL_E_NOMEM ? EXIT_IO : EXIT_INVALID;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+    fputs(USAGE, argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (cdl_crypto_init() != CDL_OK) {
+    fprintf(stderr, "cardinal-node: cannot initialise libsodium/OpenSSL\n");
+    return EXIT_IO;
+  }
+  if (strcmp(argv[1], "serve") == 0) return serve(argc - 1, argv + 1);
+  return usage("unknown command");
+}
