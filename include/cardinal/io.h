@@ -29,6 +29,7 @@ typedef struct cdl_io_server_config {
   uint16_t port;           /* 0: any free port (cdl_io_server_port says which) */
   const char *socket_path; /* NULL: no Unix socket */
   size_t max_connections;  /* 0: 256; more are accepted and closed at once */
+  uint64_t system_start;   /* the genesis start time (Unix seconds) */
   const cdl_logger *log;
 } cdl_io_server_config;
 

@@ -154,6 +154,15 @@ typedef struct cdl_ledger_update_view {
 } cdl_ledger_update_view;
 void cdl_ledger_update_view_get(const cdl_ledger *l, cdl_ledger_update_view *v);
 
+/* ---- Queries (query.c) ----
+ * The adopted protocol parameters as cardano-ledger encodes
+ * ProtocolParameters (a 14-element array). */
+void cdl_ledger_encode_params(cdl_buf *b, const cdl_byron_protocol_params *pp);
+/* The update interface state, the Byron local-state query's answer.
+ * CDL_E_LIMIT while the update mechanism holds proposals, application
+ * versions, candidates or endorsements (not encodable yet). */
+int cdl_ledger_encode_update_state(const cdl_ledger *l, cdl_buf *b, cdl_error *err);
+
 /* ---- The parts of a block, for tests of the rules on constructed
  * payloads. Each runs inside its own transaction: on a rejection the
  * state is unchanged. |slot| is the block's slot. ---- */

@@ -260,6 +260,39 @@ const char *cdl_tx2_name(unsigned kind);
 int cdl_tx2_decode(const uint8_t *p, size_t n, cdl_tx2_msg *m, size_t *used, cdl_error *err);
 void cdl_tx2_encode(cdl_buf *b, const cdl_tx2_msg *m);
 
+/* ---- Local state query (node-to-client 7) --------------------------------
+ * A query and its result are raw items; the queries the server answers
+ * are in docs/network.md "Local state query". */
+
+enum {
+  CDL_LSQ_ACQUIRE = 0,
+  CDL_LSQ_ACQUIRED = 1,
+  CDL_LSQ_FAILURE = 2,
+  CDL_LSQ_QUERY = 3,
+  CDL_LSQ_RESULT = 4,
+  CDL_LSQ_RELEASE = 5,
+  CDL_LSQ_REACQUIRE = 6,
+  CDL_LSQ_DONE = 7,
+  CDL_LSQ_ACQUIRE_VOLATILE_TIP = 8,
+  CDL_LSQ_REACQUIRE_VOLATILE_TIP = 9,
+  CDL_LSQ_ACQUIRE_IMMUTABLE_TIP = 10,
+  CDL_LSQ_REACQUIRE_IMMUTABLE_TIP = 11
+};
+/* MsgFailure reasons. */
+enum { CDL_LSQ_POINT_TOO_OLD = 0, CDL_LSQ_POINT_NOT_ON_CHAIN = 1 };
+
+typedef struct cdl_lsq_msg {
+  uint8_t kind;
+  cdl_point point;  /* acquire, re-acquire */
+  uint8_t failure;  /* failure */
+  cdl_span query;   /* query: raw */
+  cdl_span result;  /* result: raw */
+} cdl_lsq_msg;
+
+const char *cdl_lsq_name(unsigned kind);
+int cdl_lsq_decode(const uint8_t *p, size_t n, cdl_lsq_msg *m, size_t *used, cdl_error *err);
+void cdl_lsq_encode(cdl_buf *b, const cdl_lsq_msg *m);
+
 /* ---- Handshake (0) --------------------------------------------------------
  * Node-to-node versions 7..16 and node-to-client 9..23 are understood
  * (their data decodes); the wire number of a node-to-client version has
@@ -352,6 +385,8 @@ bool cdl_n2n_server_ready(const cdl_n2n_server *s);
 uint32_t cdl_n2n_server_version(const cdl_n2n_server *s);
 /* Refused or queried: close once the reply is written. */
 bool cdl_n2n_server_finished(const cdl_n2n_server *s);
+/* The genesis start time, for the state query GetSystemStart. */
+void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds);
 
 /* ---- Node-to-node client: one outbound connection (client.c) -------------
  * The initiator side: handshake, chain-sync of headers with up to

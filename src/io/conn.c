@@ -173,6 +173,7 @@ static int start_conn(cdl_io_server *s, io_conn *c) {
   cdl_error err = {0};
   const cdl_hs_config *hs = c->local ? &s->cfg.n2c : &s->cfg.n2n;
   if (cdl_n2n_server_new(s->cfg.db, hs, cdl_io_now_us(), &c->engine, &err) != CDL_OK) return -1;
+  cdl_n2n_server_set_system_start(c->engine, s->cfg.system_start);
   if (uv_read_start(&c->h.stream, on_alloc, on_read) != 0) return -1;
   s->st.accepted++;
   cdl_log(s->cfg.log, CDL_LOG_INFO, "serve", "conn.opened", "%s", c->peer);

@@ -53,7 +53,8 @@ int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us
   s->started_us = now_us;
   cdl_mux_init(&s->mux, HANDSHAKE_TIMEOUT_US); /* 10 s per SDU during the handshake */
   s->ch_hs = cdl_mux_add_channel(&s->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
-  s->ch_cs = s->ch_bf = s->ch_ka = s->ch_tx = -1;
+  s->ch_cs = s->ch_bf = s->ch_ka = s->ch_tx = s->ch_lsq = -1;
+  s->local = hs->node_to_client;
   cdl_buf_init(&s->msg, 0);
   cdl_buf_init(&s->block, 0);
   cdl_buf_init(&s->header, 0);
@@ -81,19 +82,36 @@ uint32_t cdl_n2n_server_version(const cdl_n2n_server *s) { return s->version; }
 
 /* The channels of the agreed connection, with their ingress bounds
  * (docs/network.md "Serving"). */
+/* Node-to-client: no time limits (the real node has none) and the same
+ * byte bound on what a client may queue. */
+static int open_local_channels(cdl_n2n_server *s, cdl_error *err) {
+  s->ch_cs = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_CHAIN_SYNC, false, 462000);
+  s->ch_lsq = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_STATE_QUERY, false, 462000);
+  if (s->ch_cs < 0 || s->ch_lsq < 0)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
+  s->ka.state = KA_DONE;
+  s->tx.state = TX_DONE;
+  s->bf.state = BF_DONE;
+  return CDL_OK;
+}
+
 static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
+  s->mux.sdu_timeout_us = 30 * SEC;
+  s->cs.state = CS_IDLE;
+  s->cs.since = s->ka.since = now_us;
+  s->cs.rollback_pending = true; /* a new reader starts with "back to the origin" */
+  s->cs.rollback_to.origin = true;
+  if (s->local) {
+    TRY_NET(open_local_channels(s, err));
+    return cdl_follower_new(s->db, &s->cs.f, err);
+  }
   s->ch_cs = cdl_mux_add_channel(&s->mux, CDL_PROTO_CHAIN_SYNC, false, 462000);
   s->ch_bf = cdl_mux_add_channel(&s->mux, CDL_PROTO_BLOCK_FETCH, false, 1000000);
   s->ch_ka = cdl_mux_add_channel(&s->mux, CDL_PROTO_KEEP_ALIVE, false, 1408);
   s->ch_tx = cdl_mux_add_channel(&s->mux, CDL_PROTO_TX_SUBMISSION, false, 721424);
   if (s->ch_cs < 0 || s->ch_bf < 0 || s->ch_ka < 0 || s->ch_tx < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
-  s->mux.sdu_timeout_us = 30 * SEC;
-  s->cs.state = CS_IDLE;
   s->bf.state = BF_IDLE;
-  s->cs.since = s->ka.since = now_us;
-  s->cs.rollback_pending = true; /* a new reader starts with "back to the origin" */
-  s->cs.rollback_to.origin = true;
   int rc = cdl_follower_new(s->db, &s->cs.f, err);
   if (rc == CDL_OK) rc = cdl_follower_new(s->db, &s->bf.f, err);
   return rc;
@@ -140,9 +158,14 @@ int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint
   if (cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
   TRY_NET(srv_chain_sync(s, now_us, err));
+  if (s->local) return srv_local_state_query(s, err);
   TRY_NET(srv_block_fetch(s, err));
   TRY_NET(srv_keep_alive(s, now_us, err));
   return srv_tx_submission(s, err);
+}
+
+void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
+  s->system_start_unix = unix_seconds;
 }
 
 /* The time limit of a state where the client has agency. */
@@ -160,7 +183,7 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     return check_wait(s->started_us, limit, now_us, "handshake", err);
   }
   if (!s->ready) return CDL_OK;
-  if (s->cs.state == CS_IDLE)
+  if (s->cs.state == CS_IDLE && !s->local)
     TRY_NET(check_wait(s->cs.since, CS_IDLE_TIMEOUT_US, now_us, "chain-sync", err));
   if (s->ka.state == KA_CLIENT)
     TRY_NET(check_wait(s->ka.since, KA_CLIENT_TIMEOUT_US, now_us, "keep-alive", err));
@@ -168,7 +191,7 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   TRY_NET(srv_block_fetch_stream(s, err));
   /* Requests that waited while we had agency. */
   TRY_NET(srv_chain_sync(s, now_us, err));
-  return srv_block_fetch(s, err);
+  return s->local ? CDL_OK : srv_block_fetch(s, err);
 }
 
 bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out) {
@@ -179,7 +202,7 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
   uint64_t d = cdl_mux_deadline(&s->mux);
   uint64_t hs = s->started_us + HANDSHAKE_TIMEOUT_US;
   if (!s->handshake_done && !s->hs.node_to_client && hs < d) d = hs;
-  if (s->ready && s->cs.state == CS_IDLE && s->cs.since + CS_IDLE_TIMEOUT_US < d)
+  if (s->ready && !s->local && s->cs.state == CS_IDLE && s->cs.since + CS_IDLE_TIMEOUT_US < d)
     d = s->cs.since + CS_IDLE_TIMEOUT_US;
   if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + KA_CLIENT_TIMEOUT_US < d)
     d = s->ka.since + KA_CLIENT_TIMEOUT_US;

@@ -25,6 +25,7 @@ enum { CS_IDLE = 1, CS_MUST_REPLY, CS_DONE };
 enum { BF_IDLE = 1, BF_STREAMING, BF_DONE };
 enum { KA_CLIENT = 0, KA_DONE };
 enum { TX_INIT = 0, TX_IDLE, TX_DONE };
+enum { LSQ_IDLE = 0, LSQ_ACQUIRED, LSQ_DONE };
 
 struct cdl_n2n_server {
   cdl_chaindb *db;
@@ -32,9 +33,11 @@ struct cdl_n2n_server {
   cdl_hs_result hs_result;
   cdl_mux mux;
   bool handshake_done, ready, finished;
+  bool local; /* node-to-client: local chain-sync (whole blocks), state query */
+  uint64_t system_start_unix;
   uint32_t version;
   uint64_t started_us;
-  int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx;
+  int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx, ch_lsq;
   struct {
     int state;
     cdl_follower *f;
@@ -56,6 +59,11 @@ struct cdl_n2n_server {
   struct {
     int state;
   } tx;
+  struct {
+    int state;
+    cdl_point point; /* acquired: the state's tip */
+    uint64_t block_no;
+  } lsq;
   cdl_buf msg;    /* a message being encoded */
   cdl_buf block;  /* a block being sent */
   cdl_buf header; /* a wrapped header being sent */
@@ -69,5 +77,6 @@ int srv_block_fetch(cdl_n2n_server *s, cdl_error *err);
 int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err);
 int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_tx_submission(cdl_n2n_server *s, cdl_error *err);
+int srv_local_state_query(cdl_n2n_server *s, cdl_error *err);
 
 #endif

@@ -61,7 +61,10 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
     return cs_send(s, &m, err);
   }
   cdl_buf_reset(&s->header);
-  TRY_NET(cdl_net_enc_byron_header(&s->header, s->block.data, s->block.len, err));
+  if (s->local) /* node-to-client: the whole block */
+    cdl_net_enc_block(&s->header, s->block.data, s->block.len);
+  else
+    TRY_NET(cdl_net_enc_byron_header(&s->header, s->block.data, s->block.len, err));
   m.kind = CDL_CS_ROLL_FORWARD;
   m.content = cdl_span_of(s->header.data, s->header.len);
   return cs_send(s, &m, err);

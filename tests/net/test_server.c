@@ -525,6 +525,172 @@ static void test_flood(void **state) {
   expect_violation(&c, rc, CDL_E_LIMIT, "ingress overrun on protocol 2");
 }
 
+/* ---- Node-to-client: local chain-sync and local state query ----------- */
+
+#define MAINNET_START 1506203091u /* 2017-09-23T21:44:51Z */
+
+/* A node-to-client client: channels handshake 0, local chain-sync 1,
+ * local state query 2. */
+static void local_init(client *c) {
+  static const cdl_hs_config LOCAL_HS = {true, 9, 23, {MAINNET, false, 0, false}};
+  memset(c, 0, sizeof *c);
+  cdl_mux_init(&c->mux, 0);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_HANDSHAKE, true, 1 << 16);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_LOCAL_CHAIN_SYNC, true, 1 << 26);
+  cdl_mux_add_channel(&c->mux, CDL_PROTO_LOCAL_STATE_QUERY, true, 1 << 20);
+  cdl_buf_init(&c->wire, 0);
+  cdl_buf_init(&c->msg, 0);
+  cdl_buf_init(&c->last, 0);
+  c->now = 1000 * SEC;
+  cdl_error err = {0};
+  assert_int_equal(cdl_n2n_server_new(DB, &LOCAL_HS, c->now, &c->srv, &err), CDL_OK);
+  cdl_n2n_server_set_system_start(c->srv, MAINNET_START);
+  cdl_hs_config mine = {true, 16, 19, {MAINNET, false, 0, false}}; /* what TS proposes */
+  cdl_hs_encode_propose(&c->msg, &mine);
+  send_msg(c, 0);
+  assert_int_equal(pump(c), CDL_OK);
+  cdl_span in = cdl_mux_ingress(&c->mux, 0);
+  cdl_hs_msg m;
+  size_t used;
+  cdl_hs_result r;
+  assert_int_equal(cdl_hs_decode(in.ptr, in.len, &m, &used, &err), CDL_OK);
+  assert_int_equal(cdl_hs_check_reply(&mine, &m, &r, &err), CDL_OK);
+  assert_int_equal(r.version, 19 | CDL_HS_N2C_BIT);
+  cdl_mux_consume(&c->mux, 0, used);
+}
+
+/* Sends one state-query message and returns the reply's bytes. */
+static cdl_lsq_msg lsq(client *c, cdl_lsq_msg m) {
+  cdl_lsq_encode(&c->msg, &m);
+  send_msg(c, 2);
+  assert_int_equal(pump(c), CDL_OK);
+  cdl_span in = cdl_mux_ingress(&c->mux, 2);
+  cdl_lsq_msg r;
+  size_t used;
+  cdl_error err = {0};
+  if (cdl_lsq_decode(in.ptr, in.len, &r, &used, &err) != CDL_OK) fail_msg("%s", err.message);
+  cdl_buf_reset(&c->last);
+  cdl_buf_append(&c->last, in.ptr, used);
+  cdl_mux_consume(&c->mux, 2, used);
+  assert_int_equal(cdl_lsq_decode(c->last.data, c->last.len, &r, &used, &err), CDL_OK);
+  return r;
+}
+
+static void expect_result(client *c, const uint8_t *query, size_t qn, const char *result_hex) {
+  cdl_lsq_msg r = lsq(c, (cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(query, qn)});
+  assert_int_equal(r.kind, CDL_LSQ_RESULT);
+  char hex[512];
+  assert_true(r.result.len * 2 < sizeof hex);
+  cdl_hex_encode(r.result.ptr, r.result.len, hex);
+  assert_string_equal(hex, result_hex);
+}
+
+static void test_local_chain_sync(void **state) {
+  (void)state;
+  client c;
+  local_init(&c);
+  cdl_point origin = {.origin = true};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &origin, .n_points = 1});
+  for (int k = 0; k < 4; k++) send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
+  assert_int_equal(pump(&c), CDL_OK);
+  assert_int_equal(recv_cs(&c).kind, CDL_CS_INTERSECT_FOUND);
+  assert_int_equal(recv_cs(&c).kind, CDL_CS_ROLL_BACKWARD);
+  for (size_t i = 0; i < 3; i++) { /* whole blocks: #6.24(bytes stored block) */
+    cdl_cs_msg m = recv_cs(&c);
+    assert_int_equal(m.kind, CDL_CS_ROLL_FORWARD);
+    cdl_cbor_cursor cur;
+    cdl_span block;
+    cdl_error err = {0};
+    cdl_cbor_cursor_init(&cur, m.content.ptr, m.content.len, &err);
+    assert_int_equal(cdl_net_read_block(&cur, &block), CDL_OK);
+    assert_int_equal(block.len, E.blocks[i].len);
+    assert_memory_equal(block.ptr, E.blocks[i].ptr, block.len);
+  }
+  /* No time limits on a local client: an hour of silence is fine. */
+  c.now += 3600 * SEC;
+  assert_int_equal(cdl_n2n_server_poll(c.srv, c.now, &c.err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_deadline(c.srv), UINT64_MAX);
+  /* Node-to-node protocols do not exist here. */
+  cdl_ka_msg ka = {.kind = CDL_KA_KEEP_ALIVE, .cookie = 1};
+  cdl_ka_encode(&c.msg, &ka);
+  expect_violation(&c, raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, c.msg.data, c.msg.len), CDL_E_PROTOCOL,
+                   "unknown");
+}
+
+static void test_local_state_query(void **state) {
+  (void)state;
+  client c;
+  local_init(&c);
+  static const uint8_t START[] = {0x81, 0x01}, BLOCK_NO[] = {0x81, 0x02}, POINT[] = {0x81, 0x03},
+                       ERA[] = {0x82, 0x00, 0x82, 0x02, 0x81, 0x01},
+                       BYRON[] = {0x82, 0x00, 0x82, 0x00, 0x82, 0x00, 0x00},
+                       UNKNOWN[] = {0x81, 0x04};
+  assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+  /* 2017, day 266, 21:44:51 = 78,291 s in picoseconds. */
+  expect_result(&c, START, sizeof START, "831907e119010a1b0116253fec1c3000");
+  char want[128];
+  snprintf(want, sizeof want, "82011a%08x", (unsigned)INFO[N_BLOCKS - 1].block_no);
+  if (INFO[N_BLOCKS - 1].block_no < 65536)
+    snprintf(want, sizeof want, "820119%04x", (unsigned)INFO[N_BLOCKS - 1].block_no);
+  expect_result(&c, BLOCK_NO, sizeof BLOCK_NO, want);
+  char hash[65];
+  cdl_hex_encode(INFO[N_BLOCKS - 1].hash, 32, hash);
+  snprintf(want, sizeof want, "82190%03x5820%s", (unsigned)INFO[N_BLOCKS - 1].slot, hash);
+  expect_result(&c, POINT, sizeof POINT, want);
+  expect_result(&c, ERA, sizeof ERA, "00");
+  cdl_lsq_msg r = lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_QUERY,
+                                         .query = cdl_span_of(BYRON, sizeof BYRON)});
+  assert_int_equal(r.kind, CDL_LSQ_RESULT);
+  /* [state]: 11 fields, epoch 0, version 0.0.0, mainnet's parameters (20 s
+   * slots), then the empty collections exactly as the consensus golden. */
+  static const uint8_t HEAD[] = {0x81, 0x8b, 0x00, 0x83, 0x00, 0x00, 0x00, 0x8e, 0x00, 0x19, 0x4e, 0x20};
+  static const uint8_t TAIL[] = {0x9f, 0xff, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xd9, 0x01, 0x02, 0x80, 0xa0};
+  assert_memory_equal(r.result.ptr, HEAD, sizeof HEAD);
+  assert_memory_equal(r.result.ptr + r.result.len - sizeof TAIL, TAIL, sizeof TAIL);
+  cdl_buf golden;
+  vec_read("golden/ouroboros-consensus/byron/QueryVersion3/ByronNodeToClientVersion1/Result",
+           &golden);
+  assert_memory_equal(golden.data + golden.len - sizeof TAIL, TAIL, sizeof TAIL);
+  cdl_buf_free(&golden);
+  /* The parameters' encoding is cardano-ledger's (its golden example). */
+  cdl_byron_protocol_params pp = {999, 999, 999, 999, 999, 999, 99, 99, 99, 99, 99,
+                                  99,  99,  99,  999000000000ull, 77000000000ull, 99};
+  cdl_buf enc;
+  cdl_buf_init(&enc, 0);
+  cdl_ledger_encode_params(&enc, &pp);
+  vec_read_golden("golden/cardano-ledger-byron/ledger/impl/cbor/update/ProtocolParameters", &golden);
+  assert_int_equal(enc.len, golden.len);
+  assert_memory_equal(enc.data, golden.data, enc.len);
+  cdl_buf_free(&golden), cdl_buf_free(&enc);
+  /* Re-acquire at a point: an older one on the chain is too old, an unknown one is not on the
+   * chain (and releases). */
+  cdl_point old = point_of_block(10), bogus = old;
+  bogus.hash[0] ^= 1;
+  r = lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_REACQUIRE, .point = old});
+  assert_true(r.kind == CDL_LSQ_FAILURE && r.failure == CDL_LSQ_POINT_TOO_OLD);
+  r = lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE, .point = bogus});
+  assert_true(r.kind == CDL_LSQ_FAILURE && r.failure == CDL_LSQ_POINT_NOT_ON_CHAIN);
+  r = lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_IMMUTABLE_TIP});
+  assert_int_equal(r.kind, CDL_LSQ_ACQUIRED);
+  snprintf(want, sizeof want, "820119%04x", (unsigned)INFO[N_BLOCKS - 2161].block_no);
+  expect_result(&c, BLOCK_NO, sizeof BLOCK_NO, want);
+  /* The ledger state of the immutable tip is not kept. */
+  cdl_lsq_encode(&c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(BYRON, 7)});
+  send_msg(&c, 2);
+  expect_violation(&c, pump(&c), CDL_E_NOT_FOUND, "no longer kept");
+  local_init(&c);
+  assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+  cdl_lsq_encode(&c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(UNKNOWN, 2)});
+  send_msg(&c, 2);
+  expect_violation(&c, pump(&c), CDL_E_PROTOCOL, "a query this node does not know");
+  local_init(&c); /* a query before acquiring: no agency for it */
+  cdl_lsq_encode(&c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(START, 2)});
+  send_msg(&c, 2);
+  expect_violation(&c, pump(&c), CDL_E_PROTOCOL, "MsgQuery while idle");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain_sync),
@@ -536,6 +702,8 @@ int main(void) {
       cmocka_unit_test(test_silence),
       cmocka_unit_test(test_bad_framing),
       cmocka_unit_test(test_flood),
+      cmocka_unit_test(test_local_chain_sync),
+      cmocka_unit_test(test_local_state_query),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

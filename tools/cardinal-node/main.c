@@ -108,14 +108,15 @@ static void print_ready(const cdl_io_server *s, const serve_opts *o, cdl_chaindb
 }
 
 static cdl_hs_config hs_config(bool node_to_client, uint32_t magic) {
-  /* Node-to-node 7..14 are the versions third-party clients propose;
-   * node-to-client 9..23 covers every version whose data we decode. */
+  /* Node-to-node 7..15: what current tools propose (15 takes the v14
+   * data); node-to-client 9..23: every version whose data we decode. */
   if (node_to_client) return (cdl_hs_config){true, 9, 23, {magic, false, 0, false}};
-  return (cdl_hs_config){false, 7, 14, {magic, false, 0, false}};
+  return (cdl_hs_config){false, 7, 15, {magic, false, 0, false}};
 }
 
-static int serve_loop(const serve_opts *o, cdl_chaindb *db, uint32_t magic, const cdl_logger *lg,
-                      cdl_error *err) {
+static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_genesis *g,
+                      const cdl_logger *lg, cdl_error *err) {
+  uint32_t magic = g->protocol_magic;
   uv_loop_t loop;
   uv_loop_init(&loop);
   cdl_io_server_config cfg = {.db = db,
@@ -125,6 +126,7 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, uint32_t magic, cons
                               .port = (uint16_t)o->port,
                               .socket_path = o->socket_path,
                               .max_connections = o->max_connections,
+                              .system_start = g->start_time,
                               .log = lg};
   node_run r = {.log = lg};
   int rc = cdl_io_server_start(&loop, &cfg, &r.server, err);
@@ -151,7 +153,7 @@ static int serve(int argc, char **argv) {
   cdl_chaindb *db = NULL;
   cdl_error err = {0};
   int rc = cdl_db_dir_open(&dopt, &dg, &db, NULL, &err);
-  if (rc == CDL_OK) rc = serve_loop(&o, db, dg.g.protocol_magic, &lg, &err);
+  if (rc == CDL_OK) rc = serve_loop(&o, db, &dg.g, &lg, &err);
   cdl_error close_err = {0};
   if (db != NULL && cdl_chaindb_close(db, &close_err) != CDL_OK && rc == CDL_OK) {
     rc = close_err.code;
