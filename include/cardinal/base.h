@@ -46,9 +46,9 @@ enum {
   CDL_E_SIGNATURE = -31,  /* a signature does not verify */
   CDL_E_CERTIFICATE = -32, /* delegation certificate invalid or mismatched */
   CDL_E_PREV_HASH = -33,   /* block does not follow the previous one */
-  CDL_E_PROTOCOL = -40,    /* a peer broke the network protocol */
-  CDL_E_TIMEOUT = -41,     /* a peer did not answer within its time limit */
-  CDL_E_REFUSED = -42      /* the handshake found no version both sides accept */
+  CDL_E_PROTOCOL = -50,    /* a peer broke the network protocol */
+  CDL_E_TIMEOUT = -51,     /* a peer did not answer within its time limit */
+  CDL_E_REFUSED = -52      /* the handshake found no version both sides accept */
 };
 
 #define CDL_ERROR_MESSAGE_MAX 200

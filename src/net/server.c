@@ -210,5 +210,7 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
 }
 
 bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
-  return s->ready && (s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING);
+  if (!s->ready) return false;
+  bool cs_waiting = s->cs.state == CS_IDLE && cdl_mux_ingress(&s->mux, s->ch_cs).len > 0;
+  return s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING || cs_waiting;
 }

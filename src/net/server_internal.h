@@ -72,6 +72,7 @@ struct cdl_n2n_server {
 void srv_tip(cdl_n2n_server *s, cdl_tip *t);
 int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err);
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+bool srv_chain_sync_blocked(const cdl_n2n_server *s);
 int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_block_fetch(cdl_n2n_server *s, cdl_error *err);
 int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err);

@@ -110,8 +110,15 @@ static int cs_handle(cdl_n2n_server *s, const cdl_cs_msg *m, uint64_t now_us, cd
   }
 }
 
+/* Requests are taken only while the replies already queued are under
+ * the bound: a client that asks without reading fills its own ingress
+ * bound and is cut off, instead of growing our egress. */
+bool srv_chain_sync_blocked(const cdl_n2n_server *s) {
+  return cdl_mux_pending(&s->mux, s->ch_cs) >= STREAM_BOUND;
+}
+
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  while (s->cs.state == CS_IDLE) {
+  while (s->cs.state == CS_IDLE && !srv_chain_sync_blocked(s)) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_cs);
     if (in.len == 0) return CDL_OK;
     cdl_cs_msg m;

@@ -4,7 +4,8 @@
  * fed in pieces the next bytes choose) or one message codec. Properties:
  * no crash; whatever a codec decodes re-encodes to a message that decodes
  * to the same bytes again; the handshake server answers any proposal with
- * a reply its own client side can read.
+ * a reply its own client side can read. The client engine takes any
+ * stream after an accepted handshake without crashing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ CODEC(rt_cs, cdl_cs_msg, cdl_cs_decode, cdl_cs_encode)
 CODEC(rt_bf, cdl_bf_msg, cdl_bf_decode, cdl_bf_encode)
 CODEC(rt_ka, cdl_ka_msg, cdl_ka_decode, cdl_ka_encode)
 CODEC(rt_tx, cdl_tx2_msg, cdl_tx2_decode, cdl_tx2_encode)
+CODEC(rt_lsq, cdl_lsq_msg, cdl_lsq_decode, cdl_lsq_encode)
 
 static void codec(int (*fn)(const uint8_t *, size_t, cdl_buf *), const uint8_t *p, size_t n) {
   cdl_buf once, twice;
@@ -75,11 +77,44 @@ static void mux(const uint8_t *p, size_t n) {
   cdl_mux_free(&m);
 }
 
+static int take_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+  (void)ctx, (void)block, (void)len, (void)err;
+  return CDL_OK;
+}
+
+/* The client engine after an accepted handshake, fed the input as the
+ * server's byte stream in growing pieces. */
+static void client(const uint8_t *p, size_t n) {
+  cdl_n2n_client_config cfg = {.hs = {false, 7, 14, {764824073, true, 0, false}},
+                               .epoch_slots = 21600,
+                               .pipeline = 5,
+                               .fetch_batch = 3,
+                               .on_block = take_block};
+  cdl_n2n_client *c;
+  cdl_error err = {0};
+  if (cdl_n2n_client_new(&cfg, 0, &c, &err) != CDL_OK) abort();
+  static const uint8_t ACCEPT[] = {0,    0,    0,    0,    0x80, 0,    0,    12,   0x83, 0x01,
+                                   0x0e, 0x84, 0x1a, 0x2d, 0x96, 0x4a, 0x09, 0xf5, 0x00, 0xf4};
+  if (cdl_n2n_client_recv(c, ACCEPT, sizeof ACCEPT, 0, &err) != CDL_OK) abort();
+  size_t off = 0, step = 1;
+  cdl_buf out;
+  cdl_buf_init(&out, 0);
+  while (off < n) {
+    size_t take = n - off < step ? n - off : step;
+    if (cdl_n2n_client_recv(c, p + off, take, off, &err) != CDL_OK) break;
+    while (cdl_n2n_client_next_sdu(c, off, &out)) cdl_buf_reset(&out);
+    off += take;
+    step = step * 2 + 1;
+  }
+  cdl_buf_free(&out);
+  cdl_n2n_client_del(c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) return 0;
   const uint8_t *p = data + 1;
   size_t n = size - 1;
-  switch (data[0] % 6) {
+  switch (data[0] % 8) {
     case 0:
       mux(p, n);
       break;
@@ -95,8 +130,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 4:
       codec(rt_ka, p, n);
       break;
-    default:
+    case 5:
       codec(rt_tx, p, n);
+      break;
+    case 6:
+      codec(rt_lsq, p, n);
+      break;
+    default:
+      client(p, n);
       break;
   }
   return 0;

@@ -1,0 +1,343 @@
+/*
+ * test_client.c: the node-to-node client (include/cardinal/net.h "Node-to-
+ * node client", src/net/client*.c):
+ *  - against our server engine in memory, over a ChainDB of the first
+ *    2,000 real mainnet blocks: every block arrives once, in order, byte
+ *    for byte, pipelined or not, with the stream cut into pieces of any
+ *    size; a known point makes it start after that point; keep-alive
+ *    measures a round trip;
+ *  - against a scripted lying server: a header that does not extend the
+ *    one before, a block other than the one announced, a message the
+ *    server may not send, a batch that ends early, a refused handshake and
+ *    silence past each time limit; each is a violation with its rule.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../storage/storage_support.h"
+#include "cardinal/net.h"
+
+#define N_BLOCKS 2000
+#define SEC 1000000ull
+#define MAINNET 764824073u
+
+static epoch0 E;
+static cdl_block_info INFO[N_BLOCKS];
+static genesis_fixture G;
+static char DIR_[256];
+static cdl_chaindb *DB;
+
+static int group_setup(void **state) {
+  test_group_setup(state);
+  epoch0_load(&E);
+  mainnet_genesis(&G);
+  make_dir(DIR_, sizeof DIR_, "client");
+  cdl_chaindb_config cfg = chaindb_config(DIR_, &G.g, NULL);
+  cfg.ledger.flags |= CDL_LEDGER_NO_SIGNATURES;
+  DB = db_open(&cfg, NULL);
+  for (size_t i = 0; i < N_BLOCKS; i++) {
+    INFO[i] = info_of(E.blocks[i].ptr, E.blocks[i].len, 21600);
+    add_expect(DB, E.blocks[i], CDL_ADD_ADOPTED);
+  }
+  return 0;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  db_close(DB);
+  remove_dir(DIR_);
+  epoch0_free(&E);
+  cdl_arena_free(&G.arena);
+  return 0;
+}
+
+/* What the client hands over: each block must be the next real one. */
+typedef struct sink {
+  size_t next, fail_at;
+} sink;
+
+static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+  sink *s = ctx;
+  if (s->next == s->fail_at) return cdl_error_set(err, CDL_E_REJECTED, 0, "block refused");
+  assert_true(s->next < N_BLOCKS);
+  assert_int_equal(len, E.blocks[s->next].len);
+  assert_memory_equal(block, E.blocks[s->next].ptr, len);
+  s->next++;
+  return CDL_OK;
+}
+
+static cdl_n2n_client_config config(sink *s, size_t pipeline) {
+  return (cdl_n2n_client_config){.hs = {false, 7, 14, {MAINNET, true, 0, false}},
+                                 .epoch_slots = 21600,
+                                 .pipeline = pipeline,
+                                 .fetch_batch = 100,
+                                 .on_block = on_block,
+                                 .ctx = s};
+}
+
+/* Moves bytes both ways in pieces of |split| (0: whole) until both are
+ * quiet or the client is synced; the client's result. */
+static int run(cdl_n2n_client *c, cdl_n2n_server *srv, size_t split, uint64_t now, cdl_error *err) {
+  cdl_buf wire;
+  cdl_buf_init(&wire, 0);
+  int rc = CDL_OK;
+  for (int round = 0; round < 1000000 && rc == CDL_OK && !cdl_n2n_client_synced(c); round++) {
+    cdl_buf_reset(&wire);
+    while (cdl_n2n_client_next_sdu(c, now, &wire)) {
+    }
+    cdl_error serr = {0};
+    assert_int_equal(cdl_n2n_server_recv(srv, wire.data, wire.len, now, &serr), CDL_OK);
+    assert_int_equal(cdl_n2n_server_poll(srv, now, &serr), CDL_OK);
+    size_t sent = wire.len;
+    cdl_buf_reset(&wire);
+    while (cdl_n2n_server_next_sdu(srv, now, &wire)) {
+    }
+    if (sent == 0 && wire.len == 0 && !cdl_n2n_server_wants_poll(srv)) break;
+    for (size_t off = 0; off < wire.len && rc == CDL_OK;) {
+      size_t take = split && wire.len - off > split ? split : wire.len - off;
+      rc = cdl_n2n_client_recv(c, wire.data + off, take, now, err);
+      off += take;
+    }
+  }
+  cdl_buf_free(&wire);
+  return rc;
+}
+
+static void sync_all(size_t pipeline, size_t split) {
+  sink s = {.fail_at = SIZE_MAX};
+  cdl_n2n_client_config cfg = config(&s, pipeline);
+  static const cdl_hs_config SERVER = {false, 7, 15, {MAINNET, false, 0, false}};
+  cdl_n2n_client *c;
+  cdl_n2n_server *srv;
+  cdl_error err = {0};
+  assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(DB, &SERVER, 0, &srv, &err), CDL_OK);
+  if (run(c, srv, split, 5, &err) != CDL_OK) fail_msg("%s", err.message);
+  assert_true(cdl_n2n_client_synced(c));
+  assert_int_equal(s.next, N_BLOCKS);
+  cdl_n2n_client_stats st = cdl_n2n_client_stats_get(c);
+  assert_int_equal(st.headers, N_BLOCKS);
+  assert_int_equal(st.blocks, N_BLOCKS);
+  assert_int_equal(st.rollbacks, 0);
+  assert_int_equal(st.peer_tip.block_no, INFO[N_BLOCKS - 1].block_no);
+  assert_true(st.ka_rtt_samples >= 1);
+  cdl_n2n_client_del(c);
+  cdl_n2n_server_del(srv);
+}
+
+static void test_sync_pipelined(void **state) {
+  (void)state;
+  sync_all(50, 0);
+}
+
+static void test_sync_unpipelined(void **state) {
+  (void)state;
+  sync_all(1, 0);
+}
+
+static void test_sync_any_split(void **state) {
+  (void)state;
+  size_t splits[] = {1, 7, 8, 9, 4096, 12296};
+  for (size_t i = 0; i < sizeof splits / sizeof splits[0]; i++) sync_all(20, splits[i]);
+}
+
+static void test_known_point(void **state) {
+  (void)state;
+  sink s = {.next = 1501, .fail_at = SIZE_MAX};
+  cdl_n2n_client_config cfg = config(&s, 10);
+  cdl_point known[2] = {{.slot = 999999}, point_of(&INFO[1500])}; /* the first is unknown */
+  cfg.known = known;
+  cfg.n_known = 2;
+  static const cdl_hs_config SERVER = {false, 7, 15, {MAINNET, false, 0, false}};
+  cdl_n2n_client *c;
+  cdl_n2n_server *srv;
+  cdl_error err = {0};
+  assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(DB, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(run(c, srv, 0, 5, &err), CDL_OK);
+  assert_int_equal(s.next, N_BLOCKS);
+  cdl_n2n_client_stats st = cdl_n2n_client_stats_get(c);
+  assert_int_equal(st.headers, N_BLOCKS - 1501);
+  assert_memory_equal(st.intersection.hash, INFO[1500].hash, 32);
+  cdl_n2n_client_del(c);
+  cdl_n2n_server_del(srv);
+}
+
+static void test_block_refused(void **state) {
+  (void)state;
+  sink s = {.fail_at = 10};
+  cdl_n2n_client_config cfg = config(&s, 10);
+  static const cdl_hs_config SERVER = {false, 7, 15, {MAINNET, false, 0, false}};
+  cdl_n2n_client *c;
+  cdl_n2n_server *srv;
+  cdl_error err = {0};
+  assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(DB, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(run(c, srv, 0, 5, &err), CDL_E_REJECTED);
+  assert_string_equal(err.message, "block refused");
+  assert_int_equal(s.next, 10);
+  cdl_n2n_client_del(c);
+  cdl_n2n_server_del(srv);
+}
+
+/* ---- A lying server ------------------------------------------------------ */
+
+typedef struct liar {
+  cdl_n2n_client *c;
+  sink s;
+  cdl_buf msg;
+  cdl_error err;
+  uint64_t now;
+} liar;
+
+/* One message from the server's side (M = 1) into the client, in SDUs of
+ * at most 12,288 bytes (the EBB is 648,087). */
+static int feed(liar *l, uint16_t proto) {
+  int rc = CDL_OK;
+  for (size_t off = 0; off < l->msg.len && rc == CDL_OK;) {
+    size_t n = l->msg.len - off < CDL_SDU_MAX_SEND ? l->msg.len - off : CDL_SDU_MAX_SEND;
+    uint8_t head[CDL_SDU_HEADER];
+    cdl_sdu_header h = {0, proto, true, (uint16_t)n};
+    cdl_sdu_header_encode(&h, head);
+    rc = cdl_n2n_client_recv(l->c, head, sizeof head, l->now, &l->err);
+    if (rc == CDL_OK) rc = cdl_n2n_client_recv(l->c, l->msg.data + off, n, l->now, &l->err);
+    off += n;
+  }
+  cdl_buf_reset(&l->msg);
+  return rc;
+}
+
+static void liar_start(liar *l, size_t pipeline, bool accept) {
+  memset(l, 0, sizeof *l);
+  l->s.fail_at = SIZE_MAX;
+  cdl_buf_init(&l->msg, 0);
+  cdl_n2n_client_config cfg = config(&l->s, pipeline);
+  cfg.fetch_batch = 2;
+  assert_int_equal(cdl_n2n_client_new(&cfg, 0, &l->c, &l->err), CDL_OK);
+  if (!accept) return;
+  uint8_t data[16];
+  cdl_buf d;
+  cdl_buf_init_fixed(&d, data, sizeof data);
+  cdl_hs_encode_data(&d, 14, &(cdl_hs_data){MAINNET, true, 0, false});
+  cdl_hs_msg m = {.kind = CDL_HS_ACCEPT, .version = 14, .data = cdl_span_of(d.data, d.len)};
+  cdl_hs_encode(&l->msg, &m);
+  assert_int_equal(feed(l, CDL_PROTO_HANDSHAKE), CDL_OK);
+}
+
+static void liar_end(liar *l, int rc, int code, const char *words) {
+  if (rc != code) fail_msg("got %d (%s), expected %d", rc, l->err.message, code);
+  if (strstr(l->err.message, words) == NULL) fail_msg("'%s' lacks '%s'", l->err.message, words);
+  cdl_n2n_client_del(l->c);
+  cdl_buf_free(&l->msg);
+}
+
+static int cs(liar *l, cdl_cs_msg m) {
+  m.tip = (cdl_tip){point_of(&INFO[N_BLOCKS - 1]), INFO[N_BLOCKS - 1].block_no};
+  cdl_cs_encode(&l->msg, &m);
+  return feed(l, CDL_PROTO_CHAIN_SYNC);
+}
+
+static int forward(liar *l, size_t i) {
+  cdl_buf h;
+  cdl_buf_init(&h, 0);
+  cdl_error err = {0};
+  assert_int_equal(cdl_net_enc_byron_header(&h, E.blocks[i].ptr, E.blocks[i].len, &err), CDL_OK);
+  int rc = cs(l, (cdl_cs_msg){.kind = CDL_CS_ROLL_FORWARD, .content = cdl_span_of(h.data, h.len)});
+  cdl_buf_free(&h);
+  return rc;
+}
+
+static int bf(liar *l, uint8_t kind, size_t block) {
+  cdl_bf_msg m = {.kind = kind};
+  if (kind == CDL_BF_BLOCK) m.block = E.blocks[block];
+  cdl_bf_encode(&l->msg, &m);
+  return feed(l, CDL_PROTO_BLOCK_FETCH);
+}
+
+/* Intersection at the origin, the roll back to it, headers 0 and 1, then
+ * "await": the client asks for the range [0, 1]. */
+static void announce_two(liar *l) {
+  assert_int_equal(cs(l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = {.origin = true}}),
+                   CDL_OK);
+  assert_int_equal(cs(l, (cdl_cs_msg){.kind = CDL_CS_ROLL_BACKWARD, .point = {.origin = true}}),
+                   CDL_OK);
+  assert_int_equal(forward(l, 0), CDL_OK);
+  assert_int_equal(forward(l, 1), CDL_OK);
+  assert_int_equal(cs(l, (cdl_cs_msg){.kind = CDL_CS_AWAIT_REPLY}), CDL_OK);
+}
+
+static void test_lying_server(void **state) {
+  (void)state;
+  liar l;
+  liar_start(&l, 4, true);
+  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = {.origin = true}}),
+                   CDL_OK);
+  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_ROLL_BACKWARD, .point = {.origin = true}}),
+                   CDL_OK);
+  assert_int_equal(forward(&l, 0), CDL_OK);
+  liar_end(&l, forward(&l, 2), CDL_E_PROTOCOL, "does not extend the previous one");
+
+  liar_start(&l, 4, true);
+  announce_two(&l);
+  assert_int_equal(bf(&l, CDL_BF_START_BATCH, 0), CDL_OK);
+  liar_end(&l, bf(&l, CDL_BF_BLOCK, 1), CDL_E_PROTOCOL, "is not the one asked for");
+
+  liar_start(&l, 4, true);
+  announce_two(&l);
+  assert_int_equal(bf(&l, CDL_BF_START_BATCH, 0), CDL_OK);
+  assert_int_equal(bf(&l, CDL_BF_BLOCK, 0), CDL_OK);
+  liar_end(&l, bf(&l, CDL_BF_BATCH_DONE, 0), CDL_E_PROTOCOL, "a batch ended 1 blocks early");
+
+  liar_start(&l, 4, true); /* nothing asked for yet */
+  liar_end(&l, bf(&l, CDL_BF_BLOCK, 0), CDL_E_PROTOCOL, "may not send MsgBlock");
+
+  liar_start(&l, 4, true); /* a second await for the same request */
+  announce_two(&l);
+  liar_end(&l, cs(&l, (cdl_cs_msg){.kind = CDL_CS_AWAIT_REPLY}), CDL_E_PROTOCOL,
+           "may not send MsgAwaitReply");
+
+  liar_start(&l, 4, false);
+  cdl_hs_msg refuse = {.kind = CDL_HS_REFUSE, .reason = CDL_HS_VERSION_MISMATCH, .n_versions = 1};
+  refuse.versions[0].number = 6;
+  cdl_hs_encode(&l.msg, &refuse);
+  liar_end(&l, feed(&l, CDL_PROTO_HANDSHAKE), CDL_E_REFUSED, "handshake");
+}
+
+static void test_silent_server(void **state) {
+  (void)state;
+  liar l;
+  liar_start(&l, 4, false);
+  assert_int_equal(cdl_n2n_client_deadline(l.c), 10 * SEC);
+  assert_int_equal(cdl_n2n_client_poll(l.c, 10 * SEC - 1, &l.err), CDL_OK);
+  liar_end(&l, cdl_n2n_client_poll(l.c, 10 * SEC, &l.err), CDL_E_TIMEOUT, "handshake");
+
+  liar_start(&l, 4, true); /* the intersection is due within 10 s */
+  liar_end(&l, cdl_n2n_client_poll(l.c, 10 * SEC, &l.err), CDL_E_TIMEOUT, "chain-sync");
+
+  liar_start(&l, 4, true); /* a range is due within 60 s; keep-alive answered */
+  announce_two(&l);
+  cdl_ka_msg ka = {.kind = CDL_KA_RESPONSE, .cookie = 1};
+  cdl_ka_encode(&l.msg, &ka);
+  assert_int_equal(feed(&l, CDL_PROTO_KEEP_ALIVE), CDL_OK);
+  assert_int_equal(cdl_n2n_client_poll(l.c, 60 * SEC - 1, &l.err), CDL_OK);
+  liar_end(&l, cdl_n2n_client_poll(l.c, 60 * SEC, &l.err), CDL_E_TIMEOUT, "block-fetch");
+
+  liar_start(&l, 4, true); /* the keep-alive response is due within 60 s */
+  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = {.origin = true}}),
+                   CDL_OK);
+  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_ROLL_BACKWARD, .point = {.origin = true}}),
+                   CDL_OK);
+  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_AWAIT_REPLY}), CDL_OK);
+  liar_end(&l, cdl_n2n_client_poll(l.c, 60 * SEC, &l.err), CDL_E_TIMEOUT, "keep-alive");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sync_pipelined), cmocka_unit_test(test_sync_unpipelined),
+      cmocka_unit_test(test_sync_any_split), cmocka_unit_test(test_known_point),
+      cmocka_unit_test(test_block_refused),  cmocka_unit_test(test_lying_server),
+      cmocka_unit_test(test_silent_server),
+  };
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
