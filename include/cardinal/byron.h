@@ -529,6 +529,12 @@ typedef struct cdl_byron_protocol_params {
   uint64_t unlock_stake_epoch;
 } cdl_byron_protocol_params;
 
+/* ProtocolVersion [major, minor, alt]. */
+void cdl_byron_version_encode(cdl_buf *b, const cdl_byron_version *v);
+/* ProtocolParameters as cardano-ledger encodes them: a 14-element array
+ * (the update-interface state's adopted parameters). */
+void cdl_byron_params_encode(cdl_buf *b, const cdl_byron_protocol_params *pp);
+
 typedef struct cdl_byron_genesis_delegation {
   uint8_t issuer_id[28];
   uint8_t issuer_pk[64], delegate_pk[64], signature[64];

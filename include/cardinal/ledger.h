@@ -155,10 +155,7 @@ typedef struct cdl_ledger_update_view {
 void cdl_ledger_update_view_get(const cdl_ledger *l, cdl_ledger_update_view *v);
 
 /* ---- Queries (query.c) ----
- * The adopted protocol parameters as cardano-ledger encodes
- * ProtocolParameters (a 14-element array). */
-void cdl_ledger_encode_params(cdl_buf *b, const cdl_byron_protocol_params *pp);
-/* The update interface state, the Byron local-state query's answer.
+ * The update interface state, the Byron local-state query's answer.
  * CDL_E_LIMIT while the update mechanism holds proposals, application
  * versions, candidates or endorsements (not encodable yet). */
 int cdl_ledger_encode_update_state(const cdl_ledger *l, cdl_buf *b, cdl_error *err);

@@ -132,7 +132,7 @@ int byron_version_read(cdl_cbor_cursor *cur, cdl_byron_version *v) {
   return byron_read_u8(cur, &v->alt, "protocol version alt");
 }
 
-void byron_version_encode(cdl_buf *b, const cdl_byron_version *v) {
+void cdl_byron_version_encode(cdl_buf *b, const cdl_byron_version *v) {
   cdl_cbor_enc_array(b, 3);
   cdl_cbor_enc_uint(b, v->major);
   cdl_cbor_enc_uint(b, v->minor);

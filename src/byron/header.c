@@ -156,7 +156,7 @@ void cdl_byron_header_encode(cdl_buf *b, const cdl_byron_header *h) {
   cdl_byron_dlg_cert_encode(b, &h->cert);
   cdl_cbor_enc_bytes(b, h->signature, 64);
   cdl_cbor_enc_array(b, 4);
-  byron_version_encode(b, &h->block_version);
+  cdl_byron_version_encode(b, &h->block_version);
   byron_software_version_encode(b, &h->software_version);
   cdl_byron_attrs_encode(b, &h->attrs);
   cdl_cbor_enc_bytes(b, h->extra_proof.ptr, h->extra_proof.len);

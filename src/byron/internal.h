@@ -61,7 +61,6 @@ void *byron_vec_push(cdl_arena *arena, byron_vec *v);
 
 /* [major, minor, alt] and [appName, number]. */
 int byron_version_read(cdl_cbor_cursor *cur, cdl_byron_version *v);
-void byron_version_encode(cdl_buf *b, const cdl_byron_version *v);
 int byron_software_version_read(cdl_cbor_cursor *cur,
                                 cdl_byron_software_version *sv);
 void byron_software_version_encode(cdl_buf *b,

@@ -20,8 +20,7 @@ static int read_maybe(cdl_cbor_cursor *cur, bool *present, const char *what) {
 }
 
 /* Haskell Natural: a uint or a tag-2 bignum. */
-static int read_natural(cdl_cbor_cursor *cur, cdl_byron_opt_u64 *f,
-                        const char *what) {
+static int read_natural(cdl_cbor_cursor *cur, cdl_byron_opt_u64 *f, const char *what) {
   cdl_cbor_head h;
   TRY(cdl_cbor_peek(cur, &h));
   if (h.major != CDL_CBOR_TAG) return cdl_cbor_read_uint(cur, &f->value, what);
@@ -79,8 +78,7 @@ static int read_fee_policy(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
   return cdl_cbor_expect_end(&inner, "fee policy");
 }
 
-static int read_param_scalar(cdl_cbor_cursor *cur, unsigned i,
-                             cdl_byron_opt_u64 *f) {
+static int read_param_scalar(cdl_cbor_cursor *cur, unsigned i, cdl_byron_opt_u64 *f) {
   bool present = false;
   TRY(read_maybe(cur, &present, "parameter update field"));
   if (!present) return CDL_OK;
@@ -117,8 +115,7 @@ static int read_param_update(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
   return CDL_OK;
 }
 
-static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                         cdl_byron_proposal *p) {
+static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_proposal *p) {
   size_t n;
   TRY(cdl_cbor_read_map(cur, &n, "proposal metadata"));
   if (n > cdl_cbor_remaining(cur) / 8)
@@ -132,7 +129,8 @@ static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
       size_t m = prev.len < d->system_tag.len ? prev.len : d->system_tag.len;
       int c = memcmp(prev.ptr, d->system_tag.ptr, m);
       if (c > 0 || (c == 0 && prev.len >= d->system_tag.len))
-        return cdl_cbor_fail(cur, CDL_E_MAP_ORDER, "proposal metadata: keys not strictly ascending");
+        return cdl_cbor_fail(cur, CDL_E_MAP_ORDER,
+                             "proposal metadata: keys not strictly ascending");
     }
     TRY(cdl_cbor_expect_array(cur, 4, "update data"));
     for (int k = 0; k < 4; k++) TRY(cdl_cbor_read_bytes(cur, &d->hashes[k], "update data hash"));
@@ -143,8 +141,7 @@ static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   return CDL_OK;
 }
 
-int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
-                            cdl_byron_proposal *p) {
+int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_proposal *p) {
   size_t start = cur->pos, fields_start;
   memset(p, 0, sizeof *p);
   TRY(cdl_cbor_expect_array(cur, 7, "update proposal"));
@@ -178,6 +175,36 @@ int cdl_byron_vote_read(cdl_cbor_cursor *cur, cdl_byron_vote *v) {
 
 /* ---- Encoding ---- */
 
+/* TxFeePolicy: [0, #6.24(bytes [summand, multiplier])] around |inner|. */
+static void encode_fee_policy(cdl_buf *b, const cdl_buf *inner) {
+  if (inner->failed) b->failed = true;
+  cdl_cbor_enc_array(b, 2);
+  cdl_cbor_enc_uint(b, 0);
+  cdl_cbor_enc_tag(b, 24);
+  cdl_cbor_enc_bytes(b, inner->data, inner->len);
+}
+
+void cdl_byron_params_encode(cdl_buf *b, const cdl_byron_protocol_params *pp) {
+  const uint64_t head[] = {
+      pp->script_version,  pp->slot_duration_ms,    pp->max_block_size, pp->max_header_size,
+      pp->max_tx_size,     pp->max_proposal_size,   pp->mpc_thd,        pp->heavy_del_thd,
+      pp->update_vote_thd, pp->update_proposal_thd, pp->update_implicit};
+  cdl_cbor_enc_array(b, 14);
+  for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) cdl_cbor_enc_uint(b, head[i]);
+  cdl_cbor_enc_array(b, 3);
+  cdl_cbor_enc_uint(b, pp->softfork_init);
+  cdl_cbor_enc_uint(b, pp->softfork_min);
+  cdl_cbor_enc_uint(b, pp->softfork_decrement);
+  uint8_t storage[24];
+  cdl_buf inner;
+  cdl_buf_init_fixed(&inner, storage, sizeof storage);
+  cdl_cbor_enc_array(&inner, 2);
+  cdl_cbor_enc_uint(&inner, pp->fee_summand_nano);
+  cdl_cbor_enc_uint(&inner, pp->fee_multiplier_nano);
+  encode_fee_policy(b, &inner);
+  cdl_cbor_enc_uint(b, pp->unlock_stake_epoch);
+}
+
 static void encode_param_update(cdl_buf *b, const cdl_byron_param_update *u) {
   cdl_cbor_enc_array(b, 14);
   for (unsigned i = 0; i < CDL_BYRON_PP_COUNT_SCALAR; i++) {
@@ -199,11 +226,7 @@ static void encode_param_update(cdl_buf *b, const cdl_byron_param_update *u) {
     cdl_cbor_enc_array(&inner, 2);
     byron_integer_encode(&inner, &u->fee_summand_nano);
     byron_integer_encode(&inner, &u->fee_multiplier_nano);
-    if (inner.failed) b->failed = true;
-    cdl_cbor_enc_array(b, 2);
-    cdl_cbor_enc_uint(b, 0);
-    cdl_cbor_enc_tag(b, 24);
-    cdl_cbor_enc_bytes(b, inner.data, inner.len);
+    encode_fee_policy(b, &inner);
     cdl_buf_free(&inner);
   }
   cdl_cbor_enc_array(b, u->unlock_stake_epoch.present ? 1 : 0);
@@ -212,7 +235,7 @@ static void encode_param_update(cdl_buf *b, const cdl_byron_param_update *u) {
 
 void cdl_byron_proposal_encode(cdl_buf *b, const cdl_byron_proposal *p) {
   cdl_cbor_enc_array(b, 7);
-  byron_version_encode(b, &p->block_version);
+  cdl_byron_version_encode(b, &p->block_version);
   encode_param_update(b, &p->params);
   byron_software_version_encode(b, &p->software_version);
   cdl_cbor_enc_map(b, p->n_metadata);

@@ -14,48 +14,6 @@
  */
 #include "internal.h"
 
-static void enc_version(cdl_buf *b, cdl_byron_version v) {
-  cdl_cbor_enc_array(b, 3);
-  cdl_cbor_enc_uint(b, v.major);
-  cdl_cbor_enc_uint(b, v.minor);
-  cdl_cbor_enc_uint(b, v.alt);
-}
-
-/* TxFeePolicy: [0, #6.24(bytes [summand, multiplier])], both x1e9. */
-static void enc_fee_policy(cdl_buf *b, const cdl_byron_protocol_params *pp) {
-  uint8_t inner[32];
-  cdl_buf in;
-  cdl_buf_init_fixed(&in, inner, sizeof inner);
-  cdl_cbor_enc_array(&in, 2);
-  cdl_cbor_enc_uint(&in, pp->fee_summand_nano);
-  cdl_cbor_enc_uint(&in, pp->fee_multiplier_nano);
-  cdl_cbor_enc_array(b, 2);
-  cdl_cbor_enc_uint(b, 0);
-  cdl_cbor_enc_tag(b, 24);
-  cdl_cbor_enc_bytes(b, in.data, in.len);
-}
-
-void cdl_ledger_encode_params(cdl_buf *b, const cdl_byron_protocol_params *pp) {
-  cdl_cbor_enc_array(b, 14);
-  cdl_cbor_enc_uint(b, pp->script_version);
-  cdl_cbor_enc_uint(b, pp->slot_duration_ms);
-  cdl_cbor_enc_uint(b, pp->max_block_size);
-  cdl_cbor_enc_uint(b, pp->max_header_size);
-  cdl_cbor_enc_uint(b, pp->max_tx_size);
-  cdl_cbor_enc_uint(b, pp->max_proposal_size);
-  cdl_cbor_enc_uint(b, pp->mpc_thd);
-  cdl_cbor_enc_uint(b, pp->heavy_del_thd);
-  cdl_cbor_enc_uint(b, pp->update_vote_thd);
-  cdl_cbor_enc_uint(b, pp->update_proposal_thd);
-  cdl_cbor_enc_uint(b, pp->update_implicit);
-  cdl_cbor_enc_array(b, 3);
-  cdl_cbor_enc_uint(b, pp->softfork_init);
-  cdl_cbor_enc_uint(b, pp->softfork_min);
-  cdl_cbor_enc_uint(b, pp->softfork_decrement);
-  enc_fee_policy(b, pp);
-  cdl_cbor_enc_uint(b, pp->unlock_stake_epoch);
-}
-
 int cdl_ledger_encode_update_state(const cdl_ledger *l, cdl_buf *b, cdl_error *err) {
   const upd_state *u = &l->upd;
   if (u->n_props || u->n_apps || u->n_cands || u->n_ends)
@@ -65,8 +23,8 @@ int cdl_ledger_encode_update_state(const cdl_ledger *l, cdl_buf *b, cdl_error *e
                          u->n_props, u->n_apps, u->n_cands, u->n_ends);
   cdl_cbor_enc_array(b, 11);
   cdl_cbor_enc_uint(b, cdl_ledger_epoch(l));
-  enc_version(b, u->adopted_pv);
-  cdl_ledger_encode_params(b, &u->adopted_pp);
+  cdl_byron_version_encode(b, &u->adopted_pv);
+  cdl_byron_params_encode(b, &u->adopted_pp);
   cdl_cbor_enc_indef_array(b); /* candidate protocol updates: a list */
   cdl_cbor_enc_break(b);
   for (int i = 0; i < 5; i++) /* application versions, protocol and software proposals,

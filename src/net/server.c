@@ -211,6 +211,8 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
 
 bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
   if (!s->ready) return false;
-  bool cs_waiting = s->cs.state == CS_IDLE && cdl_mux_ingress(&s->mux, s->ch_cs).len > 0;
+  /* Requests held back until the replies before them are written. */
+  bool cs_waiting = s->cs.state == CS_IDLE && srv_chain_sync_blocked(s) &&
+                    cdl_mux_ingress(&s->mux, s->ch_cs).len > 0;
   return s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING || cs_waiting;
 }

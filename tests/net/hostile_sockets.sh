@@ -11,14 +11,10 @@
 set -euo pipefail
 cli=$1 node_bin=$2 vectors=$3
 here=$(cd "$(dirname "$0")" && pwd)
-genesis=$vectors/genesis/mainnet/mainnet-byron-genesis.json
-chunk_zst=$vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
-work=$(mktemp -d)
 . "$here/serve_lib.sh"
-trap 'serve_kill; rm -rf "$work"' EXIT
+loopback_setup src
 fail() { echo "hostile_sockets: FAIL: $*" >&2; cat "$work/node.log" >&2; exit 1; }
 
-"$cli" db import --db "$work/src" --genesis "$genesis" "$chunk_zst" >/dev/null
 serve_start "$work/src"
 fds() { ls "/proc/$serve_pid/fd" | wc -l; }
 # A first client warms the database's file handles (opened on first read).

@@ -1,5 +1,17 @@
 # serve_lib.sh: helpers the loopback tests share (sourced; docs/testing.md
-# "Network"). They need $node_bin and $work set by the caller.
+# "Network"). The caller sets $cli, $node_bin and $vectors, then calls
+# loopback_setup.
+
+# Sets $genesis and $chunk_zst (mainnet), a fresh $work directory removed
+# at exit together with any node still running, and imports epoch 0 into
+# the database $work/$1.
+loopback_setup() {
+  genesis=$vectors/genesis/mainnet/mainnet-byron-genesis.json
+  chunk_zst=$vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
+  work=$(mktemp -d)
+  trap 'serve_kill; rm -rf "$work"' EXIT
+  "$cli" db import --db "$work/$1" --genesis "$genesis" "$chunk_zst" >/dev/null
+}
 
 # Starts `cardinal-node serve` on a free port over the database $1 (extra
 # arguments are passed on); sets $serve_pid and $serve_port.

@@ -8,15 +8,11 @@
 set -euo pipefail
 cli=$1 node_bin=$2 vectors=$3
 here=$(cd "$(dirname "$0")" && pwd)
-genesis=$vectors/genesis/mainnet/mainnet-byron-genesis.json
-chunk_zst=$vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
-work=$(mktemp -d)
 . "$here/serve_lib.sh"
-trap 'serve_kill; rm -rf "$work"' EXIT
+loopback_setup src
 
 fail() { echo "sync_loopback: FAIL: $*" >&2; exit 1; }
 
-"$cli" db import --db "$work/src" --genesis "$genesis" "$chunk_zst" >/dev/null
 "$cli" db info --db "$work/src" >"$work/src.json"
 src_tip=$(sed -n '0,/"hash"/s/.*"hash": "\([0-9a-f]*\)".*/\1/p' "$work/src.json")
 serve_start "$work/src"

@@ -15,40 +15,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../storage/storage_support.h"
 #include "cardinal/net.h"
+#include "net_support.h"
 
 #define N_BLOCKS 2000
 #define SEC 1000000ull
-#define MAINNET 764824073u
+#define MAINNET NET_MAINNET_MAGIC
 
-static epoch0 E;
-static cdl_block_info INFO[N_BLOCKS];
-static genesis_fixture G;
-static char DIR_[256];
-static cdl_chaindb *DB;
+static served_chain S;
 
 static int group_setup(void **state) {
   test_group_setup(state);
-  epoch0_load(&E);
-  mainnet_genesis(&G);
-  make_dir(DIR_, sizeof DIR_, "client");
-  cdl_chaindb_config cfg = chaindb_config(DIR_, &G.g, NULL);
-  cfg.ledger.flags |= CDL_LEDGER_NO_SIGNATURES;
-  DB = db_open(&cfg, NULL);
-  for (size_t i = 0; i < N_BLOCKS; i++) {
-    INFO[i] = info_of(E.blocks[i].ptr, E.blocks[i].len, 21600);
-    add_expect(DB, E.blocks[i], CDL_ADD_ADOPTED);
-  }
+  served_chain_open(&S, "client", N_BLOCKS);
   return 0;
 }
 
 static int group_teardown(void **state) {
   (void)state;
-  db_close(DB);
-  remove_dir(DIR_);
-  epoch0_free(&E);
-  cdl_arena_free(&G.arena);
+  served_chain_close(&S);
   return 0;
 }
 
@@ -61,8 +45,8 @@ static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err)
   sink *s = ctx;
   if (s->next == s->fail_at) return cdl_error_set(err, CDL_E_REJECTED, 0, "block refused");
   assert_true(s->next < N_BLOCKS);
-  assert_int_equal(len, E.blocks[s->next].len);
-  assert_memory_equal(block, E.blocks[s->next].ptr, len);
+  assert_int_equal(len, S.e.blocks[s->next].len);
+  assert_memory_equal(block, S.e.blocks[s->next].ptr, len);
   s->next++;
   return CDL_OK;
 }
@@ -112,7 +96,7 @@ static void sync_all(size_t pipeline, size_t split) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(DB, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(S.db, &SERVER, 0, &srv, &err), CDL_OK);
   if (run(c, srv, split, 5, &err) != CDL_OK) fail_msg("%s", err.message);
   assert_true(cdl_n2n_client_synced(c));
   assert_int_equal(s.next, N_BLOCKS);
@@ -120,7 +104,7 @@ static void sync_all(size_t pipeline, size_t split) {
   assert_int_equal(st.headers, N_BLOCKS);
   assert_int_equal(st.blocks, N_BLOCKS);
   assert_int_equal(st.rollbacks, 0);
-  assert_int_equal(st.peer_tip.block_no, INFO[N_BLOCKS - 1].block_no);
+  assert_int_equal(st.peer_tip.block_no, S.info[N_BLOCKS - 1].block_no);
   assert_true(st.ka_rtt_samples >= 1);
   cdl_n2n_client_del(c);
   cdl_n2n_server_del(srv);
@@ -146,7 +130,7 @@ static void test_known_point(void **state) {
   (void)state;
   sink s = {.next = 1501, .fail_at = SIZE_MAX};
   cdl_n2n_client_config cfg = config(&s, 10);
-  cdl_point known[2] = {{.slot = 999999}, point_of(&INFO[1500])}; /* the first is unknown */
+  cdl_point known[2] = {{.slot = 999999}, point_of(&S.info[1500])}; /* the first is unknown */
   cfg.known = known;
   cfg.n_known = 2;
   static const cdl_hs_config SERVER = {false, 7, 15, {MAINNET, false, 0, false}};
@@ -154,12 +138,12 @@ static void test_known_point(void **state) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(DB, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(S.db, &SERVER, 0, &srv, &err), CDL_OK);
   assert_int_equal(run(c, srv, 0, 5, &err), CDL_OK);
   assert_int_equal(s.next, N_BLOCKS);
   cdl_n2n_client_stats st = cdl_n2n_client_stats_get(c);
   assert_int_equal(st.headers, N_BLOCKS - 1501);
-  assert_memory_equal(st.intersection.hash, INFO[1500].hash, 32);
+  assert_memory_equal(st.intersection.hash, S.info[1500].hash, 32);
   cdl_n2n_client_del(c);
   cdl_n2n_server_del(srv);
 }
@@ -173,7 +157,7 @@ static void test_block_refused(void **state) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(DB, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(S.db, &SERVER, 0, &srv, &err), CDL_OK);
   assert_int_equal(run(c, srv, 0, 5, &err), CDL_E_REJECTED);
   assert_string_equal(err.message, "block refused");
   assert_int_equal(s.next, 10);
@@ -233,7 +217,7 @@ static void liar_end(liar *l, int rc, int code, const char *words) {
 }
 
 static int cs(liar *l, cdl_cs_msg m) {
-  m.tip = (cdl_tip){point_of(&INFO[N_BLOCKS - 1]), INFO[N_BLOCKS - 1].block_no};
+  m.tip = (cdl_tip){point_of(&S.info[N_BLOCKS - 1]), S.info[N_BLOCKS - 1].block_no};
   cdl_cs_encode(&l->msg, &m);
   return feed(l, CDL_PROTO_CHAIN_SYNC);
 }
@@ -242,7 +226,8 @@ static int forward(liar *l, size_t i) {
   cdl_buf h;
   cdl_buf_init(&h, 0);
   cdl_error err = {0};
-  assert_int_equal(cdl_net_enc_byron_header(&h, E.blocks[i].ptr, E.blocks[i].len, &err), CDL_OK);
+  assert_int_equal(cdl_net_enc_byron_header(&h, S.e.blocks[i].ptr, S.e.blocks[i].len, &err),
+                   CDL_OK);
   int rc = cs(l, (cdl_cs_msg){.kind = CDL_CS_ROLL_FORWARD, .content = cdl_span_of(h.data, h.len)});
   cdl_buf_free(&h);
   return rc;
@@ -250,7 +235,7 @@ static int forward(liar *l, size_t i) {
 
 static int bf(liar *l, uint8_t kind, size_t block) {
   cdl_bf_msg m = {.kind = kind};
-  if (kind == CDL_BF_BLOCK) m.block = E.blocks[block];
+  if (kind == CDL_BF_BLOCK) m.block = S.e.blocks[block];
   cdl_bf_encode(&l->msg, &m);
   return feed(l, CDL_PROTO_BLOCK_FETCH);
 }

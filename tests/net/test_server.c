@@ -18,41 +18,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../storage/storage_support.h"
 #include "cardinal/crypto.h"
 #include "cardinal/net.h"
+#include "net_support.h"
 
 #define N_BLOCKS 3000
 #define SEC 1000000ull
-#define MAINNET 764824073u
+#define MAINNET NET_MAINNET_MAGIC
 
-static epoch0 E;
-static cdl_block_info INFO[N_BLOCKS];
-static genesis_fixture G;
-static char DIR_[256];
-static cdl_chaindb *DB;
+static served_chain S;
 
 static int group_setup(void **state) {
   test_group_setup(state);
-  epoch0_load(&E);
-  mainnet_genesis(&G);
-  make_dir(DIR_, sizeof DIR_, "server");
-  cdl_chaindb_config cfg = chaindb_config(DIR_, &G.g, NULL);
-  cfg.ledger.flags |= CDL_LEDGER_NO_SIGNATURES; /* the ledger is not under test here */
-  DB = db_open(&cfg, NULL);
-  for (size_t i = 0; i < N_BLOCKS; i++) {
-    INFO[i] = info_of(E.blocks[i].ptr, E.blocks[i].len, 21600);
-    add_expect(DB, E.blocks[i], CDL_ADD_ADOPTED);
-  }
+  served_chain_open(&S, "server", N_BLOCKS);
   return 0;
 }
 
 static int group_teardown(void **state) {
   (void)state;
-  db_close(DB);
-  remove_dir(DIR_);
-  epoch0_free(&E);
-  cdl_arena_free(&G.arena);
+  served_chain_close(&S);
   return 0;
 }
 
@@ -72,20 +56,25 @@ typedef struct client {
 
 static const cdl_hs_config SERVER_HS = {false, 7, 15, {MAINNET, false, 0, false}};
 
-static void client_init(client *c) {
+/* A client with initiator channels for |protos| (their indices in that
+ * order) and a fresh server with |hs|. */
+static void client_start(client *c, const cdl_hs_config *hs, const uint16_t *protos, size_t n) {
   memset(c, 0, sizeof *c);
   cdl_mux_init(&c->mux, 0);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_HANDSHAKE, true, 1 << 16);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_CHAIN_SYNC, true, 1 << 26);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_BLOCK_FETCH, true, 1 << 26);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_KEEP_ALIVE, true, 1 << 16);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_TX_SUBMISSION, true, 1 << 16);
+  for (size_t i = 0; i < n; i++) cdl_mux_add_channel(&c->mux, protos[i], true, 1 << 26);
   cdl_buf_init(&c->wire, 0);
   cdl_buf_init(&c->msg, 0);
   cdl_buf_init(&c->last, 0);
   c->now = 1000 * SEC;
   cdl_error err = {0};
-  assert_int_equal(cdl_n2n_server_new(DB, &SERVER_HS, c->now, &c->srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(S.db, hs, c->now, &c->srv, &err), CDL_OK);
+}
+
+static void client_init(client *c) {
+  static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_CHAIN_SYNC,
+                                    CDL_PROTO_BLOCK_FETCH, CDL_PROTO_KEEP_ALIVE,
+                                    CDL_PROTO_TX_SUBMISSION};
+  client_start(c, &SERVER_HS, PROTOS, 5);
 }
 
 static void client_free(client *c) {
@@ -168,7 +157,7 @@ static void handshake(client *c) {
   assert_true(cdl_n2n_server_ready(c->srv));
 }
 
-static cdl_point point_of_block(size_t i) { return point_of(&INFO[i]); }
+static cdl_point point_of_block(size_t i) { return point_of(&S.info[i]); }
 
 /* A roll-forward carries block i's header. */
 static void assert_header_of(const cdl_cs_msg *m, size_t i) {
@@ -176,14 +165,14 @@ static void assert_header_of(const cdl_cs_msg *m, size_t i) {
   cdl_net_header h;
   cdl_error err = {0};
   assert_int_equal(cdl_net_read_byron_header(m->content, &h, &err), CDL_OK);
-  assert_int_equal(h.size_hint, E.blocks[i].len);
+  assert_int_equal(h.size_hint, S.e.blocks[i].len);
   uint8_t buf[4096], hash[32];
   buf[0] = 0x82;
   buf[1] = h.subtag;
   memcpy(buf + 2, h.header.ptr, h.header.len);
   cdl_blake2b_256(hash, buf, h.header.len + 2);
-  assert_memory_equal(hash, INFO[i].hash, 32);
-  assert_int_equal(m->tip.block_no, INFO[N_BLOCKS - 1].block_no);
+  assert_memory_equal(hash, S.info[i].hash, 32);
+  assert_int_equal(m->tip.block_no, S.info[N_BLOCKS - 1].block_no);
 }
 
 /* ---- What clients rely on
@@ -200,7 +189,7 @@ static void test_chain_sync(void **state) {
   cdl_cs_msg m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
   assert_true(m.point.origin);
-  assert_memory_equal(m.tip.point.hash, INFO[N_BLOCKS - 1].hash, 32);
+  assert_memory_equal(m.tip.point.hash, S.info[N_BLOCKS - 1].hash, 32);
   /* Pipelined: 200 requests at a time. */
   size_t next = 0;
   bool rolled_back = false;
@@ -236,7 +225,7 @@ static void test_intersections(void **state) {
   assert_int_equal(pump(&c), CDL_OK);
   cdl_cs_msg m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_NOT_FOUND);
-  assert_int_equal(m.tip.point.slot, INFO[N_BLOCKS - 1].slot);
+  assert_int_equal(m.tip.point.slot, S.info[N_BLOCKS - 1].slot);
   /* The first listed point on the chain wins; the next reply rolls back to it.
    */
   cdl_point pts[3] = {{.slot = 5, .hash = {1}}, point_of_block(2500), point_of_block(10)};
@@ -246,10 +235,10 @@ static void test_intersections(void **state) {
   assert_int_equal(pump(&c), CDL_OK);
   m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
-  assert_memory_equal(m.point.hash, INFO[2500].hash, 32);
+  assert_memory_equal(m.point.hash, S.info[2500].hash, 32);
   m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_ROLL_BACKWARD);
-  assert_memory_equal(m.point.hash, INFO[2500].hash, 32);
+  assert_memory_equal(m.point.hash, S.info[2500].hash, 32);
   m = recv_cs(&c);
   assert_header_of(&m, 2501);
   /* MsgDone ends chain-sync only: keep-alive still answers. */
@@ -285,8 +274,8 @@ static long fetch(client *c, cdl_point from, cdl_point to, size_t first) {
       fail_msg("block-fetch reply %ld: %d %s (%zu bytes)", got, rc, err.message, in.len);
     if (m.kind == CDL_BF_BLOCK) {
       size_t i = first + (size_t)got;
-      assert_int_equal(m.block.len, E.blocks[i].len);
-      assert_memory_equal(m.block.ptr, E.blocks[i].ptr, m.block.len);
+      assert_int_equal(m.block.len, S.e.blocks[i].len);
+      assert_memory_equal(m.block.ptr, S.e.blocks[i].ptr, m.block.len);
       got++;
     }
     cdl_mux_consume(&c->mux, 2, used);
@@ -533,17 +522,10 @@ static void test_flood(void **state) {
  * local state query 2. */
 static void local_init(client *c) {
   static const cdl_hs_config LOCAL_HS = {true, 9, 23, {MAINNET, false, 0, false}};
-  memset(c, 0, sizeof *c);
-  cdl_mux_init(&c->mux, 0);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_HANDSHAKE, true, 1 << 16);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_LOCAL_CHAIN_SYNC, true, 1 << 26);
-  cdl_mux_add_channel(&c->mux, CDL_PROTO_LOCAL_STATE_QUERY, true, 1 << 20);
-  cdl_buf_init(&c->wire, 0);
-  cdl_buf_init(&c->msg, 0);
-  cdl_buf_init(&c->last, 0);
-  c->now = 1000 * SEC;
+  static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_LOCAL_CHAIN_SYNC,
+                                    CDL_PROTO_LOCAL_STATE_QUERY};
+  client_start(c, &LOCAL_HS, PROTOS, 3);
   cdl_error err = {0};
-  assert_int_equal(cdl_n2n_server_new(DB, &LOCAL_HS, c->now, &c->srv, &err), CDL_OK);
   cdl_n2n_server_set_system_start(c->srv, MAINNET_START);
   cdl_hs_config mine = {true, 16, 19, {MAINNET, false, 0, false}}; /* what TS proposes */
   cdl_hs_encode_propose(&c->msg, &mine);
@@ -603,8 +585,8 @@ static void test_local_chain_sync(void **state) {
     cdl_error err = {0};
     cdl_cbor_cursor_init(&cur, m.content.ptr, m.content.len, &err);
     assert_int_equal(cdl_net_read_block(&cur, &block), CDL_OK);
-    assert_int_equal(block.len, E.blocks[i].len);
-    assert_memory_equal(block.ptr, E.blocks[i].ptr, block.len);
+    assert_int_equal(block.len, S.e.blocks[i].len);
+    assert_memory_equal(block.ptr, S.e.blocks[i].ptr, block.len);
   }
   /* No time limits on a local client: an hour of silence is fine. */
   c.now += 3600 * SEC;
@@ -630,22 +612,24 @@ static void test_local_state_query(void **state) {
   /* 2017, day 266, 21:44:51 = 78,291 s in picoseconds. */
   expect_result(&c, START, sizeof START, "831907e119010a1b0116253fec1c3000");
   char want[128];
-  snprintf(want, sizeof want, "82011a%08x", (unsigned)INFO[N_BLOCKS - 1].block_no);
-  if (INFO[N_BLOCKS - 1].block_no < 65536)
-    snprintf(want, sizeof want, "820119%04x", (unsigned)INFO[N_BLOCKS - 1].block_no);
+  snprintf(want, sizeof want, "82011a%08x", (unsigned)S.info[N_BLOCKS - 1].block_no);
+  if (S.info[N_BLOCKS - 1].block_no < 65536)
+    snprintf(want, sizeof want, "820119%04x", (unsigned)S.info[N_BLOCKS - 1].block_no);
   expect_result(&c, BLOCK_NO, sizeof BLOCK_NO, want);
   char hash[65];
-  cdl_hex_encode(INFO[N_BLOCKS - 1].hash, 32, hash);
-  snprintf(want, sizeof want, "82190%03x5820%s", (unsigned)INFO[N_BLOCKS - 1].slot, hash);
+  cdl_hex_encode(S.info[N_BLOCKS - 1].hash, 32, hash);
+  snprintf(want, sizeof want, "82190%03x5820%s", (unsigned)S.info[N_BLOCKS - 1].slot, hash);
   expect_result(&c, POINT, sizeof POINT, want);
   expect_result(&c, ERA, sizeof ERA, "00");
-  cdl_lsq_msg r = lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_QUERY,
-                                         .query = cdl_span_of(BYRON, sizeof BYRON)});
+  cdl_lsq_msg r =
+      lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(BYRON, sizeof BYRON)});
   assert_int_equal(r.kind, CDL_LSQ_RESULT);
   /* [state]: 11 fields, epoch 0, version 0.0.0, mainnet's parameters (20 s
    * slots), then the empty collections exactly as the consensus golden. */
-  static const uint8_t HEAD[] = {0x81, 0x8b, 0x00, 0x83, 0x00, 0x00, 0x00, 0x8e, 0x00, 0x19, 0x4e, 0x20};
-  static const uint8_t TAIL[] = {0x9f, 0xff, 0xa0, 0xa0, 0xa0, 0xa0, 0xa0, 0xd9, 0x01, 0x02, 0x80, 0xa0};
+  static const uint8_t HEAD[] = {0x81, 0x8b, 0x00, 0x83, 0x00, 0x00,
+                                 0x00, 0x8e, 0x00, 0x19, 0x4e, 0x20};
+  static const uint8_t TAIL[] = {0x9f, 0xff, 0xa0, 0xa0, 0xa0, 0xa0,
+                                 0xa0, 0xd9, 0x01, 0x02, 0x80, 0xa0};
   assert_memory_equal(r.result.ptr, HEAD, sizeof HEAD);
   assert_memory_equal(r.result.ptr + r.result.len - sizeof TAIL, TAIL, sizeof TAIL);
   cdl_buf golden;
@@ -654,12 +638,14 @@ static void test_local_state_query(void **state) {
   assert_memory_equal(golden.data + golden.len - sizeof TAIL, TAIL, sizeof TAIL);
   cdl_buf_free(&golden);
   /* The parameters' encoding is cardano-ledger's (its golden example). */
-  cdl_byron_protocol_params pp = {999, 999, 999, 999, 999, 999, 99, 99, 99, 99, 99,
-                                  99,  99,  99,  999000000000ull, 77000000000ull, 99};
+  cdl_byron_protocol_params pp = {
+      999, 999, 999, 999, 999, 999, 99, 99, 99, 99, 99, 99, 99, 99, 999000000000ull, 77000000000ull,
+      99};
   cdl_buf enc;
   cdl_buf_init(&enc, 0);
-  cdl_ledger_encode_params(&enc, &pp);
-  vec_read_golden("golden/cardano-ledger-byron/ledger/impl/cbor/update/ProtocolParameters", &golden);
+  cdl_byron_params_encode(&enc, &pp);
+  vec_read_golden("golden/cardano-ledger-byron/ledger/impl/cbor/update/ProtocolParameters",
+                  &golden);
   assert_int_equal(enc.len, golden.len);
   assert_memory_equal(enc.data, golden.data, enc.len);
   cdl_buf_free(&golden), cdl_buf_free(&enc);
@@ -673,7 +659,7 @@ static void test_local_state_query(void **state) {
   assert_true(r.kind == CDL_LSQ_FAILURE && r.failure == CDL_LSQ_POINT_NOT_ON_CHAIN);
   r = lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_IMMUTABLE_TIP});
   assert_int_equal(r.kind, CDL_LSQ_ACQUIRED);
-  snprintf(want, sizeof want, "820119%04x", (unsigned)INFO[N_BLOCKS - 2161].block_no);
+  snprintf(want, sizeof want, "820119%04x", (unsigned)S.info[N_BLOCKS - 2161].block_no);
   expect_result(&c, BLOCK_NO, sizeof BLOCK_NO, want);
   /* The ledger state of the immutable tip is not kept. */
   cdl_lsq_encode(&c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(BYRON, 7)});
