@@ -40,6 +40,33 @@ void cdl_gen_key_hash(const cdl_gen_key *k, uint8_t out[28]);
  * attribute when |with_magic|. */
 void cdl_gen_key_address(const cdl_gen_key *k, bool with_magic, uint32_t magic, cdl_buf *out);
 
+/* ---- Signed payloads (payloads.c) --------------------------------------
+ * What a wallet, a delegator or an update proposer submits. Each appends
+ * the payload's CBOR (as it sits in a block) to |out|. */
+typedef struct cdl_gen_tx_input {
+  uint8_t tx_id[32];
+  uint32_t index;
+  const cdl_gen_key *owner; /* signs the witness */
+} cdl_gen_tx_input;
+typedef struct cdl_gen_tx_output {
+  cdl_span address;
+  uint64_t lovelace;
+} cdl_gen_tx_output;
+/* A TxAux [tx, witnesses], one witness per input; |id| gets the tx id. */
+void cdl_gen_tx_make(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
+                     size_t n_out, uint32_t magic, cdl_buf *txaux, uint8_t id[32]);
+/* A certificate by |issuer| delegating to |delegate_pk| from |epoch|. */
+void cdl_gen_cert_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
+                       uint32_t magic, cdl_buf *out);
+/* A proposal for protocol version |pv| setting maxTxSize, with software
+ * version (app, number); |id| gets its hash. */
+void cdl_gen_proposal_make(const cdl_gen_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,
+                           const char *app, uint32_t app_number, uint32_t magic, cdl_buf *out,
+                           uint8_t id[32]);
+/* A vote for proposal |proposal_id|. */
+void cdl_gen_vote_make(const cdl_gen_key *voter, const uint8_t proposal_id[32], uint32_t magic,
+                       cdl_buf *out);
+
 /* ---- Key and certificate files (keyfile.c) -------------------------------
  * Signing keys are written as cardano-cli text envelopes
  *   {"type": "PaymentSigningKeyByron_ed25519_bip32", "description": ...,

@@ -30,6 +30,7 @@ typedef struct cdl_io_server_config {
   const char *socket_path; /* NULL: no Unix socket */
   size_t max_connections;  /* 0: 256; more are accepted and closed at once */
   uint64_t system_start;   /* the genesis start time (Unix seconds) */
+  cdl_mempool *mempool;    /* NULL: no transaction protocols */
   const cdl_logger *log;
 } cdl_io_server_config;
 
@@ -46,7 +47,8 @@ int cdl_io_server_start(uv_loop_t *loop, const cdl_io_server_config *cfg, cdl_io
                         cdl_error *err);
 /* The TCP port listened on (after start; 0 without TCP). */
 uint16_t cdl_io_server_port(const cdl_io_server *s);
-/* The chain may have changed: wakes every connection waiting on it. */
+/* The chain may have changed: re-validates the mempool against the new tip
+ * and wakes every connection waiting on either. */
 void cdl_io_server_chain_changed(cdl_io_server *s);
 cdl_io_server_stats cdl_io_server_stats_get(const cdl_io_server *s);
 /* Closes the listeners and every connection; the server is freed once

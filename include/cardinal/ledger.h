@@ -106,6 +106,18 @@ int cdl_ledger_new(const cdl_byron_genesis *g, const cdl_ledger_config *cfg,
                    cdl_ledger **out, cdl_error *err);
 void cdl_ledger_del(cdl_ledger *l);
 
+/* A fork: a ledger that starts equal to |base| and takes blocks, txs and
+ * payloads of its own without touching |base| (what the mempool and a
+ * block producer validate against). Its UTxO holds only its differences
+ * and reads through to |base|'s, so it costs the delegation, update and
+ * PBFT state plus what it changes. |base| must not change, or be deleted,
+ * while the fork is used (checked: a fork whose base moved stops the
+ * process on its next UTxO look-up), and a fork has no snapshot
+ * (CDL_E_USAGE). 0 or CDL_E_NOMEM. */
+int cdl_ledger_fork(const cdl_ledger *base, cdl_ledger **out);
+/* Whether |fork| was made from |base| as it is now. */
+bool cdl_ledger_fork_current(const cdl_ledger *fork, const cdl_ledger *base);
+
 /* Applies one decoded block (EBB or main). 0 on success; otherwise
  * CDL_E_REJECTED with |rej| filled and the state unchanged, or
  * CDL_E_NOMEM. The block's signature memos (cdl_byron_block_verify_all)
@@ -175,6 +187,12 @@ int cdl_ledger_apply_update(cdl_ledger *l, const cdl_byron_proposal *proposal,
                             const uint8_t signer_delegate_pk[64], uint64_t slot,
                             cdl_rejection *rej);
 
+/* A proposal (may be NULL) and votes registered as the mempool does
+ * (Byron applyMempoolPayload): no endorsement, adoption or pruning. */
+int cdl_ledger_register_update(cdl_ledger *l, const cdl_byron_proposal *proposal,
+                               const cdl_byron_vote *votes, size_t n_votes, uint64_t slot,
+                               cdl_rejection *rej);
+
 /* ---- Snapshots ------------------------------------------------------------
  * A snapshot is a self-contained binary image of the whole ledger state
  * between blocks, so that a ChainDB can write the ledger to disk and later
@@ -185,7 +203,8 @@ int cdl_ledger_apply_update(cdl_ledger *l, const cdl_byron_proposal *proposal,
 
 /* Appends the image of |l| to |out|. Not between the parts of a block
  * (there is none in progress when no cdl_ledger_* call is running). 0, or
- * CDL_E_NOMEM, or CDL_E_LIMIT past the buffer's bound, with nothing appended. */
+ * CDL_E_NOMEM, or CDL_E_LIMIT past the buffer's bound, with nothing appended;
+ * CDL_E_USAGE for a fork. */
 int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out);
 
 /* Builds a new ledger from an image (borrowed for the call). The bytes are

@@ -17,6 +17,7 @@
 
 #include "cardinal/base.h"
 #include "cardinal/cbor.h"
+#include "cardinal/mempool.h"
 #include "cardinal/storage.h" /* cdl_point */
 
 /* ---- Mini-protocol numbers (ouroboros-network NodeToNode/NodeToClient) -- */
@@ -293,6 +294,77 @@ const char *cdl_lsq_name(unsigned kind);
 int cdl_lsq_decode(const uint8_t *p, size_t n, cdl_lsq_msg *m, size_t *used, cdl_error *err);
 void cdl_lsq_encode(cdl_buf *b, const cdl_lsq_msg *m);
 
+/* ---- Local tx-submission (node-to-client 6) ------------------------------
+ * The tx is the hard-fork GenTx, the reason the hard-fork apply-tx error
+ * (docs/network.md "Local tx-submission"); both raw items here. */
+
+enum { CDL_LTX_SUBMIT = 0, CDL_LTX_ACCEPT = 1, CDL_LTX_REJECT = 2, CDL_LTX_DONE = 3 };
+
+typedef struct cdl_ltx_msg {
+  uint8_t kind;
+  cdl_span tx;     /* submit */
+  cdl_span reason; /* reject */
+} cdl_ltx_msg;
+
+const char *cdl_ltx_name(unsigned kind);
+int cdl_ltx_decode(const uint8_t *p, size_t n, cdl_ltx_msg *m, size_t *used, cdl_error *err);
+void cdl_ltx_encode(cdl_buf *b, const cdl_ltx_msg *m);
+
+/* The MsgRejectTx reason for a refusal (apply_tx_error.c), and for a tx of
+ * another era than Byron. */
+void cdl_net_enc_apply_tx_error(cdl_buf *b, const cdl_rejection *rej);
+void cdl_net_enc_era_mismatch(cdl_buf *b, uint64_t tx_era);
+/* The rule a reason names: Cardinal's rule name, CDL_RULE_MISSING_INPUT,
+ * "era_mismatch", or "ledger" for another Haskell-shaped error. */
+int cdl_net_read_apply_tx_error(cdl_span reason, char *rule, size_t rule_cap, cdl_error *err);
+
+/* ---- Local tx-monitor (node-to-client 9) -------------------------------- */
+
+enum {
+  CDL_LTM_DONE = 0,
+  CDL_LTM_ACQUIRE = 1, /* also MsgAwaitAcquire, when acquired */
+  CDL_LTM_ACQUIRED = 2,
+  CDL_LTM_RELEASE = 3,
+  CDL_LTM_NEXT_TX = 5,
+  CDL_LTM_REPLY_NEXT_TX = 6,
+  CDL_LTM_HAS_TX = 7,
+  CDL_LTM_REPLY_HAS_TX = 8,
+  CDL_LTM_GET_SIZES = 9,
+  CDL_LTM_REPLY_GET_SIZES = 10,
+  CDL_LTM_GET_MEASURES = 11,
+  CDL_LTM_REPLY_GET_MEASURES = 12
+};
+
+typedef struct cdl_ltm_msg {
+  uint8_t kind;
+  uint64_t slot;                  /* acquired */
+  bool has_tx;                    /* reply-next-tx: [6, tx] rather than [6] */
+  cdl_span tx;                    /* reply-next-tx: the GenTx, raw */
+  cdl_span tx_id;                 /* has-tx: the GenTxId, raw */
+  bool has;                       /* reply-has-tx */
+  uint32_t capacity, size, count; /* reply-get-sizes; count also in measures */
+  cdl_span measures;              /* reply-get-measures: the raw map */
+} cdl_ltm_msg;
+
+const char *cdl_ltm_name(unsigned kind);
+int cdl_ltm_decode(const uint8_t *p, size_t n, cdl_ltm_msg *m, size_t *used, cdl_error *err);
+void cdl_ltm_encode(cdl_buf *b, const cdl_ltm_msg *m);
+
+/* ---- GenTx and GenTxId in the hard-fork wrapping ---------------------------
+ * GenTx = [era, eraTx], Byron's eraTx being [kind, payload]; GenTxId =
+ * [era, eraId], Byron's eraId being [kind, hash] and later eras' a bare
+ * hash. */
+int cdl_net_read_gentx(cdl_span wrapped, uint64_t *era, cdl_span *gentx, cdl_error *err);
+void cdl_net_enc_gentx(cdl_buf *b, cdl_span gentx); /* era 0 */
+
+typedef struct cdl_net_gentx_id {
+  uint64_t era;
+  uint8_t kind; /* Byron only */
+  uint8_t hash[32];
+} cdl_net_gentx_id;
+int cdl_net_read_gentx_id(cdl_span wrapped, cdl_net_gentx_id *id, cdl_error *err);
+void cdl_net_enc_gentx_id(cdl_buf *b, uint8_t kind, const uint8_t hash[32]); /* era 0 */
+
 /* ---- Handshake (0) --------------------------------------------------------
  * Node-to-node versions 7..16 and node-to-client 9..23 are understood
  * (their data decodes); the wire number of a node-to-client version has
@@ -387,6 +459,12 @@ uint32_t cdl_n2n_server_version(const cdl_n2n_server *s);
 bool cdl_n2n_server_finished(const cdl_n2n_server *s);
 /* The genesis start time, for the state query GetSystemStart. */
 void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds);
+/* The mempool that local tx-submission feeds and local tx-monitor and
+ * tx-submission read (NULL, the default: those protocols are not run),
+ * and the current slot for it (0: the slot after the tip). Before the
+ * handshake. */
+void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp);
+void cdl_n2n_server_set_slot(cdl_n2n_server *s, uint64_t slot);
 
 /* ---- Node-to-node client: one outbound connection (client.c) -------------
  * The initiator side: handshake, chain-sync of headers with up to

@@ -69,10 +69,7 @@ typedef struct gen_input {
   const cdl_gen_key *owner;
   uint64_t lovelace;
 } gen_input;
-typedef struct gen_output {
-  cdl_span address;
-  uint64_t lovelace;
-} gen_output;
+typedef cdl_gen_tx_output gen_output; /* address and lovelace */
 /* A tx-aux spending |in|, paying |out|, with |pad| bytes of an unknown tx
  * attribute (0 for none); witnesses by |witness_keys| (one per entry,
  * defaults to each input's owner when NULL). id receives the tx id. */

@@ -3,6 +3,7 @@
  * 1.5 transactions, 1.9 delegation certificates, 1.10 update proposals
  * and votes; signed messages in 3.2).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "gen_internal.h"
@@ -152,4 +153,38 @@ void gen_vote_encode(const cdl_gen_key *voter, const uint8_t proposal_id[32], ui
   cdl_byron_vote v = {
       .voter = voter->xpub, .proposal_id = proposal_id, .decision = true, .signature = sig};
   cdl_byron_vote_encode(out, &v);
+}
+
+/* ---- The public builders (include/cardinal/gen.h) ---- */
+
+void cdl_gen_tx_make(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
+                     size_t n_out, uint32_t magic, cdl_buf *txaux, uint8_t id[32]) {
+  gen_input stack[16], *ins = n_in <= 16 ? stack : calloc(n_in, sizeof *ins);
+  if (ins == NULL) {
+    txaux->failed = true;
+    return;
+  }
+  for (size_t i = 0; i < n_in; i++) {
+    ins[i] = (gen_input){.index = in[i].index, .owner = in[i].owner};
+    memcpy(ins[i].tx_id, in[i].tx_id, 32);
+  }
+  gen_tx_spec spec = {.in = ins, .n_in = n_in, .out = out, .n_out = n_out, .magic = magic};
+  gen_tx_encode(&spec, txaux, id);
+  if (ins != stack) free(ins);
+}
+
+void cdl_gen_cert_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
+                       uint32_t magic, cdl_buf *out) {
+  gen_cert_encode(issuer, delegate_pk, epoch, magic, out);
+}
+
+void cdl_gen_proposal_make(const cdl_gen_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,
+                           const char *app, uint32_t app_number, uint32_t magic, cdl_buf *out,
+                           uint8_t id[32]) {
+  gen_proposal_encode(issuer, pv, max_tx_size, app, app_number, magic, out, id);
+}
+
+void cdl_gen_vote_make(const cdl_gen_key *voter, const uint8_t proposal_id[32], uint32_t magic,
+                       cdl_buf *out) {
+  gen_vote_encode(voter, proposal_id, magic, out);
 }

@@ -132,7 +132,9 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
     io_conn_close(c, false, n == UV_EOF ? "the peer closed" : uv_strerror((int)n));
     return;
   }
-  c->srv->st.bytes_in += (uint64_t)n;
+  cdl_io_server *s = c->srv;
+  s->st.bytes_in += (uint64_t)n;
+  uint64_t before = io_mempool_version(s);
   cdl_error err = {0};
   if (cdl_n2n_server_recv(c->engine, (const uint8_t *)b->base, (size_t)n, cdl_io_now_us(), &err) !=
       CDL_OK) {
@@ -140,6 +142,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
     return;
   }
   service(c);
+  /* A tx came in: connections waiting on the mempool may go on. */
+  if (io_mempool_version(s) != before) io_server_wake_all(s);
 }
 
 static void name_peer(io_conn *c) {
@@ -174,6 +178,7 @@ static int start_conn(cdl_io_server *s, io_conn *c) {
   const cdl_hs_config *hs = c->local ? &s->cfg.n2c : &s->cfg.n2n;
   if (cdl_n2n_server_new(s->cfg.db, hs, cdl_io_now_us(), &c->engine, &err) != CDL_OK) return -1;
   cdl_n2n_server_set_system_start(c->engine, s->cfg.system_start);
+  cdl_n2n_server_set_mempool(c->engine, s->cfg.mempool);
   if (uv_read_start(&c->h.stream, on_alloc, on_read) != 0) return -1;
   s->st.accepted++;
   cdl_log(s->cfg.log, CDL_LOG_INFO, "serve", "conn.opened", "%s", c->peer);

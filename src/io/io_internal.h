@@ -47,6 +47,11 @@ struct io_conn {
   uint8_t rbuf[IO_READ_BYTES];
 };
 
+/* Wakes every connection (after the chain or the mempool changed). */
+void io_server_wake_all(cdl_io_server *s);
+/* Counts additions and removals: a change means waiting readers may go on. */
+uint64_t io_mempool_version(const cdl_io_server *s);
+
 /* One write of a copy of an SDU (stream.c); the callback frees it. */
 typedef struct io_write {
   uv_write_t req;

@@ -122,7 +122,22 @@ uint16_t cdl_io_server_port(const cdl_io_server *s) { return s->port; }
 
 cdl_io_server_stats cdl_io_server_stats_get(const cdl_io_server *s) { return s->st; }
 
+uint64_t io_mempool_version(const cdl_io_server *s) {
+  if (s->cfg.mempool == NULL) return 0;
+  cdl_mempool_stats st;
+  cdl_mempool_stats_get(s->cfg.mempool, &st);
+  return st.last_ticket + st.removed_invalid + st.removed_expired;
+}
+
 void cdl_io_server_chain_changed(cdl_io_server *s) {
+  if (s->cfg.mempool != NULL &&
+      cdl_mempool_sync(s->cfg.mempool, cdl_chaindb_ledger(s->cfg.db), 0) != CDL_OK)
+    cdl_log(s->cfg.log, CDL_LOG_WARN, "serve", "mempool.sync_failed",
+            "out of memory: the mempool was emptied");
+  io_server_wake_all(s);
+}
+
+void io_server_wake_all(cdl_io_server *s) {
   io_conn *next;
   for (io_conn *c = s->conns; c != NULL; c = next) {
     next = c->next; /* waking may close (not yet free) the connection */

@@ -175,6 +175,14 @@ int cdl_ledger_apply_tx(cdl_ledger *l, const cdl_byron_txaux *tx, cdl_rejection 
   return finish(l, tx_apply(l, tx, rej));
 }
 
+int cdl_ledger_register_update(cdl_ledger *l, const cdl_byron_proposal *proposal,
+                               const cdl_byron_vote *votes, size_t n_votes, uint64_t slot,
+                               cdl_rejection *rej) {
+  if (rej != NULL) memset(rej, 0, sizeof *rej);
+  ledger_begin(l);
+  return finish(l, upd_register(l, proposal, votes, n_votes, slot, rej));
+}
+
 int cdl_ledger_apply_update(cdl_ledger *l, const cdl_byron_proposal *proposal,
                             const cdl_byron_vote *votes, size_t n_votes,
                             cdl_byron_version block_version,

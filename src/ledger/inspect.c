@@ -9,8 +9,8 @@ void cdl_ledger_get_tip(const cdl_ledger *l, cdl_ledger_tip *tip) { *tip = l->ti
 
 void cdl_ledger_get_totals(const cdl_ledger *l, cdl_ledger_totals *t) {
   *t = l->totals;
-  t->utxo_entries = l->utxo.count;
-  t->utxo_lovelace = l->utxo.lovelace;
+  t->utxo_entries = utxo_visible_count(&l->utxo);
+  t->utxo_lovelace = utxo_visible_lovelace(&l->utxo);
 }
 
 uint64_t cdl_ledger_epoch(const cdl_ledger *l) { return l->last_slot / l->epoch_slots; }

@@ -45,6 +45,7 @@ typedef struct utxo_entry {
   uint16_t root_off;
   uint8_t addr_type; /* 0xff for a type above 254 (legacy decoding only) */
   bool addr_in_slab; /* loaded from a snapshot: freed with the slab */
+  bool dead;         /* in a fork: the base's entry with this key is spent */
 } utxo_entry;
 
 static inline const uint8_t *utxo_root(const utxo_entry *e) { return e->addr + e->root_off; }
@@ -66,6 +67,14 @@ typedef struct utxo_slot {
 typedef struct utxo {
   utxo_entry *entries; /* dense: count in use, cap_entries allocated */
   size_t count, cap_entries;
+  /* A fork reads through to |base| for keys it holds no entry of; its
+   * dead entries hide spent base outputs. The base must not change while
+   * the fork lives: its generation counts every change, and a fork that
+   * sees another than the one it was made at stops (CDL_ASSERT). */
+  const struct utxo *base;
+  uint64_t base_generation, generation;
+  size_t n_dead;
+  uint64_t dead_lovelace;
   utxo_slot *slots;
   size_t cap;          /* a power of two, 2^bits */
   unsigned bits;
@@ -77,7 +86,12 @@ typedef struct utxo {
 } utxo;
 
 int utxo_init(utxo *u);
+/* An empty table over |base| (see utxo.base). */
+int utxo_init_fork(utxo *u, const utxo *base);
 void utxo_free(utxo *u);
+/* The entries and lovelace visible through a fork (or a table). */
+size_t utxo_visible_count(const utxo *u);
+uint64_t utxo_visible_lovelace(const utxo *u);
 const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index);
 /* Insert takes a copy of the address; fails on a present key or memory. */
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
@@ -197,6 +211,7 @@ typedef struct pbft_window {
 
 int pbft_init(pbft_window *w, size_t window, size_t n_genesis);
 void pbft_free(pbft_window *w);
+int pbft_copy(pbft_window *dst, const pbft_window *src, size_t n_genesis);
 /* How many of the window's blocks genesis key g would have signed after
  * appending one more by g. */
 uint32_t pbft_count_after(const pbft_window *w, uint16_t g);
@@ -264,6 +279,11 @@ int tx_apply(cdl_ledger *l, const cdl_byron_txaux *aux, cdl_rejection *rej);
 int upd_apply(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *votes,
               size_t n_votes, cdl_byron_version block_version,
               const uint8_t signer[64], uint64_t slot, cdl_rejection *rej);
+
+/* Registers a proposal and votes only: the mempool's view of an update
+ * payload (no endorsement, adoption or pruning, which belong to blocks). */
+int upd_register(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *votes,
+                 size_t n_votes, uint64_t slot, cdl_rejection *rej);
 
 /* Protocol parameters after applying an update's present fields. */
 void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u);

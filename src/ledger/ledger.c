@@ -71,8 +71,10 @@ static int genesis_delegation(cdl_ledger *l, const cdl_byron_genesis *g, cdl_err
   if (certs == NULL) return CDL_E_NOMEM;
   for (size_t i = 0; i < g->n_delegations; i++) {
     const cdl_byron_genesis_delegation *d = &g->delegations[i];
-    certs[i] = (cdl_byron_dlg_cert){.epoch = d->omega, .issuer_pk = d->issuer_pk,
-                                    .delegate_pk = d->delegate_pk, .signature = d->signature,
+    certs[i] = (cdl_byron_dlg_cert){.epoch = d->omega,
+                                    .issuer_pk = d->issuer_pk,
+                                    .delegate_pk = d->delegate_pk,
+                                    .signature = d->signature,
                                     .memo = 1 /* checked by cdl_byron_genesis_load */};
   }
   cdl_rejection rej = {0};
@@ -132,8 +134,8 @@ static int ledger_init(cdl_ledger *l, const cdl_byron_genesis *g, const cdl_ledg
   return genesis_utxo(l, g, err);
 }
 
-int cdl_ledger_new(const cdl_byron_genesis *g, const cdl_ledger_config *cfg,
-                   cdl_ledger **out, cdl_error *err) {
+int cdl_ledger_new(const cdl_byron_genesis *g, const cdl_ledger_config *cfg, cdl_ledger **out,
+                   cdl_error *err) {
   cdl_ledger *l = calloc(1, sizeof *l);
   if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for the ledger");
   int rc = ledger_init(l, g, cfg, err);
@@ -144,6 +146,43 @@ int cdl_ledger_new(const cdl_byron_genesis *g, const cdl_ledger_config *cfg,
   }
   *out = l;
   return CDL_OK;
+}
+
+/* ---- Forks ---- */
+
+static int fork_init(cdl_ledger *f, const cdl_ledger *base) {
+  f->cfg = base->cfg;
+  f->epoch_slots = base->epoch_slots;
+  f->pbft_threshold = base->pbft_threshold;
+  memcpy(f->genesis_hash, base->genesis_hash, 32);
+  f->n_genesis = base->n_genesis;
+  f->genesis_keys = ledger_dup(base->genesis_keys, base->n_genesis, 28);
+  if (f->genesis_keys == NULL) return CDL_E_NOMEM;
+  f->tip = base->tip;
+  f->last_slot = base->last_slot;
+  f->epoch = base->epoch;
+  f->totals = base->totals;
+  TRY(utxo_init_fork(&f->utxo, &base->utxo));
+  TRY(dlg_copy(&f->dlg, &base->dlg));
+  TRY(upd_copy(&f->upd, &base->upd));
+  return pbft_copy(&f->pbft, &base->pbft, base->n_genesis);
+}
+
+int cdl_ledger_fork(const cdl_ledger *base, cdl_ledger **out) {
+  CDL_ASSERT(base->utxo.n_journal == 0 && !base->dlg_saved && !base->upd_saved);
+  cdl_ledger *f = calloc(1, sizeof *f);
+  if (f == NULL) return CDL_E_NOMEM;
+  int rc = fork_init(f, base);
+  if (rc != CDL_OK) {
+    cdl_ledger_del(f);
+    return rc;
+  }
+  *out = f;
+  return CDL_OK;
+}
+
+bool cdl_ledger_fork_current(const cdl_ledger *fork, const cdl_ledger *base) {
+  return fork->utxo.base == &base->utxo && base->utxo.generation == fork->utxo.base_generation;
 }
 
 void cdl_ledger_del(cdl_ledger *l) {
@@ -228,8 +267,7 @@ bool ledger_checks_signatures(const cdl_ledger *l) {
   return !(l->cfg.flags & CDL_LEDGER_NO_SIGNATURES);
 }
 
-bool ledger_witness_ok(const cdl_ledger *l, const cdl_byron_witness *w,
-                       const uint8_t tx_id[32]) {
+bool ledger_witness_ok(const cdl_ledger *l, const cdl_byron_witness *w, const uint8_t tx_id[32]) {
   if (!ledger_checks_signatures(l)) return true;
   if (w->memo != 0) return w->memo > 0;
   return cdl_byron_witness_verify(w, tx_id, l->cfg.protocol_magic);

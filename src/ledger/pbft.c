@@ -20,6 +20,18 @@ int pbft_init(pbft_window *w, size_t window, size_t n_genesis) {
   return CDL_OK;
 }
 
+int pbft_copy(pbft_window *dst, const pbft_window *src, size_t n_genesis) {
+  TRY(pbft_init(dst, src->size, n_genesis));
+  uint16_t *signers = dst->signers;
+  uint32_t *counts = dst->counts;
+  *dst = *src;
+  dst->signers = signers;
+  dst->counts = counts;
+  memcpy(signers, src->signers, src->size * sizeof *signers);
+  memcpy(counts, src->counts, (n_genesis ? n_genesis : 1) * sizeof *counts);
+  return CDL_OK;
+}
+
 void pbft_free(pbft_window *w) {
   free(w->signers);
   free(w->counts);
@@ -34,8 +46,10 @@ uint32_t pbft_count_after(const pbft_window *w, uint16_t g) {
 }
 
 void pbft_push(pbft_window *w, uint16_t g, uint64_t slot) {
-  if (w->used == w->size) w->counts[w->signers[w->next]]--;
-  else w->used++;
+  if (w->used == w->size)
+    w->counts[w->signers[w->next]]--;
+  else
+    w->used++;
   w->signers[w->next] = g;
   w->counts[g]++;
   w->next = (w->next + 1) % w->size;

@@ -225,6 +225,7 @@ static size_t image_size(const cdl_ledger *l) {
 }
 
 int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out) {
+  if (l->utxo.base != NULL) return CDL_E_USAGE; /* a fork holds only differences */
   /* Between blocks: no journal or saved copy of a block in progress. */
   CDL_ASSERT(l->utxo.n_journal == 0 && !l->dlg_saved && !l->upd_saved);
   size_t start = out->len, size = image_size(l);

@@ -179,6 +179,14 @@ static int adopt_software(cdl_ledger *l, uint64_t slot) {
   return CDL_OK;
 }
 
+int upd_register(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *votes,
+                 size_t n_votes, uint64_t slot, cdl_rejection *rej) {
+  if (p != NULL || n_votes > 0) TRY(ledger_save_upd(l));
+  if (p != NULL) TRY(register_proposal(l, p, slot, rej));
+  for (size_t i = 0; i < n_votes; i++) TRY(register_vote(l, &votes[i], i, slot, rej));
+  return CDL_OK;
+}
+
 int upd_apply(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *votes,
               size_t n_votes, cdl_byron_version block_version, const uint8_t signer[64],
               uint64_t slot, cdl_rejection *rej) {

@@ -18,6 +18,12 @@
  * keys, and a peer grinding tx ids cannot pile them into one probe run
  * without knowing the seed. Tx ids are Blake2b-256 digests, so distinct ids
  * that agree in 16 bytes do not occur; the full key is compared anyway.
+ *
+ * A fork (utxo_init_fork) is a table of differences over a base table:
+ * outputs it adds are its own entries, outputs of the base it spends are
+ * dead entries under the same key, and any other key is looked up in the
+ * base. The mempool validates against a fork of the tip's UTxO without
+ * copying it (the diff idea of UTxO-HD in the Haskell node).
  */
 #include <sodium.h>
 #include <stdint.h>
@@ -55,7 +61,27 @@ int utxo_init(utxo *u) {
   u->bits = INITIAL_BITS;
   u->cap = (size_t)1 << INITIAL_BITS;
   randombytes_buf(u->seed, sizeof u->seed);
+  /* A random start: a fork cannot mistake a new table at its old base's
+   * address for that base. */
+  randombytes_buf(&u->generation, sizeof u->generation);
   return CDL_OK;
+}
+
+int utxo_init_fork(utxo *u, const utxo *base) {
+  TRY(utxo_init(u));
+  u->base = base;
+  u->base_generation = base->generation;
+  return CDL_OK;
+}
+
+size_t utxo_visible_count(const utxo *u) {
+  size_t below = u->base ? utxo_visible_count(u->base) : 0;
+  return below + (u->count - u->n_dead) - u->n_dead;
+}
+
+uint64_t utxo_visible_lovelace(const utxo *u) {
+  uint64_t below = u->base ? utxo_visible_lovelace(u->base) : 0;
+  return below + u->lovelace - u->dead_lovelace;
 }
 
 void utxo_free(utxo *u) {
@@ -77,9 +103,18 @@ static size_t find_slot(const utxo *u, const uint8_t tx_id[32], uint32_t index, 
   }
 }
 
-const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
+/* The table's own entry for the key (dead or alive), or NULL. */
+static utxo_entry *own_entry(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
   size_t i = find_slot(u, tx_id, index, key_hash(u, tx_id, index));
   return i == SIZE_MAX ? NULL : &u->entries[u->slots[i].ref - 1];
+}
+
+const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
+  const utxo_entry *e = own_entry(u, tx_id, index);
+  if (e != NULL) return e->dead ? NULL : e;
+  if (u->base == NULL) return NULL;
+  CDL_ASSERT(u->base->generation == u->base_generation); /* the base changed under us */
+  return utxo_find(u->base, tx_id, index);
 }
 
 static void link_slot(utxo *u, uint32_t hash, uint32_t ref) {
@@ -121,7 +156,13 @@ int utxo_reserve(utxo *u, size_t count) {
 /* Appends an entry known absent, room reserved. */
 static void place(utxo *u, const utxo_entry *entry, uint32_t hash) {
   u->entries[u->count++] = *entry;
-  u->lovelace += entry->lovelace;
+  if (entry->dead) {
+    u->n_dead++;
+    u->dead_lovelace += entry->lovelace;
+  } else {
+    u->lovelace += entry->lovelace;
+  }
+  u->generation++;
   link_slot(u, hash, (uint32_t)u->count);
 }
 
@@ -159,7 +200,14 @@ static void unlink_slot(utxo *u, size_t i) {
 /* Removes the entry of slot i; the last entry moves into its place. */
 static void take_slot(utxo *u, size_t i) {
   uint32_t ref = u->slots[i].ref, last = (uint32_t)u->count;
-  u->lovelace -= u->entries[ref - 1].lovelace;
+  const utxo_entry *gone = &u->entries[ref - 1];
+  if (gone->dead) {
+    u->n_dead--;
+    u->dead_lovelace -= gone->lovelace;
+  } else {
+    u->lovelace -= gone->lovelace;
+  }
+  u->generation++;
   unlink_slot(u, i);
   u->count--;
   if (ref == last) return;
@@ -176,21 +224,27 @@ static void take_slot(utxo *u, size_t i) {
 static uint16_t root_offset(const cdl_byron_address *a) {
   uintptr_t raw = (uintptr_t)a->raw.ptr, root = (uintptr_t)a->root;
   size_t off = 0;
-  if (root >= raw && root - raw + 28 <= a->raw.len) off = root - raw;
+  if (root >= raw && root - raw + 28 <= a->raw.len)
+    off = root - raw;
   else
     while (off + 28 <= a->raw.len && memcmp(a->raw.ptr + off, a->root, 28) != 0) off++;
   CDL_ASSERT(off + 28 <= a->raw.len && off <= UINT16_MAX);
   return (uint16_t)off;
 }
 
-int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
-                const cdl_byron_address *addr, uint64_t lovelace) {
+static int utxo_remove_own(utxo *u, const uint8_t tx_id[32], uint32_t index);
+
+int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index, const cdl_byron_address *addr,
+                uint64_t lovelace) {
   uint32_t hash = key_hash(u, tx_id, index);
-  if (find_slot(u, tx_id, index, hash) != SIZE_MAX) return CDL_E_USAGE;
+  if (utxo_find(u, tx_id, index) != NULL) return CDL_E_USAGE;
+  if (own_entry(u, tx_id, index) != NULL) TRY(utxo_remove_own(u, tx_id, index)); /* dead */
   TRY(utxo_reserve(u, u->count + 1));
   cdl_span raw = addr->raw, attrs = addr->attrs.raw;
   CDL_ASSERT(attrs.ptr >= raw.ptr && attrs.ptr + attrs.len <= raw.ptr + raw.len);
-  utxo_entry e = {.index = index, .addr_len = (uint32_t)raw.len, .lovelace = lovelace,
+  utxo_entry e = {.index = index,
+                  .addr_len = (uint32_t)raw.len,
+                  .lovelace = lovelace,
                   .addr_type = addr->type > 254 ? 0xff : (uint8_t)addr->type,
                   .root_off = root_offset(addr),
                   .attrs_off = (uint32_t)(attrs.ptr - raw.ptr),
@@ -207,13 +261,32 @@ int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
   return CDL_OK;
 }
 
-int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index) {
+/* Removes the table's own entry for the key, journaled. */
+static int utxo_remove_own(utxo *u, const uint8_t tx_id[32], uint32_t index) {
   size_t i = find_slot(u, tx_id, index, key_hash(u, tx_id, index));
   if (i == SIZE_MAX) return CDL_E_USAGE;
   /* The journal now owns the address (freed on commit). */
   TRY(journal(u, false, &u->entries[u->slots[i].ref - 1]));
   take_slot(u, i);
   return CDL_OK;
+}
+
+/* Spends an output of the base: a dead entry under its key. */
+static int kill_base_entry(utxo *u, const utxo_entry *below) {
+  TRY(utxo_reserve(u, u->count + 1));
+  utxo_entry e = {.index = below->index, .lovelace = below->lovelace, .dead = true};
+  memcpy(e.tx_id, below->tx_id, 32);
+  TRY(journal(u, true, &e));
+  place(u, &e, key_hash(u, e.tx_id, e.index));
+  return CDL_OK;
+}
+
+int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index) {
+  const utxo_entry *own = own_entry(u, tx_id, index);
+  if (own != NULL) return own->dead ? CDL_E_USAGE : utxo_remove_own(u, tx_id, index);
+  const utxo_entry *below = utxo_find(u, tx_id, index);
+  if (below == NULL) return CDL_E_USAGE;
+  return kill_base_entry(u, below);
 }
 
 void utxo_commit(utxo *u) {

@@ -53,7 +53,9 @@ int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us
   s->started_us = now_us;
   cdl_mux_init(&s->mux, HANDSHAKE_TIMEOUT_US); /* 10 s per SDU during the handshake */
   s->ch_hs = cdl_mux_add_channel(&s->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
-  s->ch_cs = s->ch_bf = s->ch_ka = s->ch_tx = s->ch_lsq = -1;
+  s->ch_cs = s->ch_bf = s->ch_ka = s->ch_tx = s->ch_lsq = s->ch_ltx = s->ch_ltm = -1;
+  s->ltx.state = LTX_DONE;
+  s->ltm.state = LTM_DONE;
   s->local = hs->node_to_client;
   cdl_buf_init(&s->msg, 0);
   cdl_buf_init(&s->block, 0);
@@ -89,6 +91,14 @@ static int open_local_channels(cdl_n2n_server *s, cdl_error *err) {
   s->ch_lsq = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_STATE_QUERY, false, 462000);
   if (s->ch_cs < 0 || s->ch_lsq < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
+  if (s->mempool != NULL) {
+    s->ch_ltx = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_TX_SUBMISSION, false, 462000);
+    s->ch_ltm = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_TX_MONITOR, false, 462000);
+    if (s->ch_ltx < 0 || s->ch_ltm < 0)
+      return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
+    s->ltx.state = LTX_IDLE;
+    s->ltm.state = LTM_IDLE;
+  }
   s->ka.state = KA_DONE;
   s->tx.state = TX_DONE;
   s->bf.state = BF_DONE;
@@ -143,6 +153,14 @@ static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 /* ---- Driving
  * ------------------------------------------------------------------ */
 
+/* The node-to-client protocols besides chain-sync. */
+static int srv_local(cdl_n2n_server *s, cdl_error *err) {
+  TRY_NET(srv_local_state_query(s, err));
+  if (s->mempool == NULL) return CDL_OK;
+  TRY_NET(srv_local_tx_submission(s, err));
+  return srv_local_tx_monitor(s, err);
+}
+
 int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err) {
   if (s->finished) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "data after the handshake ended");
@@ -158,7 +176,7 @@ int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint
   if (cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
   TRY_NET(srv_chain_sync(s, now_us, err));
-  if (s->local) return srv_local_state_query(s, err);
+  if (s->local) return srv_local(s, err);
   TRY_NET(srv_block_fetch(s, err));
   TRY_NET(srv_keep_alive(s, now_us, err));
   return srv_tx_submission(s, err);
@@ -167,6 +185,9 @@ int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint
 void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
   s->system_start_unix = unix_seconds;
 }
+
+void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp) { s->mempool = mp; }
+void cdl_n2n_server_set_slot(cdl_n2n_server *s, uint64_t slot) { s->now_slot = slot; }
 
 /* The time limit of a state where the client has agency. */
 static int check_wait(uint64_t since, uint64_t limit_us, uint64_t now_us, const char *what,
@@ -191,7 +212,8 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   TRY_NET(srv_block_fetch_stream(s, err));
   /* Requests that waited while we had agency. */
   TRY_NET(srv_chain_sync(s, now_us, err));
-  return s->local ? CDL_OK : srv_block_fetch(s, err);
+  if (s->local) return s->mempool ? srv_local_tx_monitor_wake(s, err) : CDL_OK;
+  return srv_block_fetch(s, err);
 }
 
 bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out) {
@@ -214,5 +236,6 @@ bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
   /* Requests held back until the replies before them are written. */
   bool cs_waiting = s->cs.state == CS_IDLE && srv_chain_sync_blocked(s) &&
                     cdl_mux_ingress(&s->mux, s->ch_cs).len > 0;
-  return s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING || cs_waiting;
+  bool ltm_waiting = s->mempool != NULL && srv_local_tx_monitor_waiting(s);
+  return s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING || cs_waiting || ltm_waiting;
 }

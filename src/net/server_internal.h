@@ -26,6 +26,8 @@ enum { BF_IDLE = 1, BF_STREAMING, BF_DONE };
 enum { KA_CLIENT = 0, KA_DONE };
 enum { TX_INIT = 0, TX_IDLE, TX_DONE };
 enum { LSQ_IDLE = 0, LSQ_ACQUIRED, LSQ_DONE };
+enum { LTX_IDLE = 0, LTX_DONE };
+enum { LTM_IDLE = 0, LTM_ACQUIRED, LTM_AWAITING, LTM_DONE };
 
 struct cdl_n2n_server {
   cdl_chaindb *db;
@@ -35,9 +37,11 @@ struct cdl_n2n_server {
   bool handshake_done, ready, finished;
   bool local; /* node-to-client: local chain-sync (whole blocks), state query */
   uint64_t system_start_unix;
+  cdl_mempool *mempool; /* NULL: no transaction protocols */
+  uint64_t now_slot;    /* for the mempool; 0: after the tip */
   uint32_t version;
   uint64_t started_us;
-  int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx, ch_lsq;
+  int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx, ch_lsq, ch_ltx, ch_ltm;
   struct {
     int state;
     cdl_follower *f;
@@ -64,6 +68,16 @@ struct cdl_n2n_server {
     cdl_point point; /* acquired: the state's tip */
     uint64_t block_no;
   } lsq;
+  struct {
+    int state;
+    uint64_t submitted, accepted;
+  } ltx;
+  struct {
+    int state;
+    uint64_t snapshot_ticket; /* the newest ticket when acquired */
+    uint64_t cursor;          /* the last ticket MsgNextTx gave */
+    uint64_t version;         /* the mempool's change count when acquired */
+  } ltm;
   cdl_buf msg;    /* a message being encoded */
   cdl_buf block;  /* a block being sent */
   cdl_buf header; /* a wrapped header being sent */
@@ -79,5 +93,10 @@ int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err);
 int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_tx_submission(cdl_n2n_server *s, cdl_error *err);
 int srv_local_state_query(cdl_n2n_server *s, cdl_error *err);
+int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err);
+int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err);
+/* An await-acquire waits and the mempool has changed since. */
+bool srv_local_tx_monitor_waiting(const cdl_n2n_server *s);
+int srv_local_tx_monitor_wake(cdl_n2n_server *s, cdl_error *err);
 
 #endif

@@ -5,7 +5,9 @@
  * no crash; whatever a codec decodes re-encodes to a message that decodes
  * to the same bytes again; the handshake server answers any proposal with
  * a reply its own client side can read. The client engine takes any
- * stream after an accepted handshake without crashing.
+ * stream after an accepted handshake without crashing. Submitted txs
+ * (GenTx, GenTxId, the mempool's payload decoder, reject reasons) are read
+ * without crashing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,27 @@ CODEC(rt_bf, cdl_bf_msg, cdl_bf_decode, cdl_bf_encode)
 CODEC(rt_ka, cdl_ka_msg, cdl_ka_decode, cdl_ka_encode)
 CODEC(rt_tx, cdl_tx2_msg, cdl_tx2_decode, cdl_tx2_encode)
 CODEC(rt_lsq, cdl_lsq_msg, cdl_lsq_decode, cdl_lsq_encode)
+CODEC(rt_ltx, cdl_ltx_msg, cdl_ltx_decode, cdl_ltx_encode)
+CODEC(rt_ltm, cdl_ltm_msg, cdl_ltm_decode, cdl_ltm_encode)
+
+/* A submitted tx's way in: the hard-fork GenTx, the mempool's payload
+ * decoder, a GenTxId, a reject reason. */
+static void gentx(const uint8_t *p, size_t n) {
+  cdl_error err = {0};
+  uint64_t era;
+  cdl_span inner;
+  uint8_t kind, id[32];
+  cdl_rejection rej;
+  if (cdl_net_read_gentx(cdl_span_of(p, n), &era, &inner, &err) == CDL_OK)
+    (void)cdl_mempool_gentx_id(inner.ptr, inner.len, &kind, id, &rej);
+  (void)cdl_mempool_gentx_id(p, n, &kind, id, &rej);
+  cdl_net_gentx_id gid;
+  cdl_error err2 = {0};
+  if (cdl_net_read_gentx_id(cdl_span_of(p, n), &gid, &err2) == CDL_OK && gid.kind > 3) abort();
+  char rule[64];
+  cdl_error err3 = {0};
+  (void)cdl_net_read_apply_tx_error(cdl_span_of(p, n), rule, sizeof rule, &err3);
+}
 
 static void codec(int (*fn)(const uint8_t *, size_t, cdl_buf *), const uint8_t *p, size_t n) {
   cdl_buf once, twice;
@@ -114,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size == 0) return 0;
   const uint8_t *p = data + 1;
   size_t n = size - 1;
-  switch (data[0] % 8) {
+  switch (data[0] % 11) {
     case 0:
       mux(p, n);
       break;
@@ -135,6 +158,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     case 6:
       codec(rt_lsq, p, n);
+      break;
+    case 8:
+      codec(rt_ltx, p, n);
+      break;
+    case 9:
+      codec(rt_ltm, p, n);
+      break;
+    case 10:
+      gentx(p, n);
       break;
     default:
       client(p, n);

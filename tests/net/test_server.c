@@ -40,120 +40,37 @@ static int group_teardown(void **state) {
   return 0;
 }
 
-/* ---- A scripted client
- * -------------------------------------------------------- */
-
-typedef struct client {
-  cdl_mux mux;
-  cdl_n2n_server *srv;
-  uint64_t now;
-  size_t split;  /* bytes per recv call into the server; 0: all at once */
-  cdl_error err; /* the server's error, once it failed */
-  int rc;
-  cdl_buf wire, msg;
-  cdl_buf last; /* the last chain-sync reply, copied out of the ingress */
-} client;
+typedef scripted_client client;
 
 static const cdl_hs_config SERVER_HS = {false, 7, 15, {MAINNET, false, 0, false}};
-
-/* A client with initiator channels for |protos| (their indices in that
- * order) and a fresh server with |hs|. */
-static void client_start(client *c, const cdl_hs_config *hs, const uint16_t *protos, size_t n) {
-  memset(c, 0, sizeof *c);
-  cdl_mux_init(&c->mux, 0);
-  for (size_t i = 0; i < n; i++) cdl_mux_add_channel(&c->mux, protos[i], true, 1 << 26);
-  cdl_buf_init(&c->wire, 0);
-  cdl_buf_init(&c->msg, 0);
-  cdl_buf_init(&c->last, 0);
-  c->now = 1000 * SEC;
-  cdl_error err = {0};
-  assert_int_equal(cdl_n2n_server_new(S.db, hs, c->now, &c->srv, &err), CDL_OK);
-}
 
 static void client_init(client *c) {
   static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_CHAIN_SYNC,
                                     CDL_PROTO_BLOCK_FETCH, CDL_PROTO_KEEP_ALIVE,
                                     CDL_PROTO_TX_SUBMISSION};
-  client_start(c, &SERVER_HS, PROTOS, 5);
-}
-
-static void client_free(client *c) {
-  cdl_n2n_server_del(c->srv);
-  cdl_mux_free(&c->mux);
-  cdl_buf_free(&c->wire);
-  cdl_buf_free(&c->msg);
-  cdl_buf_free(&c->last);
-}
-
-/* Raw bytes to the server, in pieces of c->split. */
-static int to_server(client *c, const uint8_t *p, size_t n) {
-  for (size_t off = 0; off < n && c->rc == CDL_OK;) {
-    size_t take = c->split && n - off > c->split ? c->split : n - off;
-    c->rc = cdl_n2n_server_recv(c->srv, p + off, take, c->now, &c->err);
-    off += take;
-  }
-  return c->rc;
-}
-
-/* Everything queued both ways moves, the server polled in between. */
-static int pump(client *c) {
-  for (int round = 0; round < 100000 && c->rc == CDL_OK; round++) {
-    cdl_buf_reset(&c->wire);
-    while (cdl_mux_next_sdu(&c->mux, 0, &c->wire)) {
-    }
-    if (c->wire.len > 0 && to_server(c, c->wire.data, c->wire.len) != CDL_OK) break;
-    if ((c->rc = cdl_n2n_server_poll(c->srv, c->now, &c->err)) != CDL_OK) break;
-    cdl_buf_reset(&c->wire);
-    while (cdl_n2n_server_next_sdu(c->srv, 0, &c->wire)) {
-    }
-    if (c->wire.len == 0 && !cdl_n2n_server_wants_poll(c->srv)) break;
-    cdl_error err = {0};
-    assert_int_equal(cdl_mux_recv(&c->mux, c->wire.data, c->wire.len, 0, &err), CDL_OK);
-  }
-  return c->rc;
-}
-
-static void send_msg(client *c, int ch) {
-  assert_int_equal(cdl_mux_queue(&c->mux, ch, c->msg.data, c->msg.len), CDL_OK);
-  cdl_buf_reset(&c->msg);
+  sc_start(c, S.db, &SERVER_HS, PROTOS, 5);
 }
 
 static void send_cs(client *c, cdl_cs_msg m) {
   cdl_cs_encode(&c->msg, &m);
-  send_msg(c, 1);
+  sc_send(c, 1);
 }
 
 /* The next chain-sync reply (fails the test when none). */
 static cdl_cs_msg recv_cs(client *c) {
-  cdl_span in = cdl_mux_ingress(&c->mux, 1);
+  cdl_span r = sc_take(c, 1);
   cdl_cs_msg m;
   size_t used;
   cdl_error err = {0};
-  if (cdl_cs_decode(in.ptr, in.len, &m, &used, &err) != CDL_OK)
-    fail_msg("no reply: %s", err.message);
-  /* Consuming may move the ingress: keep the reply's own copy. */
-  cdl_buf_reset(&c->last);
-  cdl_buf_append(&c->last, in.ptr, used);
-  cdl_mux_consume(&c->mux, 1, used);
-  assert_int_equal(cdl_cs_decode(c->last.data, c->last.len, &m, &used, &err), CDL_OK);
+  assert_int_equal(cdl_cs_decode(r.ptr, r.len, &m, &used, &err), CDL_OK);
   return m;
 }
 
 static void handshake(client *c) {
   cdl_hs_config mine = {false, 7, 14, {MAINNET, true, 0, false}};
-  cdl_hs_encode_propose(&c->msg, &mine);
-  send_msg(c, 0);
-  assert_int_equal(pump(c), CDL_OK);
-  cdl_span in = cdl_mux_ingress(&c->mux, 0);
-  cdl_hs_msg m;
-  size_t used;
-  cdl_hs_result r;
-  cdl_error err = {0};
-  assert_int_equal(cdl_hs_decode(in.ptr, in.len, &m, &used, &err), CDL_OK);
-  assert_int_equal(cdl_hs_check_reply(&mine, &m, &r, &err), CDL_OK);
+  cdl_hs_result r = sc_handshake(c, &mine);
   assert_int_equal(r.version, 14);
   assert_true(r.agreed.initiator_only);
-  cdl_mux_consume(&c->mux, 0, used);
   assert_true(cdl_n2n_server_ready(c->srv));
 }
 
@@ -185,7 +102,7 @@ static void test_chain_sync(void **state) {
   handshake(&c);
   cdl_point origin = {.origin = true};
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &origin, .n_points = 1});
-  assert_int_equal(pump(&c), CDL_OK);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   cdl_cs_msg m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
   assert_true(m.point.origin);
@@ -195,7 +112,7 @@ static void test_chain_sync(void **state) {
   bool rolled_back = false;
   while (next < N_BLOCKS) {
     for (int k = 0; k < 200; k++) send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
-    assert_int_equal(pump(&c), CDL_OK);
+    assert_int_equal(sc_pump(&c), CDL_OK);
     for (int k = 0; k < 200; k++) {
       m = recv_cs(&c);
       if (!rolled_back) {
@@ -211,7 +128,7 @@ static void test_chain_sync(void **state) {
       assert_header_of(&m, next++);
     }
   }
-  client_free(&c);
+  sc_free(&c);
 }
 
 static void test_intersections(void **state) {
@@ -222,7 +139,7 @@ static void test_intersections(void **state) {
   /* No points: not found, with the tip (how tools read the tip). */
   cdl_point none[1];
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = none, .n_points = 0});
-  assert_int_equal(pump(&c), CDL_OK);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   cdl_cs_msg m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_NOT_FOUND);
   assert_int_equal(m.tip.point.slot, S.info[N_BLOCKS - 1].slot);
@@ -232,7 +149,7 @@ static void test_intersections(void **state) {
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = pts, .n_points = 3});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
-  assert_int_equal(pump(&c), CDL_OK);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   m = recv_cs(&c);
   assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
   assert_memory_equal(m.point.hash, S.info[2500].hash, 32);
@@ -245,15 +162,15 @@ static void test_intersections(void **state) {
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_DONE});
   cdl_ka_msg ka = {.kind = CDL_KA_KEEP_ALIVE, .cookie = 4242};
   cdl_ka_encode(&c.msg, &ka);
-  send_msg(&c, 3);
-  assert_int_equal(pump(&c), CDL_OK);
+  sc_send(&c, 3);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   cdl_span in = cdl_mux_ingress(&c.mux, 3);
   size_t used;
   cdl_error err = {0};
   assert_int_equal(cdl_ka_decode(in.ptr, in.len, &ka, &used, &err), CDL_OK);
   assert_int_equal(ka.kind, CDL_KA_RESPONSE);
   assert_int_equal(ka.cookie, 4242);
-  client_free(&c);
+  sc_free(&c);
 }
 
 /* Requests block-fetch [from, to]; returns the blocks' count, checking
@@ -261,8 +178,8 @@ static void test_intersections(void **state) {
 static long fetch(client *c, cdl_point from, cdl_point to, size_t first) {
   cdl_bf_msg req = {.kind = CDL_BF_REQUEST_RANGE, .from = from, .to = to};
   cdl_bf_encode(&c->msg, &req);
-  send_msg(c, 2);
-  assert_int_equal(pump(c), CDL_OK);
+  sc_send(c, 2);
+  assert_int_equal(sc_pump(c), CDL_OK);
   long got = -1;
   for (;;) {
     cdl_span in = cdl_mux_ingress(&c->mux, 2);
@@ -297,7 +214,7 @@ static void test_block_fetch(void **state) {
   assert_int_equal(fetch(&c, point_of_block(1), nowhere, 0), -1);
   cdl_point origin = {.origin = true};
   assert_int_equal(fetch(&c, origin, point_of_block(3), 0), -1);
-  client_free(&c);
+  sc_free(&c);
 }
 
 /* ---- The same session, split at every byte
@@ -315,17 +232,17 @@ static void session(size_t split, cdl_buf *out) {
   for (int k = 0; k < 5; k++) send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   cdl_ka_msg ka = {.kind = CDL_KA_KEEP_ALIVE, .cookie = 7};
   cdl_ka_encode(&c.msg, &ka);
-  send_msg(&c, 3);
+  sc_send(&c, 3);
   cdl_bf_msg req = {
       .kind = CDL_BF_REQUEST_RANGE, .from = point_of_block(4), .to = point_of_block(6)};
   cdl_bf_encode(&c.msg, &req);
-  send_msg(&c, 2);
-  assert_int_equal(pump(&c), CDL_OK);
+  sc_send(&c, 2);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   for (int ch = 1; ch <= 3; ch++) {
     cdl_span in = cdl_mux_ingress(&c.mux, ch);
     cdl_buf_append(out, in.ptr, in.len);
   }
-  client_free(&c);
+  sc_free(&c);
 }
 
 static void test_any_split(void **state) {
@@ -349,39 +266,24 @@ static void test_any_split(void **state) {
 /* ---- Hostile peers
  * ------------------------------------------------------------ */
 
-/* One SDU from the client's initiator side, raw. */
-static int raw_sdu(client *c, uint16_t proto, const uint8_t *payload, size_t n) {
-  uint8_t head[CDL_SDU_HEADER];
-  cdl_sdu_header h = {0, proto, false, (uint16_t)n};
-  cdl_sdu_header_encode(&h, head);
-  if (to_server(c, head, sizeof head) != CDL_OK) return c->rc;
-  return n ? to_server(c, payload, n) : c->rc;
-}
-
 /* A message that never ends: a byte string of 100,000 declared bytes in
  * an array, sent in full SDUs until the server gives up. */
 static int oversize(client *c, uint16_t proto) {
   static uint8_t chunk[12288];
   const uint8_t start[] = {0x82, 0x04, 0x5a, 0x00, 0x01, 0x86, 0xa0};
   memcpy(chunk, start, sizeof start);
-  int rc = raw_sdu(c, proto, chunk, sizeof chunk);
+  int rc = sc_raw_sdu(c, proto, chunk, sizeof chunk);
   memset(chunk, 0, sizeof start);
-  for (int k = 0; k < 10 && rc == CDL_OK; k++) rc = raw_sdu(c, proto, chunk, sizeof chunk);
+  for (int k = 0; k < 10 && rc == CDL_OK; k++) rc = sc_raw_sdu(c, proto, chunk, sizeof chunk);
   return rc;
-}
-
-static void expect_violation(client *c, int rc, int code, const char *words) {
-  if (rc != code) fail_msg("got %d (%s), expected %d", rc, c->err.message, code);
-  if (strstr(c->err.message, words) == NULL) fail_msg("'%s' lacks '%s'", c->err.message, words);
-  client_free(c);
 }
 
 static void test_oversize_messages(void **state) {
   (void)state;
   client c;
   client_init(&c);
-  expect_violation(&c, oversize(&c, CDL_PROTO_HANDSHAKE), CDL_E_LIMIT,
-                   "ingress overrun on protocol 0");
+  sc_expect_violation(&c, oversize(&c, CDL_PROTO_HANDSHAKE), CDL_E_LIMIT,
+                      "ingress overrun on protocol 0");
   static const struct {
     uint16_t proto;
     const char *words;
@@ -394,7 +296,7 @@ static void test_oversize_messages(void **state) {
   for (size_t i = 0; i < 4; i++) {
     client_init(&c);
     handshake(&c);
-    expect_violation(&c, oversize(&c, cases[i].proto), CDL_E_LIMIT, cases[i].words);
+    sc_expect_violation(&c, oversize(&c, cases[i].proto), CDL_E_LIMIT, cases[i].words);
   }
 }
 
@@ -418,7 +320,7 @@ static void test_without_agency(void **state) {
     handshake(&c);
     uint8_t b[32];
     size_t n = hex_to_bytes(cases[i].hex, b, sizeof b);
-    expect_violation(&c, raw_sdu(&c, cases[i].proto, b, n), CDL_E_PROTOCOL, cases[i].words);
+    sc_expect_violation(&c, sc_raw_sdu(&c, cases[i].proto, b, n), CDL_E_PROTOCOL, cases[i].words);
   }
 }
 
@@ -429,43 +331,44 @@ static void test_silence(void **state) {
   uint64_t t0 = c.now;
   assert_int_equal(cdl_n2n_server_deadline(c.srv), t0 + 10 * SEC);
   assert_int_equal(cdl_n2n_server_poll(c.srv, t0 + 10 * SEC - 1, &c.err), CDL_OK);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 10 * SEC, &c.err), CDL_E_TIMEOUT,
-                   "handshake: no message within 10 s");
+  sc_expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 10 * SEC, &c.err), CDL_E_TIMEOUT,
+                      "handshake: no message within 10 s");
   /* After the handshake: keep-alive 97 s, chain-sync idle 3,373 s. */
   client_init(&c);
   handshake(&c);
   t0 = c.now;
   assert_int_equal(cdl_n2n_server_deadline(c.srv), t0 + 97 * SEC);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 97 * SEC, &c.err), CDL_E_TIMEOUT,
-                   "keep-alive: no message within 97 s");
+  sc_expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 97 * SEC, &c.err), CDL_E_TIMEOUT,
+                      "keep-alive: no message within 97 s");
   client_init(&c);
   handshake(&c);
   uint8_t done[] = {0x81, 0x02};
-  assert_int_equal(raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, done, 2), CDL_OK); /* keep-alive ends */
+  assert_int_equal(sc_raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, done, 2), CDL_OK); /* keep-alive ends */
   assert_int_equal(cdl_n2n_server_poll(c.srv, t0 + 3372 * SEC, &c.err), CDL_OK);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 3373 * SEC, &c.err), CDL_E_TIMEOUT,
-                   "chain-sync: no message within 3373 s");
+  sc_expect_violation(&c, cdl_n2n_server_poll(c.srv, t0 + 3373 * SEC, &c.err), CDL_E_TIMEOUT,
+                      "chain-sync: no message within 3373 s");
   /* Half an SDU, then nothing for 30 s. */
   client_init(&c);
   handshake(&c);
   uint8_t half[5] = {0};
-  assert_int_equal(to_server(&c, half, 5), CDL_OK);
-  expect_violation(&c, cdl_n2n_server_poll(c.srv, c.now + 30 * SEC, &c.err), CDL_E_TIMEOUT,
-                   "SDU took longer than 30000 ms");
+  assert_int_equal(sc_to_server(&c, half, 5), CDL_OK);
+  sc_expect_violation(&c, cdl_n2n_server_poll(c.srv, c.now + 30 * SEC, &c.err), CDL_E_TIMEOUT,
+                      "SDU took longer than 30000 ms");
 }
 
 static void test_bad_framing(void **state) {
   (void)state;
   client c;
   client_init(&c);
-  expect_violation(&c, raw_sdu(&c, CDL_PROTO_HANDSHAKE, NULL, 0), CDL_E_PROTOCOL, "no payload");
+  sc_expect_violation(&c, sc_raw_sdu(&c, CDL_PROTO_HANDSHAKE, NULL, 0), CDL_E_PROTOCOL,
+                      "no payload");
   client_init(&c);
   uint8_t req[] = {0x81, 0x00};
-  expect_violation(&c, raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, req, 2), CDL_E_PROTOCOL,
-                   "unknown mini-protocol 2"); /* before the handshake */
+  sc_expect_violation(&c, sc_raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, req, 2), CDL_E_PROTOCOL,
+                      "unknown mini-protocol 2"); /* before the handshake */
   client_init(&c);
   handshake(&c);
-  expect_violation(&c, raw_sdu(&c, 11, req, 2), CDL_E_PROTOCOL, "unknown mini-protocol 11");
+  sc_expect_violation(&c, sc_raw_sdu(&c, 11, req, 2), CDL_E_PROTOCOL, "unknown mini-protocol 11");
   /* Garbage handshakes: not CBOR, a reply instead of a proposal, trailing junk.
    */
   static const char *garbage[] = {"ffffffff", "83010e841a2d964a09f500f4", "8200a0ff"};
@@ -473,20 +376,20 @@ static void test_bad_framing(void **state) {
     client_init(&c);
     uint8_t b[32];
     size_t n = hex_to_bytes(garbage[i], b, sizeof b);
-    int rc = raw_sdu(&c, CDL_PROTO_HANDSHAKE, b, n);
+    int rc = sc_raw_sdu(&c, CDL_PROTO_HANDSHAKE, b, n);
     assert_true(rc != CDL_OK);
     assert_false(cdl_n2n_server_ready(c.srv));
-    client_free(&c);
+    sc_free(&c);
   }
   /* A refused handshake ends the connection after the reply. */
   client_init(&c);
   cdl_hs_config testnet = {false, 7, 14, {1097911063, true, 0, false}};
   cdl_hs_encode_propose(&c.msg, &testnet);
-  send_msg(&c, 0);
-  assert_int_equal(pump(&c), CDL_OK);
+  sc_send(&c, 0);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   assert_true(cdl_n2n_server_finished(c.srv));
-  expect_violation(&c, raw_sdu(&c, CDL_PROTO_HANDSHAKE, req, 2), CDL_E_PROTOCOL,
-                   "after the handshake ended");
+  sc_expect_violation(&c, sc_raw_sdu(&c, CDL_PROTO_HANDSHAKE, req, 2), CDL_E_PROTOCOL,
+                      "after the handshake ended");
 }
 
 /* Requests piling up while the server waits at the tip overrun the
@@ -500,7 +403,7 @@ static void test_flood(void **state) {
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &tip, .n_points = 1});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
-  assert_int_equal(pump(&c), CDL_OK);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   assert_int_equal(recv_cs(&c).kind, CDL_CS_INTERSECT_FOUND);
   assert_int_equal(recv_cs(&c).kind, CDL_CS_ROLL_BACKWARD);
   assert_int_equal(recv_cs(&c).kind, CDL_CS_AWAIT_REPLY);
@@ -509,9 +412,9 @@ static void test_flood(void **state) {
   int rc = CDL_OK;
   int sdus = 0;
   while (rc == CDL_OK && sdus < 100)
-    rc = raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, many, sizeof many), sdus++;
+    rc = sc_raw_sdu(&c, CDL_PROTO_CHAIN_SYNC, many, sizeof many), sdus++;
   assert_int_equal(sdus, 38); /* 37 x 12,288 = 454,656 fit; the 38th does not */
-  expect_violation(&c, rc, CDL_E_LIMIT, "ingress overrun on protocol 2");
+  sc_expect_violation(&c, rc, CDL_E_LIMIT, "ingress overrun on protocol 2");
 }
 
 /* ---- Node-to-client: local chain-sync and local state query ----------- */
@@ -524,37 +427,22 @@ static void local_init(client *c) {
   static const cdl_hs_config LOCAL_HS = {true, 9, 23, {MAINNET, false, 0, false}};
   static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_LOCAL_CHAIN_SYNC,
                                     CDL_PROTO_LOCAL_STATE_QUERY};
-  client_start(c, &LOCAL_HS, PROTOS, 3);
-  cdl_error err = {0};
+  sc_start(c, S.db, &LOCAL_HS, PROTOS, 3);
   cdl_n2n_server_set_system_start(c->srv, MAINNET_START);
   cdl_hs_config mine = {true, 16, 19, {MAINNET, false, 0, false}}; /* what TS proposes */
-  cdl_hs_encode_propose(&c->msg, &mine);
-  send_msg(c, 0);
-  assert_int_equal(pump(c), CDL_OK);
-  cdl_span in = cdl_mux_ingress(&c->mux, 0);
-  cdl_hs_msg m;
-  size_t used;
-  cdl_hs_result r;
-  assert_int_equal(cdl_hs_decode(in.ptr, in.len, &m, &used, &err), CDL_OK);
-  assert_int_equal(cdl_hs_check_reply(&mine, &m, &r, &err), CDL_OK);
-  assert_int_equal(r.version, 19 | CDL_HS_N2C_BIT);
-  cdl_mux_consume(&c->mux, 0, used);
+  assert_int_equal(sc_handshake(c, &mine).version, 19 | CDL_HS_N2C_BIT);
 }
 
 /* Sends one state-query message and returns the reply's bytes. */
 static cdl_lsq_msg lsq(client *c, cdl_lsq_msg m) {
   cdl_lsq_encode(&c->msg, &m);
-  send_msg(c, 2);
-  assert_int_equal(pump(c), CDL_OK);
-  cdl_span in = cdl_mux_ingress(&c->mux, 2);
+  sc_send(c, 2);
+  assert_int_equal(sc_pump(c), CDL_OK);
+  cdl_span in = sc_take(c, 2);
   cdl_lsq_msg r;
   size_t used;
   cdl_error err = {0};
   if (cdl_lsq_decode(in.ptr, in.len, &r, &used, &err) != CDL_OK) fail_msg("%s", err.message);
-  cdl_buf_reset(&c->last);
-  cdl_buf_append(&c->last, in.ptr, used);
-  cdl_mux_consume(&c->mux, 2, used);
-  assert_int_equal(cdl_lsq_decode(c->last.data, c->last.len, &r, &used, &err), CDL_OK);
   return r;
 }
 
@@ -574,7 +462,7 @@ static void test_local_chain_sync(void **state) {
   cdl_point origin = {.origin = true};
   send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &origin, .n_points = 1});
   for (int k = 0; k < 4; k++) send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_REQUEST_NEXT});
-  assert_int_equal(pump(&c), CDL_OK);
+  assert_int_equal(sc_pump(&c), CDL_OK);
   assert_int_equal(recv_cs(&c).kind, CDL_CS_INTERSECT_FOUND);
   assert_int_equal(recv_cs(&c).kind, CDL_CS_ROLL_BACKWARD);
   for (size_t i = 0; i < 3; i++) { /* whole blocks: #6.24(bytes stored block) */
@@ -595,8 +483,8 @@ static void test_local_chain_sync(void **state) {
   /* Node-to-node protocols do not exist here. */
   cdl_ka_msg ka = {.kind = CDL_KA_KEEP_ALIVE, .cookie = 1};
   cdl_ka_encode(&c.msg, &ka);
-  expect_violation(&c, raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, c.msg.data, c.msg.len), CDL_E_PROTOCOL,
-                   "unknown");
+  sc_expect_violation(&c, sc_raw_sdu(&c, CDL_PROTO_KEEP_ALIVE, c.msg.data, c.msg.len),
+                      CDL_E_PROTOCOL, "unknown");
 }
 
 static void test_local_state_query(void **state) {
@@ -663,18 +551,18 @@ static void test_local_state_query(void **state) {
   expect_result(&c, BLOCK_NO, sizeof BLOCK_NO, want);
   /* The ledger state of the immutable tip is not kept. */
   cdl_lsq_encode(&c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(BYRON, 7)});
-  send_msg(&c, 2);
-  expect_violation(&c, pump(&c), CDL_E_NOT_FOUND, "no longer kept");
+  sc_send(&c, 2);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_NOT_FOUND, "no longer kept");
   local_init(&c);
   assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}).kind,
                    CDL_LSQ_ACQUIRED);
   cdl_lsq_encode(&c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(UNKNOWN, 2)});
-  send_msg(&c, 2);
-  expect_violation(&c, pump(&c), CDL_E_PROTOCOL, "a query this node does not know");
+  sc_send(&c, 2);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "a query this node does not know");
   local_init(&c); /* a query before acquiring: no agency for it */
   cdl_lsq_encode(&c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(START, 2)});
-  send_msg(&c, 2);
-  expect_violation(&c, pump(&c), CDL_E_PROTOCOL, "MsgQuery while idle");
+  sc_send(&c, 2);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "MsgQuery while idle");
 }
 
 int main(void) {

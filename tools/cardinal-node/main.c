@@ -22,15 +22,18 @@ enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
 
 static const char USAGE[] =
     "usage: cardinal-node serve --db DIR [--host ADDR] [--port P] [--socket-path S]\n"
-    "                           [--max-connections N] [--log-level debug|info|warn|error]\n"
+    "                           [--max-connections N] [--mempool-capacity BYTES]\n"
+    "                           [--mempool-ttl SLOTS] [--log-level debug|info|warn|error]\n"
     "\n"
     "  Serves the chain of DIR (made by `cardinal-cli db import` or `sync`):\n"
     "  node-to-node on ADDR:P (default 127.0.0.1, port 3001; 0 picks a free port),\n"
-    "  node-to-client on the Unix socket S. Stops on SIGINT or SIGTERM.\n";
+    "  node-to-client on the Unix socket S, with a mempool that local\n"
+    "  tx-submission fills (validated against the tip) and local tx-monitor\n"
+    "  and tx-submission read. Stops on SIGINT or SIGTERM.\n";
 
 typedef struct serve_opts {
   const char *db, *host, *socket_path;
-  unsigned long port, max_connections;
+  unsigned long port, max_connections, mempool_capacity, mempool_ttl;
   bool has_port;
   cdl_log_level level;
 } serve_opts;
@@ -55,6 +58,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
                                        {"socket-path", required_argument, 0, 's'},
                                        {"max-connections", required_argument, 0, 'm'},
                                        {"log-level", required_argument, 0, 'l'},
+                                       {"mempool-capacity", required_argument, 0, 'c'},
+                                       {"mempool-ttl", required_argument, 0, 't'},
                                        {0, 0, 0, 0}};
   *o = (serve_opts){.host = "127.0.0.1", .port = 3001, .level = CDL_LOG_INFO};
   optind = 1;
@@ -72,6 +77,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
     else if (c == 'm' && parse_ulong(optarg, 100000, &o->max_connections))
       continue;
     else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
+      continue;
+    else if (c == 'c' && parse_ulong(optarg, 1ul << 32, &o->mempool_capacity))
+      continue;
+    else if (c == 't' && parse_ulong(optarg, 1ul << 32, &o->mempool_ttl))
       continue;
     else
       return usage("bad or unknown option");
@@ -117,6 +126,10 @@ static cdl_hs_config hs_config(bool node_to_client, uint32_t magic) {
 static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_genesis *g,
                       const cdl_logger *lg, cdl_error *err) {
   uint32_t magic = g->protocol_magic;
+  cdl_mempool_config mcfg = {.capacity_bytes = o->mempool_capacity, .ttl_slots = o->mempool_ttl};
+  cdl_mempool *mp = NULL;
+  if (cdl_mempool_new(&mcfg, cdl_chaindb_ledger(db), 0, &mp) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for the mempool");
   uv_loop_t loop;
   uv_loop_init(&loop);
   cdl_io_server_config cfg = {.db = db,
@@ -127,6 +140,7 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
                               .socket_path = o->socket_path,
                               .max_connections = o->max_connections,
                               .system_start = g->start_time,
+                              .mempool = mp,
                               .log = lg};
   node_run r = {.log = lg};
   int rc = cdl_io_server_start(&loop, &cfg, &r.server, err);
@@ -140,6 +154,7 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  cdl_mempool_del(mp);
   return rc;
 }
 

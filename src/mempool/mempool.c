@@ -1,0 +1,308 @@
+/*
+ * mempool.c: the mempool's entries, their index and their validation
+ * against a fork of the tip ledger (include/cardinal/mempool.h,
+ * docs/mempool.md; the behaviour of ouroboros-consensus's Mempool: entries
+ * applied in order on the ticked tip, re-validated on every chain change).
+ *
+ * Entries sit in an array in ticket order; an open-addressing table keyed
+ * by SipHash of (kind, id) with a random key finds them by id, so a peer
+ * cannot choose ids that collide. Removals happen only in sync, which
+ * compacts the array and rebuilds the table.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mempool_internal.h"
+
+typedef struct mp_item {
+  uint64_t ticket, slot;
+  uint8_t kind;
+  uint8_t id[32];
+  size_t size;
+  uint8_t *bytes; /* the GenTx */
+  size_t len;
+} mp_item;
+
+struct cdl_mempool {
+  cdl_mempool_config cfg;
+  mp_item *items;
+  size_t n, cap;
+  size_t bytes;
+  uint32_t *table;  /* item position + 1; 0: empty */
+  size_t table_cap; /* a power of two, at least twice n */
+  uint8_t key[crypto_shorthash_KEYBYTES];
+  cdl_ledger *fork; /* the tip with every entry applied */
+  uint64_t slot;    /* the slot entries are validated for */
+  cdl_arena arena;  /* scratch for decoding one payload */
+  cdl_mempool_stats stats;
+};
+
+/* ---- The index ---- */
+
+static size_t slot_of(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32]) {
+  uint8_t msg[33], h[crypto_shorthash_BYTES];
+  msg[0] = kind;
+  memcpy(msg + 1, id, 32);
+  crypto_shorthash(h, msg, sizeof msg, mp->key);
+  uint64_t v;
+  memcpy(&v, h, sizeof v);
+  return (size_t)v & (mp->table_cap - 1);
+}
+
+static size_t find_pos(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32]) {
+  if (mp->table_cap == 0) return SIZE_MAX;
+  for (size_t i = slot_of(mp, kind, id);; i = (i + 1) & (mp->table_cap - 1)) {
+    uint32_t ref = mp->table[i];
+    if (ref == 0) return SIZE_MAX;
+    const mp_item *it = &mp->items[ref - 1];
+    if (it->kind == kind && memcmp(it->id, id, 32) == 0) return ref - 1;
+  }
+}
+
+static void link_pos(cdl_mempool *mp, size_t pos) {
+  const mp_item *it = &mp->items[pos];
+  size_t i = slot_of(mp, it->kind, it->id);
+  while (mp->table[i] != 0) i = (i + 1) & (mp->table_cap - 1);
+  mp->table[i] = (uint32_t)(pos + 1);
+}
+
+/* A table for |n| entries (room to double before the next rebuild). */
+static int rebuild_table(cdl_mempool *mp, size_t n) {
+  size_t cap = 64;
+  while (cap < 2 * n) cap *= 2;
+  uint32_t *t = calloc(cap, sizeof *t);
+  if (t == NULL) return CDL_E_NOMEM;
+  free(mp->table);
+  mp->table = t;
+  mp->table_cap = cap;
+  for (size_t i = 0; i < mp->n; i++) link_pos(mp, i);
+  return CDL_OK;
+}
+
+/* ---- Life cycle ---- */
+
+static uint64_t validation_slot(const cdl_ledger *tip, uint64_t slot) {
+  cdl_ledger_tip t;
+  cdl_ledger_get_tip(tip, &t);
+  /* The next block comes after the tip, whatever the caller's clock says. */
+  if (!t.at_genesis && slot <= t.slot) slot = t.slot + 1;
+  return slot;
+}
+
+static int new_fork(const cdl_ledger *tip, uint64_t slot, cdl_ledger **out) {
+  TRY(cdl_ledger_fork(tip, out));
+  int rc = cdl_ledger_tick(*out, slot);
+  if (rc != CDL_OK) {
+    cdl_ledger_del(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+/* Twice what a block holds: maxBlockSize less the bytes of a block that
+ * are not payload (ouroboros-consensus byronBlockEncodingOverhead). */
+#define BLOCK_OVERHEAD 1686
+
+static size_t mp_capacity(const cdl_mempool *mp) {
+  if (mp->cfg.capacity_bytes) return mp->cfg.capacity_bytes;
+  uint64_t max = cdl_ledger_params(mp->fork)->max_block_size;
+  return max > BLOCK_OVERHEAD ? (size_t)(2 * (max - BLOCK_OVERHEAD)) : 0;
+}
+
+int cdl_mempool_new(const cdl_mempool_config *cfg, const cdl_ledger *tip, uint64_t slot,
+                    cdl_mempool **out) {
+  cdl_mempool *mp = calloc(1, sizeof *mp);
+  if (mp == NULL) return CDL_E_NOMEM;
+  mp->cfg = *cfg;
+  crypto_shorthash_keygen(mp->key);
+  cdl_arena_init(&mp->arena, 4 * CDL_MEMPOOL_MAX_PAYLOAD);
+  mp->slot = validation_slot(tip, slot);
+  int rc = new_fork(tip, mp->slot, &mp->fork);
+  if (rc == CDL_OK) rc = rebuild_table(mp, 0);
+  if (rc != CDL_OK) {
+    cdl_mempool_del(mp);
+    return rc;
+  }
+  *out = mp;
+  return CDL_OK;
+}
+
+static void clear_items(cdl_mempool *mp) {
+  for (size_t i = 0; i < mp->n; i++) free(mp->items[i].bytes);
+  mp->n = 0;
+  mp->bytes = 0;
+}
+
+void cdl_mempool_del(cdl_mempool *mp) {
+  if (mp == NULL) return;
+  clear_items(mp);
+  free(mp->items);
+  free(mp->table);
+  cdl_ledger_del(mp->fork);
+  cdl_arena_free(&mp->arena);
+  free(mp);
+}
+
+/* ---- Re-validation ---- */
+
+static bool expired(const cdl_mempool *mp, const mp_item *it, uint64_t slot) {
+  return mp->cfg.ttl_slots > 0 && slot >= it->slot && slot - it->slot >= mp->cfg.ttl_slots;
+}
+
+/* Re-applies item |it| to |fork|: 0 keep, CDL_E_REJECTED drop. */
+static int reapply(cdl_mempool *mp, cdl_ledger *fork, const mp_item *it, uint64_t slot) {
+  cdl_arena_reset(&mp->arena);
+  mp_payload pl;
+  cdl_rejection rej;
+  TRY(mp_payload_decode(it->bytes, it->len, &mp->arena, &pl, &rej));
+  mp_payload_trust(&pl); /* verified when it was added */
+  return mp_payload_apply(fork, &pl, slot, &rej);
+}
+
+int cdl_mempool_sync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot) {
+  uint64_t vslot = validation_slot(tip, slot);
+  cdl_ledger *fork = NULL;
+  int rc = new_fork(tip, vslot, &fork);
+  size_t kept = 0, bytes = 0, i = 0;
+  for (; rc == CDL_OK && i < mp->n; i++) {
+    mp_item it = mp->items[i];
+    int verdict = expired(mp, &it, slot) ? CDL_E_TIMEOUT : reapply(mp, fork, &it, vslot);
+    if (verdict == CDL_E_NOMEM) rc = verdict;
+    if (verdict != CDL_OK) {
+      free(it.bytes);
+      mp->stats.removed_expired += verdict == CDL_E_TIMEOUT;
+      mp->stats.removed_invalid += verdict == CDL_E_REJECTED;
+      continue;
+    }
+    mp->items[kept++] = it;
+    bytes += it.size;
+  }
+  if (rc != CDL_OK) { /* out of memory: empty rather than half-valid */
+    for (size_t j = i; j < mp->n; j++) mp->items[kept++] = mp->items[j];
+    mp->n = kept;
+    clear_items(mp);
+    cdl_ledger_del(fork);
+    return rc;
+  }
+  mp->n = kept;
+  mp->bytes = bytes;
+  cdl_ledger_del(mp->fork);
+  mp->fork = fork;
+  mp->slot = vslot;
+  return rebuild_table(mp, mp->n);
+}
+
+/* ---- Adding ---- */
+
+static int mp_reject(cdl_mempool *mp, cdl_rejection *rej, const char *rule, const char *detail,
+                     const uint8_t id[32]) {
+  memset(rej, 0, sizeof *rej);
+  rej->rule = rule;
+  rej->has_tx = true;
+  memcpy(rej->tx_id, id, 32);
+  snprintf(rej->detail, sizeof rej->detail, "%s", detail);
+  mp->stats.rejected++;
+  return CDL_E_REJECTED;
+}
+
+static int keep(cdl_mempool *mp, const uint8_t *gentx, size_t len, const mp_payload *pl,
+                uint64_t slot, cdl_mempool_entry *entry) {
+  if (mp->n == mp->cap) {
+    size_t cap = mp->cap ? mp->cap * 2 : 64;
+    mp_item *items = realloc(mp->items, cap * sizeof *items);
+    if (items == NULL) return CDL_E_NOMEM;
+    mp->items = items;
+    mp->cap = cap;
+  }
+  mp_item it = {.ticket = ++mp->stats.last_ticket,
+                .slot = slot,
+                .kind = pl->kind,
+                .size = pl->body.len,
+                .len = len};
+  memcpy(it.id, pl->id, 32);
+  it.bytes = malloc(len);
+  if (it.bytes == NULL) return CDL_E_NOMEM;
+  memcpy(it.bytes, gentx, len);
+  mp->items[mp->n++] = it;
+  mp->bytes += it.size;
+  if (2 * mp->n > mp->table_cap)
+    TRY(rebuild_table(mp, mp->n));
+  else
+    link_pos(mp, mp->n - 1);
+  mp->stats.accepted++;
+  if (entry != NULL) cdl_mempool_at(mp, mp->n - 1, entry);
+  return CDL_OK;
+}
+
+int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx, size_t len,
+                    uint64_t slot, cdl_mempool_entry *entry, cdl_rejection *rej) {
+  if (!cdl_ledger_fork_current(mp->fork, tip)) TRY(cdl_mempool_sync(mp, tip, slot));
+  if (slot > mp->slot) { /* time moved on: validate for the later slot */
+    TRY(cdl_ledger_tick(mp->fork, slot));
+    mp->slot = slot;
+  }
+  cdl_arena_reset(&mp->arena);
+  mp_payload pl;
+  int rc = mp_payload_decode(gentx, len, &mp->arena, &pl, rej);
+  if (rc == CDL_E_REJECTED) mp->stats.rejected++;
+  if (rc != CDL_OK) return rc;
+  if (find_pos(mp, pl.kind, pl.id) != SIZE_MAX)
+    return mp_reject(mp, rej, CDL_RULE_MEMPOOL_DUPLICATE, "already in the mempool", pl.id);
+  if (mp->bytes + pl.body.len > mp_capacity(mp)) {
+    char why[120];
+    snprintf(why, sizeof why, "%zu bytes do not fit: %zu of %zu in use", pl.body.len, mp->bytes,
+             mp_capacity(mp));
+    return mp_reject(mp, rej, CDL_RULE_MEMPOOL_FULL, why, pl.id);
+  }
+  rc = mp_payload_apply(mp->fork, &pl, mp->slot, rej);
+  if (rc == CDL_E_REJECTED) {
+    mp->stats.rejected++;
+    if (!rej->has_tx) {
+      rej->has_tx = true;
+      memcpy(rej->tx_id, pl.id, 32);
+    }
+  }
+  if (rc != CDL_OK) return rc;
+  return keep(mp, gentx, len, &pl, slot, entry);
+}
+
+/* ---- Reading ---- */
+
+void cdl_mempool_stats_get(const cdl_mempool *mp, cdl_mempool_stats *s) {
+  *s = mp->stats;
+  s->count = mp->n;
+  s->bytes = mp->bytes;
+  s->capacity = mp_capacity(mp);
+  s->tip_slot = mp->slot;
+}
+
+bool cdl_mempool_at(const cdl_mempool *mp, size_t i, cdl_mempool_entry *e) {
+  if (i >= mp->n) return false;
+  const mp_item *it = &mp->items[i];
+  *e = (cdl_mempool_entry){.ticket = it->ticket,
+                           .kind = it->kind,
+                           .size = it->size,
+                           .slot = it->slot,
+                           .gentx = cdl_span_of(it->bytes, it->len)};
+  memcpy(e->id, it->id, 32);
+  return true;
+}
+
+bool cdl_mempool_next(const cdl_mempool *mp, uint64_t after, cdl_mempool_entry *e) {
+  size_t lo = 0, hi = mp->n; /* tickets increase along the array */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (mp->items[mid].ticket <= after)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return cdl_mempool_at(mp, lo, e);
+}
+
+bool cdl_mempool_find(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32],
+                      cdl_mempool_entry *e) {
+  size_t pos = find_pos(mp, kind, id);
+  return pos != SIZE_MAX && cdl_mempool_at(mp, pos, e);
+}

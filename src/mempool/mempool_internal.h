@@ -1,0 +1,38 @@
+/*
+ * mempool_internal.h: what the mempool's files share (not public API): a
+ * decoded payload and the operations on it (payload.c).
+ */
+#ifndef CARDINAL_MEMPOOL_INTERNAL_H
+#define CARDINAL_MEMPOOL_INTERNAL_H
+
+#include <stdio.h>
+
+#include "cardinal/crypto.h"
+#include "cardinal/mempool.h"
+
+#define TRY(expr)                  \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
+/* A decoded GenTx; its pointers lie in the bytes and the arena given. */
+typedef struct mp_payload {
+  uint8_t kind;
+  uint8_t id[32];
+  cdl_span body; /* the payload as it sits in a block */
+  cdl_byron_txaux tx;
+  cdl_byron_dlg_cert cert;
+  cdl_byron_proposal proposal;
+  cdl_byron_vote vote;
+} mp_payload;
+
+/* 0, CDL_E_NOMEM, or CDL_E_REJECTED with CDL_RULE_MEMPOOL_DECODE. */
+int mp_payload_decode(const uint8_t *p, size_t n, cdl_arena *arena, mp_payload *pl,
+                      cdl_rejection *rej);
+/* Marks every signature as verified: for a payload that was accepted
+ * before, whose bytes and network have not changed since. */
+void mp_payload_trust(mp_payload *pl);
+int mp_payload_apply(cdl_ledger *l, const mp_payload *pl, uint64_t slot, cdl_rejection *rej);
+
+#endif /* CARDINAL_MEMPOOL_INTERNAL_H */

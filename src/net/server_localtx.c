@@ -1,0 +1,248 @@
+/*
+ * server_localtx.c: the transaction protocols of a node-to-client
+ * connection (server_internal.h; ../shared/docs/ouroboros-network.md 4.6
+ * and 4.8; docs/network.md "Local tx-submission", "Local tx-monitor").
+ *
+ * Local tx-submission: each MsgSubmitTx goes to the mempool, which checks
+ * it against the tip and what it holds; the answer is MsgAcceptTx or
+ * MsgRejectTx with the reason (apply_tx_error.c). A tx of another era
+ * than Byron is refused with the era mismatch.
+ *
+ * Local tx-monitor: MsgAcquire takes a snapshot (the newest ticket and
+ * the slot the mempool validates for); MsgNextTx walks the entries up to
+ * that ticket that are still in the mempool; MsgHasTx and the sizes read
+ * the mempool as it is. MsgAwaitAcquire (MsgAcquire while acquired) waits
+ * until the mempool changes.
+ */
+#include <string.h>
+
+#include "server_internal.h"
+
+/* The largest message a client may send: a GenTx the mempool reads, with
+ * its wrapping. Beyond it the connection ends (the real node has no
+ * limit; this one has a bound on what it buffers). */
+#define LOCAL_TX_LIMIT (CDL_MEMPOOL_MAX_PAYLOAD + 64)
+
+/* ---- Local tx-submission ---- */
+
+static int ltx_send(cdl_n2n_server *s, const cdl_ltx_msg *m, cdl_error *err) {
+  cdl_buf_reset(&s->msg);
+  cdl_ltx_encode(&s->msg, m);
+  return srv_queue(s, s->ch_ltx, err);
+}
+
+static int submit(cdl_n2n_server *s, cdl_span wrapped, cdl_error *err) {
+  uint64_t era = 0;
+  cdl_span gentx;
+  cdl_error bad = {0};
+  if (cdl_net_read_gentx(wrapped, &era, &gentx, &bad) != CDL_OK)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "local-tx-submission: a tx that is not a GenTx: %s", bad.message);
+  cdl_buf reason;
+  cdl_buf_init(&reason, 0);
+  cdl_ltx_msg reply = {.kind = CDL_LTX_ACCEPT};
+  int rc = CDL_OK;
+  if (era != 0) {
+    reply.kind = CDL_LTX_REJECT;
+    cdl_net_enc_era_mismatch(&reason, era);
+  } else {
+    cdl_rejection rej;
+    rc = cdl_mempool_add(s->mempool, cdl_chaindb_ledger(s->db), gentx.ptr, gentx.len, s->now_slot,
+                         NULL, &rej);
+    if (rc == CDL_E_REJECTED) {
+      rc = CDL_OK;
+      reply.kind = CDL_LTX_REJECT;
+      cdl_net_enc_apply_tx_error(&reason, &rej);
+    }
+  }
+  reply.reason = cdl_span_of(reason.data, reason.len);
+  if (rc == CDL_OK) rc = cdl_cbor_enc_status(&reason);
+  if (rc == CDL_OK)
+    rc = ltx_send(s, &reply, err);
+  else if (err->code == 0)
+    cdl_error_set(err, rc, 0, "local-tx-submission: out of memory");
+  cdl_buf_free(&reason);
+  s->ltx.submitted++;
+  s->ltx.accepted += reply.kind == CDL_LTX_ACCEPT;
+  return rc;
+}
+
+int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
+  while (s->ltx.state != LTX_DONE) {
+    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ltx);
+    if (in.len == 0) return CDL_OK;
+    cdl_ltx_msg m;
+    size_t used;
+    int rc =
+        cdl_ltx_decode(in.ptr, in.len < LOCAL_TX_LIMIT ? in.len : LOCAL_TX_LIMIT, &m, &used, err);
+    if (rc == CDL_E_TRUNCATED && in.len < LOCAL_TX_LIMIT) return CDL_OK;
+    if (rc == CDL_E_TRUNCATED)
+      return cdl_error_set(err, CDL_E_LIMIT, 0, "local-tx-submission: a message over %u bytes",
+                           (unsigned)LOCAL_TX_LIMIT);
+    TRY_NET(rc);
+    if (m.kind == CDL_LTX_DONE)
+      s->ltx.state = LTX_DONE;
+    else if (m.kind == CDL_LTX_SUBMIT)
+      rc = submit(s, m.tx, err);
+    else
+      rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: the client may not send %s",
+                         cdl_ltx_name(m.kind));
+    cdl_mux_consume(&s->mux, s->ch_ltx, used);
+    TRY_NET(rc);
+  }
+  if (cdl_mux_ingress(&s->mux, s->ch_ltx).len > 0)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: a message after MsgDone");
+  return CDL_OK;
+}
+
+/* ---- Local tx-monitor ---- */
+
+static int ltm_send(cdl_n2n_server *s, const cdl_ltm_msg *m, cdl_error *err) {
+  cdl_buf_reset(&s->msg);
+  cdl_ltm_encode(&s->msg, m);
+  return srv_queue(s, s->ch_ltm, err);
+}
+
+/* Anything added or removed since the snapshot. */
+static uint64_t mempool_version(const cdl_mempool *mp) {
+  cdl_mempool_stats st;
+  cdl_mempool_stats_get(mp, &st);
+  return st.last_ticket + st.removed_invalid + st.removed_expired;
+}
+
+static int ltm_acquired(cdl_n2n_server *s, cdl_error *err) {
+  cdl_mempool_stats st;
+  cdl_mempool_stats_get(s->mempool, &st);
+  s->ltm.state = LTM_ACQUIRED;
+  s->ltm.snapshot_ticket = st.last_ticket;
+  s->ltm.cursor = 0;
+  s->ltm.version = mempool_version(s->mempool);
+  cdl_ltm_msg reply = {.kind = CDL_LTM_ACQUIRED, .slot = st.tip_slot};
+  return ltm_send(s, &reply, err);
+}
+
+static int ltm_next_tx(cdl_n2n_server *s, cdl_error *err) {
+  cdl_mempool_entry e;
+  cdl_ltm_msg reply = {.kind = CDL_LTM_REPLY_NEXT_TX};
+  cdl_buf tx;
+  cdl_buf_init(&tx, 0);
+  if (cdl_mempool_next(s->mempool, s->ltm.cursor, &e) && e.ticket <= s->ltm.snapshot_ticket) {
+    s->ltm.cursor = e.ticket;
+    cdl_net_enc_gentx(&tx, e.gentx);
+    reply.has_tx = true;
+    reply.tx = cdl_span_of(tx.data, tx.len);
+  } else {
+    s->ltm.cursor = s->ltm.snapshot_ticket; /* the snapshot is exhausted */
+  }
+  int rc = cdl_cbor_enc_status(&tx);
+  rc = rc == CDL_OK ? ltm_send(s, &reply, err)
+                    : cdl_error_set(err, rc, 0, "local-tx-monitor: out of memory");
+  cdl_buf_free(&tx);
+  return rc;
+}
+
+static int ltm_has_tx(cdl_n2n_server *s, cdl_span raw_id, cdl_error *err) {
+  cdl_net_gentx_id id;
+  cdl_error bad = {0};
+  if (cdl_net_read_gentx_id(raw_id, &id, &bad) != CDL_OK)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "local-tx-monitor: a tx id that is not a GenTxId: %s", bad.message);
+  cdl_mempool_entry e;
+  cdl_ltm_msg reply = {.kind = CDL_LTM_REPLY_HAS_TX};
+  reply.has = id.era == 0 && cdl_mempool_find(s->mempool, id.kind, id.hash, &e) &&
+              e.ticket <= s->ltm.snapshot_ticket;
+  return ltm_send(s, &reply, err);
+}
+
+static uint32_t clamp32(size_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v; }
+
+static int ltm_sizes(cdl_n2n_server *s, bool measures, cdl_error *err) {
+  cdl_mempool_stats st;
+  cdl_mempool_stats_get(s->mempool, &st);
+  cdl_ltm_msg reply = {.kind = CDL_LTM_REPLY_GET_SIZES,
+                       .capacity = clamp32(st.capacity),
+                       .size = clamp32(st.bytes),
+                       .count = clamp32(st.count)};
+  uint8_t map[64];
+  cdl_buf b;
+  cdl_buf_init_fixed(&b, map, sizeof map);
+  if (measures) { /* {"transaction_bytes": [size, capacity]} */
+    reply.kind = CDL_LTM_REPLY_GET_MEASURES;
+    cdl_cbor_enc_map(&b, 1);
+    cdl_cbor_enc_text(&b, (const uint8_t *)"transaction_bytes", 17);
+    cdl_cbor_enc_array(&b, 2);
+    cdl_cbor_enc_uint(&b, st.bytes);
+    cdl_cbor_enc_uint(&b, st.capacity);
+    CDL_ASSERT(!b.failed);
+    reply.measures = cdl_span_of(b.data, b.len);
+  }
+  return ltm_send(s, &reply, err);
+}
+
+static int ltm_handle(cdl_n2n_server *s, const cdl_ltm_msg *m, cdl_error *err) {
+  bool idle = s->ltm.state == LTM_IDLE, acquired = s->ltm.state == LTM_ACQUIRED;
+  switch (m->kind) {
+    case CDL_LTM_ACQUIRE:
+      if (idle) return ltm_acquired(s, err);
+      if (!acquired) break;
+      s->ltm.state = LTM_AWAITING; /* MsgAwaitAcquire: answered once the mempool changes */
+      return srv_local_tx_monitor_wake(s, err);
+    case CDL_LTM_RELEASE:
+      if (!acquired) break;
+      s->ltm.state = LTM_IDLE;
+      return CDL_OK;
+    case CDL_LTM_DONE:
+      if (!idle) break;
+      s->ltm.state = LTM_DONE;
+      return CDL_OK;
+    case CDL_LTM_NEXT_TX:
+      if (acquired) return ltm_next_tx(s, err);
+      break;
+    case CDL_LTM_HAS_TX:
+      if (acquired) return ltm_has_tx(s, m->tx_id, err);
+      break;
+    case CDL_LTM_GET_SIZES:
+    case CDL_LTM_GET_MEASURES:
+      if (acquired) return ltm_sizes(s, m->kind == CDL_LTM_GET_MEASURES, err);
+      break;
+    default:
+      break;
+  }
+  return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-monitor: the client may not send %s %s",
+                       cdl_ltm_name(m->kind),
+                       idle       ? "while idle"
+                       : acquired ? "while acquired"
+                                  : "while waiting");
+}
+
+int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err) {
+  while (s->ltm.state != LTM_DONE && s->ltm.state != LTM_AWAITING) {
+    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ltm);
+    if (in.len == 0) return CDL_OK;
+    cdl_ltm_msg m;
+    size_t used;
+    int rc =
+        cdl_ltm_decode(in.ptr, in.len < LOCAL_TX_LIMIT ? in.len : LOCAL_TX_LIMIT, &m, &used, err);
+    if (rc == CDL_E_TRUNCATED && in.len < LOCAL_TX_LIMIT) return CDL_OK;
+    if (rc == CDL_E_TRUNCATED)
+      return cdl_error_set(err, CDL_E_LIMIT, 0, "local-tx-monitor: a message over %u bytes",
+                           (unsigned)LOCAL_TX_LIMIT);
+    TRY_NET(rc);
+    rc = ltm_handle(s, &m, err);
+    cdl_mux_consume(&s->mux, s->ch_ltm, used);
+    TRY_NET(rc);
+  }
+  if (s->ltm.state == LTM_DONE && cdl_mux_ingress(&s->mux, s->ch_ltm).len > 0)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-monitor: a message after MsgDone");
+  return CDL_OK;
+}
+
+bool srv_local_tx_monitor_waiting(const cdl_n2n_server *s) {
+  return s->ltm.state == LTM_AWAITING && mempool_version(s->mempool) != s->ltm.version;
+}
+
+int srv_local_tx_monitor_wake(cdl_n2n_server *s, cdl_error *err) {
+  if (!srv_local_tx_monitor_waiting(s)) return CDL_OK;
+  TRY_NET(ltm_acquired(s, err));
+  return srv_local_tx_monitor(s, err); /* requests that came behind the await */
+}

@@ -1,0 +1,365 @@
+/*
+ * test_local_tx.c: local tx-submission and local tx-monitor
+ * (src/net/server_localtx.c, apply_tx_error.c, localtx_codec.c) over an
+ * empty ChainDB of a generated genesis with a mempool, driven by a
+ * scripted node-to-client client: accept, each kind of refusal with its
+ * reason bytes, the monitor's snapshot, await and sizes, the hard-fork
+ * GenTx goldens, and the violations that end the connection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cardinal/gen.h"
+#include "net_support.h"
+
+enum { CH_HS, CH_LCS, CH_LSQ, CH_LTX, CH_LTM };
+static const uint32_t MAGIC = 42;
+
+static char gen_dir[64], db_dir[256];
+static cdl_gen_dir gen;
+static cdl_chaindb *db;
+static cdl_mempool *mp;
+
+static int group_setup(void **state) {
+  test_group_setup(state);
+  cdl_gen_genesis_spec s = {.protocol_magic = MAGIC,
+                            .k = 10,
+                            .start_time = 1700000000,
+                            .genesis_keys = 3,
+                            .poor_addresses = 4,
+                            .poor_balance = 1000000000000,
+                            .has_seed = true,
+                            .seed = 9};
+  cdl_gen_default_params(&s.params);
+  snprintf(gen_dir, sizeof gen_dir, "/tmp/cdl-localtx-XXXXXX");
+  assert_non_null(mkdtemp(gen_dir));
+  cdl_error err = {0};
+  if (cdl_gen_genesis_create(&s, gen_dir, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
+  if (cdl_gen_dir_load(gen_dir, &gen, &err) != CDL_OK) fail_msg("load: %s", err.message);
+  make_dir(db_dir, sizeof db_dir, "localtx");
+  cdl_chaindb_config cfg = chaindb_config(db_dir, &gen.genesis, NULL);
+  cfg.ledger.requires_magic = gen.requires_magic;
+  db = db_open(&cfg, NULL);
+  return 0;
+}
+
+static int group_teardown(void **state) {
+  (void)state;
+  db_close(db);
+  remove_dir(db_dir);
+  cdl_gen_dir_free(&gen);
+  char cmd[96];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", gen_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static int test_setup(void **state) {
+  (void)state;
+  cdl_mempool_config cfg = {0};
+  assert_int_equal(cdl_mempool_new(&cfg, cdl_chaindb_ledger(db), 0, &mp), CDL_OK);
+  return 0;
+}
+
+static int test_teardown(void **state) {
+  (void)state;
+  cdl_mempool_del(mp);
+  return 0;
+}
+
+/* A node-to-client connection with the mempool, handshake done. */
+static void local_start(scripted_client *c) {
+  static const cdl_hs_config LOCAL_HS = {true, 9, 23, {MAGIC, false, 0, false}};
+  static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_LOCAL_CHAIN_SYNC,
+                                    CDL_PROTO_LOCAL_STATE_QUERY, CDL_PROTO_LOCAL_TX_SUBMISSION,
+                                    CDL_PROTO_LOCAL_TX_MONITOR};
+  sc_start(c, db, &LOCAL_HS, PROTOS, 5);
+  cdl_n2n_server_set_mempool(c->srv, mp);
+  cdl_hs_config mine = {true, 16, 19, {MAGIC, false, 0, false}};
+  assert_int_equal(sc_handshake(c, &mine).version, 19 | CDL_HS_N2C_BIT);
+}
+
+/* The Byron GenTx [0, txaux] paying poor key |to| from poor key |from|'s
+ * genesis output, |lovelace| to |to| (the rest less a fee back). */
+static void make_gentx(cdl_buf *out, size_t from, size_t to, uint64_t lovelace, uint8_t id[32]) {
+  const cdl_gen_key *owner = &gen.secrets.poor[from];
+  cdl_buf a_from, a_to;
+  cdl_buf_init(&a_from, 0);
+  cdl_buf_init(&a_to, 0);
+  cdl_gen_key_address(owner, gen.requires_magic, MAGIC, &a_from);
+  cdl_gen_key_address(&gen.secrets.poor[to], gen.requires_magic, MAGIC, &a_to);
+  cdl_gen_tx_input in = {.index = 0, .owner = owner};
+  cdl_blake2b_256(in.tx_id, a_from.data, a_from.len); /* a genesis output's id */
+  cdl_gen_tx_output outs[2] = {
+      {cdl_span_of(a_to.data, a_to.len), lovelace},
+      {cdl_span_of(a_from.data, a_from.len), 1000000000000 - lovelace - 1000000}};
+  cdl_buf_init(out, 0);
+  cdl_cbor_enc_array(out, 2);
+  cdl_cbor_enc_uint(out, 0);
+  cdl_gen_tx_make(&in, 1, outs, 2, MAGIC, out, id);
+  cdl_buf_free(&a_from);
+  cdl_buf_free(&a_to);
+}
+
+/* Submits [0, gentx] in era |era|; the reply. */
+static cdl_ltx_msg submit(scripted_client *c, uint64_t era, const cdl_buf *gentx) {
+  cdl_buf wrapped;
+  cdl_buf_init(&wrapped, 0);
+  cdl_cbor_enc_array(&wrapped, 2);
+  cdl_cbor_enc_uint(&wrapped, era);
+  cdl_cbor_enc_raw(&wrapped, cdl_span_of(gentx->data, gentx->len));
+  cdl_ltx_encode(&c->msg, &(cdl_ltx_msg){.kind = CDL_LTX_SUBMIT,
+                                         .tx = cdl_span_of(wrapped.data, wrapped.len)});
+  cdl_buf_free(&wrapped);
+  sc_send(c, CH_LTX);
+  assert_int_equal(sc_pump(c), CDL_OK);
+  cdl_span in = sc_take(c, CH_LTX);
+  cdl_ltx_msg r;
+  size_t used;
+  cdl_error err = {0};
+  if (cdl_ltx_decode(in.ptr, in.len, &r, &used, &err) != CDL_OK) fail_msg("%s", err.message);
+  return r;
+}
+
+static void expect_reason(const cdl_ltx_msg *r, const char *rule) {
+  assert_int_equal(r->kind, CDL_LTX_REJECT);
+  char got[64];
+  cdl_error err = {0};
+  assert_int_equal(cdl_net_read_apply_tx_error(r->reason, got, sizeof got, &err), CDL_OK);
+  assert_string_equal(got, rule);
+}
+
+static void assert_hex(cdl_span s, const char *hex) {
+  char buf[512];
+  assert_true(s.len * 2 < sizeof buf);
+  cdl_hex_encode(s.ptr, s.len, buf);
+  assert_string_equal(buf, hex);
+}
+
+static void test_submit(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c);
+  cdl_buf g1, g2;
+  uint8_t id1[32], id2[32];
+  make_gentx(&g1, 0, 1, 5000000, id1);
+  make_gentx(&g2, 0, 2, 7000000, id2); /* the same genesis output */
+  assert_int_equal(submit(&c, 0, &g1).kind, CDL_LTX_ACCEPT);
+  cdl_mempool_entry e;
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id1, &e));
+  assert_memory_equal(e.gentx.ptr, g1.data, g1.len);
+  cdl_ltx_msg r = submit(&c, 0, &g1);
+  expect_reason(&r, CDL_RULE_MEMPOOL_DUPLICATE);
+  /* A double spend: [[0, [0, [1, [0, TxIn]]]]], as the Haskell node says
+   * UTxOMissingInput; TxIn = [0, #6.24(bytes [txid, 0])]. */
+  r = submit(&c, 0, &g2);
+  expect_reason(&r, CDL_RULE_MISSING_INPUT);
+  char want[256], txid[65];
+  cdl_buf a;
+  cdl_buf_init(&a, 0);
+  cdl_gen_key_address(&gen.secrets.poor[0], gen.requires_magic, MAGIC, &a);
+  uint8_t in_id[32];
+  cdl_blake2b_256(in_id, a.data, a.len);
+  cdl_hex_encode(in_id, 32, txid);
+  snprintf(want, sizeof want,
+           "818200820082018200"
+           "8200d818582482"
+           "5820%s"
+           "00",
+           txid);
+  assert_hex(r.reason, want);
+  /* A Shelley tx: the era mismatch, as the golden ApplyTxErr_WrongEraByron. */
+  r = submit(&c, 1, &g1);
+  assert_int_equal(r.kind, CDL_LTX_REJECT);
+  assert_hex(r.reason, "828201675368656c6c65798200654279726f6e");
+  /* Not a GenTx at all: the ledger never sees it. */
+  const uint8_t junk[] = {0x83, 0x00, 0x00, 0x00};
+  cdl_buf j;
+  cdl_buf_init(&j, 0);
+  cdl_buf_append(&j, junk, sizeof junk);
+  r = submit(&c, 0, &j);
+  expect_reason(&r, CDL_RULE_MEMPOOL_DECODE);
+  cdl_mempool_stats st;
+  cdl_mempool_stats_get(mp, &st);
+  assert_int_equal(st.count, 1);
+  /* MsgDone ends the protocol; anything after it is a violation. */
+  cdl_ltx_encode(&c.msg, &(cdl_ltx_msg){.kind = CDL_LTX_DONE});
+  sc_send(&c, CH_LTX);
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  cdl_ltx_encode(&c.msg, &(cdl_ltx_msg){.kind = CDL_LTX_DONE});
+  sc_send(&c, CH_LTX);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "after MsgDone");
+  cdl_buf_free(&a), cdl_buf_free(&j), cdl_buf_free(&g1), cdl_buf_free(&g2);
+}
+
+/* ---- Local tx-monitor ---- */
+
+static cdl_ltm_msg ltm_reply(scripted_client *c) {
+  cdl_span in = sc_take(c, CH_LTM);
+  cdl_ltm_msg r;
+  size_t used;
+  cdl_error err = {0};
+  if (cdl_ltm_decode(in.ptr, in.len, &r, &used, &err) != CDL_OK) fail_msg("%s", err.message);
+  return r;
+}
+
+static cdl_ltm_msg ltm(scripted_client *c, cdl_ltm_msg m, bool expect_reply) {
+  cdl_ltm_encode(&c->msg, &m);
+  sc_send(c, CH_LTM);
+  assert_int_equal(sc_pump(c), CDL_OK);
+  cdl_ltm_msg r = {.kind = 0xff};
+  if (!expect_reply) {
+    assert_int_equal(cdl_mux_ingress(&c->mux, CH_LTM).len, 0);
+    return r;
+  }
+  return ltm_reply(c);
+}
+
+static cdl_ltm_msg has_tx(scripted_client *c, uint8_t kind, const uint8_t id[32]) {
+  cdl_buf gid;
+  cdl_buf_init(&gid, 0);
+  cdl_net_enc_gentx_id(&gid, kind, id);
+  cdl_ltm_msg r =
+      ltm(c, (cdl_ltm_msg){.kind = CDL_LTM_HAS_TX, .tx_id = cdl_span_of(gid.data, gid.len)}, true);
+  cdl_buf_free(&gid);
+  return r;
+}
+
+static void test_monitor(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c);
+  cdl_buf g1, g2;
+  uint8_t id1[32], id2[32];
+  make_gentx(&g1, 1, 0, 5000000, id1);
+  make_gentx(&g2, 2, 0, 6000000, id2);
+  assert_int_equal(submit(&c, 0, &g1).kind, CDL_LTX_ACCEPT);
+  cdl_ltm_msg r = ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_ACQUIRE}, true);
+  assert_int_equal(r.kind, CDL_LTM_ACQUIRED);
+  assert_int_equal(r.slot, 0); /* the slot after the tip; origin: 0 */
+  r = ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_NEXT_TX}, true);
+  assert_true(r.kind == CDL_LTM_REPLY_NEXT_TX && r.has_tx);
+  uint64_t era;
+  cdl_span inner;
+  cdl_error err = {0};
+  assert_int_equal(cdl_net_read_gentx(r.tx, &era, &inner, &err), CDL_OK);
+  assert_int_equal(era, 0);
+  assert_int_equal(inner.len, g1.len);
+  assert_memory_equal(inner.ptr, g1.data, g1.len);
+  r = ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_NEXT_TX}, true);
+  assert_false(r.has_tx);
+  assert_true(has_tx(&c, CDL_MP_TX, id1).has);
+  assert_false(has_tx(&c, CDL_MP_DLG, id1).has);
+  assert_false(has_tx(&c, CDL_MP_TX, id2).has);
+  r = ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_GET_SIZES}, true);
+  cdl_mempool_stats st;
+  cdl_mempool_stats_get(mp, &st);
+  assert_int_equal(r.kind, CDL_LTM_REPLY_GET_SIZES);
+  assert_int_equal(r.capacity, st.capacity);
+  assert_int_equal(r.size, g1.len - 2);
+  assert_int_equal(r.count, 1);
+  r = ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_GET_MEASURES}, true);
+  assert_int_equal(r.count, 1);
+  char want[128]; /* {"transaction_bytes": [size, capacity]} */
+  assert_true(g1.len - 2 >= 256 && g1.len - 2 < 65536 && st.capacity >= 65536);
+  snprintf(want, sizeof want, "a1717472616e73616374696f6e5f62797465738219%04x1a%08x",
+           (unsigned)(g1.len - 2), (unsigned)st.capacity);
+  assert_hex(r.measures, want);
+  /* Await: no answer until the mempool changes; then a new snapshot. */
+  ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_ACQUIRE}, false);
+  assert_false(cdl_n2n_server_wants_poll(c.srv));
+  assert_int_equal(submit(&c, 0, &g2).kind, CDL_LTX_ACCEPT);
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  assert_int_equal(ltm_reply(&c).kind, CDL_LTM_ACQUIRED);
+  assert_true(has_tx(&c, CDL_MP_TX, id2).has);
+  assert_true(ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_NEXT_TX}, true).has_tx);
+  assert_true(ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_NEXT_TX}, true).has_tx);
+  assert_false(ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_NEXT_TX}, true).has_tx);
+  ltm(&c, (cdl_ltm_msg){.kind = CDL_LTM_RELEASE}, false);
+  /* Idle: only acquire or done. */
+  cdl_ltm_encode(&c.msg, &(cdl_ltm_msg){.kind = CDL_LTM_NEXT_TX});
+  sc_send(&c, CH_LTM);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "MsgNextTx while idle");
+  cdl_buf_free(&g1), cdl_buf_free(&g2);
+}
+
+static void test_violations(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c); /* a server's message from the client */
+  cdl_ltx_encode(&c.msg, &(cdl_ltx_msg){.kind = CDL_LTX_ACCEPT});
+  sc_send(&c, CH_LTX);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "may not send MsgAcceptTx");
+  local_start(&c); /* a submission that is not [era, tx] */
+  const uint8_t bad[] = {0x82, 0x00, 0x01};
+  cdl_ltx_encode(&c.msg, &(cdl_ltx_msg){.kind = CDL_LTX_SUBMIT, .tx = cdl_span_of(bad + 2, 1)});
+  sc_send(&c, CH_LTX);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "not a GenTx");
+  local_start(&c); /* a tx-monitor query with a malformed id */
+  cdl_ltm_encode(&c.msg, &(cdl_ltm_msg){.kind = CDL_LTM_ACQUIRE});
+  sc_send(&c, CH_LTM);
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  cdl_ltm_encode(&c.msg, &(cdl_ltm_msg){.kind = CDL_LTM_HAS_TX, .tx_id = cdl_span_of(bad, 3)});
+  sc_send(&c, CH_LTM);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "not a GenTxId");
+  local_start(&c); /* a message past the bound */
+  static uint8_t big[12288];
+  const uint8_t head[] = {0x82, 0x00, 0x5a, 0x00, 0x10, 0x00, 0x00};
+  memcpy(big, head, sizeof head);
+  int rc = sc_raw_sdu(&c, CDL_PROTO_LOCAL_TX_SUBMISSION, big, sizeof big);
+  memset(big, 0, sizeof head);
+  for (int k = 0; k < 8 && rc == CDL_OK; k++)
+    rc = sc_raw_sdu(&c, CDL_PROTO_LOCAL_TX_SUBMISSION, big, sizeof big);
+  sc_expect_violation(&c, rc, CDL_E_LIMIT, "over");
+  /* Without a mempool the protocols are not there. */
+  static const cdl_hs_config LOCAL_HS = {true, 9, 23, {MAGIC, false, 0, false}};
+  static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE};
+  sc_start(&c, db, &LOCAL_HS, PROTOS, 1);
+  cdl_hs_config mine = {true, 16, 19, {MAGIC, false, 0, false}};
+  cdl_hs_encode_propose(&c.msg, &mine);
+  sc_send(&c, 0);
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  cdl_ltx_encode(&c.msg, &(cdl_ltx_msg){.kind = CDL_LTX_DONE});
+  sc_expect_violation(&c, sc_raw_sdu(&c, CDL_PROTO_LOCAL_TX_SUBMISSION, c.msg.data, c.msg.len),
+                      CDL_E_PROTOCOL, "unknown");
+}
+
+/* The consensus goldens: the Byron GenTx decodes as a tx, and its hard-fork
+ * form is [0, GenTx]; the GenTxId's hard-fork form is [0, [0, hash]]. */
+static void test_goldens(void **state) {
+  (void)state;
+  cdl_buf byron, cardano;
+  vec_read("golden/ouroboros-consensus/byron/ByronNodeToNodeVersion2/GenTx", &byron);
+  vec_read("golden/ouroboros-consensus/cardano/CardanoNodeToNodeVersion2/GenTx_Byron", &cardano);
+  uint8_t kind = 9, id[32];
+  cdl_rejection rej;
+  assert_int_equal(cdl_mempool_gentx_id(byron.data, byron.len, &kind, id, &rej), CDL_OK);
+  assert_int_equal(kind, CDL_MP_TX);
+  cdl_buf mine;
+  cdl_buf_init(&mine, 0);
+  cdl_net_enc_gentx(&mine, cdl_span_of(byron.data, byron.len));
+  assert_int_equal(mine.len, cardano.len);
+  assert_memory_equal(mine.data, cardano.data, mine.len);
+  cdl_buf_free(&cardano);
+  vec_read("golden/ouroboros-consensus/cardano/CardanoNodeToNodeVersion2/GenTxId_Byron", &cardano);
+  cdl_net_gentx_id gid;
+  cdl_error err = {0};
+  assert_int_equal(cdl_net_read_gentx_id(cdl_span_of(cardano.data, cardano.len), &gid, &err),
+                   CDL_OK);
+  assert_true(gid.era == 0 && gid.kind == 0);
+  cdl_buf_reset(&mine);
+  cdl_net_enc_gentx_id(&mine, gid.kind, gid.hash);
+  assert_memory_equal(mine.data, cardano.data, cardano.len);
+  cdl_buf_free(&mine), cdl_buf_free(&byron), cdl_buf_free(&cardano);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_submit, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_monitor, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_violations, test_setup, test_teardown),
+      cmocka_unit_test(test_goldens),
+  };
+  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,471 @@
+/*
+ * test_mempool.c: ledger forks and the mempool (include/cardinal/mempool.h,
+ * docs/mempool.md) over a generated genesis (3 genesis keys, 5 funded
+ * "poor" keys, k = 10, protocol magic 42): acceptance, each refusal with
+ * its rule, chained and conflicting txs, capacity, re-validation after the
+ * tip changes, TTL expiry, and the three other payload kinds.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cardinal/gen.h"
+#include "cardinal/mempool.h"
+#include "support.h"
+
+static const uint32_t MAGIC = 42;
+static char gen_dir[64];
+static cdl_gen_dir gen;
+
+typedef struct coin { /* an unspent output a test key owns */
+  uint8_t tx_id[32];
+  uint32_t index;
+  const cdl_gen_key *owner;
+  uint64_t lovelace;
+} coin;
+
+/* The genesis output of poor key |i|. */
+static coin poor_coin(size_t i) {
+  coin c = {.index = 0, .owner = &gen.secrets.poor[i]};
+  cdl_buf addr;
+  cdl_buf_init(&addr, 0);
+  cdl_gen_key_address(c.owner, gen.requires_magic, MAGIC, &addr);
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_error err = {0};
+  cdl_byron_utxo_entry *e = NULL;
+  size_t n = 0;
+  assert_int_equal(cdl_byron_genesis_utxo(&gen.genesis, gen.requires_magic, &arena, &e, &n, &err),
+                   CDL_OK);
+  bool found = false;
+  for (size_t j = 0; j < n && !found; j++) {
+    if (e[j].address.len != addr.len || memcmp(e[j].address.ptr, addr.data, addr.len) != 0)
+      continue;
+    memcpy(c.tx_id, e[j].tx_id, 32);
+    c.lovelace = e[j].lovelace;
+    found = true;
+  }
+  assert_true(found);
+  cdl_arena_free(&arena);
+  cdl_buf_free(&addr);
+  return c;
+}
+
+/* A GenTx [0, txaux] spending |in| and paying |pay| to poor key |to|, the
+ * rest minus |fee| back to the owner; *change receives output 1. */
+static void make_tx(cdl_buf *gentx, const coin *in, size_t to, uint64_t pay, uint64_t fee,
+                    coin *change, uint8_t id[32]) {
+  cdl_buf a_to, a_back;
+  cdl_buf_init(&a_to, 0);
+  cdl_buf_init(&a_back, 0);
+  cdl_gen_key_address(&gen.secrets.poor[to], gen.requires_magic, MAGIC, &a_to);
+  cdl_gen_key_address(in->owner, gen.requires_magic, MAGIC, &a_back);
+  cdl_gen_tx_input txin = {.index = in->index, .owner = in->owner};
+  memcpy(txin.tx_id, in->tx_id, 32);
+  cdl_gen_tx_output outs[2] = {{cdl_span_of(a_to.data, a_to.len), pay},
+                               {cdl_span_of(a_back.data, a_back.len), in->lovelace - pay - fee}};
+  cdl_buf_init(gentx, 0);
+  cdl_cbor_enc_array(gentx, 2);
+  cdl_cbor_enc_uint(gentx, CDL_MP_TX);
+  cdl_gen_tx_make(&txin, 1, outs, 2, MAGIC, gentx, id);
+  assert_false(gentx->failed);
+  if (change != NULL) {
+    *change = (coin){.index = 1, .owner = in->owner, .lovelace = outs[1].lovelace};
+    memcpy(change->tx_id, id, 32);
+  }
+  cdl_buf_free(&a_to);
+  cdl_buf_free(&a_back);
+}
+
+static const uint64_t FEE = 1000000; /* above the minimum for these sizes */
+
+static cdl_ledger *new_ledger(void) {
+  cdl_ledger_config cfg = {
+      .protocol_magic = MAGIC, .requires_magic = gen.requires_magic, .k = gen.genesis.k};
+  cdl_ledger *l = NULL;
+  cdl_error err = {0};
+  if (cdl_ledger_new(&gen.genesis, &cfg, &l, &err) != CDL_OK) fail_msg("%s", err.message);
+  return l;
+}
+
+static cdl_mempool *new_mempool(const cdl_ledger *l, size_t capacity, uint64_t ttl) {
+  cdl_mempool_config cfg = {.capacity_bytes = capacity, .ttl_slots = ttl};
+  cdl_mempool *mp = NULL;
+  assert_int_equal(cdl_mempool_new(&cfg, l, 1, &mp), CDL_OK);
+  return mp;
+}
+
+/* Adds GenTx |g| at |slot| (no entry wanted). */
+static int add(cdl_mempool *mp, const cdl_ledger *l, const cdl_buf *g, uint64_t slot,
+               cdl_rejection *rej) {
+  return cdl_mempool_add(mp, l, g->data, g->len, slot, NULL, rej);
+}
+
+static void expect_rule(int rc, const cdl_rejection *rej, const char *rule) {
+  assert_int_equal(rc, CDL_E_REJECTED);
+  assert_string_equal(rej->rule, rule);
+}
+
+static size_t count_of(const cdl_mempool *mp) {
+  cdl_mempool_stats s;
+  cdl_mempool_stats_get(mp, &s);
+  return s.count;
+}
+
+/* ---- Forks ---- */
+
+static void test_fork_isolation(void **state) {
+  (void)state;
+  cdl_ledger *base = new_ledger(), *fork = NULL;
+  assert_int_equal(cdl_ledger_fork(base, &fork), CDL_OK);
+  coin c = poor_coin(0);
+  cdl_buf g;
+  uint8_t id[32];
+  make_tx(&g, &c, 1, 5000000, FEE, NULL, id);
+  test_ctx t;
+  test_ctx_init(&t, 0);
+  cdl_byron_txaux aux;
+  assert_int_equal(cdl_byron_txaux_decode(g.data + 2, g.len - 2, &t.ctx, &aux), CDL_OK);
+  cdl_rejection rej;
+  assert_int_equal(cdl_ledger_apply_tx(fork, &aux, &rej), CDL_OK);
+  uint64_t v = 0;
+  assert_false(cdl_ledger_utxo_get(fork, c.tx_id, 0, &v)); /* spent in the fork */
+  assert_true(cdl_ledger_utxo_get(base, c.tx_id, 0, &v));  /* not in the base */
+  assert_int_equal(v, c.lovelace);
+  assert_true(cdl_ledger_utxo_get(fork, id, 0, &v));
+  assert_int_equal(v, 5000000);
+  assert_false(cdl_ledger_utxo_get(base, id, 0, &v));
+  cdl_ledger_totals tb, tf;
+  cdl_ledger_get_totals(base, &tb);
+  cdl_ledger_get_totals(fork, &tf);
+  assert_int_equal(tf.utxo_entries, tb.utxo_entries + 1); /* one spent, two made */
+  assert_int_equal(tf.utxo_lovelace, tb.utxo_lovelace - FEE);
+  /* The same tx again is refused and leaves the fork as it was. */
+  expect_rule(cdl_ledger_apply_tx(fork, &aux, &rej), &rej, CDL_RULE_MISSING_INPUT);
+  cdl_ledger_get_totals(fork, &tf);
+  assert_int_equal(tf.utxo_entries, tb.utxo_entries + 1);
+  cdl_buf snap;
+  cdl_buf_init(&snap, 0);
+  assert_int_equal(cdl_ledger_snapshot_write(fork, &snap), CDL_E_USAGE);
+  assert_true(cdl_ledger_fork_current(fork, base));
+  /* Once the base takes the tx itself, the fork no longer matches it. */
+  assert_int_equal(cdl_ledger_apply_tx(base, &aux, &rej), CDL_OK);
+  assert_false(cdl_ledger_fork_current(fork, base));
+  cdl_buf_free(&snap);
+  test_ctx_free(&t);
+  cdl_buf_free(&g);
+  cdl_ledger_del(fork);
+  cdl_ledger_del(base);
+}
+
+/* ---- Transactions ---- */
+
+static void test_accept_and_read(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  cdl_mempool *mp = new_mempool(l, 0, 0);
+  coin c = poor_coin(0);
+  cdl_buf g;
+  uint8_t id[32];
+  make_tx(&g, &c, 1, 5000000, FEE, NULL, id);
+  cdl_mempool_entry e;
+  cdl_rejection rej;
+  assert_int_equal(cdl_mempool_add(mp, l, g.data, g.len, 3, &e, &rej), CDL_OK);
+  assert_int_equal(e.ticket, 1);
+  assert_int_equal(e.kind, CDL_MP_TX);
+  assert_memory_equal(e.id, id, 32);
+  assert_int_equal(e.size, g.len - 2); /* the TxAux, without [0, ...] */
+  assert_int_equal(e.slot, 3);
+  cdl_mempool_stats s;
+  cdl_mempool_stats_get(mp, &s);
+  assert_int_equal(s.count, 1);
+  assert_int_equal(s.bytes, g.len - 2);
+  assert_int_equal(s.capacity, 2 * (cdl_ledger_params(l)->max_block_size - 1686));
+  cdl_mempool_entry f;
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id, &f));
+  assert_memory_equal(f.gentx.ptr, g.data, g.len);
+  assert_false(cdl_mempool_find(mp, CDL_MP_DLG, id, &f)); /* kinds are apart */
+  assert_true(cdl_mempool_next(mp, 0, &f));
+  assert_int_equal(f.ticket, 1);
+  assert_false(cdl_mempool_next(mp, 1, &f));
+  uint8_t kind, gid[32];
+  assert_int_equal(cdl_mempool_gentx_id(g.data, g.len, &kind, gid, &rej), CDL_OK);
+  assert_memory_equal(gid, id, 32);
+  cdl_buf_free(&g);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+static void test_conflicts_and_chains(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  cdl_mempool *mp = new_mempool(l, 0, 0);
+  coin c = poor_coin(0), change;
+  cdl_buf g1, g2, g3;
+  uint8_t id1[32], id2[32], id3[32];
+  make_tx(&g1, &c, 1, 5000000, FEE, &change, id1);
+  make_tx(&g2, &c, 2, 7000000, FEE, NULL, id2);      /* the same input */
+  make_tx(&g3, &change, 2, 3000000, FEE, NULL, id3); /* spends tx 1's change */
+  cdl_rejection rej;
+  assert_int_equal(add(mp, l, &g1, 1, &rej), CDL_OK);
+  expect_rule(add(mp, l, &g1, 1, &rej), &rej, CDL_RULE_MEMPOOL_DUPLICATE);
+  expect_rule(add(mp, l, &g2, 1, &rej), &rej, CDL_RULE_MISSING_INPUT);
+  assert_true(rej.has_tx);
+  assert_memory_equal(rej.tx_id, id2, 32);
+  assert_int_equal(add(mp, l, &g3, 1, &rej), CDL_OK);
+  cdl_mempool_stats s;
+  cdl_mempool_stats_get(mp, &s);
+  assert_int_equal(s.count, 2);
+  assert_int_equal(s.accepted, 2);
+  assert_int_equal(s.rejected, 2);
+  assert_int_equal(s.bytes, g1.len - 2 + g3.len - 2);
+  cdl_buf_free(&g1);
+  cdl_buf_free(&g2);
+  cdl_buf_free(&g3);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+static void test_ledger_rules_apply(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  cdl_mempool *mp = new_mempool(l, 0, 0);
+  coin c = poor_coin(1);
+  cdl_buf g;
+  uint8_t id[32];
+  cdl_rejection rej;
+  make_tx(&g, &c, 2, 5000000, 1, NULL, id); /* a fee of 1 lovelace */
+  expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_FEE_TOO_LOW);
+  cdl_buf_free(&g);
+  make_tx(&g, &c, 2, 5000000, FEE, NULL, id);
+  g.data[g.len - 5] ^= 1; /* inside the witness signature */
+  expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_WITNESS_SIGNATURE);
+  assert_int_equal(count_of(mp), 0);
+  cdl_buf_free(&g);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+static void test_decode_refusals(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  cdl_mempool *mp = new_mempool(l, 0, 0);
+  coin c = poor_coin(0);
+  cdl_buf g;
+  uint8_t id[32];
+  make_tx(&g, &c, 1, 5000000, FEE, NULL, id);
+  cdl_rejection rej;
+  const uint8_t garbage[] = {0xff, 0x00};
+  expect_rule(cdl_mempool_add(mp, l, garbage, sizeof garbage, 1, NULL, &rej), &rej,
+              CDL_RULE_MEMPOOL_DECODE);
+  expect_rule(cdl_mempool_add(mp, l, g.data, g.len - 1, 1, NULL, &rej), &rej,
+              CDL_RULE_MEMPOOL_DECODE); /* truncated */
+  assert_int_equal(cdl_buf_append(&g, (const uint8_t *)"\x00", 1), CDL_OK);
+  expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_DECODE); /* trailing byte */
+  g.len--;
+  g.data[1] = 4; /* no such kind */
+  expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_DECODE);
+  g.data[1] = CDL_MP_DLG; /* a tx under the certificate kind */
+  expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_DECODE);
+  assert_int_equal(count_of(mp), 0);
+  cdl_buf_free(&g);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+static void test_capacity(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  coin c0 = poor_coin(0), c1 = poor_coin(1), c2 = poor_coin(2);
+  cdl_buf g0, g1, g2;
+  uint8_t id[32];
+  make_tx(&g0, &c0, 3, 5000000, FEE, NULL, id);
+  make_tx(&g1, &c1, 3, 5000000, FEE, NULL, id);
+  make_tx(&g2, &c2, 3, 5000000, FEE, NULL, id);
+  size_t two = (g0.len - 2) + (g1.len - 2);
+  cdl_mempool *mp = new_mempool(l, two + 10, 0);
+  cdl_rejection rej;
+  assert_int_equal(add(mp, l, &g0, 1, &rej), CDL_OK);
+  assert_int_equal(add(mp, l, &g1, 1, &rej), CDL_OK);
+  expect_rule(add(mp, l, &g2, 1, &rej), &rej, CDL_RULE_MEMPOOL_FULL);
+  cdl_mempool_stats s;
+  cdl_mempool_stats_get(mp, &s);
+  assert_int_equal(s.count, 2);
+  assert_int_equal(s.bytes, two);
+  assert_int_equal(s.capacity, two + 10);
+  cdl_buf_free(&g0);
+  cdl_buf_free(&g1);
+  cdl_buf_free(&g2);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+/* The tip takes tx 1 (as a block would): tx 1 leaves the mempool, the tx
+ * spending its change stays, and a tx conflicting with nothing stays. */
+static void test_revalidation(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  cdl_mempool *mp = new_mempool(l, 0, 0);
+  coin c = poor_coin(0), change, other = poor_coin(4);
+  cdl_buf g1, g2, g3;
+  uint8_t id1[32], id2[32], id3[32];
+  make_tx(&g1, &c, 1, 5000000, FEE, &change, id1);
+  make_tx(&g2, &change, 2, 3000000, FEE, NULL, id2);
+  make_tx(&g3, &other, 2, 3000000, FEE, NULL, id3);
+  cdl_rejection rej;
+  assert_int_equal(add(mp, l, &g1, 1, &rej), CDL_OK);
+  assert_int_equal(add(mp, l, &g2, 1, &rej), CDL_OK);
+  assert_int_equal(add(mp, l, &g3, 1, &rej), CDL_OK);
+  test_ctx t;
+  test_ctx_init(&t, 0);
+  cdl_byron_txaux aux;
+  assert_int_equal(cdl_byron_txaux_decode(g1.data + 2, g1.len - 2, &t.ctx, &aux), CDL_OK);
+  assert_int_equal(cdl_ledger_apply_tx(l, &aux, &rej), CDL_OK);
+  assert_int_equal(cdl_mempool_sync(mp, l, 2), CDL_OK);
+  cdl_mempool_stats s;
+  cdl_mempool_stats_get(mp, &s);
+  assert_int_equal(s.count, 2);
+  assert_int_equal(s.removed_invalid, 1);
+  assert_int_equal(s.bytes, g2.len - 2 + g3.len - 2);
+  cdl_mempool_entry e;
+  assert_false(cdl_mempool_find(mp, CDL_MP_TX, id1, &e));
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id2, &e));
+  assert_int_equal(e.ticket, 2); /* tickets survive */
+  assert_true(cdl_mempool_next(mp, 0, &e));
+  assert_int_equal(e.ticket, 2);
+  assert_true(cdl_mempool_next(mp, 2, &e));
+  assert_int_equal(e.ticket, 3);
+  /* The tip moves again without a sync: add notices and re-validates. */
+  assert_int_equal(cdl_byron_txaux_decode(g3.data + 2, g3.len - 2, &t.ctx, &aux), CDL_OK);
+  assert_int_equal(cdl_ledger_apply_tx(l, &aux, &rej), CDL_OK);
+  expect_rule(add(mp, l, &g3, 2, &rej), &rej, CDL_RULE_MISSING_INPUT);
+  assert_int_equal(count_of(mp), 1);
+  test_ctx_free(&t);
+  cdl_buf_free(&g1);
+  cdl_buf_free(&g2);
+  cdl_buf_free(&g3);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+static void test_expiry(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  cdl_mempool *mp = new_mempool(l, 0, 5);
+  coin a = poor_coin(0), b = poor_coin(1);
+  cdl_buf ga, gb;
+  uint8_t id[32];
+  make_tx(&ga, &a, 2, 5000000, FEE, NULL, id);
+  make_tx(&gb, &b, 2, 5000000, FEE, NULL, id);
+  cdl_rejection rej;
+  assert_int_equal(add(mp, l, &ga, 10, &rej), CDL_OK);
+  assert_int_equal(add(mp, l, &gb, 12, &rej), CDL_OK);
+  assert_int_equal(cdl_mempool_sync(mp, l, 14), CDL_OK);
+  assert_int_equal(count_of(mp), 2);
+  assert_int_equal(cdl_mempool_sync(mp, l, 15), CDL_OK); /* a is 5 slots old */
+  cdl_mempool_stats s;
+  cdl_mempool_stats_get(mp, &s);
+  assert_int_equal(s.count, 1);
+  assert_int_equal(s.removed_expired, 1);
+  assert_int_equal(cdl_mempool_sync(mp, l, 17), CDL_OK);
+  assert_int_equal(count_of(mp), 0);
+  /* Its input is free again: a is accepted anew. */
+  assert_int_equal(add(mp, l, &ga, 17, &rej), CDL_OK);
+  cdl_buf_free(&ga);
+  cdl_buf_free(&gb);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+/* ---- The other payload kinds ---- */
+
+static void wrap(cdl_buf *g, uint8_t kind) {
+  cdl_buf_init(g, 0);
+  cdl_cbor_enc_array(g, 2);
+  cdl_cbor_enc_uint(g, kind);
+}
+
+static void test_other_kinds(void **state) {
+  (void)state;
+  cdl_ledger *l = new_ledger();
+  cdl_mempool *mp = new_mempool(l, 0, 0);
+  cdl_rejection rej;
+  cdl_buf g;
+  /* A delegation certificate: genesis key 0 hands over to poor key 0 from
+   * epoch 1 (its genesis certificate already covers epoch 0). */
+  wrap(&g, CDL_MP_DLG);
+  cdl_gen_cert_make(&gen.secrets.genesis[0], gen.secrets.poor[0].xpub, 1, MAGIC, &g);
+  cdl_mempool_entry e;
+  assert_int_equal(cdl_mempool_add(mp, l, g.data, g.len, 1, &e, &rej), CDL_OK);
+  uint8_t want[32];
+  cdl_blake2b_256(want, g.data + 2, g.len - 2);
+  assert_memory_equal(e.id, want, 32);
+  cdl_buf_free(&g);
+  wrap(&g, CDL_MP_DLG); /* a second one from the same issuer for epoch 1 */
+  cdl_gen_cert_make(&gen.secrets.genesis[0], gen.secrets.poor[1].xpub, 1, MAGIC, &g);
+  expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_DLG_EPOCH_REPEAT);
+  cdl_buf_free(&g);
+  /* A vote for a proposal nobody made. */
+  uint8_t pid[32] = {7};
+  wrap(&g, CDL_MP_VOTE);
+  cdl_gen_vote_make(&gen.secrets.delegates[1], pid, MAGIC, &g);
+  expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_UPD_VOTE_UNKNOWN);
+  cdl_buf_free(&g);
+  /* A proposal, then a vote for it: valid only with the proposal in. */
+  wrap(&g, CDL_MP_PROPOSAL);
+  cdl_gen_proposal_make(&gen.secrets.delegates[1], (cdl_byron_version){0, 1, 0}, 8192, "cardinal",
+                        1, MAGIC, &g, pid);
+  assert_int_equal(cdl_mempool_add(mp, l, g.data, g.len, 1, &e, &rej), CDL_OK);
+  assert_int_equal(e.kind, CDL_MP_PROPOSAL);
+  assert_memory_equal(e.id, pid, 32);
+  cdl_buf_free(&g);
+  wrap(&g, CDL_MP_VOTE);
+  cdl_gen_vote_make(&gen.secrets.delegates[2], pid, MAGIC, &g);
+  assert_int_equal(cdl_mempool_add(mp, l, g.data, g.len, 1, &e, &rej), CDL_OK);
+  assert_int_equal(e.kind, CDL_MP_VOTE);
+  cdl_buf_free(&g);
+  /* Re-validated on an unchanged tip, all three stay. */
+  assert_int_equal(cdl_mempool_sync(mp, l, 2), CDL_OK);
+  assert_int_equal(count_of(mp), 3);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+}
+
+static int setup(void **state) {
+  test_group_setup(state);
+  cdl_gen_genesis_spec s = {.protocol_magic = MAGIC,
+                            .k = 10,
+                            .start_time = 1700000000,
+                            .genesis_keys = 3,
+                            .poor_addresses = 5,
+                            .poor_balance = 1000000000000,
+                            .has_seed = true,
+                            .seed = 5};
+  cdl_gen_default_params(&s.params);
+  snprintf(gen_dir, sizeof gen_dir, "/tmp/cdl-mempool-XXXXXX");
+  assert_non_null(mkdtemp(gen_dir));
+  cdl_error err = {0};
+  if (cdl_gen_genesis_create(&s, gen_dir, &err) != CDL_OK) fail_msg("genesis: %s", err.message);
+  if (cdl_gen_dir_load(gen_dir, &gen, &err) != CDL_OK) fail_msg("load: %s", err.message);
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  cdl_gen_dir_free(&gen);
+  char cmd[96];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", gen_dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_fork_isolation),       cmocka_unit_test(test_accept_and_read),
+      cmocka_unit_test(test_conflicts_and_chains), cmocka_unit_test(test_ledger_rules_apply),
+      cmocka_unit_test(test_decode_refusals),      cmocka_unit_test(test_capacity),
+      cmocka_unit_test(test_revalidation),         cmocka_unit_test(test_expiry),
+      cmocka_unit_test(test_other_kinds),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
