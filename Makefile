@@ -44,7 +44,7 @@ demo: deps build
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-bench -j $(JOBS) --target bench_decode bench_validate bench_generate \
-	  bench_storage bench_sync
+	  bench_storage bench_sync bench_mempool
 	./build-bench/bench/bench_decode tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
 	./build-bench/bench/bench_validate tests/vectors/genesis/mainnet/mainnet-byron-genesis.json \
 	  tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
@@ -53,6 +53,7 @@ bench: deps
 	  tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
 	./build-bench/bench/bench_sync tests/vectors/genesis/mainnet/mainnet-byron-genesis.json \
 	  tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
+	./build-bench/bench/bench_mempool
 
 $(FUZZ_BUILD)/build.ninja:
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
