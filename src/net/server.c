@@ -12,7 +12,8 @@
  *   block-fetch  inclusive ranges of the selected chain, streamed while
  *                the channel's egress stays under a bound;
  *   keep-alive   the cookie echoed;
- *   tx-submission MsgInit, then idle (this node pulls no transactions).
+ *   tx-submission MsgInit, then, with a mempool, pulling the peer's txs
+ *                into it (server_txsub.c); without one, idle.
  * A message is read only in a state where the client has agency; there
  * its byte limit and time limit apply. Anything else is a violation that
  * ends the connection: the caller closes it on any error returned.
@@ -179,7 +180,7 @@ int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint
   if (s->local) return srv_local(s, err);
   TRY_NET(srv_block_fetch(s, err));
   TRY_NET(srv_keep_alive(s, now_us, err));
-  return srv_tx_submission(s, err);
+  return srv_tx_submission(s, now_us, err);
 }
 
 void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
@@ -208,6 +209,8 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     TRY_NET(check_wait(s->cs.since, CS_IDLE_TIMEOUT_US, now_us, "chain-sync", err));
   if (s->ka.state == KA_CLIENT)
     TRY_NET(check_wait(s->ka.since, KA_CLIENT_TIMEOUT_US, now_us, "keep-alive", err));
+  if (srv_tx_submission_deadline(s) != UINT64_MAX)
+    TRY_NET(check_wait(s->tx.since, TX_REPLY_TIMEOUT_US, now_us, "tx-submission", err));
   TRY_NET(srv_chain_sync_wake(s, now_us, err));
   TRY_NET(srv_block_fetch_stream(s, err));
   /* Requests that waited while we had agency. */
@@ -228,6 +231,7 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
     d = s->cs.since + CS_IDLE_TIMEOUT_US;
   if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + KA_CLIENT_TIMEOUT_US < d)
     d = s->ka.since + KA_CLIENT_TIMEOUT_US;
+  if (s->ready && srv_tx_submission_deadline(s) < d) d = srv_tx_submission_deadline(s);
   return d;
 }
 

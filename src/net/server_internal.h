@@ -24,7 +24,17 @@
 enum { CS_IDLE = 1, CS_MUST_REPLY, CS_DONE };
 enum { BF_IDLE = 1, BF_STREAMING, BF_DONE };
 enum { KA_CLIENT = 0, KA_DONE };
-enum { TX_INIT = 0, TX_IDLE, TX_DONE };
+enum { TX_INIT = 0, TX_IDLE, TX_IDS_BLOCKING, TX_IDS_NONBLOCKING, TX_TXS, TX_DONE };
+enum { TXID_NEW = 0, TXID_REQUESTED, TXID_DONE };
+#define SRV_MAX_UNACKED 10                /* maxUnacknowledgedTxIds */
+#define TX_REPLY_TIMEOUT_US (10 * SEC_US) /* non-blocking ids, txs: shortWait */
+
+/* A tx id the peer announced and we have not acknowledged yet. */
+typedef struct srv_txid {
+  uint8_t kind, state;
+  uint8_t hash[32];
+  uint32_t size;
+} srv_txid;
 enum { LSQ_IDLE = 0, LSQ_ACQUIRED, LSQ_DONE };
 enum { LTX_IDLE = 0, LTX_DONE };
 enum { LTM_IDLE = 0, LTM_ACQUIRED, LTM_AWAITING, LTM_DONE };
@@ -62,6 +72,12 @@ struct cdl_n2n_server {
   } ka;
   struct {
     int state;
+    uint64_t since;                /* when a reply became due */
+    srv_txid ids[SRV_MAX_UNACKED]; /* unacknowledged, oldest first */
+    size_t n_ids;
+    uint16_t asked;   /* ids in the last request */
+    size_t requested; /* txs in the last request */
+    uint64_t received, accepted;
   } tx;
   struct {
     int state;
@@ -91,7 +107,9 @@ int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_block_fetch(cdl_n2n_server *s, cdl_error *err);
 int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err);
 int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
-int srv_tx_submission(cdl_n2n_server *s, cdl_error *err);
+int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+/* When the peer's reply is due at the latest; UINT64_MAX: none. */
+uint64_t srv_tx_submission_deadline(const cdl_n2n_server *s);
 int srv_local_state_query(cdl_n2n_server *s, cdl_error *err);
 int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err);
 int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err);

@@ -1,6 +1,6 @@
 /*
  * server_protocols.c: the responder side of chain-sync, block-fetch,
- * keep-alive and tx-submission on one connection (server_internal.h;
+ * and keep-alive on one connection (tx-submission: server_txsub.c) (server_internal.h;
  * network spec miniprotocols.tex; ../shared/docs/ouroboros-network.md
  * sections 4.1-4.4 for what clients rely on, 5.1 for the limits).
  */
@@ -271,23 +271,4 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   if (cdl_mux_ingress(&s->mux, s->ch_ka).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: a message after MsgDone");
   return CDL_OK;
-}
-
-int srv_tx_submission(cdl_n2n_server *s, cdl_error *err) {
-  cdl_span in = cdl_mux_ingress(&s->mux, s->ch_tx);
-  if (in.len == 0) return CDL_OK;
-  /* After MsgInit the server has agency for ever: it asks for nothing. */
-  if (s->tx.state != TX_INIT)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
-                         "tx-submission: a message while the server has agency");
-  cdl_tx2_msg m;
-  size_t used;
-  bool got;
-  TRY_NET(judge(cdl_tx2_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "tx-submission",
-                &got, err));
-  if (!got) return CDL_OK;
-  if (m.kind != CDL_TX2_INIT) return no_agency("tx-submission", cdl_tx2_name(m.kind), err);
-  cdl_mux_consume(&s->mux, s->ch_tx, used);
-  s->tx.state = TX_IDLE;
-  return srv_tx_submission(s, err);
 }

@@ -1,10 +1,12 @@
 /*
- * test_local_tx.c: local tx-submission and local tx-monitor
- * (src/net/server_localtx.c, apply_tx_error.c, localtx_codec.c) over an
- * empty ChainDB of a generated genesis with a mempool, driven by a
- * scripted node-to-client client: accept, each kind of refusal with its
- * reason bytes, the monitor's snapshot, await and sizes, the hard-fork
- * GenTx goldens, and the violations that end the connection.
+ * test_tx_protocols.c: the transaction protocols of the server engine
+ * over an empty ChainDB of a generated genesis with a mempool, driven by
+ * scripted clients: local tx-submission and local tx-monitor
+ * (src/net/server_localtx.c, apply_tx_error.c, localtx_codec.c): accept,
+ * each kind of refusal with its reason bytes, the monitor's snapshot,
+ * await and sizes, the hard-fork GenTx goldens; node-to-node
+ * tx-submission v2 pulling a peer's txs (src/net/server_txsub.c) within
+ * the window; and the violations that end the connection.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,6 +327,129 @@ static void test_violations(void **state) {
                       CDL_E_PROTOCOL, "unknown");
 }
 
+/* ---- Node-to-node tx-submission: this side pulls ---- */
+
+enum { N2N_HS, N2N_TX };
+
+static void peer_start(scripted_client *c) {
+  static const cdl_hs_config HS = {false, 7, 15, {MAGIC, false, 0, false}};
+  static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_TX_SUBMISSION};
+  sc_start(c, db, &HS, PROTOS, 2);
+  cdl_n2n_server_set_mempool(c->srv, mp);
+  cdl_hs_config mine = {false, 7, 14, {MAGIC, false, 0, false}};
+  assert_int_equal(sc_handshake(c, &mine).version, 14);
+}
+
+static cdl_tx2_msg tx2(scripted_client *c, const cdl_tx2_msg *m) {
+  cdl_tx2_encode(&c->msg, m);
+  sc_send(c, N2N_TX);
+  assert_int_equal(sc_pump(c), CDL_OK);
+  cdl_span in = sc_take(c, N2N_TX);
+  cdl_tx2_msg r;
+  size_t used;
+  cdl_error err = {0};
+  if (cdl_tx2_decode(in.ptr, in.len, &r, &used, &err) != CDL_OK) fail_msg("%s", err.message);
+  return r;
+}
+
+/* The indefinite list of [[0, [0, id]], size] or of [0, gentx]. */
+static cdl_span id_list(cdl_buf *b, uint8_t ids[][32], const size_t *sizes, size_t n) {
+  cdl_buf_init(b, 0);
+  cdl_cbor_enc_indef_array(b);
+  for (size_t i = 0; i < n; i++) {
+    cdl_cbor_enc_array(b, 2);
+    cdl_net_enc_gentx_id(b, CDL_MP_TX, ids[i]);
+    cdl_cbor_enc_uint(b, sizes[i]);
+  }
+  cdl_cbor_enc_break(b);
+  return cdl_span_of(b->data, b->len);
+}
+
+static cdl_span tx_list(cdl_buf *b, const cdl_buf *gentx, size_t n) {
+  cdl_buf_init(b, 0);
+  cdl_cbor_enc_indef_array(b);
+  for (size_t i = 0; i < n; i++) cdl_net_enc_gentx(b, cdl_span_of(gentx[i].data, gentx[i].len));
+  cdl_cbor_enc_break(b);
+  return cdl_span_of(b->data, b->len);
+}
+
+static void test_tx_pull(void **state) {
+  (void)state;
+  scripted_client c;
+  peer_start(&c);
+  cdl_buf g[3], ids_b, txs_b;
+  uint8_t id[3][32];
+  size_t sizes[3];
+  for (size_t i = 0; i < 3; i++) {
+    make_gentx(&g[i], i, 3, 5000000, id[i]);
+    sizes[i] = g[i].len + 2;
+  }
+  cdl_tx2_msg r = tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.blocking && r.ack == 0 && r.req == 6);
+  r = tx2(&c,
+          &(cdl_tx2_msg){
+              .kind = CDL_TX2_REPLY_TX_IDS, .items = id_list(&ids_b, id, sizes, 2), .n_items = 2});
+  cdl_buf_free(&ids_b);
+  assert_int_equal(r.kind, CDL_TX2_REQUEST_TXS);
+  assert_int_equal(r.n_items, 2);
+  r = tx2(&c,
+          &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TXS, .items = tx_list(&txs_b, g, 2), .n_items = 2});
+  cdl_buf_free(&txs_b);
+  /* Both are in the mempool; the next request acknowledges them. */
+  cdl_mempool_entry e;
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[0], &e));
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[1], &e));
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.blocking && r.ack == 2 && r.req == 6);
+  /* An id the mempool has is not fetched again; a new one is. */
+  uint8_t again[2][32];
+  memcpy(again[0], id[0], 32), memcpy(again[1], id[2], 32);
+  size_t again_sizes[2] = {sizes[0], sizes[2]};
+  r = tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                             .items = id_list(&ids_b, again, again_sizes, 2),
+                             .n_items = 2});
+  cdl_buf_free(&ids_b);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && r.n_items == 1);
+  /* Silence where the txs are due: 10 s. */
+  c.now += 10 * 1000000ull;
+  sc_expect_violation(&c, cdl_n2n_server_poll(c.srv, c.now, &c.err), CDL_E_TIMEOUT,
+                      "tx-submission");
+  /* A tx that was not asked for. */
+  peer_start(&c);
+  tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  r = tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                             .items = id_list(&ids_b, &id[2], &sizes[2], 1),
+                             .n_items = 1});
+  cdl_buf_free(&ids_b);
+  assert_int_equal(r.kind, CDL_TX2_REQUEST_TXS);
+  cdl_tx2_encode(
+      &c.msg,
+      &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TXS, .items = tx_list(&txs_b, g, 1), .n_items = 1});
+  cdl_buf_free(&txs_b);
+  sc_send(&c, N2N_TX);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "not asked for");
+  /* More ids than asked, and an advertised size over 65,540 bytes. */
+  uint8_t seven[7][32] = {{1}, {2}, {3}, {4}, {5}, {6}, {7}};
+  size_t seven_sizes[7] = {300, 300, 300, 300, 300, 300, 300};
+  peer_start(&c);
+  tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  cdl_tx2_encode(&c.msg, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                                        .items = id_list(&ids_b, seven, seven_sizes, 7),
+                                        .n_items = 7});
+  cdl_buf_free(&ids_b);
+  sc_send(&c, N2N_TX);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "7 ids where 6 were asked");
+  peer_start(&c);
+  tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  seven_sizes[0] = 65541;
+  cdl_tx2_encode(&c.msg, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                                        .items = id_list(&ids_b, seven, seven_sizes, 1),
+                                        .n_items = 1});
+  cdl_buf_free(&ids_b);
+  sc_send(&c, N2N_TX);
+  sc_expect_violation(&c, sc_pump(&c), CDL_E_LIMIT, "65541 bytes");
+  for (size_t i = 0; i < 3; i++) cdl_buf_free(&g[i]);
+}
+
 /* The consensus goldens: the Byron GenTx decodes as a tx, and its hard-fork
  * form is [0, GenTx]; the GenTxId's hard-fork form is [0, [0, hash]]. */
 static void test_goldens(void **state) {
@@ -359,6 +484,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_submit, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_monitor, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_violations, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_tx_pull, test_setup, test_teardown),
       cmocka_unit_test(test_goldens),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
