@@ -154,6 +154,8 @@ int cdl_byron_txaux_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 /* A whole buffer holding a TxAux [tx, witnesses] or a bare Tx. */
 int cdl_byron_txaux_decode(const uint8_t *data, size_t len, cdl_byron_ctx *ctx,
                            cdl_byron_txaux *aux);
+/* [0, #6.24(bytes [txid, index])], as in a tx and in ledger errors. */
+void cdl_byron_txin_encode(cdl_buf *b, const cdl_byron_txin *in);
 void cdl_byron_tx_encode(cdl_buf *b, const cdl_byron_tx *tx);
 void cdl_byron_txaux_encode(cdl_buf *b, const cdl_byron_txaux *aux);
 /* Checks one witness's signature over the tx id with the magic (SignTx or

@@ -77,6 +77,9 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
 int cdl_mempool_sync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot);
 
 void cdl_mempool_stats_get(const cdl_mempool *mp, cdl_mempool_stats *s);
+/* Grows with every entry added, dropped or expired: a reader that saw
+ * another value knows the mempool changed (tx-monitor's await). */
+uint64_t cdl_mempool_changes(const cdl_mempool *mp);
 /* The entry at position |i| in arrival order (i < count). */
 bool cdl_mempool_at(const cdl_mempool *mp, size_t i, cdl_mempool_entry *e);
 /* The first entry with a ticket above |after|. */

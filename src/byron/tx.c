@@ -146,7 +146,7 @@ int cdl_byron_txaux_decode(const uint8_t *data, size_t len, cdl_byron_ctx *ctx,
 
 /* ---- Encoding ---- */
 
-static void encode_txin(cdl_buf *b, const cdl_byron_txin *in) {
+void cdl_byron_txin_encode(cdl_buf *b, const cdl_byron_txin *in) {
   uint8_t storage[48];
   cdl_buf inner;
   cdl_buf_init_fixed(&inner, storage, sizeof storage);
@@ -163,7 +163,7 @@ static void encode_txin(cdl_buf *b, const cdl_byron_txin *in) {
 void cdl_byron_tx_encode(cdl_buf *b, const cdl_byron_tx *tx) {
   cdl_cbor_enc_array(b, 3);
   cdl_cbor_enc_indef_array(b);
-  for (size_t i = 0; i < tx->n_inputs; i++) encode_txin(b, &tx->inputs[i]);
+  for (size_t i = 0; i < tx->n_inputs; i++) cdl_byron_txin_encode(b, &tx->inputs[i]);
   cdl_cbor_enc_break(b);
   cdl_cbor_enc_indef_array(b);
   for (size_t i = 0; i < tx->n_outputs; i++) {

@@ -14,16 +14,8 @@ static void encode_tx(const gen_tx_spec *s, cdl_buf *tx) {
   cdl_cbor_enc_array(tx, 3);
   cdl_cbor_enc_indef_array(tx);
   for (size_t i = 0; i < s->n_in; i++) {
-    uint8_t storage[48];
-    cdl_buf in;
-    cdl_buf_init_fixed(&in, storage, sizeof storage);
-    cdl_cbor_enc_array(&in, 2);
-    cdl_cbor_enc_bytes(&in, s->in[i].tx_id, 32);
-    cdl_cbor_enc_uint(&in, s->in[i].index);
-    cdl_cbor_enc_array(tx, 2);
-    cdl_cbor_enc_uint(tx, 0);
-    cdl_cbor_enc_tag(tx, 24);
-    cdl_cbor_enc_bytes(tx, in.data, in.len);
+    cdl_byron_txin in = {.tx_id = s->in[i].tx_id, .index = s->in[i].index};
+    cdl_byron_txin_encode(tx, &in);
   }
   cdl_cbor_enc_break(tx);
   cdl_cbor_enc_indef_array(tx);

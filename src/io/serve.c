@@ -123,10 +123,7 @@ uint16_t cdl_io_server_port(const cdl_io_server *s) { return s->port; }
 cdl_io_server_stats cdl_io_server_stats_get(const cdl_io_server *s) { return s->st; }
 
 uint64_t io_mempool_version(const cdl_io_server *s) {
-  if (s->cfg.mempool == NULL) return 0;
-  cdl_mempool_stats st;
-  cdl_mempool_stats_get(s->cfg.mempool, &st);
-  return st.last_ticket + st.removed_invalid + st.removed_expired;
+  return s->cfg.mempool ? cdl_mempool_changes(s->cfg.mempool) : 0;
 }
 
 void cdl_io_server_chain_changed(cdl_io_server *s) {

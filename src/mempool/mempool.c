@@ -206,8 +206,10 @@ static int mp_reject(cdl_mempool *mp, cdl_rejection *rej, const char *rule, cons
   return CDL_E_REJECTED;
 }
 
-static int keep(cdl_mempool *mp, const uint8_t *gentx, size_t len, const mp_payload *pl,
-                uint64_t slot, cdl_mempool_entry *entry) {
+/* Room for one more entry and a copy of its bytes, taken before the
+ * payload is applied to the fork: once applied, keeping it cannot fail, so
+ * the fork never holds a payload the mempool lost. */
+static int make_room(cdl_mempool *mp, const uint8_t *gentx, size_t len, uint8_t **copy) {
   if (mp->n == mp->cap) {
     size_t cap = mp->cap ? mp->cap * 2 : 64;
     mp_item *items = realloc(mp->items, cap * sizeof *items);
@@ -215,24 +217,27 @@ static int keep(cdl_mempool *mp, const uint8_t *gentx, size_t len, const mp_payl
     mp->items = items;
     mp->cap = cap;
   }
+  if (2 * (mp->n + 1) > mp->table_cap) TRY(rebuild_table(mp, mp->n + 1));
+  *copy = malloc(len);
+  if (*copy == NULL) return CDL_E_NOMEM;
+  memcpy(*copy, gentx, len);
+  return CDL_OK;
+}
+
+static void keep(cdl_mempool *mp, uint8_t *copy, size_t len, const mp_payload *pl, uint64_t slot,
+                 cdl_mempool_entry *entry) {
   mp_item it = {.ticket = ++mp->stats.last_ticket,
                 .slot = slot,
                 .kind = pl->kind,
                 .size = pl->body.len,
+                .bytes = copy,
                 .len = len};
   memcpy(it.id, pl->id, 32);
-  it.bytes = malloc(len);
-  if (it.bytes == NULL) return CDL_E_NOMEM;
-  memcpy(it.bytes, gentx, len);
   mp->items[mp->n++] = it;
   mp->bytes += it.size;
-  if (2 * mp->n > mp->table_cap)
-    TRY(rebuild_table(mp, mp->n));
-  else
-    link_pos(mp, mp->n - 1);
+  link_pos(mp, mp->n - 1);
   mp->stats.accepted++;
   if (entry != NULL) cdl_mempool_at(mp, mp->n - 1, entry);
-  return CDL_OK;
 }
 
 int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx, size_t len,
@@ -255,7 +260,10 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
              mp_capacity(mp));
     return mp_reject(mp, rej, CDL_RULE_MEMPOOL_FULL, why, pl.id);
   }
+  uint8_t *copy = NULL;
+  TRY(make_room(mp, gentx, len, &copy));
   rc = mp_payload_apply(mp->fork, &pl, mp->slot, rej);
+  if (rc != CDL_OK) free(copy);
   if (rc == CDL_E_REJECTED) {
     mp->stats.rejected++;
     if (!rej->has_tx) {
@@ -264,7 +272,8 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
     }
   }
   if (rc != CDL_OK) return rc;
-  return keep(mp, gentx, len, &pl, slot, entry);
+  keep(mp, copy, len, &pl, slot, entry);
+  return CDL_OK;
 }
 
 /* ---- Reading ---- */
@@ -275,6 +284,10 @@ void cdl_mempool_stats_get(const cdl_mempool *mp, cdl_mempool_stats *s) {
   s->bytes = mp->bytes;
   s->capacity = mp_capacity(mp);
   s->tip_slot = mp->slot;
+}
+
+uint64_t cdl_mempool_changes(const cdl_mempool *mp) {
+  return mp->stats.last_ticket + mp->stats.removed_invalid + mp->stats.removed_expired;
 }
 
 bool cdl_mempool_at(const cdl_mempool *mp, size_t i, cdl_mempool_entry *e) {

@@ -55,20 +55,6 @@ static unsigned payload_kind(const char *rule) {
   return 0;
 }
 
-static void enc_txin(cdl_buf *b, const uint8_t tx_id[32], uint32_t index) {
-  uint8_t inner[48];
-  cdl_buf in;
-  cdl_buf_init_fixed(&in, inner, sizeof inner);
-  cdl_cbor_enc_array(&in, 2);
-  cdl_cbor_enc_bytes(&in, tx_id, 32);
-  cdl_cbor_enc_uint(&in, index);
-  CDL_ASSERT(!in.failed);
-  cdl_cbor_enc_array(b, 2);
-  cdl_cbor_enc_uint(b, 0);
-  cdl_cbor_enc_tag(b, 24);
-  cdl_cbor_enc_bytes(b, in.data, in.len);
-}
-
 void cdl_net_enc_apply_tx_error(cdl_buf *b, const cdl_rejection *rej) {
   const char *rule = rej->rule ? rej->rule : "unknown";
   cdl_cbor_enc_array(b, 1); /* the era matched */
@@ -81,7 +67,8 @@ void cdl_net_enc_apply_tx_error(cdl_buf *b, const cdl_rejection *rej) {
     cdl_cbor_enc_uint(b, 1); /* UTxOValidationUTxOError */
     cdl_cbor_enc_array(b, 2);
     cdl_cbor_enc_uint(b, 0); /* UTxOMissingInput */
-    enc_txin(b, rej->input_tx_id, rej->input_index);
+    cdl_byron_txin in = {.tx_id = rej->input_tx_id, .index = rej->input_index};
+    cdl_byron_txin_encode(b, &in);
     return;
   }
   cdl_cbor_enc_array(b, 2);

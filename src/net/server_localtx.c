@@ -103,20 +103,13 @@ static int ltm_send(cdl_n2n_server *s, const cdl_ltm_msg *m, cdl_error *err) {
   return srv_queue(s, s->ch_ltm, err);
 }
 
-/* Anything added or removed since the snapshot. */
-static uint64_t mempool_version(const cdl_mempool *mp) {
-  cdl_mempool_stats st;
-  cdl_mempool_stats_get(mp, &st);
-  return st.last_ticket + st.removed_invalid + st.removed_expired;
-}
-
 static int ltm_acquired(cdl_n2n_server *s, cdl_error *err) {
   cdl_mempool_stats st;
   cdl_mempool_stats_get(s->mempool, &st);
   s->ltm.state = LTM_ACQUIRED;
   s->ltm.snapshot_ticket = st.last_ticket;
   s->ltm.cursor = 0;
-  s->ltm.version = mempool_version(s->mempool);
+  s->ltm.version = cdl_mempool_changes(s->mempool);
   cdl_ltm_msg reply = {.kind = CDL_LTM_ACQUIRED, .slot = st.tip_slot};
   return ltm_send(s, &reply, err);
 }
@@ -238,7 +231,7 @@ int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err) {
 }
 
 bool srv_local_tx_monitor_waiting(const cdl_n2n_server *s) {
-  return s->ltm.state == LTM_AWAITING && mempool_version(s->mempool) != s->ltm.version;
+  return s->ltm.state == LTM_AWAITING && cdl_mempool_changes(s->mempool) != s->ltm.version;
 }
 
 int srv_local_tx_monitor_wake(cdl_n2n_server *s, cdl_error *err) {

@@ -102,6 +102,30 @@ static int add(cdl_mempool *mp, const cdl_ledger *l, const cdl_buf *g, uint64_t 
   return cdl_mempool_add(mp, l, g->data, g->len, slot, NULL, rej);
 }
 
+/* Each test's ledger (at genesis) and mempool over it. */
+static cdl_ledger *L;
+static cdl_mempool *MP;
+
+static int test_setup(void **state) {
+  (void)state;
+  L = new_ledger();
+  MP = new_mempool(L, 0, 0);
+  return 0;
+}
+
+static int test_teardown(void **state) {
+  (void)state;
+  cdl_mempool_del(MP);
+  cdl_ledger_del(L);
+  return 0;
+}
+
+/* The test's mempool again with another capacity and TTL. */
+static cdl_mempool *reopen(size_t capacity, uint64_t ttl) {
+  cdl_mempool_del(MP);
+  return MP = new_mempool(L, capacity, ttl);
+}
+
 static void expect_rule(int rc, const cdl_rejection *rej, const char *rule) {
   assert_int_equal(rc, CDL_E_REJECTED);
   assert_string_equal(rej->rule, rule);
@@ -163,8 +187,8 @@ static void test_fork_isolation(void **state) {
 
 static void test_accept_and_read(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
-  cdl_mempool *mp = new_mempool(l, 0, 0);
+  cdl_ledger *l = L;
+  cdl_mempool *mp = MP;
   coin c = poor_coin(0);
   cdl_buf g;
   uint8_t id[32];
@@ -193,14 +217,12 @@ static void test_accept_and_read(void **state) {
   assert_int_equal(cdl_mempool_gentx_id(g.data, g.len, &kind, gid, &rej), CDL_OK);
   assert_memory_equal(gid, id, 32);
   cdl_buf_free(&g);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 static void test_conflicts_and_chains(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
-  cdl_mempool *mp = new_mempool(l, 0, 0);
+  cdl_ledger *l = L;
+  cdl_mempool *mp = MP;
   coin c = poor_coin(0), change;
   cdl_buf g1, g2, g3;
   uint8_t id1[32], id2[32], id3[32];
@@ -223,14 +245,12 @@ static void test_conflicts_and_chains(void **state) {
   cdl_buf_free(&g1);
   cdl_buf_free(&g2);
   cdl_buf_free(&g3);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 static void test_ledger_rules_apply(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
-  cdl_mempool *mp = new_mempool(l, 0, 0);
+  cdl_ledger *l = L;
+  cdl_mempool *mp = MP;
   coin c = poor_coin(1);
   cdl_buf g;
   uint8_t id[32];
@@ -243,14 +263,12 @@ static void test_ledger_rules_apply(void **state) {
   expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_WITNESS_SIGNATURE);
   assert_int_equal(count_of(mp), 0);
   cdl_buf_free(&g);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 static void test_decode_refusals(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
-  cdl_mempool *mp = new_mempool(l, 0, 0);
+  cdl_ledger *l = L;
+  cdl_mempool *mp = MP;
   coin c = poor_coin(0);
   cdl_buf g;
   uint8_t id[32];
@@ -270,13 +288,11 @@ static void test_decode_refusals(void **state) {
   expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_DECODE);
   assert_int_equal(count_of(mp), 0);
   cdl_buf_free(&g);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 static void test_capacity(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
+  cdl_ledger *l = L;
   coin c0 = poor_coin(0), c1 = poor_coin(1), c2 = poor_coin(2);
   cdl_buf g0, g1, g2;
   uint8_t id[32];
@@ -284,7 +300,7 @@ static void test_capacity(void **state) {
   make_tx(&g1, &c1, 3, 5000000, FEE, NULL, id);
   make_tx(&g2, &c2, 3, 5000000, FEE, NULL, id);
   size_t two = (g0.len - 2) + (g1.len - 2);
-  cdl_mempool *mp = new_mempool(l, two + 10, 0);
+  cdl_mempool *mp = reopen(two + 10, 0);
   cdl_rejection rej;
   assert_int_equal(add(mp, l, &g0, 1, &rej), CDL_OK);
   assert_int_equal(add(mp, l, &g1, 1, &rej), CDL_OK);
@@ -297,16 +313,14 @@ static void test_capacity(void **state) {
   cdl_buf_free(&g0);
   cdl_buf_free(&g1);
   cdl_buf_free(&g2);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 /* The tip takes tx 1 (as a block would): tx 1 leaves the mempool, the tx
  * spending its change stays, and a tx conflicting with nothing stays. */
 static void test_revalidation(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
-  cdl_mempool *mp = new_mempool(l, 0, 0);
+  cdl_ledger *l = L;
+  cdl_mempool *mp = MP;
   coin c = poor_coin(0), change, other = poor_coin(4);
   cdl_buf g1, g2, g3;
   uint8_t id1[32], id2[32], id3[32];
@@ -345,14 +359,12 @@ static void test_revalidation(void **state) {
   cdl_buf_free(&g1);
   cdl_buf_free(&g2);
   cdl_buf_free(&g3);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 static void test_expiry(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
-  cdl_mempool *mp = new_mempool(l, 0, 5);
+  cdl_ledger *l = L;
+  cdl_mempool *mp = reopen(0, 5);
   coin a = poor_coin(0), b = poor_coin(1);
   cdl_buf ga, gb;
   uint8_t id[32];
@@ -374,8 +386,6 @@ static void test_expiry(void **state) {
   assert_int_equal(add(mp, l, &ga, 17, &rej), CDL_OK);
   cdl_buf_free(&ga);
   cdl_buf_free(&gb);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 /* ---- The other payload kinds ---- */
@@ -388,8 +398,8 @@ static void wrap(cdl_buf *g, uint8_t kind) {
 
 static void test_other_kinds(void **state) {
   (void)state;
-  cdl_ledger *l = new_ledger();
-  cdl_mempool *mp = new_mempool(l, 0, 0);
+  cdl_ledger *l = L;
+  cdl_mempool *mp = MP;
   cdl_rejection rej;
   cdl_buf g;
   /* A delegation certificate: genesis key 0 hands over to poor key 0 from
@@ -428,8 +438,6 @@ static void test_other_kinds(void **state) {
   /* Re-validated on an unchanged tip, all three stay. */
   assert_int_equal(cdl_mempool_sync(mp, l, 2), CDL_OK);
   assert_int_equal(count_of(mp), 3);
-  cdl_mempool_del(mp);
-  cdl_ledger_del(l);
 }
 
 static int setup(void **state) {
@@ -461,11 +469,15 @@ static int teardown(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_fork_isolation),       cmocka_unit_test(test_accept_and_read),
-      cmocka_unit_test(test_conflicts_and_chains), cmocka_unit_test(test_ledger_rules_apply),
-      cmocka_unit_test(test_decode_refusals),      cmocka_unit_test(test_capacity),
-      cmocka_unit_test(test_revalidation),         cmocka_unit_test(test_expiry),
-      cmocka_unit_test(test_other_kinds),
+      cmocka_unit_test_setup_teardown(test_fork_isolation, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_accept_and_read, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_conflicts_and_chains, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_ledger_rules_apply, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_decode_refusals, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_capacity, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_revalidation, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_expiry, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_other_kinds, test_setup, test_teardown),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
