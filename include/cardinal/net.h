@@ -470,9 +470,11 @@ void cdl_n2n_server_set_slot(cdl_n2n_server *s, uint64_t slot);
  * The initiator side: handshake, chain-sync of headers with up to
  * |pipeline| requests in flight, block-fetch of the announced headers in
  * ranges of |fetch_batch| blocks (up to |fetch_ranges| in flight), and
- * keep-alive every 10 s with the round trip measured. Each header must
- * extend the one before it; each block must be the one its header
- * announced. Blocks go to |on_block| in chain order; an error from it (an
+ * keep-alive every 10 s with the round trip measured; with a |mempool|,
+ * tx-submission v2 offering its entries to the peer (call _poll after the
+ * mempool changes: a blocked request for ids is answered then). Each
+ * header must extend the one before it; each block must be the one its
+ * header announced. Blocks go to |on_block| in chain order; an error from it (an
  * invalid block) ends the connection like a violation. Driven like the
  * server: _recv, _poll at the deadline, _next_sdu. */
 
@@ -490,12 +492,14 @@ typedef struct cdl_n2n_client_config {
   size_t n_known;
   cdl_n2n_block_fn on_block;
   void *ctx;
+  cdl_mempool *mempool;  /* txs offered over tx-submission; NULL: not run */
 } cdl_n2n_client_config;
 
 typedef struct cdl_n2n_client_stats {
   uint64_t headers, blocks, block_bytes, rollbacks;
   uint64_t ka_rtt_us;      /* the last keep-alive round trip; 0: none yet */
   uint64_t ka_rtt_samples;
+  uint64_t tx_ids_offered, txs_sent; /* tx-submission, outbound */
   cdl_tip peer_tip;        /* as the peer last said */
   cdl_point intersection;  /* where chain-sync started */
 } cdl_n2n_client_stats;

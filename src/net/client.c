@@ -5,7 +5,8 @@
  * of ../shared/docs/ouroboros-network.md section 5.1).
  *
  * The handshake proposal goes out at once; once a version is accepted,
- * chain-sync, block-fetch and keep-alive start (client_protocols.c). The
+ * chain-sync, block-fetch and keep-alive start (client_protocols.c), and
+ * with a mempool, tx-submission (client_txsub.c). The
  * server's messages are taken as they come, so each channel's ingress
  * holds at most one partial message and one read's worth of bytes.
  */
@@ -23,6 +24,22 @@ int cl_queue(cdl_n2n_client *c, int ch, cdl_error *err) {
   if (cdl_mux_queue(&c->mux, ch, c->msg.data, c->msg.len) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "client: egress queue full");
   return CDL_OK;
+}
+
+/* Decoding outcome |rc| for |have| bytes: a message, wait, or a failure
+ * (a message over |limit| bytes, whole or not yet, or undecodable). */
+int cl_judge(int rc, size_t have, const size_t *used, size_t limit, const char *proto, bool *got,
+             cdl_error *err) {
+  *got = false;
+  if (rc == CDL_E_TRUNCATED && have < limit) return CDL_OK;
+  if (rc == CDL_E_TRUNCATED || (rc == CDL_OK && *used > limit))
+    return cdl_error_set(err, CDL_E_LIMIT, 0, "%s: a message over %zu bytes", proto, limit);
+  *got = rc == CDL_OK;
+  return rc;
+}
+
+int cl_unexpected(const char *proto, const char *msg, cdl_error *err) {
+  return cdl_error_set(err, CDL_E_PROTOCOL, 0, "%s: the server may not send %s now", proto, msg);
 }
 
 static int check_config(const cdl_n2n_client_config *cfg, cdl_error *err) {
@@ -57,7 +74,7 @@ int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2
   cdl_arena_init(&c->arena, 0);
   cdl_mux_init(&c->mux, CL_HANDSHAKE_TIMEOUT_US);
   c->ch_hs = cdl_mux_add_channel(&c->mux, CDL_PROTO_HANDSHAKE, true, HANDSHAKE_LIMIT);
-  c->ch_cs = c->ch_bf = c->ch_ka = -1;
+  c->ch_cs = c->ch_bf = c->ch_ka = c->ch_tx = -1;
   *out = c;
   cdl_hs_encode_propose(&c->msg, &cfg->hs);
   int rc = cl_queue(c, c->ch_hs, err);
@@ -78,12 +95,24 @@ void cdl_n2n_client_del(cdl_n2n_client *c) {
   free(c);
 }
 
+/* Tx-submission starts with our MsgInit; then the peer pulls. */
+static int open_tx_submission(cdl_n2n_client *c, cdl_error *err) {
+  c->ch_tx =
+      cdl_mux_add_channel(&c->mux, CDL_PROTO_TX_SUBMISSION, true, CL_SMALL_LIMIT + READ_SLACK);
+  if (c->ch_tx < 0) return cdl_error_set(err, CDL_E_NOMEM, 0, "client: cannot open channels");
+  cdl_tx2_msg init = {.kind = CDL_TX2_INIT};
+  cdl_buf_reset(&c->msg);
+  cdl_tx2_encode(&c->msg, &init);
+  return cl_queue(c, c->ch_tx, err);
+}
+
 static int open_channels(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   c->ch_cs = cdl_mux_add_channel(&c->mux, CDL_PROTO_CHAIN_SYNC, true, 65535 + READ_SLACK);
   c->ch_bf = cdl_mux_add_channel(&c->mux, CDL_PROTO_BLOCK_FETCH, true, 2500000 + READ_SLACK);
   c->ch_ka = cdl_mux_add_channel(&c->mux, CDL_PROTO_KEEP_ALIVE, true, 65535 + READ_SLACK);
   if (c->ch_cs < 0 || c->ch_bf < 0 || c->ch_ka < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "client: cannot open channels");
+  if (c->cfg.mempool != NULL) TRY_NET(open_tx_submission(c, err));
   c->mux.sdu_timeout_us = 30 * SEC_US;
   c->ready = true;
   c->cs.state = CL_CS_INTERSECT;
@@ -127,6 +156,7 @@ int cdl_n2n_client_recv(cdl_n2n_client *c, const uint8_t *data, size_t len, uint
   TRY_NET(cl_chain_sync(c, now_us, err));
   TRY_NET(cl_block_fetch(c, now_us, err));
   TRY_NET(cl_keep_alive(c, now_us, err));
+  TRY_NET(cl_tx_submission(c, err));
   return cl_drive(c, now_us, err);
 }
 

@@ -1,7 +1,8 @@
 /*
  * client_internal.h: the state of one node-to-node initiator connection
  * (client.c drives it and runs the handshake; client_protocols.c holds
- * chain-sync, block-fetch and keep-alive).
+ * chain-sync, block-fetch and keep-alive; client_txsub.c offers the
+ * mempool's txs over tx-submission).
  */
 #ifndef CARDINAL_NET_CLIENT_INTERNAL_H
 #define CARDINAL_NET_CLIENT_INTERNAL_H
@@ -23,7 +24,18 @@
 #define CL_KA_TIMEOUT_US (60 * SEC_US)
 #define CL_KA_INTERVAL_US (10 * SEC_US)
 
+#define CL_SMALL_LIMIT 65535 /* smallByteLimit: a state's bound for short messages */
+#define CL_TX_MAX_UNACKED 10 /* maxUnacknowledgedTxIds, the same on both sides */
+
 enum { CL_CS_INTERSECT = 1, CL_CS_RUNNING };
+/* Tx-submission, outbound: the peer's turn, or a blocking request for ids
+ * that waits until the mempool has a tx not offered yet. */
+enum { CL_TX_IDLE = 0, CL_TX_BLOCKED };
+
+typedef struct cl_offer {
+  uint8_t kind;
+  uint8_t hash[32];
+} cl_offer;
 
 typedef struct hdr_entry {
   uint64_t slot, block_no;
@@ -35,7 +47,7 @@ struct cdl_n2n_client {
   cdl_n2n_client_config cfg;
   cdl_point *known;
   cdl_mux mux;
-  int ch_hs, ch_cs, ch_bf, ch_ka;
+  int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx;
   bool ready;
   uint64_t started_us;
   struct {
@@ -61,15 +73,31 @@ struct cdl_n2n_client {
     uint16_t cookie;
     uint64_t sent_us, next_us;
   } ka;
+  struct {
+    int state;
+    uint16_t want;                       /* a blocked request's number of ids */
+    uint64_t last_ticket;                /* the newest mempool entry offered */
+    cl_offer unacked[CL_TX_MAX_UNACKED]; /* offered, not acknowledged, oldest first */
+    size_t n_unacked;
+  } tx;
   cdl_n2n_client_stats st;
   cdl_buf msg;
   cdl_arena arena;
 };
 
 int cl_queue(cdl_n2n_client *c, int ch, cdl_error *err);
+/* Decoding outcome |rc| for |have| bytes (|used| by a decoded message):
+ * a message (|got|), wait, or a failure (over |limit| or undecodable). */
+int cl_judge(int rc, size_t have, const size_t *used, size_t limit, const char *proto, bool *got,
+             cdl_error *err);
+/* The violation of a message the server may not send in this state. */
+int cl_unexpected(const char *proto, const char *msg, cdl_error *err);
 int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
 int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
 int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
+int cl_tx_submission(cdl_n2n_client *c, cdl_error *err);
+/* Answers a blocked request for ids once the mempool has new entries. */
+int cl_tx_offer(cdl_n2n_client *c, cdl_error *err);
 /* Sends what the state allows: requests, ranges, a keep-alive. */
 int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
 

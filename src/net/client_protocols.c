@@ -15,22 +15,7 @@
 #include "cardinal/crypto.h"
 #include "client_internal.h"
 
-#define SMALL_LIMIT 65535
 #define BLOCK_LIMIT 2500000
-
-/* Decoding outcome |rc| for |have| bytes: a message, wait, or a failure
- * (a message over |limit| or undecodable). */
-static int judge(int rc, size_t have, size_t limit, const char *proto, bool *got, cdl_error *err) {
-  *got = rc == CDL_OK;
-  if (rc == CDL_OK || (rc == CDL_E_TRUNCATED && have < limit)) return CDL_OK;
-  if (rc == CDL_E_TRUNCATED)
-    return cdl_error_set(err, CDL_E_LIMIT, 0, "%s: a message over %zu bytes", proto, limit);
-  return rc;
-}
-
-static int unexpected(const char *proto, const char *msg, cdl_error *err) {
-  return cdl_error_set(err, CDL_E_PROTOCOL, 0, "%s: the server may not send %s now", proto, msg);
-}
 
 static hdr_entry *at(cdl_n2n_client *c, uint64_t pos) { return &c->ring[pos % CLIENT_RING]; }
 
@@ -107,7 +92,7 @@ static int cs_message(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
   const char *name = cdl_cs_name(m->kind);
   bool intersecting = c->cs.state == CL_CS_INTERSECT;
   if (m->kind == CDL_CS_INTERSECT_FOUND || m->kind == CDL_CS_INTERSECT_NOT_FOUND) {
-    if (!intersecting) return unexpected("chain-sync", name, err);
+    if (!intersecting) return cl_unexpected("chain-sync", name, err);
     c->cs.state = CL_CS_RUNNING;
     c->st.peer_tip = m->tip;
     c->st.intersection.origin = true;
@@ -118,7 +103,7 @@ static int cs_message(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
   bool roll = m->kind == CDL_CS_ROLL_FORWARD || m->kind == CDL_CS_ROLL_BACKWARD;
   if (intersecting || c->cs.in_flight == 0 || !(roll || m->kind == CDL_CS_AWAIT_REPLY) ||
       (m->kind == CDL_CS_AWAIT_REPLY && c->cs.awaiting))
-    return unexpected("chain-sync", name, err);
+    return cl_unexpected("chain-sync", name, err);
   if (m->kind == CDL_CS_AWAIT_REPLY) {
     c->cs.awaiting = true;
     return CDL_OK;
@@ -139,11 +124,9 @@ int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     cdl_cs_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_cs_decode(in.ptr, in.len, &m, &used, err), in.len, SMALL_LIMIT, "chain-sync",
-                  &got, err));
+    TRY_NET(cl_judge(cdl_cs_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
+                     "chain-sync", &got, err));
     if (!got) return CDL_OK;
-    if (used > SMALL_LIMIT)
-      return cdl_error_set(err, CDL_E_LIMIT, 0, "chain-sync: a message over %u bytes", SMALL_LIMIT);
     TRY_NET(cs_message(c, &m, err));
     cdl_mux_consume(&c->mux, c->ch_cs, used);
     c->cs.since = now_us;
@@ -153,7 +136,7 @@ int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 /* ---- Block-fetch ----------------------------------------------------------- */
 
 static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
-  if (!c->bf.streaming || c->bf.left[0] == 0) return unexpected("block-fetch", "MsgBlock", err);
+  if (!c->bf.streaming || c->bf.left[0] == 0) return cl_unexpected("block-fetch", "MsgBlock", err);
   uint8_t subtag;
   cdl_span header;
   TRY_NET(cdl_net_byron_block_parts(block.ptr, block.len, &subtag, &header, err));
@@ -183,14 +166,14 @@ static void pop_range(cdl_n2n_client *c) {
 
 static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
   const char *name = cdl_bf_name(m->kind);
-  if (c->bf.n == 0) return unexpected("block-fetch", name, err);
+  if (c->bf.n == 0) return cl_unexpected("block-fetch", name, err);
   switch (m->kind) {
     case CDL_BF_START_BATCH:
-      if (c->bf.streaming) return unexpected("block-fetch", name, err);
+      if (c->bf.streaming) return cl_unexpected("block-fetch", name, err);
       c->bf.streaming = true;
       return CDL_OK;
     case CDL_BF_NO_BLOCKS: /* the server left that chain: forget the range */
-      if (c->bf.streaming) return unexpected("block-fetch", name, err);
+      if (c->bf.streaming) return cl_unexpected("block-fetch", name, err);
       c->head += c->bf.left[0];
       pop_range(c);
       return CDL_OK;
@@ -203,7 +186,7 @@ static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
       pop_range(c);
       return CDL_OK;
     default:
-      return unexpected("block-fetch", name, err);
+      return cl_unexpected("block-fetch", name, err);
   }
 }
 
@@ -213,12 +196,9 @@ int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     cdl_bf_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_bf_decode(in.ptr, in.len, &m, &used, err), in.len, BLOCK_LIMIT, "block-fetch",
-                  &got, err));
+    TRY_NET(cl_judge(cdl_bf_decode(in.ptr, in.len, &m, &used, err), in.len, &used, BLOCK_LIMIT,
+                     "block-fetch", &got, err));
     if (!got) return CDL_OK;
-    if (used > BLOCK_LIMIT)
-      return cdl_error_set(err, CDL_E_LIMIT, 0, "block-fetch: a message over %u bytes",
-                           BLOCK_LIMIT);
     TRY_NET(bf_message(c, &m, err)); /* the block is handed over before it is consumed */
     cdl_mux_consume(&c->mux, c->ch_bf, used);
     c->bf.since = now_us;
@@ -233,11 +213,11 @@ int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     cdl_ka_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_ka_decode(in.ptr, in.len, &m, &used, err), in.len, SMALL_LIMIT, "keep-alive",
-                  &got, err));
+    TRY_NET(cl_judge(cdl_ka_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
+                     "keep-alive", &got, err));
     if (!got) return CDL_OK;
     if (!c->ka.waiting || m.kind != CDL_KA_RESPONSE)
-      return unexpected("keep-alive", cdl_ka_name(m.kind), err);
+      return cl_unexpected("keep-alive", cdl_ka_name(m.kind), err);
     if (m.cookie != c->ka.cookie)
       return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: cookie %u, sent %u", m.cookie,
                            c->ka.cookie);
@@ -298,5 +278,5 @@ int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     c->ka.waiting = true;
     c->ka.sent_us = now_us;
   }
-  return CDL_OK;
+  return cl_tx_offer(c, err);
 }

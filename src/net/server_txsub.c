@@ -14,6 +14,7 @@
  * for nothing, as before. The peer's violations, each ending the
  * connection: more ids than asked, an advertised size over 65,540, a tx
  * that was not asked for, more txs than asked, a tx that is not a GenTx,
+ * a tx whose length is more than 32 bytes off the size advertised for it,
  * a message out of turn or over its byte limit, silence past 10 s where a
  * reply is due (non-blocking ids, txs).
  */
@@ -26,6 +27,9 @@
 #define MAX_TX_BYTES 65540
 #define MAX_INFLIGHT_BYTES (6 * MAX_TX_BYTES)
 #define MAX_PER_REQUEST 6
+/* How far a tx's length may be from the size advertised with its id
+ * (ouroboros-network const_MAX_TX_SIZE_DISCREPANCY). */
+#define MAX_SIZE_DISCREPANCY 32
 
 static int tx_send(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
   cdl_buf_reset(&s->msg);
@@ -159,6 +163,9 @@ static int take_txs(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
       t = requested(s, kind, hash);
     if (t == NULL)
       return cdl_error_set(err, CDL_E_PROTOCOL, 0, "tx-submission: a tx that was not asked for");
+    if (raw.len > t->size + MAX_SIZE_DISCREPANCY || t->size > raw.len + MAX_SIZE_DISCREPANCY)
+      return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                           "tx-submission: a tx of %zu bytes advertised as %u", raw.len, t->size);
     t->state = TXID_DONE;
     int rc = cdl_mempool_add(s->mempool, cdl_chaindb_ledger(s->db), gentx.ptr, gentx.len,
                              s->now_slot, NULL, &rej);

@@ -5,13 +5,17 @@
  * no crash; whatever a codec decodes re-encodes to a message that decodes
  * to the same bytes again; the handshake server answers any proposal with
  * a reply its own client side can read. The client engine takes any
- * stream after an accepted handshake without crashing. Submitted txs
+ * stream after an accepted handshake without crashing, with a mempool of
+ * three txs to offer over tx-submission. Submitted txs
  * (GenTx, GenTxId, the mempool's payload decoder, reject reasons) are read
  * without crashing.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardinal/crypto.h"
+#include "cardinal/gen.h"
 #include "cardinal/net.h"
 
 static void stable(const uint8_t *enc, size_t len, cdl_buf *again,
@@ -105,6 +109,59 @@ static int take_block(void *ctx, const uint8_t *block, size_t len, cdl_error *er
   return CDL_OK;
 }
 
+/* A chain of three txs from the one genesis output of a generated key,
+ * the GenTx [0, txaux] of each into |mp|. */
+static void fill(cdl_mempool *mp, const cdl_ledger *l, const cdl_gen_key *key, cdl_span addr) {
+  cdl_gen_tx_input in = {.index = 0, .owner = key};
+  cdl_blake2b_256(in.tx_id, addr.ptr, addr.len); /* a genesis output's id */
+  uint64_t left = 1000000000000;
+  for (int i = 0; i < 3; i++) {
+    left -= 2000000;
+    cdl_gen_tx_output outs[2] = {{addr, 1000000}, {addr, left}};
+    cdl_buf g;
+    cdl_buf_init(&g, 0);
+    cdl_cbor_enc_array(&g, 2);
+    cdl_cbor_enc_uint(&g, 0);
+    cdl_gen_tx_make(&in, 1, outs, 2, 42, &g, in.tx_id);
+    in.index = 1;
+    cdl_rejection rej;
+    if (cdl_mempool_add(mp, l, g.data, g.len, 0, NULL, &rej) != CDL_OK) abort();
+    cdl_buf_free(&g);
+  }
+}
+
+/* Made once and kept: the mempool the fuzzed client offers from. */
+static cdl_mempool *offer_pool(void) {
+  static cdl_mempool *mp;
+  static cdl_ledger *ledger;
+  static cdl_byron_genesis g;
+  static cdl_byron_genesis_balance bal;
+  static uint8_t stakeholder[1][28];
+  static cdl_buf addr;
+  if (mp != NULL) return mp;
+  if (cdl_crypto_init() != CDL_OK) abort();
+  cdl_gen_key key;
+  const uint8_t entropy[32] = {7};
+  cdl_gen_key_derive(&key, entropy);
+  cdl_buf_init(&addr, 0);
+  cdl_gen_key_address(&key, true, 42, &addr);
+  bal = (cdl_byron_genesis_balance){cdl_span_of(addr.data, addr.len), 1000000000000};
+  g.protocol_magic = 42, g.k = 10, g.balances = &bal, g.n_balances = 1;
+  cdl_gen_key_hash(&key, stakeholder[0]);
+  g.boot_stakeholders = stakeholder, g.n_boot_stakeholders = 1;
+  cdl_gen_default_params(&g.params);
+  cdl_ledger_config lc = {.protocol_magic = 42, .requires_magic = true, .k = 10};
+  cdl_error err = {0};
+  cdl_mempool_config mc = {0};
+  if (cdl_ledger_new(&g, &lc, &ledger, &err) != CDL_OK) {
+    fprintf(stderr, "%s\n", err.message);
+    abort();
+  }
+  if (cdl_mempool_new(&mc, ledger, 0, &mp) != CDL_OK) abort();
+  fill(mp, ledger, &key, cdl_span_of(addr.data, addr.len));
+  return mp;
+}
+
 /* The client engine after an accepted handshake, fed the input as the
  * server's byte stream in growing pieces. */
 static void client(const uint8_t *p, size_t n) {
@@ -112,7 +169,8 @@ static void client(const uint8_t *p, size_t n) {
                                .epoch_slots = 21600,
                                .pipeline = 5,
                                .fetch_batch = 3,
-                               .on_block = take_block};
+                               .on_block = take_block,
+                               .mempool = offer_pool()};
   cdl_n2n_client *c;
   cdl_error err = {0};
   if (cdl_n2n_client_new(&cfg, 0, &c, &err) != CDL_OK) abort();
