@@ -193,6 +193,27 @@ int cdl_gen_chain(const cdl_gen_dir *d, const cdl_gen_chain_opts *o, FILE *out,
  * for them again (chain generate-invalid does). */
 void cdl_gen_redelegate_key(const cdl_gen_key *genesis_key, uint64_t epoch, cdl_gen_key *out);
 
+/* ---- Forging (forge.c): what a core node signs ----
+ * A main block signed by |delegate| under the heavyweight delegation
+ * |cert| (issued and signed by the genesis key; its omega goes in the
+ * header), with the Byron GenTx items [kind, payload] of |gentx| (what the
+ * mempool holds) sorted into the body in order: at most one proposal.
+ * |out| gets the stored form [1, block]. */
+typedef struct cdl_gen_forge_spec {
+  uint32_t magic;
+  const uint8_t *prev_hash; /* the tip's hash, or the genesis hash */
+  uint64_t block_no, epoch, slot_in_epoch;
+  const cdl_byron_genesis_delegation *cert;
+  const cdl_gen_key *delegate;
+  cdl_byron_version block_version;
+} cdl_gen_forge_spec;
+int cdl_gen_forge_block(const cdl_gen_forge_spec *s, const cdl_span *gentx, size_t n,
+                        cdl_buf *out, cdl_error *err);
+/* The epoch boundary block [0, ebb] of |epoch| after |prev_hash|: no
+ * signature, so every node forging it from the same tip makes the same. */
+void cdl_gen_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch,
+                       uint64_t block_no, cdl_buf *out);
+
 /* ---- Invalid chains (invalid.c) ---- */
 typedef struct cdl_gen_invalid_case {
   const char *name;

@@ -377,6 +377,11 @@ int cdl_chaindb_read_block(cdl_chaindb *db, const cdl_point *p, cdl_buf *out,
 int cdl_chaindb_find_block_no(cdl_chaindb *db, uint64_t block_no, cdl_block_info *info,
                               cdl_error *err);
 
+/* Up to |max| points of the selected chain for a chain-sync client to
+ * offer as intersections, newest first: the tip, then 1, 2, 4, ... blocks
+ * back, ending at the first block. 0 at genesis (offer the origin). */
+size_t cdl_chaindb_known_points(cdl_chaindb *db, cdl_point *out, size_t max);
+
 /* ---- Followers: what a chain-sync server walks (chaindb_follow.c) ----
  * A follower has a position on some chain. next() gives the following
  * block of the selected chain, or, when the selected chain no longer holds

@@ -3,7 +3,9 @@
  * 2.3 proofs, 3.2-3.3 signatures). A main block's proofs are computed from
  * the body exactly as the validator recomputes them, the header is signed
  * by the delegate over its ToSign under the network magic, and the
- * embedded heavyweight certificate is signed by the genesis key.
+ * embedded heavyweight certificate is signed by the genesis key (or, for a
+ * core node, taken as its certificate file gives it). cdl_gen_forge_block
+ * is what a core node forges with: its mempool's payloads in a body.
  */
 #include <string.h>
 
@@ -109,10 +111,11 @@ static void fill_header(const gen_main_spec *s, const proofs *p, const uint8_t *
                                     .upd_hash = p->upd};
   h->epoch = s->epoch;
   h->slot_in_epoch = s->slot_in_epoch;
-  h->leader_key = s->issuer->xpub;
+  const uint8_t *issuer_pk = s->issuer ? s->issuer->xpub : s->issuer_pk;
+  h->leader_key = issuer_pk;
   h->difficulty = s->block_no;
   h->cert = (cdl_byron_dlg_cert){.epoch = s->cert_epoch,
-                                 .issuer_pk = s->issuer->xpub,
+                                 .issuer_pk = issuer_pk,
                                  .delegate_pk = s->delegate->xpub,
                                  .signature = cert_sig};
   h->signature = zero_sig;
@@ -161,7 +164,10 @@ int gen_forge_main(const gen_main_spec *s, cdl_span body, cdl_buf *out, cdl_erro
   proofs p;
   TRY(prove(body, &p, err));
   uint8_t cert_sig[64], extra_hash[32];
-  sign_cert(s->issuer, s->delegate->xpub, s->cert_epoch, s->network_magic, cert_sig);
+  if (s->issuer != NULL)
+    sign_cert(s->issuer, s->delegate->xpub, s->cert_epoch, s->network_magic, cert_sig);
+  else
+    memcpy(cert_sig, s->cert_signature, 64);
   cdl_buf padded;
   cdl_buf_init(&padded, 0);
   const uint8_t *extra_proof = extra_hash;
@@ -202,4 +208,53 @@ void gen_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch, 
   cdl_byron_ebb_header_encode(&header, &h);
   wrap(0, span_of(&header), cdl_span_of(EMPTY_LEADERS, sizeof EMPTY_LEADERS), out);
   cdl_buf_free(&header);
+}
+
+/* Sorts one GenTx [kind, payload] into the body part of its kind. */
+static int add_payload(gen_body *b, cdl_span gentx, cdl_error *err) {
+  cdl_cbor_cursor cur;
+  cdl_cbor_cursor_init(&cur, gentx.ptr, gentx.len, err);
+  uint64_t kind;
+  cdl_span payload;
+  TRY(cdl_cbor_expect_array(&cur, 2, "GenTx"));
+  TRY(cdl_cbor_read_uint_max(&cur, 3, &kind, "GenTx kind"));
+  TRY(cdl_cbor_skip(&cur, &payload));
+  TRY(cdl_cbor_expect_end(&cur, "GenTx"));
+  cdl_buf *parts[4] = {&b->txs, &b->certs, &b->proposal, &b->votes};
+  if (kind == 2 && b->proposal.len > 0)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "a block holds one update proposal");
+  cdl_cbor_enc_raw(parts[kind], payload);
+  return CDL_OK;
+}
+
+int cdl_gen_forge_block(const cdl_gen_forge_spec *s, const cdl_span *gentx, size_t n, cdl_buf *out,
+                        cdl_error *err) {
+  gen_body body;
+  gen_body_init(&body);
+  cdl_buf body_bytes;
+  cdl_buf_init(&body_bytes, 0);
+  int rc = CDL_OK;
+  for (size_t i = 0; i < n && rc == CDL_OK; i++) rc = add_payload(&body, gentx[i], err);
+  if (rc == CDL_OK) gen_body_encode(&body, &body_bytes);
+  if (rc == CDL_OK && body_bytes.failed) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  gen_main_spec m = {.network_magic = s->magic,
+                     .header_magic = s->magic,
+                     .prev_hash = s->prev_hash,
+                     .block_no = s->block_no,
+                     .epoch = s->epoch,
+                     .slot_in_epoch = s->slot_in_epoch,
+                     .delegate = s->delegate,
+                     .cert_epoch = s->cert->omega,
+                     .issuer_pk = s->cert->issuer_pk,
+                     .cert_signature = s->cert->signature,
+                     .block_version = s->block_version};
+  if (rc == CDL_OK) rc = gen_forge_main(&m, span_of(&body_bytes), out, err);
+  gen_body_free(&body);
+  cdl_buf_free(&body_bytes);
+  return rc;
+}
+
+void cdl_gen_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch,
+                       uint64_t block_no, cdl_buf *out) {
+  gen_forge_ebb(magic, prev_hash, epoch, block_no, out);
 }

@@ -28,6 +28,9 @@ typedef struct gen_main_spec {
   const cdl_gen_key *issuer;   /* the genesis key (leaderKey, certificate issuer) */
   const cdl_gen_key *delegate; /* signs the block */
   uint64_t cert_epoch;
+  /* A core node holds the certificate, not the genesis key: then |issuer|
+   * is NULL and these give its key and signature. */
+  const uint8_t *issuer_pk, *cert_signature;
   cdl_byron_version block_version;
   size_t extra_proof_len; /* 0: the real 32-byte hash; more pads the header */
 } gen_main_spec;

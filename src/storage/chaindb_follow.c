@@ -234,3 +234,19 @@ int cdl_follower_next(cdl_follower *f, cdl_follow_kind *kind, cdl_block_info *in
   cdl_block_info b = CHAIN(db, next);
   return forward(f, &b, NULL, kind, info, block, err);
 }
+
+size_t cdl_chaindb_known_points(cdl_chaindb *db, cdl_point *out, size_t max) {
+  cdl_block_info tip, b;
+  size_t n = 0;
+  if (max == 0 || !cdl_chaindb_tip(db, &tip)) return 0;
+  for (uint64_t back = 0; n < max; back = back ? back * 2 : 1) {
+    if (back > tip.block_no) back = tip.block_no;
+    cdl_error err = {0}; /* a number not found is skipped */
+    if (cdl_chaindb_find_block_no(db, tip.block_no - back, &b, &err) == CDL_OK) {
+      out[n] = (cdl_point){.slot = b.slot};
+      memcpy(out[n++].hash, b.hash, 32);
+    }
+    if (back == tip.block_no) break;
+  }
+  return n;
+}

@@ -87,23 +87,7 @@ static void local_start(scripted_client *c) {
 /* The Byron GenTx [0, txaux] paying poor key |to| from poor key |from|'s
  * genesis output, |lovelace| to |to| (the rest less a fee back). */
 static void make_gentx(cdl_buf *out, size_t from, size_t to, uint64_t lovelace, uint8_t id[32]) {
-  const cdl_gen_key *owner = &gen.secrets.poor[from];
-  cdl_buf a_from, a_to;
-  cdl_buf_init(&a_from, 0);
-  cdl_buf_init(&a_to, 0);
-  cdl_gen_key_address(owner, gen.requires_magic, MAGIC, &a_from);
-  cdl_gen_key_address(&gen.secrets.poor[to], gen.requires_magic, MAGIC, &a_to);
-  cdl_gen_tx_input in = {.index = 0, .owner = owner};
-  cdl_blake2b_256(in.tx_id, a_from.data, a_from.len); /* a genesis output's id */
-  cdl_gen_tx_output outs[2] = {
-      {cdl_span_of(a_to.data, a_to.len), lovelace},
-      {cdl_span_of(a_from.data, a_from.len), 1000000000000 - lovelace - 1000000}};
-  cdl_buf_init(out, 0);
-  cdl_cbor_enc_array(out, 2);
-  cdl_cbor_enc_uint(out, 0);
-  cdl_gen_tx_make(&in, 1, outs, 2, MAGIC, out, id);
-  cdl_buf_free(&a_from);
-  cdl_buf_free(&a_to);
+  gen_payment(&gen, from, to, lovelace, out, id);
 }
 
 /* Submits [0, gentx] in era |era|; the reply. */

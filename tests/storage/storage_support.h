@@ -99,6 +99,12 @@ void flip_signature(cdl_buf *block);
  * from |seed|. */
 void gen_genesis(const char *dir, uint64_t k, uint32_t poor, uint64_t seed, cdl_gen_dir *out);
 
+/* The Byron GenTx [0, txaux] that spends poor key |from|'s genesis output
+ * (10^12 lovelace): |lovelace| to poor key |to|, the rest less a fee of
+ * 1,000,000 back to |from|. |id| gets the tx id. */
+void gen_payment(const cdl_gen_dir *g, size_t from, size_t to, uint64_t lovelace, cdl_buf *out,
+                 uint8_t id[32]);
+
 /* A generated chain: its bytes, the blocks in them and each block's info
  * (epochs of 10k slots). */
 typedef struct gchain {

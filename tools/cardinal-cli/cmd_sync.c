@@ -81,22 +81,6 @@ static int parse_opts(int argc, char **argv, sync_opts *o) {
 
 /* Our chain as intersection candidates: the tip, then ever further back
  * (1, 2, 4, ... blocks), then the first block. */
-static size_t known_points(cdl_chaindb *db, cdl_point *out) {
-  cdl_block_info tip, b;
-  size_t n = 0;
-  if (!cdl_chaindb_tip(db, &tip)) return 0;
-  cdl_error err = {0};
-  for (uint64_t back = 0; n < MAX_KNOWN - 1; back = back ? back * 2 : 1) {
-    if (back > tip.block_no) back = tip.block_no;
-    if (cdl_chaindb_find_block_no(db, tip.block_no - back, &b, &err) == CDL_OK) {
-      out[n] = (cdl_point){.slot = b.slot};
-      memcpy(out[n++].hash, b.hash, 32);
-    }
-    if (back == tip.block_no) break;
-  }
-  return n;
-}
-
 typedef struct sync_sink {
   cdl_chaindb *db;
   cdl_rejection rej;
@@ -151,7 +135,7 @@ static int run_sync(const sync_opts *o, cdl_chaindb *db, const cdl_byron_genesis
                                        .pipeline = o->pipeline,
                                        .fetch_batch = o->batch,
                                        .known = known,
-                                       .n_known = known_points(db, known),
+                                       .n_known = cdl_chaindb_known_points(db, known, MAX_KNOWN - 1),
                                        .on_block = store_block,
                                        .ctx = sink},
                             .follow = o->follow,

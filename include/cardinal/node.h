@@ -1,0 +1,120 @@
+/*
+ * cardinal/node.h: the node kernel (docs/node.md): one node's chain,
+ * mempool, block production and connections, without I/O. The libuv
+ * driver (cardinal-node run) and the deterministic simulator
+ * (tests/node) drive the same kernel.
+ *
+ * The kernel owns a ChainDB handle it is given, a mempool over its tip and
+ * one protocol engine per connection: a node-to-node client for each
+ * upstream peer (chain-sync pipelined, block-fetch, keep-alive, and
+ * tx-submission offering the mempool) and a server for each inbound
+ * connection (node-to-node or node-to-client, as its handshake says).
+ * Blocks from any upstream peer go to the ChainDB, whose chain selection
+ * decides; a peer whose block is invalid is disconnected (its connection
+ * fails with CDL_E_REJECTED). A core node (one with a forger) forges a
+ * block in each slot the PBFT round robin gives its genesis key: slot s
+ * belongs to genesis key s mod n, in the genesis's order; the block
+ * follows the tip, carries the mempool's payloads within the block size
+ * limit, and is preceded by the epoch boundary block when the tip is in
+ * an earlier epoch.
+ *
+ * Time is the wall clock in microseconds since the Unix epoch, given by
+ * the driver with every call: slots start at the genesis start time and
+ * last its slotDuration.
+ *
+ * Driving it: open a connection per socket (cdl_node_conn_open), give it
+ * the bytes read (cdl_node_conn_recv), call cdl_node_tick at
+ * cdl_node_deadline, and after every call take the connections that may
+ * have something to say (cdl_node_next_dirty): write what
+ * cdl_node_conn_next_sdu gives, and close those that failed or finished
+ * (cdl_node_conn_result).
+ */
+#ifndef CARDINAL_NODE_H
+#define CARDINAL_NODE_H
+
+#include "cardinal/gen.h"
+#include "cardinal/log.h"
+#include "cardinal/mempool.h"
+#include "cardinal/net.h"
+
+/* What a core node signs with: its delegate key and the heavyweight
+ * certificate a genesis key issued to it. */
+typedef struct cdl_node_forger {
+  cdl_gen_key delegate;
+  cdl_byron_genesis_delegation cert;
+} cdl_node_forger;
+
+typedef struct cdl_node_config {
+  cdl_chaindb *db;                  /* the caller's; outlives the node */
+  const cdl_byron_genesis *genesis; /* start time, k, genesis keys, slot length */
+  cdl_hs_config n2n, n2c;           /* versions and data, for both directions */
+  cdl_mempool_config mempool;
+  const cdl_node_forger *forger; /* NULL: a relay (copied at creation) */
+  size_t pipeline;               /* chain-sync requests in flight per upstream; 0: 50 */
+  const cdl_logger *log;         /* NULL: silent */
+  const char *name;              /* in log lines; NULL: "node" */
+} cdl_node_config;
+
+typedef struct cdl_node_stats {
+  uint64_t slot;                  /* the current slot (0 before the start) */
+  uint64_t forged, forge_skipped; /* blocks forged; leader slots not forged (threshold, key) */
+  uint64_t ebbs_forged;
+  uint64_t blocks_adopted;  /* from peers, that changed the selected chain */
+  uint64_t blocks_received; /* from peers, any outcome */
+  uint64_t invalid_blocks;  /* from peers, refused by the ledger */
+  uint64_t chain_changes;
+  size_t conns_in, conns_out, conns_local;
+  cdl_mempool_stats mempool;
+} cdl_node_stats;
+
+typedef struct cdl_node cdl_node;
+
+int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cdl_error *err);
+/* Closes every connection's engine (not the ChainDB). */
+void cdl_node_del(cdl_node *n);
+
+/* Forging, mempool expiry and the connections' time limits. Connections
+ * that fail here are reported by cdl_node_next_dirty. */
+int cdl_node_tick(cdl_node *n, uint64_t now_us, cdl_error *err);
+/* When cdl_node_tick must run next: the next slot or a connection's limit. */
+uint64_t cdl_node_deadline(const cdl_node *n);
+
+/* ---- Connections ---- */
+typedef uint32_t cdl_node_conn_id;
+typedef enum cdl_node_conn_kind {
+  CDL_NODE_OUTBOUND = 0, /* we dialled an upstream peer */
+  CDL_NODE_INBOUND,      /* a peer dialled us over TCP */
+  CDL_NODE_LOCAL         /* a client on the local socket */
+} cdl_node_conn_kind;
+
+/* A new connection's engine; an outbound one sends its handshake at once. */
+int cdl_node_conn_open(cdl_node *n, cdl_node_conn_kind kind, uint64_t now_us, cdl_node_conn_id *id,
+                       cdl_error *err);
+/* Bytes from the socket. A failure (a violation, an invalid block) is
+ * also kept for cdl_node_conn_result; the driver then closes. */
+int cdl_node_conn_recv(cdl_node *n, cdl_node_conn_id id, const uint8_t *data, size_t len,
+                       uint64_t now_us, cdl_error *err);
+/* The next SDU to write, appended to |out|; false when there is none now. */
+bool cdl_node_conn_next_sdu(cdl_node *n, cdl_node_conn_id id, uint64_t now_us, cdl_buf *out);
+/* A connection that has ended by itself: its failure (0 if it finished
+ * cleanly, as a refused handshake does) and why; false while it runs. */
+bool cdl_node_conn_result(const cdl_node *n, cdl_node_conn_id id, int *rc, cdl_error *err);
+/* Frees the connection (the socket is gone or is being closed). */
+void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id);
+/* A connection that may have something to write or has ended; false when
+ * none is left. Each is given once per change. */
+bool cdl_node_next_dirty(cdl_node *n, cdl_node_conn_id *id);
+/* The outbound connection's client statistics (keep-alive round trip). */
+bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_client_stats *st);
+
+/* ---- State ---- */
+/* A Byron GenTx [kind, payload] from this process (a wallet, the
+ * simulator) into the mempool for the current slot, to be relayed and
+ * forged from there. 0, CDL_E_REJECTED with |rej|, or CDL_E_NOMEM. */
+int cdl_node_submit(cdl_node *n, const uint8_t *gentx, size_t len, cdl_rejection *rej);
+cdl_mempool *cdl_node_mempool(cdl_node *n);
+void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st);
+/* The slot at |now_us|; false before the genesis start. */
+bool cdl_node_slot_at(const cdl_node *n, uint64_t now_us, uint64_t *slot);
+
+#endif /* CARDINAL_NODE_H */

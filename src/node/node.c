@@ -1,0 +1,178 @@
+/*
+ * node.c: the node kernel's clock, chain-change bookkeeping and dirty
+ * queue (include/cardinal/node.h; docs/node.md "Kernel").
+ *
+ * Slots follow the genesis: slot s begins at start time + s x
+ * slotDuration. Each tick that finds a new slot sets it on every server
+ * engine (the mempool validates submissions for it), expires mempool
+ * entries past their TTL and, on a core node, forges. Any change of the
+ * selected chain re-validates the mempool against the new tip and wakes
+ * every connection, so servers announce the new blocks and clients offer
+ * what the mempool now holds.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_internal.h"
+
+void node_log(const cdl_node *n, cdl_log_level level, const char *event, const char *fmt, ...) {
+  if (n->cfg.log == NULL) return;
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  cdl_log(n->cfg.log, level, n->cfg.name ? n->cfg.name : "node", event, "%s", msg);
+}
+
+/* The forger's genesis key: the index of its certificate's issuer. */
+static int find_forger_key(cdl_node *n, cdl_error *err) {
+  const cdl_byron_genesis *g = n->cfg.genesis;
+  for (size_t i = 0; i < g->n_boot_stakeholders; i++)
+    if (memcmp(g->boot_stakeholders[i], n->forger.cert.issuer_id, 28) == 0) {
+      n->forger_key = i;
+      return CDL_OK;
+    }
+  return cdl_error_set(err, CDL_E_USAGE, 0,
+                       "the delegation certificate's issuer is not a genesis key of this chain");
+}
+
+static int check_config(const cdl_node_config *cfg, cdl_error *err) {
+  const cdl_byron_genesis *g = cfg->genesis;
+  if (cfg->db == NULL || g == NULL || g->k == 0 || g->params.slot_duration_ms == 0 ||
+      g->start_time < 0 || g->n_boot_stakeholders == 0)
+    return cdl_error_set(err, CDL_E_USAGE, 0,
+                         "node: a ChainDB and a genesis with slots are needed");
+  return CDL_OK;
+}
+
+int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cdl_error *err) {
+  *out = NULL;
+  TRY(check_config(cfg, err));
+  cdl_node *n = calloc(1, sizeof *n);
+  if (n == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
+  n->cfg = *cfg;
+  n->db = cfg->db;
+  n->now_us = now_us;
+  n->epoch_slots = 10 * cfg->genesis->k;
+  n->slot_us = cfg->genesis->params.slot_duration_ms * 1000;
+  n->start_us = (uint64_t)cfg->genesis->start_time * 1000000;
+  if (n->cfg.pipeline == 0) n->cfg.pipeline = NODE_DEFAULT_PIPELINE;
+  cdl_buf_init(&n->block, 0);
+  n->conns = calloc(NODE_MAX_CONNS, sizeof *n->conns);
+  int rc = n->conns ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
+  if (rc == CDL_OK && cfg->forger != NULL) {
+    n->forger = *cfg->forger;
+    n->has_forger = true;
+    n->cfg.forger = &n->forger;
+    rc = find_forger_key(n, err);
+  }
+  if (rc == CDL_OK &&
+      cdl_mempool_new(&cfg->mempool, cdl_chaindb_ledger(n->db), 0, &n->mp) != CDL_OK)
+    rc = cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory for the mempool");
+  if (rc != CDL_OK) {
+    cdl_node_del(n);
+    return rc;
+  }
+  *out = n;
+  return CDL_OK;
+}
+
+void cdl_node_del(cdl_node *n) {
+  if (n == NULL) return;
+  for (size_t i = 0; i < n->n_conns; i++) node_conn_free(n->conns[i]);
+  free(n->conns);
+  cdl_mempool_del(n->mp);
+  cdl_buf_free(&n->block);
+  free(n->payloads);
+  free(n);
+}
+
+bool cdl_node_slot_at(const cdl_node *n, uint64_t now_us, uint64_t *slot) {
+  if (now_us < n->start_us) return false;
+  *slot = (now_us - n->start_us) / n->slot_us;
+  return true;
+}
+
+void node_wake_all(cdl_node *n) {
+  for (size_t i = 0; i < n->n_conns; i++) n->conns[i]->dirty = n->conns[i]->wake = true;
+}
+
+void node_chain_changed(cdl_node *n) {
+  n->st.chain_changes++;
+  uint64_t slot = n->in_slots ? n->slot : 0;
+  if (cdl_mempool_sync(n->mp, cdl_chaindb_ledger(n->db), slot) != CDL_OK)
+    node_log(n, CDL_LOG_ERROR, "mempool.emptied", "out of memory re-validating the mempool");
+  node_wake_all(n);
+}
+
+/* The work of a slot just begun. */
+static int new_slot(cdl_node *n, uint64_t slot, cdl_error *err) {
+  n->slot = slot;
+  n->in_slots = true;
+  n->st.slot = slot;
+  for (size_t i = 0; i < n->n_conns; i++)
+    if (n->conns[i]->srv) cdl_n2n_server_set_slot(n->conns[i]->srv, slot);
+  uint64_t before = cdl_mempool_changes(n->mp);
+  if (n->cfg.mempool.ttl_slots > 0 &&
+      cdl_mempool_sync(n->mp, cdl_chaindb_ledger(n->db), slot) != CDL_OK)
+    node_log(n, CDL_LOG_ERROR, "mempool.emptied", "out of memory expiring the mempool");
+  if (cdl_mempool_changes(n->mp) != before) node_wake_all(n);
+  return n->has_forger ? node_forge(n, slot, err) : CDL_OK;
+}
+
+int cdl_node_tick(cdl_node *n, uint64_t now_us, cdl_error *err) {
+  n->now_us = now_us;
+  uint64_t slot;
+  if (cdl_node_slot_at(n, now_us, &slot) && (!n->in_slots || slot > n->slot)) {
+    int rc = new_slot(n, slot, err);
+    if (rc != CDL_OK) return rc;
+  }
+  node_conns_tick(n, now_us);
+  return CDL_OK;
+}
+
+uint64_t cdl_node_deadline(const cdl_node *n) {
+  uint64_t next = n->start_us;
+  if (n->in_slots) next = n->start_us + (n->slot + 1) * n->slot_us;
+  uint64_t c = node_conns_deadline(n);
+  return c < next ? c : next;
+}
+
+bool cdl_node_next_dirty(cdl_node *n, cdl_node_conn_id *id) {
+  for (size_t i = 0; i < n->n_conns; i++) {
+    node_conn *c = n->conns[i];
+    if (!c->dirty) continue;
+    c->dirty = false;
+    if (c->wake && !c->ended) node_conn_wake(n, c);
+    *id = c->id;
+    return true;
+  }
+  return false;
+}
+
+int cdl_node_submit(cdl_node *n, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+  uint64_t slot = n->in_slots ? n->slot : 0;
+  int rc = cdl_mempool_add(n->mp, cdl_chaindb_ledger(n->db), gentx, len, slot, NULL, rej);
+  if (rc == CDL_OK) node_wake_all(n);
+  return rc;
+}
+
+cdl_mempool *cdl_node_mempool(cdl_node *n) { return n->mp; }
+
+void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
+  *st = n->st;
+  st->conns_in = st->conns_out = st->conns_local = 0;
+  for (size_t i = 0; i < n->n_conns; i++) {
+    cdl_node_conn_kind k = n->conns[i]->kind;
+    if (k == CDL_NODE_OUTBOUND)
+      st->conns_out++;
+    else if (k == CDL_NODE_INBOUND)
+      st->conns_in++;
+    else
+      st->conns_local++;
+  }
+  cdl_mempool_stats_get(n->mp, &st->mempool);
+}

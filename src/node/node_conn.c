@@ -1,0 +1,198 @@
+/*
+ * node_conn.c: the node kernel's connections (include/cardinal/node.h
+ * "Connections"; docs/node.md "Kernel"). Each holds one engine: a
+ * node-to-node client for an upstream peer (src/net/client*.c), or a
+ * server for an inbound or local one (src/net/server*.c).
+ *
+ * An upstream client offers the ChainDB's chain for the intersection, and
+ * gives every block it fetches to the ChainDB: a block the ledger refuses
+ * ends that connection (CDL_E_REJECTED, the peer's fault); one that
+ * changes the selected chain wakes the whole node. A server gets the
+ * node's mempool and slot, so local tx-submission and tx-submission feed
+ * the mempool and tx-monitor reads it; when a receive changes the mempool,
+ * every connection is woken (a blocked tx-submission request, an awaiting
+ * tx-monitor).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_internal.h"
+
+node_conn *node_conn_find(const cdl_node *n, cdl_node_conn_id id) {
+  for (size_t i = 0; i < n->n_conns; i++)
+    if (n->conns[i]->id == id) return n->conns[i];
+  return NULL;
+}
+
+void node_conn_free(node_conn *c) {
+  if (c == NULL) return;
+  cdl_n2n_server_del(c->srv);
+  cdl_n2n_client_del(c->cli);
+  free(c);
+}
+
+static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+  node_conn *c = ctx;
+  cdl_node *n = c->node;
+  cdl_chaindb_add_result res;
+  cdl_rejection rej = {0};
+  TRY(cdl_chaindb_add_block(n->db, block, len, &res, &rej, err));
+  n->st.blocks_received++;
+  if (res.outcome == CDL_ADD_INVALID) {
+    n->st.invalid_blocks++;
+    node_log(n, CDL_LOG_WARN, "block.invalid", "connection %u: block %llu refused: %s",
+             (unsigned)c->id, (unsigned long long)rej.block_no, rej.rule ? rej.rule : "?");
+    return cdl_error_set(err, CDL_E_REJECTED, 0, "the peer sent an invalid block: %s",
+                         rej.rule ? rej.rule : "?");
+  }
+  if (res.outcome == CDL_ADD_ADOPTED) {
+    n->st.blocks_adopted++;
+    node_chain_changed(n);
+  }
+  return CDL_OK;
+}
+
+static int open_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err) {
+  cdl_point known[NODE_KNOWN_POINTS];
+  cdl_n2n_client_config cfg = {.hs = n->cfg.n2n,
+                               .epoch_slots = n->epoch_slots,
+                               .pipeline = n->cfg.pipeline,
+                               .known = known,
+                               .n_known = cdl_chaindb_known_points(n->db, known, NODE_KNOWN_POINTS),
+                               .on_block = on_block,
+                               .ctx = c,
+                               .mempool = n->mp};
+  return cdl_n2n_client_new(&cfg, now_us, &c->cli, err);
+}
+
+static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, cdl_error *err) {
+  TRY(cdl_n2n_server_new(n->db, local ? &n->cfg.n2c : &n->cfg.n2n, now_us, &c->srv, err));
+  cdl_n2n_server_set_system_start(c->srv, (uint64_t)n->cfg.genesis->start_time);
+  cdl_n2n_server_set_mempool(c->srv, n->mp);
+  if (n->in_slots) cdl_n2n_server_set_slot(c->srv, n->slot);
+  return CDL_OK;
+}
+
+int cdl_node_conn_open(cdl_node *n, cdl_node_conn_kind kind, uint64_t now_us, cdl_node_conn_id *id,
+                       cdl_error *err) {
+  n->now_us = now_us;
+  if (n->n_conns == NODE_MAX_CONNS)
+    return cdl_error_set(err, CDL_E_LIMIT, 0, "node: %d connections already", NODE_MAX_CONNS);
+  node_conn *c = calloc(1, sizeof *c);
+  if (c == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
+  *c = (node_conn){.id = ++n->next_id, .kind = kind, .node = n, .dirty = true};
+  int rc = kind == CDL_NODE_OUTBOUND ? open_client(n, c, now_us, err)
+                                     : open_server(n, c, kind == CDL_NODE_LOCAL, now_us, err);
+  if (rc != CDL_OK) {
+    node_conn_free(c);
+    return rc;
+  }
+  n->conns[n->n_conns++] = c;
+  *id = c->id;
+  return CDL_OK;
+}
+
+/* Records a failure: the connection has ended and the driver closes it. */
+static int fail(node_conn *c, int rc, const cdl_error *err) {
+  c->ended = true;
+  c->rc = rc;
+  c->err = *err;
+  c->dirty = true;
+  return rc;
+}
+
+int cdl_node_conn_recv(cdl_node *n, cdl_node_conn_id id, const uint8_t *data, size_t len,
+                       uint64_t now_us, cdl_error *err) {
+  n->now_us = now_us;
+  node_conn *c = node_conn_find(n, id);
+  if (c == NULL || c->ended)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "node: connection %u is not open", (unsigned)id);
+  uint64_t before = cdl_mempool_changes(n->mp);
+  cdl_error e = {0};
+  int rc = c->cli ? cdl_n2n_client_recv(c->cli, data, len, now_us, &e)
+                  : cdl_n2n_server_recv(c->srv, data, len, now_us, &e);
+  c->dirty = true;
+  if (cdl_mempool_changes(n->mp) != before) node_wake_all(n);
+  if (rc != CDL_OK) {
+    *err = e;
+    return fail(c, rc, &e);
+  }
+  return CDL_OK;
+}
+
+/* The caller makes the connection dirty when it is not draining it. */
+static int poll_engine(node_conn *c, uint64_t now_us) {
+  cdl_error e = {0};
+  int rc =
+      c->cli ? cdl_n2n_client_poll(c->cli, now_us, &e) : cdl_n2n_server_poll(c->srv, now_us, &e);
+  return rc == CDL_OK ? CDL_OK : fail(c, rc, &e);
+}
+
+void node_conn_wake(cdl_node *n, node_conn *c) {
+  c->wake = false;
+  poll_engine(c, n->now_us);
+}
+
+bool cdl_node_conn_next_sdu(cdl_node *n, cdl_node_conn_id id, uint64_t now_us, cdl_buf *out) {
+  n->now_us = now_us;
+  node_conn *c = node_conn_find(n, id);
+  if (c == NULL) return false;
+  if (c->cli) return cdl_n2n_client_next_sdu(c->cli, now_us, out);
+  if (cdl_n2n_server_next_sdu(c->srv, now_us, out)) return true;
+  /* Egress room made: a server waiting on it goes on. */
+  if (c->ended || !cdl_n2n_server_wants_poll(c->srv) || poll_engine(c, now_us) != CDL_OK)
+    return false;
+  return cdl_n2n_server_next_sdu(c->srv, now_us, out);
+}
+
+bool cdl_node_conn_result(const cdl_node *n, cdl_node_conn_id id, int *rc, cdl_error *err) {
+  node_conn *c = node_conn_find(n, id);
+  if (c == NULL) return false;
+  if (!c->ended && c->srv && cdl_n2n_server_finished(c->srv)) {
+    *rc = CDL_OK;
+    cdl_error_set(err, CDL_OK, 0, "the handshake ended the connection");
+    return true;
+  }
+  if (!c->ended) return false;
+  *rc = c->rc;
+  *err = c->err;
+  return true;
+}
+
+void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id) {
+  for (size_t i = 0; i < n->n_conns; i++)
+    if (n->conns[i]->id == id) {
+      node_conn_free(n->conns[i]);
+      n->conns[i] = n->conns[--n->n_conns];
+      return;
+    }
+}
+
+bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_client_stats *st) {
+  node_conn *c = node_conn_find(n, id);
+  if (c == NULL || c->cli == NULL) return false;
+  *st = cdl_n2n_client_stats_get(c->cli);
+  return true;
+}
+
+static uint64_t conn_deadline(const node_conn *c) {
+  if (c->ended) return UINT64_MAX;
+  return c->cli ? cdl_n2n_client_deadline(c->cli) : cdl_n2n_server_deadline(c->srv);
+}
+
+void node_conns_tick(cdl_node *n, uint64_t now_us) {
+  for (size_t i = 0; i < n->n_conns; i++)
+    if (conn_deadline(n->conns[i]) <= now_us) {
+      poll_engine(n->conns[i], now_us);
+      n->conns[i]->dirty = true;
+    }
+}
+
+uint64_t node_conns_deadline(const cdl_node *n) {
+  uint64_t d = UINT64_MAX;
+  for (size_t i = 0; i < n->n_conns; i++) {
+    uint64_t c = conn_deadline(n->conns[i]);
+    if (c < d) d = c;
+  }
+  return d;
+}

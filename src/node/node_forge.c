@@ -1,0 +1,140 @@
+/*
+ * node_forge.c: block production of a core node (include/cardinal/node.h;
+ * docs/node.md "Forging"; docs/byron.md 6 PBFT).
+ *
+ * Slot s belongs to genesis key s mod n, n the number of genesis keys in
+ * the genesis's order, as the PBFT round robin of ouroboros-consensus
+ * (CoreNodeId). In its slots a core node forges on its tip when:
+ *  - its certificate's delegate is the ledger's delegate of its genesis
+ *    key (a re-delegation makes the old key useless), and
+ *  - the genesis key may sign without passing the PBFT threshold (at most
+ *    that share of the last k blocks).
+ * A tip in an earlier epoch first gets the new epoch's boundary block:
+ * unsigned, so every core node forging it from the same tip makes the
+ * same block. The body takes the mempool's payloads oldest first, as many
+ * as fit in the block size limit less the block's own bytes (1,686, as
+ * ouroboros-consensus), one update proposal at most. A block of our own
+ * that the ChainDB refuses is a bug: logged, never fatal.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_internal.h"
+
+static int add_own(cdl_node *n, const char *what, bool *adopted, cdl_error *err) {
+  cdl_chaindb_add_result res;
+  cdl_rejection rej = {0};
+  TRY(cdl_chaindb_add_block(n->db, n->block.data, n->block.len, &res, &rej, err));
+  *adopted = res.outcome == CDL_ADD_ADOPTED;
+  if (res.outcome == CDL_ADD_INVALID)
+    node_log(n, CDL_LOG_ERROR, "forge.refused", "our own %s was refused: %s", what,
+             rej.rule ? rej.rule : "?");
+  if (*adopted) node_chain_changed(n);
+  return CDL_OK;
+}
+
+static const uint8_t *prev_hash(const cdl_node *n, const cdl_ledger_tip *tip) {
+  return tip->at_genesis ? n->cfg.genesis->hash : tip->hash;
+}
+
+static int forge_ebb(cdl_node *n, const cdl_ledger_tip *tip, uint64_t epoch, cdl_error *err) {
+  /* An EBB repeats the number of the block before it (the first is 0). */
+  uint64_t no = tip->at_genesis ? 0 : tip->is_ebb ? tip->block_no + 1 : tip->block_no;
+  cdl_buf_reset(&n->block);
+  cdl_gen_forge_ebb(n->cfg.genesis->protocol_magic, prev_hash(n, tip), epoch, no, &n->block);
+  if (n->block.failed) return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
+  bool adopted;
+  TRY(add_own(n, "boundary block", &adopted, err));
+  if (adopted) {
+    n->st.ebbs_forged++;
+    node_log(n, CDL_LOG_INFO, "forge.ebb", "epoch %llu boundary block", (unsigned long long)epoch);
+  }
+  return CDL_OK;
+}
+
+/* The mempool's payloads, oldest first, within |room| bytes. */
+static int pick_payloads(cdl_node *n, size_t room, size_t *count) {
+  cdl_mempool_stats ms;
+  cdl_mempool_stats_get(n->mp, &ms);
+  if (ms.count > n->cap_payloads) {
+    cdl_span *p = realloc(n->payloads, ms.count * sizeof *p);
+    if (p == NULL) return CDL_E_NOMEM;
+    n->payloads = p;
+    n->cap_payloads = ms.count;
+  }
+  size_t used = 0, k = 0;
+  bool proposal = false;
+  cdl_mempool_entry e;
+  for (size_t i = 0; i < ms.count && cdl_mempool_at(n->mp, i, &e); i++) {
+    if (used + e.size > room) break;
+    if (e.kind == CDL_MP_PROPOSAL && proposal) continue;
+    proposal |= e.kind == CDL_MP_PROPOSAL;
+    used += e.size;
+    n->payloads[k++] = e.gentx;
+  }
+  *count = k;
+  return CDL_OK;
+}
+
+/* Whether this node's key may sign on |l| now; why not in the log. */
+static bool may_sign(cdl_node *n, const cdl_ledger *l, uint64_t slot) {
+  uint8_t delegate[28], mine[28];
+  const uint8_t *issuer = n->forger.cert.issuer_id;
+  cdl_gen_key_hash(&n->forger.delegate, mine);
+  if (!cdl_ledger_delegate_of(l, issuer, delegate) || memcmp(delegate, mine, 28) != 0) {
+    node_log(n, CDL_LOG_WARN, "forge.not_delegate",
+             "slot %llu: our key is not the delegate of our genesis key", (unsigned long long)slot);
+    return false;
+  }
+  if (!cdl_ledger_pbft_may_sign(l, issuer)) {
+    node_log(n, CDL_LOG_INFO, "forge.threshold", "slot %llu: the PBFT threshold forbids a block",
+             (unsigned long long)slot);
+    return false;
+  }
+  return true;
+}
+
+static int forge_main(cdl_node *n, uint64_t slot, cdl_error *err) {
+  const cdl_ledger *l = cdl_chaindb_ledger(n->db);
+  if (!may_sign(n, l, slot)) {
+    n->st.forge_skipped++;
+    return CDL_OK;
+  }
+  cdl_ledger_tip tip;
+  cdl_ledger_get_tip(l, &tip);
+  const cdl_byron_protocol_params *pp = cdl_ledger_params(l);
+  size_t room =
+      pp->max_block_size > NODE_BLOCK_OVERHEAD ? pp->max_block_size - NODE_BLOCK_OVERHEAD : 0;
+  size_t n_payloads;
+  if (pick_payloads(n, room, &n_payloads) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
+  cdl_gen_forge_spec s = {.magic = n->cfg.genesis->protocol_magic,
+                          .prev_hash = prev_hash(n, &tip),
+                          .block_no = tip.at_genesis ? 0 : tip.block_no + 1,
+                          .epoch = slot / n->epoch_slots,
+                          .slot_in_epoch = slot % n->epoch_slots,
+                          .cert = &n->forger.cert,
+                          .delegate = &n->forger.delegate,
+                          .block_version = cdl_ledger_protocol_version(l)};
+  cdl_buf_reset(&n->block);
+  TRY(cdl_gen_forge_block(&s, n->payloads, n_payloads, &n->block, err));
+  bool adopted;
+  TRY(add_own(n, "block", &adopted, err));
+  if (adopted) {
+    n->st.forged++;
+    node_log(n, CDL_LOG_INFO, "forge.block", "slot %llu block %llu: %zu payloads, %zu bytes",
+             (unsigned long long)slot, (unsigned long long)s.block_no, n_payloads, n->block.len);
+  }
+  return CDL_OK;
+}
+
+int node_forge(cdl_node *n, uint64_t slot, cdl_error *err) {
+  if (slot % n->cfg.genesis->n_boot_stakeholders != n->forger_key) return CDL_OK;
+  cdl_ledger_tip tip;
+  cdl_ledger_get_tip(cdl_chaindb_ledger(n->db), &tip);
+  bool taken = !tip.at_genesis && tip.slot >= slot && !(tip.is_ebb && tip.slot == slot);
+  if (taken) return CDL_OK; /* this slot has its block */
+  uint64_t epoch = slot / n->epoch_slots;
+  if (tip.at_genesis || tip.slot / n->epoch_slots < epoch) TRY(forge_ebb(n, &tip, epoch, err));
+  return forge_main(n, slot, err);
+}

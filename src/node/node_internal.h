@@ -1,0 +1,74 @@
+/*
+ * node_internal.h: the node kernel's state (include/cardinal/node.h):
+ * node.c holds the clock, the chain-change bookkeeping and the dirty
+ * queue; node_conn.c the connections and their engines; node_forge.c
+ * block production.
+ */
+#ifndef CARDINAL_NODE_INTERNAL_H
+#define CARDINAL_NODE_INTERNAL_H
+
+#include "cardinal/node.h"
+#include "cardinal/storage.h"
+
+#define TRY(expr)                  \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
+#define NODE_MAX_CONNS 1024
+#define NODE_KNOWN_POINTS 32 /* intersection candidates an upstream client offers */
+#define NODE_DEFAULT_PIPELINE 50
+#define NODE_BLOCK_OVERHEAD 1686 /* byronBlockEncodingOverhead: a block's bytes beyond payloads */
+
+typedef struct node_conn {
+  cdl_node_conn_id id;
+  cdl_node_conn_kind kind;
+  cdl_node *node;
+  cdl_n2n_server *srv; /* inbound and local */
+  cdl_n2n_client *cli; /* outbound */
+  bool dirty;          /* may have something to write, or has ended */
+  bool wake;           /* poll before writing: the chain or mempool moved */
+  bool ended;          /* failed, or finished (a refused handshake) */
+  int rc;
+  cdl_error err;
+} node_conn;
+
+struct cdl_node {
+  cdl_node_config cfg;
+  cdl_node_forger forger;
+  bool has_forger;
+  size_t forger_key; /* its genesis key's index in the round robin */
+  cdl_chaindb *db;
+  cdl_mempool *mp;
+  uint64_t epoch_slots, slot_us, start_us;
+  uint64_t now_us; /* the time of the last call */
+  bool in_slots;   /* a slot has begun */
+  uint64_t slot;   /* the last slot ticked */
+  node_conn **conns;
+  size_t n_conns;
+  cdl_node_conn_id next_id;
+  cdl_node_stats st;
+  cdl_buf block;      /* forging scratch */
+  cdl_span *payloads; /* forging scratch: the mempool's GenTx items */
+  size_t cap_payloads;
+};
+
+/* The chain changed: the mempool is re-validated and every connection
+ * woken (servers announce, clients offer). */
+void node_chain_changed(cdl_node *n);
+/* The mempool changed: every connection woken. */
+void node_wake_all(cdl_node *n);
+/* The current slot's work for a core node: maybe an EBB, then a block. */
+int node_forge(cdl_node *n, uint64_t slot, cdl_error *err);
+/* Polls the connections whose time limit has come. */
+void node_conns_tick(cdl_node *n, uint64_t now_us);
+uint64_t node_conns_deadline(const cdl_node *n);
+node_conn *node_conn_find(const cdl_node *n, cdl_node_conn_id id);
+/* Polls a woken connection's engine; a failure ends the connection. */
+void node_conn_wake(cdl_node *n, node_conn *c);
+void node_conn_free(node_conn *c);
+void node_log(const cdl_node *n, cdl_log_level level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

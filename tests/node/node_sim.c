@@ -1,0 +1,330 @@
+/*
+ * node_sim.c: the deterministic network simulator (node_sim.h; docs/
+ * testing.md "Simulation").
+ *
+ * A generated genesis with one genesis key per node; each node a kernel
+ * over its own ChainDB with its genesis key's delegate and certificate;
+ * every node dials every other, so each pair has two connections. Time
+ * moves from event to event: the earliest of a delivery, a node's
+ * deadline and a scheduled tx submission. A message leaves when the
+ * sending kernel has it and arrives after the link's latency (a seeded
+ * draw), never before an earlier message in the same direction (TCP
+ * keeps order). Nothing reads a real clock or depends on addresses, so a
+ * seed fixes the run.
+ */
+#include "node_sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../storage/storage_support.h"
+
+#define SLOT_MS 1000
+#define START_S 1700000000ull
+#define SIM_MAX_EVENTS 50000000ull /* a runaway loop fails the test */
+
+typedef struct sim_link {
+  size_t from, to; /* |from| dialled |to| */
+  cdl_node_conn_id out_id, in_id;
+  uint64_t last_at[2]; /* the last arrival each way: 0 from -> to, 1 back */
+} sim_link;
+
+typedef struct sim_msg {
+  uint64_t at, seq;
+  size_t link;
+  int dir;
+  cdl_buf bytes;
+} sim_msg;
+
+typedef struct sim_node {
+  char dir[256];
+  cdl_chaindb *db;
+  cdl_node *node;
+  cdl_node_forger forger;
+} sim_node;
+
+typedef struct sim_tx {
+  uint64_t at;
+  size_t node;
+  cdl_buf gentx;
+  uint8_t id[32];
+} sim_tx;
+
+typedef struct sim {
+  const sim_config *cfg;
+  char gen_dir[64];
+  cdl_gen_dir gen;
+  sim_node n[SIM_MAX_NODES];
+  sim_link *links;
+  size_t n_links;
+  sim_msg *q;
+  size_t nq, capq;
+  sim_tx *txs;
+  size_t next_tx;
+  cdl_gen_rng rng;
+  uint64_t now, seq;
+  cdl_blake2b digest;
+  sim_result *res;
+} sim;
+
+static void make_genesis(sim *s) {
+  snprintf(s->gen_dir, sizeof s->gen_dir, "/tmp/cdl-sim-gen-XXXXXX");
+  assert_non_null(mkdtemp(s->gen_dir));
+  cdl_gen_genesis_spec g = {.protocol_magic = 42,
+                            .k = s->cfg->k,
+                            .start_time = (int64_t)START_S,
+                            .genesis_keys = (uint32_t)s->cfg->nodes,
+                            .poor_addresses = (uint32_t)(s->cfg->txs + 1),
+                            .poor_balance = 1000000000000ull,
+                            .has_seed = true,
+                            .seed = 3};
+  cdl_gen_default_params(&g.params);
+  g.params.slot_duration_ms = SLOT_MS;
+  cdl_error err = {0};
+  if (cdl_gen_genesis_create(&g, s->gen_dir, &err) != CDL_OK) fail_msg("%s", err.message);
+  if (cdl_gen_dir_load(s->gen_dir, &s->gen, &err) != CDL_OK) fail_msg("%s", err.message);
+}
+
+static void open_node(sim *s, size_t i) {
+  sim_node *n = &s->n[i];
+  make_dir(n->dir, sizeof n->dir, "sim-node");
+  cdl_chaindb_config dc = chaindb_config(n->dir, &s->gen.genesis, NULL);
+  dc.ledger.requires_magic = s->gen.requires_magic;
+  dc.ledger.pbft_threshold = s->cfg->threshold;
+  n->db = db_open(&dc, NULL);
+  n->forger.delegate = s->gen.secrets.delegates[i];
+  n->forger.cert = s->gen.secrets.certs[i];
+  char name[16];
+  snprintf(name, sizeof name, "sim-%zu", i);
+  cdl_hs_config n2n = {false, 7, 14, {42, false, 0, false}};
+  cdl_hs_config n2c = {true, 16, 19, {42, false, 0, false}};
+  cdl_node_config nc = {.db = n->db,
+                        .genesis = &s->gen.genesis,
+                        .n2n = n2n,
+                        .n2c = n2c,
+                        .forger = &n->forger,
+                        .log = s->cfg->log,
+                        .name = name};
+  cdl_error err = {0};
+  if (cdl_node_new(&nc, s->now, &n->node, &err) != CDL_OK) fail_msg("node: %s", err.message);
+}
+
+static void connect_all(sim *s) {
+  size_t m = s->cfg->nodes;
+  s->links = calloc(m * m, sizeof *s->links);
+  assert_non_null(s->links);
+  cdl_error err = {0};
+  for (size_t a = 0; a < m; a++)
+    for (size_t b = 0; b < m; b++) {
+      if (a == b) continue;
+      sim_link *l = &s->links[s->n_links++];
+      *l = (sim_link){.from = a, .to = b};
+      assert_int_equal(
+          cdl_node_conn_open(s->n[a].node, CDL_NODE_OUTBOUND, s->now, &l->out_id, &err), CDL_OK);
+      assert_int_equal(cdl_node_conn_open(s->n[b].node, CDL_NODE_INBOUND, s->now, &l->in_id, &err),
+                       CDL_OK);
+    }
+}
+
+static void schedule_txs(sim *s) {
+  s->txs = calloc(s->cfg->txs + 1, sizeof *s->txs);
+  assert_non_null(s->txs);
+  uint64_t slot_us = SLOT_MS * 1000ull, span = s->cfg->slots * 8 / 10;
+  for (size_t i = 0; i < s->cfg->txs; i++) {
+    sim_tx *t = &s->txs[i];
+    uint64_t slot = 2 + i * span / s->cfg->txs;
+    t->at = START_S * 1000000 + slot * slot_us + cdl_gen_rng_below(&s->rng, slot_us);
+    t->node = (size_t)cdl_gen_rng_below(&s->rng, s->cfg->nodes);
+    gen_payment(&s->gen, i, i + 1, 5000000 + i, &t->gentx, t->id);
+  }
+  s->txs[s->cfg->txs].at = UINT64_MAX;
+}
+
+/* ---- Messages ---- */
+
+static void send_bytes(sim *s, size_t link, int dir, const cdl_buf *b) {
+  if (s->nq == s->capq) {
+    s->capq = s->capq ? 2 * s->capq : 64;
+    s->q = realloc(s->q, s->capq * sizeof *s->q);
+    assert_non_null(s->q);
+  }
+  sim_link *l = &s->links[link];
+  uint64_t at = s->now + s->cfg->latency_us + cdl_gen_rng_below(&s->rng, s->cfg->jitter_us + 1);
+  if (at < l->last_at[dir]) at = l->last_at[dir];
+  l->last_at[dir] = at;
+  sim_msg *m = &s->q[s->nq++];
+  *m = (sim_msg){.at = at, .seq = s->seq++, .link = link, .dir = dir};
+  copy_bytes(&m->bytes, b->data, b->len);
+}
+
+/* The link and direction of node |node|'s connection |id|. */
+static void link_of(const sim *s, size_t node, cdl_node_conn_id id, size_t *link, int *dir) {
+  for (size_t i = 0; i < s->n_links; i++) {
+    const sim_link *l = &s->links[i];
+    if (l->from == node && l->out_id == id) return (void)(*link = i, *dir = 0);
+    if (l->to == node && l->in_id == id) return (void)(*link = i, *dir = 1);
+  }
+  fail_msg("node %zu has no connection %u", node, (unsigned)id);
+}
+
+/* Everything node |i| has to say, onto the network. */
+static void drain(sim *s, size_t i) {
+  cdl_node *nd = s->n[i].node;
+  cdl_node_conn_id id;
+  cdl_buf out;
+  cdl_buf_init(&out, 0);
+  while (cdl_node_next_dirty(nd, &id)) {
+    int rc;
+    cdl_error err = {0};
+    if (cdl_node_conn_result(nd, id, &rc, &err))
+      fail_msg("node %zu: connection %u ended (%d): %s", i, (unsigned)id, rc, err.message);
+    size_t link = 0;
+    int dir = 0;
+    link_of(s, i, id, &link, &dir);
+    cdl_buf_reset(&out);
+    while (cdl_node_conn_next_sdu(nd, id, s->now, &out)) {
+    }
+    if (out.len > 0) send_bytes(s, link, dir, &out);
+  }
+  cdl_buf_free(&out);
+}
+
+static size_t earliest_msg(const sim *s) {
+  size_t best = SIZE_MAX;
+  for (size_t i = 0; i < s->nq; i++) {
+    const sim_msg *m = &s->q[i];
+    if (best == SIZE_MAX || m->at < s->q[best].at ||
+        (m->at == s->q[best].at && m->seq < s->q[best].seq))
+      best = i;
+  }
+  return best;
+}
+
+static void deliver(sim *s, size_t qi) {
+  sim_msg m = s->q[qi];
+  s->q[qi] = s->q[--s->nq];
+  const sim_link *l = &s->links[m.link];
+  size_t to = m.dir == 0 ? l->to : l->from;
+  cdl_node_conn_id id = m.dir == 0 ? l->in_id : l->out_id;
+  uint64_t head[3] = {m.at, m.link, (uint64_t)m.dir};
+  cdl_blake2b_update(&s->digest, (const uint8_t *)head, sizeof head);
+  cdl_blake2b_update(&s->digest, m.bytes.data, m.bytes.len);
+  s->res->deliveries++;
+  s->res->bytes += m.bytes.len;
+  cdl_error err = {0};
+  if (cdl_node_conn_recv(s->n[to].node, id, m.bytes.data, m.bytes.len, s->now, &err) != CDL_OK)
+    fail_msg("node %zu, link %zu: %s", to, m.link, err.message);
+  cdl_buf_free(&m.bytes);
+  drain(s, to);
+}
+
+static void submit_tx(sim *s) {
+  sim_tx *t = &s->txs[s->next_tx++];
+  cdl_rejection rej = {0};
+  if (cdl_node_submit(s->n[t->node].node, t->gentx.data, t->gentx.len, &rej) != CDL_OK)
+    fail_msg("tx %zu refused: %s", s->next_tx - 1, rej.rule ? rej.rule : "?");
+  s->res->txs_submitted++;
+  drain(s, t->node);
+}
+
+/* One event: the earliest delivery, deadline or submission before |end|;
+ * false when none is left before it. */
+static bool step(sim *s, uint64_t end) {
+  size_t qi = earliest_msg(s), node = SIZE_MAX;
+  uint64_t at = qi == SIZE_MAX ? UINT64_MAX : s->q[qi].at;
+  for (size_t i = 0; i < s->cfg->nodes; i++) {
+    uint64_t d = cdl_node_deadline(s->n[i].node);
+    if (d < at) at = d, node = i, qi = SIZE_MAX;
+  }
+  bool tx = s->txs[s->next_tx].at < at;
+  if (tx) at = s->txs[s->next_tx].at;
+  if (at >= end) return false;
+  if (at > s->now) s->now = at;
+  if (tx) {
+    submit_tx(s);
+  } else if (qi != SIZE_MAX) {
+    deliver(s, qi);
+  } else {
+    cdl_error err = {0};
+    if (cdl_node_tick(s->n[node].node, s->now, &err) != CDL_OK)
+      fail_msg("node %zu tick: %s", node, err.message);
+    drain(s, node);
+  }
+  return true;
+}
+
+/* ---- Results ---- */
+
+static void common_prefix(sim *s) {
+  uint64_t low = UINT64_MAX;
+  for (size_t i = 0; i < s->cfg->nodes; i++)
+    if (s->res->tip[i].block_no < low) low = s->res->tip[i].block_no;
+  for (uint64_t b = low + 1; b-- > 0;) {
+    bool same = true;
+    cdl_block_info first, other;
+    cdl_error err = {0};
+    assert_int_equal(cdl_chaindb_find_block_no(s->n[0].db, b, &first, &err), CDL_OK);
+    for (size_t i = 1; i < s->cfg->nodes && same; i++)
+      same = cdl_chaindb_find_block_no(s->n[i].db, b, &other, &err) == CDL_OK &&
+             memcmp(first.hash, other.hash, 32) == 0;
+    if (same) {
+      s->res->common_block_no = b;
+      return;
+    }
+  }
+}
+
+static void collect(sim *s) {
+  for (size_t i = 0; i < s->cfg->nodes; i++) {
+    assert_true(cdl_chaindb_tip(s->n[i].db, &s->res->tip[i]));
+    cdl_node_stats_get(s->n[i].node, &s->res->stats[i]);
+  }
+  cdl_ledger_totals t;
+  cdl_ledger_get_totals(cdl_chaindb_ledger(s->n[0].db), &t);
+  s->res->main_blocks = t.blocks - t.ebbs;
+  common_prefix(s);
+  for (size_t k = 0; k < s->cfg->txs; k++) {
+    bool everywhere = true;
+    uint64_t lovelace;
+    for (size_t i = 0; i < s->cfg->nodes; i++)
+      everywhere &= cdl_ledger_utxo_get(cdl_chaindb_ledger(s->n[i].db), s->txs[k].id, 0, &lovelace);
+    s->res->txs_included += everywhere;
+  }
+  cdl_blake2b_256_final(&s->digest, s->res->digest);
+}
+
+static void teardown(sim *s) {
+  for (size_t i = 0; i < s->cfg->nodes; i++) {
+    cdl_node_del(s->n[i].node);
+    db_close(s->n[i].db);
+    remove_dir(s->n[i].dir);
+  }
+  for (size_t i = 0; i < s->nq; i++) cdl_buf_free(&s->q[i].bytes);
+  for (size_t i = 0; i < s->cfg->txs; i++) cdl_buf_free(&s->txs[i].gentx);
+  free(s->q), free(s->links), free(s->txs);
+  cdl_gen_dir_free(&s->gen);
+  remove_dir(s->gen_dir);
+}
+
+void sim_run(const sim_config *cfg, sim_result *res) {
+  assert_true(cfg->nodes >= 2 && cfg->nodes <= SIM_MAX_NODES);
+  static sim s;
+  memset(&s, 0, sizeof s);
+  memset(res, 0, sizeof *res);
+  s.cfg = cfg;
+  s.res = res;
+  s.now = START_S * 1000000 - 1000000; /* a second before slot 0 */
+  cdl_gen_rng_seed(&s.rng, cfg->seed);
+  cdl_blake2b_256_init(&s.digest);
+  make_genesis(&s);
+  for (size_t i = 0; i < cfg->nodes; i++) open_node(&s, i);
+  connect_all(&s);
+  schedule_txs(&s);
+  for (size_t i = 0; i < cfg->nodes; i++) drain(&s, i);
+  uint64_t end = START_S * 1000000 + cfg->slots * SLOT_MS * 1000ull;
+  uint64_t events = 0;
+  while (step(&s, end))
+    if (++events > SIM_MAX_EVENTS) fail_msg("the simulation does not settle");
+  collect(&s);
+  teardown(&s);
+}
