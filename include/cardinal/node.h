@@ -117,4 +117,63 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st);
 /* The slot at |now_us|; false before the genesis start. */
 bool cdl_node_slot_at(const cdl_node *n, uint64_t now_us, uint64_t *slot);
 
+/* ---- Peers (peers.c) ---------------------------------------------------
+ * The upstream peers a node keeps connections to: groups of addresses
+ * from the topology, each with a valency (how many of the group to keep
+ * connected), and for each address when it may be dialled next and a
+ * reputation. A failed dial or a dropped connection waits 1 s, then
+ * twice as long after each failure in a row, up to 60 s. A peer that broke
+ * the protocol or sent an invalid block is suspended for 200 s, as the
+ * 2020 node's error policy suspends a peer that is "buggy or evil".
+ * Reputation: connected time earns, failures and violations cost; among
+ * the peers free to dial, the best reputation, then the shortest
+ * keep-alive round trip (an estimate of ΔQ) goes first. No I/O. */
+
+#define CDL_PEERS_MAX 64
+#define CDL_PEER_HOST_MAX 256
+
+typedef enum cdl_peer_state { CDL_PEER_IDLE = 0, CDL_PEER_DIALLING, CDL_PEER_UP } cdl_peer_state;
+typedef enum cdl_peer_end {
+  CDL_PEER_END_CLEAN = 0,    /* closed in order (our stop, their restart) */
+  CDL_PEER_END_IO,           /* the dial failed or the socket broke */
+  CDL_PEER_END_VIOLATION,    /* a protocol violation, limit or time limit */
+  CDL_PEER_END_INVALID_BLOCK /* a block the ledger refused */
+} cdl_peer_end;
+
+typedef struct cdl_peer {
+  char host[CDL_PEER_HOST_MAX];
+  uint16_t port;
+  size_t group;
+  cdl_peer_state state;
+  uint32_t failures;    /* in a row, since the last good connection */
+  uint64_t next_try_us; /* may be dialled from then on */
+  int64_t reputation;
+  uint64_t rtt_us; /* smoothed keep-alive round trip; 0: none yet */
+  uint64_t up_since_us;
+  uint64_t violations, invalid_blocks, connections;
+} cdl_peer;
+
+typedef struct cdl_peers {
+  cdl_peer peer[CDL_PEERS_MAX];
+  size_t n;
+  size_t valency[CDL_PEERS_MAX]; /* per group */
+  size_t n_groups;
+} cdl_peers;
+
+void cdl_peers_init(cdl_peers *ps);
+/* A new group wanting |valency| of its peers connected; its number. */
+int cdl_peers_add_group(cdl_peers *ps, size_t valency, size_t *group);
+int cdl_peers_add(cdl_peers *ps, size_t group, const char *host, uint16_t port);
+/* A peer to dial now (its group below its valency), best first. */
+bool cdl_peers_next_dial(cdl_peers *ps, uint64_t now_us, size_t *i);
+void cdl_peers_dialling(cdl_peers *ps, size_t i, uint64_t now_us);
+void cdl_peers_up(cdl_peers *ps, size_t i, uint64_t now_us);
+void cdl_peers_down(cdl_peers *ps, size_t i, cdl_peer_end why, uint64_t now_us);
+void cdl_peers_rtt(cdl_peers *ps, size_t i, uint64_t rtt_us);
+/* When a peer of a group below its valency may next be dialled (after
+ * the driver dialled every one it could now); UINT64_MAX: none. */
+uint64_t cdl_peers_deadline(const cdl_peers *ps);
+/* How a connection's end counts against its peer. */
+cdl_peer_end cdl_peer_end_of(int rc);
+
 #endif /* CARDINAL_NODE_H */

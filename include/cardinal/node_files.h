@@ -1,0 +1,32 @@
+/*
+ * cardinal/node_files.h: the node's configuration files, in cardano-node's
+ * formats (docs/node.md "Configuration"): config.json (the Byron genesis
+ * file and its hash, the address-magic policy, the PBFT threshold, the
+ * mempool) and topology.json (the legacy `Producers` list, or
+ * `localRoots`/`publicRoots`). Both are untrusted input: every field is
+ * checked for its type and range, and an error names the file and field.
+ */
+#ifndef CARDINAL_NODE_FILES_H
+#define CARDINAL_NODE_FILES_H
+
+#include "cardinal/node.h"
+
+#define CDL_NODE_PATH_MAX 1024
+#define CDL_NODE_FILE_MAX (1u << 20) /* bytes of a config or topology file */
+
+typedef struct cdl_node_file_config {
+  char genesis_file[CDL_NODE_PATH_MAX]; /* ByronGenesisFile, relative to config.json's folder */
+  bool has_genesis_hash;
+  uint8_t genesis_hash[32];   /* ByronGenesisHash */
+  int requires_magic;         /* RequiresNetworkMagic: 1, 0, or -1 (by the magic) */
+  double pbft_threshold;      /* PBftSignatureThreshold; 0: the ledger's 0.22 */
+  uint64_t mempool_capacity;  /* MempoolCapacityBytesOverride; 0: twice a block */
+  uint64_t mempool_ttl;       /* MempoolTTLSlots (Cardinal's); 0: none */
+  cdl_log_level min_severity; /* MinSeverity; Info when absent */
+} cdl_node_file_config;
+
+int cdl_node_config_read(const char *path, cdl_node_file_config *out, cdl_error *err);
+/* The upstream peers of a topology file, into |ps| (initialised here). */
+int cdl_node_topology_read(const char *path, cdl_peers *ps, cdl_error *err);
+
+#endif

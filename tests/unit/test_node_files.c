@@ -1,0 +1,155 @@
+/*
+ * test_node_files.c: config.json and topology.json as cardano-node writes
+ * them (include/cardinal/node_files.h, src/node/node_files.c): every key
+ * read, the genesis path relative to the config's folder, both topology
+ * forms with their valencies, and each kind of bad field refused with the
+ * file and field named.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cardinal/node_files.h"
+#include "support.h"
+
+static char dir[64];
+
+static const char *put(const char *name, const char *text) {
+  static char path[128];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+static int setup(void **state) {
+  test_group_setup(state);
+  snprintf(dir, sizeof dir, "/tmp/cdl-nodefiles-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  return 0;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  char cmd[96];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_config(void **state) {
+  (void)state;
+  const char *p =
+      put("config.json",
+          "{\"Protocol\": \"RealPBFT\", \"ByronGenesisFile\": \"genesis.json\","
+          " \"ByronGenesisHash\": "
+          "\"5f20df933584822601f9e3f8c024eb5eb252fe8cefb24d1317dc3d432e940ebb\","
+          " \"RequiresNetworkMagic\": \"RequiresMagic\", \"PBftSignatureThreshold\": 0.5,"
+          " \"MempoolCapacityBytesOverride\": 90000, \"MempoolTTLSlots\": 30,"
+          " \"MinSeverity\": \"Warning\", \"TraceBlockFetchClient\": false}");
+  cdl_node_file_config c;
+  cdl_error err = {0};
+  if (cdl_node_config_read(p, &c, &err) != CDL_OK) fail_msg("%s", err.message);
+  char want[128];
+  snprintf(want, sizeof want, "%s/genesis.json", dir);
+  assert_string_equal(c.genesis_file, want);
+  assert_true(c.has_genesis_hash);
+  assert_int_equal(c.genesis_hash[0], 0x5f);
+  assert_int_equal(c.genesis_hash[31], 0xbb);
+  assert_int_equal(c.requires_magic, 1);
+  assert_true(c.pbft_threshold == 0.5);
+  assert_int_equal(c.mempool_capacity, 90000);
+  assert_int_equal(c.mempool_ttl, 30);
+  assert_int_equal(c.min_severity, CDL_LOG_WARN);
+  p = put("config.json",
+          "{\"ByronGenesisFile\": \"/abs/g.json\", "
+          "\"MempoolCapacityBytesOverride\": \"NoOverride\"}");
+  assert_int_equal(cdl_node_config_read(p, &c, &err), CDL_OK);
+  assert_string_equal(c.genesis_file, "/abs/g.json");
+  assert_false(c.has_genesis_hash);
+  assert_int_equal(c.requires_magic, -1);
+  assert_int_equal(c.mempool_capacity, 0);
+  assert_int_equal(c.min_severity, CDL_LOG_INFO);
+  struct {
+    const char *text, *words;
+  } bad[] = {{"[1]", "not a JSON object"},
+             {"{\"Protocol\": \"Cardano\", \"ByronGenesisFile\": \"g\"}", "Protocol"},
+             {"{}", "ByronGenesisFile"},
+             {"{\"ByronGenesisFile\": \"g\", \"ByronGenesisHash\": \"12\"}", "ByronGenesisHash"},
+             {"{\"ByronGenesisFile\": \"g\", \"RequiresNetworkMagic\": 1}", "RequiresNetworkMagic"},
+             {"{\"ByronGenesisFile\": \"g\", \"PBftSignatureThreshold\": 1.5}", "PBftSignature"},
+             {"{\"ByronGenesisFile\": \"g\", \"MempoolTTLSlots\": -1}", "MempoolTTLSlots"},
+             {"{\"ByronGenesisFile\": \"g\", \"MinSeverity\": \"Loud\"}", "MinSeverity"},
+             {"{\"ByronGenesisFile\": \"g\", \"ByronGenesisFile\": \"h\"}", "duplicate"},
+             {"{\"ByronGenesisFile\": ", "line"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    p = put("config.json", bad[i].text);
+    cdl_error e = {0};
+    assert_int_equal(cdl_node_config_read(p, &c, &e), CDL_E_JSON);
+    if (strstr(e.message, bad[i].words) == NULL)
+      fail_msg("'%s' lacks '%s'", e.message, bad[i].words);
+  }
+}
+
+static void test_topology(void **state) {
+  (void)state;
+  cdl_peers ps;
+  cdl_error err = {0};
+  const char *p = put("topology.json",
+                      "{\"Producers\": [{\"addr\": \"127.0.0.1\", \"port\": 3001, \"valency\": 1},"
+                      " {\"addr\": \"relay.example\", \"port\": 3002, \"valency\": 2}]}");
+  if (cdl_node_topology_read(p, &ps, &err) != CDL_OK) fail_msg("%s", err.message);
+  assert_int_equal(ps.n, 2);
+  assert_int_equal(ps.n_groups, 2);
+  assert_string_equal(ps.peer[1].host, "relay.example");
+  assert_int_equal(ps.peer[1].port, 3002);
+  assert_int_equal(ps.valency[1], 1); /* one address: one connection */
+  p = put("topology.json",
+          "{\"localRoots\": [{\"accessPoints\": [{\"address\": \"10.0.0.1\", \"port\": 1},"
+          " {\"address\": \"10.0.0.2\", \"port\": 2}], \"advertise\": false, \"valency\": 1}],"
+          " \"publicRoots\": [{\"accessPoints\": [{\"address\": \"10.0.0.3\", \"port\": 3}],"
+          " \"advertise\": false}], \"useLedgerAfterSlot\": -1}");
+  if (cdl_node_topology_read(p, &ps, &err) != CDL_OK) fail_msg("%s", err.message);
+  assert_int_equal(ps.n, 3);
+  assert_int_equal(ps.n_groups, 2);
+  assert_int_equal(ps.valency[0], 1);
+  assert_int_equal(ps.valency[1], 1);
+  assert_int_equal(ps.peer[2].group, 1);
+  p = put("topology.json", "{\"localRoots\": [{\"accessPoints\": [], \"hotValency\": 3}]}");
+  assert_int_equal(cdl_node_topology_read(p, &ps, &err), CDL_OK);
+  assert_int_equal(ps.valency[0], 3);
+  struct {
+    const char *text, *words;
+  } bad[] = {{"{\"Producers\": {}}", "Producers"},
+             {"{\"Producers\": [{\"addr\": \"a\", \"port\": 0}]}", "port"},
+             {"{\"Producers\": [{\"addr\": \"a\", \"port\": 70000}]}", "port"},
+             {"{\"Producers\": [{\"port\": 1}]}", "address"},
+             {"{\"Producers\": [{\"addr\": \"a\", \"port\": 1, \"valency\": -1}]}", "valency"},
+             {"{\"localRoots\": [{}]}", "accessPoints"},
+             {"{\"publicRoots\": 5}", "publicRoots"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    p = put("topology.json", bad[i].text);
+    cdl_error e = {0};
+    assert_int_equal(cdl_node_topology_read(p, &ps, &e), CDL_E_JSON);
+    if (strstr(e.message, bad[i].words) == NULL)
+      fail_msg("'%s' lacks '%s'", e.message, bad[i].words);
+  }
+  /* More peers than the set holds. */
+  char big[8192] = "{\"Producers\": [";
+  for (int i = 0; i < CDL_PEERS_MAX + 1; i++)
+    snprintf(big + strlen(big), sizeof big - strlen(big), "%s{\"addr\": \"h\", \"port\": %d}",
+             i ? "," : "", i + 1);
+  strcat(big, "]}");
+  p = put("topology.json", big);
+  cdl_error e = {0};
+  assert_int_equal(cdl_node_topology_read(p, &ps, &e), CDL_E_JSON);
+  assert_non_null(strstr(e.message, "too many"));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_config),
+                                     cmocka_unit_test(test_topology)};
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
