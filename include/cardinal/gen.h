@@ -55,6 +55,13 @@ typedef struct cdl_gen_tx_output {
 /* A TxAux [tx, witnesses], one witness per input; |id| gets the tx id. */
 void cdl_gen_tx_make(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
                      size_t n_out, uint32_t magic, cdl_buf *txaux, uint8_t id[32]);
+/* The same in two steps, as a wallet does: the unsigned Tx [inputs,
+ * outputs, attributes] (|id| its hash), then the TxAux with one witness
+ * by each of |keys| (in input order). */
+void cdl_gen_tx_body(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
+                     size_t n_out, cdl_buf *tx, uint8_t id[32]);
+void cdl_gen_tx_sign(cdl_span tx, const cdl_gen_key *const *keys, size_t n, uint32_t magic,
+                     cdl_buf *txaux);
 /* A certificate by |issuer| delegating to |delegate_pk| from |epoch|. */
 void cdl_gen_cert_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
                        uint32_t magic, cdl_buf *out);

@@ -17,6 +17,7 @@
 
 #include "cardinal/log.h"
 #include "cardinal/net.h"
+#include "cardinal/node.h"
 
 /* The monotonic clock in microseconds, the time every engine is given. */
 uint64_t cdl_io_now_us(void);
@@ -69,5 +70,63 @@ typedef struct cdl_io_sync_config {
 } cdl_io_sync_config;
 
 int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_n2n_client_stats *stats, cdl_error *err);
+
+/* ---- Running a node (node_run.c, node_link.c, metrics_http.c) -------------
+ * Drives a node kernel (include/cardinal/node.h) on its own loop until
+ * SIGINT or SIGTERM: listens for peers on TCP and for clients on a Unix
+ * socket, dials the upstream peers of |peers| as it says (backoff,
+ * suspensions, reputation) and tells it how each connection ended and its
+ * keep-alive round trips, calls the kernel's tick on the wall clock, and
+ * serves Prometheus metrics over HTTP. A connection the kernel ends is
+ * closed once what it had to send is written. A failure of the node's own
+ * (cdl_node_failed: its disk) stops the run with that error. The caller
+ * then closes the ChainDB, which writes the ledger snapshot. */
+
+typedef struct cdl_io_node_config {
+  cdl_node *node;
+  cdl_chaindb *db;         /* the node's, for the metrics */
+  cdl_peers *peers;        /* the upstream peers; may have none */
+  const char *host;        /* node-to-node listener; NULL: none */
+  uint16_t port;           /* 0: any free port */
+  const char *socket_path; /* node-to-client listener; NULL: none */
+  const char *metrics_host;
+  uint16_t metrics_port;  /* 0: no metrics endpoint */
+  size_t max_connections; /* inbound and local; 0: 256 */
+  const cdl_logger *log;
+  /* Called once listening, with the TCP port bound (scripts use port 0). */
+  void (*on_ready)(void *ctx, uint16_t port);
+  void *ctx;
+} cdl_io_node_config;
+
+/* 0 after a signal, or the error that stopped the node. */
+int cdl_io_node_run(const cdl_io_node_config *cfg, cdl_error *err);
+
+/* ---- Local client (local_client.c) ---------------------------------------
+ * A blocking node-to-client connection for the CLI: the Unix socket, SDU
+ * framing and the handshake; the caller speaks the mini-protocol with the
+ * codecs of cardinal/net.h. Without |has_magic| the node's network magic
+ * is asked first (a handshake query, node-to-client 15+). */
+
+#define CDL_LOCAL_TIMEOUT_MS 10000
+#define CDL_LOCAL_MAX_REPLY (4u << 20)
+#define CDL_LOCAL_MIN_VERSION 9
+#define CDL_LOCAL_QUERY_MIN_VERSION 15
+#define CDL_LOCAL_MAX_VERSION 16
+
+typedef struct cdl_io_local cdl_io_local;
+
+int cdl_io_local_open(const char *socket_path, uint32_t magic, bool has_magic,
+                      cdl_io_local **out, cdl_error *err);
+uint32_t cdl_io_local_magic(const cdl_io_local *c);
+/* The socket, to wait for readability with poll(2). */
+int cdl_io_local_fd(const cdl_io_local *c);
+/* One message on |protocol|, cut into SDUs. */
+int cdl_io_local_send(cdl_io_local *c, uint16_t protocol, const cdl_buf *msg, cdl_error *err);
+/* One SDU of |protocol| from the node's responder, appended to |in|. */
+int cdl_io_local_recv(cdl_io_local *c, uint16_t protocol, cdl_buf *in, cdl_error *err);
+void cdl_io_local_close(cdl_io_local *c);
+
+/* The wall clock in microseconds since the Unix epoch (the kernel's time). */
+uint64_t cdl_io_wall_us(void);
 
 #endif /* CARDINAL_IO_H */

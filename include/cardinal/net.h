@@ -466,6 +466,14 @@ void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds);
 void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp);
 void cdl_n2n_server_set_slot(cdl_n2n_server *s, uint64_t slot);
 
+/* What a server has done, for the node's metrics. */
+typedef struct cdl_n2n_server_stats {
+  uint64_t blocks_served;  /* block-fetch and local chain-sync blocks sent */
+  uint64_t headers_served; /* node-to-node chain-sync headers sent */
+  uint64_t txs_received, txs_accepted; /* tx-submission and local tx-submission */
+} cdl_n2n_server_stats;
+cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s);
+
 /* ---- Node-to-node client: one outbound connection (client.c) -------------
  * The initiator side: handshake, chain-sync of headers with up to
  * |pipeline| requests in flight, block-fetch of the announced headers in

@@ -63,6 +63,8 @@ typedef struct cdl_node_stats {
   uint64_t blocks_received; /* from peers, any outcome */
   uint64_t invalid_blocks;  /* from peers, refused by the ledger */
   uint64_t chain_changes;
+  uint64_t blocks_served, headers_served; /* to downstream peers and clients */
+  uint64_t txs_received;                  /* by tx-submission and local tx-submission */
   size_t conns_in, conns_out, conns_local;
   cdl_mempool_stats mempool;
 } cdl_node_stats;
@@ -74,7 +76,8 @@ int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cd
 void cdl_node_del(cdl_node *n);
 
 /* Forging, mempool expiry and the connections' time limits. Connections
- * that fail here are reported by cdl_node_next_dirty. */
+ * that fail here are reported by cdl_node_next_dirty. An error returned
+ * here is the node's own and is latched (cdl_node_failed). */
 int cdl_node_tick(cdl_node *n, uint64_t now_us, cdl_error *err);
 /* When cdl_node_tick must run next: the next slot or a connection's limit. */
 uint64_t cdl_node_deadline(const cdl_node *n);
@@ -108,6 +111,13 @@ bool cdl_node_next_dirty(cdl_node *n, cdl_node_conn_id *id);
 bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_client_stats *st);
 
 /* ---- State ---- */
+/* A failure of the node's own (the ChainDB could not store or read a
+ * block, memory ran out while forging): the node must stop, as the 2020
+ * node shuts down on a storage error (its restart recovers the ChainDB).
+ * True once latched, with why in |err|. A peer whose block was being
+ * stored when it happened is not to blame: its connection ends with the
+ * same error, which the driver must not count against it. */
+bool cdl_node_failed(const cdl_node *n, cdl_error *err);
 /* A Byron GenTx [kind, payload] from this process (a wallet, the
  * simulator) into the mempool for the current slot, to be relayed and
  * forged from there. 0, CDL_E_REJECTED with |rej|, or CDL_E_NOMEM. */
@@ -116,6 +126,7 @@ cdl_mempool *cdl_node_mempool(cdl_node *n);
 void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st);
 /* The slot at |now_us|; false before the genesis start. */
 bool cdl_node_slot_at(const cdl_node *n, uint64_t now_us, uint64_t *slot);
+
 
 /* ---- Peers (peers.c) ---------------------------------------------------
  * The upstream peers a node keeps connections to: groups of addresses
@@ -175,5 +186,13 @@ void cdl_peers_rtt(cdl_peers *ps, size_t i, uint64_t rtt_us);
 uint64_t cdl_peers_deadline(const cdl_peers *ps);
 /* How a connection's end counts against its peer. */
 cdl_peer_end cdl_peer_end_of(int rc);
+
+/* ---- Metrics (metrics.c) ----
+ * The node's state in the Prometheus text format, under cardano-node's
+ * metric names where it has one (cardano_node_metrics_blockNum_int, ...):
+ * tip block, slot and epoch, chain density over the last k blocks,
+ * mempool txs and bytes, blocks forged, connected peers, blocks served
+ * and received. |peers| may be NULL. Appends to |out|. */
+void cdl_node_metrics_text(const cdl_node *n, const cdl_peers *peers, cdl_buf *out);
 
 #endif /* CARDINAL_NODE_H */

@@ -420,6 +420,7 @@ typedef struct cdl_db_dir_options {
   const char *dir;
   const char *genesis;    /* NULL: DIR/genesis.json */
   double pbft_threshold;  /* 0: DIR/pbft-threshold, else the default */
+  int requires_magic;     /* 1 or -1: addresses do or do not carry the magic; 0: by the magic */
   bool no_signatures;     /* CDL_LEDGER_NO_SIGNATURES */
   bool validate_all;      /* re-parse every chunk on open */
   bool create;            /* make DIR and keep a copy of the genesis in it */

@@ -165,6 +165,34 @@ void cdl_gen_tx_make(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_o
   if (ins != stack) free(ins);
 }
 
+void cdl_gen_tx_body(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
+                     size_t n_out, cdl_buf *tx, uint8_t id[32]) {
+  gen_input stack[16], *ins = n_in <= 16 ? stack : calloc(n_in, sizeof *ins);
+  if (ins == NULL) {
+    tx->failed = true;
+    return;
+  }
+  for (size_t i = 0; i < n_in; i++) {
+    ins[i] = (gen_input){.index = in[i].index};
+    memcpy(ins[i].tx_id, in[i].tx_id, 32);
+  }
+  gen_tx_spec spec = {.in = ins, .n_in = n_in, .out = out, .n_out = n_out};
+  size_t start = tx->len;
+  encode_tx(&spec, tx);
+  if (!tx->failed) cdl_blake2b_256(id, tx->data + start, tx->len - start);
+  if (ins != stack) free(ins);
+}
+
+void cdl_gen_tx_sign(cdl_span tx, const cdl_gen_key *const *keys, size_t n, uint32_t magic,
+                     cdl_buf *txaux) {
+  uint8_t id[32];
+  cdl_blake2b_256(id, tx.ptr, tx.len);
+  cdl_cbor_enc_array(txaux, 2);
+  cdl_cbor_enc_raw(txaux, tx);
+  cdl_cbor_enc_array(txaux, n);
+  for (size_t i = 0; i < n; i++) encode_witness(keys[i], id, magic, txaux);
+}
+
 void cdl_gen_cert_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
                        uint32_t magic, cdl_buf *out) {
   gen_cert_encode(issuer, delegate_pk, epoch, magic, out);

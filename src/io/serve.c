@@ -4,6 +4,7 @@
  * (include/cardinal/io.h; docs/network.md "Driver"). The connections are
  * in conn.c.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,7 @@ int cdl_io_server_start(uv_loop_t *loop, const cdl_io_server_config *cfg, cdl_io
     return cdl_error_set(err, CDL_E_USAGE, 0, "serve: a database and a listener are needed");
   cdl_io_server *s = calloc(1, sizeof *s);
   if (s == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "serve: out of memory");
+  signal(SIGPIPE, SIG_IGN); /* a peer gone mid-write costs its connection, not the process */
   s->loop = loop;
   s->cfg = *cfg;
   if (s->cfg.max_connections == 0) s->cfg.max_connections = IO_DEFAULT_MAX_CONNECTIONS;

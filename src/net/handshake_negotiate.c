@@ -89,6 +89,14 @@ void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose, cdl_buf
     encode_refuse_text(reply, CDL_HS_DECODE_ERROR, best->number, res->why);
     return;
   }
+  /* A query is answered whatever magic it carries: the reply tells the
+   * client our table, magic included, so it can propose the right one. */
+  if (remote.query) {
+    res->agreed = agree(&cfg->data, &remote);
+    res->outcome = CDL_HS_QUERIED;
+    encode_query_reply(reply, cfg);
+    return;
+  }
   if (remote.magic != cfg->data.magic) {
     res->outcome = CDL_HS_REFUSED;
     snprintf(res->why, sizeof res->why, "network magic %u, ours is %u", (unsigned)remote.magic,
@@ -97,7 +105,7 @@ void cdl_hs_respond(const cdl_hs_config *cfg, const cdl_hs_msg *propose, cdl_buf
     return;
   }
   res->agreed = agree(&cfg->data, &remote);
-  if (res->agreed.query) {
+  if (res->agreed.query) { /* we never ask ourselves, but agree() says either */
     res->outcome = CDL_HS_QUERIED;
     encode_query_reply(reply, cfg);
     return;

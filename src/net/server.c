@@ -80,6 +80,13 @@ bool cdl_n2n_server_finished(const cdl_n2n_server *s) { return s->finished; }
 bool cdl_n2n_server_ready(const cdl_n2n_server *s) { return s->ready; }
 uint32_t cdl_n2n_server_version(const cdl_n2n_server *s) { return s->version; }
 
+cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s) {
+  return (cdl_n2n_server_stats){.blocks_served = s->blocks_served,
+                                .headers_served = s->headers_served,
+                                .txs_received = s->tx.received + s->ltx.submitted,
+                                .txs_accepted = s->tx.accepted + s->ltx.accepted};
+}
+
 /* ---- Handshake
  * ---------------------------------------------------------------- */
 

@@ -51,6 +51,7 @@ struct cdl_n2n_server {
   uint64_t now_slot;    /* for the mempool; 0: after the tip */
   uint32_t version;
   uint64_t started_us;
+  uint64_t blocks_served, headers_served;
   int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx, ch_lsq, ch_ltx, ch_ltm;
   struct {
     int state;

@@ -61,10 +61,13 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
     return cs_send(s, &m, err);
   }
   cdl_buf_reset(&s->header);
-  if (s->local) /* node-to-client: the whole block */
+  if (s->local) { /* node-to-client: the whole block */
     cdl_net_enc_block(&s->header, s->block.data, s->block.len);
-  else
+    s->blocks_served++;
+  } else {
     TRY_NET(cdl_net_enc_byron_header(&s->header, s->block.data, s->block.len, err));
+    s->headers_served++;
+  }
   m.kind = CDL_CS_ROLL_FORWARD;
   m.content = cdl_span_of(s->header.data, s->header.len);
   return cs_send(s, &m, err);
@@ -152,6 +155,7 @@ int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 
 static int bf_send(cdl_n2n_server *s, uint8_t kind, cdl_span block, cdl_error *err) {
   cdl_bf_msg m = {.kind = kind, .block = block};
+  s->blocks_served += kind == CDL_BF_BLOCK;
   cdl_buf_reset(&s->msg);
   cdl_bf_encode(&s->msg, &m);
   return srv_queue(s, s->ch_bf, err);

@@ -123,12 +123,31 @@ static int new_slot(cdl_node *n, uint64_t slot, cdl_error *err) {
   return n->has_forger ? node_forge(n, slot, err) : CDL_OK;
 }
 
+int node_fail(cdl_node *n, int rc, const cdl_error *err) {
+  if (!n->failed) {
+    n->failed = true;
+    n->fatal = *err;
+    n->fatal.code = rc;
+    node_log(n, CDL_LOG_ERROR, "node.failed", "%s: %s", cdl_error_name(rc), err->message);
+  }
+  return rc;
+}
+
+bool cdl_node_failed(const cdl_node *n, cdl_error *err) {
+  if (n->failed && err != NULL) *err = n->fatal;
+  return n->failed;
+}
+
 int cdl_node_tick(cdl_node *n, uint64_t now_us, cdl_error *err) {
   n->now_us = now_us;
+  if (n->failed) {
+    *err = n->fatal;
+    return n->fatal.code;
+  }
   uint64_t slot;
   if (cdl_node_slot_at(n, now_us, &slot) && (!n->in_slots || slot > n->slot)) {
     int rc = new_slot(n, slot, err);
-    if (rc != CDL_OK) return rc;
+    if (rc != CDL_OK) return node_fail(n, rc, err);
   }
   node_conns_tick(n, now_us);
   return CDL_OK;
@@ -165,8 +184,17 @@ cdl_mempool *cdl_node_mempool(cdl_node *n) { return n->mp; }
 void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
   *st = n->st;
   st->conns_in = st->conns_out = st->conns_local = 0;
+  st->blocks_served = n->closed.blocks_served;
+  st->headers_served = n->closed.headers_served;
+  st->txs_received = n->closed.txs_received;
   for (size_t i = 0; i < n->n_conns; i++) {
     cdl_node_conn_kind k = n->conns[i]->kind;
+    if (n->conns[i]->srv) {
+      cdl_n2n_server_stats ss = cdl_n2n_server_stats_get(n->conns[i]->srv);
+      st->blocks_served += ss.blocks_served;
+      st->headers_served += ss.headers_served;
+      st->txs_received += ss.txs_received;
+    }
     if (k == CDL_NODE_OUTBOUND)
       st->conns_out++;
     else if (k == CDL_NODE_INBOUND)

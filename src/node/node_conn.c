@@ -36,7 +36,8 @@ static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err)
   cdl_node *n = c->node;
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
-  TRY(cdl_chaindb_add_block(n->db, block, len, &res, &rej, err));
+  int rc = cdl_chaindb_add_block(n->db, block, len, &res, &rej, err);
+  if (rc != CDL_OK) return node_fail(n, rc, err); /* our disk, not the peer */
   n->st.blocks_received++;
   if (res.outcome == CDL_ADD_INVALID) {
     n->st.invalid_blocks++;
@@ -162,6 +163,12 @@ bool cdl_node_conn_result(const cdl_node *n, cdl_node_conn_id id, int *rc, cdl_e
 void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id) {
   for (size_t i = 0; i < n->n_conns; i++)
     if (n->conns[i]->id == id) {
+      if (n->conns[i]->srv) {
+        cdl_n2n_server_stats st = cdl_n2n_server_stats_get(n->conns[i]->srv);
+        n->closed.blocks_served += st.blocks_served;
+        n->closed.headers_served += st.headers_served;
+        n->closed.txs_received += st.txs_received;
+      }
       node_conn_free(n->conns[i]);
       n->conns[i] = n->conns[--n->n_conns];
       return;

@@ -49,14 +49,20 @@ struct cdl_node {
   size_t n_conns;
   cdl_node_conn_id next_id;
   cdl_node_stats st;
-  cdl_buf block;      /* forging scratch */
-  cdl_span *payloads; /* forging scratch: the mempool's GenTx items */
+  cdl_n2n_server_stats closed; /* the servers of connections since closed */
+  bool failed;                 /* storage or memory failed: the node must stop */
+  cdl_error fatal;             /* why */
+  cdl_buf block;               /* forging scratch */
+  cdl_span *payloads;          /* forging scratch: the mempool's GenTx items */
   size_t cap_payloads;
 };
 
 /* The chain changed: the mempool is re-validated and every connection
  * woken (servers announce, clients offer). */
 void node_chain_changed(cdl_node *n);
+/* Latches a failure of our own (storage, memory): the node must stop and
+ * the driver learns it from cdl_node_failed. Returns |rc|. */
+int node_fail(cdl_node *n, int rc, const cdl_error *err);
 /* The mempool changed: every connection woken. */
 void node_wake_all(cdl_node *n);
 /* The current slot's work for a core node: maybe an EBB, then a block. */

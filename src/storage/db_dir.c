@@ -54,8 +54,10 @@ double cdl_db_threshold(const char *dir, double given) {
 }
 
 cdl_ledger_config cdl_db_ledger_config(const cdl_db_dir_options *o, const cdl_byron_genesis *g) {
+  bool magic =
+      o->requires_magic != 0 ? o->requires_magic > 0 : cdl_byron_requires_magic(g->protocol_magic);
   return (cdl_ledger_config){.protocol_magic = g->protocol_magic,
-                             .requires_magic = cdl_byron_requires_magic(g->protocol_magic),
+                             .requires_magic = magic,
                              .k = g->k,
                              .pbft_threshold = cdl_db_threshold(o->dir, o->pbft_threshold),
                              .flags = o->no_signatures ? CDL_LEDGER_NO_SIGNATURES : 0};

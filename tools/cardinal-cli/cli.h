@@ -47,10 +47,17 @@ int cmd_chain(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_devnet(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_submit(int argc, char **argv);
+int cmd_txgen(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int genesis_create(int argc, char **argv);
 int genesis_print_secrets(int argc, char **argv);
 int chain_generate(int argc, char **argv);
 int chain_generate_invalid(int argc, char **argv);
+int tx_build(int argc, char **argv);
+int tx_sign(int argc, char **argv);
+int tx_submit(int argc, char **argv);
 
 #endif /* CARDINAL_CLI_H */

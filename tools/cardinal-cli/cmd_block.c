@@ -91,8 +91,8 @@ static int block_list(const block_opts *o) {
     cdl_arena_reset(&arena);
     rc = cdl_byron_block_read(&cur, &ctx, &blk);
     if (rc == CDL_OK)
-      exit_code = cli_print(cdl_byron_block_summary_json(&blk, o->epoch_slots, offset,
-                                                         cur.pos - offset), true);
+      exit_code = cli_print(
+          cdl_byron_block_summary_json(&blk, o->epoch_slots, offset, cur.pos - offset), true);
   }
   if (rc != CDL_OK) exit_code = cli_report(&err);
   cdl_arena_free(&arena);
@@ -108,7 +108,6 @@ typedef struct {
   bool have_tip;
   uint64_t tip_slot, tip_block_no;
 } verify_totals;
-
 
 /* Loads the genesis hash that the first block must point to, if asked. */
 static int expected_first_prev(const block_opts *o, verify_totals *v, cdl_error *err) {
@@ -126,8 +125,9 @@ static int expected_first_prev(const block_opts *o, verify_totals *v, cdl_error 
 static int verify_one(const cdl_byron_block *blk, const block_opts *o, verify_totals *v,
                       cdl_arena *arena, cdl_byron_cert_cache *cache, cdl_error *err) {
   if (v->have_tip && memcmp(cdl_byron_block_prev_hash(blk), v->tip, 32) != 0)
-    return cdl_error_set(err, CDL_E_PREV_HASH, 0, "previous hash does not link to the block before");
-  uint32_t magic = o->has_magic ? (uint32_t)o->magic
+    return cdl_error_set(err, CDL_E_PREV_HASH, 0,
+                         "previous hash does not link to the block before");
+  uint32_t magic = o->has_magic  ? (uint32_t)o->magic
                    : blk->is_ebb ? (uint32_t)blk->ebb.protocol_magic
                                  : blk->header.protocol_magic;
   int rc = cdl_byron_block_check_body_proof(blk, CDL_BYRON_PROOFS_ALL, arena, err);

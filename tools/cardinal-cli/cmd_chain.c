@@ -28,7 +28,6 @@ typedef struct {
   double pbft_threshold;
 } chain_opts;
 
-
 static int parse_opts(int argc, char **argv, chain_opts *o) {
   static const struct option LONG[] = {{"genesis", required_argument, 0, 'g'},
                                        {"chunk", required_argument, 0, 'c'},
@@ -43,13 +42,20 @@ static int parse_opts(int argc, char **argv, chain_opts *o) {
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'g') o->genesis = optarg;
-    else if (c == 'c' && o->n_chunks < MAX_CHUNKS) o->chunks[o->n_chunks++] = optarg;
-    else if (c == 'd') o->db = optarg;
-    else if (c == 't' && cli_parse_u64(optarg, 1, 64, &o->threads)) continue;
-    else if (c == 'n') o->no_signatures = true;
-    else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold)) continue;
-    else return cli_usage("chain: bad or unknown option '%s'", argv[optind - 1]);
+    if (c == 'g')
+      o->genesis = optarg;
+    else if (c == 'c' && o->n_chunks < MAX_CHUNKS)
+      o->chunks[o->n_chunks++] = optarg;
+    else if (c == 'd')
+      o->db = optarg;
+    else if (c == 't' && cli_parse_u64(optarg, 1, 64, &o->threads))
+      continue;
+    else if (c == 'n')
+      o->no_signatures = true;
+    else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold))
+      continue;
+    else
+      return cli_usage("chain: bad or unknown option '%s'", argv[optind - 1]);
   }
   if ((o->db == NULL) == (o->n_chunks == 0))
     return cli_usage("chain validate: either --db DIR or at least one --chunk FILE is needed");
@@ -58,7 +64,6 @@ static int parse_opts(int argc, char **argv, chain_opts *o) {
   if (optind != argc) return cli_usage("chain: unexpected argument '%s'", argv[optind]);
   return EXIT_OK;
 }
-
 
 /* Loads the genesis and builds the ledger; the genesis text and its parse
  * are released once the ledger holds what it needs. */
@@ -75,7 +80,8 @@ static int open_ledger(const chain_opts *o, cdl_ledger **out, cdl_error *err) {
   if (rc == CDL_OK) {
     cdl_ledger_config cfg = {.protocol_magic = g.protocol_magic,
                              .requires_magic = cdl_byron_requires_magic(g.protocol_magic),
-                             .k = g.k, .pbft_threshold = o->pbft_threshold,
+                             .k = g.k,
+                             .pbft_threshold = o->pbft_threshold,
                              .flags = o->no_signatures ? CDL_LEDGER_NO_SIGNATURES : 0};
     rc = cdl_ledger_new(&g, &cfg, out, err);
   }
@@ -108,14 +114,13 @@ static void show_progress(progress *p, const cdl_ledger *l, const char *chunk,
             (unsigned long long)tip.block_no, (unsigned long long)tip.slot);
     if (final) fputc('\n', stderr);
   } else {
-    fprintf(stderr, "chain validate: %s %.0f%%, block %llu, slot %llu, %.1f s\n", chunk,
-            frac * 100, (unsigned long long)tip.block_no, (unsigned long long)tip.slot,
-            t - p->start);
+    fprintf(stderr, "chain validate: %s %.0f%%, block %llu, slot %llu, %.1f s\n", chunk, frac * 100,
+            (unsigned long long)tip.block_no, (unsigned long long)tip.slot, t - p->start);
   }
 }
 
-static int validate_chunk(cdl_replay *rp, const cdl_ledger *l, const char *path,
-                          progress *p, cdl_rejection *rej, cdl_error *err) {
+static int validate_chunk(cdl_replay *rp, const cdl_ledger *l, const char *path, progress *p,
+                          cdl_rejection *rej, cdl_error *err) {
   cdl_chunk_reader *r;
   int rc = cdl_chunk_reader_open(path, &r, err);
   if (rc != CDL_OK) return rc;
@@ -133,8 +138,7 @@ static int validate_chunk(cdl_replay *rp, const cdl_ledger *l, const char *path,
 }
 
 /* The selected chain of a ChainDB, read through a follower, in batches. */
-static int validate_db_blocks(cdl_replay *rp, cdl_chaindb *db, cdl_rejection *rej,
-                              cdl_error *err) {
+static int validate_db_blocks(cdl_replay *rp, cdl_chaindb *db, cdl_rejection *rej, cdl_error *err) {
   cdl_follower *f;
   int rc = cdl_follower_new(db, &f, err);
   cdl_buf buf;
@@ -167,9 +171,10 @@ static int validate_db_blocks(cdl_replay *rp, cdl_chaindb *db, cdl_rejection *re
   return rc;
 }
 
-static int validate_db(cdl_replay *rp, const chain_opts *o, cdl_rejection *rej,
-                       cdl_error *err) {
-  db_opts dbo = {.db = o->db, .genesis = o->genesis, .pbft_threshold = o->pbft_threshold,
+static int validate_db(cdl_replay *rp, const chain_opts *o, cdl_rejection *rej, cdl_error *err) {
+  db_opts dbo = {.db = o->db,
+                 .genesis = o->genesis,
+                 .pbft_threshold = o->pbft_threshold,
                  .no_signatures = true};
   db_genesis dg;
   cdl_chaindb *db = NULL;
@@ -185,17 +190,17 @@ static json_t *summary_json(const cdl_ledger *l, const chain_opts *o, double sec
   cdl_ledger_totals t;
   cdl_ledger_get_tip(l, &tip);
   cdl_ledger_get_totals(l, &t);
-  json_t *tip_json = tip.at_genesis ? json_null()
-                                    : json_pack("{s:o,s:o,s:o}", "hash", cdl_json_hex(tip.hash, 32),
-                                                "slot", cdl_json_u64(tip.slot), "block_no",
-                                                cdl_json_u64(tip.block_no));
+  json_t *tip_json =
+      tip.at_genesis ? json_null()
+                     : json_pack("{s:o,s:o,s:o}", "hash", cdl_json_hex(tip.hash, 32), "slot",
+                                 cdl_json_u64(tip.slot), "block_no", cdl_json_u64(tip.block_no));
   return json_pack("{s:o,s:o,s:o,s:o,s:{s:o,s:o},s:o,s:f,s:f,s:I,s:b}", "blocks",
-                   cdl_json_u64(t.blocks), "ebbs", cdl_json_u64(t.ebbs), "txs",
-                   cdl_json_u64(t.txs), "tip", tip_json, "utxo", "entries",
-                   cdl_json_u64(t.utxo_entries), "lovelace", cdl_json_u64(t.utxo_lovelace),
-                   "fees_lovelace", cdl_json_u64(t.fees_lovelace), "seconds", seconds,
-                   "blocks_per_second", seconds > 0 ? (double)t.blocks / seconds : 0.0,
-                   "threads", (json_int_t)o->threads, "signatures", !o->no_signatures);
+                   cdl_json_u64(t.blocks), "ebbs", cdl_json_u64(t.ebbs), "txs", cdl_json_u64(t.txs),
+                   "tip", tip_json, "utxo", "entries", cdl_json_u64(t.utxo_entries), "lovelace",
+                   cdl_json_u64(t.utxo_lovelace), "fees_lovelace", cdl_json_u64(t.fees_lovelace),
+                   "seconds", seconds, "blocks_per_second",
+                   seconds > 0 ? (double)t.blocks / seconds : 0.0, "threads",
+                   (json_int_t)o->threads, "signatures", !o->no_signatures);
 }
 
 static int chain_validate(const chain_opts *given) {
@@ -219,9 +224,12 @@ static int chain_validate(const chain_opts *given) {
     rc = validate_chunk(rp, l, o->chunks[i], &p, &rej, &err);
   if (o->db != NULL) rc = validate_db(rp, o, &rej, &err);
   int exit_code;
-  if (rc == CDL_E_REJECTED) exit_code = cli_report_rejection(&rej, l);
-  else if (rc != CDL_OK) exit_code = cli_report(&err);
-  else exit_code = cli_print(summary_json(l, o, cli_now_seconds() - p.start), false);
+  if (rc == CDL_E_REJECTED)
+    exit_code = cli_report_rejection(&rej, l);
+  else if (rc != CDL_OK)
+    exit_code = cli_report(&err);
+  else
+    exit_code = cli_print(summary_json(l, o, cli_now_seconds() - p.start), false);
   cdl_replay_del(rp);
   cdl_ledger_del(l);
   return exit_code;

@@ -13,8 +13,6 @@
 #include "cardinal/gen.h"
 #include "cli.h"
 
-
-
 static int parse_generate(int argc, char **argv, const char **dir, const char **out,
                           cdl_gen_chain_opts *o) {
   static const struct option LONG[] = {{"genesis-dir", required_argument, 0, 'g'},

@@ -16,32 +16,45 @@
 
 int db_parse_opts(int argc, char **argv, db_opts *o) {
   static const struct option LONG[] = {
-      {"db", required_argument, 0, 'd'},       {"genesis", required_argument, 0, 'g'},
-      {"out", required_argument, 0, 'o'},      {"from", required_argument, 0, 'f'},
-      {"to", required_argument, 0, 't'},       {"to-slot", required_argument, 0, 's'},
-      {"threads", required_argument, 0, 'j'},  {"no-signatures", no_argument, 0, 'n'},
-      {"validate-all", no_argument, 0, 'v'},   {"pbft-threshold", required_argument, 0, 'p'},
-      {"chunk", required_argument, 0, 'c'},    {0, 0, 0, 0}};
+      {"db", required_argument, 0, 'd'},      {"genesis", required_argument, 0, 'g'},
+      {"out", required_argument, 0, 'o'},     {"from", required_argument, 0, 'f'},
+      {"to", required_argument, 0, 't'},      {"to-slot", required_argument, 0, 's'},
+      {"threads", required_argument, 0, 'j'}, {"no-signatures", no_argument, 0, 'n'},
+      {"validate-all", no_argument, 0, 'v'},  {"pbft-threshold", required_argument, 0, 'p'},
+      {"chunk", required_argument, 0, 'c'},   {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   o->threads = 1;
   optind = 1;
   opterr = 0;
   int c;
   while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'd') o->db = optarg;
-    else if (c == 'g') o->genesis = optarg;
-    else if (c == 'o') o->out = optarg;
-    else if (c == 'f' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->from)) o->has_from = true;
-    else if (c == 't' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->to)) o->has_to = true;
-    else if (c == 's' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->to_slot)) o->has_to_slot = true;
-    else if (c == 'j' && cli_parse_u64(optarg, 1, 64, &o->threads)) continue;
-    else if (c == 'n') o->no_signatures = true;
-    else if (c == 'v') o->validate_all = true;
-    else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold)) continue;
-    else if (c == 'c' && o->n_chunks < DB_MAX_CHUNKS) o->chunks[o->n_chunks++] = optarg;
-    else return cli_usage("db: bad or unknown option '%s'", argv[optind - 1]);
+    if (c == 'd')
+      o->db = optarg;
+    else if (c == 'g')
+      o->genesis = optarg;
+    else if (c == 'o')
+      o->out = optarg;
+    else if (c == 'f' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->from))
+      o->has_from = true;
+    else if (c == 't' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->to))
+      o->has_to = true;
+    else if (c == 's' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->to_slot))
+      o->has_to_slot = true;
+    else if (c == 'j' && cli_parse_u64(optarg, 1, 64, &o->threads))
+      continue;
+    else if (c == 'n')
+      o->no_signatures = true;
+    else if (c == 'v')
+      o->validate_all = true;
+    else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold))
+      continue;
+    else if (c == 'c' && o->n_chunks < DB_MAX_CHUNKS)
+      o->chunks[o->n_chunks++] = optarg;
+    else
+      return cli_usage("db: bad or unknown option '%s'", argv[optind - 1]);
   }
-  for (; optind < argc && o->n_chunks < DB_MAX_CHUNKS; optind++) o->chunks[o->n_chunks++] = argv[optind];
+  for (; optind < argc && o->n_chunks < DB_MAX_CHUNKS; optind++)
+    o->chunks[o->n_chunks++] = argv[optind];
   if (optind < argc) return cli_usage("db: more than %d chunk files", DB_MAX_CHUNKS);
   if (o->db == NULL) return cli_usage("db: --db DIR is required");
   return EXIT_OK;
@@ -117,11 +130,16 @@ static int import_chunk(cdl_chaindb *db, const char *path, import_counts *n, cdl
       rc = cdl_chaindb_add_block(db, spans[i].ptr, spans[i].len, &res, rej, err);
       if (rc != CDL_OK) break;
       n->bytes += spans[i].len;
-      if (res.outcome == CDL_ADD_INVALID) rc = CDL_E_REJECTED;
-      else if (res.outcome == CDL_ADD_ADOPTED) n->adopted++;
-      else if (res.outcome == CDL_ADD_STORED) n->stored++;
-      else if (res.outcome == CDL_ADD_DUPLICATE) n->duplicate++;
-      else n->too_old++;
+      if (res.outcome == CDL_ADD_INVALID)
+        rc = CDL_E_REJECTED;
+      else if (res.outcome == CDL_ADD_ADOPTED)
+        n->adopted++;
+      else if (res.outcome == CDL_ADD_STORED)
+        n->stored++;
+      else if (res.outcome == CDL_ADD_DUPLICATE)
+        n->duplicate++;
+      else
+        n->too_old++;
     }
   }
   cdl_chunk_reader_close(r);
@@ -131,16 +149,15 @@ static int import_chunk(cdl_chaindb *db, const char *path, import_counts *n, cdl
 static json_t *import_json(cdl_chaindb *db, const import_counts *n, uint64_t k, double seconds) {
   cdl_block_info tip, imm;
   bool has_tip = cdl_chaindb_tip(db, &tip), has_imm = cdl_chaindb_immutable_tip(db, &imm);
-  return json_pack("{s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:f,s:f,s:f}", "adopted",
-                   (json_int_t)n->adopted, "stored", (json_int_t)n->stored, "duplicate",
-                   (json_int_t)n->duplicate, "too_old", (json_int_t)n->too_old, "tip",
-                   has_tip ? db_block_json(&tip, k) : json_null(), "immutable_tip",
-                   has_imm ? db_block_json(&imm, k) : json_null(), "immutable_blocks",
-                   (json_int_t)cdl_immutable_count(cdl_chaindb_immutable(db)), "volatile_blocks",
-                   (json_int_t)cdl_chaindb_volatile_length(db), "seconds", seconds,
-                   "blocks_per_second",
-                   seconds > 0 ? (double)(n->adopted + n->stored) / seconds : 0.0,
-                   "mb_per_second", seconds > 0 ? (double)n->bytes / 1e6 / seconds : 0.0);
+  return json_pack(
+      "{s:I,s:I,s:I,s:I,s:o,s:o,s:I,s:I,s:f,s:f,s:f}", "adopted", (json_int_t)n->adopted, "stored",
+      (json_int_t)n->stored, "duplicate", (json_int_t)n->duplicate, "too_old",
+      (json_int_t)n->too_old, "tip", has_tip ? db_block_json(&tip, k) : json_null(),
+      "immutable_tip", has_imm ? db_block_json(&imm, k) : json_null(), "immutable_blocks",
+      (json_int_t)cdl_immutable_count(cdl_chaindb_immutable(db)), "volatile_blocks",
+      (json_int_t)cdl_chaindb_volatile_length(db), "seconds", seconds, "blocks_per_second",
+      seconds > 0 ? (double)(n->adopted + n->stored) / seconds : 0.0, "mb_per_second",
+      seconds > 0 ? (double)n->bytes / 1e6 / seconds : 0.0);
 }
 
 int db_import(const db_opts *opts) {
@@ -160,13 +177,17 @@ int db_import(const db_opts *opts) {
     rc = import_chunk(db, o->chunks[i], &n, &rej, &err);
   double seconds = cli_now_seconds() - start;
   int exit_code = EXIT_OK;
-  if (rc == CDL_E_REJECTED) exit_code = cli_report_rejection(&rej, cdl_chaindb_ledger(db));
-  else if (rc != CDL_OK) exit_code = cli_report(&err);
+  if (rc == CDL_E_REJECTED)
+    exit_code = cli_report_rejection(&rej, cdl_chaindb_ledger(db));
+  else if (rc != CDL_OK)
+    exit_code = cli_report(&err);
   json_t *out = db && rc != CDL_E_IO ? import_json(db, &n, dg.g.k, seconds) : NULL;
   if (db && cdl_chaindb_close(db, &err) != CDL_OK && exit_code == EXIT_OK)
     exit_code = cli_report(&err);
-  if (out && exit_code == EXIT_OK) exit_code = cli_print(out, false);
-  else json_decref(out);
+  if (out && exit_code == EXIT_OK)
+    exit_code = cli_print(out, false);
+  else
+    json_decref(out);
   db_genesis_free(&dg);
   return exit_code;
 }
@@ -201,14 +222,14 @@ int db_info(const db_opts *o) {
   cdl_fs_posix_init(&fs, 0);
   fs.ops->list(&fs, dir, list_snapshot, snaps, NULL);
   cdl_immutable *im = cdl_chaindb_immutable(db);
-  json_t *out = json_pack(
-      "{s:o,s:{s:o,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:o,s:o}", "tip",
-      has_tip ? db_block_json(&tip, dg.g.k) : json_null(), "immutable", "tip",
-      has_imm ? db_block_json(&imm, dg.g.k) : json_null(), "blocks",
-      (json_int_t)cdl_immutable_count(im), "bytes", (json_int_t)cdl_immutable_bytes(im),
-      "volatile", "blocks", (json_int_t)vs.blocks, "files", (json_int_t)vs.files, "bytes",
-      (json_int_t)vs.bytes, "selected", (json_int_t)cdl_chaindb_volatile_length(db), "snapshots",
-      snaps, "opened", db_report_json(&rep));
+  json_t *out =
+      json_pack("{s:o,s:{s:o,s:I,s:I},s:{s:I,s:I,s:I,s:I},s:o,s:o}", "tip",
+                has_tip ? db_block_json(&tip, dg.g.k) : json_null(), "immutable", "tip",
+                has_imm ? db_block_json(&imm, dg.g.k) : json_null(), "blocks",
+                (json_int_t)cdl_immutable_count(im), "bytes", (json_int_t)cdl_immutable_bytes(im),
+                "volatile", "blocks", (json_int_t)vs.blocks, "files", (json_int_t)vs.files, "bytes",
+                (json_int_t)vs.bytes, "selected", (json_int_t)cdl_chaindb_volatile_length(db),
+                "snapshots", snaps, "opened", db_report_json(&rep));
   cdl_chaindb_abandon(db); /* read only: no shutdown snapshot */
   db_genesis_free(&dg);
   return cli_print(out, false);
@@ -218,8 +239,8 @@ int cmd_db(int argc, char **argv) {
   static const struct {
     const char *verb;
     int (*run)(const db_opts *);
-  } VERBS[] = {{"import", db_import},   {"info", db_info},     {"validate", db_validate},
-               {"repair", db_repair},   {"export", db_export}, {"truncate", db_truncate}};
+  } VERBS[] = {{"import", db_import}, {"info", db_info},     {"validate", db_validate},
+               {"repair", db_repair}, {"export", db_export}, {"truncate", db_truncate}};
   if (argc < 2) return cli_usage("db: expected import, info, validate, repair, export or truncate");
   for (size_t i = 0; i < sizeof VERBS / sizeof VERBS[0]; i++) {
     if (strcmp(argv[1], VERBS[i].verb) != 0) continue;

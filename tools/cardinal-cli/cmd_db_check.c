@@ -76,7 +76,8 @@ static json_t *snapshots_json(const db_opts *o, const db_genesis *dg) {
     cdl_error err = {0};
     cdl_ledger *l = NULL;
     int rc = cdl_fs_read_file(&fs, path, (size_t)4 << 30, &bytes, &err);
-    if (rc == CDL_OK) rc = cdl_ledger_snapshot_read(bytes.data, bytes.len, &cfg, dg->g.hash, &l, &err);
+    if (rc == CDL_OK)
+      rc = cdl_ledger_snapshot_read(bytes.data, bytes.len, &cfg, dg->g.hash, &l, &err);
     cdl_ledger_del(l);
     cdl_buf_free(&bytes);
     json_array_append_new(list, json_pack("{s:O,s:b,s:s?}", "name", name, "ok", rc == CDL_OK,
@@ -91,8 +92,10 @@ static int open_immutable(const db_opts *o, const db_genesis *dg, bool read_only
   char dir[4200];
   immutable_dir(o, dir, sizeof dir);
   cdl_fs_posix_init(fs, 0);
-  cdl_immutable_config cfg = {.epoch_slots = 10 * dg->g.k, .validate_all = true,
-                              .read_only = read_only, .check_genesis = true};
+  cdl_immutable_config cfg = {.epoch_slots = 10 * dg->g.k,
+                              .validate_all = true,
+                              .read_only = read_only,
+                              .check_genesis = true};
   memcpy(cfg.genesis_hash, dg->g.hash, 32);
   return cdl_immutable_open(fs, dir, &cfg, im, rep, err);
 }
@@ -132,8 +135,10 @@ int db_validate(const db_opts *o) {
   cdl_rejection rej;
   if (rc == CDL_OK && exit_code == EXIT_OK)
     rc = replay_immutable(im, l, (unsigned)o->threads, &bad, &rej, &err);
-  if (rc == CDL_E_REJECTED) exit_code = cli_report_rejection(&rej, l);
-  else if (rc != CDL_OK) exit_code = cli_report(&err);
+  if (rc == CDL_E_REJECTED)
+    exit_code = cli_report_rejection(&rej, l);
+  else if (rc != CDL_OK)
+    exit_code = cli_report(&err);
   if (exit_code == EXIT_OK) {
     cdl_block_info tip;
     bool has = cdl_immutable_tip(im, &tip, NULL);
@@ -152,8 +157,7 @@ int db_validate(const db_opts *o) {
 /* ---- db repair ------------------------------------------------------------ */
 
 /* Cuts the immutable DB before the first block the ledger refuses. */
-static int repair_immutable(const db_opts *o, const db_genesis *dg, json_t *out,
-                            cdl_error *err) {
+static int repair_immutable(const db_opts *o, const db_genesis *dg, json_t *out, cdl_error *err) {
   cdl_fs fs;
   cdl_immutable *im;
   cdl_immutable_report rep;
@@ -166,16 +170,16 @@ static int repair_immutable(const db_opts *o, const db_genesis *dg, json_t *out,
   if (rc == CDL_OK) rc = replay_immutable(im, l, (unsigned)o->threads, &bad, &rej, err);
   uint64_t before = cdl_immutable_count(im);
   if (rc == CDL_E_REJECTED) rc = cdl_immutable_truncate_before(im, bad, err);
-  json_object_set_new(out, "structure", json_pack("{s:I,s:I,s:I,s:s}", "indexes_rebuilt",
-                                                  (json_int_t)rep.indexes_rebuilt, "truncated_bytes",
-                                                  (json_int_t)rep.truncated_bytes, "removed_chunks",
-                                                  (json_int_t)rep.removed_chunks, "problem",
-                                                  rep.problem));
-  json_object_set_new(out, "refused_by_ledger",
-                      rej.rule ? json_pack("{s:s,s:s,s:I}", "rule", rej.rule, "detail", rej.detail,
-                                           "blocks_removed",
-                                           (json_int_t)(before - cdl_immutable_count(im)))
-                               : json_null());
+  json_object_set_new(
+      out, "structure",
+      json_pack("{s:I,s:I,s:I,s:s}", "indexes_rebuilt", (json_int_t)rep.indexes_rebuilt,
+                "truncated_bytes", (json_int_t)rep.truncated_bytes, "removed_chunks",
+                (json_int_t)rep.removed_chunks, "problem", rep.problem));
+  json_object_set_new(
+      out, "refused_by_ledger",
+      rej.rule ? json_pack("{s:s,s:s,s:I}", "rule", rej.rule, "detail", rej.detail,
+                           "blocks_removed", (json_int_t)(before - cdl_immutable_count(im)))
+               : json_null());
   cdl_ledger_del(l);
   cdl_immutable_close(im);
   return rc;
@@ -308,8 +312,8 @@ int db_truncate(const db_opts *o) {
   if (rc == CDL_OK) rc = db_open(o, &dg, false, &db, NULL, &err);
   cdl_block_info tip;
   if (rc == CDL_OK)
-    out = json_pack("{s:o}", "tip", cdl_chaindb_tip(db, &tip) ? db_block_json(&tip, dg.g.k)
-                                                              : json_null());
+    out = json_pack("{s:o}", "tip",
+                    cdl_chaindb_tip(db, &tip) ? db_block_json(&tip, dg.g.k) : json_null());
   if (db != NULL && cdl_chaindb_close(db, rc == CDL_OK ? &err : NULL) != CDL_OK && rc == CDL_OK)
     rc = CDL_E_IO;
   db_genesis_free(&dg);

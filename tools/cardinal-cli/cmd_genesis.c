@@ -26,11 +26,16 @@ static int parse_opts(int argc, char **argv, genesis_opts *o) {
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'g') o->genesis = optarg;
-    else if (c == 'l') o->list = true;
-    else if (c == 'm') o->magic_policy = 1;
-    else if (c == 'n') o->magic_policy = 0;
-    else return cli_usage("genesis: unknown or incomplete option '%s'", argv[optind - 1]);
+    if (c == 'g')
+      o->genesis = optarg;
+    else if (c == 'l')
+      o->list = true;
+    else if (c == 'm')
+      o->magic_policy = 1;
+    else if (c == 'n')
+      o->magic_policy = 0;
+    else
+      return cli_usage("genesis: unknown or incomplete option '%s'", argv[optind - 1]);
   }
   if (o->genesis == NULL) return cli_usage("genesis: --genesis FILE is required");
   if (optind != argc) return cli_usage("genesis: unexpected argument '%s'", argv[optind]);
@@ -55,10 +60,10 @@ static int genesis_hash(const genesis_opts *o) {
 static json_t *utxo_list(const cdl_byron_utxo_entry *u, size_t n) {
   json_t *list = json_array();
   for (size_t i = 0; i < n; i++)
-    json_array_append_new(list, json_pack("{s:o,s:i,s:o,s:o}", "tx_id", cdl_json_hex(u[i].tx_id, 32),
-                                          "index", 0, "address",
-                                          cdl_byron_address_base58_json(u[i].address),
-                                          "lovelace", cdl_json_u64(u[i].lovelace)));
+    json_array_append_new(
+        list, json_pack("{s:o,s:i,s:o,s:o}", "tx_id", cdl_json_hex(u[i].tx_id, 32), "index", 0,
+                        "address", cdl_byron_address_base58_json(u[i].address), "lovelace",
+                        cdl_json_u64(u[i].lovelace)));
   return list;
 }
 
@@ -73,14 +78,15 @@ static int genesis_utxo(const genesis_opts *o) {
   cdl_arena_init(&arena, 0);
   int rc = cdl_file_read_all(o->genesis, CLI_MAX_INPUT, &text, &err);
   if (rc == CDL_OK) rc = cdl_byron_genesis_load(text.data, text.len, &arena, &g, &err);
-  bool magic = o->magic_policy >= 0 ? o->magic_policy == 1
-                                    : cdl_byron_requires_magic(g.protocol_magic);
+  bool magic =
+      o->magic_policy >= 0 ? o->magic_policy == 1 : cdl_byron_requires_magic(g.protocol_magic);
   if (rc == CDL_OK) rc = cdl_byron_genesis_utxo(&g, magic, &arena, &u, &n, &err);
   uint64_t total = 0;
   for (size_t i = 0; rc == CDL_OK && i < n; i++) {
     if (u[i].lovelace > UINT64_MAX - total)
       rc = cdl_error_set(&err, CDL_E_GENESIS, 0, "genesis UTxO total exceeds 2^64-1 lovelace");
-    else total += u[i].lovelace;
+    else
+      total += u[i].lovelace;
   }
   int exit_code = rc != CDL_OK ? cli_report(&err) : EXIT_OK;
   if (rc == CDL_OK) {

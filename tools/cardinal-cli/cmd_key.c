@@ -43,11 +43,16 @@ static int parse_opts(int argc, char **argv, key_opts *o) {
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'i') o->in = optarg;
-    else if (c == 'o') o->out = optarg;
-    else if (c == 't' && parse_format(optarg, &o->to)) o->has_to = true;
-    else if (c == 't') return cli_usage("key: --to takes envelope, legacy or raw, not %s", optarg);
-    else return cli_usage("key: unknown or incomplete option '%s'", argv[optind - 1]);
+    if (c == 'i')
+      o->in = optarg;
+    else if (c == 'o')
+      o->out = optarg;
+    else if (c == 't' && parse_format(optarg, &o->to))
+      o->has_to = true;
+    else if (c == 't')
+      return cli_usage("key: --to takes envelope, legacy or raw, not %s", optarg);
+    else
+      return cli_usage("key: unknown or incomplete option '%s'", argv[optind - 1]);
   }
   if (o->in == NULL || o->out == NULL)
     return cli_usage("key migrate: --in FILE and --out FILE are required");
@@ -68,7 +73,7 @@ static int migrate(const key_opts *o) {
   /* Without --to, go to the other family (docs/cli.md): envelopes become
    * the raw CBOR key cardano-node's Byron --signing-key reads, binary
    * files become envelopes. */
-  cdl_keyfile_format to = o->has_to ? o->to
+  cdl_keyfile_format to = o->has_to                      ? o->to
                           : from == CDL_KEYFILE_ENVELOPE ? CDL_KEYFILE_RAW
                                                          : CDL_KEYFILE_ENVELOPE;
   int rc = cdl_keyfile_write_signing(o->out, &k, to, NULL, &err);

@@ -128,18 +128,19 @@ static int run_sync(const sync_opts *o, cdl_chaindb *db, const cdl_byron_genesis
                     sync_sink *sink, cdl_n2n_client_stats *st, cdl_error *err) {
   cdl_point known[MAX_KNOWN];
   cdl_logger lg = {.out = stderr, .min = o->level};
-  cdl_io_sync_config cfg = {.host = o->host,
-                            .port = (uint16_t)o->port,
-                            .client = {.hs = {false, 7, 14, {g->protocol_magic, true, 0, false}},
-                                       .epoch_slots = 10 * g->k,
-                                       .pipeline = o->pipeline,
-                                       .fetch_batch = o->batch,
-                                       .known = known,
-                                       .n_known = cdl_chaindb_known_points(db, known, MAX_KNOWN - 1),
-                                       .on_block = store_block,
-                                       .ctx = sink},
-                            .follow = o->follow,
-                            .log = &lg};
+  cdl_io_sync_config cfg = {
+      .host = o->host,
+      .port = (uint16_t)o->port,
+      .client = {.hs = {false, 7, 14, {g->protocol_magic, true, 0, false}},
+                 .epoch_slots = 10 * g->k,
+                 .pipeline = o->pipeline,
+                 .fetch_batch = o->batch,
+                 .known = known,
+                 .n_known = cdl_chaindb_known_points(db, known, MAX_KNOWN - 1),
+                 .on_block = store_block,
+                 .ctx = sink},
+      .follow = o->follow,
+      .log = &lg};
   return cdl_io_sync(&cfg, st, err);
 }
 

@@ -34,6 +34,16 @@ static const char USAGE[] =
     "  key migrate --in FILE --out FILE [--to envelope|legacy|raw]\n"
     "                                           convert a Byron signing key file\n"
     "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
+    "  tx build --tx-in TXID#IX... --tx-out ADDR+LOVELACE... --out-file F\n"
+    "                                           an unsigned transaction\n"
+    "  tx sign --tx-file F --signing-key K... --testnet-magic N --out-file F\n"
+    "                                           witness it, one key per input\n"
+    "  tx submit --socket-path S FILE           submit a signed tx to a node (also: submit tx)\n"
+    "  query tip --socket-path S [--genesis FILE]  the node's tip\n"
+    "  devnet create --dir DIR [--core-nodes N] [--relays N] [--slot-ms MS] [--k K]\n"
+    "                [--base-port P]            files and start script of a local network\n"
+    "  txgen --socket-path S --genesis-dir DIR --tps N --duration-s T\n"
+    "                                           submit payments, report inclusion and latency\n"
     "  address show ADDRESS                     a Base58 Byron address\n"
     "\n"
     "Exit codes: 0 ok, 1 invalid input (JSON error on stderr), 2 usage, 3 I/O failure.\n";
@@ -50,9 +60,10 @@ int main(int argc, char **argv) {
   static const struct {
     const char *noun;
     int (*run)(int, char **);
-  } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block}, {"tx", cmd_tx},
-               {"address", cmd_address}, {"chain", cmd_chain}, {"key", cmd_key},
-               {"db", cmd_db}, {"sync", cmd_sync}};
+  } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block},   {"tx", cmd_tx},
+               {"address", cmd_address}, {"chain", cmd_chain},   {"key", cmd_key},
+               {"db", cmd_db},           {"sync", cmd_sync},     {"devnet", cmd_devnet},
+               {"query", cmd_query},     {"submit", cmd_submit}, {"txgen", cmd_txgen}};
   for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
     if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
   }

@@ -12,11 +12,15 @@
 
 int cli_exit_code(int code) {
   switch (code) {
-    case CDL_OK: return EXIT_OK;
+    case CDL_OK:
+      return EXIT_OK;
     case CDL_E_IO:
-    case CDL_E_NOMEM: return EXIT_FAILURE_IO;
-    case CDL_E_USAGE: return EXIT_USAGE;
-    default: return EXIT_REJECTED;
+    case CDL_E_NOMEM:
+      return EXIT_FAILURE_IO;
+    case CDL_E_USAGE:
+      return EXIT_USAGE;
+    default:
+      return EXIT_REJECTED;
   }
 }
 
@@ -24,9 +28,9 @@ int cli_report(const cdl_error *err) {
   /* A failure that reached here without a recorded cause is a bug in the
    * library, but must still not exit 0. */
   int code = err->code != CDL_OK ? err->code : CDL_E_IO;
-  json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "error", "rule", cdl_error_name(code),
-                        "message", err->message[0] ? err->message : "unexplained failure",
-                        "offset", (json_int_t)err->offset);
+  json_t *j = json_pack("{s:{s:s,s:s,s:I}}", "error", "rule", cdl_error_name(code), "message",
+                        err->message[0] ? err->message : "unexplained failure", "offset",
+                        (json_int_t)err->offset);
   char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
   fprintf(stderr, "%s\n", text ? text : err->message);
   free(text);
@@ -108,8 +112,9 @@ int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l) {
   json_object_set_new(e, "hash", rej->has_block ? cdl_json_hex(rej->hash, 32) : json_null());
   if (rej->has_tx) json_object_set_new(e, "tx_id", cdl_json_hex(rej->tx_id, 32));
   if (rej->has_input)
-    json_object_set_new(e, "input", json_pack("{s:o,s:I}", "tx_id", cdl_json_hex(rej->input_tx_id, 32),
-                                              "index", (json_int_t)rej->input_index));
+    json_object_set_new(e, "input",
+                        json_pack("{s:o,s:I}", "tx_id", cdl_json_hex(rej->input_tx_id, 32), "index",
+                                  (json_int_t)rej->input_index));
   json_object_set_new(e, "detail", json_string(rej->detail));
   json_t *j = json_pack("{s:o}", "error", e);
   char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

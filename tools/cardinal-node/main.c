@@ -1,5 +1,6 @@
 /*
- * main.c: cardinal-node (docs/node.md). For now one command, `serve`: a
+ * main.c: cardinal-node (docs/node.md). Two commands: `run` (run.c), the
+ * node itself, and `serve`, here: a
  * read-only node over an existing database that serves chain-sync,
  * block-fetch, keep-alive and tx-submission over TCP and the
  * node-to-client protocols over a Unix socket (docs/network.md
@@ -17,10 +18,21 @@
 
 #include "cardinal/crypto.h"
 #include "cardinal/io.h"
-
-enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
+#include "node_main.h"
 
 static const char USAGE[] =
+    "usage: cardinal-node run --config FILE --topology FILE --database-path DIR\n"
+    "                         --socket-path FILE [--host-addr ADDR] [--port P]\n"
+    "                         [--delegation-certificate FILE --signing-key FILE]\n"
+    "                         [--metrics-port P] [--metrics-host ADDR] [--log-level L]\n"
+    "\n"
+    "  Runs a node: follows and judges the chain of the peers in the topology,\n"
+    "  serves node-to-node on ADDR:P (default 0.0.0.0, port 3001) and\n"
+    "  node-to-client on the socket, relays transactions and, with a\n"
+    "  delegation certificate and its delegate's signing key, forges blocks in\n"
+    "  its PBFT slots. Prometheus metrics on P (127.0.0.1). Stops on SIGINT or\n"
+    "  SIGTERM, writing a ledger snapshot.\n"
+    "\n"
     "usage: cardinal-node serve --db DIR [--host ADDR] [--port P] [--socket-path S]\n"
     "                           [--max-connections N] [--mempool-capacity BYTES]\n"
     "                           [--mempool-ttl SLOTS] [--log-level debug|info|warn|error]\n"
@@ -43,7 +55,7 @@ static int usage(const char *why) {
   return EXIT_USAGE;
 }
 
-static bool parse_ulong(const char *s, unsigned long max, unsigned long *out) {
+bool node_parse_ulong(const char *s, unsigned long max, unsigned long *out) {
   char *end = NULL;
   unsigned long v = strtoul(s, &end, 10);
   if (end == s || *end != '\0' || s[0] == '-' || v > max) return false;
@@ -70,17 +82,17 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
       o->db = optarg;
     else if (c == 'h')
       o->host = optarg;
-    else if (c == 'p' && parse_ulong(optarg, 65535, &o->port))
+    else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
       o->has_port = true;
     else if (c == 's')
       o->socket_path = optarg;
-    else if (c == 'm' && parse_ulong(optarg, 100000, &o->max_connections))
+    else if (c == 'm' && node_parse_ulong(optarg, 100000, &o->max_connections))
       continue;
     else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
       continue;
-    else if (c == 'c' && parse_ulong(optarg, 1ul << 32, &o->mempool_capacity))
+    else if (c == 'c' && node_parse_ulong(optarg, 1ul << 32, &o->mempool_capacity))
       continue;
-    else if (c == 't' && parse_ulong(optarg, 1ul << 32, &o->mempool_ttl))
+    else if (c == 't' && node_parse_ulong(optarg, 1ul << 32, &o->mempool_ttl))
       continue;
     else
       return usage("bad or unknown option");
@@ -90,14 +102,14 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
   return EXIT_OK;
 }
 
-typedef struct node_run {
+typedef struct serve_run {
   cdl_io_server *server;
   uv_signal_t sigint, sigterm;
   const cdl_logger *log;
-} node_run;
+} serve_run;
 
 static void on_signal(uv_signal_t *h, int signum) {
-  node_run *r = h->data;
+  serve_run *r = h->data;
   cdl_log(r->log, CDL_LOG_INFO, "node", "stopping", "signal %d", signum);
   cdl_io_server_stop(r->server);
   uv_close((uv_handle_t *)&r->sigint, NULL);
@@ -116,9 +128,9 @@ static void print_ready(const cdl_io_server *s, const serve_opts *o, cdl_chaindb
   fflush(stdout);
 }
 
-static cdl_hs_config hs_config(bool node_to_client, uint32_t magic) {
-  /* Node-to-node 7..15: what current tools propose (15 takes the v14
-   * data); node-to-client 9..23: every version whose data we decode. */
+int node_exit_code(int rc) { return rc == CDL_E_IO || rc == CDL_E_NOMEM ? EXIT_IO : EXIT_INVALID; }
+
+cdl_hs_config node_hs_config(bool node_to_client, uint32_t magic) {
   if (node_to_client) return (cdl_hs_config){true, 9, 23, {magic, false, 0, false}};
   return (cdl_hs_config){false, 7, 15, {magic, false, 0, false}};
 }
@@ -133,8 +145,8 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
   uv_loop_t loop;
   uv_loop_init(&loop);
   cdl_io_server_config cfg = {.db = db,
-                              .n2n = hs_config(false, magic),
-                              .n2c = hs_config(true, magic),
+                              .n2n = node_hs_config(false, magic),
+                              .n2c = node_hs_config(true, magic),
                               .host = o->host,
                               .port = (uint16_t)o->port,
                               .socket_path = o->socket_path,
@@ -142,7 +154,7 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
                               .system_start = g->start_time,
                               .mempool = mp,
                               .log = lg};
-  node_run r = {.log = lg};
+  serve_run r = {.log = lg};
   int rc = cdl_io_server_start(&loop, &cfg, &r.server, err);
   if (rc == CDL_OK) {
     uv_signal_init(&loop, &r.sigint);
@@ -158,7 +170,7 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
   return rc;
 }
 
-static int serve(int argc, char **argv) {
+int node_serve(int argc, char **argv) {
   serve_opts o;
   int code = parse_opts(argc, argv, &o);
   if (code != EXIT_OK) return code;
@@ -177,7 +189,7 @@ static int serve(int argc, char **argv) {
   cdl_db_genesis_free(&dg);
   if (rc == CDL_OK) return EXIT_OK;
   cdl_log(&lg, CDL_LOG_ERROR, "node", cdl_error_name(rc), "%s", err.message);
-  return rc == CDL_E_IO || rc == CDL_E_NOMEM ? EXIT_IO : EXIT_INVALID;
+  return node_exit_code(rc);
 }
 
 int main(int argc, char **argv) {
@@ -189,6 +201,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "cardinal-node: cannot initialise libsodium/OpenSSL\n");
     return EXIT_IO;
   }
-  if (strcmp(argv[1], "serve") == 0) return serve(argc - 1, argv + 1);
+  if (strcmp(argv[1], "serve") == 0) return node_serve(argc - 1, argv + 1);
+  if (strcmp(argv[1], "run") == 0) return node_run(argc - 1, argv + 1);
   return usage("unknown command");
 }

@@ -1,0 +1,97 @@
+/*
+ * node_io.h: the libuv driver of the node kernel (include/cardinal/io.h
+ * "Running a node"; docs/node.md "Running"): node_run.c holds the loop,
+ * the listeners, the kernel's timer, the signals and the dialling of
+ * upstream peers; node_link.c one socket each; metrics_http.c the
+ * Prometheus endpoint.
+ */
+#ifndef CARDINAL_NODE_IO_H
+#define CARDINAL_NODE_IO_H
+
+#include <pthread.h>
+
+#include "cardinal/node.h"
+#include "io_internal.h"
+
+typedef struct nd_run nd_run;
+typedef struct nd_link nd_link;
+
+/* One socket: an upstream peer we dialled, an inbound peer or a local
+ * client, and its connection in the kernel once it has one. */
+struct nd_link {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h;
+  uv_connect_t connect;
+  uv_getaddrinfo_t resolve;
+  nd_run *run;
+  nd_link *prev, *next;
+  cdl_node_conn_kind kind;
+  size_t peer; /* outbound: its index in the peer set */
+  cdl_node_conn_id id;
+  bool has_id, handle_open, closing;
+  bool resolving; /* a dial's name look-up is under way: it frees the link */
+  bool ending;    /* the kernel ended it: closed once its writes are done */
+  cdl_peer_end end;
+  char why[CDL_ERROR_MESSAGE_MAX + 48]; /* how the kernel ended it */
+  uint64_t rtt_samples;                 /* keep-alive samples already given to the peer set */
+  size_t writing;                       /* bytes in writes not yet completed */
+  char name[64];
+  uint8_t rbuf[IO_READ_BYTES];
+};
+
+typedef struct nd_metrics nd_metrics; /* metrics_http.c */
+
+struct nd_run {
+  uv_loop_t loop;
+  cdl_io_node_config cfg;
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
+  uv_timer_t timer, metrics_timer;
+  uv_signal_t sigint, sigterm;
+  bool has_tcp, has_pipe, stopping;
+  uint16_t port;
+  nd_link *links;
+  size_t n_links;
+  cdl_buf sdu;
+  cdl_buf metrics_text; /* rendered on the loop, served by the HTTP thread */
+  nd_metrics *metrics;
+  int rc;
+  cdl_error err;
+};
+
+/* The wall clock: the node kernel's time. */
+uint64_t nd_now(void);
+/* Gives every connection the kernel marked to its socket, handles the
+ * ends, dials the peers that are due and re-arms the kernel's timer. */
+void nd_pump(nd_run *r);
+/* Stops the node: listeners, timers, signals and every link closed; the
+ * loop then returns. |rc| and |why| are the run's result. */
+void nd_stop(nd_run *r, int rc, const cdl_error *why);
+
+/* ---- Links (node_link.c) ---- */
+/* A link for an accepted socket (its handle initialised by the caller). */
+nd_link *nd_link_new(nd_run *r, cdl_node_conn_kind kind);
+/* Accepts from |listener| into a new link and opens its connection. */
+void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local);
+/* Dials peer |i| of the peer set. */
+void nd_link_dial(nd_run *r, size_t i);
+/* Writes what the kernel has for the link; closes it once its connection
+ * has ended and the last bytes are written. */
+void nd_link_flush(nd_link *l);
+/* Closes the socket; the link is freed once libuv is done with it. */
+void nd_link_close(nd_link *l, cdl_peer_end end, const char *why);
+nd_link *nd_link_find(nd_run *r, cdl_node_conn_id id);
+/* Gives the peer set a new keep-alive round trip of an upstream link. */
+void nd_link_rtt(nd_link *l);
+
+/* ---- Metrics (metrics_http.c) ---- */
+int nd_metrics_start(nd_run *r, cdl_error *err);
+/* Renders the node's metrics for the HTTP thread. */
+void nd_metrics_refresh(nd_run *r);
+void nd_metrics_stop(nd_run *r);
+
+#endif

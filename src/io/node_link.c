@@ -1,0 +1,249 @@
+/*
+ * node_link.c: one socket of the node driver (node_io.h; docs/node.md
+ * "Running"): an upstream peer we dial, an inbound peer or a local
+ * client, each with its connection in the node kernel.
+ *
+ * Bytes read go to the kernel; what the kernel has to send is written one
+ * SDU per uv_write (one segment on loopback, docs/network.md "Third-party
+ * clients"), at most IO_WRITE_BOUND bytes waiting per socket so a peer
+ * that does not read stalls only itself. A connection the kernel ended (a
+ * violation, an invalid block, a refused handshake) is closed once its
+ * last bytes are written, and an upstream peer's end is reported to the
+ * peer set: how it ended decides its backoff or suspension.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_io.h"
+
+nd_link *nd_link_find(nd_run *r, cdl_node_conn_id id) {
+  for (nd_link *l = r->links; l != NULL; l = l->next)
+    if (l->has_id && l->id == id) return l;
+  return NULL;
+}
+
+nd_link *nd_link_new(nd_run *r, cdl_node_conn_kind kind) {
+  nd_link *l = calloc(1, sizeof *l);
+  if (l == NULL) return NULL;
+  l->run = r;
+  l->kind = kind;
+  l->peer = SIZE_MAX;
+  l->next = r->links;
+  if (r->links) r->links->prev = l;
+  r->links = l;
+  r->n_links++;
+  return l;
+}
+
+static void unlink_free(nd_link *l) {
+  nd_run *r = l->run;
+  if (l->prev)
+    l->prev->next = l->next;
+  else
+    r->links = l->next;
+  if (l->next) l->next->prev = l->prev;
+  r->n_links--;
+  free(l);
+}
+
+/* The socket is gone: the kernel forgets the connection, the peer set
+ * learns how an upstream one ended. */
+static void release(nd_link *l) {
+  nd_run *r = l->run;
+  if (l->has_id) cdl_node_conn_close(r->cfg.node, l->id);
+  if (l->peer != SIZE_MAX && r->cfg.peers) cdl_peers_down(r->cfg.peers, l->peer, l->end, nd_now());
+  unlink_free(l);
+  nd_pump(r); /* a slot in the peer set may be free again */
+}
+
+static void on_close(uv_handle_t *h) { release(h->data); }
+
+void nd_link_close(nd_link *l, cdl_peer_end end, const char *why) {
+  if (l->closing) return;
+  l->closing = true;
+  l->end = end;
+  bool bad = end == CDL_PEER_END_VIOLATION || end == CDL_PEER_END_INVALID_BLOCK;
+  cdl_log(l->run->cfg.log, bad ? CDL_LOG_WARN : CDL_LOG_INFO, "node", "conn.closed", "%s: %s",
+          l->name, why);
+  if (l->resolving) return;               /* on_resolved frees it */
+  if (!l->handle_open) return release(l); /* a dial that never got a socket */
+  uv_close(&l->h.handle, on_close);
+}
+
+static void on_write(uv_write_t *req, int status) {
+  io_write *w = (io_write *)req;
+  nd_link *l = w->owner;
+  l->writing -= w->len;
+  free(w);
+  if (l->closing) return;
+  if (status < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(status));
+  nd_link_flush(l);
+  nd_pump(l->run);
+}
+
+/* The kernel ended the connection: report how, close after the writes. */
+static void end_when_written(nd_link *l) {
+  nd_run *r = l->run;
+  if (!l->ending) {
+    int rc;
+    cdl_error why = {0};
+    if (!cdl_node_conn_result(r->cfg.node, l->id, &rc, &why)) return;
+    l->ending = true;
+    /* A failure of our own disk is not the peer's fault. */
+    l->end = cdl_node_failed(r->cfg.node, NULL) ? CDL_PEER_END_CLEAN : cdl_peer_end_of(rc);
+    snprintf(l->why, sizeof l->why, "%s: %s", rc == CDL_OK ? "finished" : cdl_error_name(rc),
+             why.message);
+  }
+  if (l->writing == 0) nd_link_close(l, l->end, l->why);
+}
+
+void nd_link_flush(nd_link *l) {
+  nd_run *r = l->run;
+  uint64_t now = nd_now();
+  while (!l->closing && !l->ending && l->writing < IO_WRITE_BOUND) {
+    cdl_buf_reset(&r->sdu);
+    if (!cdl_node_conn_next_sdu(r->cfg.node, l->id, now, &r->sdu)) {
+      if (r->sdu.failed) return nd_link_close(l, CDL_PEER_END_IO, "out of memory for an SDU");
+      break;
+    }
+    int rc = io_write_copy(&l->h.stream, &r->sdu, l, on_write);
+    if (rc < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
+    l->writing += r->sdu.len;
+  }
+  if (!l->closing) end_when_written(l);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  (void)suggested;
+  nd_link *l = h->data;
+  *b = uv_buf_init((char *)l->rbuf, sizeof l->rbuf);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
+  nd_link *l = st->data;
+  if (l->closing || l->ending || n == 0) return;
+  if (n < 0) {
+    /* A peer that closes in order (a restart, its own stop) is no failure. */
+    bool eof = n == UV_EOF;
+    return nd_link_close(l, eof ? CDL_PEER_END_CLEAN : CDL_PEER_END_IO,
+                         eof ? "the peer closed" : uv_strerror((int)n));
+  }
+  cdl_error err = {0};
+  /* A failure is kept by the kernel and marks the connection: the pump
+   * writes what is left and closes it. */
+  (void)cdl_node_conn_recv(l->run->cfg.node, l->id, (const uint8_t *)b->base, (size_t)n, nd_now(),
+                           &err);
+  nd_pump(l->run);
+}
+
+/* The socket is connected: its connection in the kernel, then reading. */
+static int open_conn(nd_link *l) {
+  nd_run *r = l->run;
+  cdl_error err = {0};
+  if (cdl_node_conn_open(r->cfg.node, l->kind, nd_now(), &l->id, &err) != CDL_OK) {
+    nd_link_close(l, CDL_PEER_END_IO, err.message);
+    return -1;
+  }
+  l->has_id = true;
+  int rc = uv_read_start(&l->h.stream, on_alloc, on_read);
+  if (rc != 0) {
+    nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
+    return -1;
+  }
+  cdl_log(r->cfg.log, CDL_LOG_INFO, "node", "conn.opened", "%s (%s)", l->name,
+          l->kind == CDL_NODE_OUTBOUND  ? "upstream"
+          : l->kind == CDL_NODE_INBOUND ? "inbound"
+                                        : "local");
+  return 0;
+}
+
+static void name_accepted(nd_link *l) {
+  snprintf(l->name, sizeof l->name, "%s", l->kind == CDL_NODE_LOCAL ? "local" : "?");
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  if (l->kind == CDL_NODE_LOCAL || uv_tcp_getpeername(&l->h.tcp, (struct sockaddr *)&ss, &len) != 0)
+    return;
+  char ip[48] = "?";
+  if (ss.ss_family == AF_INET6)
+    uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+  else
+    uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+  int port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                            : ((struct sockaddr_in *)&ss)->sin_port);
+  snprintf(l->name, sizeof l->name, "%s:%d", ip, port);
+}
+
+static size_t accepted_links(const nd_run *r) {
+  size_t k = 0;
+  for (const nd_link *l = r->links; l != NULL; l = l->next) k += l->kind != CDL_NODE_OUTBOUND;
+  return k;
+}
+
+void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local) {
+  nd_link *l = nd_link_new(r, local ? CDL_NODE_LOCAL : CDL_NODE_INBOUND);
+  if (l == NULL) return; /* libuv offers the connection again on the next turn */
+  int rc = local ? uv_pipe_init(&r->loop, &l->h.pipe, 0) : uv_tcp_init(&r->loop, &l->h.tcp);
+  if (rc != 0) return unlink_free(l);
+  l->h.handle.data = l;
+  l->handle_open = true;
+  if (uv_accept(listener, &l->h.stream) != 0) return nd_link_close(l, CDL_PEER_END_IO, "accept");
+  if (!local) uv_tcp_nodelay(&l->h.tcp, 1);
+  name_accepted(l);
+  if (accepted_links(r) > r->cfg.max_connections)
+    return nd_link_close(l, CDL_PEER_END_IO, "over the connection limit");
+  open_conn(l);
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+  nd_link *l = req->data;
+  if (l->closing) return;
+  if (status < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(status));
+  uv_tcp_nodelay(&l->h.tcp, 1);
+  if (open_conn(l) != 0) return;
+  cdl_peers_up(l->run->cfg.peers, l->peer, nd_now());
+  nd_pump(l->run);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
+  nd_link *l = req->data;
+  nd_run *r = l->run;
+  l->resolving = false;
+  if (status < 0 || l->closing) {
+    if (res) uv_freeaddrinfo(res);
+    if (l->closing) return release(l);
+    return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(status));
+  }
+  uv_tcp_init(&r->loop, &l->h.tcp);
+  l->h.handle.data = l;
+  l->handle_open = true;
+  l->connect.data = l;
+  int rc = uv_tcp_connect(&l->connect, &l->h.tcp, res->ai_addr, on_connect);
+  uv_freeaddrinfo(res);
+  if (rc != 0) nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
+}
+
+void nd_link_dial(nd_run *r, size_t i) {
+  cdl_peers *ps = r->cfg.peers;
+  cdl_peers_dialling(ps, i, nd_now());
+  nd_link *l = nd_link_new(r, CDL_NODE_OUTBOUND);
+  if (l == NULL) return cdl_peers_down(ps, i, CDL_PEER_END_IO, nd_now());
+  l->peer = i;
+  const cdl_peer *p = &ps->peer[i];
+  snprintf(l->name, sizeof l->name, "%.40s:%u", p->host, p->port);
+  char service[8];
+  snprintf(service, sizeof service, "%u", p->port);
+  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+  l->resolve.data = l;
+  int rc = uv_getaddrinfo(&r->loop, &l->resolve, on_resolved, p->host, service, &hints);
+  if (rc != 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
+  l->resolving = true;
+}
+
+void nd_link_rtt(nd_link *l) {
+  cdl_n2n_client_stats st;
+  if (l->peer == SIZE_MAX || !l->has_id || l->closing) return;
+  if (!cdl_node_conn_client_stats(l->run->cfg.node, l->id, &st)) return;
+  if (st.ka_rtt_samples == l->rtt_samples || st.ka_rtt_us == 0) return;
+  l->rtt_samples = st.ka_rtt_samples;
+  cdl_peers_rtt(l->run->cfg.peers, l->peer, st.ka_rtt_us);
+}

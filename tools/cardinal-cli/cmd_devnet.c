@@ -1,0 +1,269 @@
+/*
+ * cmd_devnet.c: `cardinal-cli devnet create` (docs/node.md "A local
+ * network"): everything a local network of core nodes and relays needs,
+ * under one directory:
+ *   DIR/genesis/            the genesis and its keys (cardinal-cli genesis create)
+ *   DIR/node-I/config.json  cardano-node's format, naming ../genesis/genesis.json
+ *   DIR/node-I/topology.json  every other node as a Producer
+ *   DIR/node-I/db, node.socket, node.log  made when the node runs
+ *   DIR/start.sh            starts every node, stops them on Ctrl-C
+ *   DIR/devnet.json         what was made: nodes, ports, sockets, genesis hash
+ * Core node I signs with genesis key I's delegate (genesis/delegate-keys.I.skey
+ * and delegation-cert.I.json). The PBFT threshold is 1/N + 0.2 (at most 1),
+ * so the chain goes on with a core node down. The genesis starts a few
+ * seconds after creation; a later start just begins at a later slot.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cardinal/gen.h"
+#include "cli.h"
+
+#define DEVNET_MAX_NODES 32
+
+typedef struct devnet_opts {
+  const char *dir;
+  uint64_t cores, relays, slot_ms, k, base_port, metrics_base, poor, start_delay, magic;
+  double threshold;
+} devnet_opts;
+
+static int parse_opts(int argc, char **argv, devnet_opts *o) {
+  static const struct option LONG[] = {{"dir", required_argument, 0, 'd'},
+                                       {"core-nodes", required_argument, 0, 'c'},
+                                       {"relays", required_argument, 0, 'r'},
+                                       {"slot-ms", required_argument, 0, 's'},
+                                       {"k", required_argument, 0, 'k'},
+                                       {"base-port", required_argument, 0, 'p'},
+                                       {"metrics-base-port", required_argument, 0, 'm'},
+                                       {"poor-addresses", required_argument, 0, 'n'},
+                                       {"start-delay-s", required_argument, 0, 'D'},
+                                       {"protocol-magic", required_argument, 0, 'M'},
+                                       {"pbft-threshold", required_argument, 0, 't'},
+                                       {0, 0, 0, 0}};
+  *o = (devnet_opts){.cores = 3,
+                     .relays = 1,
+                     .slot_ms = 1000,
+                     .k = 10,
+                     .base_port = 30000,
+                     .metrics_base = 0,
+                     .poor = 1000,
+                     .start_delay = 5,
+                     .magic = 42};
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    bool ok = true;
+    if (c == 'd')
+      o->dir = optarg;
+    else if (c == 'c')
+      ok = cli_parse_u64(optarg, 1, 7, &o->cores);
+    else if (c == 'r')
+      ok = cli_parse_u64(optarg, 0, DEVNET_MAX_NODES - 7, &o->relays);
+    else if (c == 's')
+      ok = cli_parse_u64(optarg, 100, 600000, &o->slot_ms);
+    else if (c == 'k')
+      ok = cli_parse_u64(optarg, 1, 100000, &o->k);
+    else if (c == 'p')
+      ok = cli_parse_u64(optarg, 1024, 65000, &o->base_port);
+    else if (c == 'm')
+      ok = cli_parse_u64(optarg, 1024, 65000, &o->metrics_base);
+    else if (c == 'n')
+      ok = cli_parse_u64(optarg, 1, 100000, &o->poor);
+    else if (c == 'D')
+      ok = cli_parse_u64(optarg, 0, 86400, &o->start_delay);
+    else if (c == 'M')
+      ok = cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic);
+    else if (c == 't')
+      ok = cli_parse_fraction(optarg, &o->threshold);
+    else
+      ok = false;
+    if (!ok) return cli_usage("devnet create: bad or unknown option '%s'", argv[optind - 1]);
+  }
+  if (optind < argc) return cli_usage("devnet create: unexpected argument '%s'", argv[optind]);
+  if (o->dir == NULL) return cli_usage("devnet create: --dir DIR is required");
+  if (o->metrics_base == 0) o->metrics_base = o->base_port + 100;
+  if (o->threshold == 0) o->threshold = 1.0 / (double)o->cores + 0.2;
+  if (o->threshold > 1) o->threshold = 1;
+  return EXIT_OK;
+}
+
+static int write_json(const char *path, json_t *v, cdl_error *err) {
+  int rc = json_dump_file(v, path, JSON_INDENT(2) | JSON_SORT_KEYS);
+  json_decref(v);
+  if (rc != 0) return cdl_error_set(err, CDL_E_IO, 0, "cannot write %s", path);
+  return CDL_OK;
+}
+
+static int node_files(const devnet_opts *o, const cdl_gen_dir *g, size_t i, cdl_error *err) {
+  size_t n = o->cores + o->relays;
+  char path[PATH_MAX], hash[65];
+  snprintf(path, sizeof path, "%s/node-%zu", o->dir, i);
+  if (mkdir(path, 0755) != 0) return cdl_error_set(err, CDL_E_IO, 0, "cannot make %s", path);
+  cdl_hex_encode(g->genesis.hash, 32, hash);
+  json_t *cfg = json_pack(
+      "{s:s, s:s, s:s, s:s, s:f, s:s, s:i}", "Protocol", "RealPBFT", "ByronGenesisFile",
+      "../genesis/genesis.json", "ByronGenesisHash", hash, "RequiresNetworkMagic",
+      g->requires_magic ? "RequiresMagic" : "RequiresNoMagic", "PBftSignatureThreshold",
+      o->threshold, "MinSeverity", "Info", "MempoolTTLSlots", (json_int_t)(2 * o->k * 10));
+  snprintf(path, sizeof path, "%s/node-%zu/config.json", o->dir, i);
+  int rc = write_json(path, cfg, err);
+  json_t *producers = json_array();
+  for (size_t j = 0; j < n; j++)
+    if (j != i)
+      json_array_append_new(producers, json_pack("{s:s, s:i, s:i}", "addr", "127.0.0.1", "port",
+                                                 (json_int_t)(o->base_port + j), "valency", 1));
+  snprintf(path, sizeof path, "%s/node-%zu/topology.json", o->dir, i);
+  if (rc == CDL_OK)
+    rc = write_json(path, json_pack("{s:o}", "Producers", producers), err);
+  else
+    json_decref(producers);
+  return rc;
+}
+
+/* cardinal-node beside this cardinal-cli, else the one on PATH. */
+static void node_binary(char *out, size_t cap) {
+  char self[PATH_MAX - 32];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  snprintf(out, cap, "cardinal-node");
+  if (n <= 0) return;
+  self[n] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash == NULL) return;
+  *slash = '\0';
+  char cand[PATH_MAX];
+  snprintf(cand, sizeof cand, "%s/cardinal-node", self);
+  if (access(cand, X_OK) == 0) snprintf(out, cap, "%s", cand);
+}
+
+static void node_command(FILE *f, const devnet_opts *o, size_t i) {
+  fprintf(f,
+          "  \"$NODE\" run --config node-%zu/config.json --topology node-%zu/topology.json \\\n"
+          "    --database-path node-%zu/db --socket-path node-%zu/node.socket \\\n"
+          "    --host-addr 127.0.0.1 --port %llu --metrics-port %llu",
+          i, i, i, i, (unsigned long long)(o->base_port + i),
+          (unsigned long long)(o->metrics_base + i));
+  if (i < o->cores)
+    fprintf(f,
+            " \\\n    --delegation-certificate genesis/delegation-cert.%03zu.json \\\n"
+            "    --signing-key genesis/delegate-keys.%03zu.skey",
+            i, i);
+  fprintf(f, " \\\n    > node-%zu/ready.json 2> node-%zu/node.log &\n  echo $! > node-%zu/pid\n", i,
+          i, i);
+}
+
+static int start_script(const devnet_opts *o, cdl_error *err) {
+  char path[PATH_MAX], node[PATH_MAX];
+  snprintf(path, sizeof path, "%s/start.sh", o->dir);
+  FILE *f = fopen(path, "w");
+  if (f == NULL) return cdl_error_set(err, CDL_E_IO, 0, "cannot write %s", path);
+  node_binary(node, sizeof node);
+  fprintf(f,
+          "#!/bin/sh\n"
+          "# start.sh: starts every node of this devnet (made by cardinal-cli devnet\n"
+          "# create) in the background, each logging to node-I/node.log, and stops\n"
+          "# them all (SIGTERM: each writes its ledger snapshot) on Ctrl-C or when\n"
+          "# this script is terminated. CARDINAL_NODE overrides the node binary.\n"
+          "cd \"$(dirname \"$0\")\" || exit 1\n"
+          "NODE=\"${CARDINAL_NODE:-%s}\"\n"
+          "start_node() {\n"
+          "  case \"$1\" in\n",
+          node);
+  for (size_t i = 0; i < o->cores + o->relays; i++) {
+    fprintf(f, "  %zu)\n", i);
+    node_command(f, o, i);
+    fprintf(f, "  ;;\n");
+  }
+  fprintf(f,
+          "  esac\n"
+          "}\n"
+          "if [ -n \"$1\" ]; then start_node \"$1\"; exit 0; fi\n"
+          "pids=\"\"\n"
+          "for i in $(seq 0 %llu); do start_node \"$i\"; pids=\"$pids $(cat node-$i/pid)\"; done\n"
+          "trap 'kill $pids 2>/dev/null; wait; exit 0' INT TERM\n"
+          "echo \"devnet: %llu nodes started (pids$pids); Ctrl-C stops them\" >&2\n"
+          "wait\n",
+          (unsigned long long)(o->cores + o->relays - 1),
+          (unsigned long long)(o->cores + o->relays));
+  bool ok = fclose(f) == 0 && chmod(path, 0755) == 0;
+  return ok ? CDL_OK : cdl_error_set(err, CDL_E_IO, 0, "cannot write %s", path);
+}
+
+static json_t *summary(const devnet_opts *o, const cdl_gen_dir *g) {
+  char hash[65];
+  cdl_hex_encode(g->genesis.hash, 32, hash);
+  json_t *nodes = json_array();
+  for (size_t i = 0; i < o->cores + o->relays; i++) {
+    char name[32], sock[PATH_MAX + 32];
+    snprintf(name, sizeof name, "node-%zu", i);
+    snprintf(sock, sizeof sock, "%s/node-%zu/node.socket", o->dir, i);
+    json_array_append_new(
+        nodes, json_pack("{s:s, s:b, s:i, s:i, s:s}", "name", name, "core", i < o->cores, "port",
+                         (json_int_t)(o->base_port + i), "metrics_port",
+                         (json_int_t)(o->metrics_base + i), "socket", sock));
+  }
+  return json_pack("{s:s, s:s, s:i, s:i, s:i, s:f, s:o}", "dir", o->dir, "genesis_hash", hash,
+                   "protocol_magic", (json_int_t)g->genesis.protocol_magic, "start_time",
+                   (json_int_t)g->genesis.start_time, "slot_ms", (json_int_t)o->slot_ms,
+                   "pbft_threshold", o->threshold, "nodes", nodes);
+}
+
+static int make_genesis(const devnet_opts *o, cdl_gen_dir *g, cdl_error *err) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/genesis", o->dir);
+  cdl_gen_genesis_spec s = {.protocol_magic = (uint32_t)o->magic,
+                            .k = o->k,
+                            .start_time = (int64_t)time(NULL) + (int64_t)o->start_delay,
+                            .genesis_keys = (uint32_t)o->cores,
+                            .poor_addresses = (uint32_t)o->poor,
+                            .poor_balance = 1000000000000ull};
+  cdl_gen_default_params(&s.params);
+  s.params.slot_duration_ms = o->slot_ms;
+  int rc = cdl_gen_genesis_create(&s, path, err);
+  if (rc == CDL_OK) rc = cdl_gen_dir_load(path, g, err);
+  return rc;
+}
+
+int devnet_create(int argc, char **argv) {
+  devnet_opts o;
+  int code = parse_opts(argc, argv, &o);
+  if (code != EXIT_OK) return code;
+  cdl_error err = {0};
+  struct stat st;
+  if (stat(o.dir, &st) == 0) {
+    cdl_error_set(&err, CDL_E_USAGE, 0, "%s exists: a devnet is made in a new directory", o.dir);
+    return cli_report(&err);
+  }
+  if (mkdir(o.dir, 0755) != 0) {
+    cdl_error_set(&err, CDL_E_IO, 0, "cannot make %s", o.dir);
+    return cli_report(&err);
+  }
+  cdl_gen_dir g;
+  int rc = make_genesis(&o, &g, &err);
+  if (rc != CDL_OK) return cli_report(&err);
+  for (size_t i = 0; rc == CDL_OK && i < o.cores + o.relays; i++) rc = node_files(&o, &g, i, &err);
+  if (rc == CDL_OK) rc = start_script(&o, &err);
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/devnet.json", o.dir);
+  json_t *sum = rc == CDL_OK ? summary(&o, &g) : NULL;
+  if (sum != NULL) rc = write_json(path, json_incref(sum), &err);
+  cdl_gen_dir_free(&g);
+  if (rc != CDL_OK) {
+    json_decref(sum);
+    return cli_report(&err);
+  }
+  return cli_print(sum, false);
+}
+
+int cmd_devnet(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "create") != 0)
+    return cli_usage("expected: devnet create --dir DIR [--core-nodes N] [--relays N] ...");
+  return devnet_create(argc - 1, argv + 1);
+}

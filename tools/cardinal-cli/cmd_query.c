@@ -1,0 +1,145 @@
+/*
+ * cmd_query.c: the CLI's commands to a running node over its local socket
+ * (docs/cli.md "Talking to a node"):
+ *   query tip --socket-path S [--genesis FILE]
+ *       {"slot", "hash", "block_no", "epoch"}: the node's tip, from local
+ *       chain-sync. The epoch needs the genesis's k (an epoch is 10k
+ *       slots); without --genesis it is null, as the node does not answer
+ *       the era-history query (GetInterpreter) yet.
+ *   tx submit --socket-path S FILE   (also `submit tx`)
+ *       a signed tx (a TxAux, binary or hex) through local tx-submission:
+ *       {"accepted": true, "txid"} or exit 1 with the node's reason.
+ * The network magic is asked of the node (a handshake query) unless
+ * --testnet-magic gives it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cardinal/storage.h"
+#include "cli.h"
+#include "local.h"
+
+typedef struct node_opts {
+  const char *socket, *genesis, *file;
+  uint64_t magic;
+  bool has_magic;
+} node_opts;
+
+static int parse_opts(const char *what, int argc, char **argv, node_opts *o, bool want_file) {
+  static const struct option LONG[] = {{"socket-path", required_argument, 0, 's'},
+                                       {"genesis", required_argument, 0, 'g'},
+                                       {"testnet-magic", required_argument, 0, 'm'},
+                                       {0, 0, 0, 0}};
+  memset(o, 0, sizeof *o);
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    if (c == 's')
+      o->socket = optarg;
+    else if (c == 'g')
+      o->genesis = optarg;
+    else if (c == 'm' && cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic))
+      o->has_magic = true;
+    else
+      return cli_usage("%s: bad or unknown option '%s'", what, argv[optind - 1]);
+  }
+  if (want_file && optind == argc - 1) o->file = argv[optind++];
+  if (optind < argc) return cli_usage("%s: unexpected argument '%s'", what, argv[optind]);
+  if (o->socket == NULL) return cli_usage("%s: --socket-path S is required", what);
+  if (want_file && o->file == NULL) return cli_usage("%s: the tx FILE is required", what);
+  return EXIT_OK;
+}
+
+static int query_tip(int argc, char **argv) {
+  node_opts o;
+  int code = parse_opts("query tip", argc, argv, &o, false);
+  if (code != EXIT_OK) return code;
+  cdl_error err = {0};
+  cdl_db_genesis dg;
+  cdl_db_genesis_init(&dg);
+  cdl_db_dir_options go = {.dir = ".", .genesis = o.genesis};
+  int rc = o.genesis ? cdl_db_genesis_load(&go, &dg, &err) : CDL_OK;
+  cdl_io_local *c = NULL;
+  if (rc == CDL_OK) rc = cdl_io_local_open(o.socket, (uint32_t)o.magic, o.has_magic, &c, &err);
+  cdl_tip tip;
+  if (rc == CDL_OK) rc = local_tip(c, &tip, &err);
+  cdl_io_local_close(c);
+  if (rc != CDL_OK) {
+    cdl_db_genesis_free(&dg);
+    return cli_report(&err);
+  }
+  char hash[65] = "";
+  if (!tip.point.origin) cdl_hex_encode(tip.point.hash, 32, hash);
+  json_t *epoch = o.genesis && dg.g.k > 0
+                      ? json_integer((json_int_t)(tip.point.slot / (10 * dg.g.k)))
+                      : json_null();
+  cdl_db_genesis_free(&dg);
+  return cli_print(json_pack("{s:I, s:s, s:I, s:o}", "slot", (json_int_t)tip.point.slot, "hash",
+                             hash, "block_no", (json_int_t)tip.block_no, "epoch", epoch),
+                   false);
+}
+
+static int report_reason(const cdl_buf *reason) {
+  char *hex = malloc(2 * reason->len + 1);
+  if (hex == NULL) return EXIT_FAILURE_IO;
+  cdl_hex_encode(reason->data, reason->len, hex);
+  json_t *e = json_pack("{s:{s:s, s:s}}", "error", "rule", "node.rejected", "reason_cbor", hex);
+  free(hex);
+  char *text = json_dumps(e, JSON_COMPACT);
+  json_decref(e);
+  if (text) fprintf(stderr, "%s\n", text);
+  free(text);
+  return EXIT_REJECTED;
+}
+
+int tx_submit(int argc, char **argv) {
+  node_opts o;
+  int code = parse_opts("tx submit", argc, argv, &o, true);
+  if (code != EXIT_OK) return code;
+  cdl_error err = {0};
+  cdl_buf txaux, gentx, reason;
+  cdl_buf_init(&txaux, 0);
+  cdl_buf_init(&gentx, 0);
+  cdl_buf_init(&reason, 0);
+  int rc = cli_read_input(o.file, &txaux, &err);
+  cdl_io_local *c = NULL;
+  if (rc == CDL_OK) rc = cdl_io_local_open(o.socket, (uint32_t)o.magic, o.has_magic, &c, &err);
+  bool accepted = false;
+  if (rc == CDL_OK) {
+    cdl_cbor_enc_array(&gentx, 2); /* GenTx [0, txaux]: a transaction */
+    cdl_cbor_enc_uint(&gentx, 0);
+    cdl_buf_append(&gentx, txaux.data, txaux.len);
+    rc = local_submit(c, cdl_span_of(gentx.data, gentx.len), &accepted, &reason, &err);
+  }
+  cdl_io_local_close(c);
+  int exit_code = rc != CDL_OK ? cli_report(&err) : accepted ? EXIT_OK : report_reason(&reason);
+  if (rc == CDL_OK && accepted) {
+    cdl_arena arena;
+    cdl_arena_init(&arena, 0);
+    cdl_byron_ctx ctx = {&arena, &err, 0};
+    cdl_byron_txaux aux;
+    char id[65] = "";
+    if (cdl_byron_txaux_decode(txaux.data, txaux.len, &ctx, &aux) == CDL_OK)
+      cdl_hex_encode(aux.tx.id, 32, id);
+    cdl_arena_free(&arena);
+    exit_code = cli_print(json_pack("{s:b, s:s}", "accepted", true, "txid", id), false);
+  }
+  cdl_buf_free(&txaux);
+  cdl_buf_free(&gentx);
+  cdl_buf_free(&reason);
+  return exit_code;
+}
+
+int cmd_query(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "tip") != 0)
+    return cli_usage("expected: query tip --socket-path S [--genesis FILE]");
+  return query_tip(argc - 1, argv + 1);
+}
+
+int cmd_submit(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "tx") != 0)
+    return cli_usage("expected: submit tx --socket-path S FILE");
+  return tx_submit(argc - 1, argv + 1);
+}

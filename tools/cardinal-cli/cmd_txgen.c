@@ -1,0 +1,280 @@
+/*
+ * cmd_txgen.c: `cardinal-cli txgen` (docs/cli.md "txgen"; docs/node.md "A
+ * local network"), a first transaction generator:
+ *   txgen --socket-path S --genesis-dir DIR --tps N --duration-s T
+ *         [--first-key I] [--keys N] [--wait-s W]
+ * For T seconds it submits N payments a second through local
+ * tx-submission. Each poor key of the genesis directory (keys I..I+N-1)
+ * pays 1 ADA to the next one and its change back to itself; its next
+ * payment spends that change, so payments chain through the mempool. A
+ * second connection follows the node's chain (local chain-sync) and
+ * notes when each accepted payment lands in a block, undoing it when the
+ * block is rolled back. After T it waits up to W seconds for the rest,
+ * then prints {"submitted", "accepted", "rejected", "included",
+ * "latency_ms": {"mean", "p50", "p95", "max"}} (submit to block).
+ *
+ * A genesis output is spent once: a second run over the same keys has its
+ * payments refused (missing input) and should take other keys.
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cardinal/crypto.h"
+#include "cardinal/gen.h"
+#include "cli.h"
+#include "local.h"
+
+#define TXGEN_PAYMENT 1000000ull
+#define TXGEN_SIZE_BOUND 400 /* bytes: a 1-input, 2-output payment is about 300 */
+
+typedef struct txgen_opts {
+  const char *socket, *gen_dir;
+  uint64_t tps, duration_s, first_key, keys, wait_s;
+} txgen_opts;
+
+typedef struct sent_tx {
+  uint8_t id[32];
+  double submitted, included; /* seconds; included 0: not (yet) */
+  uint64_t slot;              /* of the block that included it */
+} sent_tx;
+
+typedef struct coin {
+  uint8_t tx_id[32];
+  uint32_t index;
+  uint64_t lovelace;
+} coin;
+
+typedef struct txgen {
+  txgen_opts o;
+  cdl_gen_dir g;
+  coin *coins; /* each key's spendable output */
+  sent_tx *sent;
+  size_t n_sent, n_submitted, n_rejected, next_key;
+  uint64_t fee;
+  cdl_io_local *sub, *follow;
+  bool cs_pending; /* a RequestNext is out */
+} txgen;
+
+static int parse_opts(int argc, char **argv, txgen_opts *o) {
+  static const struct option LONG[] = {
+      {"socket-path", required_argument, 0, 's'}, {"genesis-dir", required_argument, 0, 'g'},
+      {"tps", required_argument, 0, 't'},         {"duration-s", required_argument, 0, 'd'},
+      {"first-key", required_argument, 0, 'f'},   {"keys", required_argument, 0, 'k'},
+      {"wait-s", required_argument, 0, 'w'},      {0, 0, 0, 0}};
+  *o = (txgen_opts){.tps = 1, .duration_s = 10, .keys = 0, .wait_s = 30};
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    bool ok = true;
+    if (c == 's')
+      o->socket = optarg;
+    else if (c == 'g')
+      o->gen_dir = optarg;
+    else if (c == 't')
+      ok = cli_parse_u64(optarg, 1, 10000, &o->tps);
+    else if (c == 'd')
+      ok = cli_parse_u64(optarg, 1, 86400, &o->duration_s);
+    else if (c == 'f')
+      ok = cli_parse_u64(optarg, 0, 1000000, &o->first_key);
+    else if (c == 'k')
+      ok = cli_parse_u64(optarg, 1, 1000000, &o->keys);
+    else if (c == 'w')
+      ok = cli_parse_u64(optarg, 0, 3600, &o->wait_s);
+    else
+      ok = false;
+    if (!ok) return cli_usage("txgen: bad or unknown option '%s'", argv[optind - 1]);
+  }
+  if (optind < argc || !o->socket || !o->gen_dir)
+    return cli_usage("txgen: --socket-path S --genesis-dir DIR --tps N --duration-s T");
+  return EXIT_OK;
+}
+
+static int setup_coins(txgen *t, cdl_error *err) {
+  const cdl_gen_secrets *s = &t->g.secrets;
+  if (t->o.keys == 0) t->o.keys = s->n_poor > t->o.first_key ? s->n_poor - t->o.first_key : 0;
+  if (t->o.keys < 2 || t->o.first_key + t->o.keys > s->n_poor)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "txgen: the genesis has %zu poor keys", s->n_poor);
+  t->coins = calloc(t->o.keys, sizeof *t->coins);
+  t->sent = calloc(t->o.tps * t->o.duration_s, sizeof *t->sent);
+  if (!t->coins || !t->sent) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  for (size_t i = 0; i < t->o.keys; i++) {
+    const cdl_gen_key *k = &s->poor[t->o.first_key + i];
+    cdl_buf a;
+    cdl_buf_init(&a, 0);
+    cdl_gen_key_address(k, t->g.requires_magic, t->g.genesis.protocol_magic, &a);
+    cdl_blake2b_256(t->coins[i].tx_id, a.data, a.len); /* a genesis output's id */
+    cdl_buf_free(&a);
+    t->coins[i].lovelace = 0;
+  }
+  const cdl_byron_genesis *g = &t->g.genesis;
+  for (size_t i = 0; i < g->n_balances; i++)
+    for (size_t j = 0; j < t->o.keys; j++) {
+      uint8_t id[32];
+      cdl_blake2b_256(id, g->balances[i].address.ptr, g->balances[i].address.len);
+      if (memcmp(id, t->coins[j].tx_id, 32) == 0) t->coins[j].lovelace = g->balances[i].lovelace;
+    }
+  t->fee = cdl_ledger_min_fee(&t->g.genesis.params, TXGEN_SIZE_BOUND);
+  return CDL_OK;
+}
+
+/* The next payment: key i pays the next key and keeps the change. */
+static void make_payment(txgen *t, size_t i, cdl_buf *gentx, uint8_t id[32]) {
+  const cdl_gen_key *keys = t->g.secrets.poor + t->o.first_key;
+  uint32_t magic = t->g.genesis.protocol_magic;
+  cdl_buf from, to;
+  cdl_buf_init(&from, 0);
+  cdl_buf_init(&to, 0);
+  cdl_gen_key_address(&keys[i], t->g.requires_magic, magic, &from);
+  cdl_gen_key_address(&keys[(i + 1) % t->o.keys], t->g.requires_magic, magic, &to);
+  cdl_gen_tx_input in = {.index = t->coins[i].index, .owner = &keys[i]};
+  memcpy(in.tx_id, t->coins[i].tx_id, 32);
+  cdl_gen_tx_output out[2] = {
+      {cdl_span_of(to.data, to.len), TXGEN_PAYMENT},
+      {cdl_span_of(from.data, from.len), t->coins[i].lovelace - TXGEN_PAYMENT - t->fee}};
+  cdl_cbor_enc_array(gentx, 2);
+  cdl_cbor_enc_uint(gentx, 0);
+  cdl_gen_tx_make(&in, 1, out, 2, magic, gentx, id);
+  cdl_buf_free(&from);
+  cdl_buf_free(&to);
+}
+
+static int submit_one(txgen *t, cdl_error *err) {
+  size_t i = t->next_key++ % t->o.keys;
+  if (t->coins[i].lovelace < TXGEN_PAYMENT + t->fee + 1000000) return CDL_OK; /* spent out */
+  cdl_buf gentx, reason;
+  cdl_buf_init(&gentx, 0);
+  cdl_buf_init(&reason, 0);
+  uint8_t id[32];
+  make_payment(t, i, &gentx, id);
+  bool ok = false;
+  int rc = local_submit(t->sub, cdl_span_of(gentx.data, gentx.len), &ok, &reason, err);
+  t->n_submitted++;
+  if (rc == CDL_OK && ok) {
+    sent_tx *s = &t->sent[t->n_sent++];
+    memcpy(s->id, id, 32);
+    s->submitted = cli_now_seconds();
+    memcpy(t->coins[i].tx_id, id, 32); /* the change is the next input */
+    t->coins[i].index = 1;
+    t->coins[i].lovelace -= TXGEN_PAYMENT + t->fee;
+  } else if (rc == CDL_OK) {
+    t->n_rejected++;
+  }
+  cdl_buf_free(&gentx);
+  cdl_buf_free(&reason);
+  return rc;
+}
+
+static void note_block(txgen *t, const cdl_buf *block) {
+  cdl_error err = {0};
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_byron_ctx ctx = {&arena, &err, 0};
+  cdl_byron_block b;
+  if (cdl_byron_block_decode(block->data, block->len, &ctx, &b) == CDL_OK && !b.is_ebb) {
+    double now = cli_now_seconds();
+    for (size_t k = 0; k < b.body.n_txs; k++)
+      for (size_t j = 0; j < t->n_sent; j++)
+        if (t->sent[j].included == 0 && memcmp(t->sent[j].id, b.body.txs[k].tx.id, 32) == 0) {
+          t->sent[j].included = now;
+          t->sent[j].slot = b.header.epoch * 10 * t->g.genesis.k + b.header.slot_in_epoch;
+        }
+  }
+  cdl_arena_free(&arena);
+}
+
+/* One chain-sync message: blocks note inclusions, roll-backs undo them. */
+static int follow_step(txgen *t, cdl_error *err) {
+  uint8_t kind;
+  cdl_buf block;
+  cdl_point to;
+  cdl_buf_init(&block, 0);
+  int rc = local_follow_read(t->follow, &kind, &block, &to, err);
+  if (rc == CDL_OK && kind == CDL_CS_ROLL_FORWARD) note_block(t, &block);
+  if (rc == CDL_OK && kind == CDL_CS_ROLL_BACKWARD)
+    for (size_t j = 0; j < t->n_sent; j++)
+      if (t->sent[j].included != 0 && (to.origin || t->sent[j].slot > to.slot))
+        t->sent[j].included = 0;
+  cdl_buf_free(&block);
+  t->cs_pending = rc == CDL_OK && kind == CDL_CS_AWAIT_REPLY;
+  if (rc == CDL_OK && !t->cs_pending) {
+    rc = local_follow_request(t->follow, err);
+    t->cs_pending = rc == CDL_OK;
+  }
+  return rc;
+}
+
+static size_t included(const txgen *t) {
+  size_t k = 0;
+  for (size_t j = 0; j < t->n_sent; j++) k += t->sent[j].included != 0;
+  return k;
+}
+
+static int run(txgen *t, cdl_error *err) {
+  int rc = cdl_io_local_open(t->o.socket, 0, false, &t->sub, err);
+  if (rc == CDL_OK)
+    rc = cdl_io_local_open(t->o.socket, cdl_io_local_magic(t->sub), true, &t->follow, err);
+  cdl_tip tip;
+  if (rc == CDL_OK) rc = local_tip(t->follow, &tip, err);
+  if (rc == CDL_OK) rc = local_follow(t->follow, &tip.point, err);
+  if (rc == CDL_OK) rc = local_follow_request(t->follow, err);
+  t->cs_pending = true;
+  double start = cli_now_seconds(), end = start + (double)t->o.duration_s;
+  uint64_t total = t->o.tps * t->o.duration_s, next = 0;
+  while (rc == CDL_OK) {
+    double now = cli_now_seconds();
+    if (now >= end && (included(t) == t->n_sent || now >= end + (double)t->o.wait_s)) break;
+    double due = next < total ? start + (double)next / (double)t->o.tps : end + t->o.wait_s;
+    if (next < total && now >= due) {
+      rc = submit_one(t, err);
+      next++;
+      continue;
+    }
+    int ms = (int)((due - now) * 1000) + 1;
+    struct pollfd pf = {.fd = cdl_io_local_fd(t->follow), .events = POLLIN};
+    if (poll(&pf, 1, ms < 200 ? ms : 200) > 0) rc = follow_step(t, err);
+  }
+  return rc;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static json_t *report(const txgen *t) {
+  size_t n = 0;
+  double *lat = calloc(t->n_sent + 1, sizeof *lat), sum = 0;
+  for (size_t j = 0; lat && j < t->n_sent; j++)
+    if (t->sent[j].included != 0)
+      sum += lat[n++] = (t->sent[j].included - t->sent[j].submitted) * 1000;
+  if (lat) qsort(lat, n, sizeof *lat, cmp_double);
+  json_t *l = n == 0 || !lat ? json_null()
+                             : json_pack("{s:f, s:f, s:f, s:f}", "mean", sum / (double)n, "p50",
+                                         lat[n / 2], "p95", lat[n * 95 / 100], "max", lat[n - 1]);
+  free(lat);
+  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted,
+                   "accepted", (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected,
+                   "included", (json_int_t)n, "tps", (json_int_t)t->o.tps, "duration_s",
+                   (json_int_t)t->o.duration_s, "latency_ms", l);
+}
+
+int cmd_txgen(int argc, char **argv) {
+  txgen t = {0};
+  int code = parse_opts(argc, argv, &t.o);
+  if (code != EXIT_OK) return code;
+  cdl_error err = {0};
+  int rc = cdl_gen_dir_load(t.o.gen_dir, &t.g, &err);
+  bool loaded = rc == CDL_OK;
+  if (rc == CDL_OK) rc = setup_coins(&t, &err);
+  if (rc == CDL_OK) rc = run(&t, &err);
+  code = rc == CDL_OK ? cli_print(report(&t), false) : cli_report(&err);
+  cdl_io_local_close(t.sub);
+  cdl_io_local_close(t.follow);
+  free(t.coins);
+  free(t.sent);
+  if (loaded) cdl_gen_dir_free(&t.g);
+  return code;
+}

@@ -1,0 +1,222 @@
+/*
+ * run.c: `cardinal-node run` (docs/node.md "Running a node"): reads
+ * config.json and topology.json in cardano-node's formats, checks the
+ * Byron genesis against the config's hash, opens (or creates) the
+ * database, loads the forging keys of a core node, and drives the node
+ * kernel (src/node) with the libuv driver (src/io/node_run.c) until
+ * SIGINT or SIGTERM; then closes the ChainDB, which writes a ledger
+ * snapshot so the next start does not replay.
+ *
+ * Once listening it prints one JSON line on stdout, {"port", "socket",
+ * "metrics_port", "tip"}, so scripts can use --port 0. Logs are JSON lines
+ * on stderr. Exit codes: 0 stopped by a signal, 1 bad input (a config, a
+ * key, a genesis hash), 2 usage, 3 I/O (the disk failed, a port is taken).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cardinal/crypto.h"
+#include "cardinal/io.h"
+#include "cardinal/node_files.h"
+#include "node_main.h"
+
+typedef struct run_opts {
+  const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;
+  unsigned long port, metrics_port;
+  bool has_level;
+  cdl_log_level level;
+} run_opts;
+
+static int usage(const char *why) {
+  fprintf(stderr, "cardinal-node run: %s (see cardinal-node --help)\n", why);
+  return EXIT_USAGE;
+}
+
+static int parse_opts(int argc, char **argv, run_opts *o) {
+  static const struct option LONG[] = {{"config", required_argument, 0, 'c'},
+                                       {"topology", required_argument, 0, 't'},
+                                       {"database-path", required_argument, 0, 'd'},
+                                       {"socket-path", required_argument, 0, 's'},
+                                       {"host-addr", required_argument, 0, 'h'},
+                                       {"port", required_argument, 0, 'p'},
+                                       {"delegation-certificate", required_argument, 0, 'C'},
+                                       {"signing-key", required_argument, 0, 'k'},
+                                       {"metrics-port", required_argument, 0, 'm'},
+                                       {"metrics-host", required_argument, 0, 'M'},
+                                       {"log-level", required_argument, 0, 'l'},
+                                       {0, 0, 0, 0}};
+  *o = (run_opts){.host = "0.0.0.0", .port = 3001};
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    if (c == 'c')
+      o->config = optarg;
+    else if (c == 't')
+      o->topology = optarg;
+    else if (c == 'd')
+      o->db = optarg;
+    else if (c == 's')
+      o->socket_path = optarg;
+    else if (c == 'h')
+      o->host = optarg;
+    else if (c == 'C')
+      o->cert = optarg;
+    else if (c == 'k')
+      o->key = optarg;
+    else if (c == 'M')
+      o->metrics_host = optarg;
+    else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
+      continue;
+    else if (c == 'm' && node_parse_ulong(optarg, 65535, &o->metrics_port))
+      continue;
+    else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
+      o->has_level = true;
+    else
+      return usage("bad or unknown option");
+  }
+  if (optind < argc) return usage("unexpected argument");
+  if (!o->config || !o->topology || !o->db || !o->socket_path)
+    return usage("--config, --topology, --database-path and --socket-path are required");
+  if ((o->cert == NULL) != (o->key == NULL))
+    return usage("a core node needs both --delegation-certificate and --signing-key");
+  return EXIT_OK;
+}
+
+/* The genesis is the one the config names by hash, and the one the
+ * database was created with. */
+static int check_genesis(const cdl_node_file_config *fc, const cdl_db_genesis *dg,
+                         const char *db_dir, cdl_error *err) {
+  char want[65], got[65];
+  cdl_hex_encode(dg->g.hash, 32, got);
+  if (fc->has_genesis_hash && memcmp(fc->genesis_hash, dg->g.hash, 32) != 0) {
+    cdl_hex_encode(fc->genesis_hash, 32, want);
+    return cdl_error_set(err, CDL_E_GENESIS, 0,
+                         "genesis.hash_mismatch: %s hashes to %s, the config says %s",
+                         fc->genesis_file, got, want);
+  }
+  cdl_db_dir_options kept = {.dir = db_dir};
+  cdl_db_genesis old;
+  cdl_db_genesis_init(&old);
+  cdl_error scratch = {0}; /* a new database has no copy yet */
+  int rc = CDL_OK;
+  if (cdl_db_genesis_load(&kept, &old, &scratch) == CDL_OK && memcmp(old.g.hash, dg->g.hash, 32))
+    rc = cdl_error_set(err, CDL_E_GENESIS, 0,
+                       "genesis.other_database: %s was created for another genesis", db_dir);
+  cdl_db_genesis_free(&old);
+  return rc;
+}
+
+static int load_forger(const run_opts *o, cdl_node_forger *f, cdl_error *err) {
+  int rc = cdl_keyfile_read_signing(o->key, &f->delegate, NULL, err);
+  if (rc == CDL_OK) rc = cdl_keyfile_read_cert(o->cert, &f->cert, err);
+  if (rc == CDL_OK && memcmp(f->cert.delegate_pk, f->delegate.xpub, 64) != 0)
+    rc = cdl_error_set(err, CDL_E_CERTIFICATE, 0,
+                       "forger.key_mismatch: %s is not the delegate key of %s", o->key, o->cert);
+  return rc;
+}
+
+typedef struct ready_ctx {
+  const run_opts *o;
+  cdl_chaindb *db;
+} ready_ctx;
+
+static void print_ready(void *ctx, uint16_t port) {
+  ready_ctx *r = ctx;
+  cdl_block_info tip;
+  char hash[65] = "";
+  bool has = cdl_chaindb_tip(r->db, &tip);
+  if (has) cdl_hex_encode(tip.hash, 32, hash);
+  printf("{\"port\":%u,\"socket\":\"%s\",\"metrics_port\":%lu,\"tip\":{\"slot\":%" PRIu64
+         ",\"block_no\":%" PRIu64 ",\"hash\":\"%s\"}}\n",
+         port, r->o->socket_path, r->o->metrics_port, has ? tip.slot : 0, has ? tip.block_no : 0,
+         hash);
+  fflush(stdout);
+}
+
+typedef struct run_state {
+  const run_opts *o;
+  cdl_node_file_config fc;
+  cdl_peers peers;
+  cdl_db_genesis dg;
+  cdl_chaindb *db;
+  cdl_node_forger forger;
+  cdl_logger log;
+} run_state;
+
+static int run_node(run_state *s, cdl_error *err) {
+  const run_opts *o = s->o;
+  uint32_t magic = s->dg.g.protocol_magic;
+  cdl_node_config nc = {
+      .db = s->db,
+      .genesis = &s->dg.g,
+      .n2n = node_hs_config(false, magic),
+      .n2c = node_hs_config(true, magic),
+      .mempool = {.capacity_bytes = s->fc.mempool_capacity, .ttl_slots = s->fc.mempool_ttl},
+      .forger = o->cert ? &s->forger : NULL,
+      .log = &s->log};
+  cdl_node *node = NULL;
+  int rc = cdl_node_new(&nc, cdl_io_wall_us(), &node, err);
+  if (rc != CDL_OK) return rc;
+  ready_ctx ready = {.o = o, .db = s->db};
+  cdl_io_node_config rc_cfg = {.node = node,
+                               .db = s->db,
+                               .peers = &s->peers,
+                               .host = o->host,
+                               .port = (uint16_t)o->port,
+                               .socket_path = o->socket_path,
+                               .metrics_host = o->metrics_host,
+                               .metrics_port = (uint16_t)o->metrics_port,
+                               .log = &s->log,
+                               .on_ready = print_ready,
+                               .ctx = &ready};
+  rc = cdl_io_node_run(&rc_cfg, err);
+  cdl_node_del(node);
+  return rc;
+}
+
+static int prepare(run_state *s, cdl_error *err) {
+  const run_opts *o = s->o;
+  int rc = cdl_node_config_read(o->config, &s->fc, err);
+  if (rc == CDL_OK) rc = cdl_node_topology_read(o->topology, &s->peers, err);
+  if (rc != CDL_OK) return rc;
+  s->log.min = o->has_level ? o->level : s->fc.min_severity;
+  cdl_db_dir_options dopt = {.dir = o->db,
+                             .genesis = s->fc.genesis_file,
+                             .pbft_threshold = s->fc.pbft_threshold,
+                             .requires_magic = s->fc.requires_magic == 1   ? 1
+                                               : s->fc.requires_magic == 0 ? -1
+                                                                           : 0,
+                             .create = true};
+  rc = cdl_db_genesis_load(&dopt, &s->dg, err);
+  if (rc == CDL_OK) rc = check_genesis(&s->fc, &s->dg, o->db, err);
+  cdl_db_genesis_free(&s->dg);
+  if (rc == CDL_OK && o->cert) rc = load_forger(o, &s->forger, err);
+  if (rc == CDL_OK) rc = cdl_db_dir_open(&dopt, &s->dg, &s->db, NULL, err);
+  return rc;
+}
+
+int node_run(int argc, char **argv) {
+  run_opts o;
+  int code = parse_opts(argc, argv, &o);
+  if (code != EXIT_OK) return code;
+  run_state s = {.o = &o, .log = {.out = stderr, .min = CDL_LOG_INFO}};
+  cdl_db_genesis_init(&s.dg);
+  cdl_error err = {0};
+  int rc = prepare(&s, &err);
+  if (rc == CDL_OK) rc = run_node(&s, &err);
+  cdl_error close_err = {0};
+  if (s.db != NULL && cdl_chaindb_close(s.db, &close_err) != CDL_OK && rc == CDL_OK) {
+    rc = close_err.code;
+    err = close_err;
+  }
+  cdl_db_genesis_free(&s.dg);
+  if (rc == CDL_OK) {
+    cdl_log(&s.log, CDL_LOG_INFO, "node", "stopped", "the ledger snapshot is written");
+    return EXIT_OK;
+  }
+  cdl_log(&s.log, CDL_LOG_ERROR, "node", cdl_error_name(rc), "%s", err.message);
+  return node_exit_code(rc);
+}
