@@ -28,13 +28,16 @@ struct cdl_io_server {
   cdl_io_server_stats st;
 };
 
+/* A connection's socket: TCP or a Unix socket, seen as a stream. */
+typedef union io_socket {
+  uv_handle_t handle;
+  uv_stream_t stream;
+  uv_tcp_t tcp;
+  uv_pipe_t pipe;
+} io_socket;
+
 struct io_conn {
-  union {
-    uv_handle_t handle;
-    uv_stream_t stream;
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } h;
+  io_socket h;
   uv_timer_t timer;
   cdl_io_server *srv;
   cdl_n2n_server *engine;

@@ -19,12 +19,7 @@ typedef struct nd_link nd_link;
 /* One socket: an upstream peer we dialled, an inbound peer or a local
  * client, and its connection in the kernel once it has one. */
 struct nd_link {
-  union {
-    uv_handle_t handle;
-    uv_stream_t stream;
-    uv_tcp_t tcp;
-    uv_pipe_t pipe;
-  } h;
+  io_socket h;
   uv_connect_t connect;
   uv_getaddrinfo_t resolve;
   nd_run *run;

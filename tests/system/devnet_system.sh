@@ -6,7 +6,9 @@
 #    whose signature does not verify) is the relay's first upstream; the
 #    relay refuses the block, disconnects it and keeps the honest chain.
 #  - txgen submits payments to the relay; every accepted one must be in a
-#    block, and the final chain must hold exactly those (each once).
+#    block. One more payment goes by hand to core node 0 (tx build, tx
+#    sign, tx submit; its repeat refused). The final chain must hold
+#    exactly those (each once).
 #  - Core node 1 is killed with SIGKILL at slot 70 and restarted at 90; it rejoins
 #    and catches up.
 #  - At the end the four chains agree except the last few blocks, and at
@@ -38,7 +40,7 @@ json_number() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" | awk 'NR == 1'; }
 slot_ms=250
 base=$((20000 + ($$ % 300) * 100))
 "$cli" devnet create --dir "$net" --core-nodes 3 --relays 1 --slot-ms $slot_ms --k 10 \
-  --base-port $base --start-delay-s 6 --poor-addresses 200 >"$work/devnet.json"
+  --base-port $base --start-delay-s 6 --poor-addresses 201 >"$work/devnet.json"
 export CARDINAL_NODE=$node_bin
 start_time=$(json_number start_time <"$work/devnet.json")
 
@@ -78,6 +80,26 @@ wait_slot 4
 "$cli" txgen --socket-path "$net/node-3/node.socket" --genesis-dir "$net/genesis" \
   --tps 8 --duration-s 45 --keys 200 --wait-s 30 >"$work/txgen.json" &
 txgen_pid=$!
+
+# A wallet's payment by hand from poor key 200 (txgen uses 0..199):
+# tx build, tx sign, tx submit; the same tx again is refused (exit 1).
+"$cli" genesis print-secrets --dir "$net/genesis" >"$work/secrets.json"
+addr200=$(sed -n '/"poor"/,$s/.*"address": "\([^"]*\)".*/\1/p' "$work/secrets.json" | awk 'END {print}')
+addr0=$(sed -n '/"poor"/,$s/.*"address": "\([^"]*\)".*/\1/p' "$work/secrets.json" | awk 'NR == 1')
+"$cli" genesis utxo --genesis "$net/genesis/genesis.json" --list >"$work/utxo.json"
+txid200=$(grep -B 2 "\"$addr200\"" "$work/utxo.json" | sed -n 's/.*"tx_id": "\([0-9a-f]*\)".*/\1/p')
+[ ${#txid200} = 64 ] || fail "no genesis output for poor key 200"
+"$cli" tx build --tx-in "$txid200#0" --tx-out "$addr0+5000000" \
+  --tx-out "$addr200+999994000000" --out-file "$work/pay.tx" >"$work/build.json"
+"$cli" tx sign --tx-file "$work/pay.tx" --signing-key "$net/genesis/poor-keys.200.skey" \
+  --testnet-magic 42 --out-file "$work/pay.signed" >"$work/sign.json"
+"$cli" tx submit --socket-path "$net/node-0/node.socket" "$work/pay.signed" >"$work/submit.json" ||
+  fail "tx submit: $(cat "$work/submit.json")"
+grep -q "\"txid\": \"$(sed -n 's/.*"txid": "\([0-9a-f]*\)".*/\1/p' "$work/build.json")\"" "$work/submit.json" ||
+  fail "submit and build name different txs"
+status=0
+"$cli" submit tx --socket-path "$net/node-0/node.socket" "$work/pay.signed" >/dev/null 2>"$work/again.err" || status=$?
+[ "$status" = 1 ] && grep -q '"node.rejected"' "$work/again.err" || fail "a repeat was not refused: $status"
 
 # SIGKILL core node 1 at slot 70, restart it at slot 90.
 wait_slot 70
@@ -129,5 +151,5 @@ first=$("$cli" block list "$work/prefix-0.chunk" --epoch-slots 100 | grep '"kind
 span=$((cut_slot - first + 1))
 [ $((blocks * 100)) -ge $((span * 90)) ] || fail "$blocks main blocks in $span slots"
 txs=$(json_number txs <"$work/validate.json")
-[ "$txs" = "$accepted" ] || fail "the chain holds $txs txs, $accepted were accepted"
-echo "devnet_system: ok: $blocks main blocks in $span slots; $accepted payments accepted and included once each ($(cat "$work/txgen.json" | tr -d ' \n' | sed 's/.*latency_ms/latency_ms/'))"
+[ "$txs" = $((accepted + 1)) ] || fail "the chain holds $txs txs, $accepted + 1 were accepted"
+echo "devnet_system: ok: $blocks main blocks in $span slots; $accepted payments from txgen and 1 by hand, each included once ($(cat "$work/txgen.json" | tr -d ' \n' | sed 's/.*latency_ms/latency_ms/'))"
