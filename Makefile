@@ -1,10 +1,11 @@
 # Cardinal make targets: thin wrappers over CMake + Ninja.
 #   make        build (build/)
 #   make test   install deps, build, run the suite, then again under ASan+UBSan
-#   make demo   install deps, build, run the demo on bundled mainnet data
+#   make demo   install deps, build, run a local network of 4 nodes under load (until Ctrl-C)
+#   make demo-mainnet  the tour of the bundled mainnet data (epoch 0 validated, the ChainDB)
 #   make bench  build optimised and run the benchmarks
 #   make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS
-.PHONY: all build deps test test-plain test-asan demo bench fuzz clean
+.PHONY: all build deps test test-plain test-asan demo demo-mainnet bench fuzz clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -40,6 +41,9 @@ test: deps
 
 demo: deps build
 	bash scripts/demo.sh $(BUILD)
+
+demo-mainnet: deps build
+	bash scripts/demo-mainnet.sh $(BUILD)
 
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release

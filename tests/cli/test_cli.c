@@ -482,13 +482,60 @@ static void test_db_commands(void **state) {
   assert_int_equal(system(args), 0);
 }
 
+/* devnet create writes a whole local network under one directory; devnet
+ * watch reads its devnet.json as untrusted input. (The network running is
+ * the system test's: tests/system/devnet_system.sh.) */
+static void test_devnet_files(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-devnet-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[1024], path[256];
+  snprintf(args, sizeof args, "devnet create --dir %s/net --core-nodes 2 --relays 1 --slot-ms 500 "
+           "--base-port 40000 --poor-addresses 3", dir);
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  json_t *nodes = json_object_get(j, "nodes");
+  assert_int_equal(json_array_size(nodes), 3);
+  assert_int_equal(num(json_array_get(nodes, 2), "port"), 40002);
+  assert_int_equal(num(json_array_get(nodes, 2), "metrics_port"), 40102);
+  assert_true(json_is_false(json_object_get(json_array_get(nodes, 2), "core")));
+  assert_int_equal(num(j, "slot_ms"), 500);
+  json_decref(j);
+  const char *made[] = {"start.sh", "devnet.json", "genesis/genesis.json",
+                        "genesis/delegate-keys.001.skey", "node-0/config.json",
+                        "node-2/topology.json"};
+  for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+    snprintf(path, sizeof path, "%s/net/%s", dir, made[i]);
+    assert_int_equal(access(path, R_OK), 0);
+  }
+  snprintf(path, sizeof path, "%s/net/start.sh", dir);
+  assert_int_equal(access(path, X_OK), 0);
+  /* The relay's topology names both core nodes. */
+  snprintf(path, sizeof path, "%s/net/node-2/topology.json", dir);
+  json_error_t je;
+  j = json_load_file(path, 0, &je);
+  assert_int_equal(json_array_size(json_object_get(j, "Producers")), 2);
+  json_decref(j);
+  /* Refusals: a node beyond the list, a node name that is a path. */
+  snprintf(args, sizeof args, "devnet watch --dir %s/net --follow 3", dir);
+  assert_int_equal(cli(args), 2);
+  snprintf(args, sizeof args, "sed -i 's/\"node-1\"/\"..\\/x\"/' %s/net/devnet.json", dir);
+  assert_int_equal(system(args), 0);
+  snprintf(args, sizeof args, "devnet watch --dir %s/net --blocks 1", dir);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "json.invalid");
+  assert_non_null(strstr(stderr_buf, "nodes[1].name"));
+  snprintf(args, sizeof args, "rm -rf %s", dir);
+  assert_int_equal(system(args), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_genesis_commands),   cmocka_unit_test(test_block_show),
       cmocka_unit_test(test_block_show_options_and_errors),
       cmocka_unit_test(test_block_list),         cmocka_unit_test(test_tx_and_address),
       cmocka_unit_test(test_chain_validate),    cmocka_unit_test(test_generators),
-      cmocka_unit_test(test_db_commands),
+      cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_devnet_files),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

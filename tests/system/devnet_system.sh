@@ -9,6 +9,7 @@
 #    block. One more payment goes by hand to core node 0 (tx build, tx
 #    sign, tx submit; its repeat refused). The final chain must hold
 #    exactly those (each once).
+#  - devnet watch shows three blocks with their forgers and every tip.
 #  - Core node 1 is killed with SIGKILL at slot 70 and restarted at 90; it rejoins
 #    and catches up.
 #  - At the end the four chains agree except the last few blocks, and at
@@ -100,6 +101,15 @@ grep -q "\"txid\": \"$(sed -n 's/.*"txid": "\([0-9a-f]*\)".*/\1/p' "$work/build.
 status=0
 "$cli" submit tx --socket-path "$net/node-0/node.socket" "$work/pay.signed" >/dev/null 2>"$work/again.err" || status=$?
 [ "$status" = 1 ] && grep -q '"node.rejected"' "$work/again.err" || fail "a repeat was not refused: $status"
+
+# The live view: three blocks as the relay adopts them, each with the
+# core node that forged it and all four tips.
+timeout 60 "$cli" devnet watch --dir "$net" --blocks 3 --json >"$work/watch.jsonl" ||
+  fail "devnet watch: $?"
+[ "$(awk 'END {print NR}' "$work/watch.jsonl")" = 3 ] || fail "devnet watch: not 3 rows"
+awk -F'"tip":{"slot"' 'NF - 1 != 4 {bad = 1} END {exit bad}' "$work/watch.jsonl" ||
+  fail "devnet watch: a row without all 4 tips: $(cat "$work/watch.jsonl")"
+grep -q '"forger":[012]' "$work/watch.jsonl" || fail "devnet watch: no forger named"
 
 # SIGKILL core node 1 at slot 70, restart it at slot 90.
 wait_slot 70

@@ -36,6 +36,10 @@ bool cli_parse_fraction(const char *text, double *out);
  * on stderr; |l| is the ledger that refused it (for the block number of a
  * block that did not decode). Returns EXIT_REJECTED. */
 int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l);
+/* SIGINT and SIGTERM then only set a flag that long-running commands
+ * (txgen, devnet watch) poll, so they stop and still report. */
+void cli_catch_stop_signals(void);
+bool cli_stop_requested(void);
 /* Monotonic seconds, for the timings commands report. */
 double cli_now_seconds(void);
 
@@ -59,5 +63,6 @@ int chain_generate_invalid(int argc, char **argv);
 int tx_build(int argc, char **argv);
 int tx_sign(int argc, char **argv);
 int tx_submit(int argc, char **argv);
+int devnet_watch(int argc, char **argv);
 
 #endif /* CARDINAL_CLI_H */

@@ -263,7 +263,7 @@ int devnet_create(int argc, char **argv) {
 }
 
 int cmd_devnet(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "create") != 0)
-    return cli_usage("expected: devnet create --dir DIR [--core-nodes N] [--relays N] ...");
-  return devnet_create(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "create") == 0) return devnet_create(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "watch") == 0) return devnet_watch(argc - 1, argv + 1);
+  return cli_usage("expected: devnet create --dir DIR ... | devnet watch --dir DIR ...");
 }

@@ -13,6 +13,9 @@
  * then prints {"submitted", "accepted", "rejected", "included",
  * "latency_ms": {"mean", "p50", "p95", "max"}} (submit to block).
  *
+ * SIGINT or SIGTERM stops it early: the report then covers what was
+ * submitted so far.
+ *
  * A genesis output is spent once: a second run over the same keys has its
  * payments refused (missing input) and should take other keys.
  */
@@ -51,7 +54,7 @@ typedef struct txgen {
   cdl_gen_dir g;
   coin *coins; /* each key's spendable output */
   sent_tx *sent;
-  size_t n_sent, n_submitted, n_rejected, next_key;
+  size_t n_sent, cap_sent, n_submitted, n_rejected, next_key;
   uint64_t fee;
   cdl_io_local *sub, *follow;
   bool cs_pending; /* a RequestNext is out */
@@ -98,8 +101,7 @@ static int setup_coins(txgen *t, cdl_error *err) {
   if (t->o.keys < 2 || t->o.first_key + t->o.keys > s->n_poor)
     return cdl_error_set(err, CDL_E_USAGE, 0, "txgen: the genesis has %zu poor keys", s->n_poor);
   t->coins = calloc(t->o.keys, sizeof *t->coins);
-  t->sent = calloc(t->o.tps * t->o.duration_s, sizeof *t->sent);
-  if (!t->coins || !t->sent) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  if (!t->coins) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   for (size_t i = 0; i < t->o.keys; i++) {
     const cdl_gen_key *k = &s->poor[t->o.first_key + i];
     cdl_buf a;
@@ -141,7 +143,19 @@ static void make_payment(txgen *t, size_t i, cdl_buf *gentx, uint8_t id[32]) {
   cdl_buf_free(&to);
 }
 
+/* Room for one more accepted payment (a day at 10,000 tx/s is not allocated up front). */
+static int reserve_sent(txgen *t, cdl_error *err) {
+  if (t->n_sent < t->cap_sent) return CDL_OK;
+  size_t cap = t->cap_sent ? 2 * t->cap_sent : 1024;
+  sent_tx *s = realloc(t->sent, cap * sizeof *s);
+  if (s == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  t->sent = s;
+  t->cap_sent = cap;
+  return CDL_OK;
+}
+
 static int submit_one(txgen *t, cdl_error *err) {
+  if (reserve_sent(t, err) != CDL_OK) return err->code;
   size_t i = t->next_key++ % t->o.keys;
   if (t->coins[i].lovelace < TXGEN_PAYMENT + t->fee + 1000000) return CDL_OK; /* spent out */
   cdl_buf gentx, reason;
@@ -154,8 +168,8 @@ static int submit_one(txgen *t, cdl_error *err) {
   t->n_submitted++;
   if (rc == CDL_OK && ok) {
     sent_tx *s = &t->sent[t->n_sent++];
+    *s = (sent_tx){.submitted = cli_now_seconds()};
     memcpy(s->id, id, 32);
-    s->submitted = cli_now_seconds();
     memcpy(t->coins[i].tx_id, id, 32); /* the change is the next input */
     t->coins[i].index = 1;
     t->coins[i].lovelace -= TXGEN_PAYMENT + t->fee;
@@ -223,7 +237,7 @@ static int run(txgen *t, cdl_error *err) {
   t->cs_pending = true;
   double start = cli_now_seconds(), end = start + (double)t->o.duration_s;
   uint64_t total = t->o.tps * t->o.duration_s, next = 0;
-  while (rc == CDL_OK) {
+  while (rc == CDL_OK && !cli_stop_requested()) {
     double now = cli_now_seconds();
     if (now >= end && (included(t) == t->n_sent || now >= end + (double)t->o.wait_s)) break;
     double due = next < total ? start + (double)next / (double)t->o.tps : end + t->o.wait_s;
@@ -269,6 +283,7 @@ int cmd_txgen(int argc, char **argv) {
   int rc = cdl_gen_dir_load(t.o.gen_dir, &t.g, &err);
   bool loaded = rc == CDL_OK;
   if (rc == CDL_OK) rc = setup_coins(&t, &err);
+  cli_catch_stop_signals();
   if (rc == CDL_OK) rc = run(&t, &err);
   code = rc == CDL_OK ? cli_print(report(&t), false) : cli_report(&err);
   cdl_io_local_close(t.sub);

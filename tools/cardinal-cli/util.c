@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -123,3 +124,17 @@ int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l) {
   json_decref(j);
   return EXIT_REJECTED;
 }
+
+static volatile sig_atomic_t stop_requested;
+static void on_stop_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+void cli_catch_stop_signals(void) {
+  struct sigaction sa = {.sa_handler = on_stop_signal};
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+bool cli_stop_requested(void) { return stop_requested != 0; }
