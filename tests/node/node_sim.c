@@ -11,6 +11,14 @@
  * draw), never before an earlier message in the same direction (TCP
  * keeps order). Nothing reads a real clock or depends on addresses, so a
  * seed fixes the run.
+ *
+ * With relay_and_evil_peer two more kernels join: a relay dialling every
+ * core node, and a hostile peer that only the relay dials. The hostile
+ * peer's ChainDB takes blocks without signature checks and holds the
+ * epoch-0 EBB and three main blocks, the second with one bit of its block
+ * signature flipped. The relay must refuse that block and end the
+ * connection (the one connection allowed to end); the simulated sockets
+ * of both ends are then closed and what is still in flight is dropped.
  */
 #include "node_sim.h"
 
@@ -27,6 +35,7 @@ typedef struct sim_link {
   size_t from, to; /* |from| dialled |to| */
   cdl_node_conn_id out_id, in_id;
   uint64_t last_at[2]; /* the last arrival each way: 0 from -> to, 1 back */
+  bool closed;
 } sim_link;
 
 typedef struct sim_msg {
@@ -67,6 +76,16 @@ typedef struct sim {
   sim_result *res;
 } sim;
 
+/* Cores, then the relay and the hostile peer when asked for. */
+static size_t all_nodes(const sim *s) {
+  return s->cfg->nodes + (s->cfg->relay_and_evil_peer ? 2 : 0);
+}
+/* Cores and the relay: the chains that must agree. */
+static size_t honest_nodes(const sim *s) {
+  return s->cfg->nodes + (s->cfg->relay_and_evil_peer ? 1 : 0);
+}
+static size_t evil_node(const sim *s) { return s->cfg->nodes + 1; }
+
 static void make_genesis(sim *s) {
   snprintf(s->gen_dir, sizeof s->gen_dir, "/tmp/cdl-sim-gen-XXXXXX");
   assert_non_null(mkdtemp(s->gen_dir));
@@ -85,16 +104,69 @@ static void make_genesis(sim *s) {
   if (cdl_gen_dir_load(s->gen_dir, &s->gen, &err) != CDL_OK) fail_msg("%s", err.message);
 }
 
+static void add_evil_block(sim *s, sim_node *n, const cdl_buf *b, uint8_t hash[32]) {
+  cdl_chaindb_add_result r;
+  cdl_rejection rej = {0};
+  cdl_error err = {0};
+  if (cdl_chaindb_add_block(n->db, b->data, b->len, &r, &rej, &err) != CDL_OK)
+    fail_msg("hostile chain: %s %s", rej.rule ? rej.rule : "", err.message);
+  cdl_block_info info = info_of(b->data, b->len, 10 * s->cfg->k);
+  memcpy(hash, info.hash, 32);
+}
+
+/* Flips one bit of a main block's block signature, in place. */
+static void break_signature(cdl_buf *b) {
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_error err = {0};
+  cdl_byron_ctx ctx = {&arena, &err, 0};
+  cdl_byron_block blk;
+  assert_int_equal(cdl_byron_block_decode(b->data, b->len, &ctx, &blk), CDL_OK);
+  b->data[blk.header.signature - b->data] ^= 0x01;
+  cdl_arena_free(&arena);
+}
+
+/* The hostile peer's chain: EBB 0, then main blocks 1-3 in slots 0-2 by
+ * their scheduled keys; block 2 is the bad one. */
+static void fill_evil_chain(sim *s, sim_node *n) {
+  uint8_t prev[32];
+  cdl_buf b;
+  cdl_buf_init(&b, 0);
+  cdl_gen_forge_ebb(42, s->gen.genesis.hash, 0, 0, &b);
+  add_evil_block(s, n, &b, prev);
+  for (uint64_t no = 1; no <= 3; no++) {
+    size_t key = (size_t)((no - 1) % s->cfg->nodes);
+    cdl_gen_forge_spec f = {
+        .magic = 42,
+        .prev_hash = prev,
+        .block_no = no,
+        .slot_in_epoch = no - 1,
+        .cert = &s->gen.secrets.certs[key],
+        .delegate = &s->gen.secrets.delegates[key],
+        .block_version = cdl_ledger_protocol_version(cdl_chaindb_ledger(n->db))};
+    cdl_buf_reset(&b);
+    cdl_error err = {0};
+    if (cdl_gen_forge_block(&f, NULL, 0, &b, &err) != CDL_OK) fail_msg("forge: %s", err.message);
+    if (no == 2) break_signature(&b);
+    add_evil_block(s, n, &b, prev);
+    if (no == 2) memcpy(s->res->evil_hash, prev, 32), s->res->evil_block_no = no;
+  }
+  cdl_buf_free(&b);
+}
+
 static void open_node(sim *s, size_t i) {
   sim_node *n = &s->n[i];
+  bool core = i < s->cfg->nodes, evil = s->cfg->relay_and_evil_peer && i == evil_node(s);
   make_dir(n->dir, sizeof n->dir, "sim-node");
   cdl_chaindb_config dc = chaindb_config(n->dir, &s->gen.genesis, NULL);
   dc.ledger.requires_magic = s->gen.requires_magic;
   dc.ledger.pbft_threshold = s->cfg->threshold;
+  if (evil) dc.ledger.flags = CDL_LEDGER_NO_SIGNATURES;
   n->db = db_open(&dc, NULL);
-  n->forger.delegate = s->gen.secrets.delegates[i];
-  n->forger.cert = s->gen.secrets.certs[i];
-  char name[16];
+  if (evil) fill_evil_chain(s, n);
+  if (core) n->forger.delegate = s->gen.secrets.delegates[i];
+  if (core) n->forger.cert = s->gen.secrets.certs[i];
+  char name[32];
   snprintf(name, sizeof name, "sim-%zu", i);
   cdl_hs_config n2n = {false, 7, 14, {42, false, 0, false}};
   cdl_hs_config n2c = {true, 16, 19, {42, false, 0, false}};
@@ -102,28 +174,36 @@ static void open_node(sim *s, size_t i) {
                         .genesis = &s->gen.genesis,
                         .n2n = n2n,
                         .n2c = n2c,
-                        .forger = &n->forger,
+                        .forger = core ? &n->forger : NULL,
                         .log = s->cfg->log,
                         .name = name};
   cdl_error err = {0};
   if (cdl_node_new(&nc, s->now, &n->node, &err) != CDL_OK) fail_msg("node: %s", err.message);
 }
 
-static void connect_all(sim *s) {
-  size_t m = s->cfg->nodes;
-  s->links = calloc(m * m, sizeof *s->links);
-  assert_non_null(s->links);
+/* Node |a| dials node |b|. */
+static void connect_pair(sim *s, size_t a, size_t b) {
   cdl_error err = {0};
+  sim_link *l = &s->links[s->n_links++];
+  *l = (sim_link){.from = a, .to = b};
+  assert_int_equal(cdl_node_conn_open(s->n[a].node, CDL_NODE_OUTBOUND, s->now, &l->out_id, &err),
+                   CDL_OK);
+  assert_int_equal(cdl_node_conn_open(s->n[b].node, CDL_NODE_INBOUND, s->now, &l->in_id, &err),
+                   CDL_OK);
+}
+
+/* Every core dials every other; the relay dials the hostile peer first
+ * (it is asked before the honest chain exists), then every core. */
+static void connect_all(sim *s) {
+  size_t m = s->cfg->nodes, all = all_nodes(s);
+  s->links = calloc(all * all, sizeof *s->links);
+  assert_non_null(s->links);
   for (size_t a = 0; a < m; a++)
-    for (size_t b = 0; b < m; b++) {
-      if (a == b) continue;
-      sim_link *l = &s->links[s->n_links++];
-      *l = (sim_link){.from = a, .to = b};
-      assert_int_equal(
-          cdl_node_conn_open(s->n[a].node, CDL_NODE_OUTBOUND, s->now, &l->out_id, &err), CDL_OK);
-      assert_int_equal(cdl_node_conn_open(s->n[b].node, CDL_NODE_INBOUND, s->now, &l->in_id, &err),
-                       CDL_OK);
-    }
+    for (size_t b = 0; b < m; b++)
+      if (a != b) connect_pair(s, a, b);
+  if (!s->cfg->relay_and_evil_peer) return;
+  connect_pair(s, m, evil_node(s));
+  for (size_t b = 0; b < m; b++) connect_pair(s, m, b);
 }
 
 static void schedule_txs(sim *s) {
@@ -167,6 +247,23 @@ static void link_of(const sim *s, size_t node, cdl_node_conn_id id, size_t *link
   fail_msg("node %zu has no connection %u", node, (unsigned)id);
 }
 
+/* A connection node |i| ended: allowed only on the relay's link to the
+ * hostile peer, whose two ends are then closed. */
+static void conn_ended(sim *s, size_t i, cdl_node_conn_id id, int rc, const cdl_error *err) {
+  size_t link = 0;
+  int dir = 0;
+  link_of(s, i, id, &link, &dir);
+  sim_link *l = &s->links[link];
+  if (!s->cfg->relay_and_evil_peer || l->to != evil_node(s) || s->res->evil_link_ended)
+    fail_msg("node %zu: connection %u ended (%d): %s", i, (unsigned)id, rc, err->message);
+  s->res->evil_link_ended = true;
+  s->res->evil_link_rc = rc;
+  snprintf(s->res->evil_link_why, sizeof s->res->evil_link_why, "%.150s", err->message);
+  cdl_node_conn_close(s->n[l->from].node, l->out_id);
+  cdl_node_conn_close(s->n[l->to].node, l->in_id);
+  l->closed = true;
+}
+
 /* Everything node |i| has to say, onto the network. */
 static void drain(sim *s, size_t i) {
   cdl_node *nd = s->n[i].node;
@@ -176,11 +273,14 @@ static void drain(sim *s, size_t i) {
   while (cdl_node_next_dirty(nd, &id)) {
     int rc;
     cdl_error err = {0};
-    if (cdl_node_conn_result(nd, id, &rc, &err))
-      fail_msg("node %zu: connection %u ended (%d): %s", i, (unsigned)id, rc, err.message);
+    if (cdl_node_conn_result(nd, id, &rc, &err)) {
+      conn_ended(s, i, id, rc, &err);
+      continue;
+    }
     size_t link = 0;
     int dir = 0;
     link_of(s, i, id, &link, &dir);
+    if (s->links[link].closed) continue;
     cdl_buf_reset(&out);
     while (cdl_node_conn_next_sdu(nd, id, s->now, &out)) {
     }
@@ -204,6 +304,10 @@ static void deliver(sim *s, size_t qi) {
   sim_msg m = s->q[qi];
   s->q[qi] = s->q[--s->nq];
   const sim_link *l = &s->links[m.link];
+  if (l->closed) { /* the socket is gone: what was in flight is lost */
+    cdl_buf_free(&m.bytes);
+    return;
+  }
   size_t to = m.dir == 0 ? l->to : l->from;
   cdl_node_conn_id id = m.dir == 0 ? l->in_id : l->out_id;
   uint64_t head[3] = {m.at, m.link, (uint64_t)m.dir};
@@ -212,8 +316,8 @@ static void deliver(sim *s, size_t qi) {
   s->res->deliveries++;
   s->res->bytes += m.bytes.len;
   cdl_error err = {0};
-  if (cdl_node_conn_recv(s->n[to].node, id, m.bytes.data, m.bytes.len, s->now, &err) != CDL_OK)
-    fail_msg("node %zu, link %zu: %s", to, m.link, err.message);
+  int rc = cdl_node_conn_recv(s->n[to].node, id, m.bytes.data, m.bytes.len, s->now, &err);
+  if (rc != CDL_OK) conn_ended(s, to, id, rc, &err);
   cdl_buf_free(&m.bytes);
   drain(s, to);
 }
@@ -232,7 +336,7 @@ static void submit_tx(sim *s) {
 static bool step(sim *s, uint64_t end) {
   size_t qi = earliest_msg(s), node = SIZE_MAX;
   uint64_t at = qi == SIZE_MAX ? UINT64_MAX : s->q[qi].at;
-  for (size_t i = 0; i < s->cfg->nodes; i++) {
+  for (size_t i = 0; i < all_nodes(s); i++) {
     uint64_t d = cdl_node_deadline(s->n[i].node);
     if (d < at) at = d, node = i, qi = SIZE_MAX;
   }
@@ -257,14 +361,14 @@ static bool step(sim *s, uint64_t end) {
 
 static void common_prefix(sim *s) {
   uint64_t low = UINT64_MAX;
-  for (size_t i = 0; i < s->cfg->nodes; i++)
+  for (size_t i = 0; i < honest_nodes(s); i++)
     if (s->res->tip[i].block_no < low) low = s->res->tip[i].block_no;
   for (uint64_t b = low + 1; b-- > 0;) {
     bool same = true;
     cdl_block_info first, other;
     cdl_error err = {0};
     assert_int_equal(cdl_chaindb_find_block_no(s->n[0].db, b, &first, &err), CDL_OK);
-    for (size_t i = 1; i < s->cfg->nodes && same; i++)
+    for (size_t i = 1; i < honest_nodes(s) && same; i++)
       same = cdl_chaindb_find_block_no(s->n[i].db, b, &other, &err) == CDL_OK &&
              memcmp(first.hash, other.hash, 32) == 0;
     if (same) {
@@ -275,7 +379,7 @@ static void common_prefix(sim *s) {
 }
 
 static void collect(sim *s) {
-  for (size_t i = 0; i < s->cfg->nodes; i++) {
+  for (size_t i = 0; i < all_nodes(s); i++) {
     assert_true(cdl_chaindb_tip(s->n[i].db, &s->res->tip[i]));
     cdl_node_stats_get(s->n[i].node, &s->res->stats[i]);
   }
@@ -286,7 +390,7 @@ static void collect(sim *s) {
   for (size_t k = 0; k < s->cfg->txs; k++) {
     bool everywhere = true;
     uint64_t lovelace;
-    for (size_t i = 0; i < s->cfg->nodes; i++)
+    for (size_t i = 0; i < honest_nodes(s); i++)
       everywhere &= cdl_ledger_utxo_get(cdl_chaindb_ledger(s->n[i].db), s->txs[k].id, 0, &lovelace);
     s->res->txs_included += everywhere;
   }
@@ -294,7 +398,7 @@ static void collect(sim *s) {
 }
 
 static void teardown(sim *s) {
-  for (size_t i = 0; i < s->cfg->nodes; i++) {
+  for (size_t i = 0; i < all_nodes(s); i++) {
     cdl_node_del(s->n[i].node);
     db_close(s->n[i].db);
     remove_dir(s->n[i].dir);
@@ -307,7 +411,7 @@ static void teardown(sim *s) {
 }
 
 void sim_run(const sim_config *cfg, sim_result *res) {
-  assert_true(cfg->nodes >= 2 && cfg->nodes <= SIM_MAX_NODES);
+  assert_true(cfg->nodes >= 2 && cfg->nodes + (cfg->relay_and_evil_peer ? 2 : 0) <= SIM_MAX_NODES);
   static sim s;
   memset(&s, 0, sizeof s);
   memset(res, 0, sizeof *res);
@@ -317,10 +421,10 @@ void sim_run(const sim_config *cfg, sim_result *res) {
   cdl_gen_rng_seed(&s.rng, cfg->seed);
   cdl_blake2b_256_init(&s.digest);
   make_genesis(&s);
-  for (size_t i = 0; i < cfg->nodes; i++) open_node(&s, i);
+  for (size_t i = 0; i < all_nodes(&s); i++) open_node(&s, i);
   connect_all(&s);
   schedule_txs(&s);
-  for (size_t i = 0; i < cfg->nodes; i++) drain(&s, i);
+  for (size_t i = 0; i < all_nodes(&s); i++) drain(&s, i);
   uint64_t end = START_S * 1000000 + cfg->slots * SLOT_MS * 1000ull;
   uint64_t events = 0;
   while (step(&s, end))

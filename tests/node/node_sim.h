@@ -21,6 +21,11 @@ typedef struct sim_config {
   size_t txs;            /* payments submitted, spread over the first 80% of the run */
   uint64_t latency_us;   /* the least one-way delay */
   uint64_t jitter_us;    /* plus up to this much, drawn per message */
+  /* Adds a relay (node |nodes|, no keys) that dials every core node, and
+   * a hostile peer (node |nodes| + 1) that only the relay dials: its
+   * ChainDB, filled without signature checks, holds a chain whose second
+   * main block carries a broken block signature. */
+  bool relay_and_evil_peer;
   const cdl_logger *log; /* NULL: quiet */
 } sim_config;
 
@@ -32,10 +37,18 @@ typedef struct sim_result {
   uint64_t common_block_no;           /* the newest block number all chains share */
   uint64_t main_blocks;               /* main blocks on node 0's chain */
   size_t txs_submitted, txs_included; /* included: on every node's chain */
+  /* With relay_and_evil_peer (tip and stats of the relay at index nodes): */
+  bool evil_link_ended;    /* the relay ended its connection to the hostile peer */
+  int evil_link_rc;        /* with this code */
+  char evil_link_why[160]; /* and this message */
+  uint8_t evil_hash[32];   /* the bad block */
+  uint64_t evil_block_no;
 } sim_result;
 
 /* Runs a simulation (in temporary directories, removed after) and fails
- * the test on any error: a connection that ends, a refused submission. */
+ * the test on any error: a refused submission, a connection that ends
+ * (other than the relay's to the hostile peer). The honest nodes (cores
+ * and relay) are the ones whose common prefix and txs are counted. */
 void sim_run(const sim_config *cfg, sim_result *res);
 
 #endif

@@ -9,6 +9,10 @@
  *  - every payment is on every chain;
  *  - the same seed gives the same run, byte for byte (the digest of every
  *    delivery); another seed gives another.
+ * And a relay whose first upstream is a hostile peer serving a block with
+ * a broken signature, for 300 slots: the relay refuses the block, ends
+ * that connection (and no other), and follows the honest chain with
+ * every payment, the same run for the same seed.
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,7 +77,40 @@ static void test_converge_and_repeat(void **state) {
   assert_memory_not_equal(a.digest, c.digest, 32);
 }
 
+static void test_relay_refuses_evil_peer(void **state) {
+  (void)state;
+  sim_config cfg = config(11);
+  cfg.slots = 300;
+  cfg.txs = 10;
+  cfg.relay_and_evil_peer = true;
+  sim_result r, again;
+  sim_run(&cfg, &r);
+  const size_t relay = 3;
+  printf("relay: tip block %llu; ended the hostile link (%d): %s; %llu invalid of %llu received\n",
+         (unsigned long long)r.tip[relay].block_no, r.evil_link_rc, r.evil_link_why,
+         (unsigned long long)r.stats[relay].invalid_blocks,
+         (unsigned long long)r.stats[relay].blocks_received);
+  assert_true(r.evil_link_ended);
+  assert_int_equal(r.evil_link_rc, CDL_E_REJECTED);
+  assert_int_equal(r.stats[relay].invalid_blocks, 1);
+  for (size_t i = 0; i < 3; i++) assert_int_equal(r.stats[i].invalid_blocks, 0);
+  /* The relay's chain is the honest one: within k of every core. */
+  uint64_t low = UINT64_MAX;
+  for (size_t i = 0; i <= relay; i++) low = r.tip[i].block_no < low ? r.tip[i].block_no : low;
+  assert_true(low - r.common_block_no <= K);
+  /* The cores never saw the bad block, so a prefix shared with them past
+   * its block number holds an honest block there. */
+  assert_true(r.common_block_no >= r.evil_block_no);
+  assert_true(r.tip[relay].block_no + 2 >= r.tip[0].block_no);
+  assert_true(r.main_blocks >= 300 * 9 / 10);
+  assert_int_equal(r.txs_included, 10); /* on the relay's chain too */
+  sim_run(&cfg, &again);
+  assert_memory_equal(r.digest, again.digest, 32);
+  assert_memory_equal(r.tip[relay].hash, again.tip[relay].hash, 32);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_converge_and_repeat)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_converge_and_repeat),
+                                     cmocka_unit_test(test_relay_refuses_evil_peer)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -3,15 +3,18 @@
  * local network"), a first transaction generator:
  *   txgen --socket-path S --genesis-dir DIR --tps N --duration-s T
  *         [--first-key I] [--keys N] [--wait-s W]
- * For T seconds it submits N payments a second through local
+ * For T seconds it submits N payments a second (fewer if the node answers
+ * more slowly: it never submits after T) through local
  * tx-submission. Each poor key of the genesis directory (keys I..I+N-1)
  * pays 1 ADA to the next one and its change back to itself; its next
  * payment spends that change, so payments chain through the mempool. A
  * second connection follows the node's chain (local chain-sync) and
  * notes when each accepted payment lands in a block, undoing it when the
  * block is rolled back. After T it waits up to W seconds for the rest,
- * then prints {"submitted", "accepted", "rejected", "included",
- * "latency_ms": {"mean", "p50", "p95", "max"}} (submit to block).
+ * then prints {"submitted", "accepted", "rejected", "included", "tps",
+ * "duration_s", "latency_ms": {"mean", "p50", "p95", "max"} (submit to
+ * block), "avg_tx_bytes", "accepted_per_s" (first to last submission),
+ * "included_per_s" (first submission to last inclusion)}.
  *
  * SIGINT or SIGTERM stops it early: the report then covers what was
  * submitted so far.
@@ -54,7 +57,10 @@ typedef struct txgen {
   cdl_gen_dir g;
   coin *coins; /* each key's spendable output */
   sent_tx *sent;
-  size_t n_sent, cap_sent, n_submitted, n_rejected, next_key;
+  size_t n_sent, cap_sent, n_submitted, n_rejected, n_included, next_key;
+  size_t *by_id, id_mask; /* open addressing over sent ids: index + 1, 0 empty */
+  uint64_t sent_bytes;    /* of the accepted txs, for their mean size */
+  double first_submit, last_submit, last_included;
   uint64_t fee;
   cdl_io_local *sub, *follow;
   bool cs_pending; /* a RequestNext is out */
@@ -143,14 +149,44 @@ static void make_payment(txgen *t, size_t i, cdl_buf *gentx, uint8_t id[32]) {
   cdl_buf_free(&to);
 }
 
-/* Room for one more accepted payment (a day at 10,000 tx/s is not allocated up front). */
+/* Tx ids are hashes: their first 8 bytes spread them evenly. */
+static size_t id_slot(const txgen *t, const uint8_t id[32]) {
+  uint64_t h;
+  memcpy(&h, id, sizeof h);
+  return (size_t)h & t->id_mask;
+}
+
+static void index_sent(txgen *t, size_t j) {
+  size_t i = id_slot(t, t->sent[j].id);
+  while (t->by_id[i] != 0) i = (i + 1) & t->id_mask;
+  t->by_id[i] = j + 1;
+}
+
+/* The sent tx with this id, or NULL: blocks of thousands of txs are
+ * matched against tens of thousands sent. */
+static sent_tx *find_sent(const txgen *t, const uint8_t id[32]) {
+  for (size_t i = id_slot(t, id); t->by_id != NULL && t->by_id[i] != 0; i = (i + 1) & t->id_mask)
+    if (memcmp(t->sent[t->by_id[i] - 1].id, id, 32) == 0) return &t->sent[t->by_id[i] - 1];
+  return NULL;
+}
+
+/* Room for one more accepted payment (a day at 10,000 tx/s is not
+ * allocated up front); the id index stays at most half full. */
 static int reserve_sent(txgen *t, cdl_error *err) {
   if (t->n_sent < t->cap_sent) return CDL_OK;
   size_t cap = t->cap_sent ? 2 * t->cap_sent : 1024;
   sent_tx *s = realloc(t->sent, cap * sizeof *s);
-  if (s == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  t->sent = s;
+  size_t *by_id = calloc(2 * cap, sizeof *by_id);
+  if (s != NULL) t->sent = s;
+  if (s == NULL || by_id == NULL) {
+    free(by_id);
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  }
+  free(t->by_id);
+  t->by_id = by_id;
+  t->id_mask = 2 * cap - 1;
   t->cap_sent = cap;
+  for (size_t j = 0; j < t->n_sent; j++) index_sent(t, j);
   return CDL_OK;
 }
 
@@ -167,9 +203,13 @@ static int submit_one(txgen *t, cdl_error *err) {
   int rc = local_submit(t->sub, cdl_span_of(gentx.data, gentx.len), &ok, &reason, err);
   t->n_submitted++;
   if (rc == CDL_OK && ok) {
-    sent_tx *s = &t->sent[t->n_sent++];
+    sent_tx *s = &t->sent[t->n_sent];
     *s = (sent_tx){.submitted = cli_now_seconds()};
     memcpy(s->id, id, 32);
+    index_sent(t, t->n_sent++);
+    if (t->n_sent == 1) t->first_submit = s->submitted;
+    t->last_submit = s->submitted;
+    t->sent_bytes += gentx.len - 2;    /* the TxAux, without the GenTx [0, ...] head */
     memcpy(t->coins[i].tx_id, id, 32); /* the change is the next input */
     t->coins[i].index = 1;
     t->coins[i].lovelace -= TXGEN_PAYMENT + t->fee;
@@ -189,12 +229,13 @@ static void note_block(txgen *t, const cdl_buf *block) {
   cdl_byron_block b;
   if (cdl_byron_block_decode(block->data, block->len, &ctx, &b) == CDL_OK && !b.is_ebb) {
     double now = cli_now_seconds();
-    for (size_t k = 0; k < b.body.n_txs; k++)
-      for (size_t j = 0; j < t->n_sent; j++)
-        if (t->sent[j].included == 0 && memcmp(t->sent[j].id, b.body.txs[k].tx.id, 32) == 0) {
-          t->sent[j].included = now;
-          t->sent[j].slot = b.header.epoch * 10 * t->g.genesis.k + b.header.slot_in_epoch;
-        }
+    for (size_t k = 0; k < b.body.n_txs; k++) {
+      sent_tx *s = find_sent(t, b.body.txs[k].tx.id);
+      if (s == NULL || s->included != 0) continue;
+      s->included = t->last_included = now;
+      s->slot = b.header.epoch * 10 * t->g.genesis.k + b.header.slot_in_epoch;
+      t->n_included++;
+    }
   }
   cdl_arena_free(&arena);
 }
@@ -209,8 +250,10 @@ static int follow_step(txgen *t, cdl_error *err) {
   if (rc == CDL_OK && kind == CDL_CS_ROLL_FORWARD) note_block(t, &block);
   if (rc == CDL_OK && kind == CDL_CS_ROLL_BACKWARD)
     for (size_t j = 0; j < t->n_sent; j++)
-      if (t->sent[j].included != 0 && (to.origin || t->sent[j].slot > to.slot))
+      if (t->sent[j].included != 0 && (to.origin || t->sent[j].slot > to.slot)) {
         t->sent[j].included = 0;
+        t->n_included--;
+      }
   cdl_buf_free(&block);
   t->cs_pending = rc == CDL_OK && kind == CDL_CS_AWAIT_REPLY;
   if (rc == CDL_OK && !t->cs_pending) {
@@ -218,12 +261,6 @@ static int follow_step(txgen *t, cdl_error *err) {
     t->cs_pending = rc == CDL_OK;
   }
   return rc;
-}
-
-static size_t included(const txgen *t) {
-  size_t k = 0;
-  for (size_t j = 0; j < t->n_sent; j++) k += t->sent[j].included != 0;
-  return k;
 }
 
 static int run(txgen *t, cdl_error *err) {
@@ -239,10 +276,15 @@ static int run(txgen *t, cdl_error *err) {
   uint64_t total = t->o.tps * t->o.duration_s, next = 0;
   while (rc == CDL_OK && !cli_stop_requested()) {
     double now = cli_now_seconds();
-    if (now >= end && (included(t) == t->n_sent || now >= end + (double)t->o.wait_s)) break;
-    double due = next < total ? start + (double)next / (double)t->o.tps : end + t->o.wait_s;
-    if (next < total && now >= due) {
-      rc = submit_one(t, err);
+    if (now >= end && (t->n_included == t->n_sent || now >= end + (double)t->o.wait_s)) break;
+    bool submitting = next < total && now < end; /* behind schedule at T: the rest is dropped */
+    double due = submitting ? start + (double)next / (double)t->o.tps : end + t->o.wait_s;
+    if (submitting && now >= due) {
+      /* Behind schedule it submits back to back; the chain it follows
+       * is still read between submissions, or inclusions would wait. */
+      struct pollfd pf = {.fd = cdl_io_local_fd(t->follow), .events = POLLIN};
+      if (poll(&pf, 1, 0) > 0) rc = follow_step(t, err);
+      if (rc == CDL_OK) rc = submit_one(t, err);
       next++;
       continue;
     }
@@ -269,10 +311,19 @@ static json_t *report(const txgen *t) {
                              : json_pack("{s:f, s:f, s:f, s:f}", "mean", sum / (double)n, "p50",
                                          lat[n / 2], "p95", lat[n * 95 / 100], "max", lat[n - 1]);
   free(lat);
-  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted,
-                   "accepted", (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected,
-                   "included", (json_int_t)n, "tps", (json_int_t)t->o.tps, "duration_s",
-                   (json_int_t)t->o.duration_s, "latency_ms", l);
+  json_t *r = json_pack(
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted, "accepted",
+      (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected, "included", (json_int_t)n,
+      "tps", (json_int_t)t->o.tps, "duration_s", (json_int_t)t->o.duration_s, "latency_ms", l);
+  /* Rates over what happened: accepted from the first to the last
+   * submission, included from the first submission to the last inclusion. */
+  double submit_s = t->last_submit - t->first_submit, span_s = t->last_included - t->first_submit;
+  json_object_set_new(r, "avg_tx_bytes",
+                      json_real(t->n_sent ? (double)t->sent_bytes / (double)t->n_sent : 0));
+  json_object_set_new(r, "accepted_per_s",
+                      json_real(submit_s > 0 ? (double)(t->n_sent - 1) / submit_s : 0));
+  json_object_set_new(r, "included_per_s", json_real(n && span_s > 0 ? (double)n / span_s : 0));
+  return r;
 }
 
 int cmd_txgen(int argc, char **argv) {
@@ -290,6 +341,7 @@ int cmd_txgen(int argc, char **argv) {
   cdl_io_local_close(t.follow);
   free(t.coins);
   free(t.sent);
+  free(t.by_id);
   if (loaded) cdl_gen_dir_free(&t.g);
   return code;
 }

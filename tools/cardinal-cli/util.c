@@ -2,8 +2,8 @@
  * util.c: cardinal-cli's shared helpers (see cli.h).
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
