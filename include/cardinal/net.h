@@ -490,6 +490,22 @@ cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s);
 
 typedef int (*cdl_n2n_block_fn)(void *ctx, const uint8_t *block, size_t len, cdl_error *err);
 
+/* Block-fetch decisions shared by several connections (the node kernel's,
+ * docs/node.md "Block-fetch decisions"). Before an announced block is
+ * requested the client asks |decide|, in chain order:
+ *   NOW   request it; the decider counts it in flight for this connection
+ *         until on_block gets it or |dropped| says it will not come;
+ *   HAVE  it is stored already: skipped (once nothing is in flight, so
+ *         blocks still arrive in chain order);
+ *   LATER not now (in flight elsewhere, the peer's chain is not better,
+ *         a byte budget is spent): asked again at the next poll. */
+typedef enum cdl_fetch_verdict { CDL_FETCH_NOW = 0, CDL_FETCH_HAVE, CDL_FETCH_LATER } cdl_fetch_verdict;
+typedef struct cdl_n2n_fetch_ops {
+  cdl_fetch_verdict (*decide)(void *ctx, const cdl_point *block, uint64_t block_no,
+                              uint32_t size_hint, const cdl_tip *peer_tip);
+  void (*dropped)(void *ctx, const uint8_t hash[32]); /* the peer answered MsgNoBlocks */
+} cdl_n2n_fetch_ops;
+
 typedef struct cdl_n2n_client_config {
   cdl_hs_config hs;
   uint64_t epoch_slots;  /* 10 k */
@@ -501,6 +517,7 @@ typedef struct cdl_n2n_client_config {
   cdl_n2n_block_fn on_block;
   void *ctx;
   cdl_mempool *mempool;  /* txs offered over tx-submission; NULL: not run */
+  const cdl_n2n_fetch_ops *fetch; /* with |ctx|; NULL: every announced block, in order */
 } cdl_n2n_client_config;
 
 typedef struct cdl_n2n_client_stats {

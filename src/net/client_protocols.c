@@ -174,6 +174,8 @@ static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
       return CDL_OK;
     case CDL_BF_NO_BLOCKS: /* the server left that chain: forget the range */
       if (c->bf.streaming) return cl_unexpected("block-fetch", name, err);
+      for (size_t i = 0; c->cfg.fetch && i < c->bf.left[0]; i++)
+        c->cfg.fetch->dropped(c->cfg.ctx, at(c, c->head + i)->hash);
       c->head += c->bf.left[0];
       pop_range(c);
       return CDL_OK;
@@ -256,6 +258,29 @@ static int request_range(cdl_n2n_client *c, size_t n, uint64_t now_us, cdl_error
   return CDL_OK;
 }
 
+/* With shared decisions: how many of the next |max| announced blocks to
+ * request now. Leading blocks already stored are skipped while nothing
+ * is in flight (then head == req). */
+static size_t decided_range(cdl_n2n_client *c, size_t max) {
+  size_t n = 0;
+  while (n < max && c->req + n < c->tail) {
+    const hdr_entry *e = at(c, c->req + n);
+    cdl_point p = {.slot = e->slot};
+    memcpy(p.hash, e->hash, 32);
+    cdl_fetch_verdict v =
+        c->cfg.fetch->decide(c->cfg.ctx, &p, e->block_no, e->size_hint, &c->st.peer_tip);
+    if (v == CDL_FETCH_NOW) {
+      n++;
+    } else if (v == CDL_FETCH_HAVE && n == 0 && c->bf.n == 0) {
+      c->req++;
+      c->head++;
+    } else {
+      break;
+    }
+  }
+  return n;
+}
+
 int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   if (!c->ready) return CDL_OK;
   size_t room = CLIENT_RING / 2; /* headers held or asked for */
@@ -268,7 +293,10 @@ int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     /* A short range only when no more headers are coming soon. */
     bool idle = c->cs.awaiting || c->cs.in_flight == 0;
     if (pending < batch && !idle) break;
-    TRY_NET(request_range(c, pending < batch ? pending : batch, now_us, err));
+    size_t n = pending < batch ? pending : batch;
+    if (c->cfg.fetch) n = decided_range(c, n);
+    if (n == 0) break;
+    TRY_NET(request_range(c, n, now_us, err));
   }
   if (!c->ka.waiting && now_us >= c->ka.next_us) {
     cdl_ka_msg m = {.kind = CDL_KA_KEEP_ALIVE, .cookie = ++c->ka.cookie};

@@ -87,6 +87,7 @@ void cdl_node_del(cdl_node *n) {
   cdl_mempool_del(n->mp);
   cdl_buf_free(&n->block);
   free(n->payloads);
+  free(n->claims);
   free(n);
 }
 

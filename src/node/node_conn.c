@@ -4,8 +4,10 @@
  * node-to-node client for an upstream peer (src/net/client*.c), or a
  * server for an inbound or local one (src/net/server*.c).
  *
- * An upstream client offers the ChainDB's chain for the intersection, and
- * gives every block it fetches to the ChainDB: a block the ledger refuses
+ * An upstream client offers the ChainDB's chain for the intersection,
+ * asks the kernel before fetching each block (node_fetch.c: no block from
+ * two peers at once, only better chains, byte budgets), and gives every
+ * block it fetches to the ChainDB: a block the ledger refuses
  * ends that connection (CDL_E_REJECTED, the peer's fault); one that
  * changes the selected chain wakes the whole node. A server gets the
  * node's mempool and slot, so local tx-submission and tx-submission feed
@@ -34,6 +36,10 @@ void node_conn_free(node_conn *c) {
 static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
   node_conn *c = ctx;
   cdl_node *n = c->node;
+  cdl_block_info info;
+  cdl_error scratch = {0};
+  if (cdl_block_info_read(block, len, n->epoch_slots, &info, &scratch) == CDL_OK)
+    node_fetch_arrived(n, c, info.hash); /* an undecodable one ends the connection below */
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
   int rc = cdl_chaindb_add_block(n->db, block, len, &res, &rej, err);
@@ -62,7 +68,8 @@ static int open_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *er
                                .n_known = cdl_chaindb_known_points(n->db, known, NODE_KNOWN_POINTS),
                                .on_block = on_block,
                                .ctx = c,
-                               .mempool = n->mp};
+                               .mempool = n->mp,
+                               .fetch = &node_fetch_ops};
   return cdl_n2n_client_new(&cfg, now_us, &c->cli, err);
 }
 
@@ -95,6 +102,7 @@ int cdl_node_conn_open(cdl_node *n, cdl_node_conn_kind kind, uint64_t now_us, cd
 
 /* Records a failure: the connection has ended and the driver closes it. */
 static int fail(node_conn *c, int rc, const cdl_error *err) {
+  if (!c->ended) node_fetch_conn_gone(c->node, c->id); /* others may fetch its blocks */
   c->ended = true;
   c->rc = rc;
   c->err = *err;
@@ -169,6 +177,7 @@ void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id) {
         n->closed.headers_served += st.headers_served;
         n->closed.txs_received += st.txs_received;
       }
+      node_fetch_conn_gone(n, id);
       node_conn_free(n->conns[i]);
       n->conns[i] = n->conns[--n->n_conns];
       return;

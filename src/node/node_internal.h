@@ -1,8 +1,8 @@
 /*
  * node_internal.h: the node kernel's state (include/cardinal/node.h):
  * node.c holds the clock, the chain-change bookkeeping and the dirty
- * queue; node_conn.c the connections and their engines; node_forge.c
- * block production.
+ * queue; node_conn.c the connections and their engines; node_fetch.c
+ * the block-fetch decisions across them; node_forge.c block production.
  */
 #ifndef CARDINAL_NODE_INTERNAL_H
 #define CARDINAL_NODE_INTERNAL_H
@@ -20,6 +20,18 @@
 #define NODE_KNOWN_POINTS 32 /* intersection candidates an upstream client offers */
 #define NODE_DEFAULT_PIPELINE 50
 #define NODE_BLOCK_OVERHEAD 1686 /* byronBlockEncodingOverhead: a block's bytes beyond payloads */
+/* Block-fetch budgets (node_fetch.c): two of mainnet's largest blocks per
+ * peer, eight in all; one block at a time always goes. */
+#define NODE_FETCH_PEER_BYTES (4ull << 20)
+#define NODE_FETCH_TOTAL_BYTES (16ull << 20)
+#define NODE_FETCH_MIN_CHARGE 2048 /* bytes counted for a block whatever its size hint */
+
+/* A block asked of one connection (node_fetch.c). */
+typedef struct node_claim {
+  uint8_t hash[32];
+  cdl_node_conn_id conn;
+  uint64_t bytes;
+} node_claim;
 
 typedef struct node_conn {
   cdl_node_conn_id id;
@@ -55,6 +67,9 @@ struct cdl_node {
   cdl_buf block;               /* forging scratch */
   cdl_span *payloads;          /* forging scratch: the mempool's GenTx items */
   size_t cap_payloads;
+  node_claim *claims; /* blocks in flight, each asked of one connection */
+  size_t n_claims, cap_claims;
+  uint64_t fetch_bytes; /* their bytes */
 };
 
 /* The chain changed: the mempool is re-validated and every connection
@@ -74,6 +89,11 @@ node_conn *node_conn_find(const cdl_node *n, cdl_node_conn_id id);
 /* Polls a woken connection's engine; a failure ends the connection. */
 void node_conn_wake(cdl_node *n, node_conn *c);
 void node_conn_free(node_conn *c);
+/* The decider every upstream client consults (node_fetch.c). */
+extern const cdl_n2n_fetch_ops node_fetch_ops;
+/* A claimed block came in on |c|; a connection is gone with its claims. */
+void node_fetch_arrived(cdl_node *n, node_conn *c, const uint8_t hash[32]);
+void node_fetch_conn_gone(cdl_node *n, cdl_node_conn_id id);
 void node_log(const cdl_node *n, cdl_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -5,10 +5,15 @@
  * tick reports CDL_E_IO, cdl_node_failed says so from then on, nothing
  * more is forged, and the ChainDB reopened on a healthy disk still holds
  * every block forged before.
+ * And the block-fetch decisions across upstream connections
+ * (node_fetch.c, white box): one peer per block, only better chains,
+ * the per-peer and total byte budgets, what frees a claim, and blocks
+ * already on our chain skipped.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "../../src/node/node_internal.h"
 #include "../storage/storage_support.h"
 #include "cardinal/node.h"
 
@@ -49,17 +54,24 @@ static cdl_node *core_node(cdl_chaindb *db, const cdl_gen_dir *g, cdl_node_forge
   return n;
 }
 
+/* A genesis of 2 keys (k = 5) in |gen_dir| and a ChainDB config for it in
+ * |db_dir|, both made here. */
+static cdl_chaindb_config fresh_net(char gen_dir[64], char db_dir[64], cdl_gen_dir *g, cdl_fs *fs) {
+  make_dir(gen_dir, 64, "kernel-gen");
+  make_dir(db_dir, 64, "kernel-db");
+  gen_genesis(gen_dir, 5, 2, 1, g);
+  cdl_chaindb_config dc = chaindb_config(db_dir, &g->genesis, fs);
+  dc.ledger.requires_magic = g->requires_magic;
+  return dc;
+}
+
 static void test_storage_failure_is_fatal(void **state) {
   (void)state;
   char gen_dir[64], db_dir[64];
-  make_dir(gen_dir, sizeof gen_dir, "kernel-gen");
-  make_dir(db_dir, sizeof db_dir, "kernel-db");
   cdl_gen_dir g;
-  gen_genesis(gen_dir, 5, 2, 1, &g);
   cdl_fs fs;
   failing_fs_init(&fs);
-  cdl_chaindb_config dc = chaindb_config(db_dir, &g.genesis, &fs);
-  dc.ledger.requires_magic = g.requires_magic;
+  cdl_chaindb_config dc = fresh_net(gen_dir, db_dir, &g, &fs);
   dc.ledger.pbft_threshold = 1.0; /* the one signer may sign every block */
   cdl_chaindb *db = db_open(&dc, NULL);
   cdl_node_forger f;
@@ -120,8 +132,90 @@ static void test_storage_failure_is_fatal(void **state) {
   remove_dir(gen_dir);
 }
 
+/* A block point whose hash is |tag| repeated. */
+static cdl_point pt(uint8_t tag) {
+  cdl_point p = {.slot = tag};
+  memset(p.hash, tag, 32);
+  return p;
+}
+
+static cdl_fetch_verdict ask(node_conn *c, uint8_t tag, uint32_t size, uint64_t peer_block_no) {
+  cdl_point p = pt(tag);
+  cdl_tip peer = {.point = pt(200), .block_no = peer_block_no};
+  return node_fetch_ops.decide(c, &p, tag, size, &peer);
+}
+
+static void test_fetch_decisions(void **state) {
+  (void)state;
+  char gen_dir[64], db_dir[64];
+  cdl_gen_dir g;
+  cdl_chaindb_config dc = fresh_net(gen_dir, db_dir, &g, NULL);
+  cdl_chaindb *db = db_open(&dc, NULL);
+  cdl_node_forger f;
+  cdl_node *n = core_node(db, &g, &f);
+  node_conn *c[6];
+  cdl_error err = {0};
+  for (size_t i = 0; i < 6; i++) {
+    cdl_node_conn_id id;
+    assert_int_equal(cdl_node_conn_open(n, CDL_NODE_OUTBOUND, START_US, &id, &err), CDL_OK);
+    c[i] = node_conn_find(n, id);
+  }
+  const uint32_t MB = 1u << 20;
+  /* One peer per block: the second asker waits. */
+  assert_int_equal(ask(c[0], 1, MB, 9), CDL_FETCH_NOW);
+  assert_int_equal(ask(c[1], 1, MB, 9), CDL_FETCH_LATER);
+  /* A peer whose chain is not longer than ours (empty: no chain at all). */
+  cdl_point p = pt(2);
+  cdl_tip origin = {.point = {.origin = true}};
+  assert_int_equal(node_fetch_ops.decide(c[1], &p, 2, MB, &origin), CDL_FETCH_LATER);
+  /* Per peer: 4 MiB in flight, one block always allowed. */
+  assert_int_equal(ask(c[0], 2, MB, 9), CDL_FETCH_NOW);
+  assert_int_equal(ask(c[0], 3, MB, 9), CDL_FETCH_NOW);
+  assert_int_equal(ask(c[0], 4, MB + MB / 2, 9), CDL_FETCH_LATER);
+  assert_int_equal(ask(c[0], 4, MB, 9), CDL_FETCH_NOW);     /* exactly 4 MiB */
+  assert_int_equal(ask(c[2], 5, 8 * MB, 9), CDL_FETCH_NOW); /* alone it may exceed */
+  /* In all: 16 MiB. 4 + 8 in flight; 4 more fit, then nothing. */
+  assert_int_equal(ask(c[3], 6, 4 * MB, 9), CDL_FETCH_NOW);
+  assert_int_equal(ask(c[4], 7, 2048, 9), CDL_FETCH_LATER);
+  assert_int_equal(n->fetch_bytes, 16ull * MB);
+  /* The peer had no blocks after all: the claim ends, another may ask. */
+  node_fetch_ops.dropped(c[3], pt(6).hash);
+  assert_int_equal(ask(c[4], 6, 4 * MB, 9), CDL_FETCH_NOW);
+  /* A connection gone takes its claims with it. */
+  cdl_node_conn_close(n, c[0]->id);
+  assert_int_equal(n->fetch_bytes, 12ull * MB);
+  assert_int_equal(ask(c[1], 1, MB, 9), CDL_FETCH_NOW);
+  cdl_node_conn_close(n, c[2]->id);
+  assert_int_equal(n->fetch_bytes, 5ull * MB);
+  /* A tiny size hint is counted as 2,048 bytes: 2,048 of them fill a
+   * peer's 4 MiB. */
+  size_t took = 0;
+  for (unsigned t = 0; t < 3000; t++) {
+    cdl_point q = {.slot = 1000 + t};
+    memset(q.hash, 0xee, 32);
+    memcpy(q.hash, &t, sizeof t);
+    cdl_tip peer = {.point = pt(200), .block_no = 9};
+    if (node_fetch_ops.decide(c[5], &q, 10, 0, &peer) == CDL_FETCH_NOW) took++;
+  }
+  assert_int_equal(took, 2048);
+  /* Blocks on our chain are skipped: the EBB and block 1 forged here. */
+  assert_int_equal(cdl_node_tick(n, START_US + SLOT_US / 2, &err), CDL_OK);
+  cdl_block_info tip;
+  assert_true(cdl_chaindb_tip(db, &tip));
+  cdl_point ours = {.slot = tip.slot};
+  memcpy(ours.hash, tip.hash, 32);
+  cdl_tip peer = {.point = ours, .block_no = tip.block_no};
+  assert_int_equal(node_fetch_ops.decide(c[1], &ours, tip.block_no, 700, &peer), CDL_FETCH_HAVE);
+  cdl_node_del(n);
+  db_close(db);
+  cdl_gen_dir_free(&g);
+  remove_dir(db_dir);
+  remove_dir(gen_dir);
+}
+
 int main(void) {
   filter_tests_from_env();
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_storage_failure_is_fatal)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_storage_failure_is_fatal),
+                                     cmocka_unit_test(test_fetch_decisions)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -9,6 +9,7 @@
 #    block. One more payment goes by hand to core node 0 (tx build, tx
 #    sign, tx submit; its repeat refused). The final chain must hold
 #    exactly those (each once).
+#  - The relay fetches each block from one of its peers (its metrics).
 #  - devnet watch shows three blocks with their forgers and every tip.
 #  - Core node 1 is killed with SIGKILL at slot 70 and restarted at 90; it rejoins
 #    and catches up.
@@ -134,6 +135,19 @@ grep -q '"event":"block.invalid"' "$net/node-3/node.log" || fail "the relay neve
 grep -q "127.0.0.1:$evil_port: CDL_E_REJECTED\|127.0.0.1:$evil_port: ledger.rejected\|127.0.0.1:$evil_port: .*invalid block" \
   "$net/node-3/node.log" || fail "the hostile peer was not disconnected for its block"
 
+# Each block is fetched from one peer (the relay has four upstreams):
+# its metrics show blocks received close to blocks adopted.
+metric() {
+  exec 3<>"/dev/tcp/127.0.0.1/$((base + 103))"
+  printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+  awk -v m="$1" '$1 == m {print $2}' <&3
+  exec 3<&-
+}
+received=$(metric cardinal_blocks_received_total)
+adopted=$(metric cardinal_blocks_adopted_total)
+[ -n "$received" ] && [ "$received" -le $((adopted + 20)) ] ||
+  fail "the relay received $received blocks for $adopted adopted"
+
 # Stop everything in order (SIGTERM: ledger snapshots), then compare.
 for i in 0 1 2 3; do kill -TERM "$(cat "$net/node-$i/pid")"; done
 for i in 0 1 2 3; do
@@ -162,4 +176,4 @@ span=$((cut_slot - first + 1))
 [ $((blocks * 100)) -ge $((span * 90)) ] || fail "$blocks main blocks in $span slots"
 txs=$(json_number txs <"$work/validate.json")
 [ "$txs" = $((accepted + 1)) ] || fail "the chain holds $txs txs, $accepted + 1 were accepted"
-echo "devnet_system: ok: $blocks main blocks in $span slots; $accepted payments from txgen and 1 by hand, each included once ($(cat "$work/txgen.json" | tr -d ' \n' | sed 's/.*latency_ms/latency_ms/'))"
+echo "devnet_system: ok: $blocks main blocks in $span slots; $accepted payments from txgen and 1 by hand, each included once; the relay received $received blocks, adopted $adopted ($(cat "$work/txgen.json" | tr -d ' \n' | sed 's/.*latency_ms/latency_ms/'))"
