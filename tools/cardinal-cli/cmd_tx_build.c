@@ -1,6 +1,6 @@
 /*
  * cmd_tx_build.c: `cardinal-cli tx build` and `tx sign` (docs/cli.md
- * "Transactions"), a wallet's two steps (docs/byron.md 1.5):
+ * "tx"), a wallet's two steps (docs/byron.md 1.5):
  *   tx build --tx-in TXID#IX... --tx-out ADDR+LOVELACE... --out-file F
  *       the unsigned Tx [inputs, outputs, {}] (binary CBOR); prints its id;
  *   tx sign --tx-file F --signing-key K... --testnet-magic N --out-file F
