@@ -79,6 +79,14 @@ typedef struct cdl_fs_ops {
    * written once to a temporary name and renamed into place. */
   int (*map)(cdl_fs *fs, int handle, size_t len, const void **addr, cdl_error *err);
   void (*unmap)(cdl_fs *fs, const void *addr, size_t len);
+  /* Optional (NULL: a file system without owners, nothing is locked):
+   * takes the exclusive lock file |path| for the life of the process or
+   * until unlock, writing the process's id in it. A lock another live
+   * process holds is CDL_E_LOCKED naming that process; the lock dies with
+   * its process, so a crash leaves none behind. A process that takes a lock
+   * it already holds shares it (counted). */
+  int (*lock)(cdl_fs *fs, const char *path, int *token, cdl_error *err);
+  void (*unlock)(cdl_fs *fs, int token);
 } cdl_fs_ops;
 
 struct cdl_fs {
@@ -119,6 +127,11 @@ int cdl_fs_view_file(cdl_fs *fs, const char *path, size_t max_bytes, cdl_fs_view
 void cdl_fs_view_of_buf(cdl_fs_view *out, cdl_buf *bytes);
 void cdl_fs_view_free(cdl_fs_view *v);
 
+/* The owner's lock of a database directory: DIR/lock (docs/storage.md "One
+ * owner"). *token is -1 when |fs| has no locks. */
+int cdl_db_lock(cdl_fs *fs, const char *dir, int *token, cdl_error *err);
+void cdl_db_unlock(cdl_fs *fs, int token);
+
 /* Writes |len| bytes to |path| atomically and durably: a temporary file,
  * fsync, rename, fsync of the directory |dir|. */
 int cdl_fs_write_file_atomic(cdl_fs *fs, const char *dir, const char *path,
@@ -149,10 +162,14 @@ int cdl_block_info_of(const cdl_byron_block *blk, const uint8_t *bytes, size_t l
  * each holding up to |blocks_per_file| records appended back to back:
  *   "CDLV" | u32 LE length | u32 LE CRC32 of the bytes | the block bytes.
  * Kept in memory: for each block its cdl_block_info and where it lies,
- * indexed by hash and by predecessor. On open every file is parsed; a
- * record that is torn, fails its CRC or does not decode ends that file:
- * the file is cut back to its valid prefix (removed if nothing is left)
- * and the damage is counted, never fatal. */
+ * indexed by hash and by predecessor. A put is written through: the
+ * record is handed to the OS (one write) before put returns, so a process
+ * crash loses no block put; cdl_volatile_sync makes it survive power loss.
+ * On open every file is parsed; a record that is torn, fails its CRC or
+ * does not decode ends that file: the file is cut back to its valid prefix
+ * (removed if nothing is left). A torn last record of the newest file is
+ * what a crash during a put leaves (torn_bytes); anything else is damage
+ * (damaged_files), counted, never fatal. */
 typedef struct cdl_volatile cdl_volatile;
 
 typedef struct cdl_volatile_config {
@@ -164,6 +181,9 @@ typedef struct cdl_volatile_config {
    * block back (to move it to the immutable DB) needs no file read;
    * 0 = none. A ChainDB keeps CDL_VOLATILE_RECENT_BYTES. */
   size_t recent_bytes;
+  /* Look, never touch (a reader of a live database): nothing is cut,
+   * removed or made, and put, gc and drop_after are refused. */
+  bool read_only;
 } cdl_volatile_config;
 
 #define CDL_VOLATILE_RECENT_BYTES ((size_t)8 << 20)
@@ -173,6 +193,9 @@ typedef struct cdl_volatile_stats {
   uint64_t bytes;             /* of records on disk */
   size_t damaged_files;       /* cut back or removed at open */
   uint64_t dropped_bytes;     /* bytes dropped from them */
+  /* Crash residue, cut silently (docs/storage.md "Crash residue"): the
+   * newest file's last record written in part, or that file still empty. */
+  uint64_t torn_bytes;
 } cdl_volatile_stats;
 
 /* Creates |dir| when missing. */
@@ -233,6 +256,11 @@ typedef struct cdl_immutable_report {
   uint64_t truncated_bytes;  /* cut from the chunk where damage was found */
   uint32_t removed_chunks;   /* chunks after the damage */
   char problem[200];         /* the first damage found, empty when none */
+  /* Crash residue, the ordinary end of an interrupted append to the last
+   * chunk (docs/storage.md "Crash residue"): cut back (read-only: left out
+   * of the view) silently, never damage. */
+  uint64_t torn_bytes;       /* a block written in part */
+  uint32_t empty_chunks;     /* a chunk made and not yet written to */
 } cdl_immutable_report;
 
 /* Where a block is: the chunk (its place among the chunk files present,
@@ -312,6 +340,12 @@ typedef struct cdl_chaindb_config {
   size_t snapshots_kept;             /* on disk; 0 = 2 */
   uint64_t sync_interval;            /* immutable blocks between fsyncs; 0 = 1000 */
   bool validate_all;                 /* re-parse every chunk on open */
+  /* Look, never touch: nothing is written, repaired, moved or removed, no
+   * lock is taken, and blocks cannot be added. What a live node's database
+   * holds is reported as found (a torn tail the owner is writing is crash
+   * residue). Without it the open takes the owner's lock, DIR/lock, for the
+   * life of the ChainDB: CDL_E_LOCKED while another process holds it. */
+  bool read_only;
   size_t max_open_files;             /* 0 = CDL_FS_DEFAULT_MAX_OPEN */
   cdl_fs *fs;                        /* NULL: the real file system */
 } cdl_chaindb_config;
@@ -424,6 +458,7 @@ typedef struct cdl_db_dir_options {
   bool no_signatures;     /* CDL_LEDGER_NO_SIGNATURES */
   bool validate_all;      /* re-parse every chunk on open */
   bool create;            /* make DIR and keep a copy of the genesis in it */
+  bool read_only;         /* look, never touch: cdl_chaindb_config.read_only */
   uint64_t sync_interval; /* 0: the ChainDB's default */
 } cdl_db_dir_options;
 

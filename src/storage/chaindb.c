@@ -112,6 +112,7 @@ int cdb_apply_block(cdl_chaindb *db, cdl_ledger *l, const uint8_t *hash, cdl_rej
 }
 
 int cdl_chaindb_sync(cdl_chaindb *db, cdl_error *err) {
+  if (db->cfg.read_only) return CDL_OK; /* nothing was written */
   db->since_sync = 0;
   return cdl_immutable_sync(db->imm, err);
 }

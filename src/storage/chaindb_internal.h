@@ -31,6 +31,7 @@ typedef struct cdb_image {
 
 struct cdl_chaindb {
   cdl_fs posix_fs, *fs;
+  int lock;                 /* the owner's lock (cdl_db_lock); -1: none */
   char dir[CDB_DIR_MAX];
   cdl_chaindb_config cfg;
   uint8_t genesis_hash[32];

@@ -22,7 +22,7 @@ static int check_genesis(cdl_chaindb *db, cdl_error *err) {
   TRY_CDB(path_in(db, "genesis.hash", path, err));
   cdl_hex_encode(db->genesis_hash, 32, hex);
   if (!db->fs->ops->exists(db->fs, path))
-    return cdl_fs_write_file_atomic(db->fs, db->dir, path, hex, 64, err);
+    return db->cfg.read_only ? CDL_OK : cdl_fs_write_file_atomic(db->fs, db->dir, path, hex, 64, err);
   cdl_buf text;
   cdl_buf_init(&text, 0);
   int rc = cdl_fs_read_file(db->fs, path, 256, &text, err);
@@ -44,7 +44,8 @@ static int check_threshold(cdl_chaindb *db, cdl_error *err) {
   double t = db->cfg.ledger.pbft_threshold > 0 ? db->cfg.ledger.pbft_threshold : 0.22;
   int n = snprintf(text, sizeof text, "%.6f", t);
   if (!db->fs->ops->exists(db->fs, path))
-    return cdl_fs_write_file_atomic(db->fs, db->dir, path, text, (size_t)n, err);
+    return db->cfg.read_only ? CDL_OK
+                             : cdl_fs_write_file_atomic(db->fs, db->dir, path, text, (size_t)n, err);
   cdl_buf stored;
   cdl_buf_init(&stored, 0);
   int rc = cdl_fs_read_file(db->fs, path, 31, &stored, err);
@@ -62,12 +63,13 @@ static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err)
   uint64_t epoch_slots = 10 * db->cfg.ledger.k;
   TRY_CDB(path_in(db, "immutable", path, err));
   cdl_immutable_config ic = {.epoch_slots = epoch_slots, .validate_all = db->cfg.validate_all,
-                             .check_genesis = true};
+                             .read_only = db->cfg.read_only, .check_genesis = true};
   memcpy(ic.genesis_hash, db->genesis_hash, 32);
   TRY_CDB(cdl_immutable_open(db->fs, path, &ic, &db->imm, &rep->immutable, err));
   TRY_CDB(path_in(db, "volatile", path, err));
   cdl_volatile_config vc = {.epoch_slots = epoch_slots, .cache_read_handle = true,
-                            .recent_bytes = CDL_VOLATILE_RECENT_BYTES};
+                            .recent_bytes = CDL_VOLATILE_RECENT_BYTES,
+                            .read_only = db->cfg.read_only};
   TRY_CDB(cdl_volatile_open(db->fs, path, &vc, &db->vol, err));
   cdl_volatile_stats_get(db->vol, &rep->volatile_db);
   return CDL_OK;
@@ -81,6 +83,17 @@ static int genesis_ledger(cdl_chaindb *db, cdl_error *err) {
   cdl_ledger_del(l);
   if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "cannot image the genesis ledger");
   return CDL_OK;
+}
+
+/* The owner makes the directory and locks it before anything is written;
+ * a reader only needs it to be there. */
+static int take_directory(cdl_chaindb *db, cdl_error *err) {
+  if (db->cfg.read_only)
+    return db->fs->ops->exists(db->fs, db->dir)
+               ? CDL_OK
+               : cdl_error_set(err, CDL_E_IO, 0, "no database at %s", db->dir);
+  TRY_CDB(db->fs->ops->mkdir(db->fs, db->dir, err));
+  return cdl_db_lock(db->fs, db->dir, &db->lock, err);
 }
 
 static void apply_defaults(cdl_chaindb_config *c) {
@@ -99,6 +112,7 @@ int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chain
     return cdl_error_set(err, CDL_E_USAGE, 0, "chaindb: a directory, a genesis and k are needed");
   cdl_chaindb *db = calloc(1, sizeof *db);
   if (db == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  db->lock = -1;
   db->cfg = *cfg;
   apply_defaults(&db->cfg);
   snprintf(db->dir, sizeof db->dir, "%s", cfg->dir);
@@ -114,13 +128,13 @@ int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chain
   db->cfg.genesis = cfg->genesis;
   if (rc == CDL_OK) rc = genesis_ledger(db, err);
   db->cfg.genesis = NULL;
-  if (rc == CDL_OK) rc = db->fs->ops->mkdir(db->fs, db->dir, err);
+  if (rc == CDL_OK) rc = take_directory(db, err);
   if (rc == CDL_OK) rc = check_genesis(db, err);
   if (rc == CDL_OK) rc = check_threshold(db, err);
   if (rc == CDL_OK) rc = open_stores(db, rep, err);
   if (rc == CDL_OK) rc = cdb_snapshot_open(db, rep, err);
   if (rc == CDL_OK) rc = cdb_select_all(db, &rep->volatile_adopted, err);
-  if (rc == CDL_OK) rc = cdb_move_immutable(db, err);
+  if (rc == CDL_OK && !db->cfg.read_only) rc = cdb_move_immutable(db, err);
   if (rc != CDL_OK) {
     cdl_chaindb_abandon(db);
     return rc;
@@ -140,11 +154,16 @@ void cdl_chaindb_abandon(cdl_chaindb *db) {
   cdl_arena_free(&db->arena);
   free(db->chain);
   free(db->invalid);
+  cdl_db_unlock(db->fs, db->lock); /* last: the files are closed */
   free(db);
 }
 
 int cdl_chaindb_close(cdl_chaindb *db, cdl_error *err) {
   if (db == NULL) return CDL_OK;
+  if (db->cfg.read_only) {
+    cdl_chaindb_abandon(db);
+    return CDL_OK;
+  }
   int rc = cdl_chaindb_sync(db, err);
   if (rc == CDL_OK) rc = cdl_volatile_sync(db->vol, err);
   if (rc == CDL_OK && db->blocks_since_snapshot > 0) rc = cdb_image_take(db, err);

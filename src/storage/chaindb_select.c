@@ -406,6 +406,8 @@ static int decode_new(cdl_chaindb *db, const uint8_t *bytes, size_t len, cdl_blo
 int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
                           cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err) {
   memset(res, 0, sizeof *res);
+  if (db->cfg.read_only)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "chaindb: opened read-only, no block can be added");
   cdl_block_info b, imm;
   cdl_error derr = {0};
   if (decode_new(db, bytes, len, &b, &derr) != CDL_OK) {
@@ -439,4 +441,8 @@ int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
   return CDL_OK;
 }
 
-int cdl_chaindb_snapshot_now(cdl_chaindb *db, cdl_error *err) { return cdb_image_take(db, err); }
+int cdl_chaindb_snapshot_now(cdl_chaindb *db, cdl_error *err) {
+  if (db->cfg.read_only)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "chaindb: opened read-only, no snapshot is written");
+  return cdb_image_take(db, err);
+}

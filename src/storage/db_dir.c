@@ -88,6 +88,7 @@ int cdl_db_dir_open(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_chaindb
                             .genesis = &dg->g,
                             .ledger = cdl_db_ledger_config(o, &dg->g),
                             .validate_all = o->validate_all,
+                            .read_only = o->read_only && !o->create,
                             .sync_interval = o->sync_interval};
   rc = cdl_chaindb_open(&cfg, db, rep, err);
   if (rc == CDL_OK && o->create) rc = keep_genesis_copy(o, dg, err);

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cardinal/storage.h"
+#include "fs_internal.h"
 
 static int fail_errno(cdl_error *err, const char *what, const char *path) {
   int e = errno;
@@ -155,9 +155,10 @@ static void px_unmap(cdl_fs *fs, const void *addr, size_t len) {
   munmap((void *)addr, len);
 }
 
-static const cdl_fs_ops POSIX_OPS = {px_open,   px_close,  px_read_at, px_write_at, px_size,
-                                     px_sync,   px_truncate, px_rename, px_remove,  px_mkdir,
-                                     px_sync_dir, px_list,  px_exists, px_map,   px_unmap};
+static const cdl_fs_ops POSIX_OPS = {
+    px_open,   px_close,  px_read_at, px_write_at, px_size,  px_sync,
+    px_truncate, px_rename, px_remove, px_mkdir,  px_sync_dir, px_list,
+    px_exists, px_map,    px_unmap,   cdl_fs_posix_lock, cdl_fs_posix_unlock};
 
 void cdl_fs_posix_init(cdl_fs *fs, size_t max_open) {
   memset(fs, 0, sizeof *fs);

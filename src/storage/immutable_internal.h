@@ -80,6 +80,8 @@ typedef struct imm_scan {
   uint64_t valid_bytes;  /* length of the prefix of whole, good blocks */
   uint64_t file_bytes;
   char problem[200];     /* why the scan stopped early; empty if it did not */
+  bool torn;             /* it stopped at a block the file ends inside: a
+                            write cut short, not damage, at the chunk's end */
 } imm_scan;
 
 /* Parses chunk |no| block by block from byte |from| (where |prev| ends,

@@ -118,10 +118,34 @@ static int push_chunk(cdl_immutable *im, uint32_t no, imm_entry *entries, size_t
   return CDL_OK;
 }
 
+/* One chunk being brought into agreement with its index. |last|: the
+ * chunk appends go to, the only one a crash can leave unfinished. */
 typedef struct recovery {
   imm_entry *entries;
   size_t count;
+  bool last;
+  uint64_t indexed_bytes; /* what the index said the chunk held */
+  bool residue; /* nothing in it but what an interrupted append left */
 } recovery;
+
+/* The end of the last chunk cut short by a crash (its last block written
+ * in part) is residue; anywhere else a block that does not parse is
+ * damage. A block written in part always lies past what the index knew,
+ * since entries are written after their blocks: bytes the index vouched
+ * for and that are gone or changed are damage. Either way the good prefix
+ * is kept. */
+static bool note_cut(const recovery *r, const imm_scan *scan, uint64_t size,
+                     cdl_immutable_report *rep) {
+  uint64_t cut = size - scan->valid_bytes;
+  if (r->last && scan->torn && scan->valid_bytes >= r->indexed_bytes) {
+    rep->torn_bytes += cut;
+    return true;
+  }
+  if (rep->problem[0] == '\0') snprintf(rep->problem, sizeof rep->problem, "%s", scan->problem);
+  /* A chunk with nothing valid is removed, not truncated (removed_chunks). */
+  if (scan->valid_bytes > 0) rep->truncated_bytes += cut;
+  return false;
+}
 
 /* Re-parses the chunk (from |from|, after the |keep| good entries). */
 static int rescan(cdl_immutable *im, uint32_t no, const imm_entry *prev, recovery *r,
@@ -131,9 +155,8 @@ static int rescan(cdl_immutable *im, uint32_t no, const imm_entry *prev, recover
   int rc = imm_scan_chunk(im, no, from, keep ? &r->entries[keep - 1] : prev, &scan, err);
   if (rc != CDL_OK) return rc;
   if (scan.valid_bytes < size) {
-    if (rep->problem[0] == '\0') snprintf(rep->problem, sizeof rep->problem, "%s", scan.problem);
-    /* A chunk with nothing valid is removed, not truncated (removed_chunks). */
-    if (scan.valid_bytes > 0) rep->truncated_bytes += size - scan.valid_bytes;
+    bool torn = note_cut(r, &scan, size, rep);
+    r->residue = torn && keep + scan.count == 0;
     if (!im->cfg.read_only) rc = cut_chunk(im, no, scan.valid_bytes, err);
   }
   imm_entry *all = realloc(r->entries, (keep + scan.count + 1) * sizeof *all);
@@ -174,15 +197,26 @@ static int cut_at_crc_mismatch(cdl_immutable *im, uint32_t no, const imm_entry *
   return CDL_OK;
 }
 
-/* Brings one chunk and its index into agreement. */
-static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, bool last,
-                         recovery *r, cdl_immutable_report *rep, cdl_error *err) {
-  bool clean;
+/* Brings one chunk and its index into agreement. An index is derived
+ * data, rebuilt whenever it disagrees with its chunk; for the last chunk
+ * an index behind its chunk (blocks are written before their entries), cut
+ * short, or past a chunk a crash cut is the ordinary state after a crash. */
+static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, recovery *r,
+                         cdl_immutable_report *rep, cdl_error *err) {
+  bool clean, last = r->last;
   uint64_t size;
   TRY_STORAGE(imm_index_load(im, no, prev, &r->entries, &r->count, &clean, err));
   TRY_STORAGE(file_size(im, no, &size, err));
+  if (size == 0 && last) { /* made, never written (whatever its index says) */
+    free(r->entries);
+    r->entries = NULL;
+    r->count = 0;
+    r->residue = true;
+    return CDL_OK;
+  }
   size_t indexed = r->count;
   uint64_t covered = indexed ? r->entries[indexed - 1].offset + r->entries[indexed - 1].size : 0;
+  r->indexed_bytes = covered;
   bool tail_good = true;
   if (last && indexed && covered <= size)
     TRY_STORAGE(tail_ok(im, no, &r->entries[indexed - 1], &tail_good, err));
@@ -201,11 +235,18 @@ static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, 
   free(old);
   if (rc == CDL_OK && changed && r->count > 0) {
     if (!im->cfg.read_only) rc = imm_index_write(im, no, r->entries, r->count, err);
-    if (im->cfg.read_only && rep->problem[0] == '\0')
+    if (im->cfg.read_only && !last && rep->problem[0] == '\0')
       snprintf(rep->problem, sizeof rep->problem, "chunk %05u: index disagrees with the chunk", no);
     rep->indexes_rebuilt++;
   }
   return rc;
+}
+
+/* A last chunk holding nothing but residue goes, and nothing is wrong. */
+static int drop_residue_chunk(cdl_immutable *im, uint32_t no, cdl_immutable_report *rep,
+                              cdl_error *err) {
+  rep->empty_chunks++;
+  return im->cfg.read_only ? CDL_OK : remove_chunk_files(im, no, err);
 }
 
 /* Only the tip chunk's entries stay in memory; freeing the others as soon
@@ -229,11 +270,12 @@ static int load_chunks(cdl_immutable *im, const name_list *names, cdl_immutable_
   bool broken = false;
   for (size_t i = 0; i < names->n; i++) {
     uint32_t no = names->nos[i];
-    recovery r = {0};
+    recovery r = {.last = i + 1 == names->n};
     int rc = CDL_OK;
-    if (!broken && no <= IMM_MAX_CHUNK_NO)
-      rc = recover_chunk(im, no, prev, i + 1 == names->n, &r, rep, err);
-    if (rc == CDL_OK && r.count == 0) {
+    if (!broken && no <= IMM_MAX_CHUNK_NO) rc = recover_chunk(im, no, prev, &r, rep, err);
+    if (rc == CDL_OK && r.count == 0 && r.residue) {
+      rc = drop_residue_chunk(im, no, rep, err);
+    } else if (rc == CDL_OK && r.count == 0) {
       broken = true; /* nothing after this can link */
       if (rep->problem[0] == '\0')
         snprintf(rep->problem, sizeof rep->problem, "chunk %05u does not follow the chain", no);

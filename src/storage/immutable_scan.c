@@ -232,15 +232,19 @@ static bool decode_checked(scanner *s, cdl_span item, cdl_block_info *info, cdl_
 /* Judges the item at the scanner's position; false with |problem| set
  * when it is not a good next block. */
 static bool judge_item(scanner *s, uint32_t no, const imm_entry *prev, imm_entry *e,
-                       char *problem) {
+                       char *problem, bool *torn) {
   cdl_error ignored = {0}, derr = {0};
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, s->buf + s->pos, s->len - s->pos, &ignored);
   cdl_span item;
   uint64_t at = s->base + s->pos;
-  if (cdl_cbor_skip(&cur, &item) != CDL_OK) {
-    snprintf(problem, 200, "chunk %05u: torn or malformed block at offset %llu", no,
-             (unsigned long long)at);
+  int skipped = cdl_cbor_skip(&cur, &item);
+  if (skipped != CDL_OK) {
+    /* The window holds the rest of the file whenever a block could reach
+     * its end, so an item cut short here is cut short in the file. */
+    *torn = skipped == CDL_E_TRUNCATED && s->base + s->len == s->file_bytes;
+    snprintf(problem, 200, "chunk %05u: %s block at offset %llu", no,
+             *torn ? "torn" : "malformed", (unsigned long long)at);
     return false;
   }
   cdl_block_info info;
@@ -275,7 +279,7 @@ static int scan_items(scanner *s, uint32_t no, const imm_entry *prev, imm_scan *
     if (s->pos == s->len) return CDL_OK;
     imm_entry e;
     if (!judge_item(s, no, scan->count ? &scan->entries[scan->count - 1] : prev, &e,
-                    scan->problem))
+                    scan->problem, &scan->torn))
       return CDL_OK;
     if (push_entry(scan, &cap, &e) != CDL_OK)
       return cdl_error_set(err, CDL_E_NOMEM, 0, "no memory scanning chunk %05u", no);

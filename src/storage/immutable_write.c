@@ -119,6 +119,8 @@ static void drop_empty_tip(cdl_immutable *im) {
 
 int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
                          const cdl_block_info *info, cdl_error *err) {
+  if (im->cfg.read_only)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "immutable append: opened read-only");
   if (len != info->size || len == 0 || len > CDL_CHUNK_MAX_BLOCK || info->header_offset > 0xffff ||
       (uint64_t)info->header_offset + info->header_size > len)
     return cdl_error_set(err, CDL_E_USAGE, 0, "immutable append: block size disagrees with info");
@@ -173,19 +175,22 @@ int cdl_immutable_sync(cdl_immutable *im, cdl_error *err) {
 
 /* ---- Truncation ------------------------------------------------------- */
 
+/* Read-only, only the view is cut: the files stay as they are. */
 static int cut_files(cdl_immutable *im, imm_chunk *c, uint32_t keep, cdl_error *err) {
-  TRY_STORAGE(open_tip_handles(im, c->no, false, err));
   uint64_t size = keep < c->count ? c->entries[keep].offset : c->size;
-  TRY_STORAGE(im->fs->ops->truncate(im->fs, im->chunk_handle, size, err));
-  TRY_STORAGE(im->fs->ops->truncate(im->fs, im->index_handle,
-                                    IMM_INDEX_HEADER + (uint64_t)keep * IMM_ENTRY_SIZE, err));
+  if (!im->cfg.read_only) {
+    TRY_STORAGE(open_tip_handles(im, c->no, false, err));
+    TRY_STORAGE(im->fs->ops->truncate(im->fs, im->chunk_handle, size, err));
+    TRY_STORAGE(im->fs->ops->truncate(im->fs, im->index_handle,
+                                      IMM_INDEX_HEADER + (uint64_t)keep * IMM_ENTRY_SIZE, err));
+  }
   im->blocks -= c->count - keep;
   im->bytes -= c->size - size;
   c->count = keep;
   c->size = size;
   c->last = c->entries[keep - 1];
   im->cap_tip = keep;
-  return cdl_immutable_sync(im, err);
+  return im->cfg.read_only ? CDL_OK : cdl_immutable_sync(im, err);
 }
 
 static int remove_last_chunk(cdl_immutable *im, cdl_error *err) {
@@ -194,10 +199,12 @@ static int remove_last_chunk(cdl_immutable *im, cdl_error *err) {
   if (im->read_handle >= 0) cdl_fs_close(im->fs, im->read_handle);
   im->read_handle = -1;
   char path[IMM_PATH_MAX];
-  imm_chunk_path(im, c->no, "cidx", path);
-  TRY_STORAGE(im->fs->ops->remove(im->fs, path, err));
-  imm_chunk_path(im, c->no, "chunk", path);
-  TRY_STORAGE(im->fs->ops->remove(im->fs, path, err));
+  if (!im->cfg.read_only) {
+    imm_chunk_path(im, c->no, "cidx", path);
+    TRY_STORAGE(im->fs->ops->remove(im->fs, path, err));
+    imm_chunk_path(im, c->no, "chunk", path);
+    TRY_STORAGE(im->fs->ops->remove(im->fs, path, err));
+  }
   im->blocks -= c->count;
   im->bytes -= c->size;
   free(c->entries);
@@ -242,7 +249,7 @@ static int truncate_flushed(cdl_immutable *im, cdl_immutable_pos pos, cdl_error 
     TRY_STORAGE(remove_last_chunk(im, err));
     im->cap_tip = 0;
     TRY_STORAGE(load_tip(im, err));
-    return im->fs->ops->sync_dir(im->fs, im->dir, err);
+    return im->cfg.read_only ? CDL_OK : im->fs->ops->sync_dir(im->fs, im->dir, err);
   }
   const imm_entry *entries;
   TRY_STORAGE(imm_chunk_entries(im, im->n_chunks - 1, &entries, err));
@@ -261,6 +268,22 @@ int cdl_immutable_truncate_slot(cdl_immutable *im, uint64_t slot, cdl_error *err
 
 /* ---- The full check ------------------------------------------------------ */
 
+/* Whether chunk |ci|'s scan and index agree with each other and with the
+ * view. A reader of a live database (read-only) sees the owner append to
+ * the last chunk as it looks: blocks written after the open, a block being
+ * written, entries not written yet. Those are not damage. */
+static bool chunk_agrees(const cdl_immutable *im, size_t ci, const imm_scan *scan,
+                         const imm_entry *indexed, size_t n_indexed, bool clean, size_t *i) {
+  const imm_chunk *c = &im->chunks[ci];
+  size_t overlap = scan->count < n_indexed ? scan->count : n_indexed;
+  *i = 0;
+  while (*i < overlap && imm_entry_equal(&scan->entries[*i], &indexed[*i])) ++*i;
+  if (*i < overlap) return false;
+  if (ci + 1 == im->n_chunks && im->cfg.read_only)
+    return (scan->problem[0] == '\0' || scan->torn) && scan->count >= c->count;
+  return clean && scan->problem[0] == '\0' && scan->count == c->count && n_indexed == c->count;
+}
+
 int cdl_immutable_check_all(cdl_immutable *im, cdl_immutable_pos *bad, cdl_error *err) {
   TRY_STORAGE(cdl_immutable_flush(im, err));
   for (size_t ci = 0; ci < im->n_chunks; ci++) {
@@ -273,22 +296,19 @@ int cdl_immutable_check_all(cdl_immutable *im, cdl_immutable_pos *bad, cdl_error
     imm_scan scan;
     TRY_STORAGE(imm_scan_chunk(im, c->no, 0, prev, &scan, err));
     imm_entry *indexed;
-    size_t n_indexed;
+    size_t n_indexed, i = 0;
     bool clean;
     int rc = imm_index_load(im, c->no, prev, &indexed, &n_indexed, &clean, err);
-    size_t i = 0;
-    while (rc == CDL_OK && i < scan.count && i < n_indexed && i < c->count &&
-           imm_entry_equal(&scan.entries[i], &indexed[i]))
-      i++;
-    bool ok = rc == CDL_OK && clean && scan.problem[0] == '\0' && i == c->count &&
-              scan.count == c->count && n_indexed == c->count;
+    bool ok = rc == CDL_OK && chunk_agrees(im, ci, &scan, indexed, n_indexed, clean, &i);
+    char problem[sizeof scan.problem];
+    memcpy(problem, scan.problem, sizeof problem);
+    bool scan_stopped = scan.problem[0] != '\0' && i == scan.count;
     free(scan.entries);
     free(indexed);
     if (rc != CDL_OK) return rc;
     if (!ok) {
       *bad = (cdl_immutable_pos){(uint32_t)ci, (uint32_t)i};
-      if (scan.problem[0] != '\0' && i == scan.count)
-        return cdl_error_set(err, CDL_E_CHECKSUM, 0, "%s", scan.problem);
+      if (scan_stopped) return cdl_error_set(err, CDL_E_CHECKSUM, 0, "%s", problem);
       return cdl_error_set(err, CDL_E_CHECKSUM, 0, "chunk %05u: index entry %zu disagrees with the chunk",
                            c->no, i);
     }

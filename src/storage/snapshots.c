@@ -17,6 +17,10 @@
 #define SNAPSHOT_MAX_BYTES ((size_t)4 << 30)
 #define MAX_SNAPSHOTS 256
 
+static void ledger_dir(const cdl_chaindb *db, char *out) {
+  snprintf(out, CDB_PATH_MAX, "%s/ledger", db->dir);
+}
+
 typedef struct snap_name {
   uint64_t slot;
   uint8_t hash[32];
@@ -26,10 +30,19 @@ typedef struct snap_name {
 typedef struct snap_list {
   snap_name items[MAX_SNAPSHOTS];
   size_t n;
+  cdl_chaindb *db;  /* whose leftovers to clear (NULL: a reader, clear nothing) */
 } snap_list;
 
-static void ledger_dir(const cdl_chaindb *db, char *out) {
-  snprintf(out, CDB_PATH_MAX, "%s/ledger", db->dir);
+/* A snapshot a crash interrupted (cdl_fs_write_file_atomic's temporary
+ * file) is crash residue: the owner removes it. */
+static void remove_leftover(snap_list *l, const char *name) {
+  size_t n = strlen(name);
+  if (l->db == NULL || n < 10 || strcmp(name + n - 10, ".lsnap.tmp") != 0) return;
+  char dir[CDB_PATH_MAX], path[CDB_PATH_MAX + 256];
+  ledger_dir(l->db, dir);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  cdl_error ignored = {0};
+  l->db->fs->ops->remove(l->db->fs, path, &ignored);
 }
 
 static int collect(void *ctx, const char *name) {
@@ -38,8 +51,10 @@ static int collect(void *ctx, const char *name) {
   char hex[65];
   int used = 0;
   if (strlen(name) > 100 || sscanf(name, "snapshot-%20llu-%64[0-9a-f].lsnap%n", &slot, hex, &used) != 2 ||
-      name[used] != '\0' || strlen(hex) != 64 || l->n == MAX_SNAPSHOTS)
+      name[used] != '\0' || strlen(hex) != 64 || l->n == MAX_SNAPSHOTS) {
+    remove_leftover(l, name);
     return CDL_OK;
+  }
   snap_name *s = &l->items[l->n];
   size_t got;
   if (cdl_hex_decode(hex, 64, s->hash, 32, &got, NULL) != CDL_OK) return CDL_OK;
@@ -58,7 +73,9 @@ static int list_snapshots(cdl_chaindb *db, snap_list *l, cdl_error *err) {
   char dir[CDB_PATH_MAX];
   ledger_dir(db, dir);
   l->n = 0;
-  TRY_CDB(db->fs->ops->mkdir(db->fs, dir, err));
+  l->db = db->cfg.read_only ? NULL : db;
+  if (db->cfg.read_only && !db->fs->ops->exists(db->fs, dir)) return CDL_OK; /* none yet */
+  if (!db->cfg.read_only) TRY_CDB(db->fs->ops->mkdir(db->fs, dir, err));
   TRY_CDB(db->fs->ops->list(db->fs, dir, collect, l, err));
   qsort(l->items, l->n, sizeof *l->items, newest_first);
   return CDL_OK;
@@ -230,9 +247,13 @@ static int read_snapshot(cdl_chaindb *db, const snap_name *s, cdl_fs_view *view,
   ledger_dir(db, dir);
   snprintf(path, sizeof path, "%s/%s", dir, s->name);
   int rc = cdl_fs_view_file(db->fs, path, SNAPSHOT_MAX_BYTES, view, err);
+  /* Gone since it was listed: the live owner of the database pruned it
+   * while a reader looked. It is skipped, as if it had never been there. */
+  if (rc == CDL_E_IO && !db->fs->ops->exists(db->fs, path))
+    rc = cdl_error_set(err, CDL_E_NOT_FOUND, 0, "%s is gone", path);
   if (rc == CDL_OK) rc = load_image(db, view->data, view->len, s->hash, l, err);
   if (rc != CDL_OK) cdl_fs_view_free(view);
-  if (rc != CDL_OK && !is_failure(rc)) {
+  if (rc != CDL_OK && !is_failure(rc) && !db->cfg.read_only) {
     cdl_error ignored = {0};
     db->fs->ops->remove(db->fs, path, &ignored); /* corrupt: never tried again */
   }
@@ -270,7 +291,7 @@ static int choose_base(cdl_chaindb *db, const snap_list *l, base_choice *c,
       cdl_error ignored = {0};
       ledger_dir(db, dir);
       snprintf(path, sizeof path, "%s/%s", dir, l->items[i].name);
-      db->fs->ops->remove(db->fs, path, &ignored);
+      if (!db->cfg.read_only) db->fs->ops->remove(db->fs, path, &ignored);
       rep->snapshots_skipped++;
       continue;
     }

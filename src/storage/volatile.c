@@ -10,12 +10,12 @@
  * Handles: between calls at most one is held, for the file being appended
  * to. Reads and the scan at open take one more and give it back.
  *
- * Writes go behind: records are gathered in memory (|pend|, at most about
- * VOLATILE_WRITE_BEHIND bytes) and written to the current file in one
- * system call, before a sync, a switch to a new file, a drop_after and a
- * close. Reads of gathered records come from memory. A crash may lose what
- * was not written, as it may lose what was written and not synced: the
- * volatile DB promises nothing about blocks that were not synced.
+ * Writes go through (docs/storage.md "Durability"): each put hands its
+ * record to the OS in one write before it returns, so what a node adopts,
+ * announces or serves survives the node's own crash. A crash in the middle
+ * of that write leaves the newest file's last record torn: crash residue,
+ * cut back silently at the next open. Surviving power loss takes
+ * cdl_volatile_sync.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +28,6 @@
 #define SCAN_WINDOW ((size_t)1 << 20)
 #define PATH_CAP 4096
 #define NAME_LEN 21 /* "blocks-" + 10 digits + ".dat" */
-#define VOLATILE_WRITE_BEHIND ((size_t)256 << 10)
 
 static const uint8_t MAGIC[4] = {'C', 'D', 'L', 'V'};
 
@@ -52,13 +51,13 @@ struct cdl_volatile {
   bool cache_reads;   /* keep rh open between reads */
   int rh;             /* cached read handle, -1 when none */
   uint32_t rh_file;   /* the file rh reads */
-  cdl_buf pend;       /* records of the last file not written yet */
-  uint64_t pend_off;  /* where they go in it */
+  cdl_buf record;     /* the record being written (header and block) */
+  bool read_only;
   vrecent recent;     /* the blocks written last, in memory */
   uint64_t next_number; /* for the next new file; past UINT32_MAX: none left */
   bool dir_dirty;     /* a file was created since the last sync */
   size_t damaged_files;
-  uint64_t dropped_bytes;
+  uint64_t dropped_bytes, torn_bytes;
 };
 
 /* A bounded window over one file being scanned. */
@@ -103,10 +102,7 @@ static int reserve_file(cdl_volatile *v, cdl_error *err) {
   return CDL_OK;
 }
 
-/* Forgets the records not written yet: callers that keep the file flush
- * first (flush_pending); gc closes a file it removes. */
 static void close_writer(cdl_volatile *v) {
-  cdl_buf_reset(&v->pend);
   if (v->wh < 0) return;
   cdl_fs_close(v->fs, v->wh);
   v->wh = -1;
@@ -116,21 +112,6 @@ static void close_reader(cdl_volatile *v) {
   if (v->rh < 0) return;
   cdl_fs_close(v->fs, v->rh);
   v->rh = -1;
-}
-
-/* Writes the gathered records to the end of the last file. When that
- * fails they stay gathered, to be written again at the same place. */
-static int flush_pending(cdl_volatile *v, cdl_error *err) {
-  if (v->pend.len == 0) return CDL_OK;
-  const cdl_fs_ops *ops = v->fs->ops;
-  int rc = ops->write_at(v->fs, v->wh, v->pend.data, v->pend.len, v->pend_off, err);
-  if (rc != CDL_OK) {
-    ops->truncate(v->fs, v->wh, v->pend_off, NULL); /* leave no torn record if we can */
-    return rc;
-  }
-  v->pend_off += v->pend.len;
-  cdl_buf_reset(&v->pend);
-  return CDL_OK;
 }
 
 /* ---- Open: parse every file ----------------------------------------------- */
@@ -222,19 +203,48 @@ static int window(cdl_volatile *v, scan *s, uint64_t off, size_t n, const uint8_
   return CDL_OK;
 }
 
-/* Checks the record at |off|. *ok false (with rc CDL_OK) means damage: the
- * file ends there. On success the record is indexed and counted in |f|. */
-static int scan_record(cdl_volatile *v, scan *s, vfile *f, bool *ok, cdl_error *err) {
+/* What the record at the end of a file's good prefix is. */
+typedef enum { REC_GOOD, REC_TORN, REC_BAD } rec_state;
+
+/* Whether a whole record with a good CRC starts anywhere at or after
+ * |from|. A torn write is the last thing in its file: a record that claims
+ * to run past the end but has a good one after it was damaged instead
+ * (its length field). Rare, so a plain byte-by-byte search. */
+static int good_record_after(cdl_volatile *v, scan *s, uint64_t from, bool *found,
+                             cdl_error *err) {
+  *found = false;
+  for (uint64_t at = from; at + RECORD_HEADER <= s->size; at++) {
+    const uint8_t *p;
+    int rc = window(v, s, at, RECORD_HEADER, &p, err);
+    if (rc != CDL_OK) return rc;
+    if (memcmp(p, MAGIC, 4) != 0) continue;
+    uint32_t len = le32(p + 4), crc = le32(p + 8);
+    if (len == 0 || len > CDL_CHUNK_MAX_BLOCK || s->size - at - RECORD_HEADER < len) continue;
+    if ((rc = window(v, s, at + RECORD_HEADER, len, &p, err)) != CDL_OK) return rc;
+    if (cdl_crc32(p, len) == crc) return *found = true, CDL_OK;
+  }
+  return CDL_OK;
+}
+
+/* Checks the record at |off|: REC_TORN when the file ends inside it (a
+ * write cut short), REC_BAD when it is there and wrong. A good record is
+ * indexed and counted in |f|. */
+static int scan_record(cdl_volatile *v, scan *s, vfile *f, rec_state *state, cdl_error *err) {
   uint64_t off = f->size;
   const uint8_t *p = NULL;
-  *ok = false;
+  *state = REC_TORN;
   if (s->size - off < RECORD_HEADER) return CDL_OK;
   int rc = window(v, s, off, RECORD_HEADER, &p, err);
   if (rc != CDL_OK) return rc;
   uint32_t len = le32(p + 4), crc = le32(p + 8);
-  if (memcmp(p, MAGIC, 4) != 0 || len == 0 || len > CDL_CHUNK_MAX_BLOCK ||
-      s->size - off - RECORD_HEADER < len)
-    return CDL_OK;
+  *state = REC_BAD;
+  if (memcmp(p, MAGIC, 4) != 0 || len == 0 || len > CDL_CHUNK_MAX_BLOCK) return CDL_OK;
+  if (s->size - off - RECORD_HEADER < len) {
+    bool followed;
+    rc = good_record_after(v, s, off + 1, &followed, err);
+    if (rc == CDL_OK && !followed) *state = REC_TORN;
+    return rc;
+  }
   if ((rc = window(v, s, off + RECORD_HEADER, len, &p, err)) != CDL_OK) return rc;
   cdl_block_info info;
   cdl_error ignored = {0};
@@ -253,15 +263,14 @@ static int scan_record(cdl_volatile *v, scan *s, vfile *f, bool *ok, cdl_error *
   if (f->records == 0 || info.slot > f->max_slot) f->max_slot = info.slot;
   f->records++;
   f->size = off + RECORD_HEADER + len;
-  *ok = true;
+  *state = REC_GOOD;
   return CDL_OK;
 }
 
-/* Cuts a damaged file back to its valid prefix, or removes it. */
-static int cut_file(cdl_volatile *v, const char *path, uint64_t keep, uint64_t size,
-                    cdl_error *err) {
-  v->damaged_files++;
-  v->dropped_bytes += size - keep;
+/* Cuts a file back to its valid prefix, or removes it when nothing is
+ * left. A reader leaves it as it is. */
+static int cut_file(cdl_volatile *v, const char *path, uint64_t keep, cdl_error *err) {
+  if (v->read_only) return CDL_OK;
   if (keep == 0) return v->fs->ops->remove(v->fs, path, err);
   int h;
   int rc = cdl_fs_open(v->fs, path, CDL_FS_WRITE, &h, err);
@@ -272,21 +281,46 @@ static int cut_file(cdl_volatile *v, const char *path, uint64_t keep, uint64_t s
   return rc;
 }
 
-static int load_file(cdl_volatile *v, uint32_t number, scan *s, cdl_error *err) {
+/* Counts what a cut drops: only the newest file is written to, so only
+ * its last record can be torn by a crash; anything else is damage. */
+static void count_cut(cdl_volatile *v, bool newest, rec_state state, uint64_t dropped) {
+  if (newest && state == REC_TORN) {
+    v->torn_bytes += dropped;
+    return;
+  }
+  v->damaged_files++;
+  v->dropped_bytes += dropped;
+}
+
+/* Parses file |number| up to its first bad record. */
+static int parse_file(cdl_volatile *v, scan *s, vfile *f, rec_state *state, cdl_error *err) {
+  int rc = v->fs->ops->size(v->fs, s->h, &s->size, err);
+  *state = REC_GOOD;
+  while (rc == CDL_OK && *state == REC_GOOD && f->size < s->size)
+    rc = scan_record(v, s, f, state, err);
+  return rc;
+}
+
+static int load_file(cdl_volatile *v, uint32_t number, bool newest, scan *s, cdl_error *err) {
   char path[PATH_CAP];
   file_path(v, number, path);
   cdl_error e = {0}; /* the inner cause, reported with the file's name */
   int rc = reserve_file(v, &e);
   if (rc == CDL_OK) rc = cdl_fs_open(v->fs, path, CDL_FS_READ, &s->h, &e);
+  /* A reader of a live database: the owner removed it since the listing. */
+  if (rc == CDL_E_IO && v->read_only && !v->fs->ops->exists(v->fs, path)) return CDL_OK;
   if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "volatile DB: %s: %s", path, e.message);
   s->start = s->len = 0;
-  rc = v->fs->ops->size(v->fs, s->h, &s->size, &e);
   vfile f = {.number = number};
-  bool ok = true;
-  while (rc == CDL_OK && ok && f.size < s->size) rc = scan_record(v, s, &f, &ok, &e);
+  rec_state state;
+  rc = parse_file(v, s, &f, &state, &e);
   cdl_fs_close(v->fs, s->h);
-  if (rc == CDL_OK && f.size < s->size) rc = cut_file(v, path, f.size, s->size, &e);
-  else if (rc == CDL_OK && s->size == 0) rc = v->fs->ops->remove(v->fs, path, &e);
+  if (rc == CDL_OK && f.size < s->size) {
+    count_cut(v, newest, state, s->size - f.size);
+    rc = cut_file(v, path, f.size, &e);
+  } else if (rc == CDL_OK && s->size == 0) {
+    rc = cut_file(v, path, 0, &e); /* made, never written: residue too */
+  }
   if (f.records > 0) v->files[v->n_files++] = f;
   if (rc != CDL_OK)
     return cdl_error_set(err, rc, e.offset, "volatile DB: %s: %s", path, e.message);
@@ -297,7 +331,8 @@ static int load_all(cdl_volatile *v, cdl_error *err) {
   name_list l = {0};
   scan s = {.h = -1};
   int rc = list_files(v, &l, err);
-  for (size_t i = 0; rc == CDL_OK && i < l.n; i++) rc = load_file(v, l.numbers[i], &s, err);
+  for (size_t i = 0; rc == CDL_OK && i < l.n; i++)
+    rc = load_file(v, l.numbers[i], i + 1 == l.n, &s, err);
   if (rc == CDL_OK && l.n > 0) v->next_number = (uint64_t)l.numbers[l.n - 1] + 1;
   free(l.numbers);
   free(s.buf);
@@ -322,13 +357,15 @@ int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cf
   v->wh = -1;
   v->rh = -1;
   v->cache_reads = cfg->cache_read_handle;
-  cdl_buf_init(&v->pend, 0);
+  v->read_only = cfg->read_only;
+  cdl_buf_init(&v->record, 0);
   vrecent_init(&v->recent, cfg->recent_bytes);
   v->epoch_slots = cfg->epoch_slots;
   v->blocks_per_file = cfg->blocks_per_file ? cfg->blocks_per_file : 1000;
   cdl_volatile_index_init(&v->idx, max);
-  int rc = fs->ops->mkdir(fs, dir, err);
-  if (rc == CDL_OK) rc = load_all(v, err);
+  int rc = CDL_OK;
+  if (!v->read_only) rc = fs->ops->mkdir(fs, dir, err);
+  if (rc == CDL_OK && (!v->read_only || fs->ops->exists(fs, dir))) rc = load_all(v, err);
   if (rc != CDL_OK) {
     cdl_volatile_close(v);
     return rc;
@@ -339,10 +376,9 @@ int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cf
 
 void cdl_volatile_close(cdl_volatile *v) {
   if (v == NULL) return;
-  (void)flush_pending(v, NULL); /* best effort: a caller that must know syncs first */
   close_writer(v);
   close_reader(v);
-  cdl_buf_free(&v->pend);
+  cdl_buf_free(&v->record);
   vrecent_free(&v->recent);
   cdl_volatile_index_free(&v->idx);
   free(v->files);
@@ -356,13 +392,12 @@ void cdl_volatile_close(cdl_volatile *v) {
  * else a fresh one numbered after every file seen. */
 static int writer_ready(cdl_volatile *v, cdl_error *err) {
   if (v->wh >= 0 && v->files[v->n_files - 1].records < v->blocks_per_file) return CDL_OK;
-  int rc = flush_pending(v, err);
-  if (rc != CDL_OK) return rc;
   close_writer(v);
   if (v->next_number > UINT32_MAX)
     return cdl_error_set(err, CDL_E_LIMIT, 0, "volatile DB: no file numbers left in %s",
                          v->dir);
-  if ((rc = reserve_file(v, err)) != CDL_OK) return rc;
+  int rc = reserve_file(v, err);
+  if (rc != CDL_OK) return rc;
   char path[PATH_CAP];
   file_path(v, (uint32_t)v->next_number, path);
   rc = cdl_fs_open(v->fs, path, CDL_FS_WRITE | CDL_FS_CREATE | CDL_FS_TRUNC, &v->wh, err);
@@ -372,33 +407,40 @@ static int writer_ready(cdl_volatile *v, cdl_error *err) {
   }
   v->files[v->n_files++] = (vfile){.number = (uint32_t)v->next_number};
   v->next_number++;
-  v->pend_off = 0;
   v->dir_dirty = true;
   return CDL_OK;
 }
 
-/* Adds the record of |bytes| to the gathered ones, after writing those
- * out when it would make them too many. Changes nothing when it fails. */
-static int gather_record(cdl_volatile *v, const uint8_t *bytes, size_t len, cdl_error *err) {
+/* Writes the record of |bytes| at |off| of the file being written, in one
+ * write. When that fails nothing is kept: the file is cut back to |off| if
+ * it can be, and whatever stays is a torn record the next open cuts. */
+static int write_record(cdl_volatile *v, uint64_t off, const uint8_t *bytes, size_t len,
+                        cdl_error *err) {
   size_t need = RECORD_HEADER + len;
-  int rc = CDL_OK;
-  if (v->pend.len > 0 && v->pend.len + need > VOLATILE_WRITE_BEHIND) rc = flush_pending(v, err);
-  if (rc != CDL_OK) return rc;
-  if (cdl_buf_reserve(&v->pend, need) != CDL_OK) {
-    v->pend.failed = false; /* what is gathered stays good */
+  cdl_buf_reset(&v->record);
+  if (cdl_buf_reserve(&v->record, need) != CDL_OK) {
+    v->record.failed = false;
     return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
   }
-  uint8_t *head = v->pend.data + v->pend.len;
+  uint8_t *head = v->record.data;
   memcpy(head, MAGIC, 4);
   put_le32(head + 4, (uint32_t)len);
   put_le32(head + 8, cdl_crc32(bytes, len));
   memcpy(head + RECORD_HEADER, bytes, len);
-  v->pend.len += need;
-  return CDL_OK;
+  const cdl_fs_ops *ops = v->fs->ops;
+  int rc = ops->write_at(v->fs, v->wh, head, need, off, err);
+  if (rc != CDL_OK) ops->truncate(v->fs, v->wh, off, NULL);
+  return rc;
+}
+
+static int refuse_read_only(const cdl_volatile *v, const char *what, cdl_error *err) {
+  return cdl_error_set(err, CDL_E_USAGE, 0, "volatile DB %s: opened read-only, no %s", v->dir,
+                       what);
 }
 
 int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
                      const cdl_block_info *info, cdl_error *err) {
+  if (v->read_only) return refuse_read_only(v, "put", err);
   if (len == 0 || len > CDL_CHUNK_MAX_BLOCK || len != info->size)
     return cdl_error_set(err, CDL_E_USAGE, 0, "volatile put: %zu bytes, info says %u", len,
                          (unsigned)info->size);
@@ -408,8 +450,8 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
     return cdl_error_set(err, rc, 0, "volatile DB holds %zu blocks (the bound)", v->idx.max);
   if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "volatile DB: out of memory");
   if ((rc = writer_ready(v, err)) != CDL_OK) return rc;
-  if ((rc = gather_record(v, bytes, len, err)) != CDL_OK) return rc;
   vfile *f = &v->files[v->n_files - 1];
+  if ((rc = write_record(v, f->size, bytes, len, err)) != CDL_OK) return rc;
   vrecent_put(&v->recent, info->hash, bytes, len);
   cdl_volatile_index_add(&v->idx, info, f->number, f->size);
   if (f->records == 0 || info->slot > f->max_slot) f->max_slot = info->slot;
@@ -421,8 +463,7 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
 
 int cdl_volatile_sync(cdl_volatile *v, cdl_error *err) {
   if (v->wh < 0) return CDL_OK;
-  int rc = flush_pending(v, err);
-  if (rc == CDL_OK) rc = v->fs->ops->sync(v->fs, v->wh, err);
+  int rc = v->fs->ops->sync(v->fs, v->wh, err);
   if (rc == CDL_OK && v->dir_dirty) rc = v->fs->ops->sync_dir(v->fs, v->dir, err);
   if (rc == CDL_OK) v->dir_dirty = false;
   return rc;
@@ -460,13 +501,6 @@ static int read_record(cdl_volatile *v, int h, const cdl_volatile_entry *e, uint
   return CDL_OK;
 }
 
-/* The body of |e| while its record is still gathered in memory, or NULL. */
-static const uint8_t *pending_record(const cdl_volatile *v, const cdl_volatile_entry *e) {
-  if (v->pend.len == 0 || e->file != v->files[v->n_files - 1].number || e->offset < v->pend_off)
-    return NULL;
-  return v->pend.data + (e->offset - v->pend_off) + RECORD_HEADER;
-}
-
 /* A handle on file |number|: opened for this read, or (with cache_reads)
  * the writer's or the cached reader's. */
 static int read_handle(cdl_volatile *v, uint32_t number, const char *path, int *h,
@@ -497,12 +531,6 @@ int cdl_volatile_read(cdl_volatile *v, const uint8_t hash[32], cdl_buf *out, cdl
     out->len += len;
     return CDL_OK;
   }
-  const uint8_t *gathered = pending_record(v, e);
-  if (gathered != NULL) { /* not written yet */
-    memcpy(out->data + out->len, gathered, e->info.size);
-    out->len += e->info.size;
-    return CDL_OK;
-  }
   char path[PATH_CAP];
   file_path(v, e->file, path);
   int h;
@@ -522,6 +550,7 @@ size_t cdl_volatile_successors(const cdl_volatile *v, const uint8_t prev_hash[32
 /* ---- Garbage collection ------------------------------------------------------- */
 
 int cdl_volatile_gc(cdl_volatile *v, uint64_t slot, cdl_error *err) {
+  if (v->read_only) return refuse_read_only(v, "garbage collection", err);
   cdl_volatile_index *x = &v->idx;
   for (uint32_t i = 0; i < x->used; i++) {
     if (!x->e[i].live || x->e[i].info.slot >= slot) continue;
@@ -557,6 +586,7 @@ void cdl_volatile_stats_get(const cdl_volatile *v, cdl_volatile_stats *s) {
   for (size_t k = 0; k < v->n_files; k++) s->bytes += v->files[k].size;
   s->damaged_files = v->damaged_files;
   s->dropped_bytes = v->dropped_bytes;
+  s->torn_bytes = v->torn_bytes;
 }
 
 /* ---- Dropping the blocks after a slot (db truncate) ---------------------- */
@@ -590,8 +620,8 @@ static void forget_file(cdl_volatile *v, uint32_t number) {
 }
 
 int cdl_volatile_drop_after(cdl_volatile *v, uint64_t slot, cdl_error *err) {
-  int rc = flush_pending(v, err);
-  if (rc != CDL_OK) return rc;
+  if (v->read_only) return refuse_read_only(v, "drop", err);
+  int rc = CDL_OK;
   close_writer(v); /* kept blocks go to a fresh file, never one being rewritten */
   uint32_t *affected = malloc((v->n_files ? v->n_files : 1) * sizeof *affected);
   if (affected == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");

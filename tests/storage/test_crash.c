@@ -226,10 +226,21 @@ static bool k_exists(cdl_fs *fs, const char *path) {
   return K.inner.ops->exists(&K.inner, path);
 }
 
+/* The owner's lock is the real one: a killed child's lock dies with it. */
+static int k_lock(cdl_fs *fs, const char *path, int *token, cdl_error *err) {
+  (void)fs;
+  return K.inner.ops->lock(&K.inner, path, token, err);
+}
+static void k_unlock(cdl_fs *fs, int token) {
+  (void)fs;
+  K.inner.ops->unlock(&K.inner, token);
+}
+
 static const cdl_fs_ops KILLER_OPS = {k_open,  k_close,  k_read_at, k_write_at, k_size,
                                       k_sync,  k_truncate, k_rename, k_remove,  k_mkdir,
                                       k_sync_dir, k_list, k_exists,
-                                      NULL,    NULL}; /* no mapping: every read is seen */
+                                      NULL,    NULL, /* no mapping: every read is seen */
+                                      k_lock,  k_unlock};
 
 /* Arms the killer: the |countdown|-th change kills (UINT64_MAX: never). */
 static cdl_fs *killer_fs(uint64_t countdown, uint64_t seed, int fd) {

@@ -178,7 +178,7 @@ static int validate_db(cdl_replay *rp, const chain_opts *o, cdl_rejection *rej, 
                  .no_signatures = true};
   db_genesis dg;
   cdl_chaindb *db = NULL;
-  int rc = db_open(&dbo, &dg, false, &db, NULL, err);
+  int rc = db_open(&dbo, &dg, DB_READ_ONLY, &db, NULL, err);
   if (rc == CDL_OK) rc = validate_db_blocks(rp, db, rej, err);
   cdl_chaindb_abandon(db);
   db_genesis_free(&dg);

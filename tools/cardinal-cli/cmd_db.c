@@ -60,13 +60,14 @@ int db_parse_opts(int argc, char **argv, db_opts *o) {
   return EXIT_OK;
 }
 
-cdl_db_dir_options db_dir_options(const db_opts *o, bool create) {
+cdl_db_dir_options db_dir_options(const db_opts *o, db_mode mode) {
   return (cdl_db_dir_options){.dir = o->db,
                               .genesis = o->genesis,
                               .pbft_threshold = o->pbft_threshold,
                               .no_signatures = o->no_signatures,
                               .validate_all = o->validate_all,
-                              .create = create,
+                              .create = mode == DB_CREATE,
+                              .read_only = mode == DB_READ_ONLY,
                               .sync_interval = o->sync_interval};
 }
 
@@ -74,18 +75,18 @@ void db_genesis_init(db_genesis *dg) { cdl_db_genesis_init(dg); }
 void db_genesis_free(db_genesis *dg) { cdl_db_genesis_free(dg); }
 
 int db_genesis_load(const db_opts *o, db_genesis *dg, cdl_error *err) {
-  cdl_db_dir_options d = db_dir_options(o, false);
+  cdl_db_dir_options d = db_dir_options(o, DB_READ_ONLY);
   return cdl_db_genesis_load(&d, dg, err);
 }
 
 cdl_ledger_config db_ledger_config(const db_opts *o, const cdl_byron_genesis *g) {
-  cdl_db_dir_options d = db_dir_options(o, false);
+  cdl_db_dir_options d = db_dir_options(o, DB_READ_ONLY);
   return cdl_db_ledger_config(&d, g);
 }
 
-int db_open(const db_opts *o, db_genesis *dg, bool create, cdl_chaindb **db,
+int db_open(const db_opts *o, db_genesis *dg, db_mode mode, cdl_chaindb **db,
             cdl_chaindb_report *rep, cdl_error *err) {
-  cdl_db_dir_options d = db_dir_options(o, create);
+  cdl_db_dir_options d = db_dir_options(o, mode);
   return cdl_db_dir_open(&d, dg, db, rep, err);
 }
 
@@ -95,19 +96,27 @@ json_t *db_block_json(const cdl_block_info *b, uint64_t k) {
                    cdl_json_u64(b->slot / (10 * k)), "ebb", b->is_ebb);
 }
 
+/* What the open found: damage (problem, truncated_bytes, removed_chunks,
+ * damaged_files, dropped_bytes) apart from the residue a crash leaves
+ * (torn_bytes, empty_chunks; docs/storage.md "Crash residue"). */
 json_t *db_report_json(const cdl_chaindb_report *rep) {
   const cdl_immutable_report *im = &rep->immutable;
-  return json_pack(
-      "{s:{s:I,s:I,s:I,s:I,s:I,s:s},s:{s:I,s:I},s:s?,s:I,s:I,s:I,s:I}", "immutable", "chunks",
-      (json_int_t)im->chunks, "blocks", (json_int_t)im->blocks, "indexes_rebuilt",
-      (json_int_t)im->indexes_rebuilt, "truncated_bytes", (json_int_t)im->truncated_bytes,
-      "removed_chunks", (json_int_t)im->removed_chunks, "problem", im->problem, "volatile",
-      "damaged_files", (json_int_t)rep->volatile_db.damaged_files, "dropped_bytes",
-      (json_int_t)rep->volatile_db.dropped_bytes, "snapshot",
-      rep->snapshot[0] ? rep->snapshot : NULL, "snapshots_skipped",
-      (json_int_t)rep->snapshots_skipped, "replayed_blocks", (json_int_t)rep->replayed_blocks,
-      "immutable_truncated", (json_int_t)rep->immutable_truncated, "volatile_adopted",
-      (json_int_t)rep->volatile_adopted);
+  const cdl_volatile_stats *v = &rep->volatile_db;
+  json_t *imm = json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I}", "chunks", (json_int_t)im->chunks,
+                          "blocks", (json_int_t)im->blocks, "indexes_rebuilt",
+                          (json_int_t)im->indexes_rebuilt, "truncated_bytes",
+                          (json_int_t)im->truncated_bytes, "removed_chunks",
+                          (json_int_t)im->removed_chunks, "problem", im->problem, "torn_bytes",
+                          (json_int_t)im->torn_bytes, "empty_chunks", (json_int_t)im->empty_chunks);
+  json_t *vol = json_pack("{s:I,s:I,s:I}", "damaged_files", (json_int_t)v->damaged_files,
+                          "dropped_bytes", (json_int_t)v->dropped_bytes, "torn_bytes",
+                          (json_int_t)v->torn_bytes);
+  return json_pack("{s:o,s:o,s:s?,s:I,s:I,s:I,s:I}", "immutable", imm, "volatile", vol,
+                   "snapshot", rep->snapshot[0] ? rep->snapshot : NULL, "snapshots_skipped",
+                   (json_int_t)rep->snapshots_skipped, "replayed_blocks",
+                   (json_int_t)rep->replayed_blocks, "immutable_truncated",
+                   (json_int_t)rep->immutable_truncated, "volatile_adopted",
+                   (json_int_t)rep->volatile_adopted);
 }
 
 /* ---- db import ---------------------------------------------------------- */
@@ -169,7 +178,7 @@ int db_import(const db_opts *opts) {
   db_genesis dg;
   cdl_chaindb *db = NULL;
   cdl_error err = {0};
-  int rc = db_open(o, &dg, true, &db, NULL, &err);
+  int rc = db_open(o, &dg, DB_CREATE, &db, NULL, &err);
   import_counts n = {0};
   cdl_rejection rej = {0};
   double start = cli_now_seconds();
@@ -205,7 +214,7 @@ int db_info(const db_opts *o) {
   cdl_chaindb *db = NULL;
   cdl_chaindb_report rep;
   cdl_error err = {0};
-  int rc = db_open(o, &dg, false, &db, &rep, &err);
+  int rc = db_open(o, &dg, DB_READ_ONLY, &db, &rep, &err);
   if (rc != CDL_OK) {
     cdl_chaindb_abandon(db);
     db_genesis_free(&dg);

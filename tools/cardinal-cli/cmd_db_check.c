@@ -185,17 +185,29 @@ static int repair_immutable(const db_opts *o, const db_genesis *dg, json_t *out,
   return rc;
 }
 
+/* The owner's lock for the whole of a command that changes the files
+ * outside a ChainDB (the ChainDB it opens later shares it). */
+static int lock_db(const db_opts *o, cdl_fs *fs, int *token, cdl_error *err) {
+  cdl_fs_posix_init(fs, 0);
+  *token = -1;
+  if (!fs->ops->exists(fs, o->db)) return cdl_error_set(err, CDL_E_IO, 0, "no database at %s", o->db);
+  return cdl_db_lock(fs, o->db, token, err);
+}
+
 int db_repair(const db_opts *o) {
   db_genesis dg;
   db_genesis_init(&dg);
   cdl_error err = {0};
   json_t *out = json_object();
-  int rc = db_genesis_load(o, &dg, &err);
+  cdl_fs lock_fs;
+  int lock;
+  int rc = lock_db(o, &lock_fs, &lock, &err);
+  if (rc == CDL_OK) rc = db_genesis_load(o, &dg, &err);
   if (rc == CDL_OK) rc = repair_immutable(o, &dg, out, &err);
   db_genesis_free(&dg);
   cdl_chaindb *db = NULL;
   cdl_chaindb_report rep;
-  if (rc == CDL_OK) rc = db_open(o, &dg, false, &db, &rep, &err);
+  if (rc == CDL_OK) rc = db_open(o, &dg, DB_WRITE, &db, &rep, &err);
   if (rc == CDL_OK) {
     cdl_block_info tip;
     bool has = cdl_chaindb_tip(db, &tip);
@@ -206,6 +218,7 @@ int db_repair(const db_opts *o) {
   }
   cdl_chaindb_abandon(db);
   db_genesis_free(&dg);
+  cdl_db_unlock(&lock_fs, lock);
   return finish(rc, out, &err);
 }
 
@@ -251,7 +264,7 @@ int db_export(const db_opts *o) {
   cdl_error err = {0};
   json_t *out = json_object();
   FILE *f = NULL;
-  int rc = db_open(o, &dg, false, &db, NULL, &err);
+  int rc = db_open(o, &dg, DB_READ_ONLY, &db, NULL, &err);
   if (rc == CDL_OK && (f = fopen(o->out, "wb")) == NULL)
     rc = cdl_error_set(&err, CDL_E_IO, 0, "cannot create %s", o->out);
   if (rc == CDL_OK) rc = export_blocks(db, o, dg.g.k, f, out, &err);
@@ -304,12 +317,15 @@ int db_truncate(const db_opts *o) {
   db_genesis dg;
   db_genesis_init(&dg);
   cdl_error err = {0};
-  int rc = db_genesis_load(o, &dg, &err);
+  cdl_fs lock_fs;
+  int lock;
+  int rc = lock_db(o, &lock_fs, &lock, &err);
+  if (rc == CDL_OK) rc = db_genesis_load(o, &dg, &err);
   if (rc == CDL_OK) rc = cut_stores(o, &dg, &err);
   db_genesis_free(&dg);
   cdl_chaindb *db = NULL;
   json_t *out = NULL;
-  if (rc == CDL_OK) rc = db_open(o, &dg, false, &db, NULL, &err);
+  if (rc == CDL_OK) rc = db_open(o, &dg, DB_WRITE, &db, NULL, &err);
   cdl_block_info tip;
   if (rc == CDL_OK)
     out = json_pack("{s:o}", "tip",
@@ -317,5 +333,6 @@ int db_truncate(const db_opts *o) {
   if (db != NULL && cdl_chaindb_close(db, rc == CDL_OK ? &err : NULL) != CDL_OK && rc == CDL_OK)
     rc = CDL_E_IO;
   db_genesis_free(&dg);
+  cdl_db_unlock(&lock_fs, lock);
   return finish(rc, out, &err);
 }

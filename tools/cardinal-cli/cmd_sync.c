@@ -154,7 +154,7 @@ int cmd_sync(int argc, char **argv) {
   sync_sink sink = {0};
   cdl_n2n_client_stats st = {0};
   double start = cli_now_seconds();
-  int rc = db_open(&o.db, &dg, true, &db, NULL, &err);
+  int rc = db_open(&o.db, &dg, DB_CREATE, &db, NULL, &err);
   if (rc == CDL_OK) {
     sink.db = db;
     rc = run_sync(&o, db, &dg.g, &sink, &st, &err);

@@ -37,14 +37,20 @@ void db_genesis_init(db_genesis *dg);
  * db_genesis_init). */
 int db_genesis_load(const db_opts *o, db_genesis *dg, cdl_error *err);
 void db_genesis_free(db_genesis *dg);
+/* How a command opens a database (docs/storage.md "One owner per
+ * database"): a command that only reads never takes the owner's lock and
+ * never changes a byte, so it works on a live node's database; one that
+ * writes takes the lock, and is refused while another process holds it. */
+typedef enum db_mode { DB_READ_ONLY, DB_WRITE, DB_CREATE } db_mode;
+
 /* The library's database-directory options for these command options. */
-cdl_db_dir_options db_dir_options(const db_opts *o, bool create);
+cdl_db_dir_options db_dir_options(const db_opts *o, db_mode mode);
 /* The ledger configuration for the database (threshold as above). */
 cdl_ledger_config db_ledger_config(const db_opts *o, const cdl_byron_genesis *g);
 /* Opens the ChainDB of --db (creating it, and keeping a copy of the
- * genesis file in it, when |create|). |dg| is initialised here and must be
- * freed by the caller whatever the result. */
-int db_open(const db_opts *o, db_genesis *dg, bool create, cdl_chaindb **db,
+ * genesis file in it, with DB_CREATE). |dg| is initialised here and must
+ * be freed by the caller whatever the result. */
+int db_open(const db_opts *o, db_genesis *dg, db_mode mode, cdl_chaindb **db,
             cdl_chaindb_report *rep, cdl_error *err);
 json_t *db_block_json(const cdl_block_info *b, uint64_t k);
 json_t *db_report_json(const cdl_chaindb_report *rep);

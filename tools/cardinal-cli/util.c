@@ -17,6 +17,7 @@ int cli_exit_code(int code) {
       return EXIT_OK;
     case CDL_E_IO:
     case CDL_E_NOMEM:
+    case CDL_E_LOCKED:
       return EXIT_FAILURE_IO;
     case CDL_E_USAGE:
       return EXIT_USAGE;

@@ -128,7 +128,9 @@ static void print_ready(const cdl_io_server *s, const serve_opts *o, cdl_chaindb
   fflush(stdout);
 }
 
-int node_exit_code(int rc) { return rc == CDL_E_IO || rc == CDL_E_NOMEM ? EXIT_IO : EXIT_INVALID; }
+int node_exit_code(int rc) {
+  return rc == CDL_E_IO || rc == CDL_E_NOMEM || rc == CDL_E_LOCKED ? EXIT_IO : EXIT_INVALID;
+}
 
 cdl_hs_config node_hs_config(bool node_to_client, uint32_t magic) {
   if (node_to_client) return (cdl_hs_config){true, 9, 23, {magic, false, 0, false}};
