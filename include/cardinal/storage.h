@@ -217,7 +217,8 @@ size_t cdl_volatile_successors(const cdl_volatile *v, const uint8_t prev_hash[32
 /* Forgets every block with slot < |slot| and removes the files that hold
  * only such blocks. */
 int cdl_volatile_gc(cdl_volatile *v, uint64_t slot, cdl_error *err);
-/* fsync of the file being appended to. */
+/* fsync of the file being appended to (and of the directory when a file
+ * was made); nothing when nothing was put since the last sync. */
 int cdl_volatile_sync(cdl_volatile *v, cdl_error *err);
 /* Removes every block with slot > |slot| from disk: each file holding one
  * is rewritten (its other blocks stored again, synced, then the old file
@@ -287,7 +288,8 @@ int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
  * tried again; an append that would need a flush that fails changes
  * nothing. Sync, truncation, the full check, a new chunk and close flush. */
 int cdl_immutable_flush(cdl_immutable *im, cdl_error *err);
-/* Flushes, then fsyncs the tip chunk, its index and the directory. */
+/* Flushes, then fsyncs the tip chunk, its index and the directory (no
+ * system call when nothing changed since the last sync). */
 int cdl_immutable_sync(cdl_immutable *im, cdl_error *err);
 /* Look-ups; CDL_E_NOT_FOUND when absent. By block number: the first block
  * with that number (a main block before the EBB that repeats it). */
@@ -338,7 +340,10 @@ typedef struct cdl_chaindb_config {
   cdl_ledger_config ledger;          /* k, magic, threshold, flags */
   uint64_t snapshot_interval;        /* blocks between snapshots; 0 = 10k (an epoch) */
   size_t snapshots_kept;             /* on disk; 0 = 2 */
-  uint64_t sync_interval;            /* immutable blocks between fsyncs; 0 = 1000 */
+  /* Blocks added between fsyncs of both stores (what survives power
+   * loss, docs/storage.md "Durability"); 0 = 1000, UINT64_MAX: only at
+   * close. Every block is handed to the OS as it is added whatever this. */
+  uint64_t sync_interval;
   bool validate_all;                 /* re-parse every chunk on open */
   /* Look, never touch: nothing is written, repaired, moved or removed, no
    * lock is taken, and blocks cannot be added. What a live node's database
@@ -384,7 +389,8 @@ typedef struct cdl_chaindb_add_result {
  * Returns 0 with the outcome, or a failure (I/O, memory). */
 int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
                           cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err);
-/* fsync of the immutable DB (also done every sync_interval blocks). */
+/* fsync of both stores, the immutable DB's pending appends written first
+ * (also done every sync_interval blocks added, and at close). */
 int cdl_chaindb_sync(cdl_chaindb *db, cdl_error *err);
 int cdl_chaindb_snapshot_now(cdl_chaindb *db, cdl_error *err);
 

@@ -114,7 +114,8 @@ int cdb_apply_block(cdl_chaindb *db, cdl_ledger *l, const uint8_t *hash, cdl_rej
 int cdl_chaindb_sync(cdl_chaindb *db, cdl_error *err) {
   if (db->cfg.read_only) return CDL_OK; /* nothing was written */
   db->since_sync = 0;
-  return cdl_immutable_sync(db->imm, err);
+  TRY_CDB(cdl_immutable_sync(db->imm, err));
+  return cdl_volatile_sync(db->vol, err);
 }
 
 int cdb_move_immutable(cdl_chaindb *db, cdl_error *err) {
@@ -128,7 +129,6 @@ int cdb_move_immutable(cdl_chaindb *db, cdl_error *err) {
     db->off++;
     db->n_chain--;
     moved++;
-    if (++db->since_sync >= db->cfg.sync_interval) TRY_CDB(cdl_chaindb_sync(db, err));
   }
   db->since_gc += moved;
   cdl_block_info tip;

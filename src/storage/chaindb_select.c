@@ -426,7 +426,8 @@ int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
     return res->outcome = CDL_ADD_INVALID, CDL_OK;
   }
   if (cdl_volatile_info(db->vol, b.hash, NULL)) return res->outcome = CDL_ADD_DUPLICATE, CDL_OK;
-  TRY_CDB(cdl_volatile_put(db->vol, bytes, len, &b, err));
+  TRY_CDB(cdl_volatile_put(db->vol, bytes, len, &b, err)); /* in the OS's hands from here */
+  if (++db->since_sync >= db->cfg.sync_interval) TRY_CDB(cdl_chaindb_sync(db, err));
   uint64_t gen = db->generation, before = tip_key(db);
   selection sel = {.new_hash = b.hash, .rej = rej, .start_n = db->n_chain};
   TRY_CDB(select_from(db, &b, &sel, err));

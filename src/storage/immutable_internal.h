@@ -61,6 +61,7 @@ struct cdl_immutable {
   cdl_buf pend_chunk, pend_index;
   uint32_t flushed_count;
   uint64_t flushed_size;
+  bool unsynced; /* the tip chunk's files or the directory changed since the last sync */
 };
 
 #define IMM_WRITE_BEHIND ((size_t)1 << 20)

@@ -321,7 +321,8 @@ int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *
   snprintf(im->dir, sizeof im->dir, "%s", dir);
   name_list names = {0};
   int rc = cfg->read_only ? CDL_OK : fs->ops->mkdir(fs, dir, err);
-  if (rc == CDL_OK) rc = fs->ops->list(fs, dir, collect_chunk, &names, err);
+  bool none = cfg->read_only && !fs->ops->exists(fs, dir); /* a reader: nothing yet */
+  if (rc == CDL_OK && !none) rc = fs->ops->list(fs, dir, collect_chunk, &names, err);
   if (rc != CDL_OK && names.failed) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   if (rc == CDL_OK) {
     if (names.n > 1) qsort(names.nos, names.n, sizeof *names.nos, cmp_u32);

@@ -32,6 +32,7 @@ static int open_tip_handles(cdl_immutable *im, uint32_t no, bool fresh, cdl_erro
   TRY_STORAGE(cdl_fs_open(im->fs, path, flags, &im->chunk_handle, err));
   imm_chunk_path(im, no, "cidx", path);
   int rc = cdl_fs_open(im->fs, path, flags | CDL_FS_CREATE, &im->index_handle, err);
+  im->unsynced |= fresh; /* new directory entries */
   if (rc == CDL_OK && fresh) {
     uint8_t header[IMM_INDEX_HEADER];
     imm_index_header(no, header);
@@ -64,6 +65,7 @@ int cdl_immutable_flush(cdl_immutable *im, cdl_error *err) {
                             err));
   im->flushed_count = c->count;
   im->flushed_size = c->size;
+  im->unsynced = true;
   cdl_buf_reset(&im->pend_chunk);
   cdl_buf_reset(&im->pend_index);
   return CDL_OK;
@@ -77,7 +79,9 @@ static int tip_chunk_for(cdl_immutable *im, uint32_t no, imm_chunk **out, cdl_er
     *out = tip;
     return open_tip_handles(im, no, false, err);
   }
-  TRY_STORAGE(cdl_immutable_flush(im, err)); /* what is pending belongs to the old tip */
+  /* What is pending belongs to the old tip, which is made durable as it
+   * is left: a sync reaches only the tip chunk's files. */
+  TRY_STORAGE(cdl_immutable_sync(im, err));
   if (im->n_chunks == im->cap_chunks) {
     size_t ncap = im->cap_chunks ? 2 * im->cap_chunks : 64;
     imm_chunk *grown = realloc(im->chunks, ncap * sizeof *grown);
@@ -168,9 +172,12 @@ int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
 int cdl_immutable_sync(cdl_immutable *im, cdl_error *err) {
   if (im->chunk_handle < 0) return CDL_OK;
   TRY_STORAGE(cdl_immutable_flush(im, err));
+  if (!im->unsynced) return CDL_OK;
   TRY_STORAGE(im->fs->ops->sync(im->fs, im->chunk_handle, err));
   TRY_STORAGE(im->fs->ops->sync(im->fs, im->index_handle, err));
-  return im->fs->ops->sync_dir(im->fs, im->dir, err);
+  TRY_STORAGE(im->fs->ops->sync_dir(im->fs, im->dir, err));
+  im->unsynced = false;
+  return CDL_OK;
 }
 
 /* ---- Truncation ------------------------------------------------------- */
@@ -180,6 +187,7 @@ static int cut_files(cdl_immutable *im, imm_chunk *c, uint32_t keep, cdl_error *
   uint64_t size = keep < c->count ? c->entries[keep].offset : c->size;
   if (!im->cfg.read_only) {
     TRY_STORAGE(open_tip_handles(im, c->no, false, err));
+    im->unsynced = true;
     TRY_STORAGE(im->fs->ops->truncate(im->fs, im->chunk_handle, size, err));
     TRY_STORAGE(im->fs->ops->truncate(im->fs, im->index_handle,
                                       IMM_INDEX_HEADER + (uint64_t)keep * IMM_ENTRY_SIZE, err));

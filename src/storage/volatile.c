@@ -53,6 +53,7 @@ struct cdl_volatile {
   uint32_t rh_file;   /* the file rh reads */
   cdl_buf record;     /* the record being written (header and block) */
   bool read_only;
+  bool unsynced;      /* written since the last sync */
   vrecent recent;     /* the blocks written last, in memory */
   uint64_t next_number; /* for the next new file; past UINT32_MAX: none left */
   bool dir_dirty;     /* a file was created since the last sync */
@@ -392,6 +393,10 @@ void cdl_volatile_close(cdl_volatile *v) {
  * else a fresh one numbered after every file seen. */
 static int writer_ready(cdl_volatile *v, cdl_error *err) {
   if (v->wh >= 0 && v->files[v->n_files - 1].records < v->blocks_per_file) return CDL_OK;
+  /* A full file is made durable as it is left: a sync only reaches the
+   * file being written. */
+  int synced = cdl_volatile_sync(v, err);
+  if (synced != CDL_OK) return synced;
   close_writer(v);
   if (v->next_number > UINT32_MAX)
     return cdl_error_set(err, CDL_E_LIMIT, 0, "volatile DB: no file numbers left in %s",
@@ -452,6 +457,7 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
   if ((rc = writer_ready(v, err)) != CDL_OK) return rc;
   vfile *f = &v->files[v->n_files - 1];
   if ((rc = write_record(v, f->size, bytes, len, err)) != CDL_OK) return rc;
+  v->unsynced = true;
   vrecent_put(&v->recent, info->hash, bytes, len);
   cdl_volatile_index_add(&v->idx, info, f->number, f->size);
   if (f->records == 0 || info->slot > f->max_slot) f->max_slot = info->slot;
@@ -462,8 +468,9 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
 }
 
 int cdl_volatile_sync(cdl_volatile *v, cdl_error *err) {
-  if (v->wh < 0) return CDL_OK;
+  if (v->wh < 0 || !v->unsynced) return CDL_OK;
   int rc = v->fs->ops->sync(v->fs, v->wh, err);
+  if (rc == CDL_OK) v->unsynced = false;
   if (rc == CDL_OK && v->dir_dirty) rc = v->fs->ops->sync_dir(v->fs, v->dir, err);
   if (rc == CDL_OK) v->dir_dirty = false;
   return rc;

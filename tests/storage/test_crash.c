@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash_phases.h"
+#include "killer_fs.h"
 #include "storage_support.h"
 
 #define GEN_K 10
@@ -147,111 +149,6 @@ static int group_teardown(void **state) {
 
 /* ---- The child ----------------------------------------------------------- */
 
-/* A file system that SIGKILLs the process at its |countdown|-th change
- * (write, sync, truncate, rename, remove, mkdir), tearing a write at a
- * random byte, so that kills also land exactly between two file
- * operations, where a timer rarely does. Only the child uses it. */
-static struct killer {
-  cdl_fs inner, outer;
-  uint64_t countdown;
-  cdl_gen_rng rng;
-  int fd;
-} K;
-
-static bool last_op(void) {
-  if (K.countdown-- > 0) return false;
-  uint64_t v = MSG_IO_KILL;
-  if (write(K.fd, &v, sizeof v) != (ssize_t)sizeof v) _exit(EXIT_PIPE);
-  return true;
-}
-
-static int k_open(cdl_fs *fs, const char *path, unsigned flags, int *h, cdl_error *err) {
-  (void)fs;
-  if ((flags & (CDL_FS_CREATE | CDL_FS_TRUNC)) && last_op()) raise(SIGKILL);
-  return K.inner.ops->open(&K.inner, path, flags, h, err);
-}
-static void k_close(cdl_fs *fs, int h) { (void)fs, K.inner.ops->close(&K.inner, h); }
-static int k_read_at(cdl_fs *fs, int h, void *buf, size_t len, uint64_t off, size_t *got,
-                     cdl_error *err) {
-  (void)fs;
-  return K.inner.ops->read_at(&K.inner, h, buf, len, off, got, err);
-}
-static int k_write_at(cdl_fs *fs, int h, const void *buf, size_t len, uint64_t off,
-                      cdl_error *err) {
-  (void)fs;
-  if (last_op()) { /* a torn write: a prefix reaches the file */
-    K.inner.ops->write_at(&K.inner, h, buf, (size_t)cdl_gen_rng_below(&K.rng, len + 1), off, err);
-    raise(SIGKILL);
-  }
-  return K.inner.ops->write_at(&K.inner, h, buf, len, off, err);
-}
-static int k_size(cdl_fs *fs, int h, uint64_t *size, cdl_error *err) {
-  (void)fs;
-  return K.inner.ops->size(&K.inner, h, size, err);
-}
-/* Other changes: killed before or after the operation, at random. */
-#define KILL_AROUND(call)                                        \
-  do {                                                           \
-    (void)fs;                                                    \
-    if (!last_op()) return (call);                               \
-    if (cdl_gen_rng_below(&K.rng, 2)) (void)(call);              \
-    raise(SIGKILL);                                              \
-    return CDL_E_IO;                                             \
-  } while (0)
-static int k_sync(cdl_fs *fs, int h, cdl_error *err) {
-  KILL_AROUND(K.inner.ops->sync(&K.inner, h, err));
-}
-static int k_truncate(cdl_fs *fs, int h, uint64_t size, cdl_error *err) {
-  KILL_AROUND(K.inner.ops->truncate(&K.inner, h, size, err));
-}
-static int k_rename(cdl_fs *fs, const char *from, const char *to, cdl_error *err) {
-  KILL_AROUND(K.inner.ops->rename(&K.inner, from, to, err));
-}
-static int k_remove(cdl_fs *fs, const char *path, cdl_error *err) {
-  KILL_AROUND(K.inner.ops->remove(&K.inner, path, err));
-}
-static int k_mkdir(cdl_fs *fs, const char *path, cdl_error *err) {
-  KILL_AROUND(K.inner.ops->mkdir(&K.inner, path, err));
-}
-static int k_sync_dir(cdl_fs *fs, const char *path, cdl_error *err) {
-  KILL_AROUND(K.inner.ops->sync_dir(&K.inner, path, err));
-}
-static int k_list(cdl_fs *fs, const char *dir, int (*fn)(void *ctx, const char *name), void *ctx,
-                  cdl_error *err) {
-  (void)fs;
-  return K.inner.ops->list(&K.inner, dir, fn, ctx, err);
-}
-static bool k_exists(cdl_fs *fs, const char *path) {
-  (void)fs;
-  return K.inner.ops->exists(&K.inner, path);
-}
-
-/* The owner's lock is the real one: a killed child's lock dies with it. */
-static int k_lock(cdl_fs *fs, const char *path, int *token, cdl_error *err) {
-  (void)fs;
-  return K.inner.ops->lock(&K.inner, path, token, err);
-}
-static void k_unlock(cdl_fs *fs, int token) {
-  (void)fs;
-  K.inner.ops->unlock(&K.inner, token);
-}
-
-static const cdl_fs_ops KILLER_OPS = {k_open,  k_close,  k_read_at, k_write_at, k_size,
-                                      k_sync,  k_truncate, k_rename, k_remove,  k_mkdir,
-                                      k_sync_dir, k_list, k_exists,
-                                      NULL,    NULL, /* no mapping: every read is seen */
-                                      k_lock,  k_unlock};
-
-/* Arms the killer: the |countdown|-th change kills (UINT64_MAX: never). */
-static cdl_fs *killer_fs(uint64_t countdown, uint64_t seed, int fd) {
-  cdl_fs_posix_init(&K.inner, 0);
-  K.outer = (cdl_fs){.ops = &KILLER_OPS};
-  K.countdown = countdown;
-  K.fd = fd;
-  cdl_gen_rng_seed(&K.rng, seed ^ 0x70f2ull);
-  return &K.outer;
-}
-
 static _Noreturn void die(int code, uint64_t seed, const char *what, const char *detail) {
   fprintf(stderr, "crash child (seed %llu): %s: %s\n", (unsigned long long)seed, what, detail);
   _exit(code);
@@ -270,7 +167,8 @@ static uint64_t immutable_mark(const cdl_chaindb *db) {
 static _Noreturn void child_main(const source *s, const char *dir, uint64_t seed, int fd,
                                  uint64_t io_countdown) {
   cdl_chaindb_config cfg = config_of(s, dir, false);
-  cfg.fs = killer_fs(io_countdown, seed, fd);
+  cfg.fs = killer_fs(io_countdown == UINT64_MAX ? 0 : io_countdown + 1, KILL_RANDOM, seed, fd,
+                     MSG_IO_KILL);
   cdl_chaindb *db;
   cdl_error err = {0};
   if (cdl_chaindb_open(&cfg, &db, NULL, &err) != CDL_OK) die(EXIT_OPEN, seed, "open", err.message);
@@ -497,6 +395,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_crash_generated),
       cmocka_unit_test(test_crash_mainnet),
+      cmocka_unit_test(test_crash_phases),
   };
+  filter_tests_from_env();
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

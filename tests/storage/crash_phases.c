@@ -1,0 +1,404 @@
+/*
+ * crash_phases.c: the crash test's sweep (test_crash; docs/testing.md
+ * "Crash tests"; docs/storage.md "Durability", "Crash residue"). The work
+ * of `cardinal-cli db import` and of `cardinal-cli sync` on a generated
+ * k = 10 chain of 1.6 epochs, run in a child whose file system
+ * (killer_fs.c) kills it at one change: every change the work makes, in
+ * each phase (before it, after it, and for a write with part of its bytes
+ * on disk). The work is counted first, in the parent, without a kill.
+ *
+ * After each kill, from the directory the child left:
+ *  1. a read-only open (what `db info`, `db export` and `chain validate
+ *     --db` do) succeeds, reports no damage, passes cdl_immutable_check_all
+ *     (what `db validate` runs) and changes no file, byte for byte;
+ *  2. the owner's open succeeds and reports no damage (only crash residue:
+ *     a torn block or record, an empty chunk), the check passes and every
+ *     immutable block is the source's;
+ *  3. in both, the tip is at or past every block the child had been told
+ *     was adopted: a block is in the OS's hands before add returns.
+ * A failure names the work, the change, its phase and the directory.
+ * Under AddressSanitizer every fourth change is taken.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cardinal/crypto.h"
+#include "cardinal/net.h"
+#include "crash_phases.h"
+#include "killer_fs.h"
+#include "storage_support.h"
+
+#define PH_K 10
+#define PH_SLOTS 160 /* 1.6 epochs: a second chunk, snapshots, fsyncs */
+#define PH_STRIDE (UNDER_ASAN ? 4 : 1)
+#define MSG_KILLED UINT64_MAX
+#define MSG_DONE (UINT64_MAX - 1)
+
+/* ---- The chain and the work ------------------------------------------------ */
+
+typedef struct phases {
+  char root[64];   /* genesis, the sync source and the killed directory */
+  char dir[128];   /* the directory the work is killed in */
+  char source[128]; /* sync: the served database */
+  cdl_gen_dir gen;
+  gchain chain;
+  cdl_ledger_config ledger;
+} phases;
+
+typedef struct work work;
+struct work {
+  const char *name;
+  uint64_t sync_interval; /* as the command or the node sets it */
+  int (*run)(const phases *p, const work *w, cdl_fs *fs, int fd, cdl_error *err);
+};
+
+static cdl_chaindb_config config_in(const phases *p, const char *dir, cdl_fs *fs,
+                                    uint64_t sync_interval) {
+  return (cdl_chaindb_config){.dir = dir, .genesis = &p->gen.genesis, .ledger = p->ledger,
+                              .snapshot_interval = 40, .sync_interval = sync_interval,
+                              .fs = fs};
+}
+
+static void tell(int fd, uint64_t v) {
+  if (write(fd, &v, sizeof v) != (ssize_t)sizeof v) _exit(98);
+}
+
+/* Adds a block of the chain and tells |fd| its index once it is adopted. */
+static int add_and_tell(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t len, int fd,
+                        cdl_error *err) {
+  cdl_chaindb_add_result res;
+  cdl_rejection rej = {0};
+  int rc = cdl_chaindb_add_block(db, b, len, &res, &rej, err);
+  if (rc != CDL_OK) return rc;
+  if (res.outcome != CDL_ADD_ADOPTED)
+    return cdl_error_set(err, CDL_E_REJECTED, 0, "not adopted: %s", rej.rule ? rej.rule : "?");
+  cdl_block_info info = info_of(b, len, 10 * PH_K);
+  long i = find_block(p->chain.info, p->chain.n, &info);
+  if (i < 0) return cdl_error_set(err, CDL_E_USAGE, 0, "a block that is not the source's");
+  tell(fd, (uint64_t)i + 1);
+  return CDL_OK;
+}
+
+/* `db import` (fsync only at the close) or a node's ChainDB (an fsync
+ * every few blocks): every block added, the close. */
+static int import_work(const phases *p, const work *w, cdl_fs *fs, int fd, cdl_error *err) {
+  cdl_chaindb_config cfg = config_in(p, p->dir, fs, w->sync_interval);
+  cdl_chaindb *db;
+  int rc = cdl_chaindb_open(&cfg, &db, NULL, err);
+  if (rc != CDL_OK) return rc;
+  for (size_t i = 0; rc == CDL_OK && i < p->chain.n; i++)
+    rc = add_and_tell(p, db, p->chain.blocks[i].ptr, p->chain.blocks[i].len, fd, err);
+  if (rc == CDL_OK) return cdl_chaindb_close(db, err);
+  cdl_chaindb_abandon(db);
+  return rc;
+}
+
+/* `cardinal-cli sync`: our client engine, fed by our server engine over
+ * the source database in memory, storing each block it gets. */
+typedef struct sync_sink {
+  const phases *p;
+  cdl_chaindb *db;
+  int fd;
+} sync_sink;
+
+static int store_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+  sync_sink *s = ctx;
+  return add_and_tell(s->p, s->db, block, len, s->fd, err);
+}
+
+/* Moves bytes between the engines until the client has the whole chain. */
+static int pump(cdl_n2n_client *c, cdl_n2n_server *srv, cdl_error *err) {
+  cdl_buf wire;
+  cdl_buf_init(&wire, 0);
+  int rc = CDL_OK;
+  for (int round = 0; round < 100000 && rc == CDL_OK && !cdl_n2n_client_synced(c); round++) {
+    cdl_buf_reset(&wire);
+    while (cdl_n2n_client_next_sdu(c, 1, &wire)) {
+    }
+    rc = cdl_n2n_server_recv(srv, wire.data, wire.len, 1, err);
+    if (rc == CDL_OK) rc = cdl_n2n_server_poll(srv, 1, err);
+    size_t sent = wire.len;
+    cdl_buf_reset(&wire);
+    while (rc == CDL_OK && cdl_n2n_server_next_sdu(srv, 1, &wire)) {
+    }
+    if (rc == CDL_OK && sent == 0 && wire.len == 0 && !cdl_n2n_server_wants_poll(srv)) break;
+    if (rc == CDL_OK) rc = cdl_n2n_client_recv(c, wire.data, wire.len, 1, err);
+  }
+  cdl_buf_free(&wire);
+  return rc;
+}
+
+static int sync_engines(const phases *p, cdl_chaindb *src, sync_sink *sink, cdl_error *err) {
+  cdl_point known[32];
+  size_t n_known = cdl_chaindb_known_points(sink->db, known, 32);
+  uint32_t magic = p->gen.genesis.protocol_magic;
+  cdl_n2n_client_config cc = {.hs = {false, 7, 14, {magic, true, 0, false}},
+                              .epoch_slots = 10 * PH_K, .pipeline = 20, .fetch_batch = 50,
+                              .known = known, .n_known = n_known, .on_block = store_block,
+                              .ctx = sink};
+  cdl_hs_config sh = {false, 7, 15, {magic, false, 0, false}};
+  cdl_n2n_client *c = NULL;
+  cdl_n2n_server *srv = NULL;
+  int rc = cdl_n2n_client_new(&cc, 0, &c, err);
+  if (rc == CDL_OK) rc = cdl_n2n_server_new(src, &sh, 0, &srv, err);
+  if (rc == CDL_OK) rc = pump(c, srv, err);
+  if (rc == CDL_OK && !cdl_n2n_client_synced(c))
+    rc = cdl_error_set(err, CDL_E_USAGE, 0, "the client did not get the whole chain");
+  cdl_n2n_client_del(c);
+  cdl_n2n_server_del(srv);
+  return rc;
+}
+
+static int sync_work(const phases *p, const work *w, cdl_fs *fs, int fd, cdl_error *err) {
+  cdl_chaindb_config scfg = config_in(p, p->source, NULL, 0);
+  scfg.read_only = true;
+  cdl_chaindb_config cfg = config_in(p, p->dir, fs, w->sync_interval);
+  cdl_chaindb *src = NULL, *db = NULL;
+  int rc = cdl_chaindb_open(&scfg, &src, NULL, err);
+  if (rc == CDL_OK) rc = cdl_chaindb_open(&cfg, &db, NULL, err);
+  sync_sink sink = {.p = p, .db = db, .fd = fd};
+  if (rc == CDL_OK) rc = sync_engines(p, src, &sink, err);
+  if (rc == CDL_OK) rc = cdl_chaindb_close(db, err);
+  else cdl_chaindb_abandon(db);
+  cdl_chaindb_abandon(src);
+  return rc;
+}
+
+static const work WORKS[] = {{"db import", UINT64_MAX, import_work},
+                             {"a node's ChainDB (fsync every 25 blocks)", 25, import_work},
+                             {"sync", UINT64_MAX, sync_work}};
+
+/* ---- Running it -------------------------------------------------------------- */
+
+static void phases_make(phases *p) {
+  make_dir(p->root, sizeof p->root, "crash-phases");
+  char gdir[128];
+  path_in(p->root, "genesis", gdir, sizeof gdir);
+  assert_int_equal(mkdir(gdir, 0755), 0);
+  gen_genesis(gdir, PH_K, 4, 21, &p->gen);
+  cdl_gen_chain_opts o = {.slots = PH_SLOTS, .fill = 0.9, .txs_per_block = 1,
+                          .delegation = true, .updates = true, .seed = 5};
+  gchain_make(&p->gen, &o, &p->chain);
+  p->ledger = ledger_of(&p->gen.genesis, CDL_LEDGER_NO_SIGNATURES);
+  path_in(p->root, "db", p->dir, sizeof p->dir);
+  path_in(p->root, "source", p->source, sizeof p->source);
+  cdl_chaindb_config cfg = config_in(p, p->source, NULL, 0);
+  cdl_chaindb *db = db_open(&cfg, NULL);
+  for (size_t i = 0; i < p->chain.n; i++)
+    add_expect(db, p->chain.blocks[i], CDL_ADD_ADOPTED);
+  db_close(db);
+}
+
+static void phases_free(phases *p) {
+  gchain_free(&p->chain);
+  cdl_gen_dir_free(&p->gen);
+  remove_dir(p->root);
+}
+
+/* The whole work once, without a kill, counting its changes. */
+static void clear_dir(const char *dir) {
+  if (disk_size(dir) >= 0) remove_tree(dir);
+}
+
+static uint64_t count_changes(const phases *p, const work *w, char *kinds) {
+  clear_dir(p->dir);
+  int sink = open("/dev/null", O_WRONLY);
+  assert_true(sink >= 0);
+  cdl_fs *fs = killer_fs(0, KILL_BEFORE, 1, sink, MSG_KILLED);
+  cdl_error err = {0};
+  if (w->run(p, w, fs, sink, &err) != CDL_OK) fail_msg("%s without a kill: %s", w->name, err.message);
+  close(sink);
+  uint64_t n = killer_changes();
+  assert_true(n > 0 && n <= KILLER_MAX_CHANGES);
+  memcpy(kinds, killer_kinds(), n);
+  return n;
+}
+
+typedef struct outcome {
+  bool killed, finished;
+  long handed; /* the last block the child was told was adopted; -1: none */
+} outcome;
+
+static outcome run_killed(const phases *p, const work *w, uint64_t at, kill_phase phase) {
+  clear_dir(p->dir);
+  int pipe_fd[2];
+  assert_int_equal(pipe(pipe_fd), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    close(pipe_fd[0]);
+    cdl_fs *fs = killer_fs(at, phase, at * 4 + phase, pipe_fd[1], MSG_KILLED);
+    cdl_error err = {0};
+    if (w->run(p, w, fs, pipe_fd[1], &err) != CDL_OK) {
+      fprintf(stderr, "crash phases child (%s, change %llu): %s\n", w->name,
+              (unsigned long long)at, err.message);
+      _exit(10);
+    }
+    tell(pipe_fd[1], MSG_DONE);
+    _exit(0);
+  }
+  close(pipe_fd[1]);
+  outcome o = {.handed = -1};
+  uint64_t v;
+  while (read(pipe_fd[0], &v, sizeof v) == (ssize_t)sizeof v) {
+    if (v == MSG_KILLED) o.killed = true;
+    else if (v == MSG_DONE) o.finished = true;
+    else o.handed = (long)v - 1;
+  }
+  close(pipe_fd[0]);
+  int status;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  bool sigkill = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  if (!(sigkill && o.killed) && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+    fail_msg("%s, change %llu: the child failed (status %d)", w->name, (unsigned long long)at,
+             status);
+  return o;
+}
+
+/* ---- The checks -------------------------------------------------------------- */
+
+static char where_[256];
+#define FAILED(...) fail_msg("%s: %s", where_, (snprintf(msg_, sizeof msg_, __VA_ARGS__), msg_))
+static char msg_[512];
+
+/* Every file under |dir| (two levels, as a database is) with its size and
+ * CRC, in name order: what a read-only open must leave exactly as it was. */
+static int by_name(const struct dirent **a, const struct dirent **b) {
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void fingerprint_level(const char *dir, int depth, cdl_buf *out) {
+  struct dirent **names;
+  int n = scandir(dir, &names, NULL, by_name);
+  for (int i = 0; i < n; i++) {
+    const char *name = names[i]->d_name;
+    char path[512];
+    if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+      path_in(dir, name, path, sizeof path);
+      struct stat st;
+      assert_int_equal(stat(path, &st), 0);
+      if (S_ISDIR(st.st_mode) && depth < 2) {
+        fingerprint_level(path, depth + 1, out);
+      } else {
+        cdl_buf bytes;
+        read_file(path, &bytes);
+        char line[600];
+        int len = snprintf(line, sizeof line, "%s %zu %08x\n", path, bytes.len,
+                           (unsigned)cdl_crc32(bytes.data, bytes.len));
+        cdl_buf_append(out, line, (size_t)len);
+        cdl_buf_free(&bytes);
+      }
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+static void fingerprint(const char *dir, cdl_buf *out) {
+  cdl_buf_init(out, 0);
+  fingerprint_level(dir, 0, out);
+}
+
+static void expect_no_damage(const cdl_chaindb_report *rep, const char *how) {
+  const cdl_immutable_report *im = &rep->immutable;
+  if (im->problem[0] != '\0' || im->truncated_bytes || im->removed_chunks)
+    FAILED("%s reported damage: \"%s\", %llu bytes cut, %u chunks removed", how, im->problem,
+           (unsigned long long)im->truncated_bytes, im->removed_chunks);
+  if (rep->volatile_db.damaged_files)
+    FAILED("%s reported %zu damaged volatile files", how, rep->volatile_db.damaged_files);
+  if (rep->immutable_truncated) FAILED("%s: the ledger refused stored blocks", how);
+}
+
+/* Open, checks, the tip's index in the chain (-1: empty). */
+static long check_open(const phases *p, bool read_only, long handed, cdl_chaindb_report *rep) {
+  const char *how = read_only ? "the read-only open" : "the owner's open";
+  cdl_chaindb_config cfg = config_in(p, p->dir, NULL, 0);
+  cfg.read_only = read_only;
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  if (cdl_chaindb_open(&cfg, &db, rep, &err) != CDL_OK) FAILED("%s failed: %s", how, err.message);
+  expect_no_damage(rep, how);
+  cdl_immutable_pos bad;
+  if (cdl_immutable_check_all(cdl_chaindb_immutable(db), &bad, &err) != CDL_OK)
+    FAILED("db validate after %s: %s", how, err.message);
+  char why[300];
+  if (!immutable_matches(cdl_chaindb_immutable(db), p->chain.blocks, p->chain.n, why, sizeof why))
+    FAILED("%s: %s", how, why);
+  cdl_block_info tip;
+  long t = cdl_chaindb_tip(db, &tip) ? find_block(p->chain.info, p->chain.n, &tip) : -1;
+  if (t < handed) FAILED("%s: tip %ld, but block %ld had been adopted: lost", how, t, handed);
+  if (read_only) cdl_chaindb_abandon(db);
+  else db_close(db);
+  return t;
+}
+
+typedef struct tally {
+  unsigned runs, killed, finished, residue;
+  uint64_t torn_bytes;
+} tally;
+
+static void verify(const phases *p, const outcome *o, tally *t) {
+  if (disk_size(p->dir) < 0) { /* killed before the directory was made */
+    if (o->handed >= 0) FAILED("no database, but block %ld had been adopted", o->handed);
+    return;
+  }
+  cdl_buf before, after;
+  fingerprint(p->dir, &before);
+  cdl_chaindb_report rep;
+  check_open(p, true, o->handed, &rep);
+  fingerprint(p->dir, &after);
+  if (before.len != after.len || memcmp(before.data, after.data, before.len) != 0)
+    FAILED("the read-only open changed files:\n%.*s\nbecame\n%.*s", (int)before.len,
+           (const char *)before.data, (int)after.len, (const char *)after.data);
+  cdl_buf_free(&before);
+  cdl_buf_free(&after);
+  check_open(p, false, o->handed, &rep);
+  uint64_t torn = rep.immutable.torn_bytes + rep.volatile_db.torn_bytes;
+  t->residue += torn > 0 || rep.immutable.empty_chunks > 0;
+  t->torn_bytes += torn;
+}
+
+static const char *const PHASE_NAMES[] = {"random", "before", "torn", "after"};
+
+static void sweep(const phases *p, const work *w) {
+  static char kinds[KILLER_MAX_CHANGES + 1];
+  uint64_t n = count_changes(p, w, kinds), start = now_ns();
+  tally t = {0};
+  for (uint64_t at = 1; at <= n; at += PH_STRIDE) {
+    for (kill_phase ph = KILL_BEFORE; ph <= KILL_AFTER; ph++) {
+      if (ph == KILL_TORN && kinds[at - 1] != CHANGE_WRITE) continue;
+      snprintf(where_, sizeof where_, "%s, killed %s change %llu of %llu (DB in %s)", w->name,
+               PHASE_NAMES[ph], (unsigned long long)at, (unsigned long long)n, p->dir);
+      outcome o = run_killed(p, w, at, ph);
+      t.runs++;
+      t.killed += o.killed;
+      t.finished += o.finished;
+      verify(p, &o, &t);
+    }
+  }
+  printf("%s: %llu changes, %u kills at every phase of each (%u runs finished first); "
+         "every open clean, no adopted block lost; %u left crash residue (%llu torn bytes); "
+         "%.1f s\n",
+         w->name, (unsigned long long)n, t.killed, t.finished, t.residue,
+         (unsigned long long)t.torn_bytes, (now_ns() - start) / 1e9);
+  assert_true(t.killed > 0 && t.residue > 0);
+}
+
+void test_crash_phases(void **state) {
+  (void)state;
+  phases *p = calloc(1, sizeof *p);
+  assert_non_null(p);
+  phases_make(p);
+  for (size_t i = 0; i < sizeof WORKS / sizeof WORKS[0]; i++) sweep(p, &WORKS[i]);
+  phases_free(p);
+  free(p);
+}
