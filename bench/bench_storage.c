@@ -2,10 +2,16 @@
  * bench_storage.c: the ChainDB (docs/storage.md) against baselines measured
  * in the same run, one thread throughout:
  *   import    the real mainnet epoch 0 (decompressed into memory first)
- *             added block by block to a fresh ChainDB as `cardinal-cli db
- *             import` does (no fsync until the close, which is timed),
+ *             added to a fresh ChainDB as `cardinal-cli db import` does (in
+ *             batches of 256, each written in one write as it ends; no
+ *             fsync until the close, which is timed),
  *             every signature checked, against validation alone (decode +
  *             cdl_ledger_apply_block) of the same blocks; best of 3 each;
+ *   durability  the same with signatures off, so that storage is what is
+ *             timed: in batches of 256 (db import) or a write per block
+ *             (sync, a node), fsync at close, every 1,000 blocks (a node)
+ *             or after every block, against validation alone without
+ *             signatures;
  *   open      a generated chain of 10 epochs of k = 2160: cdl_chaindb_open
  *             from the snapshot a clean close wrote (best of 5), against
  *             an open that replays the immutable DB from the genesis;
@@ -41,6 +47,8 @@
 #define GEN_EPOCHS 10
 #define BATCH 512
 #define SEED 20240601
+#define IMPORT_BATCH 256 /* blocks db import reads, and writes, together */
+#define DURABLE_EACH_BLOCKS 2000 /* an fsync per block is slow: fewer blocks */
 
 static char base_dir[64];
 
@@ -102,16 +110,17 @@ static void load_chunk(const char *path, chain_mem *c) {
     die("split", &err);
 }
 
-/* Decode + apply of every block on a fresh ledger; seconds for the blocks. */
-static double validate_once(const cdl_byron_genesis *g, const chain_mem *c) {
-  cdl_ledger_config cfg = ledger_config(g, 0);
+/* Decode + apply of the first |n| blocks on a fresh ledger; seconds. */
+static double validate_once(const cdl_byron_genesis *g, const chain_mem *c, unsigned flags,
+                            size_t n) {
+  cdl_ledger_config cfg = ledger_config(g, flags);
   cdl_ledger *l;
   cdl_error err = {0};
   if (cdl_ledger_new(g, &cfg, &l, &err) != CDL_OK) die("ledger", &err);
   cdl_arena arena;
   cdl_arena_init(&arena, 0);
   double t = bench_now_s();
-  for (size_t i = 0; i < c->n; i++) {
+  for (size_t i = 0; i < n; i++) {
     cdl_arena_reset(&arena);
     cdl_byron_ctx ctx = {.arena = &arena, .err = &err, .flags = 0};
     cdl_byron_block blk;
@@ -138,22 +147,81 @@ static void add_one(cdl_chaindb *db, const cdl_span *s) {
   }
 }
 
-/* A fresh ChainDB, every block added, closed; seconds from the first add
- * to the end of the close (the open of an empty directory is not timed,
- * as the ledger's creation is not in validate_once). */
-static double import_once(const cdl_byron_genesis *g, const chain_mem *c, int run) {
-  char dir[128], name[32];
-  snprintf(name, sizeof name, "import-%d", run);
+/* How an import is run: ledger flags, blocks between fsyncs, blocks. */
+typedef struct import_mode {
+  unsigned flags;
+  uint64_t sync_interval;
+  size_t n;
+  size_t batch; /* blocks written together (db import: 256; a node or sync: 1) */
+} import_mode;
+
+/* A fresh ChainDB, the first |m->n| blocks added, closed; seconds from
+ * the first add to the end of the close (the open of an empty directory
+ * is not timed, as the ledger's creation is not in validate_once). */
+static double import_once(const cdl_byron_genesis *g, const chain_mem *c, const char *name,
+                          const import_mode *m) {
+  char dir[128];
   path_in(dir, sizeof dir, name);
-  cdl_chaindb_config cfg = {
-      .dir = dir, .genesis = g, .ledger = ledger_config(g, 0), .sync_interval = UINT64_MAX};
+  cdl_chaindb_config cfg = {.dir = dir, .genesis = g, .ledger = ledger_config(g, m->flags),
+                            .sync_interval = m->sync_interval};
   cdl_chaindb *db;
   cdl_error err = {0};
   if (cdl_chaindb_open(&cfg, &db, NULL, &err) != CDL_OK) die("open", &err);
   double t = bench_now_s();
-  for (size_t i = 0; i < c->n; i++) add_one(db, &c->spans[i]);
+  for (size_t i = 0; i < m->n; i += m->batch) {
+    cdl_chaindb_batch_begin(db);
+    for (size_t j = i; j < i + m->batch && j < m->n; j++) add_one(db, &c->spans[j]);
+    if (cdl_chaindb_batch_end(db, &err) != CDL_OK) die("batch", &err);
+  }
   if (cdl_chaindb_close(db, &err) != CDL_OK) die("close", &err);
   return bench_now_s() - t;
+}
+
+static double import_best(const cdl_byron_genesis *g, const chain_mem *c, const char *what,
+                          const import_mode *m, int runs) {
+  double best = 1e30;
+  for (int run = 0; run < runs; run++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s-%d", what, run);
+    double t = import_once(g, c, name, m);
+    if (t < best) best = t;
+  }
+  return best;
+}
+
+/* The cost of durability (docs/storage.md "Durability"): storage in the
+ * foreground (signatures off), each block written through to the OS, under
+ * each fsync policy, against validation alone of the same blocks. */
+static void bench_durability(const cdl_byron_genesis *g, const chain_mem *c) {
+  double validate = 1e30;
+  for (int run = 0; run < IMPORT_RUNS; run++) {
+    double v = validate_once(g, c, CDL_LEDGER_NO_SIGNATURES, c->n);
+    if (v < validate) validate = v;
+  }
+  const unsigned nosig = CDL_LEDGER_NO_SIGNATURES;
+  import_mode batched = {nosig, UINT64_MAX, c->n, IMPORT_BATCH};
+  import_mode single = {nosig, UINT64_MAX, c->n, 1};
+  import_mode node = {nosig, 1000, c->n, 1};
+  import_mode each = {nosig, 1, DURABLE_EACH_BLOCKS, 1};
+  double t_batched = import_best(g, c, "batched", &batched, IMPORT_RUNS);
+  double t_single = import_best(g, c, "single", &single, IMPORT_RUNS);
+  double t_node = import_best(g, c, "node", &node, IMPORT_RUNS);
+  double t_each = import_best(g, c, "each", &each, 1);
+  double vr = c->n / validate;
+  printf("durability: the same blocks, signatures off (storage in the foreground), best of %d\n",
+         IMPORT_RUNS);
+  printf("  validation alone (decode + apply):               %8.0f blocks/s\n", vr);
+  printf("  256 blocks a write, fsync at close (db import):  %8.0f blocks/s  ratio %.2f\n",
+         c->n / t_batched, c->n / t_batched / vr);
+  printf("  a write per block, fsync at close (sync):        %8.0f blocks/s  ratio %.2f\n",
+         c->n / t_single, c->n / t_single / vr);
+  printf("  a write per block, fsync every 1,000 (a node):   %8.0f blocks/s  ratio %.2f\n",
+         c->n / t_node, c->n / t_node / vr);
+  printf("  fsync after every block (first %d; not done):  %8.0f blocks/s  ratio %.3f\n",
+         DURABLE_EACH_BLOCKS, DURABLE_EACH_BLOCKS / t_each, DURABLE_EACH_BLOCKS / t_each / vr);
+  printf("  per block: a write of its own costs %.1f us, an fsync every 1,000 blocks %.1f us, "
+         "an fsync each %.0f us\n", (t_single - t_batched) / c->n * 1e6,
+         (t_node - t_single) / c->n * 1e6, t_each / DURABLE_EACH_BLOCKS * 1e6);
 }
 
 static void bench_import(const char *genesis_path, const char *chunk_path) {
@@ -163,8 +231,11 @@ static void bench_import(const char *genesis_path, const char *chunk_path) {
   load_genesis(genesis_path, &arena, &g);
   load_chunk(chunk_path, &c);
   double validate = 1e30, import = 1e30;
+  import_mode full = {0, UINT64_MAX, c.n, IMPORT_BATCH};
   for (int run = 0; run < IMPORT_RUNS; run++) {
-    double v = validate_once(&g, &c), i = import_once(&g, &c, run);
+    char name[32];
+    snprintf(name, sizeof name, "import-%d", run);
+    double v = validate_once(&g, &c, 0, c.n), i = import_once(&g, &c, name, &full);
     if (v < validate) validate = v;
     if (i < import) import = i;
   }
@@ -179,6 +250,7 @@ static void bench_import(const char *genesis_path, const char *chunk_path) {
          import / validate);
   printf("  target: import within 10%% of validation alone: %s\n",
          import <= 1.10 * validate ? "met" : "NOT met");
+  bench_durability(&g, &c);
   free(c.spans);
   cdl_buf_free(&c.bytes);
   cdl_arena_free(&arena);

@@ -220,6 +220,12 @@ int cdl_volatile_gc(cdl_volatile *v, uint64_t slot, cdl_error *err);
 /* fsync of the file being appended to (and of the directory when a file
  * was made); nothing when nothing was put since the last sync. */
 int cdl_volatile_sync(cdl_volatile *v, cdl_error *err);
+/* A batch: the blocks put until its end are written in one write when it
+ * ends (reads see them meanwhile), for blocks that arrived together. The
+ * caller says nothing of them to anyone before the end. A failed end is
+ * a storage failure: the records are not on disk. Batches nest. */
+void cdl_volatile_batch_begin(cdl_volatile *v);
+int cdl_volatile_batch_end(cdl_volatile *v, cdl_error *err);
 /* Removes every block with slot > |slot| from disk: each file holding one
  * is rewritten (its other blocks stored again, synced, then the old file
  * removed), so a crash part way loses nothing. */
@@ -389,6 +395,13 @@ typedef struct cdl_chaindb_add_result {
  * Returns 0 with the outcome, or a failure (I/O, memory). */
 int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
                           cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err);
+/* Blocks that arrived together (a batch read from a file or a socket):
+ * added one by one between begin and end, their records reach the OS in
+ * one write at the end (docs/storage.md "Durability"). Nothing about them
+ * may leave the process before the end returns 0; a failed end is a
+ * storage failure, to stop on. */
+void cdl_chaindb_batch_begin(cdl_chaindb *db);
+int cdl_chaindb_batch_end(cdl_chaindb *db, cdl_error *err);
 /* fsync of both stores, the immutable DB's pending appends written first
  * (also done every sync_interval blocks added, and at close). */
 int cdl_chaindb_sync(cdl_chaindb *db, cdl_error *err);

@@ -111,6 +111,14 @@ int cdb_apply_block(cdl_chaindb *db, cdl_ledger *l, const uint8_t *hash, cdl_rej
   return cdb_apply(db, l, db->scratch.data, db->scratch.len, rej, err);
 }
 
+void cdl_chaindb_batch_begin(cdl_chaindb *db) {
+  if (!db->cfg.read_only) cdl_volatile_batch_begin(db->vol);
+}
+
+int cdl_chaindb_batch_end(cdl_chaindb *db, cdl_error *err) {
+  return db->cfg.read_only ? CDL_OK : cdl_volatile_batch_end(db->vol, err);
+}
+
 int cdl_chaindb_sync(cdl_chaindb *db, cdl_error *err) {
   if (db->cfg.read_only) return CDL_OK; /* nothing was written */
   db->since_sync = 0;

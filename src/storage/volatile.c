@@ -12,10 +12,12 @@
  *
  * Writes go through (docs/storage.md "Durability"): each put hands its
  * record to the OS in one write before it returns, so what a node adopts,
- * announces or serves survives the node's own crash. A crash in the middle
- * of that write leaves the newest file's last record torn: crash residue,
- * cut back silently at the next open. Surviving power loss takes
- * cdl_volatile_sync.
+ * announces or serves survives the node's own crash. Within a batch
+ * (cdl_volatile_batch_begin/end) the records of blocks that arrived
+ * together are gathered and written in one write when the batch ends,
+ * before the caller says anything of them. A crash in the middle of a
+ * write leaves the newest file's last record torn: crash residue, cut back
+ * silently at the next open. Surviving power loss takes cdl_volatile_sync.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,9 @@ struct cdl_volatile {
   cdl_buf record;     /* the record being written (header and block) */
   bool read_only;
   bool unsynced;      /* written since the last sync */
+  unsigned batch;     /* batches open: puts gather in |pend| */
+  cdl_buf pend;       /* gathered records, for the end of the last file */
+  uint64_t pend_off;  /* where they go in it */
   vrecent recent;     /* the blocks written last, in memory */
   uint64_t next_number; /* for the next new file; past UINT32_MAX: none left */
   bool dir_dirty;     /* a file was created since the last sync */
@@ -100,6 +105,22 @@ static int reserve_file(cdl_volatile *v, cdl_error *err) {
   if (f == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
   v->files = f;
   v->cap_files = cap;
+  return CDL_OK;
+}
+
+/* Writes the gathered records to the end of the last file. When that
+ * fails the file is cut back to where they began (if it can be) and they
+ * stay gathered: the caller has a storage failure to stop on. */
+static int flush_pending(cdl_volatile *v, cdl_error *err) {
+  if (v->pend.len == 0) return CDL_OK;
+  const cdl_fs_ops *ops = v->fs->ops;
+  int rc = ops->write_at(v->fs, v->wh, v->pend.data, v->pend.len, v->pend_off, err);
+  if (rc != CDL_OK) {
+    ops->truncate(v->fs, v->wh, v->pend_off, NULL);
+    return rc;
+  }
+  v->unsynced = true;
+  cdl_buf_reset(&v->pend);
   return CDL_OK;
 }
 
@@ -360,6 +381,7 @@ int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cf
   v->cache_reads = cfg->cache_read_handle;
   v->read_only = cfg->read_only;
   cdl_buf_init(&v->record, 0);
+  cdl_buf_init(&v->pend, 0);
   vrecent_init(&v->recent, cfg->recent_bytes);
   v->epoch_slots = cfg->epoch_slots;
   v->blocks_per_file = cfg->blocks_per_file ? cfg->blocks_per_file : 1000;
@@ -377,9 +399,11 @@ int cdl_volatile_open(cdl_fs *fs, const char *dir, const cdl_volatile_config *cf
 
 void cdl_volatile_close(cdl_volatile *v) {
   if (v == NULL) return;
+  (void)flush_pending(v, NULL); /* best effort: a caller that must know ends its batch */
   close_writer(v);
   close_reader(v);
   cdl_buf_free(&v->record);
+  cdl_buf_free(&v->pend);
   vrecent_free(&v->recent);
   cdl_volatile_index_free(&v->idx);
   free(v->files);
@@ -416,26 +440,48 @@ static int writer_ready(cdl_volatile *v, cdl_error *err) {
   return CDL_OK;
 }
 
-/* Writes the record of |bytes| at |off| of the file being written, in one
- * write. When that fails nothing is kept: the file is cut back to |off| if
- * it can be, and whatever stays is a torn record the next open cuts. */
-static int write_record(cdl_volatile *v, uint64_t off, const uint8_t *bytes, size_t len,
-                        cdl_error *err) {
+/* The record of |bytes| appended to |into| ("CDLV", length, CRC, bytes). */
+static int encode_record(cdl_buf *into, const uint8_t *bytes, size_t len, cdl_error *err) {
   size_t need = RECORD_HEADER + len;
-  cdl_buf_reset(&v->record);
-  if (cdl_buf_reserve(&v->record, need) != CDL_OK) {
-    v->record.failed = false;
+  if (cdl_buf_reserve(into, need) != CDL_OK) {
+    into->failed = false; /* what it held stays good */
     return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
   }
-  uint8_t *head = v->record.data;
+  uint8_t *head = into->data + into->len;
   memcpy(head, MAGIC, 4);
   put_le32(head + 4, (uint32_t)len);
   put_le32(head + 8, cdl_crc32(bytes, len));
   memcpy(head + RECORD_HEADER, bytes, len);
+  into->len += need;
+  return CDL_OK;
+}
+
+/* Writes the record of |bytes| at |off| of the file being written, in one
+ * write, or (in a batch) gathers it. When the write fails nothing is kept:
+ * the file is cut back to |off| if it can be, and whatever stays is a torn
+ * record the next open cuts. */
+static int write_record(cdl_volatile *v, uint64_t off, const uint8_t *bytes, size_t len,
+                        cdl_error *err) {
+  if (v->batch > 0) {
+    if (v->pend.len == 0) v->pend_off = off;
+    return encode_record(&v->pend, bytes, len, err);
+  }
+  cdl_buf_reset(&v->record);
+  int rc = encode_record(&v->record, bytes, len, err);
+  if (rc != CDL_OK) return rc;
   const cdl_fs_ops *ops = v->fs->ops;
-  int rc = ops->write_at(v->fs, v->wh, head, need, off, err);
+  rc = ops->write_at(v->fs, v->wh, v->record.data, v->record.len, off, err);
   if (rc != CDL_OK) ops->truncate(v->fs, v->wh, off, NULL);
+  if (rc == CDL_OK) v->unsynced = true;
   return rc;
+}
+
+void cdl_volatile_batch_begin(cdl_volatile *v) { v->batch++; }
+
+int cdl_volatile_batch_end(cdl_volatile *v, cdl_error *err) {
+  CDL_ASSERT(v->batch > 0);
+  if (--v->batch > 0) return CDL_OK;
+  return flush_pending(v, err);
 }
 
 static int refuse_read_only(const cdl_volatile *v, const char *what, cdl_error *err) {
@@ -457,7 +503,6 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
   if ((rc = writer_ready(v, err)) != CDL_OK) return rc;
   vfile *f = &v->files[v->n_files - 1];
   if ((rc = write_record(v, f->size, bytes, len, err)) != CDL_OK) return rc;
-  v->unsynced = true;
   vrecent_put(&v->recent, info->hash, bytes, len);
   cdl_volatile_index_add(&v->idx, info, f->number, f->size);
   if (f->records == 0 || info->slot > f->max_slot) f->max_slot = info->slot;
@@ -468,8 +513,10 @@ int cdl_volatile_put(cdl_volatile *v, const uint8_t *bytes, size_t len,
 }
 
 int cdl_volatile_sync(cdl_volatile *v, cdl_error *err) {
-  if (v->wh < 0 || !v->unsynced) return CDL_OK;
-  int rc = v->fs->ops->sync(v->fs, v->wh, err);
+  if (v->wh < 0) return CDL_OK;
+  int rc = flush_pending(v, err);
+  if (rc != CDL_OK || !v->unsynced) return rc;
+  rc = v->fs->ops->sync(v->fs, v->wh, err);
   if (rc == CDL_OK) v->unsynced = false;
   if (rc == CDL_OK && v->dir_dirty) rc = v->fs->ops->sync_dir(v->fs, v->dir, err);
   if (rc == CDL_OK) v->dir_dirty = false;
@@ -508,6 +555,13 @@ static int read_record(cdl_volatile *v, int h, const cdl_volatile_entry *e, uint
   return CDL_OK;
 }
 
+/* The body of |e| while its record is still gathered in a batch, or NULL. */
+static const uint8_t *pending_record(const cdl_volatile *v, const cdl_volatile_entry *e) {
+  if (v->pend.len == 0 || e->file != v->files[v->n_files - 1].number || e->offset < v->pend_off)
+    return NULL;
+  return v->pend.data + (e->offset - v->pend_off) + RECORD_HEADER;
+}
+
 /* A handle on file |number|: opened for this read, or (with cache_reads)
  * the writer's or the cached reader's. */
 static int read_handle(cdl_volatile *v, uint32_t number, const char *path, int *h,
@@ -538,6 +592,12 @@ int cdl_volatile_read(cdl_volatile *v, const uint8_t hash[32], cdl_buf *out, cdl
     out->len += len;
     return CDL_OK;
   }
+  const uint8_t *gathered = pending_record(v, e);
+  if (gathered != NULL) { /* in this batch, not written yet */
+    memcpy(out->data + out->len, gathered, e->info.size);
+    out->len += e->info.size;
+    return CDL_OK;
+  }
   char path[PATH_CAP];
   file_path(v, e->file, path);
   int h;
@@ -558,6 +618,8 @@ size_t cdl_volatile_successors(const cdl_volatile *v, const uint8_t prev_hash[32
 
 int cdl_volatile_gc(cdl_volatile *v, uint64_t slot, cdl_error *err) {
   if (v->read_only) return refuse_read_only(v, "garbage collection", err);
+  int flushed = flush_pending(v, err); /* a file it removes may be the one gathered for */
+  if (flushed != CDL_OK) return flushed;
   cdl_volatile_index *x = &v->idx;
   for (uint32_t i = 0; i < x->used; i++) {
     if (!x->e[i].live || x->e[i].info.slot >= slot) continue;
@@ -628,7 +690,8 @@ static void forget_file(cdl_volatile *v, uint32_t number) {
 
 int cdl_volatile_drop_after(cdl_volatile *v, uint64_t slot, cdl_error *err) {
   if (v->read_only) return refuse_read_only(v, "drop", err);
-  int rc = CDL_OK;
+  int rc = flush_pending(v, err);
+  if (rc != CDL_OK) return rc;
   close_writer(v); /* kept blocks go to a fresh file, never one being rewritten */
   uint32_t *affected = malloc((v->n_files ? v->n_files : 1) * sizeof *affected);
   if (affected == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");

@@ -1,7 +1,8 @@
 /*
  * crash_phases.c: the crash test's sweep (test_crash; docs/testing.md
  * "Crash tests"; docs/storage.md "Durability", "Crash residue"). The work
- * of `cardinal-cli db import` and of `cardinal-cli sync` on a generated
+ * of `cardinal-cli db import` (blocks in batches of 32, as it adds what it
+ * reads together), of a node's ChainDB and of `cardinal-cli sync` on a generated
  * k = 10 chain of 1.6 epochs, run in a child whose file system
  * (killer_fs.c) kills it at one change: every change the work makes, in
  * each phase (before it, after it, and for a write with part of its bytes
@@ -72,9 +73,9 @@ static void tell(int fd, uint64_t v) {
   if (write(fd, &v, sizeof v) != (ssize_t)sizeof v) _exit(98);
 }
 
-/* Adds a block of the chain and tells |fd| its index once it is adopted. */
-static int add_and_tell(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t len, int fd,
-                        cdl_error *err) {
+/* Adds a block of the chain; its index once it is adopted. */
+static int add_one(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t len, long *index,
+                   cdl_error *err) {
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
   int rc = cdl_chaindb_add_block(db, b, len, &res, &rej, err);
@@ -82,21 +83,45 @@ static int add_and_tell(const phases *p, cdl_chaindb *db, const uint8_t *b, size
   if (res.outcome != CDL_ADD_ADOPTED)
     return cdl_error_set(err, CDL_E_REJECTED, 0, "not adopted: %s", rej.rule ? rej.rule : "?");
   cdl_block_info info = info_of(b, len, 10 * PH_K);
-  long i = find_block(p->chain.info, p->chain.n, &info);
-  if (i < 0) return cdl_error_set(err, CDL_E_USAGE, 0, "a block that is not the source's");
-  tell(fd, (uint64_t)i + 1);
+  *index = find_block(p->chain.info, p->chain.n, &info);
+  if (*index < 0) return cdl_error_set(err, CDL_E_USAGE, 0, "a block that is not the source's");
   return CDL_OK;
 }
 
-/* `db import` (fsync only at the close) or a node's ChainDB (an fsync
- * every few blocks): every block added, the close. */
+static int add_and_tell(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t len, int fd,
+                        cdl_error *err) {
+  long i;
+  int rc = add_one(p, db, b, len, &i, err);
+  if (rc == CDL_OK) tell(fd, (uint64_t)i + 1);
+  return rc;
+}
+
+/* Blocks [from, to) in one batch, as `db import` adds what it read
+ * together; told once the batch has ended. */
+static int add_batch(const phases *p, cdl_chaindb *db, size_t from, size_t to, int fd,
+                     cdl_error *err) {
+  long last = -1;
+  int rc = CDL_OK;
+  cdl_chaindb_batch_begin(db);
+  for (size_t i = from; rc == CDL_OK && i < to; i++)
+    rc = add_one(p, db, p->chain.blocks[i].ptr, p->chain.blocks[i].len, &last, err);
+  cdl_error end_err = {0};
+  int ended = cdl_chaindb_batch_end(db, &end_err);
+  if (rc == CDL_OK && ended != CDL_OK) rc = cdl_error_set(err, ended, 0, "%s", end_err.message);
+  if (rc == CDL_OK) tell(fd, (uint64_t)last + 1);
+  return rc;
+}
+
+/* `db import` (batches of 32 blocks, fsync only at the close) or a node's
+ * ChainDB (block by block, an fsync every few blocks), then the close. */
 static int import_work(const phases *p, const work *w, cdl_fs *fs, int fd, cdl_error *err) {
   cdl_chaindb_config cfg = config_in(p, p->dir, fs, w->sync_interval);
   cdl_chaindb *db;
   int rc = cdl_chaindb_open(&cfg, &db, NULL, err);
   if (rc != CDL_OK) return rc;
-  for (size_t i = 0; rc == CDL_OK && i < p->chain.n; i++)
-    rc = add_and_tell(p, db, p->chain.blocks[i].ptr, p->chain.blocks[i].len, fd, err);
+  size_t per = w->sync_interval == UINT64_MAX ? 32 : 1;
+  for (size_t i = 0; rc == CDL_OK && i < p->chain.n; i += per)
+    rc = add_batch(p, db, i, i + per < p->chain.n ? i + per : p->chain.n, fd, err);
   if (rc == CDL_OK) return cdl_chaindb_close(db, err);
   cdl_chaindb_abandon(db);
   return rc;

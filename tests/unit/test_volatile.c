@@ -75,7 +75,7 @@ static void put_range(cdl_volatile *v, size_t from, size_t to) {
   for (size_t i = from; i < to; i++) put_block(v, i);
 }
 
-/* Writes what the store gathered and syncs it (records are written behind). */
+/* Syncs what the store wrote. */
 static int vsync(cdl_volatile *v) {
   cdl_error err = {0};
   return cdl_volatile_sync(v, &err);
@@ -170,6 +170,7 @@ static cdl_volatile *store_fill(store *s, uint32_t per_file, size_t n) {
 typedef struct fault_state {
   size_t max_read;
   int fail_write_in; /* fail the n-th write from now; 0 = never */
+  size_t writes;     /* writes made */
 } fault_state;
 
 static const cdl_fs_ops *posix_ops;
@@ -185,6 +186,7 @@ static int fault_read_at(cdl_fs *fs, int handle, void *buf, size_t len, uint64_t
 static int fault_write_at(cdl_fs *fs, int handle, const void *buf, size_t len, uint64_t offset,
                           cdl_error *err) {
   fault_state *st = fs->impl;
+  st->writes++;
   if (st->fail_write_in > 0 && --st->fail_write_in == 0) {
     posix_ops->write_at(fs, handle, buf, len / 2, offset, err);
     return cdl_error_set(err, CDL_E_IO, 0, "injected write failure");
@@ -576,6 +578,40 @@ static void test_write_failure(void **state) {
   store_end(&d, v);
 }
 
+/* A batch: its blocks are read back before it ends, reach the file in one
+ * write when it ends; an end whose write fails leaves the file as it was
+ * before the batch, and the store goes on. */
+static void test_batch(void **state) {
+  (void)state;
+  store d;
+  store_init(&d);
+  fault_state st;
+  fault_fs_init(&d.fs, &st);
+  cdl_volatile *v = vopen(&d.fs, d.dir, 1000);
+  put_range(v, 0, 3);
+  size_t writes = st.writes;
+  cdl_volatile_batch_begin(v);
+  put_range(v, 3, 40);
+  assert_blocks(v, 0, 40);
+  assert_int_equal(st.writes, writes);
+  assert_int_equal(disk_size(file_path(d.dir, 0)), (long long)record_offset(0, 3));
+  cdl_error err = {0};
+  assert_int_equal(cdl_volatile_batch_end(v, &err), CDL_OK);
+  assert_int_equal(st.writes, writes + 1);
+  assert_int_equal(disk_size(file_path(d.dir, 0)), (long long)record_offset(0, 40));
+  cdl_volatile_batch_begin(v);
+  put_range(v, 40, 50);
+  st.fail_write_in = 1;
+  assert_int_equal(cdl_volatile_batch_end(v, &err), CDL_E_IO);
+  assert_int_equal(disk_size(file_path(d.dir, 0)), (long long)record_offset(0, 40));
+  cdl_error_clear(&err);
+  assert_int_equal(cdl_volatile_sync(v, &err), CDL_OK); /* written now, where they belong */
+  v = store_reopen(&d, v);
+  assert_counts(v, 50, 1, 0);
+  assert_blocks(v, 0, 50);
+  store_end(&d, v);
+}
+
 /* The same block in two files (a copy, or a crash between writes): the
  * first file's record is the one used. */
 static void test_duplicates(void **state) {
@@ -784,6 +820,7 @@ int main(void) {
       cmocka_unit_test(test_oversized_record),
       cmocka_unit_test(test_duplicates),
       cmocka_unit_test(test_write_failure),
+      cmocka_unit_test(test_batch),
       cmocka_unit_test(test_changed_under_us),
       cmocka_unit_test(test_drop_after),
       cmocka_unit_test(test_max_blocks),
