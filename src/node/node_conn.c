@@ -118,8 +118,14 @@ int cdl_node_conn_recv(cdl_node *n, cdl_node_conn_id id, const uint8_t *data, si
     return cdl_error_set(err, CDL_E_USAGE, 0, "node: connection %u is not open", (unsigned)id);
   uint64_t before = cdl_mempool_changes(n->mp);
   cdl_error e = {0};
+  /* The blocks of one read reach the OS in one write, before anything of
+   * them leaves the node (docs/storage.md "Durability"): what the engines
+   * queue meanwhile is only written out after this returns. */
+  cdl_chaindb_batch_begin(n->db);
   int rc = c->cli ? cdl_n2n_client_recv(c->cli, data, len, now_us, &e)
                   : cdl_n2n_server_recv(c->srv, data, len, now_us, &e);
+  cdl_error stored = {0};
+  if (cdl_chaindb_batch_end(n->db, &stored) != CDL_OK) node_fail(n, stored.code, &stored);
   c->dirty = true;
   if (cdl_mempool_changes(n->mp) != before) node_wake_all(n);
   if (rc != CDL_OK) {
@@ -145,7 +151,9 @@ void node_conn_wake(cdl_node *n, node_conn *c) {
 bool cdl_node_conn_next_sdu(cdl_node *n, cdl_node_conn_id id, uint64_t now_us, cdl_buf *out) {
   n->now_us = now_us;
   node_conn *c = node_conn_find(n, id);
-  if (c == NULL) return false;
+  /* A node whose storage failed says nothing more: what it would say may
+   * name blocks its disk does not hold. */
+  if (c == NULL || n->failed) return false;
   if (c->cli) return cdl_n2n_client_next_sdu(c->cli, now_us, out);
   if (cdl_n2n_server_next_sdu(c->srv, now_us, out)) return true;
   /* Egress room made: a server waiting on it goes on. */
