@@ -118,8 +118,9 @@ static void make_pipe(void) {
 
 static void install(void) {
   pthread_once(&pipe_once, make_pipe);
-  /* SA_RESTART: a disk write of the ChainDB's close is not cut short
-   * (poll and epoll_wait still return EINTR, so waiting loops look). */
+  /* SA_RESTART: a call a repeat interrupts is restarted, so code that
+   * does not expect EINTR (the ChainDB's close) is not disturbed; poll and
+   * epoll_wait still return EINTR, so waiting loops see the flag. */
   struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);

@@ -58,8 +58,9 @@ exits "$s_pid" 0 "serve s after SIGTERM"
 [ ! -e "$work/s.sock" ] || fail "serve s left its socket file"
 
 # A stale socket file: node a killed, a new node takes the path over.
+disown "$a_pid" # no "Killed" notice from bash
 kill -9 "$a_pid"
-{ wait "$a_pid"; } 2>/dev/null || true
+wait_until "node a to die" gone "$a_pid"
 [ -S "$work/a.sock" ] || fail "no socket file left by the SIGKILLed node"
 run_node d "$work/a.sock" "$base" "$work/db-d" $(core_keys)
 d_pid=$node_pid
