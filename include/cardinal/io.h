@@ -8,7 +8,8 @@
  * bytes read go to the engine, what the engine has to send is written one
  * SDU per write, and a timer follows the engine's next deadline. Any error
  * from an engine (a violation, a limit, a timeout) closes that connection
- * and only that one.
+ * and only that one. A port or socket path another live process listens
+ * on is refused (docs/node.md "One owner per socket").
  */
 #ifndef CARDINAL_IO_H
 #define CARDINAL_IO_H
@@ -59,7 +60,8 @@ void cdl_io_server_stop(cdl_io_server *s);
 /* ---- Syncing from one peer (sync.c) ---------------------------------------
  * Connects to host:port over TCP and runs a node-to-node client
  * (cdl_n2n_client) on its own loop until the client is synced with the
- * peer (or, with |follow|, until the connection ends). */
+ * peer (or, with |follow|, until the connection ends), or until the first
+ * stop signal when the process catches them (cdl_io_stop_catch). */
 
 typedef struct cdl_io_sync_config {
   const char *host;
@@ -73,7 +75,8 @@ int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_n2n_client_stats *stats, cdl_
 
 /* ---- Running a node (node_run.c, node_link.c, metrics_http.c) -------------
  * Drives a node kernel (include/cardinal/node.h) on its own loop until
- * SIGINT or SIGTERM: listens for peers on TCP and for clients on a Unix
+ * SIGINT or SIGTERM (caught with cdl_io_stop_catch: a repeat is ignored):
+ * listens for peers on TCP and for clients on a Unix
  * socket, dials the upstream peers of |peers| as it says (backoff,
  * suspensions, reputation) and tells it how each connection ended and its
  * keep-alive round trips, calls the kernel's tick on the wall clock, and
@@ -124,7 +127,40 @@ int cdl_io_local_fd(const cdl_io_local *c);
 int cdl_io_local_send(cdl_io_local *c, uint16_t protocol, const cdl_buf *msg, cdl_error *err);
 /* One SDU of |protocol| from the node's responder, appended to |in|. */
 int cdl_io_local_recv(cdl_io_local *c, uint16_t protocol, cdl_buf *in, cdl_error *err);
+/* After a CDL_E_IO of send or recv: whether the node closed the
+ * connection (end of file, reset, broken pipe), as a node does when it
+ * stops, rather than failing otherwise. */
+bool cdl_io_local_closed(const cdl_io_local *c);
 void cdl_io_local_close(cdl_io_local *c);
+
+/* ---- Stop signals (stop.c; docs/node.md "Stopping a node") ---------------
+ * The first SIGINT or SIGTERM asks for a clean stop. Every later one, for
+ * the rest of the process's life (after the loop too, while the ChainDB
+ * is closed), is ignored and logged on stderr as the event
+ * "stop.repeated" of |component|: a stop under way is never cut short.
+ * SIGKILL forces a stop. */
+
+/* Installs the handler (the first call; later ones do nothing). */
+void cdl_io_stop_catch(const char *component);
+/* The first stop signal caught, or 0. */
+int cdl_io_stop_signal(void);
+
+/* Calls |on_stop| once, on |loop|, when the first stop signal is caught
+ * (at the loop's next turn if it already was). Without
+ * cdl_io_stop_catch it never fires. The watch holds a handle of the loop:
+ * it closes itself when it fires, or by cdl_io_stop_watch_close. */
+typedef struct cdl_io_stop_watch {
+  uv_poll_t poll;
+  int fd;
+  bool active;
+  void (*on_stop)(void *ctx, int signum);
+  void *ctx;
+} cdl_io_stop_watch;
+
+int cdl_io_stop_watch_start(uv_loop_t *loop, cdl_io_stop_watch *w,
+                            void (*on_stop)(void *ctx, int signum), void *ctx, cdl_error *err);
+/* Closes the watch; nothing if it is closed already. */
+void cdl_io_stop_watch_close(cdl_io_stop_watch *w);
 
 /* The wall clock in microseconds since the Unix epoch (the kernel's time). */
 uint64_t cdl_io_wall_us(void);

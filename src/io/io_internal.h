@@ -1,9 +1,12 @@
 /*
  * io_internal.h: the listeners (serve.c) and the connections (conn.c) of
- * the libuv server (include/cardinal/io.h).
+ * the libuv server (include/cardinal/io.h), and the listening sockets
+ * both servers share (listen.c).
  */
 #ifndef CARDINAL_IO_INTERNAL_H
 #define CARDINAL_IO_INTERNAL_H
+
+#include <sys/types.h>
 
 #include "cardinal/io.h"
 
@@ -15,6 +18,31 @@
 
 typedef struct io_conn io_conn;
 
+/* ---- Listening sockets (listen.c; docs/node.md "One owner per socket") ---- */
+
+/* A Unix socket path this process bound: removed at stop only while the
+ * path still names that socket. */
+typedef struct io_unix_path {
+  char path[108]; /* sizeof sun_path */
+  dev_t dev;
+  ino_t ino;
+  bool owned;
+} io_unix_path;
+
+/* Binds |tcp| (initialised by the caller) to |host|:|port| and listens;
+ * |bound_port| is the port bound (|port| 0 picks one). A port another
+ * process listens on is refused (CDL_E_IO). */
+int io_tcp_listen(uv_tcp_t *tcp, const char *host, uint16_t port, uv_connection_cb cb,
+                  uint16_t *bound_port, cdl_error *err);
+/* Binds |pipe| (initialised by the caller) to the socket path |path| and
+ * listens. A socket file nobody answers on is a stale one and is replaced;
+ * one a live process answers on, or a file of another kind, is refused
+ * (CDL_E_IO, naming the path). */
+int io_unix_claim(uv_pipe_t *pipe, const char *path, uv_connection_cb cb, io_unix_path *claim,
+                  cdl_error *err);
+/* Removes the socket file if the path still names the one claimed. */
+void io_unix_release(io_unix_path *claim);
+
 struct cdl_io_server {
   uv_loop_t *loop;
   cdl_io_server_config cfg;
@@ -23,7 +51,7 @@ struct cdl_io_server {
   bool has_tcp, has_pipe, stopping;
   int handles_open; /* listeners not yet closed */
   uint16_t port;
-  char socket_path[108];
+  io_unix_path unix_path;
   io_conn *conns;
   cdl_io_server_stats st;
 };

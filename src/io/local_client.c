@@ -26,7 +26,12 @@ struct cdl_io_local {
   int fd;
   uint32_t version;
   uint32_t magic;
+  bool closed; /* the node closed the connection (it stopped) */
 };
+
+/* The node is gone rather than failing: an end of file, a reset or a
+ * broken pipe. */
+static bool node_gone(ssize_t got, int e) { return got == 0 || e == ECONNRESET || e == EPIPE; }
 
 static int connect_unix(const char *path, int *fd, cdl_error *err) {
   struct sockaddr_un a = {.sun_family = AF_UNIX};
@@ -45,16 +50,17 @@ static int connect_unix(const char *path, int *fd, cdl_error *err) {
   return CDL_OK;
 }
 
-static int read_exact(int fd, uint8_t *p, size_t n, cdl_error *err) {
+static int read_exact(cdl_io_local *c, uint8_t *p, size_t n, cdl_error *err) {
   while (n > 0) {
-    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    struct pollfd pf = {.fd = c->fd, .events = POLLIN};
     int r = poll(&pf, 1, CDL_LOCAL_TIMEOUT_MS);
     if (r == 0)
       return cdl_error_set(err, CDL_E_TIMEOUT, 0, "the node did not answer within %d ms",
                            CDL_LOCAL_TIMEOUT_MS);
     if (r < 0 && errno == EINTR) continue;
-    ssize_t got = r < 0 ? -1 : read(fd, p, n);
+    ssize_t got = r < 0 ? -1 : read(c->fd, p, n);
     if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) c->closed = node_gone(got, errno);
     if (got <= 0)
       return cdl_error_set(err, CDL_E_IO, 0, "the node closed the connection%s%s",
                            got < 0 ? ": " : "", got < 0 ? strerror(errno) : "");
@@ -76,7 +82,10 @@ int cdl_io_local_send(cdl_io_local *c, uint16_t protocol, const cdl_buf *msg, cd
     while (done < total) {
       ssize_t w = send(c->fd, sdu + done, total - done, MSG_NOSIGNAL);
       if (w < 0 && errno == EINTR) continue;
-      if (w < 0) return cdl_error_set(err, CDL_E_IO, 0, "write to the node: %s", strerror(errno));
+      if (w < 0) {
+        c->closed = node_gone(w, errno);
+        return cdl_error_set(err, CDL_E_IO, 0, "write to the node: %s", strerror(errno));
+      }
       done += (size_t)w;
     }
     off += n;
@@ -86,7 +95,7 @@ int cdl_io_local_send(cdl_io_local *c, uint16_t protocol, const cdl_buf *msg, cd
 
 int cdl_io_local_recv(cdl_io_local *c, uint16_t protocol, cdl_buf *in, cdl_error *err) {
   uint8_t head[CDL_SDU_HEADER];
-  int rc = read_exact(c->fd, head, sizeof head, err);
+  int rc = read_exact(c, head, sizeof head, err);
   if (rc != CDL_OK) return rc;
   cdl_sdu_header h;
   cdl_sdu_header_decode(head, &h);
@@ -98,7 +107,7 @@ int cdl_io_local_recv(cdl_io_local *c, uint16_t protocol, cdl_buf *in, cdl_error
     return cdl_error_set(err, CDL_E_LIMIT, 0, "a reply over %u bytes", CDL_LOCAL_MAX_REPLY);
   if (cdl_buf_reserve(in, h.length) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  rc = read_exact(c->fd, in->data + in->len, h.length, err);
+  rc = read_exact(c, in->data + in->len, h.length, err);
   if (rc == CDL_OK) in->len += h.length;
   return rc;
 }
@@ -184,6 +193,8 @@ int cdl_io_local_open(const char *path, uint32_t magic, bool has_magic, cdl_io_l
 uint32_t cdl_io_local_magic(const cdl_io_local *c) { return c->magic; }
 
 int cdl_io_local_fd(const cdl_io_local *c) { return c->fd; }
+
+bool cdl_io_local_closed(const cdl_io_local *c) { return c != NULL && c->closed; }
 
 void cdl_io_local_close(cdl_io_local *c) {
   if (c == NULL) return;

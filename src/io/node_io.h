@@ -46,7 +46,8 @@ struct nd_run {
   uv_tcp_t tcp;
   uv_pipe_t pipe;
   uv_timer_t timer, metrics_timer;
-  uv_signal_t sigint, sigterm;
+  cdl_io_stop_watch stop; /* the first SIGINT/SIGTERM (stop.c) */
+  io_unix_path unix_path; /* the socket file we bound, removed at stop */
   bool has_tcp, has_pipe, stopping;
   uint16_t port;
   nd_link *links;

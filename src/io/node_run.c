@@ -14,13 +14,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "node_io.h"
-
-#define LISTEN_BACKLOG 128
 
 uint64_t cdl_io_wall_us(void) {
   struct timespec ts;
@@ -80,55 +76,25 @@ static void on_connection(uv_stream_t *listener, int status) {
 }
 
 static int listen_tcp(nd_run *r, cdl_error *err) {
-  char service[8];
-  snprintf(service, sizeof service, "%u", r->cfg.port);
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-  uv_getaddrinfo_t req;
-  int rc = uv_getaddrinfo(&r->loop, &req, NULL, r->cfg.host, service, &hints);
-  if (rc != 0)
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot resolve %s: %s", r->cfg.host, uv_strerror(rc));
   uv_tcp_init(&r->loop, &r->tcp);
   r->tcp.data = r;
   r->has_tcp = true;
-  rc = uv_tcp_bind(&r->tcp, req.addrinfo->ai_addr, 0);
-  uv_freeaddrinfo(req.addrinfo);
-  if (rc == 0) rc = uv_listen((uv_stream_t *)&r->tcp, LISTEN_BACKLOG, on_connection);
-  if (rc != 0)
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot listen on %s port %u: %s", r->cfg.host,
-                         r->cfg.port, uv_strerror(rc));
-  struct sockaddr_storage bound;
-  int len = sizeof bound;
-  uv_tcp_getsockname(&r->tcp, (struct sockaddr *)&bound, &len);
-  r->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                              : ((struct sockaddr_in *)&bound)->sin_port);
-  return CDL_OK;
+  return io_tcp_listen(&r->tcp, r->cfg.host, r->cfg.port, on_connection, &r->port, err);
 }
 
-/* A socket file left by a node that stopped is removed; anything else at
- * that path is left alone and refused. */
 static int listen_pipe(nd_run *r, cdl_error *err) {
-  const char *path = r->cfg.socket_path;
-  if (strlen(path) >= 108)
-    return cdl_error_set(err, CDL_E_USAGE, 0, "socket path longer than 107 bytes");
-  struct stat st;
-  if (lstat(path, &st) == 0) {
-    if (!S_ISSOCK(st.st_mode))
-      return cdl_error_set(err, CDL_E_IO, 0, "%s exists and is not a socket", path);
-    unlink(path);
-  }
   uv_pipe_init(&r->loop, &r->pipe, 0);
   r->pipe.data = r;
   r->has_pipe = true;
-  int rc = uv_pipe_bind(&r->pipe, path);
-  if (rc == 0) rc = uv_listen((uv_stream_t *)&r->pipe, LISTEN_BACKLOG, on_connection);
-  if (rc != 0)
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot listen on %s: %s", path, uv_strerror(rc));
-  return CDL_OK;
+  return io_unix_claim(&r->pipe, r->cfg.socket_path, on_connection, &r->unix_path, err);
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
-  nd_run *r = h->data;
-  cdl_log(r->cfg.log, CDL_LOG_INFO, "node", "stopping", "signal %d", signum);
+static void on_stop_signal(void *ctx, int signum) {
+  nd_run *r = ctx;
+  cdl_log(r->cfg.log, CDL_LOG_INFO, "node", "stopping",
+          "signal %d: closing connections, then the ChainDB and its ledger snapshot; a repeated "
+          "signal is ignored, SIGKILL forces a stop",
+          signum);
   nd_stop(r, CDL_OK, NULL);
 }
 
@@ -140,14 +106,11 @@ void nd_stop(nd_run *r, int rc, const cdl_error *why) {
   r->rc = rc;
   if (why != NULL) r->err = *why;
   if (r->has_tcp) uv_close((uv_handle_t *)&r->tcp, NULL);
-  if (r->has_pipe) {
-    uv_close((uv_handle_t *)&r->pipe, NULL);
-    unlink(r->cfg.socket_path);
-  }
+  io_unix_release(&r->unix_path);
+  if (r->has_pipe) uv_close((uv_handle_t *)&r->pipe, NULL);
   uv_close((uv_handle_t *)&r->timer, NULL);
   uv_close((uv_handle_t *)&r->metrics_timer, NULL);
-  uv_close((uv_handle_t *)&r->sigint, NULL);
-  uv_close((uv_handle_t *)&r->sigterm, NULL);
+  cdl_io_stop_watch_close(&r->stop);
   nd_link *next;
   for (nd_link *l = r->links; l != NULL; l = next) {
     next = l->next; /* closing may free a link that has no socket */
@@ -161,12 +124,10 @@ static int start(nd_run *r, cdl_error *err) {
   signal(SIGPIPE, SIG_IGN);
   uv_timer_init(&r->loop, &r->timer);
   uv_timer_init(&r->loop, &r->metrics_timer);
-  uv_signal_init(&r->loop, &r->sigint);
-  uv_signal_init(&r->loop, &r->sigterm);
-  r->timer.data = r->metrics_timer.data = r->sigint.data = r->sigterm.data = r;
-  uv_signal_start(&r->sigint, on_signal, SIGINT);
-  uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-  int rc = r->cfg.host ? listen_tcp(r, err) : CDL_OK;
+  r->timer.data = r->metrics_timer.data = r;
+  cdl_io_stop_catch("node");
+  int rc = cdl_io_stop_watch_start(&r->loop, &r->stop, on_stop_signal, r, err);
+  if (rc == CDL_OK && r->cfg.host) rc = listen_tcp(r, err);
   if (rc == CDL_OK && r->cfg.socket_path) rc = listen_pipe(r, err);
   if (rc == CDL_OK && r->cfg.metrics_port) rc = nd_metrics_start(r, err);
   if (rc != CDL_OK) return rc;

@@ -2,18 +2,14 @@
  * serve.c: the listeners of the libuv server, TCP for node-to-node and a
  * Unix socket for node-to-client, and the server's life cycle
  * (include/cardinal/io.h; docs/network.md "Driver"). The connections are
- * in conn.c.
+ * in conn.c; the sockets are bound by listen.c (one owner per socket).
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "io_internal.h"
-
-#define LISTEN_BACKLOG 128
 
 uint64_t cdl_io_now_us(void) { return uv_hrtime() / 1000; }
 
@@ -31,70 +27,20 @@ static void on_connection(uv_stream_t *listener, int status) {
   io_conn_accept(s, listener, listener == (uv_stream_t *)&s->pipe);
 }
 
-/* The first address |host| resolves to, with |port|. */
-static int resolve(uv_loop_t *loop, const char *host, uint16_t port, struct sockaddr_storage *out,
-                   cdl_error *err) {
-  char service[8];
-  snprintf(service, sizeof service, "%u", port);
-  struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-  uv_getaddrinfo_t req;
-  int rc = uv_getaddrinfo(loop, &req, NULL, host, service, &hints); /* no callback: synchronous */
-  if (rc != 0)
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot resolve %s: %s", host, uv_strerror(rc));
-  memcpy(out, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
-  uv_freeaddrinfo(req.addrinfo);
-  return CDL_OK;
-}
-
 static int listen_tcp(cdl_io_server *s, cdl_error *err) {
-  struct sockaddr_storage addr;
-  int rc = resolve(s->loop, s->cfg.host, s->cfg.port, &addr, err);
-  if (rc != CDL_OK) return rc;
   uv_tcp_init(s->loop, &s->tcp);
   s->tcp.data = s;
   s->has_tcp = true;
   s->handles_open++;
-  if ((rc = uv_tcp_bind(&s->tcp, (struct sockaddr *)&addr, 0)) != 0 ||
-      (rc = uv_listen((uv_stream_t *)&s->tcp, LISTEN_BACKLOG, on_connection)) != 0)
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot listen on %s port %u: %s", s->cfg.host,
-                         s->cfg.port, uv_strerror(rc));
-  struct sockaddr_storage bound;
-  int len = sizeof bound;
-  uv_tcp_getsockname(&s->tcp, (struct sockaddr *)&bound, &len);
-  s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                              : ((struct sockaddr_in *)&bound)->sin_port);
-  return CDL_OK;
-}
-
-/* A socket file left by a node that stopped is removed; anything else at
- * that path is left alone and refused. */
-static int clear_stale_socket(const char *path, cdl_error *err) {
-  struct stat st;
-  if (lstat(path, &st) != 0) return CDL_OK;
-  if (!S_ISSOCK(st.st_mode))
-    return cdl_error_set(err, CDL_E_IO, 0, "%s exists and is not a socket", path);
-  unlink(path);
-  return CDL_OK;
+  return io_tcp_listen(&s->tcp, s->cfg.host, s->cfg.port, on_connection, &s->port, err);
 }
 
 static int listen_pipe(cdl_io_server *s, cdl_error *err) {
-  if (strlen(s->cfg.socket_path) >= sizeof s->socket_path)
-    return cdl_error_set(err, CDL_E_USAGE, 0, "socket path longer than %zu bytes",
-                         sizeof s->socket_path - 1);
-  int rc = clear_stale_socket(s->cfg.socket_path, err);
-  if (rc != CDL_OK) return rc;
-  snprintf(s->socket_path, sizeof s->socket_path, "%s", s->cfg.socket_path);
   uv_pipe_init(s->loop, &s->pipe, 0);
   s->pipe.data = s;
   s->has_pipe = true;
   s->handles_open++;
-  if ((rc = uv_pipe_bind(&s->pipe, s->socket_path)) != 0 ||
-      (rc = uv_listen((uv_stream_t *)&s->pipe, LISTEN_BACKLOG, on_connection)) != 0) {
-    s->socket_path[0] = '\0';
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot listen on %s: %s", s->cfg.socket_path,
-                         uv_strerror(rc));
-  }
-  return CDL_OK;
+  return io_unix_claim(&s->pipe, s->cfg.socket_path, on_connection, &s->unix_path, err);
 }
 
 int cdl_io_server_start(uv_loop_t *loop, const cdl_io_server_config *cfg, cdl_io_server **out,
@@ -155,7 +101,7 @@ void cdl_io_server_stop(cdl_io_server *s) {
   s->stopping = true;
   if (s->has_tcp) uv_close((uv_handle_t *)&s->tcp, on_listener_close);
   if (s->has_pipe) uv_close((uv_handle_t *)&s->pipe, on_listener_close);
-  if (s->socket_path[0]) unlink(s->socket_path);
+  io_unix_release(&s->unix_path);
   for (io_conn *c = s->conns; c != NULL; c = c->next) io_conn_close(c, false, "server stopping");
   io_server_maybe_free(s);
 }

@@ -3,7 +3,9 @@
  * is synced with its peer (include/cardinal/io.h "Syncing from one
  * peer"; docs/network.md "Syncing"). The same shape as a server
  * connection (conn.c): bytes read go to the engine, its SDUs are written
- * one per uv_write under a bound, a timer follows its deadline.
+ * one per uv_write under a bound, a timer follows its deadline. The first
+ * stop signal, when the process catches them (cdl_io_stop_catch), ends
+ * it as if it were synced.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@ typedef struct sync_run {
   uv_tcp_t tcp;
   uv_timer_t timer;
   uv_connect_t connect;
+  cdl_io_stop_watch stop;
   const cdl_io_sync_config *cfg;
   cdl_n2n_client *engine;
   cdl_buf sdu;
@@ -31,6 +34,14 @@ static void finish(sync_run *r, int rc) {
   r->rc = rc;
   uv_close((uv_handle_t *)&r->tcp, NULL);
   uv_close((uv_handle_t *)&r->timer, NULL);
+  cdl_io_stop_watch_close(&r->stop);
+}
+
+/* A stop signal ends the sync as a clean end: what was stored is kept. */
+static void on_stop_signal(void *ctx, int signum) {
+  sync_run *r = ctx;
+  cdl_log(r->cfg->log, CDL_LOG_WARN, "sync", "stopping", "signal %d: the sync stops here", signum);
+  finish(r, CDL_OK);
 }
 
 static void fail_io(sync_run *r, int uv_rc, const char *what) {
@@ -118,8 +129,14 @@ static int start(sync_run *r) {
   uv_tcp_init(&r->loop, &r->tcp);
   uv_timer_init(&r->loop, &r->timer);
   r->tcp.data = r->timer.data = r->connect.data = r;
-  rc = uv_tcp_connect(&r->connect, &r->tcp, gai.addrinfo->ai_addr, on_connect);
+  int watched = cdl_io_stop_watch_start(&r->loop, &r->stop, on_stop_signal, r, r->err);
+  if (watched == CDL_OK)
+    rc = uv_tcp_connect(&r->connect, &r->tcp, gai.addrinfo->ai_addr, on_connect);
   uv_freeaddrinfo(gai.addrinfo);
+  if (watched != CDL_OK) {
+    finish(r, watched);
+    return watched;
+  }
   if (rc != 0) {
     fail_io(r, rc, "connect");
     return CDL_E_IO;

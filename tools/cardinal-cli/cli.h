@@ -37,8 +37,10 @@ bool cli_parse_fraction(const char *text, double *out);
  * block that did not decode). Returns EXIT_REJECTED. */
 int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l);
 /* SIGINT and SIGTERM then only set a flag that long-running commands
- * (txgen, devnet watch) poll, so they stop and still report. */
-void cli_catch_stop_signals(void);
+ * (txgen, devnet watch, sync) poll, so they stop and still report; a
+ * repeat is ignored and logged under |command|'s name, so it cannot kill
+ * the command before it reports (cdl_io_stop_catch). */
+void cli_catch_stop_signals(const char *command);
 bool cli_stop_requested(void);
 /* Monotonic seconds, for the timings commands report. */
 double cli_now_seconds(void);

@@ -6,7 +6,8 @@
  *   DIR/node-I/config.json  cardano-node's format, naming ../genesis/genesis.json
  *   DIR/node-I/topology.json  every other node as a Producer
  *   DIR/node-I/db, node.socket, node.log  made when the node runs
- *   DIR/start.sh            starts every node, stops them on Ctrl-C
+ *   DIR/start.sh            starts every node (each in its own session),
+ *                           stops them on Ctrl-C with one SIGTERM each
  *   DIR/devnet.json         what was made: nodes, ports, sockets, genesis hash
  * Core node I signs with genesis key I's delegate (genesis/delegate-keys.I.skey
  * and delegation-cert.I.json). The PBFT threshold is 1/N + 0.2 (at most 1),
@@ -143,20 +144,28 @@ static void node_binary(char *out, size_t cap) {
   if (access(cand, X_OK) == 0) snprintf(out, cap, "%s", cand);
 }
 
+/* Each node runs in a session of its own (setsid): a terminal's Ctrl-C
+ * reaches start.sh and not the nodes, which get exactly one SIGTERM each
+ * from start.sh's trap. From a script (no job control) the background
+ * child is no process group leader, so setsid calls setsid(2) and execs
+ * the node in that very process: $! is the node's pid. */
 static void node_command(FILE *f, const devnet_opts *o, size_t i) {
-  fprintf(f,
-          "  \"$NODE\" run --config node-%zu/config.json --topology node-%zu/topology.json \\\n"
-          "    --database-path node-%zu/db --socket-path node-%zu/node.socket \\\n"
-          "    --host-addr 127.0.0.1 --port %llu --metrics-port %llu",
-          i, i, i, i, (unsigned long long)(o->base_port + i),
-          (unsigned long long)(o->metrics_base + i));
+  fprintf(
+      f,
+      "  setsid \"$NODE\" run --config node-%zu/config.json --topology node-%zu/topology.json \\\n"
+      "    --database-path node-%zu/db --socket-path node-%zu/node.socket \\\n"
+      "    --host-addr 127.0.0.1 --port %llu --metrics-port %llu",
+      i, i, i, i, (unsigned long long)(o->base_port + i),
+      (unsigned long long)(o->metrics_base + i));
   if (i < o->cores)
     fprintf(f,
             " \\\n    --delegation-certificate genesis/delegation-cert.%03zu.json \\\n"
             "    --signing-key genesis/delegate-keys.%03zu.skey",
             i, i);
-  fprintf(f, " \\\n    > node-%zu/ready.json 2> node-%zu/node.log &\n  echo $! > node-%zu/pid\n", i,
-          i, i);
+  fprintf(f,
+          " \\\n    > node-%zu/ready.json 2> node-%zu/node.log < /dev/null &\n"
+          "  echo $! > node-%zu/pid\n",
+          i, i, i);
 }
 
 static int start_script(const devnet_opts *o, cdl_error *err) {
@@ -168,9 +177,12 @@ static int start_script(const devnet_opts *o, cdl_error *err) {
   fprintf(f,
           "#!/bin/sh\n"
           "# start.sh: starts every node of this devnet (made by cardinal-cli devnet\n"
-          "# create) in the background, each logging to node-I/node.log, and stops\n"
-          "# them all (SIGTERM: each writes its ledger snapshot) on Ctrl-C or when\n"
-          "# this script is terminated. CARDINAL_NODE overrides the node binary.\n"
+          "# create) in the background, each in its own session (a Ctrl-C reaches\n"
+          "# only this script) and logging to node-I/node.log, and stops them all on\n"
+          "# Ctrl-C or when this script is terminated: one SIGTERM each, then it\n"
+          "# waits for each to write its ledger snapshot and exit (docs/node.md\n"
+          "# \"Stopping a node\"). `start.sh I` starts node I alone, its pid in\n"
+          "# node-I/pid. CARDINAL_NODE overrides the node binary.\n"
           "cd \"$(dirname \"$0\")\" || exit 1\n"
           "NODE=\"${CARDINAL_NODE:-%s}\"\n"
           "start_node() {\n"
@@ -181,17 +193,30 @@ static int start_script(const devnet_opts *o, cdl_error *err) {
     node_command(f, o, i);
     fprintf(f, "  ;;\n");
   }
-  fprintf(f,
-          "  esac\n"
-          "}\n"
-          "if [ -n \"$1\" ]; then start_node \"$1\"; exit 0; fi\n"
-          "pids=\"\"\n"
-          "for i in $(seq 0 %llu); do start_node \"$i\"; pids=\"$pids $(cat node-$i/pid)\"; done\n"
-          "trap 'kill $pids 2>/dev/null; wait; exit 0' INT TERM\n"
-          "echo \"devnet: %llu nodes started (pids$pids); Ctrl-C stops them\" >&2\n"
-          "wait\n",
-          (unsigned long long)(o->cores + o->relays - 1),
-          (unsigned long long)(o->cores + o->relays));
+  fprintf(
+      f,
+      "  esac\n"
+      "}\n"
+      "if [ -n \"$1\" ]; then start_node \"$1\"; exit 0; fi\n"
+      "pids=\"\"\n"
+      "stopping=\"\"\n"
+      "for i in $(seq 0 %llu); do start_node \"$i\"; pids=\"$pids $(cat node-$i/pid)\"; done\n"
+      "# One SIGTERM to each node, then wait for each: a node stops cleanly\n"
+      "# (its ChainDB synced, a ledger snapshot written). Further signals to\n"
+      "# this script are ignored from then on, so none reaches a node twice.\n"
+      "stop_all() {\n"
+      "  [ -z \"$stopping\" ] || return 0\n"
+      "  stopping=1\n"
+      "  trap '' INT TERM\n"
+      "  echo \"devnet: stopping every node (one SIGTERM each)\" >&2\n"
+      "  kill -TERM $pids 2>/dev/null\n"
+      "  for p in $pids; do wait \"$p\"; echo \"devnet: node pid $p exited with $?\" >&2; done\n"
+      "  exit 0\n"
+      "}\n"
+      "trap stop_all INT TERM\n"
+      "echo \"devnet: %llu nodes started (pids$pids); Ctrl-C stops them\" >&2\n"
+      "wait\n",
+      (unsigned long long)(o->cores + o->relays - 1), (unsigned long long)(o->cores + o->relays));
   bool ok = fclose(f) == 0 && chmod(path, 0755) == 0;
   return ok ? CDL_OK : cdl_error_set(err, CDL_E_IO, 0, "cannot write %s", path);
 }

@@ -311,7 +311,7 @@ int devnet_watch(int argc, char **argv) {
   cdl_error err = {0};
   int rc = load_nodes(&w, &err);
   if (rc == CDL_OK) {
-    cli_catch_stop_signals();
+    cli_catch_stop_signals("watch");
     signal(SIGPIPE, SIG_IGN);
     run(&w);
   }

@@ -14,10 +14,13 @@
  * then prints {"submitted", "accepted", "rejected", "included", "tps",
  * "duration_s", "latency_ms": {"mean", "p50", "p95", "max"} (submit to
  * block), "avg_tx_bytes", "accepted_per_s" (first to last submission),
- * "included_per_s" (first submission to last inclusion)}.
+ * "included_per_s" (first submission to last inclusion), "stopped" (why:
+ * "duration", "signal" or "node closed the connection")}.
  *
- * SIGINT or SIGTERM stops it early: the report then covers what was
- * submitted so far.
+ * SIGINT or SIGTERM stops it early, and so does the node closing its
+ * socket (it stopped): the report then covers what was submitted so far
+ * and the exit code is 0. A repeated signal is ignored, so the report is
+ * always printed.
  *
  * A genesis output is spent once: a second run over the same keys has its
  * payments refused (missing input) and should take other keys.
@@ -63,7 +66,8 @@ typedef struct txgen {
   double first_submit, last_submit, last_included;
   uint64_t fee;
   cdl_io_local *sub, *follow;
-  bool cs_pending; /* a RequestNext is out */
+  bool cs_pending;     /* a RequestNext is out */
+  const char *stopped; /* why it stopped: the report says */
 } txgen;
 
 static int parse_opts(int argc, char **argv, txgen_opts *o) {
@@ -263,7 +267,7 @@ static int follow_step(txgen *t, cdl_error *err) {
   return rc;
 }
 
-static int run(txgen *t, cdl_error *err) {
+static int connect_node(txgen *t, cdl_error *err) {
   int rc = cdl_io_local_open(t->o.socket, 0, false, &t->sub, err);
   if (rc == CDL_OK)
     rc = cdl_io_local_open(t->o.socket, cdl_io_local_magic(t->sub), true, &t->follow, err);
@@ -272,6 +276,13 @@ static int run(txgen *t, cdl_error *err) {
   if (rc == CDL_OK) rc = local_follow(t->follow, &tip.point, err);
   if (rc == CDL_OK) rc = local_follow_request(t->follow, err);
   t->cs_pending = true;
+  return rc;
+}
+
+/* Submits on schedule and follows the chain until the duration and the
+ * wait are over, a stop signal, or an error. */
+static int submit_loop(txgen *t, cdl_error *err) {
+  int rc = CDL_OK;
   double start = cli_now_seconds(), end = start + (double)t->o.duration_s;
   uint64_t total = t->o.tps * t->o.duration_s, next = 0;
   while (rc == CDL_OK && !cli_stop_requested()) {
@@ -291,6 +302,20 @@ static int run(txgen *t, cdl_error *err) {
     int ms = (int)((due - now) * 1000) + 1;
     struct pollfd pf = {.fd = cdl_io_local_fd(t->follow), .events = POLLIN};
     if (poll(&pf, 1, ms < 200 ? ms : 200) > 0) rc = follow_step(t, err);
+  }
+  return rc;
+}
+
+static int run(txgen *t, cdl_error *err) {
+  int rc = connect_node(t, err);
+  if (rc != CDL_OK) return rc;
+  rc = submit_loop(t, err);
+  t->stopped = cli_stop_requested() ? "signal" : "duration";
+  /* A node that stops closes its socket: the run ends there and is
+   * reported like any other (docs/cli.md "txgen"). */
+  if (rc == CDL_E_IO && (cdl_io_local_closed(t->sub) || cdl_io_local_closed(t->follow))) {
+    t->stopped = "node closed the connection";
+    rc = CDL_OK;
   }
   return rc;
 }
@@ -323,6 +348,7 @@ static json_t *report(const txgen *t) {
   json_object_set_new(r, "accepted_per_s",
                       json_real(submit_s > 0 ? (double)(t->n_sent - 1) / submit_s : 0));
   json_object_set_new(r, "included_per_s", json_real(n && span_s > 0 ? (double)n / span_s : 0));
+  json_object_set_new(r, "stopped", json_string(t->stopped));
   return r;
 }
 
@@ -330,11 +356,13 @@ int cmd_txgen(int argc, char **argv) {
   txgen t = {0};
   int code = parse_opts(argc, argv, &t.o);
   if (code != EXIT_OK) return code;
+  /* Caught before anything else: a signal that comes while the keys load
+   * still ends in a report. */
+  cli_catch_stop_signals("txgen");
   cdl_error err = {0};
   int rc = cdl_gen_dir_load(t.o.gen_dir, &t.g, &err);
   bool loaded = rc == CDL_OK;
   if (rc == CDL_OK) rc = setup_coins(&t, &err);
-  cli_catch_stop_signals();
   if (rc == CDL_OK) rc = run(&t, &err);
   code = rc == CDL_OK ? cli_print(report(&t), false) : cli_report(&err);
   cdl_io_local_close(t.sub);

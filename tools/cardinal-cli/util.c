@@ -2,13 +2,13 @@
  * util.c: cardinal-cli's shared helpers (see cli.h).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "cardinal/byron_json.h"
+#include "cardinal/io.h"
 #include "cli.h"
 
 int cli_exit_code(int code) {
@@ -126,16 +126,6 @@ int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l) {
   return EXIT_REJECTED;
 }
 
-static volatile sig_atomic_t stop_requested;
-static void on_stop_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
+void cli_catch_stop_signals(const char *command) { cdl_io_stop_catch(command); }
 
-void cli_catch_stop_signals(void) {
-  struct sigaction sa = {.sa_handler = on_stop_signal};
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-}
-
-bool cli_stop_requested(void) { return stop_requested != 0; }
+bool cli_stop_requested(void) { return cdl_io_stop_signal() != 0; }

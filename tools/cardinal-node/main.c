@@ -4,7 +4,8 @@
  * read-only node over an existing database that serves chain-sync,
  * block-fetch, keep-alive and tx-submission over TCP and the
  * node-to-client protocols over a Unix socket (docs/network.md
- * "Serving"), until SIGINT or SIGTERM.
+ * "Serving"), until SIGINT or SIGTERM (a repeat is ignored: docs/node.md
+ * "Stopping a node").
  *
  * Once listening it prints one JSON line on stdout, {"port", "socket",
  * "tip"}, so scripts can use --port 0 and learn the port. Logs are JSON
@@ -104,16 +105,17 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
 
 typedef struct serve_run {
   cdl_io_server *server;
-  uv_signal_t sigint, sigterm;
+  cdl_io_stop_watch stop;
   const cdl_logger *log;
 } serve_run;
 
-static void on_signal(uv_signal_t *h, int signum) {
-  serve_run *r = h->data;
-  cdl_log(r->log, CDL_LOG_INFO, "node", "stopping", "signal %d", signum);
+static void on_stop_signal(void *ctx, int signum) {
+  serve_run *r = ctx;
+  cdl_log(r->log, CDL_LOG_INFO, "node", "stopping",
+          "signal %d: closing connections, then the ChainDB; a repeated signal is ignored, "
+          "SIGKILL forces a stop",
+          signum);
   cdl_io_server_stop(r->server);
-  uv_close((uv_handle_t *)&r->sigint, NULL);
-  uv_close((uv_handle_t *)&r->sigterm, NULL);
 }
 
 static void print_ready(const cdl_io_server *s, const serve_opts *o, cdl_chaindb *db) {
@@ -157,15 +159,12 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
                               .mempool = mp,
                               .log = lg};
   serve_run r = {.log = lg};
-  int rc = cdl_io_server_start(&loop, &cfg, &r.server, err);
-  if (rc == CDL_OK) {
-    uv_signal_init(&loop, &r.sigint);
-    uv_signal_init(&loop, &r.sigterm);
-    r.sigint.data = r.sigterm.data = &r;
-    uv_signal_start(&r.sigint, on_signal, SIGINT);
-    uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+  int rc = cdl_io_stop_watch_start(&loop, &r.stop, on_stop_signal, &r, err);
+  if (rc == CDL_OK) rc = cdl_io_server_start(&loop, &cfg, &r.server, err);
+  if (rc == CDL_OK)
     print_ready(r.server, o, db);
-  }
+  else
+    cdl_io_stop_watch_close(&r.stop);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   cdl_mempool_del(mp);
@@ -176,6 +175,7 @@ int node_serve(int argc, char **argv) {
   serve_opts o;
   int code = parse_opts(argc, argv, &o);
   if (code != EXIT_OK) return code;
+  cdl_io_stop_catch("node"); /* from here on: a signal during the open is not lost */
   cdl_logger lg = {.out = stderr, .min = o.level};
   cdl_db_dir_options dopt = {.dir = o.db};
   cdl_db_genesis dg;
@@ -189,7 +189,10 @@ int node_serve(int argc, char **argv) {
     err = close_err;
   }
   cdl_db_genesis_free(&dg);
-  if (rc == CDL_OK) return EXIT_OK;
+  if (rc == CDL_OK) {
+    cdl_log(&lg, CDL_LOG_INFO, "node", "stopped", "the ChainDB is closed");
+    return EXIT_OK;
+  }
   cdl_log(&lg, CDL_LOG_ERROR, "node", cdl_error_name(rc), "%s", err.message);
   return node_exit_code(rc);
 }

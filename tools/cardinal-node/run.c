@@ -202,6 +202,10 @@ int node_run(int argc, char **argv) {
   run_opts o;
   int code = parse_opts(argc, argv, &o);
   if (code != EXIT_OK) return code;
+  /* From here on a stop signal is latched, not fatal: one that comes while
+   * the ChainDB opens stops the node once it runs, and repeats are ignored
+   * until the ChainDB is closed (docs/node.md "Stopping a node"). */
+  cdl_io_stop_catch("node");
   run_state s = {.o = &o, .log = {.out = stderr, .min = CDL_LOG_INFO}};
   cdl_db_genesis_init(&s.dg);
   cdl_error err = {0};
