@@ -40,16 +40,19 @@ refused c "run on a live node's port" "port $base: address already in use"
 run_node c2 "$work/c.sock" "$base" "$work/db-c" --host-addr 0.0.0.0
 refused c2 "run on a live node's port (0.0.0.0)" "address already in use"
 
-# serve: the same rules, and against run's socket.
+# serve: the same rules, and against run's socket. Each refused server
+# has a database of its own: one shared with a live server would be refused
+# for that first (storage.locked; tests/system/db_owner.sh).
 import_chain "$work/db-s"
+for copy in s2 s3 s4; do cp -a "$work/db-s" "$work/db-$copy"; done
 serve_node s "$work/db-s" "$work/s.sock" $((base + 2))
 s_pid=$node_pid
 wait_until "serve s" ready s
-serve_node s2 "$work/db-s" "$work/s.sock" $((base + 3))
+serve_node s2 "$work/db-s2" "$work/s.sock" $((base + 3))
 refused s2 "serve on a live server's socket" "another process answers on the socket $work/s.sock"
-serve_node s3 "$work/db-s" "$work/s3.sock" $((base + 2))
+serve_node s3 "$work/db-s3" "$work/s3.sock" $((base + 2))
 refused s3 "serve on a live server's port" "address already in use"
-serve_node s4 "$work/db-s" "$work/a.sock" $((base + 4))
+serve_node s4 "$work/db-s4" "$work/a.sock" $((base + 4))
 refused s4 "serve on a live node's socket" "another process answers"
 tip_at "$work/s.sock" || fail "serve s is unreachable"
 tip_at "$work/a.sock" || fail "node a is unreachable after serve s4 was refused"
