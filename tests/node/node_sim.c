@@ -50,6 +50,7 @@ typedef struct sim_node {
   cdl_chaindb *db;
   cdl_node *node;
   cdl_node_forger forger;
+  cdl_fs record_fs; /* the signing record's, outside the ChainDB's directory */
 } sim_node;
 
 typedef struct sim_tx {
@@ -154,6 +155,20 @@ static void fill_evil_chain(sim *s, sim_node *n) {
   cdl_buf_free(&b);
 }
 
+/* Core node |i|'s keys and its signing record (in the genesis's
+ * temporary directory: a node's record lives outside its database). */
+static void open_forger(sim *s, size_t i) {
+  sim_node *n = &s->n[i];
+  n->forger.delegate = s->gen.secrets.delegates[i];
+  n->forger.cert = s->gen.secrets.certs[i];
+  char path[128];
+  snprintf(path, sizeof path, "%s/signed-%zu", s->gen_dir, i);
+  cdl_fs_posix_init(&n->record_fs, 0);
+  cdl_error err = {0};
+  if (cdl_sign_record_open(&n->record_fs, path, &n->forger.record, &err) != CDL_OK)
+    fail_msg("signing record: %s", err.message);
+}
+
 static void open_node(sim *s, size_t i) {
   sim_node *n = &s->n[i];
   bool core = i < s->cfg->nodes, evil = s->cfg->relay_and_evil_peer && i == evil_node(s);
@@ -164,8 +179,7 @@ static void open_node(sim *s, size_t i) {
   if (evil) dc.ledger.flags = CDL_LEDGER_NO_SIGNATURES;
   n->db = db_open(&dc, NULL);
   if (evil) fill_evil_chain(s, n);
-  if (core) n->forger.delegate = s->gen.secrets.delegates[i];
-  if (core) n->forger.cert = s->gen.secrets.certs[i];
+  if (core) open_forger(s, i);
   char name[32];
   snprintf(name, sizeof name, "sim-%zu", i);
   cdl_hs_config n2n = {false, 7, 14, {42, false, 0, false}};
@@ -400,6 +414,7 @@ static void collect(sim *s) {
 static void teardown(sim *s) {
   for (size_t i = 0; i < all_nodes(s); i++) {
     cdl_node_del(s->n[i].node);
+    cdl_sign_record_close(s->n[i].forger.record);
     db_close(s->n[i].db);
     remove_dir(s->n[i].dir);
   }

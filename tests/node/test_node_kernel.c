@@ -40,6 +40,19 @@ static void failing_fs_init(cdl_fs *fs) {
   writes_fail = false;
 }
 
+/* A fresh signing record in |dir| (its own, outside any ChainDB's). */
+static cdl_sign_record *open_record(const char *dir, const char *name) {
+  static cdl_fs record_fs;
+  cdl_fs_posix_init(&record_fs, 0);
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  cdl_sign_record *r = NULL;
+  cdl_error err = {0};
+  if (cdl_sign_record_open(&record_fs, path, &r, &err) != CDL_OK) fail_msg("%s", err.message);
+  return r;
+}
+
+/* Core node 0 of |g| on |db|, signing with the record |f->record|. */
 static cdl_node *core_node(cdl_chaindb *db, const cdl_gen_dir *g, cdl_node_forger *f) {
   f->delegate = g->secrets.delegates[0];
   f->cert = g->secrets.certs[0];
@@ -74,7 +87,7 @@ static void test_storage_failure_is_fatal(void **state) {
   cdl_chaindb_config dc = fresh_net(gen_dir, db_dir, &g, &fs);
   dc.ledger.pbft_threshold = 1.0; /* the one signer may sign every block */
   cdl_chaindb *db = db_open(&dc, NULL);
-  cdl_node_forger f;
+  cdl_node_forger f = {.record = open_record(gen_dir, "signed")};
   cdl_node *n = core_node(db, &g, &f);
   cdl_error err = {0};
 
@@ -127,6 +140,7 @@ static void test_storage_failure_is_fatal(void **state) {
   assert_true(has_tip);
   assert_true(tip.block_no >= forged);
   db_close(db);
+  cdl_sign_record_close(f.record);
   cdl_gen_dir_free(&g);
   remove_dir(db_dir);
   remove_dir(gen_dir);
@@ -151,7 +165,7 @@ static void test_fetch_decisions(void **state) {
   cdl_gen_dir g;
   cdl_chaindb_config dc = fresh_net(gen_dir, db_dir, &g, NULL);
   cdl_chaindb *db = db_open(&dc, NULL);
-  cdl_node_forger f;
+  cdl_node_forger f = {.record = open_record(gen_dir, "signed")};
   cdl_node *n = core_node(db, &g, &f);
   node_conn *c[6];
   cdl_error err = {0};
@@ -208,6 +222,7 @@ static void test_fetch_decisions(void **state) {
   assert_int_equal(node_fetch_ops.decide(c[1], &ours, tip.block_no, 700, &peer), CDL_FETCH_HAVE);
   cdl_node_del(n);
   db_close(db);
+  cdl_sign_record_close(f.record);
   cdl_gen_dir_free(&g);
   remove_dir(db_dir);
   remove_dir(gen_dir);
