@@ -56,7 +56,9 @@ typedef struct cdl_sign_record cdl_sign_record;
  * durably when the file is missing. A file that exists but holds no
  * valid copy is refused (CDL_E_CHECKSUM, "signing_record.damaged"): taken
  * as empty it would allow every slot again. A failure to create, open or
- * read it is CDL_E_IO ("signing_record.unwritable"), naming the path. */
+ * read it is CDL_E_IO ("signing_record.unwritable"), naming the path.
+ * Where |fs| has locks the open holds PATH.lock: a record another process
+ * has open is CDL_E_LOCKED ("signing_record.in_use"). */
 int cdl_sign_record_open(cdl_fs *fs, const char *path, cdl_sign_record **out, cdl_error *err);
 void cdl_sign_record_close(cdl_sign_record *r);
 const char *cdl_sign_record_path(const cdl_sign_record *r);

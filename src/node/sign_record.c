@@ -20,6 +20,10 @@
  * once: one without any valid copy is damage, and is refused, never
  * taken as empty (that would allow every slot again).
  *
+ * While open, the record's process holds PATH.lock (where the file
+ * system has locks): a second node signing from the same record, so with
+ * the same key, is refused.
+ *
  * Every file operation goes through cdl_fs, so tests can kill the
  * process at any of them and tear its writes.
  */
@@ -52,6 +56,7 @@ typedef struct record_image {
 struct cdl_sign_record {
   cdl_fs *fs;
   int handle;
+  int lock_token; /* PATH.lock, held while open; -1: none */
   char *path;
   record_image now; /* the newest valid copy */
   size_t copy;      /* which copy holds it: 0 (A) or 1 (B) */
@@ -163,6 +168,25 @@ static int load(cdl_sign_record *r, cdl_error *err) {
   return CDL_OK;
 }
 
+/* One process at a time signs from a record (where |fs| has locks):
+ * two nodes with one key would sign the same slots. The lock is PATH.lock
+ * (the record itself holds only copies), dropped by the kernel when the
+ * process dies. */
+static int lock_record(cdl_sign_record *r, cdl_error *err) {
+  if (r->fs->ops->lock == NULL) return CDL_OK;
+  char lock_path[4096];
+  if ((size_t)snprintf(lock_path, sizeof lock_path, "%s.lock", r->path) >= sizeof lock_path)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "path too long: %s", r->path);
+  cdl_error inner = {0};
+  int rc = r->fs->ops->lock(r->fs, lock_path, &r->lock_token, &inner);
+  if (rc == CDL_E_LOCKED)
+    return cdl_error_set(err, rc, 0,
+                         "signing_record.in_use: %s is in use by another process (%s); two nodes "
+                         "signing with one key would sign the same slots",
+                         r->path, inner.message);
+  return rc == CDL_OK ? CDL_OK : io_failed(r->path, rc, &inner, err);
+}
+
 int cdl_sign_record_open(cdl_fs *fs, const char *path, cdl_sign_record **out, cdl_error *err) {
   *out = NULL;
   cdl_sign_record *r = calloc(1, sizeof *r);
@@ -171,9 +195,14 @@ int cdl_sign_record_open(cdl_fs *fs, const char *path, cdl_sign_record **out, cd
     free(r), free(p);
     return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for the signing record");
   }
-  *r = (cdl_sign_record){.fs = fs, .handle = -1, .path = p};
+  *r = (cdl_sign_record){.fs = fs, .handle = -1, .lock_token = -1, .path = p};
+  int rc = lock_record(r, err);
+  if (rc != CDL_OK) {
+    cdl_sign_record_close(r);
+    return rc;
+  }
   cdl_error inner = {0};
-  int rc = fs->ops->exists(fs, path) ? CDL_OK : create_file(fs, path, &inner);
+  rc = fs->ops->exists(fs, path) ? CDL_OK : create_file(fs, path, &inner);
   if (rc == CDL_OK) rc = cdl_fs_open(fs, path, CDL_FS_WRITE, &r->handle, &inner);
   if (rc != CDL_OK) rc = io_failed(path, rc, &inner, err);
   if (rc == CDL_OK) rc = load(r, err);
@@ -188,6 +217,7 @@ int cdl_sign_record_open(cdl_fs *fs, const char *path, cdl_sign_record **out, cd
 void cdl_sign_record_close(cdl_sign_record *r) {
   if (r == NULL) return;
   if (r->handle >= 0) cdl_fs_close(r->fs, r->handle);
+  if (r->lock_token >= 0 && r->fs->ops->unlock != NULL) r->fs->ops->unlock(r->fs, r->lock_token);
   free(r->path);
   free(r);
 }

@@ -250,9 +250,10 @@ static bool f_exists(cdl_fs *fs, const char *p) {
   (void)fs;
   return posix.ops->exists(&posix, p);
 }
-static const cdl_fs_ops FAULT_OPS = {f_open,  f_close,    f_read_at, f_write_at, f_size,
-                                     f_sync,  f_truncate, f_rename,  f_remove,   f_mkdir,
-                                     f_sync_dir, f_list,  f_exists,  NULL,       NULL};
+static const cdl_fs_ops FAULT_OPS = {f_open,     f_close,    f_read_at, f_write_at, f_size,
+                                     f_sync,     f_truncate, f_rename,  f_remove,   f_mkdir,
+                                     f_sync_dir, f_list,     f_exists,  NULL,       NULL,
+                                     NULL,       NULL}; /* no mapping, no locks */
 
 /* Arms the file system: the |countdown|-th change kills (UINT64_MAX: never). */
 static cdl_fs *fault_fs(uint64_t countdown, size_t torn_len, uint64_t seed) {

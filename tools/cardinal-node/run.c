@@ -200,9 +200,10 @@ static int open_record(run_state *s, cdl_error *err) {
     *err = inner;
     return rc;
   }
+  /* The advice first: the message is bounded, the path repeats in it. */
   return cdl_error_set(err, rc, 0,
-                       "%s; a core node needs a signing record it can write: pass "
-                       "--signing-record FILE (outside the database directory)",
+                       "a core node needs a signing record it can write (pass --signing-record "
+                       "FILE, outside the database directory): %s",
                        inner.message);
 }
 
