@@ -14,9 +14,12 @@
  * fails with CDL_E_REJECTED). A core node (one with a forger) forges a
  * block in each slot the PBFT round robin gives its genesis key: slot s
  * belongs to genesis key s mod n, in the genesis's order; the block
- * follows the tip, carries the mempool's payloads within the block size
- * limit, and is preceded by the epoch boundary block when the tip is in
- * an earlier epoch.
+ * follows the tip, is judged against the tip's ledger ticked to slot s
+ * (delegate, threshold, block size, protocol version), carries the
+ * mempool's payloads within the block size limit, and is preceded by the
+ * epoch boundary block when the tip is in an earlier epoch. Before it
+ * signs, the node advances its signing record on disk, and it never signs
+ * a slot at or below the record's, whatever its chain says.
  *
  * Time is the wall clock in microseconds since the Unix epoch, given by
  * the driver with every call: slots start at the genesis start time and

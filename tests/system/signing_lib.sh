@@ -4,6 +4,7 @@
 # process ended by its pid on exit, each node's log kept across its
 # restarts, and the checks of what the core nodes signed. Sourced by a
 # script that has set -euo pipefail and set $name, $cli and $node_bin.
+# KEEP_WORK=1 keeps the work directory (logs, databases) for a look.
 
 work=$(mktemp -d)
 net=$work/net
