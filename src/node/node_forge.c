@@ -15,12 +15,13 @@
  * and when its signing record (sign_record.c) says the key has not
  * signed this slot or a later one. The record is advanced, on disk,
  * before the block is signed, so no slot is ever signed twice, whatever
- * the ChainDB lost. A tip in an earlier epoch first gets the new epoch's boundary block:
- * unsigned, so every core node forging it from the same tip makes the
- * same block. The body takes the mempool's payloads oldest first, as many
- * as fit in the block size limit less the block's own bytes (1,686, as
- * ouroboros-consensus), one update proposal at most. A block of our own
- * that the ChainDB refuses is a bug: logged, never fatal.
+ * the ChainDB lost. A tip in an earlier epoch first gets the new epoch's
+ * boundary block: unsigned (it needs no record), so every core node
+ * forging it from the same tip makes the same block. The body takes the
+ * mempool's payloads oldest first, as many as fit in the block size limit
+ * less the block's own bytes (1,686, as ouroboros-consensus), one update
+ * proposal at most. A block of our own that the ChainDB refuses is a
+ * bug: logged and counted, never fatal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -205,8 +206,9 @@ static int forge_main(cdl_node *n, uint64_t slot, cdl_error *err) {
     uint64_t no;
     char hash[65];
     describe(n, &no, hash);
-    node_log(n, CDL_LOG_INFO, "forge.block", "slot %llu block %llu hash %s: %zu payloads, %zu bytes",
-             (unsigned long long)slot, (unsigned long long)no, hash, n_payloads, n->block.len);
+    node_log(n, CDL_LOG_INFO, "forge.block",
+             "slot %llu block %llu hash %s: %zu payloads, %zu bytes", (unsigned long long)slot,
+             (unsigned long long)no, hash, n_payloads, n->block.len);
   }
   return CDL_OK;
 }

@@ -116,10 +116,11 @@ static int io_failed(const char *path, int rc, const cdl_error *inner, cdl_error
 }
 
 static int damaged(const char *path, const char *why, cdl_error *err) {
+  /* Messages are bounded (CDL_ERROR_MESSAGE_MAX): what to do about it is
+   * in docs/node.md "The signing record". */
   return cdl_error_set(err, CDL_E_CHECKSUM, 0,
-                       "signing_record.damaged: %s %s; refusing to sign from it (an empty record "
-                       "would allow every slot again): restore it, or move it aside only when "
-                       "you know these keys signed no slot still to come",
+                       "signing_record.damaged: %s %s; not taken as empty, which would allow "
+                       "every slot again",
                        path, why);
 }
 

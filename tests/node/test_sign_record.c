@@ -34,7 +34,9 @@ static cdl_fs posix;
  * power (the page cache survives), and thousands of fsyncs would make
  * them slow on a busy disk. The calls are still made and counted. */
 static cdl_fs_ops no_sync_ops;
-static int no_sync(cdl_fs *fs, int h, cdl_error *err) { return (void)fs, (void)h, (void)err, CDL_OK; }
+static int no_sync(cdl_fs *fs, int h, cdl_error *err) {
+  return (void)fs, (void)h, (void)err, CDL_OK;
+}
 static int no_sync_dir(cdl_fs *fs, const char *p, cdl_error *err) {
   return (void)fs, (void)p, (void)err, CDL_OK;
 }
@@ -225,7 +227,9 @@ static int f_size(cdl_fs *fs, int h, uint64_t *size, cdl_error *err) {
     if (f == 1 && cdl_gen_rng_below(&F.rng, 2)) (void)(call); \
     return cdl_error_set(err, CDL_E_IO, 0, "killed");      \
   } while (0)
-static int f_sync(cdl_fs *fs, int h, cdl_error *err) { DIE_AROUND(posix.ops->sync(&posix, h, err)); }
+static int f_sync(cdl_fs *fs, int h, cdl_error *err) {
+  DIE_AROUND(posix.ops->sync(&posix, h, err));
+}
 static int f_truncate(cdl_fs *fs, int h, uint64_t size, cdl_error *err) {
   DIE_AROUND(posix.ops->truncate(&posix, h, size, err));
 }

@@ -15,7 +15,8 @@
 #  - Node 0 catches up with the relay and signs again.
 #  - A second process with node 0's key (so its signing record) is
 #    refused (signing_record.in_use, exit 3); a record that cannot be
-#    created stops the start (exit 3, naming --signing-record).
+#    created stops the start (exit 3, naming --signing-record); one inside
+#    the database directory is refused (exit 1).
 #  - After SIGTERM: no node ever logged two blocks for one slot, the four
 #    chains agree up to 5 slots before the lowest tip, every main block on
 #    them is one a node logged signing, and node 0's chain validates.
@@ -54,6 +55,16 @@ status=0
 [ "$status" = 3 ] && grep -q "no-such-dir/record" "$work/nowhere.log" &&
   grep -q -- '--signing-record' "$work/nowhere.log" ||
   fail "an unwritable signing record did not stop the start ($status): $(cat "$work/nowhere.log")"
+# A signing record inside the database directory (a restore would roll it back).
+status=0
+(cd "$net" && "$node_bin" run --config node-0/config.json --topology node-0/topology.json \
+  --database-path "$work/inside-db" --socket-path "$work/inside.socket" \
+  --host-addr 127.0.0.1 --port $((base + 62)) \
+  --delegation-certificate genesis/delegation-cert.000.json \
+  --signing-key genesis/delegate-keys.000.skey --signing-record "$work/inside-db/record" \
+  >/dev/null 2>"$work/inside.log") || status=$?
+[ "$status" = 1 ] && grep -q 'signing_record.inside_database' "$work/inside.log" ||
+  fail "a signing record inside the database was not refused ($status): $(cat "$work/inside.log")"
 
 # One round: kill node 0 right after it signs slot $round_slot, damage its
 # database ($1: truncate or restore), start it again; $round_refused says
