@@ -36,35 +36,29 @@ stop_node 0
 cp -a "$net/node-0/db" "$work/backup-db"
 start_node 0
 
+# refused_start NAME STATUS TEXT [OPTION...]: a node started with node 0's
+# key, its own database and port, and the options, stops at once with exit
+# STATUS and TEXT in its log (one that runs instead is ended after 30 s,
+# and fails the check).
+refused_start() {
+  local name=$1 want=$2 text=$3 status=0
+  shift 3
+  (cd "$net" && exec timeout 30 "$node_bin" run --config node-0/config.json \
+    --topology node-0/topology.json --database-path "$work/$name-db" \
+    --socket-path "$work/$name.socket" --host-addr 127.0.0.1 --port $((base + 60)) \
+    --delegation-certificate genesis/delegation-cert.000.json \
+    --signing-key genesis/delegate-keys.000.skey "$@" >/dev/null 2>"$work/$name.log") ||
+    status=$?
+  [ "$status" = "$want" ] && grep -qF -- "$text" "$work/$name.log" ||
+    fail "$name: exit $status, not $want with '$text': $(cat "$work/$name.log")"
+}
 # A second node with node 0's key: its signing record is taken.
-status=0
-(cd "$net" && "$node_bin" run --config node-0/config.json --topology node-0/topology.json \
-  --database-path "$work/twin-db" --socket-path "$work/twin.socket" --host-addr 127.0.0.1 \
-  --port $((base + 60)) --delegation-certificate genesis/delegation-cert.000.json \
-  --signing-key genesis/delegate-keys.000.skey >/dev/null 2>"$work/twin.log") || status=$?
-[ "$status" = 3 ] && grep -q 'signing_record.in_use' "$work/twin.log" ||
-  fail "a second node with node 0's key was not refused ($status): $(cat "$work/twin.log")"
-# A signing record that cannot be created.
-status=0
-(cd "$net" && "$node_bin" run --config node-0/config.json --topology node-0/topology.json \
-  --database-path "$work/nowhere-db" --socket-path "$work/nowhere.socket" \
-  --host-addr 127.0.0.1 --port $((base + 61)) \
-  --delegation-certificate genesis/delegation-cert.000.json \
-  --signing-key genesis/delegate-keys.000.skey --signing-record "$work/no-such-dir/record" \
-  >/dev/null 2>"$work/nowhere.log") || status=$?
-[ "$status" = 3 ] && grep -q "no-such-dir/record" "$work/nowhere.log" &&
-  grep -q -- '--signing-record' "$work/nowhere.log" ||
-  fail "an unwritable signing record did not stop the start ($status): $(cat "$work/nowhere.log")"
+refused_start twin 3 signing_record.in_use
+# A signing record that cannot be created: the error names it and the option.
+refused_start nowhere 3 "no-such-dir/record" --signing-record "$work/no-such-dir/record"
+grep -qF -- --signing-record "$work/nowhere.log" || fail "the error does not name --signing-record"
 # A signing record inside the database directory (a restore would roll it back).
-status=0
-(cd "$net" && "$node_bin" run --config node-0/config.json --topology node-0/topology.json \
-  --database-path "$work/inside-db" --socket-path "$work/inside.socket" \
-  --host-addr 127.0.0.1 --port $((base + 62)) \
-  --delegation-certificate genesis/delegation-cert.000.json \
-  --signing-key genesis/delegate-keys.000.skey --signing-record "$work/inside-db/record" \
-  >/dev/null 2>"$work/inside.log") || status=$?
-[ "$status" = 1 ] && grep -q 'signing_record.inside_database' "$work/inside.log" ||
-  fail "a signing record inside the database was not refused ($status): $(cat "$work/inside.log")"
+refused_start inside 1 signing_record.inside_database --signing-record "$work/inside-db/record"
 
 # One round: kill node 0 right after it signs slot $round_slot, damage its
 # database ($1: truncate or restore), start it again; $round_refused says
