@@ -65,6 +65,12 @@ void cdl_gen_tx_sign(cdl_span tx, const cdl_gen_key *const *keys, size_t n, uint
 /* A certificate by |issuer| delegating to |delegate_pk| from |epoch|. */
 void cdl_gen_cert_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
                        uint32_t magic, cdl_buf *out);
+/* The same certificate as a structure (what key files and a core node
+ * hold): signed by |issuer| for the network |magic|. */
+void cdl_gen_delegation_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64],
+                             uint64_t epoch, uint32_t magic, cdl_byron_genesis_delegation *d);
+/* A certificate structure's CBOR, as it sits in a block. */
+void cdl_gen_delegation_encode(const cdl_byron_genesis_delegation *d, cdl_buf *out);
 /* A proposal for protocol version |pv| setting maxTxSize, with software
  * version (app, number); |id| gets its hash. */
 void cdl_gen_proposal_make(const cdl_gen_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,

@@ -14,9 +14,12 @@
  * fails with CDL_E_REJECTED). A core node (one with a forger) forges a
  * block in each slot the PBFT round robin gives its genesis key: slot s
  * belongs to genesis key s mod n, in the genesis's order; the block
- * follows the tip, carries the mempool's payloads within the block size
- * limit, and is preceded by the epoch boundary block when the tip is in
- * an earlier epoch.
+ * follows the tip, is judged against the tip's ledger ticked to slot s
+ * (delegate, threshold, block size, protocol version), carries the
+ * mempool's payloads within the block size limit, and is preceded by the
+ * epoch boundary block when the tip is in an earlier epoch. Before it
+ * signs, the node advances its signing record on disk, and it never signs
+ * a slot at or below the record's, whatever its chain says.
  *
  * Time is the wall clock in microseconds since the Unix epoch, given by
  * the driver with every call: slots start at the genesis start time and
@@ -37,11 +40,50 @@
 #include "cardinal/mempool.h"
 #include "cardinal/net.h"
 
-/* What a core node signs with: its delegate key and the heavyweight
- * certificate a genesis key issued to it. */
+/* ---- Signing record (sign_record.c) -------------------------------------
+ * Per delegate key (its 28-byte key hash), the last slot it signed, kept
+ * durably outside the database so that a core node never signs a slot
+ * twice, whatever its ChainDB says after a crash, a restore from a backup
+ * or a truncation (docs/node.md "The signing record"; Ethereum validator
+ * clients keep a slashing-protection record for the same reason). The
+ * file is two fixed-size copies, each with a magic, a format version, a
+ * sequence number, the entries and a CRC32: an advance rewrites the older
+ * copy and fsyncs it, an open takes the valid copy with the higher
+ * sequence, so a crash at any point, a torn write included, leaves the
+ * record as it was before or after the advance. Every file operation
+ * goes through |fs|. */
+#define CDL_SIGN_RECORD_MAX_KEYS 16
+typedef struct cdl_sign_record cdl_sign_record;
+
+/* Opens the record at |path| (|fs| outlives it), creating it empty and
+ * durably when the file is missing. A file that exists but holds no
+ * valid copy is refused (CDL_E_CHECKSUM, "signing_record.damaged"): taken
+ * as empty it would allow every slot again. A failure to create, open or
+ * read it is CDL_E_IO ("signing_record.unwritable"), naming the path.
+ * Where |fs| has locks the open holds PATH.lock: a record another process
+ * has open is CDL_E_LOCKED ("signing_record.in_use"). */
+int cdl_sign_record_open(cdl_fs *fs, const char *path, cdl_sign_record **out, cdl_error *err);
+void cdl_sign_record_close(cdl_sign_record *r);
+const char *cdl_sign_record_path(const cdl_sign_record *r);
+/* The last slot the key with |key_hash| signed; false when it signed none. */
+bool cdl_sign_record_last(const cdl_sign_record *r, const uint8_t key_hash[28], uint64_t *slot);
+/* Records that the key signs |slot|: written and fsynced before it
+ * returns, so call it before the signed block leaves the process. |slot|
+ * must be above the key's last one (CDL_E_USAGE otherwise, nothing
+ * written); at most CDL_SIGN_RECORD_MAX_KEYS keys (CDL_E_LIMIT). On a
+ * failure the record stays as it was (in memory and on disk, where the
+ * new slot may or may not have reached the older copy). */
+int cdl_sign_record_advance(cdl_sign_record *r, const uint8_t key_hash[28], uint64_t slot,
+                            cdl_error *err);
+
+/* What a core node signs with: its delegate key, the heavyweight
+ * certificate a genesis key issued to it, and the signing record it
+ * checks and advances before each signature (required; the caller's,
+ * it outlives the node). */
 typedef struct cdl_node_forger {
   cdl_gen_key delegate;
   cdl_byron_genesis_delegation cert;
+  cdl_sign_record *record;
 } cdl_node_forger;
 
 typedef struct cdl_node_config {
@@ -59,6 +101,9 @@ typedef struct cdl_node_stats {
   uint64_t slot;                  /* the current slot (0 before the start) */
   uint64_t forged, forge_skipped; /* blocks forged; leader slots not forged (threshold, key) */
   uint64_t ebbs_forged;
+  uint64_t double_sign_refused; /* leader slots at or below the signing record's */
+  uint64_t record_failures;     /* leader slots not signed: the record could not be written */
+  uint64_t own_refused;         /* our own blocks the ChainDB refused (a bug) */
   uint64_t blocks_adopted;  /* from peers, that changed the selected chain */
   uint64_t blocks_received; /* from peers, any outcome */
   uint64_t invalid_blocks;  /* from peers, refused by the ledger */

@@ -40,19 +40,6 @@ static void entropy(const cdl_gen_genesis_spec *spec, cdl_gen_rng *rng, uint8_t 
     randombytes_buf(out, 32);
 }
 
-static void make_cert(const cdl_gen_key *issuer, const cdl_gen_key *delegate, uint32_t magic,
-                      cdl_byron_genesis_delegation *d) {
-  cdl_buf msg;
-  cdl_buf_init(&msg, 0);
-  cdl_byron_msg_cert(&msg, magic, delegate->xpub, 0);
-  cdl_gen_key_sign(issuer, msg.data, msg.len, d->signature);
-  cdl_buf_free(&msg);
-  cdl_gen_key_hash(issuer, d->issuer_id);
-  memcpy(d->issuer_pk, issuer->xpub, 64);
-  memcpy(d->delegate_pk, delegate->xpub, 64);
-  d->omega = 0;
-}
-
 static int make_secrets(const cdl_gen_genesis_spec *spec, cdl_gen_secrets *s) {
   memset(s, 0, sizeof *s);
   s->n_genesis = spec->genesis_keys;
@@ -72,7 +59,8 @@ static int make_secrets(const cdl_gen_genesis_spec *spec, cdl_gen_secrets *s) {
     cdl_gen_key_derive(&s->genesis[i], e);
     entropy(spec, &rng, e);
     cdl_gen_key_derive(&s->delegates[i], e);
-    make_cert(&s->genesis[i], &s->delegates[i], spec->protocol_magic, &s->certs[i]);
+    cdl_gen_delegation_make(&s->genesis[i], s->delegates[i].xpub, 0, spec->protocol_magic,
+                            &s->certs[i]);
   }
   for (size_t i = 0; i < s->n_poor; i++) {
     entropy(spec, &rng, e);

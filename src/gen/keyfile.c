@@ -181,11 +181,7 @@ int cdl_keyfile_write_cert(const char *path, const cdl_byron_genesis_delegation 
   uint8_t storage[ENVELOPE_CBOR_MAX];
   cdl_buf b;
   cdl_buf_init_fixed(&b, storage, sizeof storage);
-  cdl_byron_dlg_cert c = {.epoch = d->omega,
-                          .issuer_pk = d->issuer_pk,
-                          .delegate_pk = d->delegate_pk,
-                          .signature = d->signature};
-  cdl_byron_dlg_cert_encode(&b, &c);
+  cdl_gen_delegation_encode(d, &b);
   return write_envelope(path, TYPE_CERT, "Byron heavyweight delegation certificate", &b, false,
                         err);
 }

@@ -75,16 +75,33 @@ void gen_tx_encode(const gen_tx_spec *s, cdl_buf *out, uint8_t id[32]) {
   cdl_buf_free(&tx);
 }
 
-void gen_cert_encode(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
-                     uint32_t magic, cdl_buf *out) {
-  uint8_t storage[128], sig[64];
+void cdl_gen_delegation_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64],
+                             uint64_t epoch, uint32_t magic, cdl_byron_genesis_delegation *d) {
+  uint8_t storage[128];
   cdl_buf msg;
   cdl_buf_init_fixed(&msg, storage, sizeof storage);
   cdl_byron_msg_cert(&msg, magic, delegate_pk, epoch);
-  cdl_gen_key_sign(issuer, msg.data, msg.len, sig);
-  cdl_byron_dlg_cert c = {
-      .epoch = epoch, .issuer_pk = issuer->xpub, .delegate_pk = delegate_pk, .signature = sig};
+  CDL_ASSERT(!msg.failed);
+  cdl_gen_key_sign(issuer, msg.data, msg.len, d->signature);
+  cdl_gen_key_hash(issuer, d->issuer_id);
+  memcpy(d->issuer_pk, issuer->xpub, 64);
+  memcpy(d->delegate_pk, delegate_pk, 64);
+  d->omega = epoch;
+}
+
+void cdl_gen_delegation_encode(const cdl_byron_genesis_delegation *d, cdl_buf *out) {
+  cdl_byron_dlg_cert c = {.epoch = d->omega,
+                          .issuer_pk = d->issuer_pk,
+                          .delegate_pk = d->delegate_pk,
+                          .signature = d->signature};
   cdl_byron_dlg_cert_encode(out, &c);
+}
+
+void gen_cert_encode(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
+                     uint32_t magic, cdl_buf *out) {
+  cdl_byron_genesis_delegation d;
+  cdl_gen_delegation_make(issuer, delegate_pk, epoch, magic, &d);
+  cdl_gen_delegation_encode(&d, out);
 }
 
 /* Signs a proposal encoded with a zero signature: the signature covers

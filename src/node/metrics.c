@@ -6,7 +6,7 @@
  * _slotNum_int, _epoch_int, _slotInEpoch_int, _density_real,
  * _txsInMempool_int, _mempoolBytes_int, _Forge_forged_int,
  * _connectedPeers_int, _served_block_count_int); the rest are Cardinal's
- * (cardinal_*).
+ * (cardinal_*), the signing record's guard among them (core nodes only).
  *
  * Density is cardano-node's: over the last k blocks of the selected
  * chain, blocks per slot, (tip block - block k back) / (tip slot - its
@@ -75,6 +75,21 @@ static void peer_metrics(const cdl_peers *ps, cdl_buf *out) {
           "upstream peers suspended for a violation or an invalid block", suspended);
 }
 
+/* The signing record's guard against signing a slot twice. */
+static void forge_guard_metrics(const cdl_node *n, const cdl_node_stats *st, cdl_buf *out) {
+  if (!n->has_forger) return;
+  counter(out, "cardinal_forge_double_sign_refused_total",
+          "leader slots not signed: the signing record says this key signed them or later",
+          st->double_sign_refused);
+  counter(out, "cardinal_forge_record_failures_total",
+          "leader slots not signed: the signing record could not be written", st->record_failures);
+  counter(out, "cardinal_forge_refused_total", "our own blocks the ChainDB refused (a bug)",
+          st->own_refused);
+  uint64_t last = 0;
+  cdl_sign_record_last(n->forger.record, n->key_hash, &last);
+  gauge(out, "cardinal_forge_last_signed_slot", "the last slot the signing record holds", last);
+}
+
 void cdl_node_metrics_text(const cdl_node *n, const cdl_peers *peers, cdl_buf *out) {
   cdl_node_stats st;
   cdl_node_stats_get(n, &st);
@@ -87,6 +102,7 @@ void cdl_node_metrics_text(const cdl_node *n, const cdl_peers *peers, cdl_buf *o
   counter(out, "cardinal_forged_ebbs_total", "epoch boundary blocks forged", st.ebbs_forged);
   counter(out, "cardinal_forge_skipped_total", "leader slots not forged (threshold, delegation)",
           st.forge_skipped);
+  forge_guard_metrics(n, &st, out);
   gauge(out, "cardano_node_metrics_connectedPeers_int", "node-to-node connections, both ways",
         st.conns_in + st.conns_out);
   gauge(out, "cardinal_local_clients", "node-to-client connections", st.conns_local);

@@ -39,6 +39,35 @@ static int find_forger_key(cdl_node *n, cdl_error *err) {
                        "the delegation certificate's issuer is not a genesis key of this chain");
 }
 
+/* What the signing record says at the start: the slots up to its last
+ * one will not be signed again. */
+static void log_record(const cdl_node *n) {
+  char key[57];
+  cdl_hex_encode(n->key_hash, 28, key);
+  const char *path = cdl_sign_record_path(n->forger.record);
+  uint64_t last;
+  if (cdl_sign_record_last(n->forger.record, n->key_hash, &last))
+    node_log(n, CDL_LOG_INFO, "forge.record",
+             "signing record %s: key %s last signed slot %llu; no slot up to it is signed again",
+             path, key, (unsigned long long)last);
+  else
+    node_log(n, CDL_LOG_INFO, "forge.record", "signing record %s: key %s has signed no slot yet",
+             path, key);
+}
+
+static int setup_forger(cdl_node *n, const cdl_node_forger *f, cdl_error *err) {
+  if (f->record == NULL)
+    return cdl_error_set(err, CDL_E_USAGE, 0,
+                         "node: a core node needs its signing record (cdl_node_forger.record)");
+  n->forger = *f;
+  n->has_forger = true;
+  n->cfg.forger = &n->forger;
+  cdl_gen_key_hash(&f->delegate, n->key_hash);
+  TRY(find_forger_key(n, err));
+  log_record(n);
+  return CDL_OK;
+}
+
 static int check_config(const cdl_node_config *cfg, cdl_error *err) {
   const cdl_byron_genesis *g = cfg->genesis;
   if (cfg->db == NULL || g == NULL || g->k == 0 || g->params.slot_duration_ms == 0 ||
@@ -63,12 +92,7 @@ int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cd
   cdl_buf_init(&n->block, 0);
   n->conns = calloc(NODE_MAX_CONNS, sizeof *n->conns);
   int rc = n->conns ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
-  if (rc == CDL_OK && cfg->forger != NULL) {
-    n->forger = *cfg->forger;
-    n->has_forger = true;
-    n->cfg.forger = &n->forger;
-    rc = find_forger_key(n, err);
-  }
+  if (rc == CDL_OK && cfg->forger != NULL) rc = setup_forger(n, cfg->forger, err);
   if (rc == CDL_OK &&
       cdl_mempool_new(&cfg->mempool, cdl_chaindb_ledger(n->db), 0, &n->mp) != CDL_OK)
     rc = cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory for the mempool");

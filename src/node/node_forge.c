@@ -4,31 +4,53 @@
  *
  * Slot s belongs to genesis key s mod n, n the number of genesis keys in
  * the genesis's order, as the PBFT round robin of ouroboros-consensus
- * (CoreNodeId). In its slots a core node forges on its tip when:
+ * (CoreNodeId). In its slots a core node forges on its tip when, by the
+ * tip's ledger ticked to the slot (as the ChainDB will judge the block:
+ * a delegation taking effect at that slot, an epoch transition adopting
+ * parameters or a protocol version):
  *  - its certificate's delegate is the ledger's delegate of its genesis
  *    key (a re-delegation makes the old key useless), and
  *  - the genesis key may sign without passing the PBFT threshold (at most
- *    that share of the last k blocks).
- * A tip in an earlier epoch first gets the new epoch's boundary block:
- * unsigned, so every core node forging it from the same tip makes the
- * same block. The body takes the mempool's payloads oldest first, as many
- * as fit in the block size limit less the block's own bytes (1,686, as
- * ouroboros-consensus), one update proposal at most. A block of our own
- * that the ChainDB refuses is a bug: logged, never fatal.
+ *    that share of the last k blocks);
+ * and when its signing record (sign_record.c) says the key has not
+ * signed this slot or a later one. The record is advanced, on disk,
+ * before the block is signed, so no slot is ever signed twice, whatever
+ * the ChainDB lost. A tip in an earlier epoch first gets the new epoch's
+ * boundary block: unsigned (it needs no record), so every core node
+ * forging it from the same tip makes the same block. The body takes the
+ * mempool's payloads oldest first, as many as fit in the block size limit
+ * less the block's own bytes (1,686, as ouroboros-consensus), one update
+ * proposal at most. A block of our own that the ChainDB refuses is a
+ * bug: logged and counted, never fatal.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "node_internal.h"
 
+/* The number and hash (hex) of the block in n->block, for the log. */
+static void describe(const cdl_node *n, uint64_t *block_no, char hash[65]) {
+  cdl_block_info info = {0};
+  cdl_error scratch = {0};
+  if (cdl_block_info_read(n->block.data, n->block.len, n->epoch_slots, &info, &scratch) != CDL_OK)
+    memset(&info, 0, sizeof info);
+  *block_no = info.block_no;
+  cdl_hex_encode(info.hash, 32, hash);
+}
+
 static int add_own(cdl_node *n, const char *what, bool *adopted, cdl_error *err) {
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
   TRY(cdl_chaindb_add_block(n->db, n->block.data, n->block.len, &res, &rej, err));
   *adopted = res.outcome == CDL_ADD_ADOPTED;
-  if (res.outcome == CDL_ADD_INVALID)
-    node_log(n, CDL_LOG_ERROR, "forge.refused", "our own %s was refused: %s", what,
+  if (res.outcome == CDL_ADD_INVALID) {
+    uint64_t no;
+    char hash[65];
+    describe(n, &no, hash);
+    n->st.own_refused++;
+    node_log(n, CDL_LOG_ERROR, "forge.refused", "our own %s %s was refused: %s", what, hash,
              rej.rule ? rej.rule : "?");
+  }
   if (*adopted) node_chain_changed(n);
   return CDL_OK;
 }
@@ -76,12 +98,12 @@ static int pick_payloads(cdl_node *n, size_t room, size_t *count) {
   return CDL_OK;
 }
 
-/* Whether this node's key may sign on |l| now; why not in the log. */
+/* Whether this node's key may sign slot |slot| by |l|, the tip's ledger
+ * ticked to that slot; why not in the log. */
 static bool may_sign(cdl_node *n, const cdl_ledger *l, uint64_t slot) {
-  uint8_t delegate[28], mine[28];
+  uint8_t delegate[28];
   const uint8_t *issuer = n->forger.cert.issuer_id;
-  cdl_gen_key_hash(&n->forger.delegate, mine);
-  if (!cdl_ledger_delegate_of(l, issuer, delegate) || memcmp(delegate, mine, 28) != 0) {
+  if (!cdl_ledger_delegate_of(l, issuer, delegate) || memcmp(delegate, n->key_hash, 28) != 0) {
     node_log(n, CDL_LOG_WARN, "forge.not_delegate",
              "slot %llu: our key is not the delegate of our genesis key", (unsigned long long)slot);
     return false;
@@ -94,19 +116,65 @@ static bool may_sign(cdl_node *n, const cdl_ledger *l, uint64_t slot) {
   return true;
 }
 
-static int forge_main(cdl_node *n, uint64_t slot, cdl_error *err) {
-  const cdl_ledger *l = cdl_chaindb_ledger(n->db);
+/* Whether the signing record allows |slot|: above the last slot this key
+ * signed, whatever the chain says (after a crash, a restored or truncated
+ * database, the chain may have lost blocks we signed). */
+static bool record_allows(cdl_node *n, uint64_t slot) {
+  uint64_t last;
+  if (!cdl_sign_record_last(n->forger.record, n->key_hash, &last) || slot > last) return true;
+  n->st.double_sign_refused++;
+  node_log(n, CDL_LOG_WARN, "forge.already_signed",
+           "slot %llu: not signed: the signing record %s says this key signed slot %llu",
+           (unsigned long long)slot, cdl_sign_record_path(n->forger.record),
+           (unsigned long long)last);
+  return false;
+}
+
+/* Records |slot| as signed, durably, before anything is signed. A
+ * failure costs this slot only and is not fatal to the node: the record
+ * in memory stays at the last slot known to be on disk (so nothing is
+ * ever allowed twice), the next attempt rewrites a whole copy and fsyncs
+ * it (it never counts on pages an earlier failed fsync may have dropped),
+ * and meanwhile the node still follows, serves and relays the chain. */
+static bool record_advance(cdl_node *n, uint64_t slot) {
+  cdl_error e = {0};
+  if (cdl_sign_record_advance(n->forger.record, n->key_hash, slot, &e) == CDL_OK) return true;
+  n->st.record_failures++;
+  node_log(n, CDL_LOG_ERROR, "forge.record_failed", "slot %llu: not signed: %s",
+           (unsigned long long)slot, e.message);
+  return false;
+}
+
+/* A fork of the tip's ledger ticked to |slot|: delegations activated,
+ * the epoch transition (parameters and protocol version adopted) done,
+ * as the ChainDB will judge our block. */
+static int ticked_ledger(cdl_node *n, uint64_t slot, cdl_ledger **out, cdl_error *err) {
+  if (cdl_ledger_fork(cdl_chaindb_ledger(n->db), out) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
+  if (cdl_ledger_tick(*out, slot) == CDL_OK) return CDL_OK;
+  cdl_ledger_del(*out);
+  *out = NULL;
+  return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
+}
+
+/* The main block for |slot|, judged against |l| (ticked_ledger), signed
+ * into n->block with *n_payloads of the mempool's payloads; *signed_
+ * false when it may not be. The order: the key may sign, the record
+ * allows the slot, the record is advanced (on disk), then the signature. */
+static int sign_block(cdl_node *n, const cdl_ledger *l, uint64_t slot, bool *signed_,
+                      size_t *n_payloads, cdl_error *err) {
+  *signed_ = false;
   if (!may_sign(n, l, slot)) {
     n->st.forge_skipped++;
     return CDL_OK;
   }
+  if (!record_allows(n, slot)) return CDL_OK;
   cdl_ledger_tip tip;
   cdl_ledger_get_tip(l, &tip);
   const cdl_byron_protocol_params *pp = cdl_ledger_params(l);
   size_t room =
       pp->max_block_size > NODE_BLOCK_OVERHEAD ? pp->max_block_size - NODE_BLOCK_OVERHEAD : 0;
-  size_t n_payloads;
-  if (pick_payloads(n, room, &n_payloads) != CDL_OK)
+  if (pick_payloads(n, room, n_payloads) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
   cdl_gen_forge_spec s = {.magic = n->cfg.genesis->protocol_magic,
                           .prev_hash = prev_hash(n, &tip),
@@ -116,14 +184,31 @@ static int forge_main(cdl_node *n, uint64_t slot, cdl_error *err) {
                           .cert = &n->forger.cert,
                           .delegate = &n->forger.delegate,
                           .block_version = cdl_ledger_protocol_version(l)};
+  if (!record_advance(n, slot)) return CDL_OK;
   cdl_buf_reset(&n->block);
-  TRY(cdl_gen_forge_block(&s, n->payloads, n_payloads, &n->block, err));
+  TRY(cdl_gen_forge_block(&s, n->payloads, *n_payloads, &n->block, err));
+  *signed_ = true;
+  return CDL_OK;
+}
+
+static int forge_main(cdl_node *n, uint64_t slot, cdl_error *err) {
+  cdl_ledger *ticked;
+  TRY(ticked_ledger(n, slot, &ticked, err));
+  bool signed_ = false;
+  size_t n_payloads = 0;
+  int rc = sign_block(n, ticked, slot, &signed_, &n_payloads, err);
+  cdl_ledger_del(ticked); /* a fork must go before its base (the ChainDB's) changes */
+  if (rc != CDL_OK || !signed_) return rc;
   bool adopted;
   TRY(add_own(n, "block", &adopted, err));
   if (adopted) {
     n->st.forged++;
-    node_log(n, CDL_LOG_INFO, "forge.block", "slot %llu block %llu: %zu payloads, %zu bytes",
-             (unsigned long long)slot, (unsigned long long)s.block_no, n_payloads, n->block.len);
+    uint64_t no;
+    char hash[65];
+    describe(n, &no, hash);
+    node_log(n, CDL_LOG_INFO, "forge.block",
+             "slot %llu block %llu hash %s: %zu payloads, %zu bytes", (unsigned long long)slot,
+             (unsigned long long)no, hash, n_payloads, n->block.len);
   }
   return CDL_OK;
 }

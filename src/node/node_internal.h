@@ -2,7 +2,8 @@
  * node_internal.h: the node kernel's state (include/cardinal/node.h):
  * node.c holds the clock, the chain-change bookkeeping and the dirty
  * queue; node_conn.c the connections and their engines; node_fetch.c
- * the block-fetch decisions across them; node_forge.c block production.
+ * the block-fetch decisions across them; node_forge.c block production
+ * (with sign_record.c, the signing record it keeps).
  */
 #ifndef CARDINAL_NODE_INTERNAL_H
 #define CARDINAL_NODE_INTERNAL_H
@@ -51,6 +52,7 @@ struct cdl_node {
   cdl_node_forger forger;
   bool has_forger;
   size_t forger_key; /* its genesis key's index in the round robin */
+  uint8_t key_hash[28]; /* its delegate key's hash, its name in the signing record */
   cdl_chaindb *db;
   cdl_mempool *mp;
   uint64_t epoch_slots, slot_us, start_us;

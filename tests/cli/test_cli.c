@@ -387,6 +387,102 @@ static void test_generators(void **state) {
   assert_int_equal(system(args), 0);
 }
 
+/* The certificate in a `delegation issue-certificate` envelope verifies
+ * under |magic|. */
+static bool certificate_verifies(const char *path, uint32_t magic, uint64_t *epoch) {
+  cdl_buf file, cbor;
+  cdl_buf_init(&file, 0);
+  cdl_buf_init(&cbor, 0);
+  cdl_error err = {0};
+  assert_int_equal(cdl_file_read_all(path, 1 << 16, &file, &err), CDL_OK);
+  cdl_buf_append(&file, "", 1);
+  json_t *j = parse((const char *)file.data);
+  assert_string_equal(str(j, "type"), "ByronDelegationCertificate");
+  const char *hex = str(j, "cborHex");
+  assert_int_equal(cdl_hex_decode_loose((const uint8_t *)hex, strlen(hex), &cbor, &err), CDL_OK);
+  cdl_cbor_cursor cur;
+  cdl_cbor_cursor_init(&cur, cbor.data, cbor.len, &err);
+  cdl_byron_dlg_cert cert;
+  assert_int_equal(cdl_byron_dlg_cert_read(&cur, &cert), CDL_OK);
+  bool ok = cdl_byron_dlg_cert_verify(&cert, magic);
+  *epoch = cert.epoch;
+  json_decref(j);
+  cdl_buf_free(&file);
+  cdl_buf_free(&cbor);
+  return ok;
+}
+
+/* key keygen, then delegation issue-certificate for it by a genesis key;
+ * delegation submit's usage and a node that is not there. */
+static void test_key_and_delegation(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-dlg-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[1024], key[160], cert[160];
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s/net --protocol-magic 7 --k 5 --genesis-keys 3 --seed 2",
+           dir);
+  assert_int_equal(cli(args), 0);
+  /* The issuer's key hash, as key migrate reads it from its file. */
+  snprintf(args, sizeof args, "key migrate --in %s/net/genesis-keys.001.skey --out %s/g1.raw", dir,
+           dir);
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  char issuer[57];
+  const char *hash = str(j, "key_hash");
+  snprintf(issuer, sizeof issuer, "%s", hash ? hash : "");
+  json_decref(j);
+  snprintf(key, sizeof key, "%s/new.skey", dir);
+  snprintf(args, sizeof args, "key keygen --secret %s", key);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  char delegate[57], pk[129];
+  hash = str(j, "key_hash");
+  snprintf(delegate, sizeof delegate, "%s", hash ? hash : "");
+  hash = str(j, "public_key");
+  snprintf(pk, sizeof pk, "%s", hash ? hash : "");
+  json_decref(j);
+  assert_int_equal(strlen(delegate), 56);
+  assert_int_equal(cli(args), 2); /* never over an existing key */
+  snprintf(args, sizeof args, "key migrate --in %s --out %s/new.raw", key, dir);
+  assert_int_equal(cli(args), 0); /* a key file as every command reads them */
+  j = parse(stdout_buf);
+  assert_string_equal(str(j, "public_key"), pk);
+  json_decref(j);
+  snprintf(cert, sizeof cert, "%s/cert.json", dir);
+  snprintf(args, sizeof args,
+           "delegation issue-certificate --testnet-magic 7 --epoch 3 --secret "
+           "%s/net/genesis-keys.001.skey --delegate-key %s --certificate %s",
+           dir, key, cert);
+  assert_int_equal(cli(args), 0);
+  j = parse(stdout_buf);
+  assert_string_equal(str(j, "issuer"), issuer);
+  assert_string_equal(str(j, "delegate"), delegate);
+  assert_int_equal(num(j, "epoch"), 3);
+  assert_int_equal(strlen(str(j, "id")), 64);
+  json_decref(j);
+  uint64_t epoch = 0;
+  assert_true(certificate_verifies(cert, 7, &epoch));
+  assert_int_equal(epoch, 3);
+  assert_false(certificate_verifies(cert, 8, &epoch)); /* signed for network 7 only */
+  snprintf(args, sizeof args,
+           "delegation issue-certificate --mainnet --testnet-magic 7 --epoch 3 --secret %s "
+           "--delegate-key %s --certificate %s",
+           key, key, cert);
+  assert_int_equal(cli(args), 2);
+  snprintf(args, sizeof args,
+           "delegation issue-certificate --mainnet --secret %s --delegate-key %s --certificate %s",
+           key, key, cert);
+  assert_int_equal(cli(args), 2); /* no --epoch */
+  snprintf(args, sizeof args, "delegation submit --certificate %s", cert);
+  assert_int_equal(cli(args), 2); /* no --socket-path */
+  snprintf(args, sizeof args, "delegation submit --socket-path %s/none.socket --certificate %s",
+           dir, cert);
+  assert_int_equal(cli(args), 3);
+  snprintf(args, sizeof args, "rm -rf %s", dir);
+  assert_int_equal(system(args), 0);
+}
+
 /* One byte of |path| at |offset| xor 0x5a. */
 static void flip_byte(const char *path, long offset) {
   FILE *f = fopen(path, "r+b");
@@ -535,6 +631,7 @@ int main(void) {
       cmocka_unit_test(test_block_show_options_and_errors),
       cmocka_unit_test(test_block_list),         cmocka_unit_test(test_tx_and_address),
       cmocka_unit_test(test_chain_validate),    cmocka_unit_test(test_generators),
+      cmocka_unit_test(test_key_and_delegation),
       cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_devnet_files),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);

@@ -19,6 +19,11 @@
  * signature flipped. The relay must refuse that block and end the
  * connection (the one connection allowed to end); the simulated sockets
  * of both ends are then closed and what is still in flight is dropped.
+ *
+ * Each core node's signing record lives in the genesis's temporary
+ * directory, outside its ChainDB's. A restart (restart_slot) closes one
+ * core node's kernel, ChainDB and record, replaces its ChainDB directory
+ * by an empty one, reopens the record from its file and dials again.
  */
 #include "node_sim.h"
 
@@ -50,6 +55,7 @@ typedef struct sim_node {
   cdl_chaindb *db;
   cdl_node *node;
   cdl_node_forger forger;
+  cdl_fs record_fs; /* the signing record's, outside the ChainDB's directory */
 } sim_node;
 
 typedef struct sim_tx {
@@ -70,6 +76,7 @@ typedef struct sim {
   size_t nq, capq;
   sim_tx *txs;
   size_t next_tx;
+  uint64_t restart_at; /* UINT64_MAX: none (left) */
   cdl_gen_rng rng;
   uint64_t now, seq;
   cdl_blake2b digest;
@@ -154,6 +161,20 @@ static void fill_evil_chain(sim *s, sim_node *n) {
   cdl_buf_free(&b);
 }
 
+/* Core node |i|'s keys and its signing record (in the genesis's
+ * temporary directory: a node's record lives outside its database). */
+static void open_forger(sim *s, size_t i) {
+  sim_node *n = &s->n[i];
+  n->forger.delegate = s->gen.secrets.delegates[i];
+  n->forger.cert = s->gen.secrets.certs[i];
+  char path[128];
+  snprintf(path, sizeof path, "%s/signed-%zu", s->gen_dir, i);
+  cdl_fs_posix_init(&n->record_fs, 0);
+  cdl_error err = {0};
+  if (cdl_sign_record_open(&n->record_fs, path, &n->forger.record, &err) != CDL_OK)
+    fail_msg("signing record: %s", err.message);
+}
+
 static void open_node(sim *s, size_t i) {
   sim_node *n = &s->n[i];
   bool core = i < s->cfg->nodes, evil = s->cfg->relay_and_evil_peer && i == evil_node(s);
@@ -164,8 +185,7 @@ static void open_node(sim *s, size_t i) {
   if (evil) dc.ledger.flags = CDL_LEDGER_NO_SIGNATURES;
   n->db = db_open(&dc, NULL);
   if (evil) fill_evil_chain(s, n);
-  if (core) n->forger.delegate = s->gen.secrets.delegates[i];
-  if (core) n->forger.cert = s->gen.secrets.certs[i];
+  if (core) open_forger(s, i);
   char name[32];
   snprintf(name, sizeof name, "sim-%zu", i);
   cdl_hs_config n2n = {false, 7, 14, {42, false, 0, false}};
@@ -196,7 +216,7 @@ static void connect_pair(sim *s, size_t a, size_t b) {
  * (it is asked before the honest chain exists), then every core. */
 static void connect_all(sim *s) {
   size_t m = s->cfg->nodes, all = all_nodes(s);
-  s->links = calloc(all * all, sizeof *s->links);
+  s->links = calloc(2 * all * all, sizeof *s->links); /* room to dial again after a restart */
   assert_non_null(s->links);
   for (size_t a = 0; a < m; a++)
     for (size_t b = 0; b < m; b++)
@@ -237,10 +257,12 @@ static void send_bytes(sim *s, size_t link, int dir, const cdl_buf *b) {
   copy_bytes(&m->bytes, b->data, b->len);
 }
 
-/* The link and direction of node |node|'s connection |id|. */
+/* The link and direction of node |node|'s connection |id| (a restarted
+ * kernel numbers its connections anew: closed links are not its). */
 static void link_of(const sim *s, size_t node, cdl_node_conn_id id, size_t *link, int *dir) {
   for (size_t i = 0; i < s->n_links; i++) {
     const sim_link *l = &s->links[i];
+    if (l->closed) continue;
     if (l->from == node && l->out_id == id) return (void)(*link = i, *dir = 0);
     if (l->to == node && l->in_id == id) return (void)(*link = i, *dir = 1);
   }
@@ -280,7 +302,6 @@ static void drain(sim *s, size_t i) {
     size_t link = 0;
     int dir = 0;
     link_of(s, i, id, &link, &dir);
-    if (s->links[link].closed) continue;
     cdl_buf_reset(&out);
     while (cdl_node_conn_next_sdu(nd, id, s->now, &out)) {
     }
@@ -331,8 +352,46 @@ static void submit_tx(sim *s) {
   drain(s, t->node);
 }
 
-/* One event: the earliest delivery, deadline or submission before |end|;
- * false when none is left before it. */
+/* ---- A restart ---- */
+
+/* Node |i|'s connections end: each peer closes its side, and what was in
+ * flight is lost with the sockets. */
+static void end_links_of(sim *s, size_t i) {
+  for (size_t k = 0; k < s->n_links; k++) {
+    sim_link *l = &s->links[k];
+    if (l->closed || (l->from != i && l->to != i)) continue;
+    if (l->from == i) cdl_node_conn_close(s->n[l->to].node, l->in_id);
+    if (l->to == i) cdl_node_conn_close(s->n[l->from].node, l->out_id);
+    l->closed = true;
+  }
+}
+
+/* Node |i| (a core) dials every core and is dialled by them and the relay. */
+static void relink(sim *s, size_t i) {
+  for (size_t j = 0; j < s->cfg->nodes; j++)
+    if (j != i) connect_pair(s, i, j), connect_pair(s, j, i);
+  if (s->cfg->relay_and_evil_peer) connect_pair(s, s->cfg->nodes, i);
+}
+
+static void restart(sim *s) {
+  size_t i = s->cfg->restart_node;
+  sim_node *n = &s->n[i];
+  s->restart_at = UINT64_MAX;
+  uint8_t key[28];
+  cdl_gen_key_hash(&n->forger.delegate, key);
+  s->res->restarted = cdl_sign_record_last(n->forger.record, key, &s->res->restart_record_slot);
+  end_links_of(s, i);
+  cdl_node_del(n->node);
+  cdl_sign_record_close(n->forger.record);
+  db_close(n->db);
+  remove_dir(n->dir);
+  open_node(s, i); /* a new, empty ChainDB directory; the record read back from its file */
+  relink(s, i);
+  for (size_t j = 0; j < all_nodes(s); j++) drain(s, j);
+}
+
+/* One event: the earliest delivery, deadline, submission or restart
+ * before |end|; false when none is left before it. */
 static bool step(sim *s, uint64_t end) {
   size_t qi = earliest_msg(s), node = SIZE_MAX;
   uint64_t at = qi == SIZE_MAX ? UINT64_MAX : s->q[qi].at;
@@ -342,9 +401,13 @@ static bool step(sim *s, uint64_t end) {
   }
   bool tx = s->txs[s->next_tx].at < at;
   if (tx) at = s->txs[s->next_tx].at;
+  bool again = s->restart_at < at;
+  if (again) at = s->restart_at, tx = false;
   if (at >= end) return false;
   if (at > s->now) s->now = at;
-  if (tx) {
+  if (again) {
+    restart(s);
+  } else if (tx) {
     submit_tx(s);
   } else if (qi != SIZE_MAX) {
     deliver(s, qi);
@@ -400,6 +463,7 @@ static void collect(sim *s) {
 static void teardown(sim *s) {
   for (size_t i = 0; i < all_nodes(s); i++) {
     cdl_node_del(s->n[i].node);
+    cdl_sign_record_close(s->n[i].forger.record);
     db_close(s->n[i].db);
     remove_dir(s->n[i].dir);
   }
@@ -412,6 +476,7 @@ static void teardown(sim *s) {
 
 void sim_run(const sim_config *cfg, sim_result *res) {
   assert_true(cfg->nodes >= 2 && cfg->nodes + (cfg->relay_and_evil_peer ? 2 : 0) <= SIM_MAX_NODES);
+  assert_true(cfg->restart_slot == 0 || cfg->restart_node < cfg->nodes);
   static sim s;
   memset(&s, 0, sizeof s);
   memset(res, 0, sizeof *res);
@@ -424,6 +489,9 @@ void sim_run(const sim_config *cfg, sim_result *res) {
   for (size_t i = 0; i < all_nodes(&s); i++) open_node(&s, i);
   connect_all(&s);
   schedule_txs(&s);
+  s.restart_at = UINT64_MAX;
+  if (cfg->restart_slot > 0)
+    s.restart_at = START_S * 1000000 + cfg->restart_slot * SLOT_MS * 1000ull + SLOT_MS * 750ull;
   for (size_t i = 0; i < all_nodes(&s); i++) drain(&s, i);
   uint64_t end = START_S * 1000000 + cfg->slots * SLOT_MS * 1000ull;
   uint64_t events = 0;

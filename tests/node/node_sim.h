@@ -26,6 +26,14 @@ typedef struct sim_config {
    * ChainDB, filled without signature checks, holds a chain whose second
    * main block carries a broken block signature. */
   bool relay_and_evil_peer;
+  /* With restart_slot > 0, core node |restart_node| is restarted three
+   * quarters into that slot (one of its own, which it has signed): its
+   * kernel and ChainDB closed, the ChainDB's directory replaced by an
+   * empty one (a database lost, or restored from an empty backup), its
+   * signing record reopened from its file, its connections ended and
+   * dialled again. */
+  uint64_t restart_slot;
+  size_t restart_node;
   const cdl_logger *log; /* NULL: quiet */
 } sim_config;
 
@@ -43,6 +51,9 @@ typedef struct sim_result {
   char evil_link_why[160]; /* and this message */
   uint8_t evil_hash[32];   /* the bad block */
   uint64_t evil_block_no;
+  /* With a restart (stats of that node are its new kernel's): */
+  bool restarted;
+  uint64_t restart_record_slot; /* what its signing record held when it restarted */
 } sim_result;
 
 /* Runs a simulation (in temporary directories, removed after) and fails

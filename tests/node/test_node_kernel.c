@@ -40,22 +40,49 @@ static void failing_fs_init(cdl_fs *fs) {
   writes_fail = false;
 }
 
-static cdl_node *core_node(cdl_chaindb *db, const cdl_gen_dir *g, cdl_node_forger *f) {
-  f->delegate = g->secrets.delegates[0];
-  f->cert = g->secrets.certs[0];
+/* A signing record in |dir| (its own, outside any ChainDB's), on |fs|
+ * (NULL: the real file system). */
+static cdl_sign_record *open_record_on(cdl_fs *fs, const char *dir, const char *name) {
+  static cdl_fs posix_fs; /* one for every record: it counts their handles */
+  if (posix_fs.ops == NULL) cdl_fs_posix_init(&posix_fs, 0);
+  if (fs == NULL) fs = &posix_fs;
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  cdl_sign_record *r = NULL;
+  cdl_error err = {0};
+  if (cdl_sign_record_open(fs, path, &r, &err) != CDL_OK) fail_msg("%s", err.message);
+  return r;
+}
+
+static cdl_sign_record *open_record(const char *dir, const char *name) {
+  return open_record_on(NULL, dir, name);
+}
+
+/* A kernel on |db| forging with |f| (its record included), logging to |log|. */
+static cdl_node *kernel(cdl_chaindb *db, const cdl_gen_dir *g, const cdl_node_forger *f,
+                        const cdl_logger *log, uint64_t now_us) {
   cdl_node_config nc = {.db = db,
                         .genesis = &g->genesis,
                         .n2n = {false, 7, 14, {42, false, 0, false}},
                         .n2c = {true, 16, 19, {42, false, 0, false}},
-                        .forger = f};
+                        .forger = f,
+                        .log = log};
   cdl_node *n = NULL;
   cdl_error err = {0};
-  if (cdl_node_new(&nc, START_US, &n, &err) != CDL_OK) fail_msg("node: %s", err.message);
+  if (cdl_node_new(&nc, now_us, &n, &err) != CDL_OK) fail_msg("node: %s", err.message);
   return n;
 }
 
-/* A genesis of 2 keys (k = 5) in |gen_dir| and a ChainDB config for it in
- * |db_dir|, both made here. */
+/* Core node 0 of |g| on |db|, signing with the record |f->record|. */
+static cdl_node *core_node(cdl_chaindb *db, const cdl_gen_dir *g, cdl_node_forger *f) {
+  f->delegate = g->secrets.delegates[0];
+  f->cert = g->secrets.certs[0];
+  return kernel(db, g, f, NULL, START_US);
+}
+
+/* A genesis of 7 keys (k = 5, 2 funded keys) in |gen_dir| and a ChainDB
+ * config for it in |db_dir|, both made here. Genesis key 0's slots are
+ * 0, 7, 14, ... */
 static cdl_chaindb_config fresh_net(char gen_dir[64], char db_dir[64], cdl_gen_dir *g, cdl_fs *fs) {
   make_dir(gen_dir, 64, "kernel-gen");
   make_dir(db_dir, 64, "kernel-db");
@@ -74,7 +101,7 @@ static void test_storage_failure_is_fatal(void **state) {
   cdl_chaindb_config dc = fresh_net(gen_dir, db_dir, &g, &fs);
   dc.ledger.pbft_threshold = 1.0; /* the one signer may sign every block */
   cdl_chaindb *db = db_open(&dc, NULL);
-  cdl_node_forger f;
+  cdl_node_forger f = {.record = open_record(gen_dir, "signed")};
   cdl_node *n = core_node(db, &g, &f);
   cdl_error err = {0};
 
@@ -127,6 +154,7 @@ static void test_storage_failure_is_fatal(void **state) {
   assert_true(has_tip);
   assert_true(tip.block_no >= forged);
   db_close(db);
+  cdl_sign_record_close(f.record);
   cdl_gen_dir_free(&g);
   remove_dir(db_dir);
   remove_dir(gen_dir);
@@ -151,7 +179,7 @@ static void test_fetch_decisions(void **state) {
   cdl_gen_dir g;
   cdl_chaindb_config dc = fresh_net(gen_dir, db_dir, &g, NULL);
   cdl_chaindb *db = db_open(&dc, NULL);
-  cdl_node_forger f;
+  cdl_node_forger f = {.record = open_record(gen_dir, "signed")};
   cdl_node *n = core_node(db, &g, &f);
   node_conn *c[6];
   cdl_error err = {0};
@@ -208,14 +236,211 @@ static void test_fetch_decisions(void **state) {
   assert_int_equal(node_fetch_ops.decide(c[1], &ours, tip.block_no, 700, &peer), CDL_FETCH_HAVE);
   cdl_node_del(n);
   db_close(db);
+  cdl_sign_record_close(f.record);
   cdl_gen_dir_free(&g);
   remove_dir(db_dir);
   remove_dir(gen_dir);
 }
 
+/* ---- The signing record and the ticked ledger ---- */
+
+/* A core node of its own network: threshold 1, so key 0 alone may sign. */
+typedef struct solo {
+  char gen_dir[64], db_dir[64];
+  cdl_gen_dir g;
+  cdl_chaindb *db;
+  FILE *log_file;
+  cdl_logger log;
+} solo;
+
+static void solo_open(solo *t) {
+  cdl_chaindb_config dc = fresh_net(t->gen_dir, t->db_dir, &t->g, NULL);
+  dc.ledger.pbft_threshold = 1.0;
+  t->db = db_open(&dc, NULL);
+  t->log_file = tmpfile();
+  assert_non_null(t->log_file);
+  t->log = (cdl_logger){.out = t->log_file, .min = CDL_LOG_INFO};
+}
+
+static void solo_close(solo *t) {
+  fclose(t->log_file);
+  db_close(t->db);
+  cdl_gen_dir_free(&t->g);
+  remove_dir(t->db_dir);
+  remove_dir(t->gen_dir);
+}
+
+/* How many log lines so far have |needle|. */
+static size_t log_count(solo *t, const char *needle) {
+  fflush(t->log_file);
+  rewind(t->log_file);
+  char line[2048];
+  size_t n = 0;
+  while (fgets(line, sizeof line, t->log_file) != NULL) n += strstr(line, needle) != NULL;
+  fseek(t->log_file, 0, SEEK_END);
+  return n;
+}
+
+static void tick_slot(cdl_node *n, uint64_t slot) {
+  cdl_error err = {0};
+  if (cdl_node_tick(n, START_US + slot * SLOT_US + SLOT_US / 2, &err) != CDL_OK)
+    fail_msg("tick %llu: %s", (unsigned long long)slot, err.message);
+}
+
+static uint64_t tip_slot(cdl_chaindb *db) {
+  cdl_block_info tip;
+  assert_true(cdl_chaindb_tip(db, &tip));
+  return tip.slot;
+}
+
+static bool metric_is(cdl_node *n, const char *name, uint64_t want) {
+  cdl_buf text;
+  cdl_buf_init(&text, 0);
+  cdl_node_metrics_text(n, NULL, &text);
+  cdl_buf_append(&text, "", 1);
+  char line[160];
+  snprintf(line, sizeof line, "\n%s %llu\n", name, (unsigned long long)want);
+  bool found = strstr((const char *)text.data, line) != NULL;
+  cdl_buf_free(&text);
+  return found;
+}
+
+/* The record says key 0 signed slot 7 (before a crash, say) while the
+ * ChainDB is empty: slots 0 and 7 are refused, logged and counted, 14 is
+ * forged and recorded. The EBB, unsigned, is forged regardless. */
+static void test_record_refuses_signed_slots(void **state) {
+  (void)state;
+  solo t;
+  solo_open(&t);
+  cdl_node_forger f = {.record = open_record(t.gen_dir, "signed"),
+                       .delegate = t.g.secrets.delegates[0],
+                       .cert = t.g.secrets.certs[0]};
+  uint8_t key[28];
+  cdl_gen_key_hash(&f.delegate, key);
+  cdl_error err = {0};
+  assert_int_equal(cdl_sign_record_advance(f.record, key, 7, &err), CDL_OK);
+  cdl_node *n = kernel(t.db, &t.g, &f, &t.log, START_US);
+  assert_int_equal(log_count(&t, "last signed slot 7"), 1); /* what it found, at the start */
+  tick_slot(n, 0);
+  tick_slot(n, 7);
+  cdl_node_stats st;
+  cdl_node_stats_get(n, &st);
+  assert_int_equal(st.double_sign_refused, 2);
+  assert_int_equal(st.forged, 0);
+  assert_int_equal(st.ebbs_forged, 1);
+  assert_int_equal(log_count(&t, "\"event\":\"forge.already_signed\""), 2);
+  assert_true(metric_is(n, "cardinal_forge_double_sign_refused_total", 2));
+  tick_slot(n, 14);
+  cdl_node_stats_get(n, &st);
+  assert_int_equal(st.forged, 1);
+  assert_int_equal(tip_slot(t.db), 14);
+  uint64_t last = 0;
+  assert_true(cdl_sign_record_last(f.record, key, &last) && last == 14);
+  assert_true(metric_is(n, "cardinal_forge_last_signed_slot", 14));
+  assert_int_equal(log_count(&t, "\"event\":\"forge.block\""), 1);
+  assert_int_equal(log_count(&t, "slot 14 block 1 hash "), 1); /* the hash, to compare signers */
+  cdl_node_del(n);
+  cdl_sign_record_close(f.record);
+  solo_close(&t);
+}
+
+/* A record that cannot be written costs the slot, not the node: nothing
+ * is signed, the failure is logged and counted, and the next slot, the
+ * disk healed, is forged. */
+static void test_record_write_failure_skips_slot(void **state) {
+  (void)state;
+  solo t;
+  solo_open(&t);
+  cdl_fs record_fs;
+  failing_fs_init(&record_fs);
+  cdl_node_forger f = {.record = open_record_on(&record_fs, t.gen_dir, "signed"),
+                       .delegate = t.g.secrets.delegates[0],
+                       .cert = t.g.secrets.certs[0]};
+  cdl_node *n = kernel(t.db, &t.g, &f, &t.log, START_US);
+  writes_fail = true;
+  tick_slot(n, 0);
+  cdl_node_stats st;
+  cdl_node_stats_get(n, &st);
+  assert_int_equal(st.record_failures, 1);
+  assert_int_equal(st.forged, 0);
+  assert_false(cdl_node_failed(n, NULL));
+  assert_int_equal(log_count(&t, "\"event\":\"forge.record_failed\""), 1);
+  assert_int_equal(tip_slot(t.db), 0); /* the EBB only */
+  writes_fail = false;
+  tick_slot(n, 7);
+  cdl_node_stats_get(n, &st);
+  assert_int_equal(st.forged, 1);
+  assert_int_equal(tip_slot(t.db), 7);
+  cdl_node_del(n);
+  cdl_sign_record_close(f.record);
+  solo_close(&t);
+}
+
+/* A re-delegation taking effect at a leader slot: genesis key 0 delegates
+ * to a new key with a certificate forged into the block of slot 7, which
+ * activates it at slot 17 (2k later). Key 0's next slot is 21, its tip
+ * still at 14: judged on the tip ledger ticked to 21, the old delegate
+ * does not sign (the ChainDB would refuse the block), and a node of the
+ * new delegate signs slot 21 itself. */
+static void test_redelegation_at_activation(void **state) {
+  (void)state;
+  solo t;
+  solo_open(&t);
+  cdl_node_forger old = {.record = open_record(t.gen_dir, "old.signed")};
+  cdl_node *n = core_node(t.db, &t.g, &old);
+  n->cfg.log = &t.log;
+  tick_slot(n, 0);
+  /* Epoch 0 has its delegation from the genesis: the certificate is for epoch 1. */
+  const cdl_gen_key *genesis_key = &t.g.secrets.genesis[0];
+  uint8_t entropy[32] = {7};
+  cdl_gen_key fresh;
+  cdl_gen_key_derive(&fresh, entropy);
+  cdl_buf gentx;
+  cdl_buf_init(&gentx, 0);
+  cdl_cbor_enc_array(&gentx, 2);
+  cdl_cbor_enc_uint(&gentx, CDL_MP_DLG);
+  cdl_gen_cert_make(genesis_key, fresh.xpub, 1, t.g.genesis.protocol_magic, &gentx);
+  cdl_rejection rej = {0};
+  if (cdl_node_submit(n, gentx.data, gentx.len, &rej) != CDL_OK) fail_msg("%s", rej.detail);
+  cdl_buf_free(&gentx);
+  tick_slot(n, 7); /* the certificate's block */
+  tick_slot(n, 14);
+  tick_slot(n, 21);
+  cdl_node_stats st;
+  cdl_node_stats_get(n, &st);
+  assert_int_equal(st.forged, 3);
+  assert_int_equal(st.forge_skipped, 1);
+  assert_int_equal(st.own_refused, 0);
+  assert_int_equal(log_count(&t, "\"event\":\"forge.refused\""), 0);
+  assert_int_equal(log_count(&t, "\"event\":\"forge.not_delegate\""), 1);
+  assert_int_equal(tip_slot(t.db), 14);
+  cdl_node_del(n);
+  /* The new delegate's node, started in slot 21. */
+  cdl_node_forger next = {.delegate = fresh, .record = open_record(t.gen_dir, "new.signed")};
+  cdl_gen_delegation_make(genesis_key, fresh.xpub, 1, t.g.genesis.protocol_magic, &next.cert);
+  n = kernel(t.db, &t.g, &next, &t.log, START_US + 21 * SLOT_US + SLOT_US / 2);
+  tick_slot(n, 21);
+  cdl_node_stats_get(n, &st);
+  assert_int_equal(st.forged, 1);
+  assert_int_equal(tip_slot(t.db), 21);
+  uint8_t delegate[28], want[28];
+  cdl_gen_key_hash(&fresh, want);
+  assert_true(cdl_ledger_delegate_of(cdl_chaindb_ledger(t.db), t.g.genesis.boot_stakeholders[0],
+                                     delegate));
+  assert_memory_equal(delegate, want, 28);
+  assert_int_equal(log_count(&t, "\"event\":\"forge.refused\""), 0);
+  cdl_node_del(n);
+  cdl_sign_record_close(old.record);
+  cdl_sign_record_close(next.record);
+  solo_close(&t);
+}
+
 int main(void) {
   filter_tests_from_env();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_storage_failure_is_fatal),
-                                     cmocka_unit_test(test_fetch_decisions)};
+                                     cmocka_unit_test(test_fetch_decisions),
+                                     cmocka_unit_test(test_record_refuses_signed_slots),
+                                     cmocka_unit_test(test_record_write_failure_skips_slot),
+                                     cmocka_unit_test(test_redelegation_at_activation)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

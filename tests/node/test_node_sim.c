@@ -14,6 +14,8 @@
  * a broken signature, for 300 slots: the relay refuses the block, ends
  * that connection (and no other), and follows the honest chain with
  * every payment, the same run for the same seed.
+ * And a core node restarted on an empty ChainDB in a slot it signed: its
+ * signing record refuses that slot, and it catches up and forges on.
  */
 #include <stdio.h>
 #include <string.h>
@@ -116,8 +118,43 @@ static void test_relay_refuses_evil_peer(void **state) {
   assert_memory_equal(r.tip[relay].hash, again.tip[relay].hash, 32);
 }
 
+/* Core node 1 restarted on an empty ChainDB three quarters into slot 151,
+ * one of its own, which it signed: its first tick finds slot 151 again,
+ * which its signing record refuses (the chain it has is empty); it then
+ * syncs the chain back from its peers and forges its later slots. */
+static void test_restart_on_empty_chaindb(void **state) {
+  (void)state;
+  sim_config cfg = config(13);
+  cfg.slots = 300;
+  cfg.txs = 10;
+  cfg.restart_node = 1;
+  cfg.restart_slot = 151; /* 151 mod 3 = 1 */
+  sim_result r;
+  sim_run(&cfg, &r);
+  const cdl_node_stats *st = &r.stats[1];
+  printf("node 1 restarted with its record at slot %llu: refused %llu slots, then forged %llu; "
+         "tips %llu %llu %llu, common prefix to block %llu\n",
+         (unsigned long long)r.restart_record_slot, (unsigned long long)st->double_sign_refused,
+         (unsigned long long)st->forged, (unsigned long long)r.tip[0].block_no,
+         (unsigned long long)r.tip[1].block_no, (unsigned long long)r.tip[2].block_no,
+         (unsigned long long)r.common_block_no);
+  assert_true(r.restarted);
+  assert_int_equal(r.restart_record_slot, 151);
+  assert_int_equal(st->double_sign_refused, 1);
+  /* Its later slots, 154 to 298: 49, most forged once it caught up, and
+   * nothing at or before 151. */
+  assert_true(st->forged >= 49 * 8 / 10 && st->forged <= 49);
+  for (size_t i = 0; i < 3; i++) assert_int_equal(r.stats[i].invalid_blocks, 0);
+  uint64_t low = UINT64_MAX;
+  for (size_t i = 0; i < 3; i++) low = r.tip[i].block_no < low ? r.tip[i].block_no : low;
+  assert_true(low - r.common_block_no <= K);
+  assert_true(r.tip[1].block_no + 2 >= r.tip[0].block_no);
+  assert_int_equal(r.txs_included, 10);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_converge_and_repeat),
-                                     cmocka_unit_test(test_relay_refuses_evil_peer)};
+                                     cmocka_unit_test(test_relay_refuses_evil_peer),
+                                     cmocka_unit_test(test_restart_on_empty_chaindb)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -44,6 +44,26 @@ void cli_catch_stop_signals(const char *command);
 bool cli_stop_requested(void);
 /* Monotonic seconds, for the timings commands report. */
 double cli_now_seconds(void);
+/* The options of a command to a running node (cmd_query.c): --socket-path
+ * (required), --genesis, --testnet-magic, and the file it sends: none, a
+ * tx FILE as the last argument, or --certificate FILE. */
+typedef struct cli_node_opts {
+  const char *socket, *genesis, *file;
+  uint64_t magic;
+  bool has_magic;
+} cli_node_opts;
+typedef enum cli_node_file {
+  CLI_NODE_NO_FILE,
+  CLI_NODE_TX_FILE,
+  CLI_NODE_CERTIFICATE
+} cli_node_file;
+int cli_node_opts_parse(const char *what, int argc, char **argv, cli_node_opts *o,
+                        cli_node_file file);
+/* Submits a Byron GenTx [kind, payload] to the node at |socket| over local
+ * tx-submission (the magic asked of the node unless |has_magic|):
+ * EXIT_OK when accepted; otherwise the failure or the node's reason is
+ * reported on stderr and its exit code returned. */
+int cli_submit_gentx(const char *socket, uint64_t magic, bool has_magic, cdl_span gentx);
 
 int cmd_genesis(int argc, char **argv);
 int cmd_block(int argc, char **argv);
@@ -57,6 +77,7 @@ int cmd_devnet(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_txgen(int argc, char **argv);
+int cmd_delegation(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int genesis_create(int argc, char **argv);
 int genesis_print_secrets(int argc, char **argv);

@@ -1,10 +1,14 @@
 /*
- * cmd_key.c: `cardinal-cli key migrate` (docs/cli.md): converts a Byron
- * signing key between cardano-cli's text envelope, the legacy cardano-sl
- * UserSecret and the bare CBOR XPrv (formats in src/gen/keyfile.c), as
- * `cardano-cli byron key migrate-delegate-key-from` does for one direction.
+ * cmd_key.c: `cardinal-cli key` (docs/cli.md "key"):
+ *   key keygen --secret FILE  a new Byron signing key (a delegate's, for a
+ *     re-delegation, or a wallet's), as `cardano-cli byron key keygen`;
+ *   key migrate  converts a Byron signing key between cardano-cli's text
+ *     envelope, the legacy cardano-sl UserSecret and the bare CBOR XPrv
+ *     (formats in src/gen/keyfile.c), as `cardano-cli byron key
+ *     migrate-delegate-key-from` does for one direction.
  */
 #include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -88,9 +92,44 @@ static int migrate(const key_opts *o) {
   return rc != CDL_OK ? cli_report(&err) : cli_print(j, false);
 }
 
+/* `key keygen --secret FILE`: a new key from the system's CSPRNG, in the
+ * envelope genesis create writes delegate keys in. */
+static int keygen(int argc, char **argv) {
+  static const struct option LONG[] = {{"secret", required_argument, 0, 's'}, {0, 0, 0, 0}};
+  const char *out = NULL;
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    if (c != 's') return cli_usage("key keygen: unknown option '%s'", argv[optind - 1]);
+    out = optarg;
+  }
+  if (out == NULL || optind != argc) return cli_usage("key keygen: --secret FILE is required");
+  struct stat st;
+  if (lstat(out, &st) == 0)
+    return cli_usage("key keygen: %s already exists; not overwriting it", out);
+  uint8_t entropy[32];
+  randombytes_buf(entropy, sizeof entropy);
+  cdl_gen_key k;
+  cdl_gen_key_derive(&k, entropy);
+  sodium_memzero(entropy, sizeof entropy);
+  cdl_error err = {0};
+  int rc = cdl_keyfile_write_signing(out, &k, CDL_KEYFILE_ENVELOPE, "Delegate Signing Key", &err);
+  uint8_t hash[28];
+  cdl_gen_key_hash(&k, hash);
+  json_t *j = rc != CDL_OK ? NULL
+                           : json_pack("{s:s,s:o,s:o}", "secret", out, "key_hash",
+                                       cdl_json_hex(hash, 28), "public_key",
+                                       cdl_json_hex(k.xpub, 64));
+  sodium_memzero(&k, sizeof k);
+  return rc != CDL_OK ? cli_report(&err) : cli_print(j, false);
+}
+
 int cmd_key(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "keygen") == 0) return keygen(argc - 1, argv + 1);
   if (argc < 2 || strcmp(argv[1], "migrate") != 0)
-    return cli_usage("key: expected 'migrate --in FILE --out FILE [--to envelope|legacy|raw]'");
+    return cli_usage("key: expected 'keygen --secret FILE' or "
+                     "'migrate --in FILE --out FILE [--to envelope|legacy|raw]'");
   key_opts o;
   int rc = parse_opts(argc - 1, argv + 1, &o);
   return rc != EXIT_OK ? rc : migrate(&o);

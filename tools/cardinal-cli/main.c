@@ -31,8 +31,14 @@ static const char USAGE[] =
     "  db truncate --db DIR --to-slot N         drop every block after slot N\n"
     "  sync --from HOST:PORT --db DIR [--genesis FILE] [--pipeline N] [--batch N] [--follow]\n"
     "                                           fetch, validate and store a peer's chain\n"
+    "  key keygen --secret FILE                 a new Byron signing key\n"
     "  key migrate --in FILE --out FILE [--to envelope|legacy|raw]\n"
     "                                           convert a Byron signing key file\n"
+    "  delegation issue-certificate (--testnet-magic N | --mainnet) --epoch E\n"
+    "             --secret GENESIS_KEY --delegate-key KEY --certificate FILE\n"
+    "                                           a heavyweight delegation certificate\n"
+    "  delegation submit --socket-path S --certificate FILE\n"
+    "                                           submit it to a node (a re-delegation)\n"
     "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
     "  tx build --tx-in TXID#IX... --tx-out ADDR+LOVELACE... --out-file F\n"
     "                                           an unsigned transaction\n"
@@ -63,7 +69,8 @@ int main(int argc, char **argv) {
   } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block},   {"tx", cmd_tx},
                {"address", cmd_address}, {"chain", cmd_chain},   {"key", cmd_key},
                {"db", cmd_db},           {"sync", cmd_sync},     {"devnet", cmd_devnet},
-               {"query", cmd_query},     {"submit", cmd_submit}, {"txgen", cmd_txgen}};
+               {"query", cmd_query},     {"submit", cmd_submit}, {"txgen", cmd_txgen},
+               {"delegation", cmd_delegation}};
   for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
     if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
   }

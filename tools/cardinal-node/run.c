@@ -2,7 +2,10 @@
  * run.c: `cardinal-node run` (docs/node.md "Running a node"): reads
  * config.json and topology.json in cardano-node's formats, checks the
  * Byron genesis against the config's hash, opens (or creates) the
- * database, loads the forging keys of a core node, and drives the node
+ * database, loads the forging keys of a core node and opens its signing
+ * record (--signing-record, by default the key's path + ".signed": kept
+ * outside the database, so that a restored backup cannot roll it back;
+ * docs/node.md "The signing record"), and drives the node
  * kernel (src/node) with the libuv driver (src/io/node_run.c) until
  * SIGINT or SIGTERM; then closes the ChainDB, which writes a ledger
  * snapshot so the next start does not replay.
@@ -12,9 +15,12 @@
  * on stderr. Exit codes: 0 stopped by a signal, 1 bad input (a config, a
  * key, a genesis hash), 2 usage, 3 I/O (the disk failed, a port is taken).
  */
+#define _DEFAULT_SOURCE /* realpath */
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cardinal/crypto.h"
@@ -24,6 +30,7 @@
 
 typedef struct run_opts {
   const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;
+  const char *record; /* --signing-record; NULL: the key's path + ".signed" */
   unsigned long port, metrics_port;
   bool has_level;
   cdl_log_level level;
@@ -46,6 +53,7 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
                                        {"metrics-port", required_argument, 0, 'm'},
                                        {"metrics-host", required_argument, 0, 'M'},
                                        {"log-level", required_argument, 0, 'l'},
+                                       {"signing-record", required_argument, 0, 'r'},
                                        {0, 0, 0, 0}};
   *o = (run_opts){.host = "0.0.0.0", .port = 3001};
   optind = 1;
@@ -68,6 +76,8 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
       o->key = optarg;
     else if (c == 'M')
       o->metrics_host = optarg;
+    else if (c == 'r')
+      o->record = optarg;
     else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
       continue;
     else if (c == 'm' && node_parse_ulong(optarg, 65535, &o->metrics_port))
@@ -82,6 +92,7 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
     return usage("--config, --topology, --database-path and --socket-path are required");
   if ((o->cert == NULL) != (o->key == NULL))
     return usage("a core node needs both --delegation-certificate and --signing-key");
+  if (o->record && !o->key) return usage("--signing-record is for a core node (--signing-key)");
   return EXIT_OK;
 }
 
@@ -143,8 +154,58 @@ typedef struct run_state {
   cdl_db_genesis dg;
   cdl_chaindb *db;
   cdl_node_forger forger;
+  cdl_fs record_fs; /* the signing record's file system */
   cdl_logger log;
 } run_state;
+
+/* The signing record's path: --signing-record, else the signing key's
+ * path with ".signed" appended. */
+static int record_path(const run_opts *o, char *out, size_t cap, cdl_error *err) {
+  int n = o->record ? snprintf(out, cap, "%s", o->record) : snprintf(out, cap, "%s.signed", o->key);
+  if (n < 0 || (size_t)n >= cap)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "the signing record's path is too long");
+  return CDL_OK;
+}
+
+/* A record inside the database directory would go back with the database
+ * when a backup of it is restored, and allow its slots again. */
+static int check_outside_db(const char *path, const char *db_dir, cdl_error *err) {
+  char db[PATH_MAX], parent[PATH_MAX], dir[PATH_MAX];
+  snprintf(parent, sizeof parent, "%s", path);
+  char *slash = strrchr(parent, '/');
+  if (slash == NULL) snprintf(parent, sizeof parent, ".");
+  else if (slash == parent) parent[1] = '\0';
+  else *slash = '\0';
+  if (realpath(db_dir, db) == NULL || realpath(parent, dir) == NULL) return CDL_OK;
+  size_t n = strlen(db);
+  if (strncmp(dir, db, n) != 0 || (dir[n] != '\0' && dir[n] != '/')) return CDL_OK;
+  return cdl_error_set(err, CDL_E_USAGE, 0,
+                       "signing_record.inside_database: %s is inside the database directory %s, "
+                       "which a restored backup would roll back; pass --signing-record FILE "
+                       "outside it",
+                       path, db_dir);
+}
+
+/* Opens (or creates) the signing record: a core node does not start
+ * without one it can write (docs/node.md "The signing record"). */
+static int open_record(run_state *s, cdl_error *err) {
+  char path[PATH_MAX];
+  int rc = record_path(s->o, path, sizeof path, err);
+  if (rc == CDL_OK) rc = check_outside_db(path, s->o->db, err);
+  if (rc != CDL_OK) return rc;
+  cdl_fs_posix_init(&s->record_fs, 0);
+  cdl_error inner = {0};
+  rc = cdl_sign_record_open(&s->record_fs, path, &s->forger.record, &inner);
+  if (rc == CDL_OK || rc == CDL_E_CHECKSUM) { /* damage is explained in full already */
+    *err = inner;
+    return rc;
+  }
+  /* The advice first: the message is bounded, the path repeats in it. */
+  return cdl_error_set(err, rc, 0,
+                       "a core node needs a signing record it can write (pass --signing-record "
+                       "FILE, outside the database directory): %s",
+                       inner.message);
+}
 
 static int run_node(run_state *s, cdl_error *err) {
   const run_opts *o = s->o;
@@ -195,6 +256,7 @@ static int prepare(run_state *s, cdl_error *err) {
   cdl_db_genesis_free(&s->dg);
   if (rc == CDL_OK && o->cert) rc = load_forger(o, &s->forger, err);
   if (rc == CDL_OK) rc = cdl_db_dir_open(&dopt, &s->dg, &s->db, NULL, err);
+  if (rc == CDL_OK && o->cert) rc = open_record(s, err);
   return rc;
 }
 
@@ -217,6 +279,7 @@ int node_run(int argc, char **argv) {
     err = close_err;
   }
   cdl_db_genesis_free(&s.dg);
+  cdl_sign_record_close(s.forger.record);
   if (rc == CDL_OK) {
     cdl_log(&s.log, CDL_LOG_INFO, "node", "stopped", "the ledger snapshot is written");
     return EXIT_OK;
