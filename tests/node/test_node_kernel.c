@@ -113,8 +113,8 @@ static void test_storage_failure_is_fatal(void **state) {
   assert_int_equal(st.ebbs_forged, 1);
   assert_false(cdl_node_failed(n, NULL));
 
-  /* The disk now fails. The volatile DB writes behind, so the failure
-   * shows when a block is copied to the immutable DB (k = 5 blocks on). */
+  /* The disk now fails. Blocks are written through (docs/storage.md
+   * "Durability"), so the failure shows with the very next block forged. */
   writes_fail = true;
   uint64_t slot = 0;
   int rc = CDL_OK;
@@ -123,6 +123,7 @@ static void test_storage_failure_is_fatal(void **state) {
     rc = cdl_node_tick(n, START_US + slot * SLOT_US, &err);
   }
   assert_int_equal(rc, CDL_E_IO);
+  assert_int_equal(slot, 7);
   cdl_error why = {0};
   assert_true(cdl_node_failed(n, &why));
   assert_int_equal(why.code, CDL_E_IO);
