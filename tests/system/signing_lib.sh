@@ -3,7 +3,8 @@
 # test"): a devnet of real cardinal-node processes on loopback, every
 # process ended by its pid on exit, each node's log kept across its
 # restarts, and the checks of what the core nodes signed. Sourced by a
-# script that has set -euo pipefail and set $name, $cli and $node_bin.
+# script that has set -euo pipefail and set $name, $cli and $node_bin
+# (signing_system.sh, redelegation_system.sh, kill_cores.sh).
 # KEEP_WORK=1 keeps the work directory (logs, databases) for a look.
 
 work=$(mktemp -d)
@@ -31,11 +32,12 @@ json_number() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" | awk 'NR == 1'; }
 base=$((22000 + ($$ % 90) * 100))
 export CARDINAL_NODE=$node_bin
 
-# make_devnet CORES RELAYS SLOT_MS: the devnet, k = 10 (epochs of 100 slots).
+# make_devnet CORES RELAYS SLOT_MS [POOR]: the devnet, k = 10 (epochs of
+# 100 slots), POOR funded keys (default 5).
 make_devnet() {
   slot_ms=$3
   "$cli" devnet create --dir "$net" --core-nodes "$1" --relays "$2" --slot-ms "$3" --k 10 \
-    --base-port $base --start-delay-s 6 --poor-addresses 5 >"$work/devnet.json"
+    --base-port $base --start-delay-s 6 --poor-addresses "${4:-5}" >"$work/devnet.json"
   start_time=$(json_number start_time <"$work/devnet.json")
 }
 

@@ -2,7 +2,7 @@
  * cmd_delegation.c: `cardinal-cli delegation` (docs/cli.md "delegation";
  * docs/node.md "Re-delegating a core node"): a heavyweight delegation
  * certificate made and submitted, what moving a core node to a new key
- * takes (docs/byron.md 5.5):
+ * takes (the rules: src/ledger/delegation.c):
  *   delegation issue-certificate (--testnet-magic N | --mainnet) --epoch E
  *       --secret GENESIS.skey --delegate-key KEY.skey --certificate FILE
  *     the genesis key's certificate for the delegate key from epoch E,
@@ -28,8 +28,6 @@
 #include "cardinal/mempool.h"
 #include "cli.h"
 
-#define MAINNET_MAGIC 764824073u
-
 typedef struct issue_opts {
   const char *secret, *delegate, *certificate;
   uint64_t magic, epoch;
@@ -52,7 +50,7 @@ static int parse_issue(int argc, char **argv, issue_opts *o) {
     if (c == 'm' && !o->has_magic && cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic))
       o->has_magic = true;
     else if (c == 'M' && !o->has_magic)
-      o->magic = MAINNET_MAGIC, o->has_magic = true;
+      o->magic = CDL_BYRON_MAINNET_MAGIC, o->has_magic = true;
     else if (c == 'e' && cli_parse_u64(optarg, 0, UINT32_MAX, &o->epoch))
       o->has_epoch = true;
     else if (c == 's')
