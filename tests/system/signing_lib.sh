@@ -56,8 +56,15 @@ start_node() {
 }
 pid_of() { cat "$net/node-$1/pid"; }
 # Whether process $1 runs: a zombie (start.sh has exited, so nobody here
-# reaps the node at once) has stopped running.
-alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+# reaps the node at once) has stopped running once it is the only thread
+# left. The main thread of a dying process turns zombie before its other
+# threads have exited, and the files (the database's lock among them) are
+# closed with the last of them.
+alive() {
+  [ -r "/proc/$1/status" ] || return 1
+  grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || return 0
+  [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -gt 1 ]
+}
 # SIGTERM, then wait (bounded) for the process to end.
 stop_node() {
   local p

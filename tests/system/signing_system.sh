@@ -35,6 +35,9 @@ wait_slot 6
 stop_node 0
 cp -a "$net/node-0/db" "$work/backup-db"
 start_node 0
+# Node 0 holds its signing record before a twin tries (a slow start, under
+# a sanitizer, would otherwise let the twin take it first).
+wait_log 0 '"event":"forge.record"' 10 || fail "node 0 did not start again"
 
 # refused_start NAME STATUS TEXT [OPTION...]: a node started with node 0's
 # key, its own database and port, and the options, stops at once with exit

@@ -77,8 +77,12 @@ serve_node() {
   pids+=("$node_pid")
 }
 
-# Whether the process PID has ended (a zombie has).
-gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+# Gone: no process, or a zombie whose last thread has exited (its main
+# thread turns zombie first; its files close with the last thread).
+gone() {
+  [ ! -e "/proc/$1" ] && return 0
+  grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null && [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -le 1 ]
+}
 # Whether cardinal-node TAG printed its ready line.
 ready() { [ -s "$work/$1.ready" ]; }
 
