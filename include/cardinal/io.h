@@ -30,16 +30,24 @@ typedef struct cdl_io_server_config {
   const char *host;        /* NULL: no TCP listener */
   uint16_t port;           /* 0: any free port (cdl_io_server_port says which) */
   const char *socket_path; /* NULL: no Unix socket */
-  size_t max_connections;  /* 0: 256; more are accepted and closed at once */
-  uint64_t system_start;   /* the genesis start time (Unix seconds) */
+  /* Caps, cut to the descriptor limit (docs/network.md "Connection
+   * limits"); more are accepted, logged and closed at once. */
+  size_t max_connections;       /* node-to-node (TCP); 0: 256 */
+  size_t max_local_connections; /* node-to-client (Unix socket); 0: 64 */
+  uint64_t write_timeout_ms;    /* writes stalled this long close; 0: 30 s */
+  uint64_t system_start;        /* the genesis start time (Unix seconds) */
   cdl_mempool *mempool;    /* NULL: no transaction protocols */
   const cdl_logger *log;
 } cdl_io_server_config;
 
 typedef struct cdl_io_server_stats {
-  uint64_t accepted, refused_over_limit, open;
-  uint64_t closed_clean;     /* the peer closed, or the handshake ended it */
-  uint64_t closed_violation; /* a protocol violation, limit or timeout */
+  uint64_t accepted, open;
+  uint64_t refused_over_limit;   /* node-to-node connections over their cap */
+  uint64_t refused_local;        /* local connections over their cap */
+  uint64_t accept_failed;        /* accepts the kernel refused (descriptors) */
+  uint64_t closed_clean;         /* the peer closed, or the handshake ended it */
+  uint64_t closed_violation;     /* a protocol violation, limit or timeout */
+  uint64_t closed_write_timeout; /* the peer stopped reading */
   uint64_t bytes_in, bytes_out;
 } cdl_io_server_stats;
 
@@ -80,8 +88,10 @@ int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_n2n_client_stats *stats, cdl_
  * socket, dials the upstream peers of |peers| as it says (backoff,
  * suspensions, reputation) and tells it how each connection ended and its
  * keep-alive round trips, calls the kernel's tick on the wall clock, and
- * serves Prometheus metrics over HTTP. A connection the kernel ends is
- * closed once what it had to send is written. A failure of the node's own
+ * serves Prometheus metrics over HTTP. A connection the kernel ends for a
+ * violation is closed at once; one that ended in order (a refused
+ * handshake) once what it had to send is written, or when its writes
+ * time out. A failure of the node's own
  * (cdl_node_failed: its disk) stops the run with that error. The caller
  * then closes the ChainDB, which writes the ledger snapshot. */
 
@@ -94,7 +104,9 @@ typedef struct cdl_io_node_config {
   const char *socket_path; /* node-to-client listener; NULL: none */
   const char *metrics_host;
   uint16_t metrics_port;  /* 0: no metrics endpoint */
-  size_t max_connections; /* inbound and local; 0: 256 */
+  size_t max_connections;       /* inbound node-to-node; 0: 256 */
+  size_t max_local_connections; /* node-to-client; 0: 64 */
+  uint64_t write_timeout_ms;    /* writes stalled this long close; 0: 30 s */
   const cdl_logger *log;
   /* Called once listening, with the TCP port bound (scripts use port 0). */
   void (*on_ready)(void *ctx, uint16_t port);

@@ -61,6 +61,15 @@ void cdl_sdu_header_decode(const uint8_t in[CDL_SDU_HEADER], cdl_sdu_header *h);
  * one SDU per ready channel in turn (round-robin). */
 
 #define CDL_MUX_MAX_CHANNELS 16
+/* The egress budget of a connection (docs/network.md "Bounded
+ * connections"): an engine produces a reply, a block or a request only
+ * while the bytes queued on all its channels are under it, so a peer that
+ * reads slowly slows its own stream, and one that does not read stops it.
+ * What a connection queues is then at most the budget plus one message. */
+#define CDL_MUX_EGRESS_BUDGET ((size_t)32 << 10)
+/* The largest message queued at once: a block-fetch MsgBlock of a block
+ * at Byron's 2,000,000-byte limit with its envelope, and room to spare. */
+#define CDL_MUX_MESSAGE_MAX ((size_t)2 << 20)
 
 typedef struct cdl_mux_channel {
   uint16_t protocol;
@@ -107,10 +116,21 @@ uint64_t cdl_mux_deadline(const cdl_mux *m);
 cdl_span cdl_mux_ingress(const cdl_mux *m, int c);
 void cdl_mux_consume(cdl_mux *m, int c, size_t n);
 
-/* Queues a whole message on channel |c|. */
+/* Queues a whole message on channel |c|. CDL_E_LIMIT, with nothing
+ * queued, when the connection's egress would pass the budget plus
+ * CDL_MUX_MESSAGE_MAX: an engine that checked cdl_mux_egress_room first
+ * never meets it. */
 int cdl_mux_queue(cdl_mux *m, int c, const uint8_t *msg, size_t len);
 /* Bytes queued on channel |c| and not yet cut into SDUs. */
 size_t cdl_mux_pending(const cdl_mux *m, int c);
+/* Bytes queued on all channels and not yet cut into SDUs. */
+size_t cdl_mux_egress(const cdl_mux *m);
+/* Whether the engine may produce another message: the egress is under
+ * CDL_MUX_EGRESS_BUDGET. */
+bool cdl_mux_egress_room(const cdl_mux *m);
+/* Bytes the mux holds in its buffers (allocated, both ways): what the
+ * connection costs in memory beyond its engine. */
+size_t cdl_mux_footprint(const cdl_mux *m);
 /* Appends the next SDU (header + payload) to |out|; false when nothing is
  * queued, or when |out| refused the bytes (out->failed). */
 bool cdl_mux_next_sdu(cdl_mux *m, uint64_t now_us, cdl_buf *out);

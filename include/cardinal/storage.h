@@ -444,6 +444,10 @@ typedef struct cdl_follower cdl_follower;
 typedef enum { CDL_FOLLOW_AWAIT = 0, CDL_FOLLOW_FORWARD, CDL_FOLLOW_BACKWARD } cdl_follow_kind;
 
 int cdl_follower_new(cdl_chaindb *db, cdl_follower **out, cdl_error *err);
+/* A follower for reading ranges (block-fetch): it keeps no record of the
+ * blocks it handed out, so after a fork switch it rolls back by walking
+ * the stored blocks alone. */
+int cdl_follower_new_reader(cdl_chaindb *db, cdl_follower **out, cdl_error *err);
 void cdl_follower_del(cdl_follower *f);
 /* Moves to the first of |points| on the selected chain; *found is false
  * (and the position unchanged) when none is. */

@@ -6,8 +6,10 @@
  *
  * One SDU per write keeps each SDU in one segment on loopback, which
  * some third-party clients rely on (docs/network.md "Third-party
- * clients"). At most IO_WRITE_BOUND bytes wait in the kernel per
- * connection; a peer that does not read stalls only itself.
+ * clients"). At most IO_WRITE_BOUND bytes wait in libuv per connection;
+ * a peer that does not read stalls only itself, and is closed when its
+ * writes make no progress for the write timeout (docs/network.md "Bounded
+ * connections"). A violation closes at once, whatever is queued.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ static void on_close(uv_handle_t *h) {
   else
     s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
+  if (c->admitted) io_limits_release(&s->lim, c->local);
   cdl_n2n_server_del(c->engine);
   cdl_buf_free(&c->sdu);
   free(c);
@@ -43,7 +46,10 @@ void io_conn_close(io_conn *c, bool violation, const char *why) {
   cdl_log(s->cfg.log, violation ? CDL_LOG_WARN : CDL_LOG_INFO, "serve", "conn.closed", "%s: %s",
           c->peer, why);
   uv_read_stop(&c->h.stream);
-  uv_close(&c->h.handle, on_close);
+  if (violation)
+    io_close_fault(&c->h.handle, !c->local, on_close);
+  else
+    uv_close(&c->h.handle, on_close);
   uv_close((uv_handle_t *)&c->timer, on_close);
 }
 
@@ -56,7 +62,7 @@ static void close_on_error(io_conn *c, const cdl_error *err) {
 static void on_write(uv_write_t *req, int status) {
   io_write *w = (io_write *)req;
   io_conn *c = w->owner;
-  c->writing -= w->len;
+  io_write_done(&c->out, w);
   free(w);
   if (c->closing) return;
   if (status < 0) {
@@ -69,27 +75,38 @@ static void on_write(uv_write_t *req, int status) {
 /* Hands every SDU the engine has to libuv, up to the write bound. */
 static void flush(io_conn *c) {
   uint64_t now = cdl_io_now_us();
-  while (!c->closing && c->writing < IO_WRITE_BOUND) {
+  while (!c->closing && io_out_room(&c->out)) {
     cdl_buf_reset(&c->sdu);
     if (!cdl_n2n_server_next_sdu(c->engine, now, &c->sdu)) {
       if (c->sdu.failed)
         io_conn_close(c, false, "out of memory for an SDU");
-      else if (cdl_n2n_server_finished(c->engine) && c->writing == 0)
+      else if (cdl_n2n_server_finished(c->engine) && c->out.writing == 0)
         io_conn_close(c, false, "handshake finished");
       return;
     }
-    int rc = io_write_copy(&c->h.stream, &c->sdu, c, on_write);
+    int rc = io_write_copy(&c->out, &c->h.stream, &c->sdu, c, on_write);
     if (rc < 0) {
       io_conn_close(c, false, uv_strerror(rc));
       return;
     }
-    c->writing += c->sdu.len;
     c->srv->st.bytes_out += c->sdu.len;
   }
 }
 
+static uint64_t write_deadline(const io_conn *c) {
+  return io_out_deadline(&c->out, c->srv->write_timeout_us);
+}
+
 static void on_timer(uv_timer_t *t) {
   io_conn *c = t->data;
+  if (io_out_stalled(&c->out, &c->h.handle, cdl_io_now_us(), c->srv->write_timeout_us)) {
+    c->srv->st.closed_write_timeout++;
+    char why[96];
+    snprintf(why, sizeof why, "mux.write_timeout: no write progress for %llu ms (%zu bytes waiting)",
+             (unsigned long long)(c->srv->write_timeout_us / 1000), c->out.writing);
+    io_conn_close(c, true, why);
+    return;
+  }
   cdl_error err = {0};
   if (cdl_n2n_server_poll(c->engine, cdl_io_now_us(), &err) != CDL_OK) {
     close_on_error(c, &err);
@@ -99,7 +116,9 @@ static void on_timer(uv_timer_t *t) {
 }
 
 static void arm_timer(io_conn *c) {
-  io_timer_arm(&c->timer, cdl_n2n_server_deadline(c->engine), on_timer);
+  uint64_t d = cdl_n2n_server_deadline(c->engine);
+  if (write_deadline(c) < d) d = write_deadline(c);
+  io_timer_arm(&c->timer, d, on_timer);
 }
 
 static void service(io_conn *c) {
@@ -168,12 +187,8 @@ static void name_peer(io_conn *c) {
 /* The handle is initialised and accepted; the rest of the connection. */
 static int start_conn(cdl_io_server *s, io_conn *c) {
   name_peer(c);
-  if (s->st.open > s->cfg.max_connections) {
-    s->st.refused_over_limit++;
-    cdl_log(s->cfg.log, CDL_LOG_WARN, "serve", "conn.refused", "%s: over %zu connections", c->peer,
-            s->cfg.max_connections);
-    return -1;
-  }
+  if (!io_limits_admit(&s->lim, c->local, c->peer, s->cfg.log, "serve")) return -1;
+  c->admitted = true;
   cdl_error err = {0};
   const cdl_hs_config *hs = c->local ? &s->cfg.n2c : &s->cfg.n2n;
   if (cdl_n2n_server_new(s->cfg.db, hs, cdl_io_now_us(), &c->engine, &err) != CDL_OK) return -1;

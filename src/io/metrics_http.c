@@ -16,7 +16,7 @@
 
 #include "node_io.h"
 
-#define METRICS_MAX_CONNECTIONS 16
+#define METRICS_MAX_CONNECTIONS (ND_METRICS_FDS - 1)
 #define METRICS_TIMEOUT_S 5
 
 struct nd_metrics {
@@ -78,11 +78,35 @@ int nd_metrics_start(nd_run *r, cdl_error *err) {
   return CDL_OK;
 }
 
+static void counter(cdl_buf *out, const char *name, const char *help, uint64_t v) {
+  char line[512];
+  int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help,
+                   name, name, (unsigned long long)v);
+  if (n > 0 && (size_t)n < sizeof line) cdl_buf_append(out, line, (size_t)n);
+}
+
+/* The driver's own counts: connections it refused or closed itself
+ * (docs/network.md "Connection limits", "Bounded connections"). */
+static void driver_metrics(const nd_run *r, cdl_buf *out) {
+  counter(out, "cardinal_connections_refused_total",
+          "node-to-node connections over their cap, accepted and closed at once",
+          r->lim.refused_n2n);
+  counter(out, "cardinal_local_connections_refused_total",
+          "local connections over their cap, accepted and closed at once", r->lim.refused_local);
+  counter(out, "cardinal_accept_failures_total",
+          "connections the kernel would not accept (out of descriptors: dropped)",
+          r->lim.accept_failed);
+  counter(out, "cardinal_write_timeouts_total",
+          "connections closed because their writes made no progress (the peer did not read)",
+          r->lim.write_timeouts);
+}
+
 void nd_metrics_refresh(nd_run *r) {
   nd_metrics *m = r->metrics;
   if (m == NULL || m->daemon == NULL) return;
   cdl_buf_reset(&r->metrics_text);
   cdl_node_metrics_text(r->cfg.node, r->cfg.peers, &r->metrics_text);
+  driver_metrics(r, &r->metrics_text);
   if (r->metrics_text.failed) return; /* the last good text stays */
   pthread_mutex_lock(&m->lock);
   cdl_buf swap = m->text;

@@ -28,12 +28,13 @@ struct nd_link {
   size_t peer; /* outbound: its index in the peer set */
   cdl_node_conn_id id;
   bool has_id, handle_open, closing;
+  bool admitted;  /* counted in the run's limits until closed */
   bool resolving; /* a dial's name look-up is under way: it frees the link */
   bool ending;    /* the kernel ended it: closed once its writes are done */
   cdl_peer_end end;
   char why[CDL_ERROR_MESSAGE_MAX + 48]; /* how the kernel ended it */
   uint64_t rtt_samples;                 /* keep-alive samples already given to the peer set */
-  size_t writing;                       /* bytes in writes not yet completed */
+  io_out out;
   char name[64];
   uint8_t rbuf[IO_READ_BYTES];
 };
@@ -46,6 +47,9 @@ struct nd_run {
   uv_tcp_t tcp;
   uv_pipe_t pipe;
   uv_timer_t timer, metrics_timer;
+  uv_timer_t sweep_timer; /* once a second: stalled writes */
+  io_limits lim;
+  uint64_t write_timeout_us;
   cdl_io_stop_watch stop; /* the first SIGINT/SIGTERM (stop.c) */
   io_unix_path unix_path; /* the socket file we bound, removed at stop */
   bool has_tcp, has_pipe, stopping;
@@ -83,8 +87,12 @@ void nd_link_close(nd_link *l, cdl_peer_end end, const char *why);
 nd_link *nd_link_find(nd_run *r, cdl_node_conn_id id);
 /* Gives the peer set a new keep-alive round trip of an upstream link. */
 void nd_link_rtt(nd_link *l);
+/* Closes the link if its writes made no progress for the write timeout. */
+void nd_link_check_writes(nd_link *l, uint64_t now_us);
 
 /* ---- Metrics (metrics_http.c) ---- */
+/* Descriptors the endpoint may hold: its listener and its connections. */
+#define ND_METRICS_FDS 17
 int nd_metrics_start(nd_run *r, cdl_error *err);
 /* Renders the node's metrics for the HTTP thread. */
 void nd_metrics_refresh(nd_run *r);

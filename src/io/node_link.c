@@ -6,10 +6,13 @@
  * Bytes read go to the kernel; what the kernel has to send is written one
  * SDU per uv_write (one segment on loopback, docs/network.md "Third-party
  * clients"), at most IO_WRITE_BOUND bytes waiting per socket so a peer
- * that does not read stalls only itself. A connection the kernel ended (a
- * violation, an invalid block, a refused handshake) is closed once its
- * last bytes are written, and an upstream peer's end is reported to the
- * peer set: how it ended decides its backoff or suspension.
+ * that does not read stalls only itself; writes that make no progress for
+ * the write timeout close the socket (docs/network.md "Bounded
+ * connections"). A connection the kernel ended for a fault (a violation,
+ * an invalid block) is closed at once, whatever is queued; one that ended
+ * in order (a refused handshake) once its last bytes are written. An
+ * upstream peer's end is reported to the peer set: how it ended decides
+ * its backoff or suspension.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,7 @@ static void unlink_free(nd_link *l) {
  * learns how an upstream one ended. */
 static void release(nd_link *l) {
   nd_run *r = l->run;
+  if (l->admitted) io_limits_release(&r->lim, l->kind == CDL_NODE_LOCAL);
   if (l->has_id) cdl_node_conn_close(r->cfg.node, l->id);
   if (l->peer != SIZE_MAX && r->cfg.peers) cdl_peers_down(r->cfg.peers, l->peer, l->end, nd_now());
   unlink_free(l);
@@ -67,13 +71,16 @@ void nd_link_close(nd_link *l, cdl_peer_end end, const char *why) {
           l->name, why);
   if (l->resolving) return;               /* on_resolved frees it */
   if (!l->handle_open) return release(l); /* a dial that never got a socket */
-  uv_close(&l->h.handle, on_close);
+  if (bad)
+    io_close_fault(&l->h.handle, l->kind != CDL_NODE_LOCAL, on_close);
+  else
+    uv_close(&l->h.handle, on_close);
 }
 
 static void on_write(uv_write_t *req, int status) {
   io_write *w = (io_write *)req;
   nd_link *l = w->owner;
-  l->writing -= w->len;
+  io_write_done(&l->out, w);
   free(w);
   if (l->closing) return;
   if (status < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(status));
@@ -81,7 +88,8 @@ static void on_write(uv_write_t *req, int status) {
   nd_pump(l->run);
 }
 
-/* The kernel ended the connection: report how, close after the writes. */
+/* The kernel ended the connection: report how; a fault closes at once,
+ * an end in order once the writes are done. */
 static void end_when_written(nd_link *l) {
   nd_run *r = l->run;
   if (!l->ending) {
@@ -94,21 +102,20 @@ static void end_when_written(nd_link *l) {
     snprintf(l->why, sizeof l->why, "%s: %s", rc == CDL_OK ? "finished" : cdl_error_name(rc),
              why.message);
   }
-  if (l->writing == 0) nd_link_close(l, l->end, l->why);
+  if (l->out.writing == 0 || l->end != CDL_PEER_END_CLEAN) nd_link_close(l, l->end, l->why);
 }
 
 void nd_link_flush(nd_link *l) {
   nd_run *r = l->run;
   uint64_t now = nd_now();
-  while (!l->closing && !l->ending && l->writing < IO_WRITE_BOUND) {
+  while (!l->closing && !l->ending && io_out_room(&l->out)) {
     cdl_buf_reset(&r->sdu);
     if (!cdl_node_conn_next_sdu(r->cfg.node, l->id, now, &r->sdu)) {
       if (r->sdu.failed) return nd_link_close(l, CDL_PEER_END_IO, "out of memory for an SDU");
       break;
     }
-    int rc = io_write_copy(&l->h.stream, &r->sdu, l, on_write);
+    int rc = io_write_copy(&l->out, &l->h.stream, &r->sdu, l, on_write);
     if (rc < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
-    l->writing += r->sdu.len;
   }
   if (!l->closing) end_when_written(l);
 }
@@ -121,7 +128,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   nd_link *l = st->data;
-  if (l->closing || l->ending || n == 0) return;
+  if (l->closing || n == 0) return;
+  if (l->ending && n > 0) return; /* the connection is over: only its end is awaited */
   if (n < 0) {
     /* A peer that closes in order (a restart, its own stop) is no failure. */
     bool eof = n == UV_EOF;
@@ -173,12 +181,6 @@ static void name_accepted(nd_link *l) {
   snprintf(l->name, sizeof l->name, "%s:%d", ip, port);
 }
 
-static size_t accepted_links(const nd_run *r) {
-  size_t k = 0;
-  for (const nd_link *l = r->links; l != NULL; l = l->next) k += l->kind != CDL_NODE_OUTBOUND;
-  return k;
-}
-
 void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local) {
   nd_link *l = nd_link_new(r, local ? CDL_NODE_LOCAL : CDL_NODE_INBOUND);
   if (l == NULL) return; /* libuv offers the connection again on the next turn */
@@ -189,8 +191,9 @@ void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local) {
   if (uv_accept(listener, &l->h.stream) != 0) return nd_link_close(l, CDL_PEER_END_IO, "accept");
   if (!local) uv_tcp_nodelay(&l->h.tcp, 1);
   name_accepted(l);
-  if (accepted_links(r) > r->cfg.max_connections)
+  if (!io_limits_admit(&r->lim, local, l->name, r->cfg.log, "node"))
     return nd_link_close(l, CDL_PEER_END_IO, "over the connection limit");
+  l->admitted = true;
   open_conn(l);
 }
 
@@ -246,4 +249,14 @@ void nd_link_rtt(nd_link *l) {
   if (st.ka_rtt_samples == l->rtt_samples || st.ka_rtt_us == 0) return;
   l->rtt_samples = st.ka_rtt_samples;
   cdl_peers_rtt(l->run->cfg.peers, l->peer, st.ka_rtt_us);
+}
+
+void nd_link_check_writes(nd_link *l, uint64_t now_us) {
+  nd_run *r = l->run;
+  if (l->closing || !io_out_stalled(&l->out, &l->h.handle, now_us, r->write_timeout_us)) return;
+  r->lim.write_timeouts++;
+  char why[96];
+  snprintf(why, sizeof why, "mux.write_timeout: no write progress for %llu ms (%zu bytes waiting)",
+           (unsigned long long)(r->write_timeout_us / 1000), l->out.writing);
+  nd_link_close(l, CDL_PEER_END_VIOLATION, why);
 }

@@ -67,10 +67,7 @@ static void on_timer(uv_timer_t *t) {
 
 static void on_connection(uv_stream_t *listener, int status) {
   nd_run *r = listener->data;
-  if (status < 0) {
-    cdl_log(r->cfg.log, CDL_LOG_WARN, "node", "accept.failed", "%s", uv_strerror(status));
-    return;
-  }
+  if (status < 0) return io_limits_accept_failed(&r->lim, status, r->cfg.log, "node");
   nd_link_accept(r, listener, listener == (uv_stream_t *)&r->pipe);
   nd_pump(r);
 }
@@ -100,6 +97,18 @@ static void on_stop_signal(void *ctx, int signum) {
 
 static void on_metrics_timer(uv_timer_t *t) { nd_metrics_refresh(t->data); }
 
+/* Writes that stopped: a peer that does not read loses its connection
+ * (a second is fine-grained enough for a 30 s limit). */
+static void on_sweep_timer(uv_timer_t *t) {
+  nd_run *r = t->data;
+  uint64_t now = cdl_io_now_us();
+  nd_link *next;
+  for (nd_link *l = r->links; l != NULL; l = next) {
+    next = l->next; /* a close frees the link only in its callback, but be safe */
+    nd_link_check_writes(l, now);
+  }
+}
+
 void nd_stop(nd_run *r, int rc, const cdl_error *why) {
   if (r->stopping) return;
   r->stopping = true;
@@ -110,6 +119,7 @@ void nd_stop(nd_run *r, int rc, const cdl_error *why) {
   if (r->has_pipe) uv_close((uv_handle_t *)&r->pipe, NULL);
   uv_close((uv_handle_t *)&r->timer, NULL);
   uv_close((uv_handle_t *)&r->metrics_timer, NULL);
+  uv_close((uv_handle_t *)&r->sweep_timer, NULL);
   cdl_io_stop_watch_close(&r->stop);
   nd_link *next;
   for (nd_link *l = r->links; l != NULL; l = next) {
@@ -124,7 +134,9 @@ static int start(nd_run *r, cdl_error *err) {
   signal(SIGPIPE, SIG_IGN);
   uv_timer_init(&r->loop, &r->timer);
   uv_timer_init(&r->loop, &r->metrics_timer);
-  r->timer.data = r->metrics_timer.data = r;
+  uv_timer_init(&r->loop, &r->sweep_timer);
+  r->timer.data = r->metrics_timer.data = r->sweep_timer.data = r;
+  uv_timer_start(&r->sweep_timer, on_sweep_timer, 1000, 1000);
   cdl_io_stop_catch("node");
   int rc = cdl_io_stop_watch_start(&r->loop, &r->stop, on_stop_signal, r, err);
   if (rc == CDL_OK && r->cfg.host) rc = listen_tcp(r, err);
@@ -146,7 +158,10 @@ int cdl_io_node_run(const cdl_io_node_config *cfg, cdl_error *err) {
   nd_run *r = calloc(1, sizeof *r);
   if (r == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node run: out of memory");
   r->cfg = *cfg;
-  if (r->cfg.max_connections == 0) r->cfg.max_connections = IO_DEFAULT_MAX_CONNECTIONS;
+  r->write_timeout_us = cfg->write_timeout_ms ? cfg->write_timeout_ms * 1000 : IO_WRITE_TIMEOUT_US;
+  size_t kept = (cfg->peers ? cfg->peers->n : 0) + (cfg->metrics_port ? ND_METRICS_FDS : 0);
+  io_limits_plan(&r->lim, cfg->max_connections, cfg->max_local_connections, kept, cfg->log,
+                 "node");
   cdl_buf_init(&r->sdu, 0);
   cdl_buf_init(&r->metrics_text, 0);
   uv_loop_init(&r->loop);

@@ -20,10 +20,7 @@ void io_server_maybe_free(cdl_io_server *s) {
 
 static void on_connection(uv_stream_t *listener, int status) {
   cdl_io_server *s = listener->data;
-  if (status < 0) {
-    cdl_log(s->cfg.log, CDL_LOG_WARN, "serve", "accept.failed", "%s", uv_strerror(status));
-    return;
-  }
+  if (status < 0) return io_limits_accept_failed(&s->lim, status, s->cfg.log, "serve");
   io_conn_accept(s, listener, listener == (uv_stream_t *)&s->pipe);
 }
 
@@ -53,7 +50,9 @@ int cdl_io_server_start(uv_loop_t *loop, const cdl_io_server_config *cfg, cdl_io
   signal(SIGPIPE, SIG_IGN); /* a peer gone mid-write costs its connection, not the process */
   s->loop = loop;
   s->cfg = *cfg;
-  if (s->cfg.max_connections == 0) s->cfg.max_connections = IO_DEFAULT_MAX_CONNECTIONS;
+  s->write_timeout_us = cfg->write_timeout_ms ? cfg->write_timeout_ms * 1000 : IO_WRITE_TIMEOUT_US;
+  io_limits_plan(&s->lim, cfg->max_connections, cfg->max_local_connections, 0,
+                 cfg->log, "serve");
   int rc = cfg->host ? listen_tcp(s, err) : CDL_OK;
   if (rc == CDL_OK && cfg->socket_path) rc = listen_pipe(s, err);
   if (rc != CDL_OK) {
@@ -68,7 +67,13 @@ int cdl_io_server_start(uv_loop_t *loop, const cdl_io_server_config *cfg, cdl_io
 
 uint16_t cdl_io_server_port(const cdl_io_server *s) { return s->port; }
 
-cdl_io_server_stats cdl_io_server_stats_get(const cdl_io_server *s) { return s->st; }
+cdl_io_server_stats cdl_io_server_stats_get(const cdl_io_server *s) {
+  cdl_io_server_stats st = s->st;
+  st.refused_over_limit = s->lim.refused_n2n;
+  st.refused_local = s->lim.refused_local;
+  st.accept_failed = s->lim.accept_failed;
+  return st;
+}
 
 uint64_t io_mempool_version(const cdl_io_server *s) {
   return s->cfg.mempool ? cdl_mempool_changes(s->cfg.mempool) : 0;

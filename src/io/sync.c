@@ -21,7 +21,7 @@ typedef struct sync_run {
   const cdl_io_sync_config *cfg;
   cdl_n2n_client *engine;
   cdl_buf sdu;
-  size_t writing;
+  io_out out;
   bool closing;
   int rc;
   cdl_error *err;
@@ -54,7 +54,7 @@ static void service(sync_run *r);
 static void on_write(uv_write_t *req, int status) {
   io_write *w = (io_write *)req;
   sync_run *r = w->owner;
-  r->writing -= w->len;
+  io_write_done(&r->out, w);
   free(w);
   if (r->closing) return;
   if (status < 0) return fail_io(r, status, "write");
@@ -63,12 +63,11 @@ static void on_write(uv_write_t *req, int status) {
 
 static void flush(sync_run *r) {
   uint64_t now = cdl_io_now_us();
-  while (!r->closing && r->writing < IO_WRITE_BOUND) {
+  while (!r->closing && io_out_room(&r->out)) {
     cdl_buf_reset(&r->sdu);
     if (!cdl_n2n_client_next_sdu(r->engine, now, &r->sdu)) return;
-    int rc = io_write_copy((uv_stream_t *)&r->tcp, &r->sdu, r, on_write);
+    int rc = io_write_copy(&r->out, (uv_stream_t *)&r->tcp, &r->sdu, r, on_write);
     if (rc < 0) return fail_io(r, rc, "write");
-    r->writing += r->sdu.len;
   }
 }
 

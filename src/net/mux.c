@@ -14,13 +14,22 @@
  * Sending: each channel queues whole messages; cdl_mux_next_sdu takes at
  * most CDL_SDU_MAX_SEND bytes from one channel at a time, moving round
  * the channels that have something, so a long block stream does not hold
- * back a keep-alive reply.
+ * back a keep-alive reply. The engines produce only while the egress is
+ * under the budget (cdl_mux_egress_room), so the queue holds at most the
+ * budget plus one message.
+ *
+ * Memory: a buffer drops what was consumed or sent at its front once that
+ * is most of it (a stream that never empties reuses the same bytes), and
+ * one left empty after a burst (a big block, a flood) is given back, so
+ * an idle connection holds no buffers at all.
  */
 #include <string.h>
 
 #include "cardinal/net.h"
 
-#define EGRESS_BOUND ((size_t)64 << 20) /* engines produce lazily; a guard */
+/* A buffer emptied with more than this allocated is freed. */
+#define KEEP_BYTES ((size_t)64 << 10)
+#define EGRESS_HARD (CDL_MUX_EGRESS_BUDGET + CDL_MUX_MESSAGE_MAX)
 
 void cdl_sdu_header_encode(const cdl_sdu_header *h, uint8_t out[CDL_SDU_HEADER]) {
   uint16_t word = (uint16_t)((h->protocol & 0x7fff) | (h->from_responder ? 0x8000 : 0));
@@ -72,12 +81,17 @@ int cdl_mux_add_channel(cdl_mux *m, uint16_t protocol, bool initiator, size_t in
   c->ingress_limit = ingress_limit;
   /* Room for the bound plus one SDU, so a compaction never has to wait. */
   cdl_buf_init(&c->in, ingress_limit + 65536);
-  cdl_buf_init(&c->out, EGRESS_BOUND);
+  cdl_buf_init(&c->out, EGRESS_HARD);
   return (int)m->n_ch++;
 }
 
 /* ---- Receiving --------------------------------------------------------------
  */
+
+/* An empty buffer left large by a burst goes back to the allocator. */
+static void release_if_idle(cdl_buf *b) {
+  if (b->len == 0 && b->cap > KEEP_BYTES) cdl_buf_free(b);
+}
 
 static size_t queued_in(const cdl_mux_channel *c) { return c->in.len - c->in_head; }
 
@@ -117,6 +131,7 @@ static void compact_in(cdl_mux_channel *c, size_t need) {
   if (c->in_head == 0) return;
   if (c->in_head == c->in.len) {
     c->in.len = c->in_head = 0;
+    release_if_idle(&c->in);
   } else if (c->in_head >= c->in.len / 2 || c->in.len + need > c->in.max_bytes) {
     memmove(c->in.data, c->in.data + c->in_head, c->in.len - c->in_head);
     c->in.len -= c->in_head;
@@ -181,15 +196,39 @@ void cdl_mux_consume(cdl_mux *m, int c, size_t n) {
 /* ---- Sending ----------------------------------------------------------------
  */
 
+/* Drops the sent bytes at the front once they are most of the buffer:
+ * each byte moves at most once per time it is sent. */
+static void compact_out(cdl_mux_channel *c) {
+  if (c->out_head == 0 || c->out_head < c->out.len - c->out_head) return;
+  memmove(c->out.data, c->out.data + c->out_head, c->out.len - c->out_head);
+  c->out.len -= c->out_head;
+  c->out_head = 0;
+}
+
 int cdl_mux_queue(cdl_mux *m, int c, const uint8_t *msg, size_t len) {
   cdl_mux_channel *ch = &m->ch[c];
-  if (ch->out_head == ch->out.len) ch->out.len = ch->out_head = 0;
+  if (len > EGRESS_HARD - cdl_mux_egress(m) || cdl_mux_egress(m) > EGRESS_HARD) return CDL_E_LIMIT;
+  compact_out(ch);
   int rc = cdl_buf_append(&ch->out, msg, len);
   if (rc != CDL_OK) ch->out.failed = false; /* refused whole; what was queued stays intact */
   return rc;
 }
 
 size_t cdl_mux_pending(const cdl_mux *m, int c) { return m->ch[c].out.len - m->ch[c].out_head; }
+
+size_t cdl_mux_egress(const cdl_mux *m) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_ch; i++) n += cdl_mux_pending(m, (int)i);
+  return n;
+}
+
+bool cdl_mux_egress_room(const cdl_mux *m) { return cdl_mux_egress(m) < CDL_MUX_EGRESS_BUDGET; }
+
+size_t cdl_mux_footprint(const cdl_mux *m) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_ch; i++) n += m->ch[i].in.cap + m->ch[i].out.cap;
+  return n;
+}
 
 bool cdl_mux_next_sdu(cdl_mux *m, uint64_t now_us, cdl_buf *out) {
   for (size_t k = 0; k < m->n_ch; k++) {
@@ -206,7 +245,10 @@ bool cdl_mux_next_sdu(cdl_mux *m, uint64_t now_us, cdl_buf *out) {
       return false;
     c->out_head += n;
     c->bytes_out += n;
-    if (c->out_head == c->out.len) c->out.len = c->out_head = 0;
+    if (c->out_head == c->out.len) {
+      c->out.len = c->out_head = 0;
+      release_if_idle(&c->out);
+    }
     m->next_out = i + 1;
     m->sdus_out++;
     return true;

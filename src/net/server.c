@@ -25,6 +25,11 @@
 
 #define HANDSHAKE_LIMIT 5760
 #define SEC SEC_US
+/* Scratch buffers left larger than this are freed after each call: a
+ * connection between calls holds little more than its queues. */
+#define KEEP_BYTES ((size_t)16 << 10)
+
+bool srv_room(const cdl_n2n_server *s) { return cdl_mux_egress_room(&s->mux); }
 
 void srv_tip(cdl_n2n_server *s, cdl_tip *t) {
   cdl_block_info b;
@@ -131,7 +136,7 @@ static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
   s->bf.state = BF_IDLE;
   int rc = cdl_follower_new(s->db, &s->cs.f, err);
-  if (rc == CDL_OK) rc = cdl_follower_new(s->db, &s->bf.f, err);
+  if (rc == CDL_OK) rc = cdl_follower_new_reader(s->db, &s->bf.f, err);
   return rc;
 }
 
@@ -169,6 +174,27 @@ static int srv_local(cdl_n2n_server *s, cdl_error *err) {
   return srv_local_tx_monitor(s, err);
 }
 
+/* Every request waiting in the ingress that the egress has room for; the
+ * rest wait there, under their channels' ingress limits, until a write
+ * makes room and the driver polls (cdl_n2n_server_wants_poll). */
+static int take_requests(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
+  TRY_NET(srv_chain_sync(s, now_us, err));
+  if (s->local) return srv_local(s, err);
+  TRY_NET(srv_block_fetch(s, err));
+  TRY_NET(srv_keep_alive(s, now_us, err));
+  return srv_tx_submission(s, now_us, err);
+}
+
+/* A burst (the 648 KB epoch-0 EBB, a big query answer) does not keep its
+ * memory: scratch buffers go back once used, except a range's first
+ * block, read ahead and not yet sent. */
+static void release_scratch(cdl_n2n_server *s) {
+  if (s->msg.cap > KEEP_BYTES) cdl_buf_free(&s->msg);
+  if (s->header.cap > KEEP_BYTES) cdl_buf_free(&s->header);
+  bool held = s->bf.state == BF_STREAMING && s->bf.first_pending;
+  if (!held && s->block.cap > KEEP_BYTES) cdl_buf_free(&s->block);
+}
+
 int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err) {
   if (s->finished) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "data after the handshake ended");
@@ -183,11 +209,9 @@ int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint
   }
   if (cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
-  TRY_NET(srv_chain_sync(s, now_us, err));
-  if (s->local) return srv_local(s, err);
-  TRY_NET(srv_block_fetch(s, err));
-  TRY_NET(srv_keep_alive(s, now_us, err));
-  return srv_tx_submission(s, now_us, err);
+  int rc = take_requests(s, now_us, err);
+  release_scratch(s);
+  return rc;
 }
 
 void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
@@ -220,10 +244,11 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     TRY_NET(check_wait(s->tx.since, TX_REPLY_TIMEOUT_US, now_us, "tx-submission", err));
   TRY_NET(srv_chain_sync_wake(s, now_us, err));
   TRY_NET(srv_block_fetch_stream(s, err));
-  /* Requests that waited while we had agency. */
-  TRY_NET(srv_chain_sync(s, now_us, err));
-  if (s->local) return s->mempool ? srv_local_tx_monitor_wake(s, err) : CDL_OK;
-  return srv_block_fetch(s, err);
+  if (s->local && s->mempool) TRY_NET(srv_local_tx_monitor_wake(s, err));
+  /* Requests that waited while we had agency or no room. */
+  int rc = take_requests(s, now_us, err);
+  release_scratch(s);
+  return rc;
 }
 
 bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out) {
@@ -242,11 +267,17 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
   return d;
 }
 
+static bool has_ingress(const cdl_n2n_server *s, int ch) {
+  return ch >= 0 && cdl_mux_ingress(&s->mux, ch).len > 0;
+}
+
+/* Polling can produce something now: the egress has room and a stream
+ * goes on, a reply is due, or requests wait that were held back while
+ * there was none (a write just made some). */
 bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
-  if (!s->ready) return false;
-  /* Requests held back until the replies before them are written. */
-  bool cs_waiting = s->cs.state == CS_IDLE && srv_chain_sync_blocked(s) &&
-                    cdl_mux_ingress(&s->mux, s->ch_cs).len > 0;
-  bool ltm_waiting = s->mempool != NULL && srv_local_tx_monitor_waiting(s);
-  return s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING || cs_waiting || ltm_waiting;
+  if (!s->ready || !srv_room(s)) return false;
+  if (s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING) return true;
+  if (s->mempool != NULL && srv_local_tx_monitor_waiting(s)) return true;
+  return has_ingress(s, s->ch_cs) || has_ingress(s, s->ch_bf) || has_ingress(s, s->ch_ka) ||
+         has_ingress(s, s->ch_lsq) || has_ingress(s, s->ch_ltx) || has_ingress(s, s->ch_ltm);
 }

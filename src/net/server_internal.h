@@ -102,8 +102,11 @@ struct cdl_n2n_server {
 
 void srv_tip(cdl_n2n_server *s, cdl_tip *t);
 int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err);
+/* Whether the connection's egress has room for another message: no
+ * request is taken, and no block produced, while it has none (docs/
+ * network.md "Bounded connections"). */
+bool srv_room(const cdl_n2n_server *s);
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
-bool srv_chain_sync_blocked(const cdl_n2n_server *s);
 int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_block_fetch(cdl_n2n_server *s, cdl_error *err);
 int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err);

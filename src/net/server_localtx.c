@@ -68,7 +68,7 @@ static int submit(cdl_n2n_server *s, cdl_span wrapped, cdl_error *err) {
 }
 
 int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
-  while (s->ltx.state != LTX_DONE) {
+  while (s->ltx.state != LTX_DONE && srv_room(s)) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ltx);
     if (in.len == 0) return CDL_OK;
     cdl_ltx_msg m;
@@ -90,7 +90,7 @@ int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
     cdl_mux_consume(&s->mux, s->ch_ltx, used);
     TRY_NET(rc);
   }
-  if (cdl_mux_ingress(&s->mux, s->ch_ltx).len > 0)
+  if (s->ltx.state == LTX_DONE && cdl_mux_ingress(&s->mux, s->ch_ltx).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: a message after MsgDone");
   return CDL_OK;
 }
@@ -209,7 +209,7 @@ static int ltm_handle(cdl_n2n_server *s, const cdl_ltm_msg *m, cdl_error *err) {
 }
 
 int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err) {
-  while (s->ltm.state != LTM_DONE && s->ltm.state != LTM_AWAITING) {
+  while (s->ltm.state != LTM_DONE && s->ltm.state != LTM_AWAITING && srv_room(s)) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ltm);
     if (in.len == 0) return CDL_OK;
     cdl_ltm_msg m;

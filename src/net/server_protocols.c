@@ -9,9 +9,8 @@
 
 #include "server_internal.h"
 
-#define SMALL_LIMIT 65535                /* every message a client sends */
-#define STREAM_BOUND ((size_t)256 << 10) /* block-fetch egress kept queued */
-#define MAX_POINTS 2048                  /* more than 65,535 bytes can hold */
+#define SMALL_LIMIT 65535 /* every message a client sends */
+#define MAX_POINTS 2048   /* more than 65,535 bytes can hold */
 
 /* After decoding the ingress (|have| bytes, at most |limit| shown to the
  * decoder) with outcome |rc|: *got when a message is there. */
@@ -113,15 +112,8 @@ static int cs_handle(cdl_n2n_server *s, const cdl_cs_msg *m, uint64_t now_us, cd
   }
 }
 
-/* Requests are taken only while the replies already queued are under
- * the bound: a client that asks without reading fills its own ingress
- * bound and is cut off, instead of growing our egress. */
-bool srv_chain_sync_blocked(const cdl_n2n_server *s) {
-  return cdl_mux_pending(&s->mux, s->ch_cs) >= STREAM_BOUND;
-}
-
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  while (s->cs.state == CS_IDLE && !srv_chain_sync_blocked(s)) {
+  while (s->cs.state == CS_IDLE && srv_room(s)) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_cs);
     if (in.len == 0) return CDL_OK;
     cdl_cs_msg m;
@@ -199,7 +191,7 @@ static int bf_handle(cdl_n2n_server *s, const cdl_bf_msg *m, cdl_error *err) {
 }
 
 int srv_block_fetch(cdl_n2n_server *s, cdl_error *err) {
-  while (s->bf.state == BF_IDLE) {
+  while (s->bf.state == BF_IDLE && srv_room(s)) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_bf);
     if (in.len == 0) return CDL_OK;
     cdl_bf_msg m;
@@ -237,7 +229,7 @@ static int bf_next_block(cdl_n2n_server *s, bool *end, cdl_error *err) {
 }
 
 int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err) {
-  while (s->bf.state == BF_STREAMING && cdl_mux_pending(&s->mux, s->ch_bf) < STREAM_BOUND) {
+  while (s->bf.state == BF_STREAMING && srv_room(s)) {
     bool end;
     TRY_NET(bf_next_block(s, &end, err));
     if (!end) continue;
@@ -251,7 +243,7 @@ int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err) {
  * --------------------------------------------- */
 
 int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  while (s->ka.state == KA_CLIENT) {
+  while (s->ka.state == KA_CLIENT && srv_room(s)) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ka);
     if (in.len == 0) return CDL_OK;
     cdl_ka_msg m;
@@ -272,7 +264,7 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     cdl_ka_encode(&s->msg, &reply);
     TRY_NET(srv_queue(s, s->ch_ka, err));
   }
-  if (cdl_mux_ingress(&s->mux, s->ch_ka).len > 0)
+  if (s->ka.state == KA_DONE && cdl_mux_ingress(&s->mux, s->ch_ka).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: a message after MsgDone");
   return CDL_OK;
 }

@@ -11,6 +11,12 @@
 
 #include "chaindb_internal.h"
 
+/* A block handed out: enough to find it again on the selected chain. */
+typedef struct trail_entry {
+  uint64_t slot;
+  uint8_t hash[32];
+} trail_entry;
+
 struct cdl_follower {
   cdl_chaindb *db;
   bool at_origin;
@@ -18,27 +24,31 @@ struct cdl_follower {
   long hint;                 /* last known index in the volatile chain */
   bool has_ipos;
   cdl_immutable_pos ipos;    /* last known immutable position */
-  /* The blocks handed out last, oldest first (a ring of k + 1):
-   * where to roll back to when the selected chain leaves the position,
-   * even after those blocks were collected from the volatile DB. */
-  cdl_block_info *trail;
-  size_t trail_cap, trail_len, trail_start;
+  /* The blocks handed out last, oldest first (a ring of at most k + 1,
+   * grown as it fills): where to roll back to when the selected chain
+   * leaves the position, even after those blocks were collected from the
+   * volatile DB. A follower for ranges keeps none (trail_cap 0). */
+  trail_entry *trail;
+  size_t trail_cap, trail_alloc, trail_len, trail_start;
 };
 
-int cdl_follower_new(cdl_chaindb *db, cdl_follower **out, cdl_error *err) {
+static int follower_new(cdl_chaindb *db, size_t trail_cap, cdl_follower **out, cdl_error *err) {
   cdl_follower *f = calloc(1, sizeof *f);
   if (f == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   f->db = db;
   f->at_origin = true;
   f->hint = -1;
-  f->trail_cap = (size_t)db->cfg.ledger.k + 1;
-  f->trail = calloc(f->trail_cap, sizeof *f->trail);
-  if (f->trail == NULL) {
-    free(f);
-    return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  }
+  f->trail_cap = trail_cap;
   *out = f;
   return CDL_OK;
+}
+
+int cdl_follower_new(cdl_chaindb *db, cdl_follower **out, cdl_error *err) {
+  return follower_new(db, (size_t)db->cfg.ledger.k + 1, out, err);
+}
+
+int cdl_follower_new_reader(cdl_chaindb *db, cdl_follower **out, cdl_error *err) {
+  return follower_new(db, 0, out, err);
 }
 
 void cdl_follower_del(cdl_follower *f) {
@@ -47,23 +57,50 @@ void cdl_follower_del(cdl_follower *f) {
   free(f);
 }
 
+/* Room for one more entry: the ring doubles, up to trail_cap, while full
+ * (laid out again from its oldest entry). false: it stays as it is, and
+ * the oldest entry gives way. */
+static bool trail_grow(cdl_follower *f) {
+  if (f->trail_alloc == f->trail_cap) return false;
+  size_t n = f->trail_alloc ? f->trail_alloc * 2 : 64;
+  if (n > f->trail_cap) n = f->trail_cap;
+  trail_entry *t = malloc(n * sizeof *t);
+  if (t == NULL) return false;
+  for (size_t i = 0; i < f->trail_len; i++)
+    t[i] = f->trail[(f->trail_start + i) % f->trail_alloc];
+  free(f->trail);
+  f->trail = t;
+  f->trail_alloc = n;
+  f->trail_start = 0;
+  return true;
+}
+
 static void trail_push(cdl_follower *f, const cdl_block_info *b) {
-  size_t at = (f->trail_start + f->trail_len) % f->trail_cap;
-  f->trail[at] = *b;
-  if (f->trail_len < f->trail_cap) f->trail_len++;
-  else f->trail_start = (f->trail_start + 1) % f->trail_cap;
+  if (f->trail_len == f->trail_alloc && !trail_grow(f) && f->trail_alloc == 0) return;
+  trail_entry *e = &f->trail[(f->trail_start + f->trail_len) % f->trail_alloc];
+  e->slot = b->slot;
+  memcpy(e->hash, b->hash, 32);
+  if (f->trail_len < f->trail_alloc) f->trail_len++;
+  else f->trail_start = (f->trail_start + 1) % f->trail_alloc;
+}
+
+/* The block of entry |e| if the selected chain still holds it. */
+static bool trail_on_chain(cdl_follower *f, const trail_entry *e, cdl_block_info *out) {
+  cdl_chaindb *db = f->db;
+  long i = cdb_chain_index(db, e->hash, f->hint);
+  if (i >= 0 && CHAIN(db, i).slot == e->slot) return *out = CHAIN(db, i), true;
+  cdl_immutable_pos pos;
+  cdl_error ignored = {0};
+  return cdl_immutable_find(db->imm, e->slot, e->hash, &pos, NULL, &ignored) == CDL_OK &&
+         cdl_immutable_info(db->imm, pos, out, &ignored) == CDL_OK;
 }
 
 /* The newest block of the trail still on the selected chain; the trail is
  * cut after it. */
 static bool trail_back(cdl_follower *f, cdl_block_info *out) {
   while (f->trail_len > 0) {
-    const cdl_block_info *b = &f->trail[(f->trail_start + f->trail_len - 1) % f->trail_cap];
-    long index;
-    if (memcmp(b->hash, f->pos.hash, 32) != 0 && cdb_on_chain(f->db, b, &index)) {
-      *out = *b;
-      return true;
-    }
+    const trail_entry *e = &f->trail[(f->trail_start + f->trail_len - 1) % f->trail_alloc];
+    if (memcmp(e->hash, f->pos.hash, 32) != 0 && trail_on_chain(f, e, out)) return true;
     f->trail_len--;
   }
   return false;

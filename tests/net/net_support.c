@@ -79,6 +79,33 @@ int sc_pump(scripted_client *c) {
   return c->rc;
 }
 
+/* The SDUs a round of writes takes: up to |bound| bytes. */
+static void take_sdus(scripted_client *c, size_t bound) {
+  cdl_buf_reset(&c->wire);
+  while (c->wire.len < bound && cdl_n2n_server_next_sdu(c->srv, 0, &c->wire)) {
+  }
+}
+
+int sc_drive(scripted_client *c, size_t write_bound, bool client_reads) {
+  cdl_buf_reset(&c->wire);
+  while (cdl_mux_next_sdu(&c->mux, 0, &c->wire)) {
+  }
+  if (c->wire.len > 0 && sc_to_server(c, c->wire.data, c->wire.len) != CDL_OK) return c->rc;
+  for (int round = 0; round < 1000000 && c->rc == CDL_OK; round++) {
+    take_sdus(c, write_bound);
+    if (c->wire.len == 0) { /* every write completed: the driver wakes the engine */
+      if (!cdl_n2n_server_wants_poll(c->srv)) break;
+      c->rc = cdl_n2n_server_poll(c->srv, c->now, &c->err);
+      continue;
+    }
+    if (!client_reads) break; /* the writes never complete */
+    cdl_error err = {0};
+    assert_int_equal(cdl_mux_recv(&c->mux, c->wire.data, c->wire.len, 0, &err), CDL_OK);
+    if (cdl_n2n_server_wants_poll(c->srv)) c->rc = cdl_n2n_server_poll(c->srv, c->now, &c->err);
+  }
+  return c->rc;
+}
+
 void sc_send(scripted_client *c, int ch) {
   assert_int_equal(cdl_mux_queue(&c->mux, ch, c->msg.data, c->msg.len), CDL_OK);
   cdl_buf_reset(&c->msg);

@@ -47,6 +47,13 @@ void sc_free(scripted_client *c);
 int sc_to_server(scripted_client *c, const uint8_t *p, size_t n);
 /* Everything queued both ways moves, the server polled in between. */
 int sc_pump(scripted_client *c);
+/* Like the libuv drivers: the client's bytes go in, then at most
+ * |write_bound| bytes of SDUs come out per round (what libuv accepts
+ * before it waits for a write to complete), and the server is polled
+ * only when it asks (cdl_n2n_server_wants_poll), never otherwise; the
+ * client's mux takes every reply when |client_reads|. Ends when nothing
+ * moves. */
+int sc_drive(scripted_client *c, size_t write_bound, bool client_reads);
 /* c->msg queued on channel |ch|. */
 void sc_send(scripted_client *c, int ch);
 /* One SDU from the client's initiator side, raw. */

@@ -27,6 +27,8 @@ static const char USAGE[] =
     "                         [--delegation-certificate FILE --signing-key FILE\n"
     "                          [--signing-record FILE]]\n"
     "                         [--metrics-port P] [--metrics-host ADDR] [--log-level L]\n"
+    "                         [--max-connections N] [--max-local-connections N]\n"
+    "                         [--write-timeout SECONDS]\n"
     "\n"
     "  Runs a node: follows and judges the chain of the peers in the topology,\n"
     "  serves node-to-node on ADDR:P (default 0.0.0.0, port 3001) and\n"
@@ -40,18 +42,23 @@ static const char USAGE[] =
     "  the record's again, whatever its database says after a crash or a restore.\n"
     "\n"
     "usage: cardinal-node serve --db DIR [--host ADDR] [--port P] [--socket-path S]\n"
-    "                           [--max-connections N] [--mempool-capacity BYTES]\n"
+    "                           [--max-connections N] [--max-local-connections N]\n"
+    "                           [--write-timeout SECONDS] [--mempool-capacity BYTES]\n"
     "                           [--mempool-ttl SLOTS] [--log-level debug|info|warn|error]\n"
     "\n"
     "  Serves the chain of DIR (made by `cardinal-cli db import` or `sync`):\n"
     "  node-to-node on ADDR:P (default 127.0.0.1, port 3001; 0 picks a free port),\n"
     "  node-to-client on the Unix socket S, with a mempool that local\n"
     "  tx-submission fills (validated against the tip) and local tx-monitor\n"
-    "  and tx-submission read. Stops on SIGINT or SIGTERM.\n";
+    "  and tx-submission read. Stops on SIGINT or SIGTERM.\n"
+    "  At most N node-to-node connections (default 256) and N local ones\n"
+    "  (default 64), both cut to fit the descriptor limit; a connection whose\n"
+    "  writes make no progress for --write-timeout seconds (default 30) is\n"
+    "  closed: its peer stopped reading.\n";
 
 typedef struct serve_opts {
   const char *db, *host, *socket_path;
-  unsigned long port, max_connections, mempool_capacity, mempool_ttl;
+  unsigned long port, max_connections, max_local, write_timeout, mempool_capacity, mempool_ttl;
   bool has_port;
   cdl_log_level level;
 } serve_opts;
@@ -75,6 +82,8 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
                                        {"port", required_argument, 0, 'p'},
                                        {"socket-path", required_argument, 0, 's'},
                                        {"max-connections", required_argument, 0, 'm'},
+                                       {"max-local-connections", required_argument, 0, 'L'},
+                                       {"write-timeout", required_argument, 0, 'w'},
                                        {"log-level", required_argument, 0, 'l'},
                                        {"mempool-capacity", required_argument, 0, 'c'},
                                        {"mempool-ttl", required_argument, 0, 't'},
@@ -93,6 +102,10 @@ static int parse_opts(int argc, char **argv, serve_opts *o) {
     else if (c == 's')
       o->socket_path = optarg;
     else if (c == 'm' && node_parse_ulong(optarg, 100000, &o->max_connections))
+      continue;
+    else if (c == 'L' && node_parse_ulong(optarg, 100000, &o->max_local))
+      continue;
+    else if (c == 'w' && node_parse_ulong(optarg, 86400, &o->write_timeout) && o->write_timeout)
       continue;
     else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
       continue;
@@ -160,6 +173,8 @@ static int serve_loop(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
                               .port = (uint16_t)o->port,
                               .socket_path = o->socket_path,
                               .max_connections = o->max_connections,
+                              .max_local_connections = o->max_local,
+                              .write_timeout_ms = (uint64_t)o->write_timeout * 1000,
                               .system_start = g->start_time,
                               .mempool = mp,
                               .log = lg};

@@ -31,7 +31,7 @@
 typedef struct run_opts {
   const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;
   const char *record; /* --signing-record; NULL: the key's path + ".signed" */
-  unsigned long port, metrics_port;
+  unsigned long port, metrics_port, max_connections, max_local, write_timeout;
   bool has_level;
   cdl_log_level level;
 } run_opts;
@@ -54,6 +54,9 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
                                        {"metrics-host", required_argument, 0, 'M'},
                                        {"log-level", required_argument, 0, 'l'},
                                        {"signing-record", required_argument, 0, 'r'},
+                                       {"max-connections", required_argument, 0, 'X'},
+                                       {"max-local-connections", required_argument, 0, 'L'},
+                                       {"write-timeout", required_argument, 0, 'w'},
                                        {0, 0, 0, 0}};
   *o = (run_opts){.host = "0.0.0.0", .port = 3001};
   optind = 1;
@@ -81,6 +84,12 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
     else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
       continue;
     else if (c == 'm' && node_parse_ulong(optarg, 65535, &o->metrics_port))
+      continue;
+    else if (c == 'X' && node_parse_ulong(optarg, 100000, &o->max_connections))
+      continue;
+    else if (c == 'L' && node_parse_ulong(optarg, 100000, &o->max_local))
+      continue;
+    else if (c == 'w' && node_parse_ulong(optarg, 86400, &o->write_timeout) && o->write_timeout)
       continue;
     else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
       o->has_level = true;
@@ -230,6 +239,9 @@ static int run_node(run_state *s, cdl_error *err) {
                                .socket_path = o->socket_path,
                                .metrics_host = o->metrics_host,
                                .metrics_port = (uint16_t)o->metrics_port,
+                               .max_connections = o->max_connections,
+                               .max_local_connections = o->max_local,
+                               .write_timeout_ms = (uint64_t)o->write_timeout * 1000,
                                .log = &s->log,
                                .on_ready = print_ready,
                                .ctx = &ready};
