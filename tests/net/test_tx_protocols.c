@@ -458,6 +458,63 @@ static void test_tx_pull(void **state) {
   for (size_t i = 0; i < 3; i++) cdl_buf_free(&g[i]);
 }
 
+/* Poor key |from|'s payment (make_gentx) with its witness list emptied:
+ * [0, [tx, []]]. */
+static void unwitnessed_gentx(cdl_buf *out, size_t from, uint8_t id[32]) {
+  cdl_buf g;
+  make_gentx(&g, from, 3, 5000000, id);
+  cdl_cbor_cursor cur;
+  cdl_error err = {0};
+  cdl_span tx;
+  cdl_cbor_cursor_init(&cur, g.data + 3, g.len - 3, &err); /* after 82 00 82 */
+  assert_int_equal(cdl_cbor_skip(&cur, &tx), CDL_OK);
+  cdl_buf_init(out, 0);
+  cdl_cbor_enc_array(out, 2);
+  cdl_cbor_enc_uint(out, CDL_MP_TX);
+  cdl_cbor_enc_array(out, 2);
+  cdl_cbor_enc_raw(out, tx);
+  cdl_cbor_enc_array(out, 0);
+  cdl_buf_free(&g);
+}
+
+/* The mempool's witness policy on both ways in: a local client gets
+ * MsgRejectTx naming mempool.witnesses_missing, [[0, [0, [rule, detail]]]];
+ * a peer's such tx is pulled, refused and not held against the peer. */
+static void test_witness_policy(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c);
+  cdl_buf g;
+  uint8_t id[32];
+  unwitnessed_gentx(&g, 1, id);
+  cdl_ltx_msg r = submit(&c, 0, &g);
+  expect_reason(&r, CDL_RULE_MEMPOOL_WITNESSES);
+  static const char HEAD[] = "\x81\x82\x00\x82\x00\x82\x78\x19mempool.witnesses_missing";
+  assert_true(r.reason.len > sizeof HEAD - 1);
+  assert_memory_equal(r.reason.ptr, HEAD, sizeof HEAD - 1);
+  sc_free(&c);
+  peer_start(&c);
+  size_t size = g.len + 2;
+  cdl_buf ids_b, txs_b;
+  tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  cdl_tx2_msg q = tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                                         .items = id_list(&ids_b, &id, &size, 1),
+                                         .n_items = 1});
+  cdl_buf_free(&ids_b);
+  assert_true(q.kind == CDL_TX2_REQUEST_TXS && q.n_items == 1);
+  q = tx2(&c, &(cdl_tx2_msg){
+                  .kind = CDL_TX2_REPLY_TXS, .items = tx_list(&txs_b, &g, 1), .n_items = 1});
+  cdl_buf_free(&txs_b);
+  assert_true(q.kind == CDL_TX2_REQUEST_TX_IDS && q.ack == 1); /* the connection goes on */
+  cdl_n2n_server_stats st = cdl_n2n_server_stats_get(c.srv);
+  assert_int_equal(st.txs_received, 1);
+  assert_int_equal(st.txs_accepted, 0);
+  cdl_mempool_entry e;
+  assert_false(cdl_mempool_find(mp, CDL_MP_TX, id, &e));
+  sc_free(&c);
+  cdl_buf_free(&g);
+}
+
 /* ---- Node-to-node tx-submission: the client engine offers ---- */
 
 /* A client engine offering |offer| to a scripted peer: a responder mux on
@@ -810,6 +867,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_monitor, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_pull, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_witness_policy, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_offer, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_offer_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_relay, test_setup, test_teardown),

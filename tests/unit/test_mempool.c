@@ -2,7 +2,7 @@
  * test_mempool.c: ledger forks and the mempool (include/cardinal/mempool.h,
  * docs/mempool.md) over a generated genesis (3 genesis keys, 5 funded
  * "poor" keys, k = 10, protocol magic 42): acceptance, each refusal with
- * its rule, chained and conflicting txs, capacity, re-validation after the
+ * its rule (the witness policy among them, against the ledger's verdict), chained and conflicting txs, capacity, re-validation after the
  * tip changes, TTL expiry, and the three other payload kinds.
  */
 #include <stdio.h>
@@ -265,6 +265,79 @@ static void test_ledger_rules_apply(void **state) {
   cdl_buf_free(&g);
 }
 
+/* A GenTx of a tx spending |coins| (all to poor key 4, less FEE), witnessed
+ * by the owners of the first |n_witnesses| of them, in input order. */
+static void tx_of_coins(const coin *coins, size_t n_coins, size_t n_witnesses, cdl_buf *gentx) {
+  cdl_gen_tx_input ins[2];
+  const cdl_gen_key *keys[2];
+  uint64_t total = 0;
+  assert_true(n_coins <= 2 && n_witnesses <= n_coins);
+  for (size_t i = 0; i < n_coins; i++) {
+    ins[i] = (cdl_gen_tx_input){.index = coins[i].index, .owner = coins[i].owner};
+    memcpy(ins[i].tx_id, coins[i].tx_id, 32);
+    keys[i] = coins[i].owner;
+    total += coins[i].lovelace;
+  }
+  cdl_buf to, body;
+  cdl_buf_init(&to, 0);
+  cdl_buf_init(&body, 0);
+  cdl_gen_key_address(&gen.secrets.poor[4], gen.requires_magic, MAGIC, &to);
+  cdl_gen_tx_output out = {cdl_span_of(to.data, to.len), total - FEE};
+  uint8_t id[32];
+  cdl_gen_tx_body(ins, n_coins, &out, 1, &body, id);
+  cdl_buf_init(gentx, 0);
+  cdl_cbor_enc_array(gentx, 2);
+  cdl_cbor_enc_uint(gentx, CDL_MP_TX);
+  cdl_gen_tx_sign(cdl_span_of(body.data, body.len), keys, n_witnesses, MAGIC, gentx);
+  assert_false(gentx->failed);
+  cdl_buf_free(&to);
+  cdl_buf_free(&body);
+}
+
+/* The ledger's verdict on GenTx |g| alone, on a fork of |l|. */
+static int ledger_verdict(const cdl_ledger *l, const cdl_buf *g, cdl_rejection *rej) {
+  cdl_ledger *fork = NULL;
+  assert_int_equal(cdl_ledger_fork(l, &fork), CDL_OK);
+  test_ctx t;
+  test_ctx_init(&t, 0);
+  cdl_byron_txaux aux;
+  assert_int_equal(cdl_byron_txaux_decode(g->data + 2, g->len - 2, &t.ctx, &aux), CDL_OK);
+  int rc = cdl_ledger_apply_tx(fork, &aux, rej);
+  test_ctx_free(&t);
+  cdl_ledger_del(fork);
+  return rc;
+}
+
+/* Policy, not validity: the ledger takes a tx whose inputs outnumber its
+ * witnesses (the unpaired inputs go unchecked, as in cardano-ledger), the
+ * mempool refuses it with its own rule, naming the first unsigned input.
+ * [tx, []] spending another key's output, and two inputs of two owners
+ * with only the first one's witness. */
+static void test_witnesses_missing(void **state) {
+  (void)state;
+  coin mine = poor_coin(0), theirs = poor_coin(1);
+  coin both[2] = {mine, theirs};
+  cdl_buf none, one, two;
+  tx_of_coins(&theirs, 1, 0, &none);
+  tx_of_coins(both, 2, 1, &one);
+  tx_of_coins(both, 2, 2, &two);
+  cdl_rejection rej;
+  assert_int_equal(ledger_verdict(L, &none, &rej), CDL_OK);
+  assert_int_equal(ledger_verdict(L, &one, &rej), CDL_OK);
+  expect_rule(add(MP, L, &none, 1, &rej), &rej, CDL_RULE_MEMPOOL_WITNESSES);
+  assert_true(rej.has_input && rej.input_index == theirs.index);
+  assert_memory_equal(rej.input_tx_id, theirs.tx_id, 32);
+  assert_string_equal(rej.detail, "witnesses for 0 of 1 inputs: input 0 is unsigned");
+  expect_rule(add(MP, L, &one, 1, &rej), &rej, CDL_RULE_MEMPOOL_WITNESSES);
+  assert_memory_equal(rej.input_tx_id, theirs.tx_id, 32);
+  assert_string_equal(rej.detail, "witnesses for 1 of 2 inputs: input 1 is unsigned");
+  assert_int_equal(count_of(MP), 0);
+  assert_int_equal(add(MP, L, &two, 1, &rej), CDL_OK); /* each input signed by its owner */
+  cdl_buf_free(&none);
+  cdl_buf_free(&one);
+  cdl_buf_free(&two);
+}
+
 static void test_decode_refusals(void **state) {
   (void)state;
   cdl_ledger *l = L;
@@ -473,6 +546,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_accept_and_read, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_and_chains, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_ledger_rules_apply, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_witnesses_missing, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_decode_refusals, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_capacity, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_revalidation, test_setup, test_teardown),
