@@ -116,7 +116,7 @@ int cdl_mempool_new(const cdl_mempool_config *cfg, const cdl_ledger *tip, uint64
   if (mp == NULL) return CDL_E_NOMEM;
   mp->cfg = *cfg;
   crypto_shorthash_keygen(mp->key);
-  cdl_arena_init(&mp->arena, 4 * CDL_MEMPOOL_MAX_PAYLOAD);
+  cdl_arena_init(&mp->arena, MP_DECODE_ARENA_BYTES);
   mp->slot = validation_slot(tip, slot);
   int rc = new_fork(tip, mp->slot, &mp->fork);
   if (rc == CDL_OK) rc = rebuild_table(mp, 0);

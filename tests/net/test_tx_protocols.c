@@ -10,6 +10,7 @@
  * client_txsub.c) to a scripted peer and relaying it to our server
  * engine's; and the violations that end the connection on either side.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,6 +478,41 @@ static void unwitnessed_gentx(cdl_buf *out, size_t from, uint8_t id[32]) {
   cdl_buf_free(&g);
 }
 
+/* A tx of poor key 0's genesis output paying 513 outputs of 1 lovelace
+ * (about 23 KB, over maxTxSize 4,096): refused by the size rule, with the
+ * rule's message, and the connection goes on (the decoder once ran out of
+ * its memory bound at 513 outputs and the connection was closed). */
+static void test_large_tx_rejected(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c);
+  cdl_buf to, g;
+  cdl_buf_init(&to, 0), cdl_buf_init(&g, 0);
+  cdl_gen_key_address(&gen.secrets.poor[1], gen.requires_magic, MAGIC, &to);
+  cdl_gen_tx_output outs[513];
+  for (size_t i = 0; i < 513; i++) outs[i] = (cdl_gen_tx_output){cdl_span_of(to.data, to.len), 1};
+  cdl_gen_tx_input in = {.index = 0, .owner = &gen.secrets.poor[0]};
+  cdl_buf from;
+  cdl_buf_init(&from, 0);
+  cdl_gen_key_address(in.owner, gen.requires_magic, MAGIC, &from);
+  cdl_blake2b_256(in.tx_id, from.data, from.len); /* a genesis output's id */
+  uint8_t id[32];
+  cdl_cbor_enc_array(&g, 2);
+  cdl_cbor_enc_uint(&g, CDL_MP_TX);
+  cdl_gen_tx_make(&in, 1, outs, 513, MAGIC, &g, id);
+  assert_true(g.len > 20000 && g.len < CDL_MEMPOOL_MAX_PAYLOAD);
+  cdl_ltx_msg r = submit(&c, 0, &g);
+  expect_reason(&r, CDL_RULE_TX_SIZE);
+  char detail[64];
+  snprintf(detail, sizeof detail, "exceeds maxTxSize 4096");
+  assert_non_null(memmem(r.reason.ptr, r.reason.len, detail, strlen(detail)));
+  cdl_buf small;
+  make_gentx(&small, 2, 3, 5000000, id);
+  assert_int_equal(submit(&c, 0, &small).kind, CDL_LTX_ACCEPT); /* still connected */
+  sc_free(&c);
+  cdl_buf_free(&to), cdl_buf_free(&from), cdl_buf_free(&g), cdl_buf_free(&small);
+}
+
 /* The mempool's witness policy on both ways in: a local client gets
  * MsgRejectTx naming mempool.witnesses_missing, [[0, [0, [rule, detail]]]];
  * a peer's such tx is pulled, refused and not held against the peer. */
@@ -868,6 +904,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_pull, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_witness_policy, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_large_tx_rejected, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_offer, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_offer_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_relay, test_setup, test_teardown),
