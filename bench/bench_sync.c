@@ -14,6 +14,7 @@
  * Usage: bench_sync GENESIS CHUNK
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,7 @@ static void report(const char *name, const sync_result *r, double baseline_bps) 
 }
 
 int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN); /* a side closing mid-write is an error, not a death */
   if (argc != 3) {
     fprintf(stderr, "usage: bench_sync GENESIS CHUNK\n");
     return 2;

@@ -29,6 +29,9 @@ enum { CDL_MP_TX = 0, CDL_MP_DLG = 1, CDL_MP_PROPOSAL = 2, CDL_MP_VOTE = 3 };
 #define CDL_RULE_MEMPOOL_DECODE "mempool.decode"       /* not a Byron GenTx */
 #define CDL_RULE_MEMPOOL_DUPLICATE "mempool.duplicate" /* this id is already in */
 #define CDL_RULE_MEMPOOL_FULL "mempool.full"           /* does not fit the capacity */
+/* Policy, not validity: a tx with fewer witnesses than inputs (valid in a
+ * block, docs/mempool.md "Policy and block validity"). */
+#define CDL_RULE_MEMPOOL_WITNESSES "mempool.witnesses_missing"
 
 /* The largest GenTx the mempool reads: the ledger's own limits (maxTxSize,
  * maxProposalSize) are far below; this only bounds the decoder's work. */

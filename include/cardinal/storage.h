@@ -423,6 +423,10 @@ typedef struct cdl_point {
   uint8_t hash[32];
 } cdl_point;
 
+/* Whether two points name the same block: both the origin, or the same
+ * slot and hash (a hash under another slot is another point). */
+bool cdl_point_eq(const cdl_point *a, const cdl_point *b);
+
 /* Any stored block by point (immutable or volatile, any fork). */
 int cdl_chaindb_read_block(cdl_chaindb *db, const cdl_point *p, cdl_buf *out,
                            cdl_block_info *info, cdl_error *err);

@@ -44,8 +44,13 @@ static void on_stop_signal(void *ctx, int signum) {
   finish(r, CDL_OK);
 }
 
+/* A write into a connection the peer has closed fails with EPIPE (the
+ * process ignores SIGPIPE, which would otherwise kill it silently) or
+ * ECONNRESET: said as what it is, like a read of the end. */
 static void fail_io(sync_run *r, int uv_rc, const char *what) {
-  cdl_error_set(r->err, CDL_E_IO, 0, "%s: %s", what, uv_strerror(uv_rc));
+  bool closed = uv_rc == UV_EPIPE || uv_rc == UV_ECONNRESET;
+  cdl_error_set(r->err, CDL_E_IO, 0, "%s%s: %s%s", closed ? "the peer closed the connection (" : "",
+                what, uv_strerror(uv_rc), closed ? ")" : "");
   finish(r, CDL_E_IO);
 }
 

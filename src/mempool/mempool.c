@@ -116,7 +116,7 @@ int cdl_mempool_new(const cdl_mempool_config *cfg, const cdl_ledger *tip, uint64
   if (mp == NULL) return CDL_E_NOMEM;
   mp->cfg = *cfg;
   crypto_shorthash_keygen(mp->key);
-  cdl_arena_init(&mp->arena, 4 * CDL_MEMPOOL_MAX_PAYLOAD);
+  cdl_arena_init(&mp->arena, MP_DECODE_ARENA_BYTES);
   mp->slot = validation_slot(tip, slot);
   int rc = new_fork(tip, mp->slot, &mp->fork);
   if (rc == CDL_OK) rc = rebuild_table(mp, 0);
@@ -206,6 +206,26 @@ static int mp_reject(cdl_mempool *mp, cdl_rejection *rej, const char *rule, cons
   return CDL_E_REJECTED;
 }
 
+/* The node's own policy beyond the ledger's rules (docs/mempool.md "Policy
+ * and block validity"). The ledger pairs witnesses with inputs by position
+ * and checks nothing for an input left without one (cardano-ledger's
+ * truncating zip), so a tx with fewer witnesses than inputs may spend
+ * outputs nobody signed for. A block holding one stays valid; this node
+ * only refuses to take one in, and so never relays or forges it. */
+static int check_policy(cdl_mempool *mp, const mp_payload *pl, cdl_rejection *rej) {
+  const cdl_byron_txaux *aux = &pl->tx;
+  if (pl->kind != CDL_MP_TX || aux->n_witnesses >= aux->tx.n_inputs) return CDL_OK;
+  char why[120];
+  snprintf(why, sizeof why, "witnesses for %zu of %zu inputs: input %zu is unsigned",
+           aux->n_witnesses, aux->tx.n_inputs, aux->n_witnesses);
+  mp_reject(mp, rej, CDL_RULE_MEMPOOL_WITNESSES, why, pl->id);
+  const cdl_byron_txin *in = &aux->tx.inputs[aux->n_witnesses];
+  rej->has_input = true;
+  memcpy(rej->input_tx_id, in->tx_id, 32);
+  rej->input_index = in->index;
+  return CDL_E_REJECTED;
+}
+
 /* Room for one more entry and a copy of its bytes, taken before the
  * payload is applied to the fork: once applied, keeping it cannot fail, so
  * the fork never holds a payload the mempool lost. */
@@ -252,6 +272,7 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
   int rc = mp_payload_decode(gentx, len, &mp->arena, &pl, rej);
   if (rc == CDL_E_REJECTED) mp->stats.rejected++;
   if (rc != CDL_OK) return rc;
+  TRY(check_policy(mp, &pl, rej));
   if (find_pos(mp, pl.kind, pl.id) != SIZE_MAX)
     return mp_reject(mp, rej, CDL_RULE_MEMPOOL_DUPLICATE, "already in the mempool", pl.id);
   if (mp->bytes + pl.body.len > mp_capacity(mp)) {

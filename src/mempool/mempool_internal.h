@@ -16,6 +16,16 @@
     if (rc_ != CDL_OK) return rc_; \
   } while (0)
 
+/* The decoder's memory for one payload. Decoding takes at most about 12
+ * times the bytes read: an attribute map gets room for the entries its
+ * head claims (up to one per 2 bytes left, 24 bytes each) before they are
+ * read; an output takes 152 bytes for at least 41 on the wire, and lists
+ * grow by doubling. 32 times the largest payload read (2 MiB, taken only
+ * as used) lets any GenTx the mempool reads decode, so that a tx's size is
+ * judged by the ledger's rule (utxo.tx_size), never by this bound: 4 times
+ * refused 513 outputs as out of memory (test_large_txs_rejected_by_rule). */
+#define MP_DECODE_ARENA_BYTES (32u * CDL_MEMPOOL_MAX_PAYLOAD)
+
 /* A decoded GenTx; its pointers lie in the bytes and the arena given. */
 typedef struct mp_payload {
   uint8_t kind;

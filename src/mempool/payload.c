@@ -100,7 +100,7 @@ int mp_payload_apply(cdl_ledger *l, const mp_payload *pl, uint64_t slot, cdl_rej
 int cdl_mempool_gentx_id(const uint8_t *gentx, size_t len, uint8_t *kind, uint8_t id[32],
                          cdl_rejection *rej) {
   cdl_arena arena;
-  cdl_arena_init(&arena, 4 * CDL_MEMPOOL_MAX_PAYLOAD);
+  cdl_arena_init(&arena, MP_DECODE_ARENA_BYTES);
   mp_payload pl;
   int rc = mp_payload_decode(gentx, len, &arena, &pl, rej);
   if (rc == CDL_OK) {

@@ -72,20 +72,39 @@ static int roll_forward(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) 
   return CDL_OK;
 }
 
-/* Announced headers after |p| that were not requested yet are dropped. */
-static void roll_backward(cdl_n2n_client *c, const cdl_point *p) {
+/* Announced headers after |p| that were not requested yet are dropped. A
+ * point is a slot and a hash: an announced header's hash under another
+ * slot is a point the server made up. */
+static int roll_backward(cdl_n2n_client *c, const cdl_point *p, cdl_error *err) {
   uint64_t keep = c->req;
-  for (uint64_t pos = c->tail; pos > c->req; pos--)
-    if (!p->origin && memcmp(at(c, pos - 1)->hash, p->hash, 32) == 0) {
-      keep = pos;
-      break;
-    }
+  for (uint64_t pos = c->tail; pos > c->req && !p->origin; pos--) {
+    const hdr_entry *e = at(c, pos - 1);
+    if (memcmp(e->hash, p->hash, 32) != 0) continue;
+    if (e->slot != p->slot)
+      return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                           "chain-sync: a roll-back to header %llu's hash at slot %llu, not %llu",
+                           (unsigned long long)e->block_no, (unsigned long long)p->slot,
+                           (unsigned long long)e->slot);
+    keep = pos;
+    break;
+  }
   bool moved =
       keep != c->tail || !c->cs.has_last || p->origin || memcmp(c->cs.last_hash, p->hash, 32) != 0;
   if (moved && c->st.headers > 0) c->st.rollbacks++;
   c->tail = keep;
   c->cs.has_last = !p->origin;
   if (!p->origin) memcpy(c->cs.last_hash, p->hash, 32);
+  return CDL_OK;
+}
+
+/* Whether |p| is one of the points offered for the intersection, slot and
+ * hash: the server must answer with one of them (the Haskell client fails
+ * any other as InvalidIntersection). */
+static bool offered(const cdl_n2n_client *c, const cdl_point *p) {
+  if (c->cfg.n_known == 0) return p->origin;
+  for (size_t i = 0; i < c->cfg.n_known; i++)
+    if (cdl_point_eq(&c->known[i], p)) return true;
+  return false;
 }
 
 static int cs_message(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
@@ -96,9 +115,12 @@ static int cs_message(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
     c->cs.state = CL_CS_RUNNING;
     c->st.peer_tip = m->tip;
     c->st.intersection.origin = true;
+    if (m->kind == CDL_CS_INTERSECT_FOUND && !offered(c, &m->point))
+      return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                           "chain-sync: the intersection found is not a point offered");
     if (m->kind == CDL_CS_INTERSECT_FOUND) c->st.intersection = m->point;
-    roll_backward(c, &c->st.intersection); /* the server's read pointer is there now */
-    return CDL_OK;
+    /* the server's read pointer is there now */
+    return roll_backward(c, &c->st.intersection, err);
   }
   bool roll = m->kind == CDL_CS_ROLL_FORWARD || m->kind == CDL_CS_ROLL_BACKWARD;
   if (intersecting || c->cs.in_flight == 0 || !(roll || m->kind == CDL_CS_AWAIT_REPLY) ||
@@ -111,10 +133,7 @@ static int cs_message(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
   c->cs.in_flight--;
   c->cs.awaiting = false;
   c->st.peer_tip = m->tip;
-  if (m->kind == CDL_CS_ROLL_BACKWARD) {
-    roll_backward(c, &m->point);
-    return CDL_OK;
-  }
+  if (m->kind == CDL_CS_ROLL_BACKWARD) return roll_backward(c, &m->point, err);
   return roll_forward(c, m, err);
 }
 

@@ -66,8 +66,7 @@ static int answer(cdl_n2n_server *s, cdl_span q, cdl_buf *r, cdl_error *err) {
   } else if (is_query(q, Q_BYRON_STATE, sizeof Q_BYRON_STATE)) {
     cdl_tip tip;
     srv_tip(s, &tip);
-    if (tip.point.origin != s->lsq.point.origin ||
-        memcmp(tip.point.hash, s->lsq.point.hash, 32) != 0)
+    if (!cdl_point_eq(&tip.point, &s->lsq.point))
       return cdl_error_set(err, CDL_E_NOT_FOUND, 0,
                            "local-state-query: the ledger state of the acquired point is no "
                            "longer kept (the tip moved)");
@@ -100,8 +99,7 @@ static int acquire(cdl_n2n_server *s, const cdl_lsq_msg *m, bool *ok, uint8_t *w
     }
     return CDL_OK;
   }
-  bool at_tip = !specific || (m->point.origin == tip.point.origin &&
-                              (m->point.origin || memcmp(m->point.hash, tip.point.hash, 32) == 0));
+  bool at_tip = !specific || cdl_point_eq(&m->point, &tip.point);
   if (at_tip) {
     s->lsq.point = tip.point;
     s->lsq.block_no = tip.block_no;

@@ -40,7 +40,7 @@ static bool on_our_chain(cdl_node *n, const cdl_point *p, uint64_t block_no) {
   cdl_error scratch = {0};
   return cdl_chaindb_tip(n->db, &tip) && block_no <= tip.block_no &&
          cdl_chaindb_find_block_no(n->db, block_no, &at, &scratch) == CDL_OK &&
-         memcmp(at.hash, p->hash, 32) == 0;
+         at.slot == p->slot && memcmp(at.hash, p->hash, 32) == 0;
 }
 
 /* Byron's chain order: more blocks is better. */

@@ -162,11 +162,21 @@ cdl_immutable *cdl_chaindb_immutable(cdl_chaindb *db) { return db->imm; }
 cdl_volatile *cdl_chaindb_volatile(cdl_chaindb *db) { return db->vol; }
 size_t cdl_chaindb_volatile_length(const cdl_chaindb *db) { return db->n_chain; }
 
+bool cdl_point_eq(const cdl_point *a, const cdl_point *b) {
+  if (a->origin || b->origin) return a->origin == b->origin;
+  return a->slot == b->slot && memcmp(a->hash, b->hash, 32) == 0;
+}
+
 int cdl_chaindb_read_block(cdl_chaindb *db, const cdl_point *p, cdl_buf *out,
                            cdl_block_info *info, cdl_error *err) {
   if (p->origin) return cdl_error_set(err, CDL_E_NOT_FOUND, 0, "the origin is not a block");
   cdl_block_info b;
   if (cdl_volatile_info(db->vol, p->hash, &b)) {
+    /* Both must match: the hash under another slot is no block. The
+     * immutable look-up below is by both already. */
+    if (b.slot != p->slot)
+      return cdl_error_set(err, CDL_E_NOT_FOUND, 0, "no block at slot %llu with that hash",
+                           (unsigned long long)p->slot);
     if (info) *info = b;
     return cdl_volatile_read(db->vol, p->hash, out, err);
   }

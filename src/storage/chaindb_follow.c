@@ -141,26 +141,43 @@ static void set_point(cdl_point *p, const cdl_block_info *b) {
   else memset(p->hash, 0, 32);
 }
 
+/* Moves |probe| to the block |p| names on the selected chain; false in
+ * *on_chain when there is none. A point is a slot and a hash: a stored
+ * block's hash under another slot names no block, or a peer could have us
+ * echo a slot the chain does not have (the Haskell node's points are
+ * equal only when both are). *index as locate() gives it. */
+static int probe_point(cdl_follower *probe, const cdl_point *p, long *index, bool *on_chain,
+                       cdl_error *err) {
+  cdl_immutable_pos ipos;
+  probe->at_origin = false;
+  probe->has_ipos = false;
+  probe->pos.slot = p->slot;
+  memcpy(probe->pos.hash, p->hash, 32);
+  TRY_CDB(locate(probe, index, &ipos, on_chain, err));
+  if (!*on_chain) return CDL_OK;
+  if (*index >= 0) probe->pos = CHAIN(probe->db, *index);
+  else TRY_CDB(cdl_immutable_info(probe->db->imm, ipos, &probe->pos, err));
+  *on_chain = probe->pos.slot == p->slot;
+  return CDL_OK;
+}
+
 int cdl_follower_intersect(cdl_follower *f, const cdl_point *points, size_t n,
                            cdl_point *found, bool *found_any, cdl_error *err) {
-  (void)err;
   *found_any = false;
   for (size_t i = 0; i < n; i++) {
     cdl_follower probe = *f;
-    probe.at_origin = points[i].origin;
-    probe.has_ipos = false;
-    probe.pos.slot = points[i].slot;
-    memcpy(probe.pos.hash, points[i].hash, 32);
-    long index;
-    cdl_immutable_pos ipos;
+    long index = -1;
     bool on_chain = true;
-    if (!points[i].origin) TRY_CDB(locate(&probe, &index, &ipos, &on_chain, err));
+    if (points[i].origin) {
+      probe.at_origin = true;
+      probe.has_ipos = false;
+    } else {
+      TRY_CDB(probe_point(&probe, &points[i], &index, &on_chain, err));
+    }
     if (!on_chain) continue;
-    if (!points[i].origin && index >= 0) probe.pos = CHAIN(f->db, index);
-    else if (!points[i].origin) cdl_immutable_info(f->db->imm, ipos, &probe.pos, err);
     *f = probe;
     f->trail_len = 0; /* a new position: the old trail says nothing about it */
-    if (!points[i].origin && index >= 0) trail_push(f, &f->pos);
+    if (index >= 0) trail_push(f, &f->pos);
     *found = points[i];
     *found_any = true;
     return CDL_OK;

@@ -9,7 +9,9 @@
  *  - against a scripted lying server: a header that does not extend the
  *    one before, a block other than the one announced, a message the
  *    server may not send, a batch that ends early, a refused handshake and
- *    silence past each time limit; each is a violation with its rule.
+ *    silence past each time limit; points that are not what the client
+ *    offered or announced (a right hash under a wrong slot); each is a
+ *    violation with its rule.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,12 +194,16 @@ static int feed(liar *l, uint16_t proto) {
   return rc;
 }
 
-static void liar_start(liar *l, size_t pipeline, bool accept) {
+/* A client offering |known| (none: the origin) for the intersection. */
+static void liar_start_known(liar *l, size_t pipeline, bool accept, const cdl_point *known,
+                             size_t n_known) {
   memset(l, 0, sizeof *l);
   l->s.fail_at = SIZE_MAX;
   cdl_buf_init(&l->msg, 0);
   cdl_n2n_client_config cfg = config(&l->s, pipeline);
   cfg.fetch_batch = 2;
+  cfg.known = known;
+  cfg.n_known = n_known;
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &l->c, &l->err), CDL_OK);
   if (!accept) return;
   uint8_t data[16];
@@ -207,6 +213,10 @@ static void liar_start(liar *l, size_t pipeline, bool accept) {
   cdl_hs_msg m = {.kind = CDL_HS_ACCEPT, .version = 14, .data = cdl_span_of(d.data, d.len)};
   cdl_hs_encode(&l->msg, &m);
   assert_int_equal(feed(l, CDL_PROTO_HANDSHAKE), CDL_OK);
+}
+
+static void liar_start(liar *l, size_t pipeline, bool accept) {
+  liar_start_known(l, pipeline, accept, NULL, 0);
 }
 
 static void liar_end(liar *l, int rc, int code, const char *words) {
@@ -240,14 +250,18 @@ static int bf(liar *l, uint8_t kind, size_t block) {
   return feed(l, CDL_PROTO_BLOCK_FETCH);
 }
 
-/* Intersection at the origin, the roll back to it, headers 0 and 1, then
- * "await": the client asks for the range [0, 1]. */
-static void announce_two(liar *l) {
+/* Intersection at the origin, the roll back to it, header 0. */
+static void announce_first(liar *l) {
   assert_int_equal(cs(l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = {.origin = true}}),
                    CDL_OK);
   assert_int_equal(cs(l, (cdl_cs_msg){.kind = CDL_CS_ROLL_BACKWARD, .point = {.origin = true}}),
                    CDL_OK);
   assert_int_equal(forward(l, 0), CDL_OK);
+}
+
+/* Then header 1 and "await": the client asks for the range [0, 1]. */
+static void announce_two(liar *l) {
+  announce_first(l);
   assert_int_equal(forward(l, 1), CDL_OK);
   assert_int_equal(cs(l, (cdl_cs_msg){.kind = CDL_CS_AWAIT_REPLY}), CDL_OK);
 }
@@ -256,11 +270,7 @@ static void test_lying_server(void **state) {
   (void)state;
   liar l;
   liar_start(&l, 4, true);
-  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = {.origin = true}}),
-                   CDL_OK);
-  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_ROLL_BACKWARD, .point = {.origin = true}}),
-                   CDL_OK);
-  assert_int_equal(forward(&l, 0), CDL_OK);
+  announce_first(&l);
   liar_end(&l, forward(&l, 2), CDL_E_PROTOCOL, "does not extend the previous one");
 
   liar_start(&l, 4, true);
@@ -287,6 +297,34 @@ static void test_lying_server(void **state) {
   refuse.versions[0].number = 6;
   cdl_hs_encode(&l.msg, &refuse);
   liar_end(&l, feed(&l, CDL_PROTO_HANDSHAKE), CDL_E_REFUSED, "handshake");
+}
+
+/* A point is a slot and a hash: an intersection other than a point offered
+ * (among them an offered hash under another slot) and a roll-back to an
+ * announced header's hash under another slot are lies. */
+static void test_lying_points(void **state) {
+  (void)state;
+  liar l;
+  cdl_point at5 = point_of(&S.info[5]), at5_elsewhere = at5, at0_elsewhere = point_of(&S.info[0]);
+  at5_elsewhere.slot = 12345;
+  at0_elsewhere.slot = 7;
+  liar_start(&l, 4, true); /* offers the origin */
+  liar_end(&l, cs(&l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = at5}), CDL_E_PROTOCOL,
+           "not a point offered");
+
+  liar_start_known(&l, 4, true, &at5, 1);
+  liar_end(&l, cs(&l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = at5_elsewhere}),
+           CDL_E_PROTOCOL, "not a point offered");
+
+  liar_start_known(&l, 4, true, &at5, 1); /* the point itself is fine */
+  assert_int_equal(cs(&l, (cdl_cs_msg){.kind = CDL_CS_INTERSECT_FOUND, .point = at5}), CDL_OK);
+  assert_memory_equal(cdl_n2n_client_stats_get(l.c).intersection.hash, S.info[5].hash, 32);
+  liar_end(&l, CDL_OK, CDL_OK, "");
+
+  liar_start(&l, 4, true);
+  announce_first(&l);
+  liar_end(&l, cs(&l, (cdl_cs_msg){.kind = CDL_CS_ROLL_BACKWARD, .point = at0_elsewhere}),
+           CDL_E_PROTOCOL, "hash at slot 7, not 0");
 }
 
 static void test_silent_server(void **state) {
@@ -322,7 +360,7 @@ int main(void) {
       cmocka_unit_test(test_sync_pipelined), cmocka_unit_test(test_sync_unpipelined),
       cmocka_unit_test(test_sync_any_split), cmocka_unit_test(test_known_point),
       cmocka_unit_test(test_block_refused),  cmocka_unit_test(test_lying_server),
-      cmocka_unit_test(test_silent_server),
+      cmocka_unit_test(test_lying_points),  cmocka_unit_test(test_silent_server),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

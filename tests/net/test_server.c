@@ -565,6 +565,58 @@ static void test_local_state_query(void **state) {
   sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "MsgQuery while idle");
 }
 
+/* A point is (slot, hash): a real block's hash under another slot names no
+ * block. The first blocks are the epoch-0 EBB and main block 1, both at
+ * slot 0, so EBB points keep the slot of the epoch's first slot. */
+static void test_points_need_their_slot(void **state) {
+  (void)state;
+  assert_true(S.info[0].is_ebb && S.info[0].slot == 0 && S.info[1].slot == 0);
+  cdl_point tip = point_of_block(N_BLOCKS - 1), tip_elsewhere = tip;
+  tip_elsewhere.slot = 12345;
+  cdl_point old = point_of_block(100), old_elsewhere = old; /* in the immutable part */
+  old_elsewhere.slot++;
+  cdl_point ebb_elsewhere = point_of_block(0);
+  ebb_elsewhere.slot = 1;
+  client c;
+  client_init(&c);
+  handshake(&c);
+  /* Chain-sync: each wrong slot is skipped, the next listed point wins with its own slot. */
+  cdl_point lone[3] = {tip_elsewhere, old_elsewhere, ebb_elsewhere};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = lone, .n_points = 3});
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  cdl_cs_msg m = recv_cs(&c);
+  assert_int_equal(m.kind, CDL_CS_INTERSECT_NOT_FOUND);
+  cdl_point pts[3] = {tip_elsewhere, point_of_block(0), tip};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = pts, .n_points = 3});
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  m = recv_cs(&c);
+  assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
+  assert_int_equal(m.point.slot, 0);
+  assert_memory_equal(m.point.hash, S.info[0].hash, 32);
+  /* Block-fetch: either end under a wrong slot gets no blocks. */
+  assert_int_equal(fetch(&c, point_of_block(2990), tip_elsewhere, 0), -1);
+  assert_int_equal(fetch(&c, old_elsewhere, point_of_block(200), 0), -1);
+  assert_int_equal(fetch(&c, ebb_elsewhere, point_of_block(3), 0), -1);
+  assert_int_equal(fetch(&c, point_of_block(0), point_of_block(1), 0), 2);
+  sc_free(&c);
+  /* Local state query: acquiring the tip's hash under another slot fails as not on the chain,
+   * and so does a volatile block's hash under another slot (not "too old"). */
+  cdl_point recent_elsewhere = point_of_block(2900);
+  recent_elsewhere.slot += 7;
+  const cdl_point *off_chain[] = {&tip_elsewhere, &recent_elsewhere, &old_elsewhere};
+  for (size_t i = 0; i < 3; i++) {
+    local_init(&c);
+    cdl_lsq_msg r = lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE, .point = *off_chain[i]});
+    assert_int_equal(r.kind, CDL_LSQ_FAILURE);
+    assert_int_equal(r.failure, CDL_LSQ_POINT_NOT_ON_CHAIN);
+    sc_free(&c);
+  }
+  local_init(&c);
+  assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE, .point = tip}).kind,
+                   CDL_LSQ_ACQUIRED);
+  sc_free(&c);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain_sync),
@@ -578,6 +630,7 @@ int main(void) {
       cmocka_unit_test(test_flood),
       cmocka_unit_test(test_local_chain_sync),
       cmocka_unit_test(test_local_state_query),
+      cmocka_unit_test(test_points_need_their_slot),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

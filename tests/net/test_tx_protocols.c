@@ -10,6 +10,7 @@
  * client_txsub.c) to a scripted peer and relaying it to our server
  * engine's; and the violations that end the connection on either side.
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,6 +459,98 @@ static void test_tx_pull(void **state) {
   for (size_t i = 0; i < 3; i++) cdl_buf_free(&g[i]);
 }
 
+/* Poor key |from|'s payment (make_gentx) with its witness list emptied:
+ * [0, [tx, []]]. */
+static void unwitnessed_gentx(cdl_buf *out, size_t from, uint8_t id[32]) {
+  cdl_buf g;
+  make_gentx(&g, from, 3, 5000000, id);
+  cdl_cbor_cursor cur;
+  cdl_error err = {0};
+  cdl_span tx;
+  cdl_cbor_cursor_init(&cur, g.data + 3, g.len - 3, &err); /* after 82 00 82 */
+  assert_int_equal(cdl_cbor_skip(&cur, &tx), CDL_OK);
+  cdl_buf_init(out, 0);
+  cdl_cbor_enc_array(out, 2);
+  cdl_cbor_enc_uint(out, CDL_MP_TX);
+  cdl_cbor_enc_array(out, 2);
+  cdl_cbor_enc_raw(out, tx);
+  cdl_cbor_enc_array(out, 0);
+  cdl_buf_free(&g);
+}
+
+/* A tx of poor key 0's genesis output paying 513 outputs of 1 lovelace
+ * (about 23 KB, over maxTxSize 4,096): refused by the size rule, with the
+ * rule's message, and the connection goes on (the decoder once ran out of
+ * its memory bound at 513 outputs and the connection was closed). */
+static void test_large_tx_rejected(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c);
+  cdl_buf to, g;
+  cdl_buf_init(&to, 0), cdl_buf_init(&g, 0);
+  cdl_gen_key_address(&gen.secrets.poor[1], gen.requires_magic, MAGIC, &to);
+  cdl_gen_tx_output outs[513];
+  for (size_t i = 0; i < 513; i++) outs[i] = (cdl_gen_tx_output){cdl_span_of(to.data, to.len), 1};
+  cdl_gen_tx_input in = {.index = 0, .owner = &gen.secrets.poor[0]};
+  cdl_buf from;
+  cdl_buf_init(&from, 0);
+  cdl_gen_key_address(in.owner, gen.requires_magic, MAGIC, &from);
+  cdl_blake2b_256(in.tx_id, from.data, from.len); /* a genesis output's id */
+  uint8_t id[32];
+  cdl_cbor_enc_array(&g, 2);
+  cdl_cbor_enc_uint(&g, CDL_MP_TX);
+  cdl_gen_tx_make(&in, 1, outs, 513, MAGIC, &g, id);
+  assert_true(g.len > 20000 && g.len < CDL_MEMPOOL_MAX_PAYLOAD);
+  cdl_ltx_msg r = submit(&c, 0, &g);
+  expect_reason(&r, CDL_RULE_TX_SIZE);
+  char detail[64];
+  snprintf(detail, sizeof detail, "exceeds maxTxSize 4096");
+  assert_non_null(memmem(r.reason.ptr, r.reason.len, detail, strlen(detail)));
+  cdl_buf small;
+  make_gentx(&small, 2, 3, 5000000, id);
+  assert_int_equal(submit(&c, 0, &small).kind, CDL_LTX_ACCEPT); /* still connected */
+  sc_free(&c);
+  cdl_buf_free(&to), cdl_buf_free(&from), cdl_buf_free(&g), cdl_buf_free(&small);
+}
+
+/* The mempool's witness policy on both ways in: a local client gets
+ * MsgRejectTx naming mempool.witnesses_missing, [[0, [0, [rule, detail]]]];
+ * a peer's such tx is pulled, refused and not held against the peer. */
+static void test_witness_policy(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c);
+  cdl_buf g;
+  uint8_t id[32];
+  unwitnessed_gentx(&g, 1, id);
+  cdl_ltx_msg r = submit(&c, 0, &g);
+  expect_reason(&r, CDL_RULE_MEMPOOL_WITNESSES);
+  static const char HEAD[] = "\x81\x82\x00\x82\x00\x82\x78\x19mempool.witnesses_missing";
+  assert_true(r.reason.len > sizeof HEAD - 1);
+  assert_memory_equal(r.reason.ptr, HEAD, sizeof HEAD - 1);
+  sc_free(&c);
+  peer_start(&c);
+  size_t size = g.len + 2;
+  cdl_buf ids_b, txs_b;
+  tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  cdl_tx2_msg q = tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                                         .items = id_list(&ids_b, &id, &size, 1),
+                                         .n_items = 1});
+  cdl_buf_free(&ids_b);
+  assert_true(q.kind == CDL_TX2_REQUEST_TXS && q.n_items == 1);
+  q = tx2(&c, &(cdl_tx2_msg){
+                  .kind = CDL_TX2_REPLY_TXS, .items = tx_list(&txs_b, &g, 1), .n_items = 1});
+  cdl_buf_free(&txs_b);
+  assert_true(q.kind == CDL_TX2_REQUEST_TX_IDS && q.ack == 1); /* the connection goes on */
+  cdl_n2n_server_stats st = cdl_n2n_server_stats_get(c.srv);
+  assert_int_equal(st.txs_received, 1);
+  assert_int_equal(st.txs_accepted, 0);
+  cdl_mempool_entry e;
+  assert_false(cdl_mempool_find(mp, CDL_MP_TX, id, &e));
+  sc_free(&c);
+  cdl_buf_free(&g);
+}
+
 /* ---- Node-to-node tx-submission: the client engine offers ---- */
 
 /* A client engine offering |offer| to a scripted peer: a responder mux on
@@ -810,6 +903,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_monitor, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_pull, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_witness_policy, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_large_tx_rejected, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_offer, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_offer_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_relay, test_setup, test_teardown),

@@ -19,6 +19,7 @@
  * In-order adds and look-ups, duplicates, a refused block, reopen after a
  * clean close and after a crash, the rollback bound k, EBBs winning ties,
  * followers across fork switches and into the immutable DB, intersections,
+ * points matched by slot and hash (EBBs included),
  * and one test per defect found in src/storage, named after what must
  * hold. CDL_TEST_FILTER runs only the tests whose names match (a cmocka
  * pattern).
@@ -300,6 +301,48 @@ static void test_chaindb_ebb_wins_ties(void **state) {
   scene_end(&s, db);
 }
 
+/* A point is a slot and a hash: a stored block's hash under another slot
+ * names no block, to a look-up or an intersection, in the immutable part
+ * and in the volatile one. An EBB's point has its epoch's first slot,
+ * which the epoch's first main block shares when that slot is filled: both
+ * points still name their own block. Chain X, k = 5. */
+static void test_points_are_slot_and_hash(void **state) {
+  (void)state;
+  size_t ebb = 1;
+  while (ebb + 1 < GX->n && !(GX->info[ebb].is_ebb && GX->info[ebb + 1].slot == GX->info[ebb].slot))
+    ebb++;
+  assert_true(ebb + 1 < GX->n && ebb + FORKS_K + 2 < GX->n); /* both end up immutable */
+  scene s;
+  cdl_chaindb *db = scene_gen(&s, FORKS_K);
+  add_gen(db, GX, 0, GX->n, CDL_ADD_ADOPTED);
+  size_t cases[] = {ebb, ebb + 1, GX->n - 3, GX->n - 1}; /* the last two volatile */
+  cdl_buf out;
+  cdl_buf_init(&out, 0);
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    size_t i = cases[c];
+    cdl_point right = point_of(&GX->info[i]), wrong = right, found;
+    wrong.slot += 1 + c;
+    cdl_block_info info;
+    cdl_error err = {0};
+    assert_int_equal(cdl_chaindb_read_block(db, &right, &out, &info, &err), CDL_OK);
+    assert_memory_equal(info.hash, GX->info[i].hash, 32);
+    assert_int_equal(cdl_chaindb_read_block(db, &wrong, &out, &info, &err), CDL_E_NOT_FOUND);
+    cdl_follower *f;
+    bool any;
+    assert_int_equal(cdl_follower_new(db, &f, &err), CDL_OK);
+    assert_int_equal(cdl_follower_intersect(f, &wrong, 1, &found, &any, &err), CDL_OK);
+    assert_false(any);
+    cdl_point both[2] = {wrong, right};
+    assert_int_equal(cdl_follower_intersect(f, both, 2, &found, &any, &err), CDL_OK);
+    assert_true(any && cdl_point_eq(&found, &right));
+    if (i + 1 < GX->n) expect_next(f, CDL_FOLLOW_FORWARD, GX->info[i + 1].hash);
+    else expect_next(f, CDL_FOLLOW_AWAIT, NULL);
+    cdl_follower_del(f);
+  }
+  cdl_buf_free(&out);
+  scene_end(&s, db);
+}
+
 /* A follower on A rolls back to the fork point when B wins, then follows
  * B; intersect finds the first listed point on the selected chain. */
 static void test_follower_fork_switch(void **state) {
@@ -546,6 +589,7 @@ int main(void) {
       cmocka_unit_test(test_chaindb_basics),
       cmocka_unit_test(test_chaindb_rollback_bound),
       cmocka_unit_test(test_chaindb_ebb_wins_ties),
+      cmocka_unit_test(test_points_are_slot_and_hash),
       cmocka_unit_test(test_follower_fork_switch),
       cmocka_unit_test(test_follower_rollback_into_immutable),
       cmocka_unit_test(test_follower_rollback_after_collection),

@@ -145,19 +145,44 @@ static void put_amount(cdl_buf *b, uint64_t amount, bool wide) {
   for (int shift = 56; shift >= 0; shift -= 8) cdl_buf_append_byte(b, (uint8_t)(amount >> shift));
 }
 
-void make_tx(const uint8_t in_id[32], uint32_t in_index, cdl_span to, size_t outputs,
-             uint64_t amount, bool wide_amounts, const test_key *signer, cdl_buf *out) {
-  cdl_buf in, tx, wit;
-  cdl_buf_init(&in, 0), cdl_buf_init(&tx, 0), cdl_buf_init(&wit, 0);
+static void put_input(cdl_buf *tx, const tx_input *input) {
+  cdl_buf in;
+  cdl_buf_init(&in, 0);
   cdl_cbor_enc_array(&in, 2);
-  cdl_cbor_enc_bytes(&in, in_id, 32);
-  cdl_cbor_enc_uint(&in, in_index);
+  cdl_cbor_enc_bytes(&in, input->tx_id, 32);
+  cdl_cbor_enc_uint(&in, input->index);
+  cdl_cbor_enc_array(tx, 2);
+  cdl_cbor_enc_uint(tx, 0);
+  cdl_cbor_enc_tag(tx, 24);
+  cdl_cbor_enc_bytes(tx, in.data, in.len);
+  cdl_buf_free(&in);
+}
+
+/* A VK witness by |signer| over the tx id |id| under mainnet's magic. */
+static void put_witness(cdl_buf *out, const test_key *signer, const uint8_t id[32]) {
+  uint8_t sig[64];
+  cdl_buf msg, wit;
+  cdl_buf_init(&msg, 0), cdl_buf_init(&wit, 0);
+  cdl_byron_msg_tx(&msg, 0x01, CDL_BYRON_MAINNET_MAGIC, id);
+  test_key_sign(signer, msg.data, msg.len, sig);
+  cdl_cbor_enc_array(&wit, 2);
+  cdl_cbor_enc_bytes(&wit, signer->xpub, 64);
+  cdl_cbor_enc_bytes(&wit, sig, 64);
+  cdl_cbor_enc_array(out, 2);
+  cdl_cbor_enc_uint(out, 0);
+  cdl_cbor_enc_tag(out, 24);
+  cdl_cbor_enc_bytes(out, wit.data, wit.len);
+  cdl_buf_free(&msg), cdl_buf_free(&wit);
+}
+
+void make_tx_inputs(const tx_input *ins, size_t n_in, cdl_span to, size_t outputs,
+                    uint64_t amount, bool wide_amounts, const test_key *const *signers,
+                    size_t n_signers, cdl_buf *out) {
+  cdl_buf tx;
+  cdl_buf_init(&tx, 0);
   cdl_cbor_enc_array(&tx, 3);
   cdl_cbor_enc_indef_array(&tx);
-  cdl_cbor_enc_array(&tx, 2);
-  cdl_cbor_enc_uint(&tx, 0);
-  cdl_cbor_enc_tag(&tx, 24);
-  cdl_cbor_enc_bytes(&tx, in.data, in.len);
+  for (size_t i = 0; i < n_in; i++) put_input(&tx, &ins[i]);
   cdl_cbor_enc_break(&tx);
   cdl_cbor_enc_indef_array(&tx);
   for (size_t i = 0; i < outputs; i++) {
@@ -167,22 +192,18 @@ void make_tx(const uint8_t in_id[32], uint32_t in_index, cdl_span to, size_t out
   }
   cdl_cbor_enc_break(&tx);
   cdl_cbor_enc_map(&tx, 0);
-  uint8_t id[32], sig[64];
+  uint8_t id[32];
   cdl_blake2b_256(id, tx.data, tx.len);
-  cdl_buf msg;
-  cdl_buf_init(&msg, 0);
-  cdl_byron_msg_tx(&msg, 0x01, CDL_BYRON_MAINNET_MAGIC, id);
-  test_key_sign(signer, msg.data, msg.len, sig);
-  cdl_cbor_enc_array(&wit, 2);
-  cdl_cbor_enc_bytes(&wit, signer->xpub, 64);
-  cdl_cbor_enc_bytes(&wit, sig, 64);
   cdl_buf_init(out, 0);
   cdl_cbor_enc_array(out, 2);
   cdl_cbor_enc_raw(out, cdl_span_of(tx.data, tx.len));
-  cdl_cbor_enc_array(out, 1);
-  cdl_cbor_enc_array(out, 2);
-  cdl_cbor_enc_uint(out, 0);
-  cdl_cbor_enc_tag(out, 24);
-  cdl_cbor_enc_bytes(out, wit.data, wit.len);
-  cdl_buf_free(&in), cdl_buf_free(&tx), cdl_buf_free(&wit), cdl_buf_free(&msg);
+  cdl_cbor_enc_array(out, n_signers);
+  for (size_t i = 0; i < n_signers; i++) put_witness(out, signers[i], id);
+  cdl_buf_free(&tx);
+}
+
+void make_tx(const uint8_t in_id[32], uint32_t in_index, cdl_span to, size_t outputs,
+             uint64_t amount, bool wide_amounts, const test_key *signer, cdl_buf *out) {
+  tx_input in = {in_id, in_index};
+  make_tx_inputs(&in, 1, to, outputs, amount, wide_amounts, &signer, 1, out);
 }

@@ -87,5 +87,14 @@ void body_with_txs(const reforge *rf, size_t i, const cdl_span *txs, size_t n, c
  * CBOR, not canonical). */
 void make_tx(const uint8_t in_id[32], uint32_t in_index, cdl_span to, size_t outputs,
              uint64_t amount, bool wide_amounts, const test_key *signer, cdl_buf *out);
+/* The same with several inputs and |n_signers| witnesses, the i-th by
+ * signers[i] (none at all, or fewer than inputs, are allowed). */
+typedef struct tx_input {
+  const uint8_t *tx_id; /* 32 bytes */
+  uint32_t index;
+} tx_input;
+void make_tx_inputs(const tx_input *ins, size_t n_in, cdl_span to, size_t outputs,
+                    uint64_t amount, bool wide_amounts, const test_key *const *signers,
+                    size_t n_signers, cdl_buf *out);
 
 #endif /* CARDINAL_TEST_CHAIN_SUPPORT_H */

@@ -4,7 +4,9 @@
  * re-forged with test keys (chain_support.h), so a changed body gets
  * correct proofs and a valid header signature, and the only defect is
  * the one under test. Each case is rejected at the mutated block with its
- * rule, and the ledger is left as it was.
+ * rule, and the ledger is left as it was. One case is accepted: inputs
+ * without witnesses, which the ledger leaves unchecked (cardano-ledger)
+ * and only the mempool refuses.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +189,59 @@ static void test_witness_of_another_key(void **state) {
   cdl_buf_free(&tx);
 }
 
+/* An AVVM genesis output still unspent in |l|: not the spender's. */
+static void unspent_avvm(const cdl_ledger *l, uint8_t tx_id[32], uint64_t *lovelace) {
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_byron_utxo_entry *e = NULL;
+  size_t n = 0;
+  cdl_error err = {0};
+  assert_int_equal(cdl_byron_genesis_utxo(&rf.fix.g, false, &arena, &e, &n, &err), CDL_OK);
+  size_t i = 0;
+  while (i < n && (memcmp(e[i].tx_id, rf.spender_utxo, 32) == 0 ||
+                   !cdl_ledger_utxo_get(l, e[i].tx_id, 0, lovelace)))
+    i++;
+  assert_true(i < n && *lovelace > 2000000);
+  memcpy(tx_id, e[i].tx_id, 32);
+  cdl_arena_free(&arena);
+}
+
+/* Block validity keeps cardano-ledger's rule: witnesses pair with inputs
+ * by a truncating zip, and an input without a witness is not checked. A
+ * block holding [tx, []] that spends someone else's output, or a tx with
+ * two inputs and one witness, is valid on the real chain, and so here;
+ * only the mempool refuses such txs (mempool.witnesses_missing,
+ * test_mempool). */
+static void test_unwitnessed_inputs_valid_in_a_block(void **state) {
+  (void)state;
+  cdl_span to = cdl_span_of(rf.spender_addr.data, rf.spender_addr.len);
+  const test_key *spender = &rf.spender;
+  for (int round = 0; round < 2; round++) {
+    cdl_ledger *l = ledger_before(EMPTY_BLOCK);
+    uint8_t avvm[32];
+    uint64_t value, fee = 1000000;
+    unspent_avvm(l, avvm, &value);
+    tx_input ins[2] = {{rf.spender_utxo, 0}, {avvm, 0}};
+    cdl_buf tx, body, forged;
+    if (round == 0) /* [tx, []]: the AVVM output alone, nobody's witness */
+      make_tx_inputs(&ins[1], 1, to, 1, value - fee, false, NULL, 0, &tx);
+    else /* the spender's output and the AVVM one, the spender's witness only */
+      make_tx_inputs(ins, 2, to, 1, REFORGE_SPENDER_LOVELACE + value - fee, false, &spender, 1,
+                     &tx);
+    body_with_txs(&rf, EMPTY_BLOCK, (cdl_span[]){{tx.data, tx.len}}, 1, &body);
+    reforge_block(&rf, EMPTY_BLOCK, rf.hashes[EMPTY_BLOCK - 1], cdl_span_of(body.data, body.len),
+                  NULL, &forged);
+    apply_all(l, (cdl_span[]){{forged.data, forged.len}}, 1);
+    uint64_t left;
+    assert_false(cdl_ledger_utxo_get(l, avvm, 0, &left)); /* spent */
+    cdl_ledger_totals t;
+    cdl_ledger_get_totals(l, &t);
+    assert_int_equal(t.fees_lovelace, fee);
+    cdl_buf_free(&tx), cdl_buf_free(&body), cdl_buf_free(&forged);
+    cdl_ledger_del(l);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reforged_chain_is_valid),
@@ -198,6 +253,7 @@ int main(void) {
       cmocka_unit_test(test_value_not_preserved),
       cmocka_unit_test(test_tx_over_max_size),
       cmocka_unit_test(test_witness_of_another_key),
+      cmocka_unit_test(test_unwitnessed_inputs_valid_in_a_block),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

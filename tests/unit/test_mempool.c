@@ -2,7 +2,7 @@
  * test_mempool.c: ledger forks and the mempool (include/cardinal/mempool.h,
  * docs/mempool.md) over a generated genesis (3 genesis keys, 5 funded
  * "poor" keys, k = 10, protocol magic 42): acceptance, each refusal with
- * its rule, chained and conflicting txs, capacity, re-validation after the
+ * its rule (the witness policy among them, against the ledger's verdict), chained and conflicting txs, capacity, re-validation after the
  * tip changes, TTL expiry, and the three other payload kinds.
  */
 #include <stdio.h>
@@ -265,6 +265,79 @@ static void test_ledger_rules_apply(void **state) {
   cdl_buf_free(&g);
 }
 
+/* A GenTx of a tx spending |coins| (all to poor key 4, less FEE), witnessed
+ * by the owners of the first |n_witnesses| of them, in input order. */
+static void tx_of_coins(const coin *coins, size_t n_coins, size_t n_witnesses, cdl_buf *gentx) {
+  cdl_gen_tx_input ins[2];
+  const cdl_gen_key *keys[2];
+  uint64_t total = 0;
+  assert_true(n_coins <= 2 && n_witnesses <= n_coins);
+  for (size_t i = 0; i < n_coins; i++) {
+    ins[i] = (cdl_gen_tx_input){.index = coins[i].index, .owner = coins[i].owner};
+    memcpy(ins[i].tx_id, coins[i].tx_id, 32);
+    keys[i] = coins[i].owner;
+    total += coins[i].lovelace;
+  }
+  cdl_buf to, body;
+  cdl_buf_init(&to, 0);
+  cdl_buf_init(&body, 0);
+  cdl_gen_key_address(&gen.secrets.poor[4], gen.requires_magic, MAGIC, &to);
+  cdl_gen_tx_output out = {cdl_span_of(to.data, to.len), total - FEE};
+  uint8_t id[32];
+  cdl_gen_tx_body(ins, n_coins, &out, 1, &body, id);
+  cdl_buf_init(gentx, 0);
+  cdl_cbor_enc_array(gentx, 2);
+  cdl_cbor_enc_uint(gentx, CDL_MP_TX);
+  cdl_gen_tx_sign(cdl_span_of(body.data, body.len), keys, n_witnesses, MAGIC, gentx);
+  assert_false(gentx->failed);
+  cdl_buf_free(&to);
+  cdl_buf_free(&body);
+}
+
+/* The ledger's verdict on GenTx |g| alone, on a fork of |l|. */
+static int ledger_verdict(const cdl_ledger *l, const cdl_buf *g, cdl_rejection *rej) {
+  cdl_ledger *fork = NULL;
+  assert_int_equal(cdl_ledger_fork(l, &fork), CDL_OK);
+  test_ctx t;
+  test_ctx_init(&t, 0);
+  cdl_byron_txaux aux;
+  assert_int_equal(cdl_byron_txaux_decode(g->data + 2, g->len - 2, &t.ctx, &aux), CDL_OK);
+  int rc = cdl_ledger_apply_tx(fork, &aux, rej);
+  test_ctx_free(&t);
+  cdl_ledger_del(fork);
+  return rc;
+}
+
+/* Policy, not validity: the ledger takes a tx whose inputs outnumber its
+ * witnesses (the unpaired inputs go unchecked, as in cardano-ledger), the
+ * mempool refuses it with its own rule, naming the first unsigned input.
+ * [tx, []] spending another key's output, and two inputs of two owners
+ * with only the first one's witness. */
+static void test_witnesses_missing(void **state) {
+  (void)state;
+  coin mine = poor_coin(0), theirs = poor_coin(1);
+  coin both[2] = {mine, theirs};
+  cdl_buf none, one, two;
+  tx_of_coins(&theirs, 1, 0, &none);
+  tx_of_coins(both, 2, 1, &one);
+  tx_of_coins(both, 2, 2, &two);
+  cdl_rejection rej;
+  assert_int_equal(ledger_verdict(L, &none, &rej), CDL_OK);
+  assert_int_equal(ledger_verdict(L, &one, &rej), CDL_OK);
+  expect_rule(add(MP, L, &none, 1, &rej), &rej, CDL_RULE_MEMPOOL_WITNESSES);
+  assert_true(rej.has_input && rej.input_index == theirs.index);
+  assert_memory_equal(rej.input_tx_id, theirs.tx_id, 32);
+  assert_string_equal(rej.detail, "witnesses for 0 of 1 inputs: input 0 is unsigned");
+  expect_rule(add(MP, L, &one, 1, &rej), &rej, CDL_RULE_MEMPOOL_WITNESSES);
+  assert_memory_equal(rej.input_tx_id, theirs.tx_id, 32);
+  assert_string_equal(rej.detail, "witnesses for 1 of 2 inputs: input 1 is unsigned");
+  assert_int_equal(count_of(MP), 0);
+  assert_int_equal(add(MP, L, &two, 1, &rej), CDL_OK); /* each input signed by its owner */
+  cdl_buf_free(&none);
+  cdl_buf_free(&one);
+  cdl_buf_free(&two);
+}
+
 static void test_decode_refusals(void **state) {
   (void)state;
   cdl_ledger *l = L;
@@ -288,6 +361,98 @@ static void test_decode_refusals(void **state) {
   expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_DECODE);
   assert_int_equal(count_of(mp), 0);
   cdl_buf_free(&g);
+}
+
+/* A GenTx of poor key 0's coin paying |n| outputs of 1 lovelace to poor
+ * key 2's address without the network magic (the shortest address the
+ * decoder reads), witnessed. */
+static void many_outputs(size_t n, cdl_buf *gentx) {
+  coin c = poor_coin(0);
+  cdl_buf to;
+  cdl_buf_init(&to, 0);
+  cdl_gen_key_address(&gen.secrets.poor[2], false, MAGIC, &to);
+  cdl_gen_tx_output *outs = calloc(n, sizeof *outs);
+  assert_non_null(outs);
+  for (size_t i = 0; i < n; i++) outs[i] = (cdl_gen_tx_output){cdl_span_of(to.data, to.len), 1};
+  cdl_gen_tx_input in = {.index = c.index, .owner = c.owner};
+  memcpy(in.tx_id, c.tx_id, 32);
+  uint8_t id[32];
+  cdl_buf_init(gentx, 0);
+  cdl_cbor_enc_array(gentx, 2);
+  cdl_cbor_enc_uint(gentx, CDL_MP_TX);
+  cdl_gen_tx_make(&in, 1, outs, n, MAGIC, gentx, id);
+  assert_false(gentx->failed);
+  free(outs);
+  cdl_buf_free(&to);
+}
+
+/* The most outputs that fit the largest GenTx the mempool reads. */
+static size_t most_outputs(void) {
+  cdl_buf one, two;
+  many_outputs(1, &one);
+  many_outputs(2, &two);
+  size_t per = two.len - one.len, n = 1 + (CDL_MEMPOOL_MAX_PAYLOAD - one.len) / per;
+  cdl_buf_free(&one);
+  cdl_buf_free(&two);
+  return n - 2; /* the list's and the tx's heads grow by a byte or two on the way */
+}
+
+/* A tx's size is the ledger's rule (utxo.tx_size, maxTxSize 4,096 here),
+ * never the decoder's memory: 513 outputs (once an out-of-memory close)
+ * and as many outputs as fit the 64 KB the mempool reads are refused as
+ * too large; 64 KB of inputs decode too (refused for their witnesses);
+ * tx attributes claiming 30,000 entries are malformed, not a memory
+ * failure. */
+static void test_large_txs_rejected_by_rule(void **state) {
+  (void)state;
+  cdl_rejection rej;
+  size_t counts[] = {512, 513, 1000, most_outputs()};
+  for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+    cdl_buf g;
+    many_outputs(counts[i], &g);
+    assert_true(g.len <= CDL_MEMPOOL_MAX_PAYLOAD);
+    expect_rule(add(MP, L, &g, 1, &rej), &rej, CDL_RULE_TX_SIZE);
+    char want[80];
+    snprintf(want, sizeof want, "tx of %zu bytes exceeds maxTxSize 4096", g.len - 2);
+    assert_string_equal(rej.detail, want);
+    cdl_buf_free(&g);
+  }
+  /* Inputs: the tx body alone (no witnesses), as many as fit. */
+  coin c = poor_coin(1);
+  size_t n_in = (CDL_MEMPOOL_MAX_PAYLOAD - 200) / 44; /* 44 bytes each from index 256 on */
+  cdl_gen_tx_input *ins = calloc(n_in, sizeof *ins);
+  assert_non_null(ins);
+  for (size_t i = 0; i < n_in; i++) {
+    ins[i] = (cdl_gen_tx_input){.index = (uint32_t)i, .owner = c.owner};
+    memcpy(ins[i].tx_id, c.tx_id, 32);
+  }
+  cdl_buf to, body, g;
+  cdl_buf_init(&to, 0), cdl_buf_init(&body, 0), cdl_buf_init(&g, 0);
+  cdl_gen_key_address(&gen.secrets.poor[2], false, MAGIC, &to);
+  cdl_gen_tx_output out = {cdl_span_of(to.data, to.len), 1};
+  uint8_t id[32];
+  cdl_gen_tx_body(ins, n_in, &out, 1, &body, id);
+  cdl_cbor_enc_array(&g, 2);
+  cdl_cbor_enc_uint(&g, CDL_MP_TX);
+  cdl_gen_tx_sign(cdl_span_of(body.data, body.len), NULL, 0, MAGIC, &g);
+  assert_true(g.len <= CDL_MEMPOOL_MAX_PAYLOAD && g.len > CDL_MEMPOOL_MAX_PAYLOAD - 1000);
+  expect_rule(add(MP, L, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_WITNESSES);
+  /* Attributes claiming 30,000 entries: [0, [[inputs, outputs, {30000 x 0: h''}], []]]. */
+  cdl_buf_reset(&g);
+  cdl_buf_reset(&body);
+  cdl_gen_tx_body(ins, 1, &out, 1, &body, id);
+  cdl_cbor_enc_array(&g, 2);
+  cdl_cbor_enc_uint(&g, CDL_MP_TX);
+  cdl_cbor_enc_array(&g, 2);
+  cdl_buf_append(&g, body.data, body.len - 1); /* a one-input tx without its empty map */
+  cdl_cbor_enc_map(&g, 30000);
+  for (size_t i = 0; i < 30000; i++) cdl_buf_append(&g, (const uint8_t *)"\x00\x40", 2);
+  cdl_cbor_enc_array(&g, 0);
+  assert_true(g.len <= CDL_MEMPOOL_MAX_PAYLOAD);
+  expect_rule(add(MP, L, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_DECODE);
+  assert_int_equal(count_of(MP), 0);
+  free(ins);
+  cdl_buf_free(&to), cdl_buf_free(&body), cdl_buf_free(&g);
 }
 
 static void test_capacity(void **state) {
@@ -473,7 +638,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_accept_and_read, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_conflicts_and_chains, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_ledger_rules_apply, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_witnesses_missing, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_decode_refusals, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_large_txs_rejected_by_rule, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_capacity, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_revalidation, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_expiry, test_setup, test_teardown),

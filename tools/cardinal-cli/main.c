@@ -3,6 +3,7 @@
  * are grouped by noun; machine output is JSON on stdout, errors go to
  * stderr, exit codes follow docs/design.md section 6.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,6 +56,10 @@ static const char USAGE[] =
     "Exit codes: 0 ok, 1 invalid input (JSON error on stderr), 2 usage, 3 I/O failure.\n";
 
 int main(int argc, char **argv) {
+  /* A peer or node that closes while we write must cost an error we report
+   * (exit 3), not a silent death: with SIGPIPE ignored the write fails
+   * with EPIPE instead. */
+  signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
