@@ -120,10 +120,14 @@ uint64_t cdl_peers_deadline(const cdl_peers *ps) {
   return d;
 }
 
+/* An engine's error is the peer's doing (a violation, a limit, a time
+ * limit, bytes that do not decode) unless it is our own socket, disk or
+ * memory failing. */
 cdl_peer_end cdl_peer_end_of(int rc) {
   if (rc == CDL_OK) return CDL_PEER_END_CLEAN;
   if (rc == CDL_E_REJECTED) return CDL_PEER_END_INVALID_BLOCK;
-  if (rc == CDL_E_PROTOCOL || rc == CDL_E_LIMIT || rc == CDL_E_TIMEOUT || rc == CDL_E_REFUSED)
-    return CDL_PEER_END_VIOLATION;
-  return CDL_PEER_END_IO;
+  if (rc == CDL_E_IO || rc == CDL_E_NOMEM || rc == CDL_E_USAGE || rc == CDL_E_LOCKED ||
+      rc == CDL_E_CHECKSUM)
+    return CDL_PEER_END_IO;
+  return CDL_PEER_END_VIOLATION;
 }

@@ -6,7 +6,9 @@
  * served by one poll loop.
  *
  *   pipeline   chain-sync with --depth requests always in flight, reading
- *              everything, until MsgAwaitReply says it reached the tip
+ *              everything, until MsgAwaitReply says it reached the tip;
+ *              with --burst 1, --depth requests once, then only reading
+ *              until each has its reply
  *   slow       node-to-node: block-fetch of --range; local: pipelined
  *              chain-sync of whole blocks; read at --rate bytes/s
  *   nonreader  the handshake, a block-fetch of --range (local: chain-sync
@@ -14,10 +16,14 @@
  *   pinger     keep-alive pings as fast as the socket takes them, never
  *              reading (local: state-query acquires)
  *   garbage    random bytes
+ *   zombie     node-to-node: the handshake, 60 block-fetches of --range
+ *              never read, then, a second later, a message of two bad
+ *              bytes (a violation while the node's writes are stuck)
  *
  * Usage: hostile_peer (--tcp HOST:PORT | --unix PATH) --magic N
  *          [--pipeline N] [--slow N] [--nonreader N] [--pinger N]
- *          [--garbage N] [--depth D] [--rate BYTES] [--seconds S]
+ *          [--garbage N] [--zombie N] [--depth D] [--burst 1] [--rate BYTES]
+ *          [--seconds S]
  *          [--range FROMSLOT:FROMHASH:TOSLOT:TOHASH]
  * Runs until every pipeline peer is at the tip and every other peer was
  * closed by the node, or --seconds pass; then prints one JSON line per
@@ -41,8 +47,9 @@
 
 #include "cardinal/net.h"
 
-enum { B_PIPELINE, B_SLOW, B_NONREADER, B_PINGER, B_GARBAGE, B_KINDS };
-static const char *const NAMES[B_KINDS] = {"pipeline", "slow", "nonreader", "pinger", "garbage"};
+enum { B_PIPELINE, B_SLOW, B_NONREADER, B_PINGER, B_GARBAGE, B_ZOMBIE, B_KINDS };
+static const char *const NAMES[B_KINDS] = {"pipeline", "slow",    "nonreader",
+                                           "pinger",   "garbage", "zombie"};
 enum { CH_HS, CH_CS, CH_BF, CH_KA, CH_LSQ }; /* our initiator channels */
 
 typedef struct opts {
@@ -51,6 +58,7 @@ typedef struct opts {
   size_t count[B_KINDS];
   size_t depth;
   uint64_t rate, seconds;
+  bool burst;
   cdl_point from, to;
   bool has_range;
 } opts;
@@ -60,9 +68,10 @@ typedef struct peer {
   cdl_mux mux;
   cdl_buf out; /* SDUs not yet taken by the socket */
   size_t out_off;
-  bool started; /* the node accepted the handshake: the behaviour began */
+  bool started;       /* the node accepted the handshake: the behaviour began */
+  uint64_t bad_at_ms; /* a zombie's bad message is due then (0: sent or none) */
   bool closed, finished;
-  size_t forwards;
+  size_t forwards, replies;
   uint64_t bytes_in, allowance;
 } peer;
 
@@ -110,11 +119,13 @@ static void send_request_next(peer *p, cdl_buf *msg) {
  * (before that it knows no other protocol). */
 static void start_peer(peer *p, const opts *o, cdl_buf *msg) {
   p->started = true;
-  bool fetch = !is_local(o) && o->has_range && (p->kind == B_SLOW || p->kind == B_NONREADER);
-  if (fetch) {
+  bool fetch = !is_local(o) && o->has_range &&
+               (p->kind == B_SLOW || p->kind == B_NONREADER || p->kind == B_ZOMBIE);
+  for (int i = 0; fetch && i < (p->kind == B_ZOMBIE ? 60 : 1); i++) {
     cdl_bf_encode(msg, &(cdl_bf_msg){.kind = CDL_BF_REQUEST_RANGE, .from = o->from, .to = o->to});
     queue(p, CH_BF, msg);
   }
+  if (p->kind == B_ZOMBIE) p->bad_at_ms = now_ms() + 1000; /* once the node's writes are stuck */
   size_t requests = p->kind == B_PIPELINE ? o->depth : p->kind == B_PINGER ? 0 : fetch ? 0 : 10;
   for (size_t i = 0; i < requests; i++) send_request_next(p, msg);
 }
@@ -152,6 +163,14 @@ static void ping(peer *p, const opts *o, cdl_buf *msg) {
   }
 }
 
+/* A keep-alive message that is not CBOR: a violation. */
+static void bad_message(peer *p, cdl_buf *msg) {
+  static const uint8_t BAD[] = {0xff, 0xff};
+  cdl_buf_append(msg, BAD, sizeof BAD);
+  queue(p, CH_KA, msg);
+  p->bad_at_ms = 0;
+}
+
 static void garbage(peer *p) {
   uint8_t junk[4096];
   for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)rand();
@@ -177,7 +196,7 @@ static void pump_out(peer *p) {
 
 /* Chain-sync replies: a pipeline peer asks again for each, and stops at
  * the tip; a local slow reader keeps ten in flight. */
-static void take_chain_sync(peer *p, cdl_buf *msg) {
+static void take_chain_sync(peer *p, const opts *o, cdl_buf *msg) {
   for (;;) {
     cdl_span in = cdl_mux_ingress(&p->mux, CH_CS);
     cdl_cs_msg m;
@@ -186,6 +205,12 @@ static void take_chain_sync(peer *p, cdl_buf *msg) {
     if (in.len == 0 || cdl_cs_decode(in.ptr, in.len, &m, &used, &err) != CDL_OK) return;
     uint8_t kind = m.kind;
     cdl_mux_consume(&p->mux, CH_CS, used);
+    p->replies++;
+    if (o->burst && p->kind == B_PIPELINE) {
+      p->forwards += kind == CDL_CS_ROLL_FORWARD;
+      p->finished |= p->replies == o->depth;
+      continue;
+    }
     if (kind == CDL_CS_AWAIT_REPLY) {
       if (p->kind == B_PIPELINE) p->finished = true;
       continue;
@@ -238,7 +263,7 @@ static void read_in(peer *p, const opts *o, cdl_buf *msg) {
     return;
   }
   take_handshake(p, o, msg);
-  take_chain_sync(p, msg);
+  take_chain_sync(p, o, msg);
   drop_ingress(p);
 }
 
@@ -255,6 +280,7 @@ static void turn(peer *ps, size_t n, const opts *o, cdl_buf *msg, uint64_t tick_
     peer *p = &ps[i];
     if (p->kind == B_PINGER && p->started && cdl_mux_egress(&p->mux) < 4096) ping(p, o, msg);
     if (p->kind == B_GARBAGE && p->out_off == p->out.len) garbage(p);
+    if (p->bad_at_ms && now_ms() >= p->bad_at_ms) bad_message(p, msg);
     if (p->kind == B_SLOW) { /* a bucket of at most a fifth of a second */
       p->allowance += o->rate * tick_ms / 1000;
       if (p->allowance > o->rate / 5) p->allowance = o->rate / 5;
@@ -278,7 +304,7 @@ static void turn(peer *ps, size_t n, const opts *o, cdl_buf *msg, uint64_t tick_
 
 static void report(const peer *ps, size_t n) {
   for (int k = 0; k < B_KINDS; k++) {
-    size_t peers = 0, closed = 0, finished = 0, forwards = 0;
+    size_t peers = 0, closed = 0, finished = 0, forwards = 0, replies = 0;
     uint64_t bytes = 0;
     for (size_t i = 0; i < n; i++) {
       if (ps[i].kind != k) continue;
@@ -286,12 +312,13 @@ static void report(const peer *ps, size_t n) {
       closed += ps[i].closed;
       finished += ps[i].finished;
       forwards += ps[i].forwards;
+      replies += ps[i].replies;
       bytes += ps[i].bytes_in;
     }
     if (peers == 0) continue;
     printf("{\"behaviour\":\"%s\",\"peers\":%zu,\"closed_by_node\":%zu,\"finished\":%zu,"
-           "\"forwards\":%zu,\"bytes_in\":%llu}\n",
-           NAMES[k], peers, closed, finished, forwards, (unsigned long long)bytes);
+           "\"forwards\":%zu,\"replies\":%zu,\"bytes_in\":%llu}\n",
+           NAMES[k], peers, closed, finished, forwards, replies, (unsigned long long)bytes);
   }
 }
 
@@ -310,7 +337,7 @@ static bool parse_point(char **s, cdl_point *p) {
 
 static int usage(void) {
   fprintf(stderr, "usage: hostile_peer (--tcp HOST:PORT | --unix PATH) --magic N [--pipeline N]"
-                  " [--slow N] [--nonreader N] [--pinger N] [--garbage N] [--depth D]"
+                  " [--slow N] [--nonreader N] [--pinger N] [--garbage N] [--zombie N] [--depth D] [--burst 1]"
                   " [--rate BYTES] [--seconds S] [--range FROMSLOT:HASH:TOSLOT:HASH]\n");
   return 2;
 }
@@ -334,6 +361,8 @@ static int parse(int argc, char **argv, opts *o) {
       o->depth = strtoul(v, NULL, 10);
     else if (strcmp(k, "--rate") == 0)
       o->rate = strtoull(v, NULL, 10);
+    else if (strcmp(k, "--burst") == 0)
+      o->burst = strcmp(v, "1") == 0;
     else if (strcmp(k, "--seconds") == 0)
       o->seconds = strtoull(v, NULL, 10);
     else if (strcmp(k, "--range") == 0) {

@@ -58,6 +58,10 @@ static void test_suspension(void **state) {
   assert_int_equal(ps.peer[j].violations, 1);
   assert_int_equal(cdl_peer_end_of(CDL_E_IO), CDL_PEER_END_IO);
   assert_int_equal(cdl_peer_end_of(CDL_OK), CDL_PEER_END_CLEAN);
+  /* Bytes that do not decode are the peer's fault, as a violation is. */
+  assert_int_equal(cdl_peer_end_of(CDL_E_CBOR), CDL_PEER_END_VIOLATION);
+  assert_int_equal(cdl_peer_end_of(CDL_E_TYPE), CDL_PEER_END_VIOLATION);
+  assert_int_equal(cdl_peer_end_of(CDL_E_NOMEM), CDL_PEER_END_IO);
 }
 
 static void test_preference(void **state) {
