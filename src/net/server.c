@@ -242,6 +242,7 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     TRY_NET(check_wait(s->ka.since, KA_CLIENT_TIMEOUT_US, now_us, "keep-alive", err));
   if (srv_tx_submission_deadline(s) != UINT64_MAX)
     TRY_NET(check_wait(s->tx.since, TX_REPLY_TIMEOUT_US, now_us, "tx-submission", err));
+  TRY_NET(srv_part_go(s, err));
   TRY_NET(srv_chain_sync_wake(s, now_us, err));
   TRY_NET(srv_block_fetch_stream(s, err));
   if (s->local && s->mempool) TRY_NET(srv_local_tx_monitor_wake(s, err));
@@ -276,7 +277,7 @@ static bool has_ingress(const cdl_n2n_server *s, int ch) {
  * there was none (a write just made some). */
 bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
   if (!s->ready || !srv_room(s)) return false;
-  if (s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING) return true;
+  if (s->part.active || s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING) return true;
   if (s->mempool != NULL && srv_local_tx_monitor_waiting(s)) return true;
   return has_ingress(s, s->ch_cs) || has_ingress(s, s->ch_bf) || has_ingress(s, s->ch_ka) ||
          has_ingress(s, s->ch_lsq) || has_ingress(s, s->ch_ltx) || has_ingress(s, s->ch_ltm);

@@ -39,6 +39,17 @@ enum { LSQ_IDLE = 0, LSQ_ACQUIRED, LSQ_DONE };
 enum { LTX_IDLE = 0, LTX_DONE };
 enum { LTM_IDLE = 0, LTM_ACQUIRED, LTM_AWAITING, LTM_DONE };
 
+/* A message with a block larger than the egress budget, queued in pieces
+ * (server_parts.c). */
+enum { SRV_PART_BLOCK = 1, SRV_PART_ROLL_FORWARD };
+typedef struct srv_part {
+  bool active;
+  int ch, kind;
+  cdl_point point; /* the block's */
+  cdl_tip tip;     /* a roll-forward's, as first sent */
+  size_t total, sent;
+} srv_part;
+
 struct cdl_n2n_server {
   cdl_chaindb *db;
   cdl_hs_config hs;
@@ -65,6 +76,7 @@ struct cdl_n2n_server {
     cdl_follower *f;
     cdl_point to;
     bool first_pending; /* the range's first block is not sent yet */
+    bool last_sent;     /* the batch's last block is queued (or begun) */
     cdl_point from;
   } bf;
   struct {
@@ -95,6 +107,7 @@ struct cdl_n2n_server {
     uint64_t cursor;          /* the last ticket MsgNextTx gave */
     uint64_t version;         /* the mempool's change count when acquired */
   } ltm;
+  srv_part part;
   cdl_buf msg;    /* a message being encoded */
   cdl_buf block;  /* a block being sent */
   cdl_buf header; /* a wrapped header being sent */
@@ -106,6 +119,16 @@ int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err);
  * request is taken, and no block produced, while it has none (docs/
  * network.md "Bounded connections"). */
 bool srv_room(const cdl_n2n_server *s);
+/* Queues the message in s->msg, which carries the block at |at| (|tip|:
+ * a roll-forward's, else NULL): whole if it fits the budget, else its
+ * first piece, the rest as room comes (srv_part_go). */
+int srv_queue_block_msg(cdl_n2n_server *s, int ch, int kind, const cdl_point *at,
+                        const cdl_tip *tip, cdl_error *err);
+/* The next pieces of a message in pieces, while the egress has room. */
+int srv_part_go(cdl_n2n_server *s, cdl_error *err);
+/* Whether channel |ch| is in the middle of a message in pieces: nothing
+ * else may be queued on it. */
+bool srv_part_busy(const cdl_n2n_server *s, int ch);
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_block_fetch(cdl_n2n_server *s, cdl_error *err);

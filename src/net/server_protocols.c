@@ -60,16 +60,22 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
     return cs_send(s, &m, err);
   }
   cdl_buf_reset(&s->header);
-  if (s->local) { /* node-to-client: the whole block */
-    cdl_net_enc_block(&s->header, s->block.data, s->block.len);
-    s->blocks_served++;
-  } else {
+  m.kind = CDL_CS_ROLL_FORWARD;
+  if (!s->local) {
     TRY_NET(cdl_net_enc_byron_header(&s->header, s->block.data, s->block.len, err));
     s->headers_served++;
+    m.content = cdl_span_of(s->header.data, s->header.len);
+    return cs_send(s, &m, err);
   }
-  m.kind = CDL_CS_ROLL_FORWARD;
+  /* Node-to-client: the whole block, in pieces if it is big. */
+  cdl_net_enc_block(&s->header, s->block.data, s->block.len);
+  s->blocks_served++;
   m.content = cdl_span_of(s->header.data, s->header.len);
-  return cs_send(s, &m, err);
+  cdl_buf_reset(&s->msg);
+  cdl_cs_encode(&s->msg, &m);
+  cdl_point at = {.slot = info.slot};
+  memcpy(at.hash, info.hash, 32);
+  return srv_queue_block_msg(s, s->ch_cs, SRV_PART_ROLL_FORWARD, &at, &m.tip, err);
 }
 
 static int cs_intersect(cdl_n2n_server *s, const cdl_cs_msg *req, cdl_error *err) {
@@ -113,7 +119,7 @@ static int cs_handle(cdl_n2n_server *s, const cdl_cs_msg *m, uint64_t now_us, cd
 }
 
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  while (s->cs.state == CS_IDLE && srv_room(s)) {
+  while (s->cs.state == CS_IDLE && srv_room(s) && !srv_part_busy(s, s->ch_cs)) {
     cdl_span in = cdl_mux_ingress(&s->mux, s->ch_cs);
     if (in.len == 0) return CDL_OK;
     cdl_cs_msg m;
@@ -132,7 +138,7 @@ int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 }
 
 int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  if (s->cs.state != CS_MUST_REPLY) return CDL_OK;
+  if (s->cs.state != CS_MUST_REPLY || srv_part_busy(s, s->ch_cs)) return CDL_OK;
   bool sent;
   TRY_NET(cs_step(s, &sent, err));
   if (sent) {
@@ -147,10 +153,18 @@ int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 
 static int bf_send(cdl_n2n_server *s, uint8_t kind, cdl_span block, cdl_error *err) {
   cdl_bf_msg m = {.kind = kind, .block = block};
-  s->blocks_served += kind == CDL_BF_BLOCK;
   cdl_buf_reset(&s->msg);
   cdl_bf_encode(&s->msg, &m);
   return srv_queue(s, s->ch_bf, err);
+}
+
+/* MsgBlock with the block at |at| (in s->block), in pieces if it is big. */
+static int bf_send_block(cdl_n2n_server *s, const cdl_point *at, cdl_error *err) {
+  s->blocks_served++;
+  cdl_buf_reset(&s->msg);
+  cdl_bf_encode(&s->msg, &(cdl_bf_msg){.kind = CDL_BF_BLOCK,
+                                       .block = cdl_span_of(s->block.data, s->block.len)});
+  return srv_queue_block_msg(s, s->ch_bf, SRV_PART_BLOCK, at, NULL, err);
 }
 
 /* Whether [from, to] is a segment of the selected chain; leaves the
@@ -186,6 +200,7 @@ static int bf_handle(cdl_n2n_server *s, const cdl_bf_msg *m, cdl_error *err) {
   s->bf.from = m->from;
   s->bf.to = m->to;
   s->bf.first_pending = true;
+  s->bf.last_sent = false;
   s->bf.state = BF_STREAMING;
   return bf_send(s, CDL_BF_START_BATCH, cdl_span_of(NULL, 0), err);
 }
@@ -215,7 +230,7 @@ static int bf_next_block(cdl_n2n_server *s, bool *end, cdl_error *err) {
   if (s->bf.first_pending) { /* read by bf_range_ok */
     s->bf.first_pending = false;
     *end = memcmp(s->bf.from.hash, s->bf.to.hash, 32) == 0;
-    return bf_send(s, CDL_BF_BLOCK, cdl_span_of(s->block.data, s->block.len), err);
+    return bf_send_block(s, &s->bf.from, err);
   }
   cdl_follow_kind kind;
   cdl_block_info info;
@@ -225,16 +240,19 @@ static int bf_next_block(cdl_n2n_server *s, bool *end, cdl_error *err) {
   /* The chain changed under the batch: end it with what was sent. */
   if (kind != CDL_FOLLOW_FORWARD || info.slot > s->bf.to.slot) return *end = true, CDL_OK;
   *end = memcmp(info.hash, s->bf.to.hash, 32) == 0;
-  return bf_send(s, CDL_BF_BLOCK, cdl_span_of(s->block.data, s->block.len), err);
+  cdl_point at = {.slot = info.slot};
+  memcpy(at.hash, info.hash, 32);
+  return bf_send_block(s, &at, err);
 }
 
+/* MsgBatchDone follows the last block once all of it is queued. */
 int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err) {
-  while (s->bf.state == BF_STREAMING && srv_room(s)) {
-    bool end;
-    TRY_NET(bf_next_block(s, &end, err));
-    if (!end) continue;
-    s->bf.state = BF_IDLE;
-    TRY_NET(bf_send(s, CDL_BF_BATCH_DONE, cdl_span_of(NULL, 0), err));
+  while (s->bf.state == BF_STREAMING && srv_room(s) && !srv_part_busy(s, s->ch_bf)) {
+    if (s->bf.last_sent) {
+      s->bf.state = BF_IDLE;
+      return bf_send(s, CDL_BF_BATCH_DONE, cdl_span_of(NULL, 0), err);
+    }
+    TRY_NET(bf_next_block(s, &s->bf.last_sent, err));
   }
   return CDL_OK;
 }

@@ -8,9 +8,12 @@ BLOCKS=21587 # mainnet epoch 0: 21,586 main blocks and the EBB
 # The whole epoch: the EBB to the last block.
 RANGE=0:89d9b5a5b8ddc8d7e5a6795e9774d97faf1efea59b2caf7eaf9f8c5b32059df4:21599:3bd04916b6bc2ad849d519cfae4ffe3b1a1660c098dbcd3e884073dd54bc8911
 # The soak's RSS bound, in kB: 30 MB, and for each connection its budget
-# (32 KB of egress, 32 KB handed to the kernel, its read buffer and
-# scratch) and the one block being sent, up to the 648 KB EBB.
-PER_CONN_KB=900
+# (docs/network.md "Bounded connections": 32 KB of egress and one message
+# of at most as much, a big block going in pieces; 32 KB handed to the
+# kernel; its 64 KB read buffer and its scratch). Sanitizer builds
+# (CDL_SOAK_RSS_CHECK=0) report the figure without the check: their
+# allocator keeps freed memory in quarantine.
+PER_CONN_KB=200
 
 # field BEHAVIOUR KEY FILE: a number from hostile_peer's report.
 field() { sed -n "s/.*\"behaviour\":\"$1\".*\"$2\":\([0-9]*\).*/\1/p" "$3"; }
@@ -73,7 +76,8 @@ soak() {
   echo "soak ($comp): RSS idle ${idle_kb} kB, peak ${peak_kb} kB, bound ${bound_kb} kB;" \
     "query tip answered $tips times"
   cat "$work/soak.json"
-  [ "$peak_kb" -le "$bound_kb" ] || fail "RSS peaked at $peak_kb kB, over $bound_kb kB"
+  [ "${CDL_SOAK_RSS_CHECK:-1}" = 0 ] || [ "$peak_kb" -le "$bound_kb" ] ||
+    fail "RSS peaked at $peak_kb kB, over $bound_kb kB"
   [ "$(field pipeline finished "$work/soak.json")" = 10 ] || fail "pipelined peers did not finish"
   [ "$(field slow closed_by_node "$work/soak.json")" = 0 ] || fail "a slow reader was closed"
   for b in nonreader:50 pinger:40 garbage:40; do
