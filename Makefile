@@ -48,7 +48,7 @@ demo-mainnet: deps build
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-bench -j $(JOBS) --target bench_decode bench_validate bench_generate \
-	  bench_storage bench_sync bench_mempool cardinal-cli cardinal-node
+	  bench_storage bench_sync bench_mempool cardinal-cli cardinal-node hostile_peer
 	./build-bench/bench/bench_decode tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
 	./build-bench/bench/bench_validate tests/vectors/genesis/mainnet/mainnet-byron-genesis.json \
 	  tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
@@ -59,6 +59,7 @@ bench: deps
 	  tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
 	./build-bench/bench/bench_mempool
 	bash bench/bench_node.sh build-bench
+	bash bench/bench_serve_rss.sh build-bench
 
 $(FUZZ_BUILD)/build.ninja:
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
