@@ -12,7 +12,8 @@ RANGE=0:89d9b5a5b8ddc8d7e5a6795e9774d97faf1efea59b2caf7eaf9f8c5b32059df4:21599:3
 # of at most as much, a big block going in pieces; 32 KB handed to the
 # kernel; its 64 KB read buffer and its scratch). Sanitizer builds
 # (CDL_SOAK_RSS_CHECK=0) report the figure without the check: their
-# allocator keeps freed memory in quarantine.
+# allocator keeps freed memory in quarantine. They run about three times
+# slower, so their soak lasts longer (CDL_SOAK_SECONDS, default 25).
 PER_CONN_KB=200
 
 # field BEHAVIOUR KEY FILE: a number from hostile_peer's report.
@@ -55,7 +56,8 @@ soak() {
     echo $! >"$work/sync-$i.pid"
   done
   "$peer_bin" --tcp "127.0.0.1:$port" --magic $MAGIC --pipeline 10 --slow 50 --rate 65536 \
-    --nonreader 50 --pinger 40 --garbage 40 --range $RANGE --seconds 25 >"$work/soak.json" &
+    --nonreader 50 --pinger 40 --garbage 40 --range $RANGE --seconds "${CDL_SOAK_SECONDS:-25}" \
+    >"$work/soak.json" &
   soak_pid=$!
   peak_kb=$idle_kb
   while kill -0 "$soak_pid" 2>/dev/null; do
