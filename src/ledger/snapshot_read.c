@@ -430,6 +430,23 @@ static int read_state(reader *r, cdl_ledger *l, const cdl_ledger_config *cfg,
   return CDL_OK;
 }
 
+int cdl_ledger_snapshot_tip(const uint8_t *data, size_t len, const uint8_t genesis_hash[32],
+                            cdl_ledger_tip *tip, cdl_error *err) {
+  TRY(check_envelope(data, len, err));
+  reader r = {.p = data, .pos = SNAPSHOT_LENGTH_OFFSET + 8, .end = len - 4, .part = "the header",
+              .err = err};
+  const uint8_t *genesis = take(&r, 32);
+  take(&r, 4 + 1 + 8); /* protocol magic, magic policy, k */
+  tip->at_genesis = get_bool(&r);
+  get_bytes(&r, tip->hash, 32);
+  tip->slot = get_u64(&r);
+  tip->block_no = get_u64(&r);
+  tip->is_ebb = get_bool(&r);
+  if (r.rc == CDL_OK && memcmp(genesis, genesis_hash, 32) != 0)
+    return fail(&r, CDL_E_GENESIS, "the image belongs to another genesis");
+  return r.rc;
+}
+
 int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
                              const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err) {
   TRY(check_envelope(data, len, err));

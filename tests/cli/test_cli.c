@@ -2,6 +2,7 @@
  * test_cli.c: cardinal-cli end to end (docs/cli.md): runs the real binary on
  * real vectors and checks its JSON output, error JSON and exit codes.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -578,6 +579,82 @@ static void test_db_commands(void **state) {
   assert_int_equal(system(args), 0);
 }
 
+/* Runs a printf-formatted shell command, which must succeed. */
+static void shell_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void shell_ok(const char *fmt, ...) {
+  char cmd[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0) fail_msg("failed: %s", cmd);
+}
+
+/* `cd DIR && cksum` of every file of a database but its lock (whose
+ * holder writes its pid), into DIR/NAME. */
+static void db_sums(const char *dir, const char *name) {
+  shell_ok("cd %s && find db -type f ! -name lock | sort | xargs cksum > %s", dir, name);
+}
+
+/* db info, validate and repair of DIR/db are each refused with
+ * storage.missing, exit 3, saying |what|; no file of it changes. */
+static void expect_db_missing(const char *dir, const char *what) {
+  static const char *const verbs[] = {"info", "validate", "repair"};
+  char args[512];
+  db_sums(dir, "before");
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(args, sizeof args, "db %s --db %s/db", verbs[i], dir);
+    assert_int_equal(cli(args), 3);
+    assert_string_equal(error_rule(), "storage.missing");
+    if (strstr(stderr_buf, what) == NULL) fail_msg("db %s: %s", verbs[i], stderr_buf);
+  }
+  db_sums(dir, "after");
+  shell_ok("cmp -s %s/before %s/after", dir, dir);
+}
+
+/* A chunk file deleted from a database (docs/storage.md "Missing
+ * files"): mainnet epoch 0 imported, then `rm DIR/immutable/00000.chunk`,
+ * then its index too (the snapshot proves the blocks missing); a devnet
+ * database without its second chunk, cut by the truncation the refusal
+ * names, validates again. */
+static void test_db_missing_chunk(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-missing-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[1024], genesis[512];
+  snprintf(genesis, sizeof genesis, "%s", vec_path("genesis/mainnet/mainnet-byron-genesis.json"));
+  snprintf(args, sizeof args, "db import --db %s/db --genesis %s --no-signatures %s", dir, genesis,
+           vec_path("blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd"));
+  assert_int_equal(cli(args), 0);
+  shell_ok("rm %s/db/immutable/00000.chunk", dir);
+  expect_db_missing(dir, "immutable/00000.chunk is missing (its index 00000.cidx is there)");
+  shell_ok("rm %s/db/immutable/00000.cidx", dir);
+  expect_db_missing(dir, "the snapshot at slot 21599 (block 21586) is over k = 2160 blocks past "
+                         "the immutable DB, which is empty");
+  shell_ok("rm -rf %s/db", dir);
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s/net --protocol-magic 7 --k 5 --genesis-keys 5 --seed 3 && "
+           "%s chain generate --genesis-dir %s/net --out %s/c.chunk --slots 160 --seed 3 "
+           "--pbft-threshold 0.5 >/dev/null && %s db import --db %s/db --genesis %s/net/genesis.json "
+           "--pbft-threshold 0.5 %s/c.chunk",
+           dir, CDL_CLI, dir, dir, CDL_CLI, dir, dir, dir);
+  assert_int_equal(cli(args), 0);
+  shell_ok("rm %s/db/immutable/00001.chunk", dir);
+  expect_db_missing(dir, "immutable/00001.chunk is missing");
+  const char *hint = strstr(stderr_buf, "db truncate --to-slot ");
+  assert_non_null(hint);
+  long long slot = atoll(hint + strlen("db truncate --to-slot "));
+  assert_true(slot > 0 && slot < 50);
+  snprintf(args, sizeof args, "db truncate --db %s/db --to-slot %lld", dir, slot);
+  assert_int_equal(cli(args), 0);
+  snprintf(args, sizeof args, "db validate --db %s/db", dir);
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  assert_int_equal(num(json_object_get(j, "tip"), "slot"), slot);
+  json_decref(j);
+  shell_ok("rm -rf %s", dir);
+}
+
 /* devnet create writes a whole local network under one directory; devnet
  * watch reads its devnet.json as untrusted input. (The network running is
  * the system test's: tests/system/devnet_system.sh.) */
@@ -632,7 +709,8 @@ int main(void) {
       cmocka_unit_test(test_block_list),         cmocka_unit_test(test_tx_and_address),
       cmocka_unit_test(test_chain_validate),    cmocka_unit_test(test_generators),
       cmocka_unit_test(test_key_and_delegation),
-      cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_devnet_files),
+      cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_db_missing_chunk),
+      cmocka_unit_test(test_devnet_files),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }
