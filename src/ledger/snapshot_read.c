@@ -406,8 +406,11 @@ static int read_pbft(reader *r, cdl_ledger *l) {
   if (r->rc != CDL_OK) return r->rc;
   if (pbft_init(&l->pbft, l->cfg.k, l->n_genesis) != CDL_OK)
     return fail(r, CDL_E_NOMEM, "out of memory for the PBFT window");
-  for (uint64_t i = 0; i < used && r->rc == CDL_OK; i++)
+  for (uint64_t i = 0; i < used && r->rc == CDL_OK; i++) {
+    if (pbft_reserve(&l->pbft) != CDL_OK)
+      return fail(r, CDL_E_NOMEM, "out of memory for the PBFT window");
     pbft_push(&l->pbft, get_index(r, l->n_genesis), 0); /* oldest first */
+  }
   bool has_signed = get_bool(r);
   uint64_t last = get_u64(r);
   if (r->rc == CDL_OK && (has_signed != (used > 0) || (!has_signed && last != 0)))

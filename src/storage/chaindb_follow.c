@@ -18,9 +18,10 @@ struct cdl_follower {
   long hint;                 /* last known index in the volatile chain */
   bool has_ipos;
   cdl_immutable_pos ipos;    /* last known immutable position */
-  /* The blocks handed out last, oldest first (a ring of k + 1):
-   * where to roll back to when the selected chain leaves the position,
-   * even after those blocks were collected from the volatile DB. */
+  /* The blocks handed out last, oldest first (a ring of up to k + 1,
+   * grown as blocks are handed out): where to roll back to when the
+   * selected chain leaves the position, even after those blocks were
+   * collected from the volatile DB. */
   cdl_block_info *trail;
   size_t trail_cap, trail_len, trail_start;
 };
@@ -31,12 +32,6 @@ int cdl_follower_new(cdl_chaindb *db, cdl_follower **out, cdl_error *err) {
   f->db = db;
   f->at_origin = true;
   f->hint = -1;
-  f->trail_cap = (size_t)db->cfg.ledger.k + 1;
-  f->trail = calloc(f->trail_cap, sizeof *f->trail);
-  if (f->trail == NULL) {
-    free(f);
-    return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  }
   *out = f;
   return CDL_OK;
 }
@@ -47,6 +42,26 @@ void cdl_follower_del(cdl_follower *f) {
   free(f);
 }
 
+/* Room for one more block in the trail. It grows with the blocks handed
+ * out, up to k + 1, so that a follower's memory follows what it walked and
+ * not k (docs/genesis.md "Bounds"): a follower per peer. */
+static int trail_reserve(cdl_follower *f, cdl_error *err) {
+  size_t max = (size_t)f->db->cfg.ledger.k + 1;
+  if (f->trail_len < f->trail_cap || f->trail_cap == max) return CDL_OK;
+  size_t cap = f->trail_cap ? 2 * f->trail_cap : 64;
+  if (cap > max) cap = max;
+  cdl_block_info *grown = malloc(cap * sizeof *grown);
+  if (grown == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for a follower");
+  for (size_t i = 0; i < f->trail_len; i++)
+    grown[i] = f->trail[(f->trail_start + i) % f->trail_cap];
+  free(f->trail);
+  f->trail = grown;
+  f->trail_cap = cap;
+  f->trail_start = 0;
+  return CDL_OK;
+}
+
+/* After trail_reserve. */
 static void trail_push(cdl_follower *f, const cdl_block_info *b) {
   size_t at = (f->trail_start + f->trail_len) % f->trail_cap;
   f->trail[at] = *b;
@@ -106,7 +121,6 @@ static void set_point(cdl_point *p, const cdl_block_info *b) {
 
 int cdl_follower_intersect(cdl_follower *f, const cdl_point *points, size_t n,
                            cdl_point *found, bool *found_any, cdl_error *err) {
-  (void)err;
   *found_any = false;
   for (size_t i = 0; i < n; i++) {
     cdl_follower probe = *f;
@@ -123,7 +137,10 @@ int cdl_follower_intersect(cdl_follower *f, const cdl_point *points, size_t n,
     else if (!points[i].origin) cdl_immutable_info(f->db->imm, ipos, &probe.pos, err);
     *f = probe;
     f->trail_len = 0; /* a new position: the old trail says nothing about it */
-    if (!points[i].origin && index >= 0) trail_push(f, &f->pos);
+    if (!points[i].origin && index >= 0) {
+      TRY_CDB(trail_reserve(f, err));
+      trail_push(f, &f->pos);
+    }
     *found = points[i];
     *found_any = true;
     return CDL_OK;
@@ -184,6 +201,7 @@ static int forward(cdl_follower *f, const cdl_block_info *b, const cdl_immutable
                    cdl_error *err) {
   if (block && ipos) TRY_CDB(cdl_immutable_read(f->db->imm, *ipos, block, NULL, err));
   else if (block) TRY_CDB(cdb_read(f->db, b, block, err));
+  TRY_CDB(trail_reserve(f, err));
   trail_push(f, b);
   f->pos = *b;
   f->at_origin = false;

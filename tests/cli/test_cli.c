@@ -655,6 +655,66 @@ static void test_db_missing_chunk(void **state) {
   shell_ok("rm -rf %s", dir);
 }
 
+/* stderr says |what|. */
+static void expect_said(const char *what) {
+  if (strstr(stderr_buf, what) == NULL) fail_msg("not said: %s\nstderr: %s", what, stderr_buf);
+}
+
+/* A genesis that breaks a bound or is not JSON (docs/genesis.md "Bounds"),
+ * through the CLI and cardinal-node: refused, the error naming the file (and a syntax error's
+ * line and column: line 14534 of the mainnet genesis is `        "k":
+ * 2160,`, and a second comma is its 19th character), and no database made;
+ * genesis create refuses a zero slot before it writes a file. */
+static void test_genesis_errors_name_the_file(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-genesis-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[1024], want[256], main_genesis[512];
+  snprintf(main_genesis, sizeof main_genesis, "%s",
+           vec_path("genesis/mainnet/mainnet-byron-genesis.json"));
+  shell_ok("cd %s && sed 's/\"k\": 2160,/\"k\": 2160,,/' %s > bad.json && "
+           "sed 's/\"k\": 2160,/\"k\": 1000000000,/' %s > big.json && "
+           "sed 's/\"slotDuration\": \"20000\"/\"slotDuration\": \"0\"/' %s > slot0.json && "
+           "echo '{\"ByronGenesisFile\": \"big.json\"}' > config.json && "
+           "echo '{\"Producers\": []}' > topology.json",
+           dir, main_genesis, main_genesis, main_genesis);
+  snprintf(args, sizeof args, "genesis hash --genesis %s/bad.json", dir);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "json.invalid");
+  snprintf(want, sizeof want, "%s/bad.json: line 14534, column 19: ", dir);
+  expect_said(want);
+  snprintf(args, sizeof args, "db import --db %s/db --genesis %s/big.json /dev/null", dir, dir);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "genesis.invalid");
+  snprintf(want, sizeof want, "%s/big.json: genesis field \\\"protocolConsts.k\\\"", dir);
+  expect_said(want); /* quoted in the JSON error */
+  snprintf(args, sizeof args, "chain validate --genesis %s/slot0.json --chunk /dev/null", dir);
+  assert_int_equal(cli(args), 1);
+  snprintf(want, sizeof want,
+           "%s/slot0.json: genesis field \\\"blockVersionData.slotDuration\\\"", dir);
+  expect_said(want);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && %s run --config config.json --topology topology.json --database-path db "
+           "--socket-path node.socket --port 0 2>node.err",
+           dir, CDL_NODE);
+  int status = system(cmd);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  /* The node logs JSON too: each . stands for the backslash before a quote. */
+  shell_ok("grep -q 'big.json: genesis field .\"protocolConsts.k.\"' %s/node.err", dir);
+  shell_ok("test ! -e %s/db", dir);
+  /* genesis create checks the bounds before it writes anything. */
+  shell_ok("echo '{\"slotDuration\": \"0\"}' > %s/params.json", dir);
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s/net --protocol-magic 7 --k 5 --genesis-keys 2 "
+           "--protocol-params %s/params.json",
+           dir, dir);
+  assert_int_equal(cli(args), 2);
+  expect_said("slotDuration must be 1..86400000 ms");
+  shell_ok("test ! -e %s/net/genesis.json", dir);
+  shell_ok("rm -rf %s", dir);
+}
+
 /* devnet create writes a whole local network under one directory; devnet
  * watch reads its devnet.json as untrusted input. (The network running is
  * the system test's: tests/system/devnet_system.sh.) */
@@ -710,6 +770,7 @@ int main(void) {
       cmocka_unit_test(test_chain_validate),    cmocka_unit_test(test_generators),
       cmocka_unit_test(test_key_and_delegation),
       cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_db_missing_chunk),
+      cmocka_unit_test(test_genesis_errors_name_the_file),
       cmocka_unit_test(test_devnet_files),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
