@@ -37,6 +37,8 @@ enum {
   CDL_E_CHECKSUM = -27,   /* stored data fails its checksum or its own
                              structure (damaged on disk) */
   CDL_E_LOCKED = -28,     /* a database another live process owns */
+  CDL_E_MISSING = -29,    /* a database file that the rest of the database
+                             shows existed is gone (refused, never emptied) */
   CDL_E_HEX = -20,        /* bad hex text */
   CDL_E_BASE58 = -21,     /* bad Base58 text */
   CDL_E_BASE64 = -22,     /* bad Base64 text */

@@ -569,13 +569,28 @@ typedef struct cdl_byron_genesis {
   cdl_byron_protocol_params params;
 } cdl_byron_genesis;
 
+/* Bounds a genesis must keep (docs/genesis.md "Bounds"): the security
+ * parameter k (mainnet, preprod and the legacy testnet use 2160, preview
+ * and sanchonet 432), and the slot length (mainnet's is 20 s). */
+#define CDL_BYRON_MAX_K 1000000u
+#define CDL_BYRON_MAX_SLOT_MS 86400000u /* a day */
+
 /* The genesis hash alone: Blake2b-256 of the canonical rendering. */
 int cdl_byron_genesis_hash(const uint8_t *text, size_t len, uint8_t out[32],
                            cdl_error *err);
-/* Parses, hashes and checks a genesis file: the schema, each delegation
- * key against its issuer, each certificate's signature. */
+/* Parses, hashes and checks a genesis file: the schema (with the bounds
+ * above), each delegation key against its issuer, each certificate's
+ * signature. */
 int cdl_byron_genesis_load(const uint8_t *text, size_t len, cdl_arena *arena,
                            cdl_byron_genesis *g, cdl_error *err);
+/* The same from the file |path| (at most |max_bytes|, its text kept in
+ * |text|, which the caller initialised and frees): every error names the
+ * file, and a JSON syntax error its line and column too. */
+int cdl_byron_genesis_load_file(const char *path, size_t max_bytes, cdl_buf *text,
+                                cdl_arena *arena, cdl_byron_genesis *g, cdl_error *err);
+/* cdl_byron_genesis_hash of the file |path|, its errors named the same way. */
+int cdl_byron_genesis_hash_file(const char *path, size_t max_bytes, uint8_t out[32],
+                                cdl_error *err);
 
 /* Default address-magic policy for a protocol magic: mainnet and staging
  * are RequiresNoMagic, every other network RequiresMagic. */

@@ -217,6 +217,12 @@ int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out);
 int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
                              const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err);
 
+/* The tip an image names, after the checks of its envelope (length, CRC)
+ * and its genesis that cdl_ledger_snapshot_read makes first; the state is
+ * not read. */
+int cdl_ledger_snapshot_tip(const uint8_t *data, size_t len, const uint8_t genesis_hash[32],
+                            cdl_ledger_tip *tip, cdl_error *err);
+
 /* Replaces the configuration flags (CDL_LEDGER_NO_SIGNATURES), e.g. to
  * replay already-validated blocks fast and then check signatures again. */
 void cdl_ledger_set_flags(cdl_ledger *l, unsigned flags);

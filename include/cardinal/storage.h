@@ -254,6 +254,14 @@ typedef struct cdl_immutable_config {
   bool check_genesis;     /* the first block must follow genesis_hash */
   uint8_t genesis_hash[32];
   size_t cached_chunks;   /* chunk indexes kept in memory; 0 = 8 */
+  /* Optional: called before each cut of the files (damage cut at open,
+   * truncation), with the block the immutable DB will end at (NULL: it
+   * will be empty). A ledger snapshot more than k blocks past that would
+   * prove blocks missing at the next open (cdl_immutable_check_snapshot),
+   * so the owner removes them first: cdl_snapshots_drop_past. A failure
+   * stops the cut. */
+  int (*before_cut)(void *ctx, const cdl_block_info *keep, cdl_error *err);
+  void *before_cut_ctx;
 } cdl_immutable_config;
 
 typedef struct cdl_immutable_report {
@@ -277,10 +285,24 @@ typedef struct cdl_immutable_pos {
   uint32_t chunk, index;
 } cdl_immutable_pos;
 
-/* Creates |dir| when missing. */
+/* Creates |dir| when missing. A chunk file that the layout shows missing
+ * (its index without it, or a gap in the chunk numbers that the next chunk
+ * does not bridge) is CDL_E_MISSING, and nothing is changed
+ * (docs/storage.md "Missing files"). */
 int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *cfg,
                        cdl_immutable **out, cdl_immutable_report *rep, cdl_error *err);
 void cdl_immutable_close(cdl_immutable *im);
+/* A ledger snapshot at |slot|, block |block_no|, was written once the
+ * immutable DB held all but the newest k blocks of its chain, synced: one
+ * more than k blocks past the immutable tip (the genesis when it is empty)
+ * proves immutable blocks lost, CDL_E_MISSING. A reader (read_only) judges
+ * again on a fresh view of the directory first: the owner of a live
+ * database may have moved on since the reader opened it. */
+int cdl_immutable_check_snapshot(cdl_immutable *im, uint64_t slot, uint64_t block_no, uint64_t k,
+                                 cdl_error *err);
+/* Whether a snapshot at block |block_no| lies more than k blocks past
+ * |tip| (NULL: the genesis), the rule of cdl_immutable_check_snapshot. */
+bool cdl_snapshot_past(uint64_t block_no, const cdl_block_info *tip, uint64_t k);
 /* false when empty. */
 bool cdl_immutable_tip(const cdl_immutable *im, cdl_block_info *tip, cdl_immutable_pos *pos);
 uint64_t cdl_immutable_count(const cdl_immutable *im);
@@ -319,6 +341,13 @@ int cdl_immutable_info(cdl_immutable *im, cdl_immutable_pos pos, cdl_block_info 
 bool cdl_immutable_next(cdl_immutable *im, cdl_immutable_pos *pos);
 /* Keeps the blocks with slot <= |slot| and removes the rest. */
 int cdl_immutable_truncate_slot(cdl_immutable *im, uint64_t slot, cdl_error *err);
+/* Without opening the immutable DB in |dir|: removes the chunks of the
+ * epochs after |slot|'s (each index before its chunk, the last chunk
+ * first), which hold only blocks after it. The first step of an explicit
+ * cut (db truncate), so that it also works when a later chunk file is
+ * missing (docs/storage.md "Missing files"). */
+int cdl_immutable_drop_epochs_after(cdl_fs *fs, const char *dir, uint64_t epoch_slots,
+                                    uint64_t slot, cdl_error *err);
 /* Keeps the blocks before |pos| and removes it and the rest. */
 int cdl_immutable_truncate_before(cdl_immutable *im, cdl_immutable_pos pos, cdl_error *err);
 /* Checks every block: CRC, decode, index entry, links. On the first bad
@@ -438,6 +467,20 @@ int cdl_chaindb_find_block_no(cdl_chaindb *db, uint64_t block_no, cdl_block_info
  * offer as intersections, newest first: the tip, then 1, 2, 4, ... blocks
  * back, ending at the first block. 0 at genesis (offer the origin). */
 size_t cdl_chaindb_known_points(cdl_chaindb *db, cdl_point *out, size_t max);
+
+/* The ledger snapshots of the database in |dir| and what judges them: a
+ * cut of its immutable DB (cdl_immutable_config.before_cut) passes one of
+ * these as the context of cdl_snapshots_drop_past. */
+typedef struct cdl_snapshot_guard {
+  cdl_fs *fs;
+  const char *dir;          /* the database directory (DIR/ledger holds them) */
+  uint8_t genesis_hash[32];
+  uint64_t k;
+} cdl_snapshot_guard;
+/* Removes the snapshots (a cdl_snapshot_guard *|guard|) whose tip lies
+ * more than k blocks past |keep| (NULL: the genesis), and syncs the
+ * directory; one whose header cannot be read proves nothing and stays. */
+int cdl_snapshots_drop_past(void *guard, const cdl_block_info *keep, cdl_error *err);
 
 /* ---- Followers: what a chain-sync server walks (chaindb_follow.c) ----
  * A follower has a position on some chain. next() gives the following

@@ -37,6 +37,7 @@ const char *cdl_error_name(int code) {
     case CDL_E_NOT_FOUND: return "not_found";
     case CDL_E_CHECKSUM: return "storage.damaged";
     case CDL_E_LOCKED: return "storage.locked";
+    case CDL_E_MISSING: return "storage.missing";
     case CDL_E_CBOR: return "cbor.malformed";
     case CDL_E_TRUNCATED: return "cbor.truncated";
     case CDL_E_TRAILING: return "cbor.trailing_bytes";

@@ -4,6 +4,8 @@
  * the genesis UTxO (4.2, 2.5). The schema reader follows cardano-ledger's
  * Cardano.Chain.Genesis.Data: numbers may be JSON integers or decimal
  * strings; keys are Base64, ids and signatures hex, addresses Base58.
+ * Beyond the reference, k and the slot length are bounded (docs/genesis.md
+ * "Bounds"), and a genesis read from a file names the file in its errors.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,10 @@ static int read_protocol_consts(const cdl_cjson *root, cdl_byron_genesis *g,
   if (pc == NULL) return schema_error(err, "protocolConsts", "missing object");
   TRY(read_u64(cdl_cjson_get(pc, "k"), "protocolConsts.k", &g->k, err));
   if (g->k == 0) return schema_error(err, "protocolConsts.k", "must be positive");
+  /* A node keeps up to k blocks and rolls back as far: bounded so that no
+   * genesis can make it reserve or walk absurd amounts (docs/genesis.md). */
+  if (g->k > CDL_BYRON_MAX_K)
+    return schema_error(err, "protocolConsts.k", "larger than 1000000, the most Cardinal takes");
   TRY(read_u64_max(cdl_cjson_get(pc, "protocolMagic"), "protocolConsts.protocolMagic",
                    UINT32_MAX, &magic, err));
   g->protocol_magic = (uint32_t)magic;
@@ -100,21 +106,35 @@ static int read_params(const cdl_cjson *root, cdl_byron_protocol_params *p,
   if (sf == NULL) return schema_error(err, "blockVersionData.softforkRule", "missing object");
   if (fee == NULL) return schema_error(err, "blockVersionData.txFeePolicy", "missing object");
   uint64_t script;
-  TRY(read_u64_max(cdl_cjson_get(bv, "scriptVersion"), "scriptVersion", UINT16_MAX, &script, err));
+  TRY(read_u64_max(cdl_cjson_get(bv, "scriptVersion"), "blockVersionData.scriptVersion",
+                   UINT16_MAX, &script, err));
   p->script_version = (uint16_t)script;
-  const struct { const cdl_cjson *obj; const char *key; uint64_t *out; } fields[] = {
-      {bv, "slotDuration", &p->slot_duration_ms}, {bv, "maxBlockSize", &p->max_block_size},
-      {bv, "maxHeaderSize", &p->max_header_size}, {bv, "maxTxSize", &p->max_tx_size},
-      {bv, "maxProposalSize", &p->max_proposal_size}, {bv, "mpcThd", &p->mpc_thd},
-      {bv, "heavyDelThd", &p->heavy_del_thd}, {bv, "updateVoteThd", &p->update_vote_thd},
-      {bv, "updateProposalThd", &p->update_proposal_thd},
-      {bv, "updateImplicit", &p->update_implicit},
-      {bv, "unlockStakeEpoch", &p->unlock_stake_epoch}, {sf, "initThd", &p->softfork_init},
-      {sf, "minThd", &p->softfork_min}, {sf, "thdDecrement", &p->softfork_decrement},
-      {fee, "summand", &p->fee_summand_nano}, {fee, "multiplier", &p->fee_multiplier_nano},
+#define BV "blockVersionData."
+  const struct { const cdl_cjson *obj; const char *key, *name; uint64_t *out; } fields[] = {
+      {bv, "slotDuration", BV "slotDuration", &p->slot_duration_ms},
+      {bv, "maxBlockSize", BV "maxBlockSize", &p->max_block_size},
+      {bv, "maxHeaderSize", BV "maxHeaderSize", &p->max_header_size},
+      {bv, "maxTxSize", BV "maxTxSize", &p->max_tx_size},
+      {bv, "maxProposalSize", BV "maxProposalSize", &p->max_proposal_size},
+      {bv, "mpcThd", BV "mpcThd", &p->mpc_thd},
+      {bv, "heavyDelThd", BV "heavyDelThd", &p->heavy_del_thd},
+      {bv, "updateVoteThd", BV "updateVoteThd", &p->update_vote_thd},
+      {bv, "updateProposalThd", BV "updateProposalThd", &p->update_proposal_thd},
+      {bv, "updateImplicit", BV "updateImplicit", &p->update_implicit},
+      {bv, "unlockStakeEpoch", BV "unlockStakeEpoch", &p->unlock_stake_epoch},
+      {sf, "initThd", BV "softforkRule.initThd", &p->softfork_init},
+      {sf, "minThd", BV "softforkRule.minThd", &p->softfork_min},
+      {sf, "thdDecrement", BV "softforkRule.thdDecrement", &p->softfork_decrement},
+      {fee, "summand", BV "txFeePolicy.summand", &p->fee_summand_nano},
+      {fee, "multiplier", BV "txFeePolicy.multiplier", &p->fee_multiplier_nano},
   };
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-    TRY(read_u64(cdl_cjson_get(fields[i].obj, fields[i].key), fields[i].key, fields[i].out, err));
+    TRY(read_u64(cdl_cjson_get(fields[i].obj, fields[i].key), fields[i].name, fields[i].out, err));
+  /* Slots are the node's clock: a slot of no time, or one past a day,
+   * is no network (and would divide by zero or overflow in microseconds). */
+  if (p->slot_duration_ms == 0 || p->slot_duration_ms > CDL_BYRON_MAX_SLOT_MS)
+    return schema_error(err, BV "slotDuration", "not between 1 and 86400000 (ms)");
+#undef BV
   return CDL_OK;
 }
 
@@ -244,6 +264,51 @@ int cdl_byron_genesis_load(const uint8_t *text, size_t len, cdl_arena *arena,
   TRY(read_delegations(root, arena, g, err));
   TRY(read_avvm(root, arena, g, err));
   return read_balances(root, arena, g, err);
+}
+
+/* ---- Genesis files ---- */
+
+/* Byte |offset| of |text| as a 1-based line and column. */
+static void line_of(const cdl_buf *text, size_t offset, size_t *line, size_t *column) {
+  *line = 1;
+  *column = 1;
+  for (size_t i = 0; i < offset && i < text->len; i++) {
+    bool newline = text->data[i] == '\n';
+    *line += newline;
+    *column = newline ? 1 : *column + 1;
+  }
+}
+
+/* |local|, from reading |path|'s |text|, with the file named: a syntax
+ * error's offset is a byte of the file, so its line and column too. */
+static int name_file(const char *path, const cdl_buf *text, const cdl_error *local,
+                     cdl_error *err) {
+  if (local->code != CDL_E_JSON)
+    return cdl_error_set(err, local->code, local->offset, "%s: %s", path, local->message);
+  size_t line, column;
+  line_of(text, local->offset, &line, &column);
+  return cdl_error_set(err, local->code, local->offset, "%s: line %zu, column %zu: %s", path, line,
+                       column, local->message);
+}
+
+int cdl_byron_genesis_load_file(const char *path, size_t max_bytes, cdl_buf *text,
+                                cdl_arena *arena, cdl_byron_genesis *g, cdl_error *err) {
+  TRY(cdl_file_read_all(path, max_bytes, text, err)); /* its errors name the file */
+  cdl_error local = {0};
+  int rc = cdl_byron_genesis_load(text->data, text->len, arena, g, &local);
+  return rc == CDL_OK ? CDL_OK : name_file(path, text, &local, err);
+}
+
+int cdl_byron_genesis_hash_file(const char *path, size_t max_bytes, uint8_t out[32],
+                                cdl_error *err) {
+  cdl_buf text;
+  cdl_buf_init(&text, 0);
+  cdl_error local = {0};
+  int rc = cdl_file_read_all(path, max_bytes, &text, err);
+  if (rc == CDL_OK && (rc = cdl_byron_genesis_hash(text.data, text.len, out, &local)) != CDL_OK)
+    name_file(path, &text, &local, err);
+  cdl_buf_free(&text);
+  return rc;
 }
 
 bool cdl_byron_requires_magic(uint32_t protocol_magic) {

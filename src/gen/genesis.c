@@ -155,8 +155,13 @@ static int check_spec(const cdl_gen_genesis_spec *spec, cdl_error *err) {
   if (spec->genesis_keys == 0 || spec->genesis_keys > CDL_LEDGER_MAX_GENESIS_KEYS)
     return cdl_error_set(err, CDL_E_USAGE, 0, "--genesis-keys must be 1..%d",
                          CDL_LEDGER_MAX_GENESIS_KEYS);
-  if (spec->k == 0 || spec->k > UINT64_MAX / 10)
-    return cdl_error_set(err, CDL_E_USAGE, 0, "--k must be positive");
+  /* The bounds every genesis is loaded with (docs/genesis.md "Bounds"):
+   * checked before anything is written. */
+  if (spec->k == 0 || spec->k > CDL_BYRON_MAX_K)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "--k must be 1..%u", CDL_BYRON_MAX_K);
+  if (spec->params.slot_duration_ms == 0 || spec->params.slot_duration_ms > CDL_BYRON_MAX_SLOT_MS)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "slotDuration must be 1..%u ms",
+                         CDL_BYRON_MAX_SLOT_MS);
   unsigned __int128 total = (unsigned __int128)spec->avvm_entries * spec->avvm_balance +
                             (unsigned __int128)spec->poor_addresses * spec->poor_balance;
   if (total > CDL_BYRON_MAX_LOVELACE)

@@ -155,10 +155,8 @@ int cdl_gen_dir_load(const char *dir, cdl_gen_dir *d, cdl_error *err) {
   cdl_buf_init(&d->genesis_text, GENESIS_MAX_BYTES);
   char path[4096];
   snprintf(path, sizeof path, "%s/genesis.json", dir);
-  int rc = cdl_file_read_all(path, GENESIS_MAX_BYTES, &d->genesis_text, err);
-  if (rc == CDL_OK)
-    rc = cdl_byron_genesis_load(d->genesis_text.data, d->genesis_text.len, &d->arena, &d->genesis,
-                                err);
+  int rc = cdl_byron_genesis_load_file(path, GENESIS_MAX_BYTES, &d->genesis_text, &d->arena,
+                                       &d->genesis, err);
   if (rc == CDL_OK) {
     d->requires_magic = cdl_byron_requires_magic(d->genesis.protocol_magic);
     rc = load_keys(dir, d, err);

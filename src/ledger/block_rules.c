@@ -96,6 +96,7 @@ static int apply_main(cdl_ledger *l, const cdl_byron_block *blk, uint64_t slot,
   uint16_t g = 0;
   TRY(check_pbft(l, &blk->header, &g, rej));
   TRY(check_sizes(l, blk, rej));
+  TRY(pbft_reserve(&l->pbft)); /* before the body changes anything */
   TRY(check_body(l, blk, slot, rej));
   pbft_push(&l->pbft, g, slot);
   return CDL_OK;

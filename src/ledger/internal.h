@@ -204,6 +204,7 @@ bool params_equal(const cdl_byron_protocol_params *a, const cdl_byron_protocol_p
 typedef struct pbft_window {
   uint16_t *signers;    /* ring of the last |size| signers' genesis indices */
   size_t size, used, next;
+  size_t cap;           /* of signers: grows with used, up to size */
   uint32_t *counts;     /* per genesis key, within the ring */
   uint64_t last_signed_slot;
   bool has_signed;
@@ -212,6 +213,8 @@ typedef struct pbft_window {
 int pbft_init(pbft_window *w, size_t window, size_t n_genesis);
 void pbft_free(pbft_window *w);
 int pbft_copy(pbft_window *dst, const pbft_window *src, size_t n_genesis);
+/* Room for pbft_push's next signer (CDL_E_NOMEM, nothing changed). */
+int pbft_reserve(pbft_window *w);
 /* How many of the window's blocks genesis key g would have signed after
  * appending one more by g. */
 uint32_t pbft_count_after(const pbft_window *w, uint16_t g);

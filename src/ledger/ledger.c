@@ -104,8 +104,10 @@ static int genesis_utxo(cdl_ledger *l, const cdl_byron_genesis *g, cdl_error *er
 }
 
 int ledger_configure(cdl_ledger *l, const cdl_ledger_config *cfg, cdl_error *err) {
-  if (cfg->k == 0 || cfg->k > UINT32_MAX)
-    return cdl_error_set(err, CDL_E_GENESIS, 0, "security parameter k out of range");
+  if (cfg->k == 0 || cfg->k > CDL_BYRON_MAX_K)
+    return cdl_error_set(err, CDL_E_GENESIS, 0,
+                         "security parameter k %llu out of range (1 to %u, docs/genesis.md)",
+                         (unsigned long long)cfg->k, CDL_BYRON_MAX_K);
   l->cfg = *cfg;
   l->epoch_slots = 10 * cfg->k;
   double t = cfg->pbft_threshold > 0 ? cfg->pbft_threshold : 0.22;

@@ -8,10 +8,16 @@
 
 #include "internal.h"
 
+/* The ring starts small and grows as signers enter, up to k: a ledger's
+ * memory follows its chain, not k (docs/genesis.md "Bounds"), and every
+ * fork of a ledger copies only what is there. */
+#define PBFT_FIRST_CAP 256
+
 int pbft_init(pbft_window *w, size_t window, size_t n_genesis) {
   memset(w, 0, sizeof *w);
   w->size = window ? window : 1;
-  w->signers = calloc(w->size, sizeof *w->signers);
+  w->cap = w->size < PBFT_FIRST_CAP ? w->size : PBFT_FIRST_CAP;
+  w->signers = malloc(w->cap * sizeof *w->signers);
   w->counts = calloc(n_genesis ? n_genesis : 1, sizeof *w->counts);
   if (w->signers == NULL || w->counts == NULL) {
     pbft_free(w);
@@ -20,15 +26,29 @@ int pbft_init(pbft_window *w, size_t window, size_t n_genesis) {
   return CDL_OK;
 }
 
+/* Until the ring is full its signers are [0, used) in order (pbft_push
+ * appends at next == used), so it grows by extending its end. */
+int pbft_reserve(pbft_window *w) {
+  if (w->used < w->cap || w->used == w->size) return CDL_OK;
+  size_t cap = w->cap * 2 < w->size ? w->cap * 2 : w->size;
+  uint16_t *grown = realloc(w->signers, cap * sizeof *grown);
+  if (grown == NULL) return CDL_E_NOMEM;
+  w->signers = grown;
+  w->cap = cap;
+  return CDL_OK;
+}
+
 int pbft_copy(pbft_window *dst, const pbft_window *src, size_t n_genesis) {
-  TRY(pbft_init(dst, src->size, n_genesis));
-  uint16_t *signers = dst->signers;
-  uint32_t *counts = dst->counts;
+  size_t n_counts = n_genesis ? n_genesis : 1;
   *dst = *src;
-  dst->signers = signers;
-  dst->counts = counts;
-  memcpy(signers, src->signers, src->size * sizeof *signers);
-  memcpy(counts, src->counts, (n_genesis ? n_genesis : 1) * sizeof *counts);
+  dst->signers = malloc(src->cap * sizeof *dst->signers);
+  dst->counts = malloc(n_counts * sizeof *dst->counts);
+  if (dst->signers == NULL || dst->counts == NULL) {
+    pbft_free(dst);
+    return CDL_E_NOMEM;
+  }
+  memcpy(dst->signers, src->signers, src->used * sizeof *dst->signers);
+  memcpy(dst->counts, src->counts, n_counts * sizeof *dst->counts);
   return CDL_OK;
 }
 
@@ -46,6 +66,7 @@ uint32_t pbft_count_after(const pbft_window *w, uint16_t g) {
 }
 
 void pbft_push(pbft_window *w, uint16_t g, uint64_t slot) {
+  CDL_ASSERT(w->used == w->size || w->used < w->cap); /* pbft_reserve first */
   if (w->used == w->size)
     w->counts[w->signers[w->next]]--;
   else

@@ -406,8 +406,11 @@ static int read_pbft(reader *r, cdl_ledger *l) {
   if (r->rc != CDL_OK) return r->rc;
   if (pbft_init(&l->pbft, l->cfg.k, l->n_genesis) != CDL_OK)
     return fail(r, CDL_E_NOMEM, "out of memory for the PBFT window");
-  for (uint64_t i = 0; i < used && r->rc == CDL_OK; i++)
+  for (uint64_t i = 0; i < used && r->rc == CDL_OK; i++) {
+    if (pbft_reserve(&l->pbft) != CDL_OK)
+      return fail(r, CDL_E_NOMEM, "out of memory for the PBFT window");
     pbft_push(&l->pbft, get_index(r, l->n_genesis), 0); /* oldest first */
+  }
   bool has_signed = get_bool(r);
   uint64_t last = get_u64(r);
   if (r->rc == CDL_OK && (has_signed != (used > 0) || (!has_signed && last != 0)))
@@ -428,6 +431,23 @@ static int read_state(reader *r, cdl_ledger *l, const cdl_ledger_config *cfg,
   if (r->pos != r->end)
     return fail(r, CDL_E_TRAILING, "%zu bytes after the PBFT window", r->end - r->pos);
   return CDL_OK;
+}
+
+int cdl_ledger_snapshot_tip(const uint8_t *data, size_t len, const uint8_t genesis_hash[32],
+                            cdl_ledger_tip *tip, cdl_error *err) {
+  TRY(check_envelope(data, len, err));
+  reader r = {.p = data, .pos = SNAPSHOT_LENGTH_OFFSET + 8, .end = len - 4, .part = "the header",
+              .err = err};
+  const uint8_t *genesis = take(&r, 32);
+  take(&r, 4 + 1 + 8); /* protocol magic, magic policy, k */
+  tip->at_genesis = get_bool(&r);
+  get_bytes(&r, tip->hash, 32);
+  tip->slot = get_u64(&r);
+  tip->block_no = get_u64(&r);
+  tip->is_ebb = get_bool(&r);
+  if (r.rc == CDL_OK && memcmp(genesis, genesis_hash, 32) != 0)
+    return fail(&r, CDL_E_GENESIS, "the image belongs to another genesis");
+  return r.rc;
 }
 
 int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,

@@ -68,12 +68,21 @@ static int setup_forger(cdl_node *n, const cdl_node_forger *f, cdl_error *err) {
   return CDL_OK;
 }
 
+/* A genesis from cdl_byron_genesis_load keeps these; one built by hand is
+ * told which field it lacks. */
 static int check_config(const cdl_node_config *cfg, cdl_error *err) {
   const cdl_byron_genesis *g = cfg->genesis;
-  if (cfg->db == NULL || g == NULL || g->k == 0 || g->params.slot_duration_ms == 0 ||
-      g->start_time < 0 || g->n_boot_stakeholders == 0)
-    return cdl_error_set(err, CDL_E_USAGE, 0,
-                         "node: a ChainDB and a genesis with slots are needed");
+  if (cfg->db == NULL || g == NULL)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "node: a ChainDB and a genesis are needed");
+  const char *bad = g->k == 0 || g->k > CDL_BYRON_MAX_K ? "protocolConsts.k"
+                    : g->params.slot_duration_ms == 0 ||
+                            g->params.slot_duration_ms > CDL_BYRON_MAX_SLOT_MS
+                        ? "blockVersionData.slotDuration"
+                    : g->start_time < 0            ? "startTime"
+                    : g->n_boot_stakeholders == 0 ? "bootStakeholders"
+                                                  : NULL;
+  if (bad != NULL)
+    return cdl_error_set(err, CDL_E_GENESIS, 0, "node: genesis field \"%s\" out of range", bad);
   return CDL_OK;
 }
 

@@ -37,6 +37,7 @@ struct cdl_chaindb {
   uint8_t genesis_hash[32];
   cdl_buf genesis_image;    /* the ledger at genesis */
   cdl_immutable *imm;
+  cdl_snapshot_guard guard; /* what a cut of imm removes first */
   cdl_volatile *vol;
   cdl_ledger *ledger;       /* at the tip of the selected chain */
   /* The selected chain after the immutable tip, oldest first: chain[off]

@@ -62,8 +62,11 @@ static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err)
   char path[CDB_PATH_MAX];
   uint64_t epoch_slots = 10 * db->cfg.ledger.k;
   TRY_CDB(path_in(db, "immutable", path, err));
+  db->guard = (cdl_snapshot_guard){.fs = db->fs, .dir = db->dir, .k = db->cfg.ledger.k};
+  memcpy(db->guard.genesis_hash, db->genesis_hash, 32);
   cdl_immutable_config ic = {.epoch_slots = epoch_slots, .validate_all = db->cfg.validate_all,
-                             .read_only = db->cfg.read_only, .check_genesis = true};
+                             .read_only = db->cfg.read_only, .check_genesis = true,
+                             .before_cut = cdl_snapshots_drop_past, .before_cut_ctx = &db->guard};
   memcpy(ic.genesis_hash, db->genesis_hash, 32);
   TRY_CDB(cdl_immutable_open(db->fs, path, &ic, &db->imm, &rep->immutable, err));
   TRY_CDB(path_in(db, "volatile", path, err));

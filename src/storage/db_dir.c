@@ -31,10 +31,7 @@ int cdl_db_genesis_load(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_err
     snprintf(path, sizeof path, "%s/genesis.json", o->dir);
     file = path;
   }
-  int rc = cdl_file_read_all(file, CDL_DB_GENESIS_MAX, &dg->text, err);
-  if (rc == CDL_OK)
-    rc = cdl_byron_genesis_load(dg->text.data, dg->text.len, &dg->arena, &dg->g, err);
-  return rc;
+  return cdl_byron_genesis_load_file(file, CDL_DB_GENESIS_MAX, &dg->text, &dg->arena, &dg->g, err);
 }
 
 double cdl_db_threshold(const char *dir, double given) {

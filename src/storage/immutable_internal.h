@@ -105,4 +105,20 @@ void imm_mark_flushed(cdl_immutable *im);
 /* Whether |e| may follow |prev| (NULL: anything may start the DB). */
 bool imm_entry_follows(const imm_entry *prev, const imm_entry *e, const char **why);
 
+/* Missing files (immutable_missing.c; docs/storage.md "Missing files"),
+ * each CDL_E_MISSING naming the file and what the operator can do:
+ * an index file among |indexes| (ascending) whose chunk is not among
+ * |chunks| (ascending) and is still gone when looked at again; */
+int imm_check_indexes_alone(cdl_immutable *im, const uint32_t *chunks, size_t n_chunks,
+                            const uint32_t *indexes, size_t n_indexes, cdl_error *err);
+/* chunk |no| found where chunk |expected| was due, whose first block does
+ * not follow |prev| (the last block before it, or the genesis; NULL: not
+ * checked) across the gap. */
+int imm_check_gap(cdl_immutable *im, uint32_t no, uint32_t expected, const imm_entry *prev,
+                  cdl_error *err);
+/* Before the owner cuts the files back to |keep| (the last block kept;
+ * NULL or the genesis root: none): cfg.before_cut, which removes the
+ * snapshots that would then prove blocks missing. */
+int imm_before_cut(cdl_immutable *im, const imm_entry *keep, cdl_error *err);
+
 #endif /* CARDINAL_STORAGE_IMMUTABLE_INTERNAL_H */

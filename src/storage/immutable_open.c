@@ -4,7 +4,9 @@
  * chunk; the last chunk's tail block is re-read and its CRC checked (every
  * chunk is re-parsed with validate_all). Damage is repaired, never fatal:
  * a torn or corrupt block and everything after it are cut off, indexes
- * that disagree with their chunk are rebuilt from it.
+ * that disagree with their chunk are rebuilt from it. A chunk file that is
+ * missing is not damage: the open is refused before anything changes
+ * (immutable_missing.c; docs/storage.md "Missing files").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,13 @@
 typedef struct name_list {
   uint32_t *nos;
   size_t n, cap;
-  bool failed;
 } name_list;
+
+/* The chunk files and the index files of the directory. */
+typedef struct dir_names {
+  name_list chunks, indexes;
+  bool failed;
+} dir_names;
 
 /* Chunk files are NNNNN.chunk (five or more digits, as cardano-node). */
 static bool parse_chunk_name(const char *name, const char *ext, uint32_t *no) {
@@ -28,18 +35,25 @@ static bool parse_chunk_name(const char *name, const char *ext, uint32_t *no) {
   return true;
 }
 
-static int collect_chunk(void *ctx, const char *name) {
-  name_list *l = ctx;
-  uint32_t no;
-  if (!parse_chunk_name(name, "chunk", &no)) return CDL_OK;
+static int push_name(name_list *l, uint32_t no) {
   if (l->n == l->cap) {
     size_t ncap = l->cap ? 2 * l->cap : 64;
     uint32_t *grown = realloc(l->nos, ncap * sizeof *grown);
-    if (grown == NULL) return l->failed = true, CDL_E_NOMEM;
+    if (grown == NULL) return CDL_E_NOMEM;
     l->nos = grown;
     l->cap = ncap;
   }
   l->nos[l->n++] = no;
+  return CDL_OK;
+}
+
+static int collect_name(void *ctx, const char *name) {
+  dir_names *d = ctx;
+  uint32_t no;
+  name_list *l = parse_chunk_name(name, "chunk", &no)  ? &d->chunks
+                 : parse_chunk_name(name, "cidx", &no) ? &d->indexes
+                                                       : NULL;
+  if (l != NULL && push_name(l, no) != CDL_OK) return d->failed = true, CDL_E_NOMEM;
   return CDL_OK;
 }
 
@@ -48,11 +62,17 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static void sort_names(name_list *l) {
+  if (l->n > 1) qsort(l->nos, l->n, sizeof *l->nos, cmp_u32);
+}
+
+/* The index goes first: an index without its chunk is never what a crash
+ * leaves, so it proves a chunk file missing (immutable_missing.c). */
 static int remove_chunk_files(cdl_immutable *im, uint32_t no, cdl_error *err) {
   char path[IMM_PATH_MAX];
-  imm_chunk_path(im, no, "chunk", path);
-  int rc = im->fs->ops->remove(im->fs, path, err);
   imm_chunk_path(im, no, "cidx", path);
+  int rc = im->fs->ops->remove(im->fs, path, err);
+  imm_chunk_path(im, no, "chunk", path);
   if (rc == CDL_OK) rc = im->fs->ops->remove(im->fs, path, err);
   return rc;
 }
@@ -157,7 +177,11 @@ static int rescan(cdl_immutable *im, uint32_t no, const imm_entry *prev, recover
   if (scan.valid_bytes < size) {
     bool torn = note_cut(r, &scan, size, rep);
     r->residue = torn && keep + scan.count == 0;
-    if (!im->cfg.read_only) rc = cut_chunk(im, no, scan.valid_bytes, err);
+    const imm_entry *kept = scan.count ? &scan.entries[scan.count - 1]
+                            : keep     ? &r->entries[keep - 1]
+                                       : prev;
+    rc = imm_before_cut(im, kept, err);
+    if (rc == CDL_OK && !im->cfg.read_only) rc = cut_chunk(im, no, scan.valid_bytes, err);
   }
   imm_entry *all = realloc(r->entries, (keep + scan.count + 1) * sizeof *all);
   if (all == NULL) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for chunk %05u", no);
@@ -179,9 +203,9 @@ static bool same_entries(const imm_entry *a, const imm_entry *b, size_t n) {
 /* A block that differs from its index entry (each entry carries its own
  * CRC, so the entry is what was written) was damaged where neither its
  * structure nor its proofs show it: cut there. */
-static int cut_at_crc_mismatch(cdl_immutable *im, uint32_t no, const imm_entry *old,
-                               size_t n_old, recovery *r, cdl_immutable_report *rep,
-                               cdl_error *err) {
+static int cut_at_crc_mismatch(cdl_immutable *im, uint32_t no, const imm_entry *prev,
+                               const imm_entry *old, size_t n_old, recovery *r,
+                               cdl_immutable_report *rep, cdl_error *err) {
   for (size_t i = 0; i < n_old && i < r->count; i++) {
     const imm_entry *b = &r->entries[i];
     if (imm_entry_equal(&old[i], b)) continue;
@@ -192,6 +216,7 @@ static int cut_at_crc_mismatch(cdl_immutable *im, uint32_t no, const imm_entry *
     uint64_t size = r->entries[r->count - 1].offset + r->entries[r->count - 1].size;
     rep->truncated_bytes += size - b->offset;
     r->count = i;
+    TRY_STORAGE(imm_before_cut(im, i ? &r->entries[i - 1] : prev, err));
     return im->cfg.read_only ? CDL_OK : cut_chunk(im, no, b->offset, err);
   }
   return CDL_OK;
@@ -229,7 +254,7 @@ static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, 
   }
   int rc = CDL_OK;
   if (whole || covered < size) rc = rescan(im, no, prev, r, whole ? 0 : indexed, size, rep, err);
-  if (rc == CDL_OK && old != NULL) rc = cut_at_crc_mismatch(im, no, old, indexed, r, rep, err);
+  if (rc == CDL_OK && old != NULL) rc = cut_at_crc_mismatch(im, no, prev, old, indexed, r, rep, err);
   bool changed = whole ? !(clean && r->count == indexed && same_entries(old, r->entries, indexed))
                        : r->count != indexed;
   free(old);
@@ -258,29 +283,49 @@ static void drop_before_tip(cdl_immutable *im) {
   im->chunks[im->n_chunks - 2].entries = NULL;
 }
 
+/* Chunk names[from] and every later one no longer follow the chain: they
+ * are removed, the last first, so that a crash part way leaves a prefix of
+ * the chunks and never a gap (read-only: left out). */
+static int remove_from(cdl_immutable *im, const name_list *names, size_t from,
+                       const imm_entry *prev, cdl_immutable_report *rep, cdl_error *err) {
+  if (rep->problem[0] == '\0')
+    snprintf(rep->problem, sizeof rep->problem, "chunk %05u does not follow the chain",
+             names->nos[from]);
+  rep->removed_chunks += (uint32_t)(names->n - from);
+  TRY_STORAGE(imm_before_cut(im, prev, err));
+  for (size_t i = names->n; i-- > from && !im->cfg.read_only;)
+    TRY_STORAGE(remove_chunk_files(im, names->nos[i], err));
+  return CDL_OK;
+}
+
+/* Whether anything so far was cut as damage: a chunk after a damaged one
+ * cannot follow it, gap or no gap. */
+static bool damage_seen(const cdl_immutable_report *rep) {
+  return rep->problem[0] != '\0' || rep->truncated_bytes > 0;
+}
+
 /* Chunks are taken in order while each links to the one before (its first
  * block follows the previous chunk's last, the first chunk's follows the
- * genesis): a chunk cut short, or lost, leaves every later chunk without
- * a link, and they are removed (read-only: left out). */
+ * genesis): a chunk cut short leaves every later chunk without a link, and
+ * they are removed. A chunk that does not follow across a gap in the
+ * numbers proves the chunks of the gap missing: the open refuses. */
 static int load_chunks(cdl_immutable *im, const name_list *names, cdl_immutable_report *rep,
                        cdl_error *err) {
   imm_entry root = {.is_root = true};
   memcpy(root.hash, im->cfg.genesis_hash, 32);
   const imm_entry *prev = im->cfg.check_genesis ? &root : NULL;
-  bool broken = false;
   for (size_t i = 0; i < names->n; i++) {
     uint32_t no = names->nos[i];
+    uint32_t expected = im->n_chunks ? im->chunks[im->n_chunks - 1].no + 1 : 0;
     recovery r = {.last = i + 1 == names->n};
     int rc = CDL_OK;
-    if (!broken && no <= IMM_MAX_CHUNK_NO) rc = recover_chunk(im, no, prev, &r, rep, err);
+    if (!damage_seen(rep)) rc = imm_check_gap(im, no, expected, prev, err);
+    if (rc == CDL_OK && no <= IMM_MAX_CHUNK_NO) rc = recover_chunk(im, no, prev, &r, rep, err);
     if (rc == CDL_OK && r.count == 0 && r.residue) {
       rc = drop_residue_chunk(im, no, rep, err);
     } else if (rc == CDL_OK && r.count == 0) {
-      broken = true; /* nothing after this can link */
-      if (rep->problem[0] == '\0')
-        snprintf(rep->problem, sizeof rep->problem, "chunk %05u does not follow the chain", no);
-      rep->removed_chunks++;
-      if (!im->cfg.read_only) rc = remove_chunk_files(im, no, err);
+      free(r.entries);
+      return remove_from(im, names, i, prev, rep, err); /* nothing after this can link */
     } else if (rc == CDL_OK && push_chunk(im, no, r.entries, r.count) != CDL_OK) {
       rc = cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for chunk %05u", no);
     } else if (rc == CDL_OK) {
@@ -319,16 +364,19 @@ int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *
   cdl_buf_init(&im->pend_chunk, 0);
   cdl_buf_init(&im->pend_index, 0);
   snprintf(im->dir, sizeof im->dir, "%s", dir);
-  name_list names = {0};
+  dir_names names = {0};
   int rc = cfg->read_only ? CDL_OK : fs->ops->mkdir(fs, dir, err);
   bool none = cfg->read_only && !fs->ops->exists(fs, dir); /* a reader: nothing yet */
-  if (rc == CDL_OK && !none) rc = fs->ops->list(fs, dir, collect_chunk, &names, err);
+  if (rc == CDL_OK && !none) rc = fs->ops->list(fs, dir, collect_name, &names, err);
   if (rc != CDL_OK && names.failed) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  if (rc == CDL_OK) {
-    if (names.n > 1) qsort(names.nos, names.n, sizeof *names.nos, cmp_u32);
-    rc = load_chunks(im, &names, rep, err);
-  }
-  free(names.nos);
+  sort_names(&names.chunks);
+  sort_names(&names.indexes);
+  if (rc == CDL_OK)
+    rc = imm_check_indexes_alone(im, names.chunks.nos, names.chunks.n, names.indexes.nos,
+                                 names.indexes.n, err);
+  if (rc == CDL_OK) rc = load_chunks(im, &names.chunks, rep, err);
+  free(names.chunks.nos);
+  free(names.indexes.nos);
   if (rc != CDL_OK) {
     cdl_immutable_close(im);
     return rc;
@@ -339,6 +387,33 @@ int cdl_immutable_open(cdl_fs *fs, const char *dir, const cdl_immutable_config *
   rep->blocks = im->blocks;
   *out = im;
   return CDL_OK;
+}
+
+int cdl_immutable_drop_epochs_after(cdl_fs *fs, const char *dir, uint64_t epoch_slots,
+                                    uint64_t slot, cdl_error *err) {
+  if (epoch_slots == 0 || strlen(dir) >= IMM_DIR_MAX)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "immutable: epoch_slots 0 or path too long");
+  if (!fs->ops->exists(fs, dir)) return CDL_OK;
+  dir_names names = {0};
+  int rc = fs->ops->list(fs, dir, collect_name, &names, err);
+  if (rc != CDL_OK && names.failed) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  sort_names(&names.chunks);
+  sort_names(&names.indexes);
+  uint64_t keep = slot / epoch_slots;
+  char path[IMM_PATH_MAX];
+  /* Every index first: none may outlive its chunk. */
+  for (size_t i = names.indexes.n; rc == CDL_OK && i-- > 0 && names.indexes.nos[i] > keep;) {
+    snprintf(path, sizeof path, "%s/%05u.cidx", dir, names.indexes.nos[i]);
+    rc = fs->ops->remove(fs, path, err);
+  }
+  for (size_t i = names.chunks.n; rc == CDL_OK && i-- > 0 && names.chunks.nos[i] > keep;) {
+    snprintf(path, sizeof path, "%s/%05u.chunk", dir, names.chunks.nos[i]);
+    rc = fs->ops->remove(fs, path, err);
+  }
+  if (rc == CDL_OK) rc = fs->ops->sync_dir(fs, dir, err);
+  free(names.chunks.nos);
+  free(names.indexes.nos);
+  return rc;
 }
 
 void cdl_immutable_close(cdl_immutable *im) {

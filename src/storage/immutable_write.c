@@ -247,8 +247,27 @@ int cdl_immutable_truncate_before(cdl_immutable *im, cdl_immutable_pos pos, cdl_
   return rc;
 }
 
+/* The block that ends the immutable DB once it is cut before |pos|
+ * (NULL: none), for imm_before_cut. */
+static int kept_before(cdl_immutable *im, cdl_immutable_pos pos, const imm_entry **out,
+                       cdl_error *err) {
+  const imm_chunk *c = &im->chunks[pos.chunk];
+  *out = pos.chunk ? &im->chunks[pos.chunk - 1].last : NULL;
+  if (pos.index >= c->count) *out = &c->last;
+  if (pos.index == 0 || pos.index >= c->count) return CDL_OK;
+  const imm_entry *entries;
+  TRY_STORAGE(imm_chunk_entries(im, pos.chunk, &entries, err));
+  *out = &entries[pos.index - 1];
+  return CDL_OK;
+}
+
 static int truncate_flushed(cdl_immutable *im, cdl_immutable_pos pos, cdl_error *err) {
   bool removed = im->n_chunks > pos.chunk + 1;
+  const imm_entry *keep;
+  if (removed || pos.index < im->chunks[pos.chunk].count) {
+    TRY_STORAGE(kept_before(im, pos, &keep, err));
+    TRY_STORAGE(imm_before_cut(im, keep, err));
+  }
   while (im->n_chunks > pos.chunk + 1) TRY_STORAGE(remove_last_chunk(im, err));
   imm_chunk *c = &im->chunks[im->n_chunks - 1];
   if (removed) im->cap_tip = 0; /* the tip changed: its capacity is unknown */

@@ -69,6 +69,18 @@ static int newest_first(const void *a, const void *b) {
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The tip a snapshot file names, from its header; false when the file or
+ * its header cannot be read (then it proves nothing). */
+static bool header_tip(cdl_fs *fs, const char *path, const uint8_t genesis_hash[32],
+                       cdl_ledger_tip *tip) {
+  cdl_fs_view view;
+  cdl_error ignored = {0};
+  if (cdl_fs_view_file(fs, path, SNAPSHOT_MAX_BYTES, &view, &ignored) != CDL_OK) return false;
+  int rc = cdl_ledger_snapshot_tip(view.data, view.len, genesis_hash, tip, &ignored);
+  cdl_fs_view_free(&view);
+  return rc == CDL_OK && !tip->at_genesis;
+}
+
 static int list_snapshots(cdl_chaindb *db, snap_list *l, cdl_error *err) {
   char dir[CDB_PATH_MAX];
   ledger_dir(db, dir);
@@ -79,6 +91,32 @@ static int list_snapshots(cdl_chaindb *db, snap_list *l, cdl_error *err) {
   TRY_CDB(db->fs->ops->list(db->fs, dir, collect, l, err));
   qsort(l->items, l->n, sizeof *l->items, newest_first);
   return CDL_OK;
+}
+
+/* Before a cut of the immutable DB (docs/storage.md "Missing files"). */
+int cdl_snapshots_drop_past(void *guard, const cdl_block_info *keep, cdl_error *err) {
+  const cdl_snapshot_guard *g = guard;
+  char dir[CDB_PATH_MAX], path[CDB_PATH_MAX + 256];
+  if ((size_t)snprintf(dir, sizeof dir, "%s/ledger", g->dir) >= sizeof dir)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "database path too long");
+  if (!g->fs->ops->exists(g->fs, dir)) return CDL_OK;
+  snap_list *l = malloc(sizeof *l);
+  if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  *l = (snap_list){.n = 0};
+  int rc = g->fs->ops->list(g->fs, dir, collect, l, err);
+  bool removed = false;
+  for (size_t i = 0; rc == CDL_OK && i < l->n; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, l->items[i].name);
+    cdl_ledger_tip tip;
+    if (!header_tip(g->fs, path, g->genesis_hash, &tip) ||
+        !cdl_snapshot_past(tip.block_no, keep, g->k))
+      continue;
+    rc = g->fs->ops->remove(g->fs, path, err);
+    removed = true;
+  }
+  if (rc == CDL_OK && removed) rc = g->fs->ops->sync_dir(g->fs, dir, err);
+  free(l);
+  return rc;
 }
 
 /* ---- In-memory images ----------------------------------------------- */
@@ -118,6 +156,10 @@ int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
   cdl_block_info tip;
   db->blocks_since_snapshot = 0;
   if (!cdb_tip(db, &tip)) return CDL_OK; /* the genesis image is always there */
+  /* The blocks before the snapshot are durable before it is: a snapshot
+   * past the immutable DB's synced blocks would, after a power loss, look
+   * like chunk files lost (docs/storage.md "Missing files"). */
+  TRY_CDB(cdl_chaindb_sync(db, err));
   cdl_buf bytes;
   cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
   if (cdl_ledger_snapshot_write(db->ledger, &bytes) != CDL_OK) {
@@ -279,12 +321,47 @@ static bool locate(cdl_chaindb *db, const snap_name *s, base_choice *c) {
   return true;
 }
 
+/* The block a snapshot names: where the stores place it, else from the
+ * snapshot's own header (false when that cannot be read). */
+static bool snapshot_block(cdl_chaindb *db, const snap_name *s, const base_choice *placed,
+                           cdl_block_info *out) {
+  if (placed != NULL) return *out = placed->point, true;
+  char path[CDB_PATH_MAX + 256], dir[CDB_PATH_MAX];
+  ledger_dir(db, dir);
+  snprintf(path, sizeof path, "%s/%s", dir, s->name);
+  cdl_ledger_tip tip;
+  if (!header_tip(db->fs, path, db->genesis_hash, &tip)) return false;
+  *out = (cdl_block_info){.slot = tip.slot, .block_no = tip.block_no};
+  return true;
+}
+
+/* A snapshot more than k blocks past the immutable tip proves immutable
+ * blocks lost, even when the volatile DB still holds copies of them
+ * (docs/storage.md "Missing files"); unless this open cut the immutable DB
+ * as damage, which explains it. |placed|: where the stores place it, or
+ * NULL. */
+static int judge_snapshot(cdl_chaindb *db, const snap_name *s, const base_choice *placed,
+                          const cdl_chaindb_report *rep, cdl_error *err) {
+  const cdl_immutable_report *im = &rep->immutable;
+  if (im->problem[0] != '\0' || im->truncated_bytes > 0 || im->removed_chunks > 0) return CDL_OK;
+  if (placed != NULL && placed->in_immutable) return CDL_OK;
+  cdl_block_info b;
+  if (!snapshot_block(db, s, placed, &b)) return CDL_OK;
+  return cdl_immutable_check_snapshot(db->imm, b.slot, b.block_no, db->cfg.ledger.k, err);
+}
+
 static int choose_base(cdl_chaindb *db, const snap_list *l, base_choice *c,
                        cdl_chaindb_report *rep, cdl_error *err) {
   int rc = CDL_OK;
   for (size_t i = 0; i < l->n && rc == CDL_OK; i++) {
     base_choice here = {0};
-    if (!locate(db, &l->items[i], &here)) {
+    bool placed = locate(db, &l->items[i], &here);
+    int judged = judge_snapshot(db, &l->items[i], placed ? &here : NULL, rep, err);
+    if (judged != CDL_OK) {
+      free(here.path);
+      return judged;
+    }
+    if (!placed) {
       /* Its block is gone (the DB was cut back): it can never be used, and
        * left there it would outrank every new snapshot when pruning. */
       char path[CDB_PATH_MAX + 256], dir[CDB_PATH_MAX];

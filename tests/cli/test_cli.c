@@ -2,6 +2,7 @@
  * test_cli.c: cardinal-cli end to end (docs/cli.md): runs the real binary on
  * real vectors and checks its JSON output, error JSON and exit codes.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -578,6 +579,142 @@ static void test_db_commands(void **state) {
   assert_int_equal(system(args), 0);
 }
 
+/* Runs a printf-formatted shell command, which must succeed. */
+static void shell_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void shell_ok(const char *fmt, ...) {
+  char cmd[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0) fail_msg("failed: %s", cmd);
+}
+
+/* `cd DIR && cksum` of every file of a database but its lock (whose
+ * holder writes its pid), into DIR/NAME. */
+static void db_sums(const char *dir, const char *name) {
+  shell_ok("cd %s && find db -type f ! -name lock | sort | xargs cksum > %s", dir, name);
+}
+
+/* db info, validate and repair of DIR/db are each refused with
+ * storage.missing, exit 3, saying |what|; no file of it changes. */
+static void expect_db_missing(const char *dir, const char *what) {
+  static const char *const verbs[] = {"info", "validate", "repair"};
+  char args[512];
+  db_sums(dir, "before");
+  for (size_t i = 0; i < 3; i++) {
+    snprintf(args, sizeof args, "db %s --db %s/db", verbs[i], dir);
+    assert_int_equal(cli(args), 3);
+    assert_string_equal(error_rule(), "storage.missing");
+    if (strstr(stderr_buf, what) == NULL) fail_msg("db %s: %s", verbs[i], stderr_buf);
+  }
+  db_sums(dir, "after");
+  shell_ok("cmp -s %s/before %s/after", dir, dir);
+}
+
+/* A chunk file deleted from a database (docs/storage.md "Missing
+ * files"): mainnet epoch 0 imported, then `rm DIR/immutable/00000.chunk`,
+ * then its index too (the snapshot proves the blocks missing); a devnet
+ * database without its second chunk, cut by the truncation the refusal
+ * names, validates again. */
+static void test_db_missing_chunk(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-missing-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[1024], genesis[512];
+  snprintf(genesis, sizeof genesis, "%s", vec_path("genesis/mainnet/mainnet-byron-genesis.json"));
+  snprintf(args, sizeof args, "db import --db %s/db --genesis %s --no-signatures %s", dir, genesis,
+           vec_path("blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd"));
+  assert_int_equal(cli(args), 0);
+  shell_ok("rm %s/db/immutable/00000.chunk", dir);
+  expect_db_missing(dir, "immutable/00000.chunk is missing (its index 00000.cidx is there)");
+  shell_ok("rm %s/db/immutable/00000.cidx", dir);
+  expect_db_missing(dir, "the snapshot at slot 21599 (block 21586) is over k = 2160 blocks past "
+                         "the immutable DB, which is empty");
+  shell_ok("rm -rf %s/db", dir);
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s/net --protocol-magic 7 --k 5 --genesis-keys 5 --seed 3 && "
+           "%s chain generate --genesis-dir %s/net --out %s/c.chunk --slots 160 --seed 3 "
+           "--pbft-threshold 0.5 >/dev/null && %s db import --db %s/db --genesis %s/net/genesis.json "
+           "--pbft-threshold 0.5 %s/c.chunk",
+           dir, CDL_CLI, dir, dir, CDL_CLI, dir, dir, dir);
+  assert_int_equal(cli(args), 0);
+  shell_ok("rm %s/db/immutable/00001.chunk", dir);
+  expect_db_missing(dir, "immutable/00001.chunk is missing");
+  const char *hint = strstr(stderr_buf, "db truncate --to-slot ");
+  assert_non_null(hint);
+  long long slot = atoll(hint + strlen("db truncate --to-slot "));
+  assert_true(slot > 0 && slot < 50);
+  snprintf(args, sizeof args, "db truncate --db %s/db --to-slot %lld", dir, slot);
+  assert_int_equal(cli(args), 0);
+  snprintf(args, sizeof args, "db validate --db %s/db", dir);
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  assert_int_equal(num(json_object_get(j, "tip"), "slot"), slot);
+  json_decref(j);
+  shell_ok("rm -rf %s", dir);
+}
+
+/* stderr says |what|. */
+static void expect_said(const char *what) {
+  if (strstr(stderr_buf, what) == NULL) fail_msg("not said: %s\nstderr: %s", what, stderr_buf);
+}
+
+/* A genesis that breaks a bound or is not JSON (docs/genesis.md "Bounds"),
+ * through the CLI and cardinal-node: refused, the error naming the file (and a syntax error's
+ * line and column: line 14534 of the mainnet genesis is `        "k":
+ * 2160,`, and a second comma is its 19th character), and no database made;
+ * genesis create refuses a zero slot before it writes a file. */
+static void test_genesis_errors_name_the_file(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-genesis-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[1024], want[256], main_genesis[512];
+  snprintf(main_genesis, sizeof main_genesis, "%s",
+           vec_path("genesis/mainnet/mainnet-byron-genesis.json"));
+  shell_ok("cd %s && sed 's/\"k\": 2160,/\"k\": 2160,,/' %s > bad.json && "
+           "sed 's/\"k\": 2160,/\"k\": 1000000000,/' %s > big.json && "
+           "sed 's/\"slotDuration\": \"20000\"/\"slotDuration\": \"0\"/' %s > slot0.json && "
+           "echo '{\"ByronGenesisFile\": \"big.json\"}' > config.json && "
+           "echo '{\"Producers\": []}' > topology.json",
+           dir, main_genesis, main_genesis, main_genesis);
+  snprintf(args, sizeof args, "genesis hash --genesis %s/bad.json", dir);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "json.invalid");
+  snprintf(want, sizeof want, "%s/bad.json: line 14534, column 19: ", dir);
+  expect_said(want);
+  snprintf(args, sizeof args, "db import --db %s/db --genesis %s/big.json /dev/null", dir, dir);
+  assert_int_equal(cli(args), 1);
+  assert_string_equal(error_rule(), "genesis.invalid");
+  snprintf(want, sizeof want, "%s/big.json: genesis field \\\"protocolConsts.k\\\"", dir);
+  expect_said(want); /* quoted in the JSON error */
+  snprintf(args, sizeof args, "chain validate --genesis %s/slot0.json --chunk /dev/null", dir);
+  assert_int_equal(cli(args), 1);
+  snprintf(want, sizeof want,
+           "%s/slot0.json: genesis field \\\"blockVersionData.slotDuration\\\"", dir);
+  expect_said(want);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd %s && %s run --config config.json --topology topology.json --database-path db "
+           "--socket-path node.socket --port 0 2>node.err",
+           dir, CDL_NODE);
+  int status = system(cmd);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  /* The node logs JSON too: each . stands for the backslash before a quote. */
+  shell_ok("grep -q 'big.json: genesis field .\"protocolConsts.k.\"' %s/node.err", dir);
+  shell_ok("test ! -e %s/db", dir);
+  /* genesis create checks the bounds before it writes anything. */
+  shell_ok("echo '{\"slotDuration\": \"0\"}' > %s/params.json", dir);
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s/net --protocol-magic 7 --k 5 --genesis-keys 2 "
+           "--protocol-params %s/params.json",
+           dir, dir);
+  assert_int_equal(cli(args), 2);
+  expect_said("slotDuration must be 1..86400000 ms");
+  shell_ok("test ! -e %s/net/genesis.json", dir);
+  shell_ok("rm -rf %s", dir);
+}
+
 /* devnet create writes a whole local network under one directory; devnet
  * watch reads its devnet.json as untrusted input. (The network running is
  * the system test's: tests/system/devnet_system.sh.) */
@@ -632,7 +769,9 @@ int main(void) {
       cmocka_unit_test(test_block_list),         cmocka_unit_test(test_tx_and_address),
       cmocka_unit_test(test_chain_validate),    cmocka_unit_test(test_generators),
       cmocka_unit_test(test_key_and_delegation),
-      cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_devnet_files),
+      cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_db_missing_chunk),
+      cmocka_unit_test(test_genesis_errors_name_the_file),
+      cmocka_unit_test(test_devnet_files),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -361,44 +361,6 @@ static char where_[256];
 #define FAILED(...) fail_msg("%s: %s", where_, (snprintf(msg_, sizeof msg_, __VA_ARGS__), msg_))
 static char msg_[512];
 
-/* Every file under |dir| (two levels, as a database is) with its size and
- * CRC, in name order: what a read-only open must leave exactly as it was. */
-static int by_name(const struct dirent **a, const struct dirent **b) {
-  return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static void fingerprint_level(const char *dir, int depth, cdl_buf *out) {
-  struct dirent **names;
-  int n = scandir(dir, &names, NULL, by_name);
-  for (int i = 0; i < n; i++) {
-    const char *name = names[i]->d_name;
-    char path[512];
-    if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
-      path_in(dir, name, path, sizeof path);
-      struct stat st;
-      assert_int_equal(stat(path, &st), 0);
-      if (S_ISDIR(st.st_mode) && depth < 2) {
-        fingerprint_level(path, depth + 1, out);
-      } else {
-        cdl_buf bytes;
-        read_file(path, &bytes);
-        char line[600];
-        int len = snprintf(line, sizeof line, "%s %zu %08x\n", path, bytes.len,
-                           (unsigned)cdl_crc32(bytes.data, bytes.len));
-        cdl_buf_append(out, line, (size_t)len);
-        cdl_buf_free(&bytes);
-      }
-    }
-    free(names[i]);
-  }
-  free(names);
-}
-
-static void fingerprint(const char *dir, cdl_buf *out) {
-  cdl_buf_init(out, 0);
-  fingerprint_level(dir, 0, out);
-}
-
 static void expect_no_damage(const cdl_chaindb_report *rep, const char *how) {
   const cdl_immutable_report *im = &rep->immutable;
   if (im->problem[0] != '\0' || im->truncated_bytes || im->removed_chunks)
@@ -501,10 +463,10 @@ static void verify(const phases *p, const work *w, const outcome *o, tally *t) {
     if (o->handed >= 0) FAILED("no database, but block %ld had been adopted", o->handed);
   } else {
     cdl_buf before, after;
-    fingerprint(p->dir, &before);
+    tree_fingerprint(p->dir, &before);
     cdl_chaindb_report rep;
     check_open(p, w, true, o, recorded, &rep);
-    fingerprint(p->dir, &after);
+    tree_fingerprint(p->dir, &after);
     if (before.len != after.len ||
         (before.len > 0 && memcmp(before.data, after.data, before.len) != 0))
       FAILED("the read-only open changed files:\n%.*s\nbecame\n%.*s", (int)before.len,

@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "storage_support.h"
 
+#include "cardinal/crypto.h"
+
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,6 +85,43 @@ static void remove_level(const char *dir, int depth) {
 }
 
 void remove_tree(const char *dir) { remove_level(dir, 0); }
+
+/* scandir's order for tree_fingerprint. */
+static int by_name(const struct dirent **a, const struct dirent **b) {
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void fingerprint_level(const char *dir, int depth, cdl_buf *out) {
+  struct dirent **names;
+  int n = scandir(dir, &names, NULL, by_name);
+  for (int i = 0; i < n; i++) {
+    const char *name = names[i]->d_name;
+    char path[512];
+    if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+      path_in(dir, name, path, sizeof path);
+      struct stat st;
+      assert_int_equal(stat(path, &st), 0);
+      if (S_ISDIR(st.st_mode) && depth < 2) {
+        fingerprint_level(path, depth + 1, out);
+      } else {
+        cdl_buf bytes;
+        read_file(path, &bytes);
+        char line[600];
+        int len = snprintf(line, sizeof line, "%s %zu %08x\n", path, bytes.len,
+                           (unsigned)cdl_crc32(bytes.data, bytes.len));
+        cdl_buf_append(out, line, (size_t)len);
+        cdl_buf_free(&bytes);
+      }
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+void tree_fingerprint(const char *dir, cdl_buf *out) {
+  cdl_buf_init(out, 0);
+  fingerprint_level(dir, 0, out);
+}
 
 long long disk_size(const char *path) {
   struct stat st;

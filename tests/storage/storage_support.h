@@ -40,6 +40,10 @@ void path_in(const char *dir, const char *rel, char *out, size_t cap);
 void copy_tree(const char *from, const char *to);
 /* Removes |dir| as copy_tree makes them: files, subdirectories, itself. */
 void remove_tree(const char *dir);
+/* Every file under |dir| (two levels, as a database is) with its size and
+ * CRC, one line each in name order, into |out| (initialised here): what an
+ * open that may change nothing must leave exactly as it was. */
+void tree_fingerprint(const char *dir, cdl_buf *out);
 
 /* The size of a file, -1 when it does not exist. */
 long long disk_size(const char *path);

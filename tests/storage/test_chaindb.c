@@ -19,12 +19,14 @@
  * In-order adds and look-ups, duplicates, a refused block, reopen after a
  * clean close and after a crash, the rollback bound k, EBBs winning ties,
  * followers across fork switches and into the immutable DB, intersections,
- * points matched by slot and hash (EBBs included),
- * and one test per defect found in src/storage, named after what must
- * hold. CDL_TEST_FILTER runs only the tests whose names match (a cmocka
+ * points matched by slot and hash (EBBs included), memory that follows
+ * the chain and not k, and one test per defect found in src/storage,
+ * named after what must hold. CDL_TEST_FILTER runs only the tests whose
+ * names match (a cmocka
  * pattern).
  */
 #define _GNU_SOURCE
+#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -584,6 +586,52 @@ static void test_selection_after_refused_block(void **state) {
              memcmp(tip2.hash, d.hash, 32) == 0 ? " of X-C-D" : "");
 }
 
+/* ---- Memory follows the chain, not k ---------------------------------------------
+ * A node keeps a PBFT window of k signers per ledger and a trail of k + 1
+ * blocks per follower (a follower per peer); both used to be reserved
+ * whole, so that a genesis with a large k made it reserve gigabytes
+ * (docs/genesis.md "Bounds"). With k = 1,000,000, the most a genesis may
+ * name, a ChainDB holding 300 blocks and a follower that walked them must
+ * take no more memory than with k = 10. The heap is glibc's own count
+ * (mallinfo2), so the test is skipped under AddressSanitizer, whose
+ * allocator it does not see. */
+
+static size_t heap_bytes(void) {
+  struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
+/* The heap a ChainDB of |k| holding 300 re-forged blocks and a follower
+ * that walked them add. */
+static size_t heap_of_k(uint64_t k) {
+  size_t before = heap_bytes();
+  scene s;
+  cdl_chaindb *db = scene_rf(&s, k, 300);
+  cdl_follower *f;
+  cdl_error err = {0};
+  assert_int_equal(cdl_follower_new(db, &f, &err), CDL_OK);
+  cdl_follow_kind kind = CDL_FOLLOW_FORWARD;
+  size_t walked = 0;
+  for (; kind == CDL_FOLLOW_FORWARD; walked++) {
+    cdl_block_info info;
+    cdl_point to;
+    assert_int_equal(cdl_follower_next(f, &kind, &info, &to, NULL, &err), CDL_OK);
+  }
+  assert_int_equal(walked, 301); /* 300 blocks, then the tip */
+  size_t used = heap_bytes() - before;
+  cdl_follower_del(f);
+  scene_end(&s, db);
+  return used;
+}
+
+static void test_memory_follows_chain_not_k(void **state) {
+  (void)state;
+  if (UNDER_ASAN) skip();
+  size_t small = heap_of_k(10), large = heap_of_k(CDL_BYRON_MAX_K);
+  if (large > small + (256u << 10))
+    fail_msg("k = %u takes %zu bytes, k = 10 %zu", CDL_BYRON_MAX_K, large, small);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chaindb_basics),
@@ -597,6 +645,7 @@ int main(void) {
       cmocka_unit_test(test_selection_within_k),
       cmocka_unit_test(test_rollback_reported),
       cmocka_unit_test(test_follower_rollback_newest_point),
+      cmocka_unit_test(test_memory_follows_chain_not_k),
   };
   filter_tests_from_env();
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

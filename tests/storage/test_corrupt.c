@@ -13,8 +13,8 @@
  *  (a) a flipped byte in an immutable block: the immutable DB keeps exactly
  *      the blocks before it (validate_all unless it is the tail block),
  *      reports a problem and cut bytes;
- *  (b) a chunk cut inside a block, a chunk deleted, junk after a chunk's
- *      last block: exactly the blocks before the damage are kept;
+ *  (b) a chunk cut inside a block, junk after a chunk's last block:
+ *      exactly the blocks before the damage are kept;
  *  (c) a deleted index, (d) an index with a flipped byte, cut inside an
  *      entry or with a garbage header: rebuilt, nothing else changes;
  *  (e) the newest snapshot (or both) flipped or cut: skipped, the ledger
@@ -24,8 +24,19 @@
  *  (g) 240 seeded random cases, 200 under AddressSanitizer (any file but
  *      genesis.hash; a byte or bytes flipped, cut, deleted, a range zeroed,
  *      junk appended, the start overwritten): the immutable DB keeps
- *      exactly the blocks before the first damaged byte;
- * and in every case: the open succeeds, the tip and the ledger's tip are
+ *      exactly the blocks before the first damaged byte (a chunk file
+ *      deleted: as (h));
+ *  (h) missing files (docs/storage.md "Missing files"): a chunk file
+ *      deleted (its index left), a chunk and its index deleted (one or
+ *      two: a gap; the first: the genesis is not followed), the last
+ *      chunks or every file of the immutable DB deleted (the newest
+ *      snapshot lies more than k blocks past what is left): the owner's
+ *      open and a reader's are refused with storage.missing naming the
+ *      file and the truncation that keeps the blocks before it, and no
+ *      byte of any file changes; and the owner's open that cuts damage
+ *      (chunk 2 cut to one byte), killed before and after each change it
+ *      makes, leaves a database the next open takes without a refusal;
+ * and in every other case: the open succeeds, the tip and the ledger's tip are
  * one block of the source (exactly the block before the damage when the
  * volatile files do not hold the damaged block), every immutable block is
  * the source's byte for byte, cdl_immutable_check_all passes, the DB
@@ -39,12 +50,15 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "killer_fs.h"
 #include "storage_support.h"
 
 #define GEN_K 10
@@ -506,32 +520,6 @@ static void cut_case(failures *f, uint64_t seed) {
   kase_end(&k);
 }
 
-/* A deleted chunk file (chunk |c|, its index left behind): the blocks
- * before it are kept, the chunks after it no longer follow and go. */
-static void deleted_case(failures *f, uint64_t seed) {
-  uint32_t c = (uint32_t)seed;
-  size_t lo, hi;
-  blocks_of_chunk(c, &lo, &hi);
-  kase k;
-  kase_begin(&k, f, "(b) chunk deleted", c);
-  char path[256];
-  chunk_path(k.dir, c, "chunk", path, sizeof path);
-  assert_int_equal(unlink(path), 0);
-  cdl_chaindb_report rep;
-  cdl_chaindb *db = open_case(&k, false, &rep);
-  if (db != NULL) {
-    EXPECT(&k, rep.immutable.blocks == lo,
-           "chunk %u deleted: the immutable DB kept %llu blocks, %zu come before the chunk", c,
-           (unsigned long long)rep.immutable.blocks, lo);
-    long tip = check_db(&k, db);
-    EXPECT(&k, tip >= (long)lo - 1 && (W->in_volatile[lo] || tip == (long)lo - 1),
-           "chunk %u deleted: tip %ld", c, tip);
-    close_case(&k, db);
-    second_open(&k, tip);
-  }
-  kase_end(&k);
-}
-
 /* Bytes after the last block of chunk |c| (a torn append, or junk): they
  * are cut and nothing else is lost, whichever chunk it is. */
 static void junk_case(failures *f, uint64_t seed) {
@@ -752,6 +740,9 @@ static void volatile_case(failures *f, uint64_t seed) {
   free(recs);
 }
 
+static void remedy_for(uint32_t c, char *out, size_t cap);
+static void expect_missing(kase *k, const char *what, const char *remedy);
+
 /* ---- (g): random damage ------------------------------------------------------------ */
 
 enum { D_FLIP, D_FLIPS, D_CUT, D_DELETE, D_ZERO, D_APPEND, D_HEADER, D_KINDS };
@@ -833,6 +824,17 @@ static void random_case(failures *f, uint64_t seed) {
   bool in_place;
   uint64_t first = damage(path, kind, &r, &in_place);
   bool validate_all = (in_place && strstr(rel, ".chunk") != NULL) || cdl_gen_rng_below(&r, 4) == 0;
+  unsigned no;
+  int used = 0;
+  if (kind == D_DELETE && sscanf(rel, "immutable/%5u.chunk%n", &no, &used) == 1 &&
+      rel[used] == '\0') {
+    char what[160], remedy[64];
+    snprintf(what, sizeof what, "%s is missing", rel);
+    remedy_for(no, remedy, sizeof remedy);
+    expect_missing(&k, what, remedy);
+    kase_end(&k);
+    return;
+  }
   cdl_chaindb_report rep;
   cdl_chaindb *db = open_case(&k, validate_all, &rep);
   if (db != NULL) {
@@ -848,6 +850,181 @@ static void random_case(failures *f, uint64_t seed) {
   kase_end(&k);
 }
 
+/* ---- (h): missing files ------------------------------------------------------------ */
+
+/* What a refusal must offer for a chunk missing from chunk |c| on: the
+ * truncation that keeps the blocks before it, or nothing when none is. */
+static void remedy_for(uint32_t c, char *out, size_t cap) {
+  size_t lo, hi;
+  blocks_of_chunk(c, &lo, &hi);
+  if (lo == 0) snprintf(out, cap, "no block comes before it");
+  else snprintf(out, cap, "db truncate --to-slot %llu", (unsigned long long)W->info[lo - 1].slot);
+}
+
+/* Copy |k| opened by its owner and by a reader: both refused with
+ * storage.missing, the message saying |what| and |remedy|, and not a byte
+ * of any file changed (nothing cut, removed or rewritten). */
+static void expect_missing(kase *k, const char *what, const char *remedy) {
+  cdl_buf before, after;
+  tree_fingerprint(k->dir, &before);
+  for (int reader = 0; reader < 2; reader++) {
+    cdl_chaindb_config cfg = config_of(k->dir, false);
+    cfg.read_only = reader;
+    cdl_chaindb *db = NULL;
+    cdl_error err = {0};
+    int rc = cdl_chaindb_open(&cfg, &db, NULL, &err);
+    cdl_chaindb_abandon(db);
+    EXPECT(k, rc == CDL_E_MISSING, "%s open: %s \"%s\", not storage.missing",
+           reader ? "a reader's" : "the owner's", cdl_error_name(rc), err.message);
+    EXPECT(k, strstr(err.message, what) != NULL && strstr(err.message, remedy) != NULL,
+           "\"%s\" does not say \"%s\" and \"%s\"", err.message, what, remedy);
+  }
+  tree_fingerprint(k->dir, &after);
+  EXPECT(k, before.len == after.len && memcmp(before.data, after.data, before.len) == 0,
+         "the refused opens changed files:\n%.*s\nbecame\n%.*s", (int)before.len,
+         (const char *)before.data, (int)after.len, (const char *)after.data);
+  cdl_buf_free(&before);
+  cdl_buf_free(&after);
+}
+
+static void remove_files(kase *k, const char *pattern) { shell("cd %s && rm %s", k->dir, pattern); }
+
+/* Chunk |c|'s file deleted, its index left: the index proves it. */
+static void chunk_file_missing_case(failures *f, uint64_t seed) {
+  uint32_t c = (uint32_t)seed;
+  kase k;
+  kase_begin(&k, f, "(h) chunk file deleted", c);
+  char pattern[64], what[64], remedy[64];
+  snprintf(pattern, sizeof pattern, "immutable/%05u.chunk", c);
+  remove_files(&k, pattern);
+  snprintf(what, sizeof what, "immutable/%05u.chunk is missing", c);
+  remedy_for(c, remedy, sizeof remedy);
+  expect_missing(&k, what, remedy);
+  kase_end(&k);
+}
+
+/* Chunk |c| and its index deleted, and (odd seeds, when there is one
+ * before the last) chunk c + 1 too: the chunk after the gap does not
+ * follow the one before it, or the genesis. */
+static void chunk_gap_case(failures *f, uint64_t seed) {
+  uint32_t c = (uint32_t)(seed / 2), upto = c + (seed % 2 && c + 2 <= last_chunk() ? 1 : 0);
+  kase k;
+  kase_begin(&k, f, "(h) chunk and index deleted", seed);
+  char pattern[64], what[96], remedy[64];
+  snprintf(pattern, sizeof pattern, "immutable/%05u.*", c);
+  remove_files(&k, pattern);
+  if (upto > c) {
+    snprintf(pattern, sizeof pattern, "immutable/%05u.*", upto);
+    remove_files(&k, pattern);
+    snprintf(what, sizeof what, "chunks %05u-%05u are missing: chunk %05u does not follow", c, upto,
+             upto + 1);
+  } else {
+    snprintf(what, sizeof what, "chunk %05u is missing: chunk %05u does not follow the %s", c,
+             c + 1, c ? "chunk before" : "genesis");
+  }
+  remedy_for(c, remedy, sizeof remedy);
+  expect_missing(&k, what, remedy);
+  kase_end(&k);
+}
+
+/* The last chunks with their indexes, or every file of the immutable DB:
+ * the directory shows nothing, the newest snapshot, more than k blocks
+ * past what is left, proves them missing. */
+static void last_chunks_missing_case(failures *f, uint64_t seed) {
+  uint32_t last = last_chunk(), from = last - (uint32_t)seed;
+  kase k;
+  kase_begin(&k, f, "(h) last chunks and indexes deleted", seed);
+  for (uint32_t c = from; c <= last; c++) {
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "immutable/%05u.*", c);
+    remove_files(&k, pattern);
+  }
+  char what[96], remedy[64];
+  snprintf(what, sizeof what, "the snapshot at slot %llu",
+           (unsigned long long)strtoull(W->base.snaps[0] + 9, NULL, 10));
+  remedy_for(from, remedy, sizeof remedy);
+  if (from == 0) snprintf(remedy, sizeof remedy, "which is empty");
+  expect_missing(&k, what, remedy);
+  kase_end(&k);
+}
+
+/* The epoch-0 chunk of the real chain deleted (`rm DIR/immutable/00000.chunk`
+ * after `db import`), and then its index too. */
+static void mainnet_missing_cases(failures *f) {
+  chunk_file_missing_case(f, 0);
+  last_chunks_missing_case(f, 0);
+}
+
+/* A crash while the owner cuts damage away (chunk 2 cut to one byte:
+ * chunks 2 to the last go) never leaves what reads as missing files:
+ * chunks are removed the last first, each index before its chunk, and the
+ * snapshots past the cut before anything is cut. Killed before and after
+ * each change the open makes; the next open takes the database and keeps
+ * chunks 0-1 (and what the killed open had taken up again from the
+ * volatile DB, which holds every block of this base). */
+typedef struct killed_open {
+  const char *dir;
+  uint64_t at;
+  kill_phase phase;
+  uint64_t changes; /* sent back by the counting run (at 0) */
+} killed_open;
+
+static int open_killed(void *arg) {
+  killed_open *a = arg;
+  cdl_chaindb_config cfg = config_of(a->dir, false);
+  int sink = open("/dev/null", O_WRONLY);
+  cfg.fs = killer_fs(a->at, a->phase, a->at, sink, 0);
+  cdl_chaindb *db = NULL;
+  cdl_error err = {0};
+  int rc = cdl_chaindb_open(&cfg, &db, NULL, &err);
+  cdl_chaindb_abandon(db);
+  a->changes = killer_changes();
+  return rc == CDL_OK ? 0 : 1;
+}
+
+static void damage_chunk2(kase *k) {
+  char path[256];
+  chunk_path(k->dir, 2, "chunk", path, sizeof path);
+  cut_to(path, 1);
+}
+
+static void killed_cut_case(failures *f, uint64_t at, kill_phase phase) {
+  kase k;
+  kase_begin(&k, f, phase == KILL_BEFORE ? "(h) killed before change" : "(h) killed after change",
+             at);
+  damage_chunk2(&k);
+  killed_open a = {.dir = k.dir, .at = at, .phase = phase};
+  int status = run_child(open_killed, &a, NULL, 0, NULL);
+  EXPECT(&k, status == 128 + SIGKILL, "the child was not killed at change %llu (status %d)",
+         (unsigned long long)at, status);
+  cdl_chaindb_report rep;
+  cdl_chaindb *db = open_case(&k, false, &rep);
+  if (db != NULL) {
+    size_t lo, hi;
+    blocks_of_chunk(2, &lo, &hi);
+    EXPECT(&k, rep.immutable.blocks >= lo, "the immutable DB kept %llu blocks, chunk 2 starts at %zu",
+           (unsigned long long)rep.immutable.blocks, lo);
+    check_db(&k, db);
+    close_case(&k, db);
+  }
+  kase_end(&k);
+}
+
+static void killed_cuts(failures *f) {
+  kase k;
+  kase_begin(&k, f, "(h) counting the changes of a cut", 0);
+  damage_chunk2(&k);
+  killed_open a = {.dir = k.dir};
+  size_t got = 0;
+  EXPECT(&k, run_child(open_killed, &a, &a, sizeof a, &got) == 0 && got == sizeof a,
+         "the open that cuts chunk 2 failed");
+  kase_end(&k);
+  for (uint64_t at = 1; at <= a.changes; at++) {
+    killed_cut_case(f, at, KILL_BEFORE);
+    killed_cut_case(f, at, KILL_AFTER);
+  }
+}
+
 /* ---- The tests ----------------------------------------------------------------------- */
 
 /* A test running |one| for seeds |first| to |last| (chunk numbers for some). */
@@ -859,16 +1036,28 @@ static void random_case(failures *f, uint64_t seed) {
 
 CASES_TEST(test_chunk_flip, flip_case, 1, 40, "(a) flipped byte in a chunk")
 CASES_TEST(test_chunk_cut, cut_case, 1, 24, "(b) chunk cut inside a block")
-CASES_TEST(test_chunk_deleted, deleted_case, 0, last_chunk(), "(b) deleted chunk")
 CASES_TEST(test_chunk_tail_junk, junk_case, 0, last_chunk(), "(b) junk after a chunk")
 CASES_TEST(test_index_deleted, index_deleted_case, 0, last_chunk(), "(c) deleted index")
 CASES_TEST(test_index_damaged, index_damaged_case, 1, 24, "(d) damaged index")
 CASES_TEST(test_snapshot_damaged, snapshot_case, 1, 12, "(e) damaged snapshot")
 CASES_TEST(test_volatile_damaged, volatile_case, 1, 24, "(f) damaged volatile file")
 CASES_TEST(test_random_damage, random_case, 1, RANDOM_CASES, "(g) random damage")
+CASES_TEST(test_chunk_file_missing, chunk_file_missing_case, 0, last_chunk(),
+           "(h) chunk file deleted")
+CASES_TEST(test_chunk_gap, chunk_gap_case, 0, 2 * last_chunk() - 1, "(h) chunks deleted")
+CASES_TEST(test_last_chunks_missing, last_chunks_missing_case, 0, last_chunk(),
+           "(h) last chunks deleted")
 
-/* After damage cuts the immutable DB (the last three chunks and the
- * volatile files lost), the snapshots past the cut cannot be used; the DB
+static void test_cut_killed(void **state) {
+  (void)state;
+  failures f = {0};
+  killed_cuts(&f);
+  report(&f, "(h) a cut killed at each change");
+}
+
+/* After damage cuts the immutable DB (chunk 3 cut to one byte, so it and
+ * the chunks after it go; the volatile files lost), the snapshots past the
+ * cut cannot be used; the DB
  * must still keep the snapshots it takes as it grows again, so that an
  * open after a crash does not replay from the genesis. The chain regrows
  * to slot 500 only: at the old snapshots' slots they would be usable
@@ -878,7 +1067,7 @@ static void test_snapshots_after_cut(void **state) {
   failures f = {0};
   kase k;
   kase_begin(&k, &f, "snapshots after a cut", 0);
-  shell("cd %s && rm immutable/0000[345].* volatile/*", k.dir);
+  shell("cd %s && truncate -s 1 immutable/00003.chunk && rm volatile/*", k.dir);
   cdl_chaindb_report rep;
   cdl_chaindb *db = open_case(&k, false, &rep);
   assert_non_null(db);
@@ -923,6 +1112,7 @@ static void test_mainnet(void **state) {
   snapshot_case(&f, 9);
   for (uint64_t seed = 1; seed <= 2; seed++) volatile_case(&f, seed);
   for (uint64_t seed = 1; seed <= 8; seed++) random_case(&f, seed);
+  mainnet_missing_cases(&f);
   W = &GEN;
   report(&f, "mainnet epoch 0, every kind of damage");
 }
@@ -948,13 +1138,16 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chunk_flip),
       cmocka_unit_test(test_chunk_cut),
-      cmocka_unit_test(test_chunk_deleted),
       cmocka_unit_test(test_chunk_tail_junk),
       cmocka_unit_test(test_index_deleted),
       cmocka_unit_test(test_index_damaged),
       cmocka_unit_test(test_snapshot_damaged),
       cmocka_unit_test(test_volatile_damaged),
       cmocka_unit_test(test_random_damage),
+      cmocka_unit_test(test_chunk_file_missing),
+      cmocka_unit_test(test_chunk_gap),
+      cmocka_unit_test(test_last_chunks_missing),
+      cmocka_unit_test(test_cut_killed),
       cmocka_unit_test(test_snapshots_after_cut),
       cmocka_unit_test(test_mainnet),
       cmocka_unit_test(test_genesis_hash_damaged),

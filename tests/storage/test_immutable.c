@@ -8,7 +8,9 @@
  * Append, find by point, find_block_no, find_slot, read, read_header,
  * info, next, truncate_slot, truncate_before, reopen, refused appends
  * (a block that does not follow the tip, info that does not match), an
- * empty directory, and one test per defect found in src/storage, named
+ * empty directory, epochs without blocks (a gap in the chunk numbers that
+ * the next chunk bridges opens; one it does not, or a chunk file gone
+ * from beside its index, is refused as missing), and one test per defect found in src/storage, named
  * after what must hold: an append into the chunk before a truncation at a
  * chunk boundary, and a fork's block after a cut back to a chunk's start
  * (two small chains of a k = 10 genesis). Tests of a defect that may
@@ -551,6 +553,66 @@ static void test_immutable_open_empty_dir(void **state) {
   if (rc != 0) fail_msg("opening an empty directory: child status %d", rc);
 }
 
+/* ---- Immutable DB: epochs without blocks -----------------------------------------
+ * An epoch without blocks has no chunk file, so a gap in the chunk numbers
+ * is no sign of a missing file when the chunk after it follows on
+ * (docs/storage.md "Missing files"). Chunks of one slot each (epoch_slots
+ * 1) make every empty slot of X such an epoch. */
+
+static cdl_immutable_config one_slot_chunks(void) {
+  cdl_immutable_config cfg = {.epoch_slots = 1, .check_genesis = true};
+  memcpy(cfg.genesis_hash, FORKS.gen.genesis.hash, 32);
+  return cfg;
+}
+
+/* The files of the chunk holding X's block |i|, |ext| "*" for both. */
+static void remove_chunk_of(const char *dir, size_t i, const char *ext) {
+  shell("rm %s/%05llu.%s", dir, (unsigned long long)GX->info[i].slot, ext);
+}
+
+static int open_code(const char *dir, cdl_error *err) {
+  cdl_fs fs;
+  cdl_fs_posix_init(&fs, 0);
+  cdl_immutable_config cfg = one_slot_chunks();
+  cdl_immutable *im = NULL;
+  int rc = cdl_immutable_open(&fs, dir, &cfg, &im, NULL, err);
+  cdl_immutable_close(im);
+  return rc;
+}
+
+static void test_epochs_without_blocks(void **state) {
+  (void)state;
+  enum { N = 40 };
+  size_t gaps = 0;
+  for (size_t i = 1; i < N; i++) gaps += GX->info[i].slot > GX->info[i - 1].slot + 1;
+  assert_true(gaps > 0);
+  imm_db d;
+  make_dir(d.dir, sizeof d.dir, "imm");
+  cdl_fs_posix_init(&d.fs, 0);
+  cdl_immutable_config cfg = one_slot_chunks();
+  cdl_immutable *im = NULL;
+  cdl_error err = {0};
+  assert_int_equal(cdl_immutable_open(&d.fs, d.dir, &cfg, &im, NULL, &err), CDL_OK);
+  imm_append(im, GX, 0, N);
+  cdl_immutable_close(im);
+  cdl_immutable_report rep;
+  assert_int_equal(cdl_immutable_open(&d.fs, d.dir, &cfg, &im, &rep, &err), CDL_OK);
+  assert_int_equal(cdl_immutable_count(im), N);
+  assert_string_equal(rep.problem, "");
+  assert_int_equal(rep.removed_chunks + rep.truncated_bytes + rep.indexes_rebuilt, 0);
+  cdl_immutable_close(im);
+  /* The same layout with a chunk gone: its index left, or both files. */
+  remove_chunk_of(d.dir, N - 5, "chunk");
+  assert_int_equal(open_code(d.dir, &err), CDL_E_MISSING);
+  assert_non_null(strstr(err.message, ".chunk is missing (its index"));
+  cdl_error_clear(&err);
+  remove_chunk_of(d.dir, N - 5, "cidx");
+  remove_chunk_of(d.dir, 20, "*");
+  assert_int_equal(open_code(d.dir, &err), CDL_E_MISSING);
+  assert_non_null(strstr(err.message, "does not follow the chunk before"));
+  remove_dir(d.dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_immutable_open_empty_dir),
@@ -559,6 +621,7 @@ int main(void) {
       cmocka_unit_test(test_immutable_truncate),
       cmocka_unit_test(test_immutable_append_after_boundary_truncation),
       cmocka_unit_test(test_cut_then_fork),
+      cmocka_unit_test(test_epochs_without_blocks),
   };
   filter_tests_from_env();
   return cmocka_run_group_tests(tests, forks_setup, forks_teardown); /* GX and GY */

@@ -2,9 +2,14 @@
  * test_genesis.c: Byron genesis files (docs/byron.md section 4): each real
  * network's genesis hash equals its node config's ByronGenesisHash, the
  * genesis UTxO matches the stated facts, the schema is enforced, and the
- * canonical JSON rules of the reference hold.
+ * canonical JSON rules of the reference hold; Cardinal's own bounds on k
+ * and the slot length (docs/genesis.md "Bounds"), and errors of a genesis
+ * file naming the file (and a syntax error's line and column).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -141,24 +146,54 @@ static void test_testnet_genesis_utxo(void **state) {
   cdl_arena_free(&arena);
 }
 
-/* A copy of the preprod genesis with one substring replaced. */
-static int load_mutated(const char *from, const char *to, cdl_error *err) {
-  cdl_buf text, out;
-  cdl_arena arena;
-  cdl_byron_genesis g;
+/* The preprod genesis with one substring replaced, into |out|. */
+static void mutated(const char *from, const char *to, cdl_buf *out) {
+  cdl_buf text;
   vec_read("genesis/preprod/byron-genesis.json", &text);
-  cdl_buf_init(&out, 0);
+  cdl_buf_init(out, 0);
   const uint8_t *at = (const uint8_t *)strstr((const char *)text.data, from);
   assert_non_null(at);
-  cdl_buf_append(&out, text.data, (size_t)(at - text.data));
-  cdl_buf_append(&out, to, strlen(to));
+  cdl_buf_append(out, text.data, (size_t)(at - text.data));
+  cdl_buf_append(out, to, strlen(to));
   size_t rest = (size_t)(at - text.data) + strlen(from);
-  cdl_buf_append(&out, text.data + rest, text.len - rest);
+  cdl_buf_append(out, text.data + rest, text.len - rest);
+  cdl_buf_free(&text);
+}
+
+static int load_mutated(const char *from, const char *to, cdl_error *err) {
+  cdl_buf out;
+  cdl_arena arena;
+  cdl_byron_genesis g;
+  mutated(from, to, &out);
   cdl_arena_init(&arena, 0);
   cdl_error_clear(err);
   int rc = cdl_byron_genesis_load(out.data, out.len, &arena, &g, err);
+  cdl_arena_free(&arena), cdl_buf_free(&out);
+  return rc;
+}
+
+/* The same mutation as a file at |path|, loaded from there. */
+static int load_mutated_file(const char *from, const char *to, const char *path, cdl_error *err) {
+  cdl_buf out, text;
+  cdl_arena arena;
+  cdl_byron_genesis g;
+  mutated(from, to, &out);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(out.data, 1, out.len, f), out.len);
+  assert_int_equal(fclose(f), 0);
+  cdl_buf_init(&text, 0);
+  cdl_arena_init(&arena, 0);
+  cdl_error_clear(err);
+  int rc = cdl_byron_genesis_load_file(path, 1 << 24, &text, &arena, &g, err);
   cdl_arena_free(&arena), cdl_buf_free(&out), cdl_buf_free(&text);
   return rc;
+}
+
+/* |err| is |code| and its message says |what|. */
+static void expect_error(int rc, const cdl_error *err, int code, const char *what) {
+  assert_int_equal(rc, code);
+  if (strstr(err->message, what) == NULL) fail_msg("\"%s\" does not say \"%s\"", err->message, what);
 }
 
 static void test_schema_rules(void **state) {
@@ -173,6 +208,62 @@ static void test_schema_rules(void **state) {
   assert_int_equal(load_mutated("\"maxTxSize\": \"4096\"", "\"maxTxSize\": \"40x6\"", &err), CDL_E_GENESIS);
   assert_int_equal(load_mutated("\"k\": 2160", "\"q\": 2160", &err), CDL_E_GENESIS);
   assert_int_equal(load_mutated("\"k\": 2160", "\"k\": 21.60", &err), CDL_E_JSON);
+}
+
+/* docs/genesis.md "Bounds": k at most 1,000,000 (a node keeps up to k
+ * blocks; k = 10^9 made it reserve gigabytes), a slot from 1 ms to a day;
+ * each refusal names the field by its whole path. */
+static void test_bounds(void **state) {
+  (void)state;
+  cdl_error err;
+  const char *k = "\"k\": 2160";
+  assert_int_equal(load_mutated(k, "\"k\": 1000000", &err), CDL_OK);
+  expect_error(load_mutated(k, "\"k\": 1000001", &err), &err, CDL_E_GENESIS,
+               "genesis field \"protocolConsts.k\": larger than 1000000");
+  expect_error(load_mutated(k, "\"k\": 1000000000", &err), &err, CDL_E_GENESIS,
+               "\"protocolConsts.k\"");
+  const char *slot = "\"slotDuration\": \"20000\"";
+  assert_int_equal(load_mutated(slot, "\"slotDuration\": \"86400000\"", &err), CDL_OK);
+  assert_int_equal(load_mutated(slot, "\"slotDuration\": 1", &err), CDL_OK);
+  expect_error(load_mutated(slot, "\"slotDuration\": \"0\"", &err), &err, CDL_E_GENESIS,
+               "genesis field \"blockVersionData.slotDuration\": not between 1 and 86400000");
+  expect_error(load_mutated(slot, "\"slotDuration\": 86400001", &err), &err, CDL_E_GENESIS,
+               "\"blockVersionData.slotDuration\"");
+  expect_error(load_mutated("\"maxTxSize\": \"4096\"", "\"maxTxSize\": \"40x6\"", &err), &err,
+               CDL_E_GENESIS, "\"blockVersionData.maxTxSize\"");
+  expect_error(load_mutated("\"minThd\"", "\"minThx\"", &err), &err, CDL_E_GENESIS,
+               "\"blockVersionData.softforkRule.minThd\": missing");
+}
+
+/* A genesis read from a file names the file in every error, and a syntax
+ * error's line and column: line 115 of the preprod genesis is
+ * `, "protocolConsts": { "k": 2160 , "protocolMagic": 1 }`, and a second
+ * comma after the first is its 34th character. */
+static void test_file_errors(void **state) {
+  (void)state;
+  char path[] = "/tmp/cdl-genesis-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  cdl_error err;
+  const char *k = "\"k\": 2160 ,";
+  int rc = load_mutated_file(k, "\"k\": 2160 ,,", path, &err);
+  char want[128];
+  snprintf(want, sizeof want, "%s: line 115, column 34: ", path);
+  expect_error(rc, &err, CDL_E_JSON, want);
+  uint8_t hash[32];
+  cdl_error_clear(&err);
+  expect_error(cdl_byron_genesis_hash_file(path, 1 << 24, hash, &err), &err, CDL_E_JSON, want);
+  snprintf(want, sizeof want, "%s: genesis field \"protocolConsts.k\"", path);
+  expect_error(load_mutated_file(k, "\"k\": 1000000000 ,", path, &err), &err, CDL_E_GENESIS,
+               want);
+  snprintf(want, sizeof want, "%s: genesis field \"blockVersionData.slotDuration\"", path);
+  expect_error(load_mutated_file("\"slotDuration\": \"20000\"", "\"slotDuration\": 0", path, &err),
+               &err, CDL_E_GENESIS, want);
+  assert_int_equal(load_mutated_file(k, k, path, &err), CDL_OK);
+  unlink(path);
+  cdl_error_clear(&err);
+  expect_error(cdl_byron_genesis_hash_file(path, 1 << 24, hash, &err), &err, CDL_E_IO, path);
 }
 
 static void render(const char *json, char *out, size_t cap, int expect) {
@@ -247,6 +338,7 @@ int main(void) {
       cmocka_unit_test(test_hash_matches_node_config), cmocka_unit_test(test_mainnet_genesis),
       cmocka_unit_test(test_testnet_genesis_utxo),     cmocka_unit_test(test_schema_rules),
       cmocka_unit_test(test_canonical_json_rules),     cmocka_unit_test(test_cardano_sl_canonical_goldens),
+      cmocka_unit_test(test_bounds),                   cmocka_unit_test(test_file_errors),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -112,12 +112,8 @@ typedef struct {
 /* Loads the genesis hash that the first block must point to, if asked. */
 static int expected_first_prev(const block_opts *o, verify_totals *v, cdl_error *err) {
   if (o->genesis == NULL) return CDL_OK;
-  cdl_buf text;
-  cdl_buf_init(&text, 0);
-  int rc = cdl_file_read_all(o->genesis, CLI_MAX_INPUT, &text, err);
-  if (rc == CDL_OK) rc = cdl_byron_genesis_hash(text.data, text.len, v->tip, err);
+  int rc = cdl_byron_genesis_hash_file(o->genesis, CLI_MAX_INPUT, v->tip, err);
   v->have_tip = rc == CDL_OK;
-  cdl_buf_free(&text);
   return rc;
 }
 

@@ -75,8 +75,8 @@ static int open_ledger(const chain_opts *o, cdl_ledger **out, cdl_error *err) {
   cdl_arena_init(&arena, 0);
   char kept[4200];
   snprintf(kept, sizeof kept, "%s/genesis.json", o->db ? o->db : ".");
-  int rc = cdl_file_read_all(o->genesis ? o->genesis : kept, CLI_MAX_INPUT, &text, err);
-  if (rc == CDL_OK) rc = cdl_byron_genesis_load(text.data, text.len, &arena, &g, err);
+  int rc = cdl_byron_genesis_load_file(o->genesis ? o->genesis : kept, CLI_MAX_INPUT, &text,
+                                       &arena, &g, err);
   if (rc == CDL_OK) {
     cdl_ledger_config cfg = {.protocol_magic = g.protocol_magic,
                              .requires_magic = cdl_byron_requires_magic(g.protocol_magic),

@@ -58,8 +58,33 @@ static int collect_name(void *ctx, const char *name) {
   return CDL_OK;
 }
 
-/* Each snapshot file with whether it loads (a damaged one would be skipped). */
-static json_t *snapshots_json(const db_opts *o, const db_genesis *dg) {
+/* One snapshot file, with whether it loads (a damaged one would be
+ * skipped); one that loads must not lie more than k blocks past the
+ * immutable tip (docs/storage.md "Missing files"). */
+static json_t *snapshot_json(const char *path, json_t *name, const cdl_ledger_config *cfg,
+                             const db_genesis *dg, cdl_immutable *im, cdl_error *missing) {
+  cdl_fs fs;
+  cdl_fs_posix_init(&fs, 0);
+  cdl_buf bytes;
+  cdl_buf_init(&bytes, 0);
+  cdl_error err = {0};
+  cdl_ledger *l = NULL;
+  int rc = cdl_fs_read_file(&fs, path, (size_t)4 << 30, &bytes, &err);
+  if (rc == CDL_OK) rc = cdl_ledger_snapshot_read(bytes.data, bytes.len, cfg, dg->g.hash, &l, &err);
+  cdl_ledger_tip tip;
+  if (rc == CDL_OK) cdl_ledger_get_tip(l, &tip);
+  if (rc == CDL_OK && !tip.at_genesis)
+    cdl_immutable_check_snapshot(im, tip.slot, tip.block_no, dg->g.k, missing);
+  cdl_ledger_del(l);
+  cdl_buf_free(&bytes);
+  return json_pack("{s:O,s:b,s:s?}", "name", name, "ok", rc == CDL_OK, "error",
+                   rc == CDL_OK ? NULL : err.message);
+}
+
+/* Each snapshot file (sets |missing| for the first that proves immutable
+ * blocks lost). */
+static json_t *snapshots_json(const db_opts *o, const db_genesis *dg, cdl_immutable *im,
+                              cdl_error *missing) {
   json_t *names = json_array(), *list = json_array();
   char dir[4200], path[4400];
   snprintf(dir, sizeof dir, "%s/ledger", o->db);
@@ -71,32 +96,32 @@ static json_t *snapshots_json(const db_opts *o, const db_genesis *dg) {
   json_t *name;
   json_array_foreach(names, i, name) {
     snprintf(path, sizeof path, "%s/%s", dir, json_string_value(name));
-    cdl_buf bytes;
-    cdl_buf_init(&bytes, 0);
-    cdl_error err = {0};
-    cdl_ledger *l = NULL;
-    int rc = cdl_fs_read_file(&fs, path, (size_t)4 << 30, &bytes, &err);
-    if (rc == CDL_OK)
-      rc = cdl_ledger_snapshot_read(bytes.data, bytes.len, &cfg, dg->g.hash, &l, &err);
-    cdl_ledger_del(l);
-    cdl_buf_free(&bytes);
-    json_array_append_new(list, json_pack("{s:O,s:b,s:s?}", "name", name, "ok", rc == CDL_OK,
-                                          "error", rc == CDL_OK ? NULL : err.message));
+    json_array_append_new(list, snapshot_json(path, name, &cfg, dg, im, missing));
   }
   json_decref(names);
   return list;
 }
 
-static int open_immutable(const db_opts *o, const db_genesis *dg, bool read_only, cdl_fs *fs,
-                          cdl_immutable **im, cdl_immutable_report *rep, cdl_error *err) {
+/* A writer's open (|guard| non-NULL) removes, before it cuts anything,
+ * the snapshots the cut would leave more than k blocks past the immutable
+ * tip (docs/storage.md "Missing files"). */
+static int open_immutable(const db_opts *o, const db_genesis *dg, cdl_snapshot_guard *guard,
+                          cdl_fs *fs, cdl_immutable **im, cdl_immutable_report *rep,
+                          cdl_error *err) {
   char dir[4200];
   immutable_dir(o, dir, sizeof dir);
   cdl_fs_posix_init(fs, 0);
   cdl_immutable_config cfg = {.epoch_slots = 10 * dg->g.k,
                               .validate_all = true,
-                              .read_only = read_only,
-                              .check_genesis = true};
+                              .read_only = guard == NULL,
+                              .check_genesis = true,
+                              .before_cut = guard ? cdl_snapshots_drop_past : NULL,
+                              .before_cut_ctx = guard};
   memcpy(cfg.genesis_hash, dg->g.hash, 32);
+  if (guard != NULL) {
+    *guard = (cdl_snapshot_guard){.fs = fs, .dir = o->db, .k = dg->g.k};
+    memcpy(guard->genesis_hash, dg->g.hash, 32);
+  }
   return cdl_immutable_open(fs, dir, &cfg, im, rep, err);
 }
 
@@ -115,6 +140,17 @@ static int finish(int rc, json_t *out, const cdl_error *err) {
 
 /* ---- db validate --------------------------------------------------------- */
 
+/* What db validate prints on success. */
+static json_t *validate_json(cdl_immutable *im, const cdl_immutable_report *rep,
+                             const db_genesis *dg, json_t *snapshots, double start) {
+  cdl_block_info tip;
+  bool has = cdl_immutable_tip(im, &tip, NULL);
+  return json_pack("{s:I,s:I,s:o,s:o,s:f}", "blocks", (json_int_t)cdl_immutable_count(im),
+                   "chunks", (json_int_t)rep->chunks, "tip",
+                   has ? db_block_json(&tip, dg->g.k) : json_null(), "snapshots", snapshots,
+                   "seconds", cli_now_seconds() - start);
+}
+
 int db_validate(const db_opts *o) {
   db_genesis dg;
   db_genesis_init(&dg);
@@ -123,11 +159,15 @@ int db_validate(const db_opts *o) {
   cdl_immutable *im = NULL;
   cdl_immutable_report rep;
   cdl_ledger *l = NULL;
+  json_t *snapshots = NULL;
   double start = cli_now_seconds();
   int rc = db_genesis_load(o, &dg, &err);
-  if (rc == CDL_OK) rc = open_immutable(o, &dg, true, &fs, &im, &rep, &err);
+  if (rc == CDL_OK) rc = open_immutable(o, &dg, NULL, &fs, &im, &rep, &err);
   int exit_code = EXIT_OK;
   if (rc == CDL_OK && rep.problem[0] != '\0') exit_code = report_damage(&rep);
+  /* Before the long replay: a snapshot may prove blocks missing. */
+  if (rc == CDL_OK && exit_code == EXIT_OK) snapshots = snapshots_json(o, &dg, im, &err);
+  if (err.code != CDL_OK) rc = err.code;
   cdl_immutable_pos bad;
   if (rc == CDL_OK && exit_code == EXIT_OK) rc = cdl_immutable_check_all(im, &bad, &err);
   cdl_ledger_config cfg = db_ledger_config(o, &dg.g);
@@ -139,15 +179,10 @@ int db_validate(const db_opts *o) {
     exit_code = cli_report_rejection(&rej, l);
   else if (rc != CDL_OK)
     exit_code = cli_report(&err);
-  if (exit_code == EXIT_OK) {
-    cdl_block_info tip;
-    bool has = cdl_immutable_tip(im, &tip, NULL);
-    exit_code = cli_print(
-        json_pack("{s:I,s:I,s:o,s:o,s:f}", "blocks", (json_int_t)cdl_immutable_count(im), "chunks",
-                  (json_int_t)rep.chunks, "tip", has ? db_block_json(&tip, dg.g.k) : json_null(),
-                  "snapshots", snapshots_json(o, &dg), "seconds", cli_now_seconds() - start),
-        false);
-  }
+  if (exit_code == EXIT_OK)
+    exit_code = cli_print(validate_json(im, &rep, &dg, snapshots, start), false);
+  else
+    json_decref(snapshots);
   cdl_ledger_del(l);
   cdl_immutable_close(im);
   db_genesis_free(&dg);
@@ -159,9 +194,10 @@ int db_validate(const db_opts *o) {
 /* Cuts the immutable DB before the first block the ledger refuses. */
 static int repair_immutable(const db_opts *o, const db_genesis *dg, json_t *out, cdl_error *err) {
   cdl_fs fs;
+  cdl_snapshot_guard guard;
   cdl_immutable *im;
   cdl_immutable_report rep;
-  TRY_CLI(open_immutable(o, dg, false, &fs, &im, &rep, err));
+  TRY_CLI(open_immutable(o, dg, &guard, &fs, &im, &rep, err));
   cdl_ledger_config cfg = db_ledger_config(o, &dg->g);
   cdl_ledger *l = NULL;
   cdl_immutable_pos bad;
@@ -290,25 +326,32 @@ static int remove_later_snapshot(void *ctx, const char *name) {
   return CDL_OK;
 }
 
-/* The immutable DB cut after the slot, the volatile DB's later blocks
- * dropped (its other blocks kept), later snapshots removed. */
+/* Later snapshots removed first (a snapshot past the immutable DB would
+ * say its blocks are missing), then the chunks of later epochs without an
+ * open (one of them may be missing), the immutable DB cut after the slot,
+ * and the volatile DB's later blocks dropped (its other blocks kept). */
 static int cut_stores(const db_opts *o, const db_genesis *dg, cdl_error *err) {
   cdl_fs fs;
+  cdl_fs_posix_init(&fs, 0);
+  char dir[4200], slot[32];
+  snprintf(slot, sizeof slot, "%llu", (unsigned long long)o->to_slot);
+  snprintf(dir, sizeof dir, "%s/ledger", o->db);
+  const char *ctx[2] = {dir, slot};
+  fs.ops->list(&fs, dir, remove_later_snapshot, ctx, NULL);
+  if (fs.ops->exists(&fs, dir)) TRY_CLI(fs.ops->sync_dir(&fs, dir, err));
+  immutable_dir(o, dir, sizeof dir);
+  TRY_CLI(cdl_immutable_drop_epochs_after(&fs, dir, 10 * dg->g.k, o->to_slot, err));
+  cdl_snapshot_guard guard;
   cdl_immutable *im;
-  TRY_CLI(open_immutable(o, dg, false, &fs, &im, NULL, err));
+  TRY_CLI(open_immutable(o, dg, &guard, &fs, &im, NULL, err));
   int rc = cdl_immutable_truncate_slot(im, o->to_slot, err);
   cdl_immutable_close(im);
-  char dir[4200], slot[32];
   snprintf(dir, sizeof dir, "%s/volatile", o->db);
   cdl_volatile_config vc = {.epoch_slots = 10 * dg->g.k};
   cdl_volatile *v = NULL;
   if (rc == CDL_OK) rc = cdl_volatile_open(&fs, dir, &vc, &v, err);
   if (rc == CDL_OK) rc = cdl_volatile_drop_after(v, o->to_slot, err);
   cdl_volatile_close(v);
-  snprintf(slot, sizeof slot, "%llu", (unsigned long long)o->to_slot);
-  snprintf(dir, sizeof dir, "%s/ledger", o->db);
-  const char *ctx[2] = {dir, slot};
-  if (rc == CDL_OK) fs.ops->list(&fs, dir, remove_later_snapshot, ctx, NULL);
   return rc;
 }
 

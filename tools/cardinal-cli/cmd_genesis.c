@@ -43,15 +43,11 @@ static int parse_opts(int argc, char **argv, genesis_opts *o) {
 }
 
 static int genesis_hash(const genesis_opts *o) {
-  cdl_buf text;
   cdl_error err = {0};
   uint8_t hash[32];
   char hex[65];
-  cdl_buf_init(&text, 0);
-  int rc = cdl_file_read_all(o->genesis, CLI_MAX_INPUT, &text, &err);
-  if (rc == CDL_OK) rc = cdl_byron_genesis_hash(text.data, text.len, hash, &err);
-  cdl_buf_free(&text);
-  if (rc != CDL_OK) return cli_report(&err);
+  if (cdl_byron_genesis_hash_file(o->genesis, CLI_MAX_INPUT, hash, &err) != CDL_OK)
+    return cli_report(&err);
   cdl_hex_encode(hash, 32, hex);
   printf("%s\n", hex);
   return EXIT_OK;
@@ -76,8 +72,7 @@ static int genesis_utxo(const genesis_opts *o) {
   size_t n = 0;
   cdl_buf_init(&text, 0);
   cdl_arena_init(&arena, 0);
-  int rc = cdl_file_read_all(o->genesis, CLI_MAX_INPUT, &text, &err);
-  if (rc == CDL_OK) rc = cdl_byron_genesis_load(text.data, text.len, &arena, &g, &err);
+  int rc = cdl_byron_genesis_load_file(o->genesis, CLI_MAX_INPUT, &text, &arena, &g, &err);
   bool magic =
       o->magic_policy >= 0 ? o->magic_policy == 1 : cdl_byron_requires_magic(g.protocol_magic);
   if (rc == CDL_OK) rc = cdl_byron_genesis_utxo(&g, magic, &arena, &u, &n, &err);

@@ -43,7 +43,7 @@ static int create_option(int c, const char *arg, create_opts *o) {
       o->have_magic = true;
       break;
     case 'k':
-      rc = parse_u64_opt("k", arg, 1, 1000000, &s->k), o->have_k = true;
+      rc = parse_u64_opt("k", arg, 1, CDL_BYRON_MAX_K, &s->k), o->have_k = true;
       break;
     case 't':
       rc = parse_u64_opt("start-time", arg, 0, INT64_MAX, &v), s->start_time = (int64_t)v;

@@ -18,6 +18,7 @@ int cli_exit_code(int code) {
     case CDL_E_IO:
     case CDL_E_NOMEM:
     case CDL_E_LOCKED:
+    case CDL_E_MISSING:
       return EXIT_FAILURE_IO;
     case CDL_E_USAGE:
       return EXIT_USAGE;

@@ -150,7 +150,9 @@ static void print_ready(const cdl_io_server *s, const serve_opts *o, cdl_chaindb
 }
 
 int node_exit_code(int rc) {
-  return rc == CDL_E_IO || rc == CDL_E_NOMEM || rc == CDL_E_LOCKED ? EXIT_IO : EXIT_INVALID;
+  return rc == CDL_E_IO || rc == CDL_E_NOMEM || rc == CDL_E_LOCKED || rc == CDL_E_MISSING
+             ? EXIT_IO
+             : EXIT_INVALID;
 }
 
 cdl_hs_config node_hs_config(bool node_to_client, uint32_t magic) {
