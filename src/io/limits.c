@@ -6,15 +6,14 @@
  * Node-to-node peers and local clients have caps of their own, so a crowd
  * of TCP peers never locks an operator's `query tip` out of the Unix
  * socket (cardano-node keeps the two apart too). Both caps fit in the
- * process's descriptor limit with IO_FD_RESERVE and the driver's own needs
- * (dials, the metrics endpoint) kept back,
- * so no peer load can leave the database unable to open a chunk or a
- * volatile file: a connection over a cap is accepted, logged, counted and
- * closed at once, which needs one descriptor for a moment, and the
- * reserve holds it. As Redis does for its clients, the soft limit is
- * first raised toward the hard one.
+ * process's descriptor limit with IO_FD_RESERVE and the driver's own
+ * needs (dials, the metrics endpoint) kept back, so no peer load can
+ * leave the database unable to open a chunk or a volatile file: a
+ * connection over a cap is accepted, logged, counted and closed at once,
+ * which needs one descriptor for a moment, and the reserve holds it. As
+ * Redis does for its clients, the soft limit is first raised toward the
+ * hard one.
  */
-#include <errno.h>
 #include <sys/resource.h>
 
 #include "io_internal.h"

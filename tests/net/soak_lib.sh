@@ -36,6 +36,23 @@ pipelined() {
     fail "1,000 requests at once ($*): $(cat "$work/burst.json")"
 }
 
+# caps_apart PORT SOCKET LOG: the node runs with --max-connections 10;
+# 30 TCP peers come: 20 are refused with a log line, and `query tip`
+# still answers on the local socket meanwhile.
+caps_apart() {
+  local port=$1 sock=$2 log=$3 crowd refused
+  "$peer_bin" --tcp "127.0.0.1:$port" --magic $MAGIC --nonreader 30 --range $RANGE \
+    --seconds 8 >/dev/null &
+  crowd=$!
+  sleep 2
+  query_tip "$sock" || fail "query tip refused while TCP peers fill their cap"
+  kill "$crowd" 2>/dev/null || true
+  wait "$crowd" 2>/dev/null || true
+  refused=$(grep -c '"conn.refused","msg":"127.0.0.1:[0-9]*: over 10 node-to-node connections' \
+    "$log" || true)
+  [ "$refused" = 20 ] || fail "$refused TCP peers refused, expected 20"
+}
+
 # soak PID PORT SOCKET LOG COMPONENT: 10 honest syncs and 190 hostile
 # peers at once against the node PID (TCP PORT, local SOCKET, its log
 # LOG, its log component COMPONENT), started with --write-timeout 5.

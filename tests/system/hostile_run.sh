@@ -59,16 +59,7 @@ pipelined --tcp "127.0.0.1:$serve_port"
 pipelined --unix "$sock"
 
 # 3. Caps apart: 30 TCP peers against a cap of 10.
-"$peer_bin" --tcp "127.0.0.1:$serve_port" --magic $MAGIC --nonreader 30 --range $RANGE \
-  --seconds 8 >/dev/null &
-crowd=$!
-sleep 2
-query_tip "$sock" || fail "query tip refused while TCP peers fill their cap"
-kill "$crowd" 2>/dev/null || true
-wait "$crowd" 2>/dev/null || true
-refused=$(grep -c '"conn.refused","msg":"127.0.0.1:[0-9]*: over 10 node-to-node connections' \
-  "$work/node.log" || true)
-[ "$refused" = 20 ] || fail "$refused TCP peers refused, expected 20"
+caps_apart "$serve_port" "$sock" "$work/node.log"
 serve_stop
 
 # 4. The soak.
