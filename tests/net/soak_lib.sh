@@ -20,7 +20,10 @@ PER_CONN_KB=200
 field() { sed -n "s/.*\"behaviour\":\"$1\".*\"$2\":\([0-9]*\).*/\1/p" "$3"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 fds_of() { ls "/proc/$1/fd" | wc -l; }
-query_tip() { "$cli" query tip --socket-path "$1" --genesis "$genesis" >/dev/null 2>&1; }
+query_tip() {
+  "$cli" query tip --socket-path "$1" --genesis "$genesis" >/dev/null 2>"$work/query.err" ||
+    { echo "query tip: $(cat "$work/query.err")" >&2; return 1; }
+}
 
 # pipelined PEER_ARGS...: chain-sync of the whole epoch with 1,000
 # requests in flight reaches the tip; 1,000 sent at once, then only read,
