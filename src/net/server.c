@@ -72,6 +72,7 @@ int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us
 
 void cdl_n2n_server_del(cdl_n2n_server *s) {
   if (s == NULL) return;
+  srv_part_release(s);
   cdl_follower_del(s->cs.f);
   cdl_follower_del(s->bf.f);
   cdl_mux_free(&s->mux);

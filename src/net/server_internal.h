@@ -42,12 +42,14 @@ enum { LTM_IDLE = 0, LTM_ACQUIRED, LTM_AWAITING, LTM_DONE };
 /* A message with a block larger than the egress budget, queued in pieces
  * (server_parts.c). */
 enum { SRV_PART_BLOCK = 1, SRV_PART_ROLL_FORWARD };
+typedef struct srv_shared_msg srv_shared_msg;
 typedef struct srv_part {
   bool active;
   int ch, kind;
   cdl_point point; /* the block's */
   cdl_tip tip;     /* a roll-forward's, as first sent */
   size_t total, sent;
+  srv_shared_msg *shared; /* the bytes, kept once for every connection; NULL: read again */
 } srv_part;
 
 struct cdl_n2n_server {
@@ -126,6 +128,9 @@ int srv_queue_block_msg(cdl_n2n_server *s, int ch, int kind, const cdl_point *at
                         const cdl_tip *tip, cdl_error *err);
 /* The next pieces of a message in pieces, while the egress has room. */
 int srv_part_go(cdl_n2n_server *s, cdl_error *err);
+/* Lets go of the shared copy of a message in pieces (at its end, or when
+ * the connection goes). */
+void srv_part_release(cdl_n2n_server *s);
 /* Whether channel |ch| is in the middle of a message in pieces: nothing
  * else may be queued on it. */
 bool srv_part_busy(const cdl_n2n_server *s, int ch);

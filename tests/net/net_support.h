@@ -51,8 +51,9 @@ int sc_pump(scripted_client *c);
  * |write_bound| bytes of SDUs come out per round (what libuv accepts
  * before it waits for a write to complete), and the server is polled
  * only when it asks (cdl_n2n_server_wants_poll), never otherwise; the
- * client's mux takes every reply when |client_reads|. Ends when nothing
- * moves. */
+ * client's mux takes every reply. Without |client_reads| the client's
+ * bytes go in and nothing comes out (a peer whose socket is full). Ends
+ * when nothing moves. */
 int sc_drive(scripted_client *c, size_t write_bound, bool client_reads);
 /* c->msg queued on channel |ch|. */
 void sc_send(scripted_client *c, int ch);

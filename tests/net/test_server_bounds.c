@@ -11,7 +11,8 @@
  *    whatever it asks: a whole-chain block-fetch from the EBB, pings,
  *    state queries; the requests it piles up instead fill its ingress
  *    limit, a violation that ends it; a block over the budget goes out
- *    in pieces, and arrives whole;
+ *    in pieces, and arrives whole; two peers fetching it at once share
+ *    one copy of it, let go when both are done;
  *  - after a burst (the EBB) the buffers go back: an idle connection
  *    holds a few kilobytes.
  */
@@ -171,6 +172,51 @@ static void test_big_block_in_pieces(void **state) {
   sc_free(&c);
 }
 
+/* The EBB alone, [EBB, EBB], asked by |c|. */
+static void ask_ebb(client *c) {
+  cdl_point ebb = point_of(&S.info[0]);
+  cdl_bf_encode(&c->msg, &(cdl_bf_msg){.kind = CDL_BF_REQUEST_RANGE, .from = ebb, .to = ebb});
+  sc_send(c, 2);
+}
+
+/* The next block-fetch message |c| got is the EBB, byte for byte. */
+static void expect_ebb(client *c) {
+  for (;;) {
+    cdl_span in = cdl_mux_ingress(&c->mux, 2);
+    cdl_bf_msg m;
+    size_t used;
+    cdl_error err = {0};
+    assert_int_equal(cdl_bf_decode(in.ptr, in.len, &m, &used, &err), CDL_OK);
+    bool block = m.kind == CDL_BF_BLOCK;
+    if (block) assert_memory_equal(m.block.ptr, S.e.blocks[0].ptr, S.e.blocks[0].len);
+    cdl_mux_consume(&c->mux, 2, used);
+    if (block) return;
+  }
+}
+
+static void test_big_block_shared(void **state) {
+  (void)state;
+  client a, b;
+  n2n_init(&a);
+  n2n_init(&b);
+  ask_ebb(&a);
+  ask_ebb(&b);
+  assert_int_equal(sc_drive(&a, WRITE_BOUND, false), CDL_OK); /* neither reads yet */
+  assert_int_equal(sc_drive(&b, WRITE_BOUND, false), CDL_OK);
+  assert_true(a.srv->part.active && b.srv->part.active);
+  assert_non_null(a.srv->part.shared);
+  assert_ptr_equal(a.srv->part.shared, b.srv->part.shared);
+  assert_true(a.srv->msg.cap < EBB_BYTES && b.srv->msg.cap < EBB_BYTES); /* one copy */
+  assert_int_equal(sc_drive(&a, WRITE_BOUND, true), CDL_OK);
+  assert_int_equal(sc_drive(&b, WRITE_BOUND, true), CDL_OK);
+  expect_ebb(&a);
+  expect_ebb(&b);
+  assert_false(a.srv->part.active || b.srv->part.active);
+  assert_null(a.srv->part.shared);
+  sc_free(&a);
+  sc_free(&b);
+}
+
 /* |make| encodes one request into c->msg; the peer sends them forever
  * without reading: it is cut off by its ingress limit, having cost at
  * most the budget. */
@@ -230,7 +276,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pipelined_node_to_node),  cmocka_unit_test(test_pipelined_local),
       cmocka_unit_test(test_nonreader_block_fetch),   cmocka_unit_test(test_big_block_in_pieces),
-      cmocka_unit_test(test_nonreader_pings),
+      cmocka_unit_test(test_big_block_shared),        cmocka_unit_test(test_nonreader_pings),
       cmocka_unit_test(test_nonreader_state_queries), cmocka_unit_test(test_buffers_shrink),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
