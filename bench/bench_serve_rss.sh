@@ -5,7 +5,8 @@
 # (the 648 KB EBB first) by block-fetch and read at 64 KB/s each for 20 s
 # (tests/net/hostile_peer.c), then 200 peers that never read do the same.
 # Prints the node's RSS idle (the baseline, this run), its peak (VmHWM)
-# under each crowd, the peak over idle, and the cost of a connection.
+# under each crowd, the peak over idle, the cost of a connection, and the
+# CPU seconds the node spent serving the crowd.
 set -euo pipefail
 build=$(cd "${1:-build-bench}" && pwd)
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 kb() { awk -v f="$2" '$1 == f":" {print $2}' "/proc/$1/status"; }
+# User and system CPU time of process $1, in clock ticks.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 calc() { awk "BEGIN { printf \"$1\", $2 }"; }
 
 "$cli" db import --db "$work/db" --genesis "$genesis" "$chunk" >/dev/null
@@ -36,20 +39,23 @@ crowd() {
     kill -0 "$pid" 2>/dev/null || { cat "$work/node.log" >&2; exit 1; }
     sleep 0.1
   done
-  local idle peak
+  local idle peak cpu0 cpu1
   # A first sync: the idle figure is that of a node that has served.
   "$cli" sync --from "127.0.0.1:$port" --db "$work/warm" --genesis "$genesis" >/dev/null
   rm -rf "$work/warm"
   sleep 0.5
   idle=$(kb "$pid" VmRSS)
+  cpu0=$(ticks "$pid")
   "$build/tests/hostile_peer" --tcp "127.0.0.1:$port" --magic 764824073 --"$1" $PEERS \
     --rate 65536 --range $RANGE --seconds 20 >"$work/$1.json"
   peak=$(kb "$pid" VmHWM)
+  cpu1=$(ticks "$pid")
   kill -TERM "$pid"
   wait "$pid" || true
   pid=
-  printf '%-10s idle %7d kB  peak %7d kB  peak/idle %5s  per connection %4d kB\n' "$1" \
-    "$idle" "$peak" "$(calc %.2f "$peak / $idle")" $(((peak - idle) / PEERS))
+  printf '%-10s idle %7d kB  peak %7d kB  peak/idle %5s  per connection %4d kB  CPU %5s s\n' \
+    "$1" "$idle" "$peak" "$(calc %.2f "$peak / $idle")" $(((peak - idle) / PEERS)) \
+    "$(calc %.2f "($cpu1 - $cpu0) / $(getconf CLK_TCK)")"
 }
 echo "serve RSS with $PEERS peers fetching mainnet epoch 0 (each run: its own idle baseline)"
 crowd slow
