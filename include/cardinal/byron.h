@@ -573,6 +573,10 @@ typedef struct cdl_byron_genesis {
  * parameter k (mainnet, preprod and the legacy testnet use 2160, preview
  * and sanchonet 432), and the slot length (mainnet's is 20 s). */
 #define CDL_BYRON_MAX_K 1000000u
+
+/* Slots in an epoch: 10k, k the security parameter (the Byron chain spec;
+ * mainnet: 21,600). The one place the rule is written. */
+static inline uint64_t cdl_byron_epoch_slots(uint64_t k) { return 10 * k; }
 #define CDL_BYRON_MAX_SLOT_MS 86400000u /* a day */
 
 /* The genesis hash alone: Blake2b-256 of the canonical rendering. */

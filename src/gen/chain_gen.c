@@ -219,7 +219,7 @@ static int run(chain_gen *c) {
 }
 
 static int setup(chain_gen *c, const cdl_gen_dir *d, const cdl_gen_chain_opts *o) {
-  c->epoch_slots = d->genesis.k * 10;
+  c->epoch_slots = cdl_byron_epoch_slots(d->genesis.k);
   cdl_gen_rng_seed(&c->rng, o->seed);
   gen_body_init(&c->body);
   cdl_buf_init(&c->body_bytes, 0);

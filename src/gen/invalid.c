@@ -205,7 +205,7 @@ static int write_result(const gen_inv *v, const cdl_span *blocks, size_t place, 
 
 static int setup(gen_inv *v, const cdl_gen_dir *d, double pbft_threshold, cdl_error *err) {
   *v = (gen_inv){
-      .d = d, .err = err, .epoch_slots = d->genesis.k * 10, .pbft_threshold = pbft_threshold};
+      .d = d, .err = err, .epoch_slots = cdl_byron_epoch_slots(d->genesis.k), .pbft_threshold = pbft_threshold};
   cdl_arena_init(&v->arena, 0);
   cdl_buf_init(&v->scratch, 0);
   cdl_buf_init(&v->body_bytes, 0);

@@ -1,7 +1,7 @@
 /*
  * local_client.c: a blocking node-to-client connection for the CLI
  * (include/cardinal/io.h "Local client"; docs/network.md "Local client";
- * ../shared/docs/ouroboros-network.md 2 and 3): the Unix socket, SDU
+ * docs/ouroboros-network.md 2 and 3): the Unix socket, SDU
  * framing and the handshake; the commands speak the mini-protocols with
  * the codecs of src/net.
  *

@@ -109,7 +109,7 @@ int ledger_configure(cdl_ledger *l, const cdl_ledger_config *cfg, cdl_error *err
                          "security parameter k %llu out of range (1 to %u, docs/genesis.md)",
                          (unsigned long long)cfg->k, CDL_BYRON_MAX_K);
   l->cfg = *cfg;
-  l->epoch_slots = 10 * cfg->k;
+  l->epoch_slots = cdl_byron_epoch_slots(cfg->k);
   double t = cfg->pbft_threshold > 0 ? cfg->pbft_threshold : 0.22;
   l->pbft_threshold = (uint32_t)floor(t * (double)cfg->k);
   return CDL_OK;

@@ -2,7 +2,7 @@
  * client.c: one outbound node-to-node connection, the initiator side,
  * without I/O (include/cardinal/net.h "Node-to-node client"; docs/
  * network.md "Syncing"; network spec miniprotocols.tex; the time limits
- * of ../shared/docs/ouroboros-network.md section 5.1).
+ * of docs/ouroboros-network.md section 5.1).
  *
  * The handshake proposal goes out at once; once a version is accepted,
  * chain-sync, block-fetch and keep-alive start (client_protocols.c), and

@@ -13,8 +13,8 @@
 /* Headers announced and not yet fetched, and those being fetched. */
 #define CLIENT_RING 8192
 #define CLIENT_MAX_RANGES 8
-/* Time limits where the server has agency (../shared/docs/
- * ouroboros-network.md 5.1). MustReply: the top of the real node's range
+/* Time limits where the server has agency (
+ * docs/ouroboros-network.md 5.1). MustReply: the top of the real node's range
  * for untrusted peers. */
 #define CL_HANDSHAKE_TIMEOUT_US (10 * SEC_US)
 #define CL_CS_INTERSECT_TIMEOUT_US (10 * SEC_US)

@@ -1,6 +1,6 @@
 /*
  * client_txsub.c: the initiator (outbound) side of tx-submission v2,
- * protocol 4 (client_internal.h; ../shared/docs/ouroboros-network.md 4.3;
+ * protocol 4 (client_internal.h; docs/ouroboros-network.md 4.3;
  * ouroboros-network TxSubmission/Outbound.hs). This side owns the txs: it
  * offers the mempool's entries, oldest ticket first, to the peer, which
  * pulls the ones it lacks.

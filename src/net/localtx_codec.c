@@ -5,7 +5,7 @@
  * tx-monitor, protocol 9 (CDDL local-tx-monitor.cddl; ouroboros-network
  * LocalTxMonitor/Codec.hs), and the hard-fork wrapping of Byron GenTx and
  * GenTxId (ouroboros-consensus golden GenTx_Byron, GenTxId_Byron;
- * ../shared/docs/ouroboros-network.md 3.6).
+ * docs/ouroboros-network.md 3.6).
  */
 #include <string.h>
 

@@ -2,8 +2,8 @@
  * server.c: one inbound node-to-node connection, the responder side of
  * every mini-protocol, without I/O (include/cardinal/net.h "Node-to-node
  * server"; docs/network.md "Serving"; network spec miniprotocols.tex and
- * the per-state limits of ouroboros-network's codecs, ../shared/docs/
- * ouroboros-network.md section 5.1).
+ * the per-state limits of ouroboros-network's codecs,
+ * docs/ouroboros-network.md section 5.1).
  *
  * Only the handshake channel exists until a version is accepted, so any
  * other protocol's data before that is an unknown protocol. Then:

@@ -14,8 +14,8 @@
   } while (0)
 
 #define SEC_US 1000000ull
-/* Time limits of the states where the client has agency (../shared/docs/
- * ouroboros-network.md 5.1). */
+/* Time limits of the states where the client has agency (
+ * docs/ouroboros-network.md 5.1). */
 #define HANDSHAKE_TIMEOUT_US (10 * SEC_US)
 #define CS_IDLE_TIMEOUT_US (3373 * SEC_US)
 #define KA_CLIENT_TIMEOUT_US (97 * SEC_US)

@@ -1,7 +1,7 @@
 /*
  * server_local.c: the local state query of a node-to-client connection
- * (server_internal.h; CDDL local-state-query.cddl; ../shared/docs/
- * ouroboros-network.md 4.7; docs/network.md "Local state query").
+ * (server_internal.h; CDDL local-state-query.cddl;
+ * docs/ouroboros-network.md 4.7; docs/network.md "Local state query").
  *
  * A client acquires the volatile tip, the immutable tip or a point; only
  * the tip's ledger is kept, so a point is acquired only when it is the

@@ -1,6 +1,6 @@
 /*
  * server_localtx.c: the transaction protocols of a node-to-client
- * connection (server_internal.h; ../shared/docs/ouroboros-network.md 4.6
+ * connection (server_internal.h; docs/ouroboros-network.md 4.6
  * and 4.8; docs/network.md "Local tx-submission", "Local tx-monitor").
  *
  * Local tx-submission: each MsgSubmitTx goes to the mempool, which checks

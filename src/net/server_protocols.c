@@ -1,7 +1,7 @@
 /*
  * server_protocols.c: the responder side of chain-sync, block-fetch,
  * and keep-alive on one connection (tx-submission: server_txsub.c) (server_internal.h;
- * network spec miniprotocols.tex; ../shared/docs/ouroboros-network.md
+ * network spec miniprotocols.tex; docs/ouroboros-network.md
  * sections 4.1-4.4 for what clients rely on, 5.1 for the limits).
  */
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
  * server_txsub.c: the responder (inbound) side of tx-submission v2,
- * protocol 4 (server_internal.h; ../shared/docs/ouroboros-network.md 4.3;
+ * protocol 4 (server_internal.h; docs/ouroboros-network.md 4.3;
  * ouroboros-network TxSubmission/Inbound/V2). The peer owns the txs; this
  * side pulls them into the mempool.
  *

@@ -94,7 +94,7 @@ int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cd
   n->cfg = *cfg;
   n->db = cfg->db;
   n->now_us = now_us;
-  n->epoch_slots = 10 * cfg->genesis->k;
+  n->epoch_slots = cdl_byron_epoch_slots(cfg->genesis->k);
   n->slot_us = cfg->genesis->params.slot_duration_ms * 1000;
   n->start_us = (uint64_t)cfg->genesis->start_time * 1000000;
   if (n->cfg.pipeline == 0) n->cfg.pipeline = NODE_DEFAULT_PIPELINE;

@@ -60,7 +60,7 @@ static int check_threshold(cdl_chaindb *db, cdl_error *err) {
 
 static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
   char path[CDB_PATH_MAX];
-  uint64_t epoch_slots = 10 * db->cfg.ledger.k;
+  uint64_t epoch_slots = cdl_byron_epoch_slots(db->cfg.ledger.k);
   TRY_CDB(path_in(db, "immutable", path, err));
   db->guard = (cdl_snapshot_guard){.fs = db->fs, .dir = db->dir, .k = db->cfg.ledger.k};
   memcpy(db->guard.genesis_hash, db->genesis_hash, 32);
@@ -100,7 +100,7 @@ static int take_directory(cdl_chaindb *db, cdl_error *err) {
 }
 
 static void apply_defaults(cdl_chaindb_config *c) {
-  if (c->snapshot_interval == 0) c->snapshot_interval = 10 * c->ledger.k; /* an epoch */
+  if (c->snapshot_interval == 0) c->snapshot_interval = cdl_byron_epoch_slots(c->ledger.k); /* an epoch */
   if (c->snapshots_kept == 0) c->snapshots_kept = 2;
   if (c->sync_interval == 0) c->sync_interval = 1000;
 }

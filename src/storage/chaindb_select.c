@@ -397,7 +397,7 @@ static int decode_new(cdl_chaindb *db, const uint8_t *bytes, size_t len, cdl_blo
   cdl_byron_block *blk = cdl_arena_alloc(&db->arena, sizeof *blk);
   if (blk == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   TRY_CDB(cdl_byron_block_decode(bytes, len, &ctx, blk));
-  TRY_CDB(cdl_block_info_of(blk, bytes, len, 10 * db->cfg.ledger.k, b, err));
+  TRY_CDB(cdl_block_info_of(blk, bytes, len, cdl_byron_epoch_slots(db->cfg.ledger.k), b, err));
   db->pending = blk;
   memcpy(db->pending_hash, b->hash, 32);
   return CDL_OK;

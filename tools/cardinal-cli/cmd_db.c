@@ -93,7 +93,7 @@ int db_open(const db_opts *o, db_genesis *dg, db_mode mode, cdl_chaindb **db,
 json_t *db_block_json(const cdl_block_info *b, uint64_t k) {
   return json_pack("{s:o,s:o,s:o,s:o,s:b}", "slot", cdl_json_u64(b->slot), "hash",
                    cdl_json_hex(b->hash, 32), "block_no", cdl_json_u64(b->block_no), "epoch",
-                   cdl_json_u64(b->slot / (10 * k)), "ebb", b->is_ebb);
+                   cdl_json_u64(b->slot / cdl_byron_epoch_slots(k)), "ebb", b->is_ebb);
 }
 
 /* What the open found: damage (problem, truncated_bytes, removed_chunks,

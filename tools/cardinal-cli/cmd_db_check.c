@@ -111,7 +111,7 @@ static int open_immutable(const db_opts *o, const db_genesis *dg, cdl_snapshot_g
   char dir[4200];
   immutable_dir(o, dir, sizeof dir);
   cdl_fs_posix_init(fs, 0);
-  cdl_immutable_config cfg = {.epoch_slots = 10 * dg->g.k,
+  cdl_immutable_config cfg = {.epoch_slots = cdl_byron_epoch_slots(dg->g.k),
                               .validate_all = true,
                               .read_only = guard == NULL,
                               .check_genesis = true,
@@ -340,14 +340,14 @@ static int cut_stores(const db_opts *o, const db_genesis *dg, cdl_error *err) {
   fs.ops->list(&fs, dir, remove_later_snapshot, ctx, NULL);
   if (fs.ops->exists(&fs, dir)) TRY_CLI(fs.ops->sync_dir(&fs, dir, err));
   immutable_dir(o, dir, sizeof dir);
-  TRY_CLI(cdl_immutable_drop_epochs_after(&fs, dir, 10 * dg->g.k, o->to_slot, err));
+  TRY_CLI(cdl_immutable_drop_epochs_after(&fs, dir, cdl_byron_epoch_slots(dg->g.k), o->to_slot, err));
   cdl_snapshot_guard guard;
   cdl_immutable *im;
   TRY_CLI(open_immutable(o, dg, &guard, &fs, &im, NULL, err));
   int rc = cdl_immutable_truncate_slot(im, o->to_slot, err);
   cdl_immutable_close(im);
   snprintf(dir, sizeof dir, "%s/volatile", o->db);
-  cdl_volatile_config vc = {.epoch_slots = 10 * dg->g.k};
+  cdl_volatile_config vc = {.epoch_slots = cdl_byron_epoch_slots(dg->g.k)};
   cdl_volatile *v = NULL;
   if (rc == CDL_OK) rc = cdl_volatile_open(&fs, dir, &vc, &v, err);
   if (rc == CDL_OK) rc = cdl_volatile_drop_after(v, o->to_slot, err);

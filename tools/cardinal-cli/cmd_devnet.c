@@ -113,7 +113,7 @@ static int node_files(const devnet_opts *o, const cdl_gen_dir *g, size_t i, cdl_
       "{s:s, s:s, s:s, s:s, s:f, s:s, s:i}", "Protocol", "RealPBFT", "ByronGenesisFile",
       "../genesis/genesis.json", "ByronGenesisHash", hash, "RequiresNetworkMagic",
       g->requires_magic ? "RequiresMagic" : "RequiresNoMagic", "PBftSignatureThreshold",
-      o->threshold, "MinSeverity", "Info", "MempoolTTLSlots", (json_int_t)(2 * o->k * 10));
+      o->threshold, "MinSeverity", "Info", "MempoolTTLSlots", (json_int_t)(2 * cdl_byron_epoch_slots(o->k)));
   snprintf(path, sizeof path, "%s/node-%zu/config.json", o->dir, i);
   int rc = write_json(path, cfg, err);
   json_t *producers = json_array();

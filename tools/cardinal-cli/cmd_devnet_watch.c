@@ -216,7 +216,7 @@ static void show_block(watch *w, const cdl_buf *bytes) {
     cdl_arena_free(&arena);
     return;
   }
-  uint64_t epoch_slots = 10 * w->dg.g.k;
+  uint64_t epoch_slots = cdl_byron_epoch_slots(w->dg.g.k);
   uint64_t slot =
       b.is_ebb ? b.ebb.epoch * epoch_slots : b.header.epoch * epoch_slots + b.header.slot_in_epoch;
   size_t txs = b.is_ebb ? 0 : b.body.n_txs;

@@ -74,7 +74,7 @@ static int query_tip(int argc, char **argv) {
   char hash[65] = "";
   if (!tip.point.origin) cdl_hex_encode(tip.point.hash, 32, hash);
   json_t *epoch = o.genesis && dg.g.k > 0
-                      ? json_integer((json_int_t)(tip.point.slot / (10 * dg.g.k)))
+                      ? json_integer((json_int_t)(tip.point.slot / cdl_byron_epoch_slots(dg.g.k)))
                       : json_null();
   cdl_db_genesis_free(&dg);
   return cli_print(json_pack("{s:I, s:s, s:I, s:o}", "slot", (json_int_t)tip.point.slot, "hash",

@@ -133,7 +133,7 @@ static int run_sync(const sync_opts *o, cdl_chaindb *db, const cdl_byron_genesis
       .host = o->host,
       .port = (uint16_t)o->port,
       .client = {.hs = {false, 7, 14, {g->protocol_magic, true, 0, false}},
-                 .epoch_slots = 10 * g->k,
+                 .epoch_slots = cdl_byron_epoch_slots(g->k),
                  .pipeline = o->pipeline,
                  .fetch_batch = o->batch,
                  .known = known,

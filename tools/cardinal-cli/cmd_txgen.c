@@ -237,7 +237,7 @@ static void note_block(txgen *t, const cdl_buf *block) {
       sent_tx *s = find_sent(t, b.body.txs[k].tx.id);
       if (s == NULL || s->included != 0) continue;
       s->included = t->last_included = now;
-      s->slot = b.header.epoch * 10 * t->g.genesis.k + b.header.slot_in_epoch;
+      s->slot = b.header.epoch * cdl_byron_epoch_slots(t->g.genesis.k) + b.header.slot_in_epoch;
       t->n_included++;
     }
   }
