@@ -71,6 +71,14 @@ void cdl_error_clear(cdl_error *err);
 /* Stable dotted rule name for a code, e.g. "cbor.truncated". */
 const char *cdl_error_name(int code);
 
+/* Returns |expr|'s code from the enclosing function unless it is CDL_OK:
+ * the one way errors travel up (the error itself is already set). */
+#define CDL_TRY(expr)              \
+  do {                             \
+    int rc_ = (expr);              \
+    if (rc_ != CDL_OK) return rc_; \
+  } while (0)
+
 /* ---- Assertions: for broken invariants only, never for input bytes ---- */
 void cdl_assert_fail(const char *expr, const char *file, int line)
     __attribute__((noreturn));

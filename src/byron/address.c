@@ -21,14 +21,15 @@ static int read_known_attrs(cdl_cbor_cursor *outer, cdl_byron_ctx *ctx,
     uint64_t magic;
     cdl_cbor_cursor_sub(&cur, outer, a->value);
     if (a->key == 1) {
-      TRY(strict ? cdl_cbor_read_bytes_canonical(&cur, &addr->hd_payload, "address HD payload")
-                 : cdl_cbor_read_bytes(&cur, &addr->hd_payload, "address HD payload"));
-      TRY(cdl_cbor_expect_end(&cur, "address HD payload"));
+      CDL_TRY(strict ? cdl_cbor_read_bytes_canonical(&cur, &addr->hd_payload, "address HD payload")
+                     : cdl_cbor_read_bytes(&cur, &addr->hd_payload, "address HD payload"));
+      CDL_TRY(cdl_cbor_expect_end(&cur, "address HD payload"));
       addr->has_hd_payload = true;
     } else if (a->key == 2) {
-      TRY(strict ? cdl_cbor_read_uint_canonical(&cur, UINT32_MAX, &magic, "address network magic")
-                 : cdl_cbor_read_uint_max(&cur, UINT32_MAX, &magic, "address network magic"));
-      TRY(cdl_cbor_expect_end(&cur, "address network magic"));
+      CDL_TRY(strict
+                  ? cdl_cbor_read_uint_canonical(&cur, UINT32_MAX, &magic, "address network magic")
+                  : cdl_cbor_read_uint_max(&cur, UINT32_MAX, &magic, "address network magic"));
+      CDL_TRY(cdl_cbor_expect_end(&cur, "address network magic"));
       addr->network_magic = (uint32_t)magic;
       addr->has_network_magic = true;
     } else {
@@ -44,7 +45,7 @@ static int read_known_attrs(cdl_cbor_cursor *outer, cdl_byron_ctx *ctx,
 static int read_type(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, uint64_t *type) {
   if (ctx->flags & CDL_BYRON_LEGACY) return cdl_cbor_read_uint_max(cur, UINT8_MAX, type, "address type");
   size_t at = cur->pos;
-  TRY(cdl_cbor_read_uint_canonical(cur, UINT8_MAX, type, "address type"));
+  CDL_TRY(cdl_cbor_read_uint_canonical(cur, UINT8_MAX, type, "address type"));
   if (*type != CDL_BYRON_ADDR_PUBKEY && *type != CDL_BYRON_ADDR_REDEEM) {
     cur->pos = at;
     return cdl_cbor_fail(cur, CDL_E_TAG, "address type %llu is not accepted by the ledger",
@@ -57,11 +58,11 @@ static int read_payload(cdl_cbor_cursor *outer, cdl_byron_ctx *ctx,
                         cdl_byron_address *addr) {
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_sub(&cur, outer, addr->payload);
-  TRY(cdl_cbor_expect_array(&cur, 3, "address payload"));
-  TRY(cdl_cbor_read_bytes_fixed(&cur, 28, &addr->root, "address root"));
-  TRY(byron_attrs_read(&cur, ctx, ATTRS_ORDERED, &addr->attrs, "address attributes"));
-  TRY(read_known_attrs(&cur, ctx, addr));
-  TRY(read_type(&cur, ctx, &addr->type));
+  CDL_TRY(cdl_cbor_expect_array(&cur, 3, "address payload"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(&cur, 28, &addr->root, "address root"));
+  CDL_TRY(byron_attrs_read(&cur, ctx, ATTRS_ORDERED, &addr->attrs, "address attributes"));
+  CDL_TRY(read_known_attrs(&cur, ctx, addr));
+  CDL_TRY(read_type(&cur, ctx, &addr->type));
   return cdl_cbor_expect_end(&cur, "address payload");
 }
 
@@ -69,9 +70,9 @@ int cdl_byron_address_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                            cdl_byron_address *addr) {
   memset(addr, 0, sizeof *addr);
   size_t start = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 2, "address"));
-  TRY(cdl_cbor_read_tag24(cur, &addr->payload, "address payload"));
-  TRY(byron_read_u32(cur, &addr->crc, "address CRC"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "address"));
+  CDL_TRY(cdl_cbor_read_tag24(cur, &addr->payload, "address payload"));
+  CDL_TRY(byron_read_u32(cur, &addr->crc, "address CRC"));
   addr->raw = cdl_cbor_span_since(cur, start);
   uint32_t crc = cdl_crc32(addr->payload.ptr, addr->payload.len);
   if (crc != addr->crc)
@@ -85,7 +86,7 @@ int cdl_byron_address_decode(const uint8_t *data, size_t len,
                              cdl_byron_ctx *ctx, cdl_byron_address *addr) {
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, data, len, ctx->err);
-  TRY(cdl_byron_address_read(&cur, ctx, addr));
+  CDL_TRY(cdl_byron_address_read(&cur, ctx, addr));
   return cdl_cbor_expect_end(&cur, "address");
 }
 
@@ -95,7 +96,7 @@ int cdl_byron_address_from_base58(const char *text, cdl_buf *out_bytes,
   if (cdl_buf_reserve(out_bytes, ADDRESS_MAX_BYTES) != CDL_OK)
     return cdl_error_set(ctx->err, CDL_E_NOMEM, 0, "out of memory decoding an address");
   uint8_t *dst = out_bytes->data + out_bytes->len;
-  TRY(cdl_base58_decode(text, text_len, dst, ADDRESS_MAX_BYTES, &n, ctx->err));
+  CDL_TRY(cdl_base58_decode(text, text_len, dst, ADDRESS_MAX_BYTES, &n, ctx->err));
   out_bytes->len += n;
   return cdl_byron_address_decode(dst, n, ctx, addr);
 }

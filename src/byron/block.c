@@ -16,9 +16,9 @@ static int read_extra(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos;
   /* A main block's extra attributes must be empty; an EBB's are dropped
    * unchecked (dropEmptyAttributes and dropAttributes in the reference). */
-  TRY(cdl_cbor_expect_array(cur, 1, "block extra data"));
-  TRY(byron_attrs_read(cur, ctx, blk->is_ebb ? ATTRS_UNORDERED : ATTRS_EMPTY, &blk->extra_attrs,
-                       "block extra attributes"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 1, "block extra data"));
+  CDL_TRY(byron_attrs_read(cur, ctx, blk->is_ebb ? ATTRS_UNORDERED : ATTRS_EMPTY, &blk->extra_attrs,
+                           "block extra attributes"));
   blk->extra_raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -26,17 +26,17 @@ static int read_extra(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 static int read_unwrapped(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                           cdl_byron_block *blk) {
   size_t start = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 3, "block"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 3, "block"));
   if (blk->is_ebb) {
-    TRY(cdl_byron_ebb_header_read(cur, ctx, &blk->ebb));
-    TRY(byron_read_list(cur, ctx, byron_read_bytes_item, sizeof(cdl_span), false,
-                        (void **)&blk->ebb_leaders, &blk->n_ebb_leaders, &blk->ebb_body_raw,
-                        "EBB body"));
+    CDL_TRY(cdl_byron_ebb_header_read(cur, ctx, &blk->ebb));
+    CDL_TRY(byron_read_list(cur, ctx, byron_read_bytes_item, sizeof(cdl_span), false,
+                            (void **)&blk->ebb_leaders, &blk->n_ebb_leaders, &blk->ebb_body_raw,
+                            "EBB body"));
   } else {
-    TRY(cdl_byron_header_read(cur, ctx, &blk->header));
-    TRY(cdl_byron_body_read(cur, ctx, &blk->body));
+    CDL_TRY(cdl_byron_header_read(cur, ctx, &blk->header));
+    CDL_TRY(cdl_byron_body_read(cur, ctx, &blk->body));
   }
-  TRY(read_extra(cur, ctx, blk));
+  CDL_TRY(read_extra(cur, ctx, blk));
   blk->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -61,21 +61,21 @@ int cdl_byron_block_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos;
   cdl_cbor_head h;
   memset(blk, 0, sizeof *blk);
-  TRY(cdl_cbor_peek(cur, &h));
+  CDL_TRY(cdl_cbor_peek(cur, &h));
   if (h.major != CDL_CBOR_ARRAY || h.indefinite || (h.value != 2 && h.value != 3))
     return cdl_cbor_fail(cur, CDL_E_TYPE, "block: expected [era, block] or [header, body, extra]");
   if (h.value == 3) {
-    TRY(sniff_ebb(cur, &blk->is_ebb));
+    CDL_TRY(sniff_ebb(cur, &blk->is_ebb));
     return read_unwrapped(cur, ctx, blk);
   }
   uint8_t era;
-  TRY(cdl_cbor_expect_array(cur, 2, "wrapped block"));
-  TRY(byron_read_u8(cur, &era, "block era tag"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "wrapped block"));
+  CDL_TRY(byron_read_u8(cur, &era, "block era tag"));
   if (era > 1)
     return cdl_cbor_fail(cur, CDL_E_TAG, "block: era tag %u is not Byron (0 EBB, 1 main)", era);
   blk->is_ebb = era == 0;
   blk->wrapped = true;
-  TRY(read_unwrapped(cur, ctx, blk));
+  CDL_TRY(read_unwrapped(cur, ctx, blk));
   blk->wrapped_raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -84,7 +84,7 @@ int cdl_byron_block_decode(const uint8_t *data, size_t len, cdl_byron_ctx *ctx,
                            cdl_byron_block *blk) {
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, data, len, ctx->err);
-  TRY(cdl_byron_block_read(&cur, ctx, blk));
+  CDL_TRY(cdl_byron_block_read(&cur, ctx, blk));
   return cdl_cbor_expect_end(&cur, "block");
 }
 

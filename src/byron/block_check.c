@@ -101,7 +101,7 @@ static int check_main(const cdl_byron_block *blk, int which, cdl_arena *scratch,
   if (memcmp(h, p->tx_merkle_root, 32) != 0) return proof_mismatch(err, "tx Merkle root");
   cdl_byron_tx_witnesses_hash(body, h);
   if (memcmp(h, p->tx_witnesses_hash, 32) != 0) return proof_mismatch(err, "tx witnesses hash");
-  if (which == CDL_BYRON_PROOFS_ALL) TRY(check_ssc(blk, scratch, err));
+  if (which == CDL_BYRON_PROOFS_ALL) CDL_TRY(check_ssc(blk, scratch, err));
   byron_hash(body->dlg_payload_raw.ptr, body->dlg_payload_raw.len, h);
   if (memcmp(h, p->dlg_hash, 32) != 0) return proof_mismatch(err, "delegation proof");
   byron_hash(body->upd_payload_raw.ptr, body->upd_payload_raw.len, h);

@@ -24,15 +24,15 @@ static int read_vote_item(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) 
 static int read_upd_payload(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                             cdl_byron_body *body) {
   size_t start = cur->pos, n;
-  TRY(cdl_cbor_expect_array(cur, 2, "update payload"));
-  TRY(cdl_cbor_read_array(cur, &n, "update proposal"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "update payload"));
+  CDL_TRY(cdl_cbor_read_array(cur, &n, "update proposal"));
   if (n > 1) return cdl_cbor_fail(cur, CDL_E_TYPE, "update proposal: Maybe list of length %zu", n);
   if (n == 1) {
     BYRON_ALLOC(ctx, cur, body->proposal, 1);
-    TRY(cdl_byron_proposal_read(cur, ctx, body->proposal));
+    CDL_TRY(cdl_byron_proposal_read(cur, ctx, body->proposal));
   }
-  TRY(byron_read_list(cur, ctx, read_vote_item, sizeof *body->votes, false,
-                      (void **)&body->votes, &body->n_votes, NULL, "update votes"));
+  CDL_TRY(byron_read_list(cur, ctx, read_vote_item, sizeof *body->votes, false,
+                          (void **)&body->votes, &body->n_votes, NULL, "update votes"));
   body->upd_payload_raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -41,14 +41,14 @@ int cdl_byron_body_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                         cdl_byron_body *body) {
   size_t start = cur->pos;
   memset(body, 0, sizeof *body);
-  TRY(cdl_cbor_expect_array(cur, 4, "body"));
-  TRY(byron_read_list(cur, ctx, read_txaux_item, sizeof *body->txs, false,
-                      (void **)&body->txs, &body->n_txs, &body->tx_payload_raw, "tx payload"));
-  TRY(cdl_byron_ssc_read(cur, ctx, &body->ssc));
-  TRY(byron_read_list(cur, ctx, read_cert_item, sizeof *body->certs, false,
-                      (void **)&body->certs, &body->n_certs, &body->dlg_payload_raw,
-                      "delegation payload"));
-  TRY(read_upd_payload(cur, ctx, body));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "body"));
+  CDL_TRY(byron_read_list(cur, ctx, read_txaux_item, sizeof *body->txs, false, (void **)&body->txs,
+                          &body->n_txs, &body->tx_payload_raw, "tx payload"));
+  CDL_TRY(cdl_byron_ssc_read(cur, ctx, &body->ssc));
+  CDL_TRY(byron_read_list(cur, ctx, read_cert_item, sizeof *body->certs, false,
+                          (void **)&body->certs, &body->n_certs, &body->dlg_payload_raw,
+                          "delegation payload"));
+  CDL_TRY(read_upd_payload(cur, ctx, body));
   body->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }

@@ -185,7 +185,7 @@ static int close_frame(parser *p, frame *f) {
 static int read_key(parser *p, frame *f) {
   skip_ws(p);
   if (p->pos >= p->len || p->text[p->pos] != '"') return fail(p, "expected an object key");
-  TRY(parse_string(p, &f->pending_key));
+  CDL_TRY(parse_string(p, &f->pending_key));
   skip_ws(p);
   if (p->pos >= p->len || p->text[p->pos] != ':') return fail(p, "expected ':'");
   p->pos++;
@@ -219,7 +219,7 @@ static int open_container(parser *p, frame *stack, size_t *depth, cdl_cjson **va
   }
   frame *f = &stack[(*depth)++];
   *f = (frame){n, NULL, NULL, 0, {NULL, 0}};
-  if (n->type == CDL_CJSON_OBJECT) TRY(read_key(p, f));
+  if (n->type == CDL_CJSON_OBJECT) CDL_TRY(read_key(p, f));
   return CDL_OK;
 }
 
@@ -237,21 +237,21 @@ int cdl_cjson_parse(const uint8_t *text, size_t len, cdl_arena *arena,
         if (rc < 0) return rc;
         continue;
       }
-      TRY(parse_scalar(&p, &value));
+      CDL_TRY(parse_scalar(&p, &value));
       continue;
     }
     if (depth == 0) break; /* trailing bytes are ignored, as by the reference */
     frame *f = &stack[depth - 1];
-    TRY(append(&p, f, value));
+    CDL_TRY(append(&p, f, value));
     value = NULL;
     skip_ws(&p);
     uint8_t close = f->node->type == CDL_CJSON_OBJECT ? '}' : ']';
     if (p.pos < p.len && text[p.pos] == ',') {
       p.pos++;
-      if (f->node->type == CDL_CJSON_OBJECT) TRY(read_key(&p, f));
+      if (f->node->type == CDL_CJSON_OBJECT) CDL_TRY(read_key(&p, f));
     } else if (p.pos < p.len && text[p.pos] == close) {
       p.pos++;
-      TRY(close_frame(&p, f));
+      CDL_TRY(close_frame(&p, f));
       value = f->node;
       depth--;
     } else {

@@ -10,7 +10,7 @@
 int byron_read_xpub(cdl_cbor_cursor *cur, const uint8_t **key, const char *what) {
   size_t at = cur->pos;
   cdl_span s;
-  TRY(cdl_cbor_read_bytes_canonical(cur, &s, what));
+  CDL_TRY(cdl_cbor_read_bytes_canonical(cur, &s, what));
   if (s.len != 64) {
     cur->pos = at;
     return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: expected 64 bytes, found %zu", what, s.len);
@@ -21,21 +21,21 @@ int byron_read_xpub(cdl_cbor_cursor *cur, const uint8_t **key, const char *what)
 
 int byron_read_u32(cdl_cbor_cursor *cur, uint32_t *out, const char *what) {
   uint64_t v;
-  TRY(cdl_cbor_read_uint_max(cur, UINT32_MAX, &v, what));
+  CDL_TRY(cdl_cbor_read_uint_max(cur, UINT32_MAX, &v, what));
   *out = (uint32_t)v;
   return CDL_OK;
 }
 
 int byron_read_u16(cdl_cbor_cursor *cur, uint16_t *out, const char *what) {
   uint64_t v;
-  TRY(cdl_cbor_read_uint_max(cur, UINT16_MAX, &v, what));
+  CDL_TRY(cdl_cbor_read_uint_max(cur, UINT16_MAX, &v, what));
   *out = (uint16_t)v;
   return CDL_OK;
 }
 
 int byron_read_u8(cdl_cbor_cursor *cur, uint8_t *out, const char *what) {
   uint64_t v;
-  TRY(cdl_cbor_read_uint_max(cur, UINT8_MAX, &v, what));
+  CDL_TRY(cdl_cbor_read_uint_max(cur, UINT8_MAX, &v, what));
   *out = (uint8_t)v;
   return CDL_OK;
 }
@@ -55,7 +55,7 @@ void *byron_vec_push(cdl_arena *arena, byron_vec *v) {
 int byron_attrs_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, attrs_form form,
                      cdl_byron_attrs *attrs, const char *what) {
   size_t start = cur->pos, n;
-  TRY(cdl_cbor_read_map(cur, &n, what));
+  CDL_TRY(cdl_cbor_read_map(cur, &n, what));
   if (form == ATTRS_EMPTY && n != 0) {
     cur->pos = start;
     return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: must be empty", what);
@@ -66,11 +66,11 @@ int byron_attrs_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, attrs_form form,
   BYRON_ALLOC(ctx, cur, attrs->items, n);
   for (size_t i = 0; i < n; i++) {
     uint8_t key;
-    TRY(byron_read_u8(cur, &key, what));
+    CDL_TRY(byron_read_u8(cur, &key, what));
     if (form == ATTRS_ORDERED && i > 0 && key <= attrs->items[i - 1].key)
       return cdl_cbor_fail(cur, CDL_E_MAP_ORDER, "%s: keys not strictly ascending", what);
     attrs->items[i].key = key;
-    TRY(cdl_cbor_read_bytes(cur, &attrs->items[i].value, what));
+    CDL_TRY(cdl_cbor_read_bytes(cur, &attrs->items[i].value, what));
   }
   attrs->count = n;
   attrs->raw = cdl_cbor_span_since(cur, start);
@@ -90,13 +90,13 @@ int byron_read_list(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader 
                     cdl_span *raw, const char *what) {
   size_t start = cur->pos;
   byron_vec v = {NULL, 0, 0, item_size};
-  TRY(cdl_cbor_read_indef_array(cur, what));
+  CDL_TRY(cdl_cbor_read_indef_array(cur, what));
   while (!cdl_cbor_at_break(cur)) {
     void *item = byron_vec_push(ctx->arena, &v);
     if (item == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
-    TRY(read(cur, ctx, item));
+    CDL_TRY(read(cur, ctx, item));
   }
-  TRY(cdl_cbor_read_break(cur, what));
+  CDL_TRY(cdl_cbor_read_break(cur, what));
   if (nonempty && v.count == 0) {
     cur->pos = start;
     return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: empty list", what);
@@ -126,9 +126,9 @@ void byron_bytes_list_encode(cdl_buf *b, const cdl_byron_bytes_list *list) {
 }
 
 int byron_version_read(cdl_cbor_cursor *cur, cdl_byron_version *v) {
-  TRY(cdl_cbor_expect_array(cur, 3, "protocol version"));
-  TRY(byron_read_u16(cur, &v->major, "protocol version major"));
-  TRY(byron_read_u16(cur, &v->minor, "protocol version minor"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 3, "protocol version"));
+  CDL_TRY(byron_read_u16(cur, &v->major, "protocol version major"));
+  CDL_TRY(byron_read_u16(cur, &v->minor, "protocol version minor"));
   return byron_read_u8(cur, &v->alt, "protocol version alt");
 }
 
@@ -141,8 +141,8 @@ void cdl_byron_version_encode(cdl_buf *b, const cdl_byron_version *v) {
 
 int byron_software_version_read(cdl_cbor_cursor *cur,
                                 cdl_byron_software_version *sv) {
-  TRY(cdl_cbor_expect_array(cur, 2, "software version"));
-  TRY(cdl_cbor_read_text(cur, &sv->app_name, "application name"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "software version"));
+  CDL_TRY(cdl_cbor_read_text(cur, &sv->app_name, "application name"));
   return byron_read_u32(cur, &sv->number, "software version number");
 }
 

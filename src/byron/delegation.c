@@ -11,11 +11,11 @@
 int cdl_byron_dlg_cert_read(cdl_cbor_cursor *cur, cdl_byron_dlg_cert *cert) {
   size_t start = cur->pos;
   memset(cert, 0, sizeof *cert);
-  TRY(cdl_cbor_expect_array(cur, 4, "delegation certificate"));
-  TRY(cdl_cbor_read_uint(cur, &cert->epoch, "certificate epoch"));
-  TRY(byron_read_xpub(cur, &cert->issuer_pk, "certificate issuer key"));
-  TRY(byron_read_xpub(cur, &cert->delegate_pk, "certificate delegate key"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 64, &cert->signature, "certificate signature"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "delegation certificate"));
+  CDL_TRY(cdl_cbor_read_uint(cur, &cert->epoch, "certificate epoch"));
+  CDL_TRY(byron_read_xpub(cur, &cert->issuer_pk, "certificate issuer key"));
+  CDL_TRY(byron_read_xpub(cur, &cert->delegate_pk, "certificate delegate key"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 64, &cert->signature, "certificate signature"));
   cert->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }

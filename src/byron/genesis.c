@@ -51,7 +51,7 @@ static int read_u64(const cdl_cjson *v, const char *field, uint64_t *out,
 
 static int read_u64_max(const cdl_cjson *v, const char *field, uint64_t max,
                         uint64_t *out, cdl_error *err) {
-  TRY(read_u64(v, field, out, err));
+  CDL_TRY(read_u64(v, field, out, err));
   return *out <= max ? CDL_OK : schema_error(err, field, "out of range");
 }
 
@@ -83,16 +83,16 @@ static int read_protocol_consts(const cdl_cjson *root, cdl_byron_genesis *g,
   const cdl_cjson *pc = get_typed(root, "protocolConsts", CDL_CJSON_OBJECT);
   uint64_t magic = 0, start = 0;
   if (pc == NULL) return schema_error(err, "protocolConsts", "missing object");
-  TRY(read_u64(cdl_cjson_get(pc, "k"), "protocolConsts.k", &g->k, err));
+  CDL_TRY(read_u64(cdl_cjson_get(pc, "k"), "protocolConsts.k", &g->k, err));
   if (g->k == 0) return schema_error(err, "protocolConsts.k", "must be positive");
   /* A node keeps up to k blocks and rolls back as far: bounded so that no
    * genesis can make it reserve or walk absurd amounts (docs/genesis.md). */
   if (g->k > CDL_BYRON_MAX_K)
     return schema_error(err, "protocolConsts.k", "larger than 1000000, the most Cardinal takes");
-  TRY(read_u64_max(cdl_cjson_get(pc, "protocolMagic"), "protocolConsts.protocolMagic",
-                   UINT32_MAX, &magic, err));
+  CDL_TRY(read_u64_max(cdl_cjson_get(pc, "protocolMagic"), "protocolConsts.protocolMagic",
+                       UINT32_MAX, &magic, err));
   g->protocol_magic = (uint32_t)magic;
-  TRY(read_u64_max(cdl_cjson_get(root, "startTime"), "startTime", INT64_MAX, &start, err));
+  CDL_TRY(read_u64_max(cdl_cjson_get(root, "startTime"), "startTime", INT64_MAX, &start, err));
   g->start_time = (int64_t)start;
   return CDL_OK;
 }
@@ -106,11 +106,15 @@ static int read_params(const cdl_cjson *root, cdl_byron_protocol_params *p,
   if (sf == NULL) return schema_error(err, "blockVersionData.softforkRule", "missing object");
   if (fee == NULL) return schema_error(err, "blockVersionData.txFeePolicy", "missing object");
   uint64_t script;
-  TRY(read_u64_max(cdl_cjson_get(bv, "scriptVersion"), "blockVersionData.scriptVersion",
-                   UINT16_MAX, &script, err));
+  CDL_TRY(read_u64_max(cdl_cjson_get(bv, "scriptVersion"), "blockVersionData.scriptVersion",
+                       UINT16_MAX, &script, err));
   p->script_version = (uint16_t)script;
 #define BV "blockVersionData."
-  const struct { const cdl_cjson *obj; const char *key, *name; uint64_t *out; } fields[] = {
+  const struct {
+    const cdl_cjson *obj;
+    const char *key, *name;
+    uint64_t *out;
+  } fields[] = {
       {bv, "slotDuration", BV "slotDuration", &p->slot_duration_ms},
       {bv, "maxBlockSize", BV "maxBlockSize", &p->max_block_size},
       {bv, "maxHeaderSize", BV "maxHeaderSize", &p->max_header_size},
@@ -129,7 +133,8 @@ static int read_params(const cdl_cjson *root, cdl_byron_protocol_params *p,
       {fee, "multiplier", BV "txFeePolicy.multiplier", &p->fee_multiplier_nano},
   };
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-    TRY(read_u64(cdl_cjson_get(fields[i].obj, fields[i].key), fields[i].name, fields[i].out, err));
+    CDL_TRY(
+        read_u64(cdl_cjson_get(fields[i].obj, fields[i].key), fields[i].name, fields[i].out, err));
   /* Slots are the node's clock: a slot of no time, or one past a day,
    * is no network (and would divide by zero or overflow in microseconds). */
   if (p->slot_duration_ms == 0 || p->slot_duration_ms > CDL_BYRON_MAX_SLOT_MS)
@@ -146,8 +151,8 @@ static int read_boot_stakeholders(const cdl_cjson *root, cdl_arena *arena,
   if (g->boot_stakeholders == NULL && bs->count) return out_of_memory(err, "bootStakeholders");
   for (size_t i = 0; i < bs->count; i++) {
     uint64_t weight;
-    TRY(read_hex(bs->keys[i], "bootStakeholders", g->boot_stakeholders[i], 28, err));
-    TRY(read_u64_max(bs->items[i], "bootStakeholders weight", UINT16_MAX, &weight, err));
+    CDL_TRY(read_hex(bs->keys[i], "bootStakeholders", g->boot_stakeholders[i], 28, err));
+    CDL_TRY(read_u64_max(bs->items[i], "bootStakeholders weight", UINT16_MAX, &weight, err));
     if (i > 0 && memcmp(g->boot_stakeholders[i - 1], g->boot_stakeholders[i], 28) == 0)
       return schema_error(err, "bootStakeholders", "duplicate stakeholder");
   }
@@ -162,11 +167,11 @@ static int read_delegation(const cdl_cjson *entry, cdl_span key, uint32_t magic,
   const cdl_cjson *cert = get_typed(entry, "cert", CDL_CJSON_STRING);
   if (issuer == NULL || delegate == NULL || cert == NULL)
     return schema_error(err, "heavyDelegation", "entry lacks issuerPk, delegatePk or cert");
-  TRY(read_hex(key, "heavyDelegation key", d->issuer_id, 28, err));
-  TRY(read_b64(issuer->string, "heavyDelegation.issuerPk", d->issuer_pk, 64, err));
-  TRY(read_b64(delegate->string, "heavyDelegation.delegatePk", d->delegate_pk, 64, err));
-  TRY(read_hex(cert->string, "heavyDelegation.cert", d->signature, 64, err));
-  TRY(read_u64(cdl_cjson_get(entry, "omega"), "heavyDelegation.omega", &d->omega, err));
+  CDL_TRY(read_hex(key, "heavyDelegation key", d->issuer_id, 28, err));
+  CDL_TRY(read_b64(issuer->string, "heavyDelegation.issuerPk", d->issuer_pk, 64, err));
+  CDL_TRY(read_b64(delegate->string, "heavyDelegation.delegatePk", d->delegate_pk, 64, err));
+  CDL_TRY(read_hex(cert->string, "heavyDelegation.cert", d->signature, 64, err));
+  CDL_TRY(read_u64(cdl_cjson_get(entry, "omega"), "heavyDelegation.omega", &d->omega, err));
   uint8_t id[28];
   cdl_byron_key_hash(d->issuer_pk, id);
   if (memcmp(id, d->issuer_id, 28) != 0)
@@ -187,7 +192,7 @@ static int read_delegations(const cdl_cjson *root, cdl_arena *arena,
   for (size_t i = 0; i < hd->count; i++) {
     if (hd->items[i]->type != CDL_CJSON_OBJECT)
       return schema_error(err, "heavyDelegation", "entry is not an object");
-    TRY(read_delegation(hd->items[i], hd->keys[i], g->protocol_magic, &g->delegations[i], err));
+    CDL_TRY(read_delegation(hd->items[i], hd->keys[i], g->protocol_magic, &g->delegations[i], err));
   }
   g->n_delegations = hd->count;
   return CDL_OK;
@@ -200,9 +205,9 @@ static int read_avvm(const cdl_cjson *root, cdl_arena *arena, cdl_byron_genesis 
   g->avvm = cdl_arena_calloc(arena, av->count, sizeof *g->avvm);
   if (g->avvm == NULL && av->count) return out_of_memory(err, "avvmDistr");
   for (size_t i = 0; i < av->count; i++) {
-    TRY(read_b64(av->keys[i], "avvmDistr key", g->avvm[i].pk, 32, err));
-    TRY(read_u64_max(av->items[i], "avvmDistr balance", CDL_BYRON_MAX_LOVELACE,
-                     &g->avvm[i].lovelace, err));
+    CDL_TRY(read_b64(av->keys[i], "avvmDistr key", g->avvm[i].pk, 32, err));
+    CDL_TRY(read_u64_max(av->items[i], "avvmDistr balance", CDL_BYRON_MAX_LOVELACE,
+                         &g->avvm[i].lovelace, err));
   }
   g->n_avvm = av->count;
   return CDL_OK;
@@ -222,15 +227,15 @@ static int read_balances(const cdl_cjson *root, cdl_arena *arena,
     if (nb->keys[i].len >= sizeof text) return schema_error(err, "nonAvvmBalances", "address too long");
     memcpy(text, nb->keys[i].ptr, nb->keys[i].len);
     text[nb->keys[i].len] = '\0';
-    TRY(cdl_base58_decode(text, nb->keys[i].len, decoded, sizeof decoded, &n, err));
+    CDL_TRY(cdl_base58_decode(text, nb->keys[i].len, decoded, sizeof decoded, &n, err));
     if ((bytes = cdl_arena_alloc(arena, n)) == NULL) return out_of_memory(err, "nonAvvmBalances");
     memcpy(bytes, decoded, n);
     cdl_byron_address addr;
     cdl_byron_ctx ctx = {arena, err, 0};
-    TRY(cdl_byron_address_decode(bytes, n, &ctx, &addr));
+    CDL_TRY(cdl_byron_address_decode(bytes, n, &ctx, &addr));
     b->address = cdl_span_of(bytes, n);
-    TRY(read_u64_max(nb->items[i], "nonAvvmBalances balance", CDL_BYRON_MAX_LOVELACE,
-                     &b->lovelace, err));
+    CDL_TRY(read_u64_max(nb->items[i], "nonAvvmBalances balance", CDL_BYRON_MAX_LOVELACE,
+                         &b->lovelace, err));
   }
   g->n_balances = nb->count;
   return CDL_OK;
@@ -255,14 +260,14 @@ int cdl_byron_genesis_load(const uint8_t *text, size_t len, cdl_arena *arena,
                            cdl_byron_genesis *g, cdl_error *err) {
   cdl_cjson *root = NULL;
   memset(g, 0, sizeof *g);
-  TRY(cdl_byron_genesis_hash(text, len, g->hash, err));
-  TRY(cdl_cjson_parse(text, len, arena, &root, err));
+  CDL_TRY(cdl_byron_genesis_hash(text, len, g->hash, err));
+  CDL_TRY(cdl_cjson_parse(text, len, arena, &root, err));
   if (root->type != CDL_CJSON_OBJECT) return schema_error(err, "(top level)", "not an object");
-  TRY(read_protocol_consts(root, g, err));
-  TRY(read_params(root, &g->params, err));
-  TRY(read_boot_stakeholders(root, arena, g, err));
-  TRY(read_delegations(root, arena, g, err));
-  TRY(read_avvm(root, arena, g, err));
+  CDL_TRY(read_protocol_consts(root, g, err));
+  CDL_TRY(read_params(root, &g->params, err));
+  CDL_TRY(read_boot_stakeholders(root, arena, g, err));
+  CDL_TRY(read_delegations(root, arena, g, err));
+  CDL_TRY(read_avvm(root, arena, g, err));
   return read_balances(root, arena, g, err);
 }
 
@@ -291,9 +296,9 @@ static int name_file(const char *path, const cdl_buf *text, const cdl_error *loc
                        column, local->message);
 }
 
-int cdl_byron_genesis_load_file(const char *path, size_t max_bytes, cdl_buf *text,
-                                cdl_arena *arena, cdl_byron_genesis *g, cdl_error *err) {
-  TRY(cdl_file_read_all(path, max_bytes, text, err)); /* its errors name the file */
+int cdl_byron_genesis_load_file(const char *path, size_t max_bytes, cdl_buf *text, cdl_arena *arena,
+                                cdl_byron_genesis *g, cdl_error *err) {
+  CDL_TRY(cdl_file_read_all(path, max_bytes, text, err)); /* its errors name the file */
   cdl_error local = {0};
   int rc = cdl_byron_genesis_load(text->data, text->len, arena, g, &local);
   return rc == CDL_OK ? CDL_OK : name_file(path, text, &local, err);

@@ -13,56 +13,56 @@
 static int read_ssc_proof(cdl_cbor_cursor *cur, cdl_byron_body_proof *p) {
   size_t n;
   uint8_t tag;
-  TRY(cdl_cbor_read_array(cur, &n, "SSC proof"));
-  TRY(byron_read_u8(cur, &tag, "SSC proof tag"));
+  CDL_TRY(cdl_cbor_read_array(cur, &n, "SSC proof"));
+  CDL_TRY(byron_read_u8(cur, &tag, "SSC proof tag"));
   if (tag > CDL_BYRON_SSC_CERTIFICATES)
     return cdl_cbor_fail(cur, CDL_E_TAG, "SSC proof: unknown tag %u", tag);
   if (n != (tag == CDL_BYRON_SSC_CERTIFICATES ? 2u : 3u))
     return cdl_cbor_fail(cur, CDL_E_TYPE, "SSC proof %u: wrong length %zu", tag, n);
   p->ssc_tag = tag;
   if (tag != CDL_BYRON_SSC_CERTIFICATES)
-    TRY(cdl_cbor_read_bytes(cur, &p->ssc_hash1, "SSC proof hash"));
+    CDL_TRY(cdl_cbor_read_bytes(cur, &p->ssc_hash1, "SSC proof hash"));
   return cdl_cbor_read_bytes(cur, &p->ssc_certs_hash, "SSC certificates hash");
 }
 
 static int read_body_proof(cdl_cbor_cursor *cur, cdl_byron_body_proof *p) {
   size_t start = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 4, "body proof"));
-  TRY(cdl_cbor_expect_array(cur, 3, "tx proof"));
-  TRY(byron_read_u32(cur, &p->tx_count, "tx proof count"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->tx_merkle_root, "tx Merkle root"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->tx_witnesses_hash, "tx witnesses hash"));
-  TRY(read_ssc_proof(cur, p));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->dlg_hash, "delegation proof"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->upd_hash, "update proof"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "body proof"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 3, "tx proof"));
+  CDL_TRY(byron_read_u32(cur, &p->tx_count, "tx proof count"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->tx_merkle_root, "tx Merkle root"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->tx_witnesses_hash, "tx witnesses hash"));
+  CDL_TRY(read_ssc_proof(cur, p));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->dlg_hash, "delegation proof"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &p->upd_hash, "update proof"));
   p->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
 
 static int read_block_signature(cdl_cbor_cursor *cur, cdl_byron_header *h) {
   uint8_t tag;
-  TRY(cdl_cbor_expect_array(cur, 2, "block signature"));
-  TRY(byron_read_u8(cur, &tag, "block signature tag"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "block signature"));
+  CDL_TRY(byron_read_u8(cur, &tag, "block signature tag"));
   if (tag != 2)
     return cdl_cbor_fail(cur, CDL_E_TAG,
                          "block signature: tag %u (only heavyweight delegation, 2, is valid)", tag);
-  TRY(cdl_cbor_expect_array(cur, 2, "block signature"));
-  TRY(cdl_byron_dlg_cert_read(cur, &h->cert));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "block signature"));
+  CDL_TRY(cdl_byron_dlg_cert_read(cur, &h->cert));
   return cdl_cbor_read_bytes_fixed(cur, 64, &h->signature, "block signature");
 }
 
 static int read_consensus(cdl_cbor_cursor *cur, cdl_byron_header *h) {
   size_t at;
-  TRY(cdl_cbor_expect_array(cur, 4, "consensus data"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "consensus data"));
   at = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 2, "slot id"));
-  TRY(cdl_cbor_read_uint(cur, &h->epoch, "epoch"));
-  TRY(cdl_cbor_read_uint(cur, &h->slot_in_epoch, "slot in epoch"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "slot id"));
+  CDL_TRY(cdl_cbor_read_uint(cur, &h->epoch, "epoch"));
+  CDL_TRY(cdl_cbor_read_uint(cur, &h->slot_in_epoch, "slot in epoch"));
   h->slot_raw = cdl_cbor_span_since(cur, at);
-  TRY(byron_read_xpub(cur, &h->leader_key, "leader key"));
+  CDL_TRY(byron_read_xpub(cur, &h->leader_key, "leader key"));
   at = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 1, "difficulty"));
-  TRY(cdl_cbor_read_uint(cur, &h->difficulty, "difficulty"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 1, "difficulty"));
+  CDL_TRY(cdl_cbor_read_uint(cur, &h->difficulty, "difficulty"));
   h->difficulty_raw = cdl_cbor_span_since(cur, at);
   return read_block_signature(cur, h);
 }
@@ -70,11 +70,11 @@ static int read_consensus(cdl_cbor_cursor *cur, cdl_byron_header *h) {
 static int read_extra(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                       cdl_byron_header *h) {
   size_t start = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 4, "header extra data"));
-  TRY(byron_version_read(cur, &h->block_version));
-  TRY(byron_software_version_read(cur, &h->software_version));
-  TRY(byron_attrs_read(cur, ctx, ATTRS_EMPTY, &h->attrs, "header attributes"));
-  TRY(cdl_cbor_read_bytes(cur, &h->extra_proof, "extra body proof"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "header extra data"));
+  CDL_TRY(byron_version_read(cur, &h->block_version));
+  CDL_TRY(byron_software_version_read(cur, &h->software_version));
+  CDL_TRY(byron_attrs_read(cur, ctx, ATTRS_EMPTY, &h->attrs, "header attributes"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &h->extra_proof, "extra body proof"));
   h->extra_raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -83,16 +83,16 @@ int cdl_byron_header_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                           cdl_byron_header *h) {
   size_t start = cur->pos, at;
   memset(h, 0, sizeof *h);
-  TRY(cdl_cbor_expect_array(cur, 5, "header"));
-  TRY(byron_read_u32(cur, &h->protocol_magic, "protocol magic"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 5, "header"));
+  CDL_TRY(byron_read_u32(cur, &h->protocol_magic, "protocol magic"));
   at = cur->pos;
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &h->prev_hash, "previous hash"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &h->prev_hash, "previous hash"));
   h->prev_raw = cdl_cbor_span_since(cur, at);
   at = cur->pos;
-  TRY(read_body_proof(cur, &h->proof));
+  CDL_TRY(read_body_proof(cur, &h->proof));
   h->proof_raw = cdl_cbor_span_since(cur, at);
-  TRY(read_consensus(cur, h));
-  TRY(read_extra(cur, ctx, h));
+  CDL_TRY(read_consensus(cur, h));
+  CDL_TRY(read_extra(cur, ctx, h));
   h->raw = cdl_cbor_span_since(cur, start);
   byron_header_hash(1, h->raw, h->hash);
   return CDL_OK;
@@ -103,19 +103,19 @@ int cdl_byron_ebb_header_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos;
   int64_t magic;
   memset(h, 0, sizeof *h);
-  TRY(cdl_cbor_expect_array(cur, 5, "EBB header"));
-  TRY(cdl_cbor_read_int64(cur, &magic, "EBB protocol magic"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 5, "EBB header"));
+  CDL_TRY(cdl_cbor_read_int64(cur, &magic, "EBB protocol magic"));
   if (magic < INT32_MIN || magic > INT32_MAX)
     return cdl_cbor_fail(cur, CDL_E_RANGE, "EBB protocol magic does not fit Int32");
   h->protocol_magic = (int32_t)magic;
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &h->prev_hash, "EBB previous hash"));
-  TRY(cdl_cbor_read_bytes(cur, &h->body_proof, "EBB body proof"));
-  TRY(cdl_cbor_expect_array(cur, 2, "EBB consensus data"));
-  TRY(cdl_cbor_read_uint(cur, &h->epoch, "EBB epoch"));
-  TRY(cdl_cbor_expect_array(cur, 1, "EBB difficulty"));
-  TRY(cdl_cbor_read_uint(cur, &h->difficulty, "EBB difficulty"));
-  TRY(cdl_cbor_expect_array(cur, 1, "EBB extra data"));
-  TRY(byron_attrs_read(cur, ctx, ATTRS_UNORDERED, &h->attrs, "EBB attributes"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &h->prev_hash, "EBB previous hash"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &h->body_proof, "EBB body proof"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "EBB consensus data"));
+  CDL_TRY(cdl_cbor_read_uint(cur, &h->epoch, "EBB epoch"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 1, "EBB difficulty"));
+  CDL_TRY(cdl_cbor_read_uint(cur, &h->difficulty, "EBB difficulty"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 1, "EBB extra data"));
+  CDL_TRY(byron_attrs_read(cur, ctx, ATTRS_UNORDERED, &h->attrs, "EBB attributes"));
   h->raw = cdl_cbor_span_since(cur, start);
   byron_header_hash(0, h->raw, h->hash);
   return CDL_OK;

@@ -12,7 +12,7 @@
 int byron_integer_read(cdl_cbor_cursor *cur, cdl_byron_integer *n, const char *what) {
   cdl_cbor_head h;
   *n = (cdl_byron_integer){0};
-  TRY(cdl_cbor_peek(cur, &h));
+  CDL_TRY(cdl_cbor_peek(cur, &h));
   if (h.major == CDL_CBOR_UINT || h.major == CDL_CBOR_NEGINT) {
     n->negative = h.major == CDL_CBOR_NEGINT;
     n->small = h.value;

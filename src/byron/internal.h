@@ -16,12 +16,6 @@
       return cdl_cbor_fail((cur), CDL_E_NOMEM, "decoder memory bound reached"); \
   } while (0)
 
-#define TRY(expr)              \
-  do {                         \
-    int rc_ = (expr);          \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 /* Attribute maps (section 1.7), in the three forms the reference reads:
  * ORDERED (Attributes: u8 keys strictly ascending, byte-string values) for
  * txs and addresses; EMPTY (dropEmptyAttributes) for header, block-extra

@@ -24,7 +24,7 @@ static int read_items(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reade
   for (size_t i = 0; i < n; i++) {
     void *item = byron_vec_push(ctx->arena, &v);
     if (item == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
-    TRY(read(cur, ctx, item));
+    CDL_TRY(read(cur, ctx, item));
   }
   *items = v.items;
   *count = v.count;
@@ -37,11 +37,11 @@ static int read_set(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader 
                     const char *what) {
   cdl_cbor_head h;
   size_t n;
-  TRY(cdl_cbor_next(cur, &h));
+  CDL_TRY(cdl_cbor_next(cur, &h));
   if (h.major != CDL_CBOR_TAG)
     return cdl_cbor_fail(cur, CDL_E_TYPE, "%s: expected a tagged set", what);
   *tag = h.value;
-  TRY(cdl_cbor_read_array(cur, &n, what));
+  CDL_TRY(cdl_cbor_read_array(cur, &n, what));
   return read_items(cur, ctx, read, item_size, n, items, count);
 }
 
@@ -49,7 +49,7 @@ static int read_set(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader 
 static int read_map(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, byron_item_reader read,
                     size_t item_size, void **items, size_t *count, const char *what) {
   size_t n;
-  TRY(cdl_cbor_read_map(cur, &n, what));
+  CDL_TRY(cdl_cbor_read_map(cur, &n, what));
   return read_items(cur, ctx, read, item_size, n, items, count);
 }
 
@@ -57,11 +57,11 @@ static int read_vss_cert(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
   cdl_byron_vss_cert *c = item;
   size_t start = cur->pos;
   (void)ctx;
-  TRY(cdl_cbor_expect_array(cur, 4, "VSS certificate"));
-  TRY(cdl_cbor_read_bytes(cur, &c->vss_key, "VSS key"));
-  TRY(cdl_cbor_read_uint(cur, &c->expiry_epoch, "VSS expiry epoch"));
-  TRY(cdl_cbor_read_bytes(cur, &c->signature, "VSS signature"));
-  TRY(cdl_cbor_read_bytes(cur, &c->signing_key, "VSS signing key"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "VSS certificate"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->vss_key, "VSS key"));
+  CDL_TRY(cdl_cbor_read_uint(cur, &c->expiry_epoch, "VSS expiry epoch"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->signature, "VSS signature"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->signing_key, "VSS signing key"));
   c->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -69,24 +69,24 @@ static int read_vss_cert(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
 /* key bytes -> indefinite list of bytes */
 static int read_keyed_shares(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
   cdl_byron_keyed_shares *k = item;
-  TRY(cdl_cbor_read_bytes(cur, &k->key, "shares key"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &k->key, "shares key"));
   return byron_bytes_list_read(cur, ctx, &k->shares, "shares");
 }
 
 static int read_commitment(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
   cdl_byron_ssc_commitment *c = item;
   size_t start = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 3, "signed commitment"));
-  TRY(cdl_cbor_read_bytes(cur, &c->public_key, "commitment key"));
-  TRY(cdl_cbor_expect_array(cur, 2, "commitment"));
-  TRY(read_map(cur, ctx, read_keyed_shares, sizeof *c->shares, (void **)&c->shares,
-               &c->n_shares, "commitment shares"));
-  TRY(cdl_cbor_expect_array(cur, 4, "secret proof"));
-  TRY(cdl_cbor_read_bytes(cur, &c->proof_extra_gen, "secret proof"));
-  TRY(cdl_cbor_read_bytes(cur, &c->proof_proof, "secret proof"));
-  TRY(cdl_cbor_read_bytes(cur, &c->proof_parallel, "secret proof"));
-  TRY(byron_bytes_list_read(cur, ctx, &c->proof_commitments, "secret proof commitments"));
-  TRY(cdl_cbor_read_bytes(cur, &c->signature, "commitment signature"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 3, "signed commitment"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->public_key, "commitment key"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "commitment"));
+  CDL_TRY(read_map(cur, ctx, read_keyed_shares, sizeof *c->shares, (void **)&c->shares,
+                   &c->n_shares, "commitment shares"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "secret proof"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->proof_extra_gen, "secret proof"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->proof_proof, "secret proof"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->proof_parallel, "secret proof"));
+  CDL_TRY(byron_bytes_list_read(cur, ctx, &c->proof_commitments, "secret proof commitments"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &c->signature, "commitment signature"));
   c->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -94,13 +94,13 @@ static int read_commitment(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item)
 static int read_opening(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
   cdl_byron_ssc_opening *o = item;
   (void)ctx;
-  TRY(cdl_cbor_read_bytes(cur, &o->stakeholder, "opening key"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &o->stakeholder, "opening key"));
   return cdl_cbor_read_bytes(cur, &o->secret, "opening");
 }
 
 static int read_shares_entry(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
   cdl_byron_ssc_shares *s = item;
-  TRY(cdl_cbor_read_bytes(cur, &s->stakeholder, "shares key"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &s->stakeholder, "shares key"));
   return read_map(cur, ctx, read_keyed_shares, sizeof *s->inner, (void **)&s->inner,
                   &s->n_inner, "inner shares");
 }
@@ -127,18 +127,18 @@ int cdl_byron_ssc_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos, n, primary;
   uint8_t tag;
   memset(ssc, 0, sizeof *ssc);
-  TRY(cdl_cbor_read_array(cur, &n, "SSC payload"));
-  TRY(byron_read_u8(cur, &tag, "SSC payload tag"));
+  CDL_TRY(cdl_cbor_read_array(cur, &n, "SSC payload"));
+  CDL_TRY(byron_read_u8(cur, &tag, "SSC payload tag"));
   if (tag > CDL_BYRON_SSC_CERTIFICATES)
     return cdl_cbor_fail(cur, CDL_E_TAG, "SSC payload: unknown tag %u", tag);
   if (n != (tag == CDL_BYRON_SSC_CERTIFICATES ? 2u : 3u))
     return cdl_cbor_fail(cur, CDL_E_TYPE, "SSC payload %u: wrong length %zu", tag, n);
   ssc->tag = tag;
   primary = cur->pos;
-  TRY(read_primary(cur, ctx, ssc));
+  CDL_TRY(read_primary(cur, ctx, ssc));
   ssc->primary_raw = cdl_cbor_span_since(cur, primary);
-  TRY(read_set(cur, ctx, read_vss_cert, sizeof *ssc->certs, &ssc->certs_set_tag,
-               (void **)&ssc->certs, &ssc->n_certs, "VSS certificates"));
+  CDL_TRY(read_set(cur, ctx, read_vss_cert, sizeof *ssc->certs, &ssc->certs_set_tag,
+                   (void **)&ssc->certs, &ssc->n_certs, "VSS certificates"));
   ssc->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }

@@ -16,19 +16,19 @@ static int read_txin(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos;
   uint8_t tag;
   cdl_span payload;
-  TRY(cdl_cbor_expect_array(cur, 2, "tx input"));
-  TRY(byron_read_u8(cur, &tag, "tx input tag"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "tx input"));
+  CDL_TRY(byron_read_u8(cur, &tag, "tx input tag"));
   if (tag != 0)
     return cdl_cbor_fail(cur, CDL_E_TAG, "tx input: unknown tag %u", tag);
-  TRY(cdl_cbor_read_tag24(cur, &payload, "tx input"));
+  CDL_TRY(cdl_cbor_read_tag24(cur, &payload, "tx input"));
   in->raw = cdl_cbor_span_since(cur, start);
 
   cdl_cbor_cursor inner;
   cdl_cbor_cursor_sub(&inner, cur, payload);
   uint64_t index, max = ctx->flags & CDL_BYRON_LEGACY ? UINT32_MAX : UINT16_MAX;
-  TRY(cdl_cbor_expect_array(&inner, 2, "tx input"));
-  TRY(cdl_cbor_read_bytes_fixed(&inner, 32, &in->tx_id, "tx input id"));
-  TRY(cdl_cbor_read_uint_max(&inner, max, &index, "tx input index"));
+  CDL_TRY(cdl_cbor_expect_array(&inner, 2, "tx input"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(&inner, 32, &in->tx_id, "tx input id"));
+  CDL_TRY(cdl_cbor_read_uint_max(&inner, max, &index, "tx input index"));
   in->index = (uint32_t)index;
   return cdl_cbor_expect_end(&inner, "tx input");
 }
@@ -36,10 +36,10 @@ static int read_txin(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 static int read_txout(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                       cdl_byron_txout *out) {
   size_t start = cur->pos;
-  TRY(cdl_cbor_expect_array(cur, 2, "tx output"));
-  TRY(cdl_byron_address_read(cur, ctx, &out->address));
-  TRY(cdl_cbor_read_uint_max(cur, CDL_BYRON_MAX_LOVELACE, &out->lovelace,
-                             "tx output lovelace"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "tx output"));
+  CDL_TRY(cdl_byron_address_read(cur, ctx, &out->address));
+  CDL_TRY(
+      cdl_cbor_read_uint_max(cur, CDL_BYRON_MAX_LOVELACE, &out->lovelace, "tx output lovelace"));
   out->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }
@@ -55,35 +55,35 @@ int cdl_byron_tx_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                       cdl_byron_tx *tx) {
   size_t start = cur->pos;
   memset(tx, 0, sizeof *tx);
-  TRY(cdl_cbor_expect_array(cur, 3, "tx"));
-  TRY(byron_read_list(cur, ctx, read_txin_item, sizeof *tx->inputs, true,
-                      (void **)&tx->inputs, &tx->n_inputs, NULL, "tx inputs"));
-  TRY(byron_read_list(cur, ctx, read_txout_item, sizeof *tx->outputs, true,
-                      (void **)&tx->outputs, &tx->n_outputs, NULL, "tx outputs"));
-  TRY(byron_attrs_read(cur, ctx, ATTRS_ORDERED, &tx->attrs, "tx attributes"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 3, "tx"));
+  CDL_TRY(byron_read_list(cur, ctx, read_txin_item, sizeof *tx->inputs, true, (void **)&tx->inputs,
+                          &tx->n_inputs, NULL, "tx inputs"));
+  CDL_TRY(byron_read_list(cur, ctx, read_txout_item, sizeof *tx->outputs, true,
+                          (void **)&tx->outputs, &tx->n_outputs, NULL, "tx outputs"));
+  CDL_TRY(byron_attrs_read(cur, ctx, ATTRS_ORDERED, &tx->attrs, "tx attributes"));
   tx->raw = cdl_cbor_span_since(cur, start);
   cdl_blake2b_256(tx->id, tx->raw.ptr, tx->raw.len);
   return CDL_OK;
 }
 
 static int read_script(cdl_cbor_cursor *cur, cdl_byron_script *s) {
-  TRY(cdl_cbor_expect_array(cur, 2, "script"));
-  TRY(byron_read_u16(cur, &s->version, "script version"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "script"));
+  CDL_TRY(byron_read_u16(cur, &s->version, "script version"));
   return cdl_cbor_read_bytes(cur, &s->script, "script");
 }
 
 static int read_witness_payload(cdl_cbor_cursor *cur, cdl_byron_witness *w) {
   if (w->type == CDL_BYRON_WIT_SCRIPT) {
-    TRY(cdl_cbor_expect_array(cur, 2, "script witness"));
-    TRY(read_script(cur, &w->validator));
+    CDL_TRY(cdl_cbor_expect_array(cur, 2, "script witness"));
+    CDL_TRY(read_script(cur, &w->validator));
     return read_script(cur, &w->redeemer);
   }
   w->key_len = w->type == CDL_BYRON_WIT_PUBKEY ? 64 : 32;
-  TRY(cdl_cbor_expect_array(cur, 2, "witness"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "witness"));
   if (w->type == CDL_BYRON_WIT_PUBKEY)
-    TRY(byron_read_xpub(cur, &w->key, "witness key"));
+    CDL_TRY(byron_read_xpub(cur, &w->key, "witness key"));
   else
-    TRY(cdl_cbor_read_bytes_fixed(cur, 32, &w->key, "redeem witness key"));
+    CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &w->key, "redeem witness key"));
   return cdl_cbor_read_bytes_fixed(cur, 64, &w->signature, "witness signature");
 }
 
@@ -92,18 +92,18 @@ static int read_witness(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   size_t start = cur->pos;
   uint8_t tag;
   cdl_span payload;
-  TRY(cdl_cbor_expect_array(cur, 2, "witness"));
-  TRY(byron_read_u8(cur, &tag, "witness tag"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "witness"));
+  CDL_TRY(byron_read_u8(cur, &tag, "witness tag"));
   bool script_ok = ctx->flags & CDL_BYRON_LEGACY;
   if (tag != CDL_BYRON_WIT_PUBKEY && tag != CDL_BYRON_WIT_REDEEM &&
       !(tag == CDL_BYRON_WIT_SCRIPT && script_ok))
     return cdl_cbor_fail(cur, CDL_E_TAG, "witness: unsupported tag %u", tag);
   w->type = tag;
-  TRY(cdl_cbor_read_tag24(cur, &payload, "witness"));
+  CDL_TRY(cdl_cbor_read_tag24(cur, &payload, "witness"));
   w->raw = cdl_cbor_span_since(cur, start);
   cdl_cbor_cursor inner;
   cdl_cbor_cursor_sub(&inner, cur, payload);
-  TRY(read_witness_payload(&inner, w));
+  CDL_TRY(read_witness_payload(&inner, w));
   return cdl_cbor_expect_end(&inner, "witness");
 }
 
@@ -111,15 +111,15 @@ int cdl_byron_txaux_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
                          cdl_byron_txaux *aux) {
   size_t start = cur->pos, n, wstart;
   memset(aux, 0, sizeof *aux);
-  TRY(cdl_cbor_expect_array(cur, 2, "tx aux"));
-  TRY(cdl_byron_tx_read(cur, ctx, &aux->tx));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "tx aux"));
+  CDL_TRY(cdl_byron_tx_read(cur, ctx, &aux->tx));
   wstart = cur->pos;
-  TRY(cdl_cbor_read_array(cur, &n, "tx witnesses"));
+  CDL_TRY(cdl_cbor_read_array(cur, &n, "tx witnesses"));
   byron_vec v = {NULL, 0, 0, sizeof(cdl_byron_witness)};
   for (size_t i = 0; i < n; i++) {
     cdl_byron_witness *w = byron_vec_push(ctx->arena, &v);
     if (w == NULL) return cdl_cbor_fail(cur, CDL_E_NOMEM, "decoder memory bound reached");
-    TRY(read_witness(cur, ctx, w));
+    CDL_TRY(read_witness(cur, ctx, w));
   }
   aux->witnesses = (cdl_byron_witness *)v.items;
   aux->n_witnesses = v.count;
@@ -133,13 +133,13 @@ int cdl_byron_txaux_decode(const uint8_t *data, size_t len, cdl_byron_ctx *ctx,
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, data, len, ctx->err);
   cdl_cbor_head h;
-  TRY(cdl_cbor_peek(&cur, &h));
+  CDL_TRY(cdl_cbor_peek(&cur, &h));
   if (h.major == CDL_CBOR_ARRAY && !h.indefinite && h.value == 3) {
     memset(aux, 0, sizeof *aux); /* a bare tx, without witnesses */
-    TRY(cdl_byron_tx_read(&cur, ctx, &aux->tx));
+    CDL_TRY(cdl_byron_tx_read(&cur, ctx, &aux->tx));
     aux->raw = aux->tx.raw;
   } else {
-    TRY(cdl_byron_txaux_read(&cur, ctx, aux));
+    CDL_TRY(cdl_byron_txaux_read(&cur, ctx, aux));
   }
   return cdl_cbor_expect_end(&cur, "transaction");
 }

@@ -13,7 +13,7 @@
 /* Maybe x: a definite list of length 0 or 1. Returns whether x follows. */
 static int read_maybe(cdl_cbor_cursor *cur, bool *present, const char *what) {
   size_t n;
-  TRY(cdl_cbor_read_array(cur, &n, what));
+  CDL_TRY(cdl_cbor_read_array(cur, &n, what));
   if (n > 1) return cdl_cbor_fail(cur, CDL_E_TYPE, "%s: Maybe list of length %zu", what, n);
   *present = n == 1;
   return CDL_OK;
@@ -22,10 +22,10 @@ static int read_maybe(cdl_cbor_cursor *cur, bool *present, const char *what) {
 /* Haskell Natural: a uint or a tag-2 bignum. */
 static int read_natural(cdl_cbor_cursor *cur, cdl_byron_opt_u64 *f, const char *what) {
   cdl_cbor_head h;
-  TRY(cdl_cbor_peek(cur, &h));
+  CDL_TRY(cdl_cbor_peek(cur, &h));
   if (h.major != CDL_CBOR_TAG) return cdl_cbor_read_uint(cur, &f->value, what);
-  TRY(cdl_cbor_read_tag(cur, 2, what));
-  TRY(cdl_cbor_read_bytes(cur, &f->big, what));
+  CDL_TRY(cdl_cbor_read_tag(cur, 2, what));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &f->big, what));
   f->is_bignum = true;
   size_t lead = 0;
   while (lead < f->big.len && f->big.ptr[lead] == 0) lead++;
@@ -60,27 +60,27 @@ static int read_portion(cdl_cbor_cursor *cur, uint64_t *out, const char *what) {
 static int read_fee_policy(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
   uint8_t tag;
   cdl_span payload;
-  TRY(cdl_cbor_expect_array(cur, 2, "fee policy"));
-  TRY(byron_read_u8(cur, &tag, "fee policy tag"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 2, "fee policy"));
+  CDL_TRY(byron_read_u8(cur, &tag, "fee policy tag"));
   if (tag != 0) return cdl_cbor_fail(cur, CDL_E_TAG, "fee policy: unknown tag %u", tag);
-  TRY(cdl_cbor_read_tag24(cur, &payload, "fee policy"));
+  CDL_TRY(cdl_cbor_read_tag24(cur, &payload, "fee policy"));
   cdl_cbor_cursor inner;
   cdl_cbor_cursor_sub(&inner, cur, payload);
-  TRY(cdl_cbor_expect_array(&inner, 2, "fee policy"));
+  CDL_TRY(cdl_cbor_expect_array(&inner, 2, "fee policy"));
   size_t at = inner.pos;
-  TRY(byron_integer_read(&inner, &u->fee_summand_nano, "fee summand"));
+  CDL_TRY(byron_integer_read(&inner, &u->fee_summand_nano, "fee summand"));
   if (!byron_fee_summand_ok(&u->fee_summand_nano)) {
     inner.pos = at;
     return cdl_cbor_fail(&inner, CDL_E_RANGE, "fee summand is not a lovelace amount");
   }
-  TRY(byron_integer_read(&inner, &u->fee_multiplier_nano, "fee multiplier"));
+  CDL_TRY(byron_integer_read(&inner, &u->fee_multiplier_nano, "fee multiplier"));
   u->has_fee_policy = true;
   return cdl_cbor_expect_end(&inner, "fee policy");
 }
 
 static int read_param_scalar(cdl_cbor_cursor *cur, unsigned i, cdl_byron_opt_u64 *f) {
   bool present = false;
-  TRY(read_maybe(cur, &present, "parameter update field"));
+  CDL_TRY(read_maybe(cur, &present, "parameter update field"));
   if (!present) return CDL_OK;
   f->present = true;
   if (field_is_natural(i)) return read_natural(cur, f, "parameter update field");
@@ -93,23 +93,23 @@ static int read_param_scalar(cdl_cbor_cursor *cur, unsigned i, cdl_byron_opt_u64
 static int read_param_update(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
   size_t start = cur->pos;
   bool present = false;
-  TRY(cdl_cbor_expect_array(cur, 14, "parameter update"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 14, "parameter update"));
   for (unsigned i = 0; i < CDL_BYRON_PP_COUNT_SCALAR; i++)
-    TRY(read_param_scalar(cur, i, &u->scalar[i]));
-  TRY(read_maybe(cur, &present, "softfork rule"));
+    CDL_TRY(read_param_scalar(cur, i, &u->scalar[i]));
+  CDL_TRY(read_maybe(cur, &present, "softfork rule"));
   if (present) {
-    TRY(cdl_cbor_expect_array(cur, 3, "softfork rule"));
-    TRY(read_portion(cur, &u->softfork_init, "softfork init threshold"));
-    TRY(read_portion(cur, &u->softfork_min, "softfork min threshold"));
-    TRY(read_portion(cur, &u->softfork_decrement, "softfork decrement"));
+    CDL_TRY(cdl_cbor_expect_array(cur, 3, "softfork rule"));
+    CDL_TRY(read_portion(cur, &u->softfork_init, "softfork init threshold"));
+    CDL_TRY(read_portion(cur, &u->softfork_min, "softfork min threshold"));
+    CDL_TRY(read_portion(cur, &u->softfork_decrement, "softfork decrement"));
     u->has_softfork_rule = true;
   }
-  TRY(read_maybe(cur, &present, "fee policy"));
-  if (present) TRY(read_fee_policy(cur, u));
-  TRY(read_maybe(cur, &present, "unlock stake epoch"));
+  CDL_TRY(read_maybe(cur, &present, "fee policy"));
+  if (present) CDL_TRY(read_fee_policy(cur, u));
+  CDL_TRY(read_maybe(cur, &present, "unlock stake epoch"));
   if (present) {
     u->unlock_stake_epoch.present = true;
-    TRY(cdl_cbor_read_uint(cur, &u->unlock_stake_epoch.value, "unlock stake epoch"));
+    CDL_TRY(cdl_cbor_read_uint(cur, &u->unlock_stake_epoch.value, "unlock stake epoch"));
   }
   u->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
@@ -117,13 +117,13 @@ static int read_param_update(cdl_cbor_cursor *cur, cdl_byron_param_update *u) {
 
 static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_proposal *p) {
   size_t n;
-  TRY(cdl_cbor_read_map(cur, &n, "proposal metadata"));
+  CDL_TRY(cdl_cbor_read_map(cur, &n, "proposal metadata"));
   if (n > cdl_cbor_remaining(cur) / 8)
     return cdl_cbor_fail(cur, CDL_E_TRUNCATED, "proposal metadata longer than the input");
   BYRON_ALLOC(ctx, cur, p->metadata, n);
   for (size_t i = 0; i < n; i++) {
     cdl_byron_update_data *d = &p->metadata[i];
-    TRY(cdl_cbor_read_text(cur, &d->system_tag, "system tag"));
+    CDL_TRY(cdl_cbor_read_text(cur, &d->system_tag, "system tag"));
     if (i > 0) {
       cdl_span prev = p->metadata[i - 1].system_tag;
       size_t m = prev.len < d->system_tag.len ? prev.len : d->system_tag.len;
@@ -132,8 +132,9 @@ static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_pro
         return cdl_cbor_fail(cur, CDL_E_MAP_ORDER,
                              "proposal metadata: keys not strictly ascending");
     }
-    TRY(cdl_cbor_expect_array(cur, 4, "update data"));
-    for (int k = 0; k < 4; k++) TRY(cdl_cbor_read_bytes(cur, &d->hashes[k], "update data hash"));
+    CDL_TRY(cdl_cbor_expect_array(cur, 4, "update data"));
+    for (int k = 0; k < 4; k++)
+      CDL_TRY(cdl_cbor_read_bytes(cur, &d->hashes[k], "update data hash"));
     if (d->hashes[1].len != 32)
       return cdl_cbor_fail(cur, CDL_E_RANGE, "installer hash is not 32 bytes");
   }
@@ -144,16 +145,16 @@ static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_pro
 int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_proposal *p) {
   size_t start = cur->pos, fields_start;
   memset(p, 0, sizeof *p);
-  TRY(cdl_cbor_expect_array(cur, 7, "update proposal"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 7, "update proposal"));
   fields_start = cur->pos;
-  TRY(byron_version_read(cur, &p->block_version));
-  TRY(read_param_update(cur, &p->params));
-  TRY(byron_software_version_read(cur, &p->software_version));
-  TRY(read_metadata(cur, ctx, p));
-  TRY(byron_attrs_read(cur, ctx, ATTRS_EMPTY, &p->attrs, "proposal attributes"));
+  CDL_TRY(byron_version_read(cur, &p->block_version));
+  CDL_TRY(read_param_update(cur, &p->params));
+  CDL_TRY(byron_software_version_read(cur, &p->software_version));
+  CDL_TRY(read_metadata(cur, ctx, p));
+  CDL_TRY(byron_attrs_read(cur, ctx, ATTRS_EMPTY, &p->attrs, "proposal attributes"));
   p->signed_fields = cdl_cbor_span_since(cur, fields_start);
-  TRY(byron_read_xpub(cur, &p->issuer, "proposal issuer"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 64, &p->signature, "proposal signature"));
+  CDL_TRY(byron_read_xpub(cur, &p->issuer, "proposal issuer"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 64, &p->signature, "proposal signature"));
   p->raw = cdl_cbor_span_since(cur, start);
   cdl_blake2b_256(p->id, p->raw.ptr, p->raw.len);
   return CDL_OK;
@@ -162,13 +163,13 @@ int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_
 int cdl_byron_vote_read(cdl_cbor_cursor *cur, cdl_byron_vote *v) {
   size_t start = cur->pos, id_start;
   memset(v, 0, sizeof *v);
-  TRY(cdl_cbor_expect_array(cur, 4, "update vote"));
-  TRY(byron_read_xpub(cur, &v->voter, "vote voter"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "update vote"));
+  CDL_TRY(byron_read_xpub(cur, &v->voter, "vote voter"));
   id_start = cur->pos;
-  TRY(cdl_cbor_read_bytes_fixed(cur, 32, &v->proposal_id, "vote proposal id"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &v->proposal_id, "vote proposal id"));
   v->proposal_id_raw = cdl_cbor_span_since(cur, id_start);
-  TRY(cdl_cbor_read_bool(cur, &v->decision, "vote decision"));
-  TRY(cdl_cbor_read_bytes_fixed(cur, 64, &v->signature, "vote signature"));
+  CDL_TRY(cdl_cbor_read_bool(cur, &v->decision, "vote decision"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 64, &v->signature, "vote signature"));
   v->raw = cdl_cbor_span_since(cur, start);
   return CDL_OK;
 }

@@ -49,15 +49,15 @@ static int apply_and_write(chain_gen *c, const cdl_buf *bytes) {
   cdl_arena_reset(&c->arena);
   cdl_byron_ctx ctx = {&c->arena, c->err, 0};
   cdl_byron_block blk;
-  TRY(cdl_byron_block_decode(bytes->data, bytes->len, &ctx, &blk));
+  CDL_TRY(cdl_byron_block_decode(bytes->data, bytes->len, &ctx, &blk));
   int rc = cdl_ledger_apply_block(c->l, &blk, c->rej);
   if (rc == CDL_E_REJECTED)
     return cdl_error_set(c->err, rc, 0, "the ledger refused generated block %llu: %s (%s)",
                          (unsigned long long)cdl_byron_block_number(&blk), c->rej->rule,
                          c->rej->detail);
   if (rc != CDL_OK) return cdl_error_set(c->err, rc, 0, "out of memory applying a block");
-  TRY(gen_wallet_scan(&c->wallet, &blk));
-  TRY(gen_keyring_scan(&c->ring, c->d, &blk));
+  CDL_TRY(gen_wallet_scan(&c->wallet, &blk));
+  CDL_TRY(gen_keyring_scan(&c->ring, c->d, &blk));
   if (fwrite(bytes->data, 1, bytes->len, c->out) != bytes->len)
     return cdl_error_set(c->err, CDL_E_IO, 0, "cannot write the chain");
   c->st->bytes += bytes->len;
@@ -167,7 +167,7 @@ static int fill_body(chain_gen *c, uint64_t epoch, size_t g, const cdl_gen_key *
   for (uint32_t t = 0; t < c->o->txs_per_block; t++) {
     int rc = add_tx(c, pp);
     if (rc == CDL_E_NOT_FOUND || rc == CDL_E_LIMIT) break; /* nothing (more) to spend */
-    TRY(rc);
+    CDL_TRY(rc);
   }
   add_delegation(c, epoch);
   add_update(c, g, delegate);
@@ -177,7 +177,7 @@ static int fill_body(chain_gen *c, uint64_t epoch, size_t g, const cdl_gen_key *
 
 /* The block of slot |slot|, if its genesis key may sign (PBFT threshold). */
 static int forge_main(chain_gen *c, uint64_t slot) {
-  TRY(cdl_ledger_tick(c->l, slot));
+  CDL_TRY(cdl_ledger_tick(c->l, slot));
   size_t g = (size_t)(slot % c->d->secrets.n_genesis);
   if (!cdl_ledger_pbft_may_sign(c->l, c->d->genesis.boot_stakeholders[g])) {
     c->st->skipped_slots++;
@@ -188,7 +188,7 @@ static int forge_main(chain_gen *c, uint64_t slot) {
     return cdl_error_set(c->err, CDL_E_NOT_FOUND, 0,
                          "no signing key for the delegate of genesis key %zu", g);
   uint64_t epoch = slot / c->epoch_slots;
-  TRY(fill_body(c, epoch, g, delegate));
+  CDL_TRY(fill_body(c, epoch, g, delegate));
   cdl_ledger_tip tip;
   const uint8_t *prev = tip_hash(c, &tip);
   gen_main_spec s = {.network_magic = c->d->genesis.protocol_magic,
@@ -201,19 +201,20 @@ static int forge_main(chain_gen *c, uint64_t slot) {
                      .delegate = delegate,
                      .cert_epoch = epoch,
                      .block_version = header_version(c)};
-  TRY(gen_forge_main(&s, cdl_span_of(c->body_bytes.data, c->body_bytes.len), &c->block, c->err));
+  CDL_TRY(
+      gen_forge_main(&s, cdl_span_of(c->body_bytes.data, c->body_bytes.len), &c->block, c->err));
   return apply_and_write(c, &c->block);
 }
 
 static int run(chain_gen *c) {
   for (uint64_t slot = 0; slot < c->o->slots; slot++) {
-    if (slot % c->epoch_slots == 0) TRY(forge_ebb(c, slot / c->epoch_slots));
+    if (slot % c->epoch_slots == 0) CDL_TRY(forge_ebb(c, slot / c->epoch_slots));
     double draw = (double)(cdl_gen_rng_next(&c->rng) >> 11) / 9007199254740992.0;
     if (draw >= c->o->fill) {
       c->st->skipped_slots++;
       continue;
     }
-    TRY(forge_main(c, slot));
+    CDL_TRY(forge_main(c, slot));
   }
   return CDL_OK;
 }
@@ -231,7 +232,7 @@ static int setup(chain_gen *c, const cdl_gen_dir *d, const cdl_gen_chain_opts *o
                            .k = d->genesis.k,
                            .pbft_threshold = o->pbft_threshold,
                            .flags = CDL_LEDGER_NO_SIGNATURES};
-  TRY(cdl_ledger_new(&d->genesis, &cfg, &c->l, c->err));
+  CDL_TRY(cdl_ledger_new(&d->genesis, &cfg, &c->l, c->err));
   if (gen_wallet_init(&c->wallet, d) != CDL_OK || gen_keyring_init(&c->ring, d) != CDL_OK)
     return cdl_error_set(c->err, CDL_E_NOMEM, 0, "out of memory");
   return CDL_OK;

@@ -162,7 +162,7 @@ static void wrap(unsigned tag, cdl_span header, cdl_span body, cdl_buf *out) {
 
 int gen_forge_main(const gen_main_spec *s, cdl_span body, cdl_buf *out, cdl_error *err) {
   proofs p;
-  TRY(prove(body, &p, err));
+  CDL_TRY(prove(body, &p, err));
   uint8_t cert_sig[64], extra_hash[32];
   if (s->issuer != NULL)
     sign_cert(s->issuer, s->delegate->xpub, s->cert_epoch, s->network_magic, cert_sig);
@@ -216,10 +216,10 @@ static int add_payload(gen_body *b, cdl_span gentx, cdl_error *err) {
   cdl_cbor_cursor_init(&cur, gentx.ptr, gentx.len, err);
   uint64_t kind;
   cdl_span payload;
-  TRY(cdl_cbor_expect_array(&cur, 2, "GenTx"));
-  TRY(cdl_cbor_read_uint_max(&cur, 3, &kind, "GenTx kind"));
-  TRY(cdl_cbor_skip(&cur, &payload));
-  TRY(cdl_cbor_expect_end(&cur, "GenTx"));
+  CDL_TRY(cdl_cbor_expect_array(&cur, 2, "GenTx"));
+  CDL_TRY(cdl_cbor_read_uint_max(&cur, 3, &kind, "GenTx kind"));
+  CDL_TRY(cdl_cbor_skip(&cur, &payload));
+  CDL_TRY(cdl_cbor_expect_end(&cur, "GenTx"));
   cdl_buf *parts[4] = {&b->txs, &b->certs, &b->proposal, &b->votes};
   if (kind == 2 && b->proposal.len > 0)
     return cdl_error_set(err, CDL_E_USAGE, 0, "a block holds one update proposal");

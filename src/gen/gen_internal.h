@@ -11,12 +11,6 @@
 #include "cardinal/crypto.h"
 #include "cardinal/gen.h"
 
-#define TRY(expr)                  \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 json_t *gen_params_json(const cdl_byron_protocol_params *pp);
 
 /* ---- forge.c: blocks from parts ---- */

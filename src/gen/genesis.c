@@ -193,28 +193,28 @@ static int write_secrets(const cdl_gen_secrets *s, const char *dir, cdl_error *e
   char path[4096];
   for (size_t i = 0; i < s->n_genesis; i++) {
     file_name(path, sizeof path, dir, "genesis-keys", i, "skey");
-    TRY(cdl_keyfile_write_signing(path, &s->genesis[i], CDL_KEYFILE_ENVELOPE, "Genesis Signing Key",
-                                  err));
+    CDL_TRY(cdl_keyfile_write_signing(path, &s->genesis[i], CDL_KEYFILE_ENVELOPE,
+                                      "Genesis Signing Key", err));
     file_name(path, sizeof path, dir, "delegate-keys", i, "skey");
-    TRY(cdl_keyfile_write_signing(path, &s->delegates[i], CDL_KEYFILE_ENVELOPE,
-                                  "Delegate Signing Key", err));
+    CDL_TRY(cdl_keyfile_write_signing(path, &s->delegates[i], CDL_KEYFILE_ENVELOPE,
+                                      "Delegate Signing Key", err));
     file_name(path, sizeof path, dir, "delegation-cert", i, "json");
-    TRY(cdl_keyfile_write_cert(path, &s->certs[i], err));
+    CDL_TRY(cdl_keyfile_write_cert(path, &s->certs[i], err));
   }
   for (size_t i = 0; i < s->n_poor; i++) {
     file_name(path, sizeof path, dir, "poor-keys", i, "skey");
-    TRY(cdl_keyfile_write_signing(path, &s->poor[i], CDL_KEYFILE_ENVELOPE, "Payment Signing Key",
-                                  err));
+    CDL_TRY(cdl_keyfile_write_signing(path, &s->poor[i], CDL_KEYFILE_ENVELOPE,
+                                      "Payment Signing Key", err));
   }
   for (size_t i = 0; i < s->n_avvm; i++) {
     file_name(path, sizeof path, dir, "avvm-secrets", i, "skey");
-    TRY(cdl_keyfile_write_redeem(path, s->avvm[i], err));
+    CDL_TRY(cdl_keyfile_write_redeem(path, s->avvm[i], err));
   }
   return CDL_OK;
 }
 
 int cdl_gen_genesis_create(const cdl_gen_genesis_spec *spec, const char *dir, cdl_error *err) {
-  TRY(check_spec(spec, err));
+  CDL_TRY(check_spec(spec, err));
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return cdl_error_set(err, CDL_E_IO, 0, "cannot create %s: %s", dir, strerror(errno));
   cdl_gen_secrets s;

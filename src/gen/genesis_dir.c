@@ -33,7 +33,7 @@ static int read_keys(const char *dir, const char *stem, cdl_gen_key **out, size_
     cdl_gen_key *grown = realloc(*out, (*n + 1) * sizeof **out);
     if (grown == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory reading keys");
     *out = grown;
-    TRY(cdl_keyfile_read_signing(path, &(*out)[*n], NULL, err));
+    CDL_TRY(cdl_keyfile_read_signing(path, &(*out)[*n], NULL, err));
     (*n)++;
   }
 }
@@ -46,7 +46,7 @@ static int read_avvm(const char *dir, cdl_gen_secrets *s, cdl_error *err) {
     uint8_t(*grown)[32] = realloc(s->avvm, (s->n_avvm + 1) * sizeof *s->avvm);
     if (grown == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory reading keys");
     s->avvm = grown;
-    TRY(cdl_keyfile_read_redeem(path, s->avvm[s->n_avvm], err));
+    CDL_TRY(cdl_keyfile_read_redeem(path, s->avvm[s->n_avvm], err));
     s->n_avvm++;
   }
 }

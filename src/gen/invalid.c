@@ -34,7 +34,7 @@ int cdl_gen_split_chunk(const uint8_t *data, size_t len, cdl_span **blocks, size
       if (grown == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
       *blocks = grown;
     }
-    TRY(cdl_cbor_skip(&cur, &(*blocks)[*n]));
+    CDL_TRY(cdl_cbor_skip(&cur, &(*blocks)[*n]));
     (*n)++;
   }
   return CDL_OK;
@@ -79,7 +79,7 @@ int gen_inv_signer(gen_inv *v, size_t i, const cdl_gen_key **issuer, const cdl_g
 int gen_inv_reforge(gen_inv *v, size_t i, const gen_reforge *o, cdl_buf *out) {
   const cdl_byron_header *h = &v->src[i].header;
   const cdl_gen_key *issuer, *delegate;
-  TRY(gen_inv_signer(v, i, &issuer, &delegate));
+  CDL_TRY(gen_inv_signer(v, i, &issuer, &delegate));
   cdl_ledger_tip tip;
   cdl_ledger_get_tip(v->l, &tip);
   uint32_t magic = v->d->genesis.protocol_magic;
@@ -136,7 +136,7 @@ static int advance(gen_inv *v, size_t i) {
     return cdl_error_set(v->err, rc, 0, "the source chain is invalid at block %zu: %s (%s)", i,
                          rej.rule, rej.detail);
   if (rc != CDL_OK) return cdl_error_set(v->err, rc, 0, "out of memory");
-  TRY(gen_wallet_scan(&v->wallet, &v->src[i]));
+  CDL_TRY(gen_wallet_scan(&v->wallet, &v->src[i]));
   return gen_keyring_scan(&v->ring, v->d, &v->src[i]);
 }
 
@@ -144,7 +144,7 @@ static int advance(gen_inv *v, size_t i) {
  * case's rule (the blocks before it, if any, were applied by the case). */
 static int attempt(gen_inv *v, const gen_case_impl *c, size_t i, cdl_gen_invalid_result *res) {
   clear_out(v);
-  TRY(c->make(v, i));
+  CDL_TRY(c->make(v, i));
   CDL_ASSERT(v->n_out > 0 && v->applied + 1 == v->n_out);
   const cdl_buf *last = &v->out[v->n_out - 1];
   cdl_rejection rej;
@@ -185,7 +185,7 @@ static int search(gen_inv *v, const gen_case_impl *c, uint64_t seed, cdl_gen_inv
       if (rc != CDL_E_NOT_FOUND) return rc;
       if (v->applied > 0) break; /* the case moved the ledger: no retry */
     }
-    TRY(advance(v, i));
+    CDL_TRY(advance(v, i));
   }
   return cdl_error_set(v->err, CDL_E_NOT_FOUND, 0,
                        "the chain has no place for case %s from the seed's starting block %zu",
@@ -214,7 +214,7 @@ static int setup(gen_inv *v, const cdl_gen_dir *d, double pbft_threshold, cdl_er
                            .requires_magic = d->requires_magic,
                            .k = d->genesis.k,
                            .pbft_threshold = pbft_threshold};
-  TRY(cdl_ledger_new(&d->genesis, &cfg, &v->l, err));
+  CDL_TRY(cdl_ledger_new(&d->genesis, &cfg, &v->l, err));
   if (gen_wallet_init(&v->wallet, d) != CDL_OK || gen_keyring_init(&v->ring, d) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   return CDL_OK;

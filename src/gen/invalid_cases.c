@@ -72,7 +72,7 @@ static bool after_main(const gen_inv *v, size_t i) {
 
 static int bad_block_signature(gen_inv *v, size_t i) {
   gen_reforge o = {0};
-  TRY(push_reforged(v, i, &o));
+  CDL_TRY(push_reforged(v, i, &o));
   cdl_buf *b = &v->out[v->n_out - 1];
   /* The signature is the last item of the header's consensus data; find
    * it by decoding rather than guessing an offset. */
@@ -179,7 +179,7 @@ static int block_too_large(gen_inv *v, size_t i) {
  * PBFT window refuses one; the accepted ones go on the ledger here. */
 static int pbft_threshold(gen_inv *v, size_t i) {
   const cdl_gen_key *issuer, *delegate;
-  TRY(gen_inv_signer(v, i, &issuer, &delegate));
+  CDL_TRY(gen_inv_signer(v, i, &issuer, &delegate));
   uint64_t limit = v->d->genesis.k + 2;
   for (size_t j = i; j < v->n_src && j < i + limit; j++) {
     cdl_buf *b = gen_inv_push(v);
@@ -199,13 +199,13 @@ static int pbft_threshold(gen_inv *v, size_t i) {
                          .delegate = delegate,
                          .cert_epoch = v->src[j].header.cert.epoch,
                          .block_version = v->src[j].header.block_version};
-      TRY(gen_forge_main(&s, v->src[j].body.raw, b, v->err));
+      CDL_TRY(gen_forge_main(&s, v->src[j].body.raw, b, v->err));
     }
     cdl_rejection rej;
     int rc = gen_inv_apply(v, b, &rej);
     if (rc == CDL_E_REJECTED)
       return strcmp(rej.rule, CDL_RULE_PBFT_THRESHOLD) == 0 ? CDL_OK : CDL_E_NOT_FOUND;
-    TRY(rc);
+    CDL_TRY(rc);
     v->applied++;
   }
   return CDL_E_NOT_FOUND; /* the chain ended before the window filled */

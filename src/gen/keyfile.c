@@ -193,8 +193,8 @@ int cdl_keyfile_write_cert(const char *path, const cdl_byron_genesis_delegation 
 static int expect_array_canonical(cdl_cbor_cursor *cur, size_t n, const char *what) {
   size_t at = cur->pos;
   cdl_cbor_head h;
-  TRY(cdl_cbor_peek(cur, &h));
-  TRY(cdl_cbor_expect_array(cur, n, what));
+  CDL_TRY(cdl_cbor_peek(cur, &h));
+  CDL_TRY(cdl_cbor_expect_array(cur, n, what));
   if (cdl_cbor_head_is_shortest(&h)) return CDL_OK;
   cur->pos = at;
   return cdl_cbor_fail(cur, CDL_E_NONCANONICAL, "%s: array length not in its shortest form", what);
@@ -204,7 +204,7 @@ static int expect_array_canonical(cdl_cbor_cursor *cur, size_t n, const char *wh
  * then cardano-crypto's length check). */
 static int read_key_bytes(cdl_cbor_cursor *cur, size_t len, cdl_span *out, const char *what) {
   size_t at = cur->pos;
-  TRY(cdl_cbor_read_bytes_canonical(cur, out, what));
+  CDL_TRY(cdl_cbor_read_bytes_canonical(cur, out, what));
   if (out->len == len) return CDL_OK;
   cur->pos = at;
   return cdl_cbor_fail(cur, CDL_E_RANGE, "%s: expected a byte string of %zu bytes, found %zu", what,
@@ -214,7 +214,7 @@ static int read_key_bytes(cdl_cbor_cursor *cur, size_t len, cdl_span *out, const
 /* The 128-byte XPrv, whose public half must belong to its secret half. */
 static int read_xprv(cdl_cbor_cursor *cur, cdl_gen_key *k, const char *what) {
   cdl_span s;
-  TRY(read_key_bytes(cur, XPRV128_BYTES, &s, what));
+  CDL_TRY(read_key_bytes(cur, XPRV128_BYTES, &s, what));
   cdl_error inner = {0};
   if (cdl_gen_key_from_xprv128(k, s.ptr, &inner) == CDL_OK) return CDL_OK;
   /* Point at A inside the input rather than inside the 128 bytes. */
@@ -224,7 +224,7 @@ static int read_xprv(cdl_cbor_cursor *cur, cdl_gen_key *k, const char *what) {
 
 static int read_null(cdl_cbor_cursor *cur, const char *what) {
   cdl_cbor_head h;
-  TRY(cdl_cbor_peek(cur, &h));
+  CDL_TRY(cdl_cbor_peek(cur, &h));
   if (h.major != CDL_CBOR_SIMPLE || h.value != CDL_CBOR_NULL)
     return cdl_cbor_fail(cur, CDL_E_TYPE, "%s: expected null", what);
   cur->pos += h.size;
@@ -236,14 +236,14 @@ static int read_null(cdl_cbor_cursor *cur, const char *what) {
  * nulls, and an empty array. */
 static int read_user_secret(cdl_cbor_cursor *cur, cdl_gen_key *k) {
   cdl_span vss;
-  TRY(expect_array_canonical(cur, 4, "UserSecret"));
-  TRY(expect_array_canonical(cur, 1, "UserSecret vss"));
-  TRY(cdl_cbor_read_bytes(cur, &vss, "UserSecret vss"));
-  TRY(expect_array_canonical(cur, 1, "UserSecret primary key"));
-  TRY(read_xprv(cur, k, "UserSecret primary key"));
-  TRY(cdl_cbor_read_indef_array(cur, "UserSecret keys"));
-  while (!cdl_cbor_at_break(cur)) TRY(read_null(cur, "UserSecret keys"));
-  TRY(cdl_cbor_read_break(cur, "UserSecret keys"));
+  CDL_TRY(expect_array_canonical(cur, 4, "UserSecret"));
+  CDL_TRY(expect_array_canonical(cur, 1, "UserSecret vss"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &vss, "UserSecret vss"));
+  CDL_TRY(expect_array_canonical(cur, 1, "UserSecret primary key"));
+  CDL_TRY(read_xprv(cur, k, "UserSecret primary key"));
+  CDL_TRY(cdl_cbor_read_indef_array(cur, "UserSecret keys"));
+  while (!cdl_cbor_at_break(cur)) CDL_TRY(read_null(cur, "UserSecret keys"));
+  CDL_TRY(cdl_cbor_read_break(cur, "UserSecret keys"));
   return expect_array_canonical(cur, 0, "UserSecret wallet");
 }
 
@@ -255,12 +255,12 @@ static int decode_signing_cbor(const uint8_t *data, size_t len, bool allow_legac
   cdl_cbor_cursor cur;
   cdl_cbor_head h;
   cdl_cbor_cursor_init(&cur, data, len, err);
-  TRY(cdl_cbor_peek(&cur, &h));
+  CDL_TRY(cdl_cbor_peek(&cur, &h));
   if (h.major == CDL_CBOR_ARRAY && allow_legacy) {
-    TRY(read_user_secret(&cur, k));
+    CDL_TRY(read_user_secret(&cur, k));
     *found = CDL_KEYFILE_LEGACY;
   } else if (h.major == CDL_CBOR_BYTES) {
-    TRY(read_xprv(&cur, k, "signing key"));
+    CDL_TRY(read_xprv(&cur, k, "signing key"));
     *found = CDL_KEYFILE_RAW;
   } else {
     return cdl_cbor_fail(&cur, CDL_E_TYPE, "not a Byron signing key: expected %s",
@@ -439,7 +439,7 @@ static int read_envelope_file(const char *path, const char *type, const char *no
 
 static int decode_redeem(cdl_cbor_cursor *cur, void *out) {
   cdl_span s;
-  TRY(read_key_bytes(cur, 32, &s, "redeem key"));
+  CDL_TRY(read_key_bytes(cur, 32, &s, "redeem key"));
   memcpy(out, s.ptr, 32);
   return CDL_OK;
 }
@@ -451,7 +451,7 @@ int cdl_keyfile_read_redeem(const char *path, uint8_t seed[32], cdl_error *err) 
 static int decode_cert(cdl_cbor_cursor *cur, void *out) {
   cdl_byron_genesis_delegation *d = out;
   cdl_byron_dlg_cert c;
-  TRY(cdl_byron_dlg_cert_read(cur, &c));
+  CDL_TRY(cdl_byron_dlg_cert_read(cur, &c));
   d->omega = c.epoch;
   memcpy(d->issuer_pk, c.issuer_pk, 64);
   memcpy(d->delegate_pk, c.delegate_pk, 64);

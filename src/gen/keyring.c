@@ -40,7 +40,7 @@ const cdl_gen_key *gen_keyring_find(const gen_keyring *r, const uint8_t hash[28]
 int gen_keyring_init(gen_keyring *r, const cdl_gen_dir *d) {
   memset(r, 0, sizeof *r);
   for (size_t i = 0; i < d->secrets.n_genesis; i++)
-    TRY(gen_keyring_add(r, &d->secrets.delegates[i]));
+    CDL_TRY(gen_keyring_add(r, &d->secrets.delegates[i]));
   return CDL_OK;
 }
 
@@ -58,7 +58,7 @@ int gen_keyring_scan(gen_keyring *r, const cdl_gen_dir *d, const cdl_byron_block
       if (memcmp(d->secrets.genesis[g].xpub, cert->issuer_pk, 64) != 0) continue;
       cdl_gen_key k;
       cdl_gen_redelegate_key(&d->secrets.genesis[g], cert->epoch, &k);
-      if (memcmp(k.xpub, cert->delegate_pk, 64) == 0) TRY(gen_keyring_add(r, &k));
+      if (memcmp(k.xpub, cert->delegate_pk, 64) == 0) CDL_TRY(gen_keyring_add(r, &k));
     }
   }
   return CDL_OK;

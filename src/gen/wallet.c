@@ -59,7 +59,8 @@ static void table_delete(gen_wallet *w, size_t s) {
 }
 
 static int add_live(gen_wallet *w, const gen_input *in) {
-  if (w->n_live + 1 > w->cap_table / 2) TRY(table_rebuild(w, w->cap_table ? w->cap_table * 2 : 64));
+  if (w->n_live + 1 > w->cap_table / 2)
+    CDL_TRY(table_rebuild(w, w->cap_table ? w->cap_table * 2 : 64));
   if (w->n_live == w->cap_live) {
     size_t cap = w->cap_live ? w->cap_live * 2 : 64;
     gen_input *grown = realloc(w->live, cap * sizeof *grown);
@@ -108,7 +109,7 @@ int gen_wallet_init(gen_wallet *w, const cdl_gen_dir *d) {
       if (!cdl_span_eq(g->balances[j].address, gen_wallet_address(w, k))) continue;
       gen_input in = {.index = 0, .owner = &w->keys[k], .lovelace = g->balances[j].lovelace};
       cdl_blake2b_256(in.tx_id, g->balances[j].address.ptr, g->balances[j].address.len);
-      TRY(add_live(w, &in));
+      CDL_TRY(add_live(w, &in));
     }
   }
   return CDL_OK;
@@ -145,7 +146,7 @@ int gen_wallet_scan(gen_wallet *w, const cdl_byron_block *blk) {
       if (owner == NULL) continue;
       gen_input in = {.index = (uint32_t)o, .owner = owner, .lovelace = tx->outputs[o].lovelace};
       memcpy(in.tx_id, tx->id, 32);
-      TRY(add_live(w, &in));
+      CDL_TRY(add_live(w, &in));
     }
   }
   return CDL_OK;

@@ -81,30 +81,30 @@ static int check_body(cdl_ledger *l, const cdl_byron_block *blk, uint64_t slot,
   cdl_error err = {0};
   if (cdl_byron_block_check_body_proof(blk, CDL_BYRON_PROOFS_LEDGER, NULL, &err) != CDL_OK)
     return reject(rej, CDL_RULE_BODY_PROOF, "%s", err.message);
-  TRY(dlg_apply_certs(l, b->certs, b->n_certs, slot, 2 * l->cfg.k, rej));
-  for (size_t i = 0; i < b->n_txs; i++) TRY(tx_apply(l, &b->txs[i], rej));
+  CDL_TRY(dlg_apply_certs(l, b->certs, b->n_certs, slot, 2 * l->cfg.k, rej));
+  for (size_t i = 0; i < b->n_txs; i++) CDL_TRY(tx_apply(l, &b->txs[i], rej));
   return upd_apply(l, b->proposal, b->votes, b->n_votes, blk->header.block_version,
                    blk->header.cert.delegate_pk, slot, rej);
 }
 
 static int apply_main(cdl_ledger *l, const cdl_byron_block *blk, uint64_t slot,
                       cdl_rejection *rej) {
-  TRY(check_envelope(l, blk, slot, rej));
+  CDL_TRY(check_envelope(l, blk, slot, rej));
   if (blk->header.protocol_magic != l->cfg.protocol_magic)
     return reject(rej, CDL_RULE_PROTOCOL_MAGIC, "protocol magic %u in a network of %u",
                   blk->header.protocol_magic, l->cfg.protocol_magic);
   uint16_t g = 0;
-  TRY(check_pbft(l, &blk->header, &g, rej));
-  TRY(check_sizes(l, blk, rej));
-  TRY(pbft_reserve(&l->pbft)); /* before the body changes anything */
-  TRY(check_body(l, blk, slot, rej));
+  CDL_TRY(check_pbft(l, &blk->header, &g, rej));
+  CDL_TRY(check_sizes(l, blk, rej));
+  CDL_TRY(pbft_reserve(&l->pbft)); /* before the body changes anything */
+  CDL_TRY(check_body(l, blk, slot, rej));
   pbft_push(&l->pbft, g, slot);
   return CDL_OK;
 }
 
 static int apply_ebb(cdl_ledger *l, const cdl_byron_block *blk, uint64_t slot,
                      cdl_rejection *rej) {
-  TRY(check_envelope(l, blk, slot, rej));
+  CDL_TRY(check_envelope(l, blk, slot, rej));
   if (blk->raw.len > EBB_MAX_BYTES)
     return reject(rej, CDL_RULE_BLOCK_SIZE, "EBB of %zu bytes exceeds %d", blk->raw.len,
                   EBB_MAX_BYTES);

@@ -33,7 +33,7 @@ void dlg_free(dlg_state *d) {
 }
 
 int dlg_copy(dlg_state *dst, const dlg_state *src) {
-  TRY(dlg_init(dst, src->n));
+  CDL_TRY(dlg_init(dst, src->n));
   size_t n = src->n;
   memcpy(dst->delegate, src->delegate, n * sizeof *src->delegate);
   memcpy(dst->has, src->has, n * sizeof *src->has);
@@ -130,8 +130,8 @@ static int schedule(cdl_ledger *l, const cdl_byron_dlg_cert *c, size_t i, uint64
 int dlg_apply_certs(cdl_ledger *l, const cdl_byron_dlg_cert *certs, size_t n,
                     uint64_t slot, uint64_t delay, cdl_rejection *rej) {
   if (n == 0) return CDL_OK;
-  TRY(ledger_save_dlg(l));
-  for (size_t i = 0; i < n; i++) TRY(schedule(l, &certs[i], i, slot, delay, rej));
+  CDL_TRY(ledger_save_dlg(l));
+  for (size_t i = 0; i < n; i++) CDL_TRY(schedule(l, &certs[i], i, slot, delay, rej));
   dlg_tick(&l->dlg, slot, slot / l->epoch_slots);
   return CDL_OK;
 }

@@ -11,12 +11,6 @@
 #include "cardinal/crypto.h"
 #include "cardinal/ledger.h"
 
-#define TRY(expr)                  \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 static inline bool ver_eq(cdl_byron_version a, cdl_byron_version b) {
   return a.major == b.major && a.minor == b.minor && a.alt == b.alt;
 }

@@ -120,18 +120,18 @@ static int ledger_init(cdl_ledger *l, const cdl_byron_genesis *g, const cdl_ledg
   if (g->n_boot_stakeholders == 0 || g->n_boot_stakeholders > CDL_LEDGER_MAX_GENESIS_KEYS)
     return cdl_error_set(err, CDL_E_GENESIS, 0, "the ledger takes 1 to %d genesis keys, not %zu",
                          CDL_LEDGER_MAX_GENESIS_KEYS, g->n_boot_stakeholders);
-  TRY(ledger_configure(l, cfg, err));
+  CDL_TRY(ledger_configure(l, cfg, err));
   l->n_genesis = g->n_boot_stakeholders;
   l->genesis_keys = ledger_dup(g->boot_stakeholders, l->n_genesis, 28);
   if (l->genesis_keys == NULL) return CDL_E_NOMEM;
   memcpy(l->genesis_hash, g->hash, 32);
   l->tip.at_genesis = true;
   memcpy(l->tip.hash, g->hash, 32);
-  TRY(utxo_init(&l->utxo));
-  TRY(dlg_init(&l->dlg, l->n_genesis));
+  CDL_TRY(utxo_init(&l->utxo));
+  CDL_TRY(dlg_init(&l->dlg, l->n_genesis));
   upd_init(&l->upd, &g->params);
-  TRY(pbft_init(&l->pbft, l->cfg.k, l->n_genesis));
-  TRY(genesis_delegation(l, g, err));
+  CDL_TRY(pbft_init(&l->pbft, l->cfg.k, l->n_genesis));
+  CDL_TRY(genesis_delegation(l, g, err));
   ledger_commit(l);
   return genesis_utxo(l, g, err);
 }
@@ -164,9 +164,9 @@ static int fork_init(cdl_ledger *f, const cdl_ledger *base) {
   f->last_slot = base->last_slot;
   f->epoch = base->epoch;
   f->totals = base->totals;
-  TRY(utxo_init_fork(&f->utxo, &base->utxo));
-  TRY(dlg_copy(&f->dlg, &base->dlg));
-  TRY(upd_copy(&f->upd, &base->upd));
+  CDL_TRY(utxo_init_fork(&f->utxo, &base->utxo));
+  CDL_TRY(dlg_copy(&f->dlg, &base->dlg));
+  CDL_TRY(upd_copy(&f->upd, &base->upd));
   return pbft_copy(&f->pbft, &base->pbft, base->n_genesis);
 }
 
@@ -202,14 +202,14 @@ void cdl_ledger_del(cdl_ledger *l) {
 
 int ledger_save_dlg(cdl_ledger *l) {
   if (l->dlg_saved) return CDL_OK;
-  TRY(dlg_copy(&l->dlg_backup, &l->dlg));
+  CDL_TRY(dlg_copy(&l->dlg_backup, &l->dlg));
   l->dlg_saved = true;
   return CDL_OK;
 }
 
 int ledger_save_upd(cdl_ledger *l) {
   if (l->upd_saved) return CDL_OK;
-  TRY(upd_copy(&l->upd_backup, &l->upd));
+  CDL_TRY(upd_copy(&l->upd_backup, &l->upd));
   l->upd_saved = true;
   return CDL_OK;
 }
@@ -253,11 +253,11 @@ static bool dlg_tick_due(const dlg_state *d, uint64_t slot, uint64_t epoch) {
 int ledger_tick(cdl_ledger *l, uint64_t slot) {
   uint64_t epoch = slot / l->epoch_slots;
   if (epoch > l->last_slot / l->epoch_slots && l->upd.n_cands > 0) {
-    TRY(ledger_save_upd(l));
+    CDL_TRY(ledger_save_upd(l));
     upd_register_epoch(&l->upd, epoch * l->epoch_slots, l->cfg.k);
   }
   if (dlg_tick_due(&l->dlg, slot, epoch)) {
-    TRY(ledger_save_dlg(l));
+    CDL_TRY(ledger_save_dlg(l));
     dlg_tick(&l->dlg, slot, epoch);
   }
   return CDL_OK;

@@ -229,7 +229,7 @@ int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out) {
   /* Between blocks: no journal or saved copy of a block in progress. */
   CDL_ASSERT(l->utxo.n_journal == 0 && !l->dlg_saved && !l->upd_saved);
   size_t start = out->len, size = image_size(l);
-  TRY(cdl_buf_reserve(out, size)); /* the appends below cannot fail */
+  CDL_TRY(cdl_buf_reserve(out, size)); /* the appends below cannot fail */
   const utxo_entry **sorted = sorted_entries(&l->utxo);
   if (sorted == NULL) return CDL_E_NOMEM;
   put_header(out, l);

@@ -267,8 +267,8 @@ static int read_entry(reader *r, utxo *u, slab_fill *slab, uint8_t last[36], siz
   memcpy(e.tx_id, at, 32);
   const uint8_t *addr = take(r, e.addr_len);
   if (addr == NULL) return r->rc;
-  TRY(check_order(r, &e, last, i));
-  TRY(check_entry(r, &e, i, sum));
+  CDL_TRY(check_order(r, &e, last, i));
+  CDL_TRY(check_entry(r, &e, i, sum));
   if (e.addr_len > slab->left)
     return fail(r, CDL_E_RANGE, "the UTxO's addresses exceed the byte total its header names");
   e.addr = slab->at;
@@ -422,12 +422,12 @@ static int read_pbft(reader *r, cdl_ledger *l) {
 
 static int read_state(reader *r, cdl_ledger *l, const cdl_ledger_config *cfg,
                       const uint8_t genesis_hash[32]) {
-  TRY(read_header(r, l, cfg, genesis_hash));
-  TRY(read_chain(r, l));
-  TRY(read_utxo(r, &l->utxo));
-  TRY(read_dlg(r, &l->dlg, l->n_genesis));
-  TRY(read_upd(r, &l->upd, l->n_genesis));
-  TRY(read_pbft(r, l));
+  CDL_TRY(read_header(r, l, cfg, genesis_hash));
+  CDL_TRY(read_chain(r, l));
+  CDL_TRY(read_utxo(r, &l->utxo));
+  CDL_TRY(read_dlg(r, &l->dlg, l->n_genesis));
+  CDL_TRY(read_upd(r, &l->upd, l->n_genesis));
+  CDL_TRY(read_pbft(r, l));
   if (r->pos != r->end)
     return fail(r, CDL_E_TRAILING, "%zu bytes after the PBFT window", r->end - r->pos);
   return CDL_OK;
@@ -435,7 +435,7 @@ static int read_state(reader *r, cdl_ledger *l, const cdl_ledger_config *cfg,
 
 int cdl_ledger_snapshot_tip(const uint8_t *data, size_t len, const uint8_t genesis_hash[32],
                             cdl_ledger_tip *tip, cdl_error *err) {
-  TRY(check_envelope(data, len, err));
+  CDL_TRY(check_envelope(data, len, err));
   reader r = {.p = data, .pos = SNAPSHOT_LENGTH_OFFSET + 8, .end = len - 4, .part = "the header",
               .err = err};
   const uint8_t *genesis = take(&r, 32);
@@ -452,7 +452,7 @@ int cdl_ledger_snapshot_tip(const uint8_t *data, size_t len, const uint8_t genes
 
 int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
                              const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err) {
-  TRY(check_envelope(data, len, err));
+  CDL_TRY(check_envelope(data, len, err));
   cdl_ledger *l = calloc(1, sizeof *l);
   if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for the ledger");
   reader r = {.p = data, .end = len - 4, .err = err};

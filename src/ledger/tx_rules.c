@@ -167,31 +167,31 @@ static int output_tx_id(const cdl_byron_tx *tx, uint8_t id[32]) {
 
 static int update_utxo(cdl_ledger *l, const cdl_byron_tx *tx, cdl_rejection *rej) {
   uint8_t id[32];
-  TRY(output_tx_id(tx, id));
+  CDL_TRY(output_tx_id(tx, id));
   for (size_t i = 0; i < tx->n_inputs; i++) {
     if (earlier_duplicate(tx, i)) continue;
-    TRY(utxo_remove(&l->utxo, tx->inputs[i].tx_id, tx->inputs[i].index));
+    CDL_TRY(utxo_remove(&l->utxo, tx->inputs[i].tx_id, tx->inputs[i].index));
   }
   for (size_t i = 0; i < tx->n_outputs; i++) {
     if (utxo_find(&l->utxo, id, (uint32_t)i) != NULL)
       return reject(rej, CDL_RULE_OUTPUT_EXISTS, "output %zu of this tx id is already unspent", i);
-    TRY(utxo_insert(&l->utxo, id, (uint32_t)i, &tx->outputs[i].address,
-                    tx->outputs[i].lovelace));
+    CDL_TRY(
+        utxo_insert(&l->utxo, id, (uint32_t)i, &tx->outputs[i].address, tx->outputs[i].lovelace));
   }
   return CDL_OK;
 }
 
 static int apply_checked(cdl_ledger *l, const cdl_byron_txaux *aux, resolved *r,
                          cdl_rejection *rej) {
-  TRY(resolve_inputs(l, &aux->tx, r, rej));
-  TRY(check_witnesses(l, aux, r, rej));
+  CDL_TRY(resolve_inputs(l, &aux->tx, r, rej));
+  CDL_TRY(check_witnesses(l, aux, r, rej));
   if (aux->raw.len > l->upd.adopted_pp.max_tx_size)
     return reject(rej, CDL_RULE_TX_SIZE, "tx of %zu bytes exceeds maxTxSize %llu",
                   aux->raw.len, (unsigned long long)l->upd.adopted_pp.max_tx_size);
   uint64_t fee = 0;
-  TRY(check_value(l, aux, r, &fee, rej));
-  TRY(check_outputs(l, &aux->tx, rej));
-  TRY(update_utxo(l, &aux->tx, rej));
+  CDL_TRY(check_value(l, aux, r, &fee, rej));
+  CDL_TRY(check_outputs(l, &aux->tx, rej));
+  CDL_TRY(update_utxo(l, &aux->tx, rej));
   l->totals.fees_lovelace += fee;
   l->totals.txs++;
   return CDL_OK;

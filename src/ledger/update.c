@@ -123,8 +123,8 @@ static int register_proposal(cdl_ledger *l, const cdl_byron_proposal *p, uint64_
   bool exempt = l->cfg.protocol_magic == 633343913u && (slot == 969188 || slot == 1915231);
   if (!pv_changed && !sv_changed && !exempt)
     return reject(rej, CDL_RULE_UPD_NULL, "the proposal changes neither protocol nor software");
-  if (pv_changed) TRY(check_protocol_part(l, p, &next, rej));
-  if (sv_changed) TRY(check_software_part(l, p, rej));
+  if (pv_changed) CDL_TRY(check_protocol_part(l, p, &next, rej));
+  if (sv_changed) CDL_TRY(check_software_part(l, p, rej));
   upd_proposal *r = upd_find(&l->upd, p->id);
   if (r == NULL) {
     r = ledger_push((void **)&l->upd.props, &l->upd.n_props, &l->upd.cap_props, sizeof *r);
@@ -173,7 +173,7 @@ static int adopt_software(cdl_ledger *l, uint64_t slot) {
   for (size_t i = 0; i < l->upd.n_props; i++) {
     upd_proposal *r = &l->upd.props[i];
     if (!r->has_software || !r->confirmed) continue;
-    TRY(upd_set_app(&l->upd, r->app, r->app_version, slot));
+    CDL_TRY(upd_set_app(&l->upd, r->app, r->app_version, slot));
     r->has_software = false;
   }
   return CDL_OK;
@@ -181,9 +181,9 @@ static int adopt_software(cdl_ledger *l, uint64_t slot) {
 
 int upd_register(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *votes,
                  size_t n_votes, uint64_t slot, cdl_rejection *rej) {
-  if (p != NULL || n_votes > 0) TRY(ledger_save_upd(l));
-  if (p != NULL) TRY(register_proposal(l, p, slot, rej));
-  for (size_t i = 0; i < n_votes; i++) TRY(register_vote(l, &votes[i], i, slot, rej));
+  if (p != NULL || n_votes > 0) CDL_TRY(ledger_save_upd(l));
+  if (p != NULL) CDL_TRY(register_proposal(l, p, slot, rej));
+  for (size_t i = 0; i < n_votes; i++) CDL_TRY(register_vote(l, &votes[i], i, slot, rej));
   return CDL_OK;
 }
 
@@ -192,11 +192,11 @@ int upd_apply(cdl_ledger *l, const cdl_byron_proposal *p, const cdl_byron_vote *
               uint64_t slot, cdl_rejection *rej) {
   /* Most blocks change nothing here; copy the state only when they may. */
   if (p != NULL || n_votes > 0 || l->upd.n_props > 0 || l->upd.n_ends > 0)
-    TRY(ledger_save_upd(l));
-  if (p != NULL) TRY(register_proposal(l, p, slot, rej));
-  for (size_t i = 0; i < n_votes; i++) TRY(register_vote(l, &votes[i], i, slot, rej));
-  TRY(adopt_software(l, slot));
-  TRY(upd_endorse(l, block_version, signer, slot, rej));
+    CDL_TRY(ledger_save_upd(l));
+  if (p != NULL) CDL_TRY(register_proposal(l, p, slot, rej));
+  for (size_t i = 0; i < n_votes; i++) CDL_TRY(register_vote(l, &votes[i], i, slot, rej));
+  CDL_TRY(adopt_software(l, slot));
+  CDL_TRY(upd_endorse(l, block_version, signer, slot, rej));
   upd_prune(&l->upd, slot);
   return CDL_OK;
 }

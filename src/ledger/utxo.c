@@ -68,7 +68,7 @@ int utxo_init(utxo *u) {
 }
 
 int utxo_init_fork(utxo *u, const utxo *base) {
-  TRY(utxo_init(u));
+  CDL_TRY(utxo_init(u));
   u->base = base;
   u->base_generation = base->generation;
   return CDL_OK;
@@ -140,7 +140,7 @@ static int grow_slots(utxo *u) {
 
 int utxo_reserve(utxo *u, size_t count) {
   if (count > MAX_ENTRIES) return CDL_E_NOMEM;
-  while (count > u->cap / 4 * 3) TRY(grow_slots(u)); /* load factor at most 3/4 */
+  while (count > u->cap / 4 * 3) CDL_TRY(grow_slots(u)); /* load factor at most 3/4 */
   if (count <= u->cap_entries) return CDL_OK;
   size_t cap = u->cap_entries ? u->cap_entries : 1024;
   while (cap < count) cap *= 2;
@@ -238,8 +238,8 @@ int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index, const cdl_byro
                 uint64_t lovelace) {
   uint32_t hash = key_hash(u, tx_id, index);
   if (utxo_find(u, tx_id, index) != NULL) return CDL_E_USAGE;
-  if (own_entry(u, tx_id, index) != NULL) TRY(utxo_remove_own(u, tx_id, index)); /* dead */
-  TRY(utxo_reserve(u, u->count + 1));
+  if (own_entry(u, tx_id, index) != NULL) CDL_TRY(utxo_remove_own(u, tx_id, index)); /* dead */
+  CDL_TRY(utxo_reserve(u, u->count + 1));
   cdl_span raw = addr->raw, attrs = addr->attrs.raw;
   CDL_ASSERT(attrs.ptr >= raw.ptr && attrs.ptr + attrs.len <= raw.ptr + raw.len);
   utxo_entry e = {.index = index,
@@ -266,17 +266,17 @@ static int utxo_remove_own(utxo *u, const uint8_t tx_id[32], uint32_t index) {
   size_t i = find_slot(u, tx_id, index, key_hash(u, tx_id, index));
   if (i == SIZE_MAX) return CDL_E_USAGE;
   /* The journal now owns the address (freed on commit). */
-  TRY(journal(u, false, &u->entries[u->slots[i].ref - 1]));
+  CDL_TRY(journal(u, false, &u->entries[u->slots[i].ref - 1]));
   take_slot(u, i);
   return CDL_OK;
 }
 
 /* Spends an output of the base: a dead entry under its key. */
 static int kill_base_entry(utxo *u, const utxo_entry *below) {
-  TRY(utxo_reserve(u, u->count + 1));
+  CDL_TRY(utxo_reserve(u, u->count + 1));
   utxo_entry e = {.index = below->index, .lovelace = below->lovelace, .dead = true};
   memcpy(e.tx_id, below->tx_id, 32);
-  TRY(journal(u, true, &e));
+  CDL_TRY(journal(u, true, &e));
   place(u, &e, key_hash(u, e.tx_id, e.index));
   return CDL_OK;
 }

@@ -91,7 +91,7 @@ static uint64_t validation_slot(const cdl_ledger *tip, uint64_t slot) {
 }
 
 static int new_fork(const cdl_ledger *tip, uint64_t slot, cdl_ledger **out) {
-  TRY(cdl_ledger_fork(tip, out));
+  CDL_TRY(cdl_ledger_fork(tip, out));
   int rc = cdl_ledger_tick(*out, slot);
   if (rc != CDL_OK) {
     cdl_ledger_del(*out);
@@ -155,7 +155,7 @@ static int reapply(cdl_mempool *mp, cdl_ledger *fork, const mp_item *it, uint64_
   cdl_arena_reset(&mp->arena);
   mp_payload pl;
   cdl_rejection rej;
-  TRY(mp_payload_decode(it->bytes, it->len, &mp->arena, &pl, &rej));
+  CDL_TRY(mp_payload_decode(it->bytes, it->len, &mp->arena, &pl, &rej));
   mp_payload_trust(&pl); /* verified when it was added */
   return mp_payload_apply(fork, &pl, slot, &rej);
 }
@@ -237,7 +237,7 @@ static int make_room(cdl_mempool *mp, const uint8_t *gentx, size_t len, uint8_t 
     mp->items = items;
     mp->cap = cap;
   }
-  if (2 * (mp->n + 1) > mp->table_cap) TRY(rebuild_table(mp, mp->n + 1));
+  if (2 * (mp->n + 1) > mp->table_cap) CDL_TRY(rebuild_table(mp, mp->n + 1));
   *copy = malloc(len);
   if (*copy == NULL) return CDL_E_NOMEM;
   memcpy(*copy, gentx, len);
@@ -262,9 +262,9 @@ static void keep(cdl_mempool *mp, uint8_t *copy, size_t len, const mp_payload *p
 
 int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx, size_t len,
                     uint64_t slot, cdl_mempool_entry *entry, cdl_rejection *rej) {
-  if (!cdl_ledger_fork_current(mp->fork, tip)) TRY(cdl_mempool_sync(mp, tip, slot));
+  if (!cdl_ledger_fork_current(mp->fork, tip)) CDL_TRY(cdl_mempool_sync(mp, tip, slot));
   if (slot > mp->slot) { /* time moved on: validate for the later slot */
-    TRY(cdl_ledger_tick(mp->fork, slot));
+    CDL_TRY(cdl_ledger_tick(mp->fork, slot));
     mp->slot = slot;
   }
   cdl_arena_reset(&mp->arena);
@@ -272,7 +272,7 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
   int rc = mp_payload_decode(gentx, len, &mp->arena, &pl, rej);
   if (rc == CDL_E_REJECTED) mp->stats.rejected++;
   if (rc != CDL_OK) return rc;
-  TRY(check_policy(mp, &pl, rej));
+  CDL_TRY(check_policy(mp, &pl, rej));
   if (find_pos(mp, pl.kind, pl.id) != SIZE_MAX)
     return mp_reject(mp, rej, CDL_RULE_MEMPOOL_DUPLICATE, "already in the mempool", pl.id);
   if (mp->bytes + pl.body.len > mp_capacity(mp)) {
@@ -282,7 +282,7 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
     return mp_reject(mp, rej, CDL_RULE_MEMPOOL_FULL, why, pl.id);
   }
   uint8_t *copy = NULL;
-  TRY(make_room(mp, gentx, len, &copy));
+  CDL_TRY(make_room(mp, gentx, len, &copy));
   rc = mp_payload_apply(mp->fork, &pl, mp->slot, rej);
   if (rc != CDL_OK) free(copy);
   if (rc == CDL_E_REJECTED) {

@@ -10,12 +10,6 @@
 #include "cardinal/crypto.h"
 #include "cardinal/mempool.h"
 
-#define TRY(expr)                  \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 /* The decoder's memory for one payload. Decoding takes at most about 12
  * times the bytes read: an attribute map gets room for the entries its
  * head claims (up to one per 2 bytes left, 24 bytes each) before they are

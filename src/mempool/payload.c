@@ -22,20 +22,20 @@ static int decode_fail(cdl_rejection *rej, const char *what, const cdl_error *er
 static int read_body(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, mp_payload *pl) {
   switch (pl->kind) {
     case CDL_MP_TX:
-      TRY(cdl_byron_txaux_read(cur, ctx, &pl->tx));
+      CDL_TRY(cdl_byron_txaux_read(cur, ctx, &pl->tx));
       memcpy(pl->id, pl->tx.tx.id, 32);
       pl->body = pl->tx.raw;
       return CDL_OK;
     case CDL_MP_DLG:
-      TRY(cdl_byron_dlg_cert_read(cur, &pl->cert));
+      CDL_TRY(cdl_byron_dlg_cert_read(cur, &pl->cert));
       pl->body = pl->cert.raw;
       break;
     case CDL_MP_PROPOSAL:
-      TRY(cdl_byron_proposal_read(cur, ctx, &pl->proposal));
+      CDL_TRY(cdl_byron_proposal_read(cur, ctx, &pl->proposal));
       pl->body = pl->proposal.raw;
       break;
     default:
-      TRY(cdl_byron_vote_read(cur, &pl->vote));
+      CDL_TRY(cdl_byron_vote_read(cur, &pl->vote));
       pl->body = pl->vote.raw;
       break;
   }

@@ -54,7 +54,7 @@ static int check_config(const cdl_n2n_client_config *cfg, cdl_error *err) {
 int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2n_client **out,
                        cdl_error *err) {
   *out = NULL;
-  TRY_NET(check_config(cfg, err));
+  CDL_TRY(check_config(cfg, err));
   cdl_n2n_client *c = calloc(1, sizeof *c);
   hdr_entry *ring = malloc(CLIENT_RING * sizeof *ring);
   cdl_point *known = malloc((cfg->n_known ? cfg->n_known : 1) * sizeof *known);
@@ -112,7 +112,7 @@ static int open_channels(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   c->ch_ka = cdl_mux_add_channel(&c->mux, CDL_PROTO_KEEP_ALIVE, true, 65535 + READ_SLACK);
   if (c->ch_cs < 0 || c->ch_bf < 0 || c->ch_ka < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "client: cannot open channels");
-  if (c->cfg.mempool != NULL) TRY_NET(open_tx_submission(c, err));
+  if (c->cfg.mempool != NULL) CDL_TRY(open_tx_submission(c, err));
   c->mux.sdu_timeout_us = 30 * SEC_US;
   c->ready = true;
   c->cs.state = CL_CS_INTERSECT;
@@ -146,17 +146,17 @@ static int handshake(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 
 int cdl_n2n_client_recv(cdl_n2n_client *c, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err) {
-  TRY_NET(cdl_mux_recv(&c->mux, data, len, now_us, err));
+  CDL_TRY(cdl_mux_recv(&c->mux, data, len, now_us, err));
   if (!c->ready) {
-    TRY_NET(handshake(c, now_us, err));
+    CDL_TRY(handshake(c, now_us, err));
     if (!c->ready) return CDL_OK;
   }
   if (cdl_mux_ingress(&c->mux, c->ch_hs).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
-  TRY_NET(cl_chain_sync(c, now_us, err));
-  TRY_NET(cl_block_fetch(c, now_us, err));
-  TRY_NET(cl_keep_alive(c, now_us, err));
-  TRY_NET(cl_tx_submission(c, err));
+  CDL_TRY(cl_chain_sync(c, now_us, err));
+  CDL_TRY(cl_block_fetch(c, now_us, err));
+  CDL_TRY(cl_keep_alive(c, now_us, err));
+  CDL_TRY(cl_tx_submission(c, err));
   return cl_drive(c, now_us, err);
 }
 
@@ -191,12 +191,12 @@ static int late(uint64_t end, uint64_t now_us, const char *what, cdl_error *err)
 }
 
 int cdl_n2n_client_poll(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
-  TRY_NET(cdl_mux_check_time(&c->mux, now_us, err));
+  CDL_TRY(cdl_mux_check_time(&c->mux, now_us, err));
   if (!c->ready) return late(c->started_us + CL_HANDSHAKE_TIMEOUT_US, now_us, "handshake", err);
   bool cs_wait = c->cs.state == CL_CS_INTERSECT || c->cs.in_flight > 0;
-  TRY_NET(late(wait_end(cs_wait, c->cs.since, cs_limit(c)), now_us, "chain-sync", err));
-  TRY_NET(late(wait_end(c->bf.n > 0, c->bf.since, CL_BF_TIMEOUT_US), now_us, "block-fetch", err));
-  TRY_NET(
+  CDL_TRY(late(wait_end(cs_wait, c->cs.since, cs_limit(c)), now_us, "chain-sync", err));
+  CDL_TRY(late(wait_end(c->bf.n > 0, c->bf.since, CL_BF_TIMEOUT_US), now_us, "block-fetch", err));
+  CDL_TRY(
       late(wait_end(c->ka.waiting, c->ka.sent_us, CL_KA_TIMEOUT_US), now_us, "keep-alive", err));
   return cl_drive(c, now_us, err);
 }

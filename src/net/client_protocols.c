@@ -25,20 +25,20 @@ static hdr_entry *at(cdl_n2n_client *c, uint64_t pos) { return &c->ring[pos % CL
 static int read_header(cdl_n2n_client *c, cdl_span content, hdr_entry *e, uint8_t prev[32],
                        cdl_error *err) {
   cdl_net_header h;
-  TRY_NET(cdl_net_read_byron_header(content, &h, err));
+  CDL_TRY(cdl_net_read_byron_header(content, &h, err));
   cdl_arena_reset(&c->arena);
   cdl_byron_ctx ctx = {.arena = &c->arena, .err = err};
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, h.header.ptr, h.header.len, err);
   if (h.subtag == 0) {
     cdl_byron_ebb_header eh;
-    TRY_NET(cdl_byron_ebb_header_read(&cur, &ctx, &eh));
+    CDL_TRY(cdl_byron_ebb_header_read(&cur, &ctx, &eh));
     e->slot = eh.epoch * c->cfg.epoch_slots;
     e->block_no = eh.difficulty;
     memcpy(prev, eh.prev_hash, 32);
   } else {
     cdl_byron_header mh;
-    TRY_NET(cdl_byron_header_read(&cur, &ctx, &mh));
+    CDL_TRY(cdl_byron_header_read(&cur, &ctx, &mh));
     if (mh.slot_in_epoch >= c->cfg.epoch_slots)
       return cdl_error_set(err, CDL_E_RANGE, 0, "chain-sync: slot %llu past the epoch",
                            (unsigned long long)mh.slot_in_epoch);
@@ -143,10 +143,10 @@ int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     cdl_cs_msg m;
     size_t used;
     bool got;
-    TRY_NET(cl_judge(cdl_cs_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
+    CDL_TRY(cl_judge(cdl_cs_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
                      "chain-sync", &got, err));
     if (!got) return CDL_OK;
-    TRY_NET(cs_message(c, &m, err));
+    CDL_TRY(cs_message(c, &m, err));
     cdl_mux_consume(&c->mux, c->ch_cs, used);
     c->cs.since = now_us;
   }
@@ -158,7 +158,7 @@ static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
   if (!c->bf.streaming || c->bf.left[0] == 0) return cl_unexpected("block-fetch", "MsgBlock", err);
   uint8_t subtag;
   cdl_span header;
-  TRY_NET(cdl_net_byron_block_parts(block.ptr, block.len, &subtag, &header, err));
+  CDL_TRY(cdl_net_byron_block_parts(block.ptr, block.len, &subtag, &header, err));
   uint8_t hash[32], wrap[2] = {0x82, subtag};
   cdl_blake2b hb;
   cdl_blake2b_256_init(&hb);
@@ -169,7 +169,7 @@ static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
   if (memcmp(hash, want->hash, 32) != 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: block %llu is not the one asked for",
                          (unsigned long long)want->block_no);
-  TRY_NET(c->cfg.on_block(c->cfg.ctx, block.ptr, block.len, err));
+  CDL_TRY(c->cfg.on_block(c->cfg.ctx, block.ptr, block.len, err));
   c->head++;
   c->bf.left[0]--;
   c->st.blocks++;
@@ -217,10 +217,10 @@ int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     cdl_bf_msg m;
     size_t used;
     bool got;
-    TRY_NET(cl_judge(cdl_bf_decode(in.ptr, in.len, &m, &used, err), in.len, &used, BLOCK_LIMIT,
+    CDL_TRY(cl_judge(cdl_bf_decode(in.ptr, in.len, &m, &used, err), in.len, &used, BLOCK_LIMIT,
                      "block-fetch", &got, err));
     if (!got) return CDL_OK;
-    TRY_NET(bf_message(c, &m, err)); /* the block is handed over before it is consumed */
+    CDL_TRY(bf_message(c, &m, err)); /* the block is handed over before it is consumed */
     cdl_mux_consume(&c->mux, c->ch_bf, used);
     c->bf.since = now_us;
   }
@@ -234,7 +234,7 @@ int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     cdl_ka_msg m;
     size_t used;
     bool got;
-    TRY_NET(cl_judge(cdl_ka_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
+    CDL_TRY(cl_judge(cdl_ka_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
                      "keep-alive", &got, err));
     if (!got) return CDL_OK;
     if (!c->ka.waiting || m.kind != CDL_KA_RESPONSE)
@@ -256,7 +256,7 @@ static int request_next(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   cdl_cs_msg m = {.kind = CDL_CS_REQUEST_NEXT};
   cdl_buf_reset(&c->msg);
   cdl_cs_encode(&c->msg, &m);
-  TRY_NET(cl_queue(c, c->ch_cs, err));
+  CDL_TRY(cl_queue(c, c->ch_cs, err));
   if (c->cs.in_flight++ == 0) c->cs.since = now_us;
   return CDL_OK;
 }
@@ -270,7 +270,7 @@ static int request_range(cdl_n2n_client *c, size_t n, uint64_t now_us, cdl_error
   memcpy(m.to.hash, b->hash, 32);
   cdl_buf_reset(&c->msg);
   cdl_bf_encode(&c->msg, &m);
-  TRY_NET(cl_queue(c, c->ch_bf, err));
+  CDL_TRY(cl_queue(c, c->ch_bf, err));
   if (c->bf.n == 0) c->bf.since = now_us;
   c->bf.left[c->bf.n++] = n;
   c->req += n;
@@ -305,7 +305,7 @@ int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   size_t room = CLIENT_RING / 2; /* headers held or asked for */
   while (c->cs.state == CL_CS_RUNNING && c->cs.in_flight < c->cfg.pipeline &&
          (c->tail - c->head) + c->cs.in_flight < room)
-    TRY_NET(request_next(c, now_us, err));
+    CDL_TRY(request_next(c, now_us, err));
   size_t batch = c->cfg.fetch_batch;
   while (c->bf.n < c->cfg.fetch_ranges && c->tail > c->req) {
     size_t pending = (size_t)(c->tail - c->req);
@@ -315,13 +315,13 @@ int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     size_t n = pending < batch ? pending : batch;
     if (c->cfg.fetch) n = decided_range(c, n);
     if (n == 0) break;
-    TRY_NET(request_range(c, n, now_us, err));
+    CDL_TRY(request_range(c, n, now_us, err));
   }
   if (!c->ka.waiting && now_us >= c->ka.next_us) {
     cdl_ka_msg m = {.kind = CDL_KA_KEEP_ALIVE, .cookie = ++c->ka.cookie};
     cdl_buf_reset(&c->msg);
     cdl_ka_encode(&c->msg, &m);
-    TRY_NET(cl_queue(c, c->ch_ka, err));
+    CDL_TRY(cl_queue(c, c->ch_ka, err));
     c->ka.waiting = true;
     c->ka.sent_us = now_us;
   }

@@ -103,12 +103,12 @@ static int collect_txs(cdl_n2n_client *c, const cdl_tx2_msg *m, cdl_buf *list, c
     return tx_violation("more bodies asked for than ids unacknowledged", err);
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, m->items.ptr, m->items.len, err);
-  TRY_NET(cdl_cbor_read_indef_array(&cur, "tx ids"));
+  CDL_TRY(cdl_cbor_read_indef_array(&cur, "tx ids"));
   for (size_t i = 0; i < m->n_items; i++) {
     cdl_span raw;
     cdl_net_gentx_id id;
     cdl_mempool_entry e;
-    TRY_NET(cdl_cbor_skip(&cur, &raw));
+    CDL_TRY(cdl_cbor_skip(&cur, &raw));
     cdl_error bad = {0};
     if (cdl_net_read_gentx_id(raw, &id, &bad) != CDL_OK || id.era != 0 || !offered(c, &id))
       return tx_violation("a body asked for that was not offered", err);
@@ -147,7 +147,7 @@ int cl_tx_submission(cdl_n2n_client *c, cdl_error *err) {
     cdl_tx2_msg m;
     size_t used;
     bool got;
-    TRY_NET(cl_judge(cdl_tx2_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
+    CDL_TRY(cl_judge(cdl_tx2_decode(in.ptr, in.len, &m, &used, err), in.len, &used, CL_SMALL_LIMIT,
                      "tx-submission", &got, err));
     if (!got) return CDL_OK;
     int rc;
@@ -158,7 +158,7 @@ int cl_tx_submission(cdl_n2n_client *c, cdl_error *err) {
     else
       rc = cl_unexpected("tx-submission", cdl_tx2_name(m.kind), err);
     cdl_mux_consume(&c->mux, c->ch_tx, used);
-    TRY_NET(rc);
+    CDL_TRY(rc);
   }
 }
 

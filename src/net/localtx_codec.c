@@ -11,12 +11,6 @@
 
 #include "cardinal/net.h"
 
-#define TRY_CBOR(x)                \
-  do {                             \
-    int rc_ = (x);                 \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 /* ---- Local tx-submission ---- */
 
 static const uint8_t LTX_FIELDS[] = {2, 1, 2, 1};
@@ -62,9 +56,9 @@ static int read_u32(cdl_cbor_cursor *cur, uint32_t *out, const char *what) {
 }
 
 static int read_sizes(cdl_cbor_cursor *cur, cdl_ltm_msg *m) {
-  TRY_CBOR(cdl_cbor_expect_array(cur, 3, "mempool sizes"));
-  TRY_CBOR(read_u32(cur, &m->capacity, "capacity"));
-  TRY_CBOR(read_u32(cur, &m->size, "size"));
+  CDL_TRY(cdl_cbor_expect_array(cur, 3, "mempool sizes"));
+  CDL_TRY(read_u32(cur, &m->capacity, "capacity"));
+  CDL_TRY(read_u32(cur, &m->size, "size"));
   return read_u32(cur, &m->count, "transactions");
 }
 
@@ -82,7 +76,7 @@ static int read_ltm_body(cdl_cbor_cursor *cur, size_t fields, cdl_ltm_msg *m) {
     case CDL_LTM_REPLY_GET_SIZES:
       return read_sizes(cur, m);
     case CDL_LTM_REPLY_GET_MEASURES:
-      TRY_CBOR(read_u32(cur, &m->count, "transactions"));
+      CDL_TRY(read_u32(cur, &m->count, "transactions"));
       return cdl_cbor_skip(cur, &m->measures);
     default:
       return CDL_OK;
@@ -144,9 +138,9 @@ void cdl_ltm_encode(cdl_buf *b, const cdl_ltm_msg *m) {
 int cdl_net_read_gentx(cdl_span wrapped, uint64_t *era, cdl_span *gentx, cdl_error *err) {
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, wrapped.ptr, wrapped.len, err);
-  TRY_CBOR(cdl_cbor_expect_array(&cur, 2, "GenTx"));
-  TRY_CBOR(cdl_cbor_read_uint(&cur, era, "GenTx era"));
-  TRY_CBOR(cdl_cbor_skip(&cur, gentx));
+  CDL_TRY(cdl_cbor_expect_array(&cur, 2, "GenTx"));
+  CDL_TRY(cdl_cbor_read_uint(&cur, era, "GenTx era"));
+  CDL_TRY(cdl_cbor_skip(&cur, gentx));
   return cdl_cbor_expect_end(&cur, "GenTx");
 }
 
@@ -162,13 +156,13 @@ int cdl_net_read_gentx_id(cdl_span wrapped, cdl_net_gentx_id *id, cdl_error *err
   memset(id, 0, sizeof *id);
   const uint8_t *hash;
   uint64_t kind = 0;
-  TRY_CBOR(cdl_cbor_expect_array(&cur, 2, "GenTxId"));
-  TRY_CBOR(cdl_cbor_read_uint(&cur, &id->era, "GenTxId era"));
+  CDL_TRY(cdl_cbor_expect_array(&cur, 2, "GenTxId"));
+  CDL_TRY(cdl_cbor_read_uint(&cur, &id->era, "GenTxId era"));
   if (id->era == 0) { /* Byron: [kind, hash] */
-    TRY_CBOR(cdl_cbor_expect_array(&cur, 2, "Byron tx id"));
-    TRY_CBOR(cdl_cbor_read_uint_max(&cur, 3, &kind, "Byron tx id kind"));
+    CDL_TRY(cdl_cbor_expect_array(&cur, 2, "Byron tx id"));
+    CDL_TRY(cdl_cbor_read_uint_max(&cur, 3, &kind, "Byron tx id kind"));
   }
-  TRY_CBOR(cdl_cbor_read_bytes_fixed(&cur, 32, &hash, "tx id hash"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(&cur, 32, &hash, "tx id hash"));
   id->kind = (uint8_t)kind;
   memcpy(id->hash, hash, 32);
   return cdl_cbor_expect_end(&cur, "GenTxId");

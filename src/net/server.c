@@ -126,7 +126,7 @@ static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   s->cs.rollback_pending = true; /* a new reader starts with "back to the origin" */
   s->cs.rollback_to.origin = true;
   if (s->local) {
-    TRY_NET(open_local_channels(s, err));
+    CDL_TRY(open_local_channels(s, err));
     return cdl_follower_new(s->db, &s->cs.f, err);
   }
   s->ch_cs = cdl_mux_add_channel(&s->mux, CDL_PROTO_CHAIN_SYNC, false, 462000);
@@ -153,7 +153,7 @@ static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: the client sent message %u", m.kind);
   cdl_buf_reset(&s->msg);
   cdl_hs_respond(&s->hs, &m, &s->msg, &s->hs_result);
-  TRY_NET(srv_queue(s, s->ch_hs, err));
+  CDL_TRY(srv_queue(s, s->ch_hs, err));
   s->handshake_done = true;
   if (s->hs_result.outcome != CDL_HS_ACCEPTED) {
     s->finished = true; /* refused or queried: the reply, then the end */
@@ -169,9 +169,9 @@ static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 
 /* The node-to-client protocols besides chain-sync. */
 static int srv_local(cdl_n2n_server *s, cdl_error *err) {
-  TRY_NET(srv_local_state_query(s, err));
+  CDL_TRY(srv_local_state_query(s, err));
   if (s->mempool == NULL) return CDL_OK;
-  TRY_NET(srv_local_tx_submission(s, err));
+  CDL_TRY(srv_local_tx_submission(s, err));
   return srv_local_tx_monitor(s, err);
 }
 
@@ -179,10 +179,10 @@ static int srv_local(cdl_n2n_server *s, cdl_error *err) {
  * rest wait there, under their channels' ingress limits, until a write
  * makes room and the driver polls (cdl_n2n_server_wants_poll). */
 static int take_requests(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  TRY_NET(srv_chain_sync(s, now_us, err));
+  CDL_TRY(srv_chain_sync(s, now_us, err));
   if (s->local) return srv_local(s, err);
-  TRY_NET(srv_block_fetch(s, err));
-  TRY_NET(srv_keep_alive(s, now_us, err));
+  CDL_TRY(srv_block_fetch(s, err));
+  CDL_TRY(srv_keep_alive(s, now_us, err));
   return srv_tx_submission(s, now_us, err);
 }
 
@@ -199,9 +199,9 @@ static void release_scratch(cdl_n2n_server *s) {
 int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err) {
   if (s->finished) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "data after the handshake ended");
-  TRY_NET(cdl_mux_recv(&s->mux, data, len, now_us, err));
+  CDL_TRY(cdl_mux_recv(&s->mux, data, len, now_us, err));
   if (!s->handshake_done) {
-    TRY_NET(handshake(s, now_us, err));
+    CDL_TRY(handshake(s, now_us, err));
     if (!s->ready) {
       if (s->handshake_done && cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
         return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a second message");
@@ -231,22 +231,22 @@ static int check_wait(uint64_t since, uint64_t limit_us, uint64_t now_us, const 
 }
 
 int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  TRY_NET(cdl_mux_check_time(&s->mux, now_us, err));
+  CDL_TRY(cdl_mux_check_time(&s->mux, now_us, err));
   if (!s->handshake_done) {
     uint64_t limit = s->hs.node_to_client ? 0 : HANDSHAKE_TIMEOUT_US;
     return check_wait(s->started_us, limit, now_us, "handshake", err);
   }
   if (!s->ready) return CDL_OK;
   if (s->cs.state == CS_IDLE && !s->local)
-    TRY_NET(check_wait(s->cs.since, CS_IDLE_TIMEOUT_US, now_us, "chain-sync", err));
+    CDL_TRY(check_wait(s->cs.since, CS_IDLE_TIMEOUT_US, now_us, "chain-sync", err));
   if (s->ka.state == KA_CLIENT)
-    TRY_NET(check_wait(s->ka.since, KA_CLIENT_TIMEOUT_US, now_us, "keep-alive", err));
+    CDL_TRY(check_wait(s->ka.since, KA_CLIENT_TIMEOUT_US, now_us, "keep-alive", err));
   if (srv_tx_submission_deadline(s) != UINT64_MAX)
-    TRY_NET(check_wait(s->tx.since, TX_REPLY_TIMEOUT_US, now_us, "tx-submission", err));
-  TRY_NET(srv_part_go(s, err));
-  TRY_NET(srv_chain_sync_wake(s, now_us, err));
-  TRY_NET(srv_block_fetch_stream(s, err));
-  if (s->local && s->mempool) TRY_NET(srv_local_tx_monitor_wake(s, err));
+    CDL_TRY(check_wait(s->tx.since, TX_REPLY_TIMEOUT_US, now_us, "tx-submission", err));
+  CDL_TRY(srv_part_go(s, err));
+  CDL_TRY(srv_chain_sync_wake(s, now_us, err));
+  CDL_TRY(srv_block_fetch_stream(s, err));
+  if (s->local && s->mempool) CDL_TRY(srv_local_tx_monitor_wake(s, err));
   /* Requests that waited while we had agency or no room. */
   int rc = take_requests(s, now_us, err);
   release_scratch(s);

@@ -7,12 +7,6 @@
 
 #include "cardinal/net.h"
 
-#define TRY_NET(x)                 \
-  do {                             \
-    int rc_ = (x);                 \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 #define SEC_US 1000000ull
 /* Time limits of the states where the client has agency (
  * docs/ouroboros-network.md 5.1). */

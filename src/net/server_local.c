@@ -71,7 +71,7 @@ static int answer(cdl_n2n_server *s, cdl_span q, cdl_buf *r, cdl_error *err) {
                            "local-state-query: the ledger state of the acquired point is no "
                            "longer kept (the tip moved)");
     cdl_cbor_enc_array(r, 1); /* QueryIfCurrent: the era matched */
-    TRY_NET(cdl_ledger_encode_update_state(cdl_chaindb_ledger(s->db), r, err));
+    CDL_TRY(cdl_ledger_encode_update_state(cdl_chaindb_ledger(s->db), r, err));
   } else {
     return cdl_error_set(err, CDL_E_PROTOCOL, 0,
                          "local-state-query: a query this node does not know");
@@ -134,7 +134,7 @@ static int lsq_handle(cdl_n2n_server *s, const cdl_lsq_msg *m, cdl_error *err) {
                 m->kind == CDL_LSQ_REACQUIRE_IMMUTABLE_TIP;
       if (re == idle) break; /* acquire only when idle, re-acquire only when acquired */
       bool ok;
-      TRY_NET(acquire(s, m, &ok, &reply.failure, err));
+      CDL_TRY(acquire(s, m, &ok, &reply.failure, err));
       reply.kind = ok ? CDL_LSQ_ACQUIRED : CDL_LSQ_FAILURE;
       s->lsq.state = ok ? LSQ_ACQUIRED : LSQ_IDLE; /* a failed re-acquire releases */
       return lsq_send(s, &reply, err);
@@ -177,10 +177,10 @@ int srv_local_state_query(cdl_n2n_server *s, cdl_error *err) {
     if (rc == CDL_E_TRUNCATED)
       return cdl_error_set(err, CDL_E_LIMIT, 0, "local-state-query: a message over %u bytes",
                            (unsigned)SMALL_LIMIT);
-    TRY_NET(rc);
+    CDL_TRY(rc);
     rc = lsq_handle(s, &m, err); /* |m| points into the ingress */
     cdl_mux_consume(&s->mux, s->ch_lsq, used);
-    TRY_NET(rc);
+    CDL_TRY(rc);
   }
   if (s->lsq.state == LSQ_DONE && cdl_mux_ingress(&s->mux, s->ch_lsq).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-state-query: a message after MsgDone");

@@ -79,7 +79,7 @@ int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
     if (rc == CDL_E_TRUNCATED)
       return cdl_error_set(err, CDL_E_LIMIT, 0, "local-tx-submission: a message over %u bytes",
                            (unsigned)LOCAL_TX_LIMIT);
-    TRY_NET(rc);
+    CDL_TRY(rc);
     if (m.kind == CDL_LTX_DONE)
       s->ltx.state = LTX_DONE;
     else if (m.kind == CDL_LTX_SUBMIT)
@@ -88,7 +88,7 @@ int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
       rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: the client may not send %s",
                          cdl_ltx_name(m.kind));
     cdl_mux_consume(&s->mux, s->ch_ltx, used);
-    TRY_NET(rc);
+    CDL_TRY(rc);
   }
   if (s->ltx.state == LTX_DONE && cdl_mux_ingress(&s->mux, s->ch_ltx).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: a message after MsgDone");
@@ -220,10 +220,10 @@ int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err) {
     if (rc == CDL_E_TRUNCATED)
       return cdl_error_set(err, CDL_E_LIMIT, 0, "local-tx-monitor: a message over %u bytes",
                            (unsigned)LOCAL_TX_LIMIT);
-    TRY_NET(rc);
+    CDL_TRY(rc);
     rc = ltm_handle(s, &m, err);
     cdl_mux_consume(&s->mux, s->ch_ltm, used);
-    TRY_NET(rc);
+    CDL_TRY(rc);
   }
   if (s->ltm.state == LTM_DONE && cdl_mux_ingress(&s->mux, s->ch_ltm).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-monitor: a message after MsgDone");
@@ -236,6 +236,6 @@ bool srv_local_tx_monitor_waiting(const cdl_n2n_server *s) {
 
 int srv_local_tx_monitor_wake(cdl_n2n_server *s, cdl_error *err) {
   if (!srv_local_tx_monitor_waiting(s)) return CDL_OK;
-  TRY_NET(ltm_acquired(s, err));
+  CDL_TRY(ltm_acquired(s, err));
   return srv_local_tx_monitor(s, err); /* requests that came behind the await */
 }

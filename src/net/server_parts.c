@@ -81,7 +81,7 @@ void srv_part_release(cdl_n2n_server *s) {
 /* The message again, into s->msg, from the block read afresh. */
 static int encode_again(cdl_n2n_server *s, cdl_error *err) {
   cdl_buf_reset(&s->block);
-  TRY_NET(cdl_chaindb_read_block(s->db, &s->part.point, &s->block, NULL, err));
+  CDL_TRY(cdl_chaindb_read_block(s->db, &s->part.point, &s->block, NULL, err));
   cdl_span block = cdl_span_of(s->block.data, s->block.len);
   cdl_buf_reset(&s->msg);
   if (s->part.kind == SRV_PART_BLOCK) {
@@ -128,7 +128,7 @@ int srv_queue_block_msg(cdl_n2n_server *s, int ch, int kind, const cdl_point *at
 
 int srv_part_go(cdl_n2n_server *s, cdl_error *err) {
   if (!s->part.active || !srv_room(s)) return CDL_OK;
-  if (s->part.shared == NULL) TRY_NET(encode_again(s, err));
+  if (s->part.shared == NULL) CDL_TRY(encode_again(s, err));
   return queue_piece(s, err);
 }
 

@@ -53,7 +53,7 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
   cdl_follow_kind kind;
   cdl_block_info info;
   cdl_buf_reset(&s->block);
-  TRY_NET(cdl_follower_next(s->cs.f, &kind, &info, &m.point, &s->block, err));
+  CDL_TRY(cdl_follower_next(s->cs.f, &kind, &info, &m.point, &s->block, err));
   if (kind == CDL_FOLLOW_AWAIT) return *sent = false, CDL_OK;
   if (kind == CDL_FOLLOW_BACKWARD) {
     m.kind = CDL_CS_ROLL_BACKWARD;
@@ -62,7 +62,7 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
   cdl_buf_reset(&s->header);
   m.kind = CDL_CS_ROLL_FORWARD;
   if (!s->local) {
-    TRY_NET(cdl_net_enc_byron_header(&s->header, s->block.data, s->block.len, err));
+    CDL_TRY(cdl_net_enc_byron_header(&s->header, s->block.data, s->block.len, err));
     s->headers_served++;
     m.content = cdl_span_of(s->header.data, s->header.len);
     return cs_send(s, &m, err);
@@ -102,7 +102,7 @@ static int cs_handle(cdl_n2n_server *s, const cdl_cs_msg *m, uint64_t now_us, cd
   switch (m->kind) {
     case CDL_CS_REQUEST_NEXT: {
       bool sent;
-      TRY_NET(cs_step(s, &sent, err));
+      CDL_TRY(cs_step(s, &sent, err));
       if (sent) return CDL_OK;
       cdl_cs_msg wait = {.kind = CDL_CS_AWAIT_REPLY};
       s->cs.state = CS_MUST_REPLY;
@@ -125,12 +125,12 @@ int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     cdl_cs_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_cs_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "chain-sync", &got,
+    CDL_TRY(judge(cdl_cs_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "chain-sync", &got,
                   err));
     if (!got) return CDL_OK;
     int rc = cs_handle(s, &m, now_us, err); /* |m| points into the ingress */
     cdl_mux_consume(&s->mux, s->ch_cs, used);
-    TRY_NET(rc);
+    CDL_TRY(rc);
   }
   if (s->cs.state == CS_DONE && cdl_mux_ingress(&s->mux, s->ch_cs).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "chain-sync: a message after MsgDone");
@@ -140,7 +140,7 @@ int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 int srv_chain_sync_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   if (s->cs.state != CS_MUST_REPLY || srv_part_busy(s, s->ch_cs)) return CDL_OK;
   bool sent;
-  TRY_NET(cs_step(s, &sent, err));
+  CDL_TRY(cs_step(s, &sent, err));
   if (sent) {
     s->cs.state = CS_IDLE;
     s->cs.since = now_us;
@@ -176,14 +176,14 @@ static int bf_range_ok(cdl_n2n_server *s, const cdl_point *from, const cdl_point
   cdl_point at;
   bool found;
   cdl_block_info a, b;
-  TRY_NET(cdl_follower_intersect(s->bf.f, to, 1, &at, &found, err));
+  CDL_TRY(cdl_follower_intersect(s->bf.f, to, 1, &at, &found, err));
   if (!found) return CDL_OK;
   cdl_buf_reset(&s->block);
-  TRY_NET(cdl_chaindb_read_block(s->db, to, &s->block, &b, err));
-  TRY_NET(cdl_follower_intersect(s->bf.f, from, 1, &at, &found, err));
+  CDL_TRY(cdl_chaindb_read_block(s->db, to, &s->block, &b, err));
+  CDL_TRY(cdl_follower_intersect(s->bf.f, from, 1, &at, &found, err));
   if (!found) return CDL_OK;
   cdl_buf_reset(&s->block);
-  TRY_NET(cdl_chaindb_read_block(s->db, from, &s->block, &a, err));
+  CDL_TRY(cdl_chaindb_read_block(s->db, from, &s->block, &a, err));
   *ok = a.block_no <= b.block_no;
   return CDL_OK;
 }
@@ -195,7 +195,7 @@ static int bf_handle(cdl_n2n_server *s, const cdl_bf_msg *m, cdl_error *err) {
   }
   if (m->kind != CDL_BF_REQUEST_RANGE) return no_agency("block-fetch", cdl_bf_name(m->kind), err);
   bool ok;
-  TRY_NET(bf_range_ok(s, &m->from, &m->to, &ok, err));
+  CDL_TRY(bf_range_ok(s, &m->from, &m->to, &ok, err));
   if (!ok) return bf_send(s, CDL_BF_NO_BLOCKS, cdl_span_of(NULL, 0), err);
   s->bf.from = m->from;
   s->bf.to = m->to;
@@ -212,13 +212,13 @@ int srv_block_fetch(cdl_n2n_server *s, cdl_error *err) {
     cdl_bf_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_bf_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "block-fetch", &got,
+    CDL_TRY(judge(cdl_bf_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "block-fetch", &got,
                   err));
     if (!got) return CDL_OK;
     int rc = bf_handle(s, &m, err);
     cdl_mux_consume(&s->mux, s->ch_bf, used);
-    TRY_NET(rc);
-    TRY_NET(srv_block_fetch_stream(s, err));
+    CDL_TRY(rc);
+    CDL_TRY(srv_block_fetch_stream(s, err));
   }
   if (s->bf.state == BF_DONE && cdl_mux_ingress(&s->mux, s->ch_bf).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: a message after MsgClientDone");
@@ -236,7 +236,7 @@ static int bf_next_block(cdl_n2n_server *s, bool *end, cdl_error *err) {
   cdl_block_info info;
   cdl_point back;
   cdl_buf_reset(&s->block);
-  TRY_NET(cdl_follower_next(s->bf.f, &kind, &info, &back, &s->block, err));
+  CDL_TRY(cdl_follower_next(s->bf.f, &kind, &info, &back, &s->block, err));
   /* The chain changed under the batch: end it with what was sent. */
   if (kind != CDL_FOLLOW_FORWARD || info.slot > s->bf.to.slot) return *end = true, CDL_OK;
   *end = memcmp(info.hash, s->bf.to.hash, 32) == 0;
@@ -252,7 +252,7 @@ int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err) {
       s->bf.state = BF_IDLE;
       return bf_send(s, CDL_BF_BATCH_DONE, cdl_span_of(NULL, 0), err);
     }
-    TRY_NET(bf_next_block(s, &s->bf.last_sent, err));
+    CDL_TRY(bf_next_block(s, &s->bf.last_sent, err));
   }
   return CDL_OK;
 }
@@ -267,7 +267,7 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     cdl_ka_msg m;
     size_t used;
     bool got;
-    TRY_NET(judge(cdl_ka_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "keep-alive", &got,
+    CDL_TRY(judge(cdl_ka_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "keep-alive", &got,
                   err));
     if (!got) return CDL_OK;
     cdl_mux_consume(&s->mux, s->ch_ka, used);
@@ -280,7 +280,7 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     cdl_ka_msg reply = {.kind = CDL_KA_RESPONSE, .cookie = m.cookie};
     cdl_buf_reset(&s->msg);
     cdl_ka_encode(&s->msg, &reply);
-    TRY_NET(srv_queue(s, s->ch_ka, err));
+    CDL_TRY(srv_queue(s, s->ch_ka, err));
   }
   if (s->ka.state == KA_DONE && cdl_mux_ingress(&s->mux, s->ch_ka).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: a message after MsgDone");

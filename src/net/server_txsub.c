@@ -101,7 +101,7 @@ static int request_ids(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 static int tx_act(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   if (s->mempool == NULL) return CDL_OK; /* pull nothing: stay idle */
   bool sent = false;
-  TRY_NET(request_bodies(s, now_us, &sent, err));
+  CDL_TRY(request_bodies(s, now_us, &sent, err));
   return sent ? CDL_OK : request_ids(s, now_us, err);
 }
 
@@ -113,14 +113,14 @@ static int take_ids(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "tx-submission: an empty blocking reply");
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, m->items.ptr, m->items.len, err);
-  TRY_NET(cdl_cbor_read_indef_array(&cur, "tx ids"));
+  CDL_TRY(cdl_cbor_read_indef_array(&cur, "tx ids"));
   for (size_t i = 0; i < m->n_items; i++) {
     cdl_span raw;
     uint64_t size;
     cdl_net_gentx_id id;
-    TRY_NET(cdl_cbor_expect_array(&cur, 2, "tx id and size"));
-    TRY_NET(cdl_cbor_skip(&cur, &raw));
-    TRY_NET(cdl_cbor_read_uint(&cur, &size, "tx size"));
+    CDL_TRY(cdl_cbor_expect_array(&cur, 2, "tx id and size"));
+    CDL_TRY(cdl_cbor_skip(&cur, &raw));
+    CDL_TRY(cdl_cbor_read_uint(&cur, &size, "tx size"));
     cdl_error bad = {0};
     if (cdl_net_read_gentx_id(raw, &id, &bad) != CDL_OK || id.era != 0)
       return cdl_error_set(err, CDL_E_PROTOCOL, 0, "tx-submission: a tx id that is not Byron's");
@@ -149,13 +149,13 @@ static int take_txs(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
                          m->n_items, s->tx.requested);
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, m->items.ptr, m->items.len, err);
-  TRY_NET(cdl_cbor_read_indef_array(&cur, "txs"));
+  CDL_TRY(cdl_cbor_read_indef_array(&cur, "txs"));
   for (size_t i = 0; i < m->n_items; i++) {
     cdl_span raw, gentx;
     uint64_t era = 0;
     uint8_t kind, hash[32];
     cdl_rejection rej;
-    TRY_NET(cdl_cbor_skip(&cur, &raw));
+    CDL_TRY(cdl_cbor_skip(&cur, &raw));
     cdl_error bad = {0};
     srv_txid *t = NULL;
     if (cdl_net_read_gentx(raw, &era, &gentx, &bad) == CDL_OK && era == 0 &&
@@ -186,12 +186,12 @@ static int tx_handle(cdl_n2n_server *s, const cdl_tx2_msg *m, uint64_t now_us, c
     return tx_act(s, now_us, err);
   }
   if (ids && m->kind == CDL_TX2_REPLY_TX_IDS) {
-    TRY_NET(take_ids(s, m, err));
+    CDL_TRY(take_ids(s, m, err));
     s->tx.state = TX_IDLE;
     return tx_act(s, now_us, err);
   }
   if (st == TX_TXS && m->kind == CDL_TX2_REPLY_TXS) {
-    TRY_NET(take_txs(s, m, err));
+    CDL_TRY(take_txs(s, m, err));
     s->tx.state = TX_IDLE;
     return tx_act(s, now_us, err);
   }
@@ -217,10 +217,10 @@ int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     if (rc == CDL_E_TRUNCATED && in.len < limit) return CDL_OK;
     if (rc == CDL_E_TRUNCATED)
       return cdl_error_set(err, CDL_E_LIMIT, 0, "tx-submission: a message over %zu bytes", limit);
-    TRY_NET(rc);
+    CDL_TRY(rc);
     rc = tx_handle(s, &m, now_us, err); /* |m| points into the ingress */
     cdl_mux_consume(&s->mux, s->ch_tx, used);
-    TRY_NET(rc);
+    CDL_TRY(rc);
   }
 }
 

@@ -63,7 +63,7 @@ static int setup_forger(cdl_node *n, const cdl_node_forger *f, cdl_error *err) {
   n->has_forger = true;
   n->cfg.forger = &n->forger;
   cdl_gen_key_hash(&f->delegate, n->key_hash);
-  TRY(find_forger_key(n, err));
+  CDL_TRY(find_forger_key(n, err));
   log_record(n);
   return CDL_OK;
 }
@@ -88,7 +88,7 @@ static int check_config(const cdl_node_config *cfg, cdl_error *err) {
 
 int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cdl_error *err) {
   *out = NULL;
-  TRY(check_config(cfg, err));
+  CDL_TRY(check_config(cfg, err));
   cdl_node *n = calloc(1, sizeof *n);
   if (n == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
   n->cfg = *cfg;

@@ -74,7 +74,7 @@ static int open_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *er
 }
 
 static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, cdl_error *err) {
-  TRY(cdl_n2n_server_new(n->db, local ? &n->cfg.n2c : &n->cfg.n2n, now_us, &c->srv, err));
+  CDL_TRY(cdl_n2n_server_new(n->db, local ? &n->cfg.n2c : &n->cfg.n2n, now_us, &c->srv, err));
   cdl_n2n_server_set_system_start(c->srv, (uint64_t)n->cfg.genesis->start_time);
   cdl_n2n_server_set_mempool(c->srv, n->mp);
   if (n->in_slots) cdl_n2n_server_set_slot(c->srv, n->slot);

@@ -41,7 +41,7 @@ static void describe(const cdl_node *n, uint64_t *block_no, char hash[65]) {
 static int add_own(cdl_node *n, const char *what, bool *adopted, cdl_error *err) {
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
-  TRY(cdl_chaindb_add_block(n->db, n->block.data, n->block.len, &res, &rej, err));
+  CDL_TRY(cdl_chaindb_add_block(n->db, n->block.data, n->block.len, &res, &rej, err));
   *adopted = res.outcome == CDL_ADD_ADOPTED;
   if (res.outcome == CDL_ADD_INVALID) {
     uint64_t no;
@@ -66,7 +66,7 @@ static int forge_ebb(cdl_node *n, const cdl_ledger_tip *tip, uint64_t epoch, cdl
   cdl_gen_forge_ebb(n->cfg.genesis->protocol_magic, prev_hash(n, tip), epoch, no, &n->block);
   if (n->block.failed) return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
   bool adopted;
-  TRY(add_own(n, "boundary block", &adopted, err));
+  CDL_TRY(add_own(n, "boundary block", &adopted, err));
   if (adopted) {
     n->st.ebbs_forged++;
     node_log(n, CDL_LOG_INFO, "forge.ebb", "epoch %llu boundary block", (unsigned long long)epoch);
@@ -186,21 +186,21 @@ static int sign_block(cdl_node *n, const cdl_ledger *l, uint64_t slot, bool *sig
                           .block_version = cdl_ledger_protocol_version(l)};
   if (!record_advance(n, slot)) return CDL_OK;
   cdl_buf_reset(&n->block);
-  TRY(cdl_gen_forge_block(&s, n->payloads, *n_payloads, &n->block, err));
+  CDL_TRY(cdl_gen_forge_block(&s, n->payloads, *n_payloads, &n->block, err));
   *signed_ = true;
   return CDL_OK;
 }
 
 static int forge_main(cdl_node *n, uint64_t slot, cdl_error *err) {
   cdl_ledger *ticked;
-  TRY(ticked_ledger(n, slot, &ticked, err));
+  CDL_TRY(ticked_ledger(n, slot, &ticked, err));
   bool signed_ = false;
   size_t n_payloads = 0;
   int rc = sign_block(n, ticked, slot, &signed_, &n_payloads, err);
   cdl_ledger_del(ticked); /* a fork must go before its base (the ChainDB's) changes */
   if (rc != CDL_OK || !signed_) return rc;
   bool adopted;
-  TRY(add_own(n, "block", &adopted, err));
+  CDL_TRY(add_own(n, "block", &adopted, err));
   if (adopted) {
     n->st.forged++;
     uint64_t no;
@@ -220,6 +220,6 @@ int node_forge(cdl_node *n, uint64_t slot, cdl_error *err) {
   bool taken = !tip.at_genesis && tip.slot >= slot && !(tip.is_ebb && tip.slot == slot);
   if (taken) return CDL_OK; /* this slot has its block */
   uint64_t epoch = slot / n->epoch_slots;
-  if (tip.at_genesis || tip.slot / n->epoch_slots < epoch) TRY(forge_ebb(n, &tip, epoch, err));
+  if (tip.at_genesis || tip.slot / n->epoch_slots < epoch) CDL_TRY(forge_ebb(n, &tip, epoch, err));
   return forge_main(n, slot, err);
 }

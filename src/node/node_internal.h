@@ -11,12 +11,6 @@
 #include "cardinal/node.h"
 #include "cardinal/storage.h"
 
-#define TRY(expr)                  \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 #define NODE_MAX_CONNS 1024
 #define NODE_KNOWN_POINTS 32 /* intersection candidates an upstream client offers */
 #define NODE_DEFAULT_PIPELINE 50

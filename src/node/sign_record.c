@@ -142,7 +142,7 @@ static int create_file(cdl_fs *fs, const char *path, cdl_error *err) {
   img.sequence = 0;
   encode_copy(&img, bytes + COPY_BYTES);
   char dir[4096];
-  TRY(dir_of(path, dir, sizeof dir, err));
+  CDL_TRY(dir_of(path, dir, sizeof dir, err));
   return cdl_fs_write_file_atomic(fs, dir, path, bytes, sizeof bytes, err);
 }
 
@@ -262,7 +262,7 @@ static int next_image(const cdl_sign_record *r, const uint8_t key_hash[28], uint
 int cdl_sign_record_advance(cdl_sign_record *r, const uint8_t key_hash[28], uint64_t slot,
                             cdl_error *err) {
   record_image next;
-  TRY(next_image(r, key_hash, slot, &next, err));
+  CDL_TRY(next_image(r, key_hash, slot, &next, err));
   uint8_t bytes[COPY_BYTES];
   encode_copy(&next, bytes);
   size_t target = r->copy ^ 1; /* the older copy: the newest stays whole if this write tears */

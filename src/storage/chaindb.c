@@ -71,7 +71,7 @@ void cdb_mark_invalid(cdl_chaindb *db, const uint8_t hash[32]) {
 int cdb_read(cdl_chaindb *db, const cdl_block_info *b, cdl_buf *out, cdl_error *err) {
   if (cdl_volatile_info(db->vol, b->hash, NULL)) return cdl_volatile_read(db->vol, b->hash, out, err);
   cdl_immutable_pos pos;
-  TRY_CDB(cdl_immutable_find(db->imm, b->slot, b->hash, &pos, NULL, err));
+  CDL_TRY(cdl_immutable_find(db->imm, b->slot, b->hash, &pos, NULL, err));
   return cdl_immutable_read(db->imm, pos, out, NULL, err);
 }
 
@@ -107,7 +107,7 @@ int cdb_apply_block(cdl_chaindb *db, cdl_ledger *l, const uint8_t *hash, cdl_rej
     return rc;
   }
   cdl_buf_reset(&db->scratch);
-  TRY_CDB(cdl_volatile_read(db->vol, hash, &db->scratch, err));
+  CDL_TRY(cdl_volatile_read(db->vol, hash, &db->scratch, err));
   return cdb_apply(db, l, db->scratch.data, db->scratch.len, rej, err);
 }
 
@@ -122,7 +122,7 @@ int cdl_chaindb_batch_end(cdl_chaindb *db, cdl_error *err) {
 int cdl_chaindb_sync(cdl_chaindb *db, cdl_error *err) {
   if (db->cfg.read_only) return CDL_OK; /* nothing was written */
   db->since_sync = 0;
-  TRY_CDB(cdl_immutable_sync(db->imm, err));
+  CDL_TRY(cdl_immutable_sync(db->imm, err));
   return cdl_volatile_sync(db->vol, err);
 }
 
@@ -132,8 +132,8 @@ int cdb_move_immutable(cdl_chaindb *db, cdl_error *err) {
   while (db->n_chain > k) {
     const cdl_block_info *b = &CHAIN(db, 0);
     cdl_buf_reset(&db->scratch);
-    TRY_CDB(cdl_volatile_read(db->vol, b->hash, &db->scratch, err));
-    TRY_CDB(cdl_immutable_append(db->imm, db->scratch.data, db->scratch.len, b, err));
+    CDL_TRY(cdl_volatile_read(db->vol, b->hash, &db->scratch, err));
+    CDL_TRY(cdl_immutable_append(db->imm, db->scratch.data, db->scratch.len, b, err));
     db->off++;
     db->n_chain--;
     moved++;
@@ -145,7 +145,7 @@ int cdb_move_immutable(cdl_chaindb *db, cdl_error *err) {
     /* Blocks leave the volatile DB only once the immutable DB's files
      * hold them: its appends are written behind, and a crash in between
      * would take them from both. */
-    TRY_CDB(cdl_immutable_flush(db->imm, err));
+    CDL_TRY(cdl_immutable_flush(db->imm, err));
     return cdl_volatile_gc(db->vol, tip.slot, err);
   }
   return CDL_OK;
@@ -181,7 +181,7 @@ int cdl_chaindb_read_block(cdl_chaindb *db, const cdl_point *p, cdl_buf *out,
     return cdl_volatile_read(db->vol, p->hash, out, err);
   }
   cdl_immutable_pos pos;
-  TRY_CDB(cdl_immutable_find(db->imm, p->slot, p->hash, &pos, NULL, err));
+  CDL_TRY(cdl_immutable_find(db->imm, p->slot, p->hash, &pos, NULL, err));
   return cdl_immutable_read(db->imm, pos, out, info, err);
 }
 

@@ -153,10 +153,10 @@ static int probe_point(cdl_follower *probe, const cdl_point *p, long *index, boo
   probe->has_ipos = false;
   probe->pos.slot = p->slot;
   memcpy(probe->pos.hash, p->hash, 32);
-  TRY_CDB(locate(probe, index, &ipos, on_chain, err));
+  CDL_TRY(locate(probe, index, &ipos, on_chain, err));
   if (!*on_chain) return CDL_OK;
   if (*index >= 0) probe->pos = CHAIN(probe->db, *index);
-  else TRY_CDB(cdl_immutable_info(probe->db->imm, ipos, &probe->pos, err));
+  else CDL_TRY(cdl_immutable_info(probe->db->imm, ipos, &probe->pos, err));
   *on_chain = probe->pos.slot == p->slot;
   return CDL_OK;
 }
@@ -172,7 +172,7 @@ int cdl_follower_intersect(cdl_follower *f, const cdl_point *points, size_t n,
       probe.at_origin = true;
       probe.has_ipos = false;
     } else {
-      TRY_CDB(probe_point(&probe, &points[i], &index, &on_chain, err));
+      CDL_TRY(probe_point(&probe, &points[i], &index, &on_chain, err));
     }
     if (!on_chain) continue;
     *f = probe;
@@ -236,8 +236,8 @@ static int roll_back(cdl_follower *f, cdl_point *to) {
 static int forward(cdl_follower *f, const cdl_block_info *b, const cdl_immutable_pos *ipos,
                    cdl_follow_kind *kind, cdl_block_info *info, cdl_buf *block,
                    cdl_error *err) {
-  if (block && ipos) TRY_CDB(cdl_immutable_read(f->db->imm, *ipos, block, NULL, err));
-  else if (block) TRY_CDB(cdb_read(f->db, b, block, err));
+  if (block && ipos) CDL_TRY(cdl_immutable_read(f->db->imm, *ipos, block, NULL, err));
+  else if (block) CDL_TRY(cdb_read(f->db, b, block, err));
   trail_push(f, b);
   f->pos = *b;
   f->at_origin = false;
@@ -252,7 +252,7 @@ static int from_origin(cdl_follower *f, cdl_follow_kind *kind, cdl_block_info *i
   cdl_chaindb *db = f->db;
   if (cdl_immutable_count(db->imm) > 0) {
     cdl_immutable_pos first = {0, 0};
-    TRY_CDB(cdl_immutable_info(db->imm, first, info, err));
+    CDL_TRY(cdl_immutable_info(db->imm, first, info, err));
     f->ipos = first;
     f->has_ipos = true;
     return forward(f, info, &first, kind, info, block, err);
@@ -271,13 +271,13 @@ int cdl_follower_next(cdl_follower *f, cdl_follow_kind *kind, cdl_block_info *in
   long index;
   cdl_immutable_pos ipos;
   bool on_chain;
-  TRY_CDB(locate(f, &index, &ipos, &on_chain, err));
+  CDL_TRY(locate(f, &index, &ipos, &on_chain, err));
   if (!on_chain) {
     *kind = CDL_FOLLOW_BACKWARD;
     return roll_back(f, to);
   }
   if (index < 0 && cdl_immutable_next(db->imm, &ipos)) {
-    TRY_CDB(cdl_immutable_info(db->imm, ipos, info, err));
+    CDL_TRY(cdl_immutable_info(db->imm, ipos, info, err));
     f->ipos = ipos;
     f->has_ipos = true;
     return forward(f, info, &ipos, kind, info, block, err);

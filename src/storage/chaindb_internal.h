@@ -14,12 +14,6 @@
 #define CDB_INVALID_MAX 4096  /* remembered invalid block hashes */
 #define CDB_MAX_CANDIDATES 64 /* fork paths weighed per selection */
 
-#define TRY_CDB(expr)              \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 /* A ledger image (a snapshot's bytes, mapped from its file or in memory)
  * at a point of the chain. */
 typedef struct cdb_image {

@@ -19,7 +19,7 @@ static int path_in(const cdl_chaindb *db, const char *name, char *out, cdl_error
 /* DIR/genesis.hash names the genesis; another genesis is refused. */
 static int check_genesis(cdl_chaindb *db, cdl_error *err) {
   char path[CDB_PATH_MAX], hex[65];
-  TRY_CDB(path_in(db, "genesis.hash", path, err));
+  CDL_TRY(path_in(db, "genesis.hash", path, err));
   cdl_hex_encode(db->genesis_hash, 32, hex);
   if (!db->fs->ops->exists(db->fs, path))
     return db->cfg.read_only ? CDL_OK : cdl_fs_write_file_atomic(db->fs, db->dir, path, hex, 64, err);
@@ -40,7 +40,7 @@ static int check_genesis(cdl_chaindb *db, cdl_error *err) {
  * stored blocks and the open cut them, so that is refused instead. */
 static int check_threshold(cdl_chaindb *db, cdl_error *err) {
   char path[CDB_PATH_MAX], text[32];
-  TRY_CDB(path_in(db, "pbft-threshold", path, err));
+  CDL_TRY(path_in(db, "pbft-threshold", path, err));
   double t = db->cfg.ledger.pbft_threshold > 0 ? db->cfg.ledger.pbft_threshold : 0.22;
   int n = snprintf(text, sizeof text, "%.6f", t);
   if (!db->fs->ops->exists(db->fs, path))
@@ -61,26 +61,26 @@ static int check_threshold(cdl_chaindb *db, cdl_error *err) {
 static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
   char path[CDB_PATH_MAX];
   uint64_t epoch_slots = cdl_byron_epoch_slots(db->cfg.ledger.k);
-  TRY_CDB(path_in(db, "immutable", path, err));
+  CDL_TRY(path_in(db, "immutable", path, err));
   db->guard = (cdl_snapshot_guard){.fs = db->fs, .dir = db->dir, .k = db->cfg.ledger.k};
   memcpy(db->guard.genesis_hash, db->genesis_hash, 32);
   cdl_immutable_config ic = {.epoch_slots = epoch_slots, .validate_all = db->cfg.validate_all,
                              .read_only = db->cfg.read_only, .check_genesis = true,
                              .before_cut = cdl_snapshots_drop_past, .before_cut_ctx = &db->guard};
   memcpy(ic.genesis_hash, db->genesis_hash, 32);
-  TRY_CDB(cdl_immutable_open(db->fs, path, &ic, &db->imm, &rep->immutable, err));
-  TRY_CDB(path_in(db, "volatile", path, err));
+  CDL_TRY(cdl_immutable_open(db->fs, path, &ic, &db->imm, &rep->immutable, err));
+  CDL_TRY(path_in(db, "volatile", path, err));
   cdl_volatile_config vc = {.epoch_slots = epoch_slots, .cache_read_handle = true,
                             .recent_bytes = CDL_VOLATILE_RECENT_BYTES,
                             .read_only = db->cfg.read_only};
-  TRY_CDB(cdl_volatile_open(db->fs, path, &vc, &db->vol, err));
+  CDL_TRY(cdl_volatile_open(db->fs, path, &vc, &db->vol, err));
   cdl_volatile_stats_get(db->vol, &rep->volatile_db);
   return CDL_OK;
 }
 
 static int genesis_ledger(cdl_chaindb *db, cdl_error *err) {
   cdl_ledger *l;
-  TRY_CDB(cdl_ledger_new(db->cfg.genesis, &db->cfg.ledger, &l, err));
+  CDL_TRY(cdl_ledger_new(db->cfg.genesis, &db->cfg.ledger, &l, err));
   cdl_buf_init(&db->genesis_image, 0);
   int rc = cdl_ledger_snapshot_write(l, &db->genesis_image);
   cdl_ledger_del(l);
@@ -95,7 +95,7 @@ static int take_directory(cdl_chaindb *db, cdl_error *err) {
     return db->fs->ops->exists(db->fs, db->dir)
                ? CDL_OK
                : cdl_error_set(err, CDL_E_IO, 0, "no database at %s", db->dir);
-  TRY_CDB(db->fs->ops->mkdir(db->fs, db->dir, err));
+  CDL_TRY(db->fs->ops->mkdir(db->fs, db->dir, err));
   return cdl_db_lock(db->fs, db->dir, &db->lock, err);
 }
 

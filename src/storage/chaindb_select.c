@@ -39,14 +39,14 @@ static int tree_push(tree *t, const cdl_block_info *b, long parent) {
 
 /* Every stored, not-invalid descendant of |start| (breadth first). */
 static int grow_tree(cdl_chaindb *db, const cdl_block_info *start, tree *t) {
-  TRY_CDB(tree_push(t, start, -1));
+  CDL_TRY(tree_push(t, start, -1));
   uint8_t next[16][32];
   for (size_t i = 0; i < t->n; i++) {
     size_t n = cdl_volatile_successors(db->vol, t->nodes[i].info.hash, next, 16);
     for (size_t j = 0; j < n && j < 16; j++) {
       cdl_block_info b;
       if (cdb_is_invalid(db, next[j]) || !cdl_volatile_info(db->vol, next[j], &b)) continue;
-      TRY_CDB(tree_push(t, &b, (long)i));
+      CDL_TRY(tree_push(t, &b, (long)i));
     }
   }
   return CDL_OK;
@@ -106,7 +106,7 @@ static const cdb_image *best_image(cdl_chaindb *db, const cdl_block_info *target
 static int apply_stored(cdl_chaindb *db, cdl_ledger *l, const cdl_block_info *b, cdl_error *err) {
   cdl_rejection rej;
   cdl_buf_reset(&db->scratch);
-  TRY_CDB(cdb_read(db, b, &db->scratch, err));
+  CDL_TRY(cdb_read(db, b, &db->scratch, err));
   int rc = cdb_apply(db, l, db->scratch.data, db->scratch.len, &rej, err);
   if (rc == CDL_E_REJECTED)
     return cdl_error_set(err, CDL_E_CHECKSUM, 0, "a stored block no longer applies: %s", rej.rule);
@@ -123,18 +123,18 @@ static int replay_between(cdl_chaindb *db, cdl_ledger *l, const cdl_block_info *
     cdl_immutable_pos pos = {0, 0};
     bool more = true;
     if (from) {
-      TRY_CDB(cdl_immutable_find(db->imm, from->slot, from->hash, &pos, NULL, err));
+      CDL_TRY(cdl_immutable_find(db->imm, from->slot, from->hash, &pos, NULL, err));
       more = cdl_immutable_next(db->imm, &pos);
     }
     for (; more; more = cdl_immutable_next(db->imm, &pos)) {
       cdl_block_info b;
-      TRY_CDB(cdl_immutable_info(db->imm, pos, &b, err));
-      TRY_CDB(apply_stored(db, l, &b, err));
+      CDL_TRY(cdl_immutable_info(db->imm, pos, &b, err));
+      CDL_TRY(apply_stored(db, l, &b, err));
       if (memcmp(b.hash, to->hash, 32) == 0) return CDL_OK;
     }
   }
   for (size_t i = (size_t)(from_index + 1); i < db->n_chain; i++) {
-    TRY_CDB(apply_stored(db, l, &CHAIN(db, i), err));
+    CDL_TRY(apply_stored(db, l, &CHAIN(db, i), err));
     if (memcmp(CHAIN(db, i).hash, to->hash, 32) == 0) return CDL_OK;
   }
   return cdl_error_set(err, CDL_E_NOT_FOUND, 0, "fork point not on the selected chain");
@@ -144,12 +144,12 @@ int cdb_ledger_at(cdl_chaindb *db, const cdl_block_info *point, cdl_ledger **out
                   cdl_error *err) {
   const cdb_image *im = best_image(db, point);
   if (im == NULL && point != NULL) {
-    TRY_CDB(cdb_disk_image_before(db, point, err));
+    CDL_TRY(cdb_disk_image_before(db, point, err));
     im = best_image(db, point);
   }
   const uint8_t *data = im ? im->view.data : db->genesis_image.data;
   size_t len = im ? im->view.len : db->genesis_image.len;
-  TRY_CDB(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
+  CDL_TRY(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
   cdl_ledger_set_flags(*out, db->cfg.ledger.flags | CDL_LEDGER_NO_SIGNATURES);
   int rc = replay_between(db, *out, im ? &im->point : NULL, point, err);
   cdl_ledger_set_flags(*out, db->cfg.ledger.flags);
@@ -220,7 +220,7 @@ static int switch_fork(cdl_chaindb *db, long fork, const cdl_block_info *cand, s
   cdl_block_info anchor;
   const cdl_block_info *at = fork >= 0 ? &CHAIN(db, fork)
                              : cdl_immutable_tip(db->imm, &anchor, NULL) ? &anchor : NULL;
-  TRY_CDB(cdb_ledger_at(db, at, &l, err));
+  CDL_TRY(cdb_ledger_at(db, at, &l, err));
   size_t applied = 0;
   for (; applied < n; applied++) {
     int r = apply_candidate_block(db, l, &cand[applied], sel, err);
@@ -352,7 +352,7 @@ static int extend_more(cdl_chaindb *db, selection *sel, cdl_error *err) {
     for (size_t i = 0; i < n && i < 16 && tip_key(db) == before; i++) {
       cdl_block_info b;
       if (cdb_is_invalid(db, next[i]) || !cdl_volatile_info(db->vol, next[i], &b)) continue;
-      TRY_CDB(select_from(db, &b, sel, err));
+      CDL_TRY(select_from(db, &b, sel, err));
     }
     if (tip_key(db) == before) return CDL_OK;
   }
@@ -362,7 +362,7 @@ static int extend_more(cdl_chaindb *db, selection *sel, cdl_error *err) {
 /* Every stored fork off the selected chain (used at open). */
 int cdb_select_all(cdl_chaindb *db, uint64_t *adopted, cdl_error *err) {
   selection sel = {.start_n = db->n_chain};
-  TRY_CDB(extend_more(db, &sel, err));
+  CDL_TRY(extend_more(db, &sel, err));
   for (size_t i = 0; i < db->n_chain; i++) {
     const uint8_t *at = i == 0 ? NULL : CHAIN(db, i - 1).hash;
     cdl_block_info anchor;
@@ -375,11 +375,11 @@ int cdb_select_all(cdl_chaindb *db, uint64_t *adopted, cdl_error *err) {
       if (memcmp(next[s], CHAIN(db, i).hash, 32) == 0 || cdb_is_invalid(db, next[s]) ||
           !cdl_volatile_info(db->vol, next[s], &b))
         continue;
-      TRY_CDB(select_from(db, &b, &sel, err));
+      CDL_TRY(select_from(db, &b, &sel, err));
       if (db->generation != gen) break;
     }
     if (db->generation != gen) {
-      TRY_CDB(extend_more(db, &sel, err));
+      CDL_TRY(extend_more(db, &sel, err));
       i = (size_t)-1; /* the chain changed: look again from the start */
     }
   }
@@ -396,8 +396,8 @@ static int decode_new(cdl_chaindb *db, const uint8_t *bytes, size_t len, cdl_blo
   cdl_byron_ctx ctx = {.arena = &db->arena, .err = err, .flags = 0};
   cdl_byron_block *blk = cdl_arena_alloc(&db->arena, sizeof *blk);
   if (blk == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  TRY_CDB(cdl_byron_block_decode(bytes, len, &ctx, blk));
-  TRY_CDB(cdl_block_info_of(blk, bytes, len, cdl_byron_epoch_slots(db->cfg.ledger.k), b, err));
+  CDL_TRY(cdl_byron_block_decode(bytes, len, &ctx, blk));
+  CDL_TRY(cdl_block_info_of(blk, bytes, len, cdl_byron_epoch_slots(db->cfg.ledger.k), b, err));
   db->pending = blk;
   memcpy(db->pending_hash, b->hash, 32);
   return CDL_OK;
@@ -426,19 +426,19 @@ int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
     return res->outcome = CDL_ADD_INVALID, CDL_OK;
   }
   if (cdl_volatile_info(db->vol, b.hash, NULL)) return res->outcome = CDL_ADD_DUPLICATE, CDL_OK;
-  TRY_CDB(cdl_volatile_put(db->vol, bytes, len, &b, err)); /* in the OS's hands from here */
-  if (++db->since_sync >= db->cfg.sync_interval) TRY_CDB(cdl_chaindb_sync(db, err));
+  CDL_TRY(cdl_volatile_put(db->vol, bytes, len, &b, err)); /* in the OS's hands from here */
+  if (++db->since_sync >= db->cfg.sync_interval) CDL_TRY(cdl_chaindb_sync(db, err));
   uint64_t gen = db->generation, before = tip_key(db);
   selection sel = {.new_hash = b.hash, .rej = rej, .start_n = db->n_chain};
-  TRY_CDB(select_from(db, &b, &sel, err));
-  if (!sel.new_invalid) TRY_CDB(extend_more(db, &sel, err));
+  CDL_TRY(select_from(db, &b, &sel, err));
+  if (!sel.new_invalid) CDL_TRY(extend_more(db, &sel, err));
   res->rollback = sel.rollback;
   res->outcome = sel.new_invalid                                      ? CDL_ADD_INVALID
                  : (tip_key(db) != before || db->generation != gen) ? CDL_ADD_ADOPTED
                                                                       : CDL_ADD_STORED;
-  TRY_CDB(cdb_move_immutable(db, err));
+  CDL_TRY(cdb_move_immutable(db, err));
   db->pending = NULL; /* it points into the caller's bytes */
-  if (db->blocks_since_snapshot >= db->cfg.snapshot_interval) TRY_CDB(cdb_image_take(db, err));
+  if (db->blocks_since_snapshot >= db->cfg.snapshot_interval) CDL_TRY(cdb_image_take(db, err));
   return CDL_OK;
 }
 

@@ -54,15 +54,15 @@ int imm_chunk_entries(cdl_immutable *im, size_t ci, const imm_entry **out, cdl_e
   imm_entry *entries;
   size_t count;
   bool clean;
-  TRY_STORAGE(imm_index_load(im, c->no, prev, &entries, &count, &clean, err));
+  CDL_TRY(imm_index_load(im, c->no, prev, &entries, &count, &clean, err));
   if (!clean || count != c->count) {
     free(entries);
     imm_scan scan;
-    TRY_STORAGE(imm_scan_chunk(im, c->no, 0, prev, &scan, err));
+    CDL_TRY(imm_scan_chunk(im, c->no, 0, prev, &scan, err));
     entries = scan.entries;
     count = scan.count;
     if (count == c->count && scan.valid_bytes == c->size)
-      TRY_STORAGE(imm_index_write(im, c->no, entries, count, err));
+      CDL_TRY(imm_index_write(im, c->no, entries, count, err));
   }
   if (count != c->count || memcmp(entries[count - 1].hash, c->last.hash, 32) != 0) {
     free(entries);
@@ -79,7 +79,7 @@ static int entry_at(cdl_immutable *im, cdl_immutable_pos pos, const imm_entry **
     return cdl_error_set(err, CDL_E_NOT_FOUND, 0, "no block at chunk %u index %u", pos.chunk,
                          pos.index);
   const imm_entry *entries;
-  TRY_STORAGE(imm_chunk_entries(im, pos.chunk, &entries, err));
+  CDL_TRY(imm_chunk_entries(im, pos.chunk, &entries, err));
   *e = &entries[pos.index];
   return CDL_OK;
 }
@@ -87,7 +87,7 @@ static int entry_at(cdl_immutable *im, cdl_immutable_pos pos, const imm_entry **
 int cdl_immutable_info(cdl_immutable *im, cdl_immutable_pos pos, cdl_block_info *info,
                        cdl_error *err) {
   const imm_entry *e = NULL;
-  TRY_STORAGE(entry_at(im, pos, &e, err));
+  CDL_TRY(entry_at(im, pos, &e, err));
   imm_entry_to_info(e, info);
   return CDL_OK;
 }
@@ -135,7 +135,7 @@ static int find_first(cdl_immutable *im, uint64_t want, bool by_block_no, cdl_im
     return cdl_error_set(err, CDL_E_NOT_FOUND, 0, "no block at or after %s %llu",
                          by_block_no ? "block number" : "slot", (unsigned long long)want);
   const imm_entry *entries;
-  TRY_STORAGE(imm_chunk_entries(im, ci, &entries, err));
+  CDL_TRY(imm_chunk_entries(im, ci, &entries, err));
   size_t i = first_entry_reaching(entries, im->chunks[ci].count, want, by_block_no);
   *pos = (cdl_immutable_pos){(uint32_t)ci, (uint32_t)i};
   *found = &entries[i];
@@ -145,7 +145,7 @@ static int find_first(cdl_immutable *im, uint64_t want, bool by_block_no, cdl_im
 int cdl_immutable_find_slot(cdl_immutable *im, uint64_t slot, cdl_immutable_pos *pos,
                             cdl_block_info *info, cdl_error *err) {
   const imm_entry *e = NULL;
-  TRY_STORAGE(find_first(im, slot, false, pos, &e, err));
+  CDL_TRY(find_first(im, slot, false, pos, &e, err));
   if (info) imm_entry_to_info(e, info);
   return CDL_OK;
 }
@@ -153,7 +153,7 @@ int cdl_immutable_find_slot(cdl_immutable *im, uint64_t slot, cdl_immutable_pos 
 int cdl_immutable_find_block_no(cdl_immutable *im, uint64_t block_no, cdl_immutable_pos *pos,
                                 cdl_block_info *info, cdl_error *err) {
   const imm_entry *e = NULL;
-  TRY_STORAGE(find_first(im, block_no, true, pos, &e, err));
+  CDL_TRY(find_first(im, block_no, true, pos, &e, err));
   if (e->block_no != block_no)
     return cdl_error_set(err, CDL_E_NOT_FOUND, 0, "no block number %llu",
                          (unsigned long long)block_no);
@@ -190,7 +190,7 @@ static int read_handle(cdl_immutable *im, uint32_t no, int *h, cdl_error *err) {
   im->read_handle = -1;
   char path[IMM_PATH_MAX];
   imm_chunk_path(im, no, "chunk", path);
-  TRY_STORAGE(cdl_fs_open(im->fs, path, CDL_FS_READ, &im->read_handle, err));
+  CDL_TRY(cdl_fs_open(im->fs, path, CDL_FS_READ, &im->read_handle, err));
   im->read_chunk = no;
   *h = im->read_handle;
   return CDL_OK;
@@ -199,7 +199,7 @@ static int read_handle(cdl_immutable *im, uint32_t no, int *h, cdl_error *err) {
 static int read_span(cdl_immutable *im, cdl_immutable_pos pos, bool header_only, cdl_buf *out,
                      cdl_block_info *info, cdl_error *err) {
   const imm_entry *e = NULL;
-  TRY_STORAGE(entry_at(im, pos, &e, err));
+  CDL_TRY(entry_at(im, pos, &e, err));
   imm_entry entry = *e; /* the cache may move while we read */
   uint32_t no = im->chunks[pos.chunk].no;
   /* A header-only read reads and checks the header alone (its own CRC). */
@@ -213,8 +213,8 @@ static int read_span(cdl_immutable *im, cdl_immutable_pos pos, bool header_only,
     memcpy(dst, im->pend_chunk.data + (at - im->flushed_size), len); /* not written yet */
   } else {
     int h;
-    TRY_STORAGE(read_handle(im, no, &h, err));
-    TRY_STORAGE(cdl_fs_read_exact(im->fs, h, dst, len, at, err));
+    CDL_TRY(read_handle(im, no, &h, err));
+    CDL_TRY(cdl_fs_read_exact(im->fs, h, dst, len, at, err));
   }
   if (cdl_crc32(dst, len) != want)
     return cdl_error_set(err, CDL_E_CHECKSUM, (size_t)at,

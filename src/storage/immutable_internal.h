@@ -8,12 +8,6 @@
 
 #include "cardinal/storage.h"
 
-#define TRY_STORAGE(expr)          \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 #define IMM_PATH_MAX 4096
 #define IMM_DIR_MAX 4000  /* leaves room for the file names */
 #define IMM_INDEX_MAGIC "CDLIDX01"

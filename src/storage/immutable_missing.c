@@ -87,13 +87,13 @@ static int first_prev_hash(cdl_immutable *im, uint32_t no, uint8_t out[32], bool
   imm_entry *entries;
   size_t count;
   bool clean;
-  TRY_STORAGE(imm_index_load(im, no, NULL, &entries, &count, &clean, err));
+  CDL_TRY(imm_index_load(im, no, NULL, &entries, &count, &clean, err));
   *found = count > 0;
   if (*found) memcpy(out, entries[0].prev_hash, 32);
   free(entries);
   if (*found) return CDL_OK;
   imm_scan scan;
-  TRY_STORAGE(imm_scan_chunk(im, no, 0, NULL, &scan, err));
+  CDL_TRY(imm_scan_chunk(im, no, 0, NULL, &scan, err));
   *found = scan.count > 0;
   if (*found) memcpy(out, scan.entries[0].prev_hash, 32);
   free(scan.entries);
@@ -105,7 +105,7 @@ int imm_check_gap(cdl_immutable *im, uint32_t no, uint32_t expected, const imm_e
   if (no == expected || prev == NULL) return CDL_OK;
   uint8_t named[32];
   bool found;
-  TRY_STORAGE(first_prev_hash(im, no, named, &found, err));
+  CDL_TRY(first_prev_hash(im, no, named, &found, err));
   if (!found || memcmp(named, prev->hash, 32) == 0) return CDL_OK; /* an epoch without blocks */
   char hint[MISSING_HINT_MAX], which[32];
   remedy(prev, hint);
@@ -142,7 +142,7 @@ static int fresh_view_past_tip(cdl_immutable *im, uint64_t block_no, uint64_t k,
   cdl_immutable_config cfg = im->cfg;
   cfg.validate_all = false;
   cdl_immutable *fresh;
-  TRY_STORAGE(cdl_immutable_open(im->fs, im->dir, &cfg, &fresh, NULL, err));
+  CDL_TRY(cdl_immutable_open(im->fs, im->dir, &cfg, &fresh, NULL, err));
   *past = past_tip(fresh, block_no, k);
   cdl_immutable_close(fresh);
   return CDL_OK;
@@ -151,7 +151,7 @@ static int fresh_view_past_tip(cdl_immutable *im, uint64_t block_no, uint64_t k,
 int cdl_immutable_check_snapshot(cdl_immutable *im, uint64_t slot, uint64_t block_no, uint64_t k,
                                  cdl_error *err) {
   bool past = past_tip(im, block_no, k);
-  if (past && im->cfg.read_only) TRY_STORAGE(fresh_view_past_tip(im, block_no, k, &past, err));
+  if (past && im->cfg.read_only) CDL_TRY(fresh_view_past_tip(im, block_no, k, &past, err));
   if (!past) return CDL_OK;
   cdl_block_info tip;
   char where[MISSING_HINT_MAX];

@@ -108,7 +108,7 @@ static int tail_ok(cdl_immutable *im, uint32_t no, const imm_entry *last, bool *
   imm_chunk_path(im, no, "chunk", path);
   int h;
   *ok = false;
-  TRY_STORAGE(cdl_fs_open(im->fs, path, CDL_FS_READ, &h, err));
+  CDL_TRY(cdl_fs_open(im->fs, path, CDL_FS_READ, &h, err));
   uint8_t *buf = malloc(last->size);
   int rc = buf ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   cdl_error local = {0};
@@ -216,7 +216,7 @@ static int cut_at_crc_mismatch(cdl_immutable *im, uint32_t no, const imm_entry *
     uint64_t size = r->entries[r->count - 1].offset + r->entries[r->count - 1].size;
     rep->truncated_bytes += size - b->offset;
     r->count = i;
-    TRY_STORAGE(imm_before_cut(im, i ? &r->entries[i - 1] : prev, err));
+    CDL_TRY(imm_before_cut(im, i ? &r->entries[i - 1] : prev, err));
     return im->cfg.read_only ? CDL_OK : cut_chunk(im, no, b->offset, err);
   }
   return CDL_OK;
@@ -230,8 +230,8 @@ static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, 
                          cdl_immutable_report *rep, cdl_error *err) {
   bool clean, last = r->last;
   uint64_t size;
-  TRY_STORAGE(imm_index_load(im, no, prev, &r->entries, &r->count, &clean, err));
-  TRY_STORAGE(file_size(im, no, &size, err));
+  CDL_TRY(imm_index_load(im, no, prev, &r->entries, &r->count, &clean, err));
+  CDL_TRY(file_size(im, no, &size, err));
   if (size == 0 && last) { /* made, never written (whatever its index says) */
     free(r->entries);
     r->entries = NULL;
@@ -244,7 +244,7 @@ static int recover_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, 
   r->indexed_bytes = covered;
   bool tail_good = true;
   if (last && indexed && covered <= size)
-    TRY_STORAGE(tail_ok(im, no, &r->entries[indexed - 1], &tail_good, err));
+    CDL_TRY(tail_ok(im, no, &r->entries[indexed - 1], &tail_good, err));
   bool whole = im->cfg.validate_all || !clean || covered > size || !tail_good;
   imm_entry *old = NULL;
   if (whole && indexed) {
@@ -292,9 +292,9 @@ static int remove_from(cdl_immutable *im, const name_list *names, size_t from,
     snprintf(rep->problem, sizeof rep->problem, "chunk %05u does not follow the chain",
              names->nos[from]);
   rep->removed_chunks += (uint32_t)(names->n - from);
-  TRY_STORAGE(imm_before_cut(im, prev, err));
+  CDL_TRY(imm_before_cut(im, prev, err));
   for (size_t i = names->n; i-- > from && !im->cfg.read_only;)
-    TRY_STORAGE(remove_chunk_files(im, names->nos[i], err));
+    CDL_TRY(remove_chunk_files(im, names->nos[i], err));
   return CDL_OK;
 }
 

@@ -29,7 +29,7 @@ static int open_tip_handles(cdl_immutable *im, uint32_t no, bool fresh, cdl_erro
   char path[IMM_PATH_MAX];
   unsigned flags = CDL_FS_WRITE | (fresh ? CDL_FS_CREATE | CDL_FS_TRUNC : 0);
   imm_chunk_path(im, no, "chunk", path);
-  TRY_STORAGE(cdl_fs_open(im->fs, path, flags, &im->chunk_handle, err));
+  CDL_TRY(cdl_fs_open(im->fs, path, flags, &im->chunk_handle, err));
   imm_chunk_path(im, no, "cidx", path);
   int rc = cdl_fs_open(im->fs, path, flags | CDL_FS_CREATE, &im->index_handle, err);
   im->unsynced |= fresh; /* new directory entries */
@@ -58,11 +58,10 @@ int cdl_immutable_flush(cdl_immutable *im, cdl_error *err) {
   const imm_chunk *c = &im->chunks[im->n_chunks - 1];
   CDL_ASSERT(im->chunk_handle >= 0 && im->handle_chunk == c->no);
   const cdl_fs_ops *ops = im->fs->ops;
-  TRY_STORAGE(ops->write_at(im->fs, im->chunk_handle, im->pend_chunk.data, im->pend_chunk.len,
-                            im->flushed_size, err));
-  TRY_STORAGE(ops->write_at(im->fs, im->index_handle, im->pend_index.data, im->pend_index.len,
-                            IMM_INDEX_HEADER + (uint64_t)im->flushed_count * IMM_ENTRY_SIZE,
-                            err));
+  CDL_TRY(ops->write_at(im->fs, im->chunk_handle, im->pend_chunk.data, im->pend_chunk.len,
+                        im->flushed_size, err));
+  CDL_TRY(ops->write_at(im->fs, im->index_handle, im->pend_index.data, im->pend_index.len,
+                        IMM_INDEX_HEADER + (uint64_t)im->flushed_count * IMM_ENTRY_SIZE, err));
   im->flushed_count = c->count;
   im->flushed_size = c->size;
   im->unsynced = true;
@@ -81,7 +80,7 @@ static int tip_chunk_for(cdl_immutable *im, uint32_t no, imm_chunk **out, cdl_er
   }
   /* What is pending belongs to the old tip, which is made durable as it
    * is left: a sync reaches only the tip chunk's files. */
-  TRY_STORAGE(cdl_immutable_sync(im, err));
+  CDL_TRY(cdl_immutable_sync(im, err));
   if (im->n_chunks == im->cap_chunks) {
     size_t ncap = im->cap_chunks ? 2 * im->cap_chunks : 64;
     imm_chunk *grown = realloc(im->chunks, ncap * sizeof *grown);
@@ -89,7 +88,7 @@ static int tip_chunk_for(cdl_immutable *im, uint32_t no, imm_chunk **out, cdl_er
     im->chunks = grown;
     im->cap_chunks = ncap;
   }
-  TRY_STORAGE(open_tip_handles(im, no, true, err));
+  CDL_TRY(open_tip_handles(im, no, true, err));
   imm_chunk *c = &im->chunks[im->n_chunks];
   *c = (imm_chunk){.no = no};
   im->flushed_count = 0;
@@ -142,9 +141,9 @@ int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
   if (no64 > IMM_MAX_CHUNK_NO)
     return cdl_error_set(err, CDL_E_RANGE, 0, "immutable append: slot beyond the last chunk");
   /* Room first, so that a failure changes nothing. */
-  if (im->pend_chunk.len + len > IMM_WRITE_BEHIND) TRY_STORAGE(cdl_immutable_flush(im, err));
+  if (im->pend_chunk.len + len > IMM_WRITE_BEHIND) CDL_TRY(cdl_immutable_flush(im, err));
   imm_chunk *c = NULL;
-  TRY_STORAGE(tip_chunk_for(im, (uint32_t)no64, &c, err));
+  CDL_TRY(tip_chunk_for(im, (uint32_t)no64, &c, err));
   e.offset = c->size;
   uint8_t raw[IMM_ENTRY_SIZE];
   imm_entry_encode(&e, raw);
@@ -171,11 +170,11 @@ int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,
 
 int cdl_immutable_sync(cdl_immutable *im, cdl_error *err) {
   if (im->chunk_handle < 0) return CDL_OK;
-  TRY_STORAGE(cdl_immutable_flush(im, err));
+  CDL_TRY(cdl_immutable_flush(im, err));
   if (!im->unsynced) return CDL_OK;
-  TRY_STORAGE(im->fs->ops->sync(im->fs, im->chunk_handle, err));
-  TRY_STORAGE(im->fs->ops->sync(im->fs, im->index_handle, err));
-  TRY_STORAGE(im->fs->ops->sync_dir(im->fs, im->dir, err));
+  CDL_TRY(im->fs->ops->sync(im->fs, im->chunk_handle, err));
+  CDL_TRY(im->fs->ops->sync(im->fs, im->index_handle, err));
+  CDL_TRY(im->fs->ops->sync_dir(im->fs, im->dir, err));
   im->unsynced = false;
   return CDL_OK;
 }
@@ -186,11 +185,11 @@ int cdl_immutable_sync(cdl_immutable *im, cdl_error *err) {
 static int cut_files(cdl_immutable *im, imm_chunk *c, uint32_t keep, cdl_error *err) {
   uint64_t size = keep < c->count ? c->entries[keep].offset : c->size;
   if (!im->cfg.read_only) {
-    TRY_STORAGE(open_tip_handles(im, c->no, false, err));
+    CDL_TRY(open_tip_handles(im, c->no, false, err));
     im->unsynced = true;
-    TRY_STORAGE(im->fs->ops->truncate(im->fs, im->chunk_handle, size, err));
-    TRY_STORAGE(im->fs->ops->truncate(im->fs, im->index_handle,
-                                      IMM_INDEX_HEADER + (uint64_t)keep * IMM_ENTRY_SIZE, err));
+    CDL_TRY(im->fs->ops->truncate(im->fs, im->chunk_handle, size, err));
+    CDL_TRY(im->fs->ops->truncate(im->fs, im->index_handle,
+                                  IMM_INDEX_HEADER + (uint64_t)keep * IMM_ENTRY_SIZE, err));
   }
   im->blocks -= c->count - keep;
   im->bytes -= c->size - size;
@@ -209,9 +208,9 @@ static int remove_last_chunk(cdl_immutable *im, cdl_error *err) {
   char path[IMM_PATH_MAX];
   if (!im->cfg.read_only) {
     imm_chunk_path(im, c->no, "cidx", path);
-    TRY_STORAGE(im->fs->ops->remove(im->fs, path, err));
+    CDL_TRY(im->fs->ops->remove(im->fs, path, err));
     imm_chunk_path(im, c->no, "chunk", path);
-    TRY_STORAGE(im->fs->ops->remove(im->fs, path, err));
+    CDL_TRY(im->fs->ops->remove(im->fs, path, err));
   }
   im->blocks -= c->count;
   im->bytes -= c->size;
@@ -226,7 +225,7 @@ static int load_tip(cdl_immutable *im, cdl_error *err) {
   imm_chunk *c = &im->chunks[im->n_chunks - 1];
   if (c->entries != NULL && im->cap_tip >= c->count) return CDL_OK;
   const imm_entry *entries;
-  TRY_STORAGE(imm_chunk_entries(im, im->n_chunks - 1, &entries, err));
+  CDL_TRY(imm_chunk_entries(im, im->n_chunks - 1, &entries, err));
   im->cap_tip = c->count;
   return CDL_OK;
 }
@@ -241,7 +240,7 @@ static int truncate_flushed(cdl_immutable *im, cdl_immutable_pos pos, cdl_error 
 
 int cdl_immutable_truncate_before(cdl_immutable *im, cdl_immutable_pos pos, cdl_error *err) {
   if (pos.chunk >= im->n_chunks) return CDL_OK;
-  TRY_STORAGE(cdl_immutable_flush(im, err)); /* then the files are the whole truth */
+  CDL_TRY(cdl_immutable_flush(im, err)); /* then the files are the whole truth */
   int rc = truncate_flushed(im, pos, err);
   imm_mark_flushed(im);
   return rc;
@@ -256,7 +255,7 @@ static int kept_before(cdl_immutable *im, cdl_immutable_pos pos, const imm_entry
   if (pos.index >= c->count) *out = &c->last;
   if (pos.index == 0 || pos.index >= c->count) return CDL_OK;
   const imm_entry *entries;
-  TRY_STORAGE(imm_chunk_entries(im, pos.chunk, &entries, err));
+  CDL_TRY(imm_chunk_entries(im, pos.chunk, &entries, err));
   *out = &entries[pos.index - 1];
   return CDL_OK;
 }
@@ -265,21 +264,21 @@ static int truncate_flushed(cdl_immutable *im, cdl_immutable_pos pos, cdl_error 
   bool removed = im->n_chunks > pos.chunk + 1;
   const imm_entry *keep;
   if (removed || pos.index < im->chunks[pos.chunk].count) {
-    TRY_STORAGE(kept_before(im, pos, &keep, err));
-    TRY_STORAGE(imm_before_cut(im, keep, err));
+    CDL_TRY(kept_before(im, pos, &keep, err));
+    CDL_TRY(imm_before_cut(im, keep, err));
   }
-  while (im->n_chunks > pos.chunk + 1) TRY_STORAGE(remove_last_chunk(im, err));
+  while (im->n_chunks > pos.chunk + 1) CDL_TRY(remove_last_chunk(im, err));
   imm_chunk *c = &im->chunks[im->n_chunks - 1];
   if (removed) im->cap_tip = 0; /* the tip changed: its capacity is unknown */
   if (pos.index >= c->count) return load_tip(im, err);
   if (pos.index == 0) {
-    TRY_STORAGE(remove_last_chunk(im, err));
+    CDL_TRY(remove_last_chunk(im, err));
     im->cap_tip = 0;
-    TRY_STORAGE(load_tip(im, err));
+    CDL_TRY(load_tip(im, err));
     return im->cfg.read_only ? CDL_OK : im->fs->ops->sync_dir(im->fs, im->dir, err);
   }
   const imm_entry *entries;
-  TRY_STORAGE(imm_chunk_entries(im, im->n_chunks - 1, &entries, err));
+  CDL_TRY(imm_chunk_entries(im, im->n_chunks - 1, &entries, err));
   return cut_files(im, c, pos.index, err);
 }
 
@@ -312,7 +311,7 @@ static bool chunk_agrees(const cdl_immutable *im, size_t ci, const imm_scan *sca
 }
 
 int cdl_immutable_check_all(cdl_immutable *im, cdl_immutable_pos *bad, cdl_error *err) {
-  TRY_STORAGE(cdl_immutable_flush(im, err));
+  CDL_TRY(cdl_immutable_flush(im, err));
   for (size_t ci = 0; ci < im->n_chunks; ci++) {
     imm_chunk *c = &im->chunks[ci];
     imm_entry root = {.is_root = true};
@@ -321,7 +320,7 @@ int cdl_immutable_check_all(cdl_immutable *im, cdl_immutable_pos *bad, cdl_error
                             : im->cfg.check_genesis ? &root
                                                     : NULL;
     imm_scan scan;
-    TRY_STORAGE(imm_scan_chunk(im, c->no, 0, prev, &scan, err));
+    CDL_TRY(imm_scan_chunk(im, c->no, 0, prev, &scan, err));
     imm_entry *indexed;
     size_t n_indexed, i = 0;
     bool clean;

@@ -87,8 +87,8 @@ static int list_snapshots(cdl_chaindb *db, snap_list *l, cdl_error *err) {
   l->n = 0;
   l->db = db->cfg.read_only ? NULL : db;
   if (db->cfg.read_only && !db->fs->ops->exists(db->fs, dir)) return CDL_OK; /* none yet */
-  if (!db->cfg.read_only) TRY_CDB(db->fs->ops->mkdir(db->fs, dir, err));
-  TRY_CDB(db->fs->ops->list(db->fs, dir, collect, l, err));
+  if (!db->cfg.read_only) CDL_TRY(db->fs->ops->mkdir(db->fs, dir, err));
+  CDL_TRY(db->fs->ops->list(db->fs, dir, collect, l, err));
   qsort(l->items, l->n, sizeof *l->items, newest_first);
   return CDL_OK;
 }
@@ -159,7 +159,7 @@ int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
   /* The blocks before the snapshot are durable before it is: a snapshot
    * past the immutable DB's synced blocks would, after a power loss, look
    * like chunk files lost (docs/storage.md "Missing files"). */
-  TRY_CDB(cdl_chaindb_sync(db, err));
+  CDL_TRY(cdl_chaindb_sync(db, err));
   cdl_buf bytes;
   cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
   if (cdl_ledger_snapshot_write(db->ledger, &bytes) != CDL_OK) {
@@ -190,7 +190,7 @@ int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
 
 static int load_image(cdl_chaindb *db, const uint8_t *data, size_t len,
                       const uint8_t *want_hash, cdl_ledger **out, cdl_error *err) {
-  TRY_CDB(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
+  CDL_TRY(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
   cdl_ledger_tip tip;
   cdl_ledger_get_tip(*out, &tip);
   if (want_hash != NULL && (tip.at_genesis || memcmp(tip.hash, want_hash, 32) != 0)) {
@@ -246,7 +246,7 @@ static int replay_immutable(cdl_chaindb *db, const cdl_block_info *from, cdl_cha
   cdl_immutable_pos pos = {0, 0};
   bool more = cdl_immutable_count(db->imm) > 0;
   if (from != NULL) {
-    TRY_CDB(cdl_immutable_find(db->imm, from->slot, from->hash, &pos, NULL, err));
+    CDL_TRY(cdl_immutable_find(db->imm, from->slot, from->hash, &pos, NULL, err));
     more = cdl_immutable_next(db->imm, &pos);
   }
   cdl_ledger_set_flags(db->ledger, db->cfg.ledger.flags | CDL_LEDGER_NO_SIGNATURES);

@@ -197,7 +197,7 @@ static int repair_immutable(const db_opts *o, const db_genesis *dg, json_t *out,
   cdl_snapshot_guard guard;
   cdl_immutable *im;
   cdl_immutable_report rep;
-  TRY_CLI(open_immutable(o, dg, &guard, &fs, &im, &rep, err));
+  CDL_TRY(open_immutable(o, dg, &guard, &fs, &im, &rep, err));
   cdl_ledger_config cfg = db_ledger_config(o, &dg->g);
   cdl_ledger *l = NULL;
   cdl_immutable_pos bad;
@@ -263,7 +263,7 @@ int db_repair(const db_opts *o) {
 static int export_blocks(cdl_chaindb *db, const db_opts *o, uint64_t k, FILE *f, json_t *out,
                          cdl_error *err) {
   cdl_follower *fl;
-  TRY_CLI(cdl_follower_new(db, &fl, err));
+  CDL_TRY(cdl_follower_new(db, &fl, err));
   cdl_buf block;
   cdl_buf_init(&block, 0);
   uint64_t from = o->has_from ? o->from : 0, to = o->has_to ? o->to : UINT64_MAX;
@@ -338,12 +338,13 @@ static int cut_stores(const db_opts *o, const db_genesis *dg, cdl_error *err) {
   snprintf(dir, sizeof dir, "%s/ledger", o->db);
   const char *ctx[2] = {dir, slot};
   fs.ops->list(&fs, dir, remove_later_snapshot, ctx, NULL);
-  if (fs.ops->exists(&fs, dir)) TRY_CLI(fs.ops->sync_dir(&fs, dir, err));
+  if (fs.ops->exists(&fs, dir)) CDL_TRY(fs.ops->sync_dir(&fs, dir, err));
   immutable_dir(o, dir, sizeof dir);
-  TRY_CLI(cdl_immutable_drop_epochs_after(&fs, dir, cdl_byron_epoch_slots(dg->g.k), o->to_slot, err));
+  CDL_TRY(
+      cdl_immutable_drop_epochs_after(&fs, dir, cdl_byron_epoch_slots(dg->g.k), o->to_slot, err));
   cdl_snapshot_guard guard;
   cdl_immutable *im;
-  TRY_CLI(open_immutable(o, dg, &guard, &fs, &im, NULL, err));
+  CDL_TRY(open_immutable(o, dg, &guard, &fs, &im, NULL, err));
   int rc = cdl_immutable_truncate_slot(im, o->to_slot, err);
   cdl_immutable_close(im);
   snprintf(dir, sizeof dir, "%s/volatile", o->db);

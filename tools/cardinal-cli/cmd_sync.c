@@ -147,7 +147,7 @@ static int run_sync(const sync_opts *o, cdl_chaindb *db, const cdl_byron_genesis
 
 int cmd_sync(int argc, char **argv) {
   sync_opts o;
-  TRY_CLI(parse_opts(argc, argv, &o));
+  CDL_TRY(parse_opts(argc, argv, &o));
   /* SIGINT/SIGTERM end the sync cleanly: the database is closed (synced)
    * and the counts are printed; a repeat cannot cut that short. */
   cli_catch_stop_signals("sync");

@@ -11,12 +11,6 @@
 
 #define DB_MAX_CHUNKS 4096
 
-#define TRY_CLI(expr)              \
-  do {                             \
-    int rc_ = (expr);              \
-    if (rc_ != CDL_OK) return rc_; \
-  } while (0)
-
 typedef struct db_opts {
   const char *db, *genesis, *out;
   const char *chunks[DB_MAX_CHUNKS];

@@ -1,6 +1,6 @@
 /*
  * local.c: the node-to-client exchanges of the CLI's node commands
- * (local.h; docs/ouroboros-network.md 4.5 local chain-sync, 4.6
+ * (local.h; docs/ouroboros-network.md 4.1 local chain-sync, 4.6
  * local tx-submission). Each reads one whole reply message: SDUs are
  * gathered until the codec no longer reports a truncated message.
  */
