@@ -4,9 +4,10 @@
  *
  *   baseline  the chunk imported into a ChainDB from memory: validation
  *             (every signature) and storage, no network;
- *   sync      the same blocks fetched from `cardinal-node serve`'s server
- *             (cdl_io_server, on its own thread and loop) by the
- *             node-to-node client (cdl_io_sync), validated and stored:
+ *   sync      the same blocks fetched from `cardinal-node serve`'s
+ *             kernel (on its own thread and loop) by `cardinal-cli
+ *             sync`'s (cdl_io_sync, on the same driver), validated and
+ *             stored:
  *             pipelined (200 requests in flight) and not (1);
  * reporting blocks/s and headers/s end to end, CPU seconds of the client
  * and server threads, and each sync's ratio to the baseline.
@@ -72,13 +73,14 @@ typedef struct server_thread {
   pthread_t th;
   uv_loop_t loop;
   uv_async_t stop;
-  cdl_io_server *srv;
+  cdl_node *node;
+  cdl_io_node *io;
   double cpu_s;
 } server_thread;
 
 static void on_stop(uv_async_t *a) {
   server_thread *t = a->data;
-  cdl_io_server_stop(t->srv);
+  cdl_io_node_stop(t->io);
   uv_close((uv_handle_t *)&t->stop, NULL);
 }
 
@@ -90,12 +92,17 @@ static void *serve_main(void *arg) {
   return NULL;
 }
 
+/* `cardinal-node serve`: a kernel without peers or forger over |db|. */
 static void server_start(server_thread *t, cdl_chaindb *db, const cdl_byron_genesis *g) {
   uv_loop_init(&t->loop);
-  cdl_io_server_config cfg = {
-      .db = db, .n2n = {false, 7, 15, {g->protocol_magic, false, 0, false}}, .host = "127.0.0.1"};
+  cdl_node_config nc = {.db = db,
+                        .genesis = g,
+                        .n2n = cdl_hs_node_to_node(g->protocol_magic, false),
+                        .n2c = cdl_hs_node_to_client(g->protocol_magic)};
   cdl_error err = {0};
-  if (cdl_io_server_start(&t->loop, &cfg, &t->srv, &err) != CDL_OK) die("serve", &err);
+  if (cdl_node_new(&nc, cdl_io_wall_us(), &t->node, &err) != CDL_OK) die("serve", &err);
+  cdl_io_node_config cfg = {.node = t->node, .db = db, .host = "127.0.0.1"};
+  if (cdl_io_node_start(&t->loop, &cfg, &t->io, &err) != CDL_OK) die("serve", &err);
   uv_async_init(&t->loop, &t->stop, on_stop);
   t->stop.data = t;
   pthread_create(&t->th, NULL, serve_main, t);
@@ -105,6 +112,9 @@ static void server_stop(server_thread *t) {
   uv_async_send(&t->stop);
   pthread_join(t->th, NULL);
   uv_loop_close(&t->loop);
+  cdl_error err = {0};
+  if (cdl_io_node_finish(t->io, &err) != CDL_OK) die("serve", &err);
+  cdl_node_del(t->node);
 }
 
 typedef struct sync_result {
@@ -112,15 +122,7 @@ typedef struct sync_result {
   cdl_n2n_client_stats st;
 } sync_result;
 
-static int store(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
-  cdl_chaindb_add_result res;
-  cdl_rejection rej;
-  int rc = cdl_chaindb_add_block(ctx, block, len, &res, &rej, err);
-  if (rc == CDL_OK && res.outcome != CDL_ADD_ADOPTED)
-    rc = cdl_error_set(err, CDL_E_REJECTED, 0, "block not adopted: %s", rej.rule);
-  return rc;
-}
-
+/* `cardinal-cli sync`: every block must be adopted. */
 static sync_result sync_once(cdl_chaindb *src, const char *genesis, size_t pipeline) {
   char dir[128];
   snprintf(dir, sizeof dir, "%s/copy-%zu", base_dir, pipeline);
@@ -132,20 +134,25 @@ static sync_result sync_once(cdl_chaindb *src, const char *genesis, size_t pipel
   if (cdl_db_dir_open(&o, &dg, &db, NULL, &err) != CDL_OK) die("open copy", &err);
   server_thread t = {0};
   server_start(&t, src, &dg.g);
-  cdl_io_sync_config cfg = {.host = "127.0.0.1",
-                            .port = cdl_io_server_port(t.srv),
-                            .client = {.hs = {false, 7, 14, {dg.g.protocol_magic, true, 0, false}},
-                                       .epoch_slots = 10 * dg.g.k,
-                                       .pipeline = pipeline,
-                                       .fetch_batch = 256,
-                                       .on_block = store,
-                                       .ctx = db}};
+  cdl_io_sync_config cfg = {.db = db,
+                            .genesis = &dg.g,
+                            .host = "127.0.0.1",
+                            .port = cdl_io_node_port(t.io),
+                            .pipeline = pipeline,
+                            .fetch_batch = 256};
   sync_result r = {0};
+  cdl_node_stats ns;
   double t0 = bench_now_s(), c0 = thread_cpu_s();
-  if (cdl_io_sync(&cfg, &r.st, &err) != CDL_OK) die("sync", &err);
+  if (cdl_io_sync(&cfg, &ns, NULL, &err) != CDL_OK) die("sync", &err);
+  if (ns.blocks_adopted != ns.upstream.blocks) {
+    fprintf(stderr, "bench_sync: %llu blocks fetched, %llu adopted\n",
+            (unsigned long long)ns.upstream.blocks, (unsigned long long)ns.blocks_adopted);
+    exit(1);
+  }
   if (cdl_chaindb_close(db, &err) != CDL_OK) die("close copy", &err);
   r.seconds = bench_now_s() - t0;
   r.client_cpu_s = thread_cpu_s() - c0;
+  r.st = ns.upstream;
   server_stop(&t);
   r.server_cpu_s = t.cpu_s;
   cdl_db_genesis_free(&dg);

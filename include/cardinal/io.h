@@ -1,15 +1,11 @@
 /*
  * cardinal/io.h: the libuv driver, the only code that touches sockets,
  * clocks and signals (docs/design.md section 3; docs/network.md
- * "Driver").
- *
- * cdl_io_server listens on TCP (node-to-node) and on a Unix socket
- * (node-to-client) and runs one sans-IO responder engine per connection:
- * bytes read go to the engine, what the engine has to send is written one
- * SDU per write, and a timer follows the engine's next deadline. Any error
- * from an engine (a violation, a limit, a timeout) closes that connection
- * and only that one. A port or socket path another live process listens
- * on is refused (docs/node.md "One owner per socket").
+ * "Driver"). There is one driver, over the node kernel
+ * (include/cardinal/node.h): `cardinal-node run` is a kernel with peers
+ * and maybe a forger, `cardinal-node serve` one with neither, and
+ * `cardinal-cli sync` one with a single upstream peer that stops once it
+ * is synced. Besides it, a blocking local client for the CLI.
  */
 #ifndef CARDINAL_IO_H
 #define CARDINAL_IO_H
@@ -23,77 +19,21 @@
 /* The monotonic clock in microseconds, the time every engine is given. */
 uint64_t cdl_io_now_us(void);
 
-typedef struct cdl_io_server_config {
-  cdl_chaindb *db;
-  cdl_hs_config n2n;       /* TCP */
-  cdl_hs_config n2c;       /* the Unix socket */
-  const char *host;        /* NULL: no TCP listener */
-  uint16_t port;           /* 0: any free port (cdl_io_server_port says which) */
-  const char *socket_path; /* NULL: no Unix socket */
-  /* Caps, cut to the descriptor limit (docs/network.md "Connection
-   * limits"); more are accepted, logged and closed at once. */
-  size_t max_connections;       /* node-to-node (TCP); 0: 256 */
-  size_t max_local_connections; /* node-to-client (Unix socket); 0: 64 */
-  uint64_t write_timeout_ms;    /* writes stalled this long close; 0: 30 s */
-  uint64_t system_start;        /* the genesis start time (Unix seconds) */
-  cdl_mempool *mempool;    /* NULL: no transaction protocols */
-  const cdl_logger *log;
-} cdl_io_server_config;
-
-typedef struct cdl_io_server_stats {
-  uint64_t accepted, open;
-  uint64_t refused_over_limit;   /* node-to-node connections over their cap */
-  uint64_t refused_local;        /* local connections over their cap */
-  uint64_t accept_failed;        /* accepts the kernel refused (descriptors) */
-  uint64_t closed_clean;         /* the peer closed, or the handshake ended it */
-  uint64_t closed_violation;     /* a protocol violation, limit or timeout */
-  uint64_t closed_write_timeout; /* the peer stopped reading */
-  uint64_t bytes_in, bytes_out;
-} cdl_io_server_stats;
-
-typedef struct cdl_io_server cdl_io_server;
-
-int cdl_io_server_start(uv_loop_t *loop, const cdl_io_server_config *cfg, cdl_io_server **out,
-                        cdl_error *err);
-/* The TCP port listened on (after start; 0 without TCP). */
-uint16_t cdl_io_server_port(const cdl_io_server *s);
-/* The chain may have changed: re-validates the mempool against the new tip
- * and wakes every connection waiting on either. */
-void cdl_io_server_chain_changed(cdl_io_server *s);
-cdl_io_server_stats cdl_io_server_stats_get(const cdl_io_server *s);
-/* Closes the listeners and every connection; the server is freed once
- * libuv has closed its handles (run the loop until it returns). */
-void cdl_io_server_stop(cdl_io_server *s);
-
-/* ---- Syncing from one peer (sync.c) ---------------------------------------
- * Connects to host:port over TCP and runs a node-to-node client
- * (cdl_n2n_client) on its own loop until the client is synced with the
- * peer (or, with |follow|, until the connection ends), or until the first
- * stop signal when the process catches them (cdl_io_stop_catch). */
-
-typedef struct cdl_io_sync_config {
-  const char *host;
-  uint16_t port;
-  cdl_n2n_client_config client;
-  bool follow;
-  const cdl_logger *log;
-} cdl_io_sync_config;
-
-int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_n2n_client_stats *stats, cdl_error *err);
-
 /* ---- Running a node (node_run.c, node_link.c, metrics_http.c) -------------
- * Drives a node kernel (include/cardinal/node.h) on its own loop until
- * SIGINT or SIGTERM (caught with cdl_io_stop_catch: a repeat is ignored):
- * listens for peers on TCP and for clients on a Unix
- * socket, dials the upstream peers of |peers| as it says (backoff,
- * suspensions, reputation) and tells it how each connection ended and its
- * keep-alive round trips, calls the kernel's tick on the wall clock, and
- * serves Prometheus metrics over HTTP. A connection the kernel ends for a
+ * Drives a node kernel (include/cardinal/node.h) on a loop until SIGINT or
+ * SIGTERM (caught with cdl_io_stop_catch: a repeat is ignored), until
+ * cdl_io_node_stop, or until the |done| hook says so: listens for peers on
+ * TCP and for clients on a Unix socket (a port or socket path another live
+ * process listens on is refused: docs/node.md "One owner per socket"),
+ * dials the upstream peers of |peers| as it says (backoff, suspensions,
+ * reputation) and tells it how each connection ended and its keep-alive
+ * round trips, calls the kernel's tick on the wall clock, and serves
+ * Prometheus metrics over HTTP. A connection the kernel ends for a
  * violation is closed at once; one that ended in order (a refused
  * handshake) once what it had to send is written, or when its writes
- * time out. A failure of the node's own
- * (cdl_node_failed: its disk) stops the run with that error. The caller
- * then closes the ChainDB, which writes the ledger snapshot. */
+ * time out. A failure of the node's own (cdl_node_failed: its disk) stops
+ * the run with that error. The caller then closes the ChainDB, which
+ * writes the ledger snapshot. */
 
 typedef struct cdl_io_node_config {
   cdl_node *node;
@@ -108,13 +48,58 @@ typedef struct cdl_io_node_config {
   size_t max_local_connections; /* node-to-client; 0: 64 */
   uint64_t write_timeout_ms;    /* writes stalled this long close; 0: 30 s */
   const cdl_logger *log;
-  /* Called once listening, with the TCP port bound (scripts use port 0). */
+  /* Each hook is optional and gets |ctx|. on_ready: once listening, with
+   * the TCP port bound (scripts use port 0). done: after every turn of
+   * the driver; true stops the run with |*rc| (and |*err| when not 0) as
+   * its result (a sync that has caught up). upstream_ended: a connection
+   * to upstream peer |peer| of |peers|, or its dial, ended: |rc| is the
+   * kernel's verdict (CDL_E_REJECTED: an invalid block) or CDL_E_IO, 0
+   * when the peer closed in order. */
   void (*on_ready)(void *ctx, uint16_t port);
+  bool (*done)(void *ctx, cdl_node *node, int *rc, cdl_error *err);
+  void (*upstream_ended)(void *ctx, size_t peer, int rc, const char *why);
   void *ctx;
 } cdl_io_node_config;
 
-/* 0 after a signal, or the error that stopped the node. */
+/* The node on its own loop: 0 after a signal, or the error that stopped it. */
 int cdl_io_node_run(const cdl_io_node_config *cfg, cdl_error *err);
+
+/* The same on the caller's |loop| (a benchmark's thread): start, run the
+ * loop until it returns (after a stop, a signal, |done| or a failure,
+ * including one of the start itself when |*out| is set), then finish,
+ * which gives the run's result and frees it. */
+typedef struct cdl_io_node cdl_io_node;
+int cdl_io_node_start(uv_loop_t *loop, const cdl_io_node_config *cfg, cdl_io_node **out,
+                      cdl_error *err);
+/* The TCP port listened on (0 without TCP). */
+uint16_t cdl_io_node_port(const cdl_io_node *r);
+/* Closes the listeners and every connection, on the loop's thread. */
+void cdl_io_node_stop(cdl_io_node *r);
+int cdl_io_node_finish(cdl_io_node *r, cdl_error *err);
+
+/* ---- Syncing from one peer (sync.c) ---------------------------------------
+ * A node kernel with one upstream peer (host:port over TCP, initiator
+ * only), no listener and no forger, on the driver above: it stores what
+ * the peer's chain adds through the ChainDB until it is synced with the
+ * peer (with |follow|: until the connection ends), or until the first
+ * stop signal when the process catches them (cdl_io_stop_catch). The end
+ * of the connection before that is the sync's error: CDL_E_REJECTED with
+ * |rej| for an invalid block (else rej->rule is NULL), CDL_E_IO for a
+ * dial or a socket that failed. |stats|: the kernel's counts at the end. */
+
+typedef struct cdl_io_sync_config {
+  cdl_chaindb *db;
+  const cdl_byron_genesis *genesis;
+  const char *host;
+  uint16_t port;
+  size_t pipeline;    /* chain-sync requests in flight; 0: the kernel's */
+  size_t fetch_batch; /* blocks per block-fetch range; 0: the client's */
+  bool follow;
+  const cdl_logger *log;
+} cdl_io_sync_config;
+
+int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_node_stats *stats, cdl_rejection *rej,
+                cdl_error *err);
 
 /* ---- Local client (local_client.c) ---------------------------------------
  * A blocking node-to-client connection for the CLI: the Unix socket, SDU

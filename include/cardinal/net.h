@@ -427,6 +427,20 @@ typedef struct cdl_hs_config {
   cdl_hs_data data;
 } cdl_hs_config;
 
+/* The versions Cardinal proposes and accepts, on every side that runs the
+ * node's engines (the node, `serve`, `sync`, the simulator):
+ * node-to-node 7..15, node-to-client 9..23 (docs/network.md "Handshake").
+ * The CLI's blocking local client proposes fewer (CDL_LOCAL_*_VERSION in
+ * io.h): only those whose queries it speaks. */
+#define CDL_N2N_VERSION_MIN 7
+#define CDL_N2N_VERSION_MAX 15
+#define CDL_N2C_VERSION_MIN 9
+#define CDL_N2C_VERSION_MAX 23
+/* A node-to-node side for |magic|; |initiator_only|: it runs only the
+ * initiator's mini-protocols (a sync, a relay behind a firewall). */
+cdl_hs_config cdl_hs_node_to_node(uint32_t magic, bool initiator_only);
+cdl_hs_config cdl_hs_node_to_client(uint32_t magic);
+
 enum { CDL_HS_ACCEPTED = 1, CDL_HS_REFUSED = 2, CDL_HS_QUERIED = 3 };
 
 typedef struct cdl_hs_result {

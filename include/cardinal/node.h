@@ -93,6 +93,7 @@ typedef struct cdl_node_config {
   cdl_mempool_config mempool;
   const cdl_node_forger *forger; /* NULL: a relay (copied at creation) */
   size_t pipeline;               /* chain-sync requests in flight per upstream; 0: 50 */
+  size_t fetch_batch;            /* blocks per block-fetch range; 0: the client's 256 */
   const cdl_logger *log;         /* NULL: silent */
   const char *name;              /* in log lines; NULL: "node" */
 } cdl_node_config;
@@ -105,12 +106,19 @@ typedef struct cdl_node_stats {
   uint64_t record_failures;     /* leader slots not signed: the record could not be written */
   uint64_t own_refused;         /* our own blocks the ChainDB refused (a bug) */
   uint64_t blocks_adopted;  /* from peers, that changed the selected chain */
+  uint64_t blocks_stored;   /* from peers, kept but not selected (a fork) */
+  uint64_t blocks_known;    /* from peers, already held or older than the immutable tip */
   uint64_t blocks_received; /* from peers, any outcome */
   uint64_t invalid_blocks;  /* from peers, refused by the ledger */
   uint64_t chain_changes;
   uint64_t blocks_served, headers_served; /* to downstream peers and clients */
   uint64_t txs_received;                  /* by tx-submission and local tx-submission */
   size_t conns_in, conns_out, conns_local;
+  /* The upstream clients' counts summed over every outbound connection,
+   * open or closed (the round trip: the latest), and how many open ones
+   * are synced with their peer (cdl_n2n_client_synced). */
+  cdl_n2n_client_stats upstream;
+  size_t upstream_synced;
   cdl_mempool_stats mempool;
 } cdl_node_stats;
 
@@ -168,6 +176,8 @@ bool cdl_node_failed(const cdl_node *n, cdl_error *err);
  * forged from there. 0, CDL_E_REJECTED with |rej|, or CDL_E_NOMEM. */
 int cdl_node_submit(cdl_node *n, const uint8_t *gentx, size_t len, cdl_rejection *rej);
 cdl_mempool *cdl_node_mempool(cdl_node *n);
+/* Why the last block a peer sent was refused; false when none was. */
+bool cdl_node_last_rejection(const cdl_node *n, cdl_rejection *rej);
 void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st);
 /* The slot at |now_us|; false before the genesis start. */
 bool cdl_node_slot_at(const cdl_node *n, uint64_t now_us, uint64_t *slot);

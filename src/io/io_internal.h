@@ -1,7 +1,7 @@
 /*
- * io_internal.h: the listeners (serve.c) and the connections (conn.c) of
- * the libuv server (include/cardinal/io.h), and the listening sockets
- * both servers share (listen.c).
+ * io_internal.h: what the parts of the libuv driver (include/cardinal/io.h)
+ * share: connection admission (limits.c), bounded writes (stream.c) and
+ * the listening sockets (listen.c).
  */
 #ifndef CARDINAL_IO_INTERNAL_H
 #define CARDINAL_IO_INTERNAL_H
@@ -26,8 +26,6 @@
  * volatile files, snapshots, the lock), the log, the listeners, the
  * metrics endpoint and a socket accepted only to be refused. */
 #define IO_FD_RESERVE 32
-
-typedef struct io_conn io_conn;
 
 /* ---- Connection admission (limits.c; docs/network.md "Connection
  * limits") ---- */
@@ -109,21 +107,6 @@ int io_unix_claim(uv_pipe_t *pipe, const char *path, uv_connection_cb cb, io_uni
 /* Removes the socket file if the path still names the one claimed. */
 void io_unix_release(io_unix_path *claim);
 
-struct cdl_io_server {
-  uv_loop_t *loop;
-  cdl_io_server_config cfg;
-  uv_tcp_t tcp;
-  uv_pipe_t pipe;
-  bool has_tcp, has_pipe, stopping;
-  int handles_open; /* listeners not yet closed */
-  uint16_t port;
-  io_unix_path unix_path;
-  io_conn *conns;
-  io_limits lim;
-  uint64_t write_timeout_us;
-  cdl_io_server_stats st;
-};
-
 /* A connection's socket: TCP or a Unix socket, seen as a stream. */
 typedef union io_socket {
   uv_handle_t handle;
@@ -131,26 +114,6 @@ typedef union io_socket {
   uv_tcp_t tcp;
   uv_pipe_t pipe;
 } io_socket;
-
-struct io_conn {
-  io_socket h;
-  uv_timer_t timer;
-  cdl_io_server *srv;
-  cdl_n2n_server *engine;
-  io_conn *prev, *next;
-  char peer[64];
-  bool local, closing;
-  bool admitted; /* counted in the server's limits until closed */
-  int handles_open;
-  io_out out;
-  cdl_buf sdu;
-  uint8_t rbuf[IO_READ_BYTES];
-};
-
-/* Wakes every connection (after the chain or the mempool changed). */
-void io_server_wake_all(cdl_io_server *s);
-/* Counts additions and removals: a change means waiting readers may go on. */
-uint64_t io_mempool_version(const cdl_io_server *s);
 
 /* One write of a copy of an SDU (stream.c); the callback frees it. */
 typedef struct io_write {
@@ -165,18 +128,4 @@ typedef struct io_write {
 int io_write_copy(io_out *o, uv_stream_t *st, const cdl_buf *bytes, void *owner, uv_write_cb cb);
 /* The write |w| completed (its callback calls this before freeing it). */
 void io_write_done(io_out *o, const io_write *w);
-/* Sets |t| to fire at |deadline_us| (cdl_io_now_us time); UINT64_MAX
- * stops it. */
-void io_timer_arm(uv_timer_t *t, uint64_t deadline_us, uv_timer_cb cb);
-
-/* Takes the next connection waiting on |listener|. */
-void io_conn_accept(cdl_io_server *s, uv_stream_t *listener, bool local);
-/* Polls an engine that waits on the chain, then writes what it has. */
-void io_conn_wake(io_conn *c);
-/* Closes the connection; |violation|: it broke a rule (counted, logged
- * as a warning). */
-void io_conn_close(io_conn *c, bool violation, const char *why);
-/* Frees the server once its last handle is closed. */
-void io_server_maybe_free(cdl_io_server *s);
-
 #endif

@@ -1,6 +1,6 @@
 /*
- * listen.c: the listening sockets of `cardinal-node serve` (serve.c) and
- * `cardinal-node run` (node_run.c), in one place so both keep the same
+ * listen.c: the listening sockets of the node driver (node_run.c), for
+ * `cardinal-node run` and `serve` alike, in one place that keeps the
  * rule (docs/node.md "One owner per socket"; docs/network.md "Driver"):
  * one process per TCP port and per socket path.
  *

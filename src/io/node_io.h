@@ -13,7 +13,7 @@
 #include "cardinal/node.h"
 #include "io_internal.h"
 
-typedef struct nd_run nd_run;
+typedef struct cdl_io_node nd_run; /* the driver of one node (io.h) */
 typedef struct nd_link nd_link;
 
 /* One socket: an upstream peer we dialled, an inbound peer or a local
@@ -32,6 +32,7 @@ struct nd_link {
   bool resolving; /* a dial's name look-up is under way: it frees the link */
   bool ending;    /* the kernel ended it: closed once its writes are done */
   cdl_peer_end end;
+  int rc; /* how it ended, for the upstream_ended hook */
   char why[CDL_ERROR_MESSAGE_MAX + 48]; /* how the kernel ended it */
   uint64_t rtt_samples;                 /* keep-alive samples already given to the peer set */
   io_out out;
@@ -41,8 +42,8 @@ struct nd_link {
 
 typedef struct nd_metrics nd_metrics; /* metrics_http.c */
 
-struct nd_run {
-  uv_loop_t loop;
+struct cdl_io_node {
+  uv_loop_t *loop; /* the caller's */
   cdl_io_node_config cfg;
   uv_tcp_t tcp;
   uv_pipe_t pipe;

@@ -56,6 +56,8 @@ static void release(nd_link *l) {
   if (l->admitted) io_limits_release(&r->lim, l->kind == CDL_NODE_LOCAL);
   if (l->has_id) cdl_node_conn_close(r->cfg.node, l->id);
   if (l->peer != SIZE_MAX && r->cfg.peers) cdl_peers_down(r->cfg.peers, l->peer, l->end, nd_now());
+  if (l->peer != SIZE_MAX && r->cfg.upstream_ended)
+    r->cfg.upstream_ended(r->cfg.ctx, l->peer, l->rc, l->why);
   unlink_free(l);
   nd_pump(r); /* a slot in the peer set may be free again */
 }
@@ -66,6 +68,10 @@ void nd_link_close(nd_link *l, cdl_peer_end end, const char *why) {
   if (l->closing) return;
   l->closing = true;
   l->end = end;
+  if (!l->ending) { /* the socket's end, not the kernel's verdict */
+    l->rc = end == CDL_PEER_END_CLEAN ? CDL_OK : CDL_E_IO;
+    snprintf(l->why, sizeof l->why, "%s", why);
+  }
   bool bad = end == CDL_PEER_END_VIOLATION || end == CDL_PEER_END_INVALID_BLOCK;
   cdl_log(l->run->cfg.log, bad ? CDL_LOG_WARN : CDL_LOG_INFO, "node", "conn.closed", "%s: %s",
           l->name, why);
@@ -97,6 +103,7 @@ static void end_when_written(nd_link *l) {
     cdl_error why = {0};
     if (!cdl_node_conn_result(r->cfg.node, l->id, &rc, &why)) return;
     l->ending = true;
+    l->rc = rc;
     /* A failure of our own disk is not the peer's fault. */
     l->end = cdl_node_failed(r->cfg.node, NULL) ? CDL_PEER_END_CLEAN : cdl_peer_end_of(rc);
     snprintf(l->why, sizeof l->why, "%s: %s", rc == CDL_OK ? "finished" : cdl_error_name(rc),
@@ -184,7 +191,7 @@ static void name_accepted(nd_link *l) {
 void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local) {
   nd_link *l = nd_link_new(r, local ? CDL_NODE_LOCAL : CDL_NODE_INBOUND);
   if (l == NULL) return; /* libuv offers the connection again on the next turn */
-  int rc = local ? uv_pipe_init(&r->loop, &l->h.pipe, 0) : uv_tcp_init(&r->loop, &l->h.tcp);
+  int rc = local ? uv_pipe_init(r->loop, &l->h.pipe, 0) : uv_tcp_init(r->loop, &l->h.tcp);
   if (rc != 0) return unlink_free(l);
   l->h.handle.data = l;
   l->handle_open = true;
@@ -216,7 +223,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     if (l->closing) return release(l);
     return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(status));
   }
-  uv_tcp_init(&r->loop, &l->h.tcp);
+  uv_tcp_init(r->loop, &l->h.tcp);
   l->h.handle.data = l;
   l->handle_open = true;
   l->connect.data = l;
@@ -237,7 +244,7 @@ void nd_link_dial(nd_run *r, size_t i) {
   snprintf(service, sizeof service, "%u", p->port);
   struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
   l->resolve.data = l;
-  int rc = uv_getaddrinfo(&r->loop, &l->resolve, on_resolved, p->host, service, &hints);
+  int rc = uv_getaddrinfo(r->loop, &l->resolve, on_resolved, p->host, service, &hints);
   if (rc != 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
   l->resolving = true;
 }

@@ -26,6 +26,8 @@ uint64_t cdl_io_wall_us(void) {
 
 uint64_t nd_now(void) { return cdl_io_wall_us(); }
 
+uint64_t cdl_io_now_us(void) { return uv_hrtime() / 1000; }
+
 static void on_timer(uv_timer_t *t);
 
 static void arm_timer(nd_run *r) {
@@ -53,6 +55,8 @@ void nd_pump(nd_run *r) {
   }
   cdl_error why = {0};
   if (cdl_node_failed(r->cfg.node, &why)) return nd_stop(r, why.code, &why);
+  int rc = CDL_OK;
+  if (r->cfg.done && r->cfg.done(r->cfg.ctx, r->cfg.node, &rc, &why)) return nd_stop(r, rc, &why);
   dial_due(r);
   arm_timer(r);
 }
@@ -73,14 +77,14 @@ static void on_connection(uv_stream_t *listener, int status) {
 }
 
 static int listen_tcp(nd_run *r, cdl_error *err) {
-  uv_tcp_init(&r->loop, &r->tcp);
+  uv_tcp_init(r->loop, &r->tcp);
   r->tcp.data = r;
   r->has_tcp = true;
   return io_tcp_listen(&r->tcp, r->cfg.host, r->cfg.port, on_connection, &r->port, err);
 }
 
 static int listen_pipe(nd_run *r, cdl_error *err) {
-  uv_pipe_init(&r->loop, &r->pipe, 0);
+  uv_pipe_init(r->loop, &r->pipe, 0);
   r->pipe.data = r;
   r->has_pipe = true;
   return io_unix_claim(&r->pipe, r->cfg.socket_path, on_connection, &r->unix_path, err);
@@ -132,13 +136,13 @@ static int start(nd_run *r, cdl_error *err) {
   /* A peer that closes while we write must cost its connection (EPIPE),
    * not the process. */
   signal(SIGPIPE, SIG_IGN);
-  uv_timer_init(&r->loop, &r->timer);
-  uv_timer_init(&r->loop, &r->metrics_timer);
-  uv_timer_init(&r->loop, &r->sweep_timer);
+  uv_timer_init(r->loop, &r->timer);
+  uv_timer_init(r->loop, &r->metrics_timer);
+  uv_timer_init(r->loop, &r->sweep_timer);
   r->timer.data = r->metrics_timer.data = r->sweep_timer.data = r;
   uv_timer_start(&r->sweep_timer, on_sweep_timer, 1000, 1000);
   cdl_io_stop_catch("node");
-  int rc = cdl_io_stop_watch_start(&r->loop, &r->stop, on_stop_signal, r, err);
+  int rc = cdl_io_stop_watch_start(r->loop, &r->stop, on_stop_signal, r, err);
   if (rc == CDL_OK && r->cfg.host) rc = listen_tcp(r, err);
   if (rc == CDL_OK && r->cfg.socket_path) rc = listen_pipe(r, err);
   if (rc == CDL_OK && r->cfg.metrics_port) rc = nd_metrics_start(r, err);
@@ -152,11 +156,14 @@ static int start(nd_run *r, cdl_error *err) {
   return CDL_OK;
 }
 
-int cdl_io_node_run(const cdl_io_node_config *cfg, cdl_error *err) {
+int cdl_io_node_start(uv_loop_t *loop, const cdl_io_node_config *cfg, cdl_io_node **out,
+                      cdl_error *err) {
+  *out = NULL;
   if (cfg->node == NULL || cfg->db == NULL)
     return cdl_error_set(err, CDL_E_USAGE, 0, "node run: a node and its ChainDB are needed");
   nd_run *r = calloc(1, sizeof *r);
   if (r == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node run: out of memory");
+  r->loop = loop;
   r->cfg = *cfg;
   r->write_timeout_us = cfg->write_timeout_ms ? cfg->write_timeout_ms * 1000 : IO_WRITE_TIMEOUT_US;
   size_t kept = (cfg->peers ? cfg->peers->n : 0) + (cfg->metrics_port ? ND_METRICS_FDS : 0);
@@ -164,19 +171,37 @@ int cdl_io_node_run(const cdl_io_node_config *cfg, cdl_error *err) {
                  "node");
   cdl_buf_init(&r->sdu, 0);
   cdl_buf_init(&r->metrics_text, 0);
-  uv_loop_init(&r->loop);
+  *out = r;
   int rc = start(r, err);
   if (rc != CDL_OK)
     nd_stop(r, rc, err);
   else
     nd_pump(r);
-  uv_run(&r->loop, UV_RUN_DEFAULT);
+  return rc;
+}
+
+uint16_t cdl_io_node_port(const cdl_io_node *r) { return r->port; }
+
+void cdl_io_node_stop(cdl_io_node *r) { nd_stop(r, CDL_OK, NULL); }
+
+int cdl_io_node_finish(cdl_io_node *r, cdl_error *err) {
+  if (r == NULL) return CDL_OK;
   nd_metrics_stop(r);
-  uv_loop_close(&r->loop);
-  rc = r->rc;
+  int rc = r->rc;
   if (rc != CDL_OK && err->code == CDL_OK) *err = r->err;
   cdl_buf_free(&r->sdu);
   cdl_buf_free(&r->metrics_text);
   free(r);
   return rc;
+}
+
+int cdl_io_node_run(const cdl_io_node_config *cfg, cdl_error *err) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  cdl_io_node *r = NULL;
+  int rc = cdl_io_node_start(&loop, cfg, &r, err);
+  if (r != NULL) uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  int result = cdl_io_node_finish(r, err);
+  return r != NULL ? result : rc;
 }

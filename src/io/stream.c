@@ -61,14 +61,3 @@ bool io_out_stalled(io_out *o, uv_handle_t *h, uint64_t now_us, uint64_t timeout
 void io_close_fault(uv_handle_t *h, bool tcp, uv_close_cb cb) {
   if (!tcp || uv_tcp_close_reset((uv_tcp_t *)h, cb) != 0) uv_close(h, cb);
 }
-
-void io_timer_arm(uv_timer_t *t, uint64_t deadline_us, uv_timer_cb cb) {
-  if (deadline_us == UINT64_MAX) {
-    uv_timer_stop(t);
-    return;
-  }
-  uint64_t now = cdl_io_now_us();
-  /* Rounded up: a timer that fires early would only poll for nothing. */
-  uint64_t ms = deadline_us > now ? (deadline_us - now + 999) / 1000 : 0;
-  uv_timer_start(t, cb, ms, 0);
-}

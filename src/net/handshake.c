@@ -15,6 +15,20 @@
 
 #include "cardinal/net.h"
 
+cdl_hs_config cdl_hs_node_to_node(uint32_t magic, bool initiator_only) {
+  return (cdl_hs_config){.node_to_client = false,
+                         .min_version = CDL_N2N_VERSION_MIN,
+                         .max_version = CDL_N2N_VERSION_MAX,
+                         .data = {.magic = magic, .initiator_only = initiator_only}};
+}
+
+cdl_hs_config cdl_hs_node_to_client(uint32_t magic) {
+  return (cdl_hs_config){.node_to_client = true,
+                         .min_version = CDL_N2C_VERSION_MIN,
+                         .max_version = CDL_N2C_VERSION_MAX,
+                         .data = {.magic = magic}};
+}
+
 static bool n2c_number(uint32_t v) { return (v & CDL_HS_N2C_BIT) != 0; }
 
 bool cdl_hs_known(uint32_t v) {

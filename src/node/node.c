@@ -215,12 +215,19 @@ int cdl_node_submit(cdl_node *n, const uint8_t *gentx, size_t len, cdl_rejection
 
 cdl_mempool *cdl_node_mempool(cdl_node *n) { return n->mp; }
 
+bool cdl_node_last_rejection(const cdl_node *n, cdl_rejection *rej) {
+  if (n->has_rejection) *rej = n->rejection;
+  return n->has_rejection;
+}
+
 void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
   *st = n->st;
   st->conns_in = st->conns_out = st->conns_local = 0;
   st->blocks_served = n->closed.blocks_served;
   st->headers_served = n->closed.headers_served;
   st->txs_received = n->closed.txs_received;
+  st->upstream = n->closed_upstream;
+  st->upstream_synced = 0;
   for (size_t i = 0; i < n->n_conns; i++) {
     cdl_node_conn_kind k = n->conns[i]->kind;
     if (n->conns[i]->srv) {
@@ -228,6 +235,10 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
       st->blocks_served += ss.blocks_served;
       st->headers_served += ss.headers_served;
       st->txs_received += ss.txs_received;
+    }
+    if (n->conns[i]->cli) {
+      node_upstream_add(&st->upstream, cdl_n2n_client_stats_get(n->conns[i]->cli));
+      st->upstream_synced += cdl_n2n_client_synced(n->conns[i]->cli);
     }
     if (k == CDL_NODE_OUTBOUND)
       st->conns_out++;

@@ -47,6 +47,8 @@ static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err)
   n->st.blocks_received++;
   if (res.outcome == CDL_ADD_INVALID) {
     n->st.invalid_blocks++;
+    n->rejection = rej;
+    n->has_rejection = true;
     node_log(n, CDL_LOG_WARN, "block.invalid", "connection %u: block %llu refused: %s",
              (unsigned)c->id, (unsigned long long)rej.block_no, rej.rule ? rej.rule : "?");
     return cdl_error_set(err, CDL_E_REJECTED, 0, "the peer sent an invalid block: %s",
@@ -55,6 +57,10 @@ static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err)
   if (res.outcome == CDL_ADD_ADOPTED) {
     n->st.blocks_adopted++;
     node_chain_changed(n);
+  } else if (res.outcome == CDL_ADD_STORED) {
+    n->st.blocks_stored++;
+  } else {
+    n->st.blocks_known++;
   }
   return CDL_OK;
 }
@@ -64,6 +70,7 @@ static int open_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *er
   cdl_n2n_client_config cfg = {.hs = n->cfg.n2n,
                                .epoch_slots = n->epoch_slots,
                                .pipeline = n->cfg.pipeline,
+                               .fetch_batch = n->cfg.fetch_batch,
                                .known = known,
                                .n_known = cdl_chaindb_known_points(n->db, known, NODE_KNOWN_POINTS),
                                .on_block = on_block,
@@ -185,11 +192,26 @@ void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id) {
         n->closed.headers_served += st.headers_served;
         n->closed.txs_received += st.txs_received;
       }
+      if (n->conns[i]->cli)
+        node_upstream_add(&n->closed_upstream, cdl_n2n_client_stats_get(n->conns[i]->cli));
       node_fetch_conn_gone(n, id);
       node_conn_free(n->conns[i]);
       n->conns[i] = n->conns[--n->n_conns];
       return;
     }
+}
+
+void node_upstream_add(cdl_n2n_client_stats *sum, cdl_n2n_client_stats st) {
+  sum->headers += st.headers;
+  sum->blocks += st.blocks;
+  sum->block_bytes += st.block_bytes;
+  sum->rollbacks += st.rollbacks;
+  sum->ka_rtt_samples += st.ka_rtt_samples;
+  sum->tx_ids_offered += st.tx_ids_offered;
+  sum->txs_sent += st.txs_sent;
+  if (st.ka_rtt_us) sum->ka_rtt_us = st.ka_rtt_us;
+  if (st.peer_tip.block_no || st.headers) sum->peer_tip = st.peer_tip;
+  sum->intersection = st.intersection;
 }
 
 bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_client_stats *st) {

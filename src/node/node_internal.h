@@ -58,6 +58,9 @@ struct cdl_node {
   cdl_node_conn_id next_id;
   cdl_node_stats st;
   cdl_n2n_server_stats closed; /* the servers of connections since closed */
+  cdl_n2n_client_stats closed_upstream; /* the clients of connections since closed */
+  bool has_rejection;
+  cdl_rejection rejection; /* the last block a peer sent that was refused */
   bool failed;                 /* storage or memory failed: the node must stop */
   cdl_error fatal;             /* why */
   cdl_buf block;               /* forging scratch */
@@ -90,6 +93,8 @@ extern const cdl_n2n_fetch_ops node_fetch_ops;
 /* A claimed block came in on |c|; a connection is gone with its claims. */
 void node_fetch_arrived(cdl_node *n, node_conn *c, const uint8_t hash[32]);
 void node_fetch_conn_gone(cdl_node *n, cdl_node_conn_id id);
+/* Adds one upstream client's counts to |sum| (cdl_node_stats.upstream). */
+void node_upstream_add(cdl_n2n_client_stats *sum, cdl_n2n_client_stats st);
 void node_log(const cdl_node *n, cdl_log_level level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

@@ -94,7 +94,7 @@ silent_ms=$(cat "$work/silent.ms")
 sleep 0.2
 fds_after=$(fds)
 [ "$fds_after" = "$fds_before" ] || fail "descriptors: $fds_before before, $fds_after after"
-violations=$(grep -c '"level":"warn","component":"serve","event":"conn.closed"' "$work/node.log")
+violations=$(grep -c '"level":"warn","component":"node","event":"conn.closed"' "$work/node.log")
 [ "$violations" = 7 ] || fail "$violations connections closed for a violation, expected 7"
 serve_stop
 echo "hostile_sockets: ok (silent peer closed after $silent_ms ms)"

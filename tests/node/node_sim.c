@@ -188,8 +188,8 @@ static void open_node(sim *s, size_t i) {
   if (core) open_forger(s, i);
   char name[32];
   snprintf(name, sizeof name, "sim-%zu", i);
-  cdl_hs_config n2n = {false, 7, 14, {42, false, 0, false}};
-  cdl_hs_config n2c = {true, 16, 19, {42, false, 0, false}};
+  cdl_hs_config n2n = cdl_hs_node_to_node(42, false);
+  cdl_hs_config n2c = cdl_hs_node_to_client(42);
   cdl_node_config nc = {.db = n->db,
                         .genesis = &s->gen.genesis,
                         .n2n = n2n,

@@ -63,8 +63,8 @@ static cdl_node *kernel(cdl_chaindb *db, const cdl_gen_dir *g, const cdl_node_fo
                         const cdl_logger *log, uint64_t now_us) {
   cdl_node_config nc = {.db = db,
                         .genesis = &g->genesis,
-                        .n2n = {false, 7, 14, {42, false, 0, false}},
-                        .n2c = {true, 16, 19, {42, false, 0, false}},
+                        .n2n = cdl_hs_node_to_node(42, false),
+                        .n2c = cdl_hs_node_to_client(42),
                         .forger = f,
                         .log = log};
   cdl_node *n = NULL;

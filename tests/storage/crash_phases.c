@@ -236,8 +236,8 @@ static int forge_work(const phases *p, const work *w, cdl_fs *fs, int fd, cdl_er
   if (rc == CDL_OK) rc = cdl_chaindb_open(&cfg, &db, NULL, err);
   uint32_t magic = p->gen.genesis.protocol_magic;
   cdl_node_config nc = {.db = db, .genesis = &p->gen.genesis,
-                        .n2n = {false, 7, 14, {magic, false, 0, false}},
-                        .n2c = {true, 16, 19, {magic, false, 0, false}}, .forger = &f};
+                        .n2n = cdl_hs_node_to_node(magic, false),
+                        .n2c = cdl_hs_node_to_client(magic), .forger = &f};
   cdl_node *n = NULL;
   if (rc == CDL_OK) rc = cdl_node_new(&nc, PH_START_US, &n, err);
   if (rc == CDL_OK) rc = forge_slots(n, fd, err);

@@ -46,7 +46,7 @@ wait_until "serve s2" ready s2
   >"$work/sync.json" 2>"$work/sync.log" &
 sync_pid=$!
 pids+=("$sync_pid")
-wait_until "sync to connect" grep -q '"event":"connected"' "$work/sync.log"
+wait_until "sync to connect" grep -q '"event":"conn.opened"' "$work/sync.log"
 signal_burst "$sync_pid"
 exits "$sync_pid" 0 "sync after repeated signals"
 grep -q '"blocks": 5' "$work/sync.json" || fail "sync: no report of its 5 blocks: $(cat "$work/sync.json")"

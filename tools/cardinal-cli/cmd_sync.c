@@ -3,8 +3,9 @@
  * (docs/cli.md "sync"; docs/network.md "Syncing"): follows a peer's chain
  * over node-to-node chain-sync and block-fetch, validating each block
  * through the ChainDB and storing it, until synced with the peer (or
- * SIGINT/SIGTERM). An invalid block ends the sync with the rejection
- * (exit 1).
+ * SIGINT/SIGTERM; with --follow, until the connection ends). It is a node
+ * kernel with one upstream peer, initiator only, on the node's driver.
+ * An invalid block ends the sync with the rejection (exit 1).
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,8 +13,6 @@
 
 #include "cardinal/io.h"
 #include "db.h"
-
-#define MAX_KNOWN 40
 
 typedef struct sync_opts {
   db_opts db;
@@ -80,69 +79,24 @@ static int parse_opts(int argc, char **argv, sync_opts *o) {
   return EXIT_OK;
 }
 
-/* Our chain as intersection candidates: the tip, then ever further back
- * (1, 2, 4, ... blocks), then the first block. */
-typedef struct sync_sink {
-  cdl_chaindb *db;
-  cdl_rejection rej;
-  uint64_t adopted, stored, duplicate, invalid;
-} sync_sink;
-
-static int store_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
-  sync_sink *s = ctx;
-  cdl_chaindb_add_result res;
-  int rc = cdl_chaindb_add_block(s->db, block, len, &res, &s->rej, err);
-  if (rc != CDL_OK) return rc;
-  if (res.outcome == CDL_ADD_INVALID) {
-    s->invalid++;
-    return cdl_error_set(err, CDL_E_REJECTED, 0, "the peer sent an invalid block: %s",
-                         s->rej.rule ? s->rej.rule : "?");
-  }
-  if (res.outcome == CDL_ADD_ADOPTED)
-    s->adopted++;
-  else if (res.outcome == CDL_ADD_STORED)
-    s->stored++;
-  else
-    s->duplicate++;
-  return CDL_OK;
-}
-
 static json_t *tip_json(cdl_chaindb *db, uint64_t k) {
   cdl_block_info tip;
   return cdl_chaindb_tip(db, &tip) ? db_block_json(&tip, k) : json_null();
 }
 
-static json_t *sync_json(const sync_sink *s, const cdl_n2n_client_stats *st, cdl_chaindb *db,
-                         uint64_t k, const sync_opts *o, double seconds) {
+static json_t *sync_json(const cdl_node_stats *ns, cdl_chaindb *db, uint64_t k,
+                         const sync_opts *o, double seconds) {
+  const cdl_n2n_client_stats *st = &ns->upstream;
   return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I}", "headers",
                    (json_int_t)st->headers, "blocks", (json_int_t)st->blocks, "adopted",
-                   (json_int_t)s->adopted, "stored", (json_int_t)s->stored, "duplicate",
-                   (json_int_t)s->duplicate, "rollbacks", (json_int_t)st->rollbacks, "block_bytes",
-                   (json_int_t)st->block_bytes, "tip", tip_json(db, k), "seconds", seconds,
-                   "blocks_per_second", seconds > 0 ? (double)st->blocks / seconds : 0.0,
-                   "headers_per_second", seconds > 0 ? (double)st->headers / seconds : 0.0,
-                   "keepalive_rtt_ms", (double)st->ka_rtt_us / 1000.0, "pipeline",
-                   (json_int_t)o->pipeline, "batch", (json_int_t)o->batch);
-}
-
-static int run_sync(const sync_opts *o, cdl_chaindb *db, const cdl_byron_genesis *g,
-                    sync_sink *sink, cdl_n2n_client_stats *st, cdl_error *err) {
-  cdl_point known[MAX_KNOWN];
-  cdl_logger lg = {.out = stderr, .min = o->level};
-  cdl_io_sync_config cfg = {
-      .host = o->host,
-      .port = (uint16_t)o->port,
-      .client = {.hs = {false, 7, 14, {g->protocol_magic, true, 0, false}},
-                 .epoch_slots = cdl_byron_epoch_slots(g->k),
-                 .pipeline = o->pipeline,
-                 .fetch_batch = o->batch,
-                 .known = known,
-                 .n_known = cdl_chaindb_known_points(db, known, MAX_KNOWN - 1),
-                 .on_block = store_block,
-                 .ctx = sink},
-      .follow = o->follow,
-      .log = &lg};
-  return cdl_io_sync(&cfg, st, err);
+                   (json_int_t)ns->blocks_adopted, "stored", (json_int_t)ns->blocks_stored,
+                   "duplicate", (json_int_t)ns->blocks_known, "rollbacks",
+                   (json_int_t)st->rollbacks, "block_bytes", (json_int_t)st->block_bytes, "tip",
+                   tip_json(db, k), "seconds", seconds, "blocks_per_second",
+                   seconds > 0 ? (double)st->blocks / seconds : 0.0, "headers_per_second",
+                   seconds > 0 ? (double)st->headers / seconds : 0.0, "keepalive_rtt_ms",
+                   (double)st->ka_rtt_us / 1000.0, "pipeline", (json_int_t)o->pipeline, "batch",
+                   (json_int_t)o->batch);
 }
 
 int cmd_sync(int argc, char **argv) {
@@ -155,19 +109,27 @@ int cmd_sync(int argc, char **argv) {
   db_genesis dg;
   cdl_chaindb *db = NULL;
   cdl_error err = {0};
-  sync_sink sink = {0};
-  cdl_n2n_client_stats st = {0};
+  cdl_node_stats ns = {0};
+  cdl_rejection rej = {0};
   double start = cli_now_seconds();
   int rc = db_open(&o.db, &dg, DB_CREATE, &db, NULL, &err);
   if (rc == CDL_OK) {
-    sink.db = db;
-    rc = run_sync(&o, db, &dg.g, &sink, &st, &err);
+    cdl_logger lg = {.out = stderr, .min = o.level};
+    cdl_io_sync_config cfg = {.db = db,
+                              .genesis = &dg.g,
+                              .host = o.host,
+                              .port = (uint16_t)o.port,
+                              .pipeline = o.pipeline,
+                              .fetch_batch = o.batch,
+                              .follow = o.follow,
+                              .log = &lg};
+    rc = cdl_io_sync(&cfg, &ns, &rej, &err);
   }
   double seconds = cli_now_seconds() - start;
-  json_t *out = db ? sync_json(&sink, &st, db, dg.g.k, &o, seconds) : NULL;
+  json_t *out = db ? sync_json(&ns, db, dg.g.k, &o, seconds) : NULL;
   int code = EXIT_OK;
-  if (rc == CDL_E_REJECTED && sink.invalid)
-    code = cli_report_rejection(&sink.rej, cdl_chaindb_ledger(db));
+  if (rc == CDL_E_REJECTED && rej.rule != NULL)
+    code = cli_report_rejection(&rej, cdl_chaindb_ledger(db));
   else if (rc != CDL_OK)
     code = cli_report(&err);
   cdl_error close_err = {0};

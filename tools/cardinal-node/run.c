@@ -17,7 +17,6 @@
  */
 #define _DEFAULT_SOURCE /* realpath */
 #include <getopt.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,15 +144,7 @@ typedef struct ready_ctx {
 
 static void print_ready(void *ctx, uint16_t port) {
   ready_ctx *r = ctx;
-  cdl_block_info tip;
-  char hash[65] = "";
-  bool has = cdl_chaindb_tip(r->db, &tip);
-  if (has) cdl_hex_encode(tip.hash, 32, hash);
-  printf("{\"port\":%u,\"socket\":\"%s\",\"metrics_port\":%lu,\"tip\":{\"slot\":%" PRIu64
-         ",\"block_no\":%" PRIu64 ",\"hash\":\"%s\"}}\n",
-         port, r->o->socket_path, r->o->metrics_port, has ? tip.slot : 0, has ? tip.block_no : 0,
-         hash);
-  fflush(stdout);
+  node_print_ready(port, r->o->socket_path, (long)r->o->metrics_port, r->db);
 }
 
 typedef struct run_state {
@@ -222,8 +213,8 @@ static int run_node(run_state *s, cdl_error *err) {
   cdl_node_config nc = {
       .db = s->db,
       .genesis = &s->dg.g,
-      .n2n = node_hs_config(false, magic),
-      .n2c = node_hs_config(true, magic),
+      .n2n = cdl_hs_node_to_node(magic, false),
+      .n2c = cdl_hs_node_to_client(magic),
       .mempool = {.capacity_bytes = s->fc.mempool_capacity, .ttl_slots = s->fc.mempool_ttl},
       .forger = o->cert ? &s->forger : NULL,
       .log = &s->log};
