@@ -26,7 +26,7 @@ typedef struct txs {
 static void genesis_coin(const cdl_gen_dir *d, uint8_t id[32], uint64_t *lovelace) {
   cdl_buf addr;
   cdl_buf_init(&addr, 0);
-  cdl_gen_key_address(&d->secrets.poor[0], d->requires_magic, d->genesis.protocol_magic, &addr);
+  cdl_key_address(&d->secrets.poor[0], d->requires_magic, d->genesis.protocol_magic, &addr);
   cdl_arena arena;
   cdl_arena_init(&arena, 0);
   cdl_error err = {0};
@@ -48,23 +48,23 @@ static void make_chain(const cdl_gen_dir *d, txs *t) {
   cdl_buf from, to;
   cdl_buf_init(&from, 0);
   cdl_buf_init(&to, 0);
-  cdl_gen_key_address(&d->secrets.poor[0], d->requires_magic, magic, &from);
-  cdl_gen_key_address(&d->secrets.poor[1], d->requires_magic, magic, &to);
-  cdl_gen_tx_input in = {.index = 0, .owner = &d->secrets.poor[0]};
+  cdl_key_address(&d->secrets.poor[0], d->requires_magic, magic, &from);
+  cdl_key_address(&d->secrets.poor[1], d->requires_magic, magic, &to);
+  cdl_payload_tx_input in = {.index = 0, .owner = &d->secrets.poor[0]};
   uint64_t value = 0;
   genesis_coin(d, in.tx_id, &value);
   t->n = N_TXS;
   t->gentx = calloc(N_TXS, sizeof *t->gentx);
   for (size_t i = 0; i < N_TXS; i++) {
     value -= 1000000 + 200000; /* one ADA out, 0.2 ADA fee */
-    cdl_gen_tx_output outs[2] = {{cdl_span_of(to.data, to.len), 1000000},
-                                 {cdl_span_of(from.data, from.len), value}};
+    cdl_payload_tx_output outs[2] = {{cdl_span_of(to.data, to.len), 1000000},
+                                     {cdl_span_of(from.data, from.len), value}};
     cdl_buf *g = &t->gentx[i];
     cdl_buf_init(g, 0);
     cdl_cbor_enc_array(g, 2);
     cdl_cbor_enc_uint(g, CDL_MP_TX);
     uint8_t id[32];
-    cdl_gen_tx_make(&in, 1, outs, 2, magic, g, id);
+    cdl_payload_tx_make(&in, 1, outs, 2, magic, g, id);
     memcpy(in.tx_id, id, 32);
     in.index = 1;
   }

@@ -2,14 +2,15 @@
  * cardinal/gen.h: making Byron networks and chains on demand
  * (docs/genesis.md for operators, docs/byron.md sections 1-6 for formats):
  *
- *   keys      Ed25519-BIP32 signing keys, derived from a seed or random;
- *   key files cardano-cli text envelopes and the legacy cardano-sl
- *             UserSecret CBOR (keyfile.c);
  *   genesis   a new network's genesis.json and every secret behind it,
- *             written to and read back from a directory;
+ *             written to and read back from a directory (genesis.c,
+ *             genesis_dir.c, params.c);
  *   chains    valid chains forged by the genesis delegates (chain_gen.c)
  *             and invalid ones with one known defect (invalid.c).
  *
+ * Keys, key files, signed payloads and block forging are the forge's
+ * (cardinal/forge.h), which the node links too; this module is linked
+ * only by cardinal-cli, the tests and the benches, never by the node.
  * Everything generated is judged by the ledger (cardinal/ledger.h) as it
  * is made: a generator bug is an error here, never a bad chain on disk.
  */
@@ -19,101 +20,8 @@
 #include <stdio.h>
 
 #include "cardinal/byron.h"
+#include "cardinal/forge.h"
 #include "cardinal/ledger.h"
-
-/* ---- Keys ---------------------------------------------------------------
- * An Ed25519-BIP32 key as Byron uses it: xprv = kL || kR (kL clamped),
- * xpub = A || chain code. cardano-cli's 128-byte XPrv is xprv || xpub. */
-typedef struct cdl_gen_key {
-  uint8_t xprv[64];
-  uint8_t xpub[64];
-} cdl_gen_key;
-
-/* A key from 32 bytes of entropy (the same entropy, the same key). */
-void cdl_gen_key_derive(cdl_gen_key *k, const uint8_t entropy[32]);
-/* From cardano-cli's 128-byte XPrv; fails if A is not kL*B. */
-int cdl_gen_key_from_xprv128(cdl_gen_key *k, const uint8_t xprv128[128], cdl_error *err);
-void cdl_gen_key_sign(const cdl_gen_key *k, const uint8_t *msg, size_t len, uint8_t sig[64]);
-/* Blake2b-224(SHA3-256(...)) of the public key: stakeholder id. */
-void cdl_gen_key_hash(const cdl_gen_key *k, uint8_t out[28]);
-/* The key's public-key address (type 0), with the network-magic
- * attribute when |with_magic|. */
-void cdl_gen_key_address(const cdl_gen_key *k, bool with_magic, uint32_t magic, cdl_buf *out);
-
-/* ---- Signed payloads (payloads.c) --------------------------------------
- * What a wallet, a delegator or an update proposer submits. Each appends
- * the payload's CBOR (as it sits in a block) to |out|. */
-typedef struct cdl_gen_tx_input {
-  uint8_t tx_id[32];
-  uint32_t index;
-  const cdl_gen_key *owner; /* signs the witness */
-} cdl_gen_tx_input;
-typedef struct cdl_gen_tx_output {
-  cdl_span address;
-  uint64_t lovelace;
-} cdl_gen_tx_output;
-/* A TxAux [tx, witnesses], one witness per input; |id| gets the tx id. */
-void cdl_gen_tx_make(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
-                     size_t n_out, uint32_t magic, cdl_buf *txaux, uint8_t id[32]);
-/* The same in two steps, as a wallet does: the unsigned Tx [inputs,
- * outputs, attributes] (|id| its hash), then the TxAux with one witness
- * by each of |keys| (in input order). */
-void cdl_gen_tx_body(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
-                     size_t n_out, cdl_buf *tx, uint8_t id[32]);
-void cdl_gen_tx_sign(cdl_span tx, const cdl_gen_key *const *keys, size_t n, uint32_t magic,
-                     cdl_buf *txaux);
-/* A certificate by |issuer| delegating to |delegate_pk| from |epoch|. */
-void cdl_gen_cert_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
-                       uint32_t magic, cdl_buf *out);
-/* The same certificate as a structure (what key files and a core node
- * hold): signed by |issuer| for the network |magic|. */
-void cdl_gen_delegation_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64],
-                             uint64_t epoch, uint32_t magic, cdl_byron_genesis_delegation *d);
-/* A certificate structure's CBOR, as it sits in a block. */
-void cdl_gen_delegation_encode(const cdl_byron_genesis_delegation *d, cdl_buf *out);
-/* A proposal for protocol version |pv| setting maxTxSize, with software
- * version (app, number); |id| gets its hash. */
-void cdl_gen_proposal_make(const cdl_gen_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,
-                           const char *app, uint32_t app_number, uint32_t magic, cdl_buf *out,
-                           uint8_t id[32]);
-/* A vote for proposal |proposal_id|. */
-void cdl_gen_vote_make(const cdl_gen_key *voter, const uint8_t proposal_id[32], uint32_t magic,
-                       cdl_buf *out);
-
-/* ---- Key and certificate files (keyfile.c) -------------------------------
- * Signing keys are written as cardano-cli text envelopes
- *   {"type": "PaymentSigningKeyByron_ed25519_bip32", "description": ...,
- *    "cborHex": "5880" || xprv || xpub}
- * and read from an envelope, from the bare CBOR byte string "5880..."
- * (what cardano-node's Byron --signing-key and non-legacy `cardano-cli
- * byron` keys are), or from the legacy cardano-sl UserSecret CBOR
- * (`cardano-cli byron --byron-legacy-formats`). AVVM (redeem) secrets and delegation
- * certificates have no cardano-cli envelope type; we use
- * "RedeemSigningKeyByron_ed25519" (cborHex "5820" || seed) and
- * "ByronDelegationCertificate" (cborHex the certificate's CBOR). */
-typedef enum cdl_keyfile_format {
-  CDL_KEYFILE_ENVELOPE,
-  CDL_KEYFILE_LEGACY,
-  CDL_KEYFILE_RAW
-} cdl_keyfile_format;
-
-#define CDL_KEYFILE_MAX_BYTES 65536 /* any key file is far smaller */
-
-int cdl_keyfile_write_signing(const char *path, const cdl_gen_key *k, cdl_keyfile_format format,
-                              const char *description, cdl_error *err);
-/* Reads any of the three formats; |format| (may be NULL) says which. */
-int cdl_keyfile_read_signing(const char *path, cdl_gen_key *k, cdl_keyfile_format *format,
-                             cdl_error *err);
-/* The same from bytes already in memory. */
-int cdl_keyfile_parse_signing(const uint8_t *data, size_t len, cdl_gen_key *k,
-                              cdl_keyfile_format *format, cdl_error *err);
-int cdl_keyfile_write_redeem(const char *path, const uint8_t seed[32], cdl_error *err);
-int cdl_keyfile_read_redeem(const char *path, uint8_t seed[32], cdl_error *err);
-int cdl_keyfile_write_cert(const char *path, const cdl_byron_genesis_delegation *d,
-                           cdl_error *err);
-/* Reads a certificate envelope; issuer_id is filled from issuer_pk. The
- * signature is not checked here (the genesis load does that). */
-int cdl_keyfile_read_cert(const char *path, cdl_byron_genesis_delegation *d, cdl_error *err);
 
 /* ---- Seeded randomness for generators ---- */
 typedef struct cdl_gen_rng {
@@ -149,7 +57,7 @@ int cdl_gen_params_read(const char *path, cdl_byron_protocol_params *pp, cdl_err
 /* A genesis directory's secrets. Index i of delegates signs for genesis
  * key i; certs[i] is that delegation. */
 typedef struct cdl_gen_secrets {
-  cdl_gen_key *genesis, *delegates, *poor;
+  cdl_key *genesis, *delegates, *poor;
   cdl_byron_genesis_delegation *certs;
   uint8_t (*avvm)[32];
   size_t n_genesis, n_poor, n_avvm;
@@ -204,28 +112,7 @@ int cdl_gen_chain(const cdl_gen_dir *d, const cdl_gen_chain_opts *o, FILE *out,
 /* Re-delegation keys: derived from the issuing genesis key and the
  * certificate's epoch, so any holder of the genesis directory can sign
  * for them again (chain generate-invalid does). */
-void cdl_gen_redelegate_key(const cdl_gen_key *genesis_key, uint64_t epoch, cdl_gen_key *out);
-
-/* ---- Forging (forge.c): what a core node signs ----
- * A main block signed by |delegate| under the heavyweight delegation
- * |cert| (issued and signed by the genesis key; its omega goes in the
- * header), with the Byron GenTx items [kind, payload] of |gentx| (what the
- * mempool holds) sorted into the body in order: at most one proposal.
- * |out| gets the stored form [1, block]. */
-typedef struct cdl_gen_forge_spec {
-  uint32_t magic;
-  const uint8_t *prev_hash; /* the tip's hash, or the genesis hash */
-  uint64_t block_no, epoch, slot_in_epoch;
-  const cdl_byron_genesis_delegation *cert;
-  const cdl_gen_key *delegate;
-  cdl_byron_version block_version;
-} cdl_gen_forge_spec;
-int cdl_gen_forge_block(const cdl_gen_forge_spec *s, const cdl_span *gentx, size_t n,
-                        cdl_buf *out, cdl_error *err);
-/* The epoch boundary block [0, ebb] of |epoch| after |prev_hash|: no
- * signature, so every node forging it from the same tip makes the same. */
-void cdl_gen_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch,
-                       uint64_t block_no, cdl_buf *out);
+void cdl_gen_redelegate_key(const cdl_key *genesis_key, uint64_t epoch, cdl_key *out);
 
 /* ---- Invalid chains (invalid.c) ---- */
 typedef struct cdl_gen_invalid_case {

@@ -35,7 +35,7 @@
 #ifndef CARDINAL_NODE_H
 #define CARDINAL_NODE_H
 
-#include "cardinal/gen.h"
+#include "cardinal/forge.h"
 #include "cardinal/log.h"
 #include "cardinal/mempool.h"
 #include "cardinal/net.h"
@@ -81,7 +81,7 @@ int cdl_sign_record_advance(cdl_sign_record *r, const uint8_t key_hash[28], uint
  * checks and advances before each signature (required; the caller's,
  * it outlives the node). */
 typedef struct cdl_node_forger {
-  cdl_gen_key delegate;
+  cdl_key delegate;
   cdl_byron_genesis_delegation cert;
   cdl_sign_record *record;
 } cdl_node_forger;

@@ -28,7 +28,7 @@ typedef struct chain_gen {
   gen_keyring ring;
   cdl_gen_rng rng;
   uint64_t epoch_slots;
-  gen_body body;
+  forge_body body;
   cdl_buf body_bytes, block, scratch;
   cdl_arena arena;
   /* the update under way */
@@ -79,13 +79,13 @@ static int forge_ebb(chain_gen *c, uint64_t epoch) {
   /* An EBB repeats the number of the main block before it; after another
    * EBB (an epoch without main blocks) the number goes up. */
   uint64_t no = tip.at_genesis ? 0 : tip.is_ebb ? tip.block_no + 1 : tip.block_no;
-  gen_forge_ebb(c->d->genesis.protocol_magic, prev, epoch, no, &c->block);
+  cdl_forge_ebb(c->d->genesis.protocol_magic, prev, epoch, no, &c->block);
   return apply_and_write(c, &c->block);
 }
 
 /* One payment from a wallet output to a random key, change back. */
 static int add_tx(chain_gen *c, const cdl_byron_protocol_params *pp) {
-  gen_input in;
+  payload_input in;
   uint64_t floor_fee = cdl_ledger_min_fee(pp, 1024);
   if (c->wallet.n_keys == 0 ||
       !gen_wallet_take(&c->wallet, c->l, &c->rng, 4 * floor_fee, NULL, &in))
@@ -94,16 +94,16 @@ static int add_tx(chain_gen *c, const cdl_byron_protocol_params *pp) {
   uint64_t spare = in.lovelace - 2 * floor_fee;
   uint64_t pay = 1 + cdl_gen_rng_below(&c->rng, spare / 8 + 1);
   size_t owner = (size_t)(in.owner - c->wallet.keys);
-  gen_output outs[2] = {{gen_wallet_address(&c->wallet, to), pay},
-                        {gen_wallet_address(&c->wallet, owner), 0}};
-  gen_tx_spec s = {
+  payload_output outs[2] = {{gen_wallet_address(&c->wallet, to), pay},
+                            {gen_wallet_address(&c->wallet, owner), 0}};
+  payload_tx_spec s = {
       .in = &in, .n_in = 1, .out = outs, .n_out = 2, .magic = c->d->genesis.protocol_magic};
   uint64_t fee = floor_fee;
   uint8_t id[32];
   for (int round = 0; round < 4; round++) {
     outs[1].lovelace = in.lovelace - pay - fee;
     cdl_buf_reset(&c->scratch);
-    gen_tx_encode(&s, &c->scratch, id);
+    payload_tx_encode(&s, &c->scratch, id);
     uint64_t need = cdl_ledger_min_fee(pp, c->scratch.len);
     if (need <= fee) break;
     fee = need; /* the size moved with the amounts: price it again */
@@ -121,17 +121,17 @@ static int add_tx(chain_gen *c, const cdl_byron_protocol_params *pp) {
 static void add_delegation(chain_gen *c, uint64_t epoch) {
   if (!c->o->delegation || c->last_cert_epoch == epoch + 1) return;
   size_t g = (size_t)(epoch % c->d->secrets.n_genesis);
-  cdl_gen_key fresh;
+  cdl_key fresh;
   cdl_gen_redelegate_key(&c->d->secrets.genesis[g], epoch + 1, &fresh);
-  gen_cert_encode(&c->d->secrets.genesis[g], fresh.xpub, epoch + 1, c->d->genesis.protocol_magic,
-                  &c->body.certs);
+  cdl_payload_cert_make(&c->d->secrets.genesis[g], fresh.xpub, epoch + 1,
+                        c->d->genesis.protocol_magic, &c->body.certs);
   c->last_cert_epoch = epoch + 1;
 }
 
 /* The update: a proposal in the first block, then one vote per genesis
  * key while the proposal is registered; headers announce the proposed
  * version, which is how blocks endorse it. */
-static void add_update(chain_gen *c, size_t g, const cdl_gen_key *delegate) {
+static void add_update(chain_gen *c, size_t g, const cdl_key *delegate) {
   if (!c->o->updates) return;
   uint32_t magic = c->d->genesis.protocol_magic;
   if (!c->proposed) {
@@ -142,15 +142,15 @@ static void add_update(chain_gen *c, size_t g, const cdl_gen_key *delegate) {
         pp->max_tx_size * 2 < pp->max_block_size ? pp->max_tx_size * 2 : pp->max_tx_size + 1;
     uint32_t app = 0;
     bool known = cdl_ledger_app_version(c->l, UPDATE_APP, &app);
-    gen_proposal_encode(delegate, c->target_pv, bigger, UPDATE_APP, known ? app + 1 : 1, magic,
-                        &c->body.proposal, c->proposal_id);
+    cdl_payload_proposal_make(delegate, c->target_pv, bigger, UPDATE_APP, known ? app + 1 : 1,
+                              magic, &c->body.proposal, c->proposal_id);
     c->proposed = true;
     return;
   }
   cdl_ledger_update_view v;
   cdl_ledger_update_view_get(c->l, &v);
   if (v.registered == 0 || c->voted[g]) return;
-  gen_vote_encode(delegate, c->proposal_id, magic, &c->body.votes);
+  cdl_payload_vote_make(delegate, c->proposal_id, magic, &c->body.votes);
   c->voted[g] = 1;
 }
 
@@ -161,8 +161,8 @@ static cdl_byron_version header_version(const chain_gen *c) {
   return adopted;
 }
 
-static int fill_body(chain_gen *c, uint64_t epoch, size_t g, const cdl_gen_key *delegate) {
-  gen_body_reset(&c->body);
+static int fill_body(chain_gen *c, uint64_t epoch, size_t g, const cdl_key *delegate) {
+  forge_body_reset(&c->body);
   const cdl_byron_protocol_params *pp = cdl_ledger_params(c->l);
   for (uint32_t t = 0; t < c->o->txs_per_block; t++) {
     int rc = add_tx(c, pp);
@@ -171,7 +171,7 @@ static int fill_body(chain_gen *c, uint64_t epoch, size_t g, const cdl_gen_key *
   }
   add_delegation(c, epoch);
   add_update(c, g, delegate);
-  gen_body_encode(&c->body, &c->body_bytes);
+  forge_body_encode(&c->body, &c->body_bytes);
   return c->body_bytes.failed ? CDL_E_NOMEM : CDL_OK;
 }
 
@@ -183,7 +183,7 @@ static int forge_main(chain_gen *c, uint64_t slot) {
     c->st->skipped_slots++;
     return CDL_OK;
   }
-  const cdl_gen_key *delegate = gen_keyring_delegate(&c->ring, c->d, c->l, g);
+  const cdl_key *delegate = gen_keyring_delegate(&c->ring, c->d, c->l, g);
   if (delegate == NULL)
     return cdl_error_set(c->err, CDL_E_NOT_FOUND, 0,
                          "no signing key for the delegate of genesis key %zu", g);
@@ -191,18 +191,18 @@ static int forge_main(chain_gen *c, uint64_t slot) {
   CDL_TRY(fill_body(c, epoch, g, delegate));
   cdl_ledger_tip tip;
   const uint8_t *prev = tip_hash(c, &tip);
-  gen_main_spec s = {.network_magic = c->d->genesis.protocol_magic,
-                     .header_magic = c->d->genesis.protocol_magic,
-                     .prev_hash = prev,
-                     .block_no = tip.at_genesis ? 0 : tip.block_no + 1,
-                     .epoch = epoch,
-                     .slot_in_epoch = slot % c->epoch_slots,
-                     .issuer = &c->d->secrets.genesis[g],
-                     .delegate = delegate,
-                     .cert_epoch = epoch,
-                     .block_version = header_version(c)};
+  forge_main_spec s = {.network_magic = c->d->genesis.protocol_magic,
+                       .header_magic = c->d->genesis.protocol_magic,
+                       .prev_hash = prev,
+                       .block_no = tip.at_genesis ? 0 : tip.block_no + 1,
+                       .epoch = epoch,
+                       .slot_in_epoch = slot % c->epoch_slots,
+                       .issuer = &c->d->secrets.genesis[g],
+                       .delegate = delegate,
+                       .cert_epoch = epoch,
+                       .block_version = header_version(c)};
   CDL_TRY(
-      gen_forge_main(&s, cdl_span_of(c->body_bytes.data, c->body_bytes.len), &c->block, c->err));
+      forge_main_block(&s, cdl_span_of(c->body_bytes.data, c->body_bytes.len), &c->block, c->err));
   return apply_and_write(c, &c->block);
 }
 
@@ -222,7 +222,7 @@ static int run(chain_gen *c) {
 static int setup(chain_gen *c, const cdl_gen_dir *d, const cdl_gen_chain_opts *o) {
   c->epoch_slots = cdl_byron_epoch_slots(d->genesis.k);
   cdl_gen_rng_seed(&c->rng, o->seed);
-  gen_body_init(&c->body);
+  forge_body_init(&c->body);
   cdl_buf_init(&c->body_bytes, 0);
   cdl_buf_init(&c->block, 0);
   cdl_buf_init(&c->scratch, 0);
@@ -249,7 +249,7 @@ static void teardown(chain_gen *c) {
   }
   gen_wallet_free(&c->wallet);
   gen_keyring_free(&c->ring);
-  gen_body_free(&c->body);
+  forge_body_free(&c->body);
   cdl_buf_free(&c->body_bytes);
   cdl_buf_free(&c->block);
   cdl_buf_free(&c->scratch);

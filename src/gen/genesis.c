@@ -56,15 +56,15 @@ static int make_secrets(const cdl_gen_genesis_spec *spec, cdl_gen_secrets *s) {
   uint8_t e[32];
   for (size_t i = 0; i < s->n_genesis; i++) {
     entropy(spec, &rng, e);
-    cdl_gen_key_derive(&s->genesis[i], e);
+    cdl_key_derive(&s->genesis[i], e);
     entropy(spec, &rng, e);
-    cdl_gen_key_derive(&s->delegates[i], e);
-    cdl_gen_delegation_make(&s->genesis[i], s->delegates[i].xpub, 0, spec->protocol_magic,
-                            &s->certs[i]);
+    cdl_key_derive(&s->delegates[i], e);
+    cdl_payload_delegation_make(&s->genesis[i], s->delegates[i].xpub, 0, spec->protocol_magic,
+                                &s->certs[i]);
   }
   for (size_t i = 0; i < s->n_poor; i++) {
     entropy(spec, &rng, e);
-    cdl_gen_key_derive(&s->poor[i], e);
+    cdl_key_derive(&s->poor[i], e);
   }
   for (size_t i = 0; i < s->n_avvm; i++) entropy(spec, &rng, s->avvm[i]);
   sodium_memzero(e, sizeof e);
@@ -119,7 +119,7 @@ static json_t *balances_json(const cdl_gen_genesis_spec *spec, const cdl_gen_sec
   cdl_buf_init(&addr, 0);
   for (size_t i = 0; i < s->n_poor; i++) {
     char text[256];
-    cdl_gen_key_address(&s->poor[i], with_magic, spec->protocol_magic, &addr);
+    cdl_key_address(&s->poor[i], with_magic, spec->protocol_magic, &addr);
     cdl_byron_address_to_base58(cdl_span_of(addr.data, addr.len), text, sizeof text);
     json_object_set_new(poor, text, lovelace_json(spec->poor_balance));
   }

@@ -23,14 +23,13 @@ void cdl_gen_dir_free(cdl_gen_dir *d) {
 static bool exists(const char *path) { return access(path, F_OK) == 0; }
 
 /* Reads stem.000.ext, stem.001.ext, ... until one is missing. */
-static int read_keys(const char *dir, const char *stem, cdl_gen_key **out, size_t *n,
-                     cdl_error *err) {
+static int read_keys(const char *dir, const char *stem, cdl_key **out, size_t *n, cdl_error *err) {
   char path[4096];
   *n = 0;
   for (;;) {
     snprintf(path, sizeof path, "%s/%s.%03zu.skey", dir, stem, *n);
     if (!exists(path)) return CDL_OK;
-    cdl_gen_key *grown = realloc(*out, (*n + 1) * sizeof **out);
+    cdl_key *grown = realloc(*out, (*n + 1) * sizeof **out);
     if (grown == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory reading keys");
     *out = grown;
     CDL_TRY(cdl_keyfile_read_signing(path, &(*out)[*n], NULL, err));
@@ -51,9 +50,9 @@ static int read_avvm(const char *dir, cdl_gen_secrets *s, cdl_error *err) {
   }
 }
 
-static int genesis_index(const cdl_byron_genesis *g, const cdl_gen_key *k) {
+static int genesis_index(const cdl_byron_genesis *g, const cdl_key *k) {
   uint8_t h[28];
-  cdl_gen_key_hash(k, h);
+  cdl_key_hash(k, h);
   for (size_t i = 0; i < g->n_boot_stakeholders; i++)
     if (memcmp(g->boot_stakeholders[i], h, 28) == 0) return (int)i;
   return -1;
@@ -61,7 +60,7 @@ static int genesis_index(const cdl_byron_genesis *g, const cdl_gen_key *k) {
 
 /* Orders genesis keys as the genesis lists them and pairs each with its
  * delegate key and certificate. */
-static int match_delegation(cdl_gen_dir *d, cdl_gen_key *delegates, size_t n_delegates,
+static int match_delegation(cdl_gen_dir *d, cdl_key *delegates, size_t n_delegates,
                             cdl_error *err) {
   cdl_gen_secrets *s = &d->secrets;
   const cdl_byron_genesis *g = &d->genesis;
@@ -70,7 +69,7 @@ static int match_delegation(cdl_gen_dir *d, cdl_gen_key *delegates, size_t n_del
   if (s->n_genesis != g->n_boot_stakeholders)
     return cdl_error_set(err, CDL_E_GENESIS, 0, "%zu genesis key files for %zu genesis keys",
                          s->n_genesis, g->n_boot_stakeholders);
-  cdl_gen_key *ordered = calloc(s->n_genesis, sizeof *ordered);
+  cdl_key *ordered = calloc(s->n_genesis, sizeof *ordered);
   s->delegates = calloc(s->n_genesis, sizeof *s->delegates);
   s->certs = calloc(s->n_genesis, sizeof *s->certs);
   if (!ordered || !s->delegates || !s->certs) {
@@ -115,7 +114,7 @@ static int match_balances(const cdl_gen_dir *d, cdl_error *err) {
   cdl_buf_init(&addr, 0);
   int rc = CDL_OK;
   for (size_t i = 0; i < s->n_poor && rc == CDL_OK; i++) {
-    cdl_gen_key_address(&s->poor[i], d->requires_magic, g->protocol_magic, &addr);
+    cdl_key_address(&s->poor[i], d->requires_magic, g->protocol_magic, &addr);
     size_t j = 0;
     while (j < g->n_balances &&
            !cdl_span_eq(g->balances[j].address, cdl_span_of(addr.data, addr.len)))
@@ -137,7 +136,7 @@ static int match_balances(const cdl_gen_dir *d, cdl_error *err) {
 
 static int load_keys(const char *dir, cdl_gen_dir *d, cdl_error *err) {
   cdl_gen_secrets *s = &d->secrets;
-  cdl_gen_key *delegates = NULL;
+  cdl_key *delegates = NULL;
   size_t n_delegates = 0;
   int rc = read_keys(dir, "genesis-keys", &s->genesis, &s->n_genesis, err);
   if (rc == CDL_OK) rc = read_keys(dir, "delegate-keys", &delegates, &n_delegates, err);

@@ -61,7 +61,7 @@ static void clear_out(gen_inv *v) {
   v->applied = 0;
 }
 
-int gen_inv_signer(gen_inv *v, size_t i, const cdl_gen_key **issuer, const cdl_gen_key **delegate) {
+int gen_inv_signer(gen_inv *v, size_t i, const cdl_key **issuer, const cdl_key **delegate) {
   const cdl_byron_header *h = &v->src[i].header;
   *issuer = NULL;
   for (size_t g = 0; g < v->d->secrets.n_genesis; g++)
@@ -78,26 +78,26 @@ int gen_inv_signer(gen_inv *v, size_t i, const cdl_gen_key **issuer, const cdl_g
 
 int gen_inv_reforge(gen_inv *v, size_t i, const gen_reforge *o, cdl_buf *out) {
   const cdl_byron_header *h = &v->src[i].header;
-  const cdl_gen_key *issuer, *delegate;
+  const cdl_key *issuer, *delegate;
   CDL_TRY(gen_inv_signer(v, i, &issuer, &delegate));
   cdl_ledger_tip tip;
   cdl_ledger_get_tip(v->l, &tip);
   uint32_t magic = v->d->genesis.protocol_magic;
-  gen_main_spec s = {.network_magic = magic,
-                     .header_magic = o->header_magic ? o->header_magic : magic,
-                     .prev_hash = o->prev          ? o->prev
-                                  : tip.at_genesis ? v->d->genesis.hash
-                                                   : tip.hash,
-                     .block_no = h->difficulty,
-                     .epoch = o->move_slot ? o->epoch : h->epoch,
-                     .slot_in_epoch = o->move_slot ? o->slot_in_epoch : h->slot_in_epoch,
-                     .issuer = issuer,
-                     .delegate = o->delegate ? o->delegate : delegate,
-                     .cert_epoch = h->cert.epoch,
-                     .block_version = h->block_version,
-                     .extra_proof_len = o->extra_proof_len};
+  forge_main_spec s = {.network_magic = magic,
+                       .header_magic = o->header_magic ? o->header_magic : magic,
+                       .prev_hash = o->prev          ? o->prev
+                                    : tip.at_genesis ? v->d->genesis.hash
+                                                     : tip.hash,
+                       .block_no = h->difficulty,
+                       .epoch = o->move_slot ? o->epoch : h->epoch,
+                       .slot_in_epoch = o->move_slot ? o->slot_in_epoch : h->slot_in_epoch,
+                       .issuer = issuer,
+                       .delegate = o->delegate ? o->delegate : delegate,
+                       .cert_epoch = h->cert.epoch,
+                       .block_version = h->block_version,
+                       .extra_proof_len = o->extra_proof_len};
   cdl_span body = o->body.len > 0 ? o->body : v->src[i].body.raw;
-  return gen_forge_main(&s, body, out, v->err);
+  return forge_main_block(&s, body, out, v->err);
 }
 
 int gen_inv_apply(gen_inv *v, const cdl_buf *bytes, cdl_rejection *rej) {
@@ -209,7 +209,7 @@ static int setup(gen_inv *v, const cdl_gen_dir *d, double pbft_threshold, cdl_er
   cdl_arena_init(&v->arena, 0);
   cdl_buf_init(&v->scratch, 0);
   cdl_buf_init(&v->body_bytes, 0);
-  gen_body_init(&v->body);
+  forge_body_init(&v->body);
   cdl_ledger_config cfg = {.protocol_magic = d->genesis.protocol_magic,
                            .requires_magic = d->requires_magic,
                            .k = d->genesis.k,
@@ -226,7 +226,7 @@ static void teardown(gen_inv *v) {
   if (v->l) cdl_ledger_del(v->l);
   gen_wallet_free(&v->wallet);
   gen_keyring_free(&v->ring);
-  gen_body_free(&v->body);
+  forge_body_free(&v->body);
   cdl_buf_free(&v->scratch);
   cdl_buf_free(&v->body_bytes);
   cdl_arena_free(&v->arena);

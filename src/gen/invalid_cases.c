@@ -19,43 +19,43 @@ static int push_reforged(gen_inv *v, size_t i, const gen_reforge *o) {
 
 /* Block i again with v->body as its body. */
 static int push_with_body(gen_inv *v, size_t i) {
-  gen_body_encode(&v->body, &v->body_bytes);
+  forge_body_encode(&v->body, &v->body_bytes);
   gen_reforge o = {.body = cdl_span_of(v->body_bytes.data, v->body_bytes.len)};
   return push_reforged(v, i, &o);
 }
 
-static void fresh_key(gen_inv *v, cdl_gen_key *k) {
+static void fresh_key(gen_inv *v, cdl_key *k) {
   uint8_t e[32];
   cdl_gen_rng_bytes(&v->rng, e, 32);
-  cdl_gen_key_derive(k, e);
+  cdl_key_derive(k, e);
 }
 
-static bool take(gen_inv *v, const cdl_gen_key *not_owner, gen_input *in) {
+static bool take(gen_inv *v, const cdl_key *not_owner, payload_input *in) {
   uint64_t min = 4 * cdl_ledger_min_fee(cdl_ledger_params(v->l), 1024);
   return gen_wallet_take(&v->wallet, v->l, &v->rng, min, not_owner, in);
 }
 
-static cdl_span owner_address(const gen_inv *v, const gen_input *in) {
+static cdl_span owner_address(const gen_inv *v, const payload_input *in) {
   return gen_wallet_address(&v->wallet, (size_t)(in->owner - v->wallet.keys));
 }
 
 /* A tx spending |in| back to its owner, paying |fee| (negative: creating
  * value), with |pad| filler bytes; witnessed as |wit| says (NULL: owner). */
-static void add_tx(gen_inv *v, const gen_input *in, size_t n_in, int64_t fee, size_t pad,
-                   const cdl_gen_key *const *wit, size_t n_wit) {
+static void add_tx(gen_inv *v, const payload_input *in, size_t n_in, int64_t fee, size_t pad,
+                   const cdl_key *const *wit, size_t n_wit) {
   uint64_t total = 0;
   for (size_t k = 0; k < n_in; k++) total += in[k].lovelace;
-  gen_output out = {owner_address(v, &in[0]), (uint64_t)((int64_t)total - fee)};
-  gen_tx_spec s = {.in = in,
-                   .n_in = n_in,
-                   .out = &out,
-                   .n_out = 1,
-                   .pad = pad,
-                   .witness_keys = wit,
-                   .n_witnesses = n_wit,
-                   .magic = v->d->genesis.protocol_magic};
+  payload_output out = {owner_address(v, &in[0]), (uint64_t)((int64_t)total - fee)};
+  payload_tx_spec s = {.in = in,
+                       .n_in = n_in,
+                       .out = &out,
+                       .n_out = 1,
+                       .pad = pad,
+                       .witness_keys = wit,
+                       .n_witnesses = n_wit,
+                       .magic = v->d->genesis.protocol_magic};
   uint8_t id[32];
-  gen_tx_encode(&s, &v->body.txs, id);
+  payload_tx_encode(&s, &v->body.txs, id);
 }
 
 /* The fee that makes a one-input, one-output tx valid. */
@@ -127,7 +127,7 @@ static int slot_not_increasing(gen_inv *v, size_t i) {
 }
 
 static int signer_not_delegate(gen_inv *v, size_t i) {
-  cdl_gen_key stranger;
+  cdl_key stranger;
   fresh_key(v, &stranger);
   gen_reforge o = {.delegate = &stranger};
   return push_reforged(v, i, &o);
@@ -144,7 +144,7 @@ static int ebb_wrong_slot(gen_inv *v, size_t i) {
   cdl_buf *b = gen_inv_push(v);
   if (b == NULL) return CDL_E_NOMEM;
   /* The EBB of the epoch under way, after blocks of that epoch. */
-  gen_forge_ebb(v->d->genesis.protocol_magic, tip.hash, v->src[i - 1].header.epoch, tip.block_no,
+  cdl_forge_ebb(v->d->genesis.protocol_magic, tip.hash, v->src[i - 1].header.epoch, tip.block_no,
                 b);
   return cdl_cbor_enc_status(b);
 }
@@ -156,21 +156,21 @@ static int header_too_large(gen_inv *v, size_t i) {
 
 static int block_too_large(gen_inv *v, size_t i) {
   /* Size is judged before the transactions: a tx from nowhere will do. */
-  gen_input nowhere = {.index = 0, .owner = &v->d->secrets.delegates[0], .lovelace = 1};
+  payload_input nowhere = {.index = 0, .owner = &v->d->secrets.delegates[0], .lovelace = 1};
   cdl_gen_rng_bytes(&v->rng, nowhere.tx_id, 32);
-  gen_body_reset(&v->body);
+  forge_body_reset(&v->body);
   cdl_buf addr;
   cdl_buf_init(&addr, 0);
-  cdl_gen_key_address(nowhere.owner, v->d->requires_magic, v->d->genesis.protocol_magic, &addr);
-  gen_output out = {cdl_span_of(addr.data, addr.len), 1};
-  gen_tx_spec s = {.in = &nowhere,
-                   .n_in = 1,
-                   .out = &out,
-                   .n_out = 1,
-                   .pad = (size_t)cdl_ledger_params(v->l)->max_block_size,
-                   .magic = v->d->genesis.protocol_magic};
+  cdl_key_address(nowhere.owner, v->d->requires_magic, v->d->genesis.protocol_magic, &addr);
+  payload_output out = {cdl_span_of(addr.data, addr.len), 1};
+  payload_tx_spec s = {.in = &nowhere,
+                       .n_in = 1,
+                       .out = &out,
+                       .n_out = 1,
+                       .pad = (size_t)cdl_ledger_params(v->l)->max_block_size,
+                       .magic = v->d->genesis.protocol_magic};
   uint8_t id[32];
-  gen_tx_encode(&s, &v->body.txs, id);
+  payload_tx_encode(&s, &v->body.txs, id);
   cdl_buf_free(&addr);
   return push_with_body(v, i);
 }
@@ -178,7 +178,7 @@ static int block_too_large(gen_inv *v, size_t i) {
 /* Block i and those after it re-signed by block i's signer until the
  * PBFT window refuses one; the accepted ones go on the ledger here. */
 static int pbft_threshold(gen_inv *v, size_t i) {
-  const cdl_gen_key *issuer, *delegate;
+  const cdl_key *issuer, *delegate;
   CDL_TRY(gen_inv_signer(v, i, &issuer, &delegate));
   uint64_t limit = v->d->genesis.k + 2;
   for (size_t j = i; j < v->n_src && j < i + limit; j++) {
@@ -187,19 +187,19 @@ static int pbft_threshold(gen_inv *v, size_t i) {
     cdl_ledger_tip tip;
     cdl_ledger_get_tip(v->l, &tip);
     if (v->src[j].is_ebb) {
-      gen_forge_ebb(v->d->genesis.protocol_magic, tip.hash, v->src[j].ebb.epoch, tip.block_no, b);
+      cdl_forge_ebb(v->d->genesis.protocol_magic, tip.hash, v->src[j].ebb.epoch, tip.block_no, b);
     } else {
-      gen_main_spec s = {.network_magic = v->d->genesis.protocol_magic,
-                         .header_magic = v->d->genesis.protocol_magic,
-                         .prev_hash = tip.hash,
-                         .block_no = tip.block_no + 1,
-                         .epoch = v->src[j].header.epoch,
-                         .slot_in_epoch = v->src[j].header.slot_in_epoch,
-                         .issuer = issuer,
-                         .delegate = delegate,
-                         .cert_epoch = v->src[j].header.cert.epoch,
-                         .block_version = v->src[j].header.block_version};
-      CDL_TRY(gen_forge_main(&s, v->src[j].body.raw, b, v->err));
+      forge_main_spec s = {.network_magic = v->d->genesis.protocol_magic,
+                           .header_magic = v->d->genesis.protocol_magic,
+                           .prev_hash = tip.hash,
+                           .block_no = tip.block_no + 1,
+                           .epoch = v->src[j].header.epoch,
+                           .slot_in_epoch = v->src[j].header.slot_in_epoch,
+                           .issuer = issuer,
+                           .delegate = delegate,
+                           .cert_epoch = v->src[j].header.cert.epoch,
+                           .block_version = v->src[j].header.block_version};
+      CDL_TRY(forge_main_block(&s, v->src[j].body.raw, b, v->err));
     }
     cdl_rejection rej;
     int rc = gen_inv_apply(v, b, &rej);
@@ -214,26 +214,26 @@ static int pbft_threshold(gen_inv *v, size_t i) {
 /* ---- transaction cases: block i's body replaced by crafted txs ---- */
 
 static int tx_too_large(gen_inv *v, size_t i) {
-  gen_input in;
+  payload_input in;
   if (!take(v, NULL, &in)) return CDL_E_NOT_FOUND;
-  gen_body_reset(&v->body);
+  forge_body_reset(&v->body);
   add_tx(v, &in, 1, fair_fee(v), (size_t)cdl_ledger_params(v->l)->max_tx_size + 1, NULL, 0);
   return push_with_body(v, i);
 }
 
 static int double_spend_block(gen_inv *v, size_t i) {
-  gen_input in;
+  payload_input in;
   if (!take(v, NULL, &in)) return CDL_E_NOT_FOUND;
-  gen_body_reset(&v->body);
+  forge_body_reset(&v->body);
   add_tx(v, &in, 1, fair_fee(v), 0, NULL, 0);
   add_tx(v, &in, 1, fair_fee(v) + 1, 0, NULL, 0); /* another tx, the same input */
   return push_with_body(v, i);
 }
 
 static int double_spend_chain(gen_inv *v, size_t i) {
-  gen_input in;
+  payload_input in;
   if (!gen_wallet_spent(&v->wallet, v->l, &in)) return CDL_E_NOT_FOUND;
-  gen_body_reset(&v->body);
+  forge_body_reset(&v->body);
   add_tx(v, &in, 1, fair_fee(v), 0, NULL, 0);
   return push_with_body(v, i);
 }
@@ -243,47 +243,47 @@ static int double_spend_chain(gen_inv *v, size_t i) {
  * meets a key that does not own it. (With no witness at all, the
  * reference and Cardinal accept the tx: see docs/genesis.md.) */
 static int missing_witness(gen_inv *v, size_t i) {
-  gen_input in[2];
+  payload_input in[2];
   if (!take(v, NULL, &in[0])) return CDL_E_NOT_FOUND;
   if (!take(v, in[0].owner, &in[1])) return CDL_E_NOT_FOUND;
-  const cdl_gen_key *wit[1] = {in[1].owner};
-  gen_body_reset(&v->body);
+  const cdl_key *wit[1] = {in[1].owner};
+  forge_body_reset(&v->body);
   add_tx(v, in, 2, 2 * fair_fee(v), 0, wit, 1);
   return push_with_body(v, i);
 }
 
 static int wrong_witness(gen_inv *v, size_t i) {
-  gen_input in;
+  payload_input in;
   if (!take(v, NULL, &in)) return CDL_E_NOT_FOUND;
-  cdl_gen_key stranger;
+  cdl_key stranger;
   fresh_key(v, &stranger);
-  const cdl_gen_key *wit[1] = {&stranger};
-  gen_body_reset(&v->body);
+  const cdl_key *wit[1] = {&stranger};
+  forge_body_reset(&v->body);
   add_tx(v, &in, 1, fair_fee(v), 0, wit, 1);
   return push_with_body(v, i);
 }
 
 static int bad_witness_signature(gen_inv *v, size_t i) {
-  gen_input in;
+  payload_input in;
   if (!take(v, NULL, &in)) return CDL_E_NOT_FOUND;
-  gen_body_reset(&v->body);
+  forge_body_reset(&v->body);
   add_tx(v, &in, 1, fair_fee(v), 0, NULL, 0);
   v->body.txs.data[v->body.txs.len - 3] ^= 0x01; /* inside the witness's signature */
   return push_with_body(v, i);
 }
 
 static int fee_too_low(gen_inv *v, size_t i) {
-  gen_input in;
+  payload_input in;
   if (!take(v, NULL, &in)) return CDL_E_NOT_FOUND;
-  gen_body_reset(&v->body);
+  forge_body_reset(&v->body);
   add_tx(v, &in, 1, 1, 0, NULL, 0);
   return push_with_body(v, i);
 }
 
 static int value_not_preserved(gen_inv *v, size_t i) {
-  gen_input in;
+  payload_input in;
   if (!take(v, NULL, &in)) return CDL_E_NOT_FOUND;
-  gen_body_reset(&v->body);
+  forge_body_reset(&v->body);
   add_tx(v, &in, 1, -1, 0, NULL, 0);
   return push_with_body(v, i);
 }
@@ -296,24 +296,24 @@ static int bad_delegation_certificate(gen_inv *v, size_t i) {
    * a wrong pick is caught by the rule check and retried elsewhere. */
   size_t n = v->d->secrets.n_genesis;
   size_t g = (size_t)cdl_gen_rng_below(&v->rng, n);
-  cdl_gen_key fresh;
+  cdl_key fresh;
   fresh_key(v, &fresh);
-  gen_body_reset(&v->body);
-  gen_cert_encode(&v->d->secrets.genesis[g], fresh.xpub, v->src[i].header.epoch + 1,
-                  v->d->genesis.protocol_magic, &v->body.certs);
+  forge_body_reset(&v->body);
+  cdl_payload_cert_make(&v->d->secrets.genesis[g], fresh.xpub, v->src[i].header.epoch + 1,
+                        v->d->genesis.protocol_magic, &v->body.certs);
   v->body.certs.data[v->body.certs.len - 1] ^= 0x01; /* the signature's last byte */
   return push_with_body(v, i);
 }
 
 static int unauthorized_proposal(gen_inv *v, size_t i) {
-  cdl_gen_key stranger;
+  cdl_key stranger;
   fresh_key(v, &stranger);
   cdl_byron_version pv = cdl_ledger_protocol_version(v->l);
   pv.minor++;
   uint8_t id[32];
-  gen_body_reset(&v->body);
-  gen_proposal_encode(&stranger, pv, cdl_ledger_params(v->l)->max_tx_size + 1, "cardinal", 1,
-                      v->d->genesis.protocol_magic, &v->body.proposal, id);
+  forge_body_reset(&v->body);
+  cdl_payload_proposal_make(&stranger, pv, cdl_ledger_params(v->l)->max_tx_size + 1, "cardinal", 1,
+                            v->d->genesis.protocol_magic, &v->body.proposal, id);
   return push_with_body(v, i);
 }
 

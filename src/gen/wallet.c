@@ -26,7 +26,7 @@ static size_t probe_start(const gen_wallet *w, const uint8_t id[32], uint32_t in
 static size_t table_find(const gen_wallet *w, const uint8_t id[32], uint32_t index) {
   size_t s = probe_start(w, id, index);
   while (w->table[s] != 0) {
-    const gen_input *e = &w->live[w->table[s] - 1];
+    const payload_input *e = &w->live[w->table[s] - 1];
     if (e->index == index && memcmp(e->tx_id, id, 32) == 0) return s;
     s = (s + 1) & (w->cap_table - 1);
   }
@@ -48,7 +48,7 @@ static int table_rebuild(gen_wallet *w, size_t cap) {
 static void table_delete(gen_wallet *w, size_t s) {
   size_t mask = w->cap_table - 1, hole = s;
   for (size_t j = (s + 1) & mask; w->table[j] != 0; j = (j + 1) & mask) {
-    const gen_input *e = &w->live[w->table[j] - 1];
+    const payload_input *e = &w->live[w->table[j] - 1];
     size_t home = probe_start(w, e->tx_id, e->index);
     if (((j - home) & mask) >= ((j - hole) & mask)) {
       w->table[hole] = w->table[j];
@@ -58,12 +58,12 @@ static void table_delete(gen_wallet *w, size_t s) {
   w->table[hole] = 0;
 }
 
-static int add_live(gen_wallet *w, const gen_input *in) {
+static int add_live(gen_wallet *w, const payload_input *in) {
   if (w->n_live + 1 > w->cap_table / 2)
     CDL_TRY(table_rebuild(w, w->cap_table ? w->cap_table * 2 : 64));
   if (w->n_live == w->cap_live) {
     size_t cap = w->cap_live ? w->cap_live * 2 : 64;
-    gen_input *grown = realloc(w->live, cap * sizeof *grown);
+    payload_input *grown = realloc(w->live, cap * sizeof *grown);
     if (grown == NULL) return CDL_E_NOMEM;
     w->live = grown;
     w->cap_live = cap;
@@ -86,7 +86,7 @@ static void remove_live(gen_wallet *w, size_t pos, size_t s) {
   w->n_live--;
 }
 
-static void remember_spent(gen_wallet *w, const gen_input *in) {
+static void remember_spent(gen_wallet *w, const payload_input *in) {
   w->spent[w->n_spent++ % SPENT_KEPT] = *in;
 }
 
@@ -104,10 +104,10 @@ int gen_wallet_init(gen_wallet *w, const cdl_gen_dir *d) {
   const cdl_byron_genesis *g = &d->genesis;
   for (size_t k = 0; k < w->n_keys; k++) {
     cdl_buf_init(&w->addresses[k], 0);
-    cdl_gen_key_address(&w->keys[k], d->requires_magic, g->protocol_magic, &w->addresses[k]);
+    cdl_key_address(&w->keys[k], d->requires_magic, g->protocol_magic, &w->addresses[k]);
     for (size_t j = 0; j < g->n_balances; j++) {
       if (!cdl_span_eq(g->balances[j].address, gen_wallet_address(w, k))) continue;
-      gen_input in = {.index = 0, .owner = &w->keys[k], .lovelace = g->balances[j].lovelace};
+      payload_input in = {.index = 0, .owner = &w->keys[k], .lovelace = g->balances[j].lovelace};
       cdl_blake2b_256(in.tx_id, g->balances[j].address.ptr, g->balances[j].address.len);
       CDL_TRY(add_live(w, &in));
     }
@@ -124,7 +124,7 @@ void gen_wallet_free(gen_wallet *w) {
   memset(w, 0, sizeof *w);
 }
 
-static const cdl_gen_key *owner_of(const gen_wallet *w, cdl_span address) {
+static const cdl_key *owner_of(const gen_wallet *w, cdl_span address) {
   for (size_t k = 0; k < w->n_keys; k++)
     if (cdl_span_eq(address, gen_wallet_address(w, k))) return &w->keys[k];
   return NULL;
@@ -142,9 +142,10 @@ int gen_wallet_scan(gen_wallet *w, const cdl_byron_block *blk) {
       remove_live(w, pos, s);
     }
     for (size_t o = 0; o < tx->n_outputs; o++) {
-      const cdl_gen_key *owner = owner_of(w, tx->outputs[o].address.raw);
+      const cdl_key *owner = owner_of(w, tx->outputs[o].address.raw);
       if (owner == NULL) continue;
-      gen_input in = {.index = (uint32_t)o, .owner = owner, .lovelace = tx->outputs[o].lovelace};
+      payload_input in = {
+          .index = (uint32_t)o, .owner = owner, .lovelace = tx->outputs[o].lovelace};
       memcpy(in.tx_id, tx->id, 32);
       CDL_TRY(add_live(w, &in));
     }
@@ -152,15 +153,15 @@ int gen_wallet_scan(gen_wallet *w, const cdl_byron_block *blk) {
   return CDL_OK;
 }
 
-static bool usable(const gen_input *e, const cdl_ledger *l, uint64_t min,
-                   const cdl_gen_key *not_owner) {
+static bool usable(const payload_input *e, const cdl_ledger *l, uint64_t min,
+                   const cdl_key *not_owner) {
   uint64_t lovelace;
   return e->lovelace >= min && e->owner != not_owner &&
          cdl_ledger_utxo_get(l, e->tx_id, e->index, &lovelace);
 }
 
 bool gen_wallet_take(gen_wallet *w, const cdl_ledger *l, cdl_gen_rng *rng, uint64_t min,
-                     const cdl_gen_key *not_owner, gen_input *out) {
+                     const cdl_key *not_owner, payload_input *out) {
   if (w->n_live == 0) return false;
   size_t start = (size_t)cdl_gen_rng_below(rng, w->n_live);
   for (size_t j = 0; j < w->n_live; j++) {
@@ -173,7 +174,7 @@ bool gen_wallet_take(gen_wallet *w, const cdl_ledger *l, cdl_gen_rng *rng, uint6
   return false;
 }
 
-bool gen_wallet_spent(gen_wallet *w, const cdl_ledger *l, gen_input *out) {
+bool gen_wallet_spent(gen_wallet *w, const cdl_ledger *l, payload_input *out) {
   size_t kept = w->n_spent < SPENT_KEPT ? w->n_spent : SPENT_KEPT;
   for (size_t i = 0; i < kept; i++) {
     uint64_t lovelace;
@@ -184,4 +185,4 @@ bool gen_wallet_spent(gen_wallet *w, const cdl_ledger *l, gen_input *out) {
   return false;
 }
 
-int gen_wallet_give_back(gen_wallet *w, const gen_input *in) { return add_live(w, in); }
+int gen_wallet_give_back(gen_wallet *w, const payload_input *in) { return add_live(w, in); }

@@ -62,7 +62,7 @@ static int setup_forger(cdl_node *n, const cdl_node_forger *f, cdl_error *err) {
   n->forger = *f;
   n->has_forger = true;
   n->cfg.forger = &n->forger;
-  cdl_gen_key_hash(&f->delegate, n->key_hash);
+  cdl_key_hash(&f->delegate, n->key_hash);
   CDL_TRY(find_forger_key(n, err));
   log_record(n);
   return CDL_OK;

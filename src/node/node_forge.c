@@ -63,7 +63,7 @@ static int forge_ebb(cdl_node *n, const cdl_ledger_tip *tip, uint64_t epoch, cdl
   /* An EBB repeats the number of the block before it (the first is 0). */
   uint64_t no = tip->at_genesis ? 0 : tip->is_ebb ? tip->block_no + 1 : tip->block_no;
   cdl_buf_reset(&n->block);
-  cdl_gen_forge_ebb(n->cfg.genesis->protocol_magic, prev_hash(n, tip), epoch, no, &n->block);
+  cdl_forge_ebb(n->cfg.genesis->protocol_magic, prev_hash(n, tip), epoch, no, &n->block);
   if (n->block.failed) return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
   bool adopted;
   CDL_TRY(add_own(n, "boundary block", &adopted, err));
@@ -176,17 +176,17 @@ static int sign_block(cdl_node *n, const cdl_ledger *l, uint64_t slot, bool *sig
       pp->max_block_size > NODE_BLOCK_OVERHEAD ? pp->max_block_size - NODE_BLOCK_OVERHEAD : 0;
   if (pick_payloads(n, room, n_payloads) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "forge: out of memory");
-  cdl_gen_forge_spec s = {.magic = n->cfg.genesis->protocol_magic,
-                          .prev_hash = prev_hash(n, &tip),
-                          .block_no = tip.at_genesis ? 0 : tip.block_no + 1,
-                          .epoch = slot / n->epoch_slots,
-                          .slot_in_epoch = slot % n->epoch_slots,
-                          .cert = &n->forger.cert,
-                          .delegate = &n->forger.delegate,
-                          .block_version = cdl_ledger_protocol_version(l)};
+  cdl_forge_spec s = {.magic = n->cfg.genesis->protocol_magic,
+                      .prev_hash = prev_hash(n, &tip),
+                      .block_no = tip.at_genesis ? 0 : tip.block_no + 1,
+                      .epoch = slot / n->epoch_slots,
+                      .slot_in_epoch = slot % n->epoch_slots,
+                      .cert = &n->forger.cert,
+                      .delegate = &n->forger.delegate,
+                      .block_version = cdl_ledger_protocol_version(l)};
   if (!record_advance(n, slot)) return CDL_OK;
   cdl_buf_reset(&n->block);
-  CDL_TRY(cdl_gen_forge_block(&s, n->payloads, *n_payloads, &n->block, err));
+  CDL_TRY(cdl_forge_block(&s, n->payloads, *n_payloads, &n->block, err));
   *signed_ = true;
   return CDL_OK;
 }

@@ -111,18 +111,18 @@ static int take_block(void *ctx, const uint8_t *block, size_t len, cdl_error *er
 
 /* A chain of three txs from the one genesis output of a generated key,
  * the GenTx [0, txaux] of each into |mp|. */
-static void fill(cdl_mempool *mp, const cdl_ledger *l, const cdl_gen_key *key, cdl_span addr) {
-  cdl_gen_tx_input in = {.index = 0, .owner = key};
+static void fill(cdl_mempool *mp, const cdl_ledger *l, const cdl_key *key, cdl_span addr) {
+  cdl_payload_tx_input in = {.index = 0, .owner = key};
   cdl_blake2b_256(in.tx_id, addr.ptr, addr.len); /* a genesis output's id */
   uint64_t left = 1000000000000;
   for (int i = 0; i < 3; i++) {
     left -= 2000000;
-    cdl_gen_tx_output outs[2] = {{addr, 1000000}, {addr, left}};
+    cdl_payload_tx_output outs[2] = {{addr, 1000000}, {addr, left}};
     cdl_buf g;
     cdl_buf_init(&g, 0);
     cdl_cbor_enc_array(&g, 2);
     cdl_cbor_enc_uint(&g, 0);
-    cdl_gen_tx_make(&in, 1, outs, 2, 42, &g, in.tx_id);
+    cdl_payload_tx_make(&in, 1, outs, 2, 42, &g, in.tx_id);
     in.index = 1;
     cdl_rejection rej;
     if (cdl_mempool_add(mp, l, g.data, g.len, 0, NULL, &rej) != CDL_OK) abort();
@@ -140,14 +140,14 @@ static cdl_mempool *offer_pool(void) {
   static cdl_buf addr;
   if (mp != NULL) return mp;
   if (cdl_crypto_init() != CDL_OK) abort();
-  cdl_gen_key key;
+  cdl_key key;
   const uint8_t entropy[32] = {7};
-  cdl_gen_key_derive(&key, entropy);
+  cdl_key_derive(&key, entropy);
   cdl_buf_init(&addr, 0);
-  cdl_gen_key_address(&key, true, 42, &addr);
+  cdl_key_address(&key, true, 42, &addr);
   bal = (cdl_byron_genesis_balance){cdl_span_of(addr.data, addr.len), 1000000000000};
   g.protocol_magic = 42, g.k = 10, g.balances = &bal, g.n_balances = 1;
-  cdl_gen_key_hash(&key, stakeholder[0]);
+  cdl_key_hash(&key, stakeholder[0]);
   g.boot_stakeholders = stakeholder, g.n_boot_stakeholders = 1;
   cdl_gen_default_params(&g.params);
   cdl_ledger_config lc = {.protocol_magic = 42, .requires_magic = true, .k = 10};

@@ -147,7 +147,7 @@ static void test_submit(void **state) {
   char want[256], txid[65];
   cdl_buf a;
   cdl_buf_init(&a, 0);
-  cdl_gen_key_address(&gen.secrets.poor[0], gen.requires_magic, MAGIC, &a);
+  cdl_key_address(&gen.secrets.poor[0], gen.requires_magic, MAGIC, &a);
   uint8_t in_id[32];
   cdl_blake2b_256(in_id, a.data, a.len);
   cdl_hex_encode(in_id, 32, txid);
@@ -488,18 +488,19 @@ static void test_large_tx_rejected(void **state) {
   local_start(&c);
   cdl_buf to, g;
   cdl_buf_init(&to, 0), cdl_buf_init(&g, 0);
-  cdl_gen_key_address(&gen.secrets.poor[1], gen.requires_magic, MAGIC, &to);
-  cdl_gen_tx_output outs[513];
-  for (size_t i = 0; i < 513; i++) outs[i] = (cdl_gen_tx_output){cdl_span_of(to.data, to.len), 1};
-  cdl_gen_tx_input in = {.index = 0, .owner = &gen.secrets.poor[0]};
+  cdl_key_address(&gen.secrets.poor[1], gen.requires_magic, MAGIC, &to);
+  cdl_payload_tx_output outs[513];
+  for (size_t i = 0; i < 513; i++)
+    outs[i] = (cdl_payload_tx_output){cdl_span_of(to.data, to.len), 1};
+  cdl_payload_tx_input in = {.index = 0, .owner = &gen.secrets.poor[0]};
   cdl_buf from;
   cdl_buf_init(&from, 0);
-  cdl_gen_key_address(in.owner, gen.requires_magic, MAGIC, &from);
+  cdl_key_address(in.owner, gen.requires_magic, MAGIC, &from);
   cdl_blake2b_256(in.tx_id, from.data, from.len); /* a genesis output's id */
   uint8_t id[32];
   cdl_cbor_enc_array(&g, 2);
   cdl_cbor_enc_uint(&g, CDL_MP_TX);
-  cdl_gen_tx_make(&in, 1, outs, 513, MAGIC, &g, id);
+  cdl_payload_tx_make(&in, 1, outs, 513, MAGIC, &g, id);
   assert_true(g.len > 20000 && g.len < CDL_MEMPOOL_MAX_PAYLOAD);
   cdl_ltx_msg r = submit(&c, 0, &g);
   expect_reason(&r, CDL_RULE_TX_SIZE);

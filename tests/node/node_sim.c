@@ -139,21 +139,20 @@ static void fill_evil_chain(sim *s, sim_node *n) {
   uint8_t prev[32];
   cdl_buf b;
   cdl_buf_init(&b, 0);
-  cdl_gen_forge_ebb(42, s->gen.genesis.hash, 0, 0, &b);
+  cdl_forge_ebb(42, s->gen.genesis.hash, 0, 0, &b);
   add_evil_block(s, n, &b, prev);
   for (uint64_t no = 1; no <= 3; no++) {
     size_t key = (size_t)((no - 1) % s->cfg->nodes);
-    cdl_gen_forge_spec f = {
-        .magic = 42,
-        .prev_hash = prev,
-        .block_no = no,
-        .slot_in_epoch = no - 1,
-        .cert = &s->gen.secrets.certs[key],
-        .delegate = &s->gen.secrets.delegates[key],
-        .block_version = cdl_ledger_protocol_version(cdl_chaindb_ledger(n->db))};
+    cdl_forge_spec f = {.magic = 42,
+                        .prev_hash = prev,
+                        .block_no = no,
+                        .slot_in_epoch = no - 1,
+                        .cert = &s->gen.secrets.certs[key],
+                        .delegate = &s->gen.secrets.delegates[key],
+                        .block_version = cdl_ledger_protocol_version(cdl_chaindb_ledger(n->db))};
     cdl_buf_reset(&b);
     cdl_error err = {0};
-    if (cdl_gen_forge_block(&f, NULL, 0, &b, &err) != CDL_OK) fail_msg("forge: %s", err.message);
+    if (cdl_forge_block(&f, NULL, 0, &b, &err) != CDL_OK) fail_msg("forge: %s", err.message);
     if (no == 2) break_signature(&b);
     add_evil_block(s, n, &b, prev);
     if (no == 2) memcpy(s->res->evil_hash, prev, 32), s->res->evil_block_no = no;
@@ -378,7 +377,7 @@ static void restart(sim *s) {
   sim_node *n = &s->n[i];
   s->restart_at = UINT64_MAX;
   uint8_t key[28];
-  cdl_gen_key_hash(&n->forger.delegate, key);
+  cdl_key_hash(&n->forger.delegate, key);
   s->res->restarted = cdl_sign_record_last(n->forger.record, key, &s->res->restart_record_slot);
   end_links_of(s, i);
   cdl_node_del(n->node);

@@ -317,7 +317,7 @@ static void test_record_refuses_signed_slots(void **state) {
                        .delegate = t.g.secrets.delegates[0],
                        .cert = t.g.secrets.certs[0]};
   uint8_t key[28];
-  cdl_gen_key_hash(&f.delegate, key);
+  cdl_key_hash(&f.delegate, key);
   cdl_error err = {0};
   assert_int_equal(cdl_sign_record_advance(f.record, key, 7, &err), CDL_OK);
   cdl_node *n = kernel(t.db, &t.g, &f, &t.log, START_US);
@@ -392,15 +392,15 @@ static void test_redelegation_at_activation(void **state) {
   n->cfg.log = &t.log;
   tick_slot(n, 0);
   /* Epoch 0 has its delegation from the genesis: the certificate is for epoch 1. */
-  const cdl_gen_key *genesis_key = &t.g.secrets.genesis[0];
+  const cdl_key *genesis_key = &t.g.secrets.genesis[0];
   uint8_t entropy[32] = {7};
-  cdl_gen_key fresh;
-  cdl_gen_key_derive(&fresh, entropy);
+  cdl_key fresh;
+  cdl_key_derive(&fresh, entropy);
   cdl_buf gentx;
   cdl_buf_init(&gentx, 0);
   cdl_cbor_enc_array(&gentx, 2);
   cdl_cbor_enc_uint(&gentx, CDL_MP_DLG);
-  cdl_gen_cert_make(genesis_key, fresh.xpub, 1, t.g.genesis.protocol_magic, &gentx);
+  cdl_payload_cert_make(genesis_key, fresh.xpub, 1, t.g.genesis.protocol_magic, &gentx);
   cdl_rejection rej = {0};
   if (cdl_node_submit(n, gentx.data, gentx.len, &rej) != CDL_OK) fail_msg("%s", rej.detail);
   cdl_buf_free(&gentx);
@@ -418,14 +418,14 @@ static void test_redelegation_at_activation(void **state) {
   cdl_node_del(n);
   /* The new delegate's node, started in slot 21. */
   cdl_node_forger next = {.delegate = fresh, .record = open_record(t.gen_dir, "new.signed")};
-  cdl_gen_delegation_make(genesis_key, fresh.xpub, 1, t.g.genesis.protocol_magic, &next.cert);
+  cdl_payload_delegation_make(genesis_key, fresh.xpub, 1, t.g.genesis.protocol_magic, &next.cert);
   n = kernel(t.db, &t.g, &next, &t.log, START_US + 21 * SLOT_US + SLOT_US / 2);
   tick_slot(n, 21);
   cdl_node_stats_get(n, &st);
   assert_int_equal(st.forged, 1);
   assert_int_equal(tip_slot(t.db), 21);
   uint8_t delegate[28], want[28];
-  cdl_gen_key_hash(&fresh, want);
+  cdl_key_hash(&fresh, want);
   assert_true(cdl_ledger_delegate_of(cdl_chaindb_ledger(t.db), t.g.genesis.boot_stakeholders[0],
                                      delegate));
   assert_memory_equal(delegate, want, 28);

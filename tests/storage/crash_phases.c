@@ -436,7 +436,7 @@ static long recorded_slot(const phases *p) {
   if (cdl_sign_record_open(&fs, p->record, &r, &err) != CDL_OK)
     FAILED("the signing record does not open: %s", err.message);
   uint8_t key[28];
-  cdl_gen_key_hash(&p->gen.secrets.delegates[0], key);
+  cdl_key_hash(&p->gen.secrets.delegates[0], key);
   uint64_t slot;
   long last = cdl_sign_record_last(r, key, &slot) ? (long)slot : -1;
   cdl_sign_record_close(r);

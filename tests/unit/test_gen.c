@@ -203,10 +203,10 @@ static void test_chain_generate_valid(void **state) {
   assert_true(cdl_ledger_app_version(l, "cardinal", &app));
   assert_int_equal(app, 1);
   /* Genesis key 0 re-delegated in epoch 0 and the new key signs now. */
-  cdl_gen_key fresh;
+  cdl_key fresh;
   uint8_t want[28], got[28];
   cdl_gen_redelegate_key(&d.secrets.genesis[0], 1, &fresh);
-  cdl_gen_key_hash(&fresh, want);
+  cdl_key_hash(&fresh, want);
   assert_true(cdl_ledger_delegate_of(l, d.genesis.boot_stakeholders[0], got));
   assert_memory_equal(got, want, 28);
   /* No lovelace created or lost. */

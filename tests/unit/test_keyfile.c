@@ -1,5 +1,5 @@
 /*
- * test_keyfile.c: Byron key and certificate files (src/gen/keyfile.c):
+ * test_keyfile.c: Byron key and certificate files (src/forge/keyfile.c):
  * cardano-cli's text envelope, the legacy cardano-sl UserSecret and the
  * bare CBOR XPrv round-trip byte-exactly, cardano-cli's own files parse
  * and re-encode to the same bytes, and every malformed input is refused
@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "cardinal/gen.h"
+#include "cardinal/forge.h"
 #include "support.h"
 
 /* ---- cardano-cli's own files -------------------------------------------
@@ -83,13 +83,13 @@ static int teardown(void **state) {
 
 /* ---- Helpers ------------------------------------------------------------ */
 
-static void test_key(cdl_gen_key *k, uint8_t first) {
+static void test_key(cdl_key *k, uint8_t first) {
   uint8_t entropy[32];
   for (int i = 0; i < 32; i++) entropy[i] = (uint8_t)(first + i);
-  cdl_gen_key_derive(k, entropy);
+  cdl_key_derive(k, entropy);
 }
 
-static void assert_same_key(const cdl_gen_key *a, const cdl_gen_key *b) {
+static void assert_same_key(const cdl_key *a, const cdl_key *b) {
   assert_memory_equal(a->xprv, b->xprv, 64);
   assert_memory_equal(a->xpub, b->xpub, 64);
 }
@@ -114,7 +114,7 @@ static void assert_mode(const char *path, unsigned mode) {
 }
 
 /* The legacy UserSecret written out by hand, not with the encoder. */
-static void legacy_expected(const cdl_gen_key *k, uint8_t out[LEGACY_LEN]) {
+static void legacy_expected(const cdl_key *k, uint8_t out[LEGACY_LEN]) {
   size_t n = 0;
   out[n++] = 0x84; /* array(4) */
   out[n++] = 0x81; /* array(1) */
@@ -133,14 +133,14 @@ static void legacy_expected(const cdl_gen_key *k, uint8_t out[LEGACY_LEN]) {
   assert_int_equal(n, LEGACY_LEN);
 }
 
-static void raw_expected(const cdl_gen_key *k, uint8_t out[RAW_LEN]) {
+static void raw_expected(const cdl_key *k, uint8_t out[RAW_LEN]) {
   out[0] = 0x58;
   out[1] = 0x80;
   memcpy(out + 2, k->xprv, 64);
   memcpy(out + 66, k->xpub, 64);
 }
 
-static int parse(const void *data, size_t len, cdl_gen_key *k, cdl_keyfile_format *f) {
+static int parse(const void *data, size_t len, cdl_key *k, cdl_keyfile_format *f) {
   cdl_error err = {0};
   int rc = cdl_keyfile_parse_signing(data, len, k, f, &err);
   /* A failure always says what broke, with the same code. */
@@ -152,7 +152,7 @@ static int parse(const void *data, size_t len, cdl_gen_key *k, cdl_keyfile_forma
 }
 
 static void assert_rejected(const void *data, size_t len, int code) {
-  cdl_gen_key k;
+  cdl_key k;
   assert_int_equal(parse(data, len, &k, NULL), code);
 }
 
@@ -166,7 +166,7 @@ static void envelope(char *out, size_t cap, const char *type, const char *cbor_h
 
 static void test_envelope_round_trip(void **state) {
   (void)state;
-  cdl_gen_key k, back;
+  cdl_key k, back;
   cdl_error err = {0};
   cdl_keyfile_format f = CDL_KEYFILE_RAW;
   test_key(&k, 1);
@@ -211,7 +211,7 @@ static void test_envelope_round_trip(void **state) {
 
 static void test_legacy_round_trip(void **state) {
   (void)state;
-  cdl_gen_key k, back;
+  cdl_key k, back;
   cdl_error err = {0};
   cdl_keyfile_format f = CDL_KEYFILE_ENVELOPE;
   test_key(&k, 2);
@@ -233,7 +233,7 @@ static void test_legacy_round_trip(void **state) {
 
 static void test_raw_round_trip(void **state) {
   (void)state;
-  cdl_gen_key k, back;
+  cdl_key k, back;
   cdl_error err = {0};
   cdl_keyfile_format f = CDL_KEYFILE_ENVELOPE;
   test_key(&k, 3);
@@ -255,7 +255,7 @@ static void test_raw_round_trip(void **state) {
 /* Replacing a readable file with a secret narrows its mode. */
 static void test_secret_mode_tightened(void **state) {
   (void)state;
-  cdl_gen_key k;
+  cdl_key k;
   cdl_error err = {0};
   test_key(&k, 4);
   path_t p = tmp_path("old.skey");
@@ -276,7 +276,7 @@ static void test_secret_mode_tightened(void **state) {
 static void test_cardano_cli_files(void **state) {
   (void)state;
   uint8_t raw[RAW_LEN], legacy[LEGACY_LEN], mine[LEGACY_LEN];
-  cdl_gen_key k;
+  cdl_key k;
   cdl_keyfile_format f;
   cdl_error err = {0};
   assert_int_equal(hex_to_bytes(CLI_RAW_HEX, raw, sizeof raw), RAW_LEN);
@@ -313,7 +313,7 @@ static void test_cardano_cli_files(void **state) {
 /* The other envelope types that hold a Byron signing key. */
 static void test_other_envelope_types(void **state) {
   (void)state;
-  cdl_gen_key k, back;
+  cdl_key k, back;
   uint8_t raw[RAW_LEN], legacy[LEGACY_LEN];
   char raw_hex[2 * RAW_LEN + 1], legacy_hex[2 * LEGACY_LEN + 1], text[1024];
   cdl_keyfile_format f;
@@ -354,7 +354,7 @@ static void test_other_envelope_types(void **state) {
 /* Each defect in the binary forms, with the code that names it. */
 static void test_binary_rejections(void **state) {
   (void)state;
-  cdl_gen_key k;
+  cdl_key k;
   uint8_t good[LEGACY_LEN + 8], b[LEGACY_LEN + 8], raw[RAW_LEN + 1];
   test_key(&k, 6);
   legacy_expected(&k, good);
@@ -406,7 +406,7 @@ static void test_binary_rejections(void **state) {
 /* The finer points of decodeLegacyDelegateKey. */
 static void test_legacy_grammar(void **state) {
   (void)state;
-  cdl_gen_key k, back;
+  cdl_key k, back;
   uint8_t good[LEGACY_LEN], b[LEGACY_LEN + 8];
   test_key(&k, 7);
   legacy_expected(&k, good);
@@ -452,7 +452,7 @@ static void test_legacy_grammar(void **state) {
 
 static void test_envelope_rejections(void **state) {
   (void)state;
-  cdl_gen_key k;
+  cdl_key k;
   uint8_t raw[RAW_LEN];
   char hex[2 * RAW_LEN + 8], text[1024];
   test_key(&k, 8);
@@ -514,7 +514,7 @@ static void test_envelope_rejections(void **state) {
 
 static void test_empty_and_oversized(void **state) {
   (void)state;
-  cdl_gen_key k;
+  cdl_key k;
   cdl_error err = {0};
   path_t p = tmp_path("empty.skey");
   write_bytes(p.s, "", 0);
@@ -549,7 +549,7 @@ static void test_empty_and_oversized(void **state) {
  * bytes are not checked, as in cardano-cli). */
 static void test_mutations_never_crash(void **state) {
   (void)state;
-  cdl_gen_key k, back;
+  cdl_key k, back;
   uint8_t good[LEGACY_LEN], b[LEGACY_LEN];
   test_key(&k, 10);
   legacy_expected(&k, good);
@@ -596,7 +596,7 @@ static void test_redeem_round_trip(void **state) {
 
   /* Wrong type, wrong length, trailing bytes. */
   char body[256];
-  cdl_gen_key k;
+  cdl_key k;
   test_key(&k, 11);
   assert_int_equal(cdl_keyfile_write_signing(p.s, &k, CDL_KEYFILE_ENVELOPE, NULL, &err), CDL_OK);
   assert_int_equal(cdl_keyfile_read_redeem(p.s, back, &err), CDL_E_USAGE);
@@ -624,7 +624,7 @@ static void test_redeem_round_trip(void **state) {
 static void test_cert_round_trip(void **state) {
   (void)state;
   const uint32_t magic = 1097911063;
-  cdl_gen_key issuer, delegate;
+  cdl_key issuer, delegate;
   cdl_byron_genesis_delegation d = {0}, back;
   cdl_error err = {0};
   test_key(&issuer, 12);
@@ -635,7 +635,7 @@ static void test_cert_round_trip(void **state) {
   cdl_buf msg;
   cdl_buf_init(&msg, 0);
   cdl_byron_msg_cert(&msg, magic, d.delegate_pk, d.omega);
-  cdl_gen_key_sign(&issuer, msg.data, msg.len, d.signature);
+  cdl_key_sign(&issuer, msg.data, msg.len, d.signature);
   cdl_buf_free(&msg);
 
   path_t p = tmp_path("cert.json");
@@ -643,7 +643,7 @@ static void test_cert_round_trip(void **state) {
   memset(&back, 0xee, sizeof back);
   assert_int_equal(cdl_keyfile_read_cert(p.s, &back, &err), CDL_OK);
   uint8_t id[28];
-  cdl_gen_key_hash(&issuer, id);
+  cdl_key_hash(&issuer, id);
   assert_memory_equal(back.issuer_id, id, 28);
   assert_memory_equal(back.issuer_pk, d.issuer_pk, 64);
   assert_memory_equal(back.delegate_pk, d.delegate_pk, 64);

@@ -21,7 +21,7 @@ static cdl_gen_dir gen;
 typedef struct coin { /* an unspent output a test key owns */
   uint8_t tx_id[32];
   uint32_t index;
-  const cdl_gen_key *owner;
+  const cdl_key *owner;
   uint64_t lovelace;
 } coin;
 
@@ -30,7 +30,7 @@ static coin poor_coin(size_t i) {
   coin c = {.index = 0, .owner = &gen.secrets.poor[i]};
   cdl_buf addr;
   cdl_buf_init(&addr, 0);
-  cdl_gen_key_address(c.owner, gen.requires_magic, MAGIC, &addr);
+  cdl_key_address(c.owner, gen.requires_magic, MAGIC, &addr);
   cdl_arena arena;
   cdl_arena_init(&arena, 0);
   cdl_error err = {0};
@@ -59,16 +59,17 @@ static void make_tx(cdl_buf *gentx, const coin *in, size_t to, uint64_t pay, uin
   cdl_buf a_to, a_back;
   cdl_buf_init(&a_to, 0);
   cdl_buf_init(&a_back, 0);
-  cdl_gen_key_address(&gen.secrets.poor[to], gen.requires_magic, MAGIC, &a_to);
-  cdl_gen_key_address(in->owner, gen.requires_magic, MAGIC, &a_back);
-  cdl_gen_tx_input txin = {.index = in->index, .owner = in->owner};
+  cdl_key_address(&gen.secrets.poor[to], gen.requires_magic, MAGIC, &a_to);
+  cdl_key_address(in->owner, gen.requires_magic, MAGIC, &a_back);
+  cdl_payload_tx_input txin = {.index = in->index, .owner = in->owner};
   memcpy(txin.tx_id, in->tx_id, 32);
-  cdl_gen_tx_output outs[2] = {{cdl_span_of(a_to.data, a_to.len), pay},
-                               {cdl_span_of(a_back.data, a_back.len), in->lovelace - pay - fee}};
+  cdl_payload_tx_output outs[2] = {
+      {cdl_span_of(a_to.data, a_to.len), pay},
+      {cdl_span_of(a_back.data, a_back.len), in->lovelace - pay - fee}};
   cdl_buf_init(gentx, 0);
   cdl_cbor_enc_array(gentx, 2);
   cdl_cbor_enc_uint(gentx, CDL_MP_TX);
-  cdl_gen_tx_make(&txin, 1, outs, 2, MAGIC, gentx, id);
+  cdl_payload_tx_make(&txin, 1, outs, 2, MAGIC, gentx, id);
   assert_false(gentx->failed);
   if (change != NULL) {
     *change = (coin){.index = 1, .owner = in->owner, .lovelace = outs[1].lovelace};
@@ -268,12 +269,12 @@ static void test_ledger_rules_apply(void **state) {
 /* A GenTx of a tx spending |coins| (all to poor key 4, less FEE), witnessed
  * by the owners of the first |n_witnesses| of them, in input order. */
 static void tx_of_coins(const coin *coins, size_t n_coins, size_t n_witnesses, cdl_buf *gentx) {
-  cdl_gen_tx_input ins[2];
-  const cdl_gen_key *keys[2];
+  cdl_payload_tx_input ins[2];
+  const cdl_key *keys[2];
   uint64_t total = 0;
   assert_true(n_coins <= 2 && n_witnesses <= n_coins);
   for (size_t i = 0; i < n_coins; i++) {
-    ins[i] = (cdl_gen_tx_input){.index = coins[i].index, .owner = coins[i].owner};
+    ins[i] = (cdl_payload_tx_input){.index = coins[i].index, .owner = coins[i].owner};
     memcpy(ins[i].tx_id, coins[i].tx_id, 32);
     keys[i] = coins[i].owner;
     total += coins[i].lovelace;
@@ -281,14 +282,14 @@ static void tx_of_coins(const coin *coins, size_t n_coins, size_t n_witnesses, c
   cdl_buf to, body;
   cdl_buf_init(&to, 0);
   cdl_buf_init(&body, 0);
-  cdl_gen_key_address(&gen.secrets.poor[4], gen.requires_magic, MAGIC, &to);
-  cdl_gen_tx_output out = {cdl_span_of(to.data, to.len), total - FEE};
+  cdl_key_address(&gen.secrets.poor[4], gen.requires_magic, MAGIC, &to);
+  cdl_payload_tx_output out = {cdl_span_of(to.data, to.len), total - FEE};
   uint8_t id[32];
-  cdl_gen_tx_body(ins, n_coins, &out, 1, &body, id);
+  cdl_payload_tx_body(ins, n_coins, &out, 1, &body, id);
   cdl_buf_init(gentx, 0);
   cdl_cbor_enc_array(gentx, 2);
   cdl_cbor_enc_uint(gentx, CDL_MP_TX);
-  cdl_gen_tx_sign(cdl_span_of(body.data, body.len), keys, n_witnesses, MAGIC, gentx);
+  cdl_payload_tx_sign(cdl_span_of(body.data, body.len), keys, n_witnesses, MAGIC, gentx);
   assert_false(gentx->failed);
   cdl_buf_free(&to);
   cdl_buf_free(&body);
@@ -370,17 +371,17 @@ static void many_outputs(size_t n, cdl_buf *gentx) {
   coin c = poor_coin(0);
   cdl_buf to;
   cdl_buf_init(&to, 0);
-  cdl_gen_key_address(&gen.secrets.poor[2], false, MAGIC, &to);
-  cdl_gen_tx_output *outs = calloc(n, sizeof *outs);
+  cdl_key_address(&gen.secrets.poor[2], false, MAGIC, &to);
+  cdl_payload_tx_output *outs = calloc(n, sizeof *outs);
   assert_non_null(outs);
-  for (size_t i = 0; i < n; i++) outs[i] = (cdl_gen_tx_output){cdl_span_of(to.data, to.len), 1};
-  cdl_gen_tx_input in = {.index = c.index, .owner = c.owner};
+  for (size_t i = 0; i < n; i++) outs[i] = (cdl_payload_tx_output){cdl_span_of(to.data, to.len), 1};
+  cdl_payload_tx_input in = {.index = c.index, .owner = c.owner};
   memcpy(in.tx_id, c.tx_id, 32);
   uint8_t id[32];
   cdl_buf_init(gentx, 0);
   cdl_cbor_enc_array(gentx, 2);
   cdl_cbor_enc_uint(gentx, CDL_MP_TX);
-  cdl_gen_tx_make(&in, 1, outs, n, MAGIC, gentx, id);
+  cdl_payload_tx_make(&in, 1, outs, n, MAGIC, gentx, id);
   assert_false(gentx->failed);
   free(outs);
   cdl_buf_free(&to);
@@ -420,27 +421,27 @@ static void test_large_txs_rejected_by_rule(void **state) {
   /* Inputs: the tx body alone (no witnesses), as many as fit. */
   coin c = poor_coin(1);
   size_t n_in = (CDL_MEMPOOL_MAX_PAYLOAD - 200) / 44; /* 44 bytes each from index 256 on */
-  cdl_gen_tx_input *ins = calloc(n_in, sizeof *ins);
+  cdl_payload_tx_input *ins = calloc(n_in, sizeof *ins);
   assert_non_null(ins);
   for (size_t i = 0; i < n_in; i++) {
-    ins[i] = (cdl_gen_tx_input){.index = (uint32_t)i, .owner = c.owner};
+    ins[i] = (cdl_payload_tx_input){.index = (uint32_t)i, .owner = c.owner};
     memcpy(ins[i].tx_id, c.tx_id, 32);
   }
   cdl_buf to, body, g;
   cdl_buf_init(&to, 0), cdl_buf_init(&body, 0), cdl_buf_init(&g, 0);
-  cdl_gen_key_address(&gen.secrets.poor[2], false, MAGIC, &to);
-  cdl_gen_tx_output out = {cdl_span_of(to.data, to.len), 1};
+  cdl_key_address(&gen.secrets.poor[2], false, MAGIC, &to);
+  cdl_payload_tx_output out = {cdl_span_of(to.data, to.len), 1};
   uint8_t id[32];
-  cdl_gen_tx_body(ins, n_in, &out, 1, &body, id);
+  cdl_payload_tx_body(ins, n_in, &out, 1, &body, id);
   cdl_cbor_enc_array(&g, 2);
   cdl_cbor_enc_uint(&g, CDL_MP_TX);
-  cdl_gen_tx_sign(cdl_span_of(body.data, body.len), NULL, 0, MAGIC, &g);
+  cdl_payload_tx_sign(cdl_span_of(body.data, body.len), NULL, 0, MAGIC, &g);
   assert_true(g.len <= CDL_MEMPOOL_MAX_PAYLOAD && g.len > CDL_MEMPOOL_MAX_PAYLOAD - 1000);
   expect_rule(add(MP, L, &g, 1, &rej), &rej, CDL_RULE_MEMPOOL_WITNESSES);
   /* Attributes claiming 30,000 entries: [0, [[inputs, outputs, {30000 x 0: h''}], []]]. */
   cdl_buf_reset(&g);
   cdl_buf_reset(&body);
-  cdl_gen_tx_body(ins, 1, &out, 1, &body, id);
+  cdl_payload_tx_body(ins, 1, &out, 1, &body, id);
   cdl_cbor_enc_array(&g, 2);
   cdl_cbor_enc_uint(&g, CDL_MP_TX);
   cdl_cbor_enc_array(&g, 2);
@@ -570,7 +571,7 @@ static void test_other_kinds(void **state) {
   /* A delegation certificate: genesis key 0 hands over to poor key 0 from
    * epoch 1 (its genesis certificate already covers epoch 0). */
   wrap(&g, CDL_MP_DLG);
-  cdl_gen_cert_make(&gen.secrets.genesis[0], gen.secrets.poor[0].xpub, 1, MAGIC, &g);
+  cdl_payload_cert_make(&gen.secrets.genesis[0], gen.secrets.poor[0].xpub, 1, MAGIC, &g);
   cdl_mempool_entry e;
   assert_int_equal(cdl_mempool_add(mp, l, g.data, g.len, 1, &e, &rej), CDL_OK);
   uint8_t want[32];
@@ -578,25 +579,25 @@ static void test_other_kinds(void **state) {
   assert_memory_equal(e.id, want, 32);
   cdl_buf_free(&g);
   wrap(&g, CDL_MP_DLG); /* a second one from the same issuer for epoch 1 */
-  cdl_gen_cert_make(&gen.secrets.genesis[0], gen.secrets.poor[1].xpub, 1, MAGIC, &g);
+  cdl_payload_cert_make(&gen.secrets.genesis[0], gen.secrets.poor[1].xpub, 1, MAGIC, &g);
   expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_DLG_EPOCH_REPEAT);
   cdl_buf_free(&g);
   /* A vote for a proposal nobody made. */
   uint8_t pid[32] = {7};
   wrap(&g, CDL_MP_VOTE);
-  cdl_gen_vote_make(&gen.secrets.delegates[1], pid, MAGIC, &g);
+  cdl_payload_vote_make(&gen.secrets.delegates[1], pid, MAGIC, &g);
   expect_rule(add(mp, l, &g, 1, &rej), &rej, CDL_RULE_UPD_VOTE_UNKNOWN);
   cdl_buf_free(&g);
   /* A proposal, then a vote for it: valid only with the proposal in. */
   wrap(&g, CDL_MP_PROPOSAL);
-  cdl_gen_proposal_make(&gen.secrets.delegates[1], (cdl_byron_version){0, 1, 0}, 8192, "cardinal",
-                        1, MAGIC, &g, pid);
+  cdl_payload_proposal_make(&gen.secrets.delegates[1], (cdl_byron_version){0, 1, 0}, 8192,
+                            "cardinal", 1, MAGIC, &g, pid);
   assert_int_equal(cdl_mempool_add(mp, l, g.data, g.len, 1, &e, &rej), CDL_OK);
   assert_int_equal(e.kind, CDL_MP_PROPOSAL);
   assert_memory_equal(e.id, pid, 32);
   cdl_buf_free(&g);
   wrap(&g, CDL_MP_VOTE);
-  cdl_gen_vote_make(&gen.secrets.delegates[2], pid, MAGIC, &g);
+  cdl_payload_vote_make(&gen.secrets.delegates[2], pid, MAGIC, &g);
   assert_int_equal(cdl_mempool_add(mp, l, g.data, g.len, 1, &e, &rej), CDL_OK);
   assert_int_equal(e.kind, CDL_MP_VOTE);
   cdl_buf_free(&g);

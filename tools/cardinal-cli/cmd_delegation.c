@@ -24,7 +24,7 @@
 
 #include "cardinal/byron_json.h"
 #include "cardinal/crypto.h"
-#include "cardinal/gen.h"
+#include "cardinal/forge.h"
 #include "cardinal/mempool.h"
 #include "cli.h"
 
@@ -74,7 +74,7 @@ static int parse_issue(int argc, char **argv, issue_opts *o) {
 static void certificate_id(const cdl_byron_genesis_delegation *d, uint8_t id[32]) {
   cdl_buf cbor;
   cdl_buf_init(&cbor, 0);
-  cdl_gen_delegation_encode(d, &cbor);
+  cdl_payload_delegation_encode(d, &cbor);
   cdl_blake2b_256(id, cbor.data, cbor.len);
   cdl_buf_free(&cbor);
 }
@@ -93,13 +93,13 @@ static int issue_certificate(int argc, char **argv) {
   issue_opts o;
   int code = parse_issue(argc, argv, &o);
   if (code != EXIT_OK) return code;
-  cdl_gen_key genesis_key, delegate;
+  cdl_key genesis_key, delegate;
   cdl_error err = {0};
   int rc = cdl_keyfile_read_signing(o.secret, &genesis_key, NULL, &err);
   if (rc == CDL_OK) rc = cdl_keyfile_read_signing(o.delegate, &delegate, NULL, &err);
   cdl_byron_genesis_delegation d;
   if (rc == CDL_OK) {
-    cdl_gen_delegation_make(&genesis_key, delegate.xpub, o.epoch, (uint32_t)o.magic, &d);
+    cdl_payload_delegation_make(&genesis_key, delegate.xpub, o.epoch, (uint32_t)o.magic, &d);
     rc = cdl_keyfile_write_cert(o.certificate, &d, &err);
   }
   sodium_memzero(&genesis_key, sizeof genesis_key); /* secrets do not outlive the command */
@@ -118,7 +118,7 @@ static int submit_certificate(int argc, char **argv) {
   cdl_buf_init(&gentx, 0);
   cdl_cbor_enc_array(&gentx, 2); /* GenTx [1, certificate]: a delegation */
   cdl_cbor_enc_uint(&gentx, CDL_MP_DLG);
-  cdl_gen_delegation_encode(&d, &gentx);
+  cdl_payload_delegation_encode(&d, &gentx);
   uint8_t id[32];
   certificate_id(&d, id);
   code = cli_submit_gentx(o.socket, o.magic, o.has_magic, cdl_span_of(gentx.data, gentx.len));

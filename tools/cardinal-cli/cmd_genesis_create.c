@@ -142,9 +142,9 @@ int genesis_create(int argc, char **argv) {
   return rc;
 }
 
-static json_t *key_json(const cdl_gen_key *k) {
+static json_t *key_json(const cdl_key *k) {
   uint8_t hash[28];
-  cdl_gen_key_hash(k, hash);
+  cdl_key_hash(k, hash);
   return json_pack("{s:o, s:o}", "key_hash", cdl_json_hex(hash, 28), "public_key",
                    cdl_json_hex(k->xpub, 64));
 }
@@ -173,7 +173,7 @@ static json_t *poor_json(const cdl_gen_dir *d) {
   cdl_buf addr;
   cdl_buf_init(&addr, 0);
   for (size_t i = 0; i < d->secrets.n_poor; i++) {
-    cdl_gen_key_address(&d->secrets.poor[i], d->requires_magic, d->genesis.protocol_magic, &addr);
+    cdl_key_address(&d->secrets.poor[i], d->requires_magic, d->genesis.protocol_magic, &addr);
     cdl_span a = cdl_span_of(addr.data, addr.len);
     json_t *p = key_json(&d->secrets.poor[i]);
     json_object_set_new(p, "index", json_integer((json_int_t)i));

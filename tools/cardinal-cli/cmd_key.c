@@ -4,7 +4,7 @@
  *     re-delegation, or a wallet's), as `cardano-cli byron key keygen`;
  *   key migrate  converts a Byron signing key between cardano-cli's text
  *     envelope, the legacy cardano-sl UserSecret and the bare CBOR XPrv
- *     (formats in src/gen/keyfile.c), as `cardano-cli byron key
+ *     (formats in src/forge/keyfile.c), as `cardano-cli byron key
  *     migrate-delegate-key-from` does for one direction.
  */
 #include <getopt.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "cardinal/byron_json.h"
-#include "cardinal/gen.h"
+#include "cardinal/forge.h"
 #include "cli.h"
 
 typedef struct {
@@ -71,7 +71,7 @@ static int migrate(const key_opts *o) {
   if (lstat(o->out, &st) == 0)
     return cli_usage("key migrate: %s already exists; not overwriting it", o->out);
   cdl_error err = {0};
-  cdl_gen_key k;
+  cdl_key k;
   cdl_keyfile_format from;
   if (cdl_keyfile_read_signing(o->in, &k, &from, &err) != CDL_OK) return cli_report(&err);
   /* Without --to, go to the other family (docs/cli.md): envelopes become
@@ -82,7 +82,7 @@ static int migrate(const key_opts *o) {
                                                          : CDL_KEYFILE_ENVELOPE;
   int rc = cdl_keyfile_write_signing(o->out, &k, to, NULL, &err);
   uint8_t hash[28];
-  cdl_gen_key_hash(&k, hash);
+  cdl_key_hash(&k, hash);
   json_t *j = rc != CDL_OK ? NULL
                            : json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "in", o->in, "in_format",
                                        FORMAT_NAMES[from], "out", o->out, "out_format",
@@ -110,13 +110,13 @@ static int keygen(int argc, char **argv) {
     return cli_usage("key keygen: %s already exists; not overwriting it", out);
   uint8_t entropy[32];
   randombytes_buf(entropy, sizeof entropy);
-  cdl_gen_key k;
-  cdl_gen_key_derive(&k, entropy);
+  cdl_key k;
+  cdl_key_derive(&k, entropy);
   sodium_memzero(entropy, sizeof entropy);
   cdl_error err = {0};
   int rc = cdl_keyfile_write_signing(out, &k, CDL_KEYFILE_ENVELOPE, "Delegate Signing Key", &err);
   uint8_t hash[28];
-  cdl_gen_key_hash(&k, hash);
+  cdl_key_hash(&k, hash);
   json_t *j = rc != CDL_OK ? NULL
                            : json_pack("{s:s,s:o,s:o}", "secret", out, "key_hash",
                                        cdl_json_hex(hash, 28), "public_key",

@@ -14,21 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cardinal/gen.h"
+#include "cardinal/forge.h"
 #include "cli.h"
 
 #define TX_MAX_ITEMS 64
 
 typedef struct build_opts {
-  cdl_gen_tx_input in[TX_MAX_ITEMS];
+  cdl_payload_tx_input in[TX_MAX_ITEMS];
   size_t n_in;
   cdl_buf addr[TX_MAX_ITEMS];
-  cdl_gen_tx_output out[TX_MAX_ITEMS];
+  cdl_payload_tx_output out[TX_MAX_ITEMS];
   size_t n_out;
   const char *out_file;
 } build_opts;
 
-static bool parse_txin(const char *text, cdl_gen_tx_input *in) {
+static bool parse_txin(const char *text, cdl_payload_tx_input *in) {
   const char *hash = strchr(text, '#');
   uint64_t ix;
   size_t got = 0;
@@ -37,7 +37,7 @@ static bool parse_txin(const char *text, cdl_gen_tx_input *in) {
          cli_parse_u64(hash + 1, 0, UINT32_MAX, &ix) && ((in->index = (uint32_t)ix), true);
 }
 
-static bool parse_txout(const char *text, cdl_buf *addr, cdl_gen_tx_output *out) {
+static bool parse_txout(const char *text, cdl_buf *addr, cdl_payload_tx_output *out) {
   const char *plus = strrchr(text, '+');
   if (plus == NULL || plus == text || plus - text > 200) return false;
   char b58[201];
@@ -96,7 +96,7 @@ int tx_build(int argc, char **argv) {
     cdl_buf tx;
     uint8_t id[32];
     cdl_buf_init(&tx, 0);
-    cdl_gen_tx_body(o->in, o->n_in, o->out, o->n_out, &tx, id);
+    cdl_payload_tx_body(o->in, o->n_in, o->out, o->n_out, &tx, id);
     code = write_out(o->out_file, &tx, id);
     cdl_buf_free(&tx);
   }
@@ -143,8 +143,8 @@ int tx_sign(int argc, char **argv) {
   sign_opts o;
   int code = parse_sign(argc, argv, &o);
   if (code != EXIT_OK) return code;
-  cdl_gen_key keys[TX_MAX_ITEMS];
-  const cdl_gen_key *kp[TX_MAX_ITEMS];
+  cdl_key keys[TX_MAX_ITEMS];
+  const cdl_key *kp[TX_MAX_ITEMS];
   cdl_error err = {0};
   cdl_buf tx, aux;
   cdl_buf_init(&tx, 0);
@@ -168,7 +168,7 @@ int tx_sign(int argc, char **argv) {
     rc = cdl_error_set(&err, CDL_E_USAGE, 0, "the tx has %zu inputs: give one key for each",
                        parsed.n_inputs);
   if (rc == CDL_OK) {
-    cdl_gen_tx_sign(parsed.raw, kp, o.n_keys, (uint32_t)o.magic, &aux);
+    cdl_payload_tx_sign(parsed.raw, kp, o.n_keys, (uint32_t)o.magic, &aux);
     code = write_out(o.out_file, &aux, parsed.id);
   } else {
     code = cli_report(&err);

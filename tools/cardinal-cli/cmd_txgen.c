@@ -113,10 +113,10 @@ static int setup_coins(txgen *t, cdl_error *err) {
   t->coins = calloc(t->o.keys, sizeof *t->coins);
   if (!t->coins) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   for (size_t i = 0; i < t->o.keys; i++) {
-    const cdl_gen_key *k = &s->poor[t->o.first_key + i];
+    const cdl_key *k = &s->poor[t->o.first_key + i];
     cdl_buf a;
     cdl_buf_init(&a, 0);
-    cdl_gen_key_address(k, t->g.requires_magic, t->g.genesis.protocol_magic, &a);
+    cdl_key_address(k, t->g.requires_magic, t->g.genesis.protocol_magic, &a);
     cdl_blake2b_256(t->coins[i].tx_id, a.data, a.len); /* a genesis output's id */
     cdl_buf_free(&a);
     t->coins[i].lovelace = 0;
@@ -134,21 +134,21 @@ static int setup_coins(txgen *t, cdl_error *err) {
 
 /* The next payment: key i pays the next key and keeps the change. */
 static void make_payment(txgen *t, size_t i, cdl_buf *gentx, uint8_t id[32]) {
-  const cdl_gen_key *keys = t->g.secrets.poor + t->o.first_key;
+  const cdl_key *keys = t->g.secrets.poor + t->o.first_key;
   uint32_t magic = t->g.genesis.protocol_magic;
   cdl_buf from, to;
   cdl_buf_init(&from, 0);
   cdl_buf_init(&to, 0);
-  cdl_gen_key_address(&keys[i], t->g.requires_magic, magic, &from);
-  cdl_gen_key_address(&keys[(i + 1) % t->o.keys], t->g.requires_magic, magic, &to);
-  cdl_gen_tx_input in = {.index = t->coins[i].index, .owner = &keys[i]};
+  cdl_key_address(&keys[i], t->g.requires_magic, magic, &from);
+  cdl_key_address(&keys[(i + 1) % t->o.keys], t->g.requires_magic, magic, &to);
+  cdl_payload_tx_input in = {.index = t->coins[i].index, .owner = &keys[i]};
   memcpy(in.tx_id, t->coins[i].tx_id, 32);
-  cdl_gen_tx_output out[2] = {
+  cdl_payload_tx_output out[2] = {
       {cdl_span_of(to.data, to.len), TXGEN_PAYMENT},
       {cdl_span_of(from.data, from.len), t->coins[i].lovelace - TXGEN_PAYMENT - t->fee}};
   cdl_cbor_enc_array(gentx, 2);
   cdl_cbor_enc_uint(gentx, 0);
-  cdl_gen_tx_make(&in, 1, out, 2, magic, gentx, id);
+  cdl_payload_tx_make(&in, 1, out, 2, magic, gentx, id);
   cdl_buf_free(&from);
   cdl_buf_free(&to);
 }

@@ -1,15 +1,16 @@
 /*
- * forge.c: Byron blocks built from parts (docs/byron.md 1.1-1.4 formats,
- * 2.3 proofs, 3.2-3.3 signatures). A main block's proofs are computed from
- * the body exactly as the validator recomputes them, the header is signed
- * by the delegate over its ToSign under the network magic, and the
- * embedded heavyweight certificate is signed by the genesis key (or, for a
- * core node, taken as its certificate file gives it). cdl_gen_forge_block
- * is what a core node forges with: its mempool's payloads in a body.
+ * forge.c: Byron blocks built from parts (include/cardinal/forge.h;
+ * docs/byron.md 1.1-1.4 formats, 1.8 EBBs, 2.3 proofs, 3.2-3.3
+ * signatures). A main block's proofs are computed from the body exactly
+ * as the validator recomputes them, the header is signed by the delegate
+ * over its ToSign under the network magic, and the embedded heavyweight
+ * certificate is signed by the genesis key (or, for a core node, taken as
+ * its certificate file gives it). cdl_forge_block is what a core node
+ * forges with: its mempool's payloads in a body.
  */
 #include <string.h>
 
-#include "gen_internal.h"
+#include "forge_internal.h"
 
 /* Today's SSC payload and its proof: CertificatesPayload with an empty
  * set, as cardano-ledger encodes it (tag 258 over an empty array). */
@@ -17,21 +18,21 @@ static const uint8_t SSC_PAYLOAD[] = {0x82, 0x03, 0xd9, 0x01, 0x02, 0x80};
 static const uint8_t EXTRA_BODY[] = {0x81, 0xa0}; /* [attributes {}] */
 static const char APP_NAME[] = "cardinal";
 
-void gen_body_init(gen_body *b) {
+void forge_body_init(forge_body *b) {
   cdl_buf_init(&b->txs, 0);
   cdl_buf_init(&b->certs, 0);
   cdl_buf_init(&b->proposal, 0);
   cdl_buf_init(&b->votes, 0);
 }
 
-void gen_body_free(gen_body *b) {
+void forge_body_free(forge_body *b) {
   cdl_buf_free(&b->txs);
   cdl_buf_free(&b->certs);
   cdl_buf_free(&b->proposal);
   cdl_buf_free(&b->votes);
 }
 
-void gen_body_reset(gen_body *b) {
+void forge_body_reset(forge_body *b) {
   cdl_buf_reset(&b->txs);
   cdl_buf_reset(&b->certs);
   cdl_buf_reset(&b->proposal);
@@ -40,7 +41,7 @@ void gen_body_reset(gen_body *b) {
 
 static cdl_span span_of(const cdl_buf *b) { return cdl_span_of(b->data, b->len); }
 
-void gen_body_encode(const gen_body *b, cdl_buf *out) {
+void forge_body_encode(const forge_body *b, cdl_buf *out) {
   cdl_buf_reset(out);
   cdl_cbor_enc_array(out, 4);
   cdl_cbor_enc_indef_array(out);
@@ -85,17 +86,17 @@ static int prove(cdl_span body_bytes, proofs *p, cdl_error *err) {
   return rc;
 }
 
-static void sign_cert(const cdl_gen_key *issuer, const uint8_t delegate[64], uint64_t epoch,
+static void sign_cert(const cdl_key *issuer, const uint8_t delegate[64], uint64_t epoch,
                       uint32_t magic, uint8_t sig[64]) {
   uint8_t storage[128];
   cdl_buf msg;
   cdl_buf_init_fixed(&msg, storage, sizeof storage);
   cdl_byron_msg_cert(&msg, magic, delegate, epoch);
   CDL_ASSERT(!msg.failed);
-  cdl_gen_key_sign(issuer, msg.data, msg.len, sig);
+  cdl_key_sign(issuer, msg.data, msg.len, sig);
 }
 
-static void fill_header(const gen_main_spec *s, const proofs *p, const uint8_t *extra_proof,
+static void fill_header(const forge_main_spec *s, const proofs *p, const uint8_t *extra_proof,
                         const uint8_t cert_sig[64], cdl_byron_header *h) {
   static const uint8_t zero_sig[64];
   memset(h, 0, sizeof *h);
@@ -126,7 +127,7 @@ static void fill_header(const gen_main_spec *s, const proofs *p, const uint8_t *
 }
 
 /* Encodes the header, then signs its ToSign and patches the signature in. */
-static int sign_header(const gen_main_spec *s, const cdl_byron_header *h, cdl_buf *out,
+static int sign_header(const forge_main_spec *s, const cdl_byron_header *h, cdl_buf *out,
                        cdl_error *err) {
   cdl_byron_header_encode(out, h);
   if (out->failed) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory forging a header");
@@ -142,7 +143,7 @@ static int sign_header(const gen_main_spec *s, const cdl_byron_header *h, cdl_bu
     cdl_buf_init(&msg, 0);
     cdl_byron_msg_block(&msg, &back, s->network_magic);
     uint8_t sig[64];
-    cdl_gen_key_sign(s->delegate, msg.data, msg.len, sig);
+    cdl_key_sign(s->delegate, msg.data, msg.len, sig);
     memcpy(out->data + (back.signature - out->data), sig, 64);
     cdl_buf_free(&msg);
   }
@@ -160,7 +161,7 @@ static void wrap(unsigned tag, cdl_span header, cdl_span body, cdl_buf *out) {
   cdl_cbor_enc_raw(out, cdl_span_of(EXTRA_BODY, sizeof EXTRA_BODY));
 }
 
-int gen_forge_main(const gen_main_spec *s, cdl_span body, cdl_buf *out, cdl_error *err) {
+int forge_main_block(const forge_main_spec *s, cdl_span body, cdl_buf *out, cdl_error *err) {
   proofs p;
   CDL_TRY(prove(body, &p, err));
   uint8_t cert_sig[64], extra_hash[32];
@@ -193,7 +194,7 @@ int gen_forge_main(const gen_main_spec *s, cdl_span body, cdl_buf *out, cdl_erro
   return rc;
 }
 
-void gen_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch, uint64_t block_no,
+void cdl_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch, uint64_t block_no,
                    cdl_buf *out) {
   static const uint8_t EMPTY_LEADERS[] = {0x9f, 0xff};
   uint8_t body_hash[32];
@@ -211,7 +212,7 @@ void gen_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch, 
 }
 
 /* Sorts one GenTx [kind, payload] into the body part of its kind. */
-static int add_payload(gen_body *b, cdl_span gentx, cdl_error *err) {
+static int add_payload(forge_body *b, cdl_span gentx, cdl_error *err) {
   cdl_cbor_cursor cur;
   cdl_cbor_cursor_init(&cur, gentx.ptr, gentx.len, err);
   uint64_t kind;
@@ -227,34 +228,29 @@ static int add_payload(gen_body *b, cdl_span gentx, cdl_error *err) {
   return CDL_OK;
 }
 
-int cdl_gen_forge_block(const cdl_gen_forge_spec *s, const cdl_span *gentx, size_t n, cdl_buf *out,
-                        cdl_error *err) {
-  gen_body body;
-  gen_body_init(&body);
+int cdl_forge_block(const cdl_forge_spec *s, const cdl_span *gentx, size_t n, cdl_buf *out,
+                    cdl_error *err) {
+  forge_body body;
+  forge_body_init(&body);
   cdl_buf body_bytes;
   cdl_buf_init(&body_bytes, 0);
   int rc = CDL_OK;
   for (size_t i = 0; i < n && rc == CDL_OK; i++) rc = add_payload(&body, gentx[i], err);
-  if (rc == CDL_OK) gen_body_encode(&body, &body_bytes);
+  if (rc == CDL_OK) forge_body_encode(&body, &body_bytes);
   if (rc == CDL_OK && body_bytes.failed) rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  gen_main_spec m = {.network_magic = s->magic,
-                     .header_magic = s->magic,
-                     .prev_hash = s->prev_hash,
-                     .block_no = s->block_no,
-                     .epoch = s->epoch,
-                     .slot_in_epoch = s->slot_in_epoch,
-                     .delegate = s->delegate,
-                     .cert_epoch = s->cert->omega,
-                     .issuer_pk = s->cert->issuer_pk,
-                     .cert_signature = s->cert->signature,
-                     .block_version = s->block_version};
-  if (rc == CDL_OK) rc = gen_forge_main(&m, span_of(&body_bytes), out, err);
-  gen_body_free(&body);
+  forge_main_spec m = {.network_magic = s->magic,
+                       .header_magic = s->magic,
+                       .prev_hash = s->prev_hash,
+                       .block_no = s->block_no,
+                       .epoch = s->epoch,
+                       .slot_in_epoch = s->slot_in_epoch,
+                       .delegate = s->delegate,
+                       .cert_epoch = s->cert->omega,
+                       .issuer_pk = s->cert->issuer_pk,
+                       .cert_signature = s->cert->signature,
+                       .block_version = s->block_version};
+  if (rc == CDL_OK) rc = forge_main_block(&m, span_of(&body_bytes), out, err);
+  forge_body_free(&body);
   cdl_buf_free(&body_bytes);
   return rc;
-}
-
-void cdl_gen_forge_ebb(uint32_t magic, const uint8_t prev_hash[32], uint64_t epoch,
-                       uint64_t block_no, cdl_buf *out) {
-  gen_forge_ebb(magic, prev_hash, epoch, block_no, out);
 }

@@ -1,16 +1,18 @@
 /*
- * payloads.c: the signed items a generated block carries (docs/byron.md
- * 1.5 transactions, 1.9 delegation certificates, 1.10 update proposals
- * and votes; signed messages in 3.2).
+ * payloads.c: the signed items a block carries (include/cardinal/forge.h;
+ * docs/byron.md 1.5 transactions, 1.9 delegation certificates, 1.10
+ * update proposals and votes; signed messages in 3.2): what a wallet, a
+ * delegator or a proposer submits, and what the generators put in the
+ * blocks they forge.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "gen_internal.h"
+#include "forge_internal.h"
 
 enum { TAG_TX = 0x01, TAG_PROPOSAL = 0x04, TAG_VOTE = 0x06 };
 
-static void encode_tx(const gen_tx_spec *s, cdl_buf *tx) {
+static void encode_tx(const payload_tx_spec *s, cdl_buf *tx) {
   cdl_cbor_enc_array(tx, 3);
   cdl_cbor_enc_indef_array(tx);
   for (size_t i = 0; i < s->n_in; i++) {
@@ -42,14 +44,13 @@ static void encode_tx(const gen_tx_spec *s, cdl_buf *tx) {
   }
 }
 
-static void encode_witness(const cdl_gen_key *k, const uint8_t id[32], uint32_t magic,
-                           cdl_buf *out) {
+static void encode_witness(const cdl_key *k, const uint8_t id[32], uint32_t magic, cdl_buf *out) {
   uint8_t msg_storage[64], wit_storage[160], sig[64];
   cdl_buf msg, wit;
   cdl_buf_init_fixed(&msg, msg_storage, sizeof msg_storage);
   cdl_byron_msg_prefix(&msg, TAG_TX, magic);
   cdl_cbor_enc_bytes(&msg, id, 32);
-  cdl_gen_key_sign(k, msg.data, msg.len, sig);
+  cdl_key_sign(k, msg.data, msg.len, sig);
   cdl_buf_init_fixed(&wit, wit_storage, sizeof wit_storage);
   cdl_cbor_enc_array(&wit, 2);
   cdl_cbor_enc_bytes(&wit, k->xpub, 64);
@@ -61,7 +62,7 @@ static void encode_witness(const cdl_gen_key *k, const uint8_t id[32], uint32_t 
   cdl_cbor_enc_bytes(out, wit.data, wit.len);
 }
 
-void gen_tx_encode(const gen_tx_spec *s, cdl_buf *out, uint8_t id[32]) {
+void payload_tx_encode(const payload_tx_spec *s, cdl_buf *out, uint8_t id[32]) {
   cdl_buf tx;
   cdl_buf_init(&tx, 0);
   encode_tx(s, &tx);
@@ -75,21 +76,21 @@ void gen_tx_encode(const gen_tx_spec *s, cdl_buf *out, uint8_t id[32]) {
   cdl_buf_free(&tx);
 }
 
-void cdl_gen_delegation_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64],
-                             uint64_t epoch, uint32_t magic, cdl_byron_genesis_delegation *d) {
+void cdl_payload_delegation_make(const cdl_key *issuer, const uint8_t delegate_pk[64],
+                                 uint64_t epoch, uint32_t magic, cdl_byron_genesis_delegation *d) {
   uint8_t storage[128];
   cdl_buf msg;
   cdl_buf_init_fixed(&msg, storage, sizeof storage);
   cdl_byron_msg_cert(&msg, magic, delegate_pk, epoch);
   CDL_ASSERT(!msg.failed);
-  cdl_gen_key_sign(issuer, msg.data, msg.len, d->signature);
-  cdl_gen_key_hash(issuer, d->issuer_id);
+  cdl_key_sign(issuer, msg.data, msg.len, d->signature);
+  cdl_key_hash(issuer, d->issuer_id);
   memcpy(d->issuer_pk, issuer->xpub, 64);
   memcpy(d->delegate_pk, delegate_pk, 64);
   d->omega = epoch;
 }
 
-void cdl_gen_delegation_encode(const cdl_byron_genesis_delegation *d, cdl_buf *out) {
+void cdl_payload_delegation_encode(const cdl_byron_genesis_delegation *d, cdl_buf *out) {
   cdl_byron_dlg_cert c = {.epoch = d->omega,
                           .issuer_pk = d->issuer_pk,
                           .delegate_pk = d->delegate_pk,
@@ -97,16 +98,16 @@ void cdl_gen_delegation_encode(const cdl_byron_genesis_delegation *d, cdl_buf *o
   cdl_byron_dlg_cert_encode(out, &c);
 }
 
-void gen_cert_encode(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
-                     uint32_t magic, cdl_buf *out) {
+void cdl_payload_cert_make(const cdl_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
+                           uint32_t magic, cdl_buf *out) {
   cdl_byron_genesis_delegation d;
-  cdl_gen_delegation_make(issuer, delegate_pk, epoch, magic, &d);
-  cdl_gen_delegation_encode(&d, out);
+  cdl_payload_delegation_make(issuer, delegate_pk, epoch, magic, &d);
+  cdl_payload_delegation_encode(&d, out);
 }
 
 /* Signs a proposal encoded with a zero signature: the signature covers
  * its first five fields (3.2) and sits in its last 64 bytes. */
-static void sign_proposal(const cdl_gen_key *issuer, uint32_t magic, cdl_buf *enc, size_t start) {
+static void sign_proposal(const cdl_key *issuer, uint32_t magic, cdl_buf *enc, size_t start) {
   cdl_arena arena;
   cdl_error err = {0};
   cdl_arena_init(&arena, 0);
@@ -122,15 +123,15 @@ static void sign_proposal(const cdl_gen_key *issuer, uint32_t magic, cdl_buf *en
   cdl_cbor_enc_array(&msg, 5);
   cdl_cbor_enc_raw(&msg, back.signed_fields);
   uint8_t sig[64];
-  cdl_gen_key_sign(issuer, msg.data, msg.len, sig);
+  cdl_key_sign(issuer, msg.data, msg.len, sig);
   memcpy(enc->data + enc->len - 64, sig, 64);
   cdl_buf_free(&msg);
   cdl_arena_free(&arena);
 }
 
-void gen_proposal_encode(const cdl_gen_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,
-                         const char *app, uint32_t app_number, uint32_t magic, cdl_buf *out,
-                         uint8_t id[32]) {
+void cdl_payload_proposal_make(const cdl_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,
+                               const char *app, uint32_t app_number, uint32_t magic, cdl_buf *out,
+                               uint8_t id[32]) {
   static const uint8_t zero_sig[64];
   cdl_byron_proposal p;
   memset(&p, 0, sizeof p);
@@ -148,8 +149,8 @@ void gen_proposal_encode(const cdl_gen_key *issuer, cdl_byron_version pv, uint64
   cdl_blake2b_256(id, out->data + start, out->len - start);
 }
 
-void gen_vote_encode(const cdl_gen_key *voter, const uint8_t proposal_id[32], uint32_t magic,
-                     cdl_buf *out) {
+void cdl_payload_vote_make(const cdl_key *voter, const uint8_t proposal_id[32], uint32_t magic,
+                           cdl_buf *out) {
   uint8_t storage[96], sig[64];
   cdl_buf msg;
   cdl_buf_init_fixed(&msg, storage, sizeof storage);
@@ -158,70 +159,56 @@ void gen_vote_encode(const cdl_gen_key *voter, const uint8_t proposal_id[32], ui
   cdl_cbor_enc_bytes(&msg, proposal_id, 32);
   cdl_cbor_enc_bool(&msg, true);
   CDL_ASSERT(!msg.failed);
-  cdl_gen_key_sign(voter, msg.data, msg.len, sig);
+  cdl_key_sign(voter, msg.data, msg.len, sig);
   cdl_byron_vote v = {
       .voter = voter->xpub, .proposal_id = proposal_id, .decision = true, .signature = sig};
   cdl_byron_vote_encode(out, &v);
 }
 
-/* ---- The public builders (include/cardinal/gen.h) ---- */
+/* ---- The public tx builders (include/cardinal/forge.h) ---- */
 
-void cdl_gen_tx_make(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
-                     size_t n_out, uint32_t magic, cdl_buf *txaux, uint8_t id[32]) {
-  gen_input stack[16], *ins = n_in <= 16 ? stack : calloc(n_in, sizeof *ins);
+void cdl_payload_tx_make(const cdl_payload_tx_input *in, size_t n_in,
+                         const cdl_payload_tx_output *out, size_t n_out, uint32_t magic,
+                         cdl_buf *txaux, uint8_t id[32]) {
+  payload_input stack[16], *ins = n_in <= 16 ? stack : calloc(n_in, sizeof *ins);
   if (ins == NULL) {
     txaux->failed = true;
     return;
   }
   for (size_t i = 0; i < n_in; i++) {
-    ins[i] = (gen_input){.index = in[i].index, .owner = in[i].owner};
+    ins[i] = (payload_input){.index = in[i].index, .owner = in[i].owner};
     memcpy(ins[i].tx_id, in[i].tx_id, 32);
   }
-  gen_tx_spec spec = {.in = ins, .n_in = n_in, .out = out, .n_out = n_out, .magic = magic};
-  gen_tx_encode(&spec, txaux, id);
+  payload_tx_spec spec = {.in = ins, .n_in = n_in, .out = out, .n_out = n_out, .magic = magic};
+  payload_tx_encode(&spec, txaux, id);
   if (ins != stack) free(ins);
 }
 
-void cdl_gen_tx_body(const cdl_gen_tx_input *in, size_t n_in, const cdl_gen_tx_output *out,
-                     size_t n_out, cdl_buf *tx, uint8_t id[32]) {
-  gen_input stack[16], *ins = n_in <= 16 ? stack : calloc(n_in, sizeof *ins);
+void cdl_payload_tx_body(const cdl_payload_tx_input *in, size_t n_in,
+                         const cdl_payload_tx_output *out, size_t n_out, cdl_buf *tx,
+                         uint8_t id[32]) {
+  payload_input stack[16], *ins = n_in <= 16 ? stack : calloc(n_in, sizeof *ins);
   if (ins == NULL) {
     tx->failed = true;
     return;
   }
   for (size_t i = 0; i < n_in; i++) {
-    ins[i] = (gen_input){.index = in[i].index};
+    ins[i] = (payload_input){.index = in[i].index};
     memcpy(ins[i].tx_id, in[i].tx_id, 32);
   }
-  gen_tx_spec spec = {.in = ins, .n_in = n_in, .out = out, .n_out = n_out};
+  payload_tx_spec spec = {.in = ins, .n_in = n_in, .out = out, .n_out = n_out};
   size_t start = tx->len;
   encode_tx(&spec, tx);
   if (!tx->failed) cdl_blake2b_256(id, tx->data + start, tx->len - start);
   if (ins != stack) free(ins);
 }
 
-void cdl_gen_tx_sign(cdl_span tx, const cdl_gen_key *const *keys, size_t n, uint32_t magic,
-                     cdl_buf *txaux) {
+void cdl_payload_tx_sign(cdl_span tx, const cdl_key *const *keys, size_t n, uint32_t magic,
+                         cdl_buf *txaux) {
   uint8_t id[32];
   cdl_blake2b_256(id, tx.ptr, tx.len);
   cdl_cbor_enc_array(txaux, 2);
   cdl_cbor_enc_raw(txaux, tx);
   cdl_cbor_enc_array(txaux, n);
   for (size_t i = 0; i < n; i++) encode_witness(keys[i], id, magic, txaux);
-}
-
-void cdl_gen_cert_make(const cdl_gen_key *issuer, const uint8_t delegate_pk[64], uint64_t epoch,
-                       uint32_t magic, cdl_buf *out) {
-  gen_cert_encode(issuer, delegate_pk, epoch, magic, out);
-}
-
-void cdl_gen_proposal_make(const cdl_gen_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,
-                           const char *app, uint32_t app_number, uint32_t magic, cdl_buf *out,
-                           uint8_t id[32]) {
-  gen_proposal_encode(issuer, pv, max_tx_size, app, app_number, magic, out, id);
-}
-
-void cdl_gen_vote_make(const cdl_gen_key *voter, const uint8_t proposal_id[32], uint32_t magic,
-                       cdl_buf *out) {
-  gen_vote_encode(voter, proposal_id, magic, out);
 }

@@ -1,14 +1,17 @@
 /*
- * keys.c: Byron signing keys for generated networks (docs/byron.md 2.2):
- * Ed25519-BIP32 extended keys made from entropy the way cardano-crypto
- * makes them from a seed, their stakeholder ids and addresses.
+ * keys.c: Byron signing keys (include/cardinal/forge.h; docs/byron.md 3.1
+ * keys and signing, 1.6 addresses and stakeholder ids): Ed25519-BIP32
+ * extended keys made from entropy the way cardano-crypto makes them from
+ * a seed, or taken from cardano-cli's 128-byte XPrv, their signatures,
+ * stakeholder ids and addresses. A core node signs with them; the
+ * generators (src/gen) make their networks' keys here.
  */
 #include <string.h>
 
 #include "cardinal/crypto.h"
-#include "cardinal/gen.h"
+#include "cardinal/forge.h"
 
-void cdl_gen_key_derive(cdl_gen_key *k, const uint8_t entropy[32]) {
+void cdl_key_derive(cdl_key *k, const uint8_t entropy[32]) {
   uint8_t h[64];
   cdl_sha512(h, entropy, 32);
   /* cardano-crypto's clamping of kL: a multiple of 8 below 2^254 with bit
@@ -26,7 +29,7 @@ void cdl_gen_key_derive(cdl_gen_key *k, const uint8_t entropy[32]) {
   cdl_blake2b_256(k->xpub + 32, tagged, sizeof tagged);
 }
 
-int cdl_gen_key_from_xprv128(cdl_gen_key *k, const uint8_t xprv128[128], cdl_error *err) {
+int cdl_key_from_xprv128(cdl_key *k, const uint8_t xprv128[128], cdl_error *err) {
   uint8_t a[32];
   cdl_ed25519_xprv_public(xprv128, a);
   if (memcmp(a, xprv128 + 64, 32) != 0)
@@ -37,13 +40,13 @@ int cdl_gen_key_from_xprv128(cdl_gen_key *k, const uint8_t xprv128[128], cdl_err
   return CDL_OK;
 }
 
-void cdl_gen_key_sign(const cdl_gen_key *k, const uint8_t *msg, size_t len, uint8_t sig[64]) {
+void cdl_key_sign(const cdl_key *k, const uint8_t *msg, size_t len, uint8_t sig[64]) {
   cdl_ed25519_xprv_sign(k->xprv, k->xpub, msg, len, sig);
 }
 
-void cdl_gen_key_hash(const cdl_gen_key *k, uint8_t out[28]) { cdl_byron_key_hash(k->xpub, out); }
+void cdl_key_hash(const cdl_key *k, uint8_t out[28]) { cdl_byron_key_hash(k->xpub, out); }
 
-void cdl_gen_key_address(const cdl_gen_key *k, bool with_magic, uint32_t magic, cdl_buf *out) {
+void cdl_key_address(const cdl_key *k, bool with_magic, uint32_t magic, cdl_buf *out) {
   /* attributes: {} or {2: bytes(CBOR(magic))} (docs/byron.md 1.6) */
   uint8_t attr_storage[16], payload_storage[128];
   cdl_buf attrs, payload;
@@ -69,12 +72,4 @@ void cdl_gen_key_address(const cdl_gen_key *k, bool with_magic, uint32_t magic, 
   cdl_cbor_enc_tag(out, 24);
   cdl_cbor_enc_bytes(out, payload.data, payload.len);
   cdl_cbor_enc_uint(out, cdl_crc32(payload.data, payload.len));
-}
-
-void cdl_gen_redelegate_key(const cdl_gen_key *genesis_key, uint64_t epoch, cdl_gen_key *out) {
-  uint8_t in[16 + 64 + 8] = "cdl-redelegation", entropy[32];
-  memcpy(in + 16, genesis_key->xprv, 64);
-  for (int i = 0; i < 8; i++) in[80 + i] = (uint8_t)(epoch >> (8 * i));
-  cdl_blake2b_256(entropy, in, sizeof in);
-  cdl_gen_key_derive(out, entropy);
 }

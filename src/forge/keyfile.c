@@ -1,5 +1,5 @@
 /*
- * keyfile.c: Byron key and certificate files (include/cardinal/gen.h,
+ * keyfile.c: Byron key and certificate files (include/cardinal/forge.h,
  * docs/genesis.md). Formats followed:
  *   - cardano-api's text envelope (Cardano.Api.SerialiseTextEnvelope):
  *     {"type", "description", "cborHex"} as aeson-pretty writes it, four
@@ -23,7 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gen_internal.h"
+#include <jansson.h>
+
+#include "forge_internal.h"
 
 #define XPRV128_BYTES 128
 #define ENVELOPE_CBOR_MAX 256 /* the largest body we write: a certificate, 208 bytes */
@@ -116,7 +118,7 @@ static int write_envelope(const char *path, const char *type, const char *descri
 }
 
 /* The CBOR byte string of cardano-cli's 128-byte XPrv. */
-static void encode_xprv(cdl_buf *b, const cdl_gen_key *k) {
+static void encode_xprv(cdl_buf *b, const cdl_key *k) {
   uint8_t x[XPRV128_BYTES];
   memcpy(x, k->xprv, 64);
   memcpy(x + 64, k->xpub, 64);
@@ -125,7 +127,7 @@ static void encode_xprv(cdl_buf *b, const cdl_gen_key *k) {
 }
 
 /* encodeLegacyDelegateKey: [["vss deprecated"], [xprv], [_ ], []]. */
-static void encode_user_secret(cdl_buf *b, const cdl_gen_key *k) {
+static void encode_user_secret(cdl_buf *b, const cdl_key *k) {
   static const char VSS[] = "vss deprecated";
   cdl_cbor_enc_array(b, 4);
   cdl_cbor_enc_array(b, 1);
@@ -137,7 +139,7 @@ static void encode_user_secret(cdl_buf *b, const cdl_gen_key *k) {
   cdl_cbor_enc_array(b, 0);
 }
 
-int cdl_keyfile_write_signing(const char *path, const cdl_gen_key *k, cdl_keyfile_format format,
+int cdl_keyfile_write_signing(const char *path, const cdl_key *k, cdl_keyfile_format format,
                               const char *description, cdl_error *err) {
   uint8_t storage[ENVELOPE_CBOR_MAX];
   cdl_buf b;
@@ -181,7 +183,7 @@ int cdl_keyfile_write_cert(const char *path, const cdl_byron_genesis_delegation 
   uint8_t storage[ENVELOPE_CBOR_MAX];
   cdl_buf b;
   cdl_buf_init_fixed(&b, storage, sizeof storage);
-  cdl_gen_delegation_encode(d, &b);
+  cdl_payload_delegation_encode(d, &b);
   return write_envelope(path, TYPE_CERT, "Byron heavyweight delegation certificate", &b, false,
                         err);
 }
@@ -212,11 +214,11 @@ static int read_key_bytes(cdl_cbor_cursor *cur, size_t len, cdl_span *out, const
 }
 
 /* The 128-byte XPrv, whose public half must belong to its secret half. */
-static int read_xprv(cdl_cbor_cursor *cur, cdl_gen_key *k, const char *what) {
+static int read_xprv(cdl_cbor_cursor *cur, cdl_key *k, const char *what) {
   cdl_span s;
   CDL_TRY(read_key_bytes(cur, XPRV128_BYTES, &s, what));
   cdl_error inner = {0};
-  if (cdl_gen_key_from_xprv128(k, s.ptr, &inner) == CDL_OK) return CDL_OK;
+  if (cdl_key_from_xprv128(k, s.ptr, &inner) == CDL_OK) return CDL_OK;
   /* Point at A inside the input rather than inside the 128 bytes. */
   return cdl_error_set(cur->err, inner.code, cdl_cbor_offset(cur) - 64, "%s: %s", what,
                        inner.message);
@@ -234,7 +236,7 @@ static int read_null(cdl_cbor_cursor *cur, const char *what) {
 /* decodeLegacyDelegateKey: a definite array of 4 holding [vss bytes] (any
  * content: the VSS key is deprecated), [xprv], an indefinite list of
  * nulls, and an empty array. */
-static int read_user_secret(cdl_cbor_cursor *cur, cdl_gen_key *k) {
+static int read_user_secret(cdl_cbor_cursor *cur, cdl_key *k) {
   cdl_span vss;
   CDL_TRY(expect_array_canonical(cur, 4, "UserSecret"));
   CDL_TRY(expect_array_canonical(cur, 1, "UserSecret vss"));
@@ -250,7 +252,7 @@ static int read_user_secret(cdl_cbor_cursor *cur, cdl_gen_key *k) {
 /* A signing key's CBOR: the XPrv byte string, or (when |allow_legacy|) a
  * UserSecret. The first item's major type decides, so a damaged file of
  * either kind gets the error of its own decoder. */
-static int decode_signing_cbor(const uint8_t *data, size_t len, bool allow_legacy, cdl_gen_key *k,
+static int decode_signing_cbor(const uint8_t *data, size_t len, bool allow_legacy, cdl_key *k,
                                cdl_keyfile_format *found, cdl_error *err) {
   cdl_cbor_cursor cur;
   cdl_cbor_head h;
@@ -366,7 +368,7 @@ static void free_secret_buf(cdl_buf *b) {
 
 /* ---- Reading: the public functions -------------------------------------- */
 
-int cdl_keyfile_parse_signing(const uint8_t *data, size_t len, cdl_gen_key *k,
+int cdl_keyfile_parse_signing(const uint8_t *data, size_t len, cdl_key *k,
                               cdl_keyfile_format *format, cdl_error *err) {
   if (len == 0) return cdl_error_set(err, CDL_E_TRUNCATED, 0, "empty key file");
   if (len > CDL_KEYFILE_MAX_BYTES)
@@ -393,7 +395,7 @@ int cdl_keyfile_parse_signing(const uint8_t *data, size_t len, cdl_gen_key *k,
   return rc;
 }
 
-int cdl_keyfile_read_signing(const char *path, cdl_gen_key *k, cdl_keyfile_format *format,
+int cdl_keyfile_read_signing(const char *path, cdl_key *k, cdl_keyfile_format *format,
                              cdl_error *err) {
   cdl_buf b;
   cdl_error inner = {0};
