@@ -25,9 +25,9 @@ uint64_t cdl_io_now_us(void);
  * cdl_io_node_stop, or until the |done| hook says so: listens for peers on
  * TCP and for clients on a Unix socket (a port or socket path another live
  * process listens on is refused: docs/node.md "One owner per socket"),
- * dials the upstream peers of |peers| as it says (backoff, suspensions,
- * reputation) and tells it how each connection ended and its keep-alive
- * round trips, calls the kernel's tick on the wall clock, and serves
+ * dials the upstream peers the kernel's peer selection names and tells
+ * it how each dial and socket ended, calls the kernel's tick on the wall
+ * clock, and serves
  * Prometheus metrics over HTTP. A connection the kernel ends for a
  * violation is closed at once; one that ended in order (a refused
  * handshake) once what it had to send is written, or when its writes
@@ -38,7 +38,6 @@ uint64_t cdl_io_now_us(void);
 typedef struct cdl_io_node_config {
   cdl_node *node;
   cdl_chaindb *db;         /* the node's, for the metrics */
-  cdl_peers *peers;        /* the upstream peers; may have none */
   const char *host;        /* node-to-node listener; NULL: none */
   uint16_t port;           /* 0: any free port */
   const char *socket_path; /* node-to-client listener; NULL: none */
@@ -52,7 +51,7 @@ typedef struct cdl_io_node_config {
    * the TCP port bound (scripts use port 0). done: after every turn of
    * the driver; true stops the run with |*rc| (and |*err| when not 0) as
    * its result (a sync that has caught up). upstream_ended: a connection
-   * to upstream peer |peer| of |peers|, or its dial, ended: |rc| is the
+   * to upstream peer |peer| (cdl_node_peers), or its dial, ended: |rc| is the
    * kernel's verdict (CDL_E_REJECTED: an invalid block) or CDL_E_IO, 0
    * when the peer closed in order. */
   void (*on_ready)(void *ctx, uint16_t port);

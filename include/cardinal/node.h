@@ -76,6 +76,65 @@ bool cdl_sign_record_last(const cdl_sign_record *r, const uint8_t key_hash[28], 
 int cdl_sign_record_advance(cdl_sign_record *r, const uint8_t key_hash[28], uint64_t slot,
                             cdl_error *err);
 
+/* ---- Peers (peers.c) ---------------------------------------------------
+ * The upstream peers a node keeps connections to: groups of addresses
+ * from the topology, each with a valency (how many of the group to keep
+ * connected), and for each address when it may be dialled next and a
+ * reputation. A failed dial or a dropped connection waits 1 s, then
+ * twice as long after each failure in a row, up to 60 s. A peer that broke
+ * the protocol or sent an invalid block is suspended for 200 s, as the
+ * 2020 node's error policy suspends a peer that is "buggy or evil".
+ * Reputation: connected time earns, failures and violations cost; among
+ * the peers free to dial, the best reputation, then the shortest
+ * keep-alive round trip (an estimate of ΔQ) goes first. No I/O. */
+
+#define CDL_PEERS_MAX 64
+#define CDL_PEER_HOST_MAX 256
+
+typedef enum cdl_peer_state { CDL_PEER_IDLE = 0, CDL_PEER_DIALLING, CDL_PEER_UP } cdl_peer_state;
+typedef enum cdl_peer_end {
+  CDL_PEER_END_CLEAN = 0,    /* closed in order (our stop, their restart) */
+  CDL_PEER_END_IO,           /* the dial failed or the socket broke */
+  CDL_PEER_END_VIOLATION,    /* a protocol violation, limit or time limit */
+  CDL_PEER_END_INVALID_BLOCK /* a block the ledger refused */
+} cdl_peer_end;
+
+typedef struct cdl_peer {
+  char host[CDL_PEER_HOST_MAX];
+  uint16_t port;
+  size_t group;
+  cdl_peer_state state;
+  uint32_t failures;    /* in a row, since the last good connection */
+  uint64_t next_try_us; /* may be dialled from then on */
+  int64_t reputation;
+  uint64_t rtt_us; /* smoothed keep-alive round trip; 0: none yet */
+  uint64_t up_since_us;
+  uint64_t violations, invalid_blocks, connections;
+} cdl_peer;
+
+typedef struct cdl_peers {
+  cdl_peer peer[CDL_PEERS_MAX];
+  size_t n;
+  size_t valency[CDL_PEERS_MAX]; /* per group */
+  size_t n_groups;
+} cdl_peers;
+
+void cdl_peers_init(cdl_peers *ps);
+/* A new group wanting |valency| of its peers connected; its number. */
+int cdl_peers_add_group(cdl_peers *ps, size_t valency, size_t *group);
+int cdl_peers_add(cdl_peers *ps, size_t group, const char *host, uint16_t port);
+/* A peer to dial now (its group below its valency), best first. */
+bool cdl_peers_next_dial(cdl_peers *ps, uint64_t now_us, size_t *i);
+void cdl_peers_dialling(cdl_peers *ps, size_t i, uint64_t now_us);
+void cdl_peers_up(cdl_peers *ps, size_t i, uint64_t now_us);
+void cdl_peers_down(cdl_peers *ps, size_t i, cdl_peer_end why, uint64_t now_us);
+void cdl_peers_rtt(cdl_peers *ps, size_t i, uint64_t rtt_us);
+/* When a peer of a group below its valency may next be dialled (after
+ * the driver dialled every one it could now); UINT64_MAX: none. */
+uint64_t cdl_peers_deadline(const cdl_peers *ps);
+/* How a connection's end counts against its peer. */
+cdl_peer_end cdl_peer_end_of(int rc);
+
 /* What a core node signs with: its delegate key, the heavyweight
  * certificate a genesis key issued to it, and the signing record it
  * checks and advances before each signature (required; the caller's,
@@ -92,6 +151,7 @@ typedef struct cdl_node_config {
   cdl_hs_config n2n, n2c;           /* versions and data, for both directions */
   cdl_mempool_config mempool;
   const cdl_node_forger *forger; /* NULL: a relay (copied at creation) */
+  const cdl_peers *peers;        /* upstream peers to keep connected (copied); NULL: none */
   size_t pipeline;               /* chain-sync requests in flight per upstream; 0: 50 */
   size_t fetch_batch;            /* blocks per block-fetch range; 0: the client's 256 */
   const cdl_logger *log;         /* NULL: silent */
@@ -155,13 +215,41 @@ bool cdl_node_conn_next_sdu(cdl_node *n, cdl_node_conn_id id, uint64_t now_us, c
 /* A connection that has ended by itself: its failure (0 if it finished
  * cleanly, as a refused handshake does) and why; false while it runs. */
 bool cdl_node_conn_result(const cdl_node *n, cdl_node_conn_id id, int *rc, cdl_error *err);
-/* Frees the connection (the socket is gone or is being closed). */
-void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id);
+/* Frees the connection (the socket is gone or is being closed).
+ * |socket_end| is how the socket ended as the driver saw it (the peer
+ * closed, a socket error, writes that timed out); for an upstream peer's
+ * connection the kernel counts that against the peer unless the
+ * connection had ended in the kernel, whose verdict (a violation, an
+ * invalid block; none when our own disk failed) then counts instead. */
+void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id, cdl_peer_end socket_end,
+                         uint64_t now_us);
 /* A connection that may have something to write or has ended; false when
  * none is left. Each is given once per change. */
 bool cdl_node_next_dirty(cdl_node *n, cdl_node_conn_id *id);
 /* The outbound connection's client statistics (keep-alive round trip). */
 bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_client_stats *st);
+
+/* ---- Peer selection (node_peers.c; docs/node.md "Peers") ----
+ * The kernel keeps the upstream peers of cdl_node_config.peers connected
+ * as their groups' valencies say: it names the peer to dial next (the
+ * best reputation, then the shortest round trip, among those whose
+ * backoff or suspension is over), the driver dials it and says how that
+ * went, and when a connection closes the kernel decides what its end
+ * costs the peer. The keep-alive round trips of its clients feed the
+ * reputation at every tick. cdl_node_deadline includes the time the next
+ * peer may be dialled, so a driver that calls cdl_node_next_dial after
+ * every call dials each peer when it is due; the simulator does the same
+ * in simulated time. */
+
+/* A peer to dial now, marked as being dialled: its index and address. */
+bool cdl_node_next_dial(cdl_node *n, uint64_t now_us, size_t *peer, const cdl_peer **addr);
+/* The dial of |peer| connected: its connection, as cdl_node_conn_open
+ * CDL_NODE_OUTBOUND (the handshake is sent at once). */
+int cdl_node_dialled(cdl_node *n, size_t peer, uint64_t now_us, cdl_node_conn_id *id,
+                     cdl_error *err);
+/* The dial of |peer| failed (no address, refused, unreachable): backoff. */
+void cdl_node_dial_failed(cdl_node *n, size_t peer, uint64_t now_us);
+const cdl_peers *cdl_node_peers(const cdl_node *n);
 
 /* ---- State ---- */
 /* A failure of the node's own (the ChainDB could not store or read a
@@ -183,71 +271,12 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st);
 bool cdl_node_slot_at(const cdl_node *n, uint64_t now_us, uint64_t *slot);
 
 
-/* ---- Peers (peers.c) ---------------------------------------------------
- * The upstream peers a node keeps connections to: groups of addresses
- * from the topology, each with a valency (how many of the group to keep
- * connected), and for each address when it may be dialled next and a
- * reputation. A failed dial or a dropped connection waits 1 s, then
- * twice as long after each failure in a row, up to 60 s. A peer that broke
- * the protocol or sent an invalid block is suspended for 200 s, as the
- * 2020 node's error policy suspends a peer that is "buggy or evil".
- * Reputation: connected time earns, failures and violations cost; among
- * the peers free to dial, the best reputation, then the shortest
- * keep-alive round trip (an estimate of ΔQ) goes first. No I/O. */
-
-#define CDL_PEERS_MAX 64
-#define CDL_PEER_HOST_MAX 256
-
-typedef enum cdl_peer_state { CDL_PEER_IDLE = 0, CDL_PEER_DIALLING, CDL_PEER_UP } cdl_peer_state;
-typedef enum cdl_peer_end {
-  CDL_PEER_END_CLEAN = 0,    /* closed in order (our stop, their restart) */
-  CDL_PEER_END_IO,           /* the dial failed or the socket broke */
-  CDL_PEER_END_VIOLATION,    /* a protocol violation, limit or time limit */
-  CDL_PEER_END_INVALID_BLOCK /* a block the ledger refused */
-} cdl_peer_end;
-
-typedef struct cdl_peer {
-  char host[CDL_PEER_HOST_MAX];
-  uint16_t port;
-  size_t group;
-  cdl_peer_state state;
-  uint32_t failures;    /* in a row, since the last good connection */
-  uint64_t next_try_us; /* may be dialled from then on */
-  int64_t reputation;
-  uint64_t rtt_us; /* smoothed keep-alive round trip; 0: none yet */
-  uint64_t up_since_us;
-  uint64_t violations, invalid_blocks, connections;
-} cdl_peer;
-
-typedef struct cdl_peers {
-  cdl_peer peer[CDL_PEERS_MAX];
-  size_t n;
-  size_t valency[CDL_PEERS_MAX]; /* per group */
-  size_t n_groups;
-} cdl_peers;
-
-void cdl_peers_init(cdl_peers *ps);
-/* A new group wanting |valency| of its peers connected; its number. */
-int cdl_peers_add_group(cdl_peers *ps, size_t valency, size_t *group);
-int cdl_peers_add(cdl_peers *ps, size_t group, const char *host, uint16_t port);
-/* A peer to dial now (its group below its valency), best first. */
-bool cdl_peers_next_dial(cdl_peers *ps, uint64_t now_us, size_t *i);
-void cdl_peers_dialling(cdl_peers *ps, size_t i, uint64_t now_us);
-void cdl_peers_up(cdl_peers *ps, size_t i, uint64_t now_us);
-void cdl_peers_down(cdl_peers *ps, size_t i, cdl_peer_end why, uint64_t now_us);
-void cdl_peers_rtt(cdl_peers *ps, size_t i, uint64_t rtt_us);
-/* When a peer of a group below its valency may next be dialled (after
- * the driver dialled every one it could now); UINT64_MAX: none. */
-uint64_t cdl_peers_deadline(const cdl_peers *ps);
-/* How a connection's end counts against its peer. */
-cdl_peer_end cdl_peer_end_of(int rc);
-
 /* ---- Metrics (metrics.c) ----
  * The node's state in the Prometheus text format, under cardano-node's
  * metric names where it has one (cardano_node_metrics_blockNum_int, ...):
  * tip block, slot and epoch, chain density over the last k blocks,
- * mempool txs and bytes, blocks forged, connected peers, blocks served
- * and received. |peers| may be NULL. Appends to |out|. */
-void cdl_node_metrics_text(const cdl_node *n, const cdl_peers *peers, cdl_buf *out);
+ * mempool txs and bytes, blocks forged, connected peers and the upstream
+ * peers' states, blocks served and received. Appends to |out|. */
+void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out);
 
 #endif /* CARDINAL_NODE_H */

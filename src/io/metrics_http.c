@@ -105,7 +105,7 @@ void nd_metrics_refresh(nd_run *r) {
   nd_metrics *m = r->metrics;
   if (m == NULL || m->daemon == NULL) return;
   cdl_buf_reset(&r->metrics_text);
-  cdl_node_metrics_text(r->cfg.node, r->cfg.peers, &r->metrics_text);
+  cdl_node_metrics_text(r->cfg.node, &r->metrics_text);
   driver_metrics(r, &r->metrics_text);
   if (r->metrics_text.failed) return; /* the last good text stays */
   pthread_mutex_lock(&m->lock);

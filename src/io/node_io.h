@@ -2,7 +2,7 @@
  * node_io.h: the libuv driver of the node kernel (include/cardinal/io.h
  * "Running a node"; docs/node.md "Running"): node_run.c holds the loop,
  * the listeners, the kernel's timer, the signals and the dialling of
- * upstream peers; node_link.c one socket each; metrics_http.c the
+ * the upstream peers the kernel names; node_link.c one socket each; metrics_http.c the
  * Prometheus endpoint.
  */
 #ifndef CARDINAL_NODE_IO_H
@@ -25,7 +25,7 @@ struct nd_link {
   nd_run *run;
   nd_link *prev, *next;
   cdl_node_conn_kind kind;
-  size_t peer; /* outbound: its index in the peer set */
+  size_t peer; /* outbound: its index in the kernel's peer set */
   cdl_node_conn_id id;
   bool has_id, handle_open, closing;
   bool admitted;  /* counted in the run's limits until closed */
@@ -34,7 +34,6 @@ struct nd_link {
   cdl_peer_end end;
   int rc; /* how it ended, for the upstream_ended hook */
   char why[CDL_ERROR_MESSAGE_MAX + 48]; /* how the kernel ended it */
-  uint64_t rtt_samples;                 /* keep-alive samples already given to the peer set */
   io_out out;
   char name[64];
   uint8_t rbuf[IO_READ_BYTES];
@@ -78,16 +77,14 @@ void nd_stop(nd_run *r, int rc, const cdl_error *why);
 nd_link *nd_link_new(nd_run *r, cdl_node_conn_kind kind);
 /* Accepts from |listener| into a new link and opens its connection. */
 void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local);
-/* Dials peer |i| of the peer set. */
-void nd_link_dial(nd_run *r, size_t i);
+/* Dials peer |i| of the kernel's peer set, at |p|'s address. */
+void nd_link_dial(nd_run *r, size_t i, const cdl_peer *p);
 /* Writes what the kernel has for the link; closes it once its connection
  * has ended and the last bytes are written. */
 void nd_link_flush(nd_link *l);
 /* Closes the socket; the link is freed once libuv is done with it. */
 void nd_link_close(nd_link *l, cdl_peer_end end, const char *why);
 nd_link *nd_link_find(nd_run *r, cdl_node_conn_id id);
-/* Gives the peer set a new keep-alive round trip of an upstream link. */
-void nd_link_rtt(nd_link *l);
 /* Closes the link if its writes made no progress for the write timeout. */
 void nd_link_check_writes(nd_link *l, uint64_t now_us);
 

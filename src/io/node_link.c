@@ -10,9 +10,9 @@
  * the write timeout close the socket (docs/network.md "Bounded
  * connections"). A connection the kernel ended for a fault (a violation,
  * an invalid block) is closed at once, whatever is queued; one that ended
- * in order (a refused handshake) once its last bytes are written. An
- * upstream peer's end is reported to the peer set: how it ended decides
- * its backoff or suspension.
+ * in order (a refused handshake) once its last bytes are written. How
+ * the socket ended goes to the kernel, whose peer selection decides the
+ * upstream peer's backoff or suspension.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -54,8 +54,10 @@ static void unlink_free(nd_link *l) {
 static void release(nd_link *l) {
   nd_run *r = l->run;
   if (l->admitted) io_limits_release(&r->lim, l->kind == CDL_NODE_LOCAL);
-  if (l->has_id) cdl_node_conn_close(r->cfg.node, l->id);
-  if (l->peer != SIZE_MAX && r->cfg.peers) cdl_peers_down(r->cfg.peers, l->peer, l->end, nd_now());
+  if (l->has_id)
+    cdl_node_conn_close(r->cfg.node, l->id, l->end, nd_now());
+  else if (l->peer != SIZE_MAX)
+    cdl_node_dial_failed(r->cfg.node, l->peer, nd_now());
   if (l->peer != SIZE_MAX && r->cfg.upstream_ended)
     r->cfg.upstream_ended(r->cfg.ctx, l->peer, l->rc, l->why);
   unlink_free(l);
@@ -155,12 +157,14 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
 static int open_conn(nd_link *l) {
   nd_run *r = l->run;
   cdl_error err = {0};
-  if (cdl_node_conn_open(r->cfg.node, l->kind, nd_now(), &l->id, &err) != CDL_OK) {
+  int rc = l->peer != SIZE_MAX ? cdl_node_dialled(r->cfg.node, l->peer, nd_now(), &l->id, &err)
+                                : cdl_node_conn_open(r->cfg.node, l->kind, nd_now(), &l->id, &err);
+  if (rc != CDL_OK) {
     nd_link_close(l, CDL_PEER_END_IO, err.message);
     return -1;
   }
   l->has_id = true;
-  int rc = uv_read_start(&l->h.stream, on_alloc, on_read);
+  rc = uv_read_start(&l->h.stream, on_alloc, on_read);
   if (rc != 0) {
     nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
     return -1;
@@ -210,7 +214,6 @@ static void on_connect(uv_connect_t *req, int status) {
   if (status < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(status));
   uv_tcp_nodelay(&l->h.tcp, 1);
   if (open_conn(l) != 0) return;
-  cdl_peers_up(l->run->cfg.peers, l->peer, nd_now());
   nd_pump(l->run);
 }
 
@@ -232,13 +235,10 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   if (rc != 0) nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
 }
 
-void nd_link_dial(nd_run *r, size_t i) {
-  cdl_peers *ps = r->cfg.peers;
-  cdl_peers_dialling(ps, i, nd_now());
+void nd_link_dial(nd_run *r, size_t i, const cdl_peer *p) {
   nd_link *l = nd_link_new(r, CDL_NODE_OUTBOUND);
-  if (l == NULL) return cdl_peers_down(ps, i, CDL_PEER_END_IO, nd_now());
+  if (l == NULL) return cdl_node_dial_failed(r->cfg.node, i, nd_now());
   l->peer = i;
-  const cdl_peer *p = &ps->peer[i];
   snprintf(l->name, sizeof l->name, "%.40s:%u", p->host, p->port);
   char service[8];
   snprintf(service, sizeof service, "%u", p->port);
@@ -247,15 +247,6 @@ void nd_link_dial(nd_run *r, size_t i) {
   int rc = uv_getaddrinfo(r->loop, &l->resolve, on_resolved, p->host, service, &hints);
   if (rc != 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
   l->resolving = true;
-}
-
-void nd_link_rtt(nd_link *l) {
-  cdl_n2n_client_stats st;
-  if (l->peer == SIZE_MAX || !l->has_id || l->closing) return;
-  if (!cdl_node_conn_client_stats(l->run->cfg.node, l->id, &st)) return;
-  if (st.ka_rtt_samples == l->rtt_samples || st.ka_rtt_us == 0) return;
-  l->rtt_samples = st.ka_rtt_samples;
-  cdl_peers_rtt(l->run->cfg.peers, l->peer, st.ka_rtt_us);
 }
 
 void nd_link_check_writes(nd_link *l, uint64_t now_us) {

@@ -6,9 +6,9 @@
  *
  * After every event the driver pumps: it takes each connection the kernel
  * marked (cdl_node_next_dirty), writes what it has and closes it if it
- * ended, stops the run if the node failed, dials the peers that are due,
- * and sets the one timer to the earlier of the kernel's deadline and the
- * peer set's. The kernel's time is the wall clock, since slots are wall
+ * ended, stops the run if the node failed, dials the peers the kernel
+ * names (its peer selection: cdl_node_next_dial), and sets the one timer
+ * to the kernel's deadline. The kernel's time is the wall clock, since slots are wall
  * time from the genesis start.
  */
 #include <signal.h>
@@ -31,9 +31,7 @@ uint64_t cdl_io_now_us(void) { return uv_hrtime() / 1000; }
 static void on_timer(uv_timer_t *t);
 
 static void arm_timer(nd_run *r) {
-  uint64_t d = cdl_node_deadline(r->cfg.node);
-  uint64_t p = r->cfg.peers ? cdl_peers_deadline(r->cfg.peers) : UINT64_MAX;
-  if (p < d) d = p;
+  uint64_t d = cdl_node_deadline(r->cfg.node); /* the peers' too */
   if (d == UINT64_MAX) return (void)uv_timer_stop(&r->timer);
   uint64_t now = nd_now();
   /* Rounded up: a timer that fires early would only tick for nothing. */
@@ -41,9 +39,11 @@ static void arm_timer(nd_run *r) {
   uv_timer_start(&r->timer, on_timer, ms, 0);
 }
 
+/* The kernel names the peers to dial (its peer selection). */
 static void dial_due(nd_run *r) {
   size_t i;
-  while (r->cfg.peers && cdl_peers_next_dial(r->cfg.peers, nd_now(), &i)) nd_link_dial(r, i);
+  const cdl_peer *p;
+  while (!r->stopping && cdl_node_next_dial(r->cfg.node, nd_now(), &i, &p)) nd_link_dial(r, i, p);
 }
 
 void nd_pump(nd_run *r) {
@@ -65,7 +65,6 @@ static void on_timer(uv_timer_t *t) {
   nd_run *r = t->data;
   cdl_error err = {0};
   (void)cdl_node_tick(r->cfg.node, nd_now(), &err); /* a failure is latched: the pump stops */
-  for (nd_link *l = r->links; l != NULL; l = l->next) nd_link_rtt(l);
   nd_pump(r);
 }
 
@@ -166,7 +165,7 @@ int cdl_io_node_start(uv_loop_t *loop, const cdl_io_node_config *cfg, cdl_io_nod
   r->loop = loop;
   r->cfg = *cfg;
   r->write_timeout_us = cfg->write_timeout_ms ? cfg->write_timeout_ms * 1000 : IO_WRITE_TIMEOUT_US;
-  size_t kept = (cfg->peers ? cfg->peers->n : 0) + (cfg->metrics_port ? ND_METRICS_FDS : 0);
+  size_t kept = cdl_node_peers(cfg->node)->n + (cfg->metrics_port ? ND_METRICS_FDS : 0);
   io_limits_plan(&r->lim, cfg->max_connections, cfg->max_local_connections, kept, cfg->log,
                  "node");
   cdl_buf_init(&r->sdu, 0);

@@ -50,11 +50,10 @@ static bool sync_done(void *ctx, cdl_node *node, int *rc, cdl_error *err) {
   return true;
 }
 
-static int run(const cdl_io_sync_config *cfg, cdl_node *node, cdl_peers *peers, cdl_error *err) {
+static int run(const cdl_io_sync_config *cfg, cdl_node *node, cdl_error *err) {
   sync_run s = {.cfg = cfg};
   cdl_io_node_config io = {.node = node,
                            .db = cfg->db,
-                           .peers = peers,
                            .log = cfg->log,
                            .done = sync_done,
                            .upstream_ended = on_upstream_end,
@@ -77,11 +76,12 @@ int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_node_stats *stats, cdl_reject
                         .n2c = cdl_hs_node_to_client(magic),
                         .pipeline = cfg->pipeline,
                         .fetch_batch = cfg->fetch_batch,
+                        .peers = &peers,
                         .log = cfg->log,
                         .name = "sync"};
   cdl_node *node = NULL;
   CDL_TRY(cdl_node_new(&nc, cdl_io_wall_us(), &node, err));
-  int rc = run(cfg, node, &peers, err);
+  int rc = run(cfg, node, err);
   if (stats) cdl_node_stats_get(node, stats);
   if (rej && !(rc == CDL_E_REJECTED && cdl_node_last_rejection(node, rej))) rej->rule = NULL;
   cdl_node_del(node);

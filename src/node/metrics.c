@@ -66,7 +66,7 @@ static void chain_metrics(const cdl_node *n, cdl_buf *out) {
 
 static void peer_metrics(const cdl_peers *ps, cdl_buf *out) {
   uint64_t up = 0, suspended = 0;
-  for (size_t i = 0; ps != NULL && i < ps->n; i++) {
+  for (size_t i = 0; i < ps->n; i++) {
     up += ps->peer[i].state == CDL_PEER_UP;
     suspended += ps->peer[i].violations + ps->peer[i].invalid_blocks;
   }
@@ -90,7 +90,7 @@ static void forge_guard_metrics(const cdl_node *n, const cdl_node_stats *st, cdl
   gauge(out, "cardinal_forge_last_signed_slot", "the last slot the signing record holds", last);
 }
 
-void cdl_node_metrics_text(const cdl_node *n, const cdl_peers *peers, cdl_buf *out) {
+void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out) {
   cdl_node_stats st;
   cdl_node_stats_get(n, &st);
   chain_metrics(n, out);
@@ -106,7 +106,7 @@ void cdl_node_metrics_text(const cdl_node *n, const cdl_peers *peers, cdl_buf *o
   gauge(out, "cardano_node_metrics_connectedPeers_int", "node-to-node connections, both ways",
         st.conns_in + st.conns_out);
   gauge(out, "cardinal_local_clients", "node-to-client connections", st.conns_local);
-  peer_metrics(peers, out);
+  peer_metrics(&n->peers, out);
   counter(out, "cardano_node_metrics_served_block_count_int", "blocks served", st.blocks_served);
   counter(out, "cardano_node_metrics_served_header_counter_int", "headers served",
           st.headers_served);

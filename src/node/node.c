@@ -98,6 +98,11 @@ int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cd
   n->slot_us = cfg->genesis->params.slot_duration_ms * 1000;
   n->start_us = (uint64_t)cfg->genesis->start_time * 1000000;
   if (n->cfg.pipeline == 0) n->cfg.pipeline = NODE_DEFAULT_PIPELINE;
+  if (cfg->peers != NULL)
+    n->peers = *cfg->peers;
+  else
+    cdl_peers_init(&n->peers);
+  n->cfg.peers = NULL; /* the kernel's copy is n->peers */
   cdl_buf_init(&n->block, 0);
   n->conns = calloc(NODE_MAX_CONNS, sizeof *n->conns);
   int rc = n->conns ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
@@ -184,13 +189,15 @@ int cdl_node_tick(cdl_node *n, uint64_t now_us, cdl_error *err) {
     if (rc != CDL_OK) return node_fail(n, rc, err);
   }
   node_conns_tick(n, now_us);
+  node_peers_tick(n);
   return CDL_OK;
 }
 
 uint64_t cdl_node_deadline(const cdl_node *n) {
   uint64_t next = n->start_us;
   if (n->in_slots) next = n->start_us + (n->slot + 1) * n->slot_us;
-  uint64_t c = node_conns_deadline(n);
+  uint64_t c = node_conns_deadline(n), p = cdl_peers_deadline(&n->peers);
+  if (p < c) c = p;
   return c < next ? c : next;
 }
 

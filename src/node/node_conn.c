@@ -90,12 +90,17 @@ static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, c
 
 int cdl_node_conn_open(cdl_node *n, cdl_node_conn_kind kind, uint64_t now_us, cdl_node_conn_id *id,
                        cdl_error *err) {
+  return node_conn_open(n, kind, SIZE_MAX, now_us, id, err);
+}
+
+int node_conn_open(cdl_node *n, cdl_node_conn_kind kind, size_t peer, uint64_t now_us,
+                   cdl_node_conn_id *id, cdl_error *err) {
   n->now_us = now_us;
   if (n->n_conns == NODE_MAX_CONNS)
     return cdl_error_set(err, CDL_E_LIMIT, 0, "node: %d connections already", NODE_MAX_CONNS);
   node_conn *c = calloc(1, sizeof *c);
   if (c == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
-  *c = (node_conn){.id = ++n->next_id, .kind = kind, .node = n, .dirty = true};
+  *c = (node_conn){.id = ++n->next_id, .kind = kind, .node = n, .dirty = true, .peer = peer};
   int rc = kind == CDL_NODE_OUTBOUND ? open_client(n, c, now_us, err)
                                      : open_server(n, c, kind == CDL_NODE_LOCAL, now_us, err);
   if (rc != CDL_OK) {
@@ -183,9 +188,12 @@ bool cdl_node_conn_result(const cdl_node *n, cdl_node_conn_id id, int *rc, cdl_e
   return true;
 }
 
-void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id) {
+void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id, cdl_peer_end socket_end,
+                         uint64_t now_us) {
+  n->now_us = now_us;
   for (size_t i = 0; i < n->n_conns; i++)
     if (n->conns[i]->id == id) {
+      node_peers_conn_closed(n, n->conns[i], socket_end, now_us);
       if (n->conns[i]->srv) {
         cdl_n2n_server_stats st = cdl_n2n_server_stats_get(n->conns[i]->srv);
         n->closed.blocks_served += st.blocks_served;

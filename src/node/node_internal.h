@@ -34,6 +34,8 @@ typedef struct node_conn {
   cdl_node *node;
   cdl_n2n_server *srv; /* inbound and local */
   cdl_n2n_client *cli; /* outbound */
+  size_t peer;         /* its upstream peer in the kernel's peer set; SIZE_MAX: none */
+  uint64_t rtt_samples; /* keep-alive samples already given to the peer set */
   bool dirty;          /* may have something to write, or has ended */
   bool wake;           /* poll before writing: the chain or mempool moved */
   bool ended;          /* failed, or finished (a refused handshake) */
@@ -66,6 +68,7 @@ struct cdl_node {
   cdl_buf block;               /* forging scratch */
   cdl_span *payloads;          /* forging scratch: the mempool's GenTx items */
   size_t cap_payloads;
+  cdl_peers peers;    /* the upstream peers to keep connected (node_peers.c) */
   node_claim *claims; /* blocks in flight, each asked of one connection */
   size_t n_claims, cap_claims;
   uint64_t fetch_bytes; /* their bytes */
@@ -93,6 +96,14 @@ extern const cdl_n2n_fetch_ops node_fetch_ops;
 /* A claimed block came in on |c|; a connection is gone with its claims. */
 void node_fetch_arrived(cdl_node *n, node_conn *c, const uint8_t hash[32]);
 void node_fetch_conn_gone(cdl_node *n, cdl_node_conn_id id);
+/* Opens a connection of |kind| for upstream peer |peer| (SIZE_MAX: none). */
+int node_conn_open(cdl_node *n, cdl_node_conn_kind kind, size_t peer, uint64_t now_us,
+                   cdl_node_conn_id *id, cdl_error *err);
+/* A connection closes: what its end costs its upstream peer (node_peers.c). */
+void node_peers_conn_closed(cdl_node *n, const node_conn *c, cdl_peer_end socket_end,
+                            uint64_t now_us);
+/* The keep-alive round trips of the upstream clients, to the peer set. */
+void node_peers_tick(cdl_node *n);
 /* Adds one upstream client's counts to |sum| (cdl_node_stats.upstream). */
 void node_upstream_add(cdl_n2n_client_stats *sum, cdl_n2n_client_stats st);
 void node_log(const cdl_node *n, cdl_log_level level, const char *event, const char *fmt, ...)

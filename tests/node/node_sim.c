@@ -3,8 +3,12 @@
  * testing.md "Simulation").
  *
  * A generated genesis with one genesis key per node; each node a kernel
- * over its own ChainDB with its genesis key's delegate and certificate;
- * every node dials every other, so each pair has two connections. Time
+ * over its own ChainDB with its genesis key's delegate and certificate,
+ * and a topology naming the others ("sim", port = node index). The
+ * kernels' own peer selection decides whom to dial and when
+ * (cdl_node_next_dial): a dial connects at once when its node is up, and
+ * fails at once otherwise; every core dials every other, so each pair
+ * has two connections. Time
  * moves from event to event: the earliest of a delivery, a node's
  * deadline and a scheduled tx submission. A message leaves when the
  * sending kernel has it and arrives after the link's latency (a seeded
@@ -18,12 +22,15 @@
  * epoch-0 EBB and three main blocks, the second with one bit of its block
  * signature flipped. The relay must refuse that block and end the
  * connection (the one connection allowed to end); the simulated sockets
- * of both ends are then closed and what is still in flight is dropped.
+ * of both ends are then closed, what is still in flight is dropped, and
+ * the relay's kernel suspends the hostile peer.
  *
  * Each core node's signing record lives in the genesis's temporary
  * directory, outside its ChainDB's. A restart (restart_slot) closes one
- * core node's kernel, ChainDB and record, replaces its ChainDB directory
- * by an empty one, reopens the record from its file and dials again.
+ * core node's kernel, ChainDB and record (its peers see their
+ * connections close and dial it again after their backoff), replaces its
+ * ChainDB directory by an empty one and reopens the record from its file;
+ * the new kernel dials its topology.
  */
 #include "node_sim.h"
 
@@ -52,6 +59,7 @@ typedef struct sim_msg {
 
 typedef struct sim_node {
   char dir[256];
+  cdl_peers topology;
   cdl_chaindb *db;
   cdl_node *node;
   cdl_node_forger forger;
@@ -71,7 +79,7 @@ typedef struct sim {
   cdl_gen_dir gen;
   sim_node n[SIM_MAX_NODES];
   sim_link *links;
-  size_t n_links;
+  size_t n_links, cap_links;
   sim_msg *q;
   size_t nq, capq;
   sim_tx *txs;
@@ -174,6 +182,25 @@ static void open_forger(sim *s, size_t i) {
     fail_msg("signing record: %s", err.message);
 }
 
+static void add_peer(cdl_peers *ps, size_t port) {
+  size_t group;
+  assert_int_equal(cdl_peers_add_group(ps, 1, &group), CDL_OK);
+  assert_int_equal(cdl_peers_add(ps, group, "sim", (uint16_t)port), CDL_OK);
+}
+
+/* Node |i|'s topology: every other core, each a group of one; the relay
+ * lists the hostile peer first (it is dialled before the honest chain
+ * exists); core 0 may also list the dead address. */
+static void make_topology(sim *s, size_t i) {
+  cdl_peers *ps = &s->n[i].topology;
+  cdl_peers_init(ps);
+  if (s->cfg->relay_and_evil_peer && i == evil_node(s)) return;
+  if (s->cfg->relay_and_evil_peer && i == s->cfg->nodes) add_peer(ps, evil_node(s));
+  for (size_t j = 0; j < s->cfg->nodes; j++)
+    if (j != i) add_peer(ps, j);
+  if (i == 0 && s->cfg->dead_peer) add_peer(ps, SIM_DEAD_PORT);
+}
+
 static void open_node(sim *s, size_t i) {
   sim_node *n = &s->n[i];
   bool core = i < s->cfg->nodes, evil = s->cfg->relay_and_evil_peer && i == evil_node(s);
@@ -185,6 +212,7 @@ static void open_node(sim *s, size_t i) {
   n->db = db_open(&dc, NULL);
   if (evil) fill_evil_chain(s, n);
   if (core) open_forger(s, i);
+  make_topology(s, i);
   char name[32];
   snprintf(name, sizeof name, "sim-%zu", i);
   cdl_hs_config n2n = cdl_hs_node_to_node(42, false);
@@ -194,35 +222,49 @@ static void open_node(sim *s, size_t i) {
                         .n2n = n2n,
                         .n2c = n2c,
                         .forger = core ? &n->forger : NULL,
+                        .peers = &n->topology,
                         .log = s->cfg->log,
                         .name = name};
   cdl_error err = {0};
   if (cdl_node_new(&nc, s->now, &n->node, &err) != CDL_OK) fail_msg("node: %s", err.message);
 }
 
-/* Node |a| dials node |b|. */
-static void connect_pair(sim *s, size_t a, size_t b) {
-  cdl_error err = {0};
+static sim_link *new_link(sim *s) {
+  if (s->n_links == s->cap_links) {
+    s->cap_links = s->cap_links ? 2 * s->cap_links : 64;
+    s->links = realloc(s->links, s->cap_links * sizeof *s->links);
+    assert_non_null(s->links);
+  }
   sim_link *l = &s->links[s->n_links++];
-  *l = (sim_link){.from = a, .to = b};
-  assert_int_equal(cdl_node_conn_open(s->n[a].node, CDL_NODE_OUTBOUND, s->now, &l->out_id, &err),
-                   CDL_OK);
-  assert_int_equal(cdl_node_conn_open(s->n[b].node, CDL_NODE_INBOUND, s->now, &l->in_id, &err),
-                   CDL_OK);
+  memset(l, 0, sizeof *l);
+  return l;
 }
 
-/* Every core dials every other; the relay dials the hostile peer first
- * (it is asked before the honest chain exists), then every core. */
-static void connect_all(sim *s) {
-  size_t m = s->cfg->nodes, all = all_nodes(s);
-  s->links = calloc(2 * all * all, sizeof *s->links); /* room to dial again after a restart */
-  assert_non_null(s->links);
-  for (size_t a = 0; a < m; a++)
-    for (size_t b = 0; b < m; b++)
-      if (a != b) connect_pair(s, a, b);
-  if (!s->cfg->relay_and_evil_peer) return;
-  connect_pair(s, m, evil_node(s));
-  for (size_t b = 0; b < m; b++) connect_pair(s, m, b);
+static void record_dial(sim *s, size_t node, uint16_t to, bool connected) {
+  if (s->res->n_dials == SIM_MAX_DIALS) return;
+  s->res->dials[s->res->n_dials++] = (sim_dial){s->now, node, to, connected};
+}
+
+/* Node |a| dials whom its kernel's peer selection names: a node answers
+ * at once (both ends open), the dead address never does. */
+static void dial_due(sim *s, size_t a) {
+  size_t peer;
+  const cdl_peer *p;
+  while (cdl_node_next_dial(s->n[a].node, s->now, &peer, &p)) {
+    size_t b = p->port;
+    bool up = b < all_nodes(s);
+    record_dial(s, a, p->port, up);
+    if (!up) {
+      cdl_node_dial_failed(s->n[a].node, peer, s->now);
+      continue;
+    }
+    cdl_error err = {0};
+    sim_link *l = new_link(s);
+    l->from = a, l->to = b;
+    assert_int_equal(cdl_node_dialled(s->n[a].node, peer, s->now, &l->out_id, &err), CDL_OK);
+    assert_int_equal(cdl_node_conn_open(s->n[b].node, CDL_NODE_INBOUND, s->now, &l->in_id, &err),
+                     CDL_OK);
+  }
 }
 
 static void schedule_txs(sim *s) {
@@ -279,14 +321,18 @@ static void conn_ended(sim *s, size_t i, cdl_node_conn_id id, int rc, const cdl_
     fail_msg("node %zu: connection %u ended (%d): %s", i, (unsigned)id, rc, err->message);
   s->res->evil_link_ended = true;
   s->res->evil_link_rc = rc;
+  s->res->evil_link_ended_us = s->now;
   snprintf(s->res->evil_link_why, sizeof s->res->evil_link_why, "%.150s", err->message);
-  cdl_node_conn_close(s->n[l->from].node, l->out_id);
-  cdl_node_conn_close(s->n[l->to].node, l->in_id);
+  /* Each side's kernel judges its own end; the other sees a reset. */
+  cdl_node_conn_close(s->n[l->from].node, l->out_id, CDL_PEER_END_IO, s->now);
+  cdl_node_conn_close(s->n[l->to].node, l->in_id, CDL_PEER_END_IO, s->now);
   l->closed = true;
 }
 
-/* Everything node |i| has to say, onto the network. */
+/* The dials node |i| is due, then everything it has to say, onto the
+ * network. */
 static void drain(sim *s, size_t i) {
+  dial_due(s, i);
   cdl_node *nd = s->n[i].node;
   cdl_node_conn_id id;
   cdl_buf out;
@@ -353,23 +399,18 @@ static void submit_tx(sim *s) {
 
 /* ---- A restart ---- */
 
-/* Node |i|'s connections end: each peer closes its side, and what was in
+/* Node |i|'s connections end: each peer sees its side closed in order
+ * (its peer selection dials again after the backoff), and what was in
  * flight is lost with the sockets. */
 static void end_links_of(sim *s, size_t i) {
   for (size_t k = 0; k < s->n_links; k++) {
     sim_link *l = &s->links[k];
     if (l->closed || (l->from != i && l->to != i)) continue;
-    if (l->from == i) cdl_node_conn_close(s->n[l->to].node, l->in_id);
-    if (l->to == i) cdl_node_conn_close(s->n[l->from].node, l->out_id);
+    if (l->from == i) cdl_node_conn_close(s->n[l->to].node, l->in_id, CDL_PEER_END_CLEAN, s->now);
+    if (l->to == i)
+      cdl_node_conn_close(s->n[l->from].node, l->out_id, CDL_PEER_END_CLEAN, s->now);
     l->closed = true;
   }
-}
-
-/* Node |i| (a core) dials every core and is dialled by them and the relay. */
-static void relink(sim *s, size_t i) {
-  for (size_t j = 0; j < s->cfg->nodes; j++)
-    if (j != i) connect_pair(s, i, j), connect_pair(s, j, i);
-  if (s->cfg->relay_and_evil_peer) connect_pair(s, s->cfg->nodes, i);
 }
 
 static void restart(sim *s) {
@@ -385,7 +426,6 @@ static void restart(sim *s) {
   db_close(n->db);
   remove_dir(n->dir);
   open_node(s, i); /* a new, empty ChainDB directory; the record read back from its file */
-  relink(s, i);
   for (size_t j = 0; j < all_nodes(s); j++) drain(s, j);
 }
 
@@ -444,6 +484,10 @@ static void collect(sim *s) {
   for (size_t i = 0; i < all_nodes(s); i++) {
     assert_true(cdl_chaindb_tip(s->n[i].db, &s->res->tip[i]));
     cdl_node_stats_get(s->n[i].node, &s->res->stats[i]);
+    const cdl_peers *ps = cdl_node_peers(s->n[i].node);
+    assert_true(ps->n <= SIM_MAX_PEERS);
+    s->res->n_peers[i] = ps->n;
+    memcpy(s->res->peers[i], ps->peer, ps->n * sizeof *ps->peer);
   }
   cdl_ledger_totals t;
   cdl_ledger_get_totals(cdl_chaindb_ledger(s->n[0].db), &t);
@@ -486,7 +530,6 @@ void sim_run(const sim_config *cfg, sim_result *res) {
   cdl_blake2b_256_init(&s.digest);
   make_genesis(&s);
   for (size_t i = 0; i < all_nodes(&s); i++) open_node(&s, i);
-  connect_all(&s);
   schedule_txs(&s);
   s.restart_at = UINT64_MAX;
   if (cfg->restart_slot > 0)

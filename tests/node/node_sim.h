@@ -11,9 +11,24 @@
 #include "cardinal/node.h"
 
 #define SIM_MAX_NODES 8
+#define SIM_MAX_PEERS (SIM_MAX_NODES + 1)
+#define SIM_MAX_DIALS 512
+#define SIM_DEAD_PORT 999 /* the address of dead_peer: no node answers it */
+
+/* A dial a kernel's peer selection asked for (cdl_node_next_dial). */
+typedef struct sim_dial {
+  uint64_t at_us;
+  size_t node;
+  uint16_t to; /* the node dialled (its port), or SIM_DEAD_PORT */
+  bool connected;
+} sim_dial;
 
 typedef struct sim_config {
-  size_t nodes;          /* core nodes, one per genesis key, all connected to all */
+  /* Core nodes, one per genesis key. Each one's topology lists every
+   * other core (a group of one, valency 1); its kernel's peer selection
+   * dials them (so each pair has two connections) and dials again after
+   * a connection ends, with backoff or suspension, in simulated time. */
+  size_t nodes;
   uint64_t seed;         /* latencies, which node gets each tx */
   uint64_t slots;        /* the run lasts this many slots */
   uint64_t k;            /* security parameter (epochs of 10k slots) */
@@ -34,6 +49,9 @@ typedef struct sim_config {
    * dialled again. */
   uint64_t restart_slot;
   size_t restart_node;
+  /* Adds to core node 0's topology an address no node answers: every
+   * dial of it fails at once. */
+  bool dead_peer;
   const cdl_logger *log; /* NULL: quiet */
 } sim_config;
 
@@ -48,17 +66,25 @@ typedef struct sim_result {
   /* With relay_and_evil_peer (tip and stats of the relay at index nodes): */
   bool evil_link_ended;    /* the relay ended its connection to the hostile peer */
   int evil_link_rc;        /* with this code */
+  uint64_t evil_link_ended_us; /* at this time */
   char evil_link_why[160]; /* and this message */
   uint8_t evil_hash[32];   /* the bad block */
   uint64_t evil_block_no;
   /* With a restart (stats of that node are its new kernel's): */
   bool restarted;
   uint64_t restart_record_slot; /* what its signing record held when it restarted */
+  /* Peer selection: every dial made (the first SIM_MAX_DIALS), and each
+   * node's peer set at the end (in its topology's order). */
+  sim_dial dials[SIM_MAX_DIALS];
+  size_t n_dials;
+  cdl_peer peers[SIM_MAX_NODES][SIM_MAX_PEERS];
+  size_t n_peers[SIM_MAX_NODES];
 } sim_result;
 
 /* Runs a simulation (in temporary directories, removed after) and fails
  * the test on any error: a refused submission, a connection that ends
- * (other than the relay's to the hostile peer). The honest nodes (cores
+ * (other than the relay's to the hostile peer, and those of a restarted
+ * node). The honest nodes (cores
  * and relay) are the ones whose common prefix and txs are counted. */
 void sim_run(const sim_config *cfg, sim_result *res);
 

@@ -211,10 +211,10 @@ static void test_fetch_decisions(void **state) {
   node_fetch_ops.dropped(c[3], pt(6).hash);
   assert_int_equal(ask(c[4], 6, 4 * MB, 9), CDL_FETCH_NOW);
   /* A connection gone takes its claims with it. */
-  cdl_node_conn_close(n, c[0]->id);
+  cdl_node_conn_close(n, c[0]->id, CDL_PEER_END_CLEAN, START_US);
   assert_int_equal(n->fetch_bytes, 12ull * MB);
   assert_int_equal(ask(c[1], 1, MB, 9), CDL_FETCH_NOW);
-  cdl_node_conn_close(n, c[2]->id);
+  cdl_node_conn_close(n, c[2]->id, CDL_PEER_END_CLEAN, START_US);
   assert_int_equal(n->fetch_bytes, 5ull * MB);
   /* A tiny size hint is counted as 2,048 bytes: 2,048 of them fill a
    * peer's 4 MiB. */
@@ -297,7 +297,7 @@ static uint64_t tip_slot(cdl_chaindb *db) {
 static bool metric_is(cdl_node *n, const char *name, uint64_t want) {
   cdl_buf text;
   cdl_buf_init(&text, 0);
-  cdl_node_metrics_text(n, NULL, &text);
+  cdl_node_metrics_text(n, &text);
   cdl_buf_append(&text, "", 1);
   char line[160];
   snprintf(line, sizeof line, "\n%s %llu\n", name, (unsigned long long)want);

@@ -15,7 +15,12 @@
  * that connection (and no other), and follows the honest chain with
  * every payment, the same run for the same seed.
  * And a core node restarted on an empty ChainDB in a slot it signed: its
- * signing record refuses that slot, and it catches up and forges on.
+ * signing record refuses that slot, and it catches up and forges on; its
+ * peers, whose connections closed, dial it again a second later.
+ * And peer selection, which the kernels run themselves in simulated time:
+ * an address that never answers is dialled again after 1, 2, 4, ... 60 s;
+ * the hostile peer that sent an invalid block is suspended for 200 s, then
+ * dialled again once.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +30,16 @@
 
 #define SLOTS 1000
 #define K 10
+#define START_US (1700000000ull * 1000000) /* node_sim.c's genesis start */
+#define S 1000000ull
+
+/* The times node |node| dialled |to|, in order; how many. */
+static size_t dials_of(const sim_result *r, size_t node, uint16_t to, uint64_t *at, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_dials && n < max; i++)
+    if (r->dials[i].node == node && r->dials[i].to == to) at[n++] = r->dials[i].at_us;
+  return n;
+}
 
 static sim_config config(uint64_t seed) {
   return (sim_config){.nodes = 3,
@@ -150,11 +165,64 @@ static void test_restart_on_empty_chaindb(void **state) {
   assert_true(low - r.common_block_no <= K);
   assert_true(r.tip[1].block_no + 2 >= r.tip[0].block_no);
   assert_int_equal(r.txs_included, 10);
+  /* Cores 0 and 2 saw their connections to node 1 close in order: each
+   * dials it again after its first backoff, one second. */
+  uint64_t restart_us = START_US + 151 * S + 750000, at[8];
+  for (size_t i = 0; i < 3; i += 2) {
+    size_t n = dials_of(&r, i, 1, at, 8);
+    assert_int_equal(n, 2);
+    assert_int_equal(at[1], restart_us + S);
+  }
+}
+
+/* A core whose topology lists an address nobody answers, and a relay
+ * whose first peer serves an invalid block: the kernels' peer selection
+ * backs off the one and suspends the other, in simulated time, while the
+ * honest nodes converge. */
+static void test_peer_selection(void **state) {
+  (void)state;
+  sim_config cfg = config(17);
+  cfg.slots = 400;
+  cfg.txs = 10;
+  cfg.relay_and_evil_peer = true;
+  cfg.dead_peer = true;
+  sim_result r;
+  sim_run(&cfg, &r);
+  uint64_t at[64];
+  size_t n = dials_of(&r, 0, SIM_DEAD_PORT, at, 64);
+  printf("core 0 dialled the dead address %zu times; the relay ended the hostile link at %+.3f s\n",
+         n, ((double)r.evil_link_ended_us - (double)START_US) / 1e6);
+  /* Backoff: 1 s, then twice as long after each failure, at most 60 s. */
+  const uint64_t gap_s[] = {1, 2, 4, 8, 16, 32, 60, 60, 60, 60};
+  assert_true(n >= 10);
+  for (size_t i = 0; i + 1 < n && i < 10; i++) assert_int_equal(at[i + 1] - at[i], gap_s[i] * S);
+  const cdl_peer *dead = &r.peers[0][2]; /* after cores 1 and 2 */
+  assert_int_equal(dead->port, SIM_DEAD_PORT);
+  assert_int_equal(dead->state, CDL_PEER_IDLE);
+  assert_true(dead->reputation < 0);
+  /* Suspension: the relay dialled the hostile peer at the start and once
+   * more, exactly 200 s after it sent its invalid block; not in between. */
+  const size_t relay = 3, evil = 4;
+  assert_true(r.evil_link_ended);
+  assert_int_equal(r.evil_link_rc, CDL_E_REJECTED);
+  n = dials_of(&r, relay, (uint16_t)evil, at, 64);
+  assert_int_equal(n, 2);
+  assert_int_equal(at[1], r.evil_link_ended_us + 200 * S);
+  const cdl_peer *bad = &r.peers[relay][0];
+  assert_int_equal(bad->port, evil);
+  assert_int_equal(bad->invalid_blocks, 1);
+  assert_true(bad->reputation <= -1000);
+  assert_int_equal(r.stats[relay].invalid_blocks, 1); /* its chain is not asked for again */
+  uint64_t low = UINT64_MAX;
+  for (size_t i = 0; i <= relay; i++) low = r.tip[i].block_no < low ? r.tip[i].block_no : low;
+  assert_true(low - r.common_block_no <= K);
+  assert_int_equal(r.txs_included, 10);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_converge_and_repeat),
                                      cmocka_unit_test(test_relay_refuses_evil_peer),
-                                     cmocka_unit_test(test_restart_on_empty_chaindb)};
+                                     cmocka_unit_test(test_restart_on_empty_chaindb),
+                                     cmocka_unit_test(test_peer_selection)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

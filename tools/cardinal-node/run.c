@@ -217,6 +217,7 @@ static int run_node(run_state *s, cdl_error *err) {
       .n2c = cdl_hs_node_to_client(magic),
       .mempool = {.capacity_bytes = s->fc.mempool_capacity, .ttl_slots = s->fc.mempool_ttl},
       .forger = o->cert ? &s->forger : NULL,
+      .peers = &s->peers,
       .log = &s->log};
   cdl_node *node = NULL;
   int rc = cdl_node_new(&nc, cdl_io_wall_us(), &node, err);
@@ -224,7 +225,6 @@ static int run_node(run_state *s, cdl_error *err) {
   ready_ctx ready = {.o = o, .db = s->db};
   cdl_io_node_config rc_cfg = {.node = node,
                                .db = s->db,
-                               .peers = &s->peers,
                                .host = o->host,
                                .port = (uint16_t)o->port,
                                .socket_path = o->socket_path,
