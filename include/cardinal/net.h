@@ -477,6 +477,23 @@ typedef struct cdl_n2n_server cdl_n2n_server;
 
 int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us,
                        cdl_n2n_server **out, cdl_error *err);
+/* Full duplex (docs/network.md "Full duplex"): a server for the
+ * responder side of a node-to-node connection whose handshake was our
+ * initiator's (an outbound connection that agreed on both directions),
+ * on that connection's multiplexer |mux| (which outlives it), with the
+ * agreed |version|. It starts ready. */
+int cdl_n2n_server_attach(cdl_mux *mux, cdl_chaindb *db, const cdl_hs_config *hs,
+                          uint32_t version, uint64_t now_us, cdl_n2n_server **out,
+                          cdl_error *err);
+/* A node-to-node connection whose handshake agreed on both directions
+ * (InitiatorAndResponder: neither side initiator-only). */
+bool cdl_n2n_server_duplex(const cdl_n2n_server *s);
+cdl_mux *cdl_n2n_server_mux(cdl_n2n_server *s);
+/* The node-to-node responder channels (chain-sync, block-fetch,
+ * keep-alive, tx-submission) with their ingress bounds, added to |mux|
+ * where missing; and whether none of them holds a byte. */
+int cdl_n2n_responder_channels(cdl_mux *mux, cdl_error *err);
+bool cdl_n2n_responder_idle(const cdl_mux *mux);
 void cdl_n2n_server_del(cdl_n2n_server *s);
 int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err);
@@ -573,6 +590,29 @@ int cdl_n2n_client_recv(cdl_n2n_client *c, const uint8_t *data, size_t len, uint
 int cdl_n2n_client_poll(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
 bool cdl_n2n_client_next_sdu(cdl_n2n_client *c, uint64_t now_us, cdl_buf *out);
 uint64_t cdl_n2n_client_deadline(const cdl_n2n_client *c);
+/* Full duplex (docs/network.md "Full duplex"). A client whose proposal
+ * is not initiator-only offers both directions: the responder channels
+ * are opened at once, and it is duplex once the peer accepted without
+ * initiator-only; then the caller attaches a server
+ * (cdl_n2n_server_attach) to its multiplexer. Otherwise a request for
+ * our responder is a violation. cdl_n2n_client_attach makes the
+ * initiator side of a connection whose handshake was our responder's
+ * (an inbound connection that agreed on both directions), on its
+ * multiplexer |mux| (which outlives it): it starts at once, with the
+ * intersection. */
+int cdl_n2n_client_attach(cdl_mux *mux, const cdl_n2n_client_config *cfg, uint64_t now_us,
+                          cdl_n2n_client **out, cdl_error *err);
+bool cdl_n2n_client_duplex(const cdl_n2n_client *c);
+bool cdl_n2n_client_ready(const cdl_n2n_client *c);
+cdl_mux *cdl_n2n_client_mux(cdl_n2n_client *c);
+/* Ends this client's mini-protocols while the connection goes on (the
+ * other direction of a duplex connection, or tx-submission): it asks
+ * nothing new, and sends chain-sync's MsgDone, block-fetch's
+ * MsgClientDone and keep-alive's MsgDone as soon as each is idle (a
+ * chain-sync request in flight is answered first, at the peer's next
+ * block). Finished once all three are sent. */
+void cdl_n2n_client_finish(cdl_n2n_client *c);
+bool cdl_n2n_client_finished(const cdl_n2n_client *c);
 /* At the peer's tip: it said "await", and every announced block is in. */
 bool cdl_n2n_client_synced(const cdl_n2n_client *c);
 cdl_n2n_client_stats cdl_n2n_client_stats_get(const cdl_n2n_client *c);

@@ -174,6 +174,7 @@ typedef struct cdl_node_stats {
   uint64_t blocks_served, headers_served; /* to downstream peers and clients */
   uint64_t txs_received;                  /* by tx-submission and local tx-submission */
   size_t conns_in, conns_out, conns_local;
+  size_t conns_duplex; /* node-to-node connections running both our sides */
   /* The upstream clients' counts summed over every outbound connection,
    * open or closed (the round trip: the latest), and how many open ones
    * are synced with their peer (cdl_n2n_client_synced). */
@@ -241,6 +242,14 @@ bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_
  * every call dials each peer when it is due; the simulator does the same
  * in simulated time. */
 
+/* Full duplex (docs/node.md "Full duplex"): the driver gives each
+ * inbound connection the address it came from. When that is an upstream
+ * peer's address (as it is when the peer dials from its listening
+ * address) and we are not connected to that peer, the connection is
+ * reserved for it, and once its handshake agreed on both directions our
+ * initiator runs on it too: two nodes that list each other share one
+ * connection. CDL_E_USAGE for an unknown or non-inbound connection. */
+int cdl_node_conn_set_remote(cdl_node *n, cdl_node_conn_id id, const char *host, uint16_t port);
 /* A peer to dial now, marked as being dialled: its index and address. */
 bool cdl_node_next_dial(cdl_node *n, uint64_t now_us, size_t *peer, const cdl_peer **addr);
 /* The dial of |peer| connected: its connection, as cdl_node_conn_open

@@ -36,6 +36,8 @@ struct nd_link {
   char why[CDL_ERROR_MESSAGE_MAX + 48]; /* how the kernel ended it */
   io_out out;
   char name[64];
+  char remote_ip[48]; /* inbound TCP: the peer's address */
+  uint16_t remote_port;
   uint8_t rbuf[IO_READ_BYTES];
 };
 

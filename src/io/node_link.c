@@ -164,6 +164,11 @@ static int open_conn(nd_link *l) {
     return -1;
   }
   l->has_id = true;
+  /* The address it came from: an upstream peer's, when that peer dials
+   * from its listening address, makes it that peer's connection too
+   * (full duplex, docs/node.md "Full duplex"). */
+  if (l->kind == CDL_NODE_INBOUND && l->remote_ip[0])
+    (void)cdl_node_conn_set_remote(r->cfg.node, l->id, l->remote_ip, l->remote_port);
   rc = uv_read_start(&l->h.stream, on_alloc, on_read);
   if (rc != 0) {
     nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
@@ -190,6 +195,8 @@ static void name_accepted(nd_link *l) {
   int port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                             : ((struct sockaddr_in *)&ss)->sin_port);
   snprintf(l->name, sizeof l->name, "%s:%d", ip, port);
+  snprintf(l->remote_ip, sizeof l->remote_ip, "%s", ip);
+  l->remote_port = (uint16_t)port;
 }
 
 void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local) {

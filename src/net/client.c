@@ -21,7 +21,7 @@
 int cl_queue(cdl_n2n_client *c, int ch, cdl_error *err) {
   if (cdl_cbor_enc_status(&c->msg) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "client: out of memory encoding a message");
-  if (cdl_mux_queue(&c->mux, ch, c->msg.data, c->msg.len) != CDL_OK)
+  if (cdl_mux_queue(c->mux, ch, c->msg.data, c->msg.len) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "client: egress queue full");
   return CDL_OK;
 }
@@ -51,8 +51,15 @@ static int check_config(const cdl_n2n_client_config *cfg, cdl_error *err) {
   return CDL_OK;
 }
 
-int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2n_client **out,
-                       cdl_error *err) {
+/* Offering both directions: the responder channels exist before the
+ * accept, which the peer's first requests may come with. */
+static bool offers_duplex(const cdl_hs_config *hs) {
+  return !hs->node_to_client && !hs->data.initiator_only;
+}
+
+/* A client without channels or messages yet, on |mux| (NULL: its own). */
+static int client_alloc(const cdl_n2n_client_config *cfg, cdl_mux *mux, uint64_t now_us,
+                        cdl_n2n_client **out, cdl_error *err) {
   *out = NULL;
   CDL_TRY(check_config(cfg, err));
   cdl_n2n_client *c = calloc(1, sizeof *c);
@@ -72,12 +79,24 @@ int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2
   c->started_us = now_us;
   cdl_buf_init(&c->msg, 0);
   cdl_arena_init(&c->arena, 0);
-  cdl_mux_init(&c->mux, CL_HANDSHAKE_TIMEOUT_US);
-  c->ch_hs = cdl_mux_add_channel(&c->mux, CDL_PROTO_HANDSHAKE, true, HANDSHAKE_LIMIT);
-  c->ch_cs = c->ch_bf = c->ch_ka = c->ch_tx = -1;
+  c->ch_hs = c->ch_cs = c->ch_bf = c->ch_ka = c->ch_tx = -1;
+  c->mux = mux ? mux : &c->own_mux;
+  if (mux == NULL) cdl_mux_init(c->mux, CL_HANDSHAKE_TIMEOUT_US);
   *out = c;
-  cdl_hs_encode_propose(&c->msg, &cfg->hs);
-  int rc = cl_queue(c, c->ch_hs, err);
+  return CDL_OK;
+}
+
+int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2n_client **out,
+                       cdl_error *err) {
+  CDL_TRY(client_alloc(cfg, NULL, now_us, out, err));
+  cdl_n2n_client *c = *out;
+  c->ch_hs = cdl_mux_add_channel(c->mux, CDL_PROTO_HANDSHAKE, true, HANDSHAKE_LIMIT);
+  int rc = c->ch_hs >= 0 ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "client: no channel");
+  if (rc == CDL_OK && offers_duplex(&cfg->hs)) rc = cdl_n2n_responder_channels(c->mux, err);
+  if (rc == CDL_OK) {
+    cdl_hs_encode_propose(&c->msg, &cfg->hs);
+    rc = cl_queue(c, c->ch_hs, err);
+  }
   if (rc != CDL_OK) {
     cdl_n2n_client_del(c);
     *out = NULL;
@@ -87,7 +106,7 @@ int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2
 
 void cdl_n2n_client_del(cdl_n2n_client *c) {
   if (c == NULL) return;
-  cdl_mux_free(&c->mux);
+  if (c->mux == &c->own_mux) cdl_mux_free(c->mux);
   cdl_buf_free(&c->msg);
   cdl_arena_free(&c->arena);
   free(c->ring);
@@ -97,8 +116,8 @@ void cdl_n2n_client_del(cdl_n2n_client *c) {
 
 /* Tx-submission starts with our MsgInit; then the peer pulls. */
 static int open_tx_submission(cdl_n2n_client *c, cdl_error *err) {
-  c->ch_tx =
-      cdl_mux_add_channel(&c->mux, CDL_PROTO_TX_SUBMISSION, true, CL_SMALL_LIMIT + READ_SLACK);
+  c->ch_tx = cdl_mux_add_channel(c->mux, CDL_PROTO_TX_SUBMISSION, true,
+                                 CL_SMALL_LIMIT + READ_SLACK);
   if (c->ch_tx < 0) return cdl_error_set(err, CDL_E_NOMEM, 0, "client: cannot open channels");
   cdl_tx2_msg init = {.kind = CDL_TX2_INIT};
   cdl_buf_reset(&c->msg);
@@ -107,13 +126,13 @@ static int open_tx_submission(cdl_n2n_client *c, cdl_error *err) {
 }
 
 static int open_channels(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
-  c->ch_cs = cdl_mux_add_channel(&c->mux, CDL_PROTO_CHAIN_SYNC, true, 65535 + READ_SLACK);
-  c->ch_bf = cdl_mux_add_channel(&c->mux, CDL_PROTO_BLOCK_FETCH, true, 2500000 + READ_SLACK);
-  c->ch_ka = cdl_mux_add_channel(&c->mux, CDL_PROTO_KEEP_ALIVE, true, 65535 + READ_SLACK);
+  c->ch_cs = cdl_mux_add_channel(c->mux, CDL_PROTO_CHAIN_SYNC, true, 65535 + READ_SLACK);
+  c->ch_bf = cdl_mux_add_channel(c->mux, CDL_PROTO_BLOCK_FETCH, true, 2500000 + READ_SLACK);
+  c->ch_ka = cdl_mux_add_channel(c->mux, CDL_PROTO_KEEP_ALIVE, true, 65535 + READ_SLACK);
   if (c->ch_cs < 0 || c->ch_bf < 0 || c->ch_ka < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "client: cannot open channels");
   if (c->cfg.mempool != NULL) CDL_TRY(open_tx_submission(c, err));
-  c->mux.sdu_timeout_us = 30 * SEC_US;
+  c->mux->sdu_timeout_us = 30 * SEC_US;
   c->ready = true;
   c->cs.state = CL_CS_INTERSECT;
   c->cs.since = now_us;
@@ -128,7 +147,7 @@ static int open_channels(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 }
 
 static int handshake(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
-  cdl_span in = cdl_mux_ingress(&c->mux, c->ch_hs);
+  cdl_span in = cdl_mux_ingress(c->mux, c->ch_hs);
   cdl_hs_msg m;
   size_t used;
   int rc = cdl_hs_decode(in.ptr, in.len, &m, &used, err);
@@ -137,22 +156,27 @@ static int handshake(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   if (used != in.len) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a second message");
   cdl_hs_result res;
   rc = cdl_hs_check_reply(&c->cfg.hs, &m, &res, err);
-  cdl_mux_consume(&c->mux, c->ch_hs, used);
+  cdl_mux_consume(c->mux, c->ch_hs, used);
   if (rc != CDL_OK) return rc;
   if (res.outcome != CDL_HS_ACCEPTED)
     return cdl_error_set(err, CDL_E_REFUSED, 0, "handshake: %s", res.why);
+  c->duplex = offers_duplex(&c->cfg.hs) && !res.agreed.initiator_only;
   return open_channels(c, now_us, err);
 }
 
 int cdl_n2n_client_recv(cdl_n2n_client *c, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err) {
-  CDL_TRY(cdl_mux_recv(&c->mux, data, len, now_us, err));
+  CDL_TRY(cdl_mux_recv(c->mux, data, len, now_us, err));
   if (!c->ready) {
     CDL_TRY(handshake(c, now_us, err));
     if (!c->ready) return CDL_OK;
   }
-  if (cdl_mux_ingress(&c->mux, c->ch_hs).len > 0)
+  if (c->ch_hs >= 0 && cdl_mux_ingress(c->mux, c->ch_hs).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
+  /* Responder channels opened on an offer the peer declined. */
+  if (c->ch_hs >= 0 && !c->duplex && !cdl_n2n_responder_idle(c->mux))
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0,
+                         "mux: a request for our responder on an initiator-only connection");
   CDL_TRY(cl_chain_sync(c, now_us, err));
   CDL_TRY(cl_block_fetch(c, now_us, err));
   CDL_TRY(cl_keep_alive(c, now_us, err));
@@ -171,7 +195,7 @@ static uint64_t cs_limit(const cdl_n2n_client *c) {
 }
 
 uint64_t cdl_n2n_client_deadline(const cdl_n2n_client *c) {
-  uint64_t d = cdl_mux_deadline(&c->mux);
+  uint64_t d = cdl_mux_deadline(c->mux);
   uint64_t t[4] = {wait_end(!c->ready, c->started_us, CL_HANDSHAKE_TIMEOUT_US), UINT64_MAX,
                    UINT64_MAX, UINT64_MAX};
   if (c->ready) {
@@ -191,7 +215,7 @@ static int late(uint64_t end, uint64_t now_us, const char *what, cdl_error *err)
 }
 
 int cdl_n2n_client_poll(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
-  CDL_TRY(cdl_mux_check_time(&c->mux, now_us, err));
+  CDL_TRY(cdl_mux_check_time(c->mux, now_us, err));
   if (!c->ready) return late(c->started_us + CL_HANDSHAKE_TIMEOUT_US, now_us, "handshake", err);
   bool cs_wait = c->cs.state == CL_CS_INTERSECT || c->cs.in_flight > 0;
   CDL_TRY(late(wait_end(cs_wait, c->cs.since, cs_limit(c)), now_us, "chain-sync", err));
@@ -202,8 +226,29 @@ int cdl_n2n_client_poll(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 }
 
 bool cdl_n2n_client_next_sdu(cdl_n2n_client *c, uint64_t now_us, cdl_buf *out) {
-  return cdl_mux_next_sdu(&c->mux, now_us, out);
+  return cdl_mux_next_sdu(c->mux, now_us, out);
 }
+
+int cdl_n2n_client_attach(cdl_mux *mux, const cdl_n2n_client_config *cfg, uint64_t now_us,
+                          cdl_n2n_client **out, cdl_error *err) {
+  if (cfg->hs.node_to_client)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "client: only node-to-node is duplex");
+  CDL_TRY(client_alloc(cfg, mux, now_us, out, err));
+  (*out)->duplex = true;
+  int rc = open_channels(*out, now_us, err);
+  if (rc != CDL_OK) {
+    cdl_n2n_client_del(*out);
+    *out = NULL;
+  }
+  return rc;
+}
+
+bool cdl_n2n_client_duplex(const cdl_n2n_client *c) { return c->ready && c->duplex; }
+bool cdl_n2n_client_ready(const cdl_n2n_client *c) { return c->ready; }
+cdl_mux *cdl_n2n_client_mux(cdl_n2n_client *c) { return c->mux; }
+
+void cdl_n2n_client_finish(cdl_n2n_client *c) { c->finishing = true; }
+bool cdl_n2n_client_finished(const cdl_n2n_client *c) { return c->done == CL_DONE_ALL; }
 
 bool cdl_n2n_client_synced(const cdl_n2n_client *c) {
   return c->ready && c->cs.awaiting && c->head == c->tail && c->bf.n == 0;

@@ -28,6 +28,7 @@
 #define CL_TX_MAX_UNACKED 10 /* maxUnacknowledgedTxIds, the same on both sides */
 
 enum { CL_CS_INTERSECT = 1, CL_CS_RUNNING };
+enum { CL_DONE_CS = 1, CL_DONE_BF = 2, CL_DONE_KA = 4, CL_DONE_ALL = 7 };
 /* Tx-submission, outbound: the peer's turn, or a blocking request for ids
  * that waits until the mempool has a tx not offered yet. */
 enum { CL_TX_IDLE = 0, CL_TX_BLOCKED };
@@ -46,9 +47,13 @@ typedef struct hdr_entry {
 struct cdl_n2n_client {
   cdl_n2n_client_config cfg;
   cdl_point *known;
-  cdl_mux mux;
+  cdl_mux *mux;   /* own_mux, or the connection's when attached to one */
+  cdl_mux own_mux;
   int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx;
   bool ready;
+  bool duplex; /* the handshake agreed on both directions (ours or attached) */
+  bool finishing; /* cdl_n2n_client_finish: no new requests; each protocol's end once idle */
+  uint8_t done;   /* CL_DONE_* bits: the MsgDone sent */
   uint64_t started_us;
   struct {
     int state;

@@ -139,7 +139,7 @@ static int cs_message(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
 
 int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   for (;;) {
-    cdl_span in = cdl_mux_ingress(&c->mux, c->ch_cs);
+    cdl_span in = cdl_mux_ingress(c->mux, c->ch_cs);
     cdl_cs_msg m;
     size_t used;
     bool got;
@@ -147,7 +147,7 @@ int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
                      "chain-sync", &got, err));
     if (!got) return CDL_OK;
     CDL_TRY(cs_message(c, &m, err));
-    cdl_mux_consume(&c->mux, c->ch_cs, used);
+    cdl_mux_consume(c->mux, c->ch_cs, used);
     c->cs.since = now_us;
   }
 }
@@ -213,7 +213,7 @@ static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
 
 int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   for (;;) {
-    cdl_span in = cdl_mux_ingress(&c->mux, c->ch_bf);
+    cdl_span in = cdl_mux_ingress(c->mux, c->ch_bf);
     cdl_bf_msg m;
     size_t used;
     bool got;
@@ -221,7 +221,7 @@ int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
                      "block-fetch", &got, err));
     if (!got) return CDL_OK;
     CDL_TRY(bf_message(c, &m, err)); /* the block is handed over before it is consumed */
-    cdl_mux_consume(&c->mux, c->ch_bf, used);
+    cdl_mux_consume(c->mux, c->ch_bf, used);
     c->bf.since = now_us;
   }
 }
@@ -230,7 +230,7 @@ int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 
 int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   for (;;) {
-    cdl_span in = cdl_mux_ingress(&c->mux, c->ch_ka);
+    cdl_span in = cdl_mux_ingress(c->mux, c->ch_ka);
     cdl_ka_msg m;
     size_t used;
     bool got;
@@ -242,7 +242,7 @@ int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     if (m.cookie != c->ka.cookie)
       return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: cookie %u, sent %u", m.cookie,
                            c->ka.cookie);
-    cdl_mux_consume(&c->mux, c->ch_ka, used);
+    cdl_mux_consume(c->mux, c->ch_ka, used);
     c->ka.waiting = false;
     c->st.ka_rtt_us = now_us - c->ka.sent_us;
     c->st.ka_rtt_samples++;
@@ -300,8 +300,33 @@ static size_t decided_range(cdl_n2n_client *c, size_t max) {
   return n;
 }
 
+/* A protocol's end message, once. */
+static int send_done(cdl_n2n_client *c, uint8_t bit, int ch, cdl_error *err) {
+  cdl_buf_reset(&c->msg);
+  if (bit == CL_DONE_CS) cdl_cs_encode(&c->msg, &(cdl_cs_msg){.kind = CDL_CS_DONE});
+  if (bit == CL_DONE_BF) cdl_bf_encode(&c->msg, &(cdl_bf_msg){.kind = CDL_BF_CLIENT_DONE});
+  if (bit == CL_DONE_KA) cdl_ka_encode(&c->msg, &(cdl_ka_msg){.kind = CDL_KA_DONE});
+  c->done |= bit;
+  return cl_queue(c, ch, err);
+}
+
+/* Finishing: each protocol ends where the client has agency again, once
+ * what it asked was answered (chain-sync may wait for the peer's next
+ * block). Tx-submission goes on: there the peer has agency. */
+static int finish(cdl_n2n_client *c, cdl_error *err) {
+  if (!(c->done & CL_DONE_CS) && c->cs.state == CL_CS_RUNNING && c->cs.in_flight == 0)
+    CDL_TRY(send_done(c, CL_DONE_CS, c->ch_cs, err));
+  if (!(c->done & CL_DONE_BF) && c->bf.n == 0) CDL_TRY(send_done(c, CL_DONE_BF, c->ch_bf, err));
+  if (!(c->done & CL_DONE_KA) && !c->ka.waiting) {
+    c->ka.next_us = UINT64_MAX; /* no deadline of its own any more */
+    CDL_TRY(send_done(c, CL_DONE_KA, c->ch_ka, err));
+  }
+  return CDL_OK;
+}
+
 int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   if (!c->ready) return CDL_OK;
+  if (c->finishing) return finish(c, err);
   size_t room = CLIENT_RING / 2; /* headers held or asked for */
   while (c->cs.state == CL_CS_RUNNING && c->cs.in_flight < c->cfg.pipeline &&
          (c->tail - c->head) + c->cs.in_flight < room)

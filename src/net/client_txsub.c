@@ -140,7 +140,7 @@ static int request_txs(cdl_n2n_client *c, const cdl_tx2_msg *m, cdl_error *err) 
 int cl_tx_submission(cdl_n2n_client *c, cdl_error *err) {
   if (c->ch_tx < 0) return CDL_OK;
   for (;;) {
-    cdl_span in = cdl_mux_ingress(&c->mux, c->ch_tx);
+    cdl_span in = cdl_mux_ingress(c->mux, c->ch_tx);
     if (in.len == 0) return CDL_OK;
     if (c->tx.state != CL_TX_IDLE)
       return tx_violation("a message while the client has agency", err);
@@ -157,7 +157,7 @@ int cl_tx_submission(cdl_n2n_client *c, cdl_error *err) {
       rc = request_txs(c, &m, err); /* |m| points into the ingress */
     else
       rc = cl_unexpected("tx-submission", cdl_tx2_name(m.kind), err);
-    cdl_mux_consume(&c->mux, c->ch_tx, used);
+    cdl_mux_consume(c->mux, c->ch_tx, used);
     CDL_TRY(rc);
   }
 }

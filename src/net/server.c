@@ -29,7 +29,13 @@
  * connection between calls holds little more than its queues. */
 #define KEEP_BYTES ((size_t)16 << 10)
 
-bool srv_room(const cdl_n2n_server *s) { return cdl_mux_egress_room(&s->mux); }
+static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+
+static bool has_ingress(const cdl_n2n_server *s, int ch) {
+  return ch >= 0 && cdl_mux_ingress(s->mux, ch).len > 0;
+}
+
+bool srv_room(const cdl_n2n_server *s) { return cdl_mux_egress_room(s->mux); }
 
 void srv_tip(cdl_n2n_server *s, cdl_tip *t) {
   cdl_block_info b;
@@ -45,7 +51,7 @@ void srv_tip(cdl_n2n_server *s, cdl_tip *t) {
 int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err) {
   if (cdl_cbor_enc_status(&s->msg) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: out of memory encoding a message");
-  if (cdl_mux_queue(&s->mux, ch, s->msg.data, s->msg.len) != CDL_OK)
+  if (cdl_mux_queue(s->mux, ch, s->msg.data, s->msg.len) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: egress queue full");
   return CDL_OK;
 }
@@ -57,8 +63,9 @@ int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us
   s->db = db;
   s->hs = *hs;
   s->started_us = now_us;
-  cdl_mux_init(&s->mux, HANDSHAKE_TIMEOUT_US); /* 10 s per SDU during the handshake */
-  s->ch_hs = cdl_mux_add_channel(&s->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
+  s->mux = &s->own_mux;
+  cdl_mux_init(s->mux, HANDSHAKE_TIMEOUT_US); /* 10 s per SDU during the handshake */
+  s->ch_hs = cdl_mux_add_channel(s->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
   s->ch_cs = s->ch_bf = s->ch_ka = s->ch_tx = s->ch_lsq = s->ch_ltx = s->ch_ltm = -1;
   s->ltx.state = LTX_DONE;
   s->ltm.state = LTM_DONE;
@@ -70,12 +77,41 @@ int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us
   return CDL_OK;
 }
 
+int cdl_n2n_server_attach(cdl_mux *mux, cdl_chaindb *db, const cdl_hs_config *hs,
+                          uint32_t version, uint64_t now_us, cdl_n2n_server **out,
+                          cdl_error *err) {
+  *out = NULL;
+  if (hs->node_to_client)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "server: only node-to-node is duplex");
+  cdl_n2n_server *s;
+  CDL_TRY(cdl_n2n_server_new(db, hs, now_us, &s, err));
+  cdl_mux_free(&s->own_mux);
+  s->mux = mux;
+  s->ch_hs = -1; /* the connection's handshake was its initiator's */
+  s->handshake_done = s->ready = true;
+  s->awaiting_peer = true;
+  s->version = version;
+  int rc = open_channels(s, now_us, err);
+  if (rc != CDL_OK) {
+    cdl_n2n_server_del(s);
+    return rc;
+  }
+  *out = s;
+  return CDL_OK;
+}
+
+bool cdl_n2n_server_duplex(const cdl_n2n_server *s) {
+  return s->ready && !s->local && !s->hs_result.agreed.initiator_only;
+}
+
+cdl_mux *cdl_n2n_server_mux(cdl_n2n_server *s) { return s->mux; }
+
 void cdl_n2n_server_del(cdl_n2n_server *s) {
   if (s == NULL) return;
   srv_part_release(s);
   cdl_follower_del(s->cs.f);
   cdl_follower_del(s->bf.f);
-  cdl_mux_free(&s->mux);
+  if (s->mux == &s->own_mux) cdl_mux_free(s->mux);
   cdl_buf_free(&s->msg);
   cdl_buf_free(&s->block);
   cdl_buf_free(&s->header);
@@ -96,18 +132,48 @@ cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s) {
 /* ---- Handshake
  * ---------------------------------------------------------------- */
 
+/* The node-to-node responder channels with their ingress bounds
+ * (docs/network.md "Serving"): opened once a version is agreed, or
+ * beforehand on an outbound connection that offers both directions, so
+ * that the peer's first requests, which may come with its accept, find
+ * them. */
+static const struct {
+  uint16_t protocol;
+  size_t limit;
+} N2N_RESPONDER[] = {{CDL_PROTO_CHAIN_SYNC, 462000},
+                     {CDL_PROTO_BLOCK_FETCH, 1000000},
+                     {CDL_PROTO_KEEP_ALIVE, 1408},
+                     {CDL_PROTO_TX_SUBMISSION, 721424}};
+
+int cdl_n2n_responder_channels(cdl_mux *mux, cdl_error *err) {
+  for (size_t i = 0; i < sizeof N2N_RESPONDER / sizeof *N2N_RESPONDER; i++) {
+    if (cdl_mux_find(mux, N2N_RESPONDER[i].protocol, false) >= 0) continue;
+    if (cdl_mux_add_channel(mux, N2N_RESPONDER[i].protocol, false, N2N_RESPONDER[i].limit) < 0)
+      return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
+  }
+  return CDL_OK;
+}
+
+bool cdl_n2n_responder_idle(const cdl_mux *mux) {
+  for (size_t i = 0; i < sizeof N2N_RESPONDER / sizeof *N2N_RESPONDER; i++) {
+    int c = cdl_mux_find(mux, N2N_RESPONDER[i].protocol, false);
+    if (c >= 0 && cdl_mux_ingress(mux, c).len > 0) return false;
+  }
+  return true;
+}
+
 /* The channels of the agreed connection, with their ingress bounds
  * (docs/network.md "Serving"). */
 /* Node-to-client: no time limits (the real node has none) and the same
  * byte bound on what a client may queue. */
 static int open_local_channels(cdl_n2n_server *s, cdl_error *err) {
-  s->ch_cs = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_CHAIN_SYNC, false, 462000);
-  s->ch_lsq = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_STATE_QUERY, false, 462000);
+  s->ch_cs = cdl_mux_add_channel(s->mux, CDL_PROTO_LOCAL_CHAIN_SYNC, false, 462000);
+  s->ch_lsq = cdl_mux_add_channel(s->mux, CDL_PROTO_LOCAL_STATE_QUERY, false, 462000);
   if (s->ch_cs < 0 || s->ch_lsq < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
   if (s->mempool != NULL) {
-    s->ch_ltx = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_TX_SUBMISSION, false, 462000);
-    s->ch_ltm = cdl_mux_add_channel(&s->mux, CDL_PROTO_LOCAL_TX_MONITOR, false, 462000);
+    s->ch_ltx = cdl_mux_add_channel(s->mux, CDL_PROTO_LOCAL_TX_SUBMISSION, false, 462000);
+    s->ch_ltm = cdl_mux_add_channel(s->mux, CDL_PROTO_LOCAL_TX_MONITOR, false, 462000);
     if (s->ch_ltx < 0 || s->ch_ltm < 0)
       return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
     s->ltx.state = LTX_IDLE;
@@ -120,7 +186,7 @@ static int open_local_channels(cdl_n2n_server *s, cdl_error *err) {
 }
 
 static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  s->mux.sdu_timeout_us = 30 * SEC;
+  s->mux->sdu_timeout_us = 30 * SEC;
   s->cs.state = CS_IDLE;
   s->cs.since = s->ka.since = now_us;
   s->cs.rollback_pending = true; /* a new reader starts with "back to the origin" */
@@ -129,12 +195,11 @@ static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     CDL_TRY(open_local_channels(s, err));
     return cdl_follower_new(s->db, &s->cs.f, err);
   }
-  s->ch_cs = cdl_mux_add_channel(&s->mux, CDL_PROTO_CHAIN_SYNC, false, 462000);
-  s->ch_bf = cdl_mux_add_channel(&s->mux, CDL_PROTO_BLOCK_FETCH, false, 1000000);
-  s->ch_ka = cdl_mux_add_channel(&s->mux, CDL_PROTO_KEEP_ALIVE, false, 1408);
-  s->ch_tx = cdl_mux_add_channel(&s->mux, CDL_PROTO_TX_SUBMISSION, false, 721424);
-  if (s->ch_cs < 0 || s->ch_bf < 0 || s->ch_ka < 0 || s->ch_tx < 0)
-    return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
+  CDL_TRY(cdl_n2n_responder_channels(s->mux, err));
+  s->ch_cs = cdl_mux_find(s->mux, CDL_PROTO_CHAIN_SYNC, false);
+  s->ch_bf = cdl_mux_find(s->mux, CDL_PROTO_BLOCK_FETCH, false);
+  s->ch_ka = cdl_mux_find(s->mux, CDL_PROTO_KEEP_ALIVE, false);
+  s->ch_tx = cdl_mux_find(s->mux, CDL_PROTO_TX_SUBMISSION, false);
   s->bf.state = BF_IDLE;
   int rc = cdl_follower_new(s->db, &s->cs.f, err);
   if (rc == CDL_OK) rc = cdl_follower_new_reader(s->db, &s->bf.f, err);
@@ -142,13 +207,13 @@ static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 }
 
 static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  cdl_span in = cdl_mux_ingress(&s->mux, s->ch_hs);
+  cdl_span in = cdl_mux_ingress(s->mux, s->ch_hs);
   cdl_hs_msg m;
   size_t used;
   int rc = cdl_hs_decode(in.ptr, in.len, &m, &used, err);
   if (rc == CDL_E_TRUNCATED) return CDL_OK; /* the mux bounds it at 5,760 bytes */
   if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "handshake: undecodable proposal");
-  cdl_mux_consume(&s->mux, s->ch_hs, used);
+  cdl_mux_consume(s->mux, s->ch_hs, used);
   if (m.kind != CDL_HS_PROPOSE)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: the client sent message %u", m.kind);
   cdl_buf_reset(&s->msg);
@@ -162,6 +227,13 @@ static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   s->version = s->hs_result.version;
   s->ready = true;
   return open_channels(s, now_us, err);
+}
+
+/* The first request of an attached server's peer starts its clocks. */
+static void peer_started(cdl_n2n_server *s, uint64_t now_us) {
+  if (!s->awaiting_peer || cdl_n2n_responder_idle(s->mux)) return;
+  s->awaiting_peer = false;
+  s->cs.since = s->ka.since = now_us;
 }
 
 /* ---- Driving
@@ -199,17 +271,18 @@ static void release_scratch(cdl_n2n_server *s) {
 int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err) {
   if (s->finished) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "data after the handshake ended");
-  CDL_TRY(cdl_mux_recv(&s->mux, data, len, now_us, err));
+  CDL_TRY(cdl_mux_recv(s->mux, data, len, now_us, err));
   if (!s->handshake_done) {
     CDL_TRY(handshake(s, now_us, err));
     if (!s->ready) {
-      if (s->handshake_done && cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
+      if (s->handshake_done && has_ingress(s, s->ch_hs))
         return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a second message");
       return CDL_OK;
     }
   }
-  if (cdl_mux_ingress(&s->mux, s->ch_hs).len > 0)
+  if (has_ingress(s, s->ch_hs))
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
+  peer_started(s, now_us);
   int rc = take_requests(s, now_us, err);
   release_scratch(s);
   return rc;
@@ -231,12 +304,12 @@ static int check_wait(uint64_t since, uint64_t limit_us, uint64_t now_us, const 
 }
 
 int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  CDL_TRY(cdl_mux_check_time(&s->mux, now_us, err));
+  CDL_TRY(cdl_mux_check_time(s->mux, now_us, err));
   if (!s->handshake_done) {
     uint64_t limit = s->hs.node_to_client ? 0 : HANDSHAKE_TIMEOUT_US;
     return check_wait(s->started_us, limit, now_us, "handshake", err);
   }
-  if (!s->ready) return CDL_OK;
+  if (!s->ready || s->awaiting_peer) return CDL_OK;
   if (s->cs.state == CS_IDLE && !s->local)
     CDL_TRY(check_wait(s->cs.since, CS_IDLE_TIMEOUT_US, now_us, "chain-sync", err));
   if (s->ka.state == KA_CLIENT)
@@ -254,13 +327,14 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 }
 
 bool cdl_n2n_server_next_sdu(cdl_n2n_server *s, uint64_t now_us, cdl_buf *out) {
-  return cdl_mux_next_sdu(&s->mux, now_us, out);
+  return cdl_mux_next_sdu(s->mux, now_us, out);
 }
 
 uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
-  uint64_t d = cdl_mux_deadline(&s->mux);
+  uint64_t d = cdl_mux_deadline(s->mux);
   uint64_t hs = s->started_us + HANDSHAKE_TIMEOUT_US;
   if (!s->handshake_done && !s->hs.node_to_client && hs < d) d = hs;
+  if (s->awaiting_peer) return d;
   if (s->ready && !s->local && s->cs.state == CS_IDLE && s->cs.since + CS_IDLE_TIMEOUT_US < d)
     d = s->cs.since + CS_IDLE_TIMEOUT_US;
   if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + KA_CLIENT_TIMEOUT_US < d)
@@ -269,9 +343,6 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
   return d;
 }
 
-static bool has_ingress(const cdl_n2n_server *s, int ch) {
-  return ch >= 0 && cdl_mux_ingress(&s->mux, ch).len > 0;
-}
 
 /* Polling can produce something now: the egress has room and a stream
  * goes on, a reply is due, or requests wait that were held back while

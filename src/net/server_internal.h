@@ -50,7 +50,11 @@ struct cdl_n2n_server {
   cdl_chaindb *db;
   cdl_hs_config hs;
   cdl_hs_result hs_result;
-  cdl_mux mux;
+  cdl_mux *mux;   /* own_mux, or the connection's when attached to one */
+  cdl_mux own_mux;
+  /* Attached (full duplex): the peer's initiator starts when it likes, so
+   * the time limits on its first requests run from its first message. */
+  bool awaiting_peer;
   bool handshake_done, ready, finished;
   bool local; /* node-to-client: local chain-sync (whole blocks), state query */
   uint64_t system_start_unix;

@@ -168,7 +168,7 @@ static int lsq_handle(cdl_n2n_server *s, const cdl_lsq_msg *m, cdl_error *err) {
 
 int srv_local_state_query(cdl_n2n_server *s, cdl_error *err) {
   while (s->lsq.state != LSQ_DONE && srv_room(s)) {
-    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_lsq);
+    cdl_span in = cdl_mux_ingress(s->mux, s->ch_lsq);
     if (in.len == 0) return CDL_OK;
     cdl_lsq_msg m;
     size_t used;
@@ -179,10 +179,10 @@ int srv_local_state_query(cdl_n2n_server *s, cdl_error *err) {
                            (unsigned)SMALL_LIMIT);
     CDL_TRY(rc);
     rc = lsq_handle(s, &m, err); /* |m| points into the ingress */
-    cdl_mux_consume(&s->mux, s->ch_lsq, used);
+    cdl_mux_consume(s->mux, s->ch_lsq, used);
     CDL_TRY(rc);
   }
-  if (s->lsq.state == LSQ_DONE && cdl_mux_ingress(&s->mux, s->ch_lsq).len > 0)
+  if (s->lsq.state == LSQ_DONE && cdl_mux_ingress(s->mux, s->ch_lsq).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-state-query: a message after MsgDone");
   return CDL_OK;
 }

@@ -69,7 +69,7 @@ static int submit(cdl_n2n_server *s, cdl_span wrapped, cdl_error *err) {
 
 int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
   while (s->ltx.state != LTX_DONE && srv_room(s)) {
-    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ltx);
+    cdl_span in = cdl_mux_ingress(s->mux, s->ch_ltx);
     if (in.len == 0) return CDL_OK;
     cdl_ltx_msg m;
     size_t used;
@@ -87,10 +87,10 @@ int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
     else
       rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: the client may not send %s",
                          cdl_ltx_name(m.kind));
-    cdl_mux_consume(&s->mux, s->ch_ltx, used);
+    cdl_mux_consume(s->mux, s->ch_ltx, used);
     CDL_TRY(rc);
   }
-  if (s->ltx.state == LTX_DONE && cdl_mux_ingress(&s->mux, s->ch_ltx).len > 0)
+  if (s->ltx.state == LTX_DONE && cdl_mux_ingress(s->mux, s->ch_ltx).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: a message after MsgDone");
   return CDL_OK;
 }
@@ -210,7 +210,7 @@ static int ltm_handle(cdl_n2n_server *s, const cdl_ltm_msg *m, cdl_error *err) {
 
 int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err) {
   while (s->ltm.state != LTM_DONE && s->ltm.state != LTM_AWAITING && srv_room(s)) {
-    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ltm);
+    cdl_span in = cdl_mux_ingress(s->mux, s->ch_ltm);
     if (in.len == 0) return CDL_OK;
     cdl_ltm_msg m;
     size_t used;
@@ -222,10 +222,10 @@ int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err) {
                            (unsigned)LOCAL_TX_LIMIT);
     CDL_TRY(rc);
     rc = ltm_handle(s, &m, err);
-    cdl_mux_consume(&s->mux, s->ch_ltm, used);
+    cdl_mux_consume(s->mux, s->ch_ltm, used);
     CDL_TRY(rc);
   }
-  if (s->ltm.state == LTM_DONE && cdl_mux_ingress(&s->mux, s->ch_ltm).len > 0)
+  if (s->ltm.state == LTM_DONE && cdl_mux_ingress(s->mux, s->ch_ltm).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-monitor: a message after MsgDone");
   return CDL_OK;
 }

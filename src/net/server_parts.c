@@ -103,12 +103,12 @@ static int encode_again(cdl_n2n_server *s, cdl_error *err) {
 /* As much of the message after what was sent as the budget has room
  * for, from the shared copy or s->msg. */
 static int queue_piece(cdl_n2n_server *s, cdl_error *err) {
-  size_t queued = cdl_mux_egress(&s->mux);
+  size_t queued = cdl_mux_egress(s->mux);
   size_t room = queued < CDL_MUX_EGRESS_BUDGET ? CDL_MUX_EGRESS_BUDGET - queued : 0;
   size_t n = s->part.total - s->part.sent;
   if (n > room) n = room;
   const uint8_t *bytes = s->part.shared ? s->part.shared->bytes : s->msg.data;
-  if (n > 0 && cdl_mux_queue(&s->mux, s->part.ch, bytes + s->part.sent, n) != CDL_OK)
+  if (n > 0 && cdl_mux_queue(s->mux, s->part.ch, bytes + s->part.sent, n) != CDL_OK)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: egress queue full");
   s->part.sent += n;
   s->part.active = s->part.sent < s->part.total;

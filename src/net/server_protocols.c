@@ -120,7 +120,7 @@ static int cs_handle(cdl_n2n_server *s, const cdl_cs_msg *m, uint64_t now_us, cd
 
 int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   while (s->cs.state == CS_IDLE && srv_room(s) && !srv_part_busy(s, s->ch_cs)) {
-    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_cs);
+    cdl_span in = cdl_mux_ingress(s->mux, s->ch_cs);
     if (in.len == 0) return CDL_OK;
     cdl_cs_msg m;
     size_t used;
@@ -129,10 +129,10 @@ int srv_chain_sync(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
                   err));
     if (!got) return CDL_OK;
     int rc = cs_handle(s, &m, now_us, err); /* |m| points into the ingress */
-    cdl_mux_consume(&s->mux, s->ch_cs, used);
+    cdl_mux_consume(s->mux, s->ch_cs, used);
     CDL_TRY(rc);
   }
-  if (s->cs.state == CS_DONE && cdl_mux_ingress(&s->mux, s->ch_cs).len > 0)
+  if (s->cs.state == CS_DONE && cdl_mux_ingress(s->mux, s->ch_cs).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "chain-sync: a message after MsgDone");
   return CDL_OK;
 }
@@ -207,7 +207,7 @@ static int bf_handle(cdl_n2n_server *s, const cdl_bf_msg *m, cdl_error *err) {
 
 int srv_block_fetch(cdl_n2n_server *s, cdl_error *err) {
   while (s->bf.state == BF_IDLE && srv_room(s)) {
-    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_bf);
+    cdl_span in = cdl_mux_ingress(s->mux, s->ch_bf);
     if (in.len == 0) return CDL_OK;
     cdl_bf_msg m;
     size_t used;
@@ -216,11 +216,11 @@ int srv_block_fetch(cdl_n2n_server *s, cdl_error *err) {
                   err));
     if (!got) return CDL_OK;
     int rc = bf_handle(s, &m, err);
-    cdl_mux_consume(&s->mux, s->ch_bf, used);
+    cdl_mux_consume(s->mux, s->ch_bf, used);
     CDL_TRY(rc);
     CDL_TRY(srv_block_fetch_stream(s, err));
   }
-  if (s->bf.state == BF_DONE && cdl_mux_ingress(&s->mux, s->ch_bf).len > 0)
+  if (s->bf.state == BF_DONE && cdl_mux_ingress(s->mux, s->ch_bf).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: a message after MsgClientDone");
   return CDL_OK;
 }
@@ -262,7 +262,7 @@ int srv_block_fetch_stream(cdl_n2n_server *s, cdl_error *err) {
 
 int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   while (s->ka.state == KA_CLIENT && srv_room(s)) {
-    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_ka);
+    cdl_span in = cdl_mux_ingress(s->mux, s->ch_ka);
     if (in.len == 0) return CDL_OK;
     cdl_ka_msg m;
     size_t used;
@@ -270,7 +270,7 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     CDL_TRY(judge(cdl_ka_decode(in.ptr, shown(in.len), &m, &used, err), in.len, "keep-alive", &got,
                   err));
     if (!got) return CDL_OK;
-    cdl_mux_consume(&s->mux, s->ch_ka, used);
+    cdl_mux_consume(s->mux, s->ch_ka, used);
     s->ka.since = now_us;
     if (m.kind == CDL_KA_DONE) {
       s->ka.state = KA_DONE;
@@ -282,7 +282,7 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
     cdl_ka_encode(&s->msg, &reply);
     CDL_TRY(srv_queue(s, s->ch_ka, err));
   }
-  if (s->ka.state == KA_DONE && cdl_mux_ingress(&s->mux, s->ch_ka).len > 0)
+  if (s->ka.state == KA_DONE && cdl_mux_ingress(s->mux, s->ch_ka).len > 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "keep-alive: a message after MsgDone");
   return CDL_OK;
 }

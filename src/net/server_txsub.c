@@ -205,7 +205,7 @@ static int tx_handle(cdl_n2n_server *s, const cdl_tx2_msg *m, uint64_t now_us, c
 
 int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   for (;;) {
-    cdl_span in = cdl_mux_ingress(&s->mux, s->ch_tx);
+    cdl_span in = cdl_mux_ingress(s->mux, s->ch_tx);
     if (in.len == 0) return CDL_OK;
     if (s->tx.state == TX_IDLE || s->tx.state == TX_DONE)
       return cdl_error_set(err, CDL_E_PROTOCOL, 0,
@@ -219,7 +219,7 @@ int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
       return cdl_error_set(err, CDL_E_LIMIT, 0, "tx-submission: a message over %zu bytes", limit);
     CDL_TRY(rc);
     rc = tx_handle(s, &m, now_us, err); /* |m| points into the ingress */
-    cdl_mux_consume(&s->mux, s->ch_tx, used);
+    cdl_mux_consume(s->mux, s->ch_tx, used);
     CDL_TRY(rc);
   }
 }

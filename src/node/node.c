@@ -229,7 +229,7 @@ bool cdl_node_last_rejection(const cdl_node *n, cdl_rejection *rej) {
 
 void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
   *st = n->st;
-  st->conns_in = st->conns_out = st->conns_local = 0;
+  st->conns_in = st->conns_out = st->conns_local = st->conns_duplex = 0;
   st->blocks_served = n->closed.blocks_served;
   st->headers_served = n->closed.headers_served;
   st->txs_received = n->closed.txs_received;
@@ -243,6 +243,7 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
       st->headers_served += ss.headers_served;
       st->txs_received += ss.txs_received;
     }
+    st->conns_duplex += n->conns[i]->cli && n->conns[i]->srv;
     if (n->conns[i]->cli) {
       node_upstream_add(&st->upstream, cdl_n2n_client_stats_get(n->conns[i]->cli));
       st->upstream_synced += cdl_n2n_client_synced(n->conns[i]->cli);

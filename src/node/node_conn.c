@@ -15,6 +15,7 @@
  * every connection is woken (a blocked tx-submission request, an awaiting
  * tx-monitor).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,7 +66,9 @@ static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err)
   return CDL_OK;
 }
 
-static int open_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err) {
+/* |mux|: the inbound connection's, to attach to (NULL: a new outbound one). */
+static int open_client(cdl_node *n, node_conn *c, cdl_mux *mux, uint64_t now_us,
+                       cdl_error *err) {
   cdl_point known[NODE_KNOWN_POINTS];
   cdl_n2n_client_config cfg = {.hs = n->cfg.n2n,
                                .epoch_slots = n->epoch_slots,
@@ -77,15 +80,51 @@ static int open_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *er
                                .ctx = c,
                                .mempool = n->mp,
                                .fetch = &node_fetch_ops};
+  if (mux != NULL) return cdl_n2n_client_attach(mux, &cfg, now_us, &c->cli, err);
   return cdl_n2n_client_new(&cfg, now_us, &c->cli, err);
+}
+
+int node_conn_attach_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err) {
+  return open_client(n, c, cdl_n2n_server_mux(c->srv), now_us, err);
+}
+
+/* What every server of the node is given: its mempool and slot. */
+static void setup_server(cdl_node *n, node_conn *c) {
+  cdl_n2n_server_set_system_start(c->srv, (uint64_t)n->cfg.genesis->start_time);
+  cdl_n2n_server_set_mempool(c->srv, n->mp);
+  if (n->in_slots) cdl_n2n_server_set_slot(c->srv, n->slot);
 }
 
 static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, cdl_error *err) {
   CDL_TRY(cdl_n2n_server_new(n->db, local ? &n->cfg.n2c : &n->cfg.n2n, now_us, &c->srv, err));
-  cdl_n2n_server_set_system_start(c->srv, (uint64_t)n->cfg.genesis->start_time);
-  cdl_n2n_server_set_mempool(c->srv, n->mp);
-  if (n->in_slots) cdl_n2n_server_set_slot(c->srv, n->slot);
+  setup_server(n, c);
   return CDL_OK;
+}
+
+/* An outbound connection whose handshake agreed on both directions: our
+ * responder joins its multiplexer (the peer's requests may already wait
+ * in its channels). */
+static int attach_server(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err) {
+  if (c->srv != NULL || !cdl_n2n_client_duplex(c->cli)) return CDL_OK;
+  CDL_TRY(cdl_n2n_server_attach(cdl_n2n_client_mux(c->cli), n->db, &n->cfg.n2n, 0, now_us,
+                                &c->srv, err));
+  setup_server(n, c);
+  return CDL_OK;
+}
+
+/* Bytes to the engine that owns the connection's multiplexer (the one
+ * whose handshake it was), then the other side's channels. */
+static int engines_recv(cdl_node *n, node_conn *c, const uint8_t *data, size_t len,
+                        uint64_t now_us, cdl_error *err) {
+  bool outbound = c->kind == CDL_NODE_OUTBOUND;
+  if (outbound) {
+    CDL_TRY(cdl_n2n_client_recv(c->cli, data, len, now_us, err));
+    CDL_TRY(attach_server(n, c, now_us, err));
+    return c->srv ? cdl_n2n_server_recv(c->srv, NULL, 0, now_us, err) : CDL_OK;
+  }
+  CDL_TRY(cdl_n2n_server_recv(c->srv, data, len, now_us, err));
+  if (c->peer_pending) CDL_TRY(node_peers_handshake_done(n, c, now_us, err));
+  return c->cli ? cdl_n2n_client_recv(c->cli, NULL, 0, now_us, err) : CDL_OK;
 }
 
 int cdl_node_conn_open(cdl_node *n, cdl_node_conn_kind kind, uint64_t now_us, cdl_node_conn_id *id,
@@ -101,7 +140,7 @@ int node_conn_open(cdl_node *n, cdl_node_conn_kind kind, size_t peer, uint64_t n
   node_conn *c = calloc(1, sizeof *c);
   if (c == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
   *c = (node_conn){.id = ++n->next_id, .kind = kind, .node = n, .dirty = true, .peer = peer};
-  int rc = kind == CDL_NODE_OUTBOUND ? open_client(n, c, now_us, err)
+  int rc = kind == CDL_NODE_OUTBOUND ? open_client(n, c, NULL, now_us, err)
                                      : open_server(n, c, kind == CDL_NODE_LOCAL, now_us, err);
   if (rc != CDL_OK) {
     node_conn_free(c);
@@ -134,8 +173,7 @@ int cdl_node_conn_recv(cdl_node *n, cdl_node_conn_id id, const uint8_t *data, si
    * them leaves the node (docs/storage.md "Durability"): what the engines
    * queue meanwhile is only written out after this returns. */
   cdl_chaindb_batch_begin(n->db);
-  int rc = c->cli ? cdl_n2n_client_recv(c->cli, data, len, now_us, &e)
-                  : cdl_n2n_server_recv(c->srv, data, len, now_us, &e);
+  int rc = engines_recv(n, c, data, len, now_us, &e);
   cdl_error stored = {0};
   if (cdl_chaindb_batch_end(n->db, &stored) != CDL_OK) node_fail(n, stored.code, &stored);
   c->dirty = true;
@@ -150,9 +188,15 @@ int cdl_node_conn_recv(cdl_node *n, cdl_node_conn_id id, const uint8_t *data, si
 /* The caller makes the connection dirty when it is not draining it. */
 static int poll_engine(node_conn *c, uint64_t now_us) {
   cdl_error e = {0};
-  int rc =
-      c->cli ? cdl_n2n_client_poll(c->cli, now_us, &e) : cdl_n2n_server_poll(c->srv, now_us, &e);
+  int rc = c->cli ? cdl_n2n_client_poll(c->cli, now_us, &e) : CDL_OK;
+  if (rc == CDL_OK && c->srv) rc = cdl_n2n_server_poll(c->srv, now_us, &e);
   return rc == CDL_OK ? CDL_OK : fail(c, rc, &e);
+}
+
+/* The next SDU of the connection's multiplexer, whichever side made it. */
+static bool mux_next_sdu(node_conn *c, uint64_t now_us, cdl_buf *out) {
+  if (c->kind == CDL_NODE_OUTBOUND) return cdl_n2n_client_next_sdu(c->cli, now_us, out);
+  return cdl_n2n_server_next_sdu(c->srv, now_us, out);
 }
 
 void node_conn_wake(cdl_node *n, node_conn *c) {
@@ -166,18 +210,18 @@ bool cdl_node_conn_next_sdu(cdl_node *n, cdl_node_conn_id id, uint64_t now_us, c
   /* A node whose storage failed says nothing more: what it would say may
    * name blocks its disk does not hold. */
   if (c == NULL || n->failed) return false;
-  if (c->cli) return cdl_n2n_client_next_sdu(c->cli, now_us, out);
-  if (cdl_n2n_server_next_sdu(c->srv, now_us, out)) return true;
+  if (mux_next_sdu(c, now_us, out)) return true;
   /* Egress room made: a server waiting on it goes on. */
-  if (c->ended || !cdl_n2n_server_wants_poll(c->srv) || poll_engine(c, now_us) != CDL_OK)
+  if (c->ended || c->srv == NULL || !cdl_n2n_server_wants_poll(c->srv) ||
+      poll_engine(c, now_us) != CDL_OK)
     return false;
-  return cdl_n2n_server_next_sdu(c->srv, now_us, out);
+  return mux_next_sdu(c, now_us, out);
 }
 
 bool cdl_node_conn_result(const cdl_node *n, cdl_node_conn_id id, int *rc, cdl_error *err) {
   node_conn *c = node_conn_find(n, id);
   if (c == NULL) return false;
-  if (!c->ended && c->srv && cdl_n2n_server_finished(c->srv)) {
+  if (!c->ended && c->kind != CDL_NODE_OUTBOUND && cdl_n2n_server_finished(c->srv)) {
     *rc = CDL_OK;
     cdl_error_set(err, CDL_OK, 0, "the handshake ended the connection");
     return true;
@@ -222,6 +266,16 @@ void node_upstream_add(cdl_n2n_client_stats *sum, cdl_n2n_client_stats st) {
   sum->intersection = st.intersection;
 }
 
+int cdl_node_conn_set_remote(cdl_node *n, cdl_node_conn_id id, const char *host, uint16_t port) {
+  node_conn *c = node_conn_find(n, id);
+  if (c == NULL || c->kind != CDL_NODE_INBOUND || strlen(host) >= sizeof c->remote_host)
+    return CDL_E_USAGE;
+  snprintf(c->remote_host, sizeof c->remote_host, "%s", host);
+  c->remote_port = port;
+  node_peers_inbound(n, c);
+  return CDL_OK;
+}
+
 bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_client_stats *st) {
   node_conn *c = node_conn_find(n, id);
   if (c == NULL || c->cli == NULL) return false;
@@ -231,7 +285,9 @@ bool cdl_node_conn_client_stats(const cdl_node *n, cdl_node_conn_id id, cdl_n2n_
 
 static uint64_t conn_deadline(const node_conn *c) {
   if (c->ended) return UINT64_MAX;
-  return c->cli ? cdl_n2n_client_deadline(c->cli) : cdl_n2n_server_deadline(c->srv);
+  uint64_t d = c->cli ? cdl_n2n_client_deadline(c->cli) : UINT64_MAX;
+  uint64_t s = c->srv ? cdl_n2n_server_deadline(c->srv) : UINT64_MAX;
+  return s < d ? s : d;
 }
 
 void node_conns_tick(cdl_node *n, uint64_t now_us) {

@@ -35,6 +35,9 @@ typedef struct node_conn {
   cdl_n2n_server *srv; /* inbound and local */
   cdl_n2n_client *cli; /* outbound */
   size_t peer;         /* its upstream peer in the kernel's peer set; SIZE_MAX: none */
+  bool peer_pending;   /* inbound from that peer's address, its handshake not done */
+  char remote_host[CDL_PEER_HOST_MAX]; /* inbound: the peer's address (""): unknown */
+  uint16_t remote_port;
   uint64_t rtt_samples; /* keep-alive samples already given to the peer set */
   bool dirty;          /* may have something to write, or has ended */
   bool wake;           /* poll before writing: the chain or mempool moved */
@@ -99,8 +102,17 @@ void node_fetch_conn_gone(cdl_node *n, cdl_node_conn_id id);
 /* Opens a connection of |kind| for upstream peer |peer| (SIZE_MAX: none). */
 int node_conn_open(cdl_node *n, cdl_node_conn_kind kind, size_t peer, uint64_t now_us,
                    cdl_node_conn_id *id, cdl_error *err);
+/* A new inbound connection from |host|:|port|: when that is an upstream
+ * peer's address, the connection is reserved for it (node_peers.c). */
+void node_peers_inbound(cdl_node *n, node_conn *c);
+/* An inbound connection reserved for a peer finished its handshake: it
+ * becomes that peer's upstream connection when both directions were
+ * agreed, else the peer is dialled as usual. */
+int node_peers_handshake_done(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err);
+/* The initiator side on an inbound connection agreed duplex (node_conn.c). */
+int node_conn_attach_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err);
 /* A connection closes: what its end costs its upstream peer (node_peers.c). */
-void node_peers_conn_closed(cdl_node *n, const node_conn *c, cdl_peer_end socket_end,
+void node_peers_conn_closed(cdl_node *n, node_conn *c, cdl_peer_end socket_end,
                             uint64_t now_us);
 /* The keep-alive round trips of the upstream clients, to the peer set. */
 void node_peers_tick(cdl_node *n);

@@ -8,6 +8,8 @@
  * it lives in the kernel, the deterministic simulator (tests/node) runs
  * the same peer selection as the node, in simulated time.
  */
+#include <string.h>
+
 #include "node_internal.h"
 
 bool cdl_node_next_dial(cdl_node *n, uint64_t now_us, size_t *peer, const cdl_peer **addr) {
@@ -50,9 +52,56 @@ static cdl_peer_end verdict(const cdl_node *n, const node_conn *c, cdl_peer_end 
   return cdl_peer_end_of(c->rc);
 }
 
-void node_peers_conn_closed(cdl_node *n, const node_conn *c, cdl_peer_end socket_end,
+/* Full duplex (docs/node.md "Full duplex"): a connection that came in
+ * from the address of an upstream peer we are not connected to is that
+ * peer; it is reserved for it (as if being dialled) until its handshake
+ * says whether both directions were agreed. Two nodes that list each
+ * other then share the connection the first one dialled. */
+void node_peers_inbound(cdl_node *n, node_conn *c) {
+  if (n->cfg.n2n.data.initiator_only || c->cli != NULL) return;
+  for (size_t i = 0; i < n->peers.n; i++) {
+    cdl_peer *p = &n->peers.peer[i];
+    if (p->state != CDL_PEER_IDLE || p->port != c->remote_port || strcmp(p->host, c->remote_host))
+      continue;
+    p->state = CDL_PEER_DIALLING;
+    c->peer = i;
+    c->peer_pending = true;
+    return;
+  }
+}
+
+/* The reservation ends without a connection: the peer is free to dial,
+ * and nothing is held against it. */
+static void unreserve(cdl_node *n, node_conn *c) {
+  n->peers.peer[c->peer].state = CDL_PEER_IDLE;
+  c->peer = SIZE_MAX;
+  c->peer_pending = false;
+}
+
+int node_peers_handshake_done(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err) {
+  bool refused = cdl_n2n_server_finished(c->srv);
+  if (!refused && !cdl_n2n_server_ready(c->srv)) return CDL_OK;
+  if (refused || !cdl_n2n_server_duplex(c->srv)) {
+    unreserve(n, c);
+    return CDL_OK;
+  }
+  size_t peer = c->peer;
+  int rc = node_conn_attach_client(n, c, now_us, err);
+  if (rc != CDL_OK) {
+    unreserve(n, c);
+    return rc;
+  }
+  c->peer_pending = false;
+  cdl_peers_up(&n->peers, peer, now_us);
+  node_log(n, CDL_LOG_INFO, "peer.duplex", "%s:%u: its connection to us carries ours too",
+           n->peers.peer[peer].host, n->peers.peer[peer].port);
+  return CDL_OK;
+}
+
+void node_peers_conn_closed(cdl_node *n, node_conn *c, cdl_peer_end socket_end,
                             uint64_t now_us) {
   if (c->peer == SIZE_MAX) return;
+  if (c->peer_pending) return unreserve(n, c);
   cdl_peer_end why = verdict(n, c, socket_end);
   cdl_peers_down(&n->peers, c->peer, why, now_us);
   const cdl_peer *p = &n->peers.peer[c->peer];

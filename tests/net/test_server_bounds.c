@@ -67,7 +67,7 @@ static void local_init(client *c) {
   assert_int_equal(sc_handshake(c, &mine).version, 19 | CDL_HS_N2C_BIT);
 }
 
-static cdl_mux *server_mux(client *c) { return &c->srv->mux; }
+static cdl_mux *server_mux(client *c) { return c->srv->mux; }
 
 static void request_next(client *c, size_t n) {
   for (size_t i = 0; i < n; i++) {

@@ -16,6 +16,9 @@
  * keeps order). Nothing reads a real clock or depends on addresses, so a
  * seed fixes the run.
  *
+ * With initiator_only_relay a relay joins that dials every core,
+ * initiator only (its connections carry no requests to it), and takes
+ * its share of the payments, which it relays upstream.
  * With relay_and_evil_peer two more kernels join: a relay dialling every
  * core node, and a hostile peer that only the relay dials. The hostile
  * peer's ChainDB takes blocks without signature checks and holds the
@@ -92,13 +95,14 @@ typedef struct sim {
 } sim;
 
 /* Cores, then the relay and the hostile peer when asked for. */
+static bool has_relay(const sim *s) {
+  return s->cfg->relay_and_evil_peer || s->cfg->initiator_only_relay;
+}
 static size_t all_nodes(const sim *s) {
-  return s->cfg->nodes + (s->cfg->relay_and_evil_peer ? 2 : 0);
+  return s->cfg->nodes + has_relay(s) + s->cfg->relay_and_evil_peer;
 }
 /* Cores and the relay: the chains that must agree. */
-static size_t honest_nodes(const sim *s) {
-  return s->cfg->nodes + (s->cfg->relay_and_evil_peer ? 1 : 0);
-}
+static size_t honest_nodes(const sim *s) { return s->cfg->nodes + has_relay(s); }
 static size_t evil_node(const sim *s) { return s->cfg->nodes + 1; }
 
 static void make_genesis(sim *s) {
@@ -215,7 +219,8 @@ static void open_node(sim *s, size_t i) {
   make_topology(s, i);
   char name[32];
   snprintf(name, sizeof name, "sim-%zu", i);
-  cdl_hs_config n2n = cdl_hs_node_to_node(42, false);
+  bool initiator_only = s->cfg->initiator_only_relay && i == s->cfg->nodes;
+  cdl_hs_config n2n = cdl_hs_node_to_node(42, initiator_only);
   cdl_hs_config n2c = cdl_hs_node_to_client(42);
   cdl_node_config nc = {.db = n->db,
                         .genesis = &s->gen.genesis,
@@ -264,6 +269,8 @@ static void dial_due(sim *s, size_t a) {
     assert_int_equal(cdl_node_dialled(s->n[a].node, peer, s->now, &l->out_id, &err), CDL_OK);
     assert_int_equal(cdl_node_conn_open(s->n[b].node, CDL_NODE_INBOUND, s->now, &l->in_id, &err),
                      CDL_OK);
+    /* It comes from |a|'s listening address (as a node dials from it). */
+    assert_int_equal(cdl_node_conn_set_remote(s->n[b].node, l->in_id, "sim", (uint16_t)a), CDL_OK);
   }
 }
 
@@ -275,7 +282,7 @@ static void schedule_txs(sim *s) {
     sim_tx *t = &s->txs[i];
     uint64_t slot = 2 + i * span / s->cfg->txs;
     t->at = START_S * 1000000 + slot * slot_us + cdl_gen_rng_below(&s->rng, slot_us);
-    t->node = (size_t)cdl_gen_rng_below(&s->rng, s->cfg->nodes);
+    t->node = (size_t)cdl_gen_rng_below(&s->rng, s->cfg->nodes + has_relay(s));
     gen_payment(&s->gen, i, i + 1, 5000000 + i, &t->gentx, t->id);
   }
   s->txs[s->cfg->txs].at = UINT64_MAX;
@@ -492,6 +499,7 @@ static void collect(sim *s) {
   cdl_ledger_totals t;
   cdl_ledger_get_totals(cdl_chaindb_ledger(s->n[0].db), &t);
   s->res->main_blocks = t.blocks - t.ebbs;
+  s->res->links = s->n_links;
   common_prefix(s);
   for (size_t k = 0; k < s->cfg->txs; k++) {
     bool everywhere = true;
@@ -518,7 +526,8 @@ static void teardown(sim *s) {
 }
 
 void sim_run(const sim_config *cfg, sim_result *res) {
-  assert_true(cfg->nodes >= 2 && cfg->nodes + (cfg->relay_and_evil_peer ? 2 : 0) <= SIM_MAX_NODES);
+  assert_true(cfg->nodes >= 2 && cfg->nodes + 2 <= SIM_MAX_NODES);
+  assert_true(!(cfg->relay_and_evil_peer && cfg->initiator_only_relay));
   assert_true(cfg->restart_slot == 0 || cfg->restart_node < cfg->nodes);
   static sim s;
   memset(&s, 0, sizeof s);

@@ -41,6 +41,10 @@ typedef struct sim_config {
    * ChainDB, filled without signature checks, holds a chain whose second
    * main block carries a broken block signature. */
   bool relay_and_evil_peer;
+  /* Adds instead a relay (node |nodes|) that dials every core with an
+   * initiator-only handshake: those connections run one direction. With
+   * either relay, payments go to the relay too. */
+  bool initiator_only_relay;
   /* With restart_slot > 0, core node |restart_node| is restarted three
    * quarters into that slot (one of its own, which it has signed): its
    * kernel and ChainDB closed, the ChainDB's directory replaced by an
@@ -58,6 +62,7 @@ typedef struct sim_config {
 typedef struct sim_result {
   uint8_t digest[32]; /* every delivery: time, link, direction, bytes */
   uint64_t deliveries, bytes;
+  size_t links; /* connections made, both ends counted once */
   cdl_block_info tip[SIM_MAX_NODES];
   cdl_node_stats stats[SIM_MAX_NODES];
   uint64_t common_block_no;           /* the newest block number all chains share */

@@ -17,6 +17,9 @@
  * And a core node restarted on an empty ChainDB in a slot it signed: its
  * signing record refuses that slot, and it catches up and forges on; its
  * peers, whose connections closed, dial it again a second later.
+ * The connections are full duplex: each pair of cores shares the one
+ * its first dialler made. An initiator-only relay syncs and relays the
+ * payments submitted to it over one-way connections.
  * And peer selection, which the kernels run themselves in simulated time:
  * an address that never answers is dialled again after 1, 2, 4, ... 60 s;
  * the hostile peer that sent an invalid block is suspended for 200 s, then
@@ -70,7 +73,13 @@ static void check_run(const sim_result *r) {
      * forks aside, every block received is adopted. Without the
      * decisions each came once per peer, about 2,000 for 670. */
     assert_true(r->stats[i].blocks_received <= r->stats[i].blocks_adopted + SLOTS / 50);
+    /* Full duplex: each core's two peers are on connections that carry
+     * both directions. */
+    assert_int_equal(r->stats[i].conns_duplex, 2);
   }
+  /* Every core lists the others; the first to dial made the one
+   * connection of each pair, which the other took as its own too. */
+  assert_int_equal(r->links, 3);
   printf(
       "common prefix to block %llu; %llu main blocks in %d slots; %zu of %zu txs on every "
       "chain; %llu deliveries, %llu bytes\n",
@@ -165,14 +174,50 @@ static void test_restart_on_empty_chaindb(void **state) {
   assert_true(low - r.common_block_no <= K);
   assert_true(r.tip[1].block_no + 2 >= r.tip[0].block_no);
   assert_int_equal(r.txs_included, 10);
-  /* Cores 0 and 2 saw their connections to node 1 close in order: each
-   * dials it again after its first backoff, one second. */
+  /* Cores 0 and 2 saw their connections to node 1 close in order; the
+   * restarted node dialled them at once, and each took that connection
+   * as its own too (before its backoff of one second was over): it never
+   * dialled node 1 again, and the three pairs kept one connection each. */
   uint64_t restart_us = START_US + 151 * S + 750000, at[8];
   for (size_t i = 0; i < 3; i += 2) {
-    size_t n = dials_of(&r, i, 1, at, 8);
-    assert_int_equal(n, 2);
-    assert_int_equal(at[1], restart_us + S);
+    assert_int_equal(dials_of(&r, 1, (uint16_t)i, at, 8), i == 0 ? 1 : 2);
+    assert_int_equal(at[i == 0 ? 0 : 1], restart_us);
+    size_t again = dials_of(&r, i, 1, at, 8);
+    assert_true(again == 0 || at[again - 1] < restart_us);
+    assert_int_equal(r.stats[i].conns_duplex, 2);
   }
+  assert_int_equal(r.stats[1].conns_duplex, 2);
+}
+
+/* A relay whose handshakes are initiator-only (one behind a firewall):
+ * it syncs from the cores and relays the payments submitted to it, over
+ * connections that carry one direction only. */
+static void test_initiator_only_relay(void **state) {
+  (void)state;
+  sim_config cfg = config(19);
+  cfg.slots = 300;
+  cfg.txs = 20;
+  cfg.initiator_only_relay = true;
+  sim_result r;
+  sim_run(&cfg, &r);
+  const size_t relay = 3;
+  printf("initiator-only relay: tip block %llu, %llu adopted; %zu of %zu payments on every chain\n",
+         (unsigned long long)r.tip[relay].block_no,
+         (unsigned long long)r.stats[relay].blocks_adopted, r.txs_included, r.txs_submitted);
+  assert_int_equal(r.stats[relay].conns_out, 3);
+  assert_int_equal(r.stats[relay].conns_duplex, 0);
+  for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(r.stats[i].conns_duplex, 2); /* the cores among themselves */
+    assert_int_equal(r.stats[i].conns_in + r.stats[i].conns_out, 3);
+  }
+  assert_int_equal(r.links, 3 + 3);
+  uint64_t low = UINT64_MAX;
+  for (size_t i = 0; i <= relay; i++) low = r.tip[i].block_no < low ? r.tip[i].block_no : low;
+  assert_true(low - r.common_block_no <= K);
+  assert_true(r.tip[relay].block_no + 2 >= r.tip[0].block_no);
+  /* Some payments went to the relay; all are on every chain. */
+  assert_int_equal(r.txs_included, 20);
+  assert_true(r.stats[relay].mempool.accepted > 0);
 }
 
 /* A core whose topology lists an address nobody answers, and a relay
@@ -223,6 +268,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_converge_and_repeat),
                                      cmocka_unit_test(test_relay_refuses_evil_peer),
                                      cmocka_unit_test(test_restart_on_empty_chaindb),
-                                     cmocka_unit_test(test_peer_selection)};
+                                     cmocka_unit_test(test_peer_selection),
+                                     cmocka_unit_test(test_initiator_only_relay)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }
