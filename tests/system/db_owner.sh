@@ -34,7 +34,8 @@ fail() {
   exit 1
 }
 
-base=$((24000 + ($$ % 80) * 100)) # below 32768: never an ephemeral port
+. "$(dirname "$0")/ports.sh"
+base=$(port_base db_owner) # below 32768: never an ephemeral port
 "$cli" devnet create --dir "$net" --core-nodes 1 --relays 1 --slot-ms 250 --k 10 \
   --base-port "$base" --start-delay-s 1 >/dev/null
 genesis=$net/genesis/genesis.json

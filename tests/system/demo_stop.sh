@@ -23,7 +23,8 @@ seed=${2:-${DEMO_STOP_SEED:-1}}
 RANDOM=$seed
 work=$(mktemp -d)
 demo=$work/demo
-base=$((21000 + ($$ % 50) * 200)) # nodes on base+0..3, their metrics on base+100..103
+. "$(dirname "$0")/ports.sh"
+base=$(port_base demo_stop) # nodes on base+0..3, their metrics on base+100..103
 demo_pid=
 cleanup() {
   # demo.sh leads its own process group; its nodes lead sessions of their own.

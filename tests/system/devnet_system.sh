@@ -40,7 +40,8 @@ fail() {
 json_number() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" | awk 'NR == 1'; }
 
 slot_ms=250
-base=$((20000 + ($$ % 300) * 100))
+. "$(dirname "$0")/ports.sh"
+base=$(port_base devnet_system)
 "$cli" devnet create --dir "$net" --core-nodes 3 --relays 1 --slot-ms $slot_ms --k 10 \
   --base-port $base --start-delay-s 6 --poor-addresses 201 >"$work/devnet.json"
 export CARDINAL_NODE=$node_bin

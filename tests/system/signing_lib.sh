@@ -27,9 +27,9 @@ fail() {
 # The first number named $1 (awk reads all its input: no SIGPIPE under pipefail).
 json_number() { sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" | awk 'NR == 1'; }
 
-# Ports below Linux's ephemeral range (32768 up), where an outgoing
-# connection of another test could take one first.
-base=$((22000 + ($$ % 90) * 100))
+# Ports of this test's own band (ports.sh).
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
+base=$(port_base "$name")
 export CARDINAL_NODE=$node_bin
 
 # make_devnet CORES RELAYS SLOT_MS [POOR]: the devnet, k = 10 (epochs of

@@ -6,6 +6,7 @@
 #
 # Every process a test starts is added to $pids by its pid and killed at
 # exit; ports are below 32768, away from the ephemeral range.
+. "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 # A fresh $work with a one-core-node devnet ($net, node on $base) whose
 # genesis started a second ago, and the cleanup trap.
@@ -13,7 +14,7 @@ stop_setup() {
   work=$(mktemp -d)
   net=$work/net
   pids=()
-  base=$((21000 + ($$ % 100) * 100))
+  base=$(port_base "$name")
   trap stop_cleanup EXIT
   trap 'echo "$name: FAIL: line $LINENO exited $?" >&2' ERR
   "$cli" devnet create --dir "$net" --core-nodes 1 --relays 0 --slot-ms 200 --k 10 \
