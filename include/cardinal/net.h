@@ -539,7 +539,14 @@ cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s);
 
 #define CDL_CLIENT_MAX_PIPELINE 1000
 
-typedef int (*cdl_n2n_block_fn)(void *ctx, const uint8_t *block, size_t len, cdl_error *err);
+/* A fetched block, parsed once by the client (docs/storage.md "One parse
+ * per block"): decoded with the configured epoch_slots, its header hashed
+ * by the decoder and that hash checked against the announced header's. One
+ * whose header hashes to the announced one but that does not decode comes
+ * with block->rc set (the ChainDB refuses it under the decoder's rule).
+ * Valid for the call only (the decoding lives in the client's arena);
+ * cdl_chaindb_add_parsed takes it as it is. */
+typedef int (*cdl_n2n_block_fn)(void *ctx, const cdl_parsed_block *block, cdl_error *err);
 
 /* Block-fetch decisions shared by several connections (the node kernel's,
  * docs/node.md "Block-fetch decisions"). Before an announced block is

@@ -156,6 +156,33 @@ int cdl_block_info_read(const uint8_t *bytes, size_t len, uint64_t epoch_slots,
 int cdl_block_info_of(const cdl_byron_block *blk, const uint8_t *bytes, size_t len,
                       uint64_t epoch_slots, cdl_block_info *info, cdl_error *err);
 
+/* ---- A block parsed once (docs/storage.md "One parse per block") --------
+ * A stored-form block decoded where it enters the node (the node-to-node
+ * client, cdl_chaindb_add_block) and passed along as it is: the bytes, the
+ * decoded block the ledger validates, and what storage needs to know of it
+ * (hash, previous hash, slot, block number), so that nothing after the
+ * entry decodes or hashes the same bytes again. A block that does not
+ * decode is carried too, with the decoder's verdict, for the ChainDB to
+ * refuse under the decoder's rule. The bytes are the caller's and |blk|
+ * lives in the arena it was decoded into: both borrowed, valid for the
+ * call the parsed block is passed to. */
+typedef struct cdl_parsed_block {
+  const uint8_t *bytes;
+  size_t len;
+  uint64_t epoch_slots;       /* 10k: info.slot was counted with it */
+  int rc;                     /* CDL_OK, or why the bytes are no block: |why| */
+  cdl_error why;
+  const cdl_byron_block *blk; /* NULL unless rc is CDL_OK */
+  cdl_block_info info;        /* zero unless rc is CDL_OK */
+} cdl_parsed_block;
+
+/* Decodes |bytes| once into |arena| (reset by the caller) and fills |pb|:
+ * the decoded block and its cdl_block_info (the header hashed once, by the
+ * decoder). Returns pb->rc: 0, or the decoder's failure (CDL_E_NOMEM among
+ * them), described in pb->why. */
+int cdl_parsed_block_decode(const uint8_t *bytes, size_t len, uint64_t epoch_slots,
+                            cdl_arena *arena, cdl_parsed_block *pb);
+
 /* ---- Volatile DB (volatile.c) -------------------------------------------
  * The blocks that may still be rolled back: less than k deep, possibly on
  * several forks at once. Files `blocks-NNNNNNNNNN.dat` in one directory,
@@ -421,9 +448,19 @@ typedef struct cdl_chaindb_add_result {
 } cdl_chaindb_add_result;
 
 /* Adds one stored-form block ([0|1, block]) and runs chain selection.
- * Returns 0 with the outcome, or a failure (I/O, memory). */
+ * Returns 0 with the outcome, or a failure (I/O, memory). For callers
+ * that have only the bytes (import, tests): the block is parsed once
+ * (cdl_parsed_block_decode) and added as cdl_chaindb_add_parsed does. */
 int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
                           cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err);
+/* The same for a block parsed already: nothing is decoded or hashed again;
+ * the ledger applies pb->blk (a fork's other blocks are read back from the
+ * volatile DB). One that did not decode (pb->rc) is refused with the
+ * decoder's rule, or is the failure when that was CDL_E_NOMEM. A block
+ * parsed under another epoch length gets its slot counted again from
+ * pb->blk. */
+int cdl_chaindb_add_parsed(cdl_chaindb *db, const cdl_parsed_block *pb,
+                           cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err);
 /* Blocks that arrived together (a batch read from a file or a socket):
  * added one by one between begin and end, their records reach the OS in
  * one write at the end (docs/storage.md "Durability"). Nothing about them

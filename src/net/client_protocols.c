@@ -5,8 +5,9 @@
  *
  * Headers from chain-sync go into a ring in chain order, each checked to
  * extend the one before it. Block-fetch asks for the oldest announced
- * headers in ranges; each block that comes must hash to the header
- * expected next, then goes to the caller. A roll-backward drops announced
+ * headers in ranges; each block that comes is parsed once here (docs/
+ * storage.md "One parse per block"), must hash to the header expected
+ * next, then goes to the caller parsed. A roll-backward drops announced
  * headers that were not requested yet; blocks already requested still
  * arrive and go to the caller, whose chain selection sorts forks out.
  */
@@ -21,7 +22,9 @@ static hdr_entry *at(cdl_n2n_client *c, uint64_t pos) { return &c->ring[pos % CL
 
 /* ---- Chain-sync ------------------------------------------------------------ */
 
-/* Slot, number and hash of a wrapped Byron header; its previous hash. */
+/* Slot, number and hash of a wrapped Byron header; its previous hash.
+ * The hash is the decoder's, of [tag, header]: so the header must be the
+ * whole of the bytes it came in. */
 static int read_header(cdl_n2n_client *c, cdl_span content, hdr_entry *e, uint8_t prev[32],
                        cdl_error *err) {
   cdl_net_header h;
@@ -36,6 +39,7 @@ static int read_header(cdl_n2n_client *c, cdl_span content, hdr_entry *e, uint8_
     e->slot = eh.epoch * c->cfg.epoch_slots;
     e->block_no = eh.difficulty;
     memcpy(prev, eh.prev_hash, 32);
+    memcpy(e->hash, eh.hash, 32);
   } else {
     cdl_byron_header mh;
     CDL_TRY(cdl_byron_header_read(&cur, &ctx, &mh));
@@ -45,15 +49,10 @@ static int read_header(cdl_n2n_client *c, cdl_span content, hdr_entry *e, uint8_
     e->slot = mh.epoch * c->cfg.epoch_slots + mh.slot_in_epoch;
     e->block_no = mh.difficulty;
     memcpy(prev, mh.prev_hash, 32);
+    memcpy(e->hash, mh.hash, 32);
   }
   e->size_hint = h.size_hint;
-  cdl_blake2b hb;
-  uint8_t wrap[2] = {0x82, h.subtag};
-  cdl_blake2b_256_init(&hb);
-  cdl_blake2b_update(&hb, wrap, 2);
-  cdl_blake2b_update(&hb, h.header.ptr, h.header.len);
-  cdl_blake2b_256_final(&hb, e->hash);
-  return CDL_OK;
+  return cdl_cbor_expect_end(&cur, "Byron header");
 }
 
 static int roll_forward(cdl_n2n_client *c, const cdl_cs_msg *m, cdl_error *err) {
@@ -154,22 +153,37 @@ int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 
 /* ---- Block-fetch ----------------------------------------------------------- */
 
-static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
-  if (!c->bf.streaming || c->bf.left[0] == 0) return cl_unexpected("block-fetch", "MsgBlock", err);
+/* The hash of a stored block's header read without decoding the rest:
+ * only for a block that does not decode, to tell one other than the block
+ * asked for (a violation) from an invalid one (the caller's to refuse). */
+static int shallow_hash(cdl_span block, uint8_t hash[32], cdl_error *err) {
   uint8_t subtag;
   cdl_span header;
   CDL_TRY(cdl_net_byron_block_parts(block.ptr, block.len, &subtag, &header, err));
-  uint8_t hash[32], wrap[2] = {0x82, subtag};
+  uint8_t wrap[2] = {0x82, subtag};
   cdl_blake2b hb;
   cdl_blake2b_256_init(&hb);
   cdl_blake2b_update(&hb, wrap, 2);
   cdl_blake2b_update(&hb, header.ptr, header.len);
   cdl_blake2b_256_final(&hb, hash);
+  return CDL_OK;
+}
+
+static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
+  if (!c->bf.streaming || c->bf.left[0] == 0) return cl_unexpected("block-fetch", "MsgBlock", err);
+  cdl_parsed_block pb;
+  uint8_t undecoded[32];
+  const uint8_t *hash = pb.info.hash;
+  cdl_arena_reset(&c->arena);
+  if (cdl_parsed_block_decode(block.ptr, block.len, c->cfg.epoch_slots, &c->arena, &pb) != CDL_OK) {
+    CDL_TRY(shallow_hash(block, undecoded, err));
+    hash = undecoded;
+  }
   const hdr_entry *want = at(c, c->head);
   if (memcmp(hash, want->hash, 32) != 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: block %llu is not the one asked for",
                          (unsigned long long)want->block_no);
-  CDL_TRY(c->cfg.on_block(c->cfg.ctx, block.ptr, block.len, err));
+  CDL_TRY(c->cfg.on_block(c->cfg.ctx, &pb, err));
   c->head++;
   c->bf.left[0]--;
   c->st.blocks++;

@@ -7,7 +7,8 @@
  * An upstream client offers the ChainDB's chain for the intersection,
  * asks the kernel before fetching each block (node_fetch.c: no block from
  * two peers at once, only better chains, byte budgets), and gives every
- * block it fetches to the ChainDB: a block the ledger refuses
+ * block it fetches, parsed once by the client, to the ChainDB as it is
+ * (docs/storage.md "One parse per block"): a block the ledger refuses
  * ends that connection (CDL_E_REJECTED, the peer's fault); one that
  * changes the selected chain wakes the whole node. A server gets the
  * node's mempool and slot, so local tx-submission and tx-submission feed
@@ -34,16 +35,16 @@ void node_conn_free(node_conn *c) {
   free(c);
 }
 
-static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+/* A block the client fetched, parsed once there: its hash ends the fetch
+ * claim, and the ChainDB takes it as parsed (nothing decodes it again). */
+static int on_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
   node_conn *c = ctx;
   cdl_node *n = c->node;
-  cdl_block_info info;
-  cdl_error scratch = {0};
-  if (cdl_block_info_read(block, len, n->epoch_slots, &info, &scratch) == CDL_OK)
-    node_fetch_arrived(n, c, info.hash); /* an undecodable one ends the connection below */
+  if (block->rc == CDL_OK)
+    node_fetch_arrived(n, c, block->info.hash); /* an undecodable one ends the connection below */
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
-  int rc = cdl_chaindb_add_block(n->db, block, len, &res, &rej, err);
+  int rc = cdl_chaindb_add_parsed(n->db, block, &res, &rej, err);
   if (rc != CDL_OK) return node_fail(n, rc, err); /* our disk, not the peer */
   n->st.blocks_received++;
   if (res.outcome == CDL_ADD_INVALID) {

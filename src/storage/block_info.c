@@ -2,7 +2,9 @@
  * block_info.c: what storage needs to know about a block (hash, previous
  * hash, slot, block number, EBB or not, where its header lies), read from
  * the bytes as they are stored in chunk files: [0, EBB] or [1, main block]
- * (docs/byron.md sections 3.1 and 3.4).
+ * (docs/byron.md sections 3.1 and 3.4); and a block parsed once with it,
+ * to pass along from where it enters (docs/storage.md "One parse per
+ * block").
  */
 #include <string.h>
 
@@ -38,4 +40,17 @@ int cdl_block_info_read(const uint8_t *bytes, size_t len, uint64_t epoch_slots,
   if (rc == CDL_OK) rc = cdl_block_info_of(&blk, bytes, len, epoch_slots, info, err);
   cdl_arena_free(&arena);
   return rc;
+}
+
+int cdl_parsed_block_decode(const uint8_t *bytes, size_t len, uint64_t epoch_slots,
+                            cdl_arena *arena, cdl_parsed_block *pb) {
+  *pb = (cdl_parsed_block){.bytes = bytes, .len = len, .epoch_slots = epoch_slots};
+  cdl_byron_ctx ctx = {.arena = arena, .err = &pb->why, .flags = 0};
+  cdl_byron_block *blk = cdl_arena_alloc(arena, sizeof *blk);
+  int rc = blk ? CDL_OK : cdl_error_set(&pb->why, CDL_E_NOMEM, 0, "out of memory");
+  if (rc == CDL_OK) rc = cdl_byron_block_decode(bytes, len, &ctx, blk);
+  if (rc == CDL_OK) rc = cdl_block_info_of(blk, bytes, len, epoch_slots, &pb->info, &pb->why);
+  if (rc == CDL_OK) pb->blk = blk;
+  else memset(&pb->info, 0, sizeof pb->info);
+  return pb->rc = rc;
 }

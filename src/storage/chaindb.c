@@ -84,8 +84,7 @@ static void reject_decode(cdl_rejection *rej, const cdl_error *e) {
 
 int cdb_apply(cdl_chaindb *db, cdl_ledger *l, const uint8_t *bytes, size_t len,
               cdl_rejection *rej, cdl_error *err) {
-  db->pending = NULL; /* its arena is about to be reused */
-  cdl_arena_reset(&db->arena);
+  cdl_arena_reset(&db->arena); /* never the pending block's */
   cdl_error derr = {0};
   cdl_byron_ctx ctx = {.arena = &db->arena, .err = &derr, .flags = 0};
   cdl_byron_block blk;

@@ -45,8 +45,11 @@ struct cdl_chaindb {
   uint64_t blocks_since_snapshot, since_sync, since_gc;
   uint8_t (*invalid)[32];   /* a ring of refused block hashes */
   size_t n_invalid, next_invalid;
-  cdl_arena arena;          /* one decoded block at a time */
-  /* The block being added, decoded once: applied from here, not re-read. */
+  cdl_arena arena;          /* a stored block decoded to be applied again */
+  cdl_arena parse_arena;    /* the block cdl_chaindb_add_block parses */
+  /* The block being added, parsed once where it entered (the caller's
+   * cdl_parsed_block): applied from here, never re-read. Set only while
+   * chain selection runs for it. */
   const cdl_byron_block *pending;
   uint8_t pending_hash[32];
   cdl_buf scratch;
@@ -65,8 +68,8 @@ static inline uint64_t cdb_key(const cdl_block_info *b) {
 int cdb_chain_push(cdl_chaindb *db, const cdl_block_info *b);
 bool cdb_tip(const cdl_chaindb *db, cdl_block_info *tip);
 int cdb_read(cdl_chaindb *db, const cdl_block_info *b, cdl_buf *out, cdl_error *err);
-/* Decodes and applies one stored block to |l| (the pending block is
- * applied as it is when |hash| names it; |hash| may be NULL). */
+/* Applies one stored block to |l|: the pending block as it is when |hash|
+ * names it, any other read back and decoded. */
 int cdb_apply_block(cdl_chaindb *db, cdl_ledger *l, const uint8_t *hash, cdl_rejection *rej,
                     cdl_error *err);
 int cdb_apply(cdl_chaindb *db, cdl_ledger *l, const uint8_t *bytes, size_t len,

@@ -125,6 +125,7 @@ int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chain
   db->fs = cfg->fs ? cfg->fs : &db->posix_fs;
   memcpy(db->genesis_hash, cfg->genesis->hash, 32);
   cdl_arena_init(&db->arena, 0);
+  cdl_arena_init(&db->parse_arena, 0);
   cdl_buf_init(&db->scratch, 0);
   db->invalid = calloc(CDB_INVALID_MAX, 32);
   int rc = db->invalid ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
@@ -155,6 +156,7 @@ void cdl_chaindb_abandon(cdl_chaindb *db) {
   cdl_buf_free(&db->genesis_image);
   cdl_buf_free(&db->scratch);
   cdl_arena_free(&db->arena);
+  cdl_arena_free(&db->parse_arena);
   free(db->chain);
   free(db->invalid);
   cdl_db_unlock(db->fs, db->lock); /* last: the files are closed */

@@ -387,37 +387,55 @@ int cdb_select_all(cdl_chaindb *db, uint64_t *adopted, cdl_error *err) {
   return CDL_OK;
 }
 
-/* Decodes the new block once into the ChainDB's arena: chain selection
- * applies it from there when it extends the tip. */
-static int decode_new(cdl_chaindb *db, const uint8_t *bytes, size_t len, cdl_block_info *b,
-                      cdl_error *err) {
-  db->pending = NULL;
-  cdl_arena_reset(&db->arena);
-  cdl_byron_ctx ctx = {.arena = &db->arena, .err = err, .flags = 0};
-  cdl_byron_block *blk = cdl_arena_alloc(&db->arena, sizeof *blk);
-  if (blk == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
-  CDL_TRY(cdl_byron_block_decode(bytes, len, &ctx, blk));
-  CDL_TRY(cdl_block_info_of(blk, bytes, len, cdl_byron_epoch_slots(db->cfg.ledger.k), b, err));
-  db->pending = blk;
-  memcpy(db->pending_hash, b->hash, 32);
+/* A block that is no block (|why|, the decoder's verdict) is refused
+ * under the decoder's rule; running out of memory is ours, a failure. */
+static int refuse_undecoded(const cdl_error *why, cdl_chaindb_add_result *res, cdl_rejection *rej,
+                            cdl_error *err) {
+  if (why->code == CDL_E_NOMEM) return cdl_error_set(err, CDL_E_NOMEM, 0, "%s", why->message);
+  memset(rej, 0, sizeof *rej);
+  rej->rule = cdl_error_name(why->code);
+  snprintf(rej->detail, sizeof rej->detail, "%.190s", why->message);
+  res->outcome = CDL_ADD_INVALID;
   return CDL_OK;
 }
 
-int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
-                          cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err) {
+/* The parsed block's info under this ChainDB's epoch length: as parsed,
+ * or the slot counted again from the decoded block (no decode). */
+static int info_here(const cdl_chaindb *db, const cdl_parsed_block *pb, cdl_block_info *b,
+                     cdl_error *why) {
+  uint64_t epoch_slots = cdl_byron_epoch_slots(db->cfg.ledger.k);
+  if (pb->rc != CDL_OK) return *why = pb->why, pb->rc;
+  if (pb->epoch_slots == epoch_slots) return *b = pb->info, CDL_OK;
+  return cdl_block_info_of(pb->blk, pb->bytes, pb->len, epoch_slots, b, why);
+}
+
+/* Chain selection through the new block |b|, stored already, applied from
+ * its decoding |blk| where a candidate reaches it. */
+static int select_new(cdl_chaindb *db, const cdl_block_info *b, const cdl_byron_block *blk,
+                      cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err) {
+  uint64_t gen = db->generation, before = tip_key(db);
+  selection sel = {.new_hash = b->hash, .rej = rej, .start_n = db->n_chain};
+  db->pending = blk;
+  memcpy(db->pending_hash, b->hash, 32);
+  int rc = select_from(db, b, &sel, err);
+  if (rc == CDL_OK && !sel.new_invalid) rc = extend_more(db, &sel, err);
+  db->pending = NULL; /* it lives in the caller's arena */
+  if (rc != CDL_OK) return rc;
+  res->rollback = sel.rollback;
+  res->outcome = sel.new_invalid                                      ? CDL_ADD_INVALID
+                 : (tip_key(db) != before || db->generation != gen) ? CDL_ADD_ADOPTED
+                                                                      : CDL_ADD_STORED;
+  return CDL_OK;
+}
+
+int cdl_chaindb_add_parsed(cdl_chaindb *db, const cdl_parsed_block *pb,
+                           cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err) {
   memset(res, 0, sizeof *res);
   if (db->cfg.read_only)
     return cdl_error_set(err, CDL_E_USAGE, 0, "chaindb: opened read-only, no block can be added");
   cdl_block_info b, imm;
-  cdl_error derr = {0};
-  if (decode_new(db, bytes, len, &b, &derr) != CDL_OK) {
-    if (derr.code == CDL_E_NOMEM) return cdl_error_set(err, CDL_E_NOMEM, 0, "%s", derr.message);
-    memset(rej, 0, sizeof *rej);
-    rej->rule = cdl_error_name(derr.code);
-    snprintf(rej->detail, sizeof rej->detail, "%.190s", derr.message);
-    res->outcome = CDL_ADD_INVALID;
-    return CDL_OK;
-  }
+  cdl_error why = {0};
+  if (info_here(db, pb, &b, &why) != CDL_OK) return refuse_undecoded(&why, res, rej, err);
   if (cdl_immutable_tip(db->imm, &imm, NULL) && cdb_key(&b) <= cdb_key(&imm))
     return res->outcome = CDL_ADD_TOO_OLD, CDL_OK;
   if (cdb_is_invalid(db, b.hash)) {
@@ -426,20 +444,22 @@ int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
     return res->outcome = CDL_ADD_INVALID, CDL_OK;
   }
   if (cdl_volatile_info(db->vol, b.hash, NULL)) return res->outcome = CDL_ADD_DUPLICATE, CDL_OK;
-  CDL_TRY(cdl_volatile_put(db->vol, bytes, len, &b, err)); /* in the OS's hands from here */
+  /* in the OS's hands from here */
+  CDL_TRY(cdl_volatile_put(db->vol, pb->bytes, pb->len, &b, err));
   if (++db->since_sync >= db->cfg.sync_interval) CDL_TRY(cdl_chaindb_sync(db, err));
-  uint64_t gen = db->generation, before = tip_key(db);
-  selection sel = {.new_hash = b.hash, .rej = rej, .start_n = db->n_chain};
-  CDL_TRY(select_from(db, &b, &sel, err));
-  if (!sel.new_invalid) CDL_TRY(extend_more(db, &sel, err));
-  res->rollback = sel.rollback;
-  res->outcome = sel.new_invalid                                      ? CDL_ADD_INVALID
-                 : (tip_key(db) != before || db->generation != gen) ? CDL_ADD_ADOPTED
-                                                                      : CDL_ADD_STORED;
+  CDL_TRY(select_new(db, &b, pb->blk, res, rej, err));
   CDL_TRY(cdb_move_immutable(db, err));
-  db->pending = NULL; /* it points into the caller's bytes */
   if (db->blocks_since_snapshot >= db->cfg.snapshot_interval) CDL_TRY(cdb_image_take(db, err));
   return CDL_OK;
+}
+
+int cdl_chaindb_add_block(cdl_chaindb *db, const uint8_t *bytes, size_t len,
+                          cdl_chaindb_add_result *res, cdl_rejection *rej, cdl_error *err) {
+  cdl_parsed_block pb;
+  cdl_arena_reset(&db->parse_arena);
+  cdl_parsed_block_decode(bytes, len, cdl_byron_epoch_slots(db->cfg.ledger.k), &db->parse_arena,
+                          &pb);
+  return cdl_chaindb_add_parsed(db, &pb, res, rej, err);
 }
 
 int cdl_chaindb_snapshot_now(cdl_chaindb *db, cdl_error *err) {

@@ -104,8 +104,8 @@ static void mux(const uint8_t *p, size_t n) {
   cdl_mux_free(&m);
 }
 
-static int take_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
-  (void)ctx, (void)block, (void)len, (void)err;
+static int take_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
+  (void)ctx, (void)block, (void)err;
   return CDL_OK;
 }
 

@@ -4,11 +4,13 @@
  *  - against our server engine in memory, over a ChainDB of the first
  *    2,000 real mainnet blocks: every block arrives once, in order, byte
  *    for byte, pipelined or not, with the stream cut into pieces of any
- *    size; a known point makes it start after that point; keep-alive
- *    measures a round trip;
+ *    size, each handed over parsed (info and decoding of those bytes); a
+ *    known point makes it start after that point; keep-alive measures a
+ *    round trip;
  *  - against a scripted lying server: a header that does not extend the
- *    one before, a block other than the one announced, a message the
- *    server may not send, a batch that ends early, a refused handshake and
+ *    one before, a header with bytes after it, a block other than the one
+ *    announced, the announced block with a byte after it (handed over
+ *    with the decoder's verdict), a message the server may not send, a batch that ends early, a refused handshake and
  *    silence past each time limit; points that are not what the client
  *    offered or announced (a right hash under a wrong slot); each is a
  *    violation with its rule.
@@ -38,17 +40,30 @@ static int group_teardown(void **state) {
   return 0;
 }
 
-/* What the client hands over: each block must be the next real one. */
+/* What the client hands over: each block must be the next real one,
+ * parsed (its info that of the real block, its decoding of those bytes).
+ * One that did not decode is recorded and refused. */
 typedef struct sink {
   size_t next, fail_at;
+  int undecoded_rc;
 } sink;
 
-static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+static int on_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
   sink *s = ctx;
+  if (block->rc != CDL_OK) {
+    assert_null(block->blk);
+    s->undecoded_rc = block->rc;
+    return cdl_error_set(err, CDL_E_REJECTED, 0, "undecodable block refused");
+  }
   if (s->next == s->fail_at) return cdl_error_set(err, CDL_E_REJECTED, 0, "block refused");
   assert_true(s->next < N_BLOCKS);
-  assert_int_equal(len, S.e.blocks[s->next].len);
-  assert_memory_equal(block, S.e.blocks[s->next].ptr, len);
+  assert_int_equal(block->len, S.e.blocks[s->next].len);
+  assert_memory_equal(block->bytes, S.e.blocks[s->next].ptr, block->len);
+  assert_int_equal(block->epoch_slots, 21600);
+  assert_same_info(&block->info, &S.info[s->next]);
+  assert_non_null(block->blk);
+  assert_ptr_equal(block->blk->wrapped_raw.ptr, block->bytes);
+  assert_int_equal(block->blk->wrapped_raw.len, block->len);
   s->next++;
   return CDL_OK;
 }
@@ -243,11 +258,41 @@ static int forward(liar *l, size_t i) {
   return rc;
 }
 
-static int bf(liar *l, uint8_t kind, size_t block) {
-  cdl_bf_msg m = {.kind = kind};
-  if (kind == CDL_BF_BLOCK) m.block = S.e.blocks[block];
+/* Header |i| with a byte after it inside its tag-24 bytes. */
+static int forward_padded(liar *l, size_t i) {
+  uint8_t subtag;
+  cdl_span header;
+  cdl_error err = {0};
+  assert_int_equal(
+      cdl_net_byron_block_parts(S.e.blocks[i].ptr, S.e.blocks[i].len, &subtag, &header, &err),
+      CDL_OK);
+  cdl_buf padded, h;
+  cdl_buf_init(&padded, 0);
+  cdl_buf_init(&h, 0);
+  cdl_buf_append(&padded, header.ptr, header.len);
+  cdl_buf_append(&padded, (const uint8_t *)"", 1);
+  cdl_cbor_enc_array(&h, 2);
+  cdl_cbor_enc_uint(&h, 0);
+  cdl_cbor_enc_array(&h, 2);
+  cdl_cbor_enc_array(&h, 2);
+  cdl_cbor_enc_uint(&h, subtag);
+  cdl_cbor_enc_uint(&h, S.e.blocks[i].len);
+  cdl_cbor_enc_tag(&h, 24);
+  cdl_cbor_enc_bytes(&h, padded.data, padded.len);
+  int rc = cs(l, (cdl_cs_msg){.kind = CDL_CS_ROLL_FORWARD, .content = cdl_span_of(h.data, h.len)});
+  cdl_buf_free(&padded);
+  cdl_buf_free(&h);
+  return rc;
+}
+
+static int bf_span(liar *l, uint8_t kind, cdl_span block) {
+  cdl_bf_msg m = {.kind = kind, .block = block};
   cdl_bf_encode(&l->msg, &m);
   return feed(l, CDL_PROTO_BLOCK_FETCH);
+}
+
+static int bf(liar *l, uint8_t kind, size_t block) {
+  return bf_span(l, kind, kind == CDL_BF_BLOCK ? S.e.blocks[block] : cdl_span_of(NULL, 0));
 }
 
 /* Intersection at the origin, the roll back to it, header 0. */
@@ -266,6 +311,15 @@ static void announce_two(liar *l) {
   assert_int_equal(cs(l, (cdl_cs_msg){.kind = CDL_CS_AWAIT_REPLY}), CDL_OK);
 }
 
+/* A fresh liar that announced headers 0 and 1 and sent block 0 of the
+ * range the client asked for. */
+static void liar_after_block_0(liar *l) {
+  liar_start(l, 4, true);
+  announce_two(l);
+  assert_int_equal(bf(l, CDL_BF_START_BATCH, 0), CDL_OK);
+  assert_int_equal(bf(l, CDL_BF_BLOCK, 0), CDL_OK);
+}
+
 static void test_lying_server(void **state) {
   (void)state;
   liar l;
@@ -278,11 +332,25 @@ static void test_lying_server(void **state) {
   assert_int_equal(bf(&l, CDL_BF_START_BATCH, 0), CDL_OK);
   liar_end(&l, bf(&l, CDL_BF_BLOCK, 1), CDL_E_PROTOCOL, "is not the one asked for");
 
-  liar_start(&l, 4, true);
-  announce_two(&l);
-  assert_int_equal(bf(&l, CDL_BF_START_BATCH, 0), CDL_OK);
-  assert_int_equal(bf(&l, CDL_BF_BLOCK, 0), CDL_OK);
+  liar_after_block_0(&l);
   liar_end(&l, bf(&l, CDL_BF_BATCH_DONE, 0), CDL_E_PROTOCOL, "a batch ended 1 blocks early");
+
+  /* The header the decoder hashes must be all there is: nothing after it. */
+  liar_start(&l, 4, true);
+  announce_first(&l);
+  liar_end(&l, forward_padded(&l, 1), CDL_E_TRAILING, "after the end of Byron header");
+
+  /* A block whose header is the one announced but that does not decode
+   * (a byte after it) goes to the caller with the decoder's verdict. */
+  liar_after_block_0(&l);
+  cdl_buf padded;
+  cdl_buf_init(&padded, 0);
+  cdl_buf_append(&padded, S.e.blocks[1].ptr, S.e.blocks[1].len);
+  cdl_buf_append(&padded, (const uint8_t *)"", 1);
+  int rc = bf_span(&l, CDL_BF_BLOCK, cdl_span_of(padded.data, padded.len));
+  cdl_buf_free(&padded);
+  assert_int_equal(l.s.undecoded_rc, CDL_E_TRAILING);
+  liar_end(&l, rc, CDL_E_REJECTED, "undecodable block refused");
 
   liar_start(&l, 4, true); /* nothing asked for yet */
   liar_end(&l, bf(&l, CDL_BF_BLOCK, 0), CDL_E_PROTOCOL, "may not send MsgBlock");

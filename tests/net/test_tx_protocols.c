@@ -566,8 +566,8 @@ typedef struct offer_peer {
 
 enum { OP_HS, OP_CS, OP_BF, OP_KA, OP_TX };
 
-static int no_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
-  (void)ctx, (void)block, (void)len;
+static int no_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
+  (void)ctx, (void)block;
   return cdl_error_set(err, CDL_E_USAGE, 0, "no block was asked for");
 }
 

@@ -86,12 +86,14 @@ static void tell(int fd, uint64_t v) {
   if (write(fd, &v, sizeof v) != (ssize_t)sizeof v) _exit(98);
 }
 
-/* Adds a block of the chain; its index once it is adopted. */
-static int add_one(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t len, long *index,
-                   cdl_error *err) {
+/* Adds a block of the chain, as bytes or (|pb|, from the sync's client)
+ * parsed already; its index once it is adopted. */
+static int add_one(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t len,
+                   const cdl_parsed_block *pb, long *index, cdl_error *err) {
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
-  int rc = cdl_chaindb_add_block(db, b, len, &res, &rej, err);
+  int rc = pb ? cdl_chaindb_add_parsed(db, pb, &res, &rej, err)
+              : cdl_chaindb_add_block(db, b, len, &res, &rej, err);
   if (rc != CDL_OK) return rc;
   if (res.outcome != CDL_ADD_ADOPTED)
     return cdl_error_set(err, CDL_E_REJECTED, 0, "not adopted: %s", rej.rule ? rej.rule : "?");
@@ -101,10 +103,10 @@ static int add_one(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t le
   return CDL_OK;
 }
 
-static int add_and_tell(const phases *p, cdl_chaindb *db, const uint8_t *b, size_t len, int fd,
+static int add_and_tell(const phases *p, cdl_chaindb *db, const cdl_parsed_block *pb, int fd,
                         cdl_error *err) {
   long i;
-  int rc = add_one(p, db, b, len, &i, err);
+  int rc = add_one(p, db, pb->bytes, pb->len, pb, &i, err);
   if (rc == CDL_OK) tell(fd, (uint64_t)i + 1);
   return rc;
 }
@@ -117,7 +119,7 @@ static int add_batch(const phases *p, cdl_chaindb *db, size_t from, size_t to, i
   int rc = CDL_OK;
   cdl_chaindb_batch_begin(db);
   for (size_t i = from; rc == CDL_OK && i < to; i++)
-    rc = add_one(p, db, p->chain.blocks[i].ptr, p->chain.blocks[i].len, &last, err);
+    rc = add_one(p, db, p->chain.blocks[i].ptr, p->chain.blocks[i].len, NULL, &last, err);
   cdl_error end_err = {0};
   int ended = cdl_chaindb_batch_end(db, &end_err);
   if (rc == CDL_OK && ended != CDL_OK) rc = cdl_error_set(err, ended, 0, "%s", end_err.message);
@@ -148,9 +150,9 @@ typedef struct sync_sink {
   int fd;
 } sync_sink;
 
-static int store_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+static int store_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
   sync_sink *s = ctx;
-  return add_and_tell(s->p, s->db, block, len, s->fd, err);
+  return add_and_tell(s->p, s->db, block, s->fd, err);
 }
 
 /* Moves bytes between the engines until the client has the whole chain. */
