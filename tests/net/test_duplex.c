@@ -47,12 +47,12 @@ typedef struct sink {
   size_t next;
 } sink;
 
-static int on_block(void *ctx, const uint8_t *block, size_t len, cdl_error *err) {
+static int on_block(void *ctx, const cdl_parsed_block *b, cdl_error *err) {
   (void)err;
   sink *s = ctx;
   assert_true(s->next < S.e.n);
-  assert_int_equal(len, S.e.blocks[s->next].len);
-  assert_memory_equal(block, S.e.blocks[s->next].ptr, len);
+  assert_int_equal(b->len, S.e.blocks[s->next].len);
+  assert_memory_equal(b->bytes, S.e.blocks[s->next].ptr, b->len);
   s->next++;
   return CDL_OK;
 }
