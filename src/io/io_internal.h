@@ -94,10 +94,14 @@ typedef struct io_unix_path {
 } io_unix_path;
 
 /* Binds |tcp| (initialised by the caller) to |host|:|port| and listens;
- * |bound_port| is the port bound (|port| 0 picks one). A port another
+ * |bound| is the address bound (|port| 0 picks a port). A port another
  * process listens on is refused (CDL_E_IO). */
 int io_tcp_listen(uv_tcp_t *tcp, const char *host, uint16_t port, uv_connection_cb cb,
-                  uint16_t *bound_port, cdl_error *err);
+                  struct sockaddr_storage *bound, cdl_error *err);
+/* A non-blocking TCP socket with SO_REUSEADDR and SO_REUSEPORT, for the
+ * listener and for dials that leave from its address; -1 on failure. */
+int io_tcp_socket(int family);
+uint16_t io_port_of(const struct sockaddr_storage *a);
 /* Binds |pipe| (initialised by the caller) to the socket path |path| and
  * listens. A socket file nobody answers on is a stale one and is replaced;
  * one a live process answers on, or a file of another kind, is refused

@@ -4,9 +4,14 @@
  * rule (docs/node.md "One owner per socket"; docs/network.md "Driver"):
  * one process per TCP port and per socket path.
  *
- * - TCP: libuv binds with SO_REUSEADDR (so a restart is not refused for
- *   connections in TIME_WAIT) and never SO_REUSEPORT, so Linux refuses a
- *   second listener on a port already listened on (EADDRINUSE).
+ * - TCP: the listener has SO_REUSEADDR (so a restart is not refused for
+ *   connections in TIME_WAIT) and SO_REUSEPORT, so that the node's dials
+ *   can leave from its listening address and the peer recognises it
+ *   (full duplex, docs/node.md "Full duplex"). SO_REUSEPORT would also
+ *   let a second node of the same user listen on the port, so the port is
+ *   first asked: if something accepts a connection there, the start is
+ *   refused (EADDRINUSE). A process without SO_REUSEPORT on the port
+ *   makes the bind itself fail.
  * - A Unix socket path: a socket file is only taken over when nothing
  *   accepts a connection on it (ECONNREFUSED: its node stopped without
  *   removing it, e.g. after SIGKILL). At stop a node removes the file only
@@ -15,7 +20,10 @@
  *   bound here and given to libuv with uv_pipe_open: a handle bound by
  *   uv_pipe_bind unlinks its path when closed, whoever owns it by then.
  */
+#define _DEFAULT_SOURCE /* SO_REUSEPORT */
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,23 +49,78 @@ static int resolve(uv_loop_t *loop, const char *host, uint16_t port, struct sock
   return CDL_OK;
 }
 
+/* Whether something accepts a TCP connection at |addr| within half a
+ * second: another node listening there (a non-blocking connect and a
+ * poll, so an address that drops packets does not hold the start). */
+static bool tcp_answers(const struct sockaddr_storage *addr) {
+  struct sockaddr_storage probe = *addr;
+  if (probe.ss_family == AF_INET) { /* the wildcard is answered on loopback */
+    struct sockaddr_in *in = (struct sockaddr_in *)&probe;
+    if (in->sin_addr.s_addr == htonl(INADDR_ANY)) in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  } else if (probe.ss_family == AF_INET6) {
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&probe;
+    if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr)) in6->sin6_addr = in6addr_loopback;
+  }
+  int fd = socket(probe.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  socklen_t len = probe.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+  bool answers = connect(fd, (struct sockaddr *)&probe, len) == 0;
+  if (!answers && errno == EINPROGRESS) {
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    answers = poll(&p, 1, 500) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 &&
+              soerr == 0;
+  }
+  close(fd);
+  return answers;
+}
+
+int io_tcp_socket(int family) {
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int on = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+static int listen_failed(const char *host, uint16_t port, int rc, cdl_error *err) {
+  return cdl_error_set(err, CDL_E_IO, 0, "cannot listen on %s port %u: %s%s", host, port,
+                       uv_strerror(rc),
+                       rc == UV_EADDRINUSE ? " (another process listens on that port)" : "");
+}
+
 int io_tcp_listen(uv_tcp_t *tcp, const char *host, uint16_t port, uv_connection_cb cb,
-                  uint16_t *bound_port, cdl_error *err) {
+                  struct sockaddr_storage *bound, cdl_error *err) {
   struct sockaddr_storage addr;
   int rc = resolve(tcp->loop, host, port, &addr, err);
   if (rc != CDL_OK) return rc;
+  /* SO_REUSEPORT lets our dials leave from this address (full duplex);
+   * it would also let a second node listen here, so ask first. */
+  if (port != 0 && tcp_answers(&addr)) return listen_failed(host, port, UV_EADDRINUSE, err);
+  int fd = io_tcp_socket(addr.ss_family);
+  if (fd < 0) return listen_failed(host, port, uv_translate_sys_error(errno), err);
+  if ((rc = uv_tcp_open(tcp, fd)) != 0) {
+    close(fd);
+    return listen_failed(host, port, rc, err);
+  }
   /* libuv may report a bind failure only at listen (its delayed error). */
   if ((rc = uv_tcp_bind(tcp, (struct sockaddr *)&addr, 0)) != 0 ||
       (rc = uv_listen((uv_stream_t *)tcp, LISTEN_BACKLOG, cb)) != 0)
-    return cdl_error_set(err, CDL_E_IO, 0, "cannot listen on %s port %u: %s%s", host, port,
-                         uv_strerror(rc),
-                         rc == UV_EADDRINUSE ? " (another process listens on that port)" : "");
-  struct sockaddr_storage bound;
-  int len = sizeof bound;
-  uv_tcp_getsockname(tcp, (struct sockaddr *)&bound, &len);
-  *bound_port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                  : ((struct sockaddr_in *)&bound)->sin_port);
+    return listen_failed(host, port, rc, err);
+  int len = sizeof *bound;
+  uv_tcp_getsockname(tcp, (struct sockaddr *)bound, &len);
   return CDL_OK;
+}
+
+uint16_t io_port_of(const struct sockaddr_storage *a) {
+  return ntohs(a->ss_family == AF_INET6 ? ((const struct sockaddr_in6 *)a)->sin6_port
+                                        : ((const struct sockaddr_in *)a)->sin_port);
 }
 
 /* Whether a process accepts connections on the socket file |path|. A

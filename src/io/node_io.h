@@ -31,6 +31,7 @@ struct nd_link {
   bool admitted;  /* counted in the run's limits until closed */
   bool resolving; /* a dial's name look-up is under way: it frees the link */
   bool ending;    /* the kernel ended it: closed once its writes are done */
+  bool bound;     /* a dial that left from the listener's address */
   cdl_peer_end end;
   int rc; /* how it ended, for the upstream_ended hook */
   char why[CDL_ERROR_MESSAGE_MAX + 48]; /* how the kernel ended it */
@@ -56,6 +57,10 @@ struct cdl_io_node {
   io_unix_path unix_path; /* the socket file we bound, removed at stop */
   bool has_tcp, has_pipe, stopping;
   uint16_t port;
+  struct sockaddr_storage listen_addr; /* the TCP listener's */
+  bool dial_from_listener;             /* dials leave from listen_addr */
+  bool dial_unbound[CDL_PEERS_MAX];    /* peers whose bound dial failed: dialled unbound */
+  uint8_t dial_taken[CDL_PEERS_MAX];   /* bound dials in a row whose addresses were taken */
   nd_link *links;
   size_t n_links;
   cdl_buf sdu;

@@ -16,6 +16,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "node_io.h"
 
@@ -215,13 +217,54 @@ void nd_link_accept(nd_run *r, uv_stream_t *listener, bool local) {
   open_conn(l);
 }
 
+/* A dial from our listening address whose pair of addresses is taken:
+ * by the peer's own connection to us (it dialled at the same moment: the
+ * kernel takes that one as the peer's), or by an earlier connection in
+ * TIME_WAIT. After the second such failure in a row the peer is dialled
+ * from any port. */
+static void dial_address_taken(nd_link *l, int status) {
+  nd_run *r = l->run;
+  if (!l->bound) return;
+  if (status != UV_EADDRNOTAVAIL && status != UV_EADDRINUSE) {
+    r->dial_taken[l->peer] = 0;
+    return;
+  }
+  if (++r->dial_taken[l->peer] < 2) return;
+  r->dial_unbound[l->peer] = true;
+  cdl_log(r->cfg.log, CDL_LOG_INFO, "node", "dial.unbound",
+          "%s: %s from our listening address; dialling it from any port", l->name,
+          uv_strerror(status));
+}
+
 static void on_connect(uv_connect_t *req, int status) {
   nd_link *l = req->data;
   if (l->closing) return;
+  dial_address_taken(l, status);
   if (status < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(status));
   uv_tcp_nodelay(&l->h.tcp, 1);
   if (open_conn(l) != 0) return;
   nd_pump(l->run);
+}
+
+/* A dial leaves from the listener's address when the families match,
+ * so that the peer sees where we listen and takes the connection as ours
+ * (full duplex, docs/node.md "Full duplex"); where that cannot be, from
+ * any port. */
+static void bind_dial(nd_link *l, const struct sockaddr *to) {
+  nd_run *r = l->run;
+  if (!r->dial_from_listener || r->dial_unbound[l->peer] ||
+      to->sa_family != r->listen_addr.ss_family)
+    return;
+  int fd = io_tcp_socket(to->sa_family);
+  if (fd < 0) return;
+  socklen_t len = to->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                            : sizeof(struct sockaddr_in);
+  if (bind(fd, (const struct sockaddr *)&r->listen_addr, len) != 0 ||
+      uv_tcp_open(&l->h.tcp, fd) != 0) {
+    close(fd);
+    return;
+  }
+  l->bound = true;
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res) {
@@ -237,9 +280,13 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   l->h.handle.data = l;
   l->handle_open = true;
   l->connect.data = l;
+  bind_dial(l, res->ai_addr);
   int rc = uv_tcp_connect(&l->connect, &l->h.tcp, res->ai_addr, on_connect);
   uv_freeaddrinfo(res);
-  if (rc != 0) nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
+  if (rc != 0) {
+    dial_address_taken(l, rc);
+    nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
+  }
 }
 
 void nd_link_dial(nd_run *r, size_t i, const cdl_peer *p) {

@@ -79,7 +79,10 @@ static int listen_tcp(nd_run *r, cdl_error *err) {
   uv_tcp_init(r->loop, &r->tcp);
   r->tcp.data = r;
   r->has_tcp = true;
-  return io_tcp_listen(&r->tcp, r->cfg.host, r->cfg.port, on_connection, &r->port, err);
+  CDL_TRY(io_tcp_listen(&r->tcp, r->cfg.host, r->cfg.port, on_connection, &r->listen_addr, err));
+  r->port = io_port_of(&r->listen_addr);
+  r->dial_from_listener = true; /* full duplex: peers recognise our dials */
+  return CDL_OK;
 }
 
 static int listen_pipe(nd_run *r, cdl_error *err) {

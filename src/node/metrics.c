@@ -106,6 +106,8 @@ void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out) {
   gauge(out, "cardano_node_metrics_connectedPeers_int", "node-to-node connections, both ways",
         st.conns_in + st.conns_out);
   gauge(out, "cardinal_local_clients", "node-to-client connections", st.conns_local);
+  gauge(out, "cardinal_duplex_connections",
+        "node-to-node connections carrying both directions (full duplex)", st.conns_duplex);
   peer_metrics(&n->peers, out);
   counter(out, "cardano_node_metrics_served_block_count_int", "blocks served", st.blocks_served);
   counter(out, "cardano_node_metrics_served_header_counter_int", "headers served",

@@ -12,12 +12,17 @@
 
 #include "node_internal.h"
 
+static bool adopt_inbound(cdl_node *n, size_t peer, uint64_t now_us);
+
 bool cdl_node_next_dial(cdl_node *n, uint64_t now_us, size_t *peer, const cdl_peer **addr) {
   n->now_us = now_us;
-  if (n->failed || !cdl_peers_next_dial(&n->peers, now_us, peer)) return false;
-  cdl_peers_dialling(&n->peers, *peer, now_us);
-  *addr = &n->peers.peer[*peer];
-  return true;
+  while (!n->failed && cdl_peers_next_dial(&n->peers, now_us, peer)) {
+    cdl_peers_dialling(&n->peers, *peer, now_us);
+    if (adopt_inbound(n, *peer, now_us)) continue; /* it came to us meanwhile */
+    *addr = &n->peers.peer[*peer];
+    return true;
+  }
+  return false;
 }
 
 int cdl_node_dialled(cdl_node *n, size_t peer, uint64_t now_us, cdl_node_conn_id *id,
@@ -38,6 +43,10 @@ int cdl_node_dialled(cdl_node *n, size_t peer, uint64_t now_us, cdl_node_conn_id
 void cdl_node_dial_failed(cdl_node *n, size_t peer, uint64_t now_us) {
   n->now_us = now_us;
   if (peer >= n->peers.n || n->peers.peer[peer].state != CDL_PEER_DIALLING) return;
+  /* Two nodes that dial each other at once: the second connection's
+   * addresses are the first one's, so its dial fails; the first one,
+   * inbound here, is the peer's. */
+  if (adopt_inbound(n, peer, now_us)) return;
   cdl_peers_down(&n->peers, peer, CDL_PEER_END_IO, now_us);
 }
 
@@ -68,6 +77,28 @@ void node_peers_inbound(cdl_node *n, node_conn *c) {
     c->peer_pending = true;
     return;
   }
+}
+
+/* An inbound connection from |peer|'s address that is nobody's yet,
+ * taken for |peer| (being dialled): at once when its handshake is done,
+ * else when it is. False when there is none (or it cannot be taken). */
+static bool adopt_inbound(cdl_node *n, size_t peer, uint64_t now_us) {
+  const cdl_peer *p = &n->peers.peer[peer];
+  if (n->cfg.n2n.data.initiator_only) return false;
+  for (size_t i = 0; i < n->n_conns; i++) {
+    node_conn *c = n->conns[i];
+    if (c->kind != CDL_NODE_INBOUND || c->cli || c->ended || c->peer != SIZE_MAX ||
+        c->remote_port != p->port || strcmp(c->remote_host, p->host) != 0)
+      continue;
+    c->peer = peer;
+    c->peer_pending = true;
+    cdl_error err = {0};
+    int rc = node_peers_handshake_done(n, c, now_us, &err);
+    if (rc == CDL_OK && c->peer == peer) return true; /* still reserved, or taken */
+    n->peers.peer[peer].state = CDL_PEER_DIALLING;    /* not for us: dial after all */
+    return false;
+  }
+  return false;
 }
 
 /* The reservation ends without a connection: the peer is free to dial,

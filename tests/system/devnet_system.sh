@@ -10,6 +10,8 @@
 #    sign, tx submit; its repeat refused). The final chain must hold
 #    exactly those (each once).
 #  - The relay fetches each block from one of its peers (its metrics).
+#  - Full duplex: the nodes list each other; each pair shares one
+#    connection that carries both directions (their metrics).
 #  - devnet watch shows three blocks with their forgers and every tip.
 #  - Core node 1 is killed with SIGKILL at slot 70 and restarted at 90; it rejoins
 #    and catches up.
@@ -138,12 +140,25 @@ grep -q "127.0.0.1:$evil_port: CDL_E_REJECTED\|127.0.0.1:$evil_port: ledger.reje
 
 # Each block is fetched from one peer (the relay has four upstreams):
 # its metrics show blocks received close to blocks adopted.
-metric() {
-  exec 3<>"/dev/tcp/127.0.0.1/$((base + 103))"
+metric() { # metric NAME [NODE]: node NODE's (default the relay's)
+  exec 3<>"/dev/tcp/127.0.0.1/$((base + 100 + ${2:-3}))"
   printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
   awk -v m="$1" '$1 == m {print $2}' <&3
   exec 3<&-
 }
+# Full duplex: every node lists the three others, and each pair shares
+# one connection carrying both directions (the first dial's; the other
+# side takes it as its own). Node 1's restart may cost its pairs that
+# (the old connections' addresses may still be in TIME_WAIT): the
+# others hold one each.
+for i in 0 1 2 3; do
+  peers=$(metric cardano_node_metrics_connectedPeers_int $i)
+  duplex=$(metric cardinal_duplex_connections $i)
+  echo "node $i: $peers node-to-node connections, $duplex full duplex"
+  [ "$i" = 1 ] && continue
+  want=$((i == 3 ? 3 : 2)) # the relay's three; a core's two others besides node 1
+  [ "$duplex" -ge "$want" ] || fail "node $i: $duplex duplex connections of $peers, expected $want"
+done
 received=$(metric cardinal_blocks_received_total)
 adopted=$(metric cardinal_blocks_adopted_total)
 [ -n "$received" ] && [ "$received" -le $((adopted + 20)) ] ||
