@@ -118,6 +118,9 @@ void cdl_buf_init(cdl_buf *b, size_t max_bytes);
 void cdl_buf_init_fixed(cdl_buf *b, uint8_t *storage, size_t size);
 void cdl_buf_free(cdl_buf *b);
 void cdl_buf_reset(cdl_buf *b);
+/* Room for |extra| more bytes: CDL_E_LIMIT past max_bytes, CDL_E_NOMEM
+ * out of memory (or the buffer failed before). A refusal leaves the
+ * buffer as it was and usable; a failed append sets |failed|. */
 int cdl_buf_reserve(cdl_buf *b, size_t extra);
 int cdl_buf_append(cdl_buf *b, const void *data, size_t len);
 int cdl_buf_append_byte(cdl_buf *b, uint8_t byte);
@@ -145,7 +148,8 @@ typedef struct cdl_arena {
 
 void cdl_arena_init(cdl_arena *a, size_t max_bytes);
 /* Zeroed, 16-byte aligned memory valid until cdl_arena_reset/free; NULL on
- * failure or when the bound is reached. */
+ * failure or when the bound is reached. A size of 0 gives a pointer to no
+ * bytes that is never NULL and costs no memory. */
 void *cdl_arena_alloc(cdl_arena *a, size_t size);
 /* Allocates count * size bytes with an overflow check. */
 void *cdl_arena_calloc(cdl_arena *a, size_t count, size_t size);

@@ -84,9 +84,11 @@ int cdl_byron_address_from_base58(const char *text, cdl_buf *out_bytes,
 /* Base58 text of the address bytes; returns length or 0 if out too small. */
 size_t cdl_byron_address_to_base58(cdl_span raw, char *out, size_t out_cap);
 void cdl_byron_address_encode(cdl_buf *b, const cdl_byron_address *addr);
-/* root = H224(SHA3(CBOR [type, [type, bytes(key)], attrs])) */
-void cdl_byron_address_root(uint64_t type, const uint8_t *key, size_t key_len,
-                            cdl_span attrs_raw, uint8_t root[28]);
+/* root = H224(SHA3(CBOR [type, [type, bytes(key)], attrs])). 0, or
+ * CDL_E_NOMEM for attributes too long for the stack (over about 80
+ * bytes) when the heap has no room for them either. */
+int cdl_byron_address_root(uint64_t type, const uint8_t *key, size_t key_len,
+                           cdl_span attrs_raw, uint8_t root[28]);
 /* Builds the redeem (AVVM) address of a 32-byte key; with_magic adds
  * attribute 2 as RequiresMagic networks do. */
 int cdl_byron_address_make_redeem(const uint8_t pk[32], bool with_magic,
@@ -273,7 +275,11 @@ int cdl_byron_proposal_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
 int cdl_byron_vote_read(cdl_cbor_cursor *cur, cdl_byron_vote *v);
 void cdl_byron_proposal_encode(cdl_buf *b, const cdl_byron_proposal *p);
 void cdl_byron_vote_encode(cdl_buf *b, const cdl_byron_vote *v);
+/* The proposal's signature: true when it verifies (false also when out of
+ * memory); _check says which: CDL_OK, CDL_E_SIGNATURE, or CDL_E_NOMEM
+ * (no verdict: the message of a proposal over 1 KB goes on the heap). */
 bool cdl_byron_proposal_verify(const cdl_byron_proposal *p, uint32_t magic);
+int cdl_byron_proposal_check(const cdl_byron_proposal *p, uint32_t magic);
 bool cdl_byron_vote_verify(const cdl_byron_vote *v, uint32_t magic);
 
 /* ---- SSC payload (section 1.4), all four variants ---- */
@@ -475,7 +481,10 @@ typedef struct cdl_byron_cert_cache {
  * EBBs carry no signature and pass. */
 /* Only the block signature: the delegate key (from the embedded
  * certificate) over the header's ToSign, under the given magic. This is
- * all cardano-node checks (docs/byron.md 3.4). */
+ * all cardano-node checks (docs/byron.md 3.4). False also when out of
+ * memory; _check says which: CDL_OK, CDL_E_SIGNATURE, or CDL_E_NOMEM (no
+ * verdict: the message of a header over about 1 KB goes on the heap). */
+int cdl_byron_header_signature_check(const cdl_byron_header *h, uint32_t protocol_magic);
 bool cdl_byron_header_signature_valid(const cdl_byron_header *h,
                                       uint32_t protocol_magic);
 int cdl_byron_block_check_signature(const cdl_byron_block *blk,

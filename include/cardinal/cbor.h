@@ -152,6 +152,11 @@ void cdl_cbor_enc_tag(cdl_buf *b, uint64_t tag);
 void cdl_cbor_enc_bool(cdl_buf *b, bool v);
 /* Appends already-encoded CBOR bytes unchanged. */
 void cdl_cbor_enc_raw(cdl_buf *b, cdl_span raw);
+/* Makes the bytes appended since offset |start| a CBOR byte string, in
+ * place (its head goes before them): how an item is wrapped in
+ * #6.24(bstr) without a buffer of its own. Returns the offset where those
+ * bytes now start. */
+size_t cdl_cbor_enc_wrap_bytes(cdl_buf *b, size_t start);
 int cdl_cbor_enc_status(const cdl_buf *b);
 
 #endif /* CARDINAL_CBOR_H */

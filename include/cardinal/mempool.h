@@ -56,6 +56,7 @@ typedef struct cdl_mempool_stats {
   size_t count, bytes, capacity;
   uint64_t last_ticket; /* 0: nothing was ever added */
   uint64_t accepted, rejected, removed_invalid, removed_expired;
+  uint64_t removed_emptied; /* dropped when a re-validation ran out of memory */
   uint64_t tip_slot; /* the slot the entries were last validated for */
 } cdl_mempool_stats;
 
@@ -76,7 +77,9 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
 
 /* Re-validates every entry against |tip| at |slot|, in order, dropping the
  * invalid and the expired. Call after every chain change and as slots
- * pass (for expiry). 0 or CDL_E_NOMEM (the mempool is then empty). */
+ * pass (for expiry). 0 or CDL_E_NOMEM: the mempool is then empty (no
+ * entry left that may be invalid on |tip|) and re-validates itself at the
+ * next add. */
 int cdl_mempool_sync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot);
 
 void cdl_mempool_stats_get(const cdl_mempool *mp, cdl_mempool_stats *s);

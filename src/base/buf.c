@@ -41,22 +41,19 @@ void cdl_buf_reset(cdl_buf *b) {
   b->failed = false;
 }
 
+/* A refusal here leaves the buffer as it was, not failed: the caller
+ * handles it (a long-lived buffer, a write-behind queue say, must not stay
+ * refused once memory is back). Appends make their failures sticky. */
 int cdl_buf_reserve(cdl_buf *b, size_t extra) {
   if (b->failed) return CDL_E_NOMEM;
-  if (extra > b->max_bytes - b->len) {
-    b->failed = true;
-    return CDL_E_LIMIT;
-  }
+  if (extra > b->max_bytes - b->len) return CDL_E_LIMIT;
   size_t need = b->len + extra;
   if (need <= b->cap) return CDL_OK;
   CDL_ASSERT(!b->fixed); /* max_bytes == cap for fixed buffers */
   size_t cap = b->cap ? b->cap : 256;
   while (cap < need) cap = cap > b->max_bytes / 2 ? b->max_bytes : cap * 2;
   uint8_t *p = realloc(b->data, cap);
-  if (p == NULL) {
-    b->failed = true;
-    return CDL_E_NOMEM;
-  }
+  if (p == NULL) return CDL_E_NOMEM;
   b->data = p;
   b->cap = cap;
   return CDL_OK;
@@ -64,7 +61,10 @@ int cdl_buf_reserve(cdl_buf *b, size_t extra) {
 
 int cdl_buf_append(cdl_buf *b, const void *data, size_t len) {
   int rc = cdl_buf_reserve(b, len);
-  if (rc != CDL_OK) return rc;
+  if (rc != CDL_OK) {
+    b->failed = true;
+    return rc;
+  }
   if (len) memcpy(b->data + b->len, data, len);
   b->len += len;
   return CDL_OK;
@@ -103,7 +103,12 @@ static cdl_arena_block *arena_new_block(size_t min_cap) {
   return blk;
 }
 
+/* What a request for no bytes gets: a decoder asking room for an empty
+ * list must not need (nor fail for lack of) a fresh block. */
+static _Alignas(ARENA_ALIGN) uint8_t arena_nothing[ARENA_ALIGN];
+
 void *cdl_arena_alloc(cdl_arena *a, size_t size) {
+  if (size == 0) return arena_nothing;
   size_t rounded = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
   if (rounded < size || rounded > a->max_bytes - a->used_bytes) return NULL;
   cdl_arena_block *blk = a->head;

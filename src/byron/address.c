@@ -105,23 +105,24 @@ size_t cdl_byron_address_to_base58(cdl_span raw, char *out, size_t out_cap) {
   return cdl_base58_encode(raw.ptr, raw.len, out, out_cap);
 }
 
+/* The payload is written in place and wrapped after: no buffer of its
+ * own, whose allocation could fail apart from |b|'s (and every output of
+ * every tx the ledger applies is encoded here, for its tx id). */
 void cdl_byron_address_encode(cdl_buf *b, const cdl_byron_address *addr) {
-  cdl_buf payload;
-  cdl_buf_init(&payload, 0);
-  cdl_cbor_enc_array(&payload, 3);
-  cdl_cbor_enc_bytes(&payload, addr->root, 28);
-  cdl_byron_attrs_encode(&payload, &addr->attrs);
-  cdl_cbor_enc_uint(&payload, addr->type);
-  if (payload.failed) b->failed = true;
   cdl_cbor_enc_array(b, 2);
   cdl_cbor_enc_tag(b, 24);
-  cdl_cbor_enc_bytes(b, payload.data, payload.len);
-  cdl_cbor_enc_uint(b, cdl_crc32(payload.data, payload.len));
-  cdl_buf_free(&payload);
+  size_t start = b->len;
+  cdl_cbor_enc_array(b, 3);
+  cdl_cbor_enc_bytes(b, addr->root, 28);
+  cdl_byron_attrs_encode(b, &addr->attrs);
+  cdl_cbor_enc_uint(b, addr->type);
+  start = cdl_cbor_enc_wrap_bytes(b, start);
+  if (b->failed) return;
+  cdl_cbor_enc_uint(b, cdl_crc32(b->data + start, b->len - start));
 }
 
-void cdl_byron_address_root(uint64_t type, const uint8_t *key, size_t key_len,
-                            cdl_span attrs_raw, uint8_t root[28]) {
+int cdl_byron_address_root(uint64_t type, const uint8_t *key, size_t key_len,
+                           cdl_span attrs_raw, uint8_t root[28]) {
   uint8_t buf[160];
   cdl_buf b;
   cdl_buf_init_fixed(&b, buf, sizeof buf);
@@ -136,14 +137,21 @@ void cdl_byron_address_root(uint64_t type, const uint8_t *key, size_t key_len,
     cdl_buf_init(&heap, 0);
     cdl_buf_append(&heap, buf, b.len);
     cdl_cbor_enc_raw(&heap, attrs_raw);
-    CDL_ASSERT(!heap.failed);
+    /* Out of memory is a failure to report, not a broken invariant (this
+     * asserted once: a spent output with long attributes stopped the
+     * node when memory ran short). */
+    if (heap.failed) {
+      cdl_buf_free(&heap);
+      return CDL_E_NOMEM;
+    }
     cdl_address_hash(root, heap.data, heap.len);
     cdl_buf_free(&heap);
-    return;
+    return CDL_OK;
   }
   cdl_cbor_enc_raw(&b, attrs_raw);
   CDL_ASSERT(!b.failed);
   cdl_address_hash(root, b.data, b.len);
+  return CDL_OK;
 }
 
 int cdl_byron_address_make_redeem(const uint8_t pk[32], bool with_magic,
@@ -162,8 +170,8 @@ int cdl_byron_address_make_redeem(const uint8_t pk[32], bool with_magic,
   cdl_byron_attr item = {2, cdl_span_of(mb.data, mb.len)};
   cdl_byron_address addr = {0};
   uint8_t root[28];
-  cdl_byron_address_root(CDL_BYRON_ADDR_REDEEM, pk, 32,
-                         cdl_span_of(attrs.data, attrs.len), root);
+  CDL_TRY(cdl_byron_address_root(CDL_BYRON_ADDR_REDEEM, pk, 32,
+                                 cdl_span_of(attrs.data, attrs.len), root));
   addr.root = root;
   addr.type = CDL_BYRON_ADDR_REDEEM;
   addr.attrs.items = &item;

@@ -154,8 +154,9 @@ static bool cert_valid(const cdl_byron_dlg_cert *cert, uint32_t magic,
   return true;
 }
 
-bool cdl_byron_header_signature_valid(const cdl_byron_header *h,
-                                      uint32_t protocol_magic) {
+/* A failed allocation is CDL_E_NOMEM, never a verdict: read as a bad
+ * signature it would refuse a valid block. */
+int cdl_byron_header_signature_check(const cdl_byron_header *h, uint32_t protocol_magic) {
   uint8_t storage[1024];
   cdl_buf msg;
   cdl_buf_init_fixed(&msg, storage, sizeof storage);
@@ -163,11 +164,19 @@ bool cdl_byron_header_signature_valid(const cdl_byron_header *h,
   if (msg.failed) { /* a header with large fields: build it on the heap */
     cdl_buf_init(&msg, 0);
     cdl_byron_msg_block(&msg, h, protocol_magic);
+    if (msg.failed) {
+      cdl_buf_free(&msg);
+      return CDL_E_NOMEM;
+    }
   }
-  bool ok = !msg.failed &&
-            cdl_ed25519_verify(h->cert.delegate_pk, msg.data, msg.len, h->signature);
+  bool ok = cdl_ed25519_verify(h->cert.delegate_pk, msg.data, msg.len, h->signature);
   cdl_buf_free(&msg);
-  return ok;
+  return ok ? CDL_OK : CDL_E_SIGNATURE;
+}
+
+bool cdl_byron_header_signature_valid(const cdl_byron_header *h,
+                                      uint32_t protocol_magic) {
+  return cdl_byron_header_signature_check(h, protocol_magic) == CDL_OK;
 }
 
 int cdl_byron_block_check_signature(const cdl_byron_block *blk,
@@ -182,8 +191,10 @@ int cdl_byron_block_check_signature(const cdl_byron_block *blk,
   if (!cert_valid(&h->cert, protocol_magic, cache))
     return cdl_error_set(err, CDL_E_CERTIFICATE, 0,
                          "the delegation certificate's signature does not verify");
-  bool ok = cdl_byron_header_signature_valid(h, protocol_magic);
-  if (!ok)
+  int rc = cdl_byron_header_signature_check(h, protocol_magic);
+  if (rc == CDL_E_NOMEM)
+    return cdl_error_set(err, rc, 0, "out of memory checking the block signature");
+  if (rc != CDL_OK)
     return cdl_error_set(err, CDL_E_SIGNATURE, 0,
                          "the block signature does not verify with the delegate key");
   return CDL_OK;

@@ -100,15 +100,35 @@ bool cdl_byron_dlg_cert_verify(const cdl_byron_dlg_cert *cert,
   return verify_buf(&b, cert->issuer_pk, cert->signature);
 }
 
-bool cdl_byron_proposal_verify(const cdl_byron_proposal *p, uint32_t magic) {
+static void msg_proposal(cdl_buf *b, const cdl_byron_proposal *p, uint32_t magic) {
+  cdl_byron_msg_prefix(b, TAG_PROPOSAL, magic);
+  cdl_cbor_enc_array(b, 5);
+  cdl_cbor_enc_raw(b, p->signed_fields);
+}
+
+/* The message on the stack, or on the heap for a large proposal: a failed
+ * allocation is CDL_E_NOMEM, never a verdict (it once read as a bad
+ * signature, so a valid block was refused when memory ran short). */
+int cdl_byron_proposal_check(const cdl_byron_proposal *p, uint32_t magic) {
+  uint8_t storage[1024];
   cdl_buf b;
-  cdl_buf_init(&b, 0);
-  cdl_byron_msg_prefix(&b, TAG_PROPOSAL, magic);
-  cdl_cbor_enc_array(&b, 5);
-  cdl_cbor_enc_raw(&b, p->signed_fields);
+  cdl_buf_init_fixed(&b, storage, sizeof storage);
+  msg_proposal(&b, p, magic);
+  if (b.failed) {
+    cdl_buf_init(&b, 0);
+    msg_proposal(&b, p, magic);
+    if (b.failed) {
+      cdl_buf_free(&b);
+      return CDL_E_NOMEM;
+    }
+  }
   bool ok = verify_buf(&b, p->issuer, p->signature);
   cdl_buf_free(&b);
-  return ok;
+  return ok ? CDL_OK : CDL_E_SIGNATURE;
+}
+
+bool cdl_byron_proposal_verify(const cdl_byron_proposal *p, uint32_t magic) {
+  return cdl_byron_proposal_check(p, magic) == CDL_OK;
 }
 
 bool cdl_byron_vote_verify(const cdl_byron_vote *v, uint32_t magic) {

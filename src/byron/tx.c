@@ -195,14 +195,11 @@ void cdl_byron_txaux_encode(cdl_buf *b, const cdl_byron_txaux *aux) {
   cdl_byron_tx_encode(b, &aux->tx);
   cdl_cbor_enc_array(b, aux->n_witnesses);
   for (size_t i = 0; i < aux->n_witnesses; i++) {
-    cdl_buf inner;
-    cdl_buf_init(&inner, 0);
-    encode_witness_payload(&inner, &aux->witnesses[i]);
-    if (inner.failed) b->failed = true;
     cdl_cbor_enc_array(b, 2);
     cdl_cbor_enc_uint(b, aux->witnesses[i].type);
     cdl_cbor_enc_tag(b, 24);
-    cdl_cbor_enc_bytes(b, inner.data, inner.len);
-    cdl_buf_free(&inner);
+    size_t start = b->len;
+    encode_witness_payload(b, &aux->witnesses[i]);
+    cdl_cbor_enc_wrap_bytes(b, start);
   }
 }

@@ -176,13 +176,16 @@ int cdl_byron_vote_read(cdl_cbor_cursor *cur, cdl_byron_vote *v) {
 
 /* ---- Encoding ---- */
 
-/* TxFeePolicy: [0, #6.24(bytes [summand, multiplier])] around |inner|. */
-static void encode_fee_policy(cdl_buf *b, const cdl_buf *inner) {
-  if (inner->failed) b->failed = true;
+/* TxFeePolicy: [0, #6.24(bytes [summand, multiplier])]. The inner
+ * array is written in place and wrapped (cdl_cbor_enc_wrap_bytes) once
+ * the caller has put the two integers: their offset is returned. */
+static size_t fee_policy_open(cdl_buf *b) {
   cdl_cbor_enc_array(b, 2);
   cdl_cbor_enc_uint(b, 0);
   cdl_cbor_enc_tag(b, 24);
-  cdl_cbor_enc_bytes(b, inner->data, inner->len);
+  size_t start = b->len;
+  cdl_cbor_enc_array(b, 2);
+  return start;
 }
 
 void cdl_byron_params_encode(cdl_buf *b, const cdl_byron_protocol_params *pp) {
@@ -196,13 +199,10 @@ void cdl_byron_params_encode(cdl_buf *b, const cdl_byron_protocol_params *pp) {
   cdl_cbor_enc_uint(b, pp->softfork_init);
   cdl_cbor_enc_uint(b, pp->softfork_min);
   cdl_cbor_enc_uint(b, pp->softfork_decrement);
-  uint8_t storage[24];
-  cdl_buf inner;
-  cdl_buf_init_fixed(&inner, storage, sizeof storage);
-  cdl_cbor_enc_array(&inner, 2);
-  cdl_cbor_enc_uint(&inner, pp->fee_summand_nano);
-  cdl_cbor_enc_uint(&inner, pp->fee_multiplier_nano);
-  encode_fee_policy(b, &inner);
+  size_t start = fee_policy_open(b);
+  cdl_cbor_enc_uint(b, pp->fee_summand_nano);
+  cdl_cbor_enc_uint(b, pp->fee_multiplier_nano);
+  cdl_cbor_enc_wrap_bytes(b, start);
   cdl_cbor_enc_uint(b, pp->unlock_stake_epoch);
 }
 
@@ -222,13 +222,10 @@ static void encode_param_update(cdl_buf *b, const cdl_byron_param_update *u) {
   }
   cdl_cbor_enc_array(b, u->has_fee_policy ? 1 : 0);
   if (u->has_fee_policy) {
-    cdl_buf inner;
-    cdl_buf_init(&inner, 0); /* bignums make this unbounded */
-    cdl_cbor_enc_array(&inner, 2);
-    byron_integer_encode(&inner, &u->fee_summand_nano);
-    byron_integer_encode(&inner, &u->fee_multiplier_nano);
-    encode_fee_policy(b, &inner);
-    cdl_buf_free(&inner);
+    size_t start = fee_policy_open(b);
+    byron_integer_encode(b, &u->fee_summand_nano);
+    byron_integer_encode(b, &u->fee_multiplier_nano);
+    cdl_cbor_enc_wrap_bytes(b, start);
   }
   cdl_cbor_enc_array(b, u->unlock_stake_epoch.present ? 1 : 0);
   if (u->unlock_stake_epoch.present) cdl_cbor_enc_uint(b, u->unlock_stake_epoch.value);

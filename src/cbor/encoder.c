@@ -4,6 +4,7 @@
  * which is how the reference encoders write every Byron item.
  */
 #include <cbor.h>
+#include <string.h>
 
 #include "cardinal/cbor.h"
 
@@ -84,6 +85,23 @@ void cdl_cbor_enc_bool(cdl_buf *b, bool v) {
 }
 void cdl_cbor_enc_raw(cdl_buf *b, cdl_span raw) {
   cdl_buf_append(b, raw.ptr, raw.len);
+}
+
+size_t cdl_cbor_enc_wrap_bytes(cdl_buf *b, size_t start) {
+  if (b->failed) return start;
+  CDL_ASSERT(start <= b->len);
+  size_t len = b->len - start;
+  unsigned char head[HEAD_MAX];
+  size_t n = enc_bytes(len, head, sizeof head);
+  CDL_ASSERT(n > 0);
+  if (cdl_buf_reserve(b, n) != CDL_OK) {
+    b->failed = true; /* sticky, as an append's */
+    return start;
+  }
+  memmove(b->data + start + n, b->data + start, len);
+  memcpy(b->data + start, head, n);
+  b->len += n;
+  return start + n;
 }
 
 int cdl_cbor_enc_status(const cdl_buf *b) {

@@ -47,7 +47,9 @@ static int check_envelope(cdl_ledger *l, const cdl_byron_block *blk, uint64_t sl
  * the signing genesis key's index in |g|. */
 static int check_pbft(cdl_ledger *l, const cdl_byron_header *h, uint16_t *g,
                       cdl_rejection *rej) {
-  if (!ledger_header_ok(l, h))
+  int rc = ledger_header_check(l, h);
+  if (rc == CDL_E_NOMEM) return rc;
+  if (rc != CDL_OK)
     return reject(rej, CDL_RULE_PBFT_SIGNATURE, "the block signature does not verify");
   uint8_t delegate[28];
   cdl_byron_key_hash(h->cert.delegate_pk, delegate);
@@ -136,13 +138,18 @@ int cdl_ledger_apply_block(cdl_ledger *l, const cdl_byron_block *blk, cdl_reject
     return reject(rej, CDL_RULE_SLOT_ORDER, "the block's slot is beyond 2^64");
   }
   ledger_begin(l);
+  uint64_t held = utxo_visible_lovelace(&l->utxo) + l->totals.fees_lovelace;
   int rc = ledger_tick(l, slot);
   if (rc == CDL_OK) rc = blk->is_ebb ? apply_ebb(l, blk, slot, rej) : apply_main(l, blk, slot, rej);
   if (rc != CDL_OK) {
     ledger_rollback(l);
+    CDL_ASSERT(l->utxo.n_journal == 0 && !l->dlg_saved && !l->upd_saved);
     name_block(rej, blk, slot);
     return rc;
   }
+  /* Byron has no rewards or deposits: UTxO lovelace plus fees paid is
+   * the genesis total, block after block. */
+  CDL_ASSERT(utxo_visible_lovelace(&l->utxo) + l->totals.fees_lovelace == held);
   set_tip(l, blk, slot);
   ledger_commit(l);
   return CDL_OK;

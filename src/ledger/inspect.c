@@ -58,10 +58,13 @@ void cdl_ledger_update_view_get(const cdl_ledger *l, cdl_ledger_update_view *v) 
 }
 
 static int8_t verdict(bool ok) { return ok ? 1 : -1; }
+/* Out of memory is no verdict: the memo stays unknown and the ledger
+ * checks the signature itself when it applies the block. */
+static int8_t checked(int rc) { return rc == CDL_OK ? 1 : rc == CDL_E_NOMEM ? 0 : -1; }
 
 void cdl_ledger_precheck_signatures(cdl_byron_block *blk, uint32_t magic) {
   if (blk->is_ebb) return;
-  blk->header.memo = verdict(cdl_byron_header_signature_valid(&blk->header, magic));
+  blk->header.memo = checked(cdl_byron_header_signature_check(&blk->header, magic));
   cdl_byron_body *b = &blk->body;
   for (size_t t = 0; t < b->n_txs; t++) {
     cdl_byron_txaux *tx = &b->txs[t];
@@ -70,7 +73,7 @@ void cdl_ledger_precheck_signatures(cdl_byron_block *blk, uint32_t magic) {
   }
   for (size_t i = 0; i < b->n_certs; i++)
     b->certs[i].memo = verdict(cdl_byron_dlg_cert_verify(&b->certs[i], magic));
-  if (b->proposal != NULL) b->proposal->memo = verdict(cdl_byron_proposal_verify(b->proposal, magic));
+  if (b->proposal != NULL) b->proposal->memo = checked(cdl_byron_proposal_check(b->proposal, magic));
   for (size_t i = 0; i < b->n_votes; i++)
     b->votes[i].memo = verdict(cdl_byron_vote_verify(&b->votes[i], magic));
 }

@@ -260,13 +260,15 @@ int reject(cdl_rejection *rej, const char *rule, const char *fmt, ...)
 void reject_tx(cdl_rejection *rej, const uint8_t tx_id[32]);
 void reject_input(cdl_rejection *rej, const uint8_t tx_id[32], uint32_t index);
 
-/* Signature checks honouring the memo and CDL_LEDGER_NO_SIGNATURES. */
+/* Signature checks honouring the memo and CDL_LEDGER_NO_SIGNATURES. The
+ * proposal's and the header's may need the heap for their message:
+ * CDL_OK, CDL_E_SIGNATURE (invalid) or CDL_E_NOMEM (no verdict). */
 bool ledger_witness_ok(const cdl_ledger *l, const cdl_byron_witness *w,
                        const uint8_t tx_id[32]);
 bool ledger_cert_ok(const cdl_ledger *l, const cdl_byron_dlg_cert *c);
-bool ledger_proposal_ok(const cdl_ledger *l, const cdl_byron_proposal *p);
+int ledger_proposal_check(const cdl_ledger *l, const cdl_byron_proposal *p);
 bool ledger_vote_ok(const cdl_ledger *l, const cdl_byron_vote *v);
-bool ledger_header_ok(const cdl_ledger *l, const cdl_byron_header *h);
+int ledger_header_check(const cdl_ledger *l, const cdl_byron_header *h);
 
 /* Rules applied within the current transaction (no commit/rollback). */
 /* Schedules certificates for slot + delay (2k; 0 for the genesis ones). */

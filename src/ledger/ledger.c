@@ -281,10 +281,10 @@ bool ledger_cert_ok(const cdl_ledger *l, const cdl_byron_dlg_cert *c) {
   return cdl_byron_dlg_cert_verify(c, l->cfg.protocol_magic);
 }
 
-bool ledger_proposal_ok(const cdl_ledger *l, const cdl_byron_proposal *p) {
-  if (!ledger_checks_signatures(l)) return true;
-  if (p->memo != 0) return p->memo > 0;
-  return cdl_byron_proposal_verify(p, l->cfg.protocol_magic);
+int ledger_proposal_check(const cdl_ledger *l, const cdl_byron_proposal *p) {
+  if (!ledger_checks_signatures(l)) return CDL_OK;
+  if (p->memo != 0) return p->memo > 0 ? CDL_OK : CDL_E_SIGNATURE;
+  return cdl_byron_proposal_check(p, l->cfg.protocol_magic);
 }
 
 bool ledger_vote_ok(const cdl_ledger *l, const cdl_byron_vote *v) {
@@ -293,8 +293,8 @@ bool ledger_vote_ok(const cdl_ledger *l, const cdl_byron_vote *v) {
   return cdl_byron_vote_verify(v, l->cfg.protocol_magic);
 }
 
-bool ledger_header_ok(const cdl_ledger *l, const cdl_byron_header *h) {
-  if (!ledger_checks_signatures(l)) return true;
-  if (h->memo != 0) return h->memo > 0;
-  return cdl_byron_header_signature_valid(h, l->cfg.protocol_magic);
+int ledger_header_check(const cdl_ledger *l, const cdl_byron_header *h) {
+  if (!ledger_checks_signatures(l)) return CDL_OK;
+  if (h->memo != 0) return h->memo > 0 ? CDL_OK : CDL_E_SIGNATURE;
+  return cdl_byron_header_signature_check(h, l->cfg.protocol_magic);
 }

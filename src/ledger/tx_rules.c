@@ -50,17 +50,20 @@ static int resolve_inputs(cdl_ledger *l, const cdl_byron_tx *tx, resolved *r,
 }
 
 /* The witness key must hash to the spent address's root, with the type
- * its witness kind implies (5.4.1 step 2). */
-static bool witness_owns(const cdl_byron_witness *w, const utxo_entry *e) {
+ * its witness kind implies (5.4.1 step 2). CDL_E_NOMEM when the root of
+ * an address with long attributes could not be computed. */
+static int witness_owns(const cdl_byron_witness *w, const utxo_entry *e, bool *owns) {
   uint64_t type;
+  *owns = false;
   if (w->type == CDL_BYRON_WIT_PUBKEY) type = CDL_BYRON_ADDR_PUBKEY;
   else if (w->type == CDL_BYRON_WIT_REDEEM) type = CDL_BYRON_ADDR_REDEEM;
-  else return false; /* script witnesses: not in the ledger's grammar */
-  if (e->addr_type != type) return false;
+  else return CDL_OK; /* script witnesses: not in the ledger's grammar */
+  if (e->addr_type != type) return CDL_OK;
   uint8_t root[28];
-  cdl_byron_address_root(type, w->key, w->key_len,
-                         cdl_span_of(e->addr + e->attrs_off, e->attrs_len), root);
-  return memcmp(root, utxo_root(e), 28) == 0;
+  CDL_TRY(cdl_byron_address_root(type, w->key, w->key_len,
+                                 cdl_span_of(e->addr + e->attrs_off, e->attrs_len), root));
+  *owns = memcmp(root, utxo_root(e), 28) == 0;
+  return CDL_OK;
 }
 
 static int check_witnesses(cdl_ledger *l, const cdl_byron_txaux *aux, const resolved *r,
@@ -69,7 +72,9 @@ static int check_witnesses(cdl_ledger *l, const cdl_byron_txaux *aux, const reso
   for (size_t i = 0; i < n; i++) {
     const cdl_byron_witness *w = &aux->witnesses[i];
     const cdl_byron_txin *in = &aux->tx.inputs[i];
-    if (!witness_owns(w, r->entries[i])) {
+    bool owns;
+    CDL_TRY(witness_owns(w, r->entries[i], &owns));
+    if (!owns) {
       reject_input(rej, in->tx_id, in->index);
       return reject(rej, CDL_RULE_WITNESS_ADDRESS,
                     "witness %zu's key does not own the address of input %zu", i, i);
@@ -191,7 +196,10 @@ static int apply_checked(cdl_ledger *l, const cdl_byron_txaux *aux, resolved *r,
   uint64_t fee = 0;
   CDL_TRY(check_value(l, aux, r, &fee, rej));
   CDL_TRY(check_outputs(l, &aux->tx, rej));
+  uint64_t before = utxo_visible_lovelace(&l->utxo);
   CDL_TRY(update_utxo(l, &aux->tx, rej));
+  /* Lovelace is conserved: what left the UTxO is the fee. */
+  CDL_ASSERT(utxo_visible_lovelace(&l->utxo) + fee == before);
   l->totals.fees_lovelace += fee;
   l->totals.txs++;
   return CDL_OK;

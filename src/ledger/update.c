@@ -113,7 +113,9 @@ static int register_proposal(cdl_ledger *l, const cdl_byron_proposal *p, uint64_
   cdl_byron_key_hash(p->issuer, issuer);
   if (dlg_delegator_of(&l->dlg, issuer) < 0)
     return reject(rej, CDL_RULE_UPD_PROPOSER, "the proposal's issuer is not a genesis delegate");
-  if (!ledger_proposal_ok(l, p))
+  int rc = ledger_proposal_check(l, p);
+  if (rc == CDL_E_NOMEM) return rc;
+  if (rc != CDL_OK)
     return reject(rej, CDL_RULE_UPD_PROPOSAL_SIGNATURE, "the proposal's signature does not verify");
   cdl_byron_protocol_params next = l->upd.adopted_pp;
   params_apply(&next, &p->params);

@@ -202,9 +202,11 @@ static void take_slot(utxo *u, size_t i) {
   uint32_t ref = u->slots[i].ref, last = (uint32_t)u->count;
   const utxo_entry *gone = &u->entries[ref - 1];
   if (gone->dead) {
+    CDL_ASSERT(u->n_dead > 0 && u->dead_lovelace >= gone->lovelace);
     u->n_dead--;
     u->dead_lovelace -= gone->lovelace;
   } else {
+    CDL_ASSERT(u->lovelace >= gone->lovelace); /* the total is the entries' sum */
     u->lovelace -= gone->lovelace;
   }
   u->generation++;

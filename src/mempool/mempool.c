@@ -33,6 +33,8 @@ struct cdl_mempool {
   size_t table_cap; /* a power of two, at least twice n */
   uint8_t key[crypto_shorthash_KEYBYTES];
   cdl_ledger *fork; /* the tip with every entry applied */
+  bool stale;       /* emptied by a failed sync: |fork| still holds what
+                       was applied and must be made again before an add */
   uint64_t slot;    /* the slot entries are validated for */
   cdl_arena arena;  /* scratch for decoding one payload */
   cdl_mempool_stats stats;
@@ -61,16 +63,23 @@ static size_t find_pos(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32]
 }
 
 static void link_pos(cdl_mempool *mp, size_t pos) {
+  /* At most half full: every probe meets an empty slot. */
+  CDL_ASSERT(pos < mp->n && 2 * mp->n <= mp->table_cap);
   const mp_item *it = &mp->items[pos];
   size_t i = slot_of(mp, it->kind, it->id);
   while (mp->table[i] != 0) i = (i + 1) & (mp->table_cap - 1);
   mp->table[i] = (uint32_t)(pos + 1);
 }
 
-/* A table for |n| entries (room to double before the next rebuild). */
-static int rebuild_table(cdl_mempool *mp, size_t n) {
+/* The table size for |n| entries (room to double before the next rebuild). */
+static size_t table_cap_for(size_t n) {
   size_t cap = 64;
   while (cap < 2 * n) cap *= 2;
+  return cap;
+}
+
+static int rebuild_table(cdl_mempool *mp, size_t n) {
+  size_t cap = table_cap_for(n);
   uint32_t *t = calloc(cap, sizeof *t);
   if (t == NULL) return CDL_E_NOMEM;
   free(mp->table);
@@ -160,6 +169,19 @@ static int reapply(cdl_mempool *mp, cdl_ledger *fork, const mp_item *it, uint64_
   return mp_payload_apply(fork, &pl, slot, &rej);
 }
 
+/* Out of memory while re-validating: whatever was not re-applied may be
+ * invalid on the new tip, where a forger would take it, so every entry
+ * goes (counted in removed_emptied, so readers see the change); the
+ * index is cleared in place (it would find entries no longer there) and
+ * the fork, which still holds what was applied to it, is made again
+ * before the next add (|stale|). Nothing here allocates. */
+static void empty_out(cdl_mempool *mp) {
+  mp->stats.removed_emptied += mp->n;
+  clear_items(mp);
+  memset(mp->table, 0, mp->table_cap * sizeof *mp->table);
+  mp->stale = true;
+}
+
 int cdl_mempool_sync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot) {
   uint64_t vslot = validation_slot(tip, slot);
   cdl_ledger *fork = NULL;
@@ -168,7 +190,10 @@ int cdl_mempool_sync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot) {
   for (; rc == CDL_OK && i < mp->n; i++) {
     mp_item it = mp->items[i];
     int verdict = expired(mp, &it, slot) ? CDL_E_TIMEOUT : reapply(mp, fork, &it, vslot);
-    if (verdict == CDL_E_NOMEM) rc = verdict;
+    if (verdict == CDL_E_NOMEM) {
+      rc = verdict;
+      break; /* item i is still in place, and every one after it */
+    }
     if (verdict != CDL_OK) {
       free(it.bytes);
       mp->stats.removed_expired += verdict == CDL_E_TIMEOUT;
@@ -178,19 +203,29 @@ int cdl_mempool_sync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot) {
     mp->items[kept++] = it;
     bytes += it.size;
   }
-  if (rc != CDL_OK) { /* out of memory: empty rather than half-valid */
+  /* The index for the kept entries, made before anything is committed. */
+  uint32_t *table = NULL;
+  size_t table_cap = table_cap_for(kept);
+  if (rc == CDL_OK && (table = calloc(table_cap, sizeof *table)) == NULL) rc = CDL_E_NOMEM;
+  if (rc != CDL_OK) {
     for (size_t j = i; j < mp->n; j++) mp->items[kept++] = mp->items[j];
     mp->n = kept;
-    clear_items(mp);
+    empty_out(mp);
     cdl_ledger_del(fork);
     return rc;
   }
+  CDL_ASSERT(kept <= mp->n && bytes <= mp->bytes); /* re-validation only drops */
   mp->n = kept;
   mp->bytes = bytes;
   cdl_ledger_del(mp->fork);
   mp->fork = fork;
+  mp->stale = false;
   mp->slot = vslot;
-  return rebuild_table(mp, mp->n);
+  free(mp->table);
+  mp->table = table;
+  mp->table_cap = table_cap;
+  for (size_t j = 0; j < mp->n; j++) link_pos(mp, j);
+  return CDL_OK;
 }
 
 /* ---- Adding ---- */
@@ -253,6 +288,9 @@ static void keep(cdl_mempool *mp, uint8_t *copy, size_t len, const mp_payload *p
                 .bytes = copy,
                 .len = len};
   memcpy(it.id, pl->id, 32);
+  CDL_ASSERT(mp->n < mp->cap && it.size <= len); /* make_room's room; a body within its GenTx */
+  /* Tickets grow along the array: cdl_mempool_next searches it by them. */
+  CDL_ASSERT(mp->n == 0 || mp->items[mp->n - 1].ticket < it.ticket);
   mp->items[mp->n++] = it;
   mp->bytes += it.size;
   link_pos(mp, mp->n - 1);
@@ -262,7 +300,8 @@ static void keep(cdl_mempool *mp, uint8_t *copy, size_t len, const mp_payload *p
 
 int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx, size_t len,
                     uint64_t slot, cdl_mempool_entry *entry, cdl_rejection *rej) {
-  if (!cdl_ledger_fork_current(mp->fork, tip)) CDL_TRY(cdl_mempool_sync(mp, tip, slot));
+  if (mp->stale || !cdl_ledger_fork_current(mp->fork, tip))
+    CDL_TRY(cdl_mempool_sync(mp, tip, slot));
   if (slot > mp->slot) { /* time moved on: validate for the later slot */
     CDL_TRY(cdl_ledger_tick(mp->fork, slot));
     mp->slot = slot;
@@ -294,6 +333,7 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
   }
   if (rc != CDL_OK) return rc;
   keep(mp, copy, len, &pl, slot, entry);
+  CDL_ASSERT(mp->bytes <= mp_capacity(mp)); /* checked above, before the fork changed */
   return CDL_OK;
 }
 
@@ -308,7 +348,8 @@ void cdl_mempool_stats_get(const cdl_mempool *mp, cdl_mempool_stats *s) {
 }
 
 uint64_t cdl_mempool_changes(const cdl_mempool *mp) {
-  return mp->stats.last_ticket + mp->stats.removed_invalid + mp->stats.removed_expired;
+  return mp->stats.last_ticket + mp->stats.removed_invalid + mp->stats.removed_expired +
+         mp->stats.removed_emptied;
 }
 
 bool cdl_mempool_at(const cdl_mempool *mp, size_t i, cdl_mempool_entry *e) {

@@ -175,7 +175,10 @@ static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
   uint8_t undecoded[32];
   const uint8_t *hash = pb.info.hash;
   cdl_arena_reset(&c->arena);
-  if (cdl_parsed_block_decode(block.ptr, block.len, c->cfg.epoch_slots, &c->arena, &pb) != CDL_OK) {
+  int rc = cdl_parsed_block_decode(block.ptr, block.len, c->cfg.epoch_slots, &c->arena, &pb);
+  /* Our memory, not the peer's block: not to be judged as undecodable. */
+  if (rc == CDL_E_NOMEM) return cdl_error_set(err, rc, 0, "block-fetch: out of memory decoding");
+  if (rc != CDL_OK) {
     CDL_TRY(shallow_hash(block, undecoded, err));
     hash = undecoded;
   }

@@ -135,6 +135,8 @@ int cdl_net_enc_byron_header(cdl_buf *b, const uint8_t *block, size_t len, cdl_e
   cdl_cbor_enc_uint(b, len); /* size hint: the stored [tag, block] */
   cdl_cbor_enc_tag(b, 24);
   cdl_cbor_enc_bytes(b, header.ptr, header.len);
+  /* A failed append is no header: the server once sent what it had. */
+  if (b->failed) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory wrapping a header");
   return CDL_OK;
 }
 

@@ -159,6 +159,7 @@ int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us, c
     compact_in(c, take);
     if (cdl_buf_append(&c->in, data, take) != CDL_OK)
       return cdl_error_set(err, CDL_E_NOMEM, 0, "mux: out of memory");
+    CDL_ASSERT(queued_in(c) <= c->ingress_limit); /* start_payload checked the whole SDU */
     c->bytes_in += take;
     m->cur_left -= take;
     data += take;
@@ -211,6 +212,7 @@ int cdl_mux_queue(cdl_mux *m, int c, const uint8_t *msg, size_t len) {
   compact_out(ch);
   int rc = cdl_buf_append(&ch->out, msg, len);
   if (rc != CDL_OK) ch->out.failed = false; /* refused whole; what was queued stays intact */
+  CDL_ASSERT(cdl_mux_egress(m) <= EGRESS_HARD); /* the bound an engine may never pass */
   return rc;
 }
 
@@ -237,6 +239,7 @@ bool cdl_mux_next_sdu(cdl_mux *m, uint64_t now_us, cdl_buf *out) {
     size_t n = cdl_mux_pending(m, (int)i);
     if (n == 0) continue;
     if (n > CDL_SDU_MAX_SEND) n = CDL_SDU_MAX_SEND;
+    CDL_ASSERT(c->out_head + n <= c->out.len && n <= UINT16_MAX);
     cdl_sdu_header h = {(uint32_t)now_us, c->protocol, !c->initiator, (uint16_t)n};
     uint8_t head[CDL_SDU_HEADER];
     cdl_sdu_header_encode(&h, head);

@@ -69,6 +69,8 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
   }
   /* Node-to-client: the whole block, in pieces if it is big. */
   cdl_net_enc_block(&s->header, s->block.data, s->block.len);
+  if (s->header.failed) /* else a truncated block would go out as the message */
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "local chain-sync: out of memory");
   s->blocks_served++;
   m.content = cdl_span_of(s->header.data, s->header.len);
   cdl_buf_reset(&s->msg);

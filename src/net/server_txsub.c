@@ -158,9 +158,12 @@ static int take_txs(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
     CDL_TRY(cdl_cbor_skip(&cur, &raw));
     cdl_error bad = {0};
     srv_txid *t = NULL;
-    if (cdl_net_read_gentx(raw, &era, &gentx, &bad) == CDL_OK && era == 0 &&
-        cdl_mempool_gentx_id(gentx.ptr, gentx.len, &kind, hash, &rej) == CDL_OK)
-      t = requested(s, kind, hash);
+    int id_rc = CDL_E_TAG;
+    if (cdl_net_read_gentx(raw, &era, &gentx, &bad) == CDL_OK && era == 0)
+      id_rc = cdl_mempool_gentx_id(gentx.ptr, gentx.len, &kind, hash, &rej);
+    /* Our memory, not the peer's fault: not a violation to blame it for. */
+    if (id_rc == CDL_E_NOMEM) return cdl_error_set(err, id_rc, 0, "tx-submission: out of memory");
+    if (id_rc == CDL_OK) t = requested(s, kind, hash);
     if (t == NULL)
       return cdl_error_set(err, CDL_E_PROTOCOL, 0, "tx-submission: a tx that was not asked for");
     if (raw.len > t->size + MAX_SIZE_DISCREPANCY || t->size > raw.len + MAX_SIZE_DISCREPANCY)

@@ -52,6 +52,9 @@ static bool better_than_ours(const cdl_node *n, const cdl_tip *peer) {
 
 /* Out of memory, the block goes unclaimed: at worst a second peer is
  * asked for it too, which is better than never asking. */
+/* Without room to record it, the block is fetched all the same: a claim
+ * only keeps other peers from fetching it too and counts its bytes in the
+ * budgets, and a block that arrives twice is stored once. */
 static void claim(cdl_node *n, node_conn *c, const uint8_t hash[32], uint64_t bytes) {
   if (n->n_claims == n->cap_claims) {
     size_t cap = n->cap_claims ? 2 * n->cap_claims : 64;
@@ -65,6 +68,8 @@ static void claim(cdl_node *n, node_conn *c, const uint8_t hash[32], uint64_t by
   k->conn = c->id;
   k->bytes = bytes;
   n->fetch_bytes += bytes;
+  /* The total budget holds, but for the one block always allowed. */
+  CDL_ASSERT(n->fetch_bytes <= NODE_FETCH_TOTAL_BYTES || n->fetch_bytes == bytes);
 }
 
 static cdl_fetch_verdict decide(void *ctx, const cdl_point *block, uint64_t block_no,
@@ -91,10 +96,12 @@ static void release(cdl_node *n, cdl_node_conn_id id, const uint8_t *hash) {
       i++;
       continue;
     }
+    CDL_ASSERT(n->fetch_bytes >= k->bytes); /* the bytes in flight are the claims' */
     n->fetch_bytes -= k->bytes;
     *k = n->claims[--n->n_claims];
     any = true;
   }
+  CDL_ASSERT(n->n_claims > 0 || n->fetch_bytes == 0);
   if (any) node_wake_all(n);
 }
 

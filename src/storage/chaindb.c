@@ -16,6 +16,10 @@
 /* ---- The selected chain -------------------------------------------------- */
 
 int cdb_chain_push(cdl_chaindb *db, const cdl_block_info *b) {
+  /* The selected chain is a chain, in chain order. */
+  CDL_ASSERT(db->n_chain == 0 ||
+             (memcmp(b->prev_hash, CHAIN(db, db->n_chain - 1).hash, 32) == 0 &&
+              cdb_key(b) > cdb_key(&CHAIN(db, db->n_chain - 1))));
   if (db->off > 0 && db->off >= db->n_chain && db->off + db->n_chain == db->cap_chain) {
     memmove(db->chain, db->chain + db->off, db->n_chain * sizeof *db->chain);
     db->off = 0;

@@ -66,22 +66,26 @@ static const uint8_t *root_hash(const cdl_chaindb *db, cdl_block_info *anchor) {
 }
 
 /* Walks back from |b| through the volatile DB to the selected chain.
- * false when an ancestor is missing or lies deeper than the chain. */
-static bool join_chain(cdl_chaindb *db, const cdl_block_info *b, join *j) {
+ * *joined false when an ancestor is missing or lies deeper than the
+ * chain; CDL_E_NOMEM apart (once read as "not connected": the block was
+ * stored and reported so, but never selected). */
+static int join_chain(cdl_chaindb *db, const cdl_block_info *b, join *j, bool *joined) {
   cdl_block_info anchor, cur = *b;
   const uint8_t *root = root_hash(db, &anchor);
   size_t cap = 0, limit = db->n_chain + 4 * db->cfg.ledger.k + 16;
   memset(j, 0, sizeof *j);
+  *joined = true;
   for (;;) {
-    if (memcmp(cur.prev_hash, root, 32) == 0) return j->fork = -1, true;
+    if (memcmp(cur.prev_hash, root, 32) == 0) return j->fork = -1, CDL_OK;
     long i = cdb_chain_index(db, cur.prev_hash, -1);
-    if (i >= 0) return j->fork = i, true;
-    if (j->n_back >= limit || !cdl_volatile_info(db->vol, cur.prev_hash, &cur)) return false;
+    if (i >= 0) return j->fork = i, CDL_OK;
+    if (j->n_back >= limit || !cdl_volatile_info(db->vol, cur.prev_hash, &cur))
+      return *joined = false, CDL_OK;
     if (cdb_is_invalid(db, cur.hash)) j->invalid_ancestor = true;
     if (j->n_back == cap) {
       cap = cap ? 2 * cap : 16;
       cdl_block_info *grown = realloc(j->back, cap * sizeof *grown);
-      if (grown == NULL) return false;
+      if (grown == NULL) return CDL_E_NOMEM;
       j->back = grown;
     }
     j->back[j->n_back++] = cur;
@@ -200,6 +204,7 @@ static int extend_tip(cdl_chaindb *db, const cdl_block_info *cand, size_t n, sel
     int r = apply_candidate_block(db, db->ledger, &cand[i], sel, err);
     if (r < 0) return r;
     if (r == 0) break;
+    CDL_ASSERT(cdb_key(&cand[i]) > tip_key(db)); /* extending is improving */
     if (cdb_chain_push(db, &cand[i]) != CDL_OK)
       return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
     sel->adopted++;
@@ -231,12 +236,16 @@ static int switch_fork(cdl_chaindb *db, long fork, const cdl_block_info *cand, s
     cdl_ledger_del(l);
     return CDL_OK;
   }
+  uint64_t old_key = tip_key(db);
   cdl_ledger_del(db->ledger);
   db->ledger = l;
   db->n_chain = (size_t)(fork + 1);
   for (size_t i = 0; i < applied; i++)
     if (cdb_chain_push(db, &cand[i]) != CDL_OK)
       return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  /* The switch lands where it said, on a better chain, within k. */
+  CDL_ASSERT(tip_key(db) == cdb_key(&cand[applied - 1]) && tip_key(db) > old_key &&
+             depth <= db->cfg.ledger.k);
   db->generation++;
   db->blocks_since_snapshot += applied;
   sel->adopted += applied;
@@ -266,10 +275,12 @@ static int build_candidate(const join *j, const tree *t, size_t leaf, cdl_block_
   return CDL_OK;
 }
 
-/* Leaves of the tree (nodes no other node names as parent), best first. */
-static size_t tree_leaves(const tree *t, node *leaves, size_t max, long *index) {
+/* Leaves of the tree (nodes no other node names as parent), best first,
+ * into leaves[0..*n). CDL_E_NOMEM (once "no leaves": the new block was
+ * stored, reported so, and not selected). */
+static int tree_leaves(const tree *t, node *leaves, size_t max, long *index, size_t *count) {
   bool *has_child = calloc(t->n ? t->n : 1, sizeof *has_child);
-  if (has_child == NULL) return 0;
+  if (has_child == NULL) return CDL_E_NOMEM;
   for (size_t i = 0; i < t->n; i++)
     if (t->nodes[i].parent >= 0) has_child[t->nodes[i].parent] = true;
   size_t n = 0;
@@ -282,14 +293,17 @@ static size_t tree_leaves(const tree *t, node *leaves, size_t max, long *index) 
   free(has_child);
   qsort(leaves, n, sizeof *leaves, by_key_desc);
   for (size_t i = 0; i < n; i++) index[i] = leaves[i].parent;
-  return n;
+  *count = n;
+  return CDL_OK;
 }
 
 static int try_leaves(cdl_chaindb *db, const join *j, const tree *t, selection *sel,
                       cdl_error *err) {
   node leaves[CDB_MAX_CANDIDATES];
   long index[CDB_MAX_CANDIDATES];
-  size_t n = tree_leaves(t, leaves, CDB_MAX_CANDIDATES, index);
+  size_t n = 0;
+  if (tree_leaves(t, leaves, CDB_MAX_CANDIDATES, index, &n) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   cdl_block_info tip0;
   bool had = cdb_tip(db, &tip0);
   for (size_t i = 0; i < n && cdb_key(&leaves[i].info) > tip_key(db); i++) {
@@ -315,8 +329,11 @@ static int try_leaves(cdl_chaindb *db, const join *j, const tree *t, selection *
 static int select_from(cdl_chaindb *db, const cdl_block_info *b, selection *sel,
                        cdl_error *err) {
   join j;
-  if (!join_chain(db, b, &j)) {
+  bool joined;
+  int jrc = join_chain(db, b, &j, &joined);
+  if (jrc != CDL_OK || !joined) {
     free(j.back);
+    if (jrc != CDL_OK) return cdl_error_set(err, jrc, 0, "out of memory");
     return CDL_OK; /* not connected (yet), or below the immutable tip */
   }
   if (j.invalid_ancestor) {
@@ -447,8 +464,12 @@ int cdl_chaindb_add_parsed(cdl_chaindb *db, const cdl_parsed_block *pb,
   /* in the OS's hands from here */
   CDL_TRY(cdl_volatile_put(db->vol, pb->bytes, pb->len, &b, err));
   if (++db->since_sync >= db->cfg.sync_interval) CDL_TRY(cdl_chaindb_sync(db, err));
+  uint64_t before = tip_key(db);
   CDL_TRY(select_new(db, &b, pb->blk, res, rej, err));
   CDL_TRY(cdb_move_immutable(db, err));
+  /* Selection only moves the tip to a better chain, and at most k blocks
+   * stay past the immutable tip (what an open relies on). */
+  CDL_ASSERT(tip_key(db) >= before && db->n_chain <= db->cfg.ledger.k);
   if (db->blocks_since_snapshot >= db->cfg.snapshot_interval) CDL_TRY(cdb_image_take(db, err));
   return CDL_OK;
 }

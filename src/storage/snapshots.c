@@ -156,6 +156,14 @@ int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
   cdl_block_info tip;
   db->blocks_since_snapshot = 0;
   if (!cdb_tip(db, &tip)) return CDL_OK; /* the genesis image is always there */
+  /* The selected chain runs at most k blocks past the immutable tip, and
+   * an open refuses a snapshot further past it as proof of lost chunks.
+   * An add that ran out of memory moving blocks to the immutable DB
+   * leaves more behind it: they move first, or no snapshot is written
+   * (a close after that failure once wrote one, and the database no
+   * longer opened). */
+  CDL_TRY(cdb_move_immutable(db, err));
+  CDL_ASSERT(db->n_chain <= db->cfg.ledger.k);
   /* The blocks before the snapshot are durable before it is: a snapshot
    * past the immutable DB's synced blocks would, after a power loss, look
    * like chunk files lost (docs/storage.md "Missing files"). */

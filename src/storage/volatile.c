@@ -443,10 +443,8 @@ static int writer_ready(cdl_volatile *v, cdl_error *err) {
 /* The record of |bytes| appended to |into| ("CDLV", length, CRC, bytes). */
 static int encode_record(cdl_buf *into, const uint8_t *bytes, size_t len, cdl_error *err) {
   size_t need = RECORD_HEADER + len;
-  if (cdl_buf_reserve(into, need) != CDL_OK) {
-    into->failed = false; /* what it held stays good */
+  if (cdl_buf_reserve(into, need) != CDL_OK) /* what it held stays good */
     return cdl_error_set(err, CDL_E_NOMEM, 0, "volatile DB: out of memory");
-  }
   uint8_t *head = into->data + into->len;
   memcpy(head, MAGIC, 4);
   put_le32(head + 4, (uint32_t)len);
