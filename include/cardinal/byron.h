@@ -451,6 +451,20 @@ uint64_t cdl_byron_block_number(const cdl_byron_block *blk);
 int cdl_byron_block_slot(const cdl_byron_block *blk, uint64_t epoch_slots,
                          uint64_t *slot);
 
+/* ---- Points ------------------------------------------------------------
+ * A point on a chain: the origin, or a block's slot and hash. The
+ * network's messages carry them (docs/network.md "Messages"), the ChainDB
+ * finds blocks by them; they live here, below both. */
+typedef struct cdl_point {
+  bool origin;
+  uint64_t slot;
+  uint8_t hash[32];
+} cdl_point;
+
+/* Whether two points name the same block: both the origin, or the same
+ * slot and hash (a hash under another slot is another point). */
+bool cdl_point_eq(const cdl_point *a, const cdl_point *b);
+
 /* ---- Proofs and checks (sections 2.3, 3.3) ---- */
 /* Merkle root over the txs' original bytes. */
 void cdl_byron_tx_merkle_root(const cdl_byron_txaux *txs, size_t n,

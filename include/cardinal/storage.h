@@ -482,16 +482,7 @@ cdl_volatile *cdl_chaindb_volatile(cdl_chaindb *db);
 /* Blocks on the selected chain after the immutable tip. */
 size_t cdl_chaindb_volatile_length(const cdl_chaindb *db);
 
-/* A point on a chain: the origin, or a block's slot and hash. */
-typedef struct cdl_point {
-  bool origin;
-  uint64_t slot;
-  uint8_t hash[32];
-} cdl_point;
-
-/* Whether two points name the same block: both the origin, or the same
- * slot and hash (a hash under another slot is another point). */
-bool cdl_point_eq(const cdl_point *a, const cdl_point *b);
+/* Points (cdl_point) are defined in byron.h, with the chain they name. */
 
 /* Any stored block by point (immutable or volatile, any fork). */
 int cdl_chaindb_read_block(cdl_chaindb *db, const cdl_point *p, cdl_buf *out,

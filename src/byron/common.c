@@ -208,3 +208,8 @@ void byron_hash(const uint8_t *data, size_t len, uint8_t out[32]) {
   }
   cdl_blake2b_256(out, data, len);
 }
+
+bool cdl_point_eq(const cdl_point *a, const cdl_point *b) {
+  if (a->origin || b->origin) return a->origin == b->origin;
+  return a->slot == b->slot && memcmp(a->hash, b->hash, 32) == 0;
+}

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 static const uint8_t FIELDS[] = {3, 1, 1, 1, 2, 1};
 static const char *const NAMES[] = {"MsgRequestRange", "MsgClientDone", "MsgStartBatch",

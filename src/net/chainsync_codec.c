@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 static const uint8_t FIELDS[] = {1, 1, 3, 3, 2, 3, 2, 1};
 static const char *const NAMES[] = {"MsgRequestNext",       "MsgAwaitReply",    "MsgRollForward",

@@ -10,7 +10,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 int cdl_net_open_message(const uint8_t *p, size_t n, cdl_cbor_cursor *cur, size_t *used,
                          uint64_t *tag, size_t *fields, cdl_error *err) {

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 cdl_hs_config cdl_hs_node_to_node(uint32_t magic, bool initiator_only) {
   return (cdl_hs_config){.node_to_client = false,

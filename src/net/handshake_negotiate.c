@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 static bool ours(const cdl_hs_config *cfg, uint32_t v) {
   uint32_t bit = cfg->node_to_client ? CDL_HS_N2C_BIT : 0;

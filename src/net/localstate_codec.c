@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 static const uint8_t FIELDS[] = {2, 1, 2, 2, 2, 1, 2, 1, 1, 1, 1, 1};
 static const char *const NAMES[] = {"MsgAcquire",

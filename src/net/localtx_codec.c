@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 /* ---- Local tx-submission ---- */
 

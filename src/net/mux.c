@@ -25,7 +25,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 /* A buffer emptied with more than this allocated is freed. */
 #define KEEP_BYTES ((size_t)64 << 10)

@@ -292,8 +292,19 @@ void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
   s->system_start_unix = unix_seconds;
 }
 
-void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp) { s->mempool = mp; }
-void cdl_n2n_server_set_slot(cdl_n2n_server *s, uint64_t slot) { s->now_slot = slot; }
+void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp, cdl_n2n_tx_judge judge) {
+  s->mempool = mp;
+  s->judge = judge;
+}
+
+static int judge_at_tip(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+  cdl_n2n_tip_judge *j = ctx;
+  return cdl_mempool_add(j->mp, cdl_chaindb_ledger(j->db), gentx, len, 0, NULL, rej);
+}
+
+cdl_n2n_tx_judge cdl_n2n_tip_judge_of(cdl_n2n_tip_judge *j) {
+  return (cdl_n2n_tx_judge){judge_at_tip, j};
+}
 
 /* The time limit of a state where the client has agency. */
 static int check_wait(uint64_t since, uint64_t limit_us, uint64_t now_us, const char *what,

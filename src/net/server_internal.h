@@ -58,8 +58,8 @@ struct cdl_n2n_server {
   bool handshake_done, ready, finished;
   bool local; /* node-to-client: local chain-sync (whole blocks), state query */
   uint64_t system_start_unix;
-  cdl_mempool *mempool; /* NULL: no transaction protocols */
-  uint64_t now_slot;    /* for the mempool; 0: after the tip */
+  cdl_mempool *mempool;  /* NULL: no transaction protocols */
+  cdl_n2n_tx_judge judge; /* the caller's: which ledger and slot judge a tx */
   uint32_t version;
   uint64_t started_us;
   uint64_t blocks_served, headers_served;

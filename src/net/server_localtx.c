@@ -47,8 +47,7 @@ static int submit(cdl_n2n_server *s, cdl_span wrapped, cdl_error *err) {
     cdl_net_enc_era_mismatch(&reason, era);
   } else {
     cdl_rejection rej;
-    rc = cdl_mempool_add(s->mempool, cdl_chaindb_ledger(s->db), gentx.ptr, gentx.len, s->now_slot,
-                         NULL, &rej);
+    rc = s->judge.submit(s->judge.ctx, gentx.ptr, gentx.len, &rej);
     if (rc == CDL_E_REJECTED) {
       rc = CDL_OK;
       reply.kind = CDL_LTX_REJECT;

@@ -170,8 +170,7 @@ static int take_txs(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
       return cdl_error_set(err, CDL_E_PROTOCOL, 0,
                            "tx-submission: a tx of %zu bytes advertised as %u", raw.len, t->size);
     t->state = TXID_DONE;
-    int rc = cdl_mempool_add(s->mempool, cdl_chaindb_ledger(s->db), gentx.ptr, gentx.len,
-                             s->now_slot, NULL, &rej);
+    int rc = s->judge.submit(s->judge.ctx, gentx.ptr, gentx.len, &rej);
     if (rc == CDL_E_NOMEM) return cdl_error_set(err, rc, 0, "tx-submission: out of memory");
     s->tx.received++;
     s->tx.accepted += rc == CDL_OK;

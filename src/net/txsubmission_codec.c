@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 static const uint8_t FIELDS[] = {4, 2, 2, 2, 1, 0, 1};
 static const char *const NAMES[] = {

@@ -152,8 +152,6 @@ static int new_slot(cdl_node *n, uint64_t slot, cdl_error *err) {
   n->slot = slot;
   n->in_slots = true;
   n->st.slot = slot;
-  for (size_t i = 0; i < n->n_conns; i++)
-    if (n->conns[i]->srv) cdl_n2n_server_set_slot(n->conns[i]->srv, slot);
   uint64_t before = cdl_mempool_changes(n->mp);
   if (n->cfg.mempool.ttl_slots > 0 &&
       cdl_mempool_sync(n->mp, cdl_chaindb_ledger(n->db), slot) != CDL_OK)
@@ -213,9 +211,17 @@ bool cdl_node_next_dirty(cdl_node *n, cdl_node_conn_id *id) {
   return false;
 }
 
-int cdl_node_submit(cdl_node *n, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+/* The kernel's judgement of a transaction, whoever hands it over: the
+ * tip's ledger at the current slot (0 before the first: the slot after
+ * the tip). */
+int node_judge_tx(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+  cdl_node *n = ctx;
   uint64_t slot = n->in_slots ? n->slot : 0;
-  int rc = cdl_mempool_add(n->mp, cdl_chaindb_ledger(n->db), gentx, len, slot, NULL, rej);
+  return cdl_mempool_add(n->mp, cdl_chaindb_ledger(n->db), gentx, len, slot, NULL, rej);
+}
+
+int cdl_node_submit(cdl_node *n, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+  int rc = node_judge_tx(n, gentx, len, rej);
   if (rc == CDL_OK) node_wake_all(n);
   return rc;
 }

@@ -92,8 +92,7 @@ int node_conn_attach_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_erro
 /* What every server of the node is given: its mempool and slot. */
 static void setup_server(cdl_node *n, node_conn *c) {
   cdl_n2n_server_set_system_start(c->srv, (uint64_t)n->cfg.genesis->start_time);
-  cdl_n2n_server_set_mempool(c->srv, n->mp);
-  if (n->in_slots) cdl_n2n_server_set_slot(c->srv, n->slot);
+  cdl_n2n_server_set_mempool(c->srv, n->mp, (cdl_n2n_tx_judge){node_judge_tx, n});
 }
 
 static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, cdl_error *err) {

@@ -116,6 +116,9 @@ void node_peers_conn_closed(cdl_node *n, node_conn *c, cdl_peer_end socket_end,
                             uint64_t now_us);
 /* The keep-alive round trips of the upstream clients, to the peer set. */
 void node_peers_tick(cdl_node *n);
+/* How the kernel judges a transaction from a peer, a client or this
+ * process (cdl_n2n_tx_judge): its tip's ledger at its current slot. */
+int node_judge_tx(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej);
 /* Adds one upstream client's counts to |sum| (cdl_node_stats.upstream). */
 void node_upstream_add(cdl_n2n_client_stats *sum, cdl_n2n_client_stats st);
 void node_log(const cdl_node *n, cdl_log_level level, const char *event, const char *fmt, ...)

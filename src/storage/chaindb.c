@@ -165,11 +165,6 @@ cdl_immutable *cdl_chaindb_immutable(cdl_chaindb *db) { return db->imm; }
 cdl_volatile *cdl_chaindb_volatile(cdl_chaindb *db) { return db->vol; }
 size_t cdl_chaindb_volatile_length(const cdl_chaindb *db) { return db->n_chain; }
 
-bool cdl_point_eq(const cdl_point *a, const cdl_point *b) {
-  if (a->origin || b->origin) return a->origin == b->origin;
-  return a->slot == b->slot && memcmp(a->hash, b->hash, 32) == 0;
-}
-
 int cdl_chaindb_read_block(cdl_chaindb *db, const cdl_point *p, cdl_buf *out,
                            cdl_block_info *info, cdl_error *err) {
   if (p->origin) return cdl_error_set(err, CDL_E_NOT_FOUND, 0, "the origin is not a block");

@@ -236,7 +236,9 @@ static void record_session(void) {
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, NOW, &c, &err), CDL_OK);
   assert_int_equal(cdl_n2n_server_new(DB, &N2N_SERVER, NOW, &srv, &err), CDL_OK);
-  cdl_n2n_server_set_mempool(srv, pool);
+  static cdl_n2n_tip_judge tip;
+  tip = (cdl_n2n_tip_judge){DB, pool};
+  cdl_n2n_server_set_mempool(srv, pool, cdl_n2n_tip_judge_of(&tip));
   for (int round = 0; round < 10000; round++) {
     cdl_buf *up = chunk_add(&UP), *down = chunk_add(&DOWN);
     while (cdl_n2n_client_next_sdu(c, NOW, up)) {
@@ -285,7 +287,9 @@ static int server_run(void *ctx) {
   server_op *op = ctx;
   cdl_error err = {0};
   CDL_TRY(cdl_n2n_server_new(DB, op->hs, NOW, &op->srv, &err));
-  cdl_n2n_server_set_mempool(op->srv, op->pool);
+  static cdl_n2n_tip_judge tip;
+  tip = (cdl_n2n_tip_judge){DB, op->pool};
+  cdl_n2n_server_set_mempool(op->srv, op->pool, cdl_n2n_tip_judge_of(&tip));
   for (size_t r = 0; r < op->in->n; r++) {
     const cdl_buf *up = &op->in->c[r];
     if (up->len) CDL_TRY(cdl_n2n_server_recv(op->srv, up->data, up->len, NOW, &err));

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../unit/support.h"
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 #define SEC 1000000ull
 

@@ -16,7 +16,7 @@
 
 #include "../unit/support.h"
 #include "cardinal/crypto.h"
-#include "cardinal/net.h"
+#include "cardinal/wire.h"
 
 /* Decodes one message of |proto| ("chainsync", ...); re-encodes it. */
 typedef int (*roundtrip_fn)(const uint8_t *p, size_t n, size_t *used, cdl_buf *again,

@@ -60,6 +60,14 @@ static int group_teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The servers' judge: the mempool over the ChainDB's tip (what a server
+ * without a node kernel uses), unless a test sets its own. */
+static cdl_n2n_tip_judge TIP;
+static cdl_n2n_tx_judge judge_at_tip(void) {
+  TIP = (cdl_n2n_tip_judge){db, mp};
+  return cdl_n2n_tip_judge_of(&TIP);
+}
+
 static int test_setup(void **state) {
   (void)state;
   cdl_mempool_config cfg = {0};
@@ -80,7 +88,7 @@ static void local_start(scripted_client *c) {
                                     CDL_PROTO_LOCAL_STATE_QUERY, CDL_PROTO_LOCAL_TX_SUBMISSION,
                                     CDL_PROTO_LOCAL_TX_MONITOR};
   sc_start(c, db, &LOCAL_HS, PROTOS, 5);
-  cdl_n2n_server_set_mempool(c->srv, mp);
+  cdl_n2n_server_set_mempool(c->srv, mp, judge_at_tip());
   cdl_hs_config mine = {true, 16, 19, {MAGIC, false, 0, false}};
   assert_int_equal(sc_handshake(c, &mine).version, 19 | CDL_HS_N2C_BIT);
 }
@@ -215,6 +223,43 @@ static cdl_ltm_msg has_tx(scripted_client *c, uint8_t kind, const uint8_t id[32]
   return r;
 }
 
+/* The caller's judge decides (the node kernel's: its ledger and slot):
+ * the server hands it every submitted GenTx and answers with its verdict;
+ * it never asks the mempool itself. */
+typedef struct judge_log {
+  size_t calls;
+  size_t last_len;
+} judge_log;
+
+static int judge_refusing(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+  (void)gentx;
+  judge_log *j = ctx;
+  j->calls++;
+  j->last_len = len;
+  memset(rej, 0, sizeof *rej);
+  rej->rule = CDL_RULE_MEMPOOL_FULL;
+  return CDL_E_REJECTED;
+}
+
+static void test_judge_is_the_callers(void **state) {
+  (void)state;
+  scripted_client c;
+  local_start(&c);
+  judge_log log = {0};
+  cdl_n2n_server_set_mempool(c.srv, mp, (cdl_n2n_tx_judge){judge_refusing, &log});
+  cdl_buf g;
+  uint8_t id[32];
+  make_gentx(&g, 0, 1, 5000000, id);
+  cdl_ltx_msg r = submit(&c, 0, &g);
+  expect_reason(&r, CDL_RULE_MEMPOOL_FULL);
+  assert_int_equal(log.calls, 1);
+  assert_int_equal(log.last_len, g.len);
+  cdl_mempool_entry e;
+  assert_false(cdl_mempool_find(mp, CDL_MP_TX, id, &e)); /* the judge kept nothing */
+  cdl_buf_free(&g);
+  sc_free(&c);
+}
+
 static void test_monitor(void **state) {
   (void)state;
   scripted_client c;
@@ -322,7 +367,7 @@ static void peer_start(scripted_client *c) {
   static const cdl_hs_config HS = {false, 7, 15, {MAGIC, false, 0, false}};
   static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_TX_SUBMISSION};
   sc_start(c, db, &HS, PROTOS, 2);
-  cdl_n2n_server_set_mempool(c->srv, mp);
+  cdl_n2n_server_set_mempool(c->srv, mp, judge_at_tip());
   cdl_hs_config mine = {false, 7, 14, {MAGIC, false, 0, false}};
   assert_int_equal(sc_handshake(c, &mine).version, 14);
 }
@@ -846,7 +891,7 @@ static void test_tx_relay(void **state) {
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
   assert_int_equal(cdl_n2n_server_new(db, &SERVER, 0, &srv, &err), CDL_OK);
-  cdl_n2n_server_set_mempool(srv, mp);
+  cdl_n2n_server_set_mempool(srv, mp, judge_at_tip());
   if (relay_pump(c, srv, 1, &err) != CDL_OK) fail_msg("%s", err.message);
   cdl_mempool_entry e;
   assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[1], &e));
@@ -901,6 +946,7 @@ static void test_goldens(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_submit, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_judge_is_the_callers, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_monitor, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_pull, test_setup, test_teardown),
