@@ -104,6 +104,17 @@ static int read_severity(const char *path, json_t *v, cdl_node_file_config *c, c
   return bad(err, path, "MinSeverity", "is not a severity (Debug, Info, Warning, Error...)");
 }
 
+/* cardano-node's DiffusionMode: InitiatorOnly (no listener, every
+ * handshake initiator-only) or InitiatorAndResponder, the default. */
+static int read_diffusion_mode(const char *path, json_t *v, cdl_node_file_config *c,
+                               cdl_error *err) {
+  if (v == NULL) return CDL_OK;
+  const char *s = json_string_value(v);
+  if (s && strcmp(s, "InitiatorAndResponder") == 0) return c->initiator_only = false, CDL_OK;
+  if (s && strcmp(s, "InitiatorOnly") == 0) return c->initiator_only = true, CDL_OK;
+  return bad(err, path, "DiffusionMode", "is not InitiatorOnly or InitiatorAndResponder");
+}
+
 static int read_config(const char *path, json_t *root, cdl_node_file_config *c, cdl_error *err) {
   json_t *proto = json_object_get(root, "Protocol");
   const char *p = json_string_value(proto);
@@ -115,6 +126,8 @@ static int read_config(const char *path, json_t *root, cdl_node_file_config *c, 
     rc = read_magic_policy(path, json_object_get(root, "RequiresNetworkMagic"), c, err);
   if (rc == CDL_OK) rc = read_numbers(path, root, c, err);
   if (rc == CDL_OK) rc = read_severity(path, json_object_get(root, "MinSeverity"), c, err);
+  if (rc == CDL_OK)
+    rc = read_diffusion_mode(path, json_object_get(root, "DiffusionMode"), c, err);
   return rc;
 }
 

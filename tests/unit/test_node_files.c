@@ -48,7 +48,8 @@ static void test_config(void **state) {
           "\"5f20df933584822601f9e3f8c024eb5eb252fe8cefb24d1317dc3d432e940ebb\","
           " \"RequiresNetworkMagic\": \"RequiresMagic\", \"PBftSignatureThreshold\": 0.5,"
           " \"MempoolCapacityBytesOverride\": 90000, \"MempoolTTLSlots\": 30,"
-          " \"MinSeverity\": \"Warning\", \"TraceBlockFetchClient\": false}");
+          " \"MinSeverity\": \"Warning\", \"TraceBlockFetchClient\": false,"
+          " \"DiffusionMode\": \"InitiatorOnly\"}");
   cdl_node_file_config c;
   cdl_error err = {0};
   if (cdl_node_config_read(p, &c, &err) != CDL_OK) fail_msg("%s", err.message);
@@ -63,6 +64,7 @@ static void test_config(void **state) {
   assert_int_equal(c.mempool_capacity, 90000);
   assert_int_equal(c.mempool_ttl, 30);
   assert_int_equal(c.min_severity, CDL_LOG_WARN);
+  assert_true(c.initiator_only);
   p = put("config.json",
           "{\"ByronGenesisFile\": \"/abs/g.json\", "
           "\"MempoolCapacityBytesOverride\": \"NoOverride\"}");
@@ -72,6 +74,7 @@ static void test_config(void **state) {
   assert_int_equal(c.requires_magic, -1);
   assert_int_equal(c.mempool_capacity, 0);
   assert_int_equal(c.min_severity, CDL_LOG_INFO);
+  assert_false(c.initiator_only); /* InitiatorAndResponder, the default */
   struct {
     const char *text, *words;
   } bad[] = {{"[1]", "not a JSON object"},
@@ -82,6 +85,7 @@ static void test_config(void **state) {
              {"{\"ByronGenesisFile\": \"g\", \"PBftSignatureThreshold\": 1.5}", "PBftSignature"},
              {"{\"ByronGenesisFile\": \"g\", \"MempoolTTLSlots\": -1}", "MempoolTTLSlots"},
              {"{\"ByronGenesisFile\": \"g\", \"MinSeverity\": \"Loud\"}", "MinSeverity"},
+             {"{\"ByronGenesisFile\": \"g\", \"DiffusionMode\": \"Both\"}", "DiffusionMode"},
              {"{\"ByronGenesisFile\": \"g\", \"ByronGenesisFile\": \"h\"}", "duplicate"},
              {"{\"ByronGenesisFile\": ", "line"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

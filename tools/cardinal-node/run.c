@@ -213,7 +213,7 @@ static int run_node(run_state *s, cdl_error *err) {
   cdl_node_config nc = {
       .db = s->db,
       .genesis = &s->dg.g,
-      .n2n = cdl_hs_node_to_node(magic, false),
+      .n2n = cdl_hs_node_to_node(magic, s->fc.initiator_only),
       .n2c = cdl_hs_node_to_client(magic),
       .mempool = {.capacity_bytes = s->fc.mempool_capacity, .ttl_slots = s->fc.mempool_ttl},
       .forger = o->cert ? &s->forger : NULL,
@@ -225,7 +225,9 @@ static int run_node(run_state *s, cdl_error *err) {
   ready_ctx ready = {.o = o, .db = s->db};
   cdl_io_node_config rc_cfg = {.node = node,
                                .db = s->db,
-                               .host = o->host,
+                               /* InitiatorOnly: nobody connects to it (a relay
+                                * behind a firewall), as in cardano-node */
+                               .host = s->fc.initiator_only ? NULL : o->host,
                                .port = (uint16_t)o->port,
                                .socket_path = o->socket_path,
                                .metrics_host = o->metrics_host,
