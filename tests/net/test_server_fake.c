@@ -17,7 +17,10 @@
  *    block 9 with the new tip (nothing sent unasked), then the new
  *    chain's headers;
  *  - block-fetch of a range byte for byte, and MsgNoBlocks for a range
- *    on the other fork, reversed, or naming an unknown block.
+ *    on the other fork, reversed, or naming an unknown block;
+ *  - node-to-client, the state query's view: the tip's point and the
+ *    chain's update state, a point too old (on the chain) and one not on
+ *    it (a fork block), the immutable tip's point.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +78,10 @@ static void select_fork(world *w) {
   fake_chain_select(&w->fc, idx, FORK_AT + N_FORK);
 }
 
-static void world_start(world *w, size_t n_main) {
+/* A node-to-node server (channels: handshake 0, chain-sync 1,
+ * block-fetch 2), or with |local| a node-to-client one (handshake 0,
+ * local chain-sync 1, local state query 2), past the handshake. */
+static void world_start_as(world *w, size_t n_main, bool local) {
   fake_chain_init(&w->fc);
   for (size_t i = 0; i < N_MAIN; i++) fake_chain_add(&w->fc, E.blocks[i].ptr, E.blocks[i].len, NULL);
   for (size_t j = 0; j < N_FORK; j++) {
@@ -89,15 +95,22 @@ static void world_start(world *w, size_t n_main) {
   select_main(w, n_main);
   fake_chain_iface(&w->fc, &w->chain);
   static const cdl_hs_config SERVER_HS = {false, 7, 15, {NET_MAINNET_MAGIC, false, 0, false}};
+  static const cdl_hs_config LOCAL_HS = {true, 9, 23, {NET_MAINNET_MAGIC, false, 0, false}};
   static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_CHAIN_SYNC,
                                     CDL_PROTO_BLOCK_FETCH};
-  sc_start_chain(&w->c, &w->chain, &SERVER_HS, PROTOS, 3);
+  static const uint16_t LOCAL[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_LOCAL_CHAIN_SYNC,
+                                   CDL_PROTO_LOCAL_STATE_QUERY};
+  sc_start_chain(&w->c, &w->chain, local ? &LOCAL_HS : &SERVER_HS, local ? LOCAL : PROTOS, 3);
   cdl_hs_config mine = {false, 7, 14, {NET_MAINNET_MAGIC, true, 0, false}};
-  assert_int_equal(sc_handshake(&w->c, &mine).version, 14);
-  /* Chain-sync's follower and block-fetch's reader, from the chain. */
+  cdl_hs_config mine_local = {true, 16, 19, {NET_MAINNET_MAGIC, false, 0, false}};
+  assert_int_equal(sc_handshake(&w->c, local ? &mine_local : &mine).version,
+                   local ? 19 | CDL_HS_N2C_BIT : 14);
+  /* Chain-sync's follower and (node-to-node) block-fetch's reader. */
   assert_int_equal(w->fc.followers_live, 1);
-  assert_int_equal(w->fc.readers_live, 1);
+  assert_int_equal(w->fc.readers_live, local ? 0 : 1);
 }
+
+static void world_start(world *w, size_t n_main) { world_start_as(w, n_main, false); }
 
 static void world_end(world *w) {
   sc_free(&w->c);
@@ -318,12 +331,83 @@ static void test_block_fetch(void **state) {
   world_end(&w);
 }
 
+/* ---- Node-to-client: the state query's view of the chain ---- */
+
+static cdl_lsq_msg lsq(world *w, cdl_lsq_msg m) {
+  cdl_lsq_encode(&w->c.msg, &m);
+  sc_send(&w->c, 2);
+  assert_int_equal(sc_pump(&w->c), CDL_OK);
+  cdl_span in = sc_take(&w->c, 2);
+  cdl_lsq_msg r;
+  size_t used;
+  cdl_error err = {0};
+  if (cdl_lsq_decode(in.ptr, in.len, &r, &used, &err) != CDL_OK) fail_msg("%s", err.message);
+  return r;
+}
+
+static const uint8_t Q_POINT[] = {0x81, 0x03};
+static const uint8_t Q_BYRON[] = {0x82, 0x00, 0x82, 0x00, 0x82, 0x00, 0x00};
+
+/* The acquired state's point is known block |i|. */
+static void assert_acquired_point(world *w, size_t i) {
+  cdl_lsq_msg r = lsq(w, (cdl_lsq_msg){.kind = CDL_LSQ_QUERY,
+                                       .query = cdl_span_of(Q_POINT, sizeof Q_POINT)});
+  assert_int_equal(r.kind, CDL_LSQ_RESULT);
+  cdl_buf want;
+  cdl_buf_init(&want, 0);
+  cdl_point p = point_of(known(w, i));
+  cdl_net_enc_point(&want, &p);
+  assert_int_equal(r.result.len, want.len);
+  assert_memory_equal(r.result.ptr, want.data, want.len);
+  cdl_buf_free(&want);
+}
+
+static void test_local_state_query(void **state) {
+  (void)state;
+  world w;
+  world_start_as(&w, N_MAIN, true);
+  static const uint8_t UPDATE_STATE[] = {0x82, 0x01, 0x02}; /* the fake's, canned */
+  cdl_buf_append(&w.fc.update_state, UPDATE_STATE, sizeof UPDATE_STATE);
+  /* At the tip: the point is block 19, the update state the chain's. */
+  assert_int_equal(lsq(&w, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+  assert_acquired_point(&w, N_MAIN - 1);
+  cdl_lsq_msg r = lsq(&w, (cdl_lsq_msg){.kind = CDL_LSQ_QUERY,
+                                        .query = cdl_span_of(Q_BYRON, sizeof Q_BYRON)});
+  assert_int_equal(r.kind, CDL_LSQ_RESULT);
+  static const uint8_t WANT[] = {0x81, 0x82, 0x01, 0x02}; /* [state]: the era matched */
+  assert_int_equal(r.result.len, sizeof WANT);
+  assert_memory_equal(r.result.ptr, WANT, sizeof WANT);
+  /* Block 10 is on the chain (its number finds it): too old. The fork's
+   * second block is known but its number finds block 11: not on the
+   * chain (and the failed acquire releases). */
+  r = lsq(&w, (cdl_lsq_msg){.kind = CDL_LSQ_REACQUIRE, .point = point_of(known(&w, 10))});
+  assert_int_equal(r.kind, CDL_LSQ_FAILURE);
+  assert_int_equal(r.failure, CDL_LSQ_POINT_TOO_OLD);
+  assert_int_equal(known(&w, F(1))->block_no, known(&w, 11)->block_no);
+  r = lsq(&w, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE, .point = point_of(known(&w, F(1)))});
+  assert_int_equal(r.kind, CDL_LSQ_FAILURE);
+  assert_int_equal(r.failure, CDL_LSQ_POINT_NOT_ON_CHAIN);
+  /* The immutable tip is the chain's fifth block. */
+  assert_int_equal(lsq(&w, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_IMMUTABLE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+  assert_acquired_point(&w, 4);
+  /* Its ledger state is not kept: the update state is asked for at the tip only. */
+  cdl_lsq_encode(&w.c.msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY,
+                                          .query = cdl_span_of(Q_BYRON, sizeof Q_BYRON)});
+  sc_send(&w.c, 2);
+  sc_expect_violation(&w.c, sc_pump(&w.c), CDL_E_NOT_FOUND, "no longer kept");
+  assert_int_equal(w.fc.followers_live, 0);
+  fake_chain_free(&w.fc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sync_origin_to_tip),
       cmocka_unit_test(test_intersection),
       cmocka_unit_test(test_rollback_on_fork_switch),
       cmocka_unit_test(test_block_fetch),
+      cmocka_unit_test(test_local_state_query),
   };
   filter_tests_from_env();
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
