@@ -5,8 +5,10 @@
  * protocols), its node-to-node client (the initiator: chain-sync,
  * block-fetch, keep-alive, tx-submission), and the bridge from the
  * ledger's refusals to MsgRejectTx. They speak through the wire layer
- * (wire.h) and reach the ChainDB and the mempool. Nothing here touches a
- * socket or a clock: bytes and the time come in as arguments.
+ * (wire.h), reach the chain through the narrow interface the caller
+ * supplies (cdl_n2n_chain; cdl_n2n_chain_of_chaindb serves a ChainDB),
+ * and read the mempool. Nothing here touches a socket or a clock: bytes
+ * and the time come in as arguments.
  */
 #ifndef CARDINAL_NET_H
 #define CARDINAL_NET_H
@@ -24,9 +26,53 @@ void cdl_net_enc_era_mismatch(cdl_buf *b, uint64_t tx_era);
  * "era_mismatch", or "ledger" for another Haskell-shaped error. */
 int cdl_net_read_apply_tx_error(cdl_span reason, char *rule, size_t rule_cap, cdl_error *err);
 
+/* ---- The chain the server serves (docs/network.md "Chain interface") ------
+ * What the server engine needs of chain data, and nothing more: the
+ * kernel supplies it (over its ChainDB, cdl_n2n_chain_of_chaindb), a test
+ * a fake chain in memory. Points, block summaries (cdl_block_info) and
+ * follower steps (cdl_follow_kind) are storage's types; blocks are in
+ * their stored form (wrapped [0|1, block]). */
+typedef struct cdl_n2n_chain {
+  void *ctx; /* passed to each call; outlives every server given it */
+  /* The selected chain's tip, and its immutable tip (k blocks back at
+   * most); false when that chain is empty. */
+  bool (*tip)(void *ctx, cdl_block_info *tip);
+  bool (*immutable_tip)(void *ctx, cdl_block_info *tip);
+  /* Any block the chain knows by |p| (on the selected chain or on a
+   * fork), its bytes appended to |out| and its summary in |info| (either
+   * may be NULL); CDL_E_NOT_FOUND when unknown. */
+  int (*read_block)(void *ctx, const cdl_point *p, cdl_buf *out, cdl_block_info *info,
+                    cdl_error *err);
+  /* The block with this number on the selected chain; CDL_E_NOT_FOUND
+   * past the tip. */
+  int (*find_block_no)(void *ctx, uint64_t block_no, cdl_block_info *info, cdl_error *err);
+  /* Followers, with the semantics of storage's (storage.h "Followers"):
+   * one starts at the origin; |reader| (block-fetch) asks for one that
+   * reads ranges and keeps no record of what it handed out. */
+  int (*follower_new)(void *ctx, bool reader, void **out, cdl_error *err);
+  void (*follower_del)(void *ctx, void *f); /* f may be NULL */
+  /* Moves to the first of |points| on the selected chain (*found_any
+   * false, position unchanged, when none is). */
+  int (*follower_intersect)(void *ctx, void *f, const cdl_point *points, size_t n,
+                            cdl_point *found, bool *found_any, cdl_error *err);
+  /* FORWARD: the next block of the selected chain (|info|; its bytes
+   * appended to |block| unless NULL). BACKWARD: the selected chain no
+   * longer holds the position (a fork switch): |to| is the newest point
+   * both share, where the follower now stands. AWAIT: at the tip. */
+  int (*follower_next)(void *ctx, void *f, cdl_follow_kind *kind, cdl_block_info *info,
+                       cdl_point *to, cdl_buf *block, cdl_error *err);
+  /* The local state query's one ledger view: the Byron update state at
+   * the tip (GetUpdateInterfaceState's answer, cdl_ledger_encode_update_state),
+   * appended to |out|. */
+  int (*encode_update_state)(void *ctx, cdl_buf *out, cdl_error *err);
+} cdl_n2n_chain;
+/* The interface over a ChainDB (chain_chaindb.c), which outlives every
+ * server given it. */
+void cdl_n2n_chain_of_chaindb(cdl_chaindb *db, cdl_n2n_chain *out);
+
 /* ---- Node-to-node server: one inbound connection (server.c) ---------------
- * The responder side of the handshake, chain-sync (headers of the ChainDB's
- * selected chain), block-fetch (ranges of it), keep-alive and
+ * The responder side of the handshake, chain-sync (headers of the
+ * |chain|'s selected chain), block-fetch (ranges of it), keep-alive and
  * tx-submission (MsgInit, then idle), with the real node's per-state byte
  * and time limits. Feed it bytes with _recv, call _poll when its deadline
  * passes or the chain may have changed (_wants_poll), and write out what
@@ -35,14 +81,15 @@ int cdl_net_read_apply_tx_error(cdl_span reason, char *rule, size_t rule_cap, cd
 
 typedef struct cdl_n2n_server cdl_n2n_server;
 
-int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us,
+/* |chain| is copied (its ctx must outlive the server). */
+int cdl_n2n_server_new(const cdl_n2n_chain *chain, const cdl_hs_config *hs, uint64_t now_us,
                        cdl_n2n_server **out, cdl_error *err);
 /* Full duplex (docs/network.md "Full duplex"): a server for the
  * responder side of a node-to-node connection whose handshake was our
  * initiator's (an outbound connection that agreed on both directions),
  * on that connection's multiplexer |mux| (which outlives it), with the
  * agreed |version|. It starts ready. */
-int cdl_n2n_server_attach(cdl_mux *mux, cdl_chaindb *db, const cdl_hs_config *hs,
+int cdl_n2n_server_attach(cdl_mux *mux, const cdl_n2n_chain *chain, const cdl_hs_config *hs,
                           uint32_t version, uint64_t now_us, cdl_n2n_server **out,
                           cdl_error *err);
 /* A node-to-node connection whose handshake agreed on both directions
@@ -80,7 +127,8 @@ typedef struct cdl_n2n_tx_judge {
   void *ctx;
 } cdl_n2n_tx_judge;
 /* A judge for a server without a node kernel (tests, tools): |mp| over
- * |db|'s tip ledger, at the slot after the tip. It outlives the server. */
+ * |db|'s tip ledger, at the slot after the tip. It outlives the server
+ * (chain_chaindb.c). */
 typedef struct cdl_n2n_tip_judge {
   cdl_chaindb *db;
   cdl_mempool *mp;

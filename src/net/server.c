@@ -7,7 +7,7 @@
  *
  * Only the handshake channel exists until a version is accepted, so any
  * other protocol's data before that is an unknown protocol. Then:
- *   chain-sync   a follower of the ChainDB; the first reply after a new
+ *   chain-sync   a follower of the chain (cdl_n2n_chain); the first reply after a new
  *                start or an intersection is a roll-backward to it;
  *   block-fetch  inclusive ranges of the selected chain, streamed while
  *                the channel's egress stays under a bound;
@@ -41,7 +41,7 @@ void srv_tip(cdl_n2n_server *s, cdl_tip *t) {
   cdl_block_info b;
   memset(t, 0, sizeof *t);
   t->point.origin = true;
-  if (!cdl_chaindb_tip(s->db, &b)) return;
+  if (!s->chain.tip(s->chain.ctx, &b)) return;
   t->point.origin = false;
   t->point.slot = b.slot;
   memcpy(t->point.hash, b.hash, 32);
@@ -56,11 +56,11 @@ int srv_queue(cdl_n2n_server *s, int ch, cdl_error *err) {
   return CDL_OK;
 }
 
-int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us,
+int cdl_n2n_server_new(const cdl_n2n_chain *chain, const cdl_hs_config *hs, uint64_t now_us,
                        cdl_n2n_server **out, cdl_error *err) {
   cdl_n2n_server *s = calloc(1, sizeof *s);
   if (s == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "server: out of memory");
-  s->db = db;
+  s->chain = *chain;
   s->hs = *hs;
   s->started_us = now_us;
   s->mux = &s->own_mux;
@@ -77,14 +77,14 @@ int cdl_n2n_server_new(cdl_chaindb *db, const cdl_hs_config *hs, uint64_t now_us
   return CDL_OK;
 }
 
-int cdl_n2n_server_attach(cdl_mux *mux, cdl_chaindb *db, const cdl_hs_config *hs,
+int cdl_n2n_server_attach(cdl_mux *mux, const cdl_n2n_chain *chain, const cdl_hs_config *hs,
                           uint32_t version, uint64_t now_us, cdl_n2n_server **out,
                           cdl_error *err) {
   *out = NULL;
   if (hs->node_to_client)
     return cdl_error_set(err, CDL_E_USAGE, 0, "server: only node-to-node is duplex");
   cdl_n2n_server *s;
-  CDL_TRY(cdl_n2n_server_new(db, hs, now_us, &s, err));
+  CDL_TRY(cdl_n2n_server_new(chain, hs, now_us, &s, err));
   cdl_mux_free(&s->own_mux);
   s->mux = mux;
   s->ch_hs = -1; /* the connection's handshake was its initiator's */
@@ -109,8 +109,8 @@ cdl_mux *cdl_n2n_server_mux(cdl_n2n_server *s) { return s->mux; }
 void cdl_n2n_server_del(cdl_n2n_server *s) {
   if (s == NULL) return;
   srv_part_release(s);
-  cdl_follower_del(s->cs.f);
-  cdl_follower_del(s->bf.f);
+  s->chain.follower_del(s->chain.ctx, s->cs.f);
+  s->chain.follower_del(s->chain.ctx, s->bf.f);
   if (s->mux == &s->own_mux) cdl_mux_free(s->mux);
   cdl_buf_free(&s->msg);
   cdl_buf_free(&s->block);
@@ -193,7 +193,7 @@ static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   s->cs.rollback_to.origin = true;
   if (s->local) {
     CDL_TRY(open_local_channels(s, err));
-    return cdl_follower_new(s->db, &s->cs.f, err);
+    return s->chain.follower_new(s->chain.ctx, false, &s->cs.f, err);
   }
   CDL_TRY(cdl_n2n_responder_channels(s->mux, err));
   s->ch_cs = cdl_mux_find(s->mux, CDL_PROTO_CHAIN_SYNC, false);
@@ -201,9 +201,8 @@ static int open_channels(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   s->ch_ka = cdl_mux_find(s->mux, CDL_PROTO_KEEP_ALIVE, false);
   s->ch_tx = cdl_mux_find(s->mux, CDL_PROTO_TX_SUBMISSION, false);
   s->bf.state = BF_IDLE;
-  int rc = cdl_follower_new(s->db, &s->cs.f, err);
-  if (rc == CDL_OK) rc = cdl_follower_new_reader(s->db, &s->bf.f, err);
-  return rc;
+  CDL_TRY(s->chain.follower_new(s->chain.ctx, false, &s->cs.f, err));
+  return s->chain.follower_new(s->chain.ctx, true, &s->bf.f, err);
 }
 
 static int handshake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
@@ -295,15 +294,6 @@ void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
 void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp, cdl_n2n_tx_judge judge) {
   s->mempool = mp;
   s->judge = judge;
-}
-
-static int judge_at_tip(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
-  cdl_n2n_tip_judge *j = ctx;
-  return cdl_mempool_add(j->mp, cdl_chaindb_ledger(j->db), gentx, len, 0, NULL, rej);
-}
-
-cdl_n2n_tx_judge cdl_n2n_tip_judge_of(cdl_n2n_tip_judge *j) {
-  return (cdl_n2n_tx_judge){judge_at_tip, j};
 }
 
 /* The time limit of a state where the client has agency. */

@@ -47,7 +47,7 @@ typedef struct srv_part {
 } srv_part;
 
 struct cdl_n2n_server {
-  cdl_chaindb *db;
+  cdl_n2n_chain chain; /* the caller's (docs/network.md "Chain interface") */
   cdl_hs_config hs;
   cdl_hs_result hs_result;
   cdl_mux *mux;   /* own_mux, or the connection's when attached to one */
@@ -66,14 +66,14 @@ struct cdl_n2n_server {
   int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx, ch_lsq, ch_ltx, ch_ltm;
   struct {
     int state;
-    cdl_follower *f;
+    void *f; /* the chain's follower */
     bool rollback_pending;
     cdl_point rollback_to;
     uint64_t since; /* when Idle began */
   } cs;
   struct {
     int state;
-    cdl_follower *f;
+    void *f; /* the chain's reader */
     cdl_point to;
     bool first_pending; /* the range's first block is not sent yet */
     bool last_sent;     /* the batch's last block is queued (or begun) */

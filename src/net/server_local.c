@@ -71,7 +71,7 @@ static int answer(cdl_n2n_server *s, cdl_span q, cdl_buf *r, cdl_error *err) {
                            "local-state-query: the ledger state of the acquired point is no "
                            "longer kept (the tip moved)");
     cdl_cbor_enc_array(r, 1); /* QueryIfCurrent: the era matched */
-    CDL_TRY(cdl_ledger_encode_update_state(cdl_chaindb_ledger(s->db), r, err));
+    CDL_TRY(s->chain.encode_update_state(s->chain.ctx, r, err));
   } else {
     return cdl_error_set(err, CDL_E_PROTOCOL, 0,
                          "local-state-query: a query this node does not know");
@@ -92,7 +92,7 @@ static int acquire(cdl_n2n_server *s, const cdl_lsq_msg *m, bool *ok, uint8_t *w
   if (immutable) {
     s->lsq.point = (cdl_point){.origin = true};
     s->lsq.block_no = 0;
-    if (cdl_chaindb_immutable_tip(s->db, &b)) {
+    if (s->chain.immutable_tip(s->chain.ctx, &b)) {
       s->lsq.point = (cdl_point){.slot = b.slot};
       memcpy(s->lsq.point.hash, b.hash, 32);
       s->lsq.block_no = b.block_no;
@@ -110,11 +110,11 @@ static int acquire(cdl_n2n_server *s, const cdl_lsq_msg *m, bool *ok, uint8_t *w
   if (m->point.origin) return *why = CDL_LSQ_POINT_TOO_OLD, CDL_OK;
   cdl_buf_reset(&s->block);
   cdl_error look = {0}; /* "not found" is an answer here, not a failure */
-  int rc = cdl_chaindb_read_block(s->db, &m->point, &s->block, &b, &look);
+  int rc = s->chain.read_block(s->chain.ctx, &m->point, &s->block, &b, &look);
   if (rc == CDL_E_NOT_FOUND) return CDL_OK;
   if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "local-state-query: %s", look.message);
   cdl_block_info on;
-  if (cdl_chaindb_find_block_no(s->db, b.block_no, &on, &look) == CDL_OK &&
+  if (s->chain.find_block_no(s->chain.ctx, b.block_no, &on, &look) == CDL_OK &&
       memcmp(on.hash, b.hash, 32) == 0)
     *why = CDL_LSQ_POINT_TOO_OLD; /* on the chain, but its state is not kept */
   return CDL_OK;

@@ -81,7 +81,7 @@ void srv_part_release(cdl_n2n_server *s) {
 /* The message again, into s->msg, from the block read afresh. */
 static int encode_again(cdl_n2n_server *s, cdl_error *err) {
   cdl_buf_reset(&s->block);
-  CDL_TRY(cdl_chaindb_read_block(s->db, &s->part.point, &s->block, NULL, err));
+  CDL_TRY(s->chain.read_block(s->chain.ctx, &s->part.point, &s->block, NULL, err));
   cdl_span block = cdl_span_of(s->block.data, s->block.len);
   cdl_buf_reset(&s->msg);
   if (s->part.kind == SRV_PART_BLOCK) {

@@ -53,7 +53,7 @@ static int cs_step(cdl_n2n_server *s, bool *sent, cdl_error *err) {
   cdl_follow_kind kind;
   cdl_block_info info;
   cdl_buf_reset(&s->block);
-  CDL_TRY(cdl_follower_next(s->cs.f, &kind, &info, &m.point, &s->block, err));
+  CDL_TRY(s->chain.follower_next(s->chain.ctx, s->cs.f, &kind, &info, &m.point, &s->block, err));
   if (kind == CDL_FOLLOW_AWAIT) return *sent = false, CDL_OK;
   if (kind == CDL_FOLLOW_BACKWARD) {
     m.kind = CDL_CS_ROLL_BACKWARD;
@@ -87,7 +87,8 @@ static int cs_intersect(cdl_n2n_server *s, const cdl_cs_msg *req, cdl_error *err
   bool found = false;
   cdl_cs_msg m = {0};
   int rc = cdl_cs_points(req, pts, n, &n);
-  if (rc == CDL_OK) rc = cdl_follower_intersect(s->cs.f, pts, n, &m.point, &found, err);
+  if (rc == CDL_OK)
+    rc = s->chain.follower_intersect(s->chain.ctx, s->cs.f, pts, n, &m.point, &found, err);
   free(pts);
   if (rc != CDL_OK) return rc;
   srv_tip(s, &m.tip);
@@ -178,14 +179,14 @@ static int bf_range_ok(cdl_n2n_server *s, const cdl_point *from, const cdl_point
   cdl_point at;
   bool found;
   cdl_block_info a, b;
-  CDL_TRY(cdl_follower_intersect(s->bf.f, to, 1, &at, &found, err));
+  CDL_TRY(s->chain.follower_intersect(s->chain.ctx, s->bf.f, to, 1, &at, &found, err));
   if (!found) return CDL_OK;
   cdl_buf_reset(&s->block);
-  CDL_TRY(cdl_chaindb_read_block(s->db, to, &s->block, &b, err));
-  CDL_TRY(cdl_follower_intersect(s->bf.f, from, 1, &at, &found, err));
+  CDL_TRY(s->chain.read_block(s->chain.ctx, to, &s->block, &b, err));
+  CDL_TRY(s->chain.follower_intersect(s->chain.ctx, s->bf.f, from, 1, &at, &found, err));
   if (!found) return CDL_OK;
   cdl_buf_reset(&s->block);
-  CDL_TRY(cdl_chaindb_read_block(s->db, from, &s->block, &a, err));
+  CDL_TRY(s->chain.read_block(s->chain.ctx, from, &s->block, &a, err));
   *ok = a.block_no <= b.block_no;
   return CDL_OK;
 }
@@ -238,7 +239,7 @@ static int bf_next_block(cdl_n2n_server *s, bool *end, cdl_error *err) {
   cdl_block_info info;
   cdl_point back;
   cdl_buf_reset(&s->block);
-  CDL_TRY(cdl_follower_next(s->bf.f, &kind, &info, &back, &s->block, err));
+  CDL_TRY(s->chain.follower_next(s->chain.ctx, s->bf.f, &kind, &info, &back, &s->block, err));
   /* The chain changed under the batch: end it with what was sent. */
   if (kind != CDL_FOLLOW_FORWARD || info.slot > s->bf.to.slot) return *end = true, CDL_OK;
   *end = memcmp(info.hash, s->bf.to.hash, 32) == 0;

@@ -93,6 +93,7 @@ int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cd
   if (n == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
   n->cfg = *cfg;
   n->db = cfg->db;
+  cdl_n2n_chain_of_chaindb(n->db, &n->chain);
   n->now_us = now_us;
   n->epoch_slots = cdl_byron_epoch_slots(cfg->genesis->k);
   n->slot_us = cfg->genesis->params.slot_duration_ms * 1000;

@@ -96,7 +96,7 @@ static void setup_server(cdl_node *n, node_conn *c) {
 }
 
 static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, cdl_error *err) {
-  CDL_TRY(cdl_n2n_server_new(n->db, local ? &n->cfg.n2c : &n->cfg.n2n, now_us, &c->srv, err));
+  CDL_TRY(cdl_n2n_server_new(&n->chain, local ? &n->cfg.n2c : &n->cfg.n2n, now_us, &c->srv, err));
   setup_server(n, c);
   return CDL_OK;
 }
@@ -106,7 +106,7 @@ static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, c
  * in its channels). */
 static int attach_server(cdl_node *n, node_conn *c, uint64_t now_us, cdl_error *err) {
   if (c->srv != NULL || !cdl_n2n_client_duplex(c->cli)) return CDL_OK;
-  CDL_TRY(cdl_n2n_server_attach(cdl_n2n_client_mux(c->cli), n->db, &n->cfg.n2n, 0, now_us,
+  CDL_TRY(cdl_n2n_server_attach(cdl_n2n_client_mux(c->cli), &n->chain, &n->cfg.n2n, 0, now_us,
                                 &c->srv, err));
   setup_server(n, c);
   return CDL_OK;

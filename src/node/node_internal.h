@@ -53,6 +53,7 @@ struct cdl_node {
   size_t forger_key; /* its genesis key's index in the round robin */
   uint8_t key_hash[28]; /* its delegate key's hash, its name in the signing record */
   cdl_chaindb *db;
+  cdl_n2n_chain chain; /* |db| as every server reads it (docs/network.md "Chain interface") */
   cdl_mempool *mp;
   uint64_t epoch_slots, slot_us, start_us;
   uint64_t now_us; /* the time of the last call */

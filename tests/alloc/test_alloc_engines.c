@@ -36,6 +36,7 @@ static char gen_dir[64], db_dir[64];
 static cdl_gen_dir G;
 static gchain CHAIN;
 static cdl_chaindb *DB;
+static cdl_n2n_chain SERVED; /* DB through the engines' chain interface */
 static cdl_buf PAY, PAY2; /* GenTx payments from poor keys 0 and 1 */
 
 /* Output of the engines under the sweep: fixed storage, so that taking
@@ -235,7 +236,7 @@ static void record_session(void) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, NOW, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(DB, &N2N_SERVER, NOW, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&SERVED, &N2N_SERVER, NOW, &srv, &err), CDL_OK);
   static cdl_n2n_tip_judge tip;
   tip = (cdl_n2n_tip_judge){DB, pool};
   cdl_n2n_server_set_mempool(srv, pool, cdl_n2n_tip_judge_of(&tip));
@@ -286,7 +287,7 @@ static void server_setup(void *ctx) {
 static int server_run(void *ctx) {
   server_op *op = ctx;
   cdl_error err = {0};
-  CDL_TRY(cdl_n2n_server_new(DB, op->hs, NOW, &op->srv, &err));
+  CDL_TRY(cdl_n2n_server_new(&SERVED, op->hs, NOW, &op->srv, &err));
   static cdl_n2n_tip_judge tip;
   tip = (cdl_n2n_tip_judge){DB, op->pool};
   cdl_n2n_server_set_mempool(op->srv, op->pool, cdl_n2n_tip_judge_of(&tip));
@@ -631,7 +632,7 @@ static void test_node_kernel(void **state) {
   assert_int_equal(node_start(&op), CDL_OK);
   cdl_n2n_server *srv;
   cdl_error err = {0};
-  assert_int_equal(cdl_n2n_server_new(DB, &N2N_SERVER, NOW, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&SERVED, &N2N_SERVER, NOW, &srv, &err), CDL_OK);
   for (int round = 0; round < 10000; round++) {
     cdl_buf up;
     cdl_buf_init(&up, 0);
@@ -679,6 +680,7 @@ static int group_setup(void **state) {
   cdl_chaindb_config cfg = chaindb_config(db_dir, &G.genesis, NULL);
   cfg.ledger.requires_magic = G.requires_magic;
   DB = db_open(&cfg, NULL);
+  cdl_n2n_chain_of_chaindb(DB, &SERVED);
   for (size_t i = 0; i < CHAIN.n; i++) add_expect(DB, CHAIN.blocks[i], CDL_ADD_ADOPTED);
   uint8_t id[32];
   gen_payment(&G, 0, 2, 5000000, &PAY, id);

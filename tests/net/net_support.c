@@ -13,6 +13,7 @@ void served_chain_open(served_chain *c, const char *what, size_t n) {
   cdl_chaindb_config cfg = chaindb_config(c->dir, &c->g.g, NULL);
   cfg.ledger.flags |= CDL_LEDGER_NO_SIGNATURES;
   c->db = db_open(&cfg, NULL);
+  cdl_n2n_chain_of_chaindb(c->db, &c->chain);
   c->n = n;
   c->info = calloc(n, sizeof *c->info);
   assert_non_null(c->info);
@@ -34,6 +35,13 @@ void served_chain_close(served_chain *c) {
 
 void sc_start(scripted_client *c, cdl_chaindb *db, const cdl_hs_config *hs, const uint16_t *protos,
               size_t n) {
+  cdl_n2n_chain chain;
+  cdl_n2n_chain_of_chaindb(db, &chain);
+  sc_start_chain(c, &chain, hs, protos, n);
+}
+
+void sc_start_chain(scripted_client *c, const cdl_n2n_chain *chain, const cdl_hs_config *hs,
+                    const uint16_t *protos, size_t n) {
   memset(c, 0, sizeof *c);
   cdl_mux_init(&c->mux, 0);
   for (size_t i = 0; i < n; i++) cdl_mux_add_channel(&c->mux, protos[i], true, 1 << 26);
@@ -42,7 +50,7 @@ void sc_start(scripted_client *c, cdl_chaindb *db, const cdl_hs_config *hs, cons
   cdl_buf_init(&c->last, 0);
   c->now = 1000 * 1000000ull;
   cdl_error err = {0};
-  assert_int_equal(cdl_n2n_server_new(db, hs, c->now, &c->srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(chain, hs, c->now, &c->srv, &err), CDL_OK);
 }
 
 void sc_free(scripted_client *c) {

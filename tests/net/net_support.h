@@ -15,6 +15,7 @@ typedef struct served_chain {
   genesis_fixture g;
   char dir[256];
   cdl_chaindb *db;
+  cdl_n2n_chain chain;  /* |db| through the engines' chain interface */
   cdl_block_info *info; /* of each block served */
   size_t n;
 } served_chain;
@@ -39,9 +40,12 @@ typedef struct scripted_client {
 } scripted_client;
 
 /* Initiator channels for |protos| (their indices in that order) and a
- * fresh server over |db| with |hs|. */
+ * fresh server over |db| (through cdl_n2n_chain_of_chaindb) with |hs|;
+ * sc_start_chain: over any |chain| (a fake one). */
 void sc_start(scripted_client *c, cdl_chaindb *db, const cdl_hs_config *hs, const uint16_t *protos,
               size_t n);
+void sc_start_chain(scripted_client *c, const cdl_n2n_chain *chain, const cdl_hs_config *hs,
+                    const uint16_t *protos, size_t n);
 void sc_free(scripted_client *c);
 /* Raw bytes to the server, in pieces of c->split. */
 int sc_to_server(scripted_client *c, const uint8_t *p, size_t n);

@@ -113,7 +113,7 @@ static void sync_all(size_t pipeline, size_t split) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(S.db, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&S.chain, &SERVER, 0, &srv, &err), CDL_OK);
   if (run(c, srv, split, 5, &err) != CDL_OK) fail_msg("%s", err.message);
   assert_true(cdl_n2n_client_synced(c));
   assert_int_equal(s.next, N_BLOCKS);
@@ -155,7 +155,7 @@ static void test_known_point(void **state) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(S.db, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&S.chain, &SERVER, 0, &srv, &err), CDL_OK);
   assert_int_equal(run(c, srv, 0, 5, &err), CDL_OK);
   assert_int_equal(s.next, N_BLOCKS);
   cdl_n2n_client_stats st = cdl_n2n_client_stats_get(c);
@@ -174,7 +174,7 @@ static void test_block_refused(void **state) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(S.db, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&S.chain, &SERVER, 0, &srv, &err), CDL_OK);
   assert_int_equal(run(c, srv, 0, 5, &err), CDL_E_REJECTED);
   assert_string_equal(err.message, "block refused");
   assert_int_equal(s.next, 10);

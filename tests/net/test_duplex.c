@@ -84,7 +84,7 @@ static void a_recv(pair *p, const uint8_t *data, size_t len) {
   if (cdl_n2n_client_recv(p->a_cli, data, len, p->now, &err) != CDL_OK)
     fail_msg("A's client: %s", err.message);
   if (p->a_srv == NULL && cdl_n2n_client_duplex(p->a_cli))
-    assert_int_equal(cdl_n2n_server_attach(cdl_n2n_client_mux(p->a_cli), S.db,
+    assert_int_equal(cdl_n2n_server_attach(cdl_n2n_client_mux(p->a_cli), &S.chain,
                                            &(cdl_hs_config){.data = {.magic = MAINNET}}, 14,
                                            p->now, &p->a_srv, &err),
                      CDL_OK);
@@ -149,7 +149,7 @@ static void pair_open(pair *p) {
   cdl_n2n_client_config cfg = client_config(&p->a_sink);
   cdl_hs_config b_hs = cdl_hs_node_to_node(MAINNET, false);
   assert_int_equal(cdl_n2n_client_new(&cfg, p->now, &p->a_cli, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(S.db, &b_hs, p->now, &p->b_srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&S.chain, &b_hs, p->now, &p->b_srv, &err), CDL_OK);
 }
 
 static void pair_close(pair *p) {
@@ -233,7 +233,7 @@ static void test_declined(void **state) {
   cdl_n2n_server *srv;
   cdl_error err = {0};
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(S.db, &b_hs, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&S.chain, &b_hs, 0, &srv, &err), CDL_OK);
   cdl_buf wire;
   cdl_buf_init(&wire, 0);
   while (cdl_n2n_client_next_sdu(c, 0, &wire)) {

@@ -889,8 +889,10 @@ static void test_tx_relay(void **state) {
   cdl_n2n_client *c;
   cdl_n2n_server *srv;
   cdl_error err = {0};
+  cdl_n2n_chain chain;
+  cdl_n2n_chain_of_chaindb(db, &chain);
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(db, &SERVER, 0, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&chain, &SERVER, 0, &srv, &err), CDL_OK);
   cdl_n2n_server_set_mempool(srv, mp, judge_at_tip());
   if (relay_pump(c, srv, 1, &err) != CDL_OK) fail_msg("%s", err.message);
   cdl_mempool_entry e;

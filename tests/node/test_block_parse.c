@@ -117,7 +117,7 @@ static void test_kernel_sync_decodes_once(void **state) {
   cdl_node_conn_id id;
   cdl_error err = {0};
   assert_int_equal(cdl_node_new(&nc, NOW_US, &n, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(S.db, &serve, NOW_US, &srv, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&S.chain, &serve, NOW_US, &srv, &err), CDL_OK);
   assert_int_equal(cdl_node_conn_open(n, CDL_NODE_OUTBOUND, NOW_US, &id, &err), CDL_OK);
   decodes = 0;
   exchange(n, id, srv);

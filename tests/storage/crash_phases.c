@@ -188,8 +188,10 @@ static int sync_engines(const phases *p, cdl_chaindb *src, sync_sink *sink, cdl_
   cdl_hs_config sh = {false, 7, 15, {magic, false, 0, false}};
   cdl_n2n_client *c = NULL;
   cdl_n2n_server *srv = NULL;
+  cdl_n2n_chain chain;
+  cdl_n2n_chain_of_chaindb(src, &chain);
   int rc = cdl_n2n_client_new(&cc, 0, &c, err);
-  if (rc == CDL_OK) rc = cdl_n2n_server_new(src, &sh, 0, &srv, err);
+  if (rc == CDL_OK) rc = cdl_n2n_server_new(&chain, &sh, 0, &srv, err);
   if (rc == CDL_OK) rc = pump(c, srv, err);
   if (rc == CDL_OK && !cdl_n2n_client_synced(c))
     rc = cdl_error_set(err, CDL_E_USAGE, 0, "the client did not get the whole chain");
