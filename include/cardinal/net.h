@@ -232,6 +232,9 @@ uint64_t cdl_n2n_client_deadline(const cdl_n2n_client *c);
 int cdl_n2n_client_attach(cdl_mux *mux, const cdl_n2n_client_config *cfg, uint64_t now_us,
                           cdl_n2n_client **out, cdl_error *err);
 bool cdl_n2n_client_duplex(const cdl_n2n_client *c);
+/* The connection was a TCP simultaneous open: both sides dialled and
+ * each took the other's proposal as the choice (no reply is sent). */
+bool cdl_n2n_client_simultaneous(const cdl_n2n_client *c);
 bool cdl_n2n_client_ready(const cdl_n2n_client *c);
 cdl_mux *cdl_n2n_client_mux(cdl_n2n_client *c);
 /* Ends this client's mini-protocols while the connection goes on (the

@@ -79,7 +79,7 @@ static int client_alloc(const cdl_n2n_client_config *cfg, cdl_mux *mux, uint64_t
   c->started_us = now_us;
   cdl_buf_init(&c->msg, 0);
   cdl_arena_init(&c->arena, 0);
-  c->ch_hs = c->ch_cs = c->ch_bf = c->ch_ka = c->ch_tx = -1;
+  c->ch_hs = c->ch_cs = c->ch_bf = c->ch_ka = c->ch_tx = c->ch_hs_peer = -1;
   c->mux = mux ? mux : &c->own_mux;
   if (mux == NULL) cdl_mux_init(c->mux, CL_HANDSHAKE_TIMEOUT_US);
   *out = c;
@@ -92,7 +92,12 @@ int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2
   cdl_n2n_client *c = *out;
   c->ch_hs = cdl_mux_add_channel(c->mux, CDL_PROTO_HANDSHAKE, true, HANDSHAKE_LIMIT);
   int rc = c->ch_hs >= 0 ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "client: no channel");
-  if (rc == CDL_OK && offers_duplex(&cfg->hs)) rc = cdl_n2n_responder_channels(c->mux, err);
+  if (rc == CDL_OK && offers_duplex(&cfg->hs)) {
+    rc = cdl_n2n_responder_channels(c->mux, err);
+    c->ch_hs_peer = cdl_mux_add_channel(c->mux, CDL_PROTO_HANDSHAKE, false, HANDSHAKE_LIMIT);
+    if (rc == CDL_OK && c->ch_hs_peer < 0)
+      rc = cdl_error_set(err, CDL_E_NOMEM, 0, "client: no channel");
+  }
   if (rc == CDL_OK) {
     cdl_hs_encode_propose(&c->msg, &cfg->hs);
     rc = cl_queue(c, c->ch_hs, err);
@@ -146,7 +151,35 @@ static int open_channels(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   return cl_queue(c, c->ch_cs, err);
 }
 
+/* TCP simultaneous open (docs/network.md "Full duplex"): two nodes that
+ * dial each other from their listening ports at the same moment get one
+ * connection on which both are the initiator, and each receives the
+ * other's proposal instead of a reply. Each side then chooses as a server
+ * would (the highest common version; initiator-only if either is), which
+ * both compute alike, and no reply is sent. */
+static int simultaneous_open(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  cdl_span in = cdl_mux_ingress(c->mux, c->ch_hs_peer);
+  cdl_hs_msg m;
+  size_t used;
+  int rc = cdl_hs_decode(in.ptr, in.len, &m, &used, err);
+  if (rc == CDL_E_TRUNCATED) return CDL_OK;
+  if (rc != CDL_OK) return cdl_error_set(err, rc, 0, "handshake: undecodable proposal");
+  if (m.kind != CDL_HS_PROPOSE || used != in.len)
+    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: the peer's initiator sent %u", m.kind);
+  cdl_hs_result res;
+  cdl_buf_reset(&c->msg);
+  cdl_hs_respond(&c->cfg.hs, &m, &c->msg, &res); /* the reply is not sent: only the choice */
+  cdl_mux_consume(c->mux, c->ch_hs_peer, used);
+  if (res.outcome != CDL_HS_ACCEPTED)
+    return cdl_error_set(err, CDL_E_REFUSED, 0, "handshake (simultaneous open): %s", res.why);
+  c->duplex = !res.agreed.initiator_only;
+  c->simultaneous = true;
+  return open_channels(c, now_us, err);
+}
+
 static int handshake(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  if (c->ch_hs_peer >= 0 && cdl_mux_ingress(c->mux, c->ch_hs_peer).len > 0)
+    return simultaneous_open(c, now_us, err);
   cdl_span in = cdl_mux_ingress(c->mux, c->ch_hs);
   cdl_hs_msg m;
   size_t used;
@@ -171,7 +204,8 @@ int cdl_n2n_client_recv(cdl_n2n_client *c, const uint8_t *data, size_t len, uint
     CDL_TRY(handshake(c, now_us, err));
     if (!c->ready) return CDL_OK;
   }
-  if (c->ch_hs >= 0 && cdl_mux_ingress(c->mux, c->ch_hs).len > 0)
+  if ((c->ch_hs >= 0 && cdl_mux_ingress(c->mux, c->ch_hs).len > 0) ||
+      (c->ch_hs_peer >= 0 && cdl_mux_ingress(c->mux, c->ch_hs_peer).len > 0))
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");
   /* Responder channels opened on an offer the peer declined. */
   if (c->ch_hs >= 0 && !c->duplex && !cdl_n2n_responder_idle(c->mux))
@@ -244,6 +278,7 @@ int cdl_n2n_client_attach(cdl_mux *mux, const cdl_n2n_client_config *cfg, uint64
 }
 
 bool cdl_n2n_client_duplex(const cdl_n2n_client *c) { return c->ready && c->duplex; }
+bool cdl_n2n_client_simultaneous(const cdl_n2n_client *c) { return c->simultaneous; }
 bool cdl_n2n_client_ready(const cdl_n2n_client *c) { return c->ready; }
 cdl_mux *cdl_n2n_client_mux(cdl_n2n_client *c) { return c->mux; }
 

@@ -50,8 +50,10 @@ struct cdl_n2n_client {
   cdl_mux *mux;   /* own_mux, or the connection's when attached to one */
   cdl_mux own_mux;
   int ch_hs, ch_cs, ch_bf, ch_ka, ch_tx;
+  int ch_hs_peer; /* offering duplex: the peer's own proposal (simultaneous open) */
   bool ready;
   bool duplex; /* the handshake agreed on both directions (ours or attached) */
+  bool simultaneous; /* the handshake was a simultaneous open */
   bool finishing; /* cdl_n2n_client_finish: no new requests; each protocol's end once idle */
   uint8_t done;   /* CL_DONE_* bits: the MsgDone sent */
   uint64_t started_us;

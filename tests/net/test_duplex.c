@@ -267,8 +267,60 @@ static void test_declined(void **state) {
   cdl_n2n_server_del(srv);
 }
 
+/* Both sides dialled at once from their listening ports: one TCP
+ * connection on which both are the initiator (a simultaneous open). Each
+ * takes the other's proposal as the choice, both agree on version and
+ * duplex, and each then serves the other on the same connection. */
+static void test_simultaneous_open(void **state) {
+  (void)state;
+  sink a_sink = {0}, b_sink = {0};
+  cdl_n2n_client_config a_cfg = client_config(&a_sink), b_cfg = client_config(&b_sink);
+  b_cfg.hs.max_version = 14; /* the ranges differ: both choose 14 */
+  cdl_n2n_client *a, *b;
+  cdl_n2n_server *a_srv = NULL, *b_srv = NULL;
+  cdl_error err = {0};
+  assert_int_equal(cdl_n2n_client_new(&a_cfg, 5, &a, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_client_new(&b_cfg, 5, &b, &err), CDL_OK);
+  cdl_buf wire;
+  cdl_buf_init(&wire, 0);
+  cdl_hs_config hs = cdl_hs_node_to_node(MAINNET, false);
+  for (int round = 0, quiet = 0; round < 100000 && quiet < 2; round++) {
+    size_t moved = 0;
+    for (int side = 0; side < 2; side++) {
+      cdl_n2n_client *from = side ? b : a, *to = side ? a : b;
+      cdl_n2n_server **to_srv = side ? &a_srv : &b_srv;
+      cdl_buf_reset(&wire);
+      while (cdl_n2n_client_next_sdu(from, 5, &wire)) {
+      }
+      moved += wire.len;
+      if (cdl_n2n_client_recv(to, wire.data, wire.len, 5, &err) != CDL_OK)
+        fail_msg("side %d: %s", !side, err.message);
+      if (*to_srv == NULL && cdl_n2n_client_duplex(to))
+        assert_int_equal(cdl_n2n_server_attach(cdl_n2n_client_mux(to), &S.chain, &hs, 14, 5,
+                                               to_srv, &err),
+                         CDL_OK);
+      if (*to_srv && cdl_n2n_server_recv(*to_srv, NULL, 0, 5, &err) != CDL_OK)
+        fail_msg("side %d's server: %s", !side, err.message);
+      if (*to_srv && cdl_n2n_server_poll(*to_srv, 5, &err) != CDL_OK)
+        fail_msg("side %d's server: %s", !side, err.message);
+    }
+    quiet = moved ? 0 : quiet + 1;
+  }
+  assert_true(cdl_n2n_client_simultaneous(a) && cdl_n2n_client_simultaneous(b));
+  assert_true(cdl_n2n_client_duplex(a) && cdl_n2n_client_duplex(b));
+  assert_true(cdl_n2n_client_synced(a) && cdl_n2n_client_synced(b));
+  assert_true(a_sink.next >= N_BLOCKS && b_sink.next >= N_BLOCKS);
+  assert_int_equal(a_sink.next, b_sink.next);
+  cdl_buf_free(&wire);
+  cdl_n2n_server_del(a_srv);
+  cdl_n2n_server_del(b_srv);
+  cdl_n2n_client_del(a);
+  cdl_n2n_client_del(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_both_directions_then_one),
-                                     cmocka_unit_test(test_declined)};
+                                     cmocka_unit_test(test_declined),
+                                     cmocka_unit_test(test_simultaneous_open)};
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
