@@ -126,6 +126,20 @@ typedef struct cdl_n2n_tx_judge {
   int (*submit)(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej);
   void *ctx;
 } cdl_n2n_tx_judge;
+/* What the engines read of the transactions waiting (the mempool's
+ * entries, in ticket order): tx-submission offers them, tx-monitor
+ * lists them, both ask whether one is held. The kernel's reads its
+ * mempool; a test may give any other. */
+typedef struct cdl_n2n_txs {
+  void *ctx; /* NULL with |next| NULL: no transaction protocols */
+  bool (*next)(void *ctx, uint64_t after, cdl_mempool_entry *e); /* first ticket above */
+  bool (*find)(void *ctx, uint8_t kind, const uint8_t id[32], cdl_mempool_entry *e);
+  uint64_t (*changes)(void *ctx); /* grows with every change (tx-monitor's await) */
+  void (*stats)(void *ctx, cdl_mempool_stats *s);
+} cdl_n2n_txs;
+/* The reads over |mp| (NULL: none). */
+cdl_n2n_txs cdl_n2n_txs_of_mempool(cdl_mempool *mp);
+
 /* A judge for a server without a node kernel (tests, tools): |mp| over
  * |db|'s tip ledger, at the slot after the tip. It outlives the server
  * (chain_chaindb.c). */
@@ -134,10 +148,10 @@ typedef struct cdl_n2n_tip_judge {
   cdl_mempool *mp;
 } cdl_n2n_tip_judge;
 cdl_n2n_tx_judge cdl_n2n_tip_judge_of(cdl_n2n_tip_judge *j);
-/* The mempool that local tx-monitor and tx-submission read and that
- * |judge| fills (mp NULL, the default: those protocols are not run).
- * Before the handshake. */
-void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp, cdl_n2n_tx_judge judge);
+/* The transactions that local tx-monitor and tx-submission read, and
+ * the judge that takes new ones (txs.next NULL, the default: those
+ * protocols are not run). Before the handshake. */
+void cdl_n2n_server_set_txs(cdl_n2n_server *s, cdl_n2n_txs txs, cdl_n2n_tx_judge judge);
 
 /* What a server has done, for the node's metrics. */
 typedef struct cdl_n2n_server_stats {
@@ -196,7 +210,7 @@ typedef struct cdl_n2n_client_config {
   size_t n_known;
   cdl_n2n_block_fn on_block;
   void *ctx;
-  cdl_mempool *mempool;  /* txs offered over tx-submission; NULL: not run */
+  cdl_n2n_txs txs;       /* offered over tx-submission; .next NULL: not run */
   const cdl_n2n_fetch_ops *fetch; /* with |ctx|; NULL: every announced block, in order */
 } cdl_n2n_client_config;
 

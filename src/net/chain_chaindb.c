@@ -63,7 +63,21 @@ void cdl_n2n_chain_of_chaindb(cdl_chaindb *db, cdl_n2n_chain *out) {
                          .encode_update_state = encode_update_state};
 }
 
-/* ---- The tip judge ---- */
+/* ---- The mempool's reads and the tip judge ---- */
+
+static bool txs_next(void *ctx, uint64_t after, cdl_mempool_entry *e) {
+  return cdl_mempool_next(ctx, after, e);
+}
+static bool txs_find(void *ctx, uint8_t kind, const uint8_t id[32], cdl_mempool_entry *e) {
+  return cdl_mempool_find(ctx, kind, id, e);
+}
+static uint64_t txs_changes(void *ctx) { return cdl_mempool_changes(ctx); }
+static void txs_stats(void *ctx, cdl_mempool_stats *s) { cdl_mempool_stats_get(ctx, s); }
+
+cdl_n2n_txs cdl_n2n_txs_of_mempool(cdl_mempool *mp) {
+  if (mp == NULL) return (cdl_n2n_txs){0};
+  return (cdl_n2n_txs){mp, txs_next, txs_find, txs_changes, txs_stats};
+}
 
 static int judge_at_tip(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
   cdl_n2n_tip_judge *j = ctx;

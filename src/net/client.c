@@ -136,7 +136,7 @@ static int open_channels(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   c->ch_ka = cdl_mux_add_channel(c->mux, CDL_PROTO_KEEP_ALIVE, true, 65535 + READ_SLACK);
   if (c->ch_cs < 0 || c->ch_bf < 0 || c->ch_ka < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "client: cannot open channels");
-  if (c->cfg.mempool != NULL) CDL_TRY(open_tx_submission(c, err));
+  if (c->cfg.txs.next != NULL) CDL_TRY(open_tx_submission(c, err));
   c->mux->sdu_timeout_us = 30 * SEC_US;
   c->ready = true;
   c->cs.state = CL_CS_INTERSECT;

@@ -39,7 +39,7 @@ static int reply_ids(cdl_n2n_client *c, uint16_t want, cdl_error *err) {
   cdl_buf_init(&list, 0);
   cdl_cbor_enc_indef_array(&list);
   cdl_mempool_entry e;
-  for (uint16_t i = 0; i < want && cdl_mempool_next(c->cfg.mempool, c->tx.last_ticket, &e); i++) {
+  for (uint16_t i = 0; i < want && c->cfg.txs.next(c->cfg.txs.ctx, c->tx.last_ticket, &e); i++) {
     cdl_cbor_enc_array(&list, 2);
     cdl_net_enc_gentx_id(&list, e.kind, e.id);
     cdl_cbor_enc_uint(&list, e.gentx.len + HFC_WRAP_BYTES);
@@ -66,7 +66,7 @@ static int reply_ids(cdl_n2n_client *c, uint16_t want, cdl_error *err) {
 
 static bool has_new(const cdl_n2n_client *c) {
   cdl_mempool_entry e;
-  return cdl_mempool_next(c->cfg.mempool, c->tx.last_ticket, &e);
+  return c->cfg.txs.next(c->cfg.txs.ctx, c->tx.last_ticket, &e);
 }
 
 static int request_ids(cdl_n2n_client *c, const cdl_tx2_msg *m, cdl_error *err) {
@@ -112,7 +112,7 @@ static int collect_txs(cdl_n2n_client *c, const cdl_tx2_msg *m, cdl_buf *list, c
     cdl_error bad = {0};
     if (cdl_net_read_gentx_id(raw, &id, &bad) != CDL_OK || id.era != 0 || !offered(c, &id))
       return tx_violation("a body asked for that was not offered", err);
-    if (!cdl_mempool_find(c->cfg.mempool, id.kind, id.hash, &e)) continue; /* gone: left out */
+    if (!c->cfg.txs.find(c->cfg.txs.ctx, id.kind, id.hash, &e)) continue; /* gone: left out */
     cdl_net_enc_gentx(list, e.gentx);
     c->st.txs_sent++;
   }

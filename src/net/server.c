@@ -171,7 +171,7 @@ static int open_local_channels(cdl_n2n_server *s, cdl_error *err) {
   s->ch_lsq = cdl_mux_add_channel(s->mux, CDL_PROTO_LOCAL_STATE_QUERY, false, 462000);
   if (s->ch_cs < 0 || s->ch_lsq < 0)
     return cdl_error_set(err, CDL_E_NOMEM, 0, "server: cannot open channels");
-  if (s->mempool != NULL) {
+  if (s->txs.next != NULL) {
     s->ch_ltx = cdl_mux_add_channel(s->mux, CDL_PROTO_LOCAL_TX_SUBMISSION, false, 462000);
     s->ch_ltm = cdl_mux_add_channel(s->mux, CDL_PROTO_LOCAL_TX_MONITOR, false, 462000);
     if (s->ch_ltx < 0 || s->ch_ltm < 0)
@@ -241,7 +241,7 @@ static void peer_started(cdl_n2n_server *s, uint64_t now_us) {
 /* The node-to-client protocols besides chain-sync. */
 static int srv_local(cdl_n2n_server *s, cdl_error *err) {
   CDL_TRY(srv_local_state_query(s, err));
-  if (s->mempool == NULL) return CDL_OK;
+  if (s->txs.next == NULL) return CDL_OK;
   CDL_TRY(srv_local_tx_submission(s, err));
   return srv_local_tx_monitor(s, err);
 }
@@ -291,8 +291,8 @@ void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
   s->system_start_unix = unix_seconds;
 }
 
-void cdl_n2n_server_set_mempool(cdl_n2n_server *s, cdl_mempool *mp, cdl_n2n_tx_judge judge) {
-  s->mempool = mp;
+void cdl_n2n_server_set_txs(cdl_n2n_server *s, cdl_n2n_txs txs, cdl_n2n_tx_judge judge) {
+  s->txs = txs;
   s->judge = judge;
 }
 
@@ -320,7 +320,7 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   CDL_TRY(srv_part_go(s, err));
   CDL_TRY(srv_chain_sync_wake(s, now_us, err));
   CDL_TRY(srv_block_fetch_stream(s, err));
-  if (s->local && s->mempool) CDL_TRY(srv_local_tx_monitor_wake(s, err));
+  if (s->local && s->txs.next) CDL_TRY(srv_local_tx_monitor_wake(s, err));
   /* Requests that waited while we had agency or no room. */
   int rc = take_requests(s, now_us, err);
   release_scratch(s);
@@ -351,7 +351,7 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
 bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
   if (!s->ready || !srv_room(s)) return false;
   if (s->part.active || s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING) return true;
-  if (s->mempool != NULL && srv_local_tx_monitor_waiting(s)) return true;
+  if (s->txs.next != NULL && srv_local_tx_monitor_waiting(s)) return true;
   return has_ingress(s, s->ch_cs) || has_ingress(s, s->ch_bf) || has_ingress(s, s->ch_ka) ||
          has_ingress(s, s->ch_lsq) || has_ingress(s, s->ch_ltx) || has_ingress(s, s->ch_ltm);
 }

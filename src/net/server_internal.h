@@ -58,7 +58,7 @@ struct cdl_n2n_server {
   bool handshake_done, ready, finished;
   bool local; /* node-to-client: local chain-sync (whole blocks), state query */
   uint64_t system_start_unix;
-  cdl_mempool *mempool;  /* NULL: no transaction protocols */
+  cdl_n2n_txs txs;        /* .next NULL: no transaction protocols */
   cdl_n2n_tx_judge judge; /* the caller's: which ledger and slot judge a tx */
   uint32_t version;
   uint64_t started_us;

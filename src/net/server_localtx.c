@@ -3,15 +3,15 @@
  * connection (server_internal.h; docs/ouroboros-network.md 4.6
  * and 4.8; docs/network.md "Local tx-submission", "Local tx-monitor").
  *
- * Local tx-submission: each MsgSubmitTx goes to the mempool, which checks
- * it against the tip and what it holds; the answer is MsgAcceptTx or
- * MsgRejectTx with the reason (apply_tx_error.c). A tx of another era
- * than Byron is refused with the era mismatch.
+ * Local tx-submission: each MsgSubmitTx goes to the caller's judge (the
+ * kernel's: its mempool against its tip at its slot); the answer is
+ * MsgAcceptTx or MsgRejectTx with the reason (apply_tx_error.c). A tx of
+ * another era than Byron is refused with the era mismatch.
  *
  * Local tx-monitor: MsgAcquire takes a snapshot (the newest ticket and
  * the slot the mempool validates for); MsgNextTx walks the entries up to
  * that ticket that are still in the mempool; MsgHasTx and the sizes read
- * the mempool as it is. MsgAwaitAcquire (MsgAcquire while acquired) waits
+ * the mempool as it is, all through the caller's reads (cdl_n2n_txs). MsgAwaitAcquire (MsgAcquire while acquired) waits
  * until the mempool changes.
  */
 #include <string.h>
@@ -104,11 +104,11 @@ static int ltm_send(cdl_n2n_server *s, const cdl_ltm_msg *m, cdl_error *err) {
 
 static int ltm_acquired(cdl_n2n_server *s, cdl_error *err) {
   cdl_mempool_stats st;
-  cdl_mempool_stats_get(s->mempool, &st);
+  s->txs.stats(s->txs.ctx, &st);
   s->ltm.state = LTM_ACQUIRED;
   s->ltm.snapshot_ticket = st.last_ticket;
   s->ltm.cursor = 0;
-  s->ltm.version = cdl_mempool_changes(s->mempool);
+  s->ltm.version = s->txs.changes(s->txs.ctx);
   cdl_ltm_msg reply = {.kind = CDL_LTM_ACQUIRED, .slot = st.tip_slot};
   return ltm_send(s, &reply, err);
 }
@@ -118,7 +118,7 @@ static int ltm_next_tx(cdl_n2n_server *s, cdl_error *err) {
   cdl_ltm_msg reply = {.kind = CDL_LTM_REPLY_NEXT_TX};
   cdl_buf tx;
   cdl_buf_init(&tx, 0);
-  if (cdl_mempool_next(s->mempool, s->ltm.cursor, &e) && e.ticket <= s->ltm.snapshot_ticket) {
+  if (s->txs.next(s->txs.ctx, s->ltm.cursor, &e) && e.ticket <= s->ltm.snapshot_ticket) {
     s->ltm.cursor = e.ticket;
     cdl_net_enc_gentx(&tx, e.gentx);
     reply.has_tx = true;
@@ -141,7 +141,7 @@ static int ltm_has_tx(cdl_n2n_server *s, cdl_span raw_id, cdl_error *err) {
                          "local-tx-monitor: a tx id that is not a GenTxId: %s", bad.message);
   cdl_mempool_entry e;
   cdl_ltm_msg reply = {.kind = CDL_LTM_REPLY_HAS_TX};
-  reply.has = id.era == 0 && cdl_mempool_find(s->mempool, id.kind, id.hash, &e) &&
+  reply.has = id.era == 0 && s->txs.find(s->txs.ctx, id.kind, id.hash, &e) &&
               e.ticket <= s->ltm.snapshot_ticket;
   return ltm_send(s, &reply, err);
 }
@@ -150,7 +150,7 @@ static uint32_t clamp32(size_t v) { return v > UINT32_MAX ? UINT32_MAX : (uint32
 
 static int ltm_sizes(cdl_n2n_server *s, bool measures, cdl_error *err) {
   cdl_mempool_stats st;
-  cdl_mempool_stats_get(s->mempool, &st);
+  s->txs.stats(s->txs.ctx, &st);
   cdl_ltm_msg reply = {.kind = CDL_LTM_REPLY_GET_SIZES,
                        .capacity = clamp32(st.capacity),
                        .size = clamp32(st.bytes),
@@ -230,7 +230,7 @@ int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err) {
 }
 
 bool srv_local_tx_monitor_waiting(const cdl_n2n_server *s) {
-  return s->ltm.state == LTM_AWAITING && cdl_mempool_changes(s->mempool) != s->ltm.version;
+  return s->ltm.state == LTM_AWAITING && s->txs.changes(s->txs.ctx) != s->ltm.version;
 }
 
 int srv_local_tx_monitor_wake(cdl_n2n_server *s, cdl_error *err) {

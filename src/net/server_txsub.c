@@ -53,7 +53,7 @@ static int request_bodies(cdl_n2n_server *s, uint64_t now_us, bool *sent, cdl_er
     srv_txid *t = &s->tx.ids[i];
     cdl_mempool_entry e;
     if (t->state != TXID_NEW) continue;
-    if (cdl_mempool_find(s->mempool, t->kind, t->hash, &e)) { /* have it: nothing to fetch */
+    if (s->txs.find(s->txs.ctx, t->kind, t->hash, &e)) { /* have it: nothing to fetch */
       t->state = TXID_DONE;
       continue;
     }
@@ -99,7 +99,7 @@ static int request_ids(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 
 /* Our turn (Idle): bodies first, then more ids. */
 static int tx_act(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  if (s->mempool == NULL) return CDL_OK; /* pull nothing: stay idle */
+  if (s->txs.next == NULL) return CDL_OK; /* pull nothing: stay idle */
   bool sent = false;
   CDL_TRY(request_bodies(s, now_us, &sent, err));
   return sent ? CDL_OK : request_ids(s, now_us, err);

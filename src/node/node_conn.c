@@ -79,7 +79,7 @@ static int open_client(cdl_node *n, node_conn *c, cdl_mux *mux, uint64_t now_us,
                                .n_known = cdl_chaindb_known_points(n->db, known, NODE_KNOWN_POINTS),
                                .on_block = on_block,
                                .ctx = c,
-                               .mempool = n->mp,
+                               .txs = cdl_n2n_txs_of_mempool(n->mp),
                                .fetch = &node_fetch_ops};
   if (mux != NULL) return cdl_n2n_client_attach(mux, &cfg, now_us, &c->cli, err);
   return cdl_n2n_client_new(&cfg, now_us, &c->cli, err);
@@ -92,7 +92,8 @@ int node_conn_attach_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_erro
 /* What every server of the node is given: its mempool and slot. */
 static void setup_server(cdl_node *n, node_conn *c) {
   cdl_n2n_server_set_system_start(c->srv, (uint64_t)n->cfg.genesis->start_time);
-  cdl_n2n_server_set_mempool(c->srv, n->mp, (cdl_n2n_tx_judge){node_judge_tx, n});
+  cdl_n2n_server_set_txs(c->srv, cdl_n2n_txs_of_mempool(n->mp),
+                         (cdl_n2n_tx_judge){node_judge_tx, n});
 }
 
 static int open_server(cdl_node *n, node_conn *c, bool local, uint64_t now_us, cdl_error *err) {

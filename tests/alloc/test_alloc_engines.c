@@ -205,7 +205,7 @@ static cdl_n2n_client_config client_config(got_blocks *g, cdl_mempool *offer) {
                                  .fetch_batch = 16,
                                  .on_block = on_block,
                                  .ctx = g,
-                                 .mempool = offer};
+                                 .txs = cdl_n2n_txs_of_mempool(offer)};
 }
 
 static cdl_mempool *mempool_holding(const cdl_buf *gentx) {
@@ -239,7 +239,7 @@ static void record_session(void) {
   assert_int_equal(cdl_n2n_server_new(&SERVED, &N2N_SERVER, NOW, &srv, &err), CDL_OK);
   static cdl_n2n_tip_judge tip;
   tip = (cdl_n2n_tip_judge){DB, pool};
-  cdl_n2n_server_set_mempool(srv, pool, cdl_n2n_tip_judge_of(&tip));
+  cdl_n2n_server_set_txs(srv, cdl_n2n_txs_of_mempool(pool), cdl_n2n_tip_judge_of(&tip));
   for (int round = 0; round < 10000; round++) {
     cdl_buf *up = chunk_add(&UP), *down = chunk_add(&DOWN);
     while (cdl_n2n_client_next_sdu(c, NOW, up)) {
@@ -290,7 +290,7 @@ static int server_run(void *ctx) {
   CDL_TRY(cdl_n2n_server_new(&SERVED, op->hs, NOW, &op->srv, &err));
   static cdl_n2n_tip_judge tip;
   tip = (cdl_n2n_tip_judge){DB, op->pool};
-  cdl_n2n_server_set_mempool(op->srv, op->pool, cdl_n2n_tip_judge_of(&tip));
+  cdl_n2n_server_set_txs(op->srv, cdl_n2n_txs_of_mempool(op->pool), cdl_n2n_tip_judge_of(&tip));
   for (size_t r = 0; r < op->in->n; r++) {
     const cdl_buf *up = &op->in->c[r];
     if (up->len) CDL_TRY(cdl_n2n_server_recv(op->srv, up->data, up->len, NOW, &err));

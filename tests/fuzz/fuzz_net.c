@@ -170,7 +170,7 @@ static void client(const uint8_t *p, size_t n) {
                                .pipeline = 5,
                                .fetch_batch = 3,
                                .on_block = take_block,
-                               .mempool = offer_pool()};
+                               .txs = cdl_n2n_txs_of_mempool(offer_pool())};
   cdl_n2n_client *c;
   cdl_error err = {0};
   if (cdl_n2n_client_new(&cfg, 0, &c, &err) != CDL_OK) abort();

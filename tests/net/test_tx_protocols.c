@@ -88,7 +88,7 @@ static void local_start(scripted_client *c) {
                                     CDL_PROTO_LOCAL_STATE_QUERY, CDL_PROTO_LOCAL_TX_SUBMISSION,
                                     CDL_PROTO_LOCAL_TX_MONITOR};
   sc_start(c, db, &LOCAL_HS, PROTOS, 5);
-  cdl_n2n_server_set_mempool(c->srv, mp, judge_at_tip());
+  cdl_n2n_server_set_txs(c->srv, cdl_n2n_txs_of_mempool(mp), judge_at_tip());
   cdl_hs_config mine = {true, 16, 19, {MAGIC, false, 0, false}};
   assert_int_equal(sc_handshake(c, &mine).version, 19 | CDL_HS_N2C_BIT);
 }
@@ -246,7 +246,7 @@ static void test_judge_is_the_callers(void **state) {
   scripted_client c;
   local_start(&c);
   judge_log log = {0};
-  cdl_n2n_server_set_mempool(c.srv, mp, (cdl_n2n_tx_judge){judge_refusing, &log});
+  cdl_n2n_server_set_txs(c.srv, cdl_n2n_txs_of_mempool(mp), (cdl_n2n_tx_judge){judge_refusing, &log});
   cdl_buf g;
   uint8_t id[32];
   make_gentx(&g, 0, 1, 5000000, id);
@@ -367,7 +367,7 @@ static void peer_start(scripted_client *c) {
   static const cdl_hs_config HS = {false, 7, 15, {MAGIC, false, 0, false}};
   static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_TX_SUBMISSION};
   sc_start(c, db, &HS, PROTOS, 2);
-  cdl_n2n_server_set_mempool(c->srv, mp, judge_at_tip());
+  cdl_n2n_server_set_txs(c->srv, cdl_n2n_txs_of_mempool(mp), judge_at_tip());
   cdl_hs_config mine = {false, 7, 14, {MAGIC, false, 0, false}};
   assert_int_equal(sc_handshake(c, &mine).version, 14);
 }
@@ -621,7 +621,7 @@ static cdl_n2n_client_config offer_config(cdl_mempool *offer) {
                                  .epoch_slots = 100,
                                  .pipeline = 1,
                                  .on_block = no_block,
-                                 .mempool = offer};
+                                 .txs = cdl_n2n_txs_of_mempool(offer)};
 }
 
 /* One message from the peer (the responder) into the client. */
@@ -893,7 +893,7 @@ static void test_tx_relay(void **state) {
   cdl_n2n_chain_of_chaindb(db, &chain);
   assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
   assert_int_equal(cdl_n2n_server_new(&chain, &SERVER, 0, &srv, &err), CDL_OK);
-  cdl_n2n_server_set_mempool(srv, mp, judge_at_tip());
+  cdl_n2n_server_set_txs(srv, cdl_n2n_txs_of_mempool(mp), judge_at_tip());
   if (relay_pump(c, srv, 1, &err) != CDL_OK) fail_msg("%s", err.message);
   cdl_mempool_entry e;
   assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[1], &e));
@@ -914,6 +914,74 @@ static void test_tx_relay(void **state) {
   cdl_n2n_server_del(srv);
   for (size_t i = 0; i < 3; i++) cdl_buf_free(&g[i]);
   cdl_mempool_del(offer);
+}
+
+/* The engines read waiting transactions only through the caller's
+ * cdl_n2n_txs: a client offering from a fake list of one entry (no
+ * mempool behind it) has it pulled by a server whose judge logs it. */
+typedef struct fake_txs {
+  cdl_mempool_entry e;
+  size_t next_calls;
+} fake_txs;
+
+static bool fake_next(void *ctx, uint64_t after, cdl_mempool_entry *e) {
+  fake_txs *f = ctx;
+  f->next_calls++;
+  if (after >= f->e.ticket) return false;
+  *e = f->e;
+  return true;
+}
+static bool fake_find(void *ctx, uint8_t kind, const uint8_t id[32], cdl_mempool_entry *e) {
+  fake_txs *f = ctx;
+  if (kind != f->e.kind || memcmp(id, f->e.id, 32) != 0) return false;
+  *e = f->e;
+  return true;
+}
+static uint64_t fake_changes(void *ctx) { return ((fake_txs *)ctx)->e.ticket; }
+static void fake_stats(void *ctx, cdl_mempool_stats *s) {
+  memset(s, 0, sizeof *s);
+  s->count = 1;
+  s->bytes = ((fake_txs *)ctx)->e.size;
+}
+
+static int judge_logging(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+  (void)rej;
+  cdl_buf *got = ctx;
+  return cdl_buf_append(got, gentx, len);
+}
+
+static void test_offer_from_fake_txs(void **state) {
+  (void)state;
+  cdl_buf g, got;
+  cdl_buf_init(&got, 0);
+  uint8_t id[32];
+  make_gentx(&g, 3, 4, 6000000, id);
+  fake_txs f = {.e = {.ticket = 7, .kind = CDL_MP_TX, .size = g.len,
+                      .gentx = cdl_span_of(g.data, g.len)}};
+  memcpy(f.e.id, id, 32);
+  cdl_n2n_client_config cfg = offer_config(NULL);
+  cfg.txs = (cdl_n2n_txs){&f, fake_next, fake_find, fake_changes, fake_stats};
+  static const cdl_hs_config SERVER = {false, 7, 15, {MAGIC, false, 0, false}};
+  cdl_n2n_client *c;
+  cdl_n2n_server *srv;
+  cdl_error err = {0};
+  cdl_n2n_chain chain;
+  cdl_n2n_chain_of_chaindb(db, &chain);
+  assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&chain, &SERVER, 0, &srv, &err), CDL_OK);
+  cdl_n2n_server_set_txs(srv, cdl_n2n_txs_of_mempool(mp), (cdl_n2n_tx_judge){judge_logging, &got});
+  if (relay_pump(c, srv, 1, &err) != CDL_OK) fail_msg("%s", err.message);
+  assert_int_equal(got.len, g.len); /* the one tx, pulled and judged */
+  assert_memory_equal(got.data, g.data, g.len);
+  assert_true(f.next_calls >= 1);
+  cdl_mempool_entry e;
+  assert_false(cdl_mempool_find(mp, CDL_MP_TX, id, &e)); /* the judge kept it, not the mempool */
+  cdl_n2n_client_stats st = cdl_n2n_client_stats_get(c);
+  assert_true(st.tx_ids_offered == 1 && st.txs_sent == 1);
+  cdl_n2n_client_del(c);
+  cdl_n2n_server_del(srv);
+  cdl_buf_free(&g);
+  cdl_buf_free(&got);
 }
 
 /* The consensus goldens: the Byron GenTx decodes as a tx, and its hard-fork
@@ -957,6 +1025,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_tx_offer, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_offer_violations, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_relay, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_offer_from_fake_txs, test_setup, test_teardown),
       cmocka_unit_test(test_goldens),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
