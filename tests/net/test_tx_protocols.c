@@ -876,6 +876,19 @@ static int relay_pump(cdl_n2n_client *c, cdl_n2n_server *srv, uint64_t now, cdl_
 
 /* Our client relays its mempool to our server's: every tx the server
  * lacks arrives, none it has is sent, and a later one follows. */
+/* A client offering per |cfg| and a node-to-node server over the test's
+ * ChainDB and mempool, taking txs with |judge|. */
+static void relay_open(const cdl_n2n_client_config *cfg, cdl_n2n_tx_judge judge,
+                       cdl_n2n_client **c, cdl_n2n_server **srv) {
+  static const cdl_hs_config SERVER = {false, 7, 15, {MAGIC, false, 0, false}};
+  static cdl_n2n_chain chain;
+  cdl_error err = {0};
+  cdl_n2n_chain_of_chaindb(db, &chain);
+  assert_int_equal(cdl_n2n_client_new(cfg, 0, c, &err), CDL_OK);
+  assert_int_equal(cdl_n2n_server_new(&chain, &SERVER, 0, srv, &err), CDL_OK);
+  cdl_n2n_server_set_txs(*srv, cdl_n2n_txs_of_mempool(mp), judge);
+}
+
 static void test_tx_relay(void **state) {
   (void)state;
   cdl_buf g[3];
@@ -884,16 +897,11 @@ static void test_tx_relay(void **state) {
   cdl_rejection rej;
   assert_int_equal(cdl_mempool_add(mp, cdl_chaindb_ledger(db), g[0].data, g[0].len, 0, NULL, &rej),
                    CDL_OK);
-  static const cdl_hs_config SERVER = {false, 7, 15, {MAGIC, false, 0, false}};
   cdl_n2n_client_config cfg = offer_config(offer);
   cdl_n2n_client *c;
   cdl_n2n_server *srv;
   cdl_error err = {0};
-  cdl_n2n_chain chain;
-  cdl_n2n_chain_of_chaindb(db, &chain);
-  assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(&chain, &SERVER, 0, &srv, &err), CDL_OK);
-  cdl_n2n_server_set_txs(srv, cdl_n2n_txs_of_mempool(mp), judge_at_tip());
+  relay_open(&cfg, judge_at_tip(), &c, &srv);
   if (relay_pump(c, srv, 1, &err) != CDL_OK) fail_msg("%s", err.message);
   cdl_mempool_entry e;
   assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[1], &e));
@@ -961,15 +969,10 @@ static void test_offer_from_fake_txs(void **state) {
   memcpy(f.e.id, id, 32);
   cdl_n2n_client_config cfg = offer_config(NULL);
   cfg.txs = (cdl_n2n_txs){&f, fake_next, fake_find, fake_changes, fake_stats};
-  static const cdl_hs_config SERVER = {false, 7, 15, {MAGIC, false, 0, false}};
   cdl_n2n_client *c;
   cdl_n2n_server *srv;
   cdl_error err = {0};
-  cdl_n2n_chain chain;
-  cdl_n2n_chain_of_chaindb(db, &chain);
-  assert_int_equal(cdl_n2n_client_new(&cfg, 0, &c, &err), CDL_OK);
-  assert_int_equal(cdl_n2n_server_new(&chain, &SERVER, 0, &srv, &err), CDL_OK);
-  cdl_n2n_server_set_txs(srv, cdl_n2n_txs_of_mempool(mp), (cdl_n2n_tx_judge){judge_logging, &got});
+  relay_open(&cfg, (cdl_n2n_tx_judge){judge_logging, &got}, &c, &srv);
   if (relay_pump(c, srv, 1, &err) != CDL_OK) fail_msg("%s", err.message);
   assert_int_equal(got.len, g.len); /* the one tx, pulled and judged */
   assert_memory_equal(got.data, g.data, g.len);
