@@ -963,7 +963,7 @@ static void test_offer_from_fake_txs(void **state) {
   cdl_buf g, got;
   cdl_buf_init(&got, 0);
   uint8_t id[32];
-  make_gentx(&g, 3, 4, 6000000, id);
+  make_gentx(&g, 1, 3, 6000000, id);
   fake_txs f = {.e = {.ticket = 7, .kind = CDL_MP_TX, .size = g.len,
                       .gentx = cdl_span_of(g.data, g.len)}};
   memcpy(f.e.id, id, 32);
