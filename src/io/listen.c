@@ -83,7 +83,9 @@ int io_tcp_socket(int family) {
   int on = 1;
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0 ||
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    int e = errno; /* the caller reports it; close must not change it */
     close(fd);
+    errno = e;
     return -1;
   }
   return fd;
