@@ -79,6 +79,11 @@ typedef struct cdl_gen_dir {
   cdl_gen_secrets secrets;
 } cdl_gen_dir;
 int cdl_gen_dir_load(const char *dir, cdl_gen_dir *d, cdl_error *err);
+/* A payment (a GenTx [0, tx]) spending poor address |from|'s genesis
+ * output: |lovelace| to poor address |to|, the rest less 1 ada of fee
+ * back (payment.c); its id in |id|. |out| is initialised here. */
+void cdl_gen_genesis_payment(const cdl_gen_dir *g, size_t from, size_t to, uint64_t lovelace,
+                             cdl_buf *out, uint8_t id[32]);
 void cdl_gen_dir_free(cdl_gen_dir *d);
 
 /* ---- Valid chains (chain_gen.c) ---- */

@@ -156,6 +156,11 @@ typedef struct cdl_node_config {
   size_t fetch_batch;            /* blocks per block-fetch range; 0: the client's 256 */
   const cdl_logger *log;         /* NULL: silent */
   const char *name;              /* in log lines; NULL: "node" */
+  /* Called with every main block this node signs, before it is stored or
+   * sent (the simulator's checker counts signatures per key and slot
+   * with it; its adversaries alter the block here); NULL: none. */
+  void (*on_signed)(void *ctx, uint8_t *block, size_t len, uint64_t slot);
+  void *hook_ctx;
 } cdl_node_config;
 
 typedef struct cdl_node_stats {
@@ -171,6 +176,7 @@ typedef struct cdl_node_stats {
   uint64_t blocks_received; /* from peers, any outcome */
   uint64_t invalid_blocks;  /* from peers, refused by the ledger */
   uint64_t chain_changes;
+  uint64_t rollbacks, rollback_max; /* fork switches a peer's block caused; the deepest */
   uint64_t blocks_served, headers_served; /* to downstream peers and clients */
   uint64_t txs_received;                  /* by tx-submission and local tx-submission */
   size_t conns_in, conns_out, conns_local;

@@ -58,6 +58,8 @@ static int on_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
   }
   if (res.outcome == CDL_ADD_ADOPTED) {
     n->st.blocks_adopted++;
+    if (res.rollback > 0) n->st.rollbacks++;
+    if (res.rollback > n->st.rollback_max) n->st.rollback_max = res.rollback;
     node_chain_changed(n);
   } else if (res.outcome == CDL_ADD_STORED) {
     n->st.blocks_stored++;

@@ -188,6 +188,8 @@ static int sign_block(cdl_node *n, const cdl_ledger *l, uint64_t slot, bool *sig
   cdl_buf_reset(&n->block);
   CDL_TRY(cdl_forge_block(&s, n->payloads, *n_payloads, &n->block, err));
   *signed_ = true;
+  if (n->cfg.on_signed != NULL)
+    n->cfg.on_signed(n->cfg.hook_ctx, n->block.data, n->block.len, slot);
   return CDL_OK;
 }
 

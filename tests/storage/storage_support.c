@@ -445,22 +445,5 @@ cdl_chaindb_config rf_config(const char *dir, uint64_t k, cdl_fs *fs) {
 
 void gen_payment(const cdl_gen_dir *g, size_t from, size_t to, uint64_t lovelace, cdl_buf *out,
                  uint8_t id[32]) {
-  const cdl_key *owner = &g->secrets.poor[from];
-  uint32_t magic = g->genesis.protocol_magic;
-  cdl_buf a_from, a_to;
-  cdl_buf_init(&a_from, 0);
-  cdl_buf_init(&a_to, 0);
-  cdl_key_address(owner, g->requires_magic, magic, &a_from);
-  cdl_key_address(&g->secrets.poor[to], g->requires_magic, magic, &a_to);
-  cdl_payload_tx_input in = {.index = 0, .owner = owner};
-  cdl_blake2b_256(in.tx_id, a_from.data, a_from.len); /* a genesis output's id */
-  cdl_payload_tx_output outs[2] = {
-      {cdl_span_of(a_to.data, a_to.len), lovelace},
-      {cdl_span_of(a_from.data, a_from.len), 1000000000000 - lovelace - 1000000}};
-  cdl_buf_init(out, 0);
-  cdl_cbor_enc_array(out, 2);
-  cdl_cbor_enc_uint(out, 0);
-  cdl_payload_tx_make(&in, 1, outs, 2, magic, out, id);
-  cdl_buf_free(&a_from);
-  cdl_buf_free(&a_to);
+  cdl_gen_genesis_payment(g, from, to, lovelace, out, id);
 }
