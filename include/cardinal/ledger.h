@@ -82,7 +82,11 @@ typedef struct cdl_rejection {
 enum {
   /* Re-apply trusted blocks: skip every signature check (block, witness,
    * certificate, proposal, vote). All other rules still hold. */
-  CDL_LEDGER_NO_SIGNATURES = 1u << 0
+  CDL_LEDGER_NO_SIGNATURES = 1u << 0,
+  /* Take a body its header's proofs do not match. Never a node's: only
+   * the simulator's adversary that serves such blocks (docs/simulation.md
+   * "Adversaries") stores them with it. */
+  CDL_LEDGER_NO_BODY_PROOFS = 1u << 1
 };
 
 #define CDL_LEDGER_MAX_GENESIS_KEYS 255 /* the reference counts them in a Word8 */

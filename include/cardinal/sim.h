@@ -43,6 +43,12 @@ typedef enum cdl_sim_adversary {
    * whose block signature is broken (its own ledger checks no signature):
    * it produces invalid blocks, a few or many. */
   CDL_SIM_INVALID_FORGER,
+  /* A core whose blocks, in a share of its slots (|invalid_rate|), do not
+   * match their headers: a transaction's witness altered after signing
+   * (its own ledger takes such bodies), so the header's body proof fails
+   * at its peers. It gets a payment of its own before each of its slots,
+   * so every block has a body to alter. */
+  CDL_SIM_MISMATCH
 } cdl_sim_adversary;
 
 typedef struct cdl_sim_node_spec {
@@ -82,9 +88,9 @@ typedef enum cdl_sim_fault_kind {
 typedef enum cdl_sim_disk_damage {
   CDL_SIM_DAMAGE_NONE = 0, /* the process died; every write survives */
   CDL_SIM_DAMAGE_POWER,    /* unsynced writes lost or torn (seeded) */
-  CDL_SIM_DAMAGE_BITFLIP,  /* power, then one bit of one database file flipped */
-  CDL_SIM_DAMAGE_TRUNCATE, /* power, then one database file truncated */
-  CDL_SIM_DAMAGE_WIPE      /* the database directory lost (restored from nothing) */
+  CDL_SIM_DAMAGE_BITFLIP,  /* the process died, then one bit of one database file flipped */
+  CDL_SIM_DAMAGE_TRUNCATE, /* the process died, then one database file truncated */
+  CDL_SIM_DAMAGE_WIPE      /* power lost, then the database directory (restored from nothing) */
 } cdl_sim_disk_damage;
 
 typedef struct cdl_sim_fault {

@@ -425,6 +425,10 @@ typedef struct cdl_chaindb_report {
   uint64_t replayed_blocks;          /* from the snapshot to the immutable tip */
   uint64_t immutable_truncated;      /* blocks the ledger refused at open */
   uint64_t volatile_adopted;         /* blocks selected from the volatile DB */
+  /* Identity files (genesis.hash, pbft-threshold) found damaged (not of
+   * the shape written: truncated, a bit flipped) and written again; one of
+   * the right shape naming another genesis or threshold is refused. */
+  uint32_t identity_rewritten;
 } cdl_chaindb_report;
 
 int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chaindb_report *rep,

@@ -81,7 +81,8 @@ static int check_body(cdl_ledger *l, const cdl_byron_block *blk, uint64_t slot,
                       cdl_rejection *rej) {
   const cdl_byron_body *b = &blk->body;
   cdl_error err = {0};
-  if (cdl_byron_block_check_body_proof(blk, CDL_BYRON_PROOFS_LEDGER, NULL, &err) != CDL_OK)
+  bool proofs = !(l->cfg.flags & CDL_LEDGER_NO_BODY_PROOFS);
+  if (proofs && cdl_byron_block_check_body_proof(blk, CDL_BYRON_PROOFS_LEDGER, NULL, &err) != CDL_OK)
     return reject(rej, CDL_RULE_BODY_PROOF, "%s", err.message);
   CDL_TRY(dlg_apply_certs(l, b->certs, b->n_certs, slot, 2 * l->cfg.k, rej));
   for (size_t i = 0; i < b->n_txs; i++) CDL_TRY(tx_apply(l, &b->txs[i], rej));

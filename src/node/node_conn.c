@@ -44,6 +44,8 @@ static int on_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
     node_fetch_arrived(n, c, block->info.hash); /* an undecodable one ends the connection below */
   cdl_chaindb_add_result res;
   cdl_rejection rej = {0};
+  cdl_block_info old_tip;
+  bool had_tip = cdl_chaindb_tip(n->db, &old_tip);
   int rc = cdl_chaindb_add_parsed(n->db, block, &res, &rej, err);
   if (rc != CDL_OK) return node_fail(n, rc, err); /* our disk, not the peer */
   n->st.blocks_received++;
@@ -60,6 +62,7 @@ static int on_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
     n->st.blocks_adopted++;
     if (res.rollback > 0) n->st.rollbacks++;
     if (res.rollback > n->st.rollback_max) n->st.rollback_max = res.rollback;
+    if (res.rollback > 0 && had_tip) node_readopt_txs(n, &old_tip, res.rollback);
     node_chain_changed(n);
   } else if (res.outcome == CDL_ADD_STORED) {
     n->st.blocks_stored++;

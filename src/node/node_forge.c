@@ -16,8 +16,9 @@
  * signed this slot or a later one. The record is advanced, on disk,
  * before the block is signed, so no slot is ever signed twice, whatever
  * the ChainDB lost. A tip in an earlier epoch first gets the new epoch's
- * boundary block: unsigned (it needs no record), so every core node
- * forging it from the same tip makes the same block. The body takes the
+ * boundary block (an empty chain past epoch 0 gets epoch 0's first, the
+ * only block that may follow the genesis): unsigned (it needs no record),
+ * so every core node forging it from the same tip makes the same block. The body takes the
  * mempool's payloads oldest first, as many as fit in the block size limit
  * less the block's own bytes (1,686, as ouroboros-consensus), one update
  * proposal at most. A block of our own that the ChainDB refuses is a
@@ -222,6 +223,10 @@ int node_forge(cdl_node *n, uint64_t slot, cdl_error *err) {
   bool taken = !tip.at_genesis && tip.slot >= slot && !(tip.is_ebb && tip.slot == slot);
   if (taken) return CDL_OK; /* this slot has its block */
   uint64_t epoch = slot / n->epoch_slots;
+  if (tip.at_genesis && epoch > 0) { /* only epoch 0's boundary block follows the genesis */
+    CDL_TRY(forge_ebb(n, &tip, 0, err));
+    cdl_ledger_get_tip(cdl_chaindb_ledger(n->db), &tip);
+  }
   if (tip.at_genesis || tip.slot / n->epoch_slots < epoch) CDL_TRY(forge_ebb(n, &tip, epoch, err));
   return forge_main(n, slot, err);
 }

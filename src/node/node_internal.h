@@ -81,6 +81,9 @@ struct cdl_node {
 /* The chain changed: the mempool is re-validated and every connection
  * woken (servers announce, clients offer). */
 void node_chain_changed(cdl_node *n);
+/* After a fork switch that rolled back |rollback| blocks from |old_tip|:
+ * their transactions offered to the mempool again (node_rollback.c). */
+void node_readopt_txs(cdl_node *n, const cdl_block_info *old_tip, uint64_t rollback);
 /* Latches a failure of our own (storage, memory): the node must stop and
  * the driver learns it from cdl_node_failed. Returns |rc|. */
 int node_fail(cdl_node *n, int rc, const cdl_error *err);

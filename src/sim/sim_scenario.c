@@ -212,7 +212,7 @@ static int node_ref(const cdl_sim_scenario *s, json_t *v, const char *at, size_t
 
 static const char *const ROLES[] = {"core", "relay"};
 static const char *const ADVERSARIES[] = {"honest", "equivocator", "over_threshold",
-                                          "invalid_forger"};
+                                          "invalid_forger", "mismatch"};
 static const char *const NODE_FIELDS[] = {"name",          "role",         "key",
                                           "adversary",     "invalid_rate", "join_slot",
                                           "clock_skew_ms", "peers",        NULL};
@@ -228,7 +228,7 @@ static int parse_node(json_t *o, const char *at, cdl_sim_node_spec *n, cdl_error
   CDL_TRY(get_name(o, at, "name", n->name, err));
   CDL_TRY(get_enum(o, at, "role", ROLES, 2, &role, err));
   CDL_TRY(get_int(o, at, "key", -1, CDL_SIM_MAX_NODES - 1, &key, err));
-  CDL_TRY(get_enum(o, at, "adversary", ADVERSARIES, 4, &adversary, err));
+  CDL_TRY(get_enum(o, at, "adversary", ADVERSARIES, 5, &adversary, err));
   CDL_TRY(get_fraction(o, at, "invalid_rate", true, &n->invalid_rate, err));
   CDL_TRY(read_uints(o, at, NODE_UINTS, 1, n, err));
   CDL_TRY(get_int(o, at, "clock_skew_ms", -SKEW_MS_MAX, SKEW_MS_MAX, &skew, err));
@@ -345,7 +345,7 @@ static const struct fault_form {
                         "lose_record"},
                        "node",
                        false},
-    [CDL_SIM_DISCONNECT] = {{"kind", "node", "at_slot"}, "node", false},
+    [CDL_SIM_DISCONNECT] = {{"kind", "node", "at_slot", "at_ms"}, "node", false},
     [CDL_SIM_LINK_DOWN] = {{"kind", "from", "to", "from_slot", "to_slot"}, "from", true},
     [CDL_SIM_DISK_FULL] = {{"kind", "node", "bytes", "from_slot", "to_slot"}, "node", true},
     [CDL_SIM_DESCRIPTORS] = {{"kind", "node", "count", "from_slot", "to_slot"}, "node", true},
@@ -587,7 +587,7 @@ static int check_node(const cdl_sim_scenario *s, size_t i, cdl_error *err) {
   for (size_t j = 0; j < i; j++)
     if (n->name[0] != '\0' && strcmp(n->name, s->node[j].name) == 0)
       return wrong(err, "nodes[%zu] and nodes[%zu] are both named %s", j, i, n->name);
-  if (n->role > CDL_SIM_RELAY || n->adversary > CDL_SIM_INVALID_FORGER)
+  if (n->role > CDL_SIM_RELAY || n->adversary > CDL_SIM_MISMATCH)
     return wrong(err, "nodes[%zu] (%s): unknown role or adversary", i, n->name);
   if (n->role == CDL_SIM_RELAY && (n->adversary != CDL_SIM_HONEST || n->key != -1))
     return wrong(err, "nodes[%zu] (%s): a relay holds no key and cannot be an adversary", i,
@@ -654,7 +654,7 @@ static int check_fault(const cdl_sim_scenario *s, size_t i, cdl_error *err) {
   if ((windowed || (f->kind == CDL_SIM_CRASH && f->b != 0)) && f->b <= f->a)
     return wrong(err, "faults[%zu] (%s) ends in slot %" PRIu64 ", not after its start %" PRIu64, i,
                  kind, f->b, f->a);
-  if (f->kind == CDL_SIM_CRASH && (f->at_ms >= s->slot_ms || f->damage > CDL_SIM_DAMAGE_WIPE))
+  if (f->at_ms >= s->slot_ms || (f->kind == CDL_SIM_CRASH && f->damage > CDL_SIM_DAMAGE_WIPE))
     return wrong(err,
                  "faults[%zu] (%s): at_ms %" PRIu32 " not within the %" PRIu32
                  " ms slot, or unknown damage",

@@ -457,7 +457,8 @@ static void test_bad_enums(void **state) {
        "topology.kind: not one of mesh, ring, line, star, random, relays"},
       {"{'nodes': [{'role': 'boss'}]}", CDL_E_JSON, "nodes[0].role: not one of core, relay"},
       {"{'nodes': [{'adversary': 'evil'}]}", CDL_E_JSON,
-       "nodes[0].adversary: not one of honest, equivocator, over_threshold, invalid_forger"},
+       "nodes[0].adversary: not one of honest, equivocator, over_threshold, invalid_forger, "
+       "mismatch"},
       {"{'faults': [{'kind': 'flood'}]}", CDL_E_JSON,
        "faults[0].kind: not one of partition, crash, disconnect, link_down, disk_full, "
        "descriptors, drop"},

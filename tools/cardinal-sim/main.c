@@ -48,6 +48,8 @@ static const char USAGE[] =
     "  --trace FILE|-   a readable timeline of the run(s) to FILE, or stderr with -\n"
     "  --report FILE    the report (or summary) to FILE instead of stdout\n"
     "  --quiet          nothing on stdout (failures still on stderr)\n"
+    "  --log LEVEL      the nodes' own logs (JSON lines) to stderr from LEVEL on:\n"
+    "                   debug, info, warn or error\n"
     "\n"
     "  Overrides, applied to the scenario before --seed:\n"
     "  --cores N --relays N  replace the nodes by N plain cores and relays (the\n"
@@ -75,6 +77,8 @@ static const char *const BROKEN[] = {"none", "pbft_threshold", "sign_record"};
 typedef struct sim_opts {
   const char *scenario, *trace, *report;
   bool random, quiet, has_seed;
+  bool has_log;
+  cdl_log_level log_level;
   uint64_t seed, seeds;       /* seeds 0: one run */
   const char *given[O_COUNT]; /* each override's text as given; NULL: not given */
   uint64_t cores, relays, slots, k, txs, degree;
@@ -138,7 +142,7 @@ static int parse_override(int which, const char *text, sim_opts *o) {
 }
 
 static int parse_opts(int argc, char **argv, sim_opts *o) {
-  enum { SCENARIO = 256, RANDOM, SEED, SEEDS, TRACE, REPORT, QUIET, HELP, OVERRIDE };
+  enum { SCENARIO = 256, RANDOM, SEED, SEEDS, TRACE, REPORT, QUIET, LOG, HELP, OVERRIDE };
   static const struct option LONG[] = {{"scenario", required_argument, 0, SCENARIO},
                                        {"random", no_argument, 0, RANDOM},
                                        {"seed", required_argument, 0, SEED},
@@ -146,6 +150,7 @@ static int parse_opts(int argc, char **argv, sim_opts *o) {
                                        {"trace", required_argument, 0, TRACE},
                                        {"report", required_argument, 0, REPORT},
                                        {"quiet", no_argument, 0, QUIET},
+                                       {"log", required_argument, 0, LOG},
                                        {"help", no_argument, 0, HELP},
                                        {"cores", required_argument, 0, OVERRIDE + O_CORES},
                                        {"relays", required_argument, 0, OVERRIDE + O_RELAYS},
@@ -166,6 +171,11 @@ static int parse_opts(int argc, char **argv, sim_opts *o) {
       case TRACE: o->trace = optarg; break;
       case REPORT: o->report = optarg; break;
       case QUIET: o->quiet = true; break;
+      case LOG:
+        if (!cdl_log_level_parse(optarg, &o->log_level))
+          return usage("--log: bad level '%s' (debug, info, warn, error)", optarg);
+        o->has_log = true;
+        break;
       case HELP:
       case 'h': fputs(USAGE, stdout); return -1;
       case SEED:
@@ -321,8 +331,11 @@ static int emit(const sim_opts *o, const char *line, size_t len) {
   return ok ? EXIT_HELD : EXIT_IO;
 }
 
+/* The nodes' logs (--log); off when out is NULL. */
+static cdl_logger nodes_log;
+
 static int run(const cdl_sim_scenario *s, FILE *trace, cdl_sim_report *rep) {
-  cdl_sim_options options = {.trace = trace, .log = NULL};
+  cdl_sim_options options = {.trace = trace, .log = nodes_log.out ? &nodes_log : NULL};
   cdl_error err = {0};
   int rc = cdl_sim_run(s, &options, rep, &err);
   if (rc == CDL_OK) return EXIT_HELD;
@@ -419,6 +432,7 @@ int main(int argc, char **argv) {
     perror(o.trace);
     return EXIT_IO;
   }
+  if (o.has_log) nodes_log = (cdl_logger){stderr, o.log_level};
   rc = simulate(&o, trace);
   if (trace != NULL && trace != stderr && fclose(trace) != 0 && rc == EXIT_HELD) {
     fprintf(stderr, "cardinal-sim: cannot write the trace %s\n", o.trace);
