@@ -12,6 +12,7 @@
 
 /* Headers announced and not yet fetched, and those being fetched. */
 #define CLIENT_RING 8192
+#define CLIENT_RETRY 64 /* blocks of refused ranges waiting to be asked again */
 #define CLIENT_MAX_RANGES 8
 /* Time limits where the server has agency (
  * docs/ouroboros-network.md 5.1). MustReply: the top of the real node's range
@@ -71,10 +72,19 @@ struct cdl_n2n_client {
   uint64_t head, req, tail;
   struct {
     size_t left[CLIENT_MAX_RANGES]; /* blocks still due per range, oldest first */
+    /* A range asked again for one block a refused range held (its
+     * header here, not at the ring's head): client_protocols.c. */
+    bool again[CLIENT_MAX_RANGES];
+    hdr_entry again_hdr[CLIENT_MAX_RANGES];
     size_t n;
     bool streaming;
     uint64_t since;
   } bf;
+  /* Announced blocks of a range the server answered with NoBlocks (it
+   * switched chains meanwhile), to ask again one by one: those still on
+   * its chain come, the others are refused again and forgotten. */
+  hdr_entry retry[CLIENT_RETRY];
+  size_t n_retry;
   struct {
     bool waiting;
     uint16_t cookie;

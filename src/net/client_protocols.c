@@ -182,12 +182,12 @@ static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
     CDL_TRY(shallow_hash(block, undecoded, err));
     hash = undecoded;
   }
-  const hdr_entry *want = at(c, c->head);
+  const hdr_entry *want = c->bf.again[0] ? &c->bf.again_hdr[0] : at(c, c->head);
   if (memcmp(hash, want->hash, 32) != 0)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: block %llu is not the one asked for",
                          (unsigned long long)want->block_no);
   CDL_TRY(c->cfg.on_block(c->cfg.ctx, &pb, err));
-  c->head++;
+  if (!c->bf.again[0]) c->head++;
   c->bf.left[0]--;
   c->st.blocks++;
   c->st.block_bytes += block.len;
@@ -196,8 +196,30 @@ static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
 
 static void pop_range(cdl_n2n_client *c) {
   memmove(c->bf.left, c->bf.left + 1, (c->bf.n - 1) * sizeof c->bf.left[0]);
+  memmove(c->bf.again, c->bf.again + 1, (c->bf.n - 1) * sizeof c->bf.again[0]);
+  memmove(c->bf.again_hdr, c->bf.again_hdr + 1, (c->bf.n - 1) * sizeof c->bf.again_hdr[0]);
   c->bf.n--;
   c->bf.streaming = false;
+}
+
+/* NoBlocks: the server left the chain the range was on (it switched
+ * forks after we asked). The range's blocks are forgotten at the ring's
+ * head, but those of a range of several are kept to be asked again one
+ * by one: its first blocks may well be on the server's new chain too (a
+ * fork shares its start), and chain-sync will not announce them again. */
+static void bf_refused(cdl_n2n_client *c) {
+  if (c->bf.again[0]) {
+    if (c->cfg.fetch) c->cfg.fetch->dropped(c->cfg.ctx, c->bf.again_hdr[0].hash);
+  } else {
+    size_t n = c->bf.left[0];
+    for (size_t i = 0; i < n; i++) {
+      const hdr_entry *e = at(c, c->head + i);
+      if (c->cfg.fetch) c->cfg.fetch->dropped(c->cfg.ctx, e->hash);
+      if (n > 1 && c->n_retry < CLIENT_RETRY) c->retry[c->n_retry++] = *e;
+    }
+    c->head += n;
+  }
+  pop_range(c);
 }
 
 static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
@@ -208,12 +230,9 @@ static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
       if (c->bf.streaming) return cl_unexpected("block-fetch", name, err);
       c->bf.streaming = true;
       return CDL_OK;
-    case CDL_BF_NO_BLOCKS: /* the server left that chain: forget the range */
+    case CDL_BF_NO_BLOCKS:
       if (c->bf.streaming) return cl_unexpected("block-fetch", name, err);
-      for (size_t i = 0; c->cfg.fetch && i < c->bf.left[0]; i++)
-        c->cfg.fetch->dropped(c->cfg.ctx, at(c, c->head + i)->hash);
-      c->head += c->bf.left[0];
-      pop_range(c);
+      bf_refused(c);
       return CDL_OK;
     case CDL_BF_BLOCK:
       return bf_block(c, m->block, err);
@@ -278,8 +297,10 @@ static int request_next(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   return CDL_OK;
 }
 
-static int request_range(cdl_n2n_client *c, size_t n, uint64_t now_us, cdl_error *err) {
-  const hdr_entry *a = at(c, c->req), *b = at(c, c->req + n - 1);
+/* Asks for [a, b]: |n| blocks at the ring's next positions, or the one
+ * block |again| of a refused range. */
+static int send_range(cdl_n2n_client *c, const hdr_entry *a, const hdr_entry *b, size_t n,
+                      const hdr_entry *again, uint64_t now_us, cdl_error *err) {
   cdl_bf_msg m = {.kind = CDL_BF_REQUEST_RANGE};
   m.from.slot = a->slot;
   memcpy(m.from.hash, a->hash, 32);
@@ -289,8 +310,33 @@ static int request_range(cdl_n2n_client *c, size_t n, uint64_t now_us, cdl_error
   cdl_bf_encode(&c->msg, &m);
   CDL_TRY(cl_queue(c, c->ch_bf, err));
   if (c->bf.n == 0) c->bf.since = now_us;
+  c->bf.again[c->bf.n] = again != NULL;
+  if (again != NULL) c->bf.again_hdr[c->bf.n] = *again;
   c->bf.left[c->bf.n++] = n;
+  return CDL_OK;
+}
+
+static int request_range(cdl_n2n_client *c, size_t n, uint64_t now_us, cdl_error *err) {
+  CDL_TRY(send_range(c, at(c, c->req), at(c, c->req + n - 1), n, NULL, now_us, err));
   c->req += n;
+  return CDL_OK;
+}
+
+/* The blocks of refused ranges, asked again one by one as the decider
+ * says (one already held is forgotten, one to wait for stays). */
+static int request_again(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  while (c->n_retry > 0 && c->bf.n < c->cfg.fetch_ranges) {
+    hdr_entry e = c->retry[0];
+    cdl_point p = {.slot = e.slot};
+    memcpy(p.hash, e.hash, 32);
+    cdl_fetch_verdict v = c->cfg.fetch ? c->cfg.fetch->decide(c->cfg.ctx, &p, e.block_no,
+                                                              e.size_hint, &c->st.peer_tip)
+                                       : CDL_FETCH_NOW;
+    if (v == CDL_FETCH_LATER) return CDL_OK;
+    memmove(c->retry, c->retry + 1, (c->n_retry - 1) * sizeof c->retry[0]);
+    c->n_retry--;
+    if (v == CDL_FETCH_NOW) CDL_TRY(send_range(c, &e, &e, 1, &e, now_us, err));
+  }
   return CDL_OK;
 }
 
@@ -348,6 +394,7 @@ int cl_drive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   while (c->cs.state == CL_CS_RUNNING && c->cs.in_flight < c->cfg.pipeline &&
          (c->tail - c->head) + c->cs.in_flight < room)
     CDL_TRY(request_next(c, now_us, err));
+  CDL_TRY(request_again(c, now_us, err));
   size_t batch = c->cfg.fetch_batch;
   while (c->bf.n < c->cfg.fetch_ranges && c->tail > c->req) {
     size_t pending = (size_t)(c->tail - c->req);

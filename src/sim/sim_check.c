@@ -361,6 +361,17 @@ static void report_node(sim *s, size_t i) {
   sim_disk_stats_get(n->disk, &ds);
   r->fs_refused = ds.refused_full + ds.refused_descriptors;
   check_forge_reasons(s, i, &st);
+  if (getenv("SIM_DEBUG")) {
+    cdl_node_stats now;
+    if (n->up) {
+      cdl_node_stats_get(n->node, &now);
+      fprintf(stderr, "DBG %s: headers %llu blocks %llu rollbacks %llu peer_tip %llu synced %zu recv %llu known %llu stored %llu conns out %zu in %zu duplex %zu ka %llu\n", n->name,
+              (unsigned long long)now.upstream.headers, (unsigned long long)now.upstream.blocks,
+              (unsigned long long)now.upstream.rollbacks, (unsigned long long)now.upstream.peer_tip.block_no, now.upstream_synced,
+              (unsigned long long)now.blocks_received, (unsigned long long)now.blocks_known, (unsigned long long)now.blocks_stored,
+              now.conns_out, now.conns_in, now.conns_duplex, (unsigned long long)now.upstream.ka_rtt_samples);
+    }
+  }
   if (n->honest && st.rollback_max > s->sc->k)
     sim_violation(s, CDL_SIM_PROP_COMMON_PREFIX, sim_slot_of(s, s->now),
                   "%s rolled back %llu blocks, more than k", n->name,
