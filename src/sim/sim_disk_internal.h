@@ -10,7 +10,7 @@
  * points to an inode now (|live|) and after a crash (|durable|); the
  * journal holds, in order, the entry changes not yet folded into the
  * durable names. Every allocation happens in an operation that can fail:
- * folding, crashes and lossy closes allocate nothing.
+ * syncs, folding, crashes, lossy closes and damage allocate nothing.
  */
 #ifndef CARDINAL_SIM_DISK_INTERNAL_H
 #define CARDINAL_SIM_DISK_INTERNAL_H
@@ -21,7 +21,7 @@
 
 typedef struct sim_bytes {
   uint8_t *data;
-  size_t len, cap; /* cap never shrinks: see inode_crash_keep */
+  size_t len, cap; /* cap never shrinks: see inode_change */
 } sim_bytes;
 
 /* One change to a file's bytes since its last sync. */
@@ -92,11 +92,8 @@ uint64_t sim_rng_below(sim_disk *d, uint64_t n); /* 0..n-1; 0 when n is 0 */
 uint64_t live_bytes(const sim_disk *d);
 
 /* sim_disk_store.c: bytes */
-int bytes_reserve(sim_bytes *b, uint64_t need);
 /* Applies |w| (its first |keep| bytes when a write); the room is there. */
 void bytes_apply(sim_bytes *b, const sim_write *w, size_t keep);
-/* The largest length a replay of log[0..n) over |len| bytes reaches. */
-uint64_t replay_peak(uint64_t len, const sim_write *log, size_t n);
 
 /* sim_disk_store.c: inodes */
 sim_inode *inode_new(sim_disk *d);
@@ -104,7 +101,7 @@ void inode_destroy(sim_inode *ino); /* inode_free_if_unused, or the disk's end *
 void inode_free_if_unused(sim_disk *d, sim_inode *ino);
 /* A write or truncate (|data| NULL) through the live bytes and the log. */
 int inode_change(sim_inode *ino, const void *data, size_t len, uint64_t offset);
-int inode_sync(sim_inode *ino);
+void inode_sync(sim_inode *ino);
 void inode_log_clear(sim_inode *ino);
 void inode_drop_unsynced(sim_inode *ino);
 bool inode_is_live(const sim_inode *ino);

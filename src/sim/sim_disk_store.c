@@ -28,7 +28,7 @@ static int grow(void **array, size_t *cap, size_t need, size_t size) {
   return CDL_OK;
 }
 
-int bytes_reserve(sim_bytes *b, uint64_t need) {
+static int bytes_reserve(sim_bytes *b, uint64_t need) {
   if (need > BYTES_MAX) return CDL_E_NOMEM;
   if (need <= b->cap) return CDL_OK;
   size_t cap = b->cap < 64 ? 64 : b->cap;
@@ -57,16 +57,6 @@ void bytes_apply(sim_bytes *b, const sim_write *w, size_t keep) {
   zero_gap(b, w->offset);
   memcpy(b->data + w->offset, w->data, keep);
   if (end > b->len) b->len = (size_t)end;
-}
-
-uint64_t replay_peak(uint64_t len, const sim_write *log, size_t n) {
-  uint64_t peak = len;
-  for (size_t i = 0; i < n; i++) {
-    if (log[i].data == NULL) len = log[i].offset;
-    else if (log[i].offset + log[i].len > len) len = log[i].offset + log[i].len;
-    if (len > peak) peak = len;
-  }
-  return peak;
 }
 
 /* ---- Inodes -------------------------------------------------------------- */
@@ -106,13 +96,16 @@ void inode_free_if_unused(sim_disk *d, sim_inode *ino) {
 bool inode_is_live(const sim_inode *ino) { return ino->links > 0 || ino->handles > 0; }
 
 /* Everything is reserved and copied before the live bytes change, so a
- * refusal for want of memory leaves the file as it was. */
+ * refusal for want of memory leaves the file as it was. The durable bytes
+ * get the same room: every state a sync or a crash can make of them is
+ * one the live bytes had (or a shorter, torn one), so neither allocates. */
 int inode_change(sim_inode *ino, const void *data, size_t len, uint64_t offset) {
   if (data != NULL && len == 0) return CDL_OK; /* pwrite of nothing: no change */
   if (offset > BYTES_MAX || len > BYTES_MAX) return CDL_E_NOMEM;
   sim_write w = {.offset = offset, .data = NULL, .len = len};
   uint64_t end = data == NULL ? offset : offset + len;
   CDL_TRY(bytes_reserve(&ino->live, end));
+  CDL_TRY(bytes_reserve(&ino->durable, end));
   CDL_TRY(grow((void **)&ino->log, &ino->log_cap, ino->log_n + 1, sizeof *ino->log));
   if (data != NULL) {
     w.data = malloc(len);
@@ -126,15 +119,12 @@ int inode_change(sim_inode *ino, const void *data, size_t len, uint64_t offset) 
 
 /* The log replayed onto the durable bytes (not a copy of the live ones:
  * an appended file costs what was appended). */
-int inode_sync(sim_inode *ino) {
-  CDL_TRY(bytes_reserve(&ino->durable, replay_peak(ino->durable.len, ino->log, ino->log_n)));
+void inode_sync(sim_inode *ino) {
   for (size_t i = 0; i < ino->log_n; i++) bytes_apply(&ino->durable, &ino->log[i], ino->log[i].len);
   inode_log_clear(ino);
-  return CDL_OK;
 }
 
-/* Back to the last sync. The live bytes once held every state the durable
- * ones hold, and their room never shrinks: no allocation. */
+/* Back to the last sync (the room is there, as for a sync). */
 void inode_drop_unsynced(sim_inode *ino) {
   CDL_ASSERT(ino->durable.len <= ino->live.cap);
   if (ino->durable.len > 0) memcpy(ino->live.data, ino->durable.data, ino->durable.len);

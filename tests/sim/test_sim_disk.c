@@ -6,77 +6,21 @@
  * always as a prefix of what was written; a rename between directories
  * kept or lost as a whole), the same seed giving the same disk, each
  * fault (capacity, descriptors, lossy close, freeze, damage), owner
- * locks, and the real ChainDB on the disk through clean closes, power
- * losses and damage. Every test frees its disks: the sanitizer build
- * checks that nothing leaks.
+ * locks, and the real ChainDB on the disk: clean closes, a crash (power
+ * or process) at a seeded change in the middle of its adds, damage to one
+ * of its files, a full disk and lossy closes. Every test frees its disks:
+ * the sanitizer build checks that nothing leaks.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../storage/storage_support.h"
-#include "sim/sim_disk.h"
+#include "sim_support.h"
 
 #define SEEDS 200
 
-/* ---- Helpers ------------------------------------------------------------------ */
-
-/* Creates or replaces |path| with |data|; synced when asked. */
-static void put(cdl_fs *fs, const char *path, const char *data, bool sync) {
-  int h;
-  cdl_error err = {0};
-  if (cdl_fs_open(fs, path, CDL_FS_WRITE | CDL_FS_CREATE | CDL_FS_TRUNC, &h, &err) != CDL_OK)
-    fail_msg("open %s: %s", path, err.message);
-  assert_int_equal(fs->ops->write_at(fs, h, data, strlen(data), 0, &err), CDL_OK);
-  if (sync) assert_int_equal(fs->ops->sync(fs, h, &err), CDL_OK);
-  cdl_fs_close(fs, h);
-}
-
-/* Appends |data| through an open handle. */
-static void append(cdl_fs *fs, int h, const char *data) {
-  uint64_t size;
-  cdl_error err = {0};
-  assert_int_equal(fs->ops->size(fs, h, &size, &err), CDL_OK);
-  assert_int_equal(fs->ops->write_at(fs, h, data, strlen(data), size, &err), CDL_OK);
-}
-
-/* The whole of |path| as a string in |out| (at most cap - 1 bytes), or
- * the read's code. */
-static int get(cdl_fs *fs, const char *path, char *out, size_t cap) {
-  cdl_buf b;
-  cdl_buf_init(&b, 0);
-  cdl_error err = {0};
-  int rc = cdl_fs_read_file(fs, path, cap - 1, &b, &err);
-  if (rc == CDL_OK && b.len > 0) memcpy(out, b.data, b.len);
-  if (rc == CDL_OK) out[b.len] = '\0';
-  cdl_buf_free(&b);
-  return rc;
-}
-
-static void expect(cdl_fs *fs, const char *path, const char *want) {
-  char got[256];
-  assert_int_equal(get(fs, path, got, sizeof got), CDL_OK);
-  assert_string_equal(got, want);
-}
-
-static void mkdir_ok(cdl_fs *fs, const char *path) {
-  cdl_error err = {0};
-  assert_int_equal(fs->ops->mkdir(fs, path, &err), CDL_OK);
-}
-
-static void sync_dir_ok(cdl_fs *fs, const char *path) {
-  cdl_error err = {0};
-  assert_int_equal(fs->ops->sync_dir(fs, path, &err), CDL_OK);
-}
-
-/* A new disk of |seed| holding the directory "d"; its files in *fs. */
-static sim_disk *disk_with_dir(uint64_t seed, cdl_fs **fs) {
-  sim_disk *d = sim_disk_new(seed);
-  assert_non_null(d);
-  *fs = sim_disk_fs(d);
-  mkdir_ok(*fs, "d");
-  return d;
-}
+/* ---- Fixture ------------------------------------------------------------------ */
 
 /* A disk holding the directory "d" for one test, freed after it. */
 static int disk_setup(void **state) {
@@ -91,65 +35,6 @@ static int disk_teardown(void **state) {
 }
 
 #define DISK_TEST(f) cmocka_unit_test_setup_teardown(f, disk_setup, disk_teardown)
-
-/* A listing joined with commas, into a fixed buffer. */
-typedef struct listing {
-  char text[512];
-} listing;
-
-static int add_name(void *ctx, const char *name) {
-  listing *l = ctx;
-  size_t n = strlen(l->text);
-  snprintf(l->text + n, sizeof l->text - n, "%s%s", n ? "," : "", name);
-  return 0;
-}
-
-static const char *list_of(cdl_fs *fs, const char *dir, listing *l) {
-  cdl_error err = {0};
-  l->text[0] = '\0';
-  if (fs->ops->list(fs, dir, add_name, l, &err) != CDL_OK)
-    fail_msg("list %s: %s", dir, err.message);
-  return l->text;
-}
-
-/* Every file of the disk under |dir|, path, length and bytes, in order:
- * two disks with equal prints hold the same files byte for byte. */
-static void print_tree(cdl_fs *fs, const char *dir, cdl_buf *out) {
-  listing l;
-  list_of(fs, dir, &l);
-  for (char *name = l.text, *next; *name != '\0'; name = next) {
-    char *comma = strchr(name, ',');
-    next = comma != NULL ? comma + 1 : name + strlen(name);
-    if (comma != NULL) *comma = '\0';
-    char path[256];
-    snprintf(path, sizeof path, "%s%s%s", dir, dir[0] ? "/" : "", name);
-    cdl_buf bytes;
-    cdl_buf_init(&bytes, 0);
-    cdl_error err = {0};
-    int rc = cdl_fs_read_file(fs, path, 1 << 20, &bytes, &err);
-    char head[300];
-    snprintf(head, sizeof head, "%s %zu\n", path, bytes.len);
-    cdl_buf_append(out, head, strlen(head));
-    if (rc == CDL_OK) cdl_buf_append(out, bytes.data, bytes.len);
-    else print_tree(fs, path, out); /* a directory */
-    cdl_buf_free(&bytes);
-  }
-}
-
-static void tree_of(sim_disk *d, cdl_buf *out) {
-  cdl_buf_init(out, 0);
-  print_tree(sim_disk_fs(d), "", out);
-}
-
-static bool same_tree(sim_disk *a, sim_disk *b) {
-  cdl_buf x, y;
-  tree_of(a, &x);
-  tree_of(b, &y);
-  bool same = x.len == y.len && memcmp(x.data, y.data, x.len) == 0;
-  cdl_buf_free(&x);
-  cdl_buf_free(&y);
-  return same;
-}
 
 /* ---- 1. File semantics ------------------------------------------------------------- */
 
@@ -167,10 +52,10 @@ static void test_names_and_bytes(void **state) {
   mkdir_ok(fs, "db"); /* existing is fine */
   mkdir_ok(fs, "db/sub");
   assert_true(fs->ops->exists(fs, "db") && fs->ops->exists(fs, "db/sub"));
-  put(fs, "db/b", "bee", false);
-  put(fs, "db/a", "apple", false);
-  put(fs, "db/c", "cherry", false);
-  put(fs, "db/sub/deep", "deep", false);
+  put_file(fs, "db/b", "bee", false);
+  put_file(fs, "db/a", "apple", false);
+  put_file(fs, "db/c", "cherry", false);
+  put_file(fs, "db/sub/deep", "deep", false);
   listing l;
   assert_string_equal(list_of(fs, "db", &l), "a,b,c,sub");
   assert_string_equal(list_of(fs, "", &l), "d,db");
@@ -188,9 +73,9 @@ static void test_names_and_bytes(void **state) {
   assert_memory_equal(buf, "apple\0\0XY", 9);
   assert_int_equal(fs->ops->truncate(fs, h, 3, &err), CDL_OK);
   cdl_fs_close(fs, h);
-  expect(fs, "db/a", "app");
+  expect_file(fs, "db/a", "app");
   assert_int_equal(fs->ops->rename(fs, "db/a", "db/b", &err), CDL_OK); /* over b */
-  expect(fs, "db/b", "app");
+  expect_file(fs, "db/b", "app");
   assert_false(fs->ops->exists(fs, "db/a"));
   assert_int_equal(fs->ops->remove(fs, "db/c", &err), CDL_OK);
   assert_int_equal(fs->ops->remove(fs, "db/c", &err), CDL_OK); /* missing is fine */
@@ -204,15 +89,15 @@ static void test_handle_outlives_name(void **state) {
   sim_disk *d = *state;
   cdl_fs *fs = sim_disk_fs(d);
   cdl_error err = {0};
-  put(fs, "d/old", "old bytes", false);
-  put(fs, "d/new", "new bytes", false);
+  put_file(fs, "d/old", "old bytes", false);
+  put_file(fs, "d/new", "new bytes", false);
   int h1, h2;
   assert_int_equal(cdl_fs_open(fs, "d/old", CDL_FS_WRITE, &h1, &err), CDL_OK);
   assert_int_equal(cdl_fs_open(fs, "d/new", CDL_FS_READ, &h2, &err), CDL_OK);
   assert_int_equal(fs->ops->rename(fs, "d/new", "d/old", &err), CDL_OK);
   assert_int_equal(fs->ops->remove(fs, "d/old", &err), CDL_OK);
   assert_false(fs->ops->exists(fs, "d/old") || fs->ops->exists(fs, "d/new"));
-  append(fs, h1, "+more");
+  append_file(fs, h1, "+more");
   char buf[32] = {0};
   size_t got;
   assert_int_equal(fs->ops->read_at(fs, h1, buf, sizeof buf, 0, &got, &err), CDL_OK);
@@ -237,16 +122,16 @@ static void test_synced_survives_power_loss(void **state) {
   for (uint64_t seed = 0; seed < SEEDS; seed++) {
     cdl_fs *fs;
     sim_disk *d = disk_with_dir(seed, &fs);
-    put(fs, "d/kept", "synced bytes", true);
+    put_file(fs, "d/kept", "synced bytes", true);
     sync_dir_ok(fs, "d");
-    put(fs, "d/noise", "unsynced", false); /* the crash has choices to make */
+    put_file(fs, "d/noise", "unsynced", false); /* the crash has choices to make */
     int h;
     cdl_error err = {0};
     assert_int_equal(cdl_fs_open(fs, "d/kept", CDL_FS_WRITE, &h, &err), CDL_OK);
     cdl_fs_close(fs, h);
     sim_disk_freeze(d);
     sim_disk_crash(d, SIM_CRASH_POWER);
-    expect(fs, "d/kept", "synced bytes");
+    expect_file(fs, "d/kept", "synced bytes");
     sim_disk_free(d);
   }
 }
@@ -287,9 +172,9 @@ static void test_unsynced_cut_as_prefix(void **state) {
   for (uint64_t seed = 0; seed < SEEDS; seed++) {
     cdl_fs *fs;
     sim_disk *d = disk_with_dir(seed, &fs);
-    put(fs, "d/old", "base-bytes..", true);
+    put_file(fs, "d/old", "base-bytes..", true);
     sync_dir_ok(fs, "d");
-    put(fs, "d/new", "a fresh file", false);
+    put_file(fs, "d/new", "a fresh file", false);
     int h;
     cdl_error err = {0};
     assert_int_equal(cdl_fs_open(fs, "d/old", CDL_FS_WRITE, &h, &err), CDL_OK);
@@ -300,14 +185,14 @@ static void test_unsynced_cut_as_prefix(void **state) {
     sim_disk_freeze(d);
     sim_disk_crash(d, SIM_CRASH_POWER);
     char got[256];
-    assert_int_equal(get(fs, "d/old", got, sizeof got), CDL_OK);
+    assert_int_equal(get_file(fs, "d/old", got, sizeof got), CDL_OK);
     assert_true(is_prefix_state("base-bytes..", texts, offsets, 3, got, strlen(got)));
     if (strcmp(got, "base-bytes..") == 0) base_only++;
     else base_and_more++;
     if (!fs->ops->exists(fs, "d/new")) {
       seen[ABSENT]++;
     } else {
-      assert_int_equal(get(fs, "d/new", got, sizeof got), CDL_OK);
+      assert_int_equal(get_file(fs, "d/new", got, sizeof got), CDL_OK);
       assert_memory_equal(got, "a fresh file", strlen(got));
       seen[got[0] == '\0' ? EMPTY : strlen(got) < 12 ? TORN : WHOLE]++;
     }
@@ -326,15 +211,16 @@ static void test_process_crash_keeps_everything(void **state) {
   for (uint64_t seed = 0; seed < 20; seed++) {
     cdl_fs *fs;
     sim_disk *d = disk_with_dir(seed, &fs);
-    put(fs, "d/a", "never synced", false);
-    put(fs, "d/b", "synced", true);
+    put_file(fs, "d/a", "never synced", false);
+    put_file(fs, "d/b", "synced", true);
     sim_disk_freeze(d);
     sim_disk_crash(d, SIM_CRASH_PROCESS);
-    expect(fs, "d/a", "never synced");
-    expect(fs, "d/b", "synced");
+    expect_file(fs, "d/a", "never synced");
+    expect_file(fs, "d/b", "synced");
     sim_disk_crash(d, SIM_CRASH_POWER);
     char got[64];
-    lost_later |= get(fs, "d/a", got, sizeof got) != CDL_OK || strcmp(got, "never synced") != 0;
+    lost_later |=
+        get_file(fs, "d/a", got, sizeof got) != CDL_OK || strcmp(got, "never synced") != 0;
     sim_disk_free(d);
   }
   assert_true(lost_later);
@@ -352,16 +238,16 @@ static void test_rename_between_directories(void **state) {
     cdl_error err = {0};
     mkdir_ok(fs, "a");
     mkdir_ok(fs, "b");
-    put(fs, "a/f", "moving", true);
+    put_file(fs, "a/f", "moving", true);
     sync_dir_ok(fs, "a");
-    put(fs, "b/other", "x", false); /* pending in b before the rename */
+    put_file(fs, "b/other", "x", false); /* pending in b before the rename */
     assert_int_equal(fs->ops->rename(fs, "a/f", "b/f", &err), CDL_OK);
     bool synced = seed % 2 == 1;
     if (synced) sync_dir_ok(fs, seed % 4 == 1 ? "a" : "b");
     sim_disk_crash(d, SIM_CRASH_POWER);
     bool old_name = fs->ops->exists(fs, "a/f"), new_name = fs->ops->exists(fs, "b/f");
     assert_true(old_name != new_name);
-    expect(fs, new_name ? "b/f" : "a/f", "moving");
+    expect_file(fs, new_name ? "b/f" : "a/f", "moving");
     if (synced) assert_true(new_name);
     else at_old += old_name, at_new += new_name;
     sim_disk_free(d);
@@ -379,7 +265,7 @@ static sim_disk *crashed_disk(uint64_t seed) {
   for (int i = 0; i < 12; i++) {
     snprintf(name, sizeof name, "%s/f%02d", i % 3 ? "d" : "e", i);
     snprintf(text, sizeof text, "file %d, some bytes to tear", i);
-    put(fs, name, text, i % 4 == 0);
+    put_file(fs, name, text, i % 4 == 0);
     if (i == 5) sync_dir_ok(fs, "d");
   }
   cdl_error err = {0};
@@ -410,7 +296,7 @@ static void test_capacity_refuses_and_changes_nothing(void **state) {
   cdl_fs *fs = sim_disk_fs(d);
   cdl_error err = {0};
   sim_disk_set_capacity(d, 20);
-  put(fs, "d/a", "0123456789", false);
+  put_file(fs, "d/a", "0123456789", false);
   int h;
   assert_int_equal(cdl_fs_open(fs, "d/b", CDL_FS_WRITE | CDL_FS_CREATE, &h, &err), CDL_OK);
   assert_int_equal(fs->ops->write_at(fs, h, "0123456789", 10, 0, &err), CDL_OK); /* 20 in all */
@@ -419,26 +305,26 @@ static void test_capacity_refuses_and_changes_nothing(void **state) {
   cdl_error_clear(&err);
   assert_int_equal(fs->ops->truncate(fs, h, 11, &err), CDL_E_IO);
   assert_non_null(strstr(err.message, "No space left on device"));
-  expect(fs, "d/b", "0123456789");
+  expect_file(fs, "d/b", "0123456789");
   assert_int_equal(fs->ops->write_at(fs, h, "ABCDE", 5, 0, &err), CDL_OK); /* no growth */
   assert_int_equal(fs->ops->truncate(fs, h, 5, &err), CDL_OK);
   assert_int_equal(fs->ops->write_at(fs, h, "vwxyz", 5, 5, &err), CDL_OK);
   cdl_fs_close(fs, h);
-  expect(fs, "d/b", "ABCDEvwxyz");
+  expect_file(fs, "d/b", "ABCDEvwxyz");
   sim_disk_stats st;
   sim_disk_stats_get(d, &st);
   assert_int_equal(st.refused_full, 2);
   assert_int_equal(st.files, 2);
   assert_int_equal(st.bytes, 20);
   sim_disk_set_capacity(d, 0); /* no bound */
-  put(fs, "d/c", "more than the old capacity", false);
+  put_file(fs, "d/c", "more than the old capacity", false);
 }
 
 static void test_max_open_refuses(void **state) {
   sim_disk *d = *state;
   cdl_fs *fs = sim_disk_fs(d);
   cdl_error err = {0};
-  put(fs, "d/a", "a", false);
+  put_file(fs, "d/a", "a", false);
   sim_disk_set_max_open(d, 2);
   int h[CDL_FS_DEFAULT_MAX_OPEN + 1];
   assert_int_equal(cdl_fs_open(fs, "d/a", CDL_FS_READ, &h[0], &err), CDL_OK);
@@ -469,16 +355,16 @@ static void test_lossy_close_drops_unsynced(void **state) {
   sim_disk_set_lossy_close(d, true);
   int h;
   assert_int_equal(cdl_fs_open(fs, "d/a", CDL_FS_WRITE | CDL_FS_CREATE, &h, &err), CDL_OK);
-  append(fs, h, "synced");
+  append_file(fs, h, "synced");
   assert_int_equal(fs->ops->sync(fs, h, &err), CDL_OK);
-  append(fs, h, "+lost");
+  append_file(fs, h, "+lost");
   cdl_fs_close(fs, h);
-  expect(fs, "d/a", "synced");
-  put(fs, "d/b", "never synced", false);
-  expect(fs, "d/b", ""); /* the name stays, its bytes went */
+  expect_file(fs, "d/a", "synced");
+  put_file(fs, "d/b", "never synced", false);
+  expect_file(fs, "d/b", ""); /* the name stays, its bytes went */
   sim_disk_set_lossy_close(d, false);
-  put(fs, "d/c", "kept", false);
-  expect(fs, "d/c", "kept");
+  put_file(fs, "d/c", "kept", false);
+  expect_file(fs, "d/c", "kept");
 }
 
 static void expect_frozen(int rc, cdl_error *err) {
@@ -500,8 +386,8 @@ static void test_frozen_refuses_everything(void **state) {
   cdl_fs *fs = sim_disk_fs(d);
   int h, h2, token, token2, n = 0;
   cdl_error err = {0};
-  put(fs, "d/a", "synced", true);
-  put(fs, "d/b", "unsynced", false);
+  put_file(fs, "d/a", "synced", true);
+  put_file(fs, "d/b", "unsynced", false);
   assert_int_equal(cdl_fs_open(fs, "d/a", CDL_FS_WRITE, &h, &err), CDL_OK);
   assert_int_equal(fs->ops->lock(fs, "d/lock", &token, &err), CDL_OK);
   cdl_buf before, after;
@@ -555,24 +441,24 @@ static void test_corrupt_one_file_under_prefix(void **state) {
     mkdir_ok(fs, "a");
     mkdir_ok(fs, "b");
     mkdir_ok(fs, "b/sub");
-    put(fs, "a/x", X, true);
-    put(fs, "b/y", Y, false);
-    put(fs, "b/empty", "", true);
-    put(fs, "b/sub/z", Z, false);
+    put_file(fs, "a/x", X, true);
+    put_file(fs, "b/y", Y, false);
+    put_file(fs, "b/empty", "", true);
+    put_file(fs, "b/sub/z", Z, false);
     sync_dir_ok(fs, "a"), sync_dir_ok(fs, "b"), sync_dir_ok(fs, "b/sub");
     char path[64], got[64];
     assert_true(sim_disk_corrupt(d, "b/", SIM_CORRUPT_BITFLIP, path, sizeof path));
     bool y = strcmp(path, "b/y") == 0;
     assert_true(y || strcmp(path, "b/sub/z") == 0);
-    expect(fs, y ? "b/sub/z" : "b/y", y ? Z : Y); /* the other file is whole */
-    expect(fs, "a/x", X);
+    expect_file(fs, y ? "b/sub/z" : "b/y", y ? Z : Y); /* the other file is whole */
+    expect_file(fs, "a/x", X);
     sim_disk_crash(d, SIM_CRASH_POWER); /* the damage is durable */
-    assert_int_equal(get(fs, path, got, sizeof got), CDL_OK);
+    assert_int_equal(get_file(fs, path, got, sizeof got), CDL_OK);
     assert_int_equal(strlen(got), y ? 16 : 4);
     assert_int_equal(bits_differing(got, y ? Y : Z, y ? 16 : 4), 1);
     assert_true(sim_disk_corrupt(d, "a/", SIM_CORRUPT_TRUNCATE, path, sizeof path));
     assert_string_equal(path, "a/x");
-    assert_int_equal(get(fs, "a/x", got, sizeof got), CDL_OK);
+    assert_int_equal(get_file(fs, "a/x", got, sizeof got), CDL_OK);
     assert_true(strlen(got) < 8 && strncmp(got, X, strlen(got)) == 0);
     assert_false(sim_disk_corrupt(d, "c/", SIM_CORRUPT_BITFLIP, path, sizeof path));
     assert_string_equal(path, "");
@@ -691,36 +577,140 @@ static void test_chaindb_clean_reopen(void **state) {
   sim_disk_free(d);
 }
 
-/* Blocks added after a clean close, then a power loss: the ChainDB opens
- * on what is left at a tip no lower than the clean close's. Then damage
- * to one of its files while it is closed: it opens at a block of the
- * chain no higher than before, and goes on adopting. */
-static void test_chaindb_power_loss_and_damage(void **state) {
+/* ---- A crash in the middle of an add ---------------------------------------------
+ * The ChainDB's file system: the disk's own operations, with the changes
+ * (writes, truncates, syncs, renames, removes, directory syncs) counted
+ * and the disk frozen just before the |at|-th, wherever the ChainDB is. */
+static struct freezer {
+  sim_disk *d;
+  uint64_t changes, at;
+  const cdl_fs_ops *real;
+  cdl_fs_ops ops;
+  cdl_fs fs;
+} FZ;
+
+static void before_change(void) {
+  if (++FZ.changes == FZ.at) sim_disk_freeze(FZ.d);
+}
+static int fz_write_at(cdl_fs *fs, int h, const void *buf, size_t len, uint64_t off,
+                       cdl_error *err) {
+  before_change();
+  return FZ.real->write_at(fs, h, buf, len, off, err);
+}
+static int fz_truncate(cdl_fs *fs, int h, uint64_t size, cdl_error *err) {
+  before_change();
+  return FZ.real->truncate(fs, h, size, err);
+}
+static int fz_sync(cdl_fs *fs, int h, cdl_error *err) {
+  before_change();
+  return FZ.real->sync(fs, h, err);
+}
+static int fz_rename(cdl_fs *fs, const char *from, const char *to, cdl_error *err) {
+  before_change();
+  return FZ.real->rename(fs, from, to, err);
+}
+static int fz_remove(cdl_fs *fs, const char *path, cdl_error *err) {
+  before_change();
+  return FZ.real->remove(fs, path, err);
+}
+static int fz_sync_dir(cdl_fs *fs, const char *path, cdl_error *err) {
+  before_change();
+  return FZ.real->sync_dir(fs, path, err);
+}
+
+/* |d|'s file system, freezing it at no change until FZ.at is set. */
+static cdl_fs *freezing_fs(sim_disk *d) {
+  const cdl_fs *real = sim_disk_fs(d);
+  FZ = (struct freezer){.d = d, .at = UINT64_MAX, .real = real->ops, .ops = *real->ops};
+  FZ.ops.write_at = fz_write_at, FZ.ops.truncate = fz_truncate, FZ.ops.sync = fz_sync;
+  FZ.ops.rename = fz_rename, FZ.ops.remove = fz_remove, FZ.ops.sync_dir = fz_sync_dir;
+  FZ.fs = (cdl_fs){.ops = &FZ.ops, .impl = real->impl, .max_open = real->max_open};
+  return &FZ.fs;
+}
+
+/* Adds blocks from..to-1 until the disk (frozen, full) refuses one; the
+ * end of those adopted. */
+static size_t add_until_refused(cdl_chaindb *db, size_t from, size_t to) {
+  for (size_t i = from; i < to; i++) {
+    cdl_chaindb_add_result res;
+    cdl_rejection rej = {0};
+    cdl_error err = {0};
+    cdl_span b = reforged(&RF, i);
+    if (cdl_chaindb_add_block(db, b.ptr, b.len, &res, &rej, &err) != CDL_OK) return i;
+    if (res.outcome != CDL_ADD_ADOPTED) fail_msg("block %zu not adopted (%d)", i, res.outcome);
+  }
+  return to;
+}
+
+/* Blocks added after a clean close, the disk frozen at a seeded change
+ * (in the middle of an add, or after the last), the ChainDB closed (it
+ * frees everything though its writes fail) and the disk crashed: it opens
+ * on what is left, at a tip no lower than the clean close's (a power
+ * loss) or than the last block it adopted (a process crash: nothing
+ * adopted is lost). Then damage to one of its files while it is closed:
+ * it opens at a block of the chain no higher than before, and goes on
+ * adopting. */
+static void test_chaindb_crash_and_damage(void **state) {
   (void)state;
   for (uint64_t seed = 0; seed < DB_SEEDS; seed++) {
     sim_disk *d = sim_disk_new(seed);
-    cdl_chaindb_config cfg = sim_config(d, 1 + seed % 40);
+    cdl_chaindb_config cfg = sim_config(d, 1 + seed % 40), frozen_cfg = cfg;
     size_t clean = 30 + (seed * 37) % 150, added = clean + 10 + (seed * 53) % 120;
     cdl_chaindb *db = db_open(&cfg, NULL);
     add_range(db, 0, clean);
     db_close(db);
-    db = db_open(&cfg, NULL);
+    frozen_cfg.fs = freezing_fs(d);
+    db = db_open(&frozen_cfg, NULL);
     assert_int_equal(tip_index(db), (long)clean - 1);
-    add_range(db, clean, added);
+    FZ.at = FZ.changes + 1 + (seed * 7919) % 300;
+    size_t adopted = add_until_refused(db, clean, added);
     sim_disk_freeze(d);
     cdl_error err = {0};
-    int rc = cdl_chaindb_close(db, &err); /* frees all even when its writes fail */
+    int rc = cdl_chaindb_close(db, &err);
     assert_true(rc == CDL_OK || rc == CDL_E_IO); /* OK: nothing was left to write */
     assert_int_equal(sim_disk_open_handles(d), 0);
-    sim_disk_crash(d, SIM_CRASH_POWER);
-    db = reopen(&cfg, seed, "a power loss", false);
-    long tip = tip_index(db);
-    if (tip < (long)clean - 1 || tip >= (long)added)
-      fail_msg("seed %llu: tip %ld after a power loss, clean close at %zu, added to %zu",
-               (unsigned long long)seed, tip, clean - 1, added - 1);
+    bool power = seed % 3 != 2;
+    sim_disk_crash(d, power ? SIM_CRASH_POWER : SIM_CRASH_PROCESS);
+    db = reopen(&cfg, seed, power ? "a power loss" : "a process crash", false);
+    long tip = tip_index(db), floor = power ? (long)clean - 1 : (long)adopted - 1;
+    if (tip < floor || tip >= (long)added)
+      fail_msg("seed %llu: tip %ld after a %s, clean close at %zu, adopted to %zu, added to %zu",
+               (unsigned long long)seed, tip, power ? "power loss" : "process crash", clean - 1,
+               adopted - 1, added - 1);
     db_close(db);
     damage_and_reopen(d, &cfg, seed, tip);
     assert_int_equal(sim_disk_open_handles(d), 0);
+    sim_disk_free(d);
+  }
+}
+
+/* A full disk refuses an add (CDL_E_IO) and the close's writes; with room
+ * again the ChainDB opens at the last block adopted or the refused one
+ * (stored before the write that failed). A close that loses unsynced
+ * writes loses nothing of a ChainDB, which syncs before it closes. */
+static void test_chaindb_full_disk_and_lossy_close(void **state) {
+  (void)state;
+  for (uint64_t seed = 0; seed < 8; seed++) {
+    sim_disk *d = sim_disk_new(seed);
+    cdl_chaindb_config cfg = sim_config(d, 1 + seed % 40);
+    bool lossy = seed % 2 == 1;
+    if (lossy) sim_disk_set_lossy_close(d, true);
+    else sim_disk_set_capacity(d, 700000 + seed * 300000); /* the first EBB is 650 kB */
+    cdl_chaindb *db = db_open(&cfg, NULL);
+    size_t adopted = add_until_refused(db, 0, 150);
+    assert_true(lossy ? adopted == 150 : adopted < 150);
+    cdl_error err = {0};
+    int rc = cdl_chaindb_close(db, &err);
+    assert_true(rc == CDL_OK || (!lossy && rc == CDL_E_IO));
+    sim_disk_set_capacity(d, 0);
+    sim_disk_set_lossy_close(d, false);
+    db = reopen(&cfg, seed, lossy ? "lossy closes" : "a full disk", false);
+    long tip = tip_index(db);
+    assert_true(tip == (long)adopted - 1 || tip == (long)adopted);
+    db_close(db);
+    sim_disk_stats st;
+    sim_disk_stats_get(d, &st);
+    assert_true(lossy || st.refused_full > 0);
     sim_disk_free(d);
   }
 }
@@ -741,7 +731,8 @@ int main(void) {
       cmocka_unit_test(test_corrupt_one_file_under_prefix),
       DISK_TEST(test_locks),
       cmocka_unit_test(test_chaindb_clean_reopen),
-      cmocka_unit_test(test_chaindb_power_loss_and_damage),
+      cmocka_unit_test(test_chaindb_crash_and_damage),
+      cmocka_unit_test(test_chaindb_full_disk_and_lossy_close),
   };
   filter_tests_from_env();
   return cmocka_run_group_tests(tests, rf_setup, rf_teardown);
