@@ -5,12 +5,14 @@
 #   make demo-mainnet  the tour of the bundled mainnet data (epoch 0 validated, the ChainDB)
 #   make bench  build optimised and run the benchmarks
 #   make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS
-.PHONY: all build deps test test-plain test-asan demo demo-mainnet bench fuzz clean
+#   make sim-sweep  the simulator over SIM_SEEDS random seeds (10,000; make test runs 1,000)
+.PHONY: all build deps test test-plain test-asan demo demo-mainnet bench fuzz sim-sweep clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+SIM_SEEDS ?= 10000
 JOBS ?= $(shell nproc)
 
 all: build
@@ -39,6 +41,9 @@ test: deps
 	$(MAKE) test-plain
 	$(MAKE) test-asan
 
+sim-sweep: deps build
+	./$(BUILD)/cardinal-sim --random --seed 1 --seeds $(SIM_SEEDS)
+
 demo: deps build
 	bash scripts/demo.sh $(BUILD)
 
@@ -48,7 +53,7 @@ demo-mainnet: deps build
 bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build build-bench -j $(JOBS) --target bench_decode bench_validate bench_generate \
-	  bench_storage bench_sync bench_mempool cardinal-cli cardinal-node hostile_peer
+	  bench_storage bench_sync bench_mempool bench_sim cardinal-cli cardinal-node hostile_peer
 	./build-bench/bench/bench_decode tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
 	./build-bench/bench/bench_validate tests/vectors/genesis/mainnet/mainnet-byron-genesis.json \
 	  tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
@@ -58,6 +63,7 @@ bench: deps
 	./build-bench/bench/bench_sync tests/vectors/genesis/mainnet/mainnet-byron-genesis.json \
 	  tests/vectors/blocks/daedalus-turbo/mainnet-epoch0-chunk-00000.zstd
 	./build-bench/bench/bench_mempool
+	./build-bench/bench/bench_sim
 	bash bench/bench_node.sh build-bench
 	bash bench/bench_serve_rss.sh build-bench
 

@@ -26,7 +26,8 @@ uint64_t sim_slot_of(const sim *s, uint64_t at_us) {
 }
 
 void sim_trace(sim *s, const char *fmt, ...) {
-  if (s->opt == NULL || s->opt->trace == NULL) return;
+  if (s->opt == NULL || s->opt->trace == NULL)
+    return;
   /* Seconds from the genesis start (the run begins a second before it). */
   int64_t t = (int64_t)s->now - (int64_t)(SIM_START_S * 1000000);
   uint64_t a = (uint64_t)(t < 0 ? -t : t);
@@ -67,7 +68,8 @@ void sim_violation(sim *s, cdl_sim_property p, uint64_t slot, const char *fmt, .
 
 /* ---- Actions: a binary heap by (at, seq) ---- */
 
-static bool act_before(const sim_action *a, const sim_action *b) {
+static bool act_before(const void *x, const void *y) {
+  const sim_action *a = x, *b = y;
   return a->at < b->at || (a->at == b->at && a->seq < b->seq);
 }
 
@@ -79,32 +81,15 @@ void sim_schedule(sim *s, uint64_t at, sim_action_kind kind, size_t node, const 
       return sim_fail(s, CDL_E_NOMEM, "out of memory scheduling");
     s->acts = grown, s->cap_acts = cap;
   }
-  size_t i = s->n_acts++;
-  s->acts[i] = (sim_action){.at = at, .seq = s->seq++, .kind = kind, .node = node, .fault = f};
-  while (i > 0 && act_before(&s->acts[i], &s->acts[(i - 1) / 2])) {
-    sim_action t = s->acts[i];
-    s->acts[i] = s->acts[(i - 1) / 2];
-    s->acts[(i - 1) / 2] = t;
-    i = (i - 1) / 2;
-  }
+  s->acts[s->n_acts++] =
+      (sim_action){.at = at, .seq = s->seq++, .kind = kind, .node = node, .fault = f};
+  sim_heap_up(s->acts, s->n_acts, sizeof *s->acts, act_before);
 }
 
 static sim_action pop_action(sim *s) {
   sim_action top = s->acts[0];
   s->acts[0] = s->acts[--s->n_acts];
-  for (size_t i = 0;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < s->n_acts && act_before(&s->acts[l], &s->acts[m]))
-      m = l;
-    if (r < s->n_acts && act_before(&s->acts[r], &s->acts[m]))
-      m = r;
-    if (m == i)
-      break;
-    sim_action t = s->acts[i];
-    s->acts[i] = s->acts[m];
-    s->acts[m] = t;
-    i = m;
-  }
+  sim_heap_down(s->acts, s->n_acts, sizeof *s->acts, act_before);
   return top;
 }
 
@@ -165,6 +150,7 @@ static void submit_tx(sim *s) {
     return;
   }
   t->submitted = true;
+  t->taken_by = n->index;
   n->txs_submitted++;
   s->rep->txs_submitted++;
   sim_trace(s, "%s takes payment %zu", n->name, s->next_tx - 1);
@@ -275,6 +261,7 @@ static void free_sim(sim *s) {
   free(s->txs);
   free(s->acts);
   free(s->signed_);
+  free(s->forbidden);
   free(s->n);
   if (s->has_gen)
     cdl_gen_dir_free(&s->gen);

@@ -68,14 +68,16 @@ typedef struct sim_node {
   cdl_block_info crash_tip; /* its tip when it last crashed */
   bool crash_had_tip;
   cdl_sim_disk_damage crash_damage;
-  bool crash_keeps_tip; /* a process crash with every write done: the same tip after */
+  char damaged[256];      /* the file the last crash damaged ("": none) */
+  bool crash_keeps_tip;   /* a process crash with every write done: the same tip after */
   cdl_node_stats carried; /* the stats of its kernels before the last restart */
   cdl_gen_rng rng;        /* its own draws (invalid blocks) */
 } sim_node;
 
 typedef struct sim_tx {
   uint64_t at;
-  size_t node;
+  size_t node;     /* its wallet's node */
+  size_t taken_by; /* the node that took it (another when that one was down) */
   cdl_buf gentx;
   uint8_t id[32];
   bool submitted;
@@ -123,6 +125,7 @@ typedef struct sim {
   const cdl_sim_fault *partition; /* in force now; NULL: none */
   sim_tx *txs;
   size_t n_txs, next_tx;
+  uint8_t *forbidden; /* per slot: its honest leader was forbidden to sign (sim_node_tick) */
   sim_signed *signed_;
   size_t n_signed;
   cdl_gen_rng rng;
@@ -135,6 +138,12 @@ typedef struct sim {
   uint64_t agree_since_slot; /* honest chains agree up to k since then */
   bool agree;
 } sim;
+
+/* sim_heap.c: a binary heap of |n| elements of |size| bytes at |base|,
+ * earliest first by |before|: up after appending element n - 1, down
+ * after moving the last element to the top. */
+void sim_heap_up(void *base, size_t n, size_t size, bool (*before)(const void *, const void *));
+void sim_heap_down(void *base, size_t n, size_t size, bool (*before)(const void *, const void *));
 
 /* sim.c */
 void sim_trace(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -20,46 +20,30 @@
 
 #include "sim_internal.h"
 
-static bool msg_before(const sim_msg *a, const sim_msg *b) {
+static bool msg_before(const void *x, const void *y) {
+  const sim_msg *a = x, *b = y;
   return a->at < b->at || (a->at == b->at && a->seq < b->seq);
-}
-
-static void heap_swap(sim *s, size_t a, size_t b) {
-  sim_msg t = s->heap[a];
-  s->heap[a] = s->heap[b];
-  s->heap[b] = t;
 }
 
 static void heap_push(sim *s, const sim_msg *m) {
   if (s->n_heap == s->cap_heap) {
     size_t cap = s->cap_heap ? 2 * s->cap_heap : 256;
     sim_msg *grown = realloc(s->heap, cap * sizeof *grown);
-    if (grown == NULL)
+    if (grown == NULL) {
+      cdl_buf bytes = m->bytes;
+      cdl_buf_free(&bytes);
       return sim_fail(s, CDL_E_NOMEM, "out of memory sending");
+    }
     s->heap = grown, s->cap_heap = cap;
   }
-  size_t i = s->n_heap++;
-  s->heap[i] = *m;
-  while (i > 0 && msg_before(&s->heap[i], &s->heap[(i - 1) / 2])) {
-    heap_swap(s, i, (i - 1) / 2);
-    i = (i - 1) / 2;
-  }
+  s->heap[s->n_heap++] = *m;
+  sim_heap_up(s->heap, s->n_heap, sizeof *s->heap, msg_before);
 }
 
 static sim_msg heap_pop(sim *s) {
   sim_msg top = s->heap[0];
   s->heap[0] = s->heap[--s->n_heap];
-  for (size_t i = 0;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < s->n_heap && msg_before(&s->heap[l], &s->heap[m]))
-      m = l;
-    if (r < s->n_heap && msg_before(&s->heap[r], &s->heap[m]))
-      m = r;
-    if (m == i)
-      break;
-    heap_swap(s, i, m);
-    i = m;
-  }
+  sim_heap_down(s->heap, s->n_heap, sizeof *s->heap, msg_before);
   return top;
 }
 

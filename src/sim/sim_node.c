@@ -121,7 +121,8 @@ static void add_edge(sim *s, size_t i, size_t j) {
 
 static void random_peers(sim *s) {
   size_t n = s->n_nodes, d = s->sc->degree ? s->sc->degree : 2;
-  for (size_t i = 0; i < n; i++) add_edge(s, i, (i + 1) % n); /* a ring keeps it connected */
+  for (size_t i = 0; i < n; i++)
+    add_edge(s, i, (i + 1) % n); /* a ring keeps it connected */
   for (size_t i = 0; i < n; i++)
     for (size_t k = 2; k < d && n > 3; k++) {
       size_t j = (size_t)cdl_gen_rng_below(&s->rng, n - 1);
@@ -153,18 +154,23 @@ static bool joined(const sim *s, size_t i, size_t j) {
  * named topology is a graph whose every edge both ends list. */
 static void make_topology(sim *s) {
   size_t n = s->n_nodes;
-  for (size_t i = 0; i < n; i++) cdl_peers_init(&s->n[i].topology);
+  for (size_t i = 0; i < n; i++)
+    cdl_peers_init(&s->n[i].topology);
   bool explicit_peers = false;
   for (size_t i = 0; i < n; i++) {
     const cdl_sim_node_spec *p = s->n[i].spec;
-    for (size_t k = 0; k < p->n_peers; k++) add_peer(s, i, p->peers[k]);
+    for (size_t k = 0; k < p->n_peers; k++)
+      add_peer(s, i, p->peers[k]);
     explicit_peers |= p->n_peers > 0;
   }
-  if (explicit_peers) return;
-  if (s->sc->topology == CDL_SIM_RANDOM) return random_peers(s);
+  if (explicit_peers)
+    return;
+  if (s->sc->topology == CDL_SIM_RANDOM)
+    return random_peers(s);
   for (size_t i = 0; i < n; i++)
     for (size_t j = i + 1; j < n; j++)
-      if (joined(s, i, j)) add_edge(s, i, j);
+      if (joined(s, i, j))
+        add_edge(s, i, j);
 }
 
 /* ---- The signing hook ---- */
@@ -258,19 +264,45 @@ static double ledger_threshold(const sim *s, const sim_node *n) {
   return s->threshold;
 }
 
+/* Whether the open refused an identity file (DIR/genesis.hash,
+ * DIR/pbft-threshold) that the last damage changed into another value
+ * of the right shape: the ChainDB cannot tell that from a database of
+ * another network or threshold, and refuses rather than guess
+ * (docs/storage.md "Identity files"). */
+static bool identity_damaged(const sim_node *n, const cdl_error *err) {
+  const char *base = strrchr(n->damaged, '/');
+  base = base ? base + 1 : n->damaged;
+  bool identity = strcmp(base, "genesis.hash") == 0 || strcmp(base, "pbft-threshold") == 0;
+  return identity && (err->code == CDL_E_GENESIS || err->code == CDL_E_USAGE);
+}
+
 /* What node |i| could not open at a start: while the scenario limits its
  * disk, refusing to start is right (its supervisor tries again a slot
  * later); otherwise a crash left something that does not open, a
  * durability failure. */
 static void open_failed(sim *s, size_t i, const char *what, const cdl_error *err) {
   sim_node *n = &s->n[i];
+  if (identity_damaged(n, err)) {
+    /* Its operator, told which file, removes it (the database writes it
+     * again) and starts the node a slot later. */
+    sim_trace(s,
+              "%s refuses to start, as it must: %s (the damage to %s left another value of "
+              "the right shape); its operator removes the file",
+              n->name, err->message, n->damaged);
+    cdl_fs *fs = sim_disk_fs(n->disk);
+    cdl_error gone = {0};
+    fs->ops->remove(fs, n->damaged, &gone);
+    n->damaged[0] = '\0';
+    sim_schedule(s, s->now + s->slot_us, SIM_ACT_RESTART, i, NULL);
+    return;
+  }
   if (n->disk_limited) {
     sim_trace(s, "%s cannot start (its disk is limited): %s", n->name, err->message);
     sim_schedule(s, s->now + s->slot_us, SIM_ACT_RESTART, i, NULL);
     return;
   }
-  sim_violation(s, CDL_SIM_PROP_DURABILITY, sim_slot_of(s, s->now),
-                "%s: its %s does not open: %s", n->name, what, err->message);
+  sim_violation(s, CDL_SIM_PROP_DURABILITY, sim_slot_of(s, s->now), "%s: its %s does not open: %s",
+                n->name, what, err->message);
 }
 
 /* The ChainDB from the node's disk (open_failed when it does not open). */
@@ -306,6 +338,20 @@ static bool open_record(sim *s, size_t i) {
   return false;
 }
 
+/* A mempool dies with its process: the wallets of node |i| submit their
+ * payments again when it is back, as a wallet does with a transaction it
+ * has not seen on the chain (one the chain has is refused, harmlessly). */
+static void resubmit(sim *s, size_t i) {
+  if (s->n[i].restarts == 0)
+    return;
+  for (size_t k = 0; k < s->next_tx; k++) {
+    const sim_tx *t = &s->txs[k];
+    cdl_rejection rej = {0};
+    if (t->submitted && t->taken_by == i)
+      cdl_node_submit(s->n[i].node, t->gentx.data, t->gentx.len, &rej);
+  }
+}
+
 /* Starts node |i| (first join or restart) from its disk. */
 void sim_node_restart(sim *s, size_t i) {
   sim_node *n = &s->n[i];
@@ -325,6 +371,7 @@ void sim_node_restart(sim *s, size_t i) {
   if (open_kernel(s, i) != CDL_OK)
     return sim_fail(s, s->fatal.code, "%s", s->fatal.message);
   n->up = true;
+  resubmit(s, i);
   cdl_block_info tip;
   bool has = cdl_chaindb_tip(n->db, &tip);
   sim_trace(s, "%s starts, its chain at block %llu", n->name,
@@ -392,7 +439,8 @@ static int wipe_entry(void *ctx, const char *name) {
 }
 
 static void damage_disk(sim *s, sim_node *n, cdl_sim_disk_damage damage, bool lose_record) {
-  char path[256] = "";
+  char *path = n->damaged;
+  path[0] = '\0';
   /* Damage to a file is done to what the crash left of a process's
    * writes; power loss and a lost directory come on top of lost writes. */
   bool power = damage == CDL_SIM_DAMAGE_POWER || damage == CDL_SIM_DAMAGE_WIPE;
@@ -400,7 +448,7 @@ static void damage_disk(sim *s, sim_node *n, cdl_sim_disk_damage damage, bool lo
   if (damage == CDL_SIM_DAMAGE_BITFLIP || damage == CDL_SIM_DAMAGE_TRUNCATE) {
     sim_corruption kind =
         damage == CDL_SIM_DAMAGE_BITFLIP ? SIM_CORRUPT_BITFLIP : SIM_CORRUPT_TRUNCATE;
-    if (sim_disk_corrupt(n->disk, SIM_DB_DIR "/", kind, path, sizeof path))
+    if (sim_disk_corrupt(n->disk, SIM_DB_DIR "/", kind, path, sizeof n->damaged))
       sim_trace(s, "%s: %s damaged while down", n->name, path);
   }
   cdl_fs *fs = sim_disk_fs(n->disk);
@@ -473,12 +521,20 @@ void sim_node_tick(sim *s, size_t i) {
   uint64_t now = sim_node_now(s, i), slot;
   if (cdl_node_slot_at(n->node, now, &slot))
     own_payment(s, i, slot);
+  cdl_node_stats before, after;
+  cdl_node_stats_get(n->node, &before);
   cdl_error err = {0};
   if (cdl_node_tick(n->node, now, &err) != CDL_OK || cdl_node_failed(n->node, &err)) {
     sim_trace(s, "%s stops: %s", n->name, err.message);
     sim_node_crash(s, i, NULL);
     return;
   }
+  /* A leader slot the PBFT threshold (or a lost delegation) kept an honest
+   * core from: the checker's chain growth allows those (sim_check.c). */
+  cdl_node_stats_get(n->node, &after);
+  uint64_t at = sim_slot_of(s, s->now);
+  if (n->honest && after.forge_skipped > before.forge_skipped && at < s->sc->slots)
+    s->forbidden[at] = 1;
   sim_net_drain(s, i);
 }
 
@@ -525,6 +581,9 @@ int sim_nodes_create(sim *s) {
   if (s->n == NULL)
     return cdl_error_set(&s->fatal, CDL_E_NOMEM, 0, "out of memory");
   describe_nodes(s);
+  s->forbidden = calloc(s->sc->slots, 1);
+  if (s->forbidden == NULL)
+    return cdl_error_set(&s->fatal, CDL_E_NOMEM, 0, "out of memory");
   CDL_TRY(make_genesis(s));
   for (size_t i = 0; i < s->n_nodes; i++) {
     sim_node *n = &s->n[i];

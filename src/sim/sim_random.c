@@ -16,6 +16,13 @@ static uint64_t pick(cdl_gen_rng *r, uint64_t lo, uint64_t hi) {
   return lo + cdl_gen_rng_below(r, hi - lo + 1);
 }
 
+/* Whether a node down cuts the network in two (a line, a star's centre,
+ * a relay in front of cores): being down long then is a partition. */
+static bool has_cut_vertex(const cdl_sim_scenario *s) {
+  return s->topology == CDL_SIM_LINE || s->topology == CDL_SIM_STAR ||
+         s->topology == CDL_SIM_RELAYS;
+}
+
 /* A window [a, b) of slots inside the faults' part of the run. */
 static void window(cdl_gen_rng *r, uint64_t last, uint64_t *a, uint64_t *b) {
   *a = pick(r, 2, last - 4);
@@ -30,6 +37,14 @@ static void random_fault(cdl_gen_rng *r, const cdl_sim_scenario *s, uint64_t las
   f->other = (f->node + 1 + (size_t)cdl_gen_rng_below(r, s->n_nodes - 1)) % s->n_nodes;
   window(r, last, &f->a, &f->b);
   f->at_ms = (uint32_t)cdl_gen_rng_below(r, s->slot_ms);
+  /* A cut longer than about k/2 slots (redials back off for as long
+   * again) lets both sides grow forks past k, which PBFT cannot join:
+   * not a finding. */
+  uint64_t cut = s->k / 2 > 1 ? s->k / 2 : 1;
+  bool cuts = f->kind == CDL_SIM_PARTITION || f->kind == CDL_SIM_LINK_DOWN ||
+              (has_cut_vertex(s) && f->kind != CDL_SIM_DROP);
+  if (cuts && f->b - f->a > cut)
+    f->b = f->a + cut;
   switch (f->kind) {
   case CDL_SIM_PARTITION:
     for (size_t i = 0; i < s->n_nodes; i++)
@@ -84,23 +99,33 @@ void cdl_sim_scenario_random(uint64_t seed, cdl_sim_scenario *s) {
   s->topology = (cdl_sim_topology)cdl_gen_rng_below(&r, CDL_SIM_RELAYS + 1);
   if (s->topology == CDL_SIM_RELAYS && relays == 0)
     s->topology = CDL_SIM_MESH;
-  s->degree = (size_t)pick(&r, 2, 3);
-  s->latency_us = pick(&r, 1, 100) * 1000;
-  s->jitter_us = pick(&r, 0, 500) * 1000;
+  /* A block crosses a hop in three messages (header, request, block):
+   * delays kept so that it crosses the longest line within a few slots,
+   * well inside k (the delays scenario goes further, on a mesh). */
+  s->latency_us = pick(&r, 1, 50) * 1000;
+  s->jitter_us = pick(&r, 0, 200) * 1000;
   s->txs = (size_t)pick(&r, 0, 20);
   random_adversary(&r, s, cores);
+  s->degree = (size_t)pick(&r, 2, s->n_nodes > 3 ? 3 : s->n_nodes - 1);
   s->genesis_keys = (uint32_t)(cores + (s->n_nodes > cores + relays &&
                                         s->node[s->n_nodes - 1].key == (int)cores));
-  /* Every key may sign a run of its own turns even with a key missing. */
-  s->threshold = 1.0 / (s->genesis_keys - 1) + 1.0 / (double)s->k;
+  /* A threshold with mainnet's margin over the fair share (0.22 for 7
+   * keys: 1.5 times), counting one key as lost (an adversary's, or a
+   * node's down): tighter, honest nodes left on equal forks can each be
+   * past it on their own and all stall (a property of PBFT, not a bug). */
+  s->threshold = 1.5 / (s->genesis_keys - 1) + 1.0 / (double)s->k;
   if (s->threshold > 1)
     s->threshold = 1;
   uint64_t last = s->slots - 4 * s->k - 2 * s->genesis_keys - 10;
+  /* Delays near a slot make many short forks: liveness is asked over
+   * windows of 4k slots (a stall, not a slow start). */
+  s->growth_window = 4 * s->k;
   s->n_faults = (size_t)pick(&r, 1, 4);
   for (size_t i = 0; i < s->n_faults; i++)
     random_fault(&r, s, last, &s->fault[i]);
+  uint64_t join_max = has_cut_vertex(s) ? (s->k / 2 > 1 ? s->k / 2 : 1) : last;
   if (cdl_gen_rng_below(&r, 4) == 0)
-    s->node[cdl_gen_rng_below(&r, cores)].join_slot = pick(&r, 1, last);
+    s->node[cdl_gen_rng_below(&r, cores)].join_slot = pick(&r, 1, join_max);
   if (cdl_gen_rng_below(&r, 4) == 0)
     s->node[cdl_gen_rng_below(&r, s->n_nodes)].clock_skew_ms =
         (int64_t)pick(&r, 0, s->slot_ms / 2) - (int64_t)s->slot_ms / 4;

@@ -17,11 +17,13 @@
  *  - invalid-blocks, header-body-mismatch, over-threshold: the blocks are
  *    refused and their forger suspended;
  *  - two-leaders: both blocks seen, one chain everywhere;
- *  - no-leader: the missing key's slots stay empty, the chain grows.
+ *  - no-leader: the missing key's slots stay empty, the chain grows;
+ *  - every regress-*.json, a run that once failed, holds.
  * And: the same seed gives the same report byte for byte (another seed
  * another run); with a rule switched off in the honest nodes the checker
  * fails the run (it can fail).
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +281,7 @@ int main(void) {
       cmocka_unit_test(test_over_threshold),
       cmocka_unit_test(test_two_leaders),
       cmocka_unit_test(test_no_leader),
+      cmocka_unit_test(test_regressions),
       cmocka_unit_test(test_same_seed_same_report),
       cmocka_unit_test(test_checker_catches_no_threshold),
       cmocka_unit_test(test_checker_catches_lost_record),
