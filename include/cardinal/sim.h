@@ -148,6 +148,16 @@ void cdl_sim_scenario_nodes(cdl_sim_scenario *s, size_t cores, size_t relays);
 /* Reads a scenario from JSON text (docs/simulation.md "Scenarios"),
  * starting from the defaults: CDL_E_PARSE naming the field on a bad one. */
 int cdl_sim_scenario_parse(const char *json, size_t len, cdl_sim_scenario *s, cdl_error *err);
+/* Appends |s| (one that passes cdl_sim_scenario_check) as the JSON text
+ * cdl_sim_scenario_parse reads back into the same scenario: every field,
+ * the node list explicit (unnamed nodes under their default names), nodes
+ * referred to by name, each fault with its kind's fields only (a
+ * partition's groups numbered afresh: the same links cut); indented by
+ * 2, keys in the documentation's order, a scenario file a person can keep
+ * and edit (cardinal-sim --print-scenario). Not written: a threshold of 0
+ * (automatic) and an empty name, which the reader takes by their absence
+ * (the name then reads as "default"). Out of memory: out->failed. */
+void cdl_sim_scenario_json(const cdl_sim_scenario *s, cdl_buf *out);
 /* Checks a scenario's consistency (indexes in range, slots ordered, a core
  * per key at most twice ...): CDL_E_USAGE naming what is wrong. */
 int cdl_sim_scenario_check(const cdl_sim_scenario *s, cdl_error *err);

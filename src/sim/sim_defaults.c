@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cardinal/sim.h"
+#include "sim_scenario_forms.h"
 
 void cdl_sim_scenario_default(cdl_sim_scenario *s) {
   memset(s, 0, sizeof *s);
@@ -18,7 +19,7 @@ void cdl_sim_scenario_default(cdl_sim_scenario *s) {
   s->slot_ms = 1000;
   s->slots = 300;
   s->topology = CDL_SIM_MESH;
-  s->degree = 2;
+  s->degree = SIM_DEFAULT_DEGREE;
   s->latency_us = 20000;
   s->jitter_us = 200000;
   s->txs = 20;

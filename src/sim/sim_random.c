@@ -4,13 +4,16 @@
  * six topologies, its delays) with a random mix of every kind of fault
  * and at most one adversary, all faults over by the time the run leaves
  * room for the honest nodes to converge and grow, so that any property
- * that fails is a finding, not the scenario's doing.
+ * that fails is a finding, not the scenario's doing. Each scenario is one
+ * a scenario file can say (cardinal-sim --print-scenario writes it), so
+ * that a failing seed becomes a case of its own.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cardinal/gen.h"
 #include "cardinal/sim.h"
+#include "sim_scenario_forms.h"
 
 static uint64_t pick(cdl_gen_rng *r, uint64_t lo, uint64_t hi) {
   return lo + cdl_gen_rng_below(r, hi - lo + 1);
@@ -49,6 +52,10 @@ static void random_fault(cdl_gen_rng *r, const cdl_sim_scenario *s, uint64_t las
   case CDL_SIM_PARTITION:
     for (size_t i = 0; i < s->n_nodes; i++)
       f->group[i] = (uint8_t)cdl_gen_rng_below(r, 2);
+    /* None in group 1 cuts nothing, as all in group 1 does, which a file
+     * can say (it has no empty group). */
+    if (memchr(f->group, 1, s->n_nodes) == NULL)
+      memset(f->group, 1, s->n_nodes);
     break;
   case CDL_SIM_CRASH:
     f->damage = (cdl_sim_disk_damage)cdl_gen_rng_below(r, CDL_SIM_DAMAGE_WIPE + 1);
@@ -67,6 +74,18 @@ static void random_fault(cdl_gen_rng *r, const cdl_sim_scenario *s, uint64_t las
   default:
     break;
   }
+  /* Only the fields of its kind (sim_fault_forms), as a file has them: a
+   * window starts at the start of its first slot, a disconnect has no end.
+   * Drawn all the same, so that each seed draws what it always drew. */
+  const sim_fault_form *form = &sim_fault_forms[f->kind];
+  if (form->window)
+    f->at_ms = 0;
+  else if (f->kind == CDL_SIM_DISCONNECT)
+    f->b = 0;
+  if (form->node_key == NULL)
+    f->node = 0;
+  if (f->kind != CDL_SIM_LINK_DOWN)
+    f->other = 0;
 }
 
 /* At most one adversary, as an extra core: over the threshold or forging
@@ -106,7 +125,11 @@ void cdl_sim_scenario_random(uint64_t seed, cdl_sim_scenario *s) {
   s->jitter_us = pick(&r, 0, 200) * 1000;
   s->txs = (size_t)pick(&r, 0, 20);
   random_adversary(&r, s, cores);
-  s->degree = (size_t)pick(&r, 2, s->n_nodes > 3 ? 3 : s->n_nodes - 1);
+  /* The degree where it counts (elsewhere the default, as a file leaves
+   * it), below the node count. */
+  size_t degree = (size_t)pick(&r, 2, 3);
+  if (s->topology == CDL_SIM_RANDOM)
+    s->degree = degree < s->n_nodes ? degree : s->n_nodes - 1;
   s->genesis_keys = (uint32_t)(cores + (s->n_nodes > cores + relays &&
                                         s->node[s->n_nodes - 1].key == (int)cores));
   /* A threshold with mainnet's margin over the fair share (0.22 for 7

@@ -8,7 +8,9 @@
  * naming the field by its whole path ("faults[2].down_until_slot: ...").
  * Reading starts from cdl_sim_scenario_default. Nodes are referred to by
  * name or by index; names are resolved once every node is read, so a
- * node may name a later one as its peer.
+ * node may name a later one as its peer. The words of the format
+ * (sim_scenario_forms.h) are defined here and written by
+ * sim_scenario_json.c.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "cardinal/sim.h"
+#include "sim_scenario_forms.h"
 
 /* The bounds of docs/simulation.md "Scenarios". */
 #define SLOTS_MAX 10000000u
@@ -210,9 +213,9 @@ static int node_ref(const cdl_sim_scenario *s, json_t *v, const char *at, size_t
 
 /* ---- Nodes ------------------------------------------------------------ */
 
-static const char *const ROLES[] = {"core", "relay"};
-static const char *const ADVERSARIES[] = {"honest", "equivocator", "over_threshold",
-                                          "invalid_forger", "mismatch"};
+const char *const sim_role_names[2] = {"core", "relay"};
+const char *const sim_adversary_names[5] = {"honest", "equivocator", "over_threshold",
+                                            "invalid_forger", "mismatch"};
 static const char *const NODE_FIELDS[] = {"name",          "role",         "key",
                                           "adversary",     "invalid_rate", "join_slot",
                                           "clock_skew_ms", "peers",        NULL};
@@ -226,9 +229,9 @@ static int parse_node(json_t *o, const char *at, cdl_sim_node_spec *n, cdl_error
   int role = CDL_SIM_CORE, adversary = CDL_SIM_HONEST;
   int64_t key = -1, skew = 0;
   CDL_TRY(get_name(o, at, "name", n->name, err));
-  CDL_TRY(get_enum(o, at, "role", ROLES, 2, &role, err));
+  CDL_TRY(get_enum(o, at, "role", sim_role_names, 2, &role, err));
   CDL_TRY(get_int(o, at, "key", -1, CDL_SIM_MAX_NODES - 1, &key, err));
-  CDL_TRY(get_enum(o, at, "adversary", ADVERSARIES, 5, &adversary, err));
+  CDL_TRY(get_enum(o, at, "adversary", sim_adversary_names, 5, &adversary, err));
   CDL_TRY(get_fraction(o, at, "invalid_rate", true, &n->invalid_rate, err));
   CDL_TRY(read_uints(o, at, NODE_UINTS, 1, n, err));
   CDL_TRY(get_int(o, at, "clock_skew_ms", -SKEW_MS_MAX, SKEW_MS_MAX, &skew, err));
@@ -250,7 +253,8 @@ static int name_nodes(cdl_sim_scenario *s, cdl_error *err) {
   for (size_t i = 0; i < s->n_nodes; i++) {
     cdl_sim_node_spec *n = &s->node[i];
     size_t nth = count[n->role]++;
-    if (n->name[0] == '\0') snprintf(n->name, sizeof n->name, "%s-%zu", ROLES[n->role], nth);
+    if (n->name[0] == '\0')
+      snprintf(n->name, sizeof n->name, "%s-%zu", sim_role_names[n->role], nth);
   }
   for (size_t i = 0; i < s->n_nodes; i++) {
     for (size_t j = 0; j < i; j++) {
@@ -328,18 +332,11 @@ static int parse_nodes(json_t *v, cdl_sim_scenario *s, cdl_error *err) {
 
 /* ---- Faults ----------------------------------------------------------- */
 
-static const char *const FAULT_KINDS[] = {"partition", "crash",       "disconnect", "link_down",
-                                          "disk_full", "descriptors", "drop"};
-static const char *const DAMAGES[] = {"none", "power", "bitflip", "truncate", "wipe"};
+const char *const sim_fault_kind_names[7] = {"partition", "crash",       "disconnect", "link_down",
+                                             "disk_full", "descriptors", "drop"};
+const char *const sim_damage_names[5] = {"none", "power", "bitflip", "truncate", "wipe"};
 
-/* The fields of each kind; the node it acts on ("node" or "from"), which
- * it needs; whether it lasts a window (to_slot: by default the end of
- * the run). */
-static const struct fault_form {
-  const char *fields[8];
-  const char *node_key;
-  bool window;
-} FORMS[] = {
+const sim_fault_form sim_fault_forms[7] = {
     [CDL_SIM_PARTITION] = {{"kind", "from_slot", "to_slot", "groups"}, NULL, true},
     [CDL_SIM_CRASH] = {{"kind", "node", "at_slot", "at_ms", "down_until_slot", "damage",
                         "lose_record"},
@@ -406,15 +403,15 @@ static int parse_fault(json_t *o, const char *at, const cdl_sim_scenario *s, cdl
   json_t *kind_v = json_object_get(o, "kind");
   int kind = 0, damage = CDL_SIM_DAMAGE_NONE;
   if (kind_v == NULL) return fail(err, at, "kind", "missing");
-  CDL_TRY(enum_of(kind_v, at, "kind", FAULT_KINDS, 7, &kind, err));
-  const struct fault_form *form = &FORMS[kind];
+  CDL_TRY(enum_of(kind_v, at, "kind", sim_fault_kind_names, 7, &kind, err));
+  const sim_fault_form *form = &sim_fault_forms[kind];
   CDL_TRY(only(o, at, form->fields, err));
   memset(f, 0, sizeof *f);
   f->kind = (cdl_sim_fault_kind)kind;
   if (form->window) f->b = s->slots;
   CDL_TRY(read_uints(o, at, FAULT_UINTS, sizeof FAULT_UINTS / sizeof FAULT_UINTS[0], f, err));
   CDL_TRY(get_fraction(o, at, "rate", true, &f->rate, err));
-  CDL_TRY(get_enum(o, at, "damage", DAMAGES, 5, &damage, err));
+  CDL_TRY(get_enum(o, at, "damage", sim_damage_names, 5, &damage, err));
   f->damage = (cdl_sim_disk_damage)damage;
   CDL_TRY(get_bool(o, at, "lose_record", &f->lose_record, err));
   if (form->node_key != NULL) CDL_TRY(get_node(o, at, form->node_key, s, &f->node, err));
@@ -440,8 +437,8 @@ static int parse_faults(json_t *v, cdl_sim_scenario *s, cdl_error *err) {
 
 /* ---- The scenario ------------------------------------------------------ */
 
-static const char *const TOPOLOGIES[] = {"mesh", "ring", "line", "star", "random", "relays"};
-static const char *const BROKEN[] = {"none", "pbft_threshold", "sign_record"};
+const char *const sim_topology_names[6] = {"mesh", "ring", "line", "star", "random", "relays"};
+const char *const sim_broken_names[3] = {"none", "pbft_threshold", "sign_record"};
 
 /* "mesh" ... or {"kind": "random", "degree": D}. */
 static int parse_topology(json_t *v, cdl_sim_scenario *s, cdl_error *err) {
@@ -453,10 +450,10 @@ static int parse_topology(json_t *v, cdl_sim_scenario *s, cdl_error *err) {
   if (json_is_object(v)) {
     CDL_TRY(only(v, "topology", FIELDS, err));
     if (json_object_get(v, "kind") == NULL) return fail(err, "topology", "kind", "missing");
-    CDL_TRY(get_enum(v, "topology", "kind", TOPOLOGIES, 6, &t, err));
+    CDL_TRY(get_enum(v, "topology", "kind", sim_topology_names, 6, &t, err));
     CDL_TRY(read_uints(v, "topology", DEGREE, 1, s, err));
   } else {
-    CDL_TRY(enum_of(v, "", "topology", TOPOLOGIES, 6, &t, err));
+    CDL_TRY(enum_of(v, "", "topology", sim_topology_names, 6, &t, err));
   }
   s->topology = (cdl_sim_topology)t;
   return CDL_OK;
@@ -496,7 +493,7 @@ static int parse_root(json_t *root, cdl_sim_scenario *s, cdl_error *err) {
     CDL_TRY(read_uints(check, "check", CHECK_UINTS, 3, s, err));
   }
   int broken = (int)s->broken;
-  CDL_TRY(get_enum(root, "", "broken", BROKEN, 3, &broken, err));
+  CDL_TRY(get_enum(root, "", "broken", sim_broken_names, 3, &broken, err));
   s->broken = (cdl_sim_broken)broken;
   return CDL_OK;
 }
@@ -640,9 +637,9 @@ static int check_keys(const cdl_sim_scenario *s, cdl_error *err) {
 static int check_fault(const cdl_sim_scenario *s, size_t i, cdl_error *err) {
   const cdl_sim_fault *f = &s->fault[i];
   if (f->kind > CDL_SIM_DROP) return wrong(err, "faults[%zu]: unknown kind %d", i, (int)f->kind);
-  const char *kind = FAULT_KINDS[f->kind];
-  bool windowed = FORMS[f->kind].window;
-  if (FORMS[f->kind].node_key != NULL && f->node >= s->n_nodes)
+  const char *kind = sim_fault_kind_names[f->kind];
+  bool windowed = sim_fault_forms[f->kind].window;
+  if (sim_fault_forms[f->kind].node_key != NULL && f->node >= s->n_nodes)
     return wrong(err, "faults[%zu] (%s): node %zu is no node", i, kind, f->node);
   if (f->kind == CDL_SIM_LINK_DOWN && (f->other >= s->n_nodes || f->other == f->node))
     return wrong(err, "faults[%zu] (%s): the link's other end %zu is no other node", i, kind,

@@ -10,9 +10,16 @@
  * name, an unknown node, a bad enum string, broken or truncated JSON at
  * every length) or, when inconsistent, CDL_E_USAGE from the check (a node
  * that peers itself, fault slots out of order, keys), each with a message
- * naming the field; and a filled report as exactly the JSON text
- * docs/simulation.md describes, the same bytes on every call.
+ * naming the field; a scenario written as JSON (cdl_sim_scenario_json)
+ * read back into the same scenario, field by field, for every scenario
+ * file in scenarios/ and the sweep's scenarios of seeds 1..300, in the
+ * documented order and indentation, and what a file cannot say (an empty
+ * group, a node without a name) written as what means the same; and a
+ * filled report as exactly the JSON text docs/simulation.md describes,
+ * the same bytes on every call.
  */
+#include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -576,6 +583,179 @@ static void test_check(void **state) {
   assert_string_equal(err.message, "0 nodes, not 1..128");
 }
 
+/* ---- Written back as JSON -------------------------------------------- */
+
+static cdl_sim_scenario back, want;
+
+/* A field of a struct, compared as bytes: doubles bit for bit. */
+typedef struct field {
+  const char *name;
+  size_t offset, size;
+} field;
+#define FIELD(type, member) {#member, offsetof(type, member), sizeof(((type *)0)->member)}
+#define N_FIELDS(table) (sizeof(table) / sizeof((table)[0]))
+static const field SCENARIO_FIELDS[] = {
+    FIELD(cdl_sim_scenario, seed),          FIELD(cdl_sim_scenario, k),
+    FIELD(cdl_sim_scenario, slot_ms),       FIELD(cdl_sim_scenario, slots),
+    FIELD(cdl_sim_scenario, threshold),     FIELD(cdl_sim_scenario, genesis_keys),
+    FIELD(cdl_sim_scenario, topology),      FIELD(cdl_sim_scenario, degree),
+    FIELD(cdl_sim_scenario, latency_us),    FIELD(cdl_sim_scenario, jitter_us),
+    FIELD(cdl_sim_scenario, txs),           FIELD(cdl_sim_scenario, n_nodes),
+    FIELD(cdl_sim_scenario, n_faults),      FIELD(cdl_sim_scenario, settle_slots),
+    FIELD(cdl_sim_scenario, growth_window), FIELD(cdl_sim_scenario, growth_min),
+    FIELD(cdl_sim_scenario, broken)};
+static const field NODE_FIELDS[] = {
+    FIELD(cdl_sim_node_spec, role),      FIELD(cdl_sim_node_spec, key),
+    FIELD(cdl_sim_node_spec, adversary), FIELD(cdl_sim_node_spec, invalid_rate),
+    FIELD(cdl_sim_node_spec, join_slot), FIELD(cdl_sim_node_spec, clock_skew_ms),
+    FIELD(cdl_sim_node_spec, n_peers),   FIELD(cdl_sim_node_spec, peers)};
+static const field FAULT_FIELDS[] = {
+    FIELD(cdl_sim_fault, kind),   FIELD(cdl_sim_fault, a),      FIELD(cdl_sim_fault, b),
+    FIELD(cdl_sim_fault, at_ms),  FIELD(cdl_sim_fault, node),   FIELD(cdl_sim_fault, other),
+    FIELD(cdl_sim_fault, group),  FIELD(cdl_sim_fault, damage), FIELD(cdl_sim_fault, lose_record),
+    FIELD(cdl_sim_fault, bytes),  FIELD(cdl_sim_fault, count),  FIELD(cdl_sim_fault, rate)};
+
+static void assert_fields(const void *a, const void *b, const field *f, size_t n, const char *what,
+                          const char *at) {
+  for (size_t i = 0; i < n; i++)
+    if (memcmp((const uint8_t *)a + f[i].offset, (const uint8_t *)b + f[i].offset, f[i].size) != 0)
+      fail_msg("%s: %s%s differs after the round trip", what, at, f[i].name);
+}
+
+/* Field by field; names as strings: the bytes after a name's NUL are
+ * what an earlier, longer name left there. */
+static void assert_same(const cdl_sim_scenario *a, const cdl_sim_scenario *b, const char *what) {
+  char at[32];
+  if (strcmp(a->name, b->name) != 0) fail_msg("%s: name %s, read back %s", what, a->name, b->name);
+  assert_fields(a, b, SCENARIO_FIELDS, N_FIELDS(SCENARIO_FIELDS), what, "");
+  for (size_t i = 0; i < a->n_nodes; i++) {
+    snprintf(at, sizeof at, "nodes[%zu].", i);
+    if (strcmp(a->node[i].name, b->node[i].name) != 0)
+      fail_msg("%s: %sname %s, read back %s", what, at, a->node[i].name, b->node[i].name);
+    assert_fields(&a->node[i], &b->node[i], NODE_FIELDS, N_FIELDS(NODE_FIELDS), what, at);
+  }
+  for (size_t i = 0; i < a->n_faults; i++) {
+    snprintf(at, sizeof at, "faults[%zu].", i);
+    assert_fields(&a->fault[i], &b->fault[i], FAULT_FIELDS, N_FIELDS(FAULT_FIELDS), what, at);
+  }
+}
+
+/* |sc| as JSON, read back into |back|: the same scenario, which written
+ * again gives the same text. */
+static void round_trip(const cdl_sim_scenario *sc, const char *what) {
+  cdl_buf json, again;
+  cdl_buf_init(&json, 0);
+  cdl_buf_init(&again, 0);
+  cdl_sim_scenario_json(sc, &json);
+  assert_false(json.failed);
+  cdl_error err = {0};
+  if (cdl_sim_scenario_parse((const char *)json.data, json.len, &back, &err) != CDL_OK)
+    fail_msg("%s: %s\n%.*s", what, err.message, (int)json.len, (const char *)json.data);
+  assert_same(sc, &back, what);
+  cdl_sim_scenario_json(&back, &again);
+  if (again.len != json.len || memcmp(again.data, json.data, json.len) != 0)
+    fail_msg("%s: written again differently", what);
+  cdl_buf_free(&json);
+  cdl_buf_free(&again);
+}
+
+static void test_json_random(void **state) {
+  (void)state;
+  for (uint64_t seed = 1; seed <= 300; seed++) {
+    char what[32];
+    snprintf(what, sizeof what, "random seed %llu", (unsigned long long)seed);
+    cdl_sim_scenario_random(seed, &s);
+    round_trip(&s, what);
+  }
+}
+
+static void test_json_files(void **state) {
+  (void)state;
+  DIR *dir = opendir(CDL_SCENARIOS_DIR);
+  assert_non_null(dir);
+  size_t files = 0;
+  for (struct dirent *e; (e = readdir(dir)) != NULL;) {
+    size_t len = strlen(e->d_name);
+    if (len < 5 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", CDL_SCENARIOS_DIR, e->d_name);
+    cdl_buf text;
+    cdl_buf_init(&text, 0);
+    cdl_error err = {0};
+    assert_int_equal(cdl_file_read_all(path, 1 << 20, &text, &err), CDL_OK);
+    if (cdl_sim_scenario_parse((const char *)text.data, text.len, &s, &err) != CDL_OK)
+      fail_msg("%s: %s", path, err.message);
+    cdl_buf_free(&text);
+    round_trip(&s, e->d_name);
+    files++;
+  }
+  closedir(dir);
+  assert_true(files >= 12);
+}
+
+/* The text itself: keys in the documented order, indented by 2, a double
+ * as short as reads back, a threshold of 0 (automatic) not written. */
+static void test_json_text(void **state) {
+  (void)state;
+  static const char WANT[] =
+      "{\n  \"name\": \"default\",\n  \"seed\": 1,\n  \"k\": 10,\n  \"slot_ms\": 1000,\n"
+      "  \"slots\": 300,\n  \"genesis_keys\": 0,\n  \"topology\": \"mesh\",\n"
+      "  \"latency_us\": 20000,\n  \"jitter_us\": 200000,\n  \"txs\": 20,\n  \"nodes\": [\n"
+      "    {\n      \"name\": \"core-0\",\n      \"role\": \"core\",\n      \"key\": -1,\n"
+      "      \"adversary\": \"honest\",\n      \"invalid_rate\": 0.0,\n      \"join_slot\": 0,\n"
+      "      \"clock_skew_ms\": 0,\n      \"peers\": []\n    }\n  ],\n  \"faults\": [\n"
+      "    {\n      \"kind\": \"drop\",\n      \"rate\": 0.05,\n      \"from_slot\": 10,\n"
+      "      \"to_slot\": 200\n    }\n  ],\n  \"check\": {\n    \"settle_slots\": 0,\n"
+      "    \"growth_window\": 0,\n    \"growth_min\": 0\n  },\n  \"broken\": \"none\"\n}";
+  cdl_sim_scenario_default(&s);
+  cdl_sim_scenario_nodes(&s, 1, 0);
+  s.n_faults = 1;
+  s.fault[0] = (cdl_sim_fault){.kind = CDL_SIM_DROP, .rate = 0.05, .a = 10, .b = 200};
+  cdl_buf json;
+  cdl_buf_init(&json, 0);
+  cdl_sim_scenario_json(&s, &json);
+  assert_false(json.failed);
+  if (json.len != strlen(WANT) || memcmp(json.data, WANT, json.len) != 0)
+    fail_msg("got\n%.*s", (int)json.len, (const char *)json.data);
+  cdl_buf_free(&json);
+}
+
+/* What a file cannot say, written as what means the same: nodes without a
+ * name under the names the reader and the engine give them, groups
+ * numbered afresh (the same links cut), a partition of every node in
+ * group 0 as one group of all, no name as "default"; a degree outside a
+ * random topology and a threshold kept. */
+static void test_json_equivalents(void **state) {
+  (void)state;
+  cdl_sim_scenario_default(&s);
+  cdl_sim_scenario_nodes(&s, 2, 2);
+  s.name[0] = s.node[1].name[0] = s.node[3].name[0] = '\0';
+  s.node[0].peers[0] = 3;
+  s.node[0].n_peers = 1;
+  s.topology = CDL_SIM_RING;
+  s.degree = 3;
+  s.threshold = 1.0 / 3;
+  s.n_faults = 2;
+  s.fault[0] = (cdl_sim_fault){.kind = CDL_SIM_PARTITION, .a = 1, .b = 2};
+  s.fault[0].group[1] = s.fault[0].group[2] = 5;
+  s.fault[0].group[3] = 2;
+  s.fault[1] = (cdl_sim_fault){.kind = CDL_SIM_PARTITION, .a = 3, .b = 4};
+  want = s;
+  snprintf(want.name, sizeof want.name, "default");
+  snprintf(want.node[1].name, sizeof want.node[1].name, "core-1");
+  snprintf(want.node[3].name, sizeof want.node[3].name, "relay-1");
+  memcpy(want.fault[0].group, (uint8_t[]){0, 2, 2, 1}, 4);
+  memset(want.fault[1].group, 1, 4);
+  cdl_buf json;
+  cdl_buf_init(&json, 0);
+  cdl_sim_scenario_json(&s, &json);
+  cdl_error err = {0};
+  assert_int_equal(cdl_sim_scenario_parse((const char *)json.data, json.len, &back, &err), CDL_OK);
+  cdl_buf_free(&json);
+  assert_same(&want, &back, "equivalents");
+  round_trip(&want, "equivalents read back");
+}
+
 /* ---- The report --------------------------------------------------------- */
 
 static void fill_node(cdl_sim_node_report *n, const char *name, uint64_t base) {
@@ -682,6 +862,8 @@ int main(void) {
       cmocka_unit_test(test_too_many),        cmocka_unit_test(test_names),
       cmocka_unit_test(test_node_references), cmocka_unit_test(test_fault_slots),
       cmocka_unit_test(test_bad_enums),       cmocka_unit_test(test_bad_json),
-      cmocka_unit_test(test_check),           cmocka_unit_test(test_report_json)};
+      cmocka_unit_test(test_check),           cmocka_unit_test(test_json_random),
+      cmocka_unit_test(test_json_files),      cmocka_unit_test(test_json_text),
+      cmocka_unit_test(test_json_equivalents), cmocka_unit_test(test_report_json)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -3,7 +3,8 @@
  * (docs/simulation.md "Running cardinal-sim"): runs a scenario (a file,
  * the defaults or a random one) with flag overrides, once or over a
  * range of seeds, prints the report (or a sweep's summary) as one JSON
- * line and, for each failure, the one command that replays it.
+ * line and, for each failure, the one command that replays it; or prints
+ * the scenario it would run, as a scenario file (--print-scenario).
  *
  * Exit codes: 0 every property held, 1 a property failed, 2 usage (a bad
  * flag or a bad scenario), 3 a run could not be made (a file unreadable,
@@ -30,7 +31,7 @@ static const char USAGE[] =
     "usage: cardinal-sim [--scenario FILE | --random] [--seed S] [--seeds N]\n"
     "                    [--trace FILE|-] [--report FILE] [--quiet]\n"
     "                    [--cores N] [--relays N] [--slots N] [--k K] [--topology T]\n"
-    "                    [--txs N] [--broken RULE]\n"
+    "                    [--txs N] [--broken RULE] [--print-scenario]\n"
     "\n"
     "  Runs core nodes and relays, each the real node kernel over its own\n"
     "  simulated disk, on a simulated clock and network with the scenario's\n"
@@ -50,6 +51,12 @@ static const char USAGE[] =
     "  --quiet          nothing on stdout (failures still on stderr)\n"
     "  --log LEVEL      the nodes' own logs (JSON lines) to stderr from LEVEL on:\n"
     "                   debug, info, warn or error\n"
+    "  --print-scenario print the scenario that would run (the file or the --random\n"
+    "                   draw, the overrides and the seed applied) as a scenario\n"
+    "                   file on stdout, and exit 0 without running it; not with\n"
+    "                   --seeds. A failing sweep seed becomes a case of its own:\n"
+    "                     cardinal-sim --random --seed S --print-scenario \\\n"
+    "                       > scenarios/regress-S.json   (then edit its name)\n"
     "\n"
     "  Overrides, applied to the scenario before --seed:\n"
     "  --cores N --relays N  replace the nodes by N plain cores and relays (the\n"
@@ -76,7 +83,7 @@ static const char *const BROKEN[] = {"none", "pbft_threshold", "sign_record"};
 
 typedef struct sim_opts {
   const char *scenario, *trace, *report;
-  bool random, quiet, has_seed;
+  bool random, quiet, has_seed, print_scenario;
   bool has_log;
   cdl_log_level log_level;
   uint64_t seed, seeds;       /* seeds 0: one run */
@@ -142,7 +149,7 @@ static int parse_override(int which, const char *text, sim_opts *o) {
 }
 
 static int parse_opts(int argc, char **argv, sim_opts *o) {
-  enum { SCENARIO = 256, RANDOM, SEED, SEEDS, TRACE, REPORT, QUIET, LOG, HELP, OVERRIDE };
+  enum { SCENARIO = 256, RANDOM, SEED, SEEDS, TRACE, REPORT, QUIET, LOG, HELP, PRINT, OVERRIDE };
   static const struct option LONG[] = {{"scenario", required_argument, 0, SCENARIO},
                                        {"random", no_argument, 0, RANDOM},
                                        {"seed", required_argument, 0, SEED},
@@ -152,6 +159,7 @@ static int parse_opts(int argc, char **argv, sim_opts *o) {
                                        {"quiet", no_argument, 0, QUIET},
                                        {"log", required_argument, 0, LOG},
                                        {"help", no_argument, 0, HELP},
+                                       {"print-scenario", no_argument, 0, PRINT},
                                        {"cores", required_argument, 0, OVERRIDE + O_CORES},
                                        {"relays", required_argument, 0, OVERRIDE + O_RELAYS},
                                        {"slots", required_argument, 0, OVERRIDE + O_SLOTS},
@@ -171,6 +179,7 @@ static int parse_opts(int argc, char **argv, sim_opts *o) {
       case TRACE: o->trace = optarg; break;
       case REPORT: o->report = optarg; break;
       case QUIET: o->quiet = true; break;
+      case PRINT: o->print_scenario = true; break;
       case LOG:
         if (!cdl_log_level_parse(optarg, &o->log_level))
           return usage("--log: bad level '%s' (debug, info, warn, error)", optarg);
@@ -200,6 +209,8 @@ static int parse_opts(int argc, char **argv, sim_opts *o) {
   }
   if (optind < argc) return usage("unexpected argument '%s'", argv[optind]);
   if (o->random && o->scenario) return usage("--scenario and --random exclude each other");
+  if (o->print_scenario && o->seeds)
+    return usage("--print-scenario prints one scenario: not with --seeds");
   return EXIT_HELD;
 }
 
@@ -316,6 +327,15 @@ static void print_failures(const cdl_sim_report *rep, const char *prefix, bool f
   }
 }
 
+/* Writes |line| and a newline to |f|, then closes it (stdout: flushes):
+ * EXIT_IO, naming |what| on stderr, when it cannot. */
+static int write_line(FILE *f, const char *what, const char *line, size_t len) {
+  bool ok = fwrite(line, 1, len, f) == len && fputc('\n', f) != EOF;
+  ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
+  if (!ok) fprintf(stderr, "cardinal-sim: cannot write the %s\n", what);
+  return ok ? EXIT_HELD : EXIT_IO;
+}
+
 /* Writes |line| and a newline to --report FILE or stdout (not with
  * --quiet): EXIT_IO when it cannot. */
 static int emit(const sim_opts *o, const char *line, size_t len) {
@@ -325,10 +345,19 @@ static int emit(const sim_opts *o, const char *line, size_t len) {
     perror(o->report);
     return EXIT_IO;
   }
-  bool ok = fwrite(line, 1, len, f) == len && fputc('\n', f) != EOF;
-  ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
-  if (!ok) fprintf(stderr, "cardinal-sim: cannot write the %s\n", o->report ? o->report : "output");
-  return ok ? EXIT_HELD : EXIT_IO;
+  return write_line(f, o->report ? o->report : "output", line, len);
+}
+
+/* --print-scenario: |s| as a scenario file, on stdout. */
+static int print_scenario(const cdl_sim_scenario *s) {
+  cdl_buf json;
+  cdl_buf_init(&json, 0);
+  cdl_sim_scenario_json(s, &json);
+  int rc = json.failed ? EXIT_IO
+                        : write_line(stdout, "scenario", (const char *)json.data, json.len);
+  if (json.failed) fprintf(stderr, "cardinal-sim: cannot write the scenario: out of memory\n");
+  cdl_buf_free(&json);
+  return rc;
 }
 
 /* The nodes' logs (--log); off when out is NULL. */
@@ -412,7 +441,8 @@ static int simulate(const sim_opts *o, FILE *trace) {
   if (o->random) cdl_sim_scenario_random(seed, &base);
   scenario = base;
   rc = apply_overrides(o, seed, &scenario);
-  return rc == EXIT_HELD ? run_once(o, trace) : rc;
+  if (rc != EXIT_HELD) return rc;
+  return o->print_scenario ? print_scenario(&scenario) : run_once(o, trace);
 }
 
 int main(int argc, char **argv) {
