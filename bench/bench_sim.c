@@ -11,6 +11,7 @@
  * Ed25519 verifications one core makes in the time of one node-slot
  * (every node-slot checks at least one signed block).
  */
+#define _DEFAULT_SOURCE /* wait4: the child's own peak memory */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

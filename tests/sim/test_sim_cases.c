@@ -211,6 +211,30 @@ static void test_no_leader(void **state) {
   assert_true(rep.main_blocks >= sc.slots * 3 / 4 * 8 / 10);
 }
 
+/* Every scenarios/regress-*.json: a run that once failed, kept by name
+ * (docs/simulation.md "Regressions"): every property holds. */
+static void test_regressions(void **state) {
+  (void)state;
+  static cdl_sim_scenario sc;
+  DIR *d = opendir(CDL_SCENARIOS_DIR);
+  assert_non_null(d);
+  size_t runs = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) {
+    size_t len = strlen(e->d_name);
+    if (strncmp(e->d_name, "regress-", 8) != 0 || len < 6 || strcmp(e->d_name + len - 5, ".json"))
+      continue;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(len - 5), e->d_name);
+    load(name, &sc);
+    run(&sc, &rep);
+    print(&rep);
+    assert_ok(&rep);
+    runs++;
+  }
+  closedir(d);
+  assert_true(runs >= 4);
+}
+
 /* The same seed, the same report byte for byte; another seed, another. */
 static void test_same_seed_same_report(void **state) {
   (void)state;
