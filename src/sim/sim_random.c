@@ -147,9 +147,14 @@ void cdl_sim_scenario_random(uint64_t seed, cdl_sim_scenario *s) {
   for (size_t i = 0; i < s->n_faults; i++)
     random_fault(&r, s, last, &s->fault[i]);
   uint64_t join_max = has_cut_vertex(s) ? (s->k / 2 > 1 ? s->k / 2 : 1) : last;
-  if (cdl_gen_rng_below(&r, 4) == 0)
-    s->node[cdl_gen_rng_below(&r, cores)].join_slot = pick(&r, 1, join_max);
-  if (cdl_gen_rng_below(&r, 4) == 0)
-    s->node[cdl_gen_rng_below(&r, s->n_nodes)].clock_skew_ms =
-        (int64_t)pick(&r, 0, s->slot_ms / 2) - (int64_t)s->slot_ms / 4;
+  /* One draw per statement: the order of two draws in one expression is
+   * the compiler's (gcc and clang differ), and the run must not be. */
+  if (cdl_gen_rng_below(&r, 4) == 0) {
+    size_t who = (size_t)cdl_gen_rng_below(&r, cores);
+    s->node[who].join_slot = pick(&r, 1, join_max);
+  }
+  if (cdl_gen_rng_below(&r, 4) == 0) {
+    size_t who = (size_t)cdl_gen_rng_below(&r, s->n_nodes);
+    s->node[who].clock_skew_ms = (int64_t)pick(&r, 0, s->slot_ms / 2) - (int64_t)s->slot_ms / 4;
+  }
 }
