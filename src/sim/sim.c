@@ -145,6 +145,7 @@ static void submit_tx(sim *s) {
       return;
   }
   cdl_rejection rej = {0};
+  sim_node_touch(s, n->index);
   if (cdl_node_submit(n->node, t->gentx.data, t->gentx.len, &rej) != CDL_OK) {
     sim_trace(s, "%s refused payment %zu: %s", n->name, s->next_tx - 1, rej.rule ? rej.rule : "?");
     return;

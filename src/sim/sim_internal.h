@@ -60,6 +60,8 @@ typedef struct sim_node {
   cdl_node *node;
   cdl_node_forger forger;
   bool up;
+  uint64_t deadline; /* the kernel's, in simulated time, while not stale */
+  bool deadline_stale;
   bool disk_limited; /* a disk fault is in force */
   uint64_t up_at_us; /* a down node comes up then; UINT64_MAX: not scheduled */
   size_t pay_rank;   /* among the nodes paying themselves (sim_node.c); SIZE_MAX: not one */
@@ -169,8 +171,10 @@ int sim_nodes_create(sim *s);
 int sim_node_open(sim *s, size_t i);
 void sim_node_crash(sim *s, size_t i, const cdl_sim_fault *f);
 void sim_node_restart(sim *s, size_t i);
-uint64_t sim_node_now(const sim *s, size_t i);      /* its clock */
-uint64_t sim_node_deadline(const sim *s, size_t i); /* in simulated time */
+uint64_t sim_node_now(const sim *s, size_t i); /* its clock */
+uint64_t sim_node_deadline(sim *s, size_t i);  /* in simulated time */
+/* Node |i| was called: its deadline is asked of its kernel again. */
+void sim_node_touch(sim *s, size_t i);
 void sim_node_tick(sim *s, size_t i);
 void sim_node_close_all(sim *s);
 void sim_node_stats(const sim *s, size_t i, cdl_node_stats *st);

@@ -121,6 +121,8 @@ static void close_link(sim *s, sim_link *l, cdl_peer_end why) {
   if (l->closed)
     return;
   l->closed = true;
+  sim_node_touch(s, l->from);
+  sim_node_touch(s, l->to);
   if (s->n[l->from].up)
     cdl_node_conn_close(s->n[l->from].node, l->out_id, why, sim_node_now(s, l->from));
   if (s->n[l->to].up)
@@ -160,6 +162,7 @@ static void dial(sim *s, size_t a, size_t peer, const cdl_peer *p) {
           CDL_OK)
     return sim_fail(s, CDL_E_NOMEM, "dial %s -> %s: %s", na->name, s->n[b].name, err.message);
   cdl_node_conn_set_remote(s->n[b].node, l->in_id, "sim", (uint16_t)a);
+  sim_node_touch(s, b);
   na->connections++;
   sim_trace(s, "%s connects to %s", na->name, s->n[b].name);
 }
@@ -167,6 +170,7 @@ static void dial(sim *s, size_t a, size_t peer, const cdl_peer *p) {
 /* The dials node |i| is due, then everything it has to say. */
 void sim_net_drain(sim *s, size_t i) {
   sim_node *n = &s->n[i];
+  sim_node_touch(s, i);
   if (!n->up || s->failed)
     return;
   size_t peer;

@@ -37,16 +37,22 @@ uint64_t sim_node_now(const sim *s, size_t i) {
   return (uint64_t)((int64_t)s->now + skew);
 }
 
-uint64_t sim_node_deadline(const sim *s, size_t i) {
-  const sim_node *n = &s->n[i];
+/* The kernel's deadline is asked of every node at every event: it is kept
+ * until the node is touched again (sim_node_touch), its computation being
+ * most of a large network's time otherwise. */
+uint64_t sim_node_deadline(sim *s, size_t i) {
+  sim_node *n = &s->n[i];
   if (!n->up)
     return UINT64_MAX;
-  uint64_t d = cdl_node_deadline(n->node);
-  if (d == UINT64_MAX)
-    return d;
-  int64_t t = (int64_t)d - n->spec->clock_skew_ms * 1000;
-  return t < (int64_t)s->now ? s->now : (uint64_t)t;
+  if (n->deadline_stale) {
+    uint64_t d = cdl_node_deadline(n->node);
+    n->deadline = d == UINT64_MAX ? d : (uint64_t)((int64_t)d - n->spec->clock_skew_ms * 1000);
+    n->deadline_stale = false;
+  }
+  return n->deadline == UINT64_MAX || n->deadline > s->now ? n->deadline : s->now;
 }
+
+void sim_node_touch(sim *s, size_t i) { s->n[i].deadline_stale = true; }
 
 /* ---- Genesis ---- */
 
@@ -371,6 +377,7 @@ void sim_node_restart(sim *s, size_t i) {
   if (open_kernel(s, i) != CDL_OK)
     return sim_fail(s, s->fatal.code, "%s", s->fatal.message);
   n->up = true;
+  sim_node_touch(s, i);
   resubmit(s, i);
   cdl_block_info tip;
   bool has = cdl_chaindb_tip(n->db, &tip);
