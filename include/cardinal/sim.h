@@ -101,6 +101,9 @@ typedef struct cdl_sim_fault {
   uint8_t group[CDL_SIM_MAX_NODES]; /* PARTITION: each node's group */
   cdl_sim_disk_damage damage;       /* CRASH */
   bool lose_record;                 /* CRASH: the signing record is lost too */
+  /* CRASH with bitflip or truncate: the damaged file is one of the
+   * database's whose path starts so ("immutable/", "volatile/"); "": any. */
+  char damage_file[CDL_SIM_NAME_MAX];
   uint64_t bytes;                   /* DISK_FULL */
   size_t count;                     /* DESCRIPTORS */
   double rate;                      /* DROP */
@@ -198,6 +201,7 @@ typedef struct cdl_sim_node_report {
   uint64_t restarts, dials, connections, suspended; /* peers it suspended */
   uint64_t txs_submitted;
   uint64_t fs_refused; /* disk operations refused by faults */
+  uint64_t lost_blocks; /* blocks its chain had before crashes and not after reopening */
 } cdl_sim_node_report;
 
 typedef struct cdl_sim_report {

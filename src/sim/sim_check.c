@@ -98,6 +98,9 @@ void sim_check_reopen(sim *s, size_t i, const cdl_chaindb_report *rep) {
   cdl_block_info tip;
   bool has = cdl_chaindb_tip(n->db, &tip);
   uint64_t slot = sim_slot_of(s, s->now);
+  uint64_t now_no = has ? tip.block_no : 0;
+  if (n->crash_tip.block_no > now_no)
+    n->lost_blocks += n->crash_tip.block_no - now_no;
   if (n->crash_keeps_tip && (!has || memcmp(tip.hash, n->crash_tip.hash, 32) != 0))
     sim_violation(s, CDL_SIM_PROP_DURABILITY, slot,
                   "%s: reopened at block %llu after a process crash at block %llu", n->name,
@@ -363,6 +366,7 @@ static void report_node(sim *s, size_t i) {
   r->own_refused = st.own_refused, r->rollbacks = st.rollbacks, r->rollback_max = st.rollback_max;
   r->restarts = n->restarts, r->dials = n->dials, r->connections = n->connections;
   r->txs_submitted = n->txs_submitted;
+  r->lost_blocks = n->lost_blocks;
   if (n->up) {
     const cdl_peers *ps = cdl_node_peers(n->node);
     for (size_t k = 0; k < ps->n; k++)

@@ -67,6 +67,7 @@ typedef struct sim_node {
   size_t pay_rank;   /* among the nodes paying themselves (sim_node.c); SIZE_MAX: not one */
   uint64_t restarts, dials, connections;
   uint64_t txs_submitted;
+  uint64_t lost_blocks; /* the reopened chain short of the one at the crash */
   cdl_block_info crash_tip; /* its tip when it last crashed */
   bool crash_had_tip;
   cdl_sim_disk_damage crash_damage;

@@ -445,7 +445,12 @@ static int wipe_entry(void *ctx, const char *name) {
   return 0;
 }
 
-static void damage_disk(sim *s, sim_node *n, cdl_sim_disk_damage damage, bool lose_record) {
+static void damage_disk(sim *s, sim_node *n, const cdl_sim_fault *f) {
+  cdl_sim_disk_damage damage = f ? f->damage : CDL_SIM_DAMAGE_NONE;
+  bool lose_record = f && (f->lose_record ||
+                           (n->honest && s->sc->broken == CDL_SIM_BROKEN_SIGN_RECORD));
+  char prefix[CDL_SIM_NAME_MAX + 8];
+  snprintf(prefix, sizeof prefix, SIM_DB_DIR "/%s", f ? f->damage_file : "");
   char *path = n->damaged;
   path[0] = '\0';
   /* Damage to a file is done to what the crash left of a process's
@@ -455,7 +460,7 @@ static void damage_disk(sim *s, sim_node *n, cdl_sim_disk_damage damage, bool lo
   if (damage == CDL_SIM_DAMAGE_BITFLIP || damage == CDL_SIM_DAMAGE_TRUNCATE) {
     sim_corruption kind =
         damage == CDL_SIM_DAMAGE_BITFLIP ? SIM_CORRUPT_BITFLIP : SIM_CORRUPT_TRUNCATE;
-    if (sim_disk_corrupt(n->disk, SIM_DB_DIR "/", kind, path, sizeof n->damaged))
+    if (sim_disk_corrupt(n->disk, prefix, kind, path, sizeof n->damaged))
       sim_trace(s, "%s: %s damaged while down", n->name, path);
   }
   cdl_fs *fs = sim_disk_fs(n->disk);
@@ -473,8 +478,6 @@ void sim_node_crash(sim *s, size_t i, const cdl_sim_fault *f) {
   if (!n->up)
     return;
   cdl_sim_disk_damage damage = f ? f->damage : CDL_SIM_DAMAGE_NONE;
-  bool lose_record =
-      f && (f->lose_record || (n->honest && s->sc->broken == CDL_SIM_BROKEN_SIGN_RECORD));
   sim_trace(s, "%s crashes (%s)", n->name, f ? "scenario" : "its own failure");
   drop_node(s, i);
   n->restarts++;
@@ -482,7 +485,7 @@ void sim_node_crash(sim *s, size_t i, const cdl_sim_fault *f) {
   /* After the node stopped on its own failure, the write that failed is
    * not on disk: only a crash the scenario made keeps the tip exactly. */
   n->crash_keeps_tip = f != NULL && damage == CDL_SIM_DAMAGE_NONE;
-  damage_disk(s, n, damage, lose_record);
+  damage_disk(s, n, f);
   uint64_t back = s->now + s->slot_us;
   if (f != NULL)
     back = f->b > f->a ? sim_slot_start(s, f->b) : s->now + 1000;

@@ -57,7 +57,7 @@ static const struct {
     COUNTER(record_failures),  COUNTER(own_refused),   COUNTER(rollbacks),
     COUNTER(rollback_max),     COUNTER(restarts),      COUNTER(dials),
     COUNTER(connections),      COUNTER(suspended),     COUNTER(txs_submitted),
-    COUNTER(fs_refused)};
+    COUNTER(fs_refused),       COUNTER(lost_blocks)};
 
 static json_t *node_json(const cdl_sim_node_report *n) {
   json_t *j = json_pack("{s:o,s:b,s:o}", "name", text(n->name, sizeof n->name), "honest", n->honest,

@@ -339,7 +339,7 @@ const char *const sim_damage_names[5] = {"none", "power", "bitflip", "truncate",
 const sim_fault_form sim_fault_forms[7] = {
     [CDL_SIM_PARTITION] = {{"kind", "from_slot", "to_slot", "groups"}, NULL, true},
     [CDL_SIM_CRASH] = {{"kind", "node", "at_slot", "at_ms", "down_until_slot", "damage",
-                        "lose_record"},
+                        "lose_record", "damage_file"},
                        "node",
                        false},
     [CDL_SIM_DISCONNECT] = {{"kind", "node", "at_slot", "at_ms"}, "node", false},
@@ -414,6 +414,7 @@ static int parse_fault(json_t *o, const char *at, const cdl_sim_scenario *s, cdl
   CDL_TRY(get_enum(o, at, "damage", sim_damage_names, 5, &damage, err));
   f->damage = (cdl_sim_disk_damage)damage;
   CDL_TRY(get_bool(o, at, "lose_record", &f->lose_record, err));
+  CDL_TRY(get_name(o, at, "damage_file", f->damage_file, err));
   if (form->node_key != NULL) CDL_TRY(get_node(o, at, form->node_key, s, &f->node, err));
   if (f->kind == CDL_SIM_LINK_DOWN) CDL_TRY(get_node(o, at, "to", s, &f->other, err));
   if (f->kind == CDL_SIM_PARTITION) CDL_TRY(parse_groups(o, at, s, f, err));

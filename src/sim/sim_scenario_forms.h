@@ -26,7 +26,7 @@ extern const char *const sim_broken_names[3];      /* cdl_sim_broken */
  * needs; whether it lasts a window (to_slot: by default the end of the
  * run). */
 typedef struct sim_fault_form {
-  const char *fields[8];
+  const char *fields[9];
   const char *node_key;
   bool window;
 } sim_fault_form;

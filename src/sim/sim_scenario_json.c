@@ -108,6 +108,7 @@ static json_t *fault_field(const cdl_sim_scenario *s, const cdl_sim_fault *f, co
   if (strcmp(key, "to") == 0) return node_name(s, f->other);
   if (strcmp(key, "damage") == 0) return json_string(sim_damage_names[f->damage]);
   if (strcmp(key, "lose_record") == 0) return json_boolean(f->lose_record);
+  if (strcmp(key, "damage_file") == 0) return text_json(f->damage_file);
   if (strcmp(key, "bytes") == 0) return uint_json(f->bytes);
   if (strcmp(key, "count") == 0) return uint_json(f->count);
   if (strcmp(key, "rate") == 0) return json_real(f->rate);
@@ -118,7 +119,8 @@ static json_t *fault_field(const cdl_sim_scenario *s, const cdl_sim_fault *f, co
 static json_t *fault_json(const cdl_sim_scenario *s, const cdl_sim_fault *f, bool *ok) {
   json_t *o = json_object();
   for (const char *const *key = sim_fault_forms[f->kind].fields; *key != NULL; key++)
-    put(o, *key, fault_field(s, f, *key, ok), ok);
+    if (strcmp(*key, "damage_file") != 0 || f->damage_file[0] != '\0') /* "": any, left out */
+      put(o, *key, fault_field(s, f, *key, ok), ok);
   return o;
 }
 

@@ -764,7 +764,8 @@ static void fill_node(cdl_sim_node_report *n, const char *name, uint64_t base) {
       &n->forged,        &n->ebbs_forged,         &n->adopted,         &n->invalid_received,
       &n->forge_skipped, &n->double_sign_refused, &n->record_failures, &n->own_refused,
       &n->rollbacks,     &n->rollback_max,        &n->restarts,        &n->dials,
-      &n->connections,   &n->suspended,           &n->txs_submitted,   &n->fs_refused};
+      &n->connections,   &n->suspended,           &n->txs_submitted,   &n->fs_refused,
+      &n->lost_blocks};
   for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) *counters[i] = base + i + 1;
 }
 
@@ -777,14 +778,14 @@ static const char EXPECTED_REPORT[] =
     "\"nodes\":["
     "{\"adopted\":3,\"connections\":13,\"dials\":12,\"double_sign_refused\":6,\"ebbs_forged\":2,"
     "\"forge_skipped\":5,\"forged\":1,\"fs_refused\":16,\"honest\":true,\"invalid_received\":4,"
-    "\"name\":\"core-0\",\"own_refused\":8,\"record_failures\":7,\"restarts\":11,"
+    "\"lost_blocks\":17,\"name\":\"core-0\",\"own_refused\":8,\"record_failures\":7,\"restarts\":11,"
     "\"rollback_max\":10,\"rollbacks\":9,\"suspended\":14,"
     "\"tip\":{\"block_no\":95,"
     "\"hash\":\"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\",\"slot\":298},"
     "\"txs_submitted\":15},"
     "{\"adopted\":103,\"connections\":113,\"dials\":112,\"double_sign_refused\":106,"
     "\"ebbs_forged\":102,\"forge_skipped\":105,\"forged\":101,\"fs_refused\":116,"
-    "\"honest\":false,\"invalid_received\":104,\"name\":\"relay-0\",\"own_refused\":108,"
+    "\"honest\":false,\"invalid_received\":104,\"lost_blocks\":117,\"name\":\"relay-0\",\"own_refused\":108,"
     "\"record_failures\":107,\"restarts\":111,\"rollback_max\":110,\"rollbacks\":109,"
     "\"suspended\":114,\"tip\":null,\"txs_submitted\":115}],"
     "\"ok\":false,"
