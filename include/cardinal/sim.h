@@ -149,7 +149,7 @@ void cdl_sim_scenario_default(cdl_sim_scenario *s);
 /* |n| cores, then |relays| relays. */
 void cdl_sim_scenario_nodes(cdl_sim_scenario *s, size_t cores, size_t relays);
 /* Reads a scenario from JSON text (docs/simulation.md "Scenarios"),
- * starting from the defaults: CDL_E_PARSE naming the field on a bad one. */
+ * starting from the defaults: CDL_E_JSON naming the field on a bad one. */
 int cdl_sim_scenario_parse(const char *json, size_t len, cdl_sim_scenario *s, cdl_error *err);
 /* Appends |s| (one that passes cdl_sim_scenario_check) as the JSON text
  * cdl_sim_scenario_parse reads back into the same scenario: every field,
