@@ -281,6 +281,10 @@ void cdl_byron_vote_encode(cdl_buf *b, const cdl_byron_vote *v);
 bool cdl_byron_proposal_verify(const cdl_byron_proposal *p, uint32_t magic);
 int cdl_byron_proposal_check(const cdl_byron_proposal *p, uint32_t magic);
 bool cdl_byron_vote_verify(const cdl_byron_vote *v, uint32_t magic);
+/* Whether the signature covers (proposal id, |decision|): a vote signed
+ * as a no (cardano-cli's --vote-no) verifies only with false, and so
+ * never on the ledger. */
+bool cdl_byron_vote_verify_as(const cdl_byron_vote *v, uint32_t magic, bool decision);
 
 /* ---- SSC payload (section 1.4), all four variants ---- */
 enum {

@@ -18,6 +18,10 @@ json_t *cdl_json_hex(const uint8_t *data, size_t len);
 json_t *cdl_byron_address_json(const cdl_byron_address *addr);
 /* Base58 text of an address's bytes. */
 json_t *cdl_byron_address_base58_json(cdl_span raw);
+/* {"id", "block_version", "software_version", "parameters" (the fields
+ * the proposal changes), "system_tags", "issuer"}: a block's update
+ * proposal in `block show`, a proposal file in `governance show-proposal`. */
+json_t *cdl_byron_proposal_json(const cdl_byron_proposal *p);
 /* {"id", "size", "aux_size", "inputs", "outputs", "witnesses"} */
 json_t *cdl_byron_txaux_json(const cdl_byron_txaux *aux);
 

@@ -46,6 +46,9 @@ int cdl_base58_decode(const char *text, size_t text_len, uint8_t *out,
 /* Base64, standard (+/) or URL-safe (-_) alphabet, padding optional. */
 int cdl_base64_decode(const char *text, size_t text_len, uint8_t *out,
                       size_t out_cap, size_t *out_len, cdl_error *err);
+/* Base64, standard alphabet, padded, NUL-terminated. Returns the text
+ * length, or 0 if |out_cap| (including the NUL) is too small. */
+size_t cdl_base64_encode(const uint8_t *in, size_t len, char *out, size_t out_cap);
 
 /* ---- Ed25519 ------------------------------------------------------------
  * Verification accepts exactly what the Byron reference (cardano-crypto /

@@ -81,6 +81,23 @@ void cdl_payload_proposal_make(const cdl_key *issuer, cdl_byron_version pv, uint
 /* A vote for proposal |proposal_id|. */
 void cdl_payload_vote_make(const cdl_key *voter, const uint8_t proposal_id[32], uint32_t magic,
                            cdl_buf *out);
+/* Any proposal: |p| gives the first five fields (block version,
+ * parameter update, software version, metadata, attributes); |issuer|
+ * signs them for |magic| and becomes the issuer. Appends the proposal's
+ * CBOR to |out|; |id| gets its hash. */
+void cdl_payload_proposal_sign(const cdl_key *issuer, cdl_byron_proposal *p, uint32_t magic,
+                               cdl_buf *out, uint8_t id[32]);
+/* One entry of a proposal's metadata as cardano-ledger's InstallerHash
+ * encodes it: [H("\0"), installer, H("\0"), H("\0")], H Blake2b-256; the
+ * empty hash is written to |empty_hash|, which |d| points into. */
+void cdl_payload_update_data(cdl_byron_update_data *d, cdl_span system_tag,
+                             const uint8_t installer_hash[32], uint8_t empty_hash[32]);
+/* A vote signed over (proposal id, |decision|), as cardano-ledger's
+ * mkVote makes it; the vote's decision field is always true, since the
+ * ledger encodes and verifies it as true (docs/byron.md 1.10): a vote
+ * signed with |decision| false verifies nowhere. */
+void cdl_payload_vote_sign(const cdl_key *voter, const uint8_t proposal_id[32], bool decision,
+                           uint32_t magic, cdl_buf *out);
 
 /* ---- Key and certificate files (keyfile.c) -------------------------------
  * Signing keys are written as cardano-cli text envelopes
@@ -116,6 +133,21 @@ int cdl_keyfile_write_cert(const char *path, const cdl_byron_genesis_delegation 
 /* Reads a certificate envelope; issuer_id is filled from issuer_pk. The
  * signature is not checked here (the genesis load does that). */
 int cdl_keyfile_read_cert(const char *path, cdl_byron_genesis_delegation *d, cdl_error *err);
+/* Verification keys (the 64-byte public key A || chain code): written
+ * as `cardano-cli byron key to-verification` does (Base64 text, no
+ * newline) or as the envelope {"type":
+ * "PaymentVerificationKeyByron_ed25519_bip32", "cborHex": "5840" || key};
+ * read from either (any Byron verification key envelope type), or from
+ * any signing key file, whose public half is taken. */
+typedef enum cdl_keyfile_vkey_format {
+  CDL_KEYFILE_VKEY_BASE64,
+  CDL_KEYFILE_VKEY_ENVELOPE
+} cdl_keyfile_vkey_format;
+int cdl_keyfile_write_verification(const char *path, const uint8_t xpub[64],
+                                   cdl_keyfile_vkey_format format, cdl_error *err);
+int cdl_keyfile_parse_verification(const uint8_t *data, size_t len, uint8_t xpub[64],
+                                   cdl_error *err);
+int cdl_keyfile_read_verification(const char *path, uint8_t xpub[64], cdl_error *err);
 
 /* ---- Forging (forge.c): what a core node signs ----
  * A main block signed by |delegate| under the heavyweight delegation

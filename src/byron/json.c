@@ -129,7 +129,7 @@ static json_t *param_update_json(const cdl_byron_param_update *u) {
   return j;
 }
 
-static json_t *proposal_json(const cdl_byron_proposal *p) {
+json_t *cdl_byron_proposal_json(const cdl_byron_proposal *p) {
   json_t *tags = json_array();
   for (size_t i = 0; i < p->n_metadata; i++) json_array_append_new(tags, span_text(p->metadata[i].system_tag));
   return json_pack("{s:o,s:o,s:{s:o,s:I},s:o,s:o,s:o}", "id", cdl_json_hex(p->id, 32),
@@ -177,7 +177,8 @@ json_t *cdl_byron_block_json(const cdl_byron_block *blk, uint64_t epoch_slots,
   json_object_set_new(j, "txs", txs_json(blk));
   json_object_set_new(j, "delegation_certificates", json_integer(ebb ? 0 : (json_int_t)blk->body.n_certs));
   json_object_set_new(j, "update_proposal",
-                      !ebb && blk->body.proposal ? proposal_json(blk->body.proposal) : json_null());
+                      !ebb && blk->body.proposal ? cdl_byron_proposal_json(blk->body.proposal)
+                                                     : json_null());
   json_object_set_new(j, "update_votes", json_integer(ebb ? 0 : (json_int_t)blk->body.n_votes));
   json_object_set_new(j, "ssc", ssc_json(blk));
   if (!ebb) {

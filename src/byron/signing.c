@@ -131,15 +131,19 @@ bool cdl_byron_proposal_verify(const cdl_byron_proposal *p, uint32_t magic) {
   return cdl_byron_proposal_check(p, magic) == CDL_OK;
 }
 
-bool cdl_byron_vote_verify(const cdl_byron_vote *v, uint32_t magic) {
+bool cdl_byron_vote_verify_as(const cdl_byron_vote *v, uint32_t magic, bool decision) {
   uint8_t storage[64];
   cdl_buf b;
   cdl_buf_init_fixed(&b, storage, sizeof storage);
-  /* Only a positive vote can carry a valid signature: the reference
-   * verifies (proposal id, True) whatever the decision field says. */
   cdl_byron_msg_prefix(&b, TAG_VOTE, magic);
   cdl_cbor_enc_array(&b, 2);
   cdl_cbor_enc_raw(&b, v->proposal_id_raw); /* original bytes, as signed */
-  cdl_cbor_enc_bool(&b, true);
+  cdl_cbor_enc_bool(&b, decision);
   return verify_buf(&b, v->voter, v->signature);
+}
+
+bool cdl_byron_vote_verify(const cdl_byron_vote *v, uint32_t magic) {
+  /* Only a positive vote can carry a valid signature: the reference
+   * verifies (proposal id, True) whatever the decision field says. */
+  return cdl_byron_vote_verify_as(v, magic, true);
 }

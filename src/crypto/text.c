@@ -1,6 +1,7 @@
 /*
  * text.c: Base58 (Bitcoin alphabet; Byron addresses, docs/byron.md 1.6) and
- * Base64 (genesis keys and AVVM keys, section 4.1; decoding by libsodium).
+ * Base64 (genesis keys and AVVM keys, section 4.1; cardano-cli's Byron
+ * verification key files; by libsodium).
  */
 #include <string.h>
 
@@ -96,4 +97,12 @@ int cdl_base64_decode(const char *text, size_t text_len, uint8_t *out,
     return cdl_error_set(err, CDL_E_BASE64, 0, "bad Base64 text");
   *out_len = n;
   return CDL_OK;
+}
+
+size_t cdl_base64_encode(const uint8_t *in, size_t len, char *out, size_t out_cap) {
+  if (len > (SIZE_MAX - 1) / 4 * 3 - 3 ||
+      out_cap < sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL))
+    return 0;
+  sodium_bin2base64(out, out_cap, in, len, sodium_base64_VARIANT_ORIGINAL);
+  return strlen(out);
 }

@@ -12,7 +12,11 @@
  *   - the cardano-sl UserSecret of `cardano-cli byron ... --byron-legacy-
  *     formats` (encodeLegacyDelegateKey / decodeLegacyDelegateKey in
  *     Cardano.CLI.Byron.Legacy);
- *   - the Byron delegation certificate's CBOR (docs/byron.md 1.9).
+ *   - the Byron delegation certificate's CBOR (docs/byron.md 1.9);
+ *   - Byron verification keys: the Base64 text of the 64-byte key that
+ *     `cardano-cli byron key to-verification` writes (formatFull-
+ *     VerificationKey in Cardano.Crypto.Signing, no newline), or a text
+ *     envelope whose cborHex is the key as a CBOR byte string.
  * Every byte read here may be hostile: all lengths come from the cursor,
  * which bounds-checks them, and nothing recurses on the input.
  */
@@ -33,6 +37,14 @@
 static const char TYPE_SIGNING[] = "PaymentSigningKeyByron_ed25519_bip32";
 static const char TYPE_REDEEM[] = "RedeemSigningKeyByron_ed25519";
 static const char TYPE_CERT[] = "ByronDelegationCertificate";
+static const char TYPE_VERIFICATION[] = "PaymentVerificationKeyByron_ed25519_bip32";
+
+/* The envelope types that hold a Byron verification key (cardano-api's
+ * HasTextEnvelope instances), all with the same body. */
+static const char *const VERIFICATION_TYPES[] = {
+    TYPE_VERIFICATION, "PaymentVerificationKeyByronLegacy_ed25519_bip32",
+    "GenesisExtendedVerificationKey_ed25519_bip32",
+    "GenesisDelegateExtendedVerificationKey_ed25519_bip32"};
 
 /* The envelope types that hold a Byron signing key. For the legacy one,
  * cardano-api's cborHex is the XPrv byte string (its SerialiseAsCBOR goes
@@ -464,4 +476,92 @@ static int decode_cert(cdl_cbor_cursor *cur, void *out) {
 
 int cdl_keyfile_read_cert(const char *path, cdl_byron_genesis_delegation *d, cdl_error *err) {
   return read_envelope_file(path, TYPE_CERT, "certificate", decode_cert, d, err);
+}
+
+/* ---- Verification keys ---------------------------------------------------- */
+
+int cdl_keyfile_write_verification(const char *path, const uint8_t xpub[64],
+                                   cdl_keyfile_vkey_format format, cdl_error *err) {
+  if (format == CDL_KEYFILE_VKEY_ENVELOPE) {
+    uint8_t storage[80];
+    cdl_buf b;
+    cdl_buf_init_fixed(&b, storage, sizeof storage);
+    cdl_cbor_enc_bytes(&b, xpub, 64);
+    return write_envelope(path, TYPE_VERIFICATION, "Payment Verification Key", &b, false, err);
+  }
+  char text[100];
+  size_t n = cdl_base64_encode(xpub, 64, text, sizeof text);
+  CDL_ASSERT(n > 0);
+  return write_file(path, (const uint8_t *)text, n, false, err);
+}
+
+static int decode_verification(cdl_cbor_cursor *cur, void *out) {
+  cdl_span s;
+  CDL_TRY(read_key_bytes(cur, 64, &s, "verification key"));
+  memcpy(out, s.ptr, 64);
+  return CDL_OK;
+}
+
+/* Base64 text, surrounding whitespace allowed, of exactly 64 bytes. */
+static int parse_base64_key(const uint8_t *data, size_t len, uint8_t xpub[64], cdl_error *err) {
+  while (len > 0 && is_json_space(data[0])) data++, len--;
+  while (len > 0 && is_json_space(data[len - 1])) len--;
+  uint8_t key[64 + 3];
+  size_t n = 0;
+  CDL_TRY(cdl_base64_decode((const char *)data, len, key, sizeof key, &n, err));
+  if (n != 64)
+    return cdl_error_set(err, CDL_E_RANGE, 0,
+                         "a Base64 verification key holds 64 bytes, this one %zu", n);
+  memcpy(xpub, key, 64);
+  return CDL_OK;
+}
+
+/* An envelope of a verification key type, else of a signing key type. */
+static int parse_verification_envelope(const uint8_t *data, size_t len, uint8_t xpub[64],
+                                       cdl_error *err) {
+  cdl_buf cbor;
+  size_t which;
+  cdl_buf_init(&cbor, 0);
+  cdl_error inner = {0};
+  int rc = envelope_load(data, len, VERIFICATION_TYPES,
+                         sizeof VERIFICATION_TYPES / sizeof VERIFICATION_TYPES[0], "key", &which,
+                         &cbor, &inner);
+  if (rc == CDL_OK) rc = decode_body(&cbor, "verification key", decode_verification, xpub, err);
+  cdl_buf_free(&cbor);
+  if (rc != CDL_E_USAGE || inner.code != CDL_E_USAGE) {
+    if (rc != CDL_OK && inner.code != CDL_OK) *err = inner;
+    return rc;
+  }
+  cdl_key k;
+  rc = cdl_keyfile_parse_signing(data, len, &k, NULL, err);
+  if (rc == CDL_OK) memcpy(xpub, k.xpub, 64);
+  wipe(&k, sizeof k);
+  return rc;
+}
+
+int cdl_keyfile_parse_verification(const uint8_t *data, size_t len, uint8_t xpub[64],
+                                   cdl_error *err) {
+  if (len == 0) return cdl_error_set(err, CDL_E_TRUNCATED, 0, "empty key file");
+  if (len > CDL_KEYFILE_MAX_BYTES)
+    return cdl_error_set(err, CDL_E_LIMIT, 0, "key file larger than %d bytes",
+                         CDL_KEYFILE_MAX_BYTES);
+  size_t i = 0;
+  while (i < len && is_json_space(data[i])) i++;
+  if (i < len && data[i] == '{') return parse_verification_envelope(data, len, xpub, err);
+  if (looks_like_text(data, len)) return parse_base64_key(data, len, xpub, err);
+  cdl_key k; /* a binary signing key: its public half */
+  int rc = cdl_keyfile_parse_signing(data, len, &k, NULL, err);
+  if (rc == CDL_OK) memcpy(xpub, k.xpub, 64);
+  wipe(&k, sizeof k);
+  return rc;
+}
+
+int cdl_keyfile_read_verification(const char *path, uint8_t xpub[64], cdl_error *err) {
+  cdl_buf b;
+  cdl_error inner = {0};
+  int rc = read_small_file(path, &b, err);
+  if (rc == CDL_OK && (rc = cdl_keyfile_parse_verification(b.data, b.len, xpub, &inner)) != CDL_OK)
+    with_prefix(path, &inner, err);
+  free_secret_buf(&b);
+  return rc;
 }

@@ -129,10 +129,21 @@ static void sign_proposal(const cdl_key *issuer, uint32_t magic, cdl_buf *enc, s
   cdl_arena_free(&arena);
 }
 
+void cdl_payload_proposal_sign(const cdl_key *issuer, cdl_byron_proposal *p, uint32_t magic,
+                               cdl_buf *out, uint8_t id[32]) {
+  static const uint8_t zero_sig[64];
+  p->issuer = issuer->xpub;
+  p->signature = zero_sig;
+  size_t start = out->len;
+  cdl_byron_proposal_encode(out, p);
+  if (out->failed) return;
+  sign_proposal(issuer, magic, out, start);
+  cdl_blake2b_256(id, out->data + start, out->len - start);
+}
+
 void cdl_payload_proposal_make(const cdl_key *issuer, cdl_byron_version pv, uint64_t max_tx_size,
                                const char *app, uint32_t app_number, uint32_t magic, cdl_buf *out,
                                uint8_t id[32]) {
-  static const uint8_t zero_sig[64];
   cdl_byron_proposal p;
   memset(&p, 0, sizeof p);
   p.block_version = pv;
@@ -140,29 +151,38 @@ void cdl_payload_proposal_make(const cdl_key *issuer, cdl_byron_version pv, uint
       (cdl_byron_opt_u64){.present = true, .value = max_tx_size};
   p.software_version =
       (cdl_byron_software_version){cdl_span_of((const uint8_t *)app, strlen(app)), app_number};
-  p.issuer = issuer->xpub;
-  p.signature = zero_sig;
-  size_t start = out->len;
-  cdl_byron_proposal_encode(out, &p);
+  cdl_payload_proposal_sign(issuer, &p, magic, out, id);
   CDL_ASSERT(!out->failed);
-  sign_proposal(issuer, magic, out, start);
-  cdl_blake2b_256(id, out->data + start, out->len - start);
 }
 
-void cdl_payload_vote_make(const cdl_key *voter, const uint8_t proposal_id[32], uint32_t magic,
-                           cdl_buf *out) {
+void cdl_payload_update_data(cdl_byron_update_data *d, cdl_span system_tag,
+                             const uint8_t installer_hash[32], uint8_t empty_hash[32]) {
+  static const uint8_t nul = 0;
+  cdl_blake2b_256(empty_hash, &nul, 1); /* cardano-ledger's hashRaw "\NUL" */
+  d->system_tag = system_tag;
+  for (int k = 0; k < 4; k++) d->hashes[k] = cdl_span_of(empty_hash, 32);
+  d->hashes[1] = cdl_span_of(installer_hash, 32);
+}
+
+void cdl_payload_vote_sign(const cdl_key *voter, const uint8_t proposal_id[32], bool decision,
+                           uint32_t magic, cdl_buf *out) {
   uint8_t storage[96], sig[64];
   cdl_buf msg;
   cdl_buf_init_fixed(&msg, storage, sizeof storage);
   cdl_byron_msg_prefix(&msg, TAG_VOTE, magic);
   cdl_cbor_enc_array(&msg, 2);
   cdl_cbor_enc_bytes(&msg, proposal_id, 32);
-  cdl_cbor_enc_bool(&msg, true);
+  cdl_cbor_enc_bool(&msg, decision);
   CDL_ASSERT(!msg.failed);
   cdl_key_sign(voter, msg.data, msg.len, sig);
   cdl_byron_vote v = {
       .voter = voter->xpub, .proposal_id = proposal_id, .decision = true, .signature = sig};
   cdl_byron_vote_encode(out, &v);
+}
+
+void cdl_payload_vote_make(const cdl_key *voter, const uint8_t proposal_id[32], uint32_t magic,
+                           cdl_buf *out) {
+  cdl_payload_vote_sign(voter, proposal_id, true, magic, out);
 }
 
 /* ---- The public tx builders (include/cardinal/forge.h) ---- */

@@ -50,7 +50,9 @@ static bool starts(const char *s, const char *prefix) {
 /* The payload kind a rule belongs to (mempool rules: as for a tx). */
 static unsigned payload_kind(const char *rule) {
   if (starts(rule, "delegation.")) return 1;
-  if (starts(rule, "update.vote") || starts(rule, "update.voter")) return 3;
+  if (starts(rule, "update.vote") || starts(rule, "update.voter") ||
+      strcmp(rule, CDL_RULE_UPD_VOTE_REPEAT) == 0)
+    return 3;
   if (starts(rule, "update.")) return 2;
   return 0;
 }

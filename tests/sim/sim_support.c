@@ -90,13 +90,13 @@ static void print_tree(cdl_fs *fs, const char *dir, cdl_buf *out) {
     char *comma = strchr(name, ',');
     next = comma != NULL ? comma + 1 : name + strlen(name);
     if (comma != NULL) *comma = '\0';
-    char path[256];
+    char path[1024];
     snprintf(path, sizeof path, "%s%s%s", dir, dir[0] ? "/" : "", name);
     cdl_buf bytes;
     cdl_buf_init(&bytes, 0);
     cdl_error err = {0};
     int rc = cdl_fs_read_file(fs, path, 1 << 20, &bytes, &err);
-    char head[300];
+    char head[1100];
     snprintf(head, sizeof head, "%s %zu\n", path, bytes.len);
     cdl_buf_append(out, head, strlen(head));
     if (rc == CDL_OK) cdl_buf_append(out, bytes.data, bytes.len);

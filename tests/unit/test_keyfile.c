@@ -570,6 +570,61 @@ static void test_mutations_never_crash(void **state) {
   }
 }
 
+/* ---- Verification keys ---------------------------------------------------
+ * cardano-cli's `byron key to-verification` writes the Base64 text of
+ * the 64-byte key and nothing else; envelopes of the four Byron
+ * verification key types and any signing key file read too. */
+
+static void test_verification_keys(void **state) {
+  (void)state;
+  cdl_key k;
+  cdl_error err = {0};
+  uint8_t xpub[64];
+  test_key(&k, 11);
+  path_t b64 = tmp_path("b64.vk"), env = tmp_path("env.vk");
+  unlink(b64.s);
+  unlink(env.s);
+  assert_int_equal(cdl_keyfile_write_verification(b64.s, k.xpub, CDL_KEYFILE_VKEY_BASE64, &err),
+                   CDL_OK);
+  assert_int_equal(cdl_keyfile_write_verification(env.s, k.xpub, CDL_KEYFILE_VKEY_ENVELOPE, &err),
+                   CDL_OK);
+  cdl_buf text;
+  cdl_buf_init(&text, 0);
+  assert_int_equal(cdl_file_read_all(b64.s, 4096, &text, &err), CDL_OK);
+  assert_int_equal(text.len, 88); /* 64 bytes in Base64, padded, no newline */
+  cdl_buf_free(&text);
+  const char *paths[] = {b64.s, env.s};
+  for (int i = 0; i < 2; i++) {
+    memset(xpub, 0, sizeof xpub);
+    assert_int_equal(cdl_keyfile_read_verification(paths[i], xpub, &err), CDL_OK);
+    assert_memory_equal(xpub, k.xpub, 64);
+  }
+  uint8_t raw[200];
+  size_t n = hex_to_bytes(CLI_RAW_HEX, raw, sizeof raw); /* a signing key: its public half */
+  assert_int_equal(cdl_keyfile_parse_verification(raw, n, xpub, &err), CDL_OK);
+  assert_memory_equal(xpub, raw + 2 + 64, 64);
+  static const struct {
+    const char *text;
+    int code;
+  } BAD[] = {{"", CDL_E_TRUNCATED},
+             {"q3zQQw3/tSXV2qvvz5Cxjb/tVBIuSwXYmBFRAUOjo88=", CDL_E_RANGE}, /* 32 bytes */
+             {"not base64 at all!", CDL_E_BASE64},
+             {"{\"type\": \"PaymentVerificationKeyByron_ed25519_bip32\", \"description\": "
+              "\"\", \"cborHex\": \"5820" "0000000000000000000000000000000000000000000000000000000000000000\"}",
+              CDL_E_RANGE},
+             {"{\"type\": \"StakeVerificationKeyShelley_ed25519\", \"description\": \"\", "
+              "\"cborHex\": \"58200000\"}",
+              CDL_E_USAGE},
+             {"{\"type\": 5}", CDL_E_JSON}};
+  for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+    cdl_error_clear(&err);
+    int rc = cdl_keyfile_parse_verification((const uint8_t *)BAD[i].text, strlen(BAD[i].text),
+                                            xpub, &err);
+    if (rc != BAD[i].code) fail_msg("case %zu: %d (%s), not %d", i, rc, err.message, BAD[i].code);
+    assert_true(err.message[0] != '\0');
+  }
+}
+
 /* ---- Redeem keys and certificates --------------------------------------- */
 
 static void test_redeem_round_trip(void **state) {
@@ -684,7 +739,7 @@ int main(void) {
       cmocka_unit_test(test_binary_rejections),     cmocka_unit_test(test_legacy_grammar),
       cmocka_unit_test(test_envelope_rejections),   cmocka_unit_test(test_empty_and_oversized),
       cmocka_unit_test(test_mutations_never_crash), cmocka_unit_test(test_redeem_round_trip),
-      cmocka_unit_test(test_cert_round_trip),
+      cmocka_unit_test(test_cert_round_trip),       cmocka_unit_test(test_verification_keys),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -26,6 +26,9 @@ int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reads a file; when it is hex text (ASCII hex and whitespace only) it is
  * decoded to bytes. */
 int cli_read_input(const char *path, cdl_buf *out, cdl_error *err);
+/* The same for a file of at most |max_bytes| (as stored: hex takes two
+ * bytes or more a byte). */
+int cli_read_input_max(const char *path, size_t max_bytes, cdl_buf *out, cdl_error *err);
 /* Prints a JSON value on stdout (pretty or one line) and releases it. */
 int cli_print(json_t *value, bool one_line);
 /* Parses a decimal option value into [min, max]. */
@@ -65,6 +68,29 @@ int cli_node_opts_parse(const char *what, int argc, char **argv, cli_node_opts *
  * reported on stderr and its exit code returned. */
 int cli_submit_gentx(const char *socket, uint64_t magic, bool has_magic, cdl_span gentx);
 
+/* ---- Networks, files and refusals for the governance, key, address and
+ * certificate-check commands (args.c, reject.c) ---- */
+#define CLI_MAINNET_MAGIC 764824073u
+/* `--mainnet` (|arg| NULL) or `--testnet-magic ARG` into *magic; false
+ * when the network was already given or ARG is not a 32-bit number. */
+bool cli_network_option(const char *arg, bool *has_magic, uint64_t *magic);
+/* Takes `--NAME VALUE` (or `--NAME=VALUE`) out of argv, so the rest can
+ * go to a shared parser; NULL when absent. *argc shrinks. */
+const char *cli_take_option(int *argc, char **argv, const char *name);
+/* Takes the flag `--NAME` out of argv; whether it was there. */
+bool cli_take_flag(int *argc, char **argv, const char *name);
+/* Refuses to write over |path| (exit 2), as cardano-cli's ensureNewFile;
+ * lstat, so a dangling symlink is not followed either. */
+int cli_refuse_existing(const char *what, const char *path);
+/* Creates |path| (mode 0644) holding |data|; an existing path is refused
+ * (exit 2), a failed write is exit 3. */
+int cli_write_new_file(const char *what, const char *path, const uint8_t *data, size_t len);
+/* Prints {"error": {"rule", "message"}} on stderr; returns EXIT_REJECTED. */
+int cli_report_rule(const char *rule, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The reason of a node's MsgRejectTx, decoded as far as it can be, on
+ * stderr (docs/cli.md "Rejection reasons"); returns EXIT_REJECTED. */
+int cli_report_node_reason(cdl_span reason);
+
 int cmd_genesis(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_tx(int argc, char **argv);
@@ -78,6 +104,7 @@ int cmd_query(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
 int cmd_txgen(int argc, char **argv);
 int cmd_delegation(int argc, char **argv);
+int cmd_governance(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int genesis_create(int argc, char **argv);
 int genesis_print_secrets(int argc, char **argv);
@@ -87,5 +114,14 @@ int tx_build(int argc, char **argv);
 int tx_sign(int argc, char **argv);
 int tx_submit(int argc, char **argv);
 int devnet_watch(int argc, char **argv);
+int governance_show(int argc, char **argv);
+/* Reads a proposal (|vote| false, into |p|) or vote file (into |v|): raw
+ * CBOR as cardano-cli writes them, or hex; |bytes| keeps the file, which
+ * the decoded spans point into. EXIT_OK, or the error reported. */
+int governance_read_payload(const char *path, bool vote, cdl_buf *bytes, cdl_arena *arena,
+                            cdl_byron_proposal *p, cdl_byron_vote *v);
+int key_public(int argc, char **argv);
+int address_build(int argc, char **argv);
+int delegation_check(int argc, char **argv);
 
 #endif /* CARDINAL_CLI_H */

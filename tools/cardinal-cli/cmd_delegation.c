@@ -12,7 +12,8 @@
  *     key, of which only the public half is used);
  *   delegation submit --socket-path S --certificate FILE [--testnet-magic N]
  *     the certificate as the mempool's delegation payload, GenTx
- *     [1, certificate], over local tx-submission.
+ *     [1, certificate], over local tx-submission;
+ *   delegation check-certificate  (cmd_delegation_check.c).
  * The ledger schedules a certificate in a block of slot s for s + 2k and
  * takes it only for the current epoch or the next, once per genesis key
  * and epoch (src/ledger/delegation.c).
@@ -134,5 +135,8 @@ int cmd_delegation(int argc, char **argv) {
                     strcmp(argv[1], "issue-delegation-certificate") == 0))
     return issue_certificate(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "submit") == 0) return submit_certificate(argc - 1, argv + 1);
-  return cli_usage("expected: delegation issue-certificate | delegation submit");
+  if (argc >= 2 && (strcmp(argv[1], "check-certificate") == 0 ||
+                    strcmp(argv[1], "check-delegation") == 0))
+    return delegation_check(argc - 1, argv + 1); /* cmd_delegation_check.c */
+  return cli_usage("expected: delegation issue-certificate | submit | check-certificate");
 }

@@ -5,7 +5,9 @@
  *   key migrate  converts a Byron signing key between cardano-cli's text
  *     envelope, the legacy cardano-sl UserSecret and the bare CBOR XPrv
  *     (formats in src/forge/keyfile.c), as `cardano-cli byron key
- *     migrate-delegate-key-from` does for one direction.
+ *     migrate-delegate-key-from` does for one direction;
+ *   key to-verification, signing-key-public, signing-key-address: the
+ *     key's public half and address (cmd_key_address.c).
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -127,9 +129,13 @@ static int keygen(int argc, char **argv) {
 
 int cmd_key(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "keygen") == 0) return keygen(argc - 1, argv + 1);
+  if (argc >= 2 && (strcmp(argv[1], "to-verification") == 0 ||
+                    strcmp(argv[1], "signing-key-public") == 0 ||
+                    strcmp(argv[1], "signing-key-address") == 0))
+    return key_public(argc - 1, argv + 1); /* cmd_key_address.c */
   if (argc < 2 || strcmp(argv[1], "migrate") != 0)
-    return cli_usage("key: expected 'keygen --secret FILE' or "
-                     "'migrate --in FILE --out FILE [--to envelope|legacy|raw]'");
+    return cli_usage("key: expected keygen, migrate, to-verification, signing-key-public or "
+                     "signing-key-address");
   key_opts o;
   int rc = parse_opts(argc - 1, argv + 1, &o);
   return rc != EXIT_OK ? rc : migrate(&o);

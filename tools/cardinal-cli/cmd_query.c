@@ -83,16 +83,7 @@ static int query_tip(int argc, char **argv) {
 }
 
 static int report_reason(const cdl_buf *reason) {
-  char *hex = malloc(2 * reason->len + 1);
-  if (hex == NULL) return EXIT_FAILURE_IO;
-  cdl_hex_encode(reason->data, reason->len, hex);
-  json_t *e = json_pack("{s:{s:s, s:s}}", "error", "rule", "node.rejected", "reason_cbor", hex);
-  free(hex);
-  char *text = json_dumps(e, JSON_COMPACT);
-  json_decref(e);
-  if (text) fprintf(stderr, "%s\n", text);
-  free(text);
-  return EXIT_REJECTED;
+  return cli_report_node_reason(cdl_span_of(reason->data, reason->len)); /* reject.c */
 }
 
 int cli_submit_gentx(const char *socket, uint64_t magic, bool has_magic, cdl_span gentx) {

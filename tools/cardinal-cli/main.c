@@ -35,11 +35,30 @@ static const char USAGE[] =
     "  key keygen --secret FILE                 a new Byron signing key\n"
     "  key migrate --in FILE --out FILE [--to envelope|legacy|raw]\n"
     "                                           convert a Byron signing key file\n"
+    "  key to-verification --secret FILE --to FILE [--text-envelope]\n"
+    "                                           its verification key (Base64, as cardano-cli)\n"
+    "  key signing-key-public --secret FILE     its key hash and verification key\n"
+    "  key signing-key-address (--testnet-magic N | --mainnet) --secret FILE\n"
+    "                                           its Byron address (Base58)\n"
     "  delegation issue-certificate (--testnet-magic N | --mainnet) --epoch E\n"
     "             --secret GENESIS_KEY --delegate-key KEY --certificate FILE\n"
     "                                           a heavyweight delegation certificate\n"
     "  delegation submit --socket-path S --certificate FILE\n"
     "                                           submit it to a node (a re-delegation)\n"
+    "  delegation check-certificate (--testnet-magic N | --mainnet) --certificate FILE\n"
+    "             [--issuer-key KEY] [--delegate-key KEY] [--genesis FILE]\n"
+    "                                           its signature, issuer and delegate\n"
+    "  governance create-update-proposal (--testnet-magic N | --mainnet) --signing-key K\n"
+    "             --protocol-version-major N --protocol-version-minor N\n"
+    "             --protocol-version-alt N --application-name S --software-version-num N\n"
+    "             --system-tag S --installer-hash H [parameters] --filepath OUT\n"
+    "                                           a signed update proposal (docs/cli.md)\n"
+    "  governance create-proposal-vote (--testnet-magic N | --mainnet) --signing-key K\n"
+    "             --proposal-filepath P (--vote-yes | --vote-no) --output-filepath OUT\n"
+    "  governance submit-update-proposal | submit-proposal-vote --socket-path S\n"
+    "             [--testnet-magic N | --mainnet] --filepath F\n"
+    "                                           submit one to a node\n"
+    "  governance show-proposal | show-vote FILE [--testnet-magic N | --mainnet]\n"
     "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
     "  tx build --tx-in TXID#IX... --tx-out ADDR+LOVELACE... --out-file F\n"
     "                                           an unsigned transaction\n"
@@ -52,6 +71,8 @@ static const char USAGE[] =
     "  txgen --socket-path S --genesis-dir DIR --tps N --duration-s T\n"
     "                                           submit payments, report inclusion and latency\n"
     "  address show ADDRESS                     a Base58 Byron address\n"
+    "  address build --verification-key-file F (--testnet-magic N | --mainnet)\n"
+    "                                           a verification key's Byron address\n"
     "\n"
     "Exit codes: 0 ok, 1 invalid input (JSON error on stderr), 2 usage, 3 I/O failure.\n";
 
@@ -75,7 +96,7 @@ int main(int argc, char **argv) {
                {"address", cmd_address}, {"chain", cmd_chain},   {"key", cmd_key},
                {"db", cmd_db},           {"sync", cmd_sync},     {"devnet", cmd_devnet},
                {"query", cmd_query},     {"submit", cmd_submit}, {"txgen", cmd_txgen},
-               {"delegation", cmd_delegation}};
+               {"delegation", cmd_delegation}, {"governance", cmd_governance}};
   for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
     if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
   }

@@ -52,9 +52,13 @@ int cli_usage(const char *fmt, ...) {
 }
 
 int cli_read_input(const char *path, cdl_buf *out, cdl_error *err) {
+  return cli_read_input_max(path, CLI_MAX_INPUT, out, err);
+}
+
+int cli_read_input_max(const char *path, size_t max_bytes, cdl_buf *out, cdl_error *err) {
   cdl_buf raw;
   cdl_buf_init(&raw, 0);
-  int rc = cdl_file_read_all(path, CLI_MAX_INPUT, &raw, err);
+  int rc = cdl_file_read_all(path, max_bytes, &raw, err);
   if (rc == CDL_OK && cdl_hex_is_text(raw.data, raw.len)) {
     rc = cdl_hex_decode_loose(raw.data, raw.len, out, err);
   } else if (rc == CDL_OK) {
