@@ -11,61 +11,7 @@
 
 #include <jansson.h>
 
-#include "../unit/support.h"
-
-static char stdout_buf[1 << 24], stderr_buf[8192];
-
-/* Runs `cardinal-cli ARGS`; returns the exit code, output in the buffers. */
-static int cli(const char *args) {
-  char cmd[4096], err_path[] = "/tmp/cdl-cli-err-XXXXXX";
-  int fd = mkstemp(err_path);
-  assert_true(fd >= 0);
-  snprintf(cmd, sizeof cmd, "%s %s 2>%s", CDL_CLI, args, err_path);
-  FILE *p = popen(cmd, "r");
-  assert_non_null(p);
-  size_t n = fread(stdout_buf, 1, sizeof stdout_buf - 1, p);
-  stdout_buf[n] = '\0';
-  int status = pclose(p);
-  FILE *e = fdopen(fd, "r");
-  n = fread(stderr_buf, 1, sizeof stderr_buf - 1, e);
-  stderr_buf[n] = '\0';
-  fclose(e);
-  unlink(err_path);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static json_t *parse(const char *text) {
-  json_error_t jerr;
-  json_t *j = json_loads(text, 0, &jerr);
-  if (j == NULL) fail_msg("not JSON (%s): %.200s", jerr.text, text);
-  return j;
-}
-
-static const char *str(json_t *obj, const char *key) {
-  const char *s = json_string_value(json_object_get(obj, key));
-  if (s == NULL) fail_msg("no string field %s", key);
-  return s;
-}
-
-static json_int_t num(json_t *obj, const char *key) {
-  json_t *v = json_object_get(obj, key);
-  if (!json_is_integer(v)) fail_msg("no integer field %s", key);
-  return json_integer_value(v);
-}
-
-/* The rule named in the error JSON on stderr. */
-static const char *error_rule(void) {
-  static char rule[64];
-  /* Progress lines may precede the error: it is the last line. */
-  size_t len = strlen(stderr_buf);
-  while (len > 0 && stderr_buf[len - 1] == '\n') stderr_buf[--len] = '\0';
-  const char *last = strrchr(stderr_buf, '\n');
-  json_t *j = parse(last ? last + 1 : stderr_buf);
-  const char *r = str(json_object_get(j, "error"), "rule");
-  snprintf(rule, sizeof rule, "%s", r ? r : "");
-  json_decref(j);
-  return rule;
-}
+#include "cli_support.h"
 
 static void test_genesis_commands(void **state) {
   (void)state;
@@ -577,17 +523,6 @@ static void test_db_commands(void **state) {
   json_decref(j);
   snprintf(args, sizeof args, "rm -rf %s", dir);
   assert_int_equal(system(args), 0);
-}
-
-/* Runs a printf-formatted shell command, which must succeed. */
-static void shell_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void shell_ok(const char *fmt, ...) {
-  char cmd[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  if (system(cmd) != 0) fail_msg("failed: %s", cmd);
 }
 
 /* `cd DIR && cksum` of every file of a database but its lock (whose

@@ -1,0 +1,77 @@
+/*
+ * cli_support.c: see cli_support.h.
+ */
+#include "cli_support.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char stdout_buf[1 << 24], stderr_buf[8192];
+
+int cli(const char *args) {
+  char cmd[65536], err_path[] = "/tmp/cdl-cli-err-XXXXXX";
+  int fd = mkstemp(err_path);
+  assert_true(fd >= 0);
+  snprintf(cmd, sizeof cmd, "%s %s 2>%s", CDL_CLI, args, err_path);
+  FILE *p = popen(cmd, "r");
+  assert_non_null(p);
+  size_t n = fread(stdout_buf, 1, sizeof stdout_buf - 1, p);
+  stdout_buf[n] = '\0';
+  int status = pclose(p);
+  FILE *e = fdopen(fd, "r");
+  n = fread(stderr_buf, 1, sizeof stderr_buf - 1, e);
+  stderr_buf[n] = '\0';
+  fclose(e);
+  unlink(err_path);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+json_t *parse(const char *text) {
+  json_error_t jerr;
+  json_t *j = json_loads(text, 0, &jerr);
+  if (j == NULL)
+    fail_msg("not JSON (%s): %.200s", jerr.text, text);
+  return j;
+}
+
+const char *str(json_t *obj, const char *key) {
+  const char *s = json_string_value(json_object_get(obj, key));
+  if (s == NULL)
+    fail_msg("no string field %s", key);
+  return s;
+}
+
+json_int_t num(json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
+  if (!json_is_integer(v))
+    fail_msg("no integer field %s", key);
+  return json_integer_value(v);
+}
+
+const char *error_rule(void) {
+  static char rule[64];
+  /* Progress lines may precede the error: it is the last line. */
+  size_t len = strlen(stderr_buf);
+  while (len > 0 && stderr_buf[len - 1] == '\n')
+    stderr_buf[--len] = '\0';
+  const char *last = strrchr(stderr_buf, '\n');
+  json_t *j = parse(last ? last + 1 : stderr_buf);
+  const char *r = str(json_object_get(j, "error"), "rule");
+  snprintf(rule, sizeof rule, "%s", r ? r : "");
+  json_decref(j);
+  return rule;
+}
+
+void shell_ok(const char *fmt, ...) {
+  char cmd[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  if (system(cmd) != 0)
+    fail_msg("failed: %s", cmd);
+}
