@@ -624,17 +624,13 @@ static void assert_same_outputs(const cdl_lsq_utxo_answer *a, const expected *wa
   }
 }
 
-static void test_cardinal_queries(void **state) {
-  (void)state;
-  client c;
-  cardinal_init(&c);
-  static const uint8_t CONSTANTS[] = {0x81, 0x19, 0xcd, 0x03};
-  /* [21600, 2160, 764824073, false, 20000 ms, 7 genesis keys] */
-  expect_result(&c, CONSTANTS, sizeof CONSTANTS, "861954601908701a2d964a09f4194e2007");
-  /* Three genesis AVVM addresses and one nobody paid: the answer holds
-   * exactly the ledger's outputs at them. */
-  cdl_buf addr[4], q;
-  cdl_span spans[4];
+static const uint8_t CONSTANTS[] = {0x81, 0x19, 0xcd, 0x03};
+/* [21600, 2160, 764824073, false, 20000 ms, 7 genesis keys] */
+static const char MAINNET_CONSTANTS[] = "861954601908701a2d964a09f4194e2007";
+
+/* The redeem addresses of the first three genesis AVVM entries, and one
+ * of a key nobody paid. */
+static void avvm_addresses(cdl_buf addr[4], cdl_span spans[4]) {
   for (size_t i = 0; i < 4; i++) {
     cdl_buf_init(&addr[i], 0);
     uint8_t pk[32];
@@ -643,6 +639,17 @@ static void test_cardinal_queries(void **state) {
     assert_int_equal(cdl_byron_address_make_redeem(pk, false, 0, &addr[i]), CDL_OK);
     spans[i] = cdl_span_of(addr[i].data, addr[i].len);
   }
+}
+
+static void test_cardinal_queries(void **state) {
+  (void)state;
+  client c;
+  cardinal_init(&c);
+  expect_result(&c, CONSTANTS, sizeof CONSTANTS, MAINNET_CONSTANTS);
+  /* The answer holds exactly the ledger's outputs at the addresses. */
+  cdl_buf addr[4], q;
+  cdl_span spans[4];
+  avvm_addresses(addr, spans);
   expected want = {0};
   cdl_ledger_utxo_by_address(cdl_chaindb_ledger(S.db), spans, 4, expect_output, &want);
   assert_int_equal(want.n, 3);
@@ -664,23 +671,35 @@ static void test_cardinal_queries(void **state) {
   want.n = 2;
   assert_same_outputs(&a, &want);
   cdl_lsq_utxo_answer_free(&a);
-  /* Over the bounds, or malformed: the connection ends with the reason. */
-  cdl_span many[CDL_LSQ_UTXO_MAX_ADDRESSES + 1];
+  sc_free(&c);
+  for (size_t i = 0; i < 4; i++) cdl_buf_free(&addr[i]);
+  cdl_buf_free(&q);
+}
+
+/* Over the bounds, malformed, or not answerable: the connection ends
+ * with the reason. */
+static void test_cardinal_query_refusals(void **state) {
+  (void)state;
+  client c;
+  cdl_buf addr[4], q;
+  cdl_span spans[4], many[CDL_LSQ_UTXO_MAX_ADDRESSES + 1];
+  avvm_addresses(addr, spans);
   for (size_t i = 0; i <= CDL_LSQ_UTXO_MAX_ADDRESSES; i++) many[i] = spans[i % 4];
-  cdl_buf_reset(&q);
+  cdl_buf_init(&q, 0);
   cdl_lsq_enc_utxo_by_address(&q, many, CDL_LSQ_UTXO_MAX_ADDRESSES + 1);
-  expect_query_refused(&c, &q, CDL_E_LIMIT, "65 addresses in one query, over 64");
   cardinal_init(&c);
+  expect_query_refused(&c, &q, CDL_E_LIMIT, "65 addresses in one query, over 64");
   static uint8_t big[1100];
   big[0] = 0x59, big[1] = 0x04, big[2] = 0x49; /* a byte string of 1097 bytes */
   cdl_span huge = cdl_span_of(big, sizeof big);
   cdl_buf_reset(&q);
   cdl_lsq_enc_utxo_by_address(&q, &huge, 1);
-  expect_query_refused(&c, &q, CDL_E_LIMIT, "1100 bytes, over 1024");
   cardinal_init(&c);
+  expect_query_refused(&c, &q, CDL_E_LIMIT, "1100 bytes, over 1024");
   cdl_buf_reset(&q);
   cdl_cbor_enc_array(&q, 1);
   cdl_cbor_enc_uint(&q, CDL_LSQ_Q_UTXO_BY_ADDRESS);
+  cardinal_init(&c);
   expect_query_refused(&c, &q, CDL_E_TYPE, "1 fields, expected 2");
   /* No slot length given: the constants are not answered. */
   local_init(&c);
@@ -694,7 +713,7 @@ static void test_cardinal_queries(void **state) {
   cdl_n2n_server_set_slot_ms(c.srv, 20000);
   assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_IMMUTABLE_TIP}).kind,
                    CDL_LSQ_ACQUIRED);
-  expect_result(&c, CONSTANTS, sizeof CONSTANTS, "861954601908701a2d964a09f4194e2007");
+  expect_result(&c, CONSTANTS, sizeof CONSTANTS, MAINNET_CONSTANTS);
   cdl_buf_reset(&q);
   cdl_lsq_enc_utxo_by_address(&q, spans, 1);
   expect_query_refused(&c, &q, CDL_E_NOT_FOUND, "no longer kept");
@@ -780,6 +799,7 @@ int main(void) {
       cmocka_unit_test(test_local_chain_sync),
       cmocka_unit_test(test_local_state_query),
       cmocka_unit_test(test_cardinal_queries),
+      cmocka_unit_test(test_cardinal_query_refusals),
       cmocka_unit_test(test_points_need_their_slot),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -62,7 +62,8 @@ static uint64_t best_change(const tx_plan *p, uint64_t rest) {
   return best;
 }
 
-/* fee and change from what is given; false (reported) when unbalanced. */
+/* Fee, change and sizes from what is given: EXIT_OK, or the refusal of an
+ * unbalanced tx reported and its exit code. */
 static int settle(tx_plan *p, uint64_t rest) {
   if (!p->has_change) {
     if (p->has_fee && p->fee_given != rest)
