@@ -639,4 +639,86 @@ int cdl_byron_genesis_utxo(const cdl_byron_genesis *g, bool requires_magic,
                            cdl_arena *arena, cdl_byron_utxo_entry **out,
                            size_t *n, cdl_error *err);
 
+/* ---- The update interface state (update_state.c) -------------------------
+ * The Byron local-state query GetUpdateInterfaceState's answer, as
+ * cardano-ledger encodes it (Cardano.Chain.Update.Validation.Interface
+ * State ToCBOR, and each component's): an 11-element array of the epoch,
+ * the adopted version and parameters, the candidates (a list), the
+ * application versions, registered protocol and software proposals,
+ * confirmed proposals, votes (maps), endorsements (a tag-258 set) and
+ * registration slots (a map). Read from hostile bytes: every collection
+ * is bounded, every type checked; hashes point into the input. */
+#define CDL_BYRON_UPD_MAX_ITEMS 1024 /* per collection */
+#define CDL_BYRON_UPD_MAX_METADATA 64 /* system tags per metadata map */
+#define CDL_BYRON_UPD_MAX_NAME 64     /* bytes of an application name or system tag */
+
+typedef struct cdl_byron_upd_metadata {
+  cdl_span system_tag;        /* UTF-8 */
+  const uint8_t *installer;   /* 32 bytes */
+} cdl_byron_upd_metadata;
+typedef struct cdl_byron_upd_candidate {
+  uint64_t slot;
+  cdl_byron_version pv;
+  cdl_byron_protocol_params pp;
+} cdl_byron_upd_candidate;
+typedef struct cdl_byron_upd_app {
+  cdl_span name;
+  uint32_t version;
+  uint64_t slot;
+  cdl_byron_upd_metadata *metadata;
+  size_t n_metadata;
+} cdl_byron_upd_app;
+typedef struct cdl_byron_upd_protocol {
+  const uint8_t *id; /* 32 bytes: the proposal's UpId */
+  cdl_byron_version pv;
+  cdl_byron_protocol_params pp;
+} cdl_byron_upd_protocol;
+typedef struct cdl_byron_upd_software {
+  const uint8_t *id;
+  cdl_byron_software_version sv;
+  cdl_byron_upd_metadata *metadata;
+  size_t n_metadata;
+} cdl_byron_upd_software;
+typedef struct cdl_byron_upd_slot { /* confirmed at / registered at */
+  const uint8_t *id;
+  uint64_t slot;
+} cdl_byron_upd_slot;
+typedef struct cdl_byron_upd_votes {
+  const uint8_t *id;
+  const uint8_t **voters; /* key hashes, 28 bytes each */
+  size_t n_voters;
+} cdl_byron_upd_votes;
+typedef struct cdl_byron_upd_endorsement {
+  cdl_byron_version pv;
+  const uint8_t *key_hash; /* 28 bytes */
+} cdl_byron_upd_endorsement;
+
+typedef struct cdl_byron_update_state {
+  uint64_t epoch;
+  cdl_byron_version adopted_pv;
+  cdl_byron_protocol_params adopted_pp;
+  cdl_byron_upd_candidate *candidates;
+  size_t n_candidates;
+  cdl_byron_upd_app *apps;
+  size_t n_apps;
+  cdl_byron_upd_protocol *protocol;
+  size_t n_protocol;
+  cdl_byron_upd_software *software;
+  size_t n_software;
+  cdl_byron_upd_slot *confirmed;
+  size_t n_confirmed;
+  cdl_byron_upd_votes *votes;
+  size_t n_votes;
+  cdl_byron_upd_endorsement *endorsements;
+  size_t n_endorsements;
+  cdl_byron_upd_slot *registered;
+  size_t n_registered;
+} cdl_byron_update_state;
+
+/* Decodes exactly one state (no trailing bytes); memory from ctx->arena. */
+int cdl_byron_update_state_decode(const uint8_t *p, size_t n, cdl_byron_ctx *ctx,
+                                  cdl_byron_update_state *st);
+/* ProtocolParameters as cdl_byron_params_encode writes them. */
+int cdl_byron_params_read(cdl_cbor_cursor *cur, cdl_byron_protocol_params *pp);
+
 #endif /* CARDINAL_BYRON_H */

@@ -176,6 +176,37 @@ void cdl_ledger_update_view_get(const cdl_ledger *l, cdl_ledger_update_view *v);
  * versions, candidates or endorsements (not encodable yet). */
 int cdl_ledger_encode_update_state(const cdl_ledger *l, cdl_buf *b, cdl_error *err);
 
+/* ---- UTxO look-ups and constants (query_utxo.c) ----
+ * Read-only views for the local state query's own answers (docs/network.md
+ * "Cardinal's own queries"). An output's address is its CBOR item as a tx
+ * output carries it, borrowed from the ledger: valid until the ledger
+ * next changes. */
+typedef struct cdl_ledger_output {
+  uint8_t tx_id[32];
+  uint32_t index;
+  cdl_span address;
+  uint64_t lovelace;
+} cdl_ledger_output;
+/* Returns false to stop the walk. */
+typedef bool (*cdl_ledger_output_fn)(void *ctx, const cdl_ledger_output *o);
+/* Every unspent output whose address bytes equal one of |addrs|, in no
+ * particular order, until |visit| returns false. The UTxO has no index by
+ * address: this is one pass over all of it, O(entries x n) length
+ * compares (a byte compare only where the lengths agree), so callers
+ * bound n. A fork sees its base's outputs less those it spent. */
+void cdl_ledger_utxo_by_address(const cdl_ledger *l, const cdl_span *addrs, size_t n,
+                                cdl_ledger_output_fn visit, void *ctx);
+/* The unspent output an input names, if present (a hash look-up). */
+bool cdl_ledger_utxo_lookup(const cdl_ledger *l, const uint8_t tx_id[32], uint32_t index,
+                            cdl_ledger_output *out);
+typedef struct cdl_ledger_constants {
+  uint32_t protocol_magic;
+  bool requires_magic; /* addresses carry the network magic */
+  uint64_t k, epoch_slots;
+  size_t genesis_keys;
+} cdl_ledger_constants;
+void cdl_ledger_get_constants(const cdl_ledger *l, cdl_ledger_constants *c);
+
 /* ---- The parts of a block, for tests of the rules on constructed
  * payloads. Each runs inside its own transaction: on a rejection the
  * state is unchanged. |slot| is the block's slot. ---- */

@@ -65,6 +65,11 @@ typedef struct cdl_n2n_chain {
    * the tip (GetUpdateInterfaceState's answer, cdl_ledger_encode_update_state),
    * appended to |out|. */
   int (*encode_update_state)(void *ctx, cdl_buf *out, cdl_error *err);
+  /* The tip's ledger, for Cardinal's own queries (the UTxO, the chain's
+   * constants; docs/network.md "Cardinal's own queries"); NULL (or no
+   * function) when the chain has none: those queries then end the
+   * connection, as on a node that does not know them. */
+  const cdl_ledger *(*ledger)(void *ctx);
 } cdl_n2n_chain;
 /* The interface over a ChainDB (chain_chaindb.c), which outlives every
  * server given it. */
@@ -117,6 +122,9 @@ uint32_t cdl_n2n_server_version(const cdl_n2n_server *s);
 bool cdl_n2n_server_finished(const cdl_n2n_server *s);
 /* The genesis start time, for the state query GetSystemStart. */
 void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds);
+/* The genesis slot length, for Cardinal's chain-constants query (0, the
+ * default: that query ends the connection, as an unknown one does). */
+void cdl_n2n_server_set_slot_ms(cdl_n2n_server *s, uint64_t slot_ms);
 /* How a transaction that a peer (tx-submission) or a client (local
  * tx-submission) hands over is judged and kept: the caller decides which
  * ledger and which slot judge it (the node kernel: its tip's ledger at

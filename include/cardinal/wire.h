@@ -313,6 +313,85 @@ const char *cdl_lsq_name(unsigned kind);
 int cdl_lsq_decode(const uint8_t *p, size_t n, cdl_lsq_msg *m, size_t *used, cdl_error *err);
 void cdl_lsq_encode(cdl_buf *b, const cdl_lsq_msg *m);
 
+/* ---- Cardinal's own local-state queries (localstate_cardinal.c) ----------
+ * docs/network.md "Cardinal's own queries": top-level queries [tag, ...]
+ * with tags far from the Haskell node's (0..4), which a Haskell node
+ * cannot decode (it closes the connection). Results are not wrapped:
+ *   [0xCD01, [* address]]      UTxO at addresses (each the address's CBOR
+ *                              item as a tx output holds it)
+ *       -> [complete, [* [[txid, index], [address, lovelace]]]]
+ *   [0xCD02, [* [txid, index]]] UTxO of inputs  -> the same form
+ *   [0xCD03]                   chain constants
+ *       -> [epochSlots, k, protocolMagic, requiresMagic, slotMs, genesisKeys]
+ * A UTxO answer stops before it would pass CDL_LSQ_UTXO_ANSWER_MAX bytes,
+ * with complete = false. */
+#define CDL_LSQ_Q_UTXO_BY_ADDRESS 0xCD01u
+#define CDL_LSQ_Q_UTXO_BY_INPUT 0xCD02u
+#define CDL_LSQ_Q_CHAIN_CONSTANTS 0xCD03u
+#define CDL_LSQ_UTXO_MAX_ADDRESSES 64
+#define CDL_LSQ_UTXO_MAX_INPUTS 1024
+#define CDL_LSQ_ADDRESS_MAX_BYTES 1024
+/* Half the largest message a connection queues (CDL_MUX_MESSAGE_MAX) and
+ * a quarter of what the CLI reads (CDL_LOCAL_MAX_REPLY). */
+#define CDL_LSQ_UTXO_ANSWER_MAX ((size_t)1 << 20)
+
+typedef struct cdl_lsq_txin {
+  uint8_t tx_id[32];
+  uint32_t index;
+} cdl_lsq_txin;
+
+/* A Cardinal query as the server reads it; addresses point into the
+ * query's bytes. */
+typedef struct cdl_lsq_cardinal_query {
+  uint64_t tag;
+  size_t n; /* addresses or inputs */
+  cdl_span addresses[CDL_LSQ_UTXO_MAX_ADDRESSES];
+  cdl_lsq_txin inputs[CDL_LSQ_UTXO_MAX_INPUTS];
+} cdl_lsq_cardinal_query;
+
+/* Whether |q| is [tag, ...] with one of Cardinal's tags (it may still be
+ * malformed). */
+bool cdl_lsq_is_cardinal_query(cdl_span q);
+/* Reads one, checking its form and bounds: CDL_E_LIMIT past the counts
+ * or the address size, the decoder's codes otherwise. */
+int cdl_lsq_cardinal_query_read(cdl_span q, cdl_lsq_cardinal_query *out, cdl_error *err);
+void cdl_lsq_enc_utxo_by_address(cdl_buf *b, const cdl_span *addrs, size_t n);
+void cdl_lsq_enc_utxo_by_input(cdl_buf *b, const cdl_lsq_txin *ins, size_t n);
+void cdl_lsq_enc_chain_constants_query(cdl_buf *b);
+
+/* A UTxO answer is built by appending entries to |entries| while the whole
+ * answer stays within CDL_LSQ_UTXO_ANSWER_MAX: false (nothing appended)
+ * when this entry would pass it. Then _enc_utxo_answer writes it. */
+bool cdl_lsq_utxo_entry_add(cdl_buf *entries, const cdl_lsq_txin *in, cdl_span address,
+                            uint64_t lovelace);
+void cdl_lsq_enc_utxo_answer(cdl_buf *b, bool complete, size_t n, cdl_span entries);
+
+typedef struct cdl_lsq_utxo_entry {
+  cdl_lsq_txin in;
+  cdl_span address; /* into the answer's bytes */
+  uint64_t lovelace;
+} cdl_lsq_utxo_entry;
+typedef struct cdl_lsq_utxo_answer {
+  bool complete;
+  size_t n;
+  cdl_lsq_utxo_entry *entries; /* malloc'd: cdl_lsq_utxo_answer_free */
+} cdl_lsq_utxo_answer;
+/* Reads an answer (hostile bytes: types, sizes and values checked; each
+ * address a well-formed item of at most CDL_LSQ_ADDRESS_MAX_BYTES). */
+int cdl_lsq_utxo_answer_read(cdl_span r, cdl_lsq_utxo_answer *a, cdl_error *err);
+void cdl_lsq_utxo_answer_free(cdl_lsq_utxo_answer *a);
+
+typedef struct cdl_lsq_chain_constants {
+  uint64_t epoch_slots, k, slot_ms;
+  uint32_t protocol_magic;
+  bool requires_magic;
+  uint32_t genesis_keys;
+} cdl_lsq_chain_constants;
+void cdl_lsq_enc_chain_constants(cdl_buf *b, const cdl_lsq_chain_constants *c);
+/* Reads one; every value checked against the bounds a Byron genesis
+ * allows (k, slot length, genesis keys), epochSlots = 10k. */
+int cdl_lsq_chain_constants_read(cdl_span r, cdl_lsq_chain_constants *c, cdl_error *err);
+
 /* ---- Local tx-submission (node-to-client 6) ------------------------------
  * The tx is the hard-fork GenTx, the reason the hard-fork apply-tx error
  * (docs/network.md "Local tx-submission"); both raw items here. */

@@ -87,6 +87,10 @@ void utxo_free(utxo *u);
 size_t utxo_visible_count(const utxo *u);
 uint64_t utxo_visible_lovelace(const utxo *u);
 const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index);
+/* Calls |fn| on every visible entry (a fork's own live entries, then
+ * those of its base it neither spent nor replaced), in no particular
+ * order, until |fn| returns false; false when it stopped early. */
+bool utxo_each(const utxo *u, bool (*fn)(void *ctx, const utxo_entry *e), void *ctx);
 /* Insert takes a copy of the address; fails on a present key or memory. */
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
                 const cdl_byron_address *addr, uint64_t lovelace);

@@ -117,6 +117,28 @@ const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t ind
   return utxo_find(u->base, tx_id, index);
 }
 
+/* The base's entries seen through a fork: those the fork holds no entry
+ * of (a dead one is spent, a live one replaced it). */
+typedef struct each_below {
+  const utxo *over;
+  bool (*fn)(void *ctx, const utxo_entry *e);
+  void *ctx;
+} each_below;
+
+static bool visit_below(void *ctx, const utxo_entry *e) {
+  const each_below *b = ctx;
+  return own_entry(b->over, e->tx_id, e->index) != NULL || b->fn(b->ctx, e);
+}
+
+bool utxo_each(const utxo *u, bool (*fn)(void *ctx, const utxo_entry *e), void *ctx) {
+  for (size_t i = 0; i < u->count; i++)
+    if (!u->entries[i].dead && !fn(ctx, &u->entries[i])) return false;
+  if (u->base == NULL) return true;
+  CDL_ASSERT(u->base->generation == u->base_generation); /* the base changed under us */
+  each_below below = {u, fn, ctx};
+  return utxo_each(u->base, visit_below, &below);
+}
+
 static void link_slot(utxo *u, uint32_t hash, uint32_t ref) {
   size_t i = home_of(u, hash);
   while (u->slots[i].ref != 0) i = next_slot(u, i);

@@ -50,6 +50,8 @@ static int encode_update_state(void *ctx, cdl_buf *out, cdl_error *err) {
   return cdl_ledger_encode_update_state(cdl_chaindb_ledger(ctx), out, err);
 }
 
+static const cdl_ledger *tip_ledger(void *ctx) { return cdl_chaindb_ledger(ctx); }
+
 void cdl_n2n_chain_of_chaindb(cdl_chaindb *db, cdl_n2n_chain *out) {
   *out = (cdl_n2n_chain){.ctx = db,
                          .tip = tip,
@@ -60,7 +62,8 @@ void cdl_n2n_chain_of_chaindb(cdl_chaindb *db, cdl_n2n_chain *out) {
                          .follower_del = follower_del,
                          .follower_intersect = follower_intersect,
                          .follower_next = follower_next,
-                         .encode_update_state = encode_update_state};
+                         .encode_update_state = encode_update_state,
+                         .ledger = tip_ledger};
 }
 
 /* ---- The mempool's reads and the tip judge ---- */

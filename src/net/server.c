@@ -291,6 +291,8 @@ void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds) {
   s->system_start_unix = unix_seconds;
 }
 
+void cdl_n2n_server_set_slot_ms(cdl_n2n_server *s, uint64_t slot_ms) { s->slot_ms = slot_ms; }
+
 void cdl_n2n_server_set_txs(cdl_n2n_server *s, cdl_n2n_txs txs, cdl_n2n_tx_judge judge) {
   s->txs = txs;
   s->judge = judge;

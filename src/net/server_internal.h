@@ -58,6 +58,7 @@ struct cdl_n2n_server {
   bool handshake_done, ready, finished;
   bool local; /* node-to-client: local chain-sync (whole blocks), state query */
   uint64_t system_start_unix;
+  uint64_t slot_ms; /* the genesis slot length; 0: not given */
   cdl_n2n_txs txs;        /* .next NULL: no transaction protocols */
   cdl_n2n_tx_judge judge; /* the caller's: which ledger and slot judge a tx */
   uint32_t version;
@@ -141,6 +142,12 @@ int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 /* When the peer's reply is due at the latest; UINT64_MAX: none. */
 uint64_t srv_tx_submission_deadline(const cdl_n2n_server *s);
 int srv_local_state_query(cdl_n2n_server *s, cdl_error *err);
+/* Fails unless the tip is still the acquired point: only the tip's
+ * ledger state is kept. */
+int srv_lsq_at_tip(cdl_n2n_server *s, cdl_error *err);
+/* Cardinal's own queries (server_local_cardinal.c): the answer to |q|,
+ * one of them (cdl_lsq_is_cardinal_query), appended to |r|. */
+int srv_lsq_cardinal(cdl_n2n_server *s, cdl_span q, cdl_buf *r, cdl_error *err);
 int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err);
 int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err);
 /* An await-acquire waits and the mempool has changed since. */

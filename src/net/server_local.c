@@ -14,6 +14,7 @@
  *   [0, [2, [1]]]       GetCurrentEra     0 (Byron)
  *   [0, [0, [0, 0]]]    Byron GetUpdateInterfaceState, when the tip is
  *                       still the acquired point: [state]
+ *   [0xCD01..0xCD03, ...]  Cardinal's own queries (server_local_cardinal.c)
  */
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,16 @@ static void enc_system_start(cdl_buf *b, uint64_t unix_seconds) {
   cdl_cbor_enc_uint(b, secs * PICO_PER_SEC);
 }
 
+int srv_lsq_at_tip(cdl_n2n_server *s, cdl_error *err) {
+  cdl_tip tip;
+  srv_tip(s, &tip);
+  if (!cdl_point_eq(&tip.point, &s->lsq.point))
+    return cdl_error_set(err, CDL_E_NOT_FOUND, 0,
+                         "local-state-query: the ledger state of the acquired point is no "
+                         "longer kept (the tip moved)");
+  return CDL_OK;
+}
+
 static int answer(cdl_n2n_server *s, cdl_span q, cdl_buf *r, cdl_error *err) {
   if (is_query(q, Q_SYSTEM_START, sizeof Q_SYSTEM_START)) {
     enc_system_start(r, s->system_start_unix);
@@ -64,14 +75,11 @@ static int answer(cdl_n2n_server *s, cdl_span q, cdl_buf *r, cdl_error *err) {
   } else if (is_query(q, Q_CURRENT_ERA, sizeof Q_CURRENT_ERA)) {
     cdl_cbor_enc_uint(r, 0);
   } else if (is_query(q, Q_BYRON_STATE, sizeof Q_BYRON_STATE)) {
-    cdl_tip tip;
-    srv_tip(s, &tip);
-    if (!cdl_point_eq(&tip.point, &s->lsq.point))
-      return cdl_error_set(err, CDL_E_NOT_FOUND, 0,
-                           "local-state-query: the ledger state of the acquired point is no "
-                           "longer kept (the tip moved)");
+    CDL_TRY(srv_lsq_at_tip(s, err));
     cdl_cbor_enc_array(r, 1); /* QueryIfCurrent: the era matched */
     CDL_TRY(s->chain.encode_update_state(s->chain.ctx, r, err));
+  } else if (cdl_lsq_is_cardinal_query(q)) {
+    return srv_lsq_cardinal(s, q, r, err);
   } else {
     return cdl_error_set(err, CDL_E_PROTOCOL, 0,
                          "local-state-query: a query this node does not know");

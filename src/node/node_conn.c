@@ -97,6 +97,7 @@ int node_conn_attach_client(cdl_node *n, node_conn *c, uint64_t now_us, cdl_erro
 /* What every server of the node is given: its mempool and slot. */
 static void setup_server(cdl_node *n, node_conn *c) {
   cdl_n2n_server_set_system_start(c->srv, (uint64_t)n->cfg.genesis->start_time);
+  cdl_n2n_server_set_slot_ms(c->srv, n->cfg.genesis->params.slot_duration_ms);
   cdl_n2n_server_set_txs(c->srv, cdl_n2n_txs_of_mempool(n->mp),
                          (cdl_n2n_tx_judge){node_judge_tx, n});
 }

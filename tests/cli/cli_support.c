@@ -14,7 +14,7 @@
 char stdout_buf[1 << 24], stderr_buf[8192];
 
 int cli(const char *args) {
-  char cmd[4096], err_path[] = "/tmp/cdl-cli-err-XXXXXX";
+  char cmd[65536], err_path[] = "/tmp/cdl-cli-err-XXXXXX";
   int fd = mkstemp(err_path);
   assert_true(fd >= 0);
   snprintf(cmd, sizeof cmd, "%s %s 2>%s", CDL_CLI, args, err_path);

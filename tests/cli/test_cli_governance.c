@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cardinal/forge.h"
 #include "cli_support.h"
 
 #define GOLDEN CDL_VECTORS_DIR "/cardano-cli/byron"
@@ -489,6 +490,43 @@ static void make(const char *dir, const char *what, const char *key, const char 
   json_decref(j);
 }
 
+/* DIR/tx: an unsigned tx spending input 3 of a tx that never was, paying
+ * 1 ADA to cardano-cli's golden key. Made with the library, as `tx build`
+ * refuses an input its node does not hold: the node must see this one. */
+static void write_missing_input_tx(const char *dir) {
+  shell_ok("%s key signing-key-address --testnet-magic 7 --secret %s/byron.skey | "
+           "sed -n 's/.*\"address\": \"\\([^\"]*\\)\".*/\\1/p' > %s/addr",
+           CDL_CLI, GOLDEN, dir);
+  char path[512], b58[256] = "";
+  snprintf(path, sizeof path, "%s/addr", dir);
+  FILE *f = fopen(path, "r");
+  assert_non_null(f);
+  assert_non_null(fgets(b58, sizeof b58, f));
+  fclose(f);
+  b58[strcspn(b58, "\n")] = '\0';
+  cdl_buf addr, tx;
+  cdl_buf_init(&addr, 0);
+  cdl_buf_init(&tx, 0);
+  cdl_error err = {0};
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_byron_ctx ctx = {&arena, &err, 0};
+  cdl_byron_address parsed;
+  assert_int_equal(cdl_byron_address_from_base58(b58, &addr, &ctx, &parsed), CDL_OK);
+  cdl_payload_tx_input in = {.index = 3};
+  cdl_payload_tx_output out = {cdl_span_of(addr.data, addr.len), 1000000};
+  uint8_t id[32];
+  cdl_payload_tx_body(&in, 1, &out, 1, &tx, id);
+  snprintf(path, sizeof path, "%s/tx", dir);
+  f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(tx.data, 1, tx.len, f), tx.len);
+  fclose(f);
+  cdl_arena_free(&arena);
+  cdl_buf_free(&addr);
+  cdl_buf_free(&tx);
+}
+
 /* The node's ledger judges: who proposes and votes, for what, signed for
  * which network; each refusal comes back as the ledger's rule. */
 static void test_submit_to_node(void **state) {
@@ -542,12 +580,10 @@ static void test_submit_to_node(void **state) {
                 "governance submit-proposal-vote %s %s/node.socket --filepath %s/v4", S, d, d);
   /* A tx spending an input that never was: the Haskell node's own
    * encoding of a missing input, decoded, the input named. */
-  shell_ok("%s key signing-key-address --testnet-magic 7 --secret %s/byron.skey | "
-           "sed -n 's/.*\"address\": \"\\([^\"]*\\)\".*/\\1/p' > %s/addr && "
-           "%s tx build --tx-in %064d#3 --tx-out $(cat %s/addr)+1000000 --out-file %s/tx > "
-           "/dev/null && %s tx sign --tx-file %s/tx --signing-key %s/byron.skey --testnet-magic "
-           "7 --out-file %s/tx.signed > /dev/null",
-           CDL_CLI, GOLDEN, d, CDL_CLI, 0, d, d, CDL_CLI, d, GOLDEN, d);
+  write_missing_input_tx(d);
+  shell_ok("%s tx sign --tx-file %s/tx --signing-key %s/byron.skey --testnet-magic 7 --out-file "
+           "%s/tx.signed > /dev/null",
+           CDL_CLI, d, GOLDEN, d);
   expect_submit(1, "utxo.missing_input", "tx", "tx submit %s %s/node.socket %s/tx.signed", S, d, d);
   j = parse(stderr_buf);
   json_t *input = member(member(j, "error"), "input");

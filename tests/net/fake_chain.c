@@ -177,6 +177,8 @@ static int fc_encode_update_state(void *ctx, cdl_buf *out, cdl_error *err) {
   return CDL_OK;
 }
 
+static const cdl_ledger *fc_ledger(void *ctx) { return ((fake_chain *)ctx)->ledger; }
+
 void fake_chain_iface(fake_chain *fc, cdl_n2n_chain *out) {
   *out = (cdl_n2n_chain){.ctx = fc,
                          .tip = fc_tip,
@@ -187,5 +189,6 @@ void fake_chain_iface(fake_chain *fc, cdl_n2n_chain *out) {
                          .follower_del = fc_follower_del,
                          .follower_intersect = fc_follower_intersect,
                          .follower_next = fc_follower_next,
-                         .encode_update_state = fc_encode_update_state};
+                         .encode_update_state = fc_encode_update_state,
+                         .ledger = fc_ledger};
 }

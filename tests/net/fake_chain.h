@@ -30,6 +30,7 @@ typedef struct fake_chain {
   size_t n_sel;
   size_t immutable; /* how many of the selected chain's first blocks are immutable */
   cdl_buf update_state; /* what encode_update_state appends */
+  const cdl_ledger *ledger; /* what the ledger function gives (NULL: none) */
   /* What the server asked of it. */
   size_t followers_live, readers_live; /* created and not yet deleted */
   uint64_t reads;                      /* read_block calls */

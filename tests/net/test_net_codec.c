@@ -466,6 +466,66 @@ static void test_hostile_messages(void **state) {
   expect_refused(rt_cs, "ff", CDL_E_CBOR);
 }
 
+/* Cardinal's own query answers (wire.h "Cardinal's own local-state
+ * queries"): a UTxO answer stops at its byte bound and says so; hostile
+ * answers are refused with the rule they break. */
+static void test_cardinal_answers(void **state) {
+  (void)state;
+  static uint8_t addr[1000];
+  addr[0] = 0x59, addr[1] = 0x03, addr[2] = 0xe5; /* a byte string of 997 bytes */
+  cdl_buf entries, answer;
+  cdl_buf_init(&entries, 0);
+  cdl_buf_init(&answer, 0);
+  cdl_lsq_txin in = {.index = 0};
+  size_t n = 0;
+  while (cdl_lsq_utxo_entry_add(&entries, &in, cdl_span_of(addr, sizeof addr), 45000000ull + n))
+    n++, in.index++;
+  assert_true(n > 1000 && n < 1100); /* about 1,043 bytes an entry under 1 MiB */
+  cdl_lsq_enc_utxo_answer(&answer, false, n, cdl_span_of(entries.data, entries.len));
+  assert_true(answer.len <= CDL_LSQ_UTXO_ANSWER_MAX);
+  assert_true(answer.len + 1043 > CDL_LSQ_UTXO_ANSWER_MAX);
+  cdl_lsq_utxo_answer a;
+  cdl_error err = {0};
+  assert_int_equal(cdl_lsq_utxo_answer_read(cdl_span_of(answer.data, answer.len), &a, &err),
+                   CDL_OK);
+  assert_false(a.complete);
+  assert_int_equal(a.n, n);
+  assert_int_equal(a.entries[n - 1].in.index, n - 1);
+  assert_int_equal(a.entries[n - 1].lovelace, 45000000ull + n - 1);
+  assert_int_equal(a.entries[7].address.len, sizeof addr);
+  cdl_lsq_utxo_answer_free(&a);
+  static const struct {
+    const char *hex;
+    int code;
+  } BAD[] = {
+      {"82f59a0001000000", CDL_E_RANGE},  /* 65,536 entries in 8 bytes */
+      {"82f581828258200000000000000000000000000000000000000000000000000000000000000000"
+       "0082401b00a0000000000000",
+       CDL_E_RANGE},                         /* lovelace over 45e15 */
+      {"82f580ff", CDL_E_TRAILING},          /* a byte after it */
+      {"83f58000", CDL_E_TYPE},              /* three fields */
+      {"861954601908701a2d964a09f4194e2007", CDL_E_TYPE}, /* constants are no UTxO */
+  };
+  for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+    uint8_t b[128];
+    size_t len = hex_to_bytes(BAD[i].hex, b, sizeof b);
+    cdl_error e = {0};
+    int rc = cdl_lsq_utxo_answer_read(cdl_span_of(b, len), &a, &e);
+    if (rc != BAD[i].code) fail_msg("%s: got %d (%s)", BAD[i].hex, rc, e.message);
+  }
+  /* Constants: mainnet's read back; an epoch that is not 10k slots is refused. */
+  uint8_t b[64];
+  size_t len = hex_to_bytes("861954601908701a2d964a09f4194e2007", b, sizeof b);
+  cdl_lsq_chain_constants c;
+  assert_int_equal(cdl_lsq_chain_constants_read(cdl_span_of(b, len), &c, &err), CDL_OK);
+  assert_true(c.epoch_slots == 21600 && c.k == 2160 && c.protocol_magic == 764824073);
+  assert_true(!c.requires_magic && c.slot_ms == 20000 && c.genesis_keys == 7);
+  len = hex_to_bytes("861954611908701a2d964a09f4194e2007", b, sizeof b);
+  assert_int_equal(cdl_lsq_chain_constants_read(cdl_span_of(b, len), &c, &err), CDL_E_RANGE);
+  cdl_buf_free(&entries);
+  cdl_buf_free(&answer);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sdu_header),
@@ -476,6 +536,7 @@ int main(void) {
       cmocka_unit_test(test_handshake_node_to_client),
       cmocka_unit_test(test_preprod_capture),
       cmocka_unit_test(test_hostile_messages),
+      cmocka_unit_test(test_cardinal_answers),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -12,7 +12,9 @@
  *  - hostile peers: an oversize message in each client state, messages
  *    without agency, silence past each time limit, a zero-length SDU, an
  *    unknown protocol, a garbage handshake, a flood of SDUs; each is a
- *    violation with its rule.
+ *    violation with its rule;
+ *  - node-to-client: local chain-sync, the state queries (the Haskell
+ *    node's and Cardinal's own, with their bounds).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -565,6 +567,172 @@ static void test_local_state_query(void **state) {
   sc_expect_violation(&c, sc_pump(&c), CDL_E_PROTOCOL, "MsgQuery while idle");
 }
 
+/* ---- Cardinal's own queries (docs/network.md "Cardinal's own queries") ---- */
+
+/* A local client acquired at the tip, with the genesis slot length given. */
+static void cardinal_init(client *c) {
+  local_init(c);
+  cdl_n2n_server_set_slot_ms(c->srv, 20000);
+  assert_int_equal(lsq(c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+}
+
+/* The query in c->msg ends the connection with |code| and |words|. */
+static void expect_query_refused(client *c, const cdl_buf *q, int code, const char *words) {
+  cdl_lsq_encode(&c->msg, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY,
+                                         .query = cdl_span_of(q->data, q->len)});
+  sc_send(c, 2);
+  sc_expect_violation(c, sc_pump(c), code, words);
+}
+
+static cdl_lsq_utxo_answer ask_utxo(client *c, const cdl_buf *q) {
+  cdl_lsq_msg r =
+      lsq(c, (cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = cdl_span_of(q->data, q->len)});
+  assert_int_equal(r.kind, CDL_LSQ_RESULT);
+  cdl_lsq_utxo_answer a;
+  cdl_error err = {0};
+  if (cdl_lsq_utxo_answer_read(r.result, &a, &err) != CDL_OK) fail_msg("%s", err.message);
+  return a;
+}
+
+typedef struct expected {
+  cdl_ledger_output o[8];
+  size_t n;
+} expected;
+
+static bool expect_output(void *ctx, const cdl_ledger_output *o) {
+  expected *e = ctx;
+  assert_true(e->n < 8);
+  e->o[e->n++] = *o;
+  return true;
+}
+
+/* Each answered entry is one of the ledger's outputs |want|, all of them. */
+static void assert_same_outputs(const cdl_lsq_utxo_answer *a, const expected *want) {
+  assert_true(a->complete);
+  assert_int_equal(a->n, want->n);
+  for (size_t i = 0; i < a->n; i++) {
+    const cdl_lsq_utxo_entry *e = &a->entries[i];
+    size_t j = 0;
+    while (j < want->n && (memcmp(want->o[j].tx_id, e->in.tx_id, 32) != 0 ||
+                           want->o[j].index != e->in.index))
+      j++;
+    assert_true(j < want->n);
+    assert_int_equal(e->lovelace, want->o[j].lovelace);
+    assert_int_equal(e->address.len, want->o[j].address.len);
+    assert_memory_equal(e->address.ptr, want->o[j].address.ptr, e->address.len);
+  }
+}
+
+static const uint8_t CONSTANTS[] = {0x81, 0x19, 0xcd, 0x03};
+/* [21600, 2160, 764824073, false, 20000 ms, 7 genesis keys] */
+static const char MAINNET_CONSTANTS[] = "861954601908701a2d964a09f4194e2007";
+
+/* The redeem addresses of the first three genesis AVVM entries, and one
+ * of a key nobody paid. */
+static void avvm_addresses(cdl_buf addr[4], cdl_span spans[4]) {
+  for (size_t i = 0; i < 4; i++) {
+    cdl_buf_init(&addr[i], 0);
+    uint8_t pk[32];
+    memcpy(pk, S.g.g.avvm[i].pk, 32);
+    if (i == 3) pk[0] ^= 0xff;
+    assert_int_equal(cdl_byron_address_make_redeem(pk, false, 0, &addr[i]), CDL_OK);
+    spans[i] = cdl_span_of(addr[i].data, addr[i].len);
+  }
+}
+
+static void test_cardinal_queries(void **state) {
+  (void)state;
+  client c;
+  cardinal_init(&c);
+  expect_result(&c, CONSTANTS, sizeof CONSTANTS, MAINNET_CONSTANTS);
+  /* The answer holds exactly the ledger's outputs at the addresses. */
+  cdl_buf addr[4], q;
+  cdl_span spans[4];
+  avvm_addresses(addr, spans);
+  expected want = {0};
+  cdl_ledger_utxo_by_address(cdl_chaindb_ledger(S.db), spans, 4, expect_output, &want);
+  assert_int_equal(want.n, 3);
+  cdl_buf_init(&q, 0);
+  cdl_lsq_enc_utxo_by_address(&q, spans, 4);
+  cdl_lsq_utxo_answer a = ask_utxo(&c, &q);
+  assert_same_outputs(&a, &want);
+  /* By input: two of those and one that does not exist. */
+  cdl_lsq_txin ins[3];
+  for (size_t i = 0; i < 2; i++) ins[i] = (cdl_lsq_txin){.index = want.o[i].index};
+  memcpy(ins[0].tx_id, want.o[0].tx_id, 32);
+  memcpy(ins[1].tx_id, want.o[1].tx_id, 32);
+  ins[2] = ins[1];
+  ins[2].index = 7;
+  cdl_lsq_utxo_answer_free(&a);
+  cdl_buf_reset(&q);
+  cdl_lsq_enc_utxo_by_input(&q, ins, 3);
+  a = ask_utxo(&c, &q);
+  want.n = 2;
+  assert_same_outputs(&a, &want);
+  cdl_lsq_utxo_answer_free(&a);
+  sc_free(&c);
+  for (size_t i = 0; i < 4; i++) cdl_buf_free(&addr[i]);
+  cdl_buf_free(&q);
+}
+
+/* Over the bounds, malformed, or not answerable: the connection ends
+ * with the reason. */
+static void test_cardinal_query_refusals(void **state) {
+  (void)state;
+  client c;
+  cdl_buf addr[4], q;
+  cdl_span spans[4], many[CDL_LSQ_UTXO_MAX_ADDRESSES + 1];
+  avvm_addresses(addr, spans);
+  for (size_t i = 0; i <= CDL_LSQ_UTXO_MAX_ADDRESSES; i++) many[i] = spans[i % 4];
+  cdl_buf_init(&q, 0);
+  cdl_lsq_enc_utxo_by_address(&q, many, CDL_LSQ_UTXO_MAX_ADDRESSES + 1);
+  cardinal_init(&c);
+  expect_query_refused(&c, &q, CDL_E_LIMIT, "65 addresses in one query, over 64");
+  static uint8_t big[1100];
+  big[0] = 0x59, big[1] = 0x04, big[2] = 0x49; /* a byte string of 1097 bytes */
+  cdl_span huge = cdl_span_of(big, sizeof big);
+  cdl_buf_reset(&q);
+  cdl_lsq_enc_utxo_by_address(&q, &huge, 1);
+  cardinal_init(&c);
+  expect_query_refused(&c, &q, CDL_E_LIMIT, "1100 bytes, over 1024");
+  cdl_buf_reset(&q);
+  cdl_cbor_enc_array(&q, 1);
+  cdl_cbor_enc_uint(&q, CDL_LSQ_Q_UTXO_BY_ADDRESS);
+  cardinal_init(&c);
+  expect_query_refused(&c, &q, CDL_E_TYPE, "1 fields, expected 2");
+  /* No slot length given: the constants are not answered. */
+  local_init(&c);
+  assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+  cdl_buf_reset(&q);
+  cdl_lsq_enc_chain_constants_query(&q);
+  expect_query_refused(&c, &q, CDL_E_PROTOCOL, "no slot length");
+  /* At the immutable tip the constants are the same; its UTxO is not kept. */
+  local_init(&c);
+  cdl_n2n_server_set_slot_ms(c.srv, 20000);
+  assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_IMMUTABLE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+  expect_result(&c, CONSTANTS, sizeof CONSTANTS, MAINNET_CONSTANTS);
+  cdl_buf_reset(&q);
+  cdl_lsq_enc_utxo_by_address(&q, spans, 1);
+  expect_query_refused(&c, &q, CDL_E_NOT_FOUND, "no longer kept");
+  /* A chain without a ledger (a node that does not know these queries). */
+  static const cdl_hs_config LOCAL_HS = {true, 9, 23, {MAINNET, false, 0, false}};
+  static const uint16_t PROTOS[] = {CDL_PROTO_HANDSHAKE, CDL_PROTO_LOCAL_CHAIN_SYNC,
+                                    CDL_PROTO_LOCAL_STATE_QUERY};
+  cdl_n2n_chain bare = S.chain;
+  bare.ledger = NULL;
+  sc_start_chain(&c, &bare, &LOCAL_HS, PROTOS, 3);
+  cdl_hs_config mine = {true, 16, 19, {MAINNET, false, 0, false}};
+  sc_handshake(&c, &mine);
+  assert_int_equal(lsq(&c, (cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}).kind,
+                   CDL_LSQ_ACQUIRED);
+  expect_query_refused(&c, &q, CDL_E_PROTOCOL, "a query this node does not know");
+  for (size_t i = 0; i < 4; i++) cdl_buf_free(&addr[i]);
+  cdl_buf_free(&q);
+}
+
 /* A point is (slot, hash): a real block's hash under another slot names no
  * block. The first blocks are the epoch-0 EBB and main block 1, both at
  * slot 0, so EBB points keep the slot of the epoch's first slot. */
@@ -630,6 +798,8 @@ int main(void) {
       cmocka_unit_test(test_flood),
       cmocka_unit_test(test_local_chain_sync),
       cmocka_unit_test(test_local_state_query),
+      cmocka_unit_test(test_cardinal_queries),
+      cmocka_unit_test(test_cardinal_query_refusals),
       cmocka_unit_test(test_points_need_their_slot),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -94,8 +94,9 @@ addr0=$(sed -n '/"poor"/,$s/.*"address": "\([^"]*\)".*/\1/p' "$work/secrets.json
 "$cli" genesis utxo --genesis "$net/genesis/genesis.json" --list >"$work/utxo.json"
 txid200=$(grep -B 2 "\"$addr200\"" "$work/utxo.json" | sed -n 's/.*"tx_id": "\([0-9a-f]*\)".*/\1/p')
 [ ${#txid200} = 64 ] || fail "no genesis output for poor key 200"
-"$cli" tx build --tx-in "$txid200#0" --tx-out "$addr0+5000000" \
-  --tx-out "$addr200+999994000000" --out-file "$work/pay.tx" >"$work/build.json"
+"$cli" tx build --socket-path "$net/node-0/node.socket" --tx-in "$txid200#0" \
+  --tx-out "$addr0+5000000" --change-address "$addr200" --out-file "$work/pay.tx" \
+  >"$work/build.json"
 "$cli" tx sign --tx-file "$work/pay.tx" --signing-key "$net/genesis/poor-keys.200.skey" \
   --testnet-magic 42 --out-file "$work/pay.signed" >"$work/sign.json"
 "$cli" tx submit --socket-path "$net/node-0/node.socket" "$work/pay.signed" >"$work/submit.json" ||

@@ -21,6 +21,10 @@ int cli_exit_code(int code);
 /* Prints {"error": {"rule", "message", "offset"}} on stderr; returns the
  * exit code for err->code. */
 int cli_report(const cdl_error *err);
+/* Prints {"error": {"rule", "message"}} on stderr for a rule of the
+ * CLI's own (tx.fee_too_low, node.not_cardinal...); returns |exit_code|. */
+int cli_fail(const char *rule, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Prints a usage error on stderr and returns EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reads a file; when it is hex text (ASCII hex and whitespace only) it is
@@ -33,6 +37,8 @@ int cli_read_input_max(const char *path, size_t max_bytes, cdl_buf *out, cdl_err
 int cli_print(json_t *value, bool one_line);
 /* Parses a decimal option value into [min, max]. */
 bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out);
+/* Parses TXID#IX: 64 hex digits, '#', a decimal index. */
+bool cli_parse_txin(const char *text, uint8_t tx_id[32], uint32_t *index);
 /* Parses a decimal number in (0, 1] (a PBFT threshold, a fill share). */
 bool cli_parse_fraction(const char *text, double *out);
 /* Prints a ledger rejection as {"error": {rule, block_no, slot, hash, ...}}
@@ -48,13 +54,25 @@ bool cli_stop_requested(void);
 /* Monotonic seconds, for the timings commands report. */
 double cli_now_seconds(void);
 /* The options of a command to a running node (cmd_query.c): --socket-path
- * (required), --genesis, --testnet-magic, and the file it sends: none, a
- * tx FILE as the last argument, or --certificate FILE. */
+ * (else CARDANO_NODE_SOCKET_PATH from the environment, as cardano-cli),
+ * --genesis, --testnet-magic N or --mainnet (else the magic is asked of
+ * the node), and the file it sends: none, a tx FILE as the last argument,
+ * or --certificate FILE. */
 typedef struct cli_node_opts {
   const char *socket, *genesis, *file;
   uint64_t magic;
-  bool has_magic;
+  bool has_magic, mainnet;
 } cli_node_opts;
+/* For commands with options of their own: these long options (append
+ * CLI_NODE_LONG_OPTIONS to a getopt table), each taken by cli_node_opt:
+ * 1 when |c| was one of them, 0 when not, -1 for a bad value. Then
+ * cli_node_opts_finish fills the socket from the environment and checks
+ * (a usage error, printed, when it returns other than EXIT_OK). */
+#define CLI_NODE_LONG_OPTIONS                                                          \
+  {"socket-path", required_argument, 0, 's'}, {"testnet-magic", required_argument, 0, 'm'}, \
+      {"mainnet", no_argument, 0, 'M'}
+int cli_node_opt(int c, const char *arg, cli_node_opts *o);
+int cli_node_opts_finish(const char *what, cli_node_opts *o);
 typedef enum cli_node_file {
   CLI_NODE_NO_FILE,
   CLI_NODE_TX_FILE,
@@ -113,6 +131,11 @@ int chain_generate_invalid(int argc, char **argv);
 int tx_build(int argc, char **argv);
 int tx_sign(int argc, char **argv);
 int tx_submit(int argc, char **argv);
+int tx_id(int argc, char **argv);
+int query_tip(int argc, char **argv);
+int query_utxo(int argc, char **argv);
+int query_protocol_parameters(int argc, char **argv);
+int query_update_state(int argc, char **argv);
 int devnet_watch(int argc, char **argv);
 int governance_show(int argc, char **argv);
 /* Reads a proposal (|vote| false, into |p|) or vote file (into |v|): raw

@@ -1,31 +1,52 @@
 /*
- * cmd_query.c: the CLI's commands to a running node over its local socket
- * (docs/cli.md "Talking to a node"):
- *   query tip --socket-path S [--genesis FILE]
- *       {"slot", "hash", "block_no", "epoch"}: the node's tip, from local
- *       chain-sync. The epoch needs the genesis's k (an epoch is 10k
- *       slots); without --genesis it is null, as the node does not answer
- *       the era-history query (GetInterpreter) yet.
+ * cmd_query.c: the options every command to a running node takes, and
+ * the commands that submit (docs/cli.md "Talking to a node"):
  *   tx submit --socket-path S FILE   (also `submit tx`)
  *       a signed tx (a TxAux, binary or hex) through local tx-submission:
  *       {"accepted": true, "txid"} or exit 1 with the node's reason.
- * The network magic is asked of the node (a handshake query) unless
- * --testnet-magic gives it. `delegation submit` (cmd_delegation.c) goes
- * through the same cli_submit_gentx.
+ * The socket is --socket-path or CARDANO_NODE_SOCKET_PATH; the network
+ * magic is --testnet-magic N or --mainnet, else asked of the node (a
+ * handshake query). `delegation submit` (cmd_delegation.c) goes through
+ * the same cli_submit_gentx. The queries are in cmd_query_state.c.
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cardinal/storage.h"
 #include "cli.h"
 #include "local.h"
 
+#define MAINNET_MAGIC 764824073u
+
+int cli_node_opt(int c, const char *arg, cli_node_opts *o) {
+  if (c == 's') {
+    o->socket = arg;
+  } else if (c == 'm') {
+    if (o->mainnet || !cli_parse_u64(arg, 0, UINT32_MAX, &o->magic)) return -1;
+    o->has_magic = true;
+  } else if (c == 'M') {
+    if (o->has_magic && !o->mainnet) return -1; /* --mainnet and --testnet-magic */
+    o->mainnet = o->has_magic = true;
+    o->magic = MAINNET_MAGIC;
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
+int cli_node_opts_finish(const char *what, cli_node_opts *o) {
+  if (o->socket == NULL) o->socket = getenv("CARDANO_NODE_SOCKET_PATH");
+  if (o->socket == NULL || o->socket[0] == '\0')
+    return cli_usage("%s: --socket-path S (or CARDANO_NODE_SOCKET_PATH) is required", what);
+  return EXIT_OK;
+}
+
 int cli_node_opts_parse(const char *what, int argc, char **argv, cli_node_opts *o,
                         cli_node_file file) {
-  static const struct option LONG[] = {{"socket-path", required_argument, 0, 's'},
+  static const struct option LONG[] = {CLI_NODE_LONG_OPTIONS,
                                        {"genesis", required_argument, 0, 'g'},
-                                       {"testnet-magic", required_argument, 0, 'm'},
                                        {"certificate", required_argument, 0, 'c'},
                                        {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
@@ -33,53 +54,21 @@ int cli_node_opts_parse(const char *what, int argc, char **argv, cli_node_opts *
   opterr = 0;
   int c;
   while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 's')
-      o->socket = optarg;
-    else if (c == 'g')
+    int taken = cli_node_opt(c, optarg, o);
+    if (taken == 1) continue;
+    if (taken == 0 && c == 'g')
       o->genesis = optarg;
-    else if (c == 'm' && cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic))
-      o->has_magic = true;
-    else if (c == 'c' && file == CLI_NODE_CERTIFICATE)
+    else if (taken == 0 && c == 'c' && file == CLI_NODE_CERTIFICATE)
       o->file = optarg;
     else
       return cli_usage("%s: bad or unknown option '%s'", what, argv[optind - 1]);
   }
   if (file == CLI_NODE_TX_FILE && optind == argc - 1) o->file = argv[optind++];
   if (optind < argc) return cli_usage("%s: unexpected argument '%s'", what, argv[optind]);
-  if (o->socket == NULL) return cli_usage("%s: --socket-path S is required", what);
   if (file != CLI_NODE_NO_FILE && o->file == NULL)
     return cli_usage("%s: %s is required", what,
                      file == CLI_NODE_TX_FILE ? "the tx FILE" : "--certificate FILE");
-  return EXIT_OK;
-}
-
-static int query_tip(int argc, char **argv) {
-  cli_node_opts o;
-  int code = cli_node_opts_parse("query tip", argc, argv, &o, CLI_NODE_NO_FILE);
-  if (code != EXIT_OK) return code;
-  cdl_error err = {0};
-  cdl_db_genesis dg;
-  cdl_db_genesis_init(&dg);
-  cdl_db_dir_options go = {.dir = ".", .genesis = o.genesis};
-  int rc = o.genesis ? cdl_db_genesis_load(&go, &dg, &err) : CDL_OK;
-  cdl_io_local *c = NULL;
-  if (rc == CDL_OK) rc = cdl_io_local_open(o.socket, (uint32_t)o.magic, o.has_magic, &c, &err);
-  cdl_tip tip;
-  if (rc == CDL_OK) rc = local_tip(c, &tip, &err);
-  cdl_io_local_close(c);
-  if (rc != CDL_OK) {
-    cdl_db_genesis_free(&dg);
-    return cli_report(&err);
-  }
-  char hash[65] = "";
-  if (!tip.point.origin) cdl_hex_encode(tip.point.hash, 32, hash);
-  json_t *epoch = o.genesis && dg.g.k > 0
-                      ? json_integer((json_int_t)(tip.point.slot / cdl_byron_epoch_slots(dg.g.k)))
-                      : json_null();
-  cdl_db_genesis_free(&dg);
-  return cli_print(json_pack("{s:I, s:s, s:I, s:o}", "slot", (json_int_t)tip.point.slot, "hash",
-                             hash, "block_no", (json_int_t)tip.block_no, "epoch", epoch),
-                   false);
+  return cli_node_opts_finish(what, o);
 }
 
 static int report_reason(const cdl_buf *reason) {
@@ -134,9 +123,16 @@ int tx_submit(int argc, char **argv) {
 }
 
 int cmd_query(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "tip") != 0)
-    return cli_usage("expected: query tip --socket-path S [--genesis FILE]");
-  return query_tip(argc - 1, argv + 1);
+  static const struct {
+    const char *verb;
+    int (*run)(int, char **);
+  } VERBS[] = {{"tip", query_tip},
+               {"utxo", query_utxo},
+               {"protocol-parameters", query_protocol_parameters},
+               {"update-state", query_update_state}};
+  for (size_t i = 0; argc >= 2 && i < sizeof VERBS / sizeof VERBS[0]; i++)
+    if (strcmp(argv[1], VERBS[i].verb) == 0) return VERBS[i].run(argc - 1, argv + 1);
+  return cli_usage("expected: query tip | utxo | protocol-parameters | update-state");
 }
 
 int cmd_submit(int argc, char **argv) {

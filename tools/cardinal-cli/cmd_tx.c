@@ -1,8 +1,9 @@
 /*
- * cmd_tx.c: `cardinal-cli tx show FILE` (docs/cli.md); `tx build` and
- * `tx sign` are in cmd_tx_build.c, `tx submit` in cmd_query.c. Transactions are
- * decoded with the cardano-sl grammar (CDL_BYRON_LEGACY) so that legacy
- * forms such as script witnesses can be inspected; blocks never are.
+ * cmd_tx.c: `cardinal-cli tx show FILE` (docs/cli.md); `tx build`, `tx
+ * sign` and `tx id` are in cmd_tx_build.c, `tx submit` in cmd_query.c.
+ * Transactions are decoded with the cardano-sl grammar (CDL_BYRON_LEGACY)
+ * so that legacy forms such as script witnesses can be inspected; blocks
+ * never are.
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,7 +31,8 @@ int cmd_tx(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "build") == 0) return tx_build(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "sign") == 0) return tx_sign(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "submit") == 0) return tx_submit(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "id") == 0) return tx_id(argc - 1, argv + 1);
   if (argc != 3 || strcmp(argv[1], "show") != 0)
-    return cli_usage("expected: tx show FILE | tx build | tx sign | tx submit");
+    return cli_usage("expected: tx show FILE | tx build | tx sign | tx id | tx submit");
   return tx_show(argv[2]);
 }

@@ -1,12 +1,19 @@
 /*
- * cmd_tx_build.c: `cardinal-cli tx build` and `tx sign` (docs/cli.md
- * "tx"), a wallet's two steps (docs/byron.md 1.5):
+ * cmd_tx_build.c: `cardinal-cli tx build`, `tx sign` and `tx id`
+ * (docs/cli.md "tx"), a wallet's steps (docs/byron.md 1.5):
  *   tx build --tx-in TXID#IX... --tx-out ADDR+LOVELACE... --out-file F
- *       the unsigned Tx [inputs, outputs, {}] (binary CBOR); prints its id;
+ *            [--change-address A] [--fee L] [--allow-high-fee] [node options]
+ *       the unsigned Tx [inputs, outputs, {}] (binary CBOR). The inputs'
+ *       values, the network and the fee policy come from the node
+ *       (node_query.h); the fee is the minimum for the signed size unless
+ *       --fee gives it, the rest goes to the change address (tx_fee.h);
  *   tx sign --tx-file F --signing-key K... --testnet-magic N --out-file F
  *       the TxAux [tx, witnesses], one witness per key in input order (the
- *       signed message carries the network magic); prints its id.
- * The ledger judges the fee and the balance when the tx is submitted.
+ *       signed message carries the network magic); prints its id;
+ *   tx id --tx-file F
+ *       the id of a tx or a signed tx.
+ * Up to 1024 inputs (a UTxO query's bound) and 1000 outputs: enough for a
+ * tx past any maxTxSize a network is likely to adopt.
  */
 #include <getopt.h>
 #include <sodium.h>
@@ -14,99 +21,305 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardinal/byron_json.h"
 #include "cardinal/forge.h"
-#include "cli.h"
+#include "node_query.h"
+#include "tx_fee.h"
 
-#define TX_MAX_ITEMS 64
+#define TX_MAX_INPUTS CDL_LSQ_UTXO_MAX_INPUTS
+#define TX_MAX_OUTPUTS 1000
+
+/* An address as given: its bytes and its network attribute. */
+typedef struct given_address {
+  cdl_buf bytes;
+  bool has_magic;
+  uint32_t magic;
+} given_address;
 
 typedef struct build_opts {
-  cdl_payload_tx_input in[TX_MAX_ITEMS];
+  cli_node_opts node;
+  cdl_lsq_txin in[TX_MAX_INPUTS];
   size_t n_in;
-  cdl_buf addr[TX_MAX_ITEMS];
-  cdl_payload_tx_output out[TX_MAX_ITEMS];
-  size_t n_out;
+  given_address addr[TX_MAX_OUTPUTS + 1]; /* the outputs', then the change address */
+  cdl_payload_tx_output out[TX_MAX_OUTPUTS + 1];
+  size_t n_out, n_addr;
   const char *out_file;
+  bool has_change, has_fee, allow_high_fee;
+  uint64_t fee;
 } build_opts;
 
-static bool parse_txin(const char *text, cdl_payload_tx_input *in) {
-  const char *hash = strchr(text, '#');
-  uint64_t ix;
-  size_t got = 0;
-  return hash && hash - text == 64 &&
-         cdl_hex_decode(text, 64, in->tx_id, 32, &got, NULL) == CDL_OK && got == 32 &&
-         cli_parse_u64(hash + 1, 0, UINT32_MAX, &ix) && ((in->index = (uint32_t)ix), true);
-}
-
-static bool parse_txout(const char *text, cdl_buf *addr, cdl_payload_tx_output *out) {
-  const char *plus = strrchr(text, '+');
-  if (plus == NULL || plus == text || plus - text > 200) return false;
-  char b58[201];
-  memcpy(b58, text, (size_t)(plus - text));
-  b58[plus - text] = '\0';
+/* A Base58 address into the next slot of o->addr; a bad one (its
+ * checksum, its form) is reported here, exit 1. */
+static int take_address(build_opts *o, const char *text) {
+  given_address *g = &o->addr[o->n_addr];
   cdl_error err = {0};
   cdl_arena arena;
   cdl_arena_init(&arena, 0);
   cdl_byron_ctx ctx = {&arena, &err, 0};
-  cdl_byron_address a;
-  cdl_buf_init(addr, 0);
-  bool ok = cdl_byron_address_from_base58(b58, addr, &ctx, &a) == CDL_OK &&
-            cli_parse_u64(plus + 1, 1, CDL_BYRON_MAX_LOVELACE, &out->lovelace);
+  cdl_byron_address a = {0};
+  cdl_buf_init(&g->bytes, 0);
+  int rc = cdl_byron_address_from_base58(text, &g->bytes, &ctx, &a);
+  g->has_magic = a.has_network_magic;
+  g->magic = a.network_magic;
   cdl_arena_free(&arena);
-  out->address = cdl_span_of(addr->data, addr->len);
-  return ok;
+  o->n_addr++; /* freed with the rest, even when bad */
+  return rc == CDL_OK ? EXIT_OK : cli_report(&err);
 }
 
-static int write_out(const char *path, const cdl_buf *b, const uint8_t id[32]) {
+static int take_txout(build_opts *o, const char *text) {
+  const char *plus = strrchr(text, '+');
+  char b58[201];
+  cdl_payload_tx_output *out = &o->out[o->n_out];
+  if (o->n_out == TX_MAX_OUTPUTS || plus == NULL || plus == text || plus - text > 200 ||
+      !cli_parse_u64(plus + 1, 1, CDL_BYRON_MAX_LOVELACE, &out->lovelace))
+    return cli_usage("tx build: bad --tx-out '%s' (ADDR+LOVELACE, 1 to 45e15 lovelace, at most "
+                     "%d outputs)", text, TX_MAX_OUTPUTS);
+  memcpy(b58, text, (size_t)(plus - text));
+  b58[plus - text] = '\0';
+  int code = take_address(o, b58);
+  given_address *g = &o->addr[o->n_addr - 1];
+  out->address = cdl_span_of(g->bytes.data, g->bytes.len);
+  o->n_out++;
+  return code;
+}
+
+static int take_txin(build_opts *o, const char *text) {
+  cdl_lsq_txin *in = &o->in[o->n_in];
+  if (o->n_in == TX_MAX_INPUTS || !cli_parse_txin(text, in->tx_id, &in->index))
+    return cli_usage("tx build: bad --tx-in '%s' (TXID#IX, at most %d inputs)", text,
+                     TX_MAX_INPUTS);
+  for (size_t i = 0; i < o->n_in; i++)
+    if (o->in[i].index == in->index && memcmp(o->in[i].tx_id, in->tx_id, 32) == 0)
+      return cli_usage("tx build: --tx-in %s given twice", text);
+  o->n_in++;
+  return EXIT_OK;
+}
+
+static int build_option(build_opts *o, int c, const char *arg, const char *what) {
+  int taken = cli_node_opt(c, arg, &o->node);
+  if (taken != 0) return taken == 1 ? EXIT_OK : cli_usage("tx build: bad %s", what);
+  switch (c) {
+    case 'i':
+      return take_txin(o, arg);
+    case 'o':
+      return take_txout(o, arg);
+    case 'f':
+      o->out_file = arg;
+      return EXIT_OK;
+    case 'c':
+      if (o->has_change) return cli_usage("tx build: one --change-address");
+      o->has_change = true;
+      return EXIT_OK;
+    case 'F':
+      o->has_fee = true;
+      return cli_parse_u64(arg, 0, CDL_BYRON_MAX_LOVELACE, &o->fee)
+                 ? EXIT_OK
+                 : cli_usage("tx build: bad --fee '%s'", arg);
+    case 'H':
+      o->allow_high_fee = true;
+      return EXIT_OK;
+    default:
+      return cli_usage("tx build: bad or unknown option '%s'", what);
+  }
+}
+
+static int parse_build(int argc, char **argv, build_opts *o, const char **change) {
+  static const struct option LONG[] = {CLI_NODE_LONG_OPTIONS,
+                                       {"tx-in", required_argument, 0, 'i'},
+                                       {"tx-out", required_argument, 0, 'o'},
+                                       {"out-file", required_argument, 0, 'f'},
+                                       {"change-address", required_argument, 0, 'c'},
+                                       {"fee", required_argument, 0, 'F'},
+                                       {"allow-high-fee", no_argument, 0, 'H'},
+                                       {0, 0, 0, 0}};
+  optind = 1;
+  opterr = 0;
+  int c, code = EXIT_OK;
+  while (code == EXIT_OK && (c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
+    if (c == 'c') *change = optarg;
+    code = build_option(o, c, optarg, argv[optind - 1]);
+  }
+  if (code == EXIT_OK && (o->n_in == 0 || o->n_out == 0 || !o->out_file || optind < argc))
+    code = cli_usage("tx build: --tx-in, --tx-out and --out-file are required");
+  if (code == EXIT_OK && *change) code = take_address(o, *change); /* the last slot */
+  return code == EXIT_OK ? cli_node_opts_finish("tx build", &o->node) : code;
+}
+
+static int write_file(const char *path, const cdl_buf *b) {
   cdl_error err = {0};
   if (b->failed) return cdl_error_set(&err, CDL_E_NOMEM, 0, "out of memory"), cli_report(&err);
   FILE *f = fopen(path, "wb");
   bool ok = f && fwrite(b->data, 1, b->len, f) == b->len;
   if (f && fclose(f) != 0) ok = false;
   if (!ok) return cdl_error_set(&err, CDL_E_IO, 0, "cannot write %s", path), cli_report(&err);
+  return EXIT_OK;
+}
+
+static json_t *written_json(const char *path, const cdl_buf *b, const uint8_t id[32]) {
   char hex[65];
   cdl_hex_encode(id, 32, hex);
-  return cli_print(
-      json_pack("{s:s, s:s, s:I}", "txid", hex, "file", path, "bytes", (json_int_t)b->len), false);
+  return json_pack("{s:s, s:s, s:I}", "txid", hex, "file", path, "bytes", (json_int_t)b->len);
+}
+
+/* ---- What the node says: the inputs' values, the network, the fee policy ---- */
+
+typedef struct node_view {
+  uint64_t inputs; /* lovelace */
+  cdl_byron_protocol_params pp;
+  cdl_lsq_chain_constants c;
+} node_view;
+
+static int by_input(const void *x, const void *y) {
+  const cdl_lsq_txin *a = x;
+  const cdl_lsq_utxo_entry *b = y;
+  int c = memcmp(a->tx_id, b->in.tx_id, 32);
+  return c != 0 ? c : (a->index > b->in.index) - (a->index < b->in.index);
+}
+
+/* Every input is in the answer (sorted by input): their sum. */
+static int sum_inputs(const build_opts *o, const cdl_lsq_utxo_answer *a, uint64_t *total) {
+  if (!a->complete)
+    return cli_fail("node.answer_cut", EXIT_REJECTED,
+                    "the node cut its answer about the inputs: use fewer --tx-in");
+  *total = 0;
+  for (size_t i = 0; i < o->n_in; i++) {
+    const cdl_lsq_utxo_entry *e =
+        bsearch(&o->in[i], a->entries, a->n, sizeof *a->entries, by_input);
+    char id[65];
+    cdl_hex_encode(o->in[i].tx_id, 32, id);
+    if (e == NULL)
+      return cli_fail("tx.missing_input", EXIT_REJECTED,
+                      "%s#%u is not in the node's UTxO (spent, or never created)", id,
+                      o->in[i].index);
+    *total += e->lovelace; /* each at most 45e15: checked before the next could wrap */
+    if (*total > CDL_BYRON_MAX_LOVELACE)
+      return cli_fail("node.bad_answer", EXIT_REJECTED, "the node's inputs sum above 45e15");
+  }
+  return EXIT_OK;
+}
+
+static int ask_node(const build_opts *o, node_view *v) {
+  cdl_error err = {0};
+  cdl_arena arena;
+  cdl_arena_init(&arena, 64u << 20);
+  cdl_buf raw[3];
+  for (size_t i = 0; i < 3; i++) cdl_buf_init(&raw[i], 0);
+  cdl_lsq_utxo_answer a = {0};
+  cdl_byron_update_state st;
+  cli_session s;
+  int rc = cli_session_open(&o->node, &s, &err);
+  if (rc == CDL_OK) rc = cli_session_utxo(&s, NULL, 0, o->in, o->n_in, raw, &a, &err);
+  if (rc == CDL_OK) rc = cli_session_constants(&s, &v->c, &err);
+  if (rc == CDL_OK) rc = cli_session_update_state(&s, &arena, &raw[2], &st, &err);
+  cli_session_close(&s);
+  int code = rc == CDL_OK ? sum_inputs(o, &a, &v->inputs) : cli_report_node(&err);
+  if (code == EXIT_OK) v->pp = st.adopted_pp;
+  cdl_lsq_utxo_answer_free(&a);
+  for (size_t i = 0; i < 3; i++) cdl_buf_free(&raw[i]);
+  cdl_arena_free(&arena);
+  return code;
+}
+
+/* Each address is for the node's network, as the ledger will demand. */
+static int check_networks(const build_opts *o, const cdl_lsq_chain_constants *c) {
+  for (size_t i = 0; i < o->n_addr; i++) {
+    const given_address *g = &o->addr[i];
+    bool ok = c->requires_magic ? g->has_magic && g->magic == c->protocol_magic : !g->has_magic;
+    if (ok) continue;
+    char b58[2048] = "";
+    cdl_byron_address_to_base58(cdl_span_of(g->bytes.data, g->bytes.len), b58, sizeof b58);
+    return cli_fail("tx.output_network", EXIT_REJECTED,
+                    "%s is not an address of this network (protocol magic %u, addresses %s)",
+                    b58, c->protocol_magic,
+                    c->requires_magic ? "carry the magic" : "carry no magic");
+  }
+  return EXIT_OK;
+}
+
+static int sum_outputs(const build_opts *o, uint64_t inputs, uint64_t *total) {
+  *total = 0;
+  for (size_t i = 0; i < o->n_out; i++) {
+    *total += o->out[i].lovelace; /* each at most 45e15 */
+    if (*total > CDL_BYRON_MAX_LOVELACE)
+      return cli_fail("tx.lovelace_overflow", EXIT_REJECTED, "the outputs sum above 45e15");
+  }
+  if (*total > inputs)
+    return cli_fail("tx.value_not_preserved", EXIT_REJECTED,
+                    "the outputs, %llu lovelace, exceed the inputs, %llu",
+                    (unsigned long long)*total, (unsigned long long)inputs);
+  return EXIT_OK;
+}
+
+/* The unsigned tx with |n| outputs; its length. */
+static size_t encode_body(const build_opts *o, const cdl_payload_tx_input *ins, size_t n,
+                          cdl_buf *tx, uint8_t id[32]) {
+  cdl_buf_reset(tx);
+  cdl_payload_tx_body(ins, o->n_in, o->out, n, tx, id);
+  return tx->len;
+}
+
+static int build_and_write(build_opts *o, const node_view *v, uint64_t outputs) {
+  cdl_payload_tx_input *ins = calloc(o->n_in, sizeof *ins);
+  if (ins == NULL) return EXIT_FAILURE_IO;
+  for (size_t i = 0; i < o->n_in; i++) {
+    memcpy(ins[i].tx_id, o->in[i].tx_id, 32);
+    ins[i].index = o->in[i].index;
+  }
+  cdl_buf tx;
+  cdl_buf_init(&tx, 0);
+  uint8_t id[32];
+  tx_plan p = {.pp = &v->pp,
+               .inputs = v->inputs,
+               .outputs = outputs,
+               .has_change = o->has_change,
+               .has_fee = o->has_fee,
+               .allow_high_fee = o->allow_high_fee,
+               .fee_given = o->fee,
+               .witnesses = tx_witness_bytes(o->n_in)};
+  p.body_plain = encode_body(o, ins, o->n_out, &tx, id);
+  if (o->has_change) { /* the change address is the last one taken */
+    const given_address *g = &o->addr[o->n_addr - 1];
+    o->out[o->n_out] = (cdl_payload_tx_output){cdl_span_of(g->bytes.data, g->bytes.len), 0};
+    p.body_change0 = encode_body(o, ins, o->n_out + 1, &tx, id);
+  }
+  int code = tx_plan_solve(&p);
+  if (code == EXIT_OK) {
+    o->out[o->n_out].lovelace = p.change;
+    encode_body(o, ins, o->n_out + (p.change ? 1 : 0), &tx, id);
+    code = write_file(o->out_file, &tx);
+  }
+  if (code == EXIT_OK) {
+    json_t *j = written_json(o->out_file, &tx, id);
+    json_object_set_new(j, "fee", cdl_json_u64(p.fee));
+    json_object_set_new(j, "change", cdl_json_u64(p.change));
+    json_object_set_new(j, "min_fee", cdl_json_u64(p.min_fee));
+    json_object_set_new(j, "signed_size", json_integer((json_int_t)p.signed_size));
+    json_object_set_new(j, "max_tx_size", cdl_json_u64(v->pp.max_tx_size));
+    code = cli_print(j, false);
+  }
+  cdl_buf_free(&tx);
+  free(ins);
+  return code;
 }
 
 int tx_build(int argc, char **argv) {
-  static const struct option LONG[] = {{"tx-in", required_argument, 0, 'i'},
-                                       {"tx-out", required_argument, 0, 'o'},
-                                       {"out-file", required_argument, 0, 'f'},
-                                       {0, 0, 0, 0}};
   build_opts *o = calloc(1, sizeof *o);
   if (o == NULL) return EXIT_FAILURE_IO;
-  optind = 1;
-  opterr = 0;
-  int c, code = EXIT_OK;
-  while (code == EXIT_OK && (c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'i' && o->n_in < TX_MAX_ITEMS && parse_txin(optarg, &o->in[o->n_in]))
-      o->n_in++;
-    else if (c == 'o' && o->n_out < TX_MAX_ITEMS &&
-             parse_txout(optarg, &o->addr[o->n_out], &o->out[o->n_out]))
-      o->n_out++;
-    else if (c == 'f')
-      o->out_file = optarg;
-    else
-      code = cli_usage("tx build: bad option '%s' (TXID#IX, ADDR+LOVELACE)", argv[optind - 1]);
-  }
-  if (code == EXIT_OK && (o->n_in == 0 || o->n_out == 0 || !o->out_file || optind < argc))
-    code = cli_usage("tx build: --tx-in, --tx-out and --out-file are required");
-  if (code == EXIT_OK) {
-    cdl_buf tx;
-    uint8_t id[32];
-    cdl_buf_init(&tx, 0);
-    cdl_payload_tx_body(o->in, o->n_in, o->out, o->n_out, &tx, id);
-    code = write_out(o->out_file, &tx, id);
-    cdl_buf_free(&tx);
-  }
-  for (size_t i = 0; i <= o->n_out && i < TX_MAX_ITEMS; i++) cdl_buf_free(&o->addr[i]);
+  const char *change = NULL;
+  int code = parse_build(argc, argv, o, &change);
+  node_view v;
+  uint64_t outputs = 0;
+  if (code == EXIT_OK) code = ask_node(o, &v);
+  if (code == EXIT_OK) code = check_networks(o, &v.c);
+  if (code == EXIT_OK) code = sum_outputs(o, v.inputs, &outputs);
+  if (code == EXIT_OK) code = build_and_write(o, &v, outputs);
+  for (size_t i = 0; i < o->n_addr; i++) cdl_buf_free(&o->addr[i].bytes);
   free(o);
   return code;
 }
 
 typedef struct sign_opts {
-  const char *tx_file, *out_file, *key_file[TX_MAX_ITEMS];
+  const char *tx_file, *out_file, *key_file[TX_MAX_INPUTS];
   size_t n_keys;
   uint64_t magic;
   bool has_magic;
@@ -127,7 +340,7 @@ static int parse_sign(int argc, char **argv, sign_opts *o) {
       o->tx_file = optarg;
     else if (c == 'f')
       o->out_file = optarg;
-    else if (c == 'k' && o->n_keys < TX_MAX_ITEMS)
+    else if (c == 'k' && o->n_keys < TX_MAX_INPUTS)
       o->key_file[o->n_keys++] = optarg;
     else if (c == 'm' && cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic))
       o->has_magic = true;
@@ -143,8 +356,12 @@ int tx_sign(int argc, char **argv) {
   sign_opts o;
   int code = parse_sign(argc, argv, &o);
   if (code != EXIT_OK) return code;
-  cdl_key keys[TX_MAX_ITEMS];
-  const cdl_key *kp[TX_MAX_ITEMS];
+  cdl_key *keys = calloc(TX_MAX_INPUTS, sizeof *keys);
+  const cdl_key **kp = calloc(TX_MAX_INPUTS, sizeof *kp);
+  if (keys == NULL || kp == NULL) {
+    free(keys), free(kp);
+    return EXIT_FAILURE_IO;
+  }
   cdl_error err = {0};
   cdl_buf tx, aux;
   cdl_buf_init(&tx, 0);
@@ -169,13 +386,43 @@ int tx_sign(int argc, char **argv) {
                        parsed.n_inputs);
   if (rc == CDL_OK) {
     cdl_payload_tx_sign(parsed.raw, kp, o.n_keys, (uint32_t)o.magic, &aux);
-    code = write_out(o.out_file, &aux, parsed.id);
+    code = write_file(o.out_file, &aux);
+    if (code == EXIT_OK) code = cli_print(written_json(o.out_file, &aux, parsed.id), false);
   } else {
     code = cli_report(&err);
   }
-  sodium_memzero(keys, sizeof keys); /* secrets do not outlive the command */
+  sodium_memzero(keys, TX_MAX_INPUTS * sizeof *keys); /* secrets do not outlive the command */
+  free(keys), free(kp);
   cdl_arena_free(&arena);
   cdl_buf_free(&tx);
   cdl_buf_free(&aux);
+  return code;
+}
+
+int tx_id(int argc, char **argv) {
+  static const struct option LONG[] = {{"tx-file", required_argument, 0, 't'}, {0, 0, 0, 0}};
+  const char *file = NULL;
+  optind = 1;
+  opterr = 0;
+  for (int c; (c = getopt_long(argc, argv, "", LONG, NULL)) != -1;) {
+    if (c != 't') return cli_usage("tx id: bad or unknown option '%s'", argv[optind - 1]);
+    file = optarg;
+  }
+  if (file == NULL || optind < argc) return cli_usage("tx id: --tx-file F");
+  cdl_error err = {0};
+  cdl_buf data;
+  cdl_buf_init(&data, 0);
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_byron_ctx ctx = {&arena, &err, 0};
+  cdl_byron_txaux aux;
+  int rc = cli_read_input(file, &data, &err);
+  if (rc == CDL_OK) rc = cdl_byron_txaux_decode(data.data, data.len, &ctx, &aux);
+  int code = rc != CDL_OK ? cli_report(&err)
+                          : cli_print(json_pack("{s:o, s:b}", "txid", cdl_json_hex(aux.tx.id, 32),
+                                                "signed", aux.raw.len != aux.tx.raw.len),
+                                      false);
+  cdl_arena_free(&arena);
+  cdl_buf_free(&data);
   return code;
 }

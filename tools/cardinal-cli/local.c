@@ -1,8 +1,9 @@
 /*
  * local.c: the node-to-client exchanges of the CLI's node commands
  * (local.h; docs/ouroboros-network.md 4.1 local chain-sync, 4.6
- * local tx-submission). Each reads one whole reply message: SDUs are
- * gathered until the codec no longer reports a truncated message.
+ * local tx-submission, 4.7 local state query). Each reads one whole reply
+ * message: SDUs are gathered until the codec no longer reports a
+ * truncated message.
  */
 #include "local.h"
 
@@ -16,6 +17,9 @@ static int cs_decode(const uint8_t *p, size_t n, void *m, size_t *used, cdl_erro
 }
 static int ltx_decode(const uint8_t *p, size_t n, void *m, size_t *used, cdl_error *err) {
   return cdl_ltx_decode(p, n, m, used, err);
+}
+static int lsq_decode(const uint8_t *p, size_t n, void *m, size_t *used, cdl_error *err) {
+  return cdl_lsq_decode(p, n, m, used, err);
 }
 
 static int recv_msg(cdl_io_local *c, uint16_t proto, decode_fn decode, cdl_buf *in, void *msg,
@@ -60,16 +64,23 @@ int local_submit(cdl_io_local *c, cdl_span gentx, bool *accepted, cdl_buf *reaso
   return rc;
 }
 
+/* Sends |out| (an encoded request, freed here) on |proto| and reads the
+ * reply into |reply| (pointing into |in|). */
+static int exchange(cdl_io_local *c, uint16_t proto, cdl_buf *out, decode_fn decode, cdl_buf *in,
+                    void *reply, cdl_error *err) {
+  int rc = out->failed ? cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory")
+                       : cdl_io_local_send(c, proto, out, err);
+  cdl_buf_free(out);
+  if (rc == CDL_OK) rc = recv_msg(c, proto, decode, in, reply, err);
+  return rc;
+}
+
 static int cs_call(cdl_io_local *c, const cdl_cs_msg *req, cdl_cs_msg *reply, cdl_buf *in,
                    cdl_error *err) {
   cdl_buf out;
   cdl_buf_init(&out, 0);
   cdl_cs_encode(&out, req);
-  int rc = out.failed ? cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory")
-                      : cdl_io_local_send(c, CDL_PROTO_LOCAL_CHAIN_SYNC, &out, err);
-  cdl_buf_free(&out);
-  if (rc == CDL_OK) rc = recv_msg(c, CDL_PROTO_LOCAL_CHAIN_SYNC, cs_decode, in, reply, err);
-  return rc;
+  return exchange(c, CDL_PROTO_LOCAL_CHAIN_SYNC, &out, cs_decode, in, reply, err);
 }
 
 static int find_intersect(cdl_io_local *c, const cdl_point *pts, size_t n, cdl_cs_msg *reply,
@@ -143,5 +154,43 @@ int local_follow_request(cdl_io_local *c, cdl_error *err) {
   cdl_cs_encode(&out, &req);
   int rc = cdl_io_local_send(c, CDL_PROTO_LOCAL_CHAIN_SYNC, &out, err);
   cdl_buf_free(&out);
+  return rc;
+}
+
+/* One state-query message out, its reply in |reply| (pointing into |in|). */
+static int lsq_call(cdl_io_local *c, const cdl_lsq_msg *req, cdl_lsq_msg *reply, cdl_buf *in,
+                    cdl_error *err) {
+  cdl_buf out;
+  cdl_buf_init(&out, 0);
+  cdl_lsq_encode(&out, req);
+  return exchange(c, CDL_PROTO_LOCAL_STATE_QUERY, &out, lsq_decode, in, reply, err);
+}
+
+int local_lsq_acquire(cdl_io_local *c, cdl_error *err) {
+  cdl_buf in;
+  cdl_buf_init(&in, 0);
+  cdl_lsq_msg reply;
+  int rc = lsq_call(c, &(cdl_lsq_msg){.kind = CDL_LSQ_ACQUIRE_VOLATILE_TIP}, &reply, &in, err);
+  if (rc == CDL_OK && reply.kind != CDL_LSQ_ACQUIRED)
+    rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-state-query: the tip was not acquired (%s)",
+                       cdl_lsq_name(reply.kind));
+  cdl_buf_free(&in);
+  return rc;
+}
+
+int local_lsq_query(cdl_io_local *c, cdl_span query, cdl_buf *result, cdl_error *err) {
+  cdl_buf in;
+  cdl_buf_init(&in, 0);
+  cdl_lsq_msg reply;
+  int rc = lsq_call(c, &(cdl_lsq_msg){.kind = CDL_LSQ_QUERY, .query = query}, &reply, &in, err);
+  if (rc == CDL_OK && reply.kind != CDL_LSQ_RESULT)
+    rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-state-query: unexpected %s",
+                       cdl_lsq_name(reply.kind));
+  if (rc == CDL_OK) {
+    cdl_buf_reset(result);
+    if (cdl_buf_append(result, reply.result.ptr, reply.result.len) != CDL_OK)
+      rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  }
+  cdl_buf_free(&in);
   return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * local.h: the node-to-client exchanges the CLI's node commands use
- * (docs/cli.md "Talking to a node"): local tx-submission, and local
- * chain-sync for the tip and for following new blocks. Over the blocking
- * local client of src/io (cardinal/io.h "Local client").
+ * (docs/cli.md "Talking to a node"): local tx-submission, local
+ * chain-sync for the tip and for following new blocks, and the local
+ * state query. Over the blocking local client of src/io (cardinal/io.h
+ * "Local client").
  */
 #ifndef CARDINAL_CLI_LOCAL_H
 #define CARDINAL_CLI_LOCAL_H
@@ -23,5 +24,10 @@ int local_follow_request(cdl_io_local *c, cdl_error *err);
  * await (the update then comes with the next read). */
 int local_follow_read(cdl_io_local *c, uint8_t *kind, cdl_buf *block, cdl_point *point,
                       cdl_error *err);
+/* Acquires the node's volatile tip for state queries. */
+int local_lsq_acquire(cdl_io_local *c, cdl_error *err);
+/* One query (its raw CBOR) at the acquired state: |result| gets the
+ * MsgResult's raw result. */
+int local_lsq_query(cdl_io_local *c, cdl_span query, cdl_buf *result, cdl_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "cardinal/byron_json.h"
@@ -75,7 +76,10 @@ int cli_print(json_t *value, bool one_line) {
     fprintf(stderr, "cardinal-cli: out of memory building the output\n");
     return EXIT_FAILURE_IO;
   }
-  size_t flags = JSON_PRESERVE_ORDER | (one_line ? JSON_COMPACT : JSON_INDENT(2));
+  /* 15 significant digits: a decimal such as a threshold of 0.6 prints as
+   * itself, not as the nearest double's 17 digits. */
+  size_t flags = JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15) |
+                 (one_line ? JSON_COMPACT : JSON_INDENT(2));
   int rc = json_dumpf(value, stdout, flags);
   json_decref(value);
   fputc('\n', stdout);
@@ -134,3 +138,29 @@ int cli_report_rejection(const cdl_rejection *rej, const cdl_ledger *l) {
 void cli_catch_stop_signals(const char *command) { cdl_io_stop_catch(command); }
 
 bool cli_stop_requested(void) { return cdl_io_stop_signal() != 0; }
+
+int cli_fail(const char *rule, int exit_code, const char *fmt, ...) {
+  char message[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  json_t *j = json_pack("{s:{s:s,s:s}}", "error", "rule", rule, "message", message);
+  char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+  fprintf(stderr, "%s\n", text ? text : message);
+  free(text);
+  json_decref(j);
+  return exit_code;
+}
+
+bool cli_parse_txin(const char *text, uint8_t tx_id[32], uint32_t *index) {
+  const char *hash = strchr(text, '#');
+  uint64_t ix;
+  size_t got = 0;
+  if (hash == NULL || hash - text != 64 ||
+      cdl_hex_decode(text, 64, tx_id, 32, &got, NULL) != CDL_OK || got != 32 ||
+      !cli_parse_u64(hash + 1, 0, UINT32_MAX, &ix))
+    return false;
+  *index = (uint32_t)ix;
+  return true;
+}
