@@ -27,6 +27,10 @@ typedef struct cdl_node_file_config {
 } cdl_node_file_config;
 
 int cdl_node_config_read(const char *path, cdl_node_file_config *out, cdl_error *err);
+/* The database settings |c| gives, into |o|: its genesis file and hash,
+ * PBFT threshold and magic policy (what cardinal-node run and
+ * cardinal-cli sync --config open a database with). */
+void cdl_node_config_db_options(const cdl_node_file_config *c, cdl_db_dir_options *o);
 /* The upstream peers of a topology file, into |ps| (initialised here). */
 int cdl_node_topology_read(const char *path, cdl_peers *ps, cdl_error *err);
 

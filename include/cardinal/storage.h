@@ -381,10 +381,55 @@ int cdl_immutable_truncate_before(cdl_immutable *im, cdl_immutable_pos pos, cdl_
  * block CDL_E_CHECKSUM / a decode error, with |bad| set to its position. */
 int cdl_immutable_check_all(cdl_immutable *im, cdl_immutable_pos *bad, cdl_error *err);
 
+/* ---- Identity files (db_identity.c; docs/storage.md "Identity files") ----
+ * The settings a database directory was built with, one small file each:
+ *   DIR/genesis.hash            the genesis (64 hex digits)
+ *   DIR/pbft-threshold          the PBFT signature threshold (d.dddddd)
+ *   DIR/requires-network-magic  the address-magic policy (RequiresMagic or
+ *                               RequiresNoMagic, cardano-node's words)
+ * Opening a database under other settings would make the ledger refuse
+ * stored blocks (and the open cut them), so it is refused instead. */
+typedef struct cdl_db_identity {
+  uint8_t genesis_hash[32];
+  double pbft_threshold; /* in (0, 1] */
+  bool requires_magic;
+  /* Which of them the directory records (cdl_db_identity_read): a file
+   * missing or damaged records nothing. */
+  bool has_genesis, has_threshold, has_magic;
+} cdl_db_identity;
+
+/* How an entry point names one setting in a refusal: where the value it
+ * asked for came from ("--pbft-threshold", "the config"), and the words
+ * that, followed by the recorded value, ask for that instead ("sync with
+ * --pbft-threshold"). NULL: generic words. */
+typedef struct cdl_db_setting_words {
+  const char *from, *fix;
+} cdl_db_setting_words;
+
+typedef struct cdl_db_advice {
+  cdl_db_setting_words genesis, threshold, magic;
+  const char *db_option; /* the option naming the directory ("--db"); NULL: generic words */
+} cdl_db_advice;
+
+/* What DIR records. A genesis.hash that is missing is taken from the copy
+ * DIR/genesis.json when that hashes (a directory whose genesis.hash was
+ * removed still knows its genesis); a threshold edited by hand ("0.7\n")
+ * is read as the number it is. Only I/O failures are errors. */
+int cdl_db_identity_read(cdl_fs *fs, const char *dir, cdl_db_identity *out, cdl_error *err);
+/* The one check of a database's settings, run by every open: each
+ * identity file of DIR against |want| (every setting given). One naming
+ * another value is refused, CDL_E_USAGE, with a message that names both
+ * values and the ways out in |advice|'s words; one missing is written, one
+ * damaged (not of the shape written) written again and counted in
+ * |rewritten| (neither when |read_only|). */
+int cdl_db_identity_check(cdl_fs *fs, const char *dir, const cdl_db_identity *want,
+                          const cdl_db_advice *advice, bool read_only, uint32_t *rewritten,
+                          cdl_error *err);
+
 /* ---- ChainDB (chaindb.c, chaindb_select.c, chaindb_follow.c, snapshots.c)
  * The immutable DB, the volatile DB and ledger snapshots under one
  * directory (docs/storage.md):
- *   DIR/genesis.hash   the genesis this database belongs to (hex)
+ *   DIR/genesis.hash, pbft-threshold, requires-network-magic: its settings
  *   DIR/immutable/     chunk files and indexes
  *   DIR/volatile/      recent blocks, every fork
  *   DIR/ledger/        snapshot-<slot>-<hash>.lsnap
@@ -415,6 +460,9 @@ typedef struct cdl_chaindb_config {
   bool read_only;
   size_t max_open_files;             /* 0 = CDL_FS_DEFAULT_MAX_OPEN */
   cdl_fs *fs;                        /* NULL: the real file system */
+  /* The words of a refusal of another genesis, threshold or magic policy
+   * (cdl_db_identity_check); NULL: generic ones. */
+  const cdl_db_advice *advice;
 } cdl_chaindb_config;
 
 typedef struct cdl_chaindb_report {
@@ -425,9 +473,9 @@ typedef struct cdl_chaindb_report {
   uint64_t replayed_blocks;          /* from the snapshot to the immutable tip */
   uint64_t immutable_truncated;      /* blocks the ledger refused at open */
   uint64_t volatile_adopted;         /* blocks selected from the volatile DB */
-  /* Identity files (genesis.hash, pbft-threshold) found damaged (not of
-   * the shape written: truncated, a bit flipped) and written again; one of
-   * the right shape naming another genesis or threshold is refused. */
+  /* Identity files (genesis.hash, pbft-threshold, requires-network-magic)
+   * found damaged (not of the shape written: truncated, a bit flipped) and
+   * written again; one of the right shape naming another value is refused. */
   uint32_t identity_rewritten;
 } cdl_chaindb_report;
 
@@ -540,9 +588,9 @@ int cdl_follower_next(cdl_follower *f, cdl_follow_kind *kind, cdl_block_info *in
 
 /* ---- A database directory (docs/storage.md "Layout") ---------------------
  * What `cardinal-cli db`, `cardinal-cli sync` and `cardinal-node` share:
- * DIR holds the ChainDB, genesis.json (a copy of the genesis it was
- * created with) and optionally pbft-threshold (the threshold it was built
- * with, a fraction in (0, 1]). */
+ * DIR holds the ChainDB, its identity files (the settings it was built
+ * with, above) and genesis.json (a copy of the genesis it was created
+ * with). A setting not given is the recorded one. */
 
 #define CDL_DB_GENESIS_MAX (64u << 20) /* bytes of a genesis file */
 
@@ -555,8 +603,14 @@ typedef struct cdl_db_genesis {
 typedef struct cdl_db_dir_options {
   const char *dir;
   const char *genesis;    /* NULL: DIR/genesis.json */
+  /* NULL, or the hash the genesis must have (a config's ByronGenesisHash):
+   * another is CDL_E_GENESIS, genesis.hash_mismatch. */
+  const uint8_t *genesis_hash;
   double pbft_threshold;  /* 0: DIR/pbft-threshold, else the default */
-  int requires_magic;     /* 1 or -1: addresses do or do not carry the magic; 0: by the magic */
+  /* 1 or -1: addresses do or do not carry the magic; 0: DIR's
+   * requires-network-magic, else by the magic */
+  int requires_magic;
+  const cdl_db_advice *advice; /* a refusal's words (cdl_chaindb_config.advice) */
   bool no_signatures;     /* CDL_LEDGER_NO_SIGNATURES */
   bool validate_all;      /* re-parse every chunk on open */
   bool create;            /* make DIR and keep a copy of the genesis in it */
@@ -566,11 +620,14 @@ typedef struct cdl_db_dir_options {
 
 void cdl_db_genesis_init(cdl_db_genesis *dg);
 void cdl_db_genesis_free(cdl_db_genesis *dg);
-/* Loads o->genesis, or DIR/genesis.json (after cdl_db_genesis_init). */
+/* Loads o->genesis, or DIR/genesis.json (after cdl_db_genesis_init), and
+ * checks it against o->genesis_hash. */
 int cdl_db_genesis_load(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_error *err);
 /* |given| when set, else DIR/pbft-threshold when it holds a fraction in
  * (0, 1], else 0 (the ledger's default). */
 double cdl_db_threshold(const char *dir, double given);
+/* The ledger's settings: those given, else those DIR records, else the
+ * defaults (threshold 0.22, magic policy by the protocol magic). */
 cdl_ledger_config cdl_db_ledger_config(const cdl_db_dir_options *o, const cdl_byron_genesis *g);
 /* Opens the ChainDB of DIR. |dg| is initialised here, must outlive the
  * ChainDB, and is freed by the caller whatever the result. */

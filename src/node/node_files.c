@@ -141,6 +141,14 @@ int cdl_node_config_read(const char *path, cdl_node_file_config *out, cdl_error 
   return rc;
 }
 
+void cdl_node_config_db_options(const cdl_node_file_config *c, cdl_db_dir_options *o) {
+  o->genesis = c->genesis_file;
+  o->genesis_hash = c->has_genesis_hash ? c->genesis_hash : NULL;
+  o->pbft_threshold = c->pbft_threshold;
+  /* The config's 1, 0 or -1 (absent) into the options' 1, -1 or 0. */
+  o->requires_magic = c->requires_magic == 1 ? 1 : c->requires_magic == 0 ? -1 : 0;
+}
+
 /* ---- topology.json ---- */
 
 static int read_port(const char *path, json_t *v, uint16_t *port, cdl_error *err) {

@@ -1,8 +1,9 @@
 /*
  * chaindb_open.c: opening and closing a ChainDB (docs/storage.md, "Opening
- * and recovery"): the genesis check, the immutable and volatile DBs (each
- * repairing its own damage), the newest usable ledger snapshot, a replay of
- * the immutable blocks after it, and chain selection over the volatile DB.
+ * and recovery"): the check of its settings (db_identity.c), the
+ * immutable and volatile DBs (each repairing its own damage), the newest
+ * usable ledger snapshot, a replay of the immutable blocks after it, and
+ * chain selection over the volatile DB.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,80 +17,16 @@ static int path_in(const cdl_chaindb *db, const char *name, char *out, cdl_error
   return CDL_OK;
 }
 
-/* DIR/genesis.hash names the genesis; another genesis is refused. */
-/* Whether |text| has the shape the database writes: |len| bytes, each
- * accepted by |ok_char|. An identity file is written whole, to a temporary
- * name first, so one of another shape was damaged on disk (truncated, a
- * bit flipped) rather than written by another configuration. */
-static bool shaped(const cdl_buf *text, size_t len, bool (*ok_char)(size_t at, char c)) {
-  if (text->len != len) return false;
-  for (size_t i = 0; i < len; i++)
-    if (!ok_char(i, (char)text->data[i])) return false;
-  return true;
-}
-
-static bool hex_char(size_t at, char c) {
-  (void)at;
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-static bool threshold_char(size_t at, char c) { return at == 1 ? c == '.' : c >= '0' && c <= '9'; }
-
-/* An identity file (DIR/genesis.hash, DIR/pbft-threshold) holding
- * |want|: written when missing, and again when damaged (counted in
- * |rewritten|); one of the right shape holding another value is the
- * database of another network or configuration: refused by |differs|. */
-static int check_identity(cdl_chaindb *db, const char *name, const char *want,
-                          bool (*ok_char)(size_t, char), uint32_t *rewritten,
-                          int (*differs)(cdl_chaindb *, const cdl_buf *, cdl_error *),
-                          cdl_error *err) {
-  char path[CDB_PATH_MAX];
-  size_t len = strlen(want);
-  CDL_TRY(path_in(db, name, path, err));
-  bool exists = db->fs->ops->exists(db->fs, path);
-  cdl_buf text;
-  cdl_buf_init(&text, 0);
-  int rc = exists ? cdl_fs_read_file(db->fs, path, 256, &text, err) : CDL_OK;
-  bool damaged = rc == CDL_OK && exists && !shaped(&text, len, ok_char);
-  if (rc == CDL_OK && exists && !damaged && memcmp(text.data, want, len) != 0)
-    rc = differs(db, &text, err);
-  cdl_buf_free(&text);
-  if (rc != CDL_OK || (exists && !damaged) || db->cfg.read_only) return rc;
-  *rewritten += damaged;
-  return cdl_fs_write_file_atomic(db->fs, db->dir, path, want, len, err);
-}
-
-static int other_genesis(cdl_chaindb *db, const cdl_buf *text, cdl_error *err) {
-  (void)text;
-  char hex[65];
-  cdl_hex_encode(db->genesis_hash, 32, hex);
-  return cdl_error_set(err, CDL_E_GENESIS, 0,
-                       "%s belongs to another genesis (genesis.hash differs from %s)", db->dir,
-                       hex);
-}
-
-static int other_threshold(cdl_chaindb *db, const cdl_buf *text, cdl_error *err) {
-  double t = db->cfg.ledger.pbft_threshold > 0 ? db->cfg.ledger.pbft_threshold : 0.22;
-  return cdl_error_set(err, CDL_E_USAGE, 0, "%s was built with PBFT signature threshold %.*s, not %f",
-                       db->dir, (int)text->len, (const char *)text->data, t);
-}
-
-static int check_genesis(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
-  char hex[65];
-  cdl_hex_encode(db->genesis_hash, 32, hex);
-  return check_identity(db, "genesis.hash", hex, hex_char, &rep->identity_rewritten,
-                        other_genesis, err);
-}
-
-/* DIR/pbft-threshold: the PBFT signature threshold the database was
- * built under. Opening it under another would make the ledger refuse
- * stored blocks and the open cut them, so that is refused instead. */
-static int check_threshold(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
-  char text[32];
-  double t = db->cfg.ledger.pbft_threshold > 0 ? db->cfg.ledger.pbft_threshold : 0.22;
-  snprintf(text, sizeof text, "%.6f", t);
-  return check_identity(db, "pbft-threshold", text, threshold_char, &rep->identity_rewritten,
-                        other_threshold, err);
+/* The settings the database was built with (DIR/genesis.hash,
+ * pbft-threshold, requires-network-magic) against this open's: the one
+ * check every entry point goes through (db_identity.c). */
+static int check_settings(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
+  const cdl_ledger_config *l = &db->cfg.ledger;
+  cdl_db_identity want = {.pbft_threshold = l->pbft_threshold > 0 ? l->pbft_threshold : 0.22,
+                          .requires_magic = l->requires_magic};
+  memcpy(want.genesis_hash, db->genesis_hash, 32);
+  return cdl_db_identity_check(db->fs, db->dir, &want, db->cfg.advice, db->cfg.read_only,
+                               &rep->identity_rewritten, err);
 }
 
 static int open_stores(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) {
@@ -167,8 +104,8 @@ int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chain
   if (rc == CDL_OK) rc = genesis_ledger(db, err);
   db->cfg.genesis = NULL;
   if (rc == CDL_OK) rc = take_directory(db, err);
-  if (rc == CDL_OK) rc = check_genesis(db, rep, err);
-  if (rc == CDL_OK) rc = check_threshold(db, rep, err);
+  if (rc == CDL_OK) rc = check_settings(db, rep, err);
+  db->cfg.advice = NULL; /* not kept past open */
   if (rc == CDL_OK) rc = open_stores(db, rep, err);
   if (rc == CDL_OK) rc = cdb_snapshot_open(db, rep, err);
   if (rc == CDL_OK) rc = cdb_select_all(db, &rep->volatile_adopted, err);

@@ -1,8 +1,9 @@
 /*
  * db_dir.c: a database directory, the ChainDB with the genesis it was
  * created with beside it (include/cardinal/storage.h "A database
- * directory"; docs/storage.md "Layout"). Shared by the CLI's db and sync
- * commands and by cardinal-node.
+ * directory"; docs/storage.md "Layout"): a setting not given is the one
+ * the directory records (docs/storage.md "Identity files"). Shared by the
+ * CLI's db and sync commands and by cardinal-node.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,19 @@ void cdl_db_genesis_free(cdl_db_genesis *dg) {
   cdl_buf_free(&dg->text);
 }
 
+/* The genesis is the one the config names by hash (genesis_hash). */
+static int check_genesis_hash(const char *file, const cdl_byron_genesis *g, const uint8_t *want,
+                              cdl_error *err) {
+  if (want == NULL || memcmp(want, g->hash, 32) == 0) return CDL_OK;
+  char got_hex[65], want_hex[65];
+  cdl_hex_encode(g->hash, 32, got_hex);
+  cdl_hex_encode(want, 32, want_hex);
+  /* Hashes by their first digits: the message is bounded (CDL_ERROR_MESSAGE_MAX). */
+  return cdl_error_set(err, CDL_E_GENESIS, 0,
+                       "genesis.hash_mismatch: %s hashes to %.16s..., the config says %.16s...",
+                       file, got_hex, want_hex);
+}
+
 int cdl_db_genesis_load(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_error *err) {
   char path[PATH_BYTES];
   const char *file = o->genesis;
@@ -31,32 +45,40 @@ int cdl_db_genesis_load(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_err
     snprintf(path, sizeof path, "%s/genesis.json", o->dir);
     file = path;
   }
-  return cdl_byron_genesis_load_file(file, CDL_DB_GENESIS_MAX, &dg->text, &dg->arena, &dg->g, err);
+  CDL_TRY(cdl_byron_genesis_load_file(file, CDL_DB_GENESIS_MAX, &dg->text, &dg->arena, &dg->g,
+                                      err));
+  return check_genesis_hash(file, &dg->g, o->genesis_hash, err);
+}
+
+/* What DIR records; nothing when it cannot be read (the open then meets
+ * the failure itself). */
+static cdl_db_identity recorded_settings(const char *dir) {
+  cdl_fs fs;
+  cdl_fs_posix_init(&fs, 0);
+  cdl_db_identity id;
+  cdl_error ignored = {0};
+  if (cdl_db_identity_read(&fs, dir, &id, &ignored) != CDL_OK) memset(&id, 0, sizeof id);
+  return id;
 }
 
 double cdl_db_threshold(const char *dir, double given) {
   if (given > 0) return given;
-  char path[PATH_BYTES], text[32] = {0};
-  snprintf(path, sizeof path, "%s/pbft-threshold", dir);
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return 0;
-  size_t n = fread(text, 1, sizeof text - 1, f);
-  fclose(f);
-  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) text[--n] = '\0';
-  char *end = NULL;
-  double t = strtod(text, &end);
-  /* A damaged file falls back to the default rather than to nonsense. */
-  if (n == 0 || end == text || *end != '\0' || !(t > 0 && t <= 1)) return 0;
-  return t;
+  cdl_db_identity id = recorded_settings(dir);
+  return id.has_threshold ? id.pbft_threshold : 0;
 }
 
 cdl_ledger_config cdl_db_ledger_config(const cdl_db_dir_options *o, const cdl_byron_genesis *g) {
-  bool magic =
-      o->requires_magic != 0 ? o->requires_magic > 0 : cdl_byron_requires_magic(g->protocol_magic);
+  cdl_db_identity id = recorded_settings(o->dir);
+  bool magic = o->requires_magic != 0 ? o->requires_magic > 0
+               : id.has_magic         ? id.requires_magic
+                                      : cdl_byron_requires_magic(g->protocol_magic);
+  double threshold = o->pbft_threshold > 0 ? o->pbft_threshold
+                     : id.has_threshold    ? id.pbft_threshold
+                                           : 0;
   return (cdl_ledger_config){.protocol_magic = g->protocol_magic,
                              .requires_magic = magic,
                              .k = g->k,
-                             .pbft_threshold = cdl_db_threshold(o->dir, o->pbft_threshold),
+                             .pbft_threshold = threshold,
                              .flags = o->no_signatures ? CDL_LEDGER_NO_SIGNATURES : 0};
 }
 
@@ -86,7 +108,8 @@ int cdl_db_dir_open(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_chaindb
                             .ledger = cdl_db_ledger_config(o, &dg->g),
                             .validate_all = o->validate_all,
                             .read_only = o->read_only && !o->create,
-                            .sync_interval = o->sync_interval};
+                            .sync_interval = o->sync_interval,
+                            .advice = o->advice};
   rc = cdl_chaindb_open(&cfg, db, rep, err);
   if (rc == CDL_OK && o->create) rc = keep_genesis_copy(o, dg, err);
   return rc;

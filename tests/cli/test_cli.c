@@ -638,6 +638,14 @@ static void test_genesis_errors_name_the_file(void **state) {
   shell_ok("rm -rf %s", dir);
 }
 
+/* `devnet create --dir DIR/net OPTIONS --poor-addresses 3`, which must
+ * succeed (its output in stdout_buf). */
+static void devnet_create(const char *dir, const char *options) {
+  char args[1024];
+  snprintf(args, sizeof args, "devnet create --dir %s/net %s --poor-addresses 3", dir, options);
+  assert_int_equal(cli(args), 0);
+}
+
 /* devnet create writes a whole local network under one directory; devnet
  * watch reads its devnet.json as untrusted input. (The network running is
  * the system test's: tests/system/devnet_system.sh.) */
@@ -646,9 +654,7 @@ static void test_devnet_files(void **state) {
   char dir[] = "/tmp/cdl-cli-devnet-XXXXXX";
   assert_non_null(mkdtemp(dir));
   char args[1024], path[256];
-  snprintf(args, sizeof args, "devnet create --dir %s/net --core-nodes 2 --relays 1 --slot-ms 500 "
-           "--base-port 40000 --poor-addresses 3", dir);
-  assert_int_equal(cli(args), 0);
+  devnet_create(dir, "--core-nodes 2 --relays 1 --slot-ms 500 --base-port 40000");
   json_t *j = parse(stdout_buf);
   json_t *nodes = json_object_get(j, "nodes");
   assert_int_equal(json_array_size(nodes), 3);
@@ -685,6 +691,69 @@ static void test_devnet_files(void **state) {
   assert_int_equal(system(args), 0);
 }
 
+/* sync's settings (docs/cli.md "sync"; docs/storage.md "Identity files")
+ * without a peer: the database opens before the connection, so port 1
+ * (nothing listens) shows whether the settings were accepted (exit 3) or
+ * refused (exit 2). A database built with 0.22 is refused by a config
+ * saying 0.7 (a two-core devnet's 1/2 + 0.2) with a message naming both
+ * values and the ways out, alike by sync (--config, --genesis-dir), db info
+ * and cardinal-node run; --pbft-threshold overrides the config. */
+static void test_sync_settings(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-sync-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char args[1024], want[512];
+  devnet_create(dir, "--core-nodes 2 --relays 0 --k 5");
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --genesis "
+           "%s/net/genesis/genesis.json --pbft-threshold 0.22", dir, dir);
+  assert_int_equal(cli(args), 3); /* the database is made, then the connection fails */
+  shell_ok("test \"$(cat %s/db/pbft-threshold)\" = 0.220000", dir);
+  shell_ok("test \"$(cat %s/db/requires-network-magic)\" = RequiresMagic", dir);
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --config %s/net/node-0/config.json",
+           dir, dir);
+  assert_int_equal(cli(args), 2);
+  assert_string_equal(error_rule(), "usage");
+  snprintf(want, sizeof want, "%s/db was built with PBFT threshold 0.22, but the config says 0.7: "
+           "sync with --pbft-threshold 0.22, or start a fresh database with --db NEWDIR, or "
+           "delete it", dir);
+  expect_said(want);
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --genesis-dir %s/net", dir, dir);
+  assert_int_equal(cli(args), 2);
+  expect_said(want);
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --config %s/net/node-0/config.json "
+           "--pbft-threshold 0.22", dir, dir);
+  assert_int_equal(cli(args), 3);
+  snprintf(args, sizeof args, "db info --db %s/db --pbft-threshold 0.7", dir);
+  assert_int_equal(cli(args), 2);
+  expect_said("but --pbft-threshold says 0.7: use --pbft-threshold 0.22, or start a fresh "
+              "database with --db NEWDIR");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cd %s && %s run --config net/node-0/config.json --topology "
+           "net/node-0/topology.json --database-path db --socket-path node.socket --port 0 "
+           "2>node.err", dir, CDL_NODE);
+  int status = system(cmd);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  shell_ok("grep -q 'db was built with PBFT threshold 0.22, but the config says 0.7: set its "
+           "PBftSignatureThreshold to 0.22, or start a fresh database with --database-path "
+           "NEWDIR' %s/node.err", dir);
+  /* Another magic policy and another genesis are refused alike. */
+  shell_ok("cd %s/net/node-0 && sed 's/\"RequiresMagic\"/\"RequiresNoMagic\"/' config.json "
+           "> nomagic.json", dir);
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --config "
+           "%s/net/node-0/nomagic.json --pbft-threshold 0.22", dir, dir);
+  assert_int_equal(cli(args), 2);
+  expect_said("was built with RequiresMagic, but the config says RequiresNoMagic");
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --genesis %s",
+           dir, vec_path("genesis/mainnet/mainnet-byron-genesis.json"));
+  assert_int_equal(cli(args), 2);
+  snprintf(want, sizeof want, ", but --genesis says 5f20df93: sync with --genesis %s/db/genesis.json",
+           dir);
+  expect_said(want);
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --config x --genesis-dir y", dir);
+  assert_int_equal(cli(args), 2);
+  shell_ok("rm -rf %s", dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_genesis_commands),   cmocka_unit_test(test_block_show),
@@ -695,6 +764,7 @@ int main(void) {
       cmocka_unit_test(test_db_commands),        cmocka_unit_test(test_db_missing_chunk),
       cmocka_unit_test(test_genesis_errors_name_the_file),
       cmocka_unit_test(test_devnet_files),
+      cmocka_unit_test(test_sync_settings),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

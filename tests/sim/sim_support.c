@@ -91,7 +91,8 @@ static void print_tree(cdl_fs *fs, const char *dir, cdl_buf *out) {
     next = comma != NULL ? comma + 1 : name + strlen(name);
     if (comma != NULL) *comma = '\0';
     char path[1024];
-    snprintf(path, sizeof path, "%s%s%s", dir, dir[0] ? "/" : "", name);
+    if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, dir[0] ? "/" : "", name) >= sizeof path)
+      fail_msg("path too long under %s", dir);
     cdl_buf bytes;
     cdl_buf_init(&bytes, 0);
     cdl_error err = {0};

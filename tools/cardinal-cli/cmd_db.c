@@ -60,10 +60,20 @@ int db_parse_opts(int argc, char **argv, db_opts *o) {
   return EXIT_OK;
 }
 
+/* How the db commands name their settings when refusing a database built
+ * with others (docs/storage.md "Identity files"): they give only a
+ * genesis and a threshold, each by its option. */
+static const cdl_db_advice DB_ADVICE = {.genesis = {"--genesis", "use --genesis"},
+                                        .threshold = {"--pbft-threshold", "use --pbft-threshold"},
+                                        .db_option = "--db"};
+
 cdl_db_dir_options db_dir_options(const db_opts *o, db_mode mode) {
   return (cdl_db_dir_options){.dir = o->db,
                               .genesis = o->genesis,
+                              .genesis_hash = o->genesis_hash,
                               .pbft_threshold = o->pbft_threshold,
+                              .requires_magic = o->requires_magic,
+                              .advice = o->advice ? o->advice : &DB_ADVICE,
                               .no_signatures = o->no_signatures,
                               .validate_all = o->validate_all,
                               .create = mode == DB_CREATE,

@@ -1,26 +1,47 @@
 /*
- * cmd_sync.c: `cardinal-cli sync --from HOST:PORT --db DIR [--genesis FILE]`
- * (docs/cli.md "sync"; docs/network.md "Syncing"): follows a peer's chain
- * over node-to-node chain-sync and block-fetch, validating each block
- * through the ChainDB and storing it, until synced with the peer (or
- * SIGINT/SIGTERM; with --follow, until the connection ends). It is a node
- * kernel with one upstream peer, initiator only, on the node's driver.
- * An invalid block ends the sync with the rejection (exit 1).
+ * cmd_sync.c: `cardinal-cli sync --from HOST:PORT --db DIR [--config FILE |
+ * --genesis-dir DIR] [--genesis FILE] [--pbft-threshold T]` (docs/cli.md
+ * "sync"; docs/network.md "Syncing"): follows a peer's chain over
+ * node-to-node chain-sync and block-fetch, validating each block through
+ * the ChainDB and storing it, until synced with the peer (or SIGINT/SIGTERM;
+ * with --follow, until the connection ends). It is a node kernel with one
+ * upstream peer, initiator only, on the node's driver. An invalid block
+ * ends the sync with the rejection (exit 1). The network's settings come
+ * from a node config as cardinal-node reads it (docs/node.md
+ * "Configuration"), --genesis and --pbft-threshold overriding it; a
+ * database built with other settings is refused (exit 2,
+ * docs/storage.md "Identity files").
  */
 #include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "cardinal/byron_json.h"
 #include "cardinal/io.h"
+#include "cardinal/node_files.h"
 #include "db.h"
 
 typedef struct sync_opts {
   db_opts db;
+  const char *config, *genesis_dir;
   char host[256];
   uint64_t port, pipeline, batch;
   bool follow;
   cdl_log_level level;
 } sync_opts;
+
+/* The network's settings as sync found them: the node config (--config,
+ * or the one --genesis-dir stands for), the genesis --genesis-dir names
+ * when it holds no config, and the words a refusal names them by. */
+typedef struct sync_settings {
+  cdl_node_file_config fc;
+  char config[PATH_MAX], genesis[PATH_MAX];
+  cdl_db_advice advice;
+} sync_settings;
 
 static bool parse_from(const char *text, sync_opts *o) {
   const char *colon = strrchr(text, ':');
@@ -43,6 +64,8 @@ static int parse_opts(int argc, char **argv, sync_opts *o) {
                                        {"follow", no_argument, 0, 'F'},
                                        {"log-level", required_argument, 0, 'l'},
                                        {"pbft-threshold", required_argument, 0, 't'},
+                                       {"config", required_argument, 0, 'c'},
+                                       {"genesis-dir", required_argument, 0, 'G'},
                                        {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   o->pipeline = 200;
@@ -59,6 +82,10 @@ static int parse_opts(int argc, char **argv, sync_opts *o) {
       o->db.db = optarg;
     else if (c == 'g')
       o->db.genesis = optarg;
+    else if (c == 'c')
+      o->config = optarg;
+    else if (c == 'G')
+      o->genesis_dir = optarg;
     else if (c == 'p' && cli_parse_u64(optarg, 1, CDL_CLIENT_MAX_PIPELINE, &o->pipeline))
       continue;
     else if (c == 'b' && cli_parse_u64(optarg, 1, 1000, &o->batch))
@@ -76,7 +103,80 @@ static int parse_opts(int argc, char **argv, sync_opts *o) {
   }
   if (optind < argc) return cli_usage("sync: unexpected argument '%s'", argv[optind]);
   if (!has_from || o->db.db == NULL) return cli_usage("sync: --from HOST:PORT and --db DIR");
+  if (o->config && o->genesis_dir) return cli_usage("sync: --config or --genesis-dir, not both");
   return EXIT_OK;
+}
+
+static bool same_file(const char *a, const char *b) {
+  struct stat x, y;
+  return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+/* Whether |path| is a node config that names DIR/genesis.json. */
+static bool config_of_genesis(const char *path, const char *dir) {
+  cdl_node_file_config fc;
+  char genesis[PATH_MAX];
+  if (access(path, F_OK) != 0 || cdl_node_config_read(path, &fc, NULL) != CDL_OK) return false;
+  snprintf(genesis, sizeof genesis, "%s/genesis.json", dir);
+  return same_file(fc.genesis_file, genesis);
+}
+
+/* The config --genesis-dir DIR stands for: DIR/config.json (a node's
+ * folder), DIR/node-0/config.json (a folder `devnet create` made: every
+ * node's config names the same network), or DIR/../node-0/config.json
+ * when that names DIR/genesis.json (a devnet's genesis/). None for a bare
+ * genesis folder (`genesis create`): its genesis.json alone. */
+static bool find_config(const char *dir, char out[PATH_MAX]) {
+  static const char *const PLACES[] = {"config.json", "node-0/config.json"};
+  for (size_t i = 0; i < sizeof PLACES / sizeof PLACES[0]; i++) {
+    if ((size_t)snprintf(out, PATH_MAX, "%s/%s", dir, PLACES[i]) < PATH_MAX &&
+        access(out, F_OK) == 0)
+      return true;
+  }
+  return (size_t)snprintf(out, PATH_MAX, "%s/../node-0/config.json", dir) < PATH_MAX &&
+         config_of_genesis(out, dir);
+}
+
+/* Where each setting came from, for a refusal: an option given wins over
+ * the config (docs/cli.md "sync"). */
+static void name_settings(const sync_opts *o, bool has_config, sync_settings *s) {
+  const char *genesis_from = o->db.genesis  ? "--genesis"
+                             : has_config   ? "the config"
+                             : o->genesis_dir ? "--genesis-dir"
+                                              : "its genesis.json";
+  const char *threshold_from = o->db.pbft_threshold > 0 ? "--pbft-threshold" : "the config";
+  s->advice = (cdl_db_advice){
+      .genesis = {genesis_from, "sync with --genesis"},
+      .threshold = {threshold_from, "sync with --pbft-threshold"},
+      .magic = {"the config", "sync with a config whose RequiresNetworkMagic is"},
+      .db_option = "--db"};
+}
+
+/* The settings to open the database with: the config's (--config, or the
+ * one --genesis-dir stands for) with --genesis and --pbft-threshold over
+ * them, and the database's own for what none of them gives. */
+static int read_settings(sync_opts *o, sync_settings *s, cdl_error *err) {
+  const char *config = o->config;
+  if (o->genesis_dir && find_config(o->genesis_dir, s->config)) config = s->config;
+  name_settings(o, config != NULL, s);
+  o->db.advice = &s->advice;
+  if (config == NULL && o->genesis_dir && o->db.genesis == NULL) {
+    if ((size_t)snprintf(s->genesis, sizeof s->genesis, "%s/genesis.json", o->genesis_dir) >=
+        sizeof s->genesis)
+      return cdl_error_set(err, CDL_E_USAGE, 0, "sync: --genesis-dir is too long");
+    o->db.genesis = s->genesis;
+  }
+  if (config == NULL) return CDL_OK;
+  CDL_TRY(cdl_node_config_read(config, &s->fc, err));
+  cdl_db_dir_options given = {0};
+  cdl_node_config_db_options(&s->fc, &given);
+  if (o->db.genesis == NULL) { /* --genesis overrides the config's file and its hash */
+    o->db.genesis = given.genesis;
+    o->db.genesis_hash = given.genesis_hash;
+  }
+  if (o->db.pbft_threshold <= 0) o->db.pbft_threshold = given.pbft_threshold;
+  o->db.requires_magic = given.requires_magic;
+  return CDL_OK;
 }
 
 static json_t *tip_json(cdl_chaindb *db, uint64_t k) {
@@ -84,10 +184,20 @@ static json_t *tip_json(cdl_chaindb *db, uint64_t k) {
   return cdl_chaindb_tip(db, &tip) ? db_block_json(&tip, k) : json_null();
 }
 
-static json_t *sync_json(const cdl_node_stats *ns, cdl_chaindb *db, uint64_t k,
+/* The settings the database was opened with (given or recorded). */
+static json_t *network_json(const sync_opts *o, const cdl_byron_genesis *g) {
+  cdl_ledger_config lc = db_ledger_config(&o->db, g);
+  return json_pack("{s:o,s:I,s:f,s:b}", "genesis_hash", cdl_json_hex(g->hash, 32),
+                   "protocol_magic", (json_int_t)g->protocol_magic, "pbft_threshold",
+                   lc.pbft_threshold > 0 ? lc.pbft_threshold : 0.22, "requires_magic",
+                   lc.requires_magic);
+}
+
+static json_t *sync_json(const cdl_node_stats *ns, cdl_chaindb *db, const cdl_byron_genesis *g,
                          const sync_opts *o, double seconds) {
   const cdl_n2n_client_stats *st = &ns->upstream;
-  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I}", "headers",
+  uint64_t k = g->k;
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:o}", "headers",
                    (json_int_t)st->headers, "blocks", (json_int_t)st->blocks, "adopted",
                    (json_int_t)ns->blocks_adopted, "stored", (json_int_t)ns->blocks_stored,
                    "duplicate", (json_int_t)ns->blocks_known, "rollbacks",
@@ -96,7 +206,7 @@ static json_t *sync_json(const cdl_node_stats *ns, cdl_chaindb *db, uint64_t k,
                    seconds > 0 ? (double)st->blocks / seconds : 0.0, "headers_per_second",
                    seconds > 0 ? (double)st->headers / seconds : 0.0, "keepalive_rtt_ms",
                    (double)st->ka_rtt_us / 1000.0, "pipeline", (json_int_t)o->pipeline, "batch",
-                   (json_int_t)o->batch);
+                   (json_int_t)o->batch, "network", network_json(o, g));
 }
 
 int cmd_sync(int argc, char **argv) {
@@ -107,12 +217,15 @@ int cmd_sync(int argc, char **argv) {
   cli_catch_stop_signals("sync");
   o.db.sync_interval = UINT64_MAX; /* like an import: an interrupted sync is run again */
   db_genesis dg;
+  db_genesis_init(&dg);
+  sync_settings settings;
   cdl_chaindb *db = NULL;
   cdl_error err = {0};
   cdl_node_stats ns = {0};
   cdl_rejection rej = {0};
   double start = cli_now_seconds();
-  int rc = db_open(&o.db, &dg, DB_CREATE, &db, NULL, &err);
+  int rc = read_settings(&o, &settings, &err);
+  if (rc == CDL_OK) rc = db_open(&o.db, &dg, DB_CREATE, &db, NULL, &err);
   if (rc == CDL_OK) {
     cdl_logger lg = {.out = stderr, .min = o.level};
     cdl_io_sync_config cfg = {.db = db,
@@ -126,7 +239,7 @@ int cmd_sync(int argc, char **argv) {
     rc = cdl_io_sync(&cfg, &ns, &rej, &err);
   }
   double seconds = cli_now_seconds() - start;
-  json_t *out = db ? sync_json(&ns, db, dg.g.k, &o, seconds) : NULL;
+  json_t *out = db ? sync_json(&ns, db, &dg.g, &o, seconds) : NULL;
   int code = EXIT_OK;
   if (rc == CDL_E_REJECTED && rej.rule != NULL)
     code = cli_report_rejection(&rej, cdl_chaindb_ledger(db));

@@ -20,6 +20,12 @@ typedef struct db_opts {
   bool has_from, has_to, has_to_slot;
   uint64_t from, to, to_slot, threads;
   uint64_t sync_interval;  /* 0: the ChainDB's default */
+  /* What sync takes from a node config (cdl_db_dir_options): the hash
+   * the genesis must have, the magic policy, and a refusal's words (NULL:
+   * the db commands' own). */
+  const uint8_t *genesis_hash;
+  int requires_magic;
+  const cdl_db_advice *advice;
 } db_opts;
 
 /* The genesis a database was created with, loaded. */

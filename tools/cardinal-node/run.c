@@ -2,7 +2,8 @@
  * run.c: `cardinal-node run` (docs/node.md "Running a node"): reads
  * config.json and topology.json in cardano-node's formats, checks the
  * Byron genesis against the config's hash, opens (or creates) the
- * database, loads the forging keys of a core node and opens its signing
+ * database (refused when built with other settings), loads the forging
+ * keys of a core node and opens its signing
  * record (--signing-record, by default the key's path + ".signed": kept
  * outside the database, so that a restored backup cannot roll it back;
  * docs/node.md "The signing record"), and drives the node
@@ -102,30 +103,6 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
     return usage("a core node needs both --delegation-certificate and --signing-key");
   if (o->record && !o->key) return usage("--signing-record is for a core node (--signing-key)");
   return EXIT_OK;
-}
-
-/* The genesis is the one the config names by hash, and the one the
- * database was created with. */
-static int check_genesis(const cdl_node_file_config *fc, const cdl_db_genesis *dg,
-                         const char *db_dir, cdl_error *err) {
-  char want[65], got[65];
-  cdl_hex_encode(dg->g.hash, 32, got);
-  if (fc->has_genesis_hash && memcmp(fc->genesis_hash, dg->g.hash, 32) != 0) {
-    cdl_hex_encode(fc->genesis_hash, 32, want);
-    return cdl_error_set(err, CDL_E_GENESIS, 0,
-                         "genesis.hash_mismatch: %s hashes to %s, the config says %s",
-                         fc->genesis_file, got, want);
-  }
-  cdl_db_dir_options kept = {.dir = db_dir};
-  cdl_db_genesis old;
-  cdl_db_genesis_init(&old);
-  cdl_error scratch = {0}; /* a new database has no copy yet */
-  int rc = CDL_OK;
-  if (cdl_db_genesis_load(&kept, &old, &scratch) == CDL_OK && memcmp(old.g.hash, dg->g.hash, 32))
-    rc = cdl_error_set(err, CDL_E_GENESIS, 0,
-                       "genesis.other_database: %s was created for another genesis", db_dir);
-  cdl_db_genesis_free(&old);
-  return rc;
 }
 
 static int load_forger(const run_opts *o, cdl_node_forger *f, cdl_error *err) {
@@ -243,23 +220,28 @@ static int run_node(run_state *s, cdl_error *err) {
   return rc;
 }
 
+/* How the node names its settings when a database built with others is
+ * refused: they all come from config.json. */
+static const cdl_db_advice NODE_ADVICE = {
+    .genesis = {"the config", "point its ByronGenesisFile at"},
+    .threshold = {"the config", "set its PBftSignatureThreshold to"},
+    .magic = {"the config", "set its RequiresNetworkMagic to"},
+    .db_option = "--database-path"};
+
 static int prepare(run_state *s, cdl_error *err) {
   const run_opts *o = s->o;
   int rc = cdl_node_config_read(o->config, &s->fc, err);
   if (rc == CDL_OK) rc = cdl_node_topology_read(o->topology, &s->peers, err);
   if (rc != CDL_OK) return rc;
   s->log.min = o->has_level ? o->level : s->fc.min_severity;
-  cdl_db_dir_options dopt = {.dir = o->db,
-                             .genesis = s->fc.genesis_file,
-                             .pbft_threshold = s->fc.pbft_threshold,
-                             .requires_magic = s->fc.requires_magic == 1   ? 1
-                                               : s->fc.requires_magic == 0 ? -1
-                                                                           : 0,
-                             .create = true};
+  cdl_db_dir_options dopt = {.dir = o->db, .create = true, .advice = &NODE_ADVICE};
+  cdl_node_config_db_options(&s->fc, &dopt);
+  /* The genesis (against the config's ByronGenesisHash) before the keys. */
   rc = cdl_db_genesis_load(&dopt, &s->dg, err);
-  if (rc == CDL_OK) rc = check_genesis(&s->fc, &s->dg, o->db, err);
   cdl_db_genesis_free(&s->dg);
   if (rc == CDL_OK && o->cert) rc = load_forger(o, &s->forger, err);
+  /* The database's own settings are checked as it opens, as for every
+   * entry point (docs/storage.md "Identity files"). */
   if (rc == CDL_OK) rc = cdl_db_dir_open(&dopt, &s->dg, &s->db, NULL, err);
   if (rc == CDL_OK && o->cert) rc = open_record(s, err);
   return rc;
