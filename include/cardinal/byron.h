@@ -223,6 +223,11 @@ typedef struct cdl_byron_integer {
 
 /* The value as int64, when it fits. */
 bool cdl_byron_integer_to_i64(const cdl_byron_integer *n, int64_t *out);
+/* A fee policy's summand (nano-lovelace) in lovelace as the reference
+ * decodes it from a proposal: round(n / 10^9) half to even, wrapped to
+ * Word64; false when that is above 45e15 (the decoder refuses it). A
+ * genesis summand is truncated instead (cdl_byron_genesis_load). */
+bool cdl_byron_fee_summand_lovelace(const cdl_byron_integer *summand_nano, uint64_t *lovelace);
 
 /* LovelacePortion values (thresholds) are numerators over this. */
 #define CDL_BYRON_PORTION_DENOMINATOR 1000000000000000ull
@@ -391,7 +396,11 @@ typedef struct cdl_byron_ebb_header {
   cdl_span body_proof;             /* any length on the wire (dropBytes) */
   uint64_t epoch;
   uint64_t difficulty;
-  cdl_byron_attrs attrs;
+  cdl_byron_attrs attrs;           /* keys strictly ascending, byte-string values */
+  /* The attribute {255: h'47656e65736973'} ("Genesis" as bytes), which
+   * cardano-ledger reads as "prevBlock is the genesis hash" in any epoch
+   * (a chain begun past epoch 0); epoch 0's always is. */
+  bool genesis_tag;
   uint8_t hash[32];
 } cdl_byron_ebb_header;
 
@@ -450,6 +459,10 @@ void cdl_byron_attrs_encode(cdl_buf *b, const cdl_byron_attrs *attrs);
 /* Block hash: Blake2b-256(82 0x ++ header bytes), x = 0 EBB / 1 main. */
 const uint8_t *cdl_byron_block_hash(const cdl_byron_block *blk);
 const uint8_t *cdl_byron_block_prev_hash(const cdl_byron_block *blk);
+/* Whether the block's previous hash names the genesis rather than a
+ * block: an EBB of epoch 0 or one with the genesis tag (cardano-ledger
+ * decodes its prevBlock as Left GenesisHash). */
+bool cdl_byron_block_follows_genesis(const cdl_byron_block *blk);
 uint64_t cdl_byron_block_number(const cdl_byron_block *blk);
 /* Absolute slot; fails with CDL_E_RANGE if it overflows. */
 int cdl_byron_block_slot(const cdl_byron_block *blk, uint64_t epoch_slots,
@@ -554,7 +567,10 @@ typedef struct cdl_byron_protocol_params {
   uint64_t mpc_thd, heavy_del_thd, update_vote_thd, update_proposal_thd; /* /1e15 */
   uint64_t update_implicit; /* slots */
   uint64_t softfork_init, softfork_min, softfork_decrement; /* /1e15 */
-  uint64_t fee_summand_nano, fee_multiplier_nano;           /* x1e9 */
+  /* x1e9; the summand a whole number of lovelace (x1e9), as the
+   * reference keeps a Lovelace: the genesis's truncated, a proposal's
+   * rounded (cdl_byron_fee_summand_lovelace) where they enter. */
+  uint64_t fee_summand_nano, fee_multiplier_nano;
   uint64_t unlock_stake_epoch;
 } cdl_byron_protocol_params;
 

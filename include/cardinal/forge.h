@@ -149,6 +149,25 @@ int cdl_keyfile_parse_verification(const uint8_t *data, size_t len, uint8_t xpub
                                    cdl_error *err);
 int cdl_keyfile_read_verification(const char *path, uint8_t xpub[64], cdl_error *err);
 
+/* ---- The versions a block producer announces ---------------------------
+ * Every header carries a protocol version and a software version. The
+ * protocol version is what the block endorses (docs/byron.md 5.6.3): a
+ * confirmed proposal for that version gains the endorsement of the block's
+ * genesis key, and enough of them make it a candidate for adoption.
+ * cardano-node takes both from its configuration (LastKnownBlockVersion-
+ * Major/-Minor/-Alt, ApplicationName, ApplicationVersion). */
+#define CDL_FORGE_APP_NAME "cardinal" /* the software version without a configured one */
+#define CDL_FORGE_APP_VERSION 1
+#define CDL_FORGE_APP_NAME_MAX 12 /* ApplicationName: ASCII of at most 12 */
+
+typedef struct cdl_forge_versions {
+  bool has_block_version;      /* false: the adopted version, which endorses nothing new */
+  cdl_byron_version block_version;
+  bool has_software_version;   /* false: CDL_FORGE_APP_NAME CDL_FORGE_APP_VERSION */
+  char app_name[CDL_FORGE_APP_NAME_MAX + 1]; /* ASCII, no NUL inside */
+  uint32_t app_version;
+} cdl_forge_versions;
+
 /* ---- Forging (forge.c): what a core node signs ----
  * A main block signed by |delegate| under the heavyweight delegation
  * |cert| (issued and signed by the genesis key; its omega goes in the
@@ -162,6 +181,9 @@ typedef struct cdl_forge_spec {
   const cdl_byron_genesis_delegation *cert;
   const cdl_key *delegate;
   cdl_byron_version block_version;
+  /* The header's software version; NULL: Cardinal's own (CDL_FORGE_APP_NAME,
+   * CDL_FORGE_APP_VERSION). */
+  const cdl_byron_software_version *software_version;
 } cdl_forge_spec;
 int cdl_forge_block(const cdl_forge_spec *s, const cdl_span *gentx, size_t n, cdl_buf *out,
                     cdl_error *err);

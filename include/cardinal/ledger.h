@@ -171,9 +171,10 @@ typedef struct cdl_ledger_update_view {
 void cdl_ledger_update_view_get(const cdl_ledger *l, cdl_ledger_update_view *v);
 
 /* ---- Queries (query.c) ----
- * The update interface state, the Byron local-state query's answer.
- * CDL_E_LIMIT while the update mechanism holds proposals, application
- * versions, candidates or endorsements (not encodable yet). */
+ * The update interface state, the Byron local-state query's answer: the
+ * 11-element array of cardano-ledger's Update.Validation.Interface.State,
+ * byte for byte (docs/network.md "Local state query" gives the layout).
+ * 0, or CDL_E_NOMEM, or the buffer's CDL_E_LIMIT. */
 int cdl_ledger_encode_update_state(const cdl_ledger *l, cdl_buf *b, cdl_error *err);
 
 /* ---- UTxO look-ups and constants (query_utxo.c) ----

@@ -136,13 +136,16 @@ uint64_t cdl_peers_deadline(const cdl_peers *ps);
 cdl_peer_end cdl_peer_end_of(int rc);
 
 /* What a core node signs with: its delegate key, the heavyweight
- * certificate a genesis key issued to it, and the signing record it
- * checks and advances before each signature (required; the caller's,
- * it outlives the node). */
+ * certificate a genesis key issued to it, the signing record it checks
+ * and advances before each signature (required; the caller's, it outlives
+ * the node), and the versions its headers announce (all zero: the adopted
+ * protocol version and Cardinal's own software version; docs/node.md
+ * "Forging"). */
 typedef struct cdl_node_forger {
   cdl_key delegate;
   cdl_byron_genesis_delegation cert;
   cdl_sign_record *record;
+  cdl_forge_versions versions;
 } cdl_node_forger;
 
 typedef struct cdl_node_config {

@@ -2,7 +2,8 @@
  * cardinal/node_files.h: the node's configuration files, in cardano-node's
  * formats (docs/node.md "Configuration"): config.json (the Byron genesis
  * file and its hash, the address-magic policy, the PBFT threshold, the
- * mempool, the diffusion mode) and topology.json (the legacy `Producers` list, or
+ * mempool, the diffusion mode, the versions a core node's headers announce)
+ * and topology.json (the legacy `Producers` list, or
  * `localRoots`/`publicRoots`). Both are untrusted input: every field is
  * checked for its type and range, and an error names the file and field.
  */
@@ -24,6 +25,11 @@ typedef struct cdl_node_file_config {
   uint64_t mempool_ttl;       /* MempoolTTLSlots (Cardinal's); 0: none */
   cdl_log_level min_severity; /* MinSeverity; Info when absent */
   bool initiator_only;        /* DiffusionMode InitiatorOnly: no listener, one-way connections */
+  /* LastKnownBlockVersion-Major/-Minor/-Alt (when Major and Minor are
+   * given; Alt defaults to 0) and ApplicationName/ApplicationVersion
+   * (defaults "cardano-sl" and 1, as cardano-node's): what a core node's
+   * headers announce. */
+  cdl_forge_versions versions;
 } cdl_node_file_config;
 
 int cdl_node_config_read(const char *path, cdl_node_file_config *out, cdl_error *err);

@@ -117,6 +117,10 @@ const uint8_t *cdl_byron_block_prev_hash(const cdl_byron_block *blk) {
   return blk->is_ebb ? blk->ebb.prev_hash : blk->header.prev_hash;
 }
 
+bool cdl_byron_block_follows_genesis(const cdl_byron_block *blk) {
+  return blk->is_ebb && (blk->ebb.epoch == 0 || blk->ebb.genesis_tag);
+}
+
 uint64_t cdl_byron_block_number(const cdl_byron_block *blk) {
   return blk->is_ebb ? blk->ebb.difficulty : blk->header.difficulty;
 }

@@ -135,6 +135,9 @@ static int read_params(const cdl_cjson *root, cdl_byron_protocol_params *p,
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     CDL_TRY(
         read_u64(cdl_cjson_get(fields[i].obj, fields[i].key), fields[i].name, fields[i].out, err));
+  /* The reference keeps the summand in whole lovelace: `div` 10^9, i.e.
+   * truncated (Common/TxFeePolicy.hs FromJSON); a proposal's rounds. */
+  p->fee_summand_nano -= p->fee_summand_nano % 1000000000u;
   /* Slots are the node's clock: a slot of no time, or one past a day,
    * is no network (and would divide by zero or overflow in microseconds). */
   if (p->slot_duration_ms == 0 || p->slot_duration_ms > CDL_BYRON_MAX_SLOT_MS)

@@ -3,6 +3,8 @@
  * 1.8) and the block hash of section 2.1.
  *   header    = [magic, prevBlock, bodyProof, consensusData, extraData]
  *   ebbheader = [magic, prevBlock, bodyProof, [epoch, [difficulty]], [attrs]]
+ * An EBB's attributes may hold {255: h'Genesis'} (bytes "Genesis"): then
+ * prevBlock is the genesis hash whatever the epoch (genesis_tag).
  * Only the heavyweight block signature [2, [cert, sig]] decodes, as in
  * cardano-ledger; the sub-spans that the signature covers are kept.
  */
@@ -115,7 +117,14 @@ int cdl_byron_ebb_header_read(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx,
   CDL_TRY(cdl_cbor_expect_array(cur, 1, "EBB difficulty"));
   CDL_TRY(cdl_cbor_read_uint(cur, &h->difficulty, "EBB difficulty"));
   CDL_TRY(cdl_cbor_expect_array(cur, 1, "EBB extra data"));
-  CDL_TRY(byron_attrs_read(cur, ctx, ATTRS_UNORDERED, &h->attrs, "EBB attributes"));
+  /* A typed map Word8 -> bytes, as every attributes map the reference
+   * decodes (Boundary.hs dropBoundaryExtraHeaderDataRetainGenesisTag):
+   * keys strictly ascending, values byte strings. */
+  CDL_TRY(byron_attrs_read(cur, ctx, ATTRS_ORDERED, &h->attrs, "EBB attributes"));
+  for (size_t i = 0; i < h->attrs.count; i++) {
+    const cdl_byron_attr *a = &h->attrs.items[i];
+    h->genesis_tag |= a->key == 255 && a->value.len == 7 && memcmp(a->value.ptr, "Genesis", 7) == 0;
+  }
   h->raw = cdl_cbor_span_since(cur, start);
   byron_header_hash(0, h->raw, h->hash);
   return CDL_OK;

@@ -54,7 +54,7 @@ static void divide_nano(const cdl_byron_integer *n, uint64_t *q, uint64_t *r) {
   }
 }
 
-bool byron_fee_summand_ok(const cdl_byron_integer *n) {
+bool cdl_byron_fee_summand_lovelace(const cdl_byron_integer *n, uint64_t *lovelace) {
   uint64_t q, r;
   divide_nano(n, &q, &r);
   if (n->negative) { /* value = -(magnitude + 1) */
@@ -65,8 +65,13 @@ bool byron_fee_summand_ok(const cdl_byron_integer *n) {
   }
   /* Round half to even (Haskell's round); symmetric for negatives. */
   if (2 * r > NANO || (2 * r == NANO && (q & 1))) q++;
-  uint64_t lovelace = n->negative ? (uint64_t)0 - q : q; /* wrap as Word64 */
-  return lovelace <= CDL_BYRON_MAX_LOVELACE;
+  *lovelace = n->negative ? (uint64_t)0 - q : q; /* wrap as Word64 */
+  return *lovelace <= CDL_BYRON_MAX_LOVELACE;
+}
+
+bool byron_fee_summand_ok(const cdl_byron_integer *n) {
+  uint64_t lovelace;
+  return cdl_byron_fee_summand_lovelace(n, &lovelace);
 }
 
 bool cdl_byron_integer_to_i64(const cdl_byron_integer *n, int64_t *out) {

@@ -70,11 +70,19 @@ static int read_up_id(cdl_cbor_cursor *cur, const uint8_t **id) {
   return cdl_cbor_read_bytes_fixed(cur, 32, id, "proposal id");
 }
 
+/* A system tag and its InstallerHash, which the reference writes as
+ * [H(00), installer, H(00), H(00)] and reads keeping only the second
+ * (Update/InstallerHash.hs: enforceSize 4, dropBytes around decCBOR). */
 static int read_metadata_entry(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, void *item) {
   (void)ctx;
   cdl_byron_upd_metadata *m = item;
+  cdl_span dropped;
   CDL_TRY(read_text_name(cur, &m->system_tag, "system tag"));
-  return cdl_cbor_read_bytes_fixed(cur, 32, &m->installer, "installer hash");
+  CDL_TRY(cdl_cbor_expect_array(cur, 4, "installer hash"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &dropped, "installer hash"));
+  CDL_TRY(cdl_cbor_read_bytes_fixed(cur, 32, &m->installer, "installer hash"));
+  CDL_TRY(cdl_cbor_read_bytes(cur, &dropped, "installer hash"));
+  return cdl_cbor_read_bytes(cur, &dropped, "installer hash");
 }
 
 static int read_metadata(cdl_cbor_cursor *cur, cdl_byron_ctx *ctx, cdl_byron_upd_metadata **m,

@@ -16,7 +16,6 @@
  * set, as cardano-ledger encodes it (tag 258 over an empty array). */
 static const uint8_t SSC_PAYLOAD[] = {0x82, 0x03, 0xd9, 0x01, 0x02, 0x80};
 static const uint8_t EXTRA_BODY[] = {0x81, 0xa0}; /* [attributes {}] */
-static const char APP_NAME[] = "cardinal";
 
 void forge_body_init(forge_body *b) {
   cdl_buf_init(&b->txs, 0);
@@ -121,8 +120,9 @@ static void fill_header(const forge_main_spec *s, const proofs *p, const uint8_t
                                  .signature = cert_sig};
   h->signature = zero_sig;
   h->block_version = s->block_version;
-  h->software_version =
-      (cdl_byron_software_version){cdl_span_of((const uint8_t *)APP_NAME, strlen(APP_NAME)), 1};
+  static const cdl_byron_software_version own = {
+      {(const uint8_t *)CDL_FORGE_APP_NAME, sizeof CDL_FORGE_APP_NAME - 1}, CDL_FORGE_APP_VERSION};
+  h->software_version = s->software_version ? *s->software_version : own;
   h->extra_proof = cdl_span_of(extra_proof, s->extra_proof_len ? s->extra_proof_len : 32);
 }
 
@@ -248,7 +248,8 @@ int cdl_forge_block(const cdl_forge_spec *s, const cdl_span *gentx, size_t n, cd
                        .cert_epoch = s->cert->omega,
                        .issuer_pk = s->cert->issuer_pk,
                        .cert_signature = s->cert->signature,
-                       .block_version = s->block_version};
+                       .block_version = s->block_version,
+                       .software_version = s->software_version};
   if (rc == CDL_OK) rc = forge_main_block(&m, span_of(&body_bytes), out, err);
   forge_body_free(&body);
   cdl_buf_free(&body_bytes);

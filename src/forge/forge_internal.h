@@ -26,6 +26,7 @@ typedef struct forge_main_spec {
    * is NULL and these give its key and signature. */
   const uint8_t *issuer_pk, *cert_signature;
   cdl_byron_version block_version;
+  const cdl_byron_software_version *software_version; /* NULL: Cardinal's own */
   size_t extra_proof_len; /* 0: the real 32-byte hash; more pads the header */
 } forge_main_spec;
 

@@ -142,8 +142,16 @@ static void add_update(chain_gen *c, size_t g, const cdl_key *delegate) {
         pp->max_tx_size * 2 < pp->max_block_size ? pp->max_tx_size * 2 : pp->max_tx_size + 1;
     uint32_t app = 0;
     bool known = cdl_ledger_app_version(c->l, UPDATE_APP, &app);
-    cdl_payload_proposal_make(delegate, c->target_pv, bigger, UPDATE_APP, known ? app + 1 : 1,
-                              magic, &c->body.proposal, c->proposal_id);
+    /* One installer, so that the ledger keeps software metadata. */
+    static const uint8_t installer[32] = {0x1e};
+    uint8_t empty[32];
+    cdl_byron_update_data entry;
+    cdl_payload_update_data(&entry, cdl_span_of((const uint8_t *)"linux", 5), installer, empty);
+    cdl_byron_proposal p = {.block_version = c->target_pv, .metadata = &entry, .n_metadata = 1};
+    p.params.scalar[CDL_BYRON_PP_MAX_TX_SIZE] = (cdl_byron_opt_u64){.present = true, .value = bigger};
+    p.software_version = (cdl_byron_software_version){
+        cdl_span_of((const uint8_t *)UPDATE_APP, sizeof UPDATE_APP - 1), known ? app + 1 : 1};
+    cdl_payload_proposal_sign(delegate, &p, magic, &c->body.proposal, c->proposal_id);
     c->proposed = true;
     return;
   }

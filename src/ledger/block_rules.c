@@ -33,9 +33,11 @@ static int check_envelope(cdl_ledger *l, const cdl_byron_block *blk, uint64_t sl
   if (slot < min_slot)
     return reject(rej, CDL_RULE_SLOT_ORDER, "slot %llu where at least %llu was expected",
                   (unsigned long long)slot, (unsigned long long)min_slot);
-  /* Only an epoch-0 EBB names the genesis (the reference decodes its
-   * previous hash as the genesis hash); every other block names a block. */
-  bool names_genesis = blk->is_ebb && blk->ebb.epoch == 0;
+  /* Only an EBB of epoch 0, or one with the genesis tag, names the
+   * genesis (the reference decodes its previous hash as the genesis hash,
+   * Block/Header.hs decCBORABoundaryHeader); every other block names a
+   * block. */
+  bool names_genesis = cdl_byron_block_follows_genesis(blk);
   if (names_genesis != tip->at_genesis ||
       memcmp(cdl_byron_block_prev_hash(blk), tip->hash, 32) != 0)
     return reject(rej, CDL_RULE_PREV_HASH, "the previous hash is not the %s",

@@ -43,12 +43,11 @@ bool cdl_ledger_utxo_get(const cdl_ledger *l, const uint8_t tx_id[32], uint32_t 
 }
 
 bool cdl_ledger_app_version(const cdl_ledger *l, const char *app_name, uint32_t *version) {
-  for (size_t i = 0; i < l->upd.n_apps; i++) {
-    if (strcmp(l->upd.apps[i].name, app_name) != 0) continue;
-    *version = l->upd.apps[i].version;
-    return true;
-  }
-  return false;
+  const upd_app *app =
+      upd_find_app(&l->upd, cdl_span_of((const uint8_t *)app_name, strlen(app_name)));
+  if (app == NULL) return false;
+  *version = app->version;
+  return true;
 }
 
 void cdl_ledger_update_view_get(const cdl_ledger *l, cdl_ledger_update_view *v) {

@@ -136,6 +136,31 @@ void dlg_tick(dlg_state *d, uint64_t slot, uint64_t epoch);
 
 /* ---- Update mechanism (5.6) ---- */
 #define VOTER_BYTES ((CDL_LEDGER_MAX_GENESIS_KEYS + 7) / 8)
+#define UPD_APP_NAME_MAX 12  /* ApplicationName: ASCII of at most 12 (checkApplicationName) */
+#define UPD_SYSTEM_TAG_MAX 10 /* SystemTag: ASCII of at most 10 (checkSystemTag) */
+
+/* An application name as the proposal spelled it: any ASCII byte, NUL
+ * included, so it is kept with its length. */
+typedef struct upd_name {
+  uint8_t len;
+  char bytes[UPD_APP_NAME_MAX];
+} upd_name;
+
+/* One entry of a software update's metadata (cardano-ledger
+ * Registration.Metadata): a system tag and the installer hash, the only
+ * one of the proposal's four hashes the reference keeps. */
+typedef struct upd_installer {
+  uint8_t tag_len;
+  char tag[UPD_SYSTEM_TAG_MAX];
+  uint8_t hash[32];
+} upd_installer;
+
+/* The metadata map, tags strictly ascending; the items are the holder's
+ * own heap copy (a proposal's count is bounded by its block's size). */
+typedef struct upd_metadata {
+  upd_installer *items;
+  size_t count;
+} upd_metadata;
 
 typedef struct upd_proposal {
   uint8_t id[32];
@@ -143,8 +168,9 @@ typedef struct upd_proposal {
   cdl_byron_version pv;
   cdl_byron_protocol_params pp;
   bool has_software;          /* registered software part */
-  char app[13];
+  upd_name app;
   uint32_t app_version;
+  upd_metadata meta;          /* the software part's metadata */
   uint64_t reg_slot;
   bool confirmed;
   uint64_t confirm_slot;
@@ -152,10 +178,13 @@ typedef struct upd_proposal {
   size_t n_voters;
 } upd_proposal;
 
+/* An application's adopted version; the array is kept in name order
+ * (upd_name_cmp), the order the reference's Map has. */
 typedef struct upd_app {
-  char name[13];
+  upd_name name;
   uint32_t version;
   uint64_t slot;
+  upd_metadata meta;
 } upd_app;
 
 typedef struct upd_candidate {
@@ -182,13 +211,27 @@ typedef struct upd_state {
   size_t n_ends, cap_ends;
 } upd_state;
 
+/* Names and metadata (update_state.c). Names order as the reference's
+ * Text does for ASCII: bytewise, a prefix first. */
+int upd_name_cmp(const upd_name *a, const upd_name *b);
+bool upd_name_is(const upd_name *n, cdl_span s);
+void upd_meta_free(upd_metadata *m);
+/* A deep copy (dst is overwritten); CDL_E_NOMEM leaves dst empty. */
+int upd_meta_copy(upd_metadata *dst, const upd_metadata *src);
+/* The proposal's metadata, whose tags the registration rules checked. */
+int upd_meta_of(upd_metadata *dst, const cdl_byron_proposal *p);
+
 void upd_init(upd_state *u, const cdl_byron_protocol_params *pp);
 void upd_free(upd_state *u);
 int upd_copy(upd_state *dst, const upd_state *src);
 /* registerEpoch (5.6.4), run when the tick crosses into a new epoch. */
 void upd_register_epoch(upd_state *u, uint64_t first_slot, uint64_t k);
 upd_proposal *upd_find(upd_state *u, const uint8_t id[32]);
-int upd_set_app(upd_state *u, const char *name, uint32_t version, uint64_t slot);
+const upd_app *upd_find_app(const upd_state *u, cdl_span name);
+/* Sets an application's version, slot and metadata (*meta is taken over
+ * and left empty; on CDL_E_NOMEM it is left with the caller). */
+int upd_set_app(upd_state *u, const upd_name *name, uint32_t version, uint64_t slot,
+                upd_metadata *meta);
 /* floor(minThd * genesis keys): votes to confirm, endorsements to adopt. */
 uint32_t upd_threshold(const cdl_ledger *l);
 /* Endorsement of the block's version by its signer (5.6.3). */
@@ -293,10 +336,15 @@ void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u
 
 /* ---- Snapshots (snapshot.c writes, snapshot_read.c reads) ---- */
 #define SNAPSHOT_MAGIC "CDLSNAP1"
-#define SNAPSHOT_VERSION 2u
+#define SNAPSHOT_VERSION 3u
 #define SNAPSHOT_LENGTH_OFFSET 12 /* the u64 total length, after magic and version */
 #define SNAPSHOT_HEADER_BYTES 115
-#define SNAPSHOT_APP_NAME_BYTES 12 /* NUL-padded; names are ASCII of at most 12 */
+#define SNAPSHOT_APP_NAME_BYTES 12 /* after the length, zero-padded */
+/* The fixed parts of a proposal and an application, and one metadata
+ * entry (the layout at the top of snapshot.c). */
+#define SNAPSHOT_PROPOSAL_BYTES (32 + 1 + 5 + 130 + 1 + 12 + 4 + 8 + 8 + VOTER_BYTES + 4)
+#define SNAPSHOT_APP_BYTES (1 + 12 + 4 + 8 + 4)
+#define SNAPSHOT_INSTALLER_BYTES (1 + UPD_SYSTEM_TAG_MAX + 32)
 #define SNAPSHOT_PARAM_U64S 16
 #define SNAPSHOT_UTXO_ENTRY_BYTES 59 /* before the address bytes */
 

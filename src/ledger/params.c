@@ -6,9 +6,11 @@
  */
 #include "internal.h"
 
+#define NANO 1000000000ull
+
 static uint64_t integer_value(const cdl_byron_integer *n) {
-  /* Fee-policy Integers: the decoder bounds the summand; a negative or
-   * oversized multiplier saturates (no real chain carries one). */
+  /* A fee-policy multiplier: a negative or oversized one saturates (no
+   * real chain carries one). */
   if (n->negative) return 0;
   return n->is_bignum ? UINT64_MAX : n->small;
 }
@@ -29,7 +31,12 @@ void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u
     pp->softfork_decrement = u->softfork_decrement;
   }
   if (u->has_fee_policy) {
-    pp->fee_summand_nano = integer_value(&u->fee_summand_nano);
+    /* The reference keeps the summand as a Lovelace (Common/TxSizeLinear.hs):
+     * rounded, in whole lovelace; over 18,446,744,073 of them (no real
+     * chain's) the x1e9 form saturates. */
+    uint64_t lovelace = 0;
+    cdl_byron_fee_summand_lovelace(&u->fee_summand_nano, &lovelace); /* bounded by the decoder */
+    pp->fee_summand_nano = lovelace > UINT64_MAX / NANO ? UINT64_MAX : lovelace * NANO;
     pp->fee_multiplier_nano = integer_value(&u->fee_multiplier_nano);
   }
   if (u->unlock_stake_epoch.present) pp->unlock_stake_epoch = u->unlock_stake_epoch.value;

@@ -6,7 +6,7 @@
  * replaying the chain from genesis. The format is Cardinal's own, not the
  * reference node's (docs/storage.md describes it for operators):
  *
- *   header   "CDLSNAP1", version u32 (2), total length u64 (the whole
+ *   header   "CDLSNAP1", version u32 (3), total length u64 (the whole
  *            image, CRC included), genesis hash [32], protocol magic u32,
  *            requires_magic u8, k u64, tip: at_genesis u8, hash [32],
  *            slot u64, block_no u64, is_ebb u8             (115 bytes)
@@ -21,9 +21,11 @@
  *            n u64 epoch keys: epoch u64, delegator u16
  *   update   adopted version, adopted params;
  *            n u64 proposals: id [32], flags u8 (1 protocol part, 2 software
- *              part, 4 confirmed), version, params, app [12], app_version
- *              u32, reg_slot u64, confirm_slot u64, voters bitmap [32];
- *            n u64 apps: name [12], version u32, slot u64;
+ *              part, 4 confirmed), version, params, app name, app_version
+ *              u32, reg_slot u64, confirm_slot u64, voters bitmap [32],
+ *              metadata;
+ *            n u64 apps (in name order): name, version u32, slot u64,
+ *              metadata;
  *            n u64 candidates: slot u64, version, params;
  *            n u64 endorsements: version, genesis u16
  *   pbft     window u64 (= k), used u64, the used signers' genesis indices
@@ -31,7 +33,12 @@
  *   trailer  CRC32 (IEEE, as zlib's) u32 of every byte before it
  *
  * A version is major u16, minor u16, alt u8; params are script_version u16
- * then 16 u64 (snapshot_param_fields). Integers are little-endian and fixed
+ * then 16 u64 (snapshot_param_fields); an application name is its length
+ * u8 (0..12) and 12 bytes, zero past the length; metadata is n u32, then n
+ * entries in ascending tag order: tag length u8 (0..10), tag [10] zero
+ * past the length, installer hash [32]. Version 2 (no metadata, names
+ * NUL-terminated) is refused: the ChainDB then replays from an older
+ * image or the genesis. Integers are little-endian and fixed
  * width. Arrays other than the UTxO keep the ledger's own order (it decides
  * outcomes: activation, candidates); the UTxO, a hash table seeded at
  * random, is sorted. So one state always gives the same bytes. What derives
@@ -70,13 +77,20 @@ static void put_params(cdl_buf *b, const cdl_byron_protocol_params *pp) {
   for (size_t i = 0; i < SNAPSHOT_PARAM_U64S; i++) put_u64(b, *f[i]);
 }
 
-/* A name NUL-padded to 12 bytes: only the bytes before the first NUL
- * count (the rules compare with strlen and strcmp). */
-static void put_name(cdl_buf *b, const char *name) {
+/* Bytes zero-padded to a fixed width, after their length. */
+static void put_padded(cdl_buf *b, const char *bytes, uint8_t len, size_t width) {
   uint8_t out[SNAPSHOT_APP_NAME_BYTES] = {0};
-  size_t n = strnlen(name, SNAPSHOT_APP_NAME_BYTES);
-  memcpy(out, name, n);
-  put_bytes(b, out, sizeof out);
+  memcpy(out, bytes, len);
+  put_u8(b, len);
+  put_bytes(b, out, width);
+}
+
+static void put_metadata(cdl_buf *b, const upd_metadata *m) {
+  put_u32(b, (uint32_t)m->count);
+  for (size_t i = 0; i < m->count; i++) {
+    put_padded(b, m->items[i].tag, m->items[i].tag_len, UPD_SYSTEM_TAG_MAX);
+    put_bytes(b, m->items[i].hash, 32);
+  }
 }
 
 static void put_header(cdl_buf *b, const cdl_ledger *l) {
@@ -169,11 +183,12 @@ static void put_proposal(cdl_buf *b, const upd_proposal *r) {
   put_u8(b, (uint8_t)(r->has_protocol | r->has_software << 1 | r->confirmed << 2));
   put_version(b, r->pv);
   put_params(b, &r->pp);
-  put_name(b, r->app);
+  put_padded(b, r->app.bytes, r->app.len, SNAPSHOT_APP_NAME_BYTES);
   put_u32(b, r->app_version);
   put_u64(b, r->reg_slot);
   put_u64(b, r->confirm_slot);
   put_bytes(b, r->voters, VOTER_BYTES);
+  put_metadata(b, &r->meta);
 }
 
 static void put_upd(cdl_buf *b, const upd_state *u) {
@@ -183,9 +198,11 @@ static void put_upd(cdl_buf *b, const upd_state *u) {
   for (size_t i = 0; i < u->n_props; i++) put_proposal(b, &u->props[i]);
   put_u64(b, u->n_apps);
   for (size_t i = 0; i < u->n_apps; i++) {
-    put_name(b, u->apps[i].name);
-    put_u32(b, u->apps[i].version);
-    put_u64(b, u->apps[i].slot);
+    const upd_app *a = &u->apps[i];
+    put_padded(b, a->name.bytes, a->name.len, SNAPSHOT_APP_NAME_BYTES);
+    put_u32(b, a->version);
+    put_u64(b, a->slot);
+    put_metadata(b, &a->meta);
   }
   put_u64(b, u->n_cands);
   for (size_t i = 0; i < u->n_cands; i++) {
@@ -218,9 +235,10 @@ static size_t image_size(const cdl_ledger *l) {
   n += 24 + SNAPSHOT_UTXO_ENTRY_BYTES * l->utxo.count + address_bytes(&l->utxo);
   n += 37 * l->dlg.n + 8 + 38 * l->dlg.n_sched + 8 + 10 * l->dlg.n_keys;
   n += version + params + 4 * 8;
-  n += u->n_props * (32 + 1 + version + params + SNAPSHOT_APP_NAME_BYTES + 4 + 16 + VOTER_BYTES);
-  n += u->n_apps * (SNAPSHOT_APP_NAME_BYTES + 12) + u->n_cands * (8 + version + params);
-  n += u->n_ends * (version + 2);
+  n += u->n_props * SNAPSHOT_PROPOSAL_BYTES + u->n_apps * SNAPSHOT_APP_BYTES;
+  for (size_t i = 0; i < u->n_props; i++) n += SNAPSHOT_INSTALLER_BYTES * u->props[i].meta.count;
+  for (size_t i = 0; i < u->n_apps; i++) n += SNAPSHOT_INSTALLER_BYTES * u->apps[i].meta.count;
+  n += u->n_cands * (8 + version + params) + u->n_ends * (version + 2);
   return n + 16 + 2 * l->pbft.used + 9 + 4;
 }
 

@@ -110,19 +110,54 @@ static void get_params(reader *r, cdl_byron_protocol_params *pp) {
   for (size_t i = 0; i < SNAPSHOT_PARAM_U64S; i++) *f[i] = get_u64(r);
 }
 
-/* An application name: ASCII, NUL-padded to 12 bytes, as the writer puts
- * it (so that reading and writing again gives the same bytes). */
-static void get_name(reader *r, char out[SNAPSHOT_APP_NAME_BYTES + 1]) {
-  uint8_t raw[SNAPSHOT_APP_NAME_BYTES];
-  get_bytes(r, raw, sizeof raw);
-  bool ended = false;
-  for (size_t i = 0; i < sizeof raw; i++) {
-    if (raw[i] >= 0x80 || (ended && raw[i] != 0))
-      fail(r, CDL_E_RANGE, "an application name in %s is not NUL-padded ASCII", r->part);
-    ended |= raw[i] == 0;
+/* A length and |width| bytes (an application name, a system tag): ASCII,
+ * zero past the length, as the writer puts them (so that reading and
+ * writing again gives the same bytes). */
+static uint8_t get_padded(reader *r, char *out, size_t width, const char *what) {
+  uint8_t len = get_u8(r), raw[SNAPSHOT_APP_NAME_BYTES];
+  get_bytes(r, raw, width);
+  if (r->rc == CDL_OK && len > width)
+    fail(r, CDL_E_RANGE, "%s of %u bytes in %s (at most %zu)", what, len, r->part, width);
+  for (size_t i = 0; i < width && r->rc == CDL_OK; i++)
+    if (raw[i] >= 0x80 || (i >= len && raw[i] != 0))
+      fail(r, CDL_E_RANGE, "%s in %s is not zero-padded ASCII", what, r->part);
+  memcpy(out, raw, width);
+  return r->rc == CDL_OK ? len : 0;
+}
+
+static void get_name(reader *r, upd_name *n) {
+  n->len = get_padded(r, n->bytes, SNAPSHOT_APP_NAME_BYTES, "an application name");
+}
+
+/* A metadata map: its count bounded by the bytes left, its tags strictly
+ * ascending (no duplicates, one order for one map). */
+static void get_metadata(reader *r, upd_metadata *m) {
+  uint32_t n = get_u32(r);
+  *m = (upd_metadata){0};
+  if (r->rc != CDL_OK || n == 0) return;
+  if (n > (r->end - r->pos) / SNAPSHOT_INSTALLER_BYTES) {
+    fail(r, CDL_E_RANGE, "metadata of %u entries in %s, more than the bytes left can hold", n,
+         r->part);
+    return;
   }
-  memcpy(out, raw, sizeof raw);
-  out[SNAPSHOT_APP_NAME_BYTES] = '\0';
+  m->items = calloc(n, sizeof *m->items);
+  if (m->items == NULL) {
+    fail(r, CDL_E_NOMEM, "out of memory for metadata in %s", r->part);
+    return;
+  }
+  for (; m->count < n && r->rc == CDL_OK; m->count++) {
+    upd_installer *e = &m->items[m->count];
+    e->tag_len = get_padded(r, e->tag, UPD_SYSTEM_TAG_MAX, "a system tag");
+    get_bytes(r, e->hash, 32);
+    upd_name prev = {0}, tag = {e->tag_len, {0}};
+    memcpy(tag.bytes, e->tag, e->tag_len);
+    if (m->count > 0) {
+      prev.len = e[-1].tag_len;
+      memcpy(prev.bytes, e[-1].tag, prev.len);
+    }
+    if (r->rc == CDL_OK && m->count > 0 && upd_name_cmp(&prev, &tag) >= 0)
+      fail(r, CDL_E_RANGE, "metadata tags in %s are not in ascending order", r->part);
+  }
 }
 
 /* ---- The envelope and the header ---- */
@@ -346,7 +381,7 @@ static void read_proposal(reader *r, upd_proposal *p, size_t n_genesis) {
   p->confirmed = flags & 4;
   p->pv = get_version(r);
   get_params(r, &p->pp);
-  get_name(r, p->app);
+  get_name(r, &p->app);
   p->app_version = get_u32(r);
   p->reg_slot = get_u64(r);
   p->confirm_slot = get_u64(r);
@@ -355,6 +390,37 @@ static void read_proposal(reader *r, upd_proposal *p, size_t n_genesis) {
     if (!(p->voters[g / 8] & (1u << (g % 8)))) continue;
     if (g >= n_genesis) fail(r, CDL_E_RANGE, "a vote by genesis key %zu of %zu", g, n_genesis);
     p->n_voters++;
+  }
+  get_metadata(r, &p->meta);
+}
+
+static int id_order(const void *a, const void *b) { return memcmp(a, b, 32); }
+
+/* Proposal ids are keys (of the local state query's maps): no two alike. */
+static int check_unique_ids(reader *r, const upd_state *u) {
+  if (u->n_props < 2) return CDL_OK;
+  uint8_t (*ids)[32] = malloc(u->n_props * sizeof *ids);
+  if (ids == NULL) return fail(r, CDL_E_NOMEM, "out of memory checking proposal ids");
+  for (size_t i = 0; i < u->n_props; i++) memcpy(ids[i], u->props[i].id, 32);
+  qsort(ids, u->n_props, sizeof *ids, id_order);
+  for (size_t i = 1; i < u->n_props && r->rc == CDL_OK; i++)
+    if (memcmp(ids[i - 1], ids[i], 32) == 0) fail(r, CDL_E_RANGE, "two proposals have one id");
+  free(ids);
+  return r->rc;
+}
+
+/* Applications in strictly ascending name order, as the ledger keeps them. */
+static void read_apps(reader *r, upd_state *u) {
+  size_t n = get_count(r, SNAPSHOT_APP_BYTES);
+  u->apps = items(r, n, sizeof *u->apps, &u->cap_apps);
+  for (; u->n_apps < u->cap_apps && r->rc == CDL_OK; u->n_apps++) {
+    upd_app *a = &u->apps[u->n_apps];
+    get_name(r, &a->name);
+    a->version = get_u32(r);
+    a->slot = get_u64(r);
+    get_metadata(r, &a->meta);
+    if (r->rc == CDL_OK && u->n_apps > 0 && upd_name_cmp(&a[-1].name, &a->name) >= 0)
+      fail(r, CDL_E_RANGE, "applications are not in ascending name order");
   }
 }
 
@@ -365,17 +431,12 @@ static int read_upd(reader *r, upd_state *u, size_t n_genesis) {
   get_params(r, &pp);
   upd_init(u, &pp);
   u->adopted_pv = pv;
-  size_t n = get_count(r, 232);
+  size_t n = get_count(r, SNAPSHOT_PROPOSAL_BYTES);
   u->props = items(r, n, sizeof *u->props, &u->cap_props);
   for (; u->n_props < u->cap_props && r->rc == CDL_OK; u->n_props++)
     read_proposal(r, &u->props[u->n_props], n_genesis);
-  n = get_count(r, SNAPSHOT_APP_NAME_BYTES + 12);
-  u->apps = items(r, n, sizeof *u->apps, &u->cap_apps);
-  for (; u->n_apps < u->cap_apps && r->rc == CDL_OK; u->n_apps++) {
-    get_name(r, u->apps[u->n_apps].name);
-    u->apps[u->n_apps].version = get_u32(r);
-    u->apps[u->n_apps].slot = get_u64(r);
-  }
+  if (r->rc == CDL_OK) check_unique_ids(r, u);
+  read_apps(r, u);
   n = get_count(r, 8 + 5 + 2 + 8 * SNAPSHOT_PARAM_U64S);
   u->cands = items(r, n, sizeof *u->cands, &u->cap_cands);
   for (; u->n_cands < u->cap_cands && r->rc == CDL_OK; u->n_cands++) {

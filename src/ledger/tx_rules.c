@@ -92,9 +92,9 @@ static int check_witnesses(cdl_ledger *l, const cdl_byron_txaux *aux, const reso
 uint64_t cdl_ledger_min_fee(const cdl_byron_protocol_params *pp, size_t size) {
   const uint64_t nano = 1000000000u;
   unsigned __int128 b = (unsigned __int128)pp->fee_multiplier_nano * size;
-  uint64_t a = pp->fee_summand_nano / nano, rem = pp->fee_summand_nano % nano;
-  /* The summand was rounded half to even when read (byron_fee_summand_ok). */
-  if (rem > nano / 2 || (rem == nano / 2 && (a & 1))) a++;
+  /* Whole lovelace: the genesis truncates, a proposal rounds, as each
+   * enters the parameters (cdl_byron_protocol_params). */
+  uint64_t a = pp->fee_summand_nano / nano;
   unsigned __int128 var = (b + nano - 1) / nano;
   unsigned __int128 total = a + var;
   return total > UINT64_MAX ? UINT64_MAX : (uint64_t)total;

@@ -21,13 +21,6 @@ upd_proposal *upd_find(upd_state *u, const uint8_t id[32]) {
   return NULL;
 }
 
-static const upd_app *find_app(const upd_state *u, cdl_span name) {
-  for (size_t i = 0; i < u->n_apps; i++)
-    if (strlen(u->apps[i].name) == name.len && memcmp(u->apps[i].name, name.ptr, name.len) == 0)
-      return &u->apps[i];
-  return NULL;
-}
-
 static bool is_ascii(cdl_span s) {
   for (size_t i = 0; i < s.len; i++)
     if (s.ptr[i] >= 0x80) return false;
@@ -87,13 +80,13 @@ static int check_software_part(const cdl_ledger *l, const cdl_byron_proposal *p,
   cdl_span name = p->software_version.app_name;
   for (size_t i = 0; i < l->upd.n_props; i++) {
     const upd_proposal *r = &l->upd.props[i];
-    if (r->has_software && strlen(r->app) == name.len && memcmp(r->app, name.ptr, name.len) == 0)
+    if (r->has_software && upd_name_is(&r->app, name))
       return reject(rej, CDL_RULE_UPD_DUPLICATE_SOFTWARE,
                     "a software proposal for this application is already registered");
   }
   if (char_count(name) > 12 || !is_ascii(name))
     return reject(rej, CDL_RULE_UPD_APP_NAME, "application name is not ASCII of at most 12");
-  const upd_app *app = find_app(&l->upd, name);
+  const upd_app *app = upd_find_app(&l->upd, name);
   uint32_t v = p->software_version.number;
   bool follows = app ? app->version != UINT32_MAX && v == app->version + 1 : v <= 1;
   if (!follows)
@@ -103,7 +96,7 @@ static int check_software_part(const cdl_ledger *l, const cdl_byron_proposal *p,
 }
 
 static bool software_changed(const cdl_ledger *l, const cdl_byron_proposal *p) {
-  const upd_app *app = find_app(&l->upd, p->software_version.app_name);
+  const upd_app *app = upd_find_app(&l->upd, p->software_version.app_name);
   return app == NULL || app->version != p->software_version.number;
 }
 
@@ -139,9 +132,13 @@ static int register_proposal(cdl_ledger *l, const cdl_byron_proposal *p, uint64_
     r->pp = next;
   }
   if (sv_changed) {
+    /* The name is ASCII of at most 12 (check_software_part). */
+    cdl_span name = p->software_version.app_name;
+    upd_meta_free(&r->meta);
+    CDL_TRY(upd_meta_of(&r->meta, p));
     r->has_software = true;
-    memcpy(r->app, p->software_version.app_name.ptr, p->software_version.app_name.len);
-    r->app[p->software_version.app_name.len] = '\0';
+    r->app.len = (uint8_t)name.len;
+    memcpy(r->app.bytes, name.ptr, name.len);
     r->app_version = p->software_version.number;
   }
   r->reg_slot = slot;
@@ -170,12 +167,13 @@ static int register_vote(cdl_ledger *l, const cdl_byron_vote *v, size_t i, uint6
   return CDL_OK;
 }
 
-/* Confirmed software proposals become the applications' versions. */
+/* Confirmed software proposals become the applications' versions, with
+ * their metadata (registerVotes). */
 static int adopt_software(cdl_ledger *l, uint64_t slot) {
   for (size_t i = 0; i < l->upd.n_props; i++) {
     upd_proposal *r = &l->upd.props[i];
     if (!r->has_software || !r->confirmed) continue;
-    CDL_TRY(upd_set_app(&l->upd, r->app, r->app_version, slot));
+    CDL_TRY(upd_set_app(&l->upd, &r->app, r->app_version, slot, &r->meta));
     r->has_software = false;
   }
   return CDL_OK;

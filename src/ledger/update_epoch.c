@@ -14,12 +14,32 @@ void upd_init(upd_state *u, const cdl_byron_protocol_params *pp) {
   u->adopted_pp = *pp;
 }
 
+static void free_props_meta(upd_state *u) {
+  for (size_t i = 0; i < u->n_props; i++) upd_meta_free(&u->props[i].meta);
+}
+
 void upd_free(upd_state *u) {
+  free_props_meta(u);
+  for (size_t i = 0; i < u->n_apps; i++) upd_meta_free(&u->apps[i].meta);
   free(u->props);
   free(u->apps);
   free(u->cands);
   free(u->ends);
   memset(u, 0, sizeof *u);
+}
+
+/* The metadata of dst's proposals and applications, copied from src's:
+ * dst's arrays were copied bytewise, so their metadata still points at
+ * src's until each is replaced by its own copy. */
+static int copy_metadata(upd_state *dst, const upd_state *src) {
+  for (size_t i = 0; i < dst->n_props; i++) dst->props[i].meta = (upd_metadata){0};
+  for (size_t i = 0; i < dst->n_apps; i++) dst->apps[i].meta = (upd_metadata){0};
+  int rc = CDL_OK;
+  for (size_t i = 0; i < src->n_props && rc == CDL_OK; i++)
+    rc = upd_meta_copy(&dst->props[i].meta, &src->props[i].meta);
+  for (size_t i = 0; i < src->n_apps && rc == CDL_OK; i++)
+    rc = upd_meta_copy(&dst->apps[i].meta, &src->apps[i].meta);
+  return rc;
 }
 
 int upd_copy(upd_state *dst, const upd_state *src) {
@@ -33,24 +53,14 @@ int upd_copy(upd_state *dst, const upd_state *src) {
   dst->cap_cands = src->n_cands;
   dst->cap_ends = src->n_ends;
   if (!dst->props || !dst->apps || !dst->cands || !dst->ends) {
+    dst->n_props = dst->n_apps = 0; /* nothing of src's to free */
     upd_free(dst);
     return CDL_E_NOMEM;
   }
-  return CDL_OK;
-}
-
-int upd_set_app(upd_state *u, const char *name, uint32_t version, uint64_t slot) {
-  upd_app *app = NULL;
-  for (size_t i = 0; i < u->n_apps && app == NULL; i++)
-    if (strcmp(u->apps[i].name, name) == 0) app = &u->apps[i];
-  if (app == NULL) {
-    app = ledger_push((void **)&u->apps, &u->n_apps, &u->cap_apps, sizeof *app);
-    if (app == NULL) return CDL_E_NOMEM;
-    memset(app, 0, sizeof *app);
-    strcpy(app->name, name);
+  if (copy_metadata(dst, src) != CDL_OK) {
+    upd_free(dst);
+    return CDL_E_NOMEM;
   }
-  app->version = version;
-  app->slot = slot;
   return CDL_OK;
 }
 
@@ -119,6 +129,7 @@ void upd_prune(upd_state *u, uint64_t slot) {
     const upd_proposal *r = &u->props[i];
     bool live = r->reg_slot > UINT64_MAX - ttl || slot <= r->reg_slot + ttl;
     if (live || r->confirmed) u->props[kept++] = *r;
+    else upd_meta_free(&u->props[i].meta);
   }
   u->n_props = kept;
   kept = 0;
@@ -135,5 +146,6 @@ void upd_register_epoch(upd_state *u, uint64_t first_slot, uint64_t k) {
   if (stable == NULL || ver_eq(stable->pv, u->adopted_pv)) return;
   u->adopted_pv = stable->pv;
   u->adopted_pp = stable->pp;
+  free_props_meta(u);
   u->n_cands = u->n_props = u->n_ends = 0;
 }

@@ -55,6 +55,19 @@ static void log_record(const cdl_node *n) {
              path, key);
 }
 
+/* The versions the node's headers will carry: a protocol version set
+ * here is endorsed by every block the node forges. */
+static void log_versions(const cdl_node *n) {
+  const cdl_forge_versions *v = &n->forger.versions;
+  char pv[48] = "the adopted protocol version";
+  if (v->has_block_version)
+    snprintf(pv, sizeof pv, "protocol version %u.%u.%u", v->block_version.major,
+             v->block_version.minor, v->block_version.alt);
+  node_log(n, CDL_LOG_INFO, "forge.versions", "forging with %s and software version %s:%u", pv,
+           v->has_software_version ? v->app_name : CDL_FORGE_APP_NAME,
+           v->has_software_version ? v->app_version : CDL_FORGE_APP_VERSION);
+}
+
 static int setup_forger(cdl_node *n, const cdl_node_forger *f, cdl_error *err) {
   if (f->record == NULL)
     return cdl_error_set(err, CDL_E_USAGE, 0,
@@ -64,7 +77,14 @@ static int setup_forger(cdl_node *n, const cdl_node_forger *f, cdl_error *err) {
   n->cfg.forger = &n->forger;
   cdl_key_hash(&f->delegate, n->key_hash);
   CDL_TRY(find_forger_key(n, err));
+  const cdl_forge_versions *v = &f->versions;
+  size_t name_len = strnlen(v->app_name, sizeof v->app_name);
+  if (v->has_software_version && name_len == sizeof v->app_name)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "node: the application name is over 12 bytes");
+  n->app_version = (cdl_byron_software_version){
+      cdl_span_of((const uint8_t *)n->forger.versions.app_name, name_len), v->app_version};
   log_record(n);
+  log_versions(n);
   return CDL_OK;
 }
 

@@ -5,7 +5,8 @@
  * config.json keys read: ByronGenesisFile, ByronGenesisHash,
  * RequiresNetworkMagic, PBftSignatureThreshold, MempoolCapacityBytesOverride
  * (a number or "NoOverride"), MinSeverity, Protocol (RealPBFT or Byron when
- * present), and Cardinal's MempoolTTLSlots. Other keys (tracing, the
+ * present), LastKnownBlockVersion-Major/-Minor/-Alt, ApplicationName,
+ * ApplicationVersion, and Cardinal's MempoolTTLSlots. Other keys (tracing, the
  * Shelley genesis...) are ignored, so a cardano-node file for a Byron
  * network can be used as it is. topology.json: {"Producers": [{"addr",
  * "port", "valency"}]} (each entry a group of one address), or
@@ -115,6 +116,57 @@ static int read_diffusion_mode(const char *path, json_t *v, cdl_node_file_config
   return bad(err, path, "DiffusionMode", "is not InitiatorOnly or InitiatorAndResponder");
 }
 
+/* An integer field in 0..max; *present says whether it is there. */
+static int read_bounded(const char *path, json_t *root, const char *field, uint64_t max,
+                        bool *present, uint64_t *out, cdl_error *err) {
+  json_t *v = json_object_get(root, field);
+  *present = v != NULL;
+  if (v == NULL) return CDL_OK;
+  if (json_is_integer(v) && json_integer_value(v) >= 0 && (uint64_t)json_integer_value(v) <= max) {
+    *out = (uint64_t)json_integer_value(v);
+    return CDL_OK;
+  }
+  return cdl_error_set(err, CDL_E_JSON, 0, "%s: %s is not an integer in 0..%llu", path, field,
+                       (unsigned long long)max);
+}
+
+/* ApplicationName: ASCII of at most 12 (cardano-ledger checkApplicationName;
+ * the JSON parser refuses a NUL in it); "cardano-sl" when absent, as
+ * cardano-node. */
+static int read_app_name(const char *path, json_t *v, cdl_forge_versions *fv, cdl_error *err) {
+  const char *name = v == NULL ? "cardano-sl" : json_string_value(v);
+  bool ok = name != NULL && strlen(name) <= CDL_FORGE_APP_NAME_MAX;
+  for (size_t i = 0; ok && name[i] != '\0'; i++) ok = (unsigned char)name[i] < 0x80;
+  if (!ok) return bad(err, path, "ApplicationName", "is not ASCII text of at most 12 characters");
+  snprintf(fv->app_name, sizeof fv->app_name, "%s", name);
+  return CDL_OK;
+}
+
+/* The versions a core node's headers announce. cardano-node requires
+ * LastKnownBlockVersion-Major and -Minor; without both, Cardinal announces
+ * the adopted version (it endorses nothing). Alt defaults to 0, the
+ * software version to cardano-sl 1, as cardano-node's. */
+static int read_versions(const char *path, json_t *root, cdl_forge_versions *fv, cdl_error *err) {
+  static const char *const KEY[] = {"LastKnownBlockVersion-Major", "LastKnownBlockVersion-Minor",
+                                    "LastKnownBlockVersion-Alt", "ApplicationVersion"};
+  static const uint64_t MAX[] = {UINT16_MAX, UINT16_MAX, UINT8_MAX, UINT32_MAX};
+  bool has[4];
+  uint64_t value[4] = {0, 0, 0, 1};
+  for (int i = 0; i < 4; i++)
+    CDL_TRY(read_bounded(path, root, KEY[i], MAX[i], &has[i], &value[i], err));
+  if (has[0] != has[1])
+    return bad(err, path, KEY[has[0] ? 1 : 0],
+               "is missing (the block version needs -Major and -Minor)");
+  if (has[2] && !has[0])
+    return bad(err, path, KEY[2], "is given without -Major and -Minor");
+  fv->has_block_version = has[0];
+  fv->block_version =
+      (cdl_byron_version){(uint16_t)value[0], (uint16_t)value[1], (uint8_t)value[2]};
+  fv->has_software_version = true;
+  fv->app_version = (uint32_t)value[3];
+  return read_app_name(path, json_object_get(root, "ApplicationName"), fv, err);
+}
+
 static int read_config(const char *path, json_t *root, cdl_node_file_config *c, cdl_error *err) {
   json_t *proto = json_object_get(root, "Protocol");
   const char *p = json_string_value(proto);
@@ -128,6 +180,7 @@ static int read_config(const char *path, json_t *root, cdl_node_file_config *c, 
   if (rc == CDL_OK) rc = read_severity(path, json_object_get(root, "MinSeverity"), c, err);
   if (rc == CDL_OK)
     rc = read_diffusion_mode(path, json_object_get(root, "DiffusionMode"), c, err);
+  if (rc == CDL_OK) rc = read_versions(path, root, &c->versions, err);
   return rc;
 }
 

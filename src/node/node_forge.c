@@ -18,7 +18,11 @@
  * the ChainDB lost. A tip in an earlier epoch first gets the new epoch's
  * boundary block (an empty chain past epoch 0 gets epoch 0's first, the
  * only block that may follow the genesis): unsigned (it needs no record),
- * so every core node forging it from the same tip makes the same block. The body takes the
+ * so every core node forging it from the same tip makes the same block. The header
+ * announces the forger's configured versions (cdl_node_forger.versions): a
+ * configured protocol version is endorsed by every block, which is how an
+ * upgraded node endorses a confirmed proposal; without one, the adopted
+ * version, which endorses nothing new. The body takes the
  * mempool's payloads oldest first, as many as fit in the block size limit
  * less the block's own bytes (1,686, as ouroboros-consensus), one update
  * proposal at most. A block of our own that the ChainDB refuses is a
@@ -172,6 +176,7 @@ static int sign_block(cdl_node *n, const cdl_ledger *l, uint64_t slot, bool *sig
   if (!record_allows(n, slot)) return CDL_OK;
   cdl_ledger_tip tip;
   cdl_ledger_get_tip(l, &tip);
+  const cdl_forge_versions *v = &n->forger.versions;
   const cdl_byron_protocol_params *pp = cdl_ledger_params(l);
   size_t room =
       pp->max_block_size > NODE_BLOCK_OVERHEAD ? pp->max_block_size - NODE_BLOCK_OVERHEAD : 0;
@@ -184,7 +189,9 @@ static int sign_block(cdl_node *n, const cdl_ledger *l, uint64_t slot, bool *sig
                       .slot_in_epoch = slot % n->epoch_slots,
                       .cert = &n->forger.cert,
                       .delegate = &n->forger.delegate,
-                      .block_version = cdl_ledger_protocol_version(l)};
+                      .block_version = v->has_block_version ? v->block_version
+                                                            : cdl_ledger_protocol_version(l),
+                      .software_version = v->has_software_version ? &n->app_version : NULL};
   if (!record_advance(n, slot)) return CDL_OK;
   cdl_buf_reset(&n->block);
   CDL_TRY(cdl_forge_block(&s, n->payloads, *n_payloads, &n->block, err));

@@ -52,6 +52,7 @@ struct cdl_node {
   bool has_forger;
   size_t forger_key; /* its genesis key's index in the round robin */
   uint8_t key_hash[28]; /* its delegate key's hash, its name in the signing record */
+  cdl_byron_software_version app_version; /* its headers', over forger.versions.app_name */
   cdl_chaindb *db;
   cdl_n2n_chain chain; /* |db| as every server reads it (docs/network.md "Chain interface") */
   cdl_mempool *mp;

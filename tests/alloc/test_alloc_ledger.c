@@ -14,7 +14,8 @@
  *    before by their snapshot images (byte for byte: every part of the
  *    state is in the image), and after a successful one with an unarmed
  *    apply's;
- *  - ledger forks, ticks, snapshot writing and reading;
+ *  - ledger forks, ticks, snapshot writing and reading, the update
+ *    state's encoding (the local state query's answer);
  *  - the mempool: each payload of the next block added to a mempool over
  *    the tip (a failed add changes nothing: the same add then succeeds
  *    with the same entry), and the re-validation after the tip moves (a
@@ -272,13 +273,14 @@ typedef struct ledger_op {
   cdl_ledger *base;   /* the ledger the operation reads or changes */
   cdl_buf before;     /* its image */
   cdl_ledger *made;   /* what the operation made (a fork, a ledger read) */
-  cdl_buf image;      /* snapshot_write's output */
-  int which;          /* FORK, TICK, WRITE, READ */
+  cdl_buf image;      /* snapshot_write's output, or the update state's encoding */
+  cdl_buf want;       /* the update state's encoding, unarmed */
+  int which;          /* FORK, TICK, WRITE, READ, QUERY */
   uint64_t slot;
   cdl_ledger_config cfg;
 } ledger_op;
 
-enum { OP_FORK, OP_TICK, OP_WRITE, OP_READ };
+enum { OP_FORK, OP_TICK, OP_WRITE, OP_READ, OP_QUERY };
 
 static int ledger_run(void *ctx) {
   ledger_op *op = ctx;
@@ -292,6 +294,10 @@ static int ledger_run(void *ctx) {
       return cdl_ledger_tick(op->base, op->slot);
     case OP_WRITE:
       return cdl_ledger_snapshot_write(op->base, &op->image);
+    case OP_QUERY: {
+      cdl_error err = {0};
+      return cdl_ledger_encode_update_state(op->base, &op->image, &err);
+    }
     default: {
       cdl_error err = {0};
       return cdl_ledger_snapshot_read(op->before.data, op->before.len, &op->cfg, G.genesis.hash,
@@ -328,6 +334,8 @@ static void ledger_check(void *ctx, int rc, bool failed) {
     cdl_buf_free(&got);
   }
   if (!failed && op->which == OP_WRITE) assert_same_bytes(&op->image, &op->before, "the image");
+  if (!failed && op->which == OP_QUERY)
+    assert_same_bytes(&op->image, &op->want, "the update state's encoding");
 }
 
 static void ledger_teardown(void *ctx) {
@@ -354,9 +362,16 @@ static void test_forks_ticks_snapshots(void **state) {
   }
   uint64_t next_epoch_slot = (uint64_t)DECODED[i].ebb.epoch * 10 * G.genesis.k;
   static const char *const NAMES[] = {"ledger fork and tick", "ledger tick to a new epoch",
-                                      "ledger snapshot write", "ledger snapshot read"};
-  for (int which = OP_FORK; which <= OP_READ; which++) {
-    ledger_op op = {.base = l, .which = which, .slot = next_epoch_slot + 3, .cfg = cfg};
+                                      "ledger snapshot write", "ledger snapshot read",
+                                      "ledger update state encoding"};
+  cdl_buf want;
+  cdl_error err = {0};
+  cdl_buf_init(&want, 0);
+  assert_int_equal(cdl_ledger_encode_update_state(l, &want, &err), CDL_OK);
+  assert_true(want.len > 500); /* proposals, votes, endorsements, a candidate */
+  for (int which = OP_FORK; which <= OP_QUERY; which++) {
+    ledger_op op = {.base = l, .which = which, .slot = next_epoch_slot + 3, .cfg = cfg,
+                    .want = want};
     image_of(l, &op.before);
     fail_sweep s = {.name = NAMES[which], .ctx = &op, .setup = ledger_setup, .run = ledger_run,
                     .check = ledger_check, .teardown = ledger_teardown,
@@ -364,6 +379,7 @@ static void test_forks_ticks_snapshots(void **state) {
     fail_sweep_run(&s);
     cdl_buf_free(&op.before);
   }
+  cdl_buf_free(&want);
   cdl_ledger_del(l);
 }
 

@@ -678,6 +678,15 @@ static void test_devnet_files(void **state) {
   j = json_load_file(path, 0, &je);
   assert_int_equal(json_array_size(json_object_get(j, "Producers")), 2);
   json_decref(j);
+  /* The versions the headers announce: the genesis's 0.0.0, cardano-sl 1. */
+  snprintf(path, sizeof path, "%s/net/node-0/config.json", dir);
+  j = json_load_file(path, 0, &je);
+  assert_int_equal(num(j, "LastKnownBlockVersion-Major"), 0);
+  assert_int_equal(num(j, "LastKnownBlockVersion-Minor"), 0);
+  assert_int_equal(num(j, "LastKnownBlockVersion-Alt"), 0);
+  assert_string_equal(json_string_value(json_object_get(j, "ApplicationName")), "cardano-sl");
+  assert_int_equal(num(j, "ApplicationVersion"), 1);
+  json_decref(j);
   /* Refusals: a node beyond the list, a node name that is a path. */
   snprintf(args, sizeof args, "devnet watch --dir %s/net --follow 3", dir);
   assert_int_equal(cli(args), 2);

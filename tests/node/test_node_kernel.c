@@ -436,12 +436,113 @@ static void test_redelegation_at_activation(void **state) {
   solo_close(&t);
 }
 
+/* The header of the tip block: its protocol and software versions. */
+static void tip_versions(cdl_chaindb *db, cdl_byron_version *pv, char app[13], uint32_t *number) {
+  cdl_block_info tip;
+  assert_true(cdl_chaindb_tip(db, &tip));
+  cdl_point p = {.slot = tip.slot};
+  memcpy(p.hash, tip.hash, 32);
+  cdl_buf bytes;
+  cdl_buf_init(&bytes, 0);
+  cdl_error err = {0};
+  assert_int_equal(cdl_chaindb_read_block(db, &p, &bytes, NULL, &err), CDL_OK);
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_byron_ctx ctx = {&arena, &err, 0};
+  cdl_byron_block blk;
+  assert_int_equal(cdl_byron_block_decode(bytes.data, bytes.len, &ctx, &blk), CDL_OK);
+  assert_false(blk.is_ebb);
+  *pv = blk.header.block_version;
+  cdl_span name = blk.header.software_version.app_name;
+  assert_true(name.len <= 12);
+  memcpy(app, name.ptr, name.len);
+  app[name.len] = '\0';
+  *number = blk.header.software_version.number;
+  cdl_arena_free(&arena);
+  cdl_buf_free(&bytes);
+}
+
+static void submit(cdl_node *n, uint8_t kind, const cdl_buf *payload) {
+  cdl_buf gentx;
+  cdl_buf_init(&gentx, 0);
+  cdl_cbor_enc_array(&gentx, 2);
+  cdl_cbor_enc_uint(&gentx, kind);
+  cdl_buf_append(&gentx, payload->data, payload->len);
+  cdl_rejection rej = {0};
+  if (cdl_node_submit(n, gentx.data, gentx.len, &rej) != CDL_OK)
+    fail_msg("submit: %s %s", rej.rule, rej.detail);
+  cdl_buf_free(&gentx);
+}
+
+/* A core node endorses the protocol version its configuration announces
+ * (docs/node.md "Forging"): a proposal for 0.1.0 is confirmed by 4 of the
+ * 7 genesis keys in slot 7 (k = 5: endorsable from slot 17). The node
+ * forging with the adopted version (the default) endorses nothing, even
+ * after slot 17; restarted with LastKnownBlockVersion 0.1.0, its next
+ * block registers genesis key 0's endorsement. */
+static void test_configured_version_endorses(void **state) {
+  (void)state;
+  solo t;
+  solo_open(&t);
+  const cdl_gen_secrets *sec = &t.g.secrets;
+  uint32_t magic = t.g.genesis.protocol_magic;
+  cdl_node_forger f = {.record = open_record(t.gen_dir, "signed")};
+  cdl_node *n = core_node(t.db, &t.g, &f);
+  n->cfg.log = &t.log;
+  tick_slot(n, 0);
+  const cdl_byron_version v010 = {0, 1, 0};
+  cdl_buf payload;
+  cdl_buf_init(&payload, 0);
+  uint8_t id[32];
+  cdl_payload_proposal_make(&sec->delegates[0], v010, 8192, "cardano-sl", 1, magic, &payload, id);
+  submit(n, CDL_MP_PROPOSAL, &payload);
+  for (size_t g = 0; g < 4; g++) {
+    cdl_buf_reset(&payload);
+    cdl_payload_vote_make(&sec->delegates[g], id, magic, &payload);
+    submit(n, CDL_MP_VOTE, &payload);
+  }
+  cdl_buf_free(&payload);
+  tick_slot(n, 7), tick_slot(n, 14), tick_slot(n, 21);
+  cdl_ledger_update_view v;
+  cdl_ledger_update_view_get(cdl_chaindb_ledger(t.db), &v);
+  assert_int_equal(v.confirmed, 1);
+  assert_int_equal(v.endorsements, 0);
+  cdl_byron_version pv;
+  char app[13];
+  uint32_t number;
+  tip_versions(t.db, &pv, app, &number);
+  assert_true(pv.major == 0 && pv.minor == 0 && pv.alt == 0); /* the adopted version */
+  assert_string_equal(app, CDL_FORGE_APP_NAME);
+  assert_int_equal(number, CDL_FORGE_APP_VERSION);
+  cdl_node_del(n);
+  /* Restarted as operators do, with the proposal's version configured. */
+  f.versions = (cdl_forge_versions){.has_block_version = true, .block_version = v010,
+                                    .has_software_version = true, .app_name = "cardano-sl",
+                                    .app_version = 1};
+  n = kernel(t.db, &t.g, &f, &t.log, START_US + 28 * SLOT_US);
+  assert_int_equal(log_count(&t, "forging with protocol version 0.1.0 and software version "
+                                 "cardano-sl:1"),
+                   1);
+  tick_slot(n, 28);
+  cdl_ledger_update_view_get(cdl_chaindb_ledger(t.db), &v);
+  assert_int_equal(v.endorsements, 1);
+  assert_int_equal(tip_slot(t.db), 28);
+  tip_versions(t.db, &pv, app, &number);
+  assert_true(pv.major == 0 && pv.minor == 1 && pv.alt == 0);
+  assert_string_equal(app, "cardano-sl");
+  assert_int_equal(number, 1);
+  cdl_node_del(n);
+  cdl_sign_record_close(f.record);
+  solo_close(&t);
+}
+
 int main(void) {
   filter_tests_from_env();
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_storage_failure_is_fatal),
                                      cmocka_unit_test(test_fetch_decisions),
                                      cmocka_unit_test(test_record_refuses_signed_slots),
                                      cmocka_unit_test(test_record_write_failure_skips_slot),
-                                     cmocka_unit_test(test_redelegation_at_activation)};
+                                     cmocka_unit_test(test_redelegation_at_activation),
+                                     cmocka_unit_test(test_configured_version_endorses)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -243,15 +243,35 @@ static bool same_totals(const cdl_ledger_totals *a, const cdl_ledger_totals *b) 
          a->utxo_lovelace == b->utxo_lovelace;
 }
 
-/* Seeds 1-8: the newest snapshot flipped (odd) or cut (even); 9-12: both. */
+/* A snapshot as a build of the previous format wrote it, as far as the
+ * reader looks: format version 2 (src/ledger/snapshot.c writes 3) in the
+ * u32 after the 8-byte magic. */
+static void older_format(const char *dir, const char *name) {
+  char path[320];
+  snprintf(path, sizeof path, "%s/ledger/%s", dir, name);
+  flip_at(path, 8, 0x03 ^ 0x02);
+}
+
+/* Seeds 1-8: the newest snapshot flipped (odd) or cut (even); 9-12: both;
+ * 13: the newest of the previous format, 14: both (a database an older
+ * build wrote): refused, deleted, replayed around like damage. */
 static void snapshot_case(failures *f, uint64_t seed) {
   cdl_gen_rng r;
   cdl_gen_rng_seed(&r, seed);
-  bool both = seed > 8;
+  bool both = seed > 8 && seed != 13, old = seed > 12;
   kase k;
-  kase_begin(&k, f, both ? "(e) both snapshots damaged" : "(e) newest snapshot damaged", seed);
-  damage_snapshot(k.dir, W->base.snaps[0], seed % 2 == 0, &r);
-  if (both) damage_snapshot(k.dir, W->base.snaps[1], seed % 2 == 1, &r);
+  kase_begin(&k, f,
+             old    ? (both ? "(e) both snapshots of format 2" : "(e) newest snapshot of format 2")
+             : both ? "(e) both snapshots damaged"
+                    : "(e) newest snapshot damaged",
+             seed);
+  if (old) {
+    older_format(k.dir, W->base.snaps[0]);
+    if (both) older_format(k.dir, W->base.snaps[1]);
+  } else {
+    damage_snapshot(k.dir, W->base.snaps[0], seed % 2 == 0, &r);
+    if (both) damage_snapshot(k.dir, W->base.snaps[1], seed % 2 == 1, &r);
+  }
   cdl_chaindb_report rep;
   cdl_chaindb *db = open_case(&k, false, &rep);
   if (db != NULL) {
@@ -466,7 +486,7 @@ CASES_TEST(test_chunk_cut, cut_case, 1, 24, "(b) chunk cut inside a block")
 CASES_TEST(test_chunk_tail_junk, junk_case, 0, last_chunk(), "(b) junk after a chunk")
 CASES_TEST(test_index_deleted, index_deleted_case, 0, last_chunk(), "(c) deleted index")
 CASES_TEST(test_index_damaged, index_damaged_case, 1, 24, "(d) damaged index")
-CASES_TEST(test_snapshot_damaged, snapshot_case, 1, 12, "(e) damaged snapshot")
+CASES_TEST(test_snapshot_damaged, snapshot_case, 1, 14, "(e) damaged or older snapshot")
 CASES_TEST(test_volatile_damaged, volatile_case, 1, 24, "(f) damaged volatile file")
 CASES_TEST(test_random_damage, random_case, 1, RANDOM_CASES, "(g) random damage")
 CASES_TEST(test_chunk_file_missing, chunk_file_missing_case, 0, last_chunk(),

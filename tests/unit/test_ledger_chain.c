@@ -165,6 +165,104 @@ static void test_ebb_wrong_prev_hash(void **state) {
   expect_flip_rejected(0, ebb_prev_byte, 0x80, CDL_RULE_PREV_HASH);
 }
 
+/* ---- The genesis tag of an EBB ----
+ * cardano-ledger decodes an EBB's attributes as a map Word8 -> bytes with
+ * ascending keys, and reads {255: h'Genesis'} as "prevBlock is the genesis
+ * hash" in any epoch (Block/Boundary.hs, Block/Header.hs); such an EBB may
+ * then be the first block of a chain that begins past epoch 0. */
+
+/* [0, [header, 9f ff, [{}]]], the header [magic, prev, proof, [epoch,
+ * [difficulty]], [attrs]] with |attrs| the map's encoded bytes. */
+static void make_ebb(uint64_t epoch, const uint8_t prev[32], uint64_t difficulty,
+                     const char *attrs_hex, cdl_buf *out, cdl_span *header) {
+  uint8_t attrs[64], proof[32] = {0};
+  size_t n = hex_to_bytes(attrs_hex, attrs, sizeof attrs);
+  cdl_buf_init(out, 0);
+  cdl_cbor_enc_array(out, 2), cdl_cbor_enc_uint(out, 0), cdl_cbor_enc_array(out, 3);
+  size_t start = out->len;
+  cdl_cbor_enc_array(out, 5);
+  cdl_cbor_enc_int(out, genesis.g.protocol_magic);
+  cdl_cbor_enc_bytes(out, prev, 32), cdl_cbor_enc_bytes(out, proof, 32);
+  cdl_cbor_enc_array(out, 2), cdl_cbor_enc_uint(out, epoch);
+  cdl_cbor_enc_array(out, 1), cdl_cbor_enc_uint(out, difficulty);
+  cdl_cbor_enc_array(out, 1), cdl_buf_append(out, attrs, n);
+  size_t end = out->len;
+  cdl_buf_append(out, "\x9f\xff\x81\xa0", 4);
+  *header = cdl_span_of(out->data + start, end - start);
+}
+
+#define GENESIS_TAG "a118ff4747656e65736973"          /* {255: h'Genesis'} */
+#define GENESIS_TAG_TEXT "a118ff6747656e65736973"     /* {255: "Genesis"}, text */
+#define TAG_AFTER_KEY_1 "a2014018ff4747656e65736973"  /* {1: h'', 255: h'Genesis'} */
+#define TAG_BEFORE_KEY_1 "a218ff4747656e657369730140" /* keys out of order */
+#define LOWER_CASE "a118ff4767656e65736973"           /* {255: h'genesis'} */
+
+static int decode_ebb(const cdl_buf *bytes, test_ctx *t, cdl_byron_block *blk) {
+  test_ctx_init(t, 0);
+  return cdl_byron_block_decode(bytes->data, bytes->len, &t->ctx, blk);
+}
+
+static void test_ebb_genesis_tag(void **state) {
+  (void)state;
+  const uint64_t epoch_slots = cdl_byron_epoch_slots(genesis.g.k);
+  cdl_buf ebb, again;
+  cdl_span header;
+  test_ctx t;
+  cdl_byron_block blk;
+  make_ebb(3, genesis.g.hash, 0, GENESIS_TAG, &ebb, &header);
+  assert_int_equal(decode_ebb(&ebb, &t, &blk), CDL_OK);
+  assert_true(blk.is_ebb && blk.ebb.genesis_tag && cdl_byron_block_follows_genesis(&blk));
+  /* Re-encoded, the same bytes; hashed over them, as 82 00 || header. */
+  cdl_buf_init(&again, 0);
+  cdl_byron_block_encode(&again, &blk, true);
+  assert_int_equal(again.len, ebb.len);
+  assert_memory_equal(again.data, ebb.data, ebb.len);
+  uint8_t want[32], *prefixed = malloc(header.len + 2);
+  prefixed[0] = 0x82, prefixed[1] = 0x00;
+  memcpy(prefixed + 2, header.ptr, header.len);
+  cdl_blake2b_256(want, prefixed, header.len + 2);
+  assert_memory_equal(cdl_byron_block_hash(&blk), want, 32);
+  /* The first block of the chain, in epoch 3. */
+  cdl_ledger *l = ledger_for(&genesis.g, 0, 0);
+  cdl_rejection rej;
+  assert_int_equal(cdl_ledger_apply_block(l, &blk, &rej), CDL_OK);
+  cdl_ledger_tip tip;
+  cdl_ledger_get_tip(l, &tip);
+  assert_memory_equal(tip.hash, want, 32);
+  assert_int_equal(tip.slot, 3 * epoch_slots);
+  assert_int_equal(cdl_ledger_epoch(l), 3);
+  /* After a block, the tag names the genesis where the tip is expected. */
+  cdl_buf later;
+  make_ebb(4, genesis.g.hash, 1, GENESIS_TAG, &later, &header);
+  expect_rejected(l, cdl_span_of(later.data, later.len), CDL_RULE_PREV_HASH);
+  cdl_ledger_del(l);
+  test_ctx_free(&t), cdl_buf_free(&again), cdl_buf_free(&later), free(prefixed);
+  /* Other attributes beside the tag are kept; without it (or spelt in
+   * lower case) an EBB past epoch 0 names a block, not the genesis. */
+  cdl_buf_free(&ebb);
+  make_ebb(3, genesis.g.hash, 0, TAG_AFTER_KEY_1, &ebb, &header);
+  assert_int_equal(decode_ebb(&ebb, &t, &blk), CDL_OK);
+  assert_true(blk.ebb.genesis_tag && blk.ebb.attrs.count == 2);
+  test_ctx_free(&t), cdl_buf_free(&ebb);
+  const char *untagged[] = {"a0", LOWER_CASE};
+  for (size_t i = 0; i < 2; i++) {
+    make_ebb(3, genesis.g.hash, 0, untagged[i], &ebb, &header);
+    assert_int_equal(decode_ebb(&ebb, &t, &blk), CDL_OK);
+    assert_false(cdl_byron_block_follows_genesis(&blk));
+    l = ledger_for(&genesis.g, 0, 0);
+    expect_rejected(l, cdl_span_of(ebb.data, ebb.len), CDL_RULE_PREV_HASH);
+    cdl_ledger_del(l);
+    test_ctx_free(&t), cdl_buf_free(&ebb);
+  }
+  /* What the reference cannot decode: a text value, keys out of order. */
+  make_ebb(3, genesis.g.hash, 0, GENESIS_TAG_TEXT, &ebb, &header);
+  assert_int_equal(decode_ebb(&ebb, &t, &blk), CDL_E_TYPE);
+  test_ctx_free(&t), cdl_buf_free(&ebb);
+  make_ebb(3, genesis.g.hash, 0, TAG_BEFORE_KEY_1, &ebb, &header);
+  assert_int_equal(decode_ebb(&ebb, &t, &blk), CDL_E_MAP_ORDER);
+  test_ctx_free(&t), cdl_buf_free(&ebb);
+}
+
 /* Re-signing a real block with a key no genesis key delegated to. */
 static void test_signer_not_delegate(void **state) {
   (void)state;
@@ -262,6 +360,7 @@ int main(void) {
       cmocka_unit_test(test_signature_flipped),  cmocka_unit_test(test_removed_swapped_repeated),
       cmocka_unit_test(test_ebb_wrong_prev_hash), cmocka_unit_test(test_signer_not_delegate),
       cmocka_unit_test(test_pbft_threshold),     cmocka_unit_test(test_truncated_chunk),
+      cmocka_unit_test(test_ebb_genesis_tag),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,26 +5,14 @@
  * k = 2160, so certificates activate 4320 slots later and the adoption
  * threshold is floor(0.6 * 7) = 4).
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
 #include <string.h>
 
-#include "chain_support.h"
+#include "update_support.h"
 
-static reforge rf;
 static const uint32_t MAGIC = CDL_BYRON_MAINNET_MAGIC;
 static const cdl_byron_version V000 = {0, 0, 0}, V010 = {0, 1, 0};
-
-static int setup(void **state) {
-  test_group_setup(state);
-  reforge_init(&rf, 0);
-  return 0;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  reforge_free(&rf);
-  return 0;
-}
 
 /* ---- Delegation ---- */
 
@@ -99,89 +87,6 @@ static void test_delegation_rules(void **state) {
 
 /* ---- Update proposals and votes ---- */
 
-typedef struct proposal_spec {
-  cdl_byron_version pv;
-  int param;         /* CDL_BYRON_PP_* to change, or -1 */
-  uint64_t value;
-  const char *app;
-  uint32_t app_version;
-  size_t metadata_bytes; /* a metadata entry of this size, to test limits */
-  const test_key *issuer;
-} proposal_spec;
-
-static void encode_fields(cdl_buf *b, const proposal_spec *s) {
-  cdl_cbor_enc_array(b, 3);
-  cdl_cbor_enc_uint(b, s->pv.major), cdl_cbor_enc_uint(b, s->pv.minor);
-  cdl_cbor_enc_uint(b, s->pv.alt);
-  cdl_cbor_enc_array(b, 14);
-  for (int i = 0; i < 14; i++) {
-    cdl_cbor_enc_array(b, i == s->param ? 1 : 0);
-    if (i == s->param) cdl_cbor_enc_uint(b, s->value);
-  }
-  cdl_cbor_enc_array(b, 2);
-  cdl_cbor_enc_text(b, (const uint8_t *)s->app, strlen(s->app));
-  cdl_cbor_enc_uint(b, s->app_version);
-  cdl_cbor_enc_map(b, s->metadata_bytes ? 1 : 0);
-  if (s->metadata_bytes) {
-    static uint8_t filler[1024];
-    cdl_cbor_enc_text(b, (const uint8_t *)"linux", 5);
-    cdl_cbor_enc_array(b, 4);
-    cdl_cbor_enc_bytes(b, filler, s->metadata_bytes);
-    cdl_cbor_enc_bytes(b, filler, 32);
-    cdl_cbor_enc_bytes(b, filler, 0), cdl_cbor_enc_bytes(b, filler, 0);
-  }
-  cdl_cbor_enc_map(b, 0);
-}
-
-/* Builds, signs and decodes a proposal; |bytes| keeps it alive. */
-static void make_proposal(const proposal_spec *s, cdl_buf *bytes, test_ctx *t,
-                          cdl_byron_proposal *p) {
-  cdl_buf fields, msg;
-  cdl_buf_init(&fields, 0), cdl_buf_init(&msg, 0);
-  encode_fields(&fields, s);
-  uint8_t pm[9], sig[64];
-  size_t n = cdl_byron_magic_cbor(MAGIC, pm);
-  cdl_buf_append_byte(&msg, 0x04);
-  cdl_buf_append(&msg, pm, n);
-  cdl_buf_append_byte(&msg, 0x85);
-  cdl_buf_append(&msg, fields.data, fields.len);
-  test_key_sign(s->issuer, msg.data, msg.len, sig);
-  cdl_buf_init(bytes, 0);
-  cdl_cbor_enc_array(bytes, 7);
-  cdl_buf_append(bytes, fields.data, fields.len);
-  cdl_cbor_enc_bytes(bytes, s->issuer->xpub, 64);
-  cdl_cbor_enc_bytes(bytes, sig, 64);
-  cdl_cbor_cursor cur;
-  cdl_cbor_cursor_init(&cur, bytes->data, bytes->len, &t->err);
-  assert_int_equal(cdl_byron_proposal_read(&cur, &t->ctx, p), CDL_OK);
-  cdl_buf_free(&fields), cdl_buf_free(&msg);
-}
-
-typedef struct owned_vote {
-  uint8_t id[32], id_raw[34], sig[64];
-  cdl_byron_vote v;
-} owned_vote;
-
-static void make_vote(owned_vote *o, const test_key *voter, const uint8_t id[32]) {
-  uint8_t pm[9];
-  size_t n = cdl_byron_magic_cbor(MAGIC, pm);
-  cdl_buf msg;
-  cdl_buf_init(&msg, 0);
-  cdl_buf_append_byte(&msg, 0x06);
-  cdl_buf_append(&msg, pm, n);
-  cdl_buf_append_byte(&msg, 0x82);
-  cdl_cbor_enc_bytes(&msg, id, 32);
-  cdl_buf_append_byte(&msg, 0xf5);
-  test_key_sign(voter, msg.data, msg.len, o->sig);
-  cdl_buf_free(&msg);
-  memcpy(o->id, id, 32);
-  o->id_raw[0] = 0x58, o->id_raw[1] = 0x20;
-  memcpy(o->id_raw + 2, id, 32);
-  o->v = (cdl_byron_vote){.voter = voter->xpub, .proposal_id = o->id,
-                          .proposal_id_raw = cdl_span_of(o->id_raw, 34), .decision = true,
-                          .signature = o->sig};
-}
-
 static int propose(cdl_ledger *l, const proposal_spec *s, uint64_t slot, cdl_rejection *rej,
                    uint8_t id[32]) {
   test_ctx t;
@@ -214,7 +119,8 @@ static void test_proposal_registration_rules(void **state) {
   test_key_make(&stranger, 402);
   cdl_ledger *l = ledger_for(&rf.fix.g, 0, 0);
   cdl_rejection rej;
-  proposal_spec s = {V010, CDL_BYRON_PP_MAX_TX_SIZE, 8192, "cardano-sl", 1, 0, &stranger};
+  proposal_spec s = {.pv = V010, .param = CDL_BYRON_PP_MAX_TX_SIZE, .value = 8192,
+                     .app = "cardano-sl", .app_version = 1, .issuer = &stranger};
   expect_rule(propose(l, &s, 10, &rej, NULL), &rej, CDL_RULE_UPD_PROPOSER);
   s.issuer = &rf.del[1];
   s.pv = (cdl_byron_version){0, 3, 0};
@@ -233,7 +139,7 @@ static void test_proposal_registration_rules(void **state) {
   assert_int_equal(propose(l, &s, 10, &rej, NULL), CDL_OK);
   s.param = CDL_BYRON_PP_MAX_HEADER_SIZE, s.value = 1000, s.app = "other";
   expect_rule(propose(l, &s, 11, &rej, NULL), &rej, CDL_RULE_UPD_DUPLICATE_VERSION);
-  proposal_spec same = {V000, -1, 0, "x", 0, 0, &rf.del[2]};
+  proposal_spec same = {.pv = V000, .param = -1, .app = "x", .issuer = &rf.del[2]};
   assert_int_equal(propose(l, &same, 12, &rej, NULL), CDL_OK); /* a new application */
   cdl_ledger_update_view v;
   cdl_ledger_update_view_get(l, &v);
@@ -258,7 +164,8 @@ static void test_proposal_adopted(void **state) {
   cdl_ledger *l = ledger_for(&rf.fix.g, 0, 0);
   cdl_rejection rej;
   uint8_t id[32], unknown[32] = {1};
-  proposal_spec s = {V010, CDL_BYRON_PP_MAX_TX_SIZE, 8192, "cardano-sl", 1, 0, &rf.del[0]};
+  proposal_spec s = {.pv = V010, .param = CDL_BYRON_PP_MAX_TX_SIZE, .value = 8192,
+                     .app = "cardano-sl", .app_version = 1, .issuer = &rf.del[0]};
   assert_int_equal(propose(l, &s, 10, &rej, id), CDL_OK);
   for (int g = 0; g < 3; g++) {
     int rc = vote(l, &rf.del[g], id, 20, &rej);
@@ -333,12 +240,71 @@ static void test_outputs_keyed_by_reserialized_id(void **state) {
   cdl_ledger_del(l);
 }
 
+/* A genesis fee summand is in nano-lovelace and the reference truncates
+ * it to whole lovelace (Common/TxFeePolicy.hs FromJSON: `div` 10^9),
+ * where a proposal's summand is rounded: 155381.500000001 is 155381. */
+static void load_with_summand(const char *summand, cdl_arena *arena, cdl_byron_genesis *g) {
+  cdl_buf text, edited;
+  vec_read("genesis/mainnet/mainnet-byron-genesis.json", &text);
+  const char *at = memmem(text.data, text.len, "\"155381000000000\"", 17);
+  assert_non_null(at);
+  size_t before = (size_t)(at - (const char *)text.data);
+  cdl_buf_init(&edited, 0);
+  cdl_buf_append(&edited, text.data, before + 1);
+  cdl_buf_append(&edited, summand, strlen(summand));
+  cdl_buf_append(&edited, at + 16, text.len - before - 16);
+  cdl_error err = {0};
+  if (cdl_byron_genesis_load(edited.data, edited.len, arena, g, &err) != CDL_OK)
+    fail_msg("genesis: %s", err.message);
+  cdl_buf_free(&text), cdl_buf_free(&edited);
+}
+
+static void test_genesis_fee_summand_truncated(void **state) {
+  (void)state;
+  cdl_arena arena;
+  cdl_arena_init(&arena, 0);
+  cdl_byron_genesis edited;
+  load_with_summand("1600000000", &arena, &edited);
+  assert_int_equal(edited.params.fee_summand_nano, 1000000000); /* 1.6: 1, not 2 */
+  load_with_summand("155381500000001", &arena, &edited);
+  assert_int_equal(edited.params.fee_summand_nano, 155381000000000ull);
+  /* The test network with that fee policy: a tx paying exactly
+   * 155381 + ceil(43.946 * size) is accepted, one lovelace less is not. */
+  cdl_byron_genesis g = rf.fix.g;
+  g.params = edited.params;
+  cdl_ledger *l = ledger_for(&g, 0, 0);
+  cdl_span to = cdl_span_of(rf.spender_addr.data, rf.spender_addr.len);
+  cdl_buf tx;
+  make_tx(rf.spender_utxo, 0, to, 1, REFORGE_SPENDER_LOVELACE / 2, false, &rf.spender, &tx);
+  uint64_t fee = cdl_ledger_min_fee(cdl_ledger_params(l), tx.len);
+  assert_int_equal(fee, 155381 + (43946ull * tx.len + 999) / 1000);
+  test_ctx t;
+  test_ctx_init(&t, 0);
+  cdl_byron_txaux aux;
+  cdl_rejection rej;
+  size_t size = tx.len;
+  for (int less = 1; less >= 0; less--) { /* one lovelace short, then exact */
+    cdl_buf_free(&tx);
+    make_tx(rf.spender_utxo, 0, to, 1, REFORGE_SPENDER_LOVELACE - fee + (uint64_t)less, false,
+            &rf.spender, &tx);
+    assert_int_equal(tx.len, size);
+    assert_int_equal(cdl_byron_txaux_decode(tx.data, tx.len, &t.ctx, &aux), CDL_OK);
+    if (less) expect_rule(cdl_ledger_apply_tx(l, &aux, &rej), &rej, CDL_RULE_FEE_TOO_LOW);
+    else assert_int_equal(cdl_ledger_apply_tx(l, &aux, &rej), CDL_OK);
+  }
+  test_ctx_free(&t);
+  cdl_buf_free(&tx);
+  cdl_ledger_del(l);
+  cdl_arena_free(&arena);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_delegation_rules),
       cmocka_unit_test(test_proposal_registration_rules),
       cmocka_unit_test(test_proposal_adopted),
       cmocka_unit_test(test_outputs_keyed_by_reserialized_id),
+      cmocka_unit_test(test_genesis_fee_summand_truncated),
   };
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, rf_group_setup, rf_group_teardown);
 }

@@ -39,6 +39,14 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A config.json of |text| is refused, the message holding |words|. */
+static void expect_refused(const char *text, const char *words) {
+  cdl_node_file_config c;
+  cdl_error e = {0};
+  assert_int_equal(cdl_node_config_read(put("config.json", text), &c, &e), CDL_E_JSON);
+  if (strstr(e.message, words) == NULL) fail_msg("'%s' lacks '%s'", e.message, words);
+}
+
 static void test_config(void **state) {
   (void)state;
   const char *p =
@@ -88,12 +96,73 @@ static void test_config(void **state) {
              {"{\"ByronGenesisFile\": \"g\", \"DiffusionMode\": \"Both\"}", "DiffusionMode"},
              {"{\"ByronGenesisFile\": \"g\", \"ByronGenesisFile\": \"h\"}", "duplicate"},
              {"{\"ByronGenesisFile\": ", "line"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_refused(bad[i].text, bad[i].words);
+}
+
+/* cardano-node's update settings: the versions a core node's headers
+ * announce. Major and Minor go together (cardano-node needs both; without
+ * them Cardinal announces the adopted version), Alt defaults to 0, the
+ * software version to cardano-sl 1. */
+static void test_versions(void **state) {
+  (void)state;
+  cdl_node_file_config c;
+  cdl_error err = {0};
+  const char *p = put("config.json",
+                      "{\"ByronGenesisFile\": \"g\", \"LastKnownBlockVersion-Major\": 1,"
+                      " \"LastKnownBlockVersion-Minor\": 2, \"LastKnownBlockVersion-Alt\": 3,"
+                      " \"ApplicationName\": \"cardinal-sl12\", \"ApplicationVersion\": 7}");
+  assert_int_equal(cdl_node_config_read(p, &c, &err), CDL_E_JSON); /* a 13-character name */
+  assert_non_null(strstr(err.message, "ApplicationName"));
+  p = put("config.json",
+          "{\"ByronGenesisFile\": \"g\", \"LastKnownBlockVersion-Major\": 65535,"
+          " \"LastKnownBlockVersion-Minor\": 2, \"LastKnownBlockVersion-Alt\": 255,"
+          " \"ApplicationName\": \"cardinal-sl1\", \"ApplicationVersion\": 4294967295}");
+  if (cdl_node_config_read(p, &c, &err) != CDL_OK) fail_msg("%s", err.message);
+  assert_true(c.versions.has_block_version);
+  assert_int_equal(c.versions.block_version.major, 65535);
+  assert_int_equal(c.versions.block_version.minor, 2);
+  assert_int_equal(c.versions.block_version.alt, 255);
+  assert_true(c.versions.has_software_version);
+  assert_string_equal(c.versions.app_name, "cardinal-sl1");
+  assert_int_equal(c.versions.app_version, UINT32_MAX);
+  p = put("config.json", "{\"ByronGenesisFile\": \"g\", \"LastKnownBlockVersion-Major\": 1,"
+                         " \"LastKnownBlockVersion-Minor\": 0}");
+  if (cdl_node_config_read(p, &c, &err) != CDL_OK) fail_msg("%s", err.message);
+  assert_true(c.versions.has_block_version);
+  assert_int_equal(c.versions.block_version.alt, 0);
+  assert_string_equal(c.versions.app_name, "cardano-sl");
+  assert_int_equal(c.versions.app_version, 1);
+  p = put("config.json", "{\"ByronGenesisFile\": \"g\"}");
+  if (cdl_node_config_read(p, &c, &err) != CDL_OK) fail_msg("%s", err.message);
+  assert_false(c.versions.has_block_version); /* the adopted version */
+  assert_true(c.versions.has_software_version);
+  assert_string_equal(c.versions.app_name, "cardano-sl");
+  struct {
+    const char *fields, *words;
+  } bad[] = {
+      {"\"LastKnownBlockVersion-Major\": 65536, \"LastKnownBlockVersion-Minor\": 0",
+       "LastKnownBlockVersion-Major is not an integer in 0..65535"},
+      {"\"LastKnownBlockVersion-Major\": 1, \"LastKnownBlockVersion-Minor\": -1",
+       "LastKnownBlockVersion-Minor is not an integer in 0..65535"},
+      {"\"LastKnownBlockVersion-Major\": 1, \"LastKnownBlockVersion-Minor\": 1.5",
+       "LastKnownBlockVersion-Minor is not an integer"},
+      {"\"LastKnownBlockVersion-Major\": 1, \"LastKnownBlockVersion-Minor\": 0,"
+       " \"LastKnownBlockVersion-Alt\": 256",
+       "LastKnownBlockVersion-Alt is not an integer in 0..255"},
+      {"\"LastKnownBlockVersion-Major\": 1", "LastKnownBlockVersion-Minor is missing"},
+      {"\"LastKnownBlockVersion-Minor\": 1", "LastKnownBlockVersion-Major is missing"},
+      {"\"LastKnownBlockVersion-Alt\": 1", "LastKnownBlockVersion-Alt is given without"},
+      {"\"LastKnownBlockVersion-Major\": \"1\", \"LastKnownBlockVersion-Minor\": 0",
+       "LastKnownBlockVersion-Major is not an integer"},
+      {"\"ApplicationVersion\": 4294967296",
+       "ApplicationVersion is not an integer in 0..4294967295"},
+      {"\"ApplicationName\": 5", "ApplicationName is not ASCII"},
+      {"\"ApplicationName\": \"caf\u00e9\"", "ApplicationName is not ASCII"},
+      {"\"ApplicationName\": \"a\\u0000b\"", "\\u0000 is not allowed"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    p = put("config.json", bad[i].text);
-    cdl_error e = {0};
-    assert_int_equal(cdl_node_config_read(p, &c, &e), CDL_E_JSON);
-    if (strstr(e.message, bad[i].words) == NULL)
-      fail_msg("'%s' lacks '%s'", e.message, bad[i].words);
+    char text[512];
+    snprintf(text, sizeof text, "{\"ByronGenesisFile\": \"g\", %s}", bad[i].fields);
+    expect_refused(text, bad[i].words);
   }
 }
 
@@ -154,6 +223,7 @@ static void test_topology(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_config),
+                                     cmocka_unit_test(test_versions),
                                      cmocka_unit_test(test_topology)};
   return cmocka_run_group_tests(tests, setup, teardown);
 }

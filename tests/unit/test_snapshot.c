@@ -528,6 +528,24 @@ static size_t skip_entry(const uint8_t *p, size_t off) {
   return off + ENTRY_FIXED + (size_t)load_le(p + off + ENTRY_ADDR_LEN, 4);
 }
 
+/* A proposal: id, flags, version, params, name (length and 12 bytes),
+ * app version, two slots, the voters (at 201), then its metadata: a count
+ * (at 233) and 43-byte entries. An application: name, version, slot and a
+ * count (at 25), then its entries. */
+#define PROPOSAL_FIXED 237
+#define PROPOSAL_VOTERS 201
+#define PROPOSAL_META 233
+#define APP_FIXED 29
+#define APP_META 25
+#define INSTALLER 43
+
+static size_t skip_items(const uint8_t *p, size_t off, size_t fixed, size_t meta) {
+  uint64_t n = load_le(p + off, 8);
+  off += 8;
+  for (uint64_t i = 0; i < n; i++) off += fixed + INSTALLER * (size_t)load_le(p + off + meta, 4);
+  return off;
+}
+
 static void walk(const cdl_buf *img, layout *o) {
   const uint8_t *p = img->data;
   o->n_genesis = load_le(p + HEADER_BYTES, 4);
@@ -543,8 +561,8 @@ static void walk(const cdl_buf *img, layout *o) {
   o->keys = o->sched + 8 + 38 * load_le(p + o->sched, 8);
   o->upd = o->keys + 8 + 10 * load_le(p + o->keys, 8);
   o->props = o->upd + 5 + 130;
-  size_t apps = o->props + 8 + 232 * load_le(p + o->props, 8);
-  size_t cands = apps + 8 + 24 * load_le(p + apps, 8);
+  size_t apps = skip_items(p, o->props, PROPOSAL_FIXED, PROPOSAL_META);
+  size_t cands = skip_items(p, apps, APP_FIXED, APP_META);
   size_t ends = cands + 8 + 143 * load_le(p + cands, 8);
   o->pbft = ends + 8 + 7 * load_le(p + ends, 8);
   o->used = load_le(p + o->pbft + 8, 8);
@@ -615,7 +633,13 @@ static void test_hostile_content(void **state) {
   expect_edit(&gen_mid, g, o.props, 1ull << 40, 8, CDL_E_RANGE, "proposal count");
   assert_true(load_le(gen_mid.data + o.props, 8) >= 1);
   expect_edit(&gen_mid, g, o.props + 8 + 32, 8, 1, CDL_E_RANGE, "proposal flags");
-  expect_edit(&gen_mid, g, o.props + 8 + 232 - 1, 0x80, 1, CDL_E_RANGE, "vote by key 255");
+  expect_edit(&gen_mid, g, o.props + 8 + PROPOSAL_VOTERS + 31, 0x80, 1, CDL_E_RANGE,
+              "vote by key 255");
+  expect_edit(&gen_mid, g, o.props + 8 + 32 + 1 + 5 + 130, 13, 1, CDL_E_RANGE, "a 13-byte name");
+  expect_edit(&gen_mid, g, o.props + 8 + 32 + 1 + 5 + 130 + 12, 'x', 1, CDL_E_RANGE,
+              "a name not zero-padded");
+  expect_edit(&gen_mid, g, o.props + 8 + PROPOSAL_META, UINT32_MAX, 4, CDL_E_RANGE,
+              "metadata of 2^32-1 entries");
   expect_edit(&gen_mid, g, o.pbft, 11, 8, CDL_E_RANGE, "window other than k");
   expect_edit(&gen_mid, g, o.pbft + 8, 11, 8, CDL_E_RANGE, "more signers than the window");
   expect_edit(&gen_mid, g, o.pbft + 8, UINT64_MAX, 8, CDL_E_RANGE, "2^64-1 signers");

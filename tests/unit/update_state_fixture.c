@@ -30,6 +30,16 @@ const uint8_t UPD_ID1[32] = {1}, UPD_ID2[32] = {2}, UPD_KH1[28] = {0x11}, UPD_KH
 
 static void text(cdl_buf *b, const char *s) { cdl_cbor_enc_text(b, (const uint8_t *)s, strlen(s)); }
 
+/* UPD_INSTALLER as an InstallerHash: [H(00), installer, H(00), H(00)]. */
+static void installer_hash(cdl_buf *b) {
+  static const uint8_t zero = 0;
+  uint8_t empty[32];
+  cdl_blake2b_256(empty, &zero, 1);
+  cdl_cbor_enc_array(b, 4);
+  cdl_cbor_enc_bytes(b, empty, 32), cdl_cbor_enc_bytes(b, UPD_INSTALLER, 32);
+  cdl_cbor_enc_bytes(b, empty, 32), cdl_cbor_enc_bytes(b, empty, 32);
+}
+
 static void version(cdl_buf *b, uint16_t major) {
   cdl_byron_version v = {major, 0, 0};
   cdl_byron_version_encode(b, &v);
@@ -79,7 +89,7 @@ void update_state_fixture(cdl_buf *b, upd_mutation m) {
   cdl_cbor_enc_uint(b, 50);
   cdl_cbor_enc_map(b, 1);
   text(b, "linux");
-  cdl_cbor_enc_bytes(b, UPD_INSTALLER, 32);
+  installer_hash(b);
   cdl_cbor_enc_map(b, m == UPD_HUGE_MAP ? 2000 : 1); /* protocol proposals */
   cdl_cbor_enc_bytes(b, UPD_ID1, m == UPD_SHORT_ID ? 31 : 32);
   cdl_cbor_enc_array(b, 2);

@@ -109,11 +109,17 @@ static int node_files(const devnet_opts *o, const cdl_gen_dir *g, size_t i, cdl_
   snprintf(path, sizeof path, "%s/node-%zu", o->dir, i);
   if (mkdir(path, 0755) != 0) return cdl_error_set(err, CDL_E_IO, 0, "cannot make %s", path);
   cdl_hex_encode(g->genesis.hash, 32, hash);
+  /* The headers announce the genesis's version (cardano-ledger's initial
+   * state adopts 0.0.0) and cardano-node's software version: an operator
+   * raises the block version to endorse an update (docs/node.md). */
   json_t *cfg = json_pack(
-      "{s:s, s:s, s:s, s:s, s:f, s:s, s:i}", "Protocol", "RealPBFT", "ByronGenesisFile",
-      "../genesis/genesis.json", "ByronGenesisHash", hash, "RequiresNetworkMagic",
-      g->requires_magic ? "RequiresMagic" : "RequiresNoMagic", "PBftSignatureThreshold",
-      o->threshold, "MinSeverity", "Info", "MempoolTTLSlots", (json_int_t)(2 * cdl_byron_epoch_slots(o->k)));
+      "{s:s, s:s, s:s, s:s, s:f, s:s, s:I, s:i, s:i, s:i, s:s, s:i}", "Protocol", "RealPBFT",
+      "ByronGenesisFile", "../genesis/genesis.json", "ByronGenesisHash", hash,
+      "RequiresNetworkMagic", g->requires_magic ? "RequiresMagic" : "RequiresNoMagic",
+      "PBftSignatureThreshold", o->threshold, "MinSeverity", "Info", "MempoolTTLSlots",
+      (json_int_t)(2 * cdl_byron_epoch_slots(o->k)), "LastKnownBlockVersion-Major", 0,
+      "LastKnownBlockVersion-Minor", 0, "LastKnownBlockVersion-Alt", 0, "ApplicationName",
+      "cardano-sl", "ApplicationVersion", 1);
   snprintf(path, sizeof path, "%s/node-%zu/config.json", o->dir, i);
   int rc = write_json(path, cfg, err);
   json_t *producers = json_array();

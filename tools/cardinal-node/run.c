@@ -240,6 +240,7 @@ static int prepare(run_state *s, cdl_error *err) {
   rc = cdl_db_genesis_load(&dopt, &s->dg, err);
   cdl_db_genesis_free(&s->dg);
   if (rc == CDL_OK && o->cert) rc = load_forger(o, &s->forger, err);
+  s->forger.versions = s->fc.versions; /* what its headers announce (config.json) */
   /* The database's own settings are checked as it opens, as for every
    * entry point (docs/storage.md "Identity files"). */
   if (rc == CDL_OK) rc = cdl_db_dir_open(&dopt, &s->dg, &s->db, NULL, err);
