@@ -79,8 +79,8 @@ cli_ok sign tx sign --tx-file "$work/pay.tx" --signing-key "$g/poor-keys.000.ske
 cli_ok pp0 query protocol-parameters
 fee=$(jq -r .fee <"$work/build.json")
 size=$(stat -c %s "$work/pay.signed")
-a=$(jq -r .parameters.tx_fee_policy.summand_lovelace <"$work/pp0.json")
-b_nano=$(jq -r .parameters.tx_fee_policy.multiplier <"$work/pp0.json")
+a=$(jq -r .parameters.txFeePolicy.summand <"$work/pp0.json")
+b_nano=$(jq -r .parameters.txFeePolicy.multiplier_nano <"$work/pp0.json")
 min_fee=$((a + (b_nano * size + 999999999) / 1000000000))
 [ "$fee" = "$min_fee" ] || fail "the fee $fee is not the minimum $min_fee for $size bytes"
 cli_ok submit tx submit "$work/pay.signed"
@@ -134,28 +134,44 @@ confirmed=
 limit=$(($(slot_now) + 10))
 while [ -z "$confirmed" ] && [ "$(slot_now)" -le $limit ]; do
   update_state votes
-  confirmed=$(jq -r --arg id "$proposal_id" '.confirmed_proposals[] | select(.id == $id) | .slot' \
+  confirmed=$(jq -r --arg id "$proposal_id" '.confirmed_proposals[$id] // empty' \
     <"$work/state-votes.json")
   sleep 0.25
 done
 [ -n "$confirmed" ] || fail "the proposal was not confirmed within 10 slots"
-say "confirmed at slot $confirmed"
+voters=0
+limit=$(($(slot_now) + 10))
+while [ "$voters" != 3 ] && [ "$(slot_now)" -le $limit ]; do
+  update_state votes
+  voters=$(jq --arg id "$proposal_id" '.votes[$id] | length' <"$work/state-votes.json")
+  sleep 0.25
+done
+[ "$voters" = 3 ] || fail "$voters of the 3 votes registered"
+say "confirmed at slot $confirmed; $voters votes registered"
 
-# Operators upgrade: each core node restarts with the new LastKnownBlockVersion.
+# Operators upgrade: each core node restarts with the new LastKnownBlockVersion,
+# one every 12 slots from slot 120. Blocks endorse from 2k = 20 slots after the
+# confirmation, so each upgraded node adds one endorsement: 1 before node 1's
+# restart, 2 before node 2's.
+endorsements() { jq '[.endorsements[] | select(.protocol_version == "1.0.0")] | length' "$1"; }
 for i in 0 1 2; do
+  wait_slot $((120 + 12 * i))
+  update_state before-$i
+  [ "$(endorsements "$work/state-before-$i.json")" = $i ] ||
+    fail "$(endorsements "$work/state-before-$i.json") endorsements before node $i's restart"
   stop_node $i
   jq '."LastKnownBlockVersion-Major" = 1 | ."LastKnownBlockVersion-Minor" = 0 |
       ."LastKnownBlockVersion-Alt" = 0' "$net/node-$i/config.json" >"$work/config.json"
   mv "$work/config.json" "$net/node-$i/config.json"
   start_node $i
   wait_log $i '"event":"forge.record"' 8 || fail "node $i did not start again"
+  say "node $i restarted with 1.0.0 at slot $(slot_now) after $i endorsements"
 done
 endorsed=0
-limit=$(($(slot_now) + 40))
+limit=$(($(slot_now) + 20))
 while [ "$endorsed" -lt 3 ] && [ "$(slot_now)" -le $limit ]; do
   update_state endorsed
-  endorsed=$(jq '[.endorsements[] | select(.protocol_version == "1.0.0")] | length' \
-    <"$work/state-endorsed.json")
+  endorsed=$(endorsements "$work/state-endorsed.json")
   sleep 0.5
 done
 [ "$endorsed" = 3 ] || fail "$endorsed endorsements of 1.0.0 by slot $(slot_now), not 3"
@@ -163,11 +179,15 @@ jq -e '.candidates | length == 1' <"$work/state-endorsed.json" >/dev/null ||
   fail "no candidate: $(jq -c .candidates <"$work/state-endorsed.json")"
 say "endorsed by 3 delegates by slot $(slot_now): $(jq -c .next_adoption <"$work/state-endorsed.json")"
 
+wait_slot 195
+cli_ok pp-before query protocol-parameters
+[ "$(jq -r '.protocol_version + " " + (.parameters.maxTxSize | tostring)' <"$work/pp-before.json")" = \
+  "0.0.0 4096" ] || fail "adopted before the epoch boundary: $(cat "$work/pp-before.json")"
 wait_slot 202
 cli_ok pp1 query protocol-parameters
 [ "$(jq -r .protocol_version <"$work/pp1.json")" = 1.0.0 ] ||
   fail "protocol version $(jq -r .protocol_version <"$work/pp1.json") after the boundary"
-[ "$(jq -r .parameters.max_tx_size <"$work/pp1.json")" = 16384 ] || fail "maxTxSize not adopted"
+[ "$(jq -r .parameters.maxTxSize <"$work/pp1.json")" = 16384 ] || fail "maxTxSize not adopted"
 cli_ok big-submit tx submit "$work/big.signed"
 wait_balance "$alice" $((2000000 + 100 * 1000000)) 20
 say "adopted 1.0.0 at slot 200; the $big_size-byte tx is on the chain"
@@ -183,36 +203,18 @@ cli_ok cert delegation issue-certificate --testnet-magic 42 --epoch "$epoch" \
   --certificate "$work/new-cert.json"
 cli_ok cert-check delegation check-certificate --testnet-magic 42 \
   --certificate "$work/new-cert.json" --genesis "$g/genesis.json"
+# Nothing else is pending: the big tx is on the chain. Two slots on, any
+# block with a payload is the certificate's.
+wait_slot $(($(slot_now) + 2))
 submitted=$(slot_now)
 cli_ok cert-submit delegation submit --certificate "$work/new-cert.json"
-# The block that carries it: the first with a payload after the submission.
-cert_slot=
-limit=$((submitted + 20))
-while [ -z "$cert_slot" ] && [ "$(slot_now)" -le $limit ]; do
-  cert_slot=$(cat "$net"/node-[012]/node.log |
-    sed -n 's/.*"event":"forge.block","msg":"slot \([0-9]*\) block [0-9]* hash [0-9a-f]*: [1-9][0-9]* payloads.*/\1/p' |
-    awk -v s="$submitted" '$1 >= s' | sort -n | awk 'NR == 1')
-  sleep 0.1
-done
-[ -n "$cert_slot" ] || fail "no block took the certificate within 20 slots"
+cert_slot=$(cert_block_slot "$submitted")
 activation=$((cert_slot + 20))
 first=$activation
 while [ $((first % 3)) != "$place1" ]; do first=$((first + 1)); done
-stop_node 3
-keep_log 3
-(
-  cd "$net"
-  jq '."LastKnownBlockVersion-Major" = 1' node-3/config.json >"$work/config.json"
-  mv "$work/config.json" node-3/config.json
-  "$node_bin" run --config node-3/config.json --topology node-3/topology.json \
-    --database-path node-3/db --socket-path node-3/node.socket --host-addr 127.0.0.1 \
-    --port $((base + 3)) --metrics-port $((base + 103)) \
-    --delegation-certificate "$work/new-cert.json" --signing-key "$work/new.skey" \
-    >node-3/ready.json 2>node-3/node.log &
-  echo $! >node-3/pid
-)
-pids+=("$(pid_of 3)")
-wait_log 3 '"event":"forge.record"' 8 || fail "the new delegate's node did not start"
+jq '."LastKnownBlockVersion-Major" = 1' "$net/node-3/config.json" >"$work/config.json"
+mv "$work/config.json" "$net/node-3/config.json"
+restart_as_delegate 3 "$work/new-cert.json" "$work/new.skey"
 [ "$(slot_now)" -lt "$activation" ] ||
   fail "the new delegate's node started at slot $(slot_now), after the activation ($activation)"
 wait_slot $((first + 1))

@@ -57,33 +57,13 @@ grep -q '"accepted": true' "$work/submit.json" || fail "not accepted: $(cat "$wo
 
 # The block that carries it: nothing else is submitted, so the first
 # block with a payload.
-cert_slot=
-limit=$(($(slot_now) + 20))
-while [ -z "$cert_slot" ] && [ "$(slot_now)" -le $limit ]; do
-  cert_slot=$(cat "$net"/node-[012]/node.log |
-    sed -n 's/.*"event":"forge.block","msg":"slot \([0-9]*\) block [0-9]* hash [0-9a-f]*: [1-9][0-9]* payloads.*/\1/p' |
-    sort -n | awk 'NR == 1')
-  sleep 0.1
-done
-[ -n "$cert_slot" ] || fail "no block took the certificate within 20 slots"
+cert_slot=$(cert_block_slot "$(slot_now)")
 activation=$((cert_slot + 20))
 first=$activation
 while [ $((first % 3)) != "${place[1]}" ]; do first=$((first + 1)); done
 
 # Relay node 4 becomes the new delegate's node, before the activation.
-stop_node 4
-keep_log 4
-(
-  cd "$net"
-  "$node_bin" run --config node-4/config.json --topology node-4/topology.json \
-    --database-path node-4/db --socket-path node-4/node.socket --host-addr 127.0.0.1 \
-    --port $((base + 4)) --metrics-port $((base + 104)) \
-    --delegation-certificate "$work/new-cert.json" --signing-key "$work/new.skey" \
-    >node-4/ready.json 2>node-4/node.log &
-  echo $! >node-4/pid
-)
-pids+=("$(pid_of 4)")
-wait_log 4 '"event":"forge.record"' 8 || fail "the new delegate's node did not start"
+restart_as_delegate 4 "$work/new-cert.json" "$work/new.skey"
 [ "$(slot_now)" -lt "$activation" ] ||
   fail "the new delegate's node started at slot $(slot_now), after the activation ($activation)"
 

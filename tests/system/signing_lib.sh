@@ -168,3 +168,35 @@ check_chains() {
     "$work/signed.txt" "$work/chain.txt")
   [ -z "$unlogged" ] || fail "blocks on the chain no node logged signing: $unlogged"
 }
+
+# cert_block_slot FROM: the slot of the first block a core node signed
+# with a payload at or after slot FROM (within 20 slots), the one that
+# carries a certificate when nothing else is pending; fails otherwise.
+cert_block_slot() {
+  local limit=$(($1 + 20)) slot=
+  while [ -z "$slot" ] && [ "$(slot_now)" -le $limit ]; do
+    slot=$(cat "$net"/node-*/node.log |
+      sed -n 's/.*"event":"forge.block","msg":"slot \([0-9]*\) block [0-9]* hash [0-9a-f]*: [1-9][0-9]* payloads.*/\1/p' |
+      awk -v s="$1" '$1 >= s' | sort -n | awk 'NR == 1')
+    [ -n "$slot" ] || sleep 0.1
+  done
+  [ -n "$slot" ] || fail "no block took the certificate within 20 slots"
+  echo "$slot"
+}
+# restart_as_delegate I CERT KEY: node I stopped and started again, same
+# config, port and database, as the node of the delegate KEY certified by
+# CERT; waits until it runs.
+restart_as_delegate() {
+  stop_node "$1"
+  keep_log "$1"
+  (
+    cd "$net"
+    "$node_bin" run --config node-$1/config.json --topology node-$1/topology.json \
+      --database-path node-$1/db --socket-path node-$1/node.socket --host-addr 127.0.0.1 \
+      --port $((base + $1)) --metrics-port $((base + 100 + $1)) \
+      --delegation-certificate "$2" --signing-key "$3" >node-$1/ready.json 2>node-$1/node.log &
+    echo $! >node-$1/pid
+  )
+  pids+=("$(pid_of "$1")")
+  wait_log "$1" '"event":"forge.record"' 8 || fail "the new delegate's node $1 did not start"
+}

@@ -103,8 +103,9 @@ int cli_refuse_existing(const char *what, const char *path);
 /* Creates |path| (mode 0644) holding |data|; an existing path is refused
  * (exit 2), a failed write is exit 3. */
 int cli_write_new_file(const char *what, const char *path, const uint8_t *data, size_t len);
-/* Prints {"error": {"rule", "message"}} on stderr; returns EXIT_REJECTED. */
-int cli_report_rule(const char *rule, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints {"error": {"rule", "message"}} on stderr; returns EXIT_REJECTED
+ * (cli_fail for a rule the input broke). */
+#define cli_report_rule(rule, ...) cli_fail(rule, EXIT_REJECTED, __VA_ARGS__)
 /* The reason of a node's MsgRejectTx, decoded as far as it can be, on
  * stderr (docs/cli.md "Rejection reasons"); returns EXIT_REJECTED. */
 int cli_report_node_reason(cdl_span reason);

@@ -42,20 +42,6 @@ typedef struct reason_view {
   uint64_t input_index;
 } reason_view;
 
-int cli_report_rule(const char *rule, const char *fmt, ...) {
-  char message[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(message, sizeof message, fmt, ap);
-  va_end(ap);
-  json_t *j = json_pack("{s:{s:s,s:s}}", "error", "rule", rule, "message", message);
-  char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-  fprintf(stderr, "%s\n", text ? text : message);
-  free(text);
-  json_decref(j);
-  return EXIT_REJECTED;
-}
-
 /* |s| cut to |cap| bytes, anything but printable ASCII shown as '?'. */
 static void printable_copy(cdl_span s, char *out, size_t cap) {
   size_t n = s.len < cap ? s.len : cap;
