@@ -8,7 +8,7 @@ seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$build/artifacts"
 status=0
-for target in block tx address genesis snapshot net; do
+for target in block tx address genesis snapshot update_state net; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus"
   echo "== fuzz_$target for ${seconds}s"
