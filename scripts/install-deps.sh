@@ -18,6 +18,7 @@ packages=(
   libuv1-dev libmicrohttpd-dev libncurses-dev   # io driver, metrics, live view
   nodejs                            # tests/interop: a third-party Ouroboros client
   jq                                # system tests: reading the CLI's JSON
+  tmux                              # tests: drives cardinal-cli live on a terminal
 )
 # npm comes with nodejs from NodeSource and separately on Debian; ask for the
 # Debian package only when the command is missing.

@@ -124,6 +124,7 @@ int cmd_submit(int argc, char **argv);
 int cmd_txgen(int argc, char **argv);
 int cmd_delegation(int argc, char **argv);
 int cmd_governance(int argc, char **argv);
+int cmd_live(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int genesis_create(int argc, char **argv);
 int genesis_print_secrets(int argc, char **argv);

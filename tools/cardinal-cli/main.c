@@ -77,6 +77,9 @@ static const char USAGE[] =
     "     [--testnet-magic N | --mainnet])\n"
     "  devnet create --dir DIR [--core-nodes N] [--relays N] [--slot-ms MS] [--k K]\n"
     "                [--base-port P]            files and start script of a local network\n"
+    "  live --metrics HOST:PORT [--socket-path S] [--once]\n"
+    "                                           a node's live view (q quits; plain text\n"
+    "                                           when not on a terminal)\n"
     "  txgen --socket-path S --genesis-dir DIR --tps N --duration-s T\n"
     "                                           submit payments, report inclusion and latency\n"
     "  address show ADDRESS                     a Base58 Byron address\n"
@@ -105,7 +108,8 @@ int main(int argc, char **argv) {
                {"address", cmd_address}, {"chain", cmd_chain},   {"key", cmd_key},
                {"db", cmd_db},           {"sync", cmd_sync},     {"devnet", cmd_devnet},
                {"query", cmd_query},     {"submit", cmd_submit}, {"txgen", cmd_txgen},
-               {"delegation", cmd_delegation}, {"governance", cmd_governance}};
+               {"delegation", cmd_delegation}, {"governance", cmd_governance},
+               {"live", cmd_live}};
   for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
     if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
   }

@@ -1,0 +1,78 @@
+/*
+ * live.h: the parts of `cardinal-cli live` (docs/cli.md "live"; docs/node.md
+ * "Metrics"): a bounded HTTP GET of a node's Prometheus metrics page, its
+ * defensive parse into the values the screen shows, and the screen's
+ * lines, shared by the ncurses view and the plain-text mode.
+ */
+#ifndef CARDINAL_CLI_LIVE_H
+#define CARDINAL_CLI_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cardinal/base.h"
+
+/* The page is hostile input: a bigger one is refused (rule
+ * metrics.page_too_large), a longer line is skipped. */
+#define LIVE_PAGE_MAX ((size_t)256 << 10)
+#define LIVE_LINE_MAX 1024
+#define LIVE_RULE_TOO_LARGE "metrics.page_too_large"
+#define LIVE_RULE_NOT_HTTP "metrics.not_http_200"
+
+/* The metrics the screen reads, by cardano-node's names where it has one. */
+typedef enum live_metric {
+  LM_BLOCK,
+  LM_SLOT,
+  LM_EPOCH,
+  LM_SLOT_IN_EPOCH,
+  LM_DENSITY,
+  LM_WALL_SLOT,
+  LM_MEMPOOL_TXS,
+  LM_MEMPOOL_BYTES,
+  LM_MEMPOOL_CAPACITY,
+  LM_FORGED,
+  LM_SKIPPED,
+  LM_LAST_SIGNED,
+  LM_PEERS,
+  LM_UPSTREAM,
+  LM_DUPLEX,
+  LM_LOCAL_CLIENTS,
+  LM_SERVED,
+  LM_RECEIVED,
+  LM_ADOPTED,
+  LM_INVALID,
+  LM_RSS,
+  LM_RSS_CARDANO,
+  LM_CPU_SECONDS,
+  LM_OPEN_FDS,
+  LM_START_TIME,
+  LM_START_TIME_CARDANO,
+  LM_COUNT
+} live_metric;
+
+typedef struct live_snapshot {
+  double value[LM_COUNT];
+  bool has[LM_COUNT];
+  char version[32];     /* from a *_build_info{version="..."} line; "" when absent */
+  size_t ignored_lines; /* lines that are not "name[{labels}] number" */
+  /* From the local socket, when one answered. */
+  bool has_tip, has_constants;
+  uint64_t tip_slot, tip_block, epoch_slots, k, slot_ms;
+} live_snapshot;
+
+/* GET /metrics from HOST:PORT ("[v6]:port" too) over HTTP/1.0 within
+ * |timeout_ms|; the body (at most LIVE_PAGE_MAX bytes) into |body|.
+ * Errors: CDL_E_IO (unreachable, slow), CDL_E_LIMIT (too large),
+ * CDL_E_PROTOCOL (not an HTTP 200 answer). */
+int live_fetch(const char *host_port, int timeout_ms, cdl_buf *body, cdl_error *err);
+/* Parses a Prometheus text page into |s| (unknown names are ignored,
+ * malformed lines counted). */
+void live_parse(const char *page, size_t len, live_snapshot *s);
+/* The screen as lines of at most |width| characters: at most |max_lines|
+ * written into lines[i] (each LIVE_LINE_MAX bytes); returns their number.
+ * |error| (or NULL) is the last fetch's failure. |now| is Unix time. */
+size_t live_render(const live_snapshot *s, const char *target, const char *error, int64_t now,
+                   char (*lines)[LIVE_LINE_MAX], size_t max_lines, size_t width);
+
+#endif
