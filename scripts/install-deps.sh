@@ -19,6 +19,7 @@ packages=(
   nodejs                            # tests/interop: a third-party Ouroboros client
   jq                                # system tests: reading the CLI's JSON
   tmux                              # tests: drives cardinal-cli live on a terminal
+  python3                           # tests: a hostile metrics page for cardinal-cli live
 )
 # npm comes with nodejs from NodeSource and separately on Debian; ask for the
 # Debian package only when the command is missing.
