@@ -18,7 +18,7 @@ JOBS ?= $(shell nproc)
 all: build
 
 deps:
-	@bash scripts/install-deps.sh
+	@sh scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo

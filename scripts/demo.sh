@@ -29,6 +29,15 @@ tps=${DEMO_TPS:-5}
 blocks=${DEMO_BLOCKS:-}
 slot_ms=${DEMO_SLOT_MS:-1000}
 start_delay=${DEMO_START_DELAY_S:-3}
+# Every port (nodes on port.., metrics on port+100..) stays below Linux's
+# ephemeral range (32768 up), where an outgoing connection could take it.
+case $port in
+  '' | *[!0-9]*) echo "demo: DEMO_PORT must be a number" >&2; exit 2 ;;
+esac
+if [ "$port" -lt 1024 ] || [ $((port + 100 + 3)) -ge 32768 ]; then
+  echo "demo: DEMO_PORT $port: nodes and metrics (DEMO_PORT+100..) must stay in 1024..32767" >&2
+  exit 2
+fi
 
 # Only a directory an earlier demo made is removed.
 if [ -e "$dir" ]; then

@@ -1,44 +1,49 @@
-#!/usr/bin/env bash
+#!/bin/sh
 # install-deps.sh: installs the Debian packages Cardinal builds and tests with
-# (docs/design.md section 5). Idempotent: it asks dpkg what is missing and runs
-# apt-get (update + install) only when something is.
-set -euo pipefail
+# (docs/design.md section 5; README.md "Two commands"). POSIX sh on purpose:
+# a minimal Debian 12 has no make yet, so this is the first step, run as
+# `sh scripts/install-deps.sh` (make and the compiler come with
+# build-essential). Idempotent: it asks dpkg what is missing and runs apt-get
+# (update + install) only when something is.
+set -eu
 
-packages=(
-  build-essential cmake ninja-build pkg-config
-  clang libclang-rt-14-dev          # libFuzzer + sanitizer runtimes
-  libsodium-dev                     # Ed25519, Blake2b
-  libssl-dev                        # SHA3-256
-  libisal-dev                       # CRC32 (ISA-L)
-  zlib1g-dev                        # tests: the reference CRC32
-  libcbor-dev                       # CBOR items
-  libjansson-dev                    # JSON
-  libzstd-dev zstd                  # the compressed mainnet chunk
-  libcmocka-dev                     # unit tests
-  libuv1-dev libmicrohttpd-dev libncurses-dev   # io driver, metrics, live view
-  nodejs                            # tests/interop: a third-party Ouroboros client
-  jq                                # system tests: reading the CLI's JSON
-  tmux                              # tests: drives cardinal-cli live on a terminal
-  python3                           # tests: a hostile metrics page for cardinal-cli live
-)
+# One package a word; comments say what each group is for.
+packages="
+  build-essential make cmake ninja-build pkg-config git
+  clang libclang-rt-14-dev
+  libsodium-dev libssl-dev libisal-dev zlib1g-dev
+  libcbor-dev libjansson-dev libzstd-dev zstd libcmocka-dev
+  libuv1-dev libmicrohttpd-dev libncurses-dev
+  nodejs jq tmux python3
+"
+# clang, libclang-rt-14-dev: libFuzzer and the sanitizer runtimes.
+# libsodium (Ed25519, Blake2b), libssl (SHA3-256), libisal (CRC32), zlib
+# (tests: the reference CRC32), libcbor, jansson (JSON), zstd (the compressed
+# mainnet chunk), cmocka (unit tests), libuv/microhttpd/ncurses (io driver,
+# metrics, live view), nodejs (tests/interop), jq (system tests), tmux and
+# python3 (tests: cardinal-cli live on a terminal, hostile metrics pages), git
+# (the commit --version prints).
 # npm comes with nodejs from NodeSource and separately on Debian; ask for the
 # Debian package only when the command is missing.
-if ! command -v npm >/dev/null 2>&1; then packages+=(npm); fi
+if ! command -v npm >/dev/null 2>&1; then packages="$packages npm"; fi
 
-missing=()
-for p in "${packages[@]}"; do
+missing=""
+for p in $packages; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
+    missing="$missing $p"
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+if [ -z "$missing" ]; then
   exit 0
 fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+echo "install-deps: installing$missing" >&2
+sudo_cmd=""
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=sudo; fi
 export DEBIAN_FRONTEND=noninteractive
-"${sudo_cmd[@]}" apt-get update -qq
-"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# $missing and $sudo_cmd are split into words on purpose.
+# shellcheck disable=SC2086
+$sudo_cmd apt-get update -qq
+# shellcheck disable=SC2086
+$sudo_cmd apt-get install -y -qq --no-install-recommends $missing >&2

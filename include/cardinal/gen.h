@@ -60,6 +60,10 @@ typedef struct cdl_gen_secrets {
   cdl_key *genesis, *delegates, *poor;
   cdl_byron_genesis_delegation *certs;
   uint8_t (*avvm)[32];
+  /* genesis_file[i]: the NNN of genesis-keys.NNN.skey holding genesis[i]
+   * (genesis[] is in the genesis's bootStakeholders order); set when read
+   * back from a directory, NULL otherwise. */
+  size_t *genesis_file;
   size_t n_genesis, n_poor, n_avvm;
 } cdl_gen_secrets;
 void cdl_gen_secrets_free(cdl_gen_secrets *s);

@@ -9,6 +9,7 @@
  * Every block is applied to a ledger as soon as it is forged: the ledger
  * both keeps the state the next block needs and proves each block valid.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,10 +265,31 @@ static void teardown(chain_gen *c) {
   cdl_arena_free(&c->arena);
 }
 
+/* The generator hands slots to genesis keys round-robin, so in any window
+ * of k blocks one key signs up to ceil(k / n) of them; the ledger lets a
+ * key sign at most floor(threshold * k) (docs/byron.md section 6). Below
+ * that the chain would stall into a few blocks and skipped slots, so such
+ * settings are refused up front, naming the smallest threshold that works. */
+static int check_pbft_share(const cdl_gen_dir *d, const cdl_gen_chain_opts *o, cdl_error *err) {
+  double t = o->pbft_threshold > 0 ? o->pbft_threshold : 0.22; /* the ledger's default */
+  uint64_t k = d->genesis.k, n = d->secrets.n_genesis;
+  uint64_t allowed = (uint64_t)floor(t * (double)k), needed = (k + n - 1) / n;
+  if (n == 0 || needed <= allowed) return CDL_OK;
+  double enough = ceil((double)needed * 100.0 / (double)k) / 100.0;
+  while (enough < 1.0 && (uint64_t)floor(enough * (double)k) < needed) enough += 0.01;
+  return cdl_error_set(err, CDL_E_USAGE, 0,
+                       "PBFT signature threshold %.4g lets a genesis key sign %llu of every %llu "
+                       "blocks, but round-robin over %llu genesis keys needs %llu: give "
+                       "--pbft-threshold %.2f or more (or a genesis with more keys)",
+                       t, (unsigned long long)allowed, (unsigned long long)k,
+                       (unsigned long long)n, (unsigned long long)needed, enough);
+}
+
 int cdl_gen_chain(const cdl_gen_dir *d, const cdl_gen_chain_opts *o, FILE *out,
                   cdl_gen_chain_stats *stats, cdl_rejection *rej, cdl_error *err) {
   if (o->fill <= 0 || o->fill > 1)
     return cdl_error_set(err, CDL_E_USAGE, 0, "--fill must be in (0, 1]");
+  CDL_TRY(check_pbft_share(d, o, err));
   chain_gen c;
   memset(stats, 0, sizeof *stats);
   memset(rej, 0, sizeof *rej);

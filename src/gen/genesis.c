@@ -28,6 +28,7 @@ void cdl_gen_secrets_free(cdl_gen_secrets *s) {
   free(s->poor);
   free(s->certs);
   free(s->avvm);
+  free(s->genesis_file);
   memset(s, 0, sizeof *s);
 }
 

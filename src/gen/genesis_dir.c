@@ -72,7 +72,8 @@ static int match_delegation(cdl_gen_dir *d, cdl_key *delegates, size_t n_delegat
   cdl_key *ordered = calloc(s->n_genesis, sizeof *ordered);
   s->delegates = calloc(s->n_genesis, sizeof *s->delegates);
   s->certs = calloc(s->n_genesis, sizeof *s->certs);
-  if (!ordered || !s->delegates || !s->certs) {
+  s->genesis_file = calloc(s->n_genesis, sizeof *s->genesis_file);
+  if (!ordered || !s->delegates || !s->certs || !s->genesis_file) {
     free(ordered);
     return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   }
@@ -82,7 +83,7 @@ static int match_delegation(cdl_gen_dir *d, cdl_key *delegates, size_t n_delegat
     if (at < 0)
       rc = cdl_error_set(err, CDL_E_GENESIS, 0, "genesis-keys.%03zu is not a genesis key", i);
     else
-      ordered[at] = s->genesis[i];
+      ordered[at] = s->genesis[i], s->genesis_file[at] = i;
   }
   for (size_t i = 0; i < g->n_delegations && rc == CDL_OK; i++) {
     const cdl_byron_genesis_delegation *c = &g->delegations[i];

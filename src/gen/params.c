@@ -108,6 +108,9 @@ static int read_fields(const json_t *root, cdl_byron_protocol_params *pp, const 
 int cdl_gen_params_read(const char *path, cdl_byron_protocol_params *pp, cdl_error *err) {
   json_error_t jerr;
   json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  /* Missing or unreadable: an I/O failure naming the path (exit 3). */
+  if (root == NULL && json_error_code(&jerr) == json_error_cannot_open_file)
+    return cdl_error_set(err, CDL_E_IO, 0, "cannot open %s: %s", path, strerror(errno));
   if (root == NULL)
     return cdl_error_set(err, CDL_E_JSON, (size_t)jerr.position, "%s: %s", path, jerr.text);
   /* A whole genesis file works too: take its blockVersionData. */

@@ -16,9 +16,11 @@
  */
 #include "cardinal/node_files.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int bad(cdl_error *err, const char *path, const char *field, const char *why) {
   return cdl_error_set(err, CDL_E_JSON, 0, "%s: %s %s", path, field, why);
@@ -26,7 +28,14 @@ static int bad(cdl_error *err, const char *path, const char *field, const char *
 
 static int load(const char *path, json_t **root, cdl_error *err) {
   json_error_t jerr;
+  struct stat st;
+  if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    return cdl_error_set(err, CDL_E_IO, 0, "cannot read %s: not a regular file", path);
   *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  /* A file that is missing or unreadable is the operator's I/O problem
+   * (exit 3), not malformed JSON: say which path could not be opened. */
+  if (*root == NULL && json_error_code(&jerr) == json_error_cannot_open_file)
+    return cdl_error_set(err, CDL_E_IO, 0, "cannot open %s: %s", path, strerror(errno));
   if (*root == NULL)
     return cdl_error_set(err, CDL_E_JSON, 0, "%s: line %d: %s", path, jerr.line, jerr.text);
   if (!json_is_object(*root)) {

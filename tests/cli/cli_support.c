@@ -13,11 +13,13 @@
 
 char stdout_buf[1 << 24], stderr_buf[8192];
 
-int cli(const char *args) {
+int cli(const char *args) { return run_program(CDL_CLI, args); }
+
+int run_program(const char *program, const char *args) {
   char cmd[65536], err_path[] = "/tmp/cdl-cli-err-XXXXXX";
   int fd = mkstemp(err_path);
   assert_true(fd >= 0);
-  snprintf(cmd, sizeof cmd, "%s %s 2>%s", CDL_CLI, args, err_path);
+  snprintf(cmd, sizeof cmd, "%s %s 2>%s", program, args, err_path);
   FILE *p = popen(cmd, "r");
   assert_non_null(p);
   size_t n = fread(stdout_buf, 1, sizeof stdout_buf - 1, p);

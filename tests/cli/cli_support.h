@@ -16,6 +16,8 @@ extern char stdout_buf[1 << 24], stderr_buf[8192];
 /* Runs `cardinal-cli ARGS` through the shell; returns the exit code, the
  * output in stdout_buf and stderr_buf. */
 int cli(const char *args);
+/* The same for any program (e.g. CDL_NODE): `PROGRAM ARGS` through the shell. */
+int run_program(const char *program, const char *args);
 /* |text| as JSON; fails the test when it is not. */
 json_t *parse(const char *text);
 /* A string or integer member; fails the test when it is missing. */

@@ -654,12 +654,12 @@ static void test_devnet_files(void **state) {
   char dir[] = "/tmp/cdl-cli-devnet-XXXXXX";
   assert_non_null(mkdtemp(dir));
   char args[1024], path[256];
-  devnet_create(dir, "--core-nodes 2 --relays 1 --slot-ms 500 --base-port 40000");
+  devnet_create(dir, "--core-nodes 2 --relays 1 --slot-ms 500 --base-port 20000");
   json_t *j = parse(stdout_buf);
   json_t *nodes = json_object_get(j, "nodes");
   assert_int_equal(json_array_size(nodes), 3);
-  assert_int_equal(num(json_array_get(nodes, 2), "port"), 40002);
-  assert_int_equal(num(json_array_get(nodes, 2), "metrics_port"), 40102);
+  assert_int_equal(num(json_array_get(nodes, 2), "port"), 20002);
+  assert_int_equal(num(json_array_get(nodes, 2), "metrics_port"), 20102);
   assert_true(json_is_false(json_object_get(json_array_get(nodes, 2), "core")));
   assert_int_equal(num(j, "slot_ms"), 500);
   json_decref(j);

@@ -44,7 +44,7 @@ db=$net/node-1/db
 # The relay's database holds a chain (imported) and the relay has no peers:
 # once it runs it writes nothing, so its files can be compared.
 "$cli" chain generate --genesis-dir "$net/genesis" --out "$work/chain.chunk" --slots 300 \
-  --txs-per-block 1 >/dev/null
+  --txs-per-block 1 --pbft-threshold 1 >/dev/null
 "$cli" db import --db "$db" --genesis "$genesis" --pbft-threshold 1 "$work/chain.chunk" >/dev/null
 echo '{"Producers": []}' >"$net/node-1/topology.json"
 echo '{"Producers": []}' >"$net/node-0/topology.json" # the core node forges its own chain

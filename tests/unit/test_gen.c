@@ -251,25 +251,43 @@ static void test_chain_generate_respects_threshold(void **state) {
   char dir[64];
   cdl_gen_dir d;
   fresh_network(3, 3, dir, sizeof dir, &d);
+  /* Round-robin over 3 keys needs 4 of every k = 10 blocks per key; the
+   * default threshold (0.22) allows 2: refused before a block is written,
+   * naming the threshold that works, instead of a stalled chain. */
   cdl_gen_chain_opts o = {.slots = 120, .fill = 1.0, .txs_per_block = 0, .seed = 1};
   cdl_gen_chain_stats st;
+  cdl_rejection rej;
+  cdl_error err = {0};
+  char *mem = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&mem, &len);
+  assert_int_equal(cdl_gen_chain(&d, &o, f, &st, &rej, &err), CDL_E_USAGE);
+  fclose(f);
+  assert_int_equal(len, 0);
+  free(mem);
+  assert_non_null(strstr(err.message, "give --pbft-threshold 0.40 or more"));
+  /* 0.39 allows 3 of 10: still refused; 0.4 and 0.5 give every slot its block. */
+  o.pbft_threshold = 0.39;
+  f = open_memstream(&mem, &len);
+  assert_int_equal(cdl_gen_chain(&d, &o, f, &st, &rej, &err), CDL_E_USAGE);
+  fclose(f);
+  free(mem);
   cdl_buf c;
-  generate(&d, &o, &c, &st);
-  assert_true(st.skipped_slots > 0);
-  cdl_span *blocks;
-  size_t n;
-  split(&c, &blocks, &n);
-  cdl_ledger *l = ledger_for(&d.genesis, 0, 0);
-  apply_all(l, blocks, n);
-  /* With the threshold at 0.5 every slot gets its block. */
-  o.pbft_threshold = 0.5;
-  cdl_buf_free(&c);
-  generate(&d, &o, &c, &st);
-  assert_int_equal(st.skipped_slots, 0);
-  assert_int_equal(st.blocks, 120);
-  cdl_ledger_del(l);
-  free(blocks);
-  cdl_buf_free(&c);
+  static const double ENOUGH[] = {0.4, 0.5};
+  for (size_t i = 0; i < 2; i++) {
+    o.pbft_threshold = ENOUGH[i];
+    generate(&d, &o, &c, &st);
+    assert_int_equal(st.skipped_slots, 0);
+    assert_int_equal(st.blocks, 120);
+    cdl_span *blocks;
+    size_t n;
+    split(&c, &blocks, &n);
+    cdl_ledger *l = ledger_for(&d.genesis, ENOUGH[i], 0);
+    apply_all(l, blocks, n);
+    cdl_ledger_del(l);
+    free(blocks);
+    cdl_buf_free(&c);
+  }
   drop_network(dir, &d);
 }
 

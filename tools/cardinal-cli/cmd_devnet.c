@@ -91,6 +91,10 @@ static int parse_opts(int argc, char **argv, devnet_opts *o) {
   if (optind < argc) return cli_usage("devnet create: unexpected argument '%s'", argv[optind]);
   if (o->dir == NULL) return cli_usage("devnet create: --dir DIR is required");
   if (o->metrics_base == 0) o->metrics_base = o->base_port + 100;
+  uint64_t last = o->cores + o->relays - 1;
+  if (o->base_port + last > 65535 || o->metrics_base + last > 65535)
+    return cli_usage("devnet create: ports %llu.. and metrics ports %llu.. must end by 65535",
+                     (unsigned long long)o->base_port, (unsigned long long)o->metrics_base);
   if (o->threshold == 0) o->threshold = 1.0 / (double)o->cores + 0.2;
   if (o->threshold > 1) o->threshold = 1;
   return EXIT_OK;
@@ -203,7 +207,20 @@ static int start_script(const devnet_opts *o, cdl_error *err) {
       f,
       "  esac\n"
       "}\n"
-      "if [ -n \"$1\" ]; then start_node \"$1\"; exit 0; fi\n"
+      "# A node that exits while it starts (a port in use, a bad file) is named\n"
+      "# with the last line of its log: \"started\" must be true when said.\n"
+      "# CARDINAL_START_CHECK_S: how long to give the nodes first (default 1).\n"
+      "exited_nodes() {\n"
+      "  sleep \"${CARDINAL_START_CHECK_S:-1}\"\n"
+      "  gone=\"\"\n"
+      "  for n in \"$@\"; do\n"
+      "    kill -0 \"$(cat node-$n/pid)\" 2>/dev/null && continue\n"
+      "    echo \"devnet: node $n exited: $(tail -n 1 node-$n/node.log)\" >&2\n"
+      "    gone=1\n"
+      "  done\n"
+      "  [ -n \"$gone\" ]\n"
+      "}\n"
+      "if [ -n \"$1\" ]; then start_node \"$1\"; exited_nodes \"$1\" && exit 1; exit 0; fi\n"
       "pids=\"\"\n"
       "stopping=\"\"\n"
       "for i in $(seq 0 %llu); do start_node \"$i\"; pids=\"$pids $(cat node-$i/pid)\"; done\n"
@@ -220,9 +237,17 @@ static int start_script(const devnet_opts *o, cdl_error *err) {
       "  exit 0\n"
       "}\n"
       "trap stop_all INT TERM\n"
+      "if exited_nodes $(seq 0 %llu); then\n"
+      "  trap '' INT TERM\n"
+      "  kill -TERM $pids 2>/dev/null\n"
+      "  wait\n"
+      "  echo \"devnet: not started; the other nodes were stopped\" >&2\n"
+      "  exit 1\n"
+      "fi\n"
       "echo \"devnet: %llu nodes started (pids$pids); Ctrl-C stops them\" >&2\n"
       "wait\n",
-      (unsigned long long)(o->cores + o->relays - 1), (unsigned long long)(o->cores + o->relays));
+      (unsigned long long)(o->cores + o->relays - 1), (unsigned long long)(o->cores + o->relays - 1),
+      (unsigned long long)(o->cores + o->relays));
   bool ok = fclose(f) == 0 && chmod(path, 0755) == 0;
   return ok ? CDL_OK : cdl_error_set(err, CDL_E_IO, 0, "cannot write %s", path);
 }

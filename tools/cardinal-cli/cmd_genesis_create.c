@@ -149,14 +149,22 @@ static json_t *key_json(const cdl_key *k) {
                    cdl_json_hex(k->xpub, 64));
 }
 
+/* Numbered by file, as the operator sees them (genesis-keys.NNN.skey,
+ * delegate-keys.NNN.skey, delegation-cert.NNN.json): "index" is NNN and
+ * "genesis_index" the key's place in the genesis's bootStakeholders (key
+ * hash order), which is how the loader orders them. */
 static json_t *genesis_keys_json(const cdl_gen_dir *d) {
   json_t *list = json_array();
-  for (size_t i = 0; i < d->secrets.n_genesis; i++) {
-    json_t *g = key_json(&d->secrets.genesis[i]);
-    json_object_set_new(g, "index", json_integer((json_int_t)i));
-    json_object_set_new(g, "delegate", key_json(&d->secrets.delegates[i]));
+  for (size_t file = 0; file < d->secrets.n_genesis; file++) {
+    size_t at = 0;
+    while (at < d->secrets.n_genesis && d->secrets.genesis_file[at] != file) at++;
+    if (at == d->secrets.n_genesis) continue; /* the loader matched every file */
+    json_t *g = key_json(&d->secrets.genesis[at]);
+    json_object_set_new(g, "index", json_integer((json_int_t)file));
+    json_object_set_new(g, "genesis_index", json_integer((json_int_t)at));
+    json_object_set_new(g, "delegate", key_json(&d->secrets.delegates[at]));
     json_object_set_new(g, "certificate_epoch",
-                        json_integer((json_int_t)d->secrets.certs[i].omega));
+                        json_integer((json_int_t)d->secrets.certs[at].omega));
     json_array_append_new(list, g);
   }
   return list;

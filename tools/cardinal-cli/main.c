@@ -13,9 +13,17 @@
 static const char USAGE[] =
     "usage: cardinal-cli <noun> <verb> [options]\n"
     "\n"
+    "       cardinal-cli --version | --help\n"
+    "\n"
     "  genesis hash --genesis FILE              canonical-JSON hash of a Byron genesis\n"
     "  genesis utxo --genesis FILE [--list]     the genesis UTxO (entries, lovelace)\n"
     "               [--requires-magic | --no-magic]\n"
+    "  genesis create --out-dir DIR --protocol-magic N --k K --genesis-keys N\n"
+    "                 [--slot-duration-ms MS] [--start-time T] [--avvm-entries N]\n"
+    "                 [--avvm-balance L] [--poor-addresses N] [--poor-balance L]\n"
+    "                 [--protocol-params FILE] [--seed S]\n"
+    "                                           a Byron genesis and its keys (docs/genesis.md)\n"
+    "  genesis print-secrets --dir DIR          its keys, numbered by file (NNN)\n"
     "  block show FILE [--epoch-slots N] [--protocol-magic N]\n"
     "                                           one block (binary or hex, wrapped or bare)\n"
     "  block list FILE [--epoch-slots N]        every block of a chunk file, one per line\n"
@@ -24,6 +32,11 @@ static const char USAGE[] =
     "  chain validate --genesis FILE --chunk FILE... [--threads N] [--no-signatures]\n"
     "                 [--pbft-threshold T]      replay chunks through the Byron ledger\n"
     "  chain validate --db DIR [--threads N]     replay a database's selected chain\n"
+    "  chain generate --genesis-dir DIR --out FILE --slots N [--fill F]\n"
+    "                 [--txs-per-block N] [--delegation] [--updates] [--seed S]\n"
+    "                 [--pbft-threshold T]      a valid chain forged from a genesis directory\n"
+    "  chain generate-invalid --from FILE --genesis-dir DIR --case NAME --seed S --out FILE\n"
+    "  chain generate-invalid --list            a chain with one known defect; the cases\n"
     "  db import --db DIR --genesis FILE CHUNK...  validate chunk files and store them\n"
     "  db info --db DIR                         tip, block counts, sizes, snapshots\n"
     "  db validate --db DIR [--threads N]       check every block and index entry\n"
@@ -77,6 +90,8 @@ static const char USAGE[] =
     "     [--testnet-magic N | --mainnet])\n"
     "  devnet create --dir DIR [--core-nodes N] [--relays N] [--slot-ms MS] [--k K]\n"
     "                [--base-port P]            files and start script of a local network\n"
+    "  devnet watch --dir DIR [--follow I] [--blocks N] [--json]\n"
+    "                                           a live view of a local network's nodes\n"
     "  live --metrics HOST:PORT [--socket-path S] [--once]\n"
     "                                           a node's live view (q quits; plain text\n"
     "                                           when not on a terminal)\n"
@@ -93,6 +108,10 @@ int main(int argc, char **argv) {
    * (exit 3), not a silent death: with SIGPIPE ignored the write fails
    * with EPIPE instead. */
   signal(SIGPIPE, SIG_IGN);
+  if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+    printf("cardinal-cli %s (commit %s)\n", CDL_VERSION, CDL_GIT_COMMIT);
+    return EXIT_OK;
+  }
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;

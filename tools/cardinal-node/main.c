@@ -47,7 +47,9 @@ static const char USAGE[] =
     "  At most N node-to-node connections (default 256) and N local ones\n"
     "  (default 64), both cut to fit the descriptor limit; a connection whose\n"
     "  writes make no progress for --write-timeout seconds (default 30) is\n"
-    "  closed: its peer stopped reading.\n";
+    "  closed: its peer stopped reading.\n"
+    "\n"
+    "usage: cardinal-node --version | --help\n";
 
 int node_usage(const char *why) {
   fprintf(stderr, "cardinal-node: %s\n%s", why, USAGE);
@@ -85,7 +87,11 @@ int node_exit_code(int rc) {
 int main(int argc, char **argv) {
   /* A peer gone mid-write costs its connection (EPIPE), never the process. */
   signal(SIGPIPE, SIG_IGN);
-  if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+  if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+    printf("cardinal-node %s (commit %s)\n", CDL_VERSION, CDL_GIT_COMMIT);
+    return EXIT_OK;
+  }
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(USAGE, argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
   }

@@ -449,6 +449,10 @@ int main(int argc, char **argv) {
   /* A reader of stdout or of the trace that goes away costs a write
    * error we report (exit 3), not a silent death. */
   signal(SIGPIPE, SIG_IGN);
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+    printf("cardinal-sim %s (commit %s)\n", CDL_VERSION, CDL_GIT_COMMIT);
+    return EXIT_HELD;
+  }
   sim_opts o;
   int rc = parse_opts(argc, argv, &o);
   if (rc != EXIT_HELD) return rc < 0 ? EXIT_HELD : rc;

@@ -1,0 +1,272 @@
+/*
+ * test_cli_operator.c: what an operator meets first (issue 26; docs/cli.md,
+ * docs/node.md): --version and --help on cardinal-cli, cardinal-node and
+ * cardinal-sim, the top-level usage naming every command, a missing or
+ * unreadable config as an I/O error (exit 3) naming the path, genesis
+ * print-secrets numbered by file, chain generate refusing a PBFT threshold
+ * its round-robin signers cannot meet, and start.sh reporting a node that
+ * exits while it starts.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli_support.h"
+
+static void expect_said(const char *what) {
+  if (strstr(stderr_buf, what) == NULL)
+    fail_msg("not said: %s\nstderr: %s", what, stderr_buf);
+}
+
+/* "NAME X.Y.Z (commit C)", exit 0, for each binary. */
+static void expect_version(const char *program, const char *name) {
+  assert_int_equal(run_program(program, "--version"), 0);
+  char want[64];
+  snprintf(want, sizeof want, "%s %s (commit ", name, CDL_VERSION);
+  if (strncmp(stdout_buf, want, strlen(want)) != 0)
+    fail_msg("version: %s", stdout_buf);
+  assert_non_null(strstr(stdout_buf, ")\n"));
+}
+
+static void test_version_and_help(void **state) {
+  (void)state;
+  expect_version(CDL_CLI, "cardinal-cli");
+  expect_version(CDL_NODE, "cardinal-node");
+  expect_version(CDL_SIM, "cardinal-sim");
+  assert_int_equal(run_program(CDL_NODE, "--help"), 0);
+  assert_non_null(strstr(stdout_buf, "cardinal-node run --config FILE"));
+  assert_non_null(strstr(stdout_buf, "cardinal-node --version"));
+  assert_int_equal(run_program(CDL_NODE, ""), 2); /* no command: usage on stderr */
+  assert_int_equal(cli("--help"), 0);
+  /* Every noun and verb the dispatch tables accept (tools/cardinal-cli). */
+  static const char *const COMMANDS[] = {"genesis hash",
+                                         "genesis utxo",
+                                         "genesis create",
+                                         "genesis print-secrets",
+                                         "block show",
+                                         "block list",
+                                         "block verify",
+                                         "chain validate",
+                                         "chain generate ",
+                                         "chain generate-invalid",
+                                         "db import",
+                                         "db info",
+                                         "db validate",
+                                         "db repair",
+                                         "db export",
+                                         "db truncate",
+                                         "sync --from",
+                                         "key keygen",
+                                         "key migrate",
+                                         "key to-verification",
+                                         "key signing-key-public",
+                                         "key signing-key-address",
+                                         "delegation issue-certificate",
+                                         "delegation submit",
+                                         "delegation check-certificate",
+                                         "governance create-update-proposal",
+                                         "governance create-proposal-vote",
+                                         "submit-update-proposal",
+                                         "submit-proposal-vote",
+                                         "show-proposal",
+                                         "show-vote",
+                                         "tx show",
+                                         "tx build",
+                                         "tx sign",
+                                         "tx id",
+                                         "tx submit",
+                                         "submit tx",
+                                         "query tip",
+                                         "query utxo",
+                                         "query protocol-parameters",
+                                         "query update-state",
+                                         "devnet create",
+                                         "devnet watch",
+                                         "txgen --socket-path",
+                                         "address show",
+                                         "address build",
+                                         "cardinal-cli --version"};
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    if (strstr(stdout_buf, COMMANDS[i]) == NULL)
+      fail_msg("--help omits '%s'", COMMANDS[i]);
+  assert_int_equal(cli("no-such-noun"), 2);
+}
+
+/* `cardinal-node run` on DIR/CONFIG and DIR/TOPOLOGY; its exit code. */
+static int node_run(const char *dir, const char *config, const char *topology) {
+  char args[1024];
+  snprintf(args, sizeof args,
+           "run --config %s/%s --topology %s/%s --database-path %s/db --socket-path %s/s "
+           "--port 0",
+           dir, config, dir, topology, dir, dir);
+  return run_program(CDL_NODE, args);
+}
+
+/* A config, genesis or parameters file that is missing, or a directory,
+ * is an I/O failure naming the path (exit 3), never json.invalid. */
+static void test_missing_files_are_io_errors(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-missing-XXXXXX", args[1024], want[256];
+  assert_non_null(mkdtemp(dir));
+  assert_int_equal(node_run(dir, "none.json", "t.json"), 3);
+  snprintf(want, sizeof want, "cannot open %s/none.json: No such file or directory", dir);
+  expect_said(want);
+  snprintf(args, sizeof args, "sync --from 127.0.0.1:1 --db %s/db --config %s", dir, dir);
+  assert_int_equal(cli(args), 3);
+  assert_string_equal(error_rule(), "io.failure");
+  snprintf(want, sizeof want, "cannot read %s: not a regular file", dir);
+  expect_said(want);
+  /* The config is there, the genesis it names is not; then no topology. */
+  shell_ok("echo '{\"ByronGenesisFile\": \"gone.json\"}' > %s/config.json && "
+           "echo '{\"Producers\": []}' > %s/topology.json",
+           dir, dir);
+  assert_int_equal(node_run(dir, "config.json", "topology.json"), 3);
+  expect_said("gone.json");
+  assert_int_equal(node_run(dir, "config.json", "none.json"), 3);
+  snprintf(args, sizeof args, "genesis hash --genesis %s/none.json", dir);
+  assert_int_equal(cli(args), 3);
+  assert_string_equal(error_rule(), "io.failure");
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s/net --protocol-magic 7 --k 5 --genesis-keys 2 "
+           "--protocol-params %s/none.json",
+           dir, dir);
+  assert_int_equal(cli(args), 3);
+  snprintf(want, sizeof want, "cannot open %s/none.json", dir);
+  expect_said(want);
+  snprintf(args, sizeof args, "genesis print-secrets --dir %s/none", dir);
+  assert_int_equal(cli(args), 3);
+  shell_ok("rm -rf %s", dir);
+}
+
+/* A new temporary DIR (a "/tmp/...-XXXXXX" template) holding DIR/net: a
+ * genesis of k = 10 with KEYS genesis keys from SEED. */
+static void make_genesis(char *dir, unsigned keys, unsigned seed) {
+  char args[1024];
+  assert_non_null(mkdtemp(dir));
+  snprintf(args, sizeof args,
+           "genesis create --out-dir %s/net --protocol-magic 7 --k 10 --genesis-keys %u --seed %u",
+           dir, keys, seed);
+  assert_int_equal(cli(args), 0);
+}
+
+/* print-secrets numbers genesis keys by file: entry I is
+ * genesis-keys.00I.skey (its public key as key signing-key-public reads
+ * it), and genesis_index is its place in the genesis, each place once. */
+static void test_print_secrets_by_file(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-secrets-XXXXXX", args[1024];
+  make_genesis(dir, 4, 5);
+  snprintf(args, sizeof args, "genesis print-secrets --dir %s/net", dir);
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  json_t *keys = json_object_get(j, "genesis_keys");
+  assert_int_equal(json_array_size(keys), 4);
+  bool seen[4] = {false}, reordered = false;
+  for (size_t i = 0; i < 4; i++) {
+    json_t *k = json_array_get(keys, i);
+    assert_int_equal(num(k, "index"), (json_int_t)i);
+    json_int_t at = num(k, "genesis_index");
+    assert_true(at >= 0 && at < 4 && !seen[at]);
+    seen[at] = true;
+    reordered |= at != (json_int_t)i;
+    char key_hash[57];
+    snprintf(key_hash, sizeof key_hash, "%s", str(k, "key_hash"));
+    snprintf(args, sizeof args, "key signing-key-public --secret %s/net/genesis-keys.%03zu.skey",
+             dir, i);
+    assert_int_equal(cli(args), 0);
+    if (strstr(stdout_buf, key_hash) == NULL)
+      fail_msg("entry %zu is not genesis-keys.%03zu: %s", i, i, stdout_buf);
+  }
+  /* With this seed key-hash order differs from file order: the test can fail. */
+  assert_true(reordered);
+  json_decref(j);
+  shell_ok("rm -rf %s", dir);
+}
+
+/* 3 genesis keys round-robin need 4 of every k = 10 blocks each; the
+ * default threshold allows 2: refused (exit 2), naming the way out, and
+ * no chunk file left; with that threshold every slot has its block. */
+static void test_chain_generate_refuses_a_stalling_threshold(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-stall-XXXXXX", args[1024];
+  make_genesis(dir, 3, 2);
+  snprintf(args, sizeof args, "chain generate --genesis-dir %s/net --out %s/c.chunk --slots 300",
+           dir, dir);
+  assert_int_equal(cli(args), 2);
+  expect_said("round-robin over 3 genesis keys needs 4");
+  expect_said("give --pbft-threshold 0.40 or more");
+  shell_ok("test ! -e %s/c.chunk", dir);
+  snprintf(args, sizeof args,
+           "chain generate --genesis-dir %s/net --out %s/c.chunk --slots 300 --txs-per-block 0 "
+           "--pbft-threshold 0.4",
+           dir, dir);
+  assert_int_equal(cli(args), 0);
+  json_t *j = parse(stdout_buf);
+  assert_int_equal(num(j, "blocks"), 300);
+  json_decref(j);
+  shell_ok("rm -rf %s", dir);
+}
+
+/* Holds a listening socket on a free port P in 30200..32399 such that P - 1
+ * is free too (metrics ports stay below 32768); returns the socket. */
+static int hold_port(uint16_t *port) {
+  for (unsigned i = 0; i < 2200; i++) {
+    uint16_t p = (uint16_t)(30200 + ((unsigned)getpid() + i) % 2200);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int below = socket(AF_INET, SOCK_STREAM, 0), fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in b = a;
+    b.sin_port = htons((uint16_t)(p - 1));
+    bool ok = bind(below, (struct sockaddr *)&b, sizeof b) == 0 &&
+              bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0;
+    close(below);
+    if (ok) {
+      *port = p;
+      return fd;
+    }
+    close(fd);
+  }
+  fail_msg("no free port pair in 30200..32399");
+  return -1;
+}
+
+/* A node that cannot listen exits as it starts: start.sh names it with the
+ * last line of its log, stops the others and exits 1, never "started". */
+static void test_start_sh_reports_an_exited_node(void **state) {
+  (void)state;
+  char dir[] = "/tmp/cdl-cli-start-XXXXXX", args[1024];
+  assert_non_null(mkdtemp(dir));
+  uint16_t port;
+  int held = hold_port(&port);
+  snprintf(args, sizeof args,
+           "devnet create --dir %s/net --core-nodes 1 --relays 1 --base-port %u --k 5", dir,
+           (unsigned)(port - 1));
+  assert_int_equal(cli(args), 0);
+  snprintf(args, sizeof args, "%s/net/start.sh", dir);
+  setenv("CARDINAL_NODE", CDL_NODE, 1);
+  int rc = run_program(args, "");
+  close(held);
+  assert_int_equal(rc, 1);
+  expect_said("devnet: node 1 exited: ");
+  expect_said("address already in use");
+  assert_null(strstr(stderr_buf, "nodes started"));
+  /* node 0 was stopped: its pid is gone. */
+  shell_ok("! kill -0 $(cat %s/net/node-0/pid) 2>/dev/null", dir);
+  shell_ok("rm -rf %s", dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_version_and_help),
+      cmocka_unit_test(test_missing_files_are_io_errors),
+      cmocka_unit_test(test_print_secrets_by_file),
+      cmocka_unit_test(test_chain_generate_refuses_a_stalling_threshold),
+      cmocka_unit_test(test_start_sh_reports_an_exited_node),
+  };
+  return cmocka_run_group_tests(tests, test_group_setup, NULL);
+}
