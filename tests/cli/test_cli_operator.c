@@ -241,7 +241,7 @@ static void test_start_sh_reports_an_exited_node(void **state) {
   (void)state;
   char dir[] = "/tmp/cdl-cli-start-XXXXXX", args[1024];
   assert_non_null(mkdtemp(dir));
-  uint16_t port;
+  uint16_t port = 0;
   int held = hold_port(&port);
   snprintf(args, sizeof args,
            "devnet create --dir %s/net --core-nodes 1 --relays 1 --base-port %u --k 5", dir,
