@@ -37,7 +37,8 @@ bool cdl_log_level_parse(const char *text, cdl_log_level *out);
 int cdl_log_open_file(cdl_logger *lg, const char *path, cdl_error *err);
 /* Installs the SIGHUP handler (once per process): a SIGHUP no longer
  * stops the process; the next line logged to a file first reopens it,
- * so that logrotate's moved file is followed by a fresh one. */
+ * so that logrotate's moved file is followed by a fresh one. The request
+ * is one per process: it serves one file logger (a node has one). */
 void cdl_log_catch_hangup(void);
 /* |event| is a stable dotted name ("conn.closed"); the message is
  * free text, escaped here. */
