@@ -68,6 +68,14 @@ static void release(nd_link *l) {
 
 static void on_close(uv_handle_t *h) { release(h->data); }
 
+static const char *const END_NAMES[] = {"clean", "io", "violation", "invalid_block"};
+
+static const char *link_direction(const nd_link *l) {
+  return l->kind == CDL_NODE_OUTBOUND  ? "upstream"
+         : l->kind == CDL_NODE_INBOUND ? "inbound"
+                                       : "local";
+}
+
 void nd_link_close(nd_link *l, cdl_peer_end end, const char *why) {
   if (l->closing) return;
   l->closing = true;
@@ -77,8 +85,11 @@ void nd_link_close(nd_link *l, cdl_peer_end end, const char *why) {
     snprintf(l->why, sizeof l->why, "%s", why);
   }
   bool bad = end == CDL_PEER_END_VIOLATION || end == CDL_PEER_END_INVALID_BLOCK;
-  cdl_log(l->run->cfg.log, bad ? CDL_LOG_WARN : CDL_LOG_INFO, "node", "conn.closed", "%s: %s",
-          l->name, why);
+  /* The remote, the reason, then the kind of end and the direction, so
+   * that an operator can tell a dial that failed from a peer that left or
+   * one we dropped (docs/node.md "Logs"). */
+  cdl_log(l->run->cfg.log, bad ? CDL_LOG_WARN : CDL_LOG_INFO, "node", "conn.closed",
+          "%s: %s (%s; end: %s)", l->name, why, link_direction(l), END_NAMES[end]);
   if (l->resolving) return;               /* on_resolved frees it */
   if (!l->handle_open) return release(l); /* a dial that never got a socket */
   if (bad)
@@ -176,10 +187,7 @@ static int open_conn(nd_link *l) {
     nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
     return -1;
   }
-  cdl_log(r->cfg.log, CDL_LOG_INFO, "node", "conn.opened", "%s (%s)", l->name,
-          l->kind == CDL_NODE_OUTBOUND  ? "upstream"
-          : l->kind == CDL_NODE_INBOUND ? "inbound"
-                                        : "local");
+  cdl_log(r->cfg.log, CDL_LOG_INFO, "node", "conn.opened", "%s (%s)", l->name, link_direction(l));
   return 0;
 }
 

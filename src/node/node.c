@@ -166,6 +166,7 @@ void node_chain_changed(cdl_node *n) {
   if (cdl_mempool_sync(n->mp, cdl_chaindb_ledger(n->db), slot) != CDL_OK)
     node_log(n, CDL_LOG_ERROR, "mempool.emptied", "out of memory re-validating the mempool");
   node_wake_all(n);
+  node_progress_check(n);
 }
 
 /* The work of a slot just begun. */
@@ -209,6 +210,7 @@ int cdl_node_tick(cdl_node *n, uint64_t now_us, cdl_error *err) {
   }
   node_conns_tick(n, now_us);
   node_peers_tick(n);
+  node_progress_check(n);
   return CDL_OK;
 }
 

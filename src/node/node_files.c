@@ -99,19 +99,15 @@ static int read_numbers(const char *path, json_t *root, cdl_node_file_config *c,
   return CDL_OK;
 }
 
+/* cardano-node's severity names, as `--log-level` takes them
+ * (src/base/log.c). */
 static int read_severity(const char *path, json_t *v, cdl_node_file_config *c, cdl_error *err) {
-  static const struct {
-    const char *name;
-    cdl_log_level level;
-  } NAMES[] = {{"Debug", CDL_LOG_DEBUG},    {"Info", CDL_LOG_INFO},   {"Notice", CDL_LOG_INFO},
-               {"Warning", CDL_LOG_WARN},   {"Error", CDL_LOG_ERROR}, {"Critical", CDL_LOG_ERROR},
-               {"Emergency", CDL_LOG_ERROR}};
   c->min_severity = CDL_LOG_INFO;
   if (v == NULL) return CDL_OK;
-  for (size_t i = 0; json_is_string(v) && i < sizeof NAMES / sizeof NAMES[0]; i++)
-    if (strcmp(json_string_value(v), NAMES[i].name) == 0)
-      return c->min_severity = NAMES[i].level, 0;
-  return bad(err, path, "MinSeverity", "is not a severity (Debug, Info, Warning, Error...)");
+  if (json_is_string(v) && cdl_log_level_parse(json_string_value(v), &c->min_severity))
+    return CDL_OK;
+  return bad(err, path, "MinSeverity",
+             "is not a severity (Debug, Info, Notice, Warning, Error, Critical)");
 }
 
 /* cardano-node's DiffusionMode: InitiatorOnly (no listener, every

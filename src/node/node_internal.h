@@ -46,6 +46,13 @@ typedef struct node_conn {
   cdl_error err;
 } node_conn;
 
+/* The sync's progress as logged (node_progress.c). */
+typedef struct node_progress {
+  bool syncing;                     /* the tip is behind the best peer's */
+  uint64_t since_us, since_block;   /* when the sync began, and the tip then */
+  uint64_t mark_us, mark_block;     /* the last progress line */
+} node_progress;
+
 struct cdl_node {
   cdl_node_config cfg;
   cdl_node_forger forger;
@@ -77,8 +84,12 @@ struct cdl_node {
   node_claim *claims; /* blocks in flight, each asked of one connection */
   size_t n_claims, cap_claims;
   uint64_t fetch_bytes; /* their bytes */
+  node_progress progress;
 };
 
+/* Logs the sync's progress when it is due (node_progress.c); at each
+ * adopted block and each slot. */
+void node_progress_check(cdl_node *n);
 /* The chain changed: the mempool is re-validated and every connection
  * woken (servers announce, clients offer). */
 void node_chain_changed(cdl_node *n);

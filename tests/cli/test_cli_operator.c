@@ -212,11 +212,12 @@ static void test_chain_generate_refuses_a_stalling_threshold(void **state) {
   shell_ok("rm -rf %s", dir);
 }
 
-/* Holds a listening socket on a free port P in 30200..32399 such that P - 1
- * is free too (metrics ports stay below 32768); returns the socket. */
+/* Holds a listening socket on a free port P in 31700..32599, above every
+ * system test's band (tests/system/ports.sh), such that P - 1 is free too
+ * (its metrics ports, P + 100, stay below 32768); returns the socket. */
 static int hold_port(uint16_t *port) {
-  for (unsigned i = 0; i < 2200; i++) {
-    uint16_t p = (uint16_t)(30200 + ((unsigned)getpid() + i) % 2200);
+  for (unsigned i = 0; i < 900; i++) {
+    uint16_t p = (uint16_t)(31700 + ((unsigned)getpid() + i) % 900);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int below = socket(AF_INET, SOCK_STREAM, 0), fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -231,7 +232,7 @@ static int hold_port(uint16_t *port) {
     }
     close(fd);
   }
-  fail_msg("no free port pair in 30200..32399");
+  fail_msg("no free port pair in 31700..32599");
   return -1;
 }
 

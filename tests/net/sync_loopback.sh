@@ -37,7 +37,7 @@ done
 serve_stop
 # Every connection ended because the client closed it.
 opened=$(grep -c '"event":"conn.opened"' "$work/node.log")
-closed=$(grep -c '"event":"conn.closed","msg":"127.0.0.1:[0-9]*: the peer closed"' "$work/node.log")
+closed=$(grep -c '"event":"conn.closed","msg":"127.0.0.1:[0-9]*: the peer closed (' "$work/node.log")
 [ "$opened" = 3 ] && [ "$closed" = 3 ] || fail "connections: $opened opened, $closed closed by the peer"
 
 status=0

@@ -67,6 +67,7 @@ typedef struct sim_node {
   cdl_node *node;
   cdl_node_forger forger;
   cdl_fs record_fs; /* the signing record's, outside the ChainDB's directory */
+  char name[32];    /* its logs' component: the kernel keeps the pointer */
 } sim_node;
 
 typedef struct sim_tx {
@@ -217,8 +218,7 @@ static void open_node(sim *s, size_t i) {
   if (evil) fill_evil_chain(s, n);
   if (core) open_forger(s, i);
   make_topology(s, i);
-  char name[32];
-  snprintf(name, sizeof name, "sim-%zu", i);
+  snprintf(n->name, sizeof n->name, "sim-%zu", i);
   bool initiator_only = s->cfg->initiator_only_relay && i == s->cfg->nodes;
   cdl_hs_config n2n = cdl_hs_node_to_node(42, initiator_only);
   cdl_hs_config n2c = cdl_hs_node_to_client(42);
@@ -229,7 +229,7 @@ static void open_node(sim *s, size_t i) {
                         .forger = core ? &n->forger : NULL,
                         .peers = &n->topology,
                         .log = s->cfg->log,
-                        .name = name};
+                        .name = n->name};
   cdl_error err = {0};
   if (cdl_node_new(&nc, s->now, &n->node, &err) != CDL_OK) fail_msg("node: %s", err.message);
 }

@@ -26,6 +26,7 @@
  * dialled again once.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../storage/storage_support.h"
@@ -153,8 +154,22 @@ static void test_restart_on_empty_chaindb(void **state) {
   cfg.txs = 10;
   cfg.restart_node = 1;
   cfg.restart_slot = 151; /* 151 mod 3 = 1 */
+  char *logs = NULL;
+  size_t logs_len = 0;
+  FILE *mem = open_memstream(&logs, &logs_len);
+  assert_non_null(mem);
+  cdl_logger lg = {.out = mem, .min = CDL_LOG_INFO};
+  cfg.log = &lg;
   sim_result r;
   sim_run(&cfg, &r);
+  fclose(mem);
+  /* Its sync is logged (docs/node.md "Logs"): the start, 150 blocks
+   * behind, and the end; the other cores never fell behind. */
+  assert_non_null(strstr(logs, "\"component\":\"sim-1\",\"event\":\"sync.progress\""));
+  assert_non_null(strstr(logs, "\"component\":\"sim-1\",\"event\":\"sync.caught_up\""));
+  assert_null(strstr(logs, "\"component\":\"sim-0\",\"event\":\"sync."));
+  assert_null(strstr(logs, "\"component\":\"sim-2\",\"event\":\"sync."));
+  free(logs);
   const cdl_node_stats *st = &r.stats[1];
   printf("node 1 restarted with its record at slot %llu: refused %llu slots, then forged %llu; "
          "tips %llu %llu %llu, common prefix to block %llu\n",

@@ -1,7 +1,8 @@
 # ports.sh: the loopback ports of the system tests (rule: loopback only,
 # below Linux's ephemeral range, 32768 up, where another process's
 # outgoing connection could take a port first). Each test has a band of
-# 2,000 ports of its own, so tests that ctest runs at the same time never
+# 1,800 ports of its own (12 bands from 10000 end at 31600), so tests that
+# ctest runs at the same time never
 # reach for each other's ports; the process id picks one of nine 200-port
 # slots in the band (nodes on base+0.., their metrics on base+100..), so a
 # rerun seldom meets its predecessor's sockets in TIME_WAIT.
@@ -9,9 +10,9 @@
 port_base() {
   local i=0 n
   for n in devnet_system demo_stop node_signals socket_owner db_owner fd_budget kill_cores \
-    signing_system redelegation_system governance_system live_view; do
+    signing_system redelegation_system governance_system live_view node_logs; do
     if [ "$n" = "$1" ]; then
-      echo $((10000 + i * 2000 + ($$ % 9) * 200))
+      echo $((10000 + i * 1800 + ($$ % 9) * 200))
       return 0
     fi
     i=$((i + 1))

@@ -9,7 +9,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/ports.sh"
 
 # A fresh $work with a one-core-node devnet ($net, node on $base) whose
-# genesis started a second ago, and the cleanup trap.
+# genesis started a second ago, and the cleanup trap. Slots of $slot_ms
+# (default 200) milliseconds.
 stop_setup() {
   work=$(mktemp -d)
   net=$work/net
@@ -17,7 +18,7 @@ stop_setup() {
   base=$(port_base "$name")
   trap stop_cleanup EXIT
   trap 'echo "$name: FAIL: line $LINENO exited $?" >&2' ERR
-  "$cli" devnet create --dir "$net" --core-nodes 1 --relays 0 --slot-ms 200 --k 10 \
+  "$cli" devnet create --dir "$net" --core-nodes 1 --relays 0 --slot-ms "${slot_ms:-200}" --k 10 \
     --base-port "$base" --start-delay-s 0 --poor-addresses 20 >/dev/null
 }
 

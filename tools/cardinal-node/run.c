@@ -13,11 +13,13 @@
  *
  * Once listening it prints one JSON line on stdout, {"port", "socket",
  * "metrics_port", "tip"}, so scripts can use --port 0. Logs are JSON lines
- * on stderr. Exit codes: 0 stopped by a signal, 1 bad input (a config, a
+ * on stderr, or appended to --log-file, reopened on SIGHUP; the first,
+ * node.start, says what runs on what (docs/node.md "Logs"). Exit codes: 0 stopped by a signal, 1 bad input (a config, a
  * key, a genesis hash), 2 usage, 3 I/O (the disk failed, a port is taken).
  */
 #define _DEFAULT_SOURCE /* realpath */
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@
 typedef struct run_opts {
   const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;
   const char *record; /* --signing-record; NULL: the key's path + ".signed" */
+  const char *log_file; /* --log-file; NULL: stderr */
   unsigned long port, metrics_port, max_connections, max_local, write_timeout;
   bool has_level;
   cdl_log_level level;
@@ -53,6 +56,7 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
                                        {"metrics-port", required_argument, 0, 'm'},
                                        {"metrics-host", required_argument, 0, 'M'},
                                        {"log-level", required_argument, 0, 'l'},
+                                       {"log-file", required_argument, 0, 'f'},
                                        {"signing-record", required_argument, 0, 'r'},
                                        {"max-connections", required_argument, 0, 'X'},
                                        {"max-local-connections", required_argument, 0, 'L'},
@@ -81,6 +85,8 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
       o->metrics_host = optarg;
     else if (c == 'r')
       o->record = optarg;
+    else if (c == 'f')
+      o->log_file = optarg;
     else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
       continue;
     else if (c == 'm' && node_parse_ulong(optarg, 65535, &o->metrics_port))
@@ -114,26 +120,55 @@ static int load_forger(const run_opts *o, cdl_node_forger *f, cdl_error *err) {
   return rc;
 }
 
-typedef struct ready_ctx {
-  const run_opts *o;
-  cdl_chaindb *db;
-} ready_ctx;
-
-static void print_ready(void *ctx, uint16_t port) {
-  ready_ctx *r = ctx;
-  node_print_ready(port, r->o->socket_path, (long)r->o->metrics_port, r->db);
-}
-
 typedef struct run_state {
   const run_opts *o;
   cdl_node_file_config fc;
   cdl_peers peers;
   cdl_db_genesis dg;
   cdl_chaindb *db;
+  cdl_chaindb_report report; /* what the database held at open */
+  long genesis_key;          /* a core node's place in the genesis delegations; -1 */
   cdl_node_forger forger;
   cdl_fs record_fs; /* the signing record's file system */
   cdl_logger log;
 } run_state;
+
+/* node.start: what runs, on what, from what (docs/node.md "Logs"). */
+static void log_start(const run_state *s, uint16_t port) {
+  const run_opts *o = s->o;
+  const cdl_chaindb_report *r = &s->report;
+  cdl_block_info tip = {0};
+  char hash[65] = "none", role[40] = "relay";
+  if (cdl_chaindb_tip(s->db, &tip)) cdl_hex_encode(tip.hash, 32, hash);
+  if (o->cert) snprintf(role, sizeof role, "core (genesis key %ld)", s->genesis_key);
+  cdl_log(&s->log, CDL_LOG_INFO, "node", "node.start",
+          "version %s, commit %s; config %s; role %s; listening %s:%u%s, socket %s; database %s: "
+          "tip slot %" PRIu64 " block %" PRIu64 " hash %s, immutable %" PRIu64
+          " blocks, volatile %zu blocks, snapshot %s, replayed %" PRIu64 " blocks; repairs: "
+          "immutable truncated %" PRIu64 " bytes and %" PRIu64 " blocks, %u chunks removed, "
+          "volatile %zu files damaged%s%s",
+          CDL_VERSION, CDL_GIT_COMMIT, o->config, role, s->fc.initiator_only ? "-" : o->host,
+          port, s->fc.initiator_only ? " (initiator only)" : "", o->socket_path, o->db, tip.slot,
+          tip.block_no, hash, r->immutable.blocks, r->volatile_db.blocks,
+          r->snapshot[0] ? r->snapshot : "none (from genesis)", r->replayed_blocks,
+          r->immutable.truncated_bytes, r->immutable_truncated, r->immutable.removed_chunks,
+          r->volatile_db.damaged_files, r->immutable.problem[0] ? "; damage: " : "",
+          r->immutable.problem);
+}
+
+static void print_ready(void *ctx, uint16_t port) {
+  const run_state *s = ctx;
+  log_start(s, port);
+  node_print_ready(port, s->o->socket_path, (long)s->o->metrics_port, s->db);
+}
+
+/* The core node's genesis key: its certificate's issuer among the
+ * genesis delegations, counted from 0; -1 when it is not one of them. */
+static long genesis_key_index(const cdl_byron_genesis *g, const cdl_node_forger *f) {
+  for (size_t i = 0; i < g->n_delegations; i++)
+    if (memcmp(g->delegations[i].issuer_pk, f->cert.issuer_pk, 64) == 0) return (long)i;
+  return -1;
+}
 
 /* The signing record's path: --signing-record, else the signing key's
  * path with ".signed" appended. */
@@ -199,7 +234,6 @@ static int run_node(run_state *s, cdl_error *err) {
   cdl_node *node = NULL;
   int rc = cdl_node_new(&nc, cdl_io_wall_us(), &node, err);
   if (rc != CDL_OK) return rc;
-  ready_ctx ready = {.o = o, .db = s->db};
   cdl_io_node_config rc_cfg = {.node = node,
                                .db = s->db,
                                /* InitiatorOnly: nobody connects to it (a relay
@@ -214,7 +248,7 @@ static int run_node(run_state *s, cdl_error *err) {
                                .write_timeout_ms = (uint64_t)o->write_timeout * 1000,
                                .log = &s->log,
                                .on_ready = print_ready,
-                               .ctx = &ready};
+                               .ctx = s};
   rc = cdl_io_node_run(&rc_cfg, err);
   cdl_node_del(node);
   return rc;
@@ -243,7 +277,8 @@ static int prepare(run_state *s, cdl_error *err) {
   s->forger.versions = s->fc.versions; /* what its headers announce (config.json) */
   /* The database's own settings are checked as it opens, as for every
    * entry point (docs/storage.md "Identity files"). */
-  if (rc == CDL_OK) rc = cdl_db_dir_open(&dopt, &s->dg, &s->db, NULL, err);
+  if (rc == CDL_OK) rc = cdl_db_dir_open(&dopt, &s->dg, &s->db, &s->report, err);
+  if (rc == CDL_OK && o->cert) s->genesis_key = genesis_key_index(&s->dg.g, &s->forger);
   if (rc == CDL_OK && o->cert) rc = open_record(s, err);
   return rc;
 }
@@ -256,10 +291,16 @@ int node_run(int argc, char **argv) {
    * the ChainDB opens stops the node once it runs, and repeats are ignored
    * until the ChainDB is closed (docs/node.md "Stopping a node"). */
   cdl_io_stop_catch("node");
-  run_state s = {.o = &o, .log = {.out = stderr, .min = CDL_LOG_INFO}};
+  cdl_log_catch_hangup(); /* logrotate's signal reopens the log, never stops the node */
+  run_state s = {.o = &o, .genesis_key = -1, .log = {.out = stderr, .min = CDL_LOG_INFO}};
   cdl_db_genesis_init(&s.dg);
   cdl_error err = {0};
-  int rc = prepare(&s, &err);
+  int rc = o.log_file ? cdl_log_open_file(&s.log, o.log_file, &err) : CDL_OK;
+  if (rc != CDL_OK) { /* nowhere to log but stderr */
+    cdl_log(&s.log, CDL_LOG_ERROR, "node", cdl_error_name(rc), "%s", err.message);
+    return EXIT_IO;
+  }
+  rc = prepare(&s, &err);
   if (rc == CDL_OK) rc = run_node(&s, &err);
   cdl_error close_err = {0};
   if (s.db != NULL && cdl_chaindb_close(s.db, &close_err) != CDL_OK && rc == CDL_OK) {

@@ -466,7 +466,7 @@ int main(int argc, char **argv) {
     perror(o.trace);
     return EXIT_IO;
   }
-  if (o.has_log) nodes_log = (cdl_logger){stderr, o.log_level};
+  if (o.has_log) nodes_log = (cdl_logger){.out = stderr, .min = o.log_level};
   rc = simulate(&o, trace);
   if (trace != NULL && trace != stderr && fclose(trace) != 0 && rc == EXIT_HELD) {
     fprintf(stderr, "cardinal-sim: cannot write the trace %s\n", o.trace);
