@@ -9,7 +9,7 @@
 port_base() {
   local i=0 n
   for n in devnet_system demo_stop node_signals socket_owner db_owner fd_budget kill_cores \
-    signing_system redelegation_system governance_system; do
+    signing_system redelegation_system governance_system metrics_system; do
     if [ "$n" = "$1" ]; then
       echo $((10000 + i * 2000 + ($$ % 9) * 200))
       return 0

@@ -32,7 +32,7 @@ typedef struct run_opts {
   const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;
   const char *record; /* --signing-record; NULL: the key's path + ".signed" */
   unsigned long port, metrics_port, max_connections, max_local, write_timeout;
-  bool has_level;
+  bool has_level, has_metrics_port;
   cdl_log_level level;
 } run_opts;
 
@@ -84,7 +84,7 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
     else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
       continue;
     else if (c == 'm' && node_parse_ulong(optarg, 65535, &o->metrics_port))
-      continue;
+      o->has_metrics_port = true;
     else if (c == 'X' && node_parse_ulong(optarg, 100000, &o->max_connections))
       continue;
     else if (c == 'L' && node_parse_ulong(optarg, 100000, &o->max_local))
@@ -117,11 +117,12 @@ static int load_forger(const run_opts *o, cdl_node_forger *f, cdl_error *err) {
 typedef struct ready_ctx {
   const run_opts *o;
   cdl_chaindb *db;
+  uint16_t metrics_port;
 } ready_ctx;
 
 static void print_ready(void *ctx, uint16_t port) {
   ready_ctx *r = ctx;
-  node_print_ready(port, r->o->socket_path, (long)r->o->metrics_port, r->db);
+  node_print_ready(port, r->o->socket_path, (long)r->metrics_port, r->db);
 }
 
 typedef struct run_state {
@@ -199,7 +200,13 @@ static int run_node(run_state *s, cdl_error *err) {
   cdl_node *node = NULL;
   int rc = cdl_node_new(&nc, cdl_io_wall_us(), &node, err);
   if (rc != CDL_OK) return rc;
-  ready_ctx ready = {.o = o, .db = s->db};
+  /* The command line wins over config.json's hasPrometheus, part by part
+   * (docs/node.md "Metrics"); --metrics-port 0 turns the endpoint off. */
+  uint16_t metrics_port = o->has_metrics_port ? (uint16_t)o->metrics_port : s->fc.prometheus_port;
+  const char *metrics_host = o->metrics_host ? o->metrics_host
+                             : s->fc.prometheus_host[0] ? s->fc.prometheus_host
+                                                        : NULL;
+  ready_ctx ready = {.o = o, .db = s->db, .metrics_port = metrics_port};
   cdl_io_node_config rc_cfg = {.node = node,
                                .db = s->db,
                                /* InitiatorOnly: nobody connects to it (a relay
@@ -207,8 +214,8 @@ static int run_node(run_state *s, cdl_error *err) {
                                .host = s->fc.initiator_only ? NULL : o->host,
                                .port = (uint16_t)o->port,
                                .socket_path = o->socket_path,
-                               .metrics_host = o->metrics_host,
-                               .metrics_port = (uint16_t)o->metrics_port,
+                               .metrics_host = metrics_host,
+                               .metrics_port = metrics_port,
                                .max_connections = o->max_connections,
                                .max_local_connections = o->max_local,
                                .write_timeout_ms = (uint64_t)o->write_timeout * 1000,
