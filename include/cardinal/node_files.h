@@ -2,7 +2,8 @@
  * cardinal/node_files.h: the node's configuration files, in cardano-node's
  * formats (docs/node.md "Configuration"): config.json (the Byron genesis
  * file and its hash, the address-magic policy, the PBFT threshold, the
- * mempool, the diffusion mode, the versions a core node's headers announce)
+ * mempool, the diffusion mode, the versions a core node's headers announce,
+ * the metrics endpoint)
  * and topology.json (the legacy `Producers` list, or
  * `localRoots`/`publicRoots`). Both are untrusted input: every field is
  * checked for its type and range, and an error names the file and field.
@@ -30,6 +31,10 @@ typedef struct cdl_node_file_config {
    * (defaults "cardano-sl" and 1, as cardano-node's): what a core node's
    * headers announce. */
   cdl_forge_versions versions;
+  /* hasPrometheus ["host", port]: the metrics endpoint (port 0: none);
+   * --metrics-host/--metrics-port override each part. */
+  char prometheus_host[16]; /* an IPv4 address, dotted */
+  uint16_t prometheus_port;
 } cdl_node_file_config;
 
 int cdl_node_config_read(const char *path, cdl_node_file_config *out, cdl_error *err);

@@ -8,11 +8,21 @@
  * (cdl_node_metrics_text) and hands a copy over under a mutex; the HTTP
  * thread only ever copies that text out. Requests are bounded: a few
  * connections at once, each with a short timeout, GET only.
+ *
+ * Besides the kernel's metrics it renders the driver's (connections it
+ * refused or closed) and the process's (start time, uptime, resident
+ * memory; cardano-node's names). A port it cannot listen on is reported
+ * with the system's reason.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "node_io.h"
 
@@ -22,7 +32,9 @@
 struct nd_metrics {
   struct MHD_Daemon *daemon;
   pthread_mutex_t lock;
-  cdl_buf text; /* under lock */
+  cdl_buf text;                 /* under lock */
+  uint64_t start_unix_s;        /* the wall clock when the endpoint started */
+  struct timespec start_steady; /* the same moment, for the uptime */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -57,6 +69,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len);
 }
 
+/* Why libmicrohttpd could not listen: it says nothing, so bind the same
+ * address once more (as it does, with SO_REUSEADDR) and take the kernel's
+ * reason, "Address already in use", "Permission denied"... (issue 26: an
+ * operator was told "cannot listen" with no reason). */
+static const char *listen_failure(const struct sockaddr_in *addr, int mhd_errno) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return strerror(errno);
+  int one = 1, why = 0;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (const struct sockaddr *)addr, sizeof *addr) != 0 || listen(fd, 1) != 0) why = errno;
+  close(fd);
+  if (why != 0) return strerror(why);
+  return mhd_errno != 0 ? strerror(mhd_errno) : "the HTTP server did not start";
+}
+
 int nd_metrics_start(nd_run *r, cdl_error *err) {
   const char *host = r->cfg.metrics_host ? r->cfg.metrics_host : "127.0.0.1";
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(r->cfg.metrics_port)};
@@ -66,23 +93,34 @@ int nd_metrics_start(nd_run *r, cdl_error *err) {
   if (m == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "metrics: out of memory");
   pthread_mutex_init(&m->lock, NULL);
   cdl_buf_init(&m->text, 0);
+  m->start_unix_s = (uint64_t)time(NULL);
+  clock_gettime(CLOCK_MONOTONIC, &m->start_steady);
   r->metrics = m;
+  errno = 0;
   m->daemon =
       MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, r->cfg.metrics_port, NULL, NULL, on_request,
                        m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_MAX_CONNECTIONS,
                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S, MHD_OPTION_END);
-  if (m->daemon == NULL)
-    return cdl_error_set(err, CDL_E_IO, 0, "metrics: cannot listen on %s port %u", host,
-                         r->cfg.metrics_port);
+  if (m->daemon == NULL) {
+    int mhd_errno = errno;
+    return cdl_error_set(err, CDL_E_IO, 0, "metrics: cannot listen on %s port %u: %s", host,
+                         r->cfg.metrics_port, listen_failure(&addr, mhd_errno));
+  }
   return CDL_OK;
 }
 
-static void counter(cdl_buf *out, const char *name, const char *help, uint64_t v) {
+/* One sample with its HELP and TYPE lines; |type| "counter" or "gauge". */
+static void sample(cdl_buf *out, const char *type, const char *name, const char *help,
+                   uint64_t v) {
   char line[512];
-  int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help,
-                   name, name, (unsigned long long)v);
+  int n = snprintf(line, sizeof line, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name,
+                   type, name, (unsigned long long)v);
   if (n > 0 && (size_t)n < sizeof line) cdl_buf_append(out, line, (size_t)n);
+}
+
+static void counter(cdl_buf *out, const char *name, const char *help, uint64_t v) {
+  sample(out, "counter", name, help, v);
 }
 
 /* The driver's own counts: connections it refused or closed itself
@@ -101,12 +139,44 @@ static void driver_metrics(const nd_run *r, cdl_buf *out) {
           r->lim.write_timeouts);
 }
 
+/* The resident set in bytes (/proc/self/statm's second field, in pages);
+ * 0 where there is no /proc. */
+static uint64_t resident_bytes(void) {
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long long size = 0, pages = 0;
+  if (f == NULL) return 0;
+  if (fscanf(f, "%llu %llu", &size, &pages) != 2) pages = 0;
+  fclose(f);
+  long page = sysconf(_SC_PAGESIZE);
+  return page > 0 ? (uint64_t)pages * (uint64_t)page : 0;
+}
+
+static void gauge(cdl_buf *out, const char *name, const char *help, uint64_t v) {
+  sample(out, "gauge", name, help, v);
+}
+
+/* The process: when it started, for how long, how much memory it holds
+ * (cardano-node's names, so its dashboards work). */
+static void process_metrics(const nd_metrics *m, cdl_buf *out) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t up_ns = (int64_t)(now.tv_sec - m->start_steady.tv_sec) * 1000000000 +
+                  (now.tv_nsec - m->start_steady.tv_nsec);
+  gauge(out, "cardano_node_metrics_nodeStartTime_int", "when the node started (Unix seconds)",
+        m->start_unix_s);
+  counter(out, "cardano_node_metrics_upTime_ns", "time since the node started (nanoseconds)",
+          up_ns > 0 ? (uint64_t)up_ns : 0);
+  gauge(out, "cardano_node_metrics_Mem_resident_int", "resident set size (bytes)",
+        resident_bytes());
+}
+
 void nd_metrics_refresh(nd_run *r) {
   nd_metrics *m = r->metrics;
   if (m == NULL || m->daemon == NULL) return;
   cdl_buf_reset(&r->metrics_text);
   cdl_node_metrics_text(r->cfg.node, &r->metrics_text);
   driver_metrics(r, &r->metrics_text);
+  process_metrics(m, &r->metrics_text);
   if (r->metrics_text.failed) return; /* the last good text stays */
   pthread_mutex_lock(&m->lock);
   cdl_buf swap = m->text;

@@ -6,7 +6,8 @@
  * RequiresNetworkMagic, PBftSignatureThreshold, MempoolCapacityBytesOverride
  * (a number or "NoOverride"), MinSeverity, Protocol (RealPBFT or Byron when
  * present), LastKnownBlockVersion-Major/-Minor/-Alt, ApplicationName,
- * ApplicationVersion, and Cardinal's MempoolTTLSlots. Other keys (tracing, the
+ * ApplicationVersion, hasPrometheus ([host, port]: the metrics endpoint)
+ * and Cardinal's MempoolTTLSlots. Other keys (tracing, the
  * Shelley genesis...) are ignored, so a cardano-node file for a Byron
  * network can be used as it is. topology.json: {"Producers": [{"addr",
  * "port", "valency"}]} (each entry a group of one address), or
@@ -16,6 +17,7 @@
  */
 #include "cardinal/node_files.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -121,6 +123,25 @@ static int read_diffusion_mode(const char *path, json_t *v, cdl_node_file_config
   return bad(err, path, "DiffusionMode", "is not InitiatorOnly or InitiatorAndResponder");
 }
 
+/* cardano-node's hasPrometheus, ["127.0.0.1", 12798]: where the metrics
+ * endpoint listens. The listener is IPv4 (src/io/metrics_http.c), so the
+ * host must be an IPv4 address; port 0 would mean "any port", which no
+ * scraper could find, so it is refused. */
+static int read_prometheus(const char *path, json_t *v, cdl_node_file_config *c, cdl_error *err) {
+  if (v == NULL) return CDL_OK;
+  const char *host = json_string_value(json_array_get(v, 0));
+  json_t *port = json_array_get(v, 1);
+  struct in_addr scratch;
+  if (!json_is_array(v) || json_array_size(v) != 2 || host == NULL ||
+      strlen(host) >= sizeof c->prometheus_host || inet_pton(AF_INET, host, &scratch) != 1)
+    return bad(err, path, "hasPrometheus", "is not [\"IPv4 address\", port]");
+  if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535)
+    return bad(err, path, "hasPrometheus", "has a port that is not an integer in 1..65535");
+  snprintf(c->prometheus_host, sizeof c->prometheus_host, "%s", host);
+  c->prometheus_port = (uint16_t)json_integer_value(port);
+  return CDL_OK;
+}
+
 /* An integer field in 0..max; *present says whether it is there. */
 static int read_bounded(const char *path, json_t *root, const char *field, uint64_t max,
                         bool *present, uint64_t *out, cdl_error *err) {
@@ -186,6 +207,7 @@ static int read_config(const char *path, json_t *root, cdl_node_file_config *c, 
   if (rc == CDL_OK)
     rc = read_diffusion_mode(path, json_object_get(root, "DiffusionMode"), c, err);
   if (rc == CDL_OK) rc = read_versions(path, root, &c->versions, err);
+  if (rc == CDL_OK) rc = read_prometheus(path, json_object_get(root, "hasPrometheus"), c, err);
   return rc;
 }
 

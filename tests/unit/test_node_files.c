@@ -57,7 +57,7 @@ static void test_config(void **state) {
           " \"RequiresNetworkMagic\": \"RequiresMagic\", \"PBftSignatureThreshold\": 0.5,"
           " \"MempoolCapacityBytesOverride\": 90000, \"MempoolTTLSlots\": 30,"
           " \"MinSeverity\": \"Warning\", \"TraceBlockFetchClient\": false,"
-          " \"DiffusionMode\": \"InitiatorOnly\"}");
+          " \"DiffusionMode\": \"InitiatorOnly\", \"hasPrometheus\": [\"127.0.0.2\", 12798]}");
   cdl_node_file_config c;
   cdl_error err = {0};
   if (cdl_node_config_read(p, &c, &err) != CDL_OK) fail_msg("%s", err.message);
@@ -73,6 +73,8 @@ static void test_config(void **state) {
   assert_int_equal(c.mempool_ttl, 30);
   assert_int_equal(c.min_severity, CDL_LOG_WARN);
   assert_true(c.initiator_only);
+  assert_string_equal(c.prometheus_host, "127.0.0.2");
+  assert_int_equal(c.prometheus_port, 12798);
   p = put("config.json",
           "{\"ByronGenesisFile\": \"/abs/g.json\", "
           "\"MempoolCapacityBytesOverride\": \"NoOverride\"}");
@@ -83,6 +85,7 @@ static void test_config(void **state) {
   assert_int_equal(c.mempool_capacity, 0);
   assert_int_equal(c.min_severity, CDL_LOG_INFO);
   assert_false(c.initiator_only); /* InitiatorAndResponder, the default */
+  assert_int_equal(c.prometheus_port, 0); /* no hasPrometheus: no endpoint */
   struct {
     const char *text, *words;
   } bad[] = {{"[1]", "not a JSON object"},
@@ -94,6 +97,11 @@ static void test_config(void **state) {
              {"{\"ByronGenesisFile\": \"g\", \"MempoolTTLSlots\": -1}", "MempoolTTLSlots"},
              {"{\"ByronGenesisFile\": \"g\", \"MinSeverity\": \"Loud\"}", "MinSeverity"},
              {"{\"ByronGenesisFile\": \"g\", \"DiffusionMode\": \"Both\"}", "DiffusionMode"},
+             {"{\"ByronGenesisFile\": \"g\", \"hasPrometheus\": 12798}", "hasPrometheus"},
+             {"{\"ByronGenesisFile\": \"g\", \"hasPrometheus\": [\"localhost\", 1]}", "hasPrometheus"},
+             {"{\"ByronGenesisFile\": \"g\", \"hasPrometheus\": [\"127.0.0.1\", 0]}", "1..65535"},
+             {"{\"ByronGenesisFile\": \"g\", \"hasPrometheus\": [\"127.0.0.1\", 70000]}", "1..65535"},
+             {"{\"ByronGenesisFile\": \"g\", \"hasPrometheus\": [\"127.0.0.1\", 1, 2]}", "hasPrometheus"},
              {"{\"ByronGenesisFile\": \"g\", \"ByronGenesisFile\": \"h\"}", "duplicate"},
              {"{\"ByronGenesisFile\": ", "line"}};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_refused(bad[i].text, bad[i].words);

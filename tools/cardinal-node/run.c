@@ -35,7 +35,7 @@ typedef struct run_opts {
   const char *record; /* --signing-record; NULL: the key's path + ".signed" */
   const char *log_file; /* --log-file; NULL: stderr */
   unsigned long port, metrics_port, max_connections, max_local, write_timeout;
-  bool has_level;
+  bool has_level, has_metrics_port;
   cdl_log_level level;
 } run_opts;
 
@@ -90,7 +90,7 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
     else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
       continue;
     else if (c == 'm' && node_parse_ulong(optarg, 65535, &o->metrics_port))
-      continue;
+      o->has_metrics_port = true;
     else if (c == 'X' && node_parse_ulong(optarg, 100000, &o->max_connections))
       continue;
     else if (c == 'L' && node_parse_ulong(optarg, 100000, &o->max_local))
@@ -131,6 +131,7 @@ typedef struct run_state {
   cdl_node_forger forger;
   cdl_fs record_fs; /* the signing record's file system */
   cdl_logger log;
+  uint16_t metrics_port; /* --metrics-port, else hasPrometheus's; 0: none */
 } run_state;
 
 /* node.start: what runs, on what, from what (docs/node.md "Logs"). */
@@ -159,7 +160,7 @@ static void log_start(const run_state *s, uint16_t port) {
 static void print_ready(void *ctx, uint16_t port) {
   const run_state *s = ctx;
   log_start(s, port);
-  node_print_ready(port, s->o->socket_path, (long)s->o->metrics_port, s->db);
+  node_print_ready(port, s->o->socket_path, (long)s->metrics_port, s->db);
 }
 
 /* The core node's genesis key: its certificate's issuer among the
@@ -234,6 +235,12 @@ static int run_node(run_state *s, cdl_error *err) {
   cdl_node *node = NULL;
   int rc = cdl_node_new(&nc, cdl_io_wall_us(), &node, err);
   if (rc != CDL_OK) return rc;
+  /* The command line wins over config.json's hasPrometheus, part by part
+   * (docs/node.md "Metrics"); --metrics-port 0 turns the endpoint off. */
+  s->metrics_port = o->has_metrics_port ? (uint16_t)o->metrics_port : s->fc.prometheus_port;
+  const char *metrics_host = o->metrics_host ? o->metrics_host
+                             : s->fc.prometheus_host[0] ? s->fc.prometheus_host
+                                                        : NULL;
   cdl_io_node_config rc_cfg = {.node = node,
                                .db = s->db,
                                /* InitiatorOnly: nobody connects to it (a relay
@@ -241,8 +248,8 @@ static int run_node(run_state *s, cdl_error *err) {
                                .host = s->fc.initiator_only ? NULL : o->host,
                                .port = (uint16_t)o->port,
                                .socket_path = o->socket_path,
-                               .metrics_host = o->metrics_host,
-                               .metrics_port = (uint16_t)o->metrics_port,
+                               .metrics_host = metrics_host,
+                               .metrics_port = s->metrics_port,
                                .max_connections = o->max_connections,
                                .max_local_connections = o->max_local,
                                .write_timeout_ms = (uint64_t)o->write_timeout * 1000,
