@@ -110,13 +110,54 @@ int cli_write_new_file(const char *what, const char *path, const uint8_t *data, 
  * stderr (docs/cli.md "Rejection reasons"); returns EXIT_REJECTED. */
 int cli_report_node_reason(cdl_span reason);
 
+/* ---- Commands and their options (main.c, options.c; docs/cli.md
+ * "Options and help") ---- */
+/* One command, `cardinal-cli NOUN VERB`: |run| gets argv with argv[0] the
+ * command's full name ("cardinal-cli db info"), for its argp parser. */
+typedef struct cli_verb {
+  const char *name;    /* "" when the noun is the command (sync, txgen, live) */
+  const char *alias;   /* another name it answers to (cardano-cli's), or NULL */
+  const char *summary; /* one line, for the list of commands */
+  int (*run)(int argc, char **argv);
+} cli_verb;
+typedef struct cli_noun {
+  const char *name;
+  const cli_verb *verbs;
+  size_t n_verbs;
+  int (*legacy)(int argc, char **argv); /* TRANSITION: a noun still on getopt */
+} cli_noun;
+#define CLI_NOUN(name, verbs) {name, verbs, sizeof verbs / sizeof verbs[0], NULL}
+/* Every noun, in the order `cardinal-cli --help` lists them (commands.c). */
+extern const cli_noun *const CLI_NOUNS[];
+extern const size_t CLI_N_NOUNS;
+extern const cli_noun CLI_DB;
+
+struct argp;
+struct argp_state;
+/* Parses a command's argv with |ap| into |input|: `--help` prints usage,
+ * every option with its default and the example (the argp doc after \v),
+ * then exits 0; `--version` prints version and commit; a bad or missing
+ * option is reported naming it, exit 2. EXIT_OK when parsing went on. */
+int cli_args_parse(const struct argp *ap, int argc, char **argv, void *input);
+/* For an argp parser: the option's value as a whole number in [min, max],
+ * or a usage error naming the option (exit 2). */
+uint64_t cli_arg_u64(struct argp_state *state, const char *arg, uint64_t min, uint64_t max);
+/* The same for a number in (0, 1] (a PBFT threshold, a fill share). */
+double cli_arg_fraction(struct argp_state *state, const char *arg);
+/* The option being parsed as the user wrote it ("--threads"), for errors. */
+const char *cli_arg_name(const struct argp_state *state);
+/* The child parser of --socket-path, --testnet-magic N and --mainnet,
+ * whose input is a cli_node_opts (set state->child_inputs[i] at
+ * ARGP_KEY_INIT); at the end it takes the socket from
+ * CARDANO_NODE_SOCKET_PATH when not given, and requires one. */
+extern const struct argp CLI_NODE_ARGP;
+
 int cmd_genesis(int argc, char **argv);
 int cmd_block(int argc, char **argv);
 int cmd_tx(int argc, char **argv);
 int cmd_address(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_key(int argc, char **argv);
-int cmd_db(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_devnet(int argc, char **argv);
 int cmd_query(int argc, char **argv);

@@ -4,7 +4,7 @@
  * files and store them) and `db info`. The other verbs are in
  * cmd_db_check.c.
  */
-#include <getopt.h>
+#include <argp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,50 +14,51 @@
 
 #define BATCH_BLOCKS 256
 
-int db_parse_opts(int argc, char **argv, db_opts *o) {
-  static const struct option LONG[] = {
-      {"db", required_argument, 0, 'd'},      {"genesis", required_argument, 0, 'g'},
-      {"out", required_argument, 0, 'o'},     {"from", required_argument, 0, 'f'},
-      {"to", required_argument, 0, 't'},      {"to-slot", required_argument, 0, 's'},
-      {"threads", required_argument, 0, 'j'}, {"no-signatures", no_argument, 0, 'n'},
-      {"validate-all", no_argument, 0, 'v'},  {"pbft-threshold", required_argument, 0, 'p'},
-      {"chunk", required_argument, 0, 'c'},   {0, 0, 0, 0}};
+/* Option keys: above the character range, so none is a short option. */
+enum { O_DB = 0x100, O_GENESIS, O_OUT, O_FROM, O_TO, O_TO_SLOT, O_THREADS, O_NO_SIGS, O_ALL, O_THRESHOLD, O_CHUNK };
+
+#define OPT_DB {"db", O_DB, "DIR", 0, "the database directory (required)", 0}
+#define OPT_GENESIS \
+  {"genesis", O_GENESIS, "FILE", 0, "the genesis (default: DIR/genesis.json)", 0}
+/* The identity check (docs/storage.md "Identity files") compares it with
+ * the threshold the database was built with. */
+#define OPT_THRESHOLD                                                                \
+  {"pbft-threshold", O_THRESHOLD, "T", 0,                                           \
+   "the PBFT signer threshold, above 0 and at most 1 (default: the one the database was " \
+   "built with, else 0.22)", 0}
+#define OPT_THREADS {"threads", O_THREADS, "N", 0, "validation threads, 1 to 64 (default: 1)", 0}
+
+static error_t db_option(int key, char *arg, struct argp_state *state) {
+  db_opts *o = state->input;
+  switch (key) {
+  case O_DB: o->db = arg; break;
+  case O_GENESIS: o->genesis = arg; break;
+  case O_OUT: o->out = arg; break;
+  case O_FROM: o->from = cli_arg_u64(state, arg, 0, UINT64_MAX), o->has_from = true; break;
+  case O_TO: o->to = cli_arg_u64(state, arg, 0, UINT64_MAX), o->has_to = true; break;
+  case O_TO_SLOT: o->to_slot = cli_arg_u64(state, arg, 0, UINT64_MAX), o->has_to_slot = true; break;
+  case O_THREADS: o->threads = cli_arg_u64(state, arg, 1, 64); break;
+  case O_NO_SIGS: o->no_signatures = true; break;
+  case O_ALL: o->validate_all = true; break;
+  case O_THRESHOLD: o->pbft_threshold = cli_arg_fraction(state, arg); break;
+  case O_CHUNK:
+  case ARGP_KEY_ARG:
+    if (o->n_chunks == DB_MAX_CHUNKS) argp_error(state, "more than %d chunk files", DB_MAX_CHUNKS);
+    o->chunks[o->n_chunks++] = arg;
+    break;
+  case ARGP_KEY_END:
+    if (o->db == NULL) argp_error(state, "--db DIR is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+/* Parses a db verb's options (|ap| lists the ones it takes) into |o|. */
+static int db_parse(const struct argp *ap, int argc, char **argv, db_opts *o) {
   memset(o, 0, sizeof *o);
   o->threads = 1;
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'd')
-      o->db = optarg;
-    else if (c == 'g')
-      o->genesis = optarg;
-    else if (c == 'o')
-      o->out = optarg;
-    else if (c == 'f' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->from))
-      o->has_from = true;
-    else if (c == 't' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->to))
-      o->has_to = true;
-    else if (c == 's' && cli_parse_u64(optarg, 0, UINT64_MAX, &o->to_slot))
-      o->has_to_slot = true;
-    else if (c == 'j' && cli_parse_u64(optarg, 1, 64, &o->threads))
-      continue;
-    else if (c == 'n')
-      o->no_signatures = true;
-    else if (c == 'v')
-      o->validate_all = true;
-    else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold))
-      continue;
-    else if (c == 'c' && o->n_chunks < DB_MAX_CHUNKS)
-      o->chunks[o->n_chunks++] = optarg;
-    else
-      return cli_usage("db: bad or unknown option '%s'", argv[optind - 1]);
-  }
-  for (; optind < argc && o->n_chunks < DB_MAX_CHUNKS; optind++)
-    o->chunks[o->n_chunks++] = argv[optind];
-  if (optind < argc) return cli_usage("db: more than %d chunk files", DB_MAX_CHUNKS);
-  if (o->db == NULL) return cli_usage("db: --db DIR is required");
-  return EXIT_OK;
+  return cli_args_parse(ap, argc, argv, o);
 }
 
 /* How the db commands name their settings when refusing a database built
@@ -260,18 +261,71 @@ int db_info(const db_opts *o) {
   return cli_print(out, false);
 }
 
-int cmd_db(int argc, char **argv) {
-  static const struct {
-    const char *verb;
-    int (*run)(const db_opts *);
-  } VERBS[] = {{"import", db_import}, {"info", db_info},     {"validate", db_validate},
-               {"repair", db_repair}, {"export", db_export}, {"truncate", db_truncate}};
-  if (argc < 2) return cli_usage("db: expected import, info, validate, repair, export or truncate");
-  for (size_t i = 0; i < sizeof VERBS / sizeof VERBS[0]; i++) {
-    if (strcmp(argv[1], VERBS[i].verb) != 0) continue;
-    db_opts o;
-    int rc = db_parse_opts(argc - 1, argv + 1, &o);
-    return rc == EXIT_OK ? VERBS[i].run(&o) : rc;
+static const struct argp_option IMPORT_OPTIONS[] = {
+    OPT_DB, OPT_GENESIS, OPT_THRESHOLD,
+    {"chunk", O_CHUNK, "FILE", 0, "a chunk file to import (or give them as arguments)", 0},
+    {"no-signatures", O_NO_SIGS, NULL, 0, "do not check witnesses and block signatures", 0},
+    {"validate-all", O_ALL, NULL, 0, "validate every block again, even one already stored", 0},
+    {0}};
+static const struct argp IMPORT = {
+    IMPORT_OPTIONS, db_option, "CHUNK...",
+    "Validate chunk files through the Byron ledger and store them in a database (created, "
+    "with a copy of the genesis, when new).\v"
+    "Example:\n  cardinal-cli db import --db ./db --genesis mainnet-genesis.json 00000.chunk",
+    NULL, NULL, NULL};
+static const struct argp_option DIR_ONLY_OPTIONS[] = {OPT_DB, OPT_GENESIS, OPT_THRESHOLD, {0}};
+static const struct argp INFO = {
+    DIR_ONLY_OPTIONS, db_option, NULL,
+    "A database's tip, block counts, sizes and ledger snapshots; read only, so it works on a "
+    "running node's database.\vExample:\n  cardinal-cli db info --db ./db", NULL, NULL, NULL};
+static const struct argp_option VALIDATE_OPTIONS[] = {OPT_DB, OPT_GENESIS, OPT_THRESHOLD, OPT_THREADS, {0}};
+static const struct argp VALIDATE = {
+    VALIDATE_OPTIONS, db_option, NULL,
+    "Check every block and index entry of a database, replaying the chain through the ledger; "
+    "read only.\vExample:\n  cardinal-cli db validate --db ./db --threads 2",
+    NULL, NULL, NULL};
+static const struct argp REPAIR = {
+    VALIDATE_OPTIONS, db_option, NULL,
+    "Cut a database back to its last good block and rebuild its indexes (takes the owner's "
+    "lock: the node must be stopped).\vExample:\n  cardinal-cli db repair --db ./db",
+    NULL, NULL, NULL};
+static const struct argp_option EXPORT_OPTIONS[] = {
+    OPT_DB, OPT_GENESIS, OPT_THRESHOLD,
+    {"from", O_FROM, "SLOT", 0, "the first slot (default: 0)", 0},
+    {"to", O_TO, "SLOT", 0, "the last slot (default: the tip)", 0},
+    {"out", O_OUT, "FILE", 0, "the chunk file to write (required)", 0},
+    {0}};
+static const struct argp EXPORT = {
+    EXPORT_OPTIONS, db_option, NULL,
+    "Write the selected chain's blocks in a slot range to one chunk file.\v"
+    "Example:\n  cardinal-cli db export --db ./db --from 0 --to 21599 --out epoch0.chunk",
+    NULL, NULL, NULL};
+static const struct argp_option TRUNCATE_OPTIONS[] = {
+    OPT_DB, OPT_GENESIS, OPT_THRESHOLD, {"to-slot", O_TO_SLOT, "N", 0, "the last slot kept (required)", 0}, {0}};
+static const struct argp TRUNCATE = {
+    TRUNCATE_OPTIONS, db_option, NULL,
+    "Drop every block after a slot, and the snapshots past it (takes the owner's lock).\v"
+    "Example:\n  cardinal-cli db truncate --db ./db --to-slot 4320",
+    NULL, NULL, NULL};
+
+#define DB_VERB(parser, fn)                                        \
+  static int run_##fn(int argc, char **argv) {                           \
+    db_opts o;                                                           \
+    int rc = db_parse(&parser, argc, argv, &o);                          \
+    return rc == EXIT_OK ? fn(&o) : rc;                                  \
   }
-  return cli_usage("db: unknown verb '%s'", argv[1]);
-}
+DB_VERB(IMPORT, db_import)
+DB_VERB(INFO, db_info)
+DB_VERB(VALIDATE, db_validate)
+DB_VERB(REPAIR, db_repair)
+DB_VERB(EXPORT, db_export)
+DB_VERB(TRUNCATE, db_truncate)
+
+static const cli_verb DB_VERBS[] = {
+    {"import", NULL, "validate chunk files and store them", run_db_import},
+    {"info", NULL, "tip, block counts, sizes, snapshots", run_db_info},
+    {"validate", NULL, "check every block and index entry", run_db_validate},
+    {"repair", NULL, "cut back to the last good block, rebuild indexes", run_db_repair},
+    {"export", NULL, "a slot range of the chain as a chunk file", run_db_export},
+    {"truncate", NULL, "drop every block after a slot", run_db_truncate}};
+const cli_noun CLI_DB = CLI_NOUN("db", DB_VERBS);

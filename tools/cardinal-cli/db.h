@@ -31,7 +31,6 @@ typedef struct db_opts {
 /* The genesis a database was created with, loaded. */
 typedef cdl_db_genesis db_genesis;
 
-int db_parse_opts(int argc, char **argv, db_opts *o);
 void db_genesis_init(db_genesis *dg);
 /* Loads --genesis, or DIR/genesis.json when it is not given (after
  * db_genesis_init). */

@@ -10,98 +10,65 @@
 #include "cardinal/crypto.h"
 #include "cli.h"
 
-static const char USAGE[] =
-    "usage: cardinal-cli <noun> <verb> [options]\n"
-    "\n"
-    "       cardinal-cli --version | --help\n"
-    "\n"
-    "  genesis hash --genesis FILE              canonical-JSON hash of a Byron genesis\n"
-    "  genesis utxo --genesis FILE [--list]     the genesis UTxO (entries, lovelace)\n"
-    "               [--requires-magic | --no-magic]\n"
-    "  genesis create --out-dir DIR --protocol-magic N --k K --genesis-keys N\n"
-    "                 [--slot-duration-ms MS] [--start-time T] [--avvm-entries N]\n"
-    "                 [--avvm-balance L] [--poor-addresses N] [--poor-balance L]\n"
-    "                 [--protocol-params FILE] [--seed S]\n"
-    "                                           a Byron genesis and its keys (docs/genesis.md)\n"
-    "  genesis print-secrets --dir DIR          its keys, numbered by file (NNN)\n"
-    "  block show FILE [--epoch-slots N] [--protocol-magic N]\n"
-    "                                           one block (binary or hex, wrapped or bare)\n"
-    "  block list FILE [--epoch-slots N]        every block of a chunk file, one per line\n"
-    "  block verify FILE [--genesis FILE] [--protocol-magic N] [--epoch-slots N]\n"
-    "                                           check links, proofs and signatures of a chunk\n"
-    "  chain validate --genesis FILE --chunk FILE... [--threads N] [--no-signatures]\n"
-    "                 [--pbft-threshold T]      replay chunks through the Byron ledger\n"
-    "  chain validate --db DIR [--threads N]     replay a database's selected chain\n"
-    "  chain generate --genesis-dir DIR --out FILE --slots N [--fill F]\n"
-    "                 [--txs-per-block N] [--delegation] [--updates] [--seed S]\n"
-    "                 [--pbft-threshold T]      a valid chain forged from a genesis directory\n"
-    "  chain generate-invalid --from FILE --genesis-dir DIR --case NAME --seed S --out FILE\n"
-    "  chain generate-invalid --list            a chain with one known defect; the cases\n"
-    "  db import --db DIR --genesis FILE CHUNK...  validate chunk files and store them\n"
-    "  db info --db DIR                         tip, block counts, sizes, snapshots\n"
-    "  db validate --db DIR [--threads N]       check every block and index entry\n"
-    "  db repair --db DIR                       cut back to the last good block, rebuild indexes\n"
-    "  db export --db DIR [--from SLOT] [--to SLOT] --out FILE.chunk\n"
-    "  db truncate --db DIR --to-slot N         drop every block after slot N\n"
-    "  sync --from HOST:PORT --db DIR [--config FILE | --genesis-dir DIR] [--genesis FILE]\n"
-    "       [--pbft-threshold T] [--pipeline N] [--batch N] [--follow]\n"
-    "                                           fetch, validate and store a peer's chain\n"
-    "  key keygen --secret FILE                 a new Byron signing key\n"
-    "  key migrate --in FILE --out FILE [--to envelope|legacy|raw]\n"
-    "                                           convert a Byron signing key file\n"
-    "  key to-verification --secret FILE --to FILE [--text-envelope]\n"
-    "                                           its verification key (Base64, as cardano-cli)\n"
-    "  key signing-key-public --secret FILE     its key hash and verification key\n"
-    "  key signing-key-address (--testnet-magic N | --mainnet) --secret FILE\n"
-    "                                           its Byron address (Base58)\n"
-    "  delegation issue-certificate (--testnet-magic N | --mainnet) --epoch E\n"
-    "             --secret GENESIS_KEY --delegate-key KEY --certificate FILE\n"
-    "                                           a heavyweight delegation certificate\n"
-    "  delegation submit --socket-path S --certificate FILE\n"
-    "                                           submit it to a node (a re-delegation)\n"
-    "  delegation check-certificate (--testnet-magic N | --mainnet) --certificate FILE\n"
-    "             [--issuer-key KEY] [--delegate-key KEY] [--genesis FILE]\n"
-    "                                           its signature, issuer and delegate\n"
-    "  governance create-update-proposal (--testnet-magic N | --mainnet) --signing-key K\n"
-    "             --protocol-version-major N --protocol-version-minor N\n"
-    "             --protocol-version-alt N --application-name S --software-version-num N\n"
-    "             --system-tag S --installer-hash H [parameters] --filepath OUT\n"
-    "                                           a signed update proposal (docs/cli.md)\n"
-    "  governance create-proposal-vote (--testnet-magic N | --mainnet) --signing-key K\n"
-    "             --proposal-filepath P (--vote-yes | --vote-no) --output-filepath OUT\n"
-    "  governance submit-update-proposal | submit-proposal-vote --socket-path S\n"
-    "             [--testnet-magic N | --mainnet] --filepath F\n"
-    "                                           submit one to a node\n"
-    "  governance show-proposal | show-vote FILE [--testnet-magic N | --mainnet]\n"
-    "  tx show FILE                             a transaction (tx or tx-aux, binary or hex)\n"
-    "  tx build --tx-in TXID#IX... --tx-out ADDR+LOVELACE... [--change-address A]\n"
-    "           [--fee L] [--allow-high-fee] --out-file F\n"
-    "                                           an unsigned transaction, fee and change from\n"
-    "                                           the node's UTxO and fee policy\n"
-    "  tx sign --tx-file F --signing-key K... --testnet-magic N --out-file F\n"
-    "                                           witness it, one key per input\n"
-    "  tx id --tx-file F                        the id of a tx or signed tx\n"
-    "  tx submit --socket-path S FILE           submit a signed tx to a node (also: submit tx)\n"
-    "  query tip [--genesis FILE]               the node's tip, epoch, sync progress\n"
-    "  query utxo (--address A)... (--tx-in TXID#IX)...  outputs and balances\n"
-    "  query protocol-parameters                the adopted protocol version and parameters\n"
-    "  query update-state                       proposals, votes, endorsements, next adoption\n"
-    "    (commands to a node: --socket-path S or CARDANO_NODE_SOCKET_PATH,\n"
-    "     [--testnet-magic N | --mainnet])\n"
-    "  devnet create --dir DIR [--core-nodes N] [--relays N] [--slot-ms MS] [--k K]\n"
-    "                [--base-port P]            files and start script of a local network\n"
-    "  devnet watch --dir DIR [--follow I] [--blocks N] [--json]\n"
-    "                                           a live view of a local network's nodes\n"
-    "  live --metrics HOST:PORT [--socket-path S] [--once]\n"
-    "                                           a node's live view (q quits; plain text\n"
-    "                                           when not on a terminal)\n"
-    "  txgen --socket-path S --genesis-dir DIR --tps N --duration-s T\n"
-    "                                           submit payments, report inclusion and latency\n"
-    "  address show ADDRESS                     a Base58 Byron address\n"
-    "  address build --verification-key-file F (--testnet-magic N | --mainnet)\n"
-    "                                           a verification key's Byron address\n"
-    "\n"
-    "Exit codes: 0 ok, 1 invalid input (JSON error on stderr), 2 usage, 3 I/O failure.\n";
+static void print_commands(FILE *out) {
+  fputs("Usage: cardinal-cli NOUN VERB [OPTION...]\n"
+        "       cardinal-cli NOUN VERB --help   its options, their defaults, an example\n"
+        "       cardinal-cli --version | --help\n\nCommands:\n",
+        out);
+  for (size_t i = 0; i < CLI_N_NOUNS; i++) {
+    const cli_noun *n = CLI_NOUNS[i];
+    if (n->legacy != NULL) fprintf(out, "  %-38s (options: --help to come)\n", n->name);
+    for (size_t j = 0; j < n->n_verbs; j++) {
+      char name[64];
+      snprintf(name, sizeof name, "%s%s%s", n->name, n->verbs[j].name[0] ? " " : "",
+               n->verbs[j].name);
+      fprintf(out, "  %-38s %s\n", name, n->verbs[j].summary);
+    }
+  }
+  fputs("\nCommands to a running node take --socket-path PATH (or CARDANO_NODE_SOCKET_PATH)\n"
+        "and --testnet-magic N or --mainnet (else the magic is asked of the node).\n"
+        "Exit codes: 0 ok, 1 invalid input (JSON error on stderr), 2 usage, 3 I/O failure.\n",
+        out);
+}
+
+static void print_verbs(FILE *out, const cli_noun *n) {
+  fprintf(out, "Usage: cardinal-cli %s VERB [OPTION...]   (VERB --help for its options)\n\n",
+          n->name);
+  for (size_t j = 0; j < n->n_verbs; j++)
+    fprintf(out, "  %-30s %s\n", n->verbs[j].name, n->verbs[j].summary);
+}
+
+static const cli_verb *find_verb(const cli_noun *n, const char *name) {
+  for (size_t j = 0; j < n->n_verbs; j++) {
+    const cli_verb *v = &n->verbs[j];
+    if (strcmp(v->name, name) == 0 || (v->alias != NULL && strcmp(v->alias, name) == 0))
+      return v;
+  }
+  return NULL;
+}
+
+/* Runs NOUN [VERB] with argv[0] its full name, for the verb's argp. */
+static int run_noun(const cli_noun *n, int argc, char **argv) {
+  static char name[96];
+  if (n->legacy != NULL) return n->legacy(argc, argv);
+  if (n->n_verbs == 1 && n->verbs[0].name[0] == '\0') {
+    snprintf(name, sizeof name, "cardinal-cli %s", n->name);
+    argv[0] = name;
+    return n->verbs[0].run(argc, argv);
+  }
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    print_verbs(argc < 2 ? stderr : stdout, n);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  const cli_verb *v = find_verb(n, argv[1]);
+  if (v == NULL) {
+    print_verbs(stderr, n);
+    return cli_usage("%s: unknown command '%s'", n->name, argv[1]);
+  }
+  snprintf(name, sizeof name, "cardinal-cli %s %s", n->name, v->name);
+  argv[1] = name;
+  return v->run(argc - 1, argv + 1);
+}
 
 int main(int argc, char **argv) {
   /* A peer or node that closes while we write must cost an error we report
@@ -113,24 +80,15 @@ int main(int argc, char **argv) {
     return EXIT_OK;
   }
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    fputs(USAGE, argc < 2 ? stderr : stdout);
+    print_commands(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
   }
   if (cdl_crypto_init() != CDL_OK) {
     fprintf(stderr, "cardinal-cli: cannot initialise libsodium/OpenSSL\n");
     return EXIT_FAILURE_IO;
   }
-  static const struct {
-    const char *noun;
-    int (*run)(int, char **);
-  } NOUNS[] = {{"genesis", cmd_genesis}, {"block", cmd_block},   {"tx", cmd_tx},
-               {"address", cmd_address}, {"chain", cmd_chain},   {"key", cmd_key},
-               {"db", cmd_db},           {"sync", cmd_sync},     {"devnet", cmd_devnet},
-               {"query", cmd_query},     {"submit", cmd_submit}, {"txgen", cmd_txgen},
-               {"delegation", cmd_delegation}, {"governance", cmd_governance},
-               {"live", cmd_live}};
-  for (size_t i = 0; i < sizeof NOUNS / sizeof NOUNS[0]; i++) {
-    if (strcmp(argv[1], NOUNS[i].noun) == 0) return NOUNS[i].run(argc - 1, argv + 1);
+  for (size_t i = 0; i < CLI_N_NOUNS; i++) {
+    if (strcmp(argv[1], CLI_NOUNS[i]->name) == 0) return run_noun(CLI_NOUNS[i], argc - 1, argv + 1);
   }
   return cli_usage("unknown command '%s'", argv[1]);
 }
