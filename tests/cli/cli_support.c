@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,4 +90,34 @@ bool same_file(const char *a, const char *b) {
   cdl_buf_free(&x);
   cdl_buf_free(&y);
   return same;
+}
+
+/* ---- Processes a test started ----------------------------------------- */
+
+#define MAX_CHILDREN 16
+static pid_t children[MAX_CHILDREN];
+
+static void end_children(void) {
+  for (int i = 0; i < MAX_CHILDREN; i++) {
+    if (children[i] > 0) kill(children[i], SIGKILL);
+    children[i] = 0;
+  }
+}
+
+void cli_child_started(pid_t pid) {
+  static bool registered;
+  if (!registered) registered = atexit(end_children) == 0;
+  for (int i = 0; i < MAX_CHILDREN; i++) {
+    if (children[i] == 0) {
+      children[i] = pid;
+      return;
+    }
+  }
+  kill(pid, SIGKILL); /* more than a test may leave: end it now */
+  fail_msg("more than %d processes started by one test", MAX_CHILDREN);
+}
+
+void cli_child_ended(pid_t pid) {
+  for (int i = 0; i < MAX_CHILDREN; i++)
+    if (children[i] == pid) children[i] = 0;
 }

@@ -8,6 +8,7 @@
 #define CARDINAL_TEST_CLI_SUPPORT_H
 
 #include <jansson.h>
+#include <sys/types.h>
 
 #include "../unit/support.h"
 
@@ -29,5 +30,11 @@ const char *error_rule(void);
 bool same_file(const char *a, const char *b);
 /* Runs a printf-formatted shell command, which must succeed. */
 void shell_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A process the test started (a `cardinal-node serve`): ended by its pid
+ * when the test program exits, even after a failed assertion (cmocka goes
+ * on to the next test, and the program exits normally at the end), unless
+ * cli_child_ended said it was stopped. */
+void cli_child_started(pid_t pid);
+void cli_child_ended(pid_t pid);
 
 #endif

@@ -422,6 +422,7 @@ static pid_t start_node(const char *dir) {
     assert_non_null(f);
     assert_int_equal(fscanf(f, "%d", &pid), 1);
     fclose(f);
+    cli_child_started(pid);
     snprintf(path, sizeof path, "%s/ready.json", dir);
     for (int i = 0; i < 100 && kill(pid, 0) == 0; i++) {
       struct stat st;
@@ -443,6 +444,7 @@ static void stop_node(pid_t pid) {
     kill(pid, SIGKILL);
     fail_msg("cardinal-node serve did not stop on SIGTERM");
   }
+  cli_child_ended(pid);
 }
 
 /* Submits with the printf-formatted |fmt|: exit |want|; on a refusal the

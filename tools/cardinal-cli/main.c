@@ -22,7 +22,7 @@ static void print_commands(FILE *out) {
       char name[64];
       snprintf(name, sizeof name, "%s%s%s", n->name, n->verbs[j].name[0] ? " " : "",
                n->verbs[j].name);
-      fprintf(out, "  %-38s %s\n", name, n->verbs[j].summary);
+      fprintf(out, "  %-36s  %s\n", name, n->verbs[j].summary);
     }
   }
   fputs("\nCommands to a running node take --socket-path PATH (or CARDANO_NODE_SOCKET_PATH)\n"
