@@ -299,6 +299,8 @@ static void send_bytes(sim *s, size_t link, int dir, const cdl_buf *b) {
   sim_link *l = &s->links[link];
   uint64_t at = s->now + s->cfg->latency_us + cdl_gen_rng_below(&s->rng, s->cfg->jitter_us + 1);
   if (at < l->last_at[dir]) at = l->last_at[dir];
+  /* A limited link: each message waits for the bytes before it to pass. */
+  if (s->cfg->bytes_per_s > 0) at += (uint64_t)b->len * 1000000 / s->cfg->bytes_per_s;
   l->last_at[dir] = at;
   sim_msg *m = &s->q[s->nq++];
   *m = (sim_msg){.at = at, .seq = s->seq++, .link = link, .dir = dir};

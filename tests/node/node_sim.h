@@ -36,6 +36,7 @@ typedef struct sim_config {
   size_t txs;            /* payments submitted, spread over the first 80% of the run */
   uint64_t latency_us;   /* the least one-way delay */
   uint64_t jitter_us;    /* plus up to this much, drawn per message */
+  uint64_t bytes_per_s;  /* each direction of a link carries this much (0: no limit) */
   /* Adds a relay (node |nodes|, no keys) that dials every core node, and
    * a hostile peer (node |nodes| + 1) that only the relay dials: its
    * ChainDB, filled without signature checks, holds a chain whose second
