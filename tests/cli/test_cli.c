@@ -763,6 +763,67 @@ static void test_sync_settings(void **state) {
   shell_ok("rm -rf %s", dir);
 }
 
+/* The genesis, block, chain, key and address commands on argp (docs/cli.md
+ * "Options and help"): `--help` exits 0 with the command's usage, its
+ * options and an example of itself; a bad, missing or unknown option is a
+ * usage error (exit 2) that names it; options other verbs of the noun
+ * take are refused. */
+static void test_inspection_commands_help_and_option_errors(void **state) {
+  (void)state;
+  static const char *const COMMANDS[] = {
+      "genesis hash",          "genesis utxo",           "genesis create",
+      "genesis print-secrets", "block show",             "block list",
+      "block verify",          "chain validate",         "chain generate",
+      "chain generate-invalid", "key keygen",            "key migrate",
+      "key to-verification",   "key signing-key-public", "key signing-key-address",
+      "address show",          "address build"};
+  char args[128], want[128];
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
+    snprintf(args, sizeof args, "%s --help", COMMANDS[i]);
+    if (cli(args) != 0) fail_msg("%s: exit not 0", args);
+    snprintf(want, sizeof want, "Usage: cardinal-cli %s ", COMMANDS[i]);
+    if (strstr(stdout_buf, want) == NULL) fail_msg("%s: no '%s'", args, want);
+    snprintf(want, sizeof want, "Example:\n  cardinal-cli %s ", COMMANDS[i]);
+    if (strstr(stdout_buf, want) == NULL) fail_msg("%s: no example", args);
+  }
+  assert_int_equal(cli("chain validate --help"), 0);
+  assert_non_null(strstr(stdout_buf, "--threads=N"));
+  assert_non_null(strstr(stdout_buf, "(default: 1)"));
+  static const struct {
+    const char *args, *said;
+  } ERRORS[] = {
+      {"genesis hash", "genesis hash: --genesis FILE is required"},
+      {"genesis utxo --genesis", "option '--genesis' requires an argument"},
+      {"genesis create --out-dir /nonexistent/x --protocol-magic 7 --k 0 --genesis-keys 1",
+       "--k: '0' is not a whole number from 1 to 1000000"},
+      {"genesis create --out-dir /nonexistent/x --k 5 --genesis-keys 1",
+       "--protocol-magic N is required"},
+      {"genesis print-secrets /tmp", "unexpected argument '/tmp'"},
+      {"block show --epoch-slots 0 x", "--epoch-slots: '0' is not a whole number"},
+      {"block show x y", "one FILE only, not also 'y'"},
+      {"block list --protocol-magic 7 x", "unrecognized option '--protocol-magic'"},
+      {"block verify", "block verify: FILE is required"},
+      {"chain validate --genesis x --chunk y --threads 65", "--threads: '65' is not a whole"},
+      {"chain validate --db x y", "unexpected argument 'y'"},
+      {"chain generate --genesis-dir x --out y --fill 0", "--fill: '0' is not a number above 0"},
+      {"chain generate --genesis-dir x --out y", "--slots N is required"},
+      {"chain generate-invalid --from x --genesis-dir y --out z", "--case CASE is required"},
+      {"key keygen", "--secret FILE is required"},
+      {"key migrate --in x --out y --to pem", "--to: takes envelope, legacy or raw, not 'pem'"},
+      {"key to-verification --secret x", "--to FILE is required"},
+      {"key signing-key-public --secret x --mainnet", "unrecognized option '--mainnet'"},
+      {"key signing-key-address --secret x --testnet-magic 7x",
+       "--testnet-magic: '7x' is not a whole number"},
+      {"key signing-key-address --secret x --mainnet --testnet-magic 7",
+       "give --testnet-magic N or --mainnet, once"},
+      {"address show", "address show: ADDRESS is required"},
+      {"address build --mainnet", "--verification-key-file FILE is required"}};
+  for (size_t i = 0; i < sizeof ERRORS / sizeof ERRORS[0]; i++) {
+    if (cli(ERRORS[i].args) != 2) fail_msg("%s: exit not 2", ERRORS[i].args);
+    expect_said(ERRORS[i].said);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_genesis_commands),   cmocka_unit_test(test_block_show),
@@ -774,6 +835,7 @@ int main(void) {
       cmocka_unit_test(test_genesis_errors_name_the_file),
       cmocka_unit_test(test_devnet_files),
       cmocka_unit_test(test_sync_settings),
+      cmocka_unit_test(test_inspection_commands_help_and_option_errors),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

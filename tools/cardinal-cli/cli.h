@@ -131,6 +131,17 @@ typedef struct cli_noun {
 extern const cli_noun *const CLI_NOUNS[];
 extern const size_t CLI_N_NOUNS;
 extern const cli_noun CLI_DB;
+extern const cli_noun CLI_GENESIS, CLI_BLOCK, CLI_CHAIN, CLI_KEY, CLI_ADDRESS;
+/* Their verbs kept in a second file (a cli_verb's run: argv[0] is the
+ * command's full name). */
+int genesis_create(int argc, char **argv);
+int genesis_print_secrets(int argc, char **argv);
+int chain_generate(int argc, char **argv);
+int chain_generate_invalid(int argc, char **argv);
+int key_to_verification(int argc, char **argv);
+int key_signing_key_public(int argc, char **argv);
+int key_signing_key_address(int argc, char **argv);
+int address_build(int argc, char **argv);
 
 struct argp;
 struct argp_state;
@@ -152,12 +163,7 @@ const char *cli_arg_name(const struct argp_state *state);
  * CARDANO_NODE_SOCKET_PATH when not given, and requires one. */
 extern const struct argp CLI_NODE_ARGP;
 
-int cmd_genesis(int argc, char **argv);
-int cmd_block(int argc, char **argv);
 int cmd_tx(int argc, char **argv);
-int cmd_address(int argc, char **argv);
-int cmd_chain(int argc, char **argv);
-int cmd_key(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_devnet(int argc, char **argv);
 int cmd_query(int argc, char **argv);
@@ -167,10 +173,6 @@ int cmd_delegation(int argc, char **argv);
 int cmd_governance(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
-int genesis_create(int argc, char **argv);
-int genesis_print_secrets(int argc, char **argv);
-int chain_generate(int argc, char **argv);
-int chain_generate_invalid(int argc, char **argv);
 int tx_build(int argc, char **argv);
 int tx_sign(int argc, char **argv);
 int tx_submit(int argc, char **argv);
@@ -186,8 +188,6 @@ int governance_show(int argc, char **argv);
  * the decoded spans point into. EXIT_OK, or the error reported. */
 int governance_read_payload(const char *path, bool vote, cdl_buf *bytes, cdl_arena *arena,
                             cdl_byron_proposal *p, cdl_byron_vote *v);
-int key_public(int argc, char **argv);
-int address_build(int argc, char **argv);
 int delegation_check(int argc, char **argv);
 
 #endif /* CARDINAL_CLI_H */

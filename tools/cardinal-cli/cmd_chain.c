@@ -1,9 +1,11 @@
 /*
- * cmd_chain.c: `cardinal-cli chain validate` (docs/cli.md): replays chunk
- * files through the Byron ledger from a genesis (docs/byron.md section 5)
- * and prints a summary, or the first rejected block and its rule.
+ * cmd_chain.c: `cardinal-cli chain validate` (docs/cli.md "chain"):
+ * replays chunk files through the Byron ledger from a genesis (docs/byron.md
+ * section 5) and prints a summary, or the first rejected block and its
+ * rule; and the noun's verbs, with `generate` and `generate-invalid` from
+ * cmd_chain_gen.c.
  */
-#include <getopt.h>
+#include <argp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,41 +30,63 @@ typedef struct {
   double pbft_threshold;
 } chain_opts;
 
+/* Option keys: above the character range, so none is a short option. */
+enum { O_GENESIS = 0x100, O_CHUNK, O_DB, O_THREADS, O_NO_SIGS, O_THRESHOLD };
+
+static error_t chain_option(int key, char *arg, struct argp_state *state) {
+  chain_opts *o = state->input;
+  switch (key) {
+  case O_GENESIS: o->genesis = arg; break;
+  case O_CHUNK:
+    if (o->n_chunks == MAX_CHUNKS) argp_error(state, "--chunk: more than %d files", MAX_CHUNKS);
+    o->chunks[o->n_chunks++] = arg;
+    break;
+  case O_DB: o->db = arg; break;
+  case O_THREADS: o->threads = cli_arg_u64(state, arg, 1, 64); break;
+  case O_NO_SIGS: o->no_signatures = true; break;
+  case O_THRESHOLD: o->pbft_threshold = cli_arg_fraction(state, arg); break;
+  case ARGP_KEY_ARG:
+    argp_error(state, "unexpected argument '%s' (chunk files take --chunk)", arg);
+    break;
+  case ARGP_KEY_END:
+    if ((o->db == NULL) == (o->n_chunks == 0))
+      argp_error(state, "either --db DIR or at least one --chunk FILE is needed");
+    if (o->genesis == NULL && o->db == NULL)
+      argp_error(state, "--genesis FILE is required with --chunk");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+static const struct argp_option VALIDATE_OPTIONS[] = {
+    {"genesis", O_GENESIS, "FILE", 0,
+     "the Byron genesis (required with --chunk; default with --db: DIR/genesis.json)", 0},
+    {"chunk", O_CHUNK, "FILE", 0,
+     "a chunk file (plain or zstd), replayed in the order given; repeat for more", 0},
+    {"db", O_DB, "DIR", 0, "replay a database's selected chain instead of chunk files", 0},
+    {"threads", O_THREADS, "N", 0,
+     "decoding and signature threads, 1 to 64; the result is the same for every N (default: 1)",
+     0},
+    {"no-signatures", O_NO_SIGS, NULL, 0,
+     "check no signature, for trusted blocks (default: check them all)", 0},
+    {"pbft-threshold", O_THRESHOLD, "T", 0,
+     "the PBFT signer threshold, above 0 and at most 1 (default: 0.22, or the one the database "
+     "was built with)", 0},
+    {0}};
+static const struct argp VALIDATE = {
+    VALIDATE_OPTIONS, chain_option, NULL,
+    "Replay chunk files, or a database's chain, through the Byron ledger from the genesis "
+    "(every rule cardano-node applies to blocks) and print a summary, or the first rejected "
+    "block and its rule (exit 1).\v"
+    "Example:\n  cardinal-cli chain validate --genesis mainnet-byron-genesis.json \\\n"
+    "    --chunk 00000.chunk --threads 2",
+    NULL, NULL, NULL};
+
 static int parse_opts(int argc, char **argv, chain_opts *o) {
-  static const struct option LONG[] = {{"genesis", required_argument, 0, 'g'},
-                                       {"chunk", required_argument, 0, 'c'},
-                                       {"db", required_argument, 0, 'd'},
-                                       {"threads", required_argument, 0, 't'},
-                                       {"no-signatures", no_argument, 0, 'n'},
-                                       {"pbft-threshold", required_argument, 0, 'p'},
-                                       {0, 0, 0, 0}};
-  int c;
   memset(o, 0, sizeof *o);
   o->threads = 1;
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'g')
-      o->genesis = optarg;
-    else if (c == 'c' && o->n_chunks < MAX_CHUNKS)
-      o->chunks[o->n_chunks++] = optarg;
-    else if (c == 'd')
-      o->db = optarg;
-    else if (c == 't' && cli_parse_u64(optarg, 1, 64, &o->threads))
-      continue;
-    else if (c == 'n')
-      o->no_signatures = true;
-    else if (c == 'p' && cli_parse_fraction(optarg, &o->pbft_threshold))
-      continue;
-    else
-      return cli_usage("chain: bad or unknown option '%s'", argv[optind - 1]);
-  }
-  if ((o->db == NULL) == (o->n_chunks == 0))
-    return cli_usage("chain validate: either --db DIR or at least one --chunk FILE is needed");
-  if (o->genesis == NULL && o->db == NULL)
-    return cli_usage("chain validate: --genesis FILE is required with --chunk");
-  if (optind != argc) return cli_usage("chain: unexpected argument '%s'", argv[optind]);
-  return EXIT_OK;
+  return cli_args_parse(&VALIDATE, argc, argv, o);
 }
 
 /* Loads the genesis and builds the ledger; the genesis text and its parse
@@ -235,13 +259,15 @@ static int chain_validate(const chain_opts *given) {
   return exit_code;
 }
 
-int cmd_chain(int argc, char **argv) {
-  if (argc < 2) return cli_usage("chain: expected 'validate', 'generate' or 'generate-invalid'");
-  if (strcmp(argv[1], "generate") == 0) return chain_generate(argc - 1, argv + 1);
-  if (strcmp(argv[1], "generate-invalid") == 0) return chain_generate_invalid(argc - 1, argv + 1);
+static int run_validate(int argc, char **argv) {
   chain_opts o;
-  int rc = parse_opts(argc - 1, argv + 1, &o);
-  if (rc != EXIT_OK) return rc;
-  if (strcmp(argv[1], "validate") == 0) return chain_validate(&o);
-  return cli_usage("chain: unknown verb '%s'", argv[1]);
+  int rc = parse_opts(argc, argv, &o);
+  return rc == EXIT_OK ? chain_validate(&o) : rc;
 }
+
+static const cli_verb CHAIN_VERBS[] = {
+    {"validate", NULL, "replay chunk files or a database through the ledger", run_validate},
+    {"generate", NULL, "forge a valid chain from a genesis directory", chain_generate},
+    {"generate-invalid", NULL, "a valid chain, then one block with a known defect",
+     chain_generate_invalid}};
+const cli_noun CLI_CHAIN = CLI_NOUN("chain", CHAIN_VERBS);

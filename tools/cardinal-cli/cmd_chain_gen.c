@@ -3,7 +3,7 @@
  * generate-invalid` (docs/cli.md, docs/genesis.md): valid chains forged
  * from a genesis directory, and invalid ones with one known defect.
  */
-#include <getopt.h>
+#include <argp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,49 +13,119 @@
 #include "cardinal/gen.h"
 #include "cli.h"
 
-static int parse_generate(int argc, char **argv, const char **dir, const char **out,
-                          cdl_gen_chain_opts *o) {
-  static const struct option LONG[] = {{"genesis-dir", required_argument, 0, 'g'},
-                                       {"out", required_argument, 0, 'o'},
-                                       {"slots", required_argument, 0, 's'},
-                                       {"fill", required_argument, 0, 'f'},
-                                       {"txs-per-block", required_argument, 0, 't'},
-                                       {"delegation", no_argument, 0, 'd'},
-                                       {"updates", no_argument, 0, 'u'},
-                                       {"seed", required_argument, 0, 'S'},
-                                       {"pbft-threshold", required_argument, 0, 'p'},
-                                       {0, 0, 0, 0}};
-  *o = (cdl_gen_chain_opts){.fill = 1.0, .txs_per_block = 1};
-  uint64_t v;
-  optind = 1;
-  int at = 0;
-  for (int c; (c = getopt_long(argc, argv, "", LONG, &at)) != -1;) {
-    bool ok = true;
-    if (c == 'g')
-      *dir = optarg;
-    else if (c == 'o')
-      *out = optarg;
-    else if (c == 's')
-      ok = cli_parse_u64(optarg, 1, UINT32_MAX, &o->slots);
-    else if (c == 'f')
-      ok = cli_parse_fraction(optarg, &o->fill);
-    else if (c == 't')
-      ok = cli_parse_u64(optarg, 0, 10000, &v), o->txs_per_block = (uint32_t)v;
-    else if (c == 'd')
-      o->delegation = true;
-    else if (c == 'u')
-      o->updates = true;
-    else if (c == 'S')
-      ok = cli_parse_u64(optarg, 0, UINT64_MAX, &o->seed);
-    else if (c == 'p')
-      ok = cli_parse_fraction(optarg, &o->pbft_threshold);
-    else
-      return cli_usage("chain generate: unknown option");
-    if (!ok) return cli_usage("chain generate: bad value '%s' for --%s", optarg, LONG[at].name);
+/* The options of both verbs: generate-invalid takes the seed and the
+ * threshold from |chain| too. */
+typedef struct {
+  const struct argp *verb; /* GENERATE or INVALID */
+  const char *dir, *out, *from, *name;
+  cdl_gen_chain_opts chain;
+  bool list;
+} gen_opts;
+
+/* Option keys: above the character range, so none is a short option. */
+enum {
+  O_DIR = 0x100,
+  O_OUT,
+  O_SLOTS,
+  O_FILL,
+  O_TXS,
+  O_DELEGATION,
+  O_UPDATES,
+  O_SEED,
+  O_THRESHOLD,
+  O_FROM,
+  O_CASE,
+  O_LIST
+};
+
+static const struct argp GENERATE, INVALID;
+
+/* What each verb cannot do without. */
+static void require_options(struct argp_state *state, const gen_opts *o) {
+  if (o->verb == &GENERATE) {
+    if (!o->dir) argp_error(state, "--genesis-dir DIR is required");
+    if (!o->out) argp_error(state, "--out FILE is required");
+    if (!o->chain.slots) argp_error(state, "--slots N is required");
+  } else if (!o->list) {
+    if (!o->from) argp_error(state, "--from FILE is required (or --list)");
+    if (!o->dir) argp_error(state, "--genesis-dir DIR is required (or --list)");
+    if (!o->name) argp_error(state, "--case CASE is required (or --list)");
+    if (!o->out) argp_error(state, "--out FILE is required (or --list)");
   }
-  if (optind != argc || !*dir || !*out || o->slots == 0)
-    return cli_usage("chain generate: --genesis-dir, --out and --slots are required");
-  return EXIT_OK;
+}
+
+static error_t gen_option(int key, char *arg, struct argp_state *state) {
+  gen_opts *o = state->input;
+  cdl_gen_chain_opts *c = &o->chain;
+  switch (key) {
+  case O_DIR: o->dir = arg; break;
+  case O_OUT: o->out = arg; break;
+  case O_FROM: o->from = arg; break;
+  case O_CASE: o->name = arg; break;
+  case O_LIST: o->list = true; break;
+  case O_SLOTS: c->slots = cli_arg_u64(state, arg, 1, UINT32_MAX); break;
+  case O_FILL: c->fill = cli_arg_fraction(state, arg); break;
+  case O_TXS: c->txs_per_block = (uint32_t)cli_arg_u64(state, arg, 0, 10000); break;
+  case O_DELEGATION: c->delegation = true; break;
+  case O_UPDATES: c->updates = true; break;
+  case O_SEED: c->seed = cli_arg_u64(state, arg, 0, UINT64_MAX); break;
+  case O_THRESHOLD: c->pbft_threshold = cli_arg_fraction(state, arg); break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END: require_options(state, o); break;
+  default: return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+#define OPT_DIR {"genesis-dir", O_DIR, "DIR", 0, "a directory `genesis create` wrote (required)", 0}
+#define OPT_THRESHOLD                                                                           \
+  {"pbft-threshold", O_THRESHOLD, "T", 0,                                                       \
+   "the PBFT signer threshold the chain must keep, above 0 and at most 1 (default: 0.22)", 0}
+
+static const struct argp_option GENERATE_OPTIONS[] = {
+    OPT_DIR,
+    {"out", O_OUT, "FILE", 0, "the chunk file to write (required; removed on a failure)", 0},
+    {"slots", O_SLOTS, "N", 0, "how many slots to cover from slot 0, 1 to 2^32-1 (required)", 0},
+    {"fill", O_FILL, "F", 0, "the share of slots with a block, above 0 and at most 1 (default: 1)",
+     0},
+    {"txs-per-block", O_TXS, "T", 0, "payments per block, 0 to 10000 (default: 1)", 0},
+    {"delegation", O_DELEGATION, NULL, 0, "a re-delegation certificate each epoch (default: none)",
+     0},
+    {"updates", O_UPDATES, NULL, 0,
+     "an update proposal, its votes, endorsements and adoption (default: none)", 0},
+    {"seed", O_SEED, "S", 0, "the seed of every choice; the same seed, the same chain (default: 0)",
+     0},
+    OPT_THRESHOLD,
+    {0}};
+static const struct argp GENERATE = {
+    GENERATE_OPTIONS, gen_option, NULL,
+    "Forge a valid chain from slot 0 with a genesis directory's delegates (round-robin, an EBB "
+    "per epoch), each block judged by the ledger as it is made. Settings that cannot give the "
+    "chain asked for are refused before a block is made (exit 2).\v"
+    "Example:\n  cardinal-cli chain generate --genesis-dir net --out chain.chunk \\\n"
+    "    --slots 300 --delegation --updates",
+    NULL, NULL, NULL};
+
+static const struct argp_option INVALID_OPTIONS[] = {
+    {"from", O_FROM, "FILE", 0, "the valid chunk file to start from (required)", 0},
+    OPT_DIR,
+    {"case", O_CASE, "CASE", 0, "the defect, one of --list (required)", 0},
+    {"out", O_OUT, "FILE", 0, "the chunk file to write (required)", 0},
+    {"seed", O_SEED, "S", 0, "chooses where the defect goes (default: 0)", 0},
+    OPT_THRESHOLD,
+    {"list", O_LIST, NULL, 0, "print every case, its expected rule and description, and stop", 0},
+    {0}};
+static const struct argp INVALID = {
+    INVALID_OPTIONS, gen_option, NULL,
+    "Write a valid chain up to a place the seed chooses, then one block with a known defect "
+    "that the ledger must refuse with the case's rule (checked before the file is written).\v"
+    "Example:\n  cardinal-cli chain generate-invalid --from chain.chunk --genesis-dir net \\\n"
+    "    --case fee-too-low --seed 1 --out bad.chunk",
+    NULL, NULL, NULL};
+
+static int parse_gen(const struct argp *ap, int argc, char **argv, gen_opts *o) {
+  *o = (gen_opts){.verb = ap, .chain = {.fill = 1.0, .txs_per_block = 1}};
+  return cli_args_parse(ap, argc, argv, o);
 }
 
 static json_t *stats_json(const cdl_gen_chain_stats *s, double seconds, uint64_t seed) {
@@ -86,10 +156,11 @@ static int report_refusal(const cdl_rejection *rej, const cdl_error *err) {
 }
 
 int chain_generate(int argc, char **argv) {
-  const char *dir = NULL, *out_path = NULL;
-  cdl_gen_chain_opts o;
-  int rc = parse_generate(argc, argv, &dir, &out_path, &o);
+  gen_opts g;
+  int rc = parse_gen(&GENERATE, argc, argv, &g);
   if (rc != EXIT_OK) return rc;
+  const char *dir = g.dir, *out_path = g.out;
+  const cdl_gen_chain_opts o = g.chain;
   cdl_error err = {0};
   cdl_gen_dir d;
   if (cdl_gen_dir_load(dir, &d, &err) != CDL_OK) return cli_report(&err);
@@ -125,49 +196,7 @@ static int list_cases(void) {
   return cli_print(list, false);
 }
 
-typedef struct {
-  const char *from, *dir, *name, *out;
-  uint64_t seed;
-  double pbft_threshold;
-  bool list;
-} invalid_opts;
-
-static int parse_invalid(int argc, char **argv, invalid_opts *o) {
-  static const struct option LONG[] = {
-      {"from", required_argument, 0, 'f'}, {"genesis-dir", required_argument, 0, 'g'},
-      {"case", required_argument, 0, 'c'}, {"seed", required_argument, 0, 's'},
-      {"out", required_argument, 0, 'o'},  {"pbft-threshold", required_argument, 0, 'p'},
-      {"list", no_argument, 0, 'l'},       {0, 0, 0, 0}};
-  *o = (invalid_opts){0};
-  optind = 1;
-  for (int c; (c = getopt_long(argc, argv, "", LONG, NULL)) != -1;) {
-    bool ok = true;
-    if (c == 'f')
-      o->from = optarg;
-    else if (c == 'g')
-      o->dir = optarg;
-    else if (c == 'c')
-      o->name = optarg;
-    else if (c == 'o')
-      o->out = optarg;
-    else if (c == 'l')
-      o->list = true;
-    else if (c == 's')
-      ok = cli_parse_u64(optarg, 0, UINT64_MAX, &o->seed);
-    else if (c == 'p')
-      ok = cli_parse_fraction(optarg, &o->pbft_threshold);
-    else
-      return cli_usage("chain generate-invalid: unknown option");
-    if (!ok) return cli_usage("chain generate-invalid: bad value '%s'", optarg);
-  }
-  if (optind != argc || (!o->list && (!o->from || !o->dir || !o->name || !o->out)))
-    return cli_usage(
-        "chain generate-invalid: --from, --genesis-dir, --case, --seed and --out "
-        "are required (or --list)");
-  return EXIT_OK;
-}
-
-static int run_invalid(const invalid_opts *o, const cdl_gen_dir *d, const cdl_buf *chunk,
+static int run_invalid(const gen_opts *o, const cdl_gen_dir *d, const cdl_buf *chunk,
                        cdl_gen_invalid_result *res, cdl_error *err) {
   cdl_span *blocks = NULL;
   size_t n = 0;
@@ -175,7 +204,8 @@ static int run_invalid(const invalid_opts *o, const cdl_gen_dir *d, const cdl_bu
   FILE *out = rc == CDL_OK ? fopen(o->out, "wb") : NULL;
   if (rc == CDL_OK && out == NULL) rc = cdl_error_set(err, CDL_E_IO, 0, "cannot create %s", o->out);
   if (out != NULL) {
-    rc = cdl_gen_invalid(d, blocks, n, o->name, o->seed, o->pbft_threshold, out, res, err);
+    rc = cdl_gen_invalid(d, blocks, n, o->name, o->chain.seed, o->chain.pbft_threshold, out, res,
+                         err);
     if (fclose(out) != 0 && rc == CDL_OK)
       rc = cdl_error_set(err, CDL_E_IO, 0, "cannot write %s", o->out);
     if (rc != CDL_OK) remove(o->out);
@@ -185,8 +215,8 @@ static int run_invalid(const invalid_opts *o, const cdl_gen_dir *d, const cdl_bu
 }
 
 int chain_generate_invalid(int argc, char **argv) {
-  invalid_opts o;
-  int rc = parse_invalid(argc, argv, &o);
+  gen_opts o;
+  int rc = parse_gen(&INVALID, argc, argv, &o);
   if (rc != EXIT_OK) return rc;
   if (o.list) return list_cases();
   cdl_error err = {0};
@@ -204,6 +234,6 @@ int chain_generate_invalid(int argc, char **argv) {
       json_pack("{s:s, s:I, s:I, s:s, s:I, s:o, s:I}", "case", res.case_name, "block_no",
                 (json_int_t)res.block_no, "slot", (json_int_t)res.slot, "expected_rule",
                 res.expected_rule, "block_index", (json_int_t)res.block_index, "hash",
-                cdl_json_hex(res.hash, 32), "seed", (json_int_t)o.seed),
+                cdl_json_hex(res.hash, 32), "seed", (json_int_t)o.chain.seed),
       true);
 }

@@ -1,8 +1,10 @@
 /*
- * cmd_genesis.c: `cardinal-cli genesis hash|utxo` (docs/cli.md): the
- * Byron genesis hash (docs/byron.md 2.4) and genesis UTxO (4.2).
+ * cmd_genesis.c: `cardinal-cli genesis` (docs/cli.md "genesis"): `hash`,
+ * the Byron genesis hash (docs/byron.md 2.4), and `utxo`, the genesis
+ * UTxO (4.2); the noun's verbs, with `create` and `print-secrets` from
+ * cmd_genesis_create.c.
  */
-#include <getopt.h>
+#include <argp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,32 +17,27 @@ typedef struct {
   int magic_policy; /* -1 default by network, 0 no magic, 1 magic */
 } genesis_opts;
 
-static int parse_opts(int argc, char **argv, genesis_opts *o) {
-  static const struct option LONG[] = {{"genesis", required_argument, 0, 'g'},
-                                       {"list", no_argument, 0, 'l'},
-                                       {"requires-magic", no_argument, 0, 'm'},
-                                       {"no-magic", no_argument, 0, 'n'},
-                                       {0, 0, 0, 0}};
-  int c;
-  *o = (genesis_opts){NULL, false, -1};
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'g')
-      o->genesis = optarg;
-    else if (c == 'l')
-      o->list = true;
-    else if (c == 'm')
-      o->magic_policy = 1;
-    else if (c == 'n')
-      o->magic_policy = 0;
-    else
-      return cli_usage("genesis: unknown or incomplete option '%s'", argv[optind - 1]);
+/* Option keys: above the character range, so none is a short option. */
+enum { O_GENESIS = 0x100, O_LIST, O_REQUIRES_MAGIC, O_NO_MAGIC };
+
+static error_t genesis_option(int key, char *arg, struct argp_state *state) {
+  genesis_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT: *o = (genesis_opts){NULL, false, -1}; break;
+  case O_GENESIS: o->genesis = arg; break;
+  case O_LIST: o->list = true; break;
+  case O_REQUIRES_MAGIC: o->magic_policy = 1; break; /* the last of the two wins */
+  case O_NO_MAGIC: o->magic_policy = 0; break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (o->genesis == NULL) argp_error(state, "--genesis FILE is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (o->genesis == NULL) return cli_usage("genesis: --genesis FILE is required");
-  if (optind != argc) return cli_usage("genesis: unexpected argument '%s'", argv[optind]);
-  return EXIT_OK;
+  return 0;
 }
+
+#define OPT_GENESIS {"genesis", O_GENESIS, "FILE", 0, "the Byron genesis JSON file (required)", 0}
 
 static int genesis_hash(const genesis_opts *o) {
   cdl_error err = {0};
@@ -94,15 +91,44 @@ static int genesis_utxo(const genesis_opts *o) {
   return exit_code;
 }
 
-int cmd_genesis(int argc, char **argv) {
-  if (argc < 2) return cli_usage("genesis: expected 'hash', 'utxo', 'create' or 'print-secrets'");
-  if (strcmp(argv[1], "create") == 0) return genesis_create(argc - 1, argv + 1);
-  if (strcmp(argv[1], "print-secrets") == 0) return genesis_print_secrets(argc - 1, argv + 1);
+static const struct argp_option HASH_OPTIONS[] = {OPT_GENESIS, {0}};
+static const struct argp HASH = {
+    HASH_OPTIONS, genesis_option, NULL,
+    "The Byron genesis hash: Blake2b-256 of the file's canonical JSON, as cardano-node computes "
+    "it (a node config's ByronGenesisHash); one line of 64 hex digits.\v"
+    "Example:\n  cardinal-cli genesis hash --genesis mainnet-byron-genesis.json",
+    NULL, NULL, NULL};
+static const struct argp_option UTXO_OPTIONS[] = {
+    OPT_GENESIS,
+    {"list", O_LIST, NULL, 0, "list every entry (default: the count and total only)", 0},
+    {"requires-magic", O_REQUIRES_MAGIC, NULL, 0,
+     "give redeem addresses the network-magic attribute (default: every network but mainnet "
+     "and staging)", 0},
+    {"no-magic", O_NO_MAGIC, NULL, 0, "give redeem addresses no network-magic attribute", 0},
+    {0}};
+static const struct argp UTXO = {
+    UTXO_OPTIONS, genesis_option, NULL,
+    "Check the whole genesis and print its UTxO: one output per avvmDistr and nonAvvmBalances "
+    "entry, at tx id Blake2b-256(address), index 0.\v"
+    "Example:\n  cardinal-cli genesis utxo --genesis byron-genesis.json --list",
+    NULL, NULL, NULL};
+
+static int run_hash(int argc, char **argv) {
   genesis_opts o;
-  const char *verb = argv[1];
-  int rc = parse_opts(argc - 1, argv + 1, &o);
-  if (rc != EXIT_OK) return rc;
-  if (strcmp(verb, "hash") == 0) return genesis_hash(&o);
-  if (strcmp(verb, "utxo") == 0) return genesis_utxo(&o);
-  return cli_usage("genesis: unknown verb '%s'", verb);
+  int rc = cli_args_parse(&HASH, argc, argv, &o);
+  return rc == EXIT_OK ? genesis_hash(&o) : rc;
 }
+
+static int run_utxo(int argc, char **argv) {
+  genesis_opts o;
+  int rc = cli_args_parse(&UTXO, argc, argv, &o);
+  return rc == EXIT_OK ? genesis_utxo(&o) : rc;
+}
+
+static const cli_verb GENESIS_VERBS[] = {
+    {"hash", NULL, "the Byron genesis hash", run_hash},
+    {"utxo", NULL, "check a genesis and count (or list) its UTxO", run_utxo},
+    {"create", NULL, "a new network's genesis.json and keys", genesis_create},
+    {"print-secrets", NULL, "a genesis directory's keys, addresses and balances",
+     genesis_print_secrets}};
+const cli_noun CLI_GENESIS = CLI_NOUN("genesis", GENESIS_VERBS);

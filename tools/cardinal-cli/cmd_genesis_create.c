@@ -3,7 +3,7 @@
  * print-secrets` (docs/cli.md, docs/genesis.md): a new network's
  * genesis.json and keys, and a readable view of a genesis directory.
  */
-#include <getopt.h>
+#include <argp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,101 +16,112 @@
 typedef struct {
   cdl_gen_genesis_spec spec;
   const char *dir, *params;
+  uint64_t slot_ms; /* 0: the parameters' (file or default) */
   bool have_magic, have_k, have_keys;
 } create_opts;
 
-static int parse_u64_opt(const char *name, const char *text, uint64_t min, uint64_t max,
-                         uint64_t *out) {
-  if (!cli_parse_u64(text, min, max, out))
-    return cli_usage("genesis create: --%s must be an integer in [%llu, %llu]", name,
-                     (unsigned long long)min, (unsigned long long)max);
-  return EXIT_OK;
-}
+/* Option keys: above the character range, so none is a short option. */
+enum {
+  O_OUT_DIR = 0x100,
+  O_MAGIC,
+  O_K,
+  O_SLOT_MS,
+  O_START,
+  O_KEYS,
+  O_AVVM_N,
+  O_AVVM_L,
+  O_POOR_N,
+  O_POOR_L,
+  O_PARAMS,
+  O_SEED,
+  O_DIR
+};
 
-static int create_option(int c, const char *arg, create_opts *o) {
+/* The options that give the genesis's numbers; 1 when |key| was one. */
+static int create_number(int key, const char *arg, struct argp_state *state, create_opts *o) {
   cdl_gen_genesis_spec *s = &o->spec;
-  uint64_t v = 0;
-  int rc = EXIT_OK;
-  switch (c) {
-    case 'o':
-      o->dir = arg;
-      break;
-    case 'p':
-      o->params = arg;
-      break;
-    case 'm':
-      rc = parse_u64_opt("protocol-magic", arg, 0, UINT32_MAX, &v), s->protocol_magic = (uint32_t)v,
-      o->have_magic = true;
-      break;
-    case 'k':
-      rc = parse_u64_opt("k", arg, 1, CDL_BYRON_MAX_K, &s->k), o->have_k = true;
-      break;
-    case 't':
-      rc = parse_u64_opt("start-time", arg, 0, INT64_MAX, &v), s->start_time = (int64_t)v;
-      break;
-    case 'g':
-      rc = parse_u64_opt("genesis-keys", arg, 1, CDL_LEDGER_MAX_GENESIS_KEYS, &v),
-      s->genesis_keys = (uint32_t)v, o->have_keys = true;
-      break;
-    case 'a':
-      rc = parse_u64_opt("avvm-entries", arg, 0, 1000000, &v), s->avvm_entries = (uint32_t)v;
-      break;
-    case 'A':
-      rc = parse_u64_opt("avvm-balance", arg, 0, CDL_BYRON_MAX_LOVELACE, &s->avvm_balance);
-      break;
-    case 'n':
-      rc = parse_u64_opt("poor-addresses", arg, 0, 1000000, &v), s->poor_addresses = (uint32_t)v;
-      break;
-    case 'N':
-      rc = parse_u64_opt("poor-balance", arg, 0, CDL_BYRON_MAX_LOVELACE, &s->poor_balance);
-      break;
-    case 's':
-      rc = parse_u64_opt("seed", arg, 0, UINT64_MAX, &s->seed), s->has_seed = true;
-      break;
-    default:
-      rc = cli_usage("genesis create: unknown option");
+  switch (key) {
+  case O_MAGIC:
+    s->protocol_magic = (uint32_t)cli_arg_u64(state, arg, 0, UINT32_MAX), o->have_magic = true;
+    break;
+  case O_K: s->k = cli_arg_u64(state, arg, 1, CDL_BYRON_MAX_K), o->have_k = true; break;
+  case O_SLOT_MS: o->slot_ms = cli_arg_u64(state, arg, 1, 3600000); break;
+  case O_START: s->start_time = (int64_t)cli_arg_u64(state, arg, 0, INT64_MAX); break;
+  case O_KEYS:
+    s->genesis_keys = (uint32_t)cli_arg_u64(state, arg, 1, CDL_LEDGER_MAX_GENESIS_KEYS);
+    o->have_keys = true;
+    break;
+  case O_AVVM_N: s->avvm_entries = (uint32_t)cli_arg_u64(state, arg, 0, 1000000); break;
+  case O_AVVM_L: s->avvm_balance = cli_arg_u64(state, arg, 0, CDL_BYRON_MAX_LOVELACE); break;
+  case O_POOR_N: s->poor_addresses = (uint32_t)cli_arg_u64(state, arg, 0, 1000000); break;
+  case O_POOR_L: s->poor_balance = cli_arg_u64(state, arg, 0, CDL_BYRON_MAX_LOVELACE); break;
+  case O_SEED: s->seed = cli_arg_u64(state, arg, 0, UINT64_MAX), s->has_seed = true; break;
+  default: return 0;
   }
-  return rc;
+  return 1;
 }
 
+static error_t create_option(int key, char *arg, struct argp_state *state) {
+  create_opts *o = state->input;
+  if (create_number(key, arg, state, o)) return 0;
+  switch (key) {
+  case O_OUT_DIR: o->dir = arg; break;
+  case O_PARAMS: o->params = arg; break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (!o->dir) argp_error(state, "--out-dir DIR is required");
+    if (!o->have_magic) argp_error(state, "--protocol-magic N is required");
+    if (!o->have_k) argp_error(state, "--k K is required");
+    if (!o->have_keys) argp_error(state, "--genesis-keys N is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+static const struct argp_option CREATE_OPTIONS[] = {
+    {"out-dir", O_OUT_DIR, "DIR", 0,
+     "the directory to write (required; created if missing, refused if it holds a "
+     "genesis.json)", 0},
+    {"protocol-magic", O_MAGIC, "N", 0, "the network's protocol magic, 0 to 2^32-1 (required)", 0},
+    {"k", O_K, "K", 0, "the security parameter, 1 to 1000000; epochs are 10 K slots (required)", 0},
+    {"genesis-keys", O_KEYS, "N", 0, "genesis (core node) keys, 1 to 255 (required)", 0},
+    {"slot-duration-ms", O_SLOT_MS, "MS", 0,
+     "slot length, 1 to 3600000 ms (default: the protocol parameters', 20000)", 0},
+    {"start-time", O_START, "UNIX", 0, "the system start, in Unix seconds (default: now)", 0},
+    {"avvm-entries", O_AVVM_N, "N", 0, "AVVM (redeem) entries, 0 to 1000000 (default: 0)", 0},
+    {"avvm-balance", O_AVVM_L, "L", 0, "lovelace of each AVVM entry (default: 0)", 0},
+    {"poor-addresses", O_POOR_N, "N", 0,
+     "funded addresses with keys (poor keys), 0 to 1000000 (default: 0)", 0},
+    {"poor-balance", O_POOR_L, "L", 0, "lovelace of each poor address (default: 0)", 0},
+    {"protocol-params", O_PARAMS, "FILE", 0,
+     "protocol parameters as a genesis's blockVersionData (default: mainnet's)", 0},
+    {"seed", O_SEED, "S", 0,
+     "derive every key from S: reproducible and predictable, for tests and devnets only "
+     "(default: the system CSPRNG)", 0},
+    {0}};
+static const struct argp CREATE = {
+    CREATE_OPTIONS, create_option, NULL,
+    "Make a new network (docs/genesis.md): DIR/genesis.json in cardano-node's Byron format and "
+    "a key file per secret (genesis keys, delegate keys and certificates, poor keys, AVVM "
+    "secrets), then read it back and print its summary.\v"
+    "Example:\n  cardinal-cli genesis create --out-dir net --protocol-magic 42 --k 10 \\\n"
+    "    --genesis-keys 7 --poor-addresses 2 --poor-balance 1000000000000",
+    NULL, NULL, NULL};
+
+/* Parses `genesis create`'s options; the parameters file is read after, so
+ * a missing one is an I/O error (exit 3) naming it. */
 static int parse_create(int argc, char **argv, create_opts *o) {
-  static const struct option LONG[] = {{"out-dir", required_argument, 0, 'o'},
-                                       {"protocol-magic", required_argument, 0, 'm'},
-                                       {"k", required_argument, 0, 'k'},
-                                       {"slot-duration-ms", required_argument, 0, 'd'},
-                                       {"start-time", required_argument, 0, 't'},
-                                       {"genesis-keys", required_argument, 0, 'g'},
-                                       {"avvm-entries", required_argument, 0, 'a'},
-                                       {"avvm-balance", required_argument, 0, 'A'},
-                                       {"poor-addresses", required_argument, 0, 'n'},
-                                       {"poor-balance", required_argument, 0, 'N'},
-                                       {"protocol-params", required_argument, 0, 'p'},
-                                       {"seed", required_argument, 0, 's'},
-                                       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   cdl_gen_default_params(&o->spec.params);
   o->spec.start_time = (int64_t)time(NULL);
-  uint64_t slot_ms = 0;
-  optind = 1;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'd') {
-      int rc = parse_u64_opt("slot-duration-ms", optarg, 1, 3600000, &slot_ms);
-      if (rc != EXIT_OK) return rc;
-      continue;
-    }
-    int rc = create_option(c, optarg, o);
-    if (rc != EXIT_OK) return rc;
-  }
-  if (optind != argc || !o->dir || !o->have_magic || !o->have_k || !o->have_keys)
-    return cli_usage(
-        "genesis create: --out-dir, --protocol-magic, --k and --genesis-keys are "
-        "required");
+  int rc = cli_args_parse(&CREATE, argc, argv, o);
+  if (rc != EXIT_OK) return rc;
   if (o->params) {
     cdl_error err = {0};
     if (cdl_gen_params_read(o->params, &o->spec.params, &err) != CDL_OK) return cli_report(&err);
   }
-  if (slot_ms) o->spec.params.slot_duration_ms = slot_ms; /* the flag wins over the file */
+  if (o->slot_ms) o->spec.params.slot_duration_ms = o->slot_ms; /* the flag wins over the file */
   return EXIT_OK;
 }
 
@@ -215,17 +226,41 @@ static json_t *avvm_json(const cdl_gen_dir *d) {
   return list;
 }
 
+static error_t secrets_option(int key, char *arg, struct argp_state *state) {
+  const char **dir = state->input;
+  switch (key) {
+  case O_DIR: *dir = arg; break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (*dir == NULL) argp_error(state, "--dir DIR is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+static const struct argp_option SECRETS_OPTIONS[] = {
+    {"dir", O_DIR, "DIR", 0, "a directory `genesis create` wrote (required)", 0}, {0}};
+static const struct argp SECRETS = {
+    SECRETS_OPTIONS, secrets_option, NULL,
+    "A genesis directory's summary and every key in it: genesis keys numbered by their files "
+    "(with their delegates and certificates), poor keys with their addresses and balances, "
+    "AVVM secrets; every key file must match the genesis.\v"
+    "Example:\n  cardinal-cli genesis print-secrets --dir net",
+    NULL, NULL, NULL};
+
 int genesis_print_secrets(int argc, char **argv) {
-  if (argc != 3 || strcmp(argv[1], "--dir") != 0)
-    return cli_usage("expected: genesis print-secrets --dir DIR");
+  const char *dir = NULL;
+  int rc = cli_args_parse(&SECRETS, argc, argv, &dir);
+  if (rc != EXIT_OK) return rc;
   cdl_error err = {0};
   cdl_gen_dir d;
-  if (cdl_gen_dir_load(argv[2], &d, &err) != CDL_OK) return cli_report(&err);
-  json_t *out = summary(argv[2], &d);
+  if (cdl_gen_dir_load(dir, &d, &err) != CDL_OK) return cli_report(&err);
+  json_t *out = summary(dir, &d);
   json_object_set_new(out, "genesis_keys", genesis_keys_json(&d));
   json_object_set_new(out, "poor", poor_json(&d));
   json_object_set_new(out, "avvm", avvm_json(&d));
-  int rc = cli_print(out, false);
+  rc = cli_print(out, false);
   cdl_gen_dir_free(&d);
   return rc;
 }

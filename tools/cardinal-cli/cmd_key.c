@@ -9,7 +9,7 @@
  *   key to-verification, signing-key-public, signing-key-address: the
  *     key's public half and address (cmd_key_address.c).
  */
-#include <getopt.h>
+#include <argp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,31 +39,47 @@ static bool parse_format(const char *text, cdl_keyfile_format *out) {
   return false;
 }
 
-static int parse_opts(int argc, char **argv, key_opts *o) {
-  static const struct option LONG[] = {{"in", required_argument, 0, 'i'},
-                                       {"out", required_argument, 0, 'o'},
-                                       {"to", required_argument, 0, 't'},
-                                       {0, 0, 0, 0}};
-  int c;
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'i')
-      o->in = optarg;
-    else if (c == 'o')
-      o->out = optarg;
-    else if (c == 't' && parse_format(optarg, &o->to))
-      o->has_to = true;
-    else if (c == 't')
-      return cli_usage("key: --to takes envelope, legacy or raw, not %s", optarg);
-    else
-      return cli_usage("key: unknown or incomplete option '%s'", argv[optind - 1]);
+/* Option keys: above the character range, so none is a short option. */
+enum { O_IN = 0x100, O_OUT, O_TO, O_SECRET };
+
+static error_t migrate_option(int key, char *arg, struct argp_state *state) {
+  key_opts *o = state->input;
+  switch (key) {
+  case O_IN: o->in = arg; break;
+  case O_OUT: o->out = arg; break;
+  case O_TO:
+    if (!parse_format(arg, &o->to))
+      argp_error(state, "--to: takes envelope, legacy or raw, not '%s'", arg);
+    o->has_to = true;
+    break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (o->in == NULL) argp_error(state, "--in FILE is required");
+    if (o->out == NULL) argp_error(state, "--out FILE is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (o->in == NULL || o->out == NULL)
-    return cli_usage("key migrate: --in FILE and --out FILE are required");
-  if (optind != argc) return cli_usage("key migrate: unexpected argument '%s'", argv[optind]);
-  return EXIT_OK;
+  return 0;
+}
+
+static const struct argp_option MIGRATE_OPTIONS[] = {
+    {"in", O_IN, "FILE", 0, "the signing key, in any of the three forms (required)", 0},
+    {"out", O_OUT, "FILE", 0, "the file to write; an existing one is refused (required)", 0},
+    {"to", O_TO, "FORMAT", 0,
+     "envelope (cardano-cli's text envelope), raw (the CBOR key cardano-node's Byron "
+     "--signing-key reads) or legacy (cardano-sl's UserSecret) (default: raw from an envelope, "
+     "else envelope)", 0},
+    {0}};
+static const struct argp MIGRATE = {
+    MIGRATE_OPTIONS, migrate_option, NULL,
+    "Convert a Byron signing key between a cardano-cli text envelope, the bare CBOR key and "
+    "cardano-sl's legacy UserSecret.\v"
+    "Example:\n  cardinal-cli key migrate --in net/delegate-keys.000.skey --out node.key",
+    NULL, NULL, NULL};
+
+static int parse_opts(int argc, char **argv, key_opts *o) {
+  memset(o, 0, sizeof *o);
+  return cli_args_parse(&MIGRATE, argc, argv, o);
 }
 
 static int migrate(const key_opts *o) {
@@ -96,17 +112,34 @@ static int migrate(const key_opts *o) {
 
 /* `key keygen --secret FILE`: a new key from the system's CSPRNG, in the
  * envelope genesis create writes delegate keys in. */
-static int keygen(int argc, char **argv) {
-  static const struct option LONG[] = {{"secret", required_argument, 0, 's'}, {0, 0, 0, 0}};
-  const char *out = NULL;
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c != 's') return cli_usage("key keygen: unknown option '%s'", argv[optind - 1]);
-    out = optarg;
+static error_t keygen_option(int key, char *arg, struct argp_state *state) {
+  const char **out = state->input;
+  switch (key) {
+  case O_SECRET: *out = arg; break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (*out == NULL) argp_error(state, "--secret FILE is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (out == NULL || optind != argc) return cli_usage("key keygen: --secret FILE is required");
+  return 0;
+}
+
+static const struct argp_option KEYGEN_OPTIONS[] = {
+    {"secret", O_SECRET, "FILE", 0, "the key file to write; an existing one is refused (required)",
+     0},
+    {0}};
+static const struct argp KEYGEN = {
+    KEYGEN_OPTIONS, keygen_option, NULL,
+    "A new Byron signing key from the system's CSPRNG, in the text envelope `genesis create` "
+    "writes delegate keys in (mode 0600), as cardano-cli's `byron key keygen`.\v"
+    "Example:\n  cardinal-cli key keygen --secret new.skey",
+    NULL, NULL, NULL};
+
+static int keygen(int argc, char **argv) {
+  const char *out = NULL;
+  int code = cli_args_parse(&KEYGEN, argc, argv, &out);
+  if (code != EXIT_OK) return code;
   struct stat st;
   if (lstat(out, &st) == 0)
     return cli_usage("key keygen: %s already exists; not overwriting it", out);
@@ -127,16 +160,17 @@ static int keygen(int argc, char **argv) {
   return rc != CDL_OK ? cli_report(&err) : cli_print(j, false);
 }
 
-int cmd_key(int argc, char **argv) {
-  if (argc >= 2 && strcmp(argv[1], "keygen") == 0) return keygen(argc - 1, argv + 1);
-  if (argc >= 2 && (strcmp(argv[1], "to-verification") == 0 ||
-                    strcmp(argv[1], "signing-key-public") == 0 ||
-                    strcmp(argv[1], "signing-key-address") == 0))
-    return key_public(argc - 1, argv + 1); /* cmd_key_address.c */
-  if (argc < 2 || strcmp(argv[1], "migrate") != 0)
-    return cli_usage("key: expected keygen, migrate, to-verification, signing-key-public or "
-                     "signing-key-address");
+static int run_migrate(int argc, char **argv) {
   key_opts o;
-  int rc = parse_opts(argc - 1, argv + 1, &o);
+  int rc = parse_opts(argc, argv, &o);
   return rc != EXIT_OK ? rc : migrate(&o);
 }
+
+static const cli_verb KEY_VERBS[] = {
+    {"keygen", NULL, "a new Byron signing key", keygen},
+    {"migrate", NULL, "a signing key to another file format", run_migrate},
+    {"to-verification", NULL, "a signing key's verification key file", key_to_verification},
+    {"signing-key-public", NULL, "a signing key's key hash and public key",
+     key_signing_key_public},
+    {"signing-key-address", NULL, "a signing key's bootstrap address", key_signing_key_address}};
+const cli_noun CLI_KEY = CLI_NOUN("key", KEY_VERBS);

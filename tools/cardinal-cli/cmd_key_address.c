@@ -16,7 +16,7 @@
  * cardano-cli's --byron-formats / --byron-legacy-formats are accepted and
  * ignored: every key file form is recognised by its content.
  */
-#include <getopt.h>
+#include <argp.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,43 +27,105 @@
 #include "cli.h"
 
 typedef struct key_opts {
+  const struct argp *verb; /* the verb's parser: TO_VERIFICATION, PUBLIC, ADDRESS or BUILD */
   const char *secret, *to, *vkey;
   uint64_t magic;
   bool has_magic, mainnet, envelope;
 } key_opts;
 
-static int parse_key_opts(const char *what, int argc, char **argv, key_opts *o) {
-  static const struct option LONG[] = {{"secret", required_argument, 0, 's'},
-                                       {"to", required_argument, 0, 't'},
-                                       {"verification-key-file", required_argument, 0, 'v'},
-                                       {"text-envelope", no_argument, 0, 'e'},
-                                       {"mainnet", no_argument, 0, 'M'},
-                                       {"testnet-magic", required_argument, 0, 'm'},
-                                       {"byron-formats", no_argument, 0, 'f'},
-                                       {"byron-legacy-formats", no_argument, 0, 'f'},
-                                       {0, 0, 0, 0}};
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 's')
-      o->secret = optarg;
-    else if (c == 't')
-      o->to = optarg;
-    else if (c == 'v')
-      o->vkey = optarg;
-    else if (c == 'e')
-      o->envelope = true;
-    else if ((c == 'M' || c == 'm') &&
-             cli_network_option(c == 'm' ? optarg : NULL, &o->has_magic, &o->magic))
-      o->mainnet = c == 'M'; /* not --testnet-magic 764824073: that one has the attribute */
-    else if (c != 'f')
-      return cli_usage("%s: bad, repeated or unknown option '%s'", what, argv[optind - 1]);
+/* Option keys: above the character range, so none is a short option. */
+enum { O_SECRET = 0x100, O_TO, O_VKEY, O_ENVELOPE, O_MAINNET, O_MAGIC, O_BYRON_FORMATS };
+
+static const struct argp TO_VERIFICATION, PUBLIC, ADDRESS, BUILD;
+
+/* What each verb cannot do without. */
+static void require_options(struct argp_state *state, const key_opts *o) {
+  const struct argp *verb = o->verb;
+  if (verb == &BUILD && o->vkey == NULL)
+    argp_error(state, "--verification-key-file FILE is required");
+  if (verb != &BUILD && o->secret == NULL) argp_error(state, "--secret FILE is required");
+  if (verb == &TO_VERIFICATION && o->to == NULL) argp_error(state, "--to FILE is required");
+  if ((verb == &ADDRESS || verb == &BUILD) && !o->has_magic)
+    argp_error(state, "--testnet-magic N or --mainnet is required");
+}
+
+static error_t key_option(int key, char *arg, struct argp_state *state) {
+  key_opts *o = state->input;
+  switch (key) {
+  case O_SECRET: o->secret = arg; break;
+  case O_TO: o->to = arg; break;
+  case O_VKEY: o->vkey = arg; break;
+  case O_ENVELOPE: o->envelope = true; break;
+  case O_MAINNET:
+  case O_MAGIC:
+    if (o->has_magic) argp_error(state, "give --testnet-magic N or --mainnet, once");
+    o->magic = key == O_MAINNET ? CLI_MAINNET_MAGIC : cli_arg_u64(state, arg, 0, UINT32_MAX);
+    o->mainnet = key == O_MAINNET; /* not --testnet-magic 764824073: that one has the attribute */
+    o->has_magic = true;
+    break;
+  case O_BYRON_FORMATS: break; /* every key file form is recognised by its content */
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END: require_options(state, o); break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc)
-    return cli_usage("%s: unexpected argument '%s'", what, argv[optind]);
-  return EXIT_OK;
+  return 0;
+}
+
+#define OPT_SECRET                                                                              \
+  {"secret", O_SECRET, "FILE", 0,                                                               \
+   "the signing key: an envelope, raw CBOR or legacy UserSecret (required)", 0}
+#define OPT_BYRON_FORMATS                                                                       \
+  {"byron-formats", O_BYRON_FORMATS, NULL, 0,                                                   \
+   "cardano-cli's; accepted and ignored (the form is read from the file)", 0},                  \
+      {"byron-legacy-formats", O_BYRON_FORMATS, NULL, 0, "the same", 0}
+#define OPT_NETWORK                                                                             \
+  {"testnet-magic", O_MAGIC, "N", 0,                                                            \
+   "a testnet: the address carries the network-magic attribute N (this or --mainnet is "       \
+   "required)", 0},                                                                             \
+      {"mainnet", O_MAINNET, NULL, 0, "mainnet: no network-magic attribute", 0}
+
+static const struct argp_option TO_VERIFICATION_OPTIONS[] = {
+    OPT_SECRET,
+    {"to", O_TO, "FILE", 0, "the verification key file to write; an existing one is refused "
+     "(required)", 0},
+    {"text-envelope", O_ENVELOPE, NULL, 0,
+     "write a text envelope (default: the Base64 text, as cardano-cli's byron commands)", 0},
+    OPT_BYRON_FORMATS, {0}};
+static const struct argp TO_VERIFICATION = {
+    TO_VERIFICATION_OPTIONS, key_option, NULL,
+    "Write a signing key's verification key (public key and chain code, 64 bytes) as "
+    "cardano-cli's `byron key to-verification` does.\v"
+    "Example:\n  cardinal-cli key to-verification --secret alice.skey --to alice.vkey",
+    NULL, NULL, NULL};
+static const struct argp_option PUBLIC_OPTIONS[] = {OPT_SECRET, OPT_BYRON_FORMATS, {0}};
+static const struct argp PUBLIC = {
+    PUBLIC_OPTIONS, key_option, NULL,
+    "A signing key's key hash (the stakeholder id), public key in Base64 and in hex, as "
+    "cardano-cli's `signing-key-public` shows them.\v"
+    "Example:\n  cardinal-cli key signing-key-public --secret alice.skey",
+    NULL, NULL, NULL};
+static const struct argp_option ADDRESS_OPTIONS[] = {OPT_SECRET, OPT_NETWORK, OPT_BYRON_FORMATS,
+                                                     {0}};
+static const struct argp ADDRESS = {
+    ADDRESS_OPTIONS, key_option, NULL,
+    "A signing key's bootstrap address in Base58, as cardano-cli's `signing-key-address` makes "
+    "it: with --testnet-magic it always carries the magic attribute.\v"
+    "Example:\n  cardinal-cli key signing-key-address --testnet-magic 42 --secret alice.skey",
+    NULL, NULL, NULL};
+static const struct argp_option BUILD_OPTIONS[] = {
+    {"verification-key-file", O_VKEY, "FILE", 0,
+     "the verification key: Base64 text, an envelope, or a signing key file (required)", 0},
+    OPT_NETWORK, OPT_BYRON_FORMATS, {0}};
+static const struct argp BUILD = {
+    BUILD_OPTIONS, key_option, NULL,
+    "A verification key's Byron bootstrap address, as `key signing-key-address` prints it.\v"
+    "Example:\n  cardinal-cli address build --verification-key-file alice.vkey \\\n"
+    "    --testnet-magic 42",
+    NULL, NULL, NULL};
+
+static int parse_key_opts(const struct argp *ap, int argc, char **argv, key_opts *o) {
+  *o = (key_opts){.verb = ap};
+  return cli_args_parse(ap, argc, argv, o);
 }
 
 /* {"address", "network_magic", "key_hash"} of the key |xpub|. */
@@ -97,8 +159,6 @@ static int read_public_half(const char *secret, uint8_t xpub[64]) {
 }
 
 static int to_verification(const key_opts *o, const uint8_t xpub[64]) {
-  if (o->to == NULL)
-    return cli_usage("key to-verification: --secret F and --to F are required");
   int code = cli_refuse_existing("key to-verification", o->to);
   if (code != EXIT_OK)
     return code;
@@ -124,36 +184,39 @@ static json_t *public_json(const uint8_t xpub[64]) {
                    "public_key", cdl_json_hex(xpub, 64));
 }
 
-int key_public(int argc, char **argv) {
-  char what[64];
-  snprintf(what, sizeof what, "key %s", argv[0]);
+/* Parses a key verb's options and reads its --secret's public half. */
+static int read_key(const struct argp *ap, int argc, char **argv, key_opts *o,
+                    uint8_t xpub[64]) {
+  int code = parse_key_opts(ap, argc, argv, o);
+  return code != EXIT_OK ? code : read_public_half(o->secret, xpub);
+}
+
+int key_to_verification(int argc, char **argv) {
   key_opts o;
-  int code = parse_key_opts(what, argc, argv, &o);
-  if (code != EXIT_OK)
-    return code;
-  if (o.secret == NULL || o.vkey != NULL)
-    return cli_usage("%s: --secret FILE is required", what);
-  bool address = strcmp(argv[0], "signing-key-address") == 0;
-  if (address && !o.has_magic)
-    return cli_usage("%s: --testnet-magic N or --mainnet is required", what);
   uint8_t xpub[64];
-  if ((code = read_public_half(o.secret, xpub)) != EXIT_OK)
-    return code;
-  if (strcmp(argv[0], "to-verification") == 0)
-    return to_verification(&o, xpub);
-  if (address)
-    return cli_print(address_json(xpub, !o.mainnet, o.magic), false);
-  return cli_print(public_json(xpub), false);
+  int code = read_key(&TO_VERIFICATION, argc, argv, &o, xpub);
+  return code != EXIT_OK ? code : to_verification(&o, xpub);
+}
+
+int key_signing_key_public(int argc, char **argv) {
+  key_opts o;
+  uint8_t xpub[64];
+  int code = read_key(&PUBLIC, argc, argv, &o, xpub);
+  return code != EXIT_OK ? code : cli_print(public_json(xpub), false);
+}
+
+int key_signing_key_address(int argc, char **argv) {
+  key_opts o;
+  uint8_t xpub[64];
+  int code = read_key(&ADDRESS, argc, argv, &o, xpub);
+  return code != EXIT_OK ? code : cli_print(address_json(xpub, !o.mainnet, o.magic), false);
 }
 
 int address_build(int argc, char **argv) {
   key_opts o;
-  int code = parse_key_opts("address build", argc, argv, &o);
+  int code = parse_key_opts(&BUILD, argc, argv, &o);
   if (code != EXIT_OK)
     return code;
-  if (o.vkey == NULL || !o.has_magic || o.secret || o.to)
-    return cli_usage("address build: --verification-key-file F and (--testnet-magic N | "
-                     "--mainnet) are required");
   uint8_t xpub[64];
   cdl_error err = {0};
   if (cdl_keyfile_read_verification(o.vkey, xpub, &err) != CDL_OK)
