@@ -131,6 +131,7 @@ typedef struct cli_noun {
 extern const cli_noun *const CLI_NOUNS[];
 extern const size_t CLI_N_NOUNS;
 extern const cli_noun CLI_DB;
+extern const cli_noun CLI_SYNC, CLI_DEVNET, CLI_TXGEN;
 
 struct argp;
 struct argp_state;
@@ -158,11 +159,8 @@ int cmd_tx(int argc, char **argv);
 int cmd_address(int argc, char **argv);
 int cmd_chain(int argc, char **argv);
 int cmd_key(int argc, char **argv);
-int cmd_sync(int argc, char **argv);
-int cmd_devnet(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
-int cmd_txgen(int argc, char **argv);
 int cmd_delegation(int argc, char **argv);
 int cmd_governance(int argc, char **argv);
 int cmd_live(int argc, char **argv);
