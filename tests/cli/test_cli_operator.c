@@ -5,7 +5,9 @@
  * unreadable config as an I/O error (exit 3) naming the path, genesis
  * print-secrets numbered by file, chain generate refusing a PBFT threshold
  * its round-robin signers cannot meet, and start.sh reporting a node that
- * exits while it starts.
+ * exits while it starts; the options of sync, devnet, txgen, cardinal-node
+ * and cardinal-sim, each in its --help with its default and an example,
+ * and a bad one refused by name.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -273,6 +275,120 @@ static void test_start_sh_reports_an_exited_node(void **state) {
   shell_ok("rm -rf %s", dir);
 }
 
+/* `--help` of a command: exit 0, its usage line, a default, an example,
+ * and every option in |options| (a NULL-ended list). */
+static void expect_help(const char *program, const char *command, const char *usage,
+                        const char *const *options) {
+  char args[256];
+  snprintf(args, sizeof args, "%s --help", command);
+  assert_int_equal(run_program(program, args), 0);
+  if (strncmp(stdout_buf, usage, strlen(usage)) != 0) fail_msg("usage: %.200s", stdout_buf);
+  assert_non_null(strstr(stdout_buf, "(default: "));
+  assert_non_null(strstr(stdout_buf, "\nExample"));
+  for (size_t i = 0; options[i] != NULL; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "  --%s", options[i]);
+    if (strstr(stdout_buf, want) == NULL) fail_msg("%s --help omits --%s", command, options[i]);
+  }
+}
+
+/* A usage error: exit 2, |said| (the option named) on stderr. */
+static void expect_usage_error(const char *program, const char *args, const char *said) {
+  assert_int_equal(run_program(program, args), 2);
+  expect_said(said);
+}
+
+/* Runs the example `--help` printed (in stdout_buf), its continuation
+ * lines joined, in |dir| with |program| for its first word; its exit code. */
+static int run_example(const char *program, const char *dir) {
+  const char *start = strstr(stdout_buf, "Example:\n  ");
+  assert_non_null(start);
+  start += strlen("Example:\n  ");
+  char example[1024] = "", *out = example;
+  for (const char *p = start; *p && !(p[0] == '\n' && p[-1] != '\\'); p++) {
+    if (p[0] == '\\' && p[1] == '\n') p++;
+    else if (out < example + sizeof example - 1) *out++ = *p;
+  }
+  *out = '\0';
+  const char *rest = strchr(example, ' ');
+  assert_non_null(rest);
+  char cd[512];
+  snprintf(cd, sizeof cd, "cd %s && %s", dir, program);
+  return run_program(cd, rest + 1);
+}
+
+/* Every option of sync, devnet create and watch, txgen, cardinal-node run
+ * and serve and cardinal-sim in its --help with a default and an example
+ * (the runnable ones run), and a bad value refused naming its option. */
+static void test_options_and_help(void **state) {
+  (void)state;
+  static const char *const SYNC[] = {"from", "db", "config", "genesis-dir", "genesis",
+                                     "pbft-threshold", "pipeline", "batch", "follow",
+                                     "no-signatures", "log-level", NULL};
+  static const char *const CREATE[] = {"dir", "core-nodes", "relays", "slot-ms", "k",
+                                       "base-port", "metrics-base-port", "poor-addresses",
+                                       "start-delay-s", "protocol-magic", "pbft-threshold", NULL};
+  static const char *const WATCH[] = {"dir", "follow", "blocks", "json", NULL};
+  static const char *const TXGEN[] = {"socket-path", "genesis-dir", "tps", "duration-s",
+                                      "first-key", "keys", "wait-s", "testnet-magic",
+                                      "mainnet", NULL};
+  static const char *const RUN[] = {"config", "topology", "database-path", "socket-path",
+                                    "host-addr", "port", "delegation-certificate",
+                                    "signing-key", "signing-record", "metrics-port",
+                                    "metrics-host", "log-level", "log-file", "max-connections",
+                                    "max-local-connections", "write-timeout", NULL};
+  static const char *const SERVE[] = {"db", "host", "port", "socket-path", "max-connections",
+                                      "max-local-connections", "write-timeout",
+                                      "mempool-capacity", "mempool-ttl", "log-level", NULL};
+  static const char *const SIM[] = {"scenario", "random", "seed", "seeds", "trace", "report",
+                                    "quiet", "log", "print-scenario", "cores", "relays",
+                                    "slots", "k", "topology", "txs", "broken", NULL};
+  expect_help(CDL_CLI, "sync", "Usage: cardinal-cli sync [OPTION", SYNC);
+  expect_help(CDL_CLI, "devnet watch", "Usage: cardinal-cli devnet watch [OPTION", WATCH);
+  expect_help(CDL_CLI, "txgen", "Usage: cardinal-cli txgen [OPTION", TXGEN);
+  expect_help(CDL_NODE, "run", "Usage: cardinal-node run [OPTION", RUN);
+  expect_help(CDL_NODE, "serve", "Usage: cardinal-node serve [OPTION", SERVE);
+  expect_help(CDL_SIM, "", "Usage: cardinal-sim [OPTION", SIM);
+  assert_int_equal(run_example(CDL_SIM, "/tmp"), 0);
+  assert_non_null(strstr(stdout_buf, "\"ok\":true"));
+  char dir[] = "/tmp/cdl-cli-help-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  expect_help(CDL_CLI, "devnet create", "Usage: cardinal-cli devnet create [OPTION", CREATE);
+  assert_int_equal(run_example(CDL_CLI, dir), 0);
+  json_t *made = parse(stdout_buf); /* the default devnet: 3 core nodes, a relay on 30003 */
+  assert_int_equal(num(json_array_get(json_object_get(made, "nodes"), 3), "port"), 30003);
+  json_decref(made);
+  shell_ok("rm -rf %s", dir);
+  /* The node's list of commands, and where its metrics go. */
+  assert_int_equal(run_program(CDL_NODE, "--help"), 0);
+  assert_non_null(strstr(stdout_buf, "cardinal-node serve --db DIR"));
+  assert_non_null(strstr(stdout_buf, "hasPrometheus"));
+  assert_non_null(strstr(stdout_buf, "--metrics-port 0\nturns it off"));
+  assert_int_equal(run_program(CDL_NODE, "frobnicate"), 2);
+  expect_said("unknown command 'frobnicate'");
+  /* Each refusal names the option. */
+  expect_usage_error(CDL_CLI, "sync --from h:1 --db d --pipeline 0",
+                     "--pipeline: '0' is not a whole number from 1 to 1000");
+  expect_usage_error(CDL_CLI, "sync --from nohost --db d", "--from: 'nohost' is not HOST:PORT");
+  expect_usage_error(CDL_CLI, "sync --from h:1", "--db DIR is required");
+  expect_usage_error(CDL_CLI, "sync --from h:1 --db d --log-level Loud", "--log-level: 'Loud'");
+  expect_usage_error(CDL_CLI, "devnet create --dir d --core-nodes 8", "--core-nodes: '8'");
+  expect_usage_error(CDL_CLI, "devnet watch --dir d --follow 32", "--follow: '32'");
+  expect_usage_error(CDL_CLI, "devnet watch", "--dir DIR is required");
+  expect_usage_error(CDL_CLI, "txgen --socket-path s --genesis-dir g --tps 0", "--tps: '0'");
+  expect_usage_error(CDL_CLI, "txgen --socket-path s", "--genesis-dir DIR is required");
+  expect_usage_error(CDL_CLI, "txgen --genesis-dir g --bogus", "unrecognized option '--bogus'");
+  expect_usage_error(CDL_NODE, "run --port 70000", "--port: '70000' is not a whole number");
+  expect_usage_error(CDL_NODE, "run --config c", "--topology FILE is required");
+  expect_usage_error(CDL_NODE, "run --config c --topology t --database-path d --socket-path s "
+                     "--signing-key k", "needs both --delegation-certificate and --signing-key");
+  expect_usage_error(CDL_NODE, "serve --db d --write-timeout 0", "--write-timeout: '0'");
+  expect_usage_error(CDL_NODE, "serve --db d extra", "unexpected argument 'extra'");
+  expect_usage_error(CDL_SIM, "--seeds 0", "--seeds: '0' is not a whole number");
+  expect_usage_error(CDL_SIM, "--topology cube", "--topology: bad value 'cube'");
+  expect_usage_error(CDL_SIM, "--random --scenario s", "exclude each other");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_version_and_help),
@@ -280,6 +396,7 @@ int main(void) {
       cmocka_unit_test(test_print_secrets_by_file),
       cmocka_unit_test(test_chain_generate_refuses_a_stalling_threshold),
       cmocka_unit_test(test_start_sh_reports_an_exited_node),
+      cmocka_unit_test(test_options_and_help),
   };
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

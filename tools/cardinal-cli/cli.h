@@ -131,6 +131,7 @@ typedef struct cli_noun {
 extern const cli_noun *const CLI_NOUNS[];
 extern const size_t CLI_N_NOUNS;
 extern const cli_noun CLI_DB;
+extern const cli_noun CLI_SYNC, CLI_DEVNET, CLI_TXGEN;
 extern const cli_noun CLI_GENESIS, CLI_BLOCK, CLI_CHAIN, CLI_KEY, CLI_ADDRESS;
 /* Their verbs kept in a second file (a cli_verb's run: argv[0] is the
  * command's full name). */
@@ -164,11 +165,8 @@ const char *cli_arg_name(const struct argp_state *state);
 extern const struct argp CLI_NODE_ARGP;
 
 int cmd_tx(int argc, char **argv);
-int cmd_sync(int argc, char **argv);
-int cmd_devnet(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_submit(int argc, char **argv);
-int cmd_txgen(int argc, char **argv);
 int cmd_delegation(int argc, char **argv);
 int cmd_governance(int argc, char **argv);
 int cmd_live(int argc, char **argv);

@@ -13,8 +13,10 @@
  * and delegation-cert.I.json). The PBFT threshold is 1/N + 0.2 (at most 1),
  * so the chain goes on with a core node down. The genesis starts a few
  * seconds after creation; a later start just begins at a later slot.
+ * Also the devnet noun's verbs (`watch` is in cmd_devnet_watch.c); the
+ * options and --help are argp's (options.c).
  */
-#include <getopt.h>
+#include <argp.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -35,19 +37,89 @@ typedef struct devnet_opts {
   double threshold;
 } devnet_opts;
 
+/* Option keys: above the character range, so none is a short option. */
+enum {
+  O_DIR = 0x100,
+  O_CORES,
+  O_RELAYS,
+  O_SLOT_MS,
+  O_K,
+  O_BASE_PORT,
+  O_METRICS_BASE,
+  O_POOR,
+  O_START_DELAY,
+  O_MAGIC,
+  O_THRESHOLD
+};
+
+static const struct argp_option CREATE_OPTIONS[] = {
+    {"dir", O_DIR, "DIR", 0, "the new directory to make it in (required)", 0},
+    {"core-nodes", O_CORES, "N", 0, "core nodes, 1 to 7, one genesis key each (default: 3)", 0},
+    {"relays", O_RELAYS, "N", 0, "relays, 0 to 25 (default: 1)", 0},
+    {"slot-ms", O_SLOT_MS, "MS", 0, "the slot length, 100 to 600000 ms (default: 1000)", 0},
+    {"k", O_K, "K", 0, "the security parameter, 1 to 100000 (default: 10)", 0},
+    {"base-port", O_BASE_PORT, "P", 0, "node I listens on P + I, 1024 to 65000 (default: 30000)",
+     0},
+    {"metrics-base-port", O_METRICS_BASE, "P", 0,
+     "node I serves metrics on P + I, 1024 to 65000 (default: --base-port + 100)", 0},
+    {"poor-addresses", O_POOR, "N", 0,
+     "genesis addresses of 1,000,000 ADA each for transaction load, 1 to 100000 (default: 1000)",
+     0},
+    {"start-delay-s", O_START_DELAY, "S", 0,
+     "the genesis starts S seconds after creation, 0 to 86400 (default: 5)", 0},
+    {"protocol-magic", O_MAGIC, "M", 0,
+     "the network's protocol magic, 0 to 4294967295 (default: 42)", 0},
+    {"pbft-threshold", O_THRESHOLD, "T", 0,
+     "the PBFT signer threshold, above 0 and at most 1 (default: 1/N + 0.2, at most 1)", 0},
+    {0}};
+
+/* The ports of every node must fit: node I on base + I, metrics likewise. */
+static void check_ports(struct argp_state *state, devnet_opts *o) {
+  if (o->metrics_base == 0) o->metrics_base = o->base_port + 100;
+  uint64_t last = o->cores + o->relays - 1;
+  if (o->base_port + last > 65535)
+    argp_error(state, "--base-port %llu: the ports of %llu nodes must end by 65535",
+               (unsigned long long)o->base_port, (unsigned long long)last + 1);
+  if (o->metrics_base + last > 65535)
+    argp_error(state, "--metrics-base-port %llu: the ports of %llu nodes must end by 65535",
+               (unsigned long long)o->metrics_base, (unsigned long long)last + 1);
+}
+
+static error_t create_option(int key, char *arg, struct argp_state *state) {
+  devnet_opts *o = state->input;
+  switch (key) {
+  case O_DIR: o->dir = arg; break;
+  case O_CORES: o->cores = cli_arg_u64(state, arg, 1, 7); break;
+  case O_RELAYS: o->relays = cli_arg_u64(state, arg, 0, DEVNET_MAX_NODES - 7); break;
+  case O_SLOT_MS: o->slot_ms = cli_arg_u64(state, arg, 100, 600000); break;
+  case O_K: o->k = cli_arg_u64(state, arg, 1, 100000); break;
+  case O_BASE_PORT: o->base_port = cli_arg_u64(state, arg, 1024, 65000); break;
+  case O_METRICS_BASE: o->metrics_base = cli_arg_u64(state, arg, 1024, 65000); break;
+  case O_POOR: o->poor = cli_arg_u64(state, arg, 1, 100000); break;
+  case O_START_DELAY: o->start_delay = cli_arg_u64(state, arg, 0, 86400); break;
+  case O_MAGIC: o->magic = cli_arg_u64(state, arg, 0, UINT32_MAX); break;
+  case O_THRESHOLD: o->threshold = cli_arg_fraction(state, arg); break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (o->dir == NULL) argp_error(state, "--dir DIR is required");
+    check_ports(state, o);
+    if (o->threshold == 0) o->threshold = 1.0 / (double)o->cores + 0.2;
+    if (o->threshold > 1) o->threshold = 1;
+    break;
+  default: return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+static const struct argp CREATE = {
+    CREATE_OPTIONS, create_option, NULL,
+    "Make everything a local network of core nodes and relays needs under a new directory: "
+    "the genesis and its keys, each node's config.json and topology.json, start.sh (starts "
+    "every node; Ctrl-C stops them) and devnet.json (printed).\v"
+    "Example:\n  cardinal-cli devnet create --dir ./devnet --core-nodes 3 --relays 1",
+    NULL, NULL, NULL};
+
 static int parse_opts(int argc, char **argv, devnet_opts *o) {
-  static const struct option LONG[] = {{"dir", required_argument, 0, 'd'},
-                                       {"core-nodes", required_argument, 0, 'c'},
-                                       {"relays", required_argument, 0, 'r'},
-                                       {"slot-ms", required_argument, 0, 's'},
-                                       {"k", required_argument, 0, 'k'},
-                                       {"base-port", required_argument, 0, 'p'},
-                                       {"metrics-base-port", required_argument, 0, 'm'},
-                                       {"poor-addresses", required_argument, 0, 'n'},
-                                       {"start-delay-s", required_argument, 0, 'D'},
-                                       {"protocol-magic", required_argument, 0, 'M'},
-                                       {"pbft-threshold", required_argument, 0, 't'},
-                                       {0, 0, 0, 0}};
   *o = (devnet_opts){.cores = 3,
                      .relays = 1,
                      .slot_ms = 1000,
@@ -57,47 +129,7 @@ static int parse_opts(int argc, char **argv, devnet_opts *o) {
                      .poor = 1000,
                      .start_delay = 5,
                      .magic = 42};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    bool ok = true;
-    if (c == 'd')
-      o->dir = optarg;
-    else if (c == 'c')
-      ok = cli_parse_u64(optarg, 1, 7, &o->cores);
-    else if (c == 'r')
-      ok = cli_parse_u64(optarg, 0, DEVNET_MAX_NODES - 7, &o->relays);
-    else if (c == 's')
-      ok = cli_parse_u64(optarg, 100, 600000, &o->slot_ms);
-    else if (c == 'k')
-      ok = cli_parse_u64(optarg, 1, 100000, &o->k);
-    else if (c == 'p')
-      ok = cli_parse_u64(optarg, 1024, 65000, &o->base_port);
-    else if (c == 'm')
-      ok = cli_parse_u64(optarg, 1024, 65000, &o->metrics_base);
-    else if (c == 'n')
-      ok = cli_parse_u64(optarg, 1, 100000, &o->poor);
-    else if (c == 'D')
-      ok = cli_parse_u64(optarg, 0, 86400, &o->start_delay);
-    else if (c == 'M')
-      ok = cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic);
-    else if (c == 't')
-      ok = cli_parse_fraction(optarg, &o->threshold);
-    else
-      ok = false;
-    if (!ok) return cli_usage("devnet create: bad or unknown option '%s'", argv[optind - 1]);
-  }
-  if (optind < argc) return cli_usage("devnet create: unexpected argument '%s'", argv[optind]);
-  if (o->dir == NULL) return cli_usage("devnet create: --dir DIR is required");
-  if (o->metrics_base == 0) o->metrics_base = o->base_port + 100;
-  uint64_t last = o->cores + o->relays - 1;
-  if (o->base_port + last > 65535 || o->metrics_base + last > 65535)
-    return cli_usage("devnet create: ports %llu.. and metrics ports %llu.. must end by 65535",
-                     (unsigned long long)o->base_port, (unsigned long long)o->metrics_base);
-  if (o->threshold == 0) o->threshold = 1.0 / (double)o->cores + 0.2;
-  if (o->threshold > 1) o->threshold = 1;
-  return EXIT_OK;
+  return cli_args_parse(&CREATE, argc, argv, o);
 }
 
 static int write_json(const char *path, json_t *v, cdl_error *err) {
@@ -287,7 +319,7 @@ static int make_genesis(const devnet_opts *o, cdl_gen_dir *g, cdl_error *err) {
   return rc;
 }
 
-int devnet_create(int argc, char **argv) {
+static int devnet_create(int argc, char **argv) {
   devnet_opts o;
   int code = parse_opts(argc, argv, &o);
   if (code != EXIT_OK) return code;
@@ -318,8 +350,7 @@ int devnet_create(int argc, char **argv) {
   return cli_print(sum, false);
 }
 
-int cmd_devnet(int argc, char **argv) {
-  if (argc >= 2 && strcmp(argv[1], "create") == 0) return devnet_create(argc - 1, argv + 1);
-  if (argc >= 2 && strcmp(argv[1], "watch") == 0) return devnet_watch(argc - 1, argv + 1);
-  return cli_usage("expected: devnet create --dir DIR ... | devnet watch --dir DIR ...");
-}
+static const cli_verb DEVNET_VERBS[] = {
+    {"create", NULL, "a local network's genesis, keys, configs and start.sh", devnet_create},
+    {"watch", NULL, "a row per block of a running devnet, every node's tip", devnet_watch}};
+const cli_noun CLI_DEVNET = CLI_NOUN("devnet", DEVNET_VERBS);

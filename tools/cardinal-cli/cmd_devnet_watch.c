@@ -11,8 +11,9 @@
  * again. It runs until SIGINT/SIGTERM, or N rows with --blocks.
  * The nodes and sockets come from DIR/devnet.json (devnet create), read as
  * untrusted input; slots and forgers from DIR/genesis/genesis.json.
+ * Its options and --help are argp's (options.c).
  */
-#include <getopt.h>
+#include <argp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -49,33 +50,48 @@ typedef struct watch {
   uint64_t rows, total_txs;
 } watch;
 
-static int parse_opts(int argc, char **argv, watch_opts *o) {
-  static const struct option LONG[] = {{"dir", required_argument, 0, 'd'},
-                                       {"follow", required_argument, 0, 'f'},
-                                       {"blocks", required_argument, 0, 'b'},
-                                       {"json", no_argument, 0, 'j'},
-                                       {0, 0, 0, 0}};
-  *o = (watch_opts){0};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    bool ok = true;
-    if (c == 'd')
-      o->dir = optarg;
-    else if (c == 'f')
-      ok = o->has_follow = cli_parse_u64(optarg, 0, WATCH_MAX_NODES - 1, &o->follow);
-    else if (c == 'b')
-      ok = cli_parse_u64(optarg, 1, UINT32_MAX, &o->blocks);
-    else if (c == 'j')
-      o->json = true;
-    else
-      ok = false;
-    if (!ok) return cli_usage("devnet watch: bad or unknown option '%s'", argv[optind - 1]);
+/* Option keys: above the character range, so none is a short option. */
+enum { O_DIR = 0x100, O_FOLLOW, O_BLOCKS, O_JSON };
+
+static const struct argp_option WATCH_OPTIONS[] = {
+    {"dir", O_DIR, "DIR", 0, "the devnet's directory, as devnet create made it (required)", 0},
+    {"follow", O_FOLLOW, "I", 0, "the node whose chain is followed, 0 to 31 (default: the last "
+     "node, a relay when there is one)", 0},
+    {"blocks", O_BLOCKS, "N", 0, "stop after N rows, 1 to 4294967295 (default: until "
+     "SIGINT/SIGTERM)", 0},
+    {"json", O_JSON, NULL, 0, "each row as one JSON line (default: a table)", 0},
+    {0}};
+
+static error_t watch_option(int key, char *arg, struct argp_state *state) {
+  watch_opts *o = state->input;
+  switch (key) {
+  case O_DIR: o->dir = arg; break;
+  case O_FOLLOW:
+    o->follow = cli_arg_u64(state, arg, 0, WATCH_MAX_NODES - 1);
+    o->has_follow = true;
+    break;
+  case O_BLOCKS: o->blocks = cli_arg_u64(state, arg, 1, UINT32_MAX); break;
+  case O_JSON: o->json = true; break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (o->dir == NULL) argp_error(state, "--dir DIR is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc) return cli_usage("devnet watch: unexpected argument '%s'", argv[optind]);
-  if (o->dir == NULL) return cli_usage("devnet watch: --dir DIR is required");
-  return EXIT_OK;
+  return 0;
+}
+
+static const struct argp WATCH = {
+    WATCH_OPTIONS, watch_option, NULL,
+    "The live view of a running devnet: a row per block that node I adopts (slot, block number, "
+    "the core node that forged it, its transactions and the running total), then every node's "
+    "tip or \"down\". Nodes may stop and start meanwhile.\v"
+    "Example:\n  cardinal-cli devnet watch --dir ./devnet --blocks 10",
+    NULL, NULL, NULL};
+
+static int parse_opts(int argc, char **argv, watch_opts *o) {
+  *o = (watch_opts){0};
+  return cli_args_parse(&WATCH, argc, argv, o);
 }
 
 /* A node name from devnet.json becomes part of a path: letters, digits

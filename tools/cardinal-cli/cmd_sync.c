@@ -10,9 +10,10 @@
  * from a node config as cardinal-node reads it (docs/node.md
  * "Configuration"), --genesis and --pbft-threshold overriding it; a
  * database built with other settings is refused (exit 2,
- * docs/storage.md "Identity files").
+ * docs/storage.md "Identity files"). Its options and --help are argp's
+ * (options.c).
  */
-#include <getopt.h>
+#include <argp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ typedef struct sync_opts {
   const char *config, *genesis_dir;
   char host[256];
   uint64_t port, pipeline, batch;
-  bool follow;
+  bool follow, has_from;
   cdl_log_level level;
 } sync_opts;
 
@@ -54,57 +55,92 @@ static bool parse_from(const char *text, sync_opts *o) {
   return cli_parse_u64(colon + 1, 1, 65535, &o->port);
 }
 
+/* Option keys: above the character range, so none is a short option. */
+enum {
+  O_FROM = 0x100,
+  O_DB,
+  O_CONFIG,
+  O_GENESIS_DIR,
+  O_GENESIS,
+  O_THRESHOLD,
+  O_PIPELINE,
+  O_BATCH,
+  O_FOLLOW,
+  O_NO_SIGS,
+  O_LOG_LEVEL
+};
+
+static const struct argp_option SYNC_OPTIONS[] = {
+    {"from", O_FROM, "HOST:PORT", 0, "the peer to follow, [ADDRESS]:PORT for IPv6 (required)", 0},
+    {"db", O_DB, "DIR", 0, "the database, created with the genesis kept in it on the first run "
+     "(required)", 0},
+    {"config", O_CONFIG, "FILE", 0, "a node config (cardinal-node run's config.json) for the "
+     "genesis, PBFT threshold and magic policy (default: none)", 0},
+    {"genesis-dir", O_GENESIS_DIR, "DIR", 0, "a node's, devnet's or genesis folder standing for "
+     "its config, else its genesis.json (default: none; not with --config)", 0},
+    {"genesis", O_GENESIS, "FILE", 0, "the genesis, over the config's (default: the config's, "
+     "else DIR/genesis.json of the database)", 0},
+    {"pbft-threshold", O_THRESHOLD, "T", 0, "the PBFT signer threshold, above 0 and at most 1, "
+     "over the config's (default: the config's, else the database's, else 0.22)", 0},
+    {"pipeline", O_PIPELINE, "N", 0, "chain-sync requests in flight, 1 to 1000; 1: no "
+     "pipelining (default: 200)", 0},
+    {"batch", O_BATCH, "N", 0, "blocks per block-fetch range, 1 to 1000 (default: 256)", 0},
+    {"follow", O_FOLLOW, NULL, 0, "keep following once synced, until the connection ends or "
+     "SIGINT/SIGTERM (default: stop when synced)", 0},
+    {"no-signatures", O_NO_SIGS, NULL, 0, "do not check witnesses and block signatures", 0},
+    {"log-level", O_LOG_LEVEL, "L", 0, "Debug, Info, Notice, Warning, Error or Critical, in any "
+     "case (default: Warning)", 0},
+    {0}};
+
+static error_t sync_option(int key, char *arg, struct argp_state *state) {
+  sync_opts *o = state->input;
+  switch (key) {
+  case O_FROM:
+    if (!parse_from(arg, o))
+      argp_error(state, "--from: '%s' is not HOST:PORT (port 1 to 65535)", arg);
+    o->has_from = true;
+    break;
+  case O_DB: o->db.db = arg; break;
+  case O_CONFIG: o->config = arg; break;
+  case O_GENESIS_DIR: o->genesis_dir = arg; break;
+  case O_GENESIS: o->db.genesis = arg; break;
+  case O_THRESHOLD: o->db.pbft_threshold = cli_arg_fraction(state, arg); break;
+  case O_PIPELINE: o->pipeline = cli_arg_u64(state, arg, 1, CDL_CLIENT_MAX_PIPELINE); break;
+  case O_BATCH: o->batch = cli_arg_u64(state, arg, 1, 1000); break;
+  case O_FOLLOW: o->follow = true; break;
+  case O_NO_SIGS: o->db.no_signatures = true; break;
+  case O_LOG_LEVEL:
+    if (!cdl_log_level_parse(arg, &o->level))
+      argp_error(state, "--log-level: '%s' is not Debug, Info, Notice, Warning, Error or Critical",
+                 arg);
+    break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (!o->has_from) argp_error(state, "--from HOST:PORT is required");
+    if (o->db.db == NULL) argp_error(state, "--db DIR is required");
+    if (o->config && o->genesis_dir) argp_error(state, "--config or --genesis-dir, not both");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
+  }
+  return 0;
+}
+
+static const struct argp SYNC = {
+    SYNC_OPTIONS, sync_option, NULL,
+    "Follow a peer's chain over node-to-node chain-sync and block-fetch, validating each block "
+    "and storing it in a database, until synced with the peer (with --follow, until the "
+    "connection ends); prints the counts as JSON. The network's settings come from --genesis "
+    "and --pbft-threshold, then a node config, then what the database records.\v"
+    "Example (a devnet's relay):\n"
+    "  cardinal-cli sync --from 127.0.0.1:30003 --db ./db --genesis-dir ./devnet",
+    NULL, NULL, NULL};
+
 static int parse_opts(int argc, char **argv, sync_opts *o) {
-  static const struct option LONG[] = {{"from", required_argument, 0, 'f'},
-                                       {"db", required_argument, 0, 'd'},
-                                       {"genesis", required_argument, 0, 'g'},
-                                       {"pipeline", required_argument, 0, 'p'},
-                                       {"batch", required_argument, 0, 'b'},
-                                       {"no-signatures", no_argument, 0, 'n'},
-                                       {"follow", no_argument, 0, 'F'},
-                                       {"log-level", required_argument, 0, 'l'},
-                                       {"pbft-threshold", required_argument, 0, 't'},
-                                       {"config", required_argument, 0, 'c'},
-                                       {"genesis-dir", required_argument, 0, 'G'},
-                                       {0, 0, 0, 0}};
   memset(o, 0, sizeof *o);
   o->pipeline = 200;
   o->batch = 256;
   o->level = CDL_LOG_WARN;
-  optind = 1;
-  opterr = 0;
-  bool has_from = false;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'f' && parse_from(optarg, o))
-      has_from = true;
-    else if (c == 'd')
-      o->db.db = optarg;
-    else if (c == 'g')
-      o->db.genesis = optarg;
-    else if (c == 'c')
-      o->config = optarg;
-    else if (c == 'G')
-      o->genesis_dir = optarg;
-    else if (c == 'p' && cli_parse_u64(optarg, 1, CDL_CLIENT_MAX_PIPELINE, &o->pipeline))
-      continue;
-    else if (c == 'b' && cli_parse_u64(optarg, 1, 1000, &o->batch))
-      continue;
-    else if (c == 'n')
-      o->db.no_signatures = true;
-    else if (c == 'F')
-      o->follow = true;
-    else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
-      continue;
-    else if (c == 't' && cli_parse_fraction(optarg, &o->db.pbft_threshold))
-      continue;
-    else
-      return cli_usage("sync: bad or unknown option '%s'", argv[optind - 1]);
-  }
-  if (optind < argc) return cli_usage("sync: unexpected argument '%s'", argv[optind]);
-  if (!has_from || o->db.db == NULL) return cli_usage("sync: --from HOST:PORT and --db DIR");
-  if (o->config && o->genesis_dir) return cli_usage("sync: --config or --genesis-dir, not both");
-  return EXIT_OK;
+  return cli_args_parse(&SYNC, argc, argv, o);
 }
 
 static bool same_file(const char *a, const char *b) {
@@ -209,7 +245,7 @@ static json_t *sync_json(const cdl_node_stats *ns, cdl_chaindb *db, const cdl_by
                    (json_int_t)o->batch, "network", network_json(o, g));
 }
 
-int cmd_sync(int argc, char **argv) {
+static int run_sync(int argc, char **argv) {
   sync_opts o;
   CDL_TRY(parse_opts(argc, argv, &o));
   /* SIGINT/SIGTERM end the sync cleanly: the database is closed (synced)
@@ -252,3 +288,7 @@ int cmd_sync(int argc, char **argv) {
   db_genesis_free(&dg);
   return code;
 }
+
+static const cli_verb SYNC_VERBS[] = {
+    {"", NULL, "follow a peer's chain into a database", run_sync}};
+const cli_noun CLI_SYNC = CLI_NOUN("sync", SYNC_VERBS);

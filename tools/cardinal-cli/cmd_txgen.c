@@ -1,8 +1,10 @@
 /*
  * cmd_txgen.c: `cardinal-cli txgen` (docs/cli.md "txgen"; docs/node.md "A
  * local network"), a first transaction generator:
- *   txgen --socket-path S --genesis-dir DIR --tps N --duration-s T
- *         [--first-key I] [--keys N] [--wait-s W]
+ *   txgen --socket-path S --genesis-dir DIR [--tps N] [--duration-s T]
+ *         [--first-key I] [--keys N] [--wait-s W] [--testnet-magic N | --mainnet]
+ * (options and --help on argp: options.c; the socket and magic options
+ * are every node command's, CLI_NODE_ARGP).
  * For T seconds it submits N payments a second (fewer if the node answers
  * more slowly: it never submits after T) through local
  * tx-submission. Each poor key of the genesis directory (keys I..I+N-1)
@@ -25,7 +27,7 @@
  * A genesis output is spent once: a second run over the same keys has its
  * payments refused (missing input) and should take other keys.
  */
-#include <getopt.h>
+#include <argp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,8 @@
 #define TXGEN_SIZE_BOUND 400 /* bytes: a 1-input, 2-output payment is about 300 */
 
 typedef struct txgen_opts {
-  const char *socket, *gen_dir;
+  cli_node_opts node; /* --socket-path, and the magic when given */
+  const char *gen_dir;
   uint64_t tps, duration_s, first_key, keys, wait_s;
 } txgen_opts;
 
@@ -70,39 +73,52 @@ typedef struct txgen {
   const char *stopped; /* why it stopped: the report says */
 } txgen;
 
-static int parse_opts(int argc, char **argv, txgen_opts *o) {
-  static const struct option LONG[] = {
-      {"socket-path", required_argument, 0, 's'}, {"genesis-dir", required_argument, 0, 'g'},
-      {"tps", required_argument, 0, 't'},         {"duration-s", required_argument, 0, 'd'},
-      {"first-key", required_argument, 0, 'f'},   {"keys", required_argument, 0, 'k'},
-      {"wait-s", required_argument, 0, 'w'},      {0, 0, 0, 0}};
-  *o = (txgen_opts){.tps = 1, .duration_s = 10, .keys = 0, .wait_s = 30};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    bool ok = true;
-    if (c == 's')
-      o->socket = optarg;
-    else if (c == 'g')
-      o->gen_dir = optarg;
-    else if (c == 't')
-      ok = cli_parse_u64(optarg, 1, 10000, &o->tps);
-    else if (c == 'd')
-      ok = cli_parse_u64(optarg, 1, 86400, &o->duration_s);
-    else if (c == 'f')
-      ok = cli_parse_u64(optarg, 0, 1000000, &o->first_key);
-    else if (c == 'k')
-      ok = cli_parse_u64(optarg, 1, 1000000, &o->keys);
-    else if (c == 'w')
-      ok = cli_parse_u64(optarg, 0, 3600, &o->wait_s);
-    else
-      ok = false;
-    if (!ok) return cli_usage("txgen: bad or unknown option '%s'", argv[optind - 1]);
+/* Option keys: above the character range, so none is a short option. */
+enum { O_GENESIS_DIR = 0x100, O_TPS, O_DURATION, O_FIRST_KEY, O_KEYS, O_WAIT };
+
+static const struct argp_option TXGEN_OPTIONS[] = {
+    {"genesis-dir", O_GENESIS_DIR, "DIR", 0, "the devnet's genesis/ folder, with its poor keys "
+     "(required)", 0},
+    {"tps", O_TPS, "N", 0, "payments a second, 1 to 10000 (default: 1)", 0},
+    {"duration-s", O_DURATION, "T", 0, "seconds of submitting, 1 to 86400 (default: 10)", 0},
+    {"first-key", O_FIRST_KEY, "I", 0, "the first poor key used, 0 to 1000000 (default: 0)", 0},
+    {"keys", O_KEYS, "N", 0, "poor keys used, I to I+N-1, at least 2 (default: all from I)", 0},
+    {"wait-s", O_WAIT, "W", 0, "seconds to wait after T for the payments still out of a block, "
+     "0 to 3600 (default: 30)", 0},
+    {0}};
+
+static error_t txgen_option(int key, char *arg, struct argp_state *state) {
+  txgen_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT: state->child_inputs[0] = &o->node; break;
+  case O_GENESIS_DIR: o->gen_dir = arg; break;
+  case O_TPS: o->tps = cli_arg_u64(state, arg, 1, 10000); break;
+  case O_DURATION: o->duration_s = cli_arg_u64(state, arg, 1, 86400); break;
+  case O_FIRST_KEY: o->first_key = cli_arg_u64(state, arg, 0, 1000000); break;
+  case O_KEYS: o->keys = cli_arg_u64(state, arg, 1, 1000000); break;
+  case O_WAIT: o->wait_s = cli_arg_u64(state, arg, 0, 3600); break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END:
+    if (o->gen_dir == NULL) argp_error(state, "--genesis-dir DIR is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc || !o->socket || !o->gen_dir)
-    return cli_usage("txgen: --socket-path S --genesis-dir DIR --tps N --duration-s T");
-  return EXIT_OK;
+  return 0;
+}
+
+static const struct argp_child TXGEN_CHILDREN[] = {{&CLI_NODE_ARGP, 0, NULL, 0}, {0}};
+static const struct argp TXGEN = {
+    TXGEN_OPTIONS, txgen_option, NULL,
+    "Submit payments to a devnet's node at a steady rate over local tx-submission (each poor "
+    "key pays 1 ADA to the next and its change to itself), follow its chain to see each land "
+    "in a block, and print the counts and latencies as JSON.\v"
+    "Example:\n  cardinal-cli txgen --socket-path ./devnet/node-3/node.socket \\\n"
+    "    --genesis-dir ./devnet/genesis --tps 20 --duration-s 30",
+    TXGEN_CHILDREN, NULL, NULL};
+
+static int parse_opts(int argc, char **argv, txgen_opts *o) {
+  *o = (txgen_opts){.tps = 1, .duration_s = 10, .keys = 0, .wait_s = 30};
+  return cli_args_parse(&TXGEN, argc, argv, o);
 }
 
 static int setup_coins(txgen *t, cdl_error *err) {
@@ -268,9 +284,10 @@ static int follow_step(txgen *t, cdl_error *err) {
 }
 
 static int connect_node(txgen *t, cdl_error *err) {
-  int rc = cdl_io_local_open(t->o.socket, 0, false, &t->sub, err);
+  const cli_node_opts *n = &t->o.node;
+  int rc = cdl_io_local_open(n->socket, (uint32_t)n->magic, n->has_magic, &t->sub, err);
   if (rc == CDL_OK)
-    rc = cdl_io_local_open(t->o.socket, cdl_io_local_magic(t->sub), true, &t->follow, err);
+    rc = cdl_io_local_open(n->socket, cdl_io_local_magic(t->sub), true, &t->follow, err);
   cdl_tip tip;
   if (rc == CDL_OK) rc = local_tip(t->follow, &tip, err);
   if (rc == CDL_OK) rc = local_follow(t->follow, &tip.point, err);
@@ -352,7 +369,7 @@ static json_t *report(const txgen *t) {
   return r;
 }
 
-int cmd_txgen(int argc, char **argv) {
+static int run_txgen(int argc, char **argv) {
   txgen t = {0};
   int code = parse_opts(argc, argv, &t.o);
   if (code != EXIT_OK) return code;
@@ -373,3 +390,7 @@ int cmd_txgen(int argc, char **argv) {
   if (loaded) cdl_gen_dir_free(&t.g);
   return code;
 }
+
+static const cli_verb TXGEN_VERBS[] = {
+    {"", NULL, "submit payments at a steady rate, report latencies", run_txgen}};
+const cli_noun CLI_TXGEN = CLI_NOUN("txgen", TXGEN_VERBS);

@@ -7,17 +7,14 @@
 #include "cli.h"
 
 #define LEGACY(noun, fn) {noun, NULL, 0, fn}
-static const cli_noun SYNC = LEGACY("sync", cmd_sync);
 static const cli_noun DELEGATION = LEGACY("delegation", cmd_delegation);
 static const cli_noun GOVERNANCE = LEGACY("governance", cmd_governance);
 static const cli_noun TX = LEGACY("tx", cmd_tx);
 static const cli_noun SUBMIT = LEGACY("submit", cmd_submit);
 static const cli_noun QUERY = LEGACY("query", cmd_query);
-static const cli_noun DEVNET = LEGACY("devnet", cmd_devnet);
 static const cli_noun LIVE = LEGACY("live", cmd_live);
-static const cli_noun TXGEN = LEGACY("txgen", cmd_txgen);
 
-const cli_noun *const CLI_NOUNS[] = {&CLI_GENESIS, &CLI_BLOCK, &CLI_CHAIN,      &CLI_DB,     &SYNC,
+const cli_noun *const CLI_NOUNS[] = {&CLI_GENESIS, &CLI_BLOCK, &CLI_CHAIN, &CLI_DB,     &CLI_SYNC,
                                      &CLI_KEY,     &CLI_ADDRESS, &DELEGATION, &GOVERNANCE, &TX,
-                                     &SUBMIT,  &QUERY, &DEVNET,     &LIVE,       &TXGEN};
+                                     &SUBMIT,  &QUERY, &CLI_DEVNET,     &LIVE,       &CLI_TXGEN};
 const size_t CLI_N_NOUNS = sizeof CLI_NOUNS / sizeof CLI_NOUNS[0];

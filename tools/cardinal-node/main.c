@@ -1,10 +1,14 @@
 /*
- * main.c: cardinal-node (docs/node.md): its usage, the helpers its
- * commands share, and the dispatch to them: `run` (run.c), the node
- * itself, and `serve` (serve.c), a node without peers or forger over an
- * existing database. Exit codes as cardinal-cli's: 0 ok, 1 bad input,
+ * main.c: cardinal-node (docs/node.md): the list of its commands
+ * (`cardinal-node --help`), the helpers they share and the dispatch to
+ * them: `run` (run.c), the node itself, and `serve` (serve.c), a node
+ * without peers or forger over an existing database. Their options and
+ * --help are glibc's argp (docs/design.md "Dependencies"), set up here:
+ * --help exits 0, --version prints version and commit, a bad option is
+ * named, exit 2. Exit codes as cardinal-cli's: 0 ok, 1 bad input,
  * 2 usage, 3 I/O.
  */
+#include <argp.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,57 +18,101 @@
 #include "cardinal/crypto.h"
 #include "node_main.h"
 
-static const char USAGE[] =
-    "usage: cardinal-node run --config FILE --topology FILE --database-path DIR\n"
-    "                         --socket-path FILE [--host-addr ADDR] [--port P]\n"
-    "                         [--delegation-certificate FILE --signing-key FILE\n"
-    "                          [--signing-record FILE]]\n"
-    "                         [--metrics-port P] [--metrics-host ADDR] [--log-level L]\n"
-    "                         [--log-file PATH] [--max-connections N] [--max-local-connections N]\n"
-    "                         [--write-timeout SECONDS]\n"
-    "\n"
-    "  Runs a node: follows and judges the chain of the peers in the topology,\n"
-    "  serves node-to-node on ADDR:P (default 0.0.0.0, port 3001) and\n"
-    "  node-to-client on the socket, relays transactions and, with a\n"
-    "  delegation certificate and its delegate's signing key, forges blocks in\n"
-    "  its PBFT slots. Prometheus metrics on P (127.0.0.1). Stops on SIGINT or\n"
-    "  SIGTERM, writing a ledger snapshot. Logs: JSON lines on stderr, or appended\n"
-    "  to --log-file PATH, reopened on SIGHUP (logrotate); L is Debug, Info,\n"
-    "  Notice, Warning, Error or Critical.\n"
-    "  A core node records each slot it signs, fsynced before the block leaves,\n"
-    "  in its signing record (default: the signing key's path + \".signed\"; keep\n"
-    "  it outside the database directory) and never signs a slot at or below\n"
-    "  the record's again, whatever its database says after a crash or a restore.\n"
-    "\n"
-    "usage: cardinal-node serve --db DIR [--host ADDR] [--port P] [--socket-path S]\n"
-    "                           [--max-connections N] [--max-local-connections N]\n"
-    "                           [--write-timeout SECONDS] [--mempool-capacity BYTES]\n"
-    "                           [--mempool-ttl SLOTS] [--log-level debug|info|warn|error]\n"
-    "\n"
-    "  Serves the chain of DIR (made by `cardinal-cli db import` or `sync`):\n"
-    "  node-to-node on ADDR:P (default 127.0.0.1, port 3001; 0 picks a free port),\n"
-    "  node-to-client on the Unix socket S, with a mempool that local\n"
-    "  tx-submission fills (validated against the tip) and local tx-monitor\n"
-    "  and tx-submission read. Stops on SIGINT or SIGTERM.\n"
-    "  At most N node-to-node connections (default 256) and N local ones\n"
-    "  (default 64), both cut to fit the descriptor limit; a connection whose\n"
-    "  writes make no progress for --write-timeout seconds (default 30) is\n"
-    "  closed: its peer stopped reading.\n"
-    "\n"
-    "usage: cardinal-node --version | --help\n";
+/* One command of cardinal-node; |run| gets argv with argv[0] its full
+ * name ("cardinal-node run"), for its argp parser. */
+typedef struct node_command {
+  const char *name, *synopsis, *summary;
+  int (*run)(int argc, char **argv);
+} node_command;
 
-int node_usage(const char *why) {
-  fprintf(stderr, "cardinal-node: %s\n%s", why, USAGE);
-  return EXIT_USAGE;
+static const node_command COMMANDS[] = {
+    {"run",
+     "--config FILE --topology FILE --database-path DIR\n"
+     "      --socket-path FILE [OPTION...]",
+     "a node: follows its peers, serves, relays transactions, forges", node_run},
+    {"serve", "--db DIR [OPTION...]", "a node without peers or forger over a database",
+     node_serve}};
+#define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void print_commands(FILE *out) {
+  fputs("Usage: cardinal-node COMMAND [OPTION...]\n"
+        "       cardinal-node COMMAND --help   its options, their defaults, an example\n"
+        "       cardinal-node --version | --help\n\nCommands:\n",
+        out);
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    fprintf(out, "  %-6s %s\n    cardinal-node %s %s\n", COMMANDS[i].name, COMMANDS[i].summary,
+            COMMANDS[i].name, COMMANDS[i].synopsis);
+  fputs("\nMetrics (run): Prometheus text where config.json's hasPrometheus [\"HOST\", PORT]\n"
+        "says, --metrics-port/--metrics-host overriding each part; a config without\n"
+        "hasPrometheus and no --metrics-port has no metrics endpoint, and --metrics-port 0\n"
+        "turns it off even when the config names one.\n"
+        "Logs: JSON lines on stderr (or --log-file). Stops cleanly on SIGINT or SIGTERM.\n"
+        "Exit codes: 0 stopped by a signal, 1 bad input (a config, a key, a genesis hash),\n"
+        "2 usage, 3 I/O (the disk failed, a port is taken, a file is missing).\n",
+        out);
 }
 
-bool node_parse_ulong(const char *s, unsigned long max, unsigned long *out) {
+/* ---- The argp setup the commands share (docs/node.md "Running a node") -- */
+
+static void print_version(FILE *out, struct argp_state *state) {
+  (void)state;
+  fprintf(out, "cardinal-node %s (commit %s)\n", CDL_VERSION, CDL_GIT_COMMIT);
+}
+
+int node_args_parse(const struct argp *ap, int argc, char **argv, void *input) {
+  argp_err_exit_status = EXIT_USAGE; /* a bad option: usage, exit 2, the option named */
+  argp_program_version_hook = print_version;
+  return argp_parse(ap, argc, argv, 0, NULL, input) == 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+unsigned long node_arg_ulong(struct argp_state *state, const char *option, const char *arg,
+                             unsigned long min, unsigned long max) {
   char *end = NULL;
-  unsigned long v = strtoul(s, &end, 10);
-  if (end == s || *end != '\0' || s[0] == '-' || v > max) return false;
-  *out = v;
-  return true;
+  unsigned long v = strtoul(arg, &end, 10);
+  if (end == arg || *end != '\0' || arg[0] == '-' || arg[0] == '+' || v < min || v > max)
+    argp_error(state, "%s: '%s' is not a whole number from %lu to %lu", option, arg, min, max);
+  return v;
 }
+
+cdl_log_level node_arg_log_level(struct argp_state *state, const char *arg) {
+  cdl_log_level level = CDL_LOG_INFO;
+  if (!cdl_log_level_parse(arg, &level))
+    argp_error(state, "--log-level: '%s' is not Debug, Info, Notice, Warning, Error or Critical",
+               arg);
+  return level;
+}
+
+/* The connection limits run and serve share, a child parser. */
+enum { O_MAX_CONNECTIONS = 0x4c00, O_MAX_LOCAL, O_WRITE_TIMEOUT };
+
+static const struct argp_option LIMIT_OPTIONS[] = {
+    {"max-connections", O_MAX_CONNECTIONS, "N", 0,
+     "inbound node-to-node connections at most, up to 100000, cut to fit the descriptor limit "
+     "(default: 256)", 0},
+    {"max-local-connections", O_MAX_LOCAL, "N", 0,
+     "node-to-client connections at most, up to 100000, cut likewise (default: 64)", 0},
+    {"write-timeout", O_WRITE_TIMEOUT, "SECONDS", 0,
+     "close a connection whose writes make no progress this long, 1 to 86400 (default: 30)", 0},
+    {0}};
+
+static error_t limit_option(int key, char *arg, struct argp_state *state) {
+  node_limits *l = state->input;
+  switch (key) {
+  case O_MAX_CONNECTIONS:
+    l->max_connections = node_arg_ulong(state, "--max-connections", arg, 0, 100000);
+    return 0;
+  case O_MAX_LOCAL:
+    l->max_local = node_arg_ulong(state, "--max-local-connections", arg, 0, 100000);
+    return 0;
+  case O_WRITE_TIMEOUT:
+    l->write_timeout = node_arg_ulong(state, "--write-timeout", arg, 1, 86400);
+    return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+const struct argp NODE_LIMITS_ARGP = {LIMIT_OPTIONS, limit_option, NULL, NULL, NULL, NULL, NULL};
 
 void node_print_ready(uint16_t port, const char *socket_path, long metrics_port,
                       cdl_chaindb *db) {
@@ -90,18 +138,26 @@ int main(int argc, char **argv) {
   /* A peer gone mid-write costs its connection (EPIPE), never the process. */
   signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
-    printf("cardinal-node %s (commit %s)\n", CDL_VERSION, CDL_GIT_COMMIT);
+    print_version(stdout, NULL);
     return EXIT_OK;
   }
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-    fputs(USAGE, argc < 2 ? stderr : stdout);
+    print_commands(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  const node_command *cmd = NULL;
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(argv[1], COMMANDS[i].name) == 0) cmd = &COMMANDS[i];
+  if (cmd == NULL) {
+    fprintf(stderr, "cardinal-node: unknown command '%s'\n(see cardinal-node --help)\n", argv[1]);
+    return EXIT_USAGE;
   }
   if (cdl_crypto_init() != CDL_OK) {
     fprintf(stderr, "cardinal-node: cannot initialise libsodium/OpenSSL\n");
     return EXIT_IO;
   }
-  if (strcmp(argv[1], "serve") == 0) return node_serve(argc - 1, argv + 1);
-  if (strcmp(argv[1], "run") == 0) return node_run(argc - 1, argv + 1);
-  return node_usage("unknown command");
+  static char name[64];
+  snprintf(name, sizeof name, "cardinal-node %s", cmd->name);
+  argv[1] = name;
+  return cmd->run(argc - 1, argv + 1);
 }

@@ -15,10 +15,11 @@
  * "metrics_port", "tip"}, so scripts can use --port 0. Logs are JSON lines
  * on stderr, or appended to --log-file, reopened on SIGHUP; the first,
  * node.start, says what runs on what (docs/node.md "Logs"). Exit codes: 0 stopped by a signal, 1 bad input (a config, a
- * key, a genesis hash), 2 usage, 3 I/O (the disk failed, a port is taken).
+ * key, a genesis hash), 2 usage, 3 I/O (the disk failed, a port is taken). Options and --help on
+ * argp (main.c).
  */
 #define _DEFAULT_SOURCE /* realpath */
-#include <getopt.h>
+#include <argp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -34,81 +35,119 @@ typedef struct run_opts {
   const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;
   const char *record; /* --signing-record; NULL: the key's path + ".signed" */
   const char *log_file; /* --log-file; NULL: stderr */
-  unsigned long port, metrics_port, max_connections, max_local, write_timeout;
+  unsigned long port, metrics_port;
+  node_limits limits;
   bool has_level, has_metrics_port;
   cdl_log_level level;
 } run_opts;
 
-static int usage(const char *why) {
-  fprintf(stderr, "cardinal-node run: %s (see cardinal-node --help)\n", why);
-  return EXIT_USAGE;
+/* Option keys: above the character range, so none is a short option. */
+enum {
+  O_CONFIG = 0x100,
+  O_TOPOLOGY,
+  O_DB,
+  O_SOCKET,
+  O_HOST,
+  O_PORT,
+  O_CERT,
+  O_KEY,
+  O_RECORD,
+  O_METRICS_PORT,
+  O_METRICS_HOST,
+  O_LOG_LEVEL,
+  O_LOG_FILE
+};
+
+static const struct argp_option RUN_OPTIONS[] = {
+    {"config", O_CONFIG, "FILE", 0, "cardano-node's config.json (required)", 0},
+    {"topology", O_TOPOLOGY, "FILE", 0,
+     "cardano-node's topology.json, the peers to follow (required)", 0},
+    {"database-path", O_DB, "DIR", 0, "the database, created on the first run (required)", 0},
+    {"socket-path", O_SOCKET, "FILE", 0, "the node-to-client Unix socket (required)", 0},
+    {"host-addr", O_HOST, "ADDR", 0, "the node-to-node listening address (default: 0.0.0.0)", 0},
+    {"port", O_PORT, "P", 0, "the node-to-node port, 0 to 65535; 0 picks a free one, printed "
+     "once ready (default: 3001)", 0},
+    {"delegation-certificate", O_CERT, "FILE", 0, "a core node's delegation certificate, with "
+     "--signing-key (default: none, a relay)", 0},
+    {"signing-key", O_KEY, "FILE", 0, "the certificate's delegate signing key, with "
+     "--delegation-certificate (default: none, a relay)", 0},
+    {"signing-record", O_RECORD, "FILE", 0, "a core node's record of the slots it signed, "
+     "outside the database directory (default: the signing key's path + \".signed\")", 0},
+    {"metrics-port", O_METRICS_PORT, "P", 0, "the Prometheus metrics port, 0 to 65535; 0 turns "
+     "the endpoint off (default: config.json's hasPrometheus port, else none)", 0},
+    {"metrics-host", O_METRICS_HOST, "ADDR", 0, "the metrics endpoint's IPv4 address (default: "
+     "config.json's hasPrometheus host, else 127.0.0.1)", 0},
+    {"log-level", O_LOG_LEVEL, "L", 0, "Debug, Info, Notice, Warning, Error or Critical, in any "
+     "case (default: config.json's MinSeverity, else Info)", 0},
+    {"log-file", O_LOG_FILE, "PATH", 0, "append the logs to PATH, reopened on SIGHUP for "
+     "logrotate (default: stderr)", 0},
+    {0}};
+
+/* The options given together or not at all, once all are read. */
+static void check_roles(struct argp_state *state, const run_opts *o) {
+  if (!o->config) argp_error(state, "--config FILE is required");
+  if (!o->topology) argp_error(state, "--topology FILE is required");
+  if (!o->db) argp_error(state, "--database-path DIR is required");
+  if (!o->socket_path) argp_error(state, "--socket-path FILE is required");
+  if ((o->cert == NULL) != (o->key == NULL))
+    argp_error(state, "a core node needs both --delegation-certificate and --signing-key");
+  if (o->record && !o->key)
+    argp_error(state, "--signing-record is for a core node (--signing-key)");
 }
 
-static int parse_opts(int argc, char **argv, run_opts *o) {
-  static const struct option LONG[] = {{"config", required_argument, 0, 'c'},
-                                       {"topology", required_argument, 0, 't'},
-                                       {"database-path", required_argument, 0, 'd'},
-                                       {"socket-path", required_argument, 0, 's'},
-                                       {"host-addr", required_argument, 0, 'h'},
-                                       {"port", required_argument, 0, 'p'},
-                                       {"delegation-certificate", required_argument, 0, 'C'},
-                                       {"signing-key", required_argument, 0, 'k'},
-                                       {"metrics-port", required_argument, 0, 'm'},
-                                       {"metrics-host", required_argument, 0, 'M'},
-                                       {"log-level", required_argument, 0, 'l'},
-                                       {"log-file", required_argument, 0, 'f'},
-                                       {"signing-record", required_argument, 0, 'r'},
-                                       {"max-connections", required_argument, 0, 'X'},
-                                       {"max-local-connections", required_argument, 0, 'L'},
-                                       {"write-timeout", required_argument, 0, 'w'},
-                                       {0, 0, 0, 0}};
-  *o = (run_opts){.host = "0.0.0.0", .port = 3001};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'c')
-      o->config = optarg;
-    else if (c == 't')
-      o->topology = optarg;
-    else if (c == 'd')
-      o->db = optarg;
-    else if (c == 's')
-      o->socket_path = optarg;
-    else if (c == 'h')
-      o->host = optarg;
-    else if (c == 'C')
-      o->cert = optarg;
-    else if (c == 'k')
-      o->key = optarg;
-    else if (c == 'M')
-      o->metrics_host = optarg;
-    else if (c == 'r')
-      o->record = optarg;
-    else if (c == 'f')
-      o->log_file = optarg;
-    else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
-      continue;
-    else if (c == 'm' && node_parse_ulong(optarg, 65535, &o->metrics_port))
-      o->has_metrics_port = true;
-    else if (c == 'X' && node_parse_ulong(optarg, 100000, &o->max_connections))
-      continue;
-    else if (c == 'L' && node_parse_ulong(optarg, 100000, &o->max_local))
-      continue;
-    else if (c == 'w' && node_parse_ulong(optarg, 86400, &o->write_timeout) && o->write_timeout)
-      continue;
-    else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
-      o->has_level = true;
-    else
-      return usage("bad or unknown option");
+static error_t run_option(int key, char *arg, struct argp_state *state) {
+  run_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT: state->child_inputs[0] = &o->limits; break;
+  case O_CONFIG: o->config = arg; break;
+  case O_TOPOLOGY: o->topology = arg; break;
+  case O_DB: o->db = arg; break;
+  case O_SOCKET: o->socket_path = arg; break;
+  case O_HOST: o->host = arg; break;
+  case O_PORT: o->port = node_arg_ulong(state, "--port", arg, 0, 65535); break;
+  case O_CERT: o->cert = arg; break;
+  case O_KEY: o->key = arg; break;
+  case O_RECORD: o->record = arg; break;
+  case O_METRICS_PORT:
+    o->metrics_port = node_arg_ulong(state, "--metrics-port", arg, 0, 65535);
+    o->has_metrics_port = true;
+    break;
+  case O_METRICS_HOST: o->metrics_host = arg; break;
+  case O_LOG_LEVEL:
+    o->level = node_arg_log_level(state, arg);
+    o->has_level = true;
+    break;
+  case O_LOG_FILE: o->log_file = arg; break;
+  case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+  case ARGP_KEY_END: check_roles(state, o); break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc) return usage("unexpected argument");
-  if (!o->config || !o->topology || !o->db || !o->socket_path)
-    return usage("--config, --topology, --database-path and --socket-path are required");
-  if ((o->cert == NULL) != (o->key == NULL))
-    return usage("a core node needs both --delegation-certificate and --signing-key");
-  if (o->record && !o->key) return usage("--signing-record is for a core node (--signing-key)");
-  return EXIT_OK;
+  return 0;
+}
+
+static const struct argp_child RUN_CHILDREN[] = {{&NODE_LIMITS_ARGP, 0, NULL, 0}, {0}};
+static const struct argp RUN = {
+    RUN_OPTIONS, run_option, NULL,
+    "Run a node: follow and judge the chain of the peers in the topology, serve node-to-node "
+    "on ADDR:P and node-to-client on the socket, relay transactions and, with a delegation "
+    "certificate and its delegate's signing key, forge blocks in its PBFT slots. Once "
+    "listening it prints {\"port\", \"socket\", \"metrics_port\", \"tip\"} on stdout; logs are "
+    "JSON lines. SIGINT or SIGTERM stop it cleanly, writing a ledger snapshot (exit 0). A core "
+    "node records each slot it signs, fsynced before the block leaves, and never signs a slot "
+    "at or below its record's again, whatever its database says after a crash or a restore.\v"
+    "Example (core node 0 of a devnet, run in its directory):\n"
+    "  cardinal-node run --config node-0/config.json \\\n"
+    "    --topology node-0/topology.json --database-path node-0/db \\\n"
+    "    --socket-path node-0/node.socket --port 30000 \\\n"
+    "    --delegation-certificate genesis/delegation-cert.000.json \\\n"
+    "    --signing-key genesis/delegate-keys.000.skey\n"
+    "Exit codes: 0 stopped by a signal, 1 bad input (a config, a key, a genesis hash), 2 usage, "
+    "3 I/O (the disk failed, a port is taken, a file is missing).",
+    RUN_CHILDREN, NULL, NULL};
+
+static int parse_opts(int argc, char **argv, run_opts *o) {
+  *o = (run_opts){.host = "0.0.0.0", .port = 3001};
+  return node_args_parse(&RUN, argc, argv, o);
 }
 
 static int load_forger(const run_opts *o, cdl_node_forger *f, cdl_error *err) {
@@ -250,9 +289,9 @@ static int run_node(run_state *s, cdl_error *err) {
                                .socket_path = o->socket_path,
                                .metrics_host = metrics_host,
                                .metrics_port = s->metrics_port,
-                               .max_connections = o->max_connections,
-                               .max_local_connections = o->max_local,
-                               .write_timeout_ms = (uint64_t)o->write_timeout * 1000,
+                               .max_connections = o->limits.max_connections,
+                               .max_local_connections = o->limits.max_local,
+                               .write_timeout_ms = (uint64_t)o->limits.write_timeout * 1000,
                                .log = &s->log,
                                .on_ready = print_ready,
                                .ctx = s};

@@ -9,9 +9,9 @@
  *
  * Once listening it prints one JSON line on stdout, {"port", "socket",
  * "tip"}, so scripts can use --port 0 and learn the port. Logs are JSON
- * lines on stderr.
+ * lines on stderr. Options and --help on argp (main.c).
  */
-#include <getopt.h>
+#include <argp.h>
 #include <stdio.h>
 
 #include "cardinal/io.h"
@@ -19,54 +19,80 @@
 
 typedef struct serve_opts {
   const char *db, *host, *socket_path;
-  unsigned long port, max_connections, max_local, write_timeout, mempool_capacity, mempool_ttl;
-  bool has_port;
+  unsigned long port, mempool_capacity, mempool_ttl;
+  node_limits limits;
   cdl_log_level level;
 } serve_opts;
 
-static int parse_opts(int argc, char **argv, serve_opts *o) {
-  static const struct option LONG[] = {{"db", required_argument, 0, 'd'},
-                                       {"host", required_argument, 0, 'h'},
-                                       {"port", required_argument, 0, 'p'},
-                                       {"socket-path", required_argument, 0, 's'},
-                                       {"max-connections", required_argument, 0, 'm'},
-                                       {"max-local-connections", required_argument, 0, 'L'},
-                                       {"write-timeout", required_argument, 0, 'w'},
-                                       {"log-level", required_argument, 0, 'l'},
-                                       {"mempool-capacity", required_argument, 0, 'c'},
-                                       {"mempool-ttl", required_argument, 0, 't'},
-                                       {0, 0, 0, 0}};
-  *o = (serve_opts){.host = "127.0.0.1", .port = 3001, .level = CDL_LOG_INFO};
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'd')
-      o->db = optarg;
-    else if (c == 'h')
-      o->host = optarg;
-    else if (c == 'p' && node_parse_ulong(optarg, 65535, &o->port))
-      o->has_port = true;
-    else if (c == 's')
-      o->socket_path = optarg;
-    else if (c == 'm' && node_parse_ulong(optarg, 100000, &o->max_connections))
-      continue;
-    else if (c == 'L' && node_parse_ulong(optarg, 100000, &o->max_local))
-      continue;
-    else if (c == 'w' && node_parse_ulong(optarg, 86400, &o->write_timeout) && o->write_timeout)
-      continue;
-    else if (c == 'l' && cdl_log_level_parse(optarg, &o->level))
-      continue;
-    else if (c == 'c' && node_parse_ulong(optarg, 1ul << 32, &o->mempool_capacity))
-      continue;
-    else if (c == 't' && node_parse_ulong(optarg, 1ul << 32, &o->mempool_ttl))
-      continue;
-    else
-      return node_usage("bad or unknown option");
+/* Option keys: above the character range, so none is a short option. */
+enum { O_DB = 0x100, O_HOST, O_PORT, O_SOCKET, O_LOG_LEVEL, O_MEMPOOL_CAPACITY, O_MEMPOOL_TTL };
+
+static const struct argp_option SERVE_OPTIONS[] = {
+    {"db", O_DB, "DIR", 0, "the database (made by cardinal-cli db import or sync) (required)", 0},
+    {"host", O_HOST, "ADDR", 0, "the node-to-node listening address (default: 127.0.0.1)", 0},
+    {"port", O_PORT, "P", 0, "the node-to-node port, 0 to 65535; 0 picks a free one, printed "
+     "once ready (default: 3001)", 0},
+    {"socket-path", O_SOCKET, "S", 0, "the node-to-client Unix socket (default: none, no local "
+     "clients)", 0},
+    {"mempool-capacity", O_MEMPOOL_CAPACITY, "BYTES", 0, "the mempool's size, up to 4294967296 "
+     "(default: twice a block's room for transactions)", 0},
+    {"mempool-ttl", O_MEMPOOL_TTL, "SLOTS", 0, "a transaction older than this many slots leaves "
+     "the mempool, up to 4294967296 (default: never)", 0},
+    {"log-level", O_LOG_LEVEL, "L", 0, "Debug, Info, Notice, Warning, Error or Critical, in any "
+     "case (default: Info)", 0},
+    {0}};
+
+static error_t serve_option(int key, char *arg, struct argp_state *state) {
+  serve_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &o->limits;
+    return 0;
+  case O_DB:
+    o->db = arg;
+    return 0;
+  case O_HOST:
+    o->host = arg;
+    return 0;
+  case O_PORT:
+    o->port = node_arg_ulong(state, "--port", arg, 0, 65535);
+    return 0;
+  case O_SOCKET:
+    o->socket_path = arg;
+    return 0;
+  case O_MEMPOOL_CAPACITY:
+    o->mempool_capacity = node_arg_ulong(state, "--mempool-capacity", arg, 0, 1ul << 32);
+    return 0;
+  case O_MEMPOOL_TTL:
+    o->mempool_ttl = node_arg_ulong(state, "--mempool-ttl", arg, 0, 1ul << 32);
+    return 0;
+  case O_LOG_LEVEL:
+    o->level = node_arg_log_level(state, arg);
+    return 0;
+  case ARGP_KEY_ARG:
+    argp_error(state, "unexpected argument '%s'", arg);
+    return 0;
+  case ARGP_KEY_END:
+    if (o->db == NULL) argp_error(state, "--db DIR is required");
+    return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc) return node_usage("unexpected argument");
-  if (o->db == NULL) return node_usage("--db DIR is required");
-  return EXIT_OK;
+}
+
+static const struct argp_child SERVE_CHILDREN[] = {{&NODE_LIMITS_ARGP, 0, NULL, 0}, {0}};
+static const struct argp SERVE = {
+    SERVE_OPTIONS, serve_option, NULL,
+    "Serve the chain of a database: node-to-node (chain-sync, block-fetch, keep-alive, "
+    "tx-submission) on ADDR:P and node-to-client on the socket, with a mempool that local "
+    "tx-submission fills. It follows nobody and forges nothing. Once listening it prints "
+    "{\"port\", \"socket\", \"tip\"} on stdout; stops on SIGINT or SIGTERM.\v"
+    "Example:\n  cardinal-node serve --db ./db --port 3001 --socket-path ./node.socket",
+    SERVE_CHILDREN, NULL, NULL};
+
+static int parse_opts(int argc, char **argv, serve_opts *o) {
+  *o = (serve_opts){.host = "127.0.0.1", .port = 3001, .level = CDL_LOG_INFO};
+  return node_args_parse(&SERVE, argc, argv, o);
 }
 
 typedef struct ready_ctx {
@@ -99,9 +125,9 @@ static int serve_node(const serve_opts *o, cdl_chaindb *db, const cdl_byron_gene
                            .host = o->host,
                            .port = (uint16_t)o->port,
                            .socket_path = o->socket_path,
-                           .max_connections = o->max_connections,
-                           .max_local_connections = o->max_local,
-                           .write_timeout_ms = (uint64_t)o->write_timeout * 1000,
+                           .max_connections = o->limits.max_connections,
+                           .max_local_connections = o->limits.max_local,
+                           .write_timeout_ms = (uint64_t)o->limits.write_timeout * 1000,
                            .log = lg,
                            .on_ready = print_ready,
                            .ctx = &ready};

@@ -6,11 +6,14 @@
  * line and, for each failure, the one command that replays it; or prints
  * the scenario it would run, as a scenario file (--print-scenario).
  *
+ * Its options and --help (every option, its default, an example) and
+ * --version are glibc's argp (docs/design.md "Dependencies").
+ *
  * Exit codes: 0 every property held, 1 a property failed, 2 usage (a bad
  * flag or a bad scenario), 3 a run could not be made (a file unreadable,
  * the simulator failed).
  */
-#include <getopt.h>
+#include <argp.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -26,53 +29,6 @@ enum { EXIT_HELD = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
 
 #define SCENARIO_MAX_BYTES ((size_t)1 << 20)
 #define SEEDS_MAX 1000000u
-
-static const char USAGE[] =
-    "usage: cardinal-sim [--scenario FILE | --random] [--seed S] [--seeds N]\n"
-    "                    [--trace FILE|-] [--report FILE] [--quiet]\n"
-    "                    [--cores N] [--relays N] [--slots N] [--k K] [--topology T]\n"
-    "                    [--txs N] [--broken RULE] [--print-scenario]\n"
-    "\n"
-    "  Runs core nodes and relays, each the real node kernel over its own\n"
-    "  simulated disk, on a simulated clock and network with the scenario's\n"
-    "  faults, and judges the run by its properties (docs/simulation.md).\n"
-    "  The same scenario and seed give the same run and report, byte for byte.\n"
-    "\n"
-    "  --scenario FILE  the scenario, JSON (at most 1 MiB); default: 3 core nodes\n"
-    "                   in a mesh, k 10, 300 one-second slots, 20 payments\n"
-    "  --random         a random scenario drawn from the seed (every kind of fault\n"
-    "                   on a small network) instead of a file\n"
-    "  --seed S         the seed (default: the scenario's, 1 for --random)\n"
-    "  --seeds N        run seeds S .. S+N-1 and print a summary instead of a report:\n"
-    "                   {\"failed\": [seeds], \"properties_failed\": {name: runs},\n"
-    "                   \"runs\": N}; with --random each seed draws its own scenario\n"
-    "  --trace FILE|-   a readable timeline of the run(s) to FILE, or stderr with -\n"
-    "  --report FILE    the report (or summary) to FILE instead of stdout\n"
-    "  --quiet          nothing on stdout (failures still on stderr)\n"
-    "  --log LEVEL      the nodes' own logs (JSON lines) to stderr from LEVEL on:\n"
-    "                   debug, info, warn or error\n"
-    "  --print-scenario print the scenario that would run (the file or the --random\n"
-    "                   draw, the overrides and the seed applied) as a scenario\n"
-    "                   file on stdout, and exit 0 without running it; not with\n"
-    "                   --seeds. A failing sweep seed becomes a case of its own:\n"
-    "                     cardinal-sim --random --seed S --print-scenario \\\n"
-    "                       > scenarios/regress-S.json   (then edit its name)\n"
-    "\n"
-    "  Overrides, applied to the scenario before --seed:\n"
-    "  --cores N --relays N  replace the nodes by N plain cores and relays (the\n"
-    "                   other count stays); the scenario's own node list is lost\n"
-    "  --slots N        run length in slots\n"
-    "  --k K            the security parameter\n"
-    "  --topology T     mesh, ring, line, star, relays, random or random:DEGREE\n"
-    "  --txs N          payments submitted\n"
-    "  --broken RULE    none, pbft_threshold or sign_record: a rule switched off in\n"
-    "                   the honest nodes, to see the checker catch it\n"
-    "\n"
-    "  A failed property is printed on stderr with its slot and why, and a line\n"
-    "  `replay: cardinal-sim ...` that runs exactly that run again.\n"
-    "\n"
-    "Exit codes: 0 every property held, 1 a property failed, 2 usage (a bad flag\n"
-    "or scenario), 3 a run could not be made.\n";
 
 /* The overrides, in the order the replay command gives them. */
 enum { O_CORES, O_RELAYS, O_SLOTS, O_K, O_TOPOLOGY, O_TXS, O_BROKEN, O_COUNT };
@@ -131,8 +87,8 @@ static bool parse_topology(const char *text, sim_opts *o) {
   return parse_name(text, TOPOLOGIES, 6, &o->topology);
 }
 
-/* An override's value: |flag| names it in the refusal. */
-static int parse_override(int which, const char *text, sim_opts *o) {
+/* An override's value, kept as given for the replay command. */
+static bool parse_override(int which, const char *text, sim_opts *o) {
   bool ok = false;
   switch (which) {
     case O_CORES: ok = parse_u64(text, 0, CDL_SIM_MAX_NODES, &o->cores); break;
@@ -143,75 +99,118 @@ static int parse_override(int which, const char *text, sim_opts *o) {
     case O_TOPOLOGY: ok = parse_topology(text, o); break;
     case O_BROKEN: ok = parse_name(text, BROKEN, 3, &o->broken); break;
   }
-  if (!ok) return usage("--%s: bad value '%s'", OVERRIDE_FLAGS[which], text);
-  o->given[which] = text;
-  return EXIT_HELD;
+  if (ok) o->given[which] = text;
+  return ok;
 }
 
-static int parse_opts(int argc, char **argv, sim_opts *o) {
-  enum { SCENARIO = 256, RANDOM, SEED, SEEDS, TRACE, REPORT, QUIET, LOG, HELP, PRINT, OVERRIDE };
-  static const struct option LONG[] = {{"scenario", required_argument, 0, SCENARIO},
-                                       {"random", no_argument, 0, RANDOM},
-                                       {"seed", required_argument, 0, SEED},
-                                       {"seeds", required_argument, 0, SEEDS},
-                                       {"trace", required_argument, 0, TRACE},
-                                       {"report", required_argument, 0, REPORT},
-                                       {"quiet", no_argument, 0, QUIET},
-                                       {"log", required_argument, 0, LOG},
-                                       {"help", no_argument, 0, HELP},
-                                       {"print-scenario", no_argument, 0, PRINT},
-                                       {"cores", required_argument, 0, OVERRIDE + O_CORES},
-                                       {"relays", required_argument, 0, OVERRIDE + O_RELAYS},
-                                       {"slots", required_argument, 0, OVERRIDE + O_SLOTS},
-                                       {"k", required_argument, 0, OVERRIDE + O_K},
-                                       {"topology", required_argument, 0, OVERRIDE + O_TOPOLOGY},
-                                       {"txs", required_argument, 0, OVERRIDE + O_TXS},
-                                       {"broken", required_argument, 0, OVERRIDE + O_BROKEN},
-                                       {0, 0, 0, 0}};
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  for (int c; (c = getopt_long(argc, argv, ":h", LONG, NULL)) != -1;) {
-    int rc = EXIT_HELD;
-    switch (c) {
-      case SCENARIO: o->scenario = optarg; break;
-      case RANDOM: o->random = true; break;
-      case TRACE: o->trace = optarg; break;
-      case REPORT: o->report = optarg; break;
-      case QUIET: o->quiet = true; break;
-      case PRINT: o->print_scenario = true; break;
-      case LOG:
-        if (!cdl_log_level_parse(optarg, &o->log_level))
-          return usage("--log: bad level '%s' (debug, info, warn, error)", optarg);
-        o->has_log = true;
-        break;
-      case HELP:
-      case 'h': fputs(USAGE, stdout); return -1;
-      case SEED:
-        if (!parse_u64(optarg, 0, INT64_MAX, &o->seed))
-          return usage("--seed: bad value '%s' (0 .. 2^63-1)", optarg);
-        o->has_seed = true;
-        break;
-      case SEEDS:
-        if (!parse_u64(optarg, 1, SEEDS_MAX, &o->seeds))
-          return usage("--seeds: bad value '%s' (1 .. %u)", optarg, SEEDS_MAX);
-        break;
-      case ':': return usage("%s needs a value", argv[optind - 1]);
-      default:
-        if (c >= OVERRIDE && c < OVERRIDE + O_COUNT)
-          rc = parse_override(c - OVERRIDE, optarg, o);
-        else if (optopt != 0)
-          rc = usage("unknown option '-%c'", optopt);
-        else
-          rc = usage("unknown option '%s'", argv[optind - 1]);
-    }
-    if (rc != EXIT_HELD) return rc;
+/* ---- Options (argp: --help with every option, --version) --------------- */
+
+/* Option keys: above the character range, so none is a short option;
+ * the overrides from OVERRIDE in OVERRIDE_FLAGS' order. */
+enum { SCENARIO = 256, RANDOM, SEED, SEEDS, TRACE, REPORT, QUIET, LOG, PRINT, OVERRIDE };
+
+_Static_assert(CDL_SIM_MAX_NODES == 128, "--cores and --relays say 0 to 128");
+static const struct argp_option OPTIONS[] = {
+    {"scenario", SCENARIO, "FILE", 0, "the scenario, JSON, at most 1 MiB (default: 3 core nodes "
+     "in a mesh, k 10, 300 one-second slots, 20 payments, seed 1)", 0},
+    {"random", RANDOM, NULL, 0, "a random scenario drawn from the seed (every kind of fault on "
+     "a small network) instead of a file", 0},
+    {"seed", SEED, "S", 0, "the seed, 0 to 2^63-1 (default: the scenario's, 1 for --random)", 0},
+    {"seeds", SEEDS, "N", 0, "run seeds S .. S+N-1, 1 to 1000000, and print a summary "
+     "{\"failed\", \"properties_failed\", \"runs\"} instead of a report (default: one run)", 0},
+    {"trace", TRACE, "FILE|-", 0, "a readable timeline of the run(s) to FILE, or stderr with - "
+     "(default: none)", 0},
+    {"report", REPORT, "FILE", 0, "the report (or summary) to FILE (default: stdout)", 0},
+    {"quiet", QUIET, NULL, 0, "nothing on stdout; failures still on stderr", 0},
+    {"log", LOG, "LEVEL", 0, "the nodes' own logs (JSON lines) to stderr from LEVEL on: Debug, "
+     "Info, Notice, Warning, Error or Critical (default: none)", 0},
+    {"print-scenario", PRINT, NULL, 0, "print the scenario that would run (the overrides and "
+     "the seed applied) as a scenario file, and exit 0 without running it; not with --seeds", 0},
+    {NULL, 'h', NULL, OPTION_HIDDEN, NULL, 0}, /* -h, as before argp */
+    {NULL, 0, NULL, 0, "Overrides, applied to the scenario before --seed:", 1},
+    {"cores", OVERRIDE + O_CORES, "N", 0, "replace the nodes by N plain core nodes, 0 to 128 (the "
+     "relays' count stays; the scenario's own node list is lost) (default: the scenario's)", 1},
+    {"relays", OVERRIDE + O_RELAYS, "N", 0, "likewise N relays, 0 to 128 (default: the "
+     "scenario's)", 1},
+    {"slots", OVERRIDE + O_SLOTS, "N", 0, "the run's length in slots (default: the scenario's)",
+     1},
+    {"k", OVERRIDE + O_K, "K", 0, "the security parameter (default: the scenario's)", 1},
+    {"topology", OVERRIDE + O_TOPOLOGY, "T", 0, "mesh, ring, line, star, relays, random or "
+     "random:DEGREE (default: the scenario's)", 1},
+    {"txs", OVERRIDE + O_TXS, "N", 0, "payments submitted (default: the scenario's)", 1},
+    {"broken", OVERRIDE + O_BROKEN, "RULE", 0, "none, pbft_threshold or sign_record: a rule "
+     "switched off in the honest nodes, to see the checker catch it (default: the scenario's)",
+     1},
+    {0}};
+
+static error_t sim_option(int key, char *arg, struct argp_state *state) {
+  sim_opts *o = state->input;
+  switch (key) {
+    case SCENARIO: o->scenario = arg; break;
+    case RANDOM: o->random = true; break;
+    case TRACE: o->trace = arg; break;
+    case REPORT: o->report = arg; break;
+    case QUIET: o->quiet = true; break;
+    case PRINT: o->print_scenario = true; break;
+    case 'h': argp_state_help(state, stdout, ARGP_HELP_STD_HELP); break;
+    case LOG:
+      if (!cdl_log_level_parse(arg, &o->log_level))
+        argp_error(state, "--log: '%s' is not Debug, Info, Notice, Warning, Error or Critical",
+                   arg);
+      o->has_log = true;
+      break;
+    case SEED:
+      if (!parse_u64(arg, 0, INT64_MAX, &o->seed))
+        argp_error(state, "--seed: '%s' is not a whole number from 0 to 2^63-1", arg);
+      o->has_seed = true;
+      break;
+    case SEEDS:
+      if (!parse_u64(arg, 1, SEEDS_MAX, &o->seeds))
+        argp_error(state, "--seeds: '%s' is not a whole number from 1 to %u", arg, SEEDS_MAX);
+      break;
+    case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
+    case ARGP_KEY_END:
+      if (o->random && o->scenario) argp_error(state, "--scenario and --random exclude each other");
+      if (o->print_scenario && o->seeds)
+        argp_error(state, "--print-scenario prints one scenario: not with --seeds");
+      break;
+    default:
+      if (key < OVERRIDE || key >= OVERRIDE + O_COUNT) return ARGP_ERR_UNKNOWN;
+      if (!parse_override(key - OVERRIDE, arg, o))
+        argp_error(state, "--%s: bad value '%s'", OVERRIDE_FLAGS[key - OVERRIDE], arg);
   }
-  if (optind < argc) return usage("unexpected argument '%s'", argv[optind]);
-  if (o->random && o->scenario) return usage("--scenario and --random exclude each other");
-  if (o->print_scenario && o->seeds)
-    return usage("--print-scenario prints one scenario: not with --seeds");
-  return EXIT_HELD;
+  return 0;
+}
+
+static const struct argp ARGP = {
+    OPTIONS, sim_option, NULL,
+    "Run core nodes and relays, each the real node kernel over its own simulated disk, on a "
+    "simulated clock and network with the scenario's faults, and judge the run by its "
+    "properties (docs/simulation.md). The same scenario and seed give the same run and "
+    "report, byte for byte: one JSON line on stdout.\v"
+    "A failed property is printed on stderr with its slot and why, and a line\n"
+    "`replay: cardinal-sim ...` that runs exactly that run again. A failing sweep\n"
+    "seed becomes a case of its own:\n"
+    "  cardinal-sim --random --seed S --print-scenario > scenarios/regress-S.json\n\n"
+    "Example:\n"
+    "  cardinal-sim --random --seed 7 --slots 200\n\n"
+    "Exit codes: 0 every property held, 1 a property failed, 2 usage (a bad option\n"
+    "or scenario), 3 a run could not be made.",
+    NULL, NULL, NULL};
+
+static void print_version(FILE *out, struct argp_state *state) {
+  (void)state;
+  fprintf(out, "cardinal-sim %s (commit %s)\n", CDL_VERSION, CDL_GIT_COMMIT);
+}
+
+/* The options into |o|: --help and --version exit 0 here, a bad option
+ * exits 2 naming it. */
+static int parse_opts(int argc, char **argv, sim_opts *o) {
+  memset(o, 0, sizeof *o);
+  argv[0] = (char *)"cardinal-sim"; /* how argp's messages name it, wherever it was run from */
+  argp_err_exit_status = EXIT_USAGE;
+  argp_program_version_hook = print_version;
+  return argp_parse(&ARGP, argc, argv, 0, NULL, o) == 0 ? EXIT_HELD : EXIT_USAGE;
 }
 
 /* ---- The scenario of a run ---------------------------------------------- */
@@ -449,13 +448,9 @@ int main(int argc, char **argv) {
   /* A reader of stdout or of the trace that goes away costs a write
    * error we report (exit 3), not a silent death. */
   signal(SIGPIPE, SIG_IGN);
-  if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-    printf("cardinal-sim %s (commit %s)\n", CDL_VERSION, CDL_GIT_COMMIT);
-    return EXIT_HELD;
-  }
   sim_opts o;
   int rc = parse_opts(argc, argv, &o);
-  if (rc != EXIT_HELD) return rc < 0 ? EXIT_HELD : rc;
+  if (rc != EXIT_HELD) return rc;
   if (cdl_crypto_init() != CDL_OK) {
     fprintf(stderr, "cardinal-sim: cannot initialise libsodium/OpenSSL\n");
     return EXIT_IO;
