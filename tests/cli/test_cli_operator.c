@@ -53,7 +53,7 @@ static size_t listed_commands(char names[][48], size_t max) {
 /* `NAME --help`: exit 0, usage naming the command, the --help option
  * itself and an example of it; `NAME --no-such-option`: exit 2, the
  * option named. */
-static void expect_help(const char *name) {
+static void expect_command_help(const char *name) {
   char args[128], want[128];
   snprintf(args, sizeof args, "%.47s --help", name);
   if (cli(args) != 0) fail_msg("%s: exit not 0\n%s", args, stderr_buf);
@@ -99,7 +99,7 @@ static void test_version_and_help(void **state) {
     while (j < n && strcmp(names[j], DOCUMENTED[i]) != 0) j++;
     if (j == n) fail_msg("--help omits '%s'", DOCUMENTED[i]);
   }
-  for (size_t i = 0; i < n; i++) expect_help(names[i]);
+  for (size_t i = 0; i < n; i++) expect_command_help(names[i]);
   assert_int_equal(cli("no-such-noun"), 2);
   assert_int_equal(cli("db no-such-verb"), 2);
   assert_non_null(strstr(stderr_buf, "db: unknown command 'no-such-verb'"));
