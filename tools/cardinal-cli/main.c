@@ -9,6 +9,7 @@
 
 #include "cardinal/crypto.h"
 #include "cli.h"
+#include "cardinal/version.h"
 
 static void print_commands(FILE *out) {
   fputs("Usage: cardinal-cli NOUN VERB [OPTION...]\n"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cardinal/version.h"
 
 static void print_version(FILE *out, struct argp_state *state) {
   (void)state;

@@ -17,6 +17,7 @@
 
 #include "cardinal/crypto.h"
 #include "node_main.h"
+#include "cardinal/version.h"
 
 /* One command of cardinal-node; |run| gets argv with argv[0] its full
  * name ("cardinal-node run"), for its argp parser. */

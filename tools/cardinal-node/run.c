@@ -30,6 +30,7 @@
 #include "cardinal/io.h"
 #include "cardinal/node_files.h"
 #include "node_main.h"
+#include "cardinal/version.h"
 
 typedef struct run_opts {
   const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;

@@ -24,6 +24,7 @@
 
 #include "cardinal/crypto.h"
 #include "cardinal/sim.h"
+#include "cardinal/version.h"
 
 enum { EXIT_HELD = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
 
