@@ -9,8 +9,9 @@
  * chain, tests/net/fake_chain.h): one that, like a Haskell node, closes
  * the connection on Cardinal's own queries, and one with a ledger whose
  * update state is tests/unit/update_state_fixture.h's, for the readable
- * update state and its next adoption. Every process started here is
- * ended by its pid.
+ * update state and its next adoption. Then every tx, submit, query,
+ * delegation and governance verb's --help, and its usage errors naming
+ * the option. Every process started here is ended by its pid.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -500,11 +501,98 @@ static void test_update_state_readable(void **state) {
   json_decref(j);
 }
 
+/* Every tx, submit, query, delegation and governance verb answers --help
+ * (exit 0) with its usage line, its options (the node's too where it
+ * talks to one) and an example; a bad, repeated or missing option is a
+ * usage error (exit 2) that names it (docs/cli.md "tx", "Talking to a
+ * node"). */
+static void test_help_and_usage_errors(void **state) {
+  (void)state;
+  static const struct {
+    const char *verb, *usage, *option;
+  } HELP[] = {
+      {"tx show", "tx show [OPTION...] FILE", "--version"},
+      {"tx build", "tx build [OPTION...]", "--tx-out=ADDR+LOVELACE"},
+      {"tx sign", "tx sign [OPTION...]", "--signing-key=FILE"},
+      {"tx id", "tx id [OPTION...]", "--tx-file=FILE"},
+      {"tx submit", "tx submit [OPTION...] FILE", "--socket-path=PATH"},
+      {"submit tx", "submit tx [OPTION...] FILE", "--testnet-magic=N"},
+      {"query tip", "query tip [OPTION...]", "--genesis=FILE"},
+      {"query utxo", "query utxo [OPTION...]", "--address=ADDR"},
+      {"query protocol-parameters", "query protocol-parameters [OPTION...]", "--socket-path"},
+      {"query update-state", "query update-state [OPTION...]", "--mainnet"},
+      {"delegation issue-certificate", "delegation issue-certificate [OPTION...]", "--epoch=E"},
+      {"delegation issue-delegation-certificate", "delegation issue-certificate", "--secret"},
+      {"delegation submit", "delegation submit [OPTION...]", "--certificate=FILE"},
+      {"delegation check-certificate", "delegation check-certificate", "--issuer-key=FILE"},
+      {"delegation check-delegation", "delegation check-certificate", "--genesis=FILE"},
+      {"governance create-update-proposal", "governance create-update-proposal",
+       "--unlock-stake-epoch=EPOCH"},
+      {"governance create-proposal-vote", "governance create-proposal-vote", "--vote-no"},
+      {"governance submit-update-proposal", "governance submit-update-proposal",
+       "--filepath=FILE"},
+      {"governance submit-proposal-vote", "governance submit-proposal-vote", "--socket-path"},
+      {"governance show-proposal", "governance show-proposal [OPTION...] FILE", "--mainnet"},
+      {"governance show-vote", "governance show-vote [OPTION...] FILE", "--testnet-magic=N"}};
+  char args[512], want[160];
+  for (size_t i = 0; i < sizeof HELP / sizeof HELP[0]; i++) {
+    snprintf(args, sizeof args, "%s --help", HELP[i].verb);
+    snprintf(want, sizeof want, "Usage: cardinal-cli %s", HELP[i].usage);
+    if (cli(args) != 0 || strncmp(stdout_buf, want, strlen(want)) != 0 ||
+        strstr(stdout_buf, HELP[i].option) == NULL ||
+        strstr(stdout_buf, "\nExample:\n  ") == NULL ||
+        strstr(strstr(stdout_buf, "\nExample:\n  "), "cardinal-cli ") == NULL)
+      fail_msg("%s: %s", args, stdout_buf);
+  }
+  const char *in = "0000000000000000000000000000000000000000000000000000000000000000#0";
+  static const struct {
+    const char *args, *words;
+  } BAD[] = {
+      {"tx build --socket-path s --tx-in zz --tx-out a+1 --out-file f",
+       "--tx-in: 'zz' is not TXID#IX"},
+      {"tx build --socket-path s --tx-in %s --tx-out abc --out-file f",
+       "--tx-out: 'abc' is not ADDR+LOVELACE"},
+      {"tx build --socket-path s --tx-in %s --tx-out a+0 --out-file f", "--tx-out: '0'"},
+      {"tx build --socket-path s --tx-in %s --tx-out a+1 --out-file f --fee lots", "--fee: 'lots'"},
+      {"tx build --socket-path s --tx-in %s --tx-out a+1", "--out-file FILE is required"},
+      {"tx build --socket-path s --tx-in %s --tx-out a+1 --out-file f --bogus", "'--bogus'"},
+      {"tx build --tx-in %s --tx-out a+1 --out-file f", "--socket-path PATH"},
+      {"tx sign --tx-file t --signing-key k --out-file o", "--testnet-magic N is required"},
+      {"tx sign --tx-file t --signing-key k --out-file o --testnet-magic 4294967296",
+       "--testnet-magic: '4294967296'"},
+      {"tx id", "--tx-file FILE is required"},
+      {"tx show a b", "unexpected argument 'b'"},
+      {"tx submit --socket-path s", "the FILE argument is required"},
+      {"submit tx --socket-path s --certificate c f", "'--certificate'"},
+      {"query utxo --socket-path s", "--address ADDR or --tx-in TXID#IX is required"},
+      {"query tip --socket-path s --testnet-magic x", "--testnet-magic: 'x'"},
+      {"query update-state --genesis g", "'--genesis'"}, /* query tip's alone */
+      {"query update-state", "--socket-path PATH (or CARDANO_NODE_SOCKET_PATH) is required"},
+      {"delegation issue-certificate --testnet-magic 7 --mainnet", "--mainnet: give"},
+      {"delegation issue-certificate --testnet-magic 7 --epoch -1", "--epoch: '-1'"},
+      {"delegation submit --socket-path s", "--certificate FILE is required"},
+      {"delegation check-certificate --certificate c",
+       "--testnet-magic N, --mainnet or --genesis FILE is required"},
+      {"governance create-update-proposal --max-tx-size many",
+       "--max-tx-size: 'many' is not a decimal number"},
+      {"governance create-update-proposal --testnet-magic 7 --signing-key k",
+       "--protocol-version-major N is required"},
+      {"governance create-proposal-vote --vote-yes --vote-no", "--vote-no: give"},
+      {"governance submit-proposal-vote --socket-path s", "--filepath FILE is required"},
+      {"governance show-vote v --testnet-magic 7 --testnet-magic 8", "--testnet-magic: give"}};
+  for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+    snprintf(args, sizeof args, BAD[i].args, in);
+    if (cli(args) != 2 || strstr(stderr_buf, BAD[i].words) == NULL)
+      fail_msg("%s: not a usage error naming '%s': %s", args, BAD[i].words, stderr_buf);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tip_and_parameters),  cmocka_unit_test(test_payment),
       cmocka_unit_test(test_build_refusals),      cmocka_unit_test(test_large_tx),
       cmocka_unit_test(test_not_a_cardinal_node), cmocka_unit_test(test_update_state_readable),
+      cmocka_unit_test(test_help_and_usage_errors),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -1,9 +1,11 @@
 /*
- * args.c: option helpers of cardinal-cli's governance, key, address and
- * certificate-check commands (docs/cli.md): the network as cardano-cli
- * names it (`--testnet-magic N` or `--mainnet`, Cardano.CLI's
- * pNetworkId), options taken out before a shared parser sees the rest,
- * and cardano-cli's refusal to write over an existing file.
+ * args.c: option helpers of cardinal-cli's tx, query, delegation,
+ * governance, key and address commands (docs/cli.md "tx", "Talking to a
+ * node"; args.h): the network as cardano-cli names it (`--testnet-magic N` or
+ * `--mainnet`, Cardano.CLI's pNetworkId), the node options as a child
+ * parser, one parser for the commands that take at most a file, a genesis
+ * and the network, and cardano-cli's refusal to write over an existing
+ * file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "args.h"
 
 bool cli_network_option(const char *arg, bool *has_magic, uint64_t *magic) {
   if (*has_magic)
@@ -26,39 +28,70 @@ bool cli_network_option(const char *arg, bool *has_magic, uint64_t *magic) {
   return true;
 }
 
-/* Removes |n| entries of argv from |at|, keeping the NULL at argv[argc]. */
-static void drop(int *argc, char **argv, int at, int n) {
-  memmove(argv + at, argv + at + n, (size_t)(*argc - at - n + 1) * sizeof *argv);
-  *argc -= n;
+void cli_arg_network(struct argp_state *state, const char *arg, bool *has_magic, uint64_t *magic) {
+  if (*has_magic) /* both, or one twice: ambiguous */
+    argp_error(state, "%s: give --testnet-magic N or --mainnet, once", cli_arg_name(state));
+  *magic = arg == NULL ? CLI_MAINNET_MAGIC : cli_arg_u64(state, arg, 0, UINT32_MAX);
+  *has_magic = true;
 }
 
-const char *cli_take_option(int *argc, char **argv, const char *name) {
-  size_t len = strlen(name);
-  for (int i = 1; i < *argc; i++) {
-    const char *a = argv[i];
-    if (strncmp(a, "--", 2) != 0 || strncmp(a + 2, name, len) != 0)
-      continue;
-    if (a[2 + len] == '=') {
-      drop(argc, argv, i, 1);
-      return a + 3 + len;
-    }
-    if (a[2 + len] == '\0' && i + 1 < *argc) {
-      const char *value = argv[i + 1];
-      drop(argc, argv, i, 2);
-      return value;
-    }
-  }
+void cli_arg_txin(struct argp_state *state, const char *arg, uint8_t tx_id[32], uint32_t *index) {
+  if (!cli_parse_txin(arg, tx_id, index))
+    argp_error(state, "%s: '%s' is not TXID#IX (64 hex digits, '#', an index)",
+               cli_arg_name(state), arg);
+}
+
+const struct argp_child CLI_NODE_CHILDREN[] = {{&CLI_NODE_ARGP, 0, NULL, 0}, {0}};
+
+/* The entry of |key| in |ap|'s own option table, or NULL. */
+static const struct argp_option *own_option(const struct argp *ap, int key) {
+  for (const struct argp_option *opt = ap->options;
+       opt != NULL && (opt->name != NULL || opt->key != 0 || opt->doc != NULL); opt++)
+    if (opt->key == key)
+      return opt;
   return NULL;
 }
 
-bool cli_take_flag(int *argc, char **argv, const char *name) {
-  for (int i = 1; i < *argc; i++) {
-    if (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i] + 2, name) == 0) {
-      drop(argc, argv, i, 1);
-      return true;
-    }
+error_t cli_command_option(int key, char *arg, struct argp_state *state) {
+  cli_command *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT:
+    if (o->argp->children != NULL)
+      state->child_inputs[0] = &o->node;
+    return 0;
+  case CLI_O_FILE:
+    o->file = arg;
+    return 0;
+  case CLI_O_GENESIS:
+    o->genesis = arg;
+    return 0;
+  case CLI_O_MAGIC:
+  case CLI_O_MAINNET:
+    cli_arg_network(state, arg, &o->node.has_magic, &o->node.magic);
+    o->node.mainnet = key == CLI_O_MAINNET;
+    return 0;
+  case ARGP_KEY_ARG:
+    if (o->argp->args_doc == NULL || o->file != NULL)
+      argp_error(state, "unexpected argument '%s'", arg);
+    o->file = arg;
+    return 0;
+  case ARGP_KEY_END: {
+    const struct argp_option *file = own_option(o->argp, CLI_O_FILE);
+    if (o->file == NULL && file != NULL)
+      argp_error(state, "--%s %s is required", file->name, file->arg);
+    if (o->file == NULL && o->argp->args_doc != NULL)
+      argp_error(state, "the %s argument is required", o->argp->args_doc);
+    return 0;
   }
-  return false;
+  default:
+    return ARGP_ERR_UNKNOWN;
+  }
+}
+
+int cli_command_parse(const struct argp *ap, int argc, char **argv, cli_command *o) {
+  memset(o, 0, sizeof *o);
+  o->argp = ap;
+  return cli_args_parse(ap, argc, argv, o);
 }
 
 int cli_refuse_existing(const char *what, const char *path) {

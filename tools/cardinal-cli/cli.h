@@ -53,33 +53,15 @@ void cli_catch_stop_signals(const char *command);
 bool cli_stop_requested(void);
 /* Monotonic seconds, for the timings commands report. */
 double cli_now_seconds(void);
-/* The options of a command to a running node (cmd_query.c): --socket-path
- * (else CARDANO_NODE_SOCKET_PATH from the environment, as cardano-cli),
- * --genesis, --testnet-magic N or --mainnet (else the magic is asked of
- * the node), and the file it sends: none, a tx FILE as the last argument,
- * or --certificate FILE. */
+/* The options of a command to a running node (CLI_NODE_ARGP, options.c):
+ * --socket-path (else CARDANO_NODE_SOCKET_PATH from the environment, as
+ * cardano-cli), --testnet-magic N or --mainnet (else the magic is asked
+ * of the node). */
 typedef struct cli_node_opts {
-  const char *socket, *genesis, *file;
+  const char *socket;
   uint64_t magic;
   bool has_magic, mainnet;
 } cli_node_opts;
-/* For commands with options of their own: these long options (append
- * CLI_NODE_LONG_OPTIONS to a getopt table), each taken by cli_node_opt:
- * 1 when |c| was one of them, 0 when not, -1 for a bad value. Then
- * cli_node_opts_finish fills the socket from the environment and checks
- * (a usage error, printed, when it returns other than EXIT_OK). */
-#define CLI_NODE_LONG_OPTIONS                                                          \
-  {"socket-path", required_argument, 0, 's'}, {"testnet-magic", required_argument, 0, 'm'}, \
-      {"mainnet", no_argument, 0, 'M'}
-int cli_node_opt(int c, const char *arg, cli_node_opts *o);
-int cli_node_opts_finish(const char *what, cli_node_opts *o);
-typedef enum cli_node_file {
-  CLI_NODE_NO_FILE,
-  CLI_NODE_TX_FILE,
-  CLI_NODE_CERTIFICATE
-} cli_node_file;
-int cli_node_opts_parse(const char *what, int argc, char **argv, cli_node_opts *o,
-                        cli_node_file file);
 /* Submits a Byron GenTx [kind, payload] to the node at |socket| over local
  * tx-submission (the magic asked of the node unless |has_magic|):
  * EXIT_OK when accepted; otherwise the failure or the node's reason is
@@ -87,16 +69,11 @@ int cli_node_opts_parse(const char *what, int argc, char **argv, cli_node_opts *
 int cli_submit_gentx(const char *socket, uint64_t magic, bool has_magic, cdl_span gentx);
 
 /* ---- Networks, files and refusals for the governance, key, address and
- * certificate-check commands (args.c, reject.c) ---- */
+ * certificate-check commands (args.c, reject.c; their argp pieces: args.h) ---- */
 #define CLI_MAINNET_MAGIC 764824073u
 /* `--mainnet` (|arg| NULL) or `--testnet-magic ARG` into *magic; false
  * when the network was already given or ARG is not a 32-bit number. */
 bool cli_network_option(const char *arg, bool *has_magic, uint64_t *magic);
-/* Takes `--NAME VALUE` (or `--NAME=VALUE`) out of argv, so the rest can
- * go to a shared parser; NULL when absent. *argc shrinks. */
-const char *cli_take_option(int *argc, char **argv, const char *name);
-/* Takes the flag `--NAME` out of argv; whether it was there. */
-bool cli_take_flag(int *argc, char **argv, const char *name);
 /* Refuses to write over |path| (exit 2), as cardano-cli's ensureNewFile;
  * lstat, so a dangling symlink is not followed either. */
 int cli_refuse_existing(const char *what, const char *path);
@@ -131,6 +108,7 @@ typedef struct cli_noun {
 extern const cli_noun *const CLI_NOUNS[];
 extern const size_t CLI_N_NOUNS;
 extern const cli_noun CLI_DB;
+extern const cli_noun CLI_TX, CLI_SUBMIT, CLI_QUERY, CLI_DELEGATION, CLI_GOVERNANCE;
 extern const cli_noun CLI_SYNC, CLI_DEVNET, CLI_TXGEN;
 extern const cli_noun CLI_GENESIS, CLI_BLOCK, CLI_CHAIN, CLI_KEY, CLI_ADDRESS;
 /* Their verbs kept in a second file (a cli_verb's run: argv[0] is the
@@ -164,11 +142,6 @@ const char *cli_arg_name(const struct argp_state *state);
  * CARDANO_NODE_SOCKET_PATH when not given, and requires one. */
 extern const struct argp CLI_NODE_ARGP;
 
-int cmd_tx(int argc, char **argv);
-int cmd_query(int argc, char **argv);
-int cmd_submit(int argc, char **argv);
-int cmd_delegation(int argc, char **argv);
-int cmd_governance(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int tx_build(int argc, char **argv);
@@ -180,7 +153,8 @@ int query_utxo(int argc, char **argv);
 int query_protocol_parameters(int argc, char **argv);
 int query_update_state(int argc, char **argv);
 int devnet_watch(int argc, char **argv);
-int governance_show(int argc, char **argv);
+int governance_show_proposal(int argc, char **argv);
+int governance_show_vote(int argc, char **argv);
 /* Reads a proposal (|vote| false, into |p|) or vote file (into |v|): raw
  * CBOR as cardano-cli writes them, or hex; |bytes| keeps the file, which
  * the decoded spans point into. EXIT_OK, or the error reported. */

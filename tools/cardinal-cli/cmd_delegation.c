@@ -10,7 +10,7 @@
  *     reads (cardano-cli's `byron delegation issue-delegation-certificate`,
  *     which that name is also taken for; --delegate-key here is a signing
  *     key, of which only the public half is used);
- *   delegation submit --socket-path S --certificate FILE [--testnet-magic N]
+ *   delegation submit --certificate FILE [node options]
  *     the certificate as the mempool's delegation payload, GenTx
  *     [1, certificate], over local tx-submission;
  *   delegation check-certificate  (cmd_delegation_check.c).
@@ -18,16 +18,15 @@
  * takes it only for the current epoch or the next, once per genesis key
  * and epoch (src/ledger/delegation.c).
  */
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cardinal/byron_json.h"
 #include "cardinal/crypto.h"
 #include "cardinal/forge.h"
 #include "cardinal/mempool.h"
-#include "cli.h"
 
 typedef struct issue_opts {
   const char *secret, *delegate, *certificate;
@@ -35,41 +34,49 @@ typedef struct issue_opts {
   bool has_magic, has_epoch;
 } issue_opts;
 
-static int parse_issue(int argc, char **argv, issue_opts *o) {
-  static const struct option LONG[] = {{"testnet-magic", required_argument, 0, 'm'},
-                                       {"mainnet", no_argument, 0, 'M'},
-                                       {"epoch", required_argument, 0, 'e'},
-                                       {"secret", required_argument, 0, 's'},
-                                       {"delegate-key", required_argument, 0, 'd'},
-                                       {"certificate", required_argument, 0, 'c'},
-                                       {0, 0, 0, 0}};
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'm' && !o->has_magic && cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic))
-      o->has_magic = true;
-    else if (c == 'M' && !o->has_magic)
-      o->magic = CDL_BYRON_MAINNET_MAGIC, o->has_magic = true;
-    else if (c == 'e' && cli_parse_u64(optarg, 0, UINT32_MAX, &o->epoch))
-      o->has_epoch = true;
-    else if (c == 's')
-      o->secret = optarg;
-    else if (c == 'd')
-      o->delegate = optarg;
-    else if (c == 'c')
-      o->certificate = optarg;
-    else
-      return cli_usage("delegation issue-certificate: bad, repeated or unknown option '%s'",
-                       argv[optind - 1]);
+enum { O_EPOCH = 0x100, O_SECRET, O_DELEGATE, O_CERTIFICATE };
+
+static error_t issue_option(int key, char *arg, struct argp_state *state) {
+  issue_opts *o = state->input;
+  switch (key) {
+  case CLI_O_MAGIC:
+  case CLI_O_MAINNET: cli_arg_network(state, arg, &o->has_magic, &o->magic); break;
+  case O_EPOCH: o->epoch = cli_arg_u64(state, arg, 0, UINT32_MAX), o->has_epoch = true; break;
+  case O_SECRET: o->secret = arg; break;
+  case O_DELEGATE: o->delegate = arg; break;
+  case O_CERTIFICATE: o->certificate = arg; break;
+  case ARGP_KEY_END:
+    if (!o->has_magic) argp_error(state, "--testnet-magic N or --mainnet is required");
+    if (!o->has_epoch) argp_error(state, "--epoch E is required");
+    if (o->secret == NULL) argp_error(state, "--secret FILE is required");
+    if (o->delegate == NULL) argp_error(state, "--delegate-key FILE is required");
+    if (o->certificate == NULL) argp_error(state, "--certificate FILE is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc || !o->has_magic || !o->has_epoch || !o->secret || !o->delegate ||
-      !o->certificate)
-    return cli_usage("delegation issue-certificate: --testnet-magic N or --mainnet, --epoch, "
-                     "--secret, --delegate-key and --certificate are required");
-  return EXIT_OK;
+  return 0;
 }
+
+static const struct argp_option ISSUE_OPTIONS[] = {
+    CLI_NETWORK_OPTIONS("the certificate is signed for (required, or --mainnet)"),
+    {"epoch", O_EPOCH, "E", 0,
+     "the epoch from which the delegation holds: the current one or the next (required)", 0},
+    {"secret", O_SECRET, "FILE", 0, "the genesis key's signing key file (required)", 0},
+    {"delegate-key", O_DELEGATE, "FILE", 0,
+     "the delegate's signing key file; only its public half is used (required)", 0},
+    {"certificate", O_CERTIFICATE, "FILE", 0,
+     "the certificate to write, in the envelope cardinal-node run reads (required)", 0},
+    {0}};
+static const struct argp ISSUE = {
+    ISSUE_OPTIONS, issue_option, NULL,
+    "A heavyweight delegation certificate: the genesis key's signature naming the delegate "
+    "key that signs blocks for it from epoch E (cardano-cli's "
+    "issue-delegation-certificate).\v"
+    "Example:\n"
+    "  cardinal-cli delegation issue-certificate --testnet-magic 42 --epoch 1 \\\n"
+    "    --secret net/genesis/genesis-keys.000.skey --delegate-key new.skey \\\n"
+    "    --certificate new-cert.json",
+    NULL, NULL, NULL};
 
 /* The certificate's id in the mempool: Blake2b-256 of its CBOR. */
 static void certificate_id(const cdl_byron_genesis_delegation *d, uint8_t id[32]) {
@@ -92,7 +99,8 @@ static json_t *certificate_json(const issue_opts *o, const cdl_byron_genesis_del
 
 static int issue_certificate(int argc, char **argv) {
   issue_opts o;
-  int code = parse_issue(argc, argv, &o);
+  memset(&o, 0, sizeof o);
+  int code = cli_args_parse(&ISSUE, argc, argv, &o);
   if (code != EXIT_OK) return code;
   cdl_key genesis_key, delegate;
   cdl_error err = {0};
@@ -108,9 +116,23 @@ static int issue_certificate(int argc, char **argv) {
   return rc != CDL_OK ? cli_report(&err) : cli_print(certificate_json(&o, &d), false);
 }
 
+static const struct argp_option SUBMIT_OPTIONS[] = {
+    {"certificate", CLI_O_FILE, "FILE", 0, "the certificate, as issue-certificate writes it "
+     "(required)", 0},
+    {0}};
+static const struct argp SUBMIT = {
+    SUBMIT_OPTIONS, cli_command_option, NULL,
+    "Send a delegation certificate to a node as the mempool's delegation payload (GenTx [1, "
+    "certificate]) over local tx-submission: {\"accepted\": true, \"id\", \"epoch\"}, or exit "
+    "1 with the node's reason.\v"
+    "Example:\n"
+    "  cardinal-cli delegation submit --socket-path net/node-3/node.socket \\\n"
+    "    --certificate new-cert.json",
+    CLI_NODE_CHILDREN, NULL, NULL};
+
 static int submit_certificate(int argc, char **argv) {
-  cli_node_opts o;
-  int code = cli_node_opts_parse("delegation submit", argc, argv, &o, CLI_NODE_CERTIFICATE);
+  cli_command o;
+  int code = cli_command_parse(&SUBMIT, argc, argv, &o);
   if (code != EXIT_OK) return code;
   cdl_byron_genesis_delegation d;
   cdl_error err = {0};
@@ -122,7 +144,8 @@ static int submit_certificate(int argc, char **argv) {
   cdl_payload_delegation_encode(&d, &gentx);
   uint8_t id[32];
   certificate_id(&d, id);
-  code = cli_submit_gentx(o.socket, o.magic, o.has_magic, cdl_span_of(gentx.data, gentx.len));
+  code = cli_submit_gentx(o.node.socket, o.node.magic, o.node.has_magic,
+                          cdl_span_of(gentx.data, gentx.len));
   cdl_buf_free(&gentx);
   if (code != EXIT_OK) return code;
   return cli_print(json_pack("{s:b, s:o, s:I}", "accepted", true, "id", cdl_json_hex(id, 32),
@@ -130,13 +153,10 @@ static int submit_certificate(int argc, char **argv) {
                    false);
 }
 
-int cmd_delegation(int argc, char **argv) {
-  if (argc >= 2 && (strcmp(argv[1], "issue-certificate") == 0 ||
-                    strcmp(argv[1], "issue-delegation-certificate") == 0))
-    return issue_certificate(argc - 1, argv + 1);
-  if (argc >= 2 && strcmp(argv[1], "submit") == 0) return submit_certificate(argc - 1, argv + 1);
-  if (argc >= 2 && (strcmp(argv[1], "check-certificate") == 0 ||
-                    strcmp(argv[1], "check-delegation") == 0))
-    return delegation_check(argc - 1, argv + 1); /* cmd_delegation_check.c */
-  return cli_usage("expected: delegation issue-certificate | submit | check-certificate");
-}
+static const cli_verb DELEGATION_VERBS[] = {
+    {"issue-certificate", "issue-delegation-certificate",
+     "a genesis key's certificate for a delegate key", issue_certificate},
+    {"submit", NULL, "send a certificate to a node", submit_certificate},
+    {"check-certificate", "check-delegation", "check a certificate without a node",
+     delegation_check}};
+const cli_noun CLI_DELEGATION = CLI_NOUN("delegation", DELEGATION_VERBS);

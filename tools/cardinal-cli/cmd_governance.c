@@ -15,26 +15,24 @@
  * ledger's rules, only the node can say: its refusal comes back readable
  * (reject.c).
  */
-#include <getopt.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cardinal/byron_json.h"
 #include "cardinal/crypto.h"
 #include "cardinal/forge.h"
 #include "cardinal/mempool.h"
-#include "cli.h"
 
 /* Limits of cardano-ledger's checkApplicationName / checkSystemTag. */
 #define APP_NAME_MAX 12
 #define SYSTEM_TAG_MAX 10
 
+/* Option keys: above the character range, so none is a short option. */
 enum {
-  OPT_MAINNET = 256,
-  OPT_MAGIC,
-  OPT_KEY,
+  OPT_KEY = 0x100,
   OPT_PV_MAJOR,
   OPT_PV_MINOR,
   OPT_PV_ALT,
@@ -49,26 +47,22 @@ enum {
   OPT_FEE_A,
   OPT_FEE_B,
   OPT_UNLOCK,
-  OPT_SCALAR = 512 /* + a SCALARS index */
+  OPT_PROPOSAL,
+  OPT_YES,
+  OPT_NO,
+  OPT_SCALAR = 0x200 /* + a CDL_BYRON_PP_* index */
 };
 
-/* The scalar protocol parameters, in the update's field order. */
+/* The wire type of each scalar protocol parameter, in the update's field
+ * order. */
 typedef enum { WIRE_WORD16, WIRE_WORD64, WIRE_PORTION } wire_type;
-static const struct {
-  const char *flag;
-  wire_type wire;
-} SCALARS[CDL_BYRON_PP_COUNT_SCALAR] = {
-    [CDL_BYRON_PP_SCRIPT_VERSION] = {"script-version", WIRE_WORD16},
-    [CDL_BYRON_PP_SLOT_DURATION] = {"slot-duration", WIRE_WORD64},
-    [CDL_BYRON_PP_MAX_BLOCK_SIZE] = {"max-block-size", WIRE_WORD64},
-    [CDL_BYRON_PP_MAX_HEADER_SIZE] = {"max-header-size", WIRE_WORD64},
-    [CDL_BYRON_PP_MAX_TX_SIZE] = {"max-tx-size", WIRE_WORD64},
-    [CDL_BYRON_PP_MAX_PROPOSAL_SIZE] = {"max-proposal-size", WIRE_WORD64},
-    [CDL_BYRON_PP_MPC_THD] = {"max-mpc-thd", WIRE_PORTION},
-    [CDL_BYRON_PP_HEAVY_DEL_THD] = {"heavy-del-thd", WIRE_PORTION},
-    [CDL_BYRON_PP_UPDATE_VOTE_THD] = {"update-vote-thd", WIRE_PORTION},
-    [CDL_BYRON_PP_UPDATE_PROPOSAL_THD] = {"update-proposal-thd", WIRE_PORTION},
-    [CDL_BYRON_PP_UPDATE_IMPLICIT] = {"time-to-live", WIRE_WORD64}};
+static const wire_type SCALAR_WIRE[CDL_BYRON_PP_COUNT_SCALAR] = {
+    [CDL_BYRON_PP_SCRIPT_VERSION] = WIRE_WORD16,    [CDL_BYRON_PP_SLOT_DURATION] = WIRE_WORD64,
+    [CDL_BYRON_PP_MAX_BLOCK_SIZE] = WIRE_WORD64,    [CDL_BYRON_PP_MAX_HEADER_SIZE] = WIRE_WORD64,
+    [CDL_BYRON_PP_MAX_TX_SIZE] = WIRE_WORD64,       [CDL_BYRON_PP_MAX_PROPOSAL_SIZE] = WIRE_WORD64,
+    [CDL_BYRON_PP_MPC_THD] = WIRE_PORTION,          [CDL_BYRON_PP_HEAVY_DEL_THD] = WIRE_PORTION,
+    [CDL_BYRON_PP_UPDATE_VOTE_THD] = WIRE_PORTION,  [CDL_BYRON_PP_UPDATE_PROPOSAL_THD] = WIRE_PORTION,
+    [CDL_BYRON_PP_UPDATE_IMPLICIT] = WIRE_WORD64};
 
 typedef struct proposal_opts {
   uint64_t magic, pv[3], sv;
@@ -77,6 +71,7 @@ typedef struct proposal_opts {
   cdl_byron_param_update params;
   uint64_t fee_a, fee_b_nano;
   uint8_t summand_big[16]; /* a × 10^9 when it needs a bignum */
+  int code;                /* a value's rule broken, already reported */
 } proposal_opts;
 
 /* ---- Numbers as cardano-cli reads them ---------------------------------- */
@@ -97,35 +92,36 @@ static uint64_t scale_exact(double d, uint64_t scale, bool round_up) {
   return (uint64_t)(q + (round_up && !exact));
 }
 
-/* A DOUBLE in [0, 1]: usage (2) when not a number, the rule when out of
- * range, as cardano-cli's readDouble refuses it. */
-static int parse_fraction01(const char *flag, const char *text, double *out) {
+/* The option's value as a DOUBLE in [0, 1]: a usage error (exit 2) naming
+ * the option when not a number, the rule (exit 1) when out of range, as
+ * cardano-cli's readDouble refuses it. */
+static int parse_fraction01(struct argp_state *state, const char *text, double *out) {
   char *end = NULL;
   double v = strtod(text, &end);
   if (end == text || *end != '\0' || strpbrk(text, "xXnNiI ") != NULL || !isfinite(v))
-    return cli_usage("governance create-update-proposal: --%s takes a number, not '%s'", flag,
-                     text);
+    argp_error(state, "%s: '%s' is not a number", cli_arg_name(state), text);
   if (v < 0 || v > 1)
-    return cli_report_rule("update.threshold_range", "--%s %s is outside [0, 1]", flag, text);
+    return cli_report_rule("update.threshold_range", "%s %s is outside [0, 1]",
+                           cli_arg_name(state), text);
   *out = v;
   return EXIT_OK;
 }
 
-/* A decimal number within |max| (the field's wire type). */
-static int parse_bounded(const char *flag, const char *text, uint64_t max, uint64_t *out) {
+/* The option's value as a decimal number within |max| (its field's wire
+ * type): usage when not a number, the rule when too large. */
+static int parse_bounded(struct argp_state *state, const char *text, uint64_t max, uint64_t *out) {
   if (!cli_parse_u64(text, 0, UINT64_MAX, out))
-    return cli_usage("governance create-update-proposal: --%s takes a decimal number, not '%s'",
-                     flag, text);
+    argp_error(state, "%s: '%s' is not a decimal number", cli_arg_name(state), text);
   if (*out > max)
     return cli_report_rule("update.parameter_range",
-                           "--%s %s is above %llu, the largest its field holds", flag, text,
-                           (unsigned long long)max);
+                           "%s %s is above %llu, the largest its field holds",
+                           cli_arg_name(state), text, (unsigned long long)max);
   return EXIT_OK;
 }
 
-static int parse_portion(const char *flag, const char *text, uint64_t *out) {
+static int parse_portion(struct argp_state *state, const char *text, uint64_t *out) {
   double v;
-  int code = parse_fraction01(flag, text, &v);
+  int code = parse_fraction01(state, text, &v);
   if (code == EXIT_OK)
     *out = scale_exact(v, CDL_BYRON_PORTION_DENOMINATOR, true);
   return code;
@@ -133,24 +129,22 @@ static int parse_portion(const char *flag, const char *text, uint64_t *out) {
 
 /* ---- create-update-proposal --------------------------------------------- */
 
-static int set_scalar(proposal_opts *o, unsigned i, const char *text) {
+static int set_scalar(struct argp_state *state, proposal_opts *o, unsigned i, const char *text) {
   cdl_byron_opt_u64 *f = &o->params.scalar[i];
-  int code =
-      SCALARS[i].wire == WIRE_PORTION
-          ? parse_portion(SCALARS[i].flag, text, &f->value)
-          : parse_bounded(SCALARS[i].flag, text,
-                          SCALARS[i].wire == WIRE_WORD16 ? UINT16_MAX : UINT64_MAX, &f->value);
+  int code = SCALAR_WIRE[i] == WIRE_PORTION
+                 ? parse_portion(state, text, &f->value)
+                 : parse_bounded(state, text,
+                                 SCALAR_WIRE[i] == WIRE_WORD16 ? UINT16_MAX : UINT64_MAX,
+                                 &f->value);
   f->present = code == EXIT_OK;
   return code;
 }
 
-static int set_version_part(proposal_opts *o, int c, const char *text) {
-  static const char *const FLAGS[] = {"protocol-version-major", "protocol-version-minor",
-                                      "protocol-version-alt", "software-version-num"};
+static int set_version_part(struct argp_state *state, proposal_opts *o, int c, const char *text) {
   static const uint64_t MAX[] = {UINT16_MAX, UINT16_MAX, UINT8_MAX, UINT32_MAX};
   int i = c == OPT_SV ? 3 : c - OPT_PV_MAJOR;
   uint64_t *slot = i == 3 ? &o->sv : &o->pv[i];
-  int code = parse_bounded(FLAGS[i], text, MAX[i], slot);
+  int code = parse_bounded(state, text, MAX[i], slot);
   if (i == 3)
     o->has_sv = code == EXIT_OK;
   else
@@ -158,39 +152,65 @@ static int set_version_part(proposal_opts *o, int c, const char *text) {
   return code;
 }
 
-static int set_other(proposal_opts *o, int c, const char *text) {
+static int set_other(struct argp_state *state, proposal_opts *o, int c, const char *text) {
   if (c >= OPT_SF_INIT && c <= OPT_SF_DEC) {
-    static const char *const FLAGS[] = {"softfork-init-thd", "softfork-min-thd",
-                                        "softfork-thd-dec"};
     uint64_t *slot[] = {&o->params.softfork_init, &o->params.softfork_min,
                         &o->params.softfork_decrement};
     int i = c - OPT_SF_INIT;
-    int code = parse_portion(FLAGS[i], text, slot[i]);
+    int code = parse_portion(state, text, slot[i]);
     o->has_sf[i] = code == EXIT_OK;
     return code;
   }
   if (c == OPT_FEE_A) {
     o->has_fee_a = true;
-    return parse_bounded("tx-fee-a-constant", text, CDL_BYRON_MAX_LOVELACE, &o->fee_a);
+    return parse_bounded(state, text, CDL_BYRON_MAX_LOVELACE, &o->fee_a);
   }
   if (c == OPT_FEE_B) {
     double b;
-    int code = parse_fraction01("tx-fee-b-constant", text, &b);
+    int code = parse_fraction01(state, text, &b);
     o->fee_b_nano = scale_exact(b, 1000000000u, false);
     o->has_fee_b = code == EXIT_OK;
     return code;
   }
   o->params.unlock_stake_epoch.present = true;
-  return parse_bounded("unlock-stake-epoch", text, UINT64_MAX, &o->params.unlock_stake_epoch.value);
+  return parse_bounded(state, text, UINT64_MAX, &o->params.unlock_stake_epoch.value);
 }
 
-static int apply_option(proposal_opts *o, int c, const char *arg) {
+/* Every option create-update-proposal requires, and that the softfork
+ * thresholds and the fee policy come whole. */
+static void check_proposal_options(struct argp_state *state, const proposal_opts *o) {
+  const struct {
+    bool given;
+    const char *option;
+  } REQUIRED[] = {{o->has_magic, "--testnet-magic N or --mainnet"},
+                  {o->key != NULL, "--signing-key FILE"},
+                  {o->has_pv[0], "--protocol-version-major N"},
+                  {o->has_pv[1], "--protocol-version-minor N"},
+                  {o->has_pv[2], "--protocol-version-alt N"},
+                  {o->app != NULL, "--application-name NAME"},
+                  {o->has_sv, "--software-version-num N"},
+                  {o->tag != NULL, "--system-tag TAG"},
+                  {o->installer != NULL, "--installer-hash TEXT"},
+                  {o->out != NULL, "--filepath FILE"}};
+  for (size_t i = 0; i < sizeof REQUIRED / sizeof REQUIRED[0]; i++)
+    if (!REQUIRED[i].given)
+      argp_error(state, "%s is required", REQUIRED[i].option);
+  int n_sf = o->has_sf[0] + o->has_sf[1] + o->has_sf[2];
+  if (n_sf != 0 && n_sf != 3)
+    argp_error(state, "--softfork-init-thd, --softfork-min-thd and --softfork-thd-dec go "
+                      "together");
+  if (o->has_fee_a != o->has_fee_b)
+    argp_error(state, "--tx-fee-a-constant and --tx-fee-b-constant go together");
+}
+
+/* One option's value into |o|: EXIT_OK, the exit code of a rule it broke
+ * (reported), or -1 for a key that is not create-update-proposal's. */
+static int apply_option(struct argp_state *state, proposal_opts *o, int c, char *arg) {
   switch (c) {
-  case OPT_MAINNET:
-  case OPT_MAGIC:
-    return cli_network_option(c == OPT_MAGIC ? arg : NULL, &o->has_magic, &o->magic)
-               ? EXIT_OK
-               : cli_usage("governance: give one of --testnet-magic N (32 bits) or --mainnet");
+  case CLI_O_MAINNET:
+  case CLI_O_MAGIC:
+    cli_arg_network(state, arg, &o->has_magic, &o->magic);
+    return EXIT_OK;
   case OPT_KEY:
     o->key = arg;
     return EXIT_OK;
@@ -210,76 +230,86 @@ static int apply_option(proposal_opts *o, int c, const char *arg) {
   case OPT_PV_MINOR:
   case OPT_PV_ALT:
   case OPT_SV:
-    return set_version_part(o, c, arg);
+    return set_version_part(state, o, c, arg);
   default:
     if (c >= OPT_SCALAR && c < OPT_SCALAR + CDL_BYRON_PP_COUNT_SCALAR)
-      return set_scalar(o, (unsigned)(c - OPT_SCALAR), arg);
+      return set_scalar(state, o, (unsigned)(c - OPT_SCALAR), arg);
     if (c >= OPT_SF_INIT && c <= OPT_UNLOCK)
-      return set_other(o, c, arg);
-    return cli_usage("governance create-update-proposal: unknown or incomplete option");
+      return set_other(state, o, c, arg);
+    return -1;
   }
 }
 
-static const struct option PROPOSAL_OPTIONS[] = {
-    {"mainnet", no_argument, 0, OPT_MAINNET},
-    {"testnet-magic", required_argument, 0, OPT_MAGIC},
-    {"signing-key", required_argument, 0, OPT_KEY},
-    {"protocol-version-major", required_argument, 0, OPT_PV_MAJOR},
-    {"protocol-version-minor", required_argument, 0, OPT_PV_MINOR},
-    {"protocol-version-alt", required_argument, 0, OPT_PV_ALT},
-    {"application-name", required_argument, 0, OPT_APP},
-    {"software-version-num", required_argument, 0, OPT_SV},
-    {"system-tag", required_argument, 0, OPT_TAG},
-    {"installer-hash", required_argument, 0, OPT_INSTALLER},
-    {"filepath", required_argument, 0, OPT_OUT},
-    {"script-version", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_SCRIPT_VERSION},
-    {"slot-duration", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_SLOT_DURATION},
-    {"max-block-size", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_MAX_BLOCK_SIZE},
-    {"max-header-size", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_MAX_HEADER_SIZE},
-    {"max-tx-size", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_MAX_TX_SIZE},
-    {"max-proposal-size", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_MAX_PROPOSAL_SIZE},
-    {"max-mpc-thd", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_MPC_THD},
-    {"heavy-del-thd", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_HEAVY_DEL_THD},
-    {"update-vote-thd", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_UPDATE_VOTE_THD},
-    {"update-proposal-thd", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_UPDATE_PROPOSAL_THD},
-    {"time-to-live", required_argument, 0, OPT_SCALAR + CDL_BYRON_PP_UPDATE_IMPLICIT},
-    {"softfork-init-thd", required_argument, 0, OPT_SF_INIT},
-    {"softfork-min-thd", required_argument, 0, OPT_SF_MIN},
-    {"softfork-thd-dec", required_argument, 0, OPT_SF_DEC},
-    {"tx-fee-a-constant", required_argument, 0, OPT_FEE_A},
-    {"tx-fee-b-constant", required_argument, 0, OPT_FEE_B},
-    {"unlock-stake-epoch", required_argument, 0, OPT_UNLOCK},
-    {0, 0, 0, 0}};
-
-static int parse_proposal_opts(int argc, char **argv, proposal_opts *o) {
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  int c, code;
-  while ((c = getopt_long(argc, argv, "", PROPOSAL_OPTIONS, NULL)) != -1) {
-    if (c == '?' || c == ':')
-      return cli_usage("governance create-update-proposal: unknown or incomplete option '%s'",
-                       argv[optind - 1]);
-    if ((code = apply_option(o, c, optarg)) != EXIT_OK)
-      return code;
+static error_t proposal_option(int key, char *arg, struct argp_state *state) {
+  proposal_opts *o = state->input;
+  if (key == ARGP_KEY_END) {
+    check_proposal_options(state, o);
+    return 0;
   }
-  if (optind < argc)
-    return cli_usage("governance create-update-proposal: unexpected argument '%s'", argv[optind]);
-  if (!o->has_magic || !o->key || !o->has_pv[0] || !o->has_pv[1] || !o->has_pv[2] || !o->app ||
-      !o->has_sv || !o->tag || !o->installer || !o->out)
-    return cli_usage("governance create-update-proposal: (--testnet-magic N | --mainnet), "
-                     "--signing-key, --protocol-version-major/-minor/-alt, --application-name, "
-                     "--software-version-num, --system-tag, --installer-hash and --filepath "
-                     "are required");
-  int n_sf = o->has_sf[0] + o->has_sf[1] + o->has_sf[2];
-  if (n_sf != 0 && n_sf != 3)
-    return cli_usage("governance create-update-proposal: --softfork-init-thd, "
-                     "--softfork-min-thd and --softfork-thd-dec go together");
-  if (o->has_fee_a != o->has_fee_b)
-    return cli_usage("governance create-update-proposal: --tx-fee-a-constant and "
-                     "--tx-fee-b-constant go together");
-  return EXIT_OK;
+  int code = apply_option(state, o, key, arg);
+  if (code < 0)
+    return ARGP_ERR_UNKNOWN;
+  o->code = code;
+  return code == EXIT_OK ? 0 : EINVAL; /* stops the parse: the rule is reported */
 }
+
+#define PARAMETER(name, key, arg, doc) {name, key, arg, 0, doc " (default: unchanged)", 0}
+#define SCALAR(name, index, arg, doc) PARAMETER(name, OPT_SCALAR + CDL_BYRON_PP_##index, arg, doc)
+static const struct argp_option PROPOSAL_OPTIONS[] = {
+    CLI_NETWORK_OPTIONS("the proposal is signed for (required, or --mainnet)"),
+    {"signing-key", OPT_KEY, "FILE", 0, "the proposer's signing key, a genesis delegate's "
+     "for the ledger to take it (required)", 0},
+    {"protocol-version-major", OPT_PV_MAJOR, "N", 0, "the proposed protocol version's major "
+     "part, a Word16 (required)", 0},
+    {"protocol-version-minor", OPT_PV_MINOR, "N", 0, "the proposed protocol version's minor "
+     "part, a Word16 (required)", 0},
+    {"protocol-version-alt", OPT_PV_ALT, "N", 0, "the proposed protocol version's alt part, a "
+     "Word8 (required)", 0},
+    {"application-name", OPT_APP, "NAME", 0, "the software's name, ASCII of at most 12 bytes "
+     "(required)", 0},
+    {"software-version-num", OPT_SV, "N", 0, "the software's version, a Word32 (required)", 0},
+    {"system-tag", OPT_TAG, "TAG", 0, "the installer's system tag, ASCII of at most 10 bytes "
+     "(required)", 0},
+    {"installer-hash", OPT_INSTALLER, "TEXT", 0, "the text whose Blake2b-256 is the installer "
+     "hash, as cardano-cli hashes it (required)", 0},
+    {"filepath", OPT_OUT, "FILE", 0, "the proposal to write, raw CBOR; never over an existing "
+     "file (required)", 0},
+    SCALAR("script-version", SCRIPT_VERSION, "N", "the script version, a Word16"),
+    SCALAR("slot-duration", SLOT_DURATION, "MS", "the slot length in ms"),
+    SCALAR("max-block-size", MAX_BLOCK_SIZE, "BYTES", "the largest block"),
+    SCALAR("max-header-size", MAX_HEADER_SIZE, "BYTES", "the largest block header"),
+    SCALAR("max-tx-size", MAX_TX_SIZE, "BYTES", "the largest tx, below the largest block"),
+    SCALAR("max-proposal-size", MAX_PROPOSAL_SIZE, "BYTES", "the largest update proposal"),
+    SCALAR("max-mpc-thd", MPC_THD, "FRACTION", "mpcThd, in [0, 1]"),
+    SCALAR("heavy-del-thd", HEAVY_DEL_THD, "FRACTION", "heavyDelThd, in [0, 1]"),
+    SCALAR("update-vote-thd", UPDATE_VOTE_THD, "FRACTION", "updateVoteThd, in [0, 1]"),
+    SCALAR("update-proposal-thd", UPDATE_PROPOSAL_THD, "FRACTION", "updateProposalThd, in [0, 1]"),
+    SCALAR("time-to-live", UPDATE_IMPLICIT, "SLOTS", "a proposal's life, updateImplicit"),
+    PARAMETER("softfork-init-thd", OPT_SF_INIT, "FRACTION",
+              "the softfork rule's initThd, in [0, 1]; the three softfork options go together"),
+    PARAMETER("softfork-min-thd", OPT_SF_MIN, "FRACTION", "the softfork rule's minThd, in [0, 1]"),
+    PARAMETER("softfork-thd-dec", OPT_SF_DEC, "FRACTION",
+              "the softfork rule's thdDecrement, in [0, 1]"),
+    PARAMETER("tx-fee-a-constant", OPT_FEE_A, "LOVELACE",
+              "the fee policy's constant; with --tx-fee-b-constant"),
+    PARAMETER("tx-fee-b-constant", OPT_FEE_B, "LOVELACE",
+              "the fee policy's lovelace per byte, in [0, 1]; with --tx-fee-a-constant"),
+    PARAMETER("unlock-stake-epoch", OPT_UNLOCK, "EPOCH", "unlockStakeEpoch"),
+    {0}};
+static const struct argp PROPOSAL = {
+    PROPOSAL_OPTIONS, proposal_option, NULL,
+    "An update proposal for a protocol version, a software version and any protocol "
+    "parameters, signed by a genesis delegate key and written as its raw CBOR, as cardano-cli "
+    "writes it. A value out of its field's range is refused, exit 1, before anything is "
+    "written.\v"
+    "Example:\n"
+    "  cardinal-cli governance create-update-proposal --testnet-magic 42 \\\n"
+    "    --signing-key net/genesis/delegate-keys.000.skey \\\n"
+    "    --protocol-version-major 1 --protocol-version-minor 0 \\\n"
+    "    --protocol-version-alt 0 --application-name cardano-sl \\\n"
+    "    --software-version-num 1 --system-tag linux --installer-hash 00 \\\n"
+    "    --max-tx-size 16384 --filepath update.proposal",
+    NULL, NULL, NULL};
 
 static bool ascii_within(const char *text, size_t max) {
   size_t n = strlen(text);
@@ -342,7 +372,10 @@ static json_t *proposal_summary(const proposal_opts *o, const cdl_key *k, const 
 
 static int create_update_proposal(int argc, char **argv) {
   proposal_opts o;
-  int code = parse_proposal_opts(argc, argv, &o);
+  memset(&o, 0, sizeof o);
+  int code = cli_args_parse(&PROPOSAL, argc, argv, &o);
+  if (o.code != EXIT_OK)
+    return o.code;
   if (code == EXIT_OK)
     code = check_locally(&o);
   if (code == EXIT_OK)
@@ -416,43 +449,69 @@ typedef struct vote_opts {
   const char *key, *proposal, *out;
 } vote_opts;
 
-static int parse_vote_opts(int argc, char **argv, vote_opts *o) {
-  static const struct option LONG[] = {{"mainnet", no_argument, 0, 'M'},
-                                       {"testnet-magic", required_argument, 0, 'm'},
-                                       {"signing-key", required_argument, 0, 'k'},
-                                       {"proposal-filepath", required_argument, 0, 'p'},
-                                       {"vote-yes", no_argument, 0, 'y'},
-                                       {"vote-no", no_argument, 0, 'n'},
-                                       {"output-filepath", required_argument, 0, 'o'},
-                                       {0, 0, 0, 0}};
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if ((c == 'M' || c == 'm') &&
-        cli_network_option(c == 'm' ? optarg : NULL, &o->has_magic, &o->magic))
-      continue;
-    if ((c == 'y' || c == 'n') && !o->has_decision) {
-      o->has_decision = true;
-      o->decision = c == 'y';
-    } else if (c == 'k') {
-      o->key = optarg;
-    } else if (c == 'p') {
-      o->proposal = optarg;
-    } else if (c == 'o') {
-      o->out = optarg;
-    } else {
-      return cli_usage("governance create-proposal-vote: bad, repeated or unknown option '%s'",
-                       argv[optind - 1]);
-    }
+static error_t vote_option(int key, char *arg, struct argp_state *state) {
+  vote_opts *o = state->input;
+  switch (key) {
+  case CLI_O_MAINNET:
+  case CLI_O_MAGIC:
+    cli_arg_network(state, arg, &o->has_magic, &o->magic);
+    break;
+  case OPT_YES:
+  case OPT_NO:
+    if (o->has_decision)
+      argp_error(state, "%s: give --vote-yes or --vote-no, once", cli_arg_name(state));
+    o->has_decision = true;
+    o->decision = key == OPT_YES;
+    break;
+  case OPT_KEY:
+    o->key = arg;
+    break;
+  case OPT_PROPOSAL:
+    o->proposal = arg;
+    break;
+  case OPT_OUT:
+    o->out = arg;
+    break;
+  case ARGP_KEY_END:
+    if (!o->has_magic)
+      argp_error(state, "--testnet-magic N or --mainnet is required");
+    if (o->key == NULL)
+      argp_error(state, "--signing-key FILE is required");
+    if (o->proposal == NULL)
+      argp_error(state, "--proposal-filepath FILE is required");
+    if (!o->has_decision)
+      argp_error(state, "--vote-yes or --vote-no is required");
+    if (o->out == NULL)
+      argp_error(state, "--output-filepath FILE is required");
+    break;
+  default:
+    return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc || !o->has_magic || !o->has_decision || !o->key || !o->proposal || !o->out)
-    return cli_usage("governance create-proposal-vote: (--testnet-magic N | --mainnet), "
-                     "--signing-key, --proposal-filepath, (--vote-yes | --vote-no) and "
-                     "--output-filepath are required");
-  return EXIT_OK;
+  return 0;
 }
+
+static const struct argp_option VOTE_OPTIONS[] = {
+    CLI_NETWORK_OPTIONS("the vote is signed for (required, or --mainnet)"),
+    {"signing-key", OPT_KEY, "FILE", 0,
+     "the voter's signing key, a genesis delegate's for the ledger to take it (required)", 0},
+    {"proposal-filepath", OPT_PROPOSAL, "FILE", 0,
+     "the proposal voted for, as create-update-proposal writes it (required)", 0},
+    {"vote-yes", OPT_YES, NULL, 0, "a vote for it (this or --vote-no required)", 0},
+    {"vote-no", OPT_NO, NULL, 0,
+     "cardano-cli's vote against, which every node refuses: Byron's ledger counts only yes "
+     "(this or --vote-yes required)", 0},
+    {"output-filepath", OPT_OUT, "FILE", 0,
+     "the vote to write, raw CBOR; never over an existing file (required)", 0},
+    {0}};
+static const struct argp VOTE = {
+    VOTE_OPTIONS, vote_option, NULL,
+    "A vote for an update proposal (named by the hash of its file), signed by a genesis "
+    "delegate key and written as its raw CBOR, as cardano-cli writes it.\v"
+    "Example:\n"
+    "  cardinal-cli governance create-proposal-vote --testnet-magic 42 \\\n"
+    "    --signing-key net/genesis/delegate-keys.001.skey \\\n"
+    "    --proposal-filepath update.proposal --vote-yes --output-filepath vote-1",
+    NULL, NULL, NULL};
 
 static json_t *vote_summary(const vote_opts *o, const cdl_key *k, const uint8_t proposal_id[32],
                             const cdl_buf *vote) {
@@ -474,7 +533,8 @@ static json_t *vote_summary(const vote_opts *o, const cdl_key *k, const uint8_t 
 
 static int create_proposal_vote(int argc, char **argv) {
   vote_opts o;
-  int code = parse_vote_opts(argc, argv, &o);
+  memset(&o, 0, sizeof o);
+  int code = cli_args_parse(&VOTE, argc, argv, &o);
   if (code == EXIT_OK)
     code = cli_refuse_existing("governance create-proposal-vote", o.out);
   if (code != EXIT_OK)
@@ -505,20 +565,36 @@ static int create_proposal_vote(int argc, char **argv) {
 
 /* ---- submit-update-proposal / submit-proposal-vote ---------------------- */
 
-/* `--filepath F` and `--mainnet` are taken out here; the rest (socket,
- * magic) is the shared node options' (cli_node_opts_parse). */
+static const struct argp_option SUBMIT_PROPOSAL_OPTIONS[] = {
+    {"filepath", CLI_O_FILE, "FILE", 0,
+     "the proposal, as create-update-proposal writes it (required)", 0},
+    {0}};
+static const struct argp SUBMIT_PROPOSAL = {
+    SUBMIT_PROPOSAL_OPTIONS, cli_command_option, NULL,
+    "Send an update proposal to a node (GenTx [2, proposal]) over local tx-submission: "
+    "{\"accepted\": true, \"id\"}, or exit 1 with the ledger's rule.\v"
+    "Example:\n"
+    "  cardinal-cli governance submit-update-proposal \\\n"
+    "    --socket-path net/node-3/node.socket --filepath update.proposal",
+    CLI_NODE_CHILDREN, NULL, NULL};
+static const struct argp_option SUBMIT_VOTE_OPTIONS[] = {
+    {"filepath", CLI_O_FILE, "FILE", 0, "the vote, as create-proposal-vote writes it (required)",
+     0},
+    {0}};
+static const struct argp SUBMIT_VOTE = {
+    SUBMIT_VOTE_OPTIONS, cli_command_option, NULL,
+    "Send a vote to a node (GenTx [3, vote]) over local tx-submission: {\"accepted\": true, "
+    "\"id\", \"proposal_id\"}, or exit 1 with the ledger's rule.\v"
+    "Example:\n"
+    "  cardinal-cli governance submit-proposal-vote \\\n"
+    "    --socket-path net/node-3/node.socket --filepath vote-1",
+    CLI_NODE_CHILDREN, NULL, NULL};
+
 static int submit_payload(int argc, char **argv, bool vote) {
-  const char *what = vote ? "governance submit-proposal-vote" : "governance submit-update-proposal";
-  const char *path = cli_take_option(&argc, argv, "filepath");
-  bool mainnet = cli_take_flag(&argc, argv, "mainnet");
-  cli_node_opts o;
-  int code = cli_node_opts_parse(what, argc, argv, &o, CLI_NODE_NO_FILE);
+  cli_command o;
+  int code = cli_command_parse(vote ? &SUBMIT_VOTE : &SUBMIT_PROPOSAL, argc, argv, &o);
   if (code != EXIT_OK)
     return code;
-  if (path == NULL)
-    return cli_usage("%s: --filepath F is required", what);
-  if (mainnet && !cli_network_option(NULL, &o.has_magic, &o.magic))
-    return cli_usage("%s: give one of --testnet-magic N or --mainnet", what);
   cdl_buf bytes, gentx;
   cdl_buf_init(&bytes, 0);
   cdl_buf_init(&gentx, 0);
@@ -526,12 +602,13 @@ static int submit_payload(int argc, char **argv, bool vote) {
   cdl_arena_init(&arena, 0);
   cdl_byron_proposal p;
   cdl_byron_vote v;
-  code = governance_read_payload(path, vote, &bytes, &arena, &p, &v);
+  code = governance_read_payload(o.file, vote, &bytes, &arena, &p, &v);
   if (code == EXIT_OK) {
     cdl_cbor_enc_array(&gentx, 2); /* GenTx [2, proposal] or [3, vote] */
     cdl_cbor_enc_uint(&gentx, vote ? CDL_MP_VOTE : CDL_MP_PROPOSAL);
     cdl_buf_append(&gentx, bytes.data, bytes.len);
-    code = cli_submit_gentx(o.socket, o.magic, o.has_magic, cdl_span_of(gentx.data, gentx.len));
+    code = cli_submit_gentx(o.node.socket, o.node.magic, o.node.has_magic,
+                            cdl_span_of(gentx.data, gentx.len));
   }
   if (code == EXIT_OK) {
     uint8_t id[32]; /* the mempool's id: the hash of the payload's bytes */
@@ -547,18 +624,16 @@ static int submit_payload(int argc, char **argv, bool vote) {
   return code;
 }
 
-int cmd_governance(int argc, char **argv) {
-  const char *verb = argc >= 2 ? argv[1] : "";
-  if (strcmp(verb, "create-update-proposal") == 0)
-    return create_update_proposal(argc - 1, argv + 1);
-  if (strcmp(verb, "create-proposal-vote") == 0)
-    return create_proposal_vote(argc - 1, argv + 1);
-  if (strcmp(verb, "submit-update-proposal") == 0)
-    return submit_payload(argc - 1, argv + 1, false);
-  if (strcmp(verb, "submit-proposal-vote") == 0)
-    return submit_payload(argc - 1, argv + 1, true);
-  if (strcmp(verb, "show-proposal") == 0 || strcmp(verb, "show-vote") == 0)
-    return governance_show(argc - 1, argv + 1);
-  return cli_usage("expected: governance create-update-proposal | create-proposal-vote | "
-                   "submit-update-proposal | submit-proposal-vote | show-proposal | show-vote");
-}
+static int submit_proposal(int argc, char **argv) { return submit_payload(argc, argv, false); }
+static int submit_vote(int argc, char **argv) { return submit_payload(argc, argv, true); }
+
+static const cli_verb GOVERNANCE_VERBS[] = {
+    {"create-update-proposal", NULL, "an update proposal, signed, as cardano-cli writes it",
+     create_update_proposal},
+    {"create-proposal-vote", NULL, "a vote for a proposal, signed", create_proposal_vote},
+    {"submit-update-proposal", NULL, "send a proposal to a node", submit_proposal},
+    {"submit-proposal-vote", NULL, "send a vote to a node", submit_vote},
+    {"show-proposal", NULL, "a proposal file, readable, its signature checked",
+     governance_show_proposal},
+    {"show-vote", NULL, "a vote file, readable, its signature checked", governance_show_vote}};
+const cli_noun CLI_GOVERNANCE = CLI_NOUN("governance", GOVERNANCE_VERBS);

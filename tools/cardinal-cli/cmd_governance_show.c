@@ -6,13 +6,12 @@
  * given the network, whether the signature holds there, checked as the
  * ledger checks it.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cardinal/byron_json.h"
 #include "cardinal/crypto.h"
-#include "cli.h"
 
 static json_t *key_json(const uint8_t xpub[64]) {
   uint8_t hash[28];
@@ -77,28 +76,37 @@ static json_t *vote_view(const cdl_byron_vote *v, bool has_magic, uint64_t magic
                    has_magic ? vote_signature(v, magic) : json_null());
 }
 
-int governance_show(int argc, char **argv) {
-  static const struct option LONG[] = {
-      {"mainnet", no_argument, 0, 'M'}, {"testnet-magic", required_argument, 0, 'm'}, {0, 0, 0, 0}};
-  bool vote = strcmp(argv[0], "show-vote") == 0, has_magic = false;
-  uint64_t magic = 0;
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if ((c != 'M' && c != 'm') || !cli_network_option(c == 'm' ? optarg : NULL, &has_magic, &magic))
-      return cli_usage("governance %s: bad, repeated or unknown option '%s'", argv[0],
-                       argv[optind - 1]);
-  }
-  if (optind != argc - 1)
-    return cli_usage("governance %s FILE [--testnet-magic N | --mainnet]", argv[0]);
+static const struct argp_option SHOW_OPTIONS[] = {
+    CLI_NETWORK_OPTIONS("to check the signature for (default: none, not checked)"), {0}};
+static const struct argp SHOW_PROPOSAL = {
+    SHOW_OPTIONS, cli_command_option, "FILE",
+    "An update proposal file (raw CBOR as cardano-cli writes it, or hex), readable: its id, "
+    "versions, parameters, installers and issuer, and given the network whether its signature "
+    "holds there.\v"
+    "Example:\n  cardinal-cli governance show-proposal update.proposal --testnet-magic 42",
+    NULL, NULL, NULL};
+static const struct argp SHOW_VOTE = {
+    SHOW_OPTIONS, cli_command_option, "FILE",
+    "A vote file (raw CBOR as cardano-cli writes it, or hex), readable: its id, the proposal "
+    "it names, the voter, and given the network whether its signature holds there as the "
+    "ledger checks it, and which decision it covers.\v"
+    "Example:\n  cardinal-cli governance show-vote vote-1 --testnet-magic 42",
+    NULL, NULL, NULL};
+
+static int governance_show(int argc, char **argv, bool vote) {
+  cli_command o;
+  int code = cli_command_parse(vote ? &SHOW_VOTE : &SHOW_PROPOSAL, argc, argv, &o);
+  if (code != EXIT_OK)
+    return code;
+  bool has_magic = o.node.has_magic;
+  uint64_t magic = o.node.magic;
   cdl_buf bytes;
   cdl_buf_init(&bytes, 0);
   cdl_arena arena;
   cdl_arena_init(&arena, 0);
   cdl_byron_proposal p;
   cdl_byron_vote v;
-  int code = governance_read_payload(argv[optind], vote, &bytes, &arena, &p, &v);
+  code = governance_read_payload(o.file, vote, &bytes, &arena, &p, &v);
   if (code == EXIT_OK)
     code = cli_print(vote ? vote_view(&v, has_magic, magic) : proposal_view(&p, has_magic, magic),
                      false);
@@ -106,3 +114,6 @@ int governance_show(int argc, char **argv) {
   cdl_buf_free(&bytes);
   return code;
 }
+
+int governance_show_proposal(int argc, char **argv) { return governance_show(argc, argv, false); }
+int governance_show_vote(int argc, char **argv) { return governance_show(argc, argv, true); }

@@ -1,75 +1,23 @@
 /*
- * cmd_query.c: the options every command to a running node takes, and
- * the commands that submit (docs/cli.md "Talking to a node"):
- *   tx submit --socket-path S FILE   (also `submit tx`)
+ * cmd_query.c: the commands that submit to a running node, and the list
+ * of the query commands (docs/cli.md "Talking to a node"):
+ *   tx submit [node options] FILE   (also `submit tx`)
  *       a signed tx (a TxAux, binary or hex) through local tx-submission:
  *       {"accepted": true, "txid"} or exit 1 with the node's reason.
- * The socket is --socket-path or CARDANO_NODE_SOCKET_PATH; the network
- * magic is --testnet-magic N or --mainnet, else asked of the node (a
- * handshake query). `delegation submit` (cmd_delegation.c) goes through
- * the same cli_submit_gentx. The queries are in cmd_query_state.c.
+ * The node options (CLI_NODE_ARGP, options.c): the socket is
+ * --socket-path or CARDANO_NODE_SOCKET_PATH; the network magic is
+ * --testnet-magic N or --mainnet, else asked of the node (a handshake
+ * query). `delegation submit` (cmd_delegation.c) and `governance submit-*`
+ * go through the same cli_submit_gentx. The queries are in
+ * cmd_query_state.c and cmd_query_update.c.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cardinal/storage.h"
-#include "cli.h"
 #include "local.h"
-
-#define MAINNET_MAGIC 764824073u
-
-int cli_node_opt(int c, const char *arg, cli_node_opts *o) {
-  if (c == 's') {
-    o->socket = arg;
-  } else if (c == 'm') {
-    if (o->mainnet || !cli_parse_u64(arg, 0, UINT32_MAX, &o->magic)) return -1;
-    o->has_magic = true;
-  } else if (c == 'M') {
-    if (o->has_magic && !o->mainnet) return -1; /* --mainnet and --testnet-magic */
-    o->mainnet = o->has_magic = true;
-    o->magic = MAINNET_MAGIC;
-  } else {
-    return 0;
-  }
-  return 1;
-}
-
-int cli_node_opts_finish(const char *what, cli_node_opts *o) {
-  if (o->socket == NULL) o->socket = getenv("CARDANO_NODE_SOCKET_PATH");
-  if (o->socket == NULL || o->socket[0] == '\0')
-    return cli_usage("%s: --socket-path S (or CARDANO_NODE_SOCKET_PATH) is required", what);
-  return EXIT_OK;
-}
-
-int cli_node_opts_parse(const char *what, int argc, char **argv, cli_node_opts *o,
-                        cli_node_file file) {
-  static const struct option LONG[] = {CLI_NODE_LONG_OPTIONS,
-                                       {"genesis", required_argument, 0, 'g'},
-                                       {"certificate", required_argument, 0, 'c'},
-                                       {0, 0, 0, 0}};
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    int taken = cli_node_opt(c, optarg, o);
-    if (taken == 1) continue;
-    if (taken == 0 && c == 'g')
-      o->genesis = optarg;
-    else if (taken == 0 && c == 'c' && file == CLI_NODE_CERTIFICATE)
-      o->file = optarg;
-    else
-      return cli_usage("%s: bad or unknown option '%s'", what, argv[optind - 1]);
-  }
-  if (file == CLI_NODE_TX_FILE && optind == argc - 1) o->file = argv[optind++];
-  if (optind < argc) return cli_usage("%s: unexpected argument '%s'", what, argv[optind]);
-  if (file != CLI_NODE_NO_FILE && o->file == NULL)
-    return cli_usage("%s: %s is required", what,
-                     file == CLI_NODE_TX_FILE ? "the tx FILE" : "--certificate FILE");
-  return cli_node_opts_finish(what, o);
-}
 
 static int report_reason(const cdl_buf *reason) {
   return cli_report_node_reason(cdl_span_of(reason->data, reason->len)); /* reject.c */
@@ -89,9 +37,16 @@ int cli_submit_gentx(const char *socket, uint64_t magic, bool has_magic, cdl_spa
   return code;
 }
 
+static const struct argp SUBMIT = {
+    NULL, cli_command_option, "FILE",
+    "Send a signed tx (a TxAux, binary or hex, as `tx sign` writes it) to a node over local "
+    "tx-submission: {\"accepted\": true, \"txid\"}, or exit 1 with the node's reason.\v"
+    "Example:\n  cardinal-cli tx submit --socket-path net/node-3/node.socket pay.signed",
+    CLI_NODE_CHILDREN, NULL, NULL};
+
 int tx_submit(int argc, char **argv) {
-  cli_node_opts o;
-  int code = cli_node_opts_parse("tx submit", argc, argv, &o, CLI_NODE_TX_FILE);
+  cli_command o;
+  int code = cli_command_parse(&SUBMIT, argc, argv, &o);
   if (code != EXIT_OK) return code;
   cdl_error err = {0};
   cdl_buf txaux, gentx;
@@ -105,7 +60,8 @@ int tx_submit(int argc, char **argv) {
   cdl_cbor_enc_array(&gentx, 2); /* GenTx [0, txaux]: a transaction */
   cdl_cbor_enc_uint(&gentx, CDL_MP_TX);
   cdl_buf_append(&gentx, txaux.data, txaux.len);
-  code = cli_submit_gentx(o.socket, o.magic, o.has_magic, cdl_span_of(gentx.data, gentx.len));
+  code = cli_submit_gentx(o.node.socket, o.node.magic, o.node.has_magic,
+                          cdl_span_of(gentx.data, gentx.len));
   if (code == EXIT_OK) {
     cdl_arena arena;
     cdl_arena_init(&arena, 0);
@@ -122,21 +78,15 @@ int tx_submit(int argc, char **argv) {
   return code;
 }
 
-int cmd_query(int argc, char **argv) {
-  static const struct {
-    const char *verb;
-    int (*run)(int, char **);
-  } VERBS[] = {{"tip", query_tip},
-               {"utxo", query_utxo},
-               {"protocol-parameters", query_protocol_parameters},
-               {"update-state", query_update_state}};
-  for (size_t i = 0; argc >= 2 && i < sizeof VERBS / sizeof VERBS[0]; i++)
-    if (strcmp(argv[1], VERBS[i].verb) == 0) return VERBS[i].run(argc - 1, argv + 1);
-  return cli_usage("expected: query tip | utxo | protocol-parameters | update-state");
-}
+static const cli_verb QUERY_VERBS[] = {
+    {"tip", NULL, "the node's tip, epoch and sync progress", query_tip},
+    {"utxo", NULL, "outputs and balance at addresses or of inputs", query_utxo},
+    {"protocol-parameters", NULL, "the adopted protocol version and parameters",
+     query_protocol_parameters},
+    {"update-state", NULL, "proposals, votes, endorsements, the next adoption",
+     query_update_state}};
+const cli_noun CLI_QUERY = CLI_NOUN("query", QUERY_VERBS);
 
-int cmd_submit(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "tx") != 0)
-    return cli_usage("expected: submit tx --socket-path S FILE");
-  return tx_submit(argc - 1, argv + 1);
-}
+static const cli_verb SUBMIT_VERBS[] = {
+    {"tx", NULL, "send a signed tx to a node (as tx submit)", tx_submit}};
+const cli_noun CLI_SUBMIT = CLI_NOUN("submit", SUBMIT_VERBS);

@@ -2,23 +2,23 @@
  * cmd_query_state.c: `query tip` and `query utxo` (docs/cli.md "query"),
  * computed from what a node answers over its local socket (node_query.h),
  * no genesis file needed:
- *   query tip [--genesis FILE]
+ *   query tip [--genesis FILE] [node options]
  *       cardano-cli's fields (block, epoch, era, hash, slot, slotInEpoch,
  *       slotsToEpochEnd, syncProgress) and block_no: the tip from local
  *       chain-sync, the epoch length and slot length from Cardinal's
  *       chain-constants query, the system start from GetSystemStart. A
  *       --genesis is a cross-check (and stands in for the constants on a
  *       node that does not answer Cardinal's queries).
- *   query utxo (--address ADDR)... (--tx-in TXID#IX)...
+ *   query utxo (--address ADDR)... (--tx-in TXID#IX)... [node options]
  *       the outputs at the addresses and of the inputs (Cardinal's UTxO
  *       queries) and the balance, in all and per address.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "cardinal/byron_json.h"
 #include "cardinal/storage.h"
 #include "local.h"
@@ -55,10 +55,10 @@ static int cross_check(const cdl_byron_genesis *g, const cdl_lsq_chain_constants
 
 /* What the node answers: its tip, system start and constants (the
  * genesis's when it does not know Cardinal's query and one is given). */
-static int ask_tip(const cli_node_opts *o, const cdl_db_genesis *dg, cdl_tip *tip, int64_t *start,
+static int ask_tip(const cli_command *o, const cdl_db_genesis *dg, cdl_tip *tip, int64_t *start,
                    cdl_lsq_chain_constants *c, cdl_error *err) {
   cli_session s;
-  int rc = cli_session_open(o, &s, err);
+  int rc = cli_session_open(&o->node, &s, err);
   if (rc == CDL_OK)
     rc = local_tip(s.c, tip, err);
   if (rc == CDL_OK)
@@ -76,9 +76,21 @@ static int ask_tip(const cli_node_opts *o, const cdl_db_genesis *dg, cdl_tip *ti
   return rc;
 }
 
+static const struct argp_option TIP_OPTIONS[] = {
+    {"genesis", CLI_O_GENESIS, "FILE", 0,
+     "a genesis to cross-check the node's constants with, and to stand in for them on a node "
+     "that does not answer Cardinal's queries (default: none)", 0},
+    {0}};
+static const struct argp TIP = {
+    TIP_OPTIONS, cli_command_option, NULL,
+    "The node's tip with cardano-cli's fields (block, epoch, era, hash, slot, slotInEpoch, "
+    "slotsToEpochEnd, syncProgress) and block_no, from what the node answers.\v"
+    "Example:\n  cardinal-cli query tip --socket-path net/node-3/node.socket",
+    CLI_NODE_CHILDREN, NULL, NULL};
+
 int query_tip(int argc, char **argv) {
-  cli_node_opts o;
-  int code = cli_node_opts_parse("query tip", argc, argv, &o, CLI_NODE_NO_FILE);
+  cli_command o;
+  int code = cli_command_parse(&TIP, argc, argv, &o);
   if (code != EXIT_OK)
     return code;
   cdl_error err = {0};
@@ -116,6 +128,7 @@ int query_tip(int argc, char **argv) {
 
 typedef struct utxo_opts {
   cli_node_opts node;
+  const char *addr_text[CDL_LSQ_UTXO_MAX_ADDRESSES];
   cdl_buf addr[CDL_LSQ_UTXO_MAX_ADDRESSES];
   cdl_span addrs[CDL_LSQ_UTXO_MAX_ADDRESSES];
   size_t n_addrs;
@@ -123,53 +136,69 @@ typedef struct utxo_opts {
   size_t n_ins;
 } utxo_opts;
 
-/* An address option: its Base58 decoded and checked (CRC, form); a bad
- * one is reported here (exit 1). */
-static int take_address(utxo_opts *o, const char *text) {
-  if (o->n_addrs == CDL_LSQ_UTXO_MAX_ADDRESSES)
-    return cli_usage("query utxo: at most %d addresses", CDL_LSQ_UTXO_MAX_ADDRESSES);
-  cdl_error err = {0};
-  cdl_arena arena;
-  cdl_arena_init(&arena, 0);
-  cdl_byron_ctx ctx = {&arena, &err, 0};
-  cdl_byron_address a;
-  cdl_buf *b = &o->addr[o->n_addrs];
-  cdl_buf_init(b, 0);
-  int rc = cdl_byron_address_from_base58(text, b, &ctx, &a);
-  cdl_arena_free(&arena);
-  if (rc != CDL_OK) {
-    cdl_buf_free(b);
-    return cli_report(&err);
+/* The addresses given, Base58 decoded and checked (CRC, form); a bad one
+ * is reported here (exit 1). */
+static int take_addresses(utxo_opts *o) {
+  for (size_t i = 0; i < o->n_addrs; i++) {
+    cdl_error err = {0};
+    cdl_arena arena;
+    cdl_arena_init(&arena, 0);
+    cdl_byron_ctx ctx = {&arena, &err, 0};
+    cdl_byron_address a;
+    cdl_buf_init(&o->addr[i], 0);
+    int rc = cdl_byron_address_from_base58(o->addr_text[i], &o->addr[i], &ctx, &a);
+    cdl_arena_free(&arena);
+    o->addrs[i] = cdl_span_of(o->addr[i].data, o->addr[i].len);
+    if (rc != CDL_OK)
+      return cli_report(&err);
   }
-  o->addrs[o->n_addrs++] = cdl_span_of(b->data, b->len);
   return EXIT_OK;
 }
 
-static int parse_utxo(int argc, char **argv, utxo_opts *o) {
-  static const struct option LONG[] = {CLI_NODE_LONG_OPTIONS,
-                                       {"address", required_argument, 0, 'a'},
-                                       {"tx-in", required_argument, 0, 'i'},
-                                       {0, 0, 0, 0}};
-  optind = 1;
-  opterr = 0;
-  int c, code = EXIT_OK;
-  while (code == EXIT_OK && (c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    int taken = cli_node_opt(c, optarg, &o->node);
-    if (taken == 1)
-      continue;
-    if (taken == 0 && c == 'a')
-      code = take_address(o, optarg);
-    else if (taken == 0 && c == 'i' && o->n_ins < CDL_LSQ_UTXO_MAX_INPUTS &&
-             cli_parse_txin(optarg, o->ins[o->n_ins].tx_id, &o->ins[o->n_ins].index))
-      o->n_ins++;
-    else
-      code = cli_usage("query utxo: bad or unknown option '%s' (TXID#IX; at most %d tx-ins)",
-                       argv[optind - 1], CDL_LSQ_UTXO_MAX_INPUTS);
+enum { O_ADDRESS = 0x100, O_TX_IN };
+
+static error_t utxo_option(int key, char *arg, struct argp_state *state) {
+  utxo_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT:
+    state->child_inputs[0] = &o->node;
+    return 0;
+  case O_ADDRESS:
+    if (o->n_addrs == CDL_LSQ_UTXO_MAX_ADDRESSES)
+      argp_error(state, "--address: at most %d addresses", CDL_LSQ_UTXO_MAX_ADDRESSES);
+    o->addr_text[o->n_addrs++] = arg;
+    return 0;
+  case O_TX_IN:
+    if (o->n_ins == CDL_LSQ_UTXO_MAX_INPUTS)
+      argp_error(state, "--tx-in: at most %d inputs", CDL_LSQ_UTXO_MAX_INPUTS);
+    cli_arg_txin(state, arg, o->ins[o->n_ins].tx_id, &o->ins[o->n_ins].index);
+    o->n_ins++;
+    return 0;
+  case ARGP_KEY_END:
+    if (o->n_addrs + o->n_ins == 0)
+      argp_error(state, "--address ADDR or --tx-in TXID#IX is required (each may repeat)");
+    return 0;
+  default:
+    return ARGP_ERR_UNKNOWN;
   }
-  if (code == EXIT_OK && (optind < argc || o->n_addrs + o->n_ins == 0))
-    code = cli_usage("query utxo: --address ADDR or --tx-in TXID#IX (each may repeat)");
-  return code == EXIT_OK ? cli_node_opts_finish("query utxo", &o->node) : code;
 }
+
+static const struct argp_option UTXO_OPTIONS[] = {
+    {"address", O_ADDRESS, "ADDR", 0,
+     "a Base58 address whose outputs to list; repeat for more, at most 64 (default: none)", 0},
+    {"tx-in", O_TX_IN, "TXID#IX", 0,
+     "an output to look up by its input; repeat for more, at most 1024 (default: none)", 0},
+    {0}};
+static const struct argp UTXO = {
+    UTXO_OPTIONS, utxo_option, NULL,
+    "The unspent outputs at the addresses and of the inputs (at least one of either), and the "
+    "balance, in all and per address (Cardinal's UTxO queries).\v"
+    "Example:\n"
+    "  payer=$(cardinal-cli key signing-key-address --testnet-magic 42 \\\n"
+    "    --secret net/genesis/poor-keys.000.skey | jq -r .address)\n"
+    "  cardinal-cli query utxo --socket-path net/node-3/node.socket \\\n"
+    "    --address \"$payer\"",
+    CLI_NODE_CHILDREN, NULL, NULL};
 
 /* Adds |e|'s lovelace to its address's balance (a new member at the end). */
 static void add_balance(json_t *per_address, const cdl_lsq_utxo_entry *e) {
@@ -216,7 +245,9 @@ int query_utxo(int argc, char **argv) {
   utxo_opts *o = calloc(1, sizeof *o);
   if (o == NULL)
     return EXIT_FAILURE_IO;
-  int code = parse_utxo(argc, argv, o);
+  int code = cli_args_parse(&UTXO, argc, argv, o);
+  if (code == EXIT_OK)
+    code = take_addresses(o);
   if (code == EXIT_OK) {
     cdl_error err = {0};
     cdl_buf raw[2];
@@ -232,7 +263,7 @@ int query_utxo(int argc, char **argv) {
     cdl_lsq_utxo_answer_free(&a);
     cdl_buf_free(&raw[0]), cdl_buf_free(&raw[1]);
   }
-  for (size_t i = 0; i < o->n_addrs; i++)
+  for (size_t i = 0; i < o->n_addrs; i++) /* calloc'd: one not yet decoded frees nothing */
     cdl_buf_free(&o->addr[i]);
   free(o);
   return code;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "cardinal/byron_json.h"
 #include "node_query.h"
 
@@ -298,10 +299,10 @@ typedef json_t *(*state_view)(const cdl_byron_update_state *st,
  * (and with |constants| the chain's constants, which only add thresholds
  * and epochs: a node that does not know Cardinal's queries still shows
  * its state, |known| then NULL), printed as |view| makes it. */
-static int show_update_state(const char *what, int argc, char **argv, bool constants,
+static int show_update_state(const struct argp *ap, int argc, char **argv, bool constants,
                              state_view view) {
-  cli_node_opts o;
-  int code = cli_node_opts_parse(what, argc, argv, &o, CLI_NODE_NO_FILE);
+  cli_command o;
+  int code = cli_command_parse(ap, argc, argv, &o);
   if (code != EXIT_OK)
     return code;
   cdl_arena arena;
@@ -312,7 +313,7 @@ static int show_update_state(const char *what, int argc, char **argv, bool const
   cdl_lsq_chain_constants c = {0};
   cdl_error err = {0};
   cli_session s;
-  int rc = cli_session_open(&o, &s, &err);
+  int rc = cli_session_open(&o.node, &s, &err);
   if (rc == CDL_OK)
     rc = cli_session_update_state(&s, &arena, &raw, &st, &err);
   int crc = rc == CDL_OK && constants ? cli_session_constants(&s, &c, &err) : rc;
@@ -328,10 +329,22 @@ static int show_update_state(const char *what, int argc, char **argv, bool const
   return code;
 }
 
+static const struct argp UPDATE_STATE = {
+    NULL, cli_command_option, NULL,
+    "The node's whole update state (proposals, votes, endorsements, candidates, application "
+    "versions) and the next adoption worked out from it as the ledger would.\v"
+    "Example:\n  cardinal-cli query update-state --socket-path net/node-3/node.socket",
+    CLI_NODE_CHILDREN, NULL, NULL};
+static const struct argp PARAMETERS = {
+    NULL, cli_command_option, NULL,
+    "The adopted protocol version and the 17 protocol parameters, by cardano-ledger's names.\v"
+    "Example:\n  cardinal-cli query protocol-parameters --socket-path net/node-3/node.socket",
+    CLI_NODE_CHILDREN, NULL, NULL};
+
 int query_update_state(int argc, char **argv) {
-  return show_update_state("query update-state", argc, argv, true, update_state_json);
+  return show_update_state(&UPDATE_STATE, argc, argv, true, update_state_json);
 }
 
 int query_protocol_parameters(int argc, char **argv) {
-  return show_update_state("query protocol-parameters", argc, argv, false, parameters_json);
+  return show_update_state(&PARAMETERS, argc, argv, false, parameters_json);
 }

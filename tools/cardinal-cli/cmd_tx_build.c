@@ -15,12 +15,12 @@
  * Up to 1024 inputs (a UTxO query's bound) and 1000 outputs: enough for a
  * tx past any maxTxSize a network is likely to adopt.
  */
-#include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cardinal/byron_json.h"
 #include "cardinal/forge.h"
 #include "node_query.h"
@@ -42,6 +42,7 @@ typedef struct build_opts {
   size_t n_in;
   given_address addr[TX_MAX_OUTPUTS + 1]; /* the outputs', then the change address */
   cdl_payload_tx_output out[TX_MAX_OUTPUTS + 1];
+  const char *out_text[TX_MAX_OUTPUTS], *change; /* the addresses as given */
   size_t n_out, n_addr;
   const char *out_file;
   bool has_change, has_fee, allow_high_fee;
@@ -66,84 +67,95 @@ static int take_address(build_opts *o, const char *text) {
   return rc == CDL_OK ? EXIT_OK : cli_report(&err);
 }
 
-static int take_txout(build_opts *o, const char *text) {
-  const char *plus = strrchr(text, '+');
-  char b58[201];
-  cdl_payload_tx_output *out = &o->out[o->n_out];
-  if (o->n_out == TX_MAX_OUTPUTS || plus == NULL || plus == text || plus - text > 200 ||
-      !cli_parse_u64(plus + 1, 1, CDL_BYRON_MAX_LOVELACE, &out->lovelace))
-    return cli_usage("tx build: bad --tx-out '%s' (ADDR+LOVELACE, 1 to 45e15 lovelace, at most "
-                     "%d outputs)", text, TX_MAX_OUTPUTS);
-  memcpy(b58, text, (size_t)(plus - text));
-  b58[plus - text] = '\0';
-  int code = take_address(o, b58);
-  given_address *g = &o->addr[o->n_addr - 1];
-  out->address = cdl_span_of(g->bytes.data, g->bytes.len);
-  o->n_out++;
-  return code;
+/* The outputs' addresses, then the change address, decoded (exit 1 for a
+ * bad one), after the options are all read. */
+static int take_addresses(build_opts *o) {
+  for (size_t i = 0; i < o->n_out; i++) {
+    char b58[201]; /* the part before '+', checked at most 200 bytes */
+    size_t n = (size_t)(strrchr(o->out_text[i], '+') - o->out_text[i]);
+    memcpy(b58, o->out_text[i], n);
+    b58[n] = '\0';
+    int code = take_address(o, b58);
+    const given_address *g = &o->addr[o->n_addr - 1];
+    o->out[i].address = cdl_span_of(g->bytes.data, g->bytes.len);
+    if (code != EXIT_OK) return code;
+  }
+  return o->change ? take_address(o, o->change) : EXIT_OK; /* the last slot */
 }
 
-static int take_txin(build_opts *o, const char *text) {
+static void take_txout(struct argp_state *state, build_opts *o, const char *text) {
+  const char *plus = strrchr(text, '+');
+  if (o->n_out == TX_MAX_OUTPUTS) argp_error(state, "--tx-out: at most %d outputs", TX_MAX_OUTPUTS);
+  if (plus == NULL || plus == text || plus - text > 200)
+    argp_error(state, "--tx-out: '%s' is not ADDR+LOVELACE", text);
+  o->out[o->n_out].lovelace = cli_arg_u64(state, plus + 1, 1, CDL_BYRON_MAX_LOVELACE);
+  o->out_text[o->n_out++] = text;
+}
+
+static void take_txin(struct argp_state *state, build_opts *o, const char *text) {
   cdl_lsq_txin *in = &o->in[o->n_in];
-  if (o->n_in == TX_MAX_INPUTS || !cli_parse_txin(text, in->tx_id, &in->index))
-    return cli_usage("tx build: bad --tx-in '%s' (TXID#IX, at most %d inputs)", text,
-                     TX_MAX_INPUTS);
+  if (o->n_in == TX_MAX_INPUTS) argp_error(state, "--tx-in: at most %d inputs", TX_MAX_INPUTS);
+  cli_arg_txin(state, text, in->tx_id, &in->index);
   for (size_t i = 0; i < o->n_in; i++)
     if (o->in[i].index == in->index && memcmp(o->in[i].tx_id, in->tx_id, 32) == 0)
-      return cli_usage("tx build: --tx-in %s given twice", text);
+      argp_error(state, "--tx-in: %s given twice", text);
   o->n_in++;
-  return EXIT_OK;
 }
 
-static int build_option(build_opts *o, int c, const char *arg, const char *what) {
-  int taken = cli_node_opt(c, arg, &o->node);
-  if (taken != 0) return taken == 1 ? EXIT_OK : cli_usage("tx build: bad %s", what);
-  switch (c) {
-    case 'i':
-      return take_txin(o, arg);
-    case 'o':
-      return take_txout(o, arg);
-    case 'f':
-      o->out_file = arg;
-      return EXIT_OK;
-    case 'c':
-      if (o->has_change) return cli_usage("tx build: one --change-address");
-      o->has_change = true;
-      return EXIT_OK;
-    case 'F':
-      o->has_fee = true;
-      return cli_parse_u64(arg, 0, CDL_BYRON_MAX_LOVELACE, &o->fee)
-                 ? EXIT_OK
-                 : cli_usage("tx build: bad --fee '%s'", arg);
-    case 'H':
-      o->allow_high_fee = true;
-      return EXIT_OK;
-    default:
-      return cli_usage("tx build: bad or unknown option '%s'", what);
+/* Option keys: above the character range, so none is a short option. */
+enum { O_TX_IN = 0x100, O_TX_OUT, O_OUT_FILE, O_CHANGE, O_FEE, O_HIGH_FEE, O_TX_FILE, O_KEY };
+
+static error_t build_option(int key, char *arg, struct argp_state *state) {
+  build_opts *o = state->input;
+  switch (key) {
+  case ARGP_KEY_INIT: state->child_inputs[0] = &o->node; break;
+  case O_TX_IN: take_txin(state, o, arg); break;
+  case O_TX_OUT: take_txout(state, o, arg); break;
+  case O_OUT_FILE: o->out_file = arg; break;
+  case O_CHANGE:
+    if (o->has_change) argp_error(state, "--change-address: give it once");
+    o->change = arg, o->has_change = true;
+    break;
+  case O_FEE: o->fee = cli_arg_u64(state, arg, 0, CDL_BYRON_MAX_LOVELACE), o->has_fee = true; break;
+  case O_HIGH_FEE: o->allow_high_fee = true; break;
+  case ARGP_KEY_END:
+    if (o->n_in == 0) argp_error(state, "--tx-in TXID#IX is required");
+    if (o->n_out == 0) argp_error(state, "--tx-out ADDR+LOVELACE is required");
+    if (o->out_file == NULL) argp_error(state, "--out-file FILE is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
+  return 0;
 }
 
-static int parse_build(int argc, char **argv, build_opts *o, const char **change) {
-  static const struct option LONG[] = {CLI_NODE_LONG_OPTIONS,
-                                       {"tx-in", required_argument, 0, 'i'},
-                                       {"tx-out", required_argument, 0, 'o'},
-                                       {"out-file", required_argument, 0, 'f'},
-                                       {"change-address", required_argument, 0, 'c'},
-                                       {"fee", required_argument, 0, 'F'},
-                                       {"allow-high-fee", no_argument, 0, 'H'},
-                                       {0, 0, 0, 0}};
-  optind = 1;
-  opterr = 0;
-  int c, code = EXIT_OK;
-  while (code == EXIT_OK && (c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 'c') *change = optarg;
-    code = build_option(o, c, optarg, argv[optind - 1]);
-  }
-  if (code == EXIT_OK && (o->n_in == 0 || o->n_out == 0 || !o->out_file || optind < argc))
-    code = cli_usage("tx build: --tx-in, --tx-out and --out-file are required");
-  if (code == EXIT_OK && *change) code = take_address(o, *change); /* the last slot */
-  return code == EXIT_OK ? cli_node_opts_finish("tx build", &o->node) : code;
-}
+static const struct argp_option BUILD_OPTIONS[] = {
+    {"tx-in", O_TX_IN, "TXID#IX", 0,
+     "an output to spend, its value asked of the node; repeat for more, at most 1024 (required)",
+     0},
+    {"tx-out", O_TX_OUT, "ADDR+LOVELACE", 0,
+     "a Base58 address of the node's network and the lovelace it gets; repeat for more, at "
+     "most 1000 (required)", 0},
+    {"change-address", O_CHANGE, "ADDR", 0,
+     "where inputs - outputs - fee go, as one more output (default: none: the rest is the fee)",
+     0},
+    {"fee", O_FEE, "LOVELACE", 0,
+     "the fee (default: the node's minimum for the signed size)", 0},
+    {"allow-high-fee", O_HIGH_FEE, NULL, 0,
+     "take a fee above max(2 x the minimum, the minimum + 1 ADA) (default: refused)", 0},
+    {"out-file", O_OUT_FILE, "FILE", 0, "the unsigned tx to write, binary CBOR (required)", 0},
+    {0}};
+static const struct argp BUILD = {
+    BUILD_OPTIONS, build_option, NULL,
+    "An unsigned Byron tx [inputs, outputs, {}]: the inputs' values, the network and the fee "
+    "policy come from the node; the fee is the minimum for the size the tx will have once "
+    "signed, unless --fee gives it.\v"
+    "Example:\n"
+    "  cardinal-cli tx build --socket-path net/node-3/node.socket \\\n"
+    "    --tx-in \"$txid#0\" --tx-out \"$alice+2000000\" \\\n"
+    "    --change-address \"$payer\" --out-file pay.tx\n"
+    "($txid#0 an output of $payer's that `query utxo --address \"$payer\"` lists; the "
+    "addresses as `key signing-key-address` prints them.)",
+    CLI_NODE_CHILDREN, NULL, NULL};
 
 static int write_file(const char *path, const cdl_buf *b) {
   cdl_error err = {0};
@@ -305,8 +317,8 @@ static int build_and_write(build_opts *o, const node_view *v, uint64_t outputs) 
 int tx_build(int argc, char **argv) {
   build_opts *o = calloc(1, sizeof *o);
   if (o == NULL) return EXIT_FAILURE_IO;
-  const char *change = NULL;
-  int code = parse_build(argc, argv, o, &change);
+  int code = cli_args_parse(&BUILD, argc, argv, o);
+  if (code == EXIT_OK) code = take_addresses(o);
   node_view v;
   uint64_t outputs = 0;
   if (code == EXIT_OK) code = ask_node(o, &v);
@@ -325,36 +337,51 @@ typedef struct sign_opts {
   bool has_magic;
 } sign_opts;
 
-static int parse_sign(int argc, char **argv, sign_opts *o) {
-  static const struct option LONG[] = {{"tx-file", required_argument, 0, 't'},
-                                       {"signing-key", required_argument, 0, 'k'},
-                                       {"testnet-magic", required_argument, 0, 'm'},
-                                       {"out-file", required_argument, 0, 'f'},
-                                       {0, 0, 0, 0}};
-  memset(o, 0, sizeof *o);
-  optind = 1;
-  opterr = 0;
-  int c;
-  while ((c = getopt_long(argc, argv, "", LONG, NULL)) != -1) {
-    if (c == 't')
-      o->tx_file = optarg;
-    else if (c == 'f')
-      o->out_file = optarg;
-    else if (c == 'k' && o->n_keys < TX_MAX_INPUTS)
-      o->key_file[o->n_keys++] = optarg;
-    else if (c == 'm' && cli_parse_u64(optarg, 0, UINT32_MAX, &o->magic))
-      o->has_magic = true;
-    else
-      return cli_usage("tx sign: bad or unknown option '%s'", argv[optind - 1]);
+static error_t sign_option(int key, char *arg, struct argp_state *state) {
+  sign_opts *o = state->input;
+  switch (key) {
+  case O_TX_FILE: o->tx_file = arg; break;
+  case O_OUT_FILE: o->out_file = arg; break;
+  case O_KEY:
+    if (o->n_keys == TX_MAX_INPUTS)
+      argp_error(state, "--signing-key: at most %d keys", TX_MAX_INPUTS);
+    o->key_file[o->n_keys++] = arg;
+    break;
+  case CLI_O_MAGIC: cli_arg_network(state, arg, &o->has_magic, &o->magic); break;
+  case ARGP_KEY_END:
+    if (o->tx_file == NULL) argp_error(state, "--tx-file FILE is required");
+    if (o->n_keys == 0) argp_error(state, "--signing-key FILE is required");
+    if (!o->has_magic) argp_error(state, "--testnet-magic N is required");
+    if (o->out_file == NULL) argp_error(state, "--out-file FILE is required");
+    break;
+  default: return ARGP_ERR_UNKNOWN;
   }
-  if (optind < argc || !o->tx_file || !o->out_file || o->n_keys == 0 || !o->has_magic)
-    return cli_usage("tx sign: --tx-file, --signing-key, --testnet-magic, --out-file");
-  return EXIT_OK;
+  return 0;
 }
+
+static const struct argp_option SIGN_OPTIONS[] = {
+    {"tx-file", O_TX_FILE, "FILE", 0, "the unsigned tx, as tx build writes it (required)", 0},
+    {"signing-key", O_KEY, "FILE", 0,
+     "the key of the next input, in input order; one per input (required)", 0},
+    {"testnet-magic", CLI_O_MAGIC, "N", 0,
+     "the network's protocol magic, which the signatures cover (required; mainnet's is "
+     "764824073)", 0},
+    {"out-file", O_OUT_FILE, "FILE", 0, "the signed tx to write, binary CBOR (required)", 0},
+    {0}};
+static const struct argp SIGN = {
+    SIGN_OPTIONS, sign_option, NULL,
+    "Sign a tx: the TxAux [tx, witnesses], one public-key witness per --signing-key in input "
+    "order, each over the tx id and the network's magic.\v"
+    "Example:\n"
+    "  cardinal-cli tx sign --tx-file pay.tx \\\n"
+    "    --signing-key net/genesis/poor-keys.000.skey --testnet-magic 42 \\\n"
+    "    --out-file pay.signed",
+    NULL, NULL, NULL};
 
 int tx_sign(int argc, char **argv) {
   sign_opts o;
-  int code = parse_sign(argc, argv, &o);
+  memset(&o, 0, sizeof o);
+  int code = cli_args_parse(&SIGN, argc, argv, &o);
   if (code != EXIT_OK) return code;
   cdl_key *keys = calloc(TX_MAX_INPUTS, sizeof *keys);
   const cdl_key **kp = calloc(TX_MAX_INPUTS, sizeof *kp);
@@ -399,16 +426,20 @@ int tx_sign(int argc, char **argv) {
   return code;
 }
 
+static const struct argp_option ID_OPTIONS[] = {
+    {"tx-file", CLI_O_FILE, "FILE", 0, "a tx or a signed tx, binary or hex (required)", 0},
+    {0}};
+static const struct argp ID = {
+    ID_OPTIONS, cli_command_option, NULL,
+    "The id of a tx or a signed tx (the hash of the unsigned tx, the same before and after "
+    "signing), and whether it is signed.\v"
+    "Example:\n  cardinal-cli tx id --tx-file pay.signed",
+    NULL, NULL, NULL};
+
 int tx_id(int argc, char **argv) {
-  static const struct option LONG[] = {{"tx-file", required_argument, 0, 't'}, {0, 0, 0, 0}};
-  const char *file = NULL;
-  optind = 1;
-  opterr = 0;
-  for (int c; (c = getopt_long(argc, argv, "", LONG, NULL)) != -1;) {
-    if (c != 't') return cli_usage("tx id: bad or unknown option '%s'", argv[optind - 1]);
-    file = optarg;
-  }
-  if (file == NULL || optind < argc) return cli_usage("tx id: --tx-file F");
+  cli_command o;
+  int code = cli_command_parse(&ID, argc, argv, &o);
+  if (code != EXIT_OK) return code;
   cdl_error err = {0};
   cdl_buf data;
   cdl_buf_init(&data, 0);
@@ -416,9 +447,9 @@ int tx_id(int argc, char **argv) {
   cdl_arena_init(&arena, 0);
   cdl_byron_ctx ctx = {&arena, &err, 0};
   cdl_byron_txaux aux;
-  int rc = cli_read_input(file, &data, &err);
+  int rc = cli_read_input(o.file, &data, &err);
   if (rc == CDL_OK) rc = cdl_byron_txaux_decode(data.data, data.len, &ctx, &aux);
-  int code = rc != CDL_OK ? cli_report(&err)
+  code = rc != CDL_OK ? cli_report(&err)
                           : cli_print(json_pack("{s:o, s:b}", "txid", cdl_json_hex(aux.tx.id, 32),
                                                 "signed", aux.raw.len != aux.tx.raw.len),
                                       false);
