@@ -143,6 +143,21 @@ static void test_relay_refuses_evil_peer(void **state) {
   assert_memory_equal(r.tip[relay].hash, again.tip[relay].hash, 32);
 }
 
+/* Runs |cfg| with the kernels' log lines (INFO and up) kept; they are
+ * returned, for the caller to free. */
+static char *run_logged(sim_config *cfg, sim_result *r) {
+  char *logs = NULL;
+  size_t logs_len = 0;
+  FILE *mem = open_memstream(&logs, &logs_len);
+  assert_non_null(mem);
+  cdl_logger lg = {.out = mem, .min = CDL_LOG_INFO};
+  cfg->log = &lg;
+  sim_run(cfg, r);
+  fclose(mem);
+  cfg->log = NULL;
+  return logs;
+}
+
 /* Core node 1 restarted on an empty ChainDB three quarters into slot 151,
  * one of its own, which it signed: its first tick finds slot 151 again,
  * which its signing record refuses (the chain it has is empty); it then
@@ -154,15 +169,8 @@ static void test_restart_on_empty_chaindb(void **state) {
   cfg.txs = 10;
   cfg.restart_node = 1;
   cfg.restart_slot = 151; /* 151 mod 3 = 1 */
-  char *logs = NULL;
-  size_t logs_len = 0;
-  FILE *mem = open_memstream(&logs, &logs_len);
-  assert_non_null(mem);
-  cdl_logger lg = {.out = mem, .min = CDL_LOG_INFO};
-  cfg.log = &lg;
   sim_result r;
-  sim_run(&cfg, &r);
-  fclose(mem);
+  char *logs = run_logged(&cfg, &r);
   /* Its sync is logged (docs/node.md "Logs"): the start, 150 blocks
    * behind, and the end; the other cores never fell behind. */
   assert_non_null(strstr(logs, "\"component\":\"sim-1\",\"event\":\"sync.progress\""));
@@ -294,15 +302,8 @@ static void test_slow_sync_logs_its_rate(void **state) {
   cfg.bytes_per_s = 30000;
   cfg.restart_node = 1;
   cfg.restart_slot = 1201; /* 1201 mod 3 = 1 */
-  char *logs = NULL;
-  size_t logs_len = 0;
-  FILE *mem = open_memstream(&logs, &logs_len);
-  assert_non_null(mem);
-  cdl_logger lg = {.out = mem, .min = CDL_LOG_INFO};
-  cfg.log = &lg;
   sim_result r;
-  sim_run(&cfg, &r);
-  fclose(mem);
+  char *logs = run_logged(&cfg, &r);
   size_t begins = 0, rates = 0, ends = 0;
   for (char *line = strtok(logs, "\n"); line != NULL; line = strtok(NULL, "\n")) {
     if (strstr(line, "\"component\":\"sim-1\",\"event\":\"sync.") == NULL) continue;
