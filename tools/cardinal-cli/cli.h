@@ -131,6 +131,7 @@ typedef struct cli_noun {
 extern const cli_noun *const CLI_NOUNS[];
 extern const size_t CLI_N_NOUNS;
 extern const cli_noun CLI_DB;
+extern const cli_noun CLI_LIVE;
 
 struct argp;
 struct argp_state;
@@ -165,7 +166,6 @@ int cmd_submit(int argc, char **argv);
 int cmd_txgen(int argc, char **argv);
 int cmd_delegation(int argc, char **argv);
 int cmd_governance(int argc, char **argv);
-int cmd_live(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int genesis_create(int argc, char **argv);
 int genesis_print_secrets(int argc, char **argv);

@@ -19,10 +19,9 @@ static const cli_noun TX = LEGACY("tx", cmd_tx);
 static const cli_noun SUBMIT = LEGACY("submit", cmd_submit);
 static const cli_noun QUERY = LEGACY("query", cmd_query);
 static const cli_noun DEVNET = LEGACY("devnet", cmd_devnet);
-static const cli_noun LIVE = LEGACY("live", cmd_live);
 static const cli_noun TXGEN = LEGACY("txgen", cmd_txgen);
 
 const cli_noun *const CLI_NOUNS[] = {&GENESIS, &BLOCK, &CHAIN,      &CLI_DB,     &SYNC,
                                      &KEY,     &ADDRESS, &DELEGATION, &GOVERNANCE, &TX,
-                                     &SUBMIT,  &QUERY, &DEVNET,     &LIVE,       &TXGEN};
+                                     &SUBMIT,  &QUERY, &DEVNET,     &CLI_LIVE,   &TXGEN};
 const size_t CLI_N_NOUNS = sizeof CLI_NOUNS / sizeof CLI_NOUNS[0];
