@@ -20,8 +20,14 @@
 # DEMO_PORT+100.., e.g. curl http://127.0.0.1:30100/metrics. For tests:
 # DEMO_SLOT_MS (default 1000) and DEMO_START_DELAY_S (default 3, the
 # genesis starts this long after creation).
+# The relay's live view (cardinal-cli live; docs/cli.md "live"): its
+# command is printed, to run in another terminal; DEMO_LIVE=1 on a
+# terminal with tmux opens it beside the block ticker, in a tmux split of
+# the current window (inside tmux) or of a tmux session made for the demo,
+# and closes it when the demo ends.
 set -euo pipefail
 build=$(cd "${1:-build}" && pwd)
+script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 cli=$build/cardinal-cli
 dir=${DEMO_DIR:-$build/demo-devnet}
 port=${DEMO_PORT:-30000}
@@ -39,6 +45,23 @@ if [ "$port" -lt 1024 ] || [ $((port + 100 + 3)) -ge 32768 ]; then
   exit 2
 fi
 
+# DEMO_LIVE=1 outside tmux: the demo runs again inside a tmux session of
+# its own, the DEMO_* settings passed on (a tmux server already running
+# would not have them), and waits for Enter at its end so that its report
+# stays on the screen.
+if [ -n "${DEMO_LIVE:-}" ] && [ -z "${TMUX:-}" ]; then
+  if [ -t 0 ] && [ -t 1 ] && command -v tmux >/dev/null; then
+    settings=()
+    for v in DEMO_DIR DEMO_PORT DEMO_TPS DEMO_BLOCKS DEMO_SLOT_MS DEMO_START_DELAY_S; do
+      [ -z "${!v:-}" ] || settings+=(-e "$v=${!v}")
+    done
+    exec tmux new-session -s "cardinal-demo-$$" -c "$PWD" "${settings[@]}" -e DEMO_LIVE=1 \
+      -e DEMO_OWN_TMUX=1 bash "$script" "$build"
+  fi
+  echo "demo: DEMO_LIVE=1 needs a terminal and tmux (scripts/install-deps.sh installs it);" \
+    "the live view's command is below, for another terminal" >&2
+fi
+
 # Only a directory an earlier demo made is removed.
 if [ -e "$dir" ]; then
   [ -f "$dir/devnet.json" ] || { echo "demo: $dir exists and is not a devnet; set DEMO_DIR" >&2; exit 2; }
@@ -46,13 +69,14 @@ if [ -e "$dir" ]; then
 fi
 
 # A Ctrl-C reaches this script, txgen and devnet watch (the terminal's
-# process group): it ends the live view, and the script goes on to the
+# process group): it ends the block ticker, and the script goes on to the
 # stop below, which then runs to its end (later Ctrl-Cs are ignored).
 interrupted=
 trap 'interrupted=1' INT
 pids=()
 txgen_pid=
 watch_pid=
+live_pane=
 nodes_signalled=
 
 sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
@@ -78,11 +102,40 @@ wait_nodes() {
 # On an error or an early exit: txgen and the nodes are stopped all the same.
 on_exit() {
   trap '' INT
+  close_live
   for p in $txgen_pid $watch_pid; do kill -TERM "$p" 2>/dev/null || true; done
   signal_nodes
   wait_nodes
+  if [ -n "${DEMO_OWN_TMUX:-}" ]; then
+    printf '\nThe demo is over: Enter closes its tmux session. '
+    read -r _ || true
+  fi
 }
 trap on_exit EXIT
+
+# The relay's live view in a tmux split: beside the ticker on a wide
+# window, above it otherwise; the ticker's pane keeps the keyboard, so
+# Ctrl-C still stops the demo.
+open_live() {
+  [ -n "${DEMO_LIVE:-}" ] && [ -n "${TMUX:-}" ] || return 0
+  local split=(-v -b -l 18)
+  [ "$(tmux display-message -p '#{window_width}')" -lt 190 ] || split=(-h)
+  live_pane=$(tmux split-window "${split[@]}" -d -P -F '#{pane_id}' "$live_cmd") || {
+    echo "demo: tmux would not split the window; run the live view in another terminal" >&2
+    live_pane=
+  }
+}
+# 'q' ends the view (its pane closes with it); a pane still there goes.
+close_live() {
+  [ -n "$live_pane" ] || return 0
+  tmux send-keys -t "$live_pane" q 2>/dev/null || true
+  for _ in $(seq 1 20); do
+    tmux list-panes -a -F '#{pane_id}' 2>/dev/null | grep -qx "$live_pane" || break
+    sleep 0.1
+  done
+  tmux kill-pane -t "$live_pane" 2>/dev/null || true
+  live_pane=
+}
 
 echo "== A local network: 3 core nodes and 1 relay, $slot_ms ms slots, k = 10 (100-slot epochs)"
 echo "   all files under $dir"
@@ -99,12 +152,19 @@ for i in 0 1 2 3; do
   [ -s "$dir/node-$i/ready.json" ] || { echo "demo: node-$i did not start:" >&2; tail "$dir/node-$i/node.log" >&2; exit 3; }
 done
 
+live_cmd="$(printf '%q' "$cli") live --metrics 127.0.0.1:$((port + 103)) --socket-path"
+live_cmd="$live_cmd $(printf '%q' "$dir/node-3/node.socket")"
 if [ -z "$interrupted" ]; then
+  open_live
+  live_where="run it in another terminal, or start the demo as DEMO_LIVE=1 make demo"
+  [ -z "$live_pane" ] || live_where="open in the tmux pane beside this one"
   cat <<EOF
    node-0..2 forge in turn (slot s by core s mod 3); node-3 is the relay.
    logs:     $dir/node-I/node.log (JSON lines)
    metrics:  curl http://127.0.0.1:$((port + 100))/metrics   (node-I on $((port + 100))+I)
    tip:      $cli query tip --socket-path $dir/node-3/node.socket
+   live:     $live_cmd
+             (the relay's live view, q quits: $live_where)
 
 == txgen: $tps payments a second into the relay; every block as the relay adopts it
    (forger: the genesis key that signed it; tips: block number and hash of each node)
@@ -123,6 +183,7 @@ fi
 # The stop. Commands started from here on ignore SIGINT too, so a second
 # Ctrl-C cannot cut a tip query or the report short.
 trap '' INT
+close_live
 echo
 echo "== Stopping: txgen's report (latency is submit to block, in ms)"
 if [ -n "$txgen_pid" ]; then

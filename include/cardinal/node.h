@@ -110,6 +110,8 @@ typedef struct cdl_peer {
   uint64_t rtt_us; /* smoothed keep-alive round trip; 0: none yet */
   uint64_t up_since_us;
   uint64_t violations, invalid_blocks, connections;
+  uint64_t blocks_received; /* over all its connections, any outcome (the kernel counts) */
+  bool suspended;           /* its last connection ended in a violation or an invalid block */
 } cdl_peer;
 
 typedef struct cdl_peers {
@@ -134,6 +136,10 @@ void cdl_peers_rtt(cdl_peers *ps, size_t i, uint64_t rtt_us);
 uint64_t cdl_peers_deadline(const cdl_peers *ps);
 /* How a connection's end counts against its peer. */
 cdl_peer_end cdl_peer_end_of(int rc);
+/* The peer's state as the metrics name it (docs/node.md "Metrics"): "up",
+ * "dialling", "suspended" (waiting out a suspension), "backoff" (waiting
+ * after a failure) or "idle" (free to dial; its group is full). */
+const char *cdl_peer_state_name(const cdl_peer *p, uint64_t now_us);
 
 /* What a core node signs with: its delegate key, the heavyweight
  * certificate a genesis key issued to it, the signing record it checks
@@ -294,7 +300,9 @@ bool cdl_node_slot_at(const cdl_node *n, uint64_t now_us, uint64_t *slot);
  * metric names where it has one (cardano_node_metrics_blockNum_int, ...):
  * tip block, slot and epoch, chain density over the last k blocks,
  * mempool txs and bytes, blocks forged, connected peers and the upstream
- * peers' states, blocks served and received. Appends to |out|. */
+ * peers' states, blocks served and received, one series per topology
+ * peer (state and direction, blocks received, round trip; at most
+ * CDL_PEERS_MAX) and the ChainDB's bytes on disk. Appends to |out|. */
 void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out);
 
 #endif /* CARDINAL_NODE_H */

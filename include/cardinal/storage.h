@@ -334,6 +334,9 @@ bool cdl_snapshot_past(uint64_t block_no, const cdl_block_info *tip, uint64_t k)
 bool cdl_immutable_tip(const cdl_immutable *im, cdl_block_info *tip, cdl_immutable_pos *pos);
 uint64_t cdl_immutable_count(const cdl_immutable *im);
 uint64_t cdl_immutable_bytes(const cdl_immutable *im);
+/* Of those, the bytes written to its files: less the appends still held
+ * in memory (written behind, at most IMM_WRITE_BEHIND). */
+uint64_t cdl_immutable_bytes_written(const cdl_immutable *im);
 /* Appends a block after the tip; it must follow it (previous hash, slot
  * not decreasing, block number): otherwise CDL_E_PREV_HASH / CDL_E_RANGE. */
 int cdl_immutable_append(cdl_immutable *im, const uint8_t *bytes, size_t len,

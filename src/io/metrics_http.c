@@ -11,15 +11,18 @@
  *
  * Besides the kernel's metrics it renders the driver's (connections it
  * refused or closed) and the process's (start time, uptime, resident
- * memory; cardano-node's names). A port it cannot listen on is reported
- * with the system's reason.
+ * memory under cardano-node's names; CPU time and descriptors under
+ * Prometheus' standard process_* names). A port it cannot listen on is
+ * reported with the system's reason.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -155,6 +158,39 @@ static void gauge(cdl_buf *out, const char *name, const char *help, uint64_t v) 
   sample(out, "gauge", name, help, v);
 }
 
+/* Descriptors open now: the entries of /proc/self/fd, less the one that
+ * reads them; false where there is no /proc. */
+static bool open_fds(uint64_t *n) {
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL) return false;
+  uint64_t k = 0;
+  for (struct dirent *e; (e = readdir(d)) != NULL;) k += e->d_name[0] != '.';
+  closedir(d);
+  *n = k > 0 ? k - 1 : 0;
+  return true;
+}
+
+/* CPU time (user and system, every thread), Prometheus' standard names as
+ * its client libraries export them; the descriptor limit is the one the
+ * driver planned its connection caps with (limits.c). */
+static void resource_metrics(const nd_run *r, cdl_buf *out) {
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+                 ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+    char line[256];
+    int n = snprintf(line, sizeof line,
+                     "# HELP process_cpu_seconds_total user and system CPU time (seconds)\n"
+                     "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.6f\n",
+                     cpu);
+    if (n > 0 && (size_t)n < sizeof line) cdl_buf_append(out, line, (size_t)n);
+  }
+  uint64_t fds;
+  if (open_fds(&fds)) gauge(out, "process_open_fds", "open file descriptors", fds);
+  gauge(out, "process_max_fds", "the descriptor limit (soft, as raised at start)",
+        r->lim.fd_limit);
+}
+
 /* The process: when it started, for how long, how much memory it holds
  * (cardano-node's names, so its dashboards work). */
 static void process_metrics(const nd_metrics *m, cdl_buf *out) {
@@ -177,6 +213,7 @@ void nd_metrics_refresh(nd_run *r) {
   cdl_node_metrics_text(r->cfg.node, &r->metrics_text);
   driver_metrics(r, &r->metrics_text);
   process_metrics(m, &r->metrics_text);
+  resource_metrics(r, &r->metrics_text);
   if (r->metrics_text.failed) return; /* the last good text stays */
   pthread_mutex_lock(&m->lock);
   cdl_buf swap = m->text;

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "node_internal.h"
 
@@ -26,6 +27,19 @@ static void line(cdl_buf *out, const char *fmt, ...) {
   int len = vsnprintf(text, sizeof text, fmt, ap);
   va_end(ap);
   if (len > 0) cdl_buf_append(out, text, (size_t)len < sizeof text ? (size_t)len : sizeof text - 1);
+}
+
+/* A line whose labels may be long (a peer's address up to 255 bytes,
+ * escaped): its own buffer, and a line that does not fit is left out
+ * rather than cut. */
+static void rawline(cdl_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rawline(cdl_buf *out, const char *fmt, ...) {
+  char text[2 * CDL_PEER_HOST_MAX + 256];
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  if (len > 0 && (size_t)len < sizeof text) cdl_buf_append(out, text, (size_t)len);
 }
 
 static void gauge(cdl_buf *out, const char *name, const char *help, uint64_t v) {
@@ -75,6 +89,88 @@ static void peer_metrics(const cdl_peers *ps, cdl_buf *out) {
           "upstream peers suspended for a violation or an invalid block", suspended);
 }
 
+/* ---- One series per topology peer ----
+ * At most CDL_PEERS_MAX peers (the topology's bound), so at most that many
+ * series of each family. The label is the topology's address as written:
+ * an operator's file, escaped as the text format says (\\ \" \n), any
+ * other byte outside printable ASCII shown as '?'. */
+
+static const char *peer_label(const cdl_peer *p, char *out, size_t len) {
+  char host[2 * CDL_PEER_HOST_MAX];
+  size_t j = 0;
+  for (const char *c = p->host; *c != '\0' && j + 2 < sizeof host; c++) {
+    if (*c == '\\' || *c == '"') host[j++] = '\\', host[j++] = *c;
+    else if (*c == '\n') host[j++] = '\\', host[j++] = 'n';
+    else host[j++] = *c >= 0x20 && *c <= 0x7e ? *c : '?';
+  }
+  host[j] = '\0';
+  bool v6 = strchr(p->host, ':') != NULL;
+  snprintf(out, len, "%s%s%s:%u", v6 ? "[" : "", host, v6 ? "]" : "", (unsigned)p->port);
+  return out;
+}
+
+/* The same address twice in a topology would make two series with one
+ * label set, which the format forbids: the first one stands for both. */
+static bool listed_before(const cdl_peers *ps, size_t i) {
+  for (size_t k = 0; k < i; k++)
+    if (ps->peer[k].port == ps->peer[i].port && strcmp(ps->peer[k].host, ps->peer[i].host) == 0)
+      return true;
+  return false;
+}
+
+/* Which way each upstream peer's connection goes: we dialled it
+ * ("outbound"), or its dial carries ours too ("inbound", full duplex). */
+static void peer_directions(const cdl_node *n, const char *dir[CDL_PEERS_MAX]) {
+  for (size_t i = 0; i < n->peers.n; i++) dir[i] = "none";
+  for (size_t k = 0; k < n->n_conns; k++) {
+    const node_conn *c = n->conns[k];
+    if (c->peer >= n->peers.n || c->peer_pending || c->cli == NULL) continue;
+    dir[c->peer] = c->kind == CDL_NODE_OUTBOUND ? "outbound" : "inbound";
+  }
+}
+
+static void family(cdl_buf *out, const char *name, const char *type, const char *help) {
+  line(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void peer_rows(const cdl_node *n, cdl_buf *out) {
+  const cdl_peers *ps = &n->peers;
+  const char *dir[CDL_PEERS_MAX];
+  char label[2 * CDL_PEER_HOST_MAX + 16];
+  peer_directions(n, dir);
+  family(out, "cardinal_peer_state", "gauge",
+         "1 for each topology peer, labelled with its connection's direction and its state");
+  for (size_t i = 0; i < ps->n; i++)
+    if (!listed_before(ps, i))
+      rawline(out, "cardinal_peer_state{peer=\"%s\",direction=\"%s\",state=\"%s\"} 1\n",
+              peer_label(&ps->peer[i], label, sizeof label), dir[i],
+              cdl_peer_state_name(&ps->peer[i], n->now_us));
+  family(out, "cardinal_peer_blocks_received_total", "counter",
+         "blocks received from the peer over all its connections");
+  for (size_t i = 0; i < ps->n; i++)
+    if (!listed_before(ps, i))
+      rawline(out, "cardinal_peer_blocks_received_total{peer=\"%s\"} %" PRIu64 "\n",
+              peer_label(&ps->peer[i], label, sizeof label), ps->peer[i].blocks_received);
+  family(out, "cardinal_peer_rtt_seconds", "gauge",
+         "the peer's keep-alive round trip, smoothed (peers measured at least once)");
+  for (size_t i = 0; i < ps->n; i++)
+    if (!listed_before(ps, i) && ps->peer[i].rtt_us > 0)
+      rawline(out, "cardinal_peer_rtt_seconds{peer=\"%s\"} %.6f\n",
+              peer_label(&ps->peer[i], label, sizeof label), (double)ps->peer[i].rtt_us / 1e6);
+}
+
+/* The ChainDB's bytes on disk, as it keeps count (no I/O here): what its
+ * files hold, as `db info` reads them; the immutable appends still written
+ * behind in memory are not on disk yet. */
+static void storage_metrics(const cdl_node *n, cdl_buf *out) {
+  cdl_volatile_stats vs;
+  cdl_volatile_stats_get(cdl_chaindb_volatile(n->db), &vs);
+  gauge(out, "cardinal_chaindb_immutable_bytes", "bytes of the immutable database's chunk files",
+        cdl_immutable_bytes_written(cdl_chaindb_immutable(n->db)));
+  gauge(out, "cardinal_chaindb_volatile_bytes", "bytes of the volatile database's block files",
+        vs.bytes);
+}
+
 /* The signing record's guard against signing a slot twice. */
 static void forge_guard_metrics(const cdl_node *n, const cdl_node_stats *st, cdl_buf *out) {
   if (!n->has_forger) return;
@@ -109,6 +205,7 @@ void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out) {
   gauge(out, "cardinal_duplex_connections",
         "node-to-node connections carrying both directions (full duplex)", st.conns_duplex);
   peer_metrics(&n->peers, out);
+  peer_rows(n, out);
   counter(out, "cardano_node_metrics_served_block_count_int", "blocks served", st.blocks_served);
   counter(out, "cardano_node_metrics_served_header_counter_int", "headers served",
           st.headers_served);
@@ -122,4 +219,5 @@ void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out) {
           st.mempool.accepted);
   counter(out, "cardinal_txs_received_total", "transactions received from peers and clients",
           st.txs_received);
+  storage_metrics(n, out);
 }

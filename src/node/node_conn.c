@@ -49,6 +49,7 @@ static int on_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
   int rc = cdl_chaindb_add_parsed(n->db, block, &res, &rej, err);
   if (rc != CDL_OK) return node_fail(n, rc, err); /* our disk, not the peer */
   n->st.blocks_received++;
+  if (c->peer < n->peers.n) n->peers.peer[c->peer].blocks_received++; /* its metrics row */
   if (res.outcome == CDL_ADD_INVALID) {
     n->st.invalid_blocks++;
     n->rejection = rej;

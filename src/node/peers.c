@@ -92,7 +92,8 @@ void cdl_peers_down(cdl_peers *ps, size_t i, cdl_peer_end why, uint64_t now_us) 
     if (why == CDL_PEER_END_CLEAN || now_us - p->up_since_us >= BACKOFF_MAX_US) p->failures = 0;
   }
   p->state = CDL_PEER_IDLE;
-  if (why == CDL_PEER_END_VIOLATION || why == CDL_PEER_END_INVALID_BLOCK) {
+  p->suspended = why == CDL_PEER_END_VIOLATION || why == CDL_PEER_END_INVALID_BLOCK;
+  if (p->suspended) {
     bool block = why == CDL_PEER_END_INVALID_BLOCK;
     p->reputation -= block ? COST_INVALID_BLOCK : COST_VIOLATION;
     p->violations += !block;
@@ -118,6 +119,13 @@ uint64_t cdl_peers_deadline(const cdl_peers *ps) {
     if (p->state == CDL_PEER_IDLE && room && p->next_try_us < d) d = p->next_try_us;
   }
   return d;
+}
+
+const char *cdl_peer_state_name(const cdl_peer *p, uint64_t now_us) {
+  if (p->state == CDL_PEER_UP) return "up";
+  if (p->state == CDL_PEER_DIALLING) return "dialling";
+  if (p->next_try_us > now_us) return p->suspended ? "suspended" : "backoff";
+  return "idle";
 }
 
 /* An engine's error is the peer's doing (a violation, a limit, a time

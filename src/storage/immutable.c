@@ -22,6 +22,9 @@ bool cdl_immutable_tip(const cdl_immutable *im, cdl_block_info *tip, cdl_immutab
 
 uint64_t cdl_immutable_count(const cdl_immutable *im) { return im->blocks; }
 uint64_t cdl_immutable_bytes(const cdl_immutable *im) { return im->bytes; }
+uint64_t cdl_immutable_bytes_written(const cdl_immutable *im) {
+  return im->bytes - im->pend_chunk.len;
+}
 
 /* ---- The entry cache ---------------------------------------------------- */
 

@@ -14,6 +14,9 @@
 #  - each node got exactly one signal (one "stopping", no "stop.repeated").
 # Faster than a real demo: 500 ms slots (DEMO_SLOT_MS), the genesis 1 s
 # after creation (DEMO_START_DELAY_S). Loopback ports below 32768.
+# First, once: DEMO_LIVE=1 in a tmux window (README "Two commands"): the
+# relay's live view opens in a split beside the ticker, showing the relay
+# and a row per core node, and closes when the demo ends (DEMO_BLOCKS=3).
 # Usage: demo_stop.sh BUILD_DIR [SEED] (DEMO_STOP_RUNS, DEMO_STOP_SEED)
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -26,7 +29,9 @@ demo=$work/demo
 . "$(dirname "$0")/ports.sh"
 base=$(port_base demo_stop) # nodes on base+0..3, their metrics on base+100..103
 demo_pid=
+session=cdl-demo-live-$$
 cleanup() {
+  tmux kill-session -t "$session" 2>/dev/null || true
   # demo.sh leads its own process group; its nodes lead sessions of their own.
   if [ -n "$demo_pid" ]; then kill -9 -- "-$demo_pid" 2>/dev/null || true; fi
   for f in "$demo"/node-*/pid; do
@@ -70,6 +75,38 @@ check_run() {
   done
 }
 
+# ---- DEMO_LIVE=1 in a tmux window of 200 columns: a side-by-side split.
+live_pane() { tmux list-panes -t "$session" -F '#{pane_id} #{pane_current_command}' | awk '$2 == "cardinal-cli" {print $1}'; }
+live_shows_relay() {
+  local p
+  p=$(live_pane)
+  [ -n "$p" ] && tmux capture-pane -p -t "$p" >"$work/live" &&
+    grep -q "^cardinal-cli live  127.0.0.1:$((base + 103))  .* role relay " "$work/live" &&
+    [ "$(grep -cE "^127\.0\.0\.1:($base|$((base + 1))|$((base + 2))) +(outbound|inbound) +up +[0-9.]+ ms +[0-9]+\$" \
+      "$work/live")" = 3 ]
+}
+demo_done() { grep -q '^DEMO-EXIT ' "$work/out" 2>/dev/null; }
+if command -v tmux >/dev/null; then
+  rm -rf "$demo"
+  : >"$work/out"
+  tmux new-session -d -s "$session" -x 200 -y 50 \
+    "DEMO_LIVE=1 DEMO_BLOCKS=3 DEMO_DIR='$demo' DEMO_PORT=$base DEMO_SLOT_MS=500 \
+     DEMO_START_DELAY_S=1 bash '$repo/scripts/demo.sh' '$build' >'$work/out' 2>&1; \
+     echo DEMO-EXIT \$? >>'$work/out'; sleep 60"
+  wait_until "the live view of the relay with 3 peer rows" live_shows_relay
+  wait_until "the demo to finish" demo_done
+  grep -q '^DEMO-EXIT 0$' "$work/out" || fail "DEMO_LIVE=1: the demo failed"
+  [ -z "$(live_pane)" ] || fail "DEMO_LIVE=1: the live view is still open after the demo"
+  grep -q "^   live:     .*cardinal-cli live --metrics 127.0.0.1:$((base + 103)) --socket-path .*/node-3/node.socket\$" \
+    "$work/out" || fail "DEMO_LIVE=1: no live view command printed"
+  grep -q "open in the tmux pane beside this one" "$work/out" || fail "DEMO_LIVE=1: no split"
+  check_run
+  tmux kill-session -t "$session"
+  live_checked="; DEMO_LIVE=1 opened the relay's live view beside the ticker and closed it"
+else
+  live_checked="; DEMO_LIVE=1 not tried: no tmux"
+fi
+
 start=$(now_ms)
 tips=()
 for run in $(seq 1 "$runs"); do
@@ -88,4 +125,4 @@ for run in $(seq 1 "$runs"); do
   check_run
   tips+=("$(grep -m 1 -o 'block_no:[0-9]*' "$work/out" | cut -d: -f2)")
 done
-echo "demo_stop: ok: $runs runs of make demo stopped with Ctrl-C after 3 rows and 0-3 s more (seed $seed): each time 4 nodes stopped cleanly with one SIGTERM each, at the same tip (block ${tips[*]}), and txgen printed its report; $((($(now_ms) - start) / 1000)) s"
+echo "demo_stop: ok: $runs runs of make demo stopped with Ctrl-C after 3 rows and 0-3 s more (seed $seed): each time 4 nodes stopped cleanly with one SIGTERM each, at the same tip (block ${tips[*]}), and txgen printed its report; $((($(now_ms) - start) / 1000)) s$live_checked"

@@ -79,6 +79,10 @@ skips_before=$(skips 0)
 slot_before=$(slot_now)
 scrape 0 >"$work/m0.txt"
 scrape 2 >"$work/m2.txt"
+for n in 0 2; do # what the kernel says the nodes hold, at the same moment
+  ls "/proc/$(cat "$net/node-$n/pid")/fd" | wc -l >"$work/fds-$n"
+  "$cli" db info --db "$net/node-$n/db" >"$work/info-$n.json"
+done
 slot_after=$(slot_now)
 skips_after=$(skips 0)
 scraped=$(date +%s)
@@ -105,6 +109,39 @@ expect_range() { # expect_range NODE NAME LOW HIGH
   [ "$v" -ge "$3" ] && [ "$v" -le "$4" ] || fail "node $1: $2 is $v, expected $3..$4"
 }
 peers_in() { grep -c '"addr"' "$net/node-$1/topology.json"; }
+# series NODE FAMILY: the family's labelled samples as "LABELS VALUE" (the
+# labels without their braces), each noted as checked.
+series() {
+  awk -v f="$2{" 'index($1, f) == 1' "$work/m$1.txt" >"$work/series"
+  awk '{print $1}' "$work/series" >>"$work/checked-$1"
+  sed "s/^$2{\(.*\)} /\1 /" "$work/series"
+}
+# check_peer_rows NODE: one row per topology peer (docs/node.md "Metrics"):
+# each up, outbound or inbound; blocks received from each summing to the
+# node's total; a round trip measured for each, below 1 s on loopback.
+check_peer_rows() {
+  local n=$1 ports got sum=0 port v total
+  ports=$(sed -n 's/.*"port": *\([0-9]*\).*/\1/p' "$net/node-$n/topology.json" | sort)
+  got=$(series $n cardinal_peer_state |
+    sed -n 's/^peer="127.0.0.1:\([0-9]*\)",direction="\(outbound\|inbound\)",state="up" 1$/\1/p' | sort)
+  [ "$got" = "$ports" ] || fail "node $n: peer states $(cat "$work/series") for the topology's $ports"
+  got=$(series $n cardinal_peer_blocks_received_total)
+  while read -r port v; do
+    grep -qx "$port" <<<"$ports" || fail "node $n: blocks received from $port, not a topology peer"
+    sum=$((sum + v))
+  done < <(sed -n 's/^peer="127.0.0.1:\([0-9]*\)" \([0-9]*\)$/\1 \2/p' <<<"$got")
+  [ "$(wc -l <<<"$got")" = "$(wc -l <<<"$ports")" ] || fail "node $n: blocks received per peer: $got"
+  total=$(value $n cardinal_blocks_received_total)
+  [ "$sum" = "$total" ] || fail "node $n: its peers' blocks received sum to $sum, not $total"
+  got=$(series $n cardinal_peer_rtt_seconds)
+  [ "$(sed -n 's/^peer="127.0.0.1:\([0-9]*\)" 0\.[0-9]*$/\1/p' <<<"$got" | sort)" = "$ports" ] ||
+    fail "node $n: round trips $got"
+  awk '{exit !($2 > 0 && $2 < 1)}' <<<"$got" || fail "node $n: a round trip out of (0, 1) s: $got"
+}
+# direction_of NODE PORT: which way node NODE's connection to the peer on PORT goes.
+direction_of() {
+  sed -n "s/^cardinal_peer_state{peer=\"127.0.0.1:$2\",direction=\"\([a-z]*\)\".*/\1/p" "$work/m$1.txt"
+}
 
 for n in 0 2; do
   tip=$work/tip$n.json
@@ -156,6 +193,7 @@ for n in 0 2; do
     [ $((adopted + forged + ebbs)) -le $((chain_len + 2)) ] ||
     fail "node $n: $adopted adopted + $forged forged + $ebbs EBBs for a chain of $chain_len"
   expect_range $n cardinal_blocks_received_total "$adopted" $((adopted + 10))
+  check_peer_rows $n
   for m in cardinal_connections_refused_total cardinal_local_connections_refused_total \
     cardinal_accept_failures_total cardinal_write_timeouts_total; do
     expect $n $m 0
@@ -165,7 +203,31 @@ for n in 0 2; do
   expect_range $n cardano_node_metrics_upTime_ns $((up_a + 500000000)) \
     $(((scraped - launched + 2) * 1000000000))
   expect_range $n cardano_node_metrics_Mem_resident_int 1000000 2000000000
+  # The process: CPU time that grew, within what its uptime allows on
+  # this machine's cores; the descriptors the kernel lists for it (a
+  # second apart: the scrape's own connection comes and goes), below the
+  # limit the node logged at its start.
+  cpu_a=$(value $n process_cpu_seconds_total -a)
+  cpu=$(value $n process_cpu_seconds_total)
+  awk -v a="$cpu_a" -v c="$cpu" -v most=$(((scraped - launched + 2) * $(nproc))) \
+    'BEGIN {exit !(a > 0 && c >= a && c <= most)}' || fail "node $n: CPU seconds $cpu_a then $cpu"
+  limit=$(sed -n 's/.*"event":"conn.limits","msg":"descriptors \([0-9]*\) .*/\1/p' "$net/node-$n/node.log")
+  expect $n process_max_fds "$limit"
+  fds=$(cat "$work/fds-$n")
+  expect_range $n process_open_fds $((fds - 3)) $((fds + 3))
+  [ "$fds" -lt "$limit" ] || fail "node $n: $fds descriptors, its limit $limit"
+  # The ChainDB's bytes, as db info reads them from disk (the chain stands
+  # still): its first "bytes" are the immutable part's, the second the volatile's.
+  sed -n 's/.*"bytes": *\([0-9]*\).*/\1/p' "$work/info-$n.json" >"$work/bytes-$n"
+  expect $n cardinal_chaindb_immutable_bytes "$(awk 'NR == 1' "$work/bytes-$n")"
+  expect $n cardinal_chaindb_volatile_bytes "$(awk 'NR == 2' "$work/bytes-$n")"
 done
+# Both ends of the connection between core node 0 and the relay: one
+# dialled it, the other took it (full duplex: one connection a pair).
+d02=$(direction_of 0 $((base + 2)))
+d20=$(direction_of 2 $((base + 0)))
+[ "$d02-$d20" = outbound-inbound ] || [ "$d02-$d20" = inbound-outbound ] ||
+  fail "node 0 calls its connection to the relay '$d02', the relay its connection to node 0 '$d20'"
 # The relay forges nothing; node 0 forged the tip, and stopped at the threshold.
 [ "$(value 2 cardano_node_metrics_Forge_forged_int)" = 0 ] || fail "the relay forged"
 [ "$(value 0 cardano_node_metrics_Forge_forged_int)" -gt 0 ] || fail "node 0 forged nothing"
@@ -182,7 +244,7 @@ done
 
 # No metric goes unchecked: a new one must be added here.
 for n in 0 2; do
-  unchecked=$(awk '!/^#/ && NF == 2 {print $1}' "$work/m$n.txt" | grep -vxF -f "$work/checked-$n" || true)
+  unchecked=$(awk '!/^#/ && NF >= 2 {print $1}' "$work/m$n.txt" | grep -vxF -f "$work/checked-$n" || true)
   [ -z "$unchecked" ] || fail "node $n exports metrics this test does not check: $unchecked"
 done
 total=$(awk '!/^#/ && NF == 2' "$work/m0.txt" | wc -l)

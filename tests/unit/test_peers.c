@@ -3,7 +3,8 @@
  * src/node/peers.c): the backoff after failures (1 s doubling to 60 s,
  * reset by a long good connection), the 200 s suspension of a peer that
  * broke the protocol or sent an invalid block, valency per group, and the
- * order of preference (reputation, then round trip).
+ * order of preference (reputation, then round trip), and the state
+ * names the metrics give.
  */
 #include "cardinal/node.h"
 #include "support.h"
@@ -90,9 +91,36 @@ static void test_preference(void **state) {
   assert_int_equal(ps.peer[0].rtt_us, 90000);
 }
 
+/* The states the metrics name (docs/node.md "Metrics"). */
+static void test_state_names(void **state) {
+  (void)state;
+  cdl_peers ps;
+  cdl_peers_init(&ps);
+  size_t g, i;
+  cdl_peers_add_group(&ps, 1, &g);
+  cdl_peers_add(&ps, g, "a", 1);
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 0), "idle");
+  assert_true(cdl_peers_next_dial(&ps, 0, &i));
+  cdl_peers_dialling(&ps, i, 0);
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 0), "dialling");
+  cdl_peers_up(&ps, i, 0);
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 0), "up");
+  cdl_peers_down(&ps, i, CDL_PEER_END_IO, 10 * S);
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 10 * S), "backoff");
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 11 * S), "idle"); /* 1 s later */
+  cdl_peers_up(&ps, i, 11 * S);
+  cdl_peers_down(&ps, i, CDL_PEER_END_VIOLATION, 12 * S);
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 12 * S), "suspended");
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 212 * S), "idle");
+  cdl_peers_up(&ps, i, 212 * S);
+  cdl_peers_down(&ps, i, CDL_PEER_END_IO, 213 * S); /* a later plain failure: no longer suspended */
+  assert_string_equal(cdl_peer_state_name(&ps.peer[0], 213 * S), "backoff");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_backoff),
                                      cmocka_unit_test(test_suspension),
-                                     cmocka_unit_test(test_preference)};
+                                     cmocka_unit_test(test_preference),
+                                     cmocka_unit_test(test_state_names)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

@@ -101,13 +101,12 @@ typedef struct cli_noun {
   const char *name;
   const cli_verb *verbs;
   size_t n_verbs;
-  int (*legacy)(int argc, char **argv); /* TRANSITION: a noun still on getopt */
 } cli_noun;
-#define CLI_NOUN(name, verbs) {name, verbs, sizeof verbs / sizeof verbs[0], NULL}
+#define CLI_NOUN(name, verbs) {name, verbs, sizeof verbs / sizeof verbs[0]}
 /* Every noun, in the order `cardinal-cli --help` lists them (commands.c). */
 extern const cli_noun *const CLI_NOUNS[];
 extern const size_t CLI_N_NOUNS;
-extern const cli_noun CLI_DB;
+extern const cli_noun CLI_DB, CLI_LIVE;
 extern const cli_noun CLI_TX, CLI_SUBMIT, CLI_QUERY, CLI_DELEGATION, CLI_GOVERNANCE;
 extern const cli_noun CLI_SYNC, CLI_DEVNET, CLI_TXGEN;
 extern const cli_noun CLI_GENESIS, CLI_BLOCK, CLI_CHAIN, CLI_KEY, CLI_ADDRESS;
@@ -142,7 +141,6 @@ const char *cli_arg_name(const struct argp_state *state);
  * CARDANO_NODE_SOCKET_PATH when not given, and requires one. */
 extern const struct argp CLI_NODE_ARGP;
 
-int cmd_live(int argc, char **argv);
 /* Verbs with options of their own; argv[0] is the verb. */
 int tx_build(int argc, char **argv);
 int tx_sign(int argc, char **argv);

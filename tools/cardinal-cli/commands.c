@@ -6,10 +6,8 @@
  */
 #include "cli.h"
 
-#define LEGACY(noun, fn) {noun, NULL, 0, fn}
-static const cli_noun LIVE = LEGACY("live", cmd_live);
-
-const cli_noun *const CLI_NOUNS[] = {
-    &CLI_GENESIS, &CLI_BLOCK,      &CLI_CHAIN,      &CLI_DB, &CLI_SYNC,   &CLI_KEY,  &CLI_ADDRESS,
-    &CLI_DELEGATION, &CLI_GOVERNANCE, &CLI_TX,  &CLI_SUBMIT, &CLI_QUERY, &CLI_DEVNET, &LIVE, &CLI_TXGEN};
+const cli_noun *const CLI_NOUNS[] = {&CLI_GENESIS,    &CLI_BLOCK, &CLI_CHAIN,   &CLI_DB,
+                                     &CLI_SYNC,       &CLI_KEY,   &CLI_ADDRESS, &CLI_DELEGATION,
+                                     &CLI_GOVERNANCE, &CLI_TX,    &CLI_SUBMIT,  &CLI_QUERY,
+                                     &CLI_DEVNET,     &CLI_LIVE,  &CLI_TXGEN};
 const size_t CLI_N_NOUNS = sizeof CLI_NOUNS / sizeof CLI_NOUNS[0];

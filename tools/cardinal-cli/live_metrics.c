@@ -3,9 +3,11 @@
  * "live"): a small bounded HTTP/1.0 client for a node's GET /metrics
  * (libmicrohttpd serves, libuv has no HTTP client: plain sockets, see
  * docs/design.md) and a defensive parse of the Prometheus text format
- * (docs/node.md "Metrics" for the names). The page is hostile: its size
- * is bounded, its lines are bounded and each is checked to be
- * "name[{labels}] number"; anything else is counted and skipped.
+ * (docs/node.md "Metrics" for the names), per-peer series joined into
+ * rows by their `peer` label. The page is hostile: its size is bounded,
+ * its lines are bounded and each is checked to be "name[{labels}]
+ * number" with well-formed labels; anything else is counted and skipped;
+ * the peer rows are bounded too.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,7 +47,11 @@ static const char *const METRIC_NAMES[LM_COUNT] = {
     [LM_RSS] = "process_resident_memory_bytes",
     [LM_RSS_CARDANO] = "cardano_node_metrics_Mem_resident_int",
     [LM_CPU_SECONDS] = "process_cpu_seconds_total",
+    [LM_CPU_TICKS_CARDANO] = "cardano_node_metrics_Stat_cputicks_int",
     [LM_OPEN_FDS] = "process_open_fds",
+    [LM_MAX_FDS] = "process_max_fds",
+    [LM_IMMUTABLE_BYTES] = "cardinal_chaindb_immutable_bytes",
+    [LM_VOLATILE_BYTES] = "cardinal_chaindb_volatile_bytes",
     [LM_START_TIME] = "process_start_time_seconds",
     [LM_START_TIME_CARDANO] = "cardano_node_metrics_nodeStartTime_int",
 };
@@ -126,6 +132,11 @@ static int read_all(int fd, int64_t deadline, cdl_buf *raw, size_t max, cdl_erro
   }
 }
 
+bool live_target_ok(const char *target) {
+  char host[256], port[16];
+  return split_target(target, host, sizeof host, port, sizeof port);
+}
+
 int live_fetch(const char *target, int timeout_ms, cdl_buf *body, cdl_error *err) {
   char host[256], port[16];
   if (!split_target(target, host, sizeof host, port, sizeof port))
@@ -162,19 +173,54 @@ int live_fetch(const char *target, int timeout_ms, cdl_buf *body, cdl_error *err
   return rc;
 }
 
-/* version="..." from a label set, printable characters only. */
-static void take_version(const char *labels, size_t n, char *out, size_t out_len) {
-  const char *key = "version=\"";
-  for (size_t i = 0; i + strlen(key) < n; i++) {
-    if (strncmp(labels + i, key, strlen(key)) != 0)
-      continue;
+/* ---- The text format ----------------------------------------------------- */
+
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:"
+#define LINE_LABELS_MAX 8 /* kept per line; more are checked, not kept */
+
+typedef struct label {
+  char key[32];
+  char value[LIVE_LABEL_MAX];
+} label;
+typedef struct labels {
+  label l[LINE_LABELS_MAX];
+  size_t n;
+} labels;
+
+/* From just after '{': key="value" pairs with ',' between (one trailing
+ * ',' allowed), values with the format's escapes \\ \" \n. A value keeps
+ * its printable ASCII only (no escape byte reaches the screen), cut at
+ * LIVE_LABEL_MAX - 1. The position after '}', or NULL when malformed. */
+static const char *parse_labels(const char *p, labels *out) {
+  out->n = 0;
+  while (*p != '}') {
+    size_t key_len = strspn(p, NAME_CHARS);
+    if (key_len == 0 || p[key_len] != '=' || p[key_len + 1] != '"') return NULL;
+    label *l = out->n < LINE_LABELS_MAX ? &out->l[out->n++] : NULL;
+    if (l != NULL) snprintf(l->key, sizeof l->key, "%.*s", (int)key_len, p);
     size_t j = 0;
-    for (i += strlen(key); i < n && labels[i] != '"' && j + 1 < out_len; i++)
-      if (labels[i] >= 0x21 && labels[i] <= 0x7e)
-        out[j++] = labels[i];
-    out[j] = '\0';
-    return;
+    for (p += key_len + 2; *p != '"'; p++) {
+      char c = *p;
+      if (c == '\0') return NULL;
+      if (c == '\\') {
+        c = p[1] == 'n' ? '\n' : p[1];
+        if (c != '\n' && c != '\\' && c != '"') return NULL;
+        p++;
+      }
+      if (l != NULL && c >= 0x20 && c <= 0x7e && j + 1 < sizeof l->value) l->value[j++] = c;
+    }
+    if (l != NULL) l->value[j] = '\0';
+    p++;
+    if (*p == ',') p++;
+    else if (*p != '}') return NULL;
   }
+  return p + 1;
+}
+
+static const char *label_of(const labels *ls, const char *key) {
+  for (size_t i = 0; i < ls->n; i++)
+    if (strcmp(ls->l[i].key, key) == 0) return ls->l[i].value;
+  return NULL;
 }
 
 static bool ends_with(const char *s, size_t n, const char *suffix) {
@@ -182,25 +228,54 @@ static bool ends_with(const char *s, size_t n, const char *suffix) {
   return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* One line, NUL-terminated, not a comment: "name[{labels}] value [ts]". */
-static bool parse_line(char *line, live_snapshot *s) {
-  size_t name_len =
-      strspn(line, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:");
-  if (name_len == 0)
-    return false;
-  char *p = line + name_len;
-  const char *labels = NULL;
-  size_t labels_len = 0;
-  if (*p == '{') {
-    char *close = strchr(p, '}');
-    if (close == NULL)
-      return false;
-    labels = p + 1;
-    labels_len = (size_t)(close - labels);
-    p = close + 1;
+static bool named(const char *line, size_t name_len, const char *name) {
+  return strlen(name) == name_len && memcmp(line, name, name_len) == 0;
+}
+
+/* The row of the peer a series names (its `peer` label), made when new;
+ * NULL past LIVE_PEERS_MAX rows (the series is counted as left out). */
+static live_peer *peer_row(live_snapshot *s, const labels *ls) {
+  const char *name = label_of(ls, "peer");
+  if (name == NULL) return NULL;
+  for (size_t i = 0; i < s->n_peers; i++)
+    if (strcmp(s->peer[i].name, name) == 0) return &s->peer[i];
+  if (s->n_peers == LIVE_PEERS_MAX) {
+    s->peer_series_dropped++;
+    return NULL;
   }
-  if (*p != ' ' && *p != '\t')
-    return false;
+  live_peer *p = &s->peer[s->n_peers++];
+  *p = (live_peer){0};
+  snprintf(p->name, sizeof p->name, "%s", name);
+  return p;
+}
+
+/* A per-peer series (docs/node.md "Metrics"): into its peer's row. */
+static void take_peer_series(live_snapshot *s, const char *line, size_t name_len,
+                             const labels *ls, double v) {
+  bool state = named(line, name_len, "cardinal_peer_state");
+  bool blocks = named(line, name_len, "cardinal_peer_blocks_received_total");
+  bool rtt = named(line, name_len, "cardinal_peer_rtt_seconds");
+  live_peer *p = state || blocks || rtt ? peer_row(s, ls) : NULL;
+  if (p == NULL) return;
+  if (state) {
+    const char *d = label_of(ls, "direction"), *st = label_of(ls, "state");
+    snprintf(p->direction, sizeof p->direction, "%s", d ? d : "");
+    snprintf(p->state, sizeof p->state, "%s", st ? st : "");
+  } else if (blocks && v >= 0) {
+    p->blocks = v, p->has_blocks = true;
+  } else if (rtt && v >= 0) {
+    p->rtt_s = v, p->has_rtt = true;
+  }
+}
+
+/* One line, NUL-terminated, not a comment: "name[{labels}] value [ts]". */
+static bool parse_line(const char *line, live_snapshot *s) {
+  size_t name_len = strspn(line, NAME_CHARS);
+  if (name_len == 0) return false;
+  const char *p = line + name_len;
+  labels ls = {.n = 0};
+  if (*p == '{' && (p = parse_labels(p + 1, &ls)) == NULL) return false;
+  if (*p != ' ' && *p != '\t') return false;
   char *end;
   double v = strtod(p, &end);
   if (end == p || !isfinite(v)) return false;
@@ -209,14 +284,22 @@ static bool parse_line(char *line, live_snapshot *s) {
   if (*end == '-') end++;
   end += strspn(end, "0123456789");
   if (*end != '\0' && strcmp(end, "\r") != 0) return false;
-  if (labels != NULL && ends_with(line, name_len, "build_info"))
-    take_version(labels, labels_len, s->version, sizeof s->version);
+  const char *version = label_of(&ls, "version");
+  if (version != NULL && ends_with(line, name_len, "build_info"))
+    snprintf(s->version, sizeof s->version, "%s", version);
+  if (ls.n > 0) take_peer_series(s, line, name_len, &ls, v);
   for (int m = 0; m < LM_COUNT; m++)
-    if (strlen(METRIC_NAMES[m]) == name_len && memcmp(line, METRIC_NAMES[m], name_len) == 0) {
+    if (named(line, name_len, METRIC_NAMES[m])) {
       s->value[m] = v;
       s->has[m] = true;
     }
   return true;
+}
+
+bool live_cpu_seconds(const live_snapshot *s, double *seconds) {
+  if (s->has[LM_CPU_SECONDS]) return *seconds = s->value[LM_CPU_SECONDS], true;
+  if (s->has[LM_CPU_TICKS_CARDANO]) return *seconds = s->value[LM_CPU_TICKS_CARDANO] / 100, true;
+  return false;
 }
 
 void live_parse(const char *page, size_t len, live_snapshot *s) {

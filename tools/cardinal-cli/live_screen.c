@@ -2,9 +2,9 @@
  * live_screen.c: the lines of `cardinal-cli live` (docs/cli.md "live"):
  * one node's version, role and uptime; its chain (tip, epoch with a
  * progress bar, sync progress); blocks adopted and forged, slots missed;
- * the mempool against its capacity; peers; resources. A value the node
- * does not export is "-", so a cardano-node exporting the same names
- * (docs/node.md "Metrics") shows what it can. The same lines feed the
+ * the mempool against its capacity; resources; peers, one row each. A
+ * value the node does not export is "-", so a cardano-node exporting the
+ * same names (docs/node.md "Metrics") shows what it can. The same lines feed the
  * ncurses screen and the plain-text mode.
  */
 #include <inttypes.h>
@@ -56,17 +56,23 @@ static const char *bar(double part, double whole, char *out, size_t len) {
   return out;
 }
 
-static const char *bytes_text(const live_snapshot *s, live_metric m, char *out, size_t len) {
-  if (!s->has[m] || s->value[m] < 0)
-    return snprintf(out, len, "-"), out;
-  double v = s->value[m];
-  if (v >= 1 << 20)
+/* A byte count as B, KiB or MiB; "-" when unknown (negative). */
+static const char *bytes_value(double v, char *out, size_t len) {
+  if (!(v >= 0))
+    snprintf(out, len, "-");
+  else if (v >= 1 << 30)
+    snprintf(out, len, "%.1f GiB", v / (1 << 30));
+  else if (v >= 1 << 20)
     snprintf(out, len, "%.1f MiB", v / (1 << 20));
   else if (v >= 1 << 10)
     snprintf(out, len, "%.1f KiB", v / (1 << 10));
   else
     snprintf(out, len, "%.0f B", v);
   return out;
+}
+
+static const char *bytes_text(const live_snapshot *s, live_metric m, char *out, size_t len) {
+  return bytes_value(s->has[m] ? s->value[m] : -1, out, len);
 }
 
 /* The epoch's length: the chain's constants over the socket, else what
@@ -137,12 +143,54 @@ static void work_lines(screen *sc, const live_snapshot *s) {
       num(s, LM_PEERS, a, sizeof a), num(s, LM_UPSTREAM, b, sizeof b),
       num(s, LM_DUPLEX, c, sizeof c), num(s, LM_LOCAL_CLIENTS, d, sizeof d),
       num(s, LM_SERVED, e, sizeof e));
-  char cpu[32] = "-";
-  if (s->has[LM_CPU_SECONDS])
-    snprintf(cpu, sizeof cpu, "%.1f s", s->value[LM_CPU_SECONDS]);
-  put(sc, "resources rss %s  cpu %s  descriptors %s",
-      bytes_text(s, s->has[LM_RSS] ? LM_RSS : LM_RSS_CARDANO, a, sizeof a), cpu,
-      num(s, LM_OPEN_FDS, b, sizeof b));
+}
+
+/* RSS, CPU (its use since the last snapshot, and its total), descriptors
+ * against the limit, the ChainDB's bytes on disk. */
+static void resource_line(screen *sc, const live_snapshot *s) {
+  char rss[32], cpu[64] = "-", fds[64], disk[32] = "-";
+  double cpu_s;
+  bool has_cpu = live_cpu_seconds(s, &cpu_s);
+  if (has_cpu && s->has_cpu_percent)
+    snprintf(cpu, sizeof cpu, "%.1f%% (%.1f s)", s->cpu_percent, cpu_s);
+  else if (has_cpu)
+    snprintf(cpu, sizeof cpu, "- (%.1f s)", cpu_s);
+  char open[32], max[32];
+  num(s, LM_OPEN_FDS, open, sizeof open);
+  if (s->has[LM_MAX_FDS])
+    snprintf(fds, sizeof fds, "%s of %s", open, num(s, LM_MAX_FDS, max, sizeof max));
+  else
+    snprintf(fds, sizeof fds, "%s", open);
+  if (s->has[LM_IMMUTABLE_BYTES] || s->has[LM_VOLATILE_BYTES])
+    bytes_value((s->has[LM_IMMUTABLE_BYTES] ? s->value[LM_IMMUTABLE_BYTES] : 0) +
+                    (s->has[LM_VOLATILE_BYTES] ? s->value[LM_VOLATILE_BYTES] : 0),
+                disk, sizeof disk);
+  put(sc, "resources rss %s  cpu %s  descriptors %s  disk %s",
+      bytes_text(s, s->has[LM_RSS] ? LM_RSS : LM_RSS_CARDANO, rss, sizeof rss), cpu, fds, disk);
+}
+
+/* One row per peer, as the node's per-peer series give them. */
+static void peer_lines(screen *sc, const live_snapshot *s) {
+  if (s->n_peers == 0) {
+    put(sc, "peer      - (the node exports no per-peer series)");
+    return;
+  }
+  put(sc, "%-30s %-10s %-9s %10s %8s", "peer", "direction", "state", "round trip", "blocks");
+  for (size_t i = 0; i < s->n_peers; i++) {
+    const live_peer *p = &s->peer[i];
+    char rtt[32] = "-", blocks[32] = "-";
+    if (p->has_rtt && p->rtt_s < 1)
+      snprintf(rtt, sizeof rtt, "%.1f ms", p->rtt_s * 1000);
+    else if (p->has_rtt && p->rtt_s < 1e9)
+      snprintf(rtt, sizeof rtt, "%.2f s", p->rtt_s);
+    if (p->has_blocks && p->blocks < 1e18)
+      snprintf(blocks, sizeof blocks, "%" PRIu64, (uint64_t)p->blocks);
+    put(sc, "%-30s %-10s %-9s %10s %8s", p->name, p->direction[0] ? p->direction : "-",
+        p->state[0] ? p->state : "-", rtt, blocks);
+  }
+  if (s->peer_series_dropped > 0)
+    put(sc, "          %zu more per-peer series not shown (over %d peers)", s->peer_series_dropped,
+        LIVE_PEERS_MAX);
 }
 
 size_t live_render(const live_snapshot *s, const char *target, const char *error, int64_t now,
@@ -151,6 +199,8 @@ size_t live_render(const live_snapshot *s, const char *target, const char *error
   header_lines(&sc, s, target, now);
   chain_lines(&sc, s);
   work_lines(&sc, s);
+  resource_line(&sc, s);
+  peer_lines(&sc, s);
   char when[32];
   time_t t = (time_t)now;
   struct tm tm;

@@ -18,7 +18,6 @@ static void print_commands(FILE *out) {
         out);
   for (size_t i = 0; i < CLI_N_NOUNS; i++) {
     const cli_noun *n = CLI_NOUNS[i];
-    if (n->legacy != NULL) fprintf(out, "  %-38s (options: --help to come)\n", n->name);
     for (size_t j = 0; j < n->n_verbs; j++) {
       char name[64];
       snprintf(name, sizeof name, "%s%s%s", n->name, n->verbs[j].name[0] ? " " : "",
@@ -51,7 +50,6 @@ static const cli_verb *find_verb(const cli_noun *n, const char *name) {
 /* Runs NOUN [VERB] with argv[0] its full name, for the verb's argp. */
 static int run_noun(const cli_noun *n, int argc, char **argv) {
   static char name[96];
-  if (n->legacy != NULL) return n->legacy(argc, argv);
   if (n->n_verbs == 1 && n->verbs[0].name[0] == '\0') {
     snprintf(name, sizeof name, "cardinal-cli %s", n->name);
     argv[0] = name;
