@@ -148,7 +148,7 @@ static void work_lines(screen *sc, const live_snapshot *s) {
 /* RSS, CPU (its use since the last snapshot, and its total), descriptors
  * against the limit, the ChainDB's bytes on disk. */
 static void resource_line(screen *sc, const live_snapshot *s) {
-  char rss[32], cpu[64] = "-", fds[64], disk[32] = "-";
+  char rss[32], cpu[64] = "-", fds[72], disk[32] = "-";
   double cpu_s;
   bool has_cpu = live_cpu_seconds(s, &cpu_s);
   if (has_cpu && s->has_cpu_percent)
