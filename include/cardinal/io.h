@@ -43,6 +43,9 @@ typedef struct cdl_io_node_config {
   const char *socket_path; /* node-to-client listener; NULL: none */
   const char *metrics_host;
   uint16_t metrics_port;  /* 0: no metrics endpoint */
+  /* The labels of cardinal_build_info (the version and commit of the
+   * program that runs the node); NULL: not exported. */
+  const char *build_version, *build_commit;
   size_t max_connections;       /* inbound node-to-node; 0: 256 */
   size_t max_local_connections; /* node-to-client; 0: 64 */
   uint64_t write_timeout_ms;    /* writes stalled this long close; 0: 30 s */

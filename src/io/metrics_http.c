@@ -191,6 +191,32 @@ static void resource_metrics(const nd_run *r, cdl_buf *out) {
         r->lim.fd_limit);
 }
 
+/* A label value as written: only the characters a version or a commit
+ * uses, so no quote or backslash can break the line. */
+static void label_value(char *out, size_t size, const char *v) {
+  size_t n = 0;
+  for (; v != NULL && *v != '\0' && n + 1 < size; v++)
+    if ((*v >= '0' && *v <= '9') || (*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') ||
+        *v == '.' || *v == '-' || *v == '+' || *v == '_')
+      out[n++] = *v;
+  out[n] = '\0';
+}
+
+/* What is running: cardinal_build_info{version, commit} 1, the usual
+ * Prometheus form of a build's identity (the live view's "version"). */
+static void build_info(const cdl_io_node_config *c, cdl_buf *out) {
+  if (c->build_version == NULL) return;
+  char version[32], commit[48], line[256];
+  label_value(version, sizeof version, c->build_version);
+  label_value(commit, sizeof commit, c->build_commit);
+  int n = snprintf(line, sizeof line,
+                   "# HELP cardinal_build_info the version and commit of the running node\n"
+                   "# TYPE cardinal_build_info gauge\n"
+                   "cardinal_build_info{version=\"%s\",commit=\"%s\"} 1\n",
+                   version, commit);
+  if (n > 0 && (size_t)n < sizeof line) cdl_buf_append(out, line, (size_t)n);
+}
+
 /* The process: when it started, for how long, how much memory it holds
  * (cardano-node's names, so its dashboards work). */
 static void process_metrics(const nd_metrics *m, cdl_buf *out) {
@@ -214,6 +240,7 @@ void nd_metrics_refresh(nd_run *r) {
   driver_metrics(r, &r->metrics_text);
   process_metrics(m, &r->metrics_text);
   resource_metrics(r, &r->metrics_text);
+  build_info(&r->cfg, &r->metrics_text);
   if (r->metrics_text.failed) return; /* the last good text stays */
   pthread_mutex_lock(&m->lock);
   cdl_buf swap = m->text;

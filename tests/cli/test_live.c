@@ -5,7 +5,8 @@
  * `peer` label), resources with CPU use, descriptors against the limit
  * and disk; a cardano-node's page (none of those series, its CPU in
  * centiseconds) shows what it can; hostile label sets are skipped or
- * cleaned, and the peer rows stay bounded.
+ * cleaned, and the peer rows stay bounded; the header names the version
+ * and commit from cardinal_build_info.
  */
 #include <stdio.h>
 #include <string.h>
@@ -140,10 +141,26 @@ static void test_peer_bound(void **state) {
   assert_non_null(strstr(lines[n_lines - 2], "20 more per-peer series not shown (over 64 peers)"));
 }
 
+/* The header: the version and commit from cardinal_build_info, the role
+ * from the forge metrics, the uptime from the start time. */
+static void test_header(void **state) {
+  (void)state;
+  parse("cardinal_build_info{version=\"0.1.0\",commit=\"abc1234\"} 1\n"
+        "cardano_node_metrics_Forge_forged_int 0\n"
+        "cardano_node_metrics_nodeStartTime_int 1000\n");
+  n_lines = live_render(&snap, "127.0.0.1:1", NULL, 1000 + 86400 + 3723, lines, 100, WIDTH);
+  assert_line("cardinal-cli live",
+              "cardinal-cli live  127.0.0.1:1  version 0.1.0 (abc1234)  role relay  "
+              "uptime 1d 01:02:03");
+  parse("other_build_info{version=\"9.9\"} 1\n");
+  render();
+  assert_non_null(strstr(line_of("cardinal-cli live"), "version 9.9  role -  uptime -"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_peer_rows), cmocka_unit_test(test_resources),
       cmocka_unit_test(test_cardano_node), cmocka_unit_test(test_hostile_labels),
-      cmocka_unit_test(test_peer_bound)};
+      cmocka_unit_test(test_peer_bound), cmocka_unit_test(test_header)};
   return cmocka_run_group_tests(tests, test_group_setup, NULL);
 }

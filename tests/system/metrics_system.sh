@@ -194,6 +194,10 @@ for n in 0 2; do
     fail "node $n: $adopted adopted + $forged forged + $ebbs EBBs for a chain of $chain_len"
   expect_range $n cardinal_blocks_received_total "$adopted" $((adopted + 10))
   check_peer_rows $n
+  # What runs: the version and commit `cardinal-node --version` prints.
+  build=$("$node_bin" --version | sed -n 's/^cardinal-node \([^ ]*\) (commit \([^)]*\))$/version="\1",commit="\2" 1/p')
+  [ -n "$build" ] && [ "$(series $n cardinal_build_info)" = "$build" ] ||
+    fail "node $n: build info $(cat "$work/series"), not $build"
   for m in cardinal_connections_refused_total cardinal_local_connections_refused_total \
     cardinal_accept_failures_total cardinal_write_timeouts_total; do
     expect $n $m 0

@@ -71,7 +71,7 @@ typedef struct live_peer {
 typedef struct live_snapshot {
   double value[LM_COUNT];
   bool has[LM_COUNT];
-  char version[32];     /* from a *_build_info{version="..."} line; "" when absent */
+  char version[48];     /* *_build_info{version="...",commit="..."}: "V (C)"; "" when absent */
   size_t ignored_lines; /* lines that are not "name[{labels}] number" */
   live_peer peer[LIVE_PEERS_MAX];
   size_t n_peers, peer_series_dropped; /* series past the bound */

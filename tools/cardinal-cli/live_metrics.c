@@ -284,9 +284,10 @@ static bool parse_line(const char *line, live_snapshot *s) {
   if (*end == '-') end++;
   end += strspn(end, "0123456789");
   if (*end != '\0' && strcmp(end, "\r") != 0) return false;
-  const char *version = label_of(&ls, "version");
+  const char *version = label_of(&ls, "version"), *commit = label_of(&ls, "commit");
   if (version != NULL && ends_with(line, name_len, "build_info"))
-    snprintf(s->version, sizeof s->version, "%s", version);
+    snprintf(s->version, sizeof s->version, commit != NULL ? "%.24s (%.16s)" : "%.24s", version,
+             commit);
   if (ls.n > 0) take_peer_series(s, line, name_len, &ls, v);
   for (int m = 0; m < LM_COUNT; m++)
     if (named(line, name_len, METRIC_NAMES[m])) {

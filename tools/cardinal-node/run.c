@@ -290,6 +290,8 @@ static int run_node(run_state *s, cdl_error *err) {
                                .socket_path = o->socket_path,
                                .metrics_host = metrics_host,
                                .metrics_port = s->metrics_port,
+                               .build_version = CDL_VERSION,
+                               .build_commit = CDL_GIT_COMMIT,
                                .max_connections = o->limits.max_connections,
                                .max_local_connections = o->limits.max_local,
                                .write_timeout_ms = (uint64_t)o->limits.write_timeout * 1000,
