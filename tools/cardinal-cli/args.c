@@ -16,25 +16,6 @@
 
 #include "args.h"
 
-bool cli_network_option(const char *arg, bool *has_magic, uint64_t *magic) {
-  if (*has_magic)
-    return false; /* both, or one twice: ambiguous */
-  if (arg == NULL) {
-    *magic = CLI_MAINNET_MAGIC;
-  } else if (!cli_parse_u64(arg, 0, UINT32_MAX, magic)) {
-    return false;
-  }
-  *has_magic = true;
-  return true;
-}
-
-void cli_arg_network(struct argp_state *state, const char *arg, bool *has_magic, uint64_t *magic) {
-  if (*has_magic) /* both, or one twice: ambiguous */
-    argp_error(state, "%s: give --testnet-magic N or --mainnet, once", cli_arg_name(state));
-  *magic = arg == NULL ? CLI_MAINNET_MAGIC : cli_arg_u64(state, arg, 0, UINT32_MAX);
-  *has_magic = true;
-}
-
 void cli_arg_txin(struct argp_state *state, const char *arg, uint8_t tx_id[32], uint32_t *index) {
   if (!cli_parse_txin(arg, tx_id, index))
     argp_error(state, "%s: '%s' is not TXID#IX (64 hex digits, '#', an index)",

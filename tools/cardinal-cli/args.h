@@ -30,11 +30,6 @@ enum { CLI_O_FILE = 0x4f00, CLI_O_GENESIS, CLI_O_MAGIC, CLI_O_MAINNET };
   {"mainnet", CLI_O_MAINNET, NULL, 0, "mainnet: protocol magic 764824073", 0}
 /* clang-format on */
 
-/* For an argp parser: `--mainnet` (|arg| NULL) or `--testnet-magic ARG`
- * into *magic; a usage error naming the option when the network was
- * already given or ARG is not a 32-bit number. */
-void cli_arg_network(struct argp_state *state, const char *arg, bool *has_magic, uint64_t *magic);
-
 /* For an argp parser: TXID#IX (64 hex digits, '#', a decimal index), or
  * a usage error naming the option. */
 void cli_arg_txin(struct argp_state *state, const char *arg, uint8_t tx_id[32], uint32_t *index);

@@ -71,9 +71,6 @@ int cli_submit_gentx(const char *socket, uint64_t magic, bool has_magic, cdl_spa
 /* ---- Networks, files and refusals for the governance, key, address and
  * certificate-check commands (args.c, reject.c; their argp pieces: args.h) ---- */
 #define CLI_MAINNET_MAGIC 764824073u
-/* `--mainnet` (|arg| NULL) or `--testnet-magic ARG` into *magic; false
- * when the network was already given or ARG is not a 32-bit number. */
-bool cli_network_option(const char *arg, bool *has_magic, uint64_t *magic);
 /* Refuses to write over |path| (exit 2), as cardano-cli's ensureNewFile;
  * lstat, so a dangling symlink is not followed either. */
 int cli_refuse_existing(const char *what, const char *path);
@@ -133,6 +130,10 @@ int cli_args_parse(const struct argp *ap, int argc, char **argv, void *input);
 uint64_t cli_arg_u64(struct argp_state *state, const char *arg, uint64_t min, uint64_t max);
 /* The same for a number in (0, 1] (a PBFT threshold, a fill share). */
 double cli_arg_fraction(struct argp_state *state, const char *arg);
+/* For an argp parser: `--mainnet` (|arg| NULL) or `--testnet-magic ARG`
+ * into *magic; a usage error naming the option when the network was
+ * already given or ARG is not a 32-bit number. */
+void cli_arg_network(struct argp_state *state, const char *arg, bool *has_magic, uint64_t *magic);
 /* The option being parsed as the user wrote it ("--threads"), for errors. */
 const char *cli_arg_name(const struct argp_state *state);
 /* The child parser of --socket-path, --testnet-magic N and --mainnet,

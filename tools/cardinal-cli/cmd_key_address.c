@@ -58,10 +58,8 @@ static error_t key_option(int key, char *arg, struct argp_state *state) {
   case O_ENVELOPE: o->envelope = true; break;
   case O_MAINNET:
   case O_MAGIC:
-    if (o->has_magic) argp_error(state, "give --testnet-magic N or --mainnet, once");
-    o->magic = key == O_MAINNET ? CLI_MAINNET_MAGIC : cli_arg_u64(state, arg, 0, UINT32_MAX);
+    cli_arg_network(state, arg, &o->has_magic, &o->magic);
     o->mainnet = key == O_MAINNET; /* not --testnet-magic 764824073: that one has the attribute */
-    o->has_magic = true;
     break;
   case O_BYRON_FORMATS: break; /* every key file form is recognised by its content */
   case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;

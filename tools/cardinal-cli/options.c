@@ -44,6 +44,13 @@ double cli_arg_fraction(struct argp_state *state, const char *arg) {
   return v;
 }
 
+void cli_arg_network(struct argp_state *state, const char *arg, bool *has_magic, uint64_t *magic) {
+  if (*has_magic) /* both, or one twice: ambiguous */
+    argp_error(state, "%s: give --testnet-magic N or --mainnet, once", cli_arg_name(state));
+  *magic = arg == NULL ? CLI_MAINNET_MAGIC : cli_arg_u64(state, arg, 0, UINT32_MAX);
+  *has_magic = true;
+}
+
 const char *cli_arg_name(const struct argp_state *state) {
   /* argp has consumed the option and, when it was `--name value`, its
    * value: the option is the last argument before next that starts with
@@ -79,10 +86,8 @@ static error_t node_option(int key, char *arg, struct argp_state *state) {
     return 0;
   case NODE_MAGIC:
   case NODE_MAINNET:
-    if (o->has_magic) argp_error(state, "give --testnet-magic N or --mainnet, once");
-    o->magic = key == NODE_MAINNET ? CLI_MAINNET_MAGIC : cli_arg_u64(state, arg, 0, UINT32_MAX);
+    cli_arg_network(state, arg, &o->has_magic, &o->magic);
     o->mainnet = key == NODE_MAINNET;
-    o->has_magic = true;
     return 0;
   case ARGP_KEY_END:
     if (o->socket == NULL) o->socket = getenv("CARDANO_NODE_SOCKET_PATH");
