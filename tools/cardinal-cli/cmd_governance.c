@@ -120,7 +120,7 @@ static int parse_bounded(struct argp_state *state, const char *text, uint64_t ma
 }
 
 static int parse_portion(struct argp_state *state, const char *text, uint64_t *out) {
-  double v;
+  double v = 0.0;
   int code = parse_fraction01(state, text, &v);
   if (code == EXIT_OK)
     *out = scale_exact(v, CDL_BYRON_PORTION_DENOMINATOR, true);
@@ -166,9 +166,10 @@ static int set_other(struct argp_state *state, proposal_opts *o, int c, const ch
     return parse_bounded(state, text, CDL_BYRON_MAX_LOVELACE, &o->fee_a);
   }
   if (c == OPT_FEE_B) {
-    double b;
+    double b = 0.0;
     int code = parse_fraction01(state, text, &b);
-    o->fee_b_nano = scale_exact(b, 1000000000u, false);
+    if (code == EXIT_OK)
+      o->fee_b_nano = scale_exact(b, 1000000000u, false);
     o->has_fee_b = code == EXIT_OK;
     return code;
   }
