@@ -27,7 +27,7 @@ static double validate(const cdl_gen_dir *d, const char *mem, size_t len) {
   size_t n;
   if (cdl_gen_split_chunk((const uint8_t *)mem, len, &blocks, &n, &err) != CDL_OK)
     die("split", &err);
-  cdl_ledger_config cfg = {d->genesis.protocol_magic, d->requires_magic, d->genesis.k, 0, 0};
+  cdl_ledger_config cfg = {d->genesis.protocol_magic, d->requires_magic, d->genesis.k, 0, 0, NULL};
   cdl_ledger *l;
   if (cdl_ledger_new(&d->genesis, &cfg, &l, &err) != CDL_OK) die("ledger", &err);
   cdl_replay *r;

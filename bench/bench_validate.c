@@ -35,7 +35,7 @@ static int load_genesis(const char *path) {
 /* One validation; returns the seconds spent on blocks, or -1. */
 static double run(const char *chunk, unsigned threads, unsigned flags, uint64_t *blocks) {
   cdl_ledger_config cfg = {genesis.protocol_magic, cdl_byron_requires_magic(genesis.protocol_magic),
-                           genesis.k, 0, flags};
+                           genesis.k, 0, flags, NULL};
   cdl_ledger *l;
   cdl_replay *rp;
   cdl_chunk_reader *r;

@@ -458,6 +458,8 @@ void cdl_byron_attrs_encode(cdl_buf *b, const cdl_byron_attrs *attrs);
 
 /* Block hash: Blake2b-256(82 0x ++ header bytes), x = 0 EBB / 1 main. */
 const uint8_t *cdl_byron_block_hash(const cdl_byron_block *blk);
+/* The same from a header's bytes and its tag, without decoding them. */
+void cdl_byron_header_hash(uint8_t tag, cdl_span header_raw, uint8_t out[32]);
 const uint8_t *cdl_byron_block_prev_hash(const cdl_byron_block *blk);
 /* Whether the block's previous hash names the genesis rather than a
  * block: an EBB of epoch 0 or one with the genesis tag (cardano-ledger

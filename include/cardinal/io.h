@@ -96,6 +96,7 @@ typedef struct cdl_io_sync_config {
   uint16_t port;
   size_t pipeline;    /* chain-sync requests in flight; 0: the kernel's */
   size_t fetch_batch; /* blocks per block-fetch range; 0: the client's */
+  unsigned threads;   /* that parse and check blocks (cdl_node_config.threads) */
   bool follow;
   const cdl_logger *log;
 } cdl_io_sync_config;
@@ -163,5 +164,8 @@ void cdl_io_stop_watch_close(cdl_io_stop_watch *w);
 
 /* The wall clock in microseconds since the Unix epoch (the kernel's time). */
 uint64_t cdl_io_wall_us(void);
+/* The threads a node parses and checks blocks on by default: the
+ * processors this process may run on (libuv's count), at most 64. */
+unsigned cdl_io_default_threads(void);
 
 #endif /* CARDINAL_IO_H */

@@ -91,12 +91,18 @@ enum {
 
 #define CDL_LEDGER_MAX_GENESIS_KEYS 255 /* the reference counts them in a Word8 */
 
+typedef struct cdl_witness_cache cdl_witness_cache;
+
 typedef struct cdl_ledger_config {
   uint32_t protocol_magic;
   bool requires_magic;          /* addresses carry the network magic */
   uint64_t k;
   double pbft_threshold;        /* PBftSignatureThreshold; 0 = 0.22 */
   unsigned flags;
+  /* NULL, or witnesses already verified (below): consulted before each
+   * witness check and told of each that passes. Shared with every fork;
+   * not owned: it must outlive the ledger. */
+  cdl_witness_cache *witness_cache;
 } cdl_ledger_config;
 
 /* ---- The ledger ------------------------------------------------------- */
@@ -262,13 +268,41 @@ int cdl_ledger_snapshot_tip(const uint8_t *data, size_t len, const uint8_t genes
 /* Replaces the configuration flags (CDL_LEDGER_NO_SIGNATURES), e.g. to
  * replay already-validated blocks fast and then check signatures again. */
 void cdl_ledger_set_flags(cdl_ledger *l, unsigned flags);
+unsigned cdl_ledger_flags(const cdl_ledger *l);
 
 /* ---- Parallel signature checks ----------------------------------------
  * Verifies every signature of a block (block, witnesses, certificates,
  * proposal, votes) and records the verdicts in the block's memo fields so
  * that cdl_ledger_apply_block does not verify them again. Pure: blocks may
  * be checked on any thread, in any order, with the same final result. */
-void cdl_ledger_precheck_signatures(cdl_byron_block *blk, uint32_t protocol_magic);
+void cdl_ledger_precheck_signatures(cdl_byron_block *blk, uint32_t protocol_magic,
+                                    cdl_witness_cache *cache);
+
+/* ---- Verified witnesses (witness_cache.c; docs/mempool.md "Verified
+ * witnesses") ----
+ * A bounded set of tx witnesses whose signature verified, so a tx checked
+ * when it entered the mempool is not verified again in the block that
+ * holds it. An entry is a keyed BLAKE2b digest of the magic, the witness
+ * (type, key, signature) and the tx id: a changed tx or witness never
+ * hits. Safe to use from several threads. */
+#define CDL_WITNESS_CACHE_DEFAULT 65536 /* entries: 2 MiB, 5 full mempools */
+typedef struct cdl_witness_cache_stats {
+  uint64_t hits, misses, stored, evicted;
+  size_t capacity;
+} cdl_witness_cache_stats;
+/* Room for at least |entries| (rounded up to a power of two). 0 or CDL_E_NOMEM. */
+int cdl_witness_cache_new(size_t entries, cdl_witness_cache **out);
+void cdl_witness_cache_del(cdl_witness_cache *c);
+bool cdl_witness_cache_has(cdl_witness_cache *c, const cdl_byron_witness *w,
+                           const uint8_t tx_id[32], uint32_t protocol_magic);
+/* Records a witness that verified (callers store nothing else). */
+void cdl_witness_cache_put(cdl_witness_cache *c, const cdl_byron_witness *w,
+                           const uint8_t tx_id[32], uint32_t protocol_magic);
+/* cdl_byron_witness_verify through |c| (which may be NULL): a hit is
+ * true at once; a verification that passes is stored. */
+bool cdl_witness_verify_cached(cdl_witness_cache *c, const cdl_byron_witness *w,
+                               const uint8_t tx_id[32], uint32_t protocol_magic);
+void cdl_witness_cache_stats_get(cdl_witness_cache *c, cdl_witness_cache_stats *st);
 
 /* ---- Replaying a block stream with several threads (replay.c) ----
  * Decoding, hashing and signature checks run on |threads| threads (the

@@ -220,6 +220,10 @@ typedef struct cdl_n2n_client_config {
   void *ctx;
   cdl_n2n_txs txs;       /* offered over tx-submission; .next NULL: not run */
   const cdl_n2n_fetch_ops *fetch; /* with |ctx|; NULL: every announced block, in order */
+  /* NULL, or the pool that parses and checks fetched blocks on several
+   * threads before on_block gets them (docs/node.md "Signature checks on
+   * every core"); the caller's, outliving the client. */
+  cdl_parse_pool *parse_pool;
 } cdl_n2n_client_config;
 
 typedef struct cdl_n2n_client_stats {

@@ -163,6 +163,10 @@ typedef struct cdl_node_config {
   const cdl_peers *peers;        /* upstream peers to keep connected (copied); NULL: none */
   size_t pipeline;               /* chain-sync requests in flight per upstream; 0: 50 */
   size_t fetch_batch;            /* blocks per block-fetch range; 0: the client's 256 */
+  /* Threads that parse and check fetched blocks, this one included
+   * (cdl_parse_pool; docs/node.md "Signature checks on every core");
+   * 0 or 1: all on the caller's thread, no thread started. */
+  unsigned threads;
   const cdl_logger *log;         /* NULL: silent */
   const char *name;              /* in log lines; NULL: "node" */
   /* Called with every main block this node signs, before it is stored or

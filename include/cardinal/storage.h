@@ -8,6 +8,7 @@
 #ifndef CARDINAL_STORAGE_H
 #define CARDINAL_STORAGE_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "cardinal/base.h"
@@ -182,6 +183,43 @@ typedef struct cdl_parsed_block {
  * them), described in pb->why. */
 int cdl_parsed_block_decode(const uint8_t *bytes, size_t len, uint64_t epoch_slots,
                             cdl_arena *arena, cdl_parsed_block *pb);
+
+/* ---- Parsing blocks on several threads (parse_pool.c) --------------------
+ * What a syncing node does to each block before the ledger applies it,
+ * decoding, hashing and verifying every signature (the verdicts go in the
+ * block's memo fields, cdl_ledger_precheck_signatures), run on worker
+ * threads while the caller applies earlier blocks in order. A pool of
+ * |threads| starts threads - 1 workers: the caller's thread runs a job
+ * nobody has started when it waits for it. Jobs are the caller's memory;
+ * each must be waited for before it is reused or freed. */
+typedef struct cdl_parse_pool cdl_parse_pool;
+typedef struct cdl_parse_pool_config {
+  unsigned threads;             /* 1 to 64, the caller's included */
+  uint32_t protocol_magic;      /* what the signatures are checked under */
+  bool signatures;              /* false: decode and hash only */
+  cdl_witness_cache *witnesses; /* NULL, or witnesses verified already */
+} cdl_parse_pool_config;
+typedef struct cdl_parse_job {
+  cdl_buf bytes;        /* the block, the job's own copy */
+  cdl_arena arena;      /* what pb.blk lies in */
+  cdl_parsed_block pb;  /* once done: the block parsed, its memos set */
+  uint64_t epoch_slots; /* the pool's */
+  _Atomic int state;
+  struct cdl_parse_job *next;
+} cdl_parse_job;
+/* 0 or CDL_E_NOMEM. */
+int cdl_parse_pool_new(const cdl_parse_pool_config *cfg, cdl_parse_pool **out);
+void cdl_parse_pool_del(cdl_parse_pool *p); /* every job waited for */
+unsigned cdl_parse_pool_threads(const cdl_parse_pool *p);
+void cdl_parse_job_init(cdl_parse_job *j);
+void cdl_parse_job_free(cdl_parse_job *j);
+/* Queues |j| for a copy of |bytes|. 0 or CDL_E_NOMEM (nothing queued). */
+int cdl_parse_pool_submit(cdl_parse_pool *p, cdl_parse_job *j, const uint8_t *bytes, size_t len,
+                          uint64_t epoch_slots);
+bool cdl_parse_job_done(const cdl_parse_job *j);
+/* Returns once |j| is done: runs it on this thread when no worker has
+ * started it, else waits for the worker. */
+void cdl_parse_pool_wait(cdl_parse_pool *p, cdl_parse_job *j);
 
 /* ---- Volatile DB (volatile.c) -------------------------------------------
  * The blocks that may still be rolled back: less than k deep, possibly on
@@ -462,6 +500,11 @@ typedef struct cdl_chaindb_config {
    * life of the ChainDB: CDL_E_LOCKED while another process holds it. */
   bool read_only;
   size_t max_open_files;             /* 0 = CDL_FS_DEFAULT_MAX_OPEN */
+  /* Entries of a verified-witness cache the ChainDB owns and gives its
+   * ledgers (cdl_ledger_config.witness_cache), unless |ledger| names one
+   * already: what a mempool forked from the ledger verifies, blocks need
+   * not verify again. 0: none. */
+  size_t witness_cache;
   cdl_fs *fs;                        /* NULL: the real file system */
   /* The words of a refusal of another genesis, threshold or magic policy
    * (cdl_db_identity_check); NULL: generic ones. */
@@ -532,6 +575,8 @@ int cdl_chaindb_snapshot_now(cdl_chaindb *db, cdl_error *err);
 bool cdl_chaindb_tip(const cdl_chaindb *db, cdl_block_info *tip);
 bool cdl_chaindb_immutable_tip(const cdl_chaindb *db, cdl_block_info *tip);
 const cdl_ledger *cdl_chaindb_ledger(const cdl_chaindb *db);
+/* The verified-witness cache its ledgers use; NULL: none. */
+cdl_witness_cache *cdl_chaindb_witness_cache(const cdl_chaindb *db);
 cdl_immutable *cdl_chaindb_immutable(cdl_chaindb *db);
 cdl_volatile *cdl_chaindb_volatile(cdl_chaindb *db);
 /* Blocks on the selected chain after the immutable tip. */
@@ -619,6 +664,7 @@ typedef struct cdl_db_dir_options {
   bool create;            /* make DIR and keep a copy of the genesis in it */
   bool read_only;         /* look, never touch: cdl_chaindb_config.read_only */
   uint64_t sync_interval; /* 0: the ChainDB's default */
+  size_t witness_cache;   /* cdl_chaindb_config.witness_cache */
 } cdl_db_dir_options;
 
 void cdl_db_genesis_init(cdl_db_genesis *dg);

@@ -162,6 +162,10 @@ void byron_header_hash(uint8_t tag, cdl_span header_raw, uint8_t out[32]) {
   cdl_blake2b_256_final(&h, out);
 }
 
+void cdl_byron_header_hash(uint8_t tag, cdl_span header_raw, uint8_t out[32]) {
+  byron_header_hash(tag, header_raw, out);
+}
+
 /* Blake2b-256 of the small encodings that nearly every block hashes: empty
  * payloads and proofs (docs/byron.md section 7, "hashes of empty or fixed
  * structures"). tests/unit/test_byron_hash.c checks each against libsodium. */

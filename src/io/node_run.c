@@ -24,6 +24,11 @@ uint64_t cdl_io_wall_us(void) {
   return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
+unsigned cdl_io_default_threads(void) {
+  unsigned n = uv_available_parallelism();
+  return n < 1 ? 1 : n > 64 ? 64 : n;
+}
+
 uint64_t nd_now(void) { return cdl_io_wall_us(); }
 
 uint64_t cdl_io_now_us(void) { return uv_hrtime() / 1000; }

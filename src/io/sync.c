@@ -75,6 +75,7 @@ int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_node_stats *stats, cdl_reject
                         .n2n = cdl_hs_node_to_node(magic, true),
                         .n2c = cdl_hs_node_to_client(magic),
                         .pipeline = cfg->pipeline,
+                        .threads = cfg->threads,
                         .fetch_batch = cfg->fetch_batch,
                         .peers = &peers,
                         .log = cfg->log,

@@ -13,6 +13,8 @@ void cdl_ledger_get_totals(const cdl_ledger *l, cdl_ledger_totals *t) {
   t->utxo_lovelace = utxo_visible_lovelace(&l->utxo);
 }
 
+unsigned cdl_ledger_flags(const cdl_ledger *l) { return l->cfg.flags; }
+
 uint64_t cdl_ledger_epoch(const cdl_ledger *l) { return l->last_slot / l->epoch_slots; }
 
 const cdl_byron_protocol_params *cdl_ledger_params(const cdl_ledger *l) {
@@ -61,14 +63,15 @@ static int8_t verdict(bool ok) { return ok ? 1 : -1; }
  * checks the signature itself when it applies the block. */
 static int8_t checked(int rc) { return rc == CDL_OK ? 1 : rc == CDL_E_NOMEM ? 0 : -1; }
 
-void cdl_ledger_precheck_signatures(cdl_byron_block *blk, uint32_t magic) {
+void cdl_ledger_precheck_signatures(cdl_byron_block *blk, uint32_t magic, cdl_witness_cache *cache) {
   if (blk->is_ebb) return;
   blk->header.memo = checked(cdl_byron_header_signature_check(&blk->header, magic));
   cdl_byron_body *b = &blk->body;
   for (size_t t = 0; t < b->n_txs; t++) {
     cdl_byron_txaux *tx = &b->txs[t];
     for (size_t w = 0; w < tx->n_witnesses; w++)
-      tx->witnesses[w].memo = verdict(cdl_byron_witness_verify(&tx->witnesses[w], tx->tx.id, magic));
+      tx->witnesses[w].memo =
+          verdict(cdl_witness_verify_cached(cache, &tx->witnesses[w], tx->tx.id, magic));
   }
   for (size_t i = 0; i < b->n_certs; i++)
     b->certs[i].memo = verdict(cdl_byron_dlg_cert_verify(&b->certs[i], magic));

@@ -272,7 +272,7 @@ bool ledger_checks_signatures(const cdl_ledger *l) {
 bool ledger_witness_ok(const cdl_ledger *l, const cdl_byron_witness *w, const uint8_t tx_id[32]) {
   if (!ledger_checks_signatures(l)) return true;
   if (w->memo != 0) return w->memo > 0;
-  return cdl_byron_witness_verify(w, tx_id, l->cfg.protocol_magic);
+  return cdl_witness_verify_cached(l->cfg.witness_cache, w, tx_id, l->cfg.protocol_magic);
 }
 
 bool ledger_cert_ok(const cdl_ledger *l, const cdl_byron_dlg_cert *c) {

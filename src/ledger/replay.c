@@ -26,6 +26,7 @@ typedef struct slot_result {
 struct cdl_replay {
   cdl_ledger *ledger;
   uint32_t magic;
+  cdl_witness_cache *cache;
   bool signatures;
   unsigned n_threads;
   pthread_t *threads;
@@ -49,7 +50,7 @@ static void decode_one(cdl_replay *r, size_t i, cdl_arena *arena) {
   cdl_error_clear(&res->err);
   cdl_byron_ctx ctx = {arena, &res->err, 0};
   res->rc = cdl_byron_block_decode(r->spans[i].ptr, r->spans[i].len, &ctx, &res->block);
-  if (res->rc == CDL_OK && r->signatures) cdl_ledger_precheck_signatures(&res->block, r->magic);
+  if (res->rc == CDL_OK && r->signatures) cdl_ledger_precheck_signatures(&res->block, r->magic, r->cache);
 }
 
 static void work(cdl_replay *r, unsigned self) {
@@ -99,6 +100,7 @@ int cdl_replay_new(cdl_ledger *l, unsigned threads, cdl_replay **out) {
   if (r == NULL) return CDL_E_NOMEM;
   r->ledger = l;
   r->magic = l->cfg.protocol_magic;
+  r->cache = l->cfg.witness_cache;
   r->signatures = ledger_checks_signatures(l);
   r->n_threads = threads == 0 ? 1 : threads > 64 ? 64 : threads;
   r->threads = calloc(r->n_threads, sizeof *r->threads);

@@ -111,6 +111,7 @@ int cdl_n2n_client_new(const cdl_n2n_client_config *cfg, uint64_t now_us, cdl_n2
 
 void cdl_n2n_client_del(cdl_n2n_client *c) {
   if (c == NULL) return;
+  cl_parse_free(c);
   if (c->mux == &c->own_mux) cdl_mux_free(c->mux);
   cdl_buf_free(&c->msg);
   cdl_arena_free(&c->arena);

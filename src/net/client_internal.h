@@ -1,8 +1,9 @@
 /*
  * client_internal.h: the state of one node-to-node initiator connection
  * (client.c drives it and runs the handshake; client_protocols.c holds
- * chain-sync, block-fetch and keep-alive; client_txsub.c offers the
- * mempool's txs over tx-submission).
+ * chain-sync, block-fetch and keep-alive; client_parse.c parses the
+ * blocks fetched; client_txsub.c offers the mempool's txs over
+ * tx-submission).
  */
 #ifndef CARDINAL_NET_CLIENT_INTERNAL_H
 #define CARDINAL_NET_CLIENT_INTERNAL_H
@@ -44,6 +45,18 @@ typedef struct hdr_entry {
   uint32_t size_hint;
   uint8_t hash[32];
 } hdr_entry;
+
+/* Blocks parsed ahead on the pool (client_parse.c): at most so many, of
+ * at most so many bytes; a job keeps its buffers for the next block
+ * unless its block was larger than CL_AHEAD_KEEP. */
+#define CL_AHEAD_JOBS 64
+#define CL_AHEAD_BYTES (4u << 20)
+#define CL_AHEAD_KEEP (64u << 10)
+typedef struct cl_ahead {
+  cdl_parse_job job;
+  uint8_t want[32]; /* the block asked for */
+  uint64_t want_no;
+} cl_ahead;
 
 struct cdl_n2n_client {
   cdl_n2n_client_config cfg;
@@ -97,6 +110,10 @@ struct cdl_n2n_client {
     cl_offer unacked[CL_TX_MAX_UNACKED]; /* offered, not acknowledged, oldest first */
     size_t n_unacked;
   } tx;
+  struct {
+    cl_ahead *jobs; /* CL_AHEAD_JOBS, made at the first block; a ring */
+    size_t first, n, bytes;
+  } ahead;
   cdl_n2n_client_stats st;
   cdl_buf msg;
   cdl_arena arena;
@@ -112,6 +129,15 @@ int cl_unexpected(const char *proto, const char *msg, cdl_error *err);
 int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
 int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
 int cl_keep_alive(cdl_n2n_client *c, uint64_t now_us, cdl_error *err);
+/* A block-fetch MsgBlock asked for as |want| (client_parse.c): handed over
+ * now, or parsed ahead on the pool. */
+int cl_block_received(cdl_n2n_client *c, cdl_span block, const hdr_entry *want, cdl_error *err);
+/* Hands over every block parsed ahead, in order; on a failure the rest
+ * are dropped. */
+int cl_parse_flush(cdl_n2n_client *c, cdl_error *err);
+/* Waits for every block parsed ahead and drops them. */
+void cl_parse_drop(cdl_n2n_client *c);
+void cl_parse_free(cdl_n2n_client *c);
 int cl_tx_submission(cdl_n2n_client *c, cdl_error *err);
 /* Answers a blocked request for ids once the mempool has new entries. */
 int cl_tx_offer(cdl_n2n_client *c, cdl_error *err);

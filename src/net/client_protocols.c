@@ -13,7 +13,6 @@
  */
 #include <string.h>
 
-#include "cardinal/crypto.h"
 #include "client_internal.h"
 
 #define BLOCK_LIMIT 2500000
@@ -153,40 +152,13 @@ int cl_chain_sync(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 
 /* ---- Block-fetch ----------------------------------------------------------- */
 
-/* The hash of a stored block's header read without decoding the rest:
- * only for a block that does not decode, to tell one other than the block
- * asked for (a violation) from an invalid one (the caller's to refuse). */
-static int shallow_hash(cdl_span block, uint8_t hash[32], cdl_error *err) {
-  uint8_t subtag;
-  cdl_span header;
-  CDL_TRY(cdl_net_byron_block_parts(block.ptr, block.len, &subtag, &header, err));
-  uint8_t wrap[2] = {0x82, subtag};
-  cdl_blake2b hb;
-  cdl_blake2b_256_init(&hb);
-  cdl_blake2b_update(&hb, wrap, 2);
-  cdl_blake2b_update(&hb, header.ptr, header.len);
-  cdl_blake2b_256_final(&hb, hash);
-  return CDL_OK;
-}
-
+/* A block of the range being streamed: the one at the ring's head (or the
+ * one block a range asked again for), handed over once parsed
+ * (client_parse.c). */
 static int bf_block(cdl_n2n_client *c, cdl_span block, cdl_error *err) {
   if (!c->bf.streaming || c->bf.left[0] == 0) return cl_unexpected("block-fetch", "MsgBlock", err);
-  cdl_parsed_block pb;
-  uint8_t undecoded[32];
-  const uint8_t *hash = pb.info.hash;
-  cdl_arena_reset(&c->arena);
-  int rc = cdl_parsed_block_decode(block.ptr, block.len, c->cfg.epoch_slots, &c->arena, &pb);
-  /* Our memory, not the peer's block: not to be judged as undecodable. */
-  if (rc == CDL_E_NOMEM) return cdl_error_set(err, rc, 0, "block-fetch: out of memory decoding");
-  if (rc != CDL_OK) {
-    CDL_TRY(shallow_hash(block, undecoded, err));
-    hash = undecoded;
-  }
   const hdr_entry *want = c->bf.again[0] ? &c->bf.again_hdr[0] : at(c, c->head);
-  if (memcmp(hash, want->hash, 32) != 0)
-    return cdl_error_set(err, CDL_E_PROTOCOL, 0, "block-fetch: block %llu is not the one asked for",
-                         (unsigned long long)want->block_no);
-  CDL_TRY(c->cfg.on_block(c->cfg.ctx, &pb, err));
+  CDL_TRY(cl_block_received(c, block, want, err));
   if (!c->bf.again[0]) c->head++;
   c->bf.left[0]--;
   c->st.blocks++;
@@ -247,7 +219,7 @@ static int bf_message(cdl_n2n_client *c, const cdl_bf_msg *m, cdl_error *err) {
   }
 }
 
-int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+static int bf_read(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   for (;;) {
     cdl_span in = cdl_mux_ingress(c->mux, c->ch_bf);
     cdl_bf_msg m;
@@ -256,10 +228,21 @@ int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
     CDL_TRY(cl_judge(cdl_bf_decode(in.ptr, in.len, &m, &used, err), in.len, &used, BLOCK_LIMIT,
                      "block-fetch", &got, err));
     if (!got) return CDL_OK;
-    CDL_TRY(bf_message(c, &m, err)); /* the block is handed over before it is consumed */
+    CDL_TRY(bf_message(c, &m, err)); /* a block is copied or handed over before it is consumed */
     cdl_mux_consume(c->mux, c->ch_bf, used);
     c->bf.since = now_us;
   }
+}
+
+/* Every message waiting on the channel; the blocks among them are handed
+ * over, in order, before this returns. */
+int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
+  int rc = bf_read(c, now_us, err);
+  if (rc != CDL_OK) {
+    cl_parse_drop(c);
+    return rc;
+  }
+  return cl_parse_flush(c, err);
 }
 
 /* ---- Keep-alive ------------------------------------------------------------ */

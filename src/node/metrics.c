@@ -171,6 +171,20 @@ static void storage_metrics(const cdl_node *n, cdl_buf *out) {
         vs.bytes);
 }
 
+/* What validation did not have to do again, and on how many threads it
+ * runs (docs/node.md "Signature checks on every core"). */
+static void validation_metrics(const cdl_node *n, cdl_buf *out) {
+  gauge(out, "cardinal_parse_threads", "threads that decode fetched blocks and check signatures",
+        n->parse_pool ? cdl_parse_pool_threads(n->parse_pool) : 1);
+  cdl_witness_cache *wc = cdl_chaindb_witness_cache(n->db);
+  if (wc == NULL) return;
+  cdl_witness_cache_stats ws;
+  cdl_witness_cache_stats_get(wc, &ws);
+  counter(out, "cardinal_witness_cache_hits_total",
+          "tx witnesses found verified already (the mempool's), not verified again", ws.hits);
+  counter(out, "cardinal_witness_cache_misses_total", "tx witnesses verified", ws.misses);
+}
+
 /* The signing record's guard against signing a slot twice. */
 static void forge_guard_metrics(const cdl_node *n, const cdl_node_stats *st, cdl_buf *out) {
   if (!n->has_forger) return;
@@ -220,4 +234,5 @@ void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out) {
   counter(out, "cardinal_txs_received_total", "transactions received from peers and clients",
           st.txs_received);
   storage_metrics(n, out);
+  validation_metrics(n, out);
 }

@@ -106,6 +106,19 @@ static int check_config(const cdl_node_config *cfg, cdl_error *err) {
   return CDL_OK;
 }
 
+/* Blocks from peers are parsed and checked on cfg.threads threads. */
+static int setup_parse_pool(cdl_node *n, cdl_error *err) {
+  if (n->cfg.threads <= 1) return CDL_OK;
+  const cdl_ledger *l = cdl_chaindb_ledger(n->db);
+  cdl_parse_pool_config pc = {.threads = n->cfg.threads,
+                              .protocol_magic = n->cfg.genesis->protocol_magic,
+                              .signatures = !(cdl_ledger_flags(l) & CDL_LEDGER_NO_SIGNATURES),
+                              .witnesses = cdl_chaindb_witness_cache(n->db)};
+  if (cdl_parse_pool_new(&pc, &n->parse_pool) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory for the parse threads");
+  return CDL_OK;
+}
+
 int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cdl_error *err) {
   *out = NULL;
   CDL_TRY(check_config(cfg, err));
@@ -128,6 +141,7 @@ int cdl_node_new(const cdl_node_config *cfg, uint64_t now_us, cdl_node **out, cd
   n->conns = calloc(NODE_MAX_CONNS, sizeof *n->conns);
   int rc = n->conns ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory");
   if (rc == CDL_OK && cfg->forger != NULL) rc = setup_forger(n, cfg->forger, err);
+  if (rc == CDL_OK) rc = setup_parse_pool(n, err);
   if (rc == CDL_OK &&
       cdl_mempool_new(&cfg->mempool, cdl_chaindb_ledger(n->db), 0, &n->mp) != CDL_OK)
     rc = cdl_error_set(err, CDL_E_NOMEM, 0, "node: out of memory for the mempool");
@@ -143,6 +157,7 @@ void cdl_node_del(cdl_node *n) {
   if (n == NULL) return;
   for (size_t i = 0; i < n->n_conns; i++) node_conn_free(n->conns[i]);
   free(n->conns);
+  cdl_parse_pool_del(n->parse_pool); /* after the clients: none has a job left */
   cdl_mempool_del(n->mp);
   cdl_buf_free(&n->block);
   free(n->payloads);

@@ -55,6 +55,7 @@ typedef struct node_progress {
 
 struct cdl_node {
   cdl_node_config cfg;
+  cdl_parse_pool *parse_pool; /* NULL: blocks parsed on the caller's thread */
   cdl_node_forger forger;
   bool has_forger;
   size_t forger_key; /* its genesis key's index in the round robin */

@@ -21,6 +21,9 @@
 #define SIM_MAGIC 42
 #define SIM_MAX_EVENTS 200000000ull /* a run that does not settle fails */
 #define SIM_DB_DIR "db"
+/* Verified witnesses per node (cdl_chaindb_config.witness_cache): a
+ * scenario's load is small, and many nodes share one process. */
+#define SIM_WITNESS_CACHE 4096
 #define SIM_RECORD_PATH "signed"
 #define SIM_MAX_SIGNED 65536 /* signatures the checker remembers */
 

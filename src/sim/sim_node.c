@@ -321,6 +321,7 @@ static bool open_db(sim *s, size_t i) {
                                       .k = s->sc->k,
                                       .pbft_threshold = ledger_threshold(s, n),
                                       .flags = ledger_flags(n)},
+                           .witness_cache = SIM_WITNESS_CACHE,
                            .fs = sim_disk_fs(n->disk)};
   cdl_chaindb_report rep;
   cdl_error err = {0};

@@ -161,6 +161,9 @@ bool cdl_chaindb_immutable_tip(const cdl_chaindb *db, cdl_block_info *tip) {
   return cdl_immutable_tip(db->imm, tip, NULL);
 }
 const cdl_ledger *cdl_chaindb_ledger(const cdl_chaindb *db) { return db->ledger; }
+cdl_witness_cache *cdl_chaindb_witness_cache(const cdl_chaindb *db) {
+  return db->cfg.ledger.witness_cache;
+}
 cdl_immutable *cdl_chaindb_immutable(cdl_chaindb *db) { return db->imm; }
 cdl_volatile *cdl_chaindb_volatile(cdl_chaindb *db) { return db->vol; }
 size_t cdl_chaindb_volatile_length(const cdl_chaindb *db) { return db->n_chain; }

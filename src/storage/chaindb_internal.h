@@ -34,6 +34,7 @@ struct cdl_chaindb {
   cdl_snapshot_guard guard; /* what a cut of imm removes first */
   cdl_volatile *vol;
   cdl_ledger *ledger;       /* at the tip of the selected chain */
+  cdl_witness_cache *own_witnesses; /* cfg.witness_cache's, freed at close */
   /* The selected chain after the immutable tip, oldest first: chain[off]
    * to chain[off + n_chain - 1] (CHAIN(db, i)); off grows as blocks move
    * to the immutable DB and is compacted now and then. */

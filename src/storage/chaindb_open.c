@@ -100,6 +100,11 @@ int cdl_chaindb_open(const cdl_chaindb_config *cfg, cdl_chaindb **out, cdl_chain
   cdl_buf_init(&db->scratch, 0);
   db->invalid = calloc(CDB_INVALID_MAX, 32);
   int rc = db->invalid ? CDL_OK : cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  if (rc == CDL_OK && cfg->witness_cache > 0 && cfg->ledger.witness_cache == NULL) {
+    if (cdl_witness_cache_new(cfg->witness_cache, &db->own_witnesses) != CDL_OK)
+      rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+    db->cfg.ledger.witness_cache = db->own_witnesses;
+  }
   db->cfg.genesis = cfg->genesis;
   if (rc == CDL_OK) rc = genesis_ledger(db, err);
   db->cfg.genesis = NULL;
@@ -123,6 +128,7 @@ void cdl_chaindb_abandon(cdl_chaindb *db) {
   cdl_immutable_close(db->imm);
   cdl_volatile_close(db->vol);
   cdl_ledger_del(db->ledger);
+  cdl_witness_cache_del(db->own_witnesses);
   cdb_images_free(db);
   cdl_buf_free(&db->genesis_image);
   cdl_buf_free(&db->scratch);

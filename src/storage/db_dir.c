@@ -109,6 +109,7 @@ int cdl_db_dir_open(const cdl_db_dir_options *o, cdl_db_genesis *dg, cdl_chaindb
                             .validate_all = o->validate_all,
                             .read_only = o->read_only && !o->create,
                             .sync_interval = o->sync_interval,
+                            .witness_cache = o->witness_cache,
                             .advice = o->advice};
   rc = cdl_chaindb_open(&cfg, db, rep, err);
   if (rc == CDL_OK && o->create) rc = keep_genesis_copy(o, dg, err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sync_loopback.sh: `cardinal-cli sync` copies mainnet epoch 0 from
-# `cardinal-node serve` over loopback, pipelined and not, and each copy
-# validates and has the served tip (docs/testing.md "Network"). A second
+# `cardinal-node serve` over loopback, pipelined on 2 threads and not
+# pipelined on 1, and each copy validates and has the served tip
+# (docs/testing.md "Network"). A second
 # sync into a full copy fetches nothing; a sync against a closed port fails
 # with exit 3.
 # Usage: sync_loopback.sh CARDINAL_CLI CARDINAL_NODE VECTORS_DIR
@@ -17,10 +18,14 @@ fail() { echo "sync_loopback: FAIL: $*" >&2; exit 1; }
 src_tip=$(sed -n '0,/"hash"/s/.*"hash": "\([0-9a-f]*\)".*/\1/p' "$work/src.json")
 serve_start "$work/src"
 
-for pipeline in 200 1; do
+# Pipelined with blocks parsed and checked on 2 threads; then one request
+# at a time on this thread alone.
+for run in 200:2 1:1; do
+  pipeline=${run%:*} threads=${run#*:}
   copy=$work/copy-$pipeline
   "$cli" sync --from "127.0.0.1:$serve_port" --db "$copy" --genesis "$genesis" \
-    --pipeline "$pipeline" >"$work/sync.json"
+    --pipeline "$pipeline" --threads "$threads" >"$work/sync.json"
+  [ "$(json_number threads <"$work/sync.json")" = "$threads" ] || fail "threads: $(cat "$work/sync.json")"
   [ "$(json_number blocks <"$work/sync.json")" = 21587 ] || fail "pipeline $pipeline: $(cat "$work/sync.json")"
   [ "$(json_number adopted <"$work/sync.json")" = 21587 ] || fail "pipeline $pipeline: not all adopted"
   "$cli" chain validate --db "$copy" >"$work/validate.json" || fail "the copy does not validate"

@@ -14,6 +14,10 @@
  *    silence past each time limit; points that are not what the client
  *    offered or announced (a right hash under a wrong slot); each is a
  *    violation with its rule.
+ * Every test runs twice: blocks parsed as they are read, then parsed
+ * ahead on a pool of 3 threads (cdl_parse_pool, every signature checked
+ * there): the client must hand over the same blocks, in the same order,
+ * and end on the same violations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +31,7 @@
 #define MAINNET NET_MAINNET_MAGIC
 
 static served_chain S;
+static cdl_parse_pool *POOL; /* the second run's */
 
 static int group_setup(void **state) {
   test_group_setup(state);
@@ -64,6 +69,8 @@ static int on_block(void *ctx, const cdl_parsed_block *block, cdl_error *err) {
   assert_non_null(block->blk);
   assert_ptr_equal(block->blk->wrapped_raw.ptr, block->bytes);
   assert_int_equal(block->blk->wrapped_raw.len, block->len);
+  /* On the pool the block signature was verified before it came here. */
+  if (!block->blk->is_ebb) assert_int_equal(block->blk->header.memo, POOL != NULL ? 1 : 0);
   s->next++;
   return CDL_OK;
 }
@@ -74,7 +81,8 @@ static cdl_n2n_client_config config(sink *s, size_t pipeline) {
                                  .pipeline = pipeline,
                                  .fetch_batch = 100,
                                  .on_block = on_block,
-                                 .ctx = s};
+                                 .ctx = s,
+                                 .parse_pool = POOL};
 }
 
 /* Moves bytes both ways in pieces of |split| (0: whole) until both are
@@ -430,5 +438,10 @@ int main(void) {
       cmocka_unit_test(test_block_refused),  cmocka_unit_test(test_lying_server),
       cmocka_unit_test(test_lying_points),  cmocka_unit_test(test_silent_server),
   };
-  return cmocka_run_group_tests(tests, group_setup, group_teardown);
+  int failed = cmocka_run_group_tests_name("parsed inline", tests, group_setup, group_teardown);
+  cdl_parse_pool_config pc = {.threads = 3, .protocol_magic = MAINNET, .signatures = true};
+  if (cdl_parse_pool_new(&pc, &POOL) != CDL_OK || cdl_parse_pool_threads(POOL) != 3) return 1;
+  failed += cmocka_run_group_tests_name("parsed on a pool", tests, group_setup, group_teardown);
+  cdl_parse_pool_del(POOL);
+  return failed;
 }

@@ -214,6 +214,7 @@ static void open_node(sim *s, size_t i) {
   dc.ledger.requires_magic = s->gen.requires_magic;
   dc.ledger.pbft_threshold = s->cfg->threshold;
   if (evil) dc.ledger.flags = CDL_LEDGER_NO_SIGNATURES;
+  dc.witness_cache = 4096;
   n->db = db_open(&dc, NULL);
   if (evil) fill_evil_chain(s, n);
   if (core) open_forger(s, i);
@@ -228,6 +229,7 @@ static void open_node(sim *s, size_t i) {
                         .n2c = n2c,
                         .forger = core ? &n->forger : NULL,
                         .peers = &n->topology,
+                        .threads = s->cfg->threads,
                         .log = s->cfg->log,
                         .name = n->name};
   cdl_error err = {0};
@@ -493,6 +495,7 @@ static void collect(sim *s) {
   for (size_t i = 0; i < all_nodes(s); i++) {
     assert_true(cdl_chaindb_tip(s->n[i].db, &s->res->tip[i]));
     cdl_node_stats_get(s->n[i].node, &s->res->stats[i]);
+    cdl_witness_cache_stats_get(cdl_chaindb_witness_cache(s->n[i].db), &s->res->witnesses[i]);
     const cdl_peers *ps = cdl_node_peers(s->n[i].node);
     assert_true(ps->n <= SIM_MAX_PEERS);
     s->res->n_peers[i] = ps->n;

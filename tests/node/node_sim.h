@@ -57,6 +57,9 @@ typedef struct sim_config {
   /* Adds to core node 0's topology an address no node answers: every
    * dial of it fails at once. */
   bool dead_peer;
+  /* Threads each node parses and checks fetched blocks on
+   * (cdl_node_config.threads); the run is the same for every value. */
+  unsigned threads;
   const cdl_logger *log; /* NULL: quiet */
 } sim_config;
 
@@ -66,6 +69,7 @@ typedef struct sim_result {
   size_t links; /* connections made, both ends counted once */
   cdl_block_info tip[SIM_MAX_NODES];
   cdl_node_stats stats[SIM_MAX_NODES];
+  cdl_witness_cache_stats witnesses[SIM_MAX_NODES]; /* each node's verified-witness cache */
   uint64_t common_block_no;           /* the newest block number all chains share */
   uint64_t main_blocks;               /* main blocks on node 0's chain */
   size_t txs_submitted, txs_included; /* included: on every node's chain */

@@ -384,7 +384,7 @@ int forks_teardown(void **state) {
 
 cdl_ledger_config ledger_of(const cdl_byron_genesis *g, unsigned flags) {
   return (cdl_ledger_config){g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic),
-                             g->k, 0, flags};
+                             g->k, 0, flags, NULL};
 }
 
 cdl_chaindb_config chaindb_config(const char *dir, const cdl_byron_genesis *g, cdl_fs *fs) {

@@ -164,6 +164,11 @@ for n in 0 2; do
   expect $n cardinal_mempool_capacity_bytes $((400000 + n * 1000))
   expect $n cardano_node_metrics_txsProcessedNum_int 1
   expect $n cardinal_txs_received_total 1
+  # The payment's one witness, verified as it entered the mempool; no
+  # block has held it, so nothing was found verified already.
+  expect $n cardinal_witness_cache_misses_total 1
+  expect $n cardinal_witness_cache_hits_total 0
+  expect $n cardinal_parse_threads "$(( $(nproc) < 64 ? $(nproc) : 64 ))"
   forged=$(log_count $n forge.block)
   ebbs=$(log_count $n forge.ebb)
   expect $n cardano_node_metrics_Forge_forged_int "$forged"

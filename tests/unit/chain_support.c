@@ -54,7 +54,7 @@ void mainnet_genesis(genesis_fixture *f) {
 
 cdl_ledger *ledger_for(const cdl_byron_genesis *g, double pbft_threshold, unsigned flags) {
   cdl_ledger_config cfg = {g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic), g->k,
-                           pbft_threshold, flags};
+                           pbft_threshold, flags, NULL};
   cdl_ledger *l = NULL;
   cdl_error err = {0};
   if (cdl_ledger_new(g, &cfg, &l, &err) != CDL_OK) fail_msg("ledger: %s", err.message);

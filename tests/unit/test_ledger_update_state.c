@@ -261,7 +261,7 @@ static void encode_state(const cdl_ledger *l, cdl_buf *out) {
 static cdl_ledger *reload(const cdl_buf *image) {
   const cdl_byron_genesis *g = &rf.fix.g;
   cdl_ledger_config cfg = {g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic), g->k, 0,
-                           0};
+                           0, NULL};
   cdl_ledger *r = NULL;
   cdl_error err = {0};
   if (cdl_ledger_snapshot_read(image->data, image->len, &cfg, g->hash, &r, &err) != CDL_OK)
@@ -387,7 +387,7 @@ static void expect_refused(const cdl_buf *image, size_t off, uint64_t v, const u
     copy.data[copy.len - 4 + i] = (uint8_t)(crc >> (8 * i));
   const cdl_byron_genesis *g = &rf.fix.g;
   cdl_ledger_config cfg = {g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic), g->k, 0,
-                           0};
+                           0, NULL};
   cdl_ledger *r = NULL;
   cdl_error err = {0};
   int rc = cdl_ledger_snapshot_read(copy.data, copy.len, &cfg, g->hash, &r, &err);

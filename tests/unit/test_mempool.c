@@ -2,14 +2,17 @@
  * test_mempool.c: ledger forks and the mempool (include/cardinal/mempool.h,
  * docs/mempool.md) over a generated genesis (3 genesis keys, 5 funded
  * "poor" keys, k = 10, protocol magic 42): acceptance, each refusal with
- * its rule (the witness policy among them, against the ledger's verdict), chained and conflicting txs, capacity, re-validation after the
- * tip changes, TTL expiry, and the three other payload kinds.
+ * its rule (the witness policy among them, against the ledger's verdict),
+ * chained and conflicting txs, capacity, re-validation after the tip
+ * changes, TTL expiry, the three other payload kinds, and the
+ * verified-witness cache shared by the mempool and block validation.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cardinal/forge.h"
 #include "cardinal/gen.h"
 #include "cardinal/mempool.h"
 #include "support.h"
@@ -633,6 +636,127 @@ static int teardown(void **state) {
   return system(cmd) == 0 ? 0 : -1;
 }
 
+/* ---- The verified-witness cache (docs/mempool.md "Verified witnesses") ---- */
+
+/* Applies epoch 0's boundary block to |l|; *hash receives its hash. */
+static void apply_ebb(cdl_ledger *l, test_ctx *t, uint8_t hash[32]) {
+  cdl_buf b;
+  cdl_buf_init(&b, 0);
+  cdl_forge_ebb(MAGIC, gen.genesis.hash, 0, 0, &b);
+  cdl_byron_block ebb;
+  cdl_rejection rej;
+  assert_int_equal(cdl_byron_block_decode(b.data, b.len, &t->ctx, &ebb), CDL_OK);
+  assert_int_equal(cdl_ledger_apply_block(l, &ebb, &rej), CDL_OK);
+  memcpy(hash, cdl_byron_block_hash(&ebb), 32);
+  cdl_buf_free(&b);
+}
+
+/* Block 1 of slot 1 after |prev| holding |gentx|, decoded into |t|. */
+static void forge_with(const uint8_t prev[32], const cdl_buf *gentx, test_ctx *t, cdl_buf *block,
+                       cdl_byron_block *blk) {
+  cdl_forge_spec f = {.magic = MAGIC,
+                      .prev_hash = prev,
+                      .block_no = 1,
+                      .epoch = 0,
+                      .slot_in_epoch = 1,
+                      .cert = &gen.secrets.certs[1],
+                      .delegate = &gen.secrets.delegates[1]};
+  cdl_span one = cdl_span_of(gentx->data, gentx->len);
+  cdl_error err = {0};
+  cdl_buf_init(block, 0);
+  if (cdl_forge_block(&f, &one, 1, block, &err) != CDL_OK) fail_msg("forge: %s", err.message);
+  assert_int_equal(cdl_byron_block_decode(block->data, block->len, &t->ctx, blk), CDL_OK);
+}
+
+/* A tx verified as it entered the mempool is not verified again in the
+ * block that holds it; the same tx with one witness byte changed (same tx
+ * id: witnesses are not hashed into it) misses and is refused. */
+static void test_witness_cache(void **state) {
+  (void)state;
+  cdl_witness_cache *wc;
+  assert_int_equal(cdl_witness_cache_new(64, &wc), CDL_OK);
+  cdl_ledger_config cfg = {.protocol_magic = MAGIC,
+                           .requires_magic = gen.requires_magic,
+                           .k = gen.genesis.k,
+                           .witness_cache = wc};
+  cdl_ledger *l = NULL;
+  cdl_error err = {0};
+  assert_int_equal(cdl_ledger_new(&gen.genesis, &cfg, &l, &err), CDL_OK);
+  cdl_mempool *mp = new_mempool(l, 0, 0);
+  coin c = poor_coin(0);
+  cdl_buf g, bad;
+  uint8_t id[32];
+  make_tx(&g, &c, 1, 5000000, FEE, NULL, id);
+  cdl_rejection rej;
+  assert_int_equal(add(mp, l, &g, 1, &rej), CDL_OK);
+  cdl_witness_cache_stats st;
+  cdl_witness_cache_stats_get(wc, &st);
+  assert_int_equal(st.stored, 1);
+  assert_int_equal(st.hits, 0);
+
+  cdl_buf_init(&bad, 0);
+  cdl_buf_append(&bad, g.data, g.len);
+  bad.data[bad.len - 1] ^= 0x01; /* the last byte of the only signature */
+  test_ctx t;
+  test_ctx_init(&t, 0);
+  uint8_t ebb[32];
+  apply_ebb(l, &t, ebb);
+  cdl_buf block;
+  cdl_byron_block blk;
+  forge_with(ebb, &bad, &t, &block, &blk);
+  assert_memory_equal(blk.body.txs[0].tx.id, id, 32);
+  expect_rule(cdl_ledger_apply_block(l, &blk, &rej), &rej, CDL_RULE_WITNESS_SIGNATURE);
+  cdl_witness_cache_stats_get(wc, &st);
+  assert_int_equal(st.hits, 0);
+  assert_int_equal(st.stored, 1);
+  cdl_buf_free(&block);
+
+  forge_with(ebb, &g, &t, &block, &blk);
+  assert_int_equal(cdl_ledger_apply_block(l, &blk, &rej), CDL_OK);
+  cdl_witness_cache_stats_get(wc, &st);
+  assert_int_equal(st.hits, 1); /* no second verification */
+  assert_int_equal(st.stored, 1);
+
+  /* The precheck of a block-fetch worker reads the same cache. */
+  assert_true(cdl_witness_cache_has(wc, &blk.body.txs[0].witnesses[0], id, MAGIC));
+  assert_false(cdl_witness_cache_has(wc, &blk.body.txs[0].witnesses[0], id, MAGIC + 1));
+  cdl_buf_free(&block);
+  test_ctx_free(&t);
+  cdl_buf_free(&bad);
+  cdl_buf_free(&g);
+  cdl_mempool_del(mp);
+  cdl_ledger_del(l);
+  cdl_witness_cache_del(wc);
+}
+
+/* A full bucket replaces its oldest entries; nothing but what was put hits. */
+static void test_witness_cache_bounded(void **state) {
+  (void)state;
+  cdl_witness_cache *wc;
+  assert_int_equal(cdl_witness_cache_new(8, &wc), CDL_OK);
+  uint8_t key[64] = {1}, sig[64] = {2}, tx[32] = {3};
+  cdl_byron_witness w = {.type = CDL_BYRON_WIT_PUBKEY, .key = key, .key_len = 64, .signature = sig};
+  for (unsigned i = 0; i < 100; i++) {
+    tx[0] = (uint8_t)i;
+    cdl_witness_cache_put(wc, &w, tx, MAGIC);
+  }
+  cdl_witness_cache_stats st;
+  cdl_witness_cache_stats_get(wc, &st);
+  assert_int_equal(st.capacity, 8);
+  assert_int_equal(st.stored, 100);
+  assert_int_equal(st.evicted, 92);
+  size_t kept = 0;
+  for (unsigned i = 0; i < 100; i++) {
+    tx[0] = (uint8_t)i;
+    kept += cdl_witness_cache_has(wc, &w, tx, MAGIC);
+  }
+  assert_int_equal(kept, 8);
+  tx[0] = 99;
+  sig[5] ^= 1;
+  assert_false(cdl_witness_cache_has(wc, &w, tx, MAGIC));
+  cdl_witness_cache_del(wc);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fork_isolation, test_setup, test_teardown),
@@ -646,6 +770,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_revalidation, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_expiry, test_setup, test_teardown),
       cmocka_unit_test_setup_teardown(test_other_kinds, test_setup, test_teardown),
+      cmocka_unit_test(test_witness_cache),
+      cmocka_unit_test(test_witness_cache_bounded),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -40,7 +40,7 @@ static cdl_buf gen_mid; /* a generated-chain snapshot with payloads pending */
 
 static cdl_ledger_config cfg_of(const cdl_byron_genesis *g, double t, unsigned flags) {
   return (cdl_ledger_config){g->protocol_magic, cdl_byron_requires_magic(g->protocol_magic), g->k,
-                             t, flags};
+                             t, flags, NULL};
 }
 
 static void snap(const cdl_ledger *l, cdl_buf *out) {

@@ -30,7 +30,7 @@ typedef struct sync_opts {
   db_opts db;
   const char *config, *genesis_dir;
   char host[256];
-  uint64_t port, pipeline, batch;
+  uint64_t port, pipeline, batch, threads;
   bool follow, has_from;
   cdl_log_level level;
 } sync_opts;
@@ -67,7 +67,8 @@ enum {
   O_BATCH,
   O_FOLLOW,
   O_NO_SIGS,
-  O_LOG_LEVEL
+  O_LOG_LEVEL,
+  O_THREADS
 };
 
 static const struct argp_option SYNC_OPTIONS[] = {
@@ -88,6 +89,9 @@ static const struct argp_option SYNC_OPTIONS[] = {
     {"follow", O_FOLLOW, NULL, 0, "keep following once synced, until the connection ends or "
      "SIGINT/SIGTERM (default: stop when synced)", 0},
     {"no-signatures", O_NO_SIGS, NULL, 0, "do not check witnesses and block signatures", 0},
+    {"threads", O_THREADS, "N", 0, "threads that decode blocks and check their signatures, this "
+     "one included, 1 to 64; the result is the same for every N (default: the processors it "
+     "may run on, at most 64)", 0},
     {"log-level", O_LOG_LEVEL, "L", 0, "Debug, Info, Notice, Warning, Error or Critical, in any "
      "case (default: Warning)", 0},
     {0}};
@@ -109,6 +113,7 @@ static error_t sync_option(int key, char *arg, struct argp_state *state) {
   case O_BATCH: o->batch = cli_arg_u64(state, arg, 1, 1000); break;
   case O_FOLLOW: o->follow = true; break;
   case O_NO_SIGS: o->db.no_signatures = true; break;
+  case O_THREADS: o->threads = cli_arg_u64(state, arg, 1, 64); break;
   case O_LOG_LEVEL:
     if (!cdl_log_level_parse(arg, &o->level))
       argp_error(state, "--log-level: '%s' is not Debug, Info, Notice, Warning, Error or Critical",
@@ -139,6 +144,7 @@ static int parse_opts(int argc, char **argv, sync_opts *o) {
   memset(o, 0, sizeof *o);
   o->pipeline = 200;
   o->batch = 256;
+  o->threads = cdl_io_default_threads();
   o->level = CDL_LOG_WARN;
   return cli_args_parse(&SYNC, argc, argv, o);
 }
@@ -233,7 +239,7 @@ static json_t *sync_json(const cdl_node_stats *ns, cdl_chaindb *db, const cdl_by
                          const sync_opts *o, double seconds) {
   const cdl_n2n_client_stats *st = &ns->upstream;
   uint64_t k = g->k;
-  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:o}", "headers",
+  return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:o}", "headers",
                    (json_int_t)st->headers, "blocks", (json_int_t)st->blocks, "adopted",
                    (json_int_t)ns->blocks_adopted, "stored", (json_int_t)ns->blocks_stored,
                    "duplicate", (json_int_t)ns->blocks_known, "rollbacks",
@@ -241,7 +247,8 @@ static json_t *sync_json(const cdl_node_stats *ns, cdl_chaindb *db, const cdl_by
                    tip_json(db, k), "seconds", seconds, "blocks_per_second",
                    seconds > 0 ? (double)st->blocks / seconds : 0.0, "headers_per_second",
                    seconds > 0 ? (double)st->headers / seconds : 0.0, "keepalive_rtt_ms",
-                   (double)st->ka_rtt_us / 1000.0, "pipeline", (json_int_t)o->pipeline, "batch",
+                   (double)st->ka_rtt_us / 1000.0, "pipeline", (json_int_t)o->pipeline, "threads",
+                   (json_int_t)o->threads, "batch",
                    (json_int_t)o->batch, "network", network_json(o, g));
 }
 
@@ -270,6 +277,7 @@ static int run_sync(int argc, char **argv) {
                               .port = (uint16_t)o.port,
                               .pipeline = o.pipeline,
                               .fetch_batch = o.batch,
+                              .threads = (unsigned)o.threads,
                               .follow = o.follow,
                               .log = &lg};
     rc = cdl_io_sync(&cfg, &ns, &rej, &err);

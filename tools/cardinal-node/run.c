@@ -36,7 +36,7 @@ typedef struct run_opts {
   const char *config, *topology, *db, *socket_path, *host, *cert, *key, *metrics_host;
   const char *record; /* --signing-record; NULL: the key's path + ".signed" */
   const char *log_file; /* --log-file; NULL: stderr */
-  unsigned long port, metrics_port;
+  unsigned long port, metrics_port, threads;
   node_limits limits;
   bool has_level, has_metrics_port;
   cdl_log_level level;
@@ -56,7 +56,8 @@ enum {
   O_METRICS_PORT,
   O_METRICS_HOST,
   O_LOG_LEVEL,
-  O_LOG_FILE
+  O_LOG_FILE,
+  O_THREADS
 };
 
 static const struct argp_option RUN_OPTIONS[] = {
@@ -82,6 +83,9 @@ static const struct argp_option RUN_OPTIONS[] = {
      "case (default: config.json's MinSeverity, else Info)", 0},
     {"log-file", O_LOG_FILE, "PATH", 0, "append the logs to PATH, reopened on SIGHUP for "
      "logrotate (default: stderr)", 0},
+    {"threads", O_THREADS, "N", 0, "threads that decode blocks fetched from peers and check "
+     "their signatures, this one included, 1 to 64 (default: the processors it may run on, at "
+     "most 64)", 0},
     {0}};
 
 /* The options given together or not at all, once all are read. */
@@ -119,6 +123,7 @@ static error_t run_option(int key, char *arg, struct argp_state *state) {
     o->has_level = true;
     break;
   case O_LOG_FILE: o->log_file = arg; break;
+  case O_THREADS: o->threads = node_arg_ulong(state, "--threads", arg, 1, 64); break;
   case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
   case ARGP_KEY_END: check_roles(state, o); break;
   default: return ARGP_ERR_UNKNOWN;
@@ -271,6 +276,7 @@ static int run_node(run_state *s, cdl_error *err) {
       .mempool = {.capacity_bytes = s->fc.mempool_capacity, .ttl_slots = s->fc.mempool_ttl},
       .forger = o->cert ? &s->forger : NULL,
       .peers = &s->peers,
+      .threads = o->threads ? (unsigned)o->threads : cdl_io_default_threads(),
       .log = &s->log};
   cdl_node *node = NULL;
   int rc = cdl_node_new(&nc, cdl_io_wall_us(), &node, err);
@@ -317,7 +323,10 @@ static int prepare(run_state *s, cdl_error *err) {
   if (rc == CDL_OK) rc = cdl_node_topology_read(o->topology, &s->peers, err);
   if (rc != CDL_OK) return rc;
   s->log.min = o->has_level ? o->level : s->fc.min_severity;
-  cdl_db_dir_options dopt = {.dir = o->db, .create = true, .advice = &NODE_ADVICE};
+  cdl_db_dir_options dopt = {.dir = o->db,
+                             .create = true,
+                             .advice = &NODE_ADVICE,
+                             .witness_cache = CDL_WITNESS_CACHE_DEFAULT};
   cdl_node_config_db_options(&s->fc, &dopt);
   /* The genesis (against the config's ByronGenesisHash) before the keys. */
   rc = cdl_db_genesis_load(&dopt, &s->dg, err);
