@@ -2,22 +2,28 @@
  * cmd_txgen.c: `cardinal-cli txgen` (docs/cli.md "txgen"; docs/node.md "A
  * local network"), a first transaction generator:
  *   txgen --socket-path S --genesis-dir DIR [--tps N] [--duration-s T]
- *         [--first-key I] [--keys N] [--wait-s W] [--testnet-magic N | --mainnet]
+ *         [--first-key I] [--keys N] [--wait-s W] [--connections C]
+ *         [--testnet-magic N | --mainnet]
  * (options and --help on argp: options.c; the socket and magic options
  * are every node command's, CLI_NODE_ARGP).
  * For T seconds it submits N payments a second (fewer if the node answers
- * more slowly: it never submits after T) through local
- * tx-submission. Each poor key of the genesis directory (keys I..I+N-1)
- * pays 1 ADA to the next one and its change back to itself; its next
- * payment spends that change, so payments chain through the mempool. A
+ * more slowly: it never submits after T) through local tx-submission,
+ * over C connections, each with one payment out at a time (the protocol's
+ * rule), so that up to C wait on the node at once. Each poor key of the
+ * genesis directory (keys I..I+N-1) pays 1 ADA to the next one and its
+ * change back to itself; its next payment spends that change, so payments
+ * chain through the mempool (a key's payments all go on one connection,
+ * one after the other). A
  * second connection follows the node's chain (local chain-sync) and
  * notes when each accepted payment lands in a block, undoing it when the
  * block is rolled back. After T it waits up to W seconds for the rest,
  * then prints {"submitted", "accepted", "rejected", "included", "tps",
  * "duration_s", "latency_ms": {"mean", "p50", "p95", "max"} (submit to
  * block), "avg_tx_bytes", "accepted_per_s" (first to last submission),
- * "included_per_s" (first submission to last inclusion), "stopped" (why:
- * "duration", "signal" or "node closed the connection")}.
+ * "block_delay_ms" (the part of the latency after the including block's
+ * slot began: its forging and diffusion),
+ * "included_per_s" (first submission to last inclusion), "connections",
+ * "stopped" (why: "duration", "signal" or "node closed the connection")}.
  *
  * SIGINT or SIGTERM stops it early, and so does the node closing its
  * socket (it stopped): the report then covers what was submitted so far
@@ -31,6 +37,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cardinal/crypto.h"
 #include "cardinal/gen.h"
@@ -43,7 +50,7 @@
 typedef struct txgen_opts {
   cli_node_opts node; /* --socket-path, and the magic when given */
   const char *gen_dir;
-  uint64_t tps, duration_s, first_key, keys, wait_s;
+  uint64_t tps, duration_s, first_key, keys, wait_s, connections;
 } txgen_opts;
 
 typedef struct sent_tx {
@@ -58,6 +65,20 @@ typedef struct coin {
   uint64_t lovelace;
 } coin;
 
+/* One submission connection: local tx-submission has one tx out at a
+ * time, so --connections N keep N out at once. Lane j spends keys j,
+ * j + N, ...: a key's payments chain, so each goes on its lane only once
+ * the one before it was answered. */
+typedef struct lane {
+  cdl_io_local *sub;
+  size_t first_key, cursor; /* its keys: first_key + m * N */
+  bool busy;                /* a payment is out, unanswered */
+  size_t key;               /* whose */
+  uint8_t id[32];
+  size_t bytes; /* its TxAux */
+  double sent_at;
+} lane;
+
 typedef struct txgen {
   txgen_opts o;
   cdl_gen_dir g;
@@ -67,14 +88,17 @@ typedef struct txgen {
   size_t *by_id, id_mask; /* open addressing over sent ids: index + 1, 0 empty */
   uint64_t sent_bytes;    /* of the accepted txs, for their mean size */
   double first_submit, last_submit, last_included;
+  double wall_minus_mono; /* the wall clock less cli_now_seconds's, for slot starts */
   uint64_t fee;
-  cdl_io_local *sub, *follow;
+  lane *lanes;
+  size_t n_lanes, next_lane, busy;
+  cdl_io_local *follow;
   bool cs_pending;     /* a RequestNext is out */
   const char *stopped; /* why it stopped: the report says */
 } txgen;
 
 /* Option keys: above the character range, so none is a short option. */
-enum { O_GENESIS_DIR = 0x100, O_TPS, O_DURATION, O_FIRST_KEY, O_KEYS, O_WAIT };
+enum { O_GENESIS_DIR = 0x100, O_TPS, O_DURATION, O_FIRST_KEY, O_KEYS, O_WAIT, O_CONNECTIONS };
 
 static const struct argp_option TXGEN_OPTIONS[] = {
     {"genesis-dir", O_GENESIS_DIR, "DIR", 0, "the devnet's genesis/ folder, with its poor keys "
@@ -85,6 +109,8 @@ static const struct argp_option TXGEN_OPTIONS[] = {
     {"keys", O_KEYS, "N", 0, "poor keys used, I to I+N-1, at least 2 (default: all from I)", 0},
     {"wait-s", O_WAIT, "W", 0, "seconds to wait after T for the payments still out of a block, "
      "0 to 3600 (default: 30)", 0},
+    {"connections", O_CONNECTIONS, "N", 0, "local tx-submission connections, each with one "
+     "payment out at a time, 1 to 64 (default: 4)", 0},
     {0}};
 
 static error_t txgen_option(int key, char *arg, struct argp_state *state) {
@@ -97,6 +123,7 @@ static error_t txgen_option(int key, char *arg, struct argp_state *state) {
   case O_FIRST_KEY: o->first_key = cli_arg_u64(state, arg, 0, 1000000); break;
   case O_KEYS: o->keys = cli_arg_u64(state, arg, 1, 1000000); break;
   case O_WAIT: o->wait_s = cli_arg_u64(state, arg, 0, 3600); break;
+  case O_CONNECTIONS: o->connections = cli_arg_u64(state, arg, 1, 64); break;
   case ARGP_KEY_ARG: argp_error(state, "unexpected argument '%s'", arg); break;
   case ARGP_KEY_END:
     if (o->gen_dir == NULL) argp_error(state, "--genesis-dir DIR is required");
@@ -117,7 +144,7 @@ static const struct argp TXGEN = {
     TXGEN_CHILDREN, NULL, NULL};
 
 static int parse_opts(int argc, char **argv, txgen_opts *o) {
-  *o = (txgen_opts){.tps = 1, .duration_s = 10, .keys = 0, .wait_s = 30};
+  *o = (txgen_opts){.tps = 1, .duration_s = 10, .keys = 0, .wait_s = 30, .connections = 4};
   return cli_args_parse(&TXGEN, argc, argv, o);
 }
 
@@ -145,6 +172,9 @@ static int setup_coins(txgen *t, cdl_error *err) {
       if (memcmp(id, t->coins[j].tx_id, 32) == 0) t->coins[j].lovelace = g->balances[i].lovelace;
     }
   t->fee = cdl_ledger_min_fee(&t->g.genesis.params, TXGEN_SIZE_BOUND);
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  t->wall_minus_mono = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9 - cli_now_seconds();
   return CDL_OK;
 }
 
@@ -210,35 +240,71 @@ static int reserve_sent(txgen *t, cdl_error *err) {
   return CDL_OK;
 }
 
-static int submit_one(txgen *t, cdl_error *err) {
-  if (reserve_sent(t, err) != CDL_OK) return err->code;
-  size_t i = t->next_key++ % t->o.keys;
-  if (t->coins[i].lovelace < TXGEN_PAYMENT + t->fee + 1000000) return CDL_OK; /* spent out */
-  cdl_buf gentx, reason;
-  cdl_buf_init(&gentx, 0);
-  cdl_buf_init(&reason, 0);
-  uint8_t id[32];
-  make_payment(t, i, &gentx, id);
-  bool ok = false;
-  int rc = local_submit(t->sub, cdl_span_of(gentx.data, gentx.len), &ok, &reason, err);
-  t->n_submitted++;
-  if (rc == CDL_OK && ok) {
-    sent_tx *s = &t->sent[t->n_sent];
-    *s = (sent_tx){.submitted = cli_now_seconds()};
-    memcpy(s->id, id, 32);
-    index_sent(t, t->n_sent++);
-    if (t->n_sent == 1) t->first_submit = s->submitted;
-    t->last_submit = s->submitted;
-    t->sent_bytes += gentx.len - 2;    /* the TxAux, without the GenTx [0, ...] head */
-    memcpy(t->coins[i].tx_id, id, 32); /* the change is the next input */
-    t->coins[i].index = 1;
-    t->coins[i].lovelace -= TXGEN_PAYMENT + t->fee;
-  } else if (rc == CDL_OK) {
-    t->n_rejected++;
+/* The lane's next key with coins left to pay; false when all are spent out. */
+static bool lane_key(txgen *t, lane *l, size_t *key) {
+  for (size_t tries = 0; tries < t->o.keys; tries++) {
+    size_t i = l->cursor;
+    l->cursor = l->cursor + t->n_lanes < t->o.keys ? l->cursor + t->n_lanes : l->first_key;
+    if (t->coins[i].lovelace >= TXGEN_PAYMENT + t->fee + 1000000) return *key = i, true;
   }
+  return false;
+}
+
+/* Sends lane |l|'s next payment (none when its keys are spent out). */
+static int submit_start(txgen *t, lane *l, cdl_error *err) {
+  if (!lane_key(t, l, &l->key)) return CDL_OK;
+  cdl_buf gentx;
+  cdl_buf_init(&gentx, 0);
+  make_payment(t, l->key, &gentx, l->id);
+  int rc = local_submit_send(l->sub, cdl_span_of(gentx.data, gentx.len), err);
+  l->bytes = gentx.len - 2; /* the TxAux, without the GenTx [0, ...] head */
+  l->sent_at = cli_now_seconds();
   cdl_buf_free(&gentx);
-  cdl_buf_free(&reason);
+  t->n_submitted++;
+  l->busy = rc == CDL_OK;
+  t->busy += l->busy;
   return rc;
+}
+
+/* Reads lane |l|'s answer: an accepted payment's change is its key's next input. */
+static int submit_finish(txgen *t, lane *l, cdl_error *err) {
+  if (reserve_sent(t, err) != CDL_OK) return err->code;
+  cdl_buf reason;
+  cdl_buf_init(&reason, 0);
+  bool ok = false;
+  int rc = local_submit_reply(l->sub, &ok, &reason, err);
+  cdl_buf_free(&reason);
+  l->busy = false;
+  t->busy--;
+  if (rc != CDL_OK) return rc;
+  if (!ok) {
+    t->n_rejected++;
+    return CDL_OK;
+  }
+  sent_tx *s = &t->sent[t->n_sent];
+  *s = (sent_tx){.submitted = l->sent_at};
+  memcpy(s->id, l->id, 32);
+  index_sent(t, t->n_sent++);
+  if (t->n_sent == 1 || l->sent_at < t->first_submit) t->first_submit = l->sent_at;
+  if (l->sent_at > t->last_submit) t->last_submit = l->sent_at;
+  t->sent_bytes += l->bytes;
+  coin *c = &t->coins[l->key];
+  memcpy(c->tx_id, l->id, 32);
+  c->index = 1;
+  c->lovelace -= TXGEN_PAYMENT + t->fee;
+  return CDL_OK;
+}
+
+/* An idle lane, taken in turn; NULL when every lane has a payment out. */
+static lane *idle_lane(txgen *t) {
+  for (size_t k = 0; k < t->n_lanes; k++) {
+    lane *l = &t->lanes[(t->next_lane + k) % t->n_lanes];
+    if (!l->busy) {
+      t->next_lane = (t->next_lane + k + 1) % t->n_lanes;
+      return l;
+    }
+  }
+  return NULL;
 }
 
 static void note_block(txgen *t, const cdl_buf *block) {
@@ -285,9 +351,14 @@ static int follow_step(txgen *t, cdl_error *err) {
 
 static int connect_node(txgen *t, cdl_error *err) {
   const cli_node_opts *n = &t->o.node;
-  int rc = cdl_io_local_open(n->socket, (uint32_t)n->magic, n->has_magic, &t->sub, err);
-  if (rc == CDL_OK)
-    rc = cdl_io_local_open(n->socket, cdl_io_local_magic(t->sub), true, &t->follow, err);
+  t->n_lanes = t->o.connections < t->o.keys ? t->o.connections : t->o.keys;
+  t->lanes = calloc(t->n_lanes, sizeof *t->lanes);
+  if (t->lanes == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  int rc = cdl_io_local_open(n->socket, (uint32_t)n->magic, n->has_magic, &t->follow, err);
+  for (size_t j = 0; rc == CDL_OK && j < t->n_lanes; j++) {
+    t->lanes[j].first_key = t->lanes[j].cursor = j;
+    rc = cdl_io_local_open(n->socket, cdl_io_local_magic(t->follow), true, &t->lanes[j].sub, err);
+  }
   cdl_tip tip;
   if (rc == CDL_OK) rc = local_tip(t->follow, &tip, err);
   if (rc == CDL_OK) rc = local_follow(t->follow, &tip.point, err);
@@ -296,29 +367,50 @@ static int connect_node(txgen *t, cdl_error *err) {
   return rc;
 }
 
+/* Waits up to |ms| for answers and chain-sync messages, and reads them. */
+static int read_ready(txgen *t, int ms, cdl_error *err) {
+  struct pollfd pf[65];
+  lane *of[65];
+  size_t n = 0;
+  pf[n] = (struct pollfd){.fd = cdl_io_local_fd(t->follow), .events = POLLIN};
+  of[n++] = NULL;
+  for (size_t j = 0; j < t->n_lanes; j++)
+    if (t->lanes[j].busy) {
+      pf[n] = (struct pollfd){.fd = cdl_io_local_fd(t->lanes[j].sub), .events = POLLIN};
+      of[n++] = &t->lanes[j];
+    }
+  if (poll(pf, n, ms) <= 0) return CDL_OK;
+  int rc = CDL_OK;
+  for (size_t k = 0; k < n && rc == CDL_OK; k++) {
+    if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+    rc = of[k] == NULL ? follow_step(t, err) : submit_finish(t, of[k], err);
+  }
+  return rc;
+}
+
 /* Submits on schedule and follows the chain until the duration and the
- * wait are over, a stop signal, or an error. */
+ * wait are over, a stop signal, or an error. Behind schedule it submits
+ * back to back, as many at once as it has connections; the chain it
+ * follows and the answers are read between submissions. */
 static int submit_loop(txgen *t, cdl_error *err) {
   int rc = CDL_OK;
   double start = cli_now_seconds(), end = start + (double)t->o.duration_s;
   uint64_t total = t->o.tps * t->o.duration_s, next = 0;
   while (rc == CDL_OK && !cli_stop_requested()) {
     double now = cli_now_seconds();
-    if (now >= end && (t->n_included == t->n_sent || now >= end + (double)t->o.wait_s)) break;
+    bool settled = t->busy == 0 && t->n_included == t->n_sent;
+    if (now >= end && (settled || now >= end + (double)t->o.wait_s)) break;
     bool submitting = next < total && now < end; /* behind schedule at T: the rest is dropped */
     double due = submitting ? start + (double)next / (double)t->o.tps : end + t->o.wait_s;
-    if (submitting && now >= due) {
-      /* Behind schedule it submits back to back; the chain it follows
-       * is still read between submissions, or inclusions would wait. */
-      struct pollfd pf = {.fd = cdl_io_local_fd(t->follow), .events = POLLIN};
-      if (poll(&pf, 1, 0) > 0) rc = follow_step(t, err);
-      if (rc == CDL_OK) rc = submit_one(t, err);
+    lane *l = submitting && now >= due ? idle_lane(t) : NULL;
+    if (l != NULL) {
+      rc = read_ready(t, 0, err);
+      if (rc == CDL_OK) rc = submit_start(t, l, err);
       next++;
       continue;
     }
-    int ms = (int)((due - now) * 1000) + 1;
-    struct pollfd pf = {.fd = cdl_io_local_fd(t->follow), .events = POLLIN};
-    if (poll(&pf, 1, ms < 200 ? ms : 200) > 0) rc = follow_step(t, err);
+    int ms = now >= due ? 200 : (int)((due - now) * 1000) + 1;
+    rc = read_ready(t, ms < 200 ? ms : 200, err);
   }
   return rc;
 }
@@ -330,11 +422,20 @@ static int run(txgen *t, cdl_error *err) {
   t->stopped = cli_stop_requested() ? "signal" : "duration";
   /* A node that stops closes its socket: the run ends there and is
    * reported like any other (docs/cli.md "txgen"). */
-  if (rc == CDL_E_IO && (cdl_io_local_closed(t->sub) || cdl_io_local_closed(t->follow))) {
+  bool closed = cdl_io_local_closed(t->follow);
+  for (size_t j = 0; j < t->n_lanes; j++) closed |= cdl_io_local_closed(t->lanes[j].sub);
+  if (rc == CDL_E_IO && closed) {
     t->stopped = "node closed the connection";
     rc = CDL_OK;
   }
   return rc;
+}
+
+/* When |slot| began, on cli_now_seconds's clock. */
+static double slot_start(const txgen *t, uint64_t slot) {
+  const cdl_byron_genesis *g = &t->g.genesis;
+  return (double)g->start_time + (double)slot * (double)g->params.slot_duration_ms / 1000.0 -
+         t->wall_minus_mono;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -342,17 +443,35 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static json_t *report(const txgen *t) {
+/* {"mean", "p50", "p95", "max"} of the included payments' |what| in ms
+ * (null when none is included). */
+static json_t *spread(const txgen *t, double (*what)(const txgen *, const sent_tx *)) {
   size_t n = 0;
-  double *lat = calloc(t->n_sent + 1, sizeof *lat), sum = 0;
-  for (size_t j = 0; lat && j < t->n_sent; j++)
-    if (t->sent[j].included != 0)
-      sum += lat[n++] = (t->sent[j].included - t->sent[j].submitted) * 1000;
-  if (lat) qsort(lat, n, sizeof *lat, cmp_double);
-  json_t *l = n == 0 || !lat ? json_null()
-                             : json_pack("{s:f, s:f, s:f, s:f}", "mean", sum / (double)n, "p50",
-                                         lat[n / 2], "p95", lat[n * 95 / 100], "max", lat[n - 1]);
-  free(lat);
+  double *v = calloc(t->n_sent + 1, sizeof *v), sum = 0;
+  for (size_t j = 0; v && j < t->n_sent; j++)
+    if (t->sent[j].included != 0) sum += v[n++] = what(t, &t->sent[j]) * 1000;
+  if (v) qsort(v, n, sizeof *v, cmp_double);
+  json_t *r = n == 0 || !v ? json_null()
+                           : json_pack("{s:f, s:f, s:f, s:f}", "mean", sum / (double)n, "p50",
+                                       v[n / 2], "p95", v[n * 95 / 100], "max", v[n - 1]);
+  free(v);
+  return r;
+}
+
+static double latency(const txgen *t, const sent_tx *s) {
+  (void)t;
+  return s->included - s->submitted;
+}
+
+/* From the start of the slot of the block that holds it to that block
+ * here: what forging and diffusion add to the wait for the next slot. */
+static double block_delay(const txgen *t, const sent_tx *s) {
+  return s->included - slot_start(t, s->slot);
+}
+
+static json_t *report(const txgen *t) {
+  size_t n = t->n_included;
+  json_t *l = spread(t, latency);
   json_t *r = json_pack(
       "{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted, "accepted",
       (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected, "included", (json_int_t)n,
@@ -365,6 +484,8 @@ static json_t *report(const txgen *t) {
   json_object_set_new(r, "accepted_per_s",
                       json_real(submit_s > 0 ? (double)(t->n_sent - 1) / submit_s : 0));
   json_object_set_new(r, "included_per_s", json_real(n && span_s > 0 ? (double)n / span_s : 0));
+  json_object_set_new(r, "block_delay_ms", spread(t, block_delay));
+  json_object_set_new(r, "connections", json_integer((json_int_t)t->n_lanes));
   json_object_set_new(r, "stopped", json_string(t->stopped));
   return r;
 }
@@ -382,7 +503,8 @@ static int run_txgen(int argc, char **argv) {
   if (rc == CDL_OK) rc = setup_coins(&t, &err);
   if (rc == CDL_OK) rc = run(&t, &err);
   code = rc == CDL_OK ? cli_print(report(&t), false) : cli_report(&err);
-  cdl_io_local_close(t.sub);
+  for (size_t j = 0; j < t.n_lanes; j++) cdl_io_local_close(t.lanes[j].sub);
+  free(t.lanes);
   cdl_io_local_close(t.follow);
   free(t.coins);
   free(t.sent);
