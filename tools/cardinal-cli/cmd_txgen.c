@@ -164,13 +164,17 @@ static int setup_coins(txgen *t, cdl_error *err) {
     cdl_buf_free(&a);
     t->coins[i].lovelace = 0;
   }
+  /* Each balance's output id hashed once (not once per key: thousands of
+   * keys times thousands of balances), then matched. */
   const cdl_byron_genesis *g = &t->g.genesis;
+  uint8_t(*ids)[32] = calloc(g->n_balances + 1, sizeof *ids);
+  if (!ids) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   for (size_t i = 0; i < g->n_balances; i++)
-    for (size_t j = 0; j < t->o.keys; j++) {
-      uint8_t id[32];
-      cdl_blake2b_256(id, g->balances[i].address.ptr, g->balances[i].address.len);
-      if (memcmp(id, t->coins[j].tx_id, 32) == 0) t->coins[j].lovelace = g->balances[i].lovelace;
-    }
+    cdl_blake2b_256(ids[i], g->balances[i].address.ptr, g->balances[i].address.len);
+  for (size_t j = 0; j < t->o.keys; j++)
+    for (size_t i = 0; i < g->n_balances; i++)
+      if (memcmp(ids[i], t->coins[j].tx_id, 32) == 0) t->coins[j].lovelace = g->balances[i].lovelace;
+  free(ids);
   t->fee = cdl_ledger_min_fee(&t->g.genesis.params, TXGEN_SIZE_BOUND);
   struct timespec wall;
   clock_gettime(CLOCK_REALTIME, &wall);
