@@ -104,12 +104,7 @@ static bool cacheable(const cdl_byron_witness *w) {
          (w->type == CDL_BYRON_WIT_REDEEM && w->key_len == 32);
 }
 
-bool cdl_witness_cache_has(cdl_witness_cache *c, const cdl_byron_witness *w,
-                           const uint8_t tx_id[32], uint32_t magic) {
-  if (!cacheable(w))
-    return false;
-  uint8_t d[32];
-  digest_of(c, w, tx_id, magic, d);
+static bool lookup(cdl_witness_cache *c, const uint8_t d[32]) {
   pthread_mutex_lock(&c->mu);
   bool hit = in_bucket(bucket_of(c, d), d);
   if (hit)
@@ -120,12 +115,7 @@ bool cdl_witness_cache_has(cdl_witness_cache *c, const cdl_byron_witness *w,
   return hit;
 }
 
-void cdl_witness_cache_put(cdl_witness_cache *c, const cdl_byron_witness *w,
-                           const uint8_t tx_id[32], uint32_t magic) {
-  if (!cacheable(w))
-    return;
-  uint8_t d[32];
-  digest_of(c, w, tx_id, magic, d);
+static void store(cdl_witness_cache *c, const uint8_t d[32]) {
   pthread_mutex_lock(&c->mu);
   bucket *b = bucket_of(c, d);
   if (!in_bucket(b, d)) {
@@ -143,13 +133,30 @@ void cdl_witness_cache_put(cdl_witness_cache *c, const cdl_byron_witness *w,
   pthread_mutex_unlock(&c->mu);
 }
 
+bool cdl_witness_cache_has(cdl_witness_cache *c, const cdl_byron_witness *w,
+                           const uint8_t tx_id[32], uint32_t magic) {
+  if (!cacheable(w)) return false;
+  uint8_t d[32];
+  digest_of(c, w, tx_id, magic, d);
+  return lookup(c, d);
+}
+
+void cdl_witness_cache_put(cdl_witness_cache *c, const cdl_byron_witness *w,
+                           const uint8_t tx_id[32], uint32_t magic) {
+  if (!cacheable(w)) return;
+  uint8_t d[32];
+  digest_of(c, w, tx_id, magic, d);
+  store(c, d);
+}
+
 bool cdl_witness_verify_cached(cdl_witness_cache *c, const cdl_byron_witness *w,
                                const uint8_t tx_id[32], uint32_t magic) {
-  if (c != NULL && cdl_witness_cache_has(c, w, tx_id, magic))
-    return true;
+  if (c == NULL || !cacheable(w)) return cdl_byron_witness_verify(w, tx_id, magic);
+  uint8_t d[32];
+  digest_of(c, w, tx_id, magic, d); /* once, for the look-up and the store */
+  if (lookup(c, d)) return true;
   bool ok = cdl_byron_witness_verify(w, tx_id, magic);
-  if (ok && c != NULL)
-    cdl_witness_cache_put(c, w, tx_id, magic);
+  if (ok) store(c, d);
   return ok;
 }
 
