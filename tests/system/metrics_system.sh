@@ -164,6 +164,9 @@ for n in 0 2; do
   expect $n cardinal_mempool_capacity_bytes $((400000 + n * 1000))
   expect $n cardano_node_metrics_txsProcessedNum_int 1
   expect $n cardinal_txs_received_total 1
+  expect $n cardinal_txs_waiting 0 # room: nothing waits
+  expect $n cardinal_txs_waited_total 0
+  expect $n cardinal_local_tx_wait_expired_total 0
   forged=$(log_count $n forge.block)
   ebbs=$(log_count $n forge.ebb)
   expect $n cardano_node_metrics_Forge_forged_int "$forged"

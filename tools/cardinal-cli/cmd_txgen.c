@@ -13,11 +13,21 @@
  * second connection follows the node's chain (local chain-sync) and
  * notes when each accepted payment lands in a block, undoing it when the
  * block is rolled back. After T it waits up to W seconds for the rest,
- * then prints {"submitted", "accepted", "rejected", "included", "tps",
- * "duration_s", "latency_ms": {"mean", "p50", "p95", "max"} (submit to
- * block), "avg_tx_bytes", "accepted_per_s" (first to last submission),
- * "included_per_s" (first submission to last inclusion), "stopped" (why:
- * "duration", "signal" or "node closed the connection")}.
+ * then prints {"submitted", "accepted", "rejected", "unanswered",
+ * "included", "tps", "duration_s", "latency_ms": {"mean", "p50", "p95",
+ * "max"} (from sending the submission to its block), "answer_ms": {"mean",
+ * "max"} (from sending it to the node's answer), "avg_tx_bytes",
+ * "accepted_per_s" (first to last submission), "included_per_s" (first
+ * submission to last inclusion), "stopped" (why: "duration", "signal" or
+ * "node closed the connection")}.
+ *
+ * A node whose mempool is full holds its answer until there is room (up
+ * to CDL_LOCAL_TX_WAIT_MS; docs/network.md "Local tx-submission"): txgen
+ * then waits for it (up to CDL_LOCAL_SUBMIT_TIMEOUT_MS), following the
+ * chain meanwhile, so inclusions keep their times; that wait is in the
+ * latency and in answer_ms. A submission still unanswered when a stop
+ * signal comes is counted in "unanswered": submitted = accepted +
+ * rejected + unanswered.
  *
  * SIGINT or SIGTERM stops it early, and so does the node closing its
  * socket (it stopped): the report then covers what was submitted so far
@@ -28,6 +38,7 @@
  * payments refused (missing input) and should take other keys.
  */
 #include <argp.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +74,8 @@ typedef struct txgen {
   cdl_gen_dir g;
   coin *coins; /* each key's spendable output */
   sent_tx *sent;
-  size_t n_sent, cap_sent, n_submitted, n_rejected, n_included, next_key;
+  size_t n_sent, cap_sent, n_submitted, n_rejected, n_unanswered, n_included, next_key;
+  double answer_sum, answer_max; /* seconds from sending a submission to its answer */
   size_t *by_id, id_mask; /* open addressing over sent ids: index + 1, 0 empty */
   uint64_t sent_bytes;    /* of the accepted txs, for their mean size */
   double first_submit, last_submit, last_included;
@@ -210,6 +222,58 @@ static int reserve_sent(txgen *t, cdl_error *err) {
   return CDL_OK;
 }
 
+static int follow_step(txgen *t, cdl_error *err);
+
+/* Waits for the answer to the submission just sent, following the chain
+ * meanwhile: the node may hold it while its mempool is full. *answered
+ * false: a stop signal came first. */
+static int await_answer(txgen *t, bool *ok, cdl_buf *reason, bool *answered, cdl_error *err) {
+  double limit = cli_now_seconds() + CDL_LOCAL_SUBMIT_TIMEOUT_MS / 1000.0;
+  *answered = false;
+  int rc = CDL_OK;
+  while (rc == CDL_OK && !cli_stop_requested()) {
+    double left = limit - cli_now_seconds();
+    if (left <= 0)
+      return cdl_error_set(err, CDL_E_TIMEOUT, 0,
+                           "the node did not answer a submission within %d ms",
+                           CDL_LOCAL_SUBMIT_TIMEOUT_MS);
+    struct pollfd pf[2] = {{.fd = cdl_io_local_fd(t->sub), .events = POLLIN},
+                           {.fd = cdl_io_local_fd(t->follow), .events = POLLIN}};
+    int r = poll(pf, 2, left < 0.2 ? (int)(left * 1000) + 1 : 200); /* stop signals: 200 ms */
+    if (r < 0 && errno != EINTR)
+      return cdl_error_set(err, CDL_E_IO, 0, "poll: %s", strerror(errno));
+    if (r <= 0) continue;
+    if (pf[0].revents != 0) {
+      *answered = true;
+      return local_submit_read(t->sub, ok, reason, err);
+    }
+    rc = follow_step(t, err);
+  }
+  return rc;
+}
+
+/* Counts one answered submission of key |i| sent at |began|. */
+static void count_answer(txgen *t, size_t i, const cdl_buf *gentx, const uint8_t id[32], bool ok,
+                         double began) {
+  double waited = cli_now_seconds() - began;
+  t->answer_sum += waited;
+  if (waited > t->answer_max) t->answer_max = waited;
+  if (!ok) {
+    t->n_rejected++;
+    return;
+  }
+  sent_tx *s = &t->sent[t->n_sent];
+  *s = (sent_tx){.submitted = began};
+  memcpy(s->id, id, 32);
+  index_sent(t, t->n_sent++);
+  if (t->n_sent == 1) t->first_submit = s->submitted;
+  t->last_submit = s->submitted;
+  t->sent_bytes += gentx->len - 2;   /* the TxAux, without the GenTx [0, ...] head */
+  memcpy(t->coins[i].tx_id, id, 32); /* the change is the next input */
+  t->coins[i].index = 1;
+  t->coins[i].lovelace -= TXGEN_PAYMENT + t->fee;
+}
+
 static int submit_one(txgen *t, cdl_error *err) {
   if (reserve_sent(t, err) != CDL_OK) return err->code;
   size_t i = t->next_key++ % t->o.keys;
@@ -219,23 +283,15 @@ static int submit_one(txgen *t, cdl_error *err) {
   cdl_buf_init(&reason, 0);
   uint8_t id[32];
   make_payment(t, i, &gentx, id);
-  bool ok = false;
-  int rc = local_submit(t->sub, cdl_span_of(gentx.data, gentx.len), &ok, &reason, err);
+  bool ok = false, answered = false;
+  double began = cli_now_seconds();
+  int rc = local_submit_send(t->sub, cdl_span_of(gentx.data, gentx.len), err);
+  if (rc == CDL_OK) rc = await_answer(t, &ok, &reason, &answered, err);
   t->n_submitted++;
-  if (rc == CDL_OK && ok) {
-    sent_tx *s = &t->sent[t->n_sent];
-    *s = (sent_tx){.submitted = cli_now_seconds()};
-    memcpy(s->id, id, 32);
-    index_sent(t, t->n_sent++);
-    if (t->n_sent == 1) t->first_submit = s->submitted;
-    t->last_submit = s->submitted;
-    t->sent_bytes += gentx.len - 2;    /* the TxAux, without the GenTx [0, ...] head */
-    memcpy(t->coins[i].tx_id, id, 32); /* the change is the next input */
-    t->coins[i].index = 1;
-    t->coins[i].lovelace -= TXGEN_PAYMENT + t->fee;
-  } else if (rc == CDL_OK) {
-    t->n_rejected++;
-  }
+  if (rc == CDL_OK && answered)
+    count_answer(t, i, &gentx, id, ok, began);
+  else if (rc == CDL_OK)
+    t->n_unanswered++;
   cdl_buf_free(&gentx);
   cdl_buf_free(&reason);
   return rc;
@@ -354,9 +410,16 @@ static json_t *report(const txgen *t) {
                                          lat[n / 2], "p95", lat[n * 95 / 100], "max", lat[n - 1]);
   free(lat);
   json_t *r = json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted, "accepted",
-      (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected, "included", (json_int_t)n,
-      "tps", (json_int_t)t->o.tps, "duration_s", (json_int_t)t->o.duration_s, "latency_ms", l);
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted,
+      "accepted", (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected, "unanswered",
+      (json_int_t)t->n_unanswered, "included", (json_int_t)n, "tps", (json_int_t)t->o.tps,
+      "duration_s", (json_int_t)t->o.duration_s, "latency_ms", l);
+  size_t answers = t->n_sent + t->n_rejected;
+  json_object_set_new(r, "answer_ms",
+                      answers == 0 ? json_null()
+                                   : json_pack("{s:f, s:f}", "mean",
+                                               t->answer_sum * 1000 / (double)answers, "max",
+                                               t->answer_max * 1000));
   /* Rates over what happened: accepted from the first to the last
    * submission, included from the first submission to the last inclusion. */
   double submit_s = t->last_submit - t->first_submit, span_s = t->last_included - t->first_submit;

@@ -39,18 +39,28 @@ static int recv_msg(cdl_io_local *c, uint16_t proto, decode_fn decode, cdl_buf *
   }
 }
 
-int local_submit(cdl_io_local *c, cdl_span gentx, bool *accepted, cdl_buf *reason, cdl_error *err) {
-  cdl_buf wrapped, out, in;
+int local_submit_send(cdl_io_local *c, cdl_span gentx, cdl_error *err) {
+  cdl_buf wrapped, out;
   cdl_buf_init(&wrapped, 0);
   cdl_buf_init(&out, 0);
-  cdl_buf_init(&in, 0);
   cdl_net_enc_gentx(&wrapped, gentx);
   cdl_ltx_msg m = {.kind = CDL_LTX_SUBMIT, .tx = cdl_span_of(wrapped.data, wrapped.len)};
   cdl_ltx_encode(&out, &m);
   int rc = out.failed ? cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory")
                       : cdl_io_local_send(c, CDL_PROTO_LOCAL_TX_SUBMISSION, &out, err);
+  cdl_buf_free(&wrapped);
+  cdl_buf_free(&out);
+  return rc;
+}
+
+int local_submit_read(cdl_io_local *c, bool *accepted, cdl_buf *reason, cdl_error *err) {
+  cdl_buf in;
+  cdl_buf_init(&in, 0);
   cdl_ltx_msg reply;
-  if (rc == CDL_OK) rc = recv_msg(c, CDL_PROTO_LOCAL_TX_SUBMISSION, ltx_decode, &in, &reply, err);
+  /* The node may hold the answer while its mempool is full. */
+  cdl_io_local_set_timeout(c, CDL_LOCAL_SUBMIT_TIMEOUT_MS);
+  int rc = recv_msg(c, CDL_PROTO_LOCAL_TX_SUBMISSION, ltx_decode, &in, &reply, err);
+  cdl_io_local_set_timeout(c, 0);
   if (rc == CDL_OK && reply.kind != CDL_LTX_ACCEPT && reply.kind != CDL_LTX_REJECT)
     rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: unexpected %s",
                        cdl_ltx_name(reply.kind));
@@ -58,10 +68,13 @@ int local_submit(cdl_io_local *c, cdl_span gentx, bool *accepted, cdl_buf *reaso
     *accepted = reply.kind == CDL_LTX_ACCEPT;
     if (!*accepted) cdl_buf_append(reason, reply.reason.ptr, reply.reason.len);
   }
-  cdl_buf_free(&wrapped);
-  cdl_buf_free(&out);
   cdl_buf_free(&in);
   return rc;
+}
+
+int local_submit(cdl_io_local *c, cdl_span gentx, bool *accepted, cdl_buf *reason, cdl_error *err) {
+  int rc = local_submit_send(c, gentx, err);
+  return rc == CDL_OK ? local_submit_read(c, accepted, reason, err) : rc;
 }
 
 /* Sends |out| (an encoded request, freed here) on |proto| and reads the
