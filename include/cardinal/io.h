@@ -111,6 +111,9 @@ int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_node_stats *stats, cdl_reject
  * is asked first (a handshake query, node-to-client 15+). */
 
 #define CDL_LOCAL_TIMEOUT_MS 10000
+/* A submission's answer may come after the node waited for mempool room
+ * (CDL_LOCAL_TX_WAIT_MS): it is waited for that long and the usual more. */
+#define CDL_LOCAL_SUBMIT_TIMEOUT_MS (CDL_LOCAL_TX_WAIT_MS + CDL_LOCAL_TIMEOUT_MS)
 #define CDL_LOCAL_MAX_REPLY (4u << 20)
 #define CDL_LOCAL_MIN_VERSION 9
 #define CDL_LOCAL_QUERY_MIN_VERSION 15
@@ -127,6 +130,8 @@ int cdl_io_local_fd(const cdl_io_local *c);
 int cdl_io_local_send(cdl_io_local *c, uint16_t protocol, const cdl_buf *msg, cdl_error *err);
 /* One SDU of |protocol| from the node's responder, appended to |in|. */
 int cdl_io_local_recv(cdl_io_local *c, uint16_t protocol, cdl_buf *in, cdl_error *err);
+/* How long each read waits from now on (0: CDL_LOCAL_TIMEOUT_MS). */
+void cdl_io_local_set_timeout(cdl_io_local *c, int timeout_ms);
 /* After a CDL_E_IO of send or recv: whether the node closed the
  * connection (end of file, reset, broken pipe), as a node does when it
  * stops, rather than failing otherwise. */

@@ -28,7 +28,12 @@ enum { CDL_MP_TX = 0, CDL_MP_DLG = 1, CDL_MP_PROPOSAL = 2, CDL_MP_VOTE = 3 };
 /* Rules of the mempool itself (the ledger's are in ledger.h). */
 #define CDL_RULE_MEMPOOL_DECODE "mempool.decode"       /* not a Byron GenTx */
 #define CDL_RULE_MEMPOOL_DUPLICATE "mempool.duplicate" /* this id is already in */
-#define CDL_RULE_MEMPOOL_FULL "mempool.full"           /* does not fit the capacity */
+/* Does not fit the room left now, and is valid otherwise (judged as if
+ * there were room): a submitter may wait for room (docs/mempool.md
+ * "Capacity"). */
+#define CDL_RULE_MEMPOOL_FULL "mempool.full"
+/* Larger than the whole capacity: it can never fit, waiting is useless. */
+#define CDL_RULE_MEMPOOL_TOO_LARGE "mempool.too_large"
 /* Policy, not validity: a tx with fewer witnesses than inputs (valid in a
  * block, docs/mempool.md "Policy and block validity"). */
 #define CDL_RULE_MEMPOOL_WITNESSES "mempool.witnesses_missing"

@@ -125,6 +125,13 @@ void cdl_n2n_server_set_system_start(cdl_n2n_server *s, uint64_t unix_seconds);
 /* The genesis slot length, for Cardinal's chain-constants query (0, the
  * default: that query ends the connection, as an unknown one does). */
 void cdl_n2n_server_set_slot_ms(cdl_n2n_server *s, uint64_t slot_ms);
+/* How long a local submission refused only because the mempool is full
+ * (CDL_RULE_MEMPOOL_FULL) waits for room before that refusal is its
+ * answer: Cardinal's own limit (docs/network.md "Local tx-submission").
+ * The Haskell node waits without a limit (its local tx-submission runs
+ * without time limits, and its mempool's addTx blocks until there is
+ * room); a client's read timeout must be longer than this. */
+#define CDL_LOCAL_TX_WAIT_MS 60000
 /* How a transaction that a peer (tx-submission) or a client (local
  * tx-submission) hands over is judged and kept: the caller decides which
  * ledger and which slot judge it (the node kernel: its tip's ledger at
@@ -166,6 +173,11 @@ typedef struct cdl_n2n_server_stats {
   uint64_t blocks_served;  /* block-fetch and local chain-sync blocks sent */
   uint64_t headers_served; /* node-to-node chain-sync headers sent */
   uint64_t txs_received, txs_accepted; /* tx-submission and local tx-submission */
+  /* Back-pressure (docs/network.md "Local tx-submission", "Serving"):
+   * txs that wait for mempool room now (a local submission, a peer's txs
+   * not yet added), that had to wait in all, and local submissions
+   * refused as mempool.full after waiting CDL_LOCAL_TX_WAIT_MS. */
+  uint64_t txs_waiting, txs_waited, tx_waits_expired;
 } cdl_n2n_server_stats;
 cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s);
 

@@ -192,6 +192,9 @@ typedef struct cdl_node_stats {
   uint64_t rollbacks, rollback_max; /* fork switches a peer's block caused; the deepest */
   uint64_t blocks_served, headers_served; /* to downstream peers and clients */
   uint64_t txs_received;                  /* by tx-submission and local tx-submission */
+  /* Back-pressure (cdl_n2n_server_stats): txs waiting for mempool room
+   * now, that waited in all, local submissions refused after the wait. */
+  uint64_t txs_waiting, txs_waited, tx_waits_expired;
   size_t conns_in, conns_out, conns_local;
   size_t conns_duplex; /* node-to-node connections running both our sides */
   /* The upstream clients' counts summed over every outbound connection,

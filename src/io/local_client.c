@@ -8,7 +8,8 @@
  * Without a network magic it first asks the node which one it runs with:
  * a handshake with the query flag (node-to-client 15 and later) gets the
  * node's version table back, and the real connection proposes that
- * magic. Every read waits at most CDL_LOCAL_TIMEOUT_MS, and a reply is
+ * magic. Every read waits at most CDL_LOCAL_TIMEOUT_MS (or what the
+ * caller set: a submission's answer may wait for mempool room), and a reply is
  * bounded to CDL_LOCAL_MAX_REPLY bytes: a node that stalls or floods
  * makes the command fail, not hang.
  */
@@ -26,7 +27,8 @@ struct cdl_io_local {
   int fd;
   uint32_t version;
   uint32_t magic;
-  bool closed; /* the node closed the connection (it stopped) */
+  bool closed;    /* the node closed the connection (it stopped) */
+  int timeout_ms; /* per read; 0: CDL_LOCAL_TIMEOUT_MS */
 };
 
 /* The node is gone rather than failing: an end of file, a reset or a
@@ -51,12 +53,13 @@ static int connect_unix(const char *path, int *fd, cdl_error *err) {
 }
 
 static int read_exact(cdl_io_local *c, uint8_t *p, size_t n, cdl_error *err) {
+  int timeout_ms = c->timeout_ms > 0 ? c->timeout_ms : CDL_LOCAL_TIMEOUT_MS;
   while (n > 0) {
     struct pollfd pf = {.fd = c->fd, .events = POLLIN};
-    int r = poll(&pf, 1, CDL_LOCAL_TIMEOUT_MS);
+    int r = poll(&pf, 1, timeout_ms);
     if (r == 0)
       return cdl_error_set(err, CDL_E_TIMEOUT, 0, "the node did not answer within %d ms",
-                           CDL_LOCAL_TIMEOUT_MS);
+                           timeout_ms);
     if (r < 0 && errno == EINTR) continue;
     ssize_t got = r < 0 ? -1 : read(c->fd, p, n);
     if (got < 0 && errno == EINTR) continue;
@@ -193,6 +196,8 @@ int cdl_io_local_open(const char *path, uint32_t magic, bool has_magic, cdl_io_l
 uint32_t cdl_io_local_magic(const cdl_io_local *c) { return c->magic; }
 
 int cdl_io_local_fd(const cdl_io_local *c) { return c->fd; }
+
+void cdl_io_local_set_timeout(cdl_io_local *c, int timeout_ms) { c->timeout_ms = timeout_ms; }
 
 bool cdl_io_local_closed(const cdl_io_local *c) { return c != NULL && c->closed; }
 

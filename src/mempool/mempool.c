@@ -298,6 +298,47 @@ static void keep(cdl_mempool *mp, uint8_t *copy, size_t len, const mp_payload *p
   if (entry != NULL) cdl_mempool_at(mp, mp->n - 1, entry);
 }
 
+/* Applies |pl| to |fork|, the ledger's refusal counted and naming the
+ * payload. */
+static int apply_counted(cdl_mempool *mp, cdl_ledger *fork, const mp_payload *pl,
+                         cdl_rejection *rej) {
+  int rc = mp_payload_apply(fork, pl, mp->slot, rej);
+  if (rc == CDL_E_REJECTED) {
+    mp->stats.rejected++;
+    if (!rej->has_tx) {
+      rej->has_tx = true;
+      memcpy(rej->tx_id, pl->id, 32);
+    }
+  }
+  return rc;
+}
+
+/* No room for |pl| now. A payload larger than the whole capacity never
+ * fits. Any other is judged as if there were room, on a scratch fork of
+ * the mempool's (dropped after): what a full mempool refuses as
+ * mempool.full is what it would take, so a submitter that waits for room
+ * (docs/network.md "Local tx-submission") waits only for that, and a
+ * payload refused for another rule is told so at once. That costs a fork
+ * (its delegation, update and PBFT state) and a validation, only while
+ * the mempool is full; the payload is validated again when it is added. */
+static int refuse_full(cdl_mempool *mp, const mp_payload *pl, cdl_rejection *rej) {
+  char why[120];
+  size_t capacity = mp_capacity(mp);
+  if (pl->body.len > capacity) {
+    snprintf(why, sizeof why, "%zu bytes: more than the whole capacity of %zu", pl->body.len,
+             capacity);
+    return mp_reject(mp, rej, CDL_RULE_MEMPOOL_TOO_LARGE, why, pl->id);
+  }
+  cdl_ledger *scratch = NULL;
+  CDL_TRY(cdl_ledger_fork(mp->fork, &scratch));
+  int rc = apply_counted(mp, scratch, pl, rej);
+  cdl_ledger_del(scratch);
+  if (rc != CDL_OK) return rc;
+  snprintf(why, sizeof why, "%zu bytes do not fit: %zu of %zu in use", pl->body.len, mp->bytes,
+           capacity);
+  return mp_reject(mp, rej, CDL_RULE_MEMPOOL_FULL, why, pl->id);
+}
+
 int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx, size_t len,
                     uint64_t slot, cdl_mempool_entry *entry, cdl_rejection *rej) {
   if (mp->stale || !cdl_ledger_fork_current(mp->fork, tip))
@@ -314,23 +355,11 @@ int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx
   CDL_TRY(check_policy(mp, &pl, rej));
   if (find_pos(mp, pl.kind, pl.id) != SIZE_MAX)
     return mp_reject(mp, rej, CDL_RULE_MEMPOOL_DUPLICATE, "already in the mempool", pl.id);
-  if (mp->bytes + pl.body.len > mp_capacity(mp)) {
-    char why[120];
-    snprintf(why, sizeof why, "%zu bytes do not fit: %zu of %zu in use", pl.body.len, mp->bytes,
-             mp_capacity(mp));
-    return mp_reject(mp, rej, CDL_RULE_MEMPOOL_FULL, why, pl.id);
-  }
+  if (mp->bytes + pl.body.len > mp_capacity(mp)) return refuse_full(mp, &pl, rej);
   uint8_t *copy = NULL;
   CDL_TRY(make_room(mp, gentx, len, &copy));
-  rc = mp_payload_apply(mp->fork, &pl, mp->slot, rej);
+  rc = apply_counted(mp, mp->fork, &pl, rej);
   if (rc != CDL_OK) free(copy);
-  if (rc == CDL_E_REJECTED) {
-    mp->stats.rejected++;
-    if (!rej->has_tx) {
-      rej->has_tx = true;
-      memcpy(rej->tx_id, pl.id, 32);
-    }
-  }
   if (rc != CDL_OK) return rc;
   keep(mp, copy, len, &pl, slot, entry);
   CDL_ASSERT(mp->bytes <= mp_capacity(mp)); /* checked above, before the fork changed */

@@ -13,7 +13,8 @@
  *                the channel's egress stays under a bound;
  *   keep-alive   the cookie echoed;
  *   tx-submission MsgInit, then, with a mempool, pulling the peer's txs
- *                into it (server_txsub.c); without one, idle.
+ *                into it (server_txsub.c; a tx the full mempool has no
+ *                room for waits there); without one, idle.
  * A message is read only in a state where the client has agency; there
  * its byte limit and time limit apply. Anything else is a violation that
  * ends the connection: the caller closes it on any error returned.
@@ -73,6 +74,7 @@ int cdl_n2n_server_new(const cdl_n2n_chain *chain, const cdl_hs_config *hs, uint
   cdl_buf_init(&s->msg, 0);
   cdl_buf_init(&s->block, 0);
   cdl_buf_init(&s->header, 0);
+  cdl_buf_init(&s->tx.held_bytes, 0);
   *out = s;
   return CDL_OK;
 }
@@ -115,6 +117,7 @@ void cdl_n2n_server_del(cdl_n2n_server *s) {
   cdl_buf_free(&s->msg);
   cdl_buf_free(&s->block);
   cdl_buf_free(&s->header);
+  cdl_buf_free(&s->tx.held_bytes);
   free(s);
 }
 
@@ -126,7 +129,10 @@ cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s) {
   return (cdl_n2n_server_stats){.blocks_served = s->blocks_served,
                                 .headers_served = s->headers_served,
                                 .txs_received = s->tx.received + s->ltx.submitted,
-                                .txs_accepted = s->tx.accepted + s->ltx.accepted};
+                                .txs_accepted = s->tx.accepted + s->ltx.accepted,
+                                .txs_waiting = (s->tx.n_held - s->tx.next_held) + s->ltx.waiting,
+                                .txs_waited = s->tx.waited + s->ltx.waited,
+                                .tx_waits_expired = s->ltx.expired};
 }
 
 /* ---- Handshake
@@ -239,10 +245,10 @@ static void peer_started(cdl_n2n_server *s, uint64_t now_us) {
  * ------------------------------------------------------------------ */
 
 /* The node-to-client protocols besides chain-sync. */
-static int srv_local(cdl_n2n_server *s, cdl_error *err) {
+static int srv_local(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   CDL_TRY(srv_local_state_query(s, err));
   if (s->txs.next == NULL) return CDL_OK;
-  CDL_TRY(srv_local_tx_submission(s, err));
+  CDL_TRY(srv_local_tx_submission(s, now_us, err));
   return srv_local_tx_monitor(s, err);
 }
 
@@ -251,7 +257,7 @@ static int srv_local(cdl_n2n_server *s, cdl_error *err) {
  * makes room and the driver polls (cdl_n2n_server_wants_poll). */
 static int take_requests(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   CDL_TRY(srv_chain_sync(s, now_us, err));
-  if (s->local) return srv_local(s, err);
+  if (s->local) return srv_local(s, now_us, err);
   CDL_TRY(srv_block_fetch(s, err));
   CDL_TRY(srv_keep_alive(s, now_us, err));
   return srv_tx_submission(s, now_us, err);
@@ -323,6 +329,7 @@ int cdl_n2n_server_poll(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   CDL_TRY(srv_chain_sync_wake(s, now_us, err));
   CDL_TRY(srv_block_fetch_stream(s, err));
   if (s->local && s->txs.next) CDL_TRY(srv_local_tx_monitor_wake(s, err));
+  if (!s->local && s->txs.next) CDL_TRY(srv_tx_submission_wake(s, now_us, err));
   /* Requests that waited while we had agency or no room. */
   int rc = take_requests(s, now_us, err);
   release_scratch(s);
@@ -343,6 +350,7 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
   if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + KA_CLIENT_TIMEOUT_US < d)
     d = s->ka.since + KA_CLIENT_TIMEOUT_US;
   if (s->ready && srv_tx_submission_deadline(s) < d) d = srv_tx_submission_deadline(s);
+  if (s->ready && s->local && srv_local_tx_deadline(s) < d) d = srv_local_tx_deadline(s);
   return d;
 }
 
@@ -353,7 +361,9 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
 bool cdl_n2n_server_wants_poll(const cdl_n2n_server *s) {
   if (!s->ready || !srv_room(s)) return false;
   if (s->part.active || s->cs.state == CS_MUST_REPLY || s->bf.state == BF_STREAMING) return true;
-  if (s->txs.next != NULL && srv_local_tx_monitor_waiting(s)) return true;
+  if (s->txs.next != NULL && (srv_local_tx_monitor_waiting(s) || srv_local_tx_waiting(s) ||
+                              srv_tx_submission_waiting(s)))
+    return true;
   return has_ingress(s, s->ch_cs) || has_ingress(s, s->ch_bf) || has_ingress(s, s->ch_ka) ||
          has_ingress(s, s->ch_lsq) || has_ingress(s, s->ch_ltx) || has_ingress(s, s->ch_ltm);
 }

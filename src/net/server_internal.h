@@ -5,6 +5,8 @@
 #ifndef CARDINAL_NET_SERVER_INTERNAL_H
 #define CARDINAL_NET_SERVER_INTERNAL_H
 
+#include <string.h>
+
 #include "cardinal/net.h"
 
 #define SEC_US 1000000ull
@@ -19,9 +21,11 @@ enum { CS_IDLE = 1, CS_MUST_REPLY, CS_DONE };
 enum { BF_IDLE = 1, BF_STREAMING, BF_DONE };
 enum { KA_CLIENT = 0, KA_DONE };
 enum { TX_INIT = 0, TX_IDLE, TX_IDS_BLOCKING, TX_IDS_NONBLOCKING, TX_TXS, TX_DONE };
-enum { TXID_NEW = 0, TXID_REQUESTED, TXID_DONE };
+/* HELD: received, waiting for mempool room (not acknowledged yet). */
+enum { TXID_NEW = 0, TXID_REQUESTED, TXID_HELD, TXID_DONE };
 #define SRV_MAX_UNACKED 10                /* maxUnacknowledgedTxIds */
 #define TX_REPLY_TIMEOUT_US (10 * SEC_US) /* non-blocking ids, txs: shortWait */
+#define LOCAL_TX_WAIT_US (CDL_LOCAL_TX_WAIT_MS * 1000ull)
 
 /* A tx id the peer announced and we have not acknowledged yet. */
 typedef struct srv_txid {
@@ -29,6 +33,18 @@ typedef struct srv_txid {
   uint8_t hash[32];
   uint32_t size;
 } srv_txid;
+
+/* A peer's tx that waits for mempool room: its id's place in the window,
+ * its GenTx's place in the held bytes. */
+typedef struct srv_held {
+  uint8_t id;
+  uint32_t off, len;
+} srv_held;
+
+/* A judge's refusal only for want of room now (a wait may end it). */
+static inline bool srv_mempool_full(const cdl_rejection *rej) {
+  return rej->rule != NULL && strcmp(rej->rule, CDL_RULE_MEMPOOL_FULL) == 0;
+}
 enum { LSQ_IDLE = 0, LSQ_ACQUIRED, LSQ_DONE };
 enum { LTX_IDLE = 0, LTX_DONE };
 enum { LTM_IDLE = 0, LTM_ACQUIRED, LTM_AWAITING, LTM_DONE };
@@ -92,6 +108,13 @@ struct cdl_n2n_server {
     uint16_t asked;   /* ids in the last request */
     size_t requested; /* txs in the last request */
     uint64_t received, accepted;
+    /* Txs of the last reply that wait for mempool room, in the order they
+     * came; nothing is asked of the peer while one does (server_txsub.c). */
+    srv_held held[SRV_MAX_UNACKED];
+    size_t n_held, next_held; /* next_held: the first not yet added */
+    cdl_buf held_bytes;       /* their GenTxs, back to back */
+    uint64_t held_version;    /* the mempool's change count at the last try */
+    uint64_t waited;          /* txs that had to wait, in all */
   } tx;
   struct {
     int state;
@@ -101,6 +124,12 @@ struct cdl_n2n_server {
   struct {
     int state;
     uint64_t submitted, accepted;
+    /* A submission that waits for mempool room (server_localtx.c): it stays
+     * at the head of the channel's ingress until answered. */
+    bool waiting;
+    uint64_t wait_since;   /* when it began to wait */
+    uint64_t wait_version; /* the mempool's change count at the last try */
+    uint64_t waited, expired; /* submissions that waited; refused after the limit */
   } ltx;
   struct {
     int state;
@@ -141,6 +170,10 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 /* When the peer's reply is due at the latest; UINT64_MAX: none. */
 uint64_t srv_tx_submission_deadline(const cdl_n2n_server *s);
+/* Txs wait for mempool room and the mempool changed since the last try. */
+bool srv_tx_submission_waiting(const cdl_n2n_server *s);
+/* Tries them again, in order; once none waits, the exchange goes on. */
+int srv_tx_submission_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_local_state_query(cdl_n2n_server *s, cdl_error *err);
 /* Fails unless the tip is still the acquired point: only the tip's
  * ledger state is kept. */
@@ -148,7 +181,11 @@ int srv_lsq_at_tip(cdl_n2n_server *s, cdl_error *err);
 /* Cardinal's own queries (server_local_cardinal.c): the answer to |q|,
  * one of them (cdl_lsq_is_cardinal_query), appended to |r|. */
 int srv_lsq_cardinal(cdl_n2n_server *s, cdl_span q, cdl_buf *r, cdl_error *err);
-int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err);
+int srv_local_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
+/* A submission waits for mempool room and the mempool changed since the
+ * last try; and when its wait ends at the latest (UINT64_MAX: none). */
+bool srv_local_tx_waiting(const cdl_n2n_server *s);
+uint64_t srv_local_tx_deadline(const cdl_n2n_server *s);
 int srv_local_tx_monitor(cdl_n2n_server *s, cdl_error *err);
 /* An await-acquire waits and the mempool has changed since. */
 bool srv_local_tx_monitor_waiting(const cdl_n2n_server *s);

@@ -6,7 +6,14 @@
  * Local tx-submission: each MsgSubmitTx goes to the caller's judge (the
  * kernel's: its mempool against its tip at its slot); the answer is
  * MsgAcceptTx or MsgRejectTx with the reason (apply_tx_error.c). A tx of
- * another era than Byron is refused with the era mismatch.
+ * another era than Byron is refused with the era mismatch. A tx refused
+ * only because the mempool is full (mempool.full: valid otherwise) is not
+ * answered yet, as the Haskell node's mempool makes it wait: its message
+ * stays at the head of the channel (nothing behind it is read, and the
+ * client may send nothing before the answer) and goes to the judge again
+ * each time the mempool changes, until it is taken or refused for
+ * another rule, or CDL_LOCAL_TX_WAIT_MS passed: then mempool.full is the
+ * answer. Nothing is held but the bytes already in the ingress.
  *
  * Local tx-monitor: MsgAcquire takes a snapshot (the newest ticket and
  * the slot the mempool validates for); MsgNextTx walks the entries up to
@@ -31,7 +38,27 @@ static int ltx_send(cdl_n2n_server *s, const cdl_ltx_msg *m, cdl_error *err) {
   return srv_queue(s, s->ch_ltx, err);
 }
 
-static int submit(cdl_n2n_server *s, cdl_span wrapped, cdl_error *err) {
+/* A submission refused only for want of room: whether it waits on (it
+ * begins to wait now, or its limit has not passed), and when it may be
+ * worth trying again (the mempool changed). */
+static bool wait_for_room(cdl_n2n_server *s, uint64_t now_us) {
+  if (!s->ltx.waiting) {
+    s->ltx.waiting = true;
+    s->ltx.wait_since = now_us;
+    s->ltx.waited++;
+  } else if (now_us >= s->ltx.wait_since + LOCAL_TX_WAIT_US) {
+    s->ltx.waiting = false;
+    s->ltx.expired++;
+    return false;
+  }
+  s->ltx.wait_version = s->txs.changes(s->txs.ctx);
+  return true;
+}
+
+/* The judge's verdict on |wrapped|, queued as the answer; or *held: it
+ * waits for room and nothing is answered yet. */
+static int submit(cdl_n2n_server *s, cdl_span wrapped, uint64_t now_us, bool *held,
+                  cdl_error *err) {
   uint64_t era = 0;
   cdl_span gentx;
   cdl_error bad = {0};
@@ -48,12 +75,17 @@ static int submit(cdl_n2n_server *s, cdl_span wrapped, cdl_error *err) {
   } else {
     cdl_rejection rej;
     rc = s->judge.submit(s->judge.ctx, gentx.ptr, gentx.len, &rej);
+    if (rc == CDL_E_REJECTED && srv_mempool_full(&rej) && wait_for_room(s, now_us)) {
+      *held = true;
+      return CDL_OK;
+    }
     if (rc == CDL_E_REJECTED) {
       rc = CDL_OK;
       reply.kind = CDL_LTX_REJECT;
       cdl_net_enc_apply_tx_error(&reason, &rej);
     }
   }
+  s->ltx.waiting = false;
   reply.reason = cdl_span_of(reason.data, reason.len);
   if (rc == CDL_OK) rc = cdl_cbor_enc_status(&reason);
   if (rc == CDL_OK)
@@ -66,8 +98,19 @@ static int submit(cdl_n2n_server *s, cdl_span wrapped, cdl_error *err) {
   return rc;
 }
 
-int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
+bool srv_local_tx_waiting(const cdl_n2n_server *s) {
+  return s->ltx.waiting && s->txs.changes(s->txs.ctx) != s->ltx.wait_version;
+}
+
+uint64_t srv_local_tx_deadline(const cdl_n2n_server *s) {
+  return s->ltx.waiting ? s->ltx.wait_since + LOCAL_TX_WAIT_US : UINT64_MAX;
+}
+
+int srv_local_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   while (s->ltx.state != LTX_DONE && srv_room(s)) {
+    /* A waiting submission is tried again only when that may change its verdict. */
+    if (s->ltx.waiting && !srv_local_tx_waiting(s) && now_us < srv_local_tx_deadline(s))
+      return CDL_OK;
     cdl_span in = cdl_mux_ingress(s->mux, s->ch_ltx);
     if (in.len == 0) return CDL_OK;
     cdl_ltx_msg m;
@@ -79,13 +122,15 @@ int srv_local_tx_submission(cdl_n2n_server *s, cdl_error *err) {
       return cdl_error_set(err, CDL_E_LIMIT, 0, "local-tx-submission: a message over %u bytes",
                            (unsigned)LOCAL_TX_LIMIT);
     CDL_TRY(rc);
+    bool held = false;
     if (m.kind == CDL_LTX_DONE)
       s->ltx.state = LTX_DONE;
     else if (m.kind == CDL_LTX_SUBMIT)
-      rc = submit(s, m.tx, err);
+      rc = submit(s, m.tx, now_us, &held, err);
     else
       rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: the client may not send %s",
                          cdl_ltx_name(m.kind));
+    if (held) return CDL_OK; /* the message stays where it is until answered */
     cdl_mux_consume(s->mux, s->ch_ltx, used);
     CDL_TRY(rc);
   }

@@ -11,7 +11,17 @@
  * at most 6 x 65,540 bytes in flight (txsSizeInflightPerPeer); give each
  * tx to the mempool (a tx it refuses is not the peer's violation); then
  * acknowledge them in the next request. Without a mempool this side asks
- * for nothing, as before. The peer's violations, each ending the
+ * for nothing, as before.
+ *
+ * A tx the mempool refuses only because it is full (mempool.full) is not
+ * lost: it is kept, with every tx after it in that reply, and they are
+ * given to the mempool again, in order, each time it changes, as the
+ * Haskell inbound side blocks in the mempool's addTxs. While any waits
+ * this side asks for nothing: their ids stay unacknowledged, so the
+ * peer's window stays full (back-pressure), and the peer may wait as long
+ * as it likes in this state (StIdle: no time limit). What is kept is one
+ * reply's txs, at most the bytes asked for (6 x 65,540), freed once all
+ * are in or when the connection goes. The peer's violations, each ending the
  * connection: more ids than asked, an advertised size over 65,540, a tx
  * that was not asked for, more txs than asked, a tx that is not a GenTx,
  * a tx whose length is more than 32 bytes off the size advertised for it,
@@ -97,9 +107,11 @@ static int request_ids(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   return tx_send(s, &m, err);
 }
 
-/* Our turn (Idle): bodies first, then more ids. */
+static bool txs_held(const cdl_n2n_server *s) { return s->tx.next_held < s->tx.n_held; }
+
+/* Our turn (Idle): bodies first, then more ids; nothing while txs wait for room. */
 static int tx_act(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  if (s->txs.next == NULL) return CDL_OK; /* pull nothing: stay idle */
+  if (s->txs.next == NULL || txs_held(s)) return CDL_OK; /* pull nothing: stay idle */
   bool sent = false;
   CDL_TRY(request_bodies(s, now_us, &sent, err));
   return sent ? CDL_OK : request_ids(s, now_us, err);
@@ -143,6 +155,69 @@ static srv_txid *requested(cdl_n2n_server *s, uint8_t kind, const uint8_t hash[3
   return NULL;
 }
 
+/* Keeps |t|'s tx until the mempool has room for it. */
+static int hold(cdl_n2n_server *s, srv_txid *t, cdl_span gentx, cdl_error *err) {
+  /* One reply's txs at most, each asked for once. */
+  CDL_ASSERT(s->tx.n_held < SRV_MAX_UNACKED);
+  CDL_ASSERT(s->tx.held_bytes.len + gentx.len <= MAX_INFLIGHT_BYTES + MAX_SIZE_DISCREPANCY * SRV_MAX_UNACKED);
+  srv_held *h = &s->tx.held[s->tx.n_held];
+  *h = (srv_held){.id = (uint8_t)(t - s->tx.ids),
+                  .off = (uint32_t)s->tx.held_bytes.len,
+                  .len = (uint32_t)gentx.len};
+  if (cdl_buf_append(&s->tx.held_bytes, gentx.ptr, gentx.len) != CDL_OK)
+    return cdl_error_set(err, CDL_E_NOMEM, 0, "tx-submission: out of memory");
+  s->tx.n_held++;
+  s->tx.waited++;
+  t->state = TXID_HELD;
+  s->tx.held_version = s->txs.changes(s->txs.ctx);
+  return CDL_OK;
+}
+
+/* |t|'s tx to the mempool: taken, refused, or kept for later when it only
+ * lacks room (and so is every tx after one kept: they go in order). */
+static int to_mempool(cdl_n2n_server *s, srv_txid *t, cdl_span gentx, cdl_error *err) {
+  if (s->tx.n_held > 0) return hold(s, t, gentx, err);
+  cdl_rejection rej;
+  int rc = s->judge.submit(s->judge.ctx, gentx.ptr, gentx.len, &rej);
+  if (rc == CDL_E_NOMEM) return cdl_error_set(err, rc, 0, "tx-submission: out of memory");
+  if (rc == CDL_E_REJECTED && srv_mempool_full(&rej)) return hold(s, t, gentx, err);
+  t->state = TXID_DONE;
+  s->tx.accepted += rc == CDL_OK;
+  return CDL_OK;
+}
+
+/* The kept txs, in order, while the mempool takes them (or refuses them
+ * for another rule); they are settled, to be acknowledged. */
+static int add_held(cdl_n2n_server *s, cdl_error *err) {
+  while (txs_held(s)) {
+    const srv_held *h = &s->tx.held[s->tx.next_held];
+    cdl_rejection rej;
+    int rc = s->judge.submit(s->judge.ctx, s->tx.held_bytes.data + h->off, h->len, &rej);
+    if (rc == CDL_E_NOMEM) return cdl_error_set(err, rc, 0, "tx-submission: out of memory");
+    if (rc == CDL_E_REJECTED && srv_mempool_full(&rej)) {
+      s->tx.held_version = s->txs.changes(s->txs.ctx);
+      return CDL_OK;
+    }
+    s->tx.ids[h->id].state = TXID_DONE;
+    s->tx.accepted += rc == CDL_OK;
+    s->tx.next_held++;
+  }
+  s->tx.n_held = s->tx.next_held = 0;
+  cdl_buf_free(&s->tx.held_bytes);
+  return CDL_OK;
+}
+
+bool srv_tx_submission_waiting(const cdl_n2n_server *s) {
+  return s->tx.state == TX_IDLE && txs_held(s) &&
+         s->txs.changes(s->txs.ctx) != s->tx.held_version;
+}
+
+int srv_tx_submission_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
+  if (!srv_tx_submission_waiting(s)) return CDL_OK;
+  CDL_TRY(add_held(s, err));
+  return tx_act(s, now_us, err);
+}
+
 static int take_txs(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
   if (m->n_items > s->tx.requested)
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "tx-submission: %zu txs where %zu were asked",
@@ -169,11 +244,8 @@ static int take_txs(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
     if (raw.len > t->size + MAX_SIZE_DISCREPANCY || t->size > raw.len + MAX_SIZE_DISCREPANCY)
       return cdl_error_set(err, CDL_E_PROTOCOL, 0,
                            "tx-submission: a tx of %zu bytes advertised as %u", raw.len, t->size);
-    t->state = TXID_DONE;
-    int rc = s->judge.submit(s->judge.ctx, gentx.ptr, gentx.len, &rej);
-    if (rc == CDL_E_NOMEM) return cdl_error_set(err, rc, 0, "tx-submission: out of memory");
     s->tx.received++;
-    s->tx.accepted += rc == CDL_OK;
+    CDL_TRY(to_mempool(s, t, gentx, err));
   }
   for (size_t i = 0; i < s->tx.n_ids; i++) /* the ones left out are settled too */
     if (s->tx.ids[i].state == TXID_REQUESTED) s->tx.ids[i].state = TXID_DONE;

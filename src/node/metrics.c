@@ -233,6 +233,13 @@ void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out) {
           st.mempool.accepted);
   counter(out, "cardinal_txs_received_total", "transactions received from peers and clients",
           st.txs_received);
+  gauge(out, "cardinal_txs_waiting",
+        "transactions from peers and clients waiting for room in the full mempool", st.txs_waiting);
+  counter(out, "cardinal_txs_waited_total",
+          "transactions from peers and clients that had to wait for mempool room", st.txs_waited);
+  counter(out, "cardinal_local_tx_wait_expired_total",
+          "local submissions refused as mempool.full after waiting the limit",
+          st.tx_waits_expired);
   storage_metrics(n, out);
   validation_metrics(n, out);
 }

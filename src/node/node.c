@@ -7,8 +7,9 @@
  * engine (the mempool validates submissions for it), expires mempool
  * entries past their TTL and, on a core node, forges. Any change of the
  * selected chain re-validates the mempool against the new tip and wakes
- * every connection, so servers announce the new blocks and clients offer
- * what the mempool now holds.
+ * every connection, so servers announce the new blocks, clients offer
+ * what the mempool now holds, and submissions waiting for room (local
+ * ones, peers' txs) try again.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -277,6 +278,9 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
   st->blocks_served = n->closed.blocks_served;
   st->headers_served = n->closed.headers_served;
   st->txs_received = n->closed.txs_received;
+  st->txs_waited = n->closed.txs_waited;
+  st->tx_waits_expired = n->closed.tx_waits_expired;
+  st->txs_waiting = 0;
   st->upstream = n->closed_upstream;
   st->upstream_synced = 0;
   for (size_t i = 0; i < n->n_conns; i++) {
@@ -286,6 +290,9 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
       st->blocks_served += ss.blocks_served;
       st->headers_served += ss.headers_served;
       st->txs_received += ss.txs_received;
+      st->txs_waiting += ss.txs_waiting;
+      st->txs_waited += ss.txs_waited;
+      st->tx_waits_expired += ss.tx_waits_expired;
     }
     st->conns_duplex += n->conns[i]->cli && n->conns[i]->srv;
     if (n->conns[i]->cli) {

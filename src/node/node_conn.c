@@ -12,9 +12,9 @@
  * ends that connection (CDL_E_REJECTED, the peer's fault); one that
  * changes the selected chain wakes the whole node. A server gets the
  * node's mempool and slot, so local tx-submission and tx-submission feed
- * the mempool and tx-monitor reads it; when a receive changes the mempool,
- * every connection is woken (a blocked tx-submission request, an awaiting
- * tx-monitor).
+ * the mempool and tx-monitor reads it; when a receive or a poll changes
+ * the mempool, every connection is woken (a blocked tx-submission
+ * request, an awaiting tx-monitor, a submission waiting for room).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,11 +194,16 @@ int cdl_node_conn_recv(cdl_node *n, cdl_node_conn_id id, const uint8_t *data, si
   return CDL_OK;
 }
 
-/* The caller makes the connection dirty when it is not draining it. */
+/* The caller makes the connection dirty when it is not draining it. A
+ * server may add to the mempool while polled (a submission or a peer's
+ * txs that waited for room): the others are woken then, as after a
+ * receive. */
 static int poll_engine(node_conn *c, uint64_t now_us) {
   cdl_error e = {0};
+  uint64_t before = cdl_mempool_changes(c->node->mp);
   int rc = c->cli ? cdl_n2n_client_poll(c->cli, now_us, &e) : CDL_OK;
   if (rc == CDL_OK && c->srv) rc = cdl_n2n_server_poll(c->srv, now_us, &e);
+  if (cdl_mempool_changes(c->node->mp) != before) node_wake_all(c->node);
   return rc == CDL_OK ? CDL_OK : fail(c, rc, &e);
 }
 
@@ -252,6 +257,8 @@ void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id, cdl_peer_end socket_e
         n->closed.blocks_served += st.blocks_served;
         n->closed.headers_served += st.headers_served;
         n->closed.txs_received += st.txs_received;
+        n->closed.txs_waited += st.txs_waited;
+        n->closed.tx_waits_expired += st.tx_waits_expired;
       }
       if (n->conns[i]->cli)
         node_upstream_add(&n->closed_upstream, cdl_n2n_client_stats_get(n->conns[i]->cli));

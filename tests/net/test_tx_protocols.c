@@ -32,15 +32,23 @@ static void local_start(scripted_client *c) {
 }
 
 
+/* [era, gentx] into |out| (reset here). */
+static cdl_span wrap_era(cdl_buf *out, uint64_t era, const cdl_buf *gentx) {
+  cdl_buf_reset(out);
+  cdl_cbor_enc_array(out, 2);
+  cdl_cbor_enc_uint(out, era);
+  cdl_cbor_enc_raw(out, cdl_span_of(gentx->data, gentx->len));
+  return cdl_span_of(out->data, out->len);
+}
+
+static cdl_span wrap_gentx(cdl_buf *out, const cdl_buf *gentx) { return wrap_era(out, 0, gentx); }
+
 /* Submits [0, gentx] in era |era|; the reply. */
 static cdl_ltx_msg submit(scripted_client *c, uint64_t era, const cdl_buf *gentx) {
   cdl_buf wrapped;
   cdl_buf_init(&wrapped, 0);
-  cdl_cbor_enc_array(&wrapped, 2);
-  cdl_cbor_enc_uint(&wrapped, era);
-  cdl_cbor_enc_raw(&wrapped, cdl_span_of(gentx->data, gentx->len));
-  cdl_ltx_encode(&c->msg, &(cdl_ltx_msg){.kind = CDL_LTX_SUBMIT,
-                                         .tx = cdl_span_of(wrapped.data, wrapped.len)});
+  cdl_ltx_encode(&c->msg,
+                 &(cdl_ltx_msg){.kind = CDL_LTX_SUBMIT, .tx = wrap_era(&wrapped, era, gentx)});
   cdl_buf_free(&wrapped);
   sc_send(c, CH_LTX);
   assert_int_equal(sc_pump(c), CDL_OK);
@@ -174,6 +182,9 @@ static int judge_refusing(void *ctx, const uint8_t *gentx, size_t len, cdl_rejec
   return CDL_E_REJECTED;
 }
 
+/* The judge says mempool.full each time: the submission waits unanswered
+ * (asked again only when the mempool changes) until CDL_LOCAL_TX_WAIT_MS
+ * has passed, when mempool.full is the answer. */
 static void test_judge_is_the_callers(void **state) {
   (void)state;
   scripted_client c;
@@ -183,10 +194,31 @@ static void test_judge_is_the_callers(void **state) {
   cdl_buf g;
   uint8_t id[32];
   make_gentx(&g, 0, 1, 5000000, id);
-  cdl_ltx_msg r = submit(&c, 0, &g);
-  expect_reason(&r, CDL_RULE_MEMPOOL_FULL);
+  uint64_t began = c.now;
+  cdl_ltx_encode(&c.msg, &(cdl_ltx_msg){.kind = CDL_LTX_SUBMIT, .tx = wrap_gentx(&c.last, &g)});
+  sc_send(&c, CH_LTX);
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  assert_int_equal(cdl_mux_ingress(&c.mux, CH_LTX).len, 0); /* no answer yet */
   assert_int_equal(log.calls, 1);
   assert_int_equal(log.last_len, g.len);
+  assert_int_equal(cdl_n2n_server_stats_get(c.srv).txs_waiting, 1);
+  assert_int_equal(cdl_n2n_server_deadline(c.srv), began + CDL_LOCAL_TX_WAIT_MS * 1000ull);
+  c.now = began + CDL_LOCAL_TX_WAIT_MS * 1000ull - 1; /* the mempool did not change: not asked */
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  assert_int_equal(cdl_mux_ingress(&c.mux, CH_LTX).len, 0);
+  assert_int_equal(log.calls, 1);
+  c.now++; /* the limit: asked once more, and its refusal is the answer */
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  assert_int_equal(log.calls, 2);
+  cdl_span in = sc_take(&c, CH_LTX);
+  cdl_ltx_msg r;
+  size_t used;
+  cdl_error err = {0};
+  assert_int_equal(cdl_ltx_decode(in.ptr, in.len, &r, &used, &err), CDL_OK);
+  expect_reason(&r, CDL_RULE_MEMPOOL_FULL);
+  cdl_n2n_server_stats st = cdl_n2n_server_stats_get(c.srv);
+  assert_true(st.txs_waiting == 0 && st.txs_waited == 1 && st.tx_waits_expired == 1);
+  assert_int_equal(st.txs_received, 1);
   cdl_mempool_entry e;
   assert_false(cdl_mempool_find(mp, CDL_MP_TX, id, &e)); /* the judge kept nothing */
   cdl_buf_free(&g);
@@ -338,6 +370,15 @@ static cdl_span tx_list(cdl_buf *b, const cdl_buf *gentx, size_t n) {
   return cdl_span_of(b->data, b->len);
 }
 
+/* Poor keys 0, 1 and 2 paying key 3: each GenTx, its id and its size
+ * on the wire as a peer advertises it. */
+static void three_payments(cdl_buf g[3], uint8_t id[3][32], size_t sizes[3]) {
+  for (size_t i = 0; i < 3; i++) {
+    make_gentx(&g[i], i, 3, 5000000, id[i]);
+    sizes[i] = g[i].len + 2;
+  }
+}
+
 static void test_tx_pull(void **state) {
   (void)state;
   scripted_client c;
@@ -345,10 +386,7 @@ static void test_tx_pull(void **state) {
   cdl_buf g[3], ids_b, txs_b;
   uint8_t id[3][32];
   size_t sizes[3];
-  for (size_t i = 0; i < 3; i++) {
-    make_gentx(&g[i], i, 3, 5000000, id[i]);
-    sizes[i] = g[i].len + 2;
-  }
+  three_payments(g, id, sizes);
   cdl_tx2_msg r = tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
   assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.blocking && r.ack == 0 && r.req == 6);
   r = tx2(&c,
@@ -435,6 +473,103 @@ static void test_tx_pull(void **state) {
   sc_send(&c, N2N_TX);
   sc_expect_violation(&c, sc_pump(&c), CDL_E_LIMIT, "65541 bytes");
   for (size_t i = 0; i < 3; i++) cdl_buf_free(&g[i]);
+}
+
+/* A mempool with room for |room| more txs, as the judge and the reads
+ * see it: past that the judge says mempool.full; |bumps| counts changes
+ * the test makes (room appearing) on top of the mempool's own. */
+typedef struct gate {
+  size_t room, calls;
+  uint64_t bumps;
+} gate;
+
+static int gated_judge(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {
+  gate *g = ctx;
+  g->calls++;
+  if (g->room == 0) {
+    memset(rej, 0, sizeof *rej);
+    rej->rule = CDL_RULE_MEMPOOL_FULL;
+    return CDL_E_REJECTED;
+  }
+  cdl_n2n_tx_judge j = judge_at_tip();
+  int rc = j.submit(j.ctx, gentx, len, rej);
+  g->room -= rc == CDL_OK;
+  return rc;
+}
+
+static bool gated_next(void *ctx, uint64_t after, cdl_mempool_entry *e) {
+  (void)ctx;
+  return cdl_mempool_next(mp, after, e);
+}
+static bool gated_find(void *ctx, uint8_t kind, const uint8_t id[32], cdl_mempool_entry *e) {
+  (void)ctx;
+  return cdl_mempool_find(mp, kind, id, e);
+}
+static uint64_t gated_changes(void *ctx) { return cdl_mempool_changes(mp) + ((gate *)ctx)->bumps; }
+static void gated_stats(void *ctx, cdl_mempool_stats *st) {
+  (void)ctx;
+  cdl_mempool_stats_get(mp, st);
+}
+
+/* A peer's txs that find the mempool full are kept, not lost: the ones
+ * after the first kept one wait behind it, nothing is asked of the peer
+ * (their ids stay unacknowledged: its window stays full) until all are
+ * in, each try comes only after a change, and then the next request
+ * acknowledges them all. */
+static void test_tx_held_until_room(void **state) {
+  (void)state;
+  scripted_client c;
+  peer_start(&c);
+  gate g = {.room = 1};
+  cdl_n2n_txs txs = {&g, gated_next, gated_find, gated_changes, gated_stats};
+  cdl_n2n_server_set_txs(c.srv, txs, (cdl_n2n_tx_judge){gated_judge, &g});
+  cdl_buf gx[3], ids_b, txs_b;
+  uint8_t id[3][32];
+  size_t sizes[3];
+  three_payments(gx, id, sizes);
+  tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  cdl_tx2_msg r = tx2(&c, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                                         .items = id_list(&ids_b, id, sizes, 3),
+                                         .n_items = 3});
+  cdl_buf_free(&ids_b);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && r.n_items == 3);
+  cdl_tx2_encode(&c.msg, &(cdl_tx2_msg){
+                             .kind = CDL_TX2_REPLY_TXS, .items = tx_list(&txs_b, gx, 3), .n_items = 3});
+  cdl_buf_free(&txs_b);
+  sc_send(&c, N2N_TX);
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  /* tx 0 in; tx 1 refused for room, kept; tx 2 kept behind it untried. */
+  assert_int_equal(g.calls, 2);
+  assert_int_equal(cdl_mux_ingress(&c.mux, N2N_TX).len, 0); /* nothing asked */
+  cdl_mempool_entry e;
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[0], &e));
+  assert_false(cdl_mempool_find(mp, CDL_MP_TX, id[1], &e));
+  cdl_n2n_server_stats st = cdl_n2n_server_stats_get(c.srv);
+  assert_true(st.txs_waiting == 2 && st.txs_waited == 2 && st.txs_received == 3);
+  /* A minute without a change: nothing tried, and no limit in StIdle (the
+   * 10 s of shortWait are the peer's replies'). */
+  c.now += 60 * 1000000ull;
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  assert_int_equal(g.calls, 2);
+  g.room = 1, g.bumps++; /* room for one: tx 1 goes in, tx 2 still waits */
+  assert_true(cdl_n2n_server_wants_poll(c.srv));
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  assert_int_equal(g.calls, 4);
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[1], &e));
+  assert_int_equal(cdl_mux_ingress(&c.mux, N2N_TX).len, 0);
+  assert_int_equal(cdl_n2n_server_stats_get(c.srv).txs_waiting, 1);
+  g.room = 5, g.bumps++; /* room: tx 2 in, and the three are acknowledged */
+  assert_int_equal(sc_pump(&c), CDL_OK);
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[2], &e));
+  cdl_span in = sc_take(&c, N2N_TX);
+  size_t used;
+  cdl_error err = {0};
+  assert_int_equal(cdl_tx2_decode(in.ptr, in.len, &r, &used, &err), CDL_OK);
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.blocking && r.ack == 3 && r.req == 6);
+  st = cdl_n2n_server_stats_get(c.srv);
+  assert_true(st.txs_waiting == 0 && st.txs_waited == 2 && st.txs_accepted == 3);
+  for (size_t i = 0; i < 3; i++) cdl_buf_free(&gx[i]);
+  sc_free(&c);
 }
 
 /* Poor key |from|'s payment (make_gentx) with its witness list emptied:
@@ -566,6 +701,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_monitor, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_violations, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_pull, tx_test_setup, tx_test_teardown),
+      cmocka_unit_test_setup_teardown(test_tx_held_until_room, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_witness_policy, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_large_tx_rejected, tx_test_setup, tx_test_teardown),
       cmocka_unit_test(test_goldens),

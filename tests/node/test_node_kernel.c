@@ -16,6 +16,7 @@
 #include "../../src/node/node_internal.h"
 #include "../storage/storage_support.h"
 #include "cardinal/node.h"
+#include "node_metric.h"
 
 #define START_US (1700000000ull * 1000000)
 #define SLOT_US 1000000ull
@@ -294,18 +295,6 @@ static uint64_t tip_slot(cdl_chaindb *db) {
   return tip.slot;
 }
 
-static bool metric_is(cdl_node *n, const char *name, uint64_t want) {
-  cdl_buf text;
-  cdl_buf_init(&text, 0);
-  cdl_node_metrics_text(n, &text);
-  cdl_buf_append(&text, "", 1);
-  char line[160];
-  snprintf(line, sizeof line, "\n%s %llu\n", name, (unsigned long long)want);
-  bool found = strstr((const char *)text.data, line) != NULL;
-  cdl_buf_free(&text);
-  return found;
-}
-
 /* The record says key 0 signed slot 7 (before a crash, say) while the
  * ChainDB is empty: slots 0 and 7 are refused, logged and counted, 14 is
  * forged and recorded. The EBB, unsigned, is forged regardless. */
@@ -330,14 +319,14 @@ static void test_record_refuses_signed_slots(void **state) {
   assert_int_equal(st.forged, 0);
   assert_int_equal(st.ebbs_forged, 1);
   assert_int_equal(log_count(&t, "\"event\":\"forge.already_signed\""), 2);
-  assert_true(metric_is(n, "cardinal_forge_double_sign_refused_total", 2));
+  assert_true(node_metric_is(n, "cardinal_forge_double_sign_refused_total", 2));
   tick_slot(n, 14);
   cdl_node_stats_get(n, &st);
   assert_int_equal(st.forged, 1);
   assert_int_equal(tip_slot(t.db), 14);
   uint64_t last = 0;
   assert_true(cdl_sign_record_last(f.record, key, &last) && last == 14);
-  assert_true(metric_is(n, "cardinal_forge_last_signed_slot", 14));
+  assert_true(node_metric_is(n, "cardinal_forge_last_signed_slot", 14));
   assert_int_equal(log_count(&t, "\"event\":\"forge.block\""), 1);
   assert_int_equal(log_count(&t, "slot 14 block 1 hash "), 1); /* the hash, to compare signers */
   cdl_node_del(n);

@@ -111,6 +111,9 @@ start=$(now_ms)
 tips=()
 for run in $(seq 1 "$runs"); do
   rm -rf "$demo"
+  # Emptied here, not only by the job's redirection, which runs after the
+  # fork: has_rows must not count the previous run's rows.
+  : >"$work/out"
   DEMO_DIR=$demo DEMO_PORT=$base DEMO_SLOT_MS=500 DEMO_START_DELAY_S=1 \
     setsid env --default-signal=INT bash "$repo/scripts/demo.sh" "$build" >"$work/out" 2>&1 &
   demo_pid=$!

@@ -169,6 +169,9 @@ for n in 0 2; do
   expect $n cardinal_witness_cache_misses_total 1
   expect $n cardinal_witness_cache_hits_total 0
   expect $n cardinal_parse_threads "$(( $(nproc) < 64 ? $(nproc) : 64 ))"
+  expect $n cardinal_txs_waiting 0 # room: nothing waits
+  expect $n cardinal_txs_waited_total 0
+  expect $n cardinal_local_tx_wait_expired_total 0
   forged=$(log_count $n forge.block)
   ebbs=$(log_count $n forge.ebb)
   expect $n cardano_node_metrics_Forge_forged_int "$forged"

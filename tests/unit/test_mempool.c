@@ -474,14 +474,32 @@ static void test_capacity(void **state) {
   assert_int_equal(add(mp, l, &g0, 1, &rej), CDL_OK);
   assert_int_equal(add(mp, l, &g1, 1, &rej), CDL_OK);
   expect_rule(add(mp, l, &g2, 1, &rej), &rej, CDL_RULE_MEMPOOL_FULL);
+  /* Full, a tx is still judged by the other rules first: a submitter told
+   * mempool.full may wait for room, one refused otherwise learns why at
+   * once. A double spend of tx 0's input: */
+  cdl_buf dup0, other2;
+  make_tx(&dup0, &c0, 4, 6000000, FEE, NULL, id);
+  expect_rule(add(mp, l, &dup0, 1, &rej), &rej, CDL_RULE_MISSING_INPUT);
+  /* That judgement left the mempool's ledger as it was: another tx
+   * spending tx 2's input is full too, not a double spend. */
+  make_tx(&other2, &c2, 4, 6000000, FEE, NULL, id);
+  expect_rule(add(mp, l, &other2, 1, &rej), &rej, CDL_RULE_MEMPOOL_FULL);
   cdl_mempool_stats s;
   cdl_mempool_stats_get(mp, &s);
   assert_int_equal(s.count, 2);
   assert_int_equal(s.bytes, two);
   assert_int_equal(s.capacity, two + 10);
+  assert_int_equal(s.rejected, 3);
+  /* A tx larger than the whole capacity can never fit: told so, even empty. */
+  mp = reopen(g0.len - 3, 0);
+  expect_rule(add(mp, l, &g0, 1, &rej), &rej, CDL_RULE_MEMPOOL_TOO_LARGE);
+  mp = reopen(g0.len - 2, 0); /* exactly its size: it fits */
+  assert_int_equal(add(mp, l, &g0, 1, &rej), CDL_OK);
   cdl_buf_free(&g0);
   cdl_buf_free(&g1);
   cdl_buf_free(&g2);
+  cdl_buf_free(&dup0);
+  cdl_buf_free(&other2);
 }
 
 /* The tip takes tx 1 (as a block would): tx 1 leaves the mempool, the tx

@@ -17,13 +17,22 @@
  * second connection follows the node's chain (local chain-sync) and
  * notes when each accepted payment lands in a block, undoing it when the
  * block is rolled back. After T it waits up to W seconds for the rest,
- * then prints {"submitted", "accepted", "rejected", "included", "tps",
- * "duration_s", "latency_ms": {"mean", "p50", "p95", "max"} (submit to
- * block), "avg_tx_bytes", "accepted_per_s" (first to last submission),
+ * then prints {"submitted", "accepted", "rejected", "unanswered",
+ * "included", "tps", "duration_s", "latency_ms": {"mean", "p50", "p95",
+ * "max"} (from sending the submission to its block), "answer_ms": {"mean",
+ * "max"} (from sending it to the node's answer), "avg_tx_bytes",
+ * "accepted_per_s" (first to last submission),
  * "block_delay_ms" (the part of the latency after the including block's
  * slot began: its forging and diffusion),
  * "included_per_s" (first submission to last inclusion), "connections",
  * "stopped" (why: "duration", "signal" or "node closed the connection")}.
+ *
+ * A node whose mempool is full holds its answer until there is room (up
+ * to CDL_LOCAL_TX_WAIT_MS; docs/network.md "Local tx-submission"): txgen
+ * waits for it (up to CDL_LOCAL_SUBMIT_TIMEOUT_MS), following the chain
+ * meanwhile; that wait is in the latency and in answer_ms. Submissions
+ * still unanswered when it stops are counted in "unanswered": submitted =
+ * accepted + rejected + unanswered.
  *
  * SIGINT or SIGTERM stops it early, and so does the node closing its
  * socket (it stopped): the report then covers what was submitted so far
@@ -84,7 +93,8 @@ typedef struct txgen {
   cdl_gen_dir g;
   coin *coins; /* each key's spendable output */
   sent_tx *sent;
-  size_t n_sent, cap_sent, n_submitted, n_rejected, n_included, next_key;
+  size_t n_sent, cap_sent, n_submitted, n_rejected, n_unanswered, n_included, next_key;
+  double answer_sum, answer_max; /* seconds from sending a submission to its answer */
   size_t *by_id, id_mask; /* open addressing over sent ids: index + 1, 0 empty */
   uint64_t sent_bytes;    /* of the accepted txs, for their mean size */
   double first_submit, last_submit, last_included;
@@ -276,11 +286,14 @@ static int submit_finish(txgen *t, lane *l, cdl_error *err) {
   cdl_buf reason;
   cdl_buf_init(&reason, 0);
   bool ok = false;
-  int rc = local_submit_reply(l->sub, &ok, &reason, err);
+  int rc = local_submit_read(l->sub, &ok, &reason, err);
   cdl_buf_free(&reason);
   l->busy = false;
   t->busy--;
   if (rc != CDL_OK) return rc;
+  double waited = cli_now_seconds() - l->sent_at; /* a full mempool holds the answer */
+  t->answer_sum += waited;
+  if (waited > t->answer_max) t->answer_max = waited;
   if (!ok) {
     t->n_rejected++;
     return CDL_OK;
@@ -392,6 +405,16 @@ static int read_ready(txgen *t, int ms, cdl_error *err) {
   return rc;
 }
 
+/* A node holds an answer while its mempool is full, but not for ever. */
+static int check_answers_due(const txgen *t, double now, cdl_error *err) {
+  for (size_t j = 0; j < t->n_lanes; j++)
+    if (t->lanes[j].busy && now - t->lanes[j].sent_at > CDL_LOCAL_SUBMIT_TIMEOUT_MS / 1000.0)
+      return cdl_error_set(err, CDL_E_TIMEOUT, 0,
+                           "the node did not answer a submission within %d ms",
+                           CDL_LOCAL_SUBMIT_TIMEOUT_MS);
+  return CDL_OK;
+}
+
 /* Submits on schedule and follows the chain until the duration and the
  * wait are over, a stop signal, or an error. Behind schedule it submits
  * back to back, as many at once as it has connections; the chain it
@@ -406,6 +429,7 @@ static int submit_loop(txgen *t, cdl_error *err) {
     if (now >= end && (settled || now >= end + (double)t->o.wait_s)) break;
     bool submitting = next < total && now < end; /* behind schedule at T: the rest is dropped */
     double due = submitting ? start + (double)next / (double)t->o.tps : end + t->o.wait_s;
+    CDL_TRY(check_answers_due(t, now, err));
     lane *l = submitting && now >= due ? idle_lane(t) : NULL;
     if (l != NULL) {
       rc = read_ready(t, 0, err);
@@ -423,6 +447,7 @@ static int run(txgen *t, cdl_error *err) {
   int rc = connect_node(t, err);
   if (rc != CDL_OK) return rc;
   rc = submit_loop(t, err);
+  t->n_unanswered = t->busy; /* cut short by a stop signal or the wait's end */
   t->stopped = cli_stop_requested() ? "signal" : "duration";
   /* A node that stops closes its socket: the run ends there and is
    * reported like any other (docs/cli.md "txgen"). */
@@ -477,9 +502,16 @@ static json_t *report(const txgen *t) {
   size_t n = t->n_included;
   json_t *l = spread(t, latency);
   json_t *r = json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted, "accepted",
-      (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected, "included", (json_int_t)n,
-      "tps", (json_int_t)t->o.tps, "duration_s", (json_int_t)t->o.duration_s, "latency_ms", l);
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "submitted", (json_int_t)t->n_submitted,
+      "accepted", (json_int_t)t->n_sent, "rejected", (json_int_t)t->n_rejected, "unanswered",
+      (json_int_t)t->n_unanswered, "included", (json_int_t)n, "tps", (json_int_t)t->o.tps,
+      "duration_s", (json_int_t)t->o.duration_s, "latency_ms", l);
+  size_t answers = t->n_sent + t->n_rejected;
+  json_object_set_new(r, "answer_ms",
+                      answers == 0 ? json_null()
+                                   : json_pack("{s:f, s:f}", "mean",
+                                               t->answer_sum * 1000 / (double)answers, "max",
+                                               t->answer_max * 1000));
   /* Rates over what happened: accepted from the first to the last
    * submission, included from the first submission to the last inclusion. */
   double submit_s = t->last_submit - t->first_submit, span_s = t->last_included - t->first_submit;

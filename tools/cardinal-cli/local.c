@@ -53,11 +53,14 @@ int local_submit_send(cdl_io_local *c, cdl_span gentx, cdl_error *err) {
   return rc;
 }
 
-int local_submit_reply(cdl_io_local *c, bool *accepted, cdl_buf *reason, cdl_error *err) {
+int local_submit_read(cdl_io_local *c, bool *accepted, cdl_buf *reason, cdl_error *err) {
   cdl_buf in;
   cdl_buf_init(&in, 0);
   cdl_ltx_msg reply;
+  /* The node may hold the answer while its mempool is full. */
+  cdl_io_local_set_timeout(c, CDL_LOCAL_SUBMIT_TIMEOUT_MS);
   int rc = recv_msg(c, CDL_PROTO_LOCAL_TX_SUBMISSION, ltx_decode, &in, &reply, err);
+  cdl_io_local_set_timeout(c, 0);
   if (rc == CDL_OK && reply.kind != CDL_LTX_ACCEPT && reply.kind != CDL_LTX_REJECT)
     rc = cdl_error_set(err, CDL_E_PROTOCOL, 0, "local-tx-submission: unexpected %s",
                        cdl_ltx_name(reply.kind));
@@ -71,7 +74,7 @@ int local_submit_reply(cdl_io_local *c, bool *accepted, cdl_buf *reason, cdl_err
 
 int local_submit(cdl_io_local *c, cdl_span gentx, bool *accepted, cdl_buf *reason, cdl_error *err) {
   int rc = local_submit_send(c, gentx, err);
-  return rc == CDL_OK ? local_submit_reply(c, accepted, reason, err) : rc;
+  return rc == CDL_OK ? local_submit_read(c, accepted, reason, err) : rc;
 }
 
 /* Sends |out| (an encoded request, freed here) on |proto| and reads the

@@ -11,12 +11,13 @@
 #include "cardinal/io.h"
 
 /* Submits a Byron GenTx [kind, payload]; *accepted, else |reason| gets
- * the node's MsgRejectTx reason bytes. */
+ * the node's MsgRejectTx reason bytes. The answer may take up to
+ * CDL_LOCAL_TX_WAIT_MS while the node's mempool is full. */
 int local_submit(cdl_io_local *c, cdl_span gentx, bool *accepted, cdl_buf *reason, cdl_error *err);
-/* The two halves of local_submit, for a caller with several connections
- * in flight: the request, then (once the socket is readable) its answer. */
+/* The same in two steps, for a caller that does other work meanwhile:
+ * MsgSubmitTx sent, then its answer read (once the socket is readable). */
 int local_submit_send(cdl_io_local *c, cdl_span gentx, cdl_error *err);
-int local_submit_reply(cdl_io_local *c, bool *accepted, cdl_buf *reason, cdl_error *err);
+int local_submit_read(cdl_io_local *c, bool *accepted, cdl_buf *reason, cdl_error *err);
 /* The node's tip, from local chain-sync (MsgFindIntersect with no points). */
 int local_tip(cdl_io_local *c, cdl_tip *tip, cdl_error *err);
 /* Starts following at |from|: chain-sync intersects there. */
