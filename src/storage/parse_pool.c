@@ -26,6 +26,11 @@
 
 enum { JOB_IDLE = 0, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 
+/* How long a thread that found nothing to do polls before it sleeps: a
+ * sleeping thread costs a futex wake-up each time work comes, tens of
+ * microseconds on a virtual machine, as long as a verification. */
+#define SPIN_ROUNDS 4000
+
 struct cdl_parse_pool {
   cdl_parse_pool_config cfg;
   pthread_t *workers;
@@ -33,6 +38,8 @@ struct cdl_parse_pool {
   pthread_mutex_t mu;
   pthread_cond_t work, done;
   cdl_parse_job *head, *tail; /* queued, oldest first */
+  atomic_size_t queued;       /* how many: read without the lock while polling */
+  unsigned sleeping;          /* workers in pthread_cond_wait: only they need a signal */
   bool stop;
 };
 
@@ -44,43 +51,79 @@ static void run_job(const cdl_parse_pool *p, cdl_parse_job *j) {
                                    p->cfg.witnesses);
 }
 
-/* Under the lock: the oldest queued job, taken. */
-static cdl_parse_job *take_head(cdl_parse_pool *p) {
-  cdl_parse_job *j = p->head;
-  p->head = j->next;
-  if (p->head == NULL)
-    p->tail = NULL;
-  j->next = NULL;
-  atomic_store(&j->state, JOB_RUNNING);
-  return j;
-}
-
-/* Under the lock: |j| out of the queue wherever it is (it is queued). */
-static void take(cdl_parse_pool *p, cdl_parse_job *j) {
+/* Under the lock: |j| out of the queue (the oldest when |j| is NULL). */
+static cdl_parse_job *take(cdl_parse_pool *p, cdl_parse_job *j) {
   cdl_parse_job **at = &p->head, *prev = NULL;
-  while (*at != j)
-    prev = *at, at = &(*at)->next;
+  if (j == NULL)
+    j = p->head;
+  while (*at != j) {
+    prev = *at;
+    at = &(*at)->next;
+  }
   *at = j->next;
   if (p->tail == j)
     p->tail = prev;
   j->next = NULL;
+  atomic_fetch_sub(&p->queued, 1);
   atomic_store(&j->state, JOB_RUNNING);
+  return j;
+}
+
+/* Runs |j|, taken from the queue by this thread, and says it is done. */
+static void run_here(cdl_parse_pool *p, cdl_parse_job *j) {
+  run_job(p, j);
+  pthread_mutex_lock(&p->mu);
+  atomic_store(&j->state, JOB_DONE);
+  pthread_cond_broadcast(&p->done);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+/* Polls |done| until it says so or the spin is over; its last answer. */
+static bool spin_until(bool (*done)(const void *), const void *arg) {
+  for (unsigned i = 0; i < SPIN_ROUNDS; i++) {
+    if (done(arg))
+      return true;
+    cpu_relax();
+  }
+  return done(arg);
+}
+
+static bool has_work(const void *arg) {
+  const cdl_parse_pool *p = arg;
+  return atomic_load(&p->queued) > 0;
+}
+
+static bool job_done(const void *arg) { return cdl_parse_job_done(arg); }
+
+/* Under the lock: the next queued job, after a poll and then a sleep
+ * while there is none; NULL once the pool stops. */
+static cdl_parse_job *next_job(cdl_parse_pool *p) {
+  if (!p->stop && p->head == NULL) {
+    pthread_mutex_unlock(&p->mu);
+    spin_until(has_work, p);
+    pthread_mutex_lock(&p->mu);
+  }
+  while (!p->stop && p->head == NULL) {
+    p->sleeping++;
+    pthread_cond_wait(&p->work, &p->mu);
+    p->sleeping--;
+  }
+  return p->stop ? NULL : take(p, NULL);
 }
 
 static void *worker_main(void *arg) {
   cdl_parse_pool *p = arg;
   pthread_mutex_lock(&p->mu);
-  for (;;) {
-    while (!p->stop && p->head == NULL)
-      pthread_cond_wait(&p->work, &p->mu);
-    if (p->stop)
-      break;
-    cdl_parse_job *j = take_head(p);
+  for (cdl_parse_job *j; (j = next_job(p)) != NULL;) {
     pthread_mutex_unlock(&p->mu);
-    run_job(p, j);
+    run_here(p, j);
     pthread_mutex_lock(&p->mu);
-    atomic_store(&j->state, JOB_DONE);
-    pthread_cond_broadcast(&p->done);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
@@ -97,6 +140,7 @@ int cdl_parse_pool_new(const cdl_parse_pool_config *cfg, cdl_parse_pool **out) {
     free(p);
     return CDL_E_NOMEM;
   }
+  atomic_init(&p->queued, 0);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->work, NULL);
   pthread_cond_init(&p->done, NULL);
@@ -156,7 +200,8 @@ int cdl_parse_pool_submit(cdl_parse_pool *p, cdl_parse_job *j, const uint8_t *by
   else
     p->head = j;
   p->tail = j;
-  if (p->n_workers > 0)
+  atomic_fetch_add(&p->queued, 1);
+  if (p->sleeping > 0)
     pthread_cond_signal(&p->work);
   pthread_mutex_unlock(&p->mu);
   return CDL_OK;
@@ -164,18 +209,26 @@ int cdl_parse_pool_submit(cdl_parse_pool *p, cdl_parse_job *j, const uint8_t *by
 
 bool cdl_parse_job_done(const cdl_parse_job *j) { return atomic_load(&j->state) == JOB_DONE; }
 
+/* While a worker parses |j|, this thread parses the jobs queued after it
+ * rather than wait idle; with none left it polls a while, then sleeps. */
 void cdl_parse_pool_wait(cdl_parse_pool *p, cdl_parse_job *j) {
-  if (cdl_parse_job_done(j))
-    return;
-  pthread_mutex_lock(&p->mu);
-  if (atomic_load(&j->state) == JOB_QUEUED) { /* nobody took it: run it here */
-    take(p, j);
+  while (!cdl_parse_job_done(j)) {
+    pthread_mutex_lock(&p->mu);
+    cdl_parse_job *mine = NULL;
+    if (atomic_load(&j->state) == JOB_QUEUED)
+      mine = take(p, j); /* nobody took it: run it here */
+    else if (p->head != NULL)
+      mine = take(p, NULL); /* |j| is a worker's: help with the next */
     pthread_mutex_unlock(&p->mu);
-    run_job(p, j);
-    atomic_store(&j->state, JOB_DONE);
-    return;
+    if (mine != NULL) {
+      run_here(p, mine);
+      continue;
+    }
+    if (spin_until(job_done, j))
+      return;
+    pthread_mutex_lock(&p->mu);
+    while (!cdl_parse_job_done(j))
+      pthread_cond_wait(&p->done, &p->mu);
+    pthread_mutex_unlock(&p->mu);
   }
-  while (atomic_load(&j->state) != JOB_DONE)
-    pthread_cond_wait(&p->done, &p->mu);
-  pthread_mutex_unlock(&p->mu);
 }
