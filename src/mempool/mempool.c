@@ -33,8 +33,10 @@ struct cdl_mempool {
   size_t table_cap; /* a power of two, at least twice n */
   uint8_t key[crypto_shorthash_KEYBYTES];
   cdl_ledger *fork; /* the tip with every entry applied */
-  bool stale;       /* emptied by a failed sync: |fork| still holds what
-                       was applied and must be made again before an add */
+  bool stale;       /* emptied by a failed sync (|fork| still holds what was
+                       applied), or empty with no fork (NULL): made again
+                       before an add */
+  uint64_t max_block; /* the tip's maxBlockSize while there is no fork */
   uint64_t slot;    /* the slot entries are validated for */
   cdl_arena arena;  /* scratch for decoding one payload */
   cdl_mempool_stats stats;
@@ -115,7 +117,7 @@ static int new_fork(const cdl_ledger *tip, uint64_t slot, cdl_ledger **out) {
 
 static size_t mp_capacity(const cdl_mempool *mp) {
   if (mp->cfg.capacity_bytes) return mp->cfg.capacity_bytes;
-  uint64_t max = cdl_ledger_params(mp->fork)->max_block_size;
+  uint64_t max = mp->fork ? cdl_ledger_params(mp->fork)->max_block_size : mp->max_block;
   return max > BLOCK_OVERHEAD ? (size_t)(2 * (max - BLOCK_OVERHEAD)) : 0;
 }
 
@@ -182,7 +184,30 @@ static void empty_out(cdl_mempool *mp) {
   mp->stale = true;
 }
 
+/* An empty mempool keeps no fork: a syncing node's tip moves with every
+ * block, and a fork made for each would go unused; the next add makes one
+ * (|stale|). */
+static void drop_fork(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot) {
+  CDL_ASSERT(mp->n == 0 && mp->bytes == 0);
+  mp->max_block = cdl_ledger_params(tip)->max_block_size;
+  cdl_ledger_del(mp->fork);
+  mp->fork = NULL;
+  mp->stale = true;
+  mp->slot = validation_slot(tip, slot);
+}
+
+static int resync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot);
+
 int cdl_mempool_sync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot) {
+  if (mp->n == 0) {
+    drop_fork(mp, tip, slot);
+    return CDL_OK;
+  }
+  return resync(mp, tip, slot);
+}
+
+/* A new fork of |tip| with every entry re-applied in order. */
+static int resync(cdl_mempool *mp, const cdl_ledger *tip, uint64_t slot) {
   uint64_t vslot = validation_slot(tip, slot);
   cdl_ledger *fork = NULL;
   int rc = new_fork(tip, vslot, &fork);
@@ -341,8 +366,7 @@ static int refuse_full(cdl_mempool *mp, const mp_payload *pl, cdl_rejection *rej
 
 int cdl_mempool_add(cdl_mempool *mp, const cdl_ledger *tip, const uint8_t *gentx, size_t len,
                     uint64_t slot, cdl_mempool_entry *entry, cdl_rejection *rej) {
-  if (mp->stale || !cdl_ledger_fork_current(mp->fork, tip))
-    CDL_TRY(cdl_mempool_sync(mp, tip, slot));
+  if (mp->stale || !cdl_ledger_fork_current(mp->fork, tip)) CDL_TRY(resync(mp, tip, slot));
   if (slot > mp->slot) { /* time moved on: validate for the later slot */
     CDL_TRY(cdl_ledger_tick(mp->fork, slot));
     mp->slot = slot;

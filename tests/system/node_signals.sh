@@ -61,11 +61,11 @@ n2=$node_pid
 wait_until "node n2" ready n2
 txgen() { # txgen TAG FIRST_KEY: 5 tx/s for a minute into n2, in the background
   "$cli" txgen --socket-path "$work/n2.sock" --genesis-dir "$net/genesis" --tps 5 \
-    --duration-s 60 --first-key "$2" --keys 5 >"$work/$1.json" 2>"$work/$1.log" &
+    --duration-s 60 --first-key "$2" --keys 5 --connections 1 >"$work/$1.json" 2>"$work/$1.log" &
   txgen_pid=$!
   pids+=("$txgen_pid")
   # Connected once the node has opened its third local connection since
-  # (the magic query, submission, chain-sync).
+  # (the magic query, chain-sync, the one submission connection).
   wait_until "$1 to connect" opened_at_least "$3"
 }
 opened_at_least() { [ "$(count conn.opened "$work/n2.log")" -ge "$1" ]; }
