@@ -4,9 +4,12 @@
 #   make demo   install deps, build, run a local network of 4 nodes under load (until Ctrl-C)
 #   make demo-mainnet  the tour of the bundled mainnet data (epoch 0 validated, the ChainDB)
 #   make bench  build optimised and run the benchmarks
+#   make bench-scale  the scale benchmark: a Byron-era-length chain (tens of minutes;
+#                     SCALE_BLOCKS=200000 for a short form; docs/testing.md)
 #   make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS
 #   make sim-sweep  the simulator over SIM_SEEDS random seeds (10,000; make test runs 1,000)
-.PHONY: all build deps test test-plain test-asan demo demo-mainnet bench fuzz sim-sweep clean
+.PHONY: all build deps test test-plain test-asan demo demo-mainnet bench bench-scale fuzz \
+	sim-sweep clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -66,6 +69,14 @@ bench: deps
 	./build-bench/bench/bench_sim
 	bash bench/bench_node.sh build-bench
 	bash bench/bench_serve_rss.sh build-bench
+
+# Not part of `make bench` or `make test`: at full size it generates and
+# imports about 4.5 million blocks (docs/performance.md). Settings come from
+# the environment (SCALE_BLOCKS, SCALE_DIR, SCALE_THREADS, ...).
+bench-scale: deps
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build build-bench -j $(JOBS) --target bench_scale
+	SCALE_DIR="$${SCALE_DIR:-build-bench/scale}" ./build-bench/bench/bench_scale
 
 $(FUZZ_BUILD)/build.ninja:
 	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

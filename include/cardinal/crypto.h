@@ -33,6 +33,10 @@ void cdl_sha512(uint8_t out[64], const uint8_t *in, size_t len);
 void cdl_address_hash(uint8_t out[28], const uint8_t *in, size_t len);
 
 uint32_t cdl_crc32(const uint8_t *in, size_t len);
+/* The CRC32 of the bytes |crc| covers followed by |in|: cdl_crc32 of a
+ * whole is that of its pieces in turn, from 0 (what a file written in
+ * pieces is checked with). */
+uint32_t cdl_crc32_update(uint32_t crc, const uint8_t *in, size_t len);
 
 /* ---- Text encodings ---- */
 

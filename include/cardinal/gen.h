@@ -95,6 +95,13 @@ typedef struct cdl_gen_chain_opts {
   uint64_t slots;        /* slots to cover, from slot 0 */
   double fill;           /* share of slots with a block, (0, 1] */
   uint32_t txs_per_block;
+  /* The share of main blocks that carry txs_per_block transactions, drawn
+   * per block from the seed, in (0, 1]; 0 means 1 (every block). */
+  double tx_share;
+  /* Outputs of each transaction: outputs_per_tx - 1 payments to random
+   * keys and the change, 2 to 64; 0 means 2 (one payment). Each spends
+   * one input, so the UTxO grows by outputs_per_tx - 1 per transaction. */
+  uint32_t outputs_per_tx;
   bool delegation;       /* a re-delegation certificate each epoch */
   bool updates;          /* a proposal, votes, endorsements, adoption */
   uint64_t seed;

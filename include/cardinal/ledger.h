@@ -249,6 +249,15 @@ int cdl_ledger_register_update(cdl_ledger *l, const cdl_byron_proposal *proposal
  * CDL_E_USAGE for a fork. */
 int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out);
 
+/* Where cdl_ledger_snapshot_stream hands the image, a piece at a time and
+ * in order; a non-zero return stops the write and is returned. */
+typedef int (*cdl_ledger_image_sink)(void *ctx, const uint8_t *bytes, size_t len);
+/* The image cdl_ledger_snapshot_write makes, handed to |sink| in pieces of
+ * about a megabyte rather than built whole in memory (the image of a
+ * large UTxO is a hundred megabytes and more); *len gets its length.
+ * 0, CDL_E_NOMEM, the sink's failure, or CDL_E_USAGE for a fork. */
+int cdl_ledger_snapshot_stream(const cdl_ledger *l, cdl_ledger_image_sink sink, void *ctx,
+                               uint64_t *len);
 /* Builds a new ledger from an image (borrowed for the call). The bytes are
  * untrusted: a corrupt or hostile image is refused with |err| filled and
  * nothing allocated: CDL_E_TAG (not a snapshot, unknown version),
@@ -259,6 +268,22 @@ int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out);
 int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
                              const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err);
 
+/* What keeps an image's bytes: a ledger read with cdl_ledger_snapshot_adopt
+ * may go on reading them (its UTxO's frozen entries, used in place) and
+ * calls release(ctx) once when it is deleted. */
+typedef struct cdl_ledger_image_owner {
+  void (*release)(void *ctx);
+  void *ctx;
+} cdl_ledger_image_owner;
+/* cdl_ledger_snapshot_read, but the image's UTxO entries are used where
+ * they lie rather than copied (on little-endian hosts, the image 8-byte
+ * aligned, as a mapped file is: docs/performance.md "Restart"): opening a
+ * large ledger then costs no fresh memory for them. On success the ledger
+ * holds the bytes until it is deleted, when it calls |owner|'s release
+ * (whether or not it used them); on failure it never does. */
+int cdl_ledger_snapshot_adopt(const uint8_t *data, size_t len, const cdl_ledger_image_owner *owner,
+                              const cdl_ledger_config *cfg, const uint8_t genesis_hash[32],
+                              cdl_ledger **out, cdl_error *err);
 /* The tip an image names, after the checks of its envelope (length, CRC)
  * and its genesis that cdl_ledger_snapshot_read makes first; the state is
  * not read. */

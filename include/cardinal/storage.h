@@ -137,6 +137,20 @@ void cdl_db_unlock(cdl_fs *fs, int token);
  * fsync, rename, fsync of the directory |dir|. */
 int cdl_fs_write_file_atomic(cdl_fs *fs, const char *dir, const char *path,
                              const void *data, size_t len, cdl_error *err);
+/* The same for bytes made as they are written (a ledger snapshot, streamed
+ * rather than built whole in memory): |produce| appends them with
+ * cdl_fs_append, in order, and returns 0 or its failure, which leaves no
+ * file behind. */
+typedef struct cdl_fs_appender {
+  cdl_fs *fs;
+  int handle;
+  uint64_t offset;
+  cdl_error *err;
+} cdl_fs_appender;
+int cdl_fs_append(cdl_fs_appender *a, const void *data, size_t len);
+int cdl_fs_write_file_atomic_by(cdl_fs *fs, const char *dir, const char *path,
+                                int (*produce)(void *ctx, cdl_fs_appender *a), void *ctx,
+                                cdl_error *err);
 
 /* ---- Blocks as storage sees them ---------------------------------------- */
 typedef struct cdl_block_info {

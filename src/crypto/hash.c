@@ -64,3 +64,7 @@ void cdl_address_hash(uint8_t out[28], const uint8_t *in, size_t len) {
 uint32_t cdl_crc32(const uint8_t *in, size_t len) {
   return crc32_gzip_refl(0, in, (uint64_t)len);
 }
+
+uint32_t cdl_crc32_update(uint32_t crc, const uint8_t *in, size_t len) {
+  return crc32_gzip_refl(crc, in, (uint64_t)len);
+}

@@ -2,9 +2,10 @@
  * chain_gen.c: valid Byron chains (`cardinal-cli chain generate`,
  * docs/genesis.md): the genesis delegates forge in round-robin order over
  * slots (slot s belongs to genesis key s mod n, as PBFT core nodes take
- * turns), an EBB opens every epoch, and blocks carry transactions between
- * the directory's keys, re-delegation certificates and an update that is
- * proposed, voted, endorsed and adopted (docs/byron.md 5.4-5.6, 6).
+ * turns), an EBB opens every epoch, and blocks (all, or a share of them)
+ * carry transactions between the directory's keys (one input, a payment or
+ * several, and the change), re-delegation certificates and an update that
+ * is proposed, voted, endorsed and adopted (docs/byron.md 5.4-5.6, 6).
  *
  * Every block is applied to a ledger as soon as it is forged: the ledger
  * both keeps the state the next block needs and proves each block valid.
@@ -84,25 +85,42 @@ static int forge_ebb(chain_gen *c, uint64_t epoch) {
   return apply_and_write(c, &c->block);
 }
 
-/* One payment from a wallet output to a random key, change back. */
+#define MAX_OUTPUTS 64 /* of a generated tx: about 3.3 KB, under maxTxSize */
+
+/* What a payment of a transaction with |n_out| outputs takes of |spare|:
+ * one payment, up to an eighth; several, each between 1/(2 n_out) and
+ * 1/n_out, so that outputs split about evenly and a chain of millions of
+ * transactions does not grind its outputs into dust too small to spend. */
+static uint64_t payment(chain_gen *c, uint64_t spare, size_t n_out) {
+  if (n_out == 2) return 1 + cdl_gen_rng_below(&c->rng, spare / 8 + 1);
+  return spare / (2 * n_out) + 1 + cdl_gen_rng_below(&c->rng, spare / (2 * n_out) + 1);
+}
+
+/* One wallet output spent: payments to random keys (o->outputs_per_tx - 1
+ * of them, one by default), the change back to the owner. */
 static int add_tx(chain_gen *c, const cdl_byron_protocol_params *pp) {
   payload_input in;
   uint64_t floor_fee = cdl_ledger_min_fee(pp, 1024);
   if (c->wallet.n_keys == 0 ||
       !gen_wallet_take(&c->wallet, c->l, &c->rng, 4 * floor_fee, NULL, &in))
     return CDL_E_NOT_FOUND;
-  size_t to = (size_t)cdl_gen_rng_below(&c->rng, c->wallet.n_keys);
-  uint64_t spare = in.lovelace - 2 * floor_fee;
-  uint64_t pay = 1 + cdl_gen_rng_below(&c->rng, spare / 8 + 1);
+  size_t n_out = c->o->outputs_per_tx > 2 ? c->o->outputs_per_tx : 2;
+  uint64_t spare = in.lovelace - 2 * floor_fee, paid = 0;
+  payload_output outs[MAX_OUTPUTS];
+  for (size_t k = 0; k + 1 < n_out; k++) {
+    size_t to = (size_t)cdl_gen_rng_below(&c->rng, c->wallet.n_keys);
+    uint64_t pay = payment(c, spare, n_out);
+    outs[k] = (payload_output){gen_wallet_address(&c->wallet, to), pay};
+    paid += pay;
+  }
   size_t owner = (size_t)(in.owner - c->wallet.keys);
-  payload_output outs[2] = {{gen_wallet_address(&c->wallet, to), pay},
-                            {gen_wallet_address(&c->wallet, owner), 0}};
+  outs[n_out - 1] = (payload_output){gen_wallet_address(&c->wallet, owner), 0};
   payload_tx_spec s = {
-      .in = &in, .n_in = 1, .out = outs, .n_out = 2, .magic = c->d->genesis.protocol_magic};
+      .in = &in, .n_in = 1, .out = outs, .n_out = n_out, .magic = c->d->genesis.protocol_magic};
   uint64_t fee = floor_fee;
   uint8_t id[32];
   for (int round = 0; round < 4; round++) {
-    outs[1].lovelace = in.lovelace - pay - fee;
+    outs[n_out - 1].lovelace = in.lovelace - paid - fee;
     cdl_buf_reset(&c->scratch);
     payload_tx_encode(&s, &c->scratch, id);
     uint64_t need = cdl_ledger_min_fee(pp, c->scratch.len);
@@ -114,6 +132,15 @@ static int add_tx(chain_gen *c, const cdl_byron_protocol_params *pp) {
     return CDL_E_LIMIT;
   }
   return cdl_buf_append(&c->body.txs, c->scratch.data, c->scratch.len);
+}
+
+/* Whether this block carries transactions: every block, or a share of
+ * them drawn from the seed (no draw at share 1, so that the chains of
+ * earlier versions stay the same). */
+static bool carries_txs(chain_gen *c) {
+  if (c->o->tx_share <= 0 || c->o->tx_share >= 1) return true;
+  double draw = (double)(cdl_gen_rng_next(&c->rng) >> 11) / 9007199254740992.0;
+  return draw < c->o->tx_share;
 }
 
 /* Genesis key e mod n hands its signing right to a fresh key, for the
@@ -173,7 +200,8 @@ static cdl_byron_version header_version(const chain_gen *c) {
 static int fill_body(chain_gen *c, uint64_t epoch, size_t g, const cdl_key *delegate) {
   forge_body_reset(&c->body);
   const cdl_byron_protocol_params *pp = cdl_ledger_params(c->l);
-  for (uint32_t t = 0; t < c->o->txs_per_block; t++) {
+  uint32_t txs = carries_txs(c) ? c->o->txs_per_block : 0;
+  for (uint32_t t = 0; t < txs; t++) {
     int rc = add_tx(c, pp);
     if (rc == CDL_E_NOT_FOUND || rc == CDL_E_LIMIT) break; /* nothing (more) to spend */
     CDL_TRY(rc);
@@ -289,6 +317,11 @@ int cdl_gen_chain(const cdl_gen_dir *d, const cdl_gen_chain_opts *o, FILE *out,
                   cdl_gen_chain_stats *stats, cdl_rejection *rej, cdl_error *err) {
   if (o->fill <= 0 || o->fill > 1)
     return cdl_error_set(err, CDL_E_USAGE, 0, "--fill must be in (0, 1]");
+  if (o->tx_share < 0 || o->tx_share > 1)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "--tx-share must be in (0, 1]");
+  if (o->outputs_per_tx == 1 || o->outputs_per_tx > MAX_OUTPUTS)
+    return cdl_error_set(err, CDL_E_USAGE, 0, "--outputs-per-tx must be 2 to %d",
+                         MAX_OUTPUTS);
   CDL_TRY(check_pbft_share(d, o, err));
   chain_gen c;
   memset(stats, 0, sizeof *stats);

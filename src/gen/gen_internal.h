@@ -26,6 +26,7 @@ typedef struct gen_wallet {
   size_t n_spent, cap_spent;
   const cdl_key *keys;
   cdl_buf *addresses; /* address bytes per key */
+  size_t *by_address; /* key indices in address order, to find an owner */
   size_t n_keys;
 } gen_wallet;
 int gen_wallet_init(gen_wallet *w, const cdl_gen_dir *d);

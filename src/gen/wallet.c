@@ -94,13 +94,39 @@ cdl_span gen_wallet_address(const gen_wallet *w, size_t key) {
   return cdl_span_of(w->addresses[key].data, w->addresses[key].len);
 }
 
+static int span_order(cdl_span a, cdl_span b) {
+  int c = memcmp(a.ptr, b.ptr, a.len < b.len ? a.len : b.len);
+  return c != 0 ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+typedef struct keyed_address {
+  cdl_span address;
+  size_t key;
+} keyed_address;
+
+static int key_order(const void *a, const void *b) {
+  return span_order(((const keyed_address *)a)->address, ((const keyed_address *)b)->address);
+}
+
+/* w->by_address: the keys sorted by their address bytes. */
+static int sort_keys(gen_wallet *w) {
+  keyed_address *v = calloc(w->n_keys + 1, sizeof *v);
+  if (v == NULL) return CDL_E_NOMEM;
+  for (size_t k = 0; k < w->n_keys; k++) v[k] = (keyed_address){gen_wallet_address(w, k), k};
+  qsort(v, w->n_keys, sizeof *v, key_order);
+  for (size_t k = 0; k < w->n_keys; k++) w->by_address[k] = v[k].key;
+  free(v);
+  return CDL_OK;
+}
+
 int gen_wallet_init(gen_wallet *w, const cdl_gen_dir *d) {
   memset(w, 0, sizeof *w);
   w->keys = d->secrets.poor;
   w->n_keys = d->secrets.n_poor;
   w->addresses = calloc(w->n_keys + 1, sizeof *w->addresses);
+  w->by_address = calloc(w->n_keys + 1, sizeof *w->by_address);
   w->spent = calloc(SPENT_KEPT, sizeof *w->spent);
-  if (w->addresses == NULL || w->spent == NULL) return CDL_E_NOMEM;
+  if (w->addresses == NULL || w->by_address == NULL || w->spent == NULL) return CDL_E_NOMEM;
   const cdl_byron_genesis *g = &d->genesis;
   for (size_t k = 0; k < w->n_keys; k++) {
     cdl_buf_init(&w->addresses[k], 0);
@@ -112,21 +138,30 @@ int gen_wallet_init(gen_wallet *w, const cdl_gen_dir *d) {
       CDL_TRY(add_live(w, &in));
     }
   }
-  return CDL_OK;
+  return sort_keys(w);
 }
 
 void gen_wallet_free(gen_wallet *w) {
   for (size_t k = 0; w->addresses && k < w->n_keys; k++) cdl_buf_free(&w->addresses[k]);
   free(w->addresses);
+  free(w->by_address);
   free(w->live);
   free(w->spent);
   free(w->table);
   memset(w, 0, sizeof *w);
 }
 
+/* The key whose address this is (a search of the sorted keys: a chain
+ * paying among thousands of keys looks each output's owner up). */
 static const cdl_key *owner_of(const gen_wallet *w, cdl_span address) {
-  for (size_t k = 0; k < w->n_keys; k++)
-    if (cdl_span_eq(address, gen_wallet_address(w, k))) return &w->keys[k];
+  size_t lo = 0, hi = w->n_keys;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2, k = w->by_address[mid];
+    int c = span_order(gen_wallet_address(w, k), address);
+    if (c == 0) return &w->keys[k];
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
   return NULL;
 }
 

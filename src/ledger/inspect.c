@@ -38,7 +38,7 @@ bool cdl_ledger_pbft_may_sign(const cdl_ledger *l, const uint8_t genesis_key[28]
 
 bool cdl_ledger_utxo_get(const cdl_ledger *l, const uint8_t tx_id[32], uint32_t index,
                          uint64_t *lovelace) {
-  const utxo_entry *e = utxo_find(&l->utxo, tx_id, index);
+  const utxo_entry *e = utxo_find(&l->utxo, tx_id, index, NULL);
   if (e == NULL) return false;
   *lovelace = e->lovelace;
   return true;

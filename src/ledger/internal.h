@@ -26,23 +26,75 @@ void *ledger_dup(const void *src, size_t count, size_t size);
 /* Appends one zeroed item to a growable array; NULL when out of memory. */
 void *ledger_push(void **items, size_t *n, size_t *cap, size_t size);
 
-/* ---- UTxO: a dense entry array under an open-addressing index ---- */
+/* ---- UTxO (utxo.c, utxo_addr.c, utxo_frozen.c) ----
+ * Outputs live in three places, looked up in this order: the table's own
+ * entries (a dense paged array under an open-addressing index), its frozen
+ * part (a sorted array read from a snapshot, searched, never changed), and
+ * for a fork the base table it reads through to. Addresses are held once
+ * per distinct address in the table's address store. */
+
+/* A slot of an index: a 32-bit hash and the item's position + 1 (0: free).
+ * Probing compares hashes before touching an item, and an index grows and
+ * shifts without looking at the items at all. */
+typedef struct utxo_slot {
+  uint32_t hash;
+  uint32_t ref;
+} utxo_slot;
+
+/* A distinct address of the UTxO, held once however many outputs pay to
+ * it, with what witness checks need, kept so that spending never decodes:
+ * the type, and where the root and the attributes lie within the bytes. */
+typedef struct utxo_addr {
+  uint8_t *bytes; /* its own allocation, or in the store's slab */
+  uint32_t len;
+  uint32_t refs; /* entries and journal records holding it; 0: a free record */
+  uint32_t attrs_off, attrs_len;
+  uint16_t root_off;
+  uint8_t type; /* 0xff for a type above 254 (legacy decoding only) */
+  bool in_slab;
+} utxo_addr;
+
+static inline const uint8_t *utxo_root(const utxo_addr *a) { return a->bytes + a->root_off; }
+
+/* The address store (utxo_addr.c): records by id, an index by the bytes
+ * under a keyed hash (SipHash), and the ids of freed records for reuse. */
+typedef struct utxo_addrs {
+  utxo_addr *recs;
+  size_t n_recs, cap_recs;
+  uint32_t *free_ids;
+  size_t n_free, cap_free;
+  utxo_slot *slots;
+  size_t cap; /* a power of two, 2^bits */
+  unsigned bits;
+  size_t used; /* records with refs > 0 */
+  uint8_t key[16];
+  uint8_t *slab; /* the bytes of records read from a snapshot */
+} utxo_addrs;
+
+int utxo_addrs_init(utxo_addrs *s);
+void utxo_addrs_free(utxo_addrs *s);
+/* The id of |a|'s bytes (added when new) with one more holder. */
+int utxo_addrs_hold(utxo_addrs *s, const cdl_byron_address *a, uint32_t *id);
+void utxo_addrs_release(utxo_addrs *s, uint32_t id);
+/* Snapshot loading: room for |n| records of |bytes| in all, then each
+ * record added with no holder yet (|bytes| copied into the slab, the rest
+ * from |meta|; ids 0, 1, ... in order); false when the same bytes came
+ * before. */
+int utxo_addrs_reserve(utxo_addrs *s, size_t n, size_t bytes);
+bool utxo_addrs_add_loaded(utxo_addrs *s, const uint8_t *bytes, const utxo_addr *meta);
+
+#define UTXO_DEAD UINT32_MAX /* an entry's addr: dead (see utxo.base) */
+#define UTXO_PAGE_BITS 14    /* entries per page of the dense array: 2^14 */
+
+/* One output: 48 bytes, its address an id in the owning table's store. */
 typedef struct utxo_entry {
   uint8_t tx_id[32];
   uint32_t index;
-  uint32_t addr_len;
+  uint32_t addr; /* UTXO_DEAD: in a fork, the base's entry with this key is spent */
   uint64_t lovelace;
-  uint8_t *addr; /* the address bytes: its own allocation, or in the slab */
-  /* What witness checks need, kept so spending never re-decodes: the
-   * type, and where the root and the attributes lie within addr. */
-  uint32_t attrs_off, attrs_len;
-  uint16_t root_off;
-  uint8_t addr_type; /* 0xff for a type above 254 (legacy decoding only) */
-  bool addr_in_slab; /* loaded from a snapshot: freed with the slab */
-  bool dead;         /* in a fork: the base's entry with this key is spent */
 } utxo_entry;
 
-static inline const uint8_t *utxo_root(const utxo_entry *e) { return e->addr + e->root_off; }
+static inline bool utxo_dead(const utxo_entry *e) { return e->addr == UTXO_DEAD; }
 
 /* One change made while a block is applied, undone in reverse order. */
 typedef struct utxo_undo {
@@ -50,17 +102,22 @@ typedef struct utxo_undo {
   utxo_entry entry;
 } utxo_undo;
 
-/* A slot of the index: the key's 32-bit hash and the entry's position + 1
- * (0: free). Probing compares hashes before touching an entry, and the
- * index grows and shifts without looking at the entries at all. */
-typedef struct utxo_slot {
-  uint32_t hash;
-  uint32_t ref;
-} utxo_slot;
-
 typedef struct utxo {
-  utxo_entry *entries; /* dense: count in use, cap_entries allocated */
-  size_t count, cap_entries;
+  /* Own entries: dense, count in use, in pages of 2^UTXO_PAGE_BITS that
+   * are added and freed as count moves (growing never copies). */
+  utxo_entry **pages;
+  size_t n_pages, cap_pages, count;
+  /* The frozen part: entries in ascending (tx id, index) order, where
+   * |starts| gives for each value of the tx id's top |start_bits| bits the
+   * first entry holding it (2^start_bits + 1 of them). Own dead entries
+   * hide its spent outputs. */
+  const utxo_entry *frozen;
+  size_t n_frozen;
+  uint64_t frozen_lovelace;
+  uint32_t *starts;
+  unsigned start_bits;
+  utxo_entry *frozen_copy;            /* the frozen entries when copied */
+  cdl_ledger_image_owner frozen_owner; /* else what keeps the image they lie in */
   /* A fork reads through to |base| for keys it holds no entry of; its
    * dead entries hide spent base outputs. The base must not change while
    * the fork lives: its generation counts every change, and a fork that
@@ -72,9 +129,9 @@ typedef struct utxo {
   utxo_slot *slots;
   size_t cap;          /* a power of two, 2^bits */
   unsigned bits;
-  uint64_t lovelace;
+  uint64_t lovelace;   /* of the own live entries */
   uint64_t seed[5];    /* the hash's random multipliers and addend */
-  uint8_t *slab;       /* addresses of entries read from a snapshot */
+  utxo_addrs addrs;
   utxo_undo *journal;
   size_t n_journal, cap_journal;
 } utxo;
@@ -86,22 +143,44 @@ void utxo_free(utxo *u);
 /* The entries and lovelace visible through a fork (or a table). */
 size_t utxo_visible_count(const utxo *u);
 uint64_t utxo_visible_lovelace(const utxo *u);
-const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index);
+/* The visible entry of the key, or NULL; *addr (when not NULL) gets its
+ * address. Both stay valid until the table (or its base) next changes. */
+const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index,
+                            const utxo_addr **addr);
 /* Calls |fn| on every visible entry (a fork's own live entries, then
- * those of its base it neither spent nor replaced), in no particular
- * order, until |fn| returns false; false when it stopped early. */
-bool utxo_each(const utxo *u, bool (*fn)(void *ctx, const utxo_entry *e), void *ctx);
-/* Insert takes a copy of the address; fails on a present key or memory. */
+ * those of its frozen part and base it neither spent nor replaced), in no
+ * particular order, until |fn| returns false; false when it stopped early. */
+typedef bool (*utxo_visit_fn)(void *ctx, const utxo_entry *e, const utxo_addr *a);
+bool utxo_each(const utxo *u, utxo_visit_fn fn, void *ctx);
+/* Insert holds the address in the store; fails on a present key or memory. */
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index,
                 const cdl_byron_address *addr, uint64_t lovelace);
 int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index);
-/* Room for |count| entries in all (no growth while they arrive). */
-int utxo_reserve(utxo *u, size_t count);
-/* Adds an entry whose key the caller knows is absent, unjournaled, after
- * utxo_reserve (so it cannot fail); the snapshot reader's bulk path. */
-void utxo_load(utxo *u, const utxo_entry *e);
 void utxo_commit(utxo *u);   /* forget the journal */
 void utxo_rollback(utxo *u); /* undo everything since the last commit */
+/* The own entry at dense position |pos| (0-based). */
+static inline utxo_entry *utxo_at(const utxo *u, size_t pos) {
+  return &u->pages[pos >> UTXO_PAGE_BITS][pos & (((size_t)1 << UTXO_PAGE_BITS) - 1)];
+}
+
+/* ---- The frozen part and the ordered walk (utxo_frozen.c) ---- */
+/* Room for |n| frozen entries, filled by the caller in ascending key order
+ * (the snapshot reader), then utxo_frozen_seal. The table must be empty. */
+utxo_entry *utxo_frozen_alloc(utxo *u, size_t n);
+/* Or the entries where they lie, in an image |owner| keeps (released when
+ * the table is freed, whatever happens before). */
+void utxo_frozen_borrow(utxo *u, const utxo_entry *entries, const cdl_ledger_image_owner *owner);
+/* Makes the first |n| of them the frozen part (the start table built);
+ * |lovelace| is their sum. CDL_E_NOMEM or 0. */
+int utxo_frozen_seal(utxo *u, size_t n, uint64_t lovelace);
+/* The frozen entry of the key, or NULL. */
+const utxo_entry *utxo_frozen_find(const utxo *u, const uint8_t tx_id[32], uint32_t index);
+/* Orders two keys as snapshots list them: tx id bytes, then index. */
+int utxo_key_cmp(const utxo_entry *a, const utxo_entry *b);
+/* The visible entries of a table without a base in ascending key order
+ * (own live entries merged with the frozen ones they do not hide): *out
+ * (free it) gets utxo_visible_count pointers. CDL_E_NOMEM or 0. */
+int utxo_sorted(const utxo *u, const utxo_entry ***out);
 
 /* ---- Delegation (5.5) ---- */
 typedef struct dlg_scheduled {
@@ -336,7 +415,7 @@ void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u
 
 /* ---- Snapshots (snapshot.c writes, snapshot_read.c reads) ---- */
 #define SNAPSHOT_MAGIC "CDLSNAP1"
-#define SNAPSHOT_VERSION 3u
+#define SNAPSHOT_VERSION 4u
 #define SNAPSHOT_LENGTH_OFFSET 12 /* the u64 total length, after magic and version */
 #define SNAPSHOT_HEADER_BYTES 115
 #define SNAPSHOT_APP_NAME_BYTES 12 /* after the length, zero-padded */
@@ -346,7 +425,8 @@ void params_apply(cdl_byron_protocol_params *pp, const cdl_byron_param_update *u
 #define SNAPSHOT_APP_BYTES (1 + 12 + 4 + 8 + 4)
 #define SNAPSHOT_INSTALLER_BYTES (1 + UPD_SYSTEM_TAG_MAX + 32)
 #define SNAPSHOT_PARAM_U64S 16
-#define SNAPSHOT_UTXO_ENTRY_BYTES 59 /* before the address bytes */
+#define SNAPSHOT_UTXO_ENTRY_BYTES 48   /* tx id, index, address, lovelace: a utxo_entry */
+#define SNAPSHOT_UTXO_ADDRESS_BYTES 15 /* before the address bytes */
 
 /* The u64 protocol parameters in snapshot order (script_version, a u16,
  * comes first on its own). */

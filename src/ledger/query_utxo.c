@@ -19,20 +19,20 @@ typedef struct address_walk {
   void *ctx;
 } address_walk;
 
-static void output_of(const utxo_entry *e, cdl_ledger_output *o) {
+static void output_of(const utxo_entry *e, const utxo_addr *a, cdl_ledger_output *o) {
   memcpy(o->tx_id, e->tx_id, 32);
   o->index = e->index;
-  o->address = cdl_span_of(e->addr, e->addr_len);
+  o->address = cdl_span_of(a->bytes, a->len);
   o->lovelace = e->lovelace;
 }
 
-static bool match_address(void *ctx, const utxo_entry *e) {
+static bool match_address(void *ctx, const utxo_entry *e, const utxo_addr *a) {
   const address_walk *w = ctx;
   for (size_t i = 0; i < w->n; i++) {
-    if (w->addrs[i].len != e->addr_len || memcmp(w->addrs[i].ptr, e->addr, e->addr_len) != 0)
+    if (w->addrs[i].len != a->len || memcmp(w->addrs[i].ptr, a->bytes, a->len) != 0)
       continue;
     cdl_ledger_output o;
-    output_of(e, &o);
+    output_of(e, a, &o);
     return w->visit(w->ctx, &o);
   }
   return true;
@@ -48,10 +48,11 @@ void cdl_ledger_utxo_by_address(const cdl_ledger *l, const cdl_span *addrs, size
 
 bool cdl_ledger_utxo_lookup(const cdl_ledger *l, const uint8_t tx_id[32], uint32_t index,
                             cdl_ledger_output *out) {
-  const utxo_entry *e = utxo_find(&l->utxo, tx_id, index);
+  const utxo_addr *a;
+  const utxo_entry *e = utxo_find(&l->utxo, tx_id, index, &a);
   if (e == NULL)
     return false;
-  output_of(e, out);
+  output_of(e, a, out);
   return true;
 }
 

@@ -6,16 +6,22 @@
  * replaying the chain from genesis. The format is Cardinal's own, not the
  * reference node's (docs/storage.md describes it for operators):
  *
- *   header   "CDLSNAP1", version u32 (3), total length u64 (the whole
+ *   header   "CDLSNAP1", version u32 (4), total length u64 (the whole
  *            image, CRC included), genesis hash [32], protocol magic u32,
  *            requires_magic u8, k u64, tip: at_genesis u8, hash [32],
  *            slot u64, block_no u64, is_ebb u8             (115 bytes)
  *   genesis  n u32 (1..255), n key hashes [28]
  *   chain    last_slot u64, epoch u64, totals: blocks, ebbs, txs, fees u64
- *   utxo     count u64, lovelace u64, address bytes in all u64, then
- *            count entries in ascending (tx id, index) order: tx_id [32],
- *            index u32, lovelace u64, addr_type u8, root_off u16,
+ *   utxo     count u64, lovelace u64, n_addresses u64, address bytes in
+ *            all u64; n_addresses distinct addresses in the order the
+ *            entries first name them: addr_type u8, root_off u16,
  *            attrs_off u32, attrs_len u32, addr_len u32, the address bytes
+ *            (15 + addr_len bytes); zero bytes to the next multiple of 8
+ *            from the image's start; then count entries in ascending
+ *            (tx id, index) order: tx_id [32], index u32, address u32 (its
+ *            place in the list), lovelace u64 (48 bytes, a utxo_entry as
+ *            it lies in memory on a little-endian host: a mapped image's
+ *            entries are read in place)
  *   dlg      per genesis key: has u8, delegate [28], last_slot u64;
  *            n u64 scheduled: slot u64, delegator u16, delegate [28];
  *            n u64 epoch keys: epoch u64, delegator u16
@@ -36,12 +42,14 @@
  * then 16 u64 (snapshot_param_fields); an application name is its length
  * u8 (0..12) and 12 bytes, zero past the length; metadata is n u32, then n
  * entries in ascending tag order: tag length u8 (0..10), tag [10] zero
- * past the length, installer hash [32]. Version 2 (no metadata, names
- * NUL-terminated) is refused: the ChainDB then replays from an older
- * image or the genesis. Integers are little-endian and fixed
- * width. Arrays other than the UTxO keep the ledger's own order (it decides
- * outcomes: activation, candidates); the UTxO, a hash table seeded at
- * random, is sorted. So one state always gives the same bytes. What derives
+ * past the length, installer hash [32]. Older versions (2: no metadata,
+ * names NUL-terminated; 3: the address repeated in every entry) are
+ * refused: the ChainDB then replays from an older image or the genesis.
+ * Integers are little-endian and fixed width. Arrays other than the UTxO
+ * keep the ledger's own order (it decides outcomes: activation,
+ * candidates); the UTxO, a hash table seeded at random, is sorted, and its
+ * addresses listed in the order the sorted entries first name them. So one
+ * state always gives the same bytes. What derives
  * from the rest (per-key PBFT counts, vote counts, UTxO witness data) is
  * not stored but recomputed on reading; the UTxO's witness data (address
  * type, where the root and attributes lie) is stored, so that reading
@@ -93,10 +101,10 @@ static void put_metadata(cdl_buf *b, const upd_metadata *m) {
   }
 }
 
-static void put_header(cdl_buf *b, const cdl_ledger *l) {
+static void put_header(cdl_buf *b, const cdl_ledger *l, size_t size) {
   put_bytes(b, SNAPSHOT_MAGIC, 8);
   put_u32(b, SNAPSHOT_VERSION);
-  put_u64(b, 0); /* the total length, filled in at the end */
+  put_u64(b, size); /* the whole image's, known before a byte is written */
   put_bytes(b, l->genesis_hash, 32);
   put_u32(b, l->cfg.protocol_magic);
   put_u8(b, l->cfg.requires_magic);
@@ -119,43 +127,123 @@ static void put_chain(cdl_buf *b, const cdl_ledger *l) {
   put_u64(b, l->totals.fees_lovelace);
 }
 
-static int entry_order(const void *a, const void *b) {
-  const utxo_entry *x = *(const utxo_entry *const *)a, *y = *(const utxo_entry *const *)b;
-  int c = memcmp(x->tx_id, y->tx_id, 32);
-  if (c != 0) return c;
-  return x->index < y->index ? -1 : x->index > y->index;
+/* The UTxO as an image lists it: the visible entries in ascending key
+ * order, and the distinct addresses in the order the entries first name
+ * them (so one UTxO gives one list, whatever the store's ids). */
+typedef struct utxo_plan {
+  const utxo_entry **sorted;
+  size_t n;
+  uint32_t *place;  /* by store id: its place in the list; UINT32_MAX: none yet */
+  uint32_t *order;  /* store ids in list order */
+  size_t n_addr;
+  uint64_t addr_bytes;
+} utxo_plan;
+
+static void plan_free(utxo_plan *p) {
+  free(p->sorted);
+  free(p->place);
+  free(p->order);
 }
 
-/* The entries in ascending (tx id, index) order; NULL when out of memory. */
-static const utxo_entry **sorted_entries(const utxo *u) {
-  const utxo_entry **sorted = malloc((u->count ? u->count : 1) * sizeof *sorted);
-  if (sorted == NULL) return NULL;
-  for (size_t i = 0; i < u->count; i++) sorted[i] = &u->entries[i];
-  qsort(sorted, u->count, sizeof *sorted, entry_order);
-  return sorted;
+static int plan_utxo(const utxo *u, utxo_plan *p) {
+  memset(p, 0, sizeof *p);
+  const utxo_addrs *s = &u->addrs;
+  p->n = utxo_visible_count(u);
+  p->place = malloc((s->n_recs ? s->n_recs : 1) * sizeof *p->place);
+  p->order = malloc((s->used ? s->used : 1) * sizeof *p->order);
+  if (p->place == NULL || p->order == NULL || utxo_sorted(u, &p->sorted) != CDL_OK) {
+    plan_free(p);
+    return CDL_E_NOMEM;
+  }
+  memset(p->place, 0xff, s->n_recs * sizeof *p->place);
+  for (size_t i = 0; i < p->n; i++) {
+    uint32_t id = p->sorted[i]->addr;
+    if (p->place[id] != UINT32_MAX) continue;
+    CDL_ASSERT(p->n_addr < s->used); /* an entry's address is held */
+    p->place[id] = (uint32_t)p->n_addr;
+    p->order[p->n_addr++] = id;
+    p->addr_bytes += s->recs[id].len;
+  }
+  return CDL_OK;
 }
 
-static size_t address_bytes(const utxo *u) {
-  size_t n = 0;
-  for (size_t i = 0; i < u->count; i++) n += u->entries[i].addr_len;
-  return n;
+static void store_le(uint8_t *at, uint64_t v, size_t n) {
+  for (size_t i = 0; i < n; i++) at[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void put_utxo(cdl_buf *b, const utxo *u, const utxo_entry **sorted) {
-  put_u64(b, u->count);
-  put_u64(b, u->lovelace);
-  put_u64(b, address_bytes(u));
-  for (size_t i = 0; i < u->count; i++) {
-    const utxo_entry *e = sorted[i];
-    put_bytes(b, e->tx_id, 32);
-    put_u32(b, e->index);
-    put_u64(b, e->lovelace);
-    put_u8(b, e->addr_type);
-    put_u16(b, e->root_off);
-    put_u32(b, e->attrs_off);
-    put_u32(b, e->attrs_len);
-    put_u32(b, e->addr_len);
-    put_bytes(b, e->addr, e->addr_len);
+/* Where an image goes: all of it into one buffer (cdl_ledger_snapshot_write),
+ * or a piece at a time through a buffer of about FLUSH_BYTES handed to a
+ * sink as it fills (cdl_ledger_snapshot_stream), its CRC kept as it goes. */
+#define FLUSH_BYTES ((size_t)1 << 20)
+#define FLUSH_EVERY 4096 /* UTxO items between looks at the buffer */
+
+typedef struct image_out {
+  cdl_buf *b;
+  size_t start;     /* the image's first byte in b (0 when streaming) */
+  uint64_t flushed; /* bytes handed to the sink so far */
+  cdl_ledger_image_sink sink; /* NULL: the whole image stays in b */
+  void *ctx;
+  uint32_t crc;     /* of the flushed bytes */
+  int rc;
+} image_out;
+
+/* The image's bytes so far. */
+static uint64_t out_pos(const image_out *o) { return o->flushed + (o->b->len - o->start); }
+
+/* Hands the buffer to the sink when it is full (or |now|). */
+static void flush(image_out *o, bool now) {
+  if (o->sink == NULL || o->rc != CDL_OK || (!now && o->b->len < FLUSH_BYTES)) return;
+  if (o->b->failed) {
+    o->rc = CDL_E_NOMEM;
+    return;
+  }
+  o->crc = cdl_crc32_update(o->crc, o->b->data, o->b->len);
+  o->rc = o->sink(o->ctx, o->b->data, o->b->len);
+  o->flushed += o->b->len;
+  cdl_buf_reset(o->b);
+}
+
+/* Every FLUSH_EVERY items: false once the sink has failed (the rest of
+ * the image is not worth building). */
+static bool keep_going(image_out *o, size_t i) {
+  if (i % FLUSH_EVERY == 0) flush(o, false);
+  return o->rc == CDL_OK;
+}
+
+/* Zero bytes before the UTxO entries, which start at a multiple of 8 from
+ * the image's start, so that a mapped image's entries can be read in
+ * place (snapshot_read.c). */
+static size_t entries_padding(uint64_t offset) { return (size_t)((8 - offset % 8) % 8); }
+
+static void put_utxo(image_out *o, const utxo *u, const utxo_plan *p) {
+  cdl_buf *b = o->b;
+  put_u64(b, p->n);
+  put_u64(b, utxo_visible_lovelace(u));
+  put_u64(b, p->n_addr);
+  put_u64(b, p->addr_bytes);
+  for (size_t i = 0; i < p->n_addr; i++) {
+    const utxo_addr *a = &u->addrs.recs[p->order[i]];
+    uint8_t fixed[SNAPSHOT_UTXO_ADDRESS_BYTES];
+    fixed[0] = a->type;
+    store_le(fixed + 1, a->root_off, 2);
+    store_le(fixed + 3, a->attrs_off, 4);
+    store_le(fixed + 7, a->attrs_len, 4);
+    store_le(fixed + 11, a->len, 4);
+    put_bytes(b, fixed, sizeof fixed);
+    put_bytes(b, a->bytes, a->len);
+    if (!keep_going(o, i)) return;
+  }
+  static const uint8_t zeros[8];
+  put_bytes(b, zeros, entries_padding(out_pos(o)));
+  for (size_t i = 0; i < p->n; i++) {
+    if (!keep_going(o, i)) return;
+    const utxo_entry *e = p->sorted[i];
+    uint8_t entry[SNAPSHOT_UTXO_ENTRY_BYTES];
+    memcpy(entry, e->tx_id, 32);
+    store_le(entry + 32, e->index, 4);
+    store_le(entry + 36, p->place[e->addr], 4);
+    store_le(entry + 40, e->lovelace, 8);
+    put_bytes(b, entry, sizeof entry);
   }
 }
 
@@ -228,11 +316,12 @@ static void put_pbft(cdl_buf *b, const pbft_window *w) {
 }
 
 /* The image's exact size, so that the buffer is reserved once. */
-static size_t image_size(const cdl_ledger *l) {
+static size_t image_size(const cdl_ledger *l, const utxo_plan *p) {
   const size_t version = 5, params = 2 + 8 * SNAPSHOT_PARAM_U64S;
   const upd_state *u = &l->upd;
   size_t n = SNAPSHOT_HEADER_BYTES + 4 + 28 * l->n_genesis + 6 * 8;
-  n += 24 + SNAPSHOT_UTXO_ENTRY_BYTES * l->utxo.count + address_bytes(&l->utxo);
+  n += 32 + SNAPSHOT_UTXO_ADDRESS_BYTES * p->n_addr + p->addr_bytes;
+  n += entries_padding(n) + SNAPSHOT_UTXO_ENTRY_BYTES * p->n;
   n += 37 * l->dlg.n + 8 + 38 * l->dlg.n_sched + 8 + 10 * l->dlg.n_keys;
   n += version + params + 4 * 8;
   n += u->n_props * SNAPSHOT_PROPOSAL_BYTES + u->n_apps * SNAPSHOT_APP_BYTES;
@@ -242,26 +331,58 @@ static size_t image_size(const cdl_ledger *l) {
   return n + 16 + 2 * l->pbft.used + 9 + 4;
 }
 
-int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out) {
+/* The image into |o|: whole, or streamed; |*len| its length. */
+static int write_image(const cdl_ledger *l, image_out *o, uint64_t *len) {
   if (l->utxo.base != NULL) return CDL_E_USAGE; /* a fork holds only differences */
   /* Between blocks: no journal or saved copy of a block in progress. */
   CDL_ASSERT(l->utxo.n_journal == 0 && !l->dlg_saved && !l->upd_saved);
-  size_t start = out->len, size = image_size(l);
-  CDL_TRY(cdl_buf_reserve(out, size)); /* the appends below cannot fail */
-  const utxo_entry **sorted = sorted_entries(&l->utxo);
-  if (sorted == NULL) return CDL_E_NOMEM;
-  put_header(out, l);
-  put_chain(out, l);
-  put_utxo(out, &l->utxo, sorted);
-  free(sorted);
-  put_dlg(out, &l->dlg);
-  put_upd(out, &l->upd);
-  put_pbft(out, &l->pbft);
-  CDL_ASSERT(!out->failed && out->len - start == size - 4);
-  for (size_t i = 0; i < 8; i++)
-    out->data[start + SNAPSHOT_LENGTH_OFFSET + i] = (uint8_t)((uint64_t)size >> (8 * i));
-  put_u32(out, cdl_crc32(out->data + start, size - 4));
-  return CDL_OK;
+  utxo_plan plan;
+  CDL_TRY(plan_utxo(&l->utxo, &plan));
+  size_t size = image_size(l, &plan);
+  /* Whole: the appends below cannot fail. Streamed: they may grow the
+   * buffer past a piece for one large item, which can. */
+  int rc = cdl_buf_reserve(o->b, o->sink ? FLUSH_BYTES + 65536 : size);
+  if (rc != CDL_OK) {
+    plan_free(&plan);
+    return rc;
+  }
+  put_header(o->b, l, size);
+  put_chain(o->b, l);
+  put_utxo(o, &l->utxo, &plan);
+  plan_free(&plan);
+  flush(o, false);
+  if (o->rc != CDL_OK) return o->rc;
+  put_dlg(o->b, &l->dlg);
+  put_upd(o->b, &l->upd);
+  put_pbft(o->b, &l->pbft);
+  if (o->sink == NULL) {
+    CDL_ASSERT(!o->b->failed && o->b->len - o->start == size - 4);
+    put_u32(o->b, cdl_crc32(o->b->data + o->start, size - 4));
+  } else {
+    flush(o, true);
+    if (o->rc != CDL_OK) return o->rc;
+    CDL_ASSERT(o->flushed == size - 4);
+    put_u32(o->b, o->crc);
+    o->rc = o->b->failed ? CDL_E_NOMEM : o->sink(o->ctx, o->b->data, o->b->len);
+  }
+  *len = size;
+  return o->rc;
+}
+
+int cdl_ledger_snapshot_write(const cdl_ledger *l, cdl_buf *out) {
+  image_out o = {.b = out, .start = out->len};
+  uint64_t len;
+  return write_image(l, &o, &len);
+}
+
+int cdl_ledger_snapshot_stream(const cdl_ledger *l, cdl_ledger_image_sink sink, void *ctx,
+                               uint64_t *len) {
+  cdl_buf piece;
+  cdl_buf_init(&piece, 0);
+  image_out o = {.b = &piece, .sink = sink, .ctx = ctx};
+  int rc = write_image(l, &o, len);
+  cdl_buf_free(&piece);
+  return rc;
 }
 
 void cdl_ledger_set_flags(cdl_ledger *l, unsigned flags) { l->cfg.flags = flags; }

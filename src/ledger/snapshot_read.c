@@ -9,7 +9,9 @@
  * pbft_push) so that what derives from them is exactly what applying the
  * blocks gave. The UTxO is the bulk of an image and is read without
  * decoding addresses: its stored witness data is bounded within each
- * address, and the CRC, not a re-derivation, is what guards it.
+ * address, and the CRC, not a re-derivation, is what guards it. Its
+ * entries are copied as they are into the UTxO's frozen part, which is
+ * searched in place (utxo_frozen.c): no index is built at open.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@ typedef struct reader {
   const char *part; /* for messages: the part being read */
   cdl_error *err;
   int rc;           /* the first failure; later reads do nothing */
+  const cdl_ledger_image_owner *owner; /* may the UTxO keep the image (until it takes it) */
 } reader;
 
 static int fail(reader *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -253,88 +256,140 @@ static int read_chain(reader *r, cdl_ledger *l) {
 
 /* ---- The UTxO ---- */
 
-/* Where the next entry's address bytes go: the UTxO's slab, sized by the
- * total the image names, so that the entries can point into it. */
-typedef struct slab_fill {
-  uint8_t *at;
-  uint64_t left;
-} slab_fill;
-
-/* Keys strictly ascend: no duplicates, and one order for one set. */
-static int check_order(reader *r, const utxo_entry *e, uint8_t last[36], size_t i) {
-  uint8_t key[36];
-  memcpy(key, e->tx_id, 32);
-  for (size_t b = 0; b < 4; b++) key[32 + b] = (uint8_t)(e->index >> (24 - 8 * b));
-  if (i > 0 && memcmp(key, last, 36) <= 0)
-    return fail(r, CDL_E_RANGE, "UTxO entry %zu does not follow the one before it in order", i);
-  memcpy(last, key, 36);
+/* An address's witness data must lie within its own bytes. */
+static int check_address(reader *r, const utxo_addr *a, size_t i) {
+  if (a->len < 28 || a->root_off > a->len - 28 || a->attrs_off > a->len ||
+      a->attrs_len > a->len - a->attrs_off)
+    return fail(r, CDL_E_RANGE, "UTxO address %zu's root or attributes lie outside its %u bytes",
+                i, a->len);
   return CDL_OK;
 }
 
-/* The value and the witness data, bounded: the root and the attributes
- * must lie within the entry's own address bytes. */
-static int check_entry(reader *r, const utxo_entry *e, size_t i, uint64_t *sum) {
+/* The distinct addresses, into the store as ids 0, 1, ... in list order:
+ * each within the byte total the header names, none listed twice. */
+static int read_addresses(reader *r, utxo_addrs *s, size_t n, uint64_t bytes) {
+  if (utxo_addrs_reserve(s, n, bytes) != CDL_OK)
+    return fail(r, CDL_E_NOMEM, "out of memory for the UTxO's addresses");
+  uint64_t left = bytes;
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *at = take(r, SNAPSHOT_UTXO_ADDRESS_BYTES);
+    if (at == NULL) return r->rc;
+    utxo_addr a = {.type = at[0],
+                   .root_off = (uint16_t)load_le(at + 1, 2),
+                   .attrs_off = (uint32_t)load_le(at + 3, 4),
+                   .attrs_len = (uint32_t)load_le(at + 7, 4),
+                   .len = (uint32_t)load_le(at + 11, 4)};
+    const uint8_t *raw = take(r, a.len);
+    if (raw == NULL) return r->rc;
+    CDL_TRY(check_address(r, &a, i));
+    if (a.len > left)
+      return fail(r, CDL_E_RANGE, "the UTxO's addresses exceed the byte total its header names");
+    left -= a.len;
+    if (!utxo_addrs_add_loaded(s, raw, &a))
+      return fail(r, CDL_E_RANGE, "UTxO address %zu is listed twice", i);
+  }
+  if (left != 0)
+    return fail(r, CDL_E_RANGE, "the UTxO's addresses fall short of the byte total its header "
+                "names");
+  return CDL_OK;
+}
+
+/* The first 8 bytes of a tx id as a number: ids ordered by it unless equal. */
+static uint64_t id_prefix(const uint8_t id[32]) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | id[i];
+  return v;
+}
+
+/* Entry i checked against the one before it: keys strictly ascend (no
+ * duplicates, one order for one set), and addresses are named in list
+ * order, the first naming of each being the next in the list (one list
+ * for one set). */
+static int check_entry(reader *r, utxo *u, const utxo_entry *e, size_t i, size_t *named,
+                       uint64_t *sum) {
+  if (i > 0) {
+    uint64_t a = id_prefix(e[-1].tx_id), b = id_prefix(e->tx_id);
+    if (a > b || (a == b && utxo_key_cmp(e - 1, e) >= 0))
+      return fail(r, CDL_E_RANGE, "UTxO entry %zu does not follow the one before it in order",
+                  i);
+  }
+  if (e->addr > *named || e->addr >= u->addrs.n_recs)
+    return fail(r, CDL_E_RANGE, "UTxO entry %zu names address %u, not one of the %zu before "
+                "it or the next", i, e->addr, *named);
+  *named += e->addr == *named;
+  u->addrs.recs[e->addr].refs++;
   if (e->lovelace > CDL_BYRON_MAX_LOVELACE || e->lovelace > UINT64_MAX - *sum)
     return fail(r, CDL_E_RANGE, "UTxO entry %zu holds %llu lovelace", i,
                 (unsigned long long)e->lovelace);
   *sum += e->lovelace;
-  if (e->addr_len < 28 || e->root_off > e->addr_len - 28 || e->attrs_off > e->addr_len ||
-      e->attrs_len > e->addr_len - e->attrs_off)
-    return fail(r, CDL_E_RANGE,
-                "UTxO entry %zu's root or attributes lie outside its %u address bytes", i,
-                e->addr_len);
   return CDL_OK;
 }
 
-/* One entry: the fixed part (snapshot.c's layout), then the address. */
-static int read_entry(reader *r, utxo *u, slab_fill *slab, uint8_t last[36], size_t i,
-                      uint64_t *sum) {
-  const uint8_t *at = take(r, SNAPSHOT_UTXO_ENTRY_BYTES);
+/* Where the entries lie: in the image itself when the ledger may keep it
+ * (an owner was given), the host reads them as they lie (little-endian)
+ * and they are aligned as a utxo_entry must be; otherwise in a copy. */
+static const utxo_entry *place_entries(reader *r, utxo *u, const uint8_t *at, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (r->owner != NULL && (uintptr_t)at % _Alignof(utxo_entry) == 0) {
+    utxo_frozen_borrow(u, (const utxo_entry *)at, r->owner);
+    r->owner = NULL; /* the UTxO holds it now */
+    return u->frozen;
+  }
+#endif
+  utxo_entry *copy = utxo_frozen_alloc(u, n);
+  if (copy == NULL) {
+    fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++, at += SNAPSHOT_UTXO_ENTRY_BYTES) {
+    memcpy(copy[i].tx_id, at, 32);
+    copy[i].index = (uint32_t)load_le(at + 32, 4);
+    copy[i].addr = (uint32_t)load_le(at + 36, 4);
+    copy[i].lovelace = load_le(at + 40, 8);
+  }
+  return copy;
+}
+
+/* The entries become the UTxO's frozen part as they are (utxo_frozen.c):
+ * no index is built. They start at a multiple of 8 from the image's
+ * start, after zero padding. */
+static int read_entries(reader *r, utxo *u, size_t n, uint64_t lovelace) {
+  const uint8_t *pad = take(r, (8 - r->pos % 8) % 8);
+  for (size_t i = 0; pad != NULL && pad + i < r->p + r->pos; i++)
+    if (pad[i] != 0) return fail(r, CDL_E_RANGE, "the padding before the UTxO entries is not zero");
+  const uint8_t *at = take(r, n * SNAPSHOT_UTXO_ENTRY_BYTES); /* n is bounded by the bytes */
   if (at == NULL) return r->rc;
-  utxo_entry e = {.index = (uint32_t)load_le(at + 32, 4),
-                  .lovelace = load_le(at + 36, 8),
-                  .addr_type = at[44],
-                  .root_off = (uint16_t)load_le(at + 45, 2),
-                  .attrs_off = (uint32_t)load_le(at + 47, 4),
-                  .attrs_len = (uint32_t)load_le(at + 51, 4),
-                  .addr_len = (uint32_t)load_le(at + 55, 4),
-                  .addr_in_slab = true};
-  memcpy(e.tx_id, at, 32);
-  const uint8_t *addr = take(r, e.addr_len);
-  if (addr == NULL) return r->rc;
-  CDL_TRY(check_order(r, &e, last, i));
-  CDL_TRY(check_entry(r, &e, i, sum));
-  if (e.addr_len > slab->left)
-    return fail(r, CDL_E_RANGE, "the UTxO's addresses exceed the byte total its header names");
-  e.addr = slab->at;
-  memcpy(slab->at, addr, e.addr_len);
-  slab->at += e.addr_len;
-  slab->left -= e.addr_len;
-  utxo_load(u, &e);
+  const utxo_entry *e = place_entries(r, u, at, n);
+  if (e == NULL) return r->rc;
+  size_t named = 0;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < n; i++) CDL_TRY(check_entry(r, u, &e[i], i, &named, &sum));
+  if (named != u->addrs.n_recs)
+    return fail(r, CDL_E_RANGE, "%zu of the UTxO's %zu addresses are named by no entry",
+                u->addrs.n_recs - named, u->addrs.n_recs);
+  if (sum != lovelace)
+    return fail(r, CDL_E_RANGE, "the UTxO's total is not the sum of its entries");
+  if (utxo_frozen_seal(u, n, sum) != CDL_OK)
+    return fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
   return CDL_OK;
 }
 
 static int read_utxo(reader *r, utxo *u) {
   r->part = "the UTxO";
+  if (utxo_init(u) != CDL_OK) return fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
   size_t n = get_count(r, SNAPSHOT_UTXO_ENTRY_BYTES);
-  uint64_t lovelace = get_u64(r), addr_bytes = get_u64(r), sum = 0;
+  uint64_t lovelace = get_u64(r);
+  size_t n_addr = get_count(r, SNAPSHOT_UTXO_ADDRESS_BYTES);
+  uint64_t addr_bytes = get_u64(r);
   if (r->rc != CDL_OK) return r->rc;
+  if (n > UINT32_MAX - 1 || n_addr > n)
+    return fail(r, CDL_E_RANGE, "%zu UTxO entries with %zu addresses", n, n_addr);
   if (addr_bytes > r->end - r->pos)
     return fail(r, CDL_E_RANGE, "the UTxO claims %llu address bytes, more than are left",
                 (unsigned long long)addr_bytes);
-  /* n and addr_bytes are bounded by the bytes left. */
-  if (utxo_init(u) != CDL_OK || utxo_reserve(u, n) != CDL_OK ||
-      (u->slab = cdl_alloc_large(addr_bytes)) == NULL)
-    return fail(r, CDL_E_NOMEM, "out of memory for the UTxO");
-  slab_fill slab = {u->slab, addr_bytes};
-  uint8_t last[36];
-  for (size_t i = 0; i < n && r->rc == CDL_OK; i++) read_entry(r, u, &slab, last, i, &sum);
-  if (r->rc == CDL_OK && slab.left != 0)
-    return fail(r, CDL_E_RANGE, "the UTxO's addresses fall short of the byte total its header "
-                "names");
-  if (r->rc == CDL_OK && (sum != lovelace || u->lovelace != sum))
-    return fail(r, CDL_E_RANGE, "the UTxO's total is not the sum of its entries");
-  return r->rc;
+  /* n, n_addr and addr_bytes are bounded by the bytes left. */
+  CDL_TRY(read_addresses(r, &u->addrs, n_addr, addr_bytes));
+  return read_entries(r, u, n, lovelace);
 }
 
 /* ---- Delegation and update states ---- */
@@ -511,17 +566,33 @@ int cdl_ledger_snapshot_tip(const uint8_t *data, size_t len, const uint8_t genes
   return r.rc;
 }
 
-int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
-                             const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err) {
+/* The reading both entry points share; |owner| NULL: copy the UTxO. */
+static int read_image(const uint8_t *data, size_t len, const cdl_ledger_image_owner *owner,
+                      const cdl_ledger_config *cfg, const uint8_t genesis_hash[32],
+                      cdl_ledger **out, cdl_error *err) {
   CDL_TRY(check_envelope(data, len, err));
   cdl_ledger *l = calloc(1, sizeof *l);
   if (l == NULL) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory for the ledger");
-  reader r = {.p = data, .end = len - 4, .err = err};
+  reader r = {.p = data, .end = len - 4, .err = err, .owner = owner};
   int rc = read_state(&r, l, cfg, genesis_hash);
   if (rc != CDL_OK) {
+    l->utxo.frozen_owner = (cdl_ledger_image_owner){0}; /* a failure never releases */
     cdl_ledger_del(l);
     return rc;
   }
+  if (owner != NULL && l->utxo.frozen_owner.release == NULL)
+    l->utxo.frozen_owner = *owner; /* copied after all: released with the ledger still */
   *out = l;
   return CDL_OK;
+}
+
+int cdl_ledger_snapshot_read(const uint8_t *data, size_t len, const cdl_ledger_config *cfg,
+                             const uint8_t genesis_hash[32], cdl_ledger **out, cdl_error *err) {
+  return read_image(data, len, NULL, cfg, genesis_hash, out, err);
+}
+
+int cdl_ledger_snapshot_adopt(const uint8_t *data, size_t len, const cdl_ledger_image_owner *owner,
+                              const cdl_ledger_config *cfg, const uint8_t genesis_hash[32],
+                              cdl_ledger **out, cdl_error *err) {
+  return read_image(data, len, owner, cfg, genesis_hash, out, err);
 }

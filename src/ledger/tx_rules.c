@@ -15,7 +15,7 @@
 
 /* Resolved inputs of the tx being checked: distinct entries only. */
 typedef struct resolved {
-  const utxo_entry **entries; /* per input, in tx order */
+  const utxo_addr **addrs; /* the address each input spends, in tx order */
   uint64_t value;             /* over distinct inputs */
   bool all_redeem;
 } resolved;
@@ -34,13 +34,12 @@ static int resolve_inputs(cdl_ledger *l, const cdl_byron_tx *tx, resolved *r,
   r->all_redeem = true;
   for (size_t i = 0; i < tx->n_inputs; i++) {
     const cdl_byron_txin *in = &tx->inputs[i];
-    const utxo_entry *e = utxo_find(&l->utxo, in->tx_id, in->index);
+    const utxo_entry *e = utxo_find(&l->utxo, in->tx_id, in->index, &r->addrs[i]);
     if (e == NULL) {
       reject_input(rej, in->tx_id, in->index);
       return reject(rej, CDL_RULE_MISSING_INPUT, "input %zu is not in the UTxO", i);
     }
-    r->entries[i] = e;
-    r->all_redeem &= e->addr_type == CDL_BYRON_ADDR_REDEEM;
+    r->all_redeem &= r->addrs[i]->type == CDL_BYRON_ADDR_REDEEM;
     if (earlier_duplicate(tx, i)) continue;
     r->value += e->lovelace;
     if (r->value > CDL_BYRON_MAX_LOVELACE)
@@ -52,17 +51,17 @@ static int resolve_inputs(cdl_ledger *l, const cdl_byron_tx *tx, resolved *r,
 /* The witness key must hash to the spent address's root, with the type
  * its witness kind implies (5.4.1 step 2). CDL_E_NOMEM when the root of
  * an address with long attributes could not be computed. */
-static int witness_owns(const cdl_byron_witness *w, const utxo_entry *e, bool *owns) {
+static int witness_owns(const cdl_byron_witness *w, const utxo_addr *a, bool *owns) {
   uint64_t type;
   *owns = false;
   if (w->type == CDL_BYRON_WIT_PUBKEY) type = CDL_BYRON_ADDR_PUBKEY;
   else if (w->type == CDL_BYRON_WIT_REDEEM) type = CDL_BYRON_ADDR_REDEEM;
   else return CDL_OK; /* script witnesses: not in the ledger's grammar */
-  if (e->addr_type != type) return CDL_OK;
+  if (a->type != type) return CDL_OK;
   uint8_t root[28];
   CDL_TRY(cdl_byron_address_root(type, w->key, w->key_len,
-                                 cdl_span_of(e->addr + e->attrs_off, e->attrs_len), root));
-  *owns = memcmp(root, utxo_root(e), 28) == 0;
+                                 cdl_span_of(a->bytes + a->attrs_off, a->attrs_len), root));
+  *owns = memcmp(root, utxo_root(a), 28) == 0;
   return CDL_OK;
 }
 
@@ -73,7 +72,7 @@ static int check_witnesses(cdl_ledger *l, const cdl_byron_txaux *aux, const reso
     const cdl_byron_witness *w = &aux->witnesses[i];
     const cdl_byron_txin *in = &aux->tx.inputs[i];
     bool owns;
-    CDL_TRY(witness_owns(w, r->entries[i], &owns));
+    CDL_TRY(witness_owns(w, r->addrs[i], &owns));
     if (!owns) {
       reject_input(rej, in->tx_id, in->index);
       return reject(rej, CDL_RULE_WITNESS_ADDRESS,
@@ -178,7 +177,7 @@ static int update_utxo(cdl_ledger *l, const cdl_byron_tx *tx, cdl_rejection *rej
     CDL_TRY(utxo_remove(&l->utxo, tx->inputs[i].tx_id, tx->inputs[i].index));
   }
   for (size_t i = 0; i < tx->n_outputs; i++) {
-    if (utxo_find(&l->utxo, id, (uint32_t)i) != NULL)
+    if (utxo_find(&l->utxo, id, (uint32_t)i, NULL) != NULL)
       return reject(rej, CDL_RULE_OUTPUT_EXISTS, "output %zu of this tx id is already unspent", i);
     CDL_TRY(
         utxo_insert(&l->utxo, id, (uint32_t)i, &tx->outputs[i].address, tx->outputs[i].lovelace));
@@ -206,14 +205,14 @@ static int apply_checked(cdl_ledger *l, const cdl_byron_txaux *aux, resolved *r,
 }
 
 int tx_apply(cdl_ledger *l, const cdl_byron_txaux *aux, cdl_rejection *rej) {
-  const utxo_entry *stack[16];
-  resolved r = {.entries = stack};
+  const utxo_addr *stack[16];
+  resolved r = {.addrs = stack};
   if (aux->tx.n_inputs > 16) {
-    r.entries = calloc(aux->tx.n_inputs, sizeof *r.entries);
-    if (r.entries == NULL) return CDL_E_NOMEM;
+    r.addrs = calloc(aux->tx.n_inputs, sizeof *r.addrs);
+    if (r.addrs == NULL) return CDL_E_NOMEM;
   }
   int rc = apply_checked(l, aux, &r, rej);
   if (rc == CDL_E_REJECTED) reject_tx(rej, aux->tx.id);
-  if (r.entries != stack) free(r.entries);
+  if (r.addrs != stack) free(r.addrs);
   return rc;
 }

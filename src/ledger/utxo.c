@@ -1,15 +1,19 @@
 /*
  * utxo.c: the unspent-output set (docs/byron.md 5.4.1 step 9): each
- * output's key (tx id, index), address bytes and value, with a journal so
- * that a block's changes can be undone.
+ * output's key (tx id, index), address and value, with a journal so that
+ * a block's changes can be undone.
  *
- * The entries live in one dense array (a removal moves the last entry into
- * the gap), found through an open-addressing index of (hash, position)
- * slots with linear probing and backward-shift deletion: no tombstones, so
- * look-ups stay short however many outputs come and go, and growing or
- * shifting the index never touches the entries. The dense array keeps a
- * snapshot's entries contiguous and the index small (8 bytes a slot), which
- * is what makes opening a large ledger fast (docs/storage.md).
+ * An entry is 48 bytes: the key, the lovelace and the id of its address in
+ * the table's address store (utxo_addr.c), which holds each distinct
+ * address once. The entries a table owns live in one dense array (a
+ * removal moves the last entry into the gap), kept in pages of 2^14
+ * entries so that growing never copies it (a copy would hold the old and
+ * the new array at once: the peak a large UTxO must not pay), and are
+ * found through an open-addressing index of (hash, position) slots with
+ * linear probing and backward-shift deletion: no tombstones, so look-ups
+ * stay short however many outputs come and go, and growing or shifting
+ * the index never touches the entries (docs/performance.md gives the
+ * bytes per entry this comes to).
  *
  * The hash is pair-multiply-shift over the first 16 bytes of the tx id and
  * the index (Thorup, "High Speed Hashing for Integers and Strings", 2015),
@@ -19,11 +23,14 @@
  * without knowing the seed. Tx ids are Blake2b-256 digests, so distinct ids
  * that agree in 16 bytes do not occur; the full key is compared anyway.
  *
- * A fork (utxo_init_fork) is a table of differences over a base table:
- * outputs it adds are its own entries, outputs of the base it spends are
- * dead entries under the same key, and any other key is looked up in the
- * base. The mempool validates against a fork of the tip's UTxO without
- * copying it (the diff idea of UTxO-HD in the Haskell node).
+ * Below the own entries a table may have a frozen part (utxo_frozen.c):
+ * the sorted entries of the snapshot it was read from, searched in place,
+ * so that opening a large ledger costs a copy rather than an index build.
+ * A fork (utxo_init_fork) is a table of differences over a base table.
+ * Either way the outputs below that the table spends are dead entries
+ * under the same key, and any other key is looked up below. The mempool
+ * validates against a fork of the tip's UTxO without copying it (the diff
+ * idea of UTxO-HD in the Haskell node).
  */
 #include <sodium.h>
 #include <stdint.h>
@@ -33,6 +40,7 @@
 
 #define INITIAL_BITS 10
 #define MAX_ENTRIES ((size_t)UINT32_MAX - 1) /* a slot's ref is position + 1 */
+#define PAGE_ENTRIES ((size_t)1 << UTXO_PAGE_BITS)
 
 static uint32_t key_hash(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
   uint32_t x[4];
@@ -50,8 +58,9 @@ static bool same_key(const utxo_entry *e, const uint8_t tx_id[32], uint32_t inde
   return e->index == index && memcmp(e->tx_id, tx_id, 32) == 0;
 }
 
-static void free_addr(utxo_entry *e) {
-  if (!e->addr_in_slab) free(e->addr);
+/* Gives up an entry's hold on its address (a dead entry has none). */
+static void release_entry(utxo *u, const utxo_entry *e) {
+  if (!utxo_dead(e)) utxo_addrs_release(&u->addrs, e->addr);
 }
 
 int utxo_init(utxo *u) {
@@ -64,7 +73,7 @@ int utxo_init(utxo *u) {
   /* A random start: a fork cannot mistake a new table at its old base's
    * address for that base. */
   randombytes_buf(&u->generation, sizeof u->generation);
-  return CDL_OK;
+  return utxo_addrs_init(&u->addrs);
 }
 
 int utxo_init_fork(utxo *u, const utxo *base) {
@@ -75,22 +84,25 @@ int utxo_init_fork(utxo *u, const utxo *base) {
 }
 
 size_t utxo_visible_count(const utxo *u) {
-  size_t below = u->base ? utxo_visible_count(u->base) : 0;
+  size_t below = (u->base ? utxo_visible_count(u->base) : 0) + u->n_frozen;
   return below + (u->count - u->n_dead) - u->n_dead;
 }
 
 uint64_t utxo_visible_lovelace(const utxo *u) {
-  uint64_t below = u->base ? utxo_visible_lovelace(u->base) : 0;
+  uint64_t below = (u->base ? utxo_visible_lovelace(u->base) : 0) + u->frozen_lovelace;
   return below + u->lovelace - u->dead_lovelace;
 }
 
 void utxo_free(utxo *u) {
   utxo_commit(u);
-  for (size_t i = 0; i < u->count; i++) free_addr(&u->entries[i]);
-  free(u->entries);
+  for (size_t i = 0; i < u->n_pages; i++) free(u->pages[i]);
+  free(u->pages);
+  free(u->frozen_copy);
+  if (u->frozen_owner.release != NULL) u->frozen_owner.release(u->frozen_owner.ctx);
+  free(u->starts);
   free(u->slots);
-  free(u->slab);
   free(u->journal);
+  utxo_addrs_free(&u->addrs);
   memset(u, 0, sizeof *u);
 }
 
@@ -99,43 +111,59 @@ static size_t find_slot(const utxo *u, const uint8_t tx_id[32], uint32_t index, 
   for (size_t i = home_of(u, h);; i = next_slot(u, i)) {
     utxo_slot s = u->slots[i];
     if (s.ref == 0) return SIZE_MAX;
-    if (s.hash == h && same_key(&u->entries[s.ref - 1], tx_id, index)) return i;
+    if (s.hash == h && same_key(utxo_at(u, s.ref - 1), tx_id, index)) return i;
   }
 }
 
 /* The table's own entry for the key (dead or alive), or NULL. */
 static utxo_entry *own_entry(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
   size_t i = find_slot(u, tx_id, index, key_hash(u, tx_id, index));
-  return i == SIZE_MAX ? NULL : &u->entries[u->slots[i].ref - 1];
+  return i == SIZE_MAX ? NULL : utxo_at(u, u->slots[i].ref - 1);
 }
 
-const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
+/* The entry of the key in this table, own or frozen (dead or alive). */
+static const utxo_entry *this_entry(const utxo *u, const uint8_t tx_id[32], uint32_t index) {
   const utxo_entry *e = own_entry(u, tx_id, index);
-  if (e != NULL) return e->dead ? NULL : e;
+  if (e == NULL && u->n_frozen > 0) e = utxo_frozen_find(u, tx_id, index);
+  return e;
+}
+
+const utxo_entry *utxo_find(const utxo *u, const uint8_t tx_id[32], uint32_t index,
+                            const utxo_addr **addr) {
+  const utxo_entry *e = this_entry(u, tx_id, index);
+  if (e != NULL) {
+    if (utxo_dead(e)) return NULL;
+    if (addr != NULL) *addr = &u->addrs.recs[e->addr];
+    return e;
+  }
   if (u->base == NULL) return NULL;
   CDL_ASSERT(u->base->generation == u->base_generation); /* the base changed under us */
-  return utxo_find(u->base, tx_id, index);
+  return utxo_find(u->base, tx_id, index, addr);
 }
 
-/* The base's entries seen through a fork: those the fork holds no entry
+/* The entries below a table seen through it: those it holds no own entry
  * of (a dead one is spent, a live one replaced it). */
 typedef struct each_below {
   const utxo *over;
-  bool (*fn)(void *ctx, const utxo_entry *e);
+  utxo_visit_fn fn;
   void *ctx;
 } each_below;
 
-static bool visit_below(void *ctx, const utxo_entry *e) {
+static bool visit_below(void *ctx, const utxo_entry *e, const utxo_addr *a) {
   const each_below *b = ctx;
-  return own_entry(b->over, e->tx_id, e->index) != NULL || b->fn(b->ctx, e);
+  return own_entry(b->over, e->tx_id, e->index) != NULL || b->fn(b->ctx, e, a);
 }
 
-bool utxo_each(const utxo *u, bool (*fn)(void *ctx, const utxo_entry *e), void *ctx) {
-  for (size_t i = 0; i < u->count; i++)
-    if (!u->entries[i].dead && !fn(ctx, &u->entries[i])) return false;
+bool utxo_each(const utxo *u, utxo_visit_fn fn, void *ctx) {
+  for (size_t i = 0; i < u->count; i++) {
+    const utxo_entry *e = utxo_at(u, i);
+    if (!utxo_dead(e) && !fn(ctx, e, &u->addrs.recs[e->addr])) return false;
+  }
+  each_below below = {u, fn, ctx};
+  for (size_t i = 0; i < u->n_frozen; i++)
+    if (!visit_below(&below, &u->frozen[i], &u->addrs.recs[u->frozen[i].addr])) return false;
   if (u->base == NULL) return true;
   CDL_ASSERT(u->base->generation == u->base_generation); /* the base changed under us */
-  each_below below = {u, fn, ctx};
   return utxo_each(u->base, visit_below, &below);
 }
 
@@ -160,25 +188,44 @@ static int grow_slots(utxo *u) {
   return CDL_OK;
 }
 
-int utxo_reserve(utxo *u, size_t count) {
+/* Pages for |count| entries; pages are only freed by utxo_commit, so a
+ * rollback always finds room for what it puts back. */
+static int pages_room(utxo *u, size_t count) {
+  size_t need = (count + PAGE_ENTRIES - 1) >> UTXO_PAGE_BITS;
+  if (need > u->cap_pages) {
+    size_t cap = u->cap_pages ? u->cap_pages * 2 : 16;
+    while (cap < need) cap *= 2;
+    utxo_entry **grown = realloc(u->pages, cap * sizeof *grown);
+    if (grown == NULL) return CDL_E_NOMEM;
+    u->pages = grown;
+    u->cap_pages = cap;
+  }
+  while (u->n_pages < need) {
+    utxo_entry *page = malloc(PAGE_ENTRIES * sizeof *page);
+    if (page == NULL) return CDL_E_NOMEM;
+    u->pages[u->n_pages++] = page;
+  }
+  return CDL_OK;
+}
+
+/* Frees the pages past the one in use and a spare, so that entries coming
+ * and going at a page boundary do not allocate every time. */
+static void pages_trim(utxo *u) {
+  size_t keep = ((u->count + PAGE_ENTRIES - 1) >> UTXO_PAGE_BITS) + 1;
+  while (u->n_pages > keep) free(u->pages[--u->n_pages]);
+}
+
+/* Room for |count| own entries in all (no growth while they arrive). */
+static int utxo_reserve(utxo *u, size_t count) {
   if (count > MAX_ENTRIES) return CDL_E_NOMEM;
   while (count > u->cap / 4 * 3) CDL_TRY(grow_slots(u)); /* load factor at most 3/4 */
-  if (count <= u->cap_entries) return CDL_OK;
-  size_t cap = u->cap_entries ? u->cap_entries : 1024;
-  while (cap < count) cap *= 2;
-  utxo_entry *e = cdl_alloc_large(cap * sizeof *e);
-  if (e == NULL) return CDL_E_NOMEM;
-  if (u->count > 0) memcpy(e, u->entries, u->count * sizeof *e);
-  free(u->entries);
-  u->entries = e;
-  u->cap_entries = cap;
-  return CDL_OK;
+  return pages_room(u, count);
 }
 
 /* Appends an entry known absent, room reserved. */
 static void place(utxo *u, const utxo_entry *entry, uint32_t hash) {
-  u->entries[u->count++] = *entry;
-  if (entry->dead) {
+  *utxo_at(u, u->count++) = *entry;
+  if (utxo_dead(entry)) {
     u->n_dead++;
     u->dead_lovelace += entry->lovelace;
   } else {
@@ -188,21 +235,20 @@ static void place(utxo *u, const utxo_entry *entry, uint32_t hash) {
   link_slot(u, hash, (uint32_t)u->count);
 }
 
-void utxo_load(utxo *u, const utxo_entry *entry) {
-  CDL_ASSERT(u->count < u->cap_entries && u->count < u->cap / 4 * 3);
-  place(u, entry, key_hash(u, entry->tx_id, entry->index));
+static int journal_room(utxo *u) {
+  if (u->n_journal < u->cap_journal) return CDL_OK;
+  size_t cap = u->cap_journal ? u->cap_journal * 2 : 64;
+  utxo_undo *j = realloc(u->journal, cap * sizeof *j);
+  if (j == NULL) return CDL_E_NOMEM;
+  u->journal = j;
+  u->cap_journal = cap;
+  return CDL_OK;
 }
 
-static int journal(utxo *u, bool added, const utxo_entry *entry) {
-  if (u->n_journal == u->cap_journal) {
-    size_t cap = u->cap_journal ? u->cap_journal * 2 : 64;
-    utxo_undo *j = realloc(u->journal, cap * sizeof *j);
-    if (j == NULL) return CDL_E_NOMEM;
-    u->journal = j;
-    u->cap_journal = cap;
-  }
+/* Records a change, room made by journal_room. */
+static void journal(utxo *u, bool added, const utxo_entry *entry) {
+  CDL_ASSERT(u->n_journal < u->cap_journal);
   u->journal[u->n_journal++] = (utxo_undo){added, *entry};
-  return CDL_OK;
 }
 
 /* Empties slot i and closes the gap (backward shift). */
@@ -222,8 +268,8 @@ static void unlink_slot(utxo *u, size_t i) {
 /* Removes the entry of slot i; the last entry moves into its place. */
 static void take_slot(utxo *u, size_t i) {
   uint32_t ref = u->slots[i].ref, last = (uint32_t)u->count;
-  const utxo_entry *gone = &u->entries[ref - 1];
-  if (gone->dead) {
+  const utxo_entry *gone = utxo_at(u, ref - 1);
+  if (utxo_dead(gone)) {
     CDL_ASSERT(u->n_dead > 0 && u->dead_lovelace >= gone->lovelace);
     u->n_dead--;
     u->dead_lovelace -= gone->lovelace;
@@ -235,25 +281,11 @@ static void take_slot(utxo *u, size_t i) {
   unlink_slot(u, i);
   u->count--;
   if (ref == last) return;
-  const utxo_entry *moved = &u->entries[last - 1];
+  const utxo_entry *moved = utxo_at(u, last - 1);
   size_t j = home_of(u, key_hash(u, moved->tx_id, moved->index));
   while (u->slots[j].ref != last) j = next_slot(u, j);
   u->slots[j].ref = ref;
-  u->entries[ref - 1] = *moved;
-}
-
-/* Where the root's 28 bytes lie within the address's encoding: at the
- * decoded pointer, or (for an address built rather than decoded) wherever
- * its bytes occur, as they must, the root being part of the payload. */
-static uint16_t root_offset(const cdl_byron_address *a) {
-  uintptr_t raw = (uintptr_t)a->raw.ptr, root = (uintptr_t)a->root;
-  size_t off = 0;
-  if (root >= raw && root - raw + 28 <= a->raw.len)
-    off = root - raw;
-  else
-    while (off + 28 <= a->raw.len && memcmp(a->raw.ptr + off, a->root, 28) != 0) off++;
-  CDL_ASSERT(off + 28 <= a->raw.len && off <= UINT16_MAX);
-  return (uint16_t)off;
+  *utxo_at(u, ref - 1) = *moved;
 }
 
 static int utxo_remove_own(utxo *u, const uint8_t tx_id[32], uint32_t index);
@@ -261,26 +293,14 @@ static int utxo_remove_own(utxo *u, const uint8_t tx_id[32], uint32_t index);
 int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index, const cdl_byron_address *addr,
                 uint64_t lovelace) {
   uint32_t hash = key_hash(u, tx_id, index);
-  if (utxo_find(u, tx_id, index) != NULL) return CDL_E_USAGE;
+  if (utxo_find(u, tx_id, index, NULL) != NULL) return CDL_E_USAGE;
   if (own_entry(u, tx_id, index) != NULL) CDL_TRY(utxo_remove_own(u, tx_id, index)); /* dead */
   CDL_TRY(utxo_reserve(u, u->count + 1));
-  cdl_span raw = addr->raw, attrs = addr->attrs.raw;
-  CDL_ASSERT(attrs.ptr >= raw.ptr && attrs.ptr + attrs.len <= raw.ptr + raw.len);
-  utxo_entry e = {.index = index,
-                  .addr_len = (uint32_t)raw.len,
-                  .lovelace = lovelace,
-                  .addr_type = addr->type > 254 ? 0xff : (uint8_t)addr->type,
-                  .root_off = root_offset(addr),
-                  .attrs_off = (uint32_t)(attrs.ptr - raw.ptr),
-                  .attrs_len = (uint32_t)attrs.len};
+  CDL_TRY(journal_room(u));
+  utxo_entry e = {.index = index, .lovelace = lovelace};
   memcpy(e.tx_id, tx_id, 32);
-  e.addr = malloc(raw.len ? raw.len : 1);
-  if (e.addr == NULL) return CDL_E_NOMEM;
-  memcpy(e.addr, raw.ptr, raw.len);
-  if (journal(u, true, &e) != CDL_OK) {
-    free(e.addr);
-    return CDL_E_NOMEM;
-  }
+  CDL_TRY(utxo_addrs_hold(&u->addrs, addr, &e.addr));
+  journal(u, true, &e);
   place(u, &e, hash);
   return CDL_OK;
 }
@@ -289,34 +309,39 @@ int utxo_insert(utxo *u, const uint8_t tx_id[32], uint32_t index, const cdl_byro
 static int utxo_remove_own(utxo *u, const uint8_t tx_id[32], uint32_t index) {
   size_t i = find_slot(u, tx_id, index, key_hash(u, tx_id, index));
   if (i == SIZE_MAX) return CDL_E_USAGE;
-  /* The journal now owns the address (freed on commit). */
-  CDL_TRY(journal(u, false, &u->entries[u->slots[i].ref - 1]));
+  CDL_TRY(journal_room(u));
+  /* The journal now holds the address (released on commit). */
+  journal(u, false, utxo_at(u, u->slots[i].ref - 1));
   take_slot(u, i);
   return CDL_OK;
 }
 
-/* Spends an output of the base: a dead entry under its key. */
-static int kill_base_entry(utxo *u, const utxo_entry *below) {
-  CDL_TRY(utxo_reserve(u, u->count + 1));
-  utxo_entry e = {.index = below->index, .lovelace = below->lovelace, .dead = true};
+/* Spends an output below the table (frozen or the base's): a dead entry
+ * under its key. */
+static int kill_below(utxo *u, const utxo_entry *below) {
+  utxo_entry e = {.index = below->index, .lovelace = below->lovelace, .addr = UTXO_DEAD};
   memcpy(e.tx_id, below->tx_id, 32);
-  CDL_TRY(journal(u, true, &e));
+  CDL_TRY(utxo_reserve(u, u->count + 1));
+  CDL_TRY(journal_room(u));
+  journal(u, true, &e);
   place(u, &e, key_hash(u, e.tx_id, e.index));
   return CDL_OK;
 }
 
 int utxo_remove(utxo *u, const uint8_t tx_id[32], uint32_t index) {
   const utxo_entry *own = own_entry(u, tx_id, index);
-  if (own != NULL) return own->dead ? CDL_E_USAGE : utxo_remove_own(u, tx_id, index);
-  const utxo_entry *below = utxo_find(u, tx_id, index);
+  if (own != NULL) return utxo_dead(own) ? CDL_E_USAGE : utxo_remove_own(u, tx_id, index);
+  const utxo_entry *below = u->n_frozen > 0 ? utxo_frozen_find(u, tx_id, index) : NULL;
+  if (below == NULL && u->base != NULL) below = utxo_find(u->base, tx_id, index, NULL);
   if (below == NULL) return CDL_E_USAGE;
-  return kill_base_entry(u, below);
+  return kill_below(u, below);
 }
 
 void utxo_commit(utxo *u) {
   for (size_t i = 0; i < u->n_journal; i++)
-    if (!u->journal[i].added) free_addr(&u->journal[i].entry);
+    if (!u->journal[i].added) release_entry(u, &u->journal[i].entry);
   u->n_journal = 0;
+  pages_trim(u);
 }
 
 void utxo_rollback(utxo *u) {
@@ -326,7 +351,7 @@ void utxo_rollback(utxo *u) {
     if (op->added) {
       size_t i = find_slot(u, op->entry.tx_id, op->entry.index, hash);
       CDL_ASSERT(i != SIZE_MAX); /* added in this block: present */
-      free_addr(&u->entries[u->slots[i].ref - 1]);
+      release_entry(u, utxo_at(u, u->slots[i].ref - 1));
       take_slot(u, i);
     } else {
       place(u, &op->entry, hash); /* room suffices: it held this entry before */

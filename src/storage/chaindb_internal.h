@@ -14,12 +14,20 @@
 #define CDB_INVALID_MAX 4096  /* remembered invalid block hashes */
 #define CDB_MAX_CANDIDATES 64 /* fork paths weighed per selection */
 
-/* A ledger image (a snapshot's bytes, mapped from its file or in memory)
- * at a point of the chain. */
+/* A ledger image's bytes (a snapshot mapped from its file, or in memory),
+ * shared by the images kept and the ledgers read from them, which go on
+ * reading their UTxO entries there (cdl_ledger_snapshot_adopt): freed
+ * with the last holder. */
+typedef struct cdb_view {
+  cdl_fs_view view;
+  unsigned refs;
+} cdb_view;
+
+/* A ledger image at a point of the chain. */
 typedef struct cdb_image {
   bool used, at_genesis;
   cdl_block_info point;
-  cdl_fs_view view;
+  cdb_view *view;
   uint64_t tick;
 } cdb_image;
 
@@ -94,6 +102,8 @@ int cdb_ledger_at(cdl_chaindb *db, const cdl_block_info *point, cdl_ledger **out
                   cdl_error *err);
 
 /* snapshots.c */
+/* A ledger from |v|'s image (NULL: the genesis image), holding |v|. */
+int cdb_ledger_of(cdl_chaindb *db, cdb_view *v, cdl_ledger **out, cdl_error *err);
 int cdb_image_take(cdl_chaindb *db, cdl_error *err);  /* of the tip; also written to disk */
 int cdb_snapshot_open(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err);
 void cdb_images_free(cdl_chaindb *db);

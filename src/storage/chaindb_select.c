@@ -151,9 +151,7 @@ int cdb_ledger_at(cdl_chaindb *db, const cdl_block_info *point, cdl_ledger **out
     CDL_TRY(cdb_disk_image_before(db, point, err));
     im = best_image(db, point);
   }
-  const uint8_t *data = im ? im->view.data : db->genesis_image.data;
-  size_t len = im ? im->view.len : db->genesis_image.len;
-  CDL_TRY(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
+  CDL_TRY(cdb_ledger_of(db, im ? im->view : NULL, out, err));
   cdl_ledger_set_flags(*out, db->cfg.ledger.flags | CDL_LEDGER_NO_SIGNATURES);
   int rc = replay_between(db, *out, im ? &im->point : NULL, point, err);
   cdl_ledger_set_flags(*out, db->cfg.ledger.flags);

@@ -4,7 +4,6 @@
  * through here so that a simulated file system can take its place and so
  * that running out of descriptors is an error the caller handles.
  */
-#define _DEFAULT_SOURCE /* MAP_POPULATE */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -137,14 +136,14 @@ static bool px_exists(cdl_fs *fs, const char *path) {
   return stat(path, &st) == 0;
 }
 
-/* MAP_POPULATE (Linux) maps the whole file (from the page cache) in one
- * call rather than a fault per page as it is read. */
-#ifndef MAP_POPULATE
-#define MAP_POPULATE 0
-#endif
+/* Pages are mapped as they are first read (the kernel maps the cached
+ * pages around each fault with it), not all at once (MAP_POPULATE): a
+ * snapshot kept mapped for a fork point that never comes costs no
+ * resident memory, and a whole read of a 100 MB snapshot faulted in this
+ * way was measured faster than populated (docs/performance.md "Restart"). */
 static int px_map(cdl_fs *fs, int handle, size_t len, const void **addr, cdl_error *err) {
   (void)fs;
-  void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, handle, 0);
+  void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, handle, 0);
   if (p == MAP_FAILED) return fail_errno(err, "cannot map", "file");
   *addr = p;
   return CDL_OK;
@@ -267,19 +266,42 @@ void cdl_fs_view_free(cdl_fs_view *v) {
   memset(v, 0, sizeof *v);
 }
 
-int cdl_fs_write_file_atomic(cdl_fs *fs, const char *dir, const char *path, const void *data,
-                             size_t len, cdl_error *err) {
+int cdl_fs_append(cdl_fs_appender *a, const void *data, size_t len) {
+  CDL_TRY(a->fs->ops->write_at(a->fs, a->handle, data, len, a->offset, a->err));
+  a->offset += len;
+  return CDL_OK;
+}
+
+int cdl_fs_write_file_atomic_by(cdl_fs *fs, const char *dir, const char *path,
+                                int (*produce)(void *ctx, cdl_fs_appender *a), void *ctx,
+                                cdl_error *err) {
   char tmp[4096];
   if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
     return cdl_error_set(err, CDL_E_USAGE, 0, "path too long: %s", path);
-  int h;
-  int rc = cdl_fs_open(fs, tmp, CDL_FS_WRITE | CDL_FS_CREATE | CDL_FS_TRUNC, &h, err);
+  cdl_fs_appender a = {.fs = fs, .err = err};
+  int rc = cdl_fs_open(fs, tmp, CDL_FS_WRITE | CDL_FS_CREATE | CDL_FS_TRUNC, &a.handle, err);
   if (rc != CDL_OK) return rc;
-  rc = fs->ops->write_at(fs, h, data, len, 0, err);
-  if (rc == CDL_OK) rc = fs->ops->sync(fs, h, err);
-  cdl_fs_close(fs, h);
+  rc = produce(ctx, &a);
+  if (rc == CDL_OK) rc = fs->ops->sync(fs, a.handle, err);
+  cdl_fs_close(fs, a.handle);
   if (rc == CDL_OK) rc = fs->ops->rename(fs, tmp, path, err);
   if (rc == CDL_OK) rc = fs->ops->sync_dir(fs, dir, err);
   if (rc != CDL_OK) fs->ops->remove(fs, tmp, NULL);
   return rc;
+}
+
+typedef struct whole_file {
+  const void *data;
+  size_t len;
+} whole_file;
+
+static int append_whole(void *ctx, cdl_fs_appender *a) {
+  const whole_file *w = ctx;
+  return cdl_fs_append(a, w->data, w->len);
+}
+
+int cdl_fs_write_file_atomic(cdl_fs *fs, const char *dir, const char *path, const void *data,
+                             size_t len, cdl_error *err) {
+  whole_file w = {data, len};
+  return cdl_fs_write_file_atomic_by(fs, dir, path, append_whole, &w, err);
 }

@@ -42,8 +42,10 @@ static void evict_one(cdl_immutable *im) {
 }
 
 /* The entries of chunk |ci| (an index into im->chunks), loading its index;
- * an index that no longer agrees with what open found is rebuilt from the
- * chunk, and a chunk that changed since open is an error. */
+ * an index that disagrees with its chunk (the open checks only the ends of
+ * the indexes before the last chunk's) is rebuilt from the chunk (a
+ * reader leaves the file alone), and a chunk that changed since open is an
+ * error. */
 int imm_chunk_entries(cdl_immutable *im, size_t ci, const imm_entry **out, cdl_error *err) {
   imm_chunk *c = &im->chunks[ci];
   c->used_tick = ++im->tick;
@@ -64,7 +66,7 @@ int imm_chunk_entries(cdl_immutable *im, size_t ci, const imm_entry **out, cdl_e
     CDL_TRY(imm_scan_chunk(im, c->no, 0, prev, &scan, err));
     entries = scan.entries;
     count = scan.count;
-    if (count == c->count && scan.valid_bytes == c->size)
+    if (!im->cfg.read_only && count == c->count && scan.valid_bytes == c->size)
       CDL_TRY(imm_index_write(im, c->no, entries, count, err));
   }
   if (count != c->count || memcmp(entries[count - 1].hash, c->last.hash, 32) != 0) {

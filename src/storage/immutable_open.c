@@ -1,8 +1,10 @@
 /*
  * immutable_open.c: opening the immutable DB (docs/storage.md, "Opening
- * and recovery"). Each chunk's index is read and checked against the
- * chunk; the last chunk's tail block is re-read and its CRC checked (every
- * chunk is re-parsed with validate_all). Damage is repaired, never fatal:
+ * and recovery"). The last chunk's index is read whole and checked against
+ * the chunk, and its tail block re-read and its CRC checked; the chunks
+ * before it are judged by their index's ends (quick_chunk) and their
+ * entries checked when first read (every chunk is re-parsed with
+ * validate_all). Damage is repaired, never fatal:
  * a torn or corrupt block and everything after it are cut off, indexes
  * that disagree with their chunk are rebuilt from it. A chunk file that is
  * missing is not damage: the open is refused before anything changes
@@ -121,7 +123,7 @@ static int tail_ok(cdl_immutable *im, uint32_t no, const imm_entry *last, bool *
   return rc;
 }
 
-static int push_chunk(cdl_immutable *im, uint32_t no, imm_entry *entries, size_t count) {
+static int add_chunk(cdl_immutable *im, const imm_chunk *chunk) {
   if (im->n_chunks == im->cap_chunks) {
     size_t ncap = im->cap_chunks ? 2 * im->cap_chunks : 64;
     imm_chunk *grown = realloc(im->chunks, ncap * sizeof *grown);
@@ -130,12 +132,79 @@ static int push_chunk(cdl_immutable *im, uint32_t no, imm_entry *entries, size_t
     im->cap_chunks = ncap;
   }
   imm_chunk *c = &im->chunks[im->n_chunks++];
-  *c = (imm_chunk){.no = no, .count = (uint32_t)count, .first = entries[0],
-                   .last = entries[count - 1], .entries = entries, .used_tick = ++im->tick};
+  *c = *chunk;
+  c->used_tick = ++im->tick;
   c->size = c->last.offset + c->last.size;
-  im->blocks += count;
+  im->blocks += c->count;
   im->bytes += c->size;
   return CDL_OK;
+}
+
+static int push_chunk(cdl_immutable *im, uint32_t no, imm_entry *entries, size_t count) {
+  imm_chunk c = {.no = no, .count = (uint32_t)count, .first = entries[0],
+                 .last = entries[count - 1], .entries = entries};
+  return add_chunk(im, &c);
+}
+
+/* ---- Chunks before the last, judged without reading every entry ---- */
+
+/* Entry |i| of the index open as |h|; false when it cannot be read or is
+ * not a well-formed entry (its own CRC included). */
+static bool entry_at(cdl_immutable *im, int h, size_t i, imm_entry *e) {
+  uint8_t raw[IMM_ENTRY_SIZE];
+  cdl_error ignored = {0};
+  return cdl_fs_read_exact(im->fs, h, raw, sizeof raw, IMM_INDEX_HEADER + i * IMM_ENTRY_SIZE,
+                           &ignored) == CDL_OK &&
+         imm_entry_decode(raw, e);
+}
+
+/* The header, size, first and last entries of chunk |no|'s index: *n
+ * entries when they are what a whole index has; false otherwise. */
+static bool index_ends(cdl_immutable *im, uint32_t no, imm_entry *first, imm_entry *last,
+                       size_t *n) {
+  char path[IMM_PATH_MAX];
+  imm_chunk_path(im, no, "cidx", path);
+  int h;
+  cdl_error ignored = {0};
+  if (cdl_fs_open(im->fs, path, CDL_FS_READ, &h, &ignored) != CDL_OK) return false;
+  uint64_t size = 0;
+  uint8_t header[IMM_INDEX_HEADER], want[IMM_INDEX_HEADER];
+  imm_index_header(no, want);
+  bool ok = im->fs->ops->size(im->fs, h, &size, &ignored) == CDL_OK &&
+            size >= IMM_INDEX_HEADER + IMM_ENTRY_SIZE &&
+            (size - IMM_INDEX_HEADER) % IMM_ENTRY_SIZE == 0 &&
+            cdl_fs_read_exact(im->fs, h, header, sizeof header, 0, &ignored) == CDL_OK &&
+            memcmp(header, want, sizeof want) == 0;
+  *n = ok ? (size_t)((size - IMM_INDEX_HEADER) / IMM_ENTRY_SIZE) : 0;
+  ok = ok && entry_at(im, h, 0, first) && entry_at(im, h, *n - 1, last);
+  cdl_fs_close(im->fs, h);
+  return ok;
+}
+
+/* A chunk before the last, judged by its index's ends: the header and the
+ * file's size, the first entry following |prev| at offset 0, the last one
+ * ending where the chunk file does, both in this chunk's epoch, and as
+ * many entries as block numbers between them (an epoch's EBB comes first
+ * and repeats the number before it). Every entry is checked when the
+ * chunk is first read (imm_chunk_entries), which rebuilds an index that
+ * disagrees with its chunk then; `--validate-all` checks them all now.
+ * This is cardano-node's default too (ValidateMostRecentChunk): an open
+ * costs per chunk, not per block (docs/performance.md "Restart"). false:
+ * the whole chunk is looked at now (recover_chunk). */
+static bool quick_chunk(cdl_immutable *im, uint32_t no, const imm_entry *prev, imm_chunk *out) {
+  imm_entry first, last;
+  size_t n;
+  if (!index_ends(im, no, &first, &last, &n)) return false;
+  const char *why;
+  uint64_t bytes = 0, epoch_slots = im->cfg.epoch_slots;
+  cdl_error ignored = {0};
+  bool ok = first.offset == 0 && first.slot / epoch_slots == no && last.slot / epoch_slots == no &&
+            imm_entry_follows(prev, &first, &why) && last.slot >= first.slot &&
+            last.block_no >= first.block_no && last.block_no - first.block_no + 1 == n &&
+            (n == 1 ? imm_entry_equal(&first, &last) : last.offset > 0) &&
+            file_size(im, no, &bytes, &ignored) == CDL_OK && bytes == last.offset + last.size;
+  if (ok) *out = (imm_chunk){.no = no, .count = (uint32_t)n, .first = first, .last = last};
+  return ok;
 }
 
 /* One chunk being brought into agreement with its index. |last|: the
@@ -320,6 +389,14 @@ static int load_chunks(cdl_immutable *im, const name_list *names, cdl_immutable_
     recovery r = {.last = i + 1 == names->n};
     int rc = CDL_OK;
     if (!damage_seen(rep)) rc = imm_check_gap(im, no, expected, prev, err);
+    imm_chunk quick;
+    if (rc == CDL_OK && !r.last && !im->cfg.validate_all && no <= IMM_MAX_CHUNK_NO &&
+        quick_chunk(im, no, prev, &quick)) {
+      if (add_chunk(im, &quick) != CDL_OK)
+        return cdl_error_set(err, CDL_E_NOMEM, 0, "no memory for chunk %05u", no);
+      prev = &im->chunks[im->n_chunks - 1].last;
+      continue;
+    }
     if (rc == CDL_OK && no <= IMM_MAX_CHUNK_NO) rc = recover_chunk(im, no, prev, &r, rep, err);
     if (rc == CDL_OK && r.count == 0 && r.residue) {
       rc = drop_residue_chunk(im, no, rep, err);

@@ -121,23 +121,57 @@ int cdl_snapshots_drop_past(void *guard, const cdl_block_info *keep, cdl_error *
 
 /* ---- In-memory images ----------------------------------------------- */
 
+/* |v| (taken over) as a shared view with one holder; NULL when out of
+ * memory (then |v| is freed). */
+static cdb_view *view_share(cdl_fs_view *v) {
+  cdb_view *s = malloc(sizeof *s);
+  if (s == NULL) {
+    cdl_fs_view_free(v);
+    return NULL;
+  }
+  *s = (cdb_view){.view = *v, .refs = 1};
+  memset(v, 0, sizeof *v);
+  return s;
+}
+
+static void view_release(void *ctx) {
+  cdb_view *s = ctx;
+  if (s == NULL || --s->refs > 0) return;
+  cdl_fs_view_free(&s->view);
+  free(s);
+}
+
+/* The ledger of an image, holding the image's bytes for as long as it
+ * lives; the genesis image (NULL) is copied from, being small. */
+int cdb_ledger_of(cdl_chaindb *db, cdb_view *v, cdl_ledger **out, cdl_error *err) {
+  if (v == NULL)
+    return cdl_ledger_snapshot_read(db->genesis_image.data, db->genesis_image.len,
+                                    &db->cfg.ledger, db->genesis_hash, out, err);
+  cdl_ledger_image_owner owner = {view_release, v};
+  v->refs++;
+  int rc = cdl_ledger_snapshot_adopt(v->view.data, v->view.len, &owner, &db->cfg.ledger,
+                                     db->genesis_hash, out, err);
+  if (rc != CDL_OK) v->refs--;
+  return rc;
+}
+
 void cdb_images_free(cdl_chaindb *db) {
   for (size_t i = 0; i < CDB_IMAGES; i++) {
-    cdl_fs_view_free(&db->images[i].view);
-    db->images[i].used = false;
+    view_release(db->images[i].view);
+    db->images[i] = (cdb_image){0};
   }
 }
 
-/* Keeps |view| (taken over) as the image at |point|, replacing the oldest. */
-static void image_keep(cdl_chaindb *db, const cdl_block_info *point, cdl_fs_view *view) {
+/* Keeps |view| (its holder passed over) as the image at |point|,
+ * replacing the oldest. */
+static void image_keep(cdl_chaindb *db, const cdl_block_info *point, cdb_view *view) {
   cdb_image *slot = &db->images[0];
   for (size_t i = 0; i < CDB_IMAGES; i++) {
     if (!db->images[i].used) { slot = &db->images[i]; break; }
     if (db->images[i].tick < slot->tick) slot = &db->images[i];
   }
-  cdl_fs_view_free(&slot->view);
-  *slot = (cdb_image){.used = true, .point = *point, .view = *view, .tick = ++db->image_tick};
-  memset(view, 0, sizeof *view);
+  view_release(slot->view);
+  *slot = (cdb_image){.used = true, .point = *point, .view = view, .tick = ++db->image_tick};
 }
 
 static void prune(cdl_chaindb *db) {
@@ -150,6 +184,25 @@ static void prune(cdl_chaindb *db) {
     snprintf(path, sizeof path, "%s/%s", dir, l.items[i].name);
     db->fs->ops->remove(db->fs, path, &ignored);
   }
+}
+
+/* The tip's image streamed into the snapshot file being written: never
+ * the whole image in memory at once (hundreds of megabytes for a large
+ * UTxO, docs/performance.md). */
+typedef struct image_stream {
+  const cdl_ledger *ledger;
+  uint64_t len;
+} image_stream;
+
+static int append_piece(void *ctx, const uint8_t *bytes, size_t len) {
+  return cdl_fs_append(ctx, bytes, len);
+}
+
+static int stream_image(void *ctx, cdl_fs_appender *a) {
+  image_stream *st = ctx;
+  int rc = cdl_ledger_snapshot_stream(st->ledger, append_piece, a, &st->len);
+  if (rc == CDL_E_NOMEM) return cdl_error_set(a->err, rc, 0, "cannot image the ledger");
+  return rc;
 }
 
 int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
@@ -168,37 +221,37 @@ int cdb_image_take(cdl_chaindb *db, cdl_error *err) {
    * past the immutable DB's synced blocks would, after a power loss, look
    * like chunk files lost (docs/storage.md "Missing files"). */
   CDL_TRY(cdl_chaindb_sync(db, err));
-  cdl_buf bytes;
-  cdl_buf_init(&bytes, SNAPSHOT_MAX_BYTES);
-  if (cdl_ledger_snapshot_write(db->ledger, &bytes) != CDL_OK) {
-    cdl_buf_free(&bytes);
-    return cdl_error_set(err, CDL_E_NOMEM, 0, "cannot image the ledger");
-  }
   char dir[CDB_PATH_MAX], hex[65], path[CDB_PATH_MAX + 256];
   ledger_dir(db, dir);
   cdl_hex_encode(tip.hash, 32, hex);
   snprintf(path, sizeof path, "%s/snapshot-%020" PRIu64 "-%s.lsnap", dir, tip.slot, hex);
+  image_stream st = {.ledger = db->ledger};
   int rc = db->fs->ops->mkdir(db->fs, dir, err);
-  if (rc == CDL_OK) rc = cdl_fs_write_file_atomic(db->fs, dir, path, bytes.data, bytes.len, err);
-  if (rc == CDL_OK) prune(db);
-  /* Kept mapped from the file just written where possible: page cache the
-   * kernel can reclaim, rather than the process's own memory. */
+  if (rc == CDL_OK) rc = cdl_fs_write_file_atomic_by(db->fs, dir, path, stream_image, &st, err);
+  if (rc != CDL_OK) return rc;
+  prune(db);
+  /* Kept mapped from the file just written (or read back where the file
+   * system cannot map): page cache the kernel can reclaim, resident only
+   * if a fork point reads it, rather than the process's own memory. */
   cdl_fs_view view;
   cdl_error ignored = {0};
-  bool mapped = rc == CDL_OK &&
-                cdl_fs_view_file(db->fs, path, SNAPSHOT_MAX_BYTES, &view, &ignored) == CDL_OK;
-  if (mapped && view.len != bytes.len) cdl_fs_view_free(&view);
-  if (!mapped || view.len != bytes.len) cdl_fs_view_of_buf(&view, &bytes);
-  cdl_buf_free(&bytes);
-  image_keep(db, &tip, &view);
+  if (cdl_fs_view_file(db->fs, path, SNAPSHOT_MAX_BYTES, &view, &ignored) != CDL_OK) return rc;
+  if (view.len != st.len) {
+    cdl_fs_view_free(&view);
+    return rc;
+  }
+  cdb_view *shared = view_share(&view);
+  if (shared != NULL) image_keep(db, &tip, shared); /* else a fork point reads it from disk */
   return rc;
 }
 
 /* ---- Open ------------------------------------------------------------- */
 
-static int load_image(cdl_chaindb *db, const uint8_t *data, size_t len,
-                      const uint8_t *want_hash, cdl_ledger **out, cdl_error *err) {
-  CDL_TRY(cdl_ledger_snapshot_read(data, len, &db->cfg.ledger, db->genesis_hash, out, err));
+/* The ledger of |v| (NULL: the genesis), which must be at |want_hash|
+ * (NULL: anywhere). */
+static int load_image(cdl_chaindb *db, cdb_view *v, const uint8_t *want_hash, cdl_ledger **out,
+                      cdl_error *err) {
+  CDL_TRY(cdb_ledger_of(db, v, out, err));
   cdl_ledger_tip tip;
   cdl_ledger_get_tip(*out, &tip);
   if (want_hash != NULL && (tip.at_genesis || memcmp(tip.hash, want_hash, 32) != 0)) {
@@ -290,19 +343,27 @@ static bool is_failure(int rc) {
   return rc == CDL_E_NOMEM || rc == CDL_E_IO || rc == CDL_E_LIMIT;
 }
 
-/* On success *view holds the snapshot's bytes, to be kept as an image. */
-static int read_snapshot(cdl_chaindb *db, const snap_name *s, cdl_fs_view *view, cdl_ledger **l,
+/* On success *view holds the snapshot's bytes (one holder, passed to the
+ * caller; the ledger holds them too), to be kept as an image. */
+static int read_snapshot(cdl_chaindb *db, const snap_name *s, cdb_view **view, cdl_ledger **l,
                          cdl_error *err) {
   char path[CDB_PATH_MAX + 256], dir[CDB_PATH_MAX];
   ledger_dir(db, dir);
   snprintf(path, sizeof path, "%s/%s", dir, s->name);
-  int rc = cdl_fs_view_file(db->fs, path, SNAPSHOT_MAX_BYTES, view, err);
+  cdl_fs_view bytes;
+  *view = NULL;
+  int rc = cdl_fs_view_file(db->fs, path, SNAPSHOT_MAX_BYTES, &bytes, err);
   /* Gone since it was listed: the live owner of the database pruned it
    * while a reader looked. It is skipped, as if it had never been there. */
   if (rc == CDL_E_IO && !db->fs->ops->exists(db->fs, path))
     rc = cdl_error_set(err, CDL_E_NOT_FOUND, 0, "%s is gone", path);
-  if (rc == CDL_OK) rc = load_image(db, view->data, view->len, s->hash, l, err);
-  if (rc != CDL_OK) cdl_fs_view_free(view);
+  if (rc == CDL_OK && (*view = view_share(&bytes)) == NULL)
+    rc = cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
+  if (rc == CDL_OK) rc = load_image(db, *view, s->hash, l, err);
+  if (rc != CDL_OK) {
+    view_release(*view);
+    *view = NULL;
+  }
   if (rc != CDL_OK && !is_failure(rc) && !db->cfg.read_only) {
     cdl_error ignored = {0};
     db->fs->ops->remove(db->fs, path, &ignored); /* corrupt: never tried again */
@@ -382,7 +443,7 @@ static int choose_base(cdl_chaindb *db, const snap_list *l, base_choice *c,
     }
     cdl_ledger *ledger = NULL;
     cdl_error local = {0};
-    cdl_fs_view view;
+    cdb_view *view;
     int lrc = read_snapshot(db, &l->items[i], &view, &ledger, &local);
     if (is_failure(lrc)) rc = cdl_error_set(err, lrc, 0, "%s", local.message);
     if (lrc != CDL_OK) {
@@ -390,7 +451,7 @@ static int choose_base(cdl_chaindb *db, const snap_list *l, base_choice *c,
       rep->snapshots_skipped += !is_failure(lrc);
       continue;
     }
-    image_keep(db, &here.point, &view);
+    image_keep(db, &here.point, view);
     *c = here;
     c->found = true;
     db->ledger = ledger;
@@ -408,7 +469,7 @@ int cdb_snapshot_open(cdl_chaindb *db, cdl_chaindb_report *rep, cdl_error *err) 
   if (rc == CDL_OK) rc = choose_base(db, l, &c, rep, err);
   free(l);
   if (rc == CDL_OK && !c.found)
-    rc = load_image(db, db->genesis_image.data, db->genesis_image.len, NULL, &db->ledger, err);
+    rc = load_image(db, NULL, NULL, &db->ledger, err);
   if (rc == CDL_OK && (!c.found || c.in_immutable))
     rc = replay_immutable(db, c.found ? &c.point : NULL, rep, err);
   for (size_t i = 0; rc == CDL_OK && !c.in_immutable && i < c.n_path; i++)
@@ -438,12 +499,12 @@ int cdb_disk_image_before(cdl_chaindb *db, const cdl_block_info *target, cdl_err
     }
     if (!on_chain || cdb_key(&point) > cdb_key(target)) continue;
     cdl_ledger *ledger = NULL;
-    cdl_fs_view view;
+    cdb_view *view;
     int lrc = read_snapshot(db, &l->items[i], &view, &ledger, &ignored);
     if (is_failure(lrc)) rc = cdl_error_set(err, lrc, 0, "%s", ignored.message);
     if (lrc != CDL_OK) continue;
     cdl_ledger_del(ledger);
-    image_keep(db, &point, &view);
+    image_keep(db, &point, view);
     break;
   }
   free(l);

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t len = 20 + size + 4;
   uint8_t *img = malloc(len);
   if (img == NULL) return 0;
-  memcpy(img, "CDLSNAP1\x02\x00\x00\x00", 12);
+  memcpy(img, "CDLSNAP1\x04\x00\x00\x00", 12); /* the version this build writes */
   put64(img + 12, len);
   memcpy(img + 20, data, size);
   uint32_t crc = (uint32_t)crc32(0L, img, (uInt)(len - 4));

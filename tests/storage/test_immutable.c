@@ -6,7 +6,9 @@
  * right after the genesis EBB.
  *
  * Append, find by point, find_block_no, find_slot, read, read_header,
- * info, next, truncate_slot, truncate_before, reopen, refused appends
+ * info, next, truncate_slot, truncate_before, reopen (the indexes before the
+ * last chunk's judged by their ends, an entry between them when the chunk
+ * is first read), refused appends
  * (a block that does not follow the tip, info that does not match), an
  * empty directory, epochs without blocks (a gap in the chunk numbers that
  * the next chunk bridges opens; one it does not, or a chunk file gone
@@ -613,8 +615,49 @@ static void test_epochs_without_blocks(void **state) {
   remove_dir(d.dir);
 }
 
+/* The open reads the ends of the indexes before the last chunk's, not
+ * every entry: an entry damaged between the ends of chunk 1's index is
+ * not seen by the open, and is found (the index rebuilt from the chunk,
+ * every look-up right) when the chunk is first read; an open with
+ * validate_all finds it at once. Damage at an end is found by the open. */
+static void test_open_reads_index_ends(void **state) {
+  (void)state;
+  imm_db d;
+  cdl_immutable *im = imm_begin(&d);
+  imm_append(im, GX, 0, GX->n);
+  cdl_immutable_close(im);
+  char path[256];
+  snprintf(path, sizeof path, "%s/00001.cidx", d.dir);
+  cdl_buf pristine;
+  read_file(path, &pristine);
+  size_t entries = (pristine.len - 16) / 112;
+  assert_true(entries >= 3);
+  for (int pass = 0; pass < 3; pass++) {
+    /* 0: an entry between the ends; 1: the same with validate_all; 2: the last entry. */
+    write_file(path, pristine.data, pristine.len);
+    flip_at(path, 16 + (pass == 2 ? entries - 1 : entries / 2) * 112 + 45, 0x10);
+    cdl_immutable_config cfg = {.epoch_slots = GEN_EPOCH, .validate_all = pass == 1};
+    cdl_immutable_report rep;
+    cdl_error err = {0};
+    assert_int_equal(cdl_immutable_open(&d.fs, d.dir, &cfg, &im, &rep, &err), CDL_OK);
+    assert_int_equal(rep.indexes_rebuilt, pass == 0 ? 0 : 1);
+    assert_int_equal(rep.blocks, GX->n);
+    imm_check_all(im, GX, GX->n); /* reads chunk 1: its index is rebuilt (pass 0) */
+    cdl_immutable_close(im);
+    cdl_buf now;
+    read_file(path, &now);
+    assert_int_equal(now.len, pristine.len);
+    assert_memory_equal(now.data, pristine.data, now.len);
+    cdl_buf_free(&now);
+  }
+  cdl_buf_free(&pristine);
+  assert_int_equal(d.fs.open_files, 0);
+  remove_dir(d.dir);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_open_reads_index_ends),
       cmocka_unit_test(test_immutable_open_empty_dir),
       cmocka_unit_test(test_immutable_empty_and_misses),
       cmocka_unit_test(test_immutable_append_find_read),

@@ -40,7 +40,8 @@ static void test_hashes(void **state) {
 }
 
 /* cdl_crc32 (ISA-L) against zlib's, the reference: every length from 0 to
- * 300 at every alignment 0..7, and a buffer of some megabytes. */
+ * 300 at every alignment 0..7, and a buffer of some megabytes, whole and
+ * in pieces (cdl_crc32_update). */
 static void test_crc32_matches_zlib(void **state) {
   (void)state;
   size_t big = (size_t)5 << 20;
@@ -55,6 +56,14 @@ static void test_crc32_matches_zlib(void **state) {
     for (size_t len = 0; len <= 300; len++)
       assert_int_equal(cdl_crc32(b + align, len), (uint32_t)crc32(0L, b + align, (uInt)len));
   assert_int_equal(cdl_crc32(b, big), (uint32_t)crc32(0L, b, (uInt)big));
+  /* In pieces of every size up to 300, then the rest: the same CRC. */
+  for (size_t piece = 1; piece <= 300; piece += 7) {
+    uint32_t crc = 0;
+    size_t at = 0;
+    for (; at + piece <= 100000; at += piece) crc = cdl_crc32_update(crc, b + at, piece);
+    crc = cdl_crc32_update(crc, b + at, big - at);
+    assert_int_equal(crc, (uint32_t)crc32(0L, b, (uInt)big));
+  }
   free(b);
 }
 

@@ -225,6 +225,76 @@ static void test_chain_generate_valid(void **state) {
   cdl_gen_dir_free(&d);
 }
 
+/* A share of the blocks with transactions of one input and several
+ * outputs: the UTxO grows by outputs - 1 a transaction, every block passes
+ * a ledger checking every signature, and the defaults (share 1, two
+ * outputs) give the chain they always gave. */
+static void test_chain_generate_share_and_outputs(void **state) {
+  (void)state;
+  cdl_gen_dir d;
+  cdl_error err = {0};
+  assert_int_equal(cdl_gen_dir_load(dir_a, &d, &err), CDL_OK);
+  cdl_gen_chain_opts o = {.slots = 250, .fill = 1.0, .txs_per_block = 1, .tx_share = 0.5,
+                          .outputs_per_tx = 4, .seed = 3};
+  cdl_gen_chain_stats st;
+  cdl_buf c;
+  generate(&d, &o, &c, &st);
+  assert_true(st.txs > st.blocks * 3 / 10 && st.txs < st.blocks * 7 / 10);
+  cdl_span *blocks;
+  size_t n;
+  split(&c, &blocks, &n);
+  test_ctx t;
+  test_ctx_init(&t, 0);
+  size_t with_txs = 0;
+  for (size_t i = 0; i < n; i++) {
+    cdl_byron_block blk;
+    assert_int_equal(cdl_byron_block_decode(blocks[i].ptr, blocks[i].len, &t.ctx, &blk), 0);
+    if (blk.is_ebb) continue;
+    assert_true(blk.body.n_txs <= 1);
+    with_txs += blk.body.n_txs;
+    for (size_t k = 0; k < blk.body.n_txs; k++) {
+      assert_int_equal(blk.body.txs[k].tx.n_inputs, 1);
+      assert_int_equal(blk.body.txs[k].tx.n_outputs, 4);
+    }
+  }
+  test_ctx_free(&t);
+  assert_int_equal(with_txs, st.txs);
+  cdl_ledger *l = ledger_for(&d.genesis, 0, 0);
+  apply_all(l, blocks, n);
+  cdl_ledger_totals tot;
+  cdl_ledger_get_totals(l, &tot);
+  assert_int_equal(tot.utxo_entries, 3 + 5 + 3 * st.txs); /* genesis, then 4 out for 1 in */
+  assert_int_equal(tot.utxo_lovelace + tot.fees_lovelace, 3 * AVVM_BALANCE + 5 * POOR_BALANCE);
+  cdl_ledger_del(l);
+  free(blocks);
+  cdl_buf_free(&c);
+  /* Share 1 and two outputs are the defaults: the same bytes. */
+  cdl_gen_chain_opts plain = FULL, spelled = FULL;
+  spelled.tx_share = 1.0;
+  spelled.outputs_per_tx = 2;
+  cdl_buf a, b;
+  generate(&d, &plain, &a, &st);
+  generate(&d, &spelled, &b, &st);
+  assert_int_equal(a.len, b.len);
+  assert_memory_equal(a.data, b.data, a.len);
+  cdl_buf_free(&a);
+  cdl_buf_free(&b);
+  /* Settings out of range are refused before a block is made. */
+  cdl_gen_chain_opts bad[] = {o, o, o};
+  bad[0].tx_share = 1.5;
+  bad[1].outputs_per_tx = 1;
+  bad[2].outputs_per_tx = 65;
+  for (size_t i = 0; i < 3; i++) {
+    cdl_rejection rej;
+    cdl_error_clear(&err);
+    FILE *f = tmpfile();
+    assert_int_equal(cdl_gen_chain(&d, &bad[i], f, &st, &rej, &err), CDL_E_USAGE);
+    assert_int_equal(ftell(f), 0);
+    fclose(f);
+  }
+  cdl_gen_dir_free(&d);
+}
+
 /* Three genesis keys cannot carry a 0.22 threshold: the generator skips
  * slots whose key would exceed it, as a core node would not forge. */
 /* A new genesis directory (spec_for(k), |keys| genesis keys or the
@@ -390,6 +460,7 @@ int main(void) {
       cmocka_unit_test(test_genesis_create),
       cmocka_unit_test(test_genesis_dir_rejects_foreign_keys),
       cmocka_unit_test(test_chain_generate_valid),
+      cmocka_unit_test(test_chain_generate_share_and_outputs),
       cmocka_unit_test(test_chain_generate_respects_threshold),
       cmocka_unit_test(test_chain_generate_empty_epoch),
       cmocka_unit_test(test_invalid_cases),

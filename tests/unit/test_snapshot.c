@@ -4,8 +4,11 @@
  * points of the real mainnet epoch 0; resuming from a snapshot at block
  * 10,000 to the known epoch-0 tip; a generated three-epoch chain with
  * delegation and update payloads cut after every block, each cut resumed
- * to the same final state; and images that are truncated, bit-flipped, of
- * another network, or of valid CRC but hostile content, all refused.
+ * to the same final state; a ledger read from an image (its UTxO the
+ * image's frozen entries) forked, advanced and made to roll back a block
+ * part way, each as a ledger that never stopped; and images that are
+ * truncated, bit-flipped, of another network, or of valid CRC but hostile
+ * content, all refused.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -413,6 +416,149 @@ static void test_generated_every_cut(void **state) {
   cdl_ledger_del(l);
 }
 
+/* ---- A ledger read from an image: its UTxO is the image's frozen part
+ * (src/ledger/utxo_frozen.c), with changes over it ---- */
+
+/* Outputs paying each poor key of the generated network and their sum,
+ * found by address. */
+typedef struct by_key {
+  size_t outputs[8];
+  uint64_t lovelace[8];
+  size_t key;
+} by_key;
+
+static bool count_output(void *ctx, const cdl_ledger_output *o) {
+  by_key *b = ctx;
+  b->outputs[b->key]++;
+  b->lovelace[b->key] += o->lovelace;
+  return true;
+}
+
+static void assert_same_by_address(const cdl_ledger *a, const cdl_ledger *b) {
+  by_key x = {0}, y = {0};
+  assert_true(gen.secrets.n_poor <= 8);
+  for (size_t k = 0; k < gen.secrets.n_poor; k++) {
+    cdl_buf addr;
+    cdl_buf_init(&addr, 0);
+    cdl_key_address(&gen.secrets.poor[k], gen.requires_magic, gen.genesis.protocol_magic, &addr);
+    cdl_span s = cdl_span_of(addr.data, addr.len);
+    x.key = y.key = k;
+    cdl_ledger_utxo_by_address(a, &s, 1, count_output, &x);
+    cdl_ledger_utxo_by_address(b, &s, 1, count_output, &y);
+    cdl_buf_free(&addr);
+  }
+  assert_memory_equal(&x, &y, sizeof x);
+  assert_true(x.outputs[0] > 0);
+}
+
+/* Forks over it, blocks applied to it and a block it refuses part way:
+ * each as a ledger that never stopped, and the image itself untouched. */
+static void test_loaded_ledger_changes(void **state) {
+  (void)state;
+  const cdl_byron_genesis *g = &gen.genesis;
+  size_t cut = gen_n / 2;
+  cdl_ledger *whole = ledger_for(g, 0, CDL_LEDGER_NO_SIGNATURES);
+  apply_all(whole, gen_blocks, cut);
+  cdl_buf img, again, end;
+  snap(whole, &img);
+  cdl_ledger *loaded = load(&img, g, 0, CDL_LEDGER_NO_SIGNATURES);
+  assert_same_by_address(whole, loaded);
+  cdl_ledger *fork;
+  assert_int_equal(cdl_ledger_fork(loaded, &fork), CDL_OK);
+  apply_all(fork, gen_blocks + cut, gen_n - cut);
+  apply_all(whole, gen_blocks + cut, gen_n - cut);
+  assert_true(cdl_ledger_fork_current(fork, loaded));
+  assert_same_view(whole, fork, g);
+  assert_same_by_address(whole, fork);
+  snap(loaded, &again); /* the fork changed nothing below it */
+  assert_same_bytes(&again, &img);
+  cdl_ledger_del(fork);
+  apply_all(loaded, gen_blocks + cut, gen_n - cut);
+  assert_same_by_address(whole, loaded);
+  snap(whole, &end);
+  cdl_buf_reset(&again);
+  assert_int_equal(cdl_ledger_snapshot_write(loaded, &again), CDL_OK);
+  assert_same_bytes(&again, &end);
+  cdl_ledger_del(loaded);
+  cdl_ledger_del(whole);
+  cdl_buf_free(&img), cdl_buf_free(&again), cdl_buf_free(&end);
+}
+
+/* Two transactions of a block spend one output read from the image: the
+ * first is applied over the frozen part, the second refused, and the
+ * rollback leaves exactly the image's state. */
+static void test_loaded_ledger_rollback(void **state) {
+  (void)state;
+  const cdl_byron_genesis *g = &gen.genesis;
+  char *mem = NULL;
+  size_t len = 0, n;
+  FILE *f = open_memstream(&mem, &len);
+  cdl_gen_invalid_result res;
+  cdl_error err = {0};
+  assert_int_equal(cdl_gen_invalid(&gen, gen_blocks, gen_n, "double-spend-block", 5, 0, f, &res,
+                                   &err), CDL_OK);
+  fclose(f);
+  cdl_span *bad;
+  assert_int_equal(cdl_gen_split_chunk((const uint8_t *)mem, len, &bad, &n, &err), CDL_OK);
+  assert_true(res.block_index > 0 && res.block_index < n);
+  cdl_ledger *before = ledger_for(g, 0, 0);
+  apply_all(before, gen_blocks, res.block_index);
+  cdl_buf img, again;
+  snap(before, &img);
+  cdl_ledger *loaded = load(&img, g, 0, 0);
+  expect_rejected(loaded, bad[res.block_index], res.expected_rule);
+  snap(loaded, &again);
+  assert_same_bytes(&again, &img);
+  assert_same_by_address(before, loaded);
+  apply_all(loaded, gen_blocks + res.block_index, 1); /* the block it replaced */
+  apply_all(before, gen_blocks + res.block_index, 1);
+  assert_same_view(before, loaded, g);
+  cdl_ledger_del(loaded);
+  cdl_ledger_del(before);
+  cdl_buf_free(&img), cdl_buf_free(&again);
+  free(bad);
+  free(mem);
+}
+
+/* A sink that appends to a buffer and fails at call |fail_at| (0: never). */
+typedef struct sink_buf {
+  cdl_buf b;
+  size_t calls, fail_at;
+} sink_buf;
+
+static int sink_append(void *ctx, const uint8_t *bytes, size_t len) {
+  sink_buf *s = ctx;
+  if (++s->calls == s->fail_at) return CDL_E_IO;
+  return cdl_buf_append(&s->b, bytes, len);
+}
+
+/* Streamed in pieces, an image is the bytes written whole; a sink that
+ * fails stops the write with its failure. */
+static void test_streamed(void **state) {
+  (void)state;
+  for (int p = 0; p < N_POINTS; p++) {
+    cdl_ledger *l = load(&snaps[p], &genesis.g, 0, 0);
+    sink_buf s = {0};
+    cdl_buf_init(&s.b, 0);
+    uint64_t len = 0;
+    assert_int_equal(cdl_ledger_snapshot_stream(l, sink_append, &s, &len), CDL_OK);
+    assert_int_equal(len, snaps[p].len);
+    assert_same_bytes(&s.b, &snaps[p]);
+    cdl_buf_free(&s.b);
+    cdl_ledger_del(l);
+  }
+  cdl_ledger *l = load(&gen_mid, &gen.genesis, 0, 0); /* a UTxO read from an image: frozen */
+  for (size_t fail_at = 1; fail_at <= 2; fail_at++) {
+    sink_buf s = {.fail_at = fail_at};
+    cdl_buf_init(&s.b, 0);
+    uint64_t len;
+    assert_int_equal(cdl_ledger_snapshot_stream(l, sink_append, &s, &len), CDL_E_IO);
+    assert_int_equal(s.calls, fail_at);
+    cdl_buf_free(&s.b);
+  }
+  cdl_ledger_del(l);
+}
+
 /* Appending to a buffer that holds data, and a buffer too small. */
 static void test_write_into_buffers(void **state) {
   (void)state;
@@ -514,18 +660,23 @@ static void test_other_network(void **state) {
 
 /* Offsets of the parts of an image, walked as the format says. */
 typedef struct layout {
-  size_t n_genesis, utxo, entry0, entry1, dlg, sched, keys, upd, props, pbft, used;
+  size_t n_genesis, utxo, n_addr, addr0, addr1, pad, entry0, entry1, dlg, sched, keys, upd,
+      props, pbft, used;
 } layout;
 
-/* A UTxO entry: tx id, index, lovelace, type, root offset, attributes'
- * offset and length, address length (59 bytes), then the address. */
-#define ENTRY_FIXED 59
-#define ENTRY_ROOT_OFF 45
-#define ENTRY_ATTRS_LEN 51
-#define ENTRY_ADDR_LEN 55
+/* A UTxO address: type, root offset, attributes' offset and length,
+ * length (15 bytes), then the bytes; an entry: tx id, index, address,
+ * lovelace (48 bytes). */
+#define ADDRESS_FIXED 15
+#define ADDRESS_ROOT_OFF 1
+#define ADDRESS_ATTRS_LEN 7
+#define ADDRESS_LEN 11
+#define ENTRY_BYTES 48
+#define ENTRY_ADDRESS 36
+#define ENTRY_LOVELACE 40
 
-static size_t skip_entry(const uint8_t *p, size_t off) {
-  return off + ENTRY_FIXED + (size_t)load_le(p + off + ENTRY_ADDR_LEN, 4);
+static size_t skip_address(const uint8_t *p, size_t off) {
+  return off + ADDRESS_FIXED + (size_t)load_le(p + off + ADDRESS_LEN, 4);
 }
 
 /* A proposal: id, flags, version, params, name (length and 12 bytes),
@@ -546,17 +697,29 @@ static size_t skip_items(const uint8_t *p, size_t off, size_t fixed, size_t meta
   return off;
 }
 
-static void walk(const cdl_buf *img, layout *o) {
+/* The UTxO part of the walk, which every image has. */
+static void walk_utxo(const cdl_buf *img, layout *o) {
   const uint8_t *p = img->data;
   o->n_genesis = load_le(p + HEADER_BYTES, 4);
   o->utxo = HEADER_BYTES + 4 + 28 * o->n_genesis + 48;
   uint64_t n = load_le(p + o->utxo, 8);
   assert_true(n >= 2);
-  o->entry0 = o->utxo + 24; /* after count, total lovelace, address bytes */
-  o->entry1 = skip_entry(p, o->entry0);
-  size_t off = o->entry0;
-  for (uint64_t i = 0; i < n; i++) off = skip_entry(p, off);
-  o->dlg = off;
+  o->n_addr = load_le(p + o->utxo + 16, 8);
+  assert_true(o->n_addr >= 2 && o->n_addr <= n);
+  o->addr0 = o->utxo + 32; /* after count, total lovelace, addresses, address bytes */
+  o->addr1 = skip_address(p, o->addr0);
+  size_t off = o->addr0;
+  for (uint64_t i = 0; i < o->n_addr; i++) off = skip_address(p, off);
+  o->pad = off;
+  off += (8 - off % 8) % 8; /* zero padding: entries start at a multiple of 8 */
+  o->entry0 = off;
+  o->entry1 = off + ENTRY_BYTES;
+  o->dlg = off + n * ENTRY_BYTES;
+}
+
+static void walk(const cdl_buf *img, layout *o) {
+  const uint8_t *p = img->data;
+  walk_utxo(img, o);
   o->sched = o->dlg + 37 * o->n_genesis;
   o->keys = o->sched + 8 + 38 * load_le(p + o->sched, 8);
   o->upd = o->keys + 8 + 10 * load_le(p + o->keys, 8);
@@ -608,23 +771,46 @@ static void test_hostile_content(void **state) {
   expect_repeat(&gen_mid, g, HEADER_BYTES + 4 + 28, HEADER_BYTES + 4, 28, "genesis key twice");
   expect_edit(&gen_mid, g, 65, 2, 1, CDL_E_RANGE, "tip flag 2");
   expect_edit(&gen_mid, g, 65, 1, 1, CDL_E_RANGE, "a tip at genesis after blocks");
-  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ADDR_LEN, UINT32_MAX, 4, CDL_E_TRUNCATED,
+  expect_edit(&gen_mid, g, o.addr0 + ADDRESS_LEN, UINT32_MAX, 4, CDL_E_TRUNCATED,
               "address 4 GB");
-  expect_edit(&gen_mid, g, o.entry0 + 36, CDL_BYRON_MAX_LOVELACE + 1, 8, CDL_E_RANGE, "lovelace");
+  expect_edit(&gen_mid, g, o.entry0 + ENTRY_LOVELACE, CDL_BYRON_MAX_LOVELACE + 1, 8,
+              CDL_E_RANGE, "lovelace");
   expect_edit(&gen_mid, g, o.entry1, 0, 8, CDL_E_RANGE, "entries out of order");
   expect_repeat(&gen_mid, g, o.entry1, o.entry0, 36, "the same UTxO key twice");
-  /* The witness data must lie within the entry's own address. */
-  uint64_t addr_len = load_le(gen_mid.data + o.entry0 + ENTRY_ADDR_LEN, 4);
-  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ROOT_OFF, addr_len - 27, 2, CDL_E_RANGE,
+  /* The witness data must lie within the address's own bytes. */
+  uint64_t addr_len = load_le(gen_mid.data + o.addr0 + ADDRESS_LEN, 4);
+  expect_edit(&gen_mid, g, o.addr0 + ADDRESS_ROOT_OFF, addr_len - 27, 2, CDL_E_RANGE,
               "root past the address");
-  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ATTRS_LEN, addr_len + 1, 4, CDL_E_RANGE,
+  expect_edit(&gen_mid, g, o.addr0 + ADDRESS_ATTRS_LEN, addr_len + 1, 4, CDL_E_RANGE,
               "attributes past the address");
-  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ATTRS_LEN - 4, UINT32_MAX, 4, CDL_E_RANGE,
+  expect_edit(&gen_mid, g, o.addr0 + ADDRESS_ATTRS_LEN - 4, UINT32_MAX, 4, CDL_E_RANGE,
               "attributes' offset 2^32-1");
-  uint64_t addr_total = load_le(gen_mid.data + o.utxo + 16, 8);
-  expect_edit(&gen_mid, g, o.utxo + 16, addr_total + 1, 8, CDL_E_RANGE, "address total + 1");
-  expect_edit(&gen_mid, g, o.utxo + 16, addr_total - 1, 8, CDL_E_RANGE, "address total - 1");
-  expect_edit(&gen_mid, g, o.utxo + 16, UINT64_MAX, 8, CDL_E_RANGE, "address total 2^64-1");
+  uint64_t addr_total = load_le(gen_mid.data + o.utxo + 24, 8);
+  expect_edit(&gen_mid, g, o.utxo + 24, addr_total + 1, 8, CDL_E_RANGE, "address total + 1");
+  expect_edit(&gen_mid, g, o.utxo + 24, addr_total - 1, 8, CDL_E_RANGE, "address total - 1");
+  expect_edit(&gen_mid, g, o.utxo + 24, UINT64_MAX, 8, CDL_E_RANGE, "address total 2^64-1");
+  /* Each distinct address once, listed in the order the entries name them. */
+  uint64_t n_entries = load_le(gen_mid.data + o.utxo, 8);
+  expect_edit(&gen_mid, g, o.utxo + 16, 1ull << 40, 8, CDL_E_RANGE, "address count 2^40");
+  expect_edit(&gen_mid, g, o.utxo + 16, n_entries + 1, 8, CDL_E_RANGE,
+              "more addresses than entries");
+  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ADDRESS, 1, 4, CDL_E_RANGE,
+              "the first entry names the second address");
+  expect_edit(&gen_mid, g, o.entry0 + ENTRY_ADDRESS, UINT32_MAX, 4, CDL_E_RANGE,
+              "an entry names address 2^32-1");
+  assert_int_equal(load_le(gen_mid.data + o.addr1 + ADDRESS_LEN, 4), addr_len);
+  expect_repeat(&gen_mid, g, o.addr1, o.addr0, ADDRESS_FIXED + addr_len,
+                "the same address listed twice");
+  /* The padding before the entries is zero: on whichever image has some. */
+  const cdl_buf *padded = o.entry0 > o.pad ? &gen_mid : NULL;
+  const cdl_byron_genesis *padded_g = g;
+  for (int p = 0; padded == NULL && p < N_POINTS; p++) {
+    layout m;
+    walk_utxo(&snaps[p], &m);
+    if (m.entry0 > m.pad) padded = &snaps[p], padded_g = &genesis.g, o.pad = m.pad;
+  }
+  assert_non_null(padded);
+  expect_edit(padded, padded_g, o.pad, 1, 1, CDL_E_RANGE, "padding not zero");
   expect_edit(&gen_mid, g, o.dlg, 3, 1, CDL_E_RANGE, "delegation flag 3");
   expect_edit(&gen_mid, g, o.sched, 1ull << 40, 8, CDL_E_RANGE, "scheduled count");
   expect_edit(&gen_mid, g, o.keys, 1ull << 62, 8, CDL_E_RANGE, "epoch key count");
@@ -672,6 +858,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mainnet_round_trips), cmocka_unit_test(test_mainnet_continuation),
       cmocka_unit_test(test_flags_and_threshold), cmocka_unit_test(test_generated_every_cut),
+      cmocka_unit_test(test_loaded_ledger_changes), cmocka_unit_test(test_loaded_ledger_rollback),
+      cmocka_unit_test(test_streamed),
       cmocka_unit_test(test_write_into_buffers),  cmocka_unit_test(test_truncated),
       cmocka_unit_test(test_flipped),             cmocka_unit_test(test_other_network),
       cmocka_unit_test(test_hostile_content),

@@ -29,6 +29,8 @@ enum {
   O_SLOTS,
   O_FILL,
   O_TXS,
+  O_TX_SHARE,
+  O_OUTPUTS,
   O_DELEGATION,
   O_UPDATES,
   O_SEED,
@@ -66,6 +68,8 @@ static error_t gen_option(int key, char *arg, struct argp_state *state) {
   case O_SLOTS: c->slots = cli_arg_u64(state, arg, 1, UINT32_MAX); break;
   case O_FILL: c->fill = cli_arg_fraction(state, arg); break;
   case O_TXS: c->txs_per_block = (uint32_t)cli_arg_u64(state, arg, 0, 10000); break;
+  case O_TX_SHARE: c->tx_share = cli_arg_fraction(state, arg); break;
+  case O_OUTPUTS: c->outputs_per_tx = (uint32_t)cli_arg_u64(state, arg, 2, 64); break;
   case O_DELEGATION: c->delegation = true; break;
   case O_UPDATES: c->updates = true; break;
   case O_SEED: c->seed = cli_arg_u64(state, arg, 0, UINT64_MAX); break;
@@ -88,7 +92,13 @@ static const struct argp_option GENERATE_OPTIONS[] = {
     {"slots", O_SLOTS, "N", 0, "how many slots to cover from slot 0, 1 to 2^32-1 (required)", 0},
     {"fill", O_FILL, "F", 0, "the share of slots with a block, above 0 and at most 1 (default: 1)",
      0},
-    {"txs-per-block", O_TXS, "T", 0, "payments per block, 0 to 10000 (default: 1)", 0},
+    {"txs-per-block", O_TXS, "T", 0, "transactions per block, 0 to 10000 (default: 1)", 0},
+    {"tx-share", O_TX_SHARE, "F", 0,
+     "the share of blocks that carry transactions, drawn per block from the seed, above 0 and "
+     "at most 1 (default: 1)", 0},
+    {"outputs-per-tx", O_OUTPUTS, "N", 0,
+     "outputs of each transaction: N - 1 payments to random keys and the change, 2 to 64 "
+     "(default: 2); each spends one input, so the UTxO grows by N - 1 a transaction", 0},
     {"delegation", O_DELEGATION, NULL, 0, "a re-delegation certificate each epoch (default: none)",
      0},
     {"updates", O_UPDATES, NULL, 0,
