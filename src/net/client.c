@@ -287,7 +287,7 @@ void cdl_n2n_client_finish(cdl_n2n_client *c) { c->finishing = true; }
 bool cdl_n2n_client_finished(const cdl_n2n_client *c) { return c->done == CL_DONE_ALL; }
 
 bool cdl_n2n_client_synced(const cdl_n2n_client *c) {
-  return c->ready && c->cs.awaiting && c->head == c->tail && c->bf.n == 0;
+  return c->ready && !c->failed && c->cs.awaiting && c->head == c->tail && c->bf.n == 0;
 }
 
 cdl_n2n_client_stats cdl_n2n_client_stats_get(const cdl_n2n_client *c) { return c->st; }

@@ -69,6 +69,7 @@ struct cdl_n2n_client {
   bool duplex; /* the handshake agreed on both directions (ours or attached) */
   bool simultaneous; /* the handshake was a simultaneous open */
   bool finishing; /* cdl_n2n_client_finish: no new requests; each protocol's end once idle */
+  bool failed;    /* block-fetch ended the connection (a block refused, a violation) */
   uint8_t done;   /* CL_DONE_* bits: the MsgDone sent */
   uint64_t started_us;
   struct {

@@ -238,11 +238,14 @@ static int bf_read(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
  * over, in order, before this returns. */
 int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   int rc = bf_read(c, now_us, err);
-  if (rc != CDL_OK) {
+  if (rc != CDL_OK)
     cl_parse_drop(c);
-    return rc;
-  }
-  return cl_parse_flush(c, err);
+  else
+    rc = cl_parse_flush(c, err);
+  /* A pass may read a range to its end before a block of it is refused:
+   * the client must not then look synced with its peer. */
+  c->failed |= rc != CDL_OK;
+  return rc;
 }
 
 /* ---- Keep-alive ------------------------------------------------------------ */

@@ -186,6 +186,7 @@ static void test_block_refused(void **state) {
   assert_int_equal(run(c, srv, 0, 5, &err), CDL_E_REJECTED);
   assert_string_equal(err.message, "block refused");
   assert_int_equal(s.next, 10);
+  assert_false(cdl_n2n_client_synced(c)); /* even with the rest of the range read */
   cdl_n2n_client_del(c);
   cdl_n2n_server_del(srv);
 }
