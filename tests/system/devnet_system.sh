@@ -111,9 +111,13 @@ status=0
 
 # The live view: three blocks as the relay adopts them, each with the
 # core node that forged it and all four tips.
-timeout 60 "$cli" devnet watch --dir "$net" --blocks 3 --json >"$work/watch.jsonl" ||
+# A roll-back line ({"rollback_to_slot"}, a fork settling on a busy
+# machine) is not a block row.
+timeout 60 "$cli" devnet watch --dir "$net" --blocks 3 --json >"$work/watch.all" ||
   fail "devnet watch: $?"
-[ "$(awk 'END {print NR}' "$work/watch.jsonl")" = 3 ] || fail "devnet watch: not 3 rows"
+grep -v '"rollback_to_slot"' "$work/watch.all" >"$work/watch.jsonl" || true
+[ "$(awk 'END {print NR}' "$work/watch.jsonl")" = 3 ] ||
+  fail "devnet watch: not 3 rows: $(cat "$work/watch.all")"
 awk -F'"tip":{"slot"' 'NF - 1 != 4 {bad = 1} END {exit bad}' "$work/watch.jsonl" ||
   fail "devnet watch: a row without all 4 tips: $(cat "$work/watch.jsonl")"
 grep -q '"forger":[012]' "$work/watch.jsonl" || fail "devnet watch: no forger named"
