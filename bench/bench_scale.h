@@ -31,6 +31,10 @@ typedef struct scale_epoch {
 
 typedef struct scale_validation {
   long base_kb; /* RSS with the genesis ledger, before the first block */
+  /* The best raw Ed25519 verify rate measured in the validating process
+   * (before the first block and at each mark): the machine is shared, so
+   * one measurement may fall in a busy moment. */
+  double verify_rate;
   scale_epoch epochs[SCALE_MAX_EPOCHS];
   size_t n_epochs;
   bool crossed;        /* the UTxO reached SCALE_TARGET_ENTRIES */

@@ -33,6 +33,8 @@ bool scale_read_validation(const char *path, scale_validation *v) {
     size_t i;
     if (sscanf(line, "base %ld", &kb) == 1)
       v->base_kb = kb;
+    else if (sscanf(line, "verify %lf", &w) == 1)
+      v->verify_rate = w > v->verify_rate ? w : v->verify_rate;
     else if (sscanf(line, "epoch %u %llu %llu %lf %lf %ld", &n, &b, &e, &w, &c, &kb) == 6 &&
              v->n_epochs < SCALE_MAX_EPOCHS)
       v->epochs[v->n_epochs++] = (scale_epoch){b, e, w, c, kb};
@@ -186,8 +188,8 @@ static void print_header(const scale_run *r) {
          (unsigned long long)r->certificates, (unsigned long long)r->votes);
   printf("  generated in %.1f s (%.0f blocks/s)\n", r->generate_s,
          (r->blocks + r->ebbs) / r->generate_s);
-  printf("  baseline: Ed25519 verify %.0f/s on one core; %.3f signatures a block: a bound of "
-         "%.0f blocks/s on %u thread(s)\n\n",
+  printf("  baseline: Ed25519 verify %.0f/s on one core (the best of the run's measurements); "
+         "%.3f signatures a block: a bound of %.0f blocks/s on %u thread(s)\n\n",
          r->verify_rate, signatures_per_block(r),
          r->verify_rate / signatures_per_block(r) * r->threads, r->threads);
 }
@@ -332,8 +334,12 @@ static void plot(const char *png, const char *csv, const char *epochs) {
   printf("\nplot: %s%s\n", png, system(cmd) == 0 ? "" : " (gnuplot failed)");
 }
 
-void scale_report(const scale_run *run, const scale_validation *v, const scale_import *im,
+void scale_report(const scale_run *given, const scale_validation *v, const scale_import *im,
                   const char *csv, const char *epochs_csv, const char *png) {
+  scale_run best = *given; /* the best verify rate of the run, wherever measured */
+  if (v->verify_rate > best.verify_rate)
+    best.verify_rate = v->verify_rate;
+  const scale_run *run = &best;
   mark_figures f[SCALE_MARKS];
   for (size_t i = 0; i < SCALE_MARKS; i++)
     f[i] = figures(run, v, im, i);

@@ -28,7 +28,7 @@ uint64_t cdl_immutable_bytes_written(const cdl_immutable *im) {
 
 /* ---- The entry cache ---------------------------------------------------- */
 
-static void evict_one(cdl_immutable *im) {
+void imm_evict_one(cdl_immutable *im) {
   size_t loaded = 0, victim = SIZE_MAX;
   for (size_t i = 0; i + 1 < im->n_chunks; i++) {
     if (im->chunks[i].entries == NULL) continue;
@@ -50,7 +50,7 @@ int imm_chunk_entries(cdl_immutable *im, size_t ci, const imm_entry **out, cdl_e
   imm_chunk *c = &im->chunks[ci];
   c->used_tick = ++im->tick;
   if (c->entries != NULL) return *out = c->entries, CDL_OK;
-  evict_one(im);
+  imm_evict_one(im);
   imm_entry root = {.is_root = true};
   memcpy(root.hash, im->cfg.genesis_hash, 32);
   const imm_entry *prev = ci                      ? &im->chunks[ci - 1].last

@@ -93,6 +93,9 @@ int imm_index_write(cdl_immutable *im, uint32_t no, const imm_entry *entries, si
                     cdl_error *err);
 /* The entries of chunk |ci| (index into im->chunks), through the cache. */
 int imm_chunk_entries(cdl_immutable *im, size_t ci, const imm_entry **out, cdl_error *err);
+/* Frees the least recently used entries of a chunk other than the tip's
+ * when cfg.cached_chunks of them are in memory: room for one more. */
+void imm_evict_one(cdl_immutable *im);
 /* Nothing pending (see IMM_WRITE_BEHIND and cdl_immutable_flush): the
  * tip chunk is on disk as it is in memory. */
 void imm_mark_flushed(cdl_immutable *im);

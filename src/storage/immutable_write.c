@@ -96,6 +96,10 @@ static int tip_chunk_for(cdl_immutable *im, uint32_t no, imm_chunk **out, cdl_er
   im->cap_tip = 0;
   if (grow_tip(im, c) != CDL_OK) return cdl_error_set(err, CDL_E_NOMEM, 0, "out of memory");
   im->n_chunks++;  /* count 0 until the first append lands */
+  /* The old tip's entries join the cache of loaded chunks, bounded as any
+   * (a sync made them its index's): kept, an import of the Byron era held
+   * every block's entry, half a gigabyte (docs/performance.md). */
+  imm_evict_one(im);
   *out = c;
   return CDL_OK;
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/storage/immutable_internal.h"
 #include "storage_support.h"
 
 #define GEN_EPOCH FORKS_EPOCH /* slots of an epoch, and of a chunk */
@@ -655,8 +656,30 @@ static void test_open_reads_index_ends(void **state) {
   remove_dir(d.dir);
 }
 
+/* Appending chunk after chunk keeps at most cached_chunks chunks' entries
+ * in memory beside the tip's (each left tip joins the cache), and every
+ * block is still found and read. */
+static void test_appends_keep_cache_bounded(void **state) {
+  (void)state;
+  imm_db d;
+  make_dir(d.dir, sizeof d.dir, "imm");
+  cdl_fs_posix_init(&d.fs, 0);
+  cdl_immutable_config cfg = {.epoch_slots = GEN_EPOCH, .cached_chunks = 2};
+  cdl_immutable *im = NULL;
+  cdl_error err = {0};
+  assert_int_equal(cdl_immutable_open(&d.fs, d.dir, &cfg, &im, NULL, &err), CDL_OK);
+  imm_append(im, GX, 0, GX->n);
+  assert_true(im->n_chunks >= 5);
+  size_t loaded = 0;
+  for (size_t i = 0; i + 1 < im->n_chunks; i++) loaded += im->chunks[i].entries != NULL;
+  assert_true(loaded <= 2);
+  imm_check_all(im, GX, GX->n);
+  imm_end(&d, im);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_appends_keep_cache_bounded),
       cmocka_unit_test(test_open_reads_index_ends),
       cmocka_unit_test(test_immutable_open_empty_dir),
       cmocka_unit_test(test_immutable_empty_and_misses),
