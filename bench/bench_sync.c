@@ -9,10 +9,13 @@
  *             sync`'s (cdl_io_sync, on the same driver), validated and
  *             stored:
  *             pipelined (200 requests in flight) with blocks parsed
- *             and checked on 1 thread and on 2 (cdl_parse_pool), and not
+ *             and checked on 1 thread and on 2 (cdl_parse_pool), the
+ *             best of SYNC_ROUNDS alternating runs each, and not
  *             pipelined (1);
  * reporting blocks/s and headers/s end to end, CPU seconds of the client
- * and server threads, and each sync's ratio to the baseline.
+ * and server threads, and each sync's ratio to the baseline; and, as the
+ * ceiling of the 2-thread ratio, what two threads verifying signatures and
+ * nothing else get against one on this machine in the same rounds.
  *
  * Usage: bench_sync GENESIS CHUNK
  */
@@ -26,6 +29,9 @@
 #include "bench_common.h"
 #include "cardinal/crypto.h"
 #include "cardinal/io.h"
+
+/* Alternating rounds of the pipelined 1- and 2-thread syncs. */
+#define SYNC_ROUNDS 5
 
 static char base_dir[64];
 
@@ -133,8 +139,9 @@ typedef struct sync_result {
 /* `cardinal-cli sync`: every block must be adopted. */
 static sync_result sync_once(cdl_chaindb *src, const char *genesis, size_t pipeline,
                              unsigned threads) {
+  static unsigned runs; /* each sync starts from an empty database */
   char dir[128];
-  snprintf(dir, sizeof dir, "%s/copy-%zu-%u", base_dir, pipeline, threads);
+  snprintf(dir, sizeof dir, "%s/copy-%zu-%u-%u", base_dir, pipeline, threads, runs++);
   cdl_db_dir_options o = {
       .dir = dir, .genesis = genesis, .create = true, .sync_interval = UINT64_MAX};
   cdl_db_genesis dg;
@@ -201,9 +208,24 @@ int main(int argc, char **argv) {
   printf("sync: mainnet epoch 0 over loopback, %llu blocks, every signature checked\n",
          (unsigned long long)blocks);
   printf("  %-22s %8.0f blocks/s  (%.2f s)\n", "baseline: db import", import_bps, import_s);
-  sync_result piped = sync_once(src, argv[1], 200, 1);
+  /* The machine's speed drifts from second to second (a shared virtual
+   * machine): the 1- and 2-thread runs alternate and the best of each
+   * is compared, so a slow moment does not decide the ratio. */
+  sync_result piped = {0}, two = {0};
+  double verify1 = 0, verify2 = 0;
+  for (int round = 0; round < SYNC_ROUNDS; round++) {
+    sync_result r1 = sync_once(src, argv[1], 200, 1);
+    sync_result r2 = sync_once(src, argv[1], 200, 2);
+    double v1 = 0, v2 = 0;
+    bench_verify_scaling(2, &v1, &v2);
+    printf("  round %d: 1 thread %.2f s, 2 threads %.2f s (%.2fx); the machine: %.2fx\n",
+           round + 1, r1.seconds, r2.seconds, r1.seconds / r2.seconds, v2 / v1);
+    verify1 = v1 > verify1 ? v1 : verify1;
+    verify2 = v2 > verify2 ? v2 : verify2;
+    if (round == 0 || r1.seconds < piped.seconds) piped = r1;
+    if (round == 0 || r2.seconds < two.seconds) two = r2;
+  }
   report("sync, pipeline 200", &piped, import_bps);
-  sync_result two = sync_once(src, argv[1], 200, 2);
   report("  the same, 2 threads", &two, import_bps);
   sync_result single = sync_once(src, argv[1], 1, 1);
   report("sync, no pipelining", &single, import_bps);
@@ -213,6 +235,10 @@ int main(int argc, char **argv) {
          bps >= 10000 ? "met" : "NOT met");
   printf("  2 threads: %.2fx the 1-thread rate (target: >= 1.7x): %s\n", bps2 / bps,
          bps2 >= 1.7 * bps ? "met" : "NOT met");
+  /* Two threads verifying and nothing else is as parallel as this
+   * machine gets; below 1.7 it is shared and the target cannot be met. */
+  printf("  the machine's own 2-thread scaling (Ed25519, best of each): %.2fx\n",
+         verify2 / verify1);
   cdl_chaindb_close(src, &err);
   cdl_db_genesis_free(&dg);
   char cmd[160];
