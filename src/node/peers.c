@@ -77,6 +77,12 @@ void cdl_peers_up(cdl_peers *ps, size_t i, uint64_t now_us) {
   p->state = CDL_PEER_UP;
   p->up_since_us = now_us;
   p->connections++;
+  /* Reachable: a drop from here waits the first backoff again, as the
+   * P2P governor resets a peer's fail count once its connection is made
+   * (docs/node.md "Backoff"). A flapping link is redialled in a second,
+   * never shut out for the minute that lets two sides of a split grow
+   * forks apart. */
+  p->failures = 0;
 }
 
 static uint64_t backoff(uint32_t failures) {
@@ -89,7 +95,6 @@ void cdl_peers_down(cdl_peers *ps, size_t i, cdl_peer_end why, uint64_t now_us) 
   cdl_peer *p = &ps->peer[i];
   if (p->state == CDL_PEER_UP) {
     p->reputation += (int64_t)((now_us - p->up_since_us) / 60000000ull) * EARN_PER_MINUTE;
-    if (why == CDL_PEER_END_CLEAN || now_us - p->up_since_us >= BACKOFF_MAX_US) p->failures = 0;
   }
   p->state = CDL_PEER_IDLE;
   p->suspended = why == CDL_PEER_END_VIOLATION || why == CDL_PEER_END_INVALID_BLOCK;

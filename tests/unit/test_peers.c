@@ -1,7 +1,7 @@
 /*
  * test_peers.c: the upstream peer set (include/cardinal/node.h "Peers",
  * src/node/peers.c): the backoff after failures (1 s doubling to 60 s,
- * reset by a long good connection), the 200 s suspension of a peer that
+ * reset by a connection that comes up), the 200 s suspension of a peer that
  * broke the protocol or sent an invalid block, valency per group, and the
  * order of preference (reputation, then round trip), and the state
  * names the metrics give.
@@ -28,11 +28,18 @@ static void test_backoff(void **state) {
     assert_false(cdl_peers_next_dial(&ps, now + want[k] * S - 1, &i));
     now += want[k] * S;
   }
-  /* A connection that lasted a minute resets the count. */
+  /* A connection that came up resets the count, however short it was:
+   * its drop waits 1 s, the next failed dial 2 s. */
   assert_true(cdl_peers_next_dial(&ps, now, &i));
   cdl_peers_up(&ps, i, now);
-  cdl_peers_down(&ps, i, CDL_PEER_END_IO, now + 60 * S);
-  assert_int_equal(cdl_peers_deadline(&ps), now + 61 * S);
+  cdl_peers_down(&ps, i, CDL_PEER_END_IO, now + S / 2);
+  now += S / 2;
+  assert_int_equal(cdl_peers_deadline(&ps), now + 1 * S);
+  now += S;
+  assert_true(cdl_peers_next_dial(&ps, now, &i));
+  cdl_peers_dialling(&ps, i, now);
+  cdl_peers_down(&ps, i, CDL_PEER_END_IO, now);
+  assert_int_equal(cdl_peers_deadline(&ps), now + 2 * S);
 }
 
 static void test_suspension(void **state) {
