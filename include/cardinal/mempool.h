@@ -99,6 +99,27 @@ bool cdl_mempool_next(const cdl_mempool *mp, uint64_t after, cdl_mempool_entry *
 bool cdl_mempool_find(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32],
                       cdl_mempool_entry *e);
 
+/* ---- Fetching (fetching.c; docs/mempool.md "One pull per tx") ----
+ * The txs whose bodies tx-submission inbound sides are pulling from peers
+ * now, each with the side pulling it (|owner|), so that a tx advertised by
+ * several peers at once is pulled from one of them. */
+
+/* True when |owner| may pull this tx: nobody else is pulling it (it is
+ * now |owner|'s until released), |owner| already is, or too many are
+ * being pulled to record one more. False: another is pulling it. */
+bool cdl_mempool_fetch_claim(cdl_mempool *mp, uint8_t kind, const uint8_t id[32],
+                             const void *owner);
+/* The pull of this tx by |owner| is over: the tx was handed to the
+ * mempool, or did not come. */
+void cdl_mempool_fetch_release(cdl_mempool *mp, uint8_t kind, const uint8_t id[32],
+                               const void *owner);
+/* Every pull of |owner|: its connection is gone. */
+void cdl_mempool_fetch_release_all(cdl_mempool *mp, const void *owner);
+/* Grows with every release: a side waiting for another's pull to end. */
+uint64_t cdl_mempool_fetch_changes(const cdl_mempool *mp);
+/* How many pulls are recorded. */
+size_t cdl_mempool_fetching(const cdl_mempool *mp);
+
 /* The kind and id of a GenTx, without validating it. 0, or
  * CDL_E_REJECTED with CDL_RULE_MEMPOOL_DECODE. */
 int cdl_mempool_gentx_id(const uint8_t *gentx, size_t len, uint8_t *kind, uint8_t id[32],

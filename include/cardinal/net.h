@@ -151,6 +151,13 @@ typedef struct cdl_n2n_txs {
   bool (*find)(void *ctx, uint8_t kind, const uint8_t id[32], cdl_mempool_entry *e);
   uint64_t (*changes)(void *ctx); /* grows with every change (tx-monitor's await) */
   void (*stats)(void *ctx, cdl_mempool_stats *s);
+  /* Pulls shared by the node's inbound sides, so that a tx advertised by
+   * several peers is pulled from one (cdl_mempool_fetch_*; NULL claim:
+   * each side pulls every tx it lacks). */
+  bool (*claim)(void *ctx, uint8_t kind, const uint8_t id[32], const void *owner);
+  void (*release)(void *ctx, uint8_t kind, const uint8_t id[32], const void *owner);
+  void (*release_all)(void *ctx, const void *owner);
+  uint64_t (*claims_changes)(void *ctx);
 } cdl_n2n_txs;
 /* The reads over |mp| (NULL: none). */
 cdl_n2n_txs cdl_n2n_txs_of_mempool(cdl_mempool *mp);
@@ -178,6 +185,9 @@ typedef struct cdl_n2n_server_stats {
    * not yet added), that had to wait in all, and local submissions
    * refused as mempool.full after waiting CDL_LOCAL_TX_WAIT_MS. */
   uint64_t txs_waiting, txs_waited, tx_waits_expired;
+  /* Tx ids this side left to another connection already pulling them,
+   * whose txs then came that way (docs/mempool.md "One pull per tx"). */
+  uint64_t tx_pulls_saved;
 } cdl_n2n_server_stats;
 cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s);
 

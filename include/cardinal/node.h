@@ -195,6 +195,7 @@ typedef struct cdl_node_stats {
   /* Back-pressure (cdl_n2n_server_stats): txs waiting for mempool room
    * now, that waited in all, local submissions refused after the wait. */
   uint64_t txs_waiting, txs_waited, tx_waits_expired;
+  uint64_t tx_pulls_saved; /* txs pulled once where several peers offered them */
   size_t conns_in, conns_out, conns_local;
   size_t conns_duplex; /* node-to-node connections running both our sides */
   /* The upstream clients' counts summed over every outbound connection,

@@ -31,7 +31,7 @@ struct cdl_mempool {
   size_t bytes;
   uint32_t *table;  /* item position + 1; 0: empty */
   size_t table_cap; /* a power of two, at least twice n */
-  uint8_t key[crypto_shorthash_KEYBYTES];
+  uint8_t key[MP_ID_KEY_BYTES];
   cdl_ledger *fork; /* the tip with every entry applied */
   bool stale;       /* emptied by a failed sync (|fork| still holds what was
                        applied), or empty with no fork (NULL): made again
@@ -40,18 +40,27 @@ struct cdl_mempool {
   uint64_t slot;    /* the slot entries are validated for */
   cdl_arena arena;  /* scratch for decoding one payload */
   cdl_mempool_stats stats;
+  mp_fetching *fetching; /* txs being pulled from peers (fetching.c) */
 };
+
+mp_fetching *mp_fetching_of(cdl_mempool *mp) { return mp->fetching; }
 
 /* ---- The index ---- */
 
-static size_t slot_of(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32]) {
+_Static_assert(MP_ID_KEY_BYTES == crypto_shorthash_KEYBYTES, "SipHash-2-4 takes a 16-byte key");
+
+uint64_t mp_id_hash(const uint8_t key[MP_ID_KEY_BYTES], uint8_t kind, const uint8_t id[32]) {
   uint8_t msg[33], h[crypto_shorthash_BYTES];
   msg[0] = kind;
   memcpy(msg + 1, id, 32);
-  crypto_shorthash(h, msg, sizeof msg, mp->key);
+  crypto_shorthash(h, msg, sizeof msg, key);
   uint64_t v;
   memcpy(&v, h, sizeof v);
-  return (size_t)v & (mp->table_cap - 1);
+  return v;
+}
+
+static size_t slot_of(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32]) {
+  return (size_t)mp_id_hash(mp->key, kind, id) & (mp->table_cap - 1);
 }
 
 static size_t find_pos(const cdl_mempool *mp, uint8_t kind, const uint8_t id[32]) {
@@ -131,6 +140,7 @@ int cdl_mempool_new(const cdl_mempool_config *cfg, const cdl_ledger *tip, uint64
   mp->slot = validation_slot(tip, slot);
   int rc = new_fork(tip, mp->slot, &mp->fork);
   if (rc == CDL_OK) rc = rebuild_table(mp, 0);
+  if (rc == CDL_OK) rc = mp_fetching_new(&mp->fetching);
   if (rc != CDL_OK) {
     cdl_mempool_del(mp);
     return rc;
@@ -152,6 +162,7 @@ void cdl_mempool_del(cdl_mempool *mp) {
   free(mp->table);
   cdl_ledger_del(mp->fork);
   cdl_arena_free(&mp->arena);
+  mp_fetching_del(mp->fetching);
   free(mp);
 }
 

@@ -1,6 +1,7 @@
 /*
  * mempool_internal.h: what the mempool's files share (not public API): a
- * decoded payload and the operations on it (payload.c).
+ * decoded payload and the operations on it (payload.c), and the txs being
+ * pulled from peers (fetching.c).
  */
 #ifndef CARDINAL_MEMPOOL_INTERNAL_H
 #define CARDINAL_MEMPOOL_INTERNAL_H
@@ -38,5 +39,16 @@ int mp_payload_decode(const uint8_t *p, size_t n, cdl_arena *arena, mp_payload *
  * before, whose bytes and network have not changed since. */
 void mp_payload_trust(mp_payload *pl);
 int mp_payload_apply(cdl_ledger *l, const mp_payload *pl, uint64_t slot, cdl_rejection *rej);
+
+/* SipHash-2-4 of (kind, id) under |key|: where an id goes in a table a
+ * peer cannot aim at (mempool.c). */
+#define MP_ID_KEY_BYTES 16
+uint64_t mp_id_hash(const uint8_t key[MP_ID_KEY_BYTES], uint8_t kind, const uint8_t id[32]);
+
+/* The txs being pulled from peers (fetching.c). */
+typedef struct mp_fetching mp_fetching;
+int mp_fetching_new(mp_fetching **out);
+void mp_fetching_del(mp_fetching *f);
+mp_fetching *mp_fetching_of(cdl_mempool *mp);
 
 #endif /* CARDINAL_MEMPOOL_INTERNAL_H */

@@ -77,9 +77,28 @@ static bool txs_find(void *ctx, uint8_t kind, const uint8_t id[32], cdl_mempool_
 static uint64_t txs_changes(void *ctx) { return cdl_mempool_changes(ctx); }
 static void txs_stats(void *ctx, cdl_mempool_stats *s) { cdl_mempool_stats_get(ctx, s); }
 
+static bool txs_claim(void *ctx, uint8_t kind, const uint8_t id[32], const void *owner) {
+  return cdl_mempool_fetch_claim(ctx, kind, id, owner);
+}
+static void txs_release(void *ctx, uint8_t kind, const uint8_t id[32], const void *owner) {
+  cdl_mempool_fetch_release(ctx, kind, id, owner);
+}
+static void txs_release_all(void *ctx, const void *owner) {
+  cdl_mempool_fetch_release_all(ctx, owner);
+}
+static uint64_t txs_claims_changes(void *ctx) { return cdl_mempool_fetch_changes(ctx); }
+
 cdl_n2n_txs cdl_n2n_txs_of_mempool(cdl_mempool *mp) {
   if (mp == NULL) return (cdl_n2n_txs){0};
-  return (cdl_n2n_txs){mp, txs_next, txs_find, txs_changes, txs_stats};
+  return (cdl_n2n_txs){.ctx = mp,
+                       .next = txs_next,
+                       .find = txs_find,
+                       .changes = txs_changes,
+                       .stats = txs_stats,
+                       .claim = txs_claim,
+                       .release = txs_release,
+                       .release_all = txs_release_all,
+                       .claims_changes = txs_claims_changes};
 }
 
 static int judge_at_tip(void *ctx, const uint8_t *gentx, size_t len, cdl_rejection *rej) {

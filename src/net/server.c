@@ -111,6 +111,7 @@ cdl_mux *cdl_n2n_server_mux(cdl_n2n_server *s) { return s->mux; }
 void cdl_n2n_server_del(cdl_n2n_server *s) {
   if (s == NULL) return;
   srv_part_release(s);
+  if (s->txs.release_all != NULL) s->txs.release_all(s->txs.ctx, s); /* its pulls end */
   s->chain.follower_del(s->chain.ctx, s->cs.f);
   s->chain.follower_del(s->chain.ctx, s->bf.f);
   if (s->mux == &s->own_mux) cdl_mux_free(s->mux);
@@ -132,7 +133,8 @@ cdl_n2n_server_stats cdl_n2n_server_stats_get(const cdl_n2n_server *s) {
                                 .txs_accepted = s->tx.accepted + s->ltx.accepted,
                                 .txs_waiting = (s->tx.n_held - s->tx.next_held) + s->ltx.waiting,
                                 .txs_waited = s->tx.waited + s->ltx.waited,
-                                .tx_waits_expired = s->ltx.expired};
+                                .tx_waits_expired = s->ltx.expired,
+                                .tx_pulls_saved = s->tx.pulls_saved};
 }
 
 /* ---- Handshake
@@ -350,6 +352,7 @@ uint64_t cdl_n2n_server_deadline(const cdl_n2n_server *s) {
   if (s->ready && s->ka.state == KA_CLIENT && s->ka.since + KA_CLIENT_TIMEOUT_US < d)
     d = s->ka.since + KA_CLIENT_TIMEOUT_US;
   if (s->ready && srv_tx_submission_deadline(s) < d) d = srv_tx_submission_deadline(s);
+  if (s->ready && srv_tx_submission_defer_deadline(s) < d) d = srv_tx_submission_defer_deadline(s);
   if (s->ready && s->local && srv_local_tx_deadline(s) < d) d = srv_local_tx_deadline(s);
   return d;
 }

@@ -25,11 +25,15 @@ enum { TX_INIT = 0, TX_IDLE, TX_IDS_BLOCKING, TX_IDS_NONBLOCKING, TX_TXS, TX_DON
 enum { TXID_NEW = 0, TXID_REQUESTED, TXID_HELD, TXID_DONE };
 #define SRV_MAX_UNACKED 10                /* maxUnacknowledgedTxIds */
 #define TX_REPLY_TIMEOUT_US (10 * SEC_US) /* non-blocking ids, txs: shortWait */
+/* How long a tx another connection is pulling is left to it before this
+ * one pulls it too (server_txsub.c): one Byron slot. */
+#define TX_DEFER_US (1 * SEC_US)
 #define LOCAL_TX_WAIT_US (CDL_LOCAL_TX_WAIT_MS * 1000ull)
 
 /* A tx id the peer announced and we have not acknowledged yet. */
 typedef struct srv_txid {
   uint8_t kind, state;
+  bool deferred; /* left once to another connection's pull */
   uint8_t hash[32];
   uint32_t size;
 } srv_txid;
@@ -115,6 +119,12 @@ struct cdl_n2n_server {
     cdl_buf held_bytes;       /* their GenTxs, back to back */
     uint64_t held_version;    /* the mempool's change count at the last try */
     uint64_t waited;          /* txs that had to wait, in all */
+    /* Ids left unpulled because another connection is pulling them: this
+     * side waits for those pulls to end, at most TX_DEFER_US. */
+    bool deferring;
+    uint64_t defer_since;   /* when the wait began */
+    uint64_t defer_version; /* txs.claims_changes when it last looked */
+    uint64_t pulls_saved;   /* ids left to another pull whose tx came that way */
   } tx;
   struct {
     int state;
@@ -170,6 +180,8 @@ int srv_keep_alive(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err);
 /* When the peer's reply is due at the latest; UINT64_MAX: none. */
 uint64_t srv_tx_submission_deadline(const cdl_n2n_server *s);
+/* When ids left to another connection's pull are pulled here anyway. */
+uint64_t srv_tx_submission_defer_deadline(const cdl_n2n_server *s);
 /* Txs wait for mempool room and the mempool changed since the last try. */
 bool srv_tx_submission_waiting(const cdl_n2n_server *s);
 /* Tries them again, in order; once none waits, the exchange goes on. */

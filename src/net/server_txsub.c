@@ -54,7 +54,21 @@ static size_t settled_prefix(const cdl_n2n_server *s) {
   return n;
 }
 
-static int request_bodies(cdl_n2n_server *s, uint64_t now_us, bool *sent, cdl_error *err) {
+/* |t| settled: a pull of it that this side held ends. */
+static void settle(cdl_n2n_server *s, srv_txid *t) {
+  bool pulled = t->state == TXID_REQUESTED || t->state == TXID_HELD;
+  if (pulled && s->txs.release != NULL) s->txs.release(s->txs.ctx, t->kind, t->hash, s);
+  t->state = TXID_DONE;
+}
+
+/* Whether this side pulls |t| now: another connection pulling it is left
+ * to it (TX_DEFER_US at most: |force| once that is over). */
+static bool may_pull(cdl_n2n_server *s, const srv_txid *t, bool force) {
+  return force || s->txs.claim == NULL || s->txs.claim(s->txs.ctx, t->kind, t->hash, s);
+}
+
+static int request_bodies(cdl_n2n_server *s, uint64_t now_us, bool force, bool *sent,
+                          bool *deferred, cdl_error *err) {
   cdl_buf list;
   cdl_buf_init(&list, 0);
   cdl_cbor_enc_indef_array(&list);
@@ -64,10 +78,15 @@ static int request_bodies(cdl_n2n_server *s, uint64_t now_us, bool *sent, cdl_er
     cdl_mempool_entry e;
     if (t->state != TXID_NEW) continue;
     if (s->txs.find(s->txs.ctx, t->kind, t->hash, &e)) { /* have it: nothing to fetch */
+      s->tx.pulls_saved += t->deferred;
       t->state = TXID_DONE;
       continue;
     }
     if (bytes + t->size > MAX_INFLIGHT_BYTES) break;
+    if (!may_pull(s, t, force)) {
+      *deferred = t->deferred = true;
+      continue;
+    }
     bytes += t->size;
     t->state = TXID_REQUESTED;
     n++;
@@ -109,12 +128,30 @@ static int request_ids(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 
 static bool txs_held(const cdl_n2n_server *s) { return s->tx.next_held < s->tx.n_held; }
 
-/* Our turn (Idle): bodies first, then more ids; nothing while txs wait for room. */
+static uint64_t claims_version(const cdl_n2n_server *s) {
+  return s->txs.claims_changes != NULL ? s->txs.claims_changes(s->txs.ctx) : 0;
+}
+
+static bool defer_over(const cdl_n2n_server *s, uint64_t now_us) {
+  return s->tx.deferring && now_us - s->tx.defer_since >= TX_DEFER_US;
+}
+
+/* Our turn (Idle): bodies first, then more ids; nothing while txs wait for
+ * room, nor while ids wait for another connection's pull of them to end
+ * (their txs then come into the mempool, or the pull failed and this side
+ * pulls them; acknowledging them unpulled could lose them). */
 static int tx_act(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
   if (s->txs.next == NULL || txs_held(s)) return CDL_OK; /* pull nothing: stay idle */
-  bool sent = false;
-  CDL_TRY(request_bodies(s, now_us, &sent, err));
-  return sent ? CDL_OK : request_ids(s, now_us, err);
+  bool sent = false, deferred = false;
+  CDL_TRY(request_bodies(s, now_us, defer_over(s, now_us), &sent, &deferred, err));
+  if (deferred && !s->tx.deferring) s->tx.defer_since = now_us;
+  s->tx.deferring = deferred;
+  if (sent) return CDL_OK;
+  if (deferred) {
+    s->tx.defer_version = claims_version(s);
+    return CDL_OK;
+  }
+  return request_ids(s, now_us, err);
 }
 
 static int take_ids(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
@@ -169,6 +206,7 @@ static int hold(cdl_n2n_server *s, srv_txid *t, cdl_span gentx, cdl_error *err) 
   s->tx.n_held++;
   s->tx.waited++;
   t->state = TXID_HELD;
+  s->tx.deferring = false; /* looked at again once the held txs are in */
   s->tx.held_version = s->txs.changes(s->txs.ctx);
   return CDL_OK;
 }
@@ -181,7 +219,7 @@ static int to_mempool(cdl_n2n_server *s, srv_txid *t, cdl_span gentx, cdl_error 
   int rc = s->judge.submit(s->judge.ctx, gentx.ptr, gentx.len, &rej);
   if (rc == CDL_E_NOMEM) return cdl_error_set(err, rc, 0, "tx-submission: out of memory");
   if (rc == CDL_E_REJECTED && srv_mempool_full(&rej)) return hold(s, t, gentx, err);
-  t->state = TXID_DONE;
+  settle(s, t);
   s->tx.accepted += rc == CDL_OK;
   return CDL_OK;
 }
@@ -198,7 +236,7 @@ static int add_held(cdl_n2n_server *s, cdl_error *err) {
       s->tx.held_version = s->txs.changes(s->txs.ctx);
       return CDL_OK;
     }
-    s->tx.ids[h->id].state = TXID_DONE;
+    settle(s, &s->tx.ids[h->id]);
     s->tx.accepted += rc == CDL_OK;
     s->tx.next_held++;
   }
@@ -208,13 +246,15 @@ static int add_held(cdl_n2n_server *s, cdl_error *err) {
 }
 
 bool srv_tx_submission_waiting(const cdl_n2n_server *s) {
-  return s->tx.state == TX_IDLE && txs_held(s) &&
-         s->txs.changes(s->txs.ctx) != s->tx.held_version;
+  if (s->tx.state != TX_IDLE) return false;
+  if (txs_held(s)) return s->txs.changes(s->txs.ctx) != s->tx.held_version;
+  return s->tx.deferring && claims_version(s) != s->tx.defer_version;
 }
 
 int srv_tx_submission_wake(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
-  if (!srv_tx_submission_waiting(s)) return CDL_OK;
-  CDL_TRY(add_held(s, err));
+  bool due = s->tx.state == TX_IDLE && defer_over(s, now_us);
+  if (!srv_tx_submission_waiting(s) && !due) return CDL_OK;
+  if (txs_held(s)) CDL_TRY(add_held(s, err));
   return tx_act(s, now_us, err);
 }
 
@@ -248,7 +288,7 @@ static int take_txs(cdl_n2n_server *s, const cdl_tx2_msg *m, cdl_error *err) {
     CDL_TRY(to_mempool(s, t, gentx, err));
   }
   for (size_t i = 0; i < s->tx.n_ids; i++) /* the ones left out are settled too */
-    if (s->tx.ids[i].state == TXID_REQUESTED) s->tx.ids[i].state = TXID_DONE;
+    if (s->tx.ids[i].state == TXID_REQUESTED) settle(s, &s->tx.ids[i]);
   return CDL_OK;
 }
 
@@ -301,4 +341,9 @@ int srv_tx_submission(cdl_n2n_server *s, uint64_t now_us, cdl_error *err) {
 uint64_t srv_tx_submission_deadline(const cdl_n2n_server *s) {
   bool due = s->tx.state == TX_IDS_NONBLOCKING || s->tx.state == TX_TXS;
   return due ? s->tx.since + TX_REPLY_TIMEOUT_US : UINT64_MAX;
+}
+
+uint64_t srv_tx_submission_defer_deadline(const cdl_n2n_server *s) {
+  bool waits = s->tx.state == TX_IDLE && s->tx.deferring;
+  return waits ? s->tx.defer_since + TX_DEFER_US : UINT64_MAX;
 }

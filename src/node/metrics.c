@@ -237,6 +237,9 @@ void cdl_node_metrics_text(const cdl_node *n, cdl_buf *out) {
         "transactions from peers and clients waiting for room in the full mempool", st.txs_waiting);
   counter(out, "cardinal_txs_waited_total",
           "transactions from peers and clients that had to wait for mempool room", st.txs_waited);
+  counter(out, "cardinal_tx_pulls_saved_total",
+          "transactions offered by several peers at once and pulled from one",
+          st.tx_pulls_saved);
   counter(out, "cardinal_local_tx_wait_expired_total",
           "local submissions refused as mempool.full after waiting the limit",
           st.tx_waits_expired);

@@ -280,6 +280,7 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
   st->txs_received = n->closed.txs_received;
   st->txs_waited = n->closed.txs_waited;
   st->tx_waits_expired = n->closed.tx_waits_expired;
+  st->tx_pulls_saved = n->closed.tx_pulls_saved;
   st->txs_waiting = 0;
   st->upstream = n->closed_upstream;
   st->upstream_synced = 0;
@@ -293,6 +294,7 @@ void cdl_node_stats_get(const cdl_node *n, cdl_node_stats *st) {
       st->txs_waiting += ss.txs_waiting;
       st->txs_waited += ss.txs_waited;
       st->tx_waits_expired += ss.tx_waits_expired;
+      st->tx_pulls_saved += ss.tx_pulls_saved;
     }
     st->conns_duplex += n->conns[i]->cli && n->conns[i]->srv;
     if (n->conns[i]->cli) {

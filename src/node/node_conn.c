@@ -259,6 +259,7 @@ void cdl_node_conn_close(cdl_node *n, cdl_node_conn_id id, cdl_peer_end socket_e
         n->closed.txs_received += st.txs_received;
         n->closed.txs_waited += st.txs_waited;
         n->closed.tx_waits_expired += st.tx_waits_expired;
+        n->closed.tx_pulls_saved += st.tx_pulls_saved;
       }
       if (n->conns[i]->cli)
         node_upstream_add(&n->closed_upstream, cdl_n2n_client_stats_get(n->conns[i]->cli));

@@ -384,7 +384,8 @@ static void test_offer_from_fake_txs(void **state) {
                       .gentx = cdl_span_of(g.data, g.len)}};
   memcpy(f.e.id, id, 32);
   cdl_n2n_client_config cfg = offer_config(NULL);
-  cfg.txs = (cdl_n2n_txs){&f, fake_next, fake_find, fake_changes, fake_stats};
+  cfg.txs = (cdl_n2n_txs){
+      .ctx = &f, .next = fake_next, .find = fake_find, .changes = fake_changes, .stats = fake_stats};
   cdl_n2n_client *c;
   cdl_n2n_server *srv;
   cdl_error err = {0};

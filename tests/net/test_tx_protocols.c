@@ -337,9 +337,8 @@ static void peer_start(scripted_client *c) {
   assert_int_equal(sc_handshake(c, &mine).version, 14);
 }
 
-static cdl_tx2_msg tx2(scripted_client *c, const cdl_tx2_msg *m) {
-  cdl_tx2_encode(&c->msg, m);
-  sc_send(c, N2N_TX);
+/* |c|'s reply: the message the server sent last (it must have sent one). */
+static cdl_tx2_msg reply_of(scripted_client *c) {
   assert_int_equal(sc_pump(c), CDL_OK);
   cdl_span in = sc_take(c, N2N_TX);
   cdl_tx2_msg r;
@@ -347,6 +346,12 @@ static cdl_tx2_msg tx2(scripted_client *c, const cdl_tx2_msg *m) {
   cdl_error err = {0};
   if (cdl_tx2_decode(in.ptr, in.len, &r, &used, &err) != CDL_OK) fail_msg("%s", err.message);
   return r;
+}
+
+static cdl_tx2_msg tx2(scripted_client *c, const cdl_tx2_msg *m) {
+  cdl_tx2_encode(&c->msg, m);
+  sc_send(c, N2N_TX);
+  return reply_of(c);
 }
 
 /* The indefinite list of [[0, [0, id]], size] or of [0, gentx]. */
@@ -475,6 +480,126 @@ static void test_tx_pull(void **state) {
   for (size_t i = 0; i < 3; i++) cdl_buf_free(&g[i]);
 }
 
+/* No message waits on |c|'s tx-submission channel. */
+static void assert_quiet(scripted_client *c) {
+  assert_int_equal(sc_pump(c), CDL_OK);
+  assert_int_equal(cdl_mux_ingress(&c->mux, N2N_TX).len, 0);
+}
+
+/* Peers |a| and |b| both started, past MsgInit. */
+static void two_peers(scripted_client *a, scripted_client *b) {
+  peer_start(a);
+  peer_start(b);
+  tx2(a, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  tx2(b, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+}
+
+static cdl_tx2_msg offer_ids(scripted_client *c, uint8_t ids[][32], const size_t *sizes, size_t n) {
+  cdl_buf b;
+  cdl_tx2_msg r =
+      tx2(c, &(cdl_tx2_msg){
+                 .kind = CDL_TX2_REPLY_TX_IDS, .items = id_list(&b, ids, sizes, n), .n_items = n});
+  cdl_buf_free(&b);
+  return r;
+}
+
+static void send_txs(scripted_client *c, const cdl_buf *g, size_t n) {
+  cdl_buf b;
+  cdl_tx2_encode(&c->msg,
+                 &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TXS, .items = tx_list(&b, g, n), .n_items = n});
+  cdl_buf_free(&b);
+  sc_send(c, N2N_TX);
+}
+
+/* Offers ids the server must not answer now. */
+static void offer_ids_quietly(scripted_client *c, uint8_t ids[][32], const size_t *sizes,
+                              size_t n) {
+  cdl_buf b;
+  cdl_tx2_encode(&c->msg, &(cdl_tx2_msg){.kind = CDL_TX2_REPLY_TX_IDS,
+                                         .items = id_list(&b, ids, sizes, n),
+                                         .n_items = n});
+  cdl_buf_free(&b);
+  sc_send(c, N2N_TX);
+  assert_quiet(c);
+}
+
+static bool lists_id(const cdl_tx2_msg *r, const uint8_t id[32]) {
+  return memmem(r->items.ptr, r->items.len, id, 32) != NULL;
+}
+
+/* A tx two peers offer at once is pulled from one; the other waits for
+ * that pull and acknowledges the tx unpulled (docs/mempool.md "One pull
+ * per tx"). If the puller goes, or is slower than TX_DEFER_US, the other
+ * pulls it: nothing is lost to the sharing. */
+static void test_tx_pulled_once(void **state) {
+  (void)state;
+  cdl_buf g[4];
+  uint8_t id[4][32];
+  size_t sizes[4];
+  three_payments(g, id, sizes);
+  make_gentx(&g[3], 3, 0, 5000000, id[3]);
+  sizes[3] = g[3].len + 2;
+  scripted_client a, b;
+  two_peers(&a, &b);
+  cdl_tx2_msg r = offer_ids(&a, id, sizes, 1);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && r.n_items == 1 && lists_id(&r, id[0]));
+  /* b offers the same tx and another: only the other is pulled. */
+  r = offer_ids(&b, id, sizes, 2);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && r.n_items == 1);
+  assert_true(lists_id(&r, id[1]) && !lists_id(&r, id[0]));
+  /* With tx 1 in, b waits for a's pull: it asks nothing, not even ids. */
+  send_txs(&b, &g[1], 1);
+  assert_quiet(&b);
+  assert_false(cdl_n2n_server_wants_poll(b.srv));
+  /* a's tx comes: b's wait ends; it acknowledges both, pulling nothing. */
+  send_txs(&a, &g[0], 1);
+  r = reply_of(&a);
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.blocking && r.ack == 1);
+  assert_true(cdl_n2n_server_wants_poll(b.srv));
+  r = reply_of(&b);
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.blocking && r.ack == 2);
+  assert_int_equal(cdl_n2n_server_stats_get(b.srv).tx_pulls_saved, 1);
+  assert_int_equal(cdl_n2n_server_stats_get(b.srv).txs_received, 1);
+  assert_int_equal(cdl_mempool_fetching(mp), 0);
+  /* The puller goes before its tx came: b pulls it then. */
+  r = offer_ids(&a, &id[2], &sizes[2], 1);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && lists_id(&r, id[2]));
+  offer_ids_quietly(&b, &id[2], &sizes[2], 1);
+  sc_free(&a);
+  r = reply_of(&b);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && r.n_items == 1 && lists_id(&r, id[2]));
+  send_txs(&b, &g[2], 1);
+  r = reply_of(&b);
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.ack == 1);
+  cdl_mempool_entry e;
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[2], &e));
+  /* A puller slower than TX_DEFER_US: b pulls the tx too, once that is over. */
+  peer_start(&a);
+  tx2(&a, &(cdl_tx2_msg){.kind = CDL_TX2_INIT});
+  r = offer_ids(&a, &id[3], &sizes[3], 1);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && lists_id(&r, id[3]));
+  b.now = a.now;
+  offer_ids_quietly(&b, &id[3], &sizes[3], 1);
+  assert_int_equal(cdl_n2n_server_deadline(b.srv), b.now + 1000000);
+  b.now += 999999;
+  assert_quiet(&b);
+  b.now += 1;
+  r = reply_of(&b);
+  assert_true(r.kind == CDL_TX2_REQUEST_TXS && lists_id(&r, id[3]));
+  send_txs(&b, &g[3], 1);
+  r = reply_of(&b);
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.ack == 1);
+  assert_true(cdl_mempool_find(mp, CDL_MP_TX, id[3], &e));
+  /* a's copy comes late: it is a duplicate now, and its pull ends. */
+  send_txs(&a, &g[3], 1);
+  r = reply_of(&a);
+  assert_true(r.kind == CDL_TX2_REQUEST_TX_IDS && r.ack == 1);
+  assert_int_equal(cdl_mempool_fetching(mp), 0);
+  sc_free(&a);
+  sc_free(&b);
+  for (size_t i = 0; i < 4; i++) cdl_buf_free(&g[i]);
+}
+
 /* A mempool with room for |room| more txs, as the judge and the reads
  * see it: past that the judge says mempool.full; |bumps| counts changes
  * the test makes (room appearing) on top of the mempool's own. */
@@ -521,7 +646,8 @@ static void test_tx_held_until_room(void **state) {
   scripted_client c;
   peer_start(&c);
   gate g = {.room = 1};
-  cdl_n2n_txs txs = {&g, gated_next, gated_find, gated_changes, gated_stats};
+  cdl_n2n_txs txs = {
+      .ctx = &g, .next = gated_next, .find = gated_find, .changes = gated_changes, .stats = gated_stats};
   cdl_n2n_server_set_txs(c.srv, txs, (cdl_n2n_tx_judge){gated_judge, &g});
   cdl_buf gx[3], ids_b, txs_b;
   uint8_t id[3][32];
@@ -702,6 +828,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_violations, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_pull, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_tx_held_until_room, tx_test_setup, tx_test_teardown),
+      cmocka_unit_test_setup_teardown(test_tx_pulled_once, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_witness_policy, tx_test_setup, tx_test_teardown),
       cmocka_unit_test_setup_teardown(test_large_tx_rejected, tx_test_setup, tx_test_teardown),
       cmocka_unit_test(test_goldens),

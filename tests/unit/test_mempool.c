@@ -4,8 +4,9 @@
  * "poor" keys, k = 10, protocol magic 42): acceptance, each refusal with
  * its rule (the witness policy among them, against the ledger's verdict),
  * chained and conflicting txs, capacity, re-validation after the tip
- * changes, TTL expiry, the three other payload kinds, and the
- * verified-witness cache shared by the mempool and block validation.
+ * changes, TTL expiry, the three other payload kinds, the
+ * verified-witness cache shared by the mempool and block validation, and
+ * the record of txs being pulled from peers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -775,6 +776,75 @@ static void test_witness_cache_bounded(void **state) {
   cdl_witness_cache_del(wc);
 }
 
+/* ---- Pulls in flight (fetching.c) ---- */
+
+/* Owners take, hold and give up pulls one id at a time. */
+static void test_fetch_claims(void **state) {
+  (void)state;
+  int o1 = 0, o2 = 0; /* only their addresses matter */
+  uint8_t id[32] = {1};
+  assert_true(cdl_mempool_fetch_claim(MP, CDL_MP_TX, id, &o1));
+  assert_false(cdl_mempool_fetch_claim(MP, CDL_MP_TX, id, &o2));
+  assert_true(cdl_mempool_fetch_claim(MP, CDL_MP_TX, id, &o1)); /* already o1's */
+  assert_true(cdl_mempool_fetch_claim(MP, CDL_MP_DLG, id, &o2)); /* another kind */
+  cdl_mempool_fetch_release(MP, CDL_MP_TX, id, &o2); /* not o2's: no effect */
+  assert_false(cdl_mempool_fetch_claim(MP, CDL_MP_TX, id, &o2));
+  uint64_t before = cdl_mempool_fetch_changes(MP);
+  cdl_mempool_fetch_release(MP, CDL_MP_TX, id, &o1);
+  assert_true(cdl_mempool_fetch_changes(MP) > before);
+  assert_true(cdl_mempool_fetch_claim(MP, CDL_MP_TX, id, &o2));
+  cdl_mempool_fetch_release_all(MP, &o2);
+  assert_int_equal(cdl_mempool_fetching(MP), 0);
+}
+
+/* Random claims and releases of three owners against a model: the table
+ * (open addressing, deletion by backward shift) never loses or invents a
+ * pull; past its bound a claim is granted unrecorded. */
+static void test_fetch_claims_model(void **state) {
+  (void)state;
+  enum { IDS = 2000, STEPS = 60000 };
+  int owners[3] = {0};
+  static int8_t model[IDS]; /* owner index, or -1 */
+  memset(model, -1, sizeof model);
+  size_t held = 0;
+  uint64_t rnd = 88172645463325252ull;
+  for (int step = 0; step < STEPS; step++) {
+    rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+    size_t i = (size_t)(rnd % IDS);
+    int who = (int)((rnd >> 20) % 3), op = (int)((rnd >> 30) % 100);
+    uint8_t id[32] = {0};
+    memcpy(id, &i, sizeof i);
+    if (op < 60) {
+      bool granted = cdl_mempool_fetch_claim(MP, CDL_MP_TX, id, &owners[who]);
+      assert_int_equal(granted, model[i] < 0 || model[i] == who);
+      if (model[i] < 0) model[i] = (int8_t)who, held++;
+    } else if (op < 99) {
+      cdl_mempool_fetch_release(MP, CDL_MP_TX, id, &owners[who]);
+      if (model[i] == who) model[i] = -1, held--;
+    } else {
+      cdl_mempool_fetch_release_all(MP, &owners[who]);
+      for (size_t j = 0; j < IDS; j++)
+        if (model[j] == who) model[j] = -1, held--;
+    }
+    assert_int_equal(cdl_mempool_fetching(MP), held);
+  }
+  for (int who = 0; who < 3; who++) cdl_mempool_fetch_release_all(MP, &owners[who]);
+  assert_int_equal(cdl_mempool_fetching(MP), 0);
+  /* Full: 3,072 recorded, then claims are granted to anyone, unrecorded. */
+  size_t n = 0;
+  for (size_t i = 0; n == cdl_mempool_fetching(MP); i++, n++) {
+    uint8_t id[32] = {9};
+    memcpy(id + 1, &i, sizeof i);
+    assert_true(cdl_mempool_fetch_claim(MP, CDL_MP_TX, id, &owners[0]));
+  }
+  assert_int_equal(n - 1, 3072);
+  uint8_t extra[32] = {7};
+  assert_true(cdl_mempool_fetch_claim(MP, CDL_MP_TX, extra, &owners[1]));
+  assert_true(cdl_mempool_fetch_claim(MP, CDL_MP_TX, extra, &owners[2]));
+  cdl_mempool_fetch_release_all(MP, &owners[0]);
+  assert_int_equal(cdl_mempool_fetching(MP), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fork_isolation, test_setup, test_teardown),
@@ -790,6 +860,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_other_kinds, test_setup, test_teardown),
       cmocka_unit_test(test_witness_cache),
       cmocka_unit_test(test_witness_cache_bounded),
+      cmocka_unit_test_setup_teardown(test_fetch_claims, test_setup, test_teardown),
+      cmocka_unit_test_setup_teardown(test_fetch_claims_model, test_setup, test_teardown),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
