@@ -15,6 +15,8 @@
 #    caches' misses, from their metrics) per included tx, and the bound
 #    those checks allow on this machine: cores x the raw Ed25519 verify
 #    rate (bench_mempool's, this run) / checks per tx;
+#  - the txs the four nodes received (from the generator and from each
+#    other) per included tx: 4 when each node pulls each tx once;
 #  - RSS of each node (peak, VmHWM) after the load, against its RSS idle.
 # Every process shares this machine's cores: the generator signs each tx,
 # every node's mempool verifies it once, and a block's txs are not
@@ -74,10 +76,12 @@ sock=$net/node-3/node.socket
 "$cli" txgen --socket-path "$sock" --genesis-dir "$net/genesis" --tps 10000 --duration-s 15 \
   --first-key 200 --keys 3800 --wait-s 20 >"$work/heavy.json"
 
-checks=0 hits=0
+checks=0 hits=0 received=0 saved=0
 for i in 0 1 2 3; do
   checks=$((checks + $(metric $i cardinal_witness_cache_misses_total)))
   hits=$((hits + $(metric $i cardinal_witness_cache_hits_total)))
+  received=$((received + $(metric $i cardinal_txs_received_total)))
+  saved=$((saved + $(metric $i cardinal_tx_pulls_saved_total)))
 done
 light_mean=$(num mean <"$work/light.json")
 heavy_bytes=$(num avg_tx_bytes <"$work/heavy.json")
@@ -110,6 +114,8 @@ echo "    included in blocks         $(calc %7.0f "$included_s") tx/s " \
   " $(calc %.2f "$included_s / $bound")x the protocol's bound ($bound tx/s = $max_block B / $(calc %.0f "$heavy_bytes") B / 1 s)"
 echo "    signature checks           $per_tx per included tx: $checks witnesses verified by the 4 nodes," \
   "$hits found verified already ($included_all txs included in both runs)"
+echo "    txs received               $(calc %.2f "$received / $included_all") per included tx by the 4 nodes" \
+  "(4: each once; $received received, $saved pulls left to another peer already pulling them)"
 echo "    the checks' bound          $sig_bound tx/s = $(nproc) cores x $(calc %.0f "$verify_rate") verifications/s" \
   "(raw Ed25519, bench_mempool) / $per_tx; included: $(calc %.2f "$included_s / $least")x the" \
   "lesser bound ($least tx/s)"

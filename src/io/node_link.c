@@ -131,11 +131,16 @@ void nd_link_flush(nd_link *l) {
   nd_run *r = l->run;
   uint64_t now = nd_now();
   while (!l->closing && !l->ending && io_out_room(&l->out)) {
+    /* The SDUs ready go back to back in one write, up to the bound on
+     * bytes being written (as before, passed by less than one SDU): a
+     * system call per write, not per SDU (loaded nodes spent 6% of their
+     * time in tcp_sendmsg, writing small SDUs one by one). */
     cdl_buf_reset(&r->sdu);
-    if (!cdl_node_conn_next_sdu(r->cfg.node, l->id, now, &r->sdu)) {
-      if (r->sdu.failed) return nd_link_close(l, CDL_PEER_END_IO, "out of memory for an SDU");
-      break;
+    while (l->out.writing + r->sdu.len < IO_WRITE_BOUND &&
+           cdl_node_conn_next_sdu(r->cfg.node, l->id, now, &r->sdu)) {
     }
+    if (r->sdu.failed) return nd_link_close(l, CDL_PEER_END_IO, "out of memory for an SDU");
+    if (r->sdu.len == 0) break;
     int rc = io_write_copy(&l->out, &l->h.stream, &r->sdu, l, on_write);
     if (rc < 0) return nd_link_close(l, CDL_PEER_END_IO, uv_strerror(rc));
   }
