@@ -209,17 +209,18 @@ static int forge_main(cdl_node *n, uint64_t slot, cdl_error *err) {
   int rc = sign_block(n, ticked, slot, &signed_, &n_payloads, err);
   cdl_ledger_del(ticked); /* a fork must go before its base (the ChainDB's) changes */
   if (rc != CDL_OK || !signed_) return rc;
+  /* Said before the block is stored: a process killed while storing it
+   * leaves the block on disk, to be served after the restart, and it must
+   * not be a block the log never named (the Haskell node traces the
+   * forged block before its adoption too). */
+  uint64_t no;
+  char hash[65];
+  describe(n, &no, hash);
+  node_log(n, CDL_LOG_INFO, "forge.block", "slot %llu block %llu hash %s: %zu payloads, %zu bytes",
+           (unsigned long long)slot, (unsigned long long)no, hash, n_payloads, n->block.len);
   bool adopted;
   CDL_TRY(add_own(n, "block", &adopted, err));
-  if (adopted) {
-    n->st.forged++;
-    uint64_t no;
-    char hash[65];
-    describe(n, &no, hash);
-    node_log(n, CDL_LOG_INFO, "forge.block",
-             "slot %llu block %llu hash %s: %zu payloads, %zu bytes", (unsigned long long)slot,
-             (unsigned long long)no, hash, n_payloads, n->block.len);
-  }
+  n->st.forged += adopted;
   return CDL_OK;
 }
 
