@@ -172,5 +172,10 @@ uint64_t cdl_io_wall_us(void);
 /* The threads a node parses and checks blocks on by default: the
  * processors this process may run on (libuv's count), at most 64. */
 unsigned cdl_io_default_threads(void);
+/* How long the blocks of one read from an upstream peer may wait for the
+ * next read, parsed meanwhile by the pool's workers, when the wall clock
+ * drives the node (cdl_node_config.carry_us; docs/node.md "Signature
+ * checks on every core"): 1 ms. */
+#define CDL_IO_CARRY_US 1000
 
 #endif /* CARDINAL_IO_H */

@@ -246,6 +246,12 @@ typedef struct cdl_n2n_client_config {
    * threads before on_block gets them (docs/node.md "Signature checks on
    * every core"); the caller's, outliving the client. */
   cdl_parse_pool *parse_pool;
+  /* With a pool: how long the blocks of one read may wait for the next
+   * read before they are handed over (docs/node.md "Signature checks on
+   * every core"), so that the workers parse them while this thread reads;
+   * 0: every block before the read returns, which a simulation needs
+   * (its runs must not depend on how fast the threads are). */
+  uint64_t carry_us;
 } cdl_n2n_client_config;
 
 typedef struct cdl_n2n_client_stats {

@@ -167,6 +167,10 @@ typedef struct cdl_node_config {
    * (cdl_parse_pool; docs/node.md "Signature checks on every core");
    * 0 or 1: all on the caller's thread, no thread started. */
   unsigned threads;
+  /* With threads: how long a read's parsed blocks may wait for the next
+   * read (cdl_n2n_client_config.carry_us); the I/O driver's
+   * CDL_IO_CARRY_US; 0 (the simulator's): handed over within the read. */
+  uint64_t carry_us;
   const cdl_logger *log;         /* NULL: silent */
   const char *name;              /* in log lines; NULL: "node" */
   /* Called with every main block this node signs, before it is stored or

@@ -105,6 +105,9 @@ int cdl_mux_find(const cdl_mux *m, uint16_t protocol, bool initiator);
  * connection) on a zero-length SDU, an unknown protocol or direction, or
  * an ingress overrun; on failure the mux must not be fed again. */
 int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us, cdl_error *err);
+/* How many bytes of |data| (the next bytes received) finish the SDU being
+ * received, header and payload; all |len| when it does not end in them. */
+size_t cdl_mux_sdu_rest(const cdl_mux *m, const uint8_t *data, size_t len);
 /* CDL_E_TIMEOUT when an SDU started arriving longer ago than the SDU
  * timeout and is still incomplete. */
 int cdl_mux_check_time(const cdl_mux *m, uint64_t now_us, cdl_error *err);

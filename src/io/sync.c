@@ -76,6 +76,7 @@ int cdl_io_sync(const cdl_io_sync_config *cfg, cdl_node_stats *stats, cdl_reject
                         .n2c = cdl_hs_node_to_client(magic),
                         .pipeline = cfg->pipeline,
                         .threads = cfg->threads,
+                        .carry_us = CDL_IO_CARRY_US,
                         .fetch_batch = cfg->fetch_batch,
                         .peers = &peers,
                         .log = cfg->log,

@@ -233,6 +233,8 @@ uint64_t cdl_n2n_client_deadline(const cdl_n2n_client *c) {
   uint64_t d = cdl_mux_deadline(c->mux);
   uint64_t t[4] = {wait_end(!c->ready, c->started_us, CL_HANDSHAKE_TIMEOUT_US), UINT64_MAX,
                    UINT64_MAX, UINT64_MAX};
+  if (c->ahead.n > 0 && c->ahead.read_us + c->cfg.carry_us < d)
+    d = c->ahead.read_us + c->cfg.carry_us; /* blocks left parsing: handed over then */
   if (c->ready) {
     bool cs_wait = c->cs.state == CL_CS_INTERSECT || c->cs.in_flight > 0;
     t[1] = wait_end(cs_wait, c->cs.since, cs_limit(c));
@@ -257,6 +259,11 @@ int cdl_n2n_client_poll(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
   CDL_TRY(late(wait_end(c->bf.n > 0, c->bf.since, CL_BF_TIMEOUT_US), now_us, "block-fetch", err));
   CDL_TRY(
       late(wait_end(c->ka.waiting, c->ka.sent_us, CL_KA_TIMEOUT_US), now_us, "keep-alive", err));
+  if (c->ahead.n > 0 && now_us >= c->ahead.read_us + c->cfg.carry_us) {
+    int rc = cl_parse_flush(c, err); /* no read came for them: now */
+    c->failed |= rc != CDL_OK;
+    CDL_TRY(rc);
+  }
   return cl_drive(c, now_us, err);
 }
 
@@ -287,7 +294,8 @@ void cdl_n2n_client_finish(cdl_n2n_client *c) { c->finishing = true; }
 bool cdl_n2n_client_finished(const cdl_n2n_client *c) { return c->done == CL_DONE_ALL; }
 
 bool cdl_n2n_client_synced(const cdl_n2n_client *c) {
-  return c->ready && !c->failed && c->cs.awaiting && c->head == c->tail && c->bf.n == 0;
+  return c->ready && !c->failed && c->cs.awaiting && c->head == c->tail && c->bf.n == 0 &&
+         c->ahead.n == 0;
 }
 
 cdl_n2n_client_stats cdl_n2n_client_stats_get(const cdl_n2n_client *c) { return c->st; }

@@ -114,6 +114,7 @@ struct cdl_n2n_client {
   struct {
     cl_ahead *jobs; /* CL_AHEAD_JOBS, made at the first block; a ring */
     size_t first, n, bytes;
+    uint64_t read_us; /* when the read that left some in it came */
   } ahead;
   cdl_n2n_client_stats st;
   cdl_buf msg;

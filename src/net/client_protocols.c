@@ -235,13 +235,19 @@ static int bf_read(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
 }
 
 /* Every message waiting on the channel; the blocks among them are handed
- * over, in order, before this returns. */
+ * over, in order, before this returns, or with carry_us while more blocks
+ * are on the way (a range in flight), at the next read or once carry_us
+ * has passed (cdl_n2n_client_poll). */
 int cl_block_fetch(cdl_n2n_client *c, uint64_t now_us, cdl_error *err) {
-  int rc = bf_read(c, now_us, err);
+  /* Blocks an earlier read left to the workers go first: they came first. */
+  int rc = cl_parse_flush(c, err);
+  if (rc == CDL_OK) rc = bf_read(c, now_us, err);
   if (rc != CDL_OK)
     cl_parse_drop(c);
-  else
-    rc = cl_parse_flush(c, err);
+  else if (c->cfg.carry_us == 0 || c->bf.n == 0)
+    rc = cl_parse_flush(c, err); /* no carry, or no more blocks on the way */
+  else if (c->ahead.n > 0)
+    c->ahead.read_us = now_us; /* parsed while the next read comes */
   /* A pass may read a range to its end before a block of it is refused:
    * the client must not then look synced with its peer. */
   c->failed |= rc != CDL_OK;

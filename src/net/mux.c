@@ -169,6 +169,18 @@ int cdl_mux_recv(cdl_mux *m, const uint8_t *data, size_t len, uint64_t now_us, c
   return CDL_OK;
 }
 
+size_t cdl_mux_sdu_rest(const cdl_mux *m, const uint8_t *data, size_t len) {
+  if (m->cur_left > 0) return m->cur_left < len ? m->cur_left : len;
+  uint8_t head[CDL_SDU_HEADER];
+  size_t have = m->head_len, i = 0;
+  memcpy(head, m->head, have);
+  while (have < CDL_SDU_HEADER && i < len) head[have++] = data[i++];
+  if (have < CDL_SDU_HEADER) return len;
+  cdl_sdu_header h;
+  cdl_sdu_header_decode(head, &h);
+  return len - i > h.length ? i + h.length : len;
+}
+
 uint64_t cdl_mux_deadline(const cdl_mux *m) {
   bool inside = m->head_len > 0 || m->cur_left > 0;
   if (!inside || m->sdu_timeout_us == 0) return UINT64_MAX;

@@ -278,14 +278,26 @@ static void release_scratch(cdl_n2n_server *s) {
 int cdl_n2n_server_recv(cdl_n2n_server *s, const uint8_t *data, size_t len, uint64_t now_us,
                         cdl_error *err) {
   if (s->finished) return cdl_error_set(err, CDL_E_PROTOCOL, 0, "data after the handshake ended");
-  CDL_TRY(cdl_mux_recv(s->mux, data, len, now_us, err));
   if (!s->handshake_done) {
-    CDL_TRY(handshake(s, now_us, err));
+    /* SDU by SDU until the handshake is over: a peer's first requests may
+     * come in the same read as its proposal, and are read once the agreed
+     * protocols exist (the Haskell node leaves them in the socket until
+     * its mux starts); unknown before, they would end the connection. */
+    while (len > 0 && !s->handshake_done) {
+      size_t n = cdl_mux_sdu_rest(s->mux, data, len);
+      CDL_TRY(cdl_mux_recv(s->mux, data, n, now_us, err));
+      data += n;
+      len -= n;
+      CDL_TRY(handshake(s, now_us, err));
+    }
+    CDL_TRY(cdl_mux_recv(s->mux, data, len, now_us, err));
     if (!s->ready) {
       if (s->handshake_done && has_ingress(s, s->ch_hs))
         return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a second message");
       return CDL_OK;
     }
+  } else {
+    CDL_TRY(cdl_mux_recv(s->mux, data, len, now_us, err));
   }
   if (has_ingress(s, s->ch_hs))
     return cdl_error_set(err, CDL_E_PROTOCOL, 0, "handshake: a message after the handshake");

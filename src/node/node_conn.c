@@ -87,7 +87,8 @@ static int open_client(cdl_node *n, node_conn *c, cdl_mux *mux, uint64_t now_us,
                                .ctx = c,
                                .txs = cdl_n2n_txs_of_mempool(n->mp),
                                .fetch = &node_fetch_ops,
-                               .parse_pool = n->parse_pool};
+                               .parse_pool = n->parse_pool,
+                               .carry_us = n->cfg.carry_us};
   if (mux != NULL) return cdl_n2n_client_attach(mux, &cfg, now_us, &c->cli, err);
   return cdl_n2n_client_new(&cfg, now_us, &c->cli, err);
 }

@@ -17,7 +17,9 @@
  * Every test runs twice: blocks parsed as they are read, then parsed
  * ahead on a pool of 3 threads (cdl_parse_pool, every signature checked
  * there): the client must hand over the same blocks, in the same order,
- * and end on the same violations.
+ * and end on the same violations. The syncs run a third time with the
+ * blocks of a read carried to the next read (carry_us): at the next read
+ * or, with none coming, at the deadline it sets, they arrive all the same.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,8 @@
 #define MAINNET NET_MAINNET_MAGIC
 
 static served_chain S;
-static cdl_parse_pool *POOL; /* the second run's */
+static cdl_parse_pool *POOL; /* the second and third runs' */
+static uint64_t CARRY;       /* the third run's carry_us */
 
 static int group_setup(void **state) {
   test_group_setup(state);
@@ -82,7 +85,8 @@ static cdl_n2n_client_config config(sink *s, size_t pipeline) {
                                  .fetch_batch = 100,
                                  .on_block = on_block,
                                  .ctx = s,
-                                 .parse_pool = POOL};
+                                 .parse_pool = POOL,
+                                 .carry_us = CARRY};
 }
 
 /* Moves bytes both ways in pieces of |split| (0: whole) until both are
@@ -91,6 +95,7 @@ static int run(cdl_n2n_client *c, cdl_n2n_server *srv, size_t split, uint64_t no
   cdl_buf wire;
   cdl_buf_init(&wire, 0);
   int rc = CDL_OK;
+  bool waited = false;
   for (int round = 0; round < 1000000 && rc == CDL_OK && !cdl_n2n_client_synced(c); round++) {
     cdl_buf_reset(&wire);
     while (cdl_n2n_client_next_sdu(c, now, &wire)) {
@@ -102,7 +107,20 @@ static int run(cdl_n2n_client *c, cdl_n2n_server *srv, size_t split, uint64_t no
     cdl_buf_reset(&wire);
     while (cdl_n2n_server_next_sdu(srv, now, &wire)) {
     }
-    if (sent == 0 && wire.len == 0 && !cdl_n2n_server_wants_poll(srv)) break;
+    bool quiet = sent == 0 && wire.len == 0;
+    if (quiet && (CARRY == 0 || waited) && !cdl_n2n_server_wants_poll(srv)) break;
+    if (quiet && CARRY > 0 && !waited) {
+      /* Nothing moves: blocks a read left to the workers come at the
+       * client's deadline, carry_us after that read, and not before. */
+      assert_int_equal(cdl_n2n_client_deadline(c), now + CARRY);
+      assert_int_equal(cdl_n2n_client_poll(c, now + CARRY - 1, err), CDL_OK);
+      assert_false(cdl_n2n_client_synced(c));
+      now += CARRY;
+      waited = true;
+      rc = cdl_n2n_client_poll(c, now, err);
+      continue;
+    }
+    waited = false;
     for (size_t off = 0; off < wire.len && rc == CDL_OK;) {
       size_t take = split && wire.len - off > split ? split : wire.len - off;
       rc = cdl_n2n_client_recv(c, wire.data + off, take, now, err);
@@ -329,6 +347,29 @@ static void liar_after_block_0(liar *l) {
   assert_int_equal(bf(l, CDL_BF_BLOCK, 0), CDL_OK);
 }
 
+/* Carried (the third run): block 0 of the range [0, 1] waits for the next
+ * read, then, none coming, for the deadline carry_us after its read, and
+ * comes then, not a microsecond before; the read that ends the range
+ * hands its block over at once. */
+static void test_carried_until_deadline(void **state) {
+  (void)state;
+  liar l;
+  liar_after_block_0(&l);
+  assert_int_equal(l.s.next, 0);
+  assert_int_equal(cdl_n2n_client_deadline(l.c), l.now + CARRY);
+  assert_int_equal(cdl_n2n_client_poll(l.c, l.now + CARRY - 1, &l.err), CDL_OK);
+  assert_int_equal(l.s.next, 0);
+  l.now += CARRY;
+  assert_int_equal(cdl_n2n_client_poll(l.c, l.now, &l.err), CDL_OK);
+  assert_int_equal(l.s.next, 1);
+  assert_int_equal(bf(&l, CDL_BF_BLOCK, 1), CDL_OK);
+  assert_int_equal(l.s.next, 1); /* carried: the batch is not over */
+  assert_int_equal(bf(&l, CDL_BF_BATCH_DONE, 0), CDL_OK);
+  assert_int_equal(l.s.next, 2); /* at the next read, the range's end */
+  cdl_n2n_client_del(l.c);
+  cdl_buf_free(&l.msg);
+}
+
 static void test_lying_server(void **state) {
   (void)state;
   liar l;
@@ -443,6 +484,13 @@ int main(void) {
   cdl_parse_pool_config pc = {.threads = 3, .protocol_magic = MAINNET, .signatures = true};
   if (cdl_parse_pool_new(&pc, &POOL) != CDL_OK || cdl_parse_pool_threads(POOL) != 3) return 1;
   failed += cmocka_run_group_tests_name("parsed on a pool", tests, group_setup, group_teardown);
+  const struct CMUnitTest syncs[] = {
+      cmocka_unit_test(test_sync_pipelined), cmocka_unit_test(test_sync_unpipelined),
+      cmocka_unit_test(test_sync_any_split), cmocka_unit_test(test_known_point),
+      cmocka_unit_test(test_block_refused), cmocka_unit_test(test_carried_until_deadline),
+  };
+  CARRY = 1000;
+  failed += cmocka_run_group_tests_name("carried across reads", syncs, group_setup, group_teardown);
   cdl_parse_pool_del(POOL);
   return failed;
 }

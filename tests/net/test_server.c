@@ -133,6 +133,25 @@ static void test_chain_sync(void **state) {
   sc_free(&c);
 }
 
+/* A proposal and the first request in one read: the request waits for
+ * the handshake, then is answered (the Haskell node leaves it in the
+ * socket until its mux starts), not refused as an unknown protocol. */
+static void test_request_with_proposal(void **state) {
+  (void)state;
+  client c;
+  client_init(&c);
+  cdl_hs_config mine = {false, 7, 14, {MAINNET, true, 0, false}};
+  cdl_hs_encode_propose(&c.msg, &mine);
+  sc_send(&c, 0);
+  cdl_point origin = {.origin = true};
+  send_cs(&c, (cdl_cs_msg){.kind = CDL_CS_FIND_INTERSECT, .point_list = &origin, .n_points = 1});
+  assert_int_equal(sc_pump(&c), CDL_OK); /* one recv: split 0 */
+  assert_true(cdl_n2n_server_ready(c.srv));
+  cdl_cs_msg m = recv_cs(&c);
+  assert_int_equal(m.kind, CDL_CS_INTERSECT_FOUND);
+  sc_free(&c);
+}
+
 static void test_intersections(void **state) {
   (void)state;
   client c;
@@ -788,6 +807,7 @@ static void test_points_need_their_slot(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chain_sync),
+      cmocka_unit_test(test_request_with_proposal),
       cmocka_unit_test(test_intersections),
       cmocka_unit_test(test_block_fetch),
       cmocka_unit_test(test_any_split),

@@ -277,6 +277,7 @@ static int run_node(run_state *s, cdl_error *err) {
       .forger = o->cert ? &s->forger : NULL,
       .peers = &s->peers,
       .threads = o->threads ? (unsigned)o->threads : cdl_io_default_threads(),
+      .carry_us = CDL_IO_CARRY_US,
       .log = &s->log};
   cdl_node *node = NULL;
   int rc = cdl_node_new(&nc, cdl_io_wall_us(), &node, err);
